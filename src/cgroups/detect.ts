@@ -1,0 +1,120 @@
+// Which cgroup hierarchies are mounted, and where: read from mountinfo (never from
+// guesses about /sys/fs/cgroup), because the layout decides the driver.
+import * as fs from 'fs';
+import * as path from 'path';
+import { CgroupError } from '../errors';
+
+export type CgroupLayout = 'unified' | 'hybrid' | 'legacy';
+
+export const DEFAULT_CGROUP_ROOT = '/sys/fs/cgroup';
+
+/** One cgroup filesystem mount from mountinfo. */
+export interface CgroupMount {
+  /** Where it is mounted (octal escapes decoded). */
+  mountPoint: string;
+  /** Field 4: the dir of the hierarchy shown at mountPoint ('/' unless bind-mounted or namespaced). */
+  root: string;
+  fstype: 'cgroup' | 'cgroup2';
+  /** v1: controllers and `name=` entries from the super options, e.g. ['cpu', 'cpuacct'] or ['name=systemd']; v2: []. */
+  controllers: string[];
+}
+
+/** One hierarchy tsrun places containers in. */
+export interface Hierarchy {
+  kind: 'v1' | 'v2';
+  /**
+   * Stable key: the mount dir relative to the cgroup root ('cpu', 'cpu,cpuacct',
+   * 'systemd', 'unified'); the unified hierarchy is always 'unified', also when it
+   * is mounted at the root itself. It is also the name the hierarchy gets inside the
+   * container's /sys/fs/cgroup.
+   */
+  key: string;
+  mountPoint: string;
+  mountRoot: string;
+  controllers: string[];
+}
+
+export interface CgroupLayoutInfo {
+  layout: CgroupLayout;
+  root: string;
+  hierarchies: Hierarchy[];
+}
+
+// v1 super options that are controllers. Anything else in the super options is a
+// mount flag (rw, nsdelegate, clone_children, release_agent=..., xattr, noprefix).
+const V1_CONTROLLERS = new Set([
+  'cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'net_cls', 'net_prio',
+  'blkio', 'perf_event', 'hugetlb', 'pids', 'rdma', 'misc', 'debug',
+]);
+
+/** mountinfo escapes space, tab, newline and backslash as \ooo. */
+function unescapeMountField(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+}
+
+/** Parses /proc/self/mountinfo text and returns its cgroup and cgroup2 mounts, in order. */
+export function parseCgroupMounts(mountinfo: string): CgroupMount[] {
+  const mounts: CgroupMount[] = [];
+  for (const line of mountinfo.split('\n')) {
+    if (!line) continue;
+    // id parent major:minor root mountpoint options [optional...] - fstype source superoptions
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const pre = line.slice(0, sep).split(' ');
+    const post = line.slice(sep + 3).split(' ');
+    const fstype = post[0];
+    if (fstype !== 'cgroup' && fstype !== 'cgroup2') continue;
+    if (pre.length < 5) continue;
+    const controllers = fstype === 'cgroup'
+      ? (post[2] ?? '').split(',').filter((o) => V1_CONTROLLERS.has(o) || o.startsWith('name='))
+      : [];
+    mounts.push({ mountPoint: unescapeMountField(pre[4]), root: unescapeMountField(pre[3]), fstype, controllers });
+  }
+  return mounts;
+}
+
+function isUnder(p: string, root: string): boolean {
+  return p === root || p.startsWith(root.endsWith('/') ? root : `${root}/`);
+}
+
+/**
+ * The layout under `root`: cgroup2 at root itself = unified; v1 hierarchies plus a
+ * cgroup2 below root (systemd puts it at root/unified) = hybrid; v1 only = legacy.
+ * Only mounts at or below `root` count (a hierarchy bind-mounted elsewhere as well
+ * is ignored there), and only the first mount of each hierarchy.
+ */
+export function detectLayout(mountinfo: string, root: string = DEFAULT_CGROUP_ROOT): CgroupLayoutInfo {
+  const normRoot = path.resolve(root);
+  const v1: Hierarchy[] = [];
+  let unified: Hierarchy | undefined;
+  const seen = new Set<string>();
+  for (const m of parseCgroupMounts(mountinfo)) {
+    const mp = path.resolve(m.mountPoint);
+    if (!isUnder(mp, normRoot)) continue;
+    if (m.fstype === 'cgroup2') {
+      // The unified hierarchy mounted at the root wins over one mounted below it.
+      if (!unified || (mp === normRoot && unified.mountPoint !== normRoot)) {
+        unified = { kind: 'v2', key: 'unified', mountPoint: mp, mountRoot: m.root, controllers: [] };
+      }
+      continue;
+    }
+    if (mp === normRoot || m.controllers.length === 0) continue;
+    const id = [...m.controllers].sort().join(',');
+    if (seen.has(id)) continue;
+    seen.add(id);
+    v1.push({ kind: 'v1', key: path.relative(normRoot, mp), mountPoint: mp, mountRoot: m.root, controllers: m.controllers });
+  }
+  if (unified && unified.mountPoint === normRoot) {
+    return { layout: 'unified', root: normRoot, hierarchies: [unified] };
+  }
+  if (v1.length > 0) {
+    return { layout: unified ? 'hybrid' : 'legacy', root: normRoot, hierarchies: unified ? [...v1, unified] : v1 };
+  }
+  if (unified) return { layout: 'unified', root: normRoot, hierarchies: [unified] };
+  throw new CgroupError(normRoot, `no cgroup filesystem is mounted at or below ${normRoot}`);
+}
+
+/** Reads /proc/self/mountinfo (or the given file) and detects the layout. */
+export function detectCgroupLayout(root: string = DEFAULT_CGROUP_ROOT, mountinfoPath = '/proc/self/mountinfo'): CgroupLayoutInfo {
+  return detectLayout(fs.readFileSync(mountinfoPath, 'utf8'), root);
+}

@@ -1,0 +1,96 @@
+// Device access rules for the devices cgroup: the config's linux.resources.devices,
+// validated and turned into the lines the v1 devices.allow / devices.deny files take.
+import type { DeviceCgroupRule } from '../config/types';
+import { ConfigError } from '../errors';
+
+/**
+ * The rules runc (1.1.5, checked against its devices.list) appends after the
+ * config's own rules, so every container can use these whatever the config says:
+ * mknod of any node (the node is still useless without an allow rule for it),
+ * /dev/null, random, full, tty, zero, urandom, the pts slaves (major 136), ptmx and
+ * /dev/net/tun. The path is what runc uses to drop a default when linux.devices
+ * defines a device at the same path.
+ */
+export const DEFAULT_DEVICE_RULES: ReadonlyArray<{ path?: string; rule: DeviceCgroupRule }> = [
+  { rule: { allow: true, type: 'c', access: 'm' } },
+  { rule: { allow: true, type: 'b', access: 'm' } },
+  { path: '/dev/null', rule: { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' } },
+  { path: '/dev/random', rule: { allow: true, type: 'c', major: 1, minor: 8, access: 'rwm' } },
+  { path: '/dev/full', rule: { allow: true, type: 'c', major: 1, minor: 7, access: 'rwm' } },
+  { path: '/dev/tty', rule: { allow: true, type: 'c', major: 5, minor: 0, access: 'rwm' } },
+  { path: '/dev/zero', rule: { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' } },
+  { path: '/dev/urandom', rule: { allow: true, type: 'c', major: 1, minor: 9, access: 'rwm' } },
+  { rule: { allow: true, type: 'c', major: 136, access: 'rwm' } },
+  { rule: { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' } },
+  { rule: { allow: true, type: 'c', major: 10, minor: 200, access: 'rwm' } },
+];
+
+/**
+ * The full ordered rule list a container gets: its own rules, then runc's defaults
+ * (minus defaults whose path linux.devices redefines, as runc does).
+ */
+export function effectiveDeviceRules(rules: readonly DeviceCgroupRule[], specDevicePaths: readonly string[] = []): DeviceCgroupRule[] {
+  const redefined = new Set(specDevicePaths);
+  return [...rules, ...DEFAULT_DEVICE_RULES.filter((d) => !d.path || !redefined.has(d.path)).map((d) => d.rule)];
+}
+
+export interface DeviceLine {
+  file: 'devices.allow' | 'devices.deny';
+  line: string;
+}
+
+function number(value: number | undefined | null, field: string): string {
+  if (value === undefined || value === null || value === -1) return '*';
+  if (!Number.isInteger(value) || value < 0) throw new ConfigError(field, `must be a non-negative integer, got ${value}`);
+  return String(value);
+}
+
+/** True for a rule that matches every device with every access (the kernel's "a"). */
+export function isWildcardAll(rule: DeviceCgroupRule): boolean {
+  const type = rule.type ?? 'a';
+  const wild = (v: number | undefined | null): boolean => v === undefined || v === null || v === -1;
+  return type === 'a' && wild(rule.major) && wild(rule.minor) && ['r', 'w', 'm'].every((c) => (rule.access ?? '').includes(c));
+}
+
+/**
+ * The v1 file writes for one rule. The kernel reads "a" as "reset everything" and
+ * ignores the rest of the line, so a type "a" rule that is narrower than "all
+ * devices, rwm" is written as the same rule for "c" and for "b" instead.
+ */
+export function deviceRuleLines(rule: DeviceCgroupRule, index: number): DeviceLine[] {
+  const field = `linux.resources.devices[${index}]`;
+  const type: string = rule.type ?? 'a';
+  if (type !== 'a' && type !== 'b' && type !== 'c') throw new ConfigError(`${field}.type`, `must be "a", "b" or "c", got ${JSON.stringify(type)}`);
+  // runc: "device access at %d field cannot be empty".
+  const access = rule.access ?? '';
+  if (access === '') throw new ConfigError(`${field}.access`, 'must not be empty');
+  if (!/^[rwm]+$/.test(access)) throw new ConfigError(`${field}.access`, `may only contain r, w and m, got ${JSON.stringify(access)}`);
+  const major = number(rule.major, `${field}.major`);
+  const minor = number(rule.minor, `${field}.minor`);
+  const file = rule.allow ? 'devices.allow' : 'devices.deny';
+  if (isWildcardAll(rule)) return [{ file, line: 'a' }];
+  const types = type === 'a' ? ['c', 'b'] : [type];
+  return types.map((t) => ({ file, line: `${t} ${major}:${minor} ${access}` }));
+}
+
+/** Deny everything first, then each rule in order: the order the kernel applies them in. */
+export function deviceLines(rules: readonly DeviceCgroupRule[]): DeviceLine[] {
+  const lines: DeviceLine[] = [{ file: 'devices.deny', line: 'a' }];
+  rules.forEach((r, i) => lines.push(...deviceRuleLines(r, i)));
+  return lines;
+}
+
+function sameRule(a: DeviceCgroupRule, b: DeviceCgroupRule): boolean {
+  const n = (v: number | undefined | null): number => (v === undefined || v === null ? -1 : v);
+  const sorted = (s: string | undefined): string => [...(s ?? '')].sort().join('');
+  return a.allow === b.allow && (a.type ?? 'a') === (b.type ?? 'a') && n(a.major) === n(b.major) && n(a.minor) === n(b.minor) && sorted(a.access) === sorted(b.access);
+}
+
+/**
+ * True when the config's rules ask for nothing beyond what a cgroup v2 host without
+ * a device eBPF program gives: "deny all" rules (runc's and Docker's usual first
+ * rule), "allow all" rules, and rules equal to one of runc's defaults.
+ */
+export function onlyDefaultDeviceRules(rules: readonly DeviceCgroupRule[]): boolean {
+  return rules.every((r) => isWildcardAll(r) || DEFAULT_DEVICE_RULES.some((d) => sameRule(d.rule, r)));
+}

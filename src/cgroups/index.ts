@@ -1,0 +1,85 @@
+// Entry point: detect the layout, resolve (or restore) the container's dirs, pick the driver.
+import * as fs from 'fs';
+import * as path from 'path';
+import { CgroupError, NotSupportedError } from '../errors';
+import { DEFAULT_CGROUP_ROOT, detectLayout } from './detect';
+import type { CgroupManager, Placement } from './manager';
+import { innerCgroupPath, parseProcCgroup, resolveCgroupDir } from './path';
+import { V1Manager } from './v1';
+import { V2Manager } from './v2';
+
+export type { CgroupManager } from './manager';
+export type { CgroupLayout } from './detect';
+
+export interface CreateCgroupManagerOptions {
+  /** linux.cgroupsPath ('' or undefined: runc's default, the relative path "<id>"). */
+  cgroupsPath?: string;
+  id: string;
+  /** Where the hierarchies are mounted; default /sys/fs/cgroup. */
+  root?: string;
+  /** Default: read /proc/self/mountinfo. */
+  readMountinfo?: () => string;
+  /** Default: read /proc/self/cgroup (needed only for a relative cgroupsPath). */
+  readSelfCgroup?: () => string;
+  /** --systemd-cgroup: not implemented. */
+  systemd?: boolean;
+  /**
+   * For commands after create: use the dirs recorded in state.json (cgroupPaths,
+   * cgroupCreated) instead of resolving cgroupsPath again, which for a relative path
+   * would depend on the cgroup of whoever runs the command.
+   */
+  restore?: { paths: Record<string, string>; created?: string[] };
+  /** Tests only: a fake tree's rmdir. */
+  rmdir?: (dir: string) => void;
+}
+
+export function createCgroupManager(opts: CreateCgroupManagerOptions): CgroupManager {
+  if (opts.systemd) throw new NotSupportedError('--systemd-cgroup');
+  const mountinfo = opts.readMountinfo ? opts.readMountinfo() : fs.readFileSync('/proc/self/mountinfo', 'utf8');
+  const info = detectLayout(mountinfo, opts.root ?? DEFAULT_CGROUP_ROOT);
+
+  let placements: Placement[];
+  if (opts.restore) {
+    const recorded = opts.restore.paths;
+    placements = [];
+    for (const h of info.hierarchies) {
+      const dir = recorded[h.key];
+      if (dir === undefined) continue; // mounted after the container was made: it has no cgroup there
+      const clean = path.resolve(dir);
+      if (!clean.startsWith(`${h.mountPoint}/`)) {
+        throw new CgroupError(dir, `recorded cgroup ${dir} is not below ${h.mountPoint}: refusing to use it`);
+      }
+      placements.push({ h, dir: clean });
+    }
+  } else {
+    const inner = innerCgroupPath(opts.cgroupsPath, opts.id);
+    let own: Map<string, string> | undefined;
+    const readOwn = (): Map<string, string> => {
+      own ??= parseProcCgroup(opts.readSelfCgroup ? opts.readSelfCgroup() : fs.readFileSync('/proc/self/cgroup', 'utf8'));
+      return own;
+    };
+    placements = info.hierarchies.map((h) => ({ h, dir: resolveCgroupDir(h, inner, info.layout === 'unified', readOwn) }));
+  }
+
+  const deps = {
+    layout: info.layout,
+    placements,
+    restored: opts.restore !== undefined,
+    created: opts.restore?.created,
+    rmdir: opts.rmdir,
+  };
+  return info.layout === 'unified' ? new V2Manager(deps) : new V1Manager(deps);
+}
+
+/**
+ * A manager for an existing container, from what its state.json recorded
+ * (cgroupPaths and cgroupCreated). Without `created` (a create that crashed before
+ * recording it), destroy() removes only the leaves, and only if they are empty.
+ */
+export function cgroupManagerFromPaths(
+  paths: Record<string, string>,
+  created?: string[],
+  opts: Omit<CreateCgroupManagerOptions, 'restore' | 'id' | 'cgroupsPath'> = {},
+): CgroupManager {
+  return createCgroupManager({ ...opts, id: '', restore: { paths, created } });
+}

@@ -1,0 +1,273 @@
+// The cgroup manager interface, and the parts the v1 and v2 drivers share: making
+// the dirs (recording which ones we made), placing processes, listing them, and
+// removing exactly what we made.
+import * as fs from 'fs';
+import * as path from 'path';
+import type { DeviceCgroupRule } from '../config/types';
+import { CgroupError } from '../errors';
+import type { CgroupLayout, Hierarchy } from './detect';
+
+export interface CgroupManager {
+  readonly layout: CgroupLayout;
+  /**
+   * The container's cgroup dir per hierarchy, keyed by Hierarchy.key ('cpu',
+   * 'memory', 'systemd', 'unified', or 'cpu,cpuacct' for co-mounted controllers).
+   */
+  paths(): Record<string, string>;
+  /** The dir of the hierarchy holding `controller` ('memory', 'name=systemd', or 'unified'). */
+  controllerPath(controller: string): string | undefined;
+  /** Dirs create() made, parents before children. Record it in the state for a later destroy(). */
+  created(): string[];
+  /** mkdir in every hierarchy (parents as needed). Undoes its own work on failure. */
+  create(): void;
+  /** Moves `pid` into the container's cgroup in every hierarchy. */
+  apply(pid: number): void;
+  /**
+   * Device access: deny all, then `rules` (linux.resources.devices) in order, then
+   * runc's default allow list. `specDevicePaths` (paths of linux.devices) drop the
+   * defaults they redefine, as runc does.
+   */
+  setDevices(rules: readonly DeviceCgroupRule[], specDevicePaths?: readonly string[]): void;
+  freeze(): void;
+  thaw(): void;
+  isFrozen(): boolean;
+  /** Pids in the container's cgroup and its sub-cgroups, ascending. */
+  pids(): number[];
+  /**
+   * Removes the dirs create() made: the leaf (and any sub-cgroups the container made
+   * in it), then the parents it made, if they are empty. Processes are not killed
+   * here: the lifecycle kills them first.
+   */
+  destroy(): void;
+}
+
+/** One hierarchy and the container's dir in it. */
+export interface Placement {
+  h: Hierarchy;
+  dir: string;
+}
+
+export interface ManagerDeps {
+  layout: CgroupLayout;
+  placements: Placement[];
+  /** Paths came from state.json rather than from resolving cgroupsPath now. */
+  restored?: boolean;
+  /** With `restored`: what the earlier create() made; undefined when that create crashed before recording it. */
+  created?: string[];
+  /** Injected by unit tests: a fake tree cannot rmdir a dir holding files, cgroupfs can. */
+  rmdir?: (dir: string) => void;
+}
+
+export function errno(e: unknown): string {
+  return (e as NodeJS.ErrnoException | undefined)?.code ?? 'EUNKNOWN';
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+/** A synchronous sleep that does not spin (these commands are synchronous throughout). */
+export function sleepMs(ms: number): void {
+  Atomics.wait(sleepCell, 0, 0, ms);
+}
+
+/** Reads a cgroup file, trimmed; null when it does not exist. */
+export function readCgroupFile(dir: string, name: string): string | null {
+  try {
+    return fs.readFileSync(path.join(dir, name), 'utf8').trim();
+  } catch (e) {
+    if (errno(e) === 'ENOENT') return null;
+    throw new CgroupError(path.join(dir, name), `read ${path.join(dir, name)}: ${errno(e)}`);
+  }
+}
+
+/** One write(2) per value: cgroup files take one value per write. */
+export function writeCgroupFile(dir: string, name: string, value: string): void {
+  const file = path.join(dir, name);
+  try {
+    fs.writeFileSync(file, value);
+  } catch (e) {
+    throw new CgroupError(file, `write ${JSON.stringify(value)} to ${file}: ${errno(e)}`);
+  }
+}
+
+function depth(p: string): number {
+  return p.split('/').length;
+}
+
+export abstract class BaseManager implements CgroupManager {
+  readonly layout: CgroupLayout;
+  protected readonly placements: Placement[];
+  private createdDirs: string[];
+  private readonly rmdirFn: (dir: string) => void;
+  /** Made for `delete` after a create that never recorded what it made. */
+  private readonly restoredWithoutRecord: boolean;
+
+  constructor(deps: ManagerDeps) {
+    this.layout = deps.layout;
+    this.placements = deps.placements;
+    this.rmdirFn = deps.rmdir ?? ((d) => fs.rmdirSync(d));
+    // Restored lists are trusted only for dirs that are the leaf or one of its
+    // ancestors below a mount point: never a path outside the cgroup filesystems.
+    this.createdDirs = deps.created
+      ? deps.created.filter((d) => this.placements.some((p) => d === p.dir || (p.dir.startsWith(`${d}/`) && d.startsWith(`${p.h.mountPoint}/`))))
+      : [];
+    this.restoredWithoutRecord = deps.restored === true && deps.created === undefined;
+  }
+
+  /** Driver hook: configure a dir this manager just made (before its children are made). */
+  protected abstract prepareCreated(p: Placement, dir: string, isLeaf: boolean): void;
+  abstract setDevices(rules: readonly DeviceCgroupRule[], specDevicePaths?: readonly string[]): void;
+  abstract freeze(): void;
+  abstract thaw(): void;
+  abstract isFrozen(): boolean;
+  /** The hierarchy pids() reads. */
+  protected abstract primary(): Placement;
+
+  paths(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const p of this.placements) out[p.h.key] = p.dir;
+    return out;
+  }
+
+  controllerPath(controller: string): string | undefined {
+    if (controller === 'unified') return this.placements.find((p) => p.h.kind === 'v2')?.dir;
+    return this.placements.find((p) => p.h.controllers.includes(controller))?.dir;
+  }
+
+  created(): string[] {
+    return [...this.createdDirs];
+  }
+
+  create(): void {
+    const made: string[] = [];
+    try {
+      for (const p of this.placements) {
+        const parts = path.relative(p.h.mountPoint, p.dir).split('/');
+        let cur = p.h.mountPoint;
+        for (let i = 0; i < parts.length; i++) {
+          cur = path.join(cur, parts[i]);
+          const isLeaf = i === parts.length - 1;
+          try {
+            fs.mkdirSync(cur, 0o755);
+          } catch (e) {
+            if (errno(e) !== 'EEXIST') throw new CgroupError(cur, `mkdir ${cur}: ${errno(e)}`);
+            // An existing leaf is used (runc does the same), but only while empty:
+            // sharing a cgroup with live processes would make delete remove or
+            // freeze someone else's processes.
+            if (isLeaf && this.procsIn(cur).length > 0) {
+              throw new CgroupError(cur, `cgroup ${cur} already exists and has processes in it`);
+            }
+            continue;
+          }
+          made.push(cur);
+          this.prepareCreated(p, cur, isLeaf);
+        }
+      }
+    } catch (e) {
+      for (const d of [...made].sort((a, b) => depth(b) - depth(a))) {
+        try {
+          this.rmdirFn(d);
+        } catch {
+          // best effort: the original error is the one to report
+        }
+      }
+      throw e;
+    }
+    this.createdDirs.push(...made);
+  }
+
+  apply(pid: number): void {
+    if (!Number.isInteger(pid) || pid <= 0) throw new CgroupError('', `invalid pid ${pid}`);
+    for (const p of this.placements) writeCgroupFile(p.dir, 'cgroup.procs', String(pid));
+  }
+
+  pids(): number[] {
+    const found = new Set<number>();
+    const walk = (dir: string): void => {
+      for (const pid of this.procsIn(dir)) found.add(pid);
+      let entries: fs.Dirent[];
+      try {
+        entries = fs.readdirSync(dir, { withFileTypes: true });
+      } catch (e) {
+        if (errno(e) === 'ENOENT') return;
+        throw e;
+      }
+      for (const ent of entries) if (ent.isDirectory()) walk(path.join(dir, ent.name));
+    };
+    walk(this.primary().dir);
+    return [...found].sort((a, b) => a - b);
+  }
+
+  protected procsIn(dir: string): number[] {
+    const text = readCgroupFile(dir, 'cgroup.procs');
+    if (!text) return [];
+    return text.split('\n').filter(Boolean).map(Number).filter((n) => Number.isInteger(n) && n > 0);
+  }
+
+  destroy(): void {
+    const failures: string[] = [];
+    const leaves = new Set(this.placements.map((p) => p.dir));
+    // Without a record (crashed create), remove the leaves only; rmdir itself refuses
+    // a cgroup that still has processes, so nothing live is lost.
+    const targets = this.restoredWithoutRecord ? [...leaves] : this.createdDirs;
+    for (const dir of [...targets].sort((a, b) => depth(b) - depth(a))) {
+      if (leaves.has(dir)) {
+        const err = this.removeTree(dir);
+        if (err) failures.push(err);
+      } else {
+        // A parent we made: other containers may have been placed below it since.
+        try {
+          this.rmdirFn(dir);
+        } catch (e) {
+          if (!['ENOENT', 'EBUSY', 'ENOTEMPTY'].includes(errno(e))) failures.push(`rmdir ${dir}: ${errno(e)}`);
+        }
+      }
+    }
+    this.createdDirs = this.createdDirs.filter((d) => fs.existsSync(d));
+    if (failures.length > 0) throw new CgroupError(failures[0], `cannot remove cgroup: ${failures.join('; ')}`);
+  }
+
+  /** rmdir the leaf after its sub-cgroups (the container may have made some). Returns an error text or null. */
+  private removeTree(dir: string): string | null {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      return errno(e) === 'ENOENT' ? null : `readdir ${dir}: ${errno(e)}`;
+    }
+    for (const ent of entries) {
+      if (!ent.isDirectory()) continue;
+      const err = this.removeTree(path.join(dir, ent.name));
+      if (err) return err;
+    }
+    // EBUSY right after the lifecycle killed the last process is expected: the task
+    // has been reaped, but the kernel unlinks it from its css_set (v1) / clears
+    // "populated" (v2) slightly later. A few short retries (~30 ms in all) cover
+    // that; a cgroup that is still busy after them really has live processes.
+    let wait = 1;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.rmdirFn(dir);
+        return null;
+      } catch (e) {
+        const code = errno(e);
+        if (code === 'ENOENT') return null;
+        if (code !== 'EBUSY' || attempt >= 5) return `rmdir ${dir}: ${code}`;
+      }
+      sleepMs(wait);
+      wait *= 2;
+    }
+  }
+}
+
+/**
+ * Polls `done` with short sleeps for up to `timeoutMs`, calling `nudge` every 25th
+ * try. Freezing is asynchronous in the kernel; there is no synchronous way to wait.
+ */
+export function pollUntil(done: () => boolean, timeoutMs: number, nudge?: () => void): boolean {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; ; i++) {
+    if (done()) return true;
+    if (Date.now() >= deadline) return false;
+    if (nudge && i % 25 === 24) nudge();
+    sleepMs(i < 10 ? 1 : 10);
+  }
+}

@@ -1,0 +1,98 @@
+// cgroup v1 driver, for the legacy layout and for the hybrid one (v1 controllers
+// plus a cgroup2 hierarchy used only to place processes, as runc does there).
+import * as path from 'path';
+import type { DeviceCgroupRule } from '../config/types';
+import { CgroupError } from '../errors';
+import { deviceLines, effectiveDeviceRules } from './devices';
+import { BaseManager, type Placement, pollUntil, readCgroupFile, sleepMs, writeCgroupFile } from './manager';
+
+const FREEZE_TIMEOUT_MS = 2000;
+
+export class V1Manager extends BaseManager {
+  private find(controller: string): Placement | undefined {
+    return this.placements.find((p) => p.h.kind === 'v1' && p.h.controllers.includes(controller));
+  }
+
+  /**
+   * A new v1 cpuset cgroup starts with empty cpuset.cpus and cpuset.mems, and the
+   * kernel refuses to add a task to it until both are set: copy them from the
+   * parent, top-down, for each dir we create (never writing to one we did not).
+   */
+  protected prepareCreated(p: Placement, dir: string): void {
+    if (p.h.kind !== 'v1' || !p.h.controllers.includes('cpuset')) return;
+    for (const file of ['cpuset.cpus', 'cpuset.mems']) {
+      const own = readCgroupFile(dir, file);
+      if (own) continue;
+      const parent = readCgroupFile(path.dirname(dir), file);
+      if (parent) writeCgroupFile(dir, file, parent);
+    }
+  }
+
+  setDevices(rules: readonly DeviceCgroupRule[], specDevicePaths: readonly string[] = []): void {
+    // Computed (and so validated) in full before the first write.
+    const lines = deviceLines(effectiveDeviceRules(rules, specDevicePaths));
+    const devices = this.find('devices');
+    if (!devices) {
+      // runc treats a missing devices hierarchy as fatal: the container would get every device.
+      throw new CgroupError('devices', 'no devices cgroup hierarchy is mounted: refusing to run without device restrictions');
+    }
+    for (const l of lines) writeCgroupFile(devices.dir, l.file, l.line);
+  }
+
+  private freezer(): Placement {
+    const f = this.find('freezer');
+    if (!f) throw new CgroupError('freezer', 'no freezer cgroup hierarchy is mounted: cannot pause or resume');
+    return f;
+  }
+
+  freeze(): void {
+    const { dir } = this.freezer();
+    writeCgroupFile(dir, 'freezer.state', 'FROZEN');
+    // FREEZING can stall while tasks fork or sit in uninterruptible sleep; thawing and
+    // freezing again now and then gets it unstuck (runc does the same).
+    const done = pollUntil(
+      () => readCgroupFile(dir, 'freezer.state') === 'FROZEN',
+      FREEZE_TIMEOUT_MS,
+      () => {
+        writeCgroupFile(dir, 'freezer.state', 'THAWED');
+        writeCgroupFile(dir, 'freezer.state', 'FROZEN');
+      },
+    );
+    if (!done) {
+      writeCgroupFile(dir, 'freezer.state', 'THAWED');
+      throw new CgroupError(dir, `freezing ${dir} did not complete within ${FREEZE_TIMEOUT_MS} ms`);
+    }
+  }
+
+  thaw(): void {
+    const { dir } = this.freezer();
+    writeCgroupFile(dir, 'freezer.state', 'THAWED');
+    if (!pollUntil(() => readCgroupFile(dir, 'freezer.state') === 'THAWED', FREEZE_TIMEOUT_MS)) {
+      throw new CgroupError(dir, `thawing ${dir} did not complete within ${FREEZE_TIMEOUT_MS} ms`);
+    }
+  }
+
+  /**
+   * Frozen by us, not merely through a frozen ancestor (freezer.self_freezing); a
+   * FREEZING state is waited out briefly, as runc does, to report a stable answer.
+   */
+  isFrozen(): boolean {
+    const f = this.find('freezer');
+    if (!f) return false;
+    for (let i = 0; i < 1000; i++) {
+      const state = readCgroupFile(f.dir, 'freezer.state');
+      if (state === 'FREEZING') {
+        sleepMs(1);
+        continue;
+      }
+      if (state !== 'FROZEN') return false;
+      const self = readCgroupFile(f.dir, 'freezer.self_freezing');
+      return self === null || self === '1';
+    }
+    return true;
+  }
+
+  protected primary(): Placement {
+    return this.find('devices') ?? this.find('freezer') ?? this.placements[0];
+  }
+}

@@ -1,0 +1,26 @@
+import type { Arguments } from 'yargs';
+import { TsrunError } from '../../errors';
+
+export interface GlobalOptions {
+  root: string;
+  log?: string;
+  'log-format': string;
+  debug: boolean;
+  'systemd-cgroup': boolean;
+  rootless: string;
+}
+
+/** runc's wording when the container id is missing or extra words are given. */
+export function containerId(argv: Arguments, command: string): string {
+  const words = (argv._ as (string | number)[]).slice(1).map(String);
+  const id = argv['container-id'];
+  const all = id === undefined ? words : [String(id), ...words];
+  if (all.length !== 1 || all[0] === '') throw new TsrunError(`"${command}" requires exactly 1 argument(s)`);
+  return all[0] as string;
+}
+
+export function refuseSystemdCgroup(argv: GlobalOptions): void {
+  if (argv['systemd-cgroup']) {
+    throw new TsrunError('systemd cgroup driver requested (--systemd-cgroup) but systemd is not running on this host');
+  }
+}

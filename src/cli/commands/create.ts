@@ -1,0 +1,45 @@
+import type { Argv, CommandModule } from 'yargs';
+import { createContainer } from '../../lifecycle/create';
+import { containerId, refuseSystemdCgroup, type GlobalOptions } from './common';
+
+export interface CreateFlags extends GlobalOptions {
+  bundle: string;
+  'console-socket'?: string;
+  'pid-file'?: string;
+  'no-pivot': boolean;
+  'no-new-keyring': boolean;
+  'preserve-fds': number;
+}
+
+export function createFlags<T>(y: Argv<T>): Argv<T & CreateFlags> {
+  return y
+    .positional('container-id', { type: 'string', describe: 'unique name of the container on this host' })
+    .option('bundle', { alias: 'b', type: 'string', default: '.', describe: 'path to the root of the bundle directory' })
+    .option('console-socket', { type: 'string', describe: 'path to an AF_UNIX socket which will receive the master end of the console' })
+    .option('pid-file', { type: 'string', describe: 'specify the file to write the process id to' })
+    .option('no-pivot', { type: 'boolean', default: false, describe: 'do not use pivot_root to jail the process inside the rootfs' })
+    .option('no-new-keyring', { type: 'boolean', default: false, describe: 'do not create a new session keyring for the container' })
+    .option('preserve-fds', { type: 'number', default: 0, describe: 'pass N additional file descriptors to the container' }) as unknown as Argv<T & CreateFlags>;
+}
+
+export function createOptions(argv: CreateFlags & { _: (string | number)[] }, id: string) {
+  refuseSystemdCgroup(argv);
+  return {
+    root: argv.root,
+    id,
+    bundle: argv.bundle,
+    pidFile: argv['pid-file'],
+    consoleSocket: argv['console-socket'],
+    noPivot: argv['no-pivot'],
+    preserveFds: argv['preserve-fds'],
+  };
+}
+
+export const create: CommandModule<GlobalOptions, CreateFlags> = {
+  command: 'create [container-id]',
+  describe: 'create a container',
+  builder: (y) => createFlags(y),
+  handler: (argv) => {
+    createContainer(createOptions(argv, containerId(argv, 'create')));
+  },
+};

@@ -1,0 +1,50 @@
+import * as fs from 'fs';
+import type { CommandModule } from 'yargs';
+import { listContainers } from '../../lifecycle/query';
+import { TsrunError } from '../../errors';
+import type { OciState } from '../../state/types';
+import type { GlobalOptions } from './common';
+
+/** Pads like Go's tabwriter(minwidth 12, padding 3), which is what runc prints. */
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, col) => Math.max(12, ...rows.map((r) => (r[col] ?? '').length + 3)));
+  return rows.map((r) => r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col]!))).join('') + '\n').join('');
+}
+
+function ownerName(uid: number): string {
+  try {
+    for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f[2] === String(uid)) return f[0] as string;
+    }
+  } catch {
+    // no passwd: show the number
+  }
+  return `#${uid}`;
+}
+
+export const list: CommandModule<GlobalOptions, GlobalOptions & { format: string; quiet: boolean }> = {
+  command: 'list',
+  aliases: ['ps-list'],
+  describe: 'lists containers started by tsrun with the given root',
+  builder: (y) =>
+    y
+      .option('format', { alias: 'f', type: 'string', default: 'table', describe: 'select one of: table or json' })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'display only container IDs' }),
+  handler: (argv) => {
+    if (argv.format !== 'table' && argv.format !== 'json') throw new TsrunError(`invalid format option "${argv.format}"`);
+    const states: OciState[] = fs.existsSync(argv.root) ? listContainers(argv.root) : [];
+    if (argv.quiet) {
+      process.stdout.write(states.map((s) => s.id + '\n').join(''));
+      return;
+    }
+    if (argv.format === 'json') {
+      process.stdout.write(JSON.stringify(states) + '\n');
+      return;
+    }
+    const owner = ownerName(fs.existsSync(argv.root) ? fs.statSync(argv.root).uid : process.getuid?.() ?? 0);
+    const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER']];
+    for (const s of states) rows.push([s.id, String(s.pid), s.status, s.bundle, s.created, owner]);
+    process.stdout.write(table(rows));
+  },
+};

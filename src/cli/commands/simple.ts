@@ -1,0 +1,48 @@
+// Commands that take just a container id and a few flags.
+import type { CommandModule } from 'yargs';
+import { deleteContainer } from '../../lifecycle/delete';
+import { killContainer } from '../../lifecycle/kill';
+import { containerState } from '../../lifecycle/query';
+import { formatOciState } from '../../state/status';
+import { startContainer } from '../../lifecycle/start';
+import { TsrunError } from '../../errors';
+import { containerId, type GlobalOptions } from './common';
+
+export const start: CommandModule<GlobalOptions, GlobalOptions> = {
+  command: 'start [container-id]',
+  describe: 'start a created container (executes the user-defined process)',
+  handler: (argv) => startContainer(argv.root, containerId(argv, 'start')),
+};
+
+export const state: CommandModule<GlobalOptions, GlobalOptions> = {
+  command: 'state [container-id]',
+  describe: 'output the state of a container',
+  handler: (argv) => {
+    const s = containerState(argv.root, containerId(argv, 'state'));
+    process.stdout.write(formatOciState(s));
+  },
+};
+
+export const kill: CommandModule<GlobalOptions, GlobalOptions & { all: boolean }> = {
+  command: 'kill [container-id] [signal]',
+  describe: 'send a signal (default SIGTERM) to the container\'s init process',
+  builder: (y) =>
+    y
+      .positional('signal', { type: 'string' })
+      .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'send the signal to all processes inside the container' }),
+  handler: (argv) => {
+    const words = (argv._ as (string | number)[]).slice(1).map(String);
+    if (words.length > 0) throw new TsrunError('"kill" requires at most 2 arguments');
+    const id = argv['container-id'];
+    if (id === undefined || id === '') throw new TsrunError('"kill" requires a container id');
+    const signal = argv['signal'];
+    killContainer(argv.root, String(id), signal === undefined ? undefined : String(signal), argv.all);
+  },
+};
+
+export const del: CommandModule<GlobalOptions, GlobalOptions & { force: boolean }> = {
+  command: 'delete [container-id]',
+  describe: 'delete any resources held by the container (often used with detached containers)',
+  builder: (y) => y.option('force', { alias: 'f', type: 'boolean', default: false, describe: 'forcibly delete a running container (SIGKILL)' }),
+  handler: (argv) => deleteContainer(argv.root, containerId(argv, 'delete'), argv.force),
+};

@@ -1,0 +1,45 @@
+// Reads a bundle: config.json parsed, validated against spec/, checked for fields
+// tsrun does not implement, and the rootfs located. Nothing is created here.
+import * as fs from 'fs';
+import * as path from 'path';
+import { ConfigError } from '../errors';
+import { checkSupported } from './support';
+import type { Spec } from './types';
+import { validateConfig } from './validate';
+
+export interface Bundle {
+  dir: string;
+  spec: Spec;
+  rootfs: string;
+}
+
+export function loadBundle(bundleDir: string): Bundle {
+  const dir = path.resolve(bundleDir);
+  const file = path.join(dir, 'config.json');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError('', code === 'ENOENT' ? `${file}: no such file (is ${dir} a bundle?)` : `${file}: ${code}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError('', `${file}: invalid JSON: ${(e as Error).message}`);
+  }
+  validateConfig(raw);
+  const spec = raw as Spec;
+  checkSupported(spec);
+  if (!spec.root?.path) throw new ConfigError('root.path', 'is required');
+  const rootfs = path.resolve(dir, spec.root.path);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(rootfs);
+  } catch {
+    throw new ConfigError('root.path', `rootfs (${rootfs}) does not exist`);
+  }
+  if (!st.isDirectory()) throw new ConfigError('root.path', `rootfs (${rootfs}) is not a directory`);
+  return { dir, spec, rootfs };
+}

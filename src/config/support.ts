@@ -1,0 +1,42 @@
+// Fields of the runtime spec that tsrun does not implement yet. A container must
+// never run with more privilege or fewer limits than its config asks, so each of
+// these is refused with "not supported yet: <field>" instead of being ignored.
+import type { Spec } from './types';
+import { NotSupportedError } from '../errors';
+
+const SUPPORTED_RESOURCES = new Set(['devices']);
+
+function present(value: unknown): boolean {
+  if (value === undefined || value === null || value === '') return false;
+  if (Array.isArray(value)) return value.length > 0;
+  if (typeof value === 'object') return Object.keys(value as object).length > 0;
+  return true;
+}
+
+export function checkSupported(spec: Spec): void {
+  const proc = spec.process;
+  const linux = spec.linux ?? {};
+  const refused: [string, unknown][] = [
+    ['process.terminal', proc?.terminal === true ? true : undefined],
+    ['process.apparmorProfile', proc?.apparmorProfile],
+    ['process.selinuxLabel', proc?.selinuxLabel],
+    ['process.scheduler', proc?.scheduler],
+    ['process.ioPriority', proc?.ioPriority],
+    ['process.execCPUAffinity', proc?.execCPUAffinity],
+    ['linux.seccomp', linux.seccomp],
+    ['linux.personality', linux.personality],
+    ['linux.intelRdt', linux.intelRdt],
+    ['linux.mountLabel', linux.mountLabel],
+    ['linux.timeOffsets', linux.timeOffsets],
+    ['linux.netDevices', linux['netDevices']],
+    ['linux.memoryPolicy', linux['memoryPolicy']],
+  ];
+  for (const hook of ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const) {
+    refused.push([`hooks.${hook}`, spec.hooks?.[hook]]);
+  }
+  for (const [key, value] of Object.entries(linux.resources ?? {})) {
+    if (!SUPPORTED_RESOURCES.has(key)) refused.push([`linux.resources.${key}`, value]);
+  }
+  for (const [field, value] of refused) if (present(value)) throw new NotSupportedError(field);
+  if ((linux.namespaces ?? []).some((ns) => ns.type === 'time')) throw new NotSupportedError('linux.namespaces time');
+}

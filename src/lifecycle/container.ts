@@ -1,0 +1,44 @@
+// An existing container as the lifecycle commands see it: its recorded state and
+// its status derived from the live system (DESIGN.md §4: status is derived).
+import * as fs from 'fs';
+import { cgroupManagerFromPaths } from '../cgroups';
+import type { CgroupManager } from '../cgroups/manager';
+import { validateContainerId } from '../state/ids';
+import { deriveStatus, isAlive } from '../state/status';
+import { StateStore } from '../state/store';
+import type { ContainerState, ContainerStatus } from '../state/types';
+
+export class Container {
+  private cgroupManager?: CgroupManager;
+
+  constructor(readonly store: StateStore, readonly id: string, readonly state: ContainerState) {}
+
+  static open(root: string, id: string): Container {
+    validateContainerId(id);
+    const store = new StateStore(root);
+    return new Container(store, id, store.read(id));
+  }
+
+  get cgroups(): CgroupManager {
+    this.cgroupManager ??= cgroupManagerFromPaths(this.state.cgroupPaths ?? {}, this.state.cgroupCreated);
+    return this.cgroupManager;
+  }
+
+  /** The init is alive and is the process we started (not a reused pid). */
+  alive(): boolean {
+    return this.state.pid > 0 && isAlive(this.state.pid, this.state.startTime);
+  }
+
+  status(): ContainerStatus {
+    const alive = this.alive();
+    let frozen = false;
+    if (alive) {
+      try {
+        frozen = this.cgroups.isFrozen();
+      } catch {
+        frozen = false;
+      }
+    }
+    return deriveStatus(this.state, { alive, fifoExists: fs.existsSync(this.store.fifoPath(this.id)), frozen });
+  }
+}

@@ -1,0 +1,168 @@
+// `create`: from a bundle to an init parked on the exec FIFO. The order matters:
+// validate everything first, then reserve the id, then create resources, and on
+// any failure undo all of it (DESIGN.md §5: failure leaves nothing behind).
+import * as fs from 'fs';
+import * as path from 'path';
+import { loadBundle } from '../config/load';
+import type { IdMapping, Spec } from '../config/types';
+import { createCgroupManager } from '../cgroups';
+import type { CgroupManager } from '../cgroups/manager';
+import { ConfigError, TsrunError } from '../errors';
+import { buildCreatePlan } from '../linux/plan';
+import { encodePlan } from '../linux/plan-encoding';
+import { log } from '../log';
+import { native } from '../native';
+import { validateContainerId } from '../state/ids';
+import { nowRfc3339Nano, processStartTime } from '../state/status';
+import { StateStore } from '../state/store';
+import type { ContainerState } from '../state/types';
+import { converse } from './init-session';
+import { writeFileAtomic } from './files';
+
+export interface CreateOptions {
+  root: string;
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot?: boolean;
+  preserveFds?: number;
+}
+
+export interface Created {
+  state: ContainerState;
+}
+
+function writeIdMappings(pid: number, spec: Spec): void {
+  const lines = (maps: IdMapping[] | undefined, field: string): string => {
+    if (!maps || maps.length === 0) throw new ConfigError(field, 'is required with a new user namespace');
+    return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+  };
+  // Written in one write(2) each: the kernel accepts a map only once.
+  fs.writeFileSync(`/proc/${pid}/uid_map`, lines(spec.linux?.uidMappings, 'linux.uidMappings'));
+  fs.writeFileSync(`/proc/${pid}/gid_map`, lines(spec.linux?.gidMappings, 'linux.gidMappings'));
+}
+
+function lastCapability(): number {
+  try {
+    return Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+  } catch {
+    return 40;
+  }
+}
+
+function killQuietly(pid: number | undefined): void {
+  if (!pid) return;
+  try {
+    native().pidfdKill(pid, 9);
+  } catch {
+    // already gone
+  }
+}
+
+export function createContainer(opts: CreateOptions): Created {
+  validateContainerId(opts.id);
+  const bundle = loadBundle(opts.bundle);
+  const spec = bundle.spec;
+  const preserveFds = opts.preserveFds ?? 0;
+  const store = new StateStore(opts.root);
+  const dir = store.reserve(opts.id);
+
+  let cgroups: CgroupManager | undefined;
+  let stage1: number | undefined;
+  let containerPid: number | undefined;
+  let syncFd: number | undefined;
+  let fifoFd: number | undefined;
+  const nat = native();
+  try {
+    cgroups = createCgroupManager({ cgroupsPath: spec.linux?.cgroupsPath ?? '', id: opts.id });
+    const state: ContainerState = {
+      ociVersion: spec.ociVersion,
+      id: opts.id,
+      pid: 0,
+      startTime: '',
+      bundle: bundle.dir,
+      rootfs: bundle.rootfs,
+      created: nowRfc3339Nano(),
+      owner: '',
+      annotations: spec.annotations ?? {},
+      cgroupPaths: cgroups.paths(),
+      config: spec as unknown as Record<string, unknown>,
+      status: 'creating',
+    };
+    // Recorded before anything exists on the host, so that `delete --force` after a
+    // crash of this process knows what to remove.
+    store.write(opts.id, state);
+    cgroups.create();
+    store.write(opts.id, { ...state, cgroupCreated: cgroups.created() });
+    state.cgroupCreated = cgroups.created();
+    cgroups.setDevices(spec.linux?.resources?.devices ?? [], (spec.linux?.devices ?? []).map((d) => d.path));
+
+    const fifo = store.fifoPath(opts.id);
+    nat.mkfifo(fifo, 0o622);
+    fifoFd = nat.openPath(fifo);
+    const extraFds = [fifoFd];
+    const plan = buildCreatePlan({
+      spec,
+      bundle: bundle.dir,
+      rootfs: bundle.rootfs,
+      noPivot: opts.noPivot ?? false,
+      preserveFds,
+      extraFds: extraFds.length,
+      fifoFd: 3 + preserveFds + 2,
+      host: { lastCap: lastCapability(), cgroupDirs: cgroups.paths(), cgroupV2: cgroups.layout === 'unified' },
+      warn: (m) => log.warn(m),
+    });
+    log.debug(`create ${opts.id}: plan of ${plan.length} operations`);
+
+    const child = nat.spawnInit({ plan: encodePlan(plan), stdio: [0, 1, 2], preserveFds, extraFds });
+    stage1 = child.pid;
+    syncFd = child.syncFd;
+    store.write(opts.id, { ...state, pid: stage1 });
+    const cg = cgroups;
+    converse(child.syncFd, {
+      onSync: (tag) => {
+        if (tag === 'start') cg.apply(child.pid);
+        else if (tag === 'usermap') writeIdMappings(child.pid, spec);
+        else throw new TsrunError(`unexpected sync point "${tag}"`);
+      },
+      onPid: (pid) => {
+        containerPid = pid;
+        store.write(opts.id, { ...state, pid });
+      },
+    });
+    // The intermediate process (if the init forked) has exited: reap it.
+    if (containerPid !== undefined && containerPid !== stage1) nat.waitPid(stage1);
+    containerPid ??= stage1;
+
+    const startTime = processStartTime(containerPid);
+    if (startTime === null) throw new TsrunError('container init exited before it was ready');
+    const final: ContainerState = { ...state, pid: containerPid, startTime };
+    delete final.status;
+    store.write(opts.id, final);
+    if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(containerPid));
+    return { state: final };
+  } catch (e) {
+    killQuietly(containerPid);
+    killQuietly(stage1);
+    if (stage1 !== undefined) {
+      try {
+        nat.waitPid(stage1);
+      } catch {
+        // not our child any more
+      }
+    }
+    if (containerPid !== undefined && containerPid !== stage1) nat.waitExit(containerPid, 5000);
+    try {
+      cgroups?.destroy();
+    } catch (cleanupError) {
+      log.warn(`cleanup of cgroups failed: ${(cleanupError as Error).message}`);
+    }
+    store.remove(opts.id);
+    void dir;
+    throw e;
+  } finally {
+    if (syncFd !== undefined) nat.closeFd(syncFd);
+    if (fifoFd !== undefined) nat.closeFd(fifoFd);
+  }
+}

@@ -1,0 +1,60 @@
+// `delete`: remove a stopped (or, with --force, any) container and everything tsrun
+// created for it: processes, cgroups, the state dir. Also cleans what a crashed
+// `create` left (a state dir with or without state.json).
+import { ContainerNotFoundError, ContainerStateError } from '../errors';
+import { log } from '../log';
+import { native } from '../native';
+import { validateContainerId } from '../state/ids';
+import { StateStore } from '../state/store';
+import { Container } from './container';
+import { signalAll } from './kill';
+
+export function deleteContainer(root: string, id: string, force = false): void {
+  validateContainerId(id);
+  const store = new StateStore(root);
+  let container: Container;
+  try {
+    container = Container.open(root, id);
+  } catch (e) {
+    if (e instanceof ContainerNotFoundError && store.exists(id)) {
+      // A create that died before writing state.json: nothing but the dir exists.
+      store.remove(id);
+      return;
+    }
+    throw e;
+  }
+  const unlock = store.lock(id);
+  try {
+    const status = container.status();
+    if (status !== 'stopped' && status !== 'created' && !force) {
+      throw new ContainerStateError(`cannot delete container ${id} that is not stopped: ${status}`);
+    }
+    destroy(container);
+  } finally {
+    unlock();
+  }
+}
+
+/** Kill whatever still runs, wait for it to go, then remove cgroups and state. */
+export function destroy(container: Container): void {
+  const nat = native();
+  if (container.alive()) {
+    try {
+      nat.pidfdKill(container.state.pid, 9);
+    } catch {
+      // already gone
+    }
+  }
+  try {
+    if (container.state.cgroupPaths && Object.keys(container.state.cgroupPaths).length > 0) {
+      // Every other process of the container too (a shared pid namespace, a crash).
+      signalAll(container, 9);
+      for (const pid of container.cgroups.pids()) nat.waitExit(pid, 5000);
+    }
+  } catch (e) {
+    log.warn(`killing the processes of ${container.id}: ${(e as Error).message}`);
+  }
+  if (container.state.pid > 0) nat.waitExit(container.state.pid, 5000);
+  container.cgroups.destroy();
+  container.store.remove(container.id);
+}

@@ -1,0 +1,49 @@
+// The parent's side of the sync protocol (addon/PROTOCOL.md): reads the init's
+// messages, lets the caller act at each sync point, and turns an init failure into
+// one InitError carrying the init's own precise message.
+import { InitError } from '../errors';
+import { native } from '../native';
+
+export interface SessionHandlers {
+  /** Called at each `sync <tag>`; throwing aborts the init. */
+  onSync(tag: string): void;
+  /** The container's pid, once the init has forked into its pid namespace. */
+  onPid(pid: number): void;
+}
+
+/** Runs the conversation until the init says `notify ready`. */
+export function converse(syncFd: number, handlers: SessionHandlers): void {
+  const nat = native();
+  for (;;) {
+    const message = nat.syncRecv(syncFd);
+    if (message === null) throw new InitError('container init exited before it was ready');
+    const space = message.indexOf(' ');
+    const kind = space < 0 ? message : message.slice(0, space);
+    const rest = space < 0 ? '' : message.slice(space + 1);
+    switch (kind) {
+      case 'error':
+        throw new InitError(rest);
+      case 'pid':
+        handlers.onPid(Number(rest));
+        break;
+      case 'sync':
+        try {
+          handlers.onSync(rest);
+        } catch (e) {
+          try {
+            nat.syncSend(syncFd, 'abort');
+          } catch {
+            // the init may be gone already; the original error is what matters
+          }
+          throw e;
+        }
+        nat.syncSend(syncFd, 'ack');
+        break;
+      case 'notify':
+        if (rest === 'ready') return;
+        break;
+      default:
+        throw new InitError(`unexpected message from init: ${message}`);
+    }
+  }
+}

@@ -1,0 +1,48 @@
+// `run`: create + start, then (in the foreground) wait for the container, forward
+// our signals to it, clean up, and return its exit status the way a shell does.
+import { native } from '../native';
+import { createContainer, type CreateOptions } from './create';
+import { Container } from './container';
+import { destroy } from './delete';
+import { startContainer } from './start';
+
+export interface RunOptions extends CreateOptions {
+  detach?: boolean;
+  keep?: boolean;
+  noSubreaper?: boolean;
+}
+
+const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGWINCH', 'SIGPIPE', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'];
+
+export async function runContainer(opts: RunOptions): Promise<number> {
+  const nat = native();
+  // The container's init is a grandchild (the init forks into the pid namespace):
+  // as a subreaper we inherit it and can wait for it.
+  if (!opts.detach && !opts.noSubreaper) nat.setChildSubreaper();
+  const { state } = createContainer(opts);
+  try {
+    startContainer(opts.root, opts.id);
+  } catch (e) {
+    destroy(Container.open(opts.root, opts.id));
+    throw e;
+  }
+  if (opts.detach) return 0;
+
+  const forward = (signal: NodeJS.Signals): void => {
+    try {
+      nat.pidfdKill(state.pid, (require('os') as typeof import('os')).constants.signals[signal]);
+    } catch {
+      // it has exited; the wait below returns
+    }
+  };
+  for (const s of FORWARDED) process.on(s, forward);
+  let result;
+  try {
+    result = await nat.waitPidAsync(state.pid);
+  } finally {
+    for (const s of FORWARDED) process.off(s, forward);
+  }
+  if (!opts.keep) destroy(Container.open(opts.root, opts.id));
+  if (result.signal !== null) return 128 + result.signal;
+  return result.exitCode ?? 0;
+}

@@ -1,0 +1,23 @@
+// Signal names as runc accepts them: "KILL", "SIGKILL", "kill" or "9".
+import * as os from 'os';
+import { ConfigError } from '../errors';
+
+export function parseSignal(value: string | number | undefined, fallback = 'SIGTERM'): number {
+  const text = String(value ?? fallback).trim();
+  if (/^\d+$/.test(text)) {
+    const n = Number(text);
+    if (n < 1 || n > 64) throw new ConfigError('signal', `invalid signal ${text}`);
+    return n;
+  }
+  const upper = text.toUpperCase();
+  const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
+  const rt = /^SIGRTMIN(?:\+(\d+))?$/.exec(name) ?? /^SIGRTMAX(?:-(\d+))?$/.exec(name);
+  if (rt) {
+    const offset = Number(rt[1] ?? 0);
+    const n = name.startsWith('SIGRTMIN') ? 34 + offset : 64 - offset;
+    if (n >= 34 && n <= 64) return n;
+  }
+  const n = (os.constants.signals as Record<string, number>)[name];
+  if (n === undefined) throw new ConfigError('signal', `unknown signal "${text}"`);
+  return n;
+}

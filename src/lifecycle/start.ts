@@ -1,0 +1,21 @@
+// `start`: release the init parked on the exec FIFO (DESIGN.md §3 step 5).
+import * as fs from 'fs';
+import { ContainerStateError } from '../errors';
+import { native } from '../native';
+import { Container } from './container';
+
+export function startContainer(root: string, id: string): void {
+  const container = Container.open(root, id);
+  const unlock = container.store.lock(id);
+  try {
+    const status = container.status();
+    if (status === 'stopped') throw new ContainerStateError('cannot start a container that has stopped');
+    if (status !== 'created') throw new ContainerStateError(`cannot start an already ${status} container`);
+    const fifo = container.store.fifoPath(id);
+    const released = native().releaseFifo(fifo, container.state.pid);
+    fs.rmSync(fifo, { force: true });
+    if (!released) throw new ContainerStateError('cannot start a container that has stopped');
+  } finally {
+    unlock();
+  }
+}

@@ -1,0 +1,116 @@
+// Turns a mount's option strings into mount(2) flags, propagation flags and the
+// filesystem-specific data string, the way runc and mount(8) read them.
+import { NotSupportedError } from '../errors';
+
+export const MS = {
+  RDONLY: 0x1,
+  NOSUID: 0x2,
+  NODEV: 0x4,
+  NOEXEC: 0x8,
+  SYNCHRONOUS: 0x10,
+  REMOUNT: 0x20,
+  MANDLOCK: 0x40,
+  DIRSYNC: 0x80,
+  NOATIME: 0x400,
+  NODIRATIME: 0x800,
+  BIND: 0x1000,
+  MOVE: 0x2000,
+  REC: 0x4000,
+  SILENT: 0x8000,
+  UNBINDABLE: 0x20000,
+  PRIVATE: 0x40000,
+  SLAVE: 0x80000,
+  SHARED: 0x100000,
+  RELATIME: 0x200000,
+  IVERSION: 0x800000,
+  STRICTATIME: 0x1000000,
+  LAZYTIME: 0x2000000,
+} as const;
+
+/** option -> [flag, set (true) or clear (false)] */
+const FLAG_OPTIONS: Record<string, [number, boolean]> = {
+  ro: [MS.RDONLY, true],
+  rw: [MS.RDONLY, false],
+  nosuid: [MS.NOSUID, true],
+  suid: [MS.NOSUID, false],
+  nodev: [MS.NODEV, true],
+  dev: [MS.NODEV, false],
+  noexec: [MS.NOEXEC, true],
+  exec: [MS.NOEXEC, false],
+  sync: [MS.SYNCHRONOUS, true],
+  async: [MS.SYNCHRONOUS, false],
+  dirsync: [MS.DIRSYNC, true],
+  mand: [MS.MANDLOCK, true],
+  nomand: [MS.MANDLOCK, false],
+  noatime: [MS.NOATIME, true],
+  atime: [MS.NOATIME, false],
+  nodiratime: [MS.NODIRATIME, true],
+  diratime: [MS.NODIRATIME, false],
+  relatime: [MS.RELATIME, true],
+  norelatime: [MS.RELATIME, false],
+  strictatime: [MS.STRICTATIME, true],
+  nostrictatime: [MS.STRICTATIME, false],
+  lazytime: [MS.LAZYTIME, true],
+  nolazytime: [MS.LAZYTIME, false],
+  iversion: [MS.IVERSION, true],
+  noiversion: [MS.IVERSION, false],
+  silent: [MS.SILENT, true],
+  loud: [MS.SILENT, false],
+  bind: [MS.BIND, true],
+  rbind: [MS.BIND | MS.REC, true],
+  remount: [MS.REMOUNT, true],
+  defaults: [0, true],
+};
+
+const PROPAGATION_OPTIONS: Record<string, number> = {
+  private: MS.PRIVATE,
+  rprivate: MS.PRIVATE | MS.REC,
+  shared: MS.SHARED,
+  rshared: MS.SHARED | MS.REC,
+  slave: MS.SLAVE,
+  rslave: MS.SLAVE | MS.REC,
+  unbindable: MS.UNBINDABLE,
+  runbindable: MS.UNBINDABLE | MS.REC,
+};
+
+/** runc's mount extensions and idmapped mounts: refused until implemented. */
+const UNSUPPORTED_OPTIONS = new Set([
+  'tmpcopyup', 'idmap', 'ridmap', 'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec',
+  'rnoatime', 'ratime', 'rnodiratime', 'rdiratime', 'rrelatime', 'rnorelatime', 'rstrictatime', 'rnostrictatime',
+  'rnosymfollow', 'rsymfollow', 'nosymfollow', 'symfollow',
+]);
+
+export interface ParsedMountOptions {
+  flags: number;
+  propagation: number;
+  data: string;
+}
+
+export function parseMountOptions(options: readonly string[] = [], field = 'mounts[].options'): ParsedMountOptions {
+  let flags = 0;
+  let propagation = 0;
+  const data: string[] = [];
+  for (const option of options) {
+    const flag = FLAG_OPTIONS[option];
+    if (flag) {
+      flags = flag[1] ? flags | flag[0] : flags & ~flag[0];
+      continue;
+    }
+    const prop = PROPAGATION_OPTIONS[option];
+    if (prop !== undefined) {
+      propagation = prop;
+      continue;
+    }
+    if (UNSUPPORTED_OPTIONS.has(option)) throw new NotSupportedError(`${field} "${option}"`);
+    data.push(option);
+  }
+  return { flags, propagation, data: data.join(',') };
+}
+
+/** linux.rootfsPropagation -> flags for "/" before the rootfs is prepared (runc's default is rslave). */
+export function rootPropagationFlags(value: string | undefined): number {
+  if (!value) return MS.SLAVE | MS.REC;
+  const flags = PROPAGATION_OPTIONS[value];
+  if (flags === undefined) throw new Error(`unknown propagation ${value}`);
+  return flags;
+}

@@ -1,0 +1,43 @@
+// Namespace types -> clone flags, and the order in which the init joins or creates them.
+import type { Namespace, NamespaceType } from '../config/types';
+
+export const CLONE_FLAGS: Readonly<Record<NamespaceType, number>> = {
+  mount: 0x00020000,
+  cgroup: 0x02000000,
+  uts: 0x04000000,
+  ipc: 0x08000000,
+  user: 0x10000000,
+  pid: 0x20000000,
+  network: 0x40000000,
+  time: 0x00000080,
+};
+
+export interface NamespacePlan {
+  /** Namespaces joined by path, user first and mount last (after setns into a mount
+   *  namespace the host's paths are gone). */
+  joins: Namespace[];
+  /** True when a new user namespace is created (maps are written by the parent). */
+  newUser: boolean;
+  /** Flags of the other namespaces created with unshare, after the user namespace. */
+  unshareFlags: number;
+  /** pid and time namespaces only apply to children: the init must fork. */
+  needsFork: boolean;
+  has: (type: NamespaceType) => boolean;
+}
+
+const JOIN_ORDER: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'time', 'cgroup', 'mount'];
+
+export function planNamespaces(namespaces: readonly Namespace[] = []): NamespacePlan {
+  const byType = new Map(namespaces.map((ns) => [ns.type, ns]));
+  const joins = JOIN_ORDER.flatMap((type) => {
+    const ns = byType.get(type);
+    return ns?.path ? [ns] : [];
+  });
+  let unshareFlags = 0;
+  for (const ns of namespaces) {
+    if (!ns.path && ns.type !== 'user') unshareFlags |= CLONE_FLAGS[ns.type];
+  }
+  const newUser = byType.has('user') && !byType.get('user')?.path;
+  const needsFork = byType.has('pid') || (byType.has('time') && !byType.get('time')?.path);
+  return { joins, newUser, unshareFlags, needsFork, has: (type) => byType.has(type) };
+}

@@ -1,0 +1,54 @@
+// runc-compatible logging: `--log FILE` and `--log-format text|json`. Engines read
+// the last "level":"error" JSON line and show its msg, so every error goes here as
+// well as to stderr (when the log is a file).
+import * as fs from 'fs';
+
+export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
+export type LogFormat = 'text' | 'json';
+
+interface LogSettings {
+  file?: string;
+  format: LogFormat;
+  debug: boolean;
+}
+
+const settings: LogSettings = { format: 'text', debug: false };
+
+export function configureLog(next: Partial<LogSettings>): void {
+  Object.assign(settings, next);
+}
+
+function line(level: LogLevel, msg: string): string {
+  const time = new Date().toISOString();
+  if (settings.format === 'json') return JSON.stringify({ level, msg, time }) + '\n';
+  return `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
+}
+
+function write(level: LogLevel, msg: string): void {
+  if (level === 'debug' && !settings.debug) return;
+  const text = line(level, msg);
+  if (settings.file) {
+    try {
+      fs.appendFileSync(settings.file, text);
+      return;
+    } catch {
+      // An unwritable log must not hide the message: fall through to stderr.
+    }
+  }
+  process.stderr.write(text);
+}
+
+export const log = {
+  debug: (msg: string): void => write('debug', msg),
+  info: (msg: string): void => write('info', msg),
+  warn: (msg: string): void => write('warning', msg),
+  /** The command failed: log it, and say it once on stderr when the log is a file. */
+  fatal(msg: string): void {
+    if (settings.file) {
+      write('error', msg);
+      process.stderr.write(msg + '\n');
+    } else {
+      process.stderr.write(msg + '\n');
+    }
+  },
+};

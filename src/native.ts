@@ -1,0 +1,77 @@
+// The only module that loads the C++ addon. Everything else imports these typed
+// wrappers, so tests can see at a glance which system services tsrun needs.
+import * as path from 'path';
+
+export interface SpawnInitOptions {
+  /** The encoded plan (see addon/PROTOCOL.md). */
+  plan: Buffer;
+  /** fds that become the init's 0, 1 and 2. */
+  stdio: [number, number, number];
+  /** The caller's fds 3 .. 3+preserveFds-1 are passed at the same numbers. */
+  preserveFds: number;
+  /** Passed at 3+preserveFds+2 onwards, in order (e.g. the exec FIFO opened O_PATH). */
+  extraFds: number[];
+}
+
+export interface SpawnedInit {
+  pid: number;
+  /** Our end of the SOCK_SEQPACKET sync socket. */
+  syncFd: number;
+}
+
+export interface WaitResult {
+  pid: number;
+  /** Exit status when the process exited, else null. */
+  exitCode: number | null;
+  /** Signal number when the process was killed, else null. */
+  signal: number | null;
+}
+
+export interface NativeAddon {
+  /** posix_spawn the init program from a sealed memfd copy of the binary. */
+  spawnInit(options: SpawnInitOptions): SpawnedInit;
+  /** Blocking receive of one message; null at EOF (every init process has gone). */
+  syncRecv(fd: number): string | null;
+  syncSend(fd: number, message: string): void;
+  closeFd(fd: number): void;
+  /** waitpid(pid, 0): blocking. */
+  waitPid(pid: number): WaitResult;
+  /** waitpid on a worker thread; resolves when the process ends. */
+  waitPidAsync(pid: number): Promise<WaitResult>;
+  /** prctl(PR_SET_CHILD_SUBREAPER, 1) */
+  setChildSubreaper(): void;
+  mkfifo(path: string, mode: number): void;
+  /** open(path, O_PATH | O_CLOEXEC) */
+  openPath(path: string): number;
+  /**
+   * Open the exec FIFO for reading and wait until the init writes its byte, or until
+   * the process `pid` dies (pidfd). Returns true when the init was released, false
+   * when it died first.
+   */
+  releaseFifo(fifoPath: string, pid: number): boolean;
+  /** flock on an open fd; returns false when nonBlocking and the lock is held. */
+  flock(fd: number, exclusive: boolean, nonBlocking: boolean): boolean;
+  /**
+   * Wait (pidfd + poll, no polling loop) until `pid` has exited, at most timeoutMs.
+   * Works for processes that are not our children. True when it is gone.
+   */
+  waitExit(pid: number, timeoutMs: number): boolean;
+  /** kill through a pidfd: never signals a process that reused the pid after pidfd_open. */
+  pidfdKill(pid: number, signal: number): void;
+}
+
+let loaded: NativeAddon | undefined;
+
+/** Loads the addon on first use: commands that need no syscalls never pay for it. */
+export function native(): NativeAddon {
+  if (!loaded) {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    loaded = require(path.join(__dirname, '..', '..', 'build', 'Release', 'tsrun_native.node')) as NativeAddon;
+  }
+  return loaded;
+}
+
+/** Path of the static init program built next to the addon. */
+export function initProgramPath(): string {
+  return path.join(__dirname, '..', '..', 'build', 'Release', 'tsrun-init');
+}

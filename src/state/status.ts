@@ -1,0 +1,137 @@
+// Status is derived from the live system, never trusted from the file: the init may
+// have died, or its pid may now belong to an unrelated process.
+import * as fs from 'fs';
+import type { ContainerState, ContainerStatus, OciState } from './types';
+
+export interface ProcStat {
+  /** Field 2 without the parentheses. */
+  comm: string;
+  /** Field 3: R, S, D, Z, X, T, ... */
+  state: string;
+  /** Field 22: start time in clock ticks since boot, kept as a string (exact, no float). */
+  startTime: string;
+}
+
+/**
+ * Parses the text of /proc/<pid>/stat. comm (field 2) is free text chosen by the
+ * process: it may contain spaces and ')' characters, so the fields after it are
+ * found from the *last* ')' rather than by splitting the whole line.
+ */
+export function parseProcStat(text: string): ProcStat | null {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return null;
+  const rest = text.slice(close + 1).trim().split(/\s+/);
+  // rest[0] is field 3; field 22 is rest[19].
+  if (rest.length < 20) return null;
+  const startTime = rest[19];
+  if (!/^\d+$/.test(startTime)) return null;
+  return { comm: text.slice(open + 1, close), state: rest[0], startTime };
+}
+
+function readStat(pid: number, procRoot: string): ProcStat | null {
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  let text: string;
+  try {
+    text = fs.readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
+  } catch {
+    return null; // ENOENT (gone) or ESRCH (exiting while read): either way not there
+  }
+  return parseProcStat(text);
+}
+
+/** Start time of `pid` (field 22 of /proc/<pid>/stat), or null when there is no such process. */
+export function processStartTime(pid: number, procRoot = '/proc'): string | null {
+  return readStat(pid, procRoot)?.startTime ?? null;
+}
+
+/**
+ * True when `pid` is the process recorded with `startTime` and has not exited. A
+ * zombie (Z) or dead (X) process counts as gone: its program has ended, only its
+ * exit status is waiting to be reaped.
+ */
+export function isAlive(pid: number, startTime: string, procRoot = '/proc'): boolean {
+  const stat = readStat(pid, procRoot);
+  if (!stat) return false;
+  if (stat.startTime !== startTime) return false; // the pid was reused
+  return stat.state !== 'Z' && stat.state !== 'X';
+}
+
+export interface StatusFacts {
+  /** The exec FIFO still exists: `start` has not consumed it yet. */
+  fifoExists: boolean;
+  alive: boolean;
+  /** The container's cgroup is frozen. */
+  frozen: boolean;
+}
+
+/** runc's order: stopped, then paused, then created (FIFO present), else running. */
+export function deriveStatus(state: Pick<ContainerState, 'status'>, facts: StatusFacts): ContainerStatus {
+  if (!facts.alive) return 'stopped';
+  if (state.status === 'creating') return 'creating';
+  if (facts.frozen) return 'paused';
+  if (facts.fifoExists) return 'created';
+  return 'running';
+}
+
+export interface ProbeOptions {
+  fifoPath: string;
+  /** Asked only when the init is alive (it needs the cgroup, which may be gone otherwise). */
+  isFrozen: () => boolean;
+  procRoot?: string;
+}
+
+/** Gathers the facts from the system and derives the status. */
+export function probeStatus(state: ContainerState, opts: ProbeOptions): ContainerStatus {
+  // A create that crashed before recording the pid has pid 0 / startTime ''.
+  const alive = state.pid > 0 && state.startTime !== '' && isAlive(state.pid, state.startTime, opts.procRoot);
+  // lstat: the FIFO itself, never what a planted symlink points to.
+  let fifoExists = false;
+  if (alive) {
+    try {
+      fifoExists = fs.lstatSync(opts.fifoPath).isFIFO();
+    } catch {
+      fifoExists = false;
+    }
+  }
+  return deriveStatus(state, { alive, fifoExists, frozen: alive ? opts.isFrozen() : false });
+}
+
+/** runc's `state` JSON object. runc reports pid 0 for a stopped container. */
+export function toOciState(state: ContainerState, status: ContainerStatus): OciState {
+  // Built key by key in runc's order; annotations are omitted when empty (Go omitempty).
+  const out: OciState = {
+    ociVersion: state.ociVersion,
+    id: state.id,
+    pid: status === 'stopped' ? 0 : state.pid,
+    status,
+    bundle: state.bundle,
+    rootfs: state.rootfs,
+    created: state.created,
+    owner: state.owner,
+  };
+  const annotations = state.annotations ?? {};
+  if (Object.keys(annotations).length === 0) return out;
+  // Re-create to place annotations before owner, as runc does.
+  const { owner, ...head } = out;
+  return { ...head, annotations, owner };
+}
+
+/** Exactly what `runc state` writes: 2-space indented JSON, no trailing newline. */
+export function formatOciState(state: OciState): string {
+  return JSON.stringify(state, null, 2);
+}
+
+/**
+ * The current time as Go's RFC3339Nano in UTC (what runc records as `created`):
+ * fractional seconds with trailing zeros trimmed. performance.timeOrigin + now()
+ * gives sub-millisecond digits that Date alone does not.
+ */
+export function nowRfc3339Nano(nowMs: number = performance.timeOrigin + performance.now()): string {
+  const wholeMs = Math.floor(nowMs);
+  const iso = new Date(wholeMs).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
+  // Microseconds are the best the clock offers here; the last three nanosecond digits are 0.
+  const micros = Math.floor((nowMs - Math.floor(nowMs / 1000) * 1000) * 1000);
+  const frac = String(micros).padStart(6, '0').replace(/0+$/, '');
+  return `${iso.slice(0, 19)}${frac ? `.${frac}` : ''}Z`;
+}

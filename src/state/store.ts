@@ -1,0 +1,264 @@
+// The state store under --root: one directory per container holding state.json, the
+// lock file and the exec FIFO. Every path is built from a validated id, and the
+// container dir is never followed through a symlink.
+import * as fs from 'fs';
+import * as path from 'path';
+import { ContainerExistsError, ContainerNotFoundError, TsrunError } from '../errors';
+import { validateContainerId } from './ids';
+import type { ContainerState } from './types';
+
+const STATE_FILE = 'state.json';
+const LOCK_FILE = 'lock';
+const FIFO_FILE = 'exec.fifo';
+
+/** flock(2) on an open fd; false when nonBlocking and the lock is held elsewhere. */
+export type FlockFn = (fd: number, exclusive: boolean, nonBlocking: boolean) => boolean;
+
+export interface StateStoreOptions {
+  /** Injected in unit tests; defaults to the addon's flock (loaded only when locking). */
+  flock?: FlockFn;
+}
+
+function errno(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | undefined)?.code;
+}
+
+export class StateStore {
+  readonly root: string;
+  private readonly flockFn?: FlockFn;
+
+  constructor(root: string, opts: StateStoreOptions = {}) {
+    this.root = path.resolve(root);
+    this.flockFn = opts.flock;
+  }
+
+  /** mkdir -p the root, mode 0700: state files reveal pids, paths and configs. */
+  ensureRoot(): void {
+    fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
+  }
+
+  /**
+   * Path of the container's dir. Validates the id first; refuses a symlink at that
+   * place (a planted link could redirect state writes and `rm -rf` elsewhere).
+   * The dir need not exist.
+   */
+  dir(id: string): string {
+    validateContainerId(id);
+    const dir = path.join(this.root, id);
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.lstatSync(dir);
+    } catch (e) {
+      if (errno(e) !== 'ENOENT') throw e;
+    }
+    if (st && !st.isDirectory()) {
+      throw new TsrunError(`state dir ${dir} is not a directory${st.isSymbolicLink() ? ' (symlink)' : ''}: refusing to use it`);
+    }
+    return dir;
+  }
+
+  /**
+   * Creates the container dir; mkdir(2) is atomic, so of N concurrent creators of
+   * one id exactly one succeeds and the others get ContainerExistsError. Mode 0711
+   * like runc's: not listable by others, but traversable. Returns the dir.
+   */
+  reserve(id: string): string {
+    const dir = this.dir(id);
+    this.ensureRoot();
+    try {
+      fs.mkdirSync(dir, { mode: 0o711 });
+    } catch (e) {
+      if (errno(e) === 'EEXIST') throw new ContainerExistsError(id);
+      throw e;
+    }
+    return dir;
+  }
+
+  /** True when the container dir exists (with or without state.json). */
+  exists(id: string): boolean {
+    const dir = this.dir(id);
+    try {
+      return fs.lstatSync(dir).isDirectory();
+    } catch (e) {
+      if (errno(e) === 'ENOENT') return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Atomic replace of state.json: readers see the old or the new file, never a torn
+   * one, even across a crash (data fsynced before the rename, the dir after it).
+   */
+  write(id: string, state: ContainerState): void {
+    const dir = this.dir(id);
+    const tmp = path.join(dir, `${STATE_FILE}.tmp-${process.pid}`);
+    const data = JSON.stringify(state);
+    const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW;
+    try {
+      const fd = fs.openSync(tmp, flags, 0o600);
+      try {
+        fs.writeFileSync(fd, data);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(tmp, path.join(dir, STATE_FILE));
+    } catch (e) {
+      try {
+        fs.unlinkSync(tmp);
+      } catch {
+        // nothing was created, or already renamed
+      }
+      if (errno(e) === 'ENOENT') throw new ContainerNotFoundError(id);
+      throw e;
+    }
+    const dfd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    try {
+      fs.fsyncSync(dfd);
+    } finally {
+      fs.closeSync(dfd);
+    }
+  }
+
+  /** The recorded state; ContainerNotFoundError when the dir or state.json is missing. */
+  read(id: string): ContainerState {
+    const state = this.readIfAny(id);
+    if (!state) throw new ContainerNotFoundError(id);
+    return state;
+  }
+
+  /**
+   * The recorded state, or null when the dir exists without state.json (a create
+   * crashed before its first write: `delete --force` must still find and remove it).
+   * ContainerNotFoundError when there is no dir at all.
+   */
+  readIfAny(id: string): ContainerState | null {
+    const dir = this.dir(id);
+    let text: string;
+    try {
+      text = fs.readFileSync(path.join(dir, STATE_FILE), 'utf8');
+    } catch (e) {
+      if (errno(e) !== 'ENOENT' && errno(e) !== 'ENOTDIR') throw e;
+      if (this.exists(id)) return null;
+      throw new ContainerNotFoundError(id);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new TsrunError(`state of container ${id} is corrupt: ${path.join(dir, STATE_FILE)} is not valid JSON`);
+    }
+    return checkState(id, parsed, path.join(dir, STATE_FILE));
+  }
+
+  /** Ids of the containers under root, sorted; entries that are not plain dirs with valid ids are skipped. */
+  list(): string[] {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(this.root, { withFileTypes: true });
+    } catch (e) {
+      if (errno(e) === 'ENOENT') return [];
+      throw e;
+    }
+    const ids: string[] = [];
+    for (const entry of entries) {
+      // Dirent types come from readdir without following links: a symlink is not a dir here.
+      if (!entry.isDirectory()) continue;
+      if (!isListableId(entry.name)) continue;
+      ids.push(entry.name);
+    }
+    return ids.sort();
+  }
+
+  /** rm -rf the container dir (state, lock, FIFO). Missing dir is not an error. */
+  remove(id: string): void {
+    const dir = this.dir(id);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  /** Path of the exec FIFO the init parks on until `start`. */
+  fifoPath(id: string): string {
+    return path.join(this.dir(id), FIFO_FILE);
+  }
+
+  /**
+   * Takes an exclusive flock on <dir>/lock, blocking until it is free, so commands on
+   * one container run one at a time. Call the returned function to release (closing
+   * the fd drops the lock; a crashed holder releases it by exiting).
+   *
+   * If the dir was removed (delete) while we waited, the lock we got is on an
+   * unlinked file and protects nothing: detected by comparing inodes, then we either
+   * retry on the new file or report the container gone.
+   */
+  lock(id: string): () => void {
+    const flock = this.flockFn ?? defaultFlock;
+    const lockPath = path.join(this.dir(id), LOCK_FILE);
+    for (;;) {
+      let fd: number;
+      try {
+        fd = fs.openSync(lockPath, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
+      } catch (e) {
+        if (errno(e) === 'ENOENT') throw new ContainerNotFoundError(id);
+        throw e;
+      }
+      try {
+        flock(fd, true, false);
+        const held = fs.fstatSync(fd);
+        let current: fs.Stats | undefined;
+        try {
+          current = fs.lstatSync(lockPath);
+        } catch (e) {
+          if (errno(e) !== 'ENOENT') throw e;
+        }
+        if (current && current.ino === held.ino && current.dev === held.dev) {
+          let released = false;
+          return () => {
+            if (released) return;
+            released = true;
+            fs.closeSync(fd);
+          };
+        }
+      } catch (e) {
+        fs.closeSync(fd);
+        throw e;
+      }
+      fs.closeSync(fd);
+      // The file we locked was replaced or removed: loop; ENOENT above ends it when the dir is gone.
+    }
+  }
+}
+
+/** list() shows the same ids validateContainerId accepts. */
+function isListableId(name: string): boolean {
+  try {
+    validateContainerId(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function defaultFlock(fd: number, exclusive: boolean, nonBlocking: boolean): boolean {
+  // Lazy: loading the addon costs time that read-only commands need not pay.
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { native } = require('../native') as typeof import('../native');
+  return native().flock(fd, exclusive, nonBlocking);
+}
+
+function checkState(id: string, value: unknown, file: string): ContainerState {
+  const bad = (what: string): never => {
+    throw new TsrunError(`state of container ${id} is corrupt: ${file}: ${what}`);
+  };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return bad('not an object');
+  const v = value as Record<string, unknown>;
+  if (v.id !== id) bad(`records id ${JSON.stringify(v.id)}`);
+  if (typeof v.pid !== 'number' || !Number.isInteger(v.pid) || v.pid < 0) bad('pid is not a non-negative integer');
+  for (const key of ['ociVersion', 'startTime', 'bundle', 'rootfs', 'created'] as const) {
+    if (typeof v[key] !== 'string') bad(`${key} is not a string`);
+  }
+  if (typeof v.cgroupPaths !== 'object' || v.cgroupPaths === null) bad('cgroupPaths is not an object');
+  if (typeof v.owner !== 'string') v.owner = '';
+  if (typeof v.annotations !== 'object' || v.annotations === null) v.annotations = {};
+  if (typeof v.config !== 'object' || v.config === null) v.config = {};
+  return v as unknown as ContainerState;
+}

@@ -1,0 +1,54 @@
+// What state.json records about one container. The file is private to tsrun (runc's
+// state.json has a different, Go-specific shape); the OCI `state` output is derived
+// from it by toOciState() in status.ts.
+
+export type ContainerStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+
+export interface ContainerState {
+  ociVersion: string;
+  id: string;
+  /** Init pid as seen from the host's pid namespace; 0 until the init exists. */
+  pid: number;
+  /** Field 22 of /proc/<pid>/stat when the init was recorded: tells a reused pid apart. */
+  startTime: string;
+  /** Absolute bundle dir. */
+  bundle: string;
+  /** Absolute rootfs dir. */
+  rootfs: string;
+  /** RFC 3339 UTC time of create. */
+  created: string;
+  /** runc's `state` always prints "" here. */
+  owner: string;
+  annotations: Record<string, string>;
+  /**
+   * Cgroup dir per hierarchy (see CgroupManager.paths()), recorded at create. Later
+   * commands use these instead of resolving cgroupsPath again: a relative
+   * cgroupsPath depends on the cgroup of the calling process, which may differ.
+   */
+  cgroupPaths: Record<string, string>;
+  /**
+   * Cgroup dirs that create() made (leaves and parents). delete removes only these,
+   * so a pre-existing cgroup named by cgroupsPath is never removed. Absent when a
+   * create crashed before recording it: then only the leaves in cgroupPaths that
+   * are empty are removed.
+   */
+  cgroupCreated?: string[];
+  /** The bundle's config.json as loaded. */
+  config: Record<string, unknown>;
+  useSystemdCgroup?: boolean;
+  /** Present only while `create` runs. */
+  status?: 'creating';
+}
+
+/** runc's `state` output, keys in runc's order (it matters to byte-comparing callers). */
+export interface OciState {
+  ociVersion: string;
+  id: string;
+  pid: number;
+  status: ContainerStatus;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  annotations?: Record<string, string>;
+  owner: string;
+}

@@ -1,0 +1,139 @@
+// Real cgroups on this machine (root only). Everything lives under an absolute,
+// random path (/tsrun-test-cg-<hex>/c1) that this test creates, so no existing
+// cgroup is written to; afterAll removes it whatever happened.
+import { spawn, type ChildProcess } from 'child_process';
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { createCgroupManager, type CgroupManager } from '../../src/cgroups';
+import { detectCgroupLayout } from '../../src/cgroups/detect';
+
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+const suite = isRoot && fs.existsSync('/sys/fs/cgroup') ? describe : describe.skip;
+
+const parent = `tsrun-test-cg-${crypto.randomBytes(4).toString('hex')}`;
+const cgroupsPath = `/${parent}/c1`;
+const children: ChildProcess[] = [];
+
+function sleeper(): ChildProcess {
+  const child = spawn('sleep', ['1000'], { stdio: 'ignore' });
+  children.push(child);
+  return child;
+}
+
+function alive(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+async function killAndWait(child: ChildProcess): Promise<void> {
+  if (!alive(child) || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  process.kill(child.pid, 'SIGKILL'); // by pid, our own child only
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+  clearTimeout(timer);
+}
+
+function procCgroups(pid: number): string[] {
+  return fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').filter(Boolean);
+}
+
+suite('cgroups on the real machine', () => {
+  let m: CgroupManager;
+
+  afterAll(async () => {
+    const hierarchies = detectCgroupLayout().hierarchies;
+    // A task in a frozen v1 cgroup does not act on SIGKILL until thawed.
+    for (const h of hierarchies) {
+      const leaf = path.join(h.mountPoint, parent, 'c1');
+      try {
+        if (h.controllers.includes('freezer')) fs.writeFileSync(path.join(leaf, 'freezer.state'), 'THAWED');
+        if (h.kind === 'v2' && fs.existsSync(path.join(leaf, 'cgroup.freeze'))) fs.writeFileSync(path.join(leaf, 'cgroup.freeze'), '0');
+      } catch {
+        // not there: nothing to thaw
+      }
+    }
+    for (const c of children) await killAndWait(c);
+    for (const h of hierarchies) {
+      for (const dir of [path.join(h.mountPoint, parent, 'c1'), path.join(h.mountPoint, parent)]) {
+        for (let i = 0; i < 20 && fs.existsSync(dir); i++) {
+          try {
+            fs.rmdirSync(dir);
+          } catch {
+            await new Promise((r) => setTimeout(r, 10));
+          }
+        }
+      }
+    }
+  });
+
+  test('create makes the cgroup in every hierarchy, below the mount points only', () => {
+    const info = detectCgroupLayout();
+    m = createCgroupManager({ cgroupsPath, id: 'c1' });
+    expect(m.layout).toBe(info.layout);
+    const paths = m.paths();
+    expect(Object.keys(paths).sort()).toEqual(info.hierarchies.map((h) => h.key).sort());
+    for (const h of info.hierarchies) expect(paths[h.key]).toBe(path.join(h.mountPoint, parent, 'c1'));
+    m.create();
+    for (const dir of Object.values(paths)) expect(fs.statSync(dir).isDirectory()).toBe(true);
+    expect(m.created()).toEqual(info.hierarchies.flatMap((h) => [path.join(h.mountPoint, parent), path.join(h.mountPoint, parent, 'c1')]));
+    const cpuset = m.controllerPath('cpuset');
+    if (cpuset) expect(fs.readFileSync(path.join(cpuset, 'cpuset.cpus'), 'utf8').trim()).not.toBe('');
+  });
+
+  test('apply moves a process into every hierarchy', () => {
+    const child = sleeper();
+    m.apply(child.pid as number);
+    const lines = procCgroups(child.pid as number);
+    expect(lines.length).toBeGreaterThan(0);
+    // tsrun uses every mounted hierarchy; on hybrid that includes the "0::" line
+    for (const line of lines) {
+      const [, controllers, p] = line.split(':');
+      expect(`${controllers}:${p}`).toBe(`${controllers}:${cgroupsPath}`);
+    }
+    expect(m.pids()).toEqual([child.pid]);
+  });
+
+  test('devices: runc\'s default list, and it is enforced (v1 only)', async () => {
+    const devices = m.controllerPath('devices');
+    if (!devices) return;
+    m.setDevices([{ allow: false, access: 'rwm' }]);
+    const list = fs.readFileSync(path.join(devices, 'devices.list'), 'utf8').split('\n').filter(Boolean).sort();
+    // devices.list of a runc 1.1.5 container with `runc spec`'s rules
+    expect(list).toEqual(['b *:* m', 'c *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 10:200 rwm', 'c 136:* rwm', 'c 5:0 rwm', 'c 5:2 rwm'].sort());
+
+    const probe = spawn('sh', ['-c', 'read x; if (exec 3</dev/kmsg) 2>/dev/null; then echo kmsg-open; else echo kmsg-denied; fi; if (exec 3</dev/zero); then echo zero-open; fi'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    children.push(probe);
+    let out = '';
+    probe.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<void>((resolve) => probe.once('exit', () => resolve()));
+    m.apply(probe.pid as number);
+    probe.stdin?.end('go\n');
+    await exited;
+    expect(out.split('\n').filter(Boolean)).toEqual(['kmsg-denied', 'zero-open']);
+  });
+
+  test('freeze and thaw a sleeping process', () => {
+    const pid = children[0].pid as number;
+    m.freeze();
+    expect(m.isFrozen()).toBe(true);
+    const freezer = m.controllerPath('freezer');
+    if (freezer) expect(fs.readFileSync(path.join(freezer, 'freezer.state'), 'utf8').trim()).toBe('FROZEN');
+    m.thaw();
+    expect(m.isFrozen()).toBe(false);
+    if (freezer) expect(fs.readFileSync(path.join(freezer, 'freezer.state'), 'utf8').trim()).toBe('THAWED');
+    expect(fs.existsSync(`/proc/${pid}`)).toBe(true);
+  });
+
+  test('destroy refuses while a process lives, then removes leaf and parent once it is gone', async () => {
+    expect(() => m.destroy()).toThrow(/EBUSY/);
+    for (const dir of Object.values(m.paths())) expect(fs.existsSync(dir)).toBe(true);
+    for (const c of children) await killAndWait(c);
+    m.destroy();
+    for (const dir of Object.values(m.paths())) {
+      expect(fs.existsSync(dir)).toBe(false);
+      expect(fs.existsSync(path.dirname(dir))).toBe(false);
+    }
+    expect(m.created()).toEqual([]);
+  });
+});

@@ -1,0 +1,136 @@
+import { detectLayout, parseCgroupMounts } from '../../src/cgroups/detect';
+import { cleanCgroupPath, innerCgroupPath, parseProcCgroup, resolveCgroupDir } from '../../src/cgroups/path';
+import { CgroupError, ConfigError } from '../../src/errors';
+
+// This machine's mountinfo (hybrid), verbatim.
+const HYBRID = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct
+34 31 0:31 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset
+35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+36 31 0:33 / /sys/fs/cgroup/devices rw,relatime - cgroup cgroup rw,devices
+37 31 0:34 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer
+38 31 0:35 / /sys/fs/cgroup/blkio rw,relatime - cgroup cgroup rw,blkio
+39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids
+40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
+41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+`;
+const SELF = `9:name=systemd:/
+8:pids:/
+7:blkio:/
+6:freezer:/
+5:devices:/
+4:memory:/process_api/898b8afcadaf2fc9acb314af8d7016bd
+3:cpuset:/
+2:cpuacct:/
+1:cpu:/
+0::/
+`;
+const UNIFIED = `22 1 0:21 / /proc rw - proc proc rw
+30 25 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot
+`;
+const LEGACY = `32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime shared:7 - cgroup cgroup rw,cpu,cpuacct
+36 31 0:33 / /sys/fs/cgroup/devices rw,relatime - cgroup cgroup rw,devices
+37 31 0:34 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer,clone_children
+40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,release_agent=/lib/systemd/systemd-cgroups-agent,name=systemd
+99 1 0:33 / /mnt/elsewhere/devices rw,relatime - cgroup cgroup rw,devices
+`;
+
+describe('detectLayout', () => {
+  test('hybrid: every v1 hierarchy plus the unified one, keyed by mount dir', () => {
+    const info = detectLayout(HYBRID);
+    expect(info.layout).toBe('hybrid');
+    expect(info.hierarchies.map((h) => h.key)).toEqual(['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'systemd', 'unified']);
+    expect(info.hierarchies.find((h) => h.key === 'systemd')?.controllers).toEqual(['name=systemd']);
+    expect(info.hierarchies.find((h) => h.key === 'unified')).toMatchObject({ kind: 'v2', mountPoint: '/sys/fs/cgroup/unified' });
+  });
+  test('unified', () => {
+    const info = detectLayout(UNIFIED);
+    expect(info.layout).toBe('unified');
+    expect(info.hierarchies).toEqual([{ kind: 'v2', key: 'unified', mountPoint: '/sys/fs/cgroup', mountRoot: '/', controllers: [] }]);
+  });
+  test('legacy: co-mounted controllers, mount flags dropped, mounts outside the root ignored', () => {
+    const info = detectLayout(LEGACY);
+    expect(info.layout).toBe('legacy');
+    expect(info.hierarchies.map((h) => [h.key, h.controllers])).toEqual([
+      ['cpu,cpuacct', ['cpu', 'cpuacct']],
+      ['devices', ['devices']],
+      ['freezer', ['freezer']],
+      ['systemd', ['name=systemd']],
+    ]);
+  });
+  test('a different root', () => {
+    const info = detectLayout(HYBRID.replace(/\/sys\/fs\/cgroup/g, '/tmp/fake root'.replace(' ', '\\040')), '/tmp/fake root');
+    expect(info.layout).toBe('hybrid');
+    expect(info.hierarchies[0].mountPoint).toBe('/tmp/fake root/cpu');
+  });
+  test('no cgroup mounted', () => {
+    expect(() => detectLayout('22 1 0:21 / /proc rw - proc proc rw\n')).toThrow(CgroupError);
+    expect(() => detectLayout(HYBRID, '/elsewhere')).toThrow(/no cgroup filesystem/);
+  });
+  test('parseCgroupMounts decodes octal escapes', () => {
+    expect(parseCgroupMounts('1 2 0:3 /a\\040b /x\\011y rw - cgroup2 none rw\n')).toEqual([
+      { mountPoint: '/x\ty', root: '/a b', fstype: 'cgroup2', controllers: [] },
+    ]);
+  });
+});
+
+describe('cgroupsPath resolution (runc cgroupfs rules)', () => {
+  test.each([
+    ['', ''],
+    ['/a/b', '/a/b'],
+    ['/a/../../b', '/b'],
+    ['/a/b/', '/a/b'],
+    ['//a//b', '/a/b'],
+    ['a/b', 'a/b'],
+    ['../../etc', 'etc'],
+    ['a/../../..', '.'],
+    ['./a/./b/', 'a/b'],
+  ])('cleanCgroupPath(%j) = %j', (input, expected) => {
+    expect(cleanCgroupPath(input)).toBe(expected);
+  });
+  test('empty cgroupsPath means the relative path <id>; root or self is refused', () => {
+    expect(innerCgroupPath('', 'c1')).toBe('c1');
+    expect(innerCgroupPath(undefined, 'c1')).toBe('c1');
+    expect(() => innerCgroupPath('/', 'c1')).toThrow(ConfigError);
+    expect(() => innerCgroupPath('..', 'c1')).toThrow(/names no cgroup of its own/);
+  });
+  test('parseProcCgroup', () => {
+    const own = parseProcCgroup(SELF + '10:cpu,cpuacct:/x\n');
+    expect(own.get('memory')).toBe('/process_api/898b8afcadaf2fc9acb314af8d7016bd');
+    expect(own.get('name=systemd')).toBe('/');
+    expect(own.get('')).toBe('/');
+    expect(own.get('cpuacct')).toBe('/x');
+  });
+
+  const info = detectLayout(HYBRID);
+  const h = (key: string) => info.hierarchies.find((x) => x.key === key)!;
+  const own = () => parseProcCgroup(SELF);
+  test('absolute: below every mount point, own cgroup not consulted', () => {
+    const never = () => {
+      throw new Error('must not read /proc/self/cgroup');
+    };
+    expect(resolveCgroupDir(h('memory'), '/tsrun-test/c1', false, never)).toBe('/sys/fs/cgroup/memory/tsrun-test/c1');
+    expect(resolveCgroupDir(h('unified'), '/tsrun-test/c1', false, never)).toBe('/sys/fs/cgroup/unified/tsrun-test/c1');
+  });
+  test('relative, v1 and hybrid unified: below the own cgroup', () => {
+    expect(resolveCgroupDir(h('memory'), 'c1', false, own)).toBe('/sys/fs/cgroup/memory/process_api/898b8afcadaf2fc9acb314af8d7016bd/c1');
+    expect(resolveCgroupDir(h('cpu'), 'c1', false, own)).toBe('/sys/fs/cgroup/cpu/c1');
+    expect(resolveCgroupDir(h('unified'), 'c1', false, own)).toBe('/sys/fs/cgroup/unified/c1');
+  });
+  test('relative, unified layout: below the parent of the own cgroup', () => {
+    const u = detectLayout(UNIFIED).hierarchies[0];
+    const self = () => parseProcCgroup('0::/user.slice/user-0.slice/session-1.scope\n');
+    expect(resolveCgroupDir(u, 'c1', true, self)).toBe('/sys/fs/cgroup/user.slice/user-0.slice/c1');
+    expect(resolveCgroupDir(u, 'c1', true, () => parseProcCgroup('0::/\n'))).toBe('/sys/fs/cgroup/c1');
+  });
+  test('a mount showing a subtree: own path taken relative to the mount root', () => {
+    const info2 = detectLayout('1 0 0:1 /docker/abc /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n');
+    const mem = info2.hierarchies[0];
+    expect(resolveCgroupDir(mem, 'c1', false, () => parseProcCgroup('4:memory:/docker/abc/sub\n'))).toBe('/sys/fs/cgroup/memory/sub/c1');
+    expect(() => resolveCgroupDir(mem, 'c1', false, () => parseProcCgroup('4:memory:/other\n'))).toThrow(/outside the mounted part/);
+  });
+  test('a hierarchy the process is not in', () => {
+    expect(() => resolveCgroupDir(h('pids'), 'c1', false, () => parseProcCgroup('0::/\n'))).toThrow(/in no cgroup of the pids hierarchy/);
+  });
+});

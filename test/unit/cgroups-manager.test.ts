@@ -1,0 +1,368 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { cgroupManagerFromPaths, createCgroupManager, type CreateCgroupManagerOptions } from '../../src/cgroups';
+import { DEFAULT_DEVICE_RULES, deviceLines, effectiveDeviceRules, onlyDefaultDeviceRules } from '../../src/cgroups/devices';
+import { CgroupError, ConfigError, NotSupportedError } from '../../src/errors';
+
+// A fake cgroup tree in a temp dir. mountinfo points at it; the fake rmdir behaves
+// like cgroupfs: control files vanish with the dir, a dir with processes is EBUSY.
+let root: string;
+beforeEach(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-cgfake-'));
+});
+afterEach(() => {
+  jest.restoreAllMocks();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+function errnoError(code: string, p: string): NodeJS.ErrnoException {
+  const e = new Error(`${code}: ${p}`) as NodeJS.ErrnoException;
+  e.code = code;
+  return e;
+}
+
+function fakeRmdir(dir: string): void {
+  if (!fs.existsSync(dir)) throw errnoError('ENOENT', dir);
+  const procs = path.join(dir, 'cgroup.procs');
+  if (fs.existsSync(procs) && fs.readFileSync(procs, 'utf8').trim() !== '') throw errnoError('EBUSY', dir);
+  for (const ent of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (ent.isDirectory()) throw errnoError('EBUSY', dir);
+    fs.unlinkSync(path.join(dir, ent.name));
+  }
+  fs.rmdirSync(dir);
+}
+
+// Spied on directly: the `import * as fs` namespace has read-only getters.
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const realFs = require('fs') as typeof fs;
+
+const SELF = '9:name=systemd:/\n8:pids:/\n7:blkio:/\n6:freezer:/\n5:devices:/\n4:memory:/process_api/x\n3:cpuset:/\n2:cpuacct:/\n1:cpu:/\n0::/\n';
+
+const V1 = ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids'];
+
+function mountinfo(layout: 'hybrid' | 'legacy' | 'unified'): string {
+  const lines = [`31 23 0:28 / ${root} rw,relatime - tmpfs tmpfs rw,mode=755`];
+  if (layout === 'unified') {
+    lines[0] = `30 25 0:26 / ${root} rw,nosuid - cgroup2 cgroup2 rw,nsdelegate`;
+  } else {
+    V1.forEach((c, i) => lines.push(`${32 + i} 31 0:${29 + i} / ${root}/${c} rw,relatime - cgroup cgroup rw,${c}`));
+    lines.push(`40 31 0:37 / ${root}/systemd rw,relatime - cgroup cgroup rw,name=systemd`);
+    if (layout === 'hybrid') lines.push(`41 31 0:38 / ${root}/unified rw,relatime - cgroup2 cgroup2 rw`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function makeTree(layout: 'hybrid' | 'legacy' | 'unified'): void {
+  if (layout === 'unified') {
+    fs.writeFileSync(path.join(root, 'cgroup.controllers'), 'cpuset cpu io memory pids\n');
+    return;
+  }
+  if (fs.existsSync(path.join(root, 'cpuset'))) return;
+  for (const d of [...V1, 'systemd', ...(layout === 'hybrid' ? ['unified'] : [])]) fs.mkdirSync(path.join(root, d));
+  fs.writeFileSync(path.join(root, 'cpuset', 'cpuset.cpus'), '0-3\n');
+  fs.writeFileSync(path.join(root, 'cpuset', 'cpuset.mems'), '0\n');
+}
+
+function manager(layout: 'hybrid' | 'legacy' | 'unified', over: Partial<CreateCgroupManagerOptions> = {}) {
+  makeTree(layout);
+  return createCgroupManager({
+    cgroupsPath: '/tsrun-test/c1',
+    id: 'c1',
+    root,
+    readMountinfo: () => mountinfo(layout),
+    readSelfCgroup: () => SELF,
+    rmdir: fakeRmdir,
+    ...over,
+  });
+}
+
+const v1Keys = [...V1, 'systemd'];
+
+describe('v1 and hybrid drivers on a fake tree', () => {
+  test.each(['hybrid', 'legacy'] as const)('%s: paths, create, apply, pids, destroy', (layout) => {
+    const m = manager(layout);
+    expect(m.layout).toBe(layout);
+    const keys = layout === 'hybrid' ? [...v1Keys, 'unified'] : v1Keys;
+    const expected = Object.fromEntries(keys.map((k) => [k, path.join(root, k, 'tsrun-test/c1')]));
+    expect(m.paths()).toEqual(expected);
+    expect(m.controllerPath('memory')).toBe(path.join(root, 'memory/tsrun-test/c1'));
+    expect(m.controllerPath('name=systemd')).toBe(path.join(root, 'systemd/tsrun-test/c1'));
+    expect(m.controllerPath('unified')).toBe(layout === 'hybrid' ? path.join(root, 'unified/tsrun-test/c1') : undefined);
+
+    m.create();
+    for (const dir of Object.values(expected)) expect(fs.statSync(dir).isDirectory()).toBe(true);
+    // parents before children, per hierarchy
+    expect(m.created()).toEqual(keys.flatMap((k) => [path.join(root, k, 'tsrun-test'), path.join(root, k, 'tsrun-test/c1')]));
+    // cpuset copied down from the parent into every dir we made
+    for (const d of ['tsrun-test', 'tsrun-test/c1']) {
+      expect(fs.readFileSync(path.join(root, 'cpuset', d, 'cpuset.cpus'), 'utf8')).toBe('0-3');
+      expect(fs.readFileSync(path.join(root, 'cpuset', d, 'cpuset.mems'), 'utf8')).toBe('0');
+    }
+
+    m.apply(4242);
+    for (const dir of Object.values(expected)) expect(fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8')).toBe('4242');
+    // a sub-cgroup the container made, with a process of its own
+    const devLeaf = expected.devices;
+    fs.mkdirSync(path.join(devLeaf, 'sub'));
+    fs.writeFileSync(path.join(devLeaf, 'sub', 'cgroup.procs'), '77\n4242\n');
+    expect(m.pids()).toEqual([77, 4242]);
+
+    // the processes are gone (the lifecycle killed them)
+    for (const dir of Object.values(expected)) fs.writeFileSync(path.join(dir, 'cgroup.procs'), '');
+    fs.writeFileSync(path.join(devLeaf, 'sub', 'cgroup.procs'), '');
+    m.destroy();
+    for (const k of keys) {
+      expect(fs.existsSync(path.join(root, k, 'tsrun-test'))).toBe(false);
+      expect(fs.existsSync(path.join(root, k))).toBe(true);
+    }
+    m.destroy(); // idempotent
+  });
+
+  test('an existing parent is used but never removed nor written to', () => {
+    makeTree('hybrid');
+    fs.mkdirSync(path.join(root, 'memory', 'tsrun-test'));
+    fs.writeFileSync(path.join(root, 'cpuset', 'cpuset.cpus'), '0-3');
+    fs.mkdirSync(path.join(root, 'cpuset', 'tsrun-test'));
+    fs.writeFileSync(path.join(root, 'cpuset', 'tsrun-test', 'cpuset.cpus'), '1');
+    fs.writeFileSync(path.join(root, 'cpuset', 'tsrun-test', 'cpuset.mems'), '0');
+    const m = manager('hybrid');
+    m.create();
+    expect(m.created()).not.toContain(path.join(root, 'memory', 'tsrun-test'));
+    expect(m.created()).toContain(path.join(root, 'memory', 'tsrun-test', 'c1'));
+    expect(fs.readFileSync(path.join(root, 'cpuset', 'tsrun-test', 'c1', 'cpuset.cpus'), 'utf8')).toBe('1');
+    m.destroy();
+    expect(fs.existsSync(path.join(root, 'memory', 'tsrun-test'))).toBe(true);
+    expect(fs.existsSync(path.join(root, 'memory', 'tsrun-test', 'c1'))).toBe(false);
+    expect(fs.existsSync(path.join(root, 'cpu', 'tsrun-test'))).toBe(false);
+  });
+
+  test('a parent we made that another container now uses stays, without error', () => {
+    const m = manager('legacy');
+    m.create();
+    fs.mkdirSync(path.join(root, 'pids', 'tsrun-test', 'other'));
+    m.destroy();
+    expect(fs.existsSync(path.join(root, 'pids', 'tsrun-test', 'other'))).toBe(true);
+    expect(fs.existsSync(path.join(root, 'pids', 'tsrun-test', 'c1'))).toBe(false);
+    expect(fs.existsSync(path.join(root, 'cpu', 'tsrun-test'))).toBe(false);
+  });
+
+  test('an existing leaf with processes is refused, and create leaves nothing behind', () => {
+    makeTree('hybrid');
+    fs.mkdirSync(path.join(root, 'pids', 'tsrun-test', 'c1'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'pids', 'tsrun-test', 'c1', 'cgroup.procs'), '1\n');
+    const m = manager('hybrid');
+    expect(() => m.create()).toThrow(/already exists and has processes/);
+    for (const k of ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio']) {
+      expect(fs.readdirSync(path.join(root, k)).filter((n) => n === 'tsrun-test')).toEqual([]);
+    }
+    expect(fs.existsSync(path.join(root, 'pids', 'tsrun-test', 'c1'))).toBe(true);
+    expect(m.created()).toEqual([]);
+    m.destroy(); // what create made is already undone; nothing else is touched
+    expect(fs.existsSync(path.join(root, 'pids', 'tsrun-test', 'c1'))).toBe(true);
+  });
+
+  test('a failing mkdir undoes the dirs made in earlier hierarchies', () => {
+    makeTree('legacy');
+    fs.writeFileSync(path.join(root, 'memory', 'tsrun-test'), 'a file in the way');
+    const m = manager('legacy');
+    expect(() => m.create()).toThrow(CgroupError);
+    expect(fs.existsSync(path.join(root, 'cpu', 'tsrun-test'))).toBe(false);
+    expect(fs.existsSync(path.join(root, 'cpuset', 'tsrun-test'))).toBe(false);
+  });
+
+  test('destroy retries a briefly busy leaf, then gives up with a clear error', () => {
+    const m = manager('legacy');
+    m.create();
+    let busy = 2;
+    const calls: string[] = [];
+    const flaky = createCgroupManager({
+      root, id: 'c1', readMountinfo: () => mountinfo('legacy'),
+      restore: { paths: m.paths(), created: m.created() },
+      rmdir: (d) => {
+        calls.push(d);
+        if (d.endsWith(path.join('cpu', 'tsrun-test', 'c1')) && busy-- > 0) throw errnoError('EBUSY', d);
+        fakeRmdir(d);
+      },
+    });
+    flaky.destroy();
+    expect(calls.filter((c) => c.endsWith(path.join('cpu', 'tsrun-test', 'c1')))).toHaveLength(3);
+    expect(fs.existsSync(path.join(root, 'cpu', 'tsrun-test'))).toBe(false);
+
+    const m2 = manager('legacy');
+    m2.create();
+    fs.writeFileSync(path.join(root, 'freezer', 'tsrun-test', 'c1', 'cgroup.procs'), '999\n');
+    expect(() => m2.destroy()).toThrow(/cannot remove cgroup: rmdir .*freezer\/tsrun-test\/c1: EBUSY/);
+    // everything else was still removed
+    expect(fs.existsSync(path.join(root, 'cpu', 'tsrun-test'))).toBe(false);
+    expect(fs.existsSync(path.join(root, 'freezer', 'tsrun-test', 'c1'))).toBe(true);
+  });
+
+  test('relative and default cgroupsPath land below the own cgroup (never written here: fake tree)', () => {
+    const m = manager('hybrid', { cgroupsPath: '' });
+    expect(m.paths().memory).toBe(path.join(root, 'memory/process_api/x/c1'));
+    expect(m.paths().cpu).toBe(path.join(root, 'cpu/c1'));
+    const m2 = manager('hybrid', { cgroupsPath: '../../up/c2' });
+    expect(m2.paths().memory).toBe(path.join(root, 'memory/process_api/x/up/c2'));
+  });
+
+  test('restored manager: recorded paths are checked, pre-existing leaves kept when unrecorded', () => {
+    makeTree('legacy');
+    const mi = () => mountinfo('legacy');
+    expect(() => cgroupManagerFromPaths({ cpu: '/etc' }, [], { root, readMountinfo: mi })).toThrow(/not below/);
+    expect(() => cgroupManagerFromPaths({ cpu: path.join(root, 'cpu') }, [], { root, readMountinfo: mi })).toThrow(/not below/);
+    const m = manager('legacy');
+    m.create();
+    // created list from an untrusted file: paths outside the leaf's ancestry are dropped
+    const restored = cgroupManagerFromPaths(m.paths(), [...m.created(), '/etc', path.join(root, 'cpu')], { root, readMountinfo: mi, rmdir: fakeRmdir });
+    expect(restored.created()).toEqual(m.created());
+    restored.destroy();
+    expect(fs.readdirSync(path.join(root, 'cpu'))).toEqual([]);
+    // crash before cgroupCreated was recorded: leaves only
+    m.create();
+    const unrecorded = cgroupManagerFromPaths(m.paths(), undefined, { root, readMountinfo: mi, rmdir: fakeRmdir });
+    unrecorded.destroy();
+    expect(fs.readdirSync(path.join(root, 'cpu'))).toEqual(['tsrun-test']);
+    expect(fs.readdirSync(path.join(root, 'cpu', 'tsrun-test'))).toEqual([]);
+  });
+
+  test('freeze, thaw, isFrozen through freezer.state', () => {
+    const m = manager('hybrid');
+    m.create();
+    const state = path.join(root, 'freezer/tsrun-test/c1/freezer.state');
+    expect(m.isFrozen()).toBe(false);
+    m.freeze();
+    expect(fs.readFileSync(state, 'utf8')).toBe('FROZEN');
+    expect(m.isFrozen()).toBe(true);
+    // frozen only through an ancestor: not paused by us
+    fs.writeFileSync(path.join(root, 'freezer/tsrun-test/c1/freezer.self_freezing'), '0\n');
+    expect(m.isFrozen()).toBe(false);
+    fs.writeFileSync(path.join(root, 'freezer/tsrun-test/c1/freezer.self_freezing'), '1\n');
+    expect(m.isFrozen()).toBe(true);
+    m.thaw();
+    expect(fs.readFileSync(state, 'utf8')).toBe('THAWED');
+    expect(m.isFrozen()).toBe(false);
+  });
+
+  test('devices: deny all, then the config rules in order, then runc defaults, in the devices hierarchy only', () => {
+    const m = manager('hybrid');
+    m.create();
+    const writes: string[] = [];
+    const real = fs.writeFileSync;
+    jest.spyOn(realFs, 'writeFileSync').mockImplementation((file, data, options) => {
+      if (typeof file === 'string' && /devices\.(allow|deny)$/.test(file)) {
+        writes.push(`${path.relative(root, file)} ${String(data)}`);
+      }
+      return real(file, data, options);
+    });
+    m.setDevices([
+      { allow: false, access: 'rwm' },
+      { allow: true, type: 'c', major: 4, minor: 1, access: 'rw' },
+      { allow: false, type: 'a', major: 8, access: 'w' },
+    ], ['/dev/zero']);
+    const d = 'devices/tsrun-test/c1/devices';
+    expect(writes).toEqual([
+      `${d}.deny a`,
+      `${d}.deny a`,
+      `${d}.allow c 4:1 rw`,
+      `${d}.deny c 8:* w`,
+      `${d}.deny b 8:* w`,
+      `${d}.allow c *:* m`,
+      `${d}.allow b *:* m`,
+      `${d}.allow c 1:3 rwm`,
+      `${d}.allow c 1:8 rwm`,
+      `${d}.allow c 1:7 rwm`,
+      `${d}.allow c 5:0 rwm`,
+      // 1:5 (/dev/zero) dropped: linux.devices redefines it
+      `${d}.allow c 1:9 rwm`,
+      `${d}.allow c 136:* rwm`,
+      `${d}.allow c 5:2 rwm`,
+      `${d}.allow c 10:200 rwm`,
+    ]);
+  });
+
+  test('devices: invalid rules are refused before anything is written', () => {
+    const m = manager('legacy');
+    m.create();
+    const allow = path.join(root, 'devices/tsrun-test/c1/devices.deny');
+    expect(() => m.setDevices([{ allow: true, type: 'x' as 'c', access: 'r' }])).toThrow(/linux.resources.devices\[0\].type/);
+    expect(() => m.setDevices([{ allow: true, type: 'c', access: '' }])).toThrow(ConfigError);
+    expect(() => m.setDevices([{ allow: true, type: 'c', access: 'rwx' }])).toThrow(/may only contain r, w and m/);
+    expect(() => m.setDevices([{ allow: true, access: 'r' }, { allow: true, type: 'c', major: -5, access: 'r' }])).toThrow(/devices\[1\].major/);
+    expect(fs.existsSync(allow)).toBe(false);
+  });
+});
+
+describe('device rule helpers', () => {
+  test('runc `spec` default rules give deny-all then runc defaults', () => {
+    const lines = deviceLines(effectiveDeviceRules([{ allow: false, access: 'rwm' }]));
+    expect(lines.slice(0, 2)).toEqual([{ file: 'devices.deny', line: 'a' }, { file: 'devices.deny', line: 'a' }]);
+    expect(lines).toHaveLength(2 + DEFAULT_DEVICE_RULES.length);
+    expect(deviceLines([{ allow: true, type: 'a', major: -1, access: 'mwr' }])[1]).toEqual({ file: 'devices.allow', line: 'a' });
+  });
+  test('onlyDefaultDeviceRules', () => {
+    expect(onlyDefaultDeviceRules([])).toBe(true);
+    expect(onlyDefaultDeviceRules([{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'mrw' }])).toBe(true);
+    expect(onlyDefaultDeviceRules([{ allow: true, access: 'rwm' }])).toBe(true);
+    expect(onlyDefaultDeviceRules([{ allow: true, type: 'c', major: 1, minor: 3, access: 'r' }])).toBe(false);
+    expect(onlyDefaultDeviceRules([{ allow: true, type: 'b', major: 8, minor: 0, access: 'rwm' }])).toBe(false);
+  });
+});
+
+describe('v2 driver on a fake tree', () => {
+  test('paths, create enables controllers only in intermediate dirs we made, apply, pids, destroy', () => {
+    const real = fs.mkdirSync;
+    // A new cgroup v2 dir shows the controllers its parent enabled.
+    jest.spyOn(realFs, 'mkdirSync').mockImplementation(((p: fs.PathLike, mode?: fs.Mode | fs.MakeDirectoryOptions | null) => {
+      const r = real(p, mode as fs.Mode);
+      if (String(p).startsWith(root)) fs.writeFileSync(path.join(String(p), 'cgroup.controllers'), 'cpu memory pids\n');
+      return r;
+    }) as typeof fs.mkdirSync);
+    const m = manager('unified', { cgroupsPath: '/a/b/c1' });
+    expect(m.layout).toBe('unified');
+    expect(m.paths()).toEqual({ unified: path.join(root, 'a/b/c1') });
+    m.create();
+    expect(m.created()).toEqual([path.join(root, 'a'), path.join(root, 'a/b'), path.join(root, 'a/b/c1')]);
+    expect(fs.existsSync(path.join(root, 'cgroup.subtree_control'))).toBe(false); // not ours
+    expect(fs.readFileSync(path.join(root, 'a/cgroup.subtree_control'), 'utf8')).toBe('+cpu +memory +pids');
+    expect(fs.readFileSync(path.join(root, 'a/b/cgroup.subtree_control'), 'utf8')).toBe('+cpu +memory +pids');
+    expect(fs.existsSync(path.join(root, 'a/b/c1/cgroup.subtree_control'))).toBe(false); // the leaf holds processes
+    m.apply(31);
+    expect(fs.readFileSync(path.join(root, 'a/b/c1/cgroup.procs'), 'utf8')).toBe('31');
+    expect(m.pids()).toEqual([31]);
+    fs.writeFileSync(path.join(root, 'a/b/c1/cgroup.procs'), '');
+    m.destroy();
+    expect(fs.existsSync(path.join(root, 'a'))).toBe(false);
+  });
+
+  test('relative path: below the parent of the own cgroup', () => {
+    const m = manager('unified', { cgroupsPath: 'c1', readSelfCgroup: () => '0::/user.slice/session-3.scope\n' });
+    expect(m.paths().unified).toBe(path.join(root, 'user.slice/c1'));
+  });
+
+  test('freeze through cgroup.freeze and cgroup.events', () => {
+    const m = manager('unified');
+    m.create();
+    const dir = m.paths().unified;
+    fs.writeFileSync(path.join(dir, 'cgroup.freeze'), '0\n');
+    fs.writeFileSync(path.join(dir, 'cgroup.events'), 'populated 0\nfrozen 1\n'); // what the kernel will report
+    expect(m.isFrozen()).toBe(false);
+    m.freeze();
+    expect(fs.readFileSync(path.join(dir, 'cgroup.freeze'), 'utf8')).toBe('1');
+    expect(m.isFrozen()).toBe(true);
+    fs.writeFileSync(path.join(dir, 'cgroup.events'), 'populated 0\nfrozen 0\n');
+    m.thaw();
+    expect(m.isFrozen()).toBe(false);
+  });
+
+  test('devices: runc defaults accepted (not enforced yet), anything else refused', () => {
+    const m = manager('unified');
+    expect(() => m.setDevices([{ allow: false, access: 'rwm' }])).not.toThrow();
+    expect(() => m.setDevices([{ allow: true, type: 'c', major: 10, minor: 229, access: 'rwm' }])).toThrow(NotSupportedError);
+    expect(() => m.setDevices([{ allow: true, type: 'c', major: 10, minor: 229, access: 'rwm' }])).toThrow('not supported yet: linux.resources.devices');
+  });
+
+  test('systemd driver is refused', () => {
+    expect(() => manager('unified', { systemd: true })).toThrow(NotSupportedError);
+  });
+});

@@ -1,0 +1,94 @@
+import { defaultSpec } from '../../src/config/default-spec';
+import type { Spec } from '../../src/config/types';
+import { MS } from '../../src/linux/mount-options';
+import { buildCreatePlan, type CreatePlanInput } from '../../src/linux/plan';
+import { CLONE_FLAGS } from '../../src/linux/namespaces';
+
+function input(mutate: (s: Spec) => void = () => undefined): CreatePlanInput {
+  const spec = defaultSpec();
+  spec.process!.terminal = false;
+  mutate(spec);
+  return {
+    spec,
+    bundle: '/b',
+    rootfs: '/b/rootfs',
+    noPivot: false,
+    preserveFds: 0,
+    extraFds: 1,
+    fifoFd: 5,
+    host: { lastCap: 40, cgroupDirs: { cpu: '/sys/fs/cgroup/cpu/t/c1', memory: '/sys/fs/cgroup/memory/t/c1' }, cgroupV2: false },
+    warn: () => undefined,
+  };
+}
+
+const names = (i: CreatePlanInput): string[] => buildCreatePlan(i).map((o) => o.op);
+
+describe('create plan', () => {
+  test('the default config: namespaces, fork, rootfs, pivot, process, fifo, exec in that order', () => {
+    const ops = names(input());
+    expect(ops[0]).toBe('fds');
+    expect(ops[1]).toBe('sync');
+    const order = ['unshare', 'fork', 'propagation', 'rootfs', 'pivotRoot', 'readonlyPath', 'maskPath', 'hostname', 'rlimit', 'chdir', 'credentials', 'resolveExec', 'notify', 'closeSync', 'waitFifo', 'exec'];
+    const positions = order.map((o) => ops.indexOf(o));
+    expect(positions.every((p) => p >= 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(ops.at(-1)).toBe('exec');
+  });
+
+  test('unshares exactly the configured namespaces', () => {
+    const plan = buildCreatePlan(input());
+    const unshare = plan.find((o) => o.op === 'unshare');
+    expect(Number(unshare?.args[0])).toBe(CLONE_FLAGS.pid | CLONE_FLAGS.network | CLONE_FLAGS.ipc | CLONE_FLAGS.uts | CLONE_FLAGS.mount);
+  });
+
+  test('a cgroup mount becomes a tmpfs plus one read-only bind per hierarchy, made read-only after pivot', () => {
+    const plan = buildCreatePlan(input());
+    const mounts = plan.filter((o) => o.op === 'mount' && String(o.args[1]).startsWith('sys/fs/cgroup'));
+    expect(mounts.map((m) => m.args[1])).toEqual(['sys/fs/cgroup', 'sys/fs/cgroup/cpu', 'sys/fs/cgroup/memory']);
+    expect(mounts[0]!.args[2]).toBe('tmpfs');
+    expect(Number(mounts[1]!.args[3]) & MS.RDONLY).toBe(MS.RDONLY);
+    expect(mounts[1]!.args[0]).toBe('/sys/fs/cgroup/cpu/t/c1');
+    const afterPivot = plan.slice(plan.findIndex((o) => o.op === 'pivotRoot'));
+    expect(afterPivot.some((o) => o.op === 'remountReadonly' && o.args[0] === '/sys/fs/cgroup')).toBe(true);
+  });
+
+  test('relative bind sources are resolved against the bundle', () => {
+    const plan = buildCreatePlan(input((s) => s.mounts!.push({ destination: '/data', type: 'bind', source: 'data', options: ['rbind', 'ro'] })));
+    const m = plan.find((o) => o.op === 'mount' && o.args[1] === 'data');
+    expect(m?.args[0]).toBe('/b/data');
+    expect(Number(m?.args[3])).toBe(MS.BIND | MS.REC | MS.RDONLY);
+  });
+
+  test('default devices and /dev links unless /dev is bind-mounted', () => {
+    expect(buildCreatePlan(input()).filter((o) => o.op === 'mknod').map((o) => o.args[0])).toEqual([
+      'dev/null', 'dev/zero', 'dev/full', 'dev/random', 'dev/urandom', 'dev/tty',
+    ]);
+    const bound = input((s) => s.mounts!.push({ destination: '/dev', type: 'bind', source: '/dev', options: ['rbind'] }));
+    expect(names(bound)).not.toContain('mknod');
+    expect(names(bound)).not.toContain('symlink');
+  });
+
+  test('--no-pivot chroots instead', () => {
+    expect(names({ ...input(), noPivot: true })).toContain('chrootNoPivot');
+  });
+
+  test('read-only root is remounted after pivot', () => {
+    const plan = buildCreatePlan(input());
+    expect(plan.some((o) => o.op === 'remountReadonly' && o.args[0] === '/')).toBe(true);
+  });
+
+  test('refusals name the field', () => {
+    expect(() => buildCreatePlan(input((s) => (s.linux!.namespaces = [{ type: 'pid' }])))).toThrow(/linux.namespaces: a mount namespace is required/);
+    expect(() => buildCreatePlan(input((s) => (s.linux!.namespaces = [{ type: 'mount' }])))).toThrow(/hostname: unable to set hostname without a private UTS namespace/);
+    expect(() => buildCreatePlan(input((s) => (s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 5 }])))).toThrow(/process.rlimits\[0\]/);
+    expect(() => buildCreatePlan(input((s) => (s.process!.args = [])))).toThrow(/process.args/);
+  });
+
+  test('a new user namespace asks the parent for maps before becoming root', () => {
+    const ops = names(input((s) => s.linux!.namespaces!.push({ type: 'user' })));
+    expect(ops.indexOf('sync', 2)).toBeGreaterThan(ops.indexOf('unshare'));
+    expect(ops.indexOf('becomeRoot')).toBeGreaterThan(ops.indexOf('sync', 2));
+    expect(ops).toContain('bindDevice');
+    expect(ops).not.toContain('mknod');
+  });
+});

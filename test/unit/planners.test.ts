@@ -1,0 +1,95 @@
+import { capabilityMasks } from '../../src/linux/capabilities';
+import { MS, parseMountOptions, rootPropagationFlags } from '../../src/linux/mount-options';
+import { CLONE_FLAGS, planNamespaces } from '../../src/linux/namespaces';
+import { checkSysctl } from '../../src/linux/sysctl';
+import { decodePlan, encodePlan, op } from '../../src/linux/plan-encoding';
+import { ConfigError, NotSupportedError } from '../../src/errors';
+
+describe('mount options', () => {
+  test('flags, clearing flags, propagation and data', () => {
+    const p = parseMountOptions(['nosuid', 'noexec', 'ro', 'rw', 'strictatime', 'mode=755', 'size=65536k', 'rslave']);
+    expect(p.flags).toBe(MS.NOSUID | MS.NOEXEC | MS.STRICTATIME);
+    expect(p.propagation).toBe(MS.SLAVE | MS.REC);
+    expect(p.data).toBe('mode=755,size=65536k');
+  });
+  test('rbind is a recursive bind', () => {
+    expect(parseMountOptions(['rbind', 'ro']).flags).toBe(MS.BIND | MS.REC | MS.RDONLY);
+  });
+  test('runc extensions are refused, not ignored', () => {
+    expect(() => parseMountOptions(['tmpcopyup'], 'mounts[3].options')).toThrow(NotSupportedError);
+    expect(() => parseMountOptions(['rro'], 'mounts[3].options')).toThrow(/not supported yet: mounts\[3\]\.options "rro"/);
+  });
+  test('root propagation defaults to rslave like runc', () => {
+    expect(rootPropagationFlags(undefined)).toBe(MS.SLAVE | MS.REC);
+    expect(rootPropagationFlags('private')).toBe(MS.PRIVATE);
+  });
+});
+
+describe('capabilities', () => {
+  test('masks per set; unknown names warned and never granted', () => {
+    const warnings: string[] = [];
+    const m = capabilityMasks({ bounding: ['CAP_CHOWN', 'CAP_KILL', 'CAP_BOGUS'], effective: ['CAP_SYS_ADMIN'] }, 40, (w) => warnings.push(w));
+    expect(m.bounding).toBe((1n << 0n) | (1n << 5n));
+    expect(m.effective).toBe(1n << 21n);
+    expect(m.ambient).toBe(0n);
+    expect(warnings).toEqual(['unknown or unavailable capability "CAP_BOGUS" ignored']);
+  });
+  test('a capability above the kernel\'s last is not granted', () => {
+    const warnings: string[] = [];
+    const m = capabilityMasks({ permitted: ['CAP_CHECKPOINT_RESTORE'] }, 39, (w) => warnings.push(w));
+    expect(m.permitted).toBe(0n);
+    expect(warnings).toHaveLength(1);
+  });
+});
+
+describe('namespaces', () => {
+  test('new namespaces are unshared; pid needs a fork', () => {
+    const p = planNamespaces([{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }]);
+    expect(p.unshareFlags).toBe(CLONE_FLAGS.pid | CLONE_FLAGS.mount | CLONE_FLAGS.uts);
+    expect(p.needsFork).toBe(true);
+    expect(p.newUser).toBe(false);
+  });
+  test('joins come user first and mount last', () => {
+    const p = planNamespaces([
+      { type: 'mount', path: '/m' },
+      { type: 'network', path: '/n' },
+      { type: 'user', path: '/u' },
+    ]);
+    expect(p.joins.map((j) => j.type)).toEqual(['user', 'network', 'mount']);
+    expect(p.unshareFlags).toBe(0);
+    expect(p.needsFork).toBe(false);
+  });
+  test('a new user namespace is not in the unshare flags of the others', () => {
+    const p = planNamespaces([{ type: 'user' }, { type: 'ipc' }]);
+    expect(p.newUser).toBe(true);
+    expect(p.unshareFlags).toBe(CLONE_FLAGS.ipc);
+  });
+});
+
+describe('sysctl', () => {
+  const ns = planNamespaces([{ type: 'network' }, { type: 'ipc' }]);
+  test('namespaced keys are allowed when the container owns the namespace', () => {
+    expect(() => checkSysctl('net.ipv4.ip_forward', ns)).not.toThrow();
+    expect(() => checkSysctl('kernel.shmmax', ns)).not.toThrow();
+    expect(() => checkSysctl('fs.mqueue.msg_max', ns)).not.toThrow();
+  });
+  test('host-wide keys and keys of a shared namespace are refused', () => {
+    expect(() => checkSysctl('kernel.panic', ns)).toThrow(ConfigError);
+    expect(() => checkSysctl('kernel.hostname', ns)).toThrow(/uts/);
+    expect(() => checkSysctl('net.core.somaxconn', planNamespaces([]))).toThrow(/network/);
+  });
+});
+
+describe('plan encoding', () => {
+  test('round trip with numbers, bigints and empty strings', () => {
+    const ops = [op('fds', 0, 1), op('mount', 'proc', 'proc', 'proc', 14, 0, ''), op('credentials', 0, 0, (1n << 40n) - 1n)];
+    expect(decodePlan(encodePlan(ops))).toEqual([
+      { op: 'fds', args: ['0', '1'] },
+      { op: 'mount', args: ['proc', 'proc', 'proc', '14', '0', ''] },
+      { op: 'credentials', args: ['0', '0', '1099511627775'] },
+    ]);
+  });
+  test('a NUL byte cannot reach the init', () => {
+    expect(() => encodePlan([op('env', 'A=\0')])).toThrow(/NUL/);
+  });
+});

@@ -1,0 +1,164 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { execFileSync } from 'child_process';
+import {
+  deriveStatus, formatOciState, isAlive, nowRfc3339Nano, parseProcStat, probeStatus, processStartTime, toOciState,
+} from '../../src/state/status';
+import type { ContainerState, ContainerStatus } from '../../src/state/types';
+
+/** A /proc/<pid>/stat line with the given comm, state and start time (field 22). */
+function statLine(pid: number, comm: string, state: string, start: string): string {
+  // fields 4..21 are 18 numbers; then 22 = start time; then a few more.
+  const mid = Array.from({ length: 18 }, (_, i) => String(i + 1)).join(' ');
+  return `${pid} (${comm}) ${state} ${mid} ${start} 1234 56 789\n`;
+}
+
+let tmp: string;
+beforeEach(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-status-'));
+});
+afterEach(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+function fakeProc(pid: number, comm: string, state: string, start: string): void {
+  fs.mkdirSync(path.join(tmp, String(pid)), { recursive: true });
+  fs.writeFileSync(path.join(tmp, String(pid), 'stat'), statLine(pid, comm, state, start));
+}
+
+describe('parseProcStat', () => {
+  test('plain comm', () => {
+    expect(parseProcStat(statLine(42, 'sleep', 'S', '98765'))).toEqual({ comm: 'sleep', state: 'S', startTime: '98765' });
+  });
+  test.each(['a b', 'x) (y', ') S 1 2 3', '((', 'evil) Z 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 999'])('comm %j with spaces and parens', (comm) => {
+    expect(parseProcStat(statLine(7, comm, 'R', '555'))).toEqual({ comm, state: 'R', startTime: '555' });
+  });
+  test('malformed', () => {
+    expect(parseProcStat('')).toBeNull();
+    expect(parseProcStat('1 (x) S 1 2')).toBeNull();
+    expect(parseProcStat('garbage without parens')).toBeNull();
+  });
+  test('the real /proc/self/stat parses', () => {
+    const st = parseProcStat(fs.readFileSync('/proc/self/stat', 'utf8'));
+    expect(st?.state).toMatch(/^[RS]$/);
+    expect(st?.startTime).toMatch(/^\d+$/);
+  });
+});
+
+describe('processStartTime / isAlive with a fake /proc', () => {
+  test('start time is field 22', () => {
+    fakeProc(100, 'init (x)', 'S', '424242');
+    expect(processStartTime(100, tmp)).toBe('424242');
+    expect(processStartTime(101, tmp)).toBeNull();
+    expect(processStartTime(0, tmp)).toBeNull();
+    expect(processStartTime(-1, tmp)).toBeNull();
+  });
+  test('alive only with the recorded start time and not a zombie', () => {
+    fakeProc(100, 'sh', 'S', '1000');
+    expect(isAlive(100, '1000', tmp)).toBe(true);
+    // pid reuse: same pid, another process
+    expect(isAlive(100, '999', tmp)).toBe(false);
+    fakeProc(100, 'sh', 'Z', '1000');
+    expect(isAlive(100, '1000', tmp)).toBe(false);
+    fakeProc(100, 'sh', 'X', '1000');
+    expect(isAlive(100, '1000', tmp)).toBe(false);
+    fakeProc(100, 'sh', 'D', '1000');
+    expect(isAlive(100, '1000', tmp)).toBe(true);
+    expect(isAlive(555, '1000', tmp)).toBe(false);
+  });
+  test('this process is alive in the real /proc', () => {
+    const start = processStartTime(process.pid);
+    expect(start).not.toBeNull();
+    expect(isAlive(process.pid, start as string)).toBe(true);
+  });
+});
+
+function state(over: Partial<ContainerState> = {}): ContainerState {
+  return {
+    ociVersion: '1.0.2-dev', id: 'c1', pid: 100, startTime: '1000', bundle: '/b', rootfs: '/b/rootfs',
+    created: '2026-11-25T21:06:50.918221533Z', owner: '', annotations: {}, cgroupPaths: {}, config: {}, ...over,
+  };
+}
+
+describe('deriveStatus', () => {
+  const cases: Array<[Partial<ContainerState>, { fifoExists: boolean; alive: boolean; frozen: boolean }, ContainerStatus]> = [
+    [{}, { alive: false, fifoExists: true, frozen: true }, 'stopped'],
+    [{}, { alive: true, fifoExists: true, frozen: false }, 'created'],
+    [{}, { alive: true, fifoExists: false, frozen: false }, 'running'],
+    [{}, { alive: true, fifoExists: false, frozen: true }, 'paused'],
+    [{}, { alive: true, fifoExists: true, frozen: true }, 'paused'],
+    [{ status: 'creating' }, { alive: true, fifoExists: true, frozen: false }, 'creating'],
+    [{ status: 'creating' }, { alive: false, fifoExists: true, frozen: false }, 'stopped'],
+  ];
+  test.each(cases)('%j %j -> %s', (over, facts, expected) => {
+    expect(deriveStatus(state(over), facts)).toBe(expected);
+  });
+});
+
+describe('probeStatus', () => {
+  test('created, running, paused and stopped from a fake /proc and a real FIFO', () => {
+    fakeProc(100, 'sh', 'S', '1000');
+    const fifo = path.join(tmp, 'exec.fifo');
+    execFileSync('mkfifo', [fifo]);
+    let frozen = false;
+    const opts = { fifoPath: fifo, isFrozen: () => frozen, procRoot: tmp };
+    expect(probeStatus(state(), opts)).toBe('created');
+    fs.unlinkSync(fifo);
+    expect(probeStatus(state(), opts)).toBe('running');
+    frozen = true;
+    expect(probeStatus(state(), opts)).toBe('paused');
+    // the pid now belongs to another process
+    fakeProc(100, 'sh', 'S', '2000');
+    expect(probeStatus(state(), opts)).toBe('stopped');
+    // a create that crashed before recording its init
+    expect(probeStatus(state({ pid: 0, startTime: '' }), opts)).toBe('stopped');
+  });
+  test('a regular file at the FIFO path does not count', () => {
+    fakeProc(100, 'sh', 'S', '1000');
+    const fifo = path.join(tmp, 'exec.fifo');
+    fs.writeFileSync(fifo, '');
+    expect(probeStatus(state(), { fifoPath: fifo, isFrozen: () => false, procRoot: tmp })).toBe('running');
+  });
+  test('isFrozen is not asked when the init is gone', () => {
+    const isFrozen = jest.fn(() => true);
+    expect(probeStatus(state(), { fifoPath: path.join(tmp, 'none'), isFrozen, procRoot: tmp })).toBe('stopped');
+    expect(isFrozen).not.toHaveBeenCalled();
+  });
+});
+
+describe('toOciState / formatOciState', () => {
+  test('matches runc 1.1.5 `state` output byte for byte', () => {
+    const s = state({ id: 'probe1', pid: 4042, bundle: '/tmp/b', rootfs: '/tmp/b/rootfs', annotations: { a: 'b' } });
+    // captured from `runc state probe1` (runc 1.1.5); runc writes no trailing newline
+    const runc = `{
+  "ociVersion": "1.0.2-dev",
+  "id": "probe1",
+  "pid": 4042,
+  "status": "created",
+  "bundle": "/tmp/b",
+  "rootfs": "/tmp/b/rootfs",
+  "created": "2026-11-25T21:06:50.918221533Z",
+  "annotations": {
+    "a": "b"
+  },
+  "owner": ""
+}`;
+    expect(formatOciState(toOciState(s, 'created'))).toBe(runc);
+  });
+  test('pid is 0 when stopped; annotations omitted when empty', () => {
+    const out = toOciState(state(), 'stopped');
+    expect(out.pid).toBe(0);
+    expect(Object.keys(out)).toEqual(['ociVersion', 'id', 'pid', 'status', 'bundle', 'rootfs', 'created', 'owner']);
+    expect(toOciState(state(), 'running').pid).toBe(100);
+  });
+});
+
+describe('nowRfc3339Nano', () => {
+  test('Go RFC3339Nano formatting: UTC, trailing zeros trimmed', () => {
+    expect(nowRfc3339Nano(1700000000000)).toBe('2023-11-14T22:13:20Z');
+    expect(nowRfc3339Nano(1700000000123.5)).toBe('2023-11-14T22:13:20.1235Z');
+    expect(nowRfc3339Nano(1700000000100)).toBe('2023-11-14T22:13:20.1Z');
+    expect(nowRfc3339Nano()).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/);
+  });
+});
