@@ -1,0 +1,72 @@
+// Device nodes: created with mknod, or bind-mounted from the host where mknod is not
+// allowed (inside a user namespace).
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "init.hpp"
+
+namespace init {
+namespace {
+
+int ResolveOrFail(const std::string& object, const std::string& path, Create create) {
+  const char* sc = "openat2";
+  int fd = ResolveInRoot(path, create, true, 0755, &sc);
+  if (fd < 0) Fail(object, sc, errno);
+  return fd;
+}
+
+}  // namespace
+
+void OpMknod(const Args& a) {
+  const std::string& dest = a[0];
+  std::string object = "mknod " + dest;
+  if (ctx.rootFd < 0) FailMessage(object + ": no rootfs op before it");
+  mode_t type;
+  if (a[1] == "c" || a[1] == "u") {
+    type = S_IFCHR;
+  } else if (a[1] == "b") {
+    type = S_IFBLK;
+  } else if (a[1] == "p") {
+    type = S_IFIFO;
+  } else {
+    FailMessage(object + ": unknown device type \"" + a[1] + "\"");
+  }
+  unsigned int maj = static_cast<unsigned int>(ParseU64(a[2], object));
+  unsigned int min = static_cast<unsigned int>(ParseU64(a[3], object));
+  mode_t mode = static_cast<mode_t>(ParseU64(a[4], object)) & 07777;
+  uid_t uid = static_cast<uid_t>(ParseU64(a[5], object));
+  gid_t gid = static_cast<gid_t>(ParseU64(a[6], object));
+
+  std::string parent, name;
+  if (!SplitParent(dest, &parent, &name)) Fail(object, "mknod", errno);
+  int dir = ResolveOrFail(object, parent, Create::Directory);
+
+  struct stat st;
+  if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode)) {
+    if (unlinkat(dir, name.c_str(), 0) < 0) Fail(object, "unlinkat", errno);
+  }
+  // The device mode is the plan's exactly, not filtered by the umask inherited from Node.
+  mode_t old = umask(0);
+  int rc = mknodat(dir, name.c_str(), mode | type, makedev(maj, min));
+  int err = errno;
+  umask(old);
+  if (rc < 0) Fail(object, "mknodat", err);
+  if (fchownat(dir, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) < 0) Fail(object, "fchownat", errno);
+  ForceClose(dir);
+}
+
+void OpBindDevice(const Args& a) {
+  const std::string &dest = a[0], &host = a[1];
+  std::string object = "bindDevice " + host + " on " + ContainerPath(dest);
+  if (ctx.rootFd < 0) FailMessage(object + ": no rootfs op before it");
+  int target = ResolveOrFail(object, dest, Create::File);
+  std::string proc = FdPath(target);
+  if (mount(host.c_str(), proc.c_str(), nullptr, MS_BIND, nullptr) < 0) Fail(object, "mount", errno);
+  ForceClose(target);
+}
+
+}  // namespace init

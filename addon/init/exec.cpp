@@ -1,0 +1,181 @@
+// The last steps: environment, executable lookup, the exec FIFO, and execve.
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "init.hpp"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+namespace init {
+namespace {
+
+std::string EnvValue(const char* key) {
+  std::string prefix = std::string(key) + "=";
+  for (const std::string& kv : ctx.env)
+    if (kv.compare(0, prefix.size(), prefix) == 0) return kv.substr(prefix.size());
+  return std::string();
+}
+
+// 0 when path is an executable regular file, else the errno explaining why not.
+int CheckExecutable(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) < 0) return errno;
+  if (!S_ISREG(st.st_mode)) return EACCES;  // what execve says of a directory or device
+  if (faccessat(AT_FDCWD, path.c_str(), X_OK, AT_EACCESS) < 0) return errno;
+  return 0;
+}
+
+void ClearNonBlocking(int fd) {
+  int fl = fcntl(fd, F_GETFL);
+  if (fl >= 0 && (fl & O_NONBLOCK)) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+}
+
+}  // namespace
+
+void OpEnv(const Args& a) { ctx.env = a; }
+
+namespace {
+bool HasEnv(const char* key) {
+  std::string prefix = std::string(key) + "=";
+  for (const std::string& kv : ctx.env)
+    if (kv.compare(0, prefix.size(), prefix) == 0) return true;
+  return false;
+}
+
+// The home directory of uid in the container's /etc/passwd, "/" when there is none
+// (what runc sets). Read after pivotRoot, so only the container's file is seen.
+std::string PasswdHome(const std::string& uid) {
+  int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "/";
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0 && text.size() < (1u << 20)) text.append(buf, static_cast<size_t>(n));
+  close(fd);
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(at, end - at);
+    at = end + 1;
+    // name:passwd:uid:gid:gecos:home:shell
+    std::string fields[7];
+    size_t f = 0, from = 0;
+    for (; f < 7; f++) {
+      size_t colon = line.find(':', from);
+      fields[f] = line.substr(from, colon == std::string::npos ? std::string::npos : colon - from);
+      if (colon == std::string::npos) break;
+      from = colon + 1;
+    }
+    if (f >= 5 && fields[2] == uid && !fields[5].empty()) return fields[5];
+  }
+  return "/";
+}
+}  // namespace
+
+void OpDefaultHome(const Args& a) {
+  if (!HasEnv("HOME")) ctx.env.push_back("HOME=" + PasswdHome(a[0]));
+}
+
+void OpResolveExec(const Args& a) {
+  const std::string& name = a[0];
+  std::string object = "exec: \"" + name + "\"";
+  if (name.empty()) FailMessage(object + ": executable file not found in $PATH");
+  if (name.find('/') != std::string::npos) {
+    int err = CheckExecutable(name);
+    if (err != 0) FailMessage(object + ": " + ErrnoText(err));
+    ctx.execPath = name;
+    return;
+  }
+  // Search the container's PATH (from the env op), as execvp would, in the container's
+  // view: this runs after pivotRoot, chdir and credentials.
+  std::string path = EnvValue("PATH");
+  size_t at = 0;
+  while (!path.empty() && at <= path.size()) {
+    size_t colon = path.find(':', at);
+    if (colon == std::string::npos) colon = path.size();
+    std::string dir = path.substr(at, colon - at);
+    at = colon + 1;
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    if (CheckExecutable(candidate) == 0) {
+      ctx.execPath = candidate;
+      return;
+    }
+  }
+  FailMessage(object + ": executable file not found in $PATH");
+}
+
+void OpWaitFifo(const Args& a) {
+  std::string object = "exec fifo";
+  int fd = static_cast<int>(ParseU64(a[0], object));
+  // Re-open the O_PATH fd for writing: this blocks until `start` opens the FIFO for
+  // reading, which is the whole point of parking here.
+  std::string path = FdPath(fd);
+  int w;
+  do {
+    w = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  } while (w < 0 && errno == EINTR);
+  if (w < 0) Fail(object, "open", errno);
+  ssize_t n;
+  do {
+    n = write(w, "0", 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) Fail(object, "write", n < 0 ? errno : EIO);
+  ForceClose(w);
+  ForceClose(fd);
+}
+
+void OpExec(const Args& a) {
+  std::string path = ctx.execPath.empty() ? a[0] : ctx.execPath;
+
+  // Ignored dispositions and the mask survive execve; the container starts clean.
+  // The raw syscall, because libc's sigaction refuses its reserved signals (32, 33),
+  // which glibc's posix_spawn leaves ignored in the child.
+  struct {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)();
+    uint64_t mask;
+  } dfl = {SIG_DFL, 0, nullptr, 0};
+  for (int sig = 1; sig <= 64; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof dfl.mask);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+
+  for (int fd = 0; fd < 3; fd++) ClearNonBlocking(fd);
+
+  // Mark instead of close: the sync socket stays usable to report an exec failure and
+  // the kernel closes it (EOF for the parent) exactly when execve succeeds.
+  const unsigned first = static_cast<unsigned>(3 + ctx.preserveFds);
+  if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+    int keep = ctx.syncFd;
+    for (int fd = static_cast<int>(first); fd < 65536; fd++)
+      if (fd != keep) close(fd);
+    if (keep >= static_cast<int>(first)) fcntl(keep, F_SETFD, FD_CLOEXEC);
+  }
+
+  std::vector<char*> argv;
+  for (const std::string& s : a) argv.push_back(const_cast<char*>(s.c_str()));
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (const std::string& s : ctx.env) envp.push_back(const_cast<char*>(s.c_str()));
+  envp.push_back(nullptr);
+
+  execve(path.c_str(), argv.data(), envp.data());
+  int err = errno;
+  std::string line = "tsrun-init: exec " + path + ": " + ErrnoText(err) + "\n";
+  (void)!write(2, line.data(), line.size());
+  SendMessage("error exec " + path + ": execve: " + ErrnoText(err));
+  _exit(127);
+}
+
+}  // namespace init

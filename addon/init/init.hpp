@@ -1,0 +1,100 @@
+// tsrun-init: executes a plan (addon/PROTOCOL.md) one operation at a time.
+// Shared state and helpers of the init's source files, one file per concern.
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace init {
+
+using Args = std::vector<std::string>;  // an op's arguments, field 0 (the name) excluded
+
+struct Context {
+  int planFd = -1;       // B
+  int syncFd = -1;       // B+1, -1 once closed
+  int preserveFds = 0;   // N of the `fds` op
+  int rootFd = -1;       // O_PATH of the container root, base of in-root paths
+  std::string rootPath;  // host path given to `rootfs`
+  std::vector<std::string> env;
+  std::string execPath;  // set by resolveExec
+};
+
+extern Context ctx;
+
+// ---- errors (sync.cpp) ----
+// Sends "error <object>: <syscall>: <ENAME> (<strerror>)" and exits 1.
+[[noreturn]] void Fail(const std::string& object, const char* syscall, int err);
+// Sends "error <message>" and exits 1.
+[[noreturn]] void FailMessage(const std::string& message);
+std::string ErrnoText(int err);  // "ENOENT (No such file or directory)"
+
+// ---- sync socket (sync.cpp) ----
+bool SendMessage(const std::string& message);  // false when the socket is closed or broken
+// Returns false at EOF or on error.
+bool ReceiveMessage(std::string* message);
+
+// ---- argument parsing (main.cpp) ----
+uint64_t ParseU64(const std::string& text, const std::string& object);
+int64_t ParseI64(const std::string& text, const std::string& object);
+
+// ---- in-root paths (resolve.cpp) ----
+enum class Create { None, Directory, File };
+// Resolves `path` below ctx.rootFd without ever leaving it; creates missing components
+// (directories with dirMode, a last component as `create` says). Returns an O_PATH fd,
+// or -1 with errno set and *syscall naming the failed call.
+int ResolveInRoot(const std::string& path, Create create, bool followLast, mode_t dirMode, const char** syscall);
+// Splits "a/b/c" into "a/b" and "c". Fails (errno EINVAL) on a path with no last name.
+bool SplitParent(const std::string& path, std::string* parent, std::string* name);
+std::string FdPath(int fd);
+// An in-root path as the container will see it, for messages: "mnt" -> "/mnt".
+std::string ContainerPath(const std::string& inRoot);  // "/proc/self/fd/<fd>", how every mount reaches its target
+int ForceClose(int fd);
+
+// ---- op handlers (one per PROTOCOL.md op) ----
+using Handler = void (*)(const Args&);
+// sync.cpp
+void OpSync(const Args&);
+void OpNotify(const Args&);
+void OpCloseSync(const Args&);
+// namespaces.cpp
+void OpSetns(const Args&);
+void OpUnshare(const Args&);
+void OpBecomeRoot(const Args&);
+void OpFork(const Args&);
+void OpHostname(const Args&);
+void OpDomainname(const Args&);
+// mounts.cpp
+void OpPropagation(const Args&);
+void OpRootfs(const Args&);
+void OpMount(const Args&);
+void OpMkdir(const Args&);
+void OpSymlink(const Args&);
+void OpPivotRoot(const Args&);
+void OpChrootNoPivot(const Args&);
+void OpRemountReadonly(const Args&);
+void OpMaskPath(const Args&);
+void OpReadonlyPath(const Args&);
+// devices.cpp
+void OpMknod(const Args&);
+void OpBindDevice(const Args&);
+// process.cpp
+void OpFds(const Args&);
+void OpNonDumpable(const Args&);
+void OpSysctl(const Args&);
+void OpOomScoreAdj(const Args&);
+void OpRlimit(const Args&);
+void OpChdir(const Args&);
+void OpUmask(const Args&);
+void OpNoNewPrivs(const Args&);
+void OpCredentials(const Args&);
+// exec.cpp
+void OpEnv(const Args&);
+void OpDefaultHome(const Args&);
+void OpResolveExec(const Args&);
+void OpWaitFifo(const Args&);
+void OpExec(const Args&);
+
+}  // namespace init

@@ -1,0 +1,74 @@
+// Namespaces, the intermediate fork, and UTS names.
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "init.hpp"
+
+namespace init {
+
+void OpSetns(const Args& a) {
+  std::string object = "setns " + a[1];
+  int nstype = static_cast<int>(ParseU64(a[0], object));
+  int fd = open(a[1].c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) Fail(object, "open", errno);
+  if (setns(fd, nstype) < 0) Fail(object, "setns", errno);
+  ForceClose(fd);
+}
+
+void OpUnshare(const Args& a) {
+  std::string object = "unshare " + a[0];
+  int flags = static_cast<int>(ParseU64(a[0], object));
+  if (unshare(flags) < 0) Fail(object, "unshare", errno);
+}
+
+void OpBecomeRoot(const Args&) {
+  if (setresgid(0, 0, 0) < 0) Fail("becomeRoot", "setresgid", errno);
+  if (setresuid(0, 0, 0) < 0) Fail("becomeRoot", "setresuid", errno);
+}
+
+// Joining or creating a PID namespace only affects children, hence the fork. The
+// child must not send anything before the parent has read "pid <n>", so it waits
+// for the intermediate's go-ahead on a pipe.
+void OpFork(const Args&) {
+  int gate[2];
+  if (pipe2(gate, O_CLOEXEC) < 0) Fail("fork", "pipe2", errno);
+  pid_t child = fork();
+  if (child < 0) Fail("fork", "fork", errno);
+  if (child == 0) {
+    ForceClose(gate[1]);
+    char go;
+    ssize_t n;
+    do {
+      n = read(gate[0], &go, 1);
+    } while (n < 0 && errno == EINTR);
+    // EOF: the intermediate died before it could report us; the parent cannot know
+    // our pid, so going on would leave an unmanaged process.
+    if (n != 1) _exit(1);
+    ForceClose(gate[0]);
+    return;
+  }
+  ForceClose(gate[0]);
+  if (!SendMessage("pid " + std::to_string(child))) {
+    int err = ctx.syncFd < 0 ? EBADF : errno;
+    ForceClose(gate[1]);  // the child sees EOF and exits
+    Fail("fork", "send", err);
+  }
+  ssize_t n;
+  do {
+    n = write(gate[1], "1", 1);
+  } while (n < 0 && errno == EINTR);
+  _exit(n == 1 ? 0 : 1);
+}
+
+void OpHostname(const Args& a) {
+  if (sethostname(a[0].data(), a[0].size()) < 0) Fail("hostname " + a[0], "sethostname", errno);
+}
+
+void OpDomainname(const Args& a) {
+  if (setdomainname(a[0].data(), a[0].size()) < 0) Fail("domainname " + a[0], "setdomainname", errno);
+}
+
+}  // namespace init

@@ -1,0 +1,156 @@
+// Process attributes: fds, credentials and capabilities, limits, sysctls.
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "init.hpp"
+
+namespace init {
+namespace {
+
+void WriteFile(const std::string& object, int fd, const std::string& value) {
+  ssize_t n;
+  do {
+    n = write(fd, value.data(), value.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) Fail(object, "write", errno);
+  if (static_cast<size_t>(n) != value.size()) Fail(object, "write", EIO);
+}
+
+// In a user namespace whose /proc/<pid>/setgroups is "deny" (rootless), setgroups
+// always fails; with no groups asked for there is nothing to apply.
+bool SetgroupsDenied() {
+  int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[16] = {};
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  ForceClose(fd);
+  return n >= 4 && std::string(buf, 4) == "deny";
+}
+
+}  // namespace
+
+void OpFds(const Args& a) {
+  std::string object = "fds";
+  int n = static_cast<int>(ParseU64(a[0], object));
+  int k = static_cast<int>(ParseU64(a[1], object));
+  if (3 + n != ctx.planFd || ctx.syncFd != ctx.planFd + 1)
+    FailMessage("fds: the plan's fd layout does not match the init's arguments");
+  ctx.preserveFds = n;
+  // Whatever Node leaked to us (fds without FD_CLOEXEC) ends here.
+  if (syscall(SYS_close_range, ctx.planFd + 2 + k, ~0U, 0) < 0) Fail(object, "close_range", errno);
+}
+
+void OpNonDumpable(const Args&) {
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) Fail("nonDumpable", "prctl", errno);
+}
+
+void OpSysctl(const Args& a) {
+  const std::string &key = a[0], &value = a[1];
+  std::string object = "sysctl " + key;
+  // Verify it is procfs we write into, and walk only below /proc/sys without symlinks,
+  // so a rootfs cannot turn a sysctl into a write elsewhere.
+  int sys = open("/proc/sys", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (sys < 0) Fail(object, "open /proc/sys", errno);
+  struct statfs sfs;
+  if (fstatfs(sys, &sfs) < 0) Fail(object, "fstatfs", errno);
+  if (sfs.f_type != PROC_SUPER_MAGIC) FailMessage(object + ": /proc/sys is not on procfs");
+  std::string rel = key;
+  for (char& c : rel)
+    if (c == '.') c = '/';
+  struct open_how how = {};
+  how.flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+  int fd = static_cast<int>(syscall(SYS_openat2, sys, rel.c_str(), &how, sizeof how));
+  if (fd < 0) Fail(object, "openat2", errno);
+  WriteFile(object, fd, value);
+  ForceClose(fd);
+  ForceClose(sys);
+}
+
+void OpOomScoreAdj(const Args& a) {
+  std::string object = "oom_score_adj " + a[0];
+  int64_t n = ParseI64(a[0], object);
+  int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) Fail(object, "open", errno);
+  WriteFile(object, fd, std::to_string(n));
+  ForceClose(fd);
+}
+
+void OpRlimit(const Args& a) {
+  std::string object = "rlimit " + a[0];
+  int resource = static_cast<int>(ParseU64(a[0], object));
+  struct rlimit lim;
+  lim.rlim_cur = ParseU64(a[1], object);
+  lim.rlim_max = ParseU64(a[2], object);
+  if (setrlimit(static_cast<__rlimit_resource>(resource), &lim) < 0) Fail(object, "setrlimit", errno);
+}
+
+void OpChdir(const Args& a) {
+  if (chdir(a[0].c_str()) < 0) Fail("chdir " + a[0], "chdir", errno);
+}
+
+void OpUmask(const Args& a) { umask(static_cast<mode_t>(ParseU64(a[0], "umask " + a[0])) & 0777); }
+
+void OpNoNewPrivs(const Args&) {
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) Fail("noNewPrivs", "prctl", errno);
+}
+
+void OpCredentials(const Args& a) {
+  std::string object = "credentials " + a[0] + ":" + a[1];
+  uid_t uid = static_cast<uid_t>(ParseU64(a[0], object));
+  gid_t gid = static_cast<gid_t>(ParseU64(a[1], object));
+  uint64_t bounding = ParseU64(a[2], object);
+  uint64_t effective = ParseU64(a[3], object);
+  uint64_t permitted = ParseU64(a[4], object);
+  uint64_t inheritable = ParseU64(a[5], object);
+  uint64_t ambient = ParseU64(a[6], object);
+  std::vector<gid_t> groups;
+  for (size_t i = 7; i < a.size(); i++) groups.push_back(static_cast<gid_t>(ParseU64(a[i], object)));
+
+  // The bounding set is dropped while we still hold CAP_SETPCAP; PR_CAPBSET_READ
+  // failing with EINVAL marks the first capability this kernel does not know.
+  for (int cap = 0; cap < 64; cap++) {
+    int has = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+    if (has < 0) {
+      if (errno == EINVAL) break;
+      Fail(object, "prctl(PR_CAPBSET_READ)", errno);
+    }
+    if (has && !(bounding & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+      Fail(object + " (bounding cap " + std::to_string(cap) + ")", "prctl(PR_CAPBSET_DROP)", errno);
+  }
+  // Keep the permitted set across the uid change, then set the exact sets below.
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) Fail(object, "prctl(PR_SET_KEEPCAPS)", errno);
+  if (setgroups(groups.size(), groups.data()) < 0 && !(errno == EPERM && groups.empty() && SetgroupsDenied()))
+    Fail(object, "setgroups", errno);
+  if (setresgid(gid, gid, gid) < 0) Fail(object, "setresgid", errno);
+  if (setresuid(uid, uid, uid) < 0) Fail(object, "setresuid", errno);
+  if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) Fail(object, "prctl(PR_SET_KEEPCAPS)", errno);
+
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2] = {};
+  for (int i = 0; i < 2; i++) {
+    data[i].effective = static_cast<uint32_t>(effective >> (32 * i));
+    data[i].permitted = static_cast<uint32_t>(permitted >> (32 * i));
+    data[i].inheritable = static_cast<uint32_t>(inheritable >> (32 * i));
+  }
+  if (syscall(SYS_capset, &header, data) < 0) Fail(object, "capset", errno);
+
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) Fail(object, "prctl(PR_CAP_AMBIENT_CLEAR_ALL)", errno);
+  for (int cap = 0; cap < 64; cap++) {
+    if (!(ambient & (1ULL << cap))) continue;
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+      Fail(object + " (ambient cap " + std::to_string(cap) + ")", "prctl(PR_CAP_AMBIENT_RAISE)", errno);
+  }
+}
+
+}  // namespace init

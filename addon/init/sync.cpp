@@ -1,0 +1,75 @@
+// Messages to the parent over the SOCK_SEQPACKET sync socket, and error reporting.
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "init.hpp"
+
+namespace init {
+
+int ForceClose(int fd) {
+  // EINTR from close still released the fd on Linux; retrying could close a reused number.
+  return close(fd);
+}
+
+std::string ErrnoText(int err) {
+  const char* name = strerrorname_np(err);
+  std::string text = name ? name : "E" + std::to_string(err);
+  return text + " (" + strerror(err) + ")";
+}
+
+bool SendMessage(const std::string& message) {
+  if (ctx.syncFd < 0) return false;
+  ssize_t n;
+  do {
+    n = send(ctx.syncFd, message.data(), message.size(), MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  return n == static_cast<ssize_t>(message.size());
+}
+
+bool ReceiveMessage(std::string* message) {
+  if (ctx.syncFd < 0) return false;
+  char buf[256];
+  ssize_t n;
+  do {
+    n = recv(ctx.syncFd, buf, sizeof buf, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return false;
+  message->assign(buf, static_cast<size_t>(n));
+  return true;
+}
+
+void FailMessage(const std::string& message) {
+  // Once the sync socket is closed (after `closeSync`) nobody reads it: stderr is
+  // the only place left where the message can be seen.
+  if (!SendMessage("error " + message)) {
+    std::string line = "tsrun-init: " + message + "\n";
+    (void)!write(2, line.data(), line.size());
+  }
+  _exit(1);
+}
+
+void Fail(const std::string& object, const char* syscall, int err) {
+  FailMessage(object + ": " + syscall + ": " + ErrnoText(err));
+}
+
+void OpSync(const Args& a) {
+  if (!SendMessage("sync " + a[0])) Fail("sync " + a[0], "send", ctx.syncFd < 0 ? EBADF : errno);
+  std::string reply;
+  // Anything but "ack" (normally "abort", or EOF when the parent died) means: stop here,
+  // quietly, because the parent already knows why.
+  if (!ReceiveMessage(&reply) || reply != "ack") _exit(1);
+}
+
+void OpNotify(const Args& a) {
+  if (!SendMessage("notify " + a[0])) Fail("notify " + a[0], "send", ctx.syncFd < 0 ? EBADF : errno);
+}
+
+void OpCloseSync(const Args&) {
+  if (ctx.syncFd >= 0) ForceClose(ctx.syncFd);
+  ctx.syncFd = -1;
+}
+
+}  // namespace init

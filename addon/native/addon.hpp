@@ -1,0 +1,37 @@
+// Shared declarations of the N-API module (one .cpp per concern).
+#pragma once
+
+#include <napi.h>
+
+#include <string>
+
+namespace tsrun {
+
+// Throws a JS Error whose message is "<syscall> <object>: <ENAME> (<strerror>)" and which
+// carries `code` (errno name), `errno` (negative, like Node's own errors) and `syscall`.
+[[noreturn]] void ThrowErrno(Napi::Env env, int err, const char* syscall, const std::string& object = "");
+
+// Argument helpers: throw a TypeError naming the function and argument on misuse.
+int ArgFd(const Napi::CallbackInfo& info, size_t index, const char* fn);
+int ArgInt(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* what);
+std::string ArgString(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* what);
+
+// pidfd syscalls through syscall(2): no dependency on the libc having wrappers.
+int PidfdOpen(int pid);
+int PidfdSendSignal(int pidfd, int sig);
+
+Napi::Value SpawnInit(const Napi::CallbackInfo& info);
+Napi::Value SyncRecv(const Napi::CallbackInfo& info);
+Napi::Value SyncSend(const Napi::CallbackInfo& info);
+Napi::Value CloseFd(const Napi::CallbackInfo& info);
+Napi::Value WaitPid(const Napi::CallbackInfo& info);
+Napi::Value WaitPidAsync(const Napi::CallbackInfo& info);
+Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info);
+Napi::Value PidfdKill(const Napi::CallbackInfo& info);
+Napi::Value WaitExit(const Napi::CallbackInfo& info);
+Napi::Value Mkfifo(const Napi::CallbackInfo& info);
+Napi::Value OpenPath(const Napi::CallbackInfo& info);
+Napi::Value ReleaseFifo(const Napi::CallbackInfo& info);
+Napi::Value Flock(const Napi::CallbackInfo& info);
+
+}  // namespace tsrun

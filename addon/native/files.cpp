@@ -1,0 +1,44 @@
+// Small file-descriptor services: close, O_PATH open, flock.
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "addon.hpp"
+
+namespace tsrun {
+
+Napi::Value CloseFd(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0, "closeFd");
+  // No EINTR retry: on Linux the fd is gone even when close reports EINTR.
+  if (close(fd) < 0 && errno != EINTR) ThrowErrno(info.Env(), errno, "close", std::to_string(fd));
+  return info.Env().Undefined();
+}
+
+Napi::Value OpenPath(const Napi::CallbackInfo& info) {
+  std::string path = ArgString(info, 0, "openPath", "path");
+  int fd = open(path.c_str(), O_PATH | O_CLOEXEC);
+  if (fd < 0) ThrowErrno(info.Env(), errno, "open", path);
+  return Napi::Number::New(info.Env(), fd);
+}
+
+Napi::Value Flock(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgFd(info, 0, "flock");
+  if (info.Length() < 3 || !info[1].IsBoolean() || !info[2].IsBoolean())
+    throw Napi::TypeError::New(env, "flock: exclusive and nonBlocking must be booleans");
+  bool exclusive = info[1].As<Napi::Boolean>().Value();
+  bool nonBlocking = info[2].As<Napi::Boolean>().Value();
+  int op = (exclusive ? LOCK_EX : LOCK_SH) | (nonBlocking ? LOCK_NB : 0);
+  int rc;
+  do {
+    rc = flock(fd, op);
+  } while (rc < 0 && errno == EINTR);
+  if (rc < 0) {
+    if (nonBlocking && errno == EWOULDBLOCK) return Napi::Boolean::New(env, false);
+    ThrowErrno(env, errno, "flock", std::to_string(fd));
+  }
+  return Napi::Boolean::New(env, true);
+}
+
+}  // namespace tsrun

@@ -1,0 +1,29 @@
+// Registration only; each function lives in the file of its concern.
+#include "addon.hpp"
+
+namespace tsrun {
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  struct Entry {
+    const char* name;
+    Napi::Value (*fn)(const Napi::CallbackInfo&);
+  };
+  static const Entry entries[] = {
+      {"spawnInit", SpawnInit},       {"syncRecv", SyncRecv},
+      {"syncSend", SyncSend},         {"closeFd", CloseFd},
+      {"waitPid", WaitPid},           {"waitPidAsync", WaitPidAsync},
+      {"setChildSubreaper", SetChildSubreaper},
+      {"mkfifo", Mkfifo},             {"openPath", OpenPath},
+      {"releaseFifo", ReleaseFifo},   {"flock", Flock},
+      {"pidfdKill", PidfdKill},
+      {"waitExit", WaitExit},
+  };
+  for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
+  return exports;
+}
+
+}  // namespace tsrun
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return tsrun::Init(env, exports); }
+
+NODE_API_MODULE(tsrun_native, InitModule)

@@ -1,0 +1,135 @@
+// Process services: waiting for children, subreaping, and pid-reuse-safe signals.
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "addon.hpp"
+#include "fd.hpp"
+
+namespace tsrun {
+
+int PidfdOpen(int pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
+
+int PidfdSendSignal(int pidfd, int sig) {
+  return static_cast<int>(syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
+}
+
+static Napi::Object WaitResultObject(Napi::Env env, pid_t pid, int status) {
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("pid", Napi::Number::New(env, pid));
+  if (WIFEXITED(status)) {
+    result.Set("exitCode", Napi::Number::New(env, WEXITSTATUS(status)));
+    result.Set("signal", env.Null());
+  } else if (WIFSIGNALED(status)) {
+    result.Set("exitCode", env.Null());
+    result.Set("signal", Napi::Number::New(env, WTERMSIG(status)));
+  } else {
+    result.Set("exitCode", env.Null());
+    result.Set("signal", env.Null());
+  }
+  return result;
+}
+
+static pid_t WaitRetrying(pid_t pid, int* status) {
+  pid_t rc;
+  do {
+    rc = waitpid(pid, status, 0);
+  } while (rc < 0 && errno == EINTR);
+  return rc;
+}
+
+Napi::Value WaitPid(const Napi::CallbackInfo& info) {
+  int pid = ArgInt(info, 0, "waitPid", "pid");
+  int status = 0;
+  pid_t rc = WaitRetrying(pid, &status);
+  if (rc < 0) ThrowErrno(info.Env(), errno, "waitpid", std::to_string(pid));
+  return WaitResultObject(info.Env(), rc, status);
+}
+
+namespace {
+
+class WaitWorker : public Napi::AsyncWorker {
+ public:
+  WaitWorker(Napi::Env env, pid_t pid)
+      : Napi::AsyncWorker(env, "tsrun:waitPid"), pid_(pid), deferred_(Napi::Promise::Deferred::New(env)) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    result_ = WaitRetrying(pid_, &status_);
+    if (result_ < 0) error_ = errno;
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (error_ != 0) {
+      try {
+        ThrowErrno(env, error_, "waitpid", std::to_string(pid_));
+      } catch (const Napi::Error& e) {
+        deferred_.Reject(e.Value());
+      }
+      return;
+    }
+    deferred_.Resolve(WaitResultObject(env, result_, status_));
+  }
+
+ private:
+  pid_t pid_;
+  pid_t result_ = -1;
+  int status_ = 0;
+  int error_ = 0;
+  Napi::Promise::Deferred deferred_;
+};
+
+}  // namespace
+
+Napi::Value WaitPidAsync(const Napi::CallbackInfo& info) {
+  int pid = ArgInt(info, 0, "waitPidAsync", "pid");
+  auto* worker = new WaitWorker(info.Env(), pid);  // the AsyncWorker deletes itself
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info) {
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) ThrowErrno(info.Env(), errno, "prctl", "PR_SET_CHILD_SUBREAPER");
+  return info.Env().Undefined();
+}
+
+Napi::Value PidfdKill(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int pid = ArgInt(info, 0, "pidfdKill", "pid");
+  int sig = ArgInt(info, 1, "pidfdKill", "signal");
+  if (pid <= 0) ThrowErrno(env, ESRCH, "pidfd_open", std::to_string(pid));
+  UniqueFd pidfd(PidfdOpen(pid));
+  if (!pidfd) ThrowErrno(env, errno, "pidfd_open", std::to_string(pid));
+  if (PidfdSendSignal(pidfd.get(), sig) < 0) ThrowErrno(env, errno, "pidfd_send_signal", std::to_string(pid));
+  return env.Undefined();
+}
+
+// Waits for a process that need not be our child: a pidfd becomes readable when the
+// process exits, so there is no polling loop and no window for pid reuse.
+Napi::Value WaitExit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int pid = ArgInt(info, 0, "waitExit", "pid");
+  int timeout = ArgInt(info, 1, "waitExit", "timeoutMs");
+  if (pid <= 0) return Napi::Boolean::New(env, true);
+  UniqueFd pidfd(PidfdOpen(pid));
+  if (!pidfd) {
+    if (errno == ESRCH) return Napi::Boolean::New(env, true);
+    ThrowErrno(env, errno, "pidfd_open", std::to_string(pid));
+  }
+  struct pollfd p = {pidfd.get(), POLLIN, 0};
+  int rc;
+  do {
+    rc = poll(&p, 1, timeout);
+  } while (rc < 0 && errno == EINTR);
+  if (rc < 0) ThrowErrno(env, errno, "poll", "pidfd " + std::to_string(pid));
+  return Napi::Boolean::New(env, rc > 0);
+}
+
+}  // namespace tsrun

@@ -1,0 +1,246 @@
+// spawnInit: posix_spawn the init program from a sealed memfd copy of its binary.
+//
+// glibc's posix_spawn runs the child on a separate stack with
+// clone(CLONE_VM|CLONE_VFORK) and only performs the file actions and the exec
+// there, which is what DESIGN.md section 3 requires of a child of a multi-threaded
+// Node process. Everything beyond the exec happens in the init program.
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "addon.hpp"
+#include "fd.hpp"
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#endif
+
+namespace tsrun {
+namespace {
+
+constexpr unsigned kSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+
+// Kernels before 6.3 reject MFD_EXEC/MFD_NOEXEC_SEAL with EINVAL; they behave like "exec allowed".
+int MemfdCreate(const char* name, unsigned flags, unsigned execFlag) {
+  int fd = memfd_create(name, flags | execFlag);
+  if (fd < 0 && errno == EINVAL) fd = memfd_create(name, flags);
+  return fd;
+}
+
+std::string InitProgramPath(Napi::Env env) {
+  // The init is built next to the addon; asking the dynamic loader where this very
+  // module came from avoids any hard-coded install path.
+  Dl_info dl{};
+  if (dladdr(reinterpret_cast<void*>(&InitProgramPath), &dl) == 0 || dl.dli_fname == nullptr)
+    throw Napi::Error::New(env, "spawnInit: cannot locate the addon file (dladdr)");
+  std::string self = dl.dli_fname;
+  size_t slash = self.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : self.substr(0, slash);
+  return dir + "/tsrun-init";
+}
+
+void WriteAll(Napi::Env env, int fd, const uint8_t* data, size_t len, const char* what) {
+  while (len > 0) {
+    ssize_t n = write(fd, data, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ThrowErrno(env, errno, "write", what);
+    }
+    data += n;
+    len -= static_cast<size_t>(n);
+  }
+}
+
+// One sealed copy of the init per Node process: the copy costs a few hundred KiB of
+// page cache and is shared by every init spawned from it. Sealing makes the binary
+// that /proc/<init>/exe points at immutable (the CVE-2019-5736 class).
+std::mutex gInitMutex;
+int gInitMemfd = -1;
+
+int SealedInitMemfd(Napi::Env env) {
+  std::lock_guard<std::mutex> lock(gInitMutex);
+  if (gInitMemfd >= 0) return gInitMemfd;
+
+  std::string path = InitProgramPath(env);
+  UniqueFd src(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!src) ThrowErrno(env, errno, "open", path);
+  struct stat st {};
+  if (fstat(src.get(), &st) < 0) ThrowErrno(env, errno, "fstat", path);
+
+  UniqueFd mem(MemfdCreate("tsrun-init", MFD_CLOEXEC | MFD_ALLOW_SEALING, MFD_EXEC));
+  if (!mem) ThrowErrno(env, errno, "memfd_create", "tsrun-init");
+  off_t left = st.st_size;
+  while (left > 0) {
+    ssize_t n = sendfile(mem.get(), src.get(), nullptr, static_cast<size_t>(left));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ThrowErrno(env, errno, "sendfile", path);
+    }
+    if (n == 0) ThrowErrno(env, EIO, "sendfile", path + " (file shrank while copying)");
+    left -= n;
+  }
+  if (fcntl(mem.get(), F_ADD_SEALS, kSeals) < 0) ThrowErrno(env, errno, "fcntl(F_ADD_SEALS)", "tsrun-init memfd");
+
+  // exec refuses a file that has a writable open file description (ETXTBSY), and the
+  // memfd_create() fd is O_RDWR: keep only a read-only reopening of it.
+  std::string self = "/proc/self/fd/" + std::to_string(mem.get());
+  UniqueFd ro(open(self.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!ro) ThrowErrno(env, errno, "open", self);
+  gInitMemfd = ro.release();
+  return gInitMemfd;
+}
+
+UniqueFd SealedPlanMemfd(Napi::Env env, const uint8_t* data, size_t len) {
+  UniqueFd mem(MemfdCreate("tsrun-plan", MFD_CLOEXEC | MFD_ALLOW_SEALING, MFD_NOEXEC_SEAL));
+  if (!mem) ThrowErrno(env, errno, "memfd_create", "tsrun-plan");
+  WriteAll(env, mem.get(), data, len, "plan memfd");
+  if (fcntl(mem.get(), F_ADD_SEALS, kSeals) < 0) ThrowErrno(env, errno, "fcntl(F_ADD_SEALS)", "plan memfd");
+  return mem;
+}
+
+int NonNegativeInt(Napi::Env env, Napi::Value v, const std::string& what) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(env, "spawnInit: " + what + " must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0 && d <= 1 << 20) || d != static_cast<int>(d))
+    throw Napi::TypeError::New(env, "spawnInit: " + what + " must be a small non-negative integer");
+  return static_cast<int>(d);
+}
+
+std::vector<int> FdArray(Napi::Env env, Napi::Value v, const std::string& what) {
+  std::vector<int> out;
+  if (v.IsUndefined()) return out;
+  if (!v.IsArray()) throw Napi::TypeError::New(env, "spawnInit: " + what + " must be an array of fds");
+  Napi::Array arr = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < arr.Length(); i++)
+    out.push_back(NonNegativeInt(env, arr.Get(i), what + "[" + std::to_string(i) + "]"));
+  return out;
+}
+
+// Duplicates a source fd above every target number of the child, so that no dup2
+// in the file actions can overwrite a source that a later action still needs.
+UniqueFd DupAbove(Napi::Env env, int fd, int floor, const std::string& what) {
+  UniqueFd dup(fcntl(fd, F_DUPFD_CLOEXEC, floor));
+  if (!dup) ThrowErrno(env, errno, "dup", what + " (fd " + std::to_string(fd) + ")");
+  return dup;
+}
+
+class SpawnAttributes {
+ public:
+  explicit SpawnAttributes(Napi::Env env) {
+    int rc = posix_spawnattr_init(&attr_);
+    if (rc != 0) ThrowErrno(env, rc, "posix_spawnattr_init");
+    sigset_t all, none;
+    sigfillset(&all);
+    sigemptyset(&none);
+    // Node ignores SIGPIPE, and ignored dispositions survive exec.
+    posix_spawnattr_setsigdefault(&attr_, &all);
+    posix_spawnattr_setsigmask(&attr_, &none);
+    posix_spawnattr_setflags(&attr_, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  }
+  ~SpawnAttributes() { posix_spawnattr_destroy(&attr_); }
+  posix_spawnattr_t* get() { return &attr_; }
+
+ private:
+  posix_spawnattr_t attr_;
+};
+
+class FileActions {
+ public:
+  explicit FileActions(Napi::Env env) : env_(env) {
+    int rc = posix_spawn_file_actions_init(&actions_);
+    if (rc != 0) ThrowErrno(env, rc, "posix_spawn_file_actions_init");
+  }
+  ~FileActions() { posix_spawn_file_actions_destroy(&actions_); }
+  void Dup2(int from, int to) {
+    int rc = posix_spawn_file_actions_adddup2(&actions_, from, to);
+    if (rc != 0) ThrowErrno(env_, rc, "posix_spawn_file_actions_adddup2");
+  }
+  posix_spawn_file_actions_t* get() { return &actions_; }
+
+ private:
+  Napi::Env env_;
+  posix_spawn_file_actions_t actions_;
+};
+
+}  // namespace
+
+Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "spawnInit: options must be an object");
+  Napi::Object options = info[0].As<Napi::Object>();
+
+  Napi::Value planValue = options.Get("plan");
+  if (!planValue.IsBuffer()) throw Napi::TypeError::New(env, "spawnInit: plan must be a Buffer");
+  Napi::Buffer<uint8_t> plan = planValue.As<Napi::Buffer<uint8_t>>();
+  std::vector<int> stdio = FdArray(env, options.Get("stdio"), "stdio");
+  if (stdio.size() != 3) throw Napi::TypeError::New(env, "spawnInit: stdio must hold exactly 3 fds");
+  int preserve = NonNegativeInt(env, options.Get("preserveFds"), "preserveFds");
+  std::vector<int> extra = FdArray(env, options.Get("extraFds"), "extraFds");
+
+  // Child layout (PROTOCOL.md): 0-2 stdio, 3..3+N-1 preserved, B plan, B+1 sync, B+2.. extra.
+  const int base = 3 + preserve;
+  const int limit = base + 2 + static_cast<int>(extra.size());
+
+  for (int fd = 3; fd < base; fd++)
+    if (fcntl(fd, F_GETFD) < 0) ThrowErrno(env, errno, "fcntl", "preserved fd " + std::to_string(fd));
+
+  int initMemfd = SealedInitMemfd(env);
+  UniqueFd planFd = SealedPlanMemfd(env, plan.Data(), plan.Length());
+
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) ThrowErrno(env, errno, "socketpair", "sync socket");
+  UniqueFd parentSock(sv[0]);
+  UniqueFd childSock(sv[1]);
+
+  // All temporaries are O_CLOEXEC: whatever the file actions do not place is closed by exec.
+  std::vector<UniqueFd> temps;
+  FileActions actions(env);
+  for (int i = 0; i < 3; i++) {
+    temps.push_back(DupAbove(env, stdio[i], limit, "stdio[" + std::to_string(i) + "]"));
+    actions.Dup2(temps.back().get(), i);
+  }
+  // dup2(fd, fd) is how posix_spawn clears FD_CLOEXEC on an fd kept at its number.
+  for (int fd = 3; fd < base; fd++) actions.Dup2(fd, fd);
+  temps.push_back(DupAbove(env, planFd.get(), limit, "plan memfd"));
+  actions.Dup2(temps.back().get(), base);
+  temps.push_back(DupAbove(env, childSock.get(), limit, "sync socket"));
+  actions.Dup2(temps.back().get(), base + 1);
+  for (size_t k = 0; k < extra.size(); k++) {
+    temps.push_back(DupAbove(env, extra[k], limit, "extraFds[" + std::to_string(k) + "]"));
+    actions.Dup2(temps.back().get(), base + 2 + static_cast<int>(k));
+  }
+  // The exec path must name an fd that survives the file actions, hence above the limit too.
+  temps.push_back(DupAbove(env, initMemfd, limit, "init memfd"));
+  std::string execPath = "/proc/self/fd/" + std::to_string(temps.back().get());
+
+  std::string arg1 = std::to_string(base), arg2 = std::to_string(base + 1);
+  char arg0[] = "tsrun-init";
+  char* argv[] = {arg0, arg1.data(), arg2.data(), nullptr};
+  char* envp[] = {nullptr};
+
+  SpawnAttributes attr(env);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, execPath.c_str(), actions.get(), attr.get(), argv, envp);
+  if (rc != 0) ThrowErrno(env, rc, "posix_spawn", "tsrun-init");
+
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("pid", Napi::Number::New(env, pid));
+  result.Set("syncFd", Napi::Number::New(env, parentSock.release()));
+  return result;
+}
+
+}  // namespace tsrun

@@ -1,0 +1,42 @@
+// The parent's side of the sync socket (SOCK_SEQPACKET: one message per packet).
+#include <errno.h>
+#include <sys/socket.h>
+
+#include <vector>
+
+#include "addon.hpp"
+
+namespace tsrun {
+
+// PROTOCOL.md bounds a message at 64 KiB; MSG_TRUNC tells us if the peer broke that.
+static constexpr size_t kMaxMessage = 64 * 1024;
+
+Napi::Value SyncRecv(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgFd(info, 0, "syncRecv");
+  std::vector<char> buf(kMaxMessage);
+  ssize_t n;
+  do {
+    n = recv(fd, buf.data(), buf.size(), MSG_TRUNC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) ThrowErrno(env, errno, "recv", "sync socket");
+  if (n == 0) return env.Null();
+  if (static_cast<size_t>(n) > buf.size()) ThrowErrno(env, EMSGSIZE, "recv", "sync socket");
+  return Napi::String::New(env, buf.data(), static_cast<size_t>(n));
+}
+
+Napi::Value SyncSend(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgFd(info, 0, "syncSend");
+  std::string message = ArgString(info, 1, "syncSend", "message");
+  if (message.empty() || message.size() > kMaxMessage) ThrowErrno(env, EMSGSIZE, "send", "sync socket");
+  ssize_t n;
+  do {
+    // MSG_NOSIGNAL: a dead init must surface as EPIPE, not as SIGPIPE.
+    n = send(fd, message.data(), message.size(), MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) ThrowErrno(env, errno, "send", "sync socket");
+  return env.Undefined();
+}
+
+}  // namespace tsrun

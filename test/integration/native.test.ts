@@ -1,0 +1,696 @@
+// End-to-end tests of the C++ core: the addon spawns tsrun-init, which executes
+// hand-built plans (addon/PROTOCOL.md) to run real containers from a busybox rootfs.
+// Root only. Every container gets its own mount namespace, so nothing is ever
+// mounted on the host; processes are killed by pid and temp dirs removed even when
+// a test fails.
+import * as child_process from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+import { native, NativeAddon, WaitResult } from '../../src/native';
+import { encodePlan, op, PlanOp } from '../../src/linux/plan-encoding';
+
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+const describeIfRoot = isRoot ? describe : describe.skip;
+
+// Values from linux/sched.h and linux/mount.h; plans carry numbers, not names.
+const CLONE_NEWNS = 0x00020000;
+const CLONE_NEWUTS = 0x04000000;
+const CLONE_NEWIPC = 0x08000000;
+const CLONE_NEWNET = 0x40000000;
+const CLONE_NEWPID = 0x20000000;
+const ALL_NS = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID;
+const MS_RDONLY = 0x1;
+const MS_NOSUID = 0x2;
+const MS_NODEV = 0x4;
+const MS_NOEXEC = 0x8;
+const MS_BIND = 0x1000;
+const MS_REC = 0x4000;
+const MS_SLAVE = 1 << 19;
+const MS_STRICTATIME = 1 << 24;
+const RLIMIT_NOFILE = 7;
+const SIGKILL = 9;
+
+const BUSYBOX = '/usr/bin/busybox';
+const APPLETS = ['sh', 'echo', 'cat', 'hostname', 'id', 'ls', 'env', 'stat', 'touch', 'pwd', 'grep', 'readlink', 'true', 'wc'];
+
+jest.setTimeout(60_000);
+
+describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
+  let n: NativeAddon;
+  let tmp: string;
+  let rootfs: string;
+  let devNull: number;
+  let pipeCounter = 0;
+  /** Every pid we may have to kill and reap if a test fails half-way. */
+  const live = new Set<number>();
+
+  beforeAll(() => {
+    n = native();
+    // The container process is the init's grandchild (fork op): as a subreaper we
+    // get it back when the intermediate exits, and can wait for it.
+    n.setChildSubreaper();
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-native-'));
+    rootfs = path.join(tmp, 'rootfs');
+    for (const d of ['', 'bin', 'proc', 'dev', 'tmp', 'etc']) fs.mkdirSync(path.join(rootfs, d), { mode: 0o755 });
+    fs.chmodSync(rootfs, 0o755);
+    fs.copyFileSync(BUSYBOX, path.join(rootfs, 'bin', 'busybox'));
+    fs.chmodSync(path.join(rootfs, 'bin', 'busybox'), 0o755);
+    for (const a of APPLETS) fs.symlinkSync('busybox', path.join(rootfs, 'bin', a));
+    devNull = fs.openSync('/dev/null', 'r');
+  });
+
+  afterEach(() => {
+    for (const pid of live) killAndReap(pid);
+    live.clear();
+  });
+
+  afterAll(() => {
+    for (const pid of live) killAndReap(pid);
+    if (devNull !== undefined) fs.closeSync(devNull);
+    if (tmp) {
+      // Nothing of ours may be left mounted on the host.
+      const leftovers = fs
+        .readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .filter((l) => l.includes(tmp));
+      fs.rmSync(tmp, { recursive: true, force: true });
+      expect(leftovers).toEqual([]);
+    }
+  });
+
+  function killAndReap(pid: number): void {
+    try {
+      n.pidfdKill(pid, SIGKILL);
+    } catch {
+      // already gone
+    }
+    try {
+      n.waitPid(pid);
+    } catch {
+      // not our child, or already reaped
+    }
+  }
+
+  /** A pipe built from a FIFO (Node has no pipe()): the write end is given as stdio. */
+  function openPipe(): { readFd: number; writeFd: number; drain(): string; close(): void } {
+    const p = path.join(tmp, `pipe-${pipeCounter++}`);
+    n.mkfifo(p, 0o600);
+    const readFd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    // O_NONBLOCK on the writer on purpose: the init must clear it for the container.
+    const writeFd = fs.openSync(p, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    fs.unlinkSync(p);
+    return {
+      readFd,
+      writeFd,
+      drain(): string {
+        const chunks: Buffer[] = [];
+        const buf = Buffer.alloc(65536);
+        for (;;) {
+          let got: number;
+          try {
+            got = fs.readSync(readFd, buf, 0, buf.length, null);
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code === 'EAGAIN') break;
+            throw e;
+          }
+          if (got === 0) break;
+          chunks.push(Buffer.from(buf.subarray(0, got)));
+        }
+        return Buffer.concat(chunks).toString('utf8');
+      },
+      close(): void {
+        fs.closeSync(readFd);
+      },
+    };
+  }
+
+  /** Waits on a worker thread; a process that hangs is killed instead of hanging the suite. */
+  async function reap(pid: number, timeoutMs = 20_000): Promise<WaitResult> {
+    const timer = setTimeout(() => {
+      try {
+        n.pidfdKill(pid, SIGKILL);
+      } catch {
+        // exited meanwhile
+      }
+    }, timeoutMs);
+    try {
+      return await n.waitPidAsync(pid);
+    } finally {
+      clearTimeout(timer);
+      live.delete(pid);
+    }
+  }
+
+  interface Started {
+    initPid: number;
+    containerPid?: number;
+    messages: string[];
+    init: WaitResult;
+    pipe: ReturnType<typeof openPipe>;
+  }
+
+  interface StartOptions {
+    preserveFds?: number;
+    extraFds?: number[];
+    /** Answer to `sync <tag>`; default "ack". */
+    onSync?: (tag: string, containerPid: number | undefined) => string;
+  }
+
+  /** Spawns the init and talks the sync protocol until EOF; reaps the init (or intermediate). */
+  async function start(ops: PlanOp[], opts: StartOptions = {}): Promise<Started> {
+    const pipe = openPipe();
+    let spawned;
+    try {
+      spawned = n.spawnInit({
+        plan: encodePlan(ops),
+        stdio: [devNull, pipe.writeFd, pipe.writeFd],
+        preserveFds: opts.preserveFds ?? 0,
+        extraFds: opts.extraFds ?? [],
+      });
+    } catch (e) {
+      pipe.close();
+      throw e;
+    } finally {
+      fs.closeSync(pipe.writeFd);
+    }
+    live.add(spawned.pid);
+    const messages: string[] = [];
+    let containerPid: number | undefined;
+    try {
+      for (let m = n.syncRecv(spawned.syncFd); m !== null; m = n.syncRecv(spawned.syncFd)) {
+        messages.push(m);
+        if (m.startsWith('pid ')) {
+          containerPid = Number(m.slice(4));
+          live.add(containerPid);
+        } else if (m.startsWith('sync ')) {
+          n.syncSend(spawned.syncFd, opts.onSync ? opts.onSync(m.slice(5), containerPid) : 'ack');
+        }
+      }
+    } finally {
+      n.closeFd(spawned.syncFd);
+    }
+    const init = await reap(spawned.pid);
+    return { initPid: spawned.pid, containerPid, messages, init, pipe };
+  }
+
+  interface Ran extends Started {
+    container?: WaitResult;
+    output: string;
+  }
+
+  async function run(ops: PlanOp[], opts: StartOptions = {}): Promise<Ran> {
+    const s = await start(ops, opts);
+    const container = s.containerPid !== undefined ? await reap(s.containerPid) : undefined;
+    const output = s.pipe.drain();
+    s.pipe.close();
+    return { ...s, container, output };
+  }
+
+  const defaultDevices: Array<[string, number, number]> = [
+    ['/dev/null', 1, 3],
+    ['/dev/zero', 1, 5],
+    ['/dev/full', 1, 7],
+    ['/dev/random', 1, 8],
+    ['/dev/urandom', 1, 9],
+    ['/dev/tty', 5, 0],
+  ];
+
+  /** Namespaces, fork, and the usual /proc, /dev, /dev/pts; up to (not including) pivotRoot. */
+  function setup(opts: { preserveFds?: number; extraFds?: number } = {}): PlanOp[] {
+    return [
+      op('fds', opts.preserveFds ?? 0, opts.extraFds ?? 0),
+      op('unshare', ALL_NS),
+      op('fork'),
+      // Before any mount: nothing we mount may propagate back to the host.
+      op('propagation', MS_REC | MS_SLAVE),
+      op('rootfs', rootfs),
+      op('mount', 'proc', '/proc', 'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, ''),
+      op('mount', 'tmpfs', '/dev', 'tmpfs', MS_NOSUID | MS_STRICTATIME, 0, 'mode=755,size=65536k'),
+      op('mount', 'devpts', '/dev/pts', 'devpts', MS_NOSUID | MS_NOEXEC, 0, 'newinstance,ptmxmode=0666,mode=0620'),
+      ...defaultDevices.map(([p, maj, min]) => op('mknod', p, 'c', maj, min, 0o666, 0, 0)),
+      op('symlink', 'pts/ptmx', '/dev/ptmx'),
+      op('symlink', '/proc/self/fd', '/dev/fd'),
+    ];
+  }
+
+  /** pivotRoot, then `extra` (credentials, chdir, ...), env, resolveExec, exec. */
+  function finish(argv: string[], extra: PlanOp[] = [], env: string[] = ['PATH=/bin']): PlanOp[] {
+    return [op('pivotRoot'), op('hostname', 'tsrun-test'), ...extra, op('env', ...env), op('resolveExec', argv[0]), op('exec', ...argv)];
+  }
+
+  function sh(script: string): string[] {
+    return ['sh', '-c', script];
+  }
+
+  function errors(r: Started): string[] {
+    return r.messages.filter((m) => m.startsWith('error '));
+  }
+
+  function expectSuccess(r: Ran): void {
+    expect(errors(r)).toEqual([]);
+    expect(r.init).toMatchObject({ exitCode: 0, signal: null });
+    expect(r.container).toMatchObject({ exitCode: 0, signal: null });
+  }
+
+  test('runs a process as pid 1 in new namespaces with proc, tmpfs /dev, devpts and devices', async () => {
+    const script = [
+      'echo pid=$$',
+      'echo host=$(hostname)',
+      'cat /proc/self/mountinfo',
+      'stat -c "dev %n %F %t:%T %a" /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty',
+      'readlink /dev/ptmx',
+      'echo nets=$(grep -c : /proc/net/dev)',
+      'echo exe=$(readlink /proc/1/exe)',
+    ].join('; ');
+    const r = await run([...setup(), ...finish(sh(script))]);
+    expectSuccess(r);
+    expect(r.messages[0]).toBe(`pid ${r.containerPid}`);
+    const lines = r.output.split('\n');
+    expect(lines).toContain('pid=1');
+    expect(lines).toContain('host=tsrun-test');
+    // mountinfo: field 5 is the mount point; the fstype follows the "-" separator.
+    const mounts = lines
+      .filter((l) => / - /.test(l))
+      .map((l) => {
+        const [pre, post] = l.split(' - ');
+        return `${pre.split(' ')[4]} ${post.split(' ')[0]}`;
+      });
+    expect(mounts.slice(1)).toEqual(['/proc proc', '/dev tmpfs', '/dev/pts devpts']);
+    expect(mounts[0].startsWith('/ ')).toBe(true);
+    for (const [p, maj, min] of defaultDevices) {
+      expect(lines).toContain(`dev ${p} character special file ${maj.toString(16)}:${min.toString(16)} 666`);
+    }
+    expect(lines).toContain('pts/ptmx');
+    expect(lines).toContain('nets=1'); // only lo: a new network namespace
+    expect(lines).toContain('exe=/bin/busybox'); // the init was replaced, not kept
+  });
+
+  test('the environment is exactly the env op, nothing of Node leaks', async () => {
+    process.env.TSRUN_TEST_LEAK = 'leaked';
+    try {
+      const r = await run([...setup(), ...finish(['env'], [], ['PATH=/bin', 'A=1', 'WITH_SPACE=a b'])]);
+      expectSuccess(r);
+      expect(r.output).toBe('PATH=/bin\nA=1\nWITH_SPACE=a b\n');
+    } finally {
+      delete process.env.TSRUN_TEST_LEAK;
+    }
+  });
+
+  test('output through a pipe given as stdio, O_NONBLOCK cleared, signals reset, fds closed', async () => {
+    const script = [
+      'grep flags /proc/self/fdinfo/1',
+      'grep -E "^(SigIgn|SigBlk)" /proc/self/status',
+      'ls /proc/self/fd',
+    ].join('; ');
+    const r = await run([...setup(), ...finish(sh(script))]);
+    expectSuccess(r);
+    const flags = /flags:\s+([0-7]+)/.exec(r.output);
+    expect(flags).not.toBeNull();
+    expect(parseInt(flags![1], 8) & fs.constants.O_NONBLOCK).toBe(0);
+    expect(r.output).toMatch(/SigIgn:\s+0+\n/);
+    expect(r.output).toMatch(/SigBlk:\s+0+\n/);
+    // sh's own fds plus the one ls opens to read the directory.
+    const fds = r.output.split('\n').filter((l) => /^\d+$/.test(l)).map(Number);
+    expect(fds.filter((fd) => fd > 3)).toEqual([]);
+  });
+
+  test('credentials: uid, gid, supplementary groups, capability sets', async () => {
+    const CAP_CHOWN = 0;
+    const CAP_NET_BIND_SERVICE = 10;
+    const bounding = (1n << BigInt(CAP_CHOWN)) | (1n << BigInt(CAP_NET_BIND_SERVICE));
+    const keep = 1n << BigInt(CAP_NET_BIND_SERVICE);
+    const creds = op('credentials', 1000, 1000, bounding, keep, keep, keep, keep, 10, 20);
+    const script = 'id; grep -E "^Cap(Inh|Prm|Eff|Bnd|Amb)" /proc/self/status';
+    const r = await run([...setup(), ...finish(sh(script), [creds])]);
+    expectSuccess(r);
+    expect(r.output).toContain('uid=1000 gid=1000 groups=10,20');
+    expect(r.output).toMatch(/CapInh:\s+0000000000000400/);
+    expect(r.output).toMatch(/CapPrm:\s+0000000000000400/);
+    expect(r.output).toMatch(/CapEff:\s+0000000000000400/);
+    expect(r.output).toMatch(/CapBnd:\s+0000000000000401/);
+    expect(r.output).toMatch(/CapAmb:\s+0000000000000400/);
+  });
+
+  test('bind mounts: a read-only directory and a file', async () => {
+    const data = path.join(tmp, 'bind-data');
+    fs.mkdirSync(data);
+    fs.writeFileSync(path.join(data, 'hello.txt'), 'hello from the host\n');
+    const file = path.join(tmp, 'bind-file');
+    fs.writeFileSync(file, 'single file\n');
+    const ops = [
+      ...setup(),
+      op('mount', data, '/data', '', MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID, 0, ''),
+      op('mount', file, '/etc/deep/file.conf', '', MS_BIND, 0, ''),
+      ...finish(sh('cat /data/hello.txt /etc/deep/file.conf; touch /data/new 2>/dev/null && echo WRITABLE || echo read-only; grep " /data " /proc/self/mountinfo')),
+    ];
+    const r = await run(ops);
+    expectSuccess(r);
+    expect(r.output).toContain('hello from the host\nsingle file\nread-only\n');
+    expect(r.output).toMatch(/ \/data ro,nosuid/);
+    expect(fs.existsSync(path.join(data, 'new'))).toBe(false);
+  });
+
+  test('a symlink in the rootfs cannot redirect a mount out of it (CVE-2021-30465 class)', async () => {
+    const hostTarget = path.join(tmp, 'host-target');
+    fs.mkdirSync(hostTarget);
+    fs.writeFileSync(path.join(hostTarget, 'host-marker'), 'x');
+    const bindSrc = path.join(tmp, 'attack-src');
+    fs.mkdirSync(bindSrc);
+    fs.writeFileSync(path.join(bindSrc, 'payload'), 'payload');
+    // Absolute and relative symlinks pointing at a host directory.
+    fs.symlinkSync(hostTarget, path.join(rootfs, 'evil'));
+    fs.symlinkSync('../../../../../../../../..' + hostTarget, path.join(rootfs, 'evil-rel'));
+    try {
+      const ops = [
+        ...setup(),
+        op('mount', 'tmpfs', '/evil', 'tmpfs', 0, 0, ''),
+        op('mount', bindSrc, '/evil-rel/sub', '', MS_BIND, 0, ''),
+        ...finish(sh(`grep -E " (${hostTarget}|${hostTarget}/sub) " /proc/self/mountinfo; ls ${hostTarget}/sub`)),
+      ];
+      const r = await run(ops);
+      expectSuccess(r);
+      // Both mounts landed inside the container, at the in-root meaning of the links...
+      expect(r.output).toContain(` ${hostTarget} `);
+      expect(r.output).toContain(` ${hostTarget}/sub `);
+      expect(r.output).toContain('payload');
+      expect(fs.statSync(path.join(rootfs, hostTarget)).isDirectory()).toBe(true);
+      // ...and the host directory was never touched.
+      expect(fs.readdirSync(hostTarget)).toEqual(['host-marker']);
+    } finally {
+      fs.unlinkSync(path.join(rootfs, 'evil'));
+      fs.unlinkSync(path.join(rootfs, 'evil-rel'));
+      fs.rmSync(path.join(rootfs, tmp.split('/')[1]), { recursive: true, force: true });
+    }
+  });
+
+  test('proc is never mounted through a symlink', async () => {
+    fs.symlinkSync('/tmp', path.join(rootfs, 'proc-link'));
+    try {
+      const r = await run([...setup(), op('mount', 'proc', '/proc-link', 'proc', 0, 0, ''), ...finish(['true'])]);
+      expect(errors(r)).toEqual(['error mount proc on /proc-link: destination is not a directory (symlink or file)']);
+      expect(r.container).toMatchObject({ exitCode: 1 });
+    } finally {
+      fs.unlinkSync(path.join(rootfs, 'proc-link'));
+    }
+  });
+
+  test('a failing mount is reported with object, syscall and errno', async () => {
+    const r = await run([...setup(), op('mount', 'none', '/mnt', 'tsrun-no-such-fs', 0, 0, ''), ...finish(['true'])]);
+    expect(errors(r)).toEqual(['error mount none on /mnt: mount: ENODEV (No such device)']);
+    expect(r.container).toMatchObject({ exitCode: 1, signal: null });
+    expect(r.output).toBe('');
+  });
+
+  test('a missing executable is reported the way runc does', async () => {
+    const notInPath = await run([...setup(), ...finish(['no-such-program'])]);
+    expect(errors(notInPath)).toEqual(['error exec: "no-such-program": executable file not found in $PATH']);
+    expect(notInPath.container).toMatchObject({ exitCode: 1 });
+
+    const absolute = await run([...setup(), ...finish(['/bin/no-such-program'])]);
+    expect(errors(absolute)).toEqual(['error exec: "/bin/no-such-program": ENOENT (No such file or directory)']);
+
+    const notExecutable = await run([...setup(), ...finish(['/etc'])]);
+    expect(errors(notExecutable)).toEqual(['error exec: "/etc": EACCES (Permission denied)']);
+  });
+
+  test('sync: ack continues, abort stops the init quietly', async () => {
+    const acked = await run([...setup(), op('sync', 'before-pivot'), op('notify', 'hello'), ...finish(['echo', 'went on'])]);
+    expectSuccess(acked);
+    expect(acked.messages).toEqual([`pid ${acked.containerPid}`, 'sync before-pivot', 'notify hello']);
+    expect(acked.output).toBe('went on\n');
+
+    const aborted = await run([...setup(), op('sync', 'stop-here'), ...finish(['echo', 'must not run'])], {
+      onSync: () => 'abort',
+    });
+    expect(errors(aborted)).toEqual([]);
+    expect(aborted.container).toMatchObject({ exitCode: 1 });
+    expect(aborted.output).toBe('');
+  });
+
+  test('process attributes: mkdir, sysctl, masked and read-only paths, limits, umask, cwd, no_new_privs', async () => {
+    // The kernel config decides which of runc's usual masked files exist.
+    const maskedFile = ['/proc/kcore', '/proc/timer_list', '/proc/keys'].find((f) => fs.existsSync(f))!;
+    const maskedDir = ['/proc/acpi', '/proc/scsi', '/proc/asound', '/proc/fs'].find((f) => fs.existsSync(f))!;
+    const extra = [
+      op('mkdir', '/var/shared/dir', 0o1777),
+      op('domainname', 'tsrun-domain'),
+      op('sysctl', 'net.ipv4.ip_forward', '1'),
+      op('maskPath', maskedFile),
+      op('maskPath', maskedDir),
+      op('maskPath', '/proc/tsrun-does-not-exist'),
+      op('readonlyPath', '/proc/sys'),
+      op('readonlyPath', '/proc/tsrun-does-not-exist'),
+      op('remountReadonly', '/'),
+      op('rlimit', RLIMIT_NOFILE, 1024, 2048),
+      op('oomScoreAdj', 500),
+      op('chdir', '/var/shared'),
+      op('umask', 0o027),
+      op('noNewPrivs'),
+    ];
+    const script = [
+      'echo cwd=$(pwd)',
+      'echo umask=$(umask)',
+      'echo mode=$(stat -c %a dir)',
+      'echo domain=$(cat /proc/sys/kernel/domainname)',
+      'echo fwd=$(cat /proc/sys/net/ipv4/ip_forward)',
+      'echo oom=$(cat /proc/self/oom_score_adj)',
+      `echo masked=$(stat -c %t:%T ${maskedFile}) $(ls ${maskedDir} | wc -l)`,
+      'echo nofile=$(ulimit -n)/$(ulimit -Hn)',
+      'grep NoNewPrivs /proc/self/status',
+      'echo 0 > /proc/sys/net/ipv4/ip_forward 2>/dev/null && echo sys-writable || echo sys-ro',
+      'touch /newfile 2>/dev/null && echo root-writable || echo root-ro',
+    ].join('; ');
+    const r = await run([...setup(), ...finish(sh(script), extra)]);
+    expectSuccess(r);
+    const lines = r.output.split('\n');
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'cwd=/var/shared',
+        'umask=0027',
+        'mode=1777',
+        'domain=tsrun-domain',
+        'fwd=1',
+        'oom=500',
+        'masked=1:3 0',
+        'nofile=1024/2048',
+        'sys-ro',
+        'root-ro',
+      ]),
+    );
+    expect(r.output).toMatch(/NoNewPrivs:\s+1/);
+    expect(fs.existsSync(path.join(rootfs, 'newfile'))).toBe(false);
+    fs.rmSync(path.join(rootfs, 'var'), { recursive: true, force: true });
+  });
+
+  test('chrootNoPivot instead of pivotRoot', async () => {
+    const ops = [...setup(), op('chrootNoPivot'), op('env', 'PATH=/bin'), op('resolveExec', 'sh'), op('exec', 'sh', '-c', 'ls /bin/busybox && echo ok')];
+    const r = await run(ops);
+    expectSuccess(r);
+    expect(r.output).toBe('/bin/busybox\nok\n');
+  });
+
+  test('preserved fds keep their numbers', async () => {
+    // Fill holes in our fd table so that 3..marker are all open, then pass them all.
+    const opened: number[] = [];
+    try {
+      const present = new Set(fs.readdirSync('/proc/self/fd').map(Number));
+      const max = Math.max(...present);
+      for (let fd = 3; fd < max; fd++) if (!present.has(fd)) opened.push(fs.openSync('/dev/null', 'r'));
+      const markerPath = path.join(tmp, 'preserved');
+      fs.writeFileSync(markerPath, 'preserved-marker\n');
+      const marker = fs.openSync(markerPath, 'r');
+      opened.push(marker);
+      const preserveFds = marker - 2;
+      const r = await run([...setup({ preserveFds }), ...finish(sh(`cat /proc/self/fd/${marker}; ls /proc/self/fd`))], { preserveFds });
+      expectSuccess(r);
+      expect(r.output.startsWith('preserved-marker\n')).toBe(true);
+      const fds = r.output.split('\n').filter((l) => /^\d+$/.test(l)).map(Number);
+      expect(fds).toContain(marker);
+      // Nothing above the preserved range but the directory fd ls itself opened.
+      expect(fds.filter((fd) => fd > marker).length).toBeLessThanOrEqual(1);
+    } finally {
+      for (const fd of opened) fs.closeSync(fd);
+    }
+  });
+
+  test("the caller's fds without FD_CLOEXEC do not reach the init's plan ops nor the container", async () => {
+    // Node opens everything O_CLOEXEC itself; fds it inherited are not. A helper Node
+    // process gets such fds (3..9) and runs a container through the addon.
+    const leakPath = path.join(tmp, 'leak-marker');
+    fs.writeFileSync(leakPath, 'leak');
+    const leakFd = fs.openSync(leakPath, 'r');
+    const helper = path.join(tmp, 'leak-helper.js');
+    const nativeJs = path.resolve(__dirname, '../../src/native.js');
+    fs.writeFileSync(
+      helper,
+      `
+      const fs = require('fs');
+      const n = require(${JSON.stringify(nativeJs)}).native();
+      n.setChildSubreaper();
+      const out = { inherited: fs.readlinkSync('/proc/self/fd/9') };
+      const plan = Buffer.from(process.argv[2], 'base64');
+      const { pid, syncFd } = n.spawnInit({ plan, stdio: [0, 1, 1], preserveFds: 0, extraFds: [] });
+      let child;
+      for (let m; (m = n.syncRecv(syncFd)) !== null; ) {
+        if (m.startsWith('pid ')) child = Number(m.slice(4));
+        if (m.startsWith('sync ')) {
+          out.fdsAtSync = fs.readdirSync('/proc/' + child + '/fd');
+          n.syncSend(syncFd, 'ack');
+        }
+      }
+      n.closeFd(syncFd);
+      out.init = n.waitPid(pid);
+      out.container = n.waitPid(child);
+      fs.writeSync(2, JSON.stringify(out));
+      `,
+    );
+    try {
+      // The sync right after fork: later ops open fds of their own (the rootfs O_PATH).
+      const [fdsOp, unshareOp, forkOp, ...rest] = setup();
+      const plan = encodePlan([fdsOp, unshareOp, forkOp, op('sync', 'fds'), ...rest, ...finish(sh('ls /proc/self/fd; ls -l /proc/self/fd'))]);
+      const res = child_process.spawnSync(process.execPath, [helper, plan.toString('base64')], {
+        stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'ignore', 'ignore', 'ignore', 'ignore', 'ignore', leakFd],
+        timeout: 30_000,
+        killSignal: 'SIGKILL',
+        encoding: 'utf8',
+      });
+      expect(res.error).toBeUndefined();
+      const out = JSON.parse(res.stderr);
+      expect(out.inherited).toBe(leakPath); // the helper really had the leakable fd
+      // After `fds`: stdio and the sync socket only (the plan fd is closed once read).
+      expect(out.fdsAtSync).toEqual(['0', '1', '2', '4']);
+      expect(out.container).toMatchObject({ exitCode: 0 });
+      expect(res.stdout).not.toContain('leak-marker');
+      const fds = res.stdout.split('\n').filter((l) => /^\d+$/.test(l));
+      expect(fds).toEqual(['0', '1', '2', '3']); // 3: the directory ls is reading
+    } finally {
+      fs.closeSync(leakFd);
+    }
+  });
+
+  test('waitFifo parks a small, non-dumpable init until releaseFifo', async () => {
+    const fifo = path.join(tmp, 'exec.fifo');
+    n.mkfifo(fifo, 0o600);
+    const fifoPath = n.openPath(fifo);
+    let started: Started | undefined;
+    try {
+      // B = 3, sync = 4, the fifo (extraFds[0]) = 5.
+      const ops = [...setup({ extraFds: 1 }), ...finish(['echo', 'released'], [op('closeSync'), op('waitFifo', 5)])];
+      started = await start(ops, { extraFds: [fifoPath] });
+      expect(errors(started)).toEqual([]);
+      const pid = started.containerPid!;
+      expect(pid).toBeGreaterThan(0);
+
+      const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+      expect(status).toMatch(/State:\s+S/);
+      expect(fs.readlinkSync(`/proc/${pid}/exe`)).toMatch(/^\/memfd:tsrun-init/);
+      const rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+      const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(rollup)![1]);
+      const privateKb = kb('Private_Clean') + kb('Private_Dirty');
+      // eslint-disable-next-line no-console
+      console.log(`parked tsrun-init: Private_Clean+Private_Dirty = ${privateKb} kB`);
+      expect(privateKb).toBeLessThan(2048);
+
+      expect(n.releaseFifo(fifo, pid)).toBe(true);
+      const container = await reap(pid);
+      expect(container).toMatchObject({ exitCode: 0, signal: null });
+      expect(started.pipe.drain()).toBe('released\n');
+    } finally {
+      n.closeFd(fifoPath);
+      started?.pipe.close();
+      fs.rmSync(fifo, { force: true });
+    }
+  });
+
+  test('releaseFifo returns false when the process dies while we wait, or is gone', async () => {
+    const fifo = path.join(tmp, 'exec2.fifo');
+    n.mkfifo(fifo, 0o600);
+    const fifoPath = n.openPath(fifo);
+    let started: Started | undefined;
+    try {
+      // Nobody ever writes this FIFO: only the pidfd can end the wait (no timeout, no polling).
+      const shortLived = child_process.spawn('/bin/sh', ['-c', 'sleep 0.3'], { stdio: 'ignore' });
+      const exited = new Promise((r) => shortLived.on('exit', r));
+      expect(n.releaseFifo(fifo, shortLived.pid!)).toBe(false);
+      await exited;
+
+      // A parked init killed before `start`: its zombie's pidfd is readable at once.
+      started = await start([...setup({ extraFds: 1 }), op('closeSync'), op('waitFifo', 5), ...finish(['true'])], {
+        extraFds: [fifoPath],
+      });
+      const pid = started.containerPid!;
+      n.pidfdKill(pid, SIGKILL);
+      expect(n.releaseFifo(fifo, pid)).toBe(false);
+      expect(await reap(pid)).toMatchObject({ signal: SIGKILL });
+      // Reaped: pidfd_open fails with ESRCH, which also means "not released".
+      expect(n.releaseFifo(fifo, pid)).toBe(false);
+    } finally {
+      n.closeFd(fifoPath);
+      started?.pipe.close();
+      fs.rmSync(fifo, { force: true });
+    }
+  });
+
+  test('errors carry code, errno, syscall and a precise message', () => {
+    const fifo = path.join(tmp, 'dup.fifo');
+    n.mkfifo(fifo, 0o600);
+    expect(() => n.mkfifo(fifo, 0o600)).toThrow(
+      expect.objectContaining({ message: `mkfifo ${fifo}: EEXIST (File exists)`, code: 'EEXIST', syscall: 'mkfifo', errno: -17 }),
+    );
+    fs.rmSync(fifo);
+    expect(() => n.openPath(path.join(tmp, 'missing'))).toThrow(expect.objectContaining({ code: 'ENOENT', syscall: 'open' }));
+
+    let freePid = 4194000;
+    while (fs.existsSync(`/proc/${freePid}`)) freePid--;
+    expect(() => n.pidfdKill(freePid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH', syscall: 'pidfd_open' }));
+    expect(() => n.closeFd(1 << 20)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+    expect(() =>
+      n.spawnInit({ plan: encodePlan([op('fds', 0, 0)]), stdio: [devNull, 1 << 20, 2], preserveFds: 0, extraFds: [] }),
+    ).toThrow(expect.objectContaining({ code: 'EBADF' }));
+  });
+
+  test('flock: exclusive locks exclude each other; non-blocking returns false', () => {
+    const lockPath = path.join(tmp, 'lock');
+    fs.writeFileSync(lockPath, '');
+    const a = fs.openSync(lockPath, 'r');
+    const b = fs.openSync(lockPath, 'r');
+    try {
+      expect(n.flock(a, true, true)).toBe(true);
+      expect(n.flock(b, true, true)).toBe(false);
+      expect(n.flock(b, false, true)).toBe(false);
+      fs.closeSync(a); // closing the last fd of the description drops the lock
+      expect(n.flock(b, false, false)).toBe(true);
+    } finally {
+      try {
+        fs.closeSync(a);
+      } catch {
+        // closed above
+      }
+      fs.closeSync(b);
+    }
+  });
+
+  test('syncSend to an init that has gone fails with EPIPE, not SIGPIPE', async () => {
+    const pipe = openPipe();
+    const { pid, syncFd } = n.spawnInit({
+      plan: encodePlan([op('fds', 0, 0), op('exec', '/no/such/binary')]),
+      stdio: [devNull, pipe.writeFd, pipe.writeFd],
+      preserveFds: 0,
+      extraFds: [],
+    });
+    fs.closeSync(pipe.writeFd);
+    live.add(pid);
+    try {
+      expect(n.syncRecv(syncFd)).toBe('error exec /no/such/binary: execve: ENOENT (No such file or directory)');
+      expect(n.syncRecv(syncFd)).toBeNull();
+      expect(await reap(pid)).toMatchObject({ exitCode: 127 });
+      expect(pipe.drain()).toBe('tsrun-init: exec /no/such/binary: ENOENT (No such file or directory)\n');
+      expect(() => n.syncSend(syncFd, 'ack')).toThrow(expect.objectContaining({ code: 'EPIPE', syscall: 'send' }));
+    } finally {
+      n.closeFd(syncFd);
+      pipe.close();
+    }
+  });
+});
