@@ -47,6 +47,8 @@ export const log = {
     if (settings.file) {
       write('error', msg);
       process.stderr.write(msg + '\n');
+    } else if (settings.format === 'json') {
+      process.stderr.write(line('error', msg));
     } else {
       process.stderr.write(msg + '\n');
     }

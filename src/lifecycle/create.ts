@@ -100,6 +100,9 @@ export function createContainer(opts: CreateOptions): Created {
 
     const fifo = store.fifoPath(opts.id);
     nat.mkfifo(fifo, 0o622);
+    // mkfifo applies our umask; the init may run as any uid by the time it opens the
+    // FIFO for writing (through the O_PATH fd, so the 0711 state dir still hides it).
+    fs.chmodSync(fifo, 0o622);
     fifoFd = nat.openPath(fifo);
     const extraFds = [fifoFd];
     const plan = buildCreatePlan({

@@ -54,6 +54,10 @@ export function capabilityMasks(sets: CapabilitySets | undefined, lastCap: numbe
     ambient: mask(sets?.ambient),
   };
   for (const name of unknown) warn(`unknown or unavailable capability "${name}" ignored`);
+  // The kernel raises an ambient capability only when it is both permitted and
+  // inheritable; runc drops the others silently (its default spec lists ambient
+  // capabilities without inheritable ones), and so does tsrun.
+  masks.ambient &= masks.permitted & masks.inheritable;
   return masks;
 }
 

@@ -56,14 +56,21 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
     const { flags, propagation, data } = parseMountOptions(mount.options, `${field}.options`);
     const dest = inRoot(mount.destination);
     if (mount.type === 'cgroup' || mount.type === 'cgroup2') {
+      // runc 1.1 leaves the tmpfs under the hierarchies writable; only the binds are ro.
       ops.push(...planCgroupMount(dest, flags, host));
-      if (!host.cgroupV2 && flags & MS.RDONLY) afterPivot.push(op('remountReadonly', '/' + dest));
       return;
     }
     if (isBind(mount, flags)) {
       if (!mount.source) throw new ConfigError(`${field}.source`, 'is required for a bind mount');
       const source = path.resolve(bundle, mount.source);
       ops.push(op('mount', source, dest, '', flags | MS.BIND, propagation, ''));
+      return;
+    }
+    if (mount.type === 'tmpfs' && flags & MS.RDONLY) {
+      // Like runc: a read-only tmpfs is mounted writable and made read-only per mount
+      // after the pivot, so its superblock stays rw.
+      ops.push(op('mount', mount.source ?? 'tmpfs', dest, 'tmpfs', flags & ~MS.RDONLY, propagation, data));
+      afterPivot.push(op('remountReadonly', '/' + dest));
       return;
     }
     ops.push(op('mount', mount.source ?? mount.type ?? 'none', dest, mount.type ?? '', flags, propagation, data));
@@ -83,8 +90,10 @@ function planCgroupMount(dest: string, flags: number, host: HostFacts): PlanOp[]
     return dir ? [op('mount', dir, dest, '', bindFlags, 0, '')] : [];
   }
   const ops = [op('mount', 'tmpfs', dest, 'tmpfs', flags & ~MS.RDONLY, 0, 'mode=755')];
-  for (const [name, dir] of Object.entries(host.cgroupDirs).sort(([a], [b]) => a.localeCompare(b))) {
-    ops.push(op('mount', dir, `${dest}/${name}`, '', bindFlags, 0, ''));
+  // Like runc on a hybrid host, the container sees the v1 hierarchies only, in the
+  // host's mount order.
+  for (const [name, dir] of Object.entries(host.cgroupDirs)) {
+    if (name !== 'unified') ops.push(op('mount', dir, `${dest}/${name}`, '', bindFlags, 0, ''));
   }
   return ops;
 }
@@ -131,7 +140,7 @@ function planProcess(input: CreatePlanInput): PlanOp[] {
   ops.push(op('umask', proc.user.umask ?? 0o022));
   if (proc.noNewPrivileges) ops.push(op('noNewPrivs'));
   const caps = capabilityMasks(proc.capabilities, host.lastCap, warn);
-  ops.push(op('env', ...(proc.env ?? [])));
+  ops.push(op('env', ...(proc.env ?? [])), op('defaultHome', proc.user.uid));
   ops.push(
     op('credentials', proc.user.uid, proc.user.gid, caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient,
       ...(proc.user.additionalGids ?? [])),

@@ -41,15 +41,22 @@ describe('create plan', () => {
     expect(Number(unshare?.args[0])).toBe(CLONE_FLAGS.pid | CLONE_FLAGS.network | CLONE_FLAGS.ipc | CLONE_FLAGS.uts | CLONE_FLAGS.mount);
   });
 
-  test('a cgroup mount becomes a tmpfs plus one read-only bind per hierarchy, made read-only after pivot', () => {
+  test('a cgroup mount becomes a writable tmpfs plus one read-only bind per hierarchy (as runc 1.1)', () => {
     const plan = buildCreatePlan(input());
     const mounts = plan.filter((o) => o.op === 'mount' && String(o.args[1]).startsWith('sys/fs/cgroup'));
     expect(mounts.map((m) => m.args[1])).toEqual(['sys/fs/cgroup', 'sys/fs/cgroup/cpu', 'sys/fs/cgroup/memory']);
     expect(mounts[0]!.args[2]).toBe('tmpfs');
     expect(Number(mounts[1]!.args[3]) & MS.RDONLY).toBe(MS.RDONLY);
     expect(mounts[1]!.args[0]).toBe('/sys/fs/cgroup/cpu/t/c1');
-    const afterPivot = plan.slice(plan.findIndex((o) => o.op === 'pivotRoot'));
-    expect(afterPivot.some((o) => o.op === 'remountReadonly' && o.args[0] === '/sys/fs/cgroup')).toBe(true);
+    expect(Number(mounts[0]!.args[3]) & MS.RDONLY).toBe(0);
+  });
+
+  test('a read-only tmpfs is mounted writable and made read-only after the pivot', () => {
+    const plan = buildCreatePlan(input((s) => s.mounts!.push({ destination: '/mnt', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'size=1k'] })));
+    const m = plan.find((o) => o.op === 'mount' && o.args[1] === 'mnt');
+    expect(Number(m?.args[3]) & MS.RDONLY).toBe(0);
+    const pivot = plan.findIndex((o) => o.op === 'pivotRoot');
+    expect(plan.findIndex((o) => o.op === 'remountReadonly' && o.args[0] === '/mnt')).toBeGreaterThan(pivot);
   });
 
   test('relative bind sources are resolved against the bundle', () => {

@@ -33,7 +33,9 @@ export const list: CommandModule<GlobalOptions, GlobalOptions & { format: string
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'display only container IDs' }),
   handler: (argv) => {
     if (argv.format !== 'table' && argv.format !== 'json') throw new TsrunError(`invalid format option "${argv.format}"`);
-    const states: OciState[] = fs.existsSync(argv.root) ? listContainers(argv.root) : [];
+    // runc's list names the owner of the state root (its `state` leaves owner empty).
+    const owner = ownerName(fs.existsSync(argv.root) ? fs.statSync(argv.root).uid : process.getuid?.() ?? 0);
+    const states: OciState[] = (fs.existsSync(argv.root) ? listContainers(argv.root) : []).map((s) => ({ ...s, owner }));
     if (argv.quiet) {
       process.stdout.write(states.map((s) => s.id + '\n').join(''));
       return;
@@ -42,7 +44,6 @@ export const list: CommandModule<GlobalOptions, GlobalOptions & { format: string
       process.stdout.write(JSON.stringify(states) + '\n');
       return;
     }
-    const owner = ownerName(fs.existsSync(argv.root) ? fs.statSync(argv.root).uid : process.getuid?.() ?? 0);
     const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER']];
     for (const s of states) rows.push([s.id, String(s.pid), s.status, s.bundle, s.created, owner]);
     process.stdout.write(table(rows));

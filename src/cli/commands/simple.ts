@@ -1,5 +1,5 @@
 // Commands that take just a container id and a few flags.
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { deleteContainer } from '../../lifecycle/delete';
 import { killContainer } from '../../lifecycle/kill';
 import { containerState } from '../../lifecycle/query';
@@ -8,15 +8,19 @@ import { startContainer } from '../../lifecycle/start';
 import { TsrunError } from '../../errors';
 import { containerId, type GlobalOptions } from './common';
 
+const idOnly = <T>(y: Argv<T>) => y.positional('container-id', { type: 'string', describe: 'the container id' });
+
 export const start: CommandModule<GlobalOptions, GlobalOptions> = {
   command: 'start [container-id]',
   describe: 'start a created container (executes the user-defined process)',
+  builder: idOnly,
   handler: (argv) => startContainer(argv.root, containerId(argv, 'start')),
 };
 
 export const state: CommandModule<GlobalOptions, GlobalOptions> = {
   command: 'state [container-id]',
   describe: 'output the state of a container',
+  builder: idOnly,
   handler: (argv) => {
     const s = containerState(argv.root, containerId(argv, 'state'));
     process.stdout.write(formatOciState(s));
@@ -28,6 +32,7 @@ export const kill: CommandModule<GlobalOptions, GlobalOptions & { all: boolean }
   describe: 'send a signal (default SIGTERM) to the container\'s init process',
   builder: (y) =>
     y
+      .positional('container-id', { type: 'string' })
       .positional('signal', { type: 'string' })
       .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'send the signal to all processes inside the container' }),
   handler: (argv) => {
@@ -43,6 +48,6 @@ export const kill: CommandModule<GlobalOptions, GlobalOptions & { all: boolean }
 export const del: CommandModule<GlobalOptions, GlobalOptions & { force: boolean }> = {
   command: 'delete [container-id]',
   describe: 'delete any resources held by the container (often used with detached containers)',
-  builder: (y) => y.option('force', { alias: 'f', type: 'boolean', default: false, describe: 'forcibly delete a running container (SIGKILL)' }),
+  builder: (y) => idOnly(y).option('force', { alias: 'f', type: 'boolean', default: false, describe: 'forcibly delete a running container (SIGKILL)' }),
   handler: (argv) => deleteContainer(argv.root, containerId(argv, 'delete'), argv.force),
 };
