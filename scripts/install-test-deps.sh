@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what the integration and differential tests need from Debian:
+#   busybox-static  the static busybox copied into every test rootfs
+#   runc            the reference runtime for the differential suite
+#   jq              handy in CI logs and manual checks of state JSON
+# Idempotent and quiet: does nothing when everything is present. Without root
+# it only reports what is missing (tests needing it will skip or fail with a
+# clear reason) and never fails the test run by itself.
+set -uo pipefail
+
+PKGS=(busybox-static runc jq)
+
+installed() {
+  local pkg=$1
+  if command -v dpkg-query >/dev/null 2>&1; then
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'
+    return
+  fi
+  # Not Debian: accept the commands themselves (busybox must be a static one,
+  # which bundle.ts checks when it builds a rootfs).
+  case "$pkg" in
+    busybox-static) command -v busybox >/dev/null 2>&1 ;;
+    *) command -v "$pkg" >/dev/null 2>&1 ;;
+  esac
+}
+
+missing=()
+for p in "${PKGS[@]}"; do
+  installed "$p" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-test-deps: missing ${missing[*]} (need root and apt-get to install); continuing" >&2
+  exit 0
+fi
+
+echo "install-test-deps: installing ${missing[*]}" >&2
+log=$(mktemp)
+export DEBIAN_FRONTEND=noninteractive
+if apt-get update -qq >"$log" 2>&1 &&
+   apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$log" 2>&1; then
+  rm -f "$log"
+  exit 0
+fi
+# Show apt's own output only when it failed; keep going so the run reports
+# the tests that can still run.
+cat "$log" >&2
+rm -f "$log"
+echo "install-test-deps: could not install ${missing[*]}; continuing" >&2
+exit 0

@@ -1,0 +1,183 @@
+// Bad input must fail cleanly: exit status 1, one clear line on stderr naming
+// the cause, and nothing left behind (no state dir, cgroup, host mount or
+// process) -- DESIGN.md section 5. Leftovers are checked by snapshot compare.
+//
+// Runs against TSRUN_TEST_RUNTIME (default bin/tsrun); validated against runc.
+// tsrun's phrases are asserted strictly; where runc 1.1.5 words an error
+// differently (it often does not name the id), runc's phrase is accepted for
+// runc only, and each such place says so.
+
+import { Bundle } from '../helpers/bundle';
+import { expectedError, Flavor, RunResult, runtimeUnderTest, stderrLines, pidAlive, waitPidGone } from '../helpers/runtime';
+import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
+
+jest.setTimeout(60_000);
+
+const BINARY = runtimeUnderTest();
+const NOTHING = { mounts: [], cgroups: [], state: [], processes: [] };
+
+/**
+ * The error message of a one-line error: runc (logrus text format) prints
+ * `time=... level=error msg="..."` with Go quoting; a plain line is taken as is.
+ */
+export function errorMessage(r: RunResult): string {
+  return stderrLines(r)
+    .map((l) => {
+      const m = /level=error msg=("(?:[^"\\]|\\.)*")/.exec(l);
+      if (!m) return l;
+      try {
+        return JSON.parse(m[1]) as string;
+      } catch {
+        return m[1];
+      }
+    })
+    .join('\n');
+}
+
+/** Exit 1, one stderr line without a stack trace, matching the phrase. */
+function expectCleanFailure(r: RunResult, flavor: Flavor, phrase: { tsrun: RegExp; runc?: RegExp }): void {
+  expect({ code: r.code, timedOut: r.timedOut }).toEqual({ code: 1, timedOut: false });
+  expect(r.stdout).toBe('');
+  const lines = stderrLines(r);
+  expect(r.stderr).not.toMatch(/^\s+at /m); // a JS stack trace leaked
+  // runc 1.1.5 also prints exactly one line for every case below, so the
+  // one-line rule is asserted for both runtimes.
+  expect(lines).toHaveLength(1);
+  expect(errorMessage(r)).toMatch(expectedError(flavor, phrase));
+}
+
+describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
+  const s = useSuite('fail', BINARY);
+
+  afterEach(() => {
+    // Checked after every case, even ones that failed half-way; whatever was
+    // left is removed so that the next case starts clean and only this case
+    // is blamed.
+    expect(s.forceClean()).toEqual(NOTHING);
+  });
+
+  /** Create or run a bad bundle; both paths must fail the same way. */
+  const attempt = (cmd: 'create' | 'run', b: Bundle, id = b.id): RunResult =>
+    cmd === 'create' ? s.cli.create(id, b.dir) : s.cli.runContainer(id, b.dir);
+
+  describe.each(['create', 'run'] as const)('%s with', (cmd) => {
+    test('a schema violation names the field (process.args not an array)', () => {
+      const b = s.bundle({ configure: (c) => (c.process.args = 'sh') });
+      // runc: `json: cannot unmarshal string into Go struct field Process.process.args of type []string`
+      expectCleanFailure(attempt(cmd, b), s.cli.flavor, { tsrun: /process\.args/ });
+    });
+
+    test('a missing rootfs names the path', () => {
+      const b = s.bundle({ configure: (c) => (c.root.path = 'no-such-rootfs') });
+      // runc: `invalid rootfs: stat <bundle>/no-such-rootfs: no such file or directory`
+      const r = attempt(cmd, b);
+      expectCleanFailure(r, s.cli.flavor, { tsrun: /no-such-rootfs/ });
+      expect(errorMessage(r)).toMatch(/no such file or directory|does not exist/);
+    });
+
+    test('an invalid id (../x) is refused before any path is built from it', () => {
+      const b = s.bundle();
+      // runc: `invalid container ID format` (does not repeat the id)
+      expectCleanFailure(attempt(cmd, b, '../x'), s.cli.flavor, { tsrun: /invalid container id/i });
+    });
+
+    test('a missing executable uses runc\'s phrase', () => {
+      const b = s.bundle({ configure: (c) => (c.process.args = ['nosuch']) });
+      expectCleanFailure(attempt(cmd, b), s.cli.flavor, {
+        tsrun: /exec: "nosuch": executable file not found in \$PATH/,
+      });
+    });
+
+    test('a failing mount (bogus fstype) names the mount', () => {
+      const b = s.bundle({
+        configure: (c) => c.mounts.push({ destination: '/mnt', type: 'bogusfs', source: 'none' }),
+      });
+      // runc: `... error mounting "none" to rootfs at "/mnt": mount none:/mnt (via /proc/self/fd/6): no such device`
+      const r = attempt(cmd, b);
+      expectCleanFailure(r, s.cli.flavor, { tsrun: /\/mnt/ });
+      expect(errorMessage(r)).toMatch(/no such device|ENODEV/);
+    });
+
+    test('a missing bundle names config.json', () => {
+      const b = s.bundle();
+      const r = cmd === 'create' ? s.cli.create(b.id, b.dir + '-nope') : s.cli.runContainer(b.id, b.dir + '-nope');
+      // runc chdirs into the bundle first: `chdir <bundle>: no such file or directory`.
+      // tsrun must name the bundle path or config.json.
+      expectCleanFailure(r, s.cli.flavor, { tsrun: /-nope|config\.json/ });
+    });
+  });
+
+  test('a duplicate id fails and leaves the first container intact', () => {
+    const a = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    const b = s.bundle({ id: a.id });
+    expectOk(s.cli.create(a.id, a.dir));
+    const pid = s.cli.state(a.id).pid;
+    try {
+      expectCleanFailure(s.cli.create(a.id, b.dir), s.cli.flavor, {
+        tsrun: new RegExp(`container with id ${a.id} already exists`),
+        runc: /container with given ID already exists/, // runc 1.1 does not name the id
+      });
+      const st = s.cli.state(a.id);
+      expect(st.status).toBe('created');
+      expect(st.pid).toBe(pid);
+      expect(pidAlive(pid)).toBe(true);
+    } finally {
+      expectOk(s.cli.delete(a.id, true));
+    }
+  });
+
+  test.each(['state', 'delete', 'start', 'kill'])('%s of a missing id says it does not exist', (cmd) => {
+    const r = s.cli.run([cmd, 'no-such-container']);
+    expectCleanFailure(r, s.cli.flavor, {
+      tsrun: /container no-such-container does not exist/,
+      runc: /container does not exist/, // runc 1.1 does not name the id
+    });
+  });
+
+  describe('commands in the wrong state', () => {
+    let b: Bundle;
+    beforeEach(() => {
+      b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+      expectOk(s.cli.create(b.id, b.dir));
+    });
+    afterEach(async () => {
+      const pid = s.cli.stateRaw(b.id).code === 0 ? s.cli.state(b.id).pid : 0;
+      s.cli.delete(b.id, true);
+      // The outer afterEach checks for leftover processes: let the kill land first.
+      if (pid > 0) expect(await waitPidGone(pid)).toBe(true);
+    });
+
+    test('start of a running container', () => {
+      expectOk(s.cli.start(b.id));
+      expectCleanFailure(s.cli.start(b.id), s.cli.flavor, { tsrun: /cannot start an already running container/ });
+      expect(s.cli.state(b.id).status).toBe('running');
+    });
+
+    test('start of a stopped container', async () => {
+      expectOk(s.cli.start(b.id));
+      expectOk(s.cli.kill(b.id, 'KILL'));
+      await s.cli.waitStatus(b.id, 'stopped');
+      expectCleanFailure(s.cli.start(b.id), s.cli.flavor, { tsrun: /cannot start a container that has stopped/ });
+    });
+
+    test('delete without --force of a running container', () => {
+      expectOk(s.cli.start(b.id));
+      expectCleanFailure(s.cli.delete(b.id), s.cli.flavor, {
+        tsrun: new RegExp(`cannot delete container ${b.id} that is not stopped: running`),
+      });
+      expect(s.cli.state(b.id).status).toBe('running');
+    });
+
+    test('kill with an unknown signal', () => {
+      expectCleanFailure(s.cli.kill(b.id, 'SIGNOPE'), s.cli.flavor, { tsrun: /unknown signal "SIGNOPE"/ });
+      expect(s.cli.state(b.id).status).toBe('created');
+    });
+
+    test('kill of a stopped container', async () => {
+      expectOk(s.cli.start(b.id));
+      expectOk(s.cli.kill(b.id, 'KILL'));
+      await s.cli.waitStatus(b.id, 'stopped');
+      expectCleanFailure(s.cli.kill(b.id, 'KILL'), s.cli.flavor, { tsrun: /container not running/ });
+    });
+  });
+});
