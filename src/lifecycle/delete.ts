@@ -21,6 +21,9 @@ export function deleteContainer(root: string, id: string, force = false): void {
       store.remove(id);
       return;
     }
+    // runc 1.1 answers a forced delete of a container that is already gone with
+    // success and no message; the runc shim always sends one after `delete`.
+    if (e instanceof ContainerNotFoundError && force) return;
     throw e;
   }
   const unlock = store.lock(id);
@@ -48,8 +51,7 @@ export function destroy(container: Container): void {
   try {
     if (container.state.cgroupPaths && Object.keys(container.state.cgroupPaths).length > 0) {
       // Every other process of the container too (a shared pid namespace, a crash).
-      signalAll(container, 9);
-      for (const pid of container.cgroups.pids()) nat.waitExit(pid, 5000);
+      for (const pid of signalAll(container, 9)) nat.waitExit(pid, 5000);
     }
   } catch (e) {
     log.warn(`killing the processes of ${container.id}: ${(e as Error).message}`);

@@ -22,9 +22,14 @@ export function killContainer(root: string, id: string, signal: string | undefin
   }
 }
 
-/** Freeze first so no process can fork a new one between listing and signalling. */
-export function signalAll(container: Container, sig: number): void {
+/**
+ * Signals every process of the container's cgroup. For SIGKILL it freezes first
+ * so that no process can fork a new one between listing and signalling.
+ * Returns the pids that were signalled.
+ */
+export function signalAll(container: Container, sig: number): number[] {
   const cg = container.cgroups;
+  if (cg.pids().length === 0) return [];
   let frozen = false;
   if (sig === 9) {
     try {
@@ -34,8 +39,9 @@ export function signalAll(container: Container, sig: number): void {
       frozen = false;
     }
   }
+  const pids = cg.pids();
   try {
-    for (const pid of cg.pids()) {
+    for (const pid of pids) {
       try {
         native().pidfdKill(pid, sig);
       } catch {
@@ -45,4 +51,5 @@ export function signalAll(container: Container, sig: number): void {
   } finally {
     if (frozen) cg.thaw();
   }
+  return pids;
 }

@@ -1,0 +1,156 @@
+// A small argv parser for the hot path. yargs costs ~30 ms to load here, more than
+// the whole of runc's `state`; so the command modules (yargs CommandModules, the one
+// place flags are declared) are read by recording what their builders declare, and
+// argv is parsed against that record. yargs itself is loaded only for --help.
+import type { Argv, CommandModule, Options, PositionalOptions } from 'yargs';
+import { TsrunError } from '../errors';
+
+export interface FlagSpec {
+  name: string;
+  aliases: string[];
+  type: 'boolean' | 'string' | 'number' | 'array';
+  default?: unknown;
+  choices?: readonly unknown[];
+}
+
+export interface CommandSpec {
+  name: string;
+  aliases: string[];
+  positionals: { name: string; variadic: boolean }[];
+  flags: FlagSpec[];
+}
+
+export type ParsedArgv = Record<string, unknown> & { _: string[]; $0: string };
+
+/** Runs a builder against a stand-in that records options and positionals. */
+export function recordBuilder(builder: CommandModule['builder'] | undefined): FlagSpec[] {
+  const flags: FlagSpec[] = [];
+  const record = (name: string, opts: Options | PositionalOptions): void => {
+    const alias = opts.alias === undefined ? [] : Array.isArray(opts.alias) ? opts.alias : [opts.alias];
+    const type: FlagSpec['type'] = (opts as Options).array ? 'array' : ((opts.type as FlagSpec['type'] | undefined) ?? 'string');
+    flags.push({ name, aliases: alias, type, default: opts.default, choices: opts.choices as readonly unknown[] | undefined });
+  };
+  const recorder: Argv = new Proxy({} as Argv, {
+    get(_target, prop) {
+      if (prop === 'option' || prop === 'options') {
+        return (name: string | Record<string, Options>, opts?: Options) => {
+          if (typeof name === 'string') record(name, opts ?? {});
+          else for (const [k, v] of Object.entries(name)) record(k, v);
+          return recorder;
+        };
+      }
+      // positionals are described by the command string; other builder calls
+      // (usage, example, check...) do not change parsing.
+      return () => recorder;
+    },
+  });
+  if (typeof builder === 'function') builder(recorder);
+  else if (builder) for (const [k, v] of Object.entries(builder)) record(k, v);
+  return flags;
+}
+
+export function commandSpec(module: CommandModule): CommandSpec {
+  const words = String(module.command).trim().split(/\s+/);
+  const [name = '', ...rest] = words;
+  const positionals = rest
+    .map((w) => /^[[<]([\w-]+)(\.\.)?[\]>]$/.exec(w))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ name: m[1] as string, variadic: m[2] !== undefined }));
+  const aliases = module.aliases === undefined ? [] : Array.isArray(module.aliases) ? module.aliases : [module.aliases];
+  return { name, aliases, positionals, flags: recordBuilder(module.builder) };
+}
+
+const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+function setValue(out: ParsedArgv, flag: FlagSpec, value: unknown): void {
+  for (const key of [flag.name, camel(flag.name), ...flag.aliases]) {
+    if (flag.type === 'array') {
+      const prev = out[key];
+      out[key] = [...(Array.isArray(prev) ? prev : []), value];
+    } else {
+      out[key] = value;
+    }
+  }
+}
+
+function convert(flag: FlagSpec, raw: string, shown: string): unknown {
+  if (flag.type === 'number') {
+    if (!/^-?\d+$/.test(raw)) throw new TsrunError(`invalid value "${raw}" for flag ${shown}: parse error`);
+    return Number(raw);
+  }
+  if (flag.type === 'boolean') {
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    throw new TsrunError(`invalid boolean value "${raw}" for ${shown}: parse error`);
+  }
+  if (flag.choices && !flag.choices.includes(raw)) {
+    throw new TsrunError(`invalid value "${raw}" for flag ${shown}: must be one of ${flag.choices.join(', ')}`);
+  }
+  return raw;
+}
+
+/**
+ * Parses flags (GNU and Go spellings: --f v, --f=v, -f v, -flag v, --bool=false) and
+ * positionals. `stopAtPositional` ends flag parsing at the first positional, as
+ * runc's exec needs (what follows is the process's own argv).
+ */
+export function parseFlags(
+  args: readonly string[],
+  flags: readonly FlagSpec[],
+  out: ParsedArgv,
+  opts: { stopAtPositional: boolean; stopAtUnknownWord?: boolean },
+): string[] {
+  const byName = new Map<string, FlagSpec>();
+  for (const f of flags) for (const n of [f.name, ...f.aliases]) byName.set(n, f);
+  const positionals: string[] = [];
+  for (const f of flags) if (f.default !== undefined) setValue(out, f, f.default);
+  let i = 0;
+  for (; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--') {
+      positionals.push(...args.slice(i + 1));
+      return positionals;
+    }
+    const m = /^--?([^=]+)(?:=(.*))?$/s.exec(arg);
+    if (!m || arg === '-' || /^-\d/.test(arg)) {
+      positionals.push(arg);
+      if (opts.stopAtPositional || opts.stopAtUnknownWord) return positionals.concat(args.slice(i + 1));
+      continue;
+    }
+    const name = m[1] as string;
+    const flag = byName.get(name);
+    if (!flag) {
+      if (opts.stopAtUnknownWord) return positionals.concat(args.slice(i));
+      throw new TsrunError(`flag provided but not defined: -${name}`);
+    }
+    if (flag.type === 'boolean') {
+      setValue(out, flag, m[2] === undefined ? true : convert(flag, m[2], arg));
+      continue;
+    }
+    let raw = m[2];
+    if (raw === undefined) {
+      if (i + 1 >= args.length) throw new TsrunError(`flag needs an argument: ${arg}`);
+      raw = args[++i] as string;
+    }
+    setValue(out, flag, convert(flag, raw, `-${name}`));
+  }
+  return positionals;
+}
+
+export function assignPositionals(spec: CommandSpec, words: string[], out: ParsedArgv): void {
+  let at = 0;
+  for (const p of spec.positionals) {
+    if (p.variadic) {
+      out[p.name] = words.slice(at);
+      out[camel(p.name)] = out[p.name];
+      at = words.length;
+      break;
+    }
+    if (at < words.length) {
+      out[p.name] = words[at];
+      out[camel(p.name)] = words[at];
+      at++;
+    }
+  }
+  out._.push(...words.slice(at));
+}
