@@ -26,6 +26,8 @@ function line(level: LogLevel, msg: string): string {
 
 function write(level: LogLevel, msg: string): void {
   if (level === 'debug' && !settings.debug) return;
+  // Debug lines carry the time since the process started: phases can be timed from a log.
+  if (level === 'debug') msg = `[+${performance.now().toFixed(1)}ms] ${msg}`;
   const text = line(level, msg);
   if (settings.file) {
     try {

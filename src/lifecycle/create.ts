@@ -62,7 +62,9 @@ function killQuietly(pid: number | undefined): void {
 
 export function createContainer(opts: CreateOptions): Created {
   validateContainerId(opts.id);
+  log.debug(`create ${opts.id}: loading ${opts.bundle}`);
   const bundle = loadBundle(opts.bundle);
+  log.debug(`create ${opts.id}: config valid`);
   const spec = bundle.spec;
   const preserveFds = opts.preserveFds ?? 0;
   const store = new StateStore(opts.root);
@@ -97,6 +99,7 @@ export function createContainer(opts: CreateOptions): Created {
     store.write(opts.id, { ...state, cgroupCreated: cgroups.created() });
     state.cgroupCreated = cgroups.created();
     cgroups.setDevices(spec.linux?.resources?.devices ?? [], (spec.linux?.devices ?? []).map((d) => d.path));
+    log.debug(`create ${opts.id}: cgroups ready`);
 
     const fifo = store.fifoPath(opts.id);
     nat.mkfifo(fifo, 0o622);
@@ -118,6 +121,7 @@ export function createContainer(opts: CreateOptions): Created {
     });
     log.debug(`create ${opts.id}: plan of ${plan.length} operations`);
 
+    log.debug(`create ${opts.id}: spawning init`);
     const child = nat.spawnInit({ plan: encodePlan(plan), stdio: [0, 1, 2], preserveFds, extraFds });
     stage1 = child.pid;
     syncFd = child.syncFd;
@@ -134,6 +138,7 @@ export function createContainer(opts: CreateOptions): Created {
         store.write(opts.id, { ...state, pid });
       },
     });
+    log.debug(`create ${opts.id}: init ready`);
     // The intermediate process (if the init forked) has exited: reap it.
     if (containerPid !== undefined && containerPid !== stage1) nat.waitPid(stage1);
     containerPid ??= stage1;
@@ -144,6 +149,7 @@ export function createContainer(opts: CreateOptions): Created {
     delete final.status;
     store.write(opts.id, final);
     if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(containerPid));
+    log.debug(`create ${opts.id}: created, init pid ${containerPid}`);
     return { state: final };
   } catch (e) {
     killQuietly(containerPid);

@@ -1,5 +1,6 @@
 // `run`: create + start, then (in the foreground) wait for the container, forward
 // our signals to it, clean up, and return its exit status the way a shell does.
+import { log } from '../log';
 import { native } from '../native';
 import { createContainer, type CreateOptions } from './create';
 import { Container } from './container';
@@ -26,6 +27,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
     destroy(Container.open(opts.root, opts.id));
     throw e;
   }
+  log.debug(`run ${opts.id}: started`);
   if (opts.detach) return 0;
 
   const forward = (signal: NodeJS.Signals): void => {
@@ -42,7 +44,9 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   } finally {
     for (const s of FORWARDED) process.off(s, forward);
   }
+  log.debug(`run ${opts.id}: container exited`);
   if (!opts.keep) destroy(Container.open(opts.root, opts.id));
+  log.debug(`run ${opts.id}: deleted`);
   if (result.signal !== null) return 128 + result.signal;
   return result.exitCode ?? 0;
 }

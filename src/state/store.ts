@@ -87,7 +87,10 @@ export class StateStore {
 
   /**
    * Atomic replace of state.json: readers see the old or the new file, never a torn
-   * one, even across a crash (data fsynced before the rename, the dir after it).
+   * one, also when tsrun is killed midway (write a temp file, rename it). There is no
+   * fsync: the state describes live processes and lives in tmpfs (/run); after a
+   * power loss there is nothing left for it to describe, and create writes it
+   * several times on the path every container start waits for.
    */
   write(id: string, state: ContainerState): void {
     const dir = this.dir(id);
@@ -98,7 +101,6 @@ export class StateStore {
       const fd = fs.openSync(tmp, flags, 0o600);
       try {
         fs.writeFileSync(fd, data);
-        fs.fsyncSync(fd);
       } finally {
         fs.closeSync(fd);
       }
@@ -111,12 +113,6 @@ export class StateStore {
       }
       if (errno(e) === 'ENOENT') throw new ContainerNotFoundError(id);
       throw e;
-    }
-    const dfd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
-    try {
-      fs.fsyncSync(dfd);
-    } finally {
-      fs.closeSync(dfd);
     }
   }
 
