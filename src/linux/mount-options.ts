@@ -80,6 +80,11 @@ const UNSUPPORTED_OPTIONS = new Set([
   'rnosymfollow', 'rsymfollow', 'nosymfollow', 'symfollow',
 ]);
 
+/** Every option word parseMountOptions turns into flags (what `features` reports). */
+export function knownMountOptions(): string[] {
+  return [...Object.keys(FLAG_OPTIONS), ...Object.keys(PROPAGATION_OPTIONS)].sort();
+}
+
 export interface ParsedMountOptions {
   flags: number;
   propagation: number;

@@ -1,0 +1,43 @@
+import { checkSupported } from '../../src/config/support';
+import type { Spec } from '../../src/config/types';
+import { features } from '../../src/lifecycle/features';
+import { parseMountOptions } from '../../src/linux/mount-options';
+
+describe('features document', () => {
+  const doc = features();
+
+  test('has the runtime-spec shape', () => {
+    expect(Object.keys(doc)).toEqual(['ociVersionMin', 'ociVersionMax', 'hooks', 'mountOptions', 'linux', 'annotations']);
+    expect(doc.linux.capabilities).toContain('CAP_SYS_ADMIN');
+    expect(doc.linux.mountExtensions.idmap.enabled).toBe(false);
+  });
+
+  test('every reported mount option is parsed, none is refused', () => {
+    for (const option of doc.mountOptions) expect(() => parseMountOptions([option])).not.toThrow();
+    expect(doc.mountOptions).not.toContain('tmpcopyup');
+  });
+
+  test('reports a hook kind or namespace exactly when a config using it is accepted', () => {
+    for (const kind of ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']) {
+      const spec = { ociVersion: '1.2.0', hooks: { [kind]: [{ path: '/bin/true' }] } } as Spec;
+      let accepted = true;
+      try {
+        checkSupported(spec);
+      } catch {
+        accepted = false;
+      }
+      expect(doc.hooks.includes(kind)).toBe(accepted);
+    }
+    for (const type of ['pid', 'mount', 'uts', 'ipc', 'network', 'cgroup', 'user']) expect(doc.linux.namespaces).toContain(type);
+  });
+
+  test('seccomp is reported as enabled only when a seccomp config is accepted', () => {
+    let accepted = true;
+    try {
+      checkSupported({ ociVersion: '1.2.0', linux: { seccomp: { defaultAction: 'SCMP_ACT_ALLOW' } } } as Spec);
+    } catch {
+      accepted = false;
+    }
+    expect(doc.linux.seccomp.enabled).toBe(accepted);
+  });
+});
