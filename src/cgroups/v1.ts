@@ -4,6 +4,8 @@ import * as path from 'path';
 import type { DeviceCgroupRule } from '../config/types';
 import { CgroupError } from '../errors';
 import { deviceLines, effectiveDeviceRules } from './devices';
+import type { LinuxResources } from './resources';
+import { planV1Resources, type PlanOptions } from './v1-resources';
 import { BaseManager, type Placement, pollUntil, readCgroupFile, sleepMs, writeCgroupFile } from './manager';
 
 const FREEZE_TIMEOUT_MS = 2000;
@@ -37,6 +39,21 @@ export class V1Manager extends BaseManager {
       throw new CgroupError('devices', 'no devices cgroup hierarchy is mounted: refusing to run without device restrictions');
     }
     for (const l of lines) writeCgroupFile(devices.dir, l.file, l.line);
+  }
+
+  set(resources: LinuxResources, opts: PlanOptions = {}): string[] {
+    const plan = planV1Resources(resources, (controller, file) => {
+      const p = this.find(controller);
+      return p ? readCgroupFile(p.dir, file) : null;
+    }, opts);
+    this.performWrites(
+      plan.writes,
+      (w) => this.find(w.controller)?.dir,
+      (w) => (this.find(w.controller)
+        ? `${w.file} does not exist in the ${w.controller} cgroup (not supported by this kernel)`
+        : `the ${w.controller} cgroup controller is not mounted (cgroup v1)`),
+    );
+    return plan.warnings;
   }
 
   private freezer(): Placement {

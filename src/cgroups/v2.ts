@@ -2,6 +2,9 @@
 import type { DeviceCgroupRule } from '../config/types';
 import { CgroupError, NotSupportedError } from '../errors';
 import { deviceLines, onlyDefaultDeviceRules } from './devices';
+import type { LinuxResources } from './resources';
+import type { PlanOptions } from './v1-resources';
+import { missingFileReason, planV2Resources } from './v2-resources';
 import { BaseManager, type Placement, pollUntil, readCgroupFile, writeCgroupFile } from './manager';
 
 const FREEZE_TIMEOUT_MS = 2000;
@@ -51,6 +54,14 @@ export class V2Manager extends BaseManager {
   setDevices(rules: readonly DeviceCgroupRule[]): void {
     deviceLines(rules); // validates, like on v1
     if (!onlyDefaultDeviceRules(rules)) throw new NotSupportedError('linux.resources.devices');
+  }
+
+  set(resources: LinuxResources, opts: PlanOptions = {}): string[] {
+    const dir = this.leaf;
+    const plan = planV2Resources(resources, (_controller, file) => readCgroupFile(dir, file), opts);
+    const controllers = (readCgroupFile(dir, 'cgroup.controllers') ?? '').split(/\s+/).filter(Boolean);
+    this.performWrites(plan.writes, () => dir, (w) => missingFileReason(w, controllers));
+    return plan.warnings;
   }
 
   private get leaf(): string {
