@@ -1,9 +1,11 @@
 import type { CommandModule } from 'yargs';
 import { create } from './create';
 import { list } from './list';
+import { pause, resume } from './pause';
 import { run } from './run';
 import { del, kill, start, state } from './simple';
 import { spec } from './spec';
+import { update } from './update';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [create, start, state, kill, del, run, list, spec];
+export const commands: CommandModule<any, any>[] = [create, start, state, kill, del, run, list, spec, pause, resume, update];
