@@ -7,6 +7,7 @@ import type { DeviceCgroupRule } from '../config/types';
 import { CgroupError, ConfigError } from '../errors';
 import type { CgroupLayout, Hierarchy } from './detect';
 import type { CgroupWrite, LinuxResources } from './resources';
+import type { CgroupStats } from './stats';
 import type { PlanOptions } from './v1-resources';
 
 export interface CgroupManager {
@@ -36,6 +37,8 @@ export interface CgroupManager {
    * field. Returns warnings for settings the kernel no longer honours.
    */
   set(resources: LinuxResources, opts?: PlanOptions): string[];
+  /** Usage counters in runc's `events` JSON shape. */
+  stats(): CgroupStats;
   freeze(): void;
   thaw(): void;
   isFrozen(): boolean;
@@ -124,6 +127,7 @@ export abstract class BaseManager implements CgroupManager {
   protected abstract prepareCreated(p: Placement, dir: string, isLeaf: boolean): void;
   abstract setDevices(rules: readonly DeviceCgroupRule[], specDevicePaths?: readonly string[]): void;
   abstract set(resources: LinuxResources, opts?: PlanOptions): string[];
+  abstract stats(): CgroupStats;
   abstract freeze(): void;
   abstract thaw(): void;
   abstract isFrozen(): boolean;

@@ -5,6 +5,7 @@ import type { DeviceCgroupRule } from '../config/types';
 import { CgroupError } from '../errors';
 import { deviceLines, effectiveDeviceRules } from './devices';
 import type { LinuxResources } from './resources';
+import { statsV1, type CgroupStats } from './stats';
 import { planV1Resources, type PlanOptions } from './v1-resources';
 import { BaseManager, type Placement, pollUntil, readCgroupFile, sleepMs, writeCgroupFile } from './manager';
 
@@ -54,6 +55,10 @@ export class V1Manager extends BaseManager {
         : `the ${w.controller} cgroup controller is not mounted (cgroup v1)`),
     );
     return plan.warnings;
+  }
+
+  stats(): CgroupStats {
+    return statsV1((controller) => this.find(controller)?.dir);
   }
 
   private freezer(): Placement {

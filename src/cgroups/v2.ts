@@ -3,6 +3,7 @@ import type { DeviceCgroupRule } from '../config/types';
 import { CgroupError, NotSupportedError } from '../errors';
 import { deviceLines, onlyDefaultDeviceRules } from './devices';
 import type { LinuxResources } from './resources';
+import { statsV2, type CgroupStats } from './stats';
 import type { PlanOptions } from './v1-resources';
 import { missingFileReason, planV2Resources } from './v2-resources';
 import { BaseManager, type Placement, pollUntil, readCgroupFile, writeCgroupFile } from './manager';
@@ -62,6 +63,10 @@ export class V2Manager extends BaseManager {
     const controllers = (readCgroupFile(dir, 'cgroup.controllers') ?? '').split(/\s+/).filter(Boolean);
     this.performWrites(plan.writes, () => dir, (w) => missingFileReason(w, controllers));
     return plan.warnings;
+  }
+
+  stats(): CgroupStats {
+    return statsV2(this.leaf);
   }
 
   private get leaf(): string {
