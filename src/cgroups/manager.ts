@@ -42,6 +42,11 @@ export interface CgroupManager {
   freeze(): void;
   thaw(): void;
   isFrozen(): boolean;
+  /**
+   * SIGKILLs every process of the cgroup at once when the kernel offers that (v2
+   * cgroup.kill, Linux 5.14+): no fork can escape it. False when it does not (v1).
+   */
+  killAll(): boolean;
   /** Pids in the container's cgroup and its sub-cgroups, ascending. */
   pids(): number[];
   /**
@@ -131,6 +136,7 @@ export abstract class BaseManager implements CgroupManager {
   abstract freeze(): void;
   abstract thaw(): void;
   abstract isFrozen(): boolean;
+  abstract killAll(): boolean;
   /** The hierarchy pids() reads. */
   protected abstract primary(): Placement;
 

@@ -114,6 +114,11 @@ export class V1Manager extends BaseManager {
     return true;
   }
 
+  /** v1 has no cgroup.kill: callers freeze, signal each pid, thaw. */
+  killAll(): boolean {
+    return false;
+  }
+
   protected primary(): Placement {
     return this.find('devices') ?? this.find('freezer') ?? this.placements[0];
   }

@@ -1,4 +1,6 @@
 // cgroup v2 driver (unified layout).
+import * as fs from 'fs';
+import * as path from 'path';
 import type { DeviceCgroupRule } from '../config/types';
 import { CgroupError, NotSupportedError } from '../errors';
 import { deviceLines, onlyDefaultDeviceRules } from './devices';
@@ -100,6 +102,13 @@ export class V2Manager extends BaseManager {
   /** Asked to freeze (also while the kernel is still completing it). */
   isFrozen(): boolean {
     return readCgroupFile(this.leaf, 'cgroup.freeze') === '1';
+  }
+
+  killAll(): boolean {
+    const dir = this.leaf;
+    if (!fs.existsSync(path.join(dir, 'cgroup.kill'))) return false;
+    writeCgroupFile(dir, 'cgroup.kill', '1');
+    return true;
   }
 
   protected primary(): Placement {

@@ -25,6 +25,7 @@ export function killContainer(root: string, id: string, signal: string | undefin
 /** Freeze first so no process can fork a new one between listing and signalling. */
 export function signalAll(container: Container, sig: number): void {
   const cg = container.cgroups;
+  if (sig === 9 && cg.killAll()) return;
   let frozen = false;
   if (sig === 9) {
     try {
