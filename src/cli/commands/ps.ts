@@ -15,7 +15,9 @@ export const ps: CommandModule<GlobalOptions, GlobalOptions & { format: string }
     if (id === undefined || id === '') throw new TsrunError('"ps" requires a minimum of 1 argument(s)');
     const psArgs = (argv._ as (string | number)[]).slice(1).map(String);
     if (argv.format === 'json') {
-      process.stdout.write(JSON.stringify(containerPids(argv.root, String(id))) + '\n');
+      const pids = containerPids(argv.root, String(id));
+      // runc 1.1.5 encodes an empty (nil) Go slice: `null`, not `[]`.
+      process.stdout.write((pids.length === 0 ? 'null' : JSON.stringify(pids)) + '\n');
       return;
     }
     if (argv.format !== 'table') throw new TsrunError(`invalid format option`);
