@@ -6,7 +6,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { flavorOf, runtimeUnderTest, waitFor } from '../helpers/runtime';
+import { flavorOf, pidAlive, runtimeUnderTest, waitFor } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 import { isEmpty } from '../helpers/cleanup';
 import type { Bundle } from '../helpers/bundle';
@@ -165,6 +165,20 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     const stopped = s.cli.run(['pause', b.id]);
     expect({ code: stopped.code, err: stopped.stderr }).toEqual({ code: 1, err: expect.stringContaining('container not running') });
     expectOk(s.cli.delete(b.id));
+  });
+
+  test('delete --force of a paused container kills it and removes its cgroups', () => {
+    const b = bundle(['sh', '-c', 'sleep 1000 & exec sleep 1000'], {});
+    expectOk(s.cli.create(b.id, b.dir));
+    expectOk(s.cli.start(b.id));
+    expectOk(s.cli.run(['pause', b.id]));
+    const pid = s.cli.state(b.id).pid as number;
+    const refused = s.cli.delete(b.id);
+    expect({ code: refused.code, err: refused.stderr }).toEqual({ code: 1, err: expect.stringContaining('paused') });
+    expectOk(s.cli.delete(b.id, true));
+    expect(pidAlive(pid)).toBe(false);
+    for (const c of ['memory', 'freezer', 'pids']) expect(leafExists(b, c)).toBe(false);
+    expect(isEmpty(s.leftovers())).toBe(true);
   });
 
   test('a created container can be paused and resumed (as runc allows)', () => {
