@@ -4,8 +4,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { DeviceCgroupRule } from '../config/types';
-import { CgroupError } from '../errors';
+import { CgroupError, ConfigError } from '../errors';
 import type { CgroupLayout, Hierarchy } from './detect';
+import type { CgroupWrite, LinuxResources } from './resources';
+import type { CgroupStats } from './stats';
+import type { PlanOptions } from './v1-resources';
 
 export interface CgroupManager {
   readonly layout: CgroupLayout;
@@ -28,9 +31,22 @@ export interface CgroupManager {
    * defaults they redefine, as runc does.
    */
   setDevices(rules: readonly DeviceCgroupRule[], specDevicePaths?: readonly string[]): void;
+  /**
+   * Applies linux.resources (all but devices). Every value is planned (and so
+   * checked) before the first write; a failing write is reported naming the config
+   * field. Returns warnings for settings the kernel no longer honours.
+   */
+  set(resources: LinuxResources, opts?: PlanOptions): string[];
+  /** Usage counters in runc's `events` JSON shape. */
+  stats(): CgroupStats;
   freeze(): void;
   thaw(): void;
   isFrozen(): boolean;
+  /**
+   * SIGKILLs every process of the cgroup at once when the kernel offers that (v2
+   * cgroup.kill, Linux 5.14+): no fork can escape it. False when it does not (v1).
+   */
+  killAll(): boolean;
   /** Pids in the container's cgroup and its sub-cgroups, ascending. */
   pids(): number[];
   /**
@@ -115,11 +131,34 @@ export abstract class BaseManager implements CgroupManager {
   /** Driver hook: configure a dir this manager just made (before its children are made). */
   protected abstract prepareCreated(p: Placement, dir: string, isLeaf: boolean): void;
   abstract setDevices(rules: readonly DeviceCgroupRule[], specDevicePaths?: readonly string[]): void;
+  abstract set(resources: LinuxResources, opts?: PlanOptions): string[];
+  abstract stats(): CgroupStats;
   abstract freeze(): void;
   abstract thaw(): void;
   abstract isFrozen(): boolean;
+  abstract killAll(): boolean;
   /** The hierarchy pids() reads. */
   protected abstract primary(): Placement;
+
+  /**
+   * Performs planned writes. `dirFor` gives the dir holding a write's file (undefined:
+   * its controller is not there, `missing` says why). Errors name the config field.
+   */
+  protected performWrites(writes: readonly CgroupWrite[], dirFor: (w: CgroupWrite) => string | undefined, missing: (w: CgroupWrite) => string): void {
+    for (const w of writes) {
+      const dir = dirFor(w);
+      if (dir === undefined || !fs.existsSync(path.join(dir, w.file))) throw new ConfigError(w.field, missing(w));
+      try {
+        writeCgroupFile(dir, w.file, w.value);
+      } catch (e) {
+        throw new ConfigError(w.field, (e as Error).message);
+      }
+      if (w.verify) {
+        const reason = w.verify(readCgroupFile(dir, w.file) ?? '');
+        if (reason) throw new ConfigError(w.field, reason);
+      }
+    }
+  }
 
   paths(): Record<string, string> {
     const out: Record<string, string> = {};

@@ -4,6 +4,9 @@ import * as path from 'path';
 import type { DeviceCgroupRule } from '../config/types';
 import { CgroupError } from '../errors';
 import { deviceLines, effectiveDeviceRules } from './devices';
+import type { LinuxResources } from './resources';
+import { statsV1, type CgroupStats } from './stats';
+import { planV1Resources, type PlanOptions } from './v1-resources';
 import { BaseManager, type Placement, pollUntil, readCgroupFile, sleepMs, writeCgroupFile } from './manager';
 
 const FREEZE_TIMEOUT_MS = 2000;
@@ -37,6 +40,25 @@ export class V1Manager extends BaseManager {
       throw new CgroupError('devices', 'no devices cgroup hierarchy is mounted: refusing to run without device restrictions');
     }
     for (const l of lines) writeCgroupFile(devices.dir, l.file, l.line);
+  }
+
+  set(resources: LinuxResources, opts: PlanOptions = {}): string[] {
+    const plan = planV1Resources(resources, (controller, file) => {
+      const p = this.find(controller);
+      return p ? readCgroupFile(p.dir, file) : null;
+    }, opts);
+    this.performWrites(
+      plan.writes,
+      (w) => this.find(w.controller)?.dir,
+      (w) => (this.find(w.controller)
+        ? `${w.file} does not exist in the ${w.controller} cgroup (not supported by this kernel)`
+        : `the ${w.controller} cgroup controller is not mounted (cgroup v1)`),
+    );
+    return plan.warnings;
+  }
+
+  stats(): CgroupStats {
+    return statsV1((controller) => this.find(controller)?.dir);
   }
 
   private freezer(): Placement {
@@ -90,6 +112,11 @@ export class V1Manager extends BaseManager {
       return self === null || self === '1';
     }
     return true;
+  }
+
+  /** v1 has no cgroup.kill: callers freeze, signal each pid, thaw. */
+  killAll(): boolean {
+    return false;
   }
 
   protected primary(): Placement {

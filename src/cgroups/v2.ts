@@ -1,7 +1,13 @@
 // cgroup v2 driver (unified layout).
+import * as fs from 'fs';
+import * as path from 'path';
 import type { DeviceCgroupRule } from '../config/types';
 import { CgroupError, NotSupportedError } from '../errors';
 import { deviceLines, onlyDefaultDeviceRules } from './devices';
+import type { LinuxResources } from './resources';
+import { statsV2, type CgroupStats } from './stats';
+import type { PlanOptions } from './v1-resources';
+import { missingFileReason, planV2Resources } from './v2-resources';
 import { BaseManager, type Placement, pollUntil, readCgroupFile, writeCgroupFile } from './manager';
 
 const FREEZE_TIMEOUT_MS = 2000;
@@ -53,6 +59,18 @@ export class V2Manager extends BaseManager {
     if (!onlyDefaultDeviceRules(rules)) throw new NotSupportedError('linux.resources.devices');
   }
 
+  set(resources: LinuxResources, opts: PlanOptions = {}): string[] {
+    const dir = this.leaf;
+    const plan = planV2Resources(resources, (_controller, file) => readCgroupFile(dir, file), opts);
+    const controllers = (readCgroupFile(dir, 'cgroup.controllers') ?? '').split(/\s+/).filter(Boolean);
+    this.performWrites(plan.writes, () => dir, (w) => missingFileReason(w, controllers));
+    return plan.warnings;
+  }
+
+  stats(): CgroupStats {
+    return statsV2(this.leaf);
+  }
+
   private get leaf(): string {
     return this.placements[0].dir;
   }
@@ -84,6 +102,13 @@ export class V2Manager extends BaseManager {
   /** Asked to freeze (also while the kernel is still completing it). */
   isFrozen(): boolean {
     return readCgroupFile(this.leaf, 'cgroup.freeze') === '1';
+  }
+
+  killAll(): boolean {
+    const dir = this.leaf;
+    if (!fs.existsSync(path.join(dir, 'cgroup.kill'))) return false;
+    writeCgroupFile(dir, 'cgroup.kill', '1');
+    return true;
   }
 
   protected primary(): Placement {

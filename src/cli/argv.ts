@@ -9,7 +9,38 @@ const LONG_FLAGS = new Set([
   'no-subreaper', 'force', 'all', 'format', 'quiet', 'process', 'cwd', 'env', 'tty', 'user',
   'additional-gids', 'process-label', 'apparmor', 'no-new-privs', 'cap', 'cgroup', 'ignore-paused',
   'resources', 'stats', 'interval',
+  // update
+  'memory', 'memory-swap', 'memory-reservation', 'kernel-memory', 'kernel-memory-tcp', 'cpu-share', 'cpu-shares',
+  'cpu-quota', 'cpu-period', 'cpu-rt-runtime', 'cpu-rt-period', 'cpuset-cpus', 'cpuset-mems', 'pids-limit',
+  'blkio-weight', 'l3-cache-schema', 'mem-bw-schema',
 ]);
+
+/** Global flags that take a value (their value is not the command word). */
+const GLOBAL_VALUE_FLAGS = new Set(['--root', '--log', '--log-format', '--criu', '--rootless']);
+
+/**
+ * `ps <id> [ps-args...]`: everything after the container id belongs to ps(1)
+ * (`-o pid,comm`, `-ef`), so a `--` is put after the id to keep yargs off it.
+ */
+function separatePsArgs(args: string[]): string[] {
+  let i = 0;
+  while (i < args.length && args[i]!.startsWith('-')) {
+    if (args[i] === '--') return args;
+    i += GLOBAL_VALUE_FLAGS.has(args[i]!) ? 2 : 1;
+  }
+  if (args[i] !== 'ps') return args;
+  for (let j = i + 1; j < args.length; j++) {
+    const a = args[j]!;
+    if (a === '--') return args;
+    if (a === '--format' || a === '-f') {
+      j++;
+      continue;
+    }
+    if (a.startsWith('-')) continue;
+    return args[j + 1] === undefined || args[j + 1] === '--' ? args : [...args.slice(0, j + 1), '--', ...args.slice(j + 1)];
+  }
+  return args;
+}
 
 export function normalizeArgv(argv: readonly string[]): string[] {
   const out: string[] = [];
@@ -26,5 +57,5 @@ export function normalizeArgv(argv: readonly string[]): string[] {
     }
     out.push(arg);
   }
-  return out;
+  return separatePsArgs(out);
 }

@@ -4,7 +4,9 @@
 import type { Spec } from './types';
 import { NotSupportedError } from '../errors';
 
-const SUPPORTED_RESOURCES = new Set(['devices']);
+// Every linux.resources field is implemented by the cgroup drivers (src/cgroups);
+// a field one layout cannot honour is refused there, naming the field.
+const SUPPORTED_RESOURCES = new Set(['devices', 'memory', 'cpu', 'blockIO', 'pids', 'hugepageLimits', 'network', 'rdma', 'unified']);
 
 function present(value: unknown): boolean {
   if (value === undefined || value === null || value === '') return false;

@@ -7,6 +7,7 @@ import { loadBundle } from '../config/load';
 import type { IdMapping, Spec } from '../config/types';
 import { createCgroupManager } from '../cgroups';
 import type { CgroupManager } from '../cgroups/manager';
+import { validateResources } from '../cgroups/resources';
 import { ConfigError, TsrunError } from '../errors';
 import { buildCreatePlan } from '../linux/plan';
 import { encodePlan } from '../linux/plan-encoding';
@@ -99,6 +100,7 @@ export function createContainer(opts: CreateOptions): Created {
     store.write(opts.id, { ...state, cgroupCreated: cgroups.created() });
     state.cgroupCreated = cgroups.created();
     cgroups.setDevices(spec.linux?.resources?.devices ?? [], (spec.linux?.devices ?? []).map((d) => d.path));
+    for (const warning of cgroups.set(validateResources(spec.linux?.resources ?? {}))) log.warn(warning);
     log.debug(`create ${opts.id}: cgroups ready`);
 
     const fifo = store.fifoPath(opts.id);

@@ -29,7 +29,10 @@ export function killContainer(root: string, id: string, signal: string | undefin
  */
 export function signalAll(container: Container, sig: number): number[] {
   const cg = container.cgroups;
-  if (cg.pids().length === 0) return [];
+  const listed = cg.pids();
+  if (listed.length === 0) return [];
+  // cgroup v2 kills the whole cgroup atomically (cgroup.kill): no freeze needed.
+  if (sig === 9 && cg.killAll()) return listed;
   let frozen = false;
   if (sig === 9) {
     try {

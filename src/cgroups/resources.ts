@@ -1,0 +1,287 @@
+// linux.resources (everything but devices, which devices.ts handles): the typed
+// model, a validator for input that did not pass the config schema (`update
+// --resources`), and the v1 <-> v2 value conversions runc uses, so the same config
+// gives the same limits under tsrun and runc on either cgroup layout.
+import { ConfigError } from '../errors';
+
+export interface MemoryResources {
+  limit?: number;
+  reservation?: number;
+  /** Memory plus swap (the v1 memsw meaning); -1 unlimited. */
+  swap?: number;
+  kernel?: number;
+  kernelTCP?: number;
+  swappiness?: number;
+  disableOOMKiller?: boolean;
+  useHierarchy?: boolean;
+  checkBeforeUpdate?: boolean;
+}
+
+export interface CpuResources {
+  shares?: number;
+  quota?: number;
+  burst?: number;
+  period?: number;
+  realtimeRuntime?: number;
+  realtimePeriod?: number;
+  cpus?: string;
+  mems?: string;
+  idle?: number;
+}
+
+export interface BlockIODevice {
+  major: number;
+  minor: number;
+}
+
+export interface WeightDevice extends BlockIODevice {
+  weight?: number;
+  leafWeight?: number;
+}
+
+export interface ThrottleDevice extends BlockIODevice {
+  rate: number;
+}
+
+export interface BlockIOResources {
+  weight?: number;
+  leafWeight?: number;
+  weightDevice?: WeightDevice[];
+  throttleReadBpsDevice?: ThrottleDevice[];
+  throttleWriteBpsDevice?: ThrottleDevice[];
+  throttleReadIOPSDevice?: ThrottleDevice[];
+  throttleWriteIOPSDevice?: ThrottleDevice[];
+}
+
+export interface HugepageLimit {
+  pageSize: string;
+  limit: number;
+}
+
+export interface NetworkResources {
+  classID?: number;
+  priorities?: { name: string; priority: number }[];
+}
+
+export interface RdmaLimit {
+  hcaHandles?: number;
+  hcaObjects?: number;
+}
+
+/** linux.resources without devices. */
+export interface LinuxResources {
+  memory?: MemoryResources;
+  cpu?: CpuResources;
+  blockIO?: BlockIOResources;
+  pids?: { limit?: number };
+  hugepageLimits?: HugepageLimit[];
+  network?: NetworkResources;
+  rdma?: Record<string, RdmaLimit>;
+  unified?: Record<string, string>;
+}
+
+/** One write to a cgroup control file; `field` is the config field it comes from. */
+export interface CgroupWrite {
+  /** v1: the controller whose hierarchy holds the file; v2: the controller the file belongs to. */
+  controller: string;
+  file: string;
+  value: string;
+  field: string;
+  /** Checks the value the kernel kept (it clamps some): returns the error reason, if any. */
+  verify?: (readBack: string) => string | undefined;
+}
+
+/** What a planner may read of the container's current cgroup (null: no such file). */
+export type CgroupReader = (controller: string, file: string) => string | null;
+
+// ---- validation -------------------------------------------------------------
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkKeys(o: Obj, allowed: readonly string[], field: string): void {
+  for (const k of Object.keys(o)) {
+    if (!allowed.includes(k)) throw new ConfigError(`${field}.${k}`, 'unknown field');
+  }
+}
+
+function int(o: Obj, key: string, field: string, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  const v = o[key];
+  if (v === undefined || v === null) return;
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new ConfigError(`${field}.${key}`, `must be an integer, got ${JSON.stringify(v)}`);
+  if (v < min || v > max) throw new ConfigError(`${field}.${key}`, `must be between ${min} and ${max}, got ${v}`);
+}
+
+function bool(o: Obj, key: string, field: string): void {
+  const v = o[key];
+  if (v !== undefined && v !== null && typeof v !== 'boolean') throw new ConfigError(`${field}.${key}`, `must be a boolean, got ${JSON.stringify(v)}`);
+}
+
+function obj(parent: Obj, key: string, field: string): Obj | undefined {
+  const v = parent[key];
+  if (v === undefined || v === null) return undefined;
+  if (!isObj(v)) throw new ConfigError(`${field}.${key}`, 'must be an object');
+  return v;
+}
+
+function arr(parent: Obj, key: string, field: string): Obj[] {
+  const v = parent[key];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || !v.every(isObj)) throw new ConfigError(`${field}.${key}`, 'must be an array of objects');
+  return v as Obj[];
+}
+
+const U16 = 65535;
+const U32 = 4294967295;
+
+/**
+ * The kernel's list syntax for cpuset.cpus / cpuset.mems ("0-3,7", "" for none).
+ * Returns the listed numbers; throws naming `field` on bad syntax.
+ */
+export function parseCpuList(text: string, field: string): number[] {
+  const out: number[] = [];
+  const trimmed = text.trim();
+  if (trimmed === '') return out;
+  for (const part of trimmed.split(',')) {
+    const m = /^(\d+)(?:-(\d+)(?::(\d+)\/(\d+))?)?$/.exec(part.trim());
+    if (!m) throw new ConfigError(field, `${JSON.stringify(text)} is not a list like "0-3,7"`);
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (hi < lo) throw new ConfigError(field, `range ${part} is backwards`);
+    for (let i = lo; i <= hi; i++) out.push(i);
+  }
+  return out;
+}
+
+/**
+ * Checks the shape and ranges of linux.resources (minus devices) and returns it
+ * typed. The config schema checks the same for config.json; `update --resources`
+ * input gets here without it.
+ */
+export function validateResources(input: unknown, field = 'linux.resources'): LinuxResources {
+  if (!isObj(input)) throw new ConfigError(field, 'must be an object');
+  const memory = obj(input, 'memory', field);
+  if (memory) {
+    const f = `${field}.memory`;
+    checkKeys(memory, ['limit', 'reservation', 'swap', 'kernel', 'kernelTCP', 'swappiness', 'disableOOMKiller', 'useHierarchy', 'checkBeforeUpdate'], f);
+    for (const k of ['limit', 'reservation', 'swap', 'kernel', 'kernelTCP']) int(memory, k, f, -1);
+    int(memory, 'swappiness', f, 0, 100);
+    for (const k of ['disableOOMKiller', 'useHierarchy', 'checkBeforeUpdate']) bool(memory, k, f);
+  }
+  const cpu = obj(input, 'cpu', field);
+  if (cpu) {
+    const f = `${field}.cpu`;
+    checkKeys(cpu, ['shares', 'quota', 'burst', 'period', 'realtimeRuntime', 'realtimePeriod', 'cpus', 'mems', 'idle'], f);
+    for (const k of ['shares', 'burst', 'period', 'realtimePeriod']) int(cpu, k, f, 0);
+    int(cpu, 'quota', f, -1);
+    int(cpu, 'realtimeRuntime', f, -1);
+    int(cpu, 'idle', f, 0, 1);
+    for (const k of ['cpus', 'mems']) {
+      const v = cpu[k];
+      if (v === undefined || v === null) continue;
+      if (typeof v !== 'string') throw new ConfigError(`${f}.${k}`, 'must be a string');
+      parseCpuList(v, `${f}.${k}`);
+    }
+  }
+  const blkio = obj(input, 'blockIO', field);
+  if (blkio) {
+    const f = `${field}.blockIO`;
+    const lists = ['throttleReadBpsDevice', 'throttleWriteBpsDevice', 'throttleReadIOPSDevice', 'throttleWriteIOPSDevice'];
+    checkKeys(blkio, ['weight', 'leafWeight', 'weightDevice', ...lists], f);
+    int(blkio, 'weight', f, 0, U16);
+    int(blkio, 'leafWeight', f, 0, U16);
+    arr(blkio, 'weightDevice', f).forEach((d, i) => {
+      const df = `${f}.weightDevice[${i}]`;
+      int(d, 'major', df, 0);
+      int(d, 'minor', df, 0);
+      int(d, 'weight', df, 0, U16);
+      int(d, 'leafWeight', df, 0, U16);
+      if (d.major === undefined || d.minor === undefined) throw new ConfigError(df, 'needs major and minor');
+    });
+    for (const l of lists) {
+      arr(blkio, l, f).forEach((d, i) => {
+        const df = `${f}.${l}[${i}]`;
+        int(d, 'major', df, 0);
+        int(d, 'minor', df, 0);
+        int(d, 'rate', df, 0);
+        if (d.major === undefined || d.minor === undefined || d.rate === undefined) throw new ConfigError(df, 'needs major, minor and rate');
+      });
+    }
+  }
+  const pids = obj(input, 'pids', field);
+  if (pids) {
+    checkKeys(pids, ['limit'], `${field}.pids`);
+    int(pids, 'limit', `${field}.pids`, -1);
+  }
+  arr(input, 'hugepageLimits', field).forEach((h, i) => {
+    const f = `${field}.hugepageLimits[${i}]`;
+    if (typeof h.pageSize !== 'string' || !/^[0-9]+[KMGTPE]?B$/.test(h.pageSize)) throw new ConfigError(`${f}.pageSize`, 'must be a size like "2MB"');
+    int(h, 'limit', f, 0);
+  });
+  const net = obj(input, 'network', field);
+  if (net) {
+    int(net, 'classID', `${field}.network`, 0, U32);
+    arr(net, 'priorities', `${field}.network`).forEach((p, i) => {
+      const f = `${field}.network.priorities[${i}]`;
+      if (typeof p.name !== 'string' || p.name === '' || /[\s/]/.test(p.name)) throw new ConfigError(`${f}.name`, 'must be an interface name');
+      int(p, 'priority', f, 0, U32);
+    });
+  }
+  const rdma = obj(input, 'rdma', field);
+  if (rdma) {
+    for (const [dev, lim] of Object.entries(rdma)) {
+      const f = `${field}.rdma.${dev}`;
+      if (!isObj(lim)) throw new ConfigError(f, 'must be an object');
+      if (/[\s=]/.test(dev) || dev === '') throw new ConfigError(f, 'is not a device name');
+      int(lim, 'hcaHandles', f, 0, U32);
+      int(lim, 'hcaObjects', f, 0, U32);
+    }
+  }
+  const unified = obj(input, 'unified', field);
+  if (unified) {
+    for (const [k, v] of Object.entries(unified)) {
+      if (typeof v !== 'string') throw new ConfigError(`${field}.unified.${k}`, 'must be a string');
+    }
+  }
+  return input as LinuxResources;
+}
+
+// ---- conversions (runc's libcontainer/cgroups/utils.go) ----------------------
+
+/** cpu.shares [2, 262144] -> cpu.weight [1, 10000]; 0 stays 0 (unset). */
+export function cpuSharesToWeight(shares: number): number {
+  if (shares === 0) return 0;
+  return 1 + Math.floor(((shares - 2) * 9999) / 262142);
+}
+
+/** blkio.weight [10, 1000] -> io.weight [1, 10000]; 0 stays 0 (unset). */
+export function blkioWeightToIOWeight(weight: number): number {
+  if (weight === 0) return 0;
+  return 1 + Math.floor(((weight - 10) * 9999) / 990);
+}
+
+/**
+ * OCI memory.swap is memory+swap (the v1 memsw limit); v2's memory.swap.max is swap
+ * alone. Returns the memory.swap.max value: 'max', a byte count, or undefined for
+ * "leave it". As runc: unlimited memory with swap unset means unlimited swap too.
+ */
+export function memorySwapToV2(swap: number | undefined, limit: number | undefined, field: string): string | undefined {
+  const s = swap ?? 0;
+  const m = limit ?? 0;
+  if (m === -1 && s === 0) return 'max';
+  if (s === -1) return 'max';
+  if (s === 0) return undefined;
+  if (m === 0) throw new ConfigError(field, 'a swap limit needs a memory limit (linux.resources.memory.limit)');
+  if (m < 0) throw new ConfigError(field, `invalid memory limit ${m}`);
+  if (s < m) throw new ConfigError(field, `memory+swap limit ${s} must be >= the memory limit ${m}`);
+  // runc leaves the file alone when swap == limit; "no swap at all" is what that means, so write 0.
+  return String(s - m);
+}
+
+/** memory.limit style numbers: -1 -> 'max' (v2). */
+export function v2Max(n: number): string {
+  return n === -1 ? 'max' : String(n);
+}

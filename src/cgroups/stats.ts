@@ -1,0 +1,285 @@
+// Resource usage of a container's cgroup in the JSON shape of runc's `events`
+// (runc 1.1.5, libcontainer types in events/types.go; checked against its output):
+// {cpu, cpuset, memory, pids, blkio, hugetlb, intel_rdt, network_interfaces}.
+// Fields runc marks omitempty are left out when zero.
+import * as fs from 'fs';
+import { readCgroupFile } from './manager';
+
+export interface MemoryEntry {
+  limit: number;
+  usage?: number;
+  max?: number;
+  failcnt: number;
+}
+
+export interface BlkioEntry {
+  major: number;
+  minor: number;
+  op: string;
+  value: number;
+}
+
+export interface CgroupStats {
+  cpu: {
+    usage: { total: number; percpu?: number[]; percpu_kernel?: number[]; percpu_user?: number[]; kernel: number; user: number };
+    throttling: { periods?: number; throttled_periods?: number; throttled_time?: number };
+  };
+  cpuset?: Record<string, number | number[]>;
+  memory: { cache?: number; usage: MemoryEntry; swap: MemoryEntry; kernel: MemoryEntry; kernelTCP: MemoryEntry; raw?: Record<string, number> };
+  pids: { current: number; limit?: number };
+  blkio: Partial<Record<'ioServiceBytesRecursive' | 'ioServicedRecursive', BlkioEntry[]>>;
+  hugetlb: Record<string, { usage?: number; max: number; failcnt: number }>;
+  intel_rdt: Record<string, never>;
+  network_interfaces: null;
+}
+
+/** The value runc reports for "no limit" on v1 (the kernel's PAGE_COUNTER_MAX * 4096). */
+const V1_UNLIMITED = '9223372036854771712';
+
+function num(text: string | null): number {
+  if (text === null || text === '') return 0;
+  if (text === 'max') return exact(V1_UNLIMITED);
+  if (/^\d{16,}$/.test(text) && !Number.isSafeInteger(Number(text))) return exact(text);
+  const n = Number(text);
+  return Number.isFinite(n) ? n : 0;
+}
+
+/** Typed as a number for the JSON shape; statsJson prints its exact digits. */
+function exact(text: string): number {
+  return new ExactNumber(text) as unknown as number;
+}
+
+/** "key value" lines (memory.stat, cpu.stat, cpuacct.stat), keys sorted as Go's JSON encoder prints a map. */
+export function parseKeyValues(text: string | null): Record<string, number> {
+  const pairs: [string, number][] = [];
+  for (const line of (text ?? '').split('\n')) {
+    const [k, v] = line.trim().split(/\s+/);
+    if (k && v !== undefined) pairs.push([k, num(v)]);
+  }
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return Object.fromEntries(pairs);
+}
+
+/**
+ * JSON text for stats: cgroup counters reach 2^63, beyond what a double holds
+ * exactly, so numbers above 2^53 are printed from the file's own digits.
+ */
+export function statsJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (v instanceof ExactNumber ? `\u0000${v.text}` : v)).replace(/"\\u0000(\d+)"/g, '$1');
+}
+
+/** A counter too large for a double, kept as its decimal text. */
+export class ExactNumber {
+  constructor(readonly text: string) {}
+  valueOf(): number {
+    return Number(this.text);
+  }
+}
+
+/** The kernel's list syntax ("0-1,3") expanded. */
+function cpuList(text: string | null): number[] {
+  const out: number[] = [];
+  for (const part of (text ?? '').split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) continue;
+    for (let i = Number(m[1]); i <= Number(m[2] ?? m[1]); i++) out.push(i);
+  }
+  return out;
+}
+
+function listDir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function withoutZero(entry: MemoryEntry): MemoryEntry {
+  return { limit: entry.limit, ...(entry.usage ? { usage: entry.usage } : {}), ...(entry.max ? { max: entry.max } : {}), failcnt: entry.failcnt };
+}
+
+function throttling(stat: Record<string, number>, timeScale: number): CgroupStats['cpu']['throttling'] {
+  const t: CgroupStats['cpu']['throttling'] = {};
+  if (stat.nr_periods) t.periods = stat.nr_periods;
+  if (stat.nr_throttled) t.throttled_periods = stat.nr_throttled;
+  const time = (stat.throttled_time ?? 0) || (stat.throttled_usec ?? 0) * timeScale;
+  if (time) t.throttled_time = time;
+  return t;
+}
+
+/** "8:0 Read 123" lines (v1 blkio *_recursive files); the "Total" line is a sum and is skipped. */
+export function parseBlkio(text: string | null): BlkioEntry[] {
+  const out: BlkioEntry[] = [];
+  for (const line of (text ?? '').split('\n')) {
+    const m = /^(\d+):(\d+) (\S+) (\d+)$/.exec(line.trim());
+    if (m) out.push({ major: Number(m[1]), minor: Number(m[2]), op: m[3], value: Number(m[4]) });
+  }
+  return out;
+}
+
+/** v1: each controller's file in its own hierarchy; `dirOf` gives the container's dir there. */
+export function statsV1(dirOf: (controller: string) => string | undefined): CgroupStats {
+  const read = (controller: string, file: string): string | null => {
+    const dir = dirOf(controller);
+    return dir ? readCgroupFile(dir, file) : null;
+  };
+  const nums = (controller: string, file: string): number[] => (read(controller, file) ?? '').split(/\s+/).filter(Boolean).map(Number);
+  const acct = parseKeyValues(read('cpuacct', 'cpuacct.stat'));
+  // cpuacct.stat counts USER_HZ ticks (100 per second on Linux).
+  const TICK_NS = 1e9 / 100;
+  // cpuacct.usage_all: "cpu user system" per line, in ns (what runc reads).
+  const kernelPer: number[] = [];
+  const userPer: number[] = [];
+  for (const line of (read('cpuacct', 'cpuacct.usage_all') ?? '').split('\n').slice(1)) {
+    const [cpu, user, system] = line.trim().split(/\s+/).map(Number);
+    if (cpu === undefined || user === undefined || system === undefined || Number.isNaN(system)) continue;
+    userPer.push(user);
+    kernelPer.push(system);
+  }
+  const usage: CgroupStats['cpu']['usage'] = {
+    total: num(read('cpuacct', 'cpuacct.usage')),
+    percpu: nums('cpuacct', 'cpuacct.usage_percpu'),
+    ...(kernelPer.length ? { percpu_kernel: kernelPer } : {}),
+    ...(userPer.length ? { percpu_user: userPer } : {}),
+    kernel: (acct.system ?? 0) * TICK_NS,
+    user: (acct.user ?? 0) * TICK_NS,
+  };
+
+  const mem = (prefix: string): MemoryEntry =>
+    withoutZero({
+      limit: num(read('memory', `${prefix}.limit_in_bytes`)),
+      usage: num(read('memory', `${prefix}.usage_in_bytes`)),
+      max: num(read('memory', `${prefix}.max_usage_in_bytes`)),
+      failcnt: num(read('memory', `${prefix}.failcnt`)),
+    });
+  const raw = parseKeyValues(read('memory', 'memory.stat'));
+  const memory: CgroupStats['memory'] = {
+    usage: mem('memory'),
+    swap: mem('memory.memsw'),
+    kernel: mem('memory.kmem'),
+    kernelTCP: mem('memory.kmem.tcp'),
+    raw,
+  };
+  if (raw.cache) memory.cache = raw.cache;
+  const orderedMemory: CgroupStats['memory'] = memory.cache ? { cache: memory.cache, usage: memory.usage, swap: memory.swap, kernel: memory.kernel, kernelTCP: memory.kernelTCP, raw } : memory;
+
+  let cpuset: CgroupStats['cpuset'];
+  if (dirOf('cpuset')) {
+    const n = (f: string): number => num(read('cpuset', `cpuset.${f}`));
+    cpuset = {
+      cpus: cpuList(read('cpuset', 'cpuset.cpus')),
+      cpu_exclusive: n('cpu_exclusive'),
+      mems: cpuList(read('cpuset', 'cpuset.mems')),
+      mem_hardwall: n('mem_hardwall'),
+      mem_exclusive: n('mem_exclusive'),
+      memory_migrate: n('memory_migrate'),
+      memory_spread_page: n('memory_spread_page'),
+      memory_spread_slab: n('memory_spread_slab'),
+      memory_pressure: n('memory_pressure'),
+      sched_load_balance: n('sched_load_balance'),
+      sched_relax_domain_level: n('sched_relax_domain_level'),
+    };
+  }
+
+  const pids: CgroupStats['pids'] = { current: num(read('pids', 'pids.current')) };
+  const pidsMax = read('pids', 'pids.max');
+  if (pidsMax !== null && pidsMax !== 'max' && num(pidsMax)) pids.limit = num(pidsMax);
+
+  // CFQ's files when present, else the throttle layer's (what current kernels have).
+  const blkio: CgroupStats['blkio'] = {};
+  const pick = (name: string): BlkioEntry[] => {
+    const direct = read('blkio', `blkio.${name}`);
+    return parseBlkio(direct !== null ? direct : read('blkio', `blkio.throttle.${name}`));
+  };
+  const bytes = pick('io_service_bytes_recursive');
+  const serviced = pick('io_serviced_recursive');
+  if (bytes.length) blkio.ioServiceBytesRecursive = bytes;
+  if (serviced.length) blkio.ioServicedRecursive = serviced;
+
+  const hugetlb: CgroupStats['hugetlb'] = {};
+  const hdir = dirOf('hugetlb');
+  if (hdir) {
+    for (const f of listDir(hdir)) {
+      const m = /^hugetlb\.([0-9]+[KMGTPE]?B)\.usage_in_bytes$/.exec(f);
+      if (!m) continue;
+      const entry: { usage?: number; max: number; failcnt: number } = { max: num(read('hugetlb', `hugetlb.${m[1]}.max_usage_in_bytes`)), failcnt: num(read('hugetlb', `hugetlb.${m[1]}.failcnt`)) };
+      const u = num(read('hugetlb', f));
+      hugetlb[m[1]] = u ? { usage: u, ...entry } : entry;
+    }
+  }
+
+  const out: CgroupStats = {
+    cpu: { usage, throttling: throttling(parseKeyValues(read('cpu', 'cpu.stat')), 1000) },
+    memory: orderedMemory,
+    pids,
+    blkio,
+    hugetlb,
+    intel_rdt: {},
+    network_interfaces: null,
+  };
+  return cpuset ? { cpu: out.cpu, cpuset, memory: out.memory, pids, blkio, hugetlb, intel_rdt: {}, network_interfaces: null } : out;
+}
+
+/** v2: every file in the one cgroup dir (runc's fs2 stats, same JSON shape). */
+export function statsV2(dir: string): CgroupStats {
+  const read = (file: string): string | null => readCgroupFile(dir, file);
+  const cpuStat = parseKeyValues(read('cpu.stat'));
+  const raw = parseKeyValues(read('memory.stat'));
+  const memMax = read('memory.max');
+  const swapMax = read('memory.swap.max');
+  const memory: CgroupStats['memory'] = {
+    usage: withoutZero({ limit: num(memMax), usage: num(read('memory.current')), max: num(read('memory.peak')), failcnt: parseKeyValues(read('memory.events')).max ?? 0 }),
+    swap: withoutZero({ limit: num(swapMax), usage: num(read('memory.swap.current')), failcnt: 0 }),
+    kernel: { limit: 0, failcnt: 0 },
+    kernelTCP: { limit: 0, failcnt: 0 },
+    raw,
+  };
+  if (raw.file) memory.cache = raw.file;
+  const pids: CgroupStats['pids'] = { current: num(read('pids.current')) };
+  const pidsMax = read('pids.max');
+  if (pidsMax !== null && pidsMax !== 'max' && num(pidsMax)) pids.limit = num(pidsMax);
+
+  const blkio: CgroupStats['blkio'] = {};
+  const bytes: BlkioEntry[] = [];
+  const ios: BlkioEntry[] = [];
+  for (const line of (read('io.stat') ?? '').split('\n')) {
+    const [devno, ...kvs] = line.trim().split(/\s+/);
+    const m = /^(\d+):(\d+)$/.exec(devno ?? '');
+    if (!m) continue;
+    for (const kv of kvs) {
+      const [k, v] = kv.split('=');
+      const e = (op: string): BlkioEntry => ({ major: Number(m[1]), minor: Number(m[2]), op, value: Number(v) });
+      if (k === 'rbytes') bytes.push(e('Read'));
+      else if (k === 'wbytes') bytes.push(e('Write'));
+      else if (k === 'rios') ios.push(e('Read'));
+      else if (k === 'wios') ios.push(e('Write'));
+    }
+  }
+  if (bytes.length) blkio.ioServiceBytesRecursive = bytes;
+  if (ios.length) blkio.ioServicedRecursive = ios;
+
+  const hugetlb: CgroupStats['hugetlb'] = {};
+  for (const f of listDir(dir)) {
+    const m = /^hugetlb\.([0-9]+[KMGTPE]?B)\.current$/.exec(f);
+    if (!m) continue;
+    const entry = { max: num(read(`hugetlb.${m[1]}.max`)), failcnt: parseKeyValues(read(`hugetlb.${m[1]}.events`)).max ?? 0 };
+    const u = num(read(f));
+    hugetlb[m[1]] = u ? { usage: u, ...entry } : entry;
+  }
+
+  const usage: CgroupStats['cpu']['usage'] = {
+    total: (cpuStat.usage_usec ?? 0) * 1000,
+    kernel: (cpuStat.system_usec ?? 0) * 1000,
+    user: (cpuStat.user_usec ?? 0) * 1000,
+  };
+  return {
+    cpu: { usage, throttling: throttling(cpuStat, 1000) },
+    memory,
+    pids,
+    blkio,
+    hugetlb,
+    intel_rdt: {},
+    network_interfaces: null,
+  };
+}

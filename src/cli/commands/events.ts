@@ -1,0 +1,51 @@
+import type { CommandModule } from 'yargs';
+import { statsJson } from '../../cgroups/stats';
+import { TsrunError } from '../../errors';
+import { statsEvent, streamStats } from '../../lifecycle/events';
+import { containerId, type GlobalOptions } from './common';
+
+/** A Go duration as runc's --interval takes it: "5s", "500ms", "1m30s". */
+export function parseDuration(text: string): number {
+  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0;
+  let matched = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    total += Number(m[1]) * units[m[2]];
+    matched = re.lastIndex;
+  }
+  if (text === '' || matched !== text.length) throw new TsrunError(`invalid value "${text}" for flag -interval: parse error`);
+  if (total <= 0) throw new TsrunError('duration interval must be greater than 0');
+  return total;
+}
+
+export const events: CommandModule<GlobalOptions, GlobalOptions & { stats: boolean; interval: string }> = {
+  command: 'events [container-id]',
+  describe: 'display container events such as OOM notifications, cpu, memory, and IO usage statistics',
+  builder: (y) =>
+    y
+      .positional('container-id', { type: 'string', describe: 'the container id' })
+      .option('interval', { type: 'string', default: '5s', describe: 'set the stats collection interval' })
+      .option('stats', { type: 'boolean', default: false, describe: 'display the container\'s stats then exit' }),
+  handler: async (argv) => {
+    const id = containerId(argv, 'events');
+    const intervalMs = parseDuration(argv.interval);
+    const print = (e: unknown): void => {
+      process.stdout.write(statsJson(e) + '\n');
+    };
+    if (argv.stats) {
+      print(statsEvent(argv.root, id));
+      return;
+    }
+    const abort = new AbortController();
+    const stop = (): void => abort.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    try {
+      await streamStats(argv.root, id, intervalMs, print, abort.signal);
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+  },
+};

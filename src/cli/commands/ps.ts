@@ -1,0 +1,26 @@
+import type { CommandModule } from 'yargs';
+import { TsrunError } from '../../errors';
+import { containerPids, containerPsTable } from '../../lifecycle/ps';
+import type { GlobalOptions } from './common';
+
+export const ps: CommandModule<GlobalOptions, GlobalOptions & { format: string }> = {
+  command: 'ps [container-id]',
+  describe: 'ps displays the processes running inside a container (extra arguments go to ps(1), default -ef)',
+  builder: (y) =>
+    y
+      .positional('container-id', { type: 'string', describe: 'the container id' })
+      .option('format', { alias: 'f', type: 'string', default: 'table', describe: 'select one of: table or json' }),
+  handler: (argv) => {
+    const id = argv['container-id'];
+    if (id === undefined || id === '') throw new TsrunError('"ps" requires a minimum of 1 argument(s)');
+    const psArgs = (argv._ as (string | number)[]).slice(1).map(String);
+    if (argv.format === 'json') {
+      const pids = containerPids(argv.root, String(id));
+      // runc 1.1.5 encodes an empty (nil) Go slice: `null`, not `[]`.
+      process.stdout.write((pids.length === 0 ? 'null' : JSON.stringify(pids)) + '\n');
+      return;
+    }
+    if (argv.format !== 'table') throw new TsrunError(`invalid format option`);
+    process.stdout.write(containerPsTable(argv.root, String(id), psArgs));
+  },
+};

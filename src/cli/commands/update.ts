@@ -1,0 +1,150 @@
+// `update`: runc's flags, or a JSON LinuxResources from --resources FILE or '-'
+// (stdin; containerd uses that). With --resources the other flags are ignored, as
+// in runc. Parsing only: the lifecycle applies it.
+import * as fs from 'fs';
+import type { CommandModule } from 'yargs';
+import { validateResources, type LinuxResources } from '../../cgroups/resources';
+import { ConfigError, NotSupportedError, TsrunError } from '../../errors';
+import { updateContainer } from '../../lifecycle/update';
+import { log } from '../../log';
+import { containerId, type GlobalOptions } from './common';
+
+/** runc's wording ("invalid value for memory: ..."), still carrying the flag as the field. */
+function flagError(flag: string, reason: string): ConfigError {
+  const e = new ConfigError(`--${flag}`, reason);
+  e.message = `invalid value for ${flag}: ${reason}`;
+  return e;
+}
+
+const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
+
+/**
+ * A byte size the way runc reads --memory (docker/go-units RAMInBytes): a number
+ * with an optional binary unit, "512m", "1.5g", "100KiB"; "-1" is unlimited.
+ */
+export function parseRamSize(flag: string, text: string): number {
+  if (text === '-1') return -1;
+  const m = /^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(text);
+  if (!m) throw flagError(flag, `invalid size: '${text}'`);
+  return Math.floor(parseFloat(m[1]) * UNITS[(m[2] ?? '').toLowerCase()]);
+}
+
+function parseInteger(flag: string, text: string, signed: boolean, max = Number.MAX_SAFE_INTEGER): number {
+  if (!(signed ? /^-?\d+$/ : /^\d+$/).test(text)) {
+    throw flagError(flag, `${JSON.stringify(text)} is not ${signed ? 'an' : 'an unsigned'} integer`);
+  }
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n > max) throw flagError(flag, `${text} is out of range`);
+  return n;
+}
+
+export type UpdateFlags = Partial<Record<
+  'memory' | 'memory-swap' | 'memory-reservation' | 'kernel-memory' | 'kernel-memory-tcp' | 'cpu-share' | 'cpu-quota' | 'cpu-period' |
+  'cpu-rt-runtime' | 'cpu-rt-period' | 'cpuset-cpus' | 'cpuset-mems' | 'pids-limit' | 'blkio-weight' | 'l3-cache-schema' | 'mem-bw-schema',
+  string
+>>;
+
+/** The LinuxResources the flags ask for; only given flags appear in it. */
+export function resourcesFromFlags(f: UpdateFlags): LinuxResources {
+  if (f['l3-cache-schema'] !== undefined) throw new NotSupportedError('--l3-cache-schema (Intel RDT)');
+  if (f['mem-bw-schema'] !== undefined) throw new NotSupportedError('--mem-bw-schema (Intel RDT)');
+  const r: LinuxResources = {};
+  const memory: NonNullable<LinuxResources['memory']> = {};
+  const sizes: [keyof UpdateFlags, keyof typeof memory][] = [
+    ['memory', 'limit'], ['memory-swap', 'swap'], ['memory-reservation', 'reservation'], ['kernel-memory', 'kernel'], ['kernel-memory-tcp', 'kernelTCP'],
+  ];
+  for (const [flag, key] of sizes) {
+    const v = f[flag];
+    if (v !== undefined && v !== '') (memory as Record<string, number>)[key] = parseRamSize(flag, v);
+  }
+  if (Object.keys(memory).length > 0) r.memory = memory;
+  const cpu: NonNullable<LinuxResources['cpu']> = {};
+  const ints: [keyof UpdateFlags, keyof typeof cpu, boolean][] = [
+    ['cpu-share', 'shares', false], ['cpu-quota', 'quota', true], ['cpu-period', 'period', false],
+    ['cpu-rt-runtime', 'realtimeRuntime', true], ['cpu-rt-period', 'realtimePeriod', false],
+  ];
+  for (const [flag, key, signed] of ints) {
+    const v = f[flag];
+    if (v !== undefined && v !== '') (cpu as Record<string, number>)[key] = parseInteger(flag, v, signed);
+  }
+  if (f['cpuset-cpus']) cpu.cpus = f['cpuset-cpus'];
+  if (f['cpuset-mems']) cpu.mems = f['cpuset-mems'];
+  if (Object.keys(cpu).length > 0) r.cpu = cpu;
+  if (f['pids-limit'] !== undefined && f['pids-limit'] !== '') r.pids = { limit: parseInteger('pids-limit', f['pids-limit'], true) };
+  if (f['blkio-weight'] !== undefined && f['blkio-weight'] !== '') {
+    const w = parseInteger('blkio-weight', f['blkio-weight'], false, 65535);
+    if (w !== 0) r.blockIO = { weight: w };
+  }
+  return validateResources(r, 'update');
+}
+
+/** A JSON LinuxResources (runc's --resources); `devices` is left alone, as runc does. */
+export function resourcesFromJson(text: string, source: string): LinuxResources {
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch (e) {
+    throw new TsrunError(`decoding resources from ${source}: ${(e as Error).message}`);
+  }
+  if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
+    const known = ['devices', 'memory', 'cpu', 'blockIO', 'pids', 'hugepageLimits', 'network', 'rdma', 'unified'];
+    for (const k of Object.keys(input)) if (!known.includes(k)) throw new ConfigError(`resources.${k}`, 'unknown field');
+    const { devices, ...rest } = input as Record<string, unknown>;
+    if (Array.isArray(devices) && devices.length > 0) log.warn('update: resources.devices is not applied by update (as in runc)');
+    input = rest;
+  }
+  return validateResources(input, 'resources');
+}
+
+const FLAGS: [keyof UpdateFlags, string][] = [
+  ['blkio-weight', 'Specifies per cgroup weight, range is from 10 to 1000'],
+  ['cpu-period', 'CPU CFS period to be used for hardcapping (in usecs). 0 to use system default'],
+  ['cpu-quota', 'CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period'],
+  ['cpu-share', 'CPU shares (relative weight vs. other containers)'],
+  ['cpu-rt-period', 'CPU realtime period to be used for hardcapping (in usecs). 0 to use system default'],
+  ['cpu-rt-runtime', 'CPU realtime hardcap limit (in usecs). Allowed cpu time in a given period'],
+  ['cpuset-cpus', 'CPU(s) to use'],
+  ['cpuset-mems', 'Memory node(s) to use'],
+  ['kernel-memory', 'Kernel memory limit (in bytes); ignored by current kernels'],
+  ['kernel-memory-tcp', 'Kernel memory limit for tcp buffer (in bytes)'],
+  ['memory', 'Memory limit (in bytes)'],
+  ['memory-reservation', 'Memory reservation or soft_limit (in bytes)'],
+  ['memory-swap', "Total memory usage (memory + swap); set '-1' to enable unlimited swap"],
+  ['pids-limit', 'Maximum number of pids allowed in the container'],
+  ['l3-cache-schema', 'The string of Intel RDT/CAT L3 cache schema (not supported)'],
+  ['mem-bw-schema', 'The string of Intel RDT/MBA memory bandwidth schema (not supported)'],
+];
+
+export const update: CommandModule<GlobalOptions, GlobalOptions & UpdateFlags & { resources?: string }> = {
+  command: 'update [container-id]',
+  describe: 'update container resource constraints',
+  builder: (y) => {
+    let b = y
+      .positional('container-id', { type: 'string', describe: 'the container id' })
+      .option('resources', { alias: 'r', type: 'string', describe: "path to the file containing the resources to update or '-' to read from the standard input" });
+    for (const [name, describe] of FLAGS) b = b.option(name, { type: 'string', describe, ...(name === 'cpu-share' ? { alias: 'cpu-shares' } : {}) });
+    return b;
+  },
+  handler: (argv) => {
+    const id = containerId(argv, 'update');
+    let resources: LinuxResources;
+    if (argv.resources !== undefined) {
+      const source = argv.resources === '-' ? 'standard input' : argv.resources;
+      let text: string;
+      try {
+        text = fs.readFileSync(argv.resources === '-' ? 0 : argv.resources, 'utf8');
+      } catch (e) {
+        throw new TsrunError(`reading resources from ${source}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+      resources = resourcesFromJson(text, source);
+    } else {
+      const flags: UpdateFlags = {};
+      for (const [name] of FLAGS) {
+        const v = (argv as Record<string, unknown>)[name];
+        if (v !== undefined) flags[name] = String(v);
+      }
+      resources = resourcesFromFlags(flags);
+    }
+    updateContainer(argv.root, id, resources);
+  },
+};

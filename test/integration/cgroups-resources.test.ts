@@ -1,0 +1,252 @@
+// linux.resources, update, pause/resume, ps, events and kill --all on real
+// containers, checked by reading the kernel's own cgroup files after create,
+// after update and after delete. Written for this machine's hybrid layout (v1
+// controllers under /sys/fs/cgroup/<controller>); skipped where those are absent.
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { flavorOf, pidAlive, runtimeUnderTest, waitFor } from '../helpers/runtime';
+import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
+import { isEmpty } from '../helpers/cleanup';
+import type { Bundle } from '../helpers/bundle';
+
+jest.setTimeout(60_000);
+
+const BINARY = runtimeUnderTest();
+const V1 = '/sys/fs/cgroup';
+const hybridReason = containerSkipReason() ?? (fs.existsSync(`${V1}/memory/memory.limit_in_bytes`) || fs.existsSync(`${V1}/memory`) ? undefined : 'no v1 memory hierarchy');
+
+describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
+  const s = useSuite('res', BINARY);
+  afterEach(() => {
+    s.forceClean();
+  });
+
+  const file = (b: Bundle, controller: string, name: string): string => fs.readFileSync(path.join(V1, controller, b.cgroupsPath, name), 'utf8').trim();
+  const leafExists = (b: Bundle, controller: string): boolean => fs.existsSync(path.join(V1, controller, b.cgroupsPath));
+
+  const bundle = (args: string[], resources: Record<string, unknown>) =>
+    s.bundle({
+      configure: (c) => {
+        c.process.args = args;
+        Object.assign(c.linux.resources, resources);
+      },
+    });
+
+  test('create writes every configured limit; update changes them; delete removes the cgroups', () => {
+    const b = bundle(['sleep', '1000'], {
+      memory: { limit: 64 << 20, reservation: 32 << 20, swap: 128 << 20, kernelTCP: 16 << 20, swappiness: 10, disableOOMKiller: false, useHierarchy: true },
+      cpu: { shares: 512, quota: 20000, period: 100000, cpus: '0', mems: '0' },
+      pids: { limit: 30 },
+    });
+    expectOk(s.cli.create(b.id, b.dir));
+    expect({
+      limit: file(b, 'memory', 'memory.limit_in_bytes'),
+      soft: file(b, 'memory', 'memory.soft_limit_in_bytes'),
+      memsw: file(b, 'memory', 'memory.memsw.limit_in_bytes'),
+      tcp: file(b, 'memory', 'memory.kmem.tcp.limit_in_bytes'),
+      swappiness: file(b, 'memory', 'memory.swappiness'),
+      shares: file(b, 'cpu', 'cpu.shares'),
+      quota: file(b, 'cpu', 'cpu.cfs_quota_us'),
+      period: file(b, 'cpu', 'cpu.cfs_period_us'),
+      cpus: file(b, 'cpuset', 'cpuset.cpus'),
+      pids: file(b, 'pids', 'pids.max'),
+    }).toEqual({
+      limit: String(64 << 20),
+      soft: String(32 << 20),
+      memsw: String(128 << 20),
+      tcp: String(16 << 20),
+      swappiness: '10',
+      shares: '512',
+      quota: '20000',
+      period: '100000',
+      cpus: '0',
+      pids: '30',
+    });
+    expectOk(s.cli.start(b.id));
+
+    // runc's flags, with runc's size syntax
+    expectOk(s.cli.run(['update', '--memory', '256m', '--memory-swap', '-1', '--cpu-share', '300', '--pids-limit', '-1', '--cpu-quota', '50000', b.id]));
+    expect([file(b, 'memory', 'memory.limit_in_bytes'), file(b, 'cpu', 'cpu.shares'), file(b, 'pids', 'pids.max'), file(b, 'cpu', 'cpu.cfs_quota_us')]).toEqual([
+      String(256 << 20),
+      '300',
+      'max',
+      '50000',
+    ]);
+    expect(Number(file(b, 'memory', 'memory.memsw.limit_in_bytes'))).toBeGreaterThan(2 ** 62);
+
+    // --resources FILE, the JSON shape containerd sends
+    const res = path.join(b.dir, 'resources.json');
+    fs.writeFileSync(res, JSON.stringify({ cpu: { shares: 700 }, memory: { limit: 100 << 20 }, pids: { limit: 12 } }));
+    expectOk(s.cli.run(['update', '--resources', res, b.id]));
+    expect([file(b, 'cpu', 'cpu.shares'), file(b, 'memory', 'memory.limit_in_bytes'), file(b, 'pids', 'pids.max')]).toEqual(['700', String(100 << 20), '12']);
+
+    // --resources - reads standard input
+    const viaStdin = spawnSync(BINARY, ['--root', s.cli.root, 'update', '-r', '-', b.id], { input: '{"cpu":{"shares":900}}', encoding: 'utf8' });
+    expect({ code: viaStdin.status, stderr: viaStdin.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(file(b, 'cpu', 'cpu.shares')).toBe('900');
+
+    expectOk(s.cli.delete(b.id, true));
+    for (const c of ['memory', 'cpu', 'cpuset', 'pids', 'devices', 'freezer']) expect(leafExists(b, c)).toBe(false);
+    expect(isEmpty(s.leftovers())).toBe(true);
+  });
+
+  test('update refuses bad values naming the flag or field and keeps the old limits', () => {
+    const b = bundle(['sleep', '1000'], { cpu: { shares: 1024 } });
+    expectOk(s.cli.create(b.id, b.dir));
+    const bad = s.cli.run(['update', '--memory', 'lots', b.id]);
+    expect({ code: bad.code, err: bad.stderr }).toEqual({ code: 1, err: expect.stringContaining("invalid value for memory: invalid size: 'lots'") });
+    const l3 = s.cli.run(['update', '--l3-cache-schema', 'L3:0=ff', b.id]);
+    expect(l3.code).toBe(1);
+    expect(l3.stderr).toMatch(/l3-cache-schema/);
+    const far = String(os.cpus().length + 8);
+    const cpus = s.cli.run(['update', '--cpuset-cpus', far, b.id]);
+    expect({ code: cpus.code, err: cpus.stderr }).toEqual({ code: 1, err: expect.stringContaining('cpu.cpus') });
+    expect(file(b, 'cpu', 'cpu.shares')).toBe('1024');
+    expectOk(s.cli.delete(b.id, true));
+  });
+
+  test.each([
+    ['a cpuset outside the machine', { cpu: { cpus: String(os.cpus().length + 8) } }, 'linux.resources.cpu.cpus'],
+    ['negative shares', { cpu: { shares: -2 } }, 'linux.resources.cpu.shares'],
+    ['shares below the kernel minimum', { cpu: { shares: 1 } }, 'linux.resources.cpu.shares'],
+    ['a unified key on cgroup v1', { unified: { 'memory.max': '1' } }, 'linux.resources.unified'],
+    ['swap below the memory limit', { memory: { limit: 64 << 20, swap: 32 << 20 } }, 'linux.resources.memory.swap'],
+    ['a controller this host lacks', { network: { classID: 1 } }, 'linux.resources.network.classID'],
+  ])('%s: exit 1 naming the field, nothing left behind', (_what, resources, field) => {
+    const b = bundle(['true'], resources);
+    const r = s.cli.create(b.id, b.dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(field);
+    expect(s.cli.stateRaw(b.id).code).toBe(1);
+    for (const c of ['memory', 'cpu', 'cpuset', 'pids', 'devices', 'freezer']) expect(leafExists(b, c)).toBe(false);
+    expect(isEmpty(s.leftovers())).toBe(true);
+  });
+
+  test('a memory limit really kills a process that exceeds it (OOM)', async () => {
+    // sort keeps its whole input in memory: 200 MB without a newline in a 32 MB cgroup.
+    const b = bundle(['sh', '-c', 'head -c 200000000 /dev/zero | sort > /dev/null; echo "sort exit $?"'], {
+      memory: { limit: 32 << 20, swap: 32 << 20 },
+    });
+    const out = path.join(b.dir, 'out.txt');
+    expectOk(s.cli.create(b.id, b.dir, [], { stdoutFile: out, stderrFile: path.join(b.dir, 'err.txt') }));
+    expectOk(s.cli.start(b.id));
+    await s.cli.waitStatus(b.id, 'stopped', 30_000);
+    // SIGKILL from the OOM killer: the shell sees 128 + 9
+    expect(fs.readFileSync(out, 'utf8')).toBe('sort exit 137\n');
+    const oom = Object.fromEntries(file(b, 'memory', 'memory.oom_control').split('\n').map((l) => l.split(' ')));
+    expect(Number(oom.oom_kill)).toBeGreaterThanOrEqual(1);
+    expectOk(s.cli.delete(b.id));
+  });
+
+  test('pause freezes a busy container, state says paused, resume thaws it; runc\'s errors', async () => {
+    const b = bundle(['sh', '-c', 'while :; do :; done'], {});
+    expectOk(s.cli.create(b.id, b.dir));
+    expectOk(s.cli.start(b.id));
+    const notPaused = s.cli.run(['resume', b.id]);
+    expect({ code: notPaused.code, err: notPaused.stderr }).toEqual({ code: 1, err: expect.stringContaining('container not paused') });
+    expectOk(s.cli.run(['pause', b.id]));
+    expect(s.cli.state(b.id).status).toBe('paused');
+    expect(file(b, 'freezer', 'freezer.state')).toBe('FROZEN');
+    const again = s.cli.run(['pause', b.id]);
+    expect({ code: again.code, err: again.stderr }).toEqual({ code: 1, err: expect.stringContaining('container not running') });
+    // A frozen task makes no progress: its cpu time stays put while frozen.
+    const usage = () => Number(file(b, 'cpuacct', 'cpuacct.usage'));
+    const before = usage();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(usage()).toBe(before);
+    expectOk(s.cli.run(['resume', b.id]));
+    expect(s.cli.state(b.id).status).toBe('running');
+    expect(file(b, 'freezer', 'freezer.state')).toBe('THAWED');
+    await waitFor(() => usage() > before, 'cpu time to grow again after resume');
+    expectOk(s.cli.kill(b.id, 'KILL'));
+    await s.cli.waitStatus(b.id, 'stopped');
+    const stopped = s.cli.run(['pause', b.id]);
+    expect({ code: stopped.code, err: stopped.stderr }).toEqual({ code: 1, err: expect.stringContaining('container not running') });
+    expectOk(s.cli.delete(b.id));
+  });
+
+  test('delete --force of a paused container kills it and removes its cgroups', () => {
+    const b = bundle(['sh', '-c', 'sleep 1000 & exec sleep 1000'], {});
+    expectOk(s.cli.create(b.id, b.dir));
+    expectOk(s.cli.start(b.id));
+    expectOk(s.cli.run(['pause', b.id]));
+    const pid = s.cli.state(b.id).pid as number;
+    const refused = s.cli.delete(b.id);
+    expect({ code: refused.code, err: refused.stderr }).toEqual({ code: 1, err: expect.stringContaining('paused') });
+    expectOk(s.cli.delete(b.id, true));
+    expect(pidAlive(pid)).toBe(false);
+    for (const c of ['memory', 'freezer', 'pids']) expect(leafExists(b, c)).toBe(false);
+    expect(isEmpty(s.leftovers())).toBe(true);
+  });
+
+  test('a created container can be paused and resumed (as runc allows)', () => {
+    const b = bundle(['true'], {});
+    expectOk(s.cli.create(b.id, b.dir));
+    expectOk(s.cli.run(['pause', b.id]));
+    expect(s.cli.state(b.id).status).toBe('paused');
+    expectOk(s.cli.run(['resume', b.id]));
+    expect(s.cli.state(b.id).status).toBe('created');
+    expectOk(s.cli.delete(b.id));
+  });
+
+  test('ps lists the container\'s processes; kill --all reaches every one of them', async () => {
+    // The init becomes a sleep that has no SIGTERM handler, as pid 1 of its namespace.
+    const b = bundle(['sh', '-c', 'sleep 1000 & sleep 1000 & sleep 1000 & exec sleep 1000'], {});
+    expectOk(s.cli.create(b.id, b.dir));
+    expectOk(s.cli.start(b.id));
+    const init = s.cli.state(b.id).pid as number;
+    const pidsNow = (): number[] => JSON.parse(s.cli.run(['ps', '--format', 'json', b.id]).stdout);
+    await waitFor(() => pidsNow().length === 4, 'init and three sleeps');
+    const pids = pidsNow();
+    expect(pids).toContain(init);
+    expect(pids.map(String).sort()).toEqual(fs.readFileSync(path.join(V1, 'pids', b.cgroupsPath, 'cgroup.procs'), 'utf8').trim().split('\n').sort());
+
+    const table = s.cli.run(['ps', b.id]);
+    expectOk(table);
+    const rows = table.stdout.trim().split('\n');
+    expect(rows[0]).toMatch(/PID/);
+    expect(rows.slice(1).map((r) => Number(r.trim().split(/\s+/)[1])).sort()).toEqual([...pids].sort());
+    const custom = s.cli.run(['ps', b.id, '-o', 'pid,comm']);
+    expectOk(custom);
+    expect(custom.stdout.trim().split('\n').slice(1).filter((l) => /sleep/.test(l))).toHaveLength(4);
+
+    // SIGTERM: pid 1 of the namespace ignores it (no handler), the sleeps die.
+    // A plain `kill` would only have signalled the init.
+    expectOk(s.cli.kill(b.id, 'TERM', ['--all']));
+    await waitFor(() => pidsNow().length === 1, 'only the init left');
+    expect(pidsNow()).toEqual([init]);
+    expectOk(s.cli.kill(b.id, 'KILL', ['--all']));
+    await s.cli.waitStatus(b.id, 'stopped');
+    // runc prints Go's nil slice for a container with no processes
+    expect(s.cli.run(['ps', '--format', 'json', b.id]).stdout).toBe('null\n');
+    expectOk(s.cli.delete(b.id));
+  });
+
+  test('events --stats prints one stats object in runc\'s shape', () => {
+    const b = bundle(['sleep', '1000'], { memory: { limit: 64 << 20 }, pids: { limit: 20 } });
+    expectOk(s.cli.create(b.id, b.dir));
+    expectOk(s.cli.start(b.id));
+    const r = s.cli.run(['events', '--stats', b.id]);
+    expectOk(r);
+    expect(r.stdout.endsWith('}\n')).toBe(true);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    const e = JSON.parse(r.stdout);
+    expect(e.type).toBe('stats');
+    expect(e.id).toBe(b.id);
+    expect(Object.keys(e.data)).toEqual(expect.arrayContaining(['cpu', 'memory', 'pids', 'blkio', 'hugetlb']));
+    expect(e.data.memory.usage.limit).toBe(Number(file(b, 'memory', 'memory.limit_in_bytes')));
+    expect(e.data.pids).toEqual({ current: 1, limit: 20 });
+    expect(e.data.cpu.usage.total).toBeGreaterThan(0);
+    expect(Array.isArray(e.data.cpu.usage.percpu)).toBe(true);
+    // 2^63 - 4096 ("no limit") is printed with all its digits, as Go does
+    if (flavorOf(BINARY) === 'tsrun') expect(r.stdout).toContain(`"kernel":{"limit":9223372036854771712`);
+    expectOk(s.cli.kill(b.id, 'KILL'));
+    return s.cli.waitStatus(b.id, 'stopped').then(() => {
+      const gone = s.cli.run(['events', '--stats', b.id]);
+      expect({ code: gone.code, err: gone.stderr }).toEqual({ code: 1, err: expect.stringContaining(`container with id ${b.id} is not running`) });
+      expectOk(s.cli.delete(b.id));
+    });
+  });
+});

@@ -1,0 +1,388 @@
+// linux.resources planners (v1 and v2), the conversions runc uses, the v2 driver
+// against a fake unified tree, the update flag parsers, ps filtering and stats.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { createCgroupManager } from '../../src/cgroups';
+import {
+  blkioWeightToIOWeight,
+  cpuSharesToWeight,
+  memorySwapToV2,
+  parseCpuList,
+  validateResources,
+  type CgroupReader,
+} from '../../src/cgroups/resources';
+import { statsJson, statsV2 } from '../../src/cgroups/stats';
+import { hugetlbFileSize, planV1Resources } from '../../src/cgroups/v1-resources';
+import { planV2Resources } from '../../src/cgroups/v2-resources';
+import { parseDuration } from '../../src/cli/commands/events';
+import { parseRamSize, resourcesFromFlags, resourcesFromJson } from '../../src/cli/commands/update';
+import { normalizeArgv } from '../../src/cli/argv';
+import { ConfigError, NotSupportedError } from '../../src/errors';
+import { filterPsOutput } from '../../src/lifecycle/ps';
+import { mergeResources } from '../../src/lifecycle/update';
+
+const none: CgroupReader = () => null;
+const files = (map: Record<string, string>): CgroupReader => (_c, f) => map[f] ?? null;
+const lines = (plan: { writes: { file: string; value: string }[] }) => plan.writes.map((w) => `${w.file}=${w.value}`);
+
+function fieldOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ConfigError) return e.field;
+    throw e;
+  }
+  throw new Error('did not throw');
+}
+
+describe('runc conversions', () => {
+  test('cpu shares -> cpu.weight', () => {
+    expect(cpuSharesToWeight(0)).toBe(0);
+    expect(cpuSharesToWeight(2)).toBe(1);
+    expect(cpuSharesToWeight(1024)).toBe(39);
+    expect(cpuSharesToWeight(262144)).toBe(10000);
+  });
+  test('blkio weight -> io.weight', () => {
+    expect(blkioWeightToIOWeight(10)).toBe(1);
+    expect(blkioWeightToIOWeight(500)).toBe(4950);
+    expect(blkioWeightToIOWeight(1000)).toBe(10000);
+  });
+  test('memory swap (memory+swap) -> memory.swap.max (swap alone)', () => {
+    expect(memorySwapToV2(undefined, undefined, 'f')).toBeUndefined();
+    expect(memorySwapToV2(undefined, -1, 'f')).toBe('max');
+    expect(memorySwapToV2(-1, 100, 'f')).toBe('max');
+    expect(memorySwapToV2(300, 100, 'f')).toBe('200');
+    expect(memorySwapToV2(100, 100, 'f')).toBe('0');
+    expect(() => memorySwapToV2(50, 100, 'f')).toThrow(/must be >= the memory limit/);
+    expect(() => memorySwapToV2(50, undefined, 'f')).toThrow(/needs a memory limit/);
+  });
+  test('cpu lists and huge page names', () => {
+    expect(parseCpuList('0-2,5', 'f')).toEqual([0, 1, 2, 5]);
+    expect(parseCpuList('', 'f')).toEqual([]);
+    expect(() => parseCpuList('a-b', 'linux.resources.cpu.cpus')).toThrow(/linux.resources.cpu.cpus/);
+    expect(() => parseCpuList('3-1', 'f')).toThrow(/backwards/);
+    expect(hugetlbFileSize('2MB', 'f')).toBe('2MB');
+    expect(hugetlbFileSize('2048KB', 'f')).toBe('2MB');
+    expect(hugetlbFileSize('1GB', 'f')).toBe('1GB');
+    expect(hugetlbFileSize('64KB', 'f')).toBe('64KB');
+  });
+});
+
+describe('validateResources', () => {
+  test.each([
+    [{ cpu: { shares: -1 } }, 'linux.resources.cpu.shares'],
+    [{ cpu: { cpus: 'x' } }, 'linux.resources.cpu.cpus'],
+    [{ cpu: { idle: 2 } }, 'linux.resources.cpu.idle'],
+    [{ memory: { limit: -2 } }, 'linux.resources.memory.limit'],
+    [{ memory: { swappiness: 101 } }, 'linux.resources.memory.swappiness'],
+    [{ memory: { limt: 1 } }, 'linux.resources.memory.limt'],
+    [{ pids: { limit: 'x' } }, 'linux.resources.pids.limit'],
+    [{ blockIO: { weight: 70000 } }, 'linux.resources.blockIO.weight'],
+    [{ blockIO: { throttleReadBpsDevice: [{ major: 8 }] } }, 'linux.resources.blockIO.throttleReadBpsDevice[0]'],
+    [{ hugepageLimits: [{ pageSize: '2M', limit: 1 }] }, 'linux.resources.hugepageLimits[0].pageSize'],
+    [{ unified: { 'memory.max': 5 } }, 'linux.resources.unified.memory.max'],
+  ])('%j is refused naming %s', (r, field) => {
+    expect(fieldOf(() => validateResources(r))).toBe(field);
+  });
+  test('a full valid set passes unchanged', () => {
+    const r = { memory: { limit: 1 << 20, swap: -1 }, cpu: { shares: 1024, cpus: '0-1' }, pids: { limit: -1 }, unified: { 'memory.high': '1M' } };
+    expect(validateResources(r)).toBe(r);
+  });
+});
+
+describe('v1 planner', () => {
+  test('containerd\'s cpu.shares 1024 alone is one write, verified on read back', () => {
+    const plan = planV1Resources({ cpu: { shares: 1024 } }, none);
+    expect(lines(plan)).toEqual(['cpu.shares=1024']);
+    expect(plan.writes[0].controller).toBe('cpu');
+    expect(plan.writes[0].verify?.('1024')).toBeUndefined();
+    expect(planV1Resources({ cpu: { shares: 300000 } }, none).writes[0].verify?.('262144')).toBe('the maximum allowed cpu-shares is 262144');
+    expect(planV1Resources({ cpu: { shares: 1 } }, none).writes[0].verify?.('2')).toBe('the minimum allowed cpu-shares is 2');
+  });
+  test('memory and memsw are ordered so memsw >= limit at every step', () => {
+    // growing past the current memsw limit: memsw first
+    expect(lines(planV1Resources({ memory: { limit: 200, swap: 400 } }, files({ 'memory.memsw.limit_in_bytes': '300' })))).toEqual([
+      'memory.memsw.limit_in_bytes=400',
+      'memory.limit_in_bytes=200',
+    ]);
+    // shrinking: limit first
+    expect(lines(planV1Resources({ memory: { limit: 100, swap: 200 } }, files({ 'memory.memsw.limit_in_bytes': '300' })))).toEqual([
+      'memory.limit_in_bytes=100',
+      'memory.memsw.limit_in_bytes=200',
+    ]);
+    // unlimited memory with swap unset: memsw unlimited too
+    expect(lines(planV1Resources({ memory: { limit: -1 } }, files({ 'memory.memsw.limit_in_bytes': '300' })))).toEqual([
+      'memory.memsw.limit_in_bytes=-1',
+      'memory.limit_in_bytes=-1',
+    ]);
+    expect(fieldOf(() => planV1Resources({ memory: { limit: 100, swap: 50 } }, none))).toBe('linux.resources.memory.swap');
+  });
+  test('every memory knob', () => {
+    const plan = planV1Resources({ memory: { reservation: 5, kernel: 7, kernelTCP: 9, swappiness: 0, disableOOMKiller: true, useHierarchy: true } }, none);
+    expect(lines(plan)).toEqual([
+      'memory.soft_limit_in_bytes=5',
+      'memory.kmem.tcp.limit_in_bytes=9',
+      'memory.swappiness=0',
+      'memory.oom_control=1',
+      'memory.use_hierarchy=1',
+    ]);
+    expect(plan.warnings).toEqual([expect.stringContaining('linux.resources.memory.kernel')]);
+  });
+  test('checkBeforeUpdate refuses a limit below usage, only on update', () => {
+    const read = files({ 'memory.usage_in_bytes': '1000' });
+    const r = { memory: { limit: 500, checkBeforeUpdate: true } };
+    expect(lines(planV1Resources(r, read))).toEqual(['memory.limit_in_bytes=500']);
+    expect(() => planV1Resources(r, read, { update: true })).toThrow('linux.resources.memory.limit: rejecting memory limit 500 below current usage 1000');
+  });
+  test('cpu: period before quota, rt, cpuset, idle, burst', () => {
+    const plan = planV1Resources({ cpu: { quota: 5000, period: 10000, burst: 100, realtimePeriod: 1000, realtimeRuntime: 500, cpus: '0', mems: '0', idle: 1 } }, none);
+    expect(lines(plan)).toEqual([
+      'cpu.cfs_period_us=10000',
+      'cpu.cfs_quota_us=5000',
+      'cpu.cfs_burst_us=100',
+      'cpu.rt_period_us=1000',
+      'cpu.rt_runtime_us=500',
+      'cpu.idle=1',
+      'cpuset.cpus=0',
+      'cpuset.mems=0',
+    ]);
+    expect(plan.writes.filter((w) => w.file.startsWith('cpuset')).every((w) => w.controller === 'cpuset')).toBe(true);
+  });
+  test('blkio uses blkio.weight, or the BFQ files when only those exist', () => {
+    const r = {
+      blockIO: {
+        weight: 300,
+        leafWeight: 200,
+        weightDevice: [{ major: 8, minor: 0, weight: 100, leafWeight: 50 }],
+        throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1000 }],
+        throttleWriteIOPSDevice: [{ major: 8, minor: 16, rate: 10 }],
+      },
+    };
+    expect(lines(planV1Resources(r, files({ 'blkio.weight': '500' })))).toEqual([
+      'blkio.weight=300',
+      'blkio.leaf_weight=200',
+      'blkio.weight_device=8:0 100',
+      'blkio.leaf_weight_device=8:0 50',
+      'blkio.throttle.read_bps_device=8:0 1000',
+      'blkio.throttle.write_iops_device=8:16 10',
+    ]);
+    expect(lines(planV1Resources({ blockIO: { weight: 300 } }, files({ 'blkio.bfq.weight': '100' })))).toEqual(['blkio.bfq.weight=300']);
+  });
+  test('pids, hugetlb, net_cls, net_prio, rdma', () => {
+    const plan = planV1Resources(
+      {
+        pids: { limit: -1 },
+        hugepageLimits: [{ pageSize: '2MB', limit: 4194304 }],
+        network: { classID: 0x100001, priorities: [{ name: 'eth0', priority: 5 }] },
+        rdma: { mlx5_1: { hcaHandles: 3, hcaObjects: 10000 } },
+      },
+      none,
+    );
+    expect(lines(plan)).toEqual([
+      'pids.max=max',
+      'hugetlb.2MB.limit_in_bytes=4194304',
+      'net_cls.classid=1048577',
+      'net_prio.ifpriomap=eth0 5',
+      'rdma.max=mlx5_1 hca_handle=3 hca_object=10000',
+    ]);
+    expect(plan.writes.map((w) => w.controller)).toEqual(['pids', 'hugetlb', 'net_cls', 'net_prio', 'rdma']);
+    expect(lines(planV1Resources({ pids: { limit: 20 } }, none))).toEqual(['pids.max=20']);
+  });
+  test('unified is refused on v1 with runc\'s reason; zero values write nothing', () => {
+    expect(() => planV1Resources({ unified: { 'memory.max': '1' } }, none)).toThrow('linux.resources.unified: cannot use unified on cgroup v1');
+    expect(lines(planV1Resources({ memory: { limit: 0, swap: 0 }, cpu: { shares: 0, quota: 0 }, pids: { limit: 0 }, blockIO: { weight: 0 } }, none))).toEqual([]);
+  });
+});
+
+describe('v2 planner', () => {
+  test('converted values and file names', () => {
+    const plan = planV2Resources(
+      {
+        memory: { limit: 1 << 20, swap: 3 << 20, reservation: 1 << 19 },
+        cpu: { shares: 1024, quota: 50000, period: 100000, burst: 1000, cpus: '0-1', mems: '0', idle: 1 },
+        blockIO: { weight: 500, weightDevice: [{ major: 8, minor: 0, weight: 10 }], throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1 << 20 }], throttleWriteIOPSDevice: [{ major: 8, minor: 0, rate: 0 }] },
+        pids: { limit: 10 },
+        hugepageLimits: [{ pageSize: '2048KB', limit: 0 }],
+        rdma: { mlx5_1: { hcaHandles: 2 } },
+        unified: { 'memory.high': '900000' },
+      },
+      none,
+    );
+    expect(lines(plan)).toEqual([
+      'memory.swap.max=2097152',
+      'memory.max=1048576',
+      'memory.low=524288',
+      'cpu.weight=39',
+      'cpu.max=50000 100000',
+      'cpu.max.burst=1000',
+      'cpu.idle=1',
+      'cpuset.cpus=0-1',
+      'cpuset.mems=0',
+      'io.weight=4950',
+      'io.weight=8:0 1',
+      'io.max=8:0 rbps=1048576',
+      'io.max=8:0 wiops=max',
+      'pids.max=10',
+      'hugetlb.2MB.max=0',
+      'rdma.max=mlx5_1 hca_handle=2',
+      'memory.high=900000',
+    ]);
+  });
+  test('unlimited values and quota without period', () => {
+    expect(lines(planV2Resources({ memory: { limit: -1 }, cpu: { quota: -1 }, pids: { limit: -1 } }, none))).toEqual([
+      'memory.swap.max=max',
+      'memory.max=max',
+      'cpu.max=max',
+      'pids.max=max',
+    ]);
+  });
+  test('BFQ takes the v1 weight as is', () => {
+    expect(lines(planV2Resources({ blockIO: { weight: 500 } }, files({ 'io.bfq.weight': 'default 100' })))).toEqual(['io.bfq.weight=500']);
+  });
+  test.each([
+    [{ cpu: { realtimeRuntime: 5 } }, 'linux.resources.cpu.realtimeRuntime'],
+    [{ cpu: { shares: 1 } }, 'linux.resources.cpu.shares'],
+    [{ memory: { swappiness: 10 } }, 'linux.resources.memory.swappiness'],
+    [{ memory: { kernelTCP: 10 } }, 'linux.resources.memory.kernelTCP'],
+    [{ memory: { disableOOMKiller: true } }, 'linux.resources.memory.disableOOMKiller'],
+    [{ blockIO: { leafWeight: 10 } }, 'linux.resources.blockIO.leafWeight'],
+    [{ blockIO: { weight: 5 } }, 'linux.resources.blockIO.weight'],
+    [{ network: { classID: 1 } }, 'linux.resources.network'],
+    [{ unified: { 'memory/../x': '1' } }, 'linux.resources.unified.memory/../x'],
+    [{ unified: { nodot: '1' } }, 'linux.resources.unified.nodot'],
+    [{ unified: { 'cgroup.procs': '1' } }, 'linux.resources.unified.cgroup.procs'],
+  ])('%j has no v2 meaning: refused naming %s', (r, field) => {
+    expect(fieldOf(() => planV2Resources(r, none))).toBe(field);
+  });
+});
+
+describe('v2 driver on a fake unified tree', () => {
+  let root: string;
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-cgfake-res-'));
+    fs.writeFileSync(path.join(root, 'cgroup.controllers'), 'cpuset cpu io memory pids\n');
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  function v2(): { m: ReturnType<typeof createCgroupManager>; leaf: string } {
+    const m = createCgroupManager({
+      cgroupsPath: '/tsrun-test/c1',
+      id: 'c1',
+      root,
+      readMountinfo: () => `30 25 0:26 / ${root} rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n`,
+    });
+    m.create();
+    const leaf = path.join(root, 'tsrun-test/c1');
+    // What the kernel would show in the leaf with the parent's controllers enabled.
+    fs.writeFileSync(path.join(leaf, 'cgroup.controllers'), 'cpuset cpu memory pids\n');
+    for (const f of ['cpu.weight', 'cpu.max', 'memory.max', 'memory.swap.max', 'memory.low', 'memory.high', 'memory.current', 'pids.max', 'cpuset.cpus']) {
+      fs.writeFileSync(path.join(leaf, f), '');
+    }
+    fs.writeFileSync(path.join(leaf, 'memory.current'), '4096\n');
+    return { m, leaf };
+  }
+  const read = (leaf: string, f: string) => fs.readFileSync(path.join(leaf, f), 'utf8');
+
+  test('set writes the converted values into the leaf', () => {
+    const { m, leaf } = v2();
+    expect(m.layout).toBe('unified');
+    const warnings = m.set({ memory: { limit: 1 << 20, swap: -1 }, cpu: { shares: 1024, quota: 20000, cpus: '0' }, pids: { limit: 7 }, unified: { 'memory.high': '500000' } });
+    expect(warnings).toEqual([]);
+    expect(read(leaf, 'cpu.weight')).toBe('39');
+    expect(read(leaf, 'cpu.max')).toBe('20000');
+    expect(read(leaf, 'memory.max')).toBe('1048576');
+    expect(read(leaf, 'memory.swap.max')).toBe('max');
+    expect(read(leaf, 'pids.max')).toBe('7');
+    expect(read(leaf, 'cpuset.cpus')).toBe('0');
+    expect(read(leaf, 'memory.high')).toBe('500000');
+  });
+  test('an unknown unified key or a missing controller is refused naming the field', () => {
+    const { m } = v2();
+    expect(() => m.set({ unified: { 'memory.nonsense': '1' } })).toThrow('linux.resources.unified.memory.nonsense: memory.nonsense does not exist');
+    expect(() => m.set({ unified: { 'io.max': '8:0 rbps=1' } })).toThrow(/linux.resources.unified.io.max: the io controller is not available in this cgroup/);
+    expect(() => m.set({ blockIO: { weight: 100 } })).toThrow(/linux.resources.blockIO.weight: the io controller is not available/);
+    expect(() => m.set({ hugepageLimits: [{ pageSize: '2MB', limit: 0 }] })).toThrow(/linux.resources.hugepageLimits\[0\]: the hugetlb controller/);
+  });
+  test('checkBeforeUpdate reads memory.current on update', () => {
+    const { m } = v2();
+    expect(() => m.set({ memory: { limit: 1024, checkBeforeUpdate: true } }, { update: true })).toThrow('rejecting memory limit 1024 below current usage 4096');
+  });
+  test('stats read the v2 files into runc\'s shape', () => {
+    const { leaf } = v2();
+    fs.writeFileSync(path.join(leaf, 'cpu.stat'), 'usage_usec 100\nuser_usec 60\nsystem_usec 40\nnr_periods 3\nnr_throttled 1\nthrottled_usec 5\n');
+    fs.writeFileSync(path.join(leaf, 'memory.max'), 'max\n');
+    fs.writeFileSync(path.join(leaf, 'memory.stat'), 'file 10\nanon 20\n');
+    fs.writeFileSync(path.join(leaf, 'pids.current'), '2\n');
+    fs.writeFileSync(path.join(leaf, 'pids.max'), '9\n');
+    fs.writeFileSync(path.join(leaf, 'io.stat'), '8:0 rbytes=10 wbytes=20 rios=1 wios=2 dbytes=0 dios=0\n');
+    fs.writeFileSync(path.join(leaf, 'hugetlb.2MB.current'), '0\n');
+    fs.writeFileSync(path.join(leaf, 'hugetlb.2MB.max'), '4194304\n');
+    const s = statsV2(leaf);
+    expect(s.cpu).toEqual({ usage: { total: 100000, kernel: 40000, user: 60000 }, throttling: { periods: 3, throttled_periods: 1, throttled_time: 5000 } });
+    expect(s.pids).toEqual({ current: 2, limit: 9 });
+    expect(s.memory.cache).toBe(10);
+    expect(s.memory.raw).toEqual({ anon: 20, file: 10 });
+    expect(s.blkio.ioServiceBytesRecursive).toEqual([{ major: 8, minor: 0, op: 'Read', value: 10 }, { major: 8, minor: 0, op: 'Write', value: 20 }]);
+    expect(s.hugetlb).toEqual({ '2MB': { max: 4194304, failcnt: 0 } });
+    // "max" is runc's 2^63 - 4096, printed exactly
+    expect(statsJson(s)).toContain('"usage":{"limit":9223372036854771712,"usage":4096,"failcnt":0}');
+  });
+});
+
+describe('update flags and --resources', () => {
+  test('sizes as runc reads them', () => {
+    expect(parseRamSize('memory', '512m')).toBe(512 * 1024 * 1024);
+    expect(parseRamSize('memory', '1g')).toBe(1024 ** 3);
+    expect(parseRamSize('memory', '100')).toBe(100);
+    expect(parseRamSize('memory', '1.5KiB')).toBe(1536);
+    expect(parseRamSize('memory-swap', '-1')).toBe(-1);
+    expect(() => parseRamSize('memory', 'abc')).toThrow("invalid value for memory: invalid size: 'abc'");
+  });
+  test('flags become a LinuxResources with only the given fields', () => {
+    expect(resourcesFromFlags({ memory: '1m', 'memory-swap': '-1', 'cpu-share': '512', 'cpu-quota': '-1', 'cpuset-cpus': '0', 'pids-limit': '-1', 'blkio-weight': '300' })).toEqual({
+      memory: { limit: 1048576, swap: -1 },
+      cpu: { shares: 512, quota: -1, cpus: '0' },
+      pids: { limit: -1 },
+      blockIO: { weight: 300 },
+    });
+    expect(resourcesFromFlags({})).toEqual({});
+    expect(() => resourcesFromFlags({ 'cpu-share': '-5' })).toThrow(/invalid value for cpu-share/);
+    expect(() => resourcesFromFlags({ 'l3-cache-schema': 'L3:0=f' })).toThrow(NotSupportedError);
+    expect(() => resourcesFromFlags({ 'mem-bw-schema': 'MB:0=50' })).toThrow(NotSupportedError);
+  });
+  test('JSON resources: validated, devices left alone, unknown keys refused', () => {
+    expect(resourcesFromJson('{"cpu":{"shares":1024},"devices":[]}', 'stdin')).toEqual({ cpu: { shares: 1024 } });
+    expect(() => resourcesFromJson('{"cpu":{"shares":-1}}', 'stdin')).toThrow('resources.cpu.shares');
+    expect(() => resourcesFromJson('{"bogus":1}', 'stdin')).toThrow('resources.bogus: unknown field');
+    expect(() => resourcesFromJson('{', 'stdin')).toThrow(/decoding resources from stdin/);
+  });
+  test('merge over the recorded resources', () => {
+    expect(mergeResources({ devices: [1], memory: { limit: 1, swap: 2 } }, { memory: { limit: 5 }, pids: { limit: 3 } })).toEqual({
+      devices: [1],
+      memory: { limit: 5, swap: 2 },
+      pids: { limit: 3 },
+    });
+  });
+  test('single-dash update flags and ps arguments survive argv normalisation', () => {
+    expect(normalizeArgv(['update', '-memory', '1m', '-cpu-share', '2', 'c1'])).toEqual(['update', '--memory', '1m', '--cpu-share', '2', 'c1']);
+    expect(normalizeArgv(['--root', '/r', 'ps', 'c1', '-o', 'pid,comm'])).toEqual(['--root', '/r', 'ps', 'c1', '--', '-o', 'pid,comm']);
+    expect(normalizeArgv(['ps', '--format', 'json', 'c1'])).toEqual(['ps', '--format', 'json', 'c1']);
+  });
+});
+
+describe('ps filtering and events intervals', () => {
+  test('keeps the header and the container\'s pids, whatever column PID is in', () => {
+    const out = 'UID PID PPID CMD\nroot 1 0 init\nroot 42 1 sh\nroot 420 42 sleep\n';
+    expect(filterPsOutput(out, [42])).toBe('UID PID PPID CMD\nroot 42 1 sh\n');
+    expect(filterPsOutput('  PID COMMAND\n   42 sh\n  420 sleep\n', [420])).toBe('  PID COMMAND\n  420 sleep\n');
+    expect(() => filterPsOutput('USER COMMAND\n', [1])).toThrow("couldn't find PID field in ps output");
+  });
+  test('Go durations', () => {
+    expect(parseDuration('5s')).toBe(5000);
+    expect(parseDuration('1m30s')).toBe(90000);
+    expect(parseDuration('250ms')).toBe(250);
+    expect(() => parseDuration('5')).toThrow(/invalid value "5"/);
+    expect(() => parseDuration('0s')).toThrow(/greater than 0/);
+  });
+});
