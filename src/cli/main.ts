@@ -5,6 +5,7 @@ import { TsrunError } from '../errors';
 import { configureLog, log, type LogFormat } from '../log';
 import { normalizeArgv } from './argv';
 import { commands } from './commands';
+import { separateExecCommand } from './commands/exec';
 import type { GlobalOptions } from './commands/common';
 import { versionText } from './commands/version';
 
@@ -20,7 +21,7 @@ function globalOptions(y: Argv): Argv<GlobalOptions> {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const args = normalizeArgv(argv);
+  const args = separateExecCommand(normalizeArgv(argv));
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
     process.stdout.write(versionText());
     return 0;
