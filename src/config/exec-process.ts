@@ -42,7 +42,7 @@ function parseId(text: string, what: 'uid' | 'gid'): number {
  * name, in place), and override what the flags set.
  */
 export function processFromFlags(base: Process, flags: ExecFlags): Process {
-  if (flags.args.length === 0) throw new TsrunError('exec args cannot be empty');
+  if (flags.args.length === 0) throw new TsrunError('process args cannot be empty');
   const p: Process = JSON.parse(JSON.stringify(base)) as Process;
   p.args = [...flags.args];
   if (flags.cwd) p.cwd = flags.cwd;

@@ -40,7 +40,7 @@ export function checkExecProcessSupported(proc: Process): void {
 
 export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   const { proc } = input;
-  if (!proc.args || proc.args.length === 0) throw new ConfigError('process.args', 'exec args cannot be empty');
+  if (!proc.args || proc.args.length === 0) throw new ConfigError('process.args', 'process args cannot be empty');
   if (!proc.cwd || !proc.cwd.startsWith('/')) throw new ConfigError('process.cwd', 'must be an absolute path');
   checkExecProcessSupported(proc);
 

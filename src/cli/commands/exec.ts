@@ -50,7 +50,8 @@ export function separateExecCommand(args: readonly string[]): string[] {
       seenExec = true;
       continue;
     }
-    // a is the container id
+    // a is the container id; `ID -- cmd` (runc's documented form) already separates.
+    if (args[i + 1] === '--') return [...args];
     return [...args.slice(0, i + 1), '--', ...args.slice(i + 1)];
   }
   return [...args];
@@ -93,7 +94,7 @@ export const exec: CommandModule<GlobalOptions, ExecCliFlags> = {
       if (!/^-?\d+$/.test(g)) throw new TsrunError(`invalid value "${g}" for flag -additional-gids`);
       return Number(g);
     });
-    if (!argv.process && command.length === 0) throw new TsrunError('exec args cannot be empty');
+    if (!argv.process && command.length === 0) throw new TsrunError('process args cannot be empty');
     process.exitCode = await execInContainer({
       root: argv.root,
       id,
