@@ -14,6 +14,7 @@ import { log } from '../log';
 import { native } from '../native';
 import { Container } from './container';
 import { writeFileAtomic } from './files';
+import { checkTerminal, consoleEnds, proxyConsole, type ConsoleEnds } from './console';
 import { converseToExec } from './init-session';
 
 export interface ExecOptions {
@@ -123,6 +124,8 @@ function killQuietly(pid: number | undefined): void {
 
 export interface ExecStarted {
   pid: number;
+  /** Foreground exec with a terminal: our end of the console socket pair. */
+  consoleFd?: number;
 }
 
 /** Starts the process; returns once execve has succeeded in the container. */
@@ -134,7 +137,13 @@ export function startExec(opts: ExecOptions): ExecStarted {
   if (status === 'creating') throw new ContainerStateError('cannot exec in a container that is still being created');
   const spec = container.state.config as unknown as Spec;
   const proc = execProcess(opts, spec);
-  if (proc.terminal) throw new TsrunError('not supported yet: exec with a terminal (--tty / process.terminal)');
+  const terminal = proc.terminal === true;
+  checkTerminal(terminal, opts.detach, opts.consoleSocket);
+  // A foreground exec proxies to our terminal: the pty starts at its size, so the
+  // process never sees a 0x0 window before the first resize.
+  if (terminal && !opts.detach && !proc.consoleSize && process.stdout.isTTY) {
+    proc.consoleSize = { height: process.stdout.rows, width: process.stdout.columns };
+  }
   const subs = parseSubCgroups(opts.cgroups);
 
   const nat = native();
@@ -143,6 +152,7 @@ export function startExec(opts: ExecOptions): ExecStarted {
   let stage1: number | undefined;
   let execPid: number | undefined;
   let syncFd: number | undefined;
+  let console: ConsoleEnds | undefined;
   try {
     // Every namespace file is opened here, before the init joins the first one:
     // after a setns into the container's user namespace the init may no longer
@@ -167,16 +177,22 @@ export function startExec(opts: ExecOptions): ExecStarted {
     const base = 3 + opts.preserveFds;
     const namespaces: Partial<Record<NamespaceType, string>> = {};
     opened.forEach(([type], k) => (namespaces[type] = `/proc/self/fd/${base + 2 + k}`));
+    const extraFds = [...nsFds];
+    if (terminal) {
+      console = consoleEnds(opts.consoleSocket);
+      extraFds.push(console.initFd);
+    }
     const plan = buildExecPlan({
       proc,
       namespaces,
+      consoleFd: console ? base + 2 + nsFds.length : undefined,
       preserveFds: opts.preserveFds,
-      extraFds: nsFds.length,
+      extraFds: extraFds.length,
       lastCap: lastCapability(),
       warn: (m) => log.warn(m),
     });
     log.debug(`exec in ${opts.id}: plan of ${plan.length} operations`);
-    const child = nat.spawnInit({ plan: encodePlan(plan), stdio: [0, 1, 2], preserveFds: opts.preserveFds, extraFds: nsFds });
+    const child = nat.spawnInit({ plan: encodePlan(plan), stdio: [0, 1, 2], preserveFds: opts.preserveFds, extraFds });
     stage1 = child.pid;
     syncFd = child.syncFd;
     const first = child.pid;
@@ -193,7 +209,9 @@ export function startExec(opts: ExecOptions): ExecStarted {
     if (execPid !== undefined && execPid !== stage1) nat.waitPid(stage1);
     execPid ??= stage1;
     if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(execPid));
-    return { pid: execPid };
+    const consoleFd = console?.ownFd;
+    if (console) console.ownFd = undefined;
+    return { pid: execPid, consoleFd };
   } catch (e) {
     killQuietly(execPid);
     killQuietly(stage1);
@@ -215,6 +233,8 @@ export function startExec(opts: ExecOptions): ExecStarted {
   } finally {
     if (syncFd !== undefined) nat.closeFd(syncFd);
     for (const fd of nsFds) fs.closeSync(fd);
+    if (console) nat.closeFd(console.initFd);
+    if (console?.ownFd !== undefined) nat.closeFd(console.ownFd);
   }
 }
 
@@ -227,8 +247,9 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
   // The process is our grandchild when the init forks into the pid namespace: as a
   // subreaper we inherit it and can wait for it.
   if (!opts.detach) nat.setChildSubreaper();
-  const { pid } = startExec(opts);
+  const { pid, consoleFd } = startExec(opts);
   if (opts.detach) return 0;
+  const proxy = consoleFd !== undefined ? proxyConsole(consoleFd) : undefined;
   const forward = (signal: NodeJS.Signals): void => {
     try {
       nat.pidfdKill(pid, os.constants.signals[signal]);
@@ -239,9 +260,11 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
   for (const s of FORWARDED) process.on(s, forward);
   try {
     const result = await nat.waitPidAsync(pid);
+    if (proxy) await proxy.drained;
     if (result.signal !== null) return 128 + result.signal;
     return result.exitCode ?? 0;
   } finally {
     for (const s of FORWARDED) process.off(s, forward);
+    proxy?.restore();
   }
 }

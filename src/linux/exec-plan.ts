@@ -6,7 +6,7 @@ import type { NamespaceType, Process } from '../config/types';
 import { ConfigError, NotSupportedError } from '../errors';
 import { CLONE_FLAGS, JOIN_ORDER } from './namespaces';
 import { op, type PlanOp } from './plan-encoding';
-import { planProcessOps } from './process-ops';
+import { consoleOp, planProcessOps } from './process-ops';
 
 export interface ExecPlanInput {
   proc: Process;
@@ -21,12 +21,13 @@ export interface ExecPlanInput {
   extraFds: number;
   lastCap: number;
   warn: (message: string) => void;
+  /** process.terminal: fd number (in the init) of the console socket. */
+  consoleFd?: number;
 }
 
 /** Process fields tsrun cannot apply yet: refused, never ignored (as in config/support.ts). */
 export function checkExecProcessSupported(proc: Process): void {
   const refused: [string, unknown][] = [
-    ['process.terminal', proc.terminal === true ? true : undefined],
     ['process.apparmorProfile', proc.apparmorProfile],
     ['process.selinuxLabel', proc.selinuxLabel],
     ['process.scheduler', proc.scheduler],
@@ -56,6 +57,10 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   }
   // setns into a pid namespace only applies to children.
   if (input.namespaces.pid !== undefined) ops.push(op('fork'));
+  if (proc.terminal) {
+    if (input.consoleFd === undefined) throw new ConfigError('process.terminal', 'a terminal needs a console socket');
+    ops.push(consoleOp(input.consoleFd, proc));
+  }
   ops.push(...planProcessOps(proc, { lastCap: input.lastCap, warn: input.warn, oomScoreAdj: false }));
   // No closeSync: exec marks the sync socket close-on-exec, so the parent sees EOF
   // exactly when execve succeeded, or the error when it failed.

@@ -8,7 +8,7 @@ import { DEFAULT_DEVICES, DEFAULT_DEV_LINKS } from './devices';
 import { MS, parseMountOptions, rootPropagationFlags } from './mount-options';
 import { CLONE_FLAGS, planNamespaces } from './namespaces';
 import { op, type PlanOp } from './plan-encoding';
-import { planProcessOps } from './process-ops';
+import { consoleOp, planProcessOps } from './process-ops';
 import { checkSysctl } from './sysctl';
 
 export interface HostFacts {
@@ -32,6 +32,8 @@ export interface CreatePlanInput {
   fifoFd: number;
   host: HostFacts;
   warn: (message: string) => void;
+  /** process.terminal: fd number (in the init) of the console socket; see the `console` op. */
+  consoleFd?: number;
 }
 
 const SETUP_FLAGS = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC;
@@ -153,6 +155,7 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
     ops.push(op('sysctl', key, value));
   }
 
+  if (input.consoleFd !== undefined) ops.push(consoleOp(input.consoleFd, spec.process));
   ops.push(...planProcessOps(spec.process, { lastCap: input.host.lastCap, warn: input.warn, oomScoreAdj: true }));
   ops.push(op('notify', 'ready'), op('closeSync'), op('waitFifo', input.fifoFd), op('exec', ...(spec.process?.args ?? [])));
   return ops;

@@ -44,3 +44,11 @@ export function planProcessOps(proc: Process | undefined, input: ProcessOpsInput
   ops.push(op('resolveExec', proc.args[0] as string));
   return ops;
 }
+
+/**
+ * The pty of process.terminal, made inside the container (after the pivot or the
+ * mount-namespace join, so on its devpts instance) before the credentials change.
+ */
+export function consoleOp(socketFd: number, proc: Process | undefined): PlanOp {
+  return op('console', socketFd, proc?.consoleSize?.height ?? 0, proc?.consoleSize?.width ?? 0);
+}
