@@ -8,6 +8,7 @@ import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { pidAlive, runtimeUnderTest, waitFor, waitPidGone } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
+import { reapIfOurs } from '../helpers/reap';
 
 jest.setTimeout(60_000);
 
@@ -120,6 +121,7 @@ describeIf(containerSkipReason())(`exec (${BINARY})`, () => {
     // Only stdio: no fd of the runtime leaked into the process.
     expect(fs.readdirSync(`/proc/${execPid}/fd`).sort()).toEqual(['0', '1', '2']);
     expectOk(s.cli.delete(b.id, true));
+    reapIfOurs(execPid);
     expect(await waitPidGone(execPid)).toBe(true);
   });
 

@@ -9,6 +9,7 @@ import { spawn, spawnSync } from 'child_process';
 import { repoRoot, runtimeUnderTest, waitFor } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 import type { Bundle } from '../helpers/bundle';
+import { reapIfOurs } from '../helpers/reap';
 
 jest.setTimeout(60_000);
 
@@ -113,8 +114,10 @@ describeIf(containerSkipReason())(`terminal (${BINARY})`, () => {
 
     const rx = await receiver(b.dir);
     try {
-      expectOk(s.cli.run(['exec', '-d', '-t', '--console-socket', rx.sock, b.id, 'sh', '-c', 'tty; echo detached']));
+      const pidFile = path.join(b.dir, 'exec.pid');
+      expectOk(s.cli.run(['exec', '-d', '-t', '--console-socket', rx.sock, '--pid-file', pidFile, b.id, 'sh', '-c', 'tty; echo detached']));
       const got = await rx.done;
+      reapIfOurs(Number(fs.readFileSync(pidFile, 'utf8')));
       expect(got.out.replace(/\r/g, '')).toMatch(/^\/dev\/pts\/\d+\ndetached\n$/);
     } finally {
       rx.kill();
