@@ -58,6 +58,14 @@ export interface NativeAddon {
   waitExit(pid: number, timeoutMs: number): boolean;
   /** kill through a pidfd: never signals a process that reused the pid after pidfd_open. */
   pidfdKill(pid: number, signal: number): void;
+  /** A SOCK_STREAM connection to an AF_UNIX socket (e.g. --console-socket), O_CLOEXEC. */
+  connectUnix(path: string): number;
+  /** socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC): [a, b]. */
+  socketPair(): [number, number];
+  /** Blocking receive of one SCM_RIGHTS fd; `name` is the message text; null at EOF. */
+  recvFd(fd: number): { fd: number; name: string } | null;
+  /** ioctl(TIOCSWINSZ) on a terminal fd. */
+  setWindowSize(fd: number, rows: number, cols: number): void;
 }
 
 let loaded: NativeAddon | undefined;

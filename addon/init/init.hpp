@@ -96,5 +96,7 @@ void OpDefaultHome(const Args&);
 void OpResolveExec(const Args&);
 void OpWaitFifo(const Args&);
 void OpExec(const Args&);
+// console.cpp
+void OpConsole(const Args&);
 
 }  // namespace init

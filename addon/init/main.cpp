@@ -77,6 +77,7 @@ const OpSpec kOps[] = {
     {"waitFifo", 1, 1, OpWaitFifo},
     {"closeSync", 0, 0, OpCloseSync},
     {"exec", 1, -1, OpExec},
+    {"console", 3, 3, OpConsole},
 };
 
 struct PlannedOp {

@@ -33,5 +33,10 @@ Napi::Value Mkfifo(const Napi::CallbackInfo& info);
 Napi::Value OpenPath(const Napi::CallbackInfo& info);
 Napi::Value ReleaseFifo(const Napi::CallbackInfo& info);
 Napi::Value Flock(const Napi::CallbackInfo& info);
+// console.cpp
+Napi::Value ConnectUnix(const Napi::CallbackInfo& info);
+Napi::Value SocketPair(const Napi::CallbackInfo& info);
+Napi::Value RecvFd(const Napi::CallbackInfo& info);
+Napi::Value SetWindowSize(const Napi::CallbackInfo& info);
 
 }  // namespace tsrun

@@ -17,6 +17,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"releaseFifo", ReleaseFifo},   {"flock", Flock},
       {"pidfdKill", PidfdKill},
       {"waitExit", WaitExit},
+      {"connectUnix", ConnectUnix},  {"socketPair", SocketPair},
+      {"recvFd", RecvFd},           {"setWindowSize", SetWindowSize},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   return exports;

@@ -62,14 +62,15 @@ export function commandSpec(module: CommandModule): CommandSpec {
 
 const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
-function setValue(out: ParsedArgv, flag: FlagSpec, value: unknown): void {
-  for (const key of [flag.name, camel(flag.name), ...flag.aliases]) {
-    if (flag.type === 'array') {
-      const prev = out[key];
-      out[key] = [...(Array.isArray(prev) ? prev : []), value];
-    } else {
-      out[key] = value;
-    }
+function setValue(out: ParsedArgv, flag: FlagSpec, value: unknown, given: Set<string>): void {
+  // Like yargs: a flag given twice collects its values in an array (exec -e, -g).
+  const repeated = given.has(flag.name) && flag.type !== 'boolean';
+  given.add(flag.name);
+  for (const key of new Set([flag.name, camel(flag.name), ...flag.aliases])) {
+    const prev = out[key];
+    if (flag.type === 'array') out[key] = [...(Array.isArray(prev) && repeated ? prev : []), value];
+    else if (repeated) out[key] = [...(Array.isArray(prev) ? prev : [prev]), value];
+    else out[key] = value;
   }
 }
 
@@ -103,7 +104,8 @@ export function parseFlags(
   const byName = new Map<string, FlagSpec>();
   for (const f of flags) for (const n of [f.name, ...f.aliases]) byName.set(n, f);
   const positionals: string[] = [];
-  for (const f of flags) if (f.default !== undefined) setValue(out, f, f.default);
+  const given = new Set<string>();
+  for (const f of flags) if (f.default !== undefined) for (const key of new Set([f.name, camel(f.name), ...f.aliases])) out[key] = f.default;
   let i = 0;
   for (; i < args.length; i++) {
     const arg = args[i] as string;
@@ -124,7 +126,7 @@ export function parseFlags(
       throw new TsrunError(`flag provided but not defined: -${name}`);
     }
     if (flag.type === 'boolean') {
-      setValue(out, flag, m[2] === undefined ? true : convert(flag, m[2], arg));
+      setValue(out, flag, m[2] === undefined ? true : convert(flag, m[2], arg), given);
       continue;
     }
     let raw = m[2];
@@ -132,7 +134,7 @@ export function parseFlags(
       if (i + 1 >= args.length) throw new TsrunError(`flag needs an argument: ${arg}`);
       raw = args[++i] as string;
     }
-    setValue(out, flag, convert(flag, raw, `-${name}`));
+    setValue(out, flag, convert(flag, raw, `-${name}`), given);
   }
   return positionals;
 }

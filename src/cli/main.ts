@@ -4,12 +4,13 @@ import { TsrunError } from '../errors';
 import { configureLog, log, type LogFormat } from '../log';
 import { normalizeArgv } from './argv';
 import { commands } from './commands';
+import { separateExecCommand } from './commands/exec';
 import { versionText } from './commands/version';
 import { assignPositionals, commandSpec, parseFlags, recordBuilder, type ParsedArgv } from './fast-parse';
 import { globalOptions } from './global-options';
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const args = normalizeArgv(argv);
+  const args = separateExecCommand(normalizeArgv(argv));
   const out: ParsedArgv = { _: [], $0: 'tsrun' };
   try {
     const rest = parseFlags(args, recordBuilder((y) => globalOptions(y)), out, { stopAtPositional: true });

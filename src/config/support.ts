@@ -19,7 +19,6 @@ export function checkSupported(spec: Spec): void {
   const proc = spec.process;
   const linux = spec.linux ?? {};
   const refused: [string, unknown][] = [
-    ['process.terminal', proc?.terminal === true ? true : undefined],
     ['process.apparmorProfile', proc?.apparmorProfile],
     ['process.selinuxLabel', proc?.selinuxLabel],
     ['process.scheduler', proc?.scheduler],

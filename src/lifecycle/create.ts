@@ -17,6 +17,7 @@ import { validateContainerId } from '../state/ids';
 import { nowRfc3339Nano, processStartTime } from '../state/status';
 import { StateStore } from '../state/store';
 import type { ContainerState } from '../state/types';
+import { checkTerminal, consoleEnds, type ConsoleEnds } from './console';
 import { converse } from './init-session';
 import { writeFileAtomic } from './files';
 
@@ -28,10 +29,14 @@ export interface CreateOptions {
   consoleSocket?: string;
   noPivot?: boolean;
   preserveFds?: number;
+  /** `run` in the foreground: a terminal is proxied by tsrun itself (create always detaches). */
+  foreground?: boolean;
 }
 
 export interface Created {
   state: ContainerState;
+  /** Foreground run with a terminal: our end of the console socket pair (see console.ts). */
+  consoleFd?: number;
 }
 
 function writeIdMappings(pid: number, spec: Spec): void {
@@ -69,6 +74,12 @@ export function createContainer(opts: CreateOptions): Created {
   const spec = bundle.spec;
   const preserveFds = opts.preserveFds ?? 0;
   const store = new StateStore(opts.root);
+  const terminal = spec.process?.terminal === true;
+  checkTerminal(terminal, !opts.foreground, opts.consoleSocket);
+  if (terminal && opts.foreground && spec.process && !spec.process.consoleSize && process.stdout.isTTY) {
+    // Proxied to our terminal: start the pty at its size.
+    spec.process.consoleSize = { height: process.stdout.rows, width: process.stdout.columns };
+  }
   const dir = store.reserve(opts.id);
 
   let cgroups: CgroupManager | undefined;
@@ -76,6 +87,7 @@ export function createContainer(opts: CreateOptions): Created {
   let containerPid: number | undefined;
   let syncFd: number | undefined;
   let fifoFd: number | undefined;
+  let console: ConsoleEnds | undefined;
   const nat = native();
   try {
     cgroups = createCgroupManager({ cgroupsPath: spec.linux?.cgroupsPath ?? '', id: opts.id });
@@ -110,6 +122,10 @@ export function createContainer(opts: CreateOptions): Created {
     fs.chmodSync(fifo, 0o622);
     fifoFd = nat.openPath(fifo);
     const extraFds = [fifoFd];
+    if (terminal) {
+      console = consoleEnds(opts.consoleSocket);
+      extraFds.push(console.initFd);
+    }
     const plan = buildCreatePlan({
       spec,
       bundle: bundle.dir,
@@ -118,6 +134,7 @@ export function createContainer(opts: CreateOptions): Created {
       preserveFds,
       extraFds: extraFds.length,
       fifoFd: 3 + preserveFds + 2,
+      consoleFd: console ? 3 + preserveFds + 3 : undefined,
       host: { lastCap: lastCapability(), cgroupDirs: cgroups.paths(), cgroupV2: cgroups.layout === 'unified' },
       warn: (m) => log.warn(m),
     });
@@ -152,7 +169,9 @@ export function createContainer(opts: CreateOptions): Created {
     store.write(opts.id, final);
     if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(containerPid));
     log.debug(`create ${opts.id}: created, init pid ${containerPid}`);
-    return { state: final };
+    const ownConsole = console?.ownFd;
+    if (console) console.ownFd = undefined;
+    return { state: final, consoleFd: ownConsole };
   } catch (e) {
     killQuietly(containerPid);
     killQuietly(stage1);
@@ -175,5 +194,7 @@ export function createContainer(opts: CreateOptions): Created {
   } finally {
     if (syncFd !== undefined) nat.closeFd(syncFd);
     if (fifoFd !== undefined) nat.closeFd(fifoFd);
+    if (console) nat.closeFd(console.initFd);
+    if (console?.ownFd !== undefined) nat.closeFd(console.ownFd);
   }
 }

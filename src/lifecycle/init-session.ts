@@ -47,3 +47,37 @@ export function converse(syncFd: number, handlers: SessionHandlers): void {
     }
   }
 }
+
+/**
+ * For plans that end in `exec` with the sync socket still open (exec): runs the
+ * conversation until EOF, which means execve succeeded (the socket is
+ * close-on-exec); an `error` (execve or any earlier op) is thrown.
+ */
+export function converseToExec(syncFd: number, handlers: SessionHandlers): void {
+  const nat = native();
+  for (;;) {
+    const message = nat.syncRecv(syncFd);
+    if (message === null) return;
+    const space = message.indexOf(' ');
+    const kind = space < 0 ? message : message.slice(0, space);
+    const rest = space < 0 ? '' : message.slice(space + 1);
+    if (kind === 'error') throw new InitError(rest);
+    if (kind === 'pid') {
+      handlers.onPid(Number(rest));
+    } else if (kind === 'sync') {
+      try {
+        handlers.onSync(rest);
+      } catch (e) {
+        try {
+          nat.syncSend(syncFd, 'abort');
+        } catch {
+          // the init may be gone already; the original error is what matters
+        }
+        throw e;
+      }
+      nat.syncSend(syncFd, 'ack');
+    } else if (kind !== 'notify') {
+      throw new InitError(`unexpected message from init: ${message}`);
+    }
+  }
+}

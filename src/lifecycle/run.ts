@@ -2,6 +2,7 @@
 // our signals to it, clean up, and return its exit status the way a shell does.
 import { log } from '../log';
 import { native } from '../native';
+import { proxyConsole, type ConsoleProxy } from './console';
 import { createContainer, type CreateOptions } from './create';
 import { Container } from './container';
 import { destroy } from './delete';
@@ -20,10 +21,13 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   // The container's init is a grandchild (the init forks into the pid namespace):
   // as a subreaper we inherit it and can wait for it.
   if (!opts.detach && !opts.noSubreaper) nat.setChildSubreaper();
-  const { state } = createContainer(opts);
+  const { state, consoleFd } = createContainer({ ...opts, foreground: !opts.detach });
+  let proxy: ConsoleProxy | undefined;
   try {
+    if (consoleFd !== undefined) proxy = proxyConsole(consoleFd);
     startContainer(opts.root, opts.id);
   } catch (e) {
+    proxy?.restore();
     destroy(Container.open(opts.root, opts.id));
     throw e;
   }
@@ -46,6 +50,11 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   }
   log.debug(`run ${opts.id}: container exited`);
   if (!opts.keep) destroy(Container.open(opts.root, opts.id));
+  if (proxy) {
+    // Everything the container wrote before it exited reaches our terminal first.
+    if (!opts.keep) await proxy.drained;
+    proxy.restore();
+  }
   log.debug(`run ${opts.id}: deleted`);
   if (result.signal !== null) return 128 + result.signal;
   return result.exitCode ?? 0;

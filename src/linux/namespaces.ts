@@ -25,7 +25,7 @@ export interface NamespacePlan {
   has: (type: NamespaceType) => boolean;
 }
 
-const JOIN_ORDER: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'time', 'cgroup', 'mount'];
+export const JOIN_ORDER: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'time', 'cgroup', 'mount'];
 
 export function planNamespaces(namespaces: readonly Namespace[] = []): NamespacePlan {
   const byType = new Map(namespaces.map((ns) => [ns.type, ns]));

@@ -4,12 +4,11 @@
 import * as path from 'path';
 import type { Mount, Spec } from '../config/types';
 import { ConfigError } from '../errors';
-import { capabilityMasks } from './capabilities';
 import { DEFAULT_DEVICES, DEFAULT_DEV_LINKS } from './devices';
 import { MS, parseMountOptions, rootPropagationFlags } from './mount-options';
 import { CLONE_FLAGS, planNamespaces } from './namespaces';
 import { op, type PlanOp } from './plan-encoding';
-import { RLIMITS } from './rlimits';
+import { consoleOp, planProcessOps } from './process-ops';
 import { checkSysctl } from './sysctl';
 
 export interface HostFacts {
@@ -33,6 +32,8 @@ export interface CreatePlanInput {
   fifoFd: number;
   host: HostFacts;
   warn: (message: string) => void;
+  /** process.terminal: fd number (in the init) of the console socket; see the `console` op. */
+  consoleFd?: number;
 }
 
 const SETUP_FLAGS = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC;
@@ -123,34 +124,6 @@ function planDevices(input: CreatePlanInput, inUserNs: boolean): PlanOp[] {
   return ops;
 }
 
-function planProcess(input: CreatePlanInput): PlanOp[] {
-  const { spec, warn, host } = input;
-  const proc = spec.process;
-  if (!proc) throw new ConfigError('process', 'is required to create a container');
-  if (!proc.args || proc.args.length === 0) throw new ConfigError('process.args', 'must name the program to run');
-  const ops: PlanOp[] = [];
-  for (const [i, limit] of (proc.rlimits ?? []).entries()) {
-    const resource = RLIMITS[limit.type];
-    if (resource === undefined) throw new ConfigError(`process.rlimits[${i}].type`, `unknown rlimit "${limit.type}"`);
-    if (limit.soft > limit.hard) throw new ConfigError(`process.rlimits[${i}]`, `soft limit ${limit.soft} is above hard limit ${limit.hard}`);
-    ops.push(op('rlimit', resource, BigInt(limit.soft), BigInt(limit.hard)));
-  }
-  if (proc.oomScoreAdj !== undefined) ops.push(op('oomScoreAdj', proc.oomScoreAdj));
-  ops.push(op('chdir', proc.cwd));
-  ops.push(op('umask', proc.user.umask ?? 0o022));
-  if (proc.noNewPrivileges) ops.push(op('noNewPrivs'));
-  const caps = capabilityMasks(proc.capabilities, host.lastCap, warn);
-  ops.push(op('env', ...(proc.env ?? [])), op('defaultHome', proc.user.uid));
-  ops.push(
-    op('credentials', proc.user.uid, proc.user.gid, caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient,
-      ...(proc.user.additionalGids ?? [])),
-  );
-  // Resolved as the container's user, with its capabilities, inside its root: what
-  // exec will see, so a missing program fails `create`, not `start`.
-  ops.push(op('resolveExec', proc.args[0] as string));
-  return ops;
-}
-
 export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   const { spec } = input;
   const linux = spec.linux ?? {};
@@ -182,7 +155,8 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
     ops.push(op('sysctl', key, value));
   }
 
-  ops.push(...planProcess(input));
+  if (input.consoleFd !== undefined) ops.push(consoleOp(input.consoleFd, spec.process));
+  ops.push(...planProcessOps(spec.process, { lastCap: input.host.lastCap, warn: input.warn, oomScoreAdj: true }));
   ops.push(op('notify', 'ready'), op('closeSync'), op('waitFifo', input.fifoFd), op('exec', ...(spec.process?.args ?? [])));
   return ops;
 }

@@ -22,3 +22,43 @@ describe('signals', () => {
     expect(() => parseSignal('99')).toThrow(/invalid signal/);
   });
 });
+
+import { assignPositionals, commandSpec, parseFlags, recordBuilder, type ParsedArgv } from '../../src/cli/fast-parse';
+import { exec } from '../../src/cli/commands/exec';
+import { create } from '../../src/cli/commands/create';
+
+describe('fast argv parser', () => {
+  const fresh = (): ParsedArgv => ({ _: [], $0: 'tsrun' });
+  test('reads flag declarations from the command modules', () => {
+    const spec = commandSpec(create);
+    expect(spec.name).toBe('create');
+    expect(spec.positionals).toEqual([{ name: 'container-id', variadic: false }]);
+    expect(spec.flags.find((f) => f.name === 'bundle')).toMatchObject({ aliases: ['b'], type: 'string', default: '.' });
+  });
+  test('GNU and Go spellings, booleans with values, numbers, defaults', () => {
+    const out = fresh();
+    const spec = commandSpec(create);
+    const words = parseFlags(['-b', '/b', '--pid-file=/p', '--no-pivot=false', '--preserve-fds', '2', 'id1'], spec.flags, out, { stopAtPositional: false });
+    assignPositionals(spec, words, out);
+    expect(out).toMatchObject({ bundle: '/b', b: '/b', 'pid-file': '/p', pidFile: '/p', 'no-pivot': false, 'preserve-fds': 2, 'container-id': 'id1' });
+    expect(out['no-new-keyring']).toBe(false);
+  });
+  test('a repeated flag collects its values, once each (exec -e, -g)', () => {
+    const out = fresh();
+    parseFlags(['-e', 'A=b', '--env', 'C=d', '-g', '10', '-g', '20', 'id'], commandSpec(exec).flags, out, { stopAtPositional: false });
+    expect(out['env']).toEqual(['A=b', 'C=d']);
+    expect(out['e']).toEqual(['A=b', 'C=d']);
+    expect(out['additional-gids']).toEqual(['10', '20']);
+  });
+  test('errors read like runc\'s', () => {
+    expect(() => parseFlags(['--nope'], commandSpec(create).flags, fresh(), { stopAtPositional: false })).toThrow('flag provided but not defined: -nope');
+    expect(() => parseFlags(['--preserve-fds', 'x'], commandSpec(create).flags, fresh(), { stopAtPositional: false })).toThrow(/invalid value "x"/);
+    expect(() => parseFlags(['--bundle'], commandSpec(create).flags, fresh(), { stopAtPositional: false })).toThrow(/flag needs an argument/);
+  });
+  test('global flags stop at the command word', () => {
+    const out = fresh();
+    const rest = parseFlags(['--root', '/r', '--log-format=json', 'kill', 'id', 'KILL'], recordBuilder((y) => y.option('root', { type: 'string' }).option('log-format', { type: 'string' })), out, { stopAtPositional: true });
+    expect(rest).toEqual(['kill', 'id', 'KILL']);
+    expect(out['log-format']).toBe('json');
+  });
+});

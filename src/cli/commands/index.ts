@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { create } from './create';
 import { events } from './events';
+import { exec } from './exec';
 import { featuresCommand } from './features';
 import { list } from './list';
 import { pause, resume } from './pause';
@@ -11,4 +12,4 @@ import { spec } from './spec';
 import { update } from './update';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [create, start, state, kill, del, run, list, spec, pause, resume, update, ps, events, featuresCommand];
+export const commands: CommandModule<any, any>[] = [create, start, state, kill, del, run, exec, list, spec, pause, resume, update, ps, events, featuresCommand];

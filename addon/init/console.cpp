@@ -1,0 +1,77 @@
+// The container's terminal: a pty made on the container's devpts instance, whose
+// master goes to the console socket and whose slave becomes stdio and the
+// controlling terminal.
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "init.hpp"
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+namespace init {
+namespace {
+
+void SendFd(int sock, const std::string& name, int fd) {
+  struct iovec iov = {const_cast<char*>(name.data()), name.size()};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  ssize_t n;
+  do {
+    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) Fail("console socket", "sendmsg", errno);
+}
+
+}  // namespace
+
+void OpConsole(const Args& a) {
+  std::string object = "console";
+  int sock = static_cast<int>(ParseU64(a[0], object));
+  unsigned rows = static_cast<unsigned>(ParseU64(a[1], object));
+  unsigned cols = static_cast<unsigned>(ParseU64(a[2], object));
+  // /dev/ptmx of the container (after pivotRoot or the mount-namespace join): a
+  // pty of its own devpts instance, never the host's.
+  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) Fail("console /dev/ptmx", "open", errno);
+  int unlock = 0;
+  if (ioctl(master, TIOCSPTLCK, &unlock) < 0) Fail("console", "ioctl(TIOCSPTLCK)", errno);
+  unsigned ptyNumber = 0;
+  if (ioctl(master, TIOCGPTN, &ptyNumber) < 0) Fail("console", "ioctl(TIOCGPTN)", errno);
+  std::string slavePath = "/dev/pts/" + std::to_string(ptyNumber);
+  // The peer through the master itself: no path lookup that a rootfs could redirect.
+  int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) Fail("console " + slavePath, "ioctl(TIOCGPTPEER)", errno);
+  if (rows > 0 || cols > 0) {
+    struct winsize ws = {};
+    ws.ws_row = static_cast<unsigned short>(rows);
+    ws.ws_col = static_cast<unsigned short>(cols);
+    if (ioctl(master, TIOCSWINSZ, &ws) < 0) Fail("console", "ioctl(TIOCSWINSZ)", errno);
+  }
+  SendFd(sock, slavePath, master);
+  ForceClose(master);
+  ForceClose(sock);
+  // A new session whose controlling terminal is the slave, and the slave as stdio.
+  if (setsid() < 0) Fail("console", "setsid", errno);
+  if (ioctl(slave, TIOCSCTTY, 0) < 0) Fail("console " + slavePath, "ioctl(TIOCSCTTY)", errno);
+  for (int fd = 0; fd < 3; fd++)
+    if (dup2(slave, fd) < 0) Fail("console " + slavePath, "dup2", errno);
+  ForceClose(slave);
+}
+
+}  // namespace init

@@ -1,0 +1,86 @@
+// The process spec of `exec`: either a process.json (validated against the
+// schema, used as is) or the container's own process with runc's command-line
+// overrides applied. Pure: the caller reads the files.
+import { ConfigError, TsrunError } from '../errors';
+import type { Process } from './types';
+import { validateProcess } from './validate';
+
+export interface ExecFlags {
+  args: string[];
+  env: string[];
+  cwd?: string;
+  /** `uid[:gid]`, numbers only (runc's format). */
+  user?: string;
+  additionalGids: number[];
+  caps: string[];
+  noNewPrivs?: boolean;
+  tty?: boolean;
+  apparmor?: string;
+  processLabel?: string;
+}
+
+/** A process.json's text -> a validated Process; errors name the file and the field. */
+export function parseProcessFile(text: string, file: string): Process {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError('', `${file}: invalid JSON: ${(e as Error).message}`);
+  }
+  validateProcess(raw);
+  return raw as Process;
+}
+
+function parseId(text: string, what: 'uid' | 'gid'): number {
+  if (!/^\d+$/.test(text) || Number(text) > 0xffffffff) throw new ConfigError('--user', `parsing ${text} as int for ${what} failed`);
+  return Number(text);
+}
+
+/**
+ * runc's getProcess: start from config.json's process, replace args, add the -e
+ * variables after the config's (a later one replaces an earlier one with the same
+ * name, in place), and override what the flags set.
+ */
+export function processFromFlags(base: Process, flags: ExecFlags): Process {
+  if (flags.args.length === 0) throw new TsrunError('process args cannot be empty');
+  const p: Process = JSON.parse(JSON.stringify(base)) as Process;
+  p.args = [...flags.args];
+  if (flags.cwd) p.cwd = flags.cwd;
+  if (flags.apparmor) p.apparmorProfile = flags.apparmor;
+  if (flags.processLabel) p.selinuxLabel = flags.processLabel;
+  if (flags.caps.length > 0) {
+    const caps = (p.capabilities ??= {});
+    // Like runc 1.1 (after CVE-2022-29162): never inheritable; ambient needs
+    // inheritable to take effect, which capabilityMasks enforces.
+    for (const c of flags.caps) {
+      for (const set of ['bounding', 'effective', 'permitted', 'ambient'] as const) (caps[set] ??= []).push(c);
+    }
+  }
+  p.env = mergeEnv(p.env ?? [], flags.env);
+  p.terminal = flags.tty === true;
+  if (flags.noNewPrivs) p.noNewPrivileges = true;
+  if (flags.user) {
+    const [uid, gid] = flags.user.split(':', 2) as [string, string | undefined];
+    if (gid !== undefined) p.user.gid = parseId(gid, 'gid');
+    p.user.uid = parseId(uid, 'uid');
+  }
+  for (const gid of flags.additionalGids) {
+    if (!Number.isInteger(gid) || gid < 0) throw new ConfigError('--additional-gids', `additional-gids must be a positive number ${gid}`);
+    (p.user.additionalGids ??= []).push(gid);
+  }
+  if (!p.cwd) throw new ConfigError('process.cwd', 'Cwd property must not be empty');
+  if (!p.cwd.startsWith('/')) throw new ConfigError('process.cwd', 'Cwd must be an absolute path');
+  return p;
+}
+
+function mergeEnv(base: string[], extra: string[]): string[] {
+  const out = [...base];
+  for (const kv of extra) {
+    const eq = kv.indexOf('=');
+    const key = eq < 0 ? kv : kv.slice(0, eq);
+    const at = out.findIndex((e) => (e.indexOf('=') < 0 ? e : e.slice(0, e.indexOf('='))) === key);
+    if (at >= 0) out[at] = kv;
+    else out.push(kv);
+  }
+  return out;
+}

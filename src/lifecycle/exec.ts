@@ -1,0 +1,270 @@
+// `exec`: run another process in a running (or created) container. The init joins
+// every namespace of the container's init, is placed in its cgroup before it runs
+// anything, and becomes the process of its own process spec (DESIGN.md §3).
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { writeCgroupFile } from '../cgroups/manager';
+import { parseProcessFile, processFromFlags, type ExecFlags } from '../config/exec-process';
+import type { NamespaceType, Process, Spec } from '../config/types';
+import { CgroupError, ConfigError, ContainerStateError, TsrunError } from '../errors';
+import { buildExecPlan } from '../linux/exec-plan';
+import { encodePlan } from '../linux/plan-encoding';
+import { log } from '../log';
+import { native } from '../native';
+import { Container } from './container';
+import { writeFileAtomic } from './files';
+import { checkTerminal, consoleEnds, proxyConsole, type ConsoleEnds } from './console';
+import { converseToExec } from './init-session';
+
+export interface ExecOptions {
+  root: string;
+  id: string;
+  /** Path of a process.json; when set, the flags that describe the process are not used. */
+  processFile?: string;
+  flags: ExecFlags;
+  detach: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
+  preserveFds: number;
+  /** runc's --cgroup: `path` (v2 or every v1 hierarchy) or `controller[,controller]:path`. */
+  cgroups: string[];
+  ignorePaused: boolean;
+}
+
+/** /proc/<pid>/ns/<file> for each namespace type. */
+const NS_FILES: Record<NamespaceType, string> = {
+  user: 'user',
+  ipc: 'ipc',
+  uts: 'uts',
+  network: 'net',
+  pid: 'pid',
+  time: 'time',
+  cgroup: 'cgroup',
+  mount: 'mnt',
+};
+
+const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGWINCH', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'];
+
+function lastCapability(): number {
+  try {
+    return Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+  } catch {
+    return 40;
+  }
+}
+
+function execProcess(opts: ExecOptions, spec: Spec): Process {
+  if (opts.processFile) {
+    const file = path.resolve(opts.processFile);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ConfigError('--process', `${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    return parseProcessFile(text, file);
+  }
+  if (!spec.process) throw new ConfigError('process', 'the container has no process to base exec on (use --process)');
+  return processFromFlags(spec.process, opts.flags);
+}
+
+/** Parses runc's --cgroup values: controller -> sub-path ('' for "every hierarchy"). */
+export function parseSubCgroups(values: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const value of values) {
+    const colon = value.indexOf(':');
+    if (colon < 0) {
+      if (values.length !== 1) throw new ConfigError('--cgroup', `invalid --cgroup argument: ${value} (missing <controller>: prefix)`);
+      out.set('', value);
+      continue;
+    }
+    for (const ctrl of value.slice(0, colon).split(',')) {
+      if (ctrl === '') throw new ConfigError('--cgroup', `invalid --cgroup argument: ${value} (empty <controller> prefix)`);
+      if (out.has(ctrl)) throw new ConfigError('--cgroup', `invalid --cgroup argument(s): controller ${ctrl} specified multiple times`);
+      out.set(ctrl, value.slice(colon + 1));
+    }
+  }
+  return out;
+}
+
+/** Places pid in the container's cgroup, or in the named sub-cgroups of it. */
+function placeInCgroups(container: Container, subs: Map<string, string>, pid: number): void {
+  for (const [key, dir] of Object.entries(container.cgroups.paths())) {
+    const sub = subs.get('') ?? key.split(',').map((c) => subs.get(c)).find((s) => s !== undefined);
+    if (sub === undefined) {
+      writeCgroupFile(dir, 'cgroup.procs', String(pid));
+      continue;
+    }
+    const target = path.resolve(dir, sub.replace(/^\/+/, ''));
+    if (target !== dir && !target.startsWith(dir + '/')) throw new CgroupError(target, `--cgroup ${sub}: outside the container's cgroup`);
+    if (!fs.existsSync(target)) throw new CgroupError(target, `--cgroup ${sub}: ${target} does not exist`);
+    writeCgroupFile(target, 'cgroup.procs', String(pid));
+  }
+}
+
+function sameFile(a: string, b: string): boolean {
+  try {
+    const sa = fs.statSync(a);
+    const sb = fs.statSync(b);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
+  }
+}
+
+function killQuietly(pid: number | undefined): void {
+  if (!pid) return;
+  try {
+    native().pidfdKill(pid, 9);
+  } catch {
+    // already gone
+  }
+}
+
+export interface ExecStarted {
+  pid: number;
+  /** Foreground exec with a terminal: our end of the console socket pair. */
+  consoleFd?: number;
+}
+
+/** Starts the process; returns once execve has succeeded in the container. */
+export function startExec(opts: ExecOptions): ExecStarted {
+  const container = Container.open(opts.root, opts.id);
+  const status = container.status();
+  if (status === 'stopped') throw new ContainerStateError('cannot exec in a stopped container');
+  if (status === 'paused' && !opts.ignorePaused) throw new ContainerStateError('cannot exec in a paused container (use --ignore-paused to override)');
+  if (status === 'creating') throw new ContainerStateError('cannot exec in a container that is still being created');
+  const spec = container.state.config as unknown as Spec;
+  const proc = execProcess(opts, spec);
+  const terminal = proc.terminal === true;
+  checkTerminal(terminal, opts.detach, opts.consoleSocket);
+  // A foreground exec proxies to our terminal: the pty starts at its size, so the
+  // process never sees a 0x0 window before the first resize.
+  if (terminal && !opts.detach && !proc.consoleSize && process.stdout.isTTY) {
+    proc.consoleSize = { height: process.stdout.rows, width: process.stdout.columns };
+  }
+  const subs = parseSubCgroups(opts.cgroups);
+
+  const nat = native();
+  const initPid = container.state.pid;
+  const nsFds: number[] = [];
+  let stage1: number | undefined;
+  let execPid: number | undefined;
+  let syncFd: number | undefined;
+  let console: ConsoleEnds | undefined;
+  try {
+    // Every namespace file is opened here, before the init joins the first one:
+    // after a setns into the container's user namespace the init may no longer
+    // open the host's /proc/<pid>/ns files.
+    const types = [...new Set((spec.linux?.namespaces ?? []).map((n) => n.type))];
+    const opened: [NamespaceType, number][] = [];
+    for (const type of types) {
+      const file = `/proc/${initPid}/ns/${NS_FILES[type]}`;
+      // setns into the user namespace we are already in is EINVAL (a config that
+      // "joins" the host's user namespace by path).
+      if (type === 'user' && sameFile(file, '/proc/self/ns/user')) continue;
+      try {
+        opened.push([type, fs.openSync(file, 'r')]);
+      } catch (e) {
+        throw new TsrunError(`open ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+      nsFds.push(opened[opened.length - 1]![1]);
+    }
+    // The fds name the namespaces of the process we checked only if it is still that process.
+    if (!container.alive()) throw new ContainerStateError('cannot exec in a stopped container');
+
+    const base = 3 + opts.preserveFds;
+    const namespaces: Partial<Record<NamespaceType, string>> = {};
+    opened.forEach(([type], k) => (namespaces[type] = `/proc/self/fd/${base + 2 + k}`));
+    const extraFds = [...nsFds];
+    if (terminal) {
+      console = consoleEnds(opts.consoleSocket);
+      extraFds.push(console.initFd);
+    }
+    const plan = buildExecPlan({
+      proc,
+      namespaces,
+      consoleFd: console ? base + 2 + nsFds.length : undefined,
+      preserveFds: opts.preserveFds,
+      extraFds: extraFds.length,
+      lastCap: lastCapability(),
+      warn: (m) => log.warn(m),
+    });
+    log.debug(`exec in ${opts.id}: plan of ${plan.length} operations`);
+    const child = nat.spawnInit({ plan: encodePlan(plan), stdio: [0, 1, 2], preserveFds: opts.preserveFds, extraFds });
+    stage1 = child.pid;
+    syncFd = child.syncFd;
+    const first = child.pid;
+    converseToExec(child.syncFd, {
+      onSync: (tag) => {
+        if (tag === 'start') placeInCgroups(container, subs, first);
+        else throw new TsrunError(`unexpected sync point "${tag}"`);
+      },
+      onPid: (pid) => {
+        execPid = pid;
+      },
+    });
+    // The intermediate (when the init forked into the pid namespace) has exited.
+    if (execPid !== undefined && execPid !== stage1) nat.waitPid(stage1);
+    execPid ??= stage1;
+    if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(execPid));
+    const consoleFd = console?.ownFd;
+    if (console) console.ownFd = undefined;
+    return { pid: execPid, consoleFd };
+  } catch (e) {
+    killQuietly(execPid);
+    killQuietly(stage1);
+    if (stage1 !== undefined) {
+      try {
+        nat.waitPid(stage1);
+      } catch {
+        // not our child any more
+      }
+    }
+    if (execPid !== undefined && execPid !== stage1) {
+      try {
+        nat.waitPid(execPid);
+      } catch {
+        // reparented elsewhere (no subreaper): gone with the kill
+      }
+    }
+    throw e;
+  } finally {
+    if (syncFd !== undefined) nat.closeFd(syncFd);
+    for (const fd of nsFds) fs.closeSync(fd);
+    if (console) nat.closeFd(console.initFd);
+    if (console?.ownFd !== undefined) nat.closeFd(console.ownFd);
+  }
+}
+
+/**
+ * Foreground exec returns the process's exit status (128+signal when killed) and
+ * forwards our signals to it; --detach returns as soon as it runs.
+ */
+export async function execInContainer(opts: ExecOptions): Promise<number> {
+  const nat = native();
+  // The process is our grandchild when the init forks into the pid namespace: as a
+  // subreaper we inherit it and can wait for it.
+  if (!opts.detach) nat.setChildSubreaper();
+  const { pid, consoleFd } = startExec(opts);
+  if (opts.detach) return 0;
+  const proxy = consoleFd !== undefined ? proxyConsole(consoleFd) : undefined;
+  const forward = (signal: NodeJS.Signals): void => {
+    try {
+      nat.pidfdKill(pid, os.constants.signals[signal]);
+    } catch {
+      // it has exited; the wait below returns
+    }
+  };
+  for (const s of FORWARDED) process.on(s, forward);
+  try {
+    const result = await nat.waitPidAsync(pid);
+    if (proxy) await proxy.drained;
+    if (result.signal !== null) return 128 + result.signal;
+    return result.exitCode ?? 0;
+  } finally {
+    for (const s of FORWARDED) process.off(s, forward);
+    proxy?.restore();
+  }
+}

@@ -1,0 +1,69 @@
+// The exec planner: a process spec + the namespaces of a running container -> the
+// plan that makes the init join them and become that process (addon/PROTOCOL.md).
+// Pure, like the create planner: which namespaces exist and where their files are
+// opened is decided by the lifecycle and handed in.
+import type { NamespaceType, Process } from '../config/types';
+import { ConfigError, NotSupportedError } from '../errors';
+import { CLONE_FLAGS, JOIN_ORDER } from './namespaces';
+import { op, type PlanOp } from './plan-encoding';
+import { consoleOp, planProcessOps } from './process-ops';
+
+export interface ExecPlanInput {
+  proc: Process;
+  /**
+   * The container's namespaces to join, each as a path the init can open (the
+   * lifecycle opens /proc/<init>/ns/<type> itself and passes /proc/self/fd/<n>, so
+   * every file is opened before the first setns changes what the init may open).
+   */
+  namespaces: Partial<Record<NamespaceType, string>>;
+  preserveFds: number;
+  /** Number of extra fds handed to the init (see PROTOCOL.md). */
+  extraFds: number;
+  lastCap: number;
+  warn: (message: string) => void;
+  /** process.terminal: fd number (in the init) of the console socket. */
+  consoleFd?: number;
+}
+
+/** Process fields tsrun cannot apply yet: refused, never ignored (as in config/support.ts). */
+export function checkExecProcessSupported(proc: Process): void {
+  const refused: [string, unknown][] = [
+    ['process.apparmorProfile', proc.apparmorProfile],
+    ['process.selinuxLabel', proc.selinuxLabel],
+    ['process.scheduler', proc.scheduler],
+    ['process.ioPriority', proc.ioPriority],
+    ['process.execCPUAffinity', proc.execCPUAffinity],
+  ];
+  for (const [field, value] of refused) {
+    if (value !== undefined && value !== null && value !== '') throw new NotSupportedError(field);
+  }
+}
+
+export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
+  const { proc } = input;
+  if (!proc.args || proc.args.length === 0) throw new ConfigError('process.args', 'process args cannot be empty');
+  if (!proc.cwd || !proc.cwd.startsWith('/')) throw new ConfigError('process.cwd', 'must be an absolute path');
+  checkExecProcessSupported(proc);
+
+  const ops: PlanOp[] = [op('fds', input.preserveFds, input.extraFds)];
+  // The parent puts the init into the container's cgroup here, before it joins
+  // anything or runs a single instruction of the user's program.
+  ops.push(op('sync', 'start'));
+  // User first (it grants the capabilities the other joins need), mount last (after
+  // it the host's paths are gone; the root and cwd become the container's).
+  for (const type of JOIN_ORDER) {
+    const path = input.namespaces[type];
+    if (path !== undefined) ops.push(op('setns', CLONE_FLAGS[type], path));
+  }
+  // setns into a pid namespace only applies to children.
+  if (input.namespaces.pid !== undefined) ops.push(op('fork'));
+  if (proc.terminal) {
+    if (input.consoleFd === undefined) throw new ConfigError('process.terminal', 'a terminal needs a console socket');
+    ops.push(consoleOp(input.consoleFd, proc));
+  }
+  ops.push(...planProcessOps(proc, { lastCap: input.lastCap, warn: input.warn, oomScoreAdj: false }));
+  // No closeSync: exec marks the sync socket close-on-exec, so the parent sees EOF
+  // exactly when execve succeeded, or the error when it failed.
+  ops.push(op('exec', ...proc.args));
+  return ops;
+}

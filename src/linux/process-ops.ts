@@ -1,0 +1,54 @@
+// The operations that turn the init into the spec's `process`: limits, cwd, umask,
+// no_new_privs, environment, credentials and the executable lookup. Shared by the
+// create planner (the container's init process) and the exec planner (a process
+// joining a running container): both must apply a process spec the same way.
+import type { Process } from '../config/types';
+import { ConfigError } from '../errors';
+import { capabilityMasks } from './capabilities';
+import { op, type PlanOp } from './plan-encoding';
+import { RLIMITS } from './rlimits';
+
+export interface ProcessOpsInput {
+  /** /proc/sys/kernel/cap_last_cap */
+  lastCap: number;
+  warn: (message: string) => void;
+  /**
+   * Apply process.oomScoreAdj. runc applies it to the container's init only: an
+   * exec'd process keeps the score it inherits.
+   */
+  oomScoreAdj: boolean;
+}
+
+export function planProcessOps(proc: Process | undefined, input: ProcessOpsInput): PlanOp[] {
+  if (!proc) throw new ConfigError('process', 'is required to create a container');
+  if (!proc.args || proc.args.length === 0) throw new ConfigError('process.args', 'must name the program to run');
+  const ops: PlanOp[] = [];
+  for (const [i, limit] of (proc.rlimits ?? []).entries()) {
+    const resource = RLIMITS[limit.type];
+    if (resource === undefined) throw new ConfigError(`process.rlimits[${i}].type`, `unknown rlimit "${limit.type}"`);
+    if (limit.soft > limit.hard) throw new ConfigError(`process.rlimits[${i}]`, `soft limit ${limit.soft} is above hard limit ${limit.hard}`);
+    ops.push(op('rlimit', resource, BigInt(limit.soft), BigInt(limit.hard)));
+  }
+  if (input.oomScoreAdj && proc.oomScoreAdj !== undefined) ops.push(op('oomScoreAdj', proc.oomScoreAdj));
+  ops.push(op('chdir', proc.cwd));
+  ops.push(op('umask', proc.user.umask ?? 0o022));
+  if (proc.noNewPrivileges) ops.push(op('noNewPrivs'));
+  const caps = capabilityMasks(proc.capabilities, input.lastCap, input.warn);
+  ops.push(op('env', ...(proc.env ?? [])), op('defaultHome', proc.user.uid));
+  ops.push(
+    op('credentials', proc.user.uid, proc.user.gid, caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient,
+      ...(proc.user.additionalGids ?? [])),
+  );
+  // Resolved as the container's user, with its capabilities, inside its root: what
+  // exec will see, so a missing program fails before the process is reported started.
+  ops.push(op('resolveExec', proc.args[0] as string));
+  return ops;
+}
+
+/**
+ * The pty of process.terminal, made inside the container (after the pivot or the
+ * mount-namespace join, so on its devpts instance) before the credentials change.
+ */
+export function consoleOp(socketFd: number, proc: Process | undefined): PlanOp {
+  return op('console', socketFd, proc?.consoleSize?.height ?? 0, proc?.consoleSize?.width ?? 0);
+}

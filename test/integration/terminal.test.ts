@@ -1,0 +1,131 @@
+// process.terminal: the pty is made inside the container and its master sent to
+// --console-socket (received here by build/Release/tsrun-test-recvtty, since
+// Node cannot receive SCM_RIGHTS), and `run -t` / `exec -t` under a real terminal
+// (util-linux `script`) proxy it to the caller.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { spawn, spawnSync } from 'child_process';
+import { repoRoot, runtimeUnderTest, waitFor } from '../helpers/runtime';
+import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
+import type { Bundle } from '../helpers/bundle';
+import { reapIfOurs } from '../helpers/reap';
+
+jest.setTimeout(60_000);
+
+const BINARY = runtimeUnderTest();
+const RECVTTY = path.join(repoRoot(), 'build', 'Release', 'tsrun-test-recvtty');
+const haveScript = spawnSync('script', ['--version']).status === 0;
+
+/** The bundle helper forces terminal off; these tests turn it on in config.json itself. */
+function withTerminal(b: Bundle, args: string[], consoleSize?: { height: number; width: number }): void {
+  const c = JSON.parse(fs.readFileSync(b.configPath, 'utf8'));
+  c.process.terminal = true;
+  c.process.args = args;
+  if (consoleSize) c.process.consoleSize = consoleSize;
+  fs.writeFileSync(b.configPath, JSON.stringify(c));
+  for (const applet of ['stty', 'tty']) fs.symlinkSync('busybox', path.join(b.rootfs, 'bin', applet));
+}
+
+/** Starts the receiver on a socket in the bundle dir; `done` gives its stdout and stderr. */
+async function receiver(dir: string) {
+  const sock = path.join(dir, 'console.sock');
+  const child = spawn(RECVTTY, [sock], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  const done = new Promise<{ out: string; err: string; code: number | null }>((resolve) => child.on('close', (code) => resolve({ out, err, code })));
+  await waitFor(() => err.includes('listening'), 'the console receiver to listen');
+  return { sock, done, kill: () => child.kill('SIGKILL') };
+}
+
+/** Runs a shell command line under a pseudo-terminal of `script`. */
+function underTerminal(cmd: string) {
+  return spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 30_000 });
+}
+
+describeIf(containerSkipReason())(`terminal (${BINARY})`, () => {
+  const s = useSuite('tty', BINARY);
+  afterEach(() => {
+    s.forceClean();
+  });
+
+  test('create --console-socket: the master reaches the socket; pty of the container devpts, consoleSize applied', async () => {
+    const b = s.bundle();
+    withTerminal(b, ['sh', '-c', 'tty; stty size; readlink /proc/self/fd/0; echo done'], { height: 33, width: 77 });
+    const rx = await receiver(b.dir);
+    try {
+      expectOk(s.cli.create(b.id, b.dir, ['--console-socket', rx.sock]));
+      expectOk(s.cli.start(b.id));
+      const got = await rx.done;
+      expect(got.err).toMatch(/pty \/dev\/pts\/0/);
+      // /dev/pts/0: the first pty of the container's own devpts instance.
+      expect(got.out.replace(/\r/g, '')).toBe('/dev/pts/0\n33 77\n/dev/pts/0\ndone\n');
+    } finally {
+      rx.kill();
+    }
+    await s.cli.waitStatus(b.id, 'stopped');
+    expectOk(s.cli.delete(b.id));
+  });
+
+  test('a terminal without a console socket for create is an error, nothing is left', () => {
+    const b = s.bundle();
+    withTerminal(b, ['true']);
+    const r = s.cli.create(b.id, b.dir);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/cannot allocate tty if runc will detach without setting console socket/);
+    expect(s.leftovers()).toEqual({ mounts: [], cgroups: [], state: [], processes: [] });
+  });
+
+  test('a console socket without a terminal is an error', () => {
+    const b = s.bundle();
+    const r = s.cli.create(b.id, b.dir, ['--console-socket', path.join(b.dir, 'nothing.sock')]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/cannot use console socket if runc will not detach or allocate tty/);
+  });
+
+  (haveScript ? test : test.skip)('run -t in an interactive terminal proxies the pty (input, output, size, exit code)', () => {
+    const b = s.bundle();
+    withTerminal(b, ['sh', '-c', 'tty; stty size; read x; echo got:$x; exit 5']);
+    // The input is typed ahead into script's terminal; whenever it arrives, the
+    // container's read gets it through the proxy.
+    const r = spawnSync('script', ['-qec', `stty rows 40 cols 100; ${BINARY} --root ${s.cli.root} run -b ${b.dir} ${b.id}; echo rc=$?`, '/dev/null'], {
+      input: 'hello\r',
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    const out = r.stdout.replace(/\r/g, '');
+    // script's own terminal may echo the typed-ahead line before tsrun starts.
+    expect(out).toContain('/dev/pts/0\n40 100\n');
+    expect(out).toContain('got:hello\n');
+    expect(out).toMatch(/rc=5\n$/);
+    expect(s.cli.stateRaw(b.id).code).not.toBe(0);
+  });
+
+  (haveScript ? test : test.skip)('exec -t in an interactive terminal; exec -d -t --console-socket', async () => {
+    const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    for (const applet of ['stty', 'tty']) fs.symlinkSync('busybox', path.join(b.rootfs, 'bin', applet));
+    expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
+    const r = underTerminal(`stty rows 12 cols 34; ${BINARY} --root ${s.cli.root} exec -t ${b.id} sh -c 'tty; stty size; exit 4'; echo rc=$?`);
+    const out = r.stdout.replace(/\r/g, '');
+    expect(out).toMatch(/^\/dev\/pts\/\d+\n12 34\n/);
+    expect(out).toMatch(/rc=4\n$/);
+
+    const rx = await receiver(b.dir);
+    try {
+      const pidFile = path.join(b.dir, 'exec.pid');
+      expectOk(s.cli.run(['exec', '-d', '-t', '--console-socket', rx.sock, '--pid-file', pidFile, b.id, 'sh', '-c', 'tty; echo detached']));
+      const got = await rx.done;
+      reapIfOurs(Number(fs.readFileSync(pidFile, 'utf8')));
+      expect(got.out.replace(/\r/g, '')).toMatch(/^\/dev\/pts\/\d+\ndetached\n$/);
+    } finally {
+      rx.kill();
+    }
+    // exec -d -t without a socket is refused, as in runc.
+    const bad = s.cli.run(['exec', '-d', '-t', b.id, 'true']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/cannot allocate tty if runc will detach without setting console socket/);
+    expectOk(s.cli.delete(b.id, true));
+  });
+});

@@ -1,0 +1,102 @@
+// The exec planner and runc's exec flag semantics, without root.
+import { processFromFlags, parseProcessFile } from '../../src/config/exec-process';
+import type { Process } from '../../src/config/types';
+import { buildExecPlan } from '../../src/linux/exec-plan';
+import { CLONE_FLAGS } from '../../src/linux/namespaces';
+import { separateExecCommand } from '../../src/cli/commands/exec';
+
+const base = (): Process => ({
+  user: { uid: 0, gid: 0 },
+  args: ['sh'],
+  env: ['PATH=/bin', 'TERM=xterm'],
+  cwd: '/',
+  capabilities: { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] },
+});
+
+const flags = (over: Partial<Parameters<typeof processFromFlags>[1]> = {}) => ({ args: ['id'], env: [], additionalGids: [], caps: [], ...over });
+
+describe('buildExecPlan', () => {
+  const plan = (namespaces: Record<string, string>, proc = base()) =>
+    buildExecPlan({ proc, namespaces, preserveFds: 0, extraFds: Object.keys(namespaces).length, lastCap: 40, warn: () => undefined });
+
+  test('cgroup sync first, user joined first and mount last, fork for pid, then the process, then exec', () => {
+    const ops = plan({ mount: '/m', pid: '/p', user: '/u', network: '/n' }).map((o) => [o.op, ...o.args.map(String)]);
+    expect(ops.slice(0, 7)).toEqual([
+      ['fds', '0', '4'],
+      ['sync', 'start'],
+      ['setns', String(CLONE_FLAGS.user), '/u'],
+      ['setns', String(CLONE_FLAGS.network), '/n'],
+      ['setns', String(CLONE_FLAGS.pid), '/p'],
+      ['setns', String(CLONE_FLAGS.mount), '/m'],
+      ['fork'],
+    ]);
+    expect(ops.map((o) => o[0])).toEqual(['fds', 'sync', 'setns', 'setns', 'setns', 'setns', 'fork', 'chdir', 'umask', 'env', 'defaultHome', 'credentials', 'resolveExec', 'exec']);
+    expect(ops.at(-1)).toEqual(['exec', 'sh']);
+    // No closeSync: EOF on the sync socket is how the parent learns execve succeeded.
+    expect(ops.some((o) => o[0] === 'closeSync')).toBe(false);
+  });
+
+  test('no fork without a pid namespace; oomScoreAdj of the process is not applied (runc)', () => {
+    const ops = plan({ mount: '/m' }, { ...base(), oomScoreAdj: 100 }).map((o) => o.op);
+    expect(ops).not.toContain('fork');
+    expect(ops).not.toContain('oomScoreAdj');
+  });
+
+  test('refuses what it cannot apply', () => {
+    expect(() => plan({}, { ...base(), apparmorProfile: 'x' })).toThrow(/not supported yet: process.apparmorProfile/);
+    expect(() => plan({}, { ...base(), args: [] })).toThrow(/process args cannot be empty/);
+    expect(() => plan({}, { ...base(), cwd: 'rel' })).toThrow(/process.cwd/);
+  });
+});
+
+describe('processFromFlags (runc getProcess)', () => {
+  test('env: -e appended, a repeated name replaced in place', () => {
+    expect(processFromFlags(base(), flags({ env: ['TERM=dumb', 'NEW=1'] })).env).toEqual(['PATH=/bin', 'TERM=dumb', 'NEW=1']);
+  });
+  test('user uid:gid and additional gids', () => {
+    const p = processFromFlags(base(), flags({ user: '1000:100', additionalGids: [5, 6] }));
+    expect(p.user).toEqual({ uid: 1000, gid: 100, additionalGids: [5, 6] });
+    expect(() => processFromFlags(base(), flags({ user: 'bob' }))).toThrow(/parsing bob as int for uid failed/);
+    expect(() => processFromFlags(base(), flags({ user: '0:x' }))).toThrow(/parsing x as int for gid failed/);
+    expect(() => processFromFlags(base(), flags({ additionalGids: [-1] }))).toThrow(/additional-gids must be a positive number -1/);
+  });
+  test('--cap adds to bounding, effective, permitted and ambient, never inheritable', () => {
+    const c = processFromFlags(base(), flags({ caps: ['CAP_NET_RAW'] })).capabilities!;
+    expect(c.bounding).toEqual(['CAP_KILL', 'CAP_NET_RAW']);
+    expect(c.ambient).toEqual(['CAP_NET_RAW']);
+    expect(c.inheritable).toBeUndefined();
+  });
+  test('the base spec is not modified; terminal follows --tty only', () => {
+    const b = { ...base(), terminal: true };
+    const p = processFromFlags(b, flags({ cwd: '/tmp' }));
+    expect(p.terminal).toBe(false);
+    expect(p.cwd).toBe('/tmp');
+    expect(b.cwd).toBe('/');
+  });
+  test('process.json is validated against the schema', () => {
+    expect(() => parseProcessFile('{"args":["x"],"cwd":"/","user":{"uid":"a","gid":0}}', 'p.json')).toThrow(/process.user.uid/);
+    expect(() => parseProcessFile('{', 'p.json')).toThrow(/p.json: invalid JSON/);
+  });
+});
+
+describe('separateExecCommand', () => {
+  test('a -- goes after the container id, flags before it are skipped with their values', () => {
+    expect(separateExecCommand(['--root', '/r', 'exec', '-e', 'A=1', '--cwd=/x', '-t', 'id', 'sh', '-c', 'x'])).toEqual([
+      '--root', '/r', 'exec', '-e', 'A=1', '--cwd=/x', '-t', 'id', '--', 'sh', '-c', 'x',
+    ]);
+    expect(separateExecCommand(['state', 'id'])).toEqual(['state', 'id']);
+    expect(separateExecCommand(['exec', 'id', '--', 'ls'])).toEqual(['exec', 'id', '--', 'ls']);
+  });
+});
+
+describe('console op', () => {
+  test('exec: a terminal gets a console op before the credentials, with consoleSize', () => {
+    const proc = { ...base(), terminal: true, consoleSize: { height: 24, width: 80 } };
+    const ops = buildExecPlan({ proc, namespaces: { mount: '/m' }, consoleFd: 9, preserveFds: 0, extraFds: 2, lastCap: 40, warn: () => undefined });
+    const names = ops.map((o) => o.op);
+    expect(ops.find((o) => o.op === 'console')!.args.map(String)).toEqual(['9', '24', '80']);
+    expect(names.indexOf('console')).toBeGreaterThan(names.indexOf('setns'));
+    expect(names.indexOf('console')).toBeLessThan(names.indexOf('credentials'));
+    expect(() => buildExecPlan({ proc, namespaces: {}, preserveFds: 0, extraFds: 0, lastCap: 40, warn: () => undefined })).toThrow(/console socket/);
+  });
+});
