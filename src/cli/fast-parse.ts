@@ -23,7 +23,8 @@ export interface CommandSpec {
 export type ParsedArgv = Record<string, unknown> & { _: string[]; $0: string };
 
 /** Runs a builder against a stand-in that records options and positionals. */
-export function recordBuilder(builder: CommandModule['builder'] | undefined): FlagSpec[] {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function recordBuilder(builder: CommandModule<any, any>['builder'] | undefined): FlagSpec[] {
   const flags: FlagSpec[] = [];
   const record = (name: string, opts: Options | PositionalOptions): void => {
     const alias = opts.alias === undefined ? [] : Array.isArray(opts.alias) ? opts.alias : [opts.alias];
@@ -49,7 +50,8 @@ export function recordBuilder(builder: CommandModule['builder'] | undefined): Fl
   return flags;
 }
 
-export function commandSpec(module: CommandModule): CommandSpec {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function commandSpec(module: CommandModule<any, any>): CommandSpec {
   const words = String(module.command).trim().split(/\s+/);
   const [name = '', ...rest] = words;
   const positionals = rest
