@@ -90,6 +90,8 @@ void OpChdir(const Args&);
 void OpUmask(const Args&);
 void OpNoNewPrivs(const Args&);
 void OpCredentials(const Args&);
+// seccomp.cpp
+void OpSeccomp(const Args&);
 // exec.cpp
 void OpEnv(const Args&);
 void OpDefaultHome(const Args&);

@@ -71,6 +71,7 @@ const OpSpec kOps[] = {
     {"umask", 1, 1, OpUmask},
     {"noNewPrivs", 0, 0, OpNoNewPrivs},
     {"credentials", 7, -1, OpCredentials},
+    {"seccomp", 2, 2, OpSeccomp},
     {"env", 0, -1, OpEnv},
     {"defaultHome", 1, 1, OpDefaultHome},
     {"resolveExec", 1, 1, OpResolveExec},

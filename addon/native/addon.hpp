@@ -33,5 +33,9 @@ Napi::Value Mkfifo(const Napi::CallbackInfo& info);
 Napi::Value OpenPath(const Napi::CallbackInfo& info);
 Napi::Value ReleaseFifo(const Napi::CallbackInfo& info);
 Napi::Value Flock(const Napi::CallbackInfo& info);
+// seccomp.cpp
+Napi::Value SeccompCompile(const Napi::CallbackInfo& info);
+Napi::Value SeccompRecvListenerFd(const Napi::CallbackInfo& info);
+Napi::Value SeccompSendToListener(const Napi::CallbackInfo& info);
 
 }  // namespace tsrun

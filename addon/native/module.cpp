@@ -17,6 +17,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"releaseFifo", ReleaseFifo},   {"flock", Flock},
       {"pidfdKill", PidfdKill},
       {"waitExit", WaitExit},
+      {"seccompCompile", SeccompCompile},
+      {"seccompRecvListenerFd", SeccompRecvListenerFd},
+      {"seccompSendToListener", SeccompSendToListener},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   return exports;

@@ -23,7 +23,6 @@ export function checkSupported(spec: Spec): void {
     ['process.scheduler', proc?.scheduler],
     ['process.ioPriority', proc?.ioPriority],
     ['process.execCPUAffinity', proc?.execCPUAffinity],
-    ['linux.seccomp', linux.seccomp],
     ['linux.personality', linux.personality],
     ['linux.intelRdt', linux.intelRdt],
     ['linux.mountLabel', linux.mountLabel],

@@ -16,7 +16,9 @@ import { validateContainerId } from '../state/ids';
 import { nowRfc3339Nano, processStartTime } from '../state/status';
 import { StateStore } from '../state/store';
 import type { ContainerState } from '../state/types';
+import { planSeccomp } from '../linux/seccomp';
 import { converse } from './init-session';
+import { compileSeccomp, forwardSeccompListener } from './seccomp';
 import { writeFileAtomic } from './files';
 
 export interface CreateOptions {
@@ -65,6 +67,9 @@ export function createContainer(opts: CreateOptions): Created {
   const bundle = loadBundle(opts.bundle);
   const spec = bundle.spec;
   const preserveFds = opts.preserveFds ?? 0;
+  // Planned and compiled before anything exists: a bad profile leaves nothing behind.
+  const seccompPlan = planSeccomp(spec.linux?.seccomp, (m) => log.warn(m));
+  const seccomp = seccompPlan ? compileSeccomp(seccompPlan, (m) => log.warn(m)) : undefined;
   const store = new StateStore(opts.root);
   const dir = store.reserve(opts.id);
 
@@ -115,6 +120,7 @@ export function createContainer(opts: CreateOptions): Created {
       fifoFd: 3 + preserveFds + 2,
       host: { lastCap: lastCapability(), cgroupDirs: cgroups.paths(), cgroupV2: cgroups.layout === 'unified' },
       warn: (m) => log.warn(m),
+      ...(seccomp ? { seccomp } : {}),
     });
     log.debug(`create ${opts.id}: plan of ${plan.length} operations`);
 
@@ -132,6 +138,16 @@ export function createContainer(opts: CreateOptions): Created {
       onPid: (pid) => {
         containerPid = pid;
         store.write(opts.id, { ...state, pid });
+      },
+      onSeccompListener: () => {
+        if (!seccompPlan) throw new TsrunError('the init sent a seccomp notify fd but no seccomp was configured');
+        forwardSeccompListener(child.syncFd, seccompPlan, {
+          ociVersion: spec.ociVersion,
+          id: opts.id,
+          pid: containerPid ?? child.pid,
+          bundle: bundle.dir,
+          annotations: spec.annotations ?? {},
+        });
       },
     });
     // The intermediate process (if the init forked) has exited: reap it.

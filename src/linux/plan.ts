@@ -10,6 +10,7 @@ import { MS, parseMountOptions, rootPropagationFlags } from './mount-options';
 import { CLONE_FLAGS, planNamespaces } from './namespaces';
 import { op, type PlanOp } from './plan-encoding';
 import { RLIMITS } from './rlimits';
+import { SECCOMP_FILTER_FLAG, type SeccompProgram } from './seccomp';
 import { checkSysctl } from './sysctl';
 
 export interface HostFacts {
@@ -33,6 +34,8 @@ export interface CreatePlanInput {
   fifoFd: number;
   host: HostFacts;
   warn: (message: string) => void;
+  /** linux.seccomp, compiled (src/lifecycle/seccomp.ts); the planner decides where it loads. */
+  seccomp?: SeccompProgram;
 }
 
 const SETUP_FLAGS = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC;
@@ -141,6 +144,11 @@ function planProcess(input: CreatePlanInput): PlanOp[] {
   if (proc.noNewPrivileges) ops.push(op('noNewPrivs'));
   const caps = capabilityMasks(proc.capabilities, host.lastCap, warn);
   ops.push(op('env', ...(proc.env ?? [])), op('defaultHome', proc.user.uid));
+  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it before the
+  // credentials drop capabilities (runc's order). The init's later syscalls must then
+  // pass the filter, as in runc.
+  const seccomp = seccompOp(input.seccomp);
+  if (seccomp && !proc.noNewPrivileges) ops.push(seccomp);
   ops.push(
     op('credentials', proc.user.uid, proc.user.gid, caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient,
       ...(proc.user.additionalGids ?? [])),
@@ -149,6 +157,19 @@ function planProcess(input: CreatePlanInput): PlanOp[] {
   // exec will see, so a missing program fails `create`, not `start`.
   ops.push(op('resolveExec', proc.args[0] as string));
   return ops;
+}
+
+function seccompOp(seccomp: SeccompProgram | undefined): PlanOp | undefined {
+  return seccomp ? op('seccomp', seccomp.flags, seccomp.program.toString('hex')) : undefined;
+}
+
+/** With no_new_privs the filter loads as late as possible: right before exec. */
+function lateSeccomp(input: CreatePlanInput): { beforeReady?: PlanOp; beforeExec?: PlanOp } {
+  const seccomp = seccompOp(input.seccomp);
+  if (!seccomp || !input.spec.process?.noNewPrivileges) return {};
+  // A notify fd travels to tsrun over the sync socket, which closes at `ready`.
+  if ((input.seccomp!.flags & SECCOMP_FILTER_FLAG.SECCOMP_FILTER_FLAG_NEW_LISTENER!) !== 0) return { beforeReady: seccomp };
+  return { beforeExec: seccomp };
 }
 
 export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
@@ -183,6 +204,10 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   }
 
   ops.push(...planProcess(input));
-  ops.push(op('notify', 'ready'), op('closeSync'), op('waitFifo', input.fifoFd), op('exec', ...(spec.process?.args ?? [])));
+  const late = lateSeccomp(input);
+  if (late.beforeReady) ops.push(late.beforeReady);
+  ops.push(op('notify', 'ready'), op('closeSync'), op('waitFifo', input.fifoFd));
+  if (late.beforeExec) ops.push(late.beforeExec);
+  ops.push(op('exec', ...(spec.process?.args ?? [])));
   return ops;
 }
