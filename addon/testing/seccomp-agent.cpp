@@ -31,6 +31,24 @@ void Append(int fd, const std::string& line) {
   if (write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) Die("write log");
 }
 
+// True when text holds one whole JSON object (braces balanced outside strings).
+bool JsonComplete(const std::string& text) {
+  int depth = 0;
+  bool inString = false, escaped = false, seen = false;
+  for (char c : text) {
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') inString = false;
+      continue;
+    }
+    if (c == '"') inString = true;
+    else if (c == '{') depth++, seen = true;
+    else if (c == '}') depth--;
+  }
+  return seen && depth == 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -77,8 +95,9 @@ int main(int argc, char** argv) {
     }
   }
   std::string state(buf.data(), static_cast<size_t>(n));
-  // The rest of the state, if the stream delivered it in parts.
-  for (;;) {
+  // The rest of the state, if the stream delivered it in parts: read until the JSON
+  // object is complete (a runtime may keep the connection open).
+  while (!JsonComplete(state)) {
     ssize_t m = recv(conn, buf.data(), buf.size(), 0);
     if (m <= 0) break;
     state.append(buf.data(), static_cast<size_t>(m));
