@@ -19,6 +19,7 @@ import type { ContainerState } from '../state/types';
 import { planSeccomp } from '../linux/seccomp';
 import { converse } from './init-session';
 import { compileSeccomp, forwardSeccompListener } from './seccomp';
+import { hostLsm } from './host-lsm';
 import { writeFileAtomic } from './files';
 
 export interface CreateOptions {
@@ -118,7 +119,7 @@ export function createContainer(opts: CreateOptions): Created {
       preserveFds,
       extraFds: extraFds.length,
       fifoFd: 3 + preserveFds + 2,
-      host: { lastCap: lastCapability(), cgroupDirs: cgroups.paths(), cgroupV2: cgroups.layout === 'unified' },
+      host: { lastCap: lastCapability(), cgroupDirs: cgroups.paths(), cgroupV2: cgroups.layout === 'unified', lsm: hostLsm() },
       warn: (m) => log.warn(m),
       ...(seccomp ? { seccomp } : {}),
     });

@@ -10,6 +10,7 @@ import { MS, parseMountOptions, rootPropagationFlags } from './mount-options';
 import { CLONE_FLAGS, planNamespaces } from './namespaces';
 import { op, type PlanOp } from './plan-encoding';
 import { RLIMITS } from './rlimits';
+import { checkLsmFields, planIoPriority, planPersonality, planScheduler, type IoPriority, type LsmFacts, type Personality, type Scheduler } from './process-attrs';
 import { SECCOMP_FILTER_FLAG, type SeccompProgram } from './seccomp';
 import { checkSysctl } from './sysctl';
 
@@ -20,6 +21,8 @@ export interface HostFacts {
   cgroupDirs: Record<string, string>;
   /** True when the host uses the unified (v2) layout only. */
   cgroupV2: boolean;
+  /** LSMs enabled on the host; absent: none. */
+  lsm?: LsmFacts;
 }
 
 export interface CreatePlanInput {
@@ -139,6 +142,12 @@ function planProcess(input: CreatePlanInput): PlanOp[] {
     ops.push(op('rlimit', resource, BigInt(limit.soft), BigInt(limit.hard)));
   }
   if (proc.oomScoreAdj !== undefined) ops.push(op('oomScoreAdj', proc.oomScoreAdj));
+  checkLsmFields({ apparmorProfile: proc.apparmorProfile, selinuxLabel: proc.selinuxLabel, mountLabel: spec.linux?.mountLabel },
+    host.lsm ?? { apparmor: false, selinux: false });
+  // Before the credentials: a real-time policy or a lower nice needs CAP_SYS_NICE.
+  ops.push(...planPersonality(spec.linux?.personality as Personality | undefined));
+  ops.push(...planIoPriority(proc.ioPriority as IoPriority | undefined));
+  ops.push(...planScheduler(proc.scheduler as Scheduler | undefined));
   ops.push(op('chdir', proc.cwd));
   ops.push(op('umask', proc.user.umask ?? 0o022));
   if (proc.noNewPrivileges) ops.push(op('noNewPrivs'));
