@@ -66,6 +66,23 @@ export interface NativeAddon {
   recvFd(fd: number): { fd: number; name: string } | null;
   /** ioctl(TIOCSWINSZ) on a terminal fd. */
   setWindowSize(fd: number, rows: number, cols: number): void;
+  /**
+   * Build a BPF program with libseccomp (dlopen()ed as `soname`) and export it. Syscall
+   * names the library does not know are skipped and listed. Throws code ELIBSECCOMP
+   * when the library cannot be loaded, EARCH for an architecture it does not know.
+   */
+  seccompCompile(filter: NativeSeccompFilter, soname: string): { bpf: Buffer; unknownSyscalls: string[]; version: string };
+  /** Receive the seccomp notify fd the init sends after its `seccomp listener` message. */
+  seccompRecvListenerFd(syncFd: number): number;
+  /** Connect to a seccomp listener socket and send the process state JSON with the fd. */
+  seccompSendToListener(path: string, state: string, fd: number): void;
+}
+
+/** SeccompFilter (src/linux/seccomp.ts) with 64-bit values as decimal strings. */
+export interface NativeSeccompFilter {
+  defaultAction: number;
+  architectures: string[];
+  rules: { syscall: string; action: number; conditions: { arg: number; op: number; a: string; b: string }[] }[];
 }
 
 let loaded: NativeAddon | undefined;

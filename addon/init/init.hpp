@@ -90,6 +90,12 @@ void OpChdir(const Args&);
 void OpUmask(const Args&);
 void OpNoNewPrivs(const Args&);
 void OpCredentials(const Args&);
+// process-attrs.cpp
+void OpPersonality(const Args&);
+void OpIoPriority(const Args&);
+void OpScheduler(const Args&);
+// seccomp.cpp
+void OpSeccomp(const Args&);
 // exec.cpp
 void OpEnv(const Args&);
 void OpDefaultHome(const Args&);

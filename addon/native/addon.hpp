@@ -38,5 +38,9 @@ Napi::Value ConnectUnix(const Napi::CallbackInfo& info);
 Napi::Value SocketPair(const Napi::CallbackInfo& info);
 Napi::Value RecvFd(const Napi::CallbackInfo& info);
 Napi::Value SetWindowSize(const Napi::CallbackInfo& info);
+// seccomp.cpp
+Napi::Value SeccompCompile(const Napi::CallbackInfo& info);
+Napi::Value SeccompRecvListenerFd(const Napi::CallbackInfo& info);
+Napi::Value SeccompSendToListener(const Napi::CallbackInfo& info);
 
 }  // namespace tsrun

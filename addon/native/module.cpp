@@ -19,6 +19,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"waitExit", WaitExit},
       {"connectUnix", ConnectUnix},  {"socketPair", SocketPair},
       {"recvFd", RecvFd},           {"setWindowSize", SetWindowSize},
+      {"seccompCompile", SeccompCompile},
+      {"seccompRecvListenerFd", SeccompRecvListenerFd},
+      {"seccompSendToListener", SeccompSendToListener},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   return exports;

@@ -19,15 +19,8 @@ export function checkSupported(spec: Spec): void {
   const proc = spec.process;
   const linux = spec.linux ?? {};
   const refused: [string, unknown][] = [
-    ['process.apparmorProfile', proc?.apparmorProfile],
-    ['process.selinuxLabel', proc?.selinuxLabel],
-    ['process.scheduler', proc?.scheduler],
-    ['process.ioPriority', proc?.ioPriority],
     ['process.execCPUAffinity', proc?.execCPUAffinity],
-    ['linux.seccomp', linux.seccomp],
-    ['linux.personality', linux.personality],
     ['linux.intelRdt', linux.intelRdt],
-    ['linux.mountLabel', linux.mountLabel],
     ['linux.timeOffsets', linux.timeOffsets],
     ['linux.netDevices', linux['netDevices']],
     ['linux.memoryPolicy', linux['memoryPolicy']],

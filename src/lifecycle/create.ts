@@ -17,8 +17,11 @@ import { validateContainerId } from '../state/ids';
 import { nowRfc3339Nano, processStartTime } from '../state/status';
 import { StateStore } from '../state/store';
 import type { ContainerState } from '../state/types';
+import { planSeccomp } from '../linux/seccomp';
 import { checkTerminal, consoleEnds, type ConsoleEnds } from './console';
 import { converse } from './init-session';
+import { compileSeccomp, forwardSeccompListener } from './seccomp';
+import { hostLsm } from './host-lsm';
 import { writeFileAtomic } from './files';
 
 export interface CreateOptions {
@@ -73,6 +76,9 @@ export function createContainer(opts: CreateOptions): Created {
   log.debug(`create ${opts.id}: config valid`);
   const spec = bundle.spec;
   const preserveFds = opts.preserveFds ?? 0;
+  // Planned and compiled before anything exists: a bad profile leaves nothing behind.
+  const seccompPlan = planSeccomp(spec.linux?.seccomp, (m) => log.warn(m));
+  const seccomp = seccompPlan ? compileSeccomp(seccompPlan, (m) => log.warn(m)) : undefined;
   const store = new StateStore(opts.root);
   const terminal = spec.process?.terminal === true;
   checkTerminal(terminal, !opts.foreground, opts.consoleSocket);
@@ -135,8 +141,9 @@ export function createContainer(opts: CreateOptions): Created {
       extraFds: extraFds.length,
       fifoFd: 3 + preserveFds + 2,
       consoleFd: console ? 3 + preserveFds + 3 : undefined,
-      host: { lastCap: lastCapability(), cgroupDirs: cgroups.paths(), cgroupV2: cgroups.layout === 'unified' },
+      host: { lastCap: lastCapability(), cgroupDirs: cgroups.paths(), cgroupV2: cgroups.layout === 'unified', lsm: hostLsm() },
       warn: (m) => log.warn(m),
+      ...(seccomp ? { seccomp } : {}),
     });
     log.debug(`create ${opts.id}: plan of ${plan.length} operations`);
 
@@ -155,6 +162,16 @@ export function createContainer(opts: CreateOptions): Created {
       onPid: (pid) => {
         containerPid = pid;
         store.write(opts.id, { ...state, pid });
+      },
+      onSeccompListener: () => {
+        if (!seccompPlan) throw new TsrunError('the init sent a seccomp notify fd but no seccomp was configured');
+        forwardSeccompListener(child.syncFd, seccompPlan, {
+          ociVersion: spec.ociVersion,
+          id: opts.id,
+          pid: containerPid ?? child.pid,
+          bundle: bundle.dir,
+          annotations: spec.annotations ?? {},
+        });
       },
     });
     log.debug(`create ${opts.id}: init ready`);

@@ -9,6 +9,8 @@ export interface SessionHandlers {
   onSync(tag: string): void;
   /** The container's pid, once the init has forked into its pid namespace. */
   onPid(pid: number): void;
+  /** `seccomp listener`: the next packet carries the notify fd; the init waits for ack. */
+  onSeccompListener?(): void;
 }
 
 /** Runs the conversation until the init says `notify ready`. */
@@ -34,6 +36,20 @@ export function converse(syncFd: number, handlers: SessionHandlers): void {
             nat.syncSend(syncFd, 'abort');
           } catch {
             // the init may be gone already; the original error is what matters
+          }
+          throw e;
+        }
+        nat.syncSend(syncFd, 'ack');
+        break;
+      case 'seccomp':
+        if (rest !== 'listener' || !handlers.onSeccompListener) throw new InitError(`unexpected message from init: ${message}`);
+        try {
+          handlers.onSeccompListener();
+        } catch (e) {
+          try {
+            nat.syncSend(syncFd, 'abort');
+          } catch {
+            // the init may be gone already
           }
           throw e;
         }

@@ -8,7 +8,9 @@ import { DEFAULT_DEVICES, DEFAULT_DEV_LINKS } from './devices';
 import { MS, parseMountOptions, rootPropagationFlags } from './mount-options';
 import { CLONE_FLAGS, planNamespaces } from './namespaces';
 import { op, type PlanOp } from './plan-encoding';
-import { consoleOp, planProcessOps } from './process-ops';
+import { consoleOp, planProcessOps, seccompOp, seccompPlacement } from './process-ops';
+import type { LsmFacts, Personality } from './process-attrs';
+import type { SeccompProgram } from './seccomp';
 import { checkSysctl } from './sysctl';
 
 export interface HostFacts {
@@ -18,6 +20,8 @@ export interface HostFacts {
   cgroupDirs: Record<string, string>;
   /** True when the host uses the unified (v2) layout only. */
   cgroupV2: boolean;
+  /** LSMs enabled on the host; absent: none. */
+  lsm?: LsmFacts;
 }
 
 export interface CreatePlanInput {
@@ -34,6 +38,8 @@ export interface CreatePlanInput {
   warn: (message: string) => void;
   /** process.terminal: fd number (in the init) of the console socket; see the `console` op. */
   consoleFd?: number;
+  /** linux.seccomp, compiled (src/lifecycle/seccomp.ts); the planner decides where it loads. */
+  seccomp?: SeccompProgram;
 }
 
 const SETUP_FLAGS = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC;
@@ -156,7 +162,21 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   }
 
   if (input.consoleFd !== undefined) ops.push(consoleOp(input.consoleFd, spec.process));
-  ops.push(...planProcessOps(spec.process, { lastCap: input.host.lastCap, warn: input.warn, oomScoreAdj: true }));
-  ops.push(op('notify', 'ready'), op('closeSync'), op('waitFifo', input.fifoFd), op('exec', ...(spec.process?.args ?? [])));
+  ops.push(
+    ...planProcessOps(spec.process, {
+      lastCap: input.host.lastCap,
+      warn: input.warn,
+      oomScoreAdj: true,
+      lsm: input.host.lsm,
+      mountLabel: linux.mountLabel,
+      personality: linux.personality as Personality | undefined,
+      seccomp: input.seccomp,
+    }),
+  );
+  const seccompAt = seccompPlacement(input.seccomp, spec.process?.noNewPrivileges);
+  if (seccompAt === 'beforeReady') ops.push(seccompOp(input.seccomp) as PlanOp);
+  ops.push(op('notify', 'ready'), op('closeSync'), op('waitFifo', input.fifoFd));
+  if (seccompAt === 'beforeExec') ops.push(seccompOp(input.seccomp) as PlanOp);
+  ops.push(op('exec', ...(spec.process?.args ?? [])));
   return ops;
 }

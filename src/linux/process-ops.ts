@@ -7,6 +7,8 @@ import { ConfigError } from '../errors';
 import { capabilityMasks } from './capabilities';
 import { op, type PlanOp } from './plan-encoding';
 import { RLIMITS } from './rlimits';
+import { checkLsmFields, planIoPriority, planPersonality, planScheduler, type IoPriority, type LsmFacts, type Personality, type Scheduler } from './process-attrs';
+import { SECCOMP_FILTER_FLAG, type SeccompProgram } from './seccomp';
 
 export interface ProcessOpsInput {
   /** /proc/sys/kernel/cap_last_cap */
@@ -17,6 +19,31 @@ export interface ProcessOpsInput {
    * exec'd process keeps the score it inherits.
    */
   oomScoreAdj: boolean;
+  /** LSMs enabled on the host; absent: none. */
+  lsm?: LsmFacts;
+  /** linux.mountLabel (checked with the process's labels). */
+  mountLabel?: string;
+  /** linux.personality (the container's init only). */
+  personality?: Personality;
+  /** linux.seccomp, compiled: see seccompPlacement for where it loads. */
+  seccomp?: SeccompProgram;
+}
+
+export function seccompOp(seccomp: SeccompProgram | undefined): PlanOp | undefined {
+  return seccomp ? op('seccomp', seccomp.flags, seccomp.program.toString('hex')) : undefined;
+}
+
+/**
+ * Where the filter loads. Without no_new_privs loading needs CAP_SYS_ADMIN: before
+ * the credentials drop it (runc's order; the init's later syscalls must then pass
+ * the filter, as in runc). With no_new_privs as late as possible: right before exec,
+ * or before `ready` when a notify fd must travel over the sync socket.
+ */
+export function seccompPlacement(seccomp: SeccompProgram | undefined, noNewPrivileges: boolean | undefined): 'beforeCredentials' | 'beforeReady' | 'beforeExec' | undefined {
+  if (!seccomp) return undefined;
+  if (!noNewPrivileges) return 'beforeCredentials';
+  if ((seccomp.flags & SECCOMP_FILTER_FLAG.SECCOMP_FILTER_FLAG_NEW_LISTENER!) !== 0) return 'beforeReady';
+  return 'beforeExec';
 }
 
 export function planProcessOps(proc: Process | undefined, input: ProcessOpsInput): PlanOp[] {
@@ -30,11 +57,18 @@ export function planProcessOps(proc: Process | undefined, input: ProcessOpsInput
     ops.push(op('rlimit', resource, BigInt(limit.soft), BigInt(limit.hard)));
   }
   if (input.oomScoreAdj && proc.oomScoreAdj !== undefined) ops.push(op('oomScoreAdj', proc.oomScoreAdj));
+  checkLsmFields({ apparmorProfile: proc.apparmorProfile, selinuxLabel: proc.selinuxLabel, mountLabel: input.mountLabel },
+    input.lsm ?? { apparmor: false, selinux: false });
+  // Before the credentials: a real-time policy or a lower nice needs CAP_SYS_NICE.
+  ops.push(...planPersonality(input.personality));
+  ops.push(...planIoPriority(proc.ioPriority as IoPriority | undefined));
+  ops.push(...planScheduler(proc.scheduler as Scheduler | undefined));
   ops.push(op('chdir', proc.cwd));
   ops.push(op('umask', proc.user.umask ?? 0o022));
   if (proc.noNewPrivileges) ops.push(op('noNewPrivs'));
   const caps = capabilityMasks(proc.capabilities, input.lastCap, input.warn);
   ops.push(op('env', ...(proc.env ?? [])), op('defaultHome', proc.user.uid));
+  if (seccompPlacement(input.seccomp, proc.noNewPrivileges) === 'beforeCredentials') ops.push(seccompOp(input.seccomp) as PlanOp);
   ops.push(
     op('credentials', proc.user.uid, proc.user.gid, caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient,
       ...(proc.user.additionalGids ?? [])),

@@ -1,0 +1,79 @@
+// The `seccomp` op: load a BPF program the addon built with libseccomp, with the
+// seccomp(2) syscall. Everything this file does after the load is itself filtered,
+// so it makes as few syscalls as possible: with a listener, one send, one sendmsg,
+// one recv and one close.
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "init.hpp"
+
+namespace init {
+namespace {
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The listener fd goes to the parent in a packet of its own, right after the
+// `seccomp listener` message that tells the parent to expect it.
+void SendListenerFd(int listener) {
+  const std::string object = "seccomp listener";
+  if (!SendMessage("seccomp listener")) Fail(object, "send", ctx.syncFd < 0 ? EBADF : errno);
+  char data[] = "fd";
+  struct iovec iov = {data, 2};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &listener, sizeof listener);
+  ssize_t n;
+  do {
+    n = sendmsg(ctx.syncFd, &msg, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) Fail(object, "sendmsg", errno);
+  std::string reply;
+  // The parent answers once the listener has the fd; anything else: it already knows why.
+  if (!ReceiveMessage(&reply) || reply != "ack") _exit(1);
+}
+
+}  // namespace
+
+void OpSeccomp(const Args& a) {
+  const std::string object = "seccomp";
+  uint64_t flags = ParseU64(a[0], object + " flags");
+  const std::string& hex = a[1];
+  if (hex.size() % (2 * sizeof(struct sock_filter)) != 0 || hex.empty())
+    FailMessage(object + ": program is not a whole number of BPF instructions");
+  std::vector<struct sock_filter> program(hex.size() / (2 * sizeof(struct sock_filter)));
+  unsigned char* bytes = reinterpret_cast<unsigned char*>(program.data());
+  for (size_t i = 0; i < hex.size() / 2; i++) {
+    int hi = HexDigit(hex[2 * i]), lo = HexDigit(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) FailMessage(object + ": program is not hexadecimal");
+    bytes[i] = static_cast<unsigned char>(hi << 4 | lo);
+  }
+  if (program.size() > BPF_MAXINSNS) FailMessage(object + ": program has more than " + std::to_string(BPF_MAXINSNS) + " instructions");
+  struct sock_fprog prog = {static_cast<unsigned short>(program.size()), program.data()};
+  long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, static_cast<unsigned int>(flags), &prog);
+  if (rc < 0) Fail(object, "seccomp(SECCOMP_SET_MODE_FILTER)", errno);
+  if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+    int listener = static_cast<int>(rc);
+    SendListenerFd(listener);
+    ForceClose(listener);
+  }
+}
+
+}  // namespace init

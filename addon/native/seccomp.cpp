@@ -1,0 +1,305 @@
+// Seccomp services of the addon: build a BPF program with libseccomp (loaded at run
+// time, see libseccomp-abi.hpp) from the filter the TypeScript planner described,
+// and hand a seccomp notify fd from the init to the listener the config names.
+// The init only loads the raw program: it stays small, static and libseccomp-free.
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "addon.hpp"
+#include "fd.hpp"
+#include "libseccomp-abi.hpp"
+
+namespace tsrun {
+namespace {
+
+struct Libseccomp {
+  scmp::InitFn init;
+  scmp::ReleaseFn release;
+  scmp::ArchResolveNameFn archResolveName;
+  scmp::ArchAddFn archAdd;
+  scmp::SyscallResolveNameFn syscallResolveName;
+  scmp::RuleAddArrayFn ruleAddArray;
+  scmp::ExportBpfFn exportBpf;
+  scmp::VersionFn version;
+};
+
+// Loads the library once per process (per soname). Returns nullptr and sets *error
+// when it or one of its symbols is missing: the caller turns that into one clear error.
+const Libseccomp* LoadLibseccomp(const std::string& soname, std::string* error) {
+  static std::string loadedName;
+  static Libseccomp lib;
+  static bool loaded = false;
+  if (loaded && loadedName == soname) return &lib;
+  void* handle = dlopen(soname.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    const char* why = dlerror();
+    *error = why ? why : "dlopen failed";
+    return nullptr;
+  }
+  Libseccomp l{};
+  struct Symbol {
+    const char* name;
+    void** slot;
+  } symbols[] = {
+      {"seccomp_init", reinterpret_cast<void**>(&l.init)},
+      {"seccomp_release", reinterpret_cast<void**>(&l.release)},
+      {"seccomp_arch_resolve_name", reinterpret_cast<void**>(&l.archResolveName)},
+      {"seccomp_arch_add", reinterpret_cast<void**>(&l.archAdd)},
+      {"seccomp_syscall_resolve_name", reinterpret_cast<void**>(&l.syscallResolveName)},
+      {"seccomp_rule_add_array", reinterpret_cast<void**>(&l.ruleAddArray)},
+      {"seccomp_export_bpf", reinterpret_cast<void**>(&l.exportBpf)},
+      {"seccomp_version", reinterpret_cast<void**>(&l.version)},
+  };
+  for (Symbol& s : symbols) {
+    *s.slot = dlsym(handle, s.name);
+    if (!*s.slot) {
+      *error = std::string("symbol ") + s.name + " not found";
+      dlclose(handle);
+      return nullptr;
+    }
+  }
+  lib = l;
+  loadedName = soname;
+  loaded = true;
+  return &lib;
+}
+
+// libseccomp reports failures as negative errno values.
+[[noreturn]] void ThrowScmp(Napi::Env env, int rc, const char* call, const std::string& object) {
+  ThrowErrno(env, rc < 0 ? -rc : EINVAL, call, object);
+}
+
+uint64_t ParseDatum(Napi::Env env, const Napi::Value& v, const char* what) {
+  if (!v.IsString()) throw Napi::TypeError::New(env, std::string("seccompCompile: ") + what + " must be a decimal string");
+  std::string s = v.As<Napi::String>().Utf8Value();
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long n = strtoull(s.c_str(), &end, 10);
+  if (s.empty() || errno != 0 || *end != '\0' || s[0] == '-')
+    throw Napi::TypeError::New(env, std::string("seccompCompile: ") + what + " is not a 64-bit number: " + s);
+  return n;
+}
+
+uint32_t GetU32(Napi::Env env, const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string("seccompCompile: ") + key + " must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (d < 0 || d > 4294967295.0 || d != static_cast<double>(static_cast<uint32_t>(d)))
+    throw Napi::TypeError::New(env, std::string("seccompCompile: ") + key + " must be a 32-bit unsigned integer");
+  return static_cast<uint32_t>(d);
+}
+
+class FilterGuard {
+ public:
+  FilterGuard(const Libseccomp* lib, scmp::FilterCtx ctx) : lib_(lib), ctx_(ctx) {}
+  FilterGuard(const FilterGuard&) = delete;
+  FilterGuard& operator=(const FilterGuard&) = delete;
+  ~FilterGuard() {
+    if (ctx_) lib_->release(ctx_);
+  }
+
+ private:
+  const Libseccomp* lib_;
+  scmp::FilterCtx ctx_;
+};
+
+}  // namespace
+
+// seccompCompile(filter, soname) -> { bpf: Buffer, unknownSyscalls: string[], version: string }
+Napi::Value SeccompCompile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "seccompCompile: filter must be an object");
+  Napi::Object filter = info[0].As<Napi::Object>();
+  std::string soname = ArgString(info, 1, "seccompCompile", "soname");
+
+  std::string why;
+  const Libseccomp* lib = LoadLibseccomp(soname, &why);
+  if (!lib) {
+    Napi::Error error = Napi::Error::New(env, "seccomp requested but " + soname + " could not be loaded: " + why);
+    error.Set("code", Napi::String::New(env, "ELIBSECCOMP"));
+    throw error;
+  }
+
+  uint32_t defaultAction = GetU32(env, filter, "defaultAction");
+  scmp::FilterCtx ctx = lib->init(defaultAction);
+  if (!ctx) ThrowErrno(env, EINVAL, "seccomp_init", "default action");
+  FilterGuard guard(lib, ctx);
+
+  Napi::Value archesValue = filter.Get("architectures");
+  if (!archesValue.IsArray()) throw Napi::TypeError::New(env, "seccompCompile: architectures must be an array");
+  Napi::Array arches = archesValue.As<Napi::Array>();
+  for (uint32_t i = 0; i < arches.Length(); i++) {
+    Napi::Value name = arches.Get(i);
+    if (!name.IsString()) throw Napi::TypeError::New(env, "seccompCompile: architecture names must be strings");
+    std::string arch = name.As<Napi::String>().Utf8Value();
+    uint32_t token = lib->archResolveName(arch.c_str());
+    if (token == 0) {
+      const scmp::Version* v = lib->version();
+      Napi::Error error = Napi::Error::New(env, "architecture " + arch + " is not known to libseccomp " + std::to_string(v->major) +
+                                                    "." + std::to_string(v->minor) + "." + std::to_string(v->micro));
+      error.Set("code", Napi::String::New(env, "EARCH"));
+      error.Set("architecture", Napi::String::New(env, arch));
+      throw error;
+    }
+    int rc = lib->archAdd(ctx, token);
+    // The native architecture is in every new filter already.
+    if (rc < 0 && rc != -EEXIST) ThrowScmp(env, rc, "seccomp_arch_add", arch);
+  }
+
+  Napi::Value rulesValue = filter.Get("rules");
+  if (!rulesValue.IsArray()) throw Napi::TypeError::New(env, "seccompCompile: rules must be an array");
+  Napi::Array rules = rulesValue.As<Napi::Array>();
+  std::vector<std::string> unknown;
+  for (uint32_t i = 0; i < rules.Length(); i++) {
+    if (!rules.Get(i).IsObject()) throw Napi::TypeError::New(env, "seccompCompile: a rule must be an object");
+    Napi::Object rule = rules.Get(i).As<Napi::Object>();
+    Napi::Value nameValue = rule.Get("syscall");
+    if (!nameValue.IsString()) throw Napi::TypeError::New(env, "seccompCompile: syscall must be a string");
+    std::string name = nameValue.As<Napi::String>().Utf8Value();
+    uint32_t action = GetU32(env, rule, "action");
+    Napi::Value condsValue = rule.Get("conditions");
+    if (!condsValue.IsArray()) throw Napi::TypeError::New(env, "seccompCompile: conditions must be an array");
+    Napi::Array conds = condsValue.As<Napi::Array>();
+    std::vector<scmp::ArgCmp> cmps;
+    for (uint32_t j = 0; j < conds.Length(); j++) {
+      if (!conds.Get(j).IsObject()) throw Napi::TypeError::New(env, "seccompCompile: a condition must be an object");
+      Napi::Object c = conds.Get(j).As<Napi::Object>();
+      scmp::ArgCmp cmp{};
+      cmp.arg = GetU32(env, c, "arg");
+      cmp.op = static_cast<int>(GetU32(env, c, "op"));
+      cmp.datumA = ParseDatum(env, c.Get("a"), "a");
+      cmp.datumB = ParseDatum(env, c.Get("b"), "b");
+      cmps.push_back(cmp);
+    }
+    // A name this libseccomp does not know (a newer syscall, a typo): skipped and
+    // reported, as runc does, so one profile serves several kernels.
+    int nr = lib->syscallResolveName(name.c_str());
+    if (nr == scmp::kNrError) {
+      bool seen = false;
+      for (const std::string& u : unknown) seen = seen || u == name;
+      if (!seen) unknown.push_back(name);
+      continue;
+    }
+    int rc = lib->ruleAddArray(ctx, action, nr, static_cast<unsigned int>(cmps.size()), cmps.data());
+    if (rc < 0) ThrowScmp(env, rc, "seccomp_rule_add", "syscall " + name);
+  }
+
+  UniqueFd mem(memfd_create("tsrun-seccomp-bpf", MFD_CLOEXEC));
+  if (!mem) ThrowErrno(env, errno, "memfd_create", "seccomp bpf");
+  int rc = lib->exportBpf(ctx, mem.get());
+  if (rc < 0) ThrowScmp(env, rc, "seccomp_export_bpf", "filter");
+  off_t size = lseek(mem.get(), 0, SEEK_END);
+  if (size < 0) ThrowErrno(env, errno, "lseek", "seccomp bpf");
+  std::vector<uint8_t> bpf(static_cast<size_t>(size));
+  size_t got = 0;
+  while (got < bpf.size()) {
+    ssize_t n = pread(mem.get(), bpf.data() + got, bpf.size() - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) ThrowErrno(env, errno, "pread", "seccomp bpf");
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  bpf.resize(got);
+
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("bpf", Napi::Buffer<uint8_t>::Copy(env, bpf.data(), bpf.size()));
+  Napi::Array unknownArray = Napi::Array::New(env, unknown.size());
+  for (size_t i = 0; i < unknown.size(); i++) unknownArray.Set(static_cast<uint32_t>(i), Napi::String::New(env, unknown[i]));
+  result.Set("unknownSyscalls", unknownArray);
+  const scmp::Version* v = lib->version();
+  result.Set("version", Napi::String::New(env, std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+                                                   std::to_string(v->micro)));
+  return result;
+}
+
+// seccompRecvListenerFd(syncFd) -> fd: the packet after the init's `seccomp listener`
+// message carries the notify fd (SCM_RIGHTS).
+Napi::Value SeccompRecvListenerFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgFd(info, 0, "seccompRecvListenerFd");
+  char data[64];
+  struct iovec iov = {data, sizeof data};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) ThrowErrno(env, errno, "recvmsg", "seccomp listener fd");
+  if (n == 0) ThrowErrno(env, EPIPE, "recvmsg", "seccomp listener fd");
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
+      int received;
+      memcpy(&received, CMSG_DATA(c), sizeof received);
+      if (msg.msg_flags & MSG_CTRUNC) {
+        close(received);
+        ThrowErrno(env, EMSGSIZE, "recvmsg", "seccomp listener fd");
+      }
+      return Napi::Number::New(env, received);
+    }
+  }
+  ThrowErrno(env, EBADMSG, "recvmsg", "seccomp listener fd (no fd in the message)");
+}
+
+// seccompSendToListener(path, stateJson, fd): connect to the listener's unix socket and
+// send the container process state with the notify fd (runtime spec, "listenerPath").
+Napi::Value SeccompSendToListener(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = ArgString(info, 0, "seccompSendToListener", "path");
+  std::string state = ArgString(info, 1, "seccompSendToListener", "state");
+  int notifyFd = ArgFd(info, 2, "seccompSendToListener");
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) ThrowErrno(env, ENAMETOOLONG, "connect", path);
+  memcpy(addr.sun_path, path.data(), path.size());
+  UniqueFd sock(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!sock) ThrowErrno(env, errno, "socket", path);
+  int rc;
+  do {
+    rc = connect(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr);
+  } while (rc < 0 && errno == EINTR);
+  if (rc < 0) ThrowErrno(env, errno, "connect", path);
+
+  struct iovec iov = {const_cast<char*>(state.data()), state.size()};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &notifyFd, sizeof notifyFd);
+  ssize_t n;
+  do {
+    n = sendmsg(sock.get(), &msg, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) ThrowErrno(env, errno, "sendmsg", path);
+  // A stream socket may take the state in parts: the fd went with the first one.
+  size_t sent = static_cast<size_t>(n);
+  while (sent < state.size()) {
+    do {
+      n = send(sock.get(), state.data() + sent, state.size() - sent, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) ThrowErrno(env, errno, "send", path);
+    sent += static_cast<size_t>(n);
+  }
+  return env.Undefined();
+}
+
+}  // namespace tsrun

@@ -1,0 +1,77 @@
+// Side effects of seccomp around the pure planner (src/linux/seccomp.ts): compile the
+// planned filter into BPF through the addon (libseccomp, loaded at run time), and give
+// a notify fd the init hands over to the listener the config names.
+import { ConfigError, SyscallError, TsrunError } from '../errors';
+import type { SeccompPlan, SeccompProgram } from '../linux/seccomp';
+import { native } from '../native';
+
+/** Debian's libseccomp2: present on every Debian system, needed only when seccomp is asked for. */
+export const LIBSECCOMP_SONAME = 'libseccomp.so.2';
+
+export function compileSeccomp(plan: SeccompPlan, warn: (message: string) => void, soname = LIBSECCOMP_SONAME): SeccompProgram {
+  const filter = {
+    defaultAction: plan.filter.defaultAction,
+    architectures: plan.filter.architectures,
+    rules: plan.filter.rules.map((r) => ({
+      syscall: r.syscall,
+      action: r.action,
+      conditions: r.conditions.map((c) => ({ arg: c.arg, op: c.op, a: c.a.toString(), b: c.b.toString() })),
+    })),
+  };
+  let result: ReturnType<ReturnType<typeof native>['seccompCompile']>;
+  try {
+    result = native().seccompCompile(filter, soname);
+  } catch (e) {
+    const err = e as Error & { code?: string; syscall?: string };
+    if (err.code === 'ELIBSECCOMP') throw new TsrunError(err.message);
+    if (err.code === 'EARCH') throw new ConfigError('linux.seccomp.architectures', err.message);
+    if (err.syscall) throw new SyscallError(err.syscall, err.code ?? '', `seccomp: ${err.message}`);
+    throw e;
+  }
+  for (const name of result.unknownSyscalls) warn(`seccomp: syscall "${name}" is unknown to libseccomp ${result.version}: rule ignored`);
+  return { program: result.bpf, flags: plan.flags };
+}
+
+/** The container process state of the runtime spec ("listenerPath"), sent with the fd. */
+export interface ListenerState {
+  ociVersion: string;
+  id: string;
+  pid: number;
+  bundle: string;
+  annotations: Record<string, string>;
+}
+
+/**
+ * Called when the init says `seccomp listener`: receive its notify fd, send it with the
+ * state to the listener, close our copy. Throws (and the init is aborted) when the
+ * listener cannot be reached.
+ */
+export function forwardSeccompListener(syncFd: number, plan: SeccompPlan, state: ListenerState): void {
+  const nat = native();
+  const fd = nat.seccompRecvListenerFd(syncFd);
+  try {
+    if (!plan.listenerPath) throw new TsrunError('seccomp: the init sent a notify fd but no listenerPath is configured');
+    const message = {
+      ociVersion: state.ociVersion,
+      fds: ['seccompFd'],
+      pid: state.pid,
+      metadata: plan.listenerMetadata,
+      state: {
+        ociVersion: state.ociVersion,
+        id: state.id,
+        status: 'creating',
+        pid: state.pid,
+        bundle: state.bundle,
+        annotations: state.annotations,
+      },
+    };
+    try {
+      nat.seccompSendToListener(plan.listenerPath, JSON.stringify(message), fd);
+    } catch (e) {
+      const err = e as Error & { code?: string; syscall?: string };
+      throw new SyscallError(err.syscall ?? 'connect', err.code ?? '', `seccomp listener ${plan.listenerPath}: ${err.message}`);
+    }
+  } finally {
+    nat.closeFd(fd);
+  }
+}

@@ -1,0 +1,110 @@
+// Planners for the process attributes set with one syscall each in the init:
+// linux.personality (personality(2)), process.ioPriority (ioprio_set(2)) and
+// process.scheduler (sched_setattr(2)); and the LSM fields, which need the host's
+// LSM. Pure: facts about the host come in as arguments.
+import { ConfigError, NotSupportedError } from '../errors';
+import { op, type PlanOp } from './plan-encoding';
+
+/** personality(2) domains (linux/personality.h). */
+const PERSONALITY_DOMAINS: Record<string, number> = { LINUX: 0x0000, LINUX32: 0x0008 };
+
+const IOPRIO_CLASSES: Record<string, number> = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 };
+
+const SCHED_POLICIES: Record<string, number> = {
+  SCHED_OTHER: 0, SCHED_FIFO: 1, SCHED_RR: 2, SCHED_BATCH: 3, SCHED_ISO: 4, SCHED_IDLE: 5, SCHED_DEADLINE: 6,
+};
+
+const SCHED_FLAGS: Record<string, number> = {
+  SCHED_FLAG_RESET_ON_FORK: 0x01, SCHED_FLAG_RECLAIM: 0x02, SCHED_FLAG_DL_OVERRUN: 0x04, SCHED_FLAG_KEEP_POLICY: 0x08,
+  SCHED_FLAG_KEEP_PARAMS: 0x10, SCHED_FLAG_UTIL_CLAMP_MIN: 0x20, SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
+};
+
+export interface Personality {
+  domain: string;
+  flags?: string[];
+}
+
+export function planPersonality(personality: Personality | undefined): PlanOp[] {
+  if (!personality) return [];
+  const domain = PERSONALITY_DOMAINS[personality.domain];
+  if (domain === undefined) throw new ConfigError('linux.personality.domain', `unknown personality domain "${personality.domain}"`);
+  // The spec defines no flag values yet; one we cannot name must not be dropped silently.
+  if ((personality.flags ?? []).length > 0) throw new NotSupportedError('linux.personality.flags');
+  return [op('personality', domain)];
+}
+
+export interface IoPriority {
+  class: string;
+  priority: number;
+}
+
+export function planIoPriority(io: IoPriority | undefined): PlanOp[] {
+  if (!io) return [];
+  const cls = IOPRIO_CLASSES[io.class];
+  if (cls === undefined) throw new ConfigError('process.ioPriority.class', `unknown I/O priority class "${io.class}"`);
+  if (!Number.isInteger(io.priority) || io.priority < 0 || io.priority > 7) {
+    throw new ConfigError('process.ioPriority.priority', `${io.priority} is not a priority level (0-7)`);
+  }
+  // IOPRIO_PRIO_VALUE(class, data): the class sits above 13 bits of data.
+  return [op('ioPriority', (cls << 13) | io.priority)];
+}
+
+export interface Scheduler {
+  policy: string;
+  nice?: number;
+  priority?: number;
+  flags?: string[];
+  runtime?: number | bigint;
+  deadline?: number | bigint;
+  period?: number | bigint;
+}
+
+export function planScheduler(s: Scheduler | undefined): PlanOp[] {
+  if (!s) return [];
+  const policy = SCHED_POLICIES[s.policy];
+  if (policy === undefined) throw new ConfigError('process.scheduler.policy', `unknown scheduling policy "${s.policy}"`);
+  let flags = 0;
+  (s.flags ?? []).forEach((f, i) => {
+    const v = SCHED_FLAGS[f];
+    if (v === undefined) throw new ConfigError(`process.scheduler.flags[${i}]`, `unknown scheduler flag "${f}"`);
+    flags |= v;
+  });
+  const nice = s.nice ?? 0;
+  if (!Number.isInteger(nice) || nice < -20 || nice > 19) throw new ConfigError('process.scheduler.nice', `${nice} is not a nice value (-20 to 19)`);
+  const priority = s.priority ?? 0;
+  const realtime = s.policy === 'SCHED_FIFO' || s.policy === 'SCHED_RR';
+  if (realtime ? priority < 1 || priority > 99 : priority !== 0) {
+    throw new ConfigError('process.scheduler.priority', realtime ? `${priority} is not a real-time priority (1-99)` : `must be 0 for ${s.policy}`);
+  }
+  const u64 = (v: number | bigint | undefined) => BigInt(v ?? 0);
+  if (s.policy === 'SCHED_DEADLINE') {
+    const [runtime, deadline, period] = [u64(s.runtime), u64(s.deadline), u64(s.period) || u64(s.deadline)];
+    if (!(runtime > 0n && runtime <= deadline && deadline <= period)) {
+      throw new ConfigError('process.scheduler', 'SCHED_DEADLINE needs 0 < runtime <= deadline <= period');
+    }
+  }
+  return [op('scheduler', policy, flags, nice, priority, u64(s.runtime), u64(s.deadline), u64(s.period))];
+}
+
+/** Which LSMs the host has enabled (lifecycle reads /sys/kernel/security/lsm and friends). */
+export interface LsmFacts {
+  apparmor: boolean;
+  selinux: boolean;
+}
+
+/**
+ * tsrun does not apply LSM labels yet. Where the host lacks the LSM, say so the way
+ * runc does (a profile that cannot apply is an error, never a silent no-op); where
+ * the host has it, the field is refused as not supported.
+ */
+export function checkLsmFields(fields: { apparmorProfile?: string; selinuxLabel?: string; mountLabel?: string }, lsm: LsmFacts): void {
+  if (fields.apparmorProfile) {
+    if (!lsm.apparmor) throw new ConfigError('process.apparmorProfile', 'apparmor profile is specified in config, but apparmor is disabled or not supported');
+    throw new NotSupportedError('process.apparmorProfile');
+  }
+  for (const [field, value] of [['process.selinuxLabel', fields.selinuxLabel], ['linux.mountLabel', fields.mountLabel]] as const) {
+    if (!value) continue;
+    if (!lsm.selinux) throw new ConfigError(field, 'selinux label is specified in config, but selinux is disabled or not supported');
+    throw new NotSupportedError(field);
+  }
+}
