@@ -16,6 +16,10 @@ import { Container } from './container';
 import { writeFileAtomic } from './files';
 import { checkTerminal, consoleEnds, proxyConsole, type ConsoleEnds } from './console';
 import { converseToExec } from './init-session';
+import { hostLsm } from './host-lsm';
+import { compileSeccomp } from './seccomp';
+import { planSeccomp } from '../linux/seccomp';
+import type { SeccompProgram } from '../linux/seccomp';
 
 export interface ExecOptions {
   root: string;
@@ -190,6 +194,8 @@ export function startExec(opts: ExecOptions): ExecStarted {
       extraFds: extraFds.length,
       lastCap: lastCapability(),
       warn: (m) => log.warn(m),
+      seccomp: containerSeccomp(container),
+      lsm: hostLsm(),
     });
     log.debug(`exec in ${opts.id}: plan of ${plan.length} operations`);
     const child = nat.spawnInit({ plan: encodePlan(plan), stdio: [0, 1, 2], preserveFds: opts.preserveFds, extraFds });
@@ -267,4 +273,11 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
     for (const s of FORWARDED) process.off(s, forward);
     proxy?.restore();
   }
+}
+
+/** The container's seccomp profile, compiled again: runc filters exec'd processes the same way. */
+function containerSeccomp(container: Container): SeccompProgram | undefined {
+  const linux = container.state.config['linux'] as { seccomp?: unknown } | undefined;
+  const plan = planSeccomp(linux?.seccomp, (m) => log.warn(m));
+  return plan ? compileSeccomp(plan, (m) => log.warn(m)) : undefined;
 }

@@ -6,7 +6,9 @@ import type { NamespaceType, Process } from '../config/types';
 import { ConfigError, NotSupportedError } from '../errors';
 import { CLONE_FLAGS, JOIN_ORDER } from './namespaces';
 import { op, type PlanOp } from './plan-encoding';
-import { consoleOp, planProcessOps } from './process-ops';
+import { consoleOp, planProcessOps, seccompOp, seccompPlacement } from './process-ops';
+import type { LsmFacts } from './process-attrs';
+import type { SeccompProgram } from './seccomp';
 
 export interface ExecPlanInput {
   proc: Process;
@@ -23,17 +25,15 @@ export interface ExecPlanInput {
   warn: (message: string) => void;
   /** process.terminal: fd number (in the init) of the console socket. */
   consoleFd?: number;
+  /** The container's linux.seccomp, compiled: an exec'd process is filtered like the init. */
+  seccomp?: SeccompProgram;
+  /** LSMs enabled on the host; absent: none. */
+  lsm?: LsmFacts;
 }
 
 /** Process fields tsrun cannot apply yet: refused, never ignored (as in config/support.ts). */
 export function checkExecProcessSupported(proc: Process): void {
-  const refused: [string, unknown][] = [
-    ['process.apparmorProfile', proc.apparmorProfile],
-    ['process.selinuxLabel', proc.selinuxLabel],
-    ['process.scheduler', proc.scheduler],
-    ['process.ioPriority', proc.ioPriority],
-    ['process.execCPUAffinity', proc.execCPUAffinity],
-  ];
+  const refused: [string, unknown][] = [['process.execCPUAffinity', proc.execCPUAffinity]];
   for (const [field, value] of refused) {
     if (value !== undefined && value !== null && value !== '') throw new NotSupportedError(field);
   }
@@ -61,7 +61,10 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
     if (input.consoleFd === undefined) throw new ConfigError('process.terminal', 'a terminal needs a console socket');
     ops.push(consoleOp(input.consoleFd, proc));
   }
-  ops.push(...planProcessOps(proc, { lastCap: input.lastCap, warn: input.warn, oomScoreAdj: false }));
+  const seccompAt = seccompPlacement(input.seccomp, proc.noNewPrivileges);
+  if (seccompAt === 'beforeReady') throw new NotSupportedError('exec into a container whose seccomp profile has a notify listener');
+  ops.push(...planProcessOps(proc, { lastCap: input.lastCap, warn: input.warn, oomScoreAdj: false, lsm: input.lsm, seccomp: input.seccomp }));
+  if (seccompAt === 'beforeExec') ops.push(seccompOp(input.seccomp) as PlanOp);
   // No closeSync: exec marks the sync socket close-on-exec, so the parent sees EOF
   // exactly when execve succeeded, or the error when it failed.
   ops.push(op('exec', ...proc.args));

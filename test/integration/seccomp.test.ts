@@ -97,6 +97,24 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
     });
   });
 
+  describe('exec', () => {
+    test.each([true, false])('an exec\'d process is filtered like the init (noNewPrivileges %s)', (nnp) => {
+      const b = s.bundle({
+        configure: (c) => {
+          c.process.args = ['sleep', '30'];
+          c.process.noNewPrivileges = nnp;
+          c.root.readonly = false;
+          c.linux.seccomp = allowBut([{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 18 }]);
+        },
+      });
+      expect(s.cli.create(b.id, b.dir).code).toBe(0);
+      expect(s.cli.start(b.id).code).toBe(0);
+      const r = s.cli.run(['exec', b.id, 'sh', '-c', 'mkdir /tmp/e 2>&1; grep Seccomp: /proc/self/status']);
+      expect(r.stdout).toBe("mkdir: can't create directory '/tmp/e': Invalid cross-device link\nSeccomp:\t2\n");
+      s.cli.delete(b.id, true);
+    });
+  });
+
   describe('argument comparisons', () => {
     test('a condition selects calls by argument value', () => {
       const r = run('linux64 true && echo linux64-ok; linux32 true 2>/dev/null || echo linux32-denied', allowBut([
