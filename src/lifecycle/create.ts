@@ -17,6 +17,7 @@ import { nowRfc3339Nano, processStartTime } from '../state/status';
 import { StateStore } from '../state/store';
 import type { ContainerState } from '../state/types';
 import { converse } from './init-session';
+import { crashPoint } from './crash-point';
 import { writeFileAtomic } from './files';
 
 export interface CreateOptions {
@@ -68,7 +69,14 @@ export function createContainer(opts: CreateOptions): Created {
   const spec = bundle.spec;
   const preserveFds = opts.preserveFds ?? 0;
   const store = new StateStore(opts.root);
-  const dir = store.reserve(opts.id);
+  store.reserve(opts.id);
+  crashPoint('create:reserved');
+  // Held until create has finished or undone its work: a concurrent delete, start or
+  // kill waits instead of acting on a half-made container (and a delete never
+  // removes the dir of a create that is still running).
+  // If a delete removed the fresh dir before we got here (it took it for what a
+  // crashed create left), lock() fails with "does not exist" and nothing is ours.
+  const unlock = store.lock(opts.id);
 
   let cgroups: CgroupManager | undefined;
   let stage1: number | undefined;
@@ -95,7 +103,9 @@ export function createContainer(opts: CreateOptions): Created {
     // Recorded before anything exists on the host, so that `delete --force` after a
     // crash of this process knows what to remove.
     store.write(opts.id, state);
+    crashPoint('create:state');
     cgroups.create();
+    crashPoint('create:cgroup');
     store.write(opts.id, { ...state, cgroupCreated: cgroups.created() });
     state.cgroupCreated = cgroups.created();
     cgroups.setDevices(spec.linux?.resources?.devices ?? [], (spec.linux?.devices ?? []).map((d) => d.path));
@@ -106,6 +116,7 @@ export function createContainer(opts: CreateOptions): Created {
     // mkfifo applies our umask; the init may run as any uid by the time it opens the
     // FIFO for writing (through the O_PATH fd, so the 0711 state dir still hides it).
     fs.chmodSync(fifo, 0o622);
+    crashPoint('create:fifo');
     fifoFd = nat.openPath(fifo);
     const extraFds = [fifoFd];
     const plan = buildCreatePlan({
@@ -125,20 +136,28 @@ export function createContainer(opts: CreateOptions): Created {
     const child = nat.spawnInit({ plan: encodePlan(plan), stdio: [0, 1, 2], preserveFds, extraFds });
     stage1 = child.pid;
     syncFd = child.syncFd;
-    store.write(opts.id, { ...state, pid: stage1 });
+    // With its start time, so that `delete --force` after a crash here can tell this
+    // process from a later one that reused the pid (it is not in the cgroup yet).
+    store.write(opts.id, { ...state, pid: stage1, startTime: processStartTime(stage1) ?? '' });
+    crashPoint('create:spawned');
     const cg = cgroups;
     converse(child.syncFd, {
       onSync: (tag) => {
-        if (tag === 'start') cg.apply(child.pid);
+        if (tag === 'start') {
+          cg.apply(child.pid);
+          crashPoint('create:applied');
+        }
         else if (tag === 'usermap') writeIdMappings(child.pid, spec);
         else throw new TsrunError(`unexpected sync point "${tag}"`);
       },
       onPid: (pid) => {
         containerPid = pid;
-        store.write(opts.id, { ...state, pid });
+        store.write(opts.id, { ...state, pid, startTime: processStartTime(pid) ?? '' });
+        crashPoint('create:pid');
       },
     });
     log.debug(`create ${opts.id}: init ready`);
+    crashPoint('create:ready');
     // The intermediate process (if the init forked) has exited: reap it.
     if (containerPid !== undefined && containerPid !== stage1) nat.waitPid(stage1);
     containerPid ??= stage1;
@@ -148,6 +167,7 @@ export function createContainer(opts: CreateOptions): Created {
     const final: ContainerState = { ...state, pid: containerPid, startTime };
     delete final.status;
     store.write(opts.id, final);
+    crashPoint('create:written');
     if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(containerPid));
     log.debug(`create ${opts.id}: created, init pid ${containerPid}`);
     return { state: final };
@@ -168,9 +188,9 @@ export function createContainer(opts: CreateOptions): Created {
       log.warn(`cleanup of cgroups failed: ${(cleanupError as Error).message}`);
     }
     store.remove(opts.id);
-    void dir;
     throw e;
   } finally {
+    unlock();
     if (syncFd !== undefined) nat.closeFd(syncFd);
     if (fifoFd !== undefined) nat.closeFd(fifoFd);
   }

@@ -3,8 +3,7 @@
 import { log } from '../log';
 import { native } from '../native';
 import { createContainer, type CreateOptions } from './create';
-import { Container } from './container';
-import { destroy } from './delete';
+import { deleteContainer } from './delete';
 import { startContainer } from './start';
 
 export interface RunOptions extends CreateOptions {
@@ -24,7 +23,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   try {
     startContainer(opts.root, opts.id);
   } catch (e) {
-    destroy(Container.open(opts.root, opts.id));
+    deleteContainer(opts.root, opts.id, true);
     throw e;
   }
   log.debug(`run ${opts.id}: started`);
@@ -45,7 +44,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
     for (const s of FORWARDED) process.off(s, forward);
   }
   log.debug(`run ${opts.id}: container exited`);
-  if (!opts.keep) destroy(Container.open(opts.root, opts.id));
+  if (!opts.keep) deleteContainer(opts.root, opts.id, true);
   log.debug(`run ${opts.id}: deleted`);
   if (result.signal !== null) return 128 + result.signal;
   return result.exitCode ?? 0;
