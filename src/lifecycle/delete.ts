@@ -48,7 +48,10 @@ export function deleteContainer(root: string, id: string, force = false): void {
 /** Kill whatever still runs, wait for it to go, then remove cgroups and state. */
 export function destroy(container: Container): void {
   const nat = native();
-  if (container.alive()) {
+  // Decided once: a recorded pid that is not our init any more (reused by another
+  // process) is neither signalled nor waited for.
+  const initAlive = container.alive();
+  if (initAlive) {
     try {
       nat.pidfdKill(container.state.pid, 9);
     } catch {
@@ -63,7 +66,7 @@ export function destroy(container: Container): void {
   } catch (e) {
     log.warn(`killing the processes of ${container.id}: ${(e as Error).message}`);
   }
-  if (container.state.pid > 0) nat.waitExit(container.state.pid, 5000);
+  if (initAlive) nat.waitExit(container.state.pid, 5000);
   crashPoint('delete:killed');
   container.cgroups.destroy();
   crashPoint('delete:cgroups');
