@@ -208,6 +208,7 @@ export class StateStore {
         fd = fs.openSync(lockPath, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
       } catch (e) {
         if (errno(e) === 'ENOENT') throw new ContainerNotFoundError(id);
+        if (errno(e) === 'ELOOP') throw new TsrunError(`lock file ${lockPath} is a symlink: refusing to use it`);
         throw e;
       }
       try {
