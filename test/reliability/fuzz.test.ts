@@ -6,7 +6,9 @@
 // and path-traversal ids, each with its one-line error.
 //
 // The seed is printed; rerun one with TSRUN_FUZZ_SEED=<seed> (and the case count
-// with TSRUN_FUZZ_CASES=<n>).
+// with TSRUN_FUZZ_CASES=<n>). Known failing seed: 7 (a 1 MB mount destination makes
+// the init print its own line; RLIMIT_NOFILE soft 0 makes the parked init fail to
+// open the exec FIFO after create returned) -- see the issue 8 report.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -19,7 +21,8 @@ jest.setTimeout(600_000);
 
 const BINARY = runtimeUnderTest();
 const CASES = Number(process.env.TSRUN_FUZZ_CASES ?? size(100, 1000));
-const SEED = Number(process.env.TSRUN_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
+// CI uses a fixed seed (the same cases on every run); the full run a fresh one.
+const SEED = Number(process.env.TSRUN_FUZZ_SEED ?? (size(0, 1) ? Math.floor(Math.random() * 2 ** 31) : 42));
 
 type Json = unknown;
 type Path = (string | number)[];
@@ -80,7 +83,8 @@ function mutation(rand: () => number, config: Spec): Mutation {
       return { describe: `drop ${where}`, apply: (c) => setAt(c, p, undefined) };
     case 'type': {
       const v = pick(WRONG_TYPES);
-      return { describe: `${where} = ${JSON.stringify(v)}`, apply: (c) => setAt(c, p, v) };
+      // A fresh copy: the pool's arrays and objects must not be shared between cases.
+      return { describe: `${where} = ${JSON.stringify(v)}`, apply: (c) => setAt(c, p, JSON.parse(JSON.stringify(v))) };
     }
     case 'number': {
       const v = pick(BAD_NUMBERS);
@@ -108,9 +112,11 @@ function mutation(rand: () => number, config: Spec): Mutation {
       const parentPath = p.slice(0, -1);
       const parent = getAt(config, parentPath);
       if (Array.isArray(parent)) {
-        return { describe: `duplicate ${where}`, apply: (c) => (getAt(c, parentPath) as Json[]).push(JSON.parse(JSON.stringify(current ?? null))) };
+        return { describe: `duplicate ${where}`, apply: (c) => (getAt(c, parentPath) as Json[]).push(JSON.parse(JSON.stringify(getAt(c, p) ?? null))) };
       }
-      return { describe: `${where} = [${where}, ${where}]`, apply: (c) => setAt(c, p, [current, current]) };
+      // Copied when applied: an earlier mutation may have changed the value at this path.
+      const copy = (c: Spec): Json => JSON.parse(JSON.stringify(getAt(c, p) ?? null));
+      return { describe: `${where} = [${where}, ${where}]`, apply: (c) => setAt(c, p, [copy(c), copy(c)]) };
     }
   }
 }
