@@ -1,10 +1,9 @@
 // An existing container as the lifecycle commands see it: its recorded state and
 // its status derived from the live system (DESIGN.md §4: status is derived).
-import * as fs from 'fs';
 import { cgroupManagerFromPaths } from '../cgroups';
 import type { CgroupManager } from '../cgroups/manager';
 import { validateContainerId } from '../state/ids';
-import { deriveStatus, isAlive } from '../state/status';
+import { awaitsStart, deriveStatus, isAlive } from '../state/status';
 import { StateStore } from '../state/store';
 import type { ContainerState, ContainerStatus } from '../state/types';
 
@@ -39,6 +38,6 @@ export class Container {
         frozen = false;
       }
     }
-    return deriveStatus(this.state, { alive, fifoExists: fs.existsSync(this.store.fifoPath(this.id)), frozen });
+    return deriveStatus(this.state, { alive, fifoExists: alive && awaitsStart(this.state.pid, this.store.fifoPath(this.id)), frozen });
   }
 }

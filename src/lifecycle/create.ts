@@ -22,6 +22,7 @@ import { checkTerminal, consoleEnds, type ConsoleEnds } from './console';
 import { converse } from './init-session';
 import { compileSeccomp, forwardSeccompListener } from './seccomp';
 import { hostLsm } from './host-lsm';
+import { crashPoint } from './crash-point';
 import { writeFileAtomic } from './files';
 
 export interface CreateOptions {
@@ -86,7 +87,14 @@ export function createContainer(opts: CreateOptions): Created {
     // Proxied to our terminal: start the pty at its size.
     spec.process.consoleSize = { height: process.stdout.rows, width: process.stdout.columns };
   }
-  const dir = store.reserve(opts.id);
+  store.reserve(opts.id);
+  crashPoint('create:reserved');
+  // Held until create has finished or undone its work: a concurrent delete, start or
+  // kill waits instead of acting on a half-made container (and a delete never
+  // removes the dir of a create that is still running).
+  // If a delete removed the fresh dir before we got here (it took it for what a
+  // crashed create left), lock() fails with "does not exist" and nothing is ours.
+  const unlock = store.lock(opts.id);
 
   let cgroups: CgroupManager | undefined;
   let stage1: number | undefined;
@@ -114,7 +122,9 @@ export function createContainer(opts: CreateOptions): Created {
     // Recorded before anything exists on the host, so that `delete --force` after a
     // crash of this process knows what to remove.
     store.write(opts.id, state);
+    crashPoint('create:state');
     cgroups.create();
+    crashPoint('create:cgroup');
     store.write(opts.id, { ...state, cgroupCreated: cgroups.created() });
     state.cgroupCreated = cgroups.created();
     cgroups.setDevices(spec.linux?.resources?.devices ?? [], (spec.linux?.devices ?? []).map((d) => d.path));
@@ -126,6 +136,7 @@ export function createContainer(opts: CreateOptions): Created {
     // mkfifo applies our umask; the init may run as any uid by the time it opens the
     // FIFO for writing (through the O_PATH fd, so the 0711 state dir still hides it).
     fs.chmodSync(fifo, 0o622);
+    crashPoint('create:fifo');
     fifoFd = nat.openPath(fifo);
     const extraFds = [fifoFd];
     if (terminal) {
@@ -151,17 +162,24 @@ export function createContainer(opts: CreateOptions): Created {
     const child = nat.spawnInit({ plan: encodePlan(plan), stdio: [0, 1, 2], preserveFds, extraFds });
     stage1 = child.pid;
     syncFd = child.syncFd;
-    store.write(opts.id, { ...state, pid: stage1 });
+    // With its start time, so that `delete --force` after a crash here can tell this
+    // process from a later one that reused the pid (it is not in the cgroup yet).
+    store.write(opts.id, { ...state, pid: stage1, startTime: processStartTime(stage1) ?? '' });
+    crashPoint('create:spawned');
     const cg = cgroups;
     converse(child.syncFd, {
       onSync: (tag) => {
-        if (tag === 'start') cg.apply(child.pid);
+        if (tag === 'start') {
+          cg.apply(child.pid);
+          crashPoint('create:applied');
+        }
         else if (tag === 'usermap') writeIdMappings(child.pid, spec);
         else throw new TsrunError(`unexpected sync point "${tag}"`);
       },
       onPid: (pid) => {
         containerPid = pid;
-        store.write(opts.id, { ...state, pid });
+        store.write(opts.id, { ...state, pid, startTime: processStartTime(pid) ?? '' });
+        crashPoint('create:pid');
       },
       onSeccompListener: () => {
         if (!seccompPlan) throw new TsrunError('the init sent a seccomp notify fd but no seccomp was configured');
@@ -175,6 +193,7 @@ export function createContainer(opts: CreateOptions): Created {
       },
     });
     log.debug(`create ${opts.id}: init ready`);
+    crashPoint('create:ready');
     // The intermediate process (if the init forked) has exited: reap it.
     if (containerPid !== undefined && containerPid !== stage1) nat.waitPid(stage1);
     containerPid ??= stage1;
@@ -184,6 +203,7 @@ export function createContainer(opts: CreateOptions): Created {
     const final: ContainerState = { ...state, pid: containerPid, startTime };
     delete final.status;
     store.write(opts.id, final);
+    crashPoint('create:written');
     if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(containerPid));
     log.debug(`create ${opts.id}: created, init pid ${containerPid}`);
     const ownConsole = console?.ownFd;
@@ -206,9 +226,9 @@ export function createContainer(opts: CreateOptions): Created {
       log.warn(`cleanup of cgroups failed: ${(cleanupError as Error).message}`);
     }
     store.remove(opts.id);
-    void dir;
     throw e;
   } finally {
+    unlock();
     if (syncFd !== undefined) nat.closeFd(syncFd);
     if (fifoFd !== undefined) nat.closeFd(fifoFd);
     if (console) nat.closeFd(console.initFd);

@@ -7,27 +7,34 @@ import { native } from '../native';
 import { validateContainerId } from '../state/ids';
 import { StateStore } from '../state/store';
 import { Container } from './container';
+import { crashPoint } from './crash-point';
 import { signalAll } from './kill';
 
 export function deleteContainer(root: string, id: string, force = false): void {
   validateContainerId(id);
   const store = new StateStore(root);
-  let container: Container;
+  // The lock first, then the state: a delete that read the state before waiting for
+  // the lock would act on what another command (a running create, another delete)
+  // has changed or removed meanwhile.
+  let unlock: () => void;
   try {
-    container = Container.open(root, id);
+    unlock = store.lock(id);
   } catch (e) {
-    if (e instanceof ContainerNotFoundError && store.exists(id)) {
-      // A create that died before writing state.json: nothing but the dir exists.
-      store.remove(id);
-      return;
-    }
     // runc 1.1 answers a forced delete of a container that is already gone with
-    // success and no message; the runc shim always sends one after `delete`.
+    // success and no message; the runc shim always sends one after `delete`. A
+    // concurrent delete that removed it while we waited ends up here too.
     if (e instanceof ContainerNotFoundError && force) return;
     throw e;
   }
-  const unlock = store.lock(id);
   try {
+    const state = store.readIfAny(id);
+    if (state === null) {
+      // A create that died before writing state.json (create holds this lock while
+      // it runs, so it is not running any more): nothing but the dir exists.
+      store.remove(id);
+      return;
+    }
+    const container = new Container(store, id, state);
     const status = container.status();
     if (status !== 'stopped' && status !== 'created' && !force) {
       throw new ContainerStateError(`cannot delete container ${id} that is not stopped: ${status}`);
@@ -41,7 +48,10 @@ export function deleteContainer(root: string, id: string, force = false): void {
 /** Kill whatever still runs, wait for it to go, then remove cgroups and state. */
 export function destroy(container: Container): void {
   const nat = native();
-  if (container.alive()) {
+  // Decided once: a recorded pid that is not our init any more (reused by another
+  // process) is neither signalled nor waited for.
+  const initAlive = container.alive();
+  if (initAlive) {
     try {
       nat.pidfdKill(container.state.pid, 9);
     } catch {
@@ -56,7 +66,9 @@ export function destroy(container: Container): void {
   } catch (e) {
     log.warn(`killing the processes of ${container.id}: ${(e as Error).message}`);
   }
-  if (container.state.pid > 0) nat.waitExit(container.state.pid, 5000);
+  if (initAlive) nat.waitExit(container.state.pid, 5000);
+  crashPoint('delete:killed');
   container.cgroups.destroy();
+  crashPoint('delete:cgroups');
   container.store.remove(container.id);
 }

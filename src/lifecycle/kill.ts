@@ -1,24 +1,34 @@
 // `kill`: signal the init (or, with --all, every process of the container's cgroup).
 import { ContainerStateError } from '../errors';
 import { native } from '../native';
+import { validateContainerId } from '../state/ids';
+import { StateStore } from '../state/store';
 import { Container } from './container';
 import { parseSignal } from './signals';
 
 export function killContainer(root: string, id: string, signal: string | undefined, all = false): void {
-  const container = Container.open(root, id);
-  const status = container.status();
-  if (status === 'stopped' || status === 'creating') throw new ContainerStateError('container not running');
-  const sig = parseSignal(signal);
-  const nat = native();
-  if (all) {
-    signalAll(container, sig);
-    return;
-  }
+  validateContainerId(id);
+  const store = new StateStore(root);
+  // Serialized with create, start and delete: the state read under the lock is the
+  // one the signal acts on (not a container a concurrent delete is tearing down).
+  const unlock = store.lock(id);
   try {
-    nat.pidfdKill(container.state.pid, sig);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new ContainerStateError('container not running');
-    throw e;
+    const container = new Container(store, id, store.read(id));
+    const status = container.status();
+    if (status === 'stopped' || status === 'creating') throw new ContainerStateError('container not running');
+    const sig = parseSignal(signal);
+    if (all) {
+      signalAll(container, sig);
+      return;
+    }
+    try {
+      native().pidfdKill(container.state.pid, sig);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new ContainerStateError('container not running');
+      throw e;
+    }
+  } finally {
+    unlock();
   }
 }
 

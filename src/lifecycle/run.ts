@@ -4,8 +4,7 @@ import { log } from '../log';
 import { native } from '../native';
 import { proxyConsole, type ConsoleProxy } from './console';
 import { createContainer, type CreateOptions } from './create';
-import { Container } from './container';
-import { destroy } from './delete';
+import { deleteContainer } from './delete';
 import { startContainer } from './start';
 
 export interface RunOptions extends CreateOptions {
@@ -28,7 +27,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
     startContainer(opts.root, opts.id);
   } catch (e) {
     proxy?.restore();
-    destroy(Container.open(opts.root, opts.id));
+    deleteContainer(opts.root, opts.id, true);
     throw e;
   }
   log.debug(`run ${opts.id}: started`);
@@ -49,7 +48,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
     for (const s of FORWARDED) process.off(s, forward);
   }
   log.debug(`run ${opts.id}: container exited`);
-  if (!opts.keep) destroy(Container.open(opts.root, opts.id));
+  if (!opts.keep) deleteContainer(opts.root, opts.id, true);
   if (proxy) {
     // Everything the container wrote before it exited reaches our terminal first.
     if (!opts.keep) await proxy.drained;

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import { ContainerStateError } from '../errors';
 import { native } from '../native';
 import { Container } from './container';
+import { crashPoint } from './crash-point';
 
 export function startContainer(root: string, id: string): void {
   const container = Container.open(root, id);
@@ -12,7 +13,9 @@ export function startContainer(root: string, id: string): void {
     if (status === 'stopped') throw new ContainerStateError('cannot start a container that has stopped');
     if (status !== 'created') throw new ContainerStateError(`cannot start an already ${status} container`);
     const fifo = container.store.fifoPath(id);
+    crashPoint('start:locked');
     const released = native().releaseFifo(fifo, container.state.pid);
+    crashPoint('start:released');
     fs.rmSync(fifo, { force: true });
     if (!released) throw new ContainerStateError('cannot start a container that has stopped');
   } finally {

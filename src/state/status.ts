@@ -57,6 +57,30 @@ export function isAlive(pid: number, startTime: string, procRoot = '/proc'): boo
   return stat.state !== 'Z' && stat.state !== 'X';
 }
 
+/**
+ * True while `pid` still runs tsrun's init (exec'd from a memfd named tsrun-init),
+ * i.e. it has not exec'd the user's program yet. The exec FIFO alone cannot tell:
+ * a `start` killed after releasing the init but before unlinking the FIFO leaves
+ * the FIFO behind a running container. Unknown (no permission) counts as true.
+ */
+export function runsTsrunInit(pid: number, procRoot = '/proc'): boolean {
+  try {
+    return fs.readlinkSync(`${procRoot}/${pid}/exe`).startsWith('/memfd:tsrun-init');
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+}
+
+/** The exec FIFO is present (lstat: never what a planted symlink points to) and the init still waits on it. */
+export function awaitsStart(pid: number, fifoPath: string, procRoot = '/proc'): boolean {
+  try {
+    if (!fs.lstatSync(fifoPath).isFIFO()) return false;
+  } catch {
+    return false;
+  }
+  return runsTsrunInit(pid, procRoot);
+}
+
 export interface StatusFacts {
   /** The exec FIFO still exists: `start` has not consumed it yet. */
   fifoExists: boolean;
@@ -85,15 +109,7 @@ export interface ProbeOptions {
 export function probeStatus(state: ContainerState, opts: ProbeOptions): ContainerStatus {
   // A create that crashed before recording the pid has pid 0 / startTime ''.
   const alive = state.pid > 0 && state.startTime !== '' && isAlive(state.pid, state.startTime, opts.procRoot);
-  // lstat: the FIFO itself, never what a planted symlink points to.
-  let fifoExists = false;
-  if (alive) {
-    try {
-      fifoExists = fs.lstatSync(opts.fifoPath).isFIFO();
-    } catch {
-      fifoExists = false;
-    }
-  }
+  const fifoExists = alive && awaitsStart(state.pid, opts.fifoPath, opts.procRoot);
   return deriveStatus(state, { alive, fifoExists, frozen: alive ? opts.isFrozen() : false });
 }
 

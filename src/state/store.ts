@@ -166,10 +166,23 @@ export class StateStore {
     return ids.sort();
   }
 
-  /** rm -rf the container dir (state, lock, FIFO). Missing dir is not an error. */
+  /**
+   * rm -rf the container dir (state, lock, FIFO). Missing dir is not an error. The
+   * dir is first renamed out of the way (atomic): otherwise a command that opens
+   * the lock file (O_CREAT) between rm's unlinks and its rmdir recreates it and the
+   * rmdir fails with ENOTEMPTY. The new name has a character ids cannot have, so
+   * list() never shows it.
+   */
   remove(id: string): void {
     const dir = this.dir(id);
-    fs.rmSync(dir, { recursive: true, force: true });
+    const grave = path.join(this.root, `~removed-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+    try {
+      fs.renameSync(dir, grave);
+    } catch (e) {
+      if (errno(e) === 'ENOENT') return;
+      throw e;
+    }
+    fs.rmSync(grave, { recursive: true, force: true });
   }
 
   /** Path of the exec FIFO the init parks on until `start`. */
@@ -195,6 +208,7 @@ export class StateStore {
         fd = fs.openSync(lockPath, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
       } catch (e) {
         if (errno(e) === 'ENOENT') throw new ContainerNotFoundError(id);
+        if (errno(e) === 'ELOOP') throw new TsrunError(`lock file ${lockPath} is a symlink: refusing to use it`);
         throw e;
       }
       try {

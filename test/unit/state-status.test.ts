@@ -22,9 +22,11 @@ afterEach(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-function fakeProc(pid: number, comm: string, state: string, start: string): void {
+function fakeProc(pid: number, comm: string, state: string, start: string, exe = '/memfd:tsrun-init (deleted)'): void {
   fs.mkdirSync(path.join(tmp, String(pid)), { recursive: true });
   fs.writeFileSync(path.join(tmp, String(pid), 'stat'), statLine(pid, comm, state, start));
+  fs.rmSync(path.join(tmp, String(pid), 'exe'), { force: true });
+  fs.symlinkSync(exe, path.join(tmp, String(pid), 'exe'));
 }
 
 describe('parseProcStat', () => {
@@ -113,6 +115,12 @@ describe('probeStatus', () => {
     expect(probeStatus(state(), opts)).toBe('stopped');
     // a create that crashed before recording its init
     expect(probeStatus(state({ pid: 0, startTime: '' }), opts)).toBe('stopped');
+  });
+  test('a FIFO left behind an init that has exec\'d the user program (start killed midway) is running', () => {
+    fakeProc(100, 'sleep', 'S', '1000', '/bin/busybox');
+    const fifo = path.join(tmp, 'exec.fifo');
+    execFileSync('mkfifo', [fifo]);
+    expect(probeStatus(state(), { fifoPath: fifo, isFrozen: () => false, procRoot: tmp })).toBe('running');
   });
   test('a regular file at the FIFO path does not count', () => {
     fakeProc(100, 'sh', 'S', '1000');

@@ -1,0 +1,97 @@
+// Races (issue 8): N parallel `create` calls with one id, and concurrent
+// start/kill/delete on one container. Exactly one create wins; the others fail
+// with one clean line; concurrent commands are serialized (each one either does
+// its work or fails cleanly), and nothing is left after delete.
+
+import { pidAlive, runtimeUnderTest, waitPidGone } from '../helpers/runtime';
+import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
+import { expectFailure, expectWellBehaved, NOTHING, runAsync, size } from './common';
+
+jest.setTimeout(180_000);
+
+const BINARY = runtimeUnderTest();
+const PARALLEL = size(10, 50);
+
+describeIf(containerSkipReason())(`races (${BINARY})`, () => {
+  const s = useSuite('race', BINARY);
+
+  afterEach(() => {
+    expect(s.forceClean()).toEqual(NOTHING);
+  });
+
+  test(`${PARALLEL} parallel creates of one id: exactly one wins`, async () => {
+    const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    const results = await Promise.all(Array.from({ length: PARALLEL }, () => runAsync(s.cli, ['create', '--bundle', b.dir, b.id])));
+    const winners = results.filter((r) => r.code === 0);
+    expect(winners).toHaveLength(1);
+    for (const r of results) {
+      if (r.code === 0) expectWellBehaved(r);
+      else expectFailure(r, new RegExp(`container with id ${b.id} already exists`));
+    }
+    const st = s.cli.state(b.id);
+    expect(st.status).toBe('created');
+    expect(pidAlive(st.pid)).toBe(true);
+    expectOk(s.cli.delete(b.id, true));
+    expect(await waitPidGone(st.pid)).toBe(true);
+    expect(s.leftovers()).toEqual(NOTHING);
+  });
+
+  test('create racing delete --force of the same id: never a half-made container', async () => {
+    const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    const runs = [runAsync(s.cli, ['create', '--bundle', b.dir, b.id])];
+    for (let i = 0; i < 3; i++) runs.push(runAsync(s.cli, ['delete', '--force', b.id]));
+    const results = await Promise.all(runs);
+    for (const r of results) expectWellBehaved(r);
+    // Either the delete came first and create won, or create was removed whole.
+    const st = s.cli.stateRaw(b.id);
+    if (st.code === 0) expect(JSON.parse(st.stdout).status).toBe('created');
+    else expectFailure(st, /does not exist/);
+    expectOk(s.cli.delete(b.id, true));
+    expect(s.leftovers()).toEqual(NOTHING);
+  });
+
+  test('concurrent start, kill and delete on one container are serialized', async () => {
+    const rounds = size(3, 20);
+    for (let round = 0; round < rounds; round++) {
+      const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+      expectOk(s.cli.create(b.id, b.dir));
+      const pid = s.cli.state(b.id).pid;
+      const cmds: string[][] = [
+        ['start', b.id],
+        ['start', b.id],
+        ['kill', b.id, 'KILL'],
+        ['state', b.id],
+        ['delete', b.id],
+        ['kill', b.id, 'TERM'],
+        ['delete', '--force', b.id],
+        ['start', b.id],
+        ['list'],
+      ];
+      const results = await Promise.all(cmds.map((c) => runAsync(s.cli, c)));
+      for (const r of results) expectWellBehaved(r);
+      const starts = results.filter((r) => r.args.includes('start') && r.code === 0);
+      expect(starts.length).toBeLessThanOrEqual(1);
+      // delete --force always succeeds, whatever it raced with.
+      expect(results[6].code).toBe(0);
+      expect(await waitPidGone(pid)).toBe(true);
+      const st = s.cli.stateRaw(b.id);
+      expectFailure(st, /does not exist/);
+      expect(s.leftovers()).toEqual(NOTHING);
+    }
+  });
+
+  test('parallel starts of one created container: exactly one starts it', async () => {
+    const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    expectOk(s.cli.create(b.id, b.dir));
+    const results = await Promise.all(Array.from({ length: PARALLEL }, () => runAsync(s.cli, ['start', b.id])));
+    expect(results.filter((r) => r.code === 0)).toHaveLength(1);
+    for (const r of results) if (r.code !== 0) expectFailure(r, /cannot start an already running container/);
+    expect(s.cli.state(b.id).status).toBe('running');
+    // Parallel deletes of a running container: refused cleanly; then parallel forced ones all succeed.
+    const plain = await Promise.all(Array.from({ length: 3 }, () => runAsync(s.cli, ['delete', b.id])));
+    for (const r of plain) expectFailure(r, /is not stopped: running/);
+    const forced = await Promise.all(Array.from({ length: PARALLEL }, () => runAsync(s.cli, ['delete', '--force', b.id])));
+    for (const r of forced) expectOk(r);
+    expect(s.leftovers()).toEqual(NOTHING);
+  });
+});
