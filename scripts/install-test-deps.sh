@@ -3,12 +3,17 @@
 #   busybox-static  the static busybox copied into every test rootfs
 #   runc            the reference runtime for the differential suite
 #   jq              handy in CI logs and manual checks of state JSON
+#   containerd      the end-to-end suite (containerd, ctr, containerd-shim-runc-v2)
+#   libseccomp2     loaded by the addon at run time for linux.seccomp
+#   iproute2        `ip netns` for the namespace-joining tests
+#   uidmap          newuidmap/newgidmap for the rootless tests
+#   bsdutils        script(1), a real terminal for the tty tests
 # Idempotent and quiet: does nothing when everything is present. Without root
 # it only reports what is missing (tests needing it will skip or fail with a
 # clear reason) and never fails the test run by itself.
 set -uo pipefail
 
-PKGS=(busybox-static runc jq)
+PKGS=(busybox-static runc jq containerd libseccomp2 iproute2 uidmap bsdutils)
 
 installed() {
   local pkg=$1
