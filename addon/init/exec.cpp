@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -117,11 +118,23 @@ void OpWaitFifo(const Args& a) {
   // Re-open the O_PATH fd for writing: this blocks until `start` opens the FIFO for
   // reading, which is the whole point of parking here.
   std::string path = FdPath(fd);
+  // The container's RLIMIT_NOFILE is already applied and may leave no free fd
+  // (a soft limit of 0 is legal): lift the soft limit up to the hard one for this
+  // one open, and put it back before the user's process runs.
+  struct rlimit nofile;
+  bool lifted = false;
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY && nofile.rlim_cur < nofile.rlim_max &&
+      nofile.rlim_cur <= static_cast<rlim_t>(fd) + 1) {
+    struct rlimit wider = nofile;
+    wider.rlim_cur = nofile.rlim_max;
+    lifted = setrlimit(RLIMIT_NOFILE, &wider) == 0;
+  }
   int w;
   do {
     w = open(path.c_str(), O_WRONLY | O_CLOEXEC);
   } while (w < 0 && errno == EINTR);
   if (w < 0) Fail(object, "open", errno);
+  if (lifted && setrlimit(RLIMIT_NOFILE, &nofile) < 0) Fail("RLIMIT_NOFILE", "setrlimit", errno);
   ssize_t n;
   do {
     n = write(w, "0", 1);

@@ -44,6 +44,12 @@ export interface CreatePlanInput {
 
 const SETUP_FLAGS = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC;
 
+/** The kernel refuses longer paths (ENAMETOOLONG); say so naming the field, before anything runs. */
+const PATH_MAX = 4096;
+function checkPathLength(p: string, field: string): void {
+  if (Buffer.byteLength(p) >= PATH_MAX) throw new ConfigError(field, `is longer than PATH_MAX (${PATH_MAX} bytes)`);
+}
+
 /** Where a mount lands, relative to the rootfs (the init resolves it inside the root). */
 function inRoot(destination: string): string {
   return destination.replace(/^\/+/, '') || '.';
@@ -60,6 +66,8 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
   (spec.mounts ?? []).forEach((mount, i) => {
     const field = `mounts[${i}]`;
     if (mount.uidMappings || mount.gidMappings) throw new ConfigError(`${field}.uidMappings`, 'not supported yet');
+    checkPathLength(mount.destination, `${field}.destination`);
+    if (mount.source !== undefined) checkPathLength(mount.source, `${field}.source`);
     const { flags, propagation, data } = parseMountOptions(mount.options, `${field}.options`);
     const dest = inRoot(mount.destination);
     if (mount.type === 'cgroup' || mount.type === 'cgroup2') {
@@ -151,6 +159,8 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   ops.push(...mounts.ops, ...planDevices(input, inUserNs));
   ops.push(input.noPivot ? op('chrootNoPivot') : op('pivotRoot'));
   ops.push(...mounts.afterPivot);
+  (linux.readonlyPaths ?? []).forEach((p, i) => checkPathLength(p, `linux.readonlyPaths[${i}]`));
+  (linux.maskedPaths ?? []).forEach((p, i) => checkPathLength(p, `linux.maskedPaths[${i}]`));
   for (const p of linux.readonlyPaths ?? []) ops.push(op('readonlyPath', p));
   for (const p of linux.maskedPaths ?? []) ops.push(op('maskPath', p));
   if (spec.root?.readonly) ops.push(op('remountReadonly', '/'));

@@ -63,6 +63,13 @@ describeIf(containerSkipReason())(`process attributes (${BINARY})`, () => {
     });
   });
 
+  (FLAVOR === 'runc' ? describe.skip : describe)('limits that leave the init no free fd', () => {
+    test('RLIMIT_NOFILE soft 0: the container still starts and sees its limit', () => {
+      const r = run('ulimit -n; echo started', (c) => (c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 0, hard: 1024 }]));
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '0\nstarted\n', stderr: '' });
+    });
+  });
+
   describe('bad input: exit 1 naming the field, nothing left behind', () => {
     const fails = (configure: (c: any) => void, phrase: RegExp) => {
       const r = run('true', configure);

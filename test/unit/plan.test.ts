@@ -98,4 +98,10 @@ describe('create plan', () => {
     expect(ops).toContain('bindDevice');
     expect(ops).not.toContain('mknod');
   });
+
+  test('paths longer than PATH_MAX are refused naming the field', () => {
+    const long = '/' + 'a'.repeat(5000);
+    expect(() => buildCreatePlan(input((s) => s.mounts!.push({ destination: long, type: 'tmpfs', source: 'tmpfs' })))).toThrow(/mounts\[7\]\.destination: is longer than PATH_MAX/);
+    expect(() => buildCreatePlan(input((s) => (s.linux!.maskedPaths = [long])))).toThrow(/linux\.maskedPaths\[0\]/);
+  });
 });
