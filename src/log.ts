@@ -2,6 +2,7 @@
 // the last "level":"error" JSON line and show its msg, so every error goes here as
 // well as to stderr (when the log is a file).
 import * as fs from 'fs';
+import { writeStderr } from './output';
 
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
 export type LogFormat = 'text' | 'json';
@@ -37,7 +38,7 @@ function write(level: LogLevel, msg: string): void {
       // An unwritable log must not hide the message: fall through to stderr.
     }
   }
-  process.stderr.write(text);
+  writeStderr(text);
 }
 
 export const log = {
@@ -48,11 +49,11 @@ export const log = {
   fatal(msg: string): void {
     if (settings.file) {
       write('error', msg);
-      process.stderr.write(msg + '\n');
+      writeStderr(msg + '\n');
     } else if (settings.format === 'json') {
-      process.stderr.write(line('error', msg));
+      writeStderr(line('error', msg));
     } else {
-      process.stderr.write(msg + '\n');
+      writeStderr(msg + '\n');
     }
   },
 };

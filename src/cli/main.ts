@@ -8,6 +8,7 @@ import { separateExecCommand } from './commands/exec';
 import { versionText } from './commands/version';
 import { assignPositionals, commandSpec, parseFlags, recordBuilder, type ParsedArgv } from './fast-parse';
 import { globalOptions } from './global-options';
+import { writeStdout } from '../output';
 
 export async function main(argv: readonly string[]): Promise<number> {
   const args = separateExecCommand(normalizeArgv(argv));
@@ -15,7 +16,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     const rest = parseFlags(args, recordBuilder((y) => globalOptions(y)), out, { stopAtPositional: true });
     if (out['version']) {
-      process.stdout.write(versionText());
+      writeStdout(versionText());
       return 0;
     }
     const [name, ...commandArgs] = rest;

@@ -170,13 +170,15 @@ export function createContainer(opts: CreateOptions): Created {
     converse(child.syncFd, {
       onSync: (tag) => {
         if (tag === 'start') {
+          log.debug(`create ${opts.id}: placing the init in its cgroups`);
           cg.apply(child.pid);
+          log.debug(`create ${opts.id}: init placed`);
           crashPoint('create:applied');
-        }
-        else if (tag === 'usermap') writeIdMappings(child.pid, spec);
+        } else if (tag === 'usermap') writeIdMappings(child.pid, spec);
         else throw new TsrunError(`unexpected sync point "${tag}"`);
       },
       onPid: (pid) => {
+        log.debug(`create ${opts.id}: init forked, pid ${pid}`);
         containerPid = pid;
         store.write(opts.id, { ...state, pid, startTime: processStartTime(pid) ?? '' });
         crashPoint('create:pid');

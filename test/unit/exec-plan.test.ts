@@ -43,7 +43,8 @@ describe('buildExecPlan', () => {
   });
 
   test('refuses what it cannot apply', () => {
-    expect(() => plan({}, { ...base(), apparmorProfile: 'x' })).toThrow(/not supported yet: process.apparmorProfile/);
+    // On a host without AppArmor, runc's refusal (with it, "not supported yet").
+    expect(() => plan({}, { ...base(), apparmorProfile: 'x' })).toThrow(/process.apparmorProfile: apparmor profile is specified in config, but apparmor is disabled or not supported|not supported yet: process.apparmorProfile/);
     expect(() => plan({}, { ...base(), args: [] })).toThrow(/process args cannot be empty/);
     expect(() => plan({}, { ...base(), cwd: 'rel' })).toThrow(/process.cwd/);
   });

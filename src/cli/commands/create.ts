@@ -1,6 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
-import { createContainer } from '../../lifecycle/create';
 import { containerId, refuseSystemdCgroup, type GlobalOptions } from './common';
+
+/** Loaded when the command runs: start-up loads only what the command needs. */
+const loadCreate = (): typeof import('../../lifecycle/create') => require('../../lifecycle/create');
 
 export interface CreateFlags extends GlobalOptions {
   bundle: string;
@@ -40,6 +42,6 @@ export const create: CommandModule<GlobalOptions, CreateFlags> = {
   describe: 'create a container',
   builder: (y) => createFlags(y),
   handler: (argv) => {
-    createContainer(createOptions(argv, containerId(argv, 'create')));
+    loadCreate().createContainer(createOptions(argv, containerId(argv, 'create')));
   },
 };

@@ -1,8 +1,11 @@
 import type { CommandModule } from 'yargs';
 import { statsJson } from '../../cgroups/stats';
 import { TsrunError } from '../../errors';
-import { statsEvent, streamStats } from '../../lifecycle/events';
 import { containerId, type GlobalOptions } from './common';
+import { writeStdout } from '../../output';
+
+/** Loaded when the command runs: start-up loads only what the command needs. */
+const loadEvents = (): typeof import('../../lifecycle/events') => require('../../lifecycle/events');
 
 /** A Go duration as runc's --interval takes it: "5s", "500ms", "1m30s". */
 export function parseDuration(text: string): number {
@@ -31,10 +34,10 @@ export const events: CommandModule<GlobalOptions, GlobalOptions & { stats: boole
     const id = containerId(argv, 'events');
     const intervalMs = parseDuration(argv.interval);
     const print = (e: unknown): void => {
-      process.stdout.write(statsJson(e) + '\n');
+      writeStdout(statsJson(e) + '\n');
     };
     if (argv.stats) {
-      print(statsEvent(argv.root, id));
+      print(loadEvents().statsEvent(argv.root, id));
       return;
     }
     const abort = new AbortController();
@@ -42,7 +45,7 @@ export const events: CommandModule<GlobalOptions, GlobalOptions & { stats: boole
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     try {
-      await streamStats(argv.root, id, intervalMs, print, abort.signal);
+      await loadEvents().streamStats(argv.root, id, intervalMs, print, abort.signal);
     } finally {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);

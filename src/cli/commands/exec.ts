@@ -1,7 +1,9 @@
 import type { Argv, CommandModule } from 'yargs';
-import { execInContainer } from '../../lifecycle/exec';
 import { TsrunError } from '../../errors';
 import type { GlobalOptions } from './common';
+
+/** Loaded when the command runs: start-up loads only what the command needs. */
+const loadExec = (): typeof import('../../lifecycle/exec') => require('../../lifecycle/exec');
 
 interface ExecCliFlags extends GlobalOptions {
   'console-socket'?: string;
@@ -95,7 +97,7 @@ export const exec: CommandModule<GlobalOptions, ExecCliFlags> = {
       return Number(g);
     });
     if (!argv.process && command.length === 0) throw new TsrunError('process args cannot be empty');
-    process.exitCode = await execInContainer({
+    process.exitCode = await loadExec().execInContainer({
       root: argv.root,
       id,
       processFile: argv.process,

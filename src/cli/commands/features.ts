@@ -1,11 +1,14 @@
 import type { CommandModule } from 'yargs';
-import { features } from '../../lifecycle/features';
 import type { GlobalOptions } from './common';
+import { writeStdout } from '../../output';
+
+/** Loaded when the command runs: start-up loads only what the command needs. */
+const loadFeatures = (): typeof import('../../lifecycle/features') => require('../../lifecycle/features');
 
 export const featuresCommand: CommandModule<GlobalOptions, GlobalOptions> = {
   command: 'features',
-  describe: 'show the enabled features (the runtime-spec features document, as JSON)',
+  describe: 'show the enabled loadFeatures().features (the runtime-spec features document, as JSON)',
   handler: () => {
-    process.stdout.write(JSON.stringify(features(), null, 4) + '\n');
+    writeStdout(JSON.stringify(loadFeatures().features(), null, 4) + '\n');
   },
 };

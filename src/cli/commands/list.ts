@@ -1,9 +1,12 @@
 import * as fs from 'fs';
 import type { CommandModule } from 'yargs';
-import { listContainers } from '../../lifecycle/query';
 import { TsrunError } from '../../errors';
 import type { OciState } from '../../state/types';
 import type { GlobalOptions } from './common';
+import { writeStdout } from '../../output';
+
+/** Loaded when the command runs: start-up loads only what the command needs. */
+const loadQuery = (): typeof import('../../lifecycle/query') => require('../../lifecycle/query');
 
 /** Pads like Go's tabwriter(minwidth 12, padding 3), which is what runc prints. */
 function table(rows: string[][]): string {
@@ -35,17 +38,17 @@ export const list: CommandModule<GlobalOptions, GlobalOptions & { format: string
     if (argv.format !== 'table' && argv.format !== 'json') throw new TsrunError(`invalid format option "${argv.format}"`);
     // runc's list names the owner of the state root (its `state` leaves owner empty).
     const owner = ownerName(fs.existsSync(argv.root) ? fs.statSync(argv.root).uid : process.getuid?.() ?? 0);
-    const states: OciState[] = (fs.existsSync(argv.root) ? listContainers(argv.root) : []).map((s) => ({ ...s, owner }));
+    const states: OciState[] = (fs.existsSync(argv.root) ? loadQuery().listContainers(argv.root) : []).map((s) => ({ ...s, owner }));
     if (argv.quiet) {
-      process.stdout.write(states.map((s) => s.id + '\n').join(''));
+      writeStdout(states.map((s) => s.id + '\n').join(''));
       return;
     }
     if (argv.format === 'json') {
-      process.stdout.write(JSON.stringify(states) + '\n');
+      writeStdout(JSON.stringify(states) + '\n');
       return;
     }
     const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER']];
     for (const s of states) rows.push([s.id, String(s.pid), s.status, s.bundle, s.created, owner]);
-    process.stdout.write(table(rows));
+    writeStdout(table(rows));
   },
 };

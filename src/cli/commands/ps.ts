@@ -1,7 +1,10 @@
 import type { CommandModule } from 'yargs';
 import { TsrunError } from '../../errors';
-import { containerPids, containerPsTable } from '../../lifecycle/ps';
 import type { GlobalOptions } from './common';
+import { writeStdout } from '../../output';
+
+/** Loaded when the command runs: start-up loads only what the command needs. */
+const loadPs = (): typeof import('../../lifecycle/ps') => require('../../lifecycle/ps');
 
 export const ps: CommandModule<GlobalOptions, GlobalOptions & { format: string }> = {
   command: 'ps [container-id]',
@@ -15,12 +18,12 @@ export const ps: CommandModule<GlobalOptions, GlobalOptions & { format: string }
     if (id === undefined || id === '') throw new TsrunError('"ps" requires a minimum of 1 argument(s)');
     const psArgs = (argv._ as (string | number)[]).slice(1).map(String);
     if (argv.format === 'json') {
-      const pids = containerPids(argv.root, String(id));
+      const pids = loadPs().containerPids(argv.root, String(id));
       // runc 1.1.5 encodes an empty (nil) Go slice: `null`, not `[]`.
-      process.stdout.write((pids.length === 0 ? 'null' : JSON.stringify(pids)) + '\n');
+      writeStdout((pids.length === 0 ? 'null' : JSON.stringify(pids)) + '\n');
       return;
     }
     if (argv.format !== 'table') throw new TsrunError(`invalid format option`);
-    process.stdout.write(containerPsTable(argv.root, String(id), psArgs));
+    writeStdout(loadPs().containerPsTable(argv.root, String(id), psArgs));
   },
 };

@@ -1,7 +1,9 @@
 import type { CommandModule } from 'yargs';
-import { runContainer } from '../../lifecycle/run';
 import { containerId, type GlobalOptions } from './common';
 import { createFlags, createOptions, type CreateFlags } from './create';
+
+/** Loaded when the command runs: start-up loads only what the command needs. */
+const loadRun = (): typeof import('../../lifecycle/run') => require('../../lifecycle/run');
 
 interface RunFlags extends CreateFlags {
   detach: boolean;
@@ -18,7 +20,7 @@ export const run: CommandModule<GlobalOptions, RunFlags> = {
       .option('keep', { type: 'boolean', default: false, describe: 'do not delete the container after it exits' })
       .option('no-subreaper', { type: 'boolean', default: false, describe: 'disable the use of the subreaper used to reap reparented processes' }),
   handler: async (argv) => {
-    const code = await runContainer({
+    const code = await loadRun().runContainer({
       ...createOptions(argv, containerId(argv, 'run')),
       detach: argv.detach,
       keep: argv.keep,

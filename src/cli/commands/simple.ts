@@ -1,12 +1,21 @@
 // Commands that take just a container id and a few flags.
 import type { Argv, CommandModule } from 'yargs';
-import { deleteContainer } from '../../lifecycle/delete';
-import { killContainer } from '../../lifecycle/kill';
-import { containerState } from '../../lifecycle/query';
 import { formatOciState } from '../../state/status';
-import { startContainer } from '../../lifecycle/start';
 import { TsrunError } from '../../errors';
 import { containerId, type GlobalOptions } from './common';
+import { writeStdout } from '../../output';
+
+/** Loaded when the command runs: start-up loads only what the command needs. */
+const loadStart = (): typeof import('../../lifecycle/start') => require('../../lifecycle/start');
+
+/** Loaded when the command runs: start-up loads only what the command needs. */
+const loadQuery = (): typeof import('../../lifecycle/query') => require('../../lifecycle/query');
+
+/** Loaded when the command runs: start-up loads only what the command needs. */
+const loadKill = (): typeof import('../../lifecycle/kill') => require('../../lifecycle/kill');
+
+/** Loaded when the command runs: start-up loads only what the command needs. */
+const loadDelete = (): typeof import('../../lifecycle/delete') => require('../../lifecycle/delete');
 
 const idOnly = <T>(y: Argv<T>) => y.positional('container-id', { type: 'string', describe: 'the container id' });
 
@@ -14,7 +23,7 @@ export const start: CommandModule<GlobalOptions, GlobalOptions> = {
   command: 'start [container-id]',
   describe: 'start a created container (executes the user-defined process)',
   builder: idOnly,
-  handler: (argv) => startContainer(argv.root, containerId(argv, 'start')),
+  handler: (argv) => loadStart().startContainer(argv.root, containerId(argv, 'start')),
 };
 
 export const state: CommandModule<GlobalOptions, GlobalOptions> = {
@@ -22,8 +31,8 @@ export const state: CommandModule<GlobalOptions, GlobalOptions> = {
   describe: 'output the state of a container',
   builder: idOnly,
   handler: (argv) => {
-    const s = containerState(argv.root, containerId(argv, 'state'));
-    process.stdout.write(formatOciState(s));
+    const s = loadQuery().containerState(argv.root, containerId(argv, 'state'));
+    writeStdout(formatOciState(s));
   },
 };
 
@@ -41,7 +50,7 @@ export const kill: CommandModule<GlobalOptions, GlobalOptions & { all: boolean }
     const id = argv['container-id'];
     if (id === undefined || id === '') throw new TsrunError('"kill" requires a container id');
     const signal = argv['signal'];
-    killContainer(argv.root, String(id), signal === undefined ? undefined : String(signal), argv.all);
+    loadKill().killContainer(argv.root, String(id), signal === undefined ? undefined : String(signal), argv.all);
   },
 };
 
@@ -49,5 +58,5 @@ export const del: CommandModule<GlobalOptions, GlobalOptions & { force: boolean 
   command: 'delete [container-id]',
   describe: 'delete any resources held by the container (often used with detached containers)',
   builder: (y) => idOnly(y).option('force', { alias: 'f', type: 'boolean', default: false, describe: 'forcibly delete a running container (SIGKILL)' }),
-  handler: (argv) => deleteContainer(argv.root, containerId(argv, 'delete'), argv.force),
+  handler: (argv) => loadDelete().deleteContainer(argv.root, containerId(argv, 'delete'), argv.force),
 };

@@ -5,9 +5,11 @@ import * as fs from 'fs';
 import type { CommandModule } from 'yargs';
 import { validateResources, type LinuxResources } from '../../cgroups/resources';
 import { ConfigError, NotSupportedError, TsrunError } from '../../errors';
-import { updateContainer } from '../../lifecycle/update';
 import { log } from '../../log';
 import { containerId, type GlobalOptions } from './common';
+
+/** Loaded when the command runs: start-up loads only what the command needs. */
+const loadUpdate = (): typeof import('../../lifecycle/update') => require('../../lifecycle/update');
 
 /** runc's wording ("invalid value for memory: ..."), still carrying the flag as the field. */
 function flagError(flag: string, reason: string): ConfigError {
@@ -145,6 +147,6 @@ export const update: CommandModule<GlobalOptions, GlobalOptions & UpdateFlags & 
       }
       resources = resourcesFromFlags(flags);
     }
-    updateContainer(argv.root, id, resources);
+    loadUpdate().updateContainer(argv.root, id, resources);
   },
 };
