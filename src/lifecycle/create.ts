@@ -177,6 +177,7 @@ export function createContainer(opts: CreateOptions): Created {
       consoleFd: console ? 3 + preserveFds + 3 : undefined,
       host: { lastCap: lastCapability(), cgroupDirs: ownCgroup ? cgroups.paths() : ownCgroupDirs(), cgroupV2: cgroups.layout === 'unified', lsm: hostLsm() },
       warn: (m) => log.warn(m),
+      unprivilegedParent: (process.geteuid?.() ?? 0) !== 0,
       ...(seccomp ? { seccomp } : {}),
     });
     log.debug(`create ${opts.id}: plan of ${plan.length} operations`);

@@ -68,7 +68,7 @@ describe('create plan', () => {
 
   test('default devices and /dev links unless /dev is bind-mounted', () => {
     expect(buildCreatePlan(input()).filter((o) => o.op === 'mknod').map((o) => o.args[0])).toEqual([
-      'dev/null', 'dev/zero', 'dev/full', 'dev/random', 'dev/urandom', 'dev/tty',
+      'dev/null', 'dev/random', 'dev/full', 'dev/tty', 'dev/zero', 'dev/urandom',
     ]);
     const bound = input((s) => s.mounts!.push({ destination: '/dev', type: 'bind', source: '/dev', options: ['rbind'] }));
     expect(names(bound)).not.toContain('mknod');
@@ -97,5 +97,15 @@ describe('create plan', () => {
     expect(ops.indexOf('becomeRoot')).toBeGreaterThan(ops.indexOf('sync', 2));
     expect(ops).toContain('bindDevice');
     expect(ops).not.toContain('mknod');
+  });
+
+  test('an unprivileged parent gets the init dumpable only while it writes the maps', () => {
+    const plan = buildCreatePlan({ ...input((s) => s.linux!.namespaces!.push({ type: 'user' })), unprivilegedParent: true });
+    const ops = plan.map((o) => `${o.op} ${o.args.join(' ')}`.trim());
+    const at = ops.indexOf('sync usermap');
+    expect(ops.slice(at - 2, at + 2)).toEqual([`unshare ${CLONE_FLAGS.user}`, 'dumpable', 'sync usermap', 'nonDumpable']);
+    expect(ops.filter((o) => o === 'dumpable')).toHaveLength(1);
+    const root = names(input((s) => s.linux!.namespaces!.push({ type: 'user' })));
+    expect(root).not.toContain('dumpable');
   });
 });
