@@ -140,6 +140,9 @@ export function createContainer(opts: CreateOptions): Created {
       if (!rootless || !isCgroupPermissionError(e)) throw e;
       checkNoLimitsWithoutCgroup(spec);
       ownCgroup = false;
+      // Nothing of the container is in those dirs: later commands (exec, kill --all,
+      // delete) must not look for its processes there.
+      state.cgroupPaths = {};
       log.debug(`create ${opts.id}: rootless, running without a cgroup of its own (${(e as Error).message})`);
     }
     crashPoint('create:cgroup');
