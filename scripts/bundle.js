@@ -89,7 +89,7 @@ const fn = script.runInThisContext();
 const mod = { exports: {} };
 fn.call(mod.exports, mod.exports, Module.createRequire(bundle), mod, bundle, dist);
 warmUp(mod.exports.__bundleLoad);
-warmUpCommands(mod.exports).then(() => {
+warmUpCommands(mod.exports, mod.exports.__bundleLoad).then(() => {
   fs.writeFileSync(bundle + '.cache', script.createCachedData());
   console.log(`bundled ${ids.length} modules into ${path.relative(process.cwd(), bundle)} (+ code cache)`);
 });
@@ -99,16 +99,19 @@ warmUpCommands(mod.exports).then(() => {
  * that the code of every command's first steps (argument parsing, state lookup,
  * error reporting) is in the cache too. Their output is swallowed.
  */
-async function warmUpCommands(cli) {
+async function warmUpCommands(cli, load) {
   const os = require('os');
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-bundle-warmup-'));
   const write = { out: process.stdout.write, err: process.stderr.write };
   process.stdout.write = process.stderr.write = () => true;
+  const output = load('src/output.js');
+  output.divertOutput(() => undefined);
   try {
     for (const args of [['state', 'x'], ['list'], ['list', '--format', 'json'], ['kill', 'x', 'KILL'], ['start', 'x'], ['delete', 'x'], ['delete', '--force', 'x']]) {
       await cli.main(['--root', root, '--log-format', 'json', ...args]);
     }
   } finally {
+    output.divertOutput(undefined);
     process.stdout.write = write.out;
     process.stderr.write = write.err;
     process.exitCode = 0;

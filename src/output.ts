@@ -20,5 +20,12 @@ function writeAll(fd: number, text: string): void {
   }
 }
 
-export const writeStdout = (text: string): void => writeAll(1, text);
-export const writeStderr = (text: string): void => writeAll(2, text);
+let sink: ((fd: number, text: string) => void) | undefined;
+
+/** Diverts all output (scripts/bundle.js runs commands to warm its code cache, silently). */
+export function divertOutput(to: ((fd: number, text: string) => void) | undefined): void {
+  sink = to;
+}
+
+export const writeStdout = (text: string): void => (sink ? sink(1, text) : writeAll(1, text));
+export const writeStderr = (text: string): void => (sink ? sink(2, text) : writeAll(2, text));

@@ -83,6 +83,7 @@ void OpBindDevice(const Args&);
 // process.cpp
 void OpFds(const Args&);
 void OpNonDumpable(const Args&);
+void OpDumpable(const Args&);
 void OpSysctl(const Args&);
 void OpOomScoreAdj(const Args&);
 void OpRlimit(const Args&);

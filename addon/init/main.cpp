@@ -50,6 +50,7 @@ const OpSpec kOps[] = {
     {"becomeRoot", 0, 0, OpBecomeRoot},
     {"fork", 0, 0, OpFork},
     {"nonDumpable", 0, 0, OpNonDumpable},
+    {"dumpable", 0, 0, OpDumpable},
     {"hostname", 1, 1, OpHostname},
     {"domainname", 1, 1, OpDomainname},
     {"propagation", 1, 1, OpPropagation},

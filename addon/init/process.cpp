@@ -54,6 +54,12 @@ void OpNonDumpable(const Args&) {
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) Fail("nonDumpable", "prctl", errno);
 }
 
+// Rootless only, around `sync usermap`: a non-dumpable process's /proc files belong
+// to the host's root, so an unprivileged parent could not write its uid_map.
+void OpDumpable(const Args&) {
+  if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) Fail("dumpable", "prctl", errno);
+}
+
 void OpSysctl(const Args& a) {
   const std::string &key = a[0], &value = a[1];
   std::string object = "sysctl " + key;

@@ -231,6 +231,9 @@ export abstract class BaseManager implements CgroupManager {
       }
       for (const ent of entries) if (ent.isDirectory()) walk(path.join(dir, ent.name));
     };
+    // A rootless container without a cgroup of its own has no placements: no way to
+    // list its processes through a cgroup.
+    if (this.placements.length === 0) return [];
     walk(this.primary().dir);
     return [...found].sort((a, b) => a - b);
   }

@@ -55,7 +55,7 @@ export function parseProcCgroup(text: string): Map<string, string> {
   return own;
 }
 
-function ownCgroupDir(h: Hierarchy, own: Map<string, string>): string {
+export function ownCgroupDir(h: Hierarchy, own: Map<string, string>): string {
   const key = h.kind === 'v2' ? '' : h.controllers[0];
   const p = own.get(key);
   if (p === undefined) {

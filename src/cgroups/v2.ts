@@ -72,7 +72,10 @@ export class V2Manager extends BaseManager {
   }
 
   private get leaf(): string {
-    return this.placements[0].dir;
+    const p = this.placements[0];
+    // A rootless container without a cgroup of its own records none.
+    if (!p) throw new CgroupError('', 'the container has no cgroup of its own (rootless without a delegated cgroup)');
+    return p.dir;
   }
 
   freeze(): void {
@@ -101,10 +104,12 @@ export class V2Manager extends BaseManager {
 
   /** Asked to freeze (also while the kernel is still completing it). */
   isFrozen(): boolean {
+    if (this.placements.length === 0) return false;
     return readCgroupFile(this.leaf, 'cgroup.freeze') === '1';
   }
 
   killAll(): boolean {
+    if (this.placements.length === 0) return false;
     const dir = this.leaf;
     if (!fs.existsSync(path.join(dir, 'cgroup.kill'))) return false;
     writeCgroupFile(dir, 'cgroup.kill', '1');

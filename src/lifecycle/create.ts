@@ -4,11 +4,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { loadBundle } from '../config/load';
-import type { IdMapping, Spec } from '../config/types';
+import type { Spec } from '../config/types';
 import { createCgroupManager } from '../cgroups';
 import type { CgroupManager } from '../cgroups/manager';
 import { validateResources } from '../cgroups/resources';
-import { ConfigError, TsrunError } from '../errors';
+import { TsrunError } from '../errors';
 import { buildCreatePlan } from '../linux/plan';
 import { encodePlan } from '../linux/plan-encoding';
 import { log } from '../log';
@@ -24,6 +24,10 @@ import { compileSeccomp, forwardSeccompListener } from './seccomp';
 import { hostLsm } from './host-lsm';
 import { crashPoint } from './crash-point';
 import { writeFileAtomic } from './files';
+import { writeIdMappings } from './id-mappings';
+import { planIdMappings, hostIdOf } from '../linux/id-mappings';
+import { planNamespaces } from '../linux/namespaces';
+import { checkNoLimitsWithoutCgroup, isCgroupPermissionError, ownCgroupDirs, rootlessMode } from './rootless';
 
 export interface CreateOptions {
   root: string;
@@ -35,6 +39,8 @@ export interface CreateOptions {
   preserveFds?: number;
   /** `run` in the foreground: a terminal is proxied by tsrun itself (create always detaches). */
   foreground?: boolean;
+  /** Global --rootless: 'true', 'false' or 'auto' (default). */
+  rootless?: string;
 }
 
 export interface Created {
@@ -43,22 +49,20 @@ export interface Created {
   consoleFd?: number;
 }
 
-function writeIdMappings(pid: number, spec: Spec): void {
-  const lines = (maps: IdMapping[] | undefined, field: string): string => {
-    if (!maps || maps.length === 0) throw new ConfigError(field, 'is required with a new user namespace');
-    return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
-  };
-  // Written in one write(2) each: the kernel accepts a map only once.
-  fs.writeFileSync(`/proc/${pid}/uid_map`, lines(spec.linux?.uidMappings, 'linux.uidMappings'));
-  fs.writeFileSync(`/proc/${pid}/gid_map`, lines(spec.linux?.gidMappings, 'linux.gidMappings'));
-}
-
 function lastCapability(): number {
   try {
     return Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
   } catch {
     return 40;
   }
+}
+
+function chownToMappedRoot(file: string, spec: Spec): void {
+  const uid = hostIdOf(spec.linux?.uidMappings, 0);
+  const gid = hostIdOf(spec.linux?.gidMappings, 0);
+  if (uid === undefined || gid === undefined) return; // no root inside: nothing to own it
+  if (process.geteuid?.() !== 0 && (uid !== process.geteuid?.() || gid !== process.getegid?.())) return; // only root may give it away
+  fs.chownSync(file, uid, gid);
 }
 
 function killQuietly(pid: number | undefined): void {
@@ -80,6 +84,10 @@ export function createContainer(opts: CreateOptions): Created {
   // Planned and compiled before anything exists: a bad profile leaves nothing behind.
   const seccompPlan = planSeccomp(spec.linux?.seccomp, (m) => log.warn(m));
   const seccomp = seccompPlan ? compileSeccomp(seccompPlan, (m) => log.warn(m)) : undefined;
+  const rootless = rootlessMode(opts.rootless);
+  const newUserNs = planNamespaces(spec.linux?.namespaces).newUser;
+  // Checked before anything exists: a malformed mapping leaves nothing behind.
+  if (newUserNs) planIdMappings(spec.linux?.uidMappings, spec.linux?.gidMappings, process.geteuid?.() ?? 0, process.getegid?.() ?? 0);
   const store = new StateStore(opts.root);
   const terminal = spec.process?.terminal === true;
   checkTerminal(terminal, !opts.foreground, opts.consoleSocket);
@@ -123,19 +131,37 @@ export function createContainer(opts: CreateOptions): Created {
     // crash of this process knows what to remove.
     store.write(opts.id, state);
     crashPoint('create:state');
-    cgroups.create();
+    let ownCgroup = true;
+    try {
+      cgroups.create();
+    } catch (e) {
+      // --rootless: no permission for the cgroup is not an error (runc's rule), but
+      // then nothing may need one.
+      if (!rootless || !isCgroupPermissionError(e)) throw e;
+      checkNoLimitsWithoutCgroup(spec);
+      ownCgroup = false;
+      // Nothing of the container is in those dirs: later commands (exec, kill --all,
+      // delete) must not look for its processes there.
+      state.cgroupPaths = {};
+      log.debug(`create ${opts.id}: rootless, running without a cgroup of its own (${(e as Error).message})`);
+    }
     crashPoint('create:cgroup');
     store.write(opts.id, { ...state, cgroupCreated: cgroups.created() });
     state.cgroupCreated = cgroups.created();
-    cgroups.setDevices(spec.linux?.resources?.devices ?? [], (spec.linux?.devices ?? []).map((d) => d.path));
-    for (const warning of cgroups.set(validateResources(spec.linux?.resources ?? {}))) log.warn(warning);
-    log.debug(`create ${opts.id}: cgroups ready`);
+    if (ownCgroup) {
+      cgroups.setDevices(spec.linux?.resources?.devices ?? [], (spec.linux?.devices ?? []).map((d) => d.path));
+      for (const warning of cgroups.set(validateResources(spec.linux?.resources ?? {}))) log.warn(warning);
+      log.debug(`create ${opts.id}: cgroups ready`);
+    }
 
     const fifo = store.fifoPath(opts.id);
     nat.mkfifo(fifo, 0o622);
     // mkfifo applies our umask; the init may run as any uid by the time it opens the
     // FIFO for writing (through the O_PATH fd, so the 0711 state dir still hides it).
     fs.chmodSync(fifo, 0o622);
+    // Owned by the container's root, as runc does: in a user namespace the init's
+    // root is a host uid that a root-owned FIFO would treat as "other".
+    if (newUserNs) chownToMappedRoot(fifo, spec);
     crashPoint('create:fifo');
     fifoFd = nat.openPath(fifo);
     const extraFds = [fifoFd];
@@ -152,8 +178,9 @@ export function createContainer(opts: CreateOptions): Created {
       extraFds: extraFds.length,
       fifoFd: 3 + preserveFds + 2,
       consoleFd: console ? 3 + preserveFds + 3 : undefined,
-      host: { lastCap: lastCapability(), cgroupDirs: cgroups.paths(), cgroupV2: cgroups.layout === 'unified', lsm: hostLsm() },
+      host: { lastCap: lastCapability(), cgroupDirs: ownCgroup ? cgroups.paths() : ownCgroupDirs(), cgroupV2: cgroups.layout === 'unified', lsm: hostLsm() },
       warn: (m) => log.warn(m),
+      unprivilegedParent: (process.geteuid?.() ?? 0) !== 0,
       ...(seccomp ? { seccomp } : {}),
     });
     log.debug(`create ${opts.id}: plan of ${plan.length} operations`);
@@ -170,9 +197,11 @@ export function createContainer(opts: CreateOptions): Created {
     converse(child.syncFd, {
       onSync: (tag) => {
         if (tag === 'start') {
-          log.debug(`create ${opts.id}: placing the init in its cgroups`);
-          cg.apply(child.pid);
-          log.debug(`create ${opts.id}: init placed`);
+          if (ownCgroup) {
+            log.debug(`create ${opts.id}: placing the init in its cgroups`);
+            cg.apply(child.pid);
+            log.debug(`create ${opts.id}: init placed`);
+          }
           crashPoint('create:applied');
         } else if (tag === 'usermap') writeIdMappings(child.pid, spec);
         else throw new TsrunError(`unexpected sync point "${tag}"`);

@@ -38,6 +38,8 @@ export interface CreatePlanInput {
   warn: (message: string) => void;
   /** process.terminal: fd number (in the init) of the console socket; see the `console` op. */
   consoleFd?: number;
+  /** The parent is not root: it needs the init dumpable while it writes the id maps. */
+  unprivilegedParent?: boolean;
   /** linux.seccomp, compiled (src/lifecycle/seccomp.ts); the planner decides where it loads. */
   seccomp?: SeccompProgram;
 }
@@ -149,7 +151,11 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   const ops: PlanOp[] = [op('fds', input.preserveFds, input.extraFds), op('sync', 'start')];
   for (const join of ns.joins) ops.push(op('setns', CLONE_FLAGS[join.type], join.path as string));
   const inUserNs = ns.has('user');
-  if (ns.newUser) ops.push(op('unshare', CLONE_FLAGS.user), op('sync', 'usermap'));
+  if (ns.newUser) {
+    ops.push(op('unshare', CLONE_FLAGS.user));
+    if (input.unprivilegedParent) ops.push(op('dumpable'), op('sync', 'usermap'), op('nonDumpable'));
+    else ops.push(op('sync', 'usermap'));
+  }
   if (inUserNs) ops.push(op('becomeRoot'));
   if (ns.unshareFlags) ops.push(op('unshare', ns.unshareFlags));
   if (ns.needsFork) ops.push(op('fork'));

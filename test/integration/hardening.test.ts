@@ -1,11 +1,14 @@
 // Hardening (DESIGN.md section 3), each rule proven from inside a container: no fd of
 // the runtime reaches it, procfs writes go only into a real procfs, masked /proc
-// entries stay masked, and a rootfs symlink cannot send a mount out of the rootfs.
+// entries stay masked, a rootfs symlink cannot send a mount out of the rootfs, and no
+// container process can open the node binary or tsrun-init for writing through
+// /proc/<pid>/exe (the CVE-2019-5736 class).
 
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { runtimeUnderTest, flavorOf } from '../helpers/runtime';
+import { runtimeUnderTest, flavorOf, repoRoot, waitFor } from '../helpers/runtime';
 import { containerSkipReason, describeIf, useSuite } from '../helpers/suite';
 
 jest.setTimeout(60_000);
@@ -88,5 +91,104 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/oom_score_adj 500: \/proc\/self\/oom_score_adj is not on procfs/);
     expect(fs.readFileSync(path.join(fake, 'self', 'oom_score_adj'), 'utf8')).toBe('untouched');
+  });
+
+  describe('no container process can write the runtime binaries through /proc/<pid>/exe', () => {
+    // Everything that runs as part of tsrun: Node (the CLI) and the init program.
+    const hostBinaries = () => [process.execPath, path.join(repoRoot(), 'build', 'Release', 'tsrun-init')].filter((f) => fs.existsSync(f));
+    const hashes = () => hostBinaries().map((f) => `${f} ${crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex')}`);
+    // Root in the container with every capability that could help (ptrace to reach a
+    // non-dumpable process's exe, dac_override to ignore modes), no no_new_privs.
+    const ALL_CAPS = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID',
+      'CAP_SETPCAP', 'CAP_SYS_PTRACE', 'CAP_SYS_ADMIN', 'CAP_SYS_CHROOT', 'CAP_MKNOD', 'CAP_AUDIT_WRITE', 'CAP_NET_BIND_SERVICE'];
+    // One pass: try to open every visible /proc/<pid>/exe (and the self aliases) for
+    // writing; print what was tried, and WROTE for any open that succeeded.
+    const ATTACK = [
+      'for f in /proc/[0-9]*/exe /proc/self/exe /proc/thread-self/exe /proc/[0-9]*/task/[0-9]*/exe; do',
+      '  [ -e "$f" ] || [ -L "$f" ] || continue;',
+      '  if (echo x >> "$f") 2>/dev/null; then echo "WROTE $f -> $(readlink $f)"; fi;',
+      '  echo "tried $f";',
+      'done',
+    ].join(' ');
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const privileged = (userns: boolean) => (c: any) => {
+      c.root.readonly = false;
+      c.process.noNewPrivileges = false;
+      c.process.capabilities = { bounding: ALL_CAPS, effective: ALL_CAPS, permitted: ALL_CAPS, inheritable: [], ambient: [] };
+      if (userns) {
+        c.linux.namespaces.push({ type: 'user' });
+        c.linux.uidMappings = [{ containerID: 0, hostID: 0, size: 65536 }];
+        c.linux.gidMappings = [{ containerID: 0, hostID: 0, size: 65536 }];
+      }
+    };
+    const tried = (out: string) => out.split('\n').filter((l) => l.startsWith('tried ')).map((l) => l.slice(6));
+    const wrote = (out: string) => out.split('\n').filter((l) => l.startsWith('WROTE'));
+
+    test.each([['no user namespace', false], ['user namespace mapping host root', true]])(
+      'while the init is parked (created), %s', (_name, userns) => {
+        const before = hashes();
+        const b = bundle('true', privileged(userns as boolean));
+        expect(s.cli.create(b.id, b.dir).code).toBe(0);
+        // pid 1 of the container is the parked init: tsrun-init, not yet the user's program.
+        const r = s.cli.run(['exec', b.id, 'sh', '-c', ATTACK]);
+        expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+        expect(tried(r.stdout)).toContain('/proc/1/exe');
+        expect(wrote(r.stdout)).toEqual([]);
+        expect(hashes()).toEqual(before);
+      });
+
+    test.each([['no user namespace', false], ['user namespace mapping host root', true]])(
+      'while tsrun exec joins a running container, %s', async (_name, userns) => {
+        const before = hashes();
+        // The container's init attacks in a loop while execs join, each one an init
+        // that passes through the container's namespaces before it execs.
+        const b = bundle(`while [ ! -e /tmp/stop ]; do ${ATTACK}; done; echo done`, privileged(userns as boolean));
+        const out = path.join(s.env.tmp, `${b.id}.out`);
+        expect(s.cli.create(b.id, b.dir, [], { stdoutFile: out }).code).toBe(0);
+        expect(s.cli.start(b.id).code).toBe(0);
+        const execs = Array.from({ length: 6 }, () => s.cli.spawn(['exec', b.id, 'sh', '-c', ATTACK]).done);
+        const results = await Promise.all(execs);
+        for (const r of results) {
+          expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+          expect(wrote(r.stdout)).toEqual([]);
+          expect(tried(r.stdout).length).toBeGreaterThan(0);
+        }
+        expect(s.cli.run(['exec', b.id, 'touch', '/tmp/stop']).code).toBe(0);
+        await waitFor(() => fs.readFileSync(out, 'utf8').includes('done\n'), 'the attacking init to finish');
+        const text = fs.readFileSync(out, 'utf8');
+        expect(tried(text)).toContain('/proc/self/exe');
+        expect(wrote(text)).toEqual([]);
+        expect(hashes()).toEqual(before);
+      });
+
+    test.each([['no user namespace', false], ['user namespace mapping host root', true]])(
+      'an exe held open while the parked init execs cannot be written afterwards (CVE-2019-5736), %s', async (_name, userns) => {
+        const before = hashes();
+        const b = bundle('sleep 1000', privileged(userns as boolean));
+        expect(s.cli.create(b.id, b.dir).code).toBe(0);
+        // Hold the parked init's exe open (ptrace access: CAP_SYS_PTRACE), let the init
+        // exec the user's program, then reopen the held file for writing.
+        const attacker = s.cli.spawn(['exec', b.id, 'sh', '-c', [
+          // a failed `exec 3<` would end the shell: probe in a subshell first
+          'if (exec 3</proc/1/exe) 2>/dev/null; then exec 3</proc/1/exe; readlink /proc/self/fd/3; else echo cannot-open; fi; touch /tmp/holding;',
+          'while [ ! -e /tmp/go ]; do sleep 0.05; done;',
+          '(echo x >> /proc/self/fd/3) 2>/dev/null && echo WROTE-held; (echo x > /proc/self/fd/3) 2>/dev/null && echo WROTE-held-trunc; echo end',
+        ].join(' ')]).done;
+        const holding = path.join(b.rootfs, 'tmp', 'holding');
+        await waitFor(() => fs.existsSync(holding), 'the attacker to hold /proc/1/exe');
+        expect(s.cli.start(b.id).code).toBe(0);
+        await s.cli.waitStatus(b.id, 'running');
+        await waitFor(() => (fs.readFileSync(`/proc/${s.cli.state(b.id).pid}/cmdline`, 'utf8').startsWith('sleep')), 'the init to exec sleep');
+        fs.writeFileSync(path.join(b.rootfs, 'tmp', 'go'), '');
+        const r = await attacker;
+        expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+        // Without a user namespace CAP_SYS_PTRACE reaches the non-dumpable init and the
+        // attacker really holds its exe (the sealed memfd copy, never the host file); in
+        // a user namespace the init's memory belongs to the host's namespace: no access.
+        expect(r.stdout.split('\n')[0]).toBe(userns ? 'cannot-open' : '/memfd:tsrun-init (deleted)');
+        expect(r.stdout).not.toMatch(/WROTE/);
+        expect(r.stdout).toMatch(/end\n$/);
+        expect(hashes()).toEqual(before);
+      });
   });
 });

@@ -68,7 +68,7 @@ describe('create plan', () => {
 
   test('default devices and /dev links unless /dev is bind-mounted', () => {
     expect(buildCreatePlan(input()).filter((o) => o.op === 'mknod').map((o) => o.args[0])).toEqual([
-      'dev/null', 'dev/zero', 'dev/full', 'dev/random', 'dev/urandom', 'dev/tty',
+      'dev/null', 'dev/random', 'dev/full', 'dev/tty', 'dev/zero', 'dev/urandom',
     ]);
     const bound = input((s) => s.mounts!.push({ destination: '/dev', type: 'bind', source: '/dev', options: ['rbind'] }));
     expect(names(bound)).not.toContain('mknod');
@@ -103,5 +103,15 @@ describe('create plan', () => {
     const long = '/' + 'a'.repeat(5000);
     expect(() => buildCreatePlan(input((s) => s.mounts!.push({ destination: long, type: 'tmpfs', source: 'tmpfs' })))).toThrow(/mounts\[7\]\.destination: is longer than PATH_MAX/);
     expect(() => buildCreatePlan(input((s) => (s.linux!.maskedPaths = [long])))).toThrow(/linux\.maskedPaths\[0\]/);
+  });
+
+  test('an unprivileged parent gets the init dumpable only while it writes the maps', () => {
+    const plan = buildCreatePlan({ ...input((s) => s.linux!.namespaces!.push({ type: 'user' })), unprivilegedParent: true });
+    const ops = plan.map((o) => `${o.op} ${o.args.join(' ')}`.trim());
+    const at = ops.indexOf('sync usermap');
+    expect(ops.slice(at - 2, at + 2)).toEqual([`unshare ${CLONE_FLAGS.user}`, 'dumpable', 'sync usermap', 'nonDumpable']);
+    expect(ops.filter((o) => o === 'dumpable')).toHaveLength(1);
+    const root = names(input((s) => s.linux!.namespaces!.push({ type: 'user' })));
+    expect(root).not.toContain('dumpable');
   });
 });

@@ -34,6 +34,7 @@ export function createOptions(argv: CreateFlags & { _: (string | number)[] }, id
     consoleSocket: argv['console-socket'],
     noPivot: argv['no-pivot'],
     preserveFds: argv['preserve-fds'],
+    rootless: argv.rootless,
   };
 }
 

@@ -2,7 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { CommandModule } from 'yargs';
 import { defaultSpec } from '../../config/default-spec';
-import { NotSupportedError, TsrunError } from '../../errors';
+import { rootlessSpec } from '../../config/rootless-spec';
+import { TsrunError } from '../../errors';
 import type { GlobalOptions } from './common';
 
 export const spec: CommandModule<GlobalOptions, GlobalOptions & { bundle?: string; rootless: string | boolean }> = {
@@ -13,10 +14,10 @@ export const spec: CommandModule<GlobalOptions, GlobalOptions & { bundle?: strin
       .option('bundle', { alias: 'b', type: 'string', describe: 'path to the root of the bundle directory' })
       .option('rootless', { type: 'boolean', default: false, describe: 'generate a configuration for a rootless container' }) as never,
   handler: (argv) => {
-    if (String(argv.rootless) === 'true') throw new NotSupportedError('spec --rootless');
     const dir = path.resolve(argv.bundle ?? '.');
     const file = path.join(dir, 'config.json');
     if (fs.existsSync(file)) throw new TsrunError('File config.json exists. Remove it first');
-    fs.writeFileSync(file, JSON.stringify(defaultSpec(), null, '\t') + '\n', { mode: 0o666 });
+    const config = String(argv.rootless) === 'true' ? rootlessSpec(process.geteuid?.() ?? 0, process.getegid?.() ?? 0) : defaultSpec();
+    fs.writeFileSync(file, JSON.stringify(config, null, '\t') + '\n', { mode: 0o666 });
   },
 };

@@ -1,0 +1,25 @@
+// `tsrun spec --rootless`: runc's ToRootless transformation of the default spec, for
+// the calling user. A rootless user cannot create a network namespace worth having
+// (no device to put in it) nor mount sysfs outside one it owns, so: no network
+// namespace, /sys bind-mounted from the host, a user namespace mapping root in the
+// container to the caller's own uid and gid, no device cgroup rules (no cgroup may be
+// writable), and devpts without gid=5 (that group is not mapped).
+import type { Mount, Spec } from './types';
+import { defaultSpec } from './default-spec';
+
+export function rootlessSpec(euid: number, egid: number): Spec {
+  const spec = defaultSpec();
+  const linux = spec.linux ?? {};
+  linux.namespaces = (linux.namespaces ?? []).filter((ns) => ns.type !== 'network' && ns.type !== 'user');
+  linux.namespaces.push({ type: 'user' });
+  linux.uidMappings = [{ containerID: 0, hostID: euid, size: 1 }];
+  linux.gidMappings = [{ containerID: 0, hostID: egid, size: 1 }];
+  delete linux.resources;
+  spec.linux = linux;
+  spec.mounts = (spec.mounts ?? []).map((m): Mount => {
+    if (m.type === 'sysfs') return { destination: m.destination, type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] };
+    if (m.type === 'devpts') return { ...m, options: (m.options ?? []).filter((o) => !o.startsWith('gid=')) };
+    return m;
+  });
+  return spec;
+}

@@ -1,0 +1,54 @@
+// Running tsrun as an unprivileged user, runc's way: `--rootless auto` (the default)
+// means rootless when the effective uid is not 0. A rootless create uses the cgroup
+// when it may (a delegated subtree), and otherwise runs without one of its own
+// instead of failing -- unless the config asks for limits only a cgroup can enforce.
+import * as fs from 'fs';
+import type { Spec } from '../config/types';
+import { CgroupError, ConfigError, TsrunError } from '../errors';
+import { detectCgroupLayout } from '../cgroups/detect';
+import { parseProcCgroup, ownCgroupDir } from '../cgroups/path';
+
+/** runc's --rootless: 'true', 'false' or 'auto' (rootless when not running as root). */
+export function rootlessMode(flag: string | undefined): boolean {
+  if (flag === undefined || flag === 'auto') return (process.geteuid?.() ?? 0) !== 0;
+  if (flag === 'true') return true;
+  if (flag === 'false') return false;
+  throw new ConfigError('--rootless', `invalid value ${JSON.stringify(flag)} (want true, false or auto)`);
+}
+
+/** The cgroup could not be made for lack of permission (not for any other reason). */
+export function isCgroupPermissionError(e: unknown): boolean {
+  return e instanceof CgroupError && /: (EACCES|EPERM|EROFS)$/.test(e.message);
+}
+
+/**
+ * Without a cgroup of its own a container cannot be limited: refuse a config that
+ * asks for limits (runc: "rootless needs no limits"), naming the first one. Device
+ * rules are exempt: in a user namespace devices are host nodes bind-mounted, and the
+ * kernel already keeps the container from using more than its user may.
+ */
+export function checkNoLimitsWithoutCgroup(spec: Spec): void {
+  for (const [key, value] of Object.entries(spec.linux?.resources ?? {})) {
+    if (key === 'devices' || value === undefined || value === null) continue;
+    if (typeof value === 'object' && Object.keys(value as object).length === 0) continue;
+    throw new TsrunError(`linux.resources.${key}: rootless container without a writable cgroup cannot set limits (delegate a cgroup to this user or remove the limit)`);
+  }
+}
+
+/**
+ * Where the container's /sys/fs/cgroup binds come from when it has no cgroup of its
+ * own: the cgroups it inherits, ours (runc binds the init's own cgroups the same way).
+ */
+export function ownCgroupDirs(): Record<string, string> {
+  const info = detectCgroupLayout();
+  const own = parseProcCgroup(fs.readFileSync('/proc/self/cgroup', 'utf8'));
+  const out: Record<string, string> = {};
+  for (const h of info.hierarchies) {
+    try {
+      out[h.key] = ownCgroupDir(h, own);
+    } catch {
+      // a hierarchy we are in no reachable cgroup of: the container gets no bind for it
+    }
+  }
+  return out;
+}

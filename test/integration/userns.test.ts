@@ -1,0 +1,292 @@
+// User namespaces end to end as root (maps, setgroups, the exec FIFO owned by the
+// container's root, exec joining the user namespace first, bind remounts that hit
+// flags the user namespace locks, refusals that leave nothing behind), and rootless:
+// a user created by the test runs a container with `spec --rootless`, with its own
+// id only (written directly) and with a subordinate range (newuidmap/newgidmap).
+
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { spawnSync } from 'child_process';
+import { Spec } from '../helpers/bundle';
+import { flavorOf, runtimeUnderTest, waitPidGone } from '../helpers/runtime';
+import { isEmpty } from '../helpers/cleanup';
+import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
+
+jest.setTimeout(60_000);
+
+const BINARY = runtimeUnderTest();
+const FLAVOR = flavorOf(BINARY);
+const HOST_BASE = 100000;
+
+function userns(c: Spec): void {
+  c.linux.namespaces.push({ type: 'user' });
+  c.linux.uidMappings = [{ containerID: 0, hostID: HOST_BASE, size: 65536 }];
+  c.linux.gidMappings = [{ containerID: 0, hostID: HOST_BASE + 10, size: 65536 }];
+}
+
+describeIf(containerSkipReason())(`user namespaces (${BINARY})`, () => {
+  const s = useSuite('userns', BINARY);
+  afterEach(() => {
+    s.forceClean();
+  });
+
+  const bundle = (script: string, configure?: (c: Spec) => void) => {
+    const b = s.bundle({
+      configure: (c) => {
+        userns(c);
+        c.process.args = ['sh', '-c', script];
+        configure?.(c);
+      },
+    });
+    // The container's root is "other" to the root-owned, 0700 bundle dir.
+    fs.chmodSync(b.dir, 0o755);
+    return b;
+  };
+
+  test('root in the container is the mapped uid; the exec FIFO belongs to it; setgroups stays allowed', async () => {
+    const b = bundle('cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; id; grep CapEff /proc/self/status');
+    const out = path.join(s.env.tmp, `${b.id}.out`);
+    expectOk(s.cli.create(b.id, b.dir, [], { stdoutFile: out }));
+    const fifo = fs.statSync(path.join(s.cli.root, b.id, 'exec.fifo'));
+    expect({ uid: fifo.uid, gid: fifo.gid, mode: (fifo.mode & 0o777).toString(8) }).toEqual({ uid: HOST_BASE, gid: HOST_BASE + 10, mode: '622' });
+    // The parked init is already in its user namespace, as the mapped root.
+    const pid = s.cli.state(b.id).pid;
+    expect(fs.readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split(/\s+/)).toEqual(['0', String(HOST_BASE), '65536']);
+    expect(fs.readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(new RegExp(`\\nUid:\\t${HOST_BASE}\\t${HOST_BASE}\\t${HOST_BASE}\\t${HOST_BASE}\\n`));
+    expectOk(s.cli.start(b.id));
+    expect(await waitPidGone(pid)).toBe(true);
+    // setgroups([]) is allowed (root wrote the maps): no supplementary groups.
+    expect(fs.readFileSync(out, 'utf8').split('\n').map((l) => l.trim().replace(/\s+/g, ' '))).toEqual([
+      `0 ${HOST_BASE} 65536`, `0 ${HOST_BASE + 10} 65536`, 'allow', 'uid=0(root) gid=0(root)', 'CapEff: 0000000020000420', '',
+    ]);
+    expectOk(s.cli.delete(b.id));
+  });
+
+  test('exec joins the user namespace first: same maps, same namespace, root inside', () => {
+    const b = bundle('sleep 1000');
+    expectOk(s.cli.runContainer(b.id, b.dir, ['--detach']));
+    const pid = s.cli.state(b.id).pid;
+    const r = expectOk(s.cli.run(['exec', b.id, 'sh', '-c', 'cat /proc/self/uid_map; id -u; readlink /proc/self/ns/user; readlink /proc/self/ns/mnt']));
+    const lines = r.stdout.trim().split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
+    expect(lines).toEqual([`0 ${HOST_BASE} 65536`, '0', fs.readlinkSync(`/proc/${pid}/ns/user`), fs.readlinkSync(`/proc/${pid}/ns/mnt`)]);
+    expect(lines[2]).not.toBe(fs.readlinkSync('/proc/self/ns/user'));
+    // A non-root user of the container, through the same namespace.
+    const u = expectOk(s.cli.run(['exec', '--user', '1000:1000', b.id, 'id']));
+    expect(u.stdout.trim()).toBe('uid=1000(user) gid=1000(user)');
+    expectOk(s.cli.delete(b.id, true));
+  });
+
+  (FLAVOR === 'runc' ? test.skip : test)('a bind remount keeps the flags the user namespace locks (runc 1.1.5 fails with EPERM)', () => {
+    // A host mount with nosuid,nodev,noexec: in a user namespace those are locked, so
+    // a remount asking only for "ro" must keep them.
+    const src = fs.mkdtempSync(path.join(s.env.tmp, 'locked-'));
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'nosuid,nodev,noexec,size=1m', 'tmpfs', src]).status).toBe(0);
+    try {
+      fs.writeFileSync(path.join(src, 'file'), 'data');
+      const b = bundle('grep " /mnt " /proc/self/mountinfo | cut -d" " -f5,6; cat /mnt/file; echo; touch /mnt/new 2>&1 | sed "s/^touch: //"', (c) => {
+        c.mounts.push({ destination: '/mnt', type: 'bind', source: src, options: ['bind', 'ro'] });
+      });
+      const r = s.cli.runContainer(b.id, b.dir);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+      const [mount, data, touch] = r.stdout.split('\n');
+      expect(mount.split(' ')[0]).toBe('/mnt');
+      expect(mount.split(' ')[1].split(',').sort()).toEqual(['nodev', 'noexec', 'nosuid', 'relatime', 'ro']);
+      expect(data).toBe('data');
+      expect(touch).toMatch(/Read-only file system/);
+      expect(fs.existsSync(path.join(src, 'new'))).toBe(false);
+    } finally {
+      spawnSync('umount', [src]);
+    }
+  });
+
+  test.each([
+    ['size 0', (c: Spec) => (c.linux.uidMappings = [{ containerID: 0, hostID: HOST_BASE, size: 0 }]), /linux\.uidMappings\[0\]\.size: must be at least 1/],
+    ['no gid mappings', (c: Spec) => delete c.linux.gidMappings, /linux\.gidMappings: is required with a new user namespace/],
+  ] as const)('a malformed mapping (%s) is refused naming the field, nothing left behind', (_name, configure, message) => {
+    const b = bundle('true', configure as (c: Spec) => void);
+    const r = s.cli.runContainer(b.id, b.dir);
+    expect(r.code).toBe(1);
+    if (FLAVOR === 'tsrun') expect(r.stderr).toMatch(message as RegExp);
+    expect(isEmpty(s.forceClean())).toBe(true);
+  });
+
+  test('sysfs without a network namespace of its own fails as in runc 1.1.5, nothing left behind', () => {
+    const b = bundle('true', (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'network')));
+    const r = s.cli.runContainer(b.id, b.dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(FLAVOR === 'tsrun' ? /mount sysfs on \/sys: mount: EPERM/ : /operation not permitted/);
+    expect(isEmpty(s.forceClean())).toBe(true);
+  });
+});
+
+/** An unprivileged user made for this file, with a subordinate id range; deleted in afterAll. */
+interface TestUser {
+  name: string;
+  uid: number;
+  gid: number;
+  subStart: number;
+}
+
+function rootlessSkipReason(): string | undefined {
+  const env = containerSkipReason();
+  if (env) return env;
+  // runc 1.1.5 ignores a rootless cgroup permission error only when cgroupsPath is
+  // unset; the test bundles always set an absolute one (a relative one would land
+  // under the runner's own cgroup), so runc fails them all with "mkdir ...: permission
+  // denied". tsrun runs without the cgroup unless the config asks for limits.
+  if (FLAVOR === 'runc') return 'runc 1.1.5 refuses a rootless container whose cgroupsPath it cannot create';
+  for (const tool of ['useradd', 'userdel', 'usermod', 'runuser', 'newuidmap', 'newgidmap']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed`;
+  }
+  return undefined;
+}
+
+describeIf(rootlessSkipReason())(`rootless (${BINARY} run by an unprivileged user)`, () => {
+  const s = useSuite('rootless', BINARY);
+  let user: TestUser | undefined;
+  let xdg = '';
+
+  beforeAll(() => {
+    const name = `tsrun-test-${crypto.randomBytes(4).toString('hex')}`;
+    const subStart = 400000 + crypto.randomInt(0, 1000) * 65536;
+    const add = spawnSync('useradd', ['-M', '-s', '/bin/sh', name], { encoding: 'utf8' });
+    if (add.status !== 0) throw new Error(`useradd ${name}: ${add.stderr}`);
+    const ids = (flag: string) => Number(spawnSync('id', [flag, name], { encoding: 'utf8' }).stdout.trim());
+    user = { name, uid: ids('-u'), gid: ids('-g'), subStart };
+    const range = `${subStart}-${subStart + 65535}`;
+    const mod = spawnSync('usermod', ['--add-subuids', range, '--add-subgids', range, name], { encoding: 'utf8' });
+    if (mod.status !== 0) throw new Error(`usermod ${name}: ${mod.stderr}`);
+    xdg = fs.mkdtempSync(path.join(s.env.tmp, 'xdg-'));
+    fs.chownSync(xdg, user.uid, user.gid);
+    fs.chmodSync(xdg, 0o700);
+  });
+
+  afterAll(() => {
+    if (!user) return;
+    // Whatever of this user still runs (a failed test), by pid.
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        if (fs.statSync(`/proc/${entry}`).uid === user.uid) process.kill(Number(entry), 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    const del = spawnSync('userdel', [user.name], { encoding: 'utf8' });
+    // userdel removes the subordinate ranges too; make sure of it.
+    for (const f of ['/etc/subuid', '/etc/subgid']) {
+      const text = fs.readFileSync(f, 'utf8');
+      const kept = text.split('\n').filter((l) => !l.startsWith(`${user?.name}:`)).join('\n');
+      if (kept !== text) fs.writeFileSync(f, kept);
+    }
+    if (del.status !== 0) throw new Error(`userdel ${user.name}: ${del.stderr}`);
+  });
+
+  /**
+   * Runs tsrun as the test user, with its own XDG_RUNTIME_DIR and no --root. Output
+   * goes to files, not pipes: a created container inherits them and would keep
+   * spawnSync waiting until it exits.
+   */
+  let calls = 0;
+  const asUser = (args: string[], cwd?: string) => {
+    const u = user as TestUser;
+    const io = path.join(s.env.tmp, `as-user-${++calls}`);
+    const out = fs.openSync(`${io}.out`, 'w');
+    const err = fs.openSync(`${io}.err`, 'w');
+    let r;
+    try {
+      r = spawnSync('runuser', ['-u', u.name, '--', 'env', `XDG_RUNTIME_DIR=${xdg}`, BINARY, ...args], { stdio: ['ignore', out, err], cwd, timeout: 30_000 });
+    } finally {
+      fs.closeSync(out);
+      fs.closeSync(err);
+    }
+    const stdout = fs.readFileSync(`${io}.out`, 'utf8');
+    const stderr = fs.readFileSync(`${io}.err`, 'utf8').replace(/^time="[^"]*" /gm, '');
+    return { code: r.status, stdout, stderr };
+  };
+
+  /** A bundle owned by the user, from `tsrun spec --rootless` run as that user. */
+  const rootlessBundle = (script: string, configure?: (c: Spec) => void) => {
+    const u = user as TestUser;
+    const b = s.bundle();
+    fs.rmSync(b.configPath);
+    spawnSync('chown', ['-R', `${u.uid}:${u.gid}`, b.dir]);
+    const spec = asUser(['spec', '--rootless'], b.dir);
+    expect({ code: spec.code, stderr: spec.stderr }).toEqual({ code: 0, stderr: '' });
+    const written = JSON.parse(fs.readFileSync(b.configPath, 'utf8'));
+    expect(written.linux.uidMappings).toEqual([{ containerID: 0, hostID: u.uid, size: 1 }]);
+    expect(written.linux.gidMappings).toEqual([{ containerID: 0, hostID: u.gid, size: 1 }]);
+    b.config = written;
+    b.rewrite((c) => {
+      c.process.args = ['sh', '-c', script];
+      configure?.(c);
+    });
+    spawnSync('chown', [`${u.uid}:${u.gid}`, b.configPath]);
+    return b;
+  };
+
+  test('own ids only: root inside, uid_map shows the caller, state under $XDG_RUNTIME_DIR/tsrun, no cgroup needed', () => {
+    const u = user as TestUser;
+    const b = rootlessBundle('sleep 1000');
+    try {
+      const created = asUser(['create', '--bundle', b.dir, b.id]);
+      expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(fs.existsSync(path.join(xdg, 'tsrun', b.id, 'state.json'))).toBe(true);
+      const state = JSON.parse(asUser(['state', b.id]).stdout);
+      expect(state.status).toBe('created');
+      // no cgroup was made for it: the user may not write there
+      for (const dir of Object.values(state.cgroup_paths ?? {})) expect(fs.existsSync(dir as string)).toBe(false);
+      const started = asUser(['start', b.id]);
+      expect({ code: started.code, stderr: started.stderr }).toEqual({ code: 0, stderr: '' });
+      // The parked init is not dumpable: like runc, exec joins once the user's program runs.
+      const exec = asUser(['exec', b.id, 'sh', '-c', 'id; cat /proc/self/uid_map']);
+      expect({ code: exec.code, stderr: exec.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(exec.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' '))).toEqual(['uid=0(root) gid=0(root) groups=0(root)', `0 ${u.uid} 1`, '']);
+      const deleted = asUser(['delete', '--force', b.id]);
+      expect({ code: deleted.code, stderr: deleted.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(fs.existsSync(path.join(xdg, 'tsrun', b.id))).toBe(false);
+    } finally {
+      asUser(['delete', '--force', b.id]);
+    }
+  });
+
+  test('own ids only, foreground run: id shows root, uid_map the caller, /sys bound from the host', () => {
+    const u = user as TestUser;
+    const b = rootlessBundle('id; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; awk \'$5 == "/sys" { print $4, $5, $6 }\' /proc/self/mountinfo');
+    const r = asUser(['run', '--bundle', b.dir, b.id]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' '))).toEqual([
+      'uid=0(root) gid=0(root) groups=0(root)', `0 ${u.uid} 1`, `0 ${u.gid} 1`, 'deny', '/ /sys ro,nosuid,nodev,noexec,relatime', '',
+    ]);
+    expect(fs.existsSync(path.join(xdg, 'tsrun', b.id))).toBe(false);
+  });
+
+  test('a subordinate range is mapped with newuidmap/newgidmap', () => {
+    const u = user as TestUser;
+    const b = rootlessBundle('cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; id; touch /tmp/f && chown 1000:1000 /tmp/f && stat -c %u:%g /tmp/f', (c) => {
+      c.root.readonly = false;
+      c.linux.uidMappings = [{ containerID: 0, hostID: u.uid, size: 1 }, { containerID: 1, hostID: u.subStart, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: u.gid, size: 1 }, { containerID: 1, hostID: u.subStart, size: 65536 }];
+      c.process.capabilities = { bounding: ['CAP_CHOWN'], effective: ['CAP_CHOWN'], permitted: ['CAP_CHOWN'] };
+    });
+    const r = asUser(['run', '--bundle', b.dir, b.id]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' '))).toEqual([
+      // setgroups stays allowed with newgidmap, so setgroups([]) clears the groups
+      `0 ${u.uid} 1`, `1 ${u.subStart} 65536`, `0 ${u.gid} 1`, `1 ${u.subStart} 65536`, 'allow', 'uid=0(root) gid=0(root)', '1000:1000', '',
+    ]);
+    // container uid 1000 is host subStart + 999
+    expect(fs.statSync(path.join(b.rootfs, 'tmp', 'f')).uid).toBe(u.subStart + 999);
+  });
+
+  test('a range outside the subordinate ids is refused by newuidmap: exit 1, nothing left behind', () => {
+    const b = rootlessBundle('true', (c) => {
+      c.linux.uidMappings = [{ containerID: 0, hostID: 1, size: 1000 }];
+    });
+    const r = asUser(['run', '--bundle', b.dir, b.id]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/linux\.uidMappings: newuidmap failed/);
+    expect(fs.existsSync(path.join(xdg, 'tsrun', b.id))).toBe(false);
+  });
+});
