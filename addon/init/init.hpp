@@ -20,6 +20,7 @@ struct Context {
   std::string rootPath;  // host path given to `rootfs`
   std::vector<std::string> env;
   std::string execPath;  // set by resolveExec
+  std::string hookState;  // state JSON for `hook` ops: the payload of the last `ack <payload>`
 };
 
 extern Context ctx;
@@ -105,5 +106,7 @@ void OpWaitFifo(const Args&);
 void OpExec(const Args&);
 // console.cpp
 void OpConsole(const Args&);
+// hooks.cpp
+void OpHook(const Args&);
 
 }  // namespace init

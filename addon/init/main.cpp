@@ -83,6 +83,7 @@ const OpSpec kOps[] = {
     {"closeSync", 0, 0, OpCloseSync},
     {"exec", 1, -1, OpExec},
     {"console", 3, 3, OpConsole},
+    {"hook", 5, -1, OpHook},
 };
 
 struct PlannedOp {

@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <utility>
+
 #include "init.hpp"
 
 namespace init {
@@ -31,13 +33,15 @@ bool SendMessage(const std::string& message) {
 
 bool ReceiveMessage(std::string* message) {
   if (ctx.syncFd < 0) return false;
-  char buf[256];
+  // PROTOCOL.md bounds a message at 64 KiB (an `ack` may carry the state JSON).
+  std::string buf(64 * 1024, '\0');
   ssize_t n;
   do {
-    n = recv(ctx.syncFd, buf, sizeof buf, 0);
+    n = recv(ctx.syncFd, &buf[0], buf.size(), MSG_TRUNC);
   } while (n < 0 && errno == EINTR);
-  if (n <= 0) return false;
-  message->assign(buf, static_cast<size_t>(n));
+  if (n <= 0 || static_cast<size_t>(n) > buf.size()) return false;
+  buf.resize(static_cast<size_t>(n));
+  *message = std::move(buf);
   return true;
 }
 
@@ -60,7 +64,10 @@ void OpSync(const Args& a) {
   std::string reply;
   // Anything but "ack" (normally "abort", or EOF when the parent died) means: stop here,
   // quietly, because the parent already knows why.
-  if (!ReceiveMessage(&reply) || reply != "ack") _exit(1);
+  if (!ReceiveMessage(&reply)) _exit(1);
+  // `ack <payload>`: the parent hands over the state JSON for the `hook` ops that follow.
+  if (reply.compare(0, 4, "ack ") == 0) ctx.hookState = reply.substr(4);
+  else if (reply != "ack") _exit(1);
 }
 
 void OpNotify(const Args& a) {

@@ -25,9 +25,6 @@ export function checkSupported(spec: Spec): void {
     ['linux.netDevices', linux['netDevices']],
     ['linux.memoryPolicy', linux['memoryPolicy']],
   ];
-  for (const hook of ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const) {
-    refused.push([`hooks.${hook}`, spec.hooks?.[hook]]);
-  }
   for (const [key, value] of Object.entries(linux.resources ?? {})) {
     if (!SUPPORTED_RESOURCES.has(key)) refused.push([`linux.resources.${key}`, value]);
   }

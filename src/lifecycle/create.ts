@@ -28,6 +28,8 @@ import { writeIdMappings } from './id-mappings';
 import { planIdMappings, hostIdOf } from '../linux/id-mappings';
 import { planNamespaces } from '../linux/namespaces';
 import { checkNoLimitsWithoutCgroup, isCgroupPermissionError, ownCgroupDirs, rootlessMode } from './rootless';
+import { passedFds } from './socket-activation';
+import { hookState, pidInContainer, runHooks, runHooksWarnOnly } from './hooks';
 
 export interface CreateOptions {
   root: string;
@@ -80,7 +82,7 @@ export function createContainer(opts: CreateOptions): Created {
   const bundle = loadBundle(opts.bundle);
   log.debug(`create ${opts.id}: config valid`);
   const spec = bundle.spec;
-  const preserveFds = opts.preserveFds ?? 0;
+  const preserveFds = passedFds(spec, opts.preserveFds ?? 0);
   // Planned and compiled before anything exists: a bad profile leaves nothing behind.
   const seccompPlan = planSeccomp(spec.linux?.seccomp, (m) => log.warn(m));
   const seccomp = seccompPlan ? compileSeccomp(seccompPlan, (m) => log.warn(m)) : undefined;
@@ -195,7 +197,7 @@ export function createContainer(opts: CreateOptions): Created {
     crashPoint('create:spawned');
     const cg = cgroups;
     converse(child.syncFd, {
-      onSync: (tag) => {
+      onSync: (tag): string | undefined => {
         if (tag === 'start') {
           if (ownCgroup) {
             log.debug(`create ${opts.id}: placing the init in its cgroups`);
@@ -203,8 +205,26 @@ export function createContainer(opts: CreateOptions): Created {
             log.debug(`create ${opts.id}: init placed`);
           }
           crashPoint('create:applied');
-        } else if (tag === 'usermap') writeIdMappings(child.pid, spec);
-        else throw new TsrunError(`unexpected sync point "${tag}"`);
+          return undefined;
+        }
+        if (tag === 'usermap') {
+          writeIdMappings(child.pid, spec);
+          return undefined;
+        }
+        if (tag === 'createRuntime') {
+          // The container's namespaces exist, pivot_root has not happened yet. The
+          // answer carries the state for the createContainer hooks the init runs.
+          const pid = containerPid ?? child.pid;
+          const hs = hookState(state, 'creating', pid);
+          runHooks('prestart', spec.hooks?.prestart, hs);
+          runHooks('createRuntime', spec.hooks?.createRuntime, hs);
+          crashPoint('create:hooks');
+          // In the container's namespaces the pid is the one the container sees.
+          return JSON.stringify({ ...hs, pid: pidInContainer(pid) });
+        }
+        // The init keeps this for its startContainer hooks (it has no socket after `ready`).
+        if (tag === 'startContainer') return JSON.stringify(hookState(state, 'created', pidInContainer(containerPid ?? child.pid)));
+        throw new TsrunError(`unexpected sync point "${tag}"`);
       },
       onPid: (pid) => {
         log.debug(`create ${opts.id}: init forked, pid ${pid}`);
@@ -257,6 +277,18 @@ export function createContainer(opts: CreateOptions): Created {
       log.warn(`cleanup of cgroups failed: ${(cleanupError as Error).message}`);
     }
     store.remove(opts.id);
+    // Like runc's destroy after a failed create (and the spec's lifecycle after a
+    // failing prestart/createRuntime/createContainer hook): poststop hooks, warnings only.
+    if (stage1 !== undefined && spec.hooks?.poststop?.length) {
+      runHooksWarnOnly('poststop', spec.hooks.poststop, {
+        ociVersion: spec.ociVersion,
+        id: opts.id,
+        status: 'stopped',
+        pid: containerPid ?? stage1,
+        bundle: bundle.dir,
+        annotations: spec.annotations ?? {},
+      });
+    }
     throw e;
   } finally {
     unlock();

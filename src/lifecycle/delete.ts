@@ -8,6 +8,7 @@ import { validateContainerId } from '../state/ids';
 import { StateStore } from '../state/store';
 import { Container } from './container';
 import { crashPoint } from './crash-point';
+import { hookState, hooksOf, runHooksWarnOnly } from './hooks';
 import { signalAll } from './kill';
 
 export function deleteContainer(root: string, id: string, force = false): void {
@@ -71,4 +72,7 @@ export function destroy(container: Container): void {
   container.cgroups.destroy();
   crashPoint('delete:cgroups');
   container.store.remove(container.id);
+  // After the container is gone; a failure is a warning (runtime spec).
+  const poststop = hooksOf(container.state).poststop;
+  if (poststop?.length) runHooksWarnOnly('poststop', poststop, hookState(container.state, 'stopped'));
 }

@@ -3,11 +3,52 @@
 // on stdin. createContainer and startContainer hooks run inside the container's
 // namespaces and are executed by the init (see the planner).
 import { spawnSync } from 'child_process';
+import * as fs from 'fs';
 import type { Hook, Hooks } from '../config/types';
 import { TsrunError } from '../errors';
-import type { OciState } from '../state/types';
+import { log } from '../log';
+import type { ContainerState, ContainerStatus } from '../state/types';
 
 export type HookKind = keyof Hooks;
+
+/** The state of the runtime spec ("State"), as hooks get it on stdin. */
+export interface HookState {
+  ociVersion: string;
+  id: string;
+  status: ContainerStatus;
+  pid: number;
+  bundle: string;
+  annotations: Record<string, string>;
+}
+
+export function hookState(state: ContainerState, status: ContainerStatus, pid = state.pid): HookState {
+  return { ociVersion: state.ociVersion, id: state.id, status, pid, bundle: state.bundle, annotations: state.annotations ?? {} };
+}
+
+/**
+ * A pid as the container's pid namespace sees it (last NSpid entry): the spec gives
+ * hooks run in the container's namespaces that pid, as runc does (getpid in the init).
+ */
+export function pidInContainer(hostPid: number): number {
+  const line = fs.readFileSync(`/proc/${hostPid}/status`, 'utf8').split('\n').find((l) => l.startsWith('NSpid:'));
+  const last = line?.split(/\s+/).filter(Boolean).at(-1);
+  return last && /^\d+$/.test(last) ? Number(last) : hostPid;
+}
+
+/** The hooks recorded with a container (its config.json as loaded at create). */
+export function hooksOf(state: ContainerState): Hooks {
+  return ((state.config as { hooks?: Hooks }).hooks ?? {});
+}
+
+/** poststart and poststop: the spec says a failure is logged as a warning and the lifecycle goes on. */
+export function runHooksWarnOnly(kind: 'poststart' | 'poststop', hooks: readonly Hook[] | undefined, state: HookState): void {
+  try {
+    runHooks(kind, hooks, state);
+  } catch (e) {
+    if (!(e instanceof HookError)) throw e;
+    log.warn(e.message);
+  }
+}
 
 export class HookError extends TsrunError {
   constructor(readonly kind: HookKind, readonly index: number, reason: string) {
@@ -16,7 +57,7 @@ export class HookError extends TsrunError {
 }
 
 /** Runs the hooks of one kind in order; the first failure stops and is thrown. */
-export function runHooks(kind: HookKind, hooks: readonly Hook[] | undefined, state: OciState): void {
+export function runHooks(kind: HookKind, hooks: readonly Hook[] | undefined, state: HookState): void {
   (hooks ?? []).forEach((hook, index) => {
     const [argv0, ...rest] = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
     // The environment is exactly the hook's own: nothing of tsrun's leaks into it.
@@ -34,14 +75,15 @@ export function runHooks(kind: HookKind, hooks: readonly Hook[] | undefined, sta
       killSignal: 'SIGKILL',
     });
     const where = `(${hook.path})`;
-    if (result.error) {
+    // EPIPE: the hook exited (or closed stdin) without reading the state; its exit status decides.
+    if (result.error && (result.error as NodeJS.ErrnoException).code !== 'EPIPE') {
       const code = (result.error as NodeJS.ErrnoException).code;
       if (code === 'ETIMEDOUT') throw new HookError(kind, index, `${where} timed out after ${hook.timeout}s`);
       throw new HookError(kind, index, `${where} could not run: ${code ?? result.error.message}`);
     }
     const stderr = result.stderr?.toString().trim();
     const detail = stderr ? `: ${stderr.split('\n').at(-1)}` : '';
-    if (result.signal) throw new HookError(kind, index, `${where} killed by ${result.signal}${detail}`);
-    if (result.status !== 0) throw new HookError(kind, index, `${where} failed with exit status ${result.status}${detail}`);
+    if (result.signal) throw new HookError(kind, index, `${where} failed: killed by ${result.signal}${detail}`);
+    if (result.status !== 0) throw new HookError(kind, index, `${where} failed: exit status ${result.status}${detail}`);
   });
 }

@@ -5,8 +5,11 @@ import { InitError } from '../errors';
 import { native } from '../native';
 
 export interface SessionHandlers {
-  /** Called at each `sync <tag>`; throwing aborts the init. */
-  onSync(tag: string): void;
+  /**
+   * Called at each `sync <tag>`; throwing aborts the init. A returned string is sent
+   * with the answer (`ack <payload>`, e.g. the state JSON for the init's hooks).
+   */
+  onSync(tag: string): string | void;
   /** The container's pid, once the init has forked into its pid namespace. */
   onPid(pid: number): void;
   /** `seccomp listener`: the next packet carries the notify fd; the init waits for ack. */
@@ -29,8 +32,9 @@ export function converse(syncFd: number, handlers: SessionHandlers): void {
         handlers.onPid(Number(rest));
         break;
       case 'sync':
+        let payload: string | void;
         try {
-          handlers.onSync(rest);
+          payload = handlers.onSync(rest);
         } catch (e) {
           try {
             nat.syncSend(syncFd, 'abort');
@@ -39,7 +43,7 @@ export function converse(syncFd: number, handlers: SessionHandlers): void {
           }
           throw e;
         }
-        nat.syncSend(syncFd, 'ack');
+        nat.syncSend(syncFd, payload ? `ack ${payload}` : 'ack');
         break;
       case 'seccomp':
         if (rest !== 'listener' || !handlers.onSeccompListener) throw new InitError(`unexpected message from init: ${message}`);

@@ -4,6 +4,7 @@ import { ContainerStateError } from '../errors';
 import { native } from '../native';
 import { Container } from './container';
 import { crashPoint } from './crash-point';
+import { hookState, hooksOf, runHooksWarnOnly } from './hooks';
 
 export function startContainer(root: string, id: string): void {
   const container = Container.open(root, id);
@@ -18,6 +19,9 @@ export function startContainer(root: string, id: string): void {
     crashPoint('start:released');
     fs.rmSync(fifo, { force: true });
     if (!released) throw new ContainerStateError('cannot start a container that has stopped');
+    // After the user's process was released; a failure is a warning (runtime spec).
+    const poststart = hooksOf(container.state).poststart;
+    if (poststart?.length) runHooksWarnOnly('poststart', poststart, hookState(container.state, 'running'));
   } finally {
     unlock();
   }

@@ -12,6 +12,7 @@ import { consoleOp, planProcessOps, seccompOp, seccompPlacement } from './proces
 import type { LsmFacts, Personality } from './process-attrs';
 import type { SeccompProgram } from './seccomp';
 import { checkSysctl } from './sysctl';
+import { beforePivotHookOps, startContainerHookOps, startStateSyncOps } from './hooks-plan';
 
 export interface HostFacts {
   /** /proc/sys/kernel/cap_last_cap */
@@ -163,6 +164,7 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   const mounts = planMounts(input);
   ops.push(op('propagation', rootPropagationFlags(linux.rootfsPropagation)), op('rootfs', input.rootfs));
   ops.push(...mounts.ops, ...planDevices(input, inUserNs));
+  ops.push(...beforePivotHookOps(spec.hooks));
   ops.push(input.noPivot ? op('chrootNoPivot') : op('pivotRoot'));
   ops.push(...mounts.afterPivot);
   (linux.readonlyPaths ?? []).forEach((p, i) => checkPathLength(p, `linux.readonlyPaths[${i}]`));
@@ -190,8 +192,10 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
     }),
   );
   const seccompAt = seccompPlacement(input.seccomp, spec.process?.noNewPrivileges);
+  ops.push(...startStateSyncOps(spec.hooks));
   if (seccompAt === 'beforeReady') ops.push(seccompOp(input.seccomp) as PlanOp);
   ops.push(op('notify', 'ready'), op('closeSync'), op('waitFifo', input.fifoFd));
+  ops.push(...startContainerHookOps(spec));
   if (seccompAt === 'beforeExec') ops.push(seccompOp(input.seccomp) as PlanOp);
   ops.push(op('exec', ...(spec.process?.args ?? [])));
   return ops;

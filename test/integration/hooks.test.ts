@@ -1,0 +1,222 @@
+// OCI hooks at every lifecycle point (runtime spec, config.md "POSIX-platform Hooks"):
+// where each runs (namespaces), what it gets (state JSON on stdin, argv and env
+// exactly), timeouts, and the failure rules (teardown for prestart, createRuntime
+// and createContainer; warnings for poststart and poststop; a failing
+// startContainer hook stops the container before the user's process runs).
+// Hooks are /bin/sh one-liners: the host's sh for the runtime's hooks and for
+// createContainer (before pivot_root the host's root is still the root), the
+// container's busybox sh for startContainer.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { runtimeUnderTest, pidAlive, waitFor } from '../helpers/runtime';
+import { isEmpty } from '../helpers/cleanup';
+import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
+import type { Bundle } from '../helpers/bundle';
+
+jest.setTimeout(60_000);
+
+const BINARY = runtimeUnderTest();
+const KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
+type Kind = (typeof KINDS)[number];
+/** Inside the container the shared dir is mounted here. */
+const IN_CONTAINER = '/hookout';
+
+describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
+  const s = useSuite('hooks', BINARY);
+  afterEach(() => {
+    s.forceClean();
+  });
+
+  /** A bundle with a host dir bound at /hookout (rw) for the hooks' and the process's output. */
+  const hookBundle = (hooks: (dir: string) => Record<string, unknown[]>, args = ['sh', '-c', `echo process >> ${IN_CONTAINER}/log; sleep 1000`]) => {
+    let dir = '';
+    const b = s.bundle({
+      configure: (c) => {
+        dir = fs.mkdtempSync(path.join(s.env.tmp, 'hookout-'));
+        fs.chmodSync(dir, 0o777);
+        c.process.args = args;
+        c.mounts.push({ destination: IN_CONTAINER, type: 'bind', source: dir, options: ['rbind', 'rw'] });
+        c.annotations = { 'org.example.hooks': 'yes' };
+        c.hooks = hooks(dir);
+      },
+    });
+    return { b, dir };
+  };
+
+  /** A hook that records its argv, environ, stdin, mount and pid namespaces, and appends its kind to the log. */
+  const recorder = (kind: Kind, dir: string) => {
+    const d = kind === 'startContainer' ? IN_CONTAINER : dir;
+    const script =
+      // The redirections are opened by the shell's own fork, before cat is exec'd: they
+      // read the hook's argv and environment (before pivot_root, /proc is the host's,
+      // so the hook's $$ in the container's pid namespace would name another process).
+      `cat < /proc/self/cmdline > ${d}/${kind}.argv; cat < /proc/self/environ > ${d}/${kind}.env; cat > ${d}/${kind}.stdin; ` +
+      `readlink /proc/self/ns/mnt > ${d}/${kind}.mnt; readlink /proc/self/ns/pid > ${d}/${kind}.pidns; echo ${kind} >> ${d}/log`;
+    // busybox (the container's sh) picks its applet by argv[0]: there it stays "sh".
+    const argv0 = kind === 'startContainer' ? 'sh' : `${kind}-argv0`;
+    return { path: '/bin/sh', args: [argv0, '-c', script, 'arg0', 'a b'], env: [`HOOK=${kind}`, 'SPACED=x y'] };
+  };
+
+  const read = (dir: string, file: string) => fs.readFileSync(path.join(dir, file), 'utf8');
+  const nulList = (text: string) => text.split('\0').filter((x, i, a) => i < a.length - 1 || x !== '');
+  const logOf = (dir: string) => (fs.existsSync(path.join(dir, 'log')) ? read(dir, 'log').trim().split('\n') : []);
+  const selfNs = (ns: string) => fs.readlinkSync(`/proc/self/ns/${ns}`);
+
+  test('all six kinds run at their points, in their namespaces, with the state, argv and env exactly', async () => {
+    const { b, dir } = hookBundle((d) => Object.fromEntries(KINDS.map((k) => [k, [recorder(k, d)]])));
+    const stderrFile = path.join(s.env.tmp, `${b.id}.stderr`);
+    expectOk(s.cli.create(b.id, b.dir, [], { stderrFile }));
+    // runc 1.1.5 runs poststart at create (fixed in runc 1.2); the spec says after start.
+    if (s.cli.flavor === 'runc') expect(logOf(dir)).toEqual(['prestart', 'createRuntime', 'createContainer', 'poststart']);
+    else expect(logOf(dir)).toEqual(['prestart', 'createRuntime', 'createContainer']);
+    const pid = s.cli.state(b.id).pid as number;
+    const containerMnt = fs.readlinkSync(`/proc/${pid}/ns/mnt`);
+    const containerPidNs = fs.readlinkSync(`/proc/${pid}/ns/pid`);
+    expectOk(s.cli.start(b.id));
+    await waitFor(() => logOf(dir).includes('process') && logOf(dir).includes('poststart'), 'the process and poststart').catch((e) => {
+      throw new Error(`${(e as Error).message}; log: ${logOf(dir).join(',')}; container stderr: ${fs.readFileSync(stderrFile, 'utf8')}`);
+    });
+    expectOk(s.cli.kill(b.id, 'KILL'));
+    await s.cli.waitStatus(b.id, 'stopped');
+    expectOk(s.cli.delete(b.id));
+
+    const log = logOf(dir);
+    expect(log.filter((k) => k !== 'poststart')).toEqual(['prestart', 'createRuntime', 'createContainer', 'startContainer', 'process', 'poststop']);
+    expect(log.indexOf('poststart')).toBeGreaterThan(log.indexOf('createContainer'));
+    expect(log.indexOf('poststart')).toBeLessThan(log.indexOf('poststop'));
+
+    const bundle = fs.realpathSync(b.dir);
+    const expectedState: Record<Kind, { status: string; pid: number }> = {
+      prestart: { status: 'creating', pid },
+      createRuntime: { status: 'creating', pid },
+      // In the container's namespaces the pid is the one the container sees (spec; runc too).
+      createContainer: { status: 'creating', pid: 1 },
+      startContainer: { status: 'created', pid: 1 },
+      poststart: { status: 'running', pid },
+      poststop: { status: 'stopped', pid },
+    };
+    for (const kind of KINDS) {
+      const state = JSON.parse(read(dir, `${kind}.stdin`));
+      expect({ kind, state }).toEqual({
+        kind,
+        state: { ociVersion: b.config.ociVersion, id: b.id, bundle, annotations: { 'org.example.hooks': 'yes' }, ...expectedState[kind] },
+      });
+      expect({ kind, argv: nulList(read(dir, `${kind}.argv`)) }).toEqual({ kind, argv: recorder(kind, dir).args });
+      expect({ kind, env: nulList(read(dir, `${kind}.env`)) }).toEqual({ kind, env: [`HOOK=${kind}`, 'SPACED=x y'] });
+      const inContainer = kind === 'createContainer' || kind === 'startContainer';
+      expect({ kind, mnt: read(dir, `${kind}.mnt`).trim() }).toEqual({ kind, mnt: inContainer ? containerMnt : selfNs('mnt') });
+      expect({ kind, pidns: read(dir, `${kind}.pidns`).trim() }).toEqual({ kind, pidns: inContainer ? containerPidNs : selfNs('pid') });
+    }
+  });
+
+  test('poststop runs after the container is gone: no state dir, no cgroup, no process', () => {
+    const { b, dir } = hookBundle((d) => ({
+      poststop: [
+        {
+          path: '/bin/sh',
+          args: ['sh', '-c', `p=$(cat) ; ls -d "$1" "$2" > ${d}/seen 2>&1; echo "$p" > ${d}/stdin`, 'x', '', ''],
+        },
+      ],
+    }), ['true']);
+    // Paths filled in once known: the state dir and the cgroup dir of this container.
+    b.rewrite((c) => {
+      c.hooks.poststop[0].args[4] = path.join(s.cli.root, b.id);
+      c.hooks.poststop[0].args[5] = fs.existsSync('/sys/fs/cgroup/cgroup.controllers')
+        ? path.join('/sys/fs/cgroup', b.cgroupsPath)
+        : path.join('/sys/fs/cgroup/memory', b.cgroupsPath);
+    });
+    expectOk(s.cli.runContainer(b.id, b.dir));
+    // ls names every path it cannot find: both were gone when the hook ran.
+    const seen = read(dir, 'seen');
+    expect(seen).toContain(`${path.join(s.cli.root, b.id)}': No such file or directory`);
+    expect(seen).toMatch(/cgroup.*: No such file or directory/);
+    expect(JSON.parse(read(dir, 'stdin')).status).toBe('stopped');
+  });
+
+  const failing = (dir: string, code: number) => ({ path: '/bin/sh', args: ['sh', '-c', `echo boom >&2; echo ran >> ${dir}/failed; exit ${code}`] });
+  const pidRecorder = (dir: string) => ({ path: '/bin/sh', args: ['sh', '-c', `cat > ${dir}/prestart.stdin`] });
+  const poststopRecorder = (dir: string) => ({ path: '/bin/sh', args: ['sh', '-c', `cat > ${dir}/poststop.stdin`] });
+
+  for (const kind of ['prestart', 'createRuntime', 'createContainer'] as const) {
+    test(`a failing ${kind} hook fails create and leaves nothing (poststop hooks still run)`, () => {
+      const { b, dir } = hookBundle((d) => ({
+        prestart: kind === 'prestart' ? [pidRecorder(d), failing(d, 3)] : [pidRecorder(d)],
+        [kind === 'prestart' ? 'createRuntime' : kind]: [failing(d, 3)],
+        poststop: [poststopRecorder(d)],
+      }));
+      const r = s.cli.create(b.id, b.dir);
+      expect(r.code).toBe(s.cli.flavor === 'runc' ? 1 : 1);
+      if (s.cli.flavor === 'tsrun') {
+        const index = kind === 'prestart' ? 1 : 0;
+        expect(r.stderr).toContain(`${kind} hook #${index} (/bin/sh) failed: exit status 3`);
+      }
+      expect(read(dir, 'failed')).toBe('ran\n');
+      const pid = JSON.parse(read(dir, 'prestart.stdin')).pid as number;
+      expect(pidAlive(pid)).toBe(false);
+      expect(s.cli.stateRaw(b.id).code).not.toBe(0);
+      expect(isEmpty(s.leftovers())).toBe(true);
+      expect(JSON.parse(read(dir, 'poststop.stdin')).status).toBe('stopped');
+    });
+  }
+
+  test('a hook that outlives its timeout is killed and fails create (prestart and createContainer)', () => {
+    for (const kind of ['prestart', 'createContainer'] as const) {
+      const { b, dir } = hookBundle((d) => ({
+        prestart: [pidRecorder(d)],
+        [kind === 'prestart' ? 'createRuntime' : kind]: [{ path: '/bin/sh', args: ['sh', '-c', `echo $$ > ${d}/sleeper; exec sleep 1000`], timeout: 1 }],
+      }));
+      const r = s.cli.create(b.id, b.dir);
+      expect({ kind, code: r.code }).toEqual({ kind, code: 1 });
+      const name = kind === 'prestart' ? 'createRuntime' : kind;
+      if (s.cli.flavor === 'tsrun') expect(r.stderr).toContain(`${name} hook #0 (/bin/sh) timed out after 1s`);
+      if (kind === 'prestart') expect(pidAlive(Number(read(dir, 'sleeper')))).toBe(false);
+      expect(pidAlive(JSON.parse(read(dir, 'prestart.stdin')).pid)).toBe(false);
+      expect(isEmpty(s.leftovers())).toBe(true);
+    }
+  });
+
+  test('a hook that cannot be executed fails create naming the hook', () => {
+    const { b } = hookBundle(() => ({ createContainer: [{ path: '/nonexistent/hook' }] }));
+    const r = s.cli.create(b.id, b.dir);
+    expect(r.code).toBe(1);
+    if (s.cli.flavor === 'tsrun') expect(r.stderr).toContain('createContainer hook #0 (/nonexistent/hook): execve: ENOENT');
+    expect(isEmpty(s.leftovers())).toBe(true);
+  });
+
+  test('a failing startContainer hook stops the container before the user process runs', async () => {
+    const { b, dir } = hookBundle((d) => ({
+      startContainer: [{ path: '/bin/sh', args: ['sh', '-c', `echo ran > ${IN_CONTAINER}/failed; exit 4`] }],
+      poststop: [poststopRecorder(d)],
+    }));
+    const stderrFile = path.join(s.env.tmp, `${b.id}.stderr`);
+    expectOk(s.cli.create(b.id, b.dir, [], { stderrFile }));
+    const pid = s.cli.state(b.id).pid as number;
+    // start released the init; the hook fails after that, in the container (as in runc).
+    expect(s.cli.start(b.id).code).toBe(0);
+    await s.cli.waitStatus(b.id, 'stopped');
+    expect(pidAlive(pid)).toBe(false);
+    expect(read(dir, 'failed')).toBe('ran\n');
+    expect(logOf(dir)).not.toContain('process');
+    if (s.cli.flavor === 'tsrun') expect(fs.readFileSync(stderrFile, 'utf8')).toContain('startContainer hook #0 (/bin/sh) failed: exit status 4');
+    expectOk(s.cli.delete(b.id));
+    expect(isEmpty(s.leftovers())).toBe(true);
+  });
+
+  test('failing poststart and poststop hooks are warnings: the lifecycle goes on', async () => {
+    const { b, dir } = hookBundle((d) => ({ poststart: [failing(d, 5)], poststop: [failing(d, 6)] }));
+    expectOk(s.cli.create(b.id, b.dir));
+    const start = s.cli.start(b.id);
+    expect(start.code).toBe(0);
+    expect(start.stderr).toContain('poststart hook #0 (/bin/sh) failed: exit status 5');
+    await waitFor(() => logOf(dir).includes('process'), 'the process');
+    expect(s.cli.state(b.id).status).toBe('running');
+    expectOk(s.cli.kill(b.id, 'KILL'));
+    await s.cli.waitStatus(b.id, 'stopped');
+    const del = s.cli.delete(b.id);
+    expect(del.code).toBe(0);
+    expect(del.stderr).toContain('poststop hook #0 (/bin/sh) failed: exit status 6');
+    expect(read(dir, 'failed')).toBe('ran\nran\n');
+    expect(isEmpty(s.leftovers())).toBe(true);
+  });
+});
