@@ -16,29 +16,6 @@
 #endif
 
 namespace init {
-namespace {
-
-void SendFd(int sock, const std::string& name, int fd) {
-  struct iovec iov = {const_cast<char*>(name.data()), name.size()};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  ssize_t n;
-  do {
-    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) Fail("console socket", "sendmsg", errno);
-}
-
-}  // namespace
 
 void OpConsole(const Args& a) {
   std::string object = "console";
@@ -63,7 +40,7 @@ void OpConsole(const Args& a) {
     ws.ws_col = static_cast<unsigned short>(cols);
     if (ioctl(master, TIOCSWINSZ, &ws) < 0) Fail("console", "ioctl(TIOCSWINSZ)", errno);
   }
-  SendFd(sock, slavePath, master);
+  SendFd(sock, slavePath, master, "console socket");
   ForceClose(master);
   ForceClose(sock);
   // A new session whose controlling terminal is the slave, and the slave as stdio.

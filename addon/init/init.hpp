@@ -36,6 +36,8 @@ std::string ErrnoText(int err);  // "ENOENT (No such file or directory)"
 bool SendMessage(const std::string& message);  // false when the socket is closed or broken
 // Returns false at EOF or on error.
 bool ReceiveMessage(std::string* message);
+// Sends `payload` with `fd` attached (SCM_RIGHTS); a failure is reported for `object`.
+void SendFd(int sock, const std::string& payload, int fd, const std::string& object);
 
 // ---- argument parsing (main.cpp) ----
 uint64_t ParseU64(const std::string& text, const std::string& object);

@@ -27,24 +27,7 @@ int HexDigit(char c) {
 void SendListenerFd(int listener) {
   const std::string object = "seccomp listener";
   if (!SendMessage("seccomp listener")) Fail(object, "send", ctx.syncFd < 0 ? EBADF : errno);
-  char data[] = "fd";
-  struct iovec iov = {data, 2};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &listener, sizeof listener);
-  ssize_t n;
-  do {
-    n = sendmsg(ctx.syncFd, &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) Fail(object, "sendmsg", errno);
+  SendFd(ctx.syncFd, "fd", listener, object);
   std::string reply;
   // The parent answers once the listener has the fd; anything else: it already knows why.
   if (!ReceiveMessage(&reply) || reply != "ack") _exit(1);

@@ -7,6 +7,7 @@
 
 #include <utility>
 
+#include <sys/uio.h>
 #include "init.hpp"
 
 namespace init {
@@ -77,6 +78,26 @@ void OpNotify(const Args& a) {
 void OpCloseSync(const Args&) {
   if (ctx.syncFd >= 0) ForceClose(ctx.syncFd);
   ctx.syncFd = -1;
+}
+
+void SendFd(int sock, const std::string& payload, int fd, const std::string& object) {
+  struct iovec iov = {const_cast<char*>(payload.data()), payload.size()};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  ssize_t n;
+  do {
+    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) Fail(object, "sendmsg", errno);
 }
 
 }  // namespace init

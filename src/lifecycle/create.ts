@@ -19,6 +19,7 @@ import { StateStore } from '../state/store';
 import type { ContainerState } from '../state/types';
 import { planSeccomp } from '../linux/seccomp';
 import { checkTerminal, consoleEnds, type ConsoleEnds } from './console';
+import { lastCapability } from './host-facts';
 import { converse } from './init-session';
 import { compileSeccomp, forwardSeccompListener } from './seccomp';
 import { hostLsm } from './host-lsm';
@@ -49,14 +50,6 @@ export interface Created {
   state: ContainerState;
   /** Foreground run with a terminal: our end of the console socket pair (see console.ts). */
   consoleFd?: number;
-}
-
-function lastCapability(): number {
-  try {
-    return Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
-  } catch {
-    return 40;
-  }
 }
 
 function chownToMappedRoot(file: string, spec: Spec): void {

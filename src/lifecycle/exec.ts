@@ -15,6 +15,7 @@ import { native } from '../native';
 import { Container } from './container';
 import { writeFileAtomic } from './files';
 import { checkTerminal, consoleEnds, proxyConsole, type ConsoleEnds } from './console';
+import { lastCapability } from './host-facts';
 import { converseToExec } from './init-session';
 import { hostLsm } from './host-lsm';
 import { compileSeccomp } from './seccomp';
@@ -49,14 +50,6 @@ const NS_FILES: Record<NamespaceType, string> = {
 };
 
 const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGWINCH', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'];
-
-function lastCapability(): number {
-  try {
-    return Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
-  } catch {
-    return 40;
-  }
-}
 
 function execProcess(opts: ExecOptions, spec: Spec): Process {
   if (opts.processFile) {

@@ -16,12 +16,36 @@ export interface SessionHandlers {
   onSeccompListener?(): void;
 }
 
-/** Runs the conversation until the init says `notify ready`. */
-export function converse(syncFd: number, handlers: SessionHandlers): void {
+/** Runs `act` and answers the init: `ack [payload]`, or `abort` and rethrow. */
+function answer(syncFd: number, act: () => string | void): void {
+  const nat = native();
+  let payload: string | void;
+  try {
+    payload = act();
+  } catch (e) {
+    try {
+      nat.syncSend(syncFd, 'abort');
+    } catch {
+      // the init may be gone already; the original error is what matters
+    }
+    throw e;
+  }
+  nat.syncSend(syncFd, payload ? `ack ${payload}` : 'ack');
+}
+
+/**
+ * Reads messages until `notify ready` (create) or, with `untilExec`, until EOF:
+ * for plans that end in `exec` with the sync socket still open (exec), EOF means
+ * execve succeeded (the socket is close-on-exec).
+ */
+function run(syncFd: number, handlers: SessionHandlers, untilExec: boolean): void {
   const nat = native();
   for (;;) {
     const message = nat.syncRecv(syncFd);
-    if (message === null) throw new InitError('container init exited before it was ready');
+    if (message === null) {
+      if (untilExec) return;
+      throw new InitError('container init exited before it was ready');
+    }
     const space = message.indexOf(' ');
     const kind = space < 0 ? message : message.slice(0, space);
     const rest = space < 0 ? '' : message.slice(space + 1);
@@ -32,35 +56,16 @@ export function converse(syncFd: number, handlers: SessionHandlers): void {
         handlers.onPid(Number(rest));
         break;
       case 'sync':
-        let payload: string | void;
-        try {
-          payload = handlers.onSync(rest);
-        } catch (e) {
-          try {
-            nat.syncSend(syncFd, 'abort');
-          } catch {
-            // the init may be gone already; the original error is what matters
-          }
-          throw e;
-        }
-        nat.syncSend(syncFd, payload ? `ack ${payload}` : 'ack');
+        answer(syncFd, () => handlers.onSync(rest));
         break;
-      case 'seccomp':
-        if (rest !== 'listener' || !handlers.onSeccompListener) throw new InitError(`unexpected message from init: ${message}`);
-        try {
-          handlers.onSeccompListener();
-        } catch (e) {
-          try {
-            nat.syncSend(syncFd, 'abort');
-          } catch {
-            // the init may be gone already
-          }
-          throw e;
-        }
-        nat.syncSend(syncFd, 'ack');
+      case 'seccomp': {
+        const onListener = handlers.onSeccompListener;
+        if (rest !== 'listener' || !onListener) throw new InitError(`unexpected message from init: ${message}`);
+        answer(syncFd, () => onListener());
         break;
+      }
       case 'notify':
-        if (rest === 'ready') return;
+        if (rest === 'ready' && !untilExec) return;
         break;
       default:
         throw new InitError(`unexpected message from init: ${message}`);
@@ -68,36 +73,12 @@ export function converse(syncFd: number, handlers: SessionHandlers): void {
   }
 }
 
-/**
- * For plans that end in `exec` with the sync socket still open (exec): runs the
- * conversation until EOF, which means execve succeeded (the socket is
- * close-on-exec); an `error` (execve or any earlier op) is thrown.
- */
+/** Runs the conversation until the init says `notify ready`. */
+export function converse(syncFd: number, handlers: SessionHandlers): void {
+  run(syncFd, handlers, false);
+}
+
+/** Runs the conversation of an exec plan until the init has exec'd (EOF). */
 export function converseToExec(syncFd: number, handlers: SessionHandlers): void {
-  const nat = native();
-  for (;;) {
-    const message = nat.syncRecv(syncFd);
-    if (message === null) return;
-    const space = message.indexOf(' ');
-    const kind = space < 0 ? message : message.slice(0, space);
-    const rest = space < 0 ? '' : message.slice(space + 1);
-    if (kind === 'error') throw new InitError(rest);
-    if (kind === 'pid') {
-      handlers.onPid(Number(rest));
-    } else if (kind === 'sync') {
-      try {
-        handlers.onSync(rest);
-      } catch (e) {
-        try {
-          nat.syncSend(syncFd, 'abort');
-        } catch {
-          // the init may be gone already; the original error is what matters
-        }
-        throw e;
-      }
-      nat.syncSend(syncFd, 'ack');
-    } else if (kind !== 'notify') {
-      throw new InitError(`unexpected message from init: ${message}`);
-    }
-  }
+  run(syncFd, handlers, true);
 }
