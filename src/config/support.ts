@@ -21,7 +21,6 @@ export function checkSupported(spec: Spec): void {
   const refused: [string, unknown][] = [
     ['process.execCPUAffinity', proc?.execCPUAffinity],
     ['linux.intelRdt', linux.intelRdt],
-    ['linux.timeOffsets', linux.timeOffsets],
     ['linux.netDevices', linux['netDevices']],
     ['linux.memoryPolicy', linux['memoryPolicy']],
   ];
@@ -29,5 +28,4 @@ export function checkSupported(spec: Spec): void {
     if (!SUPPORTED_RESOURCES.has(key)) refused.push([`linux.resources.${key}`, value]);
   }
   for (const [field, value] of refused) if (present(value)) throw new NotSupportedError(field);
-  if ((linux.namespaces ?? []).some((ns) => ns.type === 'time')) throw new NotSupportedError('linux.namespaces time');
 }

@@ -26,6 +26,7 @@ import { hostLsm } from './host-lsm';
 import { crashPoint } from './crash-point';
 import { writeFileAtomic } from './files';
 import { writeIdMappings } from './id-mappings';
+import { writeTimeOffsets } from './time-offsets';
 import { planIdMappings, hostIdOf } from '../linux/id-mappings';
 import { planNamespaces } from '../linux/namespaces';
 import { checkNoLimitsWithoutCgroup, isCgroupPermissionError, ownCgroupDirs, rootlessMode } from './rootless';
@@ -202,6 +203,10 @@ export function createContainer(opts: CreateOptions): Created {
         }
         if (tag === 'usermap') {
           writeIdMappings(child.pid, spec);
+          return undefined;
+        }
+        if (tag === 'timens') {
+          writeTimeOffsets(child.pid, spec.linux?.timeOffsets ?? {});
           return undefined;
         }
         if (tag === 'createRuntime') {

@@ -159,6 +159,13 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   }
   if (inUserNs) ops.push(op('becomeRoot'));
   if (ns.unshareFlags) ops.push(op('unshare', ns.unshareFlags));
+  const newTime = ns.has('time') && !(linux.namespaces ?? []).find((n) => n.type === 'time')?.path;
+  if (linux.timeOffsets && Object.keys(linux.timeOffsets).length > 0) {
+    if (!newTime) throw new ConfigError('linux.timeOffsets', 'requires a new time namespace');
+    // The offsets of a new time namespace can be set only before a process enters
+    // it: the parent writes them now, before the fork that puts the init in it.
+    ops.push(op('sync', 'timens'));
+  }
   if (ns.needsFork) ops.push(op('fork'));
 
   const mounts = planMounts(input);

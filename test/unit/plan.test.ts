@@ -114,4 +114,15 @@ describe('create plan', () => {
     const root = names(input((s) => s.linux!.namespaces!.push({ type: 'user' })));
     expect(root).not.toContain('dumpable');
   });
+
+  test('time offsets are written by the parent between the unshare and the fork', () => {
+    const ops = names(input((s) => {
+      s.linux!.namespaces!.push({ type: 'time' });
+      s.linux!.timeOffsets = { boottime: { secs: 5 } };
+    }));
+    const sync = ops.lastIndexOf('sync');
+    expect(sync).toBeGreaterThan(ops.indexOf('unshare'));
+    expect(ops.indexOf('fork')).toBeGreaterThan(sync);
+    expect(() => buildCreatePlan(input((s) => (s.linux!.timeOffsets = { boottime: { secs: 5 } })))).toThrow(/linux.timeOffsets: requires a new time namespace/);
+  });
 });

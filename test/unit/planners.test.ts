@@ -93,3 +93,14 @@ describe('plan encoding', () => {
     expect(() => encodePlan([op('env', 'A=\0')])).toThrow(/NUL/);
   });
 });
+
+import { timeOffsetsText } from '../../src/lifecycle/time-offsets';
+
+describe('time namespace offsets', () => {
+  test('one line per clock, missing fields are 0', () => {
+    expect(timeOffsetsText({ monotonic: { secs: 10, nanosecs: 5 }, boottime: { secs: -3 } })).toBe('monotonic 10 5\nboottime -3 0\n');
+  });
+  test('an unknown clock is refused naming it', () => {
+    expect(() => timeOffsetsText({ realtime: { secs: 1 } })).toThrow(/linux.timeOffsets.realtime/);
+  });
+});
