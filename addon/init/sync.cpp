@@ -46,7 +46,11 @@ bool ReceiveMessage(std::string* message) {
   return true;
 }
 
-void FailMessage(const std::string& message) {
+void FailMessage(const std::string& full) {
+  // A message quotes its object (a path, a name from config.json), which may be
+  // huge: keep it to one packet of the sync socket and a readable line.
+  const size_t limit = 4096;
+  std::string message = full.size() <= limit ? full : full.substr(0, limit / 2) + "..." + full.substr(full.size() - limit / 2);
   // Once the sync socket is closed (after `closeSync`) nobody reads it: stderr is
   // the only place left where the message can be seen.
   if (!SendMessage("error " + message)) {

@@ -148,6 +148,12 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   if (!ns.has('mount')) throw new ConfigError('linux.namespaces', 'a mount namespace is required');
   if (spec.hostname && !ns.has('uts')) throw new ConfigError('hostname', 'unable to set hostname without a private UTS namespace');
   if (spec.domainname && !ns.has('uts')) throw new ConfigError('domainname', 'unable to set domainname without a private UTS namespace');
+  // The kernel's limit (HOST_NAME_MAX): refused here, naming the field, not by sethostname.
+  for (const field of ['hostname', 'domainname'] as const) {
+    const name = spec[field];
+    if (name && Buffer.byteLength(name) > 64) throw new ConfigError(field, 'is longer than 64 bytes');
+  }
+  if (spec.process?.args?.[0] !== undefined) checkPathLength(spec.process.args[0], 'process.args[0]');
 
   const ops: PlanOp[] = [op('fds', input.preserveFds, input.extraFds), op('sync', 'start')];
   for (const join of ns.joins) ops.push(op('setns', CLONE_FLAGS[join.type], join.path as string));

@@ -125,4 +125,9 @@ describe('create plan', () => {
     expect(ops.indexOf('fork')).toBeGreaterThan(sync);
     expect(() => buildCreatePlan(input((s) => (s.linux!.timeOffsets = { boottime: { secs: 5 } })))).toThrow(/linux.timeOffsets: requires a new time namespace/);
   });
+
+  test('names longer than the kernel takes are refused naming the field', () => {
+    expect(() => buildCreatePlan(input((s) => (s.hostname = 'h'.repeat(65))))).toThrow(/hostname: is longer than 64 bytes/);
+    expect(() => buildCreatePlan(input((s) => (s.process!.args = ['a'.repeat(5000)])))).toThrow(/process.args\[0\]: is longer than PATH_MAX/);
+  });
 });
