@@ -9,6 +9,9 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { createCgroupManager, type CgroupManager } from '../../src/cgroups';
+import { deviceLines, effectiveDeviceRules } from '../../src/cgroups/devices';
+import { emulateDeviceCgroup } from '../../src/cgroups/v2-devices-bpf';
+import type { DeviceCgroupRule } from '../../src/config/types';
 import { CgroupError } from '../../src/errors';
 import { native } from '../../src/native';
 
@@ -20,7 +23,7 @@ const suite = isRoot && hasUnified ? describe : describe.skip;
 const parent = `tsrun-test-${crypto.randomBytes(4).toString('hex')}`;
 const leaf = path.join(UNIFIED, parent, 'c1');
 const children: ChildProcess[] = [];
-const denyAll = { allow: false, access: 'rwm' };
+const denyAll: DeviceCgroupRule = { allow: false, access: 'rwm' };
 
 // Waits for a line on stdin (sent once the child is in the cgroup and the program
 // attached), then opens /dev/zero for reading and /dev/null for writing.
@@ -107,5 +110,43 @@ suite('v2 device eBPF program on the real cgroup2 mount', () => {
     const bad = createCgroupManager({ root: UNIFIED, restore: { paths: { unified: path.join(UNIFIED, parent, 'missing') } }, id: '' });
     expect(() => bad.setDevices([denyAll])).toThrow(CgroupError);
     expect(() => bad.setDevices([denyAll])).toThrow(/device filter for .*missing: open .*missing: ENOENT/);
+  });
+});
+
+// The planner's model of the v1 devices cgroup against the kernel's own: the same
+// lines written to a v1 devices cgroup of ours must leave the exception list
+// (devices.list) the model computes, including the cases where a deny does not
+// punch a hole into a wider allow.
+const V1_DEVICES = '/sys/fs/cgroup/devices';
+const v1suite = isRoot && fs.existsSync(path.join(V1_DEVICES, 'devices.list')) ? describe : describe.skip;
+
+v1suite('device rule model against the v1 kernel (devices.list)', () => {
+  const v1parent = path.join(V1_DEVICES, `tsrun-test-${crypto.randomBytes(4).toString('hex')}`);
+  afterAll(() => {
+    if (!fs.existsSync(v1parent)) return;
+    for (const d of fs.readdirSync(v1parent, { withFileTypes: true })) if (d.isDirectory()) fs.rmdirSync(path.join(v1parent, d.name));
+    fs.rmdirSync(v1parent);
+  });
+
+  const cases: [string, DeviceCgroupRule[]][] = [
+    ["runc's defaults", effectiveDeviceRules([denyAll])],
+    ['a deny removes bits of the same device', [denyAll, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, { allow: false, type: 'c', major: 1, minor: 3, access: 'w' }]],
+    ['no hole in a wildcard', [denyAll, { allow: true, type: 'c', access: 'rw' }, { allow: false, type: 'c', major: 1, minor: 3, access: 'rw' }]],
+    ['merge and drop', [denyAll, { allow: true, type: 'c', major: 1, minor: 3, access: 'r' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'w' },
+      { allow: true, type: 'b', major: 8, minor: 0, access: 'r' }, { allow: false, type: 'b', major: 8, minor: 0, access: 'rw' }]],
+    ['allow-all default', [{ allow: true, access: 'rwm' }, { allow: false, type: 'c', major: 1, minor: 3, access: 'w' }]],
+  ];
+  test.each(cases)('%s', (name, rules) => {
+    fs.mkdirSync(v1parent, { recursive: true });
+    const dir = path.join(v1parent, name.replace(/[^a-z]+/gi, '-'));
+    fs.mkdirSync(dir);
+    const lines = deviceLines(rules);
+    for (const l of lines) fs.writeFileSync(path.join(dir, l.file), l.line);
+    const kernel = fs.readFileSync(path.join(dir, 'devices.list'), 'utf8').trim().split('\n').sort();
+    const state = emulateDeviceCgroup(lines);
+    const bits = (n: number): string => `${n & 2 ? 'r' : ''}${n & 4 ? 'w' : ''}${n & 1 ? 'm' : ''}`;
+    // devices.list shows "a *:* rwm" for an allow-all default and hides its exceptions.
+    const model = state.defaultAllow ? ['a *:* rwm'] : state.exceptions.map((e) => `${e.type} ${e.major ?? '*'}:${e.minor ?? '*'} ${bits(e.access)}`).sort();
+    expect(kernel).toEqual(model);
   });
 });
