@@ -76,6 +76,14 @@ export interface NativeAddon {
   seccompRecvListenerFd(syncFd: number): number;
   /** Connect to a seccomp listener socket and send the process state JSON with the fd. */
   seccompSendToListener(path: string, state: string, fd: number): void;
+  /**
+   * Load a BPF_PROG_TYPE_CGROUP_DEVICE program (encoded struct bpf_insn array) and
+   * attach it to the cgroup v2 dir with BPF_F_ALLOW_MULTI, then detach the device
+   * programs attached there before. A verifier rejection's log is in the error.
+   */
+  attachDeviceFilter(cgroupDir: string, insns: Buffer): void;
+  /** BPF_PROG_QUERY: ids of the device programs attached to that cgroup itself. */
+  deviceFilterIds(cgroupDir: string): number[];
 }
 
 /** SeccompFilter (src/linux/seccomp.ts) with 64-bit values as decimal strings. */

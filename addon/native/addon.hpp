@@ -42,5 +42,8 @@ Napi::Value SetWindowSize(const Napi::CallbackInfo& info);
 Napi::Value SeccompCompile(const Napi::CallbackInfo& info);
 Napi::Value SeccompRecvListenerFd(const Napi::CallbackInfo& info);
 Napi::Value SeccompSendToListener(const Napi::CallbackInfo& info);
+// bpf.cpp
+Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info);
+Napi::Value DeviceFilterIds(const Napi::CallbackInfo& info);
 
 }  // namespace tsrun

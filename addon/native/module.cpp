@@ -22,6 +22,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"seccompCompile", SeccompCompile},
       {"seccompRecvListenerFd", SeccompRecvListenerFd},
       {"seccompSendToListener", SeccompSendToListener},
+      {"attachDeviceFilter", AttachDeviceFilter},
+      {"deviceFilterIds", DeviceFilterIds},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   return exports;

@@ -79,18 +79,3 @@ export function deviceLines(rules: readonly DeviceCgroupRule[]): DeviceLine[] {
   rules.forEach((r, i) => lines.push(...deviceRuleLines(r, i)));
   return lines;
 }
-
-function sameRule(a: DeviceCgroupRule, b: DeviceCgroupRule): boolean {
-  const n = (v: number | undefined | null): number => (v === undefined || v === null ? -1 : v);
-  const sorted = (s: string | undefined): string => [...(s ?? '')].sort().join('');
-  return a.allow === b.allow && (a.type ?? 'a') === (b.type ?? 'a') && n(a.major) === n(b.major) && n(a.minor) === n(b.minor) && sorted(a.access) === sorted(b.access);
-}
-
-/**
- * True when the config's rules ask for nothing beyond what a cgroup v2 host without
- * a device eBPF program gives: "deny all" rules (runc's and Docker's usual first
- * rule), "allow all" rules, and rules equal to one of runc's defaults.
- */
-export function onlyDefaultDeviceRules(rules: readonly DeviceCgroupRule[]): boolean {
-  return rules.every((r) => isWildcardAll(r) || DEFAULT_DEVICE_RULES.some((d) => sameRule(d.rule, r)));
-}

@@ -31,6 +31,8 @@ export interface CreateCgroupManagerOptions {
   restore?: { paths: Record<string, string>; created?: string[] };
   /** Tests only: a fake tree's rmdir. */
   rmdir?: (dir: string) => void;
+  /** Tests only: receives the v2 device program instead of the addon. */
+  attachDeviceFilter?: (dir: string, insns: Buffer) => void;
 }
 
 export function createCgroupManager(opts: CreateCgroupManagerOptions): CgroupManager {
@@ -67,6 +69,7 @@ export function createCgroupManager(opts: CreateCgroupManagerOptions): CgroupMan
     restored: opts.restore !== undefined,
     created: opts.restore?.created,
     rmdir: opts.rmdir,
+    attachDeviceFilter: opts.attachDeviceFilter,
   };
   return info.layout === 'unified' ? new V2Manager(deps) : new V1Manager(deps);
 }

@@ -72,6 +72,8 @@ export interface ManagerDeps {
   created?: string[];
   /** Injected by unit tests: a fake tree cannot rmdir a dir holding files, cgroupfs can. */
   rmdir?: (dir: string) => void;
+  /** Injected by unit tests: a fake tree is no cgroup2 dir to attach a device program to. */
+  attachDeviceFilter?: (dir: string, insns: Buffer) => void;
 }
 
 export function errno(e: unknown): string {

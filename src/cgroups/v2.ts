@@ -2,13 +2,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { DeviceCgroupRule } from '../config/types';
-import { CgroupError, NotSupportedError } from '../errors';
-import { deviceLines, onlyDefaultDeviceRules } from './devices';
+import { CgroupError } from '../errors';
+import { native } from '../native';
+import { effectiveDeviceRules } from './devices';
 import type { LinuxResources } from './resources';
 import { statsV2, type CgroupStats } from './stats';
 import type { PlanOptions } from './v1-resources';
+import { encodeInsns, planDeviceFilter } from './v2-devices-bpf';
 import { missingFileReason, planV2Resources } from './v2-resources';
-import { BaseManager, type Placement, pollUntil, readCgroupFile, writeCgroupFile } from './manager';
+import { BaseManager, type ManagerDeps, type Placement, pollUntil, readCgroupFile, writeCgroupFile } from './manager';
 
 const FREEZE_TIMEOUT_MS = 2000;
 
@@ -22,6 +24,13 @@ function eventsField(dir: string, field: string): string | undefined {
 }
 
 export class V2Manager extends BaseManager {
+  private readonly attachFn: (dir: string, insns: Buffer) => void;
+
+  constructor(deps: ManagerDeps) {
+    super(deps);
+    this.attachFn = deps.attachDeviceFilter ?? ((dir, insns) => native().attachDeviceFilter(dir, insns));
+  }
+
   /**
    * In v2 a cgroup has only the controllers its parent enables in
    * cgroup.subtree_control. For each intermediate dir we create, enable everything
@@ -50,13 +59,19 @@ export class V2Manager extends BaseManager {
   }
 
   /**
-   * Device control in v2 needs an eBPF program, which tsrun does not load yet. Until
-   * it does, refuse configs that ask for more than runc's defaults instead of
-   * silently ignoring them.
+   * The same rule list v1 writes (the config's rules, then runc's defaults), as a
+   * device eBPF program on the leaf: planned (and validated) in full before the
+   * addon loads and attaches it.
    */
-  setDevices(rules: readonly DeviceCgroupRule[]): void {
-    deviceLines(rules); // validates, like on v1
-    if (!onlyDefaultDeviceRules(rules)) throw new NotSupportedError('linux.resources.devices');
+  setDevices(rules: readonly DeviceCgroupRule[], specDevicePaths: readonly string[] = []): void {
+    const insns = encodeInsns(planDeviceFilter(effectiveDeviceRules(rules, specDevicePaths)));
+    const dir = this.leaf;
+    try {
+      this.attachFn(dir, insns);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new CgroupError(dir, `device filter for ${dir}: ${err.message}`);
+    }
   }
 
   set(resources: LinuxResources, opts: PlanOptions = {}): string[] {

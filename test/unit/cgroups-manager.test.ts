@@ -2,7 +2,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { cgroupManagerFromPaths, createCgroupManager, type CreateCgroupManagerOptions } from '../../src/cgroups';
-import { DEFAULT_DEVICE_RULES, deviceLines, effectiveDeviceRules, onlyDefaultDeviceRules } from '../../src/cgroups/devices';
+import { DEFAULT_DEVICE_RULES, deviceLines, effectiveDeviceRules } from '../../src/cgroups/devices';
+import { decodeInsns, planDeviceFilter } from '../../src/cgroups/v2-devices-bpf';
 import { CgroupError, ConfigError, NotSupportedError } from '../../src/errors';
 
 // A fake cgroup tree in a temp dir. mountinfo points at it; the fake rmdir behaves
@@ -300,13 +301,6 @@ describe('device rule helpers', () => {
     expect(lines).toHaveLength(2 + DEFAULT_DEVICE_RULES.length);
     expect(deviceLines([{ allow: true, type: 'a', major: -1, access: 'mwr' }])[1]).toEqual({ file: 'devices.allow', line: 'a' });
   });
-  test('onlyDefaultDeviceRules', () => {
-    expect(onlyDefaultDeviceRules([])).toBe(true);
-    expect(onlyDefaultDeviceRules([{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'mrw' }])).toBe(true);
-    expect(onlyDefaultDeviceRules([{ allow: true, access: 'rwm' }])).toBe(true);
-    expect(onlyDefaultDeviceRules([{ allow: true, type: 'c', major: 1, minor: 3, access: 'r' }])).toBe(false);
-    expect(onlyDefaultDeviceRules([{ allow: true, type: 'b', major: 8, minor: 0, access: 'rwm' }])).toBe(false);
-  });
 });
 
 describe('v2 driver on a fake tree', () => {
@@ -355,11 +349,24 @@ describe('v2 driver on a fake tree', () => {
     expect(m.isFrozen()).toBe(false);
   });
 
-  test('devices: runc defaults accepted (not enforced yet), anything else refused', () => {
-    const m = manager('unified');
-    expect(() => m.setDevices([{ allow: false, access: 'rwm' }])).not.toThrow();
-    expect(() => m.setDevices([{ allow: true, type: 'c', major: 10, minor: 229, access: 'rwm' }])).toThrow(NotSupportedError);
-    expect(() => m.setDevices([{ allow: true, type: 'c', major: 10, minor: 229, access: 'rwm' }])).toThrow('not supported yet: linux.resources.devices');
+  test('devices: the leaf gets the device program of the config rules plus runc defaults; bad rules attach nothing', () => {
+    const attached: { dir: string; insns: Buffer }[] = [];
+    const m = manager('unified', { attachDeviceFilter: (dir, insns) => attached.push({ dir, insns }) });
+    m.create();
+    const rules = [{ allow: false, access: 'rwm' }, { allow: true, type: 'c' as const, major: 10, minor: 229, access: 'rwm' }];
+    m.setDevices(rules, ['/dev/zero']);
+    expect(attached).toHaveLength(1);
+    expect(attached[0].dir).toBe(m.paths().unified);
+    expect(decodeInsns(attached[0].insns)).toEqual(planDeviceFilter(effectiveDeviceRules(rules, ['/dev/zero'])));
+    expect(() => m.setDevices([{ allow: true, type: 'c', major: -2, access: 'rwm' }])).toThrow(/devices\[0\].major/);
+    expect(attached).toHaveLength(1);
+  });
+
+  test('devices: an attach failure names the cgroup dir', () => {
+    const m = manager('unified', { attachDeviceFilter: () => { throw Object.assign(new Error('bpf(BPF_PROG_ATTACH) /x: EPERM (Operation not permitted)'), { code: 'EPERM' }); } });
+    m.create();
+    expect(() => m.setDevices([])).toThrow(CgroupError);
+    expect(() => m.setDevices([])).toThrow(/device filter for .*c1: bpf\(BPF_PROG_ATTACH\).*EPERM/);
   });
 
   test('systemd driver is refused', () => {
