@@ -3,6 +3,8 @@
 
 #include <napi.h>
 
+#include <sys/types.h>
+
 #include <string>
 
 namespace tsrun {
@@ -15,6 +17,12 @@ namespace tsrun {
 int ArgFd(const Napi::CallbackInfo& info, size_t index, const char* fn);
 int ArgInt(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* what);
 std::string ArgString(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* what);
+
+// fd passing over unix sockets (fd-passing.cpp). ConnectUnixSocket returns an
+// O_CLOEXEC stream socket; ReceiveOneFd returns -1 at EOF.
+int ConnectUnixSocket(Napi::Env env, const std::string& path);
+ssize_t SendWithFd(Napi::Env env, int sock, const std::string& payload, int fd, const std::string& object);
+int ReceiveOneFd(Napi::Env env, int sock, std::string* payload, const std::string& object);
 
 // pidfd syscalls through syscall(2): no dependency on the libc having wrappers.
 int PidfdOpen(int pid);

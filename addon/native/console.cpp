@@ -19,19 +19,7 @@ namespace tsrun {
 // to --console-socket.
 Napi::Value ConnectUnix(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string path = ArgString(info, 0, "connectUnix", "path");
-  struct sockaddr_un addr {};
-  addr.sun_family = AF_UNIX;
-  if (path.empty() || path.size() >= sizeof addr.sun_path) ThrowErrno(env, ENAMETOOLONG, "connect", path);
-  memcpy(addr.sun_path, path.data(), path.size());
-  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) ThrowErrno(env, errno, "socket", path);
-  int rc;
-  do {
-    rc = connect(fd.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr);
-  } while (rc < 0 && errno == EINTR);
-  if (rc < 0) ThrowErrno(env, errno, "connect", path);
-  return Napi::Number::New(env, fd.release());
+  return Napi::Number::New(env, ConnectUnixSocket(env, ArgString(info, 0, "connectUnix", "path")));
 }
 
 // socketPair(): [a, b], AF_UNIX SOCK_STREAM, both O_CLOEXEC.
@@ -49,35 +37,12 @@ Napi::Value SocketPair(const Napi::CallbackInfo& info) {
 // { fd, name } (name: the message's bytes, the pty path), or null at EOF.
 Napi::Value RecvFd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int sock = ArgFd(info, 0, "recvFd");
-  std::vector<char> name(4096);
-  struct iovec iov = {name.data(), name.size()};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) ThrowErrno(env, errno, "recvmsg", "console socket");
-  int fd = -1;
-  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    const int* fds = reinterpret_cast<const int*>(CMSG_DATA(c));
-    for (size_t i = 0; i < count; i++) {
-      if (fd < 0) fd = fds[i];
-      else close(fds[i]);  // only one is expected; never leak the others
-    }
-  }
-  if (n == 0 && fd < 0) return env.Null();
-  if (fd < 0) ThrowErrno(env, EBADMSG, "recvmsg", "console socket (no fd in the message)");
+  std::string name;
+  int fd = ReceiveOneFd(env, ArgFd(info, 0, "recvFd"), &name, "console socket");
+  if (fd < 0) return env.Null();
   Napi::Object out = Napi::Object::New(env);
   out.Set("fd", Napi::Number::New(env, fd));
-  out.Set("name", Napi::String::New(env, name.data(), static_cast<size_t>(n)));
+  out.Set("name", Napi::String::New(env, name));
   return out;
 }
 

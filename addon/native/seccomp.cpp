@@ -225,33 +225,10 @@ Napi::Value SeccompCompile(const Napi::CallbackInfo& info) {
 // message carries the notify fd (SCM_RIGHTS).
 Napi::Value SeccompRecvListenerFd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int fd = ArgFd(info, 0, "seccompRecvListenerFd");
-  char data[64];
-  struct iovec iov = {data, sizeof data};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) ThrowErrno(env, errno, "recvmsg", "seccomp listener fd");
-  if (n == 0) ThrowErrno(env, EPIPE, "recvmsg", "seccomp listener fd");
-  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
-      int received;
-      memcpy(&received, CMSG_DATA(c), sizeof received);
-      if (msg.msg_flags & MSG_CTRUNC) {
-        close(received);
-        ThrowErrno(env, EMSGSIZE, "recvmsg", "seccomp listener fd");
-      }
-      return Napi::Number::New(env, received);
-    }
-  }
-  ThrowErrno(env, EBADMSG, "recvmsg", "seccomp listener fd (no fd in the message)");
+  std::string payload;
+  int received = ReceiveOneFd(env, ArgFd(info, 0, "seccompRecvListenerFd"), &payload, "seccomp listener fd");
+  if (received < 0) ThrowErrno(env, EPIPE, "recvmsg", "seccomp listener fd");
+  return Napi::Number::New(env, received);
 }
 
 // seccompSendToListener(path, stateJson, fd): connect to the listener's unix socket and
@@ -261,35 +238,8 @@ Napi::Value SeccompSendToListener(const Napi::CallbackInfo& info) {
   std::string path = ArgString(info, 0, "seccompSendToListener", "path");
   std::string state = ArgString(info, 1, "seccompSendToListener", "state");
   int notifyFd = ArgFd(info, 2, "seccompSendToListener");
-  struct sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) ThrowErrno(env, ENAMETOOLONG, "connect", path);
-  memcpy(addr.sun_path, path.data(), path.size());
-  UniqueFd sock(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!sock) ThrowErrno(env, errno, "socket", path);
-  int rc;
-  do {
-    rc = connect(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr);
-  } while (rc < 0 && errno == EINTR);
-  if (rc < 0) ThrowErrno(env, errno, "connect", path);
-
-  struct iovec iov = {const_cast<char*>(state.data()), state.size()};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &notifyFd, sizeof notifyFd);
-  ssize_t n;
-  do {
-    n = sendmsg(sock.get(), &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) ThrowErrno(env, errno, "sendmsg", path);
+  UniqueFd sock(ConnectUnixSocket(env, path));
+  ssize_t n = SendWithFd(env, sock.get(), state, notifyFd, path);
   // A stream socket may take the state in parts: the fd went with the first one.
   size_t sent = static_cast<size_t>(n);
   while (sent < state.size()) {
