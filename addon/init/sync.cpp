@@ -8,6 +8,7 @@
 #include <utility>
 
 #include <sys/uio.h>
+#include "../common/send-fd.hpp"
 #include "init.hpp"
 
 namespace init {
@@ -85,23 +86,7 @@ void OpCloseSync(const Args&) {
 }
 
 void SendFd(int sock, const std::string& payload, int fd, const std::string& object) {
-  struct iovec iov = {const_cast<char*>(payload.data()), payload.size()};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  ssize_t n;
-  do {
-    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) Fail(object, "sendmsg", errno);
+  if (tsrun_common::SendFd(sock, payload.data(), payload.size(), fd) < 0) Fail(object, "sendmsg", errno);
 }
 
 }  // namespace init

@@ -8,6 +8,7 @@
 
 #include <vector>
 
+#include "../common/send-fd.hpp"
 #include "addon.hpp"
 #include "fd.hpp"
 
@@ -29,22 +30,7 @@ int ConnectUnixSocket(Napi::Env env, const std::string& path) {
 }
 
 ssize_t SendWithFd(Napi::Env env, int sock, const std::string& payload, int fd, const std::string& object) {
-  struct iovec iov = {const_cast<char*>(payload.data()), payload.size()};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  ssize_t n;
-  do {
-    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
+  ssize_t n = tsrun_common::SendFd(sock, payload.data(), payload.size(), fd);
   if (n < 0) ThrowErrno(env, errno, "sendmsg", object);
   return n;
 }
