@@ -42,7 +42,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** One line, whatever the message quotes (a path from config.json may hold a newline). */
 function errorMessage(e: unknown): string {
+  return rawErrorMessage(e).replace(/\r?\n/g, '\\n');
+}
+
+function rawErrorMessage(e: unknown): string {
   if (e instanceof TsrunError) return e.message;
   if (e instanceof Error) {
     const errno = e as NodeJS.ErrnoException;

@@ -154,6 +154,14 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
     if (name && Buffer.byteLength(name) > 64) throw new ConfigError(field, 'is longer than 64 bytes');
   }
   if (spec.process?.args?.[0] !== undefined) checkPathLength(spec.process.args[0], 'process.args[0]');
+  (spec.process?.rlimits ?? []).forEach((limit, i) => {
+    // The init still opens the exec FIFO after the limits apply (lifting the soft
+    // limit up to the hard one): it needs one fd number above stdio and the
+    // preserved fds.
+    if (limit.type === 'RLIMIT_NOFILE' && limit.hard < 4 + input.preserveFds) {
+      throw new ConfigError(`process.rlimits[${i}].hard`, `RLIMIT_NOFILE of ${limit.hard} leaves the container's process no file descriptor to start with`);
+    }
+  });
 
   const ops: PlanOp[] = [op('fds', input.preserveFds, input.extraFds), op('sync', 'start')];
   for (const join of ns.joins) ops.push(op('setns', CLONE_FLAGS[join.type], join.path as string));

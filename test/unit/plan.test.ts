@@ -130,4 +130,9 @@ describe('create plan', () => {
     expect(() => buildCreatePlan(input((s) => (s.hostname = 'h'.repeat(65))))).toThrow(/hostname: is longer than 64 bytes/);
     expect(() => buildCreatePlan(input((s) => (s.process!.args = ['a'.repeat(5000)])))).toThrow(/process.args\[0\]: is longer than PATH_MAX/);
   });
+
+  test('an RLIMIT_NOFILE hard limit that leaves no fd to start with is refused', () => {
+    expect(() => buildCreatePlan(input((s) => (s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 0, hard: 0 }])))).toThrow(/process.rlimits\[0\].hard: RLIMIT_NOFILE of 0/);
+    expect(() => buildCreatePlan(input((s) => (s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 0, hard: 16 }])))).not.toThrow();
+  });
 });
