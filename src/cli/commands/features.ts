@@ -7,7 +7,7 @@ const loadFeatures = (): typeof import('../../lifecycle/features') => require('.
 
 export const featuresCommand: CommandModule<GlobalOptions, GlobalOptions> = {
   command: 'features',
-  describe: 'show the enabled loadFeatures().features (the runtime-spec features document, as JSON)',
+  describe: 'show the enabled features (the runtime-spec features document, as JSON)',
   handler: () => {
     writeStdout(JSON.stringify(loadFeatures().features(), null, 4) + '\n');
   },
