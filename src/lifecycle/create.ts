@@ -24,6 +24,7 @@ import { converse } from './init-session';
 import { compileSeccomp, forwardSeccompListener } from './seccomp';
 import { hostLsm } from './host-lsm';
 import { crashPoint } from './crash-point';
+import { signalCgroup } from './kill';
 import { writeFileAtomic } from './files';
 import { writeIdMappings } from './id-mappings';
 import { writeTimeOffsets } from './time-offsets';
@@ -106,6 +107,7 @@ export function createContainer(opts: CreateOptions): Created {
   let syncFd: number | undefined;
   let fifoFd: number | undefined;
   let console: ConsoleEnds | undefined;
+  let ownCgroup = true;
   const nat = native();
   try {
     cgroups = createCgroupManager({ cgroupsPath: spec.linux?.cgroupsPath ?? '', id: opts.id });
@@ -127,7 +129,6 @@ export function createContainer(opts: CreateOptions): Created {
     // crash of this process knows what to remove.
     store.write(opts.id, state);
     crashPoint('create:state');
-    let ownCgroup = true;
     try {
       cgroups.create();
     } catch (e) {
@@ -269,12 +270,19 @@ export function createContainer(opts: CreateOptions): Created {
       }
     }
     if (containerPid !== undefined && containerPid !== stage1) nat.waitExit(containerPid, 5000);
+    let leftovers = false;
     try {
+      // Whatever else got into the cgroup (a hook's child, a process forked before
+      // the failure) goes too: nothing may outlive a failed create.
+      if (cgroups && ownCgroup) for (const pid of signalCgroup(cgroups, 9)) nat.waitExit(pid, 5000);
       cgroups?.destroy();
     } catch (cleanupError) {
+      leftovers = true;
       log.warn(`cleanup of cgroups failed: ${(cleanupError as Error).message}`);
     }
-    store.remove(opts.id);
+    // With something left, the state dir stays (status "creating") so that
+    // `delete --force` can still find and finish it; otherwise nothing remains.
+    if (!leftovers) store.remove(opts.id);
     // Like runc's destroy after a failed create (and the spec's lifecycle after a
     // failing prestart/createRuntime/createContainer hook): poststop hooks, warnings only.
     if (stage1 !== undefined && spec.hooks?.poststop?.length) {

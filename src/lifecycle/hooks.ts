@@ -70,7 +70,10 @@ export function runHooks(kind: HookKind, hooks: readonly Hook[] | undefined, sta
       argv0,
       env,
       input: JSON.stringify(state),
-      stdio: ['pipe', 'inherit', 'pipe'],
+      // Captured, like runc: tsrun's stdout belongs to the caller (under containerd
+      // it is the container's log), and a hook must not write into it.
+      stdio: ['pipe', 'pipe', 'pipe'],
+      maxBuffer: 64 << 20,
       timeout: hook.timeout ? hook.timeout * 1000 : undefined,
       killSignal: 'SIGKILL',
     });
@@ -81,8 +84,8 @@ export function runHooks(kind: HookKind, hooks: readonly Hook[] | undefined, sta
       if (code === 'ETIMEDOUT') throw new HookError(kind, index, `${where} timed out after ${hook.timeout}s`);
       throw new HookError(kind, index, `${where} could not run: ${code ?? result.error.message}`);
     }
-    const stderr = result.stderr?.toString().trim();
-    const detail = stderr ? `: ${stderr.split('\n').at(-1)}` : '';
+    const said = result.stderr?.toString().trim() || result.stdout?.toString().trim();
+    const detail = said ? `: ${said.split('\n').at(-1)}` : '';
     if (result.signal) throw new HookError(kind, index, `${where} failed: killed by ${result.signal}${detail}`);
     if (result.status !== 0) throw new HookError(kind, index, `${where} failed: exit status ${result.status}${detail}`);
   });

@@ -1,4 +1,5 @@
 // `kill`: signal the init (or, with --all, every process of the container's cgroup).
+import type { CgroupManager } from '../cgroups/manager';
 import { ContainerStateError } from '../errors';
 import { native } from '../native';
 import { validateContainerId } from '../state/ids';
@@ -18,7 +19,15 @@ export function killContainer(root: string, id: string, signal: string | undefin
     if (status === 'stopped' || status === 'creating') throw new ContainerStateError('container not running');
     const sig = parseSignal(signal);
     if (all) {
-      signalAll(container, sig);
+      // The init too, by its pidfd: a container without a cgroup of its own
+      // (rootless without delegation) lists no processes there.
+      if (!signalAll(container, sig).includes(container.state.pid)) {
+        try {
+          native().pidfdKill(container.state.pid, sig);
+        } catch {
+          // exited meanwhile
+        }
+      }
       return;
     }
     try {
@@ -38,7 +47,11 @@ export function killContainer(root: string, id: string, signal: string | undefin
  * Returns the pids that were signalled.
  */
 export function signalAll(container: Container, sig: number): number[] {
-  const cg = container.cgroups;
+  return signalCgroup(container.cgroups, sig);
+}
+
+/** signalAll for a cgroup manager alone (a create that failed has no Container yet). */
+export function signalCgroup(cg: CgroupManager, sig: number): number[] {
   const listed = cg.pids();
   if (listed.length === 0) return [];
   // cgroup v2 kills the whole cgroup atomically (cgroup.kill): no freeze needed.

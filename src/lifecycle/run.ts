@@ -13,13 +13,15 @@ export interface RunOptions extends CreateOptions {
   noSubreaper?: boolean;
 }
 
-const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGWINCH', 'SIGPIPE', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'];
+const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGWINCH', 'SIGPIPE', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'];
 
 export async function runContainer(opts: RunOptions): Promise<number> {
   const nat = native();
-  // The container's init is a grandchild (the init forks into the pid namespace):
-  // as a subreaper we inherit it and can wait for it.
-  if (!opts.detach && !opts.noSubreaper) nat.setChildSubreaper();
+  // The container's init is a grandchild (the init forks into its pid namespace):
+  // only as a subreaper do we inherit it and can read its exit status. So a
+  // foreground run is always one; --no-subreaper is accepted for compatibility.
+  if (!opts.detach) nat.setChildSubreaper();
+  if (opts.noSubreaper) log.debug('--no-subreaper: a foreground run still reaps its container (the init is a grandchild)');
   const { state, consoleFd } = createContainer({ ...opts, foreground: !opts.detach });
   let proxy: ConsoleProxy | undefined;
   try {
@@ -44,6 +46,11 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   let result;
   try {
     result = await nat.waitPidAsync(state.pid);
+  } catch (e) {
+    // Never leave the container behind because the wait failed.
+    proxy?.restore();
+    deleteContainer(opts.root, opts.id, true);
+    throw e;
   } finally {
     for (const s of FORWARDED) process.off(s, forward);
   }

@@ -146,6 +146,12 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   const linux = spec.linux ?? {};
   const ns = planNamespaces(linux.namespaces);
   if (!ns.has('mount')) throw new ConfigError('linux.namespaces', 'a mount namespace is required');
+  // Mappings only mean something in a user namespace: without one the container
+  // would run as the host's root, not as the mapped ids the config asks for.
+  if (!ns.has('user')) {
+    if (linux.uidMappings?.length) throw new ConfigError('linux.uidMappings', 'user namespace mappings specified, but the user namespace is not enabled');
+    if (linux.gidMappings?.length) throw new ConfigError('linux.gidMappings', 'user namespace mappings specified, but the user namespace is not enabled');
+  }
   if (spec.hostname && !ns.has('uts')) throw new ConfigError('hostname', 'unable to set hostname without a private UTS namespace');
   if (spec.domainname && !ns.has('uts')) throw new ConfigError('domainname', 'unable to set domainname without a private UTS namespace');
   // The kernel's limit (HOST_NAME_MAX): refused here, naming the field, not by sethostname.

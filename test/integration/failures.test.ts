@@ -98,6 +98,28 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
       expect(errorMessage(r)).toMatch(/no such device|ENODEV/);
     });
 
+    test('uid/gid mappings without a user namespace are refused (never run as the host\'s root)', () => {
+      const b = s.bundle({
+        configure: (c) => {
+          c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+          c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        },
+      });
+      // runc: `user namespace mappings specified, but USER namespace isn't enabled in the config`
+      expectCleanFailure(attempt(cmd, b), s.cli.flavor, { tsrun: /linux\.uidMappings: user namespace mappings specified/, runc: /user namespace/i });
+    });
+
+    test('a process a failing hook left in the cgroup is killed, and nothing is left', () => {
+      // No pid namespace: the hook's child is not killed by the end of the init's.
+      const b = s.bundle({
+        configure: (c) => {
+          c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid');
+          c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 77 </dev/null >/dev/null 2>&1 & exit 1'] }] };
+        },
+      });
+      expectCleanFailure(attempt(cmd, b), s.cli.flavor, { tsrun: /createContainer hook #0/, runc: /hook/ });
+    });
+
     test('a missing bundle names config.json', () => {
       const b = s.bundle();
       const r = cmd === 'create' ? s.cli.create(b.id, b.dir + '-nope') : s.cli.runContainer(b.id, b.dir + '-nope');

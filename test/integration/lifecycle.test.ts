@@ -70,6 +70,17 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       expect(r.code).toBe(137);
     });
 
+    test('SIGUSR1 to a foreground run reaches the container and never opens a debugger', async () => {
+      const b = s.bundle({ configure: (c) => (c.process.args = ['sh', '-c', 'trap "echo got-usr1; exit 7" USR1; while :; do sleep 0.1; done']) });
+      const fg = s.cli.spawn(['run', '--bundle', b.dir, b.id]);
+      await s.cli.waitStatus(b.id, 'running');
+      process.kill(fg.pid, 'SIGUSR1');
+      const r = await fg.done;
+      expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 7, stdout: 'got-usr1\n' });
+      // Node's default SIGUSR1 handler would have started its inspector (a root debugger).
+      expect(r.stderr).not.toMatch(/Debugger listening/);
+    });
+
     test('run -d returns at once and leaves the container running', async () => {
       const b = sleepBundle();
       const r = s.cli.runContainer(b.id, b.dir, ['-d']);
