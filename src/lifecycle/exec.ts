@@ -13,6 +13,8 @@ import { encodePlan } from '../linux/plan-encoding';
 import { log } from '../log';
 import { native } from '../native';
 import { Container } from './container';
+import { StateStore } from '../state/store';
+import { validateContainerId } from '../state/ids';
 import { writeFileAtomic } from './files';
 import { checkTerminal, consoleEnds, proxyConsole, type ConsoleEnds } from './console';
 import { lastCapability } from './host-facts';
@@ -125,9 +127,23 @@ export interface ExecStarted {
   consoleFd?: number;
 }
 
-/** Starts the process; returns once execve has succeeded in the container. */
+/**
+ * Starts the process; returns once execve has succeeded in the container. Holds
+ * the container's lock until then, so a concurrent delete cannot tear the cgroup
+ * and namespaces down while the process is joining them.
+ */
 export function startExec(opts: ExecOptions): ExecStarted {
-  const container = Container.open(opts.root, opts.id);
+  validateContainerId(opts.id);
+  const store = new StateStore(opts.root);
+  const unlock = store.lock(opts.id);
+  try {
+    return startExecLocked(new Container(store, opts.id, store.read(opts.id)), opts);
+  } finally {
+    unlock();
+  }
+}
+
+function startExecLocked(container: Container, opts: ExecOptions): ExecStarted {
   const status = container.status();
   if (status === 'stopped') throw new ContainerStateError('cannot exec in a stopped container');
   if (status === 'paused' && !opts.ignorePaused) throw new ContainerStateError('cannot exec in a paused container (use --ignore-paused to override)');

@@ -50,6 +50,23 @@ describeIf(containerSkipReason())(`races (${BINARY})`, () => {
     expect(s.leftovers()).toEqual(NOTHING);
   });
 
+  test('exec racing delete --force: every exec succeeds or fails cleanly, nothing is left', async () => {
+    const rounds = size(3, 10);
+    for (let round = 0; round < rounds; round++) {
+      const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+      expectOk(s.cli.create(b.id, b.dir));
+      expectOk(s.cli.start(b.id));
+      const runs = Array.from({ length: 4 }, () => runAsync(s.cli, ['exec', '-d', b.id, 'sleep', '1000']));
+      runs.push(runAsync(s.cli, ['delete', '--force', b.id]));
+      const results = await Promise.all(runs);
+      for (const r of results) expectWellBehaved(r);
+      expectOk(s.cli.delete(b.id, true));
+      // An exec that joined before the delete was killed with the container; one
+      // that came after was refused: no process and no cgroup survive either way.
+      expect(s.leftovers()).toEqual(NOTHING);
+    }
+  });
+
   test('concurrent start, kill and delete on one container are serialized', async () => {
     const rounds = size(3, 20);
     for (let round = 0; round < rounds; round++) {
