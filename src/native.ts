@@ -56,8 +56,12 @@ export interface NativeAddon {
    * Works for processes that are not our children. True when it is gone.
    */
   waitExit(pid: number, timeoutMs: number): boolean;
-  /** kill through a pidfd: never signals a process that reused the pid after pidfd_open. */
-  pidfdKill(pid: number, signal: number): void;
+  /**
+   * kill through a pidfd. With `startTime` (field 22 of /proc/<pid>/stat, as recorded
+   * in state.json) the process is checked after the pidfd is open, so a process that
+   * reused the pid is never signalled (ESRCH).
+   */
+  pidfdKill(pid: number, signal: number, startTime?: string): void;
   /** A SOCK_STREAM connection to an AF_UNIX socket (e.g. --console-socket), O_CLOEXEC. */
   connectUnix(path: string): number;
   /** socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC): [a, b]. */

@@ -1,5 +1,6 @@
 // Process services: waiting for children, subreaping, and pid-reuse-safe signals.
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -100,6 +101,27 @@ Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Field 22 of /proc/<pid>/stat (the start time in clock ticks), "" when unreadable.
+static std::string StartTimeOf(int pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return "";
+  char buf[1024];
+  ssize_t n = read(fd.get(), buf, sizeof buf - 1);
+  if (n <= 0) return "";
+  std::string text(buf, static_cast<size_t>(n));
+  size_t at = text.rfind(')');  // comm may hold spaces and parentheses
+  if (at == std::string::npos) return "";
+  // After ") " come fields 3..: the start time is field 22, the 20th of those.
+  size_t pos = at + 2;
+  for (int field = 3; field < 22 && pos != std::string::npos; field++) pos = text.find(' ', pos) + 1;
+  if (pos == 0 || pos >= text.size()) return "";
+  return text.substr(pos, text.find(' ', pos) - pos);
+}
+
+// pidfdKill(pid, signal[, startTime]): the pidfd pins the process; with startTime the
+// process is checked to be the one recorded (not a later one that reused the pid)
+// after the pidfd is open and before the signal, so no reuse can slip in between.
 Napi::Value PidfdKill(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int pid = ArgInt(info, 0, "pidfdKill", "pid");
@@ -107,6 +129,10 @@ Napi::Value PidfdKill(const Napi::CallbackInfo& info) {
   if (pid <= 0) ThrowErrno(env, ESRCH, "pidfd_open", std::to_string(pid));
   UniqueFd pidfd(PidfdOpen(pid));
   if (!pidfd) ThrowErrno(env, errno, "pidfd_open", std::to_string(pid));
+  if (info.Length() > 2 && info[2].IsString()) {
+    std::string expected = info[2].As<Napi::String>().Utf8Value();
+    if (!expected.empty() && StartTimeOf(pid) != expected) ThrowErrno(env, ESRCH, "pidfd_send_signal", std::to_string(pid) + " (pid reused)");
+  }
   if (PidfdSendSignal(pidfd.get(), sig) < 0) ThrowErrno(env, errno, "pidfd_send_signal", std::to_string(pid));
   return env.Undefined();
 }

@@ -54,7 +54,7 @@ export function destroy(container: Container): void {
   const initAlive = container.alive();
   if (initAlive) {
     try {
-      nat.pidfdKill(container.state.pid, 9);
+      nat.pidfdKill(container.state.pid, 9, container.state.startTime);
     } catch {
       // already gone
     }

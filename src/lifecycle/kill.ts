@@ -23,7 +23,7 @@ export function killContainer(root: string, id: string, signal: string | undefin
       // (rootless without delegation) lists no processes there.
       if (!signalAll(container, sig).includes(container.state.pid)) {
         try {
-          native().pidfdKill(container.state.pid, sig);
+          native().pidfdKill(container.state.pid, sig, container.state.startTime);
         } catch {
           // exited meanwhile
         }
@@ -31,7 +31,7 @@ export function killContainer(root: string, id: string, signal: string | undefin
       return;
     }
     try {
-      native().pidfdKill(container.state.pid, sig);
+      native().pidfdKill(container.state.pid, sig, container.state.startTime);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new ContainerStateError('container not running');
       throw e;

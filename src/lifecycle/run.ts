@@ -37,7 +37,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
 
   const forward = (signal: NodeJS.Signals): void => {
     try {
-      nat.pidfdKill(state.pid, (require('os') as typeof import('os')).constants.signals[signal]);
+      nat.pidfdKill(state.pid, (require('os') as typeof import('os')).constants.signals[signal], state.startTime);
     } catch {
       // it has exited; the wait below returns
     }
