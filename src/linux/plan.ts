@@ -80,6 +80,9 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
     }
     if (isBind(mount, flags)) {
       if (!mount.source) throw new ConfigError(`${field}.source`, 'is required for a bind mount');
+      // A bind mount takes no filesystem data: an option word tsrun does not know
+      // (a typo such as "noexecc") would otherwise vanish and leave the mount laxer.
+      if (data) throw new ConfigError(`${field}.options`, `unknown option(s) for a bind mount: ${data}`);
       const source = path.resolve(bundle, mount.source);
       ops.push(op('mount', source, dest, '', flags | MS.BIND, propagation, ''));
       return;

@@ -135,4 +135,8 @@ describe('create plan', () => {
     expect(() => buildCreatePlan(input((s) => (s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 0, hard: 0 }])))).toThrow(/process.rlimits\[0\].hard: RLIMIT_NOFILE of 0/);
     expect(() => buildCreatePlan(input((s) => (s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 0, hard: 16 }])))).not.toThrow();
   });
+
+  test('an unknown option on a bind mount is refused, not dropped', () => {
+    expect(() => buildCreatePlan(input((s) => s.mounts!.push({ destination: '/d', type: 'bind', source: '/tmp', options: ['rbind', 'noexecc'] })))).toThrow(/mounts\[7\]\.options: unknown option\(s\) for a bind mount: noexecc/);
+  });
 });
