@@ -27,8 +27,17 @@ for (const extra of ['config-validator.js', 'process-validator.js']) {
   if (fs.existsSync(path.join(dist, extra))) ids.push(extra);
 }
 
+// The commit `tsrun --version` prints (runc prints its own); "unknown" outside git.
+let commit = 'unknown';
+try {
+  commit = require('child_process').execFileSync('git', ['rev-parse', 'HEAD'], { cwd: path.join(__dirname, '..'), stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || commit;
+} catch {
+  // not a git checkout
+}
+
 const parts = [
   "'use strict';",
+  `const TSRUN_COMMIT = ${JSON.stringify(commit)};`,
   'const __path = require("path");',
   'const __root = __dirname;',
   'const __factories = Object.create(null);',
