@@ -51,6 +51,8 @@ export interface NativeAddon {
   releaseFifo(fifoPath: string, pid: number): boolean;
   /** flock on an open fd; returns false when nonBlocking and the lock is held. */
   flock(fd: number, exclusive: boolean, nonBlocking: boolean): boolean;
+  /** renameat2(RENAME_NOREPLACE): never replaces an existing (even empty) directory; EEXIST. */
+  renameNoReplace(from: string, to: string): void;
   /**
    * Wait (pidfd + poll, no polling loop) until `pid` has exited, at most timeoutMs.
    * Works for processes that are not our children. True when it is gone.

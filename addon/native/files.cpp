@@ -1,7 +1,8 @@
-// Small file-descriptor services: close, O_PATH open, flock.
+// Small file services: close, O_PATH open, flock, rename without replacing.
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "addon.hpp"
@@ -39,6 +40,17 @@ Napi::Value Flock(const Napi::CallbackInfo& info) {
     ThrowErrno(env, errno, "flock", std::to_string(fd));
   }
   return Napi::Boolean::New(env, true);
+}
+
+// renameNoReplace(from, to): renameat2(RENAME_NOREPLACE). Unlike rename(2), it never
+// replaces an existing (empty) directory: EEXIST instead.
+Napi::Value RenameNoReplace(const Napi::CallbackInfo& info) {
+  std::string from = ArgString(info, 0, "renameNoReplace", "from");
+  std::string to = ArgString(info, 1, "renameNoReplace", "to");
+  const unsigned int kRenameNoReplace = 1;  // RENAME_NOREPLACE
+  if (syscall(SYS_renameat2, AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), kRenameNoReplace) < 0)
+    ThrowErrno(info.Env(), errno, "renameat2", to);
+  return info.Env().Undefined();
 }
 
 }  // namespace tsrun

@@ -92,14 +92,11 @@ export function createContainer(opts: CreateOptions): Created {
     // Proxied to our terminal: start the pty at its size.
     spec.process.consoleSize = { height: process.stdout.rows, width: process.stdout.columns };
   }
-  store.reserve(opts.id);
+  // The id's dir appears already locked, and the lock is held until create has
+  // finished or undone its work: a concurrent delete, start or kill waits instead of
+  // acting on a half-made container, and a second create of the id fails.
+  const unlock = store.reserveLocked(opts.id);
   crashPoint('create:reserved');
-  // Held until create has finished or undone its work: a concurrent delete, start or
-  // kill waits instead of acting on a half-made container (and a delete never
-  // removes the dir of a create that is still running).
-  // If a delete removed the fresh dir before we got here (it took it for what a
-  // crashed create left), lock() fails with "does not exist" and nothing is ours.
-  const unlock = store.lock(opts.id);
 
   let cgroups: CgroupManager | undefined;
   let stage1: number | undefined;

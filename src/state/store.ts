@@ -199,6 +199,40 @@ export class StateStore {
    * unlinked file and protects nothing: detected by comparing inodes, then we either
    * retry on the new file or report the container gone.
    */
+  /**
+   * reserve() and lock() as one step: the dir is made under a temporary name with
+   * its lock file already locked, then renamed into place without replacing
+   * anything. No other command can ever see the dir unlocked, so a concurrent
+   * delete cannot remove it and a second create cannot share it.
+   */
+  reserveLocked(id: string): () => void {
+    const dir = this.dir(id);
+    this.ensureRoot();
+    if (fs.existsSync(dir)) throw new ContainerExistsError(id);
+    // '~' cannot be in an id: list() never shows the temporary name.
+    const tmp = path.join(this.root, `~reserve-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    fs.mkdirSync(tmp, { mode: 0o711 });
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(path.join(tmp, LOCK_FILE), fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
+      (this.flockFn ?? defaultFlock)(fd, true, false);
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      (require('../native') as typeof import('../native')).native().renameNoReplace(tmp, dir);
+    } catch (e) {
+      if (fd !== undefined) fs.closeSync(fd);
+      fs.rmSync(tmp, { recursive: true, force: true });
+      if (errno(e) === 'EEXIST' || errno(e) === 'ENOTEMPTY') throw new ContainerExistsError(id);
+      throw e;
+    }
+    const held = fd;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      fs.closeSync(held);
+    };
+  }
+
   lock(id: string): () => void {
     const flock = this.flockFn ?? defaultFlock;
     const lockPath = path.join(this.dir(id), LOCK_FILE);
