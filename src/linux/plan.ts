@@ -225,8 +225,10 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   ops.push(...startStateSyncOps(spec.hooks));
   if (seccompAt === 'beforeReady') ops.push(seccompOp(input.seccomp) as PlanOp);
   ops.push(op('notify', 'ready'), op('closeSync'), op('waitFifo', input.fifoFd));
-  ops.push(...startContainerHookOps(spec));
   if (seccompAt === 'beforeExec') ops.push(seccompOp(input.seccomp) as PlanOp);
+  // Like runc: startContainer hooks run under the container's seccomp filter, so a
+  // hook is never less confined than the process it precedes.
+  ops.push(...startContainerHookOps(spec));
   ops.push(op('exec', ...(spec.process?.args ?? [])));
   return ops;
 }

@@ -139,4 +139,13 @@ describe('create plan', () => {
   test('an unknown option on a bind mount is refused, not dropped', () => {
     expect(() => buildCreatePlan(input((s) => s.mounts!.push({ destination: '/d', type: 'bind', source: '/tmp', options: ['rbind', 'noexecc'] })))).toThrow(/mounts\[7\]\.options: unknown option\(s\) for a bind mount: noexecc/);
   });
+
+  test('startContainer hooks run after the late seccomp filter is loaded (runc\'s order)', () => {
+    const ops = names({
+      ...input((s) => (s.hooks = { startContainer: [{ path: '/bin/true' }] })),
+      seccomp: { flags: 0, program: Buffer.alloc(8) },
+    });
+    expect(ops.lastIndexOf('hook')).toBeGreaterThan(ops.lastIndexOf('seccomp'));
+    expect(ops.lastIndexOf('seccomp')).toBeGreaterThan(ops.indexOf('waitFifo'));
+  });
 });
