@@ -160,6 +160,10 @@ export class StateStore {
     for (const entry of entries) {
       // Dirent types come from readdir without following links: a symlink is not a dir here.
       if (!entry.isDirectory()) continue;
+      if (entry.name.startsWith('~')) {
+        this.purgeIfAbandoned(entry.name);
+        continue;
+      }
       if (!isListableId(entry.name)) continue;
       ids.push(entry.name);
     }
@@ -183,6 +187,18 @@ export class StateStore {
       throw e;
     }
     fs.rmSync(grave, { recursive: true, force: true });
+  }
+
+  /**
+   * `~reserve-<pid>-…` and `~removed-<pid>-…` are a create's or a delete's private
+   * dirs; one whose process is gone (killed midway) is removed here, by `list`.
+   */
+  private purgeIfAbandoned(name: string): void {
+    const m = /^~(?:reserve|removed)-(\d+)-/.exec(name);
+    if (!m) return;
+    const pid = Number(m[1]);
+    if (pid === process.pid || fs.existsSync(`/proc/${pid}`)) return;
+    fs.rmSync(path.join(this.root, name), { recursive: true, force: true });
   }
 
   /** Path of the exec FIFO the init parks on until `start`. */

@@ -37,4 +37,17 @@ describe('StateStore.reserveLocked', () => {
     expect(() => store.reserveLocked('c2')).toThrow(ContainerExistsError);
     expect(fs.readdirSync(root)).toEqual(['c2']);
   });
+
+  test('list() removes the private dir of a create or delete that was killed midway', () => {
+    const store = new StateStore(root);
+    // pid 2^22+1 is above pid_max's ceiling: no such process can exist.
+    const dead = path.join(root, '~reserve-4194305-abc');
+    fs.mkdirSync(dead);
+    fs.writeFileSync(path.join(dead, 'lock'), '');
+    const live = path.join(root, `~removed-${process.pid}-1-x`);
+    fs.mkdirSync(live);
+    expect(store.list()).toEqual([]);
+    expect(fs.existsSync(dead)).toBe(false);
+    expect(fs.existsSync(live)).toBe(true);
+  });
 });
