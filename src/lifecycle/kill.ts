@@ -42,7 +42,7 @@ export function killContainer(root: string, id: string, signal: string | undefin
 }
 
 /**
- * Signals every process of the container's cgroup. For SIGKILL it freezes first
+ * Signals every process of the container's cgroup, frozen meanwhile (as runc does)
  * so that no process can fork a new one between listing and signalling.
  * Returns the pids that were signalled.
  */
@@ -56,14 +56,16 @@ export function signalCgroup(cg: CgroupManager, sig: number): number[] {
   if (listed.length === 0) return [];
   // cgroup v2 kills the whole cgroup atomically (cgroup.kill): no freeze needed.
   if (sig === 9 && cg.killAll()) return listed;
+  // A paused container stays paused after any signal but SIGKILL, which needs its
+  // processes thawed to die.
+  let wasFrozen = false;
   let frozen = false;
-  if (sig === 9) {
-    try {
-      cg.freeze();
-      frozen = true;
-    } catch {
-      frozen = false;
-    }
+  try {
+    wasFrozen = cg.isFrozen();
+    cg.freeze();
+    frozen = true;
+  } catch {
+    frozen = false;
   }
   const pids = cg.pids();
   try {
@@ -75,7 +77,7 @@ export function signalCgroup(cg: CgroupManager, sig: number): number[] {
       }
     }
   } finally {
-    if (frozen) cg.thaw();
+    if (frozen && (sig === 9 || !wasFrozen)) cg.thaw();
   }
   return pids;
 }

@@ -224,6 +224,22 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id));
   });
 
+  test('kill --all of a paused container leaves it paused; the signal lands at resume', async () => {
+    const b = bundle(['sh', '-c', 'sleep 1000 & wait'], {});
+    expectOk(s.cli.create(b.id, b.dir));
+    expectOk(s.cli.start(b.id));
+    // `ps --format json` prints null once no process is left (runc's shape).
+    const pidsNow = (): number[] => JSON.parse(s.cli.run(['ps', '--format', 'json', b.id]).stdout) ?? [];
+    await waitFor(() => pidsNow().length === 2, 'the shell and its sleep');
+    expectOk(s.cli.run(['pause', b.id]));
+    expectOk(s.cli.kill(b.id, 'TERM', ['--all']));
+    expect(s.cli.state(b.id).status).toBe('paused');
+    expect(pidsNow()).toHaveLength(2); // frozen: nothing has acted on the signal yet
+    expectOk(s.cli.run(['resume', b.id]));
+    await waitFor(() => pidsNow().length <= 1, 'the sleep to take its SIGTERM once thawed');
+    expectOk(s.cli.delete(b.id, true));
+  });
+
   test('events --stats prints one stats object in runc\'s shape', () => {
     const b = bundle(['sleep', '1000'], { memory: { limit: 64 << 20 }, pids: { limit: 20 } });
     expectOk(s.cli.create(b.id, b.dir));
