@@ -13,18 +13,12 @@ import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { runcSpec, Spec } from '../helpers/bundle';
 import { RUNC_BINARY, RunResult, runtimeUnderTest, RuntimeCli } from '../helpers/runtime';
-import { containerSkipReason, describeIf, Suite, useSuite } from '../helpers/suite';
+import { differentialSkipReason, describeIf, Suite, useSuite } from '../helpers/suite';
 
 jest.setTimeout(120_000);
 
 const BINARY = runtimeUnderTest();
 
-function skipReason(): string | undefined {
-  const env = containerSkipReason();
-  if (env) return env;
-  if (!fs.existsSync(RUNC_BINARY)) return `runc is not installed at ${RUNC_BINARY} (apt-get install runc)`;
-  return undefined;
-}
 
 /**
  * One script prints every probe as a `== name` section, so a configuration
@@ -130,7 +124,7 @@ function custom(c: Spec): void {
   c.linux.maskedPaths.push('/proc/cpuinfo');
 }
 
-describeIf(skipReason())(`differential: runc vs ${BINARY}`, () => {
+describeIf(differentialSkipReason())(`differential: runc vs ${BINARY}`, () => {
   // Two suites: separate temp dirs, state roots and cgroup parents.
   const t = useSuite('diff-t', BINARY);
   const r = useSuite('diff-r', RUNC_BINARY);

@@ -5,23 +5,17 @@
 
 import * as fs from 'fs';
 import { RUNC_BINARY, runtimeUnderTest } from '../helpers/runtime';
-import { containerSkipReason, describeIf, expectOk, Suite, useSuite } from '../helpers/suite';
+import { differentialSkipReason, describeIf, expectOk, Suite, useSuite } from '../helpers/suite';
 
 jest.setTimeout(120_000);
 
 const BINARY = runtimeUnderTest();
 
-function skipReason(): string | undefined {
-  const env = containerSkipReason();
-  if (env) return env;
-  if (!fs.existsSync(RUNC_BINARY)) return `runc is not installed at ${RUNC_BINARY} (apt-get install runc)`;
-  return undefined;
-}
 
 const NAMESPACES = ['ipc', 'mnt', 'net', 'pid', 'uts', 'cgroup', 'user'];
 const PROBE = `grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Uid|Gid|Groups):' /proc/self/status; id; pwd; ulimit -n; umask; env | sort`;
 
-describeIf(skipReason())(`exec: runc vs ${BINARY}`, () => {
+describeIf(differentialSkipReason())(`exec: runc vs ${BINARY}`, () => {
   const t = useSuite('dexec-t', BINARY);
   const r = useSuite('dexec-r', RUNC_BINARY);
   afterEach(() => {

@@ -7,15 +7,12 @@ import * as fs from 'fs';
 import { Spec } from '../helpers/bundle';
 import { dockerDefaultProfile } from '../helpers/docker-seccomp';
 import { RUNC_BINARY, runtimeUnderTest } from '../helpers/runtime';
-import { containerSkipReason, describeIf, Suite, useSuite } from '../helpers/suite';
+import { differentialSkipReason, describeIf, Suite, useSuite } from '../helpers/suite';
 
 jest.setTimeout(120_000);
 
 const BINARY = runtimeUnderTest();
 
-function skipReason(): string | undefined {
-  return containerSkipReason() ?? (fs.existsSync(RUNC_BINARY) ? undefined : `runc is not installed at ${RUNC_BINARY}`);
-}
 
 const PROBE = [
   `grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp|Seccomp_filters|Uid|Gid):' /proc/self/status`,
@@ -56,7 +53,7 @@ const CONFIGS: [string, (c: Spec) => void][] = [
   }],
 ];
 
-describeIf(skipReason())(`differential process security: runc vs ${BINARY}`, () => {
+describeIf(differentialSkipReason())(`differential process security: runc vs ${BINARY}`, () => {
   const t = useSuite('psec-t', BINARY);
   const r = useSuite('psec-r', RUNC_BINARY);
 

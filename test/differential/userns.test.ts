@@ -13,15 +13,12 @@
 import * as fs from 'fs';
 import { Spec } from '../helpers/bundle';
 import { RUNC_BINARY, runtimeUnderTest } from '../helpers/runtime';
-import { containerSkipReason, describeIf, Suite, useSuite } from '../helpers/suite';
+import { differentialSkipReason, describeIf, Suite, useSuite } from '../helpers/suite';
 
 jest.setTimeout(120_000);
 
 const BINARY = runtimeUnderTest();
 
-function skipReason(): string | undefined {
-  return containerSkipReason() ?? (fs.existsSync(RUNC_BINARY) ? undefined : `runc is not installed at ${RUNC_BINARY}`);
-}
 
 const PROBE = [
   'echo "== uid_map"; cat /proc/self/uid_map',
@@ -46,7 +43,7 @@ const MAPS = {
   },
 } as const;
 
-describeIf(skipReason())(`differential user namespaces: runc vs ${BINARY}`, () => {
+describeIf(differentialSkipReason())(`differential user namespaces: runc vs ${BINARY}`, () => {
   const t = useSuite('userns-t', BINARY);
   const r = useSuite('userns-r', RUNC_BINARY);
 

@@ -7,17 +7,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { repoRoot, TSRUN_BINARY } from '../helpers/runtime';
+import { repoRoot, RunResult, TSRUN_BINARY } from '../helpers/runtime';
 import { findBusybox } from '../helpers/bundle';
 
-export interface CmdResult {
-  code: number;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-  args: string[];
-}
+/** What a ctr call returns: the same shape as a runtime call. */
+export type CmdResult = RunResult;
 
 export interface RunArgsOptions {
   id: string;

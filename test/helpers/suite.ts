@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Bundle, BundleOptions, findBusybox, makeBundle, newTestEnv, TestEnv } from './bundle';
 import { cleanupEverything, isEmpty, Leftovers, snapshot } from './cleanup';
-import { RunResult, RuntimeCli, runtimeCli } from './runtime';
+import { RUNC_BINARY, RunResult, RuntimeCli, runtimeCli } from './runtime';
 
 /**
  * Why container tests cannot run here, or undefined when they can. Only
@@ -21,6 +21,11 @@ export function containerSkipReason(): string | undefined {
   }
   if (!fs.existsSync('/sys/fs/cgroup')) return 'no /sys/fs/cgroup';
   return undefined;
+}
+
+/** Why a differential suite (runc vs the runtime under test) cannot run here, if it cannot. */
+export function differentialSkipReason(): string | undefined {
+  return containerSkipReason() ?? (fs.existsSync(RUNC_BINARY) ? undefined : `runc is not installed at ${RUNC_BINARY} (apt-get install runc)`);
 }
 
 /** `describe`, or `describe.skip` with the reason printed once. */
