@@ -4,6 +4,7 @@
 import { ConfigError, TsrunError } from '../errors';
 import type { Process } from './types';
 import { validateProcess } from './validate';
+import { parseJsonFile } from './json';
 
 export interface ExecFlags {
   args: string[];
@@ -21,12 +22,7 @@ export interface ExecFlags {
 
 /** A process.json's text -> a validated Process; errors name the file and the field. */
 export function parseProcessFile(text: string, file: string): Process {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError('', `${file}: invalid JSON: ${(e as Error).message}`);
-  }
+  const raw = parseJsonFile(text, file);
   validateProcess(raw);
   return raw as Process;
 }

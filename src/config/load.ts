@@ -6,6 +6,7 @@ import { ConfigError } from '../errors';
 import { checkSupported } from './support';
 import type { Spec } from './types';
 import { validateConfig } from './validate';
+import { parseJsonFile } from './json';
 
 export interface Bundle {
   dir: string;
@@ -23,12 +24,7 @@ export function loadBundle(bundleDir: string): Bundle {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ConfigError('', code === 'ENOENT' ? `${file}: no such file (is ${dir} a bundle?)` : `${file}: ${code}`);
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError('', `${file}: invalid JSON: ${(e as Error).message}`);
-  }
+  const raw = parseJsonFile(text, file);
   validateConfig(raw);
   const spec = raw as Spec;
   checkSupported(spec);
