@@ -38,8 +38,8 @@ export interface NativeAddon {
   waitPid(pid: number): WaitResult;
   /** waitpid on a worker thread; resolves when the process ends. */
   waitPidAsync(pid: number): Promise<WaitResult>;
-  /** prctl(PR_SET_CHILD_SUBREAPER, 1) */
-  setChildSubreaper(): void;
+  /** prctl(PR_SET_CHILD_SUBREAPER, on ? 1 : 0); on by default. */
+  setChildSubreaper(on?: boolean): void;
   mkfifo(path: string, mode: number): void;
   /** open(path, O_PATH | O_CLOEXEC) */
   openPath(path: string): number;

@@ -97,7 +97,9 @@ Napi::Value WaitPidAsync(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info) {
-  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) ThrowErrno(info.Env(), errno, "prctl", "PR_SET_CHILD_SUBREAPER");
+  // Default on; `false` gives orphans back to the system's init (tests that were one).
+  unsigned long on = info.Length() > 0 && info[0].IsBoolean() && !info[0].As<Napi::Boolean>().Value() ? 0 : 1;
+  if (prctl(PR_SET_CHILD_SUBREAPER, on, 0, 0, 0) < 0) ThrowErrno(info.Env(), errno, "prctl", "PR_SET_CHILD_SUBREAPER");
   return info.Env().Undefined();
 }
 

@@ -67,7 +67,12 @@ export function destroy(container: Container): void {
   } catch (e) {
     log.warn(`killing the processes of ${container.id}: ${(e as Error).message}`);
   }
-  if (initAlive) nat.waitExit(container.state.pid, 5000);
+  // An init killed by SIGKILL that still exits slowly is waiting in the kernel for
+  // its pid namespace to empty: a zombie there whose parent (outside, such as a
+  // subreaper that adopted an exec'd process) has not reaped it keeps it alive.
+  if (initAlive && !nat.waitExit(container.state.pid, 5000)) {
+    log.warn(`the init (pid ${container.state.pid}) of ${container.id} has not exited 5 s after SIGKILL; is a zombie of its pid namespace left unreaped by its parent?`);
+  }
   crashPoint('delete:killed');
   container.cgroups.destroy();
   crashPoint('delete:cgroups');

@@ -13,6 +13,7 @@ import * as path from 'path';
 import { spawnSync } from 'child_process';
 import type { RuntimeCli } from './runtime';
 import type { TestEnv } from './bundle';
+import { reapAdoptedZombies } from './reap';
 
 export interface Leftovers {
   /** Host mount points at or under the temp dir. */
@@ -238,6 +239,9 @@ export function cleanupEverything(env: TestEnv, clis: RuntimeCli[], partial = fa
     }
   }
   for (let attempt = 0; attempt < 100; attempt++) {
+    // A container's init cannot finish dying while one of its pid namespace's
+    // processes is a zombie nobody reaps: one we adopted as a subreaper would be.
+    reapAdoptedZombies();
     const pids = ourProcesses(env);
     if (!pids.length) break;
     for (const pid of pids) {

@@ -68,6 +68,10 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
 
   afterAll(() => {
     for (const pid of live) killAndReap(pid);
+    // jest runs every suite in this one process (--runInBand): a subreaper left on
+    // would adopt the detached processes of later suites and never reap them, and
+    // a pid namespace cannot finish dying while one of its processes is a zombie.
+    n.setChildSubreaper(false);
     if (devNull !== undefined) fs.closeSync(devNull);
     if (tmp) {
       // Nothing of ours may be left mounted on the host.
