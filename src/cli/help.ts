@@ -1,6 +1,6 @@
 // --help, rendered by yargs from the same command modules the fast parser reads.
 // Loaded only when help is asked for: yargs is the slowest module tsrun could load.
-import yargs from 'yargs';
+import yargs = require('yargs');
 import { commands } from './commands';
 import { globalOptions } from './global-options';
 

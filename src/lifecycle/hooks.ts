@@ -2,7 +2,7 @@
 // poststop), in the runtime's namespaces, each with the container's state JSON
 // on stdin. createContainer and startContainer hooks run inside the container's
 // namespaces and are executed by the init (see the planner).
-import { spawnSync } from 'child_process';
+import { childProcess } from '../child-process';
 import * as fs from 'fs';
 import type { Hook, Hooks } from '../config/types';
 import { TsrunError } from '../errors';
@@ -66,7 +66,7 @@ export function runHooks(kind: HookKind, hooks: readonly Hook[] | undefined, sta
       const eq = entry.indexOf('=');
       if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
     }
-    const result = spawnSync(hook.path, rest, {
+    const result = childProcess().spawnSync(hook.path, rest, {
       argv0,
       env,
       input: JSON.stringify(state),

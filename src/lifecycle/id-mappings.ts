@@ -2,7 +2,7 @@
 // point), as planned by src/linux/id-mappings.ts: directly, or through the setuid
 // newuidmap/newgidmap helpers when an unprivileged caller maps more than its own id.
 import * as fs from 'fs';
-import { spawnSync } from 'child_process';
+import { childProcess } from '../child-process';
 import type { Spec } from '../config/types';
 import { TsrunError } from '../errors';
 import { mapFileText, mapHelperArgs, planIdMappings, type MapWriter } from '../linux/id-mappings';
@@ -24,7 +24,7 @@ function writeMap(pid: number, kind: 'uid' | 'gid', writer: MapWriter, maps: IdM
     return;
   }
   const helper = kind === 'uid' ? 'newuidmap' : 'newgidmap';
-  const r = spawnSync(helper, [String(pid), ...mapHelperArgs(maps)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = childProcess().spawnSync(helper, [String(pid), ...mapHelperArgs(maps)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.error) {
     const why = errnoOf(r.error) === 'ENOENT' ? `${helper} not found (install the uidmap package)` : `${helper}: ${errnoOf(r.error)}`;
     throw new TsrunError(`${field}: mapping more than the caller's own id needs ${why}`);

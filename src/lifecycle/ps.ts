@@ -1,5 +1,5 @@
 // `ps`: the processes of a container, i.e. of its cgroup (and sub-cgroups).
-import { spawnSync } from 'child_process';
+import { childProcess } from '../child-process';
 import { TsrunError } from '../errors';
 import { Container } from './container';
 
@@ -30,7 +30,7 @@ export function filterPsOutput(output: string, pids: readonly number[]): string 
 /** Runs the host's ps with `args` (default -ef) and filters it to the container. */
 export function containerPsTable(root: string, id: string, args: readonly string[]): string {
   const pids = containerPids(root, id);
-  const r = spawnSync('ps', args.length > 0 ? [...args] : ['-ef'], { encoding: 'utf8' });
+  const r = childProcess().spawnSync('ps', args.length > 0 ? [...args] : ['-ef'], { encoding: 'utf8' });
   if (r.error) throw new TsrunError(`running ps: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`);
   if (r.status !== 0) throw new TsrunError(`ps ${args.join(' ')} failed (exit ${r.status}): ${r.stderr.trim()}`);
   return filterPsOutput(r.stdout, pids);
