@@ -183,12 +183,20 @@ export abstract class BaseManager implements CgroupManager {
       for (const p of this.placements) {
         const parts = path.relative(p.h.mountPoint, p.dir).split('/');
         let cur = p.h.mountPoint;
+        // A parent that existed can be removed under us by whoever made it (a failed
+        // create rolling back): start the walk again, a few times, before giving up.
+        let restarts = 0;
         for (let i = 0; i < parts.length; i++) {
           cur = path.join(cur, parts[i]);
           const isLeaf = i === parts.length - 1;
           try {
             fs.mkdirSync(cur, 0o755);
           } catch (e) {
+            if (errno(e) === 'ENOENT' && i > 0 && restarts++ < 3) {
+              cur = p.h.mountPoint;
+              i = -1;
+              continue;
+            }
             if (errno(e) !== 'EEXIST') throw new CgroupError(cur, `mkdir ${cur}: ${errno(e)}`);
             // An existing leaf is used (runc does the same), but only while empty:
             // sharing a cgroup with live processes would make delete remove or
@@ -246,24 +254,21 @@ export abstract class BaseManager implements CgroupManager {
     return text.split('\n').filter(Boolean).map(Number).filter((n) => Number.isInteger(n) && n > 0);
   }
 
+  /**
+   * Removes the container's own cgroups (with the sub-cgroups it made), as runc
+   * does. Parents stay, even those this container's create made: they are shared
+   * with the containers beside it, and removing one races with a sibling's create
+   * that found it and is about to make its own leaf in it.
+   */
   destroy(): void {
     const failures: string[] = [];
     const leaves = new Set(this.placements.map((p) => p.dir));
-    // Without a record (crashed create), remove the leaves only; rmdir itself refuses
-    // a cgroup that still has processes, so nothing live is lost.
-    const targets = this.restoredWithoutRecord ? [...leaves] : this.createdDirs;
-    for (const dir of [...targets].sort((a, b) => depth(b) - depth(a))) {
-      if (leaves.has(dir)) {
-        const err = this.removeTree(dir);
-        if (err) failures.push(err);
-      } else {
-        // A parent we made: other containers may have been placed below it since.
-        try {
-          this.rmdirFn(dir);
-        } catch (e) {
-          if (!['ENOENT', 'EBUSY', 'ENOTEMPTY'].includes(errno(e))) failures.push(`rmdir ${dir}: ${errno(e)}`);
-        }
-      }
+    // Without a record (crashed create), remove the leaves all the same; rmdir itself
+    // refuses a cgroup that still has processes, so nothing live is lost.
+    const targets = this.restoredWithoutRecord ? [...leaves] : this.createdDirs.filter((d) => leaves.has(d));
+    for (const dir of targets) {
+      const err = this.removeTree(dir);
+      if (err) failures.push(err);
     }
     this.createdDirs = this.createdDirs.filter((d) => fs.existsSync(d));
     if (failures.length > 0) throw new CgroupError(failures[0], `cannot remove cgroup: ${failures.join('; ')}`);

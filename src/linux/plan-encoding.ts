@@ -14,22 +14,31 @@ export function op(name: string, ...args: PlanArg[]): PlanOp {
 }
 
 export function encodePlan(ops: readonly PlanOp[]): Buffer {
-  const chunks: Buffer[] = [];
-  const u32 = (n: number): Buffer => {
-    const b = Buffer.allocUnsafe(4);
-    b.writeUInt32LE(n, 0);
-    return b;
-  };
+  // Two passes over the fields into one buffer: a Buffer per field and per length
+  // (hundreds for a plain config) cost more than the whole plan's bytes.
+  const records: string[][] = [];
+  let size = 0;
   for (const { op: name, args } of ops) {
-    const fields = [name, ...args.map(String)];
-    chunks.push(u32(fields.length));
+    const fields = [name];
+    for (const arg of args) fields.push(String(arg));
+    size += 4;
     for (const field of fields) {
       if (field.includes('\0')) throw new Error(`plan op ${name}: argument contains a NUL byte`);
-      const bytes = Buffer.from(field, 'utf8');
-      chunks.push(u32(bytes.length), bytes);
+      size += 4 + Buffer.byteLength(field, 'utf8');
+    }
+    records.push(fields);
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const fields of records) {
+    at = out.writeUInt32LE(fields.length, at);
+    for (const field of fields) {
+      const len = out.write(field, at + 4, 'utf8');
+      out.writeUInt32LE(len, at);
+      at += 4 + len;
     }
   }
-  return Buffer.concat(chunks);
+  return out;
 }
 
 /** Inverse of encodePlan; used by tests and `--debug` output. */

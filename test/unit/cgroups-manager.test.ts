@@ -113,9 +113,10 @@ describe('v1 and hybrid drivers on a fake tree', () => {
     for (const dir of Object.values(expected)) fs.writeFileSync(path.join(dir, 'cgroup.procs'), '');
     fs.writeFileSync(path.join(devLeaf, 'sub', 'cgroup.procs'), '');
     m.destroy();
+    // The container's own cgroups go; the parent stays for its siblings (as with runc).
     for (const k of keys) {
-      expect(fs.existsSync(path.join(root, k, 'tsrun-test'))).toBe(false);
-      expect(fs.existsSync(path.join(root, k))).toBe(true);
+      expect(fs.existsSync(path.join(root, k, 'tsrun-test', 'c1'))).toBe(false);
+      expect(fs.existsSync(path.join(root, k, 'tsrun-test'))).toBe(true);
     }
     m.destroy(); // idempotent
   });
@@ -135,7 +136,8 @@ describe('v1 and hybrid drivers on a fake tree', () => {
     m.destroy();
     expect(fs.existsSync(path.join(root, 'memory', 'tsrun-test'))).toBe(true);
     expect(fs.existsSync(path.join(root, 'memory', 'tsrun-test', 'c1'))).toBe(false);
-    expect(fs.existsSync(path.join(root, 'cpu', 'tsrun-test'))).toBe(false);
+    expect(fs.existsSync(path.join(root, 'cpu', 'tsrun-test', 'c1'))).toBe(false);
+    expect(fs.existsSync(path.join(root, 'cpu', 'tsrun-test'))).toBe(true);
   });
 
   test('a parent we made that another container now uses stays, without error', () => {
@@ -145,7 +147,8 @@ describe('v1 and hybrid drivers on a fake tree', () => {
     m.destroy();
     expect(fs.existsSync(path.join(root, 'pids', 'tsrun-test', 'other'))).toBe(true);
     expect(fs.existsSync(path.join(root, 'pids', 'tsrun-test', 'c1'))).toBe(false);
-    expect(fs.existsSync(path.join(root, 'cpu', 'tsrun-test'))).toBe(false);
+    expect(fs.existsSync(path.join(root, 'cpu', 'tsrun-test', 'c1'))).toBe(false);
+    expect(fs.existsSync(path.join(root, 'cpu', 'tsrun-test'))).toBe(true);
   });
 
   test('an existing leaf with processes is refused, and create leaves nothing behind', () => {
@@ -188,14 +191,14 @@ describe('v1 and hybrid drivers on a fake tree', () => {
     });
     flaky.destroy();
     expect(calls.filter((c) => c.endsWith(path.join('cpu', 'tsrun-test', 'c1')))).toHaveLength(3);
-    expect(fs.existsSync(path.join(root, 'cpu', 'tsrun-test'))).toBe(false);
+    expect(fs.existsSync(path.join(root, 'cpu', 'tsrun-test', 'c1'))).toBe(false);
 
     const m2 = manager('legacy');
     m2.create();
     fs.writeFileSync(path.join(root, 'freezer', 'tsrun-test', 'c1', 'cgroup.procs'), '999\n');
     expect(() => m2.destroy()).toThrow(/cannot remove cgroup: rmdir .*freezer\/tsrun-test\/c1: EBUSY/);
     // everything else was still removed
-    expect(fs.existsSync(path.join(root, 'cpu', 'tsrun-test'))).toBe(false);
+    expect(fs.existsSync(path.join(root, 'cpu', 'tsrun-test', 'c1'))).toBe(false);
     expect(fs.existsSync(path.join(root, 'freezer', 'tsrun-test', 'c1'))).toBe(true);
   });
 
@@ -218,7 +221,7 @@ describe('v1 and hybrid drivers on a fake tree', () => {
     const restored = cgroupManagerFromPaths(m.paths(), [...m.created(), '/etc', path.join(root, 'cpu')], { root, readMountinfo: mi, rmdir: fakeRmdir });
     expect(restored.created()).toEqual(m.created());
     restored.destroy();
-    expect(fs.readdirSync(path.join(root, 'cpu'))).toEqual([]);
+    expect(fs.readdirSync(path.join(root, 'cpu', 'tsrun-test'))).toEqual([]);
     // crash before cgroupCreated was recorded: leaves only
     m.create();
     const unrecorded = cgroupManagerFromPaths(m.paths(), undefined, { root, readMountinfo: mi, rmdir: fakeRmdir });
@@ -303,6 +306,27 @@ describe('device rule helpers', () => {
   });
 });
 
+test('create survives a shared parent removed under it (a sibling create rolling back)', () => {
+  makeTree('unified');
+  fs.mkdirSync(path.join(root, 'tsrun-test'));
+  const real = fs.mkdirSync;
+  let raced = false;
+  jest.spyOn(realFs, 'mkdirSync').mockImplementation(((p: fs.PathLike, mode?: fs.Mode | fs.MakeDirectoryOptions | null) => {
+    // Between finding the parent and making the leaf, its maker removes it.
+    if (String(p) === path.join(root, 'tsrun-test/c1') && !raced) {
+      raced = true;
+      fs.rmdirSync(path.join(root, 'tsrun-test'));
+    }
+    return real(p, mode as fs.Mode);
+  }) as typeof fs.mkdirSync);
+  const m = manager('unified');
+  m.create();
+  expect(raced).toBe(true);
+  expect(fs.statSync(path.join(root, 'tsrun-test/c1')).isDirectory()).toBe(true);
+  // Made by this create the second time round: recorded as its own.
+  expect(m.created()).toEqual([path.join(root, 'tsrun-test'), path.join(root, 'tsrun-test/c1')]);
+});
+
 describe('v2 driver on a fake tree', () => {
   test('paths, create enables controllers only in intermediate dirs we made, apply, pids, destroy', () => {
     const real = fs.mkdirSync;
@@ -326,7 +350,8 @@ describe('v2 driver on a fake tree', () => {
     expect(m.pids()).toEqual([31]);
     fs.writeFileSync(path.join(root, 'a/b/c1/cgroup.procs'), '');
     m.destroy();
-    expect(fs.existsSync(path.join(root, 'a'))).toBe(false);
+    expect(fs.existsSync(path.join(root, 'a/b/c1'))).toBe(false);
+    expect(fs.existsSync(path.join(root, 'a/b'))).toBe(true);
   });
 
   test('relative path: below the parent of the own cgroup', () => {

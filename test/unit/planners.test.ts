@@ -89,6 +89,14 @@ describe('plan encoding', () => {
       { op: 'credentials', args: ['0', '0', '1099511627775'] },
     ]);
   });
+  test('lengths count UTF-8 bytes, not characters', () => {
+    const buf = encodePlan([op('env', 'GREETING=héllo ✓'), op('hostname', '')]);
+    expect(buf.length).toBe(4 + 4 + 3 + 4 + Buffer.byteLength('GREETING=héllo ✓') + 4 + 4 + 8 + 4);
+    expect(decodePlan(buf)).toEqual([
+      { op: 'env', args: ['GREETING=héllo ✓'] },
+      { op: 'hostname', args: [''] },
+    ]);
+  });
   test('a NUL byte cannot reach the init', () => {
     expect(() => encodePlan([op('env', 'A=\0')])).toThrow(/NUL/);
   });
