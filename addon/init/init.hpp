@@ -98,6 +98,8 @@ void OpCredentials(const Args&);
 void OpPersonality(const Args&);
 void OpIoPriority(const Args&);
 void OpScheduler(const Args&);
+// keyring.cpp
+void OpSessionKeyring(const Args&);
 // seccomp.cpp
 void OpSeccomp(const Args&);
 // exec.cpp

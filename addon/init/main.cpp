@@ -76,6 +76,7 @@ const OpSpec kOps[] = {
     {"personality", 1, 1, OpPersonality},
     {"ioPriority", 1, 1, OpIoPriority},
     {"scheduler", 7, 7, OpScheduler},
+    {"sessionKeyring", 2, 2, OpSessionKeyring},
     {"env", 0, -1, OpEnv},
     {"defaultHome", 1, 1, OpDefaultHome},
     {"resolveExec", 1, 1, OpResolveExec},

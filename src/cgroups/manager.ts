@@ -132,6 +132,10 @@ export abstract class BaseManager implements CgroupManager {
 
   /** Driver hook: configure a dir this manager just made (before its children are made). */
   protected abstract prepareCreated(p: Placement, dir: string, isLeaf: boolean): void;
+  /** Driver hook: a dir on the way that existed already (perhaps made an instant ago by a sibling's create). */
+  protected prepareExisting(_p: Placement, _dir: string): void {
+    // nothing by default
+  }
   abstract setDevices(rules: readonly DeviceCgroupRule[], specDevicePaths?: readonly string[]): void;
   abstract set(resources: LinuxResources, opts?: PlanOptions): string[];
   abstract stats(): CgroupStats;
@@ -204,6 +208,7 @@ export abstract class BaseManager implements CgroupManager {
             if (isLeaf && this.procsIn(cur).length > 0) {
               throw new CgroupError(cur, `cgroup ${cur} already exists and has processes in it`);
             }
+            this.prepareExisting(p, cur);
             continue;
           }
           made.push(cur);

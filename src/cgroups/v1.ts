@@ -18,10 +18,23 @@ export class V1Manager extends BaseManager {
 
   /**
    * A new v1 cpuset cgroup starts with empty cpuset.cpus and cpuset.mems, and the
-   * kernel refuses to add a task to it until both are set: copy them from the
-   * parent, top-down, for each dir we create (never writing to one we did not).
+   * kernel refuses to add a task to it until both are set (ENOSPC): copy them from
+   * the parent, top-down, into each dir on the way that has them empty.
    */
   protected prepareCreated(p: Placement, dir: string): void {
+    this.fillEmptyCpuset(p, dir);
+  }
+
+  /**
+   * An existing dir is written only where it is still empty: a parent that a
+   * concurrent create made an instant ago and has not filled yet (runc fills empty
+   * parents the same way). A value someone set is never changed.
+   */
+  protected override prepareExisting(p: Placement, dir: string): void {
+    this.fillEmptyCpuset(p, dir);
+  }
+
+  private fillEmptyCpuset(p: Placement, dir: string): void {
     if (p.h.kind !== 'v1' || !p.h.controllers.includes('cpuset')) return;
     for (const file of ['cpuset.cpus', 'cpuset.mems']) {
       const own = readCgroupFile(dir, file);

@@ -30,6 +30,7 @@ import { writeIdMappings } from './id-mappings';
 import { writeTimeOffsets } from './time-offsets';
 import { planIdMappings, hostIdOf } from '../linux/id-mappings';
 import { planNamespaces } from '../linux/namespaces';
+import { sessionKeyringName } from '../linux/keyring';
 import { checkNoLimitsWithoutCgroup, isCgroupPermissionError, ownCgroupDirs, rootlessMode } from './rootless';
 import { passedFds } from './socket-activation';
 import { hookState, pidInContainer, runHooks, runHooksWarnOnly } from './hooks';
@@ -46,6 +47,8 @@ export interface CreateOptions {
   foreground?: boolean;
   /** Global --rootless: 'true', 'false' or 'auto' (default). */
   rootless?: string;
+  /** --no-new-keyring: keep the caller's session keyring instead of one of the container's own. */
+  noNewKeyring?: boolean;
 }
 
 export interface Created {
@@ -120,6 +123,7 @@ export function createContainer(opts: CreateOptions): Created {
       annotations: spec.annotations ?? {},
       cgroupPaths: cgroups.paths(),
       config: spec as unknown as Record<string, unknown>,
+      ...(opts.noNewKeyring ? { noNewKeyring: true } : {}),
       status: 'creating',
     };
     // Recorded before anything exists on the host, so that `delete --force` after a
@@ -168,6 +172,7 @@ export function createContainer(opts: CreateOptions): Created {
       bundle: bundle.dir,
       rootfs: bundle.rootfs,
       noPivot: opts.noPivot ?? false,
+      sessionKeyring: opts.noNewKeyring ? undefined : sessionKeyringName(opts.id),
       preserveFds,
       extraFds: extraFds.length,
       fifoFd: 3 + preserveFds + 2,

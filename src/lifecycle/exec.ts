@@ -23,6 +23,7 @@ import { hostLsm } from './host-lsm';
 import { compileSeccomp } from './seccomp';
 import { planSeccomp } from '../linux/seccomp';
 import type { SeccompProgram } from '../linux/seccomp';
+import { sessionKeyringName } from '../linux/keyring';
 
 export interface ExecOptions {
   root: string;
@@ -205,6 +206,7 @@ function startExecLocked(container: Container, opts: ExecOptions): ExecStarted {
       warn: (m) => log.warn(m),
       seccomp: containerSeccomp(container),
       lsm: hostLsm(),
+      sessionKeyring: container.state.noNewKeyring ? undefined : sessionKeyringName(opts.id),
     });
     log.debug(`exec in ${opts.id}: plan of ${plan.length} operations`);
     const child = nat.spawnInit({ plan: encodePlan(plan), stdio: [0, 1, 2], preserveFds: opts.preserveFds, extraFds });

@@ -12,6 +12,7 @@ import { consoleOp, planProcessOps, seccompOp, seccompPlacement } from './proces
 import type { LsmFacts, Personality } from './process-attrs';
 import type { SeccompProgram } from './seccomp';
 import { checkSysctl } from './sysctl';
+import { sessionKeyringOp } from './keyring';
 import { beforePivotHookOps, startContainerHookOps, startStateSyncOps } from './hooks-plan';
 
 export interface HostFacts {
@@ -30,6 +31,8 @@ export interface CreatePlanInput {
   bundle: string;
   rootfs: string;
   noPivot: boolean;
+  /** Name of the session keyring the container joins (runc's `_ses.<id>`); absent: --no-new-keyring. */
+  sessionKeyring?: string;
   preserveFds: number;
   /** Number of extra fds handed to the init (see PROTOCOL.md). */
   extraFds: number;
@@ -190,6 +193,9 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
     ops.push(op('sync', 'timens'));
   }
   if (ns.needsFork) ops.push(op('fork'));
+  // In every namespace of the container (a user namespace owns the keyrings made in
+  // it), before anything else runs there.
+  if (input.sessionKeyring !== undefined) ops.push(sessionKeyringOp(input.sessionKeyring, inUserNs));
 
   const mounts = planMounts(input);
   ops.push(op('propagation', rootPropagationFlags(linux.rootfsPropagation)), op('rootfs', input.rootfs));

@@ -36,6 +36,8 @@ export interface ContainerState {
   /** The bundle's config.json as loaded. */
   config: Record<string, unknown>;
   useSystemdCgroup?: boolean;
+  /** create --no-new-keyring: the container kept the caller's session keyring, and so does exec. */
+  noNewKeyring?: boolean;
   /** Present only while `create` runs. */
   status?: 'creating';
 }

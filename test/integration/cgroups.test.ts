@@ -125,15 +125,16 @@ suite('cgroups on the real machine', () => {
     expect(fs.existsSync(`/proc/${pid}`)).toBe(true);
   });
 
-  test('destroy refuses while a process lives, then removes leaf and parent once it is gone', async () => {
+  test('destroy refuses while a process lives, then removes the leaf (not the shared parent) once it is gone', async () => {
     expect(() => m.destroy()).toThrow(/EBUSY/);
     for (const dir of Object.values(m.paths())) expect(fs.existsSync(dir)).toBe(true);
     for (const c of children) await killAndWait(c);
     m.destroy();
     for (const dir of Object.values(m.paths())) {
       expect(fs.existsSync(dir)).toBe(false);
-      expect(fs.existsSync(path.dirname(dir))).toBe(false);
+      // Left for siblings, as runc leaves it; afterAll removes it.
+      expect(fs.existsSync(path.dirname(dir))).toBe(true);
     }
-    expect(m.created()).toEqual([]);
+    expect(m.created().every((d) => !Object.values(m.paths()).includes(d))).toBe(true);
   });
 });

@@ -9,12 +9,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { runtimeUnderTest, flavorOf, repoRoot, waitFor } from '../helpers/runtime';
-import { containerSkipReason, describeIf, useSuite } from '../helpers/suite';
+import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 
 jest.setTimeout(60_000);
 
 const BINARY = runtimeUnderTest();
 const FLAVOR = flavorOf(BINARY);
+const KEYRING = path.join(repoRoot(), 'build', 'Release', 'tsrun-test-keyring');
 
 describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
   const s = useSuite('harden', BINARY);
@@ -50,6 +51,30 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
       fs.closeSync(extra);
     }
     expect(fs.readFileSync(out, 'utf8')).toBe('0\n1\n2\nend\n');
+  });
+
+  test('the container has a session keyring of its own, which exec joins; --no-new-keyring keeps the caller\'s', () => {
+    // "<serial> keyring;<uid>;<gid>;<perm>;<description>" of the session keyring.
+    const host = spawnSync(KEYRING, { encoding: 'utf8' });
+    expect(host.status).toBe(0);
+    const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    fs.copyFileSync(KEYRING, path.join(b.rootfs, 'bin', 'keyring'));
+    fs.chmodSync(path.join(b.rootfs, 'bin', 'keyring'), 0o755);
+    expectOk(s.cli.run(['run', '-d', '--bundle', b.dir, b.id]));
+    const own = expectOk(s.cli.run(['exec', b.id, 'keyring'])).stdout.trim();
+    const m = /^(\d+) keyring;0;0;([0-9a-f]+);_ses\.(.+)$/.exec(own);
+    expect(m?.[3]).toBe(b.id);
+    expect(m![1]).not.toBe(host.stdout.split(' ')[0]);
+    // Searchable by its owner's uid, so that exec (any user) joins this one by name.
+    expect(parseInt(m![2]!, 16) & 0x80000).toBe(0x80000);
+    expect(expectOk(s.cli.run(['exec', '--user', '1000:1000', b.id, 'keyring'])).stdout.trim()).toBe(own);
+    expectOk(s.cli.delete(b.id, true));
+
+    const shared = s.bundle({ configure: (c) => (c.process.args = ['keyring']) });
+    fs.copyFileSync(KEYRING, path.join(shared.rootfs, 'bin', 'keyring'));
+    fs.chmodSync(path.join(shared.rootfs, 'bin', 'keyring'), 0o755);
+    const kept = expectOk(s.cli.run(['run', '--no-new-keyring', '--bundle', shared.dir, shared.id]));
+    expect(kept.stdout).toBe(host.stdout);
   });
 
   test('masked /proc entries stay masked and cannot be unmounted', () => {

@@ -166,6 +166,18 @@ describe('v1 and hybrid drivers on a fake tree', () => {
     expect(fs.existsSync(path.join(root, 'pids', 'tsrun-test', 'c1'))).toBe(true);
   });
 
+  test('an existing cpuset parent left empty (a sibling create not done with it yet) is filled from above', () => {
+    makeTree('legacy');
+    fs.mkdirSync(path.join(root, 'cpuset', 'tsrun-test'));
+    fs.writeFileSync(path.join(root, 'cpuset', 'tsrun-test', 'cpuset.cpus'), '');
+    fs.writeFileSync(path.join(root, 'cpuset', 'tsrun-test', 'cpuset.mems'), '\n');
+    manager('legacy').create();
+    for (const d of ['tsrun-test', 'tsrun-test/c1']) {
+      expect(fs.readFileSync(path.join(root, 'cpuset', d, 'cpuset.cpus'), 'utf8')).toBe('0-3');
+      expect(fs.readFileSync(path.join(root, 'cpuset', d, 'cpuset.mems'), 'utf8')).toBe('0');
+    }
+  });
+
   test('a failing mkdir undoes the dirs made in earlier hierarchies', () => {
     makeTree('legacy');
     fs.writeFileSync(path.join(root, 'memory', 'tsrun-test'), 'a file in the way');

@@ -36,6 +36,16 @@ describe('buildExecPlan', () => {
     expect(ops.some((o) => o[0] === 'closeSync')).toBe(false);
   });
 
+  test("the container's session keyring is joined by name after the fork, unless it was created without one", () => {
+    const input = { proc: base(), preserveFds: 0, extraFds: 2, lastCap: 40, warn: () => undefined, sessionKeyring: '_ses.c1' };
+    const ops = buildExecPlan({ ...input, namespaces: { mount: '/m', pid: '/p' } });
+    expect(ops.map((o) => o.op).slice(4, 6)).toEqual(['fork', 'sessionKeyring']);
+    expect(ops.find((o) => o.op === 'sessionKeyring')?.args).toEqual(['_ses.c1', 0x80000]);
+    const inUserNs = buildExecPlan({ ...input, namespaces: { user: '/u', mount: '/m' } });
+    expect(inUserNs.find((o) => o.op === 'sessionKeyring')?.args).toEqual(['_ses.c1', 0x8]);
+    expect(plan({ mount: '/m' }).some((o) => o.op === 'sessionKeyring')).toBe(false);
+  });
+
   test('no fork without a pid namespace; oomScoreAdj of the process is not applied (runc)', () => {
     const ops = plan({ mount: '/m' }, { ...base(), oomScoreAdj: 100 }).map((o) => o.op);
     expect(ops).not.toContain('fork');

@@ -91,6 +91,17 @@ describe('create plan', () => {
     expect(() => buildCreatePlan(input((s) => (s.process!.args = [])))).toThrow(/process.args/);
   });
 
+  test('the session keyring is joined right after the fork, searchable by the uid or, in a user namespace, by others', () => {
+    const plan = buildCreatePlan({ ...input(), sessionKeyring: '_ses.c1' });
+    const ops = plan.map((o) => o.op);
+    expect(ops.indexOf('sessionKeyring')).toBe(ops.indexOf('fork') + 1);
+    expect(plan.find((o) => o.op === 'sessionKeyring')?.args).toEqual(['_ses.c1', 0x80000]);
+    const userns = buildCreatePlan({ ...input((s) => s.linux!.namespaces!.push({ type: 'user' })), sessionKeyring: '_ses.c1' });
+    expect(userns.find((o) => o.op === 'sessionKeyring')?.args).toEqual(['_ses.c1', 0x8]);
+    // --no-new-keyring
+    expect(names(input())).not.toContain('sessionKeyring');
+  });
+
   test('a new user namespace asks the parent for maps before becoming root', () => {
     const ops = names(input((s) => s.linux!.namespaces!.push({ type: 'user' })));
     expect(ops.indexOf('sync', 2)).toBeGreaterThan(ops.indexOf('unshare'));

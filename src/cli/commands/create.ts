@@ -33,6 +33,7 @@ export function createOptions(argv: CreateFlags & { _: (string | number)[] }, id
     pidFile: argv['pid-file'],
     consoleSocket: argv['console-socket'],
     noPivot: argv['no-pivot'],
+    noNewKeyring: argv['no-new-keyring'],
     preserveFds: argv['preserve-fds'],
     rootless: argv.rootless,
   };

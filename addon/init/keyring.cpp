@@ -1,0 +1,57 @@
+// The container's own session keyring (runc's default; `--no-new-keyring` turns it
+// off): without it the container shares the session keyring of whoever ran tsrun,
+// and every key in it.
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "init.hpp"
+
+namespace init {
+
+namespace {
+constexpr long kKeyctlDescribe = 6;
+constexpr long kKeyctlSetperm = 5;
+constexpr long kKeyctlJoinSessionKeyring = 1;
+}  // namespace
+
+// sessionKeyring <name> <permBits>: join (create, or join an existing searchable
+// one, as exec does) the keyring <name>, then add <permBits> to its permissions so
+// that processes exec'd later (other uid, or another user namespace) can find it.
+void OpSessionKeyring(const Args& a) {
+  const std::string& name = a[0];
+  std::string object = "session keyring " + name;
+  uint64_t bits = ParseU64(a[1], object);
+  if (bits > 0xffffffffULL) FailMessage(object + ": permission bits out of range");
+  long id = syscall(SYS_keyctl, kKeyctlJoinSessionKeyring, name.c_str());
+  if (id < 0) {
+    // A kernel without keyrings: nothing to isolate (runc's rule too).
+    if (errno == ENOSYS) return;
+    Fail(object, "keyctl(JOIN_SESSION_KEYRING)", errno);
+  }
+  // "type;uid;gid;perm;description", perm in hex.
+  char description[512];
+  long n = syscall(SYS_keyctl, kKeyctlDescribe, id, description, sizeof description);
+  if (n < 0) Fail(object, "keyctl(DESCRIBE)", errno);
+  description[sizeof description - 1] = '\0';
+  std::string text(description);
+  size_t at = 0;
+  for (int field = 0; field < 3 && at != std::string::npos; field++) {
+    at = text.find(';', at);
+    if (at != std::string::npos) at++;
+  }
+  if (at == std::string::npos) FailMessage(object + ": unexpected description \"" + text + "\"");
+  errno = 0;
+  char* end = nullptr;
+  unsigned long perm = strtoul(text.c_str() + at, &end, 16);
+  if (errno != 0 || end == text.c_str() + at || *end != ';') FailMessage(object + ": unexpected description \"" + text + "\"");
+  if (syscall(SYS_keyctl, kKeyctlSetperm, id, static_cast<unsigned long>(perm | bits)) < 0) {
+    Fail(object, "keyctl(SETPERM)", errno);
+  }
+}
+
+}  // namespace init

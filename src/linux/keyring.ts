@@ -1,0 +1,21 @@
+// The session keyring of a container (runc's default; `--no-new-keyring` keeps the
+// caller's): a process that shared the caller's would see every key in it.
+import { op, type PlanOp } from './plan-encoding';
+
+/** Key permission bits (linux/key.h). */
+const KEY_USR_SEARCH = 0x00080000;
+const KEY_OTH_SEARCH = 0x00000008;
+
+/** runc's name for it; exec joins the container's keyring by this name. */
+export function sessionKeyringName(id: string): string {
+  return `_ses.${id}`;
+}
+
+/**
+ * Joins (or makes) the named keyring and makes it searchable, so that a process
+ * exec'd later finds it by name: for the same uid without a user namespace; inside
+ * one, where the keyring belongs to the namespace's root, for anyone in it.
+ */
+export function sessionKeyringOp(name: string, inUserNs: boolean): PlanOp {
+  return op('sessionKeyring', name, inUserNs ? KEY_OTH_SEARCH : KEY_USR_SEARCH);
+}
