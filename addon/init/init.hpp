@@ -84,6 +84,9 @@ void OpReadonlyPath(const Args&);
 void OpMknod(const Args&);
 void OpBindDevice(const Args&);
 // process.cpp
+// Opens path (no symlink as its last component), checks that it is on procfs, writes
+// value. With missingOk, a path that does not exist returns false instead of failing.
+bool WriteProcFile(const std::string& object, const char* path, const std::string& value, bool missingOk);
 void OpFds(const Args&);
 void OpNonDumpable(const Args&);
 void OpDumpable(const Args&);
@@ -100,6 +103,9 @@ void OpIoPriority(const Args&);
 void OpScheduler(const Args&);
 // keyring.cpp
 void OpSessionKeyring(const Args&);
+// lsm.cpp
+void OpExecLabel(const Args&);
+void OpKeyLabel(const Args&);
 // seccomp.cpp
 void OpSeccomp(const Args&);
 // exec.cpp

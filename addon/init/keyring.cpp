@@ -20,8 +20,8 @@ constexpr long kKeyctlJoinSessionKeyring = 1;
 }  // namespace
 
 // sessionKeyring <name> <permBits>: join (create, or join an existing searchable
-// one, as exec does) the keyring <name>, then add <permBits> to its permissions so
-// that processes exec'd later (other uid, or another user namespace) can find it.
+// one, as exec does) the keyring <name>, then add <permBits> (if any) to its
+// permissions so that processes exec'd later can find it.
 void OpSessionKeyring(const Args& a) {
   const std::string& name = a[0];
   std::string object = "session keyring " + name;
@@ -33,6 +33,8 @@ void OpSessionKeyring(const Args& a) {
     if (errno == ENOSYS) return;
     Fail(object, "keyctl(JOIN_SESSION_KEYRING)", errno);
   }
+  // exec joins the container's keyring: not its owner, it leaves the permissions alone.
+  if (bits == 0) return;
   // "type;uid;gid;perm;description", perm in hex.
   char description[512];
   long n = syscall(SYS_keyctl, kKeyctlDescribe, id, description, sizeof description);

@@ -77,6 +77,8 @@ const OpSpec kOps[] = {
     {"ioPriority", 1, 1, OpIoPriority},
     {"scheduler", 7, 7, OpScheduler},
     {"sessionKeyring", 2, 2, OpSessionKeyring},
+    {"execLabel", 2, 2, OpExecLabel},
+    {"keyLabel", 1, 1, OpKeyLabel},
     {"env", 0, -1, OpEnv},
     {"defaultHome", 1, 1, OpDefaultHome},
     {"resolveExec", 1, 1, OpResolveExec},

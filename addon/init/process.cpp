@@ -83,18 +83,26 @@ void OpSysctl(const Args& a) {
   ForceClose(sys);
 }
 
-void OpOomScoreAdj(const Args& a) {
-  std::string object = "oom_score_adj " + a[0];
-  int64_t n = ParseI64(a[0], object);
-  int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) Fail(object, "open", errno);
+bool WriteProcFile(const std::string& object, const char* path, const std::string& value, bool missingOk) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    if (missingOk && errno == ENOENT) return false;
+    Fail(object, (std::string("open ") + path).c_str(), errno);
+  }
   // After the pivot /proc is whatever the config mounted there: write only into a
   // real procfs file, never into something the rootfs put in its place.
   struct statfs sfs;
   if (fstatfs(fd, &sfs) < 0) Fail(object, "fstatfs", errno);
-  if (sfs.f_type != PROC_SUPER_MAGIC) FailMessage(object + ": /proc/self/oom_score_adj is not on procfs");
-  WriteFile(object, fd, std::to_string(n));
+  if (sfs.f_type != PROC_SUPER_MAGIC) FailMessage(object + ": " + path + " is not on procfs");
+  WriteFile(object, fd, value);
   ForceClose(fd);
+  return true;
+}
+
+void OpOomScoreAdj(const Args& a) {
+  std::string object = "oom_score_adj " + a[0];
+  int64_t n = ParseI64(a[0], object);
+  WriteProcFile(object, "/proc/self/oom_score_adj", std::to_string(n), false);
 }
 
 void OpRlimit(const Args& a) {

@@ -9,7 +9,7 @@ import { op, type PlanOp } from './plan-encoding';
 import { consoleOp, planProcessOps, seccompOp, seccompPlacement } from './process-ops';
 import type { LsmFacts } from './process-attrs';
 import type { SeccompProgram } from './seccomp';
-import { sessionKeyringOp } from './keyring';
+import { joinSessionKeyringOp } from './keyring';
 
 export interface ExecPlanInput {
   proc: Process;
@@ -60,7 +60,7 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   }
   // setns into a pid namespace only applies to children.
   if (input.namespaces.pid !== undefined) ops.push(op('fork'));
-  if (input.sessionKeyring !== undefined) ops.push(sessionKeyringOp(input.sessionKeyring, input.namespaces.user !== undefined));
+  if (input.sessionKeyring !== undefined) ops.push(joinSessionKeyringOp(input.sessionKeyring));
   if (proc.terminal) {
     if (input.consoleFd === undefined) throw new ConfigError('process.terminal', 'a terminal needs a console socket');
     ops.push(consoleOp(input.consoleFd, proc));

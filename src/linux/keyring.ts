@@ -12,10 +12,15 @@ export function sessionKeyringName(id: string): string {
 }
 
 /**
- * Joins (or makes) the named keyring and makes it searchable, so that a process
- * exec'd later finds it by name: for the same uid without a user namespace; inside
- * one, where the keyring belongs to the namespace's root, for anyone in it.
+ * The container's init makes the named keyring and makes it searchable, so that a
+ * process exec'd later finds it by name: for the same uid without a user namespace;
+ * inside one, where the keyring belongs to the namespace's root, for anyone in it.
  */
 export function sessionKeyringOp(name: string, inUserNs: boolean): PlanOp {
   return op('sessionKeyring', name, inUserNs ? KEY_OTH_SEARCH : KEY_USR_SEARCH);
+}
+
+/** An exec'd process joins it and leaves its permissions alone: it need not own it (runc). */
+export function joinSessionKeyringOp(name: string): PlanOp {
+  return op('sessionKeyring', name, 0);
 }

@@ -9,7 +9,7 @@ import { MS, parseMountOptions, rootPropagationFlags } from './mount-options';
 import { CLONE_FLAGS, planNamespaces } from './namespaces';
 import { op, type PlanOp } from './plan-encoding';
 import { consoleOp, planProcessOps, seccompOp, seccompPlacement } from './process-ops';
-import type { LsmFacts, Personality } from './process-attrs';
+import { checkMountLabel, labelMountData, NO_LSM, planKeyLabel, type LsmFacts, type Personality } from './process-attrs';
 import type { SeccompProgram } from './seccomp';
 import { checkSysctl } from './sysctl';
 import { sessionKeyringOp } from './keyring';
@@ -69,6 +69,7 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
   const { spec, bundle, host } = input;
   const ops: PlanOp[] = [];
   const afterPivot: PlanOp[] = [];
+  const label = (data: string, fstype: string): string => labelMountData(data, fstype, spec.linux?.mountLabel, host.lsm ?? NO_LSM);
   (spec.mounts ?? []).forEach((mount, i) => {
     const field = `mounts[${i}]`;
     if (mount.uidMappings || mount.gidMappings) throw new ConfigError(`${field}.uidMappings`, 'not supported yet');
@@ -78,7 +79,7 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
     const dest = inRoot(mount.destination);
     if (mount.type === 'cgroup' || mount.type === 'cgroup2') {
       // runc 1.1 leaves the tmpfs under the hierarchies writable; only the binds are ro.
-      ops.push(...planCgroupMount(dest, flags, host));
+      ops.push(...planCgroupMount(dest, flags, host, label));
       return;
     }
     if (isBind(mount, flags)) {
@@ -93,11 +94,11 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
     if (mount.type === 'tmpfs' && flags & MS.RDONLY) {
       // Like runc: a read-only tmpfs is mounted writable and made read-only per mount
       // after the pivot, so its superblock stays rw.
-      ops.push(op('mount', mount.source ?? 'tmpfs', dest, 'tmpfs', flags & ~MS.RDONLY, propagation, data));
+      ops.push(op('mount', mount.source ?? 'tmpfs', dest, 'tmpfs', flags & ~MS.RDONLY, propagation, label(data, 'tmpfs')));
       afterPivot.push(op('remountReadonly', '/' + dest));
       return;
     }
-    ops.push(op('mount', mount.source ?? mount.type ?? 'none', dest, mount.type ?? '', flags, propagation, data));
+    ops.push(op('mount', mount.source ?? mount.type ?? 'none', dest, mount.type ?? '', flags, propagation, label(data, mount.type ?? '')));
   });
   return { ops, afterPivot };
 }
@@ -107,13 +108,13 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
  * tmpfs with one bind mount per hierarchy of its own cgroup directory. On a pure v2
  * host its unified directory is bound directly.
  */
-function planCgroupMount(dest: string, flags: number, host: HostFacts): PlanOp[] {
+function planCgroupMount(dest: string, flags: number, host: HostFacts, label: (data: string, fstype: string) => string): PlanOp[] {
   const bindFlags = MS.BIND | MS.REC | (flags & (SETUP_FLAGS | MS.RELATIME | MS.NOATIME | MS.STRICTATIME));
   if (host.cgroupV2) {
     const dir = host.cgroupDirs['unified'] ?? Object.values(host.cgroupDirs)[0];
     return dir ? [op('mount', dir, dest, '', bindFlags, 0, '')] : [];
   }
-  const ops = [op('mount', 'tmpfs', dest, 'tmpfs', flags & ~MS.RDONLY, 0, 'mode=755')];
+  const ops = [op('mount', 'tmpfs', dest, 'tmpfs', flags & ~MS.RDONLY, 0, label('mode=755', 'tmpfs'))];
   // Like runc on a hybrid host, the container sees the v1 hierarchies only, in the
   // host's mount order.
   for (const [name, dir] of Object.entries(host.cgroupDirs)) {
@@ -151,6 +152,8 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   const { spec } = input;
   const linux = spec.linux ?? {};
   const ns = planNamespaces(linux.namespaces);
+  const lsm = input.host.lsm ?? NO_LSM;
+  checkMountLabel(linux.mountLabel, lsm);
   if (!ns.has('mount')) throw new ConfigError('linux.namespaces', 'a mount namespace is required');
   // Mappings only mean something in a user namespace: without one the container
   // would run as the host's root, not as the mapped ids the config asks for.
@@ -195,7 +198,9 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   if (ns.needsFork) ops.push(op('fork'));
   // In every namespace of the container (a user namespace owns the keyrings made in
   // it), before anything else runs there.
-  if (input.sessionKeyring !== undefined) ops.push(sessionKeyringOp(input.sessionKeyring, inUserNs));
+  if (input.sessionKeyring !== undefined) {
+    ops.push(...planKeyLabel(spec.process?.selinuxLabel, lsm), sessionKeyringOp(input.sessionKeyring, inUserNs));
+  }
 
   const mounts = planMounts(input);
   ops.push(op('propagation', rootPropagationFlags(linux.rootfsPropagation)), op('rootfs', input.rootfs));
@@ -222,7 +227,6 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
       warn: input.warn,
       oomScoreAdj: true,
       lsm: input.host.lsm,
-      mountLabel: linux.mountLabel,
       personality: linux.personality as Personality | undefined,
       seccomp: input.seccomp,
     }),

@@ -92,19 +92,48 @@ export interface LsmFacts {
   selinux: boolean;
 }
 
+export const NO_LSM: LsmFacts = { apparmor: false, selinux: false };
+
+/** linux.mountLabel needs SELinux on the host, whichever mounts it ends up on. */
+export function checkMountLabel(mountLabel: string | undefined, lsm: LsmFacts): void {
+  if (mountLabel) requireSelinux('linux.mountLabel', lsm);
+}
+
+function requireSelinux(field: string, lsm: LsmFacts): void {
+  if (!lsm.selinux) throw new ConfigError(field, 'selinux label is specified in config, but selinux is disabled or not supported');
+}
+
 /**
- * tsrun does not apply LSM labels yet. Where the host lacks the LSM, say so the way
- * runc does (a profile that cannot apply is an error, never a silent no-op); where
- * the host has it, the field is refused as not supported.
+ * The labels the process takes at its execve. Where the host lacks the LSM, say so
+ * the way runc does: a profile that cannot apply is an error, never a silent no-op.
  */
-export function checkLsmFields(fields: { apparmorProfile?: string; selinuxLabel?: string; mountLabel?: string }, lsm: LsmFacts): void {
-  if (fields.apparmorProfile) {
+export function planExecLabels(proc: { apparmorProfile?: string; selinuxLabel?: string }, lsm: LsmFacts): PlanOp[] {
+  const ops: PlanOp[] = [];
+  if (proc.apparmorProfile) {
     if (!lsm.apparmor) throw new ConfigError('process.apparmorProfile', 'apparmor profile is specified in config, but apparmor is disabled or not supported');
-    throw new NotSupportedError('process.apparmorProfile');
+    ops.push(op('execLabel', 'apparmor', proc.apparmorProfile));
   }
-  for (const [field, value] of [['process.selinuxLabel', fields.selinuxLabel], ['linux.mountLabel', fields.mountLabel]] as const) {
-    if (!value) continue;
-    if (!lsm.selinux) throw new ConfigError(field, 'selinux label is specified in config, but selinux is disabled or not supported');
-    throw new NotSupportedError(field);
+  if (proc.selinuxLabel) {
+    requireSelinux('process.selinuxLabel', lsm);
+    ops.push(op('execLabel', 'selinux', proc.selinuxLabel));
   }
+  return ops;
+}
+
+/** runc labels the session keyring with the process's SELinux label: set before it is made. */
+export function planKeyLabel(selinuxLabel: string | undefined, lsm: LsmFacts): PlanOp[] {
+  if (!selinuxLabel) return [];
+  requireSelinux('process.selinuxLabel', lsm);
+  return [op('keyLabel', selinuxLabel)];
+}
+
+/** Filesystems whose mounts get linux.mountLabel as their context (runc's choice: not proc, sysfs, mqueue, binds). */
+const UNLABELLED_FSTYPES = new Set(['proc', 'sysfs', 'mqueue']);
+
+/** Mount data with the SELinux context of linux.mountLabel added, for the mounts runc labels. */
+export function labelMountData(data: string, fstype: string, mountLabel: string | undefined, lsm: LsmFacts): string {
+  if (!mountLabel || UNLABELLED_FSTYPES.has(fstype)) return data;
+  checkMountLabel(mountLabel, lsm);
+  const context = `context="${mountLabel}"`;
+  return data ? `${data},${context}` : context;
 }

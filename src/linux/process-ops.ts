@@ -7,7 +7,7 @@ import { ConfigError } from '../errors';
 import { capabilityMasks } from './capabilities';
 import { op, type PlanOp } from './plan-encoding';
 import { RLIMITS } from './rlimits';
-import { checkLsmFields, planIoPriority, planPersonality, planScheduler, type IoPriority, type LsmFacts, type Personality, type Scheduler } from './process-attrs';
+import { NO_LSM, planExecLabels, planIoPriority, planPersonality, planScheduler, type IoPriority, type LsmFacts, type Personality, type Scheduler } from './process-attrs';
 import { SECCOMP_FILTER_FLAG, type SeccompProgram } from './seccomp';
 
 export interface ProcessOpsInput {
@@ -21,8 +21,6 @@ export interface ProcessOpsInput {
   oomScoreAdj: boolean;
   /** LSMs enabled on the host; absent: none. */
   lsm?: LsmFacts;
-  /** linux.mountLabel (checked with the process's labels). */
-  mountLabel?: string;
   /** linux.personality (the container's init only). */
   personality?: Personality;
   /** linux.seccomp, compiled: see seccompPlacement for where it loads. */
@@ -57,8 +55,8 @@ export function planProcessOps(proc: Process | undefined, input: ProcessOpsInput
     ops.push(op('rlimit', resource, BigInt(limit.soft), BigInt(limit.hard)));
   }
   if (input.oomScoreAdj && proc.oomScoreAdj !== undefined) ops.push(op('oomScoreAdj', proc.oomScoreAdj));
-  checkLsmFields({ apparmorProfile: proc.apparmorProfile, selinuxLabel: proc.selinuxLabel, mountLabel: input.mountLabel },
-    input.lsm ?? { apparmor: false, selinux: false });
+  // Written now, applied by the kernel at the execve.
+  ops.push(...planExecLabels(proc, input.lsm ?? NO_LSM));
   // Before the credentials: a real-time policy or a lower nice needs CAP_SYS_NICE.
   ops.push(...planPersonality(input.personality));
   ops.push(...planIoPriority(proc.ioPriority as IoPriority | undefined));

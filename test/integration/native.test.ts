@@ -407,6 +407,29 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     expect(r.output).toBe('');
   });
 
+  test('LSM labels are written into the container\'s procfs attribute files, or fail naming label, file and errno', async () => {
+    const lsms = fs.existsSync('/sys/kernel/security/lsm') ? fs.readFileSync('/sys/kernel/security/lsm', 'utf8') : '';
+    if (lsms.split(',').includes('apparmor')) {
+      // "unconfined" exists wherever AppArmor does: the process runs under it.
+      const r = await run([...setup(), ...finish(sh('cat /proc/self/attr/current'), [op('execLabel', 'apparmor', 'unconfined')])]);
+      expectSuccess(r);
+      expect(r.output).toMatch(/^unconfined/);
+      return;
+    }
+    // Without AppArmor or SELinux (this kind of host) the kernel refuses the write
+    // into the shared attr file: a profile asked for is never silently dropped.
+    const apparmor = await run([...setup(), ...finish(['true'], [op('execLabel', 'apparmor', 'docker-default')])]);
+    expect(errors(apparmor)).toEqual([expect.stringMatching(/^error apparmor label docker-default: write: E[A-Z]+ \(/)]);
+    expect(apparmor.container).toMatchObject({ exitCode: 1 });
+    if (lsms.split(',').includes('selinux')) return;
+    const selinux = await run([...setup(), ...finish(['true'], [op('execLabel', 'selinux', 'system_u:system_r:container_t:s0')])]);
+    expect(errors(selinux)).toEqual([expect.stringMatching(/^error selinux label system_u:system_r:container_t:s0: write: E[A-Z]+ \(/)]);
+    const key = await run([...setup(), op('keyLabel', 'system_u:system_r:container_t:s0'), ...finish(['true'])]);
+    expect(errors(key)).toEqual([expect.stringMatching(/^error selinux key label system_u:system_r:container_t:s0: write: E[A-Z]+ \(/)]);
+    const unknown = await run([...setup(), ...finish(['true'], [op('execLabel', 'smack', 'x')])]);
+    expect(errors(unknown)).toEqual(['error execLabel: unknown security module "smack"']);
+  });
+
   test('a missing executable is reported the way runc does', async () => {
     const notInPath = await run([...setup(), ...finish(['no-such-program'])]);
     expect(errors(notInPath)).toEqual(['error exec: "no-such-program": executable file not found in $PATH']);

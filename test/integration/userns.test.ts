@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { Spec } from '../helpers/bundle';
-import { flavorOf, runtimeUnderTest, waitPidGone } from '../helpers/runtime';
+import { flavorOf, repoRoot, runtimeUnderTest, waitPidGone } from '../helpers/runtime';
 import { isEmpty } from '../helpers/cleanup';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 
@@ -18,6 +18,7 @@ jest.setTimeout(60_000);
 const BINARY = runtimeUnderTest();
 const FLAVOR = flavorOf(BINARY);
 const HOST_BASE = 100000;
+const KEYRING = path.join(repoRoot(), 'build', 'Release', 'tsrun-test-keyring');
 
 function userns(c: Spec): void {
   c.linux.namespaces.push({ type: 'user' });
@@ -74,6 +75,18 @@ describeIf(containerSkipReason())(`user namespaces (${BINARY})`, () => {
     // A non-root user of the container, through the same namespace.
     const u = expectOk(s.cli.run(['exec', '--user', '1000:1000', b.id, 'id']));
     expect(u.stdout.trim()).toBe('uid=1000(user) gid=1000(user)');
+    // The session keyring the init made in the user namespace (owned by its root,
+    // searchable by others in it) is the one both execs join.
+    fs.copyFileSync(KEYRING, path.join(b.rootfs, 'bin', 'keyring'));
+    fs.chmodSync(path.join(b.rootfs, 'bin', 'keyring'), 0o755);
+    const asRoot = expectOk(s.cli.run(['exec', b.id, 'keyring'])).stdout.trim();
+    expect(asRoot).toMatch(new RegExp(`^\\d+ keyring;0;0;[0-9a-f]+;_ses\\.${b.id}$`));
+    // runc's source asks for "other" search in a user namespace; runc 1.1.5 here
+    // leaves it unset, and each of its execs then makes a keyring of its own.
+    if (FLAVOR === 'tsrun') {
+      expect(parseInt(asRoot.split(';')[3]!, 16) & 0x8).toBe(0x8);
+      expect(expectOk(s.cli.run(['exec', '--user', '1000:1000', b.id, 'keyring'])).stdout.trim()).toBe(asRoot);
+    }
     expectOk(s.cli.delete(b.id, true));
   });
 

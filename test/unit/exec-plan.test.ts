@@ -40,9 +40,8 @@ describe('buildExecPlan', () => {
     const input = { proc: base(), preserveFds: 0, extraFds: 2, lastCap: 40, warn: () => undefined, sessionKeyring: '_ses.c1' };
     const ops = buildExecPlan({ ...input, namespaces: { mount: '/m', pid: '/p' } });
     expect(ops.map((o) => o.op).slice(4, 6)).toEqual(['fork', 'sessionKeyring']);
-    expect(ops.find((o) => o.op === 'sessionKeyring')?.args).toEqual(['_ses.c1', 0x80000]);
-    const inUserNs = buildExecPlan({ ...input, namespaces: { user: '/u', mount: '/m' } });
-    expect(inUserNs.find((o) => o.op === 'sessionKeyring')?.args).toEqual(['_ses.c1', 0x8]);
+    // Joined only: an exec'd process need not own the keyring (in a user namespace it does not).
+    expect(ops.find((o) => o.op === 'sessionKeyring')?.args).toEqual(['_ses.c1', 0]);
     expect(plan({ mount: '/m' }).some((o) => o.op === 'sessionKeyring')).toBe(false);
   });
 
@@ -52,9 +51,21 @@ describe('buildExecPlan', () => {
     expect(ops).not.toContain('oomScoreAdj');
   });
 
+  test('exec --apparmor / --process-label: written after the joins, before the credentials', () => {
+    const ops = buildExecPlan({
+      proc: { ...base(), apparmorProfile: 'docker-default', selinuxLabel: 'system_u:system_r:container_t:s0' },
+      namespaces: { mount: '/m' }, preserveFds: 0, extraFds: 1, lastCap: 40, warn: () => undefined,
+      lsm: { apparmor: true, selinux: true },
+    });
+    const names = ops.map((o) => o.op);
+    expect(ops.filter((o) => o.op === 'execLabel').map((o) => o.args)).toEqual([['apparmor', 'docker-default'], ['selinux', 'system_u:system_r:container_t:s0']]);
+    expect(names.indexOf('execLabel')).toBeGreaterThan(names.indexOf('setns'));
+    expect(names.lastIndexOf('execLabel')).toBeLessThan(names.indexOf('credentials'));
+  });
+
   test('refuses what it cannot apply', () => {
-    // On a host without AppArmor, runc's refusal (with it, "not supported yet").
-    expect(() => plan({}, { ...base(), apparmorProfile: 'x' })).toThrow(/process.apparmorProfile: apparmor profile is specified in config, but apparmor is disabled or not supported|not supported yet: process.apparmorProfile/);
+    // On a host without AppArmor (plan() passes no LSM facts), runc's refusal.
+    expect(() => plan({}, { ...base(), apparmorProfile: 'x' })).toThrow(/process.apparmorProfile: apparmor profile is specified in config, but apparmor is disabled or not supported/);
     expect(() => plan({}, { ...base(), args: [] })).toThrow(/process args cannot be empty/);
     expect(() => plan({}, { ...base(), cwd: 'rel' })).toThrow(/process.cwd/);
   });

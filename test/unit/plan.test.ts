@@ -102,6 +102,37 @@ describe('create plan', () => {
     expect(names(input())).not.toContain('sessionKeyring');
   });
 
+  test('LSM labels: exec labels before the credentials, the key label before the keyring, mountLabel as mount context', () => {
+    const withLsm = (mutate: (s: Spec) => void): CreatePlanInput => {
+      const i = input(mutate);
+      return { ...i, sessionKeyring: '_ses.c1', host: { ...i.host, lsm: { apparmor: true, selinux: true } } };
+    };
+    const label = 'system_u:system_r:container_t:s0:c1,c2';
+    const mountLabel = 'system_u:object_r:container_file_t:s0:c1,c2';
+    const plan = buildCreatePlan(withLsm((s) => {
+      s.process!.apparmorProfile = 'docker-default';
+      s.process!.selinuxLabel = label;
+      s.linux!.mountLabel = mountLabel;
+    }));
+    const ops = plan.map((o) => o.op);
+    const execLabels = plan.filter((o) => o.op === 'execLabel').map((o) => o.args);
+    expect(execLabels).toEqual([['apparmor', 'docker-default'], ['selinux', label]]);
+    expect(ops.indexOf('execLabel')).toBeGreaterThan(ops.indexOf('pivotRoot'));
+    expect(ops.lastIndexOf('execLabel')).toBeLessThan(ops.indexOf('credentials'));
+    expect(plan[ops.indexOf('keyLabel')]?.args).toEqual([label]);
+    expect(ops.indexOf('keyLabel')).toBe(ops.indexOf('sessionKeyring') - 1);
+    const data = (dest: string) => plan.find((o) => o.op === 'mount' && o.args[1] === dest)?.args[5];
+    expect(data('dev')).toBe(`mode=755,size=65536k,context="${mountLabel}"`);
+    expect(data('dev/pts')).toMatch(new RegExp(`,context="${mountLabel.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"$`));
+    expect(data('proc')).toBe('');
+    expect(data('sys')).toBe('');
+    // Hosts without the LSM: runc's errors, naming the field.
+    const refused = (mutate: (s: Spec) => void) => () => buildCreatePlan(input(mutate));
+    expect(refused((s) => (s.process!.apparmorProfile = 'docker-default'))).toThrow(/process\.apparmorProfile: apparmor profile is specified in config, but apparmor is disabled or not supported/);
+    expect(refused((s) => (s.process!.selinuxLabel = label))).toThrow(/process\.selinuxLabel: selinux label is specified/);
+    expect(refused((s) => (s.linux!.mountLabel = mountLabel))).toThrow(/linux\.mountLabel: selinux label is specified/);
+  });
+
   test('a new user namespace asks the parent for maps before becoming root', () => {
     const ops = names(input((s) => s.linux!.namespaces!.push({ type: 'user' })));
     expect(ops.indexOf('sync', 2)).toBeGreaterThan(ops.indexOf('unshare'));
