@@ -61,6 +61,49 @@ void BindRemount(const std::string& object, const std::string& target, unsigned 
     Fail(object, "mount", errno);
 }
 
+// MS_* per-mount flags as mount_setattr(2) attributes. A bind remount replaces the
+// per-mount flags with exactly those asked for; so does clearing every one of them
+// and setting the requested ones.
+struct mount_attr MountAttrOf(unsigned long flags) {
+  struct mount_attr attr = {};
+  attr.attr_clr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR__ATIME |
+                  MOUNT_ATTR_NODIRATIME;
+  if (flags & MS_RDONLY) attr.attr_set |= MOUNT_ATTR_RDONLY;
+  if (flags & MS_NOSUID) attr.attr_set |= MOUNT_ATTR_NOSUID;
+  if (flags & MS_NODEV) attr.attr_set |= MOUNT_ATTR_NODEV;
+  if (flags & MS_NOEXEC) attr.attr_set |= MOUNT_ATTR_NOEXEC;
+  if (flags & MS_NODIRATIME) attr.attr_set |= MOUNT_ATTR_NODIRATIME;
+  if (flags & MS_NOATIME) attr.attr_set |= MOUNT_ATTR_NOATIME;
+  else if (flags & MS_STRICTATIME) attr.attr_set |= MOUNT_ATTR_STRICTATIME;
+  else attr.attr_set |= MOUNT_ATTR_RELATIME;
+  return attr;
+}
+
+// A bind mount that appears with its final flags: the source tree is cloned
+// detached, its flags set, and it is attached at the fd resolved once. The old way
+// (bind, then remount by path) resolved the path a second time, and a symlink
+// swapped in between could leave the wanted read-only mount writable. Returns false
+// on a kernel without the new mount API (the caller then does it the old way).
+bool AttachBind(const std::string& object, const std::string& source, int target, unsigned long flags) {
+  int tree = open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((flags & MS_REC) ? AT_RECURSIVE : 0));
+  if (tree < 0) {
+    if (errno == ENOSYS) return false;
+    Fail(object, "open_tree", errno);
+  }
+  PathFd detached(tree);
+  if (flags & kBindRemountFlags) {
+    struct mount_attr attr = MountAttrOf(flags);
+    if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
+      if (errno != EPERM) Fail(object, "mount_setattr", errno);
+      // In a user namespace the flags the source mount has are locked: keep them.
+      attr = MountAttrOf(flags | MountFlagsOf(object, source));
+      if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) Fail(object, "mount_setattr", errno);
+    }
+  }
+  if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) Fail(object, "move_mount", errno);
+  return true;
+}
+
 const char* OrNull(const std::string& s) { return s.empty() ? nullptr : s.c_str(); }
 
 // Fails unless fd is a real directory; /proc and /sys must not be mounted through a
@@ -111,12 +154,14 @@ void OpMount(const Args& a) {
   if (flags & MS_BIND) {
     struct stat st;
     if (stat(source.c_str(), &st) < 0) Fail(object, "stat", errno);
+    bool attached;
     {
       PathFd target(Resolve(object, dest, S_ISDIR(st.st_mode) ? Create::Directory : Create::File));
-      if (mount(source.c_str(), target.proc().c_str(), nullptr, MS_BIND | (flags & MS_REC), nullptr) < 0)
+      attached = AttachBind(object, source, target.get(), flags);
+      if (!attached && mount(source.c_str(), target.proc().c_str(), nullptr, MS_BIND | (flags & MS_REC), nullptr) < 0)
         Fail(object, "mount", errno);
     }
-    if (flags & kBindRemountFlags) {
+    if (!attached && (flags & kBindRemountFlags)) {
       PathFd mounted(Reopen(object, dest));
       BindRemount(object, mounted.proc(), flags & kBindRemountFlags, source);
     }

@@ -10,6 +10,7 @@ import * as path from 'path';
 
 import { native, NativeAddon, WaitResult } from '../../src/native';
 import { encodePlan, op, PlanOp } from '../../src/linux/plan-encoding';
+import { waitFor } from '../helpers/runtime';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const describeIfRoot = isRoot ? describe : describe.skip;
@@ -610,8 +611,9 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
       const pid = started.containerPid!;
       expect(pid).toBeGreaterThan(0);
 
-      const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-      expect(status).toMatch(/State:\s+S/);
+      // The sync socket closes before the init reaches waitFifo: on a busy machine it
+      // may still be running on its way there.
+      await waitFor(() => /State:\s+S/.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8')), 'the init to block in waitFifo');
       expect(fs.readlinkSync(`/proc/${pid}/exe`)).toMatch(/^\/memfd:tsrun-init/);
       const rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
       const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(rollup)![1]);
