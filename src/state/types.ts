@@ -27,10 +27,11 @@ export interface ContainerState {
    */
   cgroupPaths: Record<string, string>;
   /**
-   * Cgroup dirs that create() made (leaves and parents). delete removes only these,
-   * so a pre-existing cgroup named by cgroupsPath is never removed. Absent when a
-   * create crashed before recording it: then only the leaves in cgroupPaths that
-   * are empty are removed.
+   * Cgroup dirs that create() made (leaves and parents). delete removes the leaves
+   * among them (parents stay for their siblings, as with runc), so a pre-existing
+   * cgroup named by cgroupsPath is never removed. Absent when a create crashed
+   * before recording it: then only the leaves in cgroupPaths that are empty are
+   * removed.
    */
   cgroupCreated?: string[];
   /** The bundle's config.json as loaded. */
