@@ -1,12 +1,16 @@
 // The `hook` op: OCI hooks that run in the container's namespaces (createContainer
 // before pivot_root, startContainer after `start` released the init). The state JSON
-// the parent sent with an `ack` (ctx.hookState) is the hook's stdin.
+// the parent sent with an `ack` (ctx.hookState) is the hook's stdin. Its stdout and
+// stderr are captured, as runc does: the init's own are the container's, and a
+// hook must not write into the container's output; the last line a failing hook
+// wrote goes into the error.
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/close_range.h>
@@ -54,15 +58,43 @@ void FillStdin(Pipe* in, const std::string& object) {
   in->CloseEnd(1);
 }
 
-// In the forked child: stdin from the pipe, every fd >= 3 closed at exec, then execve.
-// An execve error travels back over errPipe as an int.
-[[noreturn]] void ExecHook(int stdinFd, int errFd, const std::string& path, std::vector<char*>& argv,
+// What a hook wrote, kept to its last kOutputKeep bytes (only the last line is used).
+constexpr size_t kOutputKeep = 4096;
+
+// Reads what is available on the non-blocking fd; false once there is nothing more to watch.
+bool DrainOutput(int fd, std::string* out) {
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0) {
+      out->append(buf, static_cast<size_t>(n));
+      if (out->size() > 2 * kOutputKeep) out->erase(0, out->size() - kOutputKeep);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 && errno == EAGAIN;  // nothing more for now; EOF or an error: stop watching
+  }
+}
+
+// ": <last non-empty line>" of the output, or "".
+std::string LastLine(const std::string& output) {
+  size_t end = output.find_last_not_of(" \t\r\n");
+  if (end == std::string::npos) return "";
+  size_t start = output.find_last_of('\n', end);
+  start = start == std::string::npos ? 0 : start + 1;
+  return ": " + output.substr(start, end - start + 1);
+}
+
+// In the forked child: stdin from the pipe, stdout and stderr into the output pipe,
+// every fd >= 3 closed at exec, then execve. An execve error travels back over
+// errPipe as an int.
+[[noreturn]] void ExecHook(int stdinFd, int outFd, int errFd, const std::string& path, std::vector<char*>& argv,
                            std::vector<char*>& envp) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   int err = 0;
-  if (dup2(stdinFd, 0) < 0) err = errno;
+  if (dup2(stdinFd, 0) < 0 || dup2(outFd, 1) < 0 || dup2(outFd, 2) < 0) err = errno;
   if (err == 0 && syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
     for (int fd = 3; fd < 65536; fd++)
       if (fd != errFd) fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -75,24 +107,34 @@ void FillStdin(Pipe* in, const std::string& object) {
   _exit(127);
 }
 
-// Waits for the hook; timeoutSecs 0 waits without limit. Returns the wait status.
-int WaitHook(pid_t pid, uint64_t timeoutSecs, const std::string& object) {
-  if (timeoutSecs > 0) {
-    Fd pidfd;
-    pidfd.fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-    if (pidfd.fd < 0) {
-      int err = errno;
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-      Fail(object, "pidfd_open", err);
-    }
-    struct pollfd p = {pidfd.fd, POLLIN, 0};
-    // poll's int timeout in ms caps a wait at ~24 days; a longer timeout is that.
-    int ms = timeoutSecs > 2000000 ? 2000000000 : static_cast<int>(timeoutSecs * 1000);
-    int n;
-    do {
-      n = poll(&p, 1, ms);
-    } while (n < 0 && errno == EINTR);
+int64_t NowMs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// Waits for the hook while collecting its output (a hook that fills the pipe must
+// not block); timeoutSecs 0 waits without limit. A process the hook left behind may
+// keep the pipe open: once the hook exits, only what is already there is read.
+// Returns the wait status.
+int WaitHook(pid_t pid, int outFd, uint64_t timeoutSecs, const std::string& object, std::string* output) {
+  Fd pidfd;
+  pidfd.fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd.fd < 0) {
+    int err = errno;
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    Fail(object, "pidfd_open", err);
+  }
+  // poll's int timeout in ms caps a wait at ~24 days; a longer timeout is that.
+  const int64_t limitMs = timeoutSecs == 0 ? -1 : (timeoutSecs > 2000000 ? 2000000000 : static_cast<int64_t>(timeoutSecs) * 1000);
+  const int64_t deadline = NowMs() + limitMs;
+  bool outOpen = true;
+  for (;;) {
+    struct pollfd p[2] = {{pidfd.fd, POLLIN, 0}, {outOpen ? outFd : -1, POLLIN, 0}};
+    int ms = limitMs < 0 ? -1 : static_cast<int>(deadline - NowMs() < 0 ? 0 : deadline - NowMs());
+    int n = poll(p, 2, ms);
+    if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       int err = errno;
       kill(pid, SIGKILL);
@@ -103,6 +145,11 @@ int WaitHook(pid_t pid, uint64_t timeoutSecs, const std::string& object) {
       kill(pid, SIGKILL);
       waitpid(pid, nullptr, 0);
       FailMessage(object + " timed out after " + std::to_string(timeoutSecs) + "s");
+    }
+    if (outOpen && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) outOpen = DrainOutput(outFd, output);
+    if (p[0].revents & POLLIN) {
+      if (outOpen) DrainOutput(outFd, output);
+      break;
     }
   }
   int status = 0;
@@ -136,13 +183,19 @@ void OpHook(const Args& a) {
 
   Pipe in;
   FillStdin(&in, object);
+  Pipe out;
+  if (pipe2(out.fds, O_CLOEXEC | O_NONBLOCK) < 0) Fail(object, "pipe2", errno);
+  // The hook's end blocks as a normal stdout would.
+  int flags = fcntl(out.fds[1], F_GETFL);
+  if (flags < 0 || fcntl(out.fds[1], F_SETFL, flags & ~O_NONBLOCK) < 0) Fail(object, "fcntl", errno);
   Pipe err;
   if (pipe2(err.fds, O_CLOEXEC) < 0) Fail(object, "pipe2", errno);
 
   pid_t pid = fork();
   if (pid < 0) Fail(object, "fork", errno);
-  if (pid == 0) ExecHook(in.fds[0], err.fds[1], path, argv, envp);
+  if (pid == 0) ExecHook(in.fds[0], out.fds[1], err.fds[1], path, argv, envp);
   in.CloseEnd(0);
+  out.CloseEnd(1);
   err.CloseEnd(1);
 
   int execErr = 0;
@@ -150,11 +203,13 @@ void OpHook(const Args& a) {
   do {
     n = read(err.fds[0], &execErr, sizeof execErr);
   } while (n < 0 && errno == EINTR);
-  int status = WaitHook(pid, n == sizeof execErr ? 0 : timeoutSecs, object);
+  std::string output;
+  int status = WaitHook(pid, out.fds[0], n == sizeof execErr ? 0 : timeoutSecs, object, &output);
   if (n == sizeof execErr) Fail(object, "execve", execErr);
-  if (WIFSIGNALED(status)) FailMessage(object + " failed: killed by signal " + std::to_string(WTERMSIG(status)));
+  if (WIFSIGNALED(status))
+    FailMessage(object + " failed: killed by signal " + std::to_string(WTERMSIG(status)) + LastLine(output));
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    FailMessage(object + " failed: exit status " + std::to_string(WEXITSTATUS(status)));
+    FailMessage(object + " failed: exit status " + std::to_string(WEXITSTATUS(status)) + LastLine(output));
 }
 
 }  // namespace init

@@ -176,6 +176,26 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
     }
   });
 
+  test('what the hooks the init runs write is captured, never in the container\'s output; a failing one\'s last line is in the error', () => {
+    const noisy = (what: string) => ({ path: '/bin/sh', args: ['sh', '-c', `echo ${what}-out; echo ${what}-err >&2`] });
+    const { b } = hookBundle(() => ({ createContainer: [noisy('create')], startContainer: [noisy('start')] }), ['echo', 'process-output']);
+    const r = s.cli.runContainer(b.id, b.dir);
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 0, stdout: 'process-output\n' });
+    expect(r.stderr).not.toMatch(/create-|start-/);
+
+    const failing = s.bundle({
+      configure: (c) => {
+        c.process.args = ['echo', 'never'];
+        c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'echo first; echo the reason >&2; exit 3'] }] };
+      },
+    });
+    const f = s.cli.runContainer(failing.id, failing.dir);
+    expect(f.code).not.toBe(0);
+    expect(f.stdout).toBe('');
+    if (s.cli.flavor === 'tsrun') expect(f.stderr).toContain('createContainer hook #0 (/bin/sh) failed: exit status 3: the reason');
+    expect(isEmpty(s.leftovers())).toBe(true);
+  });
+
   test('a hook that cannot be executed fails create naming the hook', () => {
     const { b } = hookBundle(() => ({ createContainer: [{ path: '/nonexistent/hook' }] }));
     const r = s.cli.create(b.id, b.dir);
