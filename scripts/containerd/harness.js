@@ -35,6 +35,10 @@ const os = require('os');
 const path = require('path');
 const crypto = require('crypto');
 const { spawn, spawnSync } = require('child_process');
+const {
+  pidAlive, allPids, hostMounts, cgroupHierarchies, cgroupDirsOf, processesInScope, thawCgroups, killUntilGone,
+  mountsUnder, unmountUnder, removeCgroupDir,
+} = require('../lib/host-scope');
 
 const CONTAINERD = process.env.TSRUN_E2E_CONTAINERD || 'containerd';
 const CTR = process.env.TSRUN_E2E_CTR || 'ctr';
@@ -46,9 +50,6 @@ const CONTAINERD_RUN = '/run/containerd';
 const TMP_RE = /^tsrun-e2e-[A-Za-z0-9_.-]+$/;
 const NAME_RE = /^tsrun-e2e-[0-9a-f]+$/;
 
-function sleepSync(ms) {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
 function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -87,89 +88,6 @@ function readCmdline(pid) {
     return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((x, i, a) => x !== '' || i < a.length - 1);
   } catch {
     return undefined;
-  }
-}
-
-function procState(pid) {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const close = stat.lastIndexOf(')');
-    return { state: stat.slice(close + 2, close + 3), comm: stat.slice(stat.indexOf('(') + 1, close) };
-  } catch {
-    return undefined;
-  }
-}
-
-function pidAlive(pid) {
-  const st = procState(pid);
-  return !!st && st.state !== 'Z' && st.state !== 'X';
-}
-
-function allPids() {
-  return fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number);
-}
-
-function unescapeMount(s) {
-  return s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
-}
-
-function hostMounts() {
-  return fs
-    .readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => {
-      const [pre, post] = l.split(' - ');
-      return { mountPoint: unescapeMount(pre.split(' ')[4]), fstype: post.split(' ')[0] };
-    });
-}
-
-/** Every mounted cgroup hierarchy (v1 controllers, named ones, v2), from mountinfo rather than guessed. */
-function cgroupHierarchies() {
-  const seen = new Set();
-  for (const m of hostMounts()) if (m.fstype === 'cgroup' || m.fstype === 'cgroup2') seen.add(m.mountPoint);
-  return [...seen].sort();
-}
-
-function walkDirs(dir, out) {
-  let entries;
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const e of entries) {
-    if (e.isDirectory()) {
-      const p = path.join(dir, e.name);
-      out.push(p);
-      walkDirs(p, out);
-    }
-  }
-}
-
-/** All dirs of a cgroup parent in every hierarchy, parent included. */
-function cgroupDirs(parent) {
-  const res = [];
-  for (const h of cgroupHierarchies()) {
-    const p = path.join(h, parent);
-    if (!fs.existsSync(p)) continue;
-    res.push(p);
-    walkDirs(p, res);
-  }
-  return res;
-}
-
-function inCgroupParent(pid, parent) {
-  try {
-    return fs
-      .readFileSync(`/proc/${pid}/cgroup`, 'utf8')
-      .split('\n')
-      .some((l) => {
-        const p = l.split(':').slice(2).join(':');
-        return p === parent || p.startsWith(parent + '/');
-      });
-  } catch {
-    return false;
   }
 }
 
@@ -614,22 +532,7 @@ class Harness {
 
   /** Live, non-zombie processes in our cgroup parent or rooted in a registered rootfs. */
   ourContainerProcesses() {
-    const roots = this.rootfsDirs.filter((r) => fs.existsSync(r)).map((r) => fs.statSync(r));
-    const res = [];
-    for (const pid of allPids()) {
-      if (pid === process.pid || !pidAlive(pid)) continue;
-      let mine = inCgroupParent(pid, this.cgroupParent);
-      if (!mine && roots.length) {
-        try {
-          const st = fs.statSync(`/proc/${pid}/root`);
-          mine = roots.some((x) => x.dev === st.dev && x.ino === st.ino);
-        } catch {
-          /* gone or kernel thread */
-        }
-      }
-      if (mine) res.push(pid);
-    }
-    return res;
+    return processesInScope(this.cgroupParent, this.rootfsDirs);
   }
 
   /** The shim socket containerd 1.6 derives for a task: /run/containerd/s/sha256(address/ns/id). */
@@ -710,65 +613,32 @@ class Harness {
     }
 
     // 4. Container processes: thaw our frozen cgroups, then SIGKILL by PID.
-    for (const dir of cgroupDirs(this.cgroupParent)) {
-      for (const [f, thawed, value] of [['freezer.state', 'THAWED', 'THAWED'], ['cgroup.freeze', '0', '0']]) {
-        try {
-          if (fs.readFileSync(path.join(dir, f), 'utf8').trim() !== thawed) fs.writeFileSync(path.join(dir, f), value);
-        } catch {
-          /* not this hierarchy */
-        }
-      }
-    }
-    for (let attempt = 0; attempt < 100; attempt++) {
-      const pids = this.ourContainerProcesses().concat(shims.map((s) => s.pid).filter(pidAlive));
-      if (!pids.length) break;
-      if (attempt === 0) problems.push(`container processes left: ${pids.join(' ')}`);
-      for (const pid of pids) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
-      sleepSync(50);
-      if (attempt === 99) problems.push(`processes still alive: ${pids.join(' ')}`);
-    }
+    thawCgroups(this.cgroupParent);
+    const ours = () => this.ourContainerProcesses().concat(shims.map((s) => s.pid).filter(pidAlive));
+    const found = ours();
+    if (found.length) problems.push(`container processes left: ${found.join(' ')}`);
+    const alive = killUntilGone(ours);
+    if (alive.length) problems.push(`processes still alive: ${alive.join(' ')}`);
 
     // 5. Mounts under our temp dir, deepest first (lazy: a busy mount must not block cleanup).
-    const mounts = () =>
-      hostMounts()
-        .map((m) => m.mountPoint)
-        .filter((m) => m === this.tmp || m.startsWith(this.tmp + '/'))
-        .sort((a, b) => b.length - a.length);
-    const m0 = mounts();
+    const m0 = mountsUnder(this.tmp);
     if (m0.length) problems.push(`mounts left: ${m0.join(' ')}`);
-    for (const m of m0) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
-    const stillMounted = mounts();
+    const stillMounted = unmountUnder(this.tmp);
     if (stillMounted.length) problems.push(`cannot unmount: ${stillMounted.join(' ')}`);
 
     // 6. Our cgroup parent in every hierarchy, leaves first. The parent itself is
     //    expected to remain (runtimes remove only their leaves); leaves are not.
-    const dirs = cgroupDirs(this.cgroupParent).sort((a, b) => b.length - a.length);
+    const dirs = cgroupDirsOf(this.cgroupParent)
+      .map((c) => c.dir)
+      .sort((a, b) => b.length - a.length);
     const leaves = dirs.filter((d) => path.basename(d) !== this.cgroupParent.slice(1));
     if (leaves.length) {
       const names = [...new Set(leaves.map((d) => path.relative(this.cgroupParent, d.slice(d.indexOf(this.cgroupParent)))))];
       problems.push(`container cgroups left under ${this.cgroupParent}: ${names.join(' ')}`);
     }
     for (const dir of dirs) {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          fs.rmdirSync(dir);
-          break;
-        } catch (e) {
-          if (e.code === 'ENOENT') break;
-          if (e.code === 'EBUSY' && attempt < 40) {
-            sleepSync(50); // a just-killed task may take a moment to leave
-            continue;
-          }
-          problems.push(`cannot remove cgroup ${dir}: ${e.code}`);
-          break;
-        }
-      }
+      const problem = removeCgroupDir(dir);
+      if (problem) problems.push(problem);
     }
 
     // 7. What containerd 1.6 put in /run/containerd for us, by exact name.
