@@ -102,7 +102,10 @@ function __loadPart(file) {
 function __load(id) {
   const cached = __cache[id];
   if (cached) return cached.exports;
-  if (!__factories[id]) __loadPart(__parts[id]);
+  if (!__factories[id]) {
+    if (!__parts[id]) throw new Error('bundle: no module ' + id);
+    __loadPart(__parts[id]);
+  }
   const module = { exports: {}, id };
   __cache[id] = module;
   const filename = __path.join(__root, id);

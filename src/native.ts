@@ -104,8 +104,11 @@ let loaded: NativeAddon | undefined;
 /** Loads the addon on first use: commands that need no syscalls never pay for it. */
 export function native(): NativeAddon {
   if (!loaded) {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    loaded = require(path.join(__dirname, '..', '..', 'build', 'Release', 'tsrun_native.node')) as NativeAddon;
+    // process.dlopen is what require() ends with for a .node file; called directly it
+    // skips the module resolution (stat calls, package.json lookups) every command paid.
+    const addon = { exports: {} };
+    process.dlopen(addon, path.join(__dirname, '..', '..', 'build', 'Release', 'tsrun_native.node'));
+    loaded = addon.exports as NativeAddon;
   }
   return loaded;
 }
