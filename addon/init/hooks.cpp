@@ -61,19 +61,22 @@ void FillStdin(Pipe* in, const std::string& object) {
 // What a hook wrote, kept to its last kOutputKeep bytes (only the last line is used).
 constexpr size_t kOutputKeep = 4096;
 
-// Reads what is available on the non-blocking fd; false once there is nothing more to watch.
+// Reads from the non-blocking fd at most what one pipe holds, so that a writer that
+// never stops cannot keep the init here; false once there is nothing more to watch.
 bool DrainOutput(int fd, std::string* out) {
   char buf[4096];
-  for (;;) {
+  for (size_t total = 0; total < 65536;) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n > 0) {
       out->append(buf, static_cast<size_t>(n));
       if (out->size() > 2 * kOutputKeep) out->erase(0, out->size() - kOutputKeep);
+      total += static_cast<size_t>(n);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
     return n < 0 && errno == EAGAIN;  // nothing more for now; EOF or an error: stop watching
   }
+  return true;
 }
 
 // ": <last non-empty line>" of the output, or "".
@@ -132,7 +135,8 @@ int WaitHook(pid_t pid, int outFd, uint64_t timeoutSecs, const std::string& obje
   bool outOpen = true;
   for (;;) {
     struct pollfd p[2] = {{pidfd.fd, POLLIN, 0}, {outOpen ? outFd : -1, POLLIN, 0}};
-    int ms = limitMs < 0 ? -1 : static_cast<int>(deadline - NowMs() < 0 ? 0 : deadline - NowMs());
+    const int64_t left = deadline - NowMs();
+    int ms = limitMs < 0 ? -1 : static_cast<int>(left < 0 ? 0 : left);
     int n = poll(p, 2, ms);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
@@ -141,7 +145,9 @@ int WaitHook(pid_t pid, int outFd, uint64_t timeoutSecs, const std::string& obje
       waitpid(pid, nullptr, 0);
       Fail(object, "poll", err);
     }
-    if (n == 0) {
+    // A hook that writes without pause keeps poll returning before the deadline:
+    // the deadline is checked on every pass, not only when poll times out.
+    if (n == 0 || (limitMs >= 0 && left <= 0 && !(p[0].revents & POLLIN))) {
       kill(pid, SIGKILL);
       waitpid(pid, nullptr, 0);
       FailMessage(object + " timed out after " + std::to_string(timeoutSecs) + "s");

@@ -17,6 +17,8 @@ namespace {
 constexpr long kKeyctlDescribe = 6;
 constexpr long kKeyctlSetperm = 5;
 constexpr long kKeyctlJoinSessionKeyring = 1;
+// The calling process's session keyring, whatever its serial.
+constexpr long kKeySpecSessionKeyring = -3;
 }  // namespace
 
 // sessionKeyring <name> <permBits>: join (create, or join an existing searchable
@@ -27,20 +29,22 @@ void OpSessionKeyring(const Args& a) {
   std::string object = "session keyring " + name;
   uint64_t bits = ParseU64(a[1], object);
   if (bits > 0xffffffffULL) FailMessage(object + ": permission bits out of range");
-  long id = syscall(SYS_keyctl, kKeyctlJoinSessionKeyring, name.c_str());
-  if (id < 0) {
+  if (syscall(SYS_keyctl, kKeyctlJoinSessionKeyring, name.c_str()) < 0) {
     // A kernel without keyrings: nothing to isolate (runc's rule too).
     if (errno == ENOSYS) return;
     Fail(object, "keyctl(JOIN_SESSION_KEYRING)", errno);
   }
   // exec joins the container's keyring: not its owner, it leaves the permissions alone.
   if (bits == 0) return;
-  // "type;uid;gid;perm;description", perm in hex.
-  char description[512];
-  long n = syscall(SYS_keyctl, kKeyctlDescribe, id, description, sizeof description);
+  // "type;uid;gid;perm;description", perm in hex, of the keyring just joined; the
+  // description holds the name (up to a container id's length): ask for its size.
+  long size = syscall(SYS_keyctl, kKeyctlDescribe, kKeySpecSessionKeyring, nullptr, 0);
+  if (size <= 0) Fail(object, "keyctl(DESCRIBE)", size < 0 ? errno : EINVAL);
+  std::string text(static_cast<size_t>(size), '\0');
+  long n = syscall(SYS_keyctl, kKeyctlDescribe, kKeySpecSessionKeyring, text.data(), text.size());
   if (n < 0) Fail(object, "keyctl(DESCRIBE)", errno);
-  description[sizeof description - 1] = '\0';
-  std::string text(description);
+  if (n != size) FailMessage(object + ": its description changed while it was read");
+  text.resize(static_cast<size_t>(n) - 1);  // the count includes the final NUL
   size_t at = 0;
   for (int field = 0; field < 3 && at != std::string::npos; field++) {
     at = text.find(';', at);
@@ -51,7 +55,7 @@ void OpSessionKeyring(const Args& a) {
   char* end = nullptr;
   unsigned long perm = strtoul(text.c_str() + at, &end, 16);
   if (errno != 0 || end == text.c_str() + at || *end != ';') FailMessage(object + ": unexpected description \"" + text + "\"");
-  if (syscall(SYS_keyctl, kKeyctlSetperm, id, static_cast<unsigned long>(perm | bits)) < 0) {
+  if (syscall(SYS_keyctl, kKeyctlSetperm, kKeySpecSessionKeyring, static_cast<unsigned long>(perm | bits)) < 0) {
     Fail(object, "keyctl(SETPERM)", errno);
   }
 }

@@ -83,7 +83,8 @@ struct mount_attr MountAttrOf(unsigned long flags) {
 // detached, its flags set, and it is attached at the fd resolved once. The old way
 // (bind, then remount by path) resolved the path a second time, and a symlink
 // swapped in between could leave the wanted read-only mount writable. Returns false
-// on a kernel without the new mount API (the caller then does it the old way).
+// on a kernel without the new mount API (open_tree: 5.2, mount_setattr: 5.12); the
+// caller then does it the old way (the unattached clone goes with its fd).
 bool AttachBind(const std::string& object, const std::string& source, int target, unsigned long flags) {
   int tree = open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((flags & MS_REC) ? AT_RECURSIVE : 0));
   if (tree < 0) {
@@ -94,6 +95,7 @@ bool AttachBind(const std::string& object, const std::string& source, int target
   if (flags & kBindRemountFlags) {
     struct mount_attr attr = MountAttrOf(flags);
     if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
+      if (errno == ENOSYS) return false;
       if (errno != EPERM) Fail(object, "mount_setattr", errno);
       // In a user namespace the flags the source mount has are locked: keep them.
       attr = MountAttrOf(flags | MountFlagsOf(object, source));

@@ -86,8 +86,9 @@ void OpSysctl(const Args& a) {
 bool WriteProcFile(const std::string& object, const char* path, const std::string& value, bool missingOk) {
   int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
-    if (missingOk && errno == ENOENT) return false;
-    Fail(object, (std::string("open ") + path).c_str(), errno);
+    int err = errno;  // before the std::string below can allocate
+    if (missingOk && err == ENOENT) return false;
+    Fail(object, (std::string("open ") + path).c_str(), err);
   }
   // After the pivot /proc is whatever the config mounted there: write only into a
   // real procfs file, never into something the rootfs put in its place.

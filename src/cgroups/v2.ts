@@ -36,11 +36,25 @@ export class V2Manager extends BaseManager {
    * cgroup.subtree_control. For each intermediate dir we create, enable everything
    * it has, so the leaf gets what the pre-existing ancestor offers. Never in the
    * leaf (the container's processes live there, and v2 forbids processes in a
-   * cgroup that enables controllers for children) and never in a dir we did not
-   * create.
+   * cgroup that enables controllers for children), and in a dir we did not create
+   * only while nobody has configured it (prepareExisting).
    */
   protected prepareCreated(p: Placement, dir: string, isLeaf: boolean): void {
-    if (isLeaf) return;
+    if (!isLeaf) this.enableControllers(dir);
+  }
+
+  /**
+   * An existing parent whose subtree_control is still empty is one a concurrent
+   * create made an instant ago and has not configured yet (or one nobody
+   * configured): enable what it offers, as its maker would (runc enables the
+   * controllers of every ancestor). A parent someone configured is left alone.
+   */
+  protected override prepareExisting(p: Placement, dir: string): void {
+    if (dir === p.dir || (readCgroupFile(dir, 'cgroup.subtree_control') ?? '') !== '') return;
+    this.enableControllers(dir);
+  }
+
+  private enableControllers(dir: string): void {
     const available = (readCgroupFile(dir, 'cgroup.controllers') ?? '').split(/\s+/).filter(Boolean);
     if (available.length === 0) return;
     try {

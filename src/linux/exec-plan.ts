@@ -7,7 +7,7 @@ import { ConfigError, NotSupportedError } from '../errors';
 import { CLONE_FLAGS, JOIN_ORDER } from './namespaces';
 import { op, type PlanOp } from './plan-encoding';
 import { consoleOp, planProcessOps, seccompOp, seccompPlacement } from './process-ops';
-import type { LsmFacts } from './process-attrs';
+import { NO_LSM, planKeyLabel, type LsmFacts } from './process-attrs';
 import type { SeccompProgram } from './seccomp';
 import { joinSessionKeyringOp } from './keyring';
 
@@ -60,7 +60,9 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   }
   // setns into a pid namespace only applies to children.
   if (input.namespaces.pid !== undefined) ops.push(op('fork'));
-  if (input.sessionKeyring !== undefined) ops.push(joinSessionKeyringOp(input.sessionKeyring));
+  if (input.sessionKeyring !== undefined) {
+    ops.push(...planKeyLabel(proc.selinuxLabel, input.lsm ?? NO_LSM), joinSessionKeyringOp(input.sessionKeyring));
+  }
   if (proc.terminal) {
     if (input.consoleFd === undefined) throw new ConfigError('process.terminal', 'a terminal needs a console socket');
     ops.push(consoleOp(input.consoleFd, proc));

@@ -13,11 +13,12 @@ export function sessionKeyringName(id: string): string {
 
 /**
  * The container's init makes the named keyring and makes it searchable, so that a
- * process exec'd later finds it by name: for the same uid without a user namespace;
- * inside one, where the keyring belongs to the namespace's root, for anyone in it.
+ * process exec'd later finds it by name: by its owner's uid, and in a user namespace
+ * also by others (runc's choice), since an exec'd process there may or may not be
+ * the keyring's owner (host root joining it is "other"; a rootless caller is its owner).
  */
 export function sessionKeyringOp(name: string, inUserNs: boolean): PlanOp {
-  return op('sessionKeyring', name, inUserNs ? KEY_OTH_SEARCH : KEY_USR_SEARCH);
+  return op('sessionKeyring', name, inUserNs ? KEY_USR_SEARCH | KEY_OTH_SEARCH : KEY_USR_SEARCH);
 }
 
 /** An exec'd process joins it and leaves its permissions alone: it need not own it (runc). */

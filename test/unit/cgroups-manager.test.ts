@@ -366,6 +366,20 @@ describe('v2 driver on a fake tree', () => {
     expect(fs.existsSync(path.join(root, 'a/b'))).toBe(true);
   });
 
+  test('an existing parent with nothing enabled yet (a sibling create not done with it) gets its controllers; a configured one is left alone', () => {
+    makeTree('unified');
+    for (const d of ['a', 'a/b']) {
+      fs.mkdirSync(path.join(root, d));
+      fs.writeFileSync(path.join(root, d, 'cgroup.controllers'), 'cpu memory\n');
+    }
+    fs.writeFileSync(path.join(root, 'a/cgroup.subtree_control'), '');
+    fs.writeFileSync(path.join(root, 'a/b/cgroup.subtree_control'), 'cpu\n');
+    manager('unified', { cgroupsPath: '/a/b/c1' }).create();
+    expect(fs.readFileSync(path.join(root, 'a/cgroup.subtree_control'), 'utf8')).toBe('+cpu +memory');
+    expect(fs.readFileSync(path.join(root, 'a/b/cgroup.subtree_control'), 'utf8')).toBe('cpu\n');
+    expect(fs.existsSync(path.join(root, 'a/b/c1/cgroup.subtree_control'))).toBe(false); // the leaf
+  });
+
   test('relative path: below the parent of the own cgroup', () => {
     const m = manager('unified', { cgroupsPath: 'c1', readSelfCgroup: () => '0::/user.slice/session-3.scope\n' });
     expect(m.paths().unified).toBe(path.join(root, 'user.slice/c1'));

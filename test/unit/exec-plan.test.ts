@@ -42,6 +42,12 @@ describe('buildExecPlan', () => {
     expect(ops.map((o) => o.op).slice(4, 6)).toEqual(['fork', 'sessionKeyring']);
     // Joined only: an exec'd process need not own the keyring (in a user namespace it does not).
     expect(ops.find((o) => o.op === 'sessionKeyring')?.args).toEqual(['_ses.c1', 0]);
+    // With an SELinux process label, the keyring is joined under it (runc's exec does the same).
+    const labelled = buildExecPlan({
+      ...input, proc: { ...base(), selinuxLabel: 'system_u:system_r:container_t:s0' }, namespaces: { mount: '/m' },
+      lsm: { apparmor: false, selinux: true },
+    }).map((o) => o.op);
+    expect(labelled.indexOf('keyLabel')).toBe(labelled.indexOf('sessionKeyring') - 1);
     expect(plan({ mount: '/m' }).some((o) => o.op === 'sessionKeyring')).toBe(false);
   });
 
@@ -59,6 +65,8 @@ describe('buildExecPlan', () => {
     });
     const names = ops.map((o) => o.op);
     expect(ops.filter((o) => o.op === 'execLabel').map((o) => o.args)).toEqual([['apparmor', 'docker-default'], ['selinux', 'system_u:system_r:container_t:s0']]);
+    // No keyring asked for here: the key label is set only before joining one.
+    expect(names).not.toContain('keyLabel');
     expect(names.indexOf('execLabel')).toBeGreaterThan(names.indexOf('setns'));
     expect(names.lastIndexOf('execLabel')).toBeLessThan(names.indexOf('credentials'));
   });

@@ -97,7 +97,7 @@ describe('create plan', () => {
     expect(ops.indexOf('sessionKeyring')).toBe(ops.indexOf('fork') + 1);
     expect(plan.find((o) => o.op === 'sessionKeyring')?.args).toEqual(['_ses.c1', 0x80000]);
     const userns = buildCreatePlan({ ...input((s) => s.linux!.namespaces!.push({ type: 'user' })), sessionKeyring: '_ses.c1' });
-    expect(userns.find((o) => o.op === 'sessionKeyring')?.args).toEqual(['_ses.c1', 0x8]);
+    expect(userns.find((o) => o.op === 'sessionKeyring')?.args).toEqual(['_ses.c1', 0x80008]);
     // --no-new-keyring
     expect(names(input())).not.toContain('sessionKeyring');
   });
