@@ -194,6 +194,18 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
     expect(f.stdout).toBe('');
     if (s.cli.flavor === 'tsrun') expect(f.stderr).toContain('createContainer hook #0 (/bin/sh) failed: exit status 3: the reason');
     expect(isEmpty(s.leftovers())).toBe(true);
+
+    // A hook that never stops writing still meets its timeout.
+    const chatty = s.bundle({
+      configure: (c) => {
+        c.process.args = ['echo', 'never'];
+        c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'while :; do echo flood; done'], timeout: 1 }] };
+      },
+    });
+    const t = s.cli.runContainer(chatty.id, chatty.dir, [], { timeoutMs: 20_000 });
+    expect({ code: t.code, timedOut: t.timedOut, stdout: t.stdout }).toEqual({ code: 1, timedOut: false, stdout: '' });
+    if (s.cli.flavor === 'tsrun') expect(t.stderr).toContain('createContainer hook #0 (/bin/sh) timed out after 1s');
+    expect(isEmpty(s.leftovers())).toBe(true);
   });
 
   test('a hook that cannot be executed fails create naming the hook', () => {
