@@ -42,6 +42,14 @@ int Resolve(const std::string& object, const std::string& path, Create create, b
   return fd;
 }
 
+// Masked and read-only paths the rootfs does not have are skipped (runc): -1 for those.
+int ResolveIfExists(const std::string& object, const std::string& path) {
+  const char* sc = "openat2";
+  int fd = ResolveInRoot(path, Create::None, true, 0755, &sc);
+  if (fd < 0 && errno != ENOENT) Fail(object, sc, errno);
+  return fd;
+}
+
 // The fd resolved before a mount still names the covered directory; the new mount on
 // top is only reached by resolving the path again.
 int Reopen(const std::string& object, const std::string& path) { return Resolve(object, path, Create::None); }
@@ -241,10 +249,8 @@ void OpRemountReadonly(const Args& a) {
 void OpMaskPath(const Args& a) {
   std::string object = "maskPath " + a[0];
   RequireRoot("maskPath");
-  const char* sc = "openat2";
-  int fd = ResolveInRoot(a[0], Create::None, true, 0755, &sc);
-  if (fd < 0 && errno == ENOENT) return;
-  if (fd < 0) Fail(object, sc, errno);
+  int fd = ResolveIfExists(object, a[0]);
+  if (fd < 0) return;
   PathFd target(fd);
   struct stat st;
   if (fstat(target.get(), &st) < 0) Fail(object, "fstat", errno);
@@ -264,10 +270,8 @@ void OpMaskPath(const Args& a) {
 void OpReadonlyPath(const Args& a) {
   std::string object = "readonlyPath " + a[0];
   RequireRoot("readonlyPath");
-  const char* sc = "openat2";
-  int fd = ResolveInRoot(a[0], Create::None, true, 0755, &sc);
-  if (fd < 0 && errno == ENOENT) return;
-  if (fd < 0) Fail(object, sc, errno);
+  int fd = ResolveIfExists(object, a[0]);
+  if (fd < 0) return;
   {
     PathFd target(fd);
     if (mount(target.proc().c_str(), target.proc().c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { removeCgroupDir } from '../../scripts/lib/host-scope';
 import { createCgroupManager, type CgroupManager } from '../../src/cgroups';
 import { deviceLines, effectiveDeviceRules } from '../../src/cgroups/devices';
 import { emulateDeviceCgroup } from '../../src/cgroups/v2-devices-bpf';
@@ -68,13 +69,7 @@ suite('v2 device eBPF program on the real cgroup2 mount', () => {
     }
     // The programs go with the cgroup.
     for (const dir of [leaf, path.join(UNIFIED, parent)]) {
-      for (let i = 0; i < 20 && fs.existsSync(dir); i++) {
-        try {
-          fs.rmdirSync(dir);
-        } catch {
-          await new Promise((r) => setTimeout(r, 10));
-        }
-      }
+      removeCgroupDir(dir); // waits out EBUSY while a killed task leaves
     }
   });
 

@@ -11,6 +11,7 @@ import { spawn, type ChildProcess } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { removeCgroupDir } from '../../scripts/lib/host-scope';
 import { createCgroupManager, type CgroupManager } from '../../src/cgroups';
 import { ConfigError } from '../../src/errors';
 
@@ -54,13 +55,7 @@ suite('v2 driver on the real cgroup2 mount', () => {
       }
     }
     for (const dir of [leaf, path.join(UNIFIED, parent)]) {
-      for (let i = 0; i < 20 && fs.existsSync(dir); i++) {
-        try {
-          fs.rmdirSync(dir);
-        } catch {
-          await new Promise((r) => setTimeout(r, 10));
-        }
-      }
+      removeCgroupDir(dir); // waits out EBUSY while a killed task leaves
     }
   });
 

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { removeCgroupDir } from '../../scripts/lib/host-scope';
 import { createCgroupManager, type CgroupManager } from '../../src/cgroups';
 import { detectCgroupLayout } from '../../src/cgroups/detect';
 
@@ -56,13 +57,7 @@ suite('cgroups on the real machine', () => {
     for (const c of children) await killAndWait(c);
     for (const h of hierarchies) {
       for (const dir of [path.join(h.mountPoint, parent, 'c1'), path.join(h.mountPoint, parent)]) {
-        for (let i = 0; i < 20 && fs.existsSync(dir); i++) {
-          try {
-            fs.rmdirSync(dir);
-          } catch {
-            await new Promise((r) => setTimeout(r, 10));
-          }
-        }
+        removeCgroupDir(dir); // waits out EBUSY while a killed task leaves
       }
     }
   });
