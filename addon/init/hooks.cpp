@@ -34,13 +34,6 @@ struct Pipe {
   }
 };
 
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ForceClose(fd);
-  }
-};
-
 // Fills the pipe with the whole state before the hook exists: the init never blocks on
 // a hook that does not read stdin, and never gets SIGPIPE from one that exits early.
 void FillStdin(Pipe* in, const std::string& object) {
@@ -122,8 +115,8 @@ int64_t NowMs() {
 // Returns the wait status.
 int WaitHook(pid_t pid, int outFd, uint64_t timeoutSecs, const std::string& object, std::string* output) {
   Fd pidfd;
-  pidfd.fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd.fd < 0) {
+  pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  if (pidfd.get() < 0) {
     int err = errno;
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
@@ -134,7 +127,7 @@ int WaitHook(pid_t pid, int outFd, uint64_t timeoutSecs, const std::string& obje
   const int64_t deadline = NowMs() + limitMs;
   bool outOpen = true;
   for (;;) {
-    struct pollfd p[2] = {{pidfd.fd, POLLIN, 0}, {outOpen ? outFd : -1, POLLIN, 0}};
+    struct pollfd p[2] = {{pidfd.get(), POLLIN, 0}, {outOpen ? outFd : -1, POLLIN, 0}};
     const int64_t left = deadline - NowMs();
     int ms = limitMs < 0 ? -1 : static_cast<int>(left < 0 ? 0 : left);
     int n = poll(p, 2, ms);

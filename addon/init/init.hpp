@@ -21,6 +21,8 @@ struct Context {
   std::vector<std::string> env;
   std::string execPath;  // set by resolveExec
   std::string hookState;  // state JSON for `hook` ops: the payload of the last `ack <payload>`
+  int forkCgroupFd = -1;      // set by `cgroup v2`: the next `fork` puts its child there
+  std::string forkCgroupDir;  // its path, for messages
 };
 
 extern Context ctx;
@@ -56,6 +58,30 @@ std::string FdPath(int fd);
 std::string ContainerPath(const std::string& inRoot);  // "/proc/self/fd/<fd>", how every mount reaches its target
 int ForceClose(int fd);
 
+// Owns one fd: every fd the init opens is closed on every path out of the scope that
+// opened it, unless release() hands it on.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { reset(); }
+  int get() const { return fd_; }
+  void reset(int fd = -1) {
+    if (fd_ >= 0) ForceClose(fd_);
+    fd_ = fd;
+  }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
 // ---- op handlers (one per PROTOCOL.md op) ----
 using Handler = void (*)(const Args&);
 // sync.cpp
@@ -68,6 +94,10 @@ void OpUnshare(const Args&);
 void OpBecomeRoot(const Args&);
 void OpFork(const Args&);
 void OpHostname(const Args&);
+// cgroups.cpp
+void OpCgroup(const Args&);
+// fork(), or, after `cgroup v2`, a clone3 whose child starts in that cgroup.
+pid_t ForkIntoCgroup();
 void OpDomainname(const Args&);
 // mounts.cpp
 void OpPropagation(const Args&);

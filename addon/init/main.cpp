@@ -48,6 +48,7 @@ const OpSpec kOps[] = {
     {"setns", 2, 2, OpSetns},
     {"unshare", 1, 1, OpUnshare},
     {"becomeRoot", 0, 0, OpBecomeRoot},
+    {"cgroup", 2, 2, OpCgroup},
     {"fork", 0, 0, OpFork},
     {"nonDumpable", 0, 0, OpNonDumpable},
     {"dumpable", 0, 0, OpDumpable},

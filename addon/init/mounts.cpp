@@ -20,21 +20,6 @@ constexpr unsigned long kBindRemountFlags =
     MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
 constexpr unsigned long kLockedFlags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME;
 
-class PathFd {
- public:
-  explicit PathFd(int fd) : fd_(fd) {}
-  PathFd(const PathFd&) = delete;
-  PathFd& operator=(const PathFd&) = delete;
-  ~PathFd() {
-    if (fd_ >= 0) ForceClose(fd_);
-  }
-  int get() const { return fd_; }
-  std::string proc() const { return FdPath(fd_); }
-
- private:
-  int fd_;
-};
-
 int Resolve(const std::string& object, const std::string& path, Create create, bool followLast = true) {
   const char* sc = "openat2";
   int fd = ResolveInRoot(path, create, followLast, 0755, &sc);
@@ -99,7 +84,7 @@ bool AttachBind(const std::string& object, const std::string& source, int target
     if (errno == ENOSYS) return false;
     Fail(object, "open_tree", errno);
   }
-  PathFd detached(tree);
+  Fd detached(tree);
   if (flags & kBindRemountFlags) {
     struct mount_attr attr = MountAttrOf(flags);
     if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
@@ -166,25 +151,25 @@ void OpMount(const Args& a) {
     if (stat(source.c_str(), &st) < 0) Fail(object, "stat", errno);
     bool attached;
     {
-      PathFd target(Resolve(object, dest, S_ISDIR(st.st_mode) ? Create::Directory : Create::File));
+      Fd target(Resolve(object, dest, S_ISDIR(st.st_mode) ? Create::Directory : Create::File));
       attached = AttachBind(object, source, target.get(), flags);
-      if (!attached && mount(source.c_str(), target.proc().c_str(), nullptr, MS_BIND | (flags & MS_REC), nullptr) < 0)
+      if (!attached && mount(source.c_str(), FdPath(target.get()).c_str(), nullptr, MS_BIND | (flags & MS_REC), nullptr) < 0)
         Fail(object, "mount", errno);
     }
     if (!attached && (flags & kBindRemountFlags)) {
-      PathFd mounted(Reopen(object, dest));
-      BindRemount(object, mounted.proc(), flags & kBindRemountFlags, source);
+      Fd mounted(Reopen(object, dest));
+      BindRemount(object, FdPath(mounted.get()), flags & kBindRemountFlags, source);
     }
   } else {
     const bool special = fstype == "proc" || fstype == "sysfs";
-    PathFd target(Resolve(object, dest, Create::Directory, !special));
+    Fd target(Resolve(object, dest, Create::Directory, !special));
     if (special) RequireDirectory(object, target.get());
-    if (mount(OrNull(source), target.proc().c_str(), OrNull(fstype), flags, OrNull(data)) < 0)
+    if (mount(OrNull(source), FdPath(target.get()).c_str(), OrNull(fstype), flags, OrNull(data)) < 0)
       Fail(object, "mount", errno);
   }
   if (propagation != 0) {
-    PathFd mounted(Reopen(object, dest));
-    if (mount(nullptr, mounted.proc().c_str(), nullptr, propagation, nullptr) < 0) Fail(object, "mount", errno);
+    Fd mounted(Reopen(object, dest));
+    if (mount(nullptr, FdPath(mounted.get()).c_str(), nullptr, propagation, nullptr) < 0) Fail(object, "mount", errno);
   }
 }
 
@@ -199,7 +184,7 @@ void OpMkdir(const Args& a) {
   int err = errno;
   umask(old);
   if (fd < 0) Fail(object, sc, err);
-  PathFd dir(fd);
+  Fd dir(fd);
   RequireDirectory(object, dir.get());
 }
 
@@ -209,7 +194,7 @@ void OpSymlink(const Args& a) {
   RequireRoot("symlink");
   std::string parent, name;
   if (!SplitParent(dest, &parent, &name)) Fail(object, "symlink", errno);
-  PathFd dir(Resolve(object, parent, Create::Directory));
+  Fd dir(Resolve(object, parent, Create::Directory));
   if (symlinkat(target.c_str(), dir.get(), name.c_str()) < 0 && errno != EEXIST) Fail(object, "symlinkat", errno);
 }
 
@@ -240,9 +225,9 @@ void OpChrootNoPivot(const Args&) {
 void OpRemountReadonly(const Args& a) {
   std::string object = "remountReadonly " + a[0];
   RequireRoot("remountReadonly");
-  PathFd target(Resolve(object, a[0], Create::None));
-  unsigned long keep = MountFlagsOf(object, target.proc());
-  if (mount(nullptr, target.proc().c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | keep, nullptr) < 0)
+  Fd target(Resolve(object, a[0], Create::None));
+  unsigned long keep = MountFlagsOf(object, FdPath(target.get()));
+  if (mount(nullptr, FdPath(target.get()).c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | keep, nullptr) < 0)
     Fail(object, "mount", errno);
 }
 
@@ -251,20 +236,20 @@ void OpMaskPath(const Args& a) {
   RequireRoot("maskPath");
   int fd = ResolveIfExists(object, a[0]);
   if (fd < 0) return;
-  PathFd target(fd);
+  Fd target(fd);
   struct stat st;
   if (fstat(target.get(), &st) < 0) Fail(object, "fstat", errno);
   if (S_ISDIR(st.st_mode)) {
-    if (mount("tmpfs", target.proc().c_str(), "tmpfs", MS_RDONLY, nullptr) < 0) Fail(object, "mount", errno);
+    if (mount("tmpfs", FdPath(target.get()).c_str(), "tmpfs", MS_RDONLY, nullptr) < 0) Fail(object, "mount", errno);
     return;
   }
   // /dev/null of the container: check it is the real null device before exposing it.
-  PathFd null(Resolve(object, "/dev/null", Create::None));
+  Fd null(Resolve(object, "/dev/null", Create::None));
   struct stat ns;
   if (fstat(null.get(), &ns) < 0) Fail(object, "fstat /dev/null", errno);
   if (!S_ISCHR(ns.st_mode) || major(ns.st_rdev) != 1 || minor(ns.st_rdev) != 3)
     FailMessage(object + ": /dev/null is not the null device (1:3)");
-  if (mount(null.proc().c_str(), target.proc().c_str(), nullptr, MS_BIND, nullptr) < 0) Fail(object, "mount", errno);
+  if (mount(FdPath(null.get()).c_str(), FdPath(target.get()).c_str(), nullptr, MS_BIND, nullptr) < 0) Fail(object, "mount", errno);
 }
 
 void OpReadonlyPath(const Args& a) {
@@ -273,13 +258,13 @@ void OpReadonlyPath(const Args& a) {
   int fd = ResolveIfExists(object, a[0]);
   if (fd < 0) return;
   {
-    PathFd target(fd);
-    if (mount(target.proc().c_str(), target.proc().c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
+    Fd target(fd);
+    if (mount(FdPath(target.get()).c_str(), FdPath(target.get()).c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
       Fail(object, "mount", errno);
   }
-  PathFd mounted(Reopen(object, a[0]));
-  unsigned long keep = MountFlagsOf(object, mounted.proc());
-  if (mount(nullptr, mounted.proc().c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | keep, nullptr) < 0)
+  Fd mounted(Reopen(object, a[0]));
+  unsigned long keep = MountFlagsOf(object, FdPath(mounted.get()));
+  if (mount(nullptr, FdPath(mounted.get()).c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | keep, nullptr) < 0)
     Fail(object, "mount", errno);
 }
 

@@ -29,14 +29,13 @@ void OpBecomeRoot(const Args&) {
   if (setresuid(0, 0, 0) < 0) Fail("becomeRoot", "setresuid", errno);
 }
 
-// Joining or creating a PID namespace only affects children, hence the fork. The
-// child must not send anything before the parent has read "pid <n>", so it waits
+// Joining or creating a PID namespace only affects children, hence the fork (also
+// the way into a v2 cgroup, see cgroups.cpp). The child must not send anything before the parent has read "pid <n>", so it waits
 // for the intermediate's go-ahead on a pipe.
 void OpFork(const Args&) {
   int gate[2];
   if (pipe2(gate, O_CLOEXEC) < 0) Fail("fork", "pipe2", errno);
-  pid_t child = fork();
-  if (child < 0) Fail("fork", "fork", errno);
+  pid_t child = ForkIntoCgroup();
   if (child == 0) {
     ForceClose(gate[1]);
     char go;

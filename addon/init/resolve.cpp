@@ -46,22 +46,6 @@ std::string Join(const std::vector<std::string>& parts) {
   return out;
 }
 
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ForceClose(fd);
-  }
-  void reset(int n) {
-    if (fd >= 0) ForceClose(fd);
-    fd = n;
-  }
-  int release() {
-    int n = fd;
-    fd = -1;
-    return n;
-  }
-};
-
 constexpr uint64_t kInRoot = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 
 }  // namespace
@@ -99,7 +83,7 @@ int ResolveInRoot(const std::string& path, Create create, bool followLast, mode_
   std::vector<std::string> done;  // real directories walked so far, from the root
   Fd cur;
   cur.reset(fcntl(ctx.rootFd, F_DUPFD_CLOEXEC, 0));
-  if (cur.fd < 0) return *syscallName = "fcntl", -1;
+  if (cur.get() < 0) return *syscallName = "fcntl", -1;
   int links = 0;
 
   for (int step = 0; !pending.empty(); step++) {
@@ -111,20 +95,20 @@ int ResolveInRoot(const std::string& path, Create create, bool followLast, mode_
     if (name == "..") {
       if (!done.empty()) done.pop_back();  // ".." of the root is the root
       cur.reset(Openat2(ctx.rootFd, Join(done).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC, kInRoot));
-      if (cur.fd < 0) return *syscallName = "openat2", -1;
+      if (cur.get() < 0) return *syscallName = "openat2", -1;
       if (last) return cur.release();
       continue;
     }
 
     Fd next;
-    next.reset(Openat2(cur.fd, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS));
-    if (next.fd < 0) {
+    next.reset(Openat2(cur.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS));
+    if (next.get() < 0) {
       if (errno != ENOENT) return *syscallName = "openat2", -1;
       if (last && create == Create::File) {
-        int created = openat(cur.fd, name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+        int created = openat(cur.get(), name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (created < 0 && errno != EEXIST) return *syscallName = "openat", -1;
         if (created >= 0) ForceClose(created);
-      } else if (mkdirat(cur.fd, name.c_str(), dirMode) < 0 && errno != EEXIST) {
+      } else if (mkdirat(cur.get(), name.c_str(), dirMode) < 0 && errno != EEXIST) {
         return *syscallName = "mkdirat", -1;
       }
       pending.push_back(name);  // open what now exists (ours, or a racing creator's)
@@ -132,23 +116,23 @@ int ResolveInRoot(const std::string& path, Create create, bool followLast, mode_
     }
 
     struct stat st;
-    if (fstat(next.fd, &st) < 0) return *syscallName = "fstat", -1;
+    if (fstat(next.get(), &st) < 0) return *syscallName = "fstat", -1;
     if (S_ISLNK(st.st_mode) && (!last || followLast)) {
       if (++links > kMaxSymlinks) return *syscallName = "openat2", errno = ELOOP, -1;
       char target[4096];
-      ssize_t n = readlinkat(next.fd, "", target, sizeof target);
+      ssize_t n = readlinkat(next.get(), "", target, sizeof target);
       if (n < 0) return *syscallName = "readlinkat", -1;
       if (n == static_cast<ssize_t>(sizeof target)) return *syscallName = "readlinkat", errno = ENAMETOOLONG, -1;
       std::string link(target, static_cast<size_t>(n));
       if (!link.empty() && link[0] == '/') {  // absolute: from the container's root
         done.clear();
         cur.reset(fcntl(ctx.rootFd, F_DUPFD_CLOEXEC, 0));
-        if (cur.fd < 0) return *syscallName = "fcntl", -1;
+        if (cur.get() < 0) return *syscallName = "fcntl", -1;
       }
       std::vector<std::string> parts;
       Split(link, &parts);
       for (auto it = parts.rbegin(); it != parts.rend(); ++it) pending.push_back(*it);
-      if (parts.empty() && last) return fcntl(cur.fd, F_DUPFD_CLOEXEC, 0);
+      if (parts.empty() && last) return fcntl(cur.get(), F_DUPFD_CLOEXEC, 0);
       continue;
     }
     if (last) return next.release();
@@ -157,7 +141,7 @@ int ResolveInRoot(const std::string& path, Create create, bool followLast, mode_
     cur.reset(next.release());
   }
   // Only reached for a path without components ("/" or ".."-only): the root itself.
-  return fcntl(cur.fd, F_DUPFD_CLOEXEC, 0);
+  return fcntl(cur.get(), F_DUPFD_CLOEXEC, 0);
 }
 
 std::string ContainerPath(const std::string& inRoot) {

@@ -6,7 +6,7 @@ import * as path from 'path';
 import { loadBundle } from '../config/load';
 import type { Spec } from '../config/types';
 import { createCgroupManager } from '../cgroups';
-import type { CgroupManager } from '../cgroups/manager';
+import { writeCgroupFile, type CgroupManager } from '../cgroups/manager';
 import { validateResources } from '../cgroups/resources';
 import { TsrunError } from '../errors';
 import { buildCreatePlan } from '../linux/plan';
@@ -30,6 +30,7 @@ import { writeIdMappings } from './id-mappings';
 import { writeTimeOffsets } from './time-offsets';
 import { planIdMappings, hostIdOf } from '../linux/id-mappings';
 import { planNamespaces } from '../linux/namespaces';
+import { NO_CGROUP_JOIN, planCgroupJoin } from '../linux/cgroup-join';
 import { sessionKeyringName } from '../linux/keyring';
 import { checkNoLimitsWithoutCgroup, isCgroupPermissionError, ownCgroupDirs, rootlessMode } from './rootless';
 import { passedFds } from './socket-activation';
@@ -85,7 +86,8 @@ export function createContainer(opts: CreateOptions): Created {
   const seccompPlan = planSeccomp(spec.linux?.seccomp, (m) => log.warn(m));
   const seccomp = seccompPlan ? compileSeccomp(seccompPlan, (m) => log.warn(m)) : undefined;
   const rootless = rootlessMode(opts.rootless);
-  const newUserNs = planNamespaces(spec.linux?.namespaces).newUser;
+  const namespaces = planNamespaces(spec.linux?.namespaces);
+  const newUserNs = namespaces.newUser;
   // Checked before anything exists: a malformed mapping leaves nothing behind.
   if (newUserNs) planIdMappings(spec.linux?.uidMappings, spec.linux?.gidMappings, process.geteuid?.() ?? 0, process.getegid?.() ?? 0);
   const store = new StateStore(opts.root);
@@ -167,6 +169,7 @@ export function createContainer(opts: CreateOptions): Created {
       console = consoleEnds(opts.consoleSocket);
       extraFds.push(console.initFd);
     }
+    const cgroupJoin = ownCgroup ? planCgroupJoin(cgroups.paths(), namespaces.has('user')) : NO_CGROUP_JOIN;
     const plan = buildCreatePlan({
       spec,
       bundle: bundle.dir,
@@ -181,6 +184,7 @@ export function createContainer(opts: CreateOptions): Created {
       warn: (m) => log.warn(m),
       unprivilegedParent: (process.geteuid?.() ?? 0) !== 0,
       ...(seccomp ? { seccomp } : {}),
+      cgroupJoin,
     });
     log.debug(`create ${opts.id}: plan of ${plan.length} operations`);
 
@@ -192,15 +196,12 @@ export function createContainer(opts: CreateOptions): Created {
     // process from a later one that reused the pid (it is not in the cgroup yet).
     store.write(opts.id, { ...state, pid: stage1, startTime: processStartTime(stage1) ?? '' });
     crashPoint('create:spawned');
-    const cg = cgroups;
     converse(child.syncFd, {
       onSync: (tag): string | undefined => {
         if (tag === 'start') {
-          if (ownCgroup) {
-            log.debug(`create ${opts.id}: placing the init in its cgroups`);
-            cg.apply(child.pid);
-            log.debug(`create ${opts.id}: init placed`);
-          }
+          log.debug(`create ${opts.id}: placing the init in ${cgroupJoin.parentDirs.join(', ')}`);
+          for (const dir of cgroupJoin.parentDirs) writeCgroupFile(dir, 'cgroup.procs', String(child.pid));
+          log.debug(`create ${opts.id}: init placed`);
           crashPoint('create:applied');
           return undefined;
         }
@@ -228,6 +229,8 @@ export function createContainer(opts: CreateOptions): Created {
         throw new TsrunError(`unexpected sync point "${tag}"`);
       },
       onPid: (pid) => {
+        // Without `sync start` this is the first news from the init: it has joined its cgroups.
+        if (cgroupJoin.parentDirs.length === 0) crashPoint('create:applied');
         log.debug(`create ${opts.id}: init forked, pid ${pid}`);
         containerPid = pid;
         store.write(opts.id, { ...state, pid, startTime: processStartTime(pid) ?? '' });

@@ -9,6 +9,7 @@ import { parseProcessFile, processFromFlags, type ExecFlags } from '../config/ex
 import type { NamespaceType, Process, Spec } from '../config/types';
 import { CgroupError, ConfigError, ContainerStateError, TsrunError } from '../errors';
 import { buildExecPlan } from '../linux/exec-plan';
+import { planCgroupJoin } from '../linux/cgroup-join';
 import { encodePlan } from '../linux/plan-encoding';
 import { log } from '../log';
 import { native } from '../native';
@@ -88,19 +89,21 @@ export function parseSubCgroups(values: readonly string[]): Map<string, string> 
   return out;
 }
 
-/** Places pid in the container's cgroup, or in the named sub-cgroups of it. */
-function placeInCgroups(container: Container, subs: Map<string, string>, pid: number): void {
+/** The cgroup dir per hierarchy an exec'd process joins: the container's, or the named sub-cgroup of it. */
+function execCgroupDirs(container: Container, subs: Map<string, string>): Record<string, string> {
+  const dirs: Record<string, string> = {};
   for (const [key, dir] of Object.entries(container.cgroups.paths())) {
     const sub = subs.get('') ?? key.split(',').map((c) => subs.get(c)).find((s) => s !== undefined);
     if (sub === undefined) {
-      writeCgroupFile(dir, 'cgroup.procs', String(pid));
+      dirs[key] = dir;
       continue;
     }
     const target = path.resolve(dir, sub.replace(/^\/+/, ''));
     if (target !== dir && !target.startsWith(dir + '/')) throw new CgroupError(target, `--cgroup ${sub}: outside the container's cgroup`);
     if (!fs.existsSync(target)) throw new CgroupError(target, `--cgroup ${sub}: ${target} does not exist`);
-    writeCgroupFile(target, 'cgroup.procs', String(pid));
+    dirs[key] = target;
   }
+  return dirs;
 }
 
 function sameFile(a: string, b: string): boolean {
@@ -158,7 +161,7 @@ function startExecLocked(container: Container, opts: ExecOptions): ExecStarted {
   if (terminal && !opts.detach && !proc.consoleSize && process.stdout.isTTY) {
     proc.consoleSize = { height: process.stdout.rows, width: process.stdout.columns };
   }
-  const subs = parseSubCgroups(opts.cgroups);
+  const cgroupDirs = execCgroupDirs(container, parseSubCgroups(opts.cgroups));
 
   const nat = native();
   const initPid = container.state.pid;
@@ -196,6 +199,7 @@ function startExecLocked(container: Container, opts: ExecOptions): ExecStarted {
       console = consoleEnds(opts.consoleSocket);
       extraFds.push(console.initFd);
     }
+    const cgroupJoin = planCgroupJoin(cgroupDirs, namespaces.user !== undefined);
     const plan = buildExecPlan({
       proc,
       namespaces,
@@ -207,6 +211,7 @@ function startExecLocked(container: Container, opts: ExecOptions): ExecStarted {
       seccomp: containerSeccomp(container),
       lsm: hostLsm(),
       sessionKeyring: container.state.noNewKeyring ? undefined : sessionKeyringName(opts.id),
+      cgroupJoin,
     });
     log.debug(`exec in ${opts.id}: plan of ${plan.length} operations`);
     const child = nat.spawnInit({ plan: encodePlan(plan), stdio: [0, 1, 2], preserveFds: opts.preserveFds, extraFds });
@@ -215,7 +220,7 @@ function startExecLocked(container: Container, opts: ExecOptions): ExecStarted {
     const first = child.pid;
     converseToExec(child.syncFd, {
       onSync: (tag) => {
-        if (tag === 'start') placeInCgroups(container, subs, first);
+        if (tag === 'start') for (const dir of cgroupJoin.parentDirs) writeCgroupFile(dir, 'cgroup.procs', String(first));
         else throw new TsrunError(`unexpected sync point "${tag}"`);
       },
       onPid: (pid) => {

@@ -10,6 +10,7 @@ import { consoleOp, planProcessOps, seccompOp, seccompPlacement } from './proces
 import { NO_LSM, planKeyLabel, type LsmFacts } from './process-attrs';
 import type { SeccompProgram } from './seccomp';
 import { joinSessionKeyringOp } from './keyring';
+import { joinsAfterFork, NO_CGROUP_JOIN, type CgroupJoin } from './cgroup-join';
 
 export interface ExecPlanInput {
   proc: Process;
@@ -32,6 +33,8 @@ export interface ExecPlanInput {
   lsm?: LsmFacts;
   /** The container's session keyring, joined by name; absent: created with --no-new-keyring. */
   sessionKeyring?: string;
+  /** How the init gets into the container's cgroups (planCgroupJoin); absent: none to join. */
+  cgroupJoin?: CgroupJoin;
 }
 
 /** Process fields tsrun cannot apply yet: refused, never ignored (as in config/support.ts). */
@@ -48,18 +51,22 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   if (!proc.cwd || !proc.cwd.startsWith('/')) throw new ConfigError('process.cwd', 'must be an absolute path');
   checkExecProcessSupported(proc);
 
-  const ops: PlanOp[] = [op('fds', input.preserveFds, input.extraFds)];
-  // The parent puts the init into the container's cgroup here, before it joins
-  // anything or runs a single instruction of the user's program.
-  ops.push(op('sync', 'start'));
+  // Into the container's cgroups before it joins anything or runs a single
+  // instruction of the user's program (the parent's part at `sync start`).
+  const cgroups = input.cgroupJoin ?? NO_CGROUP_JOIN;
+  const ops: PlanOp[] = [op('fds', input.preserveFds, input.extraFds), ...cgroups.initOps];
+  if (cgroups.parentDirs.length > 0) ops.push(op('sync', 'start'));
   // User first (it grants the capabilities the other joins need), mount last (after
   // it the host's paths are gone; the root and cwd become the container's).
-  for (const type of JOIN_ORDER) {
+  const late = joinsAfterFork(cgroups);
+  const setns = (type: NamespaceType): void => {
     const path = input.namespaces[type];
     if (path !== undefined) ops.push(op('setns', CLONE_FLAGS[type], path));
-  }
+  };
+  JOIN_ORDER.filter((type) => !late.has(type)).forEach(setns);
   // setns into a pid namespace only applies to children.
-  if (input.namespaces.pid !== undefined) ops.push(op('fork'));
+  if (input.namespaces.pid !== undefined || cgroups.forkInto) ops.push(op('fork'));
+  JOIN_ORDER.filter((type) => late.has(type)).forEach(setns);
   if (input.sessionKeyring !== undefined) {
     ops.push(...planKeyLabel(proc.selinuxLabel, input.lsm ?? NO_LSM), joinSessionKeyringOp(input.sessionKeyring));
   }

@@ -14,6 +14,7 @@ import type { SeccompProgram } from './seccomp';
 import { checkSysctl } from './sysctl';
 import { sessionKeyringOp } from './keyring';
 import { beforePivotHookOps, startContainerHookOps, startStateSyncOps } from './hooks-plan';
+import { joinsAfterFork, NO_CGROUP_JOIN, unshareAfterFork, type CgroupJoin } from './cgroup-join';
 
 export interface HostFacts {
   /** /proc/sys/kernel/cap_last_cap */
@@ -46,6 +47,8 @@ export interface CreatePlanInput {
   unprivilegedParent?: boolean;
   /** linux.seccomp, compiled (src/lifecycle/seccomp.ts); the planner decides where it loads. */
   seccomp?: SeccompProgram;
+  /** How the init gets into its cgroups (planCgroupJoin); absent: it has none of its own. */
+  cgroupJoin?: CgroupJoin;
 }
 
 const SETUP_FLAGS = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC;
@@ -178,8 +181,11 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
     }
   });
 
-  const ops: PlanOp[] = [op('fds', input.preserveFds, input.extraFds), op('sync', 'start')];
-  for (const join of ns.joins) ops.push(op('setns', CLONE_FLAGS[join.type], join.path as string));
+  const cgroups = input.cgroupJoin ?? NO_CGROUP_JOIN;
+  const ops: PlanOp[] = [op('fds', input.preserveFds, input.extraFds), ...cgroups.initOps];
+  if (cgroups.parentDirs.length > 0) ops.push(op('sync', 'start'));
+  const late = joinsAfterFork(cgroups);
+  for (const join of ns.joins) if (!late.has(join.type)) ops.push(op('setns', CLONE_FLAGS[join.type], join.path as string));
   const inUserNs = ns.has('user');
   if (ns.newUser) {
     ops.push(op('unshare', CLONE_FLAGS.user));
@@ -187,7 +193,8 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
     else ops.push(op('sync', 'usermap'));
   }
   if (inUserNs) ops.push(op('becomeRoot'));
-  if (ns.unshareFlags) ops.push(op('unshare', ns.unshareFlags));
+  const lateUnshare = unshareAfterFork(cgroups, ns.unshareFlags);
+  if (ns.unshareFlags & ~lateUnshare) ops.push(op('unshare', ns.unshareFlags & ~lateUnshare));
   const newTime = ns.has('time') && !(linux.namespaces ?? []).find((n) => n.type === 'time')?.path;
   if (linux.timeOffsets && Object.keys(linux.timeOffsets).length > 0) {
     if (!newTime) throw new ConfigError('linux.timeOffsets', 'requires a new time namespace');
@@ -195,7 +202,9 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
     // it: the parent writes them now, before the fork that puts the init in it.
     ops.push(op('sync', 'timens'));
   }
-  if (ns.needsFork) ops.push(op('fork'));
+  if (ns.needsFork || cgroups.forkInto) ops.push(op('fork'));
+  for (const join of ns.joins) if (late.has(join.type)) ops.push(op('setns', CLONE_FLAGS[join.type], join.path as string));
+  if (lateUnshare) ops.push(op('unshare', lateUnshare));
   // In every namespace of the container (a user namespace owns the keyrings made in
   // it), before anything else runs there.
   if (input.sessionKeyring !== undefined) {

@@ -408,6 +408,15 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     expect(r.output).toBe('');
   });
 
+  test('cgroup: a dir that is not on cgroupfs is refused, naming the dir, before anything joins it', async () => {
+    const v1 = await run([op('fds', 0, 0), op('cgroup', 'v1', rootfs), ...setup().slice(1), ...finish(['true'])]);
+    expect(errors(v1)).toEqual([`error cgroup ${rootfs}: ${rootfs} is not on a cgroup filesystem`]);
+    const v2 = await run([op('fds', 0, 0), op('cgroup', 'v2', '/proc'), ...setup().slice(1), ...finish(['true'])]);
+    expect(errors(v2)).toEqual(['error cgroup /proc: /proc is not on a cgroup2 filesystem']);
+    const missing = await run([op('fds', 0, 0), op('cgroup', 'v1', '/sys/fs/cgroup/tsrun-no-such-dir'), ...setup().slice(1), ...finish(['true'])]);
+    expect(errors(missing)).toEqual(['error cgroup /sys/fs/cgroup/tsrun-no-such-dir: open: ENOENT (No such file or directory)']);
+  });
+
   test('LSM labels are written into the container\'s procfs attribute files, or fail naming label, file and errno', async () => {
     const lsms = fs.existsSync('/sys/kernel/security/lsm') ? fs.readFileSync('/sys/kernel/security/lsm', 'utf8') : '';
     if (lsms.split(',').includes('apparmor')) {

@@ -19,18 +19,17 @@ describe('buildExecPlan', () => {
   const plan = (namespaces: Record<string, string>, proc = base()) =>
     buildExecPlan({ proc, namespaces, preserveFds: 0, extraFds: Object.keys(namespaces).length, lastCap: 40, warn: () => undefined });
 
-  test('cgroup sync first, user joined first and mount last, fork for pid, then the process, then exec', () => {
+  test('user joined first and mount last, fork for pid, then the process, then exec', () => {
     const ops = plan({ mount: '/m', pid: '/p', user: '/u', network: '/n' }).map((o) => [o.op, ...o.args.map(String)]);
-    expect(ops.slice(0, 7)).toEqual([
+    expect(ops.slice(0, 6)).toEqual([
       ['fds', '0', '4'],
-      ['sync', 'start'],
       ['setns', String(CLONE_FLAGS.user), '/u'],
       ['setns', String(CLONE_FLAGS.network), '/n'],
       ['setns', String(CLONE_FLAGS.pid), '/p'],
       ['setns', String(CLONE_FLAGS.mount), '/m'],
       ['fork'],
     ]);
-    expect(ops.map((o) => o[0])).toEqual(['fds', 'sync', 'setns', 'setns', 'setns', 'setns', 'fork', 'chdir', 'umask', 'env', 'defaultHome', 'credentials', 'resolveExec', 'exec']);
+    expect(ops.map((o) => o[0])).toEqual(['fds', 'setns', 'setns', 'setns', 'setns', 'fork', 'chdir', 'umask', 'env', 'defaultHome', 'credentials', 'resolveExec', 'exec']);
     expect(ops.at(-1)).toEqual(['exec', 'sh']);
     // No closeSync: EOF on the sync socket is how the parent learns execve succeeded.
     expect(ops.some((o) => o[0] === 'closeSync')).toBe(false);
@@ -39,7 +38,7 @@ describe('buildExecPlan', () => {
   test("the container's session keyring is joined by name after the fork, unless it was created without one", () => {
     const input = { proc: base(), preserveFds: 0, extraFds: 2, lastCap: 40, warn: () => undefined, sessionKeyring: '_ses.c1' };
     const ops = buildExecPlan({ ...input, namespaces: { mount: '/m', pid: '/p' } });
-    expect(ops.map((o) => o.op).slice(4, 6)).toEqual(['fork', 'sessionKeyring']);
+    expect(ops.map((o) => o.op).slice(3, 5)).toEqual(['fork', 'sessionKeyring']);
     // Joined only: an exec'd process need not own the keyring (in a user namespace it does not).
     expect(ops.find((o) => o.op === 'sessionKeyring')?.args).toEqual(['_ses.c1', 0]);
     // With an SELinux process label, the keyring is joined under it (runc's exec does the same).

@@ -1,0 +1,57 @@
+// Who puts a container's process into its cgroups, and how (addon/PROTOCOL.md, op
+// `cgroup`). The init joins them itself wherever it can: a process moving itself into
+// a v1 cgroup (`tasks`), or born into a v2 cgroup (clone3 CLONE_INTO_CGROUP), never
+// takes the kernel's global threadgroup lock, whose first use after a quiet spell
+// waits for an RCU grace period (5-16 ms here) — the lock a parent writing the init's
+// pid into cgroup.procs takes. The parent still places the init in v2 where the init
+// could not: in a user namespace it lacks the right to, by the time it forks.
+import { CLONE_FLAGS } from './namespaces';
+import { op, type PlanOp } from './plan-encoding';
+
+/** The hierarchy key of the unified (v2) hierarchy, also on a pure v2 host (cgroups/detect.ts). */
+const UNIFIED = 'unified';
+
+export interface CgroupJoin {
+  /** Ops for the start of the plan, before any namespace is joined or made. */
+  initOps: PlanOp[];
+  /** The init forks into the v2 cgroup: the plan must fork, and join or make a cgroup namespace only after it. */
+  forkInto: boolean;
+  /** Dirs the parent writes the init's pid into, at `sync start`. */
+  parentDirs: string[];
+}
+
+export const NO_CGROUP_JOIN: CgroupJoin = { initOps: [], forkInto: false, parentDirs: [] };
+
+/**
+ * dirs: the container's cgroup dir per hierarchy key (CgroupManager.paths(), or the
+ * sub-cgroups an exec asked for); userNs: the init enters a user namespace (new or
+ * joined) before it forks.
+ */
+export function planCgroupJoin(dirs: Readonly<Record<string, string>>, userNs: boolean): CgroupJoin {
+  const initOps: PlanOp[] = [];
+  const parentDirs: string[] = [];
+  let forkInto = false;
+  for (const [key, dir] of Object.entries(dirs)) {
+    if (key !== UNIFIED) initOps.push(op('cgroup', 'v1', dir));
+    else if (userNs) parentDirs.push(dir);
+    else {
+      initOps.push(op('cgroup', 'v2', dir));
+      forkInto = true;
+    }
+  }
+  return { initOps, forkInto, parentDirs };
+}
+
+/** Namespace types that must wait until after a fork into the v2 cgroup. */
+export function joinsAfterFork(join: CgroupJoin): ReadonlySet<string> {
+  // A cgroup namespace is rooted where the process is when it makes or enters it
+  // (and, on hosts mounting cgroup2 with nsdelegate, clone3 refuses a target outside
+  // the caller's cgroup namespace); the mount namespace is joined last of all, so
+  // that one moves too.
+  return join.forkInto ? new Set(['cgroup', 'mount']) : new Set();
+}
+
+/** The part of unshare flags that must wait until after a fork into the v2 cgroup. */
+export function unshareAfterFork(join: CgroupJoin, flags: number): number {
+  return join.forkInto ? flags & CLONE_FLAGS.cgroup : 0;
+}

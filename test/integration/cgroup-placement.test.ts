@@ -1,0 +1,101 @@
+// Where a container's processes land: in the container's cgroup of every hierarchy
+// (v1 and the unified one), whichever way they got there (addon/PROTOCOL.md op
+// `cgroup`: the init joins v1 itself and is forked into v2; in a user namespace the
+// parent places it in v2), with the cgroup namespace rooted at that cgroup, for the
+// init and for exec'd processes, including exec --cgroup into a sub-cgroup.
+import * as fs from 'fs';
+import * as path from 'path';
+import { detectCgroupLayout } from '../../src/cgroups/detect';
+import type { Spec } from '../helpers/bundle';
+import { runtimeUnderTest, waitPidGone } from '../helpers/runtime';
+import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
+
+jest.setTimeout(60_000);
+
+const BINARY = runtimeUnderTest();
+
+/** hierarchy (the controllers field, '' for v2) -> path, from /proc/<pid>/cgroup. */
+function cgroupsOf(pid: number | 'self', text?: string): Map<string, string> {
+  const lines = (text ?? fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8')).split('\n').filter(Boolean);
+  return new Map(lines.map((l) => {
+    const [, controllers, p] = l.split(':');
+    return [controllers!, p!] as [string, string];
+  }));
+}
+
+describeIf(containerSkipReason())(`cgroup placement (${BINARY})`, () => {
+  const s = useSuite('cgplace', BINARY);
+  afterEach(() => {
+    s.forceClean();
+  });
+
+  const hierarchies = cgroupsOf('self').size;
+  const everyHierarchyAt = (pid: number, cgroupPath: string): void => {
+    const seen = cgroupsOf(pid);
+    expect(seen.size).toBe(hierarchies);
+    expect([...seen.values()]).toEqual([...seen.keys()].map(() => cgroupPath));
+  };
+
+  const withUserNs = (c: Spec): void => {
+    c.linux.namespaces.push({ type: 'user' });
+    c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  };
+  const cases: [string, (c: Spec) => void][] = [
+    ['the default namespaces', () => undefined],
+    ['a cgroup namespace', (c) => c.linux.namespaces.push({ type: 'cgroup' })],
+    ['no pid namespace', (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid'))],
+    ['a user namespace', withUserNs],
+    ['a user and a cgroup namespace', (c) => (withUserNs(c), c.linux.namespaces.push({ type: 'cgroup' }))],
+  ];
+
+  test.each(cases)('with %s: the init and an exec in every hierarchy, and a cgroup namespace rooted there', (_, configure) => {
+    const b = s.bundle({
+      configure: (c) => {
+        c.process.args = ['sleep', '1000'];
+        configure(c);
+      },
+    });
+    // A user namespace's root is "other" to the root-owned, 0700 bundle dir.
+    fs.chmodSync(b.dir, 0o755);
+    expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
+    const pid = s.cli.state(b.id).pid as number;
+    everyHierarchyAt(pid, b.cgroupsPath);
+
+    const pidFile = path.join(b.dir, 'exec.pid');
+    expectOk(s.cli.run(['exec', '-d', '--pid-file', pidFile, b.id, 'sleep', '1000']));
+    const execPid = Number(fs.readFileSync(pidFile, 'utf8'));
+    everyHierarchyAt(execPid, b.cgroupsPath);
+
+    // Inside: with a cgroup namespace every hierarchy is at its root, else at the host's path.
+    const inside = expectOk(s.cli.run(['exec', b.id, 'cat', '/proc/self/cgroup'])).stdout;
+    const hasCgroupNs = b.config.linux.namespaces.some((n: { type: string }) => n.type === 'cgroup');
+    const expected = hasCgroupNs ? '/' : b.cgroupsPath;
+    expect([...cgroupsOf('self', inside).values()]).toEqual([...cgroupsOf('self', inside).keys()].map(() => expected));
+    expect(cgroupsOf('self', inside).size).toBe(hierarchies);
+
+    // Code only: runc 1.1.5 warns while it retries the rmdir after killing a
+    // container without a pid namespace.
+    expect(s.cli.delete(b.id, true).code).toBe(0);
+    waitPidGone(execPid);
+  });
+
+  test('exec --cgroup <sub>: the process lands in that sub-cgroup of every hierarchy', () => {
+    const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
+    for (const h of detectCgroupLayout().hierarchies) {
+      const sub = path.join(h.mountPoint, b.cgroupsPath, 'sub');
+      fs.mkdirSync(sub);
+      if (h.controllers.includes('cpuset')) {
+        // A v1 cpuset cgroup takes no process until it has cpus and mems.
+        for (const f of ['cpuset.cpus', 'cpuset.mems']) fs.writeFileSync(path.join(sub, f), fs.readFileSync(path.join(sub, '..', f)));
+      }
+    }
+    const pidFile = path.join(b.dir, 'exec.pid');
+    expectOk(s.cli.run(['exec', '-d', '--cgroup', 'sub', '--pid-file', pidFile, b.id, 'sleep', '1000']));
+    const execPid = Number(fs.readFileSync(pidFile, 'utf8'));
+    everyHierarchyAt(execPid, `${b.cgroupsPath}/sub`);
+    expectOk(s.cli.delete(b.id, true));
+    waitPidGone(execPid);
+  });
+});

@@ -1,0 +1,136 @@
+// Who joins the cgroups (src/linux/cgroup-join.ts), and where the plans put the joins.
+import { defaultSpec } from '../../src/config/default-spec';
+import { planCgroupJoin } from '../../src/linux/cgroup-join';
+import { buildExecPlan } from '../../src/linux/exec-plan';
+import { CLONE_FLAGS } from '../../src/linux/namespaces';
+import { buildCreatePlan, type CreatePlanInput } from '../../src/linux/plan';
+import type { PlanOp } from '../../src/linux/plan-encoding';
+import type { Spec } from '../../src/config/types';
+
+const HYBRID = { cpu: '/sys/fs/cgroup/cpu/t/c1', memory: '/sys/fs/cgroup/memory/t/c1', unified: '/sys/fs/cgroup/unified/t/c1' };
+const flat = (ops: PlanOp[]): string[][] => ops.map((o) => [o.op, ...o.args.map(String)]);
+
+describe('planCgroupJoin', () => {
+  test('without a user namespace the init joins everything itself: v1 through tasks, v2 at its fork', () => {
+    const join = planCgroupJoin(HYBRID, false);
+    expect(flat(join.initOps)).toEqual([
+      ['cgroup', 'v1', HYBRID.cpu],
+      ['cgroup', 'v1', HYBRID.memory],
+      ['cgroup', 'v2', HYBRID.unified],
+    ]);
+    expect(join.forkInto).toBe(true);
+    expect(join.parentDirs).toEqual([]);
+  });
+
+  test('in a user namespace the parent places the init in v2 (the init may not by the time it forks)', () => {
+    const join = planCgroupJoin(HYBRID, true);
+    expect(flat(join.initOps)).toEqual([['cgroup', 'v1', HYBRID.cpu], ['cgroup', 'v1', HYBRID.memory]]);
+    expect(join.forkInto).toBe(false);
+    expect(join.parentDirs).toEqual([HYBRID.unified]);
+  });
+
+  test('a pure v1 host needs no fork; no cgroups, nothing to do', () => {
+    expect(planCgroupJoin({ cpu: HYBRID.cpu }, false).forkInto).toBe(false);
+    expect(planCgroupJoin({}, false)).toEqual({ initOps: [], forkInto: false, parentDirs: [] });
+  });
+});
+
+function createInput(mutate: (s: Spec) => void, userNs = false): CreatePlanInput {
+  const spec = defaultSpec();
+  spec.process!.terminal = false;
+  mutate(spec);
+  return {
+    spec,
+    bundle: '/b',
+    rootfs: '/b/rootfs',
+    noPivot: false,
+    preserveFds: 0,
+    extraFds: 1,
+    fifoFd: 5,
+    host: { lastCap: 40, cgroupDirs: HYBRID, cgroupV2: false },
+    warn: () => undefined,
+    cgroupJoin: planCgroupJoin(HYBRID, userNs),
+  };
+}
+
+describe('create plan with cgroups to join', () => {
+  test('joins first; a new cgroup namespace is made after the fork into the v2 cgroup, not before', () => {
+    const ops = flat(buildCreatePlan(createInput((s) => s.linux!.namespaces!.push({ type: 'cgroup' }))));
+    expect(ops.slice(0, 4).map((o) => o[0])).toEqual(['fds', 'cgroup', 'cgroup', 'cgroup']);
+    expect(ops.some((o) => o[0] === 'sync' && o[1] === 'start')).toBe(false);
+    const fork = ops.findIndex((o) => o[0] === 'fork');
+    const unshares = ops.map((o, i) => [i, o] as const).filter(([, o]) => o[0] === 'unshare');
+    expect(unshares).toHaveLength(2);
+    expect(unshares[0]![0]).toBeLessThan(fork);
+    expect(Number(unshares[0]![1][1]) & CLONE_FLAGS.cgroup).toBe(0);
+    expect(unshares[1]![0]).toBe(fork + 1);
+    expect(Number(unshares[1]![1][1])).toBe(CLONE_FLAGS.cgroup);
+  });
+
+  test('the fork happens for the v2 cgroup even without a pid namespace', () => {
+    const spec = (s: Spec): void => void (s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'pid'));
+    expect(buildCreatePlan(createInput(spec)).filter((o) => o.op === 'fork')).toHaveLength(1);
+  });
+
+  test('cgroup and mount namespaces joined by path are joined after that fork', () => {
+    const ops = flat(buildCreatePlan(createInput((s) => {
+      delete s.hostname;
+      s.linux!.namespaces = [{ type: 'pid' }, { type: 'cgroup', path: '/proc/9/ns/cgroup' }, { type: 'mount', path: '/proc/9/ns/mnt' }, { type: 'network', path: '/proc/9/ns/net' }];
+    })));
+    const at = (type: number): number => ops.findIndex((o) => o[0] === 'setns' && Number(o[1]) === type);
+    const fork = ops.findIndex((o) => o[0] === 'fork');
+    expect(at(CLONE_FLAGS.network)).toBeLessThan(fork);
+    expect(at(CLONE_FLAGS.cgroup)).toBe(fork + 1);
+    expect(at(CLONE_FLAGS.mount)).toBe(fork + 2);
+  });
+
+  test('with a user namespace the parent gets `sync start` right after the v1 joins, before the user namespace', () => {
+    const ops = flat(buildCreatePlan(createInput((s) => {
+      s.linux!.namespaces!.push({ type: 'user' });
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    }, true)));
+    expect(ops.slice(0, 5)).toEqual([
+      ['fds', '0', '1'],
+      ['cgroup', 'v1', HYBRID.cpu],
+      ['cgroup', 'v1', HYBRID.memory],
+      ['sync', 'start'],
+      ['unshare', String(CLONE_FLAGS.user)],
+    ]);
+  });
+});
+
+describe('exec plan with cgroups to join', () => {
+  const proc = { user: { uid: 0, gid: 0 }, args: ['sh'], env: ['PATH=/bin'], cwd: '/' };
+  const exec = (namespaces: Record<string, string>, userNs: boolean) =>
+    flat(buildExecPlan({ proc, namespaces, preserveFds: 0, extraFds: 3, lastCap: 40, warn: () => undefined, cgroupJoin: planCgroupJoin(HYBRID, userNs) }));
+
+  test('joins first, forks into the v2 cgroup, then joins the cgroup and mount namespaces', () => {
+    const ops = exec({ pid: '/p', cgroup: '/c', mount: '/m' }, false);
+    expect(ops.slice(0, 8)).toEqual([
+      ['fds', '0', '3'],
+      ['cgroup', 'v1', HYBRID.cpu],
+      ['cgroup', 'v1', HYBRID.memory],
+      ['cgroup', 'v2', HYBRID.unified],
+      ['setns', String(CLONE_FLAGS.pid), '/p'],
+      ['fork'],
+      ['setns', String(CLONE_FLAGS.cgroup), '/c'],
+      ['setns', String(CLONE_FLAGS.mount), '/m'],
+    ]);
+    // Without a pid namespace the fork is still there: it is the way into v2.
+    expect(exec({ mount: '/m' }, false).filter((o) => o[0] === 'fork')).toHaveLength(1);
+  });
+
+  test('into a container with a user namespace: the parent places v2 at `sync start`, joins keep their order', () => {
+    const ops = exec({ user: '/u', mount: '/m' }, true);
+    expect(ops.slice(0, 6)).toEqual([
+      ['fds', '0', '3'],
+      ['cgroup', 'v1', HYBRID.cpu],
+      ['cgroup', 'v1', HYBRID.memory],
+      ['sync', 'start'],
+      ['setns', String(CLONE_FLAGS.user), '/u'],
+      ['setns', String(CLONE_FLAGS.mount), '/m'],
+    ]);
+    expect(ops.some((o) => o[0] === 'fork')).toBe(false);
+  });
+});
