@@ -1,6 +1,6 @@
-#!/usr/bin/env node
 'use strict';
-// Loads the bundled CLI with V8's code cache (see scripts/bundle.js): start-up time
+// The source of bin/tsrun, which scripts/bundle.js writes behind a #! line naming
+// the node that built it. Loads the bundled CLI with V8's code cache (see scripts/bundle.js): start-up time
 // is paid by every container start, so nothing is compiled that V8 already compiled.
 // Without a listener, SIGUSR1 makes Node open its inspector on 127.0.0.1:9229 — a
 // root debugger. No tsrun process may ever do that; run and exec forward it instead.
