@@ -51,7 +51,12 @@ void OpCgroup(const Args& a) {
   std::string object = "cgroup " + dir;
   if (kind == "v1") {
     Fd dirFd(OpenCgroupDir(object, dir, CGROUP_SUPER_MAGIC));
-    WriteSelf(object, dirFd.get(), "tasks");
+    // A cgroup delegated to an unprivileged user may have only cgroup.procs made
+    // writable for it: then that, lock and all.
+    if (faccessat(dirFd.get(), "tasks", W_OK, AT_EACCESS) < 0 && (errno == EACCES || errno == EPERM))
+      WriteSelf(object, dirFd.get(), "cgroup.procs");
+    else
+      WriteSelf(object, dirFd.get(), "tasks");
     return;
   }
   if (kind != "v2") FailMessage(object + ": unknown cgroup kind \"" + kind + "\"");

@@ -7,7 +7,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { detectCgroupLayout } from '../../src/cgroups/detect';
 import type { Spec } from '../helpers/bundle';
-import { runtimeUnderTest, waitPidGone } from '../helpers/runtime';
+import { spawnSync } from 'child_process';
+import { repoRoot, runtimeUnderTest, TSRUN_BINARY, waitPidGone } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 
 jest.setTimeout(60_000);
@@ -97,5 +98,31 @@ describeIf(containerSkipReason())(`cgroup placement (${BINARY})`, () => {
     everyHierarchyAt(execPid, `${b.cgroupsPath}/sub`);
     expectOk(s.cli.delete(b.id, true));
     waitPidGone(execPid);
+  });
+
+  // The init itself, run by an unprivileged user: a v1 cgroup delegated to it with
+  // only cgroup.procs writable (tasks stays root's) is joined through cgroup.procs.
+  const initOnly = BINARY === TSRUN_BINARY ? test : test.skip;
+  initOnly('the init joins a delegated v1 cgroup whose tasks file it may not write, through cgroup.procs', () => {
+    const pids = detectCgroupLayout().hierarchies.find((h) => h.controllers.includes('pids'));
+    if (!pids) return; // no v1 pids hierarchy on this host
+    const rel = `${s.env.cgroupParent}/delegated`;
+    const dir = path.join(pids.mountPoint, rel);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.chownSync(dir, 1000, 1000);
+    fs.chownSync(path.join(dir, 'cgroup.procs'), 1000, 1000);
+    expect(fs.statSync(path.join(dir, 'tasks')).uid).toBe(0);
+    const dist = path.join(repoRoot(), 'dist', 'src');
+    const script = `
+      const { native } = require(${JSON.stringify(path.join(dist, 'native.js'))});
+      const { encodePlan, op } = require(${JSON.stringify(path.join(dist, 'linux', 'plan-encoding.js'))});
+      const plan = encodePlan([op('fds', 0, 0), op('cgroup', 'v1', ${JSON.stringify(dir)}), op('exec', '/bin/cat', '/proc/self/cgroup')]);
+      const n = native();
+      const child = n.spawnInit({ plan, stdio: [0, 1, 2], preserveFds: 0, extraFds: [] });
+      n.closeFd(child.syncFd);
+      process.exitCode = n.waitPid(child.pid).exitCode;`;
+    const r = spawnSync('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', process.execPath, '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(cgroupsOf('self', r.stdout).get(pids.controllers.join(','))).toBe(rel);
   });
 });
