@@ -17,7 +17,12 @@ export function startContainer(root: string, id: string): void {
     crashPoint('start:locked');
     const released = native().releaseFifo(fifo, container.state.pid);
     crashPoint('start:released');
-    fs.rmSync(fifo, { force: true });
+    // unlink, not rmSync: that loads its rimraf module first (a third of a ms).
+    try {
+      fs.unlinkSync(fifo);
+    } catch {
+      // gone already
+    }
     if (!released) throw new ContainerStateError('cannot start a container that has stopped');
     // After the user's process was released; a failure is a warning (runtime spec).
     const poststart = hooksOf(container.state).poststart;
