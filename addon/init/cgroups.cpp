@@ -1,13 +1,15 @@
 // Joining the container's cgroups from inside the init. A process moving itself needs
 // none of the kernel's global threadgroup lock that a write of another process's pid
-// into cgroup.procs takes, and the first taking of that lock waits for an RCU grace
-// period: 5 to 16 ms measured on this project's test machine, the largest single
-// cost of a `run` when tsrun's parent process did the writes.
+// into cgroup.procs takes (for a v1 `tasks` write since Linux 6.0, "cgroup: Optimize
+// single thread migration"; for a child born into its cgroup by clone3 always), and
+// the first taking of that lock waits for an RCU grace period: 5 to 16 ms measured on
+// this project's test machine, the largest single cost of a `run` when tsrun's parent
+// process did the writes.
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
-#include <linux/sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -17,6 +19,23 @@
 namespace init {
 
 namespace {
+
+// clone3's argument, version 2 (Linux 5.7, which added `cgroup`), spelled out here so
+// that the build does not depend on the kernel headers' age.
+struct CloneArgs {
+  uint64_t flags;
+  uint64_t pidfd;
+  uint64_t childTid;
+  uint64_t parentTid;
+  uint64_t exitSignal;
+  uint64_t stack;
+  uint64_t stackSize;
+  uint64_t tls;
+  uint64_t setTid;
+  uint64_t setTidSize;
+  uint64_t cgroup;
+};
+constexpr uint64_t kCloneIntoCgroup = 0x200000000ULL;
 
 int OpenCgroupDir(const std::string& object, const std::string& dir, long magic) {
   int fd = open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -32,19 +51,28 @@ int OpenCgroupDir(const std::string& object, const std::string& dir, long magic)
 // single-threaded program is the whole process.
 void WriteSelf(const std::string& object, int dirFd, const char* file) {
   Fd fd(openat(dirFd, file, O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (fd.get() < 0) Fail(object, (std::string("open ") + file).c_str(), errno);
+  if (fd.get() < 0) {
+    int err = errno;
+    Fail(object, (std::string("open ") + file).c_str(), err);
+  }
   ssize_t n;
   do {
     n = write(fd.get(), "0", 1);
   } while (n < 0 && errno == EINTR);
-  if (n < 0) Fail(object, (std::string("write ") + file).c_str(), errno);
+  if (n < 0) {
+    int err = errno;
+    Fail(object, (std::string("write ") + file).c_str(), err);
+  }
 }
+
+// Set by a fork that had to fall back to fork(): the child joins once it may talk.
+bool childMustJoin = false;
 
 }  // namespace
 
-// v1: joined at once through `tasks` (a thread moving itself takes no threadgroup
-// lock; cgroup.procs always takes it). v2 has no such file for a process entering a
-// new cgroup: the dir is kept for the next `fork`, whose child is born in it.
+// v1: joined at once through `tasks` (cgroup.procs always takes the lock). v2 has no
+// such file for a process entering a new cgroup: the dir is kept for the next `fork`,
+// whose child is born in it.
 void OpCgroup(const Args& a) {
   const std::string& kind = a[0];
   const std::string& dir = a[1];
@@ -72,25 +100,39 @@ pid_t ForkIntoCgroup() {
     return child;
   }
   std::string object = "fork into cgroup " + ctx.forkCgroupDir;
-  struct clone_args args = {};
-  args.flags = CLONE_INTO_CGROUP;
-  args.exit_signal = SIGCHLD;
+  CloneArgs args = {};
+  args.flags = kCloneIntoCgroup;
+  args.exitSignal = SIGCHLD;
   args.cgroup = static_cast<uint64_t>(ctx.forkCgroupFd);
   // Like fork(): the child returns 0 on the same stack. glibc's fork handlers do not
   // run, and this program registers none.
   const char* syscallName = "clone3";
   long child = syscall(SYS_clone3, &args, sizeof args);
-  if (child < 0 && (errno == ENOSYS || errno == E2BIG)) {
-    // Before Linux 5.7 (no CLONE_INTO_CGROUP): the child joins by writing itself into
-    // cgroup.procs, paying the lock this op exists to avoid.
+  // ENOSYS or E2BIG: a kernel before 5.7, without CLONE_INTO_CGROUP. EPERM: a seccomp
+  // profile of the container tsrun itself runs in that refuses clone3 (older Docker
+  // defaults did); a real lack of permission shows again at the child's own write.
+  if (child < 0 && (errno == ENOSYS || errno == E2BIG || errno == EPERM)) {
     syscallName = "fork";
     child = fork();
-    if (child == 0) WriteSelf(object, ctx.forkCgroupFd, "cgroup.procs");
+    if (child == 0) childMustJoin = true;
   }
-  if (child < 0) Fail(object, syscallName, errno);
+  if (child < 0) {
+    int err = errno;
+    Fail(object, syscallName, err);
+  }
+  if (child > 0) {
+    ForceClose(ctx.forkCgroupFd);
+    ctx.forkCgroupFd = -1;
+  }
+  return static_cast<pid_t>(child);
+}
+
+void JoinForkCgroup() {
+  if (ctx.forkCgroupFd < 0) return;
+  // The fallback's join, paying the lock this op exists to avoid.
+  if (childMustJoin) WriteSelf("cgroup " + ctx.forkCgroupDir, ctx.forkCgroupFd, "cgroup.procs");
   ForceClose(ctx.forkCgroupFd);
   ctx.forkCgroupFd = -1;
-  return static_cast<pid_t>(child);
 }
 
 }  // namespace init

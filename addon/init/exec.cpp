@@ -146,6 +146,8 @@ void OpWaitFifo(const Args& a) {
 
 void OpExec(const Args& a) {
   std::string path = ctx.execPath.empty() ? a[0] : ctx.execPath;
+  // The process would run outside its v2 cgroup: a planner bug, never run with it.
+  if (ctx.forkCgroupFd >= 0) FailMessage("plan: a v2 cgroup without the fork that enters it");
 
   // Ignored dispositions and the mask survive execve; the container starts clean.
   // The raw syscall, because libc's sigaction refuses its reserved signals (32, 33),

@@ -96,8 +96,11 @@ void OpFork(const Args&);
 void OpHostname(const Args&);
 // cgroups.cpp
 void OpCgroup(const Args&);
-// fork(), or, after `cgroup v2`, a clone3 whose child starts in that cgroup.
+// fork(), or, after `cgroup v2`, a clone3 whose child starts in that cgroup (on an
+// older kernel: fork, and the child joins in JoinForkCgroup()).
 pid_t ForkIntoCgroup();
+// In the child of ForkIntoCgroup(), once it may send messages: finishes the join.
+void JoinForkCgroup();
 void OpDomainname(const Args&);
 // mounts.cpp
 void OpPropagation(const Args&);

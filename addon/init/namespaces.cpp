@@ -47,6 +47,7 @@ void OpFork(const Args&) {
     // our pid, so going on would leave an unmanaged process.
     if (n != 1) _exit(1);
     ForceClose(gate[0]);
+    JoinForkCgroup();
     return;
   }
   ForceClose(gate[0]);

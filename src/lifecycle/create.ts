@@ -193,7 +193,7 @@ export function createContainer(opts: CreateOptions): Created {
     stage1 = child.pid;
     syncFd = child.syncFd;
     // With its start time, so that `delete --force` after a crash here can tell this
-    // process from a later one that reused the pid (it is not in the cgroup yet).
+    // process from a later one that reused the pid (it may not be in its cgroups yet).
     store.write(opts.id, { ...state, pid: stage1, startTime: processStartTime(stage1) ?? '' });
     crashPoint('create:spawned');
     converse(child.syncFd, {

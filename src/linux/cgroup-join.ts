@@ -51,7 +51,13 @@ export function joinsAfterFork(join: CgroupJoin): ReadonlySet<string> {
   return join.forkInto ? new Set(['cgroup', 'mount']) : new Set();
 }
 
-/** The part of unshare flags that must wait until after a fork into the v2 cgroup. */
+/**
+ * The part of unshare flags that waits until after a fork into the v2 cgroup: all but
+ * pid and time (they apply to children only, and a time namespace's offsets are
+ * written before that fork). A namespace made after the fork is charged to the
+ * container's cgroup (the kernel memory of a network or mount namespace lands in
+ * the cgroup its maker is in), and a cgroup namespace is rooted where the process is.
+ */
 export function unshareAfterFork(join: CgroupJoin, flags: number): number {
-  return join.forkInto ? flags & CLONE_FLAGS.cgroup : 0;
+  return join.forkInto ? flags & ~(CLONE_FLAGS.pid | CLONE_FLAGS.time) : 0;
 }

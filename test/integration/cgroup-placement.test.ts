@@ -45,6 +45,7 @@ describeIf(containerSkipReason())(`cgroup placement (${BINARY})`, () => {
   const cases: [string, (c: Spec) => void][] = [
     ['the default namespaces', () => undefined],
     ['a cgroup namespace', (c) => c.linux.namespaces.push({ type: 'cgroup' })],
+    ['a time namespace', (c) => c.linux.namespaces.push({ type: 'time' })],
     ['no pid namespace', (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid'))],
     ['a user namespace', withUserNs],
     ['a user and a cgroup namespace', (c) => (withUserNs(c), c.linux.namespaces.push({ type: 'cgroup' }))],
@@ -102,10 +103,11 @@ describeIf(containerSkipReason())(`cgroup placement (${BINARY})`, () => {
 
   // The init itself, run by an unprivileged user: a v1 cgroup delegated to it with
   // only cgroup.procs writable (tasks stays root's) is joined through cgroup.procs.
-  const initOnly = BINARY === TSRUN_BINARY ? test : test.skip;
-  initOnly('the init joins a delegated v1 cgroup whose tasks file it may not write, through cgroup.procs', () => {
-    const pids = detectCgroupLayout().hierarchies.find((h) => h.controllers.includes('pids'));
-    if (!pids) return; // no v1 pids hierarchy on this host
+  const hierarchies0 = detectCgroupLayout().hierarchies;
+  const v1Pids = hierarchies0.find((h) => h.kind === 'v1' && h.controllers.includes('pids'));
+  const initOnly = (cond: unknown) => (BINARY === TSRUN_BINARY && cond ? test : test.skip);
+  initOnly(v1Pids)('the init joins a delegated v1 cgroup whose tasks file it may not write, through cgroup.procs', () => {
+    const pids = v1Pids!;
     const rel = `${s.env.cgroupParent}/delegated`;
     const dir = path.join(pids.mountPoint, rel);
     fs.mkdirSync(dir, { recursive: true });

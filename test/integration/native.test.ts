@@ -11,6 +11,11 @@ import * as path from 'path';
 import { native, NativeAddon, WaitResult } from '../../src/native';
 import { encodePlan, op, PlanOp } from '../../src/linux/plan-encoding';
 import { waitFor } from '../helpers/runtime';
+import { detectCgroupLayout } from '../../src/cgroups/detect';
+import { compileSeccomp } from '../../src/lifecycle/seccomp';
+import { seccompOp } from '../../src/linux/process-ops';
+import { planSeccomp } from '../../src/linux/seccomp';
+import { removeCgroupDir } from '../../scripts/lib/host-scope';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const describeIfRoot = isRoot ? describe : describe.skip;
@@ -415,6 +420,38 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     expect(errors(v2)).toEqual(['error cgroup /proc: /proc is not on a cgroup2 filesystem']);
     const missing = await run([op('fds', 0, 0), op('cgroup', 'v1', '/sys/fs/cgroup/tsrun-no-such-dir'), ...setup().slice(1), ...finish(['true'])]);
     expect(errors(missing)).toEqual(['error cgroup /sys/fs/cgroup/tsrun-no-such-dir: open: ENOENT (No such file or directory)']);
+  });
+
+  // Where clone3 is refused (a kernel before 5.7: ENOSYS; a seccomp profile around
+  // tsrun: EPERM), the init forks and its child joins the v2 cgroup by itself, after
+  // the intermediate reported it. The kernel's refusal is played by a filter.
+  const unified = detectCgroupLayout().hierarchies.find((h) => h.kind === 'v2');
+  (unified ? test.each([['ENOSYS', 38], ['EPERM', 1]]) : test.skip.each([['ENOSYS', 38]]))(
+    'cgroup v2 + fork with clone3 refused (%s): the child still lands in the cgroup',
+    async (_, errnoRet) => {
+      const rel = `/tsrun-test-${process.pid.toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`;
+      const dir = path.join(unified!.mountPoint, rel, 'fallback');
+      fs.mkdirSync(dir, { recursive: true });
+      try {
+        const plan = planSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet }] }, () => undefined);
+        const filter = seccompOp(compileSeccomp(plan!, () => undefined))!;
+        const r = await run([op('fds', 0, 0), op('cgroup', 'v2', dir), filter, op('fork'), op('exec', '/bin/cat', '/proc/self/cgroup')]);
+        expectSuccess(r);
+        expect(r.messages).toEqual([`pid ${r.containerPid}`]);
+        expect(r.output.split('\n')).toContain(`0::${rel}/fallback`);
+      } finally {
+        removeCgroupDir(dir);
+        removeCgroupDir(path.dirname(dir));
+      }
+    },
+  );
+
+  (unified ? test : test.skip)('cgroup v2 opened twice before a fork, or never forked into, is refused', async () => {
+    const mount = unified!.mountPoint;
+    const twice = await run([op('fds', 0, 0), op('cgroup', 'v2', mount), op('cgroup', 'v2', mount), op('exec', '/bin/true')]);
+    expect(errors(twice)).toEqual([`error cgroup ${mount}: a second v2 cgroup before the fork`]);
+    const noFork = await run([op('fds', 0, 0), op('cgroup', 'v2', mount), op('exec', '/bin/true')]);
+    expect(errors(noFork)).toEqual(['error plan: a v2 cgroup without the fork that enters it']);
   });
 
   test('LSM labels are written into the container\'s procfs attribute files, or fail naming label, file and errno', async () => {

@@ -23,8 +23,8 @@ const CREATE_POINTS = [
   'create:state', // state.json "creating", nothing else
   'create:cgroup', // cgroups made
   'create:fifo', // exec FIFO made
-  'create:spawned', // init spawned, waiting at its first sync point, not in the cgroup
-  'create:applied', // init placed in the cgroup, before it is told to go on
+  'create:spawned', // init spawned, perhaps not in its cgroups yet
+  'create:applied', // init in its cgroups (it joined them itself: its first `pid` message), not recorded
   'create:pid', // the container's init forked into its pid namespace
   'create:ready', // init parked on the FIFO, state not final
   'create:written', // final state written, pid file not

@@ -54,17 +54,23 @@ function createInput(mutate: (s: Spec) => void, userNs = false): CreatePlanInput
 }
 
 describe('create plan with cgroups to join', () => {
-  test('joins first; a new cgroup namespace is made after the fork into the v2 cgroup, not before', () => {
-    const ops = flat(buildCreatePlan(createInput((s) => s.linux!.namespaces!.push({ type: 'cgroup' }))));
+  test('joins first; only pid and time namespaces are made before the fork into the v2 cgroup, the others in it', () => {
+    const ops = flat(buildCreatePlan(createInput((s) => s.linux!.namespaces!.push({ type: 'cgroup' }, { type: 'time' }))));
     expect(ops.slice(0, 4).map((o) => o[0])).toEqual(['fds', 'cgroup', 'cgroup', 'cgroup']);
     expect(ops.some((o) => o[0] === 'sync' && o[1] === 'start')).toBe(false);
     const fork = ops.findIndex((o) => o[0] === 'fork');
     const unshares = ops.map((o, i) => [i, o] as const).filter(([, o]) => o[0] === 'unshare');
     expect(unshares).toHaveLength(2);
     expect(unshares[0]![0]).toBeLessThan(fork);
-    expect(Number(unshares[0]![1][1]) & CLONE_FLAGS.cgroup).toBe(0);
+    expect(Number(unshares[0]![1][1])).toBe(CLONE_FLAGS.pid | CLONE_FLAGS.time);
     expect(unshares[1]![0]).toBe(fork + 1);
-    expect(Number(unshares[1]![1][1])).toBe(CLONE_FLAGS.cgroup);
+    expect(Number(unshares[1]![1][1])).toBe(CLONE_FLAGS.network | CLONE_FLAGS.ipc | CLONE_FLAGS.uts | CLONE_FLAGS.mount | CLONE_FLAGS.cgroup);
+  });
+
+  test('nothing but the cgroup joins comes between fds and the first namespace op', () => {
+    const ops = flat(buildCreatePlan(createInput(() => undefined)));
+    const firstNs = ops.findIndex((o) => o[0] === 'unshare' || o[0] === 'setns');
+    expect(ops.slice(1, firstNs).every((o) => o[0] === 'cgroup')).toBe(true);
   });
 
   test('the fork happens for the v2 cgroup even without a pid namespace', () => {
