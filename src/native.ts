@@ -90,6 +90,8 @@ export interface NativeAddon {
   attachDeviceFilter(cgroupDir: string, insns: Buffer): void;
   /** BPF_PROG_QUERY: ids of the device programs attached to that cgroup itself. */
   deviceFilterIds(cgroupDir: string): number[];
+  /** CLOCK_REALTIME as [seconds, nanoseconds]. */
+  realtime(): [number, number];
 }
 
 /** SeccompFilter (src/linux/seccomp.ts) with 64-bit values as decimal strings. */

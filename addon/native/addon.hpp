@@ -54,5 +54,7 @@ Napi::Value SeccompSendToListener(const Napi::CallbackInfo& info);
 // bpf.cpp
 Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info);
 Napi::Value DeviceFilterIds(const Napi::CallbackInfo& info);
+// clock.cpp
+Napi::Value Realtime(const Napi::CallbackInfo& info);
 
 }  // namespace tsrun

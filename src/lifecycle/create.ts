@@ -14,7 +14,7 @@ import { encodePlan } from '../linux/plan-encoding';
 import { log } from '../log';
 import { native } from '../native';
 import { validateContainerId } from '../state/ids';
-import { nowRfc3339Nano, processStartTime } from '../state/status';
+import { formatRfc3339Nano, processStartTime } from '../state/status';
 import { StateStore } from '../state/store';
 import type { ContainerState } from '../state/types';
 import { planSeccomp } from '../linux/seccomp';
@@ -120,7 +120,7 @@ export function createContainer(opts: CreateOptions): Created {
       startTime: '',
       bundle: bundle.dir,
       rootfs: bundle.rootfs,
-      created: nowRfc3339Nano(),
+      created: formatRfc3339Nano(...nat.realtime()),
       owner: '',
       annotations: spec.annotations ?? {},
       cgroupPaths: cgroups.paths(),

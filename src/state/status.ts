@@ -139,15 +139,11 @@ export function formatOciState(state: OciState): string {
 }
 
 /**
- * The current time as Go's RFC3339Nano in UTC (what runc records as `created`):
- * fractional seconds with trailing zeros trimmed. performance.timeOrigin + now()
- * gives sub-millisecond digits that Date alone does not.
+ * A wall-clock time as RFC 3339 with nanoseconds, the way runc writes `created`:
+ * fractional seconds with trailing zeros trimmed.
  */
-export function nowRfc3339Nano(nowMs: number = performance.timeOrigin + performance.now()): string {
-  const wholeMs = Math.floor(nowMs);
-  const iso = new Date(wholeMs).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
-  // Microseconds are the best the clock offers here; the last three nanosecond digits are 0.
-  const micros = Math.floor((nowMs - Math.floor(nowMs / 1000) * 1000) * 1000);
-  const frac = String(micros).padStart(6, '0').replace(/0+$/, '');
+export function formatRfc3339Nano(seconds: number, nanos: number): string {
+  const iso = new Date(seconds * 1000).toISOString(); // YYYY-MM-DDTHH:MM:SS.000Z
+  const frac = String(nanos).padStart(9, '0').replace(/0+$/, '');
   return `${iso.slice(0, 19)}${frac ? `.${frac}` : ''}Z`;
 }

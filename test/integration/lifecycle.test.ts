@@ -97,12 +97,17 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
   describe('create / start / kill / delete', () => {
     test.each(['SIGKILL', 'KILL', '9'])('full lifecycle with kill %s', async (sig) => {
       const b = sleepBundle();
+      const before = Date.now();
       const c = s.cli.create(b.id, b.dir);
       expectOk(c);
       expect(c.stdout).toBe('');
 
       const created = s.cli.state(b.id);
       expect(created.status).toBe('created');
+      // RFC 3339 in UTC with up to nanoseconds (Go's RFC3339Nano, as runc), taken during the create.
+      expect(created.created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/);
+      expect(Date.parse(created.created)).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+      expect(Date.parse(created.created)).toBeLessThanOrEqual(Date.now());
       expect(created.id).toBe(b.id);
       expect(created.pid).toBeGreaterThan(0);
       expect(pidAlive(created.pid)).toBe(true);
