@@ -20,4 +20,4 @@ try {
 const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData });
 const mod = { exports: {} };
 script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(file), mod, file, path.dirname(file));
-mod.exports.main(process.argv.slice(2)).then((code) => process.exit(code));
+mod.exports.main(process.argv.slice(2)).then((code) => mod.exports.exitProcess(code));

@@ -35,6 +35,7 @@ Napi::Value CloseFd(const Napi::CallbackInfo& info);
 Napi::Value WaitPid(const Napi::CallbackInfo& info);
 Napi::Value WaitPidAsync(const Napi::CallbackInfo& info);
 Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info);
+Napi::Value ExitNow(const Napi::CallbackInfo& info);
 Napi::Value PidfdKill(const Napi::CallbackInfo& info);
 Napi::Value WaitExit(const Napi::CallbackInfo& info);
 Napi::Value Mkfifo(const Napi::CallbackInfo& info);

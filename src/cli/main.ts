@@ -10,6 +10,9 @@ import { assignPositionals, commandSpec, parseFlags, recordBuilder, type ParsedA
 import { globalOptions } from './global-options';
 import { writeStdout } from '../output';
 
+/** How bin/tsrun ends the process once main() has answered (src/native.ts). */
+export { exitProcess } from '../native';
+
 export async function main(argv: readonly string[]): Promise<number> {
   const args = separateExecCommand(normalizeArgv(argv));
   const out: ParsedArgv = { _: [], $0: 'tsrun' };

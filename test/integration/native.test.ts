@@ -726,6 +726,16 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     ).toThrow(expect.objectContaining({ code: 'EBADF' }));
   });
 
+  test('exitNow ends the process with the code, after everything written synchronously', () => {
+    const script = `
+      const fs = require('fs');
+      const { native } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'native.js'))});
+      fs.writeSync(1, 'x'.repeat(1 << 20));
+      native().exitNow(300);`;
+    const r = child_process.spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', maxBuffer: 4 << 20 });
+    expect({ status: r.status, signal: r.signal, length: r.stdout.length }).toEqual({ status: 300 & 0xff, signal: null, length: 1 << 20 });
+  });
+
   test('flock: exclusive locks exclude each other; non-blocking returns false', () => {
     const lockPath = path.join(tmp, 'lock');
     fs.writeFileSync(lockPath, '');
