@@ -11,7 +11,6 @@
 const fs = require('fs');
 const path = require('path');
 const vm = require('vm');
-const Module = require('module');
 
 const dist = path.resolve(__dirname, '..', 'dist');
 const entry = 'src/cli/main.js';
@@ -122,17 +121,19 @@ Object.defineProperty(module.exports, '__bundleLoad', { value: __load });
 Object.defineProperty(module.exports, '__bundleParts', { value: __partScripts });
 `);
 const bundle = path.join(dist, 'tsrun.js');
-fs.writeFileSync(bundle, chunks.join('\n'));
+// Written as the function expression CommonJS would wrap it in, so that bin/tsrun
+// compiles the file as it is: Module.wrap would cost it require('module') (0.25 ms).
+fs.writeFileSync(bundle, `(function (exports, require, module, __filename, __dirname) {\n${chunks.join('\n')}\n})`);
 writeLauncher();
 for (const file of Object.values(parts)) fs.rmSync(path.join(dist, `${file}.cache`), { force: true });
 
 // The code cache: compile the bundle the way bin/tsrun does, evaluate its entry
 // (which loads every command module), and save what V8 compiled.
 const source = fs.readFileSync(bundle, 'utf8');
-const script = new vm.Script(Module.wrap(source), { filename: bundle });
+const script = new vm.Script(source, { filename: bundle });
 const fn = script.runInThisContext();
 const mod = { exports: {} };
-fn.call(mod.exports, mod.exports, Module.createRequire(bundle), mod, bundle, dist);
+fn.call(mod.exports, mod.exports, require, mod, bundle, dist);
 warmUp(mod.exports.__bundleLoad);
 warmUpCommands(mod.exports, mod.exports.__bundleLoad).then(() => {
   fs.writeFileSync(bundle + '.cache', script.createCachedData());

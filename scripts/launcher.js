@@ -1,14 +1,14 @@
 'use strict';
 // The source of bin/tsrun, which scripts/bundle.js writes behind a #! line naming
-// the node that built it. Loads the bundled CLI with V8's code cache (see scripts/bundle.js): start-up time
-// is paid by every container start, so nothing is compiled that V8 already compiled.
+// the node that built it. Loads the bundled CLI with V8's code cache (see
+// scripts/bundle.js): start-up time is paid by every container start, so nothing is
+// compiled that V8 already compiled.
 // Without a listener, SIGUSR1 makes Node open its inspector on 127.0.0.1:9229 — a
 // root debugger. No tsrun process may ever do that; run and exec forward it instead.
 process.on('SIGUSR1', () => undefined);
 const fs = require('fs');
 const path = require('path');
 const vm = require('vm');
-const Module = require('module');
 
 const file = path.join(__dirname, '..', 'dist', 'tsrun.js');
 let cachedData;
@@ -17,7 +17,9 @@ try {
 } catch {
   cachedData = undefined; // no cache: compile normally
 }
-const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData });
+// The file is one function expression (scripts/bundle.js); its requests are builtins
+// or absolute paths, which this file's own require resolves alike.
+const script = new vm.Script(fs.readFileSync(file, 'utf8'), { filename: file, cachedData });
 const mod = { exports: {} };
-script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(file), mod, file, path.dirname(file));
+script.runInThisContext().call(mod.exports, mod.exports, require, mod, file, path.dirname(file));
 mod.exports.main(process.argv.slice(2)).then((code) => mod.exports.exitProcess(code));
