@@ -51,14 +51,22 @@ export function recordBuilder(builder: CommandModule<any, any>['builder'] | unde
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
+/** A command's name and aliases, without running its builder (finding the command to run). */
+export function commandNames(module: CommandModule<any, any>): string[] {
+  const name = String(module.command).trim().split(/\s+/, 1)[0] ?? '';
+  const aliases = module.aliases === undefined ? [] : Array.isArray(module.aliases) ? module.aliases : [module.aliases];
+  return [name, ...aliases];
+}
+
 export function commandSpec(module: CommandModule<any, any>): CommandSpec {
-  const words = String(module.command).trim().split(/\s+/);
-  const [name = '', ...rest] = words;
-  const positionals = rest
+  const [name = '', ...aliases] = commandNames(module);
+  const positionals = String(module.command)
+    .trim()
+    .split(/\s+/)
+    .slice(1)
     .map((w) => /^[[<]([\w-]+)(\.\.)?[\]>]$/.exec(w))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => ({ name: m[1] as string, variadic: m[2] !== undefined }));
-  const aliases = module.aliases === undefined ? [] : Array.isArray(module.aliases) ? module.aliases : [module.aliases];
   return { name, aliases, positionals, flags: recordBuilder(module.builder) };
 }
 

@@ -6,7 +6,7 @@ import { normalizeArgv } from './argv';
 import { commands } from './commands';
 import { separateExecCommand } from './commands/exec';
 import { versionText } from './commands/version';
-import { assignPositionals, commandSpec, parseFlags, recordBuilder, type ParsedArgv } from './fast-parse';
+import { assignPositionals, commandNames, commandSpec, parseFlags, recordBuilder, type ParsedArgv } from './fast-parse';
 import { globalOptions } from './global-options';
 import { writeStdout } from '../output';
 
@@ -25,10 +25,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const [name, ...commandArgs] = rest;
     if (out['help'] || name === undefined || name === 'help') return await (await import('./help')).showHelp(args);
     configureLog({ file: out['log'] as string | undefined, format: out['log-format'] as LogFormat, debug: Boolean(out['debug']) });
-    const module = commands.find((c) => {
-      const spec = commandSpec(c);
-      return spec.name === name || spec.aliases.includes(name);
-    });
+    const module = commands.find((c) => commandNames(c).includes(name));
     if (!module) throw new TsrunError(`unknown command "${name}" (see tsrun --help)`);
     const spec = commandSpec(module);
     out._ = [name];
