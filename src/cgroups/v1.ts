@@ -7,7 +7,8 @@ import { deviceLines, effectiveDeviceRules } from './devices';
 import type { LinuxResources } from './resources';
 import { statsV1, type CgroupStats } from './stats';
 import { planV1Resources, type PlanOptions } from './v1-resources';
-import { BaseManager, type Placement, pollUntil, readCgroupFile, sleepMs, writeCgroupFile } from './manager';
+import { v1Frozen } from './freezer-state';
+import { BaseManager, type Placement, pollUntil, readCgroupFile, writeCgroupFile } from './manager';
 
 const FREEZE_TIMEOUT_MS = 2000;
 
@@ -107,24 +108,9 @@ export class V1Manager extends BaseManager {
     }
   }
 
-  /**
-   * Frozen by us, not merely through a frozen ancestor (freezer.self_freezing); a
-   * FREEZING state is waited out briefly, as runc does, to report a stable answer.
-   */
   isFrozen(): boolean {
     const f = this.find('freezer');
-    if (!f) return false;
-    for (let i = 0; i < 1000; i++) {
-      const state = readCgroupFile(f.dir, 'freezer.state');
-      if (state === 'FREEZING') {
-        sleepMs(1);
-        continue;
-      }
-      if (state !== 'FROZEN') return false;
-      const self = readCgroupFile(f.dir, 'freezer.self_freezing');
-      return self === null || self === '1';
-    }
-    return true;
+    return f ? v1Frozen(f.dir) === true : false;
   }
 
   /** v1 has no cgroup.kill: callers freeze, signal each pid, thaw. */

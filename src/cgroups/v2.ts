@@ -10,6 +10,7 @@ import { statsV2, type CgroupStats } from './stats';
 import type { PlanOptions } from './v1-resources';
 import { encodeInsns, planDeviceFilter } from './v2-devices-bpf';
 import { missingFileReason, planV2Resources } from './v2-resources';
+import { v2Frozen } from './freezer-state';
 import { BaseManager, type ManagerDeps, type Placement, pollUntil, readCgroupFile, writeCgroupFile } from './manager';
 
 const FREEZE_TIMEOUT_MS = 2000;
@@ -134,7 +135,7 @@ export class V2Manager extends BaseManager {
   /** Asked to freeze (also while the kernel is still completing it). */
   isFrozen(): boolean {
     if (this.placements.length === 0) return false;
-    return readCgroupFile(this.leaf, 'cgroup.freeze') === '1';
+    return v2Frozen(this.leaf);
   }
 
   killAll(): boolean {

@@ -1,6 +1,7 @@
 // An existing container as the lifecycle commands see it: its recorded state and
 // its status derived from the live system (DESIGN.md §4: status is derived).
 import { cgroupManagerFromPaths } from '../cgroups';
+import { frozenAt } from '../cgroups/freezer-state';
 import type { CgroupManager } from '../cgroups/manager';
 import { validateContainerId } from '../state/ids';
 import { awaitsStart, deriveStatus, isAlive } from '../state/status';
@@ -33,7 +34,9 @@ export class Container {
     let frozen = false;
     if (alive) {
       try {
-        frozen = this.cgroups.isFrozen();
+        // From the recorded dirs: building the manager (layout from mountinfo) costs
+        // more than the answer, on every state, start and kill.
+        frozen = frozenAt(this.state.cgroupPaths ?? {});
       } catch {
         frozen = false;
       }
