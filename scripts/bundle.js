@@ -30,15 +30,38 @@ const parts = {};
 for (const extra of ['config-validator.js', 'process-validator.js']) {
   if (fs.existsSync(path.join(dist, extra))) parts[extra] = `tsrun.${extra}`;
 }
+const knownIds = new Set([...ids, ...Object.keys(parts)]);
 
-function factory(id) {
-  const source = fs.readFileSync(path.join(dist, id), 'utf8').replace(/^#!.*\n/, '');
-  return `__factories[${JSON.stringify(id)}] = function (exports, require, module, __filename, __dirname) {\n${source}\n};`;
+/** The bundled module a relative request from module `fromId` names, or null. */
+function resolveBundled(fromId, request) {
+  if (!(request.startsWith('./') || request.startsWith('../'))) return null;
+  const segments = fromId.split('/');
+  segments.pop();
+  for (const segment of request.split('/')) {
+    if (segment === '..') segments.pop();
+    else if (segment !== '.' && segment !== '') segments.push(segment);
+  }
+  const rel = segments.join('/');
+  return [rel, `${rel}.js`, `${rel}/index.js`].find((c) => knownIds.has(c)) ?? null;
 }
 
-// A part is a function of the factory table that adds its modules to it.
+// Every literal require() between bundled modules is resolved here, once: at run
+// time a module's requests are looked up in its table (the string work per request
+// cost every command about half a millisecond).
+function factory(id) {
+  const source = fs.readFileSync(path.join(dist, id), 'utf8').replace(/^#!.*\n/, '');
+  const deps = {};
+  for (const m of source.matchAll(/\brequire\((["'])([^"']+)\1\)/g)) {
+    const target = resolveBundled(id, m[2]);
+    if (target !== null) deps[m[2]] = target;
+  }
+  return `__deps[${JSON.stringify(id)}] = ${JSON.stringify(deps)};\n` +
+    `__factories[${JSON.stringify(id)}] = function (exports, require, module, __filename, __dirname) {\n${source}\n};`;
+}
+
+// A part is a function of the factory and dependency tables that adds its modules to them.
 for (const [id, file] of Object.entries(parts)) {
-  fs.writeFileSync(path.join(dist, file), `(function (__factories) {\n${factory(id)}\n})`);
+  fs.writeFileSync(path.join(dist, file), `(function (__factories, __deps) {\n${factory(id)}\n})`);
 }
 
 // The commit `tsrun --version` prints (runc prints its own); "unknown" outside git.
@@ -55,15 +78,15 @@ const chunks = [
   'const __path = require("path");',
   'const __root = __dirname;',
   'const __factories = Object.create(null);',
+  'const __deps = Object.create(null);',
   `const __parts = ${JSON.stringify(parts)};`,
   'const __partScripts = Object.create(null);',
 ];
 for (const id of ids) chunks.push(factory(id));
 chunks.push(`
 const __cache = Object.create(null);
-// Requests between bundled modules are relative ('../x/y'): resolve them on the
-// bundle's relative ids with string operations (path.resolve costs a cwd lookup
-// per call, and start-up makes hundreds of these).
+// A request missing from the build-time table (one not written as a literal): the
+// same resolution, at run time.
 function __resolve(fromId, request) {
   if (!(request.startsWith('./') || request.startsWith('../'))) return null;
   const parts = fromId.split('/');
@@ -96,7 +119,7 @@ function __loadPart(file) {
   }
   const script = new (require('vm').Script)(fs.readFileSync(filename, 'utf8'), { filename, cachedData });
   __partScripts[file] = script;
-  script.runInThisContext()(__factories);
+  script.runInThisContext()(__factories, __deps);
 }
 function __load(id) {
   const cached = __cache[id];
@@ -107,9 +130,13 @@ function __load(id) {
   }
   const module = { exports: {}, id };
   __cache[id] = module;
-  const filename = __path.join(__root, id);
-  const dirname = __path.dirname(filename);
+  // Ids are normalized relative paths: no path.join needed.
+  const filename = __root + '/' + id;
+  const dirname = filename.slice(0, filename.lastIndexOf('/'));
+  const deps = __deps[id];
   const localRequire = (request) => {
+    const known = deps === undefined ? undefined : deps[request];
+    if (known !== undefined) return __load(known);
     const target = __resolve(id, request) ?? __fromAbsolute(request);
     return target === null ? require(request.startsWith('.') ? __path.resolve(dirname, request) : request) : __load(target);
   };

@@ -121,10 +121,12 @@ export function native(): NativeAddon {
  * Ends the process with `code`. When the addon is loaded anyway, through _exit:
  * Node's own exit first joins its threads and tears the isolate down (0.5-1 ms per
  * command measured), and every write of tsrun is synchronous, so nothing is lost.
- * Without the addon, loading it would cost more than that: process.exit.
+ * Without the addon, loading it would cost more than that: process.exit. So does a
+ * node run with flags (--cpu-prof...) or collecting coverage: those write their
+ * files at a normal exit.
  */
 export function exitProcess(code: number): never {
-  if (loaded) loaded.exitNow(code);
+  if (loaded && process.execArgv.length === 0 && !process.env.NODE_V8_COVERAGE) loaded.exitNow(code);
   process.exit(code);
 }
 
