@@ -1,6 +1,6 @@
 // An existing container as the lifecycle commands see it: its recorded state and
 // its status derived from the live system (DESIGN.md §4: status is derived).
-import { cgroupManagerFromPaths } from '../cgroups';
+import type * as Cgroups from '../cgroups';
 import { frozenAt } from '../cgroups/freezer-state';
 import type { CgroupManager } from '../cgroups/manager';
 import { validateContainerId } from '../state/ids';
@@ -20,7 +20,9 @@ export class Container {
   }
 
   get cgroups(): CgroupManager {
-    this.cgroupManager ??= cgroupManagerFromPaths(this.state.cgroupPaths ?? {}, this.state.cgroupCreated);
+    // Loaded here: `state` and `start` never need a manager (the drivers are a third of
+    // the modules they would load).
+    this.cgroupManager ??= (require('../cgroups') as typeof Cgroups).cgroupManagerFromPaths(this.state.cgroupPaths ?? {}, this.state.cgroupCreated);
     return this.cgroupManager;
   }
 

@@ -1,8 +1,11 @@
 import type { CommandModule } from 'yargs';
-import { statsJson } from '../../cgroups/stats';
+import type * as Stats from '../../cgroups/stats';
 import { TsrunError } from '../../errors';
 import { containerId, type GlobalOptions } from './common';
 import { writeStdout } from '../../output';
+
+/** Loaded when the command runs: start-up loads only what the command needs. */
+const loadStats = (): typeof Stats => require('../../cgroups/stats');
 
 /** Loaded when the command runs: start-up loads only what the command needs. */
 const loadEvents = (): typeof import('../../lifecycle/events') => require('../../lifecycle/events');
@@ -34,7 +37,7 @@ export const events: CommandModule<GlobalOptions, GlobalOptions & { stats: boole
     const id = containerId(argv, 'events');
     const intervalMs = parseDuration(argv.interval);
     const print = (e: unknown): void => {
-      writeStdout(statsJson(e) + '\n');
+      writeStdout(loadStats().statsJson(e) + '\n');
     };
     if (argv.stats) {
       print(loadEvents().statsEvent(argv.root, id));

@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { CommandModule } from 'yargs';
-import { defaultSpec } from '../../config/default-spec';
-import { rootlessSpec } from '../../config/rootless-spec';
+import type * as DefaultSpec from '../../config/default-spec';
+import type * as RootlessSpec from '../../config/rootless-spec';
 import { TsrunError } from '../../errors';
 import type { GlobalOptions } from './common';
 
@@ -17,7 +17,10 @@ export const spec: CommandModule<GlobalOptions, GlobalOptions & { bundle?: strin
     const dir = path.resolve(argv.bundle ?? '.');
     const file = path.join(dir, 'config.json');
     if (fs.existsSync(file)) throw new TsrunError('File config.json exists. Remove it first');
-    const config = String(argv.rootless) === 'true' ? rootlessSpec(process.geteuid?.() ?? 0, process.getegid?.() ?? 0) : defaultSpec();
+    const config =
+      String(argv.rootless) === 'true'
+        ? (require('../../config/rootless-spec') as typeof RootlessSpec).rootlessSpec(process.geteuid?.() ?? 0, process.getegid?.() ?? 0)
+        : (require('../../config/default-spec') as typeof DefaultSpec).defaultSpec();
     fs.writeFileSync(file, JSON.stringify(config, null, '\t') + '\n', { mode: 0o666 });
   },
 };

@@ -3,10 +3,14 @@
 // in runc. Parsing only: the lifecycle applies it.
 import * as fs from 'fs';
 import type { CommandModule } from 'yargs';
-import { validateResources, type LinuxResources } from '../../cgroups/resources';
+import type { LinuxResources } from '../../cgroups/resources';
+import type * as Resources from '../../cgroups/resources';
 import { ConfigError, NotSupportedError, TsrunError } from '../../errors';
 import { log } from '../../log';
 import { containerId, type GlobalOptions } from './common';
+
+/** Loaded when the command runs: start-up loads only what the command needs. */
+const loadResources = (): typeof Resources => require('../../cgroups/resources');
 
 /** Loaded when the command runs: start-up loads only what the command needs. */
 const loadUpdate = (): typeof import('../../lifecycle/update') => require('../../lifecycle/update');
@@ -77,7 +81,7 @@ export function resourcesFromFlags(f: UpdateFlags): LinuxResources {
     const w = parseInteger('blkio-weight', f['blkio-weight'], false, 65535);
     if (w !== 0) r.blockIO = { weight: w };
   }
-  return validateResources(r, 'update');
+  return loadResources().validateResources(r, 'update');
 }
 
 /** A JSON LinuxResources (runc's --resources); `devices` is left alone, as runc does. */
@@ -95,7 +99,7 @@ export function resourcesFromJson(text: string, source: string): LinuxResources 
     if (Array.isArray(devices) && devices.length > 0) log.warn('update: resources.devices is not applied by update (as in runc)');
     input = rest;
   }
-  return validateResources(input, 'resources');
+  return loadResources().validateResources(input, 'resources');
 }
 
 const FLAGS: [keyof UpdateFlags, string][] = [
