@@ -8,6 +8,17 @@ export type CgroupLayout = 'unified' | 'hybrid' | 'legacy';
 
 export const DEFAULT_CGROUP_ROOT = '/sys/fs/cgroup';
 
+/**
+ * Where the lifecycle looks for the hierarchies. TSRUN_TEST_CGROUP_ROOT is a test
+ * seam (like TSRUN_TEST_CRASH_AT): pointed at the cgroup2 mount of a hybrid host
+ * (/sys/fs/cgroup/unified), tsrun sees a pure v2 host, so that layout's paths
+ * (clone3 placement, device programs, cgroup.freeze, cgroup.kill) run end to end
+ * on a machine that is not one (test/integration/pure-v2.test.ts).
+ */
+export function hostCgroupRoot(): string {
+  return process.env.TSRUN_TEST_CGROUP_ROOT || DEFAULT_CGROUP_ROOT;
+}
+
 /** One cgroup filesystem mount from mountinfo. */
 export interface CgroupMount {
   /** Where it is mounted (octal escapes decoded). */

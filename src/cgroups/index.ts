@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CgroupError, NotSupportedError } from '../errors';
-import { DEFAULT_CGROUP_ROOT, detectLayout } from './detect';
+import { detectLayout, hostCgroupRoot } from './detect';
 import type { CgroupManager, Placement } from './manager';
 import { innerCgroupPath, parseProcCgroup, resolveCgroupDir } from './path';
 import { V1Manager } from './v1';
@@ -38,7 +38,7 @@ export interface CreateCgroupManagerOptions {
 export function createCgroupManager(opts: CreateCgroupManagerOptions): CgroupManager {
   if (opts.systemd) throw new NotSupportedError('--systemd-cgroup');
   const mountinfo = opts.readMountinfo ? opts.readMountinfo() : fs.readFileSync('/proc/self/mountinfo', 'utf8');
-  const info = detectLayout(mountinfo, opts.root ?? DEFAULT_CGROUP_ROOT);
+  const info = detectLayout(mountinfo, opts.root ?? hostCgroupRoot());
 
   let placements: Placement[];
   if (opts.restore) {

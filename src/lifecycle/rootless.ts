@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import type { Spec } from '../config/types';
 import { CgroupError, ConfigError, TsrunError } from '../errors';
-import { detectCgroupLayout } from '../cgroups/detect';
+import { detectCgroupLayout, hostCgroupRoot } from '../cgroups/detect';
 import { parseProcCgroup, ownCgroupDir } from '../cgroups/path';
 
 /** runc's --rootless: 'true', 'false' or 'auto' (rootless when not running as root). */
@@ -40,7 +40,7 @@ export function checkNoLimitsWithoutCgroup(spec: Spec): void {
  * own: the cgroups it inherits, ours (runc binds the init's own cgroups the same way).
  */
 export function ownCgroupDirs(): Record<string, string> {
-  const info = detectCgroupLayout();
+  const info = detectCgroupLayout(hostCgroupRoot());
   const own = parseProcCgroup(fs.readFileSync('/proc/self/cgroup', 'utf8'));
   const out: Record<string, string> = {};
   for (const h of info.hierarchies) {
