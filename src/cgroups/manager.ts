@@ -279,8 +279,42 @@ export abstract class BaseManager implements CgroupManager {
     if (failures.length > 0) throw new CgroupError(failures[0], `cannot remove cgroup: ${failures.join('; ')}`);
   }
 
-  /** rmdir the leaf after its sub-cgroups (the container may have made some). Returns an error text or null. */
+  /**
+   * rmdir the leaf, after its sub-cgroups (the container may have made some). Returns
+   * an error text or null. The rmdir is tried first: a cgroup without sub-cgroups
+   * (the usual case) costs one syscall, not a listing of its thirty-odd files.
+   */
   private removeTree(dir: string): string | null {
+    let childrenRemoved = false;
+    // EBUSY right after the lifecycle killed the last process is expected: the task
+    // has been reaped, but the kernel unlinks it from its css_set (v1) / clears
+    // "populated" (v2) slightly later. A few short retries (~30 ms in all) cover
+    // that; a cgroup that is still busy after them really has live processes.
+    let wait = 1;
+    for (let attempt = 0; ; attempt++) {
+      let code: string;
+      try {
+        this.rmdirFn(dir);
+        return null;
+      } catch (e) {
+        code = errno(e);
+      }
+      if (code === 'ENOENT') return null;
+      // cgroupfs answers EBUSY for a cgroup with sub-cgroups; a plain tree, ENOTEMPTY.
+      if (code !== 'EBUSY' && code !== 'ENOTEMPTY') return `rmdir ${dir}: ${code}`;
+      if (!childrenRemoved) {
+        childrenRemoved = true;
+        const err = this.removeChildren(dir);
+        if (err) return err;
+        continue;
+      }
+      if (attempt > 5) return `rmdir ${dir}: ${code}`;
+      sleepMs(wait);
+      wait *= 2;
+    }
+  }
+
+  private removeChildren(dir: string): string | null {
     let entries: fs.Dirent[];
     try {
       entries = fs.readdirSync(dir, { withFileTypes: true });
@@ -292,23 +326,7 @@ export abstract class BaseManager implements CgroupManager {
       const err = this.removeTree(path.join(dir, ent.name));
       if (err) return err;
     }
-    // EBUSY right after the lifecycle killed the last process is expected: the task
-    // has been reaped, but the kernel unlinks it from its css_set (v1) / clears
-    // "populated" (v2) slightly later. A few short retries (~30 ms in all) cover
-    // that; a cgroup that is still busy after them really has live processes.
-    let wait = 1;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        this.rmdirFn(dir);
-        return null;
-      } catch (e) {
-        const code = errno(e);
-        if (code === 'ENOENT') return null;
-        if (code !== 'EBUSY' || attempt >= 5) return `rmdir ${dir}: ${code}`;
-      }
-      sleepMs(wait);
-      wait *= 2;
-    }
+    return null;
   }
 }
 
