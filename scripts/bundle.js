@@ -135,7 +135,7 @@ function __load(id) {
   const dirname = filename.slice(0, filename.lastIndexOf('/'));
   const deps = __deps[id];
   const localRequire = (request) => {
-    const known = deps === undefined ? undefined : deps[request];
+    const known = deps !== undefined && Object.prototype.hasOwnProperty.call(deps, request) ? deps[request] : undefined;
     if (known !== undefined) return __load(known);
     const target = __resolve(id, request) ?? __fromAbsolute(request);
     return target === null ? require(request.startsWith('.') ? __path.resolve(dirname, request) : request) : __load(target);
@@ -268,17 +268,36 @@ function warmUp(load) {
 }
 
 /**
- * bin/tsrun: scripts/launcher.js behind a #! line naming this node by its absolute
+ * bin/tsrun: scripts/launcher.js behind a #! line naming this node by an absolute
  * path. `#!/usr/bin/env node` would cost every command an exec of env (1.5 ms
- * measured here); a node moved or upgraded elsewhere needs a rebuild. A path the
- * kernel could not take in a #! line (whitespace) keeps env.
+ * measured here). The name is the first `node` on PATH that is this very binary (a
+ * stable link such as /usr/bin/node survives an upgrade behind it), else this
+ * node's own path; env where neither fits a #! line (whitespace, or longer than
+ * the kernel takes). A node removed or moved elsewhere needs a rebuild.
  */
 function writeLauncher() {
-  const node = /\s/.test(process.execPath) ? '/usr/bin/env node' : process.execPath;
   const launcher = path.resolve(__dirname, '..', 'bin', 'tsrun');
   fs.mkdirSync(path.dirname(launcher), { recursive: true });
-  const text = `#!${node}\n${fs.readFileSync(path.join(__dirname, 'launcher.js'), 'utf8')}`;
+  const text = `#!${launcherInterpreter()}\n${fs.readFileSync(path.join(__dirname, 'launcher.js'), 'utf8')}`;
   fs.writeFileSync(`${launcher}.tmp`, text, { mode: 0o755 });
   fs.chmodSync(`${launcher}.tmp`, 0o755);
   fs.renameSync(`${launcher}.tmp`, launcher);
+}
+
+function launcherInterpreter() {
+  const self = fs.realpathSync(process.execPath);
+  const onPath = (process.env.PATH ?? '')
+    .split(':')
+    .filter((dir) => path.isAbsolute(dir))
+    .map((dir) => path.join(dir, 'node'))
+    .find((candidate) => {
+      try {
+        return fs.realpathSync(candidate) === self;
+      } catch {
+        return false;
+      }
+    });
+  const node = onPath ?? process.execPath;
+  // BINPRM_BUF_SIZE is 256 bytes for the whole line on the kernels tsrun supports.
+  return /\s/.test(node) || node.length > 200 ? '/usr/bin/env node' : node;
 }

@@ -17,8 +17,9 @@ try {
 } catch {
   cachedData = undefined; // no cache: compile normally
 }
-// The file is one function expression (scripts/bundle.js); its requests are builtins
-// or absolute paths, which this file's own require resolves alike.
+// The file is one function expression (scripts/bundle.js). Its own modules resolve
+// among themselves; what reaches this require is a builtin, an absolute path or a
+// package (yargs, for --help), found from bin/ in the same node_modules.
 const script = new vm.Script(fs.readFileSync(file, 'utf8'), { filename: file, cachedData });
 const mod = { exports: {} };
 script.runInThisContext().call(mod.exports, mod.exports, require, mod, file, path.dirname(file));

@@ -51,7 +51,11 @@ if (!unit) {
 
 // 2. Build when needed.
 const needBuild =
-  forceBuild || !fs.existsSync(path.join(repo, 'dist')) || !fs.existsSync(path.join(repo, 'build', 'Release'));
+  forceBuild ||
+  !fs.existsSync(path.join(repo, 'dist')) ||
+  !fs.existsSync(path.join(repo, 'build', 'Release')) ||
+  // A build output since it names the node that built it (scripts/bundle.js).
+  !fs.existsSync(path.join(repo, 'bin', 'tsrun'));
 if (needBuild) {
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const r = run(npm, ['run', 'build']);

@@ -1,6 +1,7 @@
 // The only module that loads the C++ addon. Everything else imports these typed
 // wrappers, so tests can see at a glance which system services tsrun needs.
 import * as path from 'path';
+import { stdioStreamsUsed } from './output';
 
 export interface SpawnInitOptions {
   /** The encoded plan (see addon/PROTOCOL.md). */
@@ -120,13 +121,15 @@ export function native(): NativeAddon {
 /**
  * Ends the process with `code`. When the addon is loaded anyway, through _exit:
  * Node's own exit first joins its threads and tears the isolate down (0.5-1 ms per
- * command measured), and every write of tsrun is synchronous, so nothing is lost.
- * Without the addon, loading it would cost more than that: process.exit. So does a
- * node run with flags (--cpu-prof...) or collecting coverage: those write their
- * files at a normal exit.
+ * command measured), and tsrun writes its output, logs and files synchronously.
+ * process.exit instead: without the addon (loading it would cost more than that);
+ * after process.stdin/stdout were used (Node restores a terminal's mode and the fds'
+ * blocking mode at its exit: a foreground run -t or exec -t); and in a node run with
+ * flags or NODE_OPTIONS (--cpu-prof, coverage...), which write their files then.
  */
 export function exitProcess(code: number): never {
-  if (loaded && process.execArgv.length === 0 && !process.env.NODE_V8_COVERAGE) loaded.exitNow(code);
+  const plain = process.execArgv.length === 0 && !process.env.NODE_OPTIONS && !process.env.NODE_V8_COVERAGE;
+  if (loaded && plain && !stdioStreamsUsed()) loaded.exitNow(code);
   process.exit(code);
 }
 

@@ -5,8 +5,9 @@ import * as fs from 'fs';
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
-function writeAll(fd: number, text: string): void {
-  let buf = Buffer.from(text, 'utf8');
+/** Writes all of `data` to fd, waiting for room on a non-blocking pipe and looping on short writes. */
+export function writeAll(fd: number, data: string | Buffer): void {
+  let buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   while (buf.length > 0) {
     try {
       const n = fs.writeSync(fd, buf);
@@ -21,6 +22,24 @@ function writeAll(fd: number, text: string): void {
 }
 
 let sink: ((fd: number, text: string) => void) | undefined;
+
+let streamsUsed = false;
+/**
+ * Called before anything touches process.stdin, stdout or stderr: Node then owns
+ * those fds (a terminal's mode, O_NONBLOCK on a pipe) and puts them back only at its
+ * own exit, which exitProcess (src/native.ts) must then not skip.
+ */
+export function noteStdioStreams(): void {
+  streamsUsed = true;
+}
+export function stdioStreamsUsed(): boolean {
+  return streamsUsed;
+}
+
+/** isatty(1) without building process.stdout (tty loads net: only asked on the paths that proxy a terminal). */
+export function stdoutIsTerminal(): boolean {
+  return (require('tty') as typeof import('tty')).isatty(1);
+}
 
 /** Diverts all output (scripts/bundle.js runs commands to warm its code cache, silently). */
 export function divertOutput(to: ((fd: number, text: string) => void) | undefined): void {

@@ -36,7 +36,12 @@ export function v2Frozen(dir: string): boolean {
 export function frozenAt(dirs: Readonly<Record<string, string>>): boolean {
   for (const [key, dir] of Object.entries(dirs)) {
     if (key === 'unified') continue;
-    const frozen = v1Frozen(dir);
+    let frozen: boolean | null;
+    try {
+      frozen = v1Frozen(dir);
+    } catch {
+      frozen = null; // unreadable: not the freezer's dir as far as we can tell; look on
+    }
     if (frozen !== null) return frozen;
   }
   const unified = dirs['unified'];

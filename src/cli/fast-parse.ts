@@ -50,14 +50,15 @@ export function recordBuilder(builder: CommandModule<any, any>['builder'] | unde
   return flags;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 /** A command's name and aliases, without running its builder (finding the command to run). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function commandNames(module: CommandModule<any, any>): string[] {
   const name = String(module.command).trim().split(/\s+/, 1)[0] ?? '';
   const aliases = module.aliases === undefined ? [] : Array.isArray(module.aliases) ? module.aliases : [module.aliases];
   return [name, ...aliases];
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function commandSpec(module: CommandModule<any, any>): CommandSpec {
   const [name = '', ...aliases] = commandNames(module);
   const positionals = String(module.command)

@@ -3,8 +3,10 @@
 import yargs = require('yargs');
 import { commands } from './commands';
 import { globalOptions } from './global-options';
+import { noteStdioStreams } from '../output';
 
 export async function showHelp(args: readonly string[]): Promise<number> {
+  noteStdioStreams(); // yargs prints through process.stdout
   let parser = globalOptions(yargs([...args]))
     .scriptName('tsrun')
     .usage('tsrun [global options] <command> [command options] <container-id>\n\nAn OCI container runtime (runc-compatible).')

@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import { TsrunError } from '../errors';
 import { native } from '../native';
+import { noteStdioStreams, writeAll } from '../output';
 
 /** runc's checkTerminal: which combinations of terminal, detach and socket make sense. */
 export function checkTerminal(terminal: boolean, detach: boolean, consoleSocket: string | undefined): void {
@@ -50,6 +51,7 @@ export function proxyConsole(ownFd: number): ConsoleProxy {
   nat.closeFd(ownFd);
   if (!received) throw new TsrunError('the container init did not send the pty master');
   const master = received.fd;
+  noteStdioStreams();
   const stdin = process.stdin;
   const wasRaw = stdin.isTTY ? stdin.isRaw : false;
   if (stdin.isTTY) stdin.setRawMode(true);
@@ -80,7 +82,8 @@ export function proxyConsole(ownFd: number): ConsoleProxy {
         return;
       }
       try {
-        fs.writeSync(1, buf.subarray(0, n));
+        // All of it: stdout may be a non-blocking pipe (process.stdout made it one).
+        writeAll(1, buf.subarray(0, n));
       } catch {
         // our stdout went away; keep draining so the container does not block
       }

@@ -12,6 +12,7 @@ import { TsrunError } from '../errors';
 import { buildCreatePlan } from '../linux/plan';
 import { encodePlan } from '../linux/plan-encoding';
 import { log } from '../log';
+import { noteStdioStreams, stdoutIsTerminal } from '../output';
 import { native } from '../native';
 import { validateContainerId } from '../state/ids';
 import { formatRfc3339Nano, processStartTime } from '../state/status';
@@ -93,8 +94,9 @@ export function createContainer(opts: CreateOptions): Created {
   const store = new StateStore(opts.root);
   const terminal = spec.process?.terminal === true;
   checkTerminal(terminal, !opts.foreground, opts.consoleSocket);
-  if (terminal && opts.foreground && spec.process && !spec.process.consoleSize && process.stdout.isTTY) {
+  if (terminal && opts.foreground && spec.process && !spec.process.consoleSize && stdoutIsTerminal()) {
     // Proxied to our terminal: start the pty at its size.
+    noteStdioStreams();
     spec.process.consoleSize = { height: process.stdout.rows, width: process.stdout.columns };
   }
   // The id's dir appears already locked, and the lock is held until create has

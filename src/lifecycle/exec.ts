@@ -12,6 +12,7 @@ import { buildExecPlan } from '../linux/exec-plan';
 import { planCgroupJoin } from '../linux/cgroup-join';
 import { encodePlan } from '../linux/plan-encoding';
 import { log } from '../log';
+import { noteStdioStreams, stdoutIsTerminal } from '../output';
 import { native } from '../native';
 import { Container } from './container';
 import { StateStore } from '../state/store';
@@ -158,7 +159,8 @@ function startExecLocked(container: Container, opts: ExecOptions): ExecStarted {
   checkTerminal(terminal, opts.detach, opts.consoleSocket);
   // A foreground exec proxies to our terminal: the pty starts at its size, so the
   // process never sees a 0x0 window before the first resize.
-  if (terminal && !opts.detach && !proc.consoleSize && process.stdout.isTTY) {
+  if (terminal && !opts.detach && !proc.consoleSize && stdoutIsTerminal()) {
+    noteStdioStreams();
     proc.consoleSize = { height: process.stdout.rows, width: process.stdout.columns };
   }
   const cgroupDirs = execCgroupDirs(container, parseSubCgroups(opts.cgroups));

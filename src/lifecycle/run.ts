@@ -55,11 +55,13 @@ export async function runContainer(opts: RunOptions): Promise<number> {
     for (const s of FORWARDED) process.off(s, forward);
   }
   log.debug(`run ${opts.id}: container exited`);
-  if (!opts.keep) deleteContainer(opts.root, opts.id, true);
-  if (proxy) {
+  try {
+    if (!opts.keep) deleteContainer(opts.root, opts.id, true);
     // Everything the container wrote before it exited reaches our terminal first.
-    if (!opts.keep) await proxy.drained;
-    proxy.restore();
+    if (proxy && !opts.keep) await proxy.drained;
+  } finally {
+    // Also when delete failed: our terminal must not stay raw.
+    proxy?.restore();
   }
   log.debug(`run ${opts.id}: deleted`);
   if (result.signal !== null) return 128 + result.signal;

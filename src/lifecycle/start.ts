@@ -1,6 +1,7 @@
 // `start`: release the init parked on the exec FIFO (DESIGN.md §3 step 5).
 import * as fs from 'fs';
 import { ContainerStateError } from '../errors';
+import { log } from '../log';
 import { native } from '../native';
 import { Container } from './container';
 import { crashPoint } from './crash-point';
@@ -20,8 +21,9 @@ export function startContainer(root: string, id: string): void {
     // unlink, not rmSync: that loads its rimraf module first (a third of a ms).
     try {
       fs.unlinkSync(fifo);
-    } catch {
-      // gone already
+    } catch (e) {
+      // A FIFO left behind would make the running container look `created`.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log.warn(`removing ${fifo}: ${(e as Error).message}`);
     }
     if (!released) throw new ContainerStateError('cannot start a container that has stopped');
     // After the user's process was released; a failure is a warning (runtime spec).

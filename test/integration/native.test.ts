@@ -736,6 +736,30 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     expect({ status: r.status, signal: r.signal, length: r.stdout.length }).toEqual({ status: 300 & 0xff, signal: null, length: 1 << 20 });
   });
 
+  // process.exit (its 'exit' event shows it ran) wherever Node must put something
+  // back at exit: after process.stdin/stdout were used (a terminal's mode), or when
+  // node runs with options that write files at exit; _exit otherwise.
+  test.each([
+    ['the addon loaded, nothing else', 'n.native();', {}, ''],
+    ['stdio streams used', 'n.native(); o.noteStdioStreams();', {}, 'exit-event'],
+    ['NODE_OPTIONS set', 'n.native();', { NODE_OPTIONS: '--no-warnings' }, 'exit-event'],
+    ['the addon never loaded', '', {}, 'exit-event'],
+  ])('exitProcess with %s', (_, setup, env, expected) => {
+    const dist = path.join(__dirname, '..', '..', 'src');
+    const script = `
+      const fs = require('fs');
+      const n = require(${JSON.stringify(path.join(dist, 'native.js'))});
+      const o = require(${JSON.stringify(path.join(dist, 'output.js'))});
+      ${setup}
+      process.on('exit', () => fs.writeSync(1, 'exit-event'));
+      n.exitProcess(5);`;
+    // A script file, as bin/tsrun is: `node -e` would itself be an option.
+    const file = path.join(tmp, `exit-${pipeCounter++}.js`);
+    fs.writeFileSync(file, script);
+    const r = child_process.spawnSync(process.execPath, [file], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', ...env } });
+    expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 5, stdout: expected });
+  });
+
   test('flock: exclusive locks exclude each other; non-blocking returns false', () => {
     const lockPath = path.join(tmp, 'lock');
     fs.writeFileSync(lockPath, '');
