@@ -30,8 +30,9 @@ void OpBecomeRoot(const Args&) {
 }
 
 // Joining or creating a PID namespace only affects children, hence the fork (also
-// the way into a v2 cgroup, see cgroups.cpp). The child must not send anything before the parent has read "pid <n>", so it waits
-// for the intermediate's go-ahead on a pipe.
+// the way into a v2 cgroup, see cgroups.cpp). The child must not send anything
+// before the parent has read "pid <n>", so it waits for the intermediate's
+// go-ahead on a pipe.
 void OpFork(const Args&) {
   int gate[2];
   if (pipe2(gate, O_CLOEXEC) < 0) Fail("fork", "pipe2", errno);
@@ -54,6 +55,7 @@ void OpFork(const Args&) {
   if (!SendMessage("pid " + std::to_string(child))) {
     int err = ctx.syncFd < 0 ? EBADF : errno;
     ForceClose(gate[1]);  // the child sees EOF and exits
+    if (ParentGone(err)) _exit(1);
     Fail("fork", "send", err);
   }
   ssize_t n;

@@ -26,7 +26,7 @@ int HexDigit(char c) {
 // `seccomp listener` message that tells the parent to expect it.
 void SendListenerFd(int listener) {
   const std::string object = "seccomp listener";
-  if (!SendMessage("seccomp listener")) Fail(object, "send", ctx.syncFd < 0 ? EBADF : errno);
+  SendOrStop("seccomp listener", object);
   SendFd(ctx.syncFd, "fd", listener, object);
   std::string reply;
   // The parent answers once the listener has the fd; anything else: it already knows why.

@@ -47,6 +47,17 @@ bool ReceiveMessage(std::string* message) {
   return true;
 }
 
+// The parent died (a crash, a SIGKILL): nobody is left to tell, and the caller's
+// stderr, which the container shares, is no place for it. Stop, as at EOF in `sync`.
+bool ParentGone(int err) { return err == EPIPE || err == ECONNRESET || err == ENOTCONN; }
+
+void SendOrStop(const std::string& message, const std::string& object) {
+  if (SendMessage(message)) return;
+  int err = ctx.syncFd < 0 ? EBADF : errno;
+  if (ParentGone(err)) _exit(1);
+  Fail(object, "send", err);
+}
+
 void FailMessage(const std::string& full) {
   // A message quotes its object (a path, a name from config.json), which may be
   // huge: keep it to one packet of the sync socket and a readable line.
@@ -66,7 +77,7 @@ void Fail(const std::string& object, const char* syscall, int err) {
 }
 
 void OpSync(const Args& a) {
-  if (!SendMessage("sync " + a[0])) Fail("sync " + a[0], "send", ctx.syncFd < 0 ? EBADF : errno);
+  SendOrStop("sync " + a[0], "sync " + a[0]);
   std::string reply;
   // Anything but "ack" (normally "abort", or EOF when the parent died) means: stop here,
   // quietly, because the parent already knows why.
@@ -76,9 +87,7 @@ void OpSync(const Args& a) {
   else if (reply != "ack") _exit(1);
 }
 
-void OpNotify(const Args& a) {
-  if (!SendMessage("notify " + a[0])) Fail("notify " + a[0], "send", ctx.syncFd < 0 ? EBADF : errno);
-}
+void OpNotify(const Args& a) { SendOrStop("notify " + a[0], "notify " + a[0]); }
 
 void OpCloseSync(const Args&) {
   if (ctx.syncFd >= 0) ForceClose(ctx.syncFd);
