@@ -85,22 +85,6 @@ const chunks = [
 for (const id of ids) chunks.push(factory(id));
 chunks.push(`
 const __cache = Object.create(null);
-// A request missing from the build-time table (one not written as a literal): the
-// same resolution, at run time.
-function __resolve(fromId, request) {
-  if (!(request.startsWith('./') || request.startsWith('../'))) return null;
-  const parts = fromId.split('/');
-  parts.pop();
-  for (const segment of request.split('/')) {
-    if (segment === '..') parts.pop();
-    else if (segment !== '.' && segment !== '') parts.push(segment);
-  }
-  const rel = parts.join('/');
-  for (const candidate of [rel, rel + '.js', rel + '/index.js']) {
-    if (__factories[candidate] || __parts[candidate]) return candidate;
-  }
-  return null;
-}
 function __fromAbsolute(request) {
   if (!request.startsWith('/')) return null;
   const rel = __path.relative(__root, request);
@@ -137,7 +121,9 @@ function __load(id) {
   const localRequire = (request) => {
     const known = deps !== undefined && Object.prototype.hasOwnProperty.call(deps, request) ? deps[request] : undefined;
     if (known !== undefined) return __load(known);
-    const target = __resolve(id, request) ?? __fromAbsolute(request);
+    // Not a literal between bundled modules (scripts/bundle.js resolved those): an
+    // absolute path into dist (the validators), a builtin or a package.
+    const target = __fromAbsolute(request);
     return target === null ? require(request.startsWith('.') ? __path.resolve(dirname, request) : request) : __load(target);
   };
   __factories[id].call(module.exports, module.exports, localRequire, module, filename, dirname);

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "../common/unique-fd.hpp"
+
 namespace init {
 
 using Args = std::vector<std::string>;  // an op's arguments, field 0 (the name) excluded
@@ -65,27 +67,7 @@ int ForceClose(int fd);
 
 // Owns one fd: every fd the init opens is closed on every path out of the scope that
 // opened it, unless release() hands it on.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ForceClose(fd_);
-    fd_ = fd;
-  }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_ = -1;
-};
+using Fd = tsrun_common::UniqueFd;
 
 // ---- op handlers (one per PROTOCOL.md op) ----
 using Handler = void (*)(const Args&);

@@ -1,11 +1,11 @@
 // Who joins the cgroups (src/linux/cgroup-join.ts), and where the plans put the joins.
-import { defaultSpec } from '../../src/config/default-spec';
 import { planCgroupJoin } from '../../src/linux/cgroup-join';
 import { buildExecPlan } from '../../src/linux/exec-plan';
 import { CLONE_FLAGS } from '../../src/linux/namespaces';
 import { buildCreatePlan, type CreatePlanInput } from '../../src/linux/plan';
 import type { PlanOp } from '../../src/linux/plan-encoding';
 import type { Spec } from '../../src/config/types';
+import { createPlanInput } from '../helpers/plan-input';
 
 const HYBRID = { cpu: '/sys/fs/cgroup/cpu/t/c1', memory: '/sys/fs/cgroup/memory/t/c1', unified: '/sys/fs/cgroup/unified/t/c1' };
 const flat = (ops: PlanOp[]): string[][] => ops.map((o) => [o.op, ...o.args.map(String)]);
@@ -35,23 +35,8 @@ describe('planCgroupJoin', () => {
   });
 });
 
-function createInput(mutate: (s: Spec) => void, userNs = false): CreatePlanInput {
-  const spec = defaultSpec();
-  spec.process!.terminal = false;
-  mutate(spec);
-  return {
-    spec,
-    bundle: '/b',
-    rootfs: '/b/rootfs',
-    noPivot: false,
-    preserveFds: 0,
-    extraFds: 1,
-    fifoFd: 5,
-    host: { lastCap: 40, cgroupDirs: HYBRID, cgroupV2: false },
-    warn: () => undefined,
-    cgroupJoin: planCgroupJoin(HYBRID, userNs),
-  };
-}
+const createInput = (mutate: (s: Spec) => void, userNs = false): CreatePlanInput =>
+  createPlanInput(mutate, { host: { lastCap: 40, cgroupDirs: HYBRID, cgroupV2: false }, cgroupJoin: planCgroupJoin(HYBRID, userNs) });
 
 describe('create plan with cgroups to join', () => {
   test('joins first; only pid and time namespaces are made before the fork into the v2 cgroup, the others in it', () => {

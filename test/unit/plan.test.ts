@@ -1,25 +1,10 @@
-import { defaultSpec } from '../../src/config/default-spec';
 import type { Spec } from '../../src/config/types';
 import { MS } from '../../src/linux/mount-options';
 import { buildCreatePlan, type CreatePlanInput } from '../../src/linux/plan';
 import { CLONE_FLAGS } from '../../src/linux/namespaces';
+import { createPlanInput } from '../helpers/plan-input';
 
-function input(mutate: (s: Spec) => void = () => undefined): CreatePlanInput {
-  const spec = defaultSpec();
-  spec.process!.terminal = false;
-  mutate(spec);
-  return {
-    spec,
-    bundle: '/b',
-    rootfs: '/b/rootfs',
-    noPivot: false,
-    preserveFds: 0,
-    extraFds: 1,
-    fifoFd: 5,
-    host: { lastCap: 40, cgroupDirs: { cpu: '/sys/fs/cgroup/cpu/t/c1', memory: '/sys/fs/cgroup/memory/t/c1' }, cgroupV2: false },
-    warn: () => undefined,
-  };
-}
+const input = (mutate?: (s: Spec) => void): CreatePlanInput => createPlanInput(mutate);
 
 const names = (i: CreatePlanInput): string[] => buildCreatePlan(i).map((o) => o.op);
 
