@@ -34,7 +34,10 @@ export function v2Frozen(dir: string): boolean {
  * cgroup.freeze. Only the freezer hierarchy's dir has a freezer.state file.
  */
 export function frozenAt(dirs: Readonly<Record<string, string>>): boolean {
-  for (const [key, dir] of Object.entries(dirs)) {
+  // The hierarchy is normally mounted under its controller's name: that dir first, so
+  // that the others' missing files (each a thrown ENOENT) are read only when it is not.
+  const entries = Object.entries(dirs).sort(([a], [b]) => Number(b.split(',').includes('freezer')) - Number(a.split(',').includes('freezer')));
+  for (const [key, dir] of entries) {
     if (key === 'unified') continue;
     let frozen: boolean | null;
     try {
