@@ -15,7 +15,7 @@ const path = require('path');
 // ---------------------------------------------------------------- options --
 
 const REPO = path.resolve(__dirname, '..');
-const SCENARIOS = ['run', 'state', 'cycle', 'memory', 'growth', 'list', 'parallel', 'containerd'];
+const SCENARIOS = ['run', 'state', 'exec', 'cycle', 'memory', 'growth', 'list', 'parallel', 'containerd'];
 
 function parseArgs(argv) {
   const o = {
@@ -74,7 +74,7 @@ function parseArgs(argv) {
     if (!explicit.has('rounds')) o.rounds = 5;
     if (!explicit.has('memRounds')) o.memRounds = 2;
     o.warmup = Math.min(o.warmup, 1);
-    if (!o.only) o.only = ['run', 'state', 'cycle', 'memory', 'containerd'];
+    if (!o.only) o.only = ['run', 'state', 'exec', 'cycle', 'memory', 'containerd'];
   }
   if (!o.only) o.only = SCENARIOS.slice();
   if (o.rounds < 1) die('--rounds must be at least 1');
@@ -492,6 +492,24 @@ function scState() {
   addDetail('node -e 0', n, 'ms');
 }
 
+// 2b. `exec` of /bin/true into a running container (docker exec, kubectl exec):
+//     join its namespaces and cgroup, run, wait for the exit.
+function scExec() {
+  const started = {};
+  for (const rt of [TS, RC]) {
+    const id = newId('exec', rt);
+    const b = makeBundle(id, SLEEP);
+    rt.ids.add(id);
+    check(rt$(rt, ['run', '-d', '--bundle', b, id]), `${rt.name} run -d`);
+    started[rt.name] = id;
+  }
+  const timed = (rt) => () => check(rt$(rt, ['exec', started[rt.name], '/bin/true']), `${rt.name} exec`).ms;
+  const p = pairwise(opt.rounds, opt.warmup, timed(TS), timed(RC));
+  addRow({ scenario: '`exec` /bin/true into a running container', tsrun: p.ma, runc: p.mb, ratio: p.mr, unit: 'ms', target: 'report', note: `n=${opt.rounds}` });
+  addDetail('exec: tsrun', p.a, 'ms');
+  addDetail('exec: runc', p.b, 'ms');
+}
+
 // Wait (uncounted) until the container's init has exited, then until the
 // runtime's own `state` says stopped.
 function waitStopped(rt, id, pid) {
@@ -840,7 +858,7 @@ async function main() {
   const versions = { tsrun: versionLine(opt.tsrun), runc: versionLine(opt.runc), loadStart: loadavg() };
   const stamp0 = distStamp(opt.tsrun);
   const table = {
-    run: scRun, state: scState, cycle: scCycle, memory: scMemory,
+    run: scRun, state: scState, exec: scExec, cycle: scCycle, memory: scMemory,
     growth: scGrowth, list: scList, parallel: scParallel, containerd: scContainerd,
   };
   const errors = [];
