@@ -90,10 +90,15 @@ export function parseSubCgroups(values: readonly string[]): Map<string, string> 
   return out;
 }
 
-/** The cgroup dir per hierarchy an exec'd process joins: the container's, or the named sub-cgroup of it. */
+/**
+ * The cgroup dir per hierarchy an exec'd process joins: the container's, or the named
+ * sub-cgroup of it. From the dirs state.json recorded (building a cgroup manager
+ * would read mountinfo and load the drivers for nothing: the init checks each dir is
+ * on a cgroup filesystem before it joins).
+ */
 function execCgroupDirs(container: Container, subs: Map<string, string>): Record<string, string> {
   const dirs: Record<string, string> = {};
-  for (const [key, dir] of Object.entries(container.cgroups.paths())) {
+  for (const [key, dir] of Object.entries(container.state.cgroupPaths ?? {})) {
     const sub = subs.get('') ?? key.split(',').map((c) => subs.get(c)).find((s) => s !== undefined);
     if (sub === undefined) {
       dirs[key] = dir;
