@@ -7,7 +7,6 @@
 // an exception list, security/device_cgroup.c), and the program encodes the result.
 // That is also what runc does (its devices emulator, then the filter), so a rule
 // cannot, e.g., punch a hole into a wildcard allow on v2 where v1 would not.
-import * as os from 'os';
 import type { DeviceCgroupRule } from '../config/types';
 import { ConfigError } from '../errors';
 import { deviceLines, type DeviceLine } from './devices';
@@ -198,7 +197,10 @@ export function planDeviceFilter(rules: readonly DeviceCgroupRule[]): BpfInsn[] 
  * byte (dst in the low nibble on little-endian hosts, the high one on big-endian),
  * off s16, imm s32, in host byte order.
  */
-export function encodeInsns(insns: readonly BpfInsn[], endianness: 'LE' | 'BE' = os.endianness()): Buffer {
+/** This machine's byte order, without loading the os module (every create on a hybrid host loads this file). */
+const HOST_ENDIANNESS: 'LE' | 'BE' = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 'LE' : 'BE';
+
+export function encodeInsns(insns: readonly BpfInsn[], endianness: 'LE' | 'BE' = HOST_ENDIANNESS): Buffer {
   const buf = Buffer.alloc(insns.length * 8);
   insns.forEach((i, n) => {
     const at = n * 8;

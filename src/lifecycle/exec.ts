@@ -2,7 +2,6 @@
 // every namespace of the container's init, is placed in its cgroup before it runs
 // anything, and becomes the process of its own process spec (DESIGN.md §3).
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { writeCgroupFile } from '../cgroups/manager';
 import { parseProcessFile, processFromFlags, type ExecFlags } from '../config/exec-process';
@@ -281,7 +280,8 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
   const proxy = consoleFd !== undefined ? proxyConsole(consoleFd) : undefined;
   const forward = (signal: NodeJS.Signals): void => {
     try {
-      nat.pidfdKill(pid, os.constants.signals[signal]);
+      // The os module only when a signal comes: start-up does not need it.
+      nat.pidfdKill(pid, (require('os') as typeof import('os')).constants.signals[signal]);
     } catch {
       // it has exited; the wait below returns
     }

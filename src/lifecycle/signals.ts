@@ -1,5 +1,4 @@
 // Signal names as runc accepts them: "KILL", "SIGKILL", "kill" or "9".
-import * as os from 'os';
 import { ConfigError } from '../errors';
 
 export function parseSignal(value: string | number | undefined, fallback = 'SIGTERM'): number {
@@ -17,7 +16,8 @@ export function parseSignal(value: string | number | undefined, fallback = 'SIGT
     const n = name.startsWith('SIGRTMIN') ? 34 + offset : 64 - offset;
     if (n >= 34 && n <= 64) return n;
   }
-  const n = (os.constants.signals as Record<string, number>)[name];
+  // The os module only here: delete (and so run) imports this file too.
+  const n = ((require('os') as typeof import('os')).constants.signals as Record<string, number>)[name];
   if (n === undefined) throw new ConfigError('signal', `unknown signal "${text}"`);
   return n;
 }
