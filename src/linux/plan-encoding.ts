@@ -9,24 +9,46 @@ export interface PlanOp {
   args: PlanArg[];
 }
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 export function op(name: string, ...args: PlanArg[]): PlanOp {
   return { op: name, args };
 }
 
+/** A little-endian u32 as four characters below 256 (bytes, once encoded as latin1). */
+const u32Chars = (n: number): string => String.fromCharCode(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24);
+
 export function encodePlan(ops: readonly PlanOp[]): Buffer {
-  // Two passes over the fields into one buffer: a Buffer per field and per length
-  // (hundreds for a plain config) cost more than the whole plan's bytes.
   const records: string[][] = [];
-  let size = 0;
+  const all: string[] = [];
   for (const { op: name, args } of ops) {
     const fields = [name];
     for (const arg of args) fields.push(String(arg));
-    size += 4;
-    for (const field of fields) {
-      if (field.includes('\0')) throw new Error(`plan op ${name}: argument contains a NUL byte`);
-      size += 4 + Buffer.byteLength(field, 'utf8');
-    }
     records.push(fields);
+    all.push(fields.join(''));
+  }
+  // One test each over all the text, not one per field.
+  const text = all.join('');
+  if (text.includes('\0')) {
+    const bad = records.find((fields) => fields.some((f) => f.includes('\0')));
+    throw new Error(`plan op ${bad?.[0] ?? '?'}: argument contains a NUL byte`);
+  }
+  const ascii = ASCII.test(text);
+  // The usual plan is ASCII: its bytes are its characters, so the whole record stream
+  // is one string handed to Buffer once (a native call per field and per length cost
+  // more than a create's whole planning).
+  if (ascii) {
+    const parts: string[] = [];
+    for (const fields of records) {
+      parts.push(u32Chars(fields.length));
+      for (const field of fields) parts.push(u32Chars(field.length), field);
+    }
+    return Buffer.from(parts.join(''), 'latin1');
+  }
+  let size = 0;
+  for (const fields of records) {
+    size += 4;
+    for (const field of fields) size += 4 + Buffer.byteLength(field, 'utf8');
   }
   const out = Buffer.allocUnsafe(size);
   let at = 0;

@@ -97,6 +97,19 @@ describe('plan encoding', () => {
       { op: 'hostname', args: [''] },
     ]);
   });
+  test('ASCII plans (one string, latin1) and others (per field, UTF-8) give the same layout; long fields keep 32-bit lengths', () => {
+    const long = 'x'.repeat(70000);
+    const ascii = encodePlan([op('env', `A=${long}`), op('hostname', 'h')]);
+    expect(ascii.readUInt32LE(0)).toBe(2);
+    expect(ascii.readUInt32LE(4)).toBe(3);
+    expect(ascii.toString('latin1', 8, 11)).toBe('env');
+    expect(ascii.readUInt32LE(11)).toBe(70002);
+    expect(decodePlan(ascii)).toEqual([{ op: 'env', args: [`A=${long}`] }, { op: 'hostname', args: ['h'] }]);
+    // The same plan with one non-ASCII field differs only in that field's bytes.
+    const utf8 = encodePlan([op('env', `A=${long}`), op('hostname', 'é')]);
+    expect(utf8.subarray(0, ascii.length - 1)).toEqual(ascii.subarray(0, ascii.length - 1).fill(2, ascii.length - 5, ascii.length - 4));
+    expect(decodePlan(utf8)[1]).toEqual({ op: 'hostname', args: ['é'] });
+  });
   test('a NUL byte cannot reach the init', () => {
     expect(() => encodePlan([op('env', 'A=\0')])).toThrow(/NUL/);
   });
