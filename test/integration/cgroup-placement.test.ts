@@ -82,8 +82,18 @@ describeIf(containerSkipReason())(`cgroup placement (${BINARY})`, () => {
     waitPidGone(execPid);
   });
 
-  test('exec --cgroup <sub>: the process lands in that sub-cgroup of every hierarchy', () => {
-    const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+  // With a user namespace the v2 part is the parent's write (PROTOCOL.md, Cgroups).
+  test.each([
+    ['', () => undefined],
+    [' (user namespace)', withUserNs],
+  ])('exec --cgroup <sub>%s: the process lands in that sub-cgroup of every hierarchy', (_, configure) => {
+    const b = s.bundle({
+      configure: (c) => {
+        c.process.args = ['sleep', '1000'];
+        configure(c);
+      },
+    });
+    fs.chmodSync(b.dir, 0o755);
     expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
     for (const h of detectCgroupLayout().hierarchies) {
       const sub = path.join(h.mountPoint, b.cgroupsPath, 'sub');
