@@ -14,7 +14,10 @@ const UNIFIED = 'unified';
 export interface CgroupJoin {
   /** Ops for the start of the plan, before any namespace is joined or made. */
   initOps: PlanOp[];
-  /** The init forks into the v2 cgroup: the plan must fork, and join or make a cgroup namespace only after it. */
+  /**
+   * The init forks into the v2 cgroup: the plan must fork, and only after that fork
+   * make namespaces other than pid and time, and join cgroup and mount namespaces.
+   */
   forkInto: boolean;
   /** Dirs the parent writes the init's pid into, at `sync start`. */
   parentDirs: string[];
