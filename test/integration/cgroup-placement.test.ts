@@ -51,7 +51,8 @@ describeIf(containerSkipReason())(`cgroup placement (${BINARY})`, () => {
     ['a user and a cgroup namespace', (c) => (withUserNs(c), c.linux.namespaces.push({ type: 'cgroup' }))],
   ];
 
-  test.each(cases)('with %s: the init and an exec in every hierarchy, and a cgroup namespace rooted there', (_, configure) => {
+  /** A running container whose init sleeps, configured by `configure`. */
+  const sleeper = (configure: (c: Spec) => void) => {
     const b = s.bundle({
       configure: (c) => {
         c.process.args = ['sleep', '1000'];
@@ -61,6 +62,11 @@ describeIf(containerSkipReason())(`cgroup placement (${BINARY})`, () => {
     // A user namespace's root is "other" to the root-owned, 0700 bundle dir.
     fs.chmodSync(b.dir, 0o755);
     expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
+    return b;
+  };
+
+  test.each(cases)('with %s: the init and an exec in every hierarchy, and a cgroup namespace rooted there', (_, configure) => {
+    const b = sleeper(configure);
     const pid = s.cli.state(b.id).pid as number;
     everyHierarchyAt(pid, b.cgroupsPath);
 
@@ -87,14 +93,7 @@ describeIf(containerSkipReason())(`cgroup placement (${BINARY})`, () => {
     ['', () => undefined],
     [' (user namespace)', withUserNs],
   ])('exec --cgroup <sub>%s: the process lands in that sub-cgroup of every hierarchy', (_, configure) => {
-    const b = s.bundle({
-      configure: (c) => {
-        c.process.args = ['sleep', '1000'];
-        configure(c);
-      },
-    });
-    fs.chmodSync(b.dir, 0o755);
-    expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
+    const b = sleeper(configure);
     for (const h of detectCgroupLayout().hierarchies) {
       const sub = path.join(h.mountPoint, b.cgroupsPath, 'sub');
       fs.mkdirSync(sub);

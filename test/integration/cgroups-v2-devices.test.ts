@@ -9,6 +9,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { removeCgroupDir } from '../../scripts/lib/host-scope';
+import { killChild } from '../helpers/children';
 import { createCgroupManager, type CgroupManager } from '../../src/cgroups';
 import { deviceLines, effectiveDeviceRules } from '../../src/cgroups/devices';
 import { emulateDeviceCgroup } from '../../src/cgroups/v2-devices-bpf';
@@ -30,11 +31,6 @@ const denyAll: DeviceCgroupRule = { allow: false, access: 'rwm' };
 // attached), then opens /dev/zero for reading and /dev/null for writing.
 const PROBE = 'read go; if [ "$(head -c1 /dev/zero | wc -c)" = 1 ]; then echo zero=ok; else echo zero=denied; fi; '
   + 'if echo x >/dev/null; then echo null=ok; else echo null=denied; fi';
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
 
 /** Runs the probe shell inside the cgroup; returns its stdout and stderr. */
 async function probe(m: CgroupManager, attach: () => void): Promise<string> {
@@ -61,12 +57,7 @@ suite('v2 device eBPF program on the real cgroup2 mount', () => {
   });
 
   afterAll(async () => {
-    for (const c of children) {
-      if (c.exitCode === null && c.signalCode === null && c.pid !== undefined) {
-        process.kill(c.pid, 'SIGKILL'); // our own child, by pid
-        await exited(c);
-      }
-    }
+    for (const c of children) await killChild(c);
     // The programs go with the cgroup.
     for (const dir of [leaf, path.join(UNIFIED, parent)]) {
       removeCgroupDir(dir); // waits out EBUSY while a killed task leaves

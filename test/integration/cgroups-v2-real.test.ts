@@ -12,6 +12,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { removeCgroupDir } from '../../scripts/lib/host-scope';
+import { exited, killChild } from '../helpers/children';
 import { createCgroupManager, type CgroupManager } from '../../src/cgroups';
 import { ConfigError } from '../../src/errors';
 
@@ -30,11 +31,6 @@ function sleeper(): ChildProcess {
   return child;
 }
 
-function exited(child: ChildProcess): Promise<NodeJS.Signals | number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.signalCode ?? child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
-}
-
 function events(): Record<string, string> {
   return Object.fromEntries(fs.readFileSync(path.join(leaf, 'cgroup.events'), 'utf8').trim().split('\n').map((l) => l.split(' ')));
 }
@@ -48,12 +44,7 @@ suite('v2 driver on the real cgroup2 mount', () => {
     } catch {
       // gone already
     }
-    for (const c of children) {
-      if (c.exitCode === null && c.signalCode === null && c.pid !== undefined) {
-        process.kill(c.pid, 'SIGKILL'); // our own child, by pid
-        await exited(c);
-      }
-    }
+    for (const c of children) await killChild(c);
     for (const dir of [leaf, path.join(UNIFIED, parent)]) {
       removeCgroupDir(dir); // waits out EBUSY while a killed task leaves
     }

@@ -6,6 +6,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { removeCgroupDir } from '../../scripts/lib/host-scope';
+import { killChild } from '../helpers/children';
 import { createCgroupManager, type CgroupManager } from '../../src/cgroups';
 import { detectCgroupLayout } from '../../src/cgroups/detect';
 
@@ -20,19 +21,6 @@ function sleeper(): ChildProcess {
   const child = spawn('sleep', ['1000'], { stdio: 'ignore' });
   children.push(child);
   return child;
-}
-
-function alive(child: ChildProcess): boolean {
-  return child.exitCode === null && child.signalCode === null;
-}
-
-async function killAndWait(child: ChildProcess): Promise<void> {
-  if (!alive(child) || child.pid === undefined) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  process.kill(child.pid, 'SIGKILL'); // by pid, our own child only
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
-  clearTimeout(timer);
 }
 
 function procCgroups(pid: number): string[] {
@@ -54,7 +42,7 @@ suite('cgroups on the real machine', () => {
         // not there: nothing to thaw
       }
     }
-    for (const c of children) await killAndWait(c);
+    for (const c of children) await killChild(c);
     for (const h of hierarchies) {
       for (const dir of [path.join(h.mountPoint, parent, 'c1'), path.join(h.mountPoint, parent)]) {
         removeCgroupDir(dir); // waits out EBUSY while a killed task leaves
@@ -123,7 +111,7 @@ suite('cgroups on the real machine', () => {
   test('destroy refuses while a process lives, then removes the leaf (not the shared parent) once it is gone', async () => {
     expect(() => m.destroy()).toThrow(/EBUSY/);
     for (const dir of Object.values(m.paths())) expect(fs.existsSync(dir)).toBe(true);
-    for (const c of children) await killAndWait(c);
+    for (const c of children) await killChild(c);
     m.destroy();
     for (const dir of Object.values(m.paths())) {
       expect(fs.existsSync(dir)).toBe(false);
