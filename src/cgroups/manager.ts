@@ -106,6 +106,31 @@ export function writeCgroupFile(dir: string, name: string, value: string): void 
   }
 }
 
+/**
+ * Writes values in order, one write(2) each (a devices cgroup takes one rule per
+ * write), opening each file once for all of its values.
+ */
+export function writeCgroupLines(dir: string, lines: readonly { file: string; value: string }[]): void {
+  const fds = new Map<string, number>();
+  try {
+    for (const { file, value } of lines) {
+      const full = path.join(dir, file);
+      try {
+        let fd = fds.get(file);
+        if (fd === undefined) {
+          fd = fs.openSync(full, 'w');
+          fds.set(file, fd);
+        }
+        fs.writeSync(fd, value);
+      } catch (e) {
+        throw new CgroupError(full, `write ${JSON.stringify(value)} to ${full}: ${errno(e)}`);
+      }
+    }
+  } finally {
+    for (const fd of fds.values()) fs.closeSync(fd);
+  }
+}
+
 function depth(p: string): number {
   return p.split('/').length;
 }

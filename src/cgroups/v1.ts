@@ -8,7 +8,7 @@ import type { LinuxResources } from './resources';
 import { statsV1, type CgroupStats } from './stats';
 import { planV1Resources, type PlanOptions } from './v1-resources';
 import { v1Frozen } from './freezer-state';
-import { BaseManager, type Placement, pollUntil, readCgroupFile, writeCgroupFile } from './manager';
+import { BaseManager, type Placement, pollUntil, readCgroupFile, writeCgroupFile, writeCgroupLines } from './manager';
 
 const FREEZE_TIMEOUT_MS = 2000;
 
@@ -53,7 +53,7 @@ export class V1Manager extends BaseManager {
       // runc treats a missing devices hierarchy as fatal: the container would get every device.
       throw new CgroupError('devices', 'no devices cgroup hierarchy is mounted: refusing to run without device restrictions');
     }
-    for (const l of lines) writeCgroupFile(devices.dir, l.file, l.line);
+    writeCgroupLines(devices.dir, lines.map((l) => ({ file: l.file, value: l.line })));
   }
 
   set(resources: LinuxResources, opts: PlanOptions = {}): string[] {

@@ -263,14 +263,21 @@ describe('v1 and hybrid drivers on a fake tree', () => {
   test('devices: deny all, then the config rules in order, then runc defaults, in the devices hierarchy only', () => {
     const m = manager('hybrid');
     m.create();
+    // One write(2) per rule, in order (the kernel takes one rule per write).
     const writes: string[] = [];
-    const real = fs.writeFileSync;
-    jest.spyOn(realFs, 'writeFileSync').mockImplementation((file, data, options) => {
-      if (typeof file === 'string' && /devices\.(allow|deny)$/.test(file)) {
-        writes.push(`${path.relative(root, file)} ${String(data)}`);
-      }
-      return real(file, data, options);
-    });
+    const opened = new Map<number, string>();
+    const realOpen = fs.openSync;
+    const realWrite = fs.writeSync;
+    jest.spyOn(realFs, 'openSync').mockImplementation(((file: fs.PathLike, flags: fs.OpenMode, mode?: fs.Mode | null) => {
+      const fd = realOpen(file, flags, mode);
+      if (typeof file === 'string' && /devices\.(allow|deny)$/.test(file)) opened.set(fd, file);
+      return fd;
+    }) as typeof fs.openSync);
+    jest.spyOn(realFs, 'writeSync').mockImplementation(((fd: number, data: string, ...rest: never[]) => {
+      const file = opened.get(fd);
+      if (file) writes.push(`${path.relative(root, file)} ${String(data)}`);
+      return (realWrite as (fd: number, data: string, ...r: never[]) => number)(fd, data, ...rest);
+    }) as typeof fs.writeSync);
     m.setDevices([
       { allow: false, access: 'rwm' },
       { allow: true, type: 'c', major: 4, minor: 1, access: 'rw' },
