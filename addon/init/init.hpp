@@ -38,8 +38,8 @@ std::string ErrnoText(int err);  // "ENOENT (No such file or directory)"
 
 // ---- sync socket (sync.cpp) ----
 bool SendMessage(const std::string& message);  // false when the socket is closed or broken
-// SendMessage, or exit 1 quietly when the parent has gone away (EPIPE, ECONNRESET),
-// or fail naming `object` on any other error.
+// SendMessage, or exit 1 quietly when the parent has gone away (EPIPE, ECONNRESET,
+// ENOTCONN), or fail naming `object` on any other error.
 void SendOrStop(const std::string& message, const std::string& object);
 // A send's errno that means the parent has gone away.
 bool ParentGone(int err);

@@ -52,6 +52,7 @@ void OpFork(const Args&) {
     return;
   }
   ForceClose(gate[0]);
+  // SendOrStop's rule, with the gate closed first.
   if (!SendMessage("pid " + std::to_string(child))) {
     int err = ctx.syncFd < 0 ? EBADF : errno;
     ForceClose(gate[1]);  // the child sees EOF and exits

@@ -95,7 +95,12 @@ void OpCloseSync(const Args&) {
 }
 
 void SendFd(int sock, const std::string& payload, int fd, const std::string& object) {
-  if (tsrun_common::SendFd(sock, payload.data(), payload.size(), fd) < 0) Fail(object, "sendmsg", errno);
+  if (tsrun_common::SendFd(sock, payload.data(), payload.size(), fd) >= 0) return;
+  int err = errno;
+  // To tsrun over the sync socket: as SendOrStop. (A console socket's reader is
+  // someone else, and its going away is an error to report.)
+  if (sock == ctx.syncFd && ParentGone(err)) _exit(1);
+  Fail(object, "sendmsg", err);
 }
 
 }  // namespace init

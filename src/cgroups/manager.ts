@@ -98,12 +98,21 @@ export function readCgroupFile(dir: string, name: string): string | null {
 
 /** One write(2) per value: cgroup files take one value per write. */
 export function writeCgroupFile(dir: string, name: string, value: string): void {
-  const file = path.join(dir, name);
+  writeCgroupLines(dir, [{ file: name, value }]);
+}
+
+const CGROUP_SUPER_MAGIC = 0x27e0eb;
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+/** Refuses a dir that is not on a cgroup or cgroup2 filesystem (a recorded path tsrun writes into). */
+export function checkOnCgroupFs(dir: string): void {
+  let type: number;
   try {
-    fs.writeFileSync(file, value);
+    type = fs.statfsSync(dir).type;
   } catch (e) {
-    throw new CgroupError(file, `write ${JSON.stringify(value)} to ${file}: ${errno(e)}`);
+    throw new CgroupError(dir, `statfs ${dir}: ${errno(e)}`);
   }
+  if (type !== CGROUP_SUPER_MAGIC && type !== CGROUP2_SUPER_MAGIC) throw new CgroupError(dir, `${dir} is not on a cgroup filesystem`);
 }
 
 /**
@@ -121,13 +130,20 @@ export function writeCgroupLines(dir: string, lines: readonly { file: string; va
           fd = fs.openSync(full, 'w');
           fds.set(file, fd);
         }
-        fs.writeSync(fd, value);
+        // cgroupfs takes a value whole or not at all: a short count is an error.
+        if (fs.writeSync(fd, value) !== Buffer.byteLength(value)) throw Object.assign(new Error('short write'), { code: 'EIO' });
       } catch (e) {
         throw new CgroupError(full, `write ${JSON.stringify(value)} to ${full}: ${errno(e)}`);
       }
     }
   } finally {
-    for (const fd of fds.values()) fs.closeSync(fd);
+    for (const fd of fds.values()) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // the write's error, if any, is the one to report
+      }
+    }
   }
 }
 

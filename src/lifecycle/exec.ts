@@ -3,7 +3,7 @@
 // anything, and becomes the process of its own process spec (DESIGN.md §3).
 import * as fs from 'fs';
 import * as path from 'path';
-import { writeCgroupFile } from '../cgroups/manager';
+import { checkOnCgroupFs, writeCgroupFile } from '../cgroups/manager';
 import { parseProcessFile, processFromFlags, type ExecFlags } from '../config/exec-process';
 import type { NamespaceType, Process, Spec } from '../config/types';
 import { CgroupError, ConfigError, ContainerStateError, TsrunError } from '../errors';
@@ -93,11 +93,13 @@ export function parseSubCgroups(values: readonly string[]): Map<string, string> 
  * The cgroup dir per hierarchy an exec'd process joins: the container's, or the named
  * sub-cgroup of it. From the dirs state.json recorded (building a cgroup manager
  * would read mountinfo and load the drivers for nothing: the init checks each dir is
- * on a cgroup filesystem before it joins).
+ * on a cgroup filesystem before it joins, and a dir tsrun writes into itself is
+ * checked the same way). A hierarchy gone since create is skipped, as runc does.
  */
 function execCgroupDirs(container: Container, subs: Map<string, string>): Record<string, string> {
   const dirs: Record<string, string> = {};
   for (const [key, dir] of Object.entries(container.state.cgroupPaths ?? {})) {
+    if (!fs.existsSync(dir)) continue;
     const sub = subs.get('') ?? key.split(',').map((c) => subs.get(c)).find((s) => s !== undefined);
     if (sub === undefined) {
       dirs[key] = dir;
@@ -226,7 +228,12 @@ function startExecLocked(container: Container, opts: ExecOptions): ExecStarted {
     const first = child.pid;
     converseToExec(child.syncFd, {
       onSync: (tag) => {
-        if (tag === 'start') for (const dir of cgroupJoin.parentDirs) writeCgroupFile(dir, 'cgroup.procs', String(first));
+        if (tag === 'start') {
+          for (const dir of cgroupJoin.parentDirs) {
+            checkOnCgroupFs(dir);
+            writeCgroupFile(dir, 'cgroup.procs', String(first));
+          }
+        }
         else throw new TsrunError(`unexpected sync point "${tag}"`);
       },
       onPid: (pid) => {

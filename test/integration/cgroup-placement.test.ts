@@ -110,6 +110,36 @@ describeIf(containerSkipReason())(`cgroup placement (${BINARY})`, () => {
     waitPidGone(execPid);
   });
 
+  // exec reads the container's cgroup dirs from its state.json (tsrun's format).
+  const editState = (id: string, edit: (st: { cgroupPaths: Record<string, string> }) => void): void => {
+    const file = path.join(s.cli.root, id, 'state.json');
+    const st = JSON.parse(fs.readFileSync(file, 'utf8'));
+    edit(st);
+    fs.writeFileSync(file, JSON.stringify(st));
+  };
+
+  (BINARY === TSRUN_BINARY ? test : test.skip)('exec skips a recorded hierarchy that is gone since create (as runc), and refuses to write into a recorded dir that is not a cgroup', () => {
+    const b = sleeper(() => undefined);
+    editState(b.id, (st) => (st.cgroupPaths['gone'] = '/sys/fs/cgroup/gone/tsrun-no-such-dir'));
+    expect(expectOk(s.cli.run(['exec', b.id, 'true'])).code).toBe(0);
+
+    // With a user namespace tsrun writes the v2 cgroup.procs itself: never outside cgroupfs.
+    const u = sleeper(withUserNs);
+    const elsewhere = path.join(s.env.tmp, 'not-a-cgroup');
+    fs.mkdirSync(elsewhere);
+    let recorded = '';
+    editState(u.id, (st) => {
+      recorded = st.cgroupPaths['unified'] ?? '';
+      st.cgroupPaths['unified'] = elsewhere;
+    });
+    const r = s.cli.run(['exec', u.id, 'true']);
+    expect({ code: r.code, stderr: r.stderr.trim() }).toEqual({ code: 1, stderr: `${elsewhere} is not on a cgroup filesystem` });
+    expect(fs.readdirSync(elsewhere)).toEqual([]);
+    editState(u.id, (st) => (st.cgroupPaths['unified'] = recorded));
+    editState(b.id, (st) => delete st.cgroupPaths['gone']);
+    for (const id of [b.id, u.id]) expect(s.cli.delete(id, true).code).toBe(0);
+  });
+
   // The init itself, run by an unprivileged user: a v1 cgroup delegated to it with
   // only cgroup.procs writable (tasks stays root's) is joined through cgroup.procs.
   const hierarchies0 = detectCgroupLayout().hierarchies;
