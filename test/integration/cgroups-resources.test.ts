@@ -258,6 +258,10 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     expect(Array.isArray(e.data.cpu.usage.percpu)).toBe(true);
     // 2^63 - 4096 ("no limit") is printed with all its digits, as Go does
     if (flavorOf(BINARY) === 'tsrun') expect(r.stdout).toContain(`"kernel":{"limit":9223372036854771712`);
+    // Go's durations take the micro sign: it must survive tsrun's bundle, which is
+    // written as ASCII and read as latin1.
+    expectOk(s.cli.run(['events', '--stats', '--interval', '250\u00b5s', b.id]));
+    expect(s.cli.run(['events', '--stats', '--interval', '250\u00b5', b.id]).code).toBe(1);
     expectOk(s.cli.kill(b.id, 'KILL'));
     return s.cli.waitStatus(b.id, 'stopped').then(() => {
       const gone = s.cli.run(['events', '--stats', b.id]);
