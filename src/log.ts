@@ -38,7 +38,20 @@ function write(level: LogLevel, msg: string): void {
       // An unwritable log must not hide the message: fall through to stderr.
     }
   }
-  writeStderr(text);
+  toStderr(text);
+}
+
+/**
+ * A log line never fails a command: with the reader of stderr gone (EPIPE), a
+ * container half made or a `run` that stops waiting for its container would be far
+ * worse than a lost line.
+ */
+function toStderr(text: string): void {
+  try {
+    writeStderr(text);
+  } catch {
+    // nowhere left to say it
+  }
 }
 
 export const log = {
@@ -49,11 +62,11 @@ export const log = {
   fatal(msg: string): void {
     if (settings.file) {
       write('error', msg);
-      writeStderr(msg + '\n');
+      toStderr(msg + '\n');
     } else if (settings.format === 'json') {
-      writeStderr(line('error', msg));
+      toStderr(line('error', msg));
     } else {
-      writeStderr(msg + '\n');
+      toStderr(msg + '\n');
     }
   },
 };

@@ -15,6 +15,10 @@ export interface RunOptions extends CreateOptions {
 
 const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGWINCH', 'SIGPIPE', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'];
 
+function keepSigpipeIgnored(): void {
+  // nothing: see runContainer
+}
+
 export async function runContainer(opts: RunOptions): Promise<number> {
   const nat = native();
   // The container's init is a grandchild (the init forks into its pid namespace):
@@ -42,6 +46,11 @@ export async function runContainer(opts: RunOptions): Promise<number> {
       // it has exited; the wait below returns
     }
   };
+  // Node starts with SIGPIPE ignored, and taking away a signal's last listener sets
+  // it to its default, which for SIGPIPE is to die: a write to a stderr whose reader
+  // is gone would then kill tsrun before it deletes the container. This listener
+  // stays for the rest of the process.
+  process.on('SIGPIPE', keepSigpipeIgnored);
   for (const s of FORWARDED) process.on(s, forward);
   let result;
   try {
