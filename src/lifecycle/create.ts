@@ -143,12 +143,16 @@ export function createContainer(opts: CreateOptions): Created {
       checkNoLimitsWithoutCgroup(spec);
       ownCgroup = false;
       // Nothing of the container is in those dirs: later commands (exec, kill --all,
-      // delete) must not look for its processes there.
+      // delete) must not look for its processes there, not even a `delete --force`
+      // after a crash of this process.
       state.cgroupPaths = {};
+      store.write(opts.id, state);
       log.debug(`create ${opts.id}: rootless, running without a cgroup of its own (${(e as Error).message})`);
     }
     crashPoint('create:cgroup');
-    store.write(opts.id, { ...state, cgroupCreated: cgroups.created() });
+    // Recorded with the init's pid, the next write: a `delete --force` after a crash
+    // before it finds no record of what was made and removes the leaves, which for a
+    // leaf that existed before (empty, or create refuses it) is the only difference.
     state.cgroupCreated = cgroups.created();
     if (ownCgroup) {
       cgroups.setDevices(spec.linux?.resources?.devices ?? [], (spec.linux?.devices ?? []).map((d) => d.path));
