@@ -51,6 +51,12 @@ export interface CreateOptions {
   rootless?: string;
   /** --no-new-keyring: keep the caller's session keyring instead of one of the container's own. */
   noNewKeyring?: boolean;
+  /**
+   * `run`: no exec FIFO, the init goes on to the user's process as soon as it is
+   * ready, and the caller runs the poststart hooks (a separate `start` would only
+   * open the FIFO that releases it).
+   */
+  startAtOnce?: boolean;
 }
 
 export interface Created {
@@ -108,6 +114,7 @@ export function createContainer(opts: CreateOptions): Created {
   let cgroups: CgroupManager | undefined;
   let stage1: number | undefined;
   let containerPid: number | undefined;
+  let startTimeAtPid: string | null = null;
   let syncFd: number | undefined;
   let fifoFd: number | undefined;
   let console: ConsoleEnds | undefined;
@@ -160,21 +167,26 @@ export function createContainer(opts: CreateOptions): Created {
       log.debug(`create ${opts.id}: cgroups ready`);
     }
 
-    const fifo = store.fifoPath(opts.id);
-    nat.mkfifo(fifo, 0o622);
-    // mkfifo applies our umask; the init may run as any uid by the time it opens the
-    // FIFO for writing (through the O_PATH fd, so the 0711 state dir still hides it).
-    fs.chmodSync(fifo, 0o622);
-    // Owned by the container's root, as runc does: in a user namespace the init's
-    // root is a host uid that a root-owned FIFO would treat as "other".
-    if (newUserNs) chownToMappedRoot(fifo, spec);
-    crashPoint('create:fifo');
-    fifoFd = nat.openPath(fifo);
-    const extraFds = [fifoFd];
+    const extraFds: number[] = [];
+    if (!opts.startAtOnce) {
+      const fifo = store.fifoPath(opts.id);
+      nat.mkfifo(fifo, 0o622);
+      // mkfifo applies our umask; the init may run as any uid by the time it opens the
+      // FIFO for writing (through the O_PATH fd, so the 0711 state dir still hides it).
+      fs.chmodSync(fifo, 0o622);
+      // Owned by the container's root, as runc does: in a user namespace the init's
+      // root is a host uid that a root-owned FIFO would treat as "other".
+      if (newUserNs) chownToMappedRoot(fifo, spec);
+      crashPoint('create:fifo');
+      fifoFd = nat.openPath(fifo);
+      extraFds.push(fifoFd);
+    }
     if (terminal) {
       console = consoleEnds(opts.consoleSocket);
       extraFds.push(console.initFd);
     }
+    // Where an extra fd lands in the init (PROTOCOL.md: after the plan and the sync socket).
+    const initFdOf = (fd: number | undefined): number | undefined => (fd === undefined ? undefined : 3 + preserveFds + 2 + extraFds.indexOf(fd));
     const cgroupJoin = ownCgroup ? planCgroupJoin(cgroups.paths(), namespaces.has('user')) : NO_CGROUP_JOIN;
     const plan = buildCreatePlan({
       spec,
@@ -184,8 +196,8 @@ export function createContainer(opts: CreateOptions): Created {
       sessionKeyring: opts.noNewKeyring ? undefined : sessionKeyringName(opts.id),
       preserveFds,
       extraFds: extraFds.length,
-      fifoFd: 3 + preserveFds + 2,
-      consoleFd: console ? 3 + preserveFds + 3 : undefined,
+      fifoFd: initFdOf(fifoFd),
+      consoleFd: initFdOf(console?.initFd),
       host: { lastCap: lastCapability(), cgroupDirs: ownCgroup ? cgroups.paths() : ownCgroupDirs(), cgroupV2: cgroups.layout === 'unified', lsm: hostLsm() },
       warn: (m) => log.warn(m),
       unprivilegedParent: (process.geteuid?.() ?? 0) !== 0,
@@ -239,7 +251,8 @@ export function createContainer(opts: CreateOptions): Created {
         if (cgroupJoin.parentDirs.length === 0) crashPoint('create:applied');
         log.debug(`create ${opts.id}: init forked, pid ${pid}`);
         containerPid = pid;
-        store.write(opts.id, { ...state, pid, startTime: processStartTime(pid) ?? '' });
+        startTimeAtPid = processStartTime(pid);
+        store.write(opts.id, { ...state, pid, startTime: startTimeAtPid ?? '' });
         crashPoint('create:pid');
       },
       onSeccompListener: () => {
@@ -259,7 +272,10 @@ export function createContainer(opts: CreateOptions): Created {
     if (containerPid !== undefined && containerPid !== stage1) nat.waitPid(stage1);
     containerPid ??= stage1;
 
-    const startTime = processStartTime(containerPid);
+    // A parked init is alive now. Started at once, the user's process may have run
+    // and exited already (and been reaped, after `run -d`): its start time is the one
+    // read when the init announced its pid, while it still waited for `ready`.
+    const startTime = (opts.startAtOnce ? startTimeAtPid : null) ?? processStartTime(containerPid);
     if (startTime === null) throw new TsrunError('container init exited before it was ready');
     const final: ContainerState = { ...state, pid: containerPid, startTime };
     delete final.status;

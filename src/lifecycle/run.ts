@@ -5,7 +5,7 @@ import { native } from '../native';
 import { proxyConsole, type ConsoleProxy } from './console';
 import { createContainer, type CreateOptions } from './create';
 import { deleteContainer } from './delete';
-import { startContainer } from './start';
+import { runPoststartHooks } from './start';
 
 export interface RunOptions extends CreateOptions {
   detach?: boolean;
@@ -26,11 +26,15 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   // foreground run is always one; --no-subreaper is accepted for compatibility.
   if (!opts.detach) nat.setChildSubreaper();
   if (opts.noSubreaper) log.debug('--no-subreaper: a foreground run still reaps its container (the init is a grandchild)');
-  const { state, consoleFd } = createContainer({ ...opts, foreground: !opts.detach });
+  // Started as soon as it is ready: the exec FIFO and a `start` would only make the
+  // init wait for this same process (runc's `run` goes through them; nothing outside
+  // can tell, except that `state` never catches this container `created`).
+  const { state, consoleFd } = createContainer({ ...opts, foreground: !opts.detach, startAtOnce: true });
   let proxy: ConsoleProxy | undefined;
   try {
+    // Whatever the container writes meanwhile waits in the pty.
     if (consoleFd !== undefined) proxy = proxyConsole(consoleFd);
-    startContainer(opts.root, opts.id);
+    runPoststartHooks(state);
   } catch (e) {
     proxy?.restore();
     deleteContainer(opts.root, opts.id, true);

@@ -5,6 +5,7 @@ import { log } from '../log';
 import { native } from '../native';
 import { Container } from './container';
 import { crashPoint } from './crash-point';
+import type { ContainerState } from '../state/types';
 import { hookState, hooksOf, runHooksWarnOnly } from './hooks';
 
 export function startContainer(root: string, id: string): void {
@@ -26,10 +27,14 @@ export function startContainer(root: string, id: string): void {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log.warn(`removing ${fifo}: ${(e as Error).message}`);
     }
     if (!released) throw new ContainerStateError('cannot start a container that has stopped');
-    // After the user's process was released; a failure is a warning (runtime spec).
-    const poststart = hooksOf(container.state).poststart;
-    if (poststart?.length) runHooksWarnOnly('poststart', poststart, hookState(container.state, 'running'));
+    runPoststartHooks(container.state);
   } finally {
     unlock();
   }
+}
+
+/** After the user's process was released; a failure is a warning (runtime spec). */
+export function runPoststartHooks(state: ContainerState): void {
+  const poststart = hooksOf(state).poststart;
+  if (poststart?.length) runHooksWarnOnly('poststart', poststart, hookState(state, 'running'));
 }

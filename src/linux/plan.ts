@@ -37,8 +37,11 @@ export interface CreatePlanInput {
   preserveFds: number;
   /** Number of extra fds handed to the init (see PROTOCOL.md). */
   extraFds: number;
-  /** fd number of the exec FIFO inside the init. */
-  fifoFd: number;
+  /**
+   * fd number of the exec FIFO inside the init, where it waits for `start`. Absent:
+   * `run`, whose init goes on to the user's process as soon as it is ready.
+   */
+  fifoFd?: number;
   host: HostFacts;
   warn: (message: string) => void;
   /** process.terminal: fd number (in the init) of the console socket; see the `console` op. */
@@ -243,7 +246,8 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   const seccompAt = seccompPlacement(input.seccomp, spec.process?.noNewPrivileges);
   ops.push(...startStateSyncOps(spec.hooks));
   if (seccompAt === 'beforeReady') ops.push(seccompOp(input.seccomp) as PlanOp);
-  ops.push(op('notify', 'ready'), op('closeSync'), op('waitFifo', input.fifoFd));
+  ops.push(op('notify', 'ready'), op('closeSync'));
+  if (input.fifoFd !== undefined) ops.push(op('waitFifo', input.fifoFd));
   if (seccompAt === 'beforeExec') ops.push(seccompOp(input.seccomp) as PlanOp);
   // Like runc: startContainer hooks run under the container's seccomp filter, so a
   // hook is never less confined than the process it precedes.

@@ -21,6 +21,13 @@ describe('create plan', () => {
     expect(ops.at(-1)).toBe('exec');
   });
 
+  test('without an exec FIFO (run) the init goes from ready straight on to the process', () => {
+    const ops = names({ ...input(), fifoFd: undefined });
+    expect(ops).not.toContain('waitFifo');
+    expect(ops.slice(ops.indexOf('notify'))).toEqual(['notify', 'closeSync', 'exec']);
+    expect(names(input())).toContain('waitFifo');
+  });
+
   test('unshares exactly the configured namespaces', () => {
     const plan = buildCreatePlan(input());
     const unshare = plan.find((o) => o.op === 'unshare');
