@@ -6,7 +6,11 @@
 // lazily, when first required.
 // The ahead-of-time schema validators (40% of the code) are parts of their own,
 // dist/tsrun.<name>.js with their own caches, read only by the commands that
-// validate a document: state, start, kill, delete never pay for them.
+// validate a document: state, start, kill, delete never pay for them. So are the
+// modules that only delete (and kill --all, pause...) loads among those commands:
+// dist/tsrun.cgroups.js, and those none of them loads (planning, the init's plan,
+// resources, exec): dist/tsrun.create.js. V8 reads a code cache whole, so each
+// command pays for the size of the caches it reads (2 ms of `state` when all was one).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -26,11 +30,14 @@ function collect(dir, out) {
 
 const ids = collect(path.join(dist, 'src'), []);
 /** Module id -> the part file that defines it. */
-const parts = {};
+const validatorParts = {};
 for (const extra of ['config-validator.js', 'process-validator.js']) {
-  if (fs.existsSync(path.join(dist, extra))) parts[extra] = `tsrun.${extra}`;
+  if (fs.existsSync(path.join(dist, extra))) validatorParts[extra] = `tsrun.${extra}`;
 }
-const knownIds = new Set([...ids, ...Object.keys(parts)]);
+const knownIds = new Set([...ids, ...Object.keys(validatorParts)]);
+const CREATE_PART = 'tsrun.create.js';
+const CGROUPS_PART = 'tsrun.cgroups.js';
+const bundle = path.join(dist, 'tsrun.js');
 
 /** The bundled module a relative request from module `fromId` names, or null. */
 function resolveBundled(fromId, request) {
@@ -68,11 +75,6 @@ function asciiOnly(source) {
   return source.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-// A part is a function of the factory and dependency tables that adds its modules to them.
-for (const [id, file] of Object.entries(parts)) {
-  fs.writeFileSync(path.join(dist, file), `(function (__factories, __deps) {\n${factory(id)}\n})`);
-}
-
 // The commit `tsrun --version` prints (runc prints its own); "unknown" outside git.
 let commit = 'unknown';
 try {
@@ -81,18 +83,29 @@ try {
   // not a git checkout
 }
 
-const chunks = [
-  "'use strict';",
-  `const TSRUN_COMMIT = ${JSON.stringify(commit)};`,
-  'const __path = require("path");',
-  'const __root = __dirname;',
-  'const __factories = Object.create(null);',
-  'const __deps = Object.create(null);',
-  `const __parts = ${JSON.stringify(parts)};`,
-  'const __partScripts = Object.create(null);',
-];
-for (const id of ids) chunks.push(factory(id));
-chunks.push(`
+/**
+ * Writes dist/tsrun.js with the modules `mainIds`, and each part file with its
+ * modules (`parts`: module id -> part file). A part is a function of the factory
+ * and dependency tables that adds its modules to them.
+ */
+function writeBundle(mainIds, parts) {
+  const byFile = new Map();
+  for (const [id, file] of Object.entries(parts)) byFile.set(file, [...(byFile.get(file) ?? []), id]);
+  for (const [file, partIds] of byFile) {
+    fs.writeFileSync(path.join(dist, file), `(function (__factories, __deps) {\n${partIds.map(factory).join('\n')}\n})`);
+  }
+  const chunks = [
+    "'use strict';",
+    `const TSRUN_COMMIT = ${JSON.stringify(commit)};`,
+    'const __path = require("path");',
+    'const __root = __dirname;',
+    'const __factories = Object.create(null);',
+    'const __deps = Object.create(null);',
+    `const __parts = ${JSON.stringify(parts)};`,
+    'const __partScripts = Object.create(null);',
+  ];
+  for (const id of mainIds) chunks.push(factory(id));
+  chunks.push(`
 const __cache = Object.create(null);
 function __fromAbsolute(request) {
   if (!request.startsWith('/')) return null;
@@ -141,33 +154,63 @@ function __load(id) {
 module.exports = __load(${JSON.stringify(entry)});
 Object.defineProperty(module.exports, '__bundleLoad', { value: __load });
 Object.defineProperty(module.exports, '__bundleParts', { value: __partScripts });
+Object.defineProperty(module.exports, '__bundleLoaded', { value: () => Object.keys(__cache) });
 `);
-const bundle = path.join(dist, 'tsrun.js');
-// Written as the function expression CommonJS would wrap it in, so that bin/tsrun
-// compiles the file as it is: Module.wrap would cost it require('module') (0.25 ms).
-fs.writeFileSync(bundle, `(function (exports, require, module, __filename, __dirname) {\n${chunks.join('\n')}\n})`);
-writeLauncher();
-for (const file of Object.values(parts)) fs.rmSync(path.join(dist, `${file}.cache`), { force: true });
+  // Written as the function expression CommonJS would wrap it in, so that bin/tsrun
+  // compiles the file as it is: Module.wrap would cost it require('module') (0.25 ms).
+  fs.writeFileSync(bundle, `(function (exports, require, module, __filename, __dirname) {\n${chunks.join('\n')}\n})`);
+  for (const file of byFile.keys()) fs.rmSync(path.join(dist, `${file}.cache`), { force: true });
+  fs.rmSync(`${bundle}.cache`, { force: true });
+}
 
-// The code cache: compile the bundle the way bin/tsrun does, evaluate its entry
-// (which loads every command module), and save what V8 compiled.
-const source = fs.readFileSync(bundle, 'latin1');
-const script = new vm.Script(source, { filename: bundle });
-const fn = script.runInThisContext();
-const mod = { exports: {} };
-fn.call(mod.exports, mod.exports, require, mod, bundle, dist);
-warmUp(mod.exports.__bundleLoad);
-warmUpCommands(mod.exports, mod.exports.__bundleLoad).then(() => {
-  fs.writeFileSync(bundle + '.cache', script.createCachedData());
-  // Every part was loaded by the warm-up (validation of a config and of a process).
-  for (const file of Object.values(parts)) {
-    const part = mod.exports.__bundleParts[file];
-    if (!part) throw new Error(`bundle: the warm-up never loaded ${file}`);
-    fs.writeFileSync(path.join(dist, `${file}.cache`), part.createCachedData());
-  }
-  const partNote = Object.keys(parts).length ? ` and ${Object.keys(parts).length} lazily loaded parts` : '';
-  console.log(`bundled ${ids.length} modules${partNote} into ${path.relative(process.cwd(), bundle)} (+ code caches)`);
-});
+/** Compiles the bundle the way bin/tsrun does and evaluates its entry (which loads every command module). */
+function evaluateBundle() {
+  const script = new vm.Script(fs.readFileSync(bundle, 'latin1'), { filename: bundle });
+  const mod = { exports: {} };
+  script.runInThisContext().call(mod.exports, mod.exports, require, mod, bundle, dist);
+  return { script, cli: mod.exports };
+}
+
+if (process.argv[2] === '--probe') {
+  // Child of the build below: which modules do the state-reading commands load?
+  const { cli } = evaluateBundle();
+  const loaded = [];
+  warmUpCommands(cli, cli.__bundleLoad, () => loaded.push(cli.__bundleLoaded())).then(() => {
+    fs.writeSync(1, JSON.stringify(loaded));
+  });
+} else {
+  build();
+}
+
+function build() {
+  // First everything in one file, to learn (in a fresh process: the probes are real
+  // commands) what state, list, start and kill load (the bundle), what delete adds
+  // (the cgroups part); the rest is the create part.
+  writeBundle(ids, validatorParts);
+  const [probedCore, probedDelete] = JSON.parse(require('child_process').execFileSync(process.execPath, [__filename, '--probe'], { encoding: 'utf8' }));
+  const core = new Set(probedCore.filter((id) => ids.includes(id)));
+  const forDelete = new Set(probedDelete.filter((id) => ids.includes(id) && !core.has(id)));
+  if (!core.has(entry)) throw new Error(`bundle: the probes never loaded ${entry}`);
+  const parts = { ...validatorParts };
+  for (const id of ids) if (!core.has(id)) parts[id] = forDelete.has(id) ? CGROUPS_PART : CREATE_PART;
+  writeBundle(ids.filter((id) => core.has(id)), parts);
+  writeLauncher();
+
+  // The code caches: evaluate, run the warm-ups, and save what V8 compiled.
+  const { script, cli } = evaluateBundle();
+  warmUp(cli.__bundleLoad);
+  warmUpCommands(cli, cli.__bundleLoad).then(() => {
+    fs.writeFileSync(bundle + '.cache', script.createCachedData());
+    // The warm-up loads every module, so every part (validation of a config and of a process too).
+    const files = new Set(Object.values(parts));
+    for (const file of files) {
+      const part = cli.__bundleParts[file];
+      if (!part) throw new Error(`bundle: the warm-up never loaded ${file}`);
+      fs.writeFileSync(path.join(dist, `${file}.cache`), part.createCachedData());
+    }
+    console.log(`bundled ${ids.length} modules into ${path.relative(process.cwd(), bundle)} (${core.size} modules) and ${files.size} lazily loaded parts (+ code caches)`);
+  });
+}
 
 /**
  * Commands that only read state, run for real against a temporary root, so that the
@@ -178,7 +221,7 @@ warmUpCommands(mod.exports, mod.exports.__bundleLoad).then(() => {
  * nothing else is signalled). Their output is swallowed. (`start` has no such
  * stand-in: a created container's init must be tsrun-init itself.)
  */
-async function warmUpCommands(cli, load) {
+async function warmUpCommands(cli, load, onTier) {
   const os = require('os');
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-bundle-warmup-'));
   const write = { out: process.stdout.write, err: process.stderr.write };
@@ -204,12 +247,18 @@ async function warmUpCommands(cli, load) {
     sleeper.on('error', () => undefined); // no sleep(1): the kill and delete probes just fail
     record('w', process.pid);
     if (sleeper.pid) record('w2', sleeper.pid);
-    const probes = [
-      ['state', 'x'], ['state', 'w'], ['list'], ['list', '--format', 'json'], ['kill', 'x', 'KILL'], ['start', 'x'],
-      ['delete', 'x'], ['delete', '--force', 'x'], ['kill', 'w2', 'CONT'], ['delete', '--force', 'w2'],
+    // In tiers: what the first loads is the bundle itself, what the second adds (the
+    // cgroup drivers of delete) is a part of its own (see build()).
+    const tiers = [
+      [
+        ['state', 'x'], ['state', 'w'], ['list'], ['list', '--format', 'json'], ['kill', 'x', 'KILL'], ['start', 'x'],
+        ['delete', 'x'], ['delete', '--force', 'x'], ['kill', 'w2', 'CONT'],
+      ],
+      [['delete', '--force', 'w2']],
     ];
-    for (const args of probes) {
-      await cli.main(['--root', root, '--log-format', 'json', ...args]);
+    for (const probes of tiers) {
+      for (const args of probes) await cli.main(['--root', root, '--log-format', 'json', ...args]);
+      onTier?.();
     }
   } finally {
     for (const c of children) c.kill('SIGKILL');
