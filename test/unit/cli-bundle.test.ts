@@ -1,0 +1,66 @@
+// The bundled CLI as bin/tsrun runs it (scripts/bundle.js): which commands read which
+// parts, and that every code cache the build wrote is one V8 accepts. Both only cost
+// time when wrong, so nothing else would notice.
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as vm from 'vm';
+import { repoRoot } from '../helpers/runtime';
+
+interface BundledCli {
+  main(argv: string[]): Promise<number>;
+  __bundleLoad(id: string): Record<string, unknown>;
+  __bundleParts: Record<string, vm.Script>;
+}
+
+const dist = path.join(repoRoot(), 'dist');
+const bundleFile = path.join(dist, 'tsrun.js');
+
+function loadBundle(): { cli: BundledCli; script: vm.Script } {
+  const script = new vm.Script(fs.readFileSync(bundleFile, 'latin1'), { filename: bundleFile, cachedData: fs.readFileSync(`${bundleFile}.cache`) });
+  const mod = { exports: {} as BundledCli };
+  script.runInThisContext().call(mod.exports, mod.exports, require, mod, bundleFile, dist);
+  return { cli: mod.exports, script };
+}
+
+describe('the bundled CLI', () => {
+  let root = '';
+  beforeAll(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-bundle-test-'));
+  });
+  afterAll(() => {
+    fs.rmSync(root, { recursive: true, force: true });
+    process.exitCode = 0;
+  });
+
+  test('is pure ASCII, bundle and parts alike', () => {
+    for (const file of fs.readdirSync(dist).filter((f) => /^tsrun\..*js$/.test(f))) {
+      expect({ file, nonAscii: /[^\x00-\x7f]/.test(fs.readFileSync(path.join(dist, file), 'latin1')) }).toEqual({ file, nonAscii: false });
+    }
+  });
+
+  test('state, list, start and kill read no part; create, delete and validation read theirs, each with an accepted cache', async () => {
+    const { cli, script } = loadBundle();
+    expect(script.cachedDataRejected).toBe(false);
+    const output = cli.__bundleLoad('src/output.js') as { divertOutput(to: ((fd: number, text: string) => void) | undefined): void };
+    const said: string[] = [];
+    output.divertOutput((_fd, text) => said.push(text));
+    try {
+      for (const args of [['state', 'x'], ['list'], ['start', 'x'], ['kill', 'x', 'KILL']]) {
+        await cli.main(['--root', root, ...args]);
+      }
+    } finally {
+      output.divertOutput(undefined);
+    }
+    expect(said.join('')).toContain('container x does not exist');
+    expect(Object.keys(cli.__bundleParts)).toEqual([]);
+
+    cli.__bundleLoad('src/lifecycle/delete.js');
+    cli.__bundleLoad('src/cgroups/index.js');
+    cli.__bundleLoad('src/lifecycle/create.js');
+    cli.__bundleLoad('config-validator.js');
+    expect(Object.keys(cli.__bundleParts).sort()).toEqual(['tsrun.cgroups.js', 'tsrun.config-validator.js', 'tsrun.create.js']);
+    for (const [file, part] of Object.entries(cli.__bundleParts)) expect({ file, rejected: part.cachedDataRejected }).toEqual({ file, rejected: false });
+  });
+});
