@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Bundles tsc's CommonJS output (dist/src/**) into one file, dist/tsrun.js, and
-// writes a V8 code cache next to it. Node then reads and compiles one file instead
-// of resolving and compiling ~90 modules on every command: a runtime is started for
+// Bundles tsc's CommonJS output (dist/src/**) into dist/tsrun.js and a few parts,
+// and writes a V8 code cache next to each. Node then reads and compiles a file or
+// three instead of resolving and compiling ~90 modules on every command: a runtime is started for
 // every container, so this is start-up time every user pays. Modules still run
 // lazily, when first required.
 // The ahead-of-time schema validators (40% of the code) are parts of their own,
@@ -92,7 +92,7 @@ function writeBundle(mainIds, parts) {
   const byFile = new Map();
   for (const [id, file] of Object.entries(parts)) byFile.set(file, [...(byFile.get(file) ?? []), id]);
   for (const [file, partIds] of byFile) {
-    fs.writeFileSync(path.join(dist, file), `(function (__factories, __deps) {\n${partIds.map(factory).join('\n')}\n})`);
+    writeAtomic(path.join(dist, file), `(function (__factories, __deps) {\n${partIds.map(factory).join('\n')}\n})`);
   }
   const chunks = [
     "'use strict';",
@@ -158,9 +158,15 @@ Object.defineProperty(module.exports, '__bundleLoaded', { value: () => Object.ke
 `);
   // Written as the function expression CommonJS would wrap it in, so that bin/tsrun
   // compiles the file as it is: Module.wrap would cost it require('module') (0.25 ms).
-  fs.writeFileSync(bundle, `(function (exports, require, module, __filename, __dirname) {\n${chunks.join('\n')}\n})`);
+  writeAtomic(bundle, `(function (exports, require, module, __filename, __dirname) {\n${chunks.join('\n')}\n})`);
   for (const file of byFile.keys()) fs.rmSync(path.join(dist, `${file}.cache`), { force: true });
   fs.rmSync(`${bundle}.cache`, { force: true });
+}
+
+/** A tsrun started during a rebuild reads an old file or a new one, never half of one. */
+function writeAtomic(file, data) {
+  fs.writeFileSync(`${file}.tmp`, data);
+  fs.renameSync(`${file}.tmp`, file);
 }
 
 /** Compiles the bundle the way bin/tsrun does and evaluates its entry (which loads every command module). */
@@ -191,6 +197,7 @@ function build() {
   const core = new Set(probedCore.filter((id) => ids.includes(id)));
   const forDelete = new Set(probedDelete.filter((id) => ids.includes(id) && !core.has(id)));
   if (!core.has(entry)) throw new Error(`bundle: the probes never loaded ${entry}`);
+  if (!forDelete.has('src/cgroups/index.js')) throw new Error('bundle: the delete probe never loaded the cgroup drivers');
   const parts = { ...validatorParts };
   for (const id of ids) if (!core.has(id)) parts[id] = forDelete.has(id) ? CGROUPS_PART : CREATE_PART;
   writeBundle(ids.filter((id) => core.has(id)), parts);
@@ -200,13 +207,13 @@ function build() {
   const { script, cli } = evaluateBundle();
   warmUp(cli.__bundleLoad);
   warmUpCommands(cli, cli.__bundleLoad).then(() => {
-    fs.writeFileSync(bundle + '.cache', script.createCachedData());
+    writeAtomic(bundle + '.cache', script.createCachedData());
     // The warm-up loads every module, so every part (validation of a config and of a process too).
     const files = new Set(Object.values(parts));
     for (const file of files) {
       const part = cli.__bundleParts[file];
       if (!part) throw new Error(`bundle: the warm-up never loaded ${file}`);
-      fs.writeFileSync(path.join(dist, `${file}.cache`), part.createCachedData());
+      writeAtomic(path.join(dist, `${file}.cache`), part.createCachedData());
     }
     console.log(`bundled ${ids.length} modules into ${path.relative(process.cwd(), bundle)} (${core.size} modules) and ${files.size} lazily loaded parts (+ code caches)`);
   });
@@ -217,7 +224,7 @@ function build() {
  * code of every command's first steps (argument parsing, state lookup, error
  * reporting) is in the cache too: on a container that does not exist; `state` and
  * `list` on one recorded there whose "init" is this build process; `kill` and
- * `delete --force` on one whose "init" is a `sleep` child of ours (no cgroup:
+ * `delete --force` on one whose "init" is a sleeping child of ours (no cgroup:
  * nothing else is signalled). Their output is swallowed. (`start` has no such
  * stand-in: a created container's init must be tsrun-init itself.)
  */
@@ -242,9 +249,10 @@ async function warmUpCommands(cli, load, onTier) {
       });
       unlock();
     };
-    const sleeper = require('child_process').spawn('sleep', ['60'], { stdio: 'ignore' });
+    // A node that only waits: every build host has one, and the split depends on
+    // these probes finding a live process.
+    const sleeper = require('child_process').spawn(process.execPath, ['-e', 'setTimeout(() => undefined, 60000)'], { stdio: 'ignore' });
     children.push(sleeper);
-    sleeper.on('error', () => undefined); // no sleep(1): the kill and delete probes just fail
     record('w', process.pid);
     if (sleeper.pid) record('w2', sleeper.pid);
     // In tiers: what the first loads is the bundle itself, what the second adds (the

@@ -1,4 +1,5 @@
-// `create`: from a bundle to an init parked on the exec FIFO. The order matters:
+// `create`: from a bundle to an init parked on the exec FIFO (for `run`: to an init
+// that goes on to the user's process once ready). The order matters:
 // validate everything first, then reserve the id, then create resources, and on
 // any failure undo all of it (DESIGN.md §5: failure leaves nothing behind).
 import * as fs from 'fs';
@@ -73,10 +74,11 @@ function chownToMappedRoot(file: string, spec: Spec): void {
   fs.chownSync(file, uid, gid);
 }
 
-function killQuietly(pid: number | undefined): void {
+/** With `startTime`, only while the pid is still that process (it may have run and exited already). */
+function killQuietly(pid: number | undefined, startTime?: string): void {
   if (!pid) return;
   try {
-    native().pidfdKill(pid, 9);
+    native().pidfdKill(pid, 9, startTime);
   } catch {
     // already gone
   }
@@ -157,9 +159,9 @@ export function createContainer(opts: CreateOptions): Created {
       log.debug(`create ${opts.id}: rootless, running without a cgroup of its own (${(e as Error).message})`);
     }
     crashPoint('create:cgroup');
-    // Recorded with the init's pid, the next write: a `delete --force` after a crash
-    // before it finds no record of what was made and removes the leaves, which for a
-    // leaf that existed before (empty, or create refuses it) is the only difference.
+    // Recorded with the next write (the spawned init's pid): a `delete --force` after
+    // a crash before it finds no record of what was made and removes the leaves, which
+    // for a leaf that existed before (empty, or create refuses it) is the only difference.
     state.cgroupCreated = cgroups.created();
     if (ownCgroup) {
       cgroups.setDevices(spec.linux?.resources?.devices ?? [], (spec.linux?.devices ?? []).map((d) => d.path));
@@ -287,7 +289,8 @@ export function createContainer(opts: CreateOptions): Created {
     if (console) console.ownFd = undefined;
     return { state: final, consoleFd: ownConsole };
   } catch (e) {
-    killQuietly(containerPid);
+    // Started at once, the user's process may be gone and its pid reused by now.
+    killQuietly(containerPid, startTimeAtPid ?? undefined);
     killQuietly(stage1);
     if (stage1 !== undefined) {
       try {

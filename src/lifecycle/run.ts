@@ -1,5 +1,6 @@
-// `run`: create + start, then (in the foreground) wait for the container, forward
-// our signals to it, clean up, and return its exit status the way a shell does.
+// `run`: create a container that starts as soon as it is ready, then (in the
+// foreground) wait for it, forward our signals to it, clean up, and return its exit
+// status the way a shell does.
 import { log } from '../log';
 import { native } from '../native';
 import { proxyConsole, type ConsoleProxy } from './console';
@@ -52,8 +53,8 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   };
   // Node starts with SIGPIPE ignored, and taking away a signal's last listener sets
   // it to its default, which for SIGPIPE is to die: a write to a stderr whose reader
-  // is gone would then kill tsrun before it deletes the container. This listener
-  // stays for the rest of the process.
+  // is gone would then kill tsrun before it deletes the container. With this listener,
+  // which stays for the rest of the process, SIGPIPE is caught and dropped.
   process.on('SIGPIPE', keepSigpipeIgnored);
   for (const s of FORWARDED) process.on(s, forward);
   let result;

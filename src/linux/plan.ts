@@ -178,7 +178,8 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   (spec.process?.rlimits ?? []).forEach((limit, i) => {
     // The init still opens the exec FIFO after the limits apply (lifting the soft
     // limit up to the hard one): it needs one fd number above stdio and the
-    // preserved fds.
+    // preserved fds. Checked for `run` too, which opens none: the same config must
+    // not pass or fail by the command.
     if (limit.type === 'RLIMIT_NOFILE' && limit.hard < 4 + input.preserveFds) {
       throw new ConfigError(`process.rlimits[${i}].hard`, `RLIMIT_NOFILE of ${limit.hard} leaves the container's process no file descriptor to start with`);
     }

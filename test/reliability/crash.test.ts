@@ -89,6 +89,26 @@ describeIf(containerSkipReason())(`crash injection (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id, true));
   });
 
+  // run starts its init as soon as it is ready (no exec FIFO): killed after the init
+  // reported its pid, the user's process may already run; delete --force must end it.
+  test.each(['create:pid', 'create:ready', 'create:written'])('run killed at %s: delete --force leaves nothing', async (point) => {
+    const b = sleeper();
+    const r = s.cli.runContainer(b.id, b.dir, [], crashEnv(point));
+    expect({ signal: r.signal, stderr: r.stderr }).toEqual({ signal: 'SIGKILL', stderr: '' });
+    const rec = recorded(s.cli.root, b.id);
+    probe(b.id);
+    expectOk(s.cli.delete(b.id, true));
+    expect(await waitPidGone(rec?.pid ?? 0)).toBe(true);
+    expect(processGone(rec)).toBe(true);
+    expect(s.leftovers()).toEqual(NOTHING);
+  });
+
+  test('run makes no exec FIFO: its crash point is never reached', () => {
+    const b = s.bundle({ configure: (c) => (c.process.args = ['true']) });
+    expectOk(s.cli.runContainer(b.id, b.dir, [], crashEnv('create:fifo')));
+    expect(s.leftovers()).toEqual(NOTHING);
+  });
+
   test.each(['start:locked', 'start:released'])('start killed at %s: no hang, delete --force leaves nothing', async (point) => {
     const b = sleeper();
     expectOk(s.cli.create(b.id, b.dir));

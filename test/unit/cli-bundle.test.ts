@@ -6,6 +6,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as vm from 'vm';
+import { spawn } from 'child_process';
+import { killChild } from '../helpers/children';
 import { repoRoot } from '../helpers/runtime';
 
 interface BundledCli {
@@ -16,6 +18,19 @@ interface BundledCli {
 
 const dist = path.join(repoRoot(), 'dist');
 const bundleFile = path.join(dist, 'tsrun.js');
+
+/**
+ * A cache is checked against the node that runs it: only when this is the node
+ * bin/tsrun names (the one that built it) does "rejected" here mean rejected there.
+ */
+function sameNodeAsLauncher(): boolean {
+  const interpreter = fs.readFileSync(path.join(repoRoot(), 'bin', 'tsrun'), 'utf8').split('\n')[0].slice(2).trim();
+  try {
+    return fs.realpathSync(interpreter) === fs.realpathSync(process.execPath);
+  } catch {
+    return false; // `/usr/bin/env node`
+  }
+}
 
 function loadBundle(): { cli: BundledCli; script: vm.Script } {
   const script = new vm.Script(fs.readFileSync(bundleFile, 'latin1'), { filename: bundleFile, cachedData: fs.readFileSync(`${bundleFile}.cache`) });
@@ -42,18 +57,33 @@ describe('the bundled CLI', () => {
 
   test('state, list, start and kill read no part; create, delete and validation read theirs, each with an accepted cache', async () => {
     const { cli, script } = loadBundle();
-    expect(script.cachedDataRejected).toBe(false);
+    const checkCaches = sameNodeAsLauncher();
+    if (checkCaches) expect(script.cachedDataRejected).toBe(false);
     const output = cli.__bundleLoad('src/output.js') as { divertOutput(to: ((fd: number, text: string) => void) | undefined): void };
+    // A recorded container whose "init" is a child that only waits (no cgroup: a
+    // signal reaches nothing else), for state and kill of a live container.
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => undefined, 60000)'], { stdio: 'ignore' });
+    const { StateStore } = cli.__bundleLoad('src/state/store.js') as unknown as typeof import('../../src/state/store');
+    const { processStartTime } = cli.__bundleLoad('src/state/status.js') as unknown as typeof import('../../src/state/status');
+    const store = new StateStore(root);
+    const unlock = store.reserveLocked('live');
+    store.write('live', {
+      ociVersion: '1.2.0', id: 'live', pid: child.pid ?? 0, startTime: processStartTime(child.pid ?? 0) ?? '', bundle: root, rootfs: root,
+      created: new Date().toISOString(), owner: '', annotations: {}, cgroupPaths: {}, config: {},
+    });
+    unlock();
     const said: string[] = [];
     output.divertOutput((_fd, text) => said.push(text));
     try {
-      for (const args of [['state', 'x'], ['list'], ['start', 'x'], ['kill', 'x', 'KILL']]) {
+      for (const args of [['state', 'x'], ['list'], ['start', 'x'], ['kill', 'x', 'KILL'], ['state', 'live'], ['kill', 'live', 'CONT']]) {
         await cli.main(['--root', root, ...args]);
       }
     } finally {
       output.divertOutput(undefined);
+      await killChild(child);
     }
     expect(said.join('')).toContain('container x does not exist');
+    expect(said.join('')).toContain('"id": "live"');
     expect(Object.keys(cli.__bundleParts)).toEqual([]);
 
     cli.__bundleLoad('src/lifecycle/delete.js');
@@ -61,6 +91,8 @@ describe('the bundled CLI', () => {
     cli.__bundleLoad('src/lifecycle/create.js');
     cli.__bundleLoad('config-validator.js');
     expect(Object.keys(cli.__bundleParts).sort()).toEqual(['tsrun.cgroups.js', 'tsrun.config-validator.js', 'tsrun.create.js']);
-    for (const [file, part] of Object.entries(cli.__bundleParts)) expect({ file, rejected: part.cachedDataRejected }).toEqual({ file, rejected: false });
+    if (checkCaches) {
+      for (const [file, part] of Object.entries(cli.__bundleParts)) expect({ file, rejected: part.cachedDataRejected }).toEqual({ file, rejected: false });
+    }
   });
 });
