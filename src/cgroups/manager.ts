@@ -177,6 +177,10 @@ export abstract class BaseManager implements CgroupManager {
   protected prepareExisting(_p: Placement, _dir: string): void {
     // nothing by default
   }
+  /** Driver hook: false where prepareExisting does nothing for this placement's parents. */
+  protected preparesParents(_p: Placement): boolean {
+    return true;
+  }
   abstract setDevices(rules: readonly DeviceCgroupRule[], specDevicePaths?: readonly string[]): void;
   abstract set(resources: LinuxResources, opts?: PlanOptions): string[];
   abstract stats(): CgroupStats;
@@ -226,6 +230,14 @@ export abstract class BaseManager implements CgroupManager {
     const made: string[] = [];
     try {
       for (const p of this.placements) {
+        // With nothing to do on the parents, one mkdir of the leaf is the whole job
+        // when they exist (the usual case: walking down from the mount point costs an
+        // EEXIST per level). Any failure is left to the walk, which knows them all.
+        if (!this.preparesParents(p) && this.mkdirLeaf(p.dir)) {
+          made.push(p.dir);
+          this.prepareCreated(p, p.dir, true);
+          continue;
+        }
         const parts = path.relative(p.h.mountPoint, p.dir).split('/');
         let cur = p.h.mountPoint;
         // A parent that existed can be removed under us by whoever made it (a failed
@@ -267,6 +279,15 @@ export abstract class BaseManager implements CgroupManager {
       throw e;
     }
     this.createdDirs.push(...made);
+  }
+
+  private mkdirLeaf(dir: string): boolean {
+    try {
+      fs.mkdirSync(dir, 0o755);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   apply(pid: number): void {

@@ -26,6 +26,11 @@ export class V1Manager extends BaseManager {
     this.fillEmptyCpuset(p, dir);
   }
 
+  /** Only cpuset parents are ever written (fillEmptyCpuset). */
+  protected override preparesParents(p: Placement): boolean {
+    return p.h.kind === 'v1' && p.h.controllers.includes('cpuset');
+  }
+
   /**
    * An existing dir is written only where it is still empty: a parent that a
    * concurrent create made an instant ago and has not filled yet (runc fills empty
