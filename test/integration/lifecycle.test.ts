@@ -81,6 +81,27 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       expect(r.stderr).not.toMatch(/Debugger listening/);
     });
 
+    test('a signal that comes while run is still making the container goes to it once it runs', async () => {
+      const marker = path.join(s.env.tmp, `hook-${process.pid}-${Date.now()}`);
+      const b = s.bundle({
+        configure: (c) => {
+          c.process.args = ['sleep', '1000'];
+          // Not a pid namespace's init, so SIGTERM's default action kills it (an init
+          // would ignore it until its trap was set, and that would race the signal).
+          c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid');
+          // Slow enough to signal tsrun in: create waits for it.
+          c.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `touch ${marker}; sleep 1`] }] };
+        },
+      });
+      const fg = s.cli.spawn(['run', '--bundle', b.dir, b.id]);
+      await waitFor(() => fs.existsSync(marker), 'the createRuntime hook to start');
+      process.kill(fg.pid, 'SIGTERM');
+      const r = await fg.done;
+      // tsrun itself lived on: it says how its container ended, and cleaned up.
+      expect({ signal: r.signal, code: r.code, stderr: r.stderr }).toEqual({ signal: null, code: 143, stderr: '' });
+      expect(s.cli.stateRaw(b.id).code).toBe(1);
+    });
+
     test('run -d returns at once and leaves the container running', async () => {
       const b = sleepBundle();
       const r = s.cli.runContainer(b.id, b.dir, ['-d']);
