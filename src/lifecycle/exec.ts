@@ -18,6 +18,7 @@ import { StateStore } from '../state/store';
 import { validateContainerId } from '../state/ids';
 import { writeFileAtomic } from './files';
 import { checkTerminal, consoleEnds, proxyConsole, type ConsoleEnds } from './console';
+import { withSignalsCaught } from './signal-forwarding';
 import { lastCapability } from './host-facts';
 import { converseToExec } from './init-session';
 import { hostLsm } from './host-lsm';
@@ -52,8 +53,6 @@ const NS_FILES: Record<NamespaceType, string> = {
   cgroup: 'cgroup',
   mount: 'mnt',
 };
-
-const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGWINCH', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'];
 
 function execProcess(opts: ExecOptions, spec: Spec): Process {
   if (opts.processFile) {
@@ -282,27 +281,20 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
   // The process is our grandchild when the init forks into the pid namespace: as a
   // subreaper we inherit it and can wait for it.
   if (!opts.detach) nat.setChildSubreaper();
-  const { pid, consoleFd } = startExec(opts);
-  if (opts.detach) return 0;
-  const proxy = consoleFd !== undefined ? proxyConsole(consoleFd) : undefined;
-  const forward = (signal: NodeJS.Signals): void => {
+  return withSignalsCaught(false, async (forwardTo) => {
+    const { pid, consoleFd } = startExec(opts);
+    if (opts.detach) return 0;
+    const proxy = consoleFd !== undefined ? proxyConsole(consoleFd) : undefined;
+    forwardTo({ pid });
     try {
-      // The os module only when a signal comes: start-up does not need it.
-      nat.pidfdKill(pid, (require('os') as typeof import('os')).constants.signals[signal]);
-    } catch {
-      // it has exited; the wait below returns
+      const result = await nat.waitPidAsync(pid);
+      if (proxy) await proxy.drained;
+      if (result.signal !== null) return 128 + result.signal;
+      return result.exitCode ?? 0;
+    } finally {
+      proxy?.restore();
     }
-  };
-  for (const s of FORWARDED) process.on(s, forward);
-  try {
-    const result = await nat.waitPidAsync(pid);
-    if (proxy) await proxy.drained;
-    if (result.signal !== null) return 128 + result.signal;
-    return result.exitCode ?? 0;
-  } finally {
-    for (const s of FORWARDED) process.off(s, forward);
-    proxy?.restore();
-  }
+  });
 }
 
 /** The container's seccomp profile, compiled again: runc filters exec'd processes the same way. */

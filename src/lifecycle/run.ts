@@ -7,7 +7,7 @@ import { proxyConsole, type ConsoleProxy } from './console';
 import { createContainer, type CreateOptions } from './create';
 import { deleteContainer } from './delete';
 import { runPoststartHooks } from './start';
-import type { ContainerState } from '../state/types';
+import { withSignalsCaught, type SignalTarget } from './signal-forwarding';
 
 export interface RunOptions extends CreateOptions {
   detach?: boolean;
@@ -15,47 +15,16 @@ export interface RunOptions extends CreateOptions {
   noSubreaper?: boolean;
 }
 
-const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGWINCH', 'SIGPIPE', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'];
-
-function keepSigpipeIgnored(): void {
-  // nothing: see runContainer
-}
-
 export async function runContainer(opts: RunOptions): Promise<number> {
-  const nat = native();
   // The container's init is a grandchild (the init forks into its pid namespace):
   // only as a subreaper do we inherit it and can read its exit status. So a
   // foreground run is always one; --no-subreaper is accepted for compatibility.
-  if (!opts.detach) nat.setChildSubreaper();
+  if (!opts.detach) native().setChildSubreaper();
   if (opts.noSubreaper) log.debug('--no-subreaper: a foreground run still reaps its container (the init is a grandchild)');
-  // Our signals are caught from the start, as runc catches them: one that came while
-  // the container is being made (a slow hook, say) would otherwise kill tsrun halfway
-  // and leave all of it behind. Node hands a caught signal over only when its event
-  // loop turns, at the wait below: by then the container runs and gets it. Detached,
-  // they are dropped.
-  let target: ContainerState | undefined;
-  const forward = (signal: NodeJS.Signals): void => {
-    if (!target) return;
-    try {
-      nat.pidfdKill(target.pid, (require('os') as typeof import('os')).constants.signals[signal], target.startTime);
-    } catch {
-      // it has exited; the wait below returns
-    }
-  };
-  // Node starts with SIGPIPE ignored, and taking away a signal's last listener sets
-  // it to its default, which for SIGPIPE is to die: a write to a stderr whose reader
-  // is gone would then kill tsrun before it deletes the container. With this listener,
-  // which stays for the rest of the process, SIGPIPE is caught and dropped.
-  process.on('SIGPIPE', keepSigpipeIgnored);
-  for (const s of FORWARDED) process.on(s, forward);
-  try {
-    return await runWithSignalsCaught(opts, (state) => (target = state));
-  } finally {
-    for (const s of FORWARDED) process.off(s, forward);
-  }
+  return withSignalsCaught(true, (forwardTo) => runWithSignalsCaught(opts, forwardTo));
 }
 
-async function runWithSignalsCaught(opts: RunOptions, forwardTo: (state: ContainerState) => void): Promise<number> {
+async function runWithSignalsCaught(opts: RunOptions, forwardTo: (target: SignalTarget) => void): Promise<number> {
   const nat = native();
   // Started as soon as it is ready: the exec FIFO and a `start` would only make the
   // init wait for this same process (runc's `run` goes through them; nothing outside
