@@ -63,6 +63,28 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
   const logOf = (dir: string) => (fs.existsSync(path.join(dir, 'log')) ? read(dir, 'log').trim().split('\n') : []);
   const selfNs = (ns: string) => fs.readlinkSync(`/proc/self/ns/${ns}`);
 
+  /** The status and pid each kind is given, for a container whose init is `pid` on the host. */
+  const expectedStates = (pid: number): Record<Kind, { status: string; pid: number }> => ({
+    prestart: { status: 'creating', pid },
+    createRuntime: { status: 'creating', pid },
+    // In the container's namespaces the pid is the one the container sees (spec; runc too).
+    createContainer: { status: 'creating', pid: 1 },
+    startContainer: { status: 'created', pid: 1 },
+    poststart: { status: 'running', pid },
+    poststop: { status: 'stopped', pid },
+  });
+
+  /** Kills and deletes the container, then checks the order the hooks and the process ran in. */
+  const stopAndCheckOrder = async (b: { id: string }, dir: string): Promise<string[]> => {
+    expectOk(s.cli.kill(b.id, 'KILL'));
+    await s.cli.waitStatus(b.id, 'stopped');
+    expectOk(s.cli.delete(b.id));
+    const log = logOf(dir);
+    expect(log.filter((k) => k !== 'poststart')).toEqual(['prestart', 'createRuntime', 'createContainer', 'startContainer', 'process', 'poststop']);
+    expect(log.indexOf('poststart')).toBeGreaterThan(log.indexOf('createContainer'));
+    return log;
+  };
+
   test('all six kinds run at their points, in their namespaces, with the state, argv and env exactly', async () => {
     const { b, dir } = hookBundle((d) => Object.fromEntries(KINDS.map((k) => [k, [recorder(k, d)]])));
     const stderrFile = path.join(s.env.tmp, `${b.id}.stderr`);
@@ -77,25 +99,11 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
     await waitFor(() => logOf(dir).includes('process') && logOf(dir).includes('poststart'), 'the process and poststart').catch((e) => {
       throw new Error(`${(e as Error).message}; log: ${logOf(dir).join(',')}; container stderr: ${fs.readFileSync(stderrFile, 'utf8')}`);
     });
-    expectOk(s.cli.kill(b.id, 'KILL'));
-    await s.cli.waitStatus(b.id, 'stopped');
-    expectOk(s.cli.delete(b.id));
-
-    const log = logOf(dir);
-    expect(log.filter((k) => k !== 'poststart')).toEqual(['prestart', 'createRuntime', 'createContainer', 'startContainer', 'process', 'poststop']);
-    expect(log.indexOf('poststart')).toBeGreaterThan(log.indexOf('createContainer'));
+    const log = await stopAndCheckOrder(b, dir);
     expect(log.indexOf('poststart')).toBeLessThan(log.indexOf('poststop'));
 
     const bundle = fs.realpathSync(b.dir);
-    const expectedState: Record<Kind, { status: string; pid: number }> = {
-      prestart: { status: 'creating', pid },
-      createRuntime: { status: 'creating', pid },
-      // In the container's namespaces the pid is the one the container sees (spec; runc too).
-      createContainer: { status: 'creating', pid: 1 },
-      startContainer: { status: 'created', pid: 1 },
-      poststart: { status: 'running', pid },
-      poststop: { status: 'stopped', pid },
-    };
+    const expectedState = expectedStates(pid);
     for (const kind of KINDS) {
       const state = JSON.parse(read(dir, `${kind}.stdin`));
       expect({ kind, state }).toEqual({
@@ -117,20 +125,8 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
     const pid = s.cli.state(b.id).pid as number;
     expect(s.cli.state(b.id).status).toBe('running');
     expect(fs.existsSync(path.join(s.cli.root, b.id, 'exec.fifo'))).toBe(false);
-    expectOk(s.cli.kill(b.id, 'KILL'));
-    await s.cli.waitStatus(b.id, 'stopped');
-    expectOk(s.cli.delete(b.id));
-    const log = logOf(dir);
-    expect(log.filter((k) => k !== 'poststart')).toEqual(['prestart', 'createRuntime', 'createContainer', 'startContainer', 'process', 'poststop']);
-    expect(log.indexOf('poststart')).toBeGreaterThan(log.indexOf('createContainer'));
-    const statuses: Record<Kind, { status: string; pid: number }> = {
-      prestart: { status: 'creating', pid },
-      createRuntime: { status: 'creating', pid },
-      createContainer: { status: 'creating', pid: 1 },
-      startContainer: { status: 'created', pid: 1 },
-      poststart: { status: 'running', pid },
-      poststop: { status: 'stopped', pid },
-    };
+    await stopAndCheckOrder(b, dir);
+    const statuses = expectedStates(pid);
     for (const kind of KINDS) {
       // runc 1.1.5 runs poststart before start (see above), and after a kill its
       // poststop state has no pid.
