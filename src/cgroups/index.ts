@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CgroupError, NotSupportedError } from '../errors';
-import { detectLayout, hostCgroupRoot } from './detect';
+import { detectLayout, hostCgroupRoot, type CgroupLayoutInfo } from './detect';
 import type { CgroupManager, Placement } from './manager';
 import { innerCgroupPath, parseProcCgroup, resolveCgroupDir } from './path';
 import { V1Manager } from './v1';
@@ -35,10 +35,21 @@ export interface CreateCgroupManagerOptions {
   attachDeviceFilter?: (dir: string, insns: Buffer) => void;
 }
 
+/**
+ * This process's own layout, read once: `run` makes a manager at create and another
+ * at delete, and the cgroup mounts do not move in between (0.3 ms each time).
+ */
+let ownLayout: { root: string; info: CgroupLayoutInfo } | undefined;
+
+function hostLayout(root: string): CgroupLayoutInfo {
+  if (ownLayout?.root !== root) ownLayout = { root, info: detectLayout(fs.readFileSync('/proc/self/mountinfo', 'utf8'), root) };
+  return ownLayout.info;
+}
+
 export function createCgroupManager(opts: CreateCgroupManagerOptions): CgroupManager {
   if (opts.systemd) throw new NotSupportedError('--systemd-cgroup');
-  const mountinfo = opts.readMountinfo ? opts.readMountinfo() : fs.readFileSync('/proc/self/mountinfo', 'utf8');
-  const info = detectLayout(mountinfo, opts.root ?? hostCgroupRoot());
+  const root = opts.root ?? hostCgroupRoot();
+  const info = opts.readMountinfo ? detectLayout(opts.readMountinfo(), root) : hostLayout(root);
 
   let placements: Placement[];
   if (opts.restore) {
