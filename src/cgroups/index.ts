@@ -37,7 +37,10 @@ export interface CreateCgroupManagerOptions {
 
 /**
  * This process's own layout, read once: `run` makes a manager at create and another
- * at delete, and the cgroup mounts do not move in between (0.3 ms each time).
+ * at delete (0.3 ms each time). Between them lies the container's whole life in the
+ * foreground; a hierarchy unmounted meanwhile would be looked for all the same, and
+ * its cleanup would fail as if its dir were gone. The host's cgroup mounts are not
+ * expected to move while containers run.
  */
 let ownLayout: { root: string; info: CgroupLayoutInfo } | undefined;
 

@@ -281,17 +281,20 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
   // The process is our grandchild when the init forks into the pid namespace: as a
   // subreaper we inherit it and can wait for it.
   if (!opts.detach) nat.setChildSubreaper();
-  return withSignalsCaught(false, async (forwardTo) => {
+  return withSignalsCaught(async (forwarding) => {
     const { pid, consoleFd } = startExec(opts);
     if (opts.detach) return 0;
     const proxy = consoleFd !== undefined ? proxyConsole(consoleFd) : undefined;
-    forwardTo({ pid });
+    forwarding.forwardTo({ pid });
     try {
       const result = await nat.waitPidAsync(pid);
+      // Reaped: its pid may be another process's by now.
+      forwarding.stop();
       if (proxy) await proxy.drained;
       if (result.signal !== null) return 128 + result.signal;
       return result.exitCode ?? 0;
     } finally {
+      forwarding.stop();
       proxy?.restore();
     }
   });

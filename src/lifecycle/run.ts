@@ -7,7 +7,7 @@ import { proxyConsole, type ConsoleProxy } from './console';
 import { createContainer, type CreateOptions } from './create';
 import { deleteContainer } from './delete';
 import { runPoststartHooks } from './start';
-import { withSignalsCaught, type SignalTarget } from './signal-forwarding';
+import { withSignalsCaught, type SignalForwarding } from './signal-forwarding';
 
 export interface RunOptions extends CreateOptions {
   detach?: boolean;
@@ -21,10 +21,10 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   // foreground run is always one; --no-subreaper is accepted for compatibility.
   if (!opts.detach) native().setChildSubreaper();
   if (opts.noSubreaper) log.debug('--no-subreaper: a foreground run still reaps its container (the init is a grandchild)');
-  return withSignalsCaught(true, (forwardTo) => runWithSignalsCaught(opts, forwardTo));
+  return withSignalsCaught((forwarding) => runWithSignalsCaught(opts, forwarding));
 }
 
-async function runWithSignalsCaught(opts: RunOptions, forwardTo: (target: SignalTarget) => void): Promise<number> {
+async function runWithSignalsCaught(opts: RunOptions, forwarding: SignalForwarding): Promise<number> {
   const nat = native();
   // Started as soon as it is ready: the exec FIFO and a `start` would only make the
   // init wait for this same process (runc's `run` goes through them; nothing outside
@@ -43,11 +43,13 @@ async function runWithSignalsCaught(opts: RunOptions, forwardTo: (target: Signal
   log.debug(`run ${opts.id}: started`);
   if (opts.detach) return 0;
 
-  forwardTo(state);
+  forwarding.forwardTo(state);
   let result;
   try {
     result = await nat.waitPidAsync(state.pid);
+    forwarding.stop();
   } catch (e) {
+    forwarding.stop();
     // Never leave the container behind because the wait failed.
     proxy?.restore();
     deleteContainer(opts.root, opts.id, true);

@@ -153,7 +153,14 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
   // it was: tsrun drops the lines instead, so the afterEach check finds nothing left.
   if (flavorOf(BINARY) === 'tsrun') {
     test('with the reader of stderr gone, --debug run still runs, cleans up and says its exit status', async () => {
-      const b = s.bundle({ configure: (c) => (c.process.args = ['sh', '-c', 'exit 3']) });
+      const b = s.bundle({
+        configure: (c) => {
+          // Alive while tsrun waits, and not a pid namespace's init: a SIGPIPE that
+          // tsrun's own writes raised and passed on would kill it (141, not 3).
+          c.process.args = ['sh', '-c', 'sleep 0.3; exit 3'];
+          c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid');
+        },
+      });
       const env = { ...process.env };
       delete env.NODE_EXTRA_CA_CERTS;
       const child = spawn(BINARY, ['--root', s.cli.root, '--debug', 'run', '--bundle', b.dir, b.id], { stdio: ['ignore', 'ignore', 'pipe'], env });
