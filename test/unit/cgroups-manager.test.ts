@@ -166,6 +166,22 @@ describe('v1 and hybrid drivers on a fake tree', () => {
     expect(fs.existsSync(path.join(root, 'pids', 'tsrun-test', 'c1'))).toBe(true);
   });
 
+  test('with every parent there (one mkdir per leaf), the leaves made before a refusal are removed again', () => {
+    makeTree('hybrid');
+    for (const k of [...v1Keys, 'unified']) fs.mkdirSync(path.join(root, k, 'tsrun-test'));
+    fs.writeFileSync(path.join(root, 'cpuset', 'tsrun-test', 'cpuset.cpus'), '0-3');
+    fs.writeFileSync(path.join(root, 'cpuset', 'tsrun-test', 'cpuset.mems'), '0');
+    // pids comes after cpu, cpuacct, cpuset, memory, devices, freezer and blkio.
+    fs.mkdirSync(path.join(root, 'pids', 'tsrun-test', 'c1'));
+    fs.writeFileSync(path.join(root, 'pids', 'tsrun-test', 'c1', 'cgroup.procs'), '1\n');
+    const m = manager('hybrid');
+    expect(() => m.create()).toThrow(/already exists and has processes/);
+    for (const k of [...v1Keys, 'unified']) {
+      expect({ k, parent: fs.existsSync(path.join(root, k, 'tsrun-test')), leaf: fs.existsSync(path.join(root, k, 'tsrun-test', 'c1')) }).toEqual({ k, parent: true, leaf: k === 'pids' });
+    }
+    expect(m.created()).toEqual([]);
+  });
+
   test('an existing cpuset parent left empty (a sibling create not done with it yet) is filled from above', () => {
     makeTree('legacy');
     fs.mkdirSync(path.join(root, 'cpuset', 'tsrun-test'));
