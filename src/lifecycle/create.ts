@@ -120,7 +120,10 @@ export function createContainer(opts: CreateOptions): Created {
   let syncFd: number | undefined;
   let fifoFd: number | undefined;
   let console: ConsoleEnds | undefined;
-  let ownCgroup = true;
+  // Set once cgroups.create() has returned. Until then the dirs may be another
+  // container's (create refuses a leaf with processes in it: cleaning up here would
+  // kill them), and a failing create() has removed what it made itself.
+  let ownCgroup = false;
   const nat = native();
   try {
     cgroups = createCgroupManager({ cgroupsPath: spec.linux?.cgroupsPath ?? '', id: opts.id });
@@ -145,12 +148,12 @@ export function createContainer(opts: CreateOptions): Created {
     crashPoint('create:state');
     try {
       cgroups.create();
+      ownCgroup = true;
     } catch (e) {
       // --rootless: no permission for the cgroup is not an error (runc's rule), but
       // then nothing may need one.
       if (!rootless || !isCgroupPermissionError(e)) throw e;
       checkNoLimitsWithoutCgroup(spec);
-      ownCgroup = false;
       // Nothing of the container is in those dirs: later commands (exec, kill --all,
       // delete) must not look for its processes there, not even a `delete --force`
       // after a crash of this process.
@@ -304,8 +307,10 @@ export function createContainer(opts: CreateOptions): Created {
     try {
       // Whatever else got into the cgroup (a hook's child, a process forked before
       // the failure) goes too: nothing may outlive a failed create.
-      if (cgroups && ownCgroup) for (const pid of signalCgroup(cgroups, 9)) nat.waitExit(pid, 5000);
-      cgroups?.destroy();
+      if (cgroups && ownCgroup) {
+        for (const pid of signalCgroup(cgroups, 9)) nat.waitExit(pid, 5000);
+        cgroups.destroy();
+      }
     } catch (cleanupError) {
       leftovers = true;
       log.warn(`cleanup of cgroups failed: ${(cleanupError as Error).message}`);

@@ -8,6 +8,7 @@
 // runc only, and each such place says so.
 
 import { spawn } from 'child_process';
+import * as fs from 'fs';
 import { Bundle } from '../helpers/bundle';
 import { expectedError, Flavor, flavorOf, RunResult, runtimeUnderTest, stderrLines, pidAlive, waitPidGone } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
@@ -148,6 +149,28 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
       expectOk(s.cli.delete(a.id, true));
     }
   });
+
+  // runc 1.1.5 only warns and puts the second container into the same cgroup (runc
+  // 1.2 refuses, as tsrun does).
+  if (flavorOf(BINARY) === 'tsrun') {
+    test.each(['create', 'run'] as const)('%s into a cgroup that holds another container\'s init fails and leaves that container intact', (cmd) => {
+      const a = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+      const b = s.bundle();
+      fs.writeFileSync(b.configPath, JSON.stringify({ ...b.config, linux: { ...b.config.linux, cgroupsPath: a.cgroupsPath } }));
+      expectOk(s.cli.create(a.id, a.dir));
+      const pid = s.cli.state(a.id).pid;
+      try {
+        expectCleanFailure(attempt(cmd, b), s.cli.flavor, { tsrun: new RegExp(`cgroup \\S+${a.cgroupsPath} already exists and has processes in it`) });
+        // Its cleanup used to kill everything in the cgroup and remove it.
+        const st = s.cli.state(a.id);
+        expect({ status: st.status, pid: st.pid, alive: pidAlive(pid) }).toEqual({ status: 'created', pid, alive: true });
+        expectOk(s.cli.start(a.id));
+        expect(s.cli.state(a.id).status).toBe('running');
+      } finally {
+        expectOk(s.cli.delete(a.id, true));
+      }
+    });
+  }
 
   // runc dies of SIGPIPE at its first log line here (Go's rule for fds 1 and 2), wherever
   // it was: tsrun drops the lines instead, so the afterEach check finds nothing left.
