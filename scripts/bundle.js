@@ -184,6 +184,12 @@ if (process.argv[2] === '--probe') {
   warmUpCommands(cli, cli.__bundleLoad, () => loaded.push(cli.__bundleLoaded())).then(() => {
     fs.writeSync(1, JSON.stringify(loaded));
   });
+} else if (process.argv[2] === '--caches') {
+  // Child of the build below, with stdout to /dev/null (the containers write there).
+  writeCaches(JSON.parse(process.argv[3]), { container: true }).catch((e) => {
+    process.stderr.write(`${e.stack}\n`);
+    process.exitCode = 1;
+  });
 } else {
   build();
 }
@@ -203,20 +209,46 @@ function build() {
   writeBundle(ids.filter((id) => core.has(id)), parts);
   writeLauncher();
 
-  // The code caches: evaluate, run the warm-ups, and save what V8 compiled.
+  // The code caches, made in a child whose stdout the warm-up containers may write
+  // to. Should that child fail, they are made here without containers.
+  const files = [...new Set(Object.values(parts))];
+  const child = require('child_process').spawnSync(process.execPath, [__filename, '--caches', JSON.stringify(files)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+    timeout: 120000,
+  });
+  process.stderr.write(child.stderr ?? '');
+  const done = child.status === 0
+    ? Promise.resolve()
+    : (process.stderr.write(`bundle: the code cache child failed (${child.error?.message ?? child.signal ?? `exit ${child.status}`}); caching without containers\n`),
+      writeCaches(files, { container: false }));
+  done.then(() => {
+    console.log(`bundled ${ids.length} modules into ${path.relative(process.cwd(), bundle)} (${core.size} modules) and ${files.length} lazily loaded parts (+ code caches)`);
+  });
+}
+
+/**
+ * Evaluates the split bundle the way bin/tsrun does, runs the warm-ups, and saves
+ * what V8 compiled as each file's code cache. With `container`, a real `tsrun run`
+ * is part of the warm-up where this host can do one (scripts/lib/container-warm-up.js).
+ */
+async function writeCaches(files, { container }) {
   const { script, cli } = evaluateBundle();
   warmUp(cli.__bundleLoad);
-  warmUpCommands(cli, cli.__bundleLoad).then(() => {
-    writeAtomic(bundle + '.cache', script.createCachedData());
-    // The warm-up loads every module, so every part (validation of a config and of a process too).
-    const files = new Set(Object.values(parts));
-    for (const file of files) {
-      const part = cli.__bundleParts[file];
-      if (!part) throw new Error(`bundle: the warm-up never loaded ${file}`);
-      writeAtomic(path.join(dist, `${file}.cache`), part.createCachedData());
-    }
-    console.log(`bundled ${ids.length} modules into ${path.relative(process.cwd(), bundle)} (${core.size} modules) and ${files.size} lazily loaded parts (+ code caches)`);
-  });
+  await warmUpCommands(cli, cli.__bundleLoad);
+  if (container) {
+    const { warmUpWithContainer } = require('./lib/container-warm-up');
+    const demo = path.resolve(__dirname, '..', 'build', 'Release', 'tsrun-demo');
+    const skipped = await warmUpWithContainer(cli, cli.__bundleLoad('src/output.js'), demo);
+    if (skipped) process.stderr.write(`bundle: code caches made without a container run: ${skipped}\n`);
+  }
+  writeAtomic(bundle + '.cache', script.createCachedData());
+  // The warm-up loads every module, so every part (validation of a config and of a process too).
+  for (const file of files) {
+    const part = cli.__bundleParts[file];
+    if (!part) throw new Error(`bundle: the warm-up never loaded ${file}`);
+    writeAtomic(path.join(dist, `${file}.cache`), part.createCachedData());
+  }
 }
 
 /**

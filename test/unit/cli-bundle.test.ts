@@ -5,39 +5,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as vm from 'vm';
 import { spawn } from 'child_process';
+import { distDir as dist, loadBundle, sameNodeAsLauncher } from '../helpers/bundled-cli';
 import { killChild } from '../helpers/children';
-import { repoRoot } from '../helpers/runtime';
-
-interface BundledCli {
-  main(argv: string[]): Promise<number>;
-  __bundleLoad(id: string): Record<string, unknown>;
-  __bundleParts: Record<string, vm.Script>;
-}
-
-const dist = path.join(repoRoot(), 'dist');
-const bundleFile = path.join(dist, 'tsrun.js');
-
-/**
- * A cache is checked against the node that runs it: only when this is the node
- * bin/tsrun names (the one that built it) does "rejected" here mean rejected there.
- */
-function sameNodeAsLauncher(): boolean {
-  const interpreter = fs.readFileSync(path.join(repoRoot(), 'bin', 'tsrun'), 'utf8').split('\n')[0].slice(2).trim();
-  try {
-    return fs.realpathSync(interpreter) === fs.realpathSync(process.execPath);
-  } catch {
-    return false; // `/usr/bin/env node`
-  }
-}
-
-function loadBundle(): { cli: BundledCli; script: vm.Script } {
-  const script = new vm.Script(fs.readFileSync(bundleFile, 'latin1'), { filename: bundleFile, cachedData: fs.readFileSync(`${bundleFile}.cache`) });
-  const mod = { exports: {} as BundledCli };
-  script.runInThisContext().call(mod.exports, mod.exports, require, mod, bundleFile, dist);
-  return { cli: mod.exports, script };
-}
 
 describe('the bundled CLI', () => {
   let root = '';
