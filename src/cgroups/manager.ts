@@ -255,11 +255,11 @@ export abstract class BaseManager implements CgroupManager {
               continue;
             }
             if (errno(e) !== 'EEXIST') throw new CgroupError(cur, `mkdir ${cur}: ${errno(e)}`);
-            // An existing leaf is used (runc does the same), but only while empty:
-            // sharing a cgroup with live processes would make delete remove or
-            // freeze someone else's processes.
-            if (isLeaf && this.procsIn(cur).length > 0) {
-              throw new CgroupError(cur, `cgroup ${cur} already exists and has processes in it`);
+            // An existing leaf is used (runc does the same), but only while nothing
+            // lives in it or below it: sharing it would make delete, kill --all or
+            // pause reach someone else's processes (runc 1.2 refuses it too).
+            if (isLeaf && this.procsUnder(cur).length > 0) {
+              throw new CgroupError(cur, `cgroup ${cur} already exists and has processes in it or below it`);
             }
             this.prepareExisting(p, cur);
             continue;
@@ -296,22 +296,27 @@ export abstract class BaseManager implements CgroupManager {
   }
 
   pids(): number[] {
+    // A rootless container without a cgroup of its own has no placements: no way to
+    // list its processes through a cgroup.
+    if (this.placements.length === 0) return [];
+    return this.procsUnder(this.primary().dir);
+  }
+
+  /** The processes in `dir` and in the cgroups below it, sorted. */
+  private procsUnder(dir: string): number[] {
     const found = new Set<number>();
-    const walk = (dir: string): void => {
-      for (const pid of this.procsIn(dir)) found.add(pid);
+    const walk = (d: string): void => {
+      for (const pid of this.procsIn(d)) found.add(pid);
       let entries: fs.Dirent[];
       try {
-        entries = fs.readdirSync(dir, { withFileTypes: true });
+        entries = fs.readdirSync(d, { withFileTypes: true });
       } catch (e) {
         if (errno(e) === 'ENOENT') return;
         throw e;
       }
-      for (const ent of entries) if (ent.isDirectory()) walk(path.join(dir, ent.name));
+      for (const ent of entries) if (ent.isDirectory()) walk(path.join(d, ent.name));
     };
-    // A rootless container without a cgroup of its own has no placements: no way to
-    // list its processes through a cgroup.
-    if (this.placements.length === 0) return [];
-    walk(this.primary().dir);
+    walk(dir);
     return [...found].sort((a, b) => a - b);
   }
 

@@ -6,6 +6,8 @@ import { log } from '../log';
 import { native } from '../native';
 import { validateContainerId } from '../state/ids';
 import { StateStore } from '../state/store';
+import type { ContainerState } from '../state/types';
+import type { Spec } from '../config/types';
 import { Container } from './container';
 import { crashPoint } from './crash-point';
 import { hookState, hooksOf, runHooksWarnOnly } from './hooks';
@@ -60,7 +62,7 @@ export function destroy(container: Container): void {
     }
   }
   try {
-    if (container.state.cgroupPaths && Object.keys(container.state.cgroupPaths).length > 0) {
+    if (processesInCgroupAreItsOwn(container.state, initAlive)) {
       // Every other process of the container too (a shared pid namespace, a crash).
       for (const pid of signalAll(container, 9)) nat.waitExit(pid, 5000);
     }
@@ -80,4 +82,25 @@ export function destroy(container: Container): void {
   // After the container is gone; a failure is a warning (runtime spec).
   const poststop = hooksOf(container.state).poststop;
   if (poststop?.length) runHooksWarnOnly('poststop', poststop, hookState(container.state, 'stopped'));
+}
+
+/**
+ * Whether whatever is in the container's cgroups now may be taken for the
+ * container's and killed. Never touch a process tsrun did not start (DESIGN.md
+ * section 5):
+ * - Without a record of what its create made (a create that died before its
+ *   first pid was written), the dirs may be another container's: that create never
+ *   got as far as accepting them, and its init, if any, exits once tsrun is gone.
+ * - A stopped container that had a pid namespace of its own left nothing behind:
+ *   the namespace died with its init. Whatever is in an empty leaf it made and
+ *   left, another container may have been created into (runc kills the cgroup's
+ *   processes only for a shared pid namespace, too).
+ * While its init lives, or its create stopped halfway, or its pid namespace is
+ * shared, the processes are its own: create refused a cgroup anyone was in.
+ */
+function processesInCgroupAreItsOwn(state: ContainerState, initAlive: boolean): boolean {
+  if (Object.keys(state.cgroupPaths ?? {}).length === 0 || state.cgroupCreated === undefined) return false;
+  if (initAlive || state.status === 'creating') return true;
+  const namespaces = (state.config as unknown as Spec).linux?.namespaces ?? [];
+  return !namespaces.some((n) => n.type === 'pid' && !n.path);
 }

@@ -160,7 +160,7 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
       expectOk(s.cli.create(a.id, a.dir));
       const pid = s.cli.state(a.id).pid;
       try {
-        expectCleanFailure(attempt(cmd, b), s.cli.flavor, { tsrun: new RegExp(`cgroup \\S+${a.cgroupsPath} already exists and has processes in it`) });
+        expectCleanFailure(attempt(cmd, b), s.cli.flavor, { tsrun: new RegExp(`cgroup \\S+${a.cgroupsPath} already exists and has processes in it or below it`) });
         // Its cleanup used to kill everything in the cgroup and remove it.
         const st = s.cli.state(a.id);
         expect({ status: st.status, pid: st.pid, alive: pidAlive(pid) }).toEqual({ status: 'created', pid, alive: true });
@@ -169,6 +169,54 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
       } finally {
         expectOk(s.cli.delete(a.id, true));
       }
+    });
+  }
+
+  /** Bundles of two sleepers, the second configured with the first one's cgroupsPath. */
+  const sharingACgroup = (): [Bundle, Bundle] => {
+    const a = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    fs.writeFileSync(b.configPath, JSON.stringify({ ...b.config, linux: { ...b.config.linux, cgroupsPath: a.cgroupsPath } }));
+    return [a, b];
+  };
+
+  test('delete of a stopped container leaves alone a container created since into the cgroup it left empty', async () => {
+    const [a, b] = sharingACgroup();
+    expectOk(s.cli.create(a.id, a.dir));
+    const aPid = s.cli.state(a.id).pid;
+    expectOk(s.cli.kill(a.id, 'KILL'));
+    expect(await waitPidGone(aPid)).toBe(true);
+    // The leaf is empty now: it is used again, as runc does.
+    expectOk(s.cli.create(b.id, b.dir));
+    const bPid = s.cli.state(b.id).pid;
+    try {
+      // a had a pid namespace of its own: nothing of it can be left, so nothing is killed
+      // (it used to kill b). The dir a made is b's now: a's delete waits for it.
+      const r = s.cli.delete(a.id);
+      expect({ alive: pidAlive(bPid), status: s.cli.state(b.id).status }).toEqual({ alive: true, status: 'created' });
+      if (flavorOf(BINARY) === 'tsrun') expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: expect.stringMatching(/cannot remove cgroup: rmdir \S+: EBUSY/) });
+    } finally {
+      expectOk(s.cli.delete(b.id, true));
+    }
+    // b found the leaf there: its delete leaves it to a's.
+    if (flavorOf(BINARY) === 'tsrun') expectOk(s.cli.delete(a.id));
+  });
+
+  if (flavorOf(BINARY) === 'tsrun') {
+    test('delete of what a create killed before it recorded a pid leaves alone the container whose cgroup it named', () => {
+      const [d, e] = sharingACgroup();
+      expectOk(s.cli.create(d.id, d.dir));
+      const dPid = s.cli.state(d.id).pid;
+      try {
+        // Killed right after its first state write: the cgroup is d's, e never accepted it.
+        expect(s.cli.create(e.id, e.dir, [], { env: { TSRUN_TEST_CRASH_AT: 'create:state' } }).signal).toBe('SIGKILL');
+        const r = s.cli.delete(e.id);
+        expect({ alive: pidAlive(dPid), status: s.cli.state(d.id).status }).toEqual({ alive: true, status: 'created' });
+        expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: expect.stringMatching(/cannot remove cgroup: rmdir \S+: EBUSY/) });
+      } finally {
+        expectOk(s.cli.delete(d.id, true));
+      }
+      expectOk(s.cli.delete(e.id));
     });
   }
 

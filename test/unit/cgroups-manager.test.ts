@@ -166,6 +166,16 @@ describe('v1 and hybrid drivers on a fake tree', () => {
     expect(fs.existsSync(path.join(root, 'pids', 'tsrun-test', 'c1'))).toBe(true);
   });
 
+  test('an existing leaf with processes only in a cgroup below it is refused too', () => {
+    makeTree('hybrid');
+    fs.mkdirSync(path.join(root, 'memory', 'tsrun-test', 'c1', 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'memory', 'tsrun-test', 'c1', 'sub', 'cgroup.procs'), '1\n');
+    const m = manager('hybrid');
+    expect(() => m.create()).toThrow(/tsrun-test\/c1 already exists and has processes in it or below it/);
+    expect(m.created()).toEqual([]);
+    expect(fs.existsSync(path.join(root, 'memory', 'tsrun-test', 'c1', 'sub'))).toBe(true);
+  });
+
   test('with every parent there (one mkdir per leaf), the leaves made before a refusal are removed again', () => {
     makeTree('hybrid');
     for (const k of [...v1Keys, 'unified']) fs.mkdirSync(path.join(root, k, 'tsrun-test'));
