@@ -26,7 +26,7 @@ import { converse } from './init-session';
 import { compileSeccomp, forwardSeccompListener } from './seccomp';
 import { hostLsm } from './host-lsm';
 import { crashPoint } from './crash-point';
-import { signalCgroup } from './kill';
+import { killQuietly, signalCgroup } from './kill';
 import { writeFileAtomic } from './files';
 import { writeIdMappings } from './id-mappings';
 import { writeTimeOffsets } from './time-offsets';
@@ -75,15 +75,6 @@ function chownToMappedRoot(file: string, spec: Spec): void {
 }
 
 /** With `startTime`, only while the pid is still that process (it may have run and exited already). */
-function killQuietly(pid: number | undefined, startTime?: string): void {
-  if (!pid) return;
-  try {
-    native().pidfdKill(pid, 9, startTime);
-  } catch {
-    // already gone
-  }
-}
-
 export function createContainer(opts: CreateOptions): Created {
   validateContainerId(opts.id);
   log.debug(`create ${opts.id}: loading ${opts.bundle}`);
@@ -117,6 +108,7 @@ export function createContainer(opts: CreateOptions): Created {
   let stage1: number | undefined;
   let containerPid: number | undefined;
   let startTimeAtPid: string | null = null;
+  let stage1Reaped = false;
   let syncFd: number | undefined;
   let fifoFd: number | undefined;
   let console: ConsoleEnds | undefined;
@@ -274,7 +266,10 @@ export function createContainer(opts: CreateOptions): Created {
     log.debug(`create ${opts.id}: init ready`);
     crashPoint('create:ready');
     // The intermediate process (if the init forked) has exited: reap it.
-    if (containerPid !== undefined && containerPid !== stage1) nat.waitPid(stage1);
+    if (containerPid !== undefined && containerPid !== stage1) {
+      nat.waitPid(stage1);
+      stage1Reaped = true;
+    }
     containerPid ??= stage1;
 
     // A parked init is alive now. Started at once, the user's process may have run
@@ -292,10 +287,12 @@ export function createContainer(opts: CreateOptions): Created {
     if (console) console.ownFd = undefined;
     return { state: final, consoleFd: ownConsole };
   } catch (e) {
-    // Started at once, the user's process may be gone and its pid reused by now.
-    killQuietly(containerPid, startTimeAtPid ?? undefined);
-    killQuietly(stage1);
-    if (stage1 !== undefined) {
+    // Each pid only while it is still ours: the pid may have been handed on. The init
+    // by the start time read when it announced itself (none: it was gone already);
+    // the first process while it is our unreaped child.
+    if (containerPid !== stage1 && startTimeAtPid !== null) killQuietly(containerPid, startTimeAtPid);
+    if (stage1 !== undefined && !stage1Reaped) {
+      killQuietly(stage1);
       try {
         nat.waitPid(stage1);
       } catch {

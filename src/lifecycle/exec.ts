@@ -16,7 +16,9 @@ import { native } from '../native';
 import { Container } from './container';
 import { StateStore } from '../state/store';
 import { validateContainerId } from '../state/ids';
+import { processStartTime } from '../state/status';
 import { writeFileAtomic } from './files';
+import { killQuietly } from './kill';
 import { checkTerminal, consoleEnds, proxyConsole, type ConsoleEnds } from './console';
 import { withSignalsCaught } from './signal-forwarding';
 import { lastCapability } from './host-facts';
@@ -122,15 +124,6 @@ function sameFile(a: string, b: string): boolean {
   }
 }
 
-function killQuietly(pid: number | undefined): void {
-  if (!pid) return;
-  try {
-    native().pidfdKill(pid, 9);
-  } catch {
-    // already gone
-  }
-}
-
 export interface ExecStarted {
   pid: number;
   /** Foreground exec with a terminal: our end of the console socket pair. */
@@ -175,6 +168,8 @@ function startExecLocked(container: Container, opts: ExecOptions): ExecStarted {
   const nsFds: number[] = [];
   let stage1: number | undefined;
   let execPid: number | undefined;
+  let execStartTime: string | null = null;
+  let stage1Reaped = false;
   let syncFd: number | undefined;
   let console: ConsoleEnds | undefined;
   try {
@@ -237,19 +232,25 @@ function startExecLocked(container: Container, opts: ExecOptions): ExecStarted {
       },
       onPid: (pid) => {
         execPid = pid;
+        execStartTime = processStartTime(pid);
       },
     });
     // The intermediate (when the init forked into the pid namespace) has exited.
-    if (execPid !== undefined && execPid !== stage1) nat.waitPid(stage1);
+    if (execPid !== undefined && execPid !== stage1) {
+      nat.waitPid(stage1);
+      stage1Reaped = true;
+    }
     execPid ??= stage1;
     if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(execPid));
     const consoleFd = console?.ownFd;
     if (console) console.ownFd = undefined;
     return { pid: execPid, consoleFd };
   } catch (e) {
-    killQuietly(execPid);
-    killQuietly(stage1);
-    if (stage1 !== undefined) {
+    // Each pid only while it is still ours (see create): the exec'd process by its
+    // start time, the first one while it is our unreaped child.
+    if (execPid !== stage1 && execStartTime !== null) killQuietly(execPid, execStartTime);
+    if (stage1 !== undefined && !stage1Reaped) {
+      killQuietly(stage1);
       try {
         nat.waitPid(stage1);
       } catch {

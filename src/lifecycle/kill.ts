@@ -42,6 +42,20 @@ export function killContainer(root: string, id: string, signal: string | undefin
 }
 
 /**
+ * SIGKILL for a process a failed create or exec started, whatever became of it:
+ * only while `pid` is still that process (its start time, or our own child that we
+ * have not reaped), else nothing.
+ */
+export function killQuietly(pid: number | undefined, startTime?: string): void {
+  if (!pid) return;
+  try {
+    native().pidfdKill(pid, 9, startTime);
+  } catch {
+    // already gone
+  }
+}
+
+/**
  * Signals every process of the container's cgroup, frozen meanwhile (as runc does)
  * so that no process can fork a new one between listing and signalling.
  * Returns the pids that were signalled.
