@@ -62,7 +62,7 @@ export function destroy(container: Container): void {
     }
   }
   try {
-    if (processesInCgroupAreItsOwn(container.state, initAlive)) {
+    if (processesInCgroupAreItsOwn(container, initAlive)) {
       // Every other process of the container too (a shared pid namespace, a crash).
       for (const pid of signalAll(container, 9)) nat.waitExit(pid, 5000);
     }
@@ -88,19 +88,40 @@ export function destroy(container: Container): void {
  * Whether whatever is in the container's cgroups now may be taken for the
  * container's and killed. Never touch a process tsrun did not start (DESIGN.md
  * section 5):
- * - Without a record of what its create made (a create that died before its
- *   first pid was written), the dirs may be another container's: that create never
- *   got as far as accepting them, and its init, if any, exits once tsrun is gone.
- * - A stopped container that had a pid namespace of its own left nothing behind:
- *   the namespace died with its init. Whatever is in an empty leaf it made and
- *   left, another container may have been created into (runc kills the cgroup's
- *   processes only for a shared pid namespace, too).
- * While its init lives, or its create stopped halfway, or its pid namespace is
- * shared, the processes are its own: create refused a cgroup anyone was in.
+ * - While its init lives, they are its own: create refused a cgroup anyone was in,
+ *   and no other create accepts it while the init is there.
+ * - Once a finished container's init is gone, a pid namespace of its own took
+ *   everything with it: whatever is there now was created since into the leaf it
+ *   left empty.
+ * - Otherwise (a create that died halfway, whose processes may wait there forever
+ *   for it; a shared pid namespace, whose processes may outlive the init, killed
+ *   as runc does) they are taken for its own unless another container of this
+ *   --root records one of the same dirs: one created since into a leaf this one
+ *   left empty, or one whose cgroup a create that died before accepting it named.
+ *   (Another --root's container in the same dirs is not seen: a limit.)
  */
-function processesInCgroupAreItsOwn(state: ContainerState, initAlive: boolean): boolean {
-  if (Object.keys(state.cgroupPaths ?? {}).length === 0 || state.cgroupCreated === undefined) return false;
-  if (initAlive || state.status === 'creating') return true;
-  const namespaces = (state.config as unknown as Spec).linux?.namespaces ?? [];
-  return !namespaces.some((n) => n.type === 'pid' && !n.path);
+function processesInCgroupAreItsOwn(container: Container, initAlive: boolean): boolean {
+  const dirs = Object.values(container.state.cgroupPaths ?? {});
+  if (dirs.length === 0) return false;
+  if (initAlive) return true;
+  const finished = container.state.status !== 'creating';
+  const namespaces = (container.state.config as unknown as Spec).linux?.namespaces ?? [];
+  if (finished && namespaces.some((n) => n.type === 'pid' && !n.path)) return false;
+  // Reading every state of the --root only when there is something to kill.
+  return container.cgroups.pids().length > 0 && !recordedByAnother(container, new Set(dirs));
+}
+
+/** Whether another container of the same --root records one of `dirs` as its cgroup. */
+function recordedByAnother(container: Container, dirs: Set<string>): boolean {
+  for (const id of container.store.list()) {
+    if (id === container.id) continue;
+    let other: ContainerState | null;
+    try {
+      other = container.store.readIfAny(id);
+    } catch {
+      continue; // corrupt or going away: it claims nothing
+    }
+    if (Object.values(other?.cgroupPaths ?? {}).some((d) => dirs.has(d))) return true;
+  }
+  return false;
 }

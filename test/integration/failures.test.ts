@@ -218,6 +218,48 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
       }
       expectOk(s.cli.delete(e.id));
     });
+
+    test('delete of what a create killed halfway left leaves alone a container created since into the emptied leaf', async () => {
+      const [e, d] = sharingACgroup();
+      // Killed once its init is parked: the init waits there for a start that never comes.
+      expect(s.cli.create(e.id, e.dir, [], { env: { TSRUN_TEST_CRASH_AT: 'create:applied' } }).signal).toBe('SIGKILL');
+      const leaf = `/sys/fs/cgroup/pids${e.cgroupsPath}`;
+      const stragglers = fs.readFileSync(`${leaf}/cgroup.procs`, 'utf8').split('\n').filter(Boolean).map(Number);
+      expect(stragglers.length).toBeGreaterThan(0);
+      for (const pid of stragglers) process.kill(pid, 'SIGKILL');
+      for (const pid of stragglers) expect(await waitPidGone(pid)).toBe(true);
+      expectOk(s.cli.create(d.id, d.dir));
+      const dPid = s.cli.state(d.id).pid;
+      try {
+        const r = s.cli.delete(e.id, true);
+        expect({ alive: pidAlive(dPid), status: s.cli.state(d.id).status }).toEqual({ alive: true, status: 'created' });
+        expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: expect.stringMatching(/cannot remove cgroup: rmdir \S+: EBUSY/) });
+      } finally {
+        expectOk(s.cli.delete(d.id, true));
+      }
+      expectOk(s.cli.delete(e.id, true));
+    });
+
+    // runc 1.1 kills it (its rule for a shared pid namespace looks no further).
+    test('delete of a stopped container without a pid namespace leaves alone a container created since into its emptied leaf', async () => {
+      const [a, b] = sharingACgroup();
+      const noPidNs = JSON.parse(fs.readFileSync(a.configPath, 'utf8'));
+      noPidNs.linux.namespaces = noPidNs.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid');
+      fs.writeFileSync(a.configPath, JSON.stringify(noPidNs));
+      expectOk(s.cli.create(a.id, a.dir));
+      const aPid = s.cli.state(a.id).pid;
+      expectOk(s.cli.kill(a.id, 'KILL'));
+      expect(await waitPidGone(aPid)).toBe(true);
+      expectOk(s.cli.create(b.id, b.dir));
+      const bPid = s.cli.state(b.id).pid;
+      try {
+        expect(s.cli.delete(a.id).code).toBe(1);
+        expect({ alive: pidAlive(bPid), status: s.cli.state(b.id).status }).toEqual({ alive: true, status: 'created' });
+      } finally {
+        expectOk(s.cli.delete(b.id, true));
+      }
+      expectOk(s.cli.delete(a.id));
+    });
   }
 
   // runc dies of SIGPIPE at its first log line here (Go's rule for fds 1 and 2), wherever
