@@ -74,7 +74,6 @@ function chownToMappedRoot(file: string, spec: Spec): void {
   fs.chownSync(file, uid, gid);
 }
 
-/** With `startTime`, only while the pid is still that process (it may have run and exited already). */
 export function createContainer(opts: CreateOptions): Created {
   validateContainerId(opts.id);
   log.debug(`create ${opts.id}: loading ${opts.bundle}`);
@@ -273,9 +272,11 @@ export function createContainer(opts: CreateOptions): Created {
     containerPid ??= stage1;
 
     // A parked init is alive now. Started at once, the user's process may have run
-    // and exited already (and been reaped, after `run -d`): its start time is the one
-    // read when the init announced its pid, while it still waited for `ready`.
-    const startTime = (opts.startAtOnce ? startTimeAtPid : null) ?? processStartTime(containerPid);
+    // and exited already (and been reaped, after `run -d`, and its pid handed on): its
+    // start time is the one read when the init announced its pid, while it still
+    // waited for `ready` (none: it was gone already). The first process is our own
+    // child until reaped, safe to read.
+    const startTime = opts.startAtOnce && containerPid !== stage1 ? startTimeAtPid : processStartTime(containerPid);
     if (startTime === null) throw new TsrunError('container init exited before it was ready');
     const final: ContainerState = { ...state, pid: containerPid, startTime };
     delete final.status;
@@ -290,7 +291,8 @@ export function createContainer(opts: CreateOptions): Created {
     // Each pid only while it is still ours: the pid may have been handed on. The init
     // by the start time read when it announced itself (none: it was gone already);
     // the first process while it is our unreaped child.
-    if (containerPid !== stage1 && startTimeAtPid !== null) killQuietly(containerPid, startTimeAtPid);
+    const init = containerPid !== undefined && containerPid !== stage1 && startTimeAtPid !== null ? { pid: containerPid, startTime: startTimeAtPid } : undefined;
+    if (init) killQuietly(init.pid, init.startTime);
     if (stage1 !== undefined && !stage1Reaped) {
       killQuietly(stage1);
       try {
@@ -299,7 +301,7 @@ export function createContainer(opts: CreateOptions): Created {
         // not our child any more
       }
     }
-    if (containerPid !== undefined && containerPid !== stage1) nat.waitExit(containerPid, 5000);
+    if (init) nat.waitExit(init.pid, 5000);
     let leftovers = false;
     try {
       // Whatever else got into the cgroup (a hook's child, a process forked before

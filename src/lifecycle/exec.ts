@@ -248,7 +248,8 @@ function startExecLocked(container: Container, opts: ExecOptions): ExecStarted {
   } catch (e) {
     // Each pid only while it is still ours (see create): the exec'd process by its
     // start time, the first one while it is our unreaped child.
-    if (execPid !== stage1 && execStartTime !== null) killQuietly(execPid, execStartTime);
+    const execed = execPid !== undefined && execPid !== stage1 && execStartTime !== null ? { pid: execPid, startTime: execStartTime } : undefined;
+    if (execed) killQuietly(execed.pid, execed.startTime);
     if (stage1 !== undefined && !stage1Reaped) {
       killQuietly(stage1);
       try {
@@ -257,9 +258,9 @@ function startExecLocked(container: Container, opts: ExecOptions): ExecStarted {
         // not our child any more
       }
     }
-    if (execPid !== undefined && execPid !== stage1) {
+    if (execed) {
       try {
-        nat.waitPid(execPid);
+        nat.waitPid(execed.pid);
       } catch {
         // reparented elsewhere (no subreaper): gone with the kill
       }
