@@ -186,7 +186,8 @@ if (process.argv[2] === '--probe') {
   });
 } else if (process.argv[2] === '--caches') {
   // Child of the build below, with stdout to /dev/null (the containers write there).
-  writeCaches(JSON.parse(process.argv[3]), { container: true }).catch((e) => {
+  const { files, scope } = JSON.parse(process.argv[3]);
+  writeCaches(files, scope).catch((e) => {
     process.stderr.write(`${e.stack}\n`);
     process.exitCode = 1;
   });
@@ -209,19 +210,25 @@ function build() {
   writeBundle(ids.filter((id) => core.has(id)), parts);
   writeLauncher();
 
-  // The code caches, made in a child whose stdout the warm-up containers may write
-  // to. Should that child fail, they are made here without containers.
+  // The code caches, made in a child whose stdout the warm-up container writes to.
+  // What the container leaves is removed here, whatever became of the child (SIGKILL
+  // on timeout: during `run` a SIGTERM is caught). Should the child fail, the caches
+  // are made here without a container.
   const files = [...new Set(Object.values(parts))];
-  const child = require('child_process').spawnSync(process.execPath, [__filename, '--caches', JSON.stringify(files)], {
+  const { scopeForWarmUp, removeWarmUpScope } = require('./lib/container-warm-up');
+  const scope = scopeForWarmUp();
+  const child = require('child_process').spawnSync(process.execPath, [__filename, '--caches', JSON.stringify({ files, scope })], {
     stdio: ['ignore', 'ignore', 'pipe'],
     encoding: 'utf8',
     timeout: 120000,
+    killSignal: 'SIGKILL',
   });
   process.stderr.write(child.stderr ?? '');
+  for (const problem of removeWarmUpScope(scope)) process.stderr.write(`bundle: after the warm-up container: ${problem}\n`);
   const done = child.status === 0
     ? Promise.resolve()
     : (process.stderr.write(`bundle: the code cache child failed (${child.error?.message ?? child.signal ?? `exit ${child.status}`}); caching without containers\n`),
-      writeCaches(files, { container: false }));
+      writeCaches(files, undefined));
   done.then(() => {
     console.log(`bundled ${ids.length} modules into ${path.relative(process.cwd(), bundle)} (${core.size} modules) and ${files.length} lazily loaded parts (+ code caches)`);
   });
@@ -229,19 +236,23 @@ function build() {
 
 /**
  * Evaluates the split bundle the way bin/tsrun does, runs the warm-ups, and saves
- * what V8 compiled as each file's code cache. With `container`, a real `tsrun run`
- * is part of the warm-up where this host can do one (scripts/lib/container-warm-up.js).
+ * what V8 compiled as each file's code cache. With a `scope`, a real `tsrun run` in
+ * it is part of the warm-up where this host can do one
+ * (scripts/lib/container-warm-up.js). dist/cache-warm-up.json says whether it was
+ * (test/integration/code-cache.test.ts reads it).
  */
-async function writeCaches(files, { container }) {
+async function writeCaches(files, scope) {
   const { script, cli } = evaluateBundle();
   warmUp(cli.__bundleLoad);
   await warmUpCommands(cli, cli.__bundleLoad);
-  if (container) {
+  let skipped = 'the code cache child failed';
+  if (scope) {
     const { warmUpWithContainer } = require('./lib/container-warm-up');
     const demo = path.resolve(__dirname, '..', 'build', 'Release', 'tsrun-demo');
-    const skipped = await warmUpWithContainer(cli, cli.__bundleLoad('src/output.js'), demo);
+    skipped = await warmUpWithContainer(cli, cli.__bundleLoad('src/output.js'), demo, scope);
     if (skipped) process.stderr.write(`bundle: code caches made without a container run: ${skipped}\n`);
   }
+  writeAtomic(path.join(dist, 'cache-warm-up.json'), `${JSON.stringify(skipped ? { containerRun: false, reason: skipped } : { containerRun: true })}\n`);
   writeAtomic(bundle + '.cache', script.createCachedData());
   // The warm-up loads every module, so every part (validation of a config and of a process too).
   for (const file of files) {

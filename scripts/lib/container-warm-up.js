@@ -1,45 +1,52 @@
 'use strict';
 // Part of the build (scripts/bundle.js): one real `tsrun run` of a container,
-// through the bundled CLI in the build's own process, so that the code caches hold
-// the functions a container start compiles. V8 caches only what was compiled when
-// the cache was made; everything else is parsed and compiled again by every
-// command that runs it (3-4% of a `run`, measured).
+// through the bundled CLI in the process that then writes the code caches, so that
+// they hold the functions a container start compiles. V8 caches only what was
+// compiled when the cache was made; everything else is parsed and compiled again by
+// every command that runs it (3-4% of a `run`, measured).
 //
 // Only `run`: create, start and delete go through the same code and were as fast
 // with it, while warming more commands (exec, pause, events...) made `run` about 2%
 // slower again, measured. It needs what a container needs: root, namespaces,
 // cgroups, and the static tsrun-demo program (built with the addon) as the
 // container's process. Where any of that is missing the caches are less complete:
-// the warm-up says why and the build goes on. Everything it makes is its own and
-// removed again: a temp dir holding the bundle and the state root, and one cgroup
-// parent named after this process.
+// the warm-up says why and the build goes on.
+//
+// The build process owns the scope (a temp dir for the bundle and the state root,
+// one cgroup parent) and removes it after the child that runs the container,
+// whatever became of that child (scopeForWarmUp / removeWarmUpScope).
 
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { cgroupDirsOf, removeCgroupDir } = require('./host-scope');
+const { cgroupDirsOf, killUntilGone, processesInScope, removeCgroupDir, thawCgroups } = require('./host-scope');
 
 /**
  * @typedef {{ main(argv: string[]): Promise<number> }} Cli
  * @typedef {{ divertOutput(to: ((fd: number, text: string) => void) | undefined): void }} Output
+ * @typedef {{ work: string, cgroupParent: string }} WarmUpScope
  */
 
+/** @returns {WarmUpScope} */
+function scopeForWarmUp() {
+  return { work: fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-bundle-container-')), cgroupParent: `tsrun-build-${process.pid}` };
+}
+
 /**
- * `tsrun spec`, then `tsrun run` of tsrun-demo. The container's own output goes to
- * this process's stdout; tsrun's goes nowhere.
+ * `tsrun spec`, then `tsrun run` of tsrun-demo, inside `scope`. The container's own
+ * output goes to this process's stdout; tsrun's goes nowhere.
  * @param {Cli} cli
  * @param {Output} output
  * @param {string} demoBinary
+ * @param {WarmUpScope} scope
  * @returns {Promise<string | undefined>} why it was not done, or undefined
  */
-async function warmUpWithContainer(cli, output, demoBinary) {
+async function warmUpWithContainer(cli, output, demoBinary, scope) {
   if (process.getuid?.() !== 0) return 'not root';
   if (!fs.existsSync(demoBinary)) return `${demoBinary} is not built`;
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-bundle-container-'));
-  const root = path.join(work, 'state');
-  const bundle = path.join(work, 'bundle');
+  const root = path.join(scope.work, 'state');
+  const bundle = path.join(scope.work, 'bundle');
   const id = 'warm-up';
-  const cgroupParent = `tsrun-build-${process.pid}`;
   let stderr = '';
   output.divertOutput((fd, text) => {
     if (fd === 2) stderr = (stderr + text).slice(-2000);
@@ -60,22 +67,34 @@ async function warmUpWithContainer(cli, output, demoBinary) {
     const config = JSON.parse(fs.readFileSync(file, 'utf8'));
     config.process.terminal = false;
     config.process.args = ['/demo'];
-    config.linux.cgroupsPath = `/${cgroupParent}/${id}`;
+    config.linux.cgroupsPath = `/${scope.cgroupParent}/${id}`;
     fs.writeFileSync(file, JSON.stringify(config));
     await tsrun('run', '--bundle', bundle, id);
     return undefined;
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
   } finally {
-    // `run` deletes its container, also when it fails; this is for a failure before that.
-    process.exitCode = undefined;
-    await cli.main(['--root', root, 'delete', '--force', id]).catch(() => undefined);
-    process.exitCode = undefined;
     output.divertOutput(undefined);
-    // Deepest first: the parent's own dir last.
-    for (const { dir } of cgroupDirsOf(cgroupParent).reverse()) removeCgroupDir(dir);
-    fs.rmSync(work, { recursive: true, force: true });
   }
 }
 
-module.exports = { warmUpWithContainer };
+/**
+ * Removes whatever the warm-up left in its scope: processes (by PID, only those in
+ * its cgroup parent or rooted in its temp dir), cgroups, the temp dir.
+ * @param {WarmUpScope} scope
+ * @returns {string[]} what could not be removed
+ */
+function removeWarmUpScope(scope) {
+  const problems = [];
+  const left = killUntilGone(() => processesInScope(scope.cgroupParent, [path.join(scope.work, 'bundle', 'rootfs')]), () => thawCgroups(scope.cgroupParent));
+  if (left.length) problems.push(`processes still alive: ${left.join(' ')}`);
+  // Deepest first: the parent's own dir last.
+  for (const { dir } of cgroupDirsOf(scope.cgroupParent).reverse()) {
+    const problem = removeCgroupDir(dir);
+    if (problem) problems.push(problem);
+  }
+  fs.rmSync(scope.work, { recursive: true, force: true });
+  return problems;
+}
+
+module.exports = { scopeForWarmUp, warmUpWithContainer, removeWarmUpScope };
