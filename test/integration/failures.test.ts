@@ -180,8 +180,13 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
     return [a, b];
   };
 
-  test('delete of a stopped container leaves alone a container created since into the cgroup it left empty', async () => {
-    const [a, b] = sharingACgroup();
+  /** `id` still runs its init `pid` and is still `created`. */
+  const expectUntouched = (id: string, pid: number): void => {
+    expect({ alive: pidAlive(pid), status: s.cli.state(id).status }).toEqual({ alive: true, status: 'created' });
+  };
+
+  /** a is created, killed and gone, b created into the leaf a left empty: a's delete must leave b alone. */
+  async function deleteBesideANewcomer(a: Bundle, b: Bundle): Promise<RunResult> {
     expectOk(s.cli.create(a.id, a.dir));
     const aPid = s.cli.state(a.id).pid;
     expectOk(s.cli.kill(a.id, 'KILL'));
@@ -190,16 +195,24 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
     expectOk(s.cli.create(b.id, b.dir));
     const bPid = s.cli.state(b.id).pid;
     try {
-      // a had a pid namespace of its own: nothing of it can be left, so nothing is killed
-      // (it used to kill b). The dir a made is b's now: a's delete waits for it.
       const r = s.cli.delete(a.id);
-      expect({ alive: pidAlive(bPid), status: s.cli.state(b.id).status }).toEqual({ alive: true, status: 'created' });
-      if (flavorOf(BINARY) === 'tsrun') expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: expect.stringMatching(/cannot remove cgroup: rmdir \S+: EBUSY/) });
+      expectUntouched(b.id, bPid);
+      return r;
     } finally {
       expectOk(s.cli.delete(b.id, true));
     }
-    // b found the leaf there: its delete leaves it to a's.
-    if (flavorOf(BINARY) === 'tsrun') expectOk(s.cli.delete(a.id));
+  }
+
+  test('delete of a stopped container leaves alone a container created since into the cgroup it left empty', async () => {
+    const [a, b] = sharingACgroup();
+    // a had a pid namespace of its own: nothing of it can be left, so nothing is killed
+    // (it used to kill b). The dir a made is b's now: a's delete waits for it.
+    const r = await deleteBesideANewcomer(a, b);
+    if (flavorOf(BINARY) === 'tsrun') {
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: expect.stringMatching(/cannot remove cgroup: rmdir \S+: EBUSY/) });
+      // b found the leaf there: its delete leaves it to a's.
+      expectOk(s.cli.delete(a.id));
+    }
   });
 
   if (flavorOf(BINARY) === 'tsrun') {
@@ -211,7 +224,7 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
         // Killed right after its first state write: the cgroup is d's, e never accepted it.
         expect(s.cli.create(e.id, e.dir, [], { env: { TSRUN_TEST_CRASH_AT: 'create:state' } }).signal).toBe('SIGKILL');
         const r = s.cli.delete(e.id);
-        expect({ alive: pidAlive(dPid), status: s.cli.state(d.id).status }).toEqual({ alive: true, status: 'created' });
+        expectUntouched(d.id, dPid);
         expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: expect.stringMatching(/cannot remove cgroup: rmdir \S+: EBUSY/) });
       } finally {
         expectOk(s.cli.delete(d.id, true));
@@ -232,7 +245,7 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
       const dPid = s.cli.state(d.id).pid;
       try {
         const r = s.cli.delete(e.id, true);
-        expect({ alive: pidAlive(dPid), status: s.cli.state(d.id).status }).toEqual({ alive: true, status: 'created' });
+        expectUntouched(d.id, dPid);
         expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: expect.stringMatching(/cannot remove cgroup: rmdir \S+: EBUSY/) });
       } finally {
         expectOk(s.cli.delete(d.id, true));
@@ -246,18 +259,7 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
       const noPidNs = JSON.parse(fs.readFileSync(a.configPath, 'utf8'));
       noPidNs.linux.namespaces = noPidNs.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid');
       fs.writeFileSync(a.configPath, JSON.stringify(noPidNs));
-      expectOk(s.cli.create(a.id, a.dir));
-      const aPid = s.cli.state(a.id).pid;
-      expectOk(s.cli.kill(a.id, 'KILL'));
-      expect(await waitPidGone(aPid)).toBe(true);
-      expectOk(s.cli.create(b.id, b.dir));
-      const bPid = s.cli.state(b.id).pid;
-      try {
-        expect(s.cli.delete(a.id).code).toBe(1);
-        expect({ alive: pidAlive(bPid), status: s.cli.state(b.id).status }).toEqual({ alive: true, status: 'created' });
-      } finally {
-        expectOk(s.cli.delete(b.id, true));
-      }
+      expect((await deleteBesideANewcomer(a, b)).code).toBe(1);
       expectOk(s.cli.delete(a.id));
     });
   }
