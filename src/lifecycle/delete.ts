@@ -6,11 +6,10 @@ import { log } from '../log';
 import { native } from '../native';
 import { validateContainerId } from '../state/ids';
 import { StateStore } from '../state/store';
-import type { ContainerState } from '../state/types';
-import type { Spec } from '../config/types';
 import { Container } from './container';
 import { crashPoint } from './crash-point';
 import { hookState, hooksOf, runHooksWarnOnly } from './hooks';
+import { cgroupProcessesAreItsOwn } from './cgroup-ownership';
 import { signalAll } from './kill';
 
 export function deleteContainer(root: string, id: string, force = false): void {
@@ -62,7 +61,7 @@ export function destroy(container: Container): void {
     }
   }
   try {
-    if (processesInCgroupAreItsOwn(container, initAlive)) {
+    if (cgroupProcessesAreItsOwn(container, initAlive)) {
       // Every other process of the container too (a shared pid namespace, a crash).
       for (const pid of signalAll(container, 9)) nat.waitExit(pid, 5000);
     }
@@ -82,46 +81,4 @@ export function destroy(container: Container): void {
   // After the container is gone; a failure is a warning (runtime spec).
   const poststop = hooksOf(container.state).poststop;
   if (poststop?.length) runHooksWarnOnly('poststop', poststop, hookState(container.state, 'stopped'));
-}
-
-/**
- * Whether whatever is in the container's cgroups now may be taken for the
- * container's and killed. Never touch a process tsrun did not start (DESIGN.md
- * section 5):
- * - While its init lives, they are its own: create refused a cgroup anyone was in,
- *   and no other create accepts it while the init is there.
- * - Once a finished container's init is gone, a pid namespace of its own took
- *   everything with it: whatever is there now was created since into the leaf it
- *   left empty.
- * - Otherwise (a create that died halfway, whose processes may wait there forever
- *   for it; a shared pid namespace, whose processes may outlive the init, killed
- *   as runc does) they are taken for its own unless another container of this
- *   --root records one of the same dirs: one created since into a leaf this one
- *   left empty, or one whose cgroup a create that died before accepting it named.
- *   (Another --root's container in the same dirs is not seen: a limit.)
- */
-function processesInCgroupAreItsOwn(container: Container, initAlive: boolean): boolean {
-  const dirs = Object.values(container.state.cgroupPaths ?? {});
-  if (dirs.length === 0) return false;
-  if (initAlive) return true;
-  const finished = container.state.status !== 'creating';
-  const namespaces = (container.state.config as unknown as Spec).linux?.namespaces ?? [];
-  if (finished && namespaces.some((n) => n.type === 'pid' && !n.path)) return false;
-  // Reading every state of the --root only when there is something to kill.
-  return container.cgroups.pids().length > 0 && !recordedByAnother(container, new Set(dirs));
-}
-
-/** Whether another container of the same --root records one of `dirs` as its cgroup. */
-function recordedByAnother(container: Container, dirs: Set<string>): boolean {
-  for (const id of container.store.list()) {
-    if (id === container.id) continue;
-    let other: ContainerState | null;
-    try {
-      other = container.store.readIfAny(id);
-    } catch {
-      continue; // corrupt or going away: it claims nothing
-    }
-    if (Object.values(other?.cgroupPaths ?? {}).some((d) => dirs.has(d))) return true;
-  }
-  return false;
 }

@@ -4,6 +4,7 @@ import { ContainerStateError } from '../errors';
 import { native } from '../native';
 import { validateContainerId } from '../state/ids';
 import { StateStore } from '../state/store';
+import { cgroupProcessesAreItsOwn } from './cgroup-ownership';
 import { Container } from './container';
 import { parseSignal } from './signals';
 
@@ -16,8 +17,14 @@ export function killContainer(root: string, id: string, signal: string | undefin
   try {
     const container = new Container(store, id, store.read(id));
     const status = container.status();
-    if (status === 'stopped' || status === 'creating') throw new ContainerStateError('container not running');
     const sig = parseSignal(signal);
+    if (all && status === 'stopped') {
+      // runc signals whatever is left in the cgroup and succeeds (containerd's shim
+      // sends this while it cleans up): here only what may still be the container's.
+      if (cgroupProcessesAreItsOwn(container, false)) signalAll(container, sig);
+      return;
+    }
+    if (status === 'stopped' || status === 'creating') throw new ContainerStateError('container not running');
     if (all) {
       // The init too, by its pidfd: a container without a cgroup of its own
       // (rootless without delegation) lists no processes there.
@@ -36,6 +43,8 @@ export function killContainer(root: string, id: string, signal: string | undefin
       if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new ContainerStateError('container not running');
       throw e;
     }
+    // A frozen process acts on SIGKILL only once thawed (v1); runc thaws it too.
+    if (status === 'paused' && sig === 9) container.cgroups.thaw();
   } finally {
     unlock();
   }

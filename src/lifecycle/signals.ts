@@ -5,7 +5,8 @@ export function parseSignal(value: string | number | undefined, fallback = 'SIGT
   const text = String(value ?? fallback).trim();
   if (/^\d+$/.test(text)) {
     const n = Number(text);
-    if (n < 1 || n > 64) throw new ConfigError('signal', `invalid signal ${text}`);
+    // 0 signals nothing: a check that the process is there (runc takes it too).
+    if (n > 64) throw new ConfigError('signal', `invalid signal ${text}`);
     return n;
   }
   const upper = text.toUpperCase();

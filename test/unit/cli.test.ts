@@ -14,7 +14,7 @@ describe('Go-style flags', () => {
 
 describe('signals', () => {
   test.each([
-    ['KILL', 9], ['SIGKILL', 9], ['kill', 9], ['9', 9], ['TERM', 15], ['SIGUSR1', 10], ['RTMIN+2', 36], ['SIGRTMAX', 64],
+    ['KILL', 9], ['SIGKILL', 9], ['kill', 9], ['9', 9], ['TERM', 15], ['SIGUSR1', 10], ['RTMIN+2', 36], ['SIGRTMAX', 64], ['0', 0],
   ])('%s -> %d', (name, n) => expect(parseSignal(name)).toBe(n));
   test('default is SIGTERM', () => expect(parseSignal(undefined)).toBe(15));
   test('bad names are errors', () => {

@@ -1,0 +1,47 @@
+// Which processes in a container's cgroups tsrun may take for the container's
+// (and kill, for delete and kill --all) once its init cannot vouch for them.
+import type { Spec } from '../config/types';
+import type { ContainerState } from '../state/types';
+import type { Container } from './container';
+
+/**
+ * Whether whatever is in the container's cgroups now may be taken for the
+ * container's and killed. Never touch a process tsrun did not start (DESIGN.md
+ * section 5):
+ * - While its init lives, they are its own: create refused a cgroup anyone was in,
+ *   and no other create accepts it while the init is there.
+ * - Once a finished container's init is gone, a pid namespace of its own took
+ *   everything with it: whatever is there now was created since into the leaf it
+ *   left empty.
+ * - Otherwise (a create that died halfway, whose processes may wait there forever
+ *   for it; a shared pid namespace, whose processes may outlive the init, killed
+ *   as runc does) they are taken for its own unless another container of this
+ *   --root records one of the same dirs: one created since into a leaf this one
+ *   left empty, or one whose cgroup a create that died before accepting it named.
+ *   (Another --root's container in the same dirs is not seen: a limit.)
+ */
+export function cgroupProcessesAreItsOwn(container: Container, initAlive: boolean): boolean {
+  const dirs = Object.values(container.state.cgroupPaths ?? {});
+  if (dirs.length === 0) return false;
+  if (initAlive) return true;
+  const finished = container.state.status !== 'creating';
+  const namespaces = (container.state.config as unknown as Spec).linux?.namespaces ?? [];
+  if (finished && namespaces.some((n) => n.type === 'pid' && !n.path)) return false;
+  // Reading every state of the --root only when there is something to kill.
+  return container.cgroups.pids().length > 0 && !recordedByAnother(container, new Set(dirs));
+}
+
+/** Whether another container of the same --root records one of `dirs` as its cgroup. */
+function recordedByAnother(container: Container, dirs: Set<string>): boolean {
+  for (const id of container.store.list()) {
+    if (id === container.id) continue;
+    let other: ContainerState | null;
+    try {
+      other = container.store.readIfAny(id);
+    } catch {
+      continue; // corrupt or going away: it claims nothing
+    }
+    if (Object.values(other?.cgroupPaths ?? {}).some((d) => dirs.has(d))) return true;
+  }
+  return false;
+}
