@@ -9,6 +9,16 @@ export class TsrunError extends Error {
   }
 }
 
+/**
+ * A command's failure that runc reports with a prefix and an exit status of its own:
+ * `exec failed: <why>` and 255 (its callers tell that from the exec'd process's own 1).
+ */
+export class CommandFailure extends TsrunError {
+  constructor(readonly prefix: string, readonly inner: unknown, readonly exitStatus: number) {
+    super(prefix);
+  }
+}
+
 /** Bad input in config.json or on the command line; `field` is a JSON path or flag name. */
 export class ConfigError extends TsrunError {
   constructor(readonly field: string, readonly reason: string) {

@@ -1,6 +1,6 @@
 // tsrun's command line: runc's global flags and commands. This module only parses
 // and dispatches; each command lives in cli/commands/ and calls lifecycle/.
-import { TsrunError } from '../errors';
+import { CommandFailure, TsrunError } from '../errors';
 import { configureLog, log, type LogFormat } from '../log';
 import { normalizeArgv } from './argv';
 import { commands } from './commands';
@@ -37,6 +37,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     await module.handler(out as never);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
+    if (e instanceof CommandFailure) {
+      log.fatal(`${e.prefix}: ${errorMessage(e.inner)}`);
+      return e.exitStatus;
+    }
     log.fatal(errorMessage(e));
     return 1;
   }

@@ -54,7 +54,8 @@ export function processFromFlags(base: Process, flags: ExecFlags): Process {
   }
   p.env = mergeEnv(p.env ?? [], flags.env);
   p.terminal = flags.tty === true;
-  if (flags.noNewPrivs) p.noNewPrivileges = true;
+  // Only when given: `--no-new-privs=false` turns off the config's true (runc's IsSet).
+  if (flags.noNewPrivs !== undefined) p.noNewPrivileges = flags.noNewPrivs;
   if (flags.user) {
     const [uid, gid] = flags.user.split(':', 2) as [string, string | undefined];
     if (gid !== undefined) p.user.gid = parseId(gid, 'gid');
@@ -73,7 +74,9 @@ function mergeEnv(base: string[], extra: string[]): string[] {
   const out = [...base];
   for (const kv of extra) {
     const eq = kv.indexOf('=');
-    const key = eq < 0 ? kv : kv.slice(0, eq);
+    // runc refuses one without a name or without "=" (it would reach the process as is).
+    if (eq <= 0) throw new TsrunError(`invalid environment variable: ${JSON.stringify(kv)}`);
+    const key = kv.slice(0, eq);
     const at = out.findIndex((e) => (e.indexOf('=') < 0 ? e : e.slice(0, e.indexOf('='))) === key);
     if (at >= 0) out[at] = kv;
     else out.push(kv);

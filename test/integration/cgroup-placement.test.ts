@@ -133,7 +133,7 @@ describeIf(containerSkipReason())(`cgroup placement (${BINARY})`, () => {
       st.cgroupPaths['unified'] = elsewhere;
     });
     const r = s.cli.run(['exec', u.id, 'true']);
-    expect({ code: r.code, stderr: r.stderr.trim() }).toEqual({ code: 1, stderr: `${elsewhere} is not on a cgroup filesystem` });
+    expect({ code: r.code, stderr: r.stderr.trim() }).toEqual({ code: 255, stderr: `exec failed: ${elsewhere} is not on a cgroup filesystem` });
     expect(fs.readdirSync(elsewhere)).toEqual([]);
     editState(u.id, (st) => (st.cgroupPaths['unified'] = recorded));
     editState(b.id, (st) => delete st.cgroupPaths['gone']);

@@ -22,17 +22,19 @@ export function runAsync(cli: RuntimeCli, args: string[], opts: RunOptions = {})
 }
 
 /**
- * What every CLI run must look like, whatever it was given: exit 0 or 1 (never
+ * What every CLI run must look like, whatever it was given: exit 0 or 1 (255 for exec; never
  * killed by a signal, never a crash code), no hang, no JS stack frame, and at most
  * one stderr line (exactly one when it failed).
  */
 export function wellBehaved(r: RunResult): { problem?: string } {
   if (r.timedOut) return { problem: 'timed out' };
-  if (r.code !== 0 && r.code !== 1) return { problem: `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}` };
+  // exec fails with 255, as in runc (its callers tell that from the process's own 1).
+  const failure = r.args.includes('exec') ? 255 : 1;
+  if (r.code !== 0 && r.code !== failure) return { problem: `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}` };
   if (/^\s+at /m.test(r.stderr)) return { problem: 'stack trace on stderr' };
   // Warnings (runc's `level=warning` lines, e.g. an unknown capability) may precede.
   const lines = stderrLines(r).filter((l) => !/level=warning/.test(l));
-  if (r.code === 1 && lines.length !== 1) return { problem: `${lines.length} error lines on failure` };
+  if (r.code === failure && lines.length !== 1) return { problem: `${lines.length} error lines on failure` };
   if (r.code === 0 && lines.length > 0) return { problem: 'stderr output on success' };
   return {};
 }

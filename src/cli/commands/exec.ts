@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { TsrunError } from '../../errors';
+import { CommandFailure, TsrunError } from '../../errors';
 import type { GlobalOptions } from './common';
 
 /** Loaded when the command runs: start-up loads only what the command needs. */
@@ -17,7 +17,7 @@ interface ExecCliFlags extends GlobalOptions {
   'pid-file'?: string;
   'process-label'?: string;
   apparmor?: string;
-  'no-new-privs': boolean;
+  'no-new-privs'?: boolean;
   cap?: string | string[];
   'preserve-fds': number;
   cgroup?: string | string[];
@@ -78,7 +78,7 @@ export const exec: CommandModule<GlobalOptions, ExecCliFlags> = {
       .option('pid-file', { type: 'string', describe: 'specify the file to write the process id to' })
       .option('process-label', { type: 'string', describe: 'set the asm process label for the process commonly used with selinux' })
       .option('apparmor', { type: 'string', describe: 'set the apparmor profile for the process' })
-      .option('no-new-privs', { type: 'boolean', default: false, describe: 'set the no new privileges value for the process' })
+      .option('no-new-privs', { type: 'boolean', describe: 'set the no new privileges value for the process' })
       .option('cap', { alias: 'c', type: 'string', describe: 'add a capability to the bounding set for the process' })
       .option('preserve-fds', { type: 'number', default: 0, describe: 'Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)' })
       .option('cgroup', { type: 'string', describe: 'run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.' })
@@ -96,8 +96,19 @@ export const exec: CommandModule<GlobalOptions, ExecCliFlags> = {
       if (!/^-?\d+$/.test(g)) throw new TsrunError(`invalid value "${g}" for flag -additional-gids`);
       return Number(g);
     });
-    if (!argv.process && command.length === 0) throw new TsrunError('process args cannot be empty');
-    process.exitCode = await loadExec().execInContainer({
+    // From here on a failure is runc's `exec failed: ...` with 255, which callers tell
+    // from the exec'd process's own exit status 1.
+    try {
+      if (!argv.process && command.length === 0) throw new TsrunError('process args cannot be empty');
+      process.exitCode = await execInContainer(argv, id, command, gids, preserveFds);
+    } catch (e) {
+      throw new CommandFailure('exec failed', e, 255);
+    }
+  },
+};
+
+function execInContainer(argv: ExecCliFlags, id: string, command: string[], gids: number[], preserveFds: number): Promise<number> {
+  return loadExec().execInContainer({
       root: argv.root,
       id,
       processFile: argv.process,
@@ -120,5 +131,4 @@ export const exec: CommandModule<GlobalOptions, ExecCliFlags> = {
       cgroups: list(argv.cgroup),
       ignorePaused: argv['ignore-paused'],
     });
-  },
-};
+}

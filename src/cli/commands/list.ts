@@ -44,7 +44,8 @@ export const list: CommandModule<GlobalOptions, GlobalOptions & { format: string
       return;
     }
     if (argv.format === 'json') {
-      writeStdout(JSON.stringify(states) + '\n');
+      // runc prints Go's empty list, null, when there is no container.
+      writeStdout((states.length === 0 ? 'null' : JSON.stringify(states)) + '\n');
       return;
     }
     const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER']];
