@@ -15,7 +15,7 @@ export class TsrunError extends Error {
  */
 export class CommandFailure extends TsrunError {
   constructor(readonly prefix: string, readonly inner: unknown, readonly exitStatus: number) {
-    super(prefix);
+    super(`${prefix}: ${inner instanceof Error ? inner.message : String(inner)}`);
   }
 }
 

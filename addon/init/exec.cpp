@@ -114,31 +114,38 @@ void OpResolveExec(const Args& a) {
 
 namespace {
 
+// The signals a parked runc init dies of (Go's handlers), and so does this one.
+constexpr int kParkedExitSignals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM};
+
 // 128+n, as a shell reports a death by signal n: a pid namespace's init cannot die of
 // its own raise() (the kernel drops it), and _exit is what a handler may call.
 void ExitForSignal(int sig) { _exit(128 + sig); }
 
-// Parked as its pid namespace's init (pid 1), this process would never get a signal
-// from outside that it has no handler for: the kernel drops it. `kill` (SIGTERM) of a
-// created container then did nothing, and a shim waited out its whole grace period.
-// runc's parked init dies of these (Go's handlers); so does this one. OpExec puts
-// every disposition back to the default before the user's process runs.
-void DieOfTerminatingSignals() {
+}  // namespace
+
+// Parked at the exec FIFO as its pid namespace's init (pid 1), this process would
+// never get a signal from outside that it has no handler for: the kernel drops it.
+// `kill` (SIGTERM) of a created container then did nothing, and a shim waited out its
+// whole grace period. Planned before `notify ready`, so that no `kill` after create
+// returned is lost. OpExec (and a hook's child, RestoreParkedExitSignals) put the
+// dispositions back before any other program runs.
+void OpExitOnSignals(const Args&) {
   if (getpid() != 1) return;  // no pid namespace of its own: the defaults already kill it
   struct sigaction sa = {};
   sa.sa_handler = ExitForSignal;
   sigemptyset(&sa.sa_mask);
-  for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM}) {
+  for (int sig : kParkedExitSignals) {
     if (sigaction(sig, &sa, nullptr) < 0) Fail("signal " + std::to_string(sig), "sigaction", errno);
   }
 }
 
-}  // namespace
+void RestoreParkedExitSignals() {
+  for (int sig : kParkedExitSignals) signal(sig, SIG_DFL);
+}
 
 void OpWaitFifo(const Args& a) {
   std::string object = "exec fifo";
   int fd = static_cast<int>(ParseU64(a[0], object));
-  DieOfTerminatingSignals();
   // Re-open the O_PATH fd for writing: this blocks until `start` opens the FIFO for
   // reading, which is the whole point of parking here.
   std::string path = FdPath(fd);

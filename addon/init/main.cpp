@@ -84,6 +84,7 @@ const OpSpec kOps[] = {
     {"defaultHome", 1, 1, OpDefaultHome},
     {"resolveExec", 1, 1, OpResolveExec},
     {"waitFifo", 1, 1, OpWaitFifo},
+    {"exitOnSignals", 0, 0, OpExitOnSignals},
     {"closeSync", 0, 0, OpCloseSync},
     {"exec", 1, -1, OpExec},
     {"console", 3, 3, OpConsole},

@@ -19,7 +19,7 @@ import { validateContainerId } from '../state/ids';
 import { processStartTime } from '../state/status';
 import { writeFileAtomic } from './files';
 import { killQuietly } from './kill';
-import { checkTerminal, consoleEnds, proxyConsole, type ConsoleEnds } from './console';
+import { checkTerminal, consoleEnds, proxyConsole, type ConsoleEnds, type ConsoleProxy } from './console';
 import { withSignalsCaught } from './signal-forwarding';
 import { lastCapability } from './host-facts';
 import { converseToExec } from './init-session';
@@ -286,7 +286,20 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
   return withSignalsCaught(async (forwarding) => {
     const { pid, consoleFd } = startExec(opts);
     if (opts.detach) return 0;
-    const proxy = consoleFd !== undefined ? proxyConsole(consoleFd) : undefined;
+    let proxy: ConsoleProxy | undefined;
+    try {
+      proxy = consoleFd !== undefined ? proxyConsole(consoleFd) : undefined;
+    } catch (e) {
+      // Without its terminal it would run unwatched while we report a failure: runc
+      // ends it too. It is our unreaped child (we are its subreaper): the pid is its.
+      killQuietly(pid);
+      try {
+        nat.waitPid(pid);
+      } catch {
+        // reaped meanwhile
+      }
+      throw e;
+    }
     forwarding.forwardTo({ pid });
     try {
       const result = await nat.waitPidAsync(pid);

@@ -1,6 +1,7 @@
 // `kill`: signal the init (or, with --all, every process of the container's cgroup).
 import type { CgroupManager } from '../cgroups/manager';
 import { ContainerStateError } from '../errors';
+import { log } from '../log';
 import { native } from '../native';
 import { validateContainerId } from '../state/ids';
 import { StateStore } from '../state/store';
@@ -43,8 +44,15 @@ export function killContainer(root: string, id: string, signal: string | undefin
       if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new ContainerStateError('container not running');
       throw e;
     }
-    // A frozen process acts on SIGKILL only once thawed (v1); runc thaws it too.
-    if (status === 'paused' && sig === 9) container.cgroups.thaw();
+    // A frozen process acts on SIGKILL only once thawed (v1); runc thaws it too, and
+    // as there, the signal is sent whether or not the thaw works.
+    if (status === 'paused' && sig === 9) {
+      try {
+        container.cgroups.thaw();
+      } catch (e) {
+        log.warn(`thawing ${id} after SIGKILL: ${(e as Error).message}`);
+      }
+    }
   } finally {
     unlock();
   }
