@@ -4,10 +4,11 @@
 // than tsrun does.
 import type { Spec } from '../config/types';
 import { checkSupported } from '../config/support';
-import { NotSupportedError } from '../errors';
+import { ConfigError, NotSupportedError } from '../errors';
 import { CAPABILITY_NAMES } from '../linux/capabilities';
 import { knownMountOptions } from '../linux/mount-options';
 import { CLONE_FLAGS } from '../linux/namespaces';
+import { planSeccomp, SCMP_CMP, SECCOMP_FILTER_FLAG } from '../linux/seccomp';
 import { OCI_VERSION, TSRUN_VERSION } from '../version';
 
 const HOOK_KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
@@ -31,7 +32,7 @@ export interface Features {
     namespaces: string[];
     capabilities: string[];
     cgroup: { v1: boolean; v2: boolean; systemd: boolean; systemdUser: boolean; rdma: boolean };
-    seccomp: { enabled: boolean };
+    seccomp: { enabled: boolean; actions: string[]; operators: string[]; knownFlags: string[]; supportedFlags: string[] };
     apparmor: { enabled: boolean };
     selinux: { enabled: boolean };
     intelRdt: { enabled: boolean };
@@ -54,12 +55,48 @@ export function features(): Features {
       namespaces,
       capabilities: [...CAPABILITY_NAMES],
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: accepts({ linux: { resources: { rdma: { x: { hcaHandles: 1 } } } } }) },
-      seccomp: { enabled: accepts({ linux: { seccomp: { defaultAction: 'SCMP_ACT_ALLOW' } } }) },
+      seccomp: {
+        enabled: accepts({ linux: { seccomp: { defaultAction: 'SCMP_ACT_ALLOW' } } }),
+        ...seccompFeatures(),
+      },
       apparmor: { enabled: accepts({ process: { apparmorProfile: 'x' } as Spec['process'] }) },
       selinux: { enabled: accepts({ process: { selinuxLabel: 'x' } as Spec['process'] }) },
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: false } },
     },
     annotations: { 'org.opencontainers.tsrun.version': TSRUN_VERSION },
+  };
+}
+
+/** The spec's seccomp actions (config-linux.md), each tried in a rule the planner must accept. */
+const SECCOMP_ACTIONS = [
+  'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP', 'SCMP_ACT_ERRNO',
+  'SCMP_ACT_TRACE', 'SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY',
+];
+
+/**
+ * What the seccomp planner takes (src/linux/seccomp.ts), as runc reports it. The
+ * architectures are left out: which ones work is libseccomp's to say, at run time.
+ */
+function seccompFeatures(): { actions: string[]; operators: string[]; knownFlags: string[]; supportedFlags: string[] } {
+  const plans = (seccomp: Record<string, unknown>): boolean => {
+    try {
+      return planSeccomp(seccomp, () => undefined) !== undefined;
+    } catch (e) {
+      if (e instanceof ConfigError) return false;
+      throw e;
+    }
+  };
+  const rule = (action: string, op = 'SCMP_CMP_EQ'): Record<string, unknown> => ({
+    defaultAction: 'SCMP_ACT_ALLOW',
+    listenerPath: '/run/agent.sock',
+    syscalls: [{ names: ['getpid'], action, args: [{ index: 0, value: 1, op }] }],
+  });
+  const flags = Object.keys(SECCOMP_FILTER_FLAG).sort();
+  return {
+    actions: SECCOMP_ACTIONS.filter((action) => plans(rule(action))).sort(),
+    operators: Object.keys(SCMP_CMP).filter((op) => plans(rule('SCMP_ACT_ERRNO', op))).sort(),
+    knownFlags: flags,
+    supportedFlags: flags.filter((flag) => plans({ ...rule('SCMP_ACT_NOTIFY'), flags: [flag] })),
   };
 }

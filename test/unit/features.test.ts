@@ -40,4 +40,14 @@ describe('features document', () => {
     }
     expect(doc.linux.seccomp.enabled).toBe(accepted);
   });
+
+  test('seccomp: every action and operator of the spec, and the flags a config may name', () => {
+    const { actions, operators, knownFlags, supportedFlags } = doc.linux.seccomp;
+    expect(actions).toEqual(['SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY', 'SCMP_ACT_TRACE', 'SCMP_ACT_TRAP']);
+    expect(operators).toEqual(['SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_LE', 'SCMP_CMP_LT', 'SCMP_CMP_MASKED_EQ', 'SCMP_CMP_NE']);
+    expect(supportedFlags.every((f) => knownFlags.includes(f))).toBe(true);
+    expect(supportedFlags).toEqual(expect.arrayContaining(['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_TSYNC']));
+    // tsrun sets it itself, for a NOTIFY rule: a config may not.
+    expect(supportedFlags).not.toContain('SECCOMP_FILTER_FLAG_NEW_LISTENER');
+  });
 });
