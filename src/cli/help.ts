@@ -17,7 +17,10 @@ export async function showHelp(args: readonly string[]): Promise<number> {
     .exitProcess(false)
     .wrap(Math.min(120, process.stdout.columns || 100));
   for (const command of commands) parser = parser.command({ ...command, handler: () => undefined });
-  if (!args.includes('--help') && !args.includes('-h')) parser = parser.showHelpOnFail(false);
-  await parser.parseAsync(args.length === 0 ? ['--help'] : args);
+  // runc's `help [command]` is `[command] --help` to yargs.
+  const at = args.indexOf('help');
+  const words = args.length === 0 ? ['--help'] : at >= 0 ? [...args.slice(0, at), ...args.slice(at + 1), '--help'] : args;
+  if (!words.includes('--help') && !words.includes('-h')) parser = parser.showHelpOnFail(false);
+  await parser.parseAsync(words);
   return 0;
 }

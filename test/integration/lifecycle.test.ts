@@ -428,5 +428,11 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       // runc 1.1 adds "go: ..." and "libseccomp: ..." lines; tsrun prints exactly three.
       if (s.cli.flavor === 'tsrun') expect(lines).toHaveLength(3);
     });
+
+    test('help COMMAND prints that command\'s help', () => {
+      const r = s.cli.run(['help', 'state'], { noRoot: true });
+      expectOk(r);
+      expect(r.stdout).toContain('output the state of a container');
+    });
   });
 });
