@@ -69,7 +69,8 @@ export class InvalidContainerIdError extends ConfigError {
 
 /** A cgroup filesystem operation failed or the cgroup layout is unusable; `path` names the file or dir. */
 export class CgroupError extends TsrunError {
-  constructor(readonly path: string, message: string) {
+  /** `errno`: the failed syscall's error code, where there was one (EBUSY...). */
+  constructor(readonly path: string, message: string, readonly errno?: string) {
     super(message);
   }
 }

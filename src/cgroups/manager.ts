@@ -133,7 +133,7 @@ export function writeCgroupLines(dir: string, lines: readonly { file: string; va
         // cgroupfs takes a value whole or not at all: a short count is an error.
         if (fs.writeSync(fd, value) !== Buffer.byteLength(value)) throw Object.assign(new Error('short write'), { code: 'EIO' });
       } catch (e) {
-        throw new CgroupError(full, `write ${JSON.stringify(value)} to ${full}: ${errno(e)}`);
+        throw new CgroupError(full, `write ${JSON.stringify(value)} to ${full}: ${errno(e)}`, errno(e));
       }
     }
   } finally {
@@ -145,6 +145,14 @@ export function writeCgroupLines(dir: string, lines: readonly { file: string; va
       }
     }
   }
+}
+
+/** runc's words for a v1 memory limit below what the cgroup already uses (EBUSY). */
+function memoryLimitInUse(dir: string, w: CgroupWrite, e: unknown): string | undefined {
+  if (w.file !== 'memory.limit_in_bytes' || !(e instanceof CgroupError) || e.errno !== 'EBUSY') return undefined;
+  const usage = readCgroupFile(dir, 'memory.usage_in_bytes') ?? '?';
+  const peak = readCgroupFile(dir, 'memory.max_usage_in_bytes') ?? '?';
+  return `unable to set memory limit to ${w.value} (current usage: ${usage}, peak usage: ${peak})`;
 }
 
 function depth(p: string): number {
@@ -202,7 +210,7 @@ export abstract class BaseManager implements CgroupManager {
       try {
         writeCgroupFile(dir, w.file, w.value);
       } catch (e) {
-        throw new ConfigError(w.field, (e as Error).message);
+        throw new ConfigError(w.field, memoryLimitInUse(dir, w, e) ?? (e as Error).message);
       }
       if (w.verify) {
         const reason = w.verify(readCgroupFile(dir, w.file) ?? '');

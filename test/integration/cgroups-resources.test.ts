@@ -104,6 +104,11 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     const cpus = s.cli.run(['update', '--cpuset-cpus', far, b.id]);
     expect({ code: cpus.code, err: cpus.stderr }).toEqual({ code: 1, err: expect.stringContaining('cpu.cpus') });
     expect(file(b, 'cpu', 'cpu.shares')).toBe('1024');
+    if (fs.existsSync(path.join('/sys/fs/cgroup/memory', b.cgroupsPath, 'memory.limit_in_bytes'))) {
+      // Below what the container already uses: v1 answers EBUSY, runc says it in words.
+      const low = s.cli.run(['update', '--memory', '10', b.id]);
+      expect({ code: low.code, err: low.stderr }).toEqual({ code: 1, err: expect.stringMatching(/unable to set memory limit to 10 \(current usage: \d+, peak usage: \d+\)/) });
+    }
     expectOk(s.cli.delete(b.id, true));
   });
 
