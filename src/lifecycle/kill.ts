@@ -93,7 +93,9 @@ export function signalCgroup(cg: CgroupManager, sig: number): number[] {
   let frozen = false;
   try {
     wasFrozen = cg.isFrozen();
-    cg.freeze();
+    // Paused, it is frozen already: freezing it again could only undo the pause (v2
+    // thaws a freeze that times out).
+    if (!wasFrozen) cg.freeze();
     frozen = true;
   } catch {
     frozen = false;
