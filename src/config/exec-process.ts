@@ -3,7 +3,7 @@
 // overrides applied. Pure: the caller reads the files.
 import { ConfigError, TsrunError } from '../errors';
 import type { Process } from './types';
-import { validateProcess } from './validate';
+import { envEntryProblem, validateProcess } from './validate';
 import { parseJsonFile } from './json';
 
 export interface ExecFlags {
@@ -73,10 +73,9 @@ export function processFromFlags(base: Process, flags: ExecFlags): Process {
 function mergeEnv(base: string[], extra: string[]): string[] {
   const out = [...base];
   for (const kv of extra) {
-    const eq = kv.indexOf('=');
-    // runc refuses one without a name or without "=" (it would reach the process as is).
-    if (eq <= 0) throw new TsrunError(`invalid environment variable: ${JSON.stringify(kv)}`);
-    const key = kv.slice(0, eq);
+    const problem = envEntryProblem(kv);
+    if (problem) throw new TsrunError(problem);
+    const key = kv.slice(0, kv.indexOf('='));
     const at = out.findIndex((e) => (e.indexOf('=') < 0 ? e : e.slice(0, e.indexOf('='))) === key);
     if (at >= 0) out[at] = kv;
     else out.push(kv);

@@ -40,9 +40,10 @@ export function validateConfig(config: unknown): void {
   if (!configValidator(config)) {
     throw toConfigError(configValidator.errors ?? [], config, '');
   }
-  const c = config as { process?: { rlimits?: unknown[] }; linux?: { namespaces?: unknown[] } };
+  const c = config as { process?: { rlimits?: unknown[]; env?: string[] }; linux?: { namespaces?: unknown[] } };
   checkUniqueTypes(c.linux?.namespaces, 'linux.namespaces');
   checkUniqueTypes(c.process?.rlimits, 'process.rlimits');
+  checkEnv(c.process?.env);
 }
 
 /**
@@ -56,6 +57,22 @@ export function validateProcess(proc: unknown): void {
     throw toConfigError(processValidator.errors ?? [], proc, 'process');
   }
   checkUniqueTypes((proc as { rlimits?: unknown[] }).rlimits, 'process.rlimits');
+  checkEnv((proc as { env?: string[] }).env);
+}
+
+/**
+ * Why `kv` cannot be an environment entry (runc refuses it as its init starts), or
+ * undefined: it needs a name and "=", else it would reach the process as it is.
+ */
+export function envEntryProblem(kv: string): string | undefined {
+  return kv.indexOf('=') > 0 ? undefined : `invalid environment variable: ${JSON.stringify(kv)}`;
+}
+
+function checkEnv(env: string[] | undefined): void {
+  env?.forEach((kv, i) => {
+    const problem = envEntryProblem(kv);
+    if (problem) throw new ConfigError(`process.env[${i}]`, problem);
+  });
 }
 
 // The spec requires an error for a repeated namespace type or rlimit type; JSON

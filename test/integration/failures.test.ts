@@ -77,6 +77,12 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
       expect(errorMessage(r)).toMatch(/no such file or directory|does not exist/);
     });
 
+    test('an environment entry without "=" names it', () => {
+      const b = s.bundle({ configure: (c) => c.process.env.push('BAD') });
+      // runc refuses it as its init starts: `invalid environment variable: "BAD"`.
+      expectCleanFailure(attempt(cmd, b), s.cli.flavor, { tsrun: /process\.env\[\d+\]: invalid environment variable: "BAD"/, runc: /invalid environment variable: \\?"BAD\\?"/ });
+    });
+
     test('an invalid id (../x) is refused before any path is built from it', () => {
       const b = s.bundle();
       // runc: `invalid container ID format` (does not repeat the id)
