@@ -150,9 +150,15 @@ export function writeCgroupLines(dir: string, lines: readonly { file: string; va
 /** runc's words for a v1 memory limit below what the cgroup already uses (EBUSY). */
 function memoryLimitInUse(dir: string, w: CgroupWrite, e: unknown): string | undefined {
   if (w.file !== 'memory.limit_in_bytes' || !(e instanceof CgroupError) || e.errno !== 'EBUSY') return undefined;
-  const usage = readCgroupFile(dir, 'memory.usage_in_bytes') ?? '?';
-  const peak = readCgroupFile(dir, 'memory.max_usage_in_bytes') ?? '?';
-  return `unable to set memory limit to ${w.value} (current usage: ${usage}, peak usage: ${peak})`;
+  // A read that fails too must not hide the EBUSY.
+  const read = (file: string): string => {
+    try {
+      return readCgroupFile(dir, file) ?? '?';
+    } catch {
+      return '?';
+    }
+  };
+  return `unable to set memory limit to ${w.value} (current usage: ${read('memory.usage_in_bytes')}, peak usage: ${read('memory.max_usage_in_bytes')})`;
 }
 
 function depth(p: string): number {

@@ -3,9 +3,15 @@
 import yargs = require('yargs');
 import { commands } from './commands';
 import { globalOptions } from './global-options';
-import { noteStdioStreams } from '../output';
+import { noteStdioStreams, writeStderr } from '../output';
+import { commandNames } from './fast-parse';
 
-export async function showHelp(args: readonly string[]): Promise<number> {
+/** `topic`: the command `help` was asked about (runc: exit 3 when there is none such). */
+export async function showHelp(args: readonly string[], topic?: string): Promise<number> {
+  if (topic !== undefined && !commands.some((c) => commandNames(c).includes(topic))) {
+    writeStderr(`No help topic for '${topic}'\n`);
+    return 3;
+  }
   noteStdioStreams(); // yargs prints through process.stdout
   let parser = globalOptions(yargs([...args]))
     .scriptName('tsrun')
@@ -17,10 +23,7 @@ export async function showHelp(args: readonly string[]): Promise<number> {
     .exitProcess(false)
     .wrap(Math.min(120, process.stdout.columns || 100));
   for (const command of commands) parser = parser.command({ ...command, handler: () => undefined });
-  // runc's `help [command]` is `[command] --help` to yargs.
-  const at = args.indexOf('help');
-  const words = args.length === 0 ? ['--help'] : at >= 0 ? [...args.slice(0, at), ...args.slice(at + 1), '--help'] : args;
-  if (!words.includes('--help') && !words.includes('-h')) parser = parser.showHelpOnFail(false);
-  await parser.parseAsync(words);
+  if (!args.includes('--help') && !args.includes('-h')) parser = parser.showHelpOnFail(false);
+  await parser.parseAsync(args.length === 0 ? ['--help'] : args);
   return 0;
 }

@@ -23,7 +23,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     const [name, ...commandArgs] = rest;
-    if (out['help'] || name === undefined || name === 'help') return await (await import('./help')).showHelp(args);
+    // runc's `help [command]` is `[command] --help`.
+    if (name === 'help') return await (await import('./help')).showHelp([...commandArgs.slice(0, 1), '--help'], commandArgs[0]);
+    if (out['help'] || name === undefined) return await (await import('./help')).showHelp(args);
     configureLog({ file: out['log'] as string | undefined, format: out['log-format'] as LogFormat, debug: Boolean(out['debug']) });
     const module = commands.find((c) => commandNames(c).includes(name));
     if (!module) throw new TsrunError(`unknown command "${name}" (see tsrun --help)`);

@@ -65,7 +65,10 @@ export function validateProcess(proc: unknown): void {
  * undefined: it needs a name and "=", else it would reach the process as it is.
  */
 export function envEntryProblem(kv: string): string | undefined {
-  return kv.indexOf('=') > 0 ? undefined : `invalid environment variable: ${JSON.stringify(kv)}`;
+  if (kv.indexOf('=') <= 0) return `invalid environment variable: ${JSON.stringify(kv)}`;
+  // execve(2) would cut it there.
+  if (kv.includes('\0')) return `invalid environment variable: ${JSON.stringify(kv)} holds a NUL byte`;
+  return undefined;
 }
 
 function checkEnv(env: string[] | undefined): void {

@@ -92,11 +92,14 @@ function seccompFeatures(): { actions: string[]; operators: string[]; knownFlags
     listenerPath: '/run/agent.sock',
     syscalls: [{ names: ['getpid'], action, args: [{ index: 0, value: 1, op }] }],
   });
-  const flags = Object.keys(SECCOMP_FILTER_FLAG).sort();
+  // The flags a config may name (tsrun sets NEW_LISTENER and TSYNC_ESRCH itself). Which
+  // ones this kernel takes is seccomp(2)'s to say when the filter is loaded: runc probes
+  // it for supportedFlags, tsrun reports the same list (a refusal names the flag then).
+  const flags = Object.keys(SECCOMP_FILTER_FLAG).filter((flag) => plans({ ...rule('SCMP_ACT_NOTIFY'), flags: [flag] })).sort();
   return {
     actions: SECCOMP_ACTIONS.filter((action) => plans(rule(action))).sort(),
     operators: Object.keys(SCMP_CMP).filter((op) => plans(rule('SCMP_ACT_ERRNO', op))).sort(),
     knownFlags: flags,
-    supportedFlags: flags.filter((flag) => plans({ ...rule('SCMP_ACT_NOTIFY'), flags: [flag] })),
+    supportedFlags: flags,
   };
 }

@@ -93,8 +93,8 @@ export function signalCgroup(cg: CgroupManager, sig: number): number[] {
   let frozen = false;
   try {
     wasFrozen = cg.isFrozen();
-    // Paused, it is frozen already: freezing it again could only undo the pause (v2
-    // thaws a freeze that times out).
+    // Paused, it is frozen already: freezing it again could only undo the pause
+    // (freeze() thaws when it times out).
     if (!wasFrozen) cg.freeze();
     frozen = true;
   } catch {

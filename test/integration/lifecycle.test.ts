@@ -429,10 +429,12 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       if (s.cli.flavor === 'tsrun') expect(lines).toHaveLength(3);
     });
 
-    test('help COMMAND prints that command\'s help', () => {
+    test('help COMMAND prints that command\'s help; an unknown one is exit status 3', () => {
       const r = s.cli.run(['help', 'state'], { noRoot: true });
       expectOk(r);
       expect(r.stdout).toContain('output the state of a container');
+      const nosuch = s.cli.run(['help', 'nosuch'], { noRoot: true });
+      expect({ code: nosuch.code, stdout: nosuch.stdout, stderr: nosuch.stderr }).toEqual({ code: 3, stdout: '', stderr: expect.stringContaining("No help topic for 'nosuch'") });
     });
   });
 });

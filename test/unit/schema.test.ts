@@ -554,3 +554,18 @@ describe('validateProcess (exec --process)', () => {
     expect({ field: err.field, reason: err.reason }).toEqual({ field, reason });
   });
 });
+
+describe('environment entries (runc refuses them as its init starts)', () => {
+  const withEnv = (env: string[]) => ({ args: ['sh'], cwd: '/', user: { uid: 0, gid: 0 }, env });
+  test.each([['A='], ['A==b'], ['PATH=/bin:/usr/bin']])('accepts %s', (kv) => {
+    expect(() => validateProcess(withEnv(['X=1', kv]))).not.toThrow();
+  });
+  test.each([
+    ['=x', 'invalid environment variable: "=x"'],
+    ['A', 'invalid environment variable: "A"'],
+    ['A=b\0c', 'invalid environment variable: "A=b\\u0000c" holds a NUL byte'],
+  ])('rejects %j, naming the entry', (kv, reason) => {
+    const err = configError(() => validateProcess(withEnv(['X=1', kv])));
+    expect({ field: err.field, reason: err.reason }).toEqual({ field: 'process.env[1]', reason });
+  });
+});
