@@ -126,8 +126,11 @@ export function toOciState(state: ContainerState, status: ContainerStatus): OciS
     created: state.created,
     owner: state.owner,
   };
-  const annotations = state.annotations ?? {};
-  if (Object.keys(annotations).length === 0) return out;
+  const keys = Object.keys(state.annotations ?? {});
+  if (keys.length === 0) return out;
+  // In key order, as Go writes a map (runc's config keeps the bundle's order).
+  const annotations: Record<string, string> = {};
+  for (const k of keys.sort()) annotations[k] = state.annotations[k] as string;
   // Re-create to place annotations before owner, as runc does.
   const { owner, ...head } = out;
   return { ...head, annotations, owner };

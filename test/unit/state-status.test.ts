@@ -154,6 +154,10 @@ describe('toOciState / formatOciState', () => {
 }`;
     expect(formatOciState(toOciState(s, 'created'))).toBe(runc);
   });
+  test('annotations in key order, as Go writes a map', () => {
+    const out = toOciState(state({ annotations: { 'z.last': '1', 'a.first': '2', 'm.mid': '3' } }), 'created');
+    expect(Object.keys(out.annotations ?? {})).toEqual(['a.first', 'm.mid', 'z.last']);
+  });
   test('pid is 0 when stopped; annotations omitted when empty', () => {
     const out = toOciState(state(), 'stopped');
     expect(out.pid).toBe(0);
