@@ -225,10 +225,11 @@ function build() {
   });
   process.stderr.write(child.stderr ?? '');
   for (const problem of removeWarmUpScope(scope)) process.stderr.write(`bundle: after the warm-up container: ${problem}\n`);
-  const done = child.status === 0
-    ? Promise.resolve()
-    : (process.stderr.write(`bundle: the code cache child failed (${child.error?.message ?? child.signal ?? `exit ${child.status}`}); caching without containers\n`),
-      writeCaches(files, undefined));
+  let done = Promise.resolve();
+  if (child.status !== 0) {
+    process.stderr.write(`bundle: the code cache child failed (${child.error?.message ?? child.signal ?? `exit ${child.status}`}); caching without containers\n`);
+    done = writeCaches(files, undefined);
+  }
   done.then(() => {
     console.log(`bundled ${ids.length} modules into ${path.relative(process.cwd(), bundle)} (${core.size} modules) and ${files.length} lazily loaded parts (+ code caches)`);
   });
@@ -245,6 +246,7 @@ async function writeCaches(files, scope) {
   const { script, cli } = evaluateBundle();
   warmUp(cli.__bundleLoad);
   await warmUpCommands(cli, cli.__bundleLoad);
+  // Without a scope this is the build's fallback after its child failed.
   let skipped = 'the code cache child failed';
   if (scope) {
     const { warmUpWithContainer } = require('./lib/container-warm-up');

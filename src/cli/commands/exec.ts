@@ -100,35 +100,36 @@ export const exec: CommandModule<GlobalOptions, ExecCliFlags> = {
     // from the exec'd process's own exit status 1.
     try {
       if (!argv.process && command.length === 0) throw new TsrunError('process args cannot be empty');
-      process.exitCode = await execInContainer(argv, id, command, gids, preserveFds);
+      process.exitCode = await execFromFlags(argv, id, command, gids, preserveFds);
     } catch (e) {
       throw new CommandFailure('exec failed', e, 255);
     }
   },
 };
 
-function execInContainer(argv: ExecCliFlags, id: string, command: string[], gids: number[], preserveFds: number): Promise<number> {
+/** The lifecycle's exec, with what the flags say. */
+function execFromFlags(argv: ExecCliFlags, id: string, command: string[], gids: number[], preserveFds: number): Promise<number> {
   return loadExec().execInContainer({
-      root: argv.root,
-      id,
-      processFile: argv.process,
-      flags: {
-        args: command,
-        env: list(argv.env),
-        cwd: argv.cwd,
-        user: argv.user,
-        additionalGids: gids,
-        caps: list(argv.cap),
-        noNewPrivs: argv['no-new-privs'],
-        tty: argv.tty,
-        apparmor: argv.apparmor,
-        processLabel: argv['process-label'],
-      },
-      detach: argv.detach,
-      pidFile: argv['pid-file'],
-      consoleSocket: argv['console-socket'],
-      preserveFds,
-      cgroups: list(argv.cgroup),
-      ignorePaused: argv['ignore-paused'],
-    });
+    root: argv.root,
+    id,
+    processFile: argv.process,
+    flags: {
+      args: command,
+      env: list(argv.env),
+      cwd: argv.cwd,
+      user: argv.user,
+      additionalGids: gids,
+      caps: list(argv.cap),
+      noNewPrivs: argv['no-new-privs'],
+      tty: argv.tty,
+      apparmor: argv.apparmor,
+      processLabel: argv['process-label'],
+    },
+    detach: argv.detach,
+    pidFile: argv['pid-file'],
+    consoleSocket: argv['console-socket'],
+    preserveFds,
+    cgroups: list(argv.cgroup),
+    ignorePaused: argv['ignore-paused'],
+  });
 }
