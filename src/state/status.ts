@@ -140,13 +140,3 @@ export function toOciState(state: ContainerState, status: ContainerStatus): OciS
 export function formatOciState(state: OciState): string {
   return JSON.stringify(state, null, 2);
 }
-
-/**
- * A wall-clock time as RFC 3339 with nanoseconds, the way runc writes `created`:
- * fractional seconds with trailing zeros trimmed.
- */
-export function formatRfc3339Nano(seconds: number, nanos: number): string {
-  const iso = new Date(seconds * 1000).toISOString(); // YYYY-MM-DDTHH:MM:SS.000Z
-  const frac = String(nanos).padStart(9, '0').replace(/0+$/, '');
-  return `${iso.slice(0, 19)}${frac ? `.${frac}` : ''}Z`;
-}

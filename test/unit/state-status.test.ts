@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
 import {
-  deriveStatus, formatOciState, isAlive, formatRfc3339Nano, parseProcStat, probeStatus, processStartTime, toOciState,
+  deriveStatus, formatOciState, isAlive, parseProcStat, probeStatus, processStartTime, toOciState,
 } from '../../src/state/status';
 import type { ContainerState, ContainerStatus } from '../../src/state/types';
 
@@ -163,15 +163,5 @@ describe('toOciState / formatOciState', () => {
     expect(out.pid).toBe(0);
     expect(Object.keys(out)).toEqual(['ociVersion', 'id', 'pid', 'status', 'bundle', 'rootfs', 'created', 'owner']);
     expect(toOciState(state(), 'running').pid).toBe(100);
-  });
-});
-
-describe('formatRfc3339Nano', () => {
-  test('Go RFC3339Nano formatting: UTC, nanoseconds, trailing zeros trimmed', () => {
-    expect(formatRfc3339Nano(1700000000, 0)).toBe('2023-11-14T22:13:20Z');
-    expect(formatRfc3339Nano(1700000000, 123500000)).toBe('2023-11-14T22:13:20.1235Z');
-    expect(formatRfc3339Nano(1700000000, 100000000)).toBe('2023-11-14T22:13:20.1Z');
-    expect(formatRfc3339Nano(1700000000, 7)).toBe('2023-11-14T22:13:20.000000007Z');
-    expect(formatRfc3339Nano(1700000000, 999999999)).toBe('2023-11-14T22:13:20.999999999Z');
   });
 });
