@@ -3,6 +3,7 @@
 // well as to stderr (when the log is a file).
 import * as fs from 'fs';
 import { writeStderr } from './output';
+import { formatRfc3339 } from './time/rfc3339';
 
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
 export type LogFormat = 'text' | 'json';
@@ -19,11 +20,36 @@ export function configureLog(next: Partial<LogSettings>): void {
   Object.assign(settings, next);
 }
 
+/** runc's log lines (logrus): whole seconds, local time. */
 function line(level: LogLevel, msg: string): string {
-  const time = new Date().toISOString();
+  const now = new Date();
+  const time = formatRfc3339(Math.floor(now.getTime() / 1000), -now.getTimezoneOffset());
   if (settings.format === 'json') return JSON.stringify({ level, msg, time }) + '\n';
-  return `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
+  return `time=${logrusValue(time)} level=${level} msg=${logrusValue(msg)}\n`;
 }
+
+/** logrus's text format: a value is bare unless a character outside [A-Za-z0-9-._/@^+] asks for Go quoting. */
+export function logrusValue(text: string): string {
+  return /^[A-Za-z0-9\-._/@^+]*$/.test(text) ? text : goQuote(text);
+}
+
+/** Go's %q of a string: C escapes, \xNN for other control bytes, \u00NN for C1 controls. */
+function goQuote(text: string): string {
+  let out = '"';
+  for (const ch of text) {
+    const c = ch.codePointAt(0) as number;
+    const named = GO_ESCAPES[ch];
+    if (named !== undefined) out += named;
+    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
+    else if (c >= 0x80 && c < 0xa0) out += `\\u${c.toString(16).padStart(4, '0')}`;
+    else out += ch;
+  }
+  return out + '"';
+}
+
+const GO_ESCAPES: Readonly<Record<string, string>> = {
+  '"': '\\"', '\\': '\\\\', '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v',
+};
 
 function write(level: LogLevel, msg: string): void {
   if (level === 'debug' && !settings.debug) return;
@@ -58,15 +84,16 @@ export const log = {
   debug: (msg: string): void => write('debug', msg),
   info: (msg: string): void => write('info', msg),
   warn: (msg: string): void => write('warning', msg),
-  /** The command failed: log it, and say it once on stderr when the log is a file. */
+  /**
+   * The command failed: log it. As runc: with the log in a file, stderr also gets
+   * the bare message; without, stderr gets the log line itself.
+   */
   fatal(msg: string): void {
     if (settings.file) {
       write('error', msg);
       toStderr(msg + '\n');
-    } else if (settings.format === 'json') {
-      toStderr(line('error', msg));
     } else {
-      toStderr(msg + '\n');
+      toStderr(line('error', msg));
     }
   },
 };

@@ -3,15 +3,9 @@
 import yargs = require('yargs');
 import { commands } from './commands';
 import { globalOptions } from './global-options';
-import { noteStdioStreams, writeStderr } from '../output';
-import { commandNames } from './fast-parse';
+import { noteStdioStreams } from '../output';
 
-/** `topic`: the command `help` was asked about (runc: exit 3 when there is none such). */
-export async function showHelp(args: readonly string[], topic?: string): Promise<number> {
-  if (topic !== undefined && !commands.some((c) => commandNames(c).includes(topic))) {
-    writeStderr(`No help topic for '${topic}'\n`);
-    return 3;
-  }
+export async function showHelp(args: readonly string[]): Promise<number> {
   noteStdioStreams(); // yargs prints through process.stdout
   let parser = globalOptions(yargs([...args]))
     .scriptName('tsrun')

@@ -23,12 +23,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     const [name, ...commandArgs] = rest;
-    // runc's `help [command]` is `[command] --help`.
-    if (name === 'help') return await (await import('./help')).showHelp([...commandArgs.slice(0, 1), '--help'], commandArgs[0]);
-    if (out['help'] || name === undefined) return await (await import('./help')).showHelp(args);
     configureLog({ file: out['log'] as string | undefined, format: out['log-format'] as LogFormat, debug: Boolean(out['debug']) });
-    const module = commands.find((c) => commandNames(c).includes(name));
-    if (!module) throw new TsrunError(`unknown command "${name}" (see tsrun --help)`);
+    // runc's `help [command]` is `[command] --help`.
+    if (name === 'help') {
+      const topic = commandArgs[0];
+      if (topic !== undefined && !findCommand(topic)) return noHelpTopic(topic);
+      return await (await import('./help')).showHelp([...commandArgs.slice(0, 1), '--help']);
+    }
+    if (out['help'] || name === undefined) return await (await import('./help')).showHelp(args);
+    const module = findCommand(name);
+    if (!module) return noHelpTopic(name);
     const spec = commandSpec(module);
     out._ = [name];
     const helpFlag = { name: 'help', aliases: ['h'], type: 'boolean' as const };
@@ -46,6 +50,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     log.fatal(errorMessage(e));
     return 1;
   }
+}
+
+function findCommand(name: string): (typeof commands)[number] | undefined {
+  return commands.find((c) => commandNames(c).includes(name));
+}
+
+/** runc (urfave/cli) answers an unknown command, or help about one, so: exit status 3. */
+function noHelpTopic(name: string): number {
+  log.fatal(`No help topic for '${name}'`);
+  return 3;
 }
 
 /** One line, whatever the message quotes (a path from config.json may hold a newline). */

@@ -285,3 +285,23 @@ export function expectedError(flavor: Flavor, phrases: { tsrun: RegExp; runc?: R
 export function stderrLines(r: RunResult): string[] {
   return r.stderr.split('\n').filter((l) => l.trim() !== '');
 }
+
+/**
+ * The messages of a failure's stderr, one per line: runc and tsrun (without --log)
+ * print logrus lines, `time=... level=error msg="..."` with Go quoting; a plain
+ * line is taken as is.
+ */
+export function errorMessage(r: RunResult): string {
+  return stderrLines(r)
+    .map((l) => {
+      const m = /level=error msg=("(?:[^"\\]|\\.)*"|\S*)/.exec(l);
+      if (!m) return l;
+      if (!m[1].startsWith('"')) return m[1];
+      try {
+        return JSON.parse(m[1]) as string;
+      } catch {
+        return m[1];
+      }
+    })
+    .join('\n');
+}

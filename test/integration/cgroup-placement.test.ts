@@ -8,7 +8,7 @@ import * as path from 'path';
 import { detectCgroupLayout } from '../../src/cgroups/detect';
 import type { Spec } from '../helpers/bundle';
 import { spawnSync } from 'child_process';
-import { repoRoot, runtimeUnderTest, TSRUN_BINARY, waitPidGone } from '../helpers/runtime';
+import { errorMessage, repoRoot, runtimeUnderTest, TSRUN_BINARY, waitPidGone } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 
 jest.setTimeout(60_000);
@@ -133,7 +133,7 @@ describeIf(containerSkipReason())(`cgroup placement (${BINARY})`, () => {
       st.cgroupPaths['unified'] = elsewhere;
     });
     const r = s.cli.run(['exec', u.id, 'true']);
-    expect({ code: r.code, stderr: r.stderr.trim() }).toEqual({ code: 255, stderr: `exec failed: ${elsewhere} is not on a cgroup filesystem` });
+    expect({ code: r.code, error: errorMessage(r) }).toEqual({ code: 255, error: `exec failed: ${elsewhere} is not on a cgroup filesystem` });
     expect(fs.readdirSync(elsewhere)).toEqual([]);
     editState(u.id, (st) => (st.cgroupPaths['unified'] = recorded));
     editState(b.id, (st) => delete st.cgroupPaths['gone']);

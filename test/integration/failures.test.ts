@@ -10,31 +10,13 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import { Bundle } from '../helpers/bundle';
-import { expectedError, Flavor, flavorOf, RunResult, runtimeUnderTest, stderrLines, pidAlive, waitPidGone } from '../helpers/runtime';
+import { errorMessage, expectedError, Flavor, flavorOf, RunResult, runtimeUnderTest, stderrLines, pidAlive, waitPidGone } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 
 jest.setTimeout(60_000);
 
 const BINARY = runtimeUnderTest();
 const NOTHING = { mounts: [], cgroups: [], state: [], processes: [] };
-
-/**
- * The error message of a one-line error: runc (logrus text format) prints
- * `time=... level=error msg="..."` with Go quoting; a plain line is taken as is.
- */
-export function errorMessage(r: RunResult): string {
-  return stderrLines(r)
-    .map((l) => {
-      const m = /level=error msg=("(?:[^"\\]|\\.)*")/.exec(l);
-      if (!m) return l;
-      try {
-        return JSON.parse(m[1]) as string;
-      } catch {
-        return m[1];
-      }
-    })
-    .join('\n');
-}
 
 /** Exit 1, one stderr line without a stack trace, matching the phrase. */
 function expectCleanFailure(r: RunResult, flavor: Flavor, phrase: { tsrun: RegExp; runc?: RegExp }): void {

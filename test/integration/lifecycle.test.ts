@@ -407,7 +407,25 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       const last = JSON.parse(lines[lines.length - 1]);
       expect(last.level).toBe('error');
       expect(last.msg).toMatch(/does not exist/);
-      expect(typeof last.time).toBe('string');
+      // Go's time.RFC3339, as logrus writes it: whole seconds.
+      expect(last.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$/);
+    });
+
+    test('an error without --log is a logrus line on stderr; with --log, the line goes to the file and stderr gets the message', () => {
+      const logrusError = /^time="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)" level=error msg="container (no-such-ctr )?does not exist"\n$/;
+      const bare = s.cli.run(['state', 'no-such-ctr']);
+      expect({ code: bare.code, stderr: bare.stderr }).toEqual({ code: 1, stderr: expect.stringMatching(logrusError) });
+      const log = path.join(s.env.tmp, 'errors-text.log');
+      const logged = s.cli.run([`--log=${log}`, 'state', 'no-such-ctr']);
+      expect({ code: logged.code, stderr: logged.stderr }).toEqual({ code: 1, stderr: expect.stringMatching(/^container (no-such-ctr )?does not exist\n$/) });
+      expect(fs.readFileSync(log, 'utf8')).toMatch(logrusError);
+    });
+
+    test('an unknown command is runc\'s "No help topic" with exit status 3', () => {
+      const r = s.cli.run(['no-such-command', 'x'], { noRoot: true });
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
+        code: 3, stdout: '', stderr: expect.stringMatching(/^time="[^"]+" level=error msg="No help topic for 'no-such-command'(\\n)?"\n$/),
+      });
     });
 
     test('--log-format json without --log: stderr is a JSON line', () => {
