@@ -149,6 +149,18 @@ describeIf(differentialSkipReason())(`differential: runc vs ${BINARY}`, () => {
     expect(runcSpec()).toEqual(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')));
   });
 
+  test('`spec` writes runc\'s file byte for byte, but for ociVersion and hostname', () => {
+    const written = (binary: string): string => {
+      const dir = fs.mkdtempSync(path.join(r.env.tmp, 'spec-bytes-'));
+      const res = spawnSync(binary, ['spec', '--bundle', dir], { encoding: 'utf8' });
+      expect({ status: res.status, stderr: res.stderr }).toEqual({ status: 0, stderr: '' });
+      return fs.readFileSync(path.join(dir, 'config.json'), 'utf8')
+        .replace(/"ociVersion": "[^"]*"/, '"ociVersion": "-"')
+        .replace(/"hostname": "[^"]*"/, '"hostname": "-"');
+    };
+    expect(written(BINARY)).toBe(written(RUNC_BINARY));
+  });
+
   describe.each([
     ['default runc spec', undefined],
     ['custom config', custom],

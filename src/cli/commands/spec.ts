@@ -21,6 +21,7 @@ export const spec: CommandModule<GlobalOptions, GlobalOptions & { bundle?: strin
       String(argv.rootless) === 'true'
         ? (require('../../config/rootless-spec') as typeof RootlessSpec).rootlessSpec(process.geteuid?.() ?? 0, process.getegid?.() ?? 0)
         : (require('../../config/default-spec') as typeof DefaultSpec).defaultSpec();
-    fs.writeFileSync(file, JSON.stringify(config, null, '\t') + '\n', { mode: 0o666 });
+    // Tab-indented and without a final newline: byte for byte what runc writes.
+    fs.writeFileSync(file, JSON.stringify(config, null, '\t'), { mode: 0o666 });
   },
 };
