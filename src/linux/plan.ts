@@ -223,15 +223,17 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   ops.push(...mounts.afterPivot);
   (linux.readonlyPaths ?? []).forEach((p, i) => checkPathLength(p, `linux.readonlyPaths[${i}]`));
   (linux.maskedPaths ?? []).forEach((p, i) => checkPathLength(p, `linux.maskedPaths[${i}]`));
-  for (const p of linux.readonlyPaths ?? []) ops.push(op('readonlyPath', p));
-  for (const p of linux.maskedPaths ?? []) ops.push(op('maskPath', p));
   if (spec.root?.readonly) ops.push(op('remountReadonly', '/'));
   if (spec.hostname) ops.push(op('hostname', spec.hostname));
   if (spec.domainname) ops.push(op('domainname', spec.domainname));
+  // runc's order: sysctls before readonlyPaths and maskedPaths, which usually make
+  // /proc/sys read-only (podman sets net.ipv4.ping_group_range and ro /proc/sys).
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
     checkSysctl(key, ns);
     ops.push(op('sysctl', key, value));
   }
+  for (const p of linux.readonlyPaths ?? []) ops.push(op('readonlyPath', p));
+  for (const p of linux.maskedPaths ?? []) ops.push(op('maskPath', p));
 
   if (input.consoleFd !== undefined) ops.push(consoleOp(input.consoleFd, spec.process));
   ops.push(

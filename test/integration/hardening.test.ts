@@ -83,6 +83,15 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
     expect({ code: r.code, stdout: r.stdout.replace(/ +/g, '') }).toEqual({ code: 0, stdout: '0\n0\numount-denied\n0\n' });
   });
 
+  test('sysctls are written before /proc/sys turns read-only (the default readonlyPaths), as podman configs need', () => {
+    const b = bundle('cat /proc/sys/net/ipv4/ping_group_range; echo 1 > /proc/sys/net/ipv4/ip_forward 2>/dev/null || echo sys-read-only', (c) => {
+      c.linux.sysctl = { 'net.ipv4.ping_group_range': '0 0' };
+      expect(c.linux.readonlyPaths).toContain('/proc/sys');
+    });
+    const r = s.cli.runContainer(b.id, b.dir);
+    expect({ code: r.code, stdout: r.stdout.replace(/\s+/g, ' ') }).toEqual({ code: 0, stdout: '0 0 sys-read-only ' });
+  });
+
   test('a rootfs symlink cannot redirect a mount out of the rootfs', () => {
     const outside = fs.mkdtempSync(path.join(s.env.tmp, 'outside-'));
     const b = bundle('echo escaped > /evil/marker && ls /evil', (c) => {

@@ -14,13 +14,21 @@ describe('create plan', () => {
     expect(ops[0]).toBe('fds');
     // No cgroups of its own to join (cgroupJoin absent): nothing for the parent to do first.
     expect(ops).not.toContain('sync');
-    const order = ['unshare', 'fork', 'propagation', 'rootfs', 'pivotRoot', 'readonlyPath', 'maskPath', 'hostname', 'rlimit', 'chdir', 'credentials', 'resolveExec', 'exitOnSignals', 'notify', 'closeSync', 'waitFifo', 'exec'];
+    const order = ['unshare', 'fork', 'propagation', 'rootfs', 'pivotRoot', 'hostname', 'readonlyPath', 'maskPath', 'rlimit', 'chdir', 'credentials', 'resolveExec', 'exitOnSignals', 'notify', 'closeSync', 'waitFifo', 'exec'];
     const positions = order.map((o) => ops.indexOf(o));
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     expect(ops.at(-1)).toBe('exec');
   });
 
+  test('sysctls are written before readonlyPaths and maskedPaths (runc\'s order: /proc/sys turns read-only)', () => {
+    const ops = names(input((s) => {
+      s.linux = { ...s.linux, sysctl: { 'net.ipv4.ip_forward': '1' }, readonlyPaths: ['/proc/sys'], maskedPaths: ['/proc/kcore'] };
+    }));
+    expect(ops.indexOf('sysctl')).toBeGreaterThan(ops.indexOf('pivotRoot'));
+    expect(ops.indexOf('sysctl')).toBeLessThan(ops.indexOf('readonlyPath'));
+    expect(ops.indexOf('readonlyPath')).toBeLessThan(ops.indexOf('maskPath'));
+  });
   test('without an exec FIFO (run) the init goes from ready straight on to the process', () => {
     const ops = names({ ...input(), fifoFd: undefined });
     expect(ops).not.toContain('waitFifo');
