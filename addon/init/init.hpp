@@ -65,6 +65,12 @@ std::string FdPath(int fd);
 std::string ContainerPath(const std::string& inRoot);  // "/proc/self/fd/<fd>", how every mount reaches its target
 int ForceClose(int fd);
 
+// ---- tmpcopyup (copy-up.cpp) ----
+// Copies the tree below dir fd `from` into dir fd `to`: directories, files, symlinks
+// and nodes, with their owners and modes. `dest` (the container path) names entries
+// in messages.
+void CopyDirectoryContents(const std::string& object, const std::string& dest, int from, int to);
+
 // Owns one fd: every fd the init opens is closed on every path out of the scope that
 // opened it, unless release() hands it on.
 using Fd = tsrun_common::UniqueFd;

@@ -56,7 +56,7 @@ const OpSpec kOps[] = {
     {"domainname", 1, 1, OpDomainname},
     {"propagation", 1, 1, OpPropagation},
     {"rootfs", 1, 1, OpRootfs},
-    {"mount", 6, 6, OpMount},
+    {"mount", 6, 7, OpMount},
     {"mkdir", 2, 2, OpMkdir},
     {"mknod", 7, 7, OpMknod},
     {"bindDevice", 2, 2, OpBindDevice},

@@ -9,6 +9,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <utility>
+
 #include "init.hpp"
 
 namespace init {
@@ -109,6 +111,32 @@ void RequireDirectory(const std::string& object, int fd) {
   if (!S_ISDIR(st.st_mode)) FailMessage(object + ": destination is not a directory (symlink or file)");
 }
 
+// A tmpfs over a directory the rootfs has takes that directory's mode (runc), and
+// with `copyUp` a copy of its contents, read through an fd that still reaches the
+// covered directory once the tmpfs is on top.
+void MountTmpfs(const std::string& object, const std::string& source, const std::string& dest, unsigned long flags,
+                const std::string& data, bool copyUp) {
+  Fd existing(ResolveIfExists(object, dest));
+  struct stat covered = {};
+  if (existing && fstat(existing.get(), &covered) < 0) Fail(object, "fstat", errno);
+  const bool coversDir = existing && S_ISDIR(covered.st_mode);
+  Fd contents;
+  if (copyUp && coversDir) contents = Fd(openat(existing.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (copyUp && coversDir && !contents) Fail(object, "openat", errno);
+  {
+    Fd target(existing ? std::move(existing) : Fd(Resolve(object, dest, Create::Directory)));
+    if (mount(OrNull(source), FdPath(target.get()).c_str(), "tmpfs", flags, OrNull(data)) < 0) Fail(object, "mount", errno);
+  }
+  if (!coversDir) return;
+  Fd mounted(Reopen(object, dest));
+  if (contents) {
+    Fd root(openat(mounted.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root) Fail(object, "openat", errno);
+    CopyDirectoryContents(object, ContainerPath(dest), contents.get(), root.get());
+  }
+  if (chmod(FdPath(mounted.get()).c_str(), covered.st_mode & 07777) < 0) Fail(object, "chmod", errno);
+}
+
 void ReopenRoot() {
   int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) Fail("open /", "open", errno);
@@ -160,6 +188,8 @@ void OpMount(const Args& a) {
       Fd mounted(Reopen(object, dest));
       BindRemount(object, FdPath(mounted.get()), flags & kBindRemountFlags, source);
     }
+  } else if (fstype == "tmpfs") {
+    MountTmpfs(object, source, dest, flags, data, a.size() > 6 && a[6] == "copyup");
   } else {
     const bool special = fstype == "proc" || fstype == "sysfs";
     Fd target(Resolve(object, dest, Create::Directory, !special));

@@ -75,27 +75,37 @@ const PROPAGATION_OPTIONS: Record<string, number> = {
 
 /** runc's mount extensions and idmapped mounts: refused until implemented. */
 const UNSUPPORTED_OPTIONS = new Set([
-  'tmpcopyup', 'idmap', 'ridmap', 'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec',
+  'idmap', 'ridmap', 'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec',
   'rnoatime', 'ratime', 'rnodiratime', 'rdiratime', 'rrelatime', 'rnorelatime', 'rstrictatime', 'rnostrictatime',
   'rnosymfollow', 'rsymfollow', 'nosymfollow', 'symfollow',
 ]);
 
-/** Every option word parseMountOptions turns into flags (what `features` reports). */
+/** runc's extension: a tmpfs starts with a copy of the directory it covers. */
+const COPY_UP = 'tmpcopyup';
+
+/** Every option word parseMountOptions turns into flags or an extension (what `features` reports). */
 export function knownMountOptions(): string[] {
-  return [...Object.keys(FLAG_OPTIONS), ...Object.keys(PROPAGATION_OPTIONS)].sort();
+  return [...Object.keys(FLAG_OPTIONS), ...Object.keys(PROPAGATION_OPTIONS), COPY_UP].sort();
 }
 
 export interface ParsedMountOptions {
   flags: number;
   propagation: number;
   data: string;
+  /** tmpcopyup; like runc, only a tmpfs acts on it. */
+  copyUp: boolean;
 }
 
 export function parseMountOptions(options: readonly string[] = [], field = 'mounts[].options'): ParsedMountOptions {
   let flags = 0;
   let propagation = 0;
+  let copyUp = false;
   const data: string[] = [];
   for (const option of options) {
+    if (option === COPY_UP) {
+      copyUp = true;
+      continue;
+    }
     const flag = FLAG_OPTIONS[option];
     if (flag) {
       flags = flag[1] ? flags | flag[0] : flags & ~flag[0];
@@ -109,7 +119,7 @@ export function parseMountOptions(options: readonly string[] = [], field = 'moun
     if (UNSUPPORTED_OPTIONS.has(option)) throw new NotSupportedError(`${field} "${option}"`);
     data.push(option);
   }
-  return { flags, propagation, data: data.join(',') };
+  return { flags, propagation, data: data.join(','), copyUp };
 }
 
 /** linux.rootfsPropagation -> flags for "/" before the rootfs is prepared (runc's default is rslave). */

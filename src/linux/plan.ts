@@ -81,7 +81,7 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
     if (mount.uidMappings || mount.gidMappings) throw new ConfigError(`${field}.uidMappings`, 'not supported yet');
     checkPathLength(mount.destination, `${field}.destination`);
     if (mount.source !== undefined) checkPathLength(mount.source, `${field}.source`);
-    const { flags, propagation, data } = parseMountOptions(mount.options, `${field}.options`);
+    const { flags, propagation, data, copyUp } = parseMountOptions(mount.options, `${field}.options`);
     const dest = inRoot(mount.destination);
     if (mount.type === 'cgroup' || mount.type === 'cgroup2') {
       // runc 1.1 leaves the tmpfs under the hierarchies writable; only the binds are ro.
@@ -97,11 +97,12 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
       ops.push(op('mount', source, dest, '', flags | MS.BIND, propagation, ''));
       return;
     }
-    if (mount.type === 'tmpfs' && flags & MS.RDONLY) {
-      // Like runc: a read-only tmpfs is mounted writable and made read-only per mount
-      // after the pivot, so its superblock stays rw.
-      ops.push(op('mount', mount.source ?? 'tmpfs', dest, 'tmpfs', flags & ~MS.RDONLY, propagation, label(data, 'tmpfs')));
-      afterPivot.push(op('remountReadonly', '/' + dest));
+    if (mount.type === 'tmpfs') {
+      // Like runc: a read-only tmpfs is mounted writable (and so can be filled by
+      // tmpcopyup) and made read-only per mount after the pivot, so its superblock stays rw.
+      const extension = copyUp ? ['copyup'] : [];
+      ops.push(op('mount', mount.source ?? 'tmpfs', dest, 'tmpfs', flags & ~MS.RDONLY, propagation, label(data, 'tmpfs'), ...extension));
+      if (flags & MS.RDONLY) afterPivot.push(op('remountReadonly', '/' + dest));
       return;
     }
     ops.push(op('mount', mount.source ?? mount.type ?? 'none', dest, mount.type ?? '', flags, propagation, label(data, mount.type ?? '')));

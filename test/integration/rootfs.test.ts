@@ -4,12 +4,14 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { runtimeUnderTest } from '../helpers/runtime';
+import { spawnSync } from 'child_process';
+import { flavorOf, runtimeUnderTest } from '../helpers/runtime';
 import { containerSkipReason, describeIf, useSuite } from '../helpers/suite';
 
 jest.setTimeout(60_000);
 
 const BINARY = runtimeUnderTest();
+const FLAVOR = flavorOf(BINARY);
 
 describeIf(containerSkipReason())(`root filesystem (${BINARY})`, () => {
   const s = useSuite('rootfs', BINARY);
@@ -81,5 +83,70 @@ describeIf(containerSkipReason())(`root filesystem (${BINARY})`, () => {
     expect(r.code).toBe(0);
     // The tmpfs went on the symlink's target as resolved inside the rootfs, never on the host dir.
     expect(fs.readdirSync(outside)).toEqual([]);
+  });
+
+  /** An image dir for the tmpfs tests: a file owned by 1000, a symlink, a sticky subdir holding a 0600 file. */
+  function imageDir(rootfs: string, name: string, mode: number): void {
+    const dir = path.join(rootfs, name);
+    fs.mkdirSync(path.join(dir, 'sub', 'deeper'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'f'), 'content\n');
+    fs.chownSync(path.join(dir, 'f'), 1000, 1000);
+    fs.symlinkSync('f', path.join(dir, 'link'));
+    fs.writeFileSync(path.join(dir, 'sub', 'deeper', 'g'), 'secret\n', { mode: 0o600 });
+    fs.chmodSync(path.join(dir, 'sub'), 0o1755);
+    fs.chmodSync(dir, mode);
+  }
+
+  const LIST = 'for p in /d /d/f /d/link /d/sub /d/sub/deeper /d/sub/deeper/g; do stat -c "%a %u:%g %F %n" $p; done; cat /d/f /d/sub/deeper/g; readlink /d/link';
+
+  test('tmpcopyup: the tmpfs starts with a copy of the directory it covers, owners and modes kept; the image is untouched', () => {
+    const b = s.bundle({ configure: (c) => (c.process!.args = ['sh', '-c', `${LIST}; echo new > /d/added; grep " /d " /proc/self/mountinfo | cut -d" " -f9`]) });
+    imageDir(b.rootfs, 'd', 0o750);
+    b.rewrite((c) => {
+      c.mounts!.push({ destination: '/d', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'tmpcopyup'] });
+    });
+    const r = s.cli.runContainer(b.id, b.dir);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stdout).toBe([
+      '750 0:0 directory /d',
+      '644 1000:1000 regular file /d/f',
+      '777 0:0 symbolic link /d/link',
+      '1755 0:0 directory /d/sub',
+      '755 0:0 directory /d/sub/deeper',
+      '600 0:0 regular file /d/sub/deeper/g',
+      'content', 'secret', 'f', 'tmpfs', '',
+    ].join('\n'));
+    expect(fs.existsSync(path.join(b.rootfs, 'd', 'added'))).toBe(false);
+  });
+
+  test('a tmpfs over a directory takes its mode and starts empty; a read-only one with tmpcopyup is filled, then read-only', () => {
+    const b = s.bundle({
+      configure: (c) => (c.process!.args = ['sh', '-c', 'stat -c "%a %n" /d /e; ls -A /d; cat /e/f; touch /e/x 2>/dev/null || echo e-read-only']),
+    });
+    imageDir(b.rootfs, 'd', 0o700);
+    imageDir(b.rootfs, 'e', 0o755);
+    b.rewrite((c) => {
+      c.mounts!.push({ destination: '/d', type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] });
+      c.mounts!.push({ destination: '/e', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'tmpcopyup'] });
+    });
+    const r = s.cli.runContainer(b.id, b.dir);
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '700 /d\n755 /e\ncontent\ne-read-only\n', stderr: '' });
+  });
+
+  // runc 1.1.5 fails on these (its copy cannot lchown a FIFO); podman --read-only
+  // images can hold them.
+  (FLAVOR === 'tsrun' ? test : test.skip)('tmpcopyup copies FIFOs and device nodes as nodes', () => {
+    const b = s.bundle({ configure: (c) => (c.process!.args = ['sh', '-c', 'stat -c "%a %F %t:%T %n" /d/fifo /d/null']) });
+    const dir = path.join(b.rootfs, 'd');
+    fs.mkdirSync(dir);
+    expect(spawnSync('mkfifo', ['-m', '0640', path.join(dir, 'fifo')]).status).toBe(0);
+    expect(spawnSync('mknod', ['-m', '0666', path.join(dir, 'null'), 'c', '1', '3']).status).toBe(0);
+    b.rewrite((c) => {
+      c.mounts!.push({ destination: '/d', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] });
+    });
+    const r = s.cli.runContainer(b.id, b.dir);
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
+      code: 0, stdout: '640 fifo 0:0 /d/fifo\n666 character special file 1:3 /d/null\n', stderr: '',
+    });
   });
 });

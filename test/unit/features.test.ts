@@ -14,7 +14,8 @@ describe('features document', () => {
 
   test('every reported mount option is parsed, none is refused', () => {
     for (const option of doc.mountOptions) expect(() => parseMountOptions([option])).not.toThrow();
-    expect(doc.mountOptions).not.toContain('tmpcopyup');
+    expect(doc.mountOptions).toContain('tmpcopyup');
+    expect(doc.mountOptions).not.toContain('idmap');
   });
 
   test('reports a hook kind or namespace exactly when a config using it is accepted', () => {

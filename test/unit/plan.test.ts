@@ -61,6 +61,19 @@ describe('create plan', () => {
     expect(plan.findIndex((o) => o.op === 'remountReadonly' && o.args[0] === '/mnt')).toBeGreaterThan(pivot);
   });
 
+  test('tmpcopyup marks a tmpfs mount op with "copyup"; other mounts take no seventh argument', () => {
+    const plan = buildCreatePlan(input((s) => {
+      s.mounts!.push({ destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'tmpcopyup'] });
+      s.mounts!.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] });
+      s.mounts!.push({ destination: '/b', type: 'bind', source: '/srv', options: ['rbind', 'tmpcopyup'] });
+    }));
+    const argsAt = (dest: string): string[] | undefined => plan.find((o) => o.op === 'mount' && o.args[1] === dest)?.args.map(String);
+    expect(argsAt('run')).toHaveLength(7);
+    expect(argsAt('run')?.[6]).toBe('copyup');
+    expect(argsAt('tmp')).toHaveLength(6);
+    expect(argsAt('b')).toHaveLength(6);
+  });
+
   test('relative bind sources are resolved against the bundle', () => {
     const plan = buildCreatePlan(input((s) => s.mounts!.push({ destination: '/data', type: 'bind', source: 'data', options: ['rbind', 'ro'] })));
     const m = plan.find((o) => o.op === 'mount' && o.args[1] === 'data');

@@ -15,9 +15,13 @@ describe('mount options', () => {
   test('rbind is a recursive bind', () => {
     expect(parseMountOptions(['rbind', 'ro']).flags).toBe(MS.BIND | MS.REC | MS.RDONLY);
   });
-  test('runc extensions are refused, not ignored', () => {
-    expect(() => parseMountOptions(['tmpcopyup'], 'mounts[3].options')).toThrow(NotSupportedError);
+  test('runc extensions not implemented are refused, not ignored', () => {
+    expect(() => parseMountOptions(['idmap'], 'mounts[3].options')).toThrow(NotSupportedError);
     expect(() => parseMountOptions(['rro'], 'mounts[3].options')).toThrow(/not supported yet: mounts\[3\]\.options "rro"/);
+  });
+  test('tmpcopyup is an extension: no flag, no data', () => {
+    expect(parseMountOptions(['nosuid', 'tmpcopyup', 'size=1m'])).toEqual({ flags: MS.NOSUID, propagation: 0, data: 'size=1m', copyUp: true });
+    expect(parseMountOptions(['nosuid']).copyUp).toBe(false);
   });
   test('root propagation defaults to rslave like runc', () => {
     expect(rootPropagationFlags(undefined)).toBe(MS.SLAVE | MS.REC);
