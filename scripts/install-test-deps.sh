@@ -4,6 +4,7 @@
 #   runc            the reference runtime for the differential suite
 #   jq              handy in CI logs and manual checks of state JSON
 #   containerd      the end-to-end suite (containerd, ctr, containerd-shim-runc-v2)
+#   podman          the podman end-to-end suite (podman and conmon; run without network)
 #   libseccomp2     loaded by the addon at run time for linux.seccomp
 #   iproute2        `ip netns` for the namespace-joining tests
 #   uidmap          newuidmap/newgidmap for the rootless tests
@@ -13,7 +14,7 @@
 # clear reason) and never fails the test run by itself.
 set -uo pipefail
 
-PKGS=(busybox-static runc jq containerd libseccomp2 iproute2 uidmap bsdutils)
+PKGS=(busybox-static runc jq containerd podman libseccomp2 iproute2 uidmap bsdutils)
 
 installed() {
   local pkg=$1

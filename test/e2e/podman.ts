@@ -1,0 +1,163 @@
+// A private podman for the end-to-end suite: its storage, run and tmp dirs in a
+// temp dir of its own (vfs storage: no overlay mounts), cgroupfs with a cgroup
+// parent of its own, no network, the runtime under test passed as --runtime.
+// podman calls the runtime through conmon, with conmon's flags (--log,
+// --log-format json, --pid-file, --console-socket, exec --process ...).
+
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { spawnSync } from 'child_process';
+import { makeBundle } from '../helpers/bundle';
+import type { RunResult } from '../helpers/runtime';
+
+const PODMAN = '/usr/bin/podman';
+const CONMON = '/usr/bin/conmon';
+
+/** Why this host cannot run the suite, or undefined. */
+export function podmanSkipReason(runtime: string): string | undefined {
+  if (process.getuid?.() !== 0) return 'podman e2e needs root';
+  if (!fs.existsSync(PODMAN) || !fs.existsSync(CONMON)) return `needs ${PODMAN} and ${CONMON} (Debian's podman)`;
+  if (!fs.existsSync(runtime)) return `runtime ${runtime} does not exist`;
+  return undefined;
+}
+
+/**
+ * `--ulimit` values no process here has to raise. podman's defaults raise
+ * RLIMIT_NOFILE to 1048576, which needs CAP_SYS_RESOURCE (this sandbox lacks it,
+ * and runc fails the same way there), and podman itself runs conmon with NPROC
+ * 32768: 1024 of each (or less, if this process has less) is always a lowering.
+ */
+function lowUlimits(): string[] {
+  const limits = fs.readFileSync('/proc/self/limits', 'utf8');
+  const low = (label: string): string => {
+    const m = new RegExp(`^${label}\\s+(\\S+)\\s+(\\S+)`, 'm').exec(limits);
+    if (!m) throw new Error(`no "${label}" in /proc/self/limits`);
+    const n = Math.min(1024, m[1] === 'unlimited' ? 1024 : Number(m[1]));
+    return `${n}:${n}`;
+  };
+  return ['--ulimit', `nofile=${low('Max open files')}`, '--ulimit', `nproc=${low('Max processes')}`];
+}
+
+export interface Podman {
+  readonly tmp: string;
+  readonly cgroupParent: string;
+  /** The busybox image the suite imported. */
+  readonly image: string;
+  /** The rootfs the image was made from (its files, as the containers see them). */
+  readonly rootfs: string;
+  /** podman with the private dirs and the runtime under test. */
+  run(args: string[], opts?: { input?: string; timeoutMs?: number }): RunResult;
+  /** The command line `run` would execute, for wrapping (script(1) for a terminal). */
+  argv(args: string[]): string[];
+  /** Flags every container of the suite gets: no network, the cgroup parent, limits it may set. */
+  readonly containerFlags: string[];
+  /** Removes every container, the image, the dirs and the cgroups; returns what it could not. */
+  stop(): string[];
+}
+
+export function startPodman(runtime: string): Podman {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-podman-'));
+  fs.chmodSync(tmp, 0o755);
+  const cgroupParent = `/tsrun-podman-${crypto.randomBytes(4).toString('hex')}`;
+  const global = [
+    '--root', path.join(tmp, 'storage'),
+    '--runroot', path.join(tmp, 'run'),
+    '--tmpdir', path.join(tmp, 'libpod'),
+    '--storage-driver', 'vfs',
+    '--cgroup-manager', 'cgroupfs',
+    '--events-backend', 'file',
+    '--runtime', runtime,
+  ];
+  const argv = (args: string[]): string[] => [PODMAN, ...global, ...args];
+  const run = (args: string[], opts: { input?: string; timeoutMs?: number } = {}): RunResult => {
+    const [file, ...rest] = argv(args);
+    const r = spawnSync(file as string, rest, { encoding: 'utf8', input: opts.input ?? '', timeout: opts.timeoutMs ?? 30_000, killSignal: 'SIGKILL' });
+    return { args: [file as string, ...rest], code: r.status ?? -1, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', timedOut: r.error !== undefined && r.signal === 'SIGKILL' };
+  };
+
+  const rootfs = makeBundle({ tmp, cgroupParent }).rootfs;
+  fs.mkdirSync(path.join(rootfs, 'seed'));
+  fs.writeFileSync(path.join(rootfs, 'seed', 'from-image'), 'seeded\n');
+  fs.writeFileSync(path.join(rootfs, 'tmp', 'from-image'), 'seeded\n');
+  const tar = path.join(tmp, 'rootfs.tar');
+  const packed = spawnSync('tar', ['-C', rootfs, '-cf', tar, '.'], { encoding: 'utf8' });
+  if (packed.status !== 0) throw new Error(`tar: ${packed.stderr}`);
+  const image = 'localhost/tsrun-e2e-busybox:1';
+  const imported = run(['import', tar, image]);
+  if (imported.code !== 0) throw new Error(`podman import: ${imported.stderr}`);
+
+  return {
+    tmp,
+    cgroupParent,
+    image,
+    rootfs,
+    run,
+    argv,
+    containerFlags: ['--network', 'none', '--cgroup-parent', cgroupParent, ...lowUlimits()],
+    stop: () => stopPodman(run, tmp, cgroupParent),
+  };
+}
+
+function stopPodman(run: Podman['run'], tmp: string, cgroupParent: string): string[] {
+  const problems: string[] = [];
+  for (const args of [['rm', '--all', '--force', '--time', '0'], ['rmi', '--all', '--force']]) {
+    const r = run(args);
+    if (r.code !== 0) problems.push(`podman ${args.join(' ')}: ${r.stderr.trim()}`);
+  }
+  // podman mounts a /dev/shm per container below its storage; `rm` unmounts them,
+  // this takes whatever a failed run left (innermost first).
+  const ours = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m): m is string => m !== undefined && m.startsWith(`${tmp}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const m of ours) {
+    const r = spawnSync('umount', ['-l', m], { encoding: 'utf8' });
+    problems.push(r.status === 0 ? `left mounted: ${m} (unmounted)` : `cannot unmount ${m}: ${r.stderr.trim()}`);
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
+  problems.push(...removeCgroupParent(cgroupParent));
+  return problems;
+}
+
+/**
+ * The parent in every hierarchy, with podman's `conmon` cgroup and any container
+ * leaf: processes still there are the suite's own (conmon, a container) and are
+ * killed. Leaves left behind are reported, since `podman rm` should have removed them.
+ */
+function removeCgroupParent(cgroupParent: string): string[] {
+  const problems: string[] = [];
+  const root = '/sys/fs/cgroup';
+  for (const h of fs.readdirSync(root)) {
+    const parent = path.join(root, h, cgroupParent);
+    if (!fs.existsSync(parent)) continue;
+    for (const leaf of fs.readdirSync(parent, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name)) {
+      const dir = path.join(parent, leaf);
+      if (leaf !== 'conmon') problems.push(`cgroup left by podman: ${dir}`);
+      for (let attempt = 0; attempt < 50; attempt++) {
+        const pids = fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+        for (const pid of pids) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // gone already
+          }
+        }
+        try {
+          fs.rmdirSync(dir);
+          break;
+        } catch {
+          spawnSync('sleep', ['0.02']);
+        }
+      }
+      if (fs.existsSync(dir)) problems.push(`cannot remove ${dir}`);
+    }
+    try {
+      fs.rmdirSync(parent);
+    } catch (e) {
+      problems.push(`cannot remove ${parent}: ${(e as Error).message}`);
+    }
+  }
+  return problems;
+}
