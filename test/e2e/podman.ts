@@ -14,6 +14,7 @@ import type { RunResult } from '../helpers/runtime';
 
 const PODMAN = '/usr/bin/podman';
 const CONMON = '/usr/bin/conmon';
+const BLOB_INFO_CACHE = '/var/lib/containers/cache/blob-info-cache-v1.boltdb';
 
 /** Why this host cannot run the suite, or undefined. */
 export function podmanSkipReason(runtime: string): string | undefined {
@@ -85,6 +86,9 @@ export function startPodman(runtime: string): Podman {
   const packed = spawnSync('tar', ['-C', rootfs, '-cf', tar, '.'], { encoding: 'utf8' });
   if (packed.status !== 0) throw new Error(`tar: ${packed.stderr}`);
   const image = 'localhost/tsrun-e2e-busybox:1';
+  // podman 4.3 keeps its blob-info cache here whatever --root says; what the suite
+  // makes of it, it removes.
+  const hostCache = ['/var/lib/containers', '/var/lib/containers/cache', BLOB_INFO_CACHE].filter((p) => !fs.existsSync(p));
   const imported = run(['import', tar, image]);
   if (imported.code !== 0) throw new Error(`podman import: ${imported.stderr}`);
 
@@ -96,7 +100,7 @@ export function startPodman(runtime: string): Podman {
     run,
     argv,
     containerFlags: ['--network', 'none', '--cgroup-parent', cgroupParent, ...lowUlimits()],
-    stop: () => stopPodman(run, tmp, cgroupParent),
+    stop: () => [...stopPodman(run, tmp, cgroupParent), ...removeMade(hostCache)],
   };
 }
 
@@ -118,6 +122,20 @@ function stopPodman(run: Podman['run'], tmp: string, cgroupParent: string): stri
   }
   fs.rmSync(tmp, { recursive: true, force: true });
   problems.push(...removeCgroupParent(cgroupParent));
+  return problems;
+}
+
+/** Removes the paths the suite made (deepest first), if they are still there. */
+function removeMade(paths: string[]): string[] {
+  const problems: string[] = [];
+  for (const p of [...paths].sort((a, b) => b.length - a.length)) {
+    try {
+      if (p === BLOB_INFO_CACHE) fs.rmSync(p, { force: true });
+      else if (fs.existsSync(p)) fs.rmdirSync(p);
+    } catch (e) {
+      problems.push(`cannot remove ${p}: ${(e as Error).message}`);
+    }
+  }
   return problems;
 }
 
