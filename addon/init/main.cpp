@@ -163,6 +163,9 @@ int main(int argc, char** argv) {
   // Before anything else: while this process may sit in a container's namespaces,
   // /proc/<pid>/exe and /proc/<pid>/mem must not be reachable (CVE-2019-5736 class).
   int dumpableErr = prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 ? errno : 0;
+  // Executed from a memfd, the process would be named after its fd ("28") in ps,
+  // top and pgrep while it waits to be started. A failure here only costs the name.
+  (void)prctl(PR_SET_NAME, "tsrun-init", 0, 0, 0);
 
   if (argc != 3) {
     static const char usage[] = "tsrun-init: started without a plan (it is spawned by tsrun)\n";

@@ -210,6 +210,15 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       expect(s.cli.stateRaw(b.id).code).toBe(1);
     });
 
+    test('a created container\'s waiting init is named after the runtime\'s init in ps and pgrep', () => {
+      const b = sleepBundle();
+      expectOk(s.cli.create(b.id, b.dir));
+      const comm = fs.readFileSync(`/proc/${s.cli.state(b.id).pid}/comm`, 'utf8').trim();
+      // runc's is runc:[2:INIT]; tsrun's, executed from a memfd, would otherwise be its fd number.
+      expect(comm).toBe(s.cli.flavor === 'tsrun' ? 'tsrun-init' : 'runc:[2:INIT]');
+      expectOk(s.cli.delete(b.id, true));
+    });
+
     test('create --pid-file writes the init pid', () => {
       const b = sleepBundle();
       const pidFile = path.join(b.dir, 'init.pid');
