@@ -99,6 +99,7 @@ void OpDomainname(const Args&);
 void OpPropagation(const Args&);
 void OpRootfs(const Args&);
 void OpMount(const Args&);
+void OpMountSetattr(const Args&);
 void OpMkdir(const Args&);
 void OpSymlink(const Args&);
 void OpPivotRoot(const Args&);

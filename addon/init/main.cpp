@@ -57,6 +57,7 @@ const OpSpec kOps[] = {
     {"propagation", 1, 1, OpPropagation},
     {"rootfs", 1, 1, OpRootfs},
     {"mount", 6, 7, OpMount},
+    {"mountSetattr", 3, 3, OpMountSetattr},
     {"mkdir", 2, 2, OpMkdir},
     {"mknod", 7, 7, OpMknod},
     {"bindDevice", 2, 2, OpBindDevice},

@@ -18,8 +18,8 @@ namespace {
 
 // Flags that need a remount to apply to a bind mount, and that a user namespace
 // locks on the mount they come from.
-constexpr unsigned long kBindRemountFlags =
-    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
+constexpr unsigned long kBindRemountFlags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME |
+                                           MS_RELATIME | MS_STRICTATIME | MS_NOSYMFOLLOW;
 constexpr unsigned long kLockedFlags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME;
 
 int Resolve(const std::string& object, const std::string& path, Create create, bool followLast = true) {
@@ -62,12 +62,13 @@ void BindRemount(const std::string& object, const std::string& target, unsigned 
 struct mount_attr MountAttrOf(unsigned long flags) {
   struct mount_attr attr = {};
   attr.attr_clr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR__ATIME |
-                  MOUNT_ATTR_NODIRATIME;
+                  MOUNT_ATTR_NODIRATIME | MOUNT_ATTR_NOSYMFOLLOW;
   if (flags & MS_RDONLY) attr.attr_set |= MOUNT_ATTR_RDONLY;
   if (flags & MS_NOSUID) attr.attr_set |= MOUNT_ATTR_NOSUID;
   if (flags & MS_NODEV) attr.attr_set |= MOUNT_ATTR_NODEV;
   if (flags & MS_NOEXEC) attr.attr_set |= MOUNT_ATTR_NOEXEC;
   if (flags & MS_NODIRATIME) attr.attr_set |= MOUNT_ATTR_NODIRATIME;
+  if (flags & MS_NOSYMFOLLOW) attr.attr_set |= MOUNT_ATTR_NOSYMFOLLOW;
   if (flags & MS_NOATIME) attr.attr_set |= MOUNT_ATTR_NOATIME;
   else if (flags & MS_STRICTATIME) attr.attr_set |= MOUNT_ATTR_STRICTATIME;
   else attr.attr_set |= MOUNT_ATTR_RELATIME;
@@ -201,6 +202,18 @@ void OpMount(const Args& a) {
     Fd mounted(Reopen(object, dest));
     if (mount(nullptr, FdPath(mounted.get()).c_str(), nullptr, propagation, nullptr) < 0) Fail(object, "mount", errno);
   }
+}
+
+void OpMountSetattr(const Args& a) {
+  const std::string& dest = a[0];
+  std::string object = "recursive mount options on " + ContainerPath(dest);
+  RequireRoot("mountSetattr");
+  struct mount_attr attr = {};
+  attr.attr_set = ParseU64(a[1], object);
+  attr.attr_clr = ParseU64(a[2], object);
+  Fd mounted(Reopen(object, dest));
+  if (mount_setattr(mounted.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+    Fail(object, "mount_setattr", errno);
 }
 
 void OpMkdir(const Args& a) {

@@ -11,12 +11,14 @@ export const MS = {
   REMOUNT: 0x20,
   MANDLOCK: 0x40,
   DIRSYNC: 0x80,
+  NOSYMFOLLOW: 0x100,
   NOATIME: 0x400,
   NODIRATIME: 0x800,
   BIND: 0x1000,
   MOVE: 0x2000,
   REC: 0x4000,
   SILENT: 0x8000,
+  POSIXACL: 0x10000,
   UNBINDABLE: 0x20000,
   PRIVATE: 0x40000,
   SLAVE: 0x80000,
@@ -56,6 +58,10 @@ const FLAG_OPTIONS: Record<string, [number, boolean]> = {
   noiversion: [MS.IVERSION, false],
   silent: [MS.SILENT, true],
   loud: [MS.SILENT, false],
+  nosymfollow: [MS.NOSYMFOLLOW, true],
+  symfollow: [MS.NOSYMFOLLOW, false],
+  acl: [MS.POSIXACL, true],
+  noacl: [MS.POSIXACL, false],
   bind: [MS.BIND, true],
   rbind: [MS.BIND | MS.REC, true],
   remount: [MS.REMOUNT, true],
@@ -73,19 +79,54 @@ const PROPAGATION_OPTIONS: Record<string, number> = {
   runbindable: MS.UNBINDABLE | MS.REC,
 };
 
-/** runc's mount extensions and idmapped mounts: refused until implemented. */
-const UNSUPPORTED_OPTIONS = new Set([
-  'idmap', 'ridmap', 'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec',
-  'rnoatime', 'ratime', 'rnodiratime', 'rdiratime', 'rrelatime', 'rnorelatime', 'rstrictatime', 'rnostrictatime',
-  'rnosymfollow', 'rsymfollow', 'nosymfollow', 'symfollow',
-]);
+/** mount_setattr(2) MOUNT_ATTR_* */
+export const MOUNT_ATTR = {
+  RDONLY: 0x1,
+  NOSUID: 0x2,
+  NODEV: 0x4,
+  NOEXEC: 0x8,
+  ATIME: 0x70, // MOUNT_ATTR__ATIME: the access-time field
+  RELATIME: 0x0,
+  NOATIME: 0x10,
+  STRICTATIME: 0x20,
+  NODIRATIME: 0x80,
+  NOSYMFOLLOW: 0x200000,
+} as const;
+
+/**
+ * runc's recursive options: option -> [attribute, set (true) or clear (false)],
+ * applied with mount_setattr(AT_RECURSIVE) to the mount and every mount below it.
+ */
+const RECURSIVE_OPTIONS: Record<string, [number, boolean]> = {
+  rro: [MOUNT_ATTR.RDONLY, true],
+  rrw: [MOUNT_ATTR.RDONLY, false],
+  rnosuid: [MOUNT_ATTR.NOSUID, true],
+  rsuid: [MOUNT_ATTR.NOSUID, false],
+  rnodev: [MOUNT_ATTR.NODEV, true],
+  rdev: [MOUNT_ATTR.NODEV, false],
+  rnoexec: [MOUNT_ATTR.NOEXEC, true],
+  rexec: [MOUNT_ATTR.NOEXEC, false],
+  rnodiratime: [MOUNT_ATTR.NODIRATIME, true],
+  rdiratime: [MOUNT_ATTR.NODIRATIME, false],
+  rrelatime: [MOUNT_ATTR.RELATIME, true],
+  rnorelatime: [MOUNT_ATTR.RELATIME, false],
+  rnoatime: [MOUNT_ATTR.NOATIME, true],
+  ratime: [MOUNT_ATTR.NOATIME, false],
+  rstrictatime: [MOUNT_ATTR.STRICTATIME, true],
+  rnostrictatime: [MOUNT_ATTR.STRICTATIME, false],
+  rnosymfollow: [MOUNT_ATTR.NOSYMFOLLOW, true],
+  rsymfollow: [MOUNT_ATTR.NOSYMFOLLOW, false],
+};
+
+/** Idmapped mounts: refused until implemented. */
+const UNSUPPORTED_OPTIONS = new Set(['idmap', 'ridmap']);
 
 /** runc's extension: a tmpfs starts with a copy of the directory it covers. */
 const COPY_UP = 'tmpcopyup';
 
 /** Every option word parseMountOptions turns into flags or an extension (what `features` reports). */
 export function knownMountOptions(): string[] {
-  return [...Object.keys(FLAG_OPTIONS), ...Object.keys(PROPAGATION_OPTIONS), COPY_UP].sort();
+  return [...Object.keys(FLAG_OPTIONS), ...Object.keys(PROPAGATION_OPTIONS), ...Object.keys(RECURSIVE_OPTIONS), COPY_UP].sort();
 }
 
 export interface ParsedMountOptions {
@@ -94,16 +135,34 @@ export interface ParsedMountOptions {
   data: string;
   /** tmpcopyup; like runc, only a tmpfs acts on it. */
   copyUp: boolean;
+  /** mount_setattr attributes the recursive options set and clear (both 0: none given). */
+  recursive: { set: number; clear: number };
 }
 
 export function parseMountOptions(options: readonly string[] = [], field = 'mounts[].options'): ParsedMountOptions {
   let flags = 0;
   let propagation = 0;
   let copyUp = false;
+  const recursive = { set: 0, clear: 0 };
   const data: string[] = [];
   for (const option of options) {
     if (option === COPY_UP) {
       copyUp = true;
+      continue;
+    }
+    const rec = RECURSIVE_OPTIONS[option];
+    if (rec) {
+      const [attr, set] = rec;
+      // An access-time value is a field, not a bit: setting one clears the field
+      // first (mount_setattr(2)); rnorelatime & co. clear it too.
+      const field = attr === MOUNT_ATTR.RELATIME || (attr & MOUNT_ATTR.ATIME) !== 0 ? MOUNT_ATTR.ATIME : 0;
+      if (set) {
+        recursive.set = (recursive.set & ~(field || attr)) | attr;
+        recursive.clear = field ? recursive.clear | field : recursive.clear & ~attr;
+      } else {
+        recursive.set &= ~(field || attr);
+        recursive.clear |= field || attr;
+      }
       continue;
     }
     const flag = FLAG_OPTIONS[option];
@@ -119,7 +178,7 @@ export function parseMountOptions(options: readonly string[] = [], field = 'moun
     if (UNSUPPORTED_OPTIONS.has(option)) throw new NotSupportedError(`${field} "${option}"`);
     data.push(option);
   }
-  return { flags, propagation, data: data.join(','), copyUp };
+  return { flags, propagation, data: data.join(','), copyUp, recursive };
 }
 
 /** linux.rootfsPropagation -> flags for "/" before the rootfs is prepared (runc's default is rslave). */

@@ -81,11 +81,13 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
     if (mount.uidMappings || mount.gidMappings) throw new ConfigError(`${field}.uidMappings`, 'not supported yet');
     checkPathLength(mount.destination, `${field}.destination`);
     if (mount.source !== undefined) checkPathLength(mount.source, `${field}.source`);
-    const { flags, propagation, data, copyUp } = parseMountOptions(mount.options, `${field}.options`);
+    const { flags, propagation, data, copyUp, recursive } = parseMountOptions(mount.options, `${field}.options`);
     const dest = inRoot(mount.destination);
+    // runc's recursive options, once the mount (and any mount under it) is in place.
+    const setattr = recursive.set || recursive.clear ? [op('mountSetattr', dest, recursive.set, recursive.clear)] : [];
     if (mount.type === 'cgroup' || mount.type === 'cgroup2') {
       // runc 1.1 leaves the tmpfs under the hierarchies writable; only the binds are ro.
-      ops.push(...planCgroupMount(dest, flags, host, label));
+      ops.push(...planCgroupMount(dest, flags, host, label), ...setattr);
       return;
     }
     if (isBind(mount, flags)) {
@@ -94,18 +96,18 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
       // (a typo such as "noexecc") would otherwise vanish and leave the mount laxer.
       if (data) throw new ConfigError(`${field}.options`, `unknown option(s) for a bind mount: ${data}`);
       const source = path.resolve(bundle, mount.source);
-      ops.push(op('mount', source, dest, '', flags | MS.BIND, propagation, ''));
+      ops.push(op('mount', source, dest, '', flags | MS.BIND, propagation, ''), ...setattr);
       return;
     }
     if (mount.type === 'tmpfs') {
       // Like runc: a read-only tmpfs is mounted writable (and so can be filled by
       // tmpcopyup) and made read-only per mount after the pivot, so its superblock stays rw.
       const extension = copyUp ? ['copyup'] : [];
-      ops.push(op('mount', mount.source ?? 'tmpfs', dest, 'tmpfs', flags & ~MS.RDONLY, propagation, label(data, 'tmpfs'), ...extension));
+      ops.push(op('mount', mount.source ?? 'tmpfs', dest, 'tmpfs', flags & ~MS.RDONLY, propagation, label(data, 'tmpfs'), ...extension), ...setattr);
       if (flags & MS.RDONLY) afterPivot.push(op('remountReadonly', '/' + dest));
       return;
     }
-    ops.push(op('mount', mount.source ?? mount.type ?? 'none', dest, mount.type ?? '', flags, propagation, label(data, mount.type ?? '')));
+    ops.push(op('mount', mount.source ?? mount.type ?? 'none', dest, mount.type ?? '', flags, propagation, label(data, mount.type ?? '')), ...setattr);
   });
   return { ops, afterPivot };
 }

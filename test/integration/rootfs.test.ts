@@ -85,6 +85,35 @@ describeIf(containerSkipReason())(`root filesystem (${BINARY})`, () => {
     expect(fs.readdirSync(outside)).toEqual([]);
   });
 
+  test('recursive options reach the mounts below a bind (rro, rnosuid); nosymfollow refuses symlinks', () => {
+    const b = s.bundle({
+      configure: (c) => (c.process!.args = ['sh', '-c', [
+        '(touch /r/x) 2>&1 | cut -d: -f3', '(touch /r/sub/y) 2>&1 | cut -d: -f3',
+        'grep -E " /r(/sub)? " /proc/self/mountinfo | cut -d" " -f5,6',
+        '(ls /n/link/) 2>&1 | cut -d: -f3', 'ls /n/sub/', 'touch /n/sub/z && echo n-writable',
+      ].join('; ')]),
+    });
+    const src = path.join(s.env.tmp, `rec-${b.id}`);
+    fs.mkdirSync(path.join(src, 'sub'), { recursive: true });
+    fs.symlinkSync('sub', path.join(src, 'link'));
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', path.join(src, 'sub')]).status).toBe(0);
+    try {
+      fs.writeFileSync(path.join(src, 'sub', 'in-sub'), '');
+      b.rewrite((c) => {
+        c.mounts!.push({ destination: '/r', type: 'bind', source: src, options: ['rbind', 'rro', 'rnosuid'] });
+        c.mounts!.push({ destination: '/n', type: 'bind', source: src, options: ['rbind', 'nosymfollow'] });
+      });
+      const r = s.cli.runContainer(b.id, b.dir);
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
+        code: 0,
+        stdout: ' Read-only file system\n Read-only file system\n/r ro,nosuid,relatime\n/r/sub ro,nosuid,relatime\n Too many levels of symbolic links\nin-sub\nn-writable\n',
+        stderr: '',
+      });
+    } finally {
+      spawnSync('umount', [path.join(src, 'sub')]);
+    }
+  });
+
   /** An image dir for the tmpfs tests: a file owned by 1000, a symlink, a sticky subdir holding a 0600 file. */
   function imageDir(rootfs: string, name: string, mode: number): void {
     const dir = path.join(rootfs, name);

@@ -14,7 +14,7 @@ describe('features document', () => {
 
   test('every reported mount option is parsed, none is refused', () => {
     for (const option of doc.mountOptions) expect(() => parseMountOptions([option])).not.toThrow();
-    expect(doc.mountOptions).toContain('tmpcopyup');
+    for (const o of ['tmpcopyup', 'rro', 'rnosymfollow', 'nosymfollow', 'acl']) expect(doc.mountOptions).toContain(o);
     expect(doc.mountOptions).not.toContain('idmap');
   });
 

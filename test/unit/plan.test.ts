@@ -1,5 +1,5 @@
 import type { Spec } from '../../src/config/types';
-import { MS } from '../../src/linux/mount-options';
+import { MOUNT_ATTR, MS } from '../../src/linux/mount-options';
 import { buildCreatePlan, type CreatePlanInput } from '../../src/linux/plan';
 import { CLONE_FLAGS } from '../../src/linux/namespaces';
 import { createPlanInput } from '../helpers/plan-input';
@@ -72,6 +72,16 @@ describe('create plan', () => {
     expect(argsAt('run')?.[6]).toBe('copyup');
     expect(argsAt('tmp')).toHaveLength(6);
     expect(argsAt('b')).toHaveLength(6);
+  });
+
+  test('recursive options are one mountSetattr right after that entry\'s mount; none without them', () => {
+    const plan = buildCreatePlan(input((s) => {
+      s.mounts!.push({ destination: '/r', type: 'bind', source: '/srv', options: ['rbind', 'rro'] });
+      s.mounts!.push({ destination: '/p', type: 'bind', source: '/srv', options: ['rbind', 'ro'] });
+    }));
+    const at = plan.findIndex((o) => o.op === 'mount' && o.args[1] === 'r');
+    expect(plan[at + 1]).toEqual({ op: 'mountSetattr', args: ['r', MOUNT_ATTR.RDONLY, 0] });
+    expect(plan.filter((o) => o.op === 'mountSetattr')).toHaveLength(1);
   });
 
   test('relative bind sources are resolved against the bundle', () => {

@@ -1,5 +1,5 @@
 import { capabilityMasks } from '../../src/linux/capabilities';
-import { MS, parseMountOptions, rootPropagationFlags } from '../../src/linux/mount-options';
+import { MOUNT_ATTR, MS, parseMountOptions, rootPropagationFlags } from '../../src/linux/mount-options';
 import { CLONE_FLAGS, planNamespaces } from '../../src/linux/namespaces';
 import { checkSysctl } from '../../src/linux/sysctl';
 import { decodePlan, encodePlan, op } from '../../src/linux/plan-encoding';
@@ -17,10 +17,24 @@ describe('mount options', () => {
   });
   test('runc extensions not implemented are refused, not ignored', () => {
     expect(() => parseMountOptions(['idmap'], 'mounts[3].options')).toThrow(NotSupportedError);
-    expect(() => parseMountOptions(['rro'], 'mounts[3].options')).toThrow(/not supported yet: mounts\[3\]\.options "rro"/);
+    expect(() => parseMountOptions(['ridmap'], 'mounts[3].options')).toThrow(/not supported yet: mounts\[3\]\.options "ridmap"/);
+  });
+  test('recursive options become mount_setattr attributes to set and clear, not flags or data', () => {
+    const p = parseMountOptions(['rbind', 'rro', 'rnosuid', 'rdev', 'nosymfollow']);
+    expect(p.flags).toBe(MS.BIND | MS.REC | MS.NOSYMFOLLOW);
+    expect(p.data).toBe('');
+    expect(p.recursive).toEqual({ set: MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID, clear: MOUNT_ATTR.NODEV });
+    // The later option wins, and never leaves a bit both set and cleared.
+    expect(parseMountOptions(['rrw', 'rro']).recursive).toEqual({ set: MOUNT_ATTR.RDONLY, clear: 0 });
+    expect(parseMountOptions(['rro', 'rrw']).recursive).toEqual({ set: 0, clear: MOUNT_ATTR.RDONLY });
+    // An access time is a field: its value is set with the whole field cleared.
+    expect(parseMountOptions(['rnoatime']).recursive).toEqual({ set: MOUNT_ATTR.NOATIME, clear: MOUNT_ATTR.ATIME });
+    expect(parseMountOptions(['rnoatime', 'rstrictatime']).recursive).toEqual({ set: MOUNT_ATTR.STRICTATIME, clear: MOUNT_ATTR.ATIME });
+    expect(parseMountOptions(['rrelatime']).recursive).toEqual({ set: 0, clear: MOUNT_ATTR.ATIME });
+    expect(parseMountOptions(['nosuid']).recursive).toEqual({ set: 0, clear: 0 });
   });
   test('tmpcopyup is an extension: no flag, no data', () => {
-    expect(parseMountOptions(['nosuid', 'tmpcopyup', 'size=1m'])).toEqual({ flags: MS.NOSUID, propagation: 0, data: 'size=1m', copyUp: true });
+    expect(parseMountOptions(['nosuid', 'tmpcopyup', 'size=1m'])).toEqual({ flags: MS.NOSUID, propagation: 0, data: 'size=1m', copyUp: true, recursive: { set: 0, clear: 0 } });
     expect(parseMountOptions(['nosuid']).copyUp).toBe(false);
   });
   test('root propagation defaults to rslave like runc', () => {
