@@ -10,6 +10,7 @@ import { knownMountOptions } from '../linux/mount-options';
 import { CLONE_FLAGS } from '../linux/namespaces';
 import { planSeccomp, SCMP_CMP, SECCOMP_FILTER_FLAG } from '../linux/seccomp';
 import { OCI_VERSION, TSRUN_VERSION } from '../version';
+import { probeSeccompLibrary, type SeccompLibrary } from './seccomp';
 
 const HOOK_KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
 
@@ -32,7 +33,7 @@ export interface Features {
     namespaces: string[];
     capabilities: string[];
     cgroup: { v1: boolean; v2: boolean; systemd: boolean; systemdUser: boolean; rdma: boolean };
-    seccomp: { enabled: boolean; actions: string[]; operators: string[]; knownFlags: string[]; supportedFlags: string[] };
+    seccomp: { enabled: boolean; actions: string[]; operators: string[]; archs: string[]; knownFlags: string[]; supportedFlags: string[] };
     apparmor: { enabled: boolean };
     selinux: { enabled: boolean };
     intelRdt: { enabled: boolean };
@@ -41,7 +42,13 @@ export interface Features {
   annotations: Record<string, string>;
 }
 
-export function features(): Features {
+/** The document for this host: its libseccomp asked what it can build. */
+export function hostFeatures(): Features {
+  return features(probeSeccompLibrary());
+}
+
+/** `library`: what libseccomp offers (lifecycle/seccomp.ts probes it; tests pass their own). */
+export function features(library: SeccompLibrary): Features {
   const hooks = HOOK_KINDS.filter((kind) => accepts({ hooks: { [kind]: [{ path: '/bin/true' }] } }));
   const namespaces = (Object.keys(CLONE_FLAGS) as (keyof typeof CLONE_FLAGS)[])
     .filter((type) => accepts({ linux: { namespaces: [{ type }] } }))
@@ -57,14 +64,17 @@ export function features(): Features {
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: accepts({ linux: { resources: { rdma: { x: { hcaHandles: 1 } } } } }) },
       seccomp: {
         enabled: accepts({ linux: { seccomp: { defaultAction: 'SCMP_ACT_ALLOW' } } }),
-        ...seccompFeatures(),
+        ...seccompFeatures(library.archs),
       },
       apparmor: { enabled: accepts({ process: { apparmorProfile: 'x' } as Spec['process'] }) },
       selinux: { enabled: accepts({ process: { selinuxLabel: 'x' } as Spec['process'] }) },
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: false } },
     },
-    annotations: { 'org.opencontainers.tsrun.version': TSRUN_VERSION },
+    annotations: {
+      ...(library.version ? { 'io.github.seccomp.libseccomp.version': library.version } : {}),
+      'org.opencontainers.tsrun.version': TSRUN_VERSION,
+    },
   };
 }
 
@@ -75,10 +85,10 @@ const SECCOMP_ACTIONS = [
 ];
 
 /**
- * What the seccomp planner takes (src/linux/seccomp.ts), as runc reports it. The
- * architectures are left out: which ones work is libseccomp's to say, at run time.
+ * What the seccomp planner takes (src/linux/seccomp.ts), as runc reports it; the
+ * architectures are those the planner names that the library can build for.
  */
-function seccompFeatures(): { actions: string[]; operators: string[]; knownFlags: string[]; supportedFlags: string[] } {
+function seccompFeatures(libraryArchs: string[]): { actions: string[]; operators: string[]; archs: string[]; knownFlags: string[]; supportedFlags: string[] } {
   const plans = (seccomp: Record<string, unknown>): boolean => {
     try {
       return planSeccomp(seccomp, () => undefined) !== undefined;
@@ -99,6 +109,7 @@ function seccompFeatures(): { actions: string[]; operators: string[]; knownFlags
   return {
     actions: SECCOMP_ACTIONS.filter((action) => plans(rule(action))).sort(),
     operators: Object.keys(SCMP_CMP).filter((op) => plans(rule('SCMP_ACT_ERRNO', op))).sort(),
+    archs: libraryArchs.filter((arch) => plans({ defaultAction: 'SCMP_ACT_ALLOW', architectures: [arch] })).sort(),
     knownFlags: flags,
     supportedFlags: flags,
   };

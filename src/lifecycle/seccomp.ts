@@ -2,7 +2,7 @@
 // planned filter into BPF through the addon (libseccomp, loaded at run time), and give
 // a notify fd the init hands over to the listener the config names.
 import { ConfigError, SyscallError, TsrunError } from '../errors';
-import type { SeccompPlan, SeccompProgram } from '../linux/seccomp';
+import { SCMP_ACT, SECCOMP_ARCHES, type SeccompPlan, type SeccompProgram } from '../linux/seccomp';
 import { native } from '../native';
 
 /** Debian's libseccomp2: present on every Debian system, needed only when seccomp is asked for. */
@@ -30,6 +30,34 @@ export function compileSeccomp(plan: SeccompPlan, warn: (message: string) => voi
   }
   for (const name of result.unknownSyscalls) warn(`seccomp: syscall "${name}" is unknown to libseccomp ${result.version}: rule ignored`);
   return { program: result.bpf, flags: plan.flags };
+}
+
+/** What the installed libseccomp offers, for `features`. */
+export interface SeccompLibrary {
+  /** The spec's names of the architectures a filter can be built for. */
+  archs: string[];
+  /** libseccomp's version, or undefined when it cannot be loaded. */
+  version?: string;
+}
+
+/**
+ * Asks the library itself: an empty filter is built for each architecture the
+ * planner names, and those it refuses are left out (libseccomp 2.5 has no
+ * loongarch64, m68k or sh). Without the library, no architecture works.
+ */
+export function probeSeccompLibrary(soname = LIBSECCOMP_SONAME): SeccompLibrary {
+  const archs: string[] = [];
+  let version: string | undefined;
+  for (const [specName, libName] of Object.entries(SECCOMP_ARCHES)) {
+    try {
+      version = native().seccompCompile({ defaultAction: SCMP_ACT.ALLOW, architectures: [libName], rules: [] }, soname).version;
+      archs.push(specName);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ELIBSECCOMP') return { archs: [] };
+      // refused: this library cannot build for that architecture
+    }
+  }
+  return { archs: archs.sort(), version };
 }
 
 /** The container process state of the runtime spec ("listenerPath"), sent with the fd. */

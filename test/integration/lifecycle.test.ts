@@ -445,6 +445,23 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       expect(JSON.parse(lines[0])).toMatchObject({ level: 'error' });
     });
 
+    test('features: seccomp archs include this host\'s own, with the libseccomp version; each listed arch can be put in a filter', () => {
+      const r = s.cli.run(['features'], { noRoot: true });
+      expectOk(r);
+      const doc = JSON.parse(r.stdout) as { linux: { seccomp: { archs: string[] } }; annotations: Record<string, string> };
+      const native = { x64: 'SCMP_ARCH_X86_64', arm64: 'SCMP_ARCH_AARCH64' }[process.arch as string];
+      if (native) expect(doc.linux.seccomp.archs).toContain(native);
+      expect(doc.annotations['io.github.seccomp.libseccomp.version']).toMatch(/^\d+\.\d+\.\d+$/);
+      if (s.cli.flavor !== 'tsrun') return; // runc 1.1 lists a fixed set, of both byte orders
+      const b = s.bundle({
+        configure: (c) => {
+          c.process.args = ['true'];
+          c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: doc.linux.seccomp.archs, syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] };
+        },
+      });
+      expectOk(s.cli.runContainer(b.id, b.dir));
+    });
+
     test('--version prints name, commit and spec version', () => {
       const r = s.cli.run(['--version'], { noRoot: true });
       expectOk(r);

@@ -4,7 +4,8 @@ import { features } from '../../src/lifecycle/features';
 import { parseMountOptions } from '../../src/linux/mount-options';
 
 describe('features document', () => {
-  const doc = features();
+  // A library that builds for two architectures (and refuses the rest).
+  const doc = features({ archs: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_AARCH64'], version: '2.5.4' });
 
   test('has the runtime-spec shape', () => {
     expect(Object.keys(doc)).toEqual(['ociVersionMin', 'ociVersionMax', 'hooks', 'mountOptions', 'linux', 'annotations']);
@@ -40,6 +41,14 @@ describe('features document', () => {
       accepted = false;
     }
     expect(doc.linux.seccomp.enabled).toBe(accepted);
+  });
+
+  test('seccomp archs: those the library builds for (sorted), and its version among the annotations', () => {
+    expect(doc.linux.seccomp.archs).toEqual(['SCMP_ARCH_AARCH64', 'SCMP_ARCH_X86_64']);
+    expect(doc.annotations['io.github.seccomp.libseccomp.version']).toBe('2.5.4');
+    const without = features({ archs: [] });
+    expect(without.linux.seccomp.archs).toEqual([]);
+    expect(Object.keys(without.annotations)).toEqual(['org.opencontainers.tsrun.version']);
   });
 
   test('seccomp: every action and operator of the spec, and the flags a config may name', () => {

@@ -9,6 +9,6 @@ export const featuresCommand: CommandModule<GlobalOptions, GlobalOptions> = {
   command: 'features',
   describe: 'show the enabled features (the runtime-spec features document, as JSON)',
   handler: () => {
-    writeStdout(JSON.stringify(loadFeatures().features(), null, 4) + '\n');
+    writeStdout(JSON.stringify(loadFeatures().hostFeatures(), null, 4) + '\n');
   },
 };
