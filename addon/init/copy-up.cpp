@@ -10,12 +10,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <memory>
+
 #include "init.hpp"
 
 namespace init {
 namespace {
 
-// Deeper than any real image's tree; bounds the recursion an image could ask for.
+// Deeper than any real image's tree; bounds the recursion an image could ask for
+// (two fds and one small frame per level).
 constexpr int kMaxDepth = 256;
 
 // Owns a DIR* (which owns its fd): closed on every way out of the scope.
@@ -33,8 +36,8 @@ class Dir {
   DIR* d_;
 };
 
-int OpenBelow(const std::string& object, int dir, const char* name, int flags) {
-  int fd = openat(dir, name, flags | O_NOFOLLOW | O_CLOEXEC);
+int OpenBelow(const std::string& object, int dir, const char* name, int flags, mode_t mode = 0) {
+  int fd = openat(dir, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0) Fail(object, "openat", errno);
   return fd;
 }
@@ -45,9 +48,15 @@ void CopyOwnerAndMode(const std::string& object, int fd, const struct stat& st) 
   if (fchmod(fd, st.st_mode & 07777) < 0) Fail(object, "fchmod", errno);
 }
 
-void CopyFile(const std::string& object, int from, int to, const char* name, const struct stat& st) {
-  Fd in(OpenBelow(object, from, name, O_RDONLY));
-  Fd out(OpenBelow(object, to, name, O_WRONLY | O_CREAT | O_EXCL));
+void CopyFile(const std::string& object, int from, int to, const char* name, const struct stat& seen) {
+  // Opened without blocking and checked to be the regular file fstatat saw: a FIFO
+  // or device swapped in meanwhile is neither waited on nor read.
+  Fd in(OpenBelow(object, from, name, O_RDONLY | O_NONBLOCK | O_NOCTTY));
+  struct stat st;
+  if (fstat(in.get(), &st) < 0) Fail(object, "fstat", errno);
+  if (!S_ISREG(st.st_mode) || st.st_dev != seen.st_dev || st.st_ino != seen.st_ino)
+    FailMessage(object + ": changed while it was copied");
+  Fd out(OpenBelow(object, to, name, O_WRONLY | O_CREAT | O_EXCL, 0600));
   for (off_t left = st.st_size; left > 0;) {
     ssize_t n = sendfile(out.get(), in.get(), nullptr, left > 0x40000000 ? 0x40000000 : static_cast<size_t>(left));
     if (n < 0) {
@@ -60,7 +69,19 @@ void CopyFile(const std::string& object, int from, int to, const char* name, con
   CopyOwnerAndMode(object, out.get(), st);
 }
 
-void CopyTree(const std::string& object, int from, int to, const std::string& at, int depth);
+// Out of CopyEntry's frame: the PATH_MAX buffer is not held at every level of the
+// recursion.
+__attribute__((noinline)) void CopySymlink(const std::string& object, int from, int to, const char* name,
+                                           const struct stat& st) {
+  std::unique_ptr<char[]> target(new char[PATH_MAX + 1]);
+  ssize_t n = readlinkat(from, name, target.get(), PATH_MAX);
+  if (n < 0) Fail(object, "readlinkat", errno);
+  target[n] = '\0';
+  if (symlinkat(target.get(), to, name) < 0) Fail(object, "symlinkat", errno);
+  if (fchownat(to, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0) Fail(object, "fchownat", errno);
+}
+
+void CopyTree(const std::string& object, int fromFd, int to, const std::string& at, int depth);
 
 void CopyEntry(const std::string& object, int from, int to, const char* name, const std::string& at, int depth) {
   const std::string where = object + ": copy-up of " + at + name;
@@ -69,24 +90,17 @@ void CopyEntry(const std::string& object, int from, int to, const char* name, co
   switch (st.st_mode & S_IFMT) {
     case S_IFDIR: {
       if (mkdirat(to, name, 0700) < 0) Fail(where, "mkdirat", errno);
-      Fd src(OpenBelow(where, from, name, O_RDONLY | O_DIRECTORY));
       Fd dst(OpenBelow(where, to, name, O_RDONLY | O_DIRECTORY));
-      CopyTree(object, src.get(), dst.get(), at + name + "/", depth + 1);
+      CopyTree(object, OpenBelow(where, from, name, O_RDONLY | O_DIRECTORY), dst.get(), at + name + "/", depth + 1);
       CopyOwnerAndMode(where, dst.get(), st);
       return;
     }
     case S_IFREG:
       CopyFile(where, from, to, name, st);
       return;
-    case S_IFLNK: {
-      char target[PATH_MAX + 1];
-      ssize_t n = readlinkat(from, name, target, PATH_MAX);
-      if (n < 0) Fail(where, "readlinkat", errno);
-      target[n] = '\0';
-      if (symlinkat(target, to, name) < 0) Fail(where, "symlinkat", errno);
-      if (fchownat(to, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0) Fail(where, "fchownat", errno);
+    case S_IFLNK:
+      CopySymlink(where, from, to, name, st);
       return;
-    }
     default:  // devices, FIFOs, sockets: the node itself, as the image has it
       if (mknodat(to, name, st.st_mode, st.st_rdev) < 0) Fail(where, "mknodat", errno);
       if (fchownat(to, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0) Fail(where, "fchownat", errno);
@@ -95,11 +109,17 @@ void CopyEntry(const std::string& object, int from, int to, const char* name, co
   }
 }
 
-void CopyTree(const std::string& object, int from, int to, const std::string& at, int depth) {
+// Takes fromFd: the directory stream owns it, and its fd is the base of every
+// lookup below (two fds per level: the stream and `to`).
+void CopyTree(const std::string& object, int fromFd, int to, const std::string& at, int depth) {
+  Dir dir(fdopendir(fromFd));
+  if (dir.get() == nullptr) {
+    int err = errno;
+    close(fromFd);
+    Fail(object + ": copy-up of " + at, "fdopendir", err);
+  }
   if (depth > kMaxDepth) FailMessage(object + ": copy-up of " + at + ": directories nested deeper than 256");
-  // fdopendir takes its fd: a fresh one, so `from` stays the caller's.
-  Dir dir(fdopendir(OpenBelow(object, from, ".", O_RDONLY | O_DIRECTORY)));
-  if (dir.get() == nullptr) Fail(object + ": copy-up of " + at, "fdopendir", errno);
+  const int from = dirfd(dir.get());
   for (;;) {
     errno = 0;
     struct dirent* e = readdir(dir.get());
@@ -115,7 +135,8 @@ void CopyTree(const std::string& object, int from, int to, const std::string& at
 }  // namespace
 
 void CopyDirectoryContents(const std::string& object, const std::string& dest, int from, int to) {
-  CopyTree(object, from, to, dest == "/" ? dest : dest + "/", 0);
+  // A stream of its own: `from` stays the caller's.
+  CopyTree(object, OpenBelow(object, from, ".", O_RDONLY | O_DIRECTORY), to, dest == "/" ? dest : dest + "/", 0);
 }
 
 }  // namespace init

@@ -138,6 +138,13 @@ void MountTmpfs(const std::string& object, const std::string& source, const std:
   if (chmod(FdPath(mounted.get()).c_str(), covered.st_mode & 07777) < 0) Fail(object, "chmod", errno);
 }
 
+// The mount op's optional seventh argument: "copyup", for a tmpfs only.
+bool CopyUpAsked(const std::string& object, const Args& a) {
+  if (a.size() < 7) return false;
+  if (a[6] != "copyup") FailMessage(object + ": unknown mount extension \"" + a[6] + "\"");
+  return true;
+}
+
 void ReopenRoot() {
   int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) Fail("open /", "open", errno);
@@ -175,6 +182,9 @@ void OpMount(const Args& a) {
   unsigned long flags = ParseU64(a[3], object);
   unsigned long propagation = ParseU64(a[4], object);
 
+  const bool copyUp = CopyUpAsked(object, a);
+  if (copyUp && ((flags & MS_BIND) || fstype != "tmpfs")) FailMessage(object + ": copyup is for a tmpfs");
+
   if (flags & MS_BIND) {
     struct stat st;
     if (stat(source.c_str(), &st) < 0) Fail(object, "stat", errno);
@@ -190,7 +200,7 @@ void OpMount(const Args& a) {
       BindRemount(object, FdPath(mounted.get()), flags & kBindRemountFlags, source);
     }
   } else if (fstype == "tmpfs") {
-    MountTmpfs(object, source, dest, flags, data, a.size() > 6 && a[6] == "copyup");
+    MountTmpfs(object, source, dest, flags, data, copyUp);
   } else {
     const bool special = fstype == "proc" || fstype == "sysfs";
     Fd target(Resolve(object, dest, Create::Directory, !special));

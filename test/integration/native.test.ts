@@ -406,6 +406,13 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     }
   });
 
+  test('the mount op takes "copyup" as its only extension, and only for a tmpfs', async () => {
+    const unknown = await run([...setup(), op('mount', 'tmpfs', '/mnt', 'tmpfs', 0, 0, '', 'copydown'), ...finish(['true'])]);
+    expect(errors(unknown)).toEqual(['error mount tmpfs on /mnt: unknown mount extension "copydown"']);
+    const notTmpfs = await run([...setup(), op('mount', 'proc', '/proc', 'proc', 0, 0, '', 'copyup'), ...finish(['true'])]);
+    expect(errors(notTmpfs)).toEqual(['error mount proc on /proc: copyup is for a tmpfs']);
+  });
+
   test('a failing mount is reported with object, syscall and errno', async () => {
     const r = await run([...setup(), op('mount', 'none', '/mnt', 'tsrun-no-such-fs', 0, 0, ''), ...finish(['true'])]);
     expect(errors(r)).toEqual(['error mount none on /mnt: mount: ENODEV (No such device)']);
