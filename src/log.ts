@@ -33,19 +33,27 @@ export function logrusValue(text: string): string {
   return /^[A-Za-z0-9\-._/@^+]*$/.test(text) ? text : goQuote(text);
 }
 
-/** Go's %q of a string: C escapes, \xNN for other control bytes, \u00NN for C1 controls. */
+/**
+ * Go's %q of a string (strconv.Quote): C escapes, \xNN below 0x80, and \uNNNN or
+ * \UNNNNNNNN for every other rune Go does not count as printable (unicode.IsPrint:
+ * letters, marks, numbers, punctuation, symbols and the ASCII space). So bidi
+ * controls and zero-width or other spaces from a config reach no terminal raw.
+ */
 function goQuote(text: string): string {
   let out = '"';
   for (const ch of text) {
     const c = ch.codePointAt(0) as number;
     const named = GO_ESCAPES[ch];
     if (named !== undefined) out += named;
-    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
-    else if (c >= 0x80 && c < 0xa0) out += `\\u${c.toString(16).padStart(4, '0')}`;
-    else out += ch;
+    else if (c === 0x20 || PRINTABLE.test(ch)) out += ch;
+    else if (c < 0x80) out += `\\x${c.toString(16).padStart(2, '0')}`;
+    else if (c <= 0xffff) out += `\\u${c.toString(16).padStart(4, '0')}`;
+    else out += `\\U${c.toString(16).padStart(8, '0')}`;
   }
   return out + '"';
 }
+
+const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
 
 const GO_ESCAPES: Readonly<Record<string, string>> = {
   '"': '\\"', '\\': '\\\\', '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v',
@@ -91,7 +99,8 @@ export const log = {
   fatal(msg: string): void {
     if (settings.file) {
       write('error', msg);
-      toStderr(msg + '\n');
+      // One line, whatever the message quotes (a path from config.json may hold a newline).
+      toStderr(msg.replace(/\r?\n/g, '\\n') + '\n');
     } else {
       toStderr(line('error', msg));
     }

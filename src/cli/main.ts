@@ -62,12 +62,8 @@ function noHelpTopic(name: string): number {
   return 3;
 }
 
-/** One line, whatever the message quotes (a path from config.json may hold a newline). */
+/** The message as it is: log.fatal keeps it on one line (Go quoting, JSON or \\n). */
 function errorMessage(e: unknown): string {
-  return rawErrorMessage(e).replace(/\r?\n/g, '\\n');
-}
-
-function rawErrorMessage(e: unknown): string {
   if (e instanceof TsrunError) return e.message;
   if (e instanceof Error) {
     const errno = e as NodeJS.ErrnoException;

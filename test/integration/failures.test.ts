@@ -59,6 +59,12 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
       expect(errorMessage(r)).toMatch(/no such file or directory|does not exist/);
     });
 
+    test('a rootfs path holding a newline: one stderr line, the newline kept in the message (Go quoting)', () => {
+      const b = s.bundle({ configure: (c) => (c.root.path = 'no-such\nrootfs') });
+      const r = attempt(cmd, b);
+      expectCleanFailure(r, s.cli.flavor, { tsrun: /no-such\nrootfs/ });
+    });
+
     test('an environment entry without "=" names it', () => {
       const b = s.bundle({ configure: (c) => c.process.env.push('BAD') });
       // runc refuses it as its init starts: `invalid environment variable: "BAD"`.

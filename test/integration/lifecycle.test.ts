@@ -430,6 +430,16 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       expect(fs.readFileSync(log, 'utf8')).toMatch(logrusError);
     });
 
+    test('with --log, a message holding a newline is one line on stderr and one JSON line in the log', () => {
+      const log = path.join(s.env.tmp, 'newline.json');
+      const r = s.cli.run([`--log=${log}`, '--log-format=json', 'run', '-b', path.join(s.env.tmp, 'no\nbundle'), 'nl']);
+      expect(r.code).toBe(1);
+      // runc 1.1 prints the bare message as it is, over two lines.
+      if (s.cli.flavor === 'tsrun') expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+      const lines = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean);
+      expect(JSON.parse(lines[lines.length - 1] as string).msg).toContain('no\nbundle');
+    });
+
     test('an unknown command is runc\'s "No help topic" with exit status 3', () => {
       const r = s.cli.run(['no-such-command', 'x'], { noRoot: true });
       expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({

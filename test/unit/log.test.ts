@@ -13,6 +13,8 @@ describe('logrusValue (logrus text format)', () => {
     expect(logrusValue('say "hi" \\ there')).toBe('"say \\"hi\\" \\\\ there"');
     expect(logrusValue('a\nb\tc\rd\x07\b\f\v')).toBe('"a\\nb\\tc\\rd\\a\\b\\f\\v"');
     expect(logrusValue('nul\x00 esc\x1b del\x7f')).toBe('"nul\\x00 esc\\x1b del\\x7f"');
-    expect(logrusValue('c1 \u0085 kept: é ≤')).toBe('"c1 \\u0085 kept: é ≤"');
+    expect(logrusValue('c1 \u0085 kept: é ≤ 漢 😀')).toBe('"c1 \\u0085 kept: é ≤ 漢 😀"');
+    // Not printable for Go: other spaces, zero-width and bidi controls, tags.
+    expect(logrusValue('a\u00a0b\u200bc\u2028d\u202ee\ufefff\u{e0001}')).toBe('"a\\u00a0b\\u200bc\\u2028d\\u202ee\\ufefff\\U000e0001"');
   });
 });
