@@ -78,49 +78,57 @@ export function startPodman(runtime: string): Podman {
     return { args: [file as string, ...rest], code: r.status ?? -1, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', timedOut: r.error !== undefined && r.signal === 'SIGKILL' };
   };
 
-  const rootfs = makeBundle({ tmp, cgroupParent }).rootfs;
-  fs.mkdirSync(path.join(rootfs, 'seed'));
-  fs.writeFileSync(path.join(rootfs, 'seed', 'from-image'), 'seeded\n');
-  fs.writeFileSync(path.join(rootfs, 'tmp', 'from-image'), 'seeded\n');
-  const tar = path.join(tmp, 'rootfs.tar');
-  const packed = spawnSync('tar', ['-C', rootfs, '-cf', tar, '.'], { encoding: 'utf8' });
-  if (packed.status !== 0) throw new Error(`tar: ${packed.stderr}`);
-  const image = 'localhost/tsrun-e2e-busybox:1';
   // podman 4.3 keeps its blob-info cache here whatever --root says; what the suite
   // makes of it, it removes.
   const hostCache = ['/var/lib/containers', '/var/lib/containers/cache', BLOB_INFO_CACHE].filter((p) => !fs.existsSync(p));
-  const imported = run(['import', tar, image]);
-  if (imported.code !== 0) throw new Error(`podman import: ${imported.stderr}`);
-
-  return {
-    tmp,
-    cgroupParent,
-    image,
-    rootfs,
-    run,
-    argv,
-    containerFlags: ['--network', 'none', '--cgroup-parent', cgroupParent, ...lowUlimits()],
-    stop: () => [...stopPodman(run, tmp, cgroupParent), ...removeMade(hostCache)],
-  };
+  const stop = (): string[] => [...stopPodman(run, tmp, cgroupParent), ...removeMade(hostCache)];
+  try {
+    const rootfs = makeBundle({ tmp, cgroupParent }).rootfs;
+    fs.mkdirSync(path.join(rootfs, 'seed'));
+    fs.writeFileSync(path.join(rootfs, 'seed', 'from-image'), 'seeded\n');
+    fs.writeFileSync(path.join(rootfs, 'tmp', 'from-image'), 'seeded\n');
+    const tar = path.join(tmp, 'rootfs.tar');
+    const packed = spawnSync('tar', ['-C', rootfs, '-cf', tar, '.'], { encoding: 'utf8' });
+    if (packed.status !== 0) throw new Error(`tar: ${packed.stderr}`);
+    const image = 'localhost/tsrun-e2e-busybox:1';
+    const imported = run(['import', tar, image]);
+    if (imported.code !== 0) throw new Error(`podman import: ${imported.stderr}`);
+    return { tmp, cgroupParent, image, rootfs, run, argv, containerFlags: ['--network', 'none', '--cgroup-parent', cgroupParent, ...lowUlimits()], stop };
+  } catch (e) {
+    const problems = stop();
+    throw new Error(`${(e as Error).message}${problems.length ? ` (and cleaning up: ${problems.join('; ')})` : ''}`);
+  }
 }
 
+/**
+ * podman's own removal first; then, for what a failed run left: the processes in
+ * the suite's cgroups (conmon, containers) are killed, mounts below the temp dir
+ * undone, the dir removed (not if a mount stays: nothing is deleted through one),
+ * and the cgroups removed.
+ */
 function stopPodman(run: Podman['run'], tmp: string, cgroupParent: string): string[] {
   const problems: string[] = [];
   for (const args of [['rm', '--all', '--force', '--time', '0'], ['rmi', '--all', '--force']]) {
     const r = run(args);
     if (r.code !== 0) problems.push(`podman ${args.join(' ')}: ${r.stderr.trim()}`);
   }
-  // podman mounts a /dev/shm per container below its storage; `rm` unmounts them,
-  // this takes whatever a failed run left (innermost first).
+  problems.push(...killCgroupProcesses(cgroupParent));
+  // podman mounts a /dev/shm per container below its storage; `rm` unmounts them.
   const ours = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
     .map((l) => l.split(' ')[4])
     .filter((m): m is string => m !== undefined && m.startsWith(`${tmp}/`))
     .sort((a, b) => b.length - a.length);
+  let mounted = false;
   for (const m of ours) {
     const r = spawnSync('umount', ['-l', m], { encoding: 'utf8' });
-    problems.push(r.status === 0 ? `left mounted: ${m} (unmounted)` : `cannot unmount ${m}: ${r.stderr.trim()}`);
+    if (r.status === 0) problems.push(`left mounted: ${m} (unmounted)`);
+    else {
+      mounted = true;
+      problems.push(`cannot unmount ${m}: ${r.stderr.trim()}`);
+    }
   }
-  fs.rmSync(tmp, { recursive: true, force: true });
+  if (mounted) problems.push(`${tmp} kept: a mount below it remains`);
+  else fs.rmSync(tmp, { recursive: true, force: true });
   problems.push(...removeCgroupParent(cgroupParent));
   return problems;
 }
@@ -139,22 +147,42 @@ function removeMade(paths: string[]): string[] {
   return problems;
 }
 
-/**
- * The parent in every hierarchy, with podman's `conmon` cgroup and any container
- * leaf: processes still there are the suite's own (conmon, a container) and are
- * killed. Leaves left behind are reported, since `podman rm` should have removed them.
- */
-function removeCgroupParent(cgroupParent: string): string[] {
-  const problems: string[] = [];
+/** The suite's cgroup dirs of one hierarchy, deepest first ([] when it has none). */
+function cgroupDirsBelow(dir: string): string[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return []; // gone meanwhile (podman's own cleanup), or never made
+  }
+  return [...entries.filter((e) => e.isDirectory()).flatMap((e) => cgroupDirsBelow(path.join(dir, e.name))), dir];
+}
+
+function hierarchyParents(cgroupParent: string): string[] {
   const root = '/sys/fs/cgroup';
-  for (const h of fs.readdirSync(root)) {
-    const parent = path.join(root, h, cgroupParent);
-    if (!fs.existsSync(parent)) continue;
-    for (const leaf of fs.readdirSync(parent, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name)) {
-      const dir = path.join(parent, leaf);
-      if (leaf !== 'conmon') problems.push(`cgroup left by podman: ${dir}`);
-      for (let attempt = 0; attempt < 50; attempt++) {
-        const pids = fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+  return fs.readdirSync(root).map((h) => path.join(root, h, cgroupParent)).filter((d) => fs.existsSync(d));
+}
+
+/**
+ * Kills what is still in the suite's cgroups (conmon and containers a failed run
+ * left; all of them the suite's own). Frozen first where a freezer is, so no pid
+ * is reused between reading it and the kill.
+ */
+function killCgroupProcesses(cgroupParent: string): string[] {
+  const problems: string[] = [];
+  const freezer = path.join('/sys/fs/cgroup/freezer', cgroupParent);
+  const frozen = fs.existsSync(freezer);
+  if (frozen) fs.writeFileSync(path.join(freezer, 'freezer.state'), 'FROZEN');
+  try {
+    for (const parent of hierarchyParents(cgroupParent)) {
+      for (const dir of cgroupDirsBelow(parent)) {
+        let pids: number[] = [];
+        try {
+          pids = fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+        } catch {
+          continue; // removed meanwhile
+        }
+        if (pids.length > 0) problems.push(`processes left in ${dir}: ${pids.join(' ')} (killed)`);
         for (const pid of pids) {
           try {
             process.kill(pid, 'SIGKILL');
@@ -162,19 +190,34 @@ function removeCgroupParent(cgroupParent: string): string[] {
             // gone already
           }
         }
+      }
+    }
+  } finally {
+    if (frozen) fs.writeFileSync(path.join(freezer, 'freezer.state'), 'THAWED');
+  }
+  return problems;
+}
+
+/**
+ * The suite's cgroups in every hierarchy, deepest first: podman's `conmon` cgroup
+ * is expected; a container leaf left behind is reported (`podman rm` removes them).
+ */
+function removeCgroupParent(cgroupParent: string): string[] {
+  const problems: string[] = [];
+  for (const parent of hierarchyParents(cgroupParent)) {
+    for (const dir of cgroupDirsBelow(parent)) {
+      if (dir !== parent && path.basename(dir) !== 'conmon' && path.dirname(dir) === parent) problems.push(`cgroup left by podman: ${dir}`);
+      let removed = false;
+      for (let attempt = 0; attempt < 100 && !removed; attempt++) {
         try {
           fs.rmdirSync(dir);
-          break;
-        } catch {
-          spawnSync('sleep', ['0.02']);
+          removed = true;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') removed = true;
+          else spawnSync('sleep', ['0.02']); // killed processes leave the cgroup as they exit
         }
       }
-      if (fs.existsSync(dir)) problems.push(`cannot remove ${dir}`);
-    }
-    try {
-      fs.rmdirSync(parent);
-    } catch (e) {
-      problems.push(`cannot remove ${parent}: ${(e as Error).message}`);
+      if (!removed) problems.push(`cannot remove ${dir}`);
     }
   }
   return problems;
