@@ -69,6 +69,11 @@ describeIf(containerSkipReason())(`terminal (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id));
   });
 
+  (haveScript ? test : test.skip)('an error on a terminal is logrus\'s short coloured line, as runc prints it', () => {
+    const r = underTerminal(`${BINARY} --root ${s.cli.root} state no-such-container`);
+    expect(r.stdout).toMatch(/^\x1b\[31mERRO\x1b\[0m\[\d{4}\] container (no-such-container )?does not exist +\r?\n$/);
+  });
+
   test('a terminal without a console socket for create is an error, nothing is left', () => {
     const b = s.bundle();
     withTerminal(b, ['true']);
