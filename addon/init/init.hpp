@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@ struct Context {
   std::string hookState;  // state JSON for `hook` ops: the payload of the last `ack <payload>`
   int forkCgroupFd = -1;      // set by `cgroup v2`: the next `fork` puts its child there
   std::string forkCgroupDir;  // its path, for messages
+  std::map<uint64_t, int> idmapTrees;  // detached id-mapped trees by mount index, until `mount` attaches them
 };
 
 extern Context ctx;
@@ -100,6 +102,10 @@ void OpPropagation(const Args&);
 void OpRootfs(const Args&);
 void OpMount(const Args&);
 void OpMountSetattr(const Args&);
+// idmap.cpp
+void OpIdmapTree(const Args&);
+// The tree OpIdmapTree prepared for mount `index`, handed over (the caller owns the fd).
+int TakeIdmapTree(const std::string& object, uint64_t index);
 void OpMkdir(const Args&);
 void OpSymlink(const Args&);
 void OpPivotRoot(const Args&);

@@ -75,6 +75,23 @@ struct mount_attr MountAttrOf(unsigned long flags) {
   return attr;
 }
 
+// Gives a detached tree (a clone of `source`) the per-mount flags and attaches it at
+// the target fd. False on a kernel without mount_setattr.
+bool AttachTree(const std::string& object, int tree, const std::string& source, int target, unsigned long flags) {
+  if (flags & kBindRemountFlags) {
+    struct mount_attr attr = MountAttrOf(flags);
+    if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
+      if (errno == ENOSYS) return false;
+      if (errno != EPERM) Fail(object, "mount_setattr", errno);
+      // In a user namespace the flags the source mount has are locked: keep them.
+      attr = MountAttrOf(flags | MountFlagsOf(object, source));
+      if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) Fail(object, "mount_setattr", errno);
+    }
+  }
+  if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) Fail(object, "move_mount", errno);
+  return true;
+}
+
 // A bind mount that appears with its final flags: the source tree is cloned
 // detached, its flags set, and it is attached at the fd resolved once. The old way
 // (bind, then remount by path) resolved the path a second time, and a symlink
@@ -88,18 +105,7 @@ bool AttachBind(const std::string& object, const std::string& source, int target
     Fail(object, "open_tree", errno);
   }
   Fd detached(tree);
-  if (flags & kBindRemountFlags) {
-    struct mount_attr attr = MountAttrOf(flags);
-    if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
-      if (errno == ENOSYS) return false;
-      if (errno != EPERM) Fail(object, "mount_setattr", errno);
-      // In a user namespace the flags the source mount has are locked: keep them.
-      attr = MountAttrOf(flags | MountFlagsOf(object, source));
-      if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) Fail(object, "mount_setattr", errno);
-    }
-  }
-  if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) Fail(object, "move_mount", errno);
-  return true;
+  return AttachTree(object, tree, source, target, flags);
 }
 
 const char* OrNull(const std::string& s) { return s.empty() ? nullptr : s.c_str(); }
@@ -138,11 +144,27 @@ void MountTmpfs(const std::string& object, const std::string& source, const std:
   if (chmod(FdPath(mounted.get()).c_str(), covered.st_mode & 07777) < 0) Fail(object, "chmod", errno);
 }
 
-// The mount op's optional seventh argument: "copyup", for a tmpfs only.
-bool CopyUpAsked(const std::string& object, const Args& a) {
-  if (a.size() < 7) return false;
-  if (a[6] != "copyup") FailMessage(object + ": unknown mount extension \"" + a[6] + "\"");
-  return true;
+// The mount op's optional seventh argument: "copyup" (a tmpfs) or "idmap=<index>"
+// (a bind mount whose tree idmapTree prepared).
+struct MountExtension {
+  bool copyUp = false;
+  bool idmapped = false;
+  uint64_t idmapIndex = 0;
+};
+
+MountExtension ParseExtension(const std::string& object, const Args& a) {
+  MountExtension ext;
+  if (a.size() < 7) return ext;
+  const std::string& word = a[6];
+  if (word == "copyup") {
+    ext.copyUp = true;
+  } else if (word.rfind("idmap=", 0) == 0) {
+    ext.idmapped = true;
+    ext.idmapIndex = ParseU64(word.substr(6), object);
+  } else {
+    FailMessage(object + ": unknown mount extension \"" + word + "\"");
+  }
+  return ext;
 }
 
 void ReopenRoot() {
@@ -182,8 +204,9 @@ void OpMount(const Args& a) {
   unsigned long flags = ParseU64(a[3], object);
   unsigned long propagation = ParseU64(a[4], object);
 
-  const bool copyUp = CopyUpAsked(object, a);
-  if (copyUp && ((flags & MS_BIND) || fstype != "tmpfs")) FailMessage(object + ": copyup is for a tmpfs");
+  const MountExtension ext = ParseExtension(object, a);
+  if (ext.copyUp && ((flags & MS_BIND) || fstype != "tmpfs")) FailMessage(object + ": copyup is for a tmpfs");
+  if (ext.idmapped && !(flags & MS_BIND)) FailMessage(object + ": an id-mapped mount is a bind mount");
 
   if (flags & MS_BIND) {
     struct stat st;
@@ -191,7 +214,13 @@ void OpMount(const Args& a) {
     bool attached;
     {
       Fd target(Resolve(object, dest, S_ISDIR(st.st_mode) ? Create::Directory : Create::File));
-      attached = AttachBind(object, source, target.get(), flags);
+      if (ext.idmapped) {
+        Fd tree(TakeIdmapTree(object, ext.idmapIndex));
+        if (!AttachTree(object, tree.get(), source, target.get(), flags)) Fail(object, "mount_setattr", ENOSYS);
+        attached = true;
+      } else {
+        attached = AttachBind(object, source, target.get(), flags);
+      }
       if (!attached && mount(source.c_str(), FdPath(target.get()).c_str(), nullptr, MS_BIND | (flags & MS_REC), nullptr) < 0)
         Fail(object, "mount", errno);
     }
@@ -200,7 +229,7 @@ void OpMount(const Args& a) {
       BindRemount(object, FdPath(mounted.get()), flags & kBindRemountFlags, source);
     }
   } else if (fstype == "tmpfs") {
-    MountTmpfs(object, source, dest, flags, data, copyUp);
+    MountTmpfs(object, source, dest, flags, data, ext.copyUp);
   } else {
     const bool special = fstype == "proc" || fstype == "sysfs";
     Fd target(Resolve(object, dest, Create::Directory, !special));

@@ -69,7 +69,7 @@ export function features(library: SeccompLibrary): Features {
       apparmor: { enabled: accepts({ process: { apparmorProfile: 'x' } as Spec['process'] }) },
       selinux: { enabled: accepts({ process: { selinuxLabel: 'x' } as Spec['process'] }) },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
+      mountExtensions: { idmap: { enabled: knownMountOptions().includes('idmap') } },
     },
     annotations: {
       ...(library.version ? { 'io.github.seccomp.libseccomp.version': library.version } : {}),

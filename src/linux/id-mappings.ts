@@ -19,8 +19,9 @@ export interface IdMapPlan {
 
 const MAX_ID = 2 ** 32 - 1;
 
-function checkMappings(maps: IdMapping[] | undefined, field: string): IdMapping[] {
-  if (!maps || maps.length === 0) throw new ConfigError(field, 'is required with a new user namespace');
+/** The mappings, checked as the kernel will take them; `missing` says why none is an error. */
+export function checkMappings(maps: IdMapping[] | undefined, field: string, missing = 'is required with a new user namespace'): IdMapping[] {
+  if (!maps || maps.length === 0) throw new ConfigError(field, missing);
   // The kernel takes at most 340 lines (5 before Linux 4.15); refuse early with the field named.
   if (maps.length > 340) throw new ConfigError(field, `has ${maps.length} entries; the kernel accepts at most 340`);
   maps.forEach((m, i) => {

@@ -1,6 +1,5 @@
 // Turns a mount's option strings into mount(2) flags, propagation flags and the
 // filesystem-specific data string, the way runc and mount(8) read them.
-import { NotSupportedError } from '../errors';
 
 export const MS = {
   RDONLY: 0x1,
@@ -118,15 +117,15 @@ const RECURSIVE_OPTIONS: Record<string, [number, boolean]> = {
   rsymfollow: [MOUNT_ATTR.NOSYMFOLLOW, false],
 };
 
-/** Idmapped mounts: refused until implemented. */
-const UNSUPPORTED_OPTIONS = new Set(['idmap', 'ridmap']);
+/** Id-mapped mounts (runc 1.2): `idmap` maps the mount itself, `ridmap` every mount below too. */
+const IDMAP_OPTIONS: Record<string, 'flat' | 'recursive'> = { idmap: 'flat', ridmap: 'recursive' };
 
 /** runc's extension: a tmpfs starts with a copy of the directory it covers. */
 const COPY_UP = 'tmpcopyup';
 
 /** Every option word parseMountOptions turns into flags or an extension (what `features` reports). */
 export function knownMountOptions(): string[] {
-  return [...Object.keys(FLAG_OPTIONS), ...Object.keys(PROPAGATION_OPTIONS), ...Object.keys(RECURSIVE_OPTIONS), COPY_UP].sort();
+  return [...Object.keys(FLAG_OPTIONS), ...Object.keys(PROPAGATION_OPTIONS), ...Object.keys(RECURSIVE_OPTIONS), ...Object.keys(IDMAP_OPTIONS), COPY_UP].sort();
 }
 
 export interface ParsedMountOptions {
@@ -137,12 +136,15 @@ export interface ParsedMountOptions {
   copyUp: boolean;
   /** mount_setattr attributes the recursive options set and clear (both 0: none given). */
   recursive: { set: number; clear: number };
+  /** idmap / ridmap, if given. */
+  idmap?: 'flat' | 'recursive';
 }
 
-export function parseMountOptions(options: readonly string[] = [], field = 'mounts[].options'): ParsedMountOptions {
+export function parseMountOptions(options: readonly string[] = []): ParsedMountOptions {
   let flags = 0;
   let propagation = 0;
   let copyUp = false;
+  let idmap: 'flat' | 'recursive' | undefined;
   const recursive = { set: 0, clear: 0 };
   const data: string[] = [];
   for (const option of options) {
@@ -150,18 +152,22 @@ export function parseMountOptions(options: readonly string[] = [], field = 'moun
       copyUp = true;
       continue;
     }
+    if (IDMAP_OPTIONS[option]) {
+      idmap = IDMAP_OPTIONS[option];
+      continue;
+    }
     const rec = RECURSIVE_OPTIONS[option];
     if (rec) {
       const [attr, set] = rec;
       // An access-time value is a field, not a bit: setting one clears the field
       // first (mount_setattr(2)); rnorelatime & co. clear it too.
-      const field = attr === MOUNT_ATTR.RELATIME || (attr & MOUNT_ATTR.ATIME) !== 0 ? MOUNT_ATTR.ATIME : 0;
+      const atime = attr === MOUNT_ATTR.RELATIME || (attr & MOUNT_ATTR.ATIME) !== 0 ? MOUNT_ATTR.ATIME : 0;
       if (set) {
-        recursive.set = (recursive.set & ~(field || attr)) | attr;
-        recursive.clear = field ? recursive.clear | field : recursive.clear & ~attr;
+        recursive.set = (recursive.set & ~(atime || attr)) | attr;
+        recursive.clear = atime ? recursive.clear | atime : recursive.clear & ~attr;
       } else {
-        recursive.set &= ~(field || attr);
-        recursive.clear |= field || attr;
+        recursive.set &= ~(atime || attr);
+        recursive.clear |= atime || attr;
       }
       continue;
     }
@@ -175,10 +181,9 @@ export function parseMountOptions(options: readonly string[] = [], field = 'moun
       propagation = prop;
       continue;
     }
-    if (UNSUPPORTED_OPTIONS.has(option)) throw new NotSupportedError(`${field} "${option}"`);
     data.push(option);
   }
-  return { flags, propagation, data: data.join(','), copyUp, recursive };
+  return { flags, propagation, data: data.join(','), copyUp, recursive, ...(idmap ? { idmap } : {}) };
 }
 
 /** linux.rootfsPropagation -> flags for "/" before the rootfs is prepared (runc's default is rslave). */

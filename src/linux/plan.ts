@@ -6,6 +6,7 @@ import type { Mount, Spec } from '../config/types';
 import { ConfigError } from '../errors';
 import { DEFAULT_DEVICES, DEFAULT_DEV_LINKS } from './devices';
 import { MS, parseMountOptions, rootPropagationFlags } from './mount-options';
+import { planIdmappedMount } from './idmapped-mounts';
 import { CLONE_FLAGS, planNamespaces } from './namespaces';
 import { op, type PlanOp } from './plan-encoding';
 import { consoleOp, planProcessOps, seccompOp, seccompPlacement } from './process-ops';
@@ -71,18 +72,22 @@ function isBind(mount: Mount, flags: number): boolean {
   return mount.type === 'bind' || (flags & MS.BIND) !== 0;
 }
 
-function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp[] } {
+/** ops: in config order, in the container's mount namespace; idmapTrees: before the init leaves the host's user namespace. */
+function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp[]; idmapTrees: PlanOp[] } {
   const { spec, bundle, host } = input;
   const ops: PlanOp[] = [];
   const afterPivot: PlanOp[] = [];
+  const idmapTrees: PlanOp[] = [];
   const label = (data: string, fstype: string): string => labelMountData(data, fstype, spec.linux?.mountLabel, host.lsm ?? NO_LSM);
   (spec.mounts ?? []).forEach((mount, i) => {
     const field = `mounts[${i}]`;
-    if (mount.uidMappings || mount.gidMappings) throw new ConfigError(`${field}.uidMappings`, 'not supported yet');
     checkPathLength(mount.destination, `${field}.destination`);
     if (mount.source !== undefined) checkPathLength(mount.source, `${field}.source`);
-    const { flags, propagation, data, copyUp, recursive } = parseMountOptions(mount.options, `${field}.options`);
+    const { flags, propagation, data, copyUp, recursive, idmap } = parseMountOptions(mount.options);
     const dest = inRoot(mount.destination);
+    const source = mount.source === undefined ? '' : path.resolve(bundle, mount.source);
+    const idmapped = planIdmappedMount(mount, i, source, idmap, isBind(mount, flags), (flags & MS.REC) !== 0, spec.linux, input.unprivilegedParent === true);
+    if (idmapped) idmapTrees.push(idmapped.prepare);
     // runc's recursive options, once the mount (and any mount under it) is in place.
     const setattr = recursive.set || recursive.clear ? [op('mountSetattr', dest, recursive.set, recursive.clear)] : [];
     if (mount.type === 'cgroup' || mount.type === 'cgroup2') {
@@ -95,8 +100,8 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
       // A bind mount takes no filesystem data: an option word tsrun does not know
       // (a typo such as "noexecc") would otherwise vanish and leave the mount laxer.
       if (data) throw new ConfigError(`${field}.options`, `unknown option(s) for a bind mount: ${data}`);
-      const source = path.resolve(bundle, mount.source);
-      ops.push(op('mount', source, dest, '', flags | MS.BIND, propagation, ''), ...setattr);
+      const extension = idmapped ? [idmapped.extension] : [];
+      ops.push(op('mount', source, dest, '', flags | MS.BIND, propagation, '', ...extension), ...setattr);
       return;
     }
     if (mount.type === 'tmpfs') {
@@ -109,7 +114,7 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
     }
     ops.push(op('mount', mount.source ?? mount.type ?? 'none', dest, mount.type ?? '', flags, propagation, label(data, mount.type ?? '')), ...setattr);
   });
-  return { ops, afterPivot };
+  return { ops, afterPivot, idmapTrees };
 }
 
 /**
@@ -188,9 +193,12 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
     }
   });
 
+  const mounts = planMounts(input);
   const cgroups = input.cgroupJoin ?? NO_CGROUP_JOIN;
   const ops: PlanOp[] = [op('fds', input.preserveFds, input.extraFds), ...cgroups.initOps];
   if (cgroups.parentDirs.length > 0) ops.push(op('sync', 'start'));
+  // Still in the host's user and mount namespaces (no setns, no unshare yet).
+  ops.push(...mounts.idmapTrees);
   const late = joinsAfterFork(cgroups);
   for (const join of ns.joins) if (!late.has(join.type)) ops.push(op('setns', CLONE_FLAGS[join.type], join.path as string));
   const inUserNs = ns.has('user');
@@ -218,7 +226,6 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
     ops.push(...planKeyLabel(spec.process?.selinuxLabel, lsm), sessionKeyringOp(input.sessionKeyring, inUserNs));
   }
 
-  const mounts = planMounts(input);
   ops.push(op('propagation', rootPropagationFlags(linux.rootfsPropagation)), op('rootfs', input.rootfs));
   ops.push(...mounts.ops, ...planDevices(input, inUserNs));
   ops.push(...beforePivotHookOps(spec.hooks));

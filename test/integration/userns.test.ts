@@ -113,6 +113,54 @@ describeIf(containerSkipReason())(`user namespaces (${BINARY})`, () => {
     }
   });
 
+  /** A volume on the host: a file of root's, one of uid 1000, and a tmpfs mounted at sub/ holding a file of root's. */
+  function volume(): { dir: string; unmount: () => void } {
+    const dir = fs.mkdtempSync(path.join(s.env.tmp, 'volume-'));
+    fs.chmodSync(dir, 0o755);
+    fs.writeFileSync(path.join(dir, 'r'), 'root\n');
+    fs.writeFileSync(path.join(dir, 'u'), 'user\n');
+    fs.chownSync(path.join(dir, 'u'), 1000, 1000);
+    fs.mkdirSync(path.join(dir, 'sub'));
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=755', 'tmpfs', path.join(dir, 'sub')]).status).toBe(0);
+    fs.writeFileSync(path.join(dir, 'sub', 's'), 'sub\n');
+    return { dir, unmount: () => void spawnSync('umount', [path.join(dir, 'sub')]) };
+  }
+  const LIST = 'ls -ln /v /v/sub | awk \'NF > 8 {print $3, $4, $9}\'';
+
+  // runc 1.1.5 has no id-mapped mounts (runc 1.2 does).
+  (FLAVOR === 'runc' ? test.skip : test)('ridmap with the container\'s mappings: host-root files show as its root, below-mounts too, and its writes land as host root', () => {
+    const vol = volume();
+    try {
+      const b = bundle(`${LIST}; echo new > /v/made && echo wrote; echo deeper > /v/sub/made && echo wrote-sub`, (c) => {
+        c.mounts.push({ destination: '/v', type: 'bind', source: vol.dir, options: ['rbind', 'ridmap'] });
+      });
+      fs.mkdirSync(path.join(b.rootfs, 'v')); // the rootfs is the host root's: the container's root cannot make it
+      const r = s.cli.runContainer(b.id, b.dir);
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '0 0 r\n0 0 sub\n1000 1000 u\n0 0 s\nwrote\nwrote-sub\n', stderr: '' });
+      for (const f of ['made', 'sub/made']) expect(fs.statSync(path.join(vol.dir, f))).toMatchObject({ uid: 0, gid: 0 });
+    } finally {
+      vol.unmount();
+    }
+  });
+
+  (FLAVOR === 'runc' ? test.skip : test)('a mount\'s own mappings, idmap: only that mount is mapped; an id outside them shows as the overflow id', () => {
+    const vol = volume();
+    try {
+      const b = bundle(LIST, (c) => {
+        c.mounts.push({
+          destination: '/v', type: 'bind', source: vol.dir, options: ['rbind', 'idmap'],
+          uidMappings: [{ containerID: 0, hostID: HOST_BASE + 5, size: 1 }], gidMappings: [{ containerID: 0, hostID: HOST_BASE + 15, size: 1 }],
+        });
+      });
+      fs.mkdirSync(path.join(b.rootfs, 'v'));
+      const r = s.cli.runContainer(b.id, b.dir);
+      // Disk 0 -> host 100005/100015 -> container 5/5. uid 1000 is not mapped; sub/ is not id-mapped (idmap, not ridmap).
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '5 5 r\n65534 65534 sub\n65534 65534 u\n65534 65534 s\n', stderr: '' });
+    } finally {
+      vol.unmount();
+    }
+  });
+
   test.each([
     ['size 0', (c: Spec) => (c.linux.uidMappings = [{ containerID: 0, hostID: HOST_BASE, size: 0 }]), /linux\.uidMappings\[0\]\.size: must be at least 1/],
     ['no gid mappings', (c: Spec) => delete c.linux.gidMappings, /linux\.gidMappings: is required with a new user namespace/],

@@ -10,13 +10,12 @@ describe('features document', () => {
   test('has the runtime-spec shape', () => {
     expect(Object.keys(doc)).toEqual(['ociVersionMin', 'ociVersionMax', 'hooks', 'mountOptions', 'linux', 'annotations']);
     expect(doc.linux.capabilities).toContain('CAP_SYS_ADMIN');
-    expect(doc.linux.mountExtensions.idmap.enabled).toBe(false);
+    expect(doc.linux.mountExtensions.idmap.enabled).toBe(true);
   });
 
   test('every reported mount option is parsed, none is refused', () => {
     for (const option of doc.mountOptions) expect(() => parseMountOptions([option])).not.toThrow();
-    for (const o of ['tmpcopyup', 'rro', 'rnosymfollow', 'nosymfollow', 'acl']) expect(doc.mountOptions).toContain(o);
-    expect(doc.mountOptions).not.toContain('idmap');
+    for (const o of ['tmpcopyup', 'rro', 'rnosymfollow', 'nosymfollow', 'acl', 'idmap', 'ridmap']) expect(doc.mountOptions).toContain(o);
   });
 
   test('reports a hook kind or namespace exactly when a config using it is accepted', () => {

@@ -84,6 +84,44 @@ describe('create plan', () => {
     expect(plan.filter((o) => o.op === 'mountSetattr')).toHaveLength(1);
   });
 
+  describe('id-mapped mounts', () => {
+    const withUserns = (s: Spec): void => {
+      s.linux = { ...s.linux, namespaces: [...(s.linux?.namespaces ?? []), { type: 'user' }], uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 200000, size: 65536 }] };
+    };
+    test('the tree is prepared before any namespace is left or entered, and the mount attaches it', () => {
+      const plan = buildCreatePlan(input((s) => {
+        withUserns(s);
+        s.mounts!.push({ destination: '/v', type: 'bind', source: '/srv', options: ['rbind', 'ridmap'] });
+      }));
+      const prepared = plan.findIndex((o) => o.op === 'idmapTree');
+      expect(plan[prepared]!.args).toEqual([expect.any(Number), '/srv', 1, 1, '0 100000 65536\n', '0 200000 65536\n']);
+      const index = plan[prepared]!.args[0];
+      expect(prepared).toBeLessThan(plan.findIndex((o) => o.op === 'unshare'));
+      expect(plan.find((o) => o.op === 'mount' && o.args[1] === 'v')?.args[6]).toBe(`idmap=${index}`);
+    });
+    test('a mount\'s own mappings need no option (idmap, not recursive); a plain bind gets no tree', () => {
+      const plan = buildCreatePlan(input((s) => {
+        s.mounts!.push({ destination: '/v', type: 'bind', source: '/srv', options: ['bind'], uidMappings: [{ containerID: 0, hostID: 5, size: 1 }], gidMappings: [{ containerID: 0, hostID: 6, size: 1 }] });
+        s.mounts!.push({ destination: '/w', type: 'bind', source: '/srv', options: ['bind'] });
+      }));
+      expect(plan.filter((o) => o.op === 'idmapTree').map((o) => o.args.slice(2))).toEqual([[0, 0, '0 5 1\n', '0 6 1\n']]);
+    });
+    test.each([
+      ['not a bind mount', (s: Spec) => s.mounts!.push({ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['idmap'] }), /mounts\[\d+\]: id-mapped mounts are only supported for bind mounts/],
+      ['idmap without the container\'s mappings', (s: Spec) => s.mounts!.push({ destination: '/v', type: 'bind', source: '/srv', options: ['bind', 'idmap'] }), /linux\.uidMappings: is required: the container has no user namespace mappings/],
+      ['an empty mapping', (s: Spec) => s.mounts!.push({ destination: '/v', type: 'bind', source: '/srv', options: ['bind'], uidMappings: [], gidMappings: [{ containerID: 0, hostID: 6, size: 1 }] }), /mounts\[\d+\]\.uidMappings: must have at least one mapping/],
+    ] as const)('refused: %s', (_name, mutate, message) => {
+      expect(() => buildCreatePlan(input(mutate as (s: Spec) => void))).toThrow(message as RegExp);
+    });
+    test('refused for a rootless container', () => {
+      const i = input((s) => {
+        withUserns(s);
+        s.mounts!.push({ destination: '/v', type: 'bind', source: '/srv', options: ['bind', 'idmap'] });
+      });
+      expect(() => buildCreatePlan({ ...i, unprivilegedParent: true })).toThrow(/not supported for rootless containers/);
+    });
+  });
+
   test('relative bind sources are resolved against the bundle', () => {
     const plan = buildCreatePlan(input((s) => s.mounts!.push({ destination: '/data', type: 'bind', source: 'data', options: ['rbind', 'ro'] })));
     const m = plan.find((o) => o.op === 'mount' && o.args[1] === 'data');

@@ -15,9 +15,10 @@ describe('mount options', () => {
   test('rbind is a recursive bind', () => {
     expect(parseMountOptions(['rbind', 'ro']).flags).toBe(MS.BIND | MS.REC | MS.RDONLY);
   });
-  test('runc extensions not implemented are refused, not ignored', () => {
-    expect(() => parseMountOptions(['idmap'], 'mounts[3].options')).toThrow(NotSupportedError);
-    expect(() => parseMountOptions(['ridmap'], 'mounts[3].options')).toThrow(/not supported yet: mounts\[3\]\.options "ridmap"/);
+  test('idmap and ridmap are no flags and no data, but the mount\'s id-mapping', () => {
+    expect(parseMountOptions(['rbind', 'idmap'])).toMatchObject({ flags: MS.BIND | MS.REC, data: '', idmap: 'flat' });
+    expect(parseMountOptions(['bind', 'ridmap']).idmap).toBe('recursive');
+    expect(parseMountOptions(['bind']).idmap).toBeUndefined();
   });
   test('recursive options become mount_setattr attributes to set and clear, not flags or data', () => {
     const p = parseMountOptions(['rbind', 'rro', 'rnosuid', 'rdev', 'nosymfollow']);

@@ -1,0 +1,94 @@
+// Id-mapped bind mounts (PROTOCOL.md, idmapTree): the source tree is cloned detached
+// and given the mappings of a user namespace made for it, while the init is still in
+// the host's user namespace (the kernel asks for privilege over the source
+// filesystem); the `mount` op attaches it later, inside the container's mount
+// namespace.
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "init.hpp"
+
+namespace init {
+namespace {
+
+void WriteMap(const std::string& object, pid_t pid, const char* file, const std::string& text) {
+  std::string path = "/proc/" + std::to_string(pid) + "/" + file;
+  Fd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) Fail(object, "open", errno);
+  if (write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) Fail(object + " (" + file + ")", "write", errno);
+}
+
+// A user namespace with the given maps, as an fd. A child enters a new one and says
+// so; its maps are written from here and its namespace opened. The child waits for
+// the end of a pipe only this process holds open, so it also goes when this process
+// fails half way (Fail exits); on the way out it is reaped.
+int UsernsWithMaps(const std::string& object, const std::string& uidMap, const std::string& gidMap) {
+  int ready[2], hold[2];
+  if (pipe2(ready, O_CLOEXEC) < 0) Fail(object, "pipe2", errno);
+  Fd readyRead(ready[0]), readyWrite(ready[1]);
+  if (pipe2(hold, O_CLOEXEC) < 0) Fail(object, "pipe2", errno);
+  Fd holdRead(hold[0]), holdWrite(hold[1]);
+  pid_t child = fork();
+  if (child < 0) Fail(object, "fork", errno);
+  if (child == 0) {
+    holdWrite.reset();
+    readyRead.reset();
+    unsigned char err = unshare(CLONE_NEWUSER) == 0 ? 0 : static_cast<unsigned char>(errno);
+    (void)!write(readyWrite.get(), &err, 1);
+    char c;
+    while (read(holdRead.get(), &c, 1) < 0 && errno == EINTR) {
+    }
+    _exit(0);
+  }
+  readyWrite.reset();
+  holdRead.reset();
+  unsigned char said = 0;
+  ssize_t n;
+  do n = read(readyRead.get(), &said, 1); while (n < 0 && errno == EINTR);
+  if (n != 1) FailMessage(object + ": the user namespace helper died");
+  if (said != 0) Fail(object, "unshare(CLONE_NEWUSER)", said);
+  WriteMap(object, child, "uid_map", uidMap);
+  WriteMap(object, child, "gid_map", gidMap);
+  std::string ns = "/proc/" + std::to_string(child) + "/ns/user";
+  int fd = open(ns.c_str(), O_RDONLY | O_CLOEXEC);
+  int err = errno;
+  holdWrite.reset();  // the child ends; the namespace lives on in fd
+  while (waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  if (fd < 0) Fail(object, "open", err);
+  return fd;
+}
+
+}  // namespace
+
+void OpIdmapTree(const Args& a) {
+  const std::string& source = a[1];
+  std::string object = "id-mapped mount of " + source;
+  uint64_t index = ParseU64(a[0], object);
+  const bool cloneBelow = a[2] == "1";  // rbind
+  const bool mapBelow = a[3] == "1";    // ridmap
+  if (ctx.idmapTrees.count(index) != 0) FailMessage(object + ": mount " + a[0] + " has a tree already");
+  Fd userns(UsernsWithMaps(object, a[4], a[5]));
+  Fd tree(open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (cloneBelow ? AT_RECURSIVE : 0)));
+  if (!tree) Fail(object, "open_tree", errno);
+  struct mount_attr attr = {};
+  attr.attr_set = MOUNT_ATTR_IDMAP;
+  attr.userns_fd = static_cast<uint64_t>(userns.get());
+  if (mount_setattr(tree.get(), "", AT_EMPTY_PATH | (mapBelow ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0)
+    Fail(object, "mount_setattr(MOUNT_ATTR_IDMAP)", errno);
+  ctx.idmapTrees[index] = tree.release();
+}
+
+int TakeIdmapTree(const std::string& object, uint64_t index) {
+  auto it = ctx.idmapTrees.find(index);
+  if (it == ctx.idmapTrees.end()) FailMessage(object + ": no id-mapped tree " + std::to_string(index) + " was prepared");
+  int fd = it->second;
+  ctx.idmapTrees.erase(it);
+  return fd;
+}
+
+}  // namespace init
