@@ -15,17 +15,24 @@
 namespace init {
 namespace {
 
-void WriteMap(const std::string& object, pid_t pid, const char* file, const std::string& text) {
+// False with *err set when the map cannot be written whole.
+bool WriteMap(pid_t pid, const char* file, const std::string& text, int* err) {
   std::string path = "/proc/" + std::to_string(pid) + "/" + file;
   Fd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd) Fail(object, "open", errno);
-  if (write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) Fail(object + " (" + file + ")", "write", errno);
+  if (!fd) {
+    *err = errno;
+    return false;
+  }
+  ssize_t written = write(fd.get(), text.data(), text.size());
+  if (written == static_cast<ssize_t>(text.size())) return true;
+  *err = written < 0 ? errno : EIO;  // the kernel takes a map in one write or not at all
+  return false;
 }
 
 // A user namespace with the given maps, as an fd. A child enters a new one and says
 // so; its maps are written from here and its namespace opened. The child waits for
-// the end of a pipe only this process holds open, so it also goes when this process
-// fails half way (Fail exits); on the way out it is reaped.
+// the end of a pipe only this process holds open, so it goes once that closes, and
+// is reaped before anything is reported (or even if this process dies first).
 int UsernsWithMaps(const std::string& object, const std::string& uidMap, const std::string& gidMap) {
   int ready[2], hold[2];
   if (pipe2(ready, O_CLOEXEC) < 0) Fail(object, "pipe2", errno);
@@ -49,17 +56,33 @@ int UsernsWithMaps(const std::string& object, const std::string& uidMap, const s
   unsigned char said = 0;
   ssize_t n;
   do n = read(readyRead.get(), &said, 1); while (n < 0 && errno == EINTR);
-  if (n != 1) FailMessage(object + ": the user namespace helper died");
-  if (said != 0) Fail(object, "unshare(CLONE_NEWUSER)", said);
-  WriteMap(object, child, "uid_map", uidMap);
-  WriteMap(object, child, "gid_map", gidMap);
-  std::string ns = "/proc/" + std::to_string(child) + "/ns/user";
-  int fd = open(ns.c_str(), O_RDONLY | O_CLOEXEC);
-  int err = errno;
+  // Every failure below is reported only once the child has been let go and reaped.
+  std::string failure;
+  const char* syscall = nullptr;
+  int err = 0;
+  int fd = -1;
+  if (n != 1) {
+    failure = object + ": the user namespace helper died";
+  } else if (said != 0) {
+    syscall = "unshare(CLONE_NEWUSER)";
+    err = said;
+  } else if (!WriteMap(child, "uid_map", uidMap, &err)) {
+    syscall = "write uid_map";
+  } else if (!WriteMap(child, "gid_map", gidMap, &err)) {
+    syscall = "write gid_map";
+  } else {
+    std::string ns = "/proc/" + std::to_string(child) + "/ns/user";
+    fd = open(ns.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      syscall = "open";
+      err = errno;
+    }
+  }
   holdWrite.reset();  // the child ends; the namespace lives on in fd
   while (waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
   }
-  if (fd < 0) Fail(object, "open", err);
+  if (!failure.empty()) FailMessage(failure);
+  if (syscall != nullptr) Fail(object, syscall, err);
   return fd;
 }
 
@@ -71,8 +94,10 @@ void OpIdmapTree(const Args& a) {
   uint64_t index = ParseU64(a[0], object);
   const bool cloneBelow = a[2] == "1";  // rbind
   const bool mapBelow = a[3] == "1";    // ridmap
+  const std::string& usernsPath = a[4];  // a user namespace the container joins, or "": one is made from the maps
   if (ctx.idmapTrees.count(index) != 0) FailMessage(object + ": mount " + a[0] + " has a tree already");
-  Fd userns(UsernsWithMaps(object, a[4], a[5]));
+  Fd userns(usernsPath.empty() ? UsernsWithMaps(object, a[5], a[6]) : open(usernsPath.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!userns) Fail(object + " (user namespace " + usernsPath + ")", "open", errno);
   Fd tree(open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (cloneBelow ? AT_RECURSIVE : 0)));
   if (!tree) Fail(object, "open_tree", errno);
   struct mount_attr attr = {};

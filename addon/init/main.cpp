@@ -58,7 +58,7 @@ const OpSpec kOps[] = {
     {"rootfs", 1, 1, OpRootfs},
     {"mount", 6, 7, OpMount},
     {"mountSetattr", 3, 3, OpMountSetattr},
-    {"idmapTree", 6, 6, OpIdmapTree},
+    {"idmapTree", 7, 7, OpIdmapTree},
     {"mkdir", 2, 2, OpMkdir},
     {"mknod", 7, 7, OpMknod},
     {"bindDevice", 2, 2, OpBindDevice},

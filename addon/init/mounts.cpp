@@ -48,6 +48,13 @@ unsigned long MountFlagsOf(const std::string& object, const std::string& path) {
   return sv.f_flag & kLockedFlags;
 }
 
+// The same for a mount held as an fd (a detached clone has its source's flags).
+unsigned long MountFlagsOf(const std::string& object, int fd) {
+  struct statvfs sv;
+  if (fstatvfs(fd, &sv) < 0) Fail(object, "fstatvfs", errno);
+  return sv.f_flag & kLockedFlags;
+}
+
 void BindRemount(const std::string& object, const std::string& target, unsigned long flags, const std::string& flagSource) {
   if (mount(nullptr, target.c_str(), nullptr, MS_REMOUNT | MS_BIND | flags, nullptr) == 0) return;
   if (errno != EPERM) Fail(object, "mount", errno);
@@ -75,16 +82,16 @@ struct mount_attr MountAttrOf(unsigned long flags) {
   return attr;
 }
 
-// Gives a detached tree (a clone of `source`) the per-mount flags and attaches it at
-// the target fd. False on a kernel without mount_setattr.
-bool AttachTree(const std::string& object, int tree, const std::string& source, int target, unsigned long flags) {
+// Gives a detached tree the per-mount flags and attaches it at the target fd. False
+// on a kernel without mount_setattr.
+bool AttachTree(const std::string& object, int tree, int target, unsigned long flags) {
   if (flags & kBindRemountFlags) {
     struct mount_attr attr = MountAttrOf(flags);
     if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
       if (errno == ENOSYS) return false;
       if (errno != EPERM) Fail(object, "mount_setattr", errno);
       // In a user namespace the flags the source mount has are locked: keep them.
-      attr = MountAttrOf(flags | MountFlagsOf(object, source));
+      attr = MountAttrOf(flags | MountFlagsOf(object, tree));
       if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) Fail(object, "mount_setattr", errno);
     }
   }
@@ -105,7 +112,7 @@ bool AttachBind(const std::string& object, const std::string& source, int target
     Fail(object, "open_tree", errno);
   }
   Fd detached(tree);
-  return AttachTree(object, tree, source, target, flags);
+  return AttachTree(object, tree, target, flags);
 }
 
 const char* OrNull(const std::string& s) { return s.empty() ? nullptr : s.c_str(); }
@@ -208,19 +215,21 @@ void OpMount(const Args& a) {
   if (ext.copyUp && ((flags & MS_BIND) || fstype != "tmpfs")) FailMessage(object + ": copyup is for a tmpfs");
   if (ext.idmapped && !(flags & MS_BIND)) FailMessage(object + ": an id-mapped mount is a bind mount");
 
-  if (flags & MS_BIND) {
+  if (flags & MS_BIND && ext.idmapped) {
+    // The tree was made in the host's namespaces: the source path may not even be
+    // reachable from here (a 0700 parent owned by host root), so only the tree is asked.
+    Fd tree(TakeIdmapTree(object, ext.idmapIndex));
+    struct stat st;
+    if (fstat(tree.get(), &st) < 0) Fail(object, "fstat", errno);
+    Fd target(Resolve(object, dest, S_ISDIR(st.st_mode) ? Create::Directory : Create::File));
+    if (!AttachTree(object, tree.get(), target.get(), flags)) Fail(object, "mount_setattr", ENOSYS);
+  } else if (flags & MS_BIND) {
     struct stat st;
     if (stat(source.c_str(), &st) < 0) Fail(object, "stat", errno);
     bool attached;
     {
       Fd target(Resolve(object, dest, S_ISDIR(st.st_mode) ? Create::Directory : Create::File));
-      if (ext.idmapped) {
-        Fd tree(TakeIdmapTree(object, ext.idmapIndex));
-        if (!AttachTree(object, tree.get(), source, target.get(), flags)) Fail(object, "mount_setattr", ENOSYS);
-        attached = true;
-      } else {
-        attached = AttachBind(object, source, target.get(), flags);
-      }
+      attached = AttachBind(object, source, target.get(), flags);
       if (!attached && mount(source.c_str(), FdPath(target.get()).c_str(), nullptr, MS_BIND | (flags & MS_REC), nullptr) < 0)
         Fail(object, "mount", errno);
     }

@@ -2,6 +2,7 @@
 // Each entry is derived from the code that implements it — a hook kind or seccomp is
 // reported only if checkSupported() accepts it — so the document cannot claim more
 // than tsrun does.
+import * as os from 'os';
 import type { Spec } from '../config/types';
 import { checkSupported } from '../config/support';
 import { ConfigError, NotSupportedError } from '../errors';
@@ -42,13 +43,22 @@ export interface Features {
   annotations: Record<string, string>;
 }
 
-/** The document for this host: its libseccomp asked what it can build. */
+/** The document for this host: its libseccomp asked what it can build, its kernel's release read. */
 export function hostFeatures(): Features {
-  return features(probeSeccompLibrary());
+  return features(probeSeccompLibrary(), os.release());
 }
 
-/** `library`: what libseccomp offers (lifecycle/seccomp.ts probes it; tests pass their own). */
-export function features(library: SeccompLibrary): Features {
+/** A kernel release ("6.1.0-18-amd64") at least major.minor. */
+function releaseAtLeast(release: string, major: number, minor: number): boolean {
+  const [a = 0, b = 0] = release.split(/[.-]/, 2).map(Number);
+  return a > major || (a === major && b >= minor);
+}
+
+/**
+ * `library`: what libseccomp offers (lifecycle/seccomp.ts probes it); `kernelRelease`:
+ * uname's release (id-mapped mounts need mount_setattr, Linux 5.12). Tests pass their own.
+ */
+export function features(library: SeccompLibrary, kernelRelease: string): Features {
   const hooks = HOOK_KINDS.filter((kind) => accepts({ hooks: { [kind]: [{ path: '/bin/true' }] } }));
   const namespaces = (Object.keys(CLONE_FLAGS) as (keyof typeof CLONE_FLAGS)[])
     .filter((type) => accepts({ linux: { namespaces: [{ type }] } }))
@@ -69,7 +79,7 @@ export function features(library: SeccompLibrary): Features {
       apparmor: { enabled: accepts({ process: { apparmorProfile: 'x' } as Spec['process'] }) },
       selinux: { enabled: accepts({ process: { selinuxLabel: 'x' } as Spec['process'] }) },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: knownMountOptions().includes('idmap') } },
+      mountExtensions: { idmap: { enabled: knownMountOptions().includes('idmap') && releaseAtLeast(kernelRelease, 5, 12) } },
     },
     annotations: {
       ...(library.version ? { 'io.github.seccomp.libseccomp.version': library.version } : {}),

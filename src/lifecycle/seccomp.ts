@@ -42,8 +42,10 @@ export interface SeccompLibrary {
 
 /**
  * Asks the library itself: an empty filter is built for each architecture the
- * planner names, and those it refuses are left out (libseccomp 2.5 has no
- * loongarch64, m68k or sh). Without the library, no architecture works.
+ * planner names, beside the native one as in a container's filter, and those it
+ * refuses are left out: ones it does not know (libseccomp 2.5 has no loongarch64,
+ * m68k or sh) and those of the other byte order, which no filter here can mix with
+ * the native one. Without the library, no architecture works.
  */
 export function probeSeccompLibrary(soname = LIBSECCOMP_SONAME): SeccompLibrary {
   const archs: string[] = [];
@@ -53,8 +55,11 @@ export function probeSeccompLibrary(soname = LIBSECCOMP_SONAME): SeccompLibrary 
       version = native().seccompCompile({ defaultAction: SCMP_ACT.ALLOW, architectures: [libName], rules: [] }, soname).version;
       archs.push(specName);
     } catch (e) {
-      if ((e as { code?: string }).code === 'ELIBSECCOMP') return { archs: [] };
-      // refused: this library cannot build for that architecture
+      const { code, syscall } = e as { code?: string; syscall?: string };
+      if (code === 'ELIBSECCOMP') return { archs: [] };
+      // Unknown to the library (EARCH), or refused beside the native one: left out.
+      // Anything else is a real failure.
+      if (code !== 'EARCH' && syscall !== 'seccomp_arch_add') throw e;
     }
   }
   return { archs: archs.sort(), version };

@@ -16,32 +16,47 @@ export interface IdmappedMount {
   extension: string;
 }
 
+export interface IdmapContext {
+  linux: Linux | undefined;
+  /** The user namespace the container joins by path, if any: its mappings are the container's. */
+  joinedUserns: string | undefined;
+  /** The container joins a mount namespace by path: its sources are not the host's. */
+  joinedMountns: boolean;
+  unprivileged: boolean;
+}
+
 /**
  * The id-mapped mount a config entry asks for, or undefined. Mappings without an
  * option map the mount itself (as runc); an option without mappings takes the
- * container's own (its user namespace must have them).
+ * container's own (from its mappings, or from the user namespace it joins).
  */
 export function planIdmappedMount(
   mount: Mount,
   index: number,
   source: string,
   option: 'flat' | 'recursive' | undefined,
-  isBind: boolean,
-  /** rbind: the clone takes the mounts below the source too (mapped only with ridmap). */
-  recursiveBind: boolean,
-  linux: Linux | undefined,
-  unprivileged: boolean,
+  bind: { is: boolean; recursive: boolean },
+  ctx: IdmapContext,
 ): IdmappedMount | undefined {
   const field = `mounts[${index}]`;
   const own = mount.uidMappings !== undefined || mount.gidMappings !== undefined;
   if (!own && option === undefined) return undefined;
-  if (!isBind) throw new ConfigError(field, 'id-mapped mounts are only supported for bind mounts');
-  if (unprivileged) throw new ConfigError(field, 'id-mapped mounts are not supported for rootless containers');
-  const fromContainer = 'is required: the container has no user namespace mappings for idmap to use';
-  const uids = checkMappings(own ? mount.uidMappings : linux?.uidMappings, own ? `${field}.uidMappings` : 'linux.uidMappings', own ? 'must have at least one mapping' : fromContainer);
-  const gids = checkMappings(own ? mount.gidMappings : linux?.gidMappings, own ? `${field}.gidMappings` : 'linux.gidMappings', own ? 'must have at least one mapping' : fromContainer);
-  return {
-    prepare: op('idmapTree', index, source, recursiveBind ? 1 : 0, option === 'recursive' ? 1 : 0, mapFileText(uids), mapFileText(gids)),
+  if (!bind.is) throw new ConfigError(field, 'id-mapped mounts are only supported for bind mounts');
+  if (ctx.unprivileged) throw new ConfigError(field, 'id-mapped mounts are not supported for rootless containers');
+  // The tree is made in the host's mount namespace, before any join.
+  if (ctx.joinedMountns) throw new ConfigError(field, 'id-mapped mounts are not supported with a joined mount namespace');
+  const prepare = (usernsPath: string, uidMap: string, gidMap: string): IdmappedMount => ({
+    prepare: op('idmapTree', index, source, bind.recursive ? 1 : 0, option === 'recursive' ? 1 : 0, usernsPath, uidMap, gidMap),
     extension: `idmap=${index}`,
-  };
+  });
+  if (own) {
+    const uids = checkMappings(mount.uidMappings, `${field}.uidMappings`, 'must have at least one mapping');
+    const gids = checkMappings(mount.gidMappings, `${field}.gidMappings`, 'must have at least one mapping');
+    return prepare('', mapFileText(uids), mapFileText(gids));
+  }
+  if (ctx.joinedUserns !== undefined) return prepare(ctx.joinedUserns, '', '');
+  const missing = 'is required: the container has no user namespace mappings for idmap to use';
+  const uids = checkMappings(ctx.linux?.uidMappings, 'linux.uidMappings', missing);
+  const gids = checkMappings(ctx.linux?.gidMappings, 'linux.gidMappings', missing);
+  return prepare('', mapFileText(uids), mapFileText(gids));
 }

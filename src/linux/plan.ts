@@ -5,7 +5,7 @@ import * as path from 'path';
 import type { Mount, Spec } from '../config/types';
 import { ConfigError } from '../errors';
 import { DEFAULT_DEVICES, DEFAULT_DEV_LINKS } from './devices';
-import { MS, parseMountOptions, rootPropagationFlags } from './mount-options';
+import { MOUNT_ATTR, MS, parseMountOptions, rootPropagationFlags } from './mount-options';
 import { planIdmappedMount } from './idmapped-mounts';
 import { CLONE_FLAGS, planNamespaces } from './namespaces';
 import { op, type PlanOp } from './plan-encoding';
@@ -78,6 +78,13 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
   const ops: PlanOp[] = [];
   const afterPivot: PlanOp[] = [];
   const idmapTrees: PlanOp[] = [];
+  const namespaces = spec.linux?.namespaces ?? [];
+  const idmapContext = {
+    linux: spec.linux,
+    joinedUserns: namespaces.find((n) => n.type === 'user' && n.path)?.path,
+    joinedMountns: namespaces.some((n) => n.type === 'mount' && n.path),
+    unprivileged: input.unprivilegedParent === true,
+  };
   const label = (data: string, fstype: string): string => labelMountData(data, fstype, spec.linux?.mountLabel, host.lsm ?? NO_LSM);
   (spec.mounts ?? []).forEach((mount, i) => {
     const field = `mounts[${i}]`;
@@ -86,11 +93,12 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
     const { flags, propagation, data, copyUp, recursive, idmap } = parseMountOptions(mount.options);
     const dest = inRoot(mount.destination);
     const source = mount.source === undefined ? '' : path.resolve(bundle, mount.source);
-    const idmapped = planIdmappedMount(mount, i, source, idmap, isBind(mount, flags), (flags & MS.REC) !== 0, spec.linux, input.unprivilegedParent === true);
+    const cgroup = mount.type === 'cgroup' || mount.type === 'cgroup2';
+    const idmapped = planIdmappedMount(mount, i, source, idmap, { is: !cgroup && isBind(mount, flags), recursive: (flags & MS.REC) !== 0 }, idmapContext);
     if (idmapped) idmapTrees.push(idmapped.prepare);
     // runc's recursive options, once the mount (and any mount under it) is in place.
     const setattr = recursive.set || recursive.clear ? [op('mountSetattr', dest, recursive.set, recursive.clear)] : [];
-    if (mount.type === 'cgroup' || mount.type === 'cgroup2') {
+    if (cgroup) {
       // runc 1.1 leaves the tmpfs under the hierarchies writable; only the binds are ro.
       ops.push(...planCgroupMount(dest, flags, host, label), ...setattr);
       return;
@@ -107,9 +115,14 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
     if (mount.type === 'tmpfs') {
       // Like runc: a read-only tmpfs is mounted writable (and so can be filled by
       // tmpcopyup) and made read-only per mount after the pivot, so its superblock stays rw.
+      // rro too: mounts nested under it come later in the config.
       const extension = copyUp ? ['copyup'] : [];
-      ops.push(op('mount', mount.source ?? 'tmpfs', dest, 'tmpfs', flags & ~MS.RDONLY, propagation, label(data, 'tmpfs'), ...extension), ...setattr);
+      const readonlyBelow = recursive.set & MOUNT_ATTR.RDONLY;
+      const now = { set: recursive.set & ~readonlyBelow, clear: recursive.clear };
+      ops.push(op('mount', mount.source ?? 'tmpfs', dest, 'tmpfs', flags & ~MS.RDONLY, propagation, label(data, 'tmpfs'), ...extension));
+      if (now.set || now.clear) ops.push(op('mountSetattr', dest, now.set, now.clear));
       if (flags & MS.RDONLY) afterPivot.push(op('remountReadonly', '/' + dest));
+      if (readonlyBelow) afterPivot.push(op('mountSetattr', dest, readonlyBelow, 0));
       return;
     }
     ops.push(op('mount', mount.source ?? mount.type ?? 'none', dest, mount.type ?? '', flags, propagation, label(data, mount.type ?? '')), ...setattr);

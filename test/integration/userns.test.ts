@@ -113,10 +113,16 @@ describeIf(containerSkipReason())(`user namespaces (${BINARY})`, () => {
     }
   });
 
-  /** A volume on the host: a file of root's, one of uid 1000, and a tmpfs mounted at sub/ holding a file of root's. */
+  /**
+   * A volume on the host: a file of root's, one of uid 1000, and a tmpfs mounted at
+   * sub/ holding a file of root's. Its parent is root's and 0700, as volume dirs
+   * often are: the container's root could not even reach it by path.
+   */
   function volume(): { dir: string; unmount: () => void } {
-    const dir = fs.mkdtempSync(path.join(s.env.tmp, 'volume-'));
-    fs.chmodSync(dir, 0o755);
+    const parent = fs.mkdtempSync(path.join(s.env.tmp, 'volumes-'));
+    fs.chmodSync(parent, 0o700);
+    const dir = path.join(parent, 'vol');
+    fs.mkdirSync(dir, { mode: 0o755 });
     fs.writeFileSync(path.join(dir, 'r'), 'root\n');
     fs.writeFileSync(path.join(dir, 'u'), 'user\n');
     fs.chownSync(path.join(dir, 'u'), 1000, 1000);
@@ -158,6 +164,28 @@ describeIf(containerSkipReason())(`user namespaces (${BINARY})`, () => {
       expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '5 5 r\n65534 65534 sub\n65534 65534 u\n65534 65534 s\n', stderr: '' });
     } finally {
       vol.unmount();
+    }
+  });
+
+  (FLAVOR === 'runc' ? test.skip : test)('idmap in a container that joins another\'s user namespace maps with that namespace', async () => {
+    const holder = bundle('sleep 1000');
+    expectOk(s.cli.create(holder.id, holder.dir));
+    const userns = `/proc/${s.cli.state(holder.id).pid}/ns/user`;
+    const vol = volume();
+    try {
+      const b = bundle(LIST, (c) => {
+        c.linux.namespaces = c.linux.namespaces.map((n: { type: string }) => (n.type === 'user' ? { type: 'user', path: userns } : n));
+        delete c.linux.uidMappings;
+        delete c.linux.gidMappings;
+        c.mounts.push({ destination: '/v', type: 'bind', source: vol.dir, options: ['bind', 'idmap'] });
+      });
+      fs.mkdirSync(path.join(b.rootfs, 'v'));
+      const r = s.cli.runContainer(b.id, b.dir);
+      // The holder's maps (uid 0 -> 100000, gid 0 -> 100010): host root's files are its root's.
+      expect({ code: r.code, stdout: r.stdout.split('\n')[0], stderr: r.stderr }).toEqual({ code: 0, stdout: '0 0 r', stderr: '' });
+    } finally {
+      vol.unmount();
+      expectOk(s.cli.delete(holder.id, true));
     }
   });
 

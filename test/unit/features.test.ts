@@ -5,12 +5,15 @@ import { parseMountOptions } from '../../src/linux/mount-options';
 
 describe('features document', () => {
   // A library that builds for two architectures (and refuses the rest).
-  const doc = features({ archs: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_AARCH64'], version: '2.5.4' });
+  const doc = features({ archs: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_AARCH64'], version: '2.5.4' }, '6.1.0-18-amd64');
 
   test('has the runtime-spec shape', () => {
     expect(Object.keys(doc)).toEqual(['ociVersionMin', 'ociVersionMax', 'hooks', 'mountOptions', 'linux', 'annotations']);
     expect(doc.linux.capabilities).toContain('CAP_SYS_ADMIN');
     expect(doc.linux.mountExtensions.idmap.enabled).toBe(true);
+    // mount_setattr came with Linux 5.12.
+    expect(features({ archs: [] }, '5.11.22').linux.mountExtensions.idmap.enabled).toBe(false);
+    expect(features({ archs: [] }, '5.12.0').linux.mountExtensions.idmap.enabled).toBe(true);
   });
 
   test('every reported mount option is parsed, none is refused', () => {
@@ -45,7 +48,7 @@ describe('features document', () => {
   test('seccomp archs: those the library builds for (sorted), and its version among the annotations', () => {
     expect(doc.linux.seccomp.archs).toEqual(['SCMP_ARCH_AARCH64', 'SCMP_ARCH_X86_64']);
     expect(doc.annotations['io.github.seccomp.libseccomp.version']).toBe('2.5.4');
-    const without = features({ archs: [] });
+    const without = features({ archs: [] }, '6.1.0');
     expect(without.linux.seccomp.archs).toEqual([]);
     expect(Object.keys(without.annotations)).toEqual(['org.opencontainers.tsrun.version']);
   });

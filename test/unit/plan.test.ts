@@ -74,6 +74,16 @@ describe('create plan', () => {
     expect(argsAt('b')).toHaveLength(6);
   });
 
+  test('rro on a tmpfs waits for the pivot (mounts under it come later); its other recursive options do not', () => {
+    const plan = buildCreatePlan(input((s) => s.mounts!.push({ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['rro', 'rnosuid'] })));
+    const pivot = plan.findIndex((o) => o.op === 'pivotRoot');
+    const setattrs = plan.map((o, i) => ({ o, i })).filter(({ o }) => o.op === 'mountSetattr');
+    expect(setattrs.map(({ o, i }) => [i < pivot ? 'before' : 'after', ...o.args])).toEqual([
+      ['before', 't', MOUNT_ATTR.NOSUID, 0],
+      ['after', 't', MOUNT_ATTR.RDONLY, 0],
+    ]);
+  });
+
   test('recursive options are one mountSetattr right after that entry\'s mount; none without them', () => {
     const plan = buildCreatePlan(input((s) => {
       s.mounts!.push({ destination: '/r', type: 'bind', source: '/srv', options: ['rbind', 'rro'] });
@@ -94,7 +104,7 @@ describe('create plan', () => {
         s.mounts!.push({ destination: '/v', type: 'bind', source: '/srv', options: ['rbind', 'ridmap'] });
       }));
       const prepared = plan.findIndex((o) => o.op === 'idmapTree');
-      expect(plan[prepared]!.args).toEqual([expect.any(Number), '/srv', 1, 1, '0 100000 65536\n', '0 200000 65536\n']);
+      expect(plan[prepared]!.args).toEqual([expect.any(Number), '/srv', 1, 1, '', '0 100000 65536\n', '0 200000 65536\n']);
       const index = plan[prepared]!.args[0];
       expect(prepared).toBeLessThan(plan.findIndex((o) => o.op === 'unshare'));
       expect(plan.find((o) => o.op === 'mount' && o.args[1] === 'v')?.args[6]).toBe(`idmap=${index}`);
@@ -104,14 +114,26 @@ describe('create plan', () => {
         s.mounts!.push({ destination: '/v', type: 'bind', source: '/srv', options: ['bind'], uidMappings: [{ containerID: 0, hostID: 5, size: 1 }], gidMappings: [{ containerID: 0, hostID: 6, size: 1 }] });
         s.mounts!.push({ destination: '/w', type: 'bind', source: '/srv', options: ['bind'] });
       }));
-      expect(plan.filter((o) => o.op === 'idmapTree').map((o) => o.args.slice(2))).toEqual([[0, 0, '0 5 1\n', '0 6 1\n']]);
+      expect(plan.filter((o) => o.op === 'idmapTree').map((o) => o.args.slice(2))).toEqual([[0, 0, '', '0 5 1\n', '0 6 1\n']]);
     });
     test.each([
       ['not a bind mount', (s: Spec) => s.mounts!.push({ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['idmap'] }), /mounts\[\d+\]: id-mapped mounts are only supported for bind mounts/],
       ['idmap without the container\'s mappings', (s: Spec) => s.mounts!.push({ destination: '/v', type: 'bind', source: '/srv', options: ['bind', 'idmap'] }), /linux\.uidMappings: is required: the container has no user namespace mappings/],
       ['an empty mapping', (s: Spec) => s.mounts!.push({ destination: '/v', type: 'bind', source: '/srv', options: ['bind'], uidMappings: [], gidMappings: [{ containerID: 0, hostID: 6, size: 1 }] }), /mounts\[\d+\]\.uidMappings: must have at least one mapping/],
+      ['a cgroup mount', (s: Spec) => s.mounts!.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['rbind', 'idmap'], uidMappings: [{ containerID: 0, hostID: 5, size: 1 }], gidMappings: [{ containerID: 0, hostID: 6, size: 1 }] }), /id-mapped mounts are only supported for bind mounts/],
+      ['a joined mount namespace', (s: Spec) => {
+        s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'mount' ? { type: 'mount', path: '/proc/1/ns/mnt' } : n));
+        s.mounts!.push({ destination: '/v', type: 'bind', source: '/srv', options: ['bind'], uidMappings: [{ containerID: 0, hostID: 5, size: 1 }], gidMappings: [{ containerID: 0, hostID: 6, size: 1 }] });
+      }, /not supported with a joined mount namespace/],
     ] as const)('refused: %s', (_name, mutate, message) => {
       expect(() => buildCreatePlan(input(mutate as (s: Spec) => void))).toThrow(message as RegExp);
+    });
+    test('idmap in a joined user namespace maps with it: its path, no maps of its own', () => {
+      const plan = buildCreatePlan(input((s) => {
+        s.linux!.namespaces = [...s.linux!.namespaces!, { type: 'user', path: '/proc/42/ns/user' }];
+        s.mounts!.push({ destination: '/v', type: 'bind', source: '/srv', options: ['bind', 'idmap'] });
+      }));
+      expect(plan.find((o) => o.op === 'idmapTree')?.args.slice(1)).toEqual(['/srv', 0, 0, '/proc/42/ns/user', '', '']);
     });
     test('refused for a rootless container', () => {
       const i = input((s) => {
