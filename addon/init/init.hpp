@@ -134,6 +134,7 @@ void OpCredentials(const Args&);
 void OpPersonality(const Args&);
 void OpIoPriority(const Args&);
 void OpScheduler(const Args&);
+void OpCpuAffinity(const Args&);
 // keyring.cpp
 void OpSessionKeyring(const Args&);
 // lsm.cpp

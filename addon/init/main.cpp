@@ -79,6 +79,7 @@ const OpSpec kOps[] = {
     {"personality", 1, 1, OpPersonality},
     {"ioPriority", 1, 1, OpIoPriority},
     {"scheduler", 7, 7, OpScheduler},
+    {"cpuAffinity", 1, 1, OpCpuAffinity},
     {"sessionKeyring", 2, 2, OpSessionKeyring},
     {"execLabel", 2, 2, OpExecLabel},
     {"keyLabel", 1, 1, OpKeyLabel},

@@ -1,9 +1,13 @@
-// Process attributes set with one syscall each: personality, I/O priority, scheduler.
+// Process attributes set with one syscall each: personality, I/O priority, scheduler,
+// CPU affinity.
 #include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 #include <sys/personality.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <vector>
 
 #include "init.hpp"
 
@@ -47,6 +51,31 @@ void OpScheduler(const Args& a) {
   attr.deadline = ParseU64(a[5], object);
   attr.period = ParseU64(a[6], object);
   if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0) Fail(object, "sched_setattr", errno);
+}
+
+void OpCpuAffinity(const Args& a) {
+  std::string object = "cpu affinity " + a[0];
+  // "0,1,7": the planner has expanded ranges; sized for the highest CPU named.
+  std::vector<uint64_t> cpus;
+  size_t start = 0;
+  while (start <= a[0].size()) {
+    size_t end = a[0].find(',', start);
+    if (end == std::string::npos) end = a[0].size();
+    cpus.push_back(ParseU64(a[0].substr(start, end - start), object));
+    start = end + 1;
+  }
+  uint64_t highest = 0;
+  for (uint64_t c : cpus) highest = c > highest ? c : highest;
+  if (highest > 65535) FailMessage(object + ": CPU number out of range");
+  cpu_set_t* set = CPU_ALLOC(highest + 1);
+  if (set == nullptr) Fail(object, "CPU_ALLOC", ENOMEM);
+  const size_t size = CPU_ALLOC_SIZE(highest + 1);
+  CPU_ZERO_S(size, set);
+  for (uint64_t c : cpus) CPU_SET_S(c, size, set);
+  int rc = sched_setaffinity(0, size, set);
+  int err = errno;
+  CPU_FREE(set);
+  if (rc < 0) Fail(object, "sched_setaffinity", err);
 }
 
 }  // namespace init

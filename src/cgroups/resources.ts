@@ -3,6 +3,7 @@
 // --resources`), and the v1 <-> v2 value conversions runc uses, so the same config
 // gives the same limits under tsrun and runc on either cgroup layout.
 import { ConfigError } from '../errors';
+import { parseCpuList } from '../config/cpu-list';
 
 export interface MemoryResources {
   limit?: number;
@@ -137,24 +138,6 @@ function arr(parent: Obj, key: string, field: string): Obj[] {
 const U16 = 65535;
 const U32 = 4294967295;
 
-/**
- * The kernel's list syntax for cpuset.cpus / cpuset.mems ("0-3,7", "" for none).
- * Returns the listed numbers; throws naming `field` on bad syntax.
- */
-export function parseCpuList(text: string, field: string): number[] {
-  const out: number[] = [];
-  const trimmed = text.trim();
-  if (trimmed === '') return out;
-  for (const part of trimmed.split(',')) {
-    const m = /^(\d+)(?:-(\d+)(?::(\d+)\/(\d+))?)?$/.exec(part.trim());
-    if (!m) throw new ConfigError(field, `${JSON.stringify(text)} is not a list like "0-3,7"`);
-    const lo = Number(m[1]);
-    const hi = m[2] === undefined ? lo : Number(m[2]);
-    if (hi < lo) throw new ConfigError(field, `range ${part} is backwards`);
-    for (let i = lo; i <= hi; i++) out.push(i);
-  }
-  return out;
-}
 
 /**
  * Checks the shape and ranges of linux.resources (minus devices) and returns it

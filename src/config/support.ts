@@ -19,7 +19,6 @@ export function checkSupported(spec: Spec): void {
   const proc = spec.process;
   const linux = spec.linux ?? {};
   const refused: [string, unknown][] = [
-    ['process.execCPUAffinity', proc?.execCPUAffinity],
     ['linux.intelRdt', linux.intelRdt],
     ['linux.netDevices', linux['netDevices']],
     ['linux.memoryPolicy', linux['memoryPolicy']],

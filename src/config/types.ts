@@ -67,7 +67,8 @@ export interface Process {
   selinuxLabel?: string;
   scheduler?: Record<string, unknown>;
   ioPriority?: Record<string, unknown>;
-  execCPUAffinity?: Record<string, unknown>;
+  /** CPU lists ("0-3,7") for an exec'd process: before and after it enters the container's cgroups. */
+  execCPUAffinity?: { initial?: string; final?: string };
   [extra: string]: unknown;
 }
 

@@ -4,6 +4,7 @@
 // opened is decided by the lifecycle and handed in.
 import type { NamespaceType, Process } from '../config/types';
 import { ConfigError, NotSupportedError } from '../errors';
+import { parseCpuList } from '../config/cpu-list';
 import { CLONE_FLAGS, JOIN_ORDER } from './namespaces';
 import { op, type PlanOp } from './plan-encoding';
 import { consoleOp, planProcessOps, seccompOp, seccompPlacement } from './process-ops';
@@ -37,24 +38,32 @@ export interface ExecPlanInput {
   cgroupJoin?: CgroupJoin;
 }
 
-/** Process fields tsrun cannot apply yet: refused, never ignored (as in config/support.ts). */
-export function checkExecProcessSupported(proc: Process): void {
-  const refused: [string, unknown][] = [['process.execCPUAffinity', proc.execCPUAffinity]];
-  for (const [field, value] of refused) {
-    if (value !== undefined && value !== null && value !== '') throw new NotSupportedError(field);
-  }
+/**
+ * process.execCPUAffinity as `cpuAffinity` ops: `initial` before the process enters
+ * the container's cgroups, `final` after (config.md; an empty or absent list leaves
+ * that step to the kernel, which on a v1 cpuset join sets the cpuset's CPUs).
+ */
+function affinityOps(proc: Process): { initial: PlanOp[]; final: PlanOp[] } {
+  const affinity = proc.execCPUAffinity ?? {};
+  const ops = (key: 'initial' | 'final'): PlanOp[] => {
+    const text = affinity[key];
+    if (text === undefined || text.trim() === '') return [];
+    const cpus = parseCpuList(text, `process.execCPUAffinity.${key}`);
+    return [op('cpuAffinity', cpus.join(','))];
+  };
+  return { initial: ops('initial'), final: ops('final') };
 }
 
 export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   const { proc } = input;
   if (!proc.args || proc.args.length === 0) throw new ConfigError('process.args', 'process args cannot be empty');
   if (!proc.cwd || !proc.cwd.startsWith('/')) throw new ConfigError('process.cwd', 'must be an absolute path');
-  checkExecProcessSupported(proc);
+  const affinity = affinityOps(proc);
 
   // Into the container's cgroups before it joins anything or runs a single
   // instruction of the user's program (the parent's part at `sync start`).
   const cgroups = input.cgroupJoin ?? NO_CGROUP_JOIN;
-  const ops: PlanOp[] = [op('fds', input.preserveFds, input.extraFds), ...cgroups.initOps];
+  const ops: PlanOp[] = [op('fds', input.preserveFds, input.extraFds), ...affinity.initial, ...cgroups.initOps];
   if (cgroups.parentDirs.length > 0) ops.push(op('sync', 'start'));
   // User first (it grants the capabilities the other joins need), mount last (after
   // it the host's paths are gone; the root and cwd become the container's).
@@ -67,6 +76,8 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   // setns into a pid namespace only applies to children.
   if (input.namespaces.pid !== undefined || cgroups.forkInto) ops.push(op('fork'));
   JOIN_ORDER.filter((type) => late.has(type)).forEach(setns);
+  // In the container's cgroups by now (v1: joined above; v2: born there at the fork).
+  ops.push(...affinity.final);
   if (input.sessionKeyring !== undefined) {
     ops.push(...planKeyLabel(proc.selinuxLabel, input.lsm ?? NO_LSM), joinSessionKeyringOp(input.sessionKeyring));
   }

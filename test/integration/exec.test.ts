@@ -6,13 +6,14 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { pidAlive, runtimeUnderTest, waitFor, waitPidGone } from '../helpers/runtime';
+import { flavorOf, pidAlive, runtimeUnderTest, waitFor, waitPidGone } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 import { reapIfOurs } from '../helpers/reap';
 
 jest.setTimeout(60_000);
 
 const BINARY = runtimeUnderTest();
+const FLAVOR = flavorOf(BINARY);
 
 describeIf(containerSkipReason())(`exec (${BINARY})`, () => {
   const s = useSuite('exec', BINARY);
@@ -107,6 +108,26 @@ describeIf(containerSkipReason())(`exec (${BINARY})`, () => {
     expectOk(r);
     // ONLY, PATH, HOME (from passwd), PWD, SHLVL
     expect(r.stdout).toBe('1000\n77\nthis\n5\n');
+    expectOk(s.cli.delete(b.id, true));
+  });
+
+  // runc 1.1.5 has no execCPUAffinity (runc 1.2 does); this host has 2 CPUs.
+  (FLAVOR === 'tsrun' ? test : test.skip)('execCPUAffinity: final pins the exec\'d process, the config\'s applies to every exec, the init keeps its own', () => {
+    const { b, pid } = running((c) => (c.process.execCPUAffinity = { final: '1' }));
+    const cpus = (text: string): string => /Cpus_allowed_list:\s*(\S+)/.exec(text)?.[1] ?? '?';
+    const inherited = ex([b.id, 'cat', '/proc/self/status']);
+    expectOk(inherited);
+    expect(cpus(inherited.stdout)).toBe('1');
+    expect(cpus(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))).not.toBe('1');
+    const file = path.join(b.dir, 'affinity.json');
+    fs.writeFileSync(file, JSON.stringify({ args: ['cat', '/proc/self/status'], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 }, execCPUAffinity: { initial: '1', final: '0' } }));
+    const own = ex(['--process', file, b.id]);
+    expectOk(own);
+    expect(cpus(own.stdout)).toBe('0');
+    // initial is applied (before the cgroups): a CPU this host does not have fails there.
+    fs.writeFileSync(file, JSON.stringify({ args: ['true'], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 }, execCPUAffinity: { initial: '4000' } }));
+    const missing = ex(['--process', file, b.id]);
+    expect({ code: missing.code, stderr: missing.stderr }).toEqual({ code: 255, stderr: expect.stringContaining('cpu affinity 4000: sched_setaffinity: EINVAL') });
     expectOk(s.cli.delete(b.id, true));
   });
 

@@ -8,11 +8,11 @@ import {
   blkioWeightToIOWeight,
   cpuSharesToWeight,
   memorySwapToV2,
-  parseCpuList,
   validateResources,
   type CgroupReader,
 } from '../../src/cgroups/resources';
 import { statsJson, statsV2 } from '../../src/cgroups/stats';
+import { parseCpuList } from '../../src/config/cpu-list';
 import { hugetlbFileSize, planV1Resources } from '../../src/cgroups/v1-resources';
 import { planV2Resources } from '../../src/cgroups/v2-resources';
 import { parseDuration } from '../../src/cli/commands/events';
@@ -62,6 +62,11 @@ describe('runc conversions', () => {
     expect(parseCpuList('', 'f')).toEqual([]);
     expect(() => parseCpuList('a-b', 'linux.resources.cpu.cpus')).toThrow(/linux.resources.cpu.cpus/);
     expect(() => parseCpuList('3-1', 'f')).toThrow(/backwards/);
+    // Sorted, without repeats; strides as the kernel reads them: the first `used` of every `group`.
+    expect(parseCpuList('7,0-2,1', 'f')).toEqual([0, 1, 2, 7]);
+    expect(parseCpuList('0-15:2/4', 'f')).toEqual([0, 1, 4, 5, 8, 9, 12, 13]);
+    expect(() => parseCpuList('0-7:5/4', 'f')).toThrow(/stride/);
+    expect(() => parseCpuList('70000', 'f')).toThrow(/above 65535/);
     expect(hugetlbFileSize('2MB', 'f')).toBe('2MB');
     expect(hugetlbFileSize('2048KB', 'f')).toBe('2MB');
     expect(hugetlbFileSize('1GB', 'f')).toBe('1GB');

@@ -70,6 +70,22 @@ describe('buildExecPlan', () => {
     expect(names.lastIndexOf('execLabel')).toBeLessThan(names.indexOf('credentials'));
   });
 
+  test('execCPUAffinity: initial before the cgroups are entered, final after (the fork into a v2 cgroup)', () => {
+    const cgroupJoin = { initOps: [{ op: 'cgroup', args: ['v2', '/sys/fs/cgroup/c'] }], parentDirs: [], forkInto: true };
+    const ops = buildExecPlan({
+      proc: { ...base(), execCPUAffinity: { initial: '0-1,3', final: '2' } },
+      namespaces: { mount: '/m' }, preserveFds: 0, extraFds: 1, lastCap: 40, warn: () => undefined, cgroupJoin,
+    } as Parameters<typeof buildExecPlan>[0]).map((o) => [o.op, ...o.args.map(String)]);
+    const at = (name: string, arg?: string) => ops.findIndex((o) => o[0] === name && (arg === undefined || o[1] === arg));
+    expect(ops[at('cpuAffinity', '0,1,3')]).toEqual(['cpuAffinity', '0,1,3']);
+    expect(at('cpuAffinity', '0,1,3')).toBeLessThan(at('cgroup'));
+    expect(at('cpuAffinity', '2')).toBeGreaterThan(at('fork'));
+    expect(at('cpuAffinity', '2')).toBeLessThan(at('exec'));
+    // Empty or absent: no op; a bad list is refused naming its field.
+    expect(plan({}, { ...base(), execCPUAffinity: { initial: '', final: ' ' } }).some((o) => o.op === 'cpuAffinity')).toBe(false);
+    expect(() => plan({}, { ...base(), execCPUAffinity: { final: '3-1' } })).toThrow(/process\.execCPUAffinity\.final: range 3-1 is backwards/);
+  });
+
   test('refuses what it cannot apply', () => {
     // On a host without AppArmor (plan() passes no LSM facts), runc's refusal.
     expect(() => plan({}, { ...base(), apparmorProfile: 'x' })).toThrow(/process.apparmorProfile: apparmor profile is specified in config, but apparmor is disabled or not supported/);
