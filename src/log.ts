@@ -2,7 +2,6 @@
 // the last "level":"error" JSON line and show its msg, so every error goes here as
 // well as to stderr (when the log is a file).
 import * as fs from 'fs';
-import { isatty } from 'tty';
 import { writeStderr } from './output';
 import { logLine, terminalLine } from './logrus';
 
@@ -39,7 +38,15 @@ function write(level: LogLevel, msg: string): void {
 
 /** As logrus writes to stderr: its short coloured form on a terminal (text format only). */
 function stderrLine(level: LogLevel, msg: string): string {
-  return settings.format === 'text' && isatty(2) ? terminalLine(level, msg, process.uptime()) : logLine(settings.format, level, msg);
+  return settings.format === 'text' && stderrIsTerminal() ? terminalLine(level, msg, process.uptime()) : logLine(settings.format, level, msg);
+}
+
+/**
+ * Node's tty module pulls in net and streams (2 ms of compiling builtins): loaded
+ * only when something is written to stderr, never on a command's quiet path.
+ */
+function stderrIsTerminal(): boolean {
+  return (require('tty') as typeof import('tty')).isatty(2);
 }
 
 /**

@@ -36,7 +36,7 @@ function goEscape(text: string, quoted: boolean): string {
     const c = ch.codePointAt(0) as number;
     const named = quoted || (ch !== '"' && ch !== '\\') ? GO_ESCAPES[ch] : undefined;
     if (named !== undefined) out += named;
-    else if (c === 0x20 || PRINTABLE.test(ch)) out += ch;
+    else if (c < 0x80 ? c >= 0x20 && c < 0x7f : printable().test(ch)) out += ch;
     else if (c < 0x80) out += `\\x${c.toString(16).padStart(2, '0')}`;
     else if (c <= 0xffff) out += `\\u${c.toString(16).padStart(4, '0')}`;
     else out += `\\U${c.toString(16).padStart(8, '0')}`;
@@ -44,7 +44,17 @@ function goEscape(text: string, quoted: boolean): string {
   return out;
 }
 
-const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
+let printableRegExp: RegExp | undefined;
+
+/**
+ * Go's unicode.IsPrint beyond ASCII. Built on first use: V8 parses the Unicode
+ * property classes into large tables when the RegExp is made, about 5 ms, which
+ * every command paid when this was a module-level literal.
+ */
+function printable(): RegExp {
+  printableRegExp ??= new RegExp('^[\\p{L}\\p{M}\\p{N}\\p{P}\\p{S}]$', 'u');
+  return printableRegExp;
+}
 
 const GO_ESCAPES: Readonly<Record<string, string>> = {
   '"': '\\"', '\\': '\\\\', '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v',
