@@ -9,6 +9,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
+import { spawnSync } from 'child_process';
 import { distDir, loadBundle, sameNodeAsLauncher } from '../helpers/bundled-cli';
 import { isEmpty } from '../helpers/cleanup';
 import { reapAdoptedZombies } from '../helpers/reap';
@@ -48,6 +49,32 @@ describeIf(skip)('the code caches of the build', () => {
         file, rejected: false, grewUnder3Percent: true, before, after,
       });
     }
+    expect(isEmpty(s.leftovers())).toBe(true);
+  });
+
+  test('a container start loads no Node module beyond what the launcher loads (tty alone, with net and streams, cost run 2 ms)', () => {
+    // As bin/tsrun does, in a fresh node; what the modules list gained after the
+    // launcher's own requires (fs, path, vm) is printed once main() has answered.
+    const probe = path.join(s.env.tmp, 'modules-probe.js');
+    fs.writeFileSync(probe, `
+      const vm = require('vm'), fs = require('fs'), path = require('path');
+      const before = new Set(process.moduleLoadList);
+      const file = ${JSON.stringify(path.join(distDir, 'tsrun.js'))};
+      const script = new vm.Script(fs.readFileSync(file, 'latin1'), { filename: file, cachedData: fs.readFileSync(file + '.cache') });
+      const mod = { exports: {} };
+      script.runInThisContext().call(mod.exports, mod.exports, require, mod, file, path.dirname(file));
+      mod.exports.main(process.argv.slice(2)).then((code) => {
+        // Read before process.stdout exists (making it loads streams).
+        const report = JSON.stringify({ code, loaded: process.moduleLoadList.filter((m) => !before.has(m)) });
+        process.stdout.write(report);
+        process.exit(0);
+      });
+    `);
+    const b = s.bundle();
+    const r = spawnSync(process.execPath, [probe, '--root', s.cli.root, 'run', '--bundle', b.dir, b.id], { encoding: 'utf8', timeout: 30_000 });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    // The signal handling run needs to forward signals to the container; nothing else.
+    expect(JSON.parse(r.stdout)).toEqual({ code: 0, loaded: ['Internal Binding signal_wrap'] });
     expect(isEmpty(s.leftovers())).toBe(true);
   });
 });
