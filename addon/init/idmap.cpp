@@ -105,6 +105,13 @@ void OpIdmapTree(const Args& a) {
   attr.userns_fd = static_cast<uint64_t>(userns.get());
   if (mount_setattr(tree.get(), "", AT_EMPTY_PATH | (mapBelow ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0)
     Fail(object, "mount_setattr(MOUNT_ATTR_IDMAP)", errno);
+  // Cloned in the host's mount namespace, the tree is a peer of a shared source: a
+  // mount the container makes below it would appear on the host. A slave, as every
+  // mount under the container's rslave root is, receives the host's and sends none.
+  struct mount_attr slave = {};
+  slave.propagation = MS_SLAVE;
+  if (mount_setattr(tree.get(), "", AT_EMPTY_PATH | (cloneBelow ? AT_RECURSIVE : 0), &slave, sizeof slave) < 0)
+    Fail(object, "mount_setattr(MS_SLAVE)", errno);
   ctx.idmapTrees[index] = tree.release();
 }
 

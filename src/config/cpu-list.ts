@@ -12,6 +12,7 @@ export function parseCpuList(text: string, field: string): number[] {
   const trimmed = text.trim();
   if (trimmed === '') return [];
   for (const part of trimmed.split(',')) {
+    if (part.trim() === '') continue; // "0,,1" and a trailing comma: the kernel skips them too
     const m = /^(\d+)(?:-(\d+)(?::(\d+)\/(\d+))?)?$/.exec(part.trim());
     if (!m) throw new ConfigError(field, `${JSON.stringify(text)} is not a list like "0-3,7"`);
     const lo = Number(m[1]);
@@ -20,7 +21,7 @@ export function parseCpuList(text: string, field: string): number[] {
     if (hi > MAX_CPU) throw new ConfigError(field, `${hi} is above ${MAX_CPU}`);
     const used = m[3] === undefined ? 1 : Number(m[3]);
     const group = m[4] === undefined ? 1 : Number(m[4]);
-    if (used < 1 || group < 1 || used > group) throw new ConfigError(field, `stride ${part} needs 1 <= used <= group`);
+    if (group < 1 || used > group) throw new ConfigError(field, `stride ${part} needs used <= group, group >= 1`);
     for (let start = lo; start <= hi; start += group) {
       for (let i = start; i < start + used && i <= hi; i++) out.add(i);
     }

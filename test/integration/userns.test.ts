@@ -167,6 +167,26 @@ describeIf(containerSkipReason())(`user namespaces (${BINARY})`, () => {
     }
   });
 
+  (FLAVOR === 'runc' ? test.skip : test)('an id-mapped bind of a shared host mount is a slave: a mount the container makes below it stays in the container', () => {
+    const src = fs.mkdtempSync(path.join(s.env.tmp, 'shared-'));
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=755', 'tmpfs', src]).status).toBe(0);
+    try {
+      expect(spawnSync('mount', ['--make-shared', src]).status).toBe(0);
+      fs.mkdirSync(path.join(src, 'sub'));
+      const b = bundle('grep -c " /v/sub " /proc/self/mountinfo', (c) => {
+        c.mounts.push({ destination: '/v', type: 'bind', source: src, options: ['rbind', 'idmap'] });
+        c.mounts.push({ destination: '/v/sub', type: 'tmpfs', source: 'leak-probe', options: ['size=1m'] });
+      });
+      fs.mkdirSync(path.join(b.rootfs, 'v'));
+      const r = s.cli.runContainer(b.id, b.dir);
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '1\n', stderr: '' });
+      const leaked = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4] === path.join(src, 'sub'));
+      expect(leaked).toEqual([]);
+    } finally {
+      spawnSync('umount', ['-R', src]);
+    }
+  });
+
   (FLAVOR === 'runc' ? test.skip : test)('idmap in a container that joins another\'s user namespace maps with that namespace', async () => {
     const holder = bundle('sleep 1000');
     expectOk(s.cli.create(holder.id, holder.dir));

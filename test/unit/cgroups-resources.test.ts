@@ -66,6 +66,9 @@ describe('runc conversions', () => {
     expect(parseCpuList('7,0-2,1', 'f')).toEqual([0, 1, 2, 7]);
     expect(parseCpuList('0-15:2/4', 'f')).toEqual([0, 1, 4, 5, 8, 9, 12, 13]);
     expect(() => parseCpuList('0-7:5/4', 'f')).toThrow(/stride/);
+    // As the kernel: empty elements skipped, a stride may use none of each group.
+    expect(parseCpuList('0,,1,', 'f')).toEqual([0, 1]);
+    expect(parseCpuList('0-3:0/2', 'f')).toEqual([]);
     expect(() => parseCpuList('70000', 'f')).toThrow(/above 65535/);
     expect(hugetlbFileSize('2MB', 'f')).toBe('2MB');
     expect(hugetlbFileSize('2048KB', 'f')).toBe('2MB');
