@@ -4,7 +4,7 @@
 // opened is decided by the lifecycle and handed in.
 import type { NamespaceType, Process } from '../config/types';
 import { ConfigError, NotSupportedError } from '../errors';
-import { parseCpuList } from '../config/cpu-list';
+import type * as CpuList from '../config/cpu-list';
 import { CLONE_FLAGS, JOIN_ORDER } from './namespaces';
 import { op, type PlanOp } from './plan-encoding';
 import { consoleOp, planProcessOps, seccompOp, seccompPlacement } from './process-ops';
@@ -48,6 +48,9 @@ function affinityOps(proc: Process): { initial: PlanOp[]; final: PlanOp[] } {
   const ops = (key: 'initial' | 'final'): PlanOp[] => {
     const text = affinity[key];
     if (text === undefined || text.trim() === '') return [];
+    // Required here, not at the top: the parser lives in the bundle part of the cgroup
+    // drivers (delete needs it), which an exec without affinity should not load (3 ms).
+    const { parseCpuList } = require('../config/cpu-list') as typeof CpuList;
     const cpus = parseCpuList(text, `process.execCPUAffinity.${key}`);
     return [op('cpuAffinity', cpus.join(','))];
   };

@@ -52,11 +52,17 @@ describeIf(skip)('the code caches of the build', () => {
     expect(isEmpty(s.leftovers())).toBe(true);
   });
 
-  test('a container start loads no Node module beyond what the launcher loads (tty alone, with net and streams, cost run 2 ms)', () => {
-    // As bin/tsrun does (its SIGUSR1 listener, then fs, path and vm), in a fresh
-    // node; what the modules list gained after that is printed once main() has answered.
-    const probe = path.join(s.env.tmp, 'modules-probe.js');
-    fs.writeFileSync(probe, `
+  /**
+   * Runs one command as bin/tsrun does (its SIGUSR1 listener, then fs, path and vm,
+   * the bundle with its cache) in a fresh node, and reports what the command added
+   * to Node's modules and which bundle parts it read. A session of its own: a signal
+   * from this terminal (a resize, ^Z) would be forwarded to a container, and
+   * forwarding loads the os module on purpose.
+   */
+  function probe(args: string[]): { code: number; loaded: string[]; parts: string[] } {
+    const script = path.join(s.env.tmp, 'modules-probe.js');
+    const report = path.join(s.env.tmp, 'modules-probe.json');
+    fs.writeFileSync(script, `
       process.on('SIGUSR1', () => undefined);
       const vm = require('vm'), fs = require('fs'), path = require('path');
       const before = new Set(process.moduleLoadList);
@@ -65,18 +71,44 @@ describeIf(skip)('the code caches of the build', () => {
       const mod = { exports: {} };
       script.runInThisContext().call(mod.exports, mod.exports, require, mod, file, path.dirname(file));
       mod.exports.main(process.argv.slice(2)).then((code) => {
-        // Read before process.stdout exists (making it loads streams).
-        const report = JSON.stringify({ code, loaded: process.moduleLoadList.filter((m) => !before.has(m)) });
-        process.stdout.write(report);
+        // Into a file with fs: process.stdout would load streams itself.
+        fs.writeFileSync(${JSON.stringify(report)}, JSON.stringify({
+          code, loaded: process.moduleLoadList.filter((m) => !before.has(m)), parts: Object.keys(mod.exports.__bundleParts).sort(),
+        }));
         process.exit(0);
       });
     `);
+    // stderr into a file: a created container's init keeps the command's stdio open.
+    const errors = path.join(s.env.tmp, 'modules-probe.err');
+    const errFd = fs.openSync(errors, 'w');
+    let r: ReturnType<typeof spawnSync>;
+    try {
+      r = spawnSync('setsid', ['-w', process.execPath, script, '--root', s.cli.root, ...args], { stdio: ['ignore', 'ignore', errFd], timeout: 30_000 });
+    } finally {
+      fs.closeSync(errFd);
+    }
+    expect({ args, status: r.status, stderr: fs.readFileSync(errors, 'utf8') }).toEqual({ args, status: 0, stderr: '' });
+    return JSON.parse(fs.readFileSync(report, 'utf8'));
+  }
+
+  test('a container start loads no Node module beyond what the launcher loads (tty alone, with net and streams, cost run 2 ms)', () => {
     const b = s.bundle();
-    // A session of its own: a signal from this terminal (a resize, ^Z) would be
-    // forwarded to the container, and forwarding loads the os module on purpose.
-    const r = spawnSync('setsid', ['-w', process.execPath, probe, '--root', s.cli.root, 'run', '--bundle', b.dir, b.id], { encoding: 'utf8', timeout: 30_000 });
-    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
-    expect(JSON.parse(r.stdout)).toEqual({ code: 0, loaded: [] });
+    expect(probe(['run', '--bundle', b.dir, b.id])).toEqual({
+      code: 0, loaded: [], parts: ['tsrun.cgroups.js', 'tsrun.config-validator.js', 'tsrun.create.js'],
+    });
+    expect(isEmpty(s.leftovers())).toBe(true);
+  });
+
+  test('each command of a containerd start and stop reads only its bundle parts (an exec once read the cgroup drivers: 3 ms)', () => {
+    const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    const none = { code: 0, loaded: [], parts: [] };
+    expect(probe(['create', '--bundle', b.dir, b.id])).toEqual({ ...none, parts: ['tsrun.cgroups.js', 'tsrun.config-validator.js', 'tsrun.create.js'] });
+    expect(probe(['state', b.id])).toEqual(none);
+    expect(probe(['start', b.id])).toEqual(none);
+    expect(probe(['exec', b.id, 'true'])).toEqual({ ...none, parts: ['tsrun.create.js'] });
+    // Signal names are the os module's.
+    expect(probe(['kill', b.id, 'KILL'])).toEqual({ ...none, loaded: ['Internal Binding os', 'NativeModule os'] });
+    expect(probe(['delete', '--force', b.id])).toEqual({ ...none, parts: ['tsrun.cgroups.js'] });
     expect(isEmpty(s.leftovers())).toBe(true);
   });
 });
