@@ -3,9 +3,7 @@
 // well as to stderr (when the log is a file).
 import * as fs from 'fs';
 import { writeStderr } from './output';
-import { logLine, terminalLine } from './logrus';
-
-import type { LogFormat, LogLevel } from './logrus';
+import { logLine, terminalLine, type LogFormat, type LogLevel } from './logrus';
 
 export type { LogFormat, LogLevel } from './logrus';
 

@@ -1,5 +1,6 @@
 // Turns a mount's option strings into mount(2) flags, propagation flags and the
-// filesystem-specific data string, the way runc and mount(8) read them.
+// filesystem-specific data string, the way runc and mount(8) read them, plus runc's
+// recursive options (mount_setattr attributes) and extensions (tmpcopyup, idmap).
 
 export const MS = {
   RDONLY: 0x1,
