@@ -5,9 +5,10 @@
 // compiled when the cache was made; everything else is parsed and compiled again by
 // every command that runs it (3-4% of a `run`, measured).
 //
-// Only `run`: create, start and delete go through the same code and were as fast
-// with it, while warming more commands (exec, pause, events...) made `run` about 2%
-// slower again, measured. It needs what a container needs: root, namespaces,
+// The caches every command reads hold `run` only: create, start and delete go
+// through the same code and were as fast with it, while warming more commands
+// (exec, pause, events...) into them made `run` about 2% slower again, measured.
+// An exec (warmUpExec) goes into a cache of its own that only exec reads. It needs what a container needs: root, namespaces,
 // cgroups, and the static tsrun-demo program (built with the addon) as the
 // container's process. Where any of that is missing the caches are less complete:
 // the warm-up says why and the build goes on.
@@ -44,21 +45,8 @@ function scopeForWarmUp() {
 async function warmUpWithContainer(cli, output, demoBinary, scope) {
   if (process.getuid?.() !== 0) return 'not root';
   if (!fs.existsSync(demoBinary)) return `${demoBinary} is not built`;
-  const root = path.join(scope.work, 'state');
   const bundle = path.join(scope.work, 'bundle');
-  const id = 'warm-up';
-  let stderr = '';
-  output.divertOutput((fd, text) => {
-    if (fd === 2) stderr = (stderr + text).slice(-2000);
-  });
-  /** One command, as bin/tsrun would run it; a failure stops the warm-up. */
-  const tsrun = async (...args) => {
-    process.exitCode = undefined;
-    const code = await cli.main(['--root', root, ...args]);
-    process.exitCode = undefined;
-    if (code !== 0) throw new Error(`tsrun ${args.join(' ')} exited ${code}: ${stderr.trim()}`);
-  };
-  try {
+  return withTsrun(cli, output, scope, async (tsrun) => {
     fs.mkdirSync(path.join(bundle, 'rootfs'), { recursive: true });
     fs.copyFileSync(demoBinary, path.join(bundle, 'rootfs', 'demo'));
     fs.chmodSync(path.join(bundle, 'rootfs', 'demo'), 0o755);
@@ -67,9 +55,55 @@ async function warmUpWithContainer(cli, output, demoBinary, scope) {
     const config = JSON.parse(fs.readFileSync(file, 'utf8'));
     config.process.terminal = false;
     config.process.args = ['/demo'];
-    config.linux.cgroupsPath = `/${scope.cgroupParent}/${id}`;
+    config.linux.cgroupsPath = `/${scope.cgroupParent}/warm-up`;
     fs.writeFileSync(file, JSON.stringify(config));
-    await tsrun('run', '--bundle', bundle, id);
+    await tsrun('run', '--bundle', bundle, 'warm-up');
+  });
+}
+
+/**
+ * After warmUpWithContainer, in the same scope and bundle: `tsrun exec` of the demo
+ * into a created container, which is then deleted.
+ * @param {Cli} cli
+ * @param {Output} output
+ * @param {WarmUpScope} scope
+ * @returns {Promise<string | undefined>} why it was not done, or undefined
+ */
+async function warmUpExec(cli, output, scope) {
+  const bundle = path.join(scope.work, 'bundle');
+  return withTsrun(cli, output, scope, async (tsrun) => {
+    await tsrun('create', '--bundle', bundle, 'warm-up-exec');
+    try {
+      await tsrun('exec', 'warm-up-exec', '/demo');
+    } finally {
+      await tsrun('delete', '--force', 'warm-up-exec');
+    }
+  });
+}
+
+/**
+ * Runs `steps` with a `tsrun(...args)` that calls the CLI as bin/tsrun would (state
+ * under the scope), tsrun's own output diverted; a command that fails stops it.
+ * @param {Cli} cli
+ * @param {Output} output
+ * @param {WarmUpScope} scope
+ * @param {(tsrun: (...args: string[]) => Promise<void>) => Promise<void>} steps
+ * @returns {Promise<string | undefined>} why it failed, or undefined
+ */
+async function withTsrun(cli, output, scope, steps) {
+  const root = path.join(scope.work, 'state');
+  let stderr = '';
+  output.divertOutput((fd, text) => {
+    if (fd === 2) stderr = (stderr + text).slice(-2000);
+  });
+  const tsrun = async (...args) => {
+    process.exitCode = undefined;
+    const code = await cli.main(['--root', root, ...args]);
+    process.exitCode = undefined;
+    if (code !== 0) throw new Error(`tsrun ${args.join(' ')} exited ${code}: ${stderr.trim()}`);
+  };
+  try {
+    await steps(tsrun);
     return undefined;
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
@@ -97,4 +131,4 @@ function removeWarmUpScope(scope) {
   return problems;
 }
 
-module.exports = { scopeForWarmUp, warmUpWithContainer, removeWarmUpScope };
+module.exports = { scopeForWarmUp, warmUpWithContainer, warmUpExec, removeWarmUpScope };

@@ -32,7 +32,7 @@ describeIf(skip)('the code caches of the build', () => {
 
   test('hold what `run` compiles: running a container adds under 3% to any of them', async () => {
     // On this host (root, cgroups: the suite runs) the build can run its container too.
-    expect(JSON.parse(fs.readFileSync(path.join(distDir, 'cache-warm-up.json'), 'utf8'))).toEqual({ containerRun: true });
+    expect(JSON.parse(fs.readFileSync(path.join(distDir, 'cache-warm-up.json'), 'utf8'))).toEqual({ containerRun: true, execRun: true });
     const { cli, script } = loadBundle();
     expect(script.cachedDataRejected).toBe(false);
     const b = s.bundle();
@@ -59,7 +59,7 @@ describeIf(skip)('the code caches of the build', () => {
    * from this terminal (a resize, ^Z) would be forwarded to a container, and
    * forwarding loads the os module on purpose.
    */
-  function probe(args: string[]): { code: number; loaded: string[]; parts: string[] } {
+  function probe(args: string[]): { code: number; loaded: string[]; parts: string[]; cachesRead: string[]; cacheSizes: Record<string, number> } {
     const script = path.join(s.env.tmp, 'modules-probe.js');
     const report = path.join(s.env.tmp, 'modules-probe.json');
     fs.writeFileSync(script, `
@@ -70,10 +70,18 @@ describeIf(skip)('the code caches of the build', () => {
       const script = new vm.Script(fs.readFileSync(file, 'latin1'), { filename: file, cachedData: fs.readFileSync(file + '.cache') });
       const mod = { exports: {} };
       script.runInThisContext().call(mod.exports, mod.exports, require, mod, file, path.dirname(file));
+      const cachesRead = [];
+      const readFileSync = fs.readFileSync;
+      fs.readFileSync = (name, ...rest) => {
+        if (typeof name === 'string' && name.endsWith('.cache')) cachesRead.push(path.basename(name));
+        return readFileSync(name, ...rest);
+      };
       mod.exports.main(process.argv.slice(2)).then((code) => {
         // Into a file with fs: process.stdout would load streams itself.
+        const parts = mod.exports.__bundleParts;
+        const cacheSizes = Object.fromEntries(Object.entries(parts).map(([name, part]) => [name, part.createCachedData().length]));
         fs.writeFileSync(${JSON.stringify(report)}, JSON.stringify({
-          code, loaded: process.moduleLoadList.filter((m) => !before.has(m)), parts: Object.keys(mod.exports.__bundleParts).sort(),
+          code, loaded: process.moduleLoadList.filter((m) => !before.has(m)), parts: Object.keys(parts).sort(), cachesRead, cacheSizes,
         }));
         process.exit(0);
       });
@@ -93,7 +101,7 @@ describeIf(skip)('the code caches of the build', () => {
 
   test('a container start loads no Node module beyond what the launcher loads (tty alone, with net and streams, cost run 2 ms)', () => {
     const b = s.bundle();
-    expect(probe(['run', '--bundle', b.dir, b.id])).toEqual({
+    expect(probe(['run', '--bundle', b.dir, b.id])).toMatchObject({
       code: 0, loaded: [], parts: ['tsrun.cgroups.js', 'tsrun.config-validator.js', 'tsrun.create.js'],
     });
     expect(isEmpty(s.leftovers())).toBe(true);
@@ -102,13 +110,22 @@ describeIf(skip)('the code caches of the build', () => {
   test('each command of a containerd start and stop reads only its bundle parts (an exec once read the cgroup drivers: 3 ms)', () => {
     const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
     const none = { code: 0, loaded: [], parts: [] };
-    expect(probe(['create', '--bundle', b.dir, b.id])).toEqual({ ...none, parts: ['tsrun.cgroups.js', 'tsrun.config-validator.js', 'tsrun.create.js'] });
-    expect(probe(['state', b.id])).toEqual(none);
-    expect(probe(['start', b.id])).toEqual(none);
-    expect(probe(['exec', b.id, 'true'])).toEqual({ ...none, parts: ['tsrun.create.js'] });
+    expect(probe(['create', '--bundle', b.dir, b.id])).toMatchObject({
+      ...none, parts: ['tsrun.cgroups.js', 'tsrun.config-validator.js', 'tsrun.create.js'],
+      cachesRead: ['tsrun.create.js.cache', 'tsrun.cgroups.js.cache', 'tsrun.config-validator.js.cache'],
+    });
+    expect(probe(['state', b.id])).toMatchObject(none);
+    expect(probe(['start', b.id])).toMatchObject(none);
+    const exec = probe(['exec', b.id, 'true']);
+    expect(exec).toMatchObject({ ...none, parts: ['tsrun.create.js'], cachesRead: ['tsrun.create.js.exec.cache'] });
     // Signal names are the os module's.
-    expect(probe(['kill', b.id, 'KILL'])).toEqual({ ...none, loaded: ['Internal Binding os', 'NativeModule os'] });
-    expect(probe(['delete', '--force', b.id])).toEqual({ ...none, parts: ['tsrun.cgroups.js'] });
+    expect(probe(['kill', b.id, 'KILL'])).toMatchObject({ ...none, loaded: ['Internal Binding os', 'NativeModule os'] });
+    expect(probe(['delete', '--force', b.id])).toMatchObject({ ...none, parts: ['tsrun.cgroups.js'] });
+    // exec read the create part's cache the build warmed with an exec, and compiled
+    // (nearly) nothing more.
+    const before = fs.statSync(path.join(distDir, 'tsrun.create.js.exec.cache')).size;
+    const after = exec.cacheSizes['tsrun.create.js'] as number;
+    expect({ grewUnder3Percent: after < before * 1.03, before, after }).toEqual({ grewUnder3Percent: true, before, after });
     expect(isEmpty(s.leftovers())).toBe(true);
   });
 });
