@@ -275,7 +275,7 @@ async function writeCaches(files, scope) {
   }
   // Then an exec, into a cache of the create part that only exec reads: in the one
   // every run reads, exec's functions made run 2% slower; without them exec compiled
-  // them again at every start (2.7% of an exec).
+  // them again at every start (about 2% of an exec, measured).
   let execSkipped = skipped;
   if (!skipped) {
     execSkipped = await warmUpExec(cli, output, scope);

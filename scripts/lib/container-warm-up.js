@@ -8,9 +8,10 @@
 // The caches every command reads hold `run` only: create, start and delete go
 // through the same code and were as fast with it, while warming more commands
 // (exec, pause, events...) into them made `run` about 2% slower again, measured.
-// An exec (warmUpExec) goes into a cache of its own that only exec reads. It needs what a container needs: root, namespaces,
-// cgroups, and the static tsrun-demo program (built with the addon) as the
-// container's process. Where any of that is missing the caches are less complete:
+// An exec (warmUpExec) goes into a cache of its own that only exec reads.
+//
+// It needs what a container needs: root, namespaces, cgroups, and the static
+// tsrun-demo program (built with the addon) as the container's process. Where any of that is missing the caches are less complete:
 // the warm-up says why and the build goes on.
 //
 // The build process owns the scope (a temp dir for the bundle and the state root,

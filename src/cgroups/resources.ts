@@ -138,7 +138,6 @@ function arr(parent: Obj, key: string, field: string): Obj[] {
 const U16 = 65535;
 const U32 = 4294967295;
 
-
 /**
  * Checks the shape and ranges of linux.resources (minus devices) and returns it
  * typed. The config schema checks the same for config.json; `update --resources`
