@@ -6,7 +6,7 @@
 #   containerd      the end-to-end suite (containerd, ctr, containerd-shim-runc-v2)
 #   podman          the podman end-to-end suite (podman and conmon; run without network)
 #   libseccomp2     loaded by the addon at run time for linux.seccomp
-#   iproute2        `ip netns` for the namespace-joining tests
+#   iproute2        `ip netns` and veth pairs for the namespace-joining and netDevices tests
 #   uidmap          newuidmap/newgidmap for the rootless tests
 #   bsdutils        script(1), a real terminal for the tty tests
 # Idempotent and quiet: does nothing when everything is present. Without root

@@ -91,6 +91,12 @@ export interface NativeAddon {
   attachDeviceFilter(cgroupDir: string, insns: Buffer): void;
   /** BPF_PROG_QUERY: ids of the device programs attached to that cgroup itself. */
   deviceFilterIds(cgroupDir: string): number[];
+  /**
+   * linux.netDevices: moves device hostName out of tsrun's network namespace into
+   * that of process pid, renamed to name; returns its permanent global addresses,
+   * encoded for the init's `netDevice` op (addon/PROTOCOL.md).
+   */
+  moveNetDevice(pid: number, hostName: string, name: string): string;
   /** CLOCK_REALTIME as [seconds, nanoseconds]. */
   realtime(): [number, number];
   /** _exit(2): ends the process at once (see exitProcess). */

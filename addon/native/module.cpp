@@ -24,6 +24,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"seccompSendToListener", SeccompSendToListener},
       {"attachDeviceFilter", AttachDeviceFilter},
       {"deviceFilterIds", DeviceFilterIds},
+      {"moveNetDevice", MoveNetDevice},
       {"realtime", Realtime},         {"exitNow", ExitNow},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));

@@ -140,5 +140,7 @@ export interface Linux {
   mountLabel?: string;
   personality?: Record<string, unknown>;
   intelRdt?: Record<string, unknown>;
+  /** Keyed by the device's name in the runtime's network namespace. */
+  netDevices?: Record<string, { name?: string }>;
   [extra: string]: unknown;
 }

@@ -24,6 +24,7 @@ import { planSeccomp } from '../linux/seccomp';
 import { checkTerminal, consoleEnds, type ConsoleEnds } from './console';
 import { lastCapability } from './host-facts';
 import { converse } from './init-session';
+import { moveNetDevice, NET_DEVICE_SYNC } from './net-devices';
 import { compileSeccomp, forwardSeccompListener } from './seccomp';
 import { hostLsm } from './host-lsm';
 import { crashPoint } from './crash-point';
@@ -239,6 +240,7 @@ export function createContainer(opts: CreateOptions): Created {
           // In the container's namespaces the pid is the one the container sees.
           return JSON.stringify({ ...hs, pid: pidInContainer(pid) });
         }
+        if (tag.startsWith(NET_DEVICE_SYNC)) return moveNetDevice(spec, containerPid ?? child.pid, tag.slice(NET_DEVICE_SYNC.length));
         // The init keeps this for its startContainer hooks (it has no socket after `ready`).
         if (tag === 'startContainer') return JSON.stringify(hookState(state, 'created', pidInContainer(containerPid ?? child.pid)));
         throw new TsrunError(`unexpected sync point "${tag}"`);

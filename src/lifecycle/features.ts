@@ -39,6 +39,7 @@ export interface Features {
     selinux: { enabled: boolean };
     intelRdt: { enabled: boolean };
     mountExtensions: { idmap: { enabled: boolean } };
+    netDevices: { enabled: boolean };
   };
   annotations: Record<string, string>;
 }
@@ -80,6 +81,7 @@ export function features(library: SeccompLibrary, kernelRelease: string): Featur
       selinux: { enabled: accepts({ process: { selinuxLabel: 'x' } as Spec['process'] }) },
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: knownMountOptions().includes('idmap') && releaseAtLeast(kernelRelease, 5, 12) } },
+      netDevices: { enabled: accepts({ linux: { netDevices: { eth0: {} } } }) },
     },
     annotations: {
       ...(library.version ? { 'io.github.seccomp.libseccomp.version': library.version } : {}),

@@ -8,6 +8,7 @@ import { DEFAULT_DEVICES, DEFAULT_DEV_LINKS } from './devices';
 import { MOUNT_ATTR, MS, parseMountOptions, rootPropagationFlags } from './mount-options';
 import { planIdmappedMount } from './idmapped-mounts';
 import { CLONE_FLAGS, planNamespaces } from './namespaces';
+import { planNetDevices } from './net-devices';
 import { op, type PlanOp } from './plan-encoding';
 import { consoleOp, planProcessOps, seccompOp, seccompPlacement } from './process-ops';
 import { checkMountLabel, labelMountData, NO_LSM, planKeyLabel, type LsmFacts, type Personality } from './process-attrs';
@@ -207,6 +208,7 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   });
 
   const mounts = planMounts(input);
+  const netDevices = planNetDevices(spec, ns, input.unprivilegedParent === true);
   const cgroups = input.cgroupJoin ?? NO_CGROUP_JOIN;
   const ops: PlanOp[] = [op('fds', input.preserveFds, input.extraFds), ...cgroups.initOps];
   if (cgroups.parentDirs.length > 0) ops.push(op('sync', 'start'));
@@ -233,6 +235,7 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   if (ns.needsFork || cgroups.forkInto) ops.push(op('fork'));
   for (const join of ns.joins) if (late.has(join.type)) ops.push(op('setns', CLONE_FLAGS[join.type], join.path as string));
   if (lateUnshare) ops.push(op('unshare', lateUnshare));
+  ops.push(...netDevices);
   // In every namespace of the container (a user namespace owns the keyrings made in
   // it), before anything else runs there.
   if (input.sessionKeyring !== undefined) {

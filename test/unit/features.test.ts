@@ -14,6 +14,10 @@ describe('features document', () => {
     // mount_setattr came with Linux 5.12.
     expect(features({ archs: [] }, '5.11.22').linux.mountExtensions.idmap.enabled).toBe(false);
     expect(features({ archs: [] }, '5.12.0').linux.mountExtensions.idmap.enabled).toBe(true);
+    // Spec 1.3: after mountExtensions, as in the spec's features document.
+    expect(Object.keys(doc.linux).slice(-2)).toEqual(['mountExtensions', 'netDevices']);
+    expect(doc.linux.netDevices.enabled).toBe(true);
+    expect(() => checkSupported({ ociVersion: '1.2.0', linux: { netDevices: { eth0: {} } } } as Spec)).not.toThrow();
   });
 
   test('every reported mount option is parsed, none is refused', () => {

@@ -253,6 +253,46 @@ describe('create plan', () => {
     expect(() => buildCreatePlan(input((s) => (s.linux!.timeOffsets = { boottime: { secs: 5 } })))).toThrow(/linux.timeOffsets: requires a new time namespace/);
   });
 
+  describe('linux.netDevices', () => {
+    const withDevices = (devices: Record<string, { name?: string }>, mutate?: (s: Spec) => void): CreatePlanInput =>
+      input((s) => {
+        s.linux!.netDevices = devices;
+        mutate?.(s);
+      });
+
+    test('one netDevice op per device, once the init is in all of its namespaces (after the fork), before the rootfs', () => {
+      const ops = buildCreatePlan(withDevices({ eth1: { name: 'ctr0' }, eth2: {}, eth3: { name: 'net%d' } })).map((o) => `${o.op} ${o.args.join(' ')}`.trim());
+      const devices = ops.filter((o) => o.startsWith('netDevice'));
+      expect(devices).toEqual(['netDevice eth1 ctr0', 'netDevice eth2 eth2', 'netDevice eth3 net%d']);
+      expect(ops.indexOf(devices[0]!)).toBeGreaterThan(ops.indexOf('fork'));
+      expect(ops.indexOf(devices[2]!)).toBeLessThan(ops.indexOf(ops.find((o) => o.startsWith('rootfs'))!));
+      // In a user namespace too: after the maps and becomeRoot.
+      const userns = names(withDevices({ eth1: {} }, (s) => s.linux!.namespaces!.push({ type: 'user' })));
+      expect(userns.indexOf('netDevice')).toBeGreaterThan(userns.indexOf('becomeRoot'));
+      expect(names(input())).not.toContain('netDevice');
+    });
+
+    test('refused without a network namespace of the container, for a rootless runtime, and for names the kernel refuses', () => {
+      const refuse = (i: CreatePlanInput, message: RegExp) => expect(() => buildCreatePlan(i)).toThrow(message);
+      refuse(withDevices({ eth1: {} }, (s) => (s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'network'))), /linux.netDevices: unable to move network devices without a private NET namespace/);
+      refuse({ ...withDevices({ eth1: {} }, (s) => s.linux!.namespaces!.push({ type: 'user' })), unprivilegedParent: true }, /linux.netDevices: .*not for rootless containers/);
+      refuse(withDevices({ eth1: { name: 'a'.repeat(16) } }), /linux.netDevices.eth1.name: must be 1 to 15 bytes long/);
+      refuse(withDevices({ eth1: { name: 'a b' } }), /linux.netDevices.eth1.name: must not contain/);
+      refuse(withDevices({ eth1: { name: 'x:1' } }), /linux.netDevices.eth1.name: must not contain/);
+      refuse(withDevices({ eth1: { name: '..' } }), /linux.netDevices.eth1.name: must not be "." or ".."/);
+      refuse(withDevices({ eth1: { name: 'e%s' } }), /linux.netDevices.eth1.name: a name template holds one "%d"/);
+      refuse(withDevices({ eth1: { name: 'e%d%d' } }), /linux.netDevices.eth1.name: a name template holds one "%d"/);
+      refuse(withDevices({ 'e%d': {} }), /linux.netDevices.e%d: host device name must not contain "%"/);
+      refuse(withDevices({ 'a/b': {} }), /linux.netDevices.a\/b: host device name must not contain/);
+      refuse(withDevices({ eth1: { name: 'ctr0' }, eth2: { name: 'ctr0' } }), /linux.netDevices.eth2.name: "ctr0" is also the container's name for eth1/);
+      refuse(withDevices({ ctr0: {}, eth2: { name: 'ctr0' } }), /linux.netDevices.eth2.name: "ctr0" is also the container's name for ctr0/);
+      // A joined network namespace is the container's too; two templates may share a pattern.
+      expect(names(withDevices({ eth1: { name: 'n%d' }, eth2: { name: 'n%d' } }, (s) => {
+        s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: '/run/netns/x' } : n));
+      })).filter((o) => o === 'netDevice')).toHaveLength(2);
+    });
+  });
+
   test('names longer than the kernel takes are refused naming the field', () => {
     expect(() => buildCreatePlan(input((s) => (s.hostname = 'h'.repeat(65))))).toThrow(/hostname: is longer than 64 bytes/);
     expect(() => buildCreatePlan(input((s) => (s.process!.args = ['a'.repeat(5000)])))).toThrow(/process.args\[0\]: is longer than PATH_MAX/);
