@@ -140,6 +140,7 @@ void OpPersonality(const Args&);
 void OpIoPriority(const Args&);
 void OpScheduler(const Args&);
 void OpCpuAffinity(const Args&);
+void OpMemoryPolicy(const Args&);
 // keyring.cpp
 void OpSessionKeyring(const Args&);
 // lsm.cpp

@@ -81,6 +81,7 @@ const OpSpec kOps[] = {
     {"ioPriority", 1, 1, OpIoPriority},
     {"scheduler", 7, 7, OpScheduler},
     {"cpuAffinity", 1, 1, OpCpuAffinity},
+    {"memoryPolicy", 3, 3, OpMemoryPolicy},
     {"sessionKeyring", 2, 2, OpSessionKeyring},
     {"execLabel", 2, 2, OpExecLabel},
     {"keyLabel", 1, 1, OpKeyLabel},

@@ -1,5 +1,5 @@
 // Process attributes set with one syscall each: personality, I/O priority, scheduler,
-// CPU affinity.
+// CPU affinity, NUMA memory policy.
 #include <errno.h>
 #include <sched.h>
 #include <stdint.h>
@@ -53,17 +53,27 @@ void OpScheduler(const Args& a) {
   if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0) Fail(object, "sched_setattr", errno);
 }
 
-void OpCpuAffinity(const Args& a) {
-  std::string object = "cpu affinity " + a[0];
-  // "0,1,7": the planner has expanded ranges; sized for the highest CPU named.
-  std::vector<uint64_t> cpus;
+namespace {
+
+// "0,1,7" (the planner has expanded ranges and strides) -> the numbers; "" -> none.
+std::vector<uint64_t> ParseNumberList(const std::string& text, const std::string& object) {
+  std::vector<uint64_t> numbers;
   size_t start = 0;
-  while (start <= a[0].size()) {
-    size_t end = a[0].find(',', start);
-    if (end == std::string::npos) end = a[0].size();
-    cpus.push_back(ParseU64(a[0].substr(start, end - start), object));
+  while (!text.empty() && start <= text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    numbers.push_back(ParseU64(text.substr(start, end - start), object));
     start = end + 1;
   }
+  return numbers;
+}
+
+}  // namespace
+
+void OpCpuAffinity(const Args& a) {
+  std::string object = "cpu affinity " + a[0];
+  // Sized for the highest CPU named.
+  std::vector<uint64_t> cpus = ParseNumberList(a[0], object);
   uint64_t highest = 0;
   for (uint64_t c : cpus) highest = c > highest ? c : highest;
   if (highest > 65535) FailMessage(object + ": CPU number out of range");
@@ -76,6 +86,25 @@ void OpCpuAffinity(const Args& a) {
   int err = errno;
   CPU_FREE(set);
   if (rc < 0) Fail(object, "sched_setaffinity", err);
+}
+
+void OpMemoryPolicy(const Args& a) {
+  // a[2]: the mode's name, for messages only.
+  std::string object = "memory policy " + a[2] + (a[1].empty() ? "" : " nodes " + a[1]);
+  uint64_t mode = ParseU64(a[0], object);
+  if (mode > 0xffff) FailMessage(object + ": mode out of range");
+  std::vector<uint64_t> nodes = ParseNumberList(a[1], object);
+  uint64_t highest = 0;
+  for (uint64_t n : nodes) highest = n > highest ? n : highest;
+  if (highest > 65535) FailMessage(object + ": node number out of range");
+  constexpr uint64_t kBits = 8 * sizeof(unsigned long);
+  std::vector<unsigned long> mask(nodes.empty() ? 0 : highest / kBits + 1, 0);
+  for (uint64_t n : nodes) mask[n / kBits] |= 1UL << (n % kBits);
+  // maxnode counts one more than the bits given: the kernel drops the last one
+  // (what numactl passes too). No nodes: a null mask.
+  unsigned long maxnode = mask.empty() ? 0 : mask.size() * kBits + 1;
+  if (syscall(SYS_set_mempolicy, static_cast<int>(mode), mask.empty() ? nullptr : mask.data(), maxnode) < 0)
+    Fail(object, "set_mempolicy", errno);
 }
 
 }  // namespace init

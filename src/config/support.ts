@@ -20,7 +20,6 @@ export function checkSupported(spec: Spec): void {
   const linux = spec.linux ?? {};
   const refused: [string, unknown][] = [
     ['linux.intelRdt', linux.intelRdt],
-    ['linux.memoryPolicy', linux['memoryPolicy']],
   ];
   for (const [key, value] of Object.entries(linux.resources ?? {})) {
     if (!SUPPORTED_RESOURCES.has(key)) refused.push([`linux.resources.${key}`, value]);

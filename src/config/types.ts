@@ -124,6 +124,13 @@ export interface Resources {
   [controller: string]: unknown;
 }
 
+export interface MemoryPolicy {
+  mode: string;
+  /** Node list, "0-3,7". */
+  nodes?: string;
+  flags?: string[];
+}
+
 export interface Linux {
   namespaces?: Namespace[];
   uidMappings?: IdMapping[];
@@ -140,6 +147,8 @@ export interface Linux {
   mountLabel?: string;
   personality?: Record<string, unknown>;
   intelRdt?: Record<string, unknown>;
+  /** NUMA memory policy (set_mempolicy(2)) of the container's processes. */
+  memoryPolicy?: MemoryPolicy;
   /** Keyed by the device's name in the runtime's network namespace. */
   netDevices?: Record<string, { name?: string }>;
   [extra: string]: unknown;

@@ -214,6 +214,7 @@ function startExecLocked(container: Container, opts: ExecOptions): ExecStarted {
       lsm: hostLsm(),
       sessionKeyring: container.state.noNewKeyring ? undefined : sessionKeyringName(opts.id),
       cgroupJoin,
+      memoryPolicy: spec.linux?.memoryPolicy,
     });
     log.debug(`exec in ${opts.id}: plan of ${plan.length} operations`);
     const child = nat.spawnInit({ plan: encodePlan(plan), stdio: [0, 1, 2], preserveFds: opts.preserveFds, extraFds });

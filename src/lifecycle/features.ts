@@ -7,6 +7,7 @@ import type { Spec } from '../config/types';
 import { checkSupported } from '../config/support';
 import { ConfigError, NotSupportedError } from '../errors';
 import { CAPABILITY_NAMES } from '../linux/capabilities';
+import { MEMORY_POLICY_FLAGS, MEMORY_POLICY_MODES } from '../linux/memory-policy';
 import { knownMountOptions } from '../linux/mount-options';
 import { CLONE_FLAGS } from '../linux/namespaces';
 import { planSeccomp, SCMP_CMP, SECCOMP_FILTER_FLAG } from '../linux/seccomp';
@@ -37,6 +38,7 @@ export interface Features {
     seccomp: { enabled: boolean; actions: string[]; operators: string[]; archs: string[]; knownFlags: string[]; supportedFlags: string[] };
     apparmor: { enabled: boolean };
     selinux: { enabled: boolean };
+    memoryPolicy: { modes: string[]; flags: string[] };
     intelRdt: { enabled: boolean };
     mountExtensions: { idmap: { enabled: boolean } };
     netDevices: { enabled: boolean };
@@ -79,6 +81,7 @@ export function features(library: SeccompLibrary, kernelRelease: string): Featur
       },
       apparmor: { enabled: accepts({ process: { apparmorProfile: 'x' } as Spec['process'] }) },
       selinux: { enabled: accepts({ process: { selinuxLabel: 'x' } as Spec['process'] }) },
+      memoryPolicy: { modes: Object.keys(MEMORY_POLICY_MODES), flags: Object.keys(MEMORY_POLICY_FLAGS) },
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: knownMountOptions().includes('idmap') && releaseAtLeast(kernelRelease, 5, 12) } },
       netDevices: { enabled: accepts({ linux: { netDevices: { eth0: {} } } }) },

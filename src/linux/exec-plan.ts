@@ -2,7 +2,7 @@
 // plan that makes the init join them and become that process (addon/PROTOCOL.md).
 // Pure, like the create planner: which namespaces exist and where their files are
 // opened is decided by the lifecycle and handed in.
-import type { NamespaceType, Process } from '../config/types';
+import type { MemoryPolicy, NamespaceType, Process } from '../config/types';
 import { ConfigError, NotSupportedError } from '../errors';
 import type * as CpuList from '../config/cpu-list';
 import { CLONE_FLAGS, JOIN_ORDER } from './namespaces';
@@ -36,6 +36,8 @@ export interface ExecPlanInput {
   sessionKeyring?: string;
   /** How the init gets into the container's cgroups (planCgroupJoin); absent: none to join. */
   cgroupJoin?: CgroupJoin;
+  /** The container's linux.memoryPolicy: an exec'd process allocates as the init does. */
+  memoryPolicy?: MemoryPolicy;
 }
 
 /**
@@ -90,7 +92,7 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   }
   const seccompAt = seccompPlacement(input.seccomp, proc.noNewPrivileges);
   if (seccompAt === 'beforeReady') throw new NotSupportedError('exec into a container whose seccomp profile has a notify listener');
-  ops.push(...planProcessOps(proc, { lastCap: input.lastCap, warn: input.warn, oomScoreAdj: false, lsm: input.lsm, seccomp: input.seccomp }));
+  ops.push(...planProcessOps(proc, { lastCap: input.lastCap, warn: input.warn, oomScoreAdj: false, lsm: input.lsm, seccomp: input.seccomp, memoryPolicy: input.memoryPolicy }));
   if (seccompAt === 'beforeExec') ops.push(seccompOp(input.seccomp) as PlanOp);
   // No closeSync: exec marks the sync socket close-on-exec, so the parent sees EOF
   // exactly when execve succeeded, or the error when it failed.

@@ -270,6 +270,7 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
       lsm: input.host.lsm,
       personality: linux.personality as Personality | undefined,
       seccomp: input.seccomp,
+      memoryPolicy: linux.memoryPolicy,
     }),
   );
   const seccompAt = seccompPlacement(input.seccomp, spec.process?.noNewPrivileges);

@@ -2,10 +2,11 @@
 // no_new_privs, environment, credentials and the executable lookup. Shared by the
 // create planner (the container's init process) and the exec planner (a process
 // joining a running container): both must apply a process spec the same way.
-import type { Process } from '../config/types';
+import type { MemoryPolicy, Process } from '../config/types';
 import { ConfigError } from '../errors';
 import { capabilityMasks } from './capabilities';
 import { op, type PlanOp } from './plan-encoding';
+import { planMemoryPolicy } from './memory-policy';
 import { RLIMITS } from './rlimits';
 import { NO_LSM, planExecLabels, planIoPriority, planPersonality, planScheduler, type IoPriority, type LsmFacts, type Personality, type Scheduler } from './process-attrs';
 import { SECCOMP_FILTER_FLAG, type SeccompProgram } from './seccomp';
@@ -25,6 +26,8 @@ export interface ProcessOpsInput {
   personality?: Personality;
   /** linux.seccomp, compiled: see seccompPlacement for where it loads. */
   seccomp?: SeccompProgram;
+  /** linux.memoryPolicy: the container's, for its init and every exec'd process. */
+  memoryPolicy?: MemoryPolicy;
 }
 
 export function seccompOp(seccomp: SeccompProgram | undefined): PlanOp | undefined {
@@ -61,6 +64,8 @@ export function planProcessOps(proc: Process | undefined, input: ProcessOpsInput
   ops.push(...planPersonality(input.personality));
   ops.push(...planIoPriority(proc.ioPriority as IoPriority | undefined));
   ops.push(...planScheduler(proc.scheduler as Scheduler | undefined));
+  // Before a seccomp profile loads (it may not allow set_mempolicy).
+  ops.push(...planMemoryPolicy(input.memoryPolicy));
   ops.push(op('chdir', proc.cwd));
   ops.push(op('umask', proc.user.umask ?? 0o022));
   if (proc.noNewPrivileges) ops.push(op('noNewPrivs'));

@@ -86,6 +86,17 @@ describe('buildExecPlan', () => {
     expect(() => plan({}, { ...base(), execCPUAffinity: { final: '3-1' } })).toThrow(/process\.execCPUAffinity\.final: range 3-1 is backwards/);
   });
 
+  test("the container's memoryPolicy applies to an exec'd process too, before its credentials", () => {
+    const ops = buildExecPlan({
+      proc: base(), namespaces: { mount: '/m' }, preserveFds: 0, extraFds: 1, lastCap: 40, warn: () => undefined,
+      memoryPolicy: { mode: 'MPOL_BIND', nodes: '0-1' },
+    }).map((o) => [o.op, ...o.args.map(String)]);
+    const at = ops.findIndex((o) => o[0] === 'memoryPolicy');
+    expect(ops[at]).toEqual(['memoryPolicy', '2', '0,1', 'MPOL_BIND']);
+    expect(at).toBeLessThan(ops.findIndex((o) => o[0] === 'credentials'));
+    expect(plan({}).some((o) => o.op === 'memoryPolicy')).toBe(false);
+  });
+
   test('refuses what it cannot apply', () => {
     // On a host without AppArmor (plan() passes no LSM facts), runc's refusal.
     expect(() => plan({}, { ...base(), apparmorProfile: 'x' })).toThrow(/process.apparmorProfile: apparmor profile is specified in config, but apparmor is disabled or not supported/);

@@ -18,6 +18,10 @@ describe('features document', () => {
     expect(Object.keys(doc.linux).slice(-2)).toEqual(['mountExtensions', 'netDevices']);
     expect(doc.linux.netDevices.enabled).toBe(true);
     expect(() => checkSupported({ ociVersion: '1.2.0', linux: { netDevices: { eth0: {} } } } as Spec)).not.toThrow();
+    // Every mode and flag of the spec's schema is recognised.
+    expect([...doc.linux.memoryPolicy.modes].sort()).toEqual(['MPOL_BIND', 'MPOL_DEFAULT', 'MPOL_INTERLEAVE', 'MPOL_LOCAL', 'MPOL_PREFERRED', 'MPOL_PREFERRED_MANY', 'MPOL_WEIGHTED_INTERLEAVE']);
+    expect(doc.linux.memoryPolicy.flags).toEqual(['MPOL_F_NUMA_BALANCING', 'MPOL_F_RELATIVE_NODES', 'MPOL_F_STATIC_NODES']);
+    expect(() => checkSupported({ ociVersion: '1.2.0', linux: { memoryPolicy: { mode: 'MPOL_BIND', nodes: '0' } } } as Spec)).not.toThrow();
   });
 
   test('every reported mount option is parsed, none is refused', () => {

@@ -253,6 +253,43 @@ describe('create plan', () => {
     expect(() => buildCreatePlan(input((s) => (s.linux!.timeOffsets = { boottime: { secs: 5 } })))).toThrow(/linux.timeOffsets: requires a new time namespace/);
   });
 
+  describe('linux.memoryPolicy', () => {
+    const policyOps = (policy: NonNullable<Spec['linux']>['memoryPolicy']) =>
+      buildCreatePlan(input((s) => (s.linux!.memoryPolicy = policy)))
+        .filter((o) => o.op === 'memoryPolicy')
+        .map((o) => o.args.map(String));
+
+    test("one memoryPolicy op: the kernel's mode number with the flags or'ed in, nodes expanded; before the credentials and a seccomp filter", () => {
+      expect(policyOps({ mode: 'MPOL_BIND', nodes: '0-2,5' })).toEqual([['2', '0,1,2,5', 'MPOL_BIND']]);
+      expect(policyOps({ mode: 'MPOL_INTERLEAVE', nodes: '1', flags: ['MPOL_F_STATIC_NODES'] })).toEqual([[String(3 | 0x8000), '1', 'MPOL_INTERLEAVE|MPOL_F_STATIC_NODES']]);
+      expect(policyOps({ mode: 'MPOL_BIND', nodes: '0', flags: ['MPOL_F_NUMA_BALANCING', 'MPOL_F_RELATIVE_NODES'] })).toEqual([[String(2 | 0x2000 | 0x4000), '0', 'MPOL_BIND|MPOL_F_NUMA_BALANCING|MPOL_F_RELATIVE_NODES']]);
+      // Modes that take no nodes, or may go without (preferred: the local node).
+      expect(policyOps({ mode: 'MPOL_LOCAL' })).toEqual([['4', '', 'MPOL_LOCAL']]);
+      expect(policyOps({ mode: 'MPOL_DEFAULT' })).toEqual([['0', '', 'MPOL_DEFAULT']]);
+      expect(policyOps({ mode: 'MPOL_PREFERRED' })).toEqual([['1', '', 'MPOL_PREFERRED']]);
+      expect(policyOps({ mode: 'MPOL_WEIGHTED_INTERLEAVE', nodes: '0' })).toEqual([['6', '0', 'MPOL_WEIGHTED_INTERLEAVE']]);
+      expect(policyOps(undefined)).toEqual([]);
+      const ops = names(input((s) => {
+        s.linux!.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0' };
+        s.process!.noNewPrivileges = false;
+      }));
+      expect(ops.indexOf('memoryPolicy')).toBeGreaterThan(ops.indexOf('pivotRoot'));
+      expect(ops.indexOf('memoryPolicy')).toBeLessThan(ops.indexOf('credentials'));
+    });
+
+    test('refusals name the field', () => {
+      const refuse = (policy: NonNullable<Spec['linux']>['memoryPolicy'], message: RegExp) => expect(() => policyOps(policy)).toThrow(message);
+      refuse({ mode: 'MPOL_BIND' }, /linux.memoryPolicy.nodes: MPOL_BIND needs at least one node/);
+      refuse({ mode: 'MPOL_INTERLEAVE', nodes: ' ' }, /linux.memoryPolicy.nodes: MPOL_INTERLEAVE needs at least one node/);
+      refuse({ mode: 'MPOL_LOCAL', nodes: '0' }, /linux.memoryPolicy.nodes: must be empty for MPOL_LOCAL/);
+      refuse({ mode: 'MPOL_DEFAULT', nodes: '1' }, /linux.memoryPolicy.nodes: must be empty for MPOL_DEFAULT/);
+      refuse({ mode: 'MPOL_BIND', nodes: '1-0' }, /linux.memoryPolicy.nodes: range 1-0 is backwards/);
+      refuse({ mode: 'MPOL_BIND', nodes: '0', flags: ['MPOL_F_STATIC_NODES', 'MPOL_F_RELATIVE_NODES'] }, /linux.memoryPolicy.flags: MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other/);
+      refuse({ mode: 'MPOL_NOPE' }, /linux.memoryPolicy.mode: unknown memory policy mode "MPOL_NOPE"/);
+      refuse({ mode: 'MPOL_BIND', nodes: '0', flags: ['MPOL_F_X'] }, /linux.memoryPolicy.flags\[0\]: unknown memory policy flag "MPOL_F_X"/);
+    });
+  });
+
   describe('linux.netDevices', () => {
     const withDevices = (devices: Record<string, { name?: string }>, mutate?: (s: Spec) => void): CreatePlanInput =>
       input((s) => {
