@@ -92,11 +92,10 @@ export interface NativeAddon {
   /** BPF_PROG_QUERY: ids of the device programs attached to that cgroup itself. */
   deviceFilterIds(cgroupDir: string): number[];
   /**
-   * linux.netDevices: moves device hostName out of tsrun's network namespace into
-   * that of process pid, renamed to name; returns its permanent global addresses,
-   * encoded for the init's `netDevice` op (addon/PROTOCOL.md).
+   * linux.netDevices: moves device hostName out of tsrun's network namespace into that
+   * of process pid, renamed to name, with its permanent global addresses, and up.
    */
-  moveNetDevice(pid: number, hostName: string, name: string): string;
+  moveNetDevice(pid: number, hostName: string, name: string): void;
   /** CLOCK_REALTIME as [seconds, nanoseconds]. */
   realtime(): [number, number];
   /** _exit(2): ends the process at once (see exitProcess). */

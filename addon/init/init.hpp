@@ -47,9 +47,6 @@ void SendOrStop(const std::string& message, const std::string& object);
 bool ParentGone(int err);
 // Returns false at EOF or on error.
 bool ReceiveMessage(std::string* message);
-// Sends `sync <tag>` and waits for the parent's answer: `ack` returns false, `ack
-// <payload>` sets *payload and returns true; anything else (abort, EOF) exits 1 quietly.
-bool SyncWithParent(const std::string& tag, std::string* payload);
 // Sends `payload` with `fd` attached (SCM_RIGHTS); a failure is reported for `object`.
 void SendFd(int sock, const std::string& payload, int fd, const std::string& object);
 
@@ -92,8 +89,6 @@ void OpUnshare(const Args&);
 void OpBecomeRoot(const Args&);
 void OpFork(const Args&);
 void OpHostname(const Args&);
-// net-devices.cpp
-void OpNetDevice(const Args&);
 // cgroups.cpp
 void OpCgroup(const Args&);
 // fork(), or, after `cgroup v2`, a clone3 whose child starts in that cgroup (on an

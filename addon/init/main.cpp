@@ -53,7 +53,6 @@ const OpSpec kOps[] = {
     {"nonDumpable", 0, 0, OpNonDumpable},
     {"dumpable", 0, 0, OpDumpable},
     {"hostname", 1, 1, OpHostname},
-    {"netDevice", 2, 2, OpNetDevice},
     {"domainname", 1, 1, OpDomainname},
     {"propagation", 1, 1, OpPropagation},
     {"rootfs", 1, 1, OpRootfs},

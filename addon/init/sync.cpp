@@ -76,22 +76,15 @@ void Fail(const std::string& object, const char* syscall, int err) {
   FailMessage(object + ": " + syscall + ": " + ErrnoText(err));
 }
 
-bool SyncWithParent(const std::string& tag, std::string* payload) {
-  SendOrStop("sync " + tag, "sync " + tag);
+void OpSync(const Args& a) {
+  SendOrStop("sync " + a[0], "sync " + a[0]);
   std::string reply;
   // Anything but "ack" (normally "abort", or EOF when the parent died) means: stop here,
   // quietly, because the parent already knows why.
   if (!ReceiveMessage(&reply)) _exit(1);
-  if (reply == "ack") return false;
-  if (reply.compare(0, 4, "ack ") != 0) _exit(1);
-  *payload = reply.substr(4);
-  return true;
-}
-
-void OpSync(const Args& a) {
   // `ack <payload>`: the parent hands over the state JSON for the `hook` ops that follow.
-  std::string payload;
-  if (SyncWithParent(a[0], &payload)) ctx.hookState = payload;
+  if (reply.compare(0, 4, "ack ") == 0) ctx.hookState = reply.substr(4);
+  else if (reply != "ack") _exit(1);
 }
 
 void OpNotify(const Args& a) { SendOrStop("notify " + a[0], "notify " + a[0]); }

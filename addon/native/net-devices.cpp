@@ -1,57 +1,147 @@
-// moveNetDevice(pid, hostName, name): the runtime's half of linux.netDevices. Moves a
-// device out of tsrun's own network namespace into that of process `pid` (the init,
-// blocked at its `netDevice` sync point), renamed to `name` in the same request, and
-// returns the device's permanent global addresses, encoded for the init, which adds
-// them again on its side (the kernel drops them on the move). The move needs
-// CAP_NET_ADMIN over the runtime's namespace, which an init in a user namespace of
-// its own no longer has: that is why this half runs in tsrun.
+// moveNetDevice(pid, hostName, name): linux.netDevices. Moves a device out of tsrun's
+// own network namespace into that of process `pid` (the container's init, blocked at
+// its `sync netDevice` point), renames it, gives it back its permanent global
+// addresses (the kernel drops them on the move) and sets it up.
+// All of it is done here, by tsrun: it has CAP_NET_ADMIN over both namespaces,
+// which the init in a user namespace of its own has not over a network namespace
+// it joined. tsrun reaches the container's namespace through a netlink socket made
+// there by a short-lived thread (setns(CLONE_NEWNET) changes only the calling
+// thread; the thread does nothing else and ends).
 #include <fcntl.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <thread>
 
 #include "addon.hpp"
 #include "fd.hpp"
-#include "../common/rtnetlink.hpp"
+#include "rtnetlink.hpp"
 
 namespace tsrun {
 
-using tsrun_common::RtAddress;
-using tsrun_common::RtRequest;
-using tsrun_common::Rtnetlink;
-
 namespace {
 
-void Check(Napi::Env env, int err, const char* failed, const char* request, const std::string& object) {
-  if (err != 0) ThrowErrno(env, err, failed ? failed : request, object);
+struct Link {
+  int index = 0;  // 0: no such device
+  std::string name;
+};
+
+// An address to carry over. The spec keeps the permanent ones of global scope.
+struct Address {
+  ifaddrmsg msg;
+  uint32_t flags;  // IFA_FLAGS, the settable ones
+  std::string local, address, broadcast, label;
+};
+
+// The flags a user may give a new address (the others are the kernel's own state).
+constexpr uint32_t kSettableAddressFlags = IFA_F_NODAD | IFA_F_HOMEADDRESS | IFA_F_NOPREFIXROUTE | IFA_F_MANAGETEMPADDR | IFA_F_MCAUTOJOIN;
+
+class NetDeviceMove {
+ public:
+  NetDeviceMove(Napi::Env env, std::string object) : env_(env), object_(std::move(object)) {}
+
+  void Check(int err, const char* failed, const char* request, const std::string& what = "") {
+    if (err != 0) ThrowErrno(env_, err, failed ? failed : request, object_ + what);
+  }
+
+  // RTM_GETLINK by name (an alternative name matches too) or by index.
+  Link GetLink(Rtnetlink& nl, const std::string& name, int index) {
+    ifinfomsg query = {};
+    query.ifi_index = index;
+    RtRequest req(RTM_GETLINK, 0, &query, sizeof query);
+    if (index == 0) req.Attr(IFLA_IFNAME, name);
+    Link link;
+    const char* failed = nullptr;
+    int err = nl.Exchange(
+        req,
+        [&](const nlmsghdr* r) {
+          if (r->nlmsg_type != RTM_NEWLINK || r->nlmsg_len < NLMSG_LENGTH(sizeof(ifinfomsg))) return;
+          link.index = static_cast<const ifinfomsg*>(NLMSG_DATA(r))->ifi_index;
+          link.name = RtString(RtAttributes(r, sizeof(ifinfomsg))[IFLA_IFNAME]);
+        },
+        &failed);
+    if (err == ENODEV && !failed) return Link();
+    Check(err, failed, "RTM_GETLINK");
+    return link;
+  }
+
+  std::vector<Address> PermanentGlobalAddresses(Rtnetlink& nl, int index) {
+    for (int attempt = 0;; attempt++) {
+      ifaddrmsg query = {};
+      query.ifa_index = static_cast<uint32_t>(index);
+      RtRequest req(RTM_GETADDR, NLM_F_DUMP, &query, sizeof query);
+      std::vector<Address> found;
+      const char* failed = nullptr;
+      int err = nl.Exchange(
+          req,
+          [&](const nlmsghdr* r) {
+            if (r->nlmsg_type != RTM_NEWADDR || r->nlmsg_len < NLMSG_LENGTH(sizeof(ifaddrmsg))) return;
+            const ifaddrmsg* msg = static_cast<const ifaddrmsg*>(NLMSG_DATA(r));
+            if (static_cast<int>(msg->ifa_index) != index || msg->ifa_scope != RT_SCOPE_UNIVERSE) return;
+            std::vector<std::string> attrs = RtAttributes(r, sizeof(ifaddrmsg));
+            uint32_t flags = msg->ifa_flags;
+            if (attrs[IFA_FLAGS].size() == sizeof flags) memcpy(&flags, attrs[IFA_FLAGS].data(), sizeof flags);
+            if (!(flags & IFA_F_PERMANENT)) return;
+            found.push_back({*msg, flags & kSettableAddressFlags, attrs[IFA_LOCAL], attrs[IFA_ADDRESS], attrs[IFA_BROADCAST], RtString(attrs[IFA_LABEL])});
+          },
+          &failed);
+      // The address table changed during the dump: the answer may miss some; ask again.
+      if (err == EINTR && failed && attempt < 10) continue;
+      Check(err, failed, "RTM_GETADDR");
+      return found;
+    }
+  }
+
+  void Send(Rtnetlink& nl, RtRequest& req, const char* request, const std::string& what) {
+    const char* failed = nullptr;
+    int err = nl.Exchange(req, [](const nlmsghdr*) {}, &failed);
+    Check(err, failed, request, what);
+  }
+
+ private:
+  Napi::Env env_;
+  std::string object_;
+};
+
+// A NETLINK_ROUTE socket in the network namespace nsFd, made by a thread of its own.
+int SocketInNamespace(Napi::Env env, int nsFd, const std::string& object) {
+  int fd = -1, err = 0;
+  const char* step = nullptr;
+  std::thread maker([&] {
+    if (setns(nsFd, CLONE_NEWNET) < 0) {
+      err = errno;
+      step = "setns";
+      return;
+    }
+    fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd < 0) {
+      err = errno;
+      step = "socket";
+    }
+  });
+  maker.join();
+  if (fd < 0) ThrowErrno(env, err, step, object + " (the container's network namespace)");
+  return fd;
 }
 
-std::vector<RtAddress> PermanentGlobalAddresses(Napi::Env env, Rtnetlink& nl, int index, const std::string& object) {
-  ifaddrmsg query = {};
-  RtRequest req(RTM_GETADDR, NLM_F_DUMP, &query, sizeof query);
-  std::vector<RtAddress> found;
-  const char* failed = nullptr;
-  int err = nl.Exchange(
-      req,
-      [&](const nlmsghdr* r) {
-        if (r->nlmsg_type != RTM_NEWADDR || r->nlmsg_len < NLMSG_LENGTH(sizeof(ifaddrmsg))) return;
-        const ifaddrmsg* msg = static_cast<const ifaddrmsg*>(NLMSG_DATA(r));
-        if (static_cast<int>(msg->ifa_index) != index || msg->ifa_scope != RT_SCOPE_UNIVERSE) return;
-        std::vector<std::string> attrs = tsrun_common::RtAttributes(r, sizeof(ifaddrmsg));
-        uint32_t flags = msg->ifa_flags;
-        if (attrs[IFA_FLAGS].size() == sizeof flags) memcpy(&flags, attrs[IFA_FLAGS].data(), sizeof flags);
-        if (!(flags & IFA_F_PERMANENT)) return;
-        RtAddress a;
-        a.family = msg->ifa_family;
-        a.prefixlen = msg->ifa_prefixlen;
-        a.scope = msg->ifa_scope;
-        a.flags = flags & tsrun_common::kRtSettableAddressFlags;
-        a.local = attrs[IFA_LOCAL];
-        a.address = attrs[IFA_ADDRESS];
-        a.broadcast = attrs[IFA_BROADCAST];
-        a.label = attrs[IFA_LABEL];
-        found.push_back(a);
-      },
-      &failed);
-  Check(env, err, failed, "RTM_GETADDR", object);
-  return found;
+// "tsrun" and 8 random hex digits: the device's name between the move and the rename.
+std::string TemporaryName(Napi::Env env) {
+  uint32_t r = 0;
+  if (getrandom(&r, sizeof r, 0) != sizeof r) ThrowErrno(env, errno, "getrandom");
+  char name[IFNAMSIZ];
+  snprintf(name, sizeof name, "tsrun%08x", r);
+  return name;
+}
+
+// An IPv4 label is the device's name or "<name>:<alias>": it follows the rename.
+std::string RenamedLabel(const std::string& label, const std::string& from, const std::string& to) {
+  if (label.compare(0, from.size(), from) != 0) return "";
+  std::string renamed = to + label.substr(from.size());
+  return renamed.size() < IFNAMSIZ ? renamed : "";
 }
 
 }  // namespace
@@ -62,44 +152,83 @@ Napi::Value MoveNetDevice(const Napi::CallbackInfo& info) {
   std::string hostName = ArgString(info, 1, "moveNetDevice", "hostName");
   std::string name = ArgString(info, 2, "moveNetDevice", "name");
   std::string object = "network device " + hostName;
+  NetDeviceMove move(env, object);
 
+  // The namespace of that very process: the pidfd pins it, and if it is still alive
+  // after the ns file is open, the file was its own (a pid is reused only once freed).
+  UniqueFd pidfd(PidfdOpen(pid));
+  if (!pidfd) ThrowErrno(env, errno, "pidfd_open", std::to_string(pid));
   std::string nsPath = "/proc/" + std::to_string(pid) + "/ns/net";
   UniqueFd netns(open(nsPath.c_str(), O_RDONLY | O_CLOEXEC));
   if (!netns) ThrowErrno(env, errno, "open", nsPath);
-  UniqueFd sock(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-  if (!sock) ThrowErrno(env, errno, "socket", "AF_NETLINK");
-  Rtnetlink nl(sock.get());
+  struct pollfd exited = {pidfd.get(), POLLIN, 0};
+  if (poll(&exited, 1, 0) != 0) ThrowErrno(env, ESRCH, "poll", "pidfd " + std::to_string(pid) + " (the container's init exited)");
+  // A container joined to tsrun's own namespace would have the device already: the
+  // "move" would only rename it on the host.
+  struct stat target, own;
+  if (fstat(netns.get(), &target) < 0) ThrowErrno(env, errno, "fstat", nsPath);
+  if (stat("/proc/thread-self/ns/net", &own) < 0) ThrowErrno(env, errno, "stat", "/proc/thread-self/ns/net");
+  if (target.st_dev == own.st_dev && target.st_ino == own.st_ino)
+    throw Napi::Error::New(env, object + ": the container's network namespace is the runtime's own; a device can only move into another one");
 
-  ifinfomsg query = {};
-  RtRequest get(RTM_GETLINK, 0, &query, sizeof query);
-  get.Attr(IFLA_IFNAME, hostName);
-  int index = 0;
-  const char* failed = nullptr;
-  int err = nl.Exchange(
-      get,
-      [&](const nlmsghdr* r) {
-        if (r->nlmsg_type == RTM_NEWLINK && r->nlmsg_len >= NLMSG_LENGTH(sizeof(ifinfomsg)))
-          index = static_cast<const ifinfomsg*>(NLMSG_DATA(r))->ifi_index;
-      },
-      &failed);
-  if (err == ENODEV && !failed) throw Napi::Error::New(env, "network device " + hostName + " does not exist in the runtime's network namespace");
-  Check(env, err, failed, "RTM_GETLINK", object);
-  if (index == 0) throw Napi::Error::New(env, "RTM_GETLINK " + object + ": no device in the answer");
+  UniqueFd hostFd(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+  if (!hostFd) ThrowErrno(env, errno, "socket", "AF_NETLINK");
+  UniqueFd containerFd(SocketInNamespace(env, netns.get(), object));
+  Rtnetlink host(hostFd.get()), container(containerFd.get());
 
-  std::vector<RtAddress> addresses = PermanentGlobalAddresses(env, nl, index, object);
+  Link device = move.GetLink(host, hostName, 0);
+  if (device.index == 0) throw Napi::Error::New(env, object + " does not exist in the runtime's network namespace");
+  if (device.name != hostName)
+    throw Napi::Error::New(env, object + ": that is an alternative name of " + device.name + "; name the device by its name");
+  // The spec asks for this check before the move; the kernel would find the clash
+  // only at the rename, after the device has left the runtime's namespace.
+  bool isTemplate = name.find('%') != std::string::npos;
+  if (!isTemplate && move.GetLink(container, name, 0).index != 0)
+    throw Napi::Error::New(env, object + ": a device named " + name + " exists in the container's network namespace already");
+  std::vector<Address> addresses = move.PermanentGlobalAddresses(host, device.index);
 
-  // One request: the kernel moves the device under its own name (the init has checked
-  // that the new one is free in the container), then renames it there; a "%d"
-  // template gets the first free number.
-  ifinfomsg move = {};
-  move.ifi_index = index;
-  RtRequest req(RTM_NEWLINK, 0, &move, sizeof move);
+  // Moved under a name of its own first: the kernel keeps a device's name across
+  // namespaces (taking this one only if its own is taken there), and this one finds
+  // it in the container's namespace whatever its ifindex has become.
+  std::string temporary = TemporaryName(env);
+  ifinfomsg moveMsg = {};
+  moveMsg.ifi_index = device.index;
+  RtRequest moveReq(RTM_NEWLINK, 0, &moveMsg, sizeof moveMsg);
   uint32_t nsFd = static_cast<uint32_t>(netns.get());
-  req.Attr(IFLA_NET_NS_FD, &nsFd, sizeof nsFd);
-  req.Attr(IFLA_IFNAME, name);
-  err = nl.Exchange(req, [](const nlmsghdr*) {}, &failed);
-  Check(env, err, failed, "RTM_NEWLINK", object + " (moving it to the container's network namespace as " + name + ")");
-  return Napi::String::New(env, tsrun_common::RtEncodeAddresses(addresses));
+  moveReq.Attr(IFLA_NET_NS_FD, &nsFd, sizeof nsFd);
+  moveReq.Attr(IFLA_IFNAME, temporary);
+  move.Send(host, moveReq, "RTM_NEWLINK", " (moving it into the container's network namespace)");
+
+  Link moved = move.GetLink(container, temporary, 0);
+  if (moved.index == 0) throw Napi::Error::New(env, object + ": moved as " + temporary + ", but not found in the container's network namespace");
+  ifinfomsg renameMsg = {};
+  renameMsg.ifi_index = moved.index;
+  RtRequest renameReq(RTM_NEWLINK, 0, &renameMsg, sizeof renameMsg);
+  renameReq.Attr(IFLA_IFNAME, name);
+  move.Send(container, renameReq, "RTM_NEWLINK", " (renaming " + temporary + " to " + name + " in the container's network namespace)");
+  std::string finalName = isTemplate ? move.GetLink(container, "", moved.index).name : name;
+
+  for (const Address& a : addresses) {
+    ifaddrmsg msg = a.msg;
+    msg.ifa_index = static_cast<uint32_t>(moved.index);
+    msg.ifa_flags = 0;
+    RtRequest add(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &msg, sizeof msg);
+    if (!a.local.empty()) add.Attr(IFA_LOCAL, a.local.data(), a.local.size());
+    if (!a.address.empty()) add.Attr(IFA_ADDRESS, a.address.data(), a.address.size());
+    if (!a.broadcast.empty()) add.Attr(IFA_BROADCAST, a.broadcast.data(), a.broadcast.size());
+    std::string label = a.label.empty() ? "" : RenamedLabel(a.label, hostName, finalName);
+    if (!label.empty()) add.Attr(IFA_LABEL, label);
+    if (a.flags != 0) add.Attr(IFA_FLAGS, &a.flags, sizeof a.flags);
+    move.Send(container, add, "RTM_NEWADDR", " (its address in the container's network namespace)");
+  }
+
+  ifinfomsg up = {};
+  up.ifi_index = moved.index;
+  up.ifi_flags = IFF_UP;
+  up.ifi_change = IFF_UP;
+  RtRequest upReq(RTM_NEWLINK, 0, &up, sizeof up);
+  move.Send(container, upReq, "RTM_NEWLINK", " (setting it up in the container's network namespace)");
+  return env.Undefined();
 }
 
 }  // namespace tsrun

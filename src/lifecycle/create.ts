@@ -10,6 +10,7 @@ import { createCgroupManager } from '../cgroups';
 import { writeCgroupFile, type CgroupManager } from '../cgroups/manager';
 import { validateResources } from '../cgroups/resources';
 import { TsrunError } from '../errors';
+import { NET_DEVICE_SYNC } from '../linux/net-devices';
 import { buildCreatePlan } from '../linux/plan';
 import { encodePlan } from '../linux/plan-encoding';
 import { log } from '../log';
@@ -24,7 +25,7 @@ import { planSeccomp } from '../linux/seccomp';
 import { checkTerminal, consoleEnds, type ConsoleEnds } from './console';
 import { lastCapability } from './host-facts';
 import { converse } from './init-session';
-import { moveNetDevice, NET_DEVICE_SYNC } from './net-devices';
+import { moveNetDevice } from './net-devices';
 import { compileSeccomp, forwardSeccompListener } from './seccomp';
 import { hostLsm } from './host-lsm';
 import { crashPoint } from './crash-point';
@@ -240,7 +241,10 @@ export function createContainer(opts: CreateOptions): Created {
           // In the container's namespaces the pid is the one the container sees.
           return JSON.stringify({ ...hs, pid: pidInContainer(pid) });
         }
-        if (tag.startsWith(NET_DEVICE_SYNC)) return moveNetDevice(spec, containerPid ?? child.pid, tag.slice(NET_DEVICE_SYNC.length));
+        if (tag.startsWith(NET_DEVICE_SYNC)) {
+          moveNetDevice(spec, containerPid ?? child.pid, tag.slice(NET_DEVICE_SYNC.length));
+          return undefined;
+        }
         // The init keeps this for its startContainer hooks (it has no socket after `ready`).
         if (tag === 'startContainer') return JSON.stringify(hookState(state, 'created', pidInContainer(containerPid ?? child.pid)));
         throw new TsrunError(`unexpected sync point "${tag}"`);

@@ -1,16 +1,13 @@
-// The runtime's side of linux.netDevices: at the init's `sync netDevice <host>` the
-// init is in the container's network namespace, and tsrun, still in its own, moves the
-// device there (the planner, src/linux/net-devices.ts, has checked the names).
+// linux.netDevices at the init's `sync netDevice <host>`: the init is in the container's
+// network namespace, and tsrun, still in its own, moves the device there and sets it
+// up (the planner, src/linux/net-devices.ts, has checked the names).
 import type { Spec } from '../config/types';
 import { TsrunError } from '../errors';
 import { containerDeviceName } from '../linux/net-devices';
 import { native } from '../native';
 
-export const NET_DEVICE_SYNC = 'netDevice ';
-
-/** Moves the device; the answer to the init carries the addresses it sets again. */
-export function moveNetDevice(spec: Spec, pid: number, hostName: string): string {
+export function moveNetDevice(spec: Spec, pid: number, hostName: string): void {
   const devices = spec.linux?.netDevices ?? {};
   if (!Object.prototype.hasOwnProperty.call(devices, hostName)) throw new TsrunError(`the init asked for network device ${hostName}, which the config does not name`);
-  return native().moveNetDevice(pid, hostName, containerDeviceName(hostName, devices[hostName]));
+  native().moveNetDevice(pid, hostName, containerDeviceName(hostName, devices[hostName]));
 }

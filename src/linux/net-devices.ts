@@ -1,7 +1,7 @@
-// linux.netDevices -> one `netDevice` op per device (PROTOCOL.md), once the init is in
-// the container's network namespace. At each, tsrun moves the device out of its own
-// namespace (src/lifecycle/net-devices.ts) and the init sets it up on its side.
-// Pure, like every planner.
+// linux.netDevices -> one `sync netDevice <host>` point per device (PROTOCOL.md), once
+// the init is in all of its namespaces. At each, tsrun moves the device from its own
+// network namespace into the init's and sets it up there (src/lifecycle/net-devices.ts).
+// Pure, like every planner: it refuses what the kernel would, naming the field.
 import type { Spec } from '../config/types';
 import { ConfigError } from '../errors';
 import { op, type PlanOp } from './plan-encoding';
@@ -9,11 +9,20 @@ import type { NamespacePlan } from './namespaces';
 
 const IFNAMSIZ = 16;
 
-/** The kernel's rule for an interface name (dev_valid_name), said as a reason; null when valid. */
+/** The sync tag's prefix; the host name follows. */
+export const NET_DEVICE_SYNC = 'netDevice ';
+
+/**
+ * The kernel's rule for an interface name (dev_valid_name), said as a reason; null
+ * when valid. The kernel tests bytes: its isspace() also takes 0xA0, which is inside
+ * UTF-8 characters such as "à" (C3 A0).
+ */
 function badName(name: string): string | null {
-  if (name === '' || Buffer.byteLength(name) >= IFNAMSIZ) return `must be 1 to ${IFNAMSIZ - 1} bytes long`;
+  const bytes = Buffer.from(name, 'utf8');
+  if (bytes.length === 0 || bytes.length >= IFNAMSIZ) return `must be 1 to ${IFNAMSIZ - 1} bytes long`;
   if (name === '.' || name === '..') return 'must not be "." or ".."';
-  if (/[/:\s]/.test(name)) return 'must not contain "/", ":" or white space';
+  const refused = (b: number) => b === 0x2f || b === 0x3a || b === 0x20 || (b >= 0x09 && b <= 0x0d) || b === 0xa0;
+  if (bytes.some(refused)) return 'must not contain "/", ":" or a byte the kernel takes for white space';
   return null;
 }
 
@@ -47,7 +56,7 @@ export function planNetDevices(spec: Spec, ns: NamespacePlan, unprivileged: bool
     const other = taken.get(name);
     if (other !== undefined && !isTemplate(name)) throw new ConfigError(`${field}.${hostName}.name`, `"${name}" is also the container's name for ${other}`);
     taken.set(name, hostName);
-    ops.push(op('netDevice', hostName, name));
+    ops.push(op('sync', `${NET_DEVICE_SYNC}${hostName}`));
   }
   return ops;
 }

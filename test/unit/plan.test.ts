@@ -297,16 +297,23 @@ describe('create plan', () => {
         mutate?.(s);
       });
 
-    test('one netDevice op per device, once the init is in all of its namespaces (after the fork), before the rootfs', () => {
-      const ops = buildCreatePlan(withDevices({ eth1: { name: 'ctr0' }, eth2: {}, eth3: { name: 'net%d' } })).map((o) => `${o.op} ${o.args.join(' ')}`.trim());
-      const devices = ops.filter((o) => o.startsWith('netDevice'));
-      expect(devices).toEqual(['netDevice eth1 ctr0', 'netDevice eth2 eth2', 'netDevice eth3 net%d']);
+    const listed = (i: CreatePlanInput) => buildCreatePlan(i).map((o) => `${o.op} ${o.args.join(' ')}`.trim());
+
+    test('one `sync netDevice <host>` per device, once the init is in all of its namespaces (after the fork), before the rootfs', () => {
+      const ops = listed(withDevices({ eth1: { name: 'ctr0' }, eth2: {}, eth3: { name: 'net%d' } }));
+      const devices = ops.filter((o) => o.startsWith('sync netDevice'));
+      expect(devices).toEqual(['sync netDevice eth1', 'sync netDevice eth2', 'sync netDevice eth3']);
       expect(ops.indexOf(devices[0]!)).toBeGreaterThan(ops.indexOf('fork'));
       expect(ops.indexOf(devices[2]!)).toBeLessThan(ops.indexOf(ops.find((o) => o.startsWith('rootfs'))!));
       // In a user namespace too: after the maps and becomeRoot.
-      const userns = names(withDevices({ eth1: {} }, (s) => s.linux!.namespaces!.push({ type: 'user' })));
-      expect(userns.indexOf('netDevice')).toBeGreaterThan(userns.indexOf('becomeRoot'));
-      expect(names(input())).not.toContain('netDevice');
+      const userns = listed(withDevices({ eth1: {} }, (s) => s.linux!.namespaces!.push({ type: 'user' })));
+      expect(userns.indexOf('sync netDevice eth1')).toBeGreaterThan(userns.indexOf('becomeRoot'));
+      // Born into a v2 cgroup, the init unshares the network namespace after the fork: the devices come after that.
+      const cgroupJoin = { initOps: [{ op: 'cgroup', args: ['v2', '/sys/fs/cgroup/c'] }], parentDirs: [], forkInto: true };
+      const late = listed({ ...withDevices({ eth1: {} }, (s) => s.linux!.namespaces!.push({ type: 'cgroup' })), cgroupJoin } as CreatePlanInput);
+      expect(late.indexOf('sync netDevice eth1')).toBeGreaterThan(late.lastIndexOf(late.filter((o) => o.startsWith('unshare')).at(-1)!));
+      expect(late.indexOf('sync netDevice eth1')).toBeGreaterThan(late.indexOf('fork'));
+      expect(listed(input()).some((o) => o.startsWith('sync netDevice'))).toBe(false);
     });
 
     test('refused without a network namespace of the container, for a rootless runtime, and for names the kernel refuses', () => {
@@ -316,6 +323,10 @@ describe('create plan', () => {
       refuse(withDevices({ eth1: { name: 'a'.repeat(16) } }), /linux.netDevices.eth1.name: must be 1 to 15 bytes long/);
       refuse(withDevices({ eth1: { name: 'a b' } }), /linux.netDevices.eth1.name: must not contain/);
       refuse(withDevices({ eth1: { name: 'x:1' } }), /linux.netDevices.eth1.name: must not contain/);
+      // The kernel's isspace() takes byte 0xA0, which UTF-8 "à" (C3 A0) holds.
+      refuse(withDevices({ eth1: { name: 'à0' } }), /linux.netDevices.eth1.name: must not contain/);
+      refuse(withDevices({ eth1: { name: 'e\t0' } }), /linux.netDevices.eth1.name: must not contain/);
+      refuse(withDevices({ eth1: { name: 'éééééééé' } }), /linux.netDevices.eth1.name: must be 1 to 15 bytes long/);
       refuse(withDevices({ eth1: { name: '..' } }), /linux.netDevices.eth1.name: must not be "." or ".."/);
       refuse(withDevices({ eth1: { name: 'e%s' } }), /linux.netDevices.eth1.name: a name template holds one "%d"/);
       refuse(withDevices({ eth1: { name: 'e%d%d' } }), /linux.netDevices.eth1.name: a name template holds one "%d"/);
@@ -326,7 +337,8 @@ describe('create plan', () => {
       // A joined network namespace is the container's too; two templates may share a pattern.
       expect(names(withDevices({ eth1: { name: 'n%d' }, eth2: { name: 'n%d' } }, (s) => {
         s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: '/run/netns/x' } : n));
-      })).filter((o) => o === 'netDevice')).toHaveLength(2);
+      })).filter((o) => o === 'sync')).toHaveLength(2);
+      expect(listed(withDevices({ 'é0': { name: 'ü1' } }))).toContain('sync netDevice é0');
     });
   });
 
