@@ -96,6 +96,11 @@ export interface NativeAddon {
    * of process pid, renamed to name, with its permanent global addresses, and up.
    */
   moveNetDevice(pid: number, hostName: string, name: string): void;
+  /**
+   * cgroup v1: an eventfd (O_CLOEXEC) the kernel signals at each OOM in that memory
+   * cgroup, and when the cgroup is removed (registered through cgroup.event_control).
+   */
+  oomEventFd(memoryCgroupDir: string): number;
   /** CLOCK_REALTIME as [seconds, nanoseconds]. */
   realtime(): [number, number];
   /** _exit(2): ends the process at once (see exitProcess). */

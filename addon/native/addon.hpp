@@ -55,6 +55,8 @@ Napi::Value SeccompSendToListener(const Napi::CallbackInfo& info);
 // bpf.cpp
 Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info);
 Napi::Value DeviceFilterIds(const Napi::CallbackInfo& info);
+// memory-events.cpp
+Napi::Value OomEventFd(const Napi::CallbackInfo& info);
 // net-devices.cpp
 Napi::Value MoveNetDevice(const Napi::CallbackInfo& info);
 // clock.cpp

@@ -25,6 +25,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"attachDeviceFilter", AttachDeviceFilter},
       {"deviceFilterIds", DeviceFilterIds},
       {"moveNetDevice", MoveNetDevice},
+      {"oomEventFd", OomEventFd},
       {"realtime", Realtime},         {"exitNow", ExitNow},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));

@@ -1,5 +1,6 @@
-// `events`: resource usage of a live container as runc's event objects.
+// `events`: resource usage and OOM kills of a live container as runc's event objects.
 import { ContainerStateError } from '../errors';
+import { watchOom } from '../cgroups/oom-events';
 import type { CgroupStats } from '../cgroups/stats';
 import { Container } from './container';
 
@@ -9,19 +10,39 @@ export interface StatsEvent {
   data: CgroupStats;
 }
 
-/** One stats event; runc's error for a container that is not running. */
-export function statsEvent(root: string, id: string): StatsEvent {
+/** runc's OOM event: no data. */
+export interface OomEvent {
+  type: 'oom';
+  id: string;
+}
+
+function runningContainer(root: string, id: string): Container {
   const container = Container.open(root, id);
   const status = container.status();
   if (status === 'stopped' || status === 'creating') throw new ContainerStateError(`container with id ${id} is not running`);
-  return { type: 'stats', id, data: container.cgroups.stats() };
+  return container;
+}
+
+/** One stats event; runc's error for a container that is not running. */
+export function statsEvent(root: string, id: string): StatsEvent {
+  return { type: 'stats', id, data: runningContainer(root, id).cgroups.stats() };
 }
 
 /**
- * Calls `emit` with a stats event every `intervalMs` until the container stops
- * (then resolves) or `signal` aborts.
+ * Calls `emit` with a stats event every `intervalMs`, and with an OOM event at each
+ * OOM kill in the container's cgroup, until the container stops (then resolves) or
+ * `signal` aborts.
  */
-export async function streamStats(root: string, id: string, intervalMs: number, emit: (e: StatsEvent) => void, signal?: AbortSignal): Promise<void> {
+export async function streamEvents(root: string, id: string, intervalMs: number, emit: (e: StatsEvent | OomEvent) => void, signal?: AbortSignal): Promise<void> {
+  const oom = watchOom(runningContainer(root, id).cgroups, () => emit({ type: 'oom', id }));
+  try {
+    await streamStats(root, id, intervalMs, emit, signal);
+  } finally {
+    oom?.stop();
+  }
+}
+
+async function streamStats(root: string, id: string, intervalMs: number, emit: (e: StatsEvent) => void, signal?: AbortSignal): Promise<void> {
   emit(statsEvent(root, id));
   for (;;) {
     await new Promise<void>((resolve) => {

@@ -145,6 +145,23 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id));
   });
 
+  test('events reports each OOM kill as runc does: {"type":"oom","id":...}', async () => {
+    // Two OOM kills, a few seconds in: `events` is listening by then.
+    const hog = 'head -c 200000000 /dev/zero | sort > /dev/null';
+    const b = bundle(['sh', '-c', `sleep 2; ${hog}; ${hog}; sleep 1000`], { memory: { limit: 32 << 20, swap: 32 << 20 } });
+    expectOk(s.cli.create(b.id, b.dir, [], { stderrFile: path.join(b.dir, 'err.txt') }));
+    expectOk(s.cli.start(b.id));
+    const out = path.join(b.dir, 'events.txt');
+    // A long interval: runc prints no stats line before its first tick.
+    const events = s.cli.spawn(['events', '--interval', '60s', b.id], { stdoutFile: out, timeoutMs: 60_000 });
+    const ooms = () => (fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '').split('\n').filter((l) => l.includes('"oom"'));
+    await waitFor(() => ooms().length >= 2, 'two OOM events', 30_000);
+    expect(ooms()).toEqual([`{"type":"oom","id":"${b.id}"}`, `{"type":"oom","id":"${b.id}"}`]);
+    process.kill(events.pid, 'SIGTERM');
+    await events.done;
+    expectOk(s.cli.delete(b.id, true));
+  });
+
   test('pause freezes a busy container, state says paused, resume thaws it; runc\'s errors', async () => {
     const b = bundle(['sh', '-c', 'while :; do :; done'], {});
     expectOk(s.cli.create(b.id, b.dir));

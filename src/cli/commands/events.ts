@@ -48,7 +48,7 @@ export const events: CommandModule<GlobalOptions, GlobalOptions & { stats: boole
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     try {
-      await loadEvents().streamStats(argv.root, id, intervalMs, print, abort.signal);
+      await loadEvents().streamEvents(argv.root, id, intervalMs, print, abort.signal);
     } finally {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
