@@ -90,7 +90,7 @@ void OpCpuAffinity(const Args& a) {
 
 void OpMemoryPolicy(const Args& a) {
   // a[2]: the mode's name, for messages only.
-  std::string object = "memory policy " + a[2] + (a[1].empty() ? "" : " nodes " + a[1]);
+  std::string object = "linux.memoryPolicy " + a[2] + (a[1].empty() ? "" : " nodes " + a[1]);
   uint64_t mode = ParseU64(a[0], object);
   if (mode > 0xffff) FailMessage(object + ": mode out of range");
   std::vector<uint64_t> nodes = ParseNumberList(a[1], object);

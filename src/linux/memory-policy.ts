@@ -42,13 +42,21 @@ export function planMemoryPolicy(policy: MemoryPolicy | undefined): PlanOp[] {
     if (bit === undefined) throw new ConfigError(`${field}.flags[${i}]`, `unknown memory policy flag "${name}"`);
     flags |= bit;
   });
-  const both = MEMORY_POLICY_FLAGS.MPOL_F_STATIC_NODES! | MEMORY_POLICY_FLAGS.MPOL_F_RELATIVE_NODES!;
-  if ((flags & both) === both) throw new ConfigError(`${field}.flags`, 'MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other');
   // Required here, not at the top: the parser lives in the bundle part of the cgroup
   // drivers, which an exec without a policy should not load.
   const { parseCpuList } = require('../config/cpu-list') as typeof CpuList;
   const nodes = parseCpuList(policy.nodes ?? '', `${field}.nodes`);
   if (NO_NODES.has(policy.mode) && nodes.length > 0) throw new ConfigError(`${field}.nodes`, `must be empty for ${policy.mode}`);
   if (NEEDS_NODES.has(policy.mode) && nodes.length === 0) throw new ConfigError(`${field}.nodes`, `${policy.mode} needs at least one node`);
+  // The kernel's rules for the flags (mm/mempolicy.c): EINVAL, or silently ignored
+  // (static or relative nodes with MPOL_DEFAULT), which a config should not rely on.
+  const has = (name: string) => (flags & MEMORY_POLICY_FLAGS[name]!) !== 0;
+  if (has('MPOL_F_STATIC_NODES') && has('MPOL_F_RELATIVE_NODES')) throw new ConfigError(`${field}.flags`, 'MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other');
+  if (has('MPOL_F_NUMA_BALANCING') && policy.mode !== 'MPOL_BIND' && policy.mode !== 'MPOL_PREFERRED_MANY') {
+    throw new ConfigError(`${field}.flags`, `MPOL_F_NUMA_BALANCING goes with MPOL_BIND or MPOL_PREFERRED_MANY, not ${policy.mode}`);
+  }
+  if ((has('MPOL_F_STATIC_NODES') || has('MPOL_F_RELATIVE_NODES')) && nodes.length === 0) {
+    throw new ConfigError(`${field}.flags`, `MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES apply to a node list, which ${policy.mode} has not here`);
+  }
   return [op('memoryPolicy', mode | flags, nodes.join(','), [policy.mode, ...(policy.flags ?? [])].join('|'))];
 }

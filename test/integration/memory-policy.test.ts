@@ -4,6 +4,7 @@
 // container's policy too. runc 1.1 has no memoryPolicy: tsrun only.
 
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { Spec } from '../helpers/bundle';
 import { flavorOf, runtimeUnderTest, stderrLines } from '../helpers/runtime';
@@ -22,6 +23,11 @@ function skipReason(): string | undefined {
   return undefined;
 }
 
+function kernelAtLeast(major: number, minor: number): boolean {
+  const [a, b] = os.release().split('.').map((n) => parseInt(n, 10));
+  return (a ?? 0) > major || ((a ?? 0) === major && (b ?? 0) >= minor);
+}
+
 /** The first online memory node: node 0 on most machines, but not all. */
 function onlineNode(): string {
   const online = fs.readFileSync('/sys/devices/system/node/online', 'utf8').trim();
@@ -34,8 +40,8 @@ describeIf(skipReason())(`linux.memoryPolicy (${BINARY})`, () => {
     s.forceClean();
   });
 
-  /** The policy column of the first mapping of the container's own numa_maps. */
-  const policyOf = (stdout: string): string => (stdout.trim().split('\n')[0] ?? '').split(' ')[1] ?? '';
+  /** The policy of the first mapping (the program's file) of the container's own numa_maps; it may hold a space. */
+  const policyOf = (stdout: string): string => /^\S+ (.*?) file=/.exec(stdout.trim().split('\n')[0] ?? '')?.[1] ?? '';
   const bundle = (policy: NonNullable<Spec['linux']>['memoryPolicy'], args = ['head', '-n', '1', '/proc/self/numa_maps']) =>
     s.bundle({
       configure: (c) => {
@@ -46,15 +52,25 @@ describeIf(skipReason())(`linux.memoryPolicy (${BINARY})`, () => {
 
   test('each mode and flag reaches the container process as the kernel reports it', () => {
     const node = onlineNode();
-    const cases: [NonNullable<Spec['linux']>['memoryPolicy'], string][] = [
+    type Case = [NonNullable<Spec['linux']>['memoryPolicy'], string];
+    const cases: Case[] = [
       [{ mode: 'MPOL_BIND', nodes: node }, `bind:${node}`],
       [{ mode: 'MPOL_INTERLEAVE', nodes: node, flags: ['MPOL_F_STATIC_NODES'] }, `interleave=static:${node}`],
-      [{ mode: 'MPOL_BIND', nodes: node, flags: ['MPOL_F_NUMA_BALANCING'] }, `bind=balancing:${node}`],
       [{ mode: 'MPOL_LOCAL' }, 'local'],
+      [{ mode: 'MPOL_DEFAULT' }, 'default'],
       // Preferred without a node is the local node (set_mempolicy(2)).
       [{ mode: 'MPOL_PREFERRED' }, 'local'],
       [{ mode: 'MPOL_PREFERRED', nodes: node }, `prefer:${node}`],
+      // Relative nodes fold onto the allowed ones, so any node number is valid: 63 is
+      // the last bit of the first mask word (lost if maxnode were one short), 64 the
+      // first of the second.
+      [{ mode: 'MPOL_BIND', nodes: '63', flags: ['MPOL_F_RELATIVE_NODES'] }, `bind=relative:${node}`],
+      [{ mode: 'MPOL_BIND', nodes: '64', flags: ['MPOL_F_RELATIVE_NODES'] }, `bind=relative:${node}`],
     ];
+    // Newer modes and flags, where the kernel has them.
+    if (kernelAtLeast(5, 12)) cases.push([{ mode: 'MPOL_BIND', nodes: node, flags: ['MPOL_F_NUMA_BALANCING'] }, `bind=balancing:${node}`]);
+    if (kernelAtLeast(5, 15)) cases.push([{ mode: 'MPOL_PREFERRED_MANY', nodes: node }, `prefer (many):${node}`]);
+    if (kernelAtLeast(6, 9)) cases.push([{ mode: 'MPOL_WEIGHTED_INTERLEAVE', nodes: node }, `weighted interleave:${node}`]);
     for (const [policy, expected] of cases) {
       const b = bundle(policy);
       expect({ policy, shown: policyOf(expectOk(s.cli.runContainer(b.id, b.dir)).stdout) }).toEqual({ policy, shown: expected });
@@ -78,7 +94,7 @@ describeIf(skipReason())(`linux.memoryPolicy (${BINARY})`, () => {
     const b = bundle({ mode: 'MPOL_BIND', nodes: '1000' }, ['true']);
     const r = s.cli.runContainer(b.id, b.dir);
     expect(r.code).toBe(1);
-    expect(stderrLines(r).join('\n')).toMatch(/memory policy MPOL_BIND nodes 1000: set_mempolicy: EINVAL/);
+    expect(stderrLines(r).join('\n')).toMatch(/linux.memoryPolicy MPOL_BIND nodes 1000: set_mempolicy: EINVAL/);
     expect(isEmpty(s.leftovers())).toBe(true);
     expect(fs.existsSync(path.join(s.cli.root, b.id))).toBe(false);
   });

@@ -286,6 +286,11 @@ describe('create plan', () => {
       refuse({ mode: 'MPOL_BIND', nodes: '1-0' }, /linux.memoryPolicy.nodes: range 1-0 is backwards/);
       refuse({ mode: 'MPOL_BIND', nodes: '0', flags: ['MPOL_F_STATIC_NODES', 'MPOL_F_RELATIVE_NODES'] }, /linux.memoryPolicy.flags: MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other/);
       refuse({ mode: 'MPOL_NOPE' }, /linux.memoryPolicy.mode: unknown memory policy mode "MPOL_NOPE"/);
+      refuse({ mode: 'MPOL_INTERLEAVE', nodes: '0', flags: ['MPOL_F_NUMA_BALANCING'] }, /linux.memoryPolicy.flags: MPOL_F_NUMA_BALANCING goes with MPOL_BIND or MPOL_PREFERRED_MANY, not MPOL_INTERLEAVE/);
+      refuse({ mode: 'MPOL_LOCAL', flags: ['MPOL_F_STATIC_NODES'] }, /linux.memoryPolicy.flags: .*apply to a node list, which MPOL_LOCAL has not here/);
+      refuse({ mode: 'MPOL_PREFERRED', flags: ['MPOL_F_RELATIVE_NODES'] }, /linux.memoryPolicy.flags: .*which MPOL_PREFERRED has not here/);
+      refuse({ mode: 'MPOL_DEFAULT', flags: ['MPOL_F_STATIC_NODES'] }, /linux.memoryPolicy.flags: .*which MPOL_DEFAULT has not here/);
+      expect(policyOps({ mode: 'MPOL_PREFERRED_MANY', nodes: '0', flags: ['MPOL_F_NUMA_BALANCING'] })).toHaveLength(1);
       refuse({ mode: 'MPOL_BIND', nodes: '0', flags: ['MPOL_F_X'] }, /linux.memoryPolicy.flags\[0\]: unknown memory policy flag "MPOL_F_X"/);
     });
   });
