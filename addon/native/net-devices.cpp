@@ -7,6 +7,9 @@
 // it joined. tsrun reaches the container's namespace through a netlink socket made
 // there by a short-lived thread (setns(CLONE_NEWNET) changes only the calling
 // thread; the thread does nothing else and ends).
+// Should a step fail once the device has left, it is moved back (best effort) and
+// the error says where the device is.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <poll.h>
@@ -15,6 +18,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <system_error>
 #include <thread>
 
 #include "addon.hpp"
@@ -28,28 +32,76 @@ namespace {
 struct Link {
   int index = 0;  // 0: no such device
   std::string name;
+  unsigned flags = 0;  // IFF_*
 };
 
 // An address to carry over. The spec keeps the permanent ones of global scope.
 struct Address {
   ifaddrmsg msg;
   uint32_t flags;  // IFA_FLAGS, the settable ones
-  std::string local, address, broadcast, label;
+  std::string local, address, broadcast, label, priority, proto;
 };
 
 // The flags a user may give a new address (the others are the kernel's own state).
 constexpr uint32_t kSettableAddressFlags = IFA_F_NODAD | IFA_F_HOMEADDRESS | IFA_F_NOPREFIXROUTE | IFA_F_MANAGETEMPADDR | IFA_F_MCAUTOJOIN;
 
+// "10.0.0.2/24", for messages.
+std::string AddressText(const Address& a) {
+  const std::string& bytes = a.local.empty() ? a.address : a.local;
+  char text[INET6_ADDRSTRLEN] = "?";
+  if (bytes.size() == (a.msg.ifa_family == AF_INET ? 4u : 16u)) inet_ntop(a.msg.ifa_family, bytes.data(), text, sizeof text);
+  return std::string(text) + "/" + std::to_string(a.msg.ifa_prefixlen);
+}
+
+// An IPv4 label is the device's name or "<name>:<alias>": it follows a rename.
+std::string RenamedLabel(const std::string& label, const std::string& from, const std::string& to) {
+  if (label.compare(0, from.size(), from) != 0) return "";
+  std::string renamed = to + label.substr(from.size());
+  return renamed.size() < IFNAMSIZ ? renamed : "";
+}
+
+RtRequest AddAddressRequest(const Address& a, int index, const std::string& from, const std::string& to) {
+  ifaddrmsg msg = a.msg;
+  msg.ifa_index = static_cast<uint32_t>(index);
+  msg.ifa_flags = 0;
+  RtRequest add(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &msg, sizeof msg);
+  if (!a.local.empty()) add.Attr(IFA_LOCAL, a.local.data(), a.local.size());
+  if (!a.address.empty()) add.Attr(IFA_ADDRESS, a.address.data(), a.address.size());
+  if (!a.broadcast.empty()) add.Attr(IFA_BROADCAST, a.broadcast.data(), a.broadcast.size());
+  std::string label = a.label.empty() ? "" : RenamedLabel(a.label, from, to);
+  if (!label.empty()) add.Attr(IFA_LABEL, label);
+  if (a.flags != 0) add.Attr(IFA_FLAGS, &a.flags, sizeof a.flags);
+  if (!a.priority.empty()) add.Attr(IFA_RT_PRIORITY, a.priority.data(), a.priority.size());
+  if (!a.proto.empty()) add.Attr(IFA_PROTO, a.proto.data(), a.proto.size());
+  return add;
+}
+
+RtRequest SetUpRequest(int index, bool up) {
+  ifinfomsg msg = {};
+  msg.ifi_index = index;
+  msg.ifi_flags = up ? IFF_UP : 0;
+  msg.ifi_change = IFF_UP;
+  return RtRequest(RTM_NEWLINK, 0, &msg, sizeof msg);
+}
+
+// Moves device `index` into namespace nsFd, named `name` there (see MoveNetDevice).
+RtRequest MoveRequest(int index, int nsFd, const std::string& name) {
+  ifinfomsg msg = {};
+  msg.ifi_index = index;
+  RtRequest req(RTM_NEWLINK, 0, &msg, sizeof msg);
+  uint32_t fd = static_cast<uint32_t>(nsFd);
+  req.Attr(IFLA_NET_NS_FD, &fd, sizeof fd);
+  req.Attr(IFLA_IFNAME, name);
+  return req;
+}
+
+// Requests of one device move; every failure throws naming the device and the step.
 class NetDeviceMove {
  public:
   NetDeviceMove(Napi::Env env, std::string object) : env_(env), object_(std::move(object)) {}
 
-  void Check(int err, const char* failed, const char* request, const std::string& what = "") {
-    if (err != 0) ThrowErrno(env_, err, failed ? failed : request, object_ + what);
-  }
-
-  // RTM_GETLINK by name (an alternative name matches too) or by index.
-  Link GetLink(Rtnetlink& nl, const std::string& name, int index) {
+  // RTM_GETLINK by name (an alternative name matches too) or, with index, by index.
+  Link GetLink(Rtnetlink& nl, const std::string& name, int index, const std::string& where) {
     ifinfomsg query = {};
     query.ifi_index = index;
     RtRequest req(RTM_GETLINK, 0, &query, sizeof query);
@@ -60,12 +112,14 @@ class NetDeviceMove {
         req,
         [&](const nlmsghdr* r) {
           if (r->nlmsg_type != RTM_NEWLINK || r->nlmsg_len < NLMSG_LENGTH(sizeof(ifinfomsg))) return;
-          link.index = static_cast<const ifinfomsg*>(NLMSG_DATA(r))->ifi_index;
+          const ifinfomsg* msg = static_cast<const ifinfomsg*>(NLMSG_DATA(r));
+          link.index = msg->ifi_index;
+          link.flags = msg->ifi_flags;
           link.name = RtString(RtAttributes(r, sizeof(ifinfomsg))[IFLA_IFNAME]);
         },
         &failed);
     if (err == ENODEV && !failed) return Link();
-    Check(err, failed, "RTM_GETLINK");
+    Check(err, failed, "RTM_GETLINK", " (looking up " + (index == 0 ? name : "ifindex " + std::to_string(index)) + " in " + where + ")");
     return link;
   }
 
@@ -86,20 +140,25 @@ class NetDeviceMove {
             uint32_t flags = msg->ifa_flags;
             if (attrs[IFA_FLAGS].size() == sizeof flags) memcpy(&flags, attrs[IFA_FLAGS].data(), sizeof flags);
             if (!(flags & IFA_F_PERMANENT)) return;
-            found.push_back({*msg, flags & kSettableAddressFlags, attrs[IFA_LOCAL], attrs[IFA_ADDRESS], attrs[IFA_BROADCAST], RtString(attrs[IFA_LABEL])});
+            found.push_back({*msg, flags & kSettableAddressFlags, attrs[IFA_LOCAL], attrs[IFA_ADDRESS], attrs[IFA_BROADCAST],
+                             RtString(attrs[IFA_LABEL]), attrs[IFA_RT_PRIORITY], attrs[IFA_PROTO]});
           },
           &failed);
       // The address table changed during the dump: the answer may miss some; ask again.
       if (err == EINTR && failed && attempt < 10) continue;
-      Check(err, failed, "RTM_GETADDR");
+      Check(err, failed, "RTM_GETADDR", " (its addresses in the runtime's network namespace)");
       return found;
     }
   }
 
-  void Send(Rtnetlink& nl, RtRequest& req, const char* request, const std::string& what) {
+  void Send(Rtnetlink& nl, RtRequest req, const char* request, const std::string& what) {
     const char* failed = nullptr;
     int err = nl.Exchange(req, [](const nlmsghdr*) {}, &failed);
     Check(err, failed, request, what);
+  }
+
+  void Check(int err, const char* failed, const char* request, const std::string& what) {
+    if (err != 0) ThrowErrno(env_, err, failed ? failed : request, object_ + what);
   }
 
  private:
@@ -107,25 +166,61 @@ class NetDeviceMove {
   std::string object_;
 };
 
+// Best effort, once a step after the move has failed: the device back into the
+// runtime's namespace under its own name, with its addresses and its up state. Never
+// throws; says where the device is, for the error message.
+std::string MoveBack(Rtnetlink& container, Rtnetlink& host, int index, const std::string& nameNow, int ownNsFd, const std::string& hostName,
+                     const std::vector<Address>& addresses, bool wasUp) {
+  const char* failed = nullptr;
+  auto ignore = [](const nlmsghdr*) {};
+  RtRequest back = MoveRequest(index, ownNsFd, hostName);
+  if (container.Exchange(back, ignore, &failed) != 0) return "it is left in the container's network namespace as " + nameNow;
+  // Found again by its name: its ifindex may have changed on the way back.
+  ifinfomsg query = {};
+  RtRequest get(RTM_GETLINK, 0, &query, sizeof query);
+  get.Attr(IFLA_IFNAME, hostName);
+  int hostIndex = 0;
+  host.Exchange(
+      get,
+      [&](const nlmsghdr* r) {
+        if (r->nlmsg_type == RTM_NEWLINK && r->nlmsg_len >= NLMSG_LENGTH(sizeof(ifinfomsg)))
+          hostIndex = static_cast<const ifinfomsg*>(NLMSG_DATA(r))->ifi_index;
+      },
+      &failed);
+  if (hostIndex == 0) return "it was moved back to the runtime's network namespace, but not under its name";
+  bool complete = true;
+  for (const Address& a : addresses) {
+    RtRequest add = AddAddressRequest(a, hostIndex, hostName, hostName);
+    if (host.Exchange(add, ignore, &failed) != 0) complete = false;
+  }
+  RtRequest up = SetUpRequest(hostIndex, wasUp);
+  if (host.Exchange(up, ignore, &failed) != 0) complete = false;
+  return complete ? "it was moved back to the runtime's network namespace" : "it was moved back to the runtime's network namespace, without all of its settings";
+}
+
 // A NETLINK_ROUTE socket in the network namespace nsFd, made by a thread of its own.
-int SocketInNamespace(Napi::Env env, int nsFd, const std::string& object) {
+UniqueFd SocketInNamespace(Napi::Env env, int nsFd, const std::string& object) {
   int fd = -1, err = 0;
   const char* step = nullptr;
-  std::thread maker([&] {
-    if (setns(nsFd, CLONE_NEWNET) < 0) {
-      err = errno;
-      step = "setns";
-      return;
-    }
-    fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-    if (fd < 0) {
-      err = errno;
-      step = "socket";
-    }
-  });
-  maker.join();
+  try {
+    std::thread maker([&] {
+      if (setns(nsFd, CLONE_NEWNET) < 0) {
+        err = errno;
+        step = "setns";
+        return;
+      }
+      fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+      if (fd < 0) {
+        err = errno;
+        step = "socket";
+      }
+    });
+    maker.join();
+  } catch (const std::system_error& e) {
+    ThrowErrno(env, e.code().value(), "pthread_create", object + " (a thread to reach the container's network namespace)");
+  }
   if (fd < 0) ThrowErrno(env, err, step, object + " (the container's network namespace)");
-  return fd;
+  return UniqueFd(fd);
 }
 
 // "tsrun" and 8 random hex digits: the device's name between the move and the rename.
@@ -137,12 +232,8 @@ std::string TemporaryName(Napi::Env env) {
   return name;
 }
 
-// An IPv4 label is the device's name or "<name>:<alias>": it follows the rename.
-std::string RenamedLabel(const std::string& label, const std::string& from, const std::string& to) {
-  if (label.compare(0, from.size(), from) != 0) return "";
-  std::string renamed = to + label.substr(from.size());
-  return renamed.size() < IFNAMSIZ ? renamed : "";
-}
+const char kRuntimeNs[] = "the runtime's network namespace";
+const char kContainerNs[] = "the container's network namespace";
 
 }  // namespace
 
@@ -154,80 +245,70 @@ Napi::Value MoveNetDevice(const Napi::CallbackInfo& info) {
   std::string object = "network device " + hostName;
   NetDeviceMove move(env, object);
 
-  // The namespace of that very process: the pidfd pins it, and if it is still alive
-  // after the ns file is open, the file was its own (a pid is reused only once freed).
+  // The namespace of that very process: the pidfd refers to the process itself, and
+  // if it is still alive after the ns file is open, the file was its own (its pid
+  // cannot have been given to another process while it lives).
   UniqueFd pidfd(PidfdOpen(pid));
   if (!pidfd) ThrowErrno(env, errno, "pidfd_open", std::to_string(pid));
   std::string nsPath = "/proc/" + std::to_string(pid) + "/ns/net";
   UniqueFd netns(open(nsPath.c_str(), O_RDONLY | O_CLOEXEC));
   if (!netns) ThrowErrno(env, errno, "open", nsPath);
   struct pollfd exited = {pidfd.get(), POLLIN, 0};
-  if (poll(&exited, 1, 0) != 0) ThrowErrno(env, ESRCH, "poll", "pidfd " + std::to_string(pid) + " (the container's init exited)");
+  int polled = poll(&exited, 1, 0);
+  if (polled < 0) ThrowErrno(env, errno, "poll", "pidfd " + std::to_string(pid));
+  if (polled > 0) ThrowErrno(env, ESRCH, "poll", "pidfd " + std::to_string(pid) + " (the container's init exited)");
   // A container joined to tsrun's own namespace would have the device already: the
   // "move" would only rename it on the host.
+  UniqueFd ownNs(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!ownNs) ThrowErrno(env, errno, "open", "/proc/thread-self/ns/net");
   struct stat target, own;
   if (fstat(netns.get(), &target) < 0) ThrowErrno(env, errno, "fstat", nsPath);
-  if (stat("/proc/thread-self/ns/net", &own) < 0) ThrowErrno(env, errno, "stat", "/proc/thread-self/ns/net");
+  if (fstat(ownNs.get(), &own) < 0) ThrowErrno(env, errno, "fstat", "/proc/thread-self/ns/net");
   if (target.st_dev == own.st_dev && target.st_ino == own.st_ino)
     throw Napi::Error::New(env, object + ": the container's network namespace is the runtime's own; a device can only move into another one");
 
   UniqueFd hostFd(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
   if (!hostFd) ThrowErrno(env, errno, "socket", "AF_NETLINK");
-  UniqueFd containerFd(SocketInNamespace(env, netns.get(), object));
+  UniqueFd containerFd = SocketInNamespace(env, netns.get(), object);
   Rtnetlink host(hostFd.get()), container(containerFd.get());
 
-  Link device = move.GetLink(host, hostName, 0);
+  Link device = move.GetLink(host, hostName, 0, kRuntimeNs);
   if (device.index == 0) throw Napi::Error::New(env, object + " does not exist in the runtime's network namespace");
   if (device.name != hostName)
     throw Napi::Error::New(env, object + ": that is an alternative name of " + device.name + "; name the device by its name");
   // The spec asks for this check before the move; the kernel would find the clash
-  // only at the rename, after the device has left the runtime's namespace.
+  // only at the rename, after the device has left the runtime's namespace. (An
+  // alternative name counts: the lookup finds those too.)
   bool isTemplate = name.find('%') != std::string::npos;
-  if (!isTemplate && move.GetLink(container, name, 0).index != 0)
+  if (!isTemplate && move.GetLink(container, name, 0, kContainerNs).index != 0)
     throw Napi::Error::New(env, object + ": a device named " + name + " exists in the container's network namespace already");
   std::vector<Address> addresses = move.PermanentGlobalAddresses(host, device.index);
 
   // Moved under a name of its own first: the kernel keeps a device's name across
-  // namespaces (taking this one only if its own is taken there), and this one finds
-  // it in the container's namespace whatever its ifindex has become.
+  // namespaces (taking this one only if its own is taken there) and renames it to
+  // this one; by it the device is found in the container's namespace whatever its
+  // ifindex has become.
   std::string temporary = TemporaryName(env);
-  ifinfomsg moveMsg = {};
-  moveMsg.ifi_index = device.index;
-  RtRequest moveReq(RTM_NEWLINK, 0, &moveMsg, sizeof moveMsg);
-  uint32_t nsFd = static_cast<uint32_t>(netns.get());
-  moveReq.Attr(IFLA_NET_NS_FD, &nsFd, sizeof nsFd);
-  moveReq.Attr(IFLA_IFNAME, temporary);
-  move.Send(host, moveReq, "RTM_NEWLINK", " (moving it into the container's network namespace)");
+  move.Send(host, MoveRequest(device.index, netns.get(), temporary), "RTM_NEWLINK", " (moving it into the container's network namespace)");
 
-  Link moved = move.GetLink(container, temporary, 0);
+  Link moved = move.GetLink(container, temporary, 0, kContainerNs);
   if (moved.index == 0) throw Napi::Error::New(env, object + ": moved as " + temporary + ", but not found in the container's network namespace");
-  ifinfomsg renameMsg = {};
-  renameMsg.ifi_index = moved.index;
-  RtRequest renameReq(RTM_NEWLINK, 0, &renameMsg, sizeof renameMsg);
-  renameReq.Attr(IFLA_IFNAME, name);
-  move.Send(container, renameReq, "RTM_NEWLINK", " (renaming " + temporary + " to " + name + " in the container's network namespace)");
-  std::string finalName = isTemplate ? move.GetLink(container, "", moved.index).name : name;
-
-  for (const Address& a : addresses) {
-    ifaddrmsg msg = a.msg;
-    msg.ifa_index = static_cast<uint32_t>(moved.index);
-    msg.ifa_flags = 0;
-    RtRequest add(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &msg, sizeof msg);
-    if (!a.local.empty()) add.Attr(IFA_LOCAL, a.local.data(), a.local.size());
-    if (!a.address.empty()) add.Attr(IFA_ADDRESS, a.address.data(), a.address.size());
-    if (!a.broadcast.empty()) add.Attr(IFA_BROADCAST, a.broadcast.data(), a.broadcast.size());
-    std::string label = a.label.empty() ? "" : RenamedLabel(a.label, hostName, finalName);
-    if (!label.empty()) add.Attr(IFA_LABEL, label);
-    if (a.flags != 0) add.Attr(IFA_FLAGS, &a.flags, sizeof a.flags);
-    move.Send(container, add, "RTM_NEWADDR", " (its address in the container's network namespace)");
+  std::string nameNow = temporary;
+  try {
+    ifinfomsg renameMsg = {};
+    renameMsg.ifi_index = moved.index;
+    RtRequest rename(RTM_NEWLINK, 0, &renameMsg, sizeof renameMsg);
+    rename.Attr(IFLA_IFNAME, name);
+    move.Send(container, rename, "RTM_NEWLINK", " (renaming " + temporary + " to " + name + " in the container's network namespace)");
+    nameNow = isTemplate ? move.GetLink(container, "", moved.index, kContainerNs).name : name;
+    for (const Address& a : addresses)
+      move.Send(container, AddAddressRequest(a, moved.index, hostName, nameNow), "RTM_NEWADDR", " (adding its address " + AddressText(a) + " in the container's network namespace)");
+    move.Send(container, SetUpRequest(moved.index, true), "RTM_NEWLINK", " (setting it up in the container's network namespace)");
+  } catch (Napi::Error& e) {
+    std::string fate = MoveBack(container, host, moved.index, nameNow, ownNs.get(), hostName, addresses, (device.flags & IFF_UP) != 0);
+    e.Value().Set("message", Napi::String::New(env, e.Message() + "; " + fate));
+    throw;
   }
-
-  ifinfomsg up = {};
-  up.ifi_index = moved.index;
-  up.ifi_flags = IFF_UP;
-  up.ifi_change = IFF_UP;
-  RtRequest upReq(RTM_NEWLINK, 0, &up, sizeof up);
-  move.Send(container, upReq, "RTM_NEWLINK", " (setting it up in the container's network namespace)");
   return env.Undefined();
 }
 

@@ -160,6 +160,43 @@ describeIf(skipReason())(`linux.netDevices (${BINARY})`, () => {
     expectMovedAndUp(expectOk(cli.runContainer(b.id, b.dir)).stdout, 'ctr1', false);
   });
 
+  test('a step failing after the move puts the device back, named, addressed and up as it was, and says so', () => {
+    spawnSync('ip', ['netns', 'add', joined]);
+    // IPv6 off in the joined namespace: the device moves, then its IPv6 address is refused.
+    for (const scope of ['all', 'default']) spawnSync('ip', ['netns', 'exec', joined, 'sysctl', '-q', '-w', `net.ipv6.conf.${scope}.disable_ipv6=1`]);
+    const { inner } = vethPair();
+    ip('-n', ns, 'link', 'set', inner, 'up');
+    const b = bundle({ [inner]: { name: 'back0' } }, 'true', (c) => joinNetns(c, `/run/netns/${joined}`));
+    const r = cli.runContainer(b.id, b.dir);
+    expect(r.code).toBe(1);
+    expect(stderrLines(r).join('\n')).toMatch(new RegExp(`network device ${inner} \\(adding its address 2001:db8::2/64 in the container's network namespace\\): .*; it was moved back to the runtime's network namespace`));
+    expect(spawnSync('ip', ['-n', joined, 'link', 'show', 'back0']).status).not.toBe(0);
+    expect(ip('-n', ns, '-o', 'link', 'show', inner)).toMatch(/[<,]UP[,>]/);
+    const addresses = ip('-n', ns, '-o', 'addr', 'show', 'dev', inner);
+    for (const a of ['10.203.0.2/24', '10.203.0.9/24', '2001:db8::2/64']) expect(addresses).toContain(a);
+    expect(addresses).toContain(`${inner}:al`);
+    expect(isEmpty(s.leftovers())).toBe(true);
+  });
+
+  test('alternative names: a host device named by one is refused, and a container name taken by one counts as taken', () => {
+    spawnSync('ip', ['netns', 'add', joined]);
+    const { inner } = vethPair();
+    ip('-n', ns, 'link', 'property', 'add', 'dev', inner, 'altname', `${inner}alt`);
+    ip('-n', joined, 'link', 'add', 'other0', 'type', 'veth', 'peer', 'name', 'other1');
+    ip('-n', joined, 'link', 'property', 'add', 'dev', 'other0', 'altname', 'taken0');
+    const cases: [Record<string, { name?: string }>, RegExp][] = [
+      [{ [`${inner}alt`]: { name: 'x0' } }, new RegExp(`network device ${inner}alt: that is an alternative name of ${inner}; name the device by its name`)],
+      [{ [inner]: { name: 'taken0' } }, new RegExp(`network device ${inner}: a device named taken0 exists in the container's network namespace already`)],
+    ];
+    for (const [devices, message] of cases) {
+      const b = bundle(devices, 'true', (c) => joinNetns(c, `/run/netns/${joined}`));
+      const r = cli.runContainer(b.id, b.dir);
+      expect(r.code).toBe(1);
+      expect(stderrLines(r).join('\n')).toMatch(message);
+    }
+    expect(inSuiteNs(inner)).toBe(true);
+  });
+
   test('failures name the device and leave no container: missing device, name taken (checked before the move), unmovable device', () => {
     const { inner } = vethPair();
     ip('-n', ns, 'link', 'add', 'br-nd', 'type', 'bridge');
