@@ -1,6 +1,7 @@
 // `events`: resource usage and OOM kills of a live container as runc's event objects.
-import { ContainerStateError } from '../errors';
-import { watchOom } from '../cgroups/oom-events';
+import { ContainerNotFoundError, ContainerStateError } from '../errors';
+import { watchOom, type OomWatch } from '../cgroups/oom-events';
+import { log } from '../log';
 import type { CgroupStats } from '../cgroups/stats';
 import { Container } from './container';
 
@@ -30,34 +31,64 @@ export function statsEvent(root: string, id: string): StatsEvent {
 
 /**
  * Calls `emit` with a stats event every `intervalMs`, and with an OOM event at each
- * OOM kill in the container's cgroup, until the container stops (then resolves) or
- * `signal` aborts.
+ * OOM notification of the container's cgroup, until the container stops or its
+ * cgroup goes (then resolves), `signal` aborts, or `emit` throws (then rejects with
+ * that error: a closed stdout ends `events` through the CLI's error path).
  */
 export async function streamEvents(root: string, id: string, intervalMs: number, emit: (e: StatsEvent | OomEvent) => void, signal?: AbortSignal): Promise<void> {
-  const oom = watchOom(runningContainer(root, id).cgroups, () => emit({ type: 'oom', id }));
+  const container = runningContainer(root, id);
+  const end = new AbortController();
+  const onAbort = (): void => end.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let failure: { error: unknown } | undefined;
+  const send = (e: StatsEvent | OomEvent): void => {
+    if (failure) return;
+    try {
+      emit(e);
+    } catch (error) {
+      failure = { error };
+      end.abort();
+    }
+  };
+  let oom: OomWatch | null = null;
   try {
-    await streamStats(root, id, intervalMs, emit, signal);
+    oom = watchOom(container.cgroups, { oom: () => send({ type: 'oom', id }), gone: () => end.abort() });
+  } catch (e) {
+    // As runc, which logs NotifyOOM's error and goes on with the stats.
+    log.warn(`no OOM notifications for ${id}: ${(e as Error).message}`);
+  }
+  try {
+    await streamStats(root, id, intervalMs, send, end.signal);
   } finally {
     oom?.stop();
+    signal?.removeEventListener('abort', onAbort);
   }
+  if (failure) throw failure.error;
 }
 
 async function streamStats(root: string, id: string, intervalMs: number, emit: (e: StatsEvent) => void, signal?: AbortSignal): Promise<void> {
   emit(statsEvent(root, id));
   for (;;) {
+    if (signal?.aborted) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, intervalMs);
-      signal?.addEventListener('abort', () => {
+      const onAbort = (): void => {
         clearTimeout(timer);
         resolve();
-      }, { once: true });
+      };
+      // Removed at each tick: a long stream must not pile up listeners on the signal.
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, intervalMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
     if (signal?.aborted) return;
     let event: StatsEvent;
     try {
       event = statsEvent(root, id);
     } catch (e) {
-      if (e instanceof ContainerStateError) return;
+      // Stopped, or already deleted: the stream ends there.
+      if (e instanceof ContainerStateError || e instanceof ContainerNotFoundError) return;
       throw e;
     }
     emit(event);

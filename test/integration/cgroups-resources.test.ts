@@ -145,22 +145,53 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id));
   });
 
-  test('events reports each OOM kill as runc does: {"type":"oom","id":...}', async () => {
-    // Two OOM kills, a few seconds in: `events` is listening by then.
+  test('events reports OOM notifications as runc does ({"type":"oom","id":...}); tsrun ends it once the container is deleted', async () => {
+    // Each hog runs once the test has seen `events` start and says go.
     const hog = 'head -c 200000000 /dev/zero | sort > /dev/null';
-    const b = bundle(['sh', '-c', `sleep 2; ${hog}; ${hog}; sleep 1000`], { memory: { limit: 32 << 20, swap: 32 << 20 } });
+    const after = (f: string) => `while [ ! -e /${f} ]; do sleep 0.05; done`;
+    const b = bundle(['sh', '-c', `${after('go1')}; ${hog}; ${after('go2')}; ${hog}; sleep 1000`], { memory: { limit: 32 << 20, swap: 32 << 20 } });
     expectOk(s.cli.create(b.id, b.dir, [], { stderrFile: path.join(b.dir, 'err.txt') }));
     expectOk(s.cli.start(b.id));
     const out = path.join(b.dir, 'events.txt');
-    // A long interval: runc prints no stats line before its first tick.
-    const events = s.cli.spawn(['events', '--interval', '60s', b.id], { stdoutFile: out, timeoutMs: 60_000 });
-    const ooms = () => (fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '').split('\n').filter((l) => l.includes('"oom"'));
-    await waitFor(() => ooms().length >= 2, 'two OOM events', 30_000);
-    expect(ooms()).toEqual([`{"type":"oom","id":"${b.id}"}`, `{"type":"oom","id":"${b.id}"}`]);
-    process.kill(events.pid, 'SIGTERM');
-    await events.done;
+    const events = s.cli.spawn(['events', '--interval', '1s', b.id], { stdoutFile: out, timeoutMs: 60_000 });
+    const lines = () => (fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '').split('\n').filter(Boolean);
+    const ooms = () => lines().filter((l) => l.includes('"oom"'));
+    // A first stats line: the OOM watch is in place by then (tsrun sets it up before
+    // its first line, runc a tick before its first line).
+    await waitFor(() => lines().some((l) => l.includes('"stats"')), 'a first stats line');
+    fs.writeFileSync(path.join(b.rootfs, 'go1'), '');
+    await waitFor(() => ooms().length >= 1, 'an OOM event', 30_000);
+    const first = ooms().length;
+    fs.writeFileSync(path.join(b.rootfs, 'go2'), '');
+    await waitFor(() => ooms().length > first, 'an OOM event for the second OOM', 30_000);
+    for (const line of ooms()) expect(line).toBe(`{"type":"oom","id":"${b.id}"}`);
+    const seen = ooms().length;
     expectOk(s.cli.delete(b.id, true));
+    if (flavorOf(BINARY) === 'tsrun') {
+      // The cgroup is gone: no OOM can follow, and `events` ends (runc's goes on).
+      const r = await events.done;
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    } else {
+      process.kill(events.pid, 'SIGTERM');
+      await events.done;
+    }
+    expect(ooms()).toHaveLength(seen); // the removal is no OOM
   });
+
+  if (flavorOf(BINARY) === 'tsrun') {
+    test('events ends at SIGTERM with status 0, its OOM watch released (no read left blocking the exit)', async () => {
+      const b = bundle(['sleep', '1000'], { memory: { limit: 64 << 20 } });
+      expectOk(s.cli.create(b.id, b.dir));
+      expectOk(s.cli.start(b.id));
+      const out = path.join(b.dir, 'events.txt');
+      const events = s.cli.spawn(['events', '--interval', '60s', b.id], { stdoutFile: out, timeoutMs: 20_000 });
+      await waitFor(() => fs.existsSync(out) && fs.readFileSync(out, 'utf8').includes('"stats"'), 'a first stats line');
+      process.kill(events.pid, 'SIGTERM');
+      const r = await events.done;
+      expect({ code: r.code, timedOut: r.timedOut, stderr: r.stderr }).toEqual({ code: 0, timedOut: false, stderr: '' });
+      expectOk(s.cli.delete(b.id, true));
+    });
+  }
 
   test('pause freezes a busy container, state says paused, resume thaws it; runc\'s errors', async () => {
     const b = bundle(['sh', '-c', 'while :; do :; done'], {});

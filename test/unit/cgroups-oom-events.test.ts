@@ -1,7 +1,8 @@
-// OOM notifications on cgroup v2: memory.events watched for a rise of oom_kill. This
-// host's cgroup2 mount has no memory controller, so the v2 path is checked against a
-// file of that shape (inotify reports its writes as the kernel's cgroup files do);
-// the v1 eventfd path runs for real in test/integration/cgroups-resources.test.ts.
+// OOM notifications on cgroup v2: memory.events watched for rises of oom_kill, and
+// cgroup.events for the cgroup emptying. This host's cgroup2 mount has no memory
+// controller, so the v2 path is checked against files of that shape (inotify reports
+// their writes as it does the kernel's cgroup files); the v1 eventfd path runs for
+// real in test/integration/cgroups-resources.test.ts.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -13,6 +14,7 @@ const manager = (dirs: Record<string, string>): CgroupManager => ({ controllerPa
 async function until(cond: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
 }
+const settle = () => new Promise((r) => setTimeout(r, 100));
 
 describe('OOM watch', () => {
   let dir: string;
@@ -21,29 +23,41 @@ describe('OOM watch', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  test('v2: one call per rise of oom_kill, none for other changes or for what was there before', async () => {
+  test('v2: one call per oom_kill added, none for other changes or for what was there before; gone once the cgroup empties', async () => {
     const events = path.join(dir, 'memory.events');
-    fs.writeFileSync(events, 'low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n');
-    let calls = 0;
-    const watch = watchOom(manager({ unified: dir }), () => calls++);
+    const cgroupEvents = path.join(dir, 'cgroup.events');
+    const memory = (oom: number, kills: number, max = 4) => fs.writeFileSync(events, `low 0\nhigh 0\nmax ${max}\noom ${oom}\noom_kill ${kills}\n`);
+    memory(1, 1);
+    fs.writeFileSync(cgroupEvents, 'populated 1\nfrozen 0\n');
+    let ooms = 0;
+    let gone = 0;
+    const watch = watchOom(manager({ unified: dir }), { oom: () => ooms++, gone: () => gone++ });
     expect(watch).not.toBeNull();
     try {
-      fs.writeFileSync(events, 'low 0\nhigh 0\nmax 9\noom 1\noom_kill 1\n');
-      await new Promise((r) => setTimeout(r, 100));
-      expect(calls).toBe(0);
-      fs.writeFileSync(events, 'low 0\nhigh 0\nmax 9\noom 2\noom_kill 2\n');
-      await until(() => calls === 1);
-      expect(calls).toBe(1);
-      fs.writeFileSync(events, 'low 0\nhigh 0\nmax 9\noom 3\noom_kill 4\n');
-      await until(() => calls === 2);
-      expect(calls).toBe(2);
+      memory(1, 1, 9); // another counter
+      memory(2, 1, 9); // an OOM that killed nothing (oom, not oom_kill)
+      await settle();
+      expect(ooms).toBe(0);
+      memory(3, 2, 9);
+      await until(() => ooms === 1);
+      expect(ooms).toBe(1);
+      memory(4, 4, 9); // two kills between two reads: two calls
+      await until(() => ooms === 3);
+      expect(ooms).toBe(3);
+      fs.writeFileSync(cgroupEvents, 'populated 0\nfrozen 0\n');
+      await until(() => gone === 1);
+      expect(gone).toBe(1);
+      memory(5, 5, 9); // the watch has stopped
+      await settle();
+      expect(ooms).toBe(3);
     } finally {
       watch?.stop();
     }
   });
 
   test('no memory controller to watch: null (events goes on with stats only)', () => {
-    expect(watchOom(manager({ unified: dir }), () => undefined)).toBeNull();
-    expect(watchOom(manager({}), () => undefined)).toBeNull();
+    const listener = { oom: () => undefined, gone: () => undefined };
+    expect(watchOom(manager({ unified: dir }), listener)).toBeNull();
+    expect(watchOom(manager({}), listener)).toBeNull();
   });
 });
