@@ -1,4 +1,4 @@
-// `events`: resource usage and OOM kills of a live container as runc's event objects.
+// `events`: resource usage and OOM notifications of a live container as runc's event objects.
 import { ContainerNotFoundError, ContainerStateError } from '../errors';
 import { watchOom, type OomWatch } from '../cgroups/oom-events';
 import { log } from '../log';
