@@ -107,7 +107,7 @@ describeIf(skip)('the code caches of the build', () => {
     expect(isEmpty(s.leftovers())).toBe(true);
   });
 
-  test('each command of a containerd start and stop reads only its bundle parts (an exec once read the cgroup drivers: 3 ms)', () => {
+  test('each command of a containerd start and stop, and those acting on cgroups, reads only its bundle parts (an exec once read the cgroup drivers: 3 ms)', () => {
     const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
     const none = { code: 0, loaded: [], parts: [] };
     expect(probe(['create', '--bundle', b.dir, b.id])).toMatchObject({
@@ -118,6 +118,12 @@ describeIf(skip)('the code caches of the build', () => {
     expect(probe(['start', b.id])).toMatchObject(none);
     const exec = probe(['exec', b.id, 'true']);
     expect(exec).toMatchObject({ ...none, parts: ['tsrun.create.js'], cachesRead: ['tsrun.create.js.exec.cache'] });
+    // The commands that act on the container's cgroups read delete's part, never the
+    // create part (pause, ps and events read it until the build probed them: 1-3 ms).
+    for (const args of [['pause', b.id], ['resume', b.id], ['ps', b.id], ['events', '--stats', b.id], ['update', '--pids-limit', '100', b.id]]) {
+      const { code, parts } = probe(args);
+      expect({ args, code, parts }).toEqual({ args, code: 0, parts: ['tsrun.cgroups.js'] });
+    }
     // Signal names are the os module's.
     expect(probe(['kill', b.id, 'KILL'])).toMatchObject({ ...none, loaded: ['Internal Binding os', 'NativeModule os'] });
     expect(probe(['delete', '--force', b.id])).toMatchObject({ ...none, parts: ['tsrun.cgroups.js'] });
