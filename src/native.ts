@@ -34,6 +34,8 @@ export interface NativeAddon {
   /** Blocking receive of one message; null at EOF (every init process has gone). */
   syncRecv(fd: number): string | null;
   syncSend(fd: number, message: string): void;
+  /** The fd in the packet the init sends after announcing one (`seccomp listener`, `netlink socket`). */
+  syncRecvFd(syncFd: number, what: string): number;
   closeFd(fd: number): void;
   /** waitpid(pid, 0): blocking. */
   waitPid(pid: number): WaitResult;
@@ -79,8 +81,6 @@ export interface NativeAddon {
    * when the library cannot be loaded, EARCH for an architecture it does not know.
    */
   seccompCompile(filter: NativeSeccompFilter, soname: string): { bpf: Buffer; unknownSyscalls: string[]; version: string };
-  /** Receive the seccomp notify fd the init sends after its `seccomp listener` message. */
-  seccompRecvListenerFd(syncFd: number): number;
   /** Connect to a seccomp listener socket and send the process state JSON with the fd. */
   seccompSendToListener(path: string, state: string, fd: number): void;
   /**
@@ -92,10 +92,11 @@ export interface NativeAddon {
   /** BPF_PROG_QUERY: ids of the device programs attached to that cgroup itself. */
   deviceFilterIds(cgroupDir: string): number[];
   /**
-   * linux.netDevices: moves device hostName out of tsrun's network namespace into that
-   * of process pid, renamed to name, with its permanent global addresses, and up.
+   * linux.netDevices: moves device hostName out of tsrun's network namespace into the
+   * namespace of `netlinkFd` (a NETLINK_ROUTE socket the init made in the container's
+   * namespace), renamed to name, with its permanent global addresses, and up.
    */
-  moveNetDevice(pid: number, hostName: string, name: string): void;
+  moveNetDevice(netlinkFd: number, hostName: string, name: string): void;
   /**
    * cgroup v1: an eventfd (O_CLOEXEC) the kernel signals at each OOM in that memory
    * cgroup, and when the cgroup is removed (registered through cgroup.event_control).

@@ -89,6 +89,8 @@ void OpUnshare(const Args&);
 void OpBecomeRoot(const Args&);
 void OpFork(const Args&);
 void OpHostname(const Args&);
+// netlink.cpp
+void OpNetlinkSocket(const Args&);
 // cgroups.cpp
 void OpCgroup(const Args&);
 // fork(), or, after `cgroup v2`, a clone3 whose child starts in that cgroup (on an

@@ -53,6 +53,7 @@ const OpSpec kOps[] = {
     {"nonDumpable", 0, 0, OpNonDumpable},
     {"dumpable", 0, 0, OpDumpable},
     {"hostname", 1, 1, OpHostname},
+    {"netlinkSocket", 0, 0, OpNetlinkSocket},
     {"domainname", 1, 1, OpDomainname},
     {"propagation", 1, 1, OpPropagation},
     {"rootfs", 1, 1, OpRootfs},

@@ -31,6 +31,7 @@ int PidfdSendSignal(int pidfd, int sig);
 Napi::Value SpawnInit(const Napi::CallbackInfo& info);
 Napi::Value SyncRecv(const Napi::CallbackInfo& info);
 Napi::Value SyncSend(const Napi::CallbackInfo& info);
+Napi::Value SyncRecvFd(const Napi::CallbackInfo& info);
 Napi::Value CloseFd(const Napi::CallbackInfo& info);
 Napi::Value WaitPid(const Napi::CallbackInfo& info);
 Napi::Value WaitPidAsync(const Napi::CallbackInfo& info);
@@ -50,7 +51,6 @@ Napi::Value RecvFd(const Napi::CallbackInfo& info);
 Napi::Value SetWindowSize(const Napi::CallbackInfo& info);
 // seccomp.cpp
 Napi::Value SeccompCompile(const Napi::CallbackInfo& info);
-Napi::Value SeccompRecvListenerFd(const Napi::CallbackInfo& info);
 Napi::Value SeccompSendToListener(const Napi::CallbackInfo& info);
 // bpf.cpp
 Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info);

@@ -10,7 +10,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   };
   static const Entry entries[] = {
       {"spawnInit", SpawnInit},       {"syncRecv", SyncRecv},
-      {"syncSend", SyncSend},         {"closeFd", CloseFd},
+      {"syncSend", SyncSend},         {"syncRecvFd", SyncRecvFd},         {"closeFd", CloseFd},
       {"waitPid", WaitPid},           {"waitPidAsync", WaitPidAsync},
       {"setChildSubreaper", SetChildSubreaper},
       {"mkfifo", Mkfifo},             {"openPath", OpenPath},
@@ -20,7 +20,6 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"connectUnix", ConnectUnix},  {"socketPair", SocketPair},
       {"recvFd", RecvFd},           {"setWindowSize", SetWindowSize},
       {"seccompCompile", SeccompCompile},
-      {"seccompRecvListenerFd", SeccompRecvListenerFd},
       {"seccompSendToListener", SeccompSendToListener},
       {"attachDeviceFilter", AttachDeviceFilter},
       {"deviceFilterIds", DeviceFilterIds},

@@ -1,25 +1,22 @@
-// moveNetDevice(pid, hostName, name): linux.netDevices. Moves a device out of tsrun's
-// own network namespace into that of process `pid` (the container's init, blocked at
-// its `sync netDevice` point), renames it, gives it back its permanent global
-// addresses (the kernel drops them on the move) and sets it up.
+// moveNetDevice(netlinkFd, hostName, name): linux.netDevices. Moves a device out of
+// tsrun's own network namespace into the container's, renames it, gives it back its
+// permanent global addresses (the kernel drops them on the move) and sets it up.
 // All of it is done here, by tsrun: it has CAP_NET_ADMIN over both namespaces,
 // which the init in a user namespace of its own has not over a network namespace
-// it joined. tsrun reaches the container's namespace through a netlink socket made
-// there by a short-lived thread (setns(CLONE_NEWNET) changes only the calling
-// thread; the thread does nothing else and ends).
+// it joined. It reaches the container's namespace through netlinkFd, a NETLINK_ROUTE
+// socket the init made there (with credentials that may act on that namespace) and
+// sent over the sync socket: tsrun itself never enters a container's namespace.
 // Should a step fail once the device has left, it is moved back (best effort) and
 // the error says where the device is.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
-#include <poll.h>
-#include <sched.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 
 #include <cstdio>
-#include <system_error>
-#include <thread>
 
 #include "addon.hpp"
 #include "fd.hpp"
@@ -198,31 +195,6 @@ std::string MoveBack(Rtnetlink& container, Rtnetlink& host, int index, const std
   return complete ? "it was moved back to the runtime's network namespace" : "it was moved back to the runtime's network namespace, without all of its settings";
 }
 
-// A NETLINK_ROUTE socket in the network namespace nsFd, made by a thread of its own.
-UniqueFd SocketInNamespace(Napi::Env env, int nsFd, const std::string& object) {
-  int fd = -1, err = 0;
-  const char* step = nullptr;
-  try {
-    std::thread maker([&] {
-      if (setns(nsFd, CLONE_NEWNET) < 0) {
-        err = errno;
-        step = "setns";
-        return;
-      }
-      fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-      if (fd < 0) {
-        err = errno;
-        step = "socket";
-      }
-    });
-    maker.join();
-  } catch (const std::system_error& e) {
-    ThrowErrno(env, e.code().value(), "pthread_create", object + " (a thread to reach the container's network namespace)");
-  }
-  if (fd < 0) ThrowErrno(env, err, step, object + " (the container's network namespace)");
-  return UniqueFd(fd);
-}
-
 // "tsrun" and 8 random hex digits: the device's name between the move and the rename.
 std::string TemporaryName(Napi::Env env) {
   uint32_t r = 0;
@@ -239,38 +211,28 @@ const char kContainerNs[] = "the container's network namespace";
 
 Napi::Value MoveNetDevice(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int pid = ArgInt(info, 0, "moveNetDevice", "pid");
+  int containerFd = ArgFd(info, 0, "moveNetDevice");
   std::string hostName = ArgString(info, 1, "moveNetDevice", "hostName");
   std::string name = ArgString(info, 2, "moveNetDevice", "name");
   std::string object = "network device " + hostName;
   NetDeviceMove move(env, object);
 
-  // The namespace of that very process: the pidfd refers to the process itself, and
-  // if it is still alive after the ns file is open, the file was its own (its pid
-  // cannot have been given to another process while it lives).
-  UniqueFd pidfd(PidfdOpen(pid));
-  if (!pidfd) ThrowErrno(env, errno, "pidfd_open", std::to_string(pid));
-  std::string nsPath = "/proc/" + std::to_string(pid) + "/ns/net";
-  UniqueFd netns(open(nsPath.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!netns) ThrowErrno(env, errno, "open", nsPath);
-  struct pollfd exited = {pidfd.get(), POLLIN, 0};
-  int polled = poll(&exited, 1, 0);
-  if (polled < 0) ThrowErrno(env, errno, "poll", "pidfd " + std::to_string(pid));
-  if (polled > 0) ThrowErrno(env, ESRCH, "poll", "pidfd " + std::to_string(pid) + " (the container's init exited)");
+  // The namespace the socket belongs to: where the device goes (IFLA_NET_NS_FD).
+  UniqueFd netns(ioctl(containerFd, SIOCGSKNS));
+  if (!netns) ThrowErrno(env, errno, "ioctl(SIOCGSKNS)", object + " (the container's netlink socket)");
   // A container joined to tsrun's own namespace would have the device already: the
   // "move" would only rename it on the host.
   UniqueFd ownNs(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
   if (!ownNs) ThrowErrno(env, errno, "open", "/proc/thread-self/ns/net");
   struct stat target, own;
-  if (fstat(netns.get(), &target) < 0) ThrowErrno(env, errno, "fstat", nsPath);
+  if (fstat(netns.get(), &target) < 0) ThrowErrno(env, errno, "fstat", "the container's network namespace");
   if (fstat(ownNs.get(), &own) < 0) ThrowErrno(env, errno, "fstat", "/proc/thread-self/ns/net");
   if (target.st_dev == own.st_dev && target.st_ino == own.st_ino)
     throw Napi::Error::New(env, object + ": the container's network namespace is the runtime's own; a device can only move into another one");
 
   UniqueFd hostFd(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
   if (!hostFd) ThrowErrno(env, errno, "socket", "AF_NETLINK");
-  UniqueFd containerFd = SocketInNamespace(env, netns.get(), object);
-  Rtnetlink host(hostFd.get()), container(containerFd.get());
+  Rtnetlink host(hostFd.get()), container(containerFd);
 
   Link device = move.GetLink(host, hostName, 0, kRuntimeNs);
   if (device.index == 0) throw Napi::Error::New(env, object + " does not exist in the runtime's network namespace");

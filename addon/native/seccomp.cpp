@@ -221,16 +221,6 @@ Napi::Value SeccompCompile(const Napi::CallbackInfo& info) {
   return result;
 }
 
-// seccompRecvListenerFd(syncFd) -> fd: the packet after the init's `seccomp listener`
-// message carries the notify fd (SCM_RIGHTS).
-Napi::Value SeccompRecvListenerFd(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::string payload;
-  int received = ReceiveOneFd(env, ArgFd(info, 0, "seccompRecvListenerFd"), &payload, "seccomp listener fd");
-  if (received < 0) ThrowErrno(env, EPIPE, "recvmsg", "seccomp listener fd");
-  return Napi::Number::New(env, received);
-}
-
 // seccompSendToListener(path, stateJson, fd): connect to the listener's unix socket and
 // send the container process state with the notify fd (runtime spec, "listenerPath").
 Napi::Value SeccompSendToListener(const Napi::CallbackInfo& info) {

@@ -25,6 +25,17 @@ Napi::Value SyncRecv(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, buf.data(), static_cast<size_t>(n));
 }
 
+// syncRecvFd(syncFd, what) -> fd: the packet with an fd that follows an init message
+// announcing one (`seccomp listener`, `netlink socket`). EOF there is an error.
+Napi::Value SyncRecvFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string what = ArgString(info, 1, "syncRecvFd", "what");
+  std::string payload;
+  int received = ReceiveOneFd(env, ArgFd(info, 0, "syncRecvFd"), &payload, what);
+  if (received < 0) ThrowErrno(env, EPIPE, "recvmsg", what);
+  return Napi::Number::New(env, received);
+}
+
 Napi::Value SyncSend(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = ArgFd(info, 0, "syncSend");

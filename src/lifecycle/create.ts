@@ -112,6 +112,8 @@ export function createContainer(opts: CreateOptions): Created {
   let startTimeAtPid: string | null = null;
   let stage1Reaped = false;
   let syncFd: number | undefined;
+  // linux.netDevices: the init's netlink socket in the container's network namespace.
+  let netlinkFd: number | undefined;
   let fifoFd: number | undefined;
   let console: ConsoleEnds | undefined;
   // Set once cgroups.create() has returned. Until then the dirs may be another
@@ -242,7 +244,7 @@ export function createContainer(opts: CreateOptions): Created {
           return JSON.stringify({ ...hs, pid: pidInContainer(pid) });
         }
         if (tag.startsWith(NET_DEVICE_SYNC)) {
-          moveNetDevice(spec, containerPid ?? child.pid, tag.slice(NET_DEVICE_SYNC.length));
+          moveNetDevice(spec, netlinkFd, tag.slice(NET_DEVICE_SYNC.length));
           return undefined;
         }
         // The init keeps this for its startContainer hooks (it has no socket after `ready`).
@@ -257,6 +259,10 @@ export function createContainer(opts: CreateOptions): Created {
         startTimeAtPid = processStartTime(pid);
         store.write(opts.id, { ...state, pid, startTime: startTimeAtPid ?? '' });
         crashPoint('create:pid');
+      },
+      onNetlinkSocket: () => {
+        if (netlinkFd !== undefined) throw new TsrunError('the init sent a second netlink socket');
+        netlinkFd = nat.syncRecvFd(child.syncFd, 'netlink socket');
       },
       onSeccompListener: () => {
         if (!seccompPlan) throw new TsrunError('the init sent a seccomp notify fd but no seccomp was configured');
@@ -340,6 +346,7 @@ export function createContainer(opts: CreateOptions): Created {
   } finally {
     unlock();
     if (syncFd !== undefined) nat.closeFd(syncFd);
+    if (netlinkFd !== undefined) nat.closeFd(netlinkFd);
     if (fifoFd !== undefined) nat.closeFd(fifoFd);
     if (console) nat.closeFd(console.initFd);
     if (console?.ownFd !== undefined) nat.closeFd(console.ownFd);

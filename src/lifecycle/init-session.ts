@@ -14,6 +14,8 @@ export interface SessionHandlers {
   onPid(pid: number): void;
   /** `seccomp listener`: the next packet carries the notify fd; the init waits for ack. */
   onSeccompListener?(): void;
+  /** `netlink socket`: the next packet carries a netlink socket of the container's network namespace. */
+  onNetlinkSocket?(): void;
 }
 
 /** Runs `act` and answers the init: `ack [payload]`, or `abort` and rethrow. */
@@ -62,6 +64,12 @@ function run(syncFd: number, handlers: SessionHandlers, untilExec: boolean): voi
         const onListener = handlers.onSeccompListener;
         if (rest !== 'listener' || !onListener) throw new InitError(`unexpected message from init: ${message}`);
         answer(syncFd, () => onListener());
+        break;
+      }
+      case 'netlink': {
+        const onSocket = handlers.onNetlinkSocket;
+        if (rest !== 'socket' || !onSocket) throw new InitError(`unexpected message from init: ${message}`);
+        answer(syncFd, () => onSocket());
         break;
       }
       case 'notify':

@@ -81,7 +81,7 @@ export interface ListenerState {
  */
 export function forwardSeccompListener(syncFd: number, plan: SeccompPlan, state: ListenerState): void {
   const nat = native();
-  const fd = nat.seccompRecvListenerFd(syncFd);
+  const fd = nat.syncRecvFd(syncFd, 'seccomp listener fd');
   try {
     if (!plan.listenerPath) throw new TsrunError('seccomp: the init sent a notify fd but no listenerPath is configured');
     const message = {
