@@ -92,11 +92,12 @@ export interface NativeAddon {
   /** BPF_PROG_QUERY: ids of the device programs attached to that cgroup itself. */
   deviceFilterIds(cgroupDir: string): number[];
   /**
-   * linux.netDevices: moves device hostName out of tsrun's network namespace into the
-   * namespace of `netlinkFd` (a NETLINK_ROUTE socket the init made in the container's
-   * namespace), renamed to name, with its permanent global addresses, and up.
+   * linux.netDevices: moves device hostName out of tsrun's network namespace into
+   * netnsFd, renamed to name, with its permanent global addresses, and up, acting in
+   * that namespace through netlinkFd (a NETLINK_ROUTE socket made there with tsrun's
+   * credentials).
    */
-  moveNetDevice(netlinkFd: number, hostName: string, name: string): void;
+  moveNetDevice(netnsFd: number, netlinkFd: number, hostName: string, name: string): void;
   /**
    * cgroup v1: an eventfd (O_CLOEXEC) the kernel signals at each OOM in that memory
    * cgroup, and when the cgroup is removed (registered through cgroup.event_control).

@@ -90,7 +90,9 @@ void OpBecomeRoot(const Args&);
 void OpFork(const Args&);
 void OpHostname(const Args&);
 // netlink.cpp
+void OpNetns(const Args&);
 void OpNetlinkSocket(const Args&);
+void OpExit(const Args&);
 // cgroups.cpp
 void OpCgroup(const Args&);
 // fork(), or, after `cgroup v2`, a clone3 whose child starts in that cgroup (on an

@@ -1,30 +1,45 @@
-// linux.netDevices (PROTOCOL.md, netlinkSocket): a NETLINK_ROUTE socket made in the
-// container's network namespace as soon as the init is in it, and handed to tsrun,
-// which moves the devices in and sets them up through it (src/lifecycle/net-devices.ts).
-// A netlink socket acts in the namespace it was made in, with the credentials of its
-// maker: made here, right after the setns or unshare that entered the namespace, it
-// carries credentials that may configure that namespace (the host's for one joined
-// before the init leaves the host's user namespace; the container's root's for one
-// made in the container's user namespace). So tsrun never enters the namespace itself.
+// linux.netDevices (PROTOCOL.md, netns, netlinkSocket, exit). The init sends tsrun its
+// network namespace (`netns`); tsrun then spawns a second, short-lived tsrun-init with
+// its own credentials that joins that namespace, makes a NETLINK_ROUTE socket there
+// and sends it (`netlinkSocket`), then exits (`exit`). A netlink socket acts in the
+// namespace it was made in, with its maker's credentials: made so, it may configure
+// the container's namespace and move devices out of it, and tsrun itself never
+// enters a container's namespace (DESIGN.md §3).
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <linux/netlink.h>
 
 #include "init.hpp"
 
 namespace init {
+namespace {
 
-void OpNetlinkSocket(const Args&) {
-  const std::string object = "netlink socket";
-  Fd sock(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-  if (!sock) Fail(object, "socket", errno);
-  // Announced, then sent in a packet of its own, as the seccomp listener is.
-  SendOrStop("netlink socket", object);
-  SendFd(ctx.syncFd, "fd", sock.get(), object);
+// Sends `announce`, then `fd` in a packet of its own (as the seccomp listener goes),
+// and waits for the parent's `ack`; anything else: the parent already knows why.
+void HandOver(const std::string& announce, int fd) {
+  SendOrStop(announce, announce);
+  SendFd(ctx.syncFd, "fd", fd, announce);
   std::string reply;
-  // The parent answers once it holds the socket; anything else: it already knows why.
   if (!ReceiveMessage(&reply) || reply != "ack") _exit(1);
 }
+
+}  // namespace
+
+void OpNetns(const Args&) {
+  Fd ns(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!ns) Fail("netns", "open /proc/thread-self/ns/net", errno);
+  HandOver("netns", ns.get());
+}
+
+void OpNetlinkSocket(const Args&) {
+  Fd sock(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+  if (!sock) Fail("netlink socket", "socket", errno);
+  HandOver("netlink socket", sock.get());
+}
+
+void OpExit(const Args& a) { _exit(static_cast<int>(ParseU64(a[0], "exit") & 0xff)); }
 
 }  // namespace init

@@ -1,18 +1,16 @@
-// moveNetDevice(netlinkFd, hostName, name): linux.netDevices. Moves a device out of
-// tsrun's own network namespace into the container's, renames it, gives it back its
-// permanent global addresses (the kernel drops them on the move) and sets it up.
-// All of it is done here, by tsrun: it has CAP_NET_ADMIN over both namespaces,
-// which the init in a user namespace of its own has not over a network namespace
-// it joined. It reaches the container's namespace through netlinkFd, a NETLINK_ROUTE
-// socket the init made there (with credentials that may act on that namespace) and
-// sent over the sync socket: tsrun itself never enters a container's namespace.
-// Should a step fail once the device has left, it is moved back (best effort) and
-// the error says where the device is.
+// moveNetDevice(netnsFd, netlinkFd, hostName, name): linux.netDevices. Moves a device
+// out of tsrun's own network namespace into the container's (netnsFd), renames it,
+// gives it back its permanent global addresses (the kernel drops them on the move)
+// and sets it up. All of it is done by tsrun, which has CAP_NET_ADMIN over both
+// namespaces (an init in a user namespace of its own has not, over a namespace it
+// joined or to move a device out). It reaches the container's namespace through
+// netlinkFd: a NETLINK_ROUTE socket made there, with tsrun's credentials, by a
+// helper tsrun-init (src/lifecycle/net-devices.ts), so that tsrun itself never enters
+// a container's namespace. Should a step fail once the device has left, it is moved
+// back (best effort) and the error says where the device is.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 
@@ -211,21 +209,19 @@ const char kContainerNs[] = "the container's network namespace";
 
 Napi::Value MoveNetDevice(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int containerFd = ArgFd(info, 0, "moveNetDevice");
-  std::string hostName = ArgString(info, 1, "moveNetDevice", "hostName");
-  std::string name = ArgString(info, 2, "moveNetDevice", "name");
+  int netnsFd = ArgFd(info, 0, "moveNetDevice");
+  int containerFd = ArgFd(info, 1, "moveNetDevice");
+  std::string hostName = ArgString(info, 2, "moveNetDevice", "hostName");
+  std::string name = ArgString(info, 3, "moveNetDevice", "name");
   std::string object = "network device " + hostName;
   NetDeviceMove move(env, object);
 
-  // The namespace the socket belongs to: where the device goes (IFLA_NET_NS_FD).
-  UniqueFd netns(ioctl(containerFd, SIOCGSKNS));
-  if (!netns) ThrowErrno(env, errno, "ioctl(SIOCGSKNS)", object + " (the container's netlink socket)");
   // A container joined to tsrun's own namespace would have the device already: the
   // "move" would only rename it on the host.
   UniqueFd ownNs(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
   if (!ownNs) ThrowErrno(env, errno, "open", "/proc/thread-self/ns/net");
   struct stat target, own;
-  if (fstat(netns.get(), &target) < 0) ThrowErrno(env, errno, "fstat", "the container's network namespace");
+  if (fstat(netnsFd, &target) < 0) ThrowErrno(env, errno, "fstat", "the container's network namespace");
   if (fstat(ownNs.get(), &own) < 0) ThrowErrno(env, errno, "fstat", "/proc/thread-self/ns/net");
   if (target.st_dev == own.st_dev && target.st_ino == own.st_ino)
     throw Napi::Error::New(env, object + ": the container's network namespace is the runtime's own; a device can only move into another one");
@@ -251,7 +247,7 @@ Napi::Value MoveNetDevice(const Napi::CallbackInfo& info) {
   // this one; by it the device is found in the container's namespace whatever its
   // ifindex has become.
   std::string temporary = TemporaryName(env);
-  move.Send(host, MoveRequest(device.index, netns.get(), temporary), "RTM_NEWLINK", " (moving it into the container's network namespace)");
+  move.Send(host, MoveRequest(device.index, netnsFd, temporary), "RTM_NEWLINK", " (moving it into the container's network namespace)");
 
   Link moved = move.GetLink(container, temporary, 0, kContainerNs);
   if (moved.index == 0) throw Napi::Error::New(env, object + ": moved as " + temporary + ", but not found in the container's network namespace");

@@ -25,7 +25,7 @@ import { planSeccomp } from '../linux/seccomp';
 import { checkTerminal, consoleEnds, type ConsoleEnds } from './console';
 import { lastCapability } from './host-facts';
 import { converse } from './init-session';
-import { moveNetDevice } from './net-devices';
+import { NetDeviceMover } from './net-devices';
 import { compileSeccomp, forwardSeccompListener } from './seccomp';
 import { hostLsm } from './host-lsm';
 import { crashPoint } from './crash-point';
@@ -112,8 +112,8 @@ export function createContainer(opts: CreateOptions): Created {
   let startTimeAtPid: string | null = null;
   let stage1Reaped = false;
   let syncFd: number | undefined;
-  // linux.netDevices: the init's netlink socket in the container's network namespace.
-  let netlinkFd: number | undefined;
+  // linux.netDevices: the container's network namespace, as the init sends it.
+  let netDevices: NetDeviceMover | undefined;
   let fifoFd: number | undefined;
   let console: ConsoleEnds | undefined;
   // Set once cgroups.create() has returned. Until then the dirs may be another
@@ -244,7 +244,8 @@ export function createContainer(opts: CreateOptions): Created {
           return JSON.stringify({ ...hs, pid: pidInContainer(pid) });
         }
         if (tag.startsWith(NET_DEVICE_SYNC)) {
-          moveNetDevice(spec, netlinkFd, tag.slice(NET_DEVICE_SYNC.length));
+          if (!netDevices) throw new TsrunError('the init asked for a network device before sending its network namespace');
+          netDevices.move(tag.slice(NET_DEVICE_SYNC.length));
           return undefined;
         }
         // The init keeps this for its startContainer hooks (it has no socket after `ready`).
@@ -260,9 +261,9 @@ export function createContainer(opts: CreateOptions): Created {
         store.write(opts.id, { ...state, pid, startTime: startTimeAtPid ?? '' });
         crashPoint('create:pid');
       },
-      onNetlinkSocket: () => {
-        if (netlinkFd !== undefined) throw new TsrunError('the init sent a second netlink socket');
-        netlinkFd = nat.syncRecvFd(child.syncFd, 'netlink socket');
+      onNetns: () => {
+        if (netDevices) throw new TsrunError('the init sent its network namespace twice');
+        netDevices = new NetDeviceMover(spec, nat.syncRecvFd(child.syncFd, 'network namespace'));
       },
       onSeccompListener: () => {
         if (!seccompPlan) throw new TsrunError('the init sent a seccomp notify fd but no seccomp was configured');
@@ -346,7 +347,7 @@ export function createContainer(opts: CreateOptions): Created {
   } finally {
     unlock();
     if (syncFd !== undefined) nat.closeFd(syncFd);
-    if (netlinkFd !== undefined) nat.closeFd(netlinkFd);
+    netDevices?.close();
     if (fifoFd !== undefined) nat.closeFd(fifoFd);
     if (console) nat.closeFd(console.initFd);
     if (console?.ownFd !== undefined) nat.closeFd(console.ownFd);

@@ -14,7 +14,9 @@ export interface SessionHandlers {
   onPid(pid: number): void;
   /** `seccomp listener`: the next packet carries the notify fd; the init waits for ack. */
   onSeccompListener?(): void;
-  /** `netlink socket`: the next packet carries a netlink socket of the container's network namespace. */
+  /** `netns`: the next packet carries the init's network namespace; the init waits for ack. */
+  onNetns?(): void;
+  /** `netlink socket`: the next packet carries a netlink socket (a helper init's); it waits for ack. */
   onNetlinkSocket?(): void;
 }
 
@@ -66,10 +68,12 @@ function run(syncFd: number, handlers: SessionHandlers, untilExec: boolean): voi
         answer(syncFd, () => onListener());
         break;
       }
+      case 'netns':
       case 'netlink': {
-        const onSocket = handlers.onNetlinkSocket;
-        if (rest !== 'socket' || !onSocket) throw new InitError(`unexpected message from init: ${message}`);
-        answer(syncFd, () => onSocket());
+        // Each announces a packet with an fd, which its handler receives before the answer.
+        const receive = kind === 'netns' ? handlers.onNetns : rest === 'socket' ? handlers.onNetlinkSocket : undefined;
+        if (!receive || (kind === 'netns' && rest !== '')) throw new InitError(`unexpected message from init: ${message}`);
+        answer(syncFd, () => receive());
         break;
       }
       case 'notify':

@@ -1,15 +1,66 @@
-// linux.netDevices at the init's `sync netDevice <host>`: tsrun, in its own network
-// namespace, moves the device into the container's and sets it up there, through the
-// netlink socket the init sent it (`netlink socket`) from that namespace. The planner
-// (src/linux/net-devices.ts) has checked the names.
+// linux.netDevices, tsrun's side. The init sends its network namespace (`netns`), then
+// stops at `sync netDevice <host>` for each device; tsrun moves the device from its own
+// namespace into that one and sets it up there (the planner, src/linux/net-devices.ts,
+// has checked the names). It acts in the container's namespace through a netlink
+// socket made there, with tsrun's own credentials, by a helper tsrun-init: joining a
+// namespace is the init program's job (DESIGN.md §3), and a socket the container's
+// init made inside its own user namespace could not move a device back out.
 import type { Spec } from '../config/types';
 import { TsrunError } from '../errors';
+import { CLONE_FLAGS } from '../linux/namespaces';
 import { containerDeviceName } from '../linux/net-devices';
+import { encodePlan, op } from '../linux/plan-encoding';
 import { native } from '../native';
+import { converseToExec } from './init-session';
 
-export function moveNetDevice(spec: Spec, netlinkFd: number | undefined, hostName: string): void {
-  const devices = spec.linux?.netDevices ?? {};
-  if (!Object.prototype.hasOwnProperty.call(devices, hostName)) throw new TsrunError(`the init asked for network device ${hostName}, which the config does not name`);
-  if (netlinkFd === undefined) throw new TsrunError(`the init asked for network device ${hostName} before sending its netlink socket`);
-  native().moveNetDevice(netlinkFd, hostName, containerDeviceName(hostName, devices[hostName]));
+/** A NETLINK_ROUTE socket in the namespace netnsFd, made by a helper init that then exits. */
+function netlinkSocketIn(netnsFd: number): number {
+  const nat = native();
+  // PROTOCOL.md layout: no preserved fds, so the plan is fd 3, the sync socket 4 and
+  // the one extra fd (the namespace) 5.
+  const plan = [op('fds', 0, 1), op('setns', CLONE_FLAGS.network, '/proc/self/fd/5'), op('netlinkSocket'), op('exit', 0)];
+  const child = nat.spawnInit({ plan: encodePlan(plan), stdio: [0, 1, 2], preserveFds: 0, extraFds: [netnsFd] });
+  let socket: number | undefined;
+  try {
+    converseToExec(child.syncFd, {
+      onSync: (tag) => {
+        throw new TsrunError(`unexpected sync point "${tag}" from the netlink helper`);
+      },
+      onPid: () => undefined,
+      onNetlinkSocket: () => {
+        socket = nat.syncRecvFd(child.syncFd, 'netlink socket');
+      },
+    });
+  } catch (e) {
+    if (socket !== undefined) nat.closeFd(socket);
+    throw e;
+  } finally {
+    nat.closeFd(child.syncFd);
+    nat.waitPid(child.pid);
+  }
+  if (socket === undefined) throw new TsrunError('the netlink helper ended without sending its socket');
+  return socket;
+}
+
+/** One create's devices: the container's namespace, and the socket made there on first use. */
+export class NetDeviceMover {
+  private socket: number | undefined;
+
+  constructor(
+    private readonly spec: Spec,
+    private readonly netnsFd: number,
+  ) {}
+
+  move(hostName: string): void {
+    const devices = this.spec.linux?.netDevices ?? {};
+    if (!Object.prototype.hasOwnProperty.call(devices, hostName)) throw new TsrunError(`the init asked for network device ${hostName}, which the config does not name`);
+    this.socket ??= netlinkSocketIn(this.netnsFd);
+    native().moveNetDevice(this.netnsFd, this.socket, hostName, containerDeviceName(hostName, devices[hostName]));
+  }
+
+  close(): void {
+    const nat = native();
+    if (this.socket !== undefined) nat.closeFd(this.socket);
+    nat.closeFd(this.netnsFd);
+  }
 }

@@ -1,9 +1,9 @@
 // linux.netDevices -> one `sync netDevice <host>` point per device (PROTOCOL.md), once
-// the init is in all of its namespaces (the create planner also places the
-// `netlinkSocket` op that gives tsrun its way into the container's network namespace).
-// At each, tsrun moves the device from its own namespace into the container's and sets
-// it up there (src/lifecycle/net-devices.ts). Pure, like every planner: it refuses
-// what the kernel would, naming the field.
+// the init is in all of its namespaces (the create planner puts the `netns` op, which
+// sends tsrun the init's network namespace, before the first). At each, tsrun moves the
+// device from its own namespace into the container's and sets it up there
+// (src/lifecycle/net-devices.ts). Pure, like every planner: it refuses what the kernel
+// would, naming the field.
 import type { Spec } from '../config/types';
 import { ConfigError } from '../errors';
 import { op, type PlanOp } from './plan-encoding';

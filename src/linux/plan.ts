@@ -215,12 +215,7 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   // Still in the host's user and mount namespaces (no setns, no unshare yet).
   ops.push(...mounts.idmapTrees);
   const late = joinsAfterFork(cgroups);
-  // linux.netDevices: a netlink socket for tsrun, made as soon as the init is in its
-  // network namespace, while its credentials may still act there (netlinkSocket).
-  const socketAfter = (flags: number): PlanOp[] => (netDevices.length > 0 && flags & CLONE_FLAGS.network ? [op('netlinkSocket')] : []);
-  for (const join of ns.joins) {
-    if (!late.has(join.type)) ops.push(op('setns', CLONE_FLAGS[join.type], join.path as string), ...socketAfter(CLONE_FLAGS[join.type]));
-  }
+  for (const join of ns.joins) if (!late.has(join.type)) ops.push(op('setns', CLONE_FLAGS[join.type], join.path as string));
   const inUserNs = ns.has('user');
   if (ns.newUser) {
     ops.push(op('unshare', CLONE_FLAGS.user));
@@ -229,7 +224,7 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   }
   if (inUserNs) ops.push(op('becomeRoot'));
   const lateUnshare = unshareAfterFork(cgroups, ns.unshareFlags);
-  if (ns.unshareFlags & ~lateUnshare) ops.push(op('unshare', ns.unshareFlags & ~lateUnshare), ...socketAfter(ns.unshareFlags & ~lateUnshare));
+  if (ns.unshareFlags & ~lateUnshare) ops.push(op('unshare', ns.unshareFlags & ~lateUnshare));
   const newTime = ns.has('time') && !(linux.namespaces ?? []).find((n) => n.type === 'time')?.path;
   if (linux.timeOffsets && Object.keys(linux.timeOffsets).length > 0) {
     if (!newTime) throw new ConfigError('linux.timeOffsets', 'requires a new time namespace');
@@ -239,8 +234,9 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   }
   if (ns.needsFork || cgroups.forkInto) ops.push(op('fork'));
   for (const join of ns.joins) if (late.has(join.type)) ops.push(op('setns', CLONE_FLAGS[join.type], join.path as string));
-  if (lateUnshare) ops.push(op('unshare', lateUnshare), ...socketAfter(lateUnshare));
-  ops.push(...netDevices);
+  if (lateUnshare) ops.push(op('unshare', lateUnshare));
+  // linux.netDevices: tsrun gets the network namespace, then moves each device in.
+  if (netDevices.length > 0) ops.push(op('netns'), ...netDevices);
   // In every namespace of the container (a user namespace owns the keyrings made in
   // it), before anything else runs there.
   if (input.sessionKeyring !== undefined) {

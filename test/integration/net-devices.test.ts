@@ -7,7 +7,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import { Spec } from '../helpers/bundle';
 import { flavorOf, runtimeUnderTest, stderrLines, type RuntimeCli } from '../helpers/runtime';
 import { isEmpty } from '../helpers/cleanup';
@@ -176,6 +176,37 @@ describeIf(skipReason())(`linux.netDevices (${BINARY})`, () => {
     for (const a of ['10.203.0.2/24', '10.203.0.9/24', '2001:db8::2/64']) expect(addresses).toContain(a);
     expect(addresses).toContain(`${inner}:al`);
     expect(isEmpty(s.leftovers())).toBe(true);
+  });
+
+  test('the same with a user namespace (joined with its network namespace, as Kubernetes pods have them): the device comes back all the same', () => {
+    // A holder process owns a user namespace (root mapped to root) and a network
+    // namespace of that user namespace, made inside the suite's network namespace.
+    const holder = spawn('nsenter', [`--net=/run/netns/${ns}`, 'unshare', '--user', '--map-root-user', '--net', 'sleep', '1000'], { stdio: 'ignore' });
+    try {
+      const pid = holder.pid as number;
+      const nsOf = (type: string) => fs.readlinkSync(`/proc/${pid}/ns/${type}`);
+      const deadline = Date.now() + 5000;
+      while (nsOf('net') === fs.readlinkSync(`/proc/self/ns/net`) || nsOf('user') === fs.readlinkSync('/proc/self/ns/user')) {
+        if (Date.now() > deadline) throw new Error('the namespace holder did not start');
+      }
+      for (const scope of ['all', 'default']) {
+        expect(spawnSync('nsenter', ['-t', String(pid), '-U', '-n', '--preserve-credentials', 'sysctl', '-q', '-w', `net.ipv6.conf.${scope}.disable_ipv6=1`]).status).toBe(0);
+      }
+      const { inner } = vethPair();
+      ip('-n', ns, 'link', 'set', inner, 'up');
+      const b = bundle({ [inner]: { name: 'back1' } }, 'true', (c) => {
+        joinNetns(c, `/proc/${pid}/ns/net`);
+        c.linux.namespaces.push({ type: 'user', path: `/proc/${pid}/ns/user` });
+      });
+      const r = cli.runContainer(b.id, b.dir);
+      expect(r.code).toBe(1);
+      expect(stderrLines(r).join('\n')).toMatch(new RegExp(`network device ${inner} \\(adding its address 2001:db8::2/64 in the container's network namespace\\): .*; it was moved back to the runtime's network namespace"`));
+      expect(ip('-n', ns, '-o', 'link', 'show', inner)).toMatch(/[<,]UP[,>]/);
+      expect(ip('-n', ns, '-o', 'addr', 'show', 'dev', inner)).toContain('10.203.0.2/24');
+      expect(isEmpty(s.leftovers())).toBe(true);
+    } finally {
+      holder.kill('SIGKILL');
+    }
   });
 
   test('alternative names: a host device named by one is refused, and a container name taken by one counts as taken', () => {
