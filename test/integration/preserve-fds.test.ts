@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { runtimeUnderTest } from '../helpers/runtime';
+import { flavorOf, runtimeUnderTest } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 
 jest.setTimeout(60_000);
@@ -75,6 +75,33 @@ describeIf(containerSkipReason())(`preserve-fds and LISTEN_FDS (${BINARY})`, () 
       expectOk(s.cli.delete(bundle.id));
     });
   });
+
+  // runc 1.1 hands over whatever it has open at those numbers (its epoll fd, an O_PATH
+  // fd of the host's /sys/fs/cgroup); tsrun refuses its own event-loop fds.
+  if (flavorOf(BINARY) === 'tsrun') {
+    const own = /preserved fd 4 is tsrun's own \(anon_inode:\[eventpoll\]\): the caller passed fewer fds than --preserve-fds/;
+
+    test('run --preserve-fds beyond the fds passed is refused: tsrun\'s own fds never reach the container', () => {
+      const { a } = files();
+      const bundle = s.bundle({ configure: (c) => (c.process.args = ['sh', '-c', 'ls -l /proc/self/fd/']) });
+      const r = wrapped(`exec 3<${a}`, ['run', '--preserve-fds', '3', '-b', bundle.dir, bundle.id], '');
+      expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 1, stdout: '' });
+      expect(r.stderr).toMatch(own);
+      expect(s.cli.list().stdout).not.toContain(bundle.id);
+    });
+
+    test('exec --preserve-fds beyond the fds passed is refused; the container runs on', () => {
+      const { a } = files();
+      const bundle = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+      expectOk(s.cli.runContainer(bundle.id, bundle.dir, ['-d']));
+      const r = wrapped(`exec 3<${a}`, ['exec', '--preserve-fds', '2', bundle.id, 'ls', '-l', '/proc/self/fd/'], '');
+      // 255: runc's status for an exec that failed to start.
+      expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 255, stdout: '' });
+      expect(r.stderr).toMatch(own);
+      expect(s.cli.state(bundle.id).status).toBe('running');
+      expectOk(s.cli.delete(bundle.id, true));
+    });
+  }
 
   test('exec --preserve-fds 1 passes fd 3; LISTEN_FDS is not used by exec (as runc)', () => {
     const { a, b } = files();
