@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -179,23 +178,6 @@ class FileActions {
 
 }  // namespace
 
-// Node's own event-loop fds (epoll, eventfd, io_uring) take the lowest numbers free at
-// its start: asked for more fds than it was passed, tsrun would hand its own over to
-// the container. Node marks the inherited fds close-on-exec too (libuv), so flags
-// cannot tell them apart; these kinds no caller passes to a container can.
-static void CheckNotOwnFd(Napi::Env env, int fd) {
-  std::string link = "/proc/self/fd/" + std::to_string(fd);
-  char target[128];
-  ssize_t n = readlink(link.c_str(), target, sizeof target - 1);
-  if (n < 0) ThrowErrno(env, errno, "readlink", link);
-  target[n] = '\0';
-  for (const char* own : {"anon_inode:[eventpoll]", "anon_inode:[eventfd]", "anon_inode:[io_uring]"}) {
-    if (strcmp(target, own) != 0) continue;
-    throw Napi::Error::New(env, "preserved fd " + std::to_string(fd) + " is tsrun's own (" + target +
-                                    "): the caller passed fewer fds than --preserve-fds (and LISTEN_FDS) ask for");
-  }
-}
-
 Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "spawnInit: options must be an object");
@@ -213,10 +195,8 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
   const int base = 3 + preserve;
   const int limit = base + 2 + static_cast<int>(extra.size());
 
-  for (int fd = 3; fd < base; fd++) {
+  for (int fd = 3; fd < base; fd++)
     if (fcntl(fd, F_GETFD) < 0) ThrowErrno(env, errno, "fcntl", "preserved fd " + std::to_string(fd));
-    CheckNotOwnFd(env, fd);
-  }
 
   int initMemfd = SealedInitMemfd(env);
   UniqueFd planFd = SealedPlanMemfd(env, plan.Data(), plan.Length());

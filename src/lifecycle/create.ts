@@ -38,7 +38,7 @@ import { planNamespaces } from '../linux/namespaces';
 import { NO_CGROUP_JOIN, planCgroupJoin } from '../linux/cgroup-join';
 import { sessionKeyringName } from '../linux/keyring';
 import { checkNoLimitsWithoutCgroup, isCgroupPermissionError, ownCgroupDirs, rootlessMode } from './rootless';
-import { passedFds } from './socket-activation';
+import { checkPassedFds, passedFds } from './socket-activation';
 import { hookState, pidInContainer, runHooks, runHooksWarnOnly } from './hooks';
 
 export interface CreateOptions {
@@ -84,6 +84,7 @@ export function createContainer(opts: CreateOptions): Created {
   log.debug(`create ${opts.id}: config valid`);
   const spec = bundle.spec;
   const preserveFds = passedFds(spec, opts.preserveFds ?? 0);
+  checkPassedFds(preserveFds);
   // Planned and compiled before anything exists: a bad profile leaves nothing behind.
   const seccompPlan = planSeccomp(spec.linux?.seccomp, (m) => log.warn(m));
   const seccomp = seccompPlan ? compileSeccomp(seccompPlan, (m) => log.warn(m)) : undefined;

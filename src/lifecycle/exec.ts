@@ -23,6 +23,7 @@ import { checkTerminal, consoleEnds, proxyConsole, type ConsoleEnds, type Consol
 import { withSignalsCaught } from './signal-forwarding';
 import { lastCapability } from './host-facts';
 import { converseToExec } from './init-session';
+import { checkPassedFds } from './socket-activation';
 import { hostLsm } from './host-lsm';
 import { compileSeccomp } from './seccomp';
 import { planSeccomp } from '../linux/seccomp';
@@ -136,6 +137,7 @@ export interface ExecStarted {
  * and namespaces down while the process is joining them.
  */
 export function startExec(opts: ExecOptions): ExecStarted {
+  checkPassedFds(opts.preserveFds);
   validateContainerId(opts.id);
   const store = new StateStore(opts.root);
   const unlock = store.lock(opts.id);

@@ -2,6 +2,7 @@
 // names this process, the LISTEN_FDS fds from 3 on go to the container at the same
 // numbers, ahead of the --preserve-fds ones, and the container's environment gets
 // LISTEN_FDS=<n> and LISTEN_PID=1 (its init is pid 1 of its namespace).
+import * as fs from 'fs';
 import type { Spec } from '../config/types';
 import { TsrunError } from '../errors';
 
@@ -23,3 +24,27 @@ export function passedFds(spec: Spec, preserveFds: number, listen = listenFds())
   }
   return listen + preserveFds;
 }
+
+/**
+ * Node's own event-loop fds (epoll, eventfd, io_uring) take the lowest numbers free
+ * at its start: asked to pass on more fds than it was given, tsrun would hand its own
+ * over to the container (runc 1.1 hands over its own the same way). Node marks the
+ * inherited fds close-on-exec too (libuv), so flags cannot tell them apart; these
+ * kinds, which no caller passes to a container, can. Called before tsrun opens any fd
+ * of its own for the command.
+ */
+export function checkPassedFds(count: number): void {
+  for (let fd = 3; fd < 3 + count; fd++) {
+    let target: string;
+    try {
+      target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue; // not open: spawnInit says so, naming the fd
+    }
+    if (OWN_FD_KINDS.has(target)) {
+      throw new TsrunError(`preserved fd ${fd} is tsrun's own (${target}): the caller passed fewer fds than --preserve-fds (and LISTEN_FDS) ask for`);
+    }
+  }
+}
+
+const OWN_FD_KINDS = new Set(['anon_inode:[eventpoll]', 'anon_inode:[eventfd]', 'anon_inode:[io_uring]']);
