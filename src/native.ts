@@ -34,7 +34,7 @@ export interface NativeAddon {
   /** Blocking receive of one message; null at EOF (every init process has gone). */
   syncRecv(fd: number): string | null;
   syncSend(fd: number, message: string): void;
-  /** The fd in the packet the init sends after announcing one (`seccomp listener`, `netlink socket`). */
+  /** The fd in the packet the init sends after announcing one (`seccomp listener`, `netns`, `netlink socket`). */
   syncRecvFd(syncFd: number, what: string): number;
   closeFd(fd: number): void;
   /** waitpid(pid, 0): blocking. */

@@ -249,7 +249,14 @@ Napi::Value MoveNetDevice(const Napi::CallbackInfo& info) {
   std::string temporary = TemporaryName(env);
   move.Send(host, MoveRequest(device.index, netnsFd, temporary), "RTM_NEWLINK", " (moving it into the container's network namespace)");
 
-  Link moved = move.GetLink(container, temporary, 0, kContainerNs);
+  // Without its index the device cannot be moved back: the error says where it is.
+  Link moved;
+  try {
+    moved = move.GetLink(container, temporary, 0, kContainerNs);
+  } catch (Napi::Error& e) {
+    e.Value().Set("message", Napi::String::New(env, e.Message() + "; it is left in the container's network namespace as " + temporary));
+    throw;
+  }
   if (moved.index == 0) throw Napi::Error::New(env, object + ": moved as " + temporary + ", but not found in the container's network namespace");
   std::string nameNow = temporary;
   try {

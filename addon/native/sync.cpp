@@ -26,7 +26,7 @@ Napi::Value SyncRecv(const Napi::CallbackInfo& info) {
 }
 
 // syncRecvFd(syncFd, what) -> fd: the packet with an fd that follows an init message
-// announcing one (`seccomp listener`, `netlink socket`). EOF there is an error.
+// announcing one (`seccomp listener`, `netns`, `netlink socket`). EOF there is an error.
 Napi::Value SyncRecvFd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string what = ArgString(info, 1, "syncRecvFd", "what");

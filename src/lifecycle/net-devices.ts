@@ -21,6 +21,7 @@ function netlinkSocketIn(netnsFd: number): number {
   const plan = [op('fds', 0, 1), op('setns', CLONE_FLAGS.network, '/proc/self/fd/5'), op('netlinkSocket'), op('exit', 0)];
   const child = nat.spawnInit({ plan: encodePlan(plan), stdio: [0, 1, 2], preserveFds: 0, extraFds: [netnsFd] });
   let socket: number | undefined;
+  let done = false;
   try {
     converseToExec(child.syncFd, {
       onSync: (tag) => {
@@ -31,12 +32,19 @@ function netlinkSocketIn(netnsFd: number): number {
         socket = nat.syncRecvFd(child.syncFd, 'netlink socket');
       },
     });
-  } catch (e) {
-    if (socket !== undefined) nat.closeFd(socket);
-    throw e;
-  } finally {
     nat.closeFd(child.syncFd);
     nat.waitPid(child.pid);
+    done = true;
+  } finally {
+    if (!done) {
+      if (socket !== undefined) nat.closeFd(socket);
+      nat.closeFd(child.syncFd);
+      try {
+        nat.waitPid(child.pid);
+      } catch {
+        // reaped already, or never ours: the error being thrown is what matters
+      }
+    }
   }
   if (socket === undefined) throw new TsrunError('the netlink helper ended without sending its socket');
   return socket;
@@ -54,7 +62,11 @@ export class NetDeviceMover {
   move(hostName: string): void {
     const devices = this.spec.linux?.netDevices ?? {};
     if (!Object.prototype.hasOwnProperty.call(devices, hostName)) throw new TsrunError(`the init asked for network device ${hostName}, which the config does not name`);
-    this.socket ??= netlinkSocketIn(this.netnsFd);
+    try {
+      this.socket ??= netlinkSocketIn(this.netnsFd);
+    } catch (e) {
+      throw new TsrunError(`network device ${hostName}: making a netlink socket in the container's network namespace (a helper tsrun-init): ${(e as Error).message}`);
+    }
     native().moveNetDevice(this.netnsFd, this.socket, hostName, containerDeviceName(hostName, devices[hostName]));
   }
 

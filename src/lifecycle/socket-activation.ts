@@ -42,7 +42,7 @@ export function checkPassedFds(count: number): void {
       continue; // not open: spawnInit says so, naming the fd
     }
     if (OWN_FD_KINDS.has(target)) {
-      throw new TsrunError(`preserved fd ${fd} is tsrun's own (${target}): the caller passed fewer fds than --preserve-fds (and LISTEN_FDS) ask for`);
+      throw new TsrunError(`preserved fd ${fd} is ${target}, as tsrun's own event loop's fds are: the caller passed fewer fds than --preserve-fds (and LISTEN_FDS) ask for (tsrun never passes on an epoll, eventfd or io_uring fd)`);
     }
   }
 }

@@ -79,7 +79,7 @@ describeIf(containerSkipReason())(`preserve-fds and LISTEN_FDS (${BINARY})`, () 
   // runc 1.1 hands over whatever it has open at those numbers (its epoll fd, an O_PATH
   // fd of the host's /sys/fs/cgroup); tsrun refuses its own event-loop fds.
   if (flavorOf(BINARY) === 'tsrun') {
-    const own = /preserved fd 4 is tsrun's own \(anon_inode:\[eventpoll\]\): the caller passed fewer fds than --preserve-fds/;
+    const own = /preserved fd 4 is anon_inode:\[eventpoll\], as tsrun's own event loop's fds are: the caller passed fewer fds than --preserve-fds/;
 
     test('run --preserve-fds beyond the fds passed is refused: tsrun\'s own fds never reach the container', () => {
       const { a } = files();
