@@ -21,7 +21,6 @@ function netlinkSocketIn(netnsFd: number): number {
   const plan = [op('fds', 0, 1), op('setns', CLONE_FLAGS.network, '/proc/self/fd/5'), op('netlinkSocket'), op('exit', 0)];
   const child = nat.spawnInit({ plan: encodePlan(plan), stdio: [0, 1, 2], preserveFds: 0, extraFds: [netnsFd] });
   let socket: number | undefined;
-  let done = false;
   try {
     converseToExec(child.syncFd, {
       onSync: (tag) => {
@@ -32,18 +31,15 @@ function netlinkSocketIn(netnsFd: number): number {
         socket = nat.syncRecvFd(child.syncFd, 'netlink socket');
       },
     });
-    nat.closeFd(child.syncFd);
-    nat.waitPid(child.pid);
-    done = true;
+  } catch (e) {
+    if (socket !== undefined) nat.closeFd(socket);
+    throw e;
   } finally {
-    if (!done) {
-      if (socket !== undefined) nat.closeFd(socket);
-      nat.closeFd(child.syncFd);
-      try {
-        nat.waitPid(child.pid);
-      } catch {
-        // reaped already, or never ours: the error being thrown is what matters
-      }
+    nat.closeFd(child.syncFd);
+    try {
+      nat.waitPid(child.pid);
+    } catch {
+      // Only reaping: whether the helper did its job is told by the socket it sent.
     }
   }
   if (socket === undefined) throw new TsrunError('the netlink helper ended without sending its socket');
