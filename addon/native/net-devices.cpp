@@ -90,30 +90,37 @@ RtRequest MoveRequest(int index, int nsFd, const std::string& name) {
   return req;
 }
 
+// RTM_GETLINK by name (an alternative name matches too) or, with index, by index.
+// Returns 0 with *link filled (index 0: no such device), or an errno with *failed
+// naming the step (see Rtnetlink::Exchange).
+int LookUpLink(Rtnetlink& nl, const std::string& name, int index, Link* link, const char** failed) {
+  ifinfomsg query = {};
+  query.ifi_index = index;
+  RtRequest req(RTM_GETLINK, 0, &query, sizeof query);
+  if (index == 0) req.Attr(IFLA_IFNAME, name);
+  *link = Link();
+  int err = nl.Exchange(
+      req,
+      [&](const nlmsghdr* r) {
+        if (r->nlmsg_type != RTM_NEWLINK || r->nlmsg_len < NLMSG_LENGTH(sizeof(ifinfomsg))) return;
+        const ifinfomsg* msg = static_cast<const ifinfomsg*>(NLMSG_DATA(r));
+        link->index = msg->ifi_index;
+        link->flags = msg->ifi_flags;
+        link->name = RtString(RtAttributes(r, sizeof(ifinfomsg))[IFLA_IFNAME]);
+      },
+      failed);
+  return err == ENODEV && !*failed ? 0 : err;
+}
+
 // Requests of one device move; every failure throws naming the device and the step.
 class NetDeviceMove {
  public:
   NetDeviceMove(Napi::Env env, std::string object) : env_(env), object_(std::move(object)) {}
 
-  // RTM_GETLINK by name (an alternative name matches too) or, with index, by index.
   Link GetLink(Rtnetlink& nl, const std::string& name, int index, const std::string& where) {
-    ifinfomsg query = {};
-    query.ifi_index = index;
-    RtRequest req(RTM_GETLINK, 0, &query, sizeof query);
-    if (index == 0) req.Attr(IFLA_IFNAME, name);
     Link link;
     const char* failed = nullptr;
-    int err = nl.Exchange(
-        req,
-        [&](const nlmsghdr* r) {
-          if (r->nlmsg_type != RTM_NEWLINK || r->nlmsg_len < NLMSG_LENGTH(sizeof(ifinfomsg))) return;
-          const ifinfomsg* msg = static_cast<const ifinfomsg*>(NLMSG_DATA(r));
-          link.index = msg->ifi_index;
-          link.flags = msg->ifi_flags;
-          link.name = RtString(RtAttributes(r, sizeof(ifinfomsg))[IFLA_IFNAME]);
-        },
-        &failed);
-    if (err == ENODEV && !failed) return Link();
+    int err = LookUpLink(nl, name, index, &link, &failed);
     Check(err, failed, "RTM_GETLINK", " (looking up " + (index == 0 ? name : "ifindex " + std::to_string(index)) + " in " + where + ")");
     return link;
   }
@@ -168,21 +175,13 @@ std::string MoveBack(Rtnetlink& container, Rtnetlink& host, int index, const std
                      const std::vector<Address>& addresses, bool wasUp) {
   const char* failed = nullptr;
   auto ignore = [](const nlmsghdr*) {};
-  RtRequest back = MoveRequest(index, ownNsFd, hostName);
-  if (container.Exchange(back, ignore, &failed) != 0) return "it is left in the container's network namespace as " + nameNow;
+  RtRequest moveBack = MoveRequest(index, ownNsFd, hostName);
+  if (container.Exchange(moveBack, ignore, &failed) != 0) return "it is left in the container's network namespace as " + nameNow;
   // Found again by its name: its ifindex may have changed on the way back.
-  ifinfomsg query = {};
-  RtRequest get(RTM_GETLINK, 0, &query, sizeof query);
-  get.Attr(IFLA_IFNAME, hostName);
-  int hostIndex = 0;
-  host.Exchange(
-      get,
-      [&](const nlmsghdr* r) {
-        if (r->nlmsg_type == RTM_NEWLINK && r->nlmsg_len >= NLMSG_LENGTH(sizeof(ifinfomsg)))
-          hostIndex = static_cast<const ifinfomsg*>(NLMSG_DATA(r))->ifi_index;
-      },
-      &failed);
-  if (hostIndex == 0) return "it was moved back to the runtime's network namespace, but not under its name";
+  Link back;
+  if (LookUpLink(host, hostName, 0, &back, &failed) != 0 || back.index == 0)
+    return "it was moved back to the runtime's network namespace, but not under its name";
+  int hostIndex = back.index;
   bool complete = true;
   for (const Address& a : addresses) {
     RtRequest add = AddAddressRequest(a, hostIndex, hostName, hostName);

@@ -37,6 +37,14 @@ function answer(syncFd: number, act: () => string | void): void {
   nat.syncSend(syncFd, payload ? `ack ${payload}` : 'ack');
 }
 
+/** The handler of a message announcing an fd (PROTOCOL.md), if the caller expects it. */
+function fdAnnouncementHandler(handlers: SessionHandlers, message: string): (() => void) | undefined {
+  if (message === 'seccomp listener') return handlers.onSeccompListener;
+  if (message === 'netns') return handlers.onNetns;
+  if (message === 'netlink socket') return handlers.onNetlinkSocket;
+  return undefined;
+}
+
 /**
  * Reads messages until `notify ready` (create) or, with `untilExec`, until EOF:
  * for plans that end in `exec` with the sync socket still open (exec), EOF means
@@ -62,17 +70,12 @@ function run(syncFd: number, handlers: SessionHandlers, untilExec: boolean): voi
       case 'sync':
         answer(syncFd, () => handlers.onSync(rest));
         break;
-      case 'seccomp': {
-        const onListener = handlers.onSeccompListener;
-        if (rest !== 'listener' || !onListener) throw new InitError(`unexpected message from init: ${message}`);
-        answer(syncFd, () => onListener());
-        break;
-      }
+      case 'seccomp':
       case 'netns':
       case 'netlink': {
         // Each announces a packet with an fd, which its handler receives before the answer.
-        const receive = kind === 'netns' ? handlers.onNetns : rest === 'socket' ? handlers.onNetlinkSocket : undefined;
-        if (!receive || (kind === 'netns' && rest !== '')) throw new InitError(`unexpected message from init: ${message}`);
+        const receive = fdAnnouncementHandler(handlers, message);
+        if (!receive) throw new InitError(`unexpected message from init: ${message}`);
         answer(syncFd, () => receive());
         break;
       }
