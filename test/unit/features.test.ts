@@ -9,6 +9,8 @@ describe('features document', () => {
 
   test('has the runtime-spec shape', () => {
     expect(Object.keys(doc)).toEqual(['ociVersionMin', 'ociVersionMax', 'hooks', 'mountOptions', 'linux', 'annotations']);
+    // netDevices and memoryPolicy below are spec 1.3's additions.
+    expect([doc.ociVersionMin, doc.ociVersionMax]).toEqual(['1.0.0', '1.3.0']);
     expect(doc.linux.capabilities).toContain('CAP_SYS_ADMIN');
     expect(doc.linux.mountExtensions.idmap.enabled).toBe(true);
     // mount_setattr came with Linux 5.12.
