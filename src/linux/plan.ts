@@ -153,13 +153,18 @@ function planCgroupMount(dest: string, flags: number, host: HostFacts, label: (d
 
 /** /dev is set up by tsrun unless the config bind-mounts one from elsewhere (runc's rule). */
 function setsUpDev(spec: Spec): boolean {
-  return !(spec.mounts ?? []).some((m) => inRoot(m.destination) === 'dev' && (m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind')));
+  const isDev = (destination: string): boolean => path.posix.normalize(`/${destination}/`) === '/dev/';
+  return !(spec.mounts ?? []).some((m) => isDev(m.destination) && (m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind')));
 }
 
 function planDevices(input: CreatePlanInput, inUserNs: boolean): PlanOp[] {
   const { spec } = input;
+  // A /dev bound from elsewhere (often the host's own) is left as it is, config
+  // devices included, as runc does: a mknod there would replace the nodes of the
+  // directory behind the bind, outside the container.
+  if (!setsUpDev(spec)) return [];
   const ops: PlanOp[] = [];
-  const devices = [...(setsUpDev(spec) ? DEFAULT_DEVICES : []), ...(spec.linux?.devices ?? [])];
+  const devices = [...DEFAULT_DEVICES, ...(spec.linux?.devices ?? [])];
   for (const dev of devices) {
     const dest = inRoot(dev.path);
     if (inUserNs) {
@@ -172,7 +177,7 @@ function planDevices(input: CreatePlanInput, inUserNs: boolean): PlanOp[] {
     }
     ops.push(op('mknod', dest, dev.type, dev.major ?? 0, dev.minor ?? 0, dev.fileMode ?? 0o666, dev.uid ?? 0, dev.gid ?? 0));
   }
-  if (setsUpDev(spec)) for (const [target, link] of DEFAULT_DEV_LINKS) ops.push(op('symlink', target, inRoot(link)));
+  for (const [target, link] of DEFAULT_DEV_LINKS) ops.push(op('symlink', target, inRoot(link)));
   return ops;
 }
 

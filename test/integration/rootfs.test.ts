@@ -68,6 +68,29 @@ describeIf(containerSkipReason())(`root filesystem (${BINARY})`, () => {
     expect(fs.readFileSync(path.join(shared, 'f'), 'utf8')).toBe('host\n');
   });
 
+  test("a bound /dev is left as it is: neither the default devices nor the config's are made in the directory behind it", () => {
+    const hostDev = path.join(s.bundle().dir, 'hostdev');
+    fs.mkdirSync(hostDev);
+    fs.writeFileSync(path.join(hostDev, 'null'), 'a plain file\n', { mode: 0o600 });
+    const b = s.bundle({
+      configure: (c) => {
+        c.process!.args = ['sh', '-c', 'ls /dev'];
+        // Masking binds /dev/null, which tsrun checks is the null device: here it is not.
+        c.linux!.maskedPaths = [];
+        c.linux!.devices = [
+          { path: '/dev/null', type: 'c', major: 1, minor: 3, fileMode: 0o666 },
+          { path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o666 },
+        ];
+        c.mounts!.push({ destination: '/dev', type: 'bind', source: hostDev, options: ['rbind'] });
+      },
+    });
+    const r = s.cli.runContainer(b.id, b.dir);
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: 'null\n', stderr: '' });
+    expect(fs.readdirSync(hostDev)).toEqual(['null']);
+    const st = fs.statSync(path.join(hostDev, 'null'));
+    expect({ file: st.isFile(), mode: st.mode & 0o777 }).toEqual({ file: true, mode: 0o600 });
+  });
+
   test('a mount destination that is a symlink out of the rootfs stays inside it', () => {
     const outside = path.join(s.bundle().dir, 'outside');
     fs.mkdirSync(outside);

@@ -160,6 +160,25 @@ describe('create plan', () => {
     expect(names(bound)).not.toContain('symlink');
   });
 
+  test("a bound /dev gets none of the config's devices either (runc): they would land in the directory behind the bind", () => {
+    const device = { path: '/dev/fuse', type: 'c' as const, major: 10, minor: 229, fileMode: 0o666 };
+    const bound = input((s) => {
+      s.mounts!.push({ destination: '/dev', type: 'none', source: '/srv/dev', options: ['bind'] });
+      s.linux!.devices = [device];
+    });
+    expect(names(bound)).not.toContain('mknod');
+    const inUserNs = input((s) => {
+      s.mounts!.push({ destination: '/dev/', type: 'bind', source: '/srv/dev' });
+      s.linux!.devices = [device];
+      s.linux!.namespaces!.push({ type: 'user' });
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    });
+    expect(names(inUserNs)).not.toContain('bindDevice');
+    // Without the bind, the config's device is made.
+    expect(buildCreatePlan(input((s) => (s.linux!.devices = [device]))).filter((o) => o.op === 'mknod').map((o) => o.args[0])).toContain('dev/fuse');
+  });
+
   test('--no-pivot chroots instead', () => {
     expect(names({ ...input(), noPivot: true })).toContain('chrootNoPivot');
   });
