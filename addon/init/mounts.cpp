@@ -193,9 +193,28 @@ void OpPropagation(const Args& a) {
   if (mount(nullptr, "/", nullptr, flags, nullptr) < 0) Fail(object, "mount", errno);
 }
 
+// The mount the rootfs lives on (the rootfs itself when it is a mount point, else
+// the nearest one above it) is made private: pivot_root and MS_MOVE refuse a shared
+// parent, and the bind below would be a peer of the host's mount, so every mount
+// made in the rootfs would appear on the host too (rootfsPropagation shared or
+// rshared; runc 1.2 does the same). mount() says EINVAL for a path that is not a
+// mount point: then its parent directory is asked.
+static void MakeParentMountPrivate(const std::string& object, const std::string& rootfs) {
+  if (rootfs.empty() || rootfs[0] != '/') FailMessage(object + ": the rootfs path is not absolute");
+  std::string path = rootfs;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  for (;;) {
+    if (mount(nullptr, path.c_str(), nullptr, MS_PRIVATE, nullptr) == 0) return;
+    if (errno != EINVAL || path == "/") Fail(object + ": making the mount of " + path + " private", "mount", errno);
+    size_t slash = path.rfind('/');
+    path = slash == 0 ? "/" : path.substr(0, slash);
+  }
+}
+
 void OpRootfs(const Args& a) {
   const std::string& path = a[0];
   std::string object = "rootfs " + path;
+  MakeParentMountPrivate(object, path);
   if (mount(path.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) Fail(object, "mount", errno);
   int fd = open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) Fail(object, "open", errno);

@@ -91,6 +91,31 @@ describeIf(containerSkipReason())(`root filesystem (${BINARY})`, () => {
     expect({ file: st.isFile(), mode: st.mode & 0o777 }).toEqual({ file: true, mode: 0o600 });
   });
 
+  test.each(['rshared', 'shared', 'rslave'])('rootfsPropagation %s with the rootfs on a shared mount: the container runs, none of its mounts appear on the host', (propagation) => {
+    const b = s.bundle({ configure: (c) => (c.process!.args = ['sh', '-c', 'grep -c . /proc/self/mountinfo >/dev/null && echo ok']) });
+    // The bundle dir becomes a shared mount of its own, as / is on a systemd host.
+    const sh = (cmd: string[]): void => {
+      const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`${cmd.join(' ')}: ${r.stderr}`);
+    };
+    const mountsUnder = (): string[] => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+      .map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(`${b.dir}/`));
+    sh(['mount', '--bind', b.dir, b.dir]);
+    try {
+      sh(['mount', '--make-shared', b.dir]);
+      b.rewrite((c) => (c.linux!.rootfsPropagation = propagation));
+      const created = s.cli.create(b.id, b.dir);
+      expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: '' });
+      // Parked at the FIFO, every mount of the container is made.
+      expect(mountsUnder()).toEqual([]);
+      expect(s.cli.start(b.id).code).toBe(0);
+      expect(mountsUnder()).toEqual([]);
+    } finally {
+      s.forceClean();
+      spawnSync('umount', ['-R', '-l', b.dir]);
+    }
+  });
+
   test('a mount destination that is a symlink out of the rootfs stays inside it', () => {
     const outside = path.join(s.bundle().dir, 'outside');
     fs.mkdirSync(outside);
