@@ -23,7 +23,7 @@ import { StateStore } from '../state/store';
 import type { ContainerState } from '../state/types';
 import { planSeccomp } from '../linux/seccomp';
 import { checkTerminal, consoleEnds, type ConsoleEnds } from './console';
-import { lastCapability } from './host-facts';
+import { isProcfs, lastCapability } from './host-facts';
 import { converse } from './init-session';
 import { NetDeviceMover } from './net-devices';
 import { compileSeccomp, forwardSeccompListener } from './seccomp';
@@ -200,7 +200,7 @@ export function createContainer(opts: CreateOptions): Created {
       extraFds: extraFds.length,
       fifoFd: initFdOf(fifoFd),
       consoleFd: initFdOf(console?.initFd),
-      host: { lastCap: lastCapability(), cgroupDirs: ownCgroup ? cgroups.paths() : ownCgroupDirs(), cgroupV2: cgroups.layout === 'unified', lsm: hostLsm() },
+      host: { lastCap: lastCapability(), cgroupDirs: ownCgroup ? cgroups.paths() : ownCgroupDirs(), cgroupV2: cgroups.layout === 'unified', lsm: hostLsm(), isProcfs },
       warn: (m) => log.warn(m),
       unprivilegedParent: (process.geteuid?.() ?? 0) !== 0,
       ...(seccomp ? { seccomp } : {}),

@@ -9,3 +9,14 @@ export function lastCapability(): number {
     return 40;
   }
 }
+
+const PROC_SUPER_MAGIC = 0x9fa0;
+
+/** Whether a host path is on a procfs: a bind onto /proc must bring one (src/linux/proc-mounts.ts). */
+export function isProcfs(hostPath: string): boolean {
+  try {
+    return fs.statfsSync(hostPath).type === PROC_SUPER_MAGIC;
+  } catch {
+    return false;
+  }
+}

@@ -9,6 +9,7 @@ import { MOUNT_ATTR, MS, parseMountOptions, rootPropagationFlags } from './mount
 import { planIdmappedMount } from './idmapped-mounts';
 import { CLONE_FLAGS, planNamespaces } from './namespaces';
 import { planNetDevices } from './net-devices';
+import { checkProcMount } from './proc-mounts';
 import { op, type PlanOp } from './plan-encoding';
 import { consoleOp, planProcessOps, seccompOp, seccompPlacement } from './process-ops';
 import { checkMountLabel, labelMountData, NO_LSM, planKeyLabel, type LsmFacts, type Personality } from './process-attrs';
@@ -27,6 +28,8 @@ export interface HostFacts {
   cgroupV2: boolean;
   /** LSMs enabled on the host; absent: none. */
   lsm?: LsmFacts;
+  /** Whether a host path is on a procfs (statfs); absent: none is. */
+  isProcfs?: (hostPath: string) => boolean;
 }
 
 export interface CreatePlanInput {
@@ -95,6 +98,7 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
     const dest = inRoot(mount.destination);
     const source = mount.source === undefined ? '' : path.resolve(bundle, mount.source);
     const cgroup = mount.type === 'cgroup' || mount.type === 'cgroup2';
+    checkProcMount({ destination: mount.destination, type: mount.type, bind: !cgroup && isBind(mount, flags), source }, field, host.isProcfs ?? (() => false));
     const idmapped = planIdmappedMount(mount, i, source, idmap, { is: !cgroup && isBind(mount, flags), recursive: (flags & MS.REC) !== 0 }, idmapContext);
     if (idmapped) idmapTrees.push(idmapped.prepare);
     // runc's recursive options, once the mount (and any mount under it) is in place.

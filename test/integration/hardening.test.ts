@@ -107,8 +107,26 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
     expect(mounts.includes(outside)).toBe(false);
   });
 
+  test('a bind mount inside /proc, or of a plain directory onto /proc, is refused (runc: CVE-2019-16884); lxcfs files may be covered', () => {
+    const dir = fs.mkdtempSync(path.join(s.env.tmp, 'plain-'));
+    const refused = (destination: string): string => {
+      const b = bundle('true', (c) => c.mounts.push({ destination, type: 'bind', source: dir, options: ['rbind'] }));
+      const r = s.cli.runContainer(b.id, b.dir);
+      expect(r.code).toBe(1);
+      return r.stderr;
+    };
+    expect(refused('/proc/1/attr')).toMatch(/proc\/1\/attr\\?" cannot be mounted because it is inside \/proc/);
+    expect(refused('/proc')).toMatch(/proc\\?" cannot be mounted because it is not of type proc/);
+    const meminfo = path.join(dir, 'meminfo');
+    fs.writeFileSync(meminfo, 'MemTotal: 1 kB\n');
+    const b = bundle('cat /proc/meminfo', (c) => c.mounts.push({ destination: '/proc/meminfo', type: 'bind', source: meminfo, options: ['bind', 'ro'] }));
+    const r = s.cli.runContainer(b.id, b.dir);
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 0, stdout: 'MemTotal: 1 kB\n' });
+  });
+
   (FLAVOR === 'runc' ? test.skip : test)('oom_score_adj is written only into a real procfs', () => {
-    // A config that bind-mounts a plain directory on /proc: a runtime that trusted the
+    // An image whose /proc is a symlink to a plain directory a config bind-mounts (a
+    // bind onto /proc itself is refused when planning): a runtime that trusted the
     // path would write the container's oom_score_adj into this host file.
     const fake = fs.mkdtempSync(path.join(s.env.tmp, 'fakeproc-'));
     fs.mkdirSync(path.join(fake, 'self'));
@@ -119,8 +137,10 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
       c.linux.readonlyPaths = [];
       c.process.oomScoreAdj = 500;
       c.mounts = c.mounts.map((m: { destination: string }) =>
-        m.destination === '/proc' ? { destination: '/proc', type: 'bind', source: fake, options: ['rbind'] } : m);
+        m.destination === '/proc' ? { destination: '/fakeproc', type: 'bind', source: fake, options: ['rbind'] } : m);
     });
+    fs.rmSync(path.join(b.rootfs, 'proc'), { recursive: true, force: true });
+    fs.symlinkSync('fakeproc', path.join(b.rootfs, 'proc'));
     const r = s.cli.runContainer(b.id, b.dir);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/oom_score_adj 500: \/proc\/self\/oom_score_adj is not on procfs/);

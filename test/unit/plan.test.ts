@@ -179,6 +179,23 @@ describe('create plan', () => {
     expect(buildCreatePlan(input((s) => (s.linux!.devices = [device]))).filter((o) => o.op === 'mknod').map((o) => o.args[0])).toContain('dev/fuse');
   });
 
+  test("mounts in and on /proc follow runc's rule: only lxcfs's files may be covered, only a procfs may cover /proc", () => {
+    const withMount = (m: { destination: string; type?: string; source?: string; options?: string[] }, isProcfs?: (p: string) => boolean) => {
+      const i = input((s) => s.mounts!.push(m));
+      return buildCreatePlan({ ...i, host: { ...i.host, ...(isProcfs ? { isProcfs } : {}) } });
+    };
+    expect(() => withMount({ destination: '/proc/1/attr', type: 'bind', source: '/tmp', options: ['rbind'] }))
+      .toThrow(/mounts\[\d+\]\.destination: "\/proc\/1\/attr" cannot be mounted because it is inside \/proc/);
+    expect(() => withMount({ destination: 'proc/sys/', type: 'overlay', source: 'overlay', options: ['lowerdir=/a'] })).toThrow(/"\/proc\/sys" cannot be mounted because it is inside \/proc/);
+    expect(() => withMount({ destination: '/x/../proc', source: '/tmp', options: ['bind'] })).toThrow(/"\/proc" cannot be mounted because it is not of type proc/);
+    // Allowed: lxcfs's files, a bind of a procfs onto /proc, and filesystems made by type.
+    expect(() => withMount({ destination: '/proc/meminfo', type: 'bind', source: '/var/lib/lxcfs/proc/meminfo', options: ['bind'] })).not.toThrow();
+    expect(() => withMount({ destination: '/proc', type: 'bind', source: '/proc', options: ['rbind'] }, (p) => p === '/proc')).not.toThrow();
+    expect(() => withMount({ destination: '/proc/sys', type: 'tmpfs', source: 'tmpfs' })).not.toThrow();
+    expect(() => withMount({ destination: '/proc/sys/fs/binfmt_misc', type: 'mqueue', source: 'mqueue' })).not.toThrow();
+    expect(() => withMount({ destination: '/procfs', type: 'bind', source: '/tmp', options: ['bind'] })).not.toThrow();
+  });
+
   test('--no-pivot chroots instead', () => {
     expect(names({ ...input(), noPivot: true })).toContain('chrootNoPivot');
   });
