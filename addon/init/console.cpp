@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
@@ -16,12 +17,35 @@
 #endif
 
 namespace init {
+namespace {
+
+// The slave bound onto the container's /dev/console (made as an empty file if
+// missing). The mount is cloned from the slave fd itself, so no path names the pty;
+// a kernel without open_tree (before 5.2) binds it by its /dev/pts path, as runc does.
+void MountDevConsole(int slave, const std::string& slavePath) {
+  const std::string object = "console on /dev/console";
+  const char* syscallName = nullptr;
+  Fd target(ResolveInRoot("dev/console", Create::File, true, 0755, &syscallName));
+  if (target.get() < 0) Fail(object, syscallName, errno);
+  int tree = open_tree(slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (tree >= 0) {
+    Fd detached(tree);
+    if (move_mount(tree, "", target.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      Fail(object, "move_mount", errno);
+    return;
+  }
+  if (errno != ENOSYS) Fail(object, "open_tree", errno);
+  if (mount(slavePath.c_str(), FdPath(target.get()).c_str(), nullptr, MS_BIND, nullptr) < 0) Fail(object, "mount", errno);
+}
+
+}  // namespace
 
 void OpConsole(const Args& a) {
   std::string object = "console";
   int sock = static_cast<int>(ParseU64(a[0], object));
   unsigned rows = static_cast<unsigned>(ParseU64(a[1], object));
   unsigned cols = static_cast<unsigned>(ParseU64(a[2], object));
+  bool devConsole = ParseU64(a[3], object) != 0;
   // /dev/ptmx of the container (after pivotRoot or the mount-namespace join): a
   // pty of its own devpts instance, never the host's.
   int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -40,6 +64,7 @@ void OpConsole(const Args& a) {
     ws.ws_col = static_cast<unsigned short>(cols);
     if (ioctl(master, TIOCSWINSZ, &ws) < 0) Fail("console", "ioctl(TIOCSWINSZ)", errno);
   }
+  if (devConsole) MountDevConsole(slave, slavePath);
   SendFd(sock, slavePath, master, "console socket");
   ForceClose(master);
   ForceClose(sock);

@@ -94,7 +94,7 @@ const OpSpec kOps[] = {
     {"exitOnSignals", 0, 0, OpExitOnSignals},
     {"closeSync", 0, 0, OpCloseSync},
     {"exec", 1, -1, OpExec},
-    {"console", 3, 3, OpConsole},
+    {"console", 4, 4, OpConsole},
     {"hook", 5, -1, OpHook},
 };
 

@@ -88,7 +88,7 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   }
   if (proc.terminal) {
     if (input.consoleFd === undefined) throw new ConfigError('process.terminal', 'a terminal needs a console socket');
-    ops.push(consoleOp(input.consoleFd, proc));
+    ops.push(consoleOp(input.consoleFd, proc, 'exec'));
   }
   const seccompAt = seccompPlacement(input.seccomp, proc.noNewPrivileges);
   if (seccompAt === 'beforeReady') throw new NotSupportedError('exec into a container whose seccomp profile has a notify listener');

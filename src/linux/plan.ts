@@ -256,6 +256,8 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   ops.push(...mounts.ops, ...planDevices(input, inUserNs));
   ops.push(...beforePivotHookOps(spec.hooks));
   ops.push(input.noPivot ? op('chrootNoPivot') : op('pivotRoot'));
+  // Before the read-only remounts (a ro /dev would refuse /dev/console), as runc.
+  if (input.consoleFd !== undefined) ops.push(consoleOp(input.consoleFd, spec.process, 'container'));
   ops.push(...mounts.afterPivot);
   (linux.readonlyPaths ?? []).forEach((p, i) => checkPathLength(p, `linux.readonlyPaths[${i}]`));
   (linux.maskedPaths ?? []).forEach((p, i) => checkPathLength(p, `linux.maskedPaths[${i}]`));
@@ -271,7 +273,6 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   for (const p of linux.readonlyPaths ?? []) ops.push(op('readonlyPath', p));
   for (const p of linux.maskedPaths ?? []) ops.push(op('maskPath', p));
 
-  if (input.consoleFd !== undefined) ops.push(consoleOp(input.consoleFd, spec.process));
   ops.push(
     ...planProcessOps(spec.process, {
       lastCap: input.host.lastCap,

@@ -85,7 +85,9 @@ export function planProcessOps(proc: Process | undefined, input: ProcessOpsInput
 /**
  * The pty of process.terminal, made inside the container (after the pivot or the
  * mount-namespace join, so on its devpts instance) before the credentials change.
+ * The container's own process also gets it on /dev/console (runc's rule: what
+ * writes to the console reaches the caller's terminal); an exec'd process does not.
  */
-export function consoleOp(socketFd: number, proc: Process | undefined): PlanOp {
-  return op('console', socketFd, proc?.consoleSize?.height ?? 0, proc?.consoleSize?.width ?? 0);
+export function consoleOp(socketFd: number, proc: Process | undefined, where: 'container' | 'exec'): PlanOp {
+  return op('console', socketFd, proc?.consoleSize?.height ?? 0, proc?.consoleSize?.width ?? 0, where === 'container' ? 1 : 0);
 }

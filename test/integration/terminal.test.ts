@@ -51,9 +51,12 @@ describeIf(containerSkipReason())(`terminal (${BINARY})`, () => {
     s.forceClean();
   });
 
-  test('create --console-socket: the master reaches the socket; pty of the container devpts, consoleSize applied', async () => {
+  test('create --console-socket: the master reaches the socket; pty of the container devpts, consoleSize applied; the pty is /dev/console too', async () => {
     const b = s.bundle();
-    withTerminal(b, ['sh', '-c', 'tty; stty size; readlink /proc/self/fd/0; echo done'], { height: 33, width: 77 });
+    // /dev/console is the pty (136 = 0x88, the first of devpts), as with runc: what
+    // is written there reaches the console socket.
+    const script = 'tty; stty size; readlink /proc/self/fd/0; busybox stat -c %t:%T /dev/console; echo via-console > /dev/console; echo done';
+    withTerminal(b, ['sh', '-c', script], { height: 33, width: 77 });
     const rx = await receiver(b.dir);
     try {
       expectOk(s.cli.create(b.id, b.dir, ['--console-socket', rx.sock]));
@@ -61,7 +64,7 @@ describeIf(containerSkipReason())(`terminal (${BINARY})`, () => {
       const got = await rx.done;
       expect(got.err).toMatch(/pty \/dev\/pts\/0/);
       // /dev/pts/0: the first pty of the container's own devpts instance.
-      expect(got.out.replace(/\r/g, '')).toBe('/dev/pts/0\n33 77\n/dev/pts/0\ndone\n');
+      expect(got.out.replace(/\r/g, '')).toBe('/dev/pts/0\n33 77\n/dev/pts/0\n88:0\nvia-console\ndone\n');
     } finally {
       rx.kill();
     }
