@@ -196,6 +196,14 @@ describe('create plan', () => {
     expect(() => withMount({ destination: '/procfs', type: 'bind', source: '/tmp', options: ['bind'] })).not.toThrow();
   });
 
+  test('a terminal: the console op (with /dev/console) comes right after the pivot, before the read-only remounts', () => {
+    const plan = buildCreatePlan({ ...input((s) => s.mounts!.push({ destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['ro'] })), consoleFd: 7 });
+    const at = (name: string): number => plan.findIndex((o) => o.op === name);
+    expect(plan[at('console')].args.map(String)).toEqual(['7', '0', '0', '1']);
+    expect(at('console')).toBe(at('pivotRoot') + 1);
+    expect(at('console')).toBeLessThan(at('remountReadonly'));
+  });
+
   test('--no-pivot chroots instead', () => {
     expect(names({ ...input(), noPivot: true })).toContain('chrootNoPivot');
   });
