@@ -76,4 +76,12 @@ void OpConsole(const Args& a) {
   ForceClose(slave);
 }
 
+// Without a terminal of its own, a process still gets a session of its own, with no
+// controlling terminal: the caller's terminal (a shell's, when run or exec is typed
+// at one) would otherwise be the container's /dev/tty, to read and to push input
+// into (TIOCSTI), as runc never allows.
+void OpNewSession(const Args&) {
+  if (setsid() < 0) Fail("newSession", "setsid", errno);
+}
+
 }  // namespace init

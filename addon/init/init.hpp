@@ -133,7 +133,9 @@ void OpRlimit(const Args&);
 void OpChdir(const Args&);
 void OpUmask(const Args&);
 void OpNoNewPrivs(const Args&);
+void OpStdioOwner(const Args&);
 void OpCredentials(const Args&);
+void OpNewSession(const Args&);
 // process-attrs.cpp
 void OpPersonality(const Args&);
 void OpIoPriority(const Args&);

@@ -77,6 +77,8 @@ const OpSpec kOps[] = {
     {"chdir", 1, 1, OpChdir},
     {"umask", 1, 1, OpUmask},
     {"noNewPrivs", 0, 0, OpNoNewPrivs},
+    {"stdioOwner", 1, 1, OpStdioOwner},
+    {"newSession", 0, 0, OpNewSession},
     {"credentials", 7, -1, OpCredentials},
     {"seccomp", 2, 2, OpSeccomp},
     {"personality", 1, 1, OpPersonality},

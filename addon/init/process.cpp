@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "init.hpp"
@@ -120,6 +121,26 @@ void OpChdir(const Args& a) {
 }
 
 void OpUmask(const Args& a) { umask(static_cast<mode_t>(ParseU64(a[0], "umask " + a[0])) & 0777); }
+
+// runc's rule: a process running as another user must still be able to reopen its
+// own stdio (/dev/stdout, /proc/self/fd/1: nginx and many images log that way), so
+// stdio the user does not own is handed to it, keeping the group. /dev/null (the
+// char device 1:3, never a path lookup) stays as it is; where the kernel refuses
+// (an id unmapped in a user namespace, a read-only filesystem) the fd is left alone.
+void OpStdioOwner(const Args& a) {
+  std::string object = "stdio owner " + a[0];
+  uid_t uid = static_cast<uid_t>(ParseU64(a[0], object));
+  for (int fd = 0; fd < 3; fd++) {
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+      if (errno == EBADF) continue;
+      Fail(object + " fd " + std::to_string(fd), "fstat", errno);
+    }
+    if (st.st_uid == uid || (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))) continue;
+    if (fchown(fd, uid, st.st_gid) < 0 && errno != EINVAL && errno != EPERM && errno != EROFS)
+      Fail(object + " fd " + std::to_string(fd), "fchown", errno);
+  }
+}
 
 void OpNoNewPrivs(const Args&) {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) Fail("noNewPrivs", "prctl", errno);

@@ -7,7 +7,7 @@ import { ConfigError, NotSupportedError } from '../errors';
 import type * as CpuList from '../config/cpu-list';
 import { CLONE_FLAGS, JOIN_ORDER } from './namespaces';
 import { op, type PlanOp } from './plan-encoding';
-import { consoleOp, planProcessOps, seccompOp, seccompPlacement } from './process-ops';
+import { planProcessOps, seccompOp, seccompPlacement, sessionOp } from './process-ops';
 import { NO_LSM, planKeyLabel, type LsmFacts } from './process-attrs';
 import type { SeccompProgram } from './seccomp';
 import { joinSessionKeyringOp } from './keyring';
@@ -86,10 +86,8 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   if (input.sessionKeyring !== undefined) {
     ops.push(...planKeyLabel(proc.selinuxLabel, input.lsm ?? NO_LSM), joinSessionKeyringOp(input.sessionKeyring));
   }
-  if (proc.terminal) {
-    if (input.consoleFd === undefined) throw new ConfigError('process.terminal', 'a terminal needs a console socket');
-    ops.push(consoleOp(input.consoleFd, proc, 'exec'));
-  }
+  if (proc.terminal && input.consoleFd === undefined) throw new ConfigError('process.terminal', 'a terminal needs a console socket');
+  ops.push(sessionOp(proc.terminal ? input.consoleFd : undefined, proc, 'exec'));
   const seccompAt = seccompPlacement(input.seccomp, proc.noNewPrivileges);
   if (seccompAt === 'beforeReady') throw new NotSupportedError('exec into a container whose seccomp profile has a notify listener');
   ops.push(...planProcessOps(proc, { lastCap: input.lastCap, warn: input.warn, oomScoreAdj: false, lsm: input.lsm, seccomp: input.seccomp, memoryPolicy: input.memoryPolicy }));

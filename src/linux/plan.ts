@@ -11,7 +11,7 @@ import { CLONE_FLAGS, planNamespaces } from './namespaces';
 import { planNetDevices } from './net-devices';
 import { checkProcMount } from './proc-mounts';
 import { op, type PlanOp } from './plan-encoding';
-import { consoleOp, planProcessOps, seccompOp, seccompPlacement } from './process-ops';
+import { planProcessOps, seccompOp, seccompPlacement, sessionOp } from './process-ops';
 import { checkMountLabel, labelMountData, NO_LSM, planKeyLabel, type LsmFacts, type Personality } from './process-attrs';
 import type { SeccompProgram } from './seccomp';
 import { checkSysctl } from './sysctl';
@@ -257,7 +257,7 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   ops.push(...beforePivotHookOps(spec.hooks));
   ops.push(input.noPivot ? op('chrootNoPivot') : op('pivotRoot'));
   // Before the read-only remounts (a ro /dev would refuse /dev/console), as runc.
-  if (input.consoleFd !== undefined) ops.push(consoleOp(input.consoleFd, spec.process, 'container'));
+  ops.push(sessionOp(input.consoleFd, spec.process, 'container'));
   ops.push(...mounts.afterPivot);
   (linux.readonlyPaths ?? []).forEach((p, i) => checkPathLength(p, `linux.readonlyPaths[${i}]`));
   (linux.maskedPaths ?? []).forEach((p, i) => checkPathLength(p, `linux.maskedPaths[${i}]`));

@@ -72,6 +72,8 @@ export function planProcessOps(proc: Process | undefined, input: ProcessOpsInput
   const caps = capabilityMasks(proc.capabilities, input.lastCap, input.warn);
   ops.push(op('env', ...(proc.env ?? [])), op('defaultHome', proc.user.uid));
   if (seccompPlacement(input.seccomp, proc.noNewPrivileges) === 'beforeCredentials') ops.push(seccompOp(input.seccomp) as PlanOp);
+  // runc's rule: the user can reopen its own stdio (/dev/stdout), except /dev/null.
+  ops.push(op('stdioOwner', proc.user.uid));
   ops.push(
     op('credentials', proc.user.uid, proc.user.gid, caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient,
       ...(proc.user.additionalGids ?? [])),
@@ -90,4 +92,12 @@ export function planProcessOps(proc: Process | undefined, input: ProcessOpsInput
  */
 export function consoleOp(socketFd: number, proc: Process | undefined, where: 'container' | 'exec'): PlanOp {
   return op('console', socketFd, proc?.consoleSize?.height ?? 0, proc?.consoleSize?.width ?? 0, where === 'container' ? 1 : 0);
+}
+
+/**
+ * The process's session: with a terminal, the console op makes one whose controlling
+ * terminal is the pty; without, a session with none (never the caller's terminal).
+ */
+export function sessionOp(socketFd: number | undefined, proc: Process | undefined, where: 'container' | 'exec'): PlanOp {
+  return socketFd === undefined ? op('newSession') : consoleOp(socketFd, proc, where);
 }

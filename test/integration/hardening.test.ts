@@ -107,6 +107,35 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
     expect(mounts.includes(outside)).toBe(false);
   });
 
+  // /proc/self/stat's 7th field is the controlling terminal (0: none); /dev/tty opens
+  // only with one. Asked from a real terminal (util-linux `script`), whose shell
+  // could be fed input through TIOCSTI by a process that kept it.
+  const TTY_PROBE = 'read pid comm state ppid pgrp session tty rest < /proc/self/stat; echo tty=$tty; (: > /dev/tty) 2>/dev/null && echo has-tty || echo no-tty';
+  (spawnSync('script', ['--version']).status === 0 ? test : test.skip)('no process of a container keeps the caller\'s terminal as its controlling terminal (run and exec)', () => {
+    const b = bundle(TTY_PROBE);
+    const underTerminal = (args: string): string => {
+      const r = spawnSync('script', ['-qec', `${BINARY} --root ${s.cli.root} ${args} </dev/null`, '/dev/null'], { encoding: 'utf8', timeout: 30_000 });
+      return r.stdout.replace(/\r/g, '');
+    };
+    expect(underTerminal(`run -b ${b.dir} ${b.id}`)).toBe('tty=0\nno-tty\n');
+    const held = bundle('sleep 1000');
+    expectOk(s.cli.runContainer(held.id, held.dir, ['-d']));
+    expect(underTerminal(`exec ${held.id} sh -c '${TTY_PROBE}'`)).toBe('tty=0\nno-tty\n');
+  });
+
+  test('a process running as another user can reopen its stdio (/dev/stdout), in run and in exec, as with runc', () => {
+    const write = 'echo out > /dev/stdout && echo err > /dev/stderr';
+    const b = bundle(write, (c) => {
+      c.process.user = { uid: 1000, gid: 1000 };
+    });
+    const r = s.cli.runContainer(b.id, b.dir);
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: 'out\n', stderr: 'err\n' });
+    const held = bundle('sleep 1000');
+    expectOk(s.cli.runContainer(held.id, held.dir, ['-d']));
+    const e = s.cli.run(['exec', '--user', '1000:1000', held.id, 'sh', '-c', write]);
+    expect({ code: e.code, stdout: e.stdout, stderr: e.stderr }).toEqual({ code: 0, stdout: 'out\n', stderr: 'err\n' });
+  });
+
   test('a bind mount inside /proc, or of a plain directory onto /proc, is refused (runc: CVE-2019-16884); lxcfs files may be covered', () => {
     const dir = fs.mkdtempSync(path.join(s.env.tmp, 'plain-'));
     const refused = (destination: string): string => {
