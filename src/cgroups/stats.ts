@@ -22,7 +22,8 @@ export interface BlkioEntry {
 export interface CgroupStats {
   cpu: {
     usage: { total: number; percpu?: number[]; percpu_kernel?: number[]; percpu_user?: number[]; kernel: number; user: number };
-    throttling: { periods?: number; throttled_periods?: number; throttled_time?: number };
+    // runc's types.Throttling spells these two in camelCase, unlike the rest of the shape.
+    throttling: { periods?: number; throttledPeriods?: number; throttledTime?: number };
   };
   cpuset?: Record<string, number | number[]>;
   memory: { cache?: number; usage: MemoryEntry; swap: MemoryEntry; kernel: MemoryEntry; kernelTCP: MemoryEntry; raw?: Record<string, number> };
@@ -102,9 +103,9 @@ function withoutZero(entry: MemoryEntry): MemoryEntry {
 function throttling(stat: Record<string, number>, timeScale: number): CgroupStats['cpu']['throttling'] {
   const t: CgroupStats['cpu']['throttling'] = {};
   if (stat.nr_periods) t.periods = stat.nr_periods;
-  if (stat.nr_throttled) t.throttled_periods = stat.nr_throttled;
+  if (stat.nr_throttled) t.throttledPeriods = stat.nr_throttled;
   const time = (stat.throttled_time ?? 0) || (stat.throttled_usec ?? 0) * timeScale;
-  if (time) t.throttled_time = time;
+  if (time) t.throttledTime = time;
   return t;
 }
 

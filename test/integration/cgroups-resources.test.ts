@@ -293,6 +293,21 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id, true));
   });
 
+  test('events --stats names CPU throttling as runc does (throttledPeriods, throttledTime)', async () => {
+    // A busy loop under a quota of 1% is throttled in nearly every period.
+    const b = bundle(['sh', '-c', 'while :; do :; done'], { cpu: { quota: 1000, period: 100000 } });
+    expectOk(s.cli.create(b.id, b.dir));
+    expectOk(s.cli.start(b.id));
+    const throttling = (): Record<string, number> => {
+      const r = s.cli.run(['events', '--stats', b.id]);
+      expectOk(r);
+      return JSON.parse(r.stdout).data.cpu.throttling;
+    };
+    await waitFor(() => (throttling().throttledPeriods ?? 0) > 0, 'the container to be throttled');
+    expect(Object.keys(throttling()).sort()).toEqual(['periods', 'throttledPeriods', 'throttledTime']);
+    expectOk(s.cli.delete(b.id, true));
+  });
+
   test('events --stats prints one stats object in runc\'s shape', () => {
     const b = bundle(['sleep', '1000'], { memory: { limit: 64 << 20 }, pids: { limit: 20 } });
     expectOk(s.cli.create(b.id, b.dir));

@@ -327,7 +327,9 @@ describe('v2 driver on a fake unified tree', () => {
     fs.writeFileSync(path.join(leaf, 'hugetlb.2MB.current'), '0\n');
     fs.writeFileSync(path.join(leaf, 'hugetlb.2MB.max'), '4194304\n');
     const s = statsV2(leaf);
-    expect(s.cpu).toEqual({ usage: { total: 100000, kernel: 40000, user: 60000 }, throttling: { periods: 3, throttled_periods: 1, throttled_time: 5000 } });
+    expect(s.cpu).toEqual({ usage: { total: 100000, kernel: 40000, user: 60000 }, throttling: { periods: 3, throttledPeriods: 1, throttledTime: 5000 } });
+    // runc's exact keys (types.Throttling), camelCase unlike their neighbours
+    expect(statsJson(s)).toContain('"throttling":{"periods":3,"throttledPeriods":1,"throttledTime":5000}');
     expect(s.pids).toEqual({ current: 2, limit: 9 });
     expect(s.memory.cache).toBe(10);
     expect(s.memory.raw).toEqual({ anon: 20, file: 10 });
