@@ -37,8 +37,11 @@ function memoryWrites(r: LinuxResources, read: CgroupReader, opts: PlanOptions, 
     out.writes.push({ controller: 'memory', file, value: String(value), field: `${f}.${field}` });
   };
   const limit = m.limit ?? 0;
-  // Unlimited memory with swap unset means unlimited memory+swap too (runc).
-  const swap = limit === -1 && (m.swap ?? 0) === 0 ? -1 : m.swap ?? 0;
+  // Unlimited memory with swap unset means unlimited memory+swap too (runc), but
+  // only where the kernel accounts swap: without memsw (swapaccount=0, no
+  // CONFIG_MEMCG_SWAP) there is nothing to lift, and writing it would fail.
+  const curMemsw = limit !== 0 ? read('memory', 'memory.memsw.limit_in_bytes') : null;
+  const swap = limit === -1 && (m.swap ?? 0) === 0 && curMemsw !== null ? -1 : m.swap ?? 0;
   if (limit > 0 && swap > 0 && swap < limit) {
     throw new ConfigError(`${f}.swap`, `memory+swap limit ${swap} must be >= the memory limit ${limit}`);
   }
@@ -49,7 +52,7 @@ function memoryWrites(r: LinuxResources, read: CgroupReader, opts: PlanOptions, 
   // The kernel keeps memsw >= limit at every moment, so the order of the two writes
   // depends on whether the new limits grow or shrink.
   if (limit !== 0 && swap !== 0) {
-    const cur = Number(read('memory', 'memory.memsw.limit_in_bytes') ?? '0');
+    const cur = Number(curMemsw ?? '0');
     if (swap === -1 || cur < swap) {
       w('memory.memsw.limit_in_bytes', swap, 'swap');
       w('memory.limit_in_bytes', limit, 'limit');

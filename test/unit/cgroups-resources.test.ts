@@ -124,6 +124,8 @@ describe('v1 planner', () => {
       'memory.memsw.limit_in_bytes=-1',
       'memory.limit_in_bytes=-1',
     ]);
+    // ... but only where swap is accounted (memsw exists), as runc
+    expect(lines(planV1Resources({ memory: { limit: -1 } }, none))).toEqual(['memory.limit_in_bytes=-1']);
     expect(fieldOf(() => planV1Resources({ memory: { limit: 100, swap: 50 } }, none))).toBe('linux.resources.memory.swap');
   });
   test('every memory knob', () => {
