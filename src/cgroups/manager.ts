@@ -210,19 +210,38 @@ export abstract class BaseManager implements CgroupManager {
    * its controller is not there, `missing` says why). Errors name the config field.
    */
   protected performWrites(writes: readonly CgroupWrite[], dirFor: (w: CgroupWrite) => string | undefined, missing: (w: CgroupWrite) => string): void {
+    // Writes the kernel refused with EINVAL, each waiting for the later write it names.
+    const waiting: { w: CgroupWrite; dir: string; error: ConfigError }[] = [];
+    const failed = (w: CgroupWrite, dir: string, e: unknown): ConfigError => new ConfigError(w.field, memoryLimitInUse(dir, w, e) ?? (e as Error).message);
+    const verify = (w: CgroupWrite, dir: string): void => {
+      const reason = w.verify?.(readCgroupFile(dir, w.file) ?? '');
+      if (reason) throw new ConfigError(w.field, reason);
+    };
     for (const w of writes) {
       const dir = dirFor(w);
       if (dir === undefined || !fs.existsSync(path.join(dir, w.file))) throw new ConfigError(w.field, missing(w));
       try {
         writeCgroupFile(dir, w.file, w.value);
       } catch (e) {
-        throw new ConfigError(w.field, memoryLimitInUse(dir, w, e) ?? (e as Error).message);
+        if (w.retryAfter === undefined || !(e instanceof CgroupError) || e.errno !== 'EINVAL') throw failed(w, dir, e);
+        waiting.push({ w, dir, error: failed(w, dir, e) });
+        continue;
       }
-      if (w.verify) {
-        const reason = w.verify(readCgroupFile(dir, w.file) ?? '');
-        if (reason) throw new ConfigError(w.field, reason);
+      verify(w, dir);
+      for (let i = 0; i < waiting.length; i++) {
+        const held = waiting[i];
+        if (held.w.retryAfter !== w.file || held.w.controller !== w.controller) continue;
+        waiting.splice(i--, 1);
+        try {
+          writeCgroupFile(held.dir, held.w.file, held.w.value);
+        } catch (e) {
+          throw failed(held.w, held.dir, e);
+        }
+        verify(held.w, held.dir);
       }
     }
+    // The write it waited for was not in the plan: the refusal stands.
+    if (waiting.length > 0) throw waiting[0].error;
   }
 
   paths(): Record<string, string> {

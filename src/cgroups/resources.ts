@@ -90,6 +90,12 @@ export interface CgroupWrite {
   field: string;
   /** Checks the value the kernel kept (it clamps some): returns the error reason, if any. */
   verify?: (readBack: string) => string | undefined;
+  /**
+   * Where the kernel may refuse this value (EINVAL) only because of a value a later
+   * write of the plan replaces: the file of that later write (same controller).
+   * The write is then tried again right after that one succeeds.
+   */
+  retryAfter?: string;
 }
 
 /** What a planner may read of the container's current cgroup (null: no such file). */

@@ -85,8 +85,14 @@ function cpuWrites(r: LinuxResources, out: ResourcePlan): void {
     out.writes.push({ controller, file, value: String(value), field: `${f}.${field}`, verify });
   };
   if (c.shares) w('cpu', 'cpu.shares', c.shares, 'shares', sharesVerify(c.shares));
-  // Period before quota: a quota is checked against the period in force.
-  if (c.period) w('cpu', 'cpu.cfs_period_us', c.period, 'period');
+  // Period before quota: a quota is checked against the period in force. A shorter
+  // period can be refused (EINVAL) under the old quota, when old quota / new period
+  // exceeds what the parent allows; the new quota then goes first and the period
+  // after it (runc's fs driver does the same).
+  if (c.period) {
+    w('cpu', 'cpu.cfs_period_us', c.period, 'period');
+    if (c.quota) out.writes[out.writes.length - 1].retryAfter = 'cpu.cfs_quota_us';
+  }
   if (c.quota) w('cpu', 'cpu.cfs_quota_us', c.quota, 'quota');
   if (c.burst) w('cpu', 'cpu.cfs_burst_us', c.burst, 'burst');
   if (c.realtimePeriod) w('cpu', 'cpu.rt_period_us', c.realtimePeriod, 'realtimePeriod');

@@ -112,6 +112,29 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id, true));
   });
 
+  test('update shortens the CFS period below a parent\'s quota: the period refused first is written again after the quota, as runc', () => {
+    const b = bundle(['sleep', '1000'], { cpu: { quota: 50000, period: 100000 } });
+    // The container one level below a cgroup of the test's own that allows half a CPU.
+    const limited = path.join(V1, 'cpu', b.cgroupsPath);
+    fs.mkdirSync(limited, { recursive: true }); // the suite's parent too, removed by its afterAll
+    try {
+      fs.writeFileSync(path.join(limited, 'cpu.cfs_quota_us'), '50000');
+      const config = JSON.parse(fs.readFileSync(b.configPath, 'utf8'));
+      config.linux.cgroupsPath = `${b.cgroupsPath}/c`;
+      fs.writeFileSync(b.configPath, JSON.stringify(config));
+      const cpu = (name: string): string => fs.readFileSync(path.join(limited, 'c', name), 'utf8').trim();
+      expectOk(s.cli.create(b.id, b.dir));
+      // 50000/50000 under the old quota would be a whole CPU: the kernel refuses that
+      // period until the quota is 25000.
+      expectOk(s.cli.run(['update', '--cpu-period', '50000', '--cpu-quota', '25000', b.id]));
+      expect([cpu('cpu.cfs_quota_us'), cpu('cpu.cfs_period_us')]).toEqual(['25000', '50000']);
+      expectOk(s.cli.delete(b.id, true));
+    } finally {
+      s.forceClean();
+      if (fs.existsSync(limited)) fs.rmdirSync(limited);
+    }
+  });
+
   test.each([
     ['a cpuset outside the machine', { cpu: { cpus: String(os.cpus().length + 8) } }, 'linux.resources.cpu.cpus'],
     ['negative shares', { cpu: { shares: -2 } }, 'linux.resources.cpu.shares'],

@@ -158,6 +158,9 @@ describe('v1 planner', () => {
       'cpuset.mems=0',
     ]);
     expect(plan.writes.filter((w) => w.file.startsWith('cpuset')).every((w) => w.controller === 'cpuset')).toBe(true);
+    // A period the kernel refuses under the old quota is tried again after the new quota; alone, it is not.
+    expect(plan.writes.map((w) => w.retryAfter)).toEqual(['cpu.cfs_quota_us', undefined, undefined, undefined, undefined, undefined, undefined, undefined]);
+    expect(planV1Resources({ cpu: { period: 10000 } }, none).writes[0].retryAfter).toBeUndefined();
   });
   test('blkio uses blkio.weight, or the BFQ files when only those exist', () => {
     const r = {
