@@ -97,6 +97,11 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     expectOk(s.cli.create(b.id, b.dir));
     const bad = s.cli.run(['update', '--memory', 'lots', b.id]);
     expect({ code: bad.code, err: bad.stderr }).toEqual({ code: 1, err: expect.stringContaining("invalid value for memory: invalid size: 'lots'") });
+    // go-units' pattern lets it through, Go's ParseFloat refuses it (JavaScript's would read 1.2)
+    const limitBefore = file(b, 'memory', 'memory.limit_in_bytes');
+    const dots = s.cli.run(['update', '--memory', '1.2.3m', b.id]);
+    expect({ code: dots.code, err: dots.stderr }).toEqual({ code: 1, err: expect.stringMatching(/invalid value for memory: strconv\.ParseFloat: parsing \\?"1\.2\.3\\?": invalid syntax/) });
+    expect(file(b, 'memory', 'memory.limit_in_bytes')).toBe(limitBefore);
     const l3 = s.cli.run(['update', '--l3-cache-schema', 'L3:0=ff', b.id]);
     expect(l3.code).toBe(1);
     expect(l3.stderr).toMatch(/l3-cache-schema/);

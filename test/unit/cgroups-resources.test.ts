@@ -353,6 +353,19 @@ describe('update flags and --resources', () => {
     expect(parseRamSize('memory', '1.5KiB')).toBe(1536);
     expect(parseRamSize('memory-swap', '-1')).toBe(-1);
     expect(() => parseRamSize('memory', 'abc')).toThrow("invalid value for memory: invalid size: 'abc'");
+    // What runc 1.1.5 (go-units' pattern, then Go's ParseFloat) takes and refuses, seen with runc itself
+    expect(parseRamSize('memory', '10 m')).toBe(10 << 20);
+    expect(parseRamSize('memory', '1P')).toBe(1024 ** 5);
+    expect(parseRamSize('memory', '1Mi')).toBe(1 << 20);
+    expect(parseRamSize('memory', '1iB')).toBe(1);
+    expect(parseRamSize('memory', '1.5')).toBe(1);
+    expect(parseRamSize('memory', '08')).toBe(8);
+    expect(() => parseRamSize('memory', '1.2.3m')).toThrow('invalid value for memory: strconv.ParseFloat: parsing "1.2.3": invalid syntax');
+    expect(() => parseRamSize('memory-swap', '1.2.3.4')).toThrow('invalid value for memory-swap: strconv.ParseFloat: parsing "1.2.3.4": invalid syntax');
+    expect(() => parseRamSize('memory', '9'.repeat(400))).toThrow(/strconv.ParseFloat: parsing "9+": value out of range/);
+    for (const bad of ['5x', '1e3', '10  m', '0x10', '-5m', '.5m', '5.m', '1mbb', ' 5', '1_000', 'm', '+5', 'Inf', '1E', '1,5m']) {
+      expect(() => parseRamSize('memory', bad)).toThrow(`invalid value for memory: invalid size: '${bad}'`);
+    }
   });
   test('flags become a LinuxResources with only the given fields', () => {
     expect(resourcesFromFlags({ memory: '1m', 'memory-swap': '-1', 'cpu-share': '512', 'cpu-quota': '-1', 'cpuset-cpus': '0', 'pids-limit': '-1', 'blkio-weight': '300' })).toEqual({

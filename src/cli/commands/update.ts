@@ -25,14 +25,22 @@ function flagError(flag: string, reason: string): ConfigError {
 const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
 
 /**
- * A byte size the way runc reads --memory (docker/go-units RAMInBytes): a number
- * with an optional binary unit, "512m", "1.5g", "100KiB"; "-1" is unlimited.
+ * A byte size the way runc 1.1.5 reads --memory (docker/go-units RAMInBytes): a
+ * decimal number, an optional space, an optional binary unit k/m/g/t/p with an
+ * optional "i" and "b" ("512m", "1.5g", "100KiB", "10 m"); "-1" is unlimited.
+ * The pattern lets "1.2.3" through to Go's ParseFloat, which refuses it: so does
+ * this, in the same words (JavaScript's parseFloat would read 1.2 and go on).
  */
 export function parseRamSize(flag: string, text: string): number {
   if (text === '-1') return -1;
   const m = /^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(text);
   if (!m) throw flagError(flag, `invalid size: '${text}'`);
-  return Math.floor(parseFloat(m[1]) * UNITS[(m[2] ?? '').toLowerCase()]);
+  const num = m[1];
+  if (num.indexOf('.') !== num.lastIndexOf('.')) throw flagError(flag, `strconv.ParseFloat: parsing ${JSON.stringify(num)}: invalid syntax`);
+  const value = Number(num);
+  if (!Number.isFinite(value)) throw flagError(flag, `strconv.ParseFloat: parsing ${JSON.stringify(num)}: value out of range`);
+  // Go truncates the float to an int64; the sizes here are never negative.
+  return Math.floor(value * UNITS[(m[2] ?? '').toLowerCase()]);
 }
 
 function parseInteger(flag: string, text: string, signed: boolean, max = Number.MAX_SAFE_INTEGER): number {
