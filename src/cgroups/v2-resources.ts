@@ -53,7 +53,7 @@ function memoryWrites(r: LinuxResources, read: CgroupReader, opts: PlanOptions, 
   if (m.useHierarchy === false) refuse(`${f}.useHierarchy`, 'cgroup v2 is always hierarchical');
 }
 
-function cpuWrites(r: LinuxResources, out: ResourcePlan): void {
+function cpuWrites(r: LinuxResources, read: CgroupReader, out: ResourcePlan): void {
   const c = r.cpu;
   if (!c) return;
   const f = `${F}.cpu`;
@@ -66,8 +66,13 @@ function cpuWrites(r: LinuxResources, out: ResourcePlan): void {
     w('cpu', 'cpu.weight', String(cpuSharesToWeight(c.shares)), 'shares');
   }
   if (c.quota || c.period) {
-    // "<quota|max> [period]", as runc writes it.
-    let value = c.quota && c.quota > 0 ? String(c.quota) : 'max';
+    // "<quota|max> [period]", as runc writes it. One file holds both: a period given
+    // alone keeps the quota in force (runc merges the update over the recorded
+    // config; the kernel's own value is the same thing, read here), and a quota
+    // alone leaves the period as it is (the kernel keeps it when none is written).
+    let value: string;
+    if (c.quota) value = c.quota > 0 ? String(c.quota) : 'max';
+    else value = (read('cpu', 'cpu.max') ?? '').split(/\s+/)[0] || 'max';
     if (c.period) value += ` ${c.period}`;
     w('cpu', 'cpu.max', value, c.quota ? 'quota' : 'period');
   }
@@ -125,7 +130,7 @@ function unifiedWrites(r: LinuxResources, out: ResourcePlan): void {
 export function planV2Resources(r: LinuxResources, read: CgroupReader, opts: PlanOptions = {}): ResourcePlan {
   const out: ResourcePlan = { writes: [], warnings: [] };
   memoryWrites(r, read, opts, out);
-  cpuWrites(r, out);
+  cpuWrites(r, read, out);
   ioWrites(r, read, out);
   const pids = r.pids?.limit;
   if (pids) out.writes.push({ controller: 'pids', file: 'pids.max', value: pids > 0 ? String(pids) : 'max', field: `${F}.pids.limit` });

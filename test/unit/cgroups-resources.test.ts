@@ -250,6 +250,12 @@ describe('v2 planner', () => {
       'pids.max=max',
     ]);
   });
+  test('cpu.max: a period alone keeps the quota in force, a quota alone writes no period', () => {
+    expect(lines(planV2Resources({ cpu: { period: 50000 } }, files({ 'cpu.max': '25000 100000' })))).toEqual(['cpu.max=25000 50000']);
+    expect(lines(planV2Resources({ cpu: { period: 50000 } }, files({ 'cpu.max': 'max 100000' })))).toEqual(['cpu.max=max 50000']);
+    expect(lines(planV2Resources({ cpu: { period: 50000 } }, none))).toEqual(['cpu.max=max 50000']);
+    expect(lines(planV2Resources({ cpu: { quota: 30000 } }, files({ 'cpu.max': '25000 100000' })))).toEqual(['cpu.max=30000']);
+  });
   test('BFQ takes the v1 weight as is', () => {
     expect(lines(planV2Resources({ blockIO: { weight: 500 } }, files({ 'io.bfq.weight': 'default 100' })))).toEqual(['io.bfq.weight=500']);
   });
@@ -309,6 +315,15 @@ describe('v2 driver on a fake unified tree', () => {
     expect(read(leaf, 'pids.max')).toBe('7');
     expect(read(leaf, 'cpuset.cpus')).toBe('0');
     expect(read(leaf, 'memory.high')).toBe('500000');
+  });
+  test('update --cpu-period alone keeps the quota the cgroup has; --cpu-quota alone keeps its period', () => {
+    const { m, leaf } = v2();
+    // What the kernel would show: the file's own value, not what was last written.
+    fs.writeFileSync(path.join(leaf, 'cpu.max'), '25000 100000\n');
+    m.set({ cpu: { period: 50000 } }, { update: true });
+    expect(read(leaf, 'cpu.max')).toBe('25000 50000');
+    m.set({ cpu: { quota: 10000 } }, { update: true });
+    expect(read(leaf, 'cpu.max')).toBe('10000');
   });
   test('an unknown unified key or a missing controller is refused naming the field', () => {
     const { m } = v2();
