@@ -1,12 +1,50 @@
 // `update`: change the resource limits of a live container, and record them in its
 // state so later commands (and `delete`) see the container as it is now.
 import { ContainerStateError } from '../errors';
-import type { LinuxResources } from '../cgroups/resources';
+import { validateResources, type LinuxResources } from '../cgroups/resources';
 import { log } from '../log';
 import { Container } from './container';
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The linux.resources fields `update` applies: those runc's update copies into the
+ * container's cgroup config (runc 1.1.5, plus cpu.burst, cpu.idle and
+ * memory.checkBeforeUpdate of 1.2). Everything else in a --resources document is
+ * ignored without a word, as runc does: containerd sends the container's whole
+ * resources on every update, devices and all. memory.kernel stays: it is ignored
+ * with a warning when applied.
+ */
+const UPDATABLE: Record<string, readonly string[] | 'value'> = {
+  memory: ['limit', 'reservation', 'swap', 'kernel', 'kernelTCP', 'checkBeforeUpdate'],
+  cpu: ['shares', 'quota', 'burst', 'period', 'realtimeRuntime', 'realtimePeriod', 'cpus', 'mems', 'idle'],
+  blockIO: ['weight'],
+  pids: ['limit'],
+  unified: 'value',
+};
+
+/**
+ * The updatable part of a decoded --resources document, validated. Unknown and
+ * ignored fields are dropped before validation, so only what is applied can be
+ * refused (Go's decoder, in runc, skips unknown fields too).
+ */
+export function updatableResources(input: unknown, field = 'resources'): LinuxResources {
+  if (!isObject(input)) return validateResources(input, field);
+  const picked: Record<string, unknown> = {};
+  for (const [key, keep] of Object.entries(UPDATABLE)) {
+    const v = input[key];
+    if (v === undefined || v === null) continue;
+    if (keep === 'value' || !isObject(v)) {
+      picked[key] = v; // validation names it if it is not an object
+      continue;
+    }
+    const sub: Record<string, unknown> = {};
+    for (const k of keep) if (v[k] !== undefined) sub[k] = v[k];
+    picked[key] = sub;
+  }
+  return validateResources(picked, field);
 }
 
 /** Deep merge of the given settings over the recorded ones (arrays are replaced). */

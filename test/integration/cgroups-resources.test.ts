@@ -92,6 +92,28 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     expect(isEmpty(s.leftovers())).toBe(true);
   });
 
+  test('update -r applies what runc\'s update applies and ignores the rest without a word (containerd sends it all)', () => {
+    const b = bundle(['sleep', '1000'], { cpu: { shares: 1024 }, pids: { limit: 30 } });
+    expectOk(s.cli.create(b.id, b.dir));
+    // devices, and controllers this host lacks (hugetlb, net_cls): applied, each would fail.
+    const doc = {
+      devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }],
+      memory: { limit: 128 << 20, swappiness: 30 },
+      cpu: { shares: 600 },
+      blockIO: { throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1000 }] },
+      pids: { limit: 40 },
+      hugepageLimits: [{ pageSize: '2MB', limit: 1 << 21 }],
+      network: { classID: 0x100001 },
+      future: { anything: true },
+    };
+    const swappiness = file(b, 'memory', 'memory.swappiness');
+    const r = spawnSync(BINARY, ['--root', s.cli.root, 'update', '-r', '-', b.id], { input: JSON.stringify(doc), encoding: 'utf8' });
+    expect({ code: r.status, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect([file(b, 'memory', 'memory.limit_in_bytes'), file(b, 'cpu', 'cpu.shares'), file(b, 'pids', 'pids.max')]).toEqual([String(128 << 20), '600', '40']);
+    expect(file(b, 'memory', 'memory.swappiness')).toBe(swappiness);
+    expectOk(s.cli.delete(b.id, true));
+  });
+
   test('update refuses bad values naming the flag or field and keeps the old limits', () => {
     const b = bundle(['sleep', '1000'], { cpu: { shares: 1024 } });
     expectOk(s.cli.create(b.id, b.dir));

@@ -394,10 +394,32 @@ describe('update flags and --resources', () => {
     expect(() => resourcesFromFlags({ 'l3-cache-schema': 'L3:0=f' })).toThrow(NotSupportedError);
     expect(() => resourcesFromFlags({ 'mem-bw-schema': 'MB:0=50' })).toThrow(NotSupportedError);
   });
-  test('JSON resources: validated, devices left alone, unknown keys refused', () => {
-    expect(resourcesFromJson('{"cpu":{"shares":1024},"devices":[]}', 'stdin')).toEqual({ cpu: { shares: 1024 } });
+  test('JSON resources: only what runc\'s update applies is kept (and validated); the rest is ignored', () => {
+    // The shape containerd sends on every update: the container's whole resources.
+    const full = {
+      devices: [{ allow: false, access: 'rwm' }],
+      memory: { limit: 1 << 20, reservation: 1 << 19, swap: 2 << 20, kernel: 5, kernelTCP: 6, swappiness: 10, disableOOMKiller: true, useHierarchy: true, checkBeforeUpdate: true, future: 1 },
+      cpu: { shares: 1024, quota: 1, burst: 2, period: 3, realtimeRuntime: 4, realtimePeriod: 5, cpus: '0', mems: '0', idle: 1, future: 1 },
+      blockIO: { weight: 500, leafWeight: 10, weightDevice: [{ major: 8, minor: 0, weight: 10 }], throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1 }] },
+      pids: { limit: 10 },
+      hugepageLimits: [{ pageSize: '2MB', limit: 0 }],
+      network: { classID: 1 },
+      rdma: { mlx5_1: { hcaHandles: 1 } },
+      unified: { 'memory.high': '1M' },
+      future: { anything: true },
+    };
+    expect(resourcesFromJson(JSON.stringify(full), 'stdin')).toEqual({
+      memory: { limit: 1 << 20, reservation: 1 << 19, swap: 2 << 20, kernel: 5, kernelTCP: 6, checkBeforeUpdate: true },
+      cpu: { shares: 1024, quota: 1, burst: 2, period: 3, realtimeRuntime: 4, realtimePeriod: 5, cpus: '0', mems: '0', idle: 1 },
+      blockIO: { weight: 500 },
+      pids: { limit: 10 },
+      unified: { 'memory.high': '1M' },
+    });
+    // An ignored field is never looked at, whatever it holds.
+    expect(resourcesFromJson('{"devices":"x","hugepageLimits":[{"pageSize":"bad"}],"memory":{"swappiness":1000},"bogus":1}', 'stdin')).toEqual({ memory: {} });
     expect(() => resourcesFromJson('{"cpu":{"shares":-1}}', 'stdin')).toThrow('resources.cpu.shares');
-    expect(() => resourcesFromJson('{"bogus":1}', 'stdin')).toThrow('resources.bogus: unknown field');
+    expect(() => resourcesFromJson('{"pids":5}', 'stdin')).toThrow('resources.pids: must be an object');
+    expect(() => resourcesFromJson('[]', 'stdin')).toThrow('resources: must be an object');
     expect(() => resourcesFromJson('{', 'stdin')).toThrow(/decoding resources from stdin/);
   });
   test('merge over the recorded resources', () => {

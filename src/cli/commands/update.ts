@@ -6,7 +6,6 @@ import type { CommandModule } from 'yargs';
 import type { LinuxResources } from '../../cgroups/resources';
 import type * as Resources from '../../cgroups/resources';
 import { ConfigError, NotSupportedError, TsrunError } from '../../errors';
-import { log } from '../../log';
 import { containerId, type GlobalOptions } from './common';
 
 /** Loaded when the command runs: start-up loads only what the command needs. */
@@ -92,7 +91,10 @@ export function resourcesFromFlags(f: UpdateFlags): LinuxResources {
   return loadResources().validateResources(r, 'update');
 }
 
-/** A JSON LinuxResources (runc's --resources); `devices` is left alone, as runc does. */
+/**
+ * A JSON LinuxResources (runc's --resources): what update applies of it, validated;
+ * the rest (devices, hugepageLimits, unknown fields...) is ignored, as runc does.
+ */
 export function resourcesFromJson(text: string, source: string): LinuxResources {
   let input: unknown;
   try {
@@ -100,14 +102,7 @@ export function resourcesFromJson(text: string, source: string): LinuxResources 
   } catch (e) {
     throw new TsrunError(`decoding resources from ${source}: ${(e as Error).message}`);
   }
-  if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
-    const known = ['devices', 'memory', 'cpu', 'blockIO', 'pids', 'hugepageLimits', 'network', 'rdma', 'unified'];
-    for (const k of Object.keys(input)) if (!known.includes(k)) throw new ConfigError(`resources.${k}`, 'unknown field');
-    const { devices, ...rest } = input as Record<string, unknown>;
-    if (Array.isArray(devices) && devices.length > 0) log.warn('update: resources.devices is not applied by update (as in runc)');
-    input = rest;
-  }
-  return loadResources().validateResources(input, 'resources');
+  return loadUpdate().updatableResources(input, 'resources');
 }
 
 const FLAGS: [keyof UpdateFlags, string][] = [
