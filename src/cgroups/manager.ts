@@ -161,6 +161,36 @@ function memoryLimitInUse(dir: string, w: CgroupWrite, e: unknown): string | und
   return `unable to set memory limit to ${w.value} (current usage: ${read('memory.usage_in_bytes')}, peak usage: ${read('memory.max_usage_in_bytes')})`;
 }
 
+/** A file's value before a write, to put back; undefined when it cannot be read. */
+function previousValue(dir: string, file: string): string | undefined {
+  try {
+    return readCgroupFile(dir, file) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Writes back what `done` recorded, newest first: the kernel accepted every state on
+ * the way forward, so it accepts them on the way back (memory before memsw or after,
+ * quota and period). A file of several lines (io.weight's "default 100" and its
+ * devices) takes them one write each; a keyed file that had no line for a key the
+ * update added (an io.max device) keeps that key. Returns what failed.
+ */
+function restoreValues(done: readonly { dir: string; file: string; before: string }[]): string[] {
+  const problems: string[] = [];
+  for (const { dir, file, before } of [...done].reverse()) {
+    const lines = before.split('\n').filter((l) => l.trim() !== '');
+    if (lines.length === 0) continue;
+    try {
+      writeCgroupLines(dir, lines.map((value) => ({ file, value })));
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+  }
+  return problems;
+}
+
 function depth(p: string): number {
   return p.split('/').length;
 }
@@ -208,11 +238,45 @@ export abstract class BaseManager implements CgroupManager {
   /**
    * Performs planned writes. `dirFor` gives the dir holding a write's file (undefined:
    * its controller is not there, `missing` says why). Errors name the config field.
+   * With `restore` (update), a failure puts back what the writes before it changed,
+   * newest first, so a refused update leaves the limits as they were (runc means to
+   * do the same by applying the recorded config again).
    */
-  protected performWrites(writes: readonly CgroupWrite[], dirFor: (w: CgroupWrite) => string | undefined, missing: (w: CgroupWrite) => string): void {
+  protected performWrites(
+    writes: readonly CgroupWrite[],
+    dirFor: (w: CgroupWrite) => string | undefined,
+    missing: (w: CgroupWrite) => string,
+    restore = false,
+  ): void {
+    const done: { dir: string; file: string; before: string }[] = [];
+    try {
+      this.writeInOrder(writes, dirFor, missing, (dir, file) => {
+        if (!restore) return;
+        const before = previousValue(dir, file);
+        if (before !== undefined) done.push({ dir, file, before });
+      });
+    } catch (e) {
+      if (done.length === 0 || !(e instanceof ConfigError)) throw e;
+      const problems = restoreValues(done);
+      if (problems.length === 0) throw e;
+      throw new ConfigError(e.field, `${e.reason}; putting back the previous values failed too (${problems.join('; ')}): the cgroup and the recorded config may disagree`);
+    }
+  }
+
+  /** The writes, in order; `before(dir, file)` runs just before each write(2). */
+  private writeInOrder(
+    writes: readonly CgroupWrite[],
+    dirFor: (w: CgroupWrite) => string | undefined,
+    missing: (w: CgroupWrite) => string,
+    before: (dir: string, file: string) => void,
+  ): void {
     // Writes the kernel refused with EINVAL, each waiting for the later write it names.
     const waiting: { w: CgroupWrite; dir: string; error: ConfigError }[] = [];
     const failed = (w: CgroupWrite, dir: string, e: unknown): ConfigError => new ConfigError(w.field, memoryLimitInUse(dir, w, e) ?? (e as Error).message);
+    const write = (w: CgroupWrite, dir: string): void => {
+      before(dir, w.file);
+      writeCgroupFile(dir, w.file, w.value);
+    };
     const verify = (w: CgroupWrite, dir: string): void => {
       const reason = w.verify?.(readCgroupFile(dir, w.file) ?? '');
       if (reason) throw new ConfigError(w.field, reason);
@@ -221,7 +285,7 @@ export abstract class BaseManager implements CgroupManager {
       const dir = dirFor(w);
       if (dir === undefined || !fs.existsSync(path.join(dir, w.file))) throw new ConfigError(w.field, missing(w));
       try {
-        writeCgroupFile(dir, w.file, w.value);
+        write(w, dir);
       } catch (e) {
         if (w.retryAfter === undefined || !(e instanceof CgroupError) || e.errno !== 'EINVAL') throw failed(w, dir, e);
         waiting.push({ w, dir, error: failed(w, dir, e) });
@@ -233,7 +297,7 @@ export abstract class BaseManager implements CgroupManager {
         if (held.w.retryAfter !== w.file || held.w.controller !== w.controller) continue;
         waiting.splice(i--, 1);
         try {
-          writeCgroupFile(held.dir, held.w.file, held.w.value);
+          write(held.w, held.dir);
         } catch (e) {
           throw failed(held.w, held.dir, e);
         }

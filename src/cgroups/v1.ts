@@ -72,6 +72,7 @@ export class V1Manager extends BaseManager {
       (w) => (this.find(w.controller)
         ? `${w.file} does not exist in the ${w.controller} cgroup (not supported by this kernel)`
         : `the ${w.controller} cgroup controller is not mounted (cgroup v1)`),
+      opts.update === true,
     );
     return plan.warnings;
   }

@@ -93,7 +93,7 @@ export class V2Manager extends BaseManager {
     const dir = this.leaf;
     const plan = planV2Resources(resources, (_controller, file) => readCgroupFile(dir, file), opts);
     const controllers = (readCgroupFile(dir, 'cgroup.controllers') ?? '').split(/\s+/).filter(Boolean);
-    this.performWrites(plan.writes, () => dir, (w) => missingFileReason(w, controllers));
+    this.performWrites(plan.writes, () => dir, (w) => missingFileReason(w, controllers), opts.update === true);
     return plan.warnings;
   }
 

@@ -132,6 +132,12 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     // tsrun names the field, runc the file
     expect({ code: cpus.code, err: cpus.stderr }).toEqual({ code: 1, err: expect.stringMatching(/cpu\.cpus|cpuset\.cpus/) });
     expect(file(b, 'cpu', 'cpu.shares')).toBe('1024');
+    // tsrun writes cpuset after memory and cpu: refused there, it puts them back.
+    // (runc writes cpuset first, so nothing has changed when it is refused.)
+    const memoryBefore = [file(b, 'memory', 'memory.limit_in_bytes'), file(b, 'memory', 'memory.memsw.limit_in_bytes')];
+    const partWay = s.cli.run(['update', '--memory', '200m', '--memory-swap', '300m', '--cpu-share', '512', '--cpuset-cpus', far, b.id]);
+    expect(partWay.code).toBe(1);
+    expect([file(b, 'memory', 'memory.limit_in_bytes'), file(b, 'memory', 'memory.memsw.limit_in_bytes'), file(b, 'cpu', 'cpu.shares')]).toEqual([...memoryBefore, '1024']);
     if (fs.existsSync(path.join('/sys/fs/cgroup/memory', b.cgroupsPath, 'memory.limit_in_bytes'))) {
       // Below what the container already uses: v1 answers EBUSY, runc says it in words.
       const low = s.cli.run(['update', '--memory', '10', b.id]);

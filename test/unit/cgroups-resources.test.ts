@@ -325,6 +325,27 @@ describe('v2 driver on a fake unified tree', () => {
     m.set({ cpu: { quota: 10000 } }, { update: true });
     expect(read(leaf, 'cpu.max')).toBe('10000');
   });
+  test('an update that fails part way puts back what it had changed, newest first; create does not', () => {
+    const { m, leaf } = v2();
+    fs.writeFileSync(path.join(leaf, 'memory.max'), '2097152\n');
+    fs.writeFileSync(path.join(leaf, 'cpu.weight'), '100\n');
+    fs.writeFileSync(path.join(leaf, 'memory.high'), 'max\n');
+    // A file the kernel would refuse: here, one that cannot be opened for writing.
+    fs.rmSync(path.join(leaf, 'pids.max'));
+    fs.mkdirSync(path.join(leaf, 'pids.max'));
+    const update = { memory: { limit: 1 << 20 }, cpu: { shares: 1024 }, pids: { limit: 5 }, unified: { 'memory.high': '1' } };
+    expect(() => m.set(update, { update: true })).toThrow(/^linux\.resources\.pids\.limit: write "5" to .*pids\.max: EISDIR$/);
+    expect([read(leaf, 'memory.max'), read(leaf, 'cpu.weight'), read(leaf, 'memory.high')]).toEqual(['2097152', '100', 'max\n']);
+    // A file of several lines goes back one line a write (as io.weight takes them):
+    // through one open file, which a plain file shows as the writes one after another.
+    fs.writeFileSync(path.join(leaf, 'memory.max'), 'line1\nline2\n');
+    expect(() => m.set(update, { update: true })).toThrow(/pids\.limit/);
+    expect(read(leaf, 'memory.max')).toBe('line1line2');
+    // create: the cgroup is removed on failure, nothing to put back
+    fs.writeFileSync(path.join(leaf, 'memory.max'), 'max\n');
+    expect(() => m.set(update)).toThrow(/pids\.limit/);
+    expect(read(leaf, 'memory.max')).toBe('1048576');
+  });
   test('an unknown unified key or a missing controller is refused naming the field', () => {
     const { m } = v2();
     expect(() => m.set({ unified: { 'memory.nonsense': '1' } })).toThrow('linux.resources.unified.memory.nonsense: memory.nonsense does not exist');
