@@ -1,7 +1,7 @@
 // Resource usage of a container's cgroup in the JSON shape of runc's `events`
-// (runc 1.1.5, libcontainer types in events/types.go; checked against its output):
+// (runc 1.1.5, its types/events.go; checked against its output on v1):
 // {cpu, cpuset, memory, pids, blkio, hugetlb, intel_rdt, network_interfaces}.
-// Fields runc marks omitempty are left out when zero.
+// Fields runc marks omitempty are left out when zero; the others are always there.
 import * as fs from 'fs';
 import { readCgroupFile } from './manager';
 
@@ -12,30 +12,35 @@ export interface MemoryEntry {
   failcnt: number;
 }
 
+/** Every field omitempty in runc: device 8:0 prints without its minor. */
 export interface BlkioEntry {
-  major: number;
-  minor: number;
-  op: string;
-  value: number;
+  major?: number;
+  minor?: number;
+  op?: string;
+  value?: number;
 }
 
 export interface CgroupStats {
   cpu: {
-    usage: { total: number; percpu?: number[]; percpu_kernel?: number[]; percpu_user?: number[]; kernel: number; user: number };
+    usage: { total?: number; percpu?: number[]; percpu_kernel?: number[]; percpu_user?: number[]; kernel: number; user: number };
     // runc's types.Throttling spells these two in camelCase, unlike the rest of the shape.
     throttling: { periods?: number; throttledPeriods?: number; throttledTime?: number };
   };
-  cpuset?: Record<string, number | number[]>;
+  /** Always there (a struct in runc), all zero where nothing is read. */
+  cpuset: Record<string, number | number[]>;
   memory: { cache?: number; usage: MemoryEntry; swap: MemoryEntry; kernel: MemoryEntry; kernelTCP: MemoryEntry; raw?: Record<string, number> };
-  pids: { current: number; limit?: number };
+  pids: { current?: number; limit?: number };
   blkio: Partial<Record<'ioServiceBytesRecursive' | 'ioServicedRecursive', BlkioEntry[]>>;
-  hugetlb: Record<string, { usage?: number; max: number; failcnt: number }>;
+  /** max: the peak usage (v1's max_usage_in_bytes); v2 has none. */
+  hugetlb: Record<string, { usage?: number; max?: number; failcnt: number }>;
   intel_rdt: Record<string, never>;
   network_interfaces: null;
 }
 
 /** The value runc reports for "no limit" on v1 (the kernel's PAGE_COUNTER_MAX * 4096). */
 const V1_UNLIMITED = '9223372036854771712';
+/** v2 files say "max"; runc reports it as Go's MaxUint64. */
+const V2_UNLIMITED = 2n ** 64n - 1n;
 
 function num(text: string | null): number {
   if (text === null || text === '') return 0;
@@ -43,6 +48,17 @@ function num(text: string | null): number {
   if (/^\d{16,}$/.test(text) && !Number.isSafeInteger(Number(text))) return exact(text);
   const n = Number(text);
   return Number.isFinite(n) ? n : 0;
+}
+
+/** A v2 counter or limit, exactly ("max": MaxUint64); 0 for a missing or unreadable file. */
+function bigV2(text: string | null): bigint {
+  if (text === 'max') return V2_UNLIMITED;
+  return text !== null && /^\d+$/.test(text) ? BigInt(text) : 0n;
+}
+
+/** A bigint as a stats number, exact beyond 2^53. */
+function fromBig(n: bigint): number {
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : exact(n.toString());
 }
 
 /** Typed as a number for the JSON shape; statsJson prints its exact digits. */
@@ -96,6 +112,12 @@ function listDir(dir: string): string[] {
   }
 }
 
+/** runc's CPUSet with nothing read: the slices left out, the numbers zero. */
+function zeroCpuset(): CgroupStats['cpuset'] {
+  const fields = ['cpu_exclusive', 'mem_hardwall', 'mem_exclusive', 'memory_migrate', 'memory_spread_page', 'memory_spread_slab', 'memory_pressure', 'sched_load_balance', 'sched_relax_domain_level'];
+  return Object.fromEntries(fields.map((f) => [f, 0]));
+}
+
 function withoutZero(entry: MemoryEntry): MemoryEntry {
   return { limit: entry.limit, ...(entry.usage ? { usage: entry.usage } : {}), ...(entry.max ? { max: entry.max } : {}), failcnt: entry.failcnt };
 }
@@ -114,9 +136,19 @@ export function parseBlkio(text: string | null): BlkioEntry[] {
   const out: BlkioEntry[] = [];
   for (const line of (text ?? '').split('\n')) {
     const m = /^(\d+):(\d+) (\S+) (\d+)$/.exec(line.trim());
-    if (m) out.push({ major: Number(m[1]), minor: Number(m[2]), op: m[3], value: Number(m[4]) });
+    if (m) out.push(blkioEntry(Number(m[1]), Number(m[2]), m[3], Number(m[4])));
   }
   return out;
+}
+
+/** One entry, its zero fields left out (all four are omitempty in runc). */
+function blkioEntry(major: number, minor: number, op: string, value: number): BlkioEntry {
+  const e: BlkioEntry = {};
+  if (major) e.major = major;
+  if (minor) e.minor = minor;
+  if (op) e.op = op;
+  if (value) e.value = value;
+  return e;
 }
 
 /** v1: each controller's file in its own hierarchy; `dirOf` gives the container's dir there. */
@@ -138,9 +170,11 @@ export function statsV1(dirOf: (controller: string) => string | undefined): Cgro
     userPer.push(user);
     kernelPer.push(system);
   }
+  const total = num(read('cpuacct', 'cpuacct.usage'));
+  const percpu = nums('cpuacct', 'cpuacct.usage_percpu');
   const usage: CgroupStats['cpu']['usage'] = {
-    total: num(read('cpuacct', 'cpuacct.usage')),
-    percpu: nums('cpuacct', 'cpuacct.usage_percpu'),
+    ...(total ? { total } : {}),
+    ...(percpu.length ? { percpu } : {}),
     ...(kernelPer.length ? { percpu_kernel: kernelPer } : {}),
     ...(userPer.length ? { percpu_user: userPer } : {}),
     kernel: (acct.system ?? 0) * TICK_NS,
@@ -165,13 +199,15 @@ export function statsV1(dirOf: (controller: string) => string | undefined): Cgro
   if (raw.cache) memory.cache = raw.cache;
   const orderedMemory: CgroupStats['memory'] = memory.cache ? { cache: memory.cache, usage: memory.usage, swap: memory.swap, kernel: memory.kernel, kernelTCP: memory.kernelTCP, raw } : memory;
 
-  let cpuset: CgroupStats['cpuset'];
+  let cpuset = zeroCpuset();
   if (dirOf('cpuset')) {
     const n = (f: string): number => num(read('cpuset', `cpuset.${f}`));
+    const cpus = cpuList(read('cpuset', 'cpuset.cpus'));
+    const mems = cpuList(read('cpuset', 'cpuset.mems'));
     cpuset = {
-      cpus: cpuList(read('cpuset', 'cpuset.cpus')),
+      ...(cpus.length ? { cpus } : {}),
       cpu_exclusive: n('cpu_exclusive'),
-      mems: cpuList(read('cpuset', 'cpuset.mems')),
+      ...(mems.length ? { mems } : {}),
       mem_hardwall: n('mem_hardwall'),
       mem_exclusive: n('mem_exclusive'),
       memory_migrate: n('memory_migrate'),
@@ -183,9 +219,7 @@ export function statsV1(dirOf: (controller: string) => string | undefined): Cgro
     };
   }
 
-  const pids: CgroupStats['pids'] = { current: num(read('pids', 'pids.current')) };
-  const pidsMax = read('pids', 'pids.max');
-  if (pidsMax !== null && pidsMax !== 'max' && num(pidsMax)) pids.limit = num(pidsMax);
+  const pids = pidsStats(read('pids', 'pids.current'), read('pids', 'pids.max'));
 
   // CFQ's files when present, else the throttle layer's (what current kernels have).
   const blkio: CgroupStats['blkio'] = {};
@@ -204,22 +238,23 @@ export function statsV1(dirOf: (controller: string) => string | undefined): Cgro
     for (const f of listDir(hdir)) {
       const m = /^hugetlb\.([0-9]+[KMGTPE]?B)\.usage_in_bytes$/.exec(f);
       if (!m) continue;
-      const entry: { usage?: number; max: number; failcnt: number } = { max: num(read('hugetlb', `hugetlb.${m[1]}.max_usage_in_bytes`)), failcnt: num(read('hugetlb', `hugetlb.${m[1]}.failcnt`)) };
       const u = num(read('hugetlb', f));
-      hugetlb[m[1]] = u ? { usage: u, ...entry } : entry;
+      const max = num(read('hugetlb', `hugetlb.${m[1]}.max_usage_in_bytes`));
+      hugetlb[m[1]] = { ...(u ? { usage: u } : {}), ...(max ? { max } : {}), failcnt: num(read('hugetlb', `hugetlb.${m[1]}.failcnt`)) };
     }
   }
 
-  const out: CgroupStats = {
-    cpu: { usage, throttling: throttling(parseKeyValues(read('cpu', 'cpu.stat')), 1000) },
-    memory: orderedMemory,
-    pids,
-    blkio,
-    hugetlb,
-    intel_rdt: {},
-    network_interfaces: null,
-  };
-  return cpuset ? { cpu: out.cpu, cpuset, memory: out.memory, pids, blkio, hugetlb, intel_rdt: {}, network_interfaces: null } : out;
+  const cpu = { usage, throttling: throttling(parseKeyValues(read('cpu', 'cpu.stat')), 1000) };
+  return { cpu, cpuset, memory: orderedMemory, pids, blkio, hugetlb, intel_rdt: {}, network_interfaces: null };
+}
+
+/** Both omitempty in runc; "max" (no limit) is reported as none. */
+function pidsStats(current: string | null, max: string | null): CgroupStats['pids'] {
+  const pids: CgroupStats['pids'] = {};
+  const c = num(current);
+  if (c) pids.current = c;
+  if (max !== null && max !== 'max' && num(max)) pids.limit = num(max);
+  return pids;
 }
 
 /** v2: every file in the one cgroup dir (runc's fs2 stats, same JSON shape). */
@@ -227,19 +262,23 @@ export function statsV2(dir: string): CgroupStats {
   const read = (file: string): string | null => readCgroupFile(dir, file);
   const cpuStat = parseKeyValues(read('cpu.stat'));
   const raw = parseKeyValues(read('memory.stat'));
-  const memMax = read('memory.max');
-  const swapMax = read('memory.swap.max');
+  const memLimit = bigV2(read('memory.max'));
+  const memUsage = bigV2(read('memory.current'));
+  // v1's swap entry is memory+swap, and runc reports v2's the same way: usage and
+  // limit summed, an unlimited swap staying unlimited (so does an unlimited memory,
+  // where runc's uint64 sum wraps around). Without swap accounting, memory alone.
+  const swapCurrent = read('memory.swap.current');
+  const swapLimit = swapCurrent === null ? 0n : bigV2(read('memory.swap.max'));
+  const memswLimit = swapLimit === V2_UNLIMITED || memLimit === V2_UNLIMITED ? V2_UNLIMITED : swapLimit + memLimit;
   const memory: CgroupStats['memory'] = {
-    usage: withoutZero({ limit: num(memMax), usage: num(read('memory.current')), max: num(read('memory.peak')), failcnt: parseKeyValues(read('memory.events')).max ?? 0 }),
-    swap: withoutZero({ limit: num(swapMax), usage: num(read('memory.swap.current')), failcnt: 0 }),
+    usage: withoutZero({ limit: fromBig(memLimit), usage: fromBig(memUsage), max: num(read('memory.peak')), failcnt: parseKeyValues(read('memory.events')).max ?? 0 }),
+    swap: withoutZero({ limit: fromBig(memswLimit), usage: fromBig(bigV2(swapCurrent) + memUsage), failcnt: 0 }),
     kernel: { limit: 0, failcnt: 0 },
     kernelTCP: { limit: 0, failcnt: 0 },
     raw,
   };
   if (raw.file) memory.cache = raw.file;
-  const pids: CgroupStats['pids'] = { current: num(read('pids.current')) };
-  const pidsMax = read('pids.max');
-  if (pidsMax !== null && pidsMax !== 'max' && num(pidsMax)) pids.limit = num(pidsMax);
+  const pids = pidsStats(read('pids.current'), read('pids.max'));
 
   const blkio: CgroupStats['blkio'] = {};
   const bytes: BlkioEntry[] = [];
@@ -250,7 +289,7 @@ export function statsV2(dir: string): CgroupStats {
     if (!m) continue;
     for (const kv of kvs) {
       const [k, v] = kv.split('=');
-      const e = (op: string): BlkioEntry => ({ major: Number(m[1]), minor: Number(m[2]), op, value: Number(v) });
+      const e = (op: string): BlkioEntry => blkioEntry(Number(m[1]), Number(m[2]), op, Number(v));
       if (k === 'rbytes') bytes.push(e('Read'));
       else if (k === 'wbytes') bytes.push(e('Write'));
       else if (k === 'rios') ios.push(e('Read'));
@@ -264,18 +303,21 @@ export function statsV2(dir: string): CgroupStats {
   for (const f of listDir(dir)) {
     const m = /^hugetlb\.([0-9]+[KMGTPE]?B)\.current$/.exec(f);
     if (!m) continue;
-    const entry = { max: num(read(`hugetlb.${m[1]}.max`)), failcnt: parseKeyValues(read(`hugetlb.${m[1]}.events`)).max ?? 0 };
+    // No peak usage on v2 (hugetlb.<size>.max is the limit): runc leaves max out.
     const u = num(read(f));
-    hugetlb[m[1]] = u ? { usage: u, ...entry } : entry;
+    hugetlb[m[1]] = { ...(u ? { usage: u } : {}), failcnt: parseKeyValues(read(`hugetlb.${m[1]}.events`)).max ?? 0 };
   }
 
+  const total = (cpuStat.usage_usec ?? 0) * 1000;
   const usage: CgroupStats['cpu']['usage'] = {
-    total: (cpuStat.usage_usec ?? 0) * 1000,
+    ...(total ? { total } : {}),
     kernel: (cpuStat.system_usec ?? 0) * 1000,
     user: (cpuStat.user_usec ?? 0) * 1000,
   };
   return {
     cpu: { usage, throttling: throttling(cpuStat, 1000) },
+    // runc 1.1.5 reads no cpuset files on v2
+    cpuset: zeroCpuset(),
     memory,
     pids,
     blkio,

@@ -376,7 +376,8 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     const e = JSON.parse(r.stdout);
     expect(e.type).toBe('stats');
     expect(e.id).toBe(b.id);
-    expect(Object.keys(e.data)).toEqual(expect.arrayContaining(['cpu', 'memory', 'pids', 'blkio', 'hugetlb']));
+    // runc's types.Stats, in its order: every key always there
+    expect(Object.keys(e.data)).toEqual(['cpu', 'cpuset', 'memory', 'pids', 'blkio', 'hugetlb', 'intel_rdt', 'network_interfaces']);
     expect(e.data.memory.usage.limit).toBe(Number(file(b, 'memory', 'memory.limit_in_bytes')));
     expect(e.data.pids).toEqual({ current: 1, limit: 20 });
     expect(e.data.cpu.usage.total).toBeGreaterThan(0);

@@ -11,7 +11,7 @@ import {
   validateResources,
   type CgroupReader,
 } from '../../src/cgroups/resources';
-import { statsJson, statsV2 } from '../../src/cgroups/stats';
+import { statsJson, statsV1, statsV2 } from '../../src/cgroups/stats';
 import { parseCpuList } from '../../src/config/cpu-list';
 import { hugetlbFileSize, planV1Resources } from '../../src/cgroups/v1-resources';
 import { planV2Resources } from '../../src/cgroups/v2-resources';
@@ -364,9 +364,11 @@ describe('v2 driver on a fake unified tree', () => {
     fs.writeFileSync(path.join(leaf, 'memory.stat'), 'file 10\nanon 20\n');
     fs.writeFileSync(path.join(leaf, 'pids.current'), '2\n');
     fs.writeFileSync(path.join(leaf, 'pids.max'), '9\n');
-    fs.writeFileSync(path.join(leaf, 'io.stat'), '8:0 rbytes=10 wbytes=20 rios=1 wios=2 dbytes=0 dios=0\n');
+    fs.writeFileSync(path.join(leaf, 'io.stat'), '8:0 rbytes=10 wbytes=20 rios=1 wios=0 dbytes=0 dios=0\n');
     fs.writeFileSync(path.join(leaf, 'hugetlb.2MB.current'), '0\n');
     fs.writeFileSync(path.join(leaf, 'hugetlb.2MB.max'), '4194304\n');
+    fs.writeFileSync(path.join(leaf, 'hugetlb.1GB.current'), '2097152\n');
+    fs.writeFileSync(path.join(leaf, 'hugetlb.1GB.events'), 'max 3\n');
     const s = statsV2(leaf);
     expect(s.cpu).toEqual({ usage: { total: 100000, kernel: 40000, user: 60000 }, throttling: { periods: 3, throttledPeriods: 1, throttledTime: 5000 } });
     // runc's exact keys (types.Throttling), camelCase unlike their neighbours
@@ -374,10 +376,59 @@ describe('v2 driver on a fake unified tree', () => {
     expect(s.pids).toEqual({ current: 2, limit: 9 });
     expect(s.memory.cache).toBe(10);
     expect(s.memory.raw).toEqual({ anon: 20, file: 10 });
-    expect(s.blkio.ioServiceBytesRecursive).toEqual([{ major: 8, minor: 0, op: 'Read', value: 10 }, { major: 8, minor: 0, op: 'Write', value: 20 }]);
-    expect(s.hugetlb).toEqual({ '2MB': { max: 4194304, failcnt: 0 } });
-    // "max" is runc's 2^63 - 4096, printed exactly
-    expect(statsJson(s)).toContain('"usage":{"limit":9223372036854771712,"usage":4096,"failcnt":0}');
+    // every field of an entry is omitempty in runc: device 8:0 has no minor, a zero count no value
+    expect(s.blkio.ioServiceBytesRecursive).toEqual([{ major: 8, op: 'Read', value: 10 }, { major: 8, op: 'Write', value: 20 }]);
+    expect(s.blkio.ioServicedRecursive).toEqual([{ major: 8, op: 'Read', value: 1 }, { major: 8, op: 'Write' }]);
+    // hugetlb.<size>.max is a limit, not the peak usage runc's max means: left out on v2
+    expect(s.hugetlb).toEqual({ '2MB': { failcnt: 0 }, '1GB': { usage: 2097152, failcnt: 3 } });
+    // runc 1.1.5 reads no cpuset file on v2, but its cpuset key is always there
+    expect(statsJson(s)).toContain('"cpuset":{"cpu_exclusive":0,"mem_hardwall":0,"mem_exclusive":0,"memory_migrate":0,"memory_spread_page":0,"memory_spread_slab":0,"memory_pressure":0,"sched_load_balance":0,"sched_relax_domain_level":0},"memory"');
+    // "max" is Go's MaxUint64 on v2, printed exactly; no swap accounting: swap is memory alone
+    expect(statsJson(s)).toContain('"usage":{"limit":18446744073709551615,"usage":4096,"failcnt":0},"swap":{"limit":18446744073709551615,"usage":4096,"failcnt":0}');
+  });
+  test('v2 stats: swap is reported as memory+swap (usage and limit), as cgroup v1 and runc report it', () => {
+    const { leaf } = v2();
+    const swap = (files: Record<string, string>) => {
+      for (const [f, v] of Object.entries(files)) fs.writeFileSync(path.join(leaf, f), `${v}\n`);
+      return JSON.parse(statsJson(statsV2(leaf))).memory.swap;
+    };
+    expect(swap({ 'memory.max': '1048576', 'memory.current': '4096', 'memory.swap.current': '8192', 'memory.swap.max': '2097152' })).toEqual({ limit: 3145728, usage: 12288, failcnt: 0 });
+    // an unlimited swap stays unlimited
+    expect(swap({ 'memory.swap.max': 'max' })).toEqual({ limit: 18446744073709551615, usage: 12288, failcnt: 0 });
+    expect(statsJson(statsV2(leaf))).toContain('"swap":{"limit":18446744073709551615,');
+    // unlimited memory with a swap limit: unlimited (runc's uint64 sum would wrap to the swap limit - 1)
+    expect(swap({ 'memory.max': 'max', 'memory.swap.max': '2097152' }).limit).toBe(18446744073709551615);
+    // a sum above 2^53 is printed exactly
+    fs.writeFileSync(path.join(leaf, 'memory.max'), '9007199254740992\n');
+    fs.writeFileSync(path.join(leaf, 'memory.swap.max'), '3\n');
+    expect(statsJson(statsV2(leaf))).toContain('"swap":{"limit":9007199254740995,');
+  });
+  test('v1 stats: runc\'s omitempty fields left out when zero, cpuset always there', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-cgfake-v1stats-'));
+    try {
+      const put = (f: string, v: string) => fs.writeFileSync(path.join(dir, f), `${v}\n`);
+      put('cpu.stat', 'nr_periods 4\nnr_throttled 2\nthrottled_time 777');
+      put('hugetlb.2MB.usage_in_bytes', '0');
+      put('hugetlb.2MB.max_usage_in_bytes', '0');
+      put('hugetlb.2MB.failcnt', '0');
+      put('hugetlb.1GB.usage_in_bytes', '1073741824');
+      put('hugetlb.1GB.max_usage_in_bytes', '1073741824');
+      put('hugetlb.1GB.failcnt', '1');
+      put('blkio.throttle.io_serviced_recursive', '8:0 Read 0\n8:16 Write 5\nTotal 5');
+      // Every controller in this one dir, but no cpuset hierarchy.
+      const s = statsV1((c) => (c === 'cpuset' ? undefined : dir));
+      expect(s.cpu.throttling).toEqual({ periods: 4, throttledPeriods: 2, throttledTime: 777 });
+      expect(s.hugetlb).toEqual({ '2MB': { failcnt: 0 }, '1GB': { usage: 1073741824, max: 1073741824, failcnt: 1 } });
+      expect(s.blkio.ioServicedRecursive).toEqual([{ major: 8, op: 'Read' }, { major: 8, minor: 16, op: 'Write', value: 5 }]);
+      // no pids.current, no cpuacct files: runc leaves current, total and percpu out
+      expect(s.pids).toEqual({});
+      expect(s.cpu.usage).toEqual({ kernel: 0, user: 0 });
+      expect(Object.keys(s)).toEqual(['cpu', 'cpuset', 'memory', 'pids', 'blkio', 'hugetlb', 'intel_rdt', 'network_interfaces']);
+      expect(s.cpuset).toEqual(expect.objectContaining({ cpu_exclusive: 0, sched_relax_domain_level: 0 }));
+      expect(s.cpuset.cpus).toBeUndefined();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
