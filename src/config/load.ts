@@ -7,6 +7,7 @@ import { checkSupported } from './support';
 import type { Spec } from './types';
 import { validateConfig } from './validate';
 import { parseJsonFile } from './json';
+import { CONFIG_UINT64_FIELDS, takeExactUint64 } from './exact-uint64';
 
 export interface Bundle {
   dir: string;
@@ -26,6 +27,8 @@ export function loadBundle(bundleDir: string): Bundle {
   }
   const raw = parseJsonFile(text, file);
   validateConfig(raw);
+  // After the schema, which checks shapes and ranges on the doubles JSON.parse made.
+  takeExactUint64(raw, text, CONFIG_UINT64_FIELDS);
   const spec = raw as Spec;
   checkSupported(spec);
   if (!spec.root?.path) throw new ConfigError('root.path', 'is required');

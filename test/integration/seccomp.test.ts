@@ -15,6 +15,10 @@ jest.setTimeout(60_000);
 const BINARY = runtimeUnderTest();
 const FLAVOR = flavorOf(BINARY);
 const AGENT = path.join(repoRoot(), 'build', 'Release', 'tsrun-test-seccomp-agent');
+const SYSCALL = path.join(repoRoot(), 'build', 'Release', 'tsrun-test-syscall');
+/** x86_64 syscall numbers the tests call directly. */
+const NR = { getpid: 39 };
+const describeX64 = process.arch === 'x64' ? describe : describe.skip;
 
 /** The message of a runtime error line, whatever the log format. */
 function errorText(stderr: string): string {
@@ -45,6 +49,26 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
   };
 
   const allowBut = (syscalls: unknown[]) => ({ defaultAction: 'SCMP_ACT_ALLOW', syscalls });
+
+  /**
+   * A bundle whose process is tsrun-test-syscall making `calls` (or what configure
+   * sets); a string "#<digits>" anywhere in the config is written as that bare
+   * number literal, which JSON.stringify cannot write for values past 2^53.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const syscallBundle = (calls: string[], seccomp: unknown, configure?: (c: any) => void) => {
+    const b = s.bundle({
+      configure: (c) => {
+        c.process.args = ['/bin/syscall', ...calls];
+        c.linux.seccomp = seccomp;
+        configure?.(c);
+      },
+    });
+    fs.copyFileSync(SYSCALL, path.join(b.rootfs, 'bin', 'syscall'));
+    fs.chmodSync(path.join(b.rootfs, 'bin', 'syscall'), 0o755);
+    fs.writeFileSync(b.configPath, fs.readFileSync(b.configPath, 'utf8').replace(/"#(\d+)"/g, '$1'));
+    return b;
+  };
 
   describe('actions', () => {
     test('SCMP_ACT_ERRNO returns errnoRet, and EPERM without one', () => {
@@ -179,6 +203,38 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
         { names: ['personality'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 0xff, valueTwo: 8, op: 'SCMP_CMP_MASKED_EQ' }] },
       ]));
       expect(r.stdout).toBe('ok\ndenied\n');
+    });
+  });
+
+  describeX64('64-bit argument values (exact past 2^53, as runc parses them)', () => {
+    // getpid ignores its arguments, but the filter sees the full registers.
+    const profile = allowBut([
+      { names: ['getpid'], action: 'SCMP_ACT_ERRNO', errnoRet: 18, args: [{ index: 0, value: '#9223372036854775809', op: 'SCMP_CMP_EQ' }] },
+      {
+        names: ['getpid'],
+        action: 'SCMP_ACT_ERRNO',
+        errnoRet: 22,
+        args: [{ index: 0, value: '#18446744073709551615', valueTwo: '#18446744073709551615', op: 'SCMP_CMP_MASKED_EQ' }],
+      },
+    ]);
+    const calls = ['0x8000000000000001', '0x8000000000000000', '0xffffffffffffffff', '0xfffffffffffffffe'].map((a) => `${NR.getpid},${a}`);
+    // JSON.parse alone would make the first value 2^63 (denying ...0000 instead of
+    // ...0001) and refuse 2^64-1 as out of range.
+    const expected = `${calls[0]} EXDEV\n${calls[1]} ok\n${calls[2]} EINVAL\n${calls[3]} ok\n`;
+
+    test('the filter compares the exact values of the config text', () => {
+      const b = syscallBundle(calls, profile);
+      const r = s.cli.runContainer(b.id, b.dir);
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: expected, stderr: '' });
+    });
+
+    test('an exec\'d process gets the same exact filter (kept in the container state)', () => {
+      const b = syscallBundle([], profile, (c) => (c.process.args = ['sleep', '30']));
+      expect(s.cli.create(b.id, b.dir).code).toBe(0);
+      expect(s.cli.start(b.id).code).toBe(0);
+      const r = s.cli.run(['exec', b.id, '/bin/syscall', ...calls]);
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: expected, stderr: '' });
+      s.cli.delete(b.id, true);
     });
   });
 
