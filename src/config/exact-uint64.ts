@@ -2,8 +2,9 @@
 // so `"value": 9223372036854775809` would reach the seccomp filter as
 // 9223372036854775808, and 18446744073709551615 (an all-ones mask, or -1 as a
 // uint64) as 2^64, which fits no 64-bit field. For the fields where every bit means
-// something (seccomp's argument values and masks), the value is taken again from
-// the document's text, exactly, as a BigInt (safe values stay numbers).
+// something (seccomp's argument values and masks; rlimits, whose RLIM_INFINITY is
+// 2^64-1 and which Docker writes for an unlimited `--ulimit`), the value is taken
+// again from the document's text, exactly, as a BigInt (safe values stay numbers).
 //
 // Speed: every `create` loads a config, so the text is scanned only when one of
 // these fields holds a number at or above 2^53 after JSON.parse: the usual config
@@ -19,11 +20,20 @@ import { ConfigError, TsrunError } from '../errors';
 /** A field of a JSON document: object keys, and '*' for every element of an array. */
 export type FieldPattern = readonly string[];
 
+const RLIMIT_FIELDS: readonly FieldPattern[] = [
+  ['rlimits', '*', 'soft'],
+  ['rlimits', '*', 'hard'],
+];
+
 /** config.json's uint64 fields that keep all their bits. */
 export const CONFIG_UINT64_FIELDS: readonly FieldPattern[] = [
   ['linux', 'seccomp', 'syscalls', '*', 'args', '*', 'value'],
   ['linux', 'seccomp', 'syscalls', '*', 'args', '*', 'valueTwo'],
+  ...RLIMIT_FIELDS.map((p) => ['process', ...p]),
 ];
+
+/** The same fields in exec's process.json (a spec `process` object). */
+export const PROCESS_UINT64_FIELDS: readonly FieldPattern[] = RLIMIT_FIELDS;
 
 const UINT64_MAX = 0xffffffffffffffffn;
 const TWO_TO_53 = 2 ** 53;

@@ -5,6 +5,7 @@ import { ConfigError, TsrunError } from '../errors';
 import type { Process } from './types';
 import { envEntryProblem, validateProcess } from './validate';
 import { parseJsonFile } from './json';
+import { PROCESS_UINT64_FIELDS, takeExactUint64 } from './exact-uint64';
 
 export interface ExecFlags {
   args: string[];
@@ -24,6 +25,7 @@ export interface ExecFlags {
 export function parseProcessFile(text: string, file: string): Process {
   const raw = parseJsonFile(text, file);
   validateProcess(raw);
+  takeExactUint64(raw, text, PROCESS_UINT64_FIELDS, 'process');
   return raw as Process;
 }
 
@@ -39,7 +41,8 @@ function parseId(text: string, what: 'uid' | 'gid'): number {
  */
 export function processFromFlags(base: Process, flags: ExecFlags): Process {
   if (flags.args.length === 0) throw new TsrunError('process args cannot be empty');
-  const p: Process = JSON.parse(JSON.stringify(base)) as Process;
+  // structuredClone, not a JSON round trip: exact rlimits are BigInts.
+  const p: Process = structuredClone(base);
   p.args = [...flags.args];
   if (flags.cwd) p.cwd = flags.cwd;
   if (flags.apparmor) p.apparmorProfile = flags.apparmor;

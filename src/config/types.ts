@@ -47,8 +47,9 @@ export interface Capabilities {
 
 export interface Rlimit {
   type: string;
-  soft: number;
-  hard: number;
+  /** A BigInt from 2^53 on (src/config/exact-uint64.ts): RLIM_INFINITY is 2^64-1. */
+  soft: number | bigint;
+  hard: number | bigint;
 }
 
 export interface Process {

@@ -111,6 +111,36 @@ describeIf(containerSkipReason())(`exec (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id, true));
   });
 
+  // RLIMIT_FSIZE: raising it to unlimited needs no privilege where the host's is unlimited.
+  const hostFsizeUnlimited = spawnSync('sh', ['-c', 'ulimit -H -f'], { encoding: 'utf8' }).stdout.trim() === 'unlimited';
+  (hostFsizeUnlimited ? test : test.skip)("rlimits of 18446744073709551615 (RLIM_INFINITY): the container's, and --process FILE's", () => {
+    const INFINITY = '#18446744073709551615';
+    const b = s.bundle({
+      configure: (c) => {
+        c.process.args = ['sleep', '1000'];
+        c.process.rlimits.push({ type: 'RLIMIT_FSIZE', soft: INFINITY, hard: INFINITY });
+      },
+    });
+    // Bare literals past 2^53, which JSON.stringify cannot write.
+    const literal = (text: string) => text.replace(/"#(\d+)"/g, '$1');
+    fs.writeFileSync(b.configPath, literal(fs.readFileSync(b.configPath, 'utf8')));
+    expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
+    // Without --process, exec starts from the container's process (kept in its state).
+    const inherited = ex([b.id, 'sh', '-c', 'ulimit -H -f; ulimit -S -f']);
+    expect({ code: inherited.code, stdout: inherited.stdout, stderr: inherited.stderr }).toEqual({ code: 0, stdout: 'unlimited\nunlimited\n', stderr: '' });
+    const file = path.join(b.dir, 'process.json');
+    fs.writeFileSync(file, literal(JSON.stringify({
+      args: ['sh', '-c', 'ulimit -H -f; ulimit -S -f'],
+      cwd: '/',
+      env: ['PATH=/bin'],
+      user: { uid: 0, gid: 0 },
+      rlimits: [{ type: 'RLIMIT_FSIZE', soft: 1048576, hard: INFINITY }], // ulimit -f counts 512-byte blocks
+    })));
+    const own = ex(['--process', file, b.id]);
+    expect({ code: own.code, stdout: own.stdout, stderr: own.stderr }).toEqual({ code: 0, stdout: 'unlimited\n2048\n', stderr: '' });
+    expectOk(s.cli.delete(b.id, true));
+  });
+
   // runc 1.1.5 has no execCPUAffinity (runc 1.2 does); this host has 2 CPUs.
   (FLAVOR === 'tsrun' ? test : test.skip)('execCPUAffinity: final pins the exec\'d process, the config\'s applies to every exec, the init keeps its own', () => {
     const { b, pid } = running((c) => (c.process.execCPUAffinity = { final: '1' }));

@@ -5,6 +5,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
+import { spawnSync } from 'child_process';
 import { runtimeUnderTest, flavorOf } from '../helpers/runtime';
 import { containerSkipReason, describeIf, useSuite } from '../helpers/suite';
 import { isEmpty } from '../helpers/cleanup';
@@ -61,6 +62,21 @@ describeIf(containerSkipReason())(`process attributes (${BINARY})`, () => {
       const r = run("cut -d' ' -f41 /proc/$$/stat", (c) => (c.process.scheduler = { policy: 'SCHED_IDLE' }));
       expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 0, stdout: '5\n' });
     });
+  });
+
+  // RLIMIT_FSIZE: raising it to unlimited needs no privilege where the host's is unlimited.
+  const hostFsizeUnlimited = spawnSync('sh', ['-c', 'ulimit -H -f'], { encoding: 'utf8' }).stdout.trim() === 'unlimited';
+  (hostFsizeUnlimited ? test : test.skip)("an rlimit of 18446744073709551615 (RLIM_INFINITY, Docker's unlimited) is unlimited, as in runc", () => {
+    const b = s.bundle({
+      configure: (c) => {
+        c.process.args = ['sh', '-c', 'ulimit -H -f; ulimit -S -f'];
+        c.process.rlimits = [{ type: 'RLIMIT_FSIZE', soft: '#18446744073709551615', hard: '#18446744073709551615' }];
+      },
+    });
+    // JSON.stringify cannot write the literal; JSON.parse alone would read 2^64.
+    fs.writeFileSync(b.configPath, fs.readFileSync(b.configPath, 'utf8').replace(/"#(\d+)"/g, '$1'));
+    const r = s.cli.runContainer(b.id, b.dir);
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: 'unlimited\nunlimited\n', stderr: '' });
   });
 
   (FLAVOR === 'runc' ? describe.skip : describe)('limits that leave the init no free fd', () => {

@@ -11,7 +11,10 @@ import {
   numberLiterals,
   takeExactUint64,
 } from '../../src/config/exact-uint64';
+import { parseProcessFile, processFromFlags } from '../../src/config/exec-process';
+import type { Process } from '../../src/config/types';
 import { ConfigError } from '../../src/errors';
+import { planProcessOps } from '../../src/linux/process-ops';
 import { planSeccomp } from '../../src/linux/seccomp';
 
 /** JSON text with `"<n>"` placeholders turned into bare number literals (JSON.stringify cannot write them). */
@@ -87,6 +90,8 @@ describe('seccomp argument values keep all 64 bits', () => {
     expect(argsOf(doc)).toEqual([{ value: 9223372036854775807n }, { valueTwo: -0, value: 18446744073709551615n }]);
     // Only the fields asked for are recorded; a later key replaces an earlier one's.
     expect([...numberLiterals(text, CONFIG_UINT64_FIELDS)]).toEqual([
+      ['process.rlimits[0].soft', '12345678901234567890'],
+      ['process.rlimits[0].hard', '12345678901234567890'],
       ['linux.seccomp.syscalls[0].args[0].value', '9223372036854775807'],
       ['linux.seccomp.syscalls[0].args[1].valueTwo', '-0'],
       ['linux.seccomp.syscalls[0].args[1].value', '18446744073709551615'],
@@ -125,6 +130,33 @@ describe('seccomp argument values keep all 64 bits', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('rlimits keep all 64 bits (RLIM_INFINITY is 2^64-1)', () => {
+  const INFINITY = '#18446744073709551615';
+  const proc = (soft: string | number | bigint, hard: string | number | bigint) => ({ cwd: '/', args: ['true'], user: { uid: 0, gid: 0 }, rlimits: [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 1024 }, { type: 'RLIMIT_CORE', soft, hard }] });
+  const rlimitOps = (p: Process) => planProcessOps(p, { lastCap: 40, warn: () => undefined, oomScoreAdj: false }).filter((o) => o.op === 'rlimit').map((o) => o.args.map(String));
+
+  test('config.json: unlimited reaches the plan as 2^64-1, not 2^64', () => {
+    const doc = load(withLiterals({ process: proc(INFINITY, INFINITY) })) as { process: Process };
+    expect(doc.process.rlimits![1]).toEqual({ type: 'RLIMIT_CORE', soft: 18446744073709551615n, hard: 18446744073709551615n });
+    expect(rlimitOps(doc.process)).toEqual([['7', '1024', '1024'], ['4', '18446744073709551615', '18446744073709551615']]);
+  });
+
+  test('process.json (exec --process): the same, and errors name the field under process.', () => {
+    const p = parseProcessFile(withLiterals(proc(4096, INFINITY)), 'process.json');
+    expect(p.rlimits![1]).toEqual({ type: 'RLIMIT_CORE', soft: 4096, hard: 18446744073709551615n });
+    expect(() => parseProcessFile(withLiterals(proc('#18446744073709551616', INFINITY)), 'process.json')).toThrow(
+      /^process\.rlimits\[1\]\.soft: 18446744073709551616 is not a 64-bit unsigned value$/,
+    );
+  });
+
+  test("exec without --process copies the container's process, BigInts included", () => {
+    const base = { ...proc(4096, 18446744073709551615n), env: ['A=1'] } as unknown as Process;
+    const p = processFromFlags(base, { args: ['sh'], env: [], additionalGids: [], caps: [] });
+    expect(p.rlimits).toEqual(base.rlimits);
+    expect(p.rlimits).not.toBe(base.rlimits);
   });
 });
 
