@@ -81,6 +81,12 @@ export interface NativeAddon {
    * when the library cannot be loaded, EARCH for an architecture it does not know.
    */
   seccompCompile(filter: NativeSeccompFilter, soname: string): { bpf: Buffer; unknownSyscalls: string[]; version: string };
+  /**
+   * For each architecture (libseccomp's name), the highest number any of `names` has
+   * there (unknown names and negative pseudo-numbers left out), -1 when none has one.
+   * Throws code EARCH for an architecture the library does not know.
+   */
+  seccompHighestSyscalls(architectures: string[], names: string[], soname: string): number[];
   /** Connect to a seccomp listener socket and send the process state JSON with the fd. */
   seccompSendToListener(path: string, state: string, fd: number): void;
   /**

@@ -51,6 +51,7 @@ Napi::Value RecvFd(const Napi::CallbackInfo& info);
 Napi::Value SetWindowSize(const Napi::CallbackInfo& info);
 // seccomp.cpp
 Napi::Value SeccompCompile(const Napi::CallbackInfo& info);
+Napi::Value SeccompHighestSyscalls(const Napi::CallbackInfo& info);
 Napi::Value SeccompSendToListener(const Napi::CallbackInfo& info);
 // bpf.cpp
 Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info);

@@ -34,6 +34,7 @@ using ReleaseFn = void (*)(FilterCtx ctx);
 using ArchResolveNameFn = uint32_t (*)(const char* archName);
 using ArchAddFn = int (*)(FilterCtx ctx, uint32_t archToken);
 using SyscallResolveNameFn = int (*)(const char* name);
+using SyscallResolveNameArchFn = int (*)(uint32_t archToken, const char* name);
 using RuleAddArrayFn = int (*)(FilterCtx ctx, uint32_t action, int syscall, unsigned int argCnt, const ArgCmp* args);
 using ExportBpfFn = int (*)(FilterCtx ctx, int fd);
 using VersionFn = const Version* (*)();

@@ -20,6 +20,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"connectUnix", ConnectUnix},  {"socketPair", SocketPair},
       {"recvFd", RecvFd},           {"setWindowSize", SetWindowSize},
       {"seccompCompile", SeccompCompile},
+      {"seccompHighestSyscalls", SeccompHighestSyscalls},
       {"seccompSendToListener", SeccompSendToListener},
       {"attachDeviceFilter", AttachDeviceFilter},
       {"deviceFilterIds", DeviceFilterIds},

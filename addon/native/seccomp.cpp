@@ -27,6 +27,7 @@ struct Libseccomp {
   scmp::ArchResolveNameFn archResolveName;
   scmp::ArchAddFn archAdd;
   scmp::SyscallResolveNameFn syscallResolveName;
+  scmp::SyscallResolveNameArchFn syscallResolveNameArch;
   scmp::RuleAddArrayFn ruleAddArray;
   scmp::ExportBpfFn exportBpf;
   scmp::VersionFn version;
@@ -55,6 +56,7 @@ const Libseccomp* LoadLibseccomp(const std::string& soname, std::string* error) 
       {"seccomp_arch_resolve_name", reinterpret_cast<void**>(&l.archResolveName)},
       {"seccomp_arch_add", reinterpret_cast<void**>(&l.archAdd)},
       {"seccomp_syscall_resolve_name", reinterpret_cast<void**>(&l.syscallResolveName)},
+      {"seccomp_syscall_resolve_name_arch", reinterpret_cast<void**>(&l.syscallResolveNameArch)},
       {"seccomp_rule_add_array", reinterpret_cast<void**>(&l.ruleAddArray)},
       {"seccomp_export_bpf", reinterpret_cast<void**>(&l.exportBpf)},
       {"seccomp_version", reinterpret_cast<void**>(&l.version)},
@@ -98,6 +100,48 @@ uint32_t GetU32(Napi::Env env, const Napi::Object& o, const char* key) {
   return static_cast<uint32_t>(d);
 }
 
+const Libseccomp* LoadOrThrow(Napi::Env env, const std::string& soname) {
+  std::string why;
+  const Libseccomp* lib = LoadLibseccomp(soname, &why);
+  if (!lib) {
+    Napi::Error error = Napi::Error::New(env, "seccomp requested but " + soname + " could not be loaded: " + why);
+    error.Set("code", Napi::String::New(env, "ELIBSECCOMP"));
+    throw error;
+  }
+  return lib;
+}
+
+std::string VersionOf(const Libseccomp* lib) {
+  const scmp::Version* v = lib->version();
+  return std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro);
+}
+
+// libseccomp's token of an architecture name; an error with code EARCH (and the name)
+// when this libseccomp does not know it.
+uint32_t ArchTokenOrThrow(Napi::Env env, const Libseccomp* lib, const std::string& arch) {
+  uint32_t token = lib->archResolveName(arch.c_str());
+  if (token == 0) {
+    Napi::Error error = Napi::Error::New(env, "architecture " + arch + " is not known to libseccomp " + VersionOf(lib));
+    error.Set("code", Napi::String::New(env, "EARCH"));
+    error.Set("architecture", Napi::String::New(env, arch));
+    throw error;
+  }
+  return token;
+}
+
+std::vector<std::string> StringArray(Napi::Env env, const Napi::Value& value, const char* what) {
+  if (!value.IsArray()) throw Napi::TypeError::New(env, std::string(what) + " must be an array");
+  Napi::Array array = value.As<Napi::Array>();
+  std::vector<std::string> out;
+  out.reserve(array.Length());
+  for (uint32_t i = 0; i < array.Length(); i++) {
+    Napi::Value item = array.Get(i);
+    if (!item.IsString()) throw Napi::TypeError::New(env, std::string(what) + " must hold strings");
+    out.push_back(item.As<Napi::String>().Utf8Value());
+  }
+  return out;
+}
+
 class FilterGuard {
  public:
   FilterGuard(const Libseccomp* lib, scmp::FilterCtx ctx) : lib_(lib), ctx_(ctx) {}
@@ -120,36 +164,15 @@ Napi::Value SeccompCompile(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "seccompCompile: filter must be an object");
   Napi::Object filter = info[0].As<Napi::Object>();
   std::string soname = ArgString(info, 1, "seccompCompile", "soname");
-
-  std::string why;
-  const Libseccomp* lib = LoadLibseccomp(soname, &why);
-  if (!lib) {
-    Napi::Error error = Napi::Error::New(env, "seccomp requested but " + soname + " could not be loaded: " + why);
-    error.Set("code", Napi::String::New(env, "ELIBSECCOMP"));
-    throw error;
-  }
+  const Libseccomp* lib = LoadOrThrow(env, soname);
 
   uint32_t defaultAction = GetU32(env, filter, "defaultAction");
   scmp::FilterCtx ctx = lib->init(defaultAction);
   if (!ctx) ThrowErrno(env, EINVAL, "seccomp_init", "default action");
   FilterGuard guard(lib, ctx);
 
-  Napi::Value archesValue = filter.Get("architectures");
-  if (!archesValue.IsArray()) throw Napi::TypeError::New(env, "seccompCompile: architectures must be an array");
-  Napi::Array arches = archesValue.As<Napi::Array>();
-  for (uint32_t i = 0; i < arches.Length(); i++) {
-    Napi::Value name = arches.Get(i);
-    if (!name.IsString()) throw Napi::TypeError::New(env, "seccompCompile: architecture names must be strings");
-    std::string arch = name.As<Napi::String>().Utf8Value();
-    uint32_t token = lib->archResolveName(arch.c_str());
-    if (token == 0) {
-      const scmp::Version* v = lib->version();
-      Napi::Error error = Napi::Error::New(env, "architecture " + arch + " is not known to libseccomp " + std::to_string(v->major) +
-                                                    "." + std::to_string(v->minor) + "." + std::to_string(v->micro));
-      error.Set("code", Napi::String::New(env, "EARCH"));
-      error.Set("architecture", Napi::String::New(env, arch));
-      throw error;
-    }
+  for (const std::string& arch : StringArray(env, filter.Get("architectures"), "seccompCompile: architectures")) {
+    uint32_t token = ArchTokenOrThrow(env, lib, arch);
     int rc = lib->archAdd(ctx, token);
     // The native architecture is in every new filter already.
     if (rc < 0 && rc != -EEXIST) ThrowScmp(env, rc, "seccomp_arch_add", arch);
@@ -215,9 +238,32 @@ Napi::Value SeccompCompile(const Napi::CallbackInfo& info) {
   Napi::Array unknownArray = Napi::Array::New(env, unknown.size());
   for (size_t i = 0; i < unknown.size(); i++) unknownArray.Set(static_cast<uint32_t>(i), Napi::String::New(env, unknown[i]));
   result.Set("unknownSyscalls", unknownArray);
-  const scmp::Version* v = lib->version();
-  result.Set("version", Napi::String::New(env, std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
-                                                   std::to_string(v->micro)));
+  result.Set("version", Napi::String::New(env, VersionOf(lib)));
+  return result;
+}
+
+// seccompHighestSyscalls(architectures, names, soname) -> number[]: for each
+// architecture (libseccomp's name), the highest number any of `names` has on it, or
+// -1 when none has one there. Names unknown on an architecture, and libseccomp's
+// negative pseudo-numbers (a name only some architectures have), do not count. The
+// planner bounds its ENOSYS stub with these (src/linux/seccomp-enosys.ts).
+Napi::Value SeccompHighestSyscalls(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2) throw Napi::TypeError::New(env, "seccompHighestSyscalls: architectures and names are required");
+  std::vector<std::string> arches = StringArray(env, info[0], "seccompHighestSyscalls: architectures");
+  std::vector<std::string> names = StringArray(env, info[1], "seccompHighestSyscalls: names");
+  std::string soname = ArgString(info, 2, "seccompHighestSyscalls", "soname");
+  const Libseccomp* lib = LoadOrThrow(env, soname);
+  Napi::Array result = Napi::Array::New(env, arches.size());
+  for (size_t i = 0; i < arches.size(); i++) {
+    uint32_t token = ArchTokenOrThrow(env, lib, arches[i]);
+    int highest = -1;
+    for (const std::string& name : names) {
+      int nr = lib->syscallResolveNameArch(token, name.c_str());
+      if (nr > highest) highest = nr;
+    }
+    result.Set(static_cast<uint32_t>(i), Napi::Number::New(env, highest));
+  }
   return result;
 }
 

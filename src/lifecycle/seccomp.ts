@@ -3,6 +3,7 @@
 // a notify fd the init hands over to the listener the config names.
 import { ConfigError, SyscallError, TsrunError } from '../errors';
 import { SCMP_ACT, SECCOMP_ARCHES, type SeccompPlan, type SeccompProgram } from '../linux/seccomp';
+import { BPF_MAXINSNS, enosysStub } from '../linux/seccomp-enosys';
 import { native } from '../native';
 
 /** Debian's libseccomp2: present on every Debian system, needed only when seccomp is asked for. */
@@ -19,8 +20,10 @@ export function compileSeccomp(plan: SeccompPlan, warn: (message: string) => voi
     })),
   };
   let result: ReturnType<ReturnType<typeof native>['seccompCompile']>;
+  let highest: number[] = [];
   try {
     result = native().seccompCompile(filter, soname);
+    if (plan.enosys) highest = native().seccompHighestSyscalls(plan.enosys.architectures, plan.enosys.syscalls, soname);
   } catch (e) {
     const err = e as Error & { code?: string; syscall?: string };
     if (err.code === 'ELIBSECCOMP') throw new TsrunError(err.message);
@@ -29,7 +32,16 @@ export function compileSeccomp(plan: SeccompPlan, warn: (message: string) => voi
     throw e;
   }
   for (const name of result.unknownSyscalls) warn(`seccomp: syscall "${name}" is unknown to libseccomp ${result.version}: rule ignored`);
-  return { program: result.bpf, flags: plan.flags };
+  if (!plan.enosys) return { program: result.bpf, flags: plan.flags };
+  // runc's ENOSYS stub goes first: it answers calls newer than the profile before
+  // libseccomp's program would give them the default action.
+  const arches = plan.enosys.architectures;
+  const stub = enosysStub(arches.map((arch, i) => ({ arch, nr: highest[i] ?? -1 })), warn);
+  const program = stub.length === 0 ? result.bpf : Buffer.concat([stub, result.bpf]);
+  if (program.length / 8 > BPF_MAXINSNS) {
+    throw new ConfigError('linux.seccomp', `the filter is ${program.length / 8} BPF instructions with its ENOSYS stub; the kernel takes at most ${BPF_MAXINSNS}`);
+  }
+  return { program, flags: plan.flags };
 }
 
 /** What the installed libseccomp offers, for `features`. */

@@ -65,6 +65,9 @@ export const SECCOMP_ARCHES: Record<string, string> = {
 };
 
 const EPERM = 1;
+const ENOSYS = 38;
+/** SCMP_ACT_ERRNO(ENOSYS): also the answer of the ENOSYS stub (SECCOMP_RET_ERRNO | ENOSYS). */
+export const RET_ERRNO_ENOSYS = (SCMP_ACT.ERRNO | ENOSYS) >>> 0;
 
 export interface SeccompCondition {
   /** Argument index, 0..5. */
@@ -90,8 +93,20 @@ export interface SeccompFilter {
   rules: SeccompRule[];
 }
 
+/**
+ * runc's ENOSYS stub (src/linux/seccomp-enosys.ts writes it): what bounds it. Absent
+ * when the profile gets none.
+ */
+export interface EnosysPlan {
+  /** libseccomp names of linux.seccomp.architectures, as listed. */
+  architectures: string[];
+  /** Every name of every rule, whatever its action (runc counts them all). */
+  syscalls: string[];
+}
+
 export interface SeccompPlan {
   filter: SeccompFilter;
+  enosys?: EnosysPlan;
   /** seccomp(2) flags the init loads the program with. */
   flags: number;
   /** The filter has NOTIFY rules: the init gets a listener fd and the parent sends it here. */
@@ -185,6 +200,23 @@ function conditionsOf(call: NonNullable<SeccompConfig['syscalls']>[number], fiel
   return [conditions];
 }
 
+/** What an action is, without the data in its low 16 bits. */
+const actionKind = (action: number): number => (action & 0xffff0000) >>> 0;
+
+/**
+ * runc 1.1's rule for the ENOSYS stub: only when the default action refuses (allow,
+ * log and trace hand a call to the kernel or a tracer, which answer ENOSYS
+ * themselves), only for a profile that lists architectures (the stub is per
+ * architecture), and not when the default is ENOSYS already (the stub would change
+ * nothing; runc means to skip it then too).
+ */
+export function planEnosys(defaultAction: number, architectures: string[], syscalls: string[]): EnosysPlan | undefined {
+  const permissive: number[] = [SCMP_ACT.ALLOW, SCMP_ACT.LOG, SCMP_ACT.TRACE];
+  if (permissive.includes(actionKind(defaultAction))) return undefined;
+  if (defaultAction === RET_ERRNO_ENOSYS || architectures.length === 0) return undefined;
+  return { architectures, syscalls };
+}
+
 /** Returns undefined when the config has no seccomp section. */
 export function planSeccomp(config: unknown, warn: (message: string) => void): SeccompPlan | undefined {
   if (config === undefined || config === null) return undefined;
@@ -213,9 +245,11 @@ export function planSeccomp(config: unknown, warn: (message: string) => void): S
   });
 
   const rules: SeccompRule[] = [];
+  const names = new Set<string>();
   let notify = false;
   (sc.syscalls ?? []).forEach((call, i) => {
     const f = `${field}.syscalls[${i}]`;
+    for (const name of call.names) names.add(name);
     const act = action(call.action, call.errnoRet, `${f}.action`, warn);
     const groups = conditionsOf(call, f);
     if (call.action === 'SCMP_ACT_NOTIFY') {
@@ -241,8 +275,10 @@ export function planSeccomp(config: unknown, warn: (message: string) => void): S
   } else if (flags & SECCOMP_FILTER_FLAG.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV!) {
     throw new ConfigError(`${field}.flags`, 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs a rule with SCMP_ACT_NOTIFY');
   }
+  const enosys = planEnosys(defaultAction, architectures, [...names]);
   return {
     filter: { defaultAction, architectures, rules },
+    ...(enosys ? { enosys } : {}),
     flags,
     ...(notify ? { listenerPath: sc.listenerPath } : {}),
     listenerMetadata: sc.listenerMetadata ?? '',

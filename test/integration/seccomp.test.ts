@@ -4,7 +4,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { spawn, ChildProcessWithoutNullStreams } from 'child_process';
+import { spawn, spawnSync, ChildProcessWithoutNullStreams } from 'child_process';
 import { dockerDefaultProfile } from '../helpers/docker-seccomp';
 import { repoRoot, runtimeUnderTest, flavorOf } from '../helpers/runtime';
 import { containerSkipReason, describeIf, useSuite } from '../helpers/suite';
@@ -17,7 +17,9 @@ const FLAVOR = flavorOf(BINARY);
 const AGENT = path.join(repoRoot(), 'build', 'Release', 'tsrun-test-seccomp-agent');
 const SYSCALL = path.join(repoRoot(), 'build', 'Release', 'tsrun-test-syscall');
 /** x86_64 syscall numbers the tests call directly. */
-const NR = { getpid: 39 };
+const NR = { getpid: 39, sync: 162, faccessat2: 439, futexWaitv: 449 };
+/** i386's sync. */
+const I386_SYNC = 36;
 const describeX64 = process.arch === 'x64' ? describe : describe.skip;
 
 /** The message of a runtime error line, whatever the log format. */
@@ -235,6 +237,76 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
       const r = s.cli.run(['exec', b.id, '/bin/syscall', ...calls]);
       expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: expected, stderr: '' });
       s.cli.delete(b.id, true);
+    });
+  });
+
+  describeX64('ENOSYS for syscalls newer than the profile (runc 1.1\'s stub)', () => {
+    // What tsrun-test-syscall needs under both runtimes once the filter is loaded
+    // (their inits' last steps, execve, static glibc's start), and nothing numbered
+    // above faccessat2 (439), the highest: 440 and up are "newer than the profile".
+    const ALLOWED = [
+      'read', 'write', 'readv', 'writev', 'close', 'fstat', 'newfstatat', 'lseek', 'mmap', 'mprotect', 'munmap', 'brk',
+      'rt_sigaction', 'rt_sigprocmask', 'rt_sigreturn', 'sigaltstack', 'ioctl', 'access', 'execve', 'exit', 'exit_group',
+      'arch_prctl', 'set_tid_address', 'set_robust_list', 'rseq', 'prlimit64', 'getrlimit', 'setrlimit', 'getrandom', 'uname',
+      'futex', 'getpid', 'getppid', 'gettid', 'tgkill', 'kill', 'getuid', 'geteuid', 'getgid', 'getegid', 'setuid', 'setgid',
+      'setresuid', 'setresgid', 'setgroups', 'capget', 'capset', 'prctl', 'open', 'openat', 'getcwd', 'chdir', 'fcntl',
+      'dup2', 'dup3', 'pipe', 'pipe2', 'readlink', 'readlinkat', 'stat', 'lstat', 'statx', 'statfs', 'fstatfs', 'getdents64',
+      'poll', 'ppoll', 'select', 'pselect6', 'epoll_create1', 'epoll_ctl', 'epoll_wait', 'epoll_pwait', 'nanosleep',
+      'clock_gettime', 'sched_yield', 'sched_getaffinity', 'madvise', 'wait4', 'clone', 'fork', 'vfork', 'socket', 'connect',
+      'sendto', 'recvfrom', 'sendmsg', 'recvmsg', 'close_range', 'pidfd_open', 'faccessat2',
+    ];
+    const allowlist = (over: Record<string, unknown> = {}) => ({
+      defaultAction: 'SCMP_ACT_ERRNO',
+      architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+      syscalls: [{ names: ALLOWED, action: 'SCMP_ACT_ALLOW' }],
+      ...over,
+    });
+    const calls = (list: (string | number)[], seccomp: unknown) => {
+      const b = syscallBundle(list.map(String), seccomp);
+      const r = s.cli.runContainer(b.id, b.dir);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+      return Object.fromEntries(r.stdout.trim().split('\n').map((line) => line.split(' ') as [string, string]));
+    };
+    // int $0x80 from a 64-bit process needs the kernel's IA32 emulation.
+    const i386 = spawnSync(SYSCALL, ['i386:20'], { encoding: 'utf8' }).stdout === 'i386:20 ok\n';
+
+    test('a default-ERRNO allowlist: above its highest syscall ENOSYS, below it the default EPERM (holes too)', () => {
+      // 400 is a hole in x86_64's table below faccessat2; sync is simply not allowed.
+      const native = calls([NR.futexWaitv, 440, 1000, 0x3fffffff, NR.sync, 400], allowlist());
+      expect(native).toEqual({ 449: 'ENOSYS', 440: 'ENOSYS', 1000: 'ENOSYS', 1073741823: 'ENOSYS', 162: 'EPERM', 400: 'EPERM' });
+    });
+
+    test('x32 and i386 calls are bounded by their own tables', () => {
+      // x32 calls reach seccomp (as AUDIT_ARCH_X86_64 with bit 30) even where the kernel
+      // lacks the ABI. x32 has calls of its own from 512 on; set_robust_list, the
+      // highest of ALLOWED there, is 530: 449 is below x32's bound, 531 above.
+      expect(calls([`x32:${NR.futexWaitv}`, 'x32:531', 'x32:1000', `x32:${NR.sync}`], allowlist())).toEqual({
+        'x32:449': 'EPERM',
+        'x32:531': 'ENOSYS',
+        'x32:1000': 'ENOSYS',
+        'x32:162': 'EPERM',
+      });
+      if (i386) expect(calls(['i386:1000', `i386:${I386_SYNC}`], allowlist())).toEqual({ 'i386:1000': 'ENOSYS', 'i386:36': 'EPERM' });
+    });
+
+    test('only the listed architectures are bounded: x32 alone leaves native calls to the default', () => {
+      expect(calls([1000, 'x32:1000', `x32:${NR.sync}`], allowlist({ architectures: ['SCMP_ARCH_X32'] }))).toEqual({ 1000: 'EPERM', 'x32:1000': 'ENOSYS', 'x32:162': 'EPERM' });
+    });
+
+    test('every rule counts for the bound, also one whose action is the default', () => {
+      const profile = allowlist();
+      profile.syscalls.push({ names: ['futex_waitv'], action: 'SCMP_ACT_ERRNO' });
+      expect(calls([NR.futexWaitv, 450, 1000], profile)).toEqual({ 449: 'EPERM', 450: 'ENOSYS', 1000: 'ENOSYS' });
+    });
+
+    test('a KILL_PROCESS default: a newer call gets ENOSYS, the process lives', () => {
+      expect(calls([1000, NR.futexWaitv], allowlist({ defaultAction: 'SCMP_ACT_KILL_PROCESS' }))).toEqual({ 1000: 'ENOSYS', 449: 'ENOSYS' });
+      const b = syscallBundle([String(NR.sync)], allowlist({ defaultAction: 'SCMP_ACT_KILL_PROCESS' }));
+      expect(s.cli.runContainer(b.id, b.dir).code).toBe(159);
+    });
+
+    test('no stub without architectures: every call not allowed gets the default', () => {
+      expect(calls([1000, NR.futexWaitv, NR.sync], allowlist({ architectures: [] }))).toEqual({ 1000: 'EPERM', 449: 'EPERM', 162: 'EPERM' });
     });
   });
 
