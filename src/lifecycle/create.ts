@@ -4,6 +4,7 @@
 // any failure undo all of it (DESIGN.md §5: failure leaves nothing behind).
 import * as fs from 'fs';
 import * as path from 'path';
+import { exactUint64ToState } from '../config/exact-uint64';
 import { loadBundle } from '../config/load';
 import type { Spec } from '../config/types';
 import { createCgroupManager } from '../cgroups';
@@ -135,7 +136,8 @@ export function createContainer(opts: CreateOptions): Created {
       owner: '',
       annotations: spec.annotations ?? {},
       cgroupPaths: cgroups.paths(),
-      config: spec as unknown as Record<string, unknown>,
+      // Exact 64-bit values (BigInt) as decimal strings: exec takes them back.
+      config: exactUint64ToState(spec as unknown as Record<string, unknown>),
       ...(opts.noNewKeyring ? { noNewKeyring: true } : {}),
       status: 'creating',
     };

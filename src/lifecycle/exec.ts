@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { checkOnCgroupFs, writeCgroupFile } from '../cgroups/manager';
+import { exactUint64FromState } from '../config/exact-uint64';
 import { parseProcessFile, processFromFlags, type ExecFlags } from '../config/exec-process';
 import type { NamespaceType, Process, Spec } from '../config/types';
 import { CgroupError, ConfigError, ContainerStateError, TsrunError } from '../errors';
@@ -153,6 +154,9 @@ function startExecLocked(container: Container, opts: ExecOptions): ExecStarted {
   if (status === 'stopped') throw new ContainerStateError('cannot exec in a stopped container');
   if (status === 'paused' && !opts.ignorePaused) throw new ContainerStateError('cannot exec in a paused container (use --ignore-paused to override)');
   if (status === 'creating') throw new ContainerStateError('cannot exec in a container that is still being created');
+  // Its exact 64-bit values (seccomp arguments, rlimits) are decimal strings in
+  // state.json; only exec needs them back, so no other command pays for the walk.
+  if (!exactUint64FromState(container.state.config)) throw new TsrunError(`state of container ${opts.id}: a 64-bit value of its config is not a decimal`);
   const spec = container.state.config as unknown as Spec;
   const proc = execProcess(opts, spec);
   const terminal = proc.terminal === true;

@@ -3,7 +3,6 @@
 // container dir is never followed through a symlink.
 import * as fs from 'fs';
 import * as path from 'path';
-import { exactUint64FromState, exactUint64ToState } from '../config/exact-uint64';
 import { ContainerExistsError, ContainerNotFoundError, TsrunError } from '../errors';
 import { validateContainerId } from './ids';
 import type { ContainerState } from './types';
@@ -96,8 +95,7 @@ export class StateStore {
   write(id: string, state: ContainerState): void {
     const dir = this.dir(id);
     const tmp = path.join(dir, `${STATE_FILE}.tmp-${process.pid}`);
-    const config = exactUint64ToState(state.config);
-    const data = JSON.stringify(config === state.config ? state : { ...state, config });
+    const data = JSON.stringify(state);
     const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW;
     try {
       const fd = fs.openSync(tmp, flags, 0o600);
@@ -322,7 +320,6 @@ function checkState(id: string, value: unknown, file: string): ContainerState {
   if (typeof v.owner !== 'string') v.owner = '';
   if (typeof v.annotations !== 'object' || v.annotations === null) v.annotations = {};
   if (typeof v.config !== 'object' || v.config === null) v.config = {};
-  if (!exactUint64FromState(v.config as Record<string, unknown>)) bad('a 64-bit value of the config is not a decimal');
   return v as unknown as ContainerState;
 }
 
