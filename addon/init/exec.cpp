@@ -39,7 +39,10 @@ void ClearNonBlocking(int fd) {
 
 }  // namespace
 
-void OpEnv(const Args& a) { ctx.env = a; }
+void OpEnv(const Args& a) {
+  ctx.env = a;
+  ctx.envSet = true;
+}
 
 namespace {
 bool HasEnv(const char* key) {

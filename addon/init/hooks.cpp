@@ -15,6 +15,8 @@
 
 #include <linux/close_range.h>
 
+#include <cstddef>
+
 #include "init.hpp"
 
 namespace init {
@@ -163,22 +165,39 @@ int WaitHook(pid_t pid, int outFd, uint64_t timeoutSecs, const std::string& obje
 
 }  // namespace
 
-// hook <kind> <index> <timeoutSecs> <path> <argc> <args[argc]...> <env...>
+// hook <kind> <index> <timeoutSecs> <path> <envFrom> <argc> <args[argc]...> <env...>
 void OpHook(const Args& a) {
   const std::string& kind = a[0];
   const std::string& path = a[3];
+  const std::string& envFrom = a[4];
   const std::string object = kind + " hook #" + a[1] + " (" + path + ")";
   uint64_t timeoutSecs = ParseU64(a[2], object + " timeout");
-  uint64_t argc = ParseU64(a[4], object + " argc");
-  if (argc > a.size() - 5) FailMessage("plan: op hook: argc " + a[4] + " exceeds its arguments");
+  uint64_t argc = ParseU64(a[5], object + " argc");
+  if (argc > a.size() - 6) FailMessage("plan: op hook: argc " + a[5] + " exceeds its arguments");
+  const size_t envAt = 6 + argc;
 
   std::vector<char*> argv;
-  for (uint64_t i = 0; i < argc; i++) argv.push_back(const_cast<char*>(a[5 + i].c_str()));
+  for (uint64_t i = 0; i < argc; i++) argv.push_back(const_cast<char*>(a[6 + i].c_str()));
   // Like runc (Go's exec.Cmd): no args means argv is just the path.
   if (argv.empty()) argv.push_back(const_cast<char*>(path.c_str()));
   argv.push_back(nullptr);
+  // `hook`: the trailing fields, none meaning an empty environment. `process`: what the
+  // `env` op (and `defaultHome`) made for the container's process, which only exists
+  // once they ran: the planner chose this, so anything else is its bug.
+  const std::vector<std::string>* env = nullptr;
+  Args own;
+  if (envFrom == "hook") {
+    own.assign(a.begin() + static_cast<std::ptrdiff_t>(envAt), a.end());
+    env = &own;
+  } else if (envFrom == "process") {
+    if (envAt != a.size()) FailMessage("plan: op hook: envFrom process with environment fields");
+    if (!ctx.envSet) FailMessage("plan: op hook: envFrom process before the env op");
+    env = &ctx.env;
+  } else {
+    FailMessage("plan: op hook: unknown envFrom \"" + envFrom + "\"");
+  }
   std::vector<char*> envp;
-  for (size_t i = 5 + argc; i < a.size(); i++) envp.push_back(const_cast<char*>(a[i].c_str()));
+  for (const std::string& kv : *env) envp.push_back(const_cast<char*>(kv.c_str()));
   envp.push_back(nullptr);
 
   Pipe in;

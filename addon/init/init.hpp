@@ -22,6 +22,7 @@ struct Context {
   int rootFd = -1;       // O_PATH of the container root, base of in-root paths
   std::string rootPath;  // host path given to `rootfs`
   std::vector<std::string> env;
+  bool envSet = false;   // the `env` op ran (an empty env is still one)
   std::string execPath;  // set by resolveExec
   std::string hookState;  // state JSON for `hook` ops: the payload of the last `ack <payload>`
   int forkCgroupFd = -1;      // set by `cgroup v2`: the next `fork` puts its child there

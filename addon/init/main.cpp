@@ -97,7 +97,7 @@ const OpSpec kOps[] = {
     {"closeSync", 0, 0, OpCloseSync},
     {"exec", 1, -1, OpExec},
     {"console", 4, 4, OpConsole},
-    {"hook", 5, -1, OpHook},
+    {"hook", 6, -1, OpHook},
 };
 
 struct PlannedOp {

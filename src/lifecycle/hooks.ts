@@ -56,19 +56,28 @@ export class HookError extends TsrunError {
   }
 }
 
+/**
+ * A hook's `env`, when present, is its whole environment (`[]`: an empty one); when
+ * absent the hook inherits tsrun's, as runc's hooks inherit runc's (Go's exec.Cmd with
+ * a nil Env): hooks such as podman's, CDI's or nvidia's count on PATH and the like.
+ */
+function hookEnv(hook: Hook): NodeJS.ProcessEnv {
+  if (hook.env === undefined) return process.env;
+  const env: NodeJS.ProcessEnv = {};
+  for (const entry of hook.env) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  return env;
+}
+
 /** Runs the hooks of one kind in order; the first failure stops and is thrown. */
 export function runHooks(kind: HookKind, hooks: readonly Hook[] | undefined, state: HookState): void {
   (hooks ?? []).forEach((hook, index) => {
     const [argv0, ...rest] = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
-    // The environment is exactly the hook's own: nothing of tsrun's leaks into it.
-    const env: Record<string, string> = {};
-    for (const entry of hook.env ?? []) {
-      const eq = entry.indexOf('=');
-      if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
-    }
     const result = childProcess().spawnSync(hook.path, rest, {
       argv0,
-      env,
+      env: hookEnv(hook),
       input: JSON.stringify(state),
       // Captured, like runc: tsrun's stdout belongs to the caller (under containerd
       // it is the container's log), and a hook must not write into it.

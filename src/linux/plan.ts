@@ -254,7 +254,7 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
 
   ops.push(op('propagation', rootPropagationFlags(linux.rootfsPropagation)), op('rootfs', input.rootfs));
   ops.push(...mounts.ops, ...planDevices(input, inUserNs));
-  ops.push(...beforePivotHookOps(spec.hooks));
+  ops.push(...beforePivotHookOps(spec));
   ops.push(input.noPivot ? op('chrootNoPivot') : op('pivotRoot'));
   // Before the read-only remounts (a ro /dev would refuse /dev/console), as runc.
   ops.push(sessionOp(input.consoleFd, spec.process, 'container'));

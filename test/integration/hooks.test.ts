@@ -118,6 +118,44 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
     }
   });
 
+  test('a hook without env inherits its runner\'s environment (the runtime\'s, or inside the container the process\'s); env [] is an empty one', async () => {
+    const processEnv = ['PATH=/bin:/usr/bin', 'FROM_CONFIG=1'];
+    const envOf = (kind: Kind, dir: string, suffix: string) => {
+      const d = kind === 'startContainer' ? IN_CONTAINER : dir;
+      // Two commands: sh forks for the first, whose redirection reads the hook's environ.
+      return { path: '/bin/sh', args: ['sh', '-c', `cat < /proc/self/environ > ${d}/${kind}${suffix}.env; echo ${kind}${suffix} >> ${d}/log`] };
+    };
+    const { b, dir } = hookBundle((d) =>
+      Object.fromEntries(KINDS.map((k) => [k, [envOf(k, d, ''), { ...envOf(k, d, '-empty'), env: [] }]])),
+    );
+    b.rewrite((c) => (c.process.env = processEnv));
+    const runtimeEnv = { TSRUN_TEST_HOOK_ENV: 'create' };
+    expectOk(s.cli.create(b.id, b.dir, [], { env: runtimeEnv }));
+    expectOk(s.cli.start(b.id, { env: { TSRUN_TEST_HOOK_ENV: 'start' } }));
+    await waitFor(() => logOf(dir).includes('process') && logOf(dir).includes('poststart-empty'), 'the process and poststart');
+    expectOk(s.cli.kill(b.id, 'KILL'));
+    await s.cli.waitStatus(b.id, 'stopped');
+    expectOk(s.cli.run(['delete', b.id], { env: { TSRUN_TEST_HOOK_ENV: 'delete' } }));
+
+    const envOfKind = (kind: Kind, suffix = '') => nulList(read(dir, `${kind}${suffix}.env`));
+    // The runtime's hooks: the environment of the command that runs them (PATH included).
+    // runc 1.1.5 runs poststart at create (see above).
+    const ranAt: Record<string, string> = { prestart: 'create', createRuntime: 'create', poststart: s.cli.flavor === 'runc' ? 'create' : 'start', poststop: 'delete' };
+    for (const [kind, command] of Object.entries(ranAt)) {
+      const env = envOfKind(kind as Kind);
+      const seen = (name: string) => env.find((e) => e.startsWith(`${name}=`));
+      expect({ kind, seen: ['TSRUN_TEST_HOOK_ENV', 'TSRUN_TEST_HOST_CANARY', 'PATH'].map(seen) }).toEqual({
+        kind,
+        seen: [`TSRUN_TEST_HOOK_ENV=${command}`, 'TSRUN_TEST_HOST_CANARY=leaked', `PATH=${process.env.PATH}`],
+      });
+    }
+    // In the container: before the pivot the process's env as config.json has it; at
+    // startContainer what the process gets, with the default HOME from /etc/passwd.
+    expect(envOfKind('createContainer')).toEqual(processEnv);
+    expect(envOfKind('startContainer')).toEqual([...processEnv, 'HOME=/root']);
+    for (const kind of KINDS) expect({ kind, env: envOfKind(kind, '-empty') }).toEqual({ kind, env: [] });
+  });
+
   test('run: every kind at its point with its status (tsrun starts such an init without the exec FIFO)', async () => {
     const { b, dir } = hookBundle((d) => Object.fromEntries(KINDS.map((k) => [k, [recorder(k, d)]])));
     expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));

@@ -425,4 +425,28 @@ describe('create plan', () => {
     expect(ops.lastIndexOf('hook')).toBeGreaterThan(ops.lastIndexOf('seccomp'));
     expect(ops.lastIndexOf('seccomp')).toBeGreaterThan(ops.indexOf('waitFifo'));
   });
+
+  test('a hook\'s env is its whole environment; without one it gets the process\'s (runc: the init\'s own environment)', () => {
+    const hooks = (s: Spec) => {
+      s.process!.env = ['PATH=/bin', 'A=1'];
+      s.hooks = {
+        createContainer: [{ path: '/h0', args: ['h0', 'x'] }, { path: '/h1', env: [] }, { path: '/h2', env: ['B=2'] }],
+        startContainer: [{ path: '/s0', args: ['s0'] }, { path: '/s1', env: [] }, { path: '/s2', env: ['B=2'] }],
+      };
+    };
+    const plan = buildCreatePlan(input(hooks));
+    const hookArgs = plan.filter((o) => o.op === 'hook').map((o) => o.args.map(String));
+    expect(hookArgs).toEqual([
+      // Before the pivot, no `env` op has run: the process's list itself (no default HOME yet, as in runc).
+      ['createContainer', '0', '0', '/h0', 'hook', '2', 'h0', 'x', 'PATH=/bin', 'A=1'],
+      ['createContainer', '1', '0', '/h1', 'hook', '0'],
+      ['createContainer', '2', '0', '/h2', 'hook', '0', 'B=2'],
+      // After `env` and `defaultHome`: what the process gets, its default HOME included.
+      ['startContainer', '0', '0', '/s0', 'process', '1', 's0'],
+      ['startContainer', '1', '0', '/s1', 'hook', '0'],
+      ['startContainer', '2', '0', '/s2', 'hook', '0', 'B=2'],
+    ]);
+    const ops = plan.map((o) => o.op);
+    expect(ops.indexOf('defaultHome')).toBeLessThan(ops.lastIndexOf('hook'));
+  });
 });
