@@ -40,14 +40,20 @@ export function hooksOf(state: ContainerState): Hooks {
   return ((state.config as { hooks?: Hooks }).hooks ?? {});
 }
 
-/** poststart and poststop: the spec says a failure is logged as a warning and the lifecycle goes on. */
+/**
+ * poststart and poststop: the spec says a failing hook is logged as a warning and the
+ * remaining hooks and the lifecycle go on as if it had succeeded (runc 1.1.5 skips
+ * the remaining hooks).
+ */
 export function runHooksWarnOnly(kind: 'poststart' | 'poststop', hooks: readonly Hook[] | undefined, state: HookState): void {
-  try {
-    runHooks(kind, hooks, state);
-  } catch (e) {
-    if (!(e instanceof HookError)) throw e;
-    log.warn(e.message);
-  }
+  (hooks ?? []).forEach((hook, index) => {
+    try {
+      runHook(kind, hook, index, state);
+    } catch (e) {
+      if (!(e instanceof HookError)) throw e;
+      log.warn(e.message);
+    }
+  });
 }
 
 export class HookError extends TsrunError {
@@ -73,29 +79,32 @@ function hookEnv(hook: Hook): NodeJS.ProcessEnv {
 
 /** Runs the hooks of one kind in order; the first failure stops and is thrown. */
 export function runHooks(kind: HookKind, hooks: readonly Hook[] | undefined, state: HookState): void {
-  (hooks ?? []).forEach((hook, index) => {
-    const [argv0, ...rest] = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
-    const result = childProcess().spawnSync(hook.path, rest, {
-      argv0,
-      env: hookEnv(hook),
-      input: JSON.stringify(state),
-      // Captured, like runc: tsrun's stdout belongs to the caller (under containerd
-      // it is the container's log), and a hook must not write into it.
-      stdio: ['pipe', 'pipe', 'pipe'],
-      maxBuffer: 64 << 20,
-      timeout: hook.timeout ? hook.timeout * 1000 : undefined,
-      killSignal: 'SIGKILL',
-    });
-    const where = `(${hook.path})`;
-    // EPIPE: the hook exited (or closed stdin) without reading the state; its exit status decides.
-    if (result.error && (result.error as NodeJS.ErrnoException).code !== 'EPIPE') {
-      const code = (result.error as NodeJS.ErrnoException).code;
-      if (code === 'ETIMEDOUT') throw new HookError(kind, index, `${where} timed out after ${hook.timeout}s`);
-      throw new HookError(kind, index, `${where} could not run: ${code ?? result.error.message}`);
-    }
-    const said = result.stderr?.toString().trim() || result.stdout?.toString().trim();
-    const detail = said ? `: ${said.split('\n').at(-1)}` : '';
-    if (result.signal) throw new HookError(kind, index, `${where} failed: killed by ${result.signal}${detail}`);
-    if (result.status !== 0) throw new HookError(kind, index, `${where} failed: exit status ${result.status}${detail}`);
+  (hooks ?? []).forEach((hook, index) => runHook(kind, hook, index, state));
+}
+
+/** Runs hook #index of its kind; a failure is thrown as a HookError. */
+function runHook(kind: HookKind, hook: Hook, index: number, state: HookState): void {
+  const [argv0, ...rest] = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
+  const result = childProcess().spawnSync(hook.path, rest, {
+    argv0,
+    env: hookEnv(hook),
+    input: JSON.stringify(state),
+    // Captured, like runc: tsrun's stdout belongs to the caller (under containerd
+    // it is the container's log), and a hook must not write into it.
+    stdio: ['pipe', 'pipe', 'pipe'],
+    maxBuffer: 64 << 20,
+    timeout: hook.timeout ? hook.timeout * 1000 : undefined,
+    killSignal: 'SIGKILL',
   });
+  const where = `(${hook.path})`;
+  // EPIPE: the hook exited (or closed stdin) without reading the state; its exit status decides.
+  if (result.error && (result.error as NodeJS.ErrnoException).code !== 'EPIPE') {
+    const code = (result.error as NodeJS.ErrnoException).code;
+    if (code === 'ETIMEDOUT') throw new HookError(kind, index, `${where} timed out after ${hook.timeout}s`);
+    throw new HookError(kind, index, `${where} could not run: ${code ?? result.error.message}`);
+  }
+  const said = result.stderr?.toString().trim() || result.stdout?.toString().trim();
+  const detail = said ? `: ${said.split('\n').at(-1)}` : '';
+  if (result.signal) throw new HookError(kind, index, `${where} failed: killed by ${result.signal}${detail}`);
+  if (result.status !== 0) throw new HookError(kind, index, `${where} failed: exit status ${result.status}${detail}`);
 }

@@ -9,7 +9,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { runtimeUnderTest, pidAlive, waitFor } from '../helpers/runtime';
+import { flavorOf, runtimeUnderTest, pidAlive, waitFor } from '../helpers/runtime';
 import { isEmpty } from '../helpers/cleanup';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 import type { Bundle } from '../helpers/bundle';
@@ -17,6 +17,7 @@ import type { Bundle } from '../helpers/bundle';
 jest.setTimeout(60_000);
 
 const BINARY = runtimeUnderTest();
+const FLAVOR = flavorOf(BINARY);
 const KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
 type Kind = (typeof KINDS)[number];
 /** Inside the container the shared dir is mounted here. */
@@ -314,6 +315,31 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
     expect(del.code).toBe(0);
     expect(del.stderr).toContain('poststop hook #0 (/bin/sh) failed: exit status 6');
     expect(read(dir, 'failed')).toBe('ran\nran\n');
+    expect(isEmpty(s.leftovers())).toBe(true);
+  });
+
+  (FLAVOR === 'runc' ? test.skip : test)('after a failing poststart or poststop hook the remaining ones still run, each failure a warning (runc 1.1.5 skips them)', async () => {
+    const step = (dir: string, kind: string, n: number, code: number) => ({
+      path: '/bin/sh',
+      args: ['sh', '-c', `echo ${kind}${n} >> ${dir}/steps; echo no${n} >&2; exit ${code}`],
+    });
+    const { b, dir } = hookBundle((d) => ({
+      poststart: [step(d, 'poststart', 0, 1), step(d, 'poststart', 1, 0), step(d, 'poststart', 2, 2), step(d, 'poststart', 3, 0)],
+      poststop: [step(d, 'poststop', 0, 3), step(d, 'poststop', 1, 4), step(d, 'poststop', 2, 0)],
+    }));
+    expectOk(s.cli.create(b.id, b.dir));
+    const start = s.cli.start(b.id);
+    expect(start.code).toBe(0);
+    expect(start.stderr).toContain('poststart hook #0 (/bin/sh) failed: exit status 1: no0');
+    expect(start.stderr).toContain('poststart hook #2 (/bin/sh) failed: exit status 2: no2');
+    expect(s.cli.state(b.id).status).toBe('running');
+    expectOk(s.cli.kill(b.id, 'KILL'));
+    await s.cli.waitStatus(b.id, 'stopped');
+    const del = s.cli.delete(b.id);
+    expect(del.code).toBe(0);
+    expect(del.stderr).toContain('poststop hook #0 (/bin/sh) failed: exit status 3: no0');
+    expect(del.stderr).toContain('poststop hook #1 (/bin/sh) failed: exit status 4: no1');
+    expect(read(dir, 'steps').trim().split('\n')).toEqual(['poststart0', 'poststart1', 'poststart2', 'poststart3', 'poststop0', 'poststop1', 'poststop2']);
     expect(isEmpty(s.leftovers())).toBe(true);
   });
 });
