@@ -117,33 +117,83 @@ void OpResolveExec(const Args& a) {
 
 namespace {
 
-// The signals a parked runc init dies of (Go's handlers), and so does this one.
-constexpr int kParkedExitSignals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM};
+// A parked init behaves on a signal from outside as runc's parked Go init does (its
+// runtime's signal table, runtime/sigtab_linux_generic.go, with no signal.Notify):
+// kQuietExit end it without a word, kReportedExit with a report on stderr (Go's
+// "throw": a goroutine dump), kIgnored are caught and dropped, the rest (SIGCONT,
+// SIGTSTP, SIGTTIN, SIGTTOU, 32-34) keep the default, which a pid namespace's init
+// does not get from outside at all. Go's exit status in both exit cases is 2: as
+// pid 1 it cannot die of its own raise() (the kernel drops it), so it exits.
+constexpr int kQuietExit[] = {SIGHUP, SIGINT, SIGTERM};
+struct Reported {
+  int sig;
+  const char* message;
+};
+constexpr Reported kReportedExit[] = {
+    {SIGQUIT, "tsrun-init: SIGQUIT before the container's process started\n"},
+    {SIGILL, "tsrun-init: SIGILL before the container's process started\n"},
+    {SIGTRAP, "tsrun-init: SIGTRAP before the container's process started\n"},
+    {SIGABRT, "tsrun-init: SIGABRT before the container's process started\n"},
+    {SIGBUS, "tsrun-init: SIGBUS before the container's process started\n"},
+    {SIGFPE, "tsrun-init: SIGFPE before the container's process started\n"},
+    {SIGSEGV, "tsrun-init: SIGSEGV before the container's process started\n"},
+    {SIGSTKFLT, "tsrun-init: SIGSTKFLT before the container's process started\n"},
+    {SIGSYS, "tsrun-init: SIGSYS before the container's process started\n"},
+};
+constexpr int kIgnored[] = {SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGCHLD, SIGURG, SIGXCPU,
+                            SIGXFSZ, SIGVTALRM, SIGPROF, SIGWINCH, SIGIO, SIGPWR};
+// Go's own realtime range stops at 34; glibc's sigaction refuses 32 and 33 anyway.
+constexpr int kFirstIgnoredRealtime = 35;
+constexpr int kLastSignal = 64;
 
-// 128+n, as a shell reports a death by signal n: a pid namespace's init cannot die of
-// its own raise() (the kernel drops it), and _exit is what a handler may call.
-void ExitForSignal(int sig) { _exit(128 + sig); }
+constexpr int kParkedExitStatus = 2;
+
+void QuietExit(int) { _exit(kParkedExitStatus); }
+
+void ReportedExit(int sig) {
+  for (const Reported& r : kReportedExit) {
+    if (r.sig != sig) continue;
+    size_t len = 0;
+    while (r.message[len] != '\0') len++;
+    (void)!write(2, r.message, len);  // async-signal-safe; nothing to do if stderr is gone
+  }
+  _exit(kParkedExitStatus);
+}
+
+void Ignore(int) {}
+
+void Catch(int sig, void (*handler)(int)) {
+  struct sigaction sa = {};
+  sa.sa_handler = handler;
+  // The init's blocking calls (the FIFO's open, a hook's waits) go on after an ignored one.
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(sig, &sa, nullptr) < 0) Fail("signal " + std::to_string(sig), "sigaction", errno);
+}
 
 }  // namespace
 
-// Parked at the exec FIFO as its pid namespace's init (pid 1), this process would
-// never get a signal from outside that it has no handler for: the kernel drops it.
-// `kill` (SIGTERM) of a created container then did nothing, and a shim waited out its
-// whole grace period. Planned before `notify ready`, so that no `kill` after create
-// returned is lost. OpExec (and a hook's child, RestoreParkedExitSignals) put the
-// dispositions back before any other program runs.
-void OpExitOnSignals(const Args&) {
-  if (getpid() != 1) return;  // no pid namespace of its own: the defaults already kill it
-  struct sigaction sa = {};
-  sa.sa_handler = ExitForSignal;
-  sigemptyset(&sa.sa_mask);
-  for (int sig : kParkedExitSignals) {
-    if (sigaction(sig, &sa, nullptr) < 0) Fail("signal " + std::to_string(sig), "sigaction", errno);
-  }
+// Without this, a parked init that is pid 1 of its namespace never gets a signal from
+// outside (the kernel drops what an init has no handler for): `kill` (SIGTERM) of a
+// created container did nothing and a shim waited out its whole grace period; and one
+// that is not would die of SIGUSR1 where runc's stays. Planned before `notify ready`,
+// so that no `kill` after create returned is lost. OpExec (and a hook's child,
+// RestoreParkedSignals) put the dispositions back before any other program runs.
+void OpParkedSignals(const Args&) {
+  // Not pid 1 (no pid namespace of its own): Go's quiet exits die of the signal itself,
+  // which the default does.
+  if (getpid() == 1)
+    for (int sig : kQuietExit) Catch(sig, QuietExit);
+  for (const Reported& r : kReportedExit) Catch(r.sig, ReportedExit);
+  for (int sig : kIgnored) Catch(sig, Ignore);
+  for (int sig = kFirstIgnoredRealtime; sig <= kLastSignal; sig++) Catch(sig, Ignore);
 }
 
-void RestoreParkedExitSignals() {
-  for (int sig : kParkedExitSignals) signal(sig, SIG_DFL);
+void RestoreParkedSignals() {
+  for (int sig : kQuietExit) signal(sig, SIG_DFL);
+  for (const Reported& r : kReportedExit) signal(r.sig, SIG_DFL);
+  for (int sig : kIgnored) signal(sig, SIG_DFL);
+  for (int sig = kFirstIgnoredRealtime; sig <= kLastSignal; sig++) signal(sig, SIG_DFL);
 }
 
 void OpWaitFifo(const Args& a) {

@@ -91,7 +91,7 @@ std::string LastLine(const std::string& output) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  RestoreParkedExitSignals();
+  RestoreParkedSignals();
   int err = 0;
   if (dup2(stdinFd, 0) < 0 || dup2(outFd, 1) < 0 || dup2(outFd, 2) < 0) err = errno;
   if (err == 0 && syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {

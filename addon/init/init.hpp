@@ -155,9 +155,9 @@ void OpEnv(const Args&);
 void OpDefaultHome(const Args&);
 void OpResolveExec(const Args&);
 void OpWaitFifo(const Args&);
-void OpExitOnSignals(const Args&);
-// A forked hook's child: the parked init's exit-on-signal handlers back to the defaults.
-void RestoreParkedExitSignals();
+void OpParkedSignals(const Args&);
+// A forked hook's child: the dispositions `parkedSignals` set back to the defaults.
+void RestoreParkedSignals();
 void OpExec(const Args&);
 // console.cpp
 void OpConsole(const Args&);

@@ -93,7 +93,7 @@ const OpSpec kOps[] = {
     {"defaultHome", 1, 1, OpDefaultHome},
     {"resolveExec", 1, 1, OpResolveExec},
     {"waitFifo", 1, 1, OpWaitFifo},
-    {"exitOnSignals", 0, 0, OpExitOnSignals},
+    {"parkedSignals", 0, 0, OpParkedSignals},
     {"closeSync", 0, 0, OpCloseSync},
     {"exec", 1, -1, OpExec},
     {"console", 4, 4, OpConsole},

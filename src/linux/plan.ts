@@ -285,9 +285,9 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
     }),
   );
   const seccompAt = seccompPlacement(input.seccomp, spec.process?.noNewPrivileges);
-  // Parked at the FIFO, the init must die of a `kill` (SIGTERM...) as runc's does:
-  // from before create returns (PROTOCOL.md, exitOnSignals).
-  if (input.fifoFd !== undefined) ops.push(op('exitOnSignals'));
+  // Parked at the FIFO, the init must end on a `kill` (SIGTERM...), or ignore it, as
+  // runc's does: from before create returns (PROTOCOL.md, parkedSignals).
+  if (input.fifoFd !== undefined) ops.push(op('parkedSignals'));
   ops.push(...startStateSyncOps(spec.hooks));
   if (seccompAt === 'beforeReady') ops.push(seccompOp(input.seccomp) as PlanOp);
   ops.push(op('notify', 'ready'), op('closeSync'));

@@ -14,7 +14,7 @@ describe('create plan', () => {
     expect(ops[0]).toBe('fds');
     // No cgroups of its own to join (cgroupJoin absent): nothing for the parent to do first.
     expect(ops).not.toContain('sync');
-    const order = ['unshare', 'fork', 'propagation', 'rootfs', 'pivotRoot', 'hostname', 'readonlyPath', 'maskPath', 'rlimit', 'chdir', 'credentials', 'resolveExec', 'exitOnSignals', 'notify', 'closeSync', 'waitFifo', 'exec'];
+    const order = ['unshare', 'fork', 'propagation', 'rootfs', 'pivotRoot', 'hostname', 'readonlyPath', 'maskPath', 'rlimit', 'chdir', 'credentials', 'resolveExec', 'parkedSignals', 'notify', 'closeSync', 'waitFifo', 'exec'];
     const positions = order.map((o) => ops.indexOf(o));
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
@@ -32,7 +32,7 @@ describe('create plan', () => {
   test('without an exec FIFO (run) the init goes from ready straight on to the process', () => {
     const ops = names({ ...input(), fifoFd: undefined });
     expect(ops).not.toContain('waitFifo');
-    expect(ops).not.toContain('exitOnSignals');
+    expect(ops).not.toContain('parkedSignals');
     expect(ops.slice(ops.indexOf('notify'))).toEqual(['notify', 'closeSync', 'exec']);
     expect(names(input())).toContain('waitFifo');
   });
