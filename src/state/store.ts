@@ -3,7 +3,7 @@
 // container dir is never followed through a symlink.
 import * as fs from 'fs';
 import * as path from 'path';
-import { ContainerExistsError, ContainerNotFoundError, TsrunError } from '../errors';
+import { ContainerExistsError, ContainerNotFoundError, SyscallError, TsrunError } from '../errors';
 import { validateContainerId } from './ids';
 import type { ContainerState } from './types';
 
@@ -134,7 +134,8 @@ export class StateStore {
     try {
       text = fs.readFileSync(path.join(dir, STATE_FILE), 'utf8');
     } catch (e) {
-      if (errno(e) !== 'ENOENT' && errno(e) !== 'ENOTDIR') throw e;
+      // Node's message does not name the file (EISDIR: a directory in its place).
+      if (errno(e) !== 'ENOENT' && errno(e) !== 'ENOTDIR') throw new SyscallError('read', errno(e) ?? '', `read ${path.join(dir, STATE_FILE)}: ${(e as Error).message}`);
       if (this.exists(id)) return null;
       throw new ContainerNotFoundError(id);
     }

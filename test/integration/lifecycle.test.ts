@@ -368,6 +368,34 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       expectOk(s.cli.delete(b.id, true));
     });
 
+    test('a container whose state cannot be loaded is named on stderr and the others are listed (runc)', () => {
+      const cli = s.addCli(BINARY, 'unloadable');
+      const b = sleepBundle();
+      expectOk(cli.create(b.id, b.dir));
+      // Truncated JSON, and a directory where state.json should be.
+      fs.mkdirSync(path.join(cli.root, 'bad-json'));
+      fs.writeFileSync(path.join(cli.root, 'bad-json', 'state.json'), '{"id":"bad-json",');
+      fs.mkdirSync(path.join(cli.root, 'bad-dir', 'state.json'), { recursive: true });
+      // A dir without state.json: tsrun's create in progress (or crashed before its
+      // first write) is no broken container; runc 1.1.5 names it too.
+      fs.mkdirSync(path.join(cli.root, 'no-state'));
+      const named = ['bad-dir', 'bad-json', ...(cli.flavor === 'runc' ? ['no-state'] : [])];
+      const unloadable = (stderr: string) => stderr.split('\n').filter(Boolean).map((l) => /^load container ([^:]+): \S/.exec(l)?.[1] ?? l);
+      for (const flags of [[], ['-q'], ['--format', 'json']]) {
+        const r = cli.list(flags);
+        expect({ flags, code: r.code, unloadable: unloadable(r.stderr) }).toEqual({ flags, code: 0, unloadable: named });
+        const ids = flags[0] === '--format' ? JSON.parse(r.stdout).map((x: { id: string }) => x.id) : r.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/)[0]);
+        expect({ flags, ids }).toEqual({ flags, ids: flags.length === 0 ? ['ID', b.id] : [b.id] });
+      }
+      if (cli.flavor === 'tsrun') {
+        const r = cli.list(['-q']);
+        expect(r.stderr).toContain(`load container bad-dir: read ${path.join(cli.root, 'bad-dir', 'state.json')}: EISDIR`);
+        expect(r.stderr).toContain(`load container bad-json: state of container bad-json is corrupt: ${path.join(cli.root, 'bad-json', 'state.json')} is not valid JSON`);
+      }
+      expectOk(cli.delete(b.id, true));
+      for (const dir of ['bad-json', 'bad-dir', 'no-state']) fs.rmSync(path.join(cli.root, dir), { recursive: true });
+    });
+
     test('an empty root lists only the header, JSON is null (runc\'s Go nil slice)', () => {
       const cli = s.addCli(BINARY, 'empty');
       const t = cli.list();

@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { TsrunError } from '../../errors';
 import type { OciState } from '../../state/types';
 import type { GlobalOptions } from './common';
-import { writeStdout } from '../../output';
+import { writeStderr, writeStdout } from '../../output';
 
 /** Loaded when the command runs: start-up loads only what the command needs. */
 const loadQuery = (): typeof import('../../lifecycle/query') => require('../../lifecycle/query');
@@ -38,7 +38,10 @@ export const list: CommandModule<GlobalOptions, GlobalOptions & { format: string
     if (argv.format !== 'table' && argv.format !== 'json') throw new TsrunError(`invalid format option "${argv.format}"`);
     // runc's list names the owner of the state root (its `state` leaves owner empty).
     const owner = ownerName(fs.existsSync(argv.root) ? fs.statSync(argv.root).uid : process.getuid?.() ?? 0);
-    const states: OciState[] = (fs.existsSync(argv.root) ? loadQuery().listContainers(argv.root) : []).map((s) => ({ ...s, owner }));
+    // A container whose state cannot be loaded: runc's plain line on stderr (never in
+    // --log), and the others are listed.
+    const unloadable = (id: string, reason: string): void => writeStderr(`load container ${id}: ${reason}\n`);
+    const states: OciState[] = (fs.existsSync(argv.root) ? loadQuery().listContainers(argv.root, unloadable) : []).map((s) => ({ ...s, owner }));
     if (argv.quiet) {
       writeStdout(states.map((s) => s.id + '\n').join(''));
       return;
