@@ -341,7 +341,6 @@ export function createContainer(opts: CreateOptions): Created {
         ociVersion: spec.ociVersion,
         id: opts.id,
         status: 'stopped',
-        pid: containerPid ?? stage1,
         bundle: bundle.dir,
         annotations: spec.annotations ?? {},
       });

@@ -16,13 +16,17 @@ export interface HookState {
   ociVersion: string;
   id: string;
   status: ContainerStatus;
-  pid: number;
+  /** Absent once stopped: the spec requires it only while created or running, and runc leaves it out. */
+  pid?: number;
   bundle: string;
   annotations: Record<string, string>;
 }
 
+/** `pid` is left out for a stopped container (poststop): there is no process any more. */
 export function hookState(state: ContainerState, status: ContainerStatus, pid = state.pid): HookState {
-  return { ociVersion: state.ociVersion, id: state.id, status, pid, bundle: state.bundle, annotations: state.annotations ?? {} };
+  const { ociVersion, id, bundle } = state;
+  const annotations = state.annotations ?? {};
+  return status === 'stopped' ? { ociVersion, id, status, bundle, annotations } : { ociVersion, id, status, pid, bundle, annotations };
 }
 
 /**
