@@ -13,8 +13,10 @@ export function startContainer(root: string, id: string): void {
   const unlock = container.store.lock(id);
   try {
     const status = container.status();
+    // runc's messages, word for word.
     if (status === 'stopped') throw new ContainerStateError('cannot start a container that has stopped');
-    if (status !== 'created') throw new ContainerStateError(`cannot start an already ${status} container`);
+    if (status === 'running') throw new ContainerStateError('cannot start an already running container');
+    if (status !== 'created') throw new ContainerStateError(`cannot start a container in the ${status} state`);
     const fifo = container.store.fifoPath(id);
     crashPoint('start:locked');
     const released = native().releaseFifo(fifo, container.state.pid);

@@ -314,6 +314,14 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
       expectCleanFailure(s.cli.start(b.id), s.cli.flavor, { tsrun: /cannot start a container that has stopped/ });
     });
 
+    test('start of a paused container', () => {
+      expectOk(s.cli.start(b.id));
+      expectOk(s.cli.run(['pause', b.id]));
+      expectCleanFailure(s.cli.start(b.id), s.cli.flavor, { tsrun: /^cannot start a container in the paused state$/ });
+      expect(s.cli.state(b.id).status).toBe('paused');
+      expectOk(s.cli.run(['resume', b.id]));
+    });
+
     test('delete without --force of a running container', () => {
       expectOk(s.cli.start(b.id));
       expectCleanFailure(s.cli.delete(b.id), s.cli.flavor, {
