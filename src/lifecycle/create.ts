@@ -40,7 +40,7 @@ import { NO_CGROUP_JOIN, planCgroupJoin } from '../linux/cgroup-join';
 import { sessionKeyringName } from '../linux/keyring';
 import { checkNoLimitsWithoutCgroup, isCgroupPermissionError, ownCgroupDirs, rootlessMode } from './rootless';
 import { checkPassedFds, passedFds } from './socket-activation';
-import { hookState, pidInContainer, runHooks, runHooksWarnOnly } from './hooks';
+import { hookState, pidInContainer, runHooks, runHooksWarnOnly, withAnnotations } from './hooks';
 
 export interface CreateOptions {
   root: string;
@@ -337,13 +337,8 @@ export function createContainer(opts: CreateOptions): Created {
     // Like runc's destroy after a failed create (and the spec's lifecycle after a
     // failing prestart/createRuntime/createContainer hook): poststop hooks, warnings only.
     if (stage1 !== undefined && spec.hooks?.poststop?.length) {
-      runHooksWarnOnly('poststop', spec.hooks.poststop, {
-        ociVersion: spec.ociVersion,
-        id: opts.id,
-        status: 'stopped',
-        bundle: bundle.dir,
-        annotations: spec.annotations ?? {},
-      });
+      const stopped = withAnnotations({ ociVersion: spec.ociVersion, id: opts.id, status: 'stopped', bundle: bundle.dir }, spec.annotations);
+      runHooksWarnOnly('poststop', spec.hooks.poststop, stopped);
     }
     throw e;
   } finally {

@@ -19,14 +19,19 @@ export interface HookState {
   /** Absent once stopped: the spec requires it only while created or running, and runc leaves it out. */
   pid?: number;
   bundle: string;
-  annotations: Record<string, string>;
+  /** Absent when there are none, as in runc (Go's omitempty); the spec makes it optional. */
+  annotations?: Record<string, string>;
 }
 
 /** `pid` is left out for a stopped container (poststop): there is no process any more. */
 export function hookState(state: ContainerState, status: ContainerStatus, pid = state.pid): HookState {
   const { ociVersion, id, bundle } = state;
-  const annotations = state.annotations ?? {};
-  return status === 'stopped' ? { ociVersion, id, status, bundle, annotations } : { ociVersion, id, status, pid, bundle, annotations };
+  const base: HookState = status === 'stopped' ? { ociVersion, id, status, bundle } : { ociVersion, id, status, pid, bundle };
+  return withAnnotations(base, state.annotations);
+}
+
+export function withAnnotations(state: HookState, annotations: Record<string, string> | undefined): HookState {
+  return annotations && Object.keys(annotations).length > 0 ? { ...state, annotations } : state;
 }
 
 /**

@@ -178,6 +178,20 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
     }
   });
 
+  test('a container without annotations gives hooks a state without the key (runc: Go\'s omitempty)', () => {
+    const save = (kind: Kind, dir: string) => ({ path: '/bin/sh', args: ['sh', '-c', `cat > ${dir}/${kind}.stdin`] });
+    const kinds = ['prestart', 'createContainer', 'poststop'] as const;
+    const { b, dir } = hookBundle((d) => Object.fromEntries(kinds.map((k) => [k, [save(k, d)]])), ['true']);
+    b.rewrite((c) => delete c.annotations);
+    expectOk(s.cli.runContainer(b.id, b.dir));
+    const keys = (kind: Kind) => Object.keys(JSON.parse(read(dir, `${kind}.stdin`)));
+    expect(kinds.map((kind) => ({ kind, keys: keys(kind) }))).toEqual([
+      { kind: 'prestart', keys: ['ociVersion', 'id', 'status', 'pid', 'bundle'] },
+      { kind: 'createContainer', keys: ['ociVersion', 'id', 'status', 'pid', 'bundle'] },
+      { kind: 'poststop', keys: ['ociVersion', 'id', 'status', 'bundle'] },
+    ]);
+  });
+
   test('poststop runs after the container is gone: no state dir, no cgroup, no process', () => {
     const { b, dir } = hookBundle((d) => ({
       poststop: [
