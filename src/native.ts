@@ -47,11 +47,12 @@ export interface NativeAddon {
   /** open(path, O_PATH | O_CLOEXEC) */
   openPath(path: string): number;
   /**
-   * Open the exec FIFO for reading and wait until the init writes its byte, or until
-   * the process `pid` dies (pidfd). Returns true when the init was released, false
-   * when it died first.
+   * Open the exec FIFO for reading and wait until the init writes its handshake byte,
+   * or until the process `pid` dies (pidfd); after the byte, read on until the init's
+   * end closes (its execve, or its exit). Returns all it read (the handshake first:
+   * see parseStartReport), or null when the init died before writing anything.
    */
-  releaseFifo(fifoPath: string, pid: number): boolean;
+  releaseFifo(fifoPath: string, pid: number): string | null;
   /** flock on an open fd; returns false when nonBlocking and the lock is held. */
   flock(fd: number, exclusive: boolean, nonBlocking: boolean): boolean;
   /** renameat2(RENAME_NOREPLACE): never replaces an existing (even empty) directory; EEXIST. */

@@ -223,8 +223,15 @@ void OpWaitFifo(const Args& a) {
   do {
     n = write(w, "0", 1);
   } while (n < 0 && errno == EINTR);
-  if (n != 1) Fail(object, "write", n < 0 ? errno : EIO);
-  ForceClose(w);
+  if (n != 1) {
+    int err = n < 0 ? errno : EIO;
+    ForceClose(w);
+    Fail(object, "write", err);
+  }
+  // Kept open (close-on-exec): `start` reads on until the kernel closes it at the
+  // execve of the container's process, or until this init exits after writing why
+  // (startContainer hooks run in between). PROTOCOL.md, `waitFifo`.
+  ctx.startFd = w;
   ForceClose(fd);
 }
 
@@ -232,6 +239,11 @@ void OpExec(const Args& a) {
   std::string path = ctx.execPath.empty() ? a[0] : ctx.execPath;
   // The process would run outside its v2 cgroup: a planner bug, never run with it.
   if (ctx.forkCgroupFd >= 0) FailMessage("plan: a v2 cgroup without the fork that enters it");
+
+  // `x`: tells start that what follows is the execve. EOF then means it succeeded (the
+  // kernel closed the FIFO), EOF without it that this init died before. Written while
+  // `parkedSignals` still catches SIGPIPE: if start is gone, the write fails, no more.
+  ReportToStart("x");
 
   // Ignored dispositions and the mask survive execve; the container starts clean.
   // The raw syscall, because libc's sigaction refuses its reserved signals (32, 33),
@@ -256,10 +268,10 @@ void OpExec(const Args& a) {
   // the kernel closes it (EOF for the parent) exactly when execve succeeds.
   const unsigned first = static_cast<unsigned>(3 + ctx.preserveFds);
   if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
-    int keep = ctx.syncFd;
     for (int fd = static_cast<int>(first); fd < 65536; fd++)
-      if (fd != keep) close(fd);
-    if (keep >= static_cast<int>(first)) fcntl(keep, F_SETFD, FD_CLOEXEC);
+      if (fd != ctx.syncFd && fd != ctx.startFd) close(fd);
+    for (int keep : {ctx.syncFd, ctx.startFd})
+      if (keep >= static_cast<int>(first)) fcntl(keep, F_SETFD, FD_CLOEXEC);
   }
 
   std::vector<char*> argv;
@@ -271,9 +283,14 @@ void OpExec(const Args& a) {
 
   execve(path.c_str(), argv.data(), envp.data());
   int err = errno;
+  // With the default dispositions back, a reader gone (a pipe on fd 2, start on the
+  // FIFO) would end this init by SIGPIPE before it could say why.
+  signal(SIGPIPE, SIG_IGN);
   std::string line = "tsrun-init: exec " + path + ": " + ErrnoText(err) + "\n";
   (void)!write(2, line.data(), line.size());
-  SendMessage("error exec " + path + ": execve: " + ErrnoText(err));
+  std::string message = "exec " + path + ": execve: " + ErrnoText(err);
+  SendMessage("error " + message);
+  ReportToStart("e" + message);
   _exit(127);
 }
 

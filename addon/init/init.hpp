@@ -18,6 +18,7 @@ using Args = std::vector<std::string>;  // an op's arguments, field 0 (the name)
 struct Context {
   int planFd = -1;       // B
   int syncFd = -1;       // B+1, -1 once closed
+  int startFd = -1;      // the exec FIFO's write end after `waitFifo`: start reads it to EOF (PROTOCOL.md)
   int preserveFds = 0;   // N of the `fds` op
   int rootFd = -1;       // O_PATH of the container root, base of in-root paths
   std::string rootPath;  // host path given to `rootfs`
@@ -48,6 +49,9 @@ void SendOrStop(const std::string& message, const std::string& object);
 bool ParentGone(int err);
 // Returns false at EOF or on error.
 bool ReceiveMessage(std::string* message);
+// Writes all of `text` to the exec FIFO `start` reads (after `waitFifo`); false when
+// there is none or the write fails (start gone: EPIPE).
+bool ReportToStart(const std::string& text);
 // Sends `payload` with `fd` attached (SCM_RIGHTS); a failure is reported for `object`.
 void SendFd(int sock, const std::string& payload, int fd, const std::string& object);
 

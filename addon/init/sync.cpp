@@ -58,14 +58,28 @@ void SendOrStop(const std::string& message, const std::string& object) {
   Fail(object, "send", err);
 }
 
+bool ReportToStart(const std::string& text) {
+  if (ctx.startFd < 0) return false;
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = write(ctx.startFd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
 void FailMessage(const std::string& full) {
   // A message quotes its object (a path, a name from config.json), which may be
   // huge: keep it to one packet of the sync socket and a readable line.
   const size_t limit = 4096;
   std::string message = full.size() <= limit ? full : full.substr(0, limit / 2) + "..." + full.substr(full.size() - limit / 2);
-  // Once the sync socket is closed (after `closeSync`) nobody reads it: stderr is
-  // the only place left where the message can be seen.
-  if (!SendMessage("error " + message)) {
+  // To whoever waits for this init: create or run on the sync socket, or, after
+  // `waitFifo`, start on the exec FIFO (`e` then the message), which fails with it.
+  // With neither (the socket closed by `closeSync`, start gone) nobody reads them:
+  // stderr is the only place left where the message can be seen.
+  if (!SendMessage("error " + message) && !ReportToStart("e" + message)) {
     std::string line = "tsrun-init: " + message + "\n";
     (void)!write(2, line.data(), line.size());
   }

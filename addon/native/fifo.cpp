@@ -17,9 +17,33 @@ Napi::Value Mkfifo(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// Waits for whichever comes first: the init's byte on the FIFO or the init's death
-// (its pidfd becomes readable). Both are events the kernel wakes us for: no timeout
-// and no polling loop.
+namespace {
+
+// Reads what is there now into *out (at most kReportLimit kept); returns 0 at EOF,
+// 1 when it read something or nothing was there yet (EAGAIN), -1 with errno set.
+constexpr size_t kReportLimit = 64 * 1024;
+
+int ReadSome(int fd, std::string* out) {
+  char buf[4096];
+  ssize_t n;
+  do {
+    n = read(fd, buf, sizeof buf);
+  } while (n < 0 && errno == EINTR);
+  if (n == 0) return 0;
+  if (n < 0) return errno == EAGAIN ? 1 : -1;
+  // The init writes a few KiB at most; a bound keeps a runaway writer from growing this.
+  if (out->size() < kReportLimit) out->append(buf, static_cast<size_t>(n));
+  return 1;
+}
+
+}  // namespace
+
+// Waits for whichever comes first: the init's handshake byte on the FIFO or the init's
+// death (its pidfd becomes readable). Then reads on until the init's end closes: at its
+// execve (the fd is close-on-exec), or when it exits after writing why it failed
+// (PROTOCOL.md, `waitFifo`). Returns everything read (the handshake first), or null
+// when the init died or was gone before it wrote anything. Every wait is an event the
+// kernel wakes us for: no timeout and no polling loop.
 Napi::Value ReleaseFifo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = ArgString(info, 0, "releaseFifo", "fifoPath");
@@ -29,36 +53,45 @@ Napi::Value ReleaseFifo(const Napi::CallbackInfo& info) {
   // The pidfd first: if the init is already gone, opening the FIFO would be pointless.
   UniqueFd pidfd(PidfdOpen(pid));
   if (!pidfd) {
-    if (errno == ESRCH) return Napi::Boolean::New(env, false);
+    if (errno == ESRCH) return env.Null();
     ThrowErrno(env, errno, "pidfd_open", std::to_string(pid));
   }
   // O_NONBLOCK: a reader open never waits for a writer; poll does the waiting.
   UniqueFd fifo(open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fifo) ThrowErrno(env, errno, "open", path);
 
-  for (;;) {
+  std::string report;
+  // The handshake. The FIFO is checked before the pidfd: an init that wrote its byte
+  // and then exec'd a process that exited at once was still released.
+  while (report.empty()) {
     struct pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
     int rc = poll(fds, 2, -1);
     if (rc < 0) {
       if (errno == EINTR) continue;
       ThrowErrno(env, errno, "poll", path);
     }
-    // The FIFO is checked before the pidfd: an init that wrote its byte and then
-    // exec'd a process that exited at once was still released.
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-      char byte;
-      ssize_t n;
-      do {
-        n = read(fifo.get(), &byte, 1);
-      } while (n < 0 && errno == EINTR);
-      if (n == 1) return Napi::Boolean::New(env, true);
-      if (n < 0 && errno == EAGAIN) continue;  // spurious wakeup: nothing to read yet
-      if (n < 0) ThrowErrno(env, errno, "read", path);
-      // EOF: a writer came and went without writing.
-      return Napi::Boolean::New(env, false);
+      int got = ReadSome(fifo.get(), &report);
+      if (got < 0) ThrowErrno(env, errno, "read", path);
+      if (got == 0) return env.Null();  // EOF: a writer came and went without writing
+      continue;                         // read something, or a spurious wakeup
     }
-    if (fds[1].revents) return Napi::Boolean::New(env, false);
+    if (fds[1].revents) return env.Null();
   }
+  // The rest: EOF once no writer is left. Only the init holds the write end (its
+  // hooks' children lose it at their execve), so its death ends this wait too.
+  for (;;) {
+    struct pollfd fd = {fifo.get(), POLLIN, 0};
+    int rc = poll(&fd, 1, -1);
+    if (rc < 0) {
+      if (errno == EINTR) continue;
+      ThrowErrno(env, errno, "poll", path);
+    }
+    int got = ReadSome(fifo.get(), &report);
+    if (got < 0) ThrowErrno(env, errno, "read", path);
+    if (got == 0) break;
+  }
+  return Napi::String::New(env, report);
 }
 
 }  // namespace tsrun

@@ -25,7 +25,7 @@ import type { ContainerState } from '../state/types';
 import { planSeccomp } from '../linux/seccomp';
 import { checkTerminal, consoleEnds, type ConsoleEnds } from './console';
 import { isProcfs, lastCapability } from './host-facts';
-import { converse } from './init-session';
+import { converse, converseToExec } from './init-session';
 import { NetDeviceMover } from './net-devices';
 import { compileSeccomp, forwardSeccompListener } from './seccomp';
 import { hostLsm } from './host-lsm';
@@ -58,8 +58,8 @@ export interface CreateOptions {
   noNewKeyring?: boolean;
   /**
    * `run`: no exec FIFO, the init goes on to the user's process as soon as it is
-   * ready, and the caller runs the poststart hooks (a separate `start` would only
-   * open the FIFO that releases it).
+   * ready (a separate `start` would only open the FIFO that releases it); create
+   * returns once the process is exec'd, and the caller runs the poststart hooks.
    */
   startAtOnce?: boolean;
 }
@@ -218,7 +218,8 @@ export function createContainer(opts: CreateOptions): Created {
     // process from a later one that reused the pid (it may not be in its cgroups yet).
     store.write(opts.id, { ...state, pid: stage1, startTime: processStartTime(stage1) ?? '' });
     crashPoint('create:spawned');
-    converse(child.syncFd, {
+    // run: on to the execve (PROTOCOL.md); create: until the init is parked.
+    (opts.startAtOnce ? converseToExec : converse)(child.syncFd, {
       onSync: (tag): string | undefined => {
         if (tag === 'start') {
           log.debug(`create ${opts.id}: placing the init in ${cgroupJoin.parentDirs.join(', ')}`);
@@ -279,7 +280,7 @@ export function createContainer(opts: CreateOptions): Created {
         });
       },
     });
-    log.debug(`create ${opts.id}: init ready`);
+    log.debug(opts.startAtOnce ? `create ${opts.id}: container process exec'd` : `create ${opts.id}: init ready`);
     crashPoint('create:ready');
     // The intermediate process (if the init forked) has exited: reap it.
     if (containerPid !== undefined && containerPid !== stage1) {

@@ -47,8 +47,8 @@ function fdAnnouncementHandler(handlers: SessionHandlers, message: string): (() 
 
 /**
  * Reads messages until `notify ready` (create) or, with `untilExec`, until EOF:
- * for plans that end in `exec` with the sync socket still open (exec), EOF means
- * execve succeeded (the socket is close-on-exec).
+ * for plans that end in `exec` with the sync socket still open (exec, and run past
+ * its `ready`), EOF means execve succeeded (the socket is close-on-exec).
  */
 function run(syncFd: number, handlers: SessionHandlers, untilExec: boolean): void {
   const nat = native();

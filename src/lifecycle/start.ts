@@ -1,12 +1,14 @@
-// `start`: release the init parked on the exec FIFO (DESIGN.md §3 step 5).
+// `start`: release the init parked on the exec FIFO (DESIGN.md §3 step 5) and wait
+// until it has exec'd the container's process.
 import * as fs from 'fs';
-import { ContainerStateError } from '../errors';
+import { ContainerStateError, InitError } from '../errors';
 import { log } from '../log';
 import { native } from '../native';
 import { Container } from './container';
 import { crashPoint } from './crash-point';
 import type { ContainerState } from '../state/types';
 import { hookState, hooksOf, runHooksWarnOnly } from './hooks';
+import { parseStartReport } from './start-report';
 
 export function startContainer(root: string, id: string): void {
   const container = Container.open(root, id);
@@ -19,7 +21,10 @@ export function startContainer(root: string, id: string): void {
     if (status !== 'created') throw new ContainerStateError(`cannot start a container in the ${status} state`);
     const fifo = container.store.fifoPath(id);
     crashPoint('start:locked');
-    const released = native().releaseFifo(fifo, container.state.pid);
+    // Returns once the container's process was exec'd (or the init failed): the
+    // startContainer hooks run meanwhile, and the spec wants poststart after the exec.
+    // The lock stays held, so a kill or delete waits for those hooks (their timeouts).
+    const report = native().releaseFifo(fifo, container.state.pid);
     crashPoint('start:released');
     // unlink, not rmSync: that loads its rimraf module first (a third of a ms).
     try {
@@ -28,7 +33,15 @@ export function startContainer(root: string, id: string): void {
       // A FIFO left behind would make the running container look `created`.
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log.warn(`removing ${fifo}: ${(e as Error).message}`);
     }
-    if (!released) throw new ContainerStateError('cannot start a container that has stopped');
+    const outcome = report === null ? { kind: 'notReleased' as const } : parseStartReport(report);
+    if (outcome.kind === 'notReleased') {
+      // Gone before its handshake, or released by an earlier start that died meanwhile.
+      throw new ContainerStateError(container.alive() ? 'cannot start an already running container' : 'cannot start a container that has stopped');
+    }
+    // The init exits after either: the container is stopped (spec: a failing
+    // startContainer hook fails start and stops the container).
+    if (outcome.kind === 'failed') throw new InitError(outcome.message);
+    if (outcome.kind === 'died') throw new InitError("the container's init exited before it executed the container's process");
     runPoststartHooks(container.state);
   } finally {
     unlock();

@@ -290,8 +290,11 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   if (input.fifoFd !== undefined) ops.push(op('parkedSignals'));
   ops.push(...startStateSyncOps(spec.hooks));
   if (seccompAt === 'beforeReady') ops.push(seccompOp(input.seccomp) as PlanOp);
-  ops.push(op('notify', 'ready'), op('closeSync'));
-  if (input.fifoFd !== undefined) ops.push(op('waitFifo', input.fifoFd));
+  ops.push(op('notify', 'ready'));
+  // create: nobody reads the sync socket after `ready`; start learns the rest on the
+  // FIFO. run (no FIFO) reads on to EOF, which the execve causes (close-on-exec): its
+  // poststart hooks then follow the exec, and a failing startContainer hook fails it.
+  if (input.fifoFd !== undefined) ops.push(op('closeSync'), op('waitFifo', input.fifoFd));
   if (seccompAt === 'beforeExec') ops.push(seccompOp(input.seccomp) as PlanOp);
   // Like runc: startContainer hooks run under the container's seccomp filter, so a
   // hook is never less confined than the process it precedes.

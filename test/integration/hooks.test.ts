@@ -9,7 +9,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { flavorOf, runtimeUnderTest, pidAlive, waitFor } from '../helpers/runtime';
+import { errorMessage, flavorOf, runtimeUnderTest, pidAlive, waitFor } from '../helpers/runtime';
 import { isEmpty } from '../helpers/cleanup';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 import type { Bundle } from '../helpers/bundle';
@@ -91,7 +91,7 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
     const { b, dir } = hookBundle((d) => Object.fromEntries(KINDS.map((k) => [k, [recorder(k, d)]])));
     const stderrFile = path.join(s.env.tmp, `${b.id}.stderr`);
     expectOk(s.cli.create(b.id, b.dir, [], { stderrFile }));
-    // runc 1.1.5 runs poststart at create (fixed in runc 1.2); the spec says after start.
+    // runc 1.1.5 runs poststart at create (runc 1.2 still does; runc PR #5186 of 2026 moved it to start); the spec says after the exec.
     if (s.cli.flavor === 'runc') expect(logOf(dir)).toEqual(['prestart', 'createRuntime', 'createContainer', 'poststart']);
     else expect(logOf(dir)).toEqual(['prestart', 'createRuntime', 'createContainer']);
     const pid = s.cli.state(b.id).pid as number;
@@ -300,23 +300,84 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
     expect(isEmpty(s.leftovers())).toBe(true);
   });
 
-  test('a failing startContainer hook stops the container before the user process runs', async () => {
+  test('a failing startContainer hook stops the container before the user process runs, and start fails with its reason (runc 1.1.5: start succeeds)', async () => {
     const { b, dir } = hookBundle((d) => ({
-      startContainer: [{ path: '/bin/sh', args: ['sh', '-c', `echo ran > ${IN_CONTAINER}/failed; exit 4`] }],
+      startContainer: [{ path: '/bin/sh', args: ['sh', '-c', `echo ran > ${IN_CONTAINER}/failed; echo the reason >&2; exit 4`] }],
+      poststart: [{ path: '/bin/sh', args: ['sh', '-c', `echo poststart >> ${d}/log`] }],
       poststop: [poststopRecorder(d)],
     }));
     const stderrFile = path.join(s.env.tmp, `${b.id}.stderr`);
     expectOk(s.cli.create(b.id, b.dir, [], { stderrFile }));
     const pid = s.cli.state(b.id).pid as number;
-    // start released the init; the hook fails after that, in the container (as in runc).
-    expect(s.cli.start(b.id).code).toBe(0);
+    const start = s.cli.start(b.id);
+    if (s.cli.flavor === 'tsrun') {
+      // The spec: a failing startContainer hook MUST make start generate an error.
+      expect({ code: start.code, stdout: start.stdout }).toEqual({ code: 1, stdout: '' });
+      expect(errorMessage(start)).toBe('startContainer hook #0 (/bin/sh) failed: exit status 4: the reason');
+      // Told to start's caller, not written into the container's output.
+      expect(fs.readFileSync(stderrFile, 'utf8')).toBe('');
+    } else {
+      // runc 1.1.5 reads the FIFO to EOF as well, but takes any bytes for success.
+      expect(start.code).toBe(0);
+    }
     await s.cli.waitStatus(b.id, 'stopped');
     expect(pidAlive(pid)).toBe(false);
     expect(read(dir, 'failed')).toBe('ran\n');
     expect(logOf(dir)).not.toContain('process');
-    if (s.cli.flavor === 'tsrun') expect(fs.readFileSync(stderrFile, 'utf8')).toContain('startContainer hook #0 (/bin/sh) failed: exit status 4');
+    // tsrun: no poststart for a process that never ran (runc 1.1.5 ran it at create).
+    if (s.cli.flavor === 'tsrun') expect(logOf(dir)).not.toContain('poststart');
     expectOk(s.cli.delete(b.id));
     expect(isEmpty(s.leftovers())).toBe(true);
+  });
+
+  (FLAVOR === 'runc' ? test.skip : test)('run: a failing startContainer hook fails run, which leaves nothing (poststop hooks still run)', () => {
+    const { b, dir } = hookBundle((d) => ({
+      startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'echo the reason >&2; exit 4'] }],
+      poststart: [{ path: '/bin/sh', args: ['sh', '-c', `echo poststart >> ${d}/log`] }],
+      poststop: [poststopRecorder(d)],
+    }));
+    for (const detach of [[], ['-d']]) {
+      const r = s.cli.runContainer(b.id, b.dir, detach);
+      expect({ detach, code: r.code, stdout: r.stdout, message: errorMessage(r) }).toEqual({
+        detach,
+        code: 1,
+        stdout: '',
+        message: 'startContainer hook #0 (/bin/sh) failed: exit status 4: the reason',
+      });
+      expect(logOf(dir)).toEqual([]);
+      expect(JSON.parse(read(dir, 'poststop.stdin')).status).toBe('stopped');
+      expect(isEmpty(s.leftovers())).toBe(true);
+      fs.rmSync(path.join(dir, 'poststop.stdin'));
+    }
+  });
+
+  // runc 1.1.5 runs poststart at create, before the process (runc PR #5186 of 2026 moved it to start).
+  (FLAVOR === 'runc' ? test.skip : test)('start and run return after the container\'s process was exec\'d, and poststart runs after it, not meanwhile', async () => {
+    // startContainer waits for a file the test writes: while it waits, neither
+    // poststart nor the command's return may happen. poststart then records what
+    // the container's pid is running, which must be the process, no longer the init.
+    const { b, dir } = hookBundle((d) => ({
+      startContainer: [{ path: '/bin/sh', args: ['sh', '-c', `echo startContainer >> ${IN_CONTAINER}/log; while [ ! -e ${IN_CONTAINER}/go ]; do sleep 0.01; done`] }],
+      poststart: [{ path: '/bin/sh', args: ['sh', '-c', `pid=$(sed -n 's/.*"pid":\\([0-9]*\\).*/\\1/p'); cat /proc/$pid/comm > ${d}/poststart.comm; echo poststart >> ${d}/log`] }],
+    }), ['sleep', '1000']);
+    for (const command of ['start', 'run']) {
+      if (command === 'start') expectOk(s.cli.create(b.id, b.dir));
+      const running = s.cli.spawn(command === 'start' ? ['start', b.id] : ['run', '-d', '--bundle', b.dir, b.id]);
+      let returned = false;
+      void running.done.then(() => (returned = true));
+      await waitFor(() => logOf(dir).includes('startContainer'), 'the startContainer hook');
+      expect({ command, returned, log: logOf(dir) }).toEqual({ command, returned: false, log: ['startContainer'] });
+      // Created until the process runs, as runc's start keeps it (the FIFO is still there).
+      if (command === 'start') expect(s.cli.state(b.id).status).toBe('created');
+      fs.writeFileSync(path.join(dir, 'go'), '');
+      expectOk(await running.done);
+      expect({ command, log: logOf(dir), comm: read(dir, 'poststart.comm') }).toEqual({ command, log: ['startContainer', 'poststart'], comm: 'sleep\n' });
+      expect(s.cli.state(b.id).status).toBe('running');
+      expectOk(s.cli.kill(b.id, 'KILL'));
+      await s.cli.waitStatus(b.id, 'stopped');
+      expectOk(s.cli.delete(b.id));
+      for (const f of ['log', 'go', 'poststart.comm']) fs.rmSync(path.join(dir, f));
+    }
   });
 
   // runc 1.1.5 runs poststart within create, whose failure then fails create.

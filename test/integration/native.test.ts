@@ -675,7 +675,8 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
       console.log(`parked tsrun-init: Private_Clean+Private_Dirty = ${privateKb} kB`);
       expect(privateKb).toBeLessThan(2048);
 
-      expect(n.releaseFifo(fifo, pid)).toBe(true);
+      // Read to the EOF of the execve: the handshake, then `x` right before it.
+      expect(n.releaseFifo(fifo, pid)).toBe('0x');
       const container = await reap(pid);
       expect(container).toMatchObject({ exitCode: 0, signal: null });
       expect(started.pipe.drain()).toBe('released\n');
@@ -686,7 +687,7 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     }
   });
 
-  test('releaseFifo returns false when the process dies while we wait, or is gone', async () => {
+  test('releaseFifo returns null when the process dies while we wait, or is gone', async () => {
     const fifo = path.join(tmp, 'exec2.fifo');
     n.mkfifo(fifo, 0o600);
     const fifoPath = n.openPath(fifo);
@@ -695,7 +696,7 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
       // Nobody ever writes this FIFO: only the pidfd can end the wait (no timeout, no polling).
       const shortLived = child_process.spawn('/bin/sh', ['-c', 'sleep 0.3'], { stdio: 'ignore' });
       const exited = new Promise((r) => shortLived.on('exit', r));
-      expect(n.releaseFifo(fifo, shortLived.pid!)).toBe(false);
+      expect(n.releaseFifo(fifo, shortLived.pid!)).toBeNull();
       await exited;
 
       // A parked init killed before `start`: its zombie's pidfd is readable at once.
@@ -704,10 +705,10 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
       });
       const pid = started.containerPid!;
       n.pidfdKill(pid, SIGKILL);
-      expect(n.releaseFifo(fifo, pid)).toBe(false);
+      expect(n.releaseFifo(fifo, pid)).toBeNull();
       expect(await reap(pid)).toMatchObject({ signal: SIGKILL });
       // Reaped: pidfd_open fails with ESRCH, which also means "not released".
-      expect(n.releaseFifo(fifo, pid)).toBe(false);
+      expect(n.releaseFifo(fifo, pid)).toBeNull();
     } finally {
       n.closeFd(fifoPath);
       started?.pipe.close();
