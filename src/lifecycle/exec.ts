@@ -7,7 +7,7 @@ import { checkOnCgroupFs, writeCgroupFile } from '../cgroups/manager';
 import { exactUint64FromState } from '../config/exact-uint64';
 import { parseProcessFile, processFromFlags, type ExecFlags } from '../config/exec-process';
 import type { NamespaceType, Process, Spec } from '../config/types';
-import { CgroupError, ConfigError, ContainerStateError, TsrunError } from '../errors';
+import { CgroupError, ConfigError, ContainerStateError, InitError, TsrunError } from '../errors';
 import { buildExecPlan } from '../linux/exec-plan';
 import { planCgroupJoin } from '../linux/cgroup-join';
 import { encodePlan } from '../linux/plan-encoding';
@@ -133,9 +133,19 @@ export interface ExecStarted {
 }
 
 /**
- * Starts the process; returns once execve has succeeded in the container. Holds
- * the container's lock until then, so a concurrent delete cannot tear the cgroup
- * and namespaces down while the process is joining them.
+ * Starts the process; returns once execve has succeeded in the container.
+ *
+ * Holds the container's lock until the process is in the container's cgroups, so
+ * that a concurrent delete cannot tear them down while it is joining them. From
+ * then on nothing needs the lock: delete and kill --all find the process in the
+ * cgroups and kill it there (thawing a paused one for SIGKILL), and its
+ * namespaces are held by the fds it was given (a pid namespace whose init has
+ * died refuses the fork into it). An init that joins by itself is known to be in
+ * only once it has exec'd (the lock also keeps a `pause` out meanwhile); where
+ * the parent places it, at `sync start`, the lock goes right after. A paused
+ * container is always joined that way: the process freezes the moment it enters,
+ * and resume, kill and delete must not wait for a process that cannot go on
+ * until one of them acts.
  */
 export function startExec(opts: ExecOptions): ExecStarted {
   checkPassedFds(opts.preserveFds);
@@ -143,13 +153,13 @@ export function startExec(opts: ExecOptions): ExecStarted {
   const store = new StateStore(opts.root);
   const unlock = store.lock(opts.id);
   try {
-    return startExecLocked(new Container(store, opts.id, store.read(opts.id)), opts);
+    return startExecLocked(new Container(store, opts.id, store.read(opts.id)), opts, unlock);
   } finally {
     unlock();
   }
 }
 
-function startExecLocked(container: Container, opts: ExecOptions): ExecStarted {
+function startExecLocked(container: Container, opts: ExecOptions, unlock: () => void): ExecStarted {
   const status = container.status();
   if (status === 'stopped') throw new ContainerStateError('cannot exec in a stopped container');
   if (status === 'paused' && !opts.ignorePaused) throw new ContainerStateError('cannot exec in a paused container (use --ignore-paused to override)');
@@ -207,7 +217,7 @@ function startExecLocked(container: Container, opts: ExecOptions): ExecStarted {
       console = consoleEnds(opts.consoleSocket);
       extraFds.push(console.initFd);
     }
-    const cgroupJoin = planCgroupJoin(cgroupDirs, namespaces.user !== undefined);
+    const cgroupJoin = planCgroupJoin(cgroupDirs, namespaces.user !== undefined, status === 'paused');
     const plan = buildExecPlan({
       proc,
       namespaces,
@@ -222,6 +232,7 @@ function startExecLocked(container: Container, opts: ExecOptions): ExecStarted {
       cgroupJoin,
       memoryPolicy: spec.linux?.memoryPolicy,
     });
+    const forks = plan.some((o) => o.op === 'fork');
     log.debug(`exec in ${opts.id}: plan of ${plan.length} operations`);
     const child = nat.spawnInit({ plan: encodePlan(plan), stdio: [0, 1, 2], preserveFds: opts.preserveFds, extraFds });
     stage1 = child.pid;
@@ -234,6 +245,8 @@ function startExecLocked(container: Container, opts: ExecOptions): ExecStarted {
             checkOnCgroupFs(dir);
             writeCgroupFile(dir, 'cgroup.procs', String(first));
           }
+          // In all of its cgroups now (see startExec).
+          unlock();
         }
         else throw new TsrunError(`unexpected sync point "${tag}"`);
       },
@@ -242,6 +255,9 @@ function startExecLocked(container: Container, opts: ExecOptions): ExecStarted {
         execStartTime = processStartTime(pid);
       },
     });
+    // EOF also comes from an init killed before it forked (a delete or kill of the
+    // container while the lock was not held): no process was started.
+    if (forks && execPid === undefined) throw new InitError('the process was killed before it started in the container');
     // The intermediate (when the init forked into the pid namespace) has exited.
     if (execPid !== undefined && execPid !== stage1) {
       nat.waitPid(stage1);

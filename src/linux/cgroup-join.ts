@@ -28,9 +28,14 @@ export const NO_CGROUP_JOIN: CgroupJoin = { initOps: [], forkInto: false, parent
 /**
  * dirs: the container's cgroup dir per hierarchy key (CgroupManager.paths(), or the
  * sub-cgroups an exec asked for); userNs: the init enters a user namespace (new or
- * joined) before it forks.
+ * joined) before it forks; byParent: the parent places the init in every hierarchy.
+ * That is how an exec joins a paused container: a process entering a frozen cgroup
+ * freezes at once, so an init joining by itself would stop halfway through its
+ * joins, unable to say how far it got, while the parent that places it knows the
+ * moment it is in all of them (and frozen).
  */
-export function planCgroupJoin(dirs: Readonly<Record<string, string>>, userNs: boolean): CgroupJoin {
+export function planCgroupJoin(dirs: Readonly<Record<string, string>>, userNs: boolean, byParent = false): CgroupJoin {
+  if (byParent) return { initOps: [], forkInto: false, parentDirs: Object.values(dirs) };
   const initOps: PlanOp[] = [];
   const parentDirs: string[] = [];
   let forkInto = false;

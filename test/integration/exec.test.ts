@@ -6,7 +6,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { flavorOf, pidAlive, runtimeUnderTest, waitFor, waitPidGone } from '../helpers/runtime';
+import { flavorOf, pidAlive, runtimeUnderTest, waitFor, waitPidGone, type RunResult } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 import { reapIfOurs } from '../helpers/reap';
 
@@ -235,6 +235,65 @@ describeIf(containerSkipReason())(`exec (${BINARY})`, () => {
     }
     expectOk(ex([b.id, 'true']));
     expectOk(s.cli.delete(b.id, true));
+  });
+
+  describe('exec --ignore-paused: resume, kill and delete of the paused container never wait for it', () => {
+    /** cgroup.procs of the container where it is frozen: v1's freezer hierarchy, else v2's. */
+    const procsFile = (cgroupsPath: string) => {
+      const v1 = path.join('/sys/fs/cgroup/freezer', cgroupsPath);
+      return path.join(fs.existsSync(v1) ? v1 : path.join('/sys/fs/cgroup', cgroupsPath), 'cgroup.procs');
+    };
+
+    /** A paused container and a detached exec that waits, frozen, in its cgroup. */
+    const pendingExec = async () => {
+      const { b, pid } = running();
+      expectOk(s.cli.run(['pause', b.id]));
+      const pidFile = path.join(b.dir, 'exec.pid');
+      const exec = s.cli.spawn(['exec', '--ignore-paused', '-d', '--pid-file', pidFile, b.id, 'sleep', '1000']);
+      // Placed in the cgroup before it joins any namespace (runc too), it froze there.
+      const procs = procsFile(b.cgroupsPath);
+      await waitFor(() => fs.readFileSync(procs, 'utf8').trim().split('\n').length >= 2, 'the exec to wait in the frozen cgroup');
+      return { b, pid, pidFile, exec: exec.done };
+    };
+
+    test('resume: the exec then completes, writes its pid file, and its process runs in the container', async () => {
+      const { b, pid, pidFile, exec } = await pendingExec();
+      expectOk(s.cli.run(['resume', b.id]));
+      expectOk(await exec);
+      const execPid = Number(fs.readFileSync(pidFile, 'utf8'));
+      expect(pidAlive(execPid)).toBe(true);
+      expect(fs.readFileSync(`/proc/${execPid}/cgroup`, 'utf8')).toBe(fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
+      expect(fs.readlinkSync(`/proc/${execPid}/ns/pid`)).toBe(fs.readlinkSync(`/proc/${pid}/ns/pid`));
+      expectOk(s.cli.delete(b.id, true));
+      expect(await waitPidGone(execPid)).toBe(true);
+    });
+
+    /**
+     * The exec ends with the container: it fails, or, when its process got into the
+     * pid namespace before the dying init closed it (a race in runc and here alike),
+     * it succeeds and its process dies with the rest.
+     */
+    const endsWithTheContainer = async (r: RunResult, pidFile: string) => {
+      expect({ timedOut: r.timedOut, ended: r.code === 0 || r.code === errorCode() }).toEqual({ timedOut: false, ended: true });
+      if (r.code === 0) expect(await waitPidGone(Number(fs.readFileSync(pidFile, 'utf8')))).toBe(true);
+      else expect(fs.existsSync(pidFile)).toBe(false);
+    };
+
+    test('kill KILL: the container dies, the exec ends with it', async () => {
+      const { b, pid, pidFile, exec } = await pendingExec();
+      expectOk(s.cli.kill(b.id, 'KILL'));
+      await endsWithTheContainer(await exec, pidFile);
+      expect(await waitPidGone(pid)).toBe(true);
+      expectOk(s.cli.delete(b.id, true));
+    });
+
+    test('delete --force: everything goes, the exec with it', async () => {
+      const { b, pid, pidFile, exec } = await pendingExec();
+      expectOk(s.cli.delete(b.id, true));
+      await endsWithTheContainer(await exec, pidFile);
+      expect(pidAlive(pid)).toBe(false);
+      expect(s.leftovers()).toEqual({ mounts: [], cgroups: [], state: [], processes: [] });
+    });
   });
 
   describe('bad input: exit with the cause named, the container unharmed', () => {

@@ -29,6 +29,12 @@ describe('planCgroupJoin', () => {
     expect(join.parentDirs).toEqual([HYBRID.unified]);
   });
 
+  test('placed by the parent (exec into a paused container): every hierarchy at `sync start`, no joins of its own, no fork for it', () => {
+    for (const userNs of [false, true]) {
+      expect(planCgroupJoin(HYBRID, userNs, true)).toEqual({ initOps: [], forkInto: false, parentDirs: Object.values(HYBRID) });
+    }
+  });
+
   test('a pure v1 host needs no fork; no cgroups, nothing to do', () => {
     expect(planCgroupJoin({ cpu: HYBRID.cpu }, false).forkInto).toBe(false);
     expect(planCgroupJoin({}, false)).toEqual({ initOps: [], forkInto: false, parentDirs: [] });
