@@ -29,6 +29,23 @@ export function parseProcessFile(text: string, file: string): Process {
   return raw as Process;
 }
 
+/**
+ * A process.json with what runc 1.1.5 takes from the container's own process where
+ * the file leaves it out (its newInitConfig and finalizeNamespace): the
+ * capabilities when there are none at all (`{}` stays empty), the AppArmor profile
+ * and the SELinux label when absent or empty. Nothing else: noNewPrivileges is the
+ * file's (false when absent), and absent rlimits stay absent (the process keeps the
+ * ones it inherits), as runc does. The container's oomScoreAdj, which runc writes for
+ * every exec'd process whatever the file says, is the exec planner's.
+ */
+export function withContainerDefaults(proc: Process, container: Process | undefined): Process {
+  const p: Process = { ...proc };
+  if (p.capabilities === undefined && container?.capabilities) p.capabilities = JSON.parse(JSON.stringify(container.capabilities)) as Process['capabilities'];
+  if (!p.apparmorProfile && container?.apparmorProfile) p.apparmorProfile = container.apparmorProfile;
+  if (!p.selinuxLabel && container?.selinuxLabel) p.selinuxLabel = container.selinuxLabel;
+  return p;
+}
+
 function parseId(text: string, what: 'uid' | 'gid'): number {
   if (!/^\d+$/.test(text) || Number(text) > 0xffffffff) throw new ConfigError('--user', `parsing ${text} as int for ${what} failed`);
   return Number(text);

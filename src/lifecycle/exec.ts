@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { checkOnCgroupFs, writeCgroupFile } from '../cgroups/manager';
 import { exactUint64FromState } from '../config/exact-uint64';
-import { parseProcessFile, processFromFlags, type ExecFlags } from '../config/exec-process';
+import { parseProcessFile, processFromFlags, withContainerDefaults, type ExecFlags } from '../config/exec-process';
 import type { NamespaceType, Process, Spec } from '../config/types';
 import { CgroupError, ConfigError, ContainerStateError, InitError, TsrunError } from '../errors';
 import { buildExecPlan } from '../linux/exec-plan';
@@ -67,7 +67,7 @@ function execProcess(opts: ExecOptions, spec: Spec): Process {
     } catch (e) {
       throw new ConfigError('--process', `${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
-    return parseProcessFile(text, file);
+    return withContainerDefaults(parseProcessFile(text, file), spec.process);
   }
   if (!spec.process) throw new ConfigError('process', 'the container has no process to base exec on (use --process)');
   return processFromFlags(spec.process, opts.flags);
@@ -231,6 +231,7 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
       sessionKeyring: container.state.noNewKeyring ? undefined : sessionKeyringName(opts.id),
       cgroupJoin,
       memoryPolicy: spec.linux?.memoryPolicy,
+      oomScoreAdj: spec.process?.oomScoreAdj,
     });
     const forks = plan.some((o) => o.op === 'fork');
     log.debug(`exec in ${opts.id}: plan of ${plan.length} operations`);

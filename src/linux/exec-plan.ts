@@ -38,6 +38,11 @@ export interface ExecPlanInput {
   cgroupJoin?: CgroupJoin;
   /** The container's linux.memoryPolicy: an exec'd process allocates as the init does. */
   memoryPolicy?: MemoryPolicy;
+  /**
+   * The container's process.oomScoreAdj. runc 1.1.5 gives it to every exec'd process
+   * (its nsexec writes the container's value), whatever the exec's own process says.
+   */
+  oomScoreAdj?: number;
 }
 
 /**
@@ -68,7 +73,12 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   // Into the container's cgroups before it joins anything or runs a single
   // instruction of the user's program (the parent's part at `sync start`).
   const cgroups = input.cgroupJoin ?? NO_CGROUP_JOIN;
-  const ops: PlanOp[] = [op('fds', input.preserveFds, input.extraFds), ...affinity.initial, ...cgroups.initOps];
+  const ops: PlanOp[] = [op('fds', input.preserveFds, input.extraFds)];
+  // First, with the host's /proc and tsrun's privileges: lowering the score needs
+  // CAP_SYS_RESOURCE, which a process in a user namespace of its own lacks. Forks
+  // inherit it.
+  if (input.oomScoreAdj !== undefined) ops.push(op('oomScoreAdj', input.oomScoreAdj));
+  ops.push(...affinity.initial, ...cgroups.initOps);
   if (cgroups.parentDirs.length > 0) ops.push(op('sync', 'start'));
   // User first (it grants the capabilities the other joins need), mount last (after
   // it the host's paths are gone; the root and cwd become the container's).
@@ -90,6 +100,7 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   ops.push(sessionOp(proc.terminal ? input.consoleFd : undefined, proc, 'exec'));
   const seccompAt = seccompPlacement(input.seccomp, proc.noNewPrivileges);
   if (seccompAt === 'beforeReady') throw new NotSupportedError('exec into a container whose seccomp profile has a notify listener');
+  // The process's own oomScoreAdj is not applied (the container's is, above).
   ops.push(...planProcessOps(proc, { lastCap: input.lastCap, warn: input.warn, oomScoreAdj: false, lsm: input.lsm, seccomp: input.seccomp, memoryPolicy: input.memoryPolicy }));
   if (seccompAt === 'beforeExec') ops.push(seccompOp(input.seccomp) as PlanOp);
   // No closeSync: exec marks the sync socket close-on-exec, so the parent sees EOF

@@ -16,8 +16,8 @@ export interface ProcessOpsInput {
   lastCap: number;
   warn: (message: string) => void;
   /**
-   * Apply process.oomScoreAdj. runc applies it to the container's init only: an
-   * exec'd process keeps the score it inherits.
+   * Apply process.oomScoreAdj: the container's init. An exec'd process gets the
+   * container's value instead, from the exec planner.
    */
   oomScoreAdj: boolean;
   /** LSMs enabled on the host; absent: none. */

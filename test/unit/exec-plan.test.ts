@@ -1,5 +1,5 @@
 // The exec planner and runc's exec flag semantics, without root.
-import { processFromFlags, parseProcessFile } from '../../src/config/exec-process';
+import { processFromFlags, parseProcessFile, withContainerDefaults } from '../../src/config/exec-process';
 import type { Process } from '../../src/config/types';
 import { buildExecPlan } from '../../src/linux/exec-plan';
 import { CLONE_FLAGS } from '../../src/linux/namespaces';
@@ -54,6 +54,15 @@ describe('buildExecPlan', () => {
     const ops = plan({ mount: '/m' }, { ...base(), oomScoreAdj: 100 }).map((o) => o.op);
     expect(ops).not.toContain('fork');
     expect(ops).not.toContain('oomScoreAdj');
+  });
+
+  test("the container's oomScoreAdj is written first, before any join (runc's nsexec does the same for exec)", () => {
+    const ops = buildExecPlan({
+      proc: { ...base(), oomScoreAdj: 100 }, namespaces: { user: '/u', mount: '/m' }, preserveFds: 0, extraFds: 2, lastCap: 40,
+      warn: () => undefined, oomScoreAdj: -500,
+    }).map((o) => [o.op, ...o.args.map(String)]);
+    expect(ops.slice(0, 3)).toEqual([['fds', '0', '2'], ['oomScoreAdj', '-500'], ['setns', String(CLONE_FLAGS.user), '/u']]);
+    expect(ops.filter((o) => o[0] === 'oomScoreAdj')).toHaveLength(1);
   });
 
   test('exec --apparmor / --process-label: written after the joins, before the credentials', () => {
@@ -132,6 +141,39 @@ describe('processFromFlags (runc getProcess)', () => {
   test('process.json is validated against the schema', () => {
     expect(() => parseProcessFile('{"args":["x"],"cwd":"/","user":{"uid":"a","gid":0}}', 'p.json')).toThrow(/process.user.uid/);
     expect(() => parseProcessFile('{', 'p.json')).toThrow(/p.json: invalid JSON/);
+  });
+});
+
+describe("withContainerDefaults (exec --process: what runc takes from the container's process)", () => {
+  const container = (): Process => ({
+    ...base(), noNewPrivileges: true, oomScoreAdj: 7, apparmorProfile: 'ctr-profile', selinuxLabel: 'ctr_u:ctr_r:ctr_t:s0',
+    rlimits: [{ type: 'RLIMIT_NOFILE', hard: 10, soft: 10 }],
+  });
+  const file = (over: Partial<Process> = {}): Process => ({ args: ['id'], cwd: '/', user: { uid: 0, gid: 0 }, ...over });
+
+  test('absent capabilities, empty or absent LSM labels come from the container; nothing else does', () => {
+    const p = withContainerDefaults(file({ apparmorProfile: '' }), container());
+    expect(p.capabilities).toEqual(container().capabilities);
+    expect(p.apparmorProfile).toBe('ctr-profile');
+    expect(p.selinuxLabel).toBe('ctr_u:ctr_r:ctr_t:s0');
+    expect(p.noNewPrivileges).toBeUndefined();
+    expect(p.rlimits).toBeUndefined();
+    expect(p.oomScoreAdj).toBeUndefined();
+  });
+
+  test("the file's own values win; an empty capabilities object stays empty", () => {
+    const own = file({ capabilities: {}, apparmorProfile: 'mine', selinuxLabel: 'my_u:my_r:my_t:s0' });
+    expect(withContainerDefaults(own, container())).toEqual(own);
+  });
+
+  test("a copy: neither the file's process nor the container's is changed", () => {
+    const f = file();
+    const c = container();
+    const p = withContainerDefaults(f, c);
+    p.capabilities!.bounding!.push('CAP_SYS_ADMIN');
+    expect(f.capabilities).toBeUndefined();
+    expect(c.capabilities!.bounding).toEqual(['CAP_KILL']);
+    expect(withContainerDefaults(file(), undefined)).toEqual(file());
   });
 });
 
