@@ -271,10 +271,13 @@ export function createContainer(opts: CreateOptions): Created {
       },
       onSeccompListener: () => {
         if (!seccompPlan) throw new TsrunError('the init sent a seccomp notify fd but no seccomp was configured');
+        const pid = containerPid ?? child.pid;
         forwardSeccompListener(child.syncFd, seccompPlan, {
           ociVersion: spec.ociVersion,
           id: opts.id,
-          pid: containerPid ?? child.pid,
+          pid,
+          status: 'creating',
+          containerPid: pid,
           bundle: bundle.dir,
           annotations: spec.annotations ?? {},
         });

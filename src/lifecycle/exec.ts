@@ -26,9 +26,9 @@ import { lastCapability } from './host-facts';
 import { converseToExec } from './init-session';
 import { checkPassedFds } from './socket-activation';
 import { hostLsm } from './host-lsm';
-import { compileSeccomp } from './seccomp';
+import { compileSeccomp, forwardSeccompListener } from './seccomp';
 import { planSeccomp } from '../linux/seccomp';
-import type { SeccompProgram } from '../linux/seccomp';
+import type { SeccompPlan, SeccompProgram } from '../linux/seccomp';
 import { sessionKeyringName } from '../linux/keyring';
 
 export interface ExecOptions {
@@ -217,6 +217,7 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
       console = consoleEnds(opts.consoleSocket);
       extraFds.push(console.initFd);
     }
+    const seccomp = containerSeccomp(container);
     const cgroupJoin = planCgroupJoin(cgroupDirs, namespaces.user !== undefined, status === 'paused');
     const plan = buildExecPlan({
       proc,
@@ -226,7 +227,7 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
       extraFds: extraFds.length,
       lastCap: lastCapability(),
       warn: (m) => log.warn(m),
-      seccomp: containerSeccomp(container),
+      seccomp: seccomp?.program,
       lsm: hostLsm(),
       sessionKeyring: container.state.noNewKeyring ? undefined : sessionKeyringName(opts.id),
       cgroupJoin,
@@ -254,6 +255,19 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
       onPid: (pid) => {
         execPid = pid;
         execStartTime = processStartTime(pid);
+      },
+      // runc's: the process's own pid, and the container's state as it is now.
+      onSeccompListener: () => {
+        if (!seccomp) throw new TsrunError('the init sent a seccomp notify fd but the container has no seccomp profile');
+        forwardSeccompListener(child.syncFd, seccomp.plan, {
+          ociVersion: spec.ociVersion,
+          id: opts.id,
+          pid: execPid ?? first,
+          status: 'running',
+          containerPid: initPid,
+          bundle: container.state.bundle,
+          annotations: spec.annotations ?? {},
+        });
       },
     });
     // EOF also comes from an init killed before it forked (a delete or kill of the
@@ -339,9 +353,12 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
   });
 }
 
-/** The container's seccomp profile, compiled again: runc filters exec'd processes the same way. */
-function containerSeccomp(container: Container): SeccompProgram | undefined {
+/**
+ * The container's seccomp profile, planned and compiled again: runc filters exec'd
+ * processes the same way, each with a notify fd of its own for the listener.
+ */
+function containerSeccomp(container: Container): { plan: SeccompPlan; program: SeccompProgram } | undefined {
   const linux = container.state.config['linux'] as { seccomp?: unknown } | undefined;
   const plan = planSeccomp(linux?.seccomp, (m) => log.warn(m));
-  return plan ? compileSeccomp(plan, (m) => log.warn(m)) : undefined;
+  return plan ? { plan, program: compileSeccomp(plan, (m) => log.warn(m)) } : undefined;
 }

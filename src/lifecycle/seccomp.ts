@@ -81,7 +81,12 @@ export function probeSeccompLibrary(soname = LIBSECCOMP_SONAME): SeccompLibrary 
 export interface ListenerState {
   ociVersion: string;
   id: string;
+  /** The process the filter is for: the container's own, or an exec'd one. */
   pid: number;
+  /** The container's state: `creating` with its own process, `running` for an exec'd one (runc's). */
+  status: 'creating' | 'running';
+  /** The pid of the container (its init) in that state. */
+  containerPid: number;
   bundle: string;
   annotations: Record<string, string>;
 }
@@ -104,8 +109,8 @@ export function forwardSeccompListener(syncFd: number, plan: SeccompPlan, state:
       state: {
         ociVersion: state.ociVersion,
         id: state.id,
-        status: 'creating',
-        pid: state.pid,
+        status: state.status,
+        pid: state.containerPid,
         bundle: state.bundle,
         annotations: state.annotations,
       },

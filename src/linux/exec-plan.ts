@@ -3,7 +3,7 @@
 // Pure, like the create planner: which namespaces exist and where their files are
 // opened is decided by the lifecycle and handed in.
 import type { MemoryPolicy, NamespaceType, Process } from '../config/types';
-import { ConfigError, NotSupportedError } from '../errors';
+import { ConfigError } from '../errors';
 import type * as CpuList from '../config/cpu-list';
 import { CLONE_FLAGS, JOIN_ORDER } from './namespaces';
 import { op, type PlanOp } from './plan-encoding';
@@ -99,10 +99,12 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   if (proc.terminal && input.consoleFd === undefined) throw new ConfigError('process.terminal', 'a terminal needs a console socket');
   ops.push(sessionOp(proc.terminal ? input.consoleFd : undefined, proc, 'exec'));
   const seccompAt = seccompPlacement(input.seccomp, proc.noNewPrivileges);
-  if (seccompAt === 'beforeReady') throw new NotSupportedError('exec into a container whose seccomp profile has a notify listener');
   // The process's own oomScoreAdj is not applied (the container's is, above).
   ops.push(...planProcessOps(proc, { lastCap: input.lastCap, warn: input.warn, oomScoreAdj: false, lsm: input.lsm, seccomp: input.seccomp, memoryPolicy: input.memoryPolicy }));
-  if (seccompAt === 'beforeExec') ops.push(seccompOp(input.seccomp) as PlanOp);
+  // With no_new_privs, right before exec, also with a notify listener: the sync
+  // socket its fd travels over stays open until the execve here (create closes its
+  // own at `ready`, and must load such a filter before).
+  if (seccompAt === 'beforeExec' || seccompAt === 'beforeReady') ops.push(seccompOp(input.seccomp) as PlanOp);
   // No closeSync: exec marks the sync socket close-on-exec, so the parent sees EOF
   // exactly when execve succeeded, or the error when it failed.
   ops.push(op('exec', ...proc.args));

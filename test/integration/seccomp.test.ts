@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { spawn, spawnSync, ChildProcessWithoutNullStreams } from 'child_process';
 import { dockerDefaultProfile } from '../helpers/docker-seccomp';
-import { repoRoot, runtimeUnderTest, flavorOf } from '../helpers/runtime';
+import { repoRoot, runtimeUnderTest, flavorOf, waitFor } from '../helpers/runtime';
 import { containerSkipReason, describeIf, useSuite } from '../helpers/suite';
 import { isEmpty } from '../helpers/cleanup';
 
@@ -340,19 +340,20 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
   });
 
   describe('SCMP_ACT_NOTIFY', () => {
-    let agent: ChildProcessWithoutNullStreams | undefined;
+    let agents: ChildProcessWithoutNullStreams[] = [];
     let agentCount = 0;
     afterEach(() => {
-      if (agent && agent.exitCode === null) agent.kill('SIGKILL');
-      agent = undefined;
+      for (const agent of agents) if (agent.exitCode === null) agent.kill('SIGKILL');
+      agents = [];
     });
 
-    const startAgent = async (dir: string, errno: number) => {
+    /** A listener on `socketPath` (default: a fresh one); it takes one connection. */
+    const startAgent = async (dir: string, errno: number, socketPath?: string) => {
       agentCount++;
-      const socket = path.join(dir, `agent${agentCount}.sock`);
+      const socket = socketPath ?? path.join(dir, `agent${agentCount}.sock`);
       const log = path.join(dir, `agent${agentCount}.log`);
       const child = spawn(AGENT, [socket, log, String(errno)]);
-      agent = child;
+      agents.push(child);
       await new Promise<void>((resolve, reject) => {
         child.stdout.once('data', () => resolve());
         child.once('exit', (code) => reject(new Error(`agent exited ${code}: ${child.stderr.read()}`)));
@@ -383,6 +384,42 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
       expect(state.pid).toBeGreaterThan(0);
       expect(state.state.pid).toBe(state.pid);
       expect(lines).toContain('syscall 83'); // x86_64 mkdir
+    });
+
+    test.each([true, false])("exec: the listener gets the exec'd process's own fd and the state (running, the container's pid), and answers it (noNewPrivileges %s)", async (nnp) => {
+      const socket = path.join(s.env.tmp, `exec-listener-${nnp}.sock`);
+      const first = await startAgent(s.env.tmp, 121, socket);
+      const b = s.bundle({
+        configure: (c) => {
+          c.process.args = ['sleep', '1000'];
+          c.process.noNewPrivileges = nnp;
+          c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: socket, syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }] };
+        },
+      });
+      expect(s.cli.runContainer(b.id, b.dir, ['-d']).code).toBe(0);
+      const initPid = s.cli.state(b.id).pid as number;
+      // The container's own fd went to the first listener, which takes one connection: the
+      // exec's goes to a second one at the same path.
+      await waitFor(() => fs.existsSync(first.log) && fs.readFileSync(first.log, 'utf8').includes('state '), 'the first listener to get its fd');
+      agents[0]!.kill('SIGKILL');
+      fs.rmSync(socket);
+      const { log, exited } = await startAgent(s.env.tmp, 121, socket);
+      const r = s.cli.run(['exec', b.id, 'sh', '-c', 'echo pid=$$; mkdir /tmp/n; echo rc=$?']);
+      expect({ code: r.code, stdout: r.stdout.replace(/^pid=\d+\n/, ''), stderr: r.stderr }).toEqual({
+        code: 0,
+        stdout: 'rc=1\n',
+        stderr: "mkdir: can't create directory '/tmp/n': Remote I/O error\n",
+      });
+      // Its filter ends with the exec'd process.
+      expect(await exited).toBe(0);
+      const lines = fs.readFileSync(log, 'utf8').split('\n');
+      expect(lines[0]).toBe('fds 1');
+      const state = JSON.parse(lines[1]!.replace(/^state /, ''));
+      expect(state).toMatchObject({ fds: ['seccompFd'], state: { id: b.id, status: 'running', pid: initPid } });
+      expect(state.pid).not.toBe(initPid);
+      expect(state.pid).toBeGreaterThan(0);
+      expect(lines).toContain('syscall 83'); // x86_64 mkdir
+      expect(s.cli.delete(b.id, true).code).toBe(0);
     });
 
     test('an unreachable listener fails create and leaves nothing behind', () => {

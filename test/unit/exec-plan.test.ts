@@ -106,6 +106,18 @@ describe('buildExecPlan', () => {
     expect(plan({}).some((o) => o.op === 'memoryPolicy')).toBe(false);
   });
 
+  test('a notify listener: with no_new_privs the filter loads right before exec, the sync socket still open; without, before the credentials', () => {
+    const seccomp = { flags: 8 /* SECCOMP_FILTER_FLAG_NEW_LISTENER */, program: Buffer.alloc(8) };
+    const names = (noNewPrivileges: boolean) =>
+      buildExecPlan({ proc: { ...base(), noNewPrivileges }, namespaces: { mount: '/m' }, preserveFds: 0, extraFds: 1, lastCap: 40, warn: () => undefined, seccomp })
+        .map((o) => o.op);
+    expect(names(true).slice(-3)).toEqual(['resolveExec', 'seccomp', 'exec']);
+    const without = names(false);
+    expect(without.indexOf('seccomp')).toBe(without.indexOf('credentials') - 1);
+    expect(without.filter((n) => n === 'seccomp')).toHaveLength(1);
+    expect(without).not.toContain('closeSync');
+  });
+
   test('refuses what it cannot apply', () => {
     // On a host without AppArmor (plan() passes no LSM facts), runc's refusal.
     expect(() => plan({}, { ...base(), apparmorProfile: 'x' })).toThrow(/process.apparmorProfile: apparmor profile is specified in config, but apparmor is disabled or not supported/);
