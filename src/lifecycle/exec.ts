@@ -7,7 +7,7 @@ import { checkOnCgroupFs, writeCgroupFile } from '../cgroups/manager';
 import { exactUint64FromState } from '../config/exact-uint64';
 import { parseProcessFile, processFromFlags, withContainerDefaults, type ExecFlags } from '../config/exec-process';
 import type { NamespaceType, Process, Spec } from '../config/types';
-import { CgroupError, ConfigError, ContainerStateError, InitError, TsrunError } from '../errors';
+import { ConfigError, ContainerStateError, InitError, TsrunError } from '../errors';
 import { buildExecPlan } from '../linux/exec-plan';
 import { planCgroupJoin } from '../linux/cgroup-join';
 import { encodePlan } from '../linux/plan-encoding';
@@ -24,6 +24,7 @@ import { checkTerminal, consoleEnds, proxyConsole, type ConsoleEnds, type Consol
 import { withSignalsCaught } from './signal-forwarding';
 import { lastCapability } from './host-facts';
 import { converseToExec } from './init-session';
+import { execCgroupDirs } from './exec-cgroups';
 import { checkPassedFds } from './socket-activation';
 import { hostLsm } from './host-lsm';
 import { compileSeccomp, forwardSeccompListener } from './seccomp';
@@ -71,49 +72,6 @@ function execProcess(opts: ExecOptions, spec: Spec): Process {
   }
   if (!spec.process) throw new ConfigError('process', 'the container has no process to base exec on (use --process)');
   return processFromFlags(spec.process, opts.flags);
-}
-
-/** Parses runc's --cgroup values: controller -> sub-path ('' for "every hierarchy"). */
-export function parseSubCgroups(values: readonly string[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const value of values) {
-    const colon = value.indexOf(':');
-    if (colon < 0) {
-      if (values.length !== 1) throw new ConfigError('--cgroup', `invalid --cgroup argument: ${value} (missing <controller>: prefix)`);
-      out.set('', value);
-      continue;
-    }
-    for (const ctrl of value.slice(0, colon).split(',')) {
-      if (ctrl === '') throw new ConfigError('--cgroup', `invalid --cgroup argument: ${value} (empty <controller> prefix)`);
-      if (out.has(ctrl)) throw new ConfigError('--cgroup', `invalid --cgroup argument(s): controller ${ctrl} specified multiple times`);
-      out.set(ctrl, value.slice(colon + 1));
-    }
-  }
-  return out;
-}
-
-/**
- * The cgroup dir per hierarchy an exec'd process joins: the container's, or the named
- * sub-cgroup of it. From the dirs state.json recorded (building a cgroup manager
- * would read mountinfo and load the drivers for nothing: the init checks each dir is
- * on a cgroup filesystem before it joins, and a dir tsrun writes into itself is
- * checked the same way). A hierarchy gone since create is skipped, as runc does.
- */
-function execCgroupDirs(container: Container, subs: Map<string, string>): Record<string, string> {
-  const dirs: Record<string, string> = {};
-  for (const [key, dir] of Object.entries(container.state.cgroupPaths ?? {})) {
-    if (!fs.existsSync(dir)) continue;
-    const sub = subs.get('') ?? key.split(',').map((c) => subs.get(c)).find((s) => s !== undefined);
-    if (sub === undefined) {
-      dirs[key] = dir;
-      continue;
-    }
-    const target = path.resolve(dir, sub.replace(/^\/+/, ''));
-    if (target !== dir && !target.startsWith(dir + '/')) throw new CgroupError(target, `--cgroup ${sub}: outside the container's cgroup`);
-    if (!fs.existsSync(target)) throw new CgroupError(target, `--cgroup ${sub}: ${target} does not exist`);
-    dirs[key] = target;
-  }
-  return dirs;
 }
 
 function sameFile(a: string, b: string): boolean {
@@ -177,7 +135,7 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
     noteStdioStreams();
     proc.consoleSize = { height: process.stdout.rows, width: process.stdout.columns };
   }
-  const cgroupDirs = execCgroupDirs(container, parseSubCgroups(opts.cgroups));
+  const cgroupDirs = execCgroupDirs(container.state.cgroupPaths ?? {}, opts.cgroups);
 
   const nat = native();
   const initPid = container.state.pid;

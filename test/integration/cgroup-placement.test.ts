@@ -110,6 +110,31 @@ describeIf(containerSkipReason())(`cgroup placement (${BINARY})`, () => {
     waitPidGone(execPid);
   });
 
+  // runc's names: a v1 controller, or name=systemd for that named hierarchy.
+  const layout = detectCgroupLayout();
+  const namedV1 = ['pids', 'name=systemd'].map((c) => layout.hierarchies.find((h) => h.kind === 'v1' && h.controllers.includes(c)));
+  (namedV1.every(Boolean) ? test : test.skip)('exec --cgroup pids,name=systemd:sub moves the process in those two hierarchies only', () => {
+    const b = sleeper(() => undefined);
+    for (const h of namedV1) fs.mkdirSync(path.join(h!.mountPoint, b.cgroupsPath, 'sub'));
+    const pidFile = path.join(b.dir, 'exec.pid');
+    expectOk(s.cli.run(['exec', '-d', '--cgroup', 'pids,name=systemd:sub', '--pid-file', pidFile, b.id, 'sleep', '1000']));
+    const execPid = Number(fs.readFileSync(pidFile, 'utf8'));
+    const moved = new Set(namedV1.map((h) => h!.controllers.join(',')));
+    for (const [hierarchy, at] of cgroupsOf(execPid)) expect([hierarchy, at]).toEqual([hierarchy, moved.has(hierarchy) ? `${b.cgroupsPath}/sub` : b.cgroupsPath]);
+    expectOk(s.cli.delete(b.id, true));
+    waitPidGone(execPid);
+  });
+
+  test.each([
+    ['a controller the container has no hierarchy of', ['memroy:sub'], /unknown controller memroy/],
+    ['a path with a colon (runc splits at every one)', ['memory:sub:x'], /invalid --cgroup argument: memory:sub:x/],
+  ])('exec --cgroup with %s is refused', (_, args, error) => {
+    const b = sleeper(() => undefined);
+    const r = s.cli.run(['exec', ...args.flatMap((a) => ['--cgroup', a]), b.id, 'true']);
+    expect({ code: r.code, error: errorMessage(r) }).toEqual({ code: 255, error: expect.stringMatching(error) });
+    expectOk(s.cli.delete(b.id, true));
+  });
+
   // exec reads the container's cgroup dirs from its state.json (tsrun's format).
   const editState = (id: string, edit: (st: { cgroupPaths: Record<string, string> }) => void): void => {
     const file = path.join(s.cli.root, id, 'state.json');
