@@ -112,6 +112,16 @@ export interface NativeAddon {
   oomEventFd(memoryCgroupDir: string): number;
   /** CLOCK_REALTIME as [seconds, nanoseconds]. */
   realtime(): [number, number];
+  /** [SIGRTMIN, SIGRTMAX] as the libc numbers them: the signals Node has no names for. */
+  realtimeSignals(): [number, number];
+  /**
+   * Catches these signals (one watch at a time: dispositions are the process's) and
+   * calls onSignal(signo) on the main thread when the event loop turns, as process.on
+   * does for the signals Node can name; the watch does not keep the loop alive.
+   */
+  watchSignals(signals: number[], onSignal: (signo: number) => void): void;
+  /** The watched signals get the actions they had before; without a watch, nothing. */
+  unwatchSignals(): void;
   /** _exit(2): ends the process at once (see exitProcess). */
   exitNow(code: number): never;
 }

@@ -62,5 +62,9 @@ Napi::Value OomEventFd(const Napi::CallbackInfo& info);
 Napi::Value MoveNetDevice(const Napi::CallbackInfo& info);
 // clock.cpp
 Napi::Value Realtime(const Napi::CallbackInfo& info);
+// signals.cpp
+Napi::Value RealtimeSignals(const Napi::CallbackInfo& info);
+Napi::Value WatchSignals(const Napi::CallbackInfo& info);
+Napi::Value UnwatchSignals(const Napi::CallbackInfo& info);
 
 }  // namespace tsrun

@@ -27,6 +27,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"moveNetDevice", MoveNetDevice},
       {"oomEventFd", OomEventFd},
       {"realtime", Realtime},         {"exitNow", ExitNow},
+      {"realtimeSignals", RealtimeSignals},
+      {"watchSignals", WatchSignals}, {"unwatchSignals", UnwatchSignals},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   return exports;

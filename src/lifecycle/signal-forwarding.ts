@@ -5,19 +5,39 @@
 // process: by then it runs and gets it. A signal handed over while there is no
 // process to go to (detached, failed, or after the wait) is dropped.
 //
-// Not passed on:
+// Like runc, every signal that can be caught is passed on, the real-time ones too
+// (Node has no names for them: the addon catches those), except:
+// - SIGCHLD (our children's), SIGURG (out-of-band data on a socket of ours) and
+//   SIGWINCH (our terminal's size: a proxied pty gets the new size, which signals
+//   its process itself), which runc does not pass on either.
 // - SIGPIPE. What tsrun gets is nearly always its own write to a pipe whose reader is
 //   gone (a log line): passed on, it would kill the container for tsrun's stderr.
 //   Node starts with it ignored, and it is never given a listener (taking away a
 //   last listener would set its default action, which is to die).
+// - SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGSYS and SIGTRAP: the signals of a fault of
+//   tsrun's own (a bad access, a seccomp trap, a breakpoint), after which no
+//   JavaScript may run; caught, the faulting instruction would run again forever.
+//   Sent with kill(2) they kill tsrun, not the process.
+// - SIGPROF in a node profiling tsrun (--cpu-prof, --prof): V8's sampler owns it.
+// - SIGKILL and SIGSTOP, which nothing can catch; and glibc's two reserved signals
+//   below SIGRTMIN (its threads' own).
 // - SIGTSTP, SIGTTIN and SIGTTOU until the process runs, and again before the
 //   terminal is put back: caught, they would make a terminal change from a background
 //   process group retry forever (the kernel answers it with SIGTTOU and a restart).
 //   Uncaught, they stop tsrun, as job control expects.
 import { native } from '../native';
 
-const CAUGHT_FROM_THE_START: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGWINCH'];
+const CAUGHT_FROM_THE_START: readonly NodeJS.Signals[] = [
+  'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGABRT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGTERM', 'SIGSTKFLT', 'SIGCONT',
+  'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM', 'SIGIO', 'SIGPWR',
+];
 const JOB_CONTROL: readonly NodeJS.Signals[] = ['SIGTSTP', 'SIGTTIN', 'SIGTTOU'];
+
+/** SIGPROF, unless V8's sampler may use it. */
+function profilerSignals(): NodeJS.Signals[] {
+  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  return flags.some((f) => /^--(cpu-prof|prof)\b/.test(f)) ? [] : ['SIGPROF'];
+}
 
 export interface SignalTarget {
   pid: number;
@@ -34,34 +54,40 @@ export interface SignalForwarding {
 
 /** Runs `body` with our signals caught; see the top of this file. */
 export async function withSignalsCaught<T>(body: (forwarding: SignalForwarding) => Promise<T>): Promise<T> {
+  const nat = native();
   let target: SignalTarget | undefined;
-  const forward = (signal: NodeJS.Signals): void => {
+  const forward = (signo: number): void => {
     if (!target) return;
     try {
-      // The os module only when a signal comes: start-up does not need it.
-      native().pidfdKill(target.pid, (require('os') as typeof import('os')).constants.signals[signal], target.startTime);
+      nat.pidfdKill(target.pid, signo, target.startTime);
     } catch {
       // it has exited; the caller's wait returns
     }
   };
+  // The os module only when a signal comes: start-up does not need it.
+  const forwardNamed = (signal: NodeJS.Signals): void => forward((require('os') as typeof import('os')).constants.signals[signal]);
   let jobControl = false;
   const stop = (): void => {
     target = undefined;
-    if (jobControl) for (const s of JOB_CONTROL) process.off(s, forward);
+    if (jobControl) for (const s of JOB_CONTROL) process.off(s, forwardNamed);
     jobControl = false;
   };
-  for (const s of CAUGHT_FROM_THE_START) process.on(s, forward);
+  const named = [...CAUGHT_FROM_THE_START, ...profilerSignals()];
   try {
+    for (const s of named) process.on(s, forwardNamed);
+    const [rtMin, rtMax] = nat.realtimeSignals();
+    nat.watchSignals(Array.from({ length: rtMax - rtMin + 1 }, (_, i) => rtMin + i), forward);
     return await body({
       forwardTo: (t) => {
         target = t;
-        if (!jobControl) for (const s of JOB_CONTROL) process.on(s, forward);
+        if (!jobControl) for (const s of JOB_CONTROL) process.on(s, forwardNamed);
         jobControl = true;
       },
       stop,
     });
   } finally {
     stop();
-    for (const s of CAUGHT_FROM_THE_START) process.off(s, forward);
+    nat.unwatchSignals();
+    for (const s of named) process.off(s, forwardNamed);
   }
 }

@@ -173,6 +173,25 @@ describeIf(containerSkipReason())(`exec (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id, true));
   });
 
+  test('signals Node has no listener for by default reach the process too, the real-time ones as well', async () => {
+    const { b } = running();
+    const out = path.join(b.dir, 'exec.out');
+    // Numbers for the real-time ones (37 = SIGRTMIN+3 with glibc, 64 = SIGRTMAX).
+    const traps = [['SIGPWR', 'PWR'], ['SIGXCPU', 'XCPU'], ['SIGIO', 'IO'], [37, '37'], [64, '64']] as const;
+    const script = traps.map(([, name]) => `trap "echo got-${name}" ${name}; `).join('') + 'trap "exit 42" TERM; echo ready; while :; do sleep 0.05; done';
+    const fg = s.cli.spawn(['exec', b.id, 'sh', '-c', script], { stdoutFile: out });
+    const seen = (line: string) => fs.existsSync(out) && fs.readFileSync(out, 'utf8').split('\n').includes(line);
+    await waitFor(() => seen('ready'), 'the traps to be installed');
+    for (const [signal, name] of traps) {
+      process.kill(fg.pid, signal);
+      await waitFor(() => seen(`got-${name}`), `${name} to reach the process`);
+    }
+    process.kill(fg.pid, 'SIGTERM');
+    const r = await fg.done;
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 42, stdout: ['ready', ...traps.map(([, n]) => `got-${n}`)].join('\n') + '\n' });
+    expectOk(s.cli.delete(b.id, true));
+  });
+
   test('--detach --pid-file returns at once; the process runs in the container', async () => {
     const { b, pid } = running();
     const pidFile = path.join(b.dir, 'exec.pid');

@@ -81,6 +81,19 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       expect(r.stderr).not.toMatch(/Debugger listening/);
     });
 
+    test('SIGPWR and a real-time signal (SIGRTMIN+3, 37) to a foreground run reach the container', async () => {
+      const out = path.join(s.env.tmp, `run-signals-${process.pid}.out`);
+      const b = s.bundle({ configure: (c) => (c.process.args = ['sh', '-c', 'trap "echo got-pwr" PWR; trap "echo got-37; exit 9" 37; echo ready; while :; do sleep 0.05; done']) });
+      const fg = s.cli.spawn(['run', '--bundle', b.dir, b.id], { stdoutFile: out });
+      const seen = (line: string) => fs.existsSync(out) && fs.readFileSync(out, 'utf8').split('\n').includes(line);
+      await waitFor(() => seen('ready'), 'the traps to be installed');
+      process.kill(fg.pid, 'SIGPWR');
+      await waitFor(() => seen('got-pwr'), 'SIGPWR to reach the container');
+      process.kill(fg.pid, 37);
+      const r = await fg.done;
+      expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 9, stdout: 'ready\ngot-pwr\ngot-37\n' });
+    });
+
     test('a signal that comes while run is still making the container goes to it once it runs', async () => {
       const marker = path.join(s.env.tmp, `hook-${process.pid}-${Date.now()}`);
       const b = s.bundle({
