@@ -76,6 +76,12 @@ export interface NativeAddon {
   recvFd(fd: number): { fd: number; name: string } | null;
   /** ioctl(TIOCSWINSZ) on a terminal fd. */
   setWindowSize(fd: number, rows: number, cols: number): void;
+  /** cfmakeraw(3) on a terminal: no input or output processing, no echo, no signal keys (runc's raw mode). */
+  makeRaw(fd: number): void;
+  /** O_NONBLOCK on the fd's open file description. */
+  setNonBlocking(fd: number): void;
+  /** A read-only fd (O_NOCTTY, O_CLOEXEC) of a pty's slave side, opened through its master (TIOCGPTPEER). */
+  openPtyPeer(master: number): number;
   /**
    * Build a BPF program with libseccomp (dlopen()ed as `soname`) and export it. Syscall
    * names the library does not know are skipped and listed. Throws code ELIBSECCOMP

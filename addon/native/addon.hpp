@@ -49,6 +49,9 @@ Napi::Value ConnectUnix(const Napi::CallbackInfo& info);
 Napi::Value SocketPair(const Napi::CallbackInfo& info);
 Napi::Value RecvFd(const Napi::CallbackInfo& info);
 Napi::Value SetWindowSize(const Napi::CallbackInfo& info);
+Napi::Value MakeRaw(const Napi::CallbackInfo& info);
+Napi::Value SetNonBlocking(const Napi::CallbackInfo& info);
+Napi::Value OpenPtyPeer(const Napi::CallbackInfo& info);
 // seccomp.cpp
 Napi::Value SeccompCompile(const Napi::CallbackInfo& info);
 Napi::Value SeccompHighestSyscalls(const Napi::CallbackInfo& info);

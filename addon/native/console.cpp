@@ -1,6 +1,7 @@
 // Console sockets: the AF_UNIX connection to a caller's --console-socket, a socket
 // pair for when tsrun receives the pty master itself, and SCM_RIGHTS reception.
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -53,6 +54,44 @@ Napi::Value SetWindowSize(const Napi::CallbackInfo& info) {
   ws.ws_row = static_cast<unsigned short>(ArgInt(info, 1, "setWindowSize", "rows"));
   ws.ws_col = static_cast<unsigned short>(ArgInt(info, 2, "setWindowSize", "cols"));
   if (ioctl(fd, TIOCSWINSZ, &ws) < 0) ThrowErrno(env, errno, "ioctl(TIOCSWINSZ)", "console");
+  return env.Undefined();
+}
+
+// makeRaw(fd): the terminal's mode as cfmakeraw(3) makes it, as runc sets the caller's
+// terminal while it proxies a pty: no input processing, no echo, no signals from
+// keys, and no output processing (libuv's raw mode keeps OPOST and ONLCR, so a
+// container's "\r\n" reached the terminal as "\r\r\n").
+Napi::Value MakeRaw(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgFd(info, 0, "makeRaw");
+  struct termios mode;
+  if (tcgetattr(fd, &mode) < 0) ThrowErrno(env, errno, "tcgetattr", "terminal");
+  cfmakeraw(&mode);
+  if (tcsetattr(fd, TCSANOW, &mode) < 0) ThrowErrno(env, errno, "tcsetattr", "terminal");
+  return env.Undefined();
+}
+
+// openPtyPeer(master): an fd of the pty's slave side (read-only, O_NOCTTY, O_CLOEXEC),
+// opened through the master (TIOCGPTPEER: no path, so also the pty of a devpts
+// instance in another mount namespace). Held by the proxy, it keeps the slave side
+// open: the master never reads EIO or polls POLLHUP while data is still in the
+// pty, which libuv would take for the end of the stream.
+Napi::Value OpenPtyPeer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int master = ArgFd(info, 0, "openPtyPeer");
+  int fd = ioctl(master, TIOCGPTPEER, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) ThrowErrno(env, errno, "ioctl(TIOCGPTPEER)", "console");
+  return Napi::Number::New(env, fd);
+}
+
+// setNonBlocking(fd): O_NONBLOCK on the open file description, so that reading
+// returns what is there now (EAGAIN when nothing is) instead of waiting.
+Napi::Value SetNonBlocking(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgFd(info, 0, "setNonBlocking");
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0) ThrowErrno(env, errno, "fcntl(F_GETFL)", "fd " + std::to_string(fd));
+  if (fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) ThrowErrno(env, errno, "fcntl(F_SETFL)", "fd " + std::to_string(fd));
   return env.Undefined();
 }
 

@@ -19,6 +19,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"waitExit", WaitExit},
       {"connectUnix", ConnectUnix},  {"socketPair", SocketPair},
       {"recvFd", RecvFd},           {"setWindowSize", SetWindowSize},
+      {"makeRaw", MakeRaw},         {"setNonBlocking", SetNonBlocking},
+      {"openPtyPeer", OpenPtyPeer},
       {"seccompCompile", SeccompCompile},
       {"seccompHighestSyscalls", SeccompHighestSyscalls},
       {"seccompSendToListener", SeccompSendToListener},

@@ -3,6 +3,7 @@
 // `exec -t` tsrun receives it on a socket pair of its own and proxies it to its
 // own stdin/stdout.
 import * as fs from 'fs';
+import type { ReadStream } from 'tty';
 import { TsrunError } from '../errors';
 import { native } from '../native';
 import { noteStdioStreams, writeAll } from '../output';
@@ -37,11 +38,16 @@ export function consoleEnds(consoleSocket: string | undefined): ConsoleEnds {
 /**
  * Proxies the pty master to our stdin/stdout: our terminal in raw mode (the
  * container's line discipline does the echo and editing), window size changes
- * forwarded. `drained` resolves once every holder of the pty's slave side has
- * closed it (the master then reads EIO); `restore` gives our terminal back.
+ * forwarded. `finish` ends it once the process has exited; `restore` gives our
+ * terminal back (also on an error path; both may be called more than once).
  */
 export interface ConsoleProxy {
-  drained: Promise<void>;
+  /**
+   * The process has exited: copies what the pty holds now to our stdout and gives
+   * our terminal back. Never waits for the other holders of the pty, such as a
+   * background child the process left behind (as runc does not).
+   */
+  finish(): void;
   restore(): void;
 }
 
@@ -51,16 +57,52 @@ export function proxyConsole(ownFd: number): ConsoleProxy {
   nat.closeFd(ownFd);
   if (!received) throw new TsrunError('the container init did not send the pty master');
   const master = received.fd;
+  // Our own hold on the slave side: the pty stays open until we are done with it,
+  // whoever else closes it. Without it, the last process's exit would make the
+  // master poll POLLHUP, which libuv takes for the end of the stream while the pty
+  // still holds output (it hands it over 4 KiB per read).
+  let slave: number;
+  let output: ReadStream;
+  try {
+    slave = nat.openPtyPeer(master);
+  } catch (e) {
+    nat.closeFd(master);
+    throw e;
+  }
+  try {
+    // Read on the event loop when the master is readable (a tty stream; the fd stays
+    // blocking, read only when there is data), never on a thread-pool thread that a
+    // read could hold forever, and that Node's exit would wait for. The stream owns
+    // the fd from here: once it is destroyed the number may be another file's.
+    output = new (require('tty') as typeof import('tty')).ReadStream(master);
+  } catch (e) {
+    nat.closeFd(slave);
+    nat.closeFd(master);
+    throw e;
+  }
   noteStdioStreams();
   const stdin = process.stdin;
   const wasRaw = stdin.isTTY ? stdin.isRaw : false;
-  if (stdin.isTTY) stdin.setRawMode(true);
+  if (stdin.isTTY) {
+    try {
+      // libuv's raw mode first: it keeps the mode to restore (also at Node's exit);
+      // then runc's (cfmakeraw), which also turns off output processing.
+      stdin.setRawMode(true);
+      nat.makeRaw(0);
+    } catch (e) {
+      stdin.setRawMode(wasRaw);
+      output.destroy();
+      nat.closeFd(slave);
+      throw e;
+    }
+  }
   const resize = (): void => {
-    if (process.stdout.isTTY) nat.setWindowSize(master, process.stdout.rows, process.stdout.columns);
+    if (process.stdout.isTTY && !output.destroyed) nat.setWindowSize(master, process.stdout.rows, process.stdout.columns);
   };
   resize();
   process.stdout.on('resize', resize);
   const onInput = (chunk: Buffer): void => {
+    if (output.destroyed) return;
     try {
       fs.writeSync(master, chunk);
     } catch {
@@ -69,39 +111,50 @@ export function proxyConsole(ownFd: number): ConsoleProxy {
   };
   stdin.on('data', onInput);
   stdin.resume();
-  // The master is a blocking fd: reads run on the thread pool until the slave side
-  // closes (EIO) when the last container process holding it exits.
-  let open = true;
-  let done: () => void = () => undefined;
-  const drained = new Promise<void>((resolve) => (done = resolve));
-  const buf = Buffer.alloc(16384);
-  const pump = (): void => {
-    fs.read(master, buf, 0, buf.length, null, (err, n) => {
-      if (err || n === 0 || !open) {
-        done();
-        return;
-      }
-      try {
-        // All of it: stdout may be a non-blocking pipe (process.stdout made it one).
-        writeAll(1, buf.subarray(0, n));
-      } catch {
-        // our stdout went away; keep draining so the container does not block
-      }
-      pump();
-    });
+  const copyOut = (chunk: Buffer): void => {
+    try {
+      // All of it: stdout may be a non-blocking pipe (process.stdout made it one).
+      writeAll(1, chunk);
+    } catch {
+      // our stdout went away; keep reading so the container does not block
+    }
   };
-  pump();
+  output.on('data', copyOut);
+  // A read error (none is expected while we hold the slave) ends the copy.
+  output.on('error', () => undefined);
+  let restored = false;
   const restore = (): void => {
-    open = false;
+    if (restored) return;
+    restored = true;
     process.stdout.off('resize', resize);
     stdin.off('data', onInput);
     stdin.pause();
     if (stdin.isTTY) stdin.setRawMode(wasRaw);
-    try {
-      fs.closeSync(master);
-    } catch {
-      // already closed
-    }
+    // Closes the master.
+    output.destroy();
+    nat.closeFd(slave);
   };
-  return { drained, restore };
+  const finish = (): void => {
+    if (restored) return;
+    output.pause();
+    for (let chunk = output.read() as Buffer | null; chunk !== null; chunk = output.read() as Buffer | null) copyOut(chunk);
+    // Everything the process wrote before it exited is in the pty by now: read until
+    // nothing is left (EAGAIN; never EIO, we hold the slave side).
+    if (!output.destroyed) {
+      nat.setNonBlocking(master);
+      const buf = Buffer.alloc(16384);
+      for (;;) {
+        let n: number;
+        try {
+          n = fs.readSync(master, buf, 0, buf.length, null);
+        } catch {
+          break;
+        }
+        if (n <= 0) break;
+        copyOut(buf.subarray(0, n));
+      }
+    }
+    restore();
+  };
+  return { finish, restore };
 }

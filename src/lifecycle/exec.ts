@@ -301,7 +301,7 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
       const result = await nat.waitPidAsync(pid);
       // Reaped: its pid may be another process's by now.
       forwarding.stop();
-      if (proxy) await proxy.drained;
+      proxy?.finish();
       if (result.signal !== null) return 128 + result.signal;
       return result.exitCode ?? 0;
     } finally {

@@ -58,8 +58,9 @@ async function runWithSignalsCaught(opts: RunOptions, forwarding: SignalForwardi
   log.debug(`run ${opts.id}: container exited`);
   try {
     if (!opts.keep) deleteContainer(opts.root, opts.id, true);
-    // Everything the container wrote before it exited reaches our terminal first.
-    if (proxy && !opts.keep) await proxy.drained;
+    // Everything the container wrote before it exited reaches our terminal first;
+    // a process it left holding the pty (--keep, no pid namespace) is not waited for.
+    proxy?.finish();
   } finally {
     // Also when delete failed: our terminal must not stay raw.
     proxy?.restore();

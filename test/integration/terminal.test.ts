@@ -40,6 +40,15 @@ async function receiver(dir: string) {
   return { sock, done, kill: () => child.kill('SIGKILL') };
 }
 
+/**
+ * What underTerminal's terminal shows: script writes a NUL into it when its own
+ * stdin ends, and where the terminal echoes at that moment (before the runtime made
+ * it raw, or after it put it back) that shows as "^@", anywhere in the output.
+ */
+function shown(stdout: string): string {
+  return stdout.replace(/\^@/g, '');
+}
+
 /** Runs a shell command line under a pseudo-terminal of `script`. */
 function underTerminal(cmd: string) {
   return spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 30_000 });
@@ -117,7 +126,7 @@ describeIf(containerSkipReason())(`terminal (${BINARY})`, () => {
     for (const applet of ['stty', 'tty']) fs.symlinkSync('busybox', path.join(b.rootfs, 'bin', applet));
     expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
     const r = underTerminal(`stty rows 12 cols 34; ${BINARY} --root ${s.cli.root} exec -t ${b.id} sh -c 'tty; stty size; exit 4'; echo rc=$?`);
-    const out = r.stdout.replace(/\r/g, '');
+    const out = shown(r.stdout).replace(/\r/g, '');
     expect(out).toMatch(/^\/dev\/pts\/\d+\n12 34\n/);
     expect(out).toMatch(/rc=4\n$/);
 
@@ -136,5 +145,38 @@ describeIf(containerSkipReason())(`terminal (${BINARY})`, () => {
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/cannot allocate tty if runc will detach without setting console socket/);
     expectOk(s.cli.delete(b.id, true));
+  });
+
+  /** A running container whose rootfs has busybox's stty and tty (for exec -t). */
+  const sleeping = () => {
+    const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    for (const applet of ['stty', 'tty']) fs.symlinkSync('busybox', path.join(b.rootfs, 'bin', applet));
+    expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
+    return b;
+  };
+
+  (haveScript ? test : test.skip)('exec -t returns when its process exits, though a child it left in the background holds the pty', () => {
+    const b = sleeping();
+    // The child ignores the SIGHUP of the session's end and keeps the pty open; a
+    // proxy that waited for every holder would wait for it (the timeout detects a hang).
+    const r = underTerminal(`${BINARY} --root ${s.cli.root} exec -t ${b.id} sh -c 'trap "" HUP; sleep 1000 & echo started'; echo rc=$?`);
+    expect({ timedOut: (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT', out: shown(r.stdout).replace(/\r/g, '') }).toEqual({ timedOut: false, out: 'started\nrc=0\n' });
+    expectOk(s.cli.delete(b.id, true));
+  });
+
+  (haveScript ? test : test.skip)('-t output reaches the terminal whole, each line ending in one \\r\\n (the caller\'s terminal in raw mode, without output processing)', () => {
+    const b = sleeping();
+    // More than a pty holds (4 KiB per read): all of it is copied, also after the exit.
+    const r = underTerminal(`${BINARY} --root ${s.cli.root} exec -t ${b.id} busybox seq 1 20000; echo rc=$?`);
+    const expected = Array.from({ length: 20000 }, (_, i) => `${i + 1}\r\n`).join('') + 'rc=0\r\n';
+    expect(shown(r.stdout).length).toBe(expected.length);
+    expect(shown(r.stdout) === expected).toBe(true);
+    expectOk(s.cli.delete(b.id, true));
+
+    const c = s.bundle();
+    withTerminal(c, ['busybox', 'seq', '1', '20000']);
+    const run = underTerminal(`${BINARY} --root ${s.cli.root} run -b ${c.dir} ${c.id}; echo rc=$?`);
+    expect(shown(run.stdout).length).toBe(expected.length);
+    expect(shown(run.stdout) === expected).toBe(true);
   });
 });
