@@ -113,7 +113,8 @@ describe('buildExecPlan', () => {
         .map((o) => o.op);
     expect(names(true).slice(-3)).toEqual(['resolveExec', 'seccomp', 'exec']);
     const without = names(false);
-    expect(without.indexOf('seccomp')).toBe(without.indexOf('credentials') - 1);
+    // Then stdio goes to the user, as in runc, under the filter.
+    expect(without.slice(without.indexOf('seccomp'), without.indexOf('credentials') + 1)).toEqual(['seccomp', 'stdioOwner', 'credentials']);
     expect(without.filter((n) => n === 'seccomp')).toHaveLength(1);
     expect(without).not.toContain('closeSync');
   });
