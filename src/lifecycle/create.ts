@@ -10,7 +10,7 @@ import type { Spec } from '../config/types';
 import { createCgroupManager } from '../cgroups';
 import { writeCgroupFile, type CgroupManager } from '../cgroups/manager';
 import { validateResources } from '../cgroups/resources';
-import { TsrunError } from '../errors';
+import { CgroupError, TsrunError } from '../errors';
 import { NET_DEVICE_SYNC } from '../linux/net-devices';
 import { buildCreatePlan } from '../linux/plan';
 import { encodePlan } from '../linux/plan-encoding';
@@ -24,7 +24,7 @@ import { StateStore } from '../state/store';
 import type { ContainerState } from '../state/types';
 import { planSeccomp } from '../linux/seccomp';
 import { checkTerminal, consoleEnds, type ConsoleEnds } from './console';
-import { isProcfs, lastCapability } from './host-facts';
+import { isHostNetns, isProcfs, lastCapability } from './host-facts';
 import { converse, converseToExec } from './init-session';
 import { NetDeviceMover } from './net-devices';
 import { compileSeccomp, forwardSeccompListener } from './seccomp';
@@ -149,8 +149,9 @@ export function createContainer(opts: CreateOptions): Created {
       cgroups.create();
       ownCgroup = true;
     } catch (e) {
-      // --rootless: no permission for the cgroup is not an error (runc's rule), but
-      // then nothing may need one.
+      // --rootless: no permission for the cgroup is not an error, but then nothing
+      // may need one. runc forgives it only without a cgroupsPath; tsrun also with
+      // one, as the path is what every caller sets (containerd, podman, the tests).
       if (!rootless || !isCgroupPermissionError(e)) throw e;
       checkNoLimitsWithoutCgroup(spec);
       // Nothing of the container is in those dirs: later commands (exec, kill --all,
@@ -166,7 +167,15 @@ export function createContainer(opts: CreateOptions): Created {
     // for a leaf that existed before (empty, or create refuses it) is the only difference.
     state.cgroupCreated = cgroups.created();
     if (ownCgroup) {
-      cgroups.setDevices(spec.linux?.resources?.devices ?? [], (spec.linux?.devices ?? []).map((d) => d.path));
+      try {
+        cgroups.setDevices(spec.linux?.resources?.devices ?? [], (spec.linux?.devices ?? []).map((d) => d.path));
+      } catch (e) {
+        // runc's rule: rootless, the device rules are left out (v1's devices files
+        // need CAP_SYS_ADMIN in the host's namespace, a v2 device program too); the
+        // devices such a container sees are host nodes its user may already open.
+        if (!rootless || !(e instanceof CgroupError)) throw e;
+        log.debug(`create ${opts.id}: rootless, no device rules (${e.message})`);
+      }
       for (const warning of cgroups.set(validateResources(spec.linux?.resources ?? {}))) log.warn(warning);
       log.debug(`create ${opts.id}: cgroups ready`);
     }
@@ -192,6 +201,18 @@ export function createContainer(opts: CreateOptions): Created {
     // Where an extra fd lands in the init (PROTOCOL.md: after the plan and the sync socket).
     const initFdOf = (fd: number | undefined): number | undefined => (fd === undefined ? undefined : 3 + preserveFds + 2 + extraFds.indexOf(fd));
     const cgroupJoin = ownCgroup ? planCgroupJoin(cgroups.paths(), namespaces.has('user')) : NO_CGROUP_JOIN;
+    // Rootless on a hybrid host, the v2 hierarchy (no controllers there) may refuse
+    // the move (its rule wants write access where the caller's cgroup and the
+    // container's meet, the root): the container then stays out of it, as with runc.
+    const hybridUnified = cgroups.layout === 'unified' ? undefined : cgroups.paths()['unified'];
+    const placeInit = (dir: string, pid: number): void => {
+      try {
+        writeCgroupFile(dir, 'cgroup.procs', String(pid));
+      } catch (e) {
+        if (!rootless || dir !== hybridUnified || !isCgroupPermissionError(e)) throw e;
+        log.debug(`create ${opts.id}: rootless, left out of the v2 hierarchy (${(e as Error).message})`);
+      }
+    };
     const plan = buildCreatePlan({
       spec,
       bundle: bundle.dir,
@@ -202,7 +223,7 @@ export function createContainer(opts: CreateOptions): Created {
       extraFds: extraFds.length,
       fifoFd: initFdOf(fifoFd),
       consoleFd: initFdOf(console?.initFd),
-      host: { lastCap: lastCapability(), cgroupDirs: ownCgroup ? cgroups.paths() : ownCgroupDirs(), cgroupV2: cgroups.layout === 'unified', lsm: hostLsm(), isProcfs },
+      host: { lastCap: lastCapability(), cgroupDirs: ownCgroup ? cgroups.paths() : ownCgroupDirs(), cgroupV2: cgroups.layout === 'unified', lsm: hostLsm(), isProcfs, isHostNetns },
       warn: (m) => log.warn(m),
       unprivilegedParent: (process.geteuid?.() ?? 0) !== 0,
       ...(seccomp ? { seccomp } : {}),
@@ -223,7 +244,7 @@ export function createContainer(opts: CreateOptions): Created {
       onSync: (tag): string | undefined => {
         if (tag === 'start') {
           log.debug(`create ${opts.id}: placing the init in ${cgroupJoin.parentDirs.join(', ')}`);
-          for (const dir of cgroupJoin.parentDirs) writeCgroupFile(dir, 'cgroup.procs', String(child.pid));
+          for (const dir of cgroupJoin.parentDirs) placeInit(dir, child.pid);
           log.debug(`create ${opts.id}: init placed`);
           crashPoint('create:applied');
           return undefined;

@@ -20,3 +20,14 @@ export function isProcfs(hostPath: string): boolean {
     return false;
   }
 }
+
+/** Whether a network namespace path is tsrun's own: the container would share the host's network stack. */
+export function isHostNetns(nsPath: string): boolean {
+  try {
+    const own = fs.statSync('/proc/self/ns/net');
+    const other = fs.statSync(nsPath);
+    return own.dev === other.dev && own.ino === other.ino;
+  } catch {
+    return false;
+  }
+}

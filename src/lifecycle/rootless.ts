@@ -1,19 +1,33 @@
 // Running tsrun as an unprivileged user, runc's way: `--rootless auto` (the default)
-// means rootless when the effective uid is not 0. A rootless create uses the cgroup
-// when it may (a delegated subtree), and otherwise runs without one of its own
-// instead of failing -- unless the config asks for limits only a cgroup can enforce.
+// means rootless when the effective uid is not 0, or is the root of a user
+// namespace. A rootless create uses the cgroup when it may (a delegated subtree),
+// and otherwise runs without one of its own instead of failing -- unless the config
+// asks for limits only a cgroup can enforce.
 import * as fs from 'fs';
 import type { Spec } from '../config/types';
 import { CgroupError, ConfigError, TsrunError } from '../errors';
 import { detectCgroupLayout, hostCgroupRoot } from '../cgroups/detect';
 import { parseProcCgroup, ownCgroupDir } from '../cgroups/path';
 
-/** runc's --rootless: 'true', 'false' or 'auto' (rootless when not running as root). */
+/**
+ * runc's --rootless: 'true', 'false' or 'auto': rootless when not running as root,
+ * or as root of a user namespace (rootless podman runs the runtime so), whose root
+ * has no privilege over the host's cgroups.
+ */
 export function rootlessMode(flag: string | undefined): boolean {
-  if (flag === undefined || flag === 'auto') return (process.geteuid?.() ?? 0) !== 0;
+  if (flag === undefined || flag === 'auto') return (process.geteuid?.() ?? 0) !== 0 || inUserNamespace();
   if (flag === 'true') return true;
   if (flag === 'false') return false;
   throw new ConfigError('--rootless', `invalid value ${JSON.stringify(flag)} (want true, false or auto)`);
+}
+
+/** The initial user namespace maps every id onto itself: "0 0 4294967295". */
+function inUserNamespace(): boolean {
+  try {
+    return !/^\s*0\s+0\s+4294967295\s*$/.test(fs.readFileSync('/proc/self/uid_map', 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 /** The cgroup could not be made for lack of permission (not for any other reason). */

@@ -14,7 +14,7 @@ import { op, type PlanOp } from './plan-encoding';
 import { planProcessOps, seccompOp, seccompPlacement, sessionOp } from './process-ops';
 import { checkMountLabel, labelMountData, NO_LSM, planKeyLabel, type LsmFacts, type Personality } from './process-attrs';
 import type { SeccompProgram } from './seccomp';
-import { checkSysctl } from './sysctl';
+import { checkSysctl, type IsHostNetns } from './sysctl';
 import { sessionKeyringOp } from './keyring';
 import { beforePivotHookOps, startContainerHookOps, startStateSyncOps } from './hooks-plan';
 import { joinsAfterFork, NO_CGROUP_JOIN, unshareAfterFork, type CgroupJoin } from './cgroup-join';
@@ -30,6 +30,8 @@ export interface HostFacts {
   lsm?: LsmFacts;
   /** Whether a host path is on a procfs (statfs); absent: none is. */
   isProcfs?: (hostPath: string) => boolean;
+  /** Whether a network namespace path is the runtime's own; absent: none is. */
+  isHostNetns?: IsHostNetns;
 }
 
 export interface CreatePlanInput {
@@ -171,6 +173,9 @@ function planDevices(input: CreatePlanInput, inUserNs: boolean): PlanOp[] {
   const devices = [...DEFAULT_DEVICES, ...(spec.linux?.devices ?? [])];
   for (const dev of devices) {
     const dest = inRoot(dev.path);
+    // /dev/ptmx is the link to the container's own devpts (below), as with runc: a
+    // node (or, in a user namespace, the host's bound) would stand in its way.
+    if (path.posix.normalize(`/${dest}`) === '/dev/ptmx') continue;
     if (inUserNs) {
       // mknod is not allowed in a user namespace: bind the host's node instead.
       ops.push(op('bindDevice', dest, dev.path));
@@ -267,7 +272,7 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   // runc's order: sysctls before readonlyPaths and maskedPaths, which usually make
   // /proc/sys read-only (podman sets net.ipv4.ping_group_range and ro /proc/sys).
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
-    checkSysctl(key, ns);
+    checkSysctl(key, ns, input.host.isHostNetns ?? (() => false));
     ops.push(op('sysctl', key, value));
   }
   for (const p of linux.readonlyPaths ?? []) ops.push(op('readonlyPath', p));

@@ -136,6 +136,18 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
     expect({ code: e.code, stdout: e.stdout, stderr: e.stderr }).toEqual({ code: 0, stdout: 'out\n', stderr: 'err\n' });
   });
 
+  test("a net.* sysctl is refused when the network namespace joined is the runtime's own (the host's)", () => {
+    // Run in a network namespace of the test's own (unshare -n): were the check
+    // missing, the sysctl would land there, not on the machine's.
+    const b = bundle('true', (c) => {
+      c.linux.namespaces = c.linux.namespaces.map((n: { type: string }) => (n.type === 'network' ? { type: 'network', path: '/proc/self/ns/net' } : n));
+      c.linux.sysctl = { 'net.ipv4.ip_default_ttl': '77' };
+    });
+    const r = spawnSync('unshare', ['-n', '--', BINARY, '--root', s.cli.root, 'run', '-b', b.dir, b.id], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/net.ipv4.ip_default_ttl\\?"?:? not allowed in host network namespace/);
+  });
+
   test('a bind mount inside /proc, or of a plain directory onto /proc, is refused (runc: CVE-2019-16884); lxcfs files may be covered', () => {
     const dir = fs.mkdtempSync(path.join(s.env.tmp, 'plain-'));
     const refused = (destination: string): string => {

@@ -11,6 +11,7 @@ import { spawnSync } from 'child_process';
 import { Spec } from '../helpers/bundle';
 import { flavorOf, repoRoot, runtimeUnderTest, waitPidGone } from '../helpers/runtime';
 import { isEmpty } from '../helpers/cleanup';
+import { cgroupHierarchies } from '../../scripts/lib/host-scope';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 
 jest.setTimeout(60_000);
@@ -369,6 +370,28 @@ describeIf(rootlessSkipReason())(`rootless (${BINARY} run by an unprivileged use
       'uid=0(root) gid=0(root) groups=0(root)', `0 ${u.uid} 1`, `0 ${u.gid} 1`, 'deny', '/ /sys ro,nosuid,nodev,noexec,relatime', '',
     ]);
     expect(fs.existsSync(path.join(xdg, 'tsrun', b.id))).toBe(false);
+  });
+
+  test('a delegated cgroup: the container is placed in its v1 cgroups; device rules and the hybrid v2 hierarchy are left out, as with runc', () => {
+    const u = user as TestUser;
+    const b = rootlessBundle("grep -E '^[0-9]+:(memory|pids):' /proc/self/cgroup | cut -d: -f2,3");
+    // The leaf, made by root and given to the user in every hierarchy (cpuset's
+    // lists copied down so that a task may join it).
+    const leaves = cgroupHierarchies().map((h) => path.join(h, b.cgroupsPath));
+    for (const leaf of leaves) {
+      fs.mkdirSync(leaf, { recursive: true });
+      if (leaf.includes('/cpuset/')) {
+        for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+          const whole = fs.readFileSync(path.join('/sys/fs/cgroup/cpuset', f), 'utf8');
+          fs.writeFileSync(path.join(path.dirname(leaf), f), whole);
+          fs.writeFileSync(path.join(leaf, f), whole);
+        }
+      }
+      spawnSync('chown', ['-R', `${u.uid}:${u.gid}`, leaf]);
+    }
+    const r = asUser(['run', '--bundle', b.dir, b.id]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual([`memory:${b.cgroupsPath}`, `pids:${b.cgroupsPath}`]);
   });
 
   test('a subordinate range is mapped with newuidmap/newgidmap', () => {

@@ -162,6 +162,13 @@ describe('create plan', () => {
     expect(names(bound)).not.toContain('symlink');
   });
 
+  test('/dev/ptmx in linux.devices is left to the pts/ptmx link, as runc does (in a user namespace the host node bound there breaks ptys)', () => {
+    const ptmx = { path: '/dev/ptmx', type: 'c' as const, major: 5, minor: 2, fileMode: 0o666 };
+    const plan = buildCreatePlan(input((s) => (s.linux!.devices = [ptmx])));
+    expect(plan.some((o) => (o.op === 'mknod' || o.op === 'bindDevice') && o.args[0] === 'dev/ptmx')).toBe(false);
+    expect(plan.some((o) => o.op === 'symlink' && o.args[0] === 'pts/ptmx' && o.args[1] === 'dev/ptmx')).toBe(true);
+  });
+
   test("a bound /dev gets none of the config's devices either (runc): they would land in the directory behind the bind", () => {
     const device = { path: '/dev/fuse', type: 'c' as const, major: 10, minor: 229, fileMode: 0o666 };
     const bound = input((s) => {

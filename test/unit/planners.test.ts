@@ -86,16 +86,25 @@ describe('namespaces', () => {
 });
 
 describe('sysctl', () => {
-  const ns = planNamespaces([{ type: 'network' }, { type: 'ipc' }]);
+  const ns = planNamespaces([{ type: 'network' }, { type: 'ipc' }, { type: 'uts' }]);
+  const notHost = (): boolean => false;
   test('namespaced keys are allowed when the container owns the namespace', () => {
-    expect(() => checkSysctl('net.ipv4.ip_forward', ns)).not.toThrow();
-    expect(() => checkSysctl('kernel.shmmax', ns)).not.toThrow();
-    expect(() => checkSysctl('fs.mqueue.msg_max', ns)).not.toThrow();
+    expect(() => checkSysctl('net.ipv4.ip_forward', ns, notHost)).not.toThrow();
+    expect(() => checkSysctl('kernel.shmmax', ns, notHost)).not.toThrow();
+    expect(() => checkSysctl('fs.mqueue.msg_max', ns, notHost)).not.toThrow();
+    expect(() => checkSysctl('kernel.domainname', ns, notHost)).not.toThrow();
+    // Joined by a path that is not the runtime's own: the container's.
+    expect(() => checkSysctl('net.ipv4.ip_forward', planNamespaces([{ type: 'network', path: '/run/netns/c1' }]), notHost)).not.toThrow();
   });
-  test('host-wide keys and keys of a shared namespace are refused', () => {
-    expect(() => checkSysctl('kernel.panic', ns)).toThrow(ConfigError);
-    expect(() => checkSysctl('kernel.hostname', ns)).toThrow(/uts/);
-    expect(() => checkSysctl('net.core.somaxconn', planNamespaces([]))).toThrow(/network/);
+  test("host-wide keys and keys of a shared namespace are refused, in runc's words", () => {
+    expect(() => checkSysctl('kernel.panic', ns, notHost)).toThrow(/linux.sysctl "kernel.panic": is not in a separate kernel namespace/);
+    expect(() => checkSysctl('kernel.domainname', planNamespaces([]), notHost)).toThrow(ConfigError);
+    expect(() => checkSysctl('kernel.hostname', ns, notHost)).toThrow(/conflicts with the OCI "hostname" field/);
+    expect(() => checkSysctl('kernel.shmmax', planNamespaces([]), notHost)).toThrow(/not allowed in the hosts ipc namespace/);
+    expect(() => checkSysctl('net.core.somaxconn', planNamespaces([]), notHost)).toThrow(/not allowed in host network namespace/);
+    // A network namespace joined by the path of the runtime's own is the host's.
+    const joined = planNamespaces([{ type: 'network', path: '/proc/1/ns/net' }]);
+    expect(() => checkSysctl('net.core.somaxconn', joined, (p) => p === '/proc/1/ns/net')).toThrow(/not allowed in host network namespace/);
   });
 });
 
