@@ -7,9 +7,12 @@
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <utility>
+#include <vector>
 
 #include "init.hpp"
 
@@ -193,28 +196,91 @@ void OpPropagation(const Args& a) {
   if (mount(nullptr, "/", nullptr, flags, nullptr) < 0) Fail(object, "mount", errno);
 }
 
-// The mount the rootfs lives on (the rootfs itself when it is a mount point, else
-// the nearest one above it) is made private: pivot_root and MS_MOVE refuse a shared
-// parent, and the bind below would be a peer of the host's mount, so every mount
-// made in the rootfs would appear on the host too (rootfsPropagation shared or
-// rshared; runc 1.2 does the same). mount() says EINVAL for a path that is not a
-// mount point: then its parent directory is asked.
-static void MakeParentMountPrivate(const std::string& object, const std::string& rootfs) {
-  if (rootfs.empty() || rootfs[0] != '/') FailMessage(object + ": the rootfs path is not absolute");
-  std::string path = rootfs;
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  for (;;) {
-    if (mount(nullptr, path.c_str(), nullptr, MS_PRIVATE, nullptr) == 0) return;
-    if (errno != EINVAL || path == "/") Fail(object + ": making the mount of " + path + " private", "mount", errno);
-    size_t slash = path.rfind('/');
-    path = slash == 0 ? "/" : path.substr(0, slash);
+// mountinfo's text for a mount point: space, tab, newline and backslash come as \ooo.
+static std::string UnescapeMountinfo(const std::string& field) {
+  std::string out;
+  for (size_t i = 0; i < field.size(); i++) {
+    if (field[i] == '\\' && i + 3 < field.size() && field[i + 1] >= '0' && field[i + 1] <= '3') {
+      out += static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 + (field[i + 3] - '0'));
+      i += 3;
+    } else {
+      out += field[i];
+    }
   }
+  return out;
+}
+
+// The mount a path lives on, from /proc/self/mountinfo: the mount point that is the
+// longest prefix of the path (the last listed of equals: it is on top), and whether
+// it is shared (an optional field "shared:N").
+struct ParentMount {
+  std::string mountPoint;
+  bool shared = false;
+};
+
+static ParentMount FindParentMount(const std::string& object, const std::string& path) {
+  Fd fd(open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) Fail(object + ": /proc/self/mountinfo", "open", errno);
+  std::string text;
+  char buf[16384];
+  for (;;) {
+    ssize_t n = read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) Fail(object + ": /proc/self/mountinfo", "read", errno);
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  ParentMount best;
+  size_t bestLength = 0;
+  bool found = false;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    std::vector<std::string> fields;
+    size_t f = at;
+    while (f < end) {
+      size_t space = text.find(' ', f);
+      if (space == std::string::npos || space > end) space = end;
+      fields.push_back(text.substr(f, space - f));
+      f = space + 1;
+    }
+    at = end + 1;
+    if (fields.size() < 7) continue;
+    std::string point = UnescapeMountinfo(fields[4]);
+    bool covers = point == "/" || path == point || (path.size() > point.size() && path.compare(0, point.size(), point) == 0 && path[point.size()] == '/');
+    if (!covers || (found && point.size() < bestLength)) continue;
+    bool shared = false;
+    for (size_t i = 6; i < fields.size() && fields[i] != "-"; i++)
+      if (fields[i].compare(0, 7, "shared:") == 0) shared = true;
+    best = {point, shared};
+    bestLength = point.size();
+    found = true;
+  }
+  if (!found) FailMessage(object + ": no mount holds " + path + " in /proc/self/mountinfo");
+  return best;
+}
+
+// A shared mount under the rootfs is made private (runc's rule): pivot_root and
+// MS_MOVE refuse a shared parent, and the rootfs bind would be a peer of the host's
+// mount, so every mount made in the container would appear on the host too
+// (rootfsPropagation shared or rshared, or a shared bundle mount). A slave or private
+// one is left as it is: with the default rslave, mounts the host makes later under
+// the rootfs still reach the container, as with runc. Found by the rootfs's real
+// path: a symlink in the bundle path must not make another mount private.
+static void MakeSharedParentPrivate(const std::string& object, const std::string& rootfs) {
+  char real[PATH_MAX];
+  if (realpath(rootfs.c_str(), real) == nullptr) Fail(object, "realpath", errno);
+  ParentMount parent = FindParentMount(object, real);
+  if (!parent.shared) return;
+  if (mount(nullptr, parent.mountPoint.c_str(), nullptr, MS_PRIVATE, nullptr) < 0)
+    Fail(object + ": making the mount of " + parent.mountPoint + " private", "mount", errno);
 }
 
 void OpRootfs(const Args& a) {
   const std::string& path = a[0];
   std::string object = "rootfs " + path;
-  MakeParentMountPrivate(object, path);
+  MakeSharedParentPrivate(object, path);
   if (mount(path.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) Fail(object, "mount", errno);
   int fd = open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) Fail(object, "open", errno);

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { flavorOf, runtimeUnderTest } from '../helpers/runtime';
-import { containerSkipReason, describeIf, useSuite } from '../helpers/suite';
+import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 
 jest.setTimeout(60_000);
 
@@ -110,6 +110,31 @@ describeIf(containerSkipReason())(`root filesystem (${BINARY})`, () => {
       expect(mountsUnder()).toEqual([]);
       expect(s.cli.start(b.id).code).toBe(0);
       expect(mountsUnder()).toEqual([]);
+    } finally {
+      s.forceClean();
+      spawnSync('umount', ['-R', '-l', b.dir]);
+    }
+  });
+
+  test('rootfsPropagation rslave (the default) with the rootfs on a shared mount: a mount the host makes there later reaches the container, as with runc', async () => {
+    const b = s.bundle({ configure: (c) => (c.process!.args = ['ls', '/mnt']) });
+    const sh = (cmd: string[]): void => {
+      const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`${cmd.join(' ')}: ${r.stderr}`);
+    };
+    fs.mkdirSync(path.join(b.rootfs, 'mnt'), { recursive: true });
+    sh(['mount', '--bind', b.dir, b.dir]);
+    try {
+      sh(['mount', '--make-shared', b.dir]);
+      // The container's stdout is create's.
+      const out = path.join(b.dir, 'out');
+      expectOk(s.cli.create(b.id, b.dir, [], { stdoutFile: out }));
+      // After the container's mounts are made: only propagation can bring it in.
+      sh(['mount', '-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', path.join(b.rootfs, 'mnt')]);
+      fs.writeFileSync(path.join(b.rootfs, 'mnt', 'from-host'), '');
+      expectOk(s.cli.start(b.id));
+      await s.cli.waitStatus(b.id, 'stopped');
+      expect(fs.readFileSync(out, 'utf8')).toBe('from-host\n');
     } finally {
       s.forceClean();
       spawnSync('umount', ['-R', '-l', b.dir]);
