@@ -210,6 +210,9 @@ export function createContainer(opts: CreateOptions): Created {
         writeCgroupFile(dir, 'cgroup.procs', String(pid));
       } catch (e) {
         if (!rootless || dir !== hybridUnified || !isCgroupPermissionError(e)) throw e;
+        // Recorded (with the state's next write): exec, kill --all and delete must
+        // not look for the container's processes there, nor try the move again.
+        state.cgroupPaths = Object.fromEntries(Object.entries(state.cgroupPaths).filter(([key]) => key !== 'unified'));
         log.debug(`create ${opts.id}: rootless, left out of the v2 hierarchy (${(e as Error).message})`);
       }
     };

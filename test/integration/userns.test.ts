@@ -377,21 +377,34 @@ describeIf(rootlessSkipReason())(`rootless (${BINARY} run by an unprivileged use
     const b = rootlessBundle("grep -E '^[0-9]+:(memory|pids):' /proc/self/cgroup | cut -d: -f2,3");
     // The leaf, made by root and given to the user in every hierarchy (cpuset's
     // lists copied down so that a task may join it).
-    const leaves = cgroupHierarchies().map((h) => path.join(h, b.cgroupsPath));
-    for (const leaf of leaves) {
-      fs.mkdirSync(leaf, { recursive: true });
-      if (leaf.includes('/cpuset/')) {
-        for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-          const whole = fs.readFileSync(path.join('/sys/fs/cgroup/cpuset', f), 'utf8');
-          fs.writeFileSync(path.join(path.dirname(leaf), f), whole);
-          fs.writeFileSync(path.join(leaf, f), whole);
+    const delegate = (cgroupsPath: string): void => {
+      for (const leaf of cgroupHierarchies().map((h) => path.join(h, cgroupsPath))) {
+        fs.mkdirSync(leaf, { recursive: true });
+        if (leaf.includes('/cpuset/')) {
+          for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+            const whole = fs.readFileSync(path.join('/sys/fs/cgroup/cpuset', f), 'utf8');
+            fs.writeFileSync(path.join(path.dirname(leaf), f), whole);
+            fs.writeFileSync(path.join(leaf, f), whole);
+          }
         }
+        spawnSync('chown', ['-R', `${u.uid}:${u.gid}`, leaf]);
       }
-      spawnSync('chown', ['-R', `${u.uid}:${u.gid}`, leaf]);
-    }
+    };
+    delegate(b.cgroupsPath);
     const r = asUser(['run', '--bundle', b.dir, b.id]);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
     expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual([`memory:${b.cgroupsPath}`, `pids:${b.cgroupsPath}`]);
+    // An exec joins the same cgroups, and does not try the v2 move again.
+    const held = rootlessBundle('sleep 1000');
+    const heldPath = held.cgroupsPath;
+    delegate(heldPath);
+    try {
+      expect(asUser(['run', '-d', '--bundle', held.dir, held.id]).code).toBe(0);
+      const e = asUser(['exec', held.id, 'sh', '-c', "grep -E '^[0-9]+:memory:' /proc/self/cgroup | cut -d: -f3"]);
+      expect({ code: e.code, stdout: e.stdout, stderr: e.stderr }).toEqual({ code: 0, stdout: `${heldPath}\n`, stderr: '' });
+    } finally {
+      asUser(['delete', '--force', held.id]);
+    }
   });
 
   test('a subordinate range is mapped with newuidmap/newgidmap', () => {
