@@ -48,11 +48,16 @@ export interface NativeAddon {
   openPath(path: string): number;
   /**
    * Open the exec FIFO for reading and wait until the init writes its handshake byte,
-   * or until the process `pid` dies (pidfd); after the byte, read on until the init's
-   * end closes (its execve, or its exit). Returns all it read (the handshake first:
-   * see parseStartReport), or null when the init died before writing anything.
+   * or until the process `pid` dies (pidfd). Returns the FIFO's read end, which the
+   * caller owns and hands to drainFifo, with what was read so far (the handshake
+   * first: see parseStartReport); null when the init died before writing anything.
    */
-  releaseFifo(fifoPath: string, pid: number): string | null;
+  releaseFifo(fifoPath: string, pid: number): { fd: number; head: string } | null;
+  /**
+   * Read the exec FIFO releaseFifo opened until the init's end closes (its execve, or
+   * its exit), then close it (also on failure). Returns what it read.
+   */
+  drainFifo(fd: number): string;
   /** flock on an open fd; returns false when nonBlocking and the lock is held. */
   flock(fd: number, exclusive: boolean, nonBlocking: boolean): boolean;
   /** renameat2(RENAME_NOREPLACE): never replaces an existing (even empty) directory; EEXIST. */

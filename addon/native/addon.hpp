@@ -42,6 +42,7 @@ Napi::Value WaitExit(const Napi::CallbackInfo& info);
 Napi::Value Mkfifo(const Napi::CallbackInfo& info);
 Napi::Value OpenPath(const Napi::CallbackInfo& info);
 Napi::Value ReleaseFifo(const Napi::CallbackInfo& info);
+Napi::Value DrainFifo(const Napi::CallbackInfo& info);
 Napi::Value Flock(const Napi::CallbackInfo& info);
 Napi::Value RenameNoReplace(const Napi::CallbackInfo& info);
 // console.cpp

@@ -39,11 +39,13 @@ int ReadSome(int fd, std::string* out) {
 }  // namespace
 
 // Waits for whichever comes first: the init's handshake byte on the FIFO or the init's
-// death (its pidfd becomes readable). Then reads on until the init's end closes: at its
-// execve (the fd is close-on-exec), or when it exits after writing why it failed
-// (PROTOCOL.md, `waitFifo`). Returns everything read (the handshake first), or null
-// when the init died or was gone before it wrote anything. Every wait is an event the
-// kernel wakes us for: no timeout and no polling loop.
+// death (its pidfd becomes readable). Returns { fd, head }: the FIFO's read end, still
+// open (the caller owns it and passes it to drainFifo), and what was read so far (the
+// handshake first); or null when the init died or was gone before it wrote anything.
+// The rest of the report is read by DrainFifo, which start calls without the
+// container's lock: the startContainer hooks run meanwhile and may take forever, and a
+// kill or delete must not wait for them. Every wait is an event the kernel wakes us
+// for: no timeout and no polling loop.
 Napi::Value ReleaseFifo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = ArgString(info, 0, "releaseFifo", "fifoPath");
@@ -61,8 +63,8 @@ Napi::Value ReleaseFifo(const Napi::CallbackInfo& info) {
   if (!fifo) ThrowErrno(env, errno, "open", path);
 
   std::string report;
-  // The handshake. The FIFO is checked before the pidfd: an init that wrote its byte
-  // and then exec'd a process that exited at once was still released.
+  // The FIFO is checked before the pidfd: an init that wrote its byte and then exec'd
+  // a process that exited at once was still released.
   while (report.empty()) {
     struct pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
     int rc = poll(fds, 2, -1);
@@ -78,17 +80,32 @@ Napi::Value ReleaseFifo(const Napi::CallbackInfo& info) {
     }
     if (fds[1].revents) return env.Null();
   }
-  // The rest: EOF once no writer is left. Only the init holds the write end (its
-  // hooks' children lose it at their execve), so its death ends this wait too.
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("head", Napi::String::New(env, report));
+  result.Set("fd", Napi::Number::New(env, fifo.release()));
+  return result;
+}
+
+// Reads the FIFO fd releaseFifo returned until EOF, i.e. until no writer is left: the
+// init's end closes at the execve of the container's process (close-on-exec) or when
+// it exits. Only the init holds the write end (its hooks' children lose it at their
+// execve), so its death ends this wait too. Closes fd, also on failure. Returns what
+// it read.
+Napi::Value DrainFifo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int raw = ArgInt(info, 0, "drainFifo", "fd");
+  if (raw < 0) throw Napi::TypeError::New(env, "drainFifo: fd must not be negative");
+  UniqueFd fifo(raw);
+  std::string report;
   for (;;) {
     struct pollfd fd = {fifo.get(), POLLIN, 0};
     int rc = poll(&fd, 1, -1);
     if (rc < 0) {
       if (errno == EINTR) continue;
-      ThrowErrno(env, errno, "poll", path);
+      ThrowErrno(env, errno, "poll", "exec fifo");
     }
     int got = ReadSome(fifo.get(), &report);
-    if (got < 0) ThrowErrno(env, errno, "read", path);
+    if (got < 0) ThrowErrno(env, errno, "read", "exec fifo");
     if (got == 0) break;
   }
   return Napi::String::New(env, report);

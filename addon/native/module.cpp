@@ -14,7 +14,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"waitPid", WaitPid},           {"waitPidAsync", WaitPidAsync},
       {"setChildSubreaper", SetChildSubreaper},
       {"mkfifo", Mkfifo},             {"openPath", OpenPath},
-      {"releaseFifo", ReleaseFifo},   {"flock", Flock}, {"renameNoReplace", RenameNoReplace},
+      {"releaseFifo", ReleaseFifo},   {"drainFifo", DrainFifo},   {"flock", Flock}, {"renameNoReplace", RenameNoReplace},
       {"pidfdKill", PidfdKill},
       {"waitExit", WaitExit},
       {"connectUnix", ConnectUnix},  {"socketPair", SocketPair},

@@ -12,7 +12,9 @@ import { parseStartReport } from './start-report';
 
 export function startContainer(root: string, id: string): void {
   const container = Container.open(root, id);
+  const nat = native();
   const unlock = container.store.lock(id);
+  let released: { fd: number; head: string };
   try {
     const status = container.status();
     // runc's messages, word for word.
@@ -21,11 +23,12 @@ export function startContainer(root: string, id: string): void {
     if (status !== 'created') throw new ContainerStateError(`cannot start a container in the ${status} state`);
     const fifo = container.store.fifoPath(id);
     crashPoint('start:locked');
-    // Returns once the container's process was exec'd (or the init failed): the
-    // startContainer hooks run meanwhile, and the spec wants poststart after the exec.
-    // The lock stays held, so a kill or delete waits for those hooks (their timeouts).
-    const report = native().releaseFifo(fifo, container.state.pid);
-    crashPoint('start:released');
+    const handshake = nat.releaseFifo(fifo, container.state.pid);
+    if (handshake === null) {
+      // Gone before its handshake, or released by an earlier start that died meanwhile.
+      throw new ContainerStateError(container.alive() ? 'cannot start an already running container' : 'cannot start a container that has stopped');
+    }
+    released = handshake;
     // unlink, not rmSync: that loads its rimraf module first (a third of a ms).
     try {
       fs.unlinkSync(fifo);
@@ -33,19 +36,24 @@ export function startContainer(root: string, id: string): void {
       // A FIFO left behind would make the running container look `created`.
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log.warn(`removing ${fifo}: ${(e as Error).message}`);
     }
-    const outcome = report === null ? { kind: 'notReleased' as const } : parseStartReport(report);
-    if (outcome.kind === 'notReleased') {
-      // Gone before its handshake, or released by an earlier start that died meanwhile.
-      throw new ContainerStateError(container.alive() ? 'cannot start an already running container' : 'cannot start a container that has stopped');
-    }
-    // The init exits after either: the container is stopped (spec: a failing
-    // startContainer hook fails start and stops the container).
-    if (outcome.kind === 'failed') throw new InitError(outcome.message);
-    if (outcome.kind === 'died') throw new InitError("the container's init exited before it executed the container's process");
-    runPoststartHooks(container.state);
+    crashPoint('start:released');
   } finally {
+    // Released (or not) and the FIFO gone: from here on the container is running and
+    // nothing is left to serialize. The startContainer hooks that run now may take
+    // forever (a hook without a timeout); a kill or delete must not wait for them,
+    // as with runc.
     unlock();
   }
+  // Until the container's process was exec'd (or the init failed): the spec wants
+  // poststart after the exec. A kill or delete meanwhile ends the init: EOF without `x`.
+  const report = released.head + nat.drainFifo(released.fd);
+  const outcome = parseStartReport(report);
+  if (outcome.kind === 'notReleased') throw new InitError(`unexpected report from the container's init: ${JSON.stringify(report)}`);
+  // The init exits after either: the container is stopped (spec: a failing
+  // startContainer hook fails start and stops the container).
+  if (outcome.kind === 'failed') throw new InitError(outcome.message);
+  if (outcome.kind === 'died') throw new InitError("the container's init exited before it executed the container's process");
+  runPoststartHooks(container.state);
 }
 
 /** After the user's process was released; a failure is a warning (runtime spec). */

@@ -351,6 +351,41 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
     }
   });
 
+  test('a startContainer hook that never ends blocks neither kill nor delete --force; start then fails (runc: start returns 0)', async () => {
+    const { b, dir } = hookBundle((d) => ({
+      startContainer: [{ path: '/bin/sleep', args: ['sleep', '1000'] }],
+      poststart: [{ path: '/bin/sh', args: ['sh', '-c', `echo poststart >> ${d}/log`] }],
+    }), ['sleep', '1000']);
+    expectOk(s.cli.create(b.id, b.dir));
+    const pid = s.cli.state(b.id).pid as number;
+    const start = s.cli.spawn(['start', b.id], { timeoutMs: 60_000 });
+    // The hook runs: a child of the init running sleep.
+    const hookRuns = (): boolean =>
+      fs.readdirSync('/proc').some((p) => {
+        try {
+          return /^\d+$/.test(p) && fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(pid) && fs.readFileSync(`/proc/${p}/comm`, 'utf8') === 'sleep\n';
+        } catch {
+          return false;
+        }
+      });
+    await waitFor(hookRuns, 'the startContainer hook');
+    // Generous timeouts only to tell a hang from an answer: never a timing assertion.
+    const kill = s.cli.run(['kill', b.id, 'KILL'], { timeoutMs: 20_000 });
+    expect({ timedOut: kill.timedOut, code: kill.code }).toEqual({ timedOut: false, code: 0 });
+    const del = s.cli.run(['delete', '--force', b.id], { timeoutMs: 20_000 });
+    expectOk(del);
+    const started = await start.done;
+    expect(started.timedOut).toBe(false);
+    if (s.cli.flavor === 'tsrun') {
+      expect(started.code).toBe(1);
+      expect(errorMessage(started)).toBe("the container's init exited before it executed the container's process");
+    }
+    expect(pidAlive(pid)).toBe(false);
+    // runc 1.1.5 ran poststart at create.
+    if (s.cli.flavor === 'tsrun') expect(logOf(dir)).not.toContain('poststart');
+    expect(isEmpty(s.leftovers())).toBe(true);
+  });
+
   // runc 1.1.5 runs poststart at create, before the process (runc PR #5186 of 2026 moved it to start).
   (FLAVOR === 'runc' ? test.skip : test)('start and run return after the container\'s process was exec\'d, and poststart runs after it, not meanwhile', async () => {
     // startContainer waits for a file the test writes: while it waits, neither
@@ -367,8 +402,10 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
       void running.done.then(() => (returned = true));
       await waitFor(() => logOf(dir).includes('startContainer'), 'the startContainer hook');
       expect({ command, returned, log: logOf(dir) }).toEqual({ command, returned: false, log: ['startContainer'] });
-      // Created until the process runs, as runc's start keeps it (the FIFO is still there).
-      if (command === 'start') expect(s.cli.state(b.id).status).toBe('created');
+      // start has released its lock and removed the FIFO once the init took the
+      // handshake, so that kill and delete need not wait for the hooks: running
+      // (runc, which locks nothing, still shows created until the execve).
+      if (command === 'start') expect(s.cli.state(b.id).status).toBe('running');
       fs.writeFileSync(path.join(dir, 'go'), '');
       expectOk(await running.done);
       expect({ command, log: logOf(dir), comm: read(dir, 'poststart.comm') }).toEqual({ command, log: ['startContainer', 'poststart'], comm: 'sleep\n' });
