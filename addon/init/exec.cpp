@@ -244,6 +244,16 @@ void OpExec(const Args& a) {
   // kernel closed the FIFO), EOF without it that this init died before. Written while
   // `parkedSignals` still catches SIGPIPE: if start is gone, the write fails, no more.
   ReportToStart("x");
+  // The same on the sync socket when it is still open (run, exec): EOF after
+  // `notify exec` is the execve, EOF before it an init that died (killed during a
+  // startContainer hook, or before its execve). write(), not send(): a late seccomp
+  // filter is loaded by now, and the execve's own report must get through whatever
+  // lets the program run; SIGPIPE (a parent gone) is ignored for it, and put back to
+  // the default below.
+  if (ctx.syncFd >= 0) {
+    signal(SIGPIPE, SIG_IGN);
+    WriteMessage("notify exec");
+  }
 
   // Ignored dispositions and the mask survive execve; the container starts clean.
   // The raw syscall, because libc's sigaction refuses its reserved signals (32, 33),
@@ -289,7 +299,7 @@ void OpExec(const Args& a) {
   std::string line = "tsrun-init: exec " + path + ": " + ErrnoText(err) + "\n";
   (void)!write(2, line.data(), line.size());
   std::string message = "exec " + path + ": execve: " + ErrnoText(err);
-  SendMessage("error " + message);
+  WriteMessage("error " + message);
   ReportToStart("e" + message);
   _exit(127);
 }

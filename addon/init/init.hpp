@@ -42,6 +42,9 @@ std::string ErrnoText(int err);  // "ENOENT (No such file or directory)"
 
 // ---- sync socket (sync.cpp) ----
 bool SendMessage(const std::string& message);  // false when the socket is closed or broken
+// SendMessage with write(2): for the last steps before execve, under the container's
+// seccomp filter (write is what any program needs); the caller ignores SIGPIPE.
+bool WriteMessage(const std::string& message);
 // SendMessage, or exit 1 quietly when the parent has gone away (EPIPE, ECONNRESET,
 // ENOTCONN), or fail naming `object` on any other error.
 void SendOrStop(const std::string& message, const std::string& object);

@@ -33,6 +33,15 @@ bool SendMessage(const std::string& message) {
   return n == static_cast<ssize_t>(message.size());
 }
 
+bool WriteMessage(const std::string& message) {
+  if (ctx.syncFd < 0) return false;
+  ssize_t n;
+  do {
+    n = write(ctx.syncFd, message.data(), message.size());
+  } while (n < 0 && errno == EINTR);
+  return n == static_cast<ssize_t>(message.size());
+}
+
 bool ReceiveMessage(std::string* message) {
   if (ctx.syncFd < 0) return false;
   // PROTOCOL.md bounds a message at 64 KiB (an `ack` may carry the state JSON).

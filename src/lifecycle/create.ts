@@ -25,7 +25,7 @@ import type { ContainerState } from '../state/types';
 import { planSeccomp } from '../linux/seccomp';
 import { checkTerminal, consoleEnds, type ConsoleEnds } from './console';
 import { isHostNetns, isProcfs, lastCapability } from './host-facts';
-import { converse, converseToExec } from './init-session';
+import { CONTAINER_INIT_DIED, converse, converseToExec, type SessionHandlers } from './init-session';
 import { NetDeviceMover } from './net-devices';
 import { compileSeccomp, forwardSeccompListener } from './seccomp';
 import { hostLsm } from './host-lsm';
@@ -243,7 +243,10 @@ export function createContainer(opts: CreateOptions): Created {
     store.write(opts.id, { ...state, pid: stage1, startTime: processStartTime(stage1) ?? '' });
     crashPoint('create:spawned');
     // run: on to the execve (PROTOCOL.md); create: until the init is parked.
-    (opts.startAtOnce ? converseToExec : converse)(child.syncFd, {
+    const converseAll = opts.startAtOnce
+      ? (fd: number, handlers: SessionHandlers): void => converseToExec(fd, handlers, { readyFirst: true, diedMessage: CONTAINER_INIT_DIED })
+      : converse;
+    converseAll(child.syncFd, {
       onSync: (tag): string | undefined => {
         if (tag === 'start') {
           log.debug(`create ${opts.id}: placing the init in ${cgroupJoin.parentDirs.join(', ')}`);

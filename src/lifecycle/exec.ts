@@ -23,7 +23,7 @@ import { killQuietly } from './kill';
 import { checkTerminal, consoleEnds, proxyConsole, type ConsoleEnds, type ConsoleProxy } from './console';
 import { withSignalsCaught } from './signal-forwarding';
 import { lastCapability } from './host-facts';
-import { converseToExec } from './init-session';
+import { EXEC_INIT_DIED, converseToExec } from './init-session';
 import { execCgroupDirs } from './exec-cgroups';
 import { checkPassedFds } from './socket-activation';
 import { hostLsm } from './host-lsm';
@@ -227,9 +227,9 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
           annotations: spec.annotations ?? {},
         });
       },
-    });
-    // EOF also comes from an init killed before it forked (a delete or kill of the
-    // container while the lock was not held): no process was started.
+    }, { readyFirst: false, diedMessage: EXEC_INIT_DIED });
+    // converseToExec saw `notify exec`, so the init exec'd; without a pid it did so
+    // without the fork its plan has: never.
     if (forks && execPid === undefined) throw new InitError('the process was killed before it started in the container');
     // The intermediate (when the init forked into the pid namespace) has exited.
     if (execPid !== undefined && execPid !== stage1) {

@@ -45,24 +45,57 @@ function fdAnnouncementHandler(handlers: SessionHandlers, message: string): (() 
   return undefined;
 }
 
+/** What ends a conversation (PROTOCOL.md). */
+type Until =
+  /** create: `notify ready`; EOF before it is a failure. */
+  | { kind: 'ready' }
+  /**
+   * A plan ending in `exec` with the sync socket still open (run, exec): EOF after
+   * `notify exec` is the execve (the socket is close-on-exec); EOF before it an init
+   * that died, `diedMessage`, or, with `readyFirst` (run), before `notify ready` the
+   * message of create.
+   */
+  | { kind: 'exec'; readyFirst: boolean; diedMessage: string }
+  /** A helper's plan ending in `exit`: EOF is its end, whatever it sent. */
+  | { kind: 'exit' };
+
+const NOT_READY = 'container init exited before it was ready';
+
+/** start and run: the init ended between `ready` and its execve (killed during a startContainer hook). */
+export const CONTAINER_INIT_DIED = "the container's init exited before it executed the container's process";
+/** exec: the init ended before its execve (the container killed or deleted meanwhile). */
+export const EXEC_INIT_DIED = 'the init exited before it executed the process';
+
 /**
- * Reads messages until `notify ready` (create) or, with `untilExec`, until EOF:
- * for plans that end in `exec` with the sync socket still open (exec, and run past
- * its `ready`), EOF means execve succeeded (the socket is close-on-exec).
+ * The next message, null at EOF. ECONNRESET is EOF too: the init died with an answer
+ * of ours unread (killed between our `ack` and its receive).
  */
-function run(syncFd: number, handlers: SessionHandlers, untilExec: boolean): void {
-  const nat = native();
+function receive(syncFd: number): string | null {
+  try {
+    return native().syncRecv(syncFd);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ECONNRESET') return null;
+    throw e;
+  }
+}
+
+function run(syncFd: number, handlers: SessionHandlers, until: Until): void {
+  let ready = false;
+  let execing = false;
   for (;;) {
-    const message = nat.syncRecv(syncFd);
+    const message = receive(syncFd);
     if (message === null) {
-      if (untilExec) return;
-      throw new InitError('container init exited before it was ready');
+      if (until.kind === 'exit') return;
+      if (until.kind === 'ready' || (until.readyFirst && !ready)) throw new InitError(NOT_READY);
+      if (execing) return;
+      throw new InitError(until.diedMessage);
     }
     const space = message.indexOf(' ');
     const kind = space < 0 ? message : message.slice(0, space);
     const rest = space < 0 ? '' : message.slice(space + 1);
     switch (kind) {
       case 'error':
+        // Also after `notify exec`: the execve itself failed.
         throw new InitError(rest);
       case 'pid':
         handlers.onPid(Number(rest));
@@ -74,13 +107,18 @@ function run(syncFd: number, handlers: SessionHandlers, untilExec: boolean): voi
       case 'netns':
       case 'netlink': {
         // Each announces a packet with an fd, which its handler receives before the answer.
-        const receive = fdAnnouncementHandler(handlers, message);
-        if (!receive) throw new InitError(`unexpected message from init: ${message}`);
-        answer(syncFd, () => receive());
+        const receiveFd = fdAnnouncementHandler(handlers, message);
+        if (!receiveFd) throw new InitError(`unexpected message from init: ${message}`);
+        answer(syncFd, () => receiveFd());
         break;
       }
       case 'notify':
-        if (rest === 'ready' && !untilExec) return;
+        if (rest === 'ready') {
+          if (until.kind === 'ready') return;
+          ready = true;
+        } else if (rest === 'exec') {
+          execing = true;
+        }
         break;
       default:
         throw new InitError(`unexpected message from init: ${message}`);
@@ -90,10 +128,18 @@ function run(syncFd: number, handlers: SessionHandlers, untilExec: boolean): voi
 
 /** Runs the conversation until the init says `notify ready`. */
 export function converse(syncFd: number, handlers: SessionHandlers): void {
-  run(syncFd, handlers, false);
+  run(syncFd, handlers, { kind: 'ready' });
 }
 
-/** Runs the conversation of an exec plan until the init has exec'd (EOF). */
-export function converseToExec(syncFd: number, handlers: SessionHandlers): void {
-  run(syncFd, handlers, true);
+/**
+ * Runs the conversation of a plan ending in `exec` until the init has exec'd (EOF
+ * after `notify exec`). `readyFirst`: the plan sends `notify ready` first (run).
+ */
+export function converseToExec(syncFd: number, handlers: SessionHandlers, opts: { readyFirst: boolean; diedMessage: string }): void {
+  run(syncFd, handlers, { kind: 'exec', ...opts });
+}
+
+/** Runs the conversation of a helper whose plan ends in `exit` until its EOF. */
+export function converseToExit(syncFd: number, handlers: SessionHandlers): void {
+  run(syncFd, handlers, { kind: 'exit' });
 }

@@ -11,7 +11,7 @@ import { CLONE_FLAGS } from '../linux/namespaces';
 import { containerDeviceName } from '../linux/net-devices';
 import { encodePlan, op } from '../linux/plan-encoding';
 import { native } from '../native';
-import { converseToExec } from './init-session';
+import { converseToExit } from './init-session';
 
 /** A NETLINK_ROUTE socket in the namespace netnsFd, made by a helper init that then exits. */
 function netlinkSocketIn(netnsFd: number): number {
@@ -22,7 +22,7 @@ function netlinkSocketIn(netnsFd: number): number {
   const child = nat.spawnInit({ plan: encodePlan(plan), stdio: [0, 1, 2], preserveFds: 0, extraFds: [netnsFd] });
   let socket: number | undefined;
   try {
-    converseToExec(child.syncFd, {
+    converseToExit(child.syncFd, {
       onSync: (tag) => {
         throw new TsrunError(`unexpected sync point "${tag}" from the netlink helper`);
       },

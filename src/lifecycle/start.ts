@@ -8,6 +8,7 @@ import { Container } from './container';
 import { crashPoint } from './crash-point';
 import type { ContainerState } from '../state/types';
 import { hookState, hooksOf, runHooksWarnOnly } from './hooks';
+import { CONTAINER_INIT_DIED } from './init-session';
 import { parseStartReport } from './start-report';
 
 export function startContainer(root: string, id: string): void {
@@ -52,7 +53,7 @@ export function startContainer(root: string, id: string): void {
   // The init exits after either: the container is stopped (spec: a failing
   // startContainer hook fails start and stops the container).
   if (outcome.kind === 'failed') throw new InitError(outcome.message);
-  if (outcome.kind === 'died') throw new InitError("the container's init exited before it executed the container's process");
+  if (outcome.kind === 'died') throw new InitError(CONTAINER_INIT_DIED);
   runPoststartHooks(container.state);
 }
 

@@ -275,6 +275,28 @@ describeIf(containerSkipReason())(`exec (${BINARY})`, () => {
       return { b, pid, pidFile, exec: exec.done };
     };
 
+    // Without a pid namespace (and, paused, without a fork into the cgroup) the first
+    // process is the one that execs: EOF on the sync socket once it died was a start.
+    (FLAVOR === 'tsrun' ? test : test.skip)('without a pid namespace, an exec whose init is killed before its execve fails and writes no pid file', async () => {
+      const { b, pid } = running((c) => (c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid')));
+      expectOk(s.cli.run(['pause', b.id]));
+      const pidFile = path.join(b.dir, 'exec.pid');
+      const exec = s.cli.spawn(['exec', '--ignore-paused', '-d', '--pid-file', pidFile, b.id, 'sleep', '1000']);
+      const procs = procsFile(b.cgroupsPath);
+      const others = () => fs.readFileSync(procs, 'utf8').trim().split('\n').filter((p) => p !== '' && Number(p) !== pid);
+      // Frozen in the container's cgroup once tsrun placed it there and let go of it.
+      await waitFor(() => others().length >= 1, 'the exec to wait in the frozen cgroup');
+      const execInit = Number(others()[0]);
+      process.kill(execInit, 'SIGKILL');
+      expectOk(s.cli.run(['resume', b.id]));
+      const r = await exec.done;
+      expect({ timedOut: r.timedOut, code: r.code }).toEqual({ timedOut: false, code: errorCode() });
+      expect(r.stderr).toContain('the init exited before it executed the process');
+      expect(fs.existsSync(pidFile)).toBe(false);
+      expect(s.cli.state(b.id).status).toBe('running');
+      expectOk(s.cli.delete(b.id, true));
+    });
+
     test('resume: the exec then completes, writes its pid file, and its process runs in the container', async () => {
       const { b, pid, pidFile, exec } = await pendingExec();
       expectOk(s.cli.run(['resume', b.id]));

@@ -386,6 +386,32 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
     expect(isEmpty(s.leftovers())).toBe(true);
   });
 
+  // A hook that SIGKILLs the process that runs it (the init: without a pid namespace
+  // the init is not its namespace's pid 1, which a signal from inside cannot kill).
+  (FLAVOR === 'runc' ? test.skip : test)('run: an init killed before ready (createContainer) or before its execve (startContainer) fails run; no poststart, nothing left', () => {
+    const killParent = { path: '/bin/sh', args: ['sh', '-c', 'kill -9 $PPID'] };
+    const cases = [
+      { kind: 'createContainer', message: 'container init exited before it was ready' },
+      { kind: 'startContainer', message: "the container's init exited before it executed the container's process" },
+    ];
+    for (const { kind, message } of cases) {
+      let dir = '';
+      const b = s.bundle({
+        configure: (c) => {
+          dir = fs.mkdtempSync(path.join(s.env.tmp, 'hookout-'));
+          c.process.args = ['sh', '-c', `echo process >> ${IN_CONTAINER}/log; sleep 1000`];
+          c.mounts.push({ destination: IN_CONTAINER, type: 'bind', source: dir, options: ['rbind', 'rw'] });
+          c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid');
+          c.hooks = { [kind]: [killParent], poststart: [{ path: '/bin/sh', args: ['sh', '-c', `echo poststart >> ${dir}/log`] }] };
+        },
+      });
+      const r = s.cli.runContainer(b.id, b.dir, ['-d']);
+      expect({ kind, code: r.code, timedOut: r.timedOut, message: errorMessage(r) }).toEqual({ kind, code: 1, timedOut: false, message });
+      expect({ kind, log: logOf(dir) }).toEqual({ kind, log: [] });
+      expect(isEmpty(s.leftovers())).toBe(true);
+    }
+  });
+
   // runc 1.1.5 runs poststart at create, before the process (runc PR #5186 of 2026 moved it to start).
   (FLAVOR === 'runc' ? test.skip : test)('start and run return after the container\'s process was exec\'d, and poststart runs after it, not meanwhile', async () => {
     // startContainer waits for a file the test writes: while it waits, neither

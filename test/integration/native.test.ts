@@ -444,7 +444,7 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
         const filter = seccompOp(compileSeccomp(plan!, () => undefined))!;
         const r = await run([op('fds', 0, 0), op('cgroup', 'v2', dir), filter, op('fork'), op('exec', '/bin/cat', '/proc/self/cgroup')]);
         expectSuccess(r);
-        expect(r.messages).toEqual([`pid ${r.containerPid}`]);
+        expect(r.messages).toEqual([`pid ${r.containerPid}`, 'notify exec']);
         expect(r.output.split('\n')).toContain(`0::${rel}/fallback`);
       } finally {
         removeCgroupDir(dir);
@@ -499,7 +499,8 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
   test('sync: ack continues, abort stops the init quietly', async () => {
     const acked = await run([...setup(), op('sync', 'before-pivot'), op('notify', 'hello'), ...finish(['echo', 'went on'])]);
     expectSuccess(acked);
-    expect(acked.messages).toEqual([`pid ${acked.containerPid}`, 'sync before-pivot', 'notify hello']);
+    // `notify exec`: the init's last word before its execve (the socket is still open).
+    expect(acked.messages).toEqual([`pid ${acked.containerPid}`, 'sync before-pivot', 'notify hello', 'notify exec']);
     expect(acked.output).toBe('went on\n');
 
     const aborted = await run([...setup(), op('sync', 'stop-here'), ...finish(['echo', 'must not run'])], {
@@ -803,6 +804,8 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     fs.closeSync(pipe.writeFd);
     live.add(pid);
     try {
+      // The marker comes before the execve, its failure after it.
+      expect(n.syncRecv(syncFd)).toBe('notify exec');
       expect(n.syncRecv(syncFd)).toBe('error exec /no/such/binary: execve: ENOENT (No such file or directory)');
       expect(n.syncRecv(syncFd)).toBeNull();
       expect(await reap(pid)).toMatchObject({ exitCode: 127 });
