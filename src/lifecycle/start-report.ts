@@ -14,12 +14,21 @@ export type StartReport =
   /** Nothing this start released: no handshake (another start took it). */
   | { kind: 'notReleased' };
 
-export function parseStartReport(report: string): StartReport {
+/**
+ * `initRuns` is asked only for a handshake followed by EOF: a container created by a
+ * tsrun before the init kept its end of the FIFO (its init writes `0` and closes it
+ * at once, then runs the startContainer hooks and execs). Its init still running is
+ * a start, as that tsrun's start took it; an init of today never closes its end
+ * without `x` or `e` while it runs, so there it is one killed meanwhile (PROTOCOL.md,
+ * *The exec FIFO*).
+ */
+export function parseStartReport(report: string, initRuns: () => boolean): StartReport {
   if (!report.startsWith('0')) return { kind: 'notReleased' };
   let rest = report.slice(1);
   const execed = rest.startsWith('x');
   if (execed) rest = rest.slice(1);
   if (rest.startsWith('e')) return { kind: 'failed', message: rest.slice(1) };
   if (rest !== '') return { kind: 'failed', message: `unexpected report from the container's init: ${JSON.stringify(report)}` };
-  return execed ? { kind: 'started' } : { kind: 'died' };
+  if (execed) return { kind: 'started' };
+  return initRuns() ? { kind: 'started' } : { kind: 'died' };
 }

@@ -10,6 +10,7 @@ import type { ContainerState } from '../state/types';
 import { hookState, hooksOf, runHooksWarnOnly } from './hooks';
 import { CONTAINER_INIT_DIED } from './init-session';
 import { parseStartReport } from './start-report';
+import { runsOn } from '../state/status';
 
 export function startContainer(root: string, id: string): void {
   const container = Container.open(root, id);
@@ -48,7 +49,8 @@ export function startContainer(root: string, id: string): void {
   // Until the container's process was exec'd (or the init failed): the spec wants
   // poststart after the exec. A kill or delete meanwhile ends the init: EOF without `x`.
   const report = released.head + nat.drainFifo(released.fd);
-  const outcome = parseStartReport(report);
+  const { pid, startTime } = container.state;
+  const outcome = parseStartReport(report, () => runsOn(pid, startTime));
   if (outcome.kind === 'notReleased') throw new InitError(`unexpected report from the container's init: ${JSON.stringify(report)}`);
   // The init exits after either: the container is stopped (spec: a failing
   // startContainer hook fails start and stops the container).

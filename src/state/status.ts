@@ -57,6 +57,28 @@ export function isAlive(pid: number, startTime: string, procRoot = '/proc'): boo
   return stat.state !== 'Z' && stat.state !== 'X';
 }
 
+/** PF_EXITING (include/linux/sched.h), in field 9 of /proc/<pid>/stat. */
+const PF_EXITING = 0x4;
+
+/**
+ * isAlive, and not on its way out: a process killed sets PF_EXITING as it enters
+ * do_exit, before its files (an exec FIFO's write end) are closed and long before it
+ * is a zombie. So a reader that saw EOF from a dying writer never takes it for alive.
+ */
+export function runsOn(pid: number, startTime: string, procRoot = '/proc'): boolean {
+  if (!isAlive(pid, startTime, procRoot)) return false;
+  let text: string;
+  try {
+    text = fs.readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  const flags = text.slice(text.lastIndexOf(')') + 1).trim().split(/\s+/)[6];
+  // Unreadable flags: the pid and start time matched, and it was no zombie.
+  if (flags === undefined || !/^\d+$/.test(flags)) return true;
+  return (Number(flags) & PF_EXITING) === 0;
+}
+
 /**
  * True while `pid` still runs tsrun's init (exec'd from a memfd named tsrun-init),
  * i.e. it has not exec'd the user's program yet. The exec FIFO alone cannot tell:

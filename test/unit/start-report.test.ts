@@ -5,12 +5,26 @@ describe('what a released init reports on the exec FIFO', () => {
     ['0x', { kind: 'started' }],
     ['0estartContainer hook #0 (/bin/sh) failed: exit status 4', { kind: 'failed', message: 'startContainer hook #0 (/bin/sh) failed: exit status 4' }],
     ['0xeexec /bin/x: execve: ENOENT (No such file or directory)', { kind: 'failed', message: 'exec /bin/x: execve: ENOENT (No such file or directory)' }],
-    ['0', { kind: 'died' }],
     ['', { kind: 'notReleased' }],
     ['x', { kind: 'notReleased' }],
     ['0?', { kind: 'failed', message: 'unexpected report from the container\'s init: "0?"' }],
     ['0xx', { kind: 'failed', message: 'unexpected report from the container\'s init: "0xx"' }],
   ])('%j', (report, outcome) => {
-    expect(parseStartReport(report)).toEqual(outcome);
+    expect(parseStartReport(report, () => false)).toEqual(outcome);
+  });
+
+  test('0 then EOF: a start when the init still runs (the init of an older tsrun closes its end after the handshake), else it died', () => {
+    let asked = 0;
+    const runs = (answer: boolean) => () => {
+      asked++;
+      return answer;
+    };
+    expect(parseStartReport('0', runs(true))).toEqual({ kind: 'started' });
+    expect(parseStartReport('0', runs(false))).toEqual({ kind: 'died' });
+    expect(asked).toBe(2);
+    // Only that case asks: a report that says what happened is believed.
+    parseStartReport('0x', runs(false));
+    parseStartReport('0ehook failed', runs(true));
+    expect(asked).toBe(2);
   });
 });

@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
 import {
-  deriveStatus, formatOciState, isAlive, parseProcStat, probeStatus, processStartTime, toOciState,
+  deriveStatus, formatOciState, isAlive, parseProcStat, probeStatus, processStartTime, runsOn, toOciState,
 } from '../../src/state/status';
 import type { ContainerState, ContainerStatus } from '../../src/state/types';
 
@@ -163,5 +163,35 @@ describe('toOciState / formatOciState', () => {
     expect(out.pid).toBe(0);
     expect(Object.keys(out)).toEqual(['ociVersion', 'id', 'pid', 'status', 'bundle', 'rootfs', 'created', 'owner']);
     expect(toOciState(state(), 'running').pid).toBe(100);
+  });
+});
+
+describe('runsOn: alive and not exiting (the exec FIFO closes inside do_exit, before the zombie)', () => {
+  /** A stat line with field 9 (flags) set. */
+  const withFlags = (pid: number, state: string, flags: number, start: string): string => {
+    const mid = Array.from({ length: 18 }, (_, i) => (i === 5 ? String(flags) : '0')).join(' ');
+    return `${pid} (tsrun-init) ${state} ${mid} ${start} 1234 56 789\n`;
+  };
+  const write = (pid: number, text: string) => {
+    fs.mkdirSync(path.join(tmp, String(pid)), { recursive: true });
+    fs.writeFileSync(path.join(tmp, String(pid), 'stat'), text);
+  };
+
+  test.each([
+    ['running', 'S', 0x400100, '100', true],
+    ['exiting (PF_EXITING)', 'R', 0x400104, '100', false],
+    ['a zombie', 'Z', 0x400144, '100', false],
+    ['another process with the pid', 'S', 0x400100, '999', false],
+  ])('%s', (_what, state, flags, start, expected) => {
+    write(42, withFlags(42, state as string, flags as number, start as string));
+    expect(runsOn(42, '100', tmp)).toBe(expected);
+  });
+
+  test('gone', () => {
+    expect(runsOn(43, '100', tmp)).toBe(false);
+  });
+
+  test('this process runs on', () => {
+    expect(runsOn(process.pid, processStartTime(process.pid)!)).toBe(true);
   });
 });
