@@ -6,6 +6,7 @@
 // and POSIX: no libuv, whose headers and ABI the addon does not build against.
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -27,28 +28,69 @@ namespace {
 // never destroyed at exit (a process ending without unwatching just ends).
 struct SignalWatch {
   std::vector<std::pair<int, struct sigaction>> previous;
-  UniqueFd readEnd;
-  UniqueFd writeEnd;
   pthread_t reader;
   napi_threadsafe_function tsfn = nullptr;
 };
 
 SignalWatch* active = nullptr;
-// The write end the handler uses; -1 while no watch is on.
-std::atomic<int> handlerFd{-1};
 bool cleanupHookAdded = false;
+
+// One pipe for the life of the process, made by the first watch and never closed:
+// a handler that has already started when a watch stops (the previous actions are
+// back, but it may be preempted anywhere) writes into this pipe and nowhere else.
+// Were the write end closed at unwatch, its number could name an unrelated file by
+// the time that handler's write() runs. Set once, before any handler is installed.
+std::atomic<int> pipeRead{-1};
+std::atomic<int> pipeWrite{-1};
+static_assert(std::atomic<int>::is_always_lock_free, "the handler reads it: async-signal-safe only when lock-free");
 
 // The byte that tells the reader to stop (no signal is 0).
 constexpr unsigned char kStop = 0;
 
 void OnSignal(int signo) {
   int saved = errno;
-  int fd = handlerFd.load(std::memory_order_relaxed);
+  int fd = pipeWrite.load(std::memory_order_relaxed);
   unsigned char byte = static_cast<unsigned char>(signo);
   // A full pipe (64 KiB of unread signals) drops this one, as the kernel merges a
   // standard signal that is already pending.
   if (fd >= 0) (void)!write(fd, &byte, 1);
   errno = saved;
+}
+
+// The process's signal pipe, made on first use. Returns 0, or the errno of the call
+// named in *failedCall.
+int EnsurePipe(const char** failedCall) {
+  if (pipeWrite.load() >= 0) return 0;
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) {
+    *failedCall = "pipe2";
+    return errno;
+  }
+  UniqueFd readEnd(fds[0]);
+  UniqueFd writeEnd(fds[1]);
+  // The handler must never block: a full pipe drops the signal instead.
+  int flags = fcntl(writeEnd.get(), F_GETFL);
+  if (flags < 0 || fcntl(writeEnd.get(), F_SETFL, flags | O_NONBLOCK) < 0) {
+    *failedCall = "fcntl";
+    return errno;  // read before the ends close
+  }
+  pipeRead.store(readEnd.release());
+  pipeWrite.store(writeEnd.release());
+  return 0;
+}
+
+// Drops what an earlier watch left unread (a signal whose handler ran after that
+// watch's stop byte): it was meant for that watch's callback, not this one's.
+void DrainPipe() {
+  int fd = pipeRead.load();
+  for (;;) {
+    struct pollfd p = {fd, POLLIN, 0};
+    int rc = poll(&p, 1, 0);
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc <= 0 || !(p.revents & POLLIN)) return;
+    unsigned char byte;
+    if (read(fd, &byte, 1) != 1) return;
+  }
 }
 
 void* ReadSignals(void* arg) {
@@ -59,7 +101,7 @@ void* ReadSignals(void* arg) {
   pthread_sigmask(SIG_BLOCK, &all, nullptr);
   for (;;) {
     unsigned char byte;
-    ssize_t n = read(watch->readEnd.get(), &byte, 1);
+    ssize_t n = read(pipeRead.load(), &byte, 1);
     if (n < 0 && errno == EINTR) continue;
     if (n != 1 || byte == kStop) break;
     napi_call_threadsafe_function(watch->tsfn, reinterpret_cast<void*>(static_cast<uintptr_t>(byte)), napi_tsfn_nonblocking);
@@ -89,9 +131,10 @@ void StopWatch() {
   if (watch == nullptr) return;
   active = nullptr;
   for (auto it = watch->previous.rbegin(); it != watch->previous.rend(); ++it) sigaction(it->first, &it->second, nullptr);
-  handlerFd.store(-1);
+  // The write end stays open (see pipeWrite). It is non-blocking: should 64 KiB of
+  // signals fill the pipe, the reader empties it while we retry.
   unsigned char stop = kStop;
-  while (write(watch->writeEnd.get(), &stop, 1) < 0 && errno == EINTR) {
+  while (write(pipeWrite.load(), &stop, 1) < 0 && (errno == EINTR || errno == EAGAIN)) {
   }
   pthread_join(watch->reader, nullptr);
   napi_release_threadsafe_function(watch->tsfn, napi_tsfn_release);
@@ -132,22 +175,11 @@ Napi::Value WatchSignals(const Napi::CallbackInfo& info) {
     cleanupHookAdded = true;
   }
 
+  const char* failedCall = "";
+  int pipeErr = EnsurePipe(&failedCall);
+  if (pipeErr != 0) ThrowErrno(env, pipeErr, failedCall, "signal pipe");
+  DrainPipe();
   auto* watch = new SignalWatch();
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) < 0) {
-    int err = errno;
-    delete watch;
-    ThrowErrno(env, err, "pipe2", "signal pipe");
-  }
-  watch->readEnd.reset(fds[0]);
-  watch->writeEnd.reset(fds[1]);
-  // The handler must never block: a full pipe drops the signal instead.
-  int flags = fcntl(fds[1], F_GETFL);
-  if (flags < 0 || fcntl(fds[1], F_SETFL, flags | O_NONBLOCK) < 0) {
-    int err = errno;
-    delete watch;
-    ThrowErrno(env, err, "fcntl", "signal pipe");
-  }
   napi_value name = Napi::String::New(env, "tsrun signal watch");
   if (napi_create_threadsafe_function(env, info[1], nullptr, name, 0, 1, nullptr, nullptr, nullptr, CallJs, &watch->tsfn) != napi_ok) {
     delete watch;
@@ -161,7 +193,6 @@ Napi::Value WatchSignals(const Napi::CallbackInfo& info) {
     ThrowErrno(env, rc, "pthread_create", "signal reader");
   }
   active = watch;
-  handlerFd.store(watch->writeEnd.get());
 
   struct sigaction action = {};
   action.sa_handler = OnSignal;
