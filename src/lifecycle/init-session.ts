@@ -61,8 +61,7 @@ type Until =
 
 const NOT_READY = 'container init exited before it was ready';
 
-/** start and run: the init ended between `ready` and its execve (killed during a startContainer hook). */
-export const CONTAINER_INIT_DIED = "the container's init exited before it executed the container's process";
+export { CONTAINER_INIT_DIED } from './start-report';
 /** exec: the init ended before its execve (the container killed or deleted meanwhile). */
 export const EXEC_INIT_DIED = 'the init exited before it executed the process';
 

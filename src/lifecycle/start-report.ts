@@ -32,3 +32,10 @@ export function parseStartReport(report: string, initRuns: () => boolean): Start
   if (execed) return { kind: 'started' };
   return initRuns() ? { kind: 'started' } : { kind: 'died' };
 }
+
+/**
+ * start and run: the init ended between `ready` and its execve (killed during a
+ * startContainer hook). Here, not in init-session.ts, so that `start` does not load
+ * the session code only create, run and exec need.
+ */
+export const CONTAINER_INIT_DIED = "the container's init exited before it executed the container's process";

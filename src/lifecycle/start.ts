@@ -8,8 +8,7 @@ import { Container } from './container';
 import { crashPoint } from './crash-point';
 import type { ContainerState } from '../state/types';
 import { hookState, hooksOf, runHooksWarnOnly } from './hooks';
-import { CONTAINER_INIT_DIED } from './init-session';
-import { parseStartReport } from './start-report';
+import { CONTAINER_INIT_DIED, parseStartReport } from './start-report';
 import { runsOn } from '../state/status';
 
 export function startContainer(root: string, id: string): void {
