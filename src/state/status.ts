@@ -8,6 +8,8 @@ export interface ProcStat {
   comm: string;
   /** Field 3: R, S, D, Z, X, T, ... */
   state: string;
+  /** Field 9: the kernel's PF_* flags, as the decimal text the kernel wrote. */
+  flags: string;
   /** Field 22: start time in clock ticks since boot, kept as a string (exact, no float). */
   startTime: string;
 }
@@ -26,7 +28,7 @@ export function parseProcStat(text: string): ProcStat | null {
   if (rest.length < 20) return null;
   const startTime = rest[19];
   if (!/^\d+$/.test(startTime)) return null;
-  return { comm: text.slice(open + 1, close), state: rest[0], startTime };
+  return { comm: text.slice(open + 1, close), state: rest[0], flags: rest[6], startTime };
 }
 
 function readStat(pid: number, procRoot: string): ProcStat | null {
@@ -51,7 +53,10 @@ export function processStartTime(pid: number, procRoot = '/proc'): string | null
  * exit status is waiting to be reaped.
  */
 export function isAlive(pid: number, startTime: string, procRoot = '/proc'): boolean {
-  const stat = readStat(pid, procRoot);
+  return isRecordedAndLive(readStat(pid, procRoot), startTime);
+}
+
+function isRecordedAndLive(stat: ProcStat | null, startTime: string): stat is ProcStat {
   if (!stat) return false;
   if (stat.startTime !== startTime) return false; // the pid was reused
   return stat.state !== 'Z' && stat.state !== 'X';
@@ -66,17 +71,11 @@ const PF_EXITING = 0x4;
  * is a zombie. So a reader that saw EOF from a dying writer never takes it for alive.
  */
 export function runsOn(pid: number, startTime: string, procRoot = '/proc'): boolean {
-  if (!isAlive(pid, startTime, procRoot)) return false;
-  let text: string;
-  try {
-    text = fs.readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
-  } catch {
-    return false;
-  }
-  const flags = text.slice(text.lastIndexOf(')') + 1).trim().split(/\s+/)[6];
+  const stat = readStat(pid, procRoot);
+  if (!isRecordedAndLive(stat, startTime)) return false;
   // Unreadable flags: the pid and start time matched, and it was no zombie.
-  if (flags === undefined || !/^\d+$/.test(flags)) return true;
-  return (Number(flags) & PF_EXITING) === 0;
+  if (!/^\d+$/.test(stat.flags)) return true;
+  return (Number(stat.flags) & PF_EXITING) === 0;
 }
 
 /**

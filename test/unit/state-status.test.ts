@@ -31,10 +31,10 @@ function fakeProc(pid: number, comm: string, state: string, start: string, exe =
 
 describe('parseProcStat', () => {
   test('plain comm', () => {
-    expect(parseProcStat(statLine(42, 'sleep', 'S', '98765'))).toEqual({ comm: 'sleep', state: 'S', startTime: '98765' });
+    expect(parseProcStat(statLine(42, 'sleep', 'S', '98765'))).toEqual({ comm: 'sleep', state: 'S', flags: '6', startTime: '98765' });
   });
   test.each(['a b', 'x) (y', ') S 1 2 3', '((', 'evil) Z 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 999'])('comm %j with spaces and parens', (comm) => {
-    expect(parseProcStat(statLine(7, comm, 'R', '555'))).toEqual({ comm, state: 'R', startTime: '555' });
+    expect(parseProcStat(statLine(7, comm, 'R', '555'))).toEqual({ comm, state: 'R', flags: '6', startTime: '555' });
   });
   test('malformed', () => {
     expect(parseProcStat('')).toBeNull();
