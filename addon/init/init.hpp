@@ -73,6 +73,11 @@ bool SplitParent(const std::string& path, std::string* parent, std::string* name
 std::string FdPath(int fd);
 // An in-root path as the container will see it, for messages: "mnt" -> "/mnt".
 std::string ContainerPath(const std::string& inRoot);  // "/proc/self/fd/<fd>", how every mount reaches its target
+// An in-root path as written, with "." and ".." taken lexically: "a/../proc/x" -> "/proc/x".
+std::string LexicalContainerPath(const std::string& inRoot);
+// Where an fd resolved in-root really is, as the container will see it ("/proc/sys/kernel");
+// false when its path cannot be read or lies outside the rootfs.
+bool ResolvedContainerPath(int fd, std::string* out);
 int ForceClose(int fd);
 
 // ---- tmpcopyup (copy-up.cpp) ----

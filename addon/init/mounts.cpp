@@ -120,6 +120,23 @@ bool AttachBind(const std::string& object, const std::string& source, int target
 
 const char* OrNull(const std::string& s) { return s.empty() ? nullptr : s.c_str(); }
 
+bool UnderProc(const std::string& containerPath) {
+  return containerPath == "/proc" || containerPath.compare(0, 6, "/proc/") == 0;
+}
+
+// runc's /proc rule (src/linux/proc-mounts.ts) judges a destination as written, when
+// planning; a symlink in the rootfs can still lead a destination from outside /proc into
+// it (/kern -> /proc/sys/kernel). runc resolves the destination and then judges it; here
+// the target is resolved already, so it is judged again where it really is. One that only
+// a symlink took into /proc is refused outright: stricter than runc for the few files
+// that may be covered, which a config names as they are.
+void RequireNotLedIntoProc(const std::string& object, const std::string& dest, int target) {
+  if (UnderProc(LexicalContainerPath(dest))) return;
+  std::string resolved;
+  if (!ResolvedContainerPath(target, &resolved)) FailMessage(object + ": cannot tell where the destination resolved to");
+  if (UnderProc(resolved)) FailMessage(object + ": \"" + resolved + "\" cannot be mounted because it is inside /proc");
+}
+
 // Fails unless fd is a real directory; /proc and /sys must not be mounted through a
 // symlink or onto a file.
 void RequireDirectory(const std::string& object, int fd) {
@@ -307,6 +324,7 @@ void OpMount(const Args& a) {
     struct stat st;
     if (fstat(tree.get(), &st) < 0) Fail(object, "fstat", errno);
     Fd target(Resolve(object, dest, S_ISDIR(st.st_mode) ? Create::Directory : Create::File));
+    RequireNotLedIntoProc(object, dest, target.get());
     if (!AttachTree(object, tree.get(), target.get(), flags)) Fail(object, "mount_setattr", ENOSYS);
   } else if (flags & MS_BIND) {
     struct stat st;
@@ -314,6 +332,7 @@ void OpMount(const Args& a) {
     bool attached;
     {
       Fd target(Resolve(object, dest, S_ISDIR(st.st_mode) ? Create::Directory : Create::File));
+      RequireNotLedIntoProc(object, dest, target.get());
       attached = AttachBind(object, source, target.get(), flags);
       if (!attached && mount(source.c_str(), FdPath(target.get()).c_str(), nullptr, MS_BIND | (flags & MS_REC), nullptr) < 0)
         Fail(object, "mount", errno);
@@ -328,6 +347,8 @@ void OpMount(const Args& a) {
     const bool special = fstype == "proc" || fstype == "sysfs";
     Fd target(Resolve(object, dest, Create::Directory, !special));
     if (special) RequireDirectory(object, target.get());
+    // The types runc mounts without its /proc rule (src/linux/proc-mounts.ts).
+    if (!special && fstype != "mqueue" && fstype != "cgroup" && fstype != "cgroup2") RequireNotLedIntoProc(object, dest, target.get());
     if (mount(OrNull(source), FdPath(target.get()).c_str(), OrNull(fstype), flags, OrNull(data)) < 0)
       Fail(object, "mount", errno);
   }

@@ -3,6 +3,7 @@
 // The kernel does the work (openat2 RESOLVE_IN_ROOT); only creating missing
 // components needs a walk of our own, one component at a time.
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -142,6 +143,43 @@ int ResolveInRoot(const std::string& path, Create create, bool followLast, mode_
   }
   // Only reached for a path without components ("/" or ".."-only): the root itself.
   return fcntl(cur.get(), F_DUPFD_CLOEXEC, 0);
+}
+
+std::string LexicalContainerPath(const std::string& inRoot) {
+  std::vector<std::string> parts, kept;
+  Split(inRoot, &parts);
+  for (const std::string& part : parts) {
+    if (part == "..") {
+      if (!kept.empty()) kept.pop_back();
+    } else {
+      kept.push_back(part);
+    }
+  }
+  return Join(kept);
+}
+
+namespace {
+
+bool LinkOf(int fd, std::string* out) {
+  char buf[PATH_MAX];
+  ssize_t n = readlink(FdPath(fd).c_str(), buf, sizeof buf);
+  if (n < 0 || n == static_cast<ssize_t>(sizeof buf)) return false;
+  out->assign(buf, static_cast<size_t>(n));
+  return true;
+}
+
+}  // namespace
+
+bool ResolvedContainerPath(int fd, std::string* out) {
+  std::string root, target;
+  if (!LinkOf(ctx.rootFd, &root) || !LinkOf(fd, &target)) return false;
+  if (root == "/") root.clear();
+  if (target.compare(0, root.size(), root) != 0) return false;
+  std::string rest = target.substr(root.size());
+  if (rest.empty()) rest = "/";
+  if (rest[0] != '/') return false;  // "/a/rootfs2" is not below "/a/rootfs"
+  *out = rest;
+  return true;
 }
 
 std::string ContainerPath(const std::string& inRoot) {

@@ -2,7 +2,8 @@
 // a file of /proc could hide what the runtime writes there (an LSM label, a sysctl)
 // or what the container reads. tsrun also checks, when it writes a /proc file, that
 // the file is on procfs (the init's WriteProcFile); this refuses the config itself,
-// naming the field, as runc does.
+// naming the field, as runc does. A destination a symlink in the rootfs leads into
+// /proc is judged by the init, where it resolves (addon/init/mounts.cpp).
 import * as path from 'path';
 import { ConfigError } from '../errors';
 

@@ -165,6 +165,24 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
     expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 0, stdout: 'MemTotal: 1 kB\n' });
   });
 
+  test('a mount that a symlink in the rootfs leads into /proc is refused, whatever its destination says (runc resolves, then judges)', () => {
+    const file = path.join(fs.mkdtempSync(path.join(s.env.tmp, 'plain-')), 'pattern');
+    fs.writeFileSync(file, '|/tmp/evil %p\n');
+    const led = (destination: string, link: string, mount: Record<string, unknown>) => {
+      const b = bundle('cat /proc/sys/kernel/core_pattern', (c) => c.mounts.push({ destination, ...mount }));
+      fs.symlinkSync(link, path.join(b.rootfs, destination.split('/')[1]));
+      return s.cli.runContainer(b.id, b.dir);
+    };
+    // A file bound over a sysctl would hide what the container, or a runtime, reads there.
+    const onFile = led('/kern/core_pattern', '/proc/sys/kernel', { type: 'bind', source: file, options: ['bind', 'ro'] });
+    expect({ code: onFile.code, stdout: onFile.stdout }).toEqual({ code: 1, stdout: '' });
+    expect(onFile.stderr).toMatch(/proc\/sys\/kernel\/core_pattern\\?" cannot be mounted because it is inside \/proc/);
+    // Relative links too, and a filesystem mounted (not bound) there.
+    const overlay = led('/sysk', '../proc/sys', { type: 'overlay', source: 'overlay', options: ['lowerdir=/tmp'] });
+    expect(overlay.code).toBe(1);
+    expect(overlay.stderr).toMatch(/proc\/sys\\?" cannot be mounted because it is inside \/proc/);
+  });
+
   (FLAVOR === 'runc' ? test.skip : test)('oom_score_adj is written only into a real procfs', () => {
     // An image whose /proc is a symlink to a plain directory a config bind-mounts (a
     // bind onto /proc itself is refused when planning): a runtime that trusted the
