@@ -398,10 +398,16 @@ void OpSymlink(const Args& a) {
 void OpPivotRoot(const Args&) {
   RequireRoot("pivotRoot");
   const std::string object = "pivot_root " + ctx.rootPath;
+  // Held to reach the old root after the pivot: there "." names the new root, not the
+  // old one stacked on top of it, and a mount(".") would make the container's own
+  // mounts slaves (losing every shared and rshared the config asked for).
+  Fd oldRoot(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (oldRoot.get() < 0) Fail(object, "open /", errno);
   if (fchdir(ctx.rootFd) < 0) Fail(object, "fchdir", errno);
   // pivot_root(".", ".") stacks the old root on top of the new one; no directory
   // for the old root is needed inside the rootfs.
   if (syscall(SYS_pivot_root, ".", ".") < 0) Fail(object, "pivot_root", errno);
+  if (fchdir(oldRoot.get()) < 0) Fail(object, "fchdir", errno);
   // The old root must not propagate our detach to the host's mounts.
   if (mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) Fail(object, "mount", errno);
   if (umount2(".", MNT_DETACH) < 0) Fail(object, "umount2", errno);

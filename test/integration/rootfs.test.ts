@@ -141,6 +141,20 @@ describeIf(containerSkipReason())(`root filesystem (${BINARY})`, () => {
     }
   });
 
+  test('mounts the config makes shared stay shared in the container (a tmpfs "shared", a bind "rshared"), as with runc', () => {
+    const b = s.bundle({
+      configure: (c) => (c.process!.args = ['sh', '-c', 'grep -E " /(m1|m2) " /proc/self/mountinfo | cut -d" " -f5,7 | sed "s/:[0-9]*/:N/"']),
+    });
+    const src = fs.mkdtempSync(path.join(s.env.tmp, 'shared-src-'));
+    b.rewrite((c) => {
+      c.mounts!.push({ destination: '/m1', type: 'bind', source: src, options: ['rbind', 'rshared'] });
+      c.mounts!.push({ destination: '/m2', type: 'tmpfs', source: 'tmpfs', options: ['size=64k', 'shared'] });
+    });
+    const r = s.cli.runContainer(b.id, b.dir);
+    // Before the old root was told apart from the new one, the pivot made these slaves.
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '/m1 shared:N\n/m2 shared:N\n', stderr: '' });
+  });
+
   test('a mount destination that is a symlink out of the rootfs stays inside it', () => {
     const outside = path.join(s.bundle().dir, 'outside');
     fs.mkdirSync(outside);
