@@ -142,14 +142,19 @@ interface SeccompConfig {
 // fd. runc refuses `write` for the same reason (its init writes the fd number).
 const NOTIFY_REFUSED = ['write', 'sendmsg', 'sendto'];
 
-function action(name: string, errnoRet: number | undefined, field: string, warn: (m: string) => void): number {
+/**
+ * The action's value. `errnoField` names where its errnoRet came from: the spec says a
+ * runtime MUST fail on an errnoRet given to an action that returns no errno (runc 1.1
+ * ignores it), so a profile never does less than its author believes.
+ */
+function action(name: string, errnoRet: number | undefined, field: string, errnoField: string): number {
   const ret = (fallback: number): number => {
     const value = errnoRet ?? fallback;
     if (!Number.isInteger(value) || value < 0 || value > 0xffff) throw new ConfigError(field, `errnoRet ${value} is out of range (0-65535)`);
     return value;
   };
   if (errnoRet !== undefined && name !== 'SCMP_ACT_ERRNO' && name !== 'SCMP_ACT_TRACE') {
-    warn(`${field}: errnoRet is only used by SCMP_ACT_ERRNO and SCMP_ACT_TRACE; ignored for ${name}`);
+    throw new ConfigError(errnoField, `only SCMP_ACT_ERRNO and SCMP_ACT_TRACE return an errno, not ${name}`);
   }
   switch (name) {
     case 'SCMP_ACT_ALLOW':
@@ -223,10 +228,7 @@ export function planSeccomp(config: unknown, warn: (message: string) => void): S
   const sc = config as SeccompConfig;
   const field = 'linux.seccomp';
   if (sc.defaultAction === 'SCMP_ACT_NOTIFY') throw new ConfigError(`${field}.defaultAction`, 'SCMP_ACT_NOTIFY cannot be used as default action');
-  const defaultAction = action(sc.defaultAction, sc.defaultErrnoRet, `${field}.defaultAction`, () => undefined);
-  if (sc.defaultErrnoRet !== undefined && sc.defaultAction !== 'SCMP_ACT_ERRNO' && sc.defaultAction !== 'SCMP_ACT_TRACE') {
-    warn(`${field}.defaultErrnoRet: only used with SCMP_ACT_ERRNO or SCMP_ACT_TRACE; ignored for ${sc.defaultAction}`);
-  }
+  const defaultAction = action(sc.defaultAction, sc.defaultErrnoRet, `${field}.defaultAction`, `${field}.defaultErrnoRet`);
 
   const architectures: string[] = [];
   (sc.architectures ?? []).forEach((arch, i) => {
@@ -250,7 +252,7 @@ export function planSeccomp(config: unknown, warn: (message: string) => void): S
   (sc.syscalls ?? []).forEach((call, i) => {
     const f = `${field}.syscalls[${i}]`;
     for (const name of call.names) names.add(name);
-    const act = action(call.action, call.errnoRet, `${f}.action`, warn);
+    const act = action(call.action, call.errnoRet, `${f}.action`, `${f}.errnoRet`);
     const groups = conditionsOf(call, f);
     if (call.action === 'SCMP_ACT_NOTIFY') {
       const refused = call.names.find((n) => NOTIFY_REFUSED.includes(n));

@@ -71,6 +71,10 @@ describe('seccomp planner', () => {
     [{ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['x'], action: 'SCMP_ACT_NOTIFY' }] }, 'linux.seccomp.listenerPath'],
     [{ defaultAction: 'SCMP_ACT_NOTIFY', listenerPath: '/x' }, 'linux.seccomp.defaultAction'],
     [{ defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] }, 'linux.seccomp.flags'],
+    // The spec: an errnoRet for an action that returns none MUST fail (runc 1.1 ignores it).
+    [{ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['x'], action: 'SCMP_ACT_KILL_PROCESS', errnoRet: 1 }] }, 'linux.seccomp.syscalls[0].errnoRet'],
+    [{ defaultAction: 'SCMP_ACT_ALLOW', defaultErrnoRet: 38 }, 'linux.seccomp.defaultErrnoRet'],
+    [{ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['x'], action: 'SCMP_ACT_LOG', errnoRet: 0 }] }, 'linux.seccomp.syscalls[0].errnoRet'],
   ])('refuses %j naming %s', (config, field) => {
     let err: unknown;
     try {
