@@ -97,6 +97,9 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
     checkPathLength(mount.destination, `${field}.destination`);
     if (mount.source !== undefined) checkPathLength(mount.source, `${field}.source`);
     const { flags, propagation, data, copyUp, recursive, idmap } = parseMountOptions(mount.options);
+    // A mount over the root itself would be stacked under the pivot and never seen (runc
+    // fails on it later, unclearly).
+    if (path.posix.normalize(`/${mount.destination}`) === '/') throw new ConfigError(`${field}.destination`, 'cannot be the container\'s root "/"');
     const dest = inRoot(mount.destination);
     const source = mount.source === undefined ? '' : path.resolve(bundle, mount.source);
     const cgroup = mount.type === 'cgroup' || mount.type === 'cgroup2';

@@ -197,6 +197,8 @@ describe('create plan', () => {
       .toThrow(/mounts\[\d+\]\.destination: "\/proc\/1\/attr" cannot be mounted because it is inside \/proc/);
     expect(() => withMount({ destination: 'proc/sys/', type: 'overlay', source: 'overlay', options: ['lowerdir=/a'] })).toThrow(/"\/proc\/sys" cannot be mounted because it is inside \/proc/);
     expect(() => withMount({ destination: '/x/../proc', source: '/tmp', options: ['bind'] })).toThrow(/"\/proc" cannot be mounted because it is not of type proc/);
+    expect(() => withMount({ destination: '/x/..', source: '/tmp', options: ['rbind'] })).toThrow(/mounts\[\d+\]\.destination: cannot be the container's root "\/"/);
+    expect(() => withMount({ destination: '/', type: 'tmpfs', source: 'tmpfs' })).toThrow(/cannot be the container's root/);
     // Allowed: lxcfs's files, a bind of a procfs onto /proc, and filesystems made by type.
     expect(() => withMount({ destination: '/proc/meminfo', type: 'bind', source: '/var/lib/lxcfs/proc/meminfo', options: ['bind'] })).not.toThrow();
     expect(() => withMount({ destination: '/proc', type: 'bind', source: '/proc', options: ['rbind'] }, (p) => p === '/proc')).not.toThrow();
