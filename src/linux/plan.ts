@@ -154,8 +154,12 @@ function planCgroupMount(dest: string, flags: number, host: HostFacts, label: (d
   const ops = [op('mount', 'tmpfs', dest, 'tmpfs', flags & ~MS.RDONLY, 0, label('mode=755', 'tmpfs'))];
   // Like runc on a hybrid host, the container sees the v1 hierarchies only, in the
   // host's mount order.
-  for (const [name, dir] of Object.entries(host.cgroupDirs)) {
-    if (name !== 'unified') ops.push(op('mount', dir, `${dest}/${name}`, '', bindFlags, 0, ''));
+  const v1 = Object.entries(host.cgroupDirs).filter(([name]) => name !== 'unified');
+  for (const [name, dir] of v1) ops.push(op('mount', dir, `${dest}/${name}`, '', bindFlags, 0, ''));
+  // Co-mounted controllers (systemd's cpu,cpuacct and net_cls,net_prio) are also found
+  // by each controller's own name, as on the host: links, as runc makes them.
+  for (const [name] of v1) {
+    for (const controller of name.includes(',') ? name.split(',') : []) ops.push(op('symlink', name, `${dest}/${controller}`));
   }
   return ops;
 }

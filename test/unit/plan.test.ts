@@ -55,6 +55,23 @@ describe('create plan', () => {
     expect(Number(mounts[0]!.args[3]) & MS.RDONLY).toBe(0);
   });
 
+  test('co-mounted v1 controllers are bound once and linked by each name (cpu -> cpu,cpuacct), as on the host and with runc', () => {
+    const base = input();
+    const plan = buildCreatePlan({
+      ...base,
+      host: { ...base.host, cgroupDirs: { 'cpu,cpuacct': '/sys/fs/cgroup/cpu,cpuacct/t/c1', memory: '/sys/fs/cgroup/memory/t/c1', systemd: '/sys/fs/cgroup/systemd/t/c1' } },
+    });
+    const cg = plan.filter((o) => (o.op === 'mount' || o.op === 'symlink') && String(o.args[1]).startsWith('sys/fs/cgroup'));
+    expect(cg.map((o) => [o.op, ...o.args.slice(0, 2)])).toEqual([
+      ['mount', 'tmpfs', 'sys/fs/cgroup'],
+      ['mount', '/sys/fs/cgroup/cpu,cpuacct/t/c1', 'sys/fs/cgroup/cpu,cpuacct'],
+      ['mount', '/sys/fs/cgroup/memory/t/c1', 'sys/fs/cgroup/memory'],
+      ['mount', '/sys/fs/cgroup/systemd/t/c1', 'sys/fs/cgroup/systemd'],
+      ['symlink', 'cpu,cpuacct', 'sys/fs/cgroup/cpu'],
+      ['symlink', 'cpu,cpuacct', 'sys/fs/cgroup/cpuacct'],
+    ]);
+  });
+
   test('a read-only tmpfs is mounted writable and made read-only after the pivot', () => {
     const plan = buildCreatePlan(input((s) => s.mounts!.push({ destination: '/mnt', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'size=1k'] })));
     const m = plan.find((o) => o.op === 'mount' && o.args[1] === 'mnt');
