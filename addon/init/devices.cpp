@@ -19,6 +19,25 @@ int ResolveOrFail(const std::string& object, const std::string& path, Create cre
   return fd;
 }
 
+std::string FileKind(const struct stat& st) {
+  switch (st.st_mode & S_IFMT) {
+    case S_IFCHR:
+      return "a character device " + std::to_string(major(st.st_rdev)) + ":" + std::to_string(minor(st.st_rdev));
+    case S_IFBLK:
+      return "a block device " + std::to_string(major(st.st_rdev)) + ":" + std::to_string(minor(st.st_rdev));
+    case S_IFIFO:
+      return "a FIFO";
+    case S_IFDIR:
+      return "a directory";
+    case S_IFLNK:
+      return "a symlink";
+    case S_IFSOCK:
+      return "a socket";
+    default:
+      return "a file";
+  }
+}
+
 }  // namespace
 
 void OpMknod(const Args& a) {
@@ -46,15 +65,23 @@ void OpMknod(const Args& a) {
   int dir = ResolveOrFail(object, parent, Create::Directory);
 
   struct stat st;
-  if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode)) {
-    if (unlinkat(dir, name.c_str(), 0) < 0) Fail(object, "unlinkat", errno);
+  if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    // The spec: a file already at the path that is not the device asked for is an error.
+    // Replacing it would destroy a file of the image (a path named by mistake, a /dev
+    // that is not a tmpfs); keeping it, as runc does, would give the container a fake.
+    const bool same = (st.st_mode & S_IFMT) == type && (type == S_IFIFO || st.st_rdev == makedev(maj, min));
+    if (!same) FailMessage(object + ": " + FileKind(st) + " is already there, not the device asked for");
+    // The node itself: it gets the mode asked for.
+    if (fchmodat(dir, name.c_str(), mode, 0) < 0) Fail(object, "fchmodat", errno);
+  } else {
+    if (errno != ENOENT) Fail(object, "fstatat", errno);
+    // The device mode is the plan's exactly, not filtered by the umask inherited from Node.
+    mode_t old = umask(0);
+    int rc = mknodat(dir, name.c_str(), mode | type, makedev(maj, min));
+    int err = errno;
+    umask(old);
+    if (rc < 0) Fail(object, "mknodat", err);
   }
-  // The device mode is the plan's exactly, not filtered by the umask inherited from Node.
-  mode_t old = umask(0);
-  int rc = mknodat(dir, name.c_str(), mode | type, makedev(maj, min));
-  int err = errno;
-  umask(old);
-  if (rc < 0) Fail(object, "mknodat", err);
   if (fchownat(dir, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) < 0) Fail(object, "fchownat", errno);
   ForceClose(dir);
 }

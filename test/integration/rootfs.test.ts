@@ -155,6 +155,28 @@ describeIf(containerSkipReason())(`root filesystem (${BINARY})`, () => {
     expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '/m1 shared:N\n/m2 shared:N\n', stderr: '' });
   });
 
+  test('a device whose path names a file of the image is refused, and the file is left as it was (the spec; runc keeps it silently)', () => {
+    const b = s.bundle({ configure: (c) => (c.process!.args = ['cat', '/victim']) });
+    fs.writeFileSync(path.join(b.rootfs, 'victim'), 'image content\n');
+    b.rewrite((c) => (c.linux!.devices = [{ path: '/victim', type: 'c', major: 1, minor: 3 }]));
+    const r = s.cli.runContainer(b.id, b.dir);
+    if (FLAVOR === 'tsrun') {
+      expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 1, stdout: '' });
+      expect(r.stderr).toMatch(/mknod victim: a file is already there, not the device asked for/);
+    }
+    // Before, tsrun unlinked it and left a device node in the image.
+    const st = fs.lstatSync(path.join(b.rootfs, 'victim'));
+    expect({ file: st.isFile(), content: fs.readFileSync(path.join(b.rootfs, 'victim'), 'utf8') }).toEqual({ file: true, content: 'image content\n' });
+  });
+
+  (FLAVOR === 'tsrun' ? test : test.skip)('a device node already at the path, the same device, is kept and given the mode asked for', () => {
+    const b = s.bundle({ configure: (c) => (c.process!.args = ['sh', '-c', 'stat -c %a /mynull && echo x > /mynull && echo wrote']) });
+    expect(spawnSync('mknod', ['-m', '0644', path.join(b.rootfs, 'mynull'), 'c', '1', '3']).status).toBe(0);
+    b.rewrite((c) => (c.linux!.devices = [{ path: '/mynull', type: 'c', major: 1, minor: 3, fileMode: 0o600 }]));
+    const r = s.cli.runContainer(b.id, b.dir);
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '600\nwrote\n', stderr: '' });
+  });
+
   test('a mount destination that is a symlink out of the rootfs stays inside it', () => {
     const outside = path.join(s.bundle().dir, 'outside');
     fs.mkdirSync(outside);
