@@ -74,14 +74,14 @@ export function commandSpec(module: CommandModule<any, any>): CommandSpec {
 const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 function setValue(out: ParsedArgv, flag: FlagSpec, value: unknown, given: Set<string>): void {
-  // Like yargs: a flag given twice collects its values in an array (exec -e, -g).
-  const repeated = given.has(flag.name) && flag.type !== 'boolean';
+  // As in runc (Go's flag package): a list flag (exec -e, -g, --cap, --cgroup) collects
+  // one value per use; any other flag given twice keeps the last value (a wrapper's
+  // --root before the user's own, as podman's --runtime-flag makes).
+  const repeated = given.has(flag.name);
   given.add(flag.name);
   for (const key of new Set([flag.name, camel(flag.name), ...flag.aliases])) {
     const prev = out[key];
-    if (flag.type === 'array') out[key] = [...(Array.isArray(prev) && repeated ? prev : []), value];
-    else if (repeated) out[key] = [...(Array.isArray(prev) ? prev : [prev]), value];
-    else out[key] = value;
+    out[key] = flag.type === 'array' ? [...(Array.isArray(prev) && repeated ? prev : []), value] : value;
   }
 }
 

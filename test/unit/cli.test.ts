@@ -50,6 +50,14 @@ describe('fast argv parser', () => {
     expect(out['e']).toEqual(['A=b', 'C=d']);
     expect(out['additional-gids']).toEqual(['10', '20']);
   });
+  test('any other flag given twice keeps its last value, as in runc (a wrapper\'s --root before the user\'s)', () => {
+    const out = fresh();
+    parseFlags(['-u', '5', '--user', '7', '--cwd', '/nonexist', '--cwd', '/tmp', '-e', 'A=b', 'id'], commandSpec(exec).flags, out, { stopAtPositional: false });
+    expect({ user: out['user'], u: out['u'], cwd: out['cwd'], env: out['env'] }).toEqual({ user: '7', u: '7', cwd: '/tmp', env: ['A=b'] });
+    const globals = fresh();
+    parseFlags(['--root', '/a', '--root', '/b', 'list'], recordBuilder((y) => y.option('root', { type: 'string' })), globals, { stopAtPositional: true });
+    expect(globals['root']).toBe('/b');
+  });
   test('errors read like runc\'s', () => {
     expect(() => parseFlags(['--nope'], commandSpec(create).flags, fresh(), { stopAtPositional: false })).toThrow('flag provided but not defined: -nope');
     expect(() => parseFlags(['--preserve-fds', 'x'], commandSpec(create).flags, fresh(), { stopAtPositional: false })).toThrow(/invalid value "x"/);

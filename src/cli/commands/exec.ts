@@ -69,19 +69,19 @@ export const exec: CommandModule<GlobalOptions, ExecCliFlags> = {
       .positional('container-id', { type: 'string', describe: 'the container id' })
       .option('console-socket', { type: 'string', describe: "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal" })
       .option('cwd', { type: 'string', describe: 'current working directory in the container' })
-      .option('env', { alias: 'e', type: 'string', describe: 'set environment variables' })
+      .option('env', { alias: 'e', type: 'string', array: true, describe: 'set environment variables' })
       .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'allocate a pseudo-TTY' })
       .option('user', { alias: 'u', type: 'string', describe: 'UID (format: <uid>[:<gid>])' })
-      .option('additional-gids', { alias: 'g', type: 'string', describe: 'additional gids' })
+      .option('additional-gids', { alias: 'g', type: 'string', array: true, describe: 'additional gids' })
       .option('process', { alias: 'p', type: 'string', describe: 'path to the process.json' })
       .option('detach', { alias: 'd', type: 'boolean', default: false, describe: "detach from the container's process" })
       .option('pid-file', { type: 'string', describe: 'specify the file to write the process id to' })
       .option('process-label', { type: 'string', describe: 'set the asm process label for the process commonly used with selinux' })
       .option('apparmor', { type: 'string', describe: 'set the apparmor profile for the process' })
       .option('no-new-privs', { type: 'boolean', describe: 'set the no new privileges value for the process' })
-      .option('cap', { alias: 'c', type: 'string', describe: 'add a capability to the bounding set for the process' })
+      .option('cap', { alias: 'c', type: 'string', array: true, describe: 'add a capability to the bounding set for the process' })
       .option('preserve-fds', { type: 'number', default: 0, describe: 'Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)' })
-      .option('cgroup', { type: 'string', describe: 'run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.' })
+      .option('cgroup', { type: 'string', array: true, describe: 'run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.' })
       .option('ignore-paused', { type: 'boolean', default: false, describe: 'allow exec in a paused container' }) as unknown as Argv<ExecCliFlags>,
   handler: async (argv) => {
     const words = (argv._ as (string | number)[]).slice(1).map(String);
