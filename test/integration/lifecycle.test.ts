@@ -381,6 +381,22 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       expectOk(s.cli.delete(b.id, true));
     });
 
+    test("OWNER is each container directory's owner, as with runc", () => {
+      const cli = s.addCli(BINARY, 'owners');
+      const [a, b] = [sleepBundle(), sleepBundle()];
+      expectOk(cli.create(a.id, a.dir));
+      expectOk(cli.create(b.id, b.dir));
+      fs.chownSync(path.join(cli.root, b.id), 65534, 65534);
+      const owners = Object.fromEntries((JSON.parse(cli.list(['--format', 'json']).stdout) as { id: string; owner: string }[]).map((e) => [e.id, e.owner]));
+      const nobody = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === '65534')?.split(':')[0] ?? '#65534';
+      expect(owners).toEqual({ [a.id]: 'root', [b.id]: nobody });
+      const row = cli.list().stdout.split('\n').find((l) => l.startsWith(b.id + ' '));
+      expect(row?.split(/\s+/)[5]).toBe(nobody);
+      fs.chownSync(path.join(cli.root, b.id), 0, 0);
+      expectOk(cli.delete(a.id, true));
+      expectOk(cli.delete(b.id, true));
+    });
+
     test('a container whose state cannot be loaded is named on stderr and the others are listed (runc)', () => {
       const cli = s.addCli(BINARY, 'unloadable');
       const b = sleepBundle();

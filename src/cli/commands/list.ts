@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import * as path from 'path';
 import type { CommandModule } from 'yargs';
 import { TsrunError } from '../../errors';
 import type { OciState } from '../../state/types';
@@ -14,16 +15,27 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col]!))).join('') + '\n').join('');
 }
 
-function ownerName(uid: number): string {
+/** Names uids from /etc/passwd as runc does (read once); `#<uid>` for one not there. */
+function ownerNames(): (uid: number) => string {
+  const names = new Map<string, string>();
   try {
     for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
       const f = line.split(':');
-      if (f[2] === String(uid)) return f[0] as string;
+      if (f[2] !== undefined && !names.has(f[2])) names.set(f[2], f[0] as string);
     }
   } catch {
-    // no passwd: show the number
+    // no passwd: numbers only
   }
-  return `#${uid}`;
+  return (uid) => names.get(String(uid)) ?? `#${uid}`;
+}
+
+/** runc's OWNER: who owns the container's own state directory. */
+function ownerOf(root: string, id: string, name: (uid: number) => string): string {
+  try {
+    return name(fs.statSync(path.join(root, id)).uid);
+  } catch {
+    return name(process.getuid?.() ?? 0); // deleted meanwhile
+  }
 }
 
 export const list: CommandModule<GlobalOptions, GlobalOptions & { format: string; quiet: boolean }> = {
@@ -36,12 +48,12 @@ export const list: CommandModule<GlobalOptions, GlobalOptions & { format: string
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'display only container IDs' }),
   handler: (argv) => {
     if (argv.format !== 'table' && argv.format !== 'json') throw new TsrunError(`invalid format option "${argv.format}"`);
-    // runc's list names the owner of the state root (its `state` leaves owner empty).
-    const owner = ownerName(fs.existsSync(argv.root) ? fs.statSync(argv.root).uid : process.getuid?.() ?? 0);
+    // runc's list names each container directory's owner (its `state` leaves owner empty).
+    const name = ownerNames();
     // A container whose state cannot be loaded: runc's plain line on stderr (never in
     // --log), and the others are listed.
     const unloadable = (id: string, reason: string): void => writeStderr(`load container ${id}: ${reason}\n`);
-    const states: OciState[] = (fs.existsSync(argv.root) ? loadQuery().listContainers(argv.root, unloadable) : []).map((s) => ({ ...s, owner }));
+    const states: OciState[] = (fs.existsSync(argv.root) ? loadQuery().listContainers(argv.root, unloadable) : []).map((s) => ({ ...s, owner: ownerOf(argv.root, s.id, name) }));
     if (argv.quiet) {
       writeStdout(states.map((s) => s.id + '\n').join(''));
       return;
@@ -52,7 +64,7 @@ export const list: CommandModule<GlobalOptions, GlobalOptions & { format: string
       return;
     }
     const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER']];
-    for (const s of states) rows.push([s.id, String(s.pid), s.status, s.bundle, s.created, owner]);
+    for (const s of states) rows.push([s.id, String(s.pid), s.status, s.bundle, s.created, s.owner]);
     writeStdout(table(rows));
   },
 };
