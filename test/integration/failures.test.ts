@@ -9,6 +9,7 @@
 
 import { spawn } from 'child_process';
 import * as fs from 'fs';
+import * as path from 'path';
 import { Bundle } from '../helpers/bundle';
 import { errorMessage, expectedError, Flavor, flavorOf, RunResult, runtimeUnderTest, stderrLines, pidAlive, waitPidGone } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
@@ -281,6 +282,16 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
       expect(code).toBe(3);
     });
   }
+
+  test.each(['list', 'spec', 'features'])('%s with a word it takes none of fails, as with runc, and does nothing', (cmd) => {
+    const dir = fs.mkdtempSync(path.join(s.env.tmp, 'noargs-'));
+    const r = s.cli.run(cmd === 'spec' ? [cmd, '--bundle', dir, 'extra'] : [cmd, 'extra']);
+    expect(r.code).toBe(1);
+    // Neither a table nor a document (runc prints the command's usage there).
+    expect(r.stdout).not.toMatch(/^ID |^\{/m);
+    expect(r.stderr).toMatch(new RegExp(`"${cmd}\\\\?" requires exactly 0 argument`));
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
 
   test.each(['state', 'delete', 'start', 'kill'])('%s of a missing id says it does not exist', (cmd) => {
     const r = s.cli.run([cmd, 'no-such-container']);

@@ -19,6 +19,11 @@ export function containerId(argv: Arguments, command: string): string {
   return all[0] as string;
 }
 
+/** runc's wording for words given to a command that takes none (list, spec, features). */
+export function noArguments(argv: Arguments, command: string): void {
+  if ((argv._ as unknown[]).length > 1) throw new TsrunError(`"${command}" requires exactly 0 argument(s)`);
+}
+
 export function refuseSystemdCgroup(argv: GlobalOptions): void {
   if (argv['systemd-cgroup']) {
     throw new TsrunError('systemd cgroup driver requested (--systemd-cgroup) but systemd is not running on this host');

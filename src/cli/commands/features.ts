@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import type { GlobalOptions } from './common';
+import { noArguments, type GlobalOptions } from './common';
 import { writeStdout } from '../../output';
 
 /** Loaded when the command runs: start-up loads only what the command needs. */
@@ -8,7 +8,8 @@ const loadFeatures = (): typeof import('../../lifecycle/features') => require('.
 export const featuresCommand: CommandModule<GlobalOptions, GlobalOptions> = {
   command: 'features',
   describe: 'show the enabled features (the runtime-spec features document, as JSON)',
-  handler: () => {
+  handler: (argv) => {
+    noArguments(argv, 'features');
     writeStdout(JSON.stringify(loadFeatures().hostFeatures(), null, 4) + '\n');
   },
 };

@@ -3,7 +3,7 @@ import * as path from 'path';
 import type { CommandModule } from 'yargs';
 import { TsrunError } from '../../errors';
 import type { OciState } from '../../state/types';
-import type { GlobalOptions } from './common';
+import { noArguments, type GlobalOptions } from './common';
 import { writeStderr, writeStdout } from '../../output';
 
 /** Loaded when the command runs: start-up loads only what the command needs. */
@@ -47,6 +47,7 @@ export const list: CommandModule<GlobalOptions, GlobalOptions & { format: string
       .option('format', { alias: 'f', type: 'string', default: 'table', describe: 'select one of: table or json' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'display only container IDs' }),
   handler: (argv) => {
+    noArguments(argv, 'list');
     if (argv.format !== 'table' && argv.format !== 'json') throw new TsrunError(`invalid format option "${argv.format}"`);
     // runc's list names each container directory's owner (its `state` leaves owner empty).
     const name = ownerNames();

@@ -4,7 +4,7 @@ import type { CommandModule } from 'yargs';
 import type * as DefaultSpec from '../../config/default-spec';
 import type * as RootlessSpec from '../../config/rootless-spec';
 import { TsrunError } from '../../errors';
-import type { GlobalOptions } from './common';
+import { noArguments, type GlobalOptions } from './common';
 
 export const spec: CommandModule<GlobalOptions, GlobalOptions & { bundle?: string; rootless: string | boolean }> = {
   command: 'spec',
@@ -14,6 +14,7 @@ export const spec: CommandModule<GlobalOptions, GlobalOptions & { bundle?: strin
       .option('bundle', { alias: 'b', type: 'string', describe: 'path to the root of the bundle directory' })
       .option('rootless', { type: 'boolean', default: false, describe: 'generate a configuration for a rootless container' }) as never,
   handler: (argv) => {
+    noArguments(argv, 'spec');
     const dir = path.resolve(argv.bundle ?? '.');
     const file = path.join(dir, 'config.json');
     if (fs.existsSync(file)) throw new TsrunError('File config.json exists. Remove it first');
