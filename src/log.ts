@@ -2,6 +2,7 @@
 // the last "level":"error" JSON line and show its msg, so every error goes here as
 // well as to stderr (when the log is a file).
 import * as fs from 'fs';
+import { SyscallError } from './errors';
 import { writeStderr } from './output';
 import { logLine, terminalLine, type LogFormat, type LogLevel } from './logrus';
 
@@ -14,8 +15,25 @@ interface LogSettings {
 }
 
 const settings: LogSettings = { format: 'text', debug: false };
+/** The --log file, opened once (for appending) when the command starts, as runc does. */
+let logFd: number | undefined;
 
+/**
+ * Takes the global flags. A --log file that cannot be opened fails the command before
+ * it does anything, as with runc: an engine reading that file would otherwise find
+ * nothing of a failure.
+ */
 export function configureLog(next: Partial<LogSettings>): void {
+  if (next.file !== undefined && next.file !== settings.file) {
+    try {
+      logFd = fs.openSync(next.file, 'a', 0o644);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      Object.assign(settings, { ...next, file: undefined });
+      const reason = err.message.replace(/^\w+: /, '').replace(/, open .*$/, '');
+      throw new SyscallError('open', err.code ?? '', `open ${next.file}: ${reason}`);
+    }
+  }
   Object.assign(settings, next);
 }
 
@@ -23,9 +41,9 @@ function write(level: LogLevel, msg: string): void {
   if (level === 'debug' && !settings.debug) return;
   // Debug lines carry the time since the process started: phases can be timed from a log.
   if (level === 'debug') msg = `[+${performance.now().toFixed(1)}ms] ${msg}`;
-  if (settings.file) {
+  if (logFd !== undefined) {
     try {
-      fs.appendFileSync(settings.file, logLine(settings.format, level, msg));
+      fs.writeSync(logFd, logLine(settings.format, level, msg));
       return;
     } catch {
       // An unwritable log must not hide the message: fall through to stderr.

@@ -283,6 +283,23 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
     });
   }
 
+  test('a --log file that cannot be opened fails the command before it does anything, as with runc', () => {
+    const log = path.join(s.env.tmp, 'no-such-dir', 'log.json');
+    const r = s.cli.run(['--log', log, 'list', '-q']);
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 1, stdout: '' });
+    expect(r.stderr).toContain(`open ${log}: no such file or directory`);
+  });
+
+  test('every line of a command goes into its --log file, opened once (appended to, not replaced)', () => {
+    const log = path.join(fs.mkdtempSync(path.join(s.env.tmp, 'log-')), 'log.json');
+    fs.writeFileSync(log, 'earlier\n');
+    expect(s.cli.run(['--log', log, '--log-format', 'json', 'state', 'no-such-container']).code).toBe(1);
+    expect(s.cli.run(['--log', log, '--log-format', 'json', 'kill', 'no-such-container']).code).toBe(1);
+    const lines = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    expect(lines[0]).toBe('earlier');
+    expect(lines.slice(1).map((l) => JSON.parse(l).level)).toEqual(['error', 'error']);
+  });
+
   test.each(['list', 'spec', 'features'])('%s with a word it takes none of fails, as with runc, and does nothing', (cmd) => {
     const dir = fs.mkdtempSync(path.join(s.env.tmp, 'noargs-'));
     const r = s.cli.run(cmd === 'spec' ? [cmd, '--bundle', dir, 'extra'] : [cmd, 'extra']);
