@@ -1,5 +1,5 @@
 import type { Arguments } from 'yargs';
-import { TsrunError } from '../../errors';
+import { NotSupportedError, TsrunError } from '../../errors';
 
 export interface GlobalOptions {
   root: string;
@@ -24,8 +24,7 @@ export function noArguments(argv: Arguments, command: string): void {
   if ((argv._ as unknown[]).length > 1) throw new TsrunError(`"${command}" requires exactly 0 argument(s)`);
 }
 
+/** tsrun has no systemd cgroup driver, whatever the host runs: said before anything is made. */
 export function refuseSystemdCgroup(argv: GlobalOptions): void {
-  if (argv['systemd-cgroup']) {
-    throw new TsrunError('systemd cgroup driver requested (--systemd-cgroup) but systemd is not running on this host');
-  }
+  if (argv['systemd-cgroup']) throw new NotSupportedError('--systemd-cgroup');
 }
