@@ -93,6 +93,8 @@ export interface NativeAddon {
    * when the library cannot be loaded, EARCH for an architecture it does not know.
    */
   seccompCompile(filter: NativeSeccompFilter, soname: string): { bpf: Buffer; unknownSyscalls: string[]; version: string };
+  /** Whether this kernel's seccomp(2) takes these SECCOMP_FILTER_FLAG_* bits (probed with no filter: nothing is installed). */
+  seccompFilterFlagsSupported(flags: number): boolean;
   /**
    * For each architecture (libseccomp's name), the highest number any of `names` has
    * there (unknown names and negative pseudo-numbers left out), -1 when none has one.

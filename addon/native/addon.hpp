@@ -57,6 +57,7 @@ Napi::Value OpenPtyPeer(const Napi::CallbackInfo& info);
 Napi::Value SeccompCompile(const Napi::CallbackInfo& info);
 Napi::Value SeccompHighestSyscalls(const Napi::CallbackInfo& info);
 Napi::Value SeccompSendToListener(const Napi::CallbackInfo& info);
+Napi::Value SeccompFilterFlagsSupported(const Napi::CallbackInfo& info);
 // bpf.cpp
 Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info);
 Napi::Value DeviceFilterIds(const Napi::CallbackInfo& info);

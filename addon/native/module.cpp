@@ -24,6 +24,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"seccompCompile", SeccompCompile},
       {"seccompHighestSyscalls", SeccompHighestSyscalls},
       {"seccompSendToListener", SeccompSendToListener},
+      {"seccompFilterFlagsSupported", SeccompFilterFlagsSupported},
       {"attachDeviceFilter", AttachDeviceFilter},
       {"deviceFilterIds", DeviceFilterIds},
       {"moveNetDevice", MoveNetDevice},

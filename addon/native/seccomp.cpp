@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/seccomp.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -265,6 +267,20 @@ Napi::Value SeccompHighestSyscalls(const Napi::CallbackInfo& info) {
     result.Set(static_cast<uint32_t>(i), Napi::Number::New(env, highest));
   }
   return result;
+}
+
+// seccompFilterFlagsSupported(flags) -> boolean: whether this kernel takes a filter
+// with these SECCOMP_FILTER_FLAG_* bits. seccomp(2) refuses flags it does not know
+// (EINVAL) before it reads the filter, so with no filter at all a known set fails with
+// EFAULT instead; nothing is ever installed (runc probes the same way).
+Napi::Value SeccompFilterFlagsSupported(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int flags = ArgInt(info, 0, "seccompFilterFlagsSupported", "flags");
+  long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, static_cast<unsigned int>(flags), nullptr);
+  int err = errno;
+  if (rc == 0) throw Napi::Error::New(env, "seccompFilterFlagsSupported: seccomp took a NULL filter");
+  if (err != EFAULT && err != EINVAL) ThrowErrno(env, err, "seccomp", "SECCOMP_SET_MODE_FILTER probe");
+  return Napi::Boolean::New(env, err == EFAULT);
 }
 
 // seccompSendToListener(path, stateJson, fd): connect to the listener's unix socket and

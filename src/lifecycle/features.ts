@@ -11,6 +11,7 @@ import { MEMORY_POLICY_FLAGS, MEMORY_POLICY_MODES } from '../linux/memory-policy
 import { knownMountOptions } from '../linux/mount-options';
 import { CLONE_FLAGS } from '../linux/namespaces';
 import { planSeccomp, SCMP_CMP, SECCOMP_FILTER_FLAG } from '../linux/seccomp';
+import { native } from '../native';
 import { OCI_VERSION, TSRUN_VERSION } from '../version';
 import { probeSeccompLibrary, type SeccompLibrary } from './seccomp';
 
@@ -48,7 +49,7 @@ export interface Features {
 
 /** The document for this host: its libseccomp asked what it can build, its kernel's release read. */
 export function hostFeatures(): Features {
-  return features(probeSeccompLibrary(), os.release());
+  return features(probeSeccompLibrary(), os.release(), (flags) => native().seccompFilterFlagsSupported(flags));
 }
 
 /** A kernel release ("6.1.0-18-amd64") at least major.minor. */
@@ -61,7 +62,7 @@ function releaseAtLeast(release: string, major: number, minor: number): boolean 
  * `library`: what libseccomp offers (lifecycle/seccomp.ts probes it); `kernelRelease`:
  * uname's release (id-mapped mounts need mount_setattr, Linux 5.12). Tests pass their own.
  */
-export function features(library: SeccompLibrary, kernelRelease: string): Features {
+export function features(library: SeccompLibrary, kernelRelease: string, kernelTakesFilterFlags: (flags: number) => boolean = () => true): Features {
   const hooks = HOOK_KINDS.filter((kind) => accepts({ hooks: { [kind]: [{ path: '/bin/true' }] } }));
   const namespaces = (Object.keys(CLONE_FLAGS) as (keyof typeof CLONE_FLAGS)[])
     .filter((type) => accepts({ linux: { namespaces: [{ type }] } }))
@@ -77,7 +78,7 @@ export function features(library: SeccompLibrary, kernelRelease: string): Featur
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: accepts({ linux: { resources: { rdma: { x: { hcaHandles: 1 } } } } }) },
       seccomp: {
         enabled: accepts({ linux: { seccomp: { defaultAction: 'SCMP_ACT_ALLOW' } } }),
-        ...seccompFeatures(library.archs),
+        ...seccompFeatures(library.archs, kernelTakesFilterFlags),
       },
       apparmor: { enabled: accepts({ process: { apparmorProfile: 'x' } as Spec['process'] }) },
       selinux: { enabled: accepts({ process: { selinuxLabel: 'x' } as Spec['process'] }) },
@@ -103,7 +104,10 @@ const SECCOMP_ACTIONS = [
  * What the seccomp planner takes (src/linux/seccomp.ts), as runc reports it; the
  * architectures are those the planner names that the library can build for.
  */
-function seccompFeatures(libraryArchs: string[]): { actions: string[]; operators: string[]; archs: string[]; knownFlags: string[]; supportedFlags: string[] } {
+function seccompFeatures(
+  libraryArchs: string[],
+  kernelTakes: (flags: number) => boolean,
+): { actions: string[]; operators: string[]; archs: string[]; knownFlags: string[]; supportedFlags: string[] } {
   const plans = (seccomp: Record<string, unknown>): boolean => {
     try {
       return planSeccomp(seccomp, () => undefined) !== undefined;
@@ -117,15 +121,18 @@ function seccompFeatures(libraryArchs: string[]): { actions: string[]; operators
     listenerPath: '/run/agent.sock',
     syscalls: [{ names: ['getpid'], action, args: [{ index: 0, value: 1, op }] }],
   });
-  // The flags a config may name (tsrun sets NEW_LISTENER and TSYNC_ESRCH itself). Which
-  // ones this kernel takes is seccomp(2)'s to say when the filter is loaded: runc probes
-  // it for supportedFlags, tsrun reports the same list (a refusal names the flag then).
+  // The flags a config may name (tsrun sets NEW_LISTENER and TSYNC_ESRCH itself), and
+  // of those the ones this kernel takes, as runc probes them. WAIT_KILLABLE_RECV is
+  // only taken beside NEW_LISTENER, which a filter using it has (it needs a listener).
   const flags = Object.keys(SECCOMP_FILTER_FLAG).filter((flag) => plans({ ...rule('SCMP_ACT_NOTIFY'), flags: [flag] })).sort();
+  const listener = SECCOMP_FILTER_FLAG['SECCOMP_FILTER_FLAG_NEW_LISTENER'] as number;
+  const probe = (flag: string): number =>
+    (SECCOMP_FILTER_FLAG[flag] as number) | (flag === 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV' ? listener : 0);
   return {
     actions: SECCOMP_ACTIONS.filter((action) => plans(rule(action))).sort(),
     operators: Object.keys(SCMP_CMP).filter((op) => plans(rule('SCMP_ACT_ERRNO', op))).sort(),
     archs: libraryArchs.filter((arch) => plans({ defaultAction: 'SCMP_ACT_ALLOW', architectures: [arch] })).sort(),
     knownFlags: flags,
-    supportedFlags: flags,
+    supportedFlags: flags.filter((flag) => kernelTakes(probe(flag))),
   };
 }

@@ -264,6 +264,12 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     expect(r.container).toMatchObject({ exitCode: 0, signal: null });
   }
 
+  test('seccomp filter flags: the probe says yes to flags this kernel knows and no to a bit it does not, installing nothing', () => {
+    expect(n.seccompFilterFlagsSupported(1)).toBe(true); // TSYNC, since 3.17
+    expect(n.seccompFilterFlagsSupported(1 << 30)).toBe(false);
+    expect(fs.readFileSync('/proc/self/status', 'utf8')).toMatch(/^Seccomp:\s+0$/m);
+  });
+
   test('runs a process as pid 1 in new namespaces with proc, tmpfs /dev, devpts and devices', async () => {
     const script = [
       'echo pid=$$',

@@ -72,4 +72,13 @@ describe('features document', () => {
     // tsrun sets these itself (for a NOTIFY rule): a config may not name them.
     for (const own of ['SECCOMP_FILTER_FLAG_NEW_LISTENER', 'SECCOMP_FILTER_FLAG_TSYNC_ESRCH']) expect(knownFlags).not.toContain(own);
   });
+
+  test('supportedFlags: the known flags this kernel takes, asked one by one (WAIT_KILLABLE_RECV beside NEW_LISTENER)', () => {
+    const asked: number[] = [];
+    // A kernel older than 5.19: no WAIT_KILLABLE_RECV (32).
+    const older = features({ archs: [] }, '5.15.0', (flags) => (asked.push(flags), (flags & 32) === 0)).linux.seccomp;
+    expect(older.knownFlags).toContain('SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV');
+    expect(older.supportedFlags).toEqual(older.knownFlags.filter((f) => f !== 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'));
+    expect(asked).toContain(32 | 8);
+  });
 });
