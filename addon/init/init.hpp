@@ -103,6 +103,7 @@ void OpBecomeRoot(const Args&);
 void OpFork(const Args&);
 void OpHostname(const Args&);
 // netlink.cpp
+void OpLoopbackUp(const Args&);
 void OpNetns(const Args&);
 void OpNetlinkSocket(const Args&);
 void OpExit(const Args&);

@@ -53,6 +53,7 @@ const OpSpec kOps[] = {
     {"nonDumpable", 0, 0, OpNonDumpable},
     {"dumpable", 0, 0, OpDumpable},
     {"hostname", 1, 1, OpHostname},
+    {"loopbackUp", 0, 0, OpLoopbackUp},
     {"netns", 0, 0, OpNetns},
     {"netlinkSocket", 0, 0, OpNetlinkSocket},
     {"exit", 1, 1, OpExit},

@@ -1,3 +1,5 @@
+// Network namespaces. `loopbackUp`: a namespace the container gets new has its
+// loopback down, and runc brings it up (127.0.0.1 is how a pod's containers talk).
 // linux.netDevices (PROTOCOL.md, netns, netlinkSocket, exit). The init sends tsrun its
 // network namespace (`netns`); tsrun then spawns a second, short-lived tsrun-init with
 // its own credentials that joins that namespace, makes a NETLINK_ROUTE socket there
@@ -7,6 +9,9 @@
 // enters a container's namespace (DESIGN.md §3).
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,6 +32,19 @@ void HandOver(const std::string& announce, int fd) {
 }
 
 }  // namespace
+
+void OpLoopbackUp(const Args&) {
+  // Any socket of the namespace reaches its interfaces' flags (SIOC[GS]IFFLAGS).
+  Fd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!sock) Fail("loopback", "socket", errno);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  if (ioctl(sock.get(), SIOCGIFFLAGS, &ifr) < 0) Fail("loopback", "ioctl SIOCGIFFLAGS", errno);
+  if (ifr.ifr_flags & IFF_UP) return;
+  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+  if (ioctl(sock.get(), SIOCSIFFLAGS, &ifr) < 0) Fail("loopback", "ioctl SIOCSIFFLAGS", errno);
+}
 
 void OpNetns(const Args&) {
   Fd ns(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));

@@ -264,6 +264,9 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
     ops.push(...planKeyLabel(spec.process?.selinuxLabel, lsm), sessionKeyringOp(input.sessionKeyring, inUserNs));
   }
 
+  // A network namespace made for the container starts with its loopback down: runc
+  // brings it up, and a pod's containers talk over 127.0.0.1.
+  if (ns.has('network') && !ns.joins.some((join) => join.type === 'network')) ops.push(op('loopbackUp'));
   ops.push(op('propagation', rootPropagationFlags(linux.rootfsPropagation)), op('rootfs', input.rootfs));
   ops.push(...mounts.ops, ...planDevices(input, inUserNs));
   ops.push(...beforePivotHookOps(spec));

@@ -293,6 +293,12 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       expect(output(['hostname'], (c) => (c.hostname = 'tsrun-box'))).toBe('tsrun-box\n');
     });
 
+    test('a network namespace made for the container has its loopback up (127.0.0.1 answers), as with runc', () => {
+      // IFF_UP|IFF_LOOPBACK, then a TCP round trip over 127.0.0.1 inside the container.
+      const script = 'cat /sys/class/net/lo/flags; nc -l -p 8080 -e echo served & sleep 0.3; nc 127.0.0.1 8080';
+      expect(output(['sh', '-c', script])).toBe('0x9\nserved\n');
+    });
+
     test('the process is pid 1', () => {
       expect(output(['sh', '-c', 'echo $$'])).toBe('1\n');
     });

@@ -39,6 +39,16 @@ describe('create plan', () => {
     expect(withFifo.slice(withFifo.indexOf('notify'))).toEqual(['notify', 'closeSync', 'waitFifo', 'exec']);
   });
 
+  test('a network namespace of its own gets its loopback up; a joined one is left as it is', () => {
+    expect(names(input())).toContain('loopbackUp');
+    const joined = names(input((s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: '/run/netns/x' } : n));
+    }));
+    expect(joined).not.toContain('loopbackUp');
+    const none = names(input((s) => (s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'network'))));
+    expect(none).not.toContain('loopbackUp');
+  });
+
   test('unshares exactly the configured namespaces', () => {
     const plan = buildCreatePlan(input());
     const unshare = plan.find((o) => o.op === 'unshare');
