@@ -20,8 +20,8 @@ let logFd: number | undefined;
 
 /**
  * Takes the global flags. A --log file that cannot be opened fails the command before
- * it does anything, as with runc: an engine reading that file would otherwise find
- * nothing of a failure.
+ * it does anything, as with runc: the engine that named it reads its errors there, and
+ * a command going on without it could fail where nobody looks.
  */
 export function configureLog(next: Partial<LogSettings>): void {
   if (next.file !== undefined && next.file !== settings.file) {
