@@ -47,12 +47,13 @@ export interface NativeAddon {
   /** open(path, O_PATH | O_CLOEXEC) */
   openPath(path: string): number;
   /**
-   * Open the exec FIFO for reading and wait until the init writes its handshake byte,
-   * or until the process `pid` dies (pidfd). Returns the FIFO's read end, which the
-   * caller owns and hands to drainFifo, with what was read so far (the handshake
-   * first: see parseStartReport); null when the init died before writing anything.
+   * Wait, on the exec FIFO's read end `fd` (opened O_NONBLOCK, handed over), until the
+   * init writes its handshake byte, or until the process `pid` dies (pidfd). Returns
+   * that fd, which the caller then hands to drainFifo, with what was read so far (the
+   * handshake first: see parseStartReport); null, the fd closed, when the init died
+   * before writing anything.
    */
-  releaseFifo(fifoPath: string, pid: number): { fd: number; head: string } | null;
+  releaseFifo(fd: number, pid: number): { fd: number; head: string } | null;
   /**
    * Read the exec FIFO releaseFifo opened until the init's end closes (its execve, or
    * its exit), then close it (also on failure). Returns what it read.

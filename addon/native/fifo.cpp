@@ -39,28 +39,28 @@ int ReadSome(int fd, std::string* out) {
 }  // namespace
 
 // Waits for whichever comes first: the init's handshake byte on the FIFO or the init's
-// death (its pidfd becomes readable). Returns { fd, head }: the FIFO's read end, still
-// open (the caller owns it and passes it to drainFifo), and what was read so far (the
-// handshake first); or null when the init died or was gone before it wrote anything.
-// The rest of the report is read by DrainFifo, which start calls without the
-// container's lock: the startContainer hooks run meanwhile and may take forever, and a
-// kill or delete must not wait for them. Every wait is an event the kernel wakes us
-// for: no timeout and no polling loop.
+// death (its pidfd becomes readable). `fd` is the FIFO's read end, opened O_NONBLOCK by
+// the caller (a reader's open never waits for a writer; poll does the waiting), who
+// hands it over here. Returns { fd, head }: that fd, still open (the caller passes it
+// to drainFifo), and what was read so far (the handshake first); or null, the fd
+// closed, when the init died or was gone before it wrote anything. start calls both
+// without the container's lock: an init that cannot answer (stopped by SIGSTOP) or
+// startContainer hooks that take forever must not keep a kill or delete waiting, as
+// with runc. Every wait is an event the kernel wakes us for: no timeout and no
+// polling loop.
 Napi::Value ReleaseFifo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string path = ArgString(info, 0, "releaseFifo", "fifoPath");
+  int raw = ArgInt(info, 0, "releaseFifo", "fd");
+  if (raw < 0) throw Napi::TypeError::New(env, "releaseFifo: fd must not be negative");
+  UniqueFd fifo(raw);
   int pid = ArgInt(info, 1, "releaseFifo", "pid");
   if (pid <= 0) throw Napi::TypeError::New(env, "releaseFifo: pid must be positive");
 
-  // The pidfd first: if the init is already gone, opening the FIFO would be pointless.
   UniqueFd pidfd(PidfdOpen(pid));
   if (!pidfd) {
     if (errno == ESRCH) return env.Null();
     ThrowErrno(env, errno, "pidfd_open", std::to_string(pid));
   }
-  // O_NONBLOCK: a reader open never waits for a writer; poll does the waiting.
-  UniqueFd fifo(open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-  if (!fifo) ThrowErrno(env, errno, "open", path);
 
   std::string report;
   // The FIFO is checked before the pidfd: an init that wrote its byte and then exec'd
@@ -70,11 +70,11 @@ Napi::Value ReleaseFifo(const Napi::CallbackInfo& info) {
     int rc = poll(fds, 2, -1);
     if (rc < 0) {
       if (errno == EINTR) continue;
-      ThrowErrno(env, errno, "poll", path);
+      ThrowErrno(env, errno, "poll", "exec fifo");
     }
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
       int got = ReadSome(fifo.get(), &report);
-      if (got < 0) ThrowErrno(env, errno, "read", path);
+      if (got < 0) ThrowErrno(env, errno, "read", "exec fifo");
       if (got == 0) return env.Null();  // EOF: a writer came and went without writing
       continue;                         // read something, or a spurious wakeup
     }

@@ -14,37 +14,37 @@ import { runsOn } from '../state/status';
 export function startContainer(root: string, id: string): void {
   const container = Container.open(root, id);
   const nat = native();
+  const fifo = container.store.fifoPath(id);
   const unlock = container.store.lock(id);
-  let released: { fd: number; head: string };
+  let fifoFd: number;
   try {
     const status = container.status();
     // runc's messages, word for word.
     if (status === 'stopped') throw new ContainerStateError('cannot start a container that has stopped');
     if (status === 'running') throw new ContainerStateError('cannot start an already running container');
     if (status !== 'created') throw new ContainerStateError(`cannot start a container in the ${status} state`);
-    const fifo = container.store.fifoPath(id);
     crashPoint('start:locked');
-    const handshake = nat.releaseFifo(fifo, container.state.pid);
-    if (handshake === null) {
-      // Gone before its handshake, or released by an earlier start that died meanwhile.
-      throw new ContainerStateError(container.alive() ? 'cannot start an already running container' : 'cannot start a container that has stopped');
-    }
-    released = handshake;
-    // unlink, not rmSync: that loads its rimraf module first (a third of a ms).
-    try {
-      fs.unlinkSync(fifo);
-    } catch (e) {
-      // A FIFO left behind would make the running container look `created`.
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log.warn(`removing ${fifo}: ${(e as Error).message}`);
-    }
-    crashPoint('start:released');
+    fifoFd = openFifoForStart(fifo);
   } finally {
-    // Released (or not) and the FIFO gone: from here on the container is running and
-    // nothing is left to serialize. The startContainer hooks that run now may take
-    // forever (a hook without a timeout); a kill or delete must not wait for them,
-    // as with runc.
+    // The FIFO is ours now (its lock keeps a second start out): nothing is left to
+    // serialize with kill or delete. The init may not answer for a while (stopped by
+    // SIGSTOP) and the startContainer hooks may take forever (a hook without a
+    // timeout); a kill or delete must not wait for either, as with runc.
     unlock();
   }
+  const released = nat.releaseFifo(fifoFd, container.state.pid);
+  if (released === null) {
+    // Gone before its handshake (a kill or delete -f meanwhile, or before we came).
+    throw new ContainerStateError(container.alive() ? 'cannot start an already running container' : 'cannot start a container that has stopped');
+  }
+  // unlink, not rmSync: that loads its rimraf module first (a third of a ms).
+  try {
+    fs.unlinkSync(fifo);
+  } catch (e) {
+    // A FIFO left behind would make the running container look `created`.
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log.warn(`removing ${fifo}: ${(e as Error).message}`);
+  }
+  crashPoint('start:released');
   // Until the container's process was exec'd (or the init failed): the spec wants
   // poststart after the exec. A kill or delete meanwhile ends the init: EOF without `x`.
   const report = released.head + nat.drainFifo(released.fd);
@@ -56,6 +56,27 @@ export function startContainer(root: string, id: string): void {
   if (outcome.kind === 'failed') throw new InitError(outcome.message);
   if (outcome.kind === 'died') throw new InitError(CONTAINER_INIT_DIED);
   runPoststartHooks(container.state);
+}
+
+/**
+ * The exec FIFO's read end (O_NONBLOCK: no writer is waited for here), locked against a
+ * second start: only one reader may take the init's handshake. A start that died
+ * released its lock with its fds.
+ */
+function openFifoForStart(fifo: string): number {
+  let fd: number;
+  try {
+    fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    // Released by an earlier start that died before unlinking it: running, or stopped.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ContainerStateError('cannot start an already running container');
+    throw e;
+  }
+  if (!native().flock(fd, true, true)) {
+    fs.closeSync(fd);
+    throw new ContainerStateError('cannot start an already running container');
+  }
+  return fd;
 }
 
 /** After the user's process was released; a failure is a warning (runtime spec). */

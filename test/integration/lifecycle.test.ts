@@ -129,6 +129,39 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
   });
 
   describe('create / start / kill / delete', () => {
+    test('a start waiting on an init stopped by SIGSTOP keeps neither kill nor a second start waiting (runc); it goes on once the init does', async () => {
+      const b = sleepBundle();
+      expectOk(s.cli.create(b.id, b.dir));
+      expectOk(s.cli.kill(b.id, 'STOP'));
+      const first = s.cli.spawn(['start', b.id]);
+      // Waiting on the exec FIFO, which a stopped init never answers: tsrun holds it open
+      // (polling it), runc's open of it waits for the writer.
+      const inProc = (read: (dir: string) => boolean): boolean => {
+        try {
+          return read(`/proc/${first.pid}`);
+        } catch {
+          return false;
+        }
+      };
+      const holdsFifo = (): boolean =>
+        inProc((dir) => fs.readdirSync(`${dir}/fd`).some((fd) => inProc(() => fs.readlinkSync(`${dir}/fd/${fd}`).endsWith('exec.fifo'))));
+      const opensFifo = (): boolean =>
+        inProc((dir) => fs.readdirSync(`${dir}/task`).some((t) => inProc(() => fs.readFileSync(`${dir}/task/${t}/wchan`, 'utf8') === 'wait_for_partner')));
+      await waitFor(() => holdsFifo() || opensFifo(), 'start to wait on the exec FIFO');
+      if (s.cli.flavor === 'tsrun') {
+        // runc's second start would wait as well; tsrun's says so at once.
+        const second = s.cli.start(b.id, { timeoutMs: 10_000 });
+        expect({ code: second.code, timedOut: second.timedOut }).toEqual({ code: 1, timedOut: false });
+        expect(second.stderr).toMatch(/cannot start an already running container/);
+      }
+      // Before, kill waited for the container's lock, which the blocked start held.
+      const cont = s.cli.run(['kill', b.id, 'CONT'], { timeoutMs: 10_000 });
+      expect({ code: cont.code, timedOut: cont.timedOut }).toEqual({ code: 0, timedOut: false });
+      expectOk(await first.done);
+      expect(s.cli.state(b.id).status).toBe('running');
+      expectOk(s.cli.delete(b.id, true));
+    });
+
     test.each(['SIGKILL', 'KILL', '9'])('full lifecycle with kill %s', async (sig) => {
       const b = sleepBundle();
       const before = Date.now();

@@ -658,6 +658,9 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     }
   });
 
+  /** The exec FIFO's read end, as start opens it and hands it to releaseFifo. */
+  const readEnd = (fifo: string): number => fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+
   test('waitFifo parks a small, non-dumpable init until releaseFifo', async () => {
     const fifo = path.join(tmp, 'exec.fifo');
     n.mkfifo(fifo, 0o600);
@@ -684,7 +687,7 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
 
       // The handshake, then read to the EOF of the execve: `x` right before it (or
       // already with the handshake).
-      const released = n.releaseFifo(fifo, pid);
+      const released = n.releaseFifo(readEnd(fifo), pid);
       expect(released).not.toBeNull();
       expect(released!.head + n.drainFifo(released!.fd)).toBe('0x');
       const container = await reap(pid);
@@ -706,7 +709,7 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
       // Nobody ever writes this FIFO: only the pidfd can end the wait (no timeout, no polling).
       const shortLived = child_process.spawn('/bin/sh', ['-c', 'sleep 0.3'], { stdio: 'ignore' });
       const exited = new Promise((r) => shortLived.on('exit', r));
-      expect(n.releaseFifo(fifo, shortLived.pid!)).toBeNull();
+      expect(n.releaseFifo(readEnd(fifo), shortLived.pid!)).toBeNull();
       await exited;
 
       // A parked init killed before `start`: its zombie's pidfd is readable at once.
@@ -715,10 +718,10 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
       });
       const pid = started.containerPid!;
       n.pidfdKill(pid, SIGKILL);
-      expect(n.releaseFifo(fifo, pid)).toBeNull();
+      expect(n.releaseFifo(readEnd(fifo), pid)).toBeNull();
       expect(await reap(pid)).toMatchObject({ signal: SIGKILL });
       // Reaped: pidfd_open fails with ESRCH, which also means "not released".
-      expect(n.releaseFifo(fifo, pid)).toBeNull();
+      expect(n.releaseFifo(readEnd(fifo), pid)).toBeNull();
     } finally {
       n.closeFd(fifoPath);
       started?.pipe.close();
