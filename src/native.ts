@@ -39,8 +39,12 @@ export interface NativeAddon {
   closeFd(fd: number): void;
   /** waitpid(pid, 0): blocking. */
   waitPid(pid: number): WaitResult;
-  /** waitpid on a worker thread; resolves when the process ends. */
-  waitPidAsync(pid: number): Promise<WaitResult>;
+  /**
+   * waitpid on a worker thread; resolves when the process ends. With reapOthers, every
+   * other child that ends first is reaped too (the orphans a subreaper inherits): only
+   * for a caller with no other child whose end it waits for.
+   */
+  waitPidAsync(pid: number, reapOthers?: boolean): Promise<WaitResult>;
   /** prctl(PR_SET_CHILD_SUBREAPER, on ? 1 : 0); on by default. */
   setChildSubreaper(on?: boolean): void;
   mkfifo(path: string, mode: number): void;

@@ -55,14 +55,34 @@ namespace {
 
 class WaitWorker : public Napi::AsyncWorker {
  public:
-  WaitWorker(Napi::Env env, pid_t pid)
-      : Napi::AsyncWorker(env, "tsrun:waitPid"), pid_(pid), deferred_(Napi::Promise::Deferred::New(env)) {}
+  WaitWorker(Napi::Env env, pid_t pid, bool reapOthers)
+      : Napi::AsyncWorker(env, "tsrun:waitPid"), pid_(pid), reapOthers_(reapOthers), deferred_(Napi::Promise::Deferred::New(env)) {}
 
   Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override {
-    result_ = WaitRetrying(pid_, &status_);
-    if (result_ < 0) error_ = errno;
+    if (!reapOthers_) {
+      result_ = WaitRetrying(pid_, &status_);
+      if (result_ < 0) error_ = errno;
+      return;
+    }
+    // Every child that ends meanwhile is reaped too: as a subreaper, the orphans of a
+    // container without a pid namespace become ours, and each one left a zombie would
+    // count against the container's pids limit until we exit (runc reaps them too).
+    for (;;) {
+      int status = 0;
+      pid_t got = waitpid(-1, &status, 0);
+      if (got < 0) {
+        if (errno == EINTR) continue;
+        error_ = errno;
+        return;
+      }
+      if (got == pid_) {
+        result_ = got;
+        status_ = status;
+        return;
+      }
+    }
   }
 
   void OnOK() override {
@@ -80,6 +100,7 @@ class WaitWorker : public Napi::AsyncWorker {
 
  private:
   pid_t pid_;
+  bool reapOthers_;
   pid_t result_ = -1;
   int status_ = 0;
   int error_ = 0;
@@ -88,9 +109,13 @@ class WaitWorker : public Napi::AsyncWorker {
 
 }  // namespace
 
+// waitPidAsync(pid, reapOthers = false): resolves with pid's wait result. With
+// reapOthers, every other child that ends first is reaped (and forgotten) on the way:
+// only for a caller with no other child whose end it waits for.
 Napi::Value WaitPidAsync(const Napi::CallbackInfo& info) {
   int pid = ArgInt(info, 0, "waitPidAsync", "pid");
-  auto* worker = new WaitWorker(info.Env(), pid);  // the AsyncWorker deletes itself
+  bool reapOthers = info.Length() > 1 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
+  auto* worker = new WaitWorker(info.Env(), pid, reapOthers);  // the AsyncWorker deletes itself
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

@@ -298,7 +298,8 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
     }
     forwarding.forwardTo({ pid });
     try {
-      const result = await nat.waitPidAsync(pid);
+      // Its orphans (no pid namespace) are ours as its subreaper: reaped too.
+      const result = await nat.waitPidAsync(pid, true);
       // Reaped: its pid may be another process's by now.
       forwarding.stop();
       proxy?.finish();

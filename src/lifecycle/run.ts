@@ -46,7 +46,8 @@ async function runWithSignalsCaught(opts: RunOptions, forwarding: SignalForwardi
   forwarding.forwardTo(state);
   let result;
   try {
-    result = await nat.waitPidAsync(state.pid);
+    // The container's orphans (no pid namespace) are ours as its subreaper: reaped too.
+    result = await nat.waitPidAsync(state.pid, true);
     forwarding.stop();
   } catch (e) {
     forwarding.stop();

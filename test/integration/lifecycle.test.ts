@@ -8,7 +8,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { expectedError, pidAlive, runtimeUnderTest, waitFor, waitPidGone, HOST_ENV_CANARIES } from '../helpers/runtime';
+import { expectedError, flavorOf, pidAlive, runtimeUnderTest, waitFor, waitPidGone, HOST_ENV_CANARIES } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 import { isEmpty } from '../helpers/cleanup';
 
@@ -37,6 +37,34 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
   const sleepBundle = () => s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
 
   describe('run', () => {
+    test('without a pid namespace, the orphans of the container are reaped while it runs (no zombies in its pids count), as with runc', () => {
+      const b = s.bundle({
+        configure: (c) => {
+          c.process.args = ['sh', '-c', 'for i in 1 2 3 4 5; do sh -c "sleep 0.1 & exit"; done; sleep 1; cat /sys/fs/cgroup/pids/pids.current'];
+          c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid');
+        },
+      });
+      const r = s.cli.runContainer(b.id, b.dir);
+      // cat alone (sh execs it); before, each of the five sleeps stayed a zombie of the runtime.
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '1\n', stderr: '' });
+    });
+
+    // runc's exec is no subreaper: the orphans go to whatever reaps for the caller (here
+    // nothing does, and they stay zombies in the container's pids count).
+    (flavorOf(BINARY) === 'tsrun' ? test : test.skip)('without a pid namespace, the orphans of an exec\'d process are reaped while it runs', () => {
+      const b = s.bundle({
+        configure: (c) => {
+          c.process.args = ['sleep', '1000'];
+          c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid');
+        },
+      });
+      expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
+      const r = s.cli.run(['exec', b.id, 'sh', '-c', 'for i in 1 2 3 4 5; do sh -c "sleep 0.1 & exit"; done; sleep 1; cat /sys/fs/cgroup/pids/pids.current']);
+      // The container's sleep, and cat.
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '2\n', stderr: '' });
+      expectOk(s.cli.delete(b.id, true));
+    });
+
     test('prints the container output and returns its exit code', () => {
       const b = shBundle('echo hello from inside; echo to-stderr >&2; exit 3');
       const r = s.cli.runContainer(b.id, b.dir);
