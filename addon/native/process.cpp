@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -33,6 +35,25 @@ static Napi::Object WaitResultObject(Napi::Env env, pid_t pid, int status) {
     result.Set("signal", env.Null());
   }
   return result;
+}
+
+// The session of a process (a zombie's too), from /proc/<pid>/stat; -1 when it is gone.
+static pid_t SessionOf(pid_t pid) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+  UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd) return -1;
+  char buf[1024];
+  ssize_t n = read(fd.get(), buf, sizeof buf - 1);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  // "pid (comm) state ppid pgrp session ...": comm may hold anything but ends at the last ')'.
+  const char* end = strrchr(buf, ')');
+  if (end == nullptr) return -1;
+  char state;
+  int ppid, pgrp, session;
+  if (sscanf(end + 1, " %c %d %d %d", &state, &ppid, &pgrp, &session) != 4) return -1;
+  return session;
 }
 
 static pid_t WaitRetrying(pid_t pid, int* status) {
@@ -66,23 +87,31 @@ class WaitWorker : public Napi::AsyncWorker {
       if (result_ < 0) error_ = errno;
       return;
     }
-    // Every child that ends meanwhile is reaped too: as a subreaper, the orphans of a
-    // container without a pid namespace become ours, and each one left a zombie would
-    // count against the container's pids limit until we exit (runc reaps them too).
+    // Every other child of the container's that ends meanwhile is reaped too: as a
+    // subreaper, the orphans of a container without a pid namespace become ours, and
+    // each one left a zombie would count against its pids limit until we exit (runc
+    // reaps them too). A container's processes are in sessions of their own (its init
+    // and every exec'd process call setsid); a child in ours is Node's (child_process),
+    // which Node reaps itself: at the first such one, only pid_ is waited for.
+    const pid_t ourSession = getsid(0);
     for (;;) {
-      int status = 0;
-      pid_t got = waitpid(-1, &status, 0);
-      if (got < 0) {
+      siginfo_t info;
+      memset(&info, 0, sizeof info);
+      if (waitid(P_ALL, 0, &info, WEXITED | WNOWAIT) < 0) {
         if (errno == EINTR) continue;
         error_ = errno;
         return;
       }
-      if (got == pid_) {
-        result_ = got;
-        status_ = status;
-        return;
-      }
+      const pid_t ended = info.si_pid;
+      if (ended == pid_) break;
+      const pid_t session = SessionOf(ended);
+      if (session < 0) continue;  // reaped meanwhile by whoever else waits
+      if (session == ourSession) break;
+      int status;
+      (void)waitpid(ended, &status, WNOHANG);
     }
+    result_ = WaitRetrying(pid_, &status_);
+    if (result_ < 0) error_ = errno;
   }
 
   void OnOK() override {
