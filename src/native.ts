@@ -37,6 +37,10 @@ export interface NativeAddon {
   /** The fd in the packet the init sends after announcing one (`seccomp listener`, `netns`, `netlink socket`). */
   syncRecvFd(syncFd: number, what: string): number;
   closeFd(fd: number): void;
+  /** pipe2(O_CLOEXEC): [read end, write end]. */
+  pipe(): [number, number];
+  /** isatty(3), without Node's tty module (which loads net). */
+  isatty(fd: number): boolean;
   /** waitpid(pid, 0): blocking. */
   waitPid(pid: number): WaitResult;
   /**

@@ -1,4 +1,4 @@
-// Small file services: close, O_PATH open, flock, rename without replacing.
+// Small file services: close, O_PATH open, pipes, isatty, flock, rename without replacing.
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -14,6 +14,22 @@ Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   // No EINTR retry: on Linux the fd is gone even when close reports EINTR.
   if (close(fd) < 0 && errno != EINTR) ThrowErrno(info.Env(), errno, "close", std::to_string(fd));
   return info.Env().Undefined();
+}
+
+// pipe(): [readFd, writeFd], both close-on-exec (spawnInit dups what a child gets).
+Napi::Value Pipe(const Napi::CallbackInfo& info) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) ThrowErrno(info.Env(), errno, "pipe2");
+  Napi::Array out = Napi::Array::New(info.Env(), 2);
+  out.Set(0u, Napi::Number::New(info.Env(), fds[0]));
+  out.Set(1u, Napi::Number::New(info.Env(), fds[1]));
+  return out;
+}
+
+// isatty(fd): without Node's tty module, which loads net (milliseconds) on every run.
+Napi::Value Isatty(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0, "isatty");
+  return Napi::Boolean::New(info.Env(), isatty(fd) == 1);
 }
 
 Napi::Value OpenPath(const Napi::CallbackInfo& info) {

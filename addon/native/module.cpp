@@ -11,6 +11,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   static const Entry entries[] = {
       {"spawnInit", SpawnInit},       {"syncRecv", SyncRecv},
       {"syncSend", SyncSend},         {"syncRecvFd", SyncRecvFd},         {"closeFd", CloseFd},
+      {"pipe", Pipe},                 {"isatty", Isatty},
       {"waitPid", WaitPid},           {"waitPidAsync", WaitPidAsync},
       {"setChildSubreaper", SetChildSubreaper},
       {"mkfifo", Mkfifo},             {"openPath", OpenPath},

@@ -16,6 +16,7 @@ import { buildCreatePlan } from '../linux/plan';
 import { encodePlan } from '../linux/plan-encoding';
 import { log } from '../log';
 import { noteStdioStreams, stdoutIsTerminal } from '../output';
+import { terminalStdio, type TerminalStdio } from './terminal-stdio';
 import { native } from '../native';
 import { validateContainerId } from '../state/ids';
 import { processStartTime } from '../state/status';
@@ -50,7 +51,11 @@ export interface CreateOptions {
   consoleSocket?: string;
   noPivot?: boolean;
   preserveFds?: number;
-  /** `run` in the foreground: a terminal is proxied by tsrun itself (create always detaches). */
+  /**
+   * `run` in the foreground: a terminal is proxied by tsrun itself (create always
+   * detaches), and without process.terminal, a terminal of ours reaches the container
+   * through pipes (terminal-stdio.ts).
+   */
   foreground?: boolean;
   /** Global --rootless: 'true', 'false' or 'auto' (default). */
   rootless?: string;
@@ -68,6 +73,8 @@ export interface Created {
   state: ContainerState;
   /** Foreground run with a terminal: our end of the console socket pair (see console.ts). */
   consoleFd?: number;
+  /** Foreground run without one, from a terminal: the pipes its stdio goes through. */
+  piped?: TerminalStdio;
 }
 
 function chownToMappedRoot(file: string, spec: Spec): void {
@@ -118,6 +125,7 @@ export function createContainer(opts: CreateOptions): Created {
   let netDevices: NetDeviceMover | undefined;
   let fifoFd: number | undefined;
   let console: ConsoleEnds | undefined;
+  let piped: TerminalStdio | undefined;
   // Set once cgroups.create() has returned. Until then the dirs may be another
   // container's (create refuses a leaf with processes in it: cleaning up here would
   // kill them), and a failing create() has removed what it made itself.
@@ -235,7 +243,9 @@ export function createContainer(opts: CreateOptions): Created {
     log.debug(`create ${opts.id}: plan of ${plan.length} operations`);
 
     log.debug(`create ${opts.id}: spawning init`);
-    const child = nat.spawnInit({ plan: encodePlan(plan), stdio: [0, 1, 2], preserveFds, extraFds });
+    if (opts.foreground && !terminal) piped = terminalStdio();
+    const child = nat.spawnInit({ plan: encodePlan(plan), stdio: piped?.stdio ?? [0, 1, 2], preserveFds, extraFds });
+    piped?.started();
     stage1 = child.pid;
     syncFd = child.syncFd;
     // With its start time, so that `delete --force` after a crash here can tell this
@@ -334,8 +344,9 @@ export function createContainer(opts: CreateOptions): Created {
     log.debug(`create ${opts.id}: created, init pid ${containerPid}`);
     const ownConsole = console?.ownFd;
     if (console) console.ownFd = undefined;
-    return { state: final, consoleFd: ownConsole };
+    return { state: final, consoleFd: ownConsole, ...(piped ? { piped } : {}) };
   } catch (e) {
+    piped?.abandon();
     // Each pid only while it is still ours: the pid may have been handed on. The init
     // by the start time read when it announced itself (none: it was gone already);
     // the first process while it is our unreaped child.

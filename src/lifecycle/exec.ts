@@ -13,6 +13,7 @@ import { planCgroupJoin } from '../linux/cgroup-join';
 import { encodePlan } from '../linux/plan-encoding';
 import { log } from '../log';
 import { noteStdioStreams, stdoutIsTerminal } from '../output';
+import { terminalStdio, type TerminalStdio } from './terminal-stdio';
 import { native } from '../native';
 import { Container } from './container';
 import { StateStore } from '../state/store';
@@ -88,6 +89,8 @@ export interface ExecStarted {
   pid: number;
   /** Foreground exec with a terminal: our end of the console socket pair. */
   consoleFd?: number;
+  /** Foreground exec without one, from a terminal: the pipes its stdio goes through (terminal-stdio.ts). */
+  piped?: TerminalStdio;
 }
 
 /**
@@ -146,6 +149,7 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
   let stage1Reaped = false;
   let syncFd: number | undefined;
   let console: ConsoleEnds | undefined;
+  let piped: TerminalStdio | undefined;
   try {
     // Every namespace file is opened here, before the init joins the first one:
     // after a setns into the container's user namespace the init may no longer
@@ -194,7 +198,9 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
     });
     const forks = plan.some((o) => o.op === 'fork');
     log.debug(`exec in ${opts.id}: plan of ${plan.length} operations`);
-    const child = nat.spawnInit({ plan: encodePlan(plan), stdio: [0, 1, 2], preserveFds: opts.preserveFds, extraFds });
+    if (!opts.detach && !terminal) piped = terminalStdio();
+    const child = nat.spawnInit({ plan: encodePlan(plan), stdio: piped?.stdio ?? [0, 1, 2], preserveFds: opts.preserveFds, extraFds });
+    piped?.started();
     stage1 = child.pid;
     syncFd = child.syncFd;
     const first = child.pid;
@@ -240,8 +246,9 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
     if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(execPid));
     const consoleFd = console?.ownFd;
     if (console) console.ownFd = undefined;
-    return { pid: execPid, consoleFd };
+    return { pid: execPid, consoleFd, ...(piped ? { piped } : {}) };
   } catch (e) {
+    piped?.abandon();
     // Each pid only while it is still ours (see create): the exec'd process by its
     // start time, the first one while it is our unreaped child.
     const execed = execPid !== undefined && execPid !== stage1 && execStartTime !== null ? { pid: execPid, startTime: execStartTime } : undefined;
@@ -280,12 +287,13 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
   // subreaper we inherit it and can wait for it.
   if (!opts.detach) nat.setChildSubreaper();
   return withSignalsCaught(async (forwarding) => {
-    const { pid, consoleFd } = startExec(opts);
+    const { pid, consoleFd, piped } = startExec(opts);
     if (opts.detach) return 0;
     let proxy: ConsoleProxy | undefined;
     try {
       proxy = consoleFd !== undefined ? proxyConsole(consoleFd) : undefined;
     } catch (e) {
+      piped?.abandon();
       // Without its terminal it would run unwatched while we report a failure: runc
       // ends it too. It is our unreaped child (we are its subreaper): the pid is its.
       killQuietly(pid);
@@ -303,6 +311,8 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
       // Reaped: its pid may be another process's by now.
       forwarding.stop();
       proxy?.finish();
+      // All it wrote reaches our terminal first (the pipes end with its processes).
+      await piped?.finish();
       if (result.signal !== null) return 128 + result.signal;
       return result.exitCode ?? 0;
     } finally {

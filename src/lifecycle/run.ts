@@ -29,7 +29,7 @@ async function runWithSignalsCaught(opts: RunOptions, forwarding: SignalForwardi
   // Started as soon as it is ready: the exec FIFO and a `start` would only make the
   // init wait for this same process (runc's `run` goes through them; nothing outside
   // can tell, except that `state` never catches this container `created`).
-  const { state, consoleFd } = createContainer({ ...opts, foreground: !opts.detach, startAtOnce: true });
+  const { state, consoleFd, piped } = createContainer({ ...opts, foreground: !opts.detach, startAtOnce: true });
   let proxy: ConsoleProxy | undefined;
   try {
     // Whatever the container writes meanwhile waits in the pty.
@@ -37,6 +37,7 @@ async function runWithSignalsCaught(opts: RunOptions, forwarding: SignalForwardi
     runPoststartHooks(state);
   } catch (e) {
     proxy?.restore();
+    piped?.abandon();
     deleteContainer(opts.root, opts.id, true);
     throw e;
   }
@@ -53,6 +54,7 @@ async function runWithSignalsCaught(opts: RunOptions, forwarding: SignalForwardi
     forwarding.stop();
     // Never leave the container behind because the wait failed.
     proxy?.restore();
+    piped?.abandon();
     deleteContainer(opts.root, opts.id, true);
     throw e;
   }
@@ -66,6 +68,9 @@ async function runWithSignalsCaught(opts: RunOptions, forwarding: SignalForwardi
     // Also when delete failed: our terminal must not stay raw.
     proxy?.restore();
   }
+  // What the container wrote reaches our terminal (its processes are gone now: the
+  // pipes end). runc waits for its copies too.
+  await piped?.finish();
   log.debug(`run ${opts.id}: deleted`);
   if (result.signal !== null) return 128 + result.signal;
   return result.exitCode ?? 0;

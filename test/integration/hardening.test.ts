@@ -123,6 +123,23 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
     expect(underTerminal(`exec ${held.id} sh -c '${TTY_PROBE}'`)).toBe('tty=0\nno-tty\n');
   });
 
+  (spawnSync('script', ['--version']).status === 0 ? test : test.skip)('from a terminal, a process without process.terminal gets pipes, never the terminal itself (run and exec), as with runc', () => {
+    // With the terminal's fds it could change its modes for good (stty raw), read what
+    // is typed after it, and with CAP_SYS_ADMIN push input into the caller's shell.
+    const probe = '[ -t 0 ] && echo in-tty || echo in-pipe; [ -t 1 ] && echo out-tty || echo out-pipe; [ -t 2 ] && echo err-tty >&2 || echo err-pipe >&2; stty raw 2>/dev/null && echo changed; exit 3';
+    const b = bundle(probe);
+    const underTerminal = (args: string): string[] => {
+      const r = spawnSync('script', ['-qec', `${BINARY} --root ${s.cli.root} ${args}; echo rc=$?; stty -a | grep -o -- '-icanon'`, '/dev/null'], { encoding: 'utf8', timeout: 30_000, input: '' });
+      // stdout and stderr come through pipes of their own: their order is not kept.
+      return r.stdout.replace(/\r/g, '').split('\n').filter(Boolean).sort();
+    };
+    const expected = ['err-pipe', 'in-pipe', 'out-pipe', 'rc=3'];
+    expect(underTerminal(`run -b ${b.dir} ${b.id}`)).toEqual(expected);
+    const held = bundle('sleep 1000');
+    expectOk(s.cli.runContainer(held.id, held.dir, ['-d']));
+    expect(underTerminal(`exec ${held.id} sh -c '${probe}'`)).toEqual(expected);
+  });
+
   test('a process running as another user can reopen its stdio (/dev/stdout), in run and in exec, as with runc', () => {
     const write = 'echo out > /dev/stdout && echo err > /dev/stderr';
     const b = bundle(write, (c) => {
