@@ -90,6 +90,8 @@ export interface NativeAddon {
   recvFd(fd: number): { fd: number; name: string } | null;
   /** ioctl(TIOCSWINSZ) on a terminal fd. */
   setWindowSize(fd: number, rows: number, cols: number): void;
+  /** A terminal's size (TIOCGWINSZ). */
+  getWindowSize(fd: number): { rows: number; cols: number };
   /** cfmakeraw(3) on a terminal: no input or output processing, no echo, no signal keys (runc's raw mode). */
   makeRaw(fd: number): void;
   /** O_NONBLOCK on the fd's open file description. */

@@ -36,11 +36,6 @@ export function stdioStreamsUsed(): boolean {
   return streamsUsed;
 }
 
-/** isatty(1) without building process.stdout (tty loads net: only asked on the paths that proxy a terminal). */
-export function stdoutIsTerminal(): boolean {
-  return (require('tty') as typeof import('tty')).isatty(1);
-}
-
 /** Diverts all output (scripts/bundle.js runs commands to warm its code cache, silently). */
 export function divertOutput(to: ((fd: number, text: string) => void) | undefined): void {
   sink = to;

@@ -52,6 +52,7 @@ Napi::Value ConnectUnix(const Napi::CallbackInfo& info);
 Napi::Value SocketPair(const Napi::CallbackInfo& info);
 Napi::Value RecvFd(const Napi::CallbackInfo& info);
 Napi::Value SetWindowSize(const Napi::CallbackInfo& info);
+Napi::Value GetWindowSize(const Napi::CallbackInfo& info);
 Napi::Value MakeRaw(const Napi::CallbackInfo& info);
 Napi::Value SetNonBlocking(const Napi::CallbackInfo& info);
 Napi::Value OpenPtyPeer(const Napi::CallbackInfo& info);

@@ -57,6 +57,18 @@ Napi::Value SetWindowSize(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// getWindowSize(fd) -> { rows, cols }: a terminal's size (TIOCGWINSZ).
+Napi::Value GetWindowSize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgFd(info, 0, "getWindowSize");
+  struct winsize ws = {};
+  if (ioctl(fd, TIOCGWINSZ, &ws) < 0) ThrowErrno(env, errno, "ioctl(TIOCGWINSZ)", std::to_string(fd));
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("rows", Napi::Number::New(env, ws.ws_row));
+  out.Set("cols", Napi::Number::New(env, ws.ws_col));
+  return out;
+}
+
 // makeRaw(fd): the terminal's mode as cfmakeraw(3) makes it, as runc sets the caller's
 // terminal while it proxies a pty: no input processing, no echo, no signals from
 // keys, and no output processing (libuv's raw mode keeps OPOST and ONLCR, so a

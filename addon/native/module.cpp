@@ -20,6 +20,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"waitExit", WaitExit},
       {"connectUnix", ConnectUnix},  {"socketPair", SocketPair},
       {"recvFd", RecvFd},           {"setWindowSize", SetWindowSize},
+      {"getWindowSize", GetWindowSize},
       {"makeRaw", MakeRaw},         {"setNonBlocking", SetNonBlocking},
       {"openPtyPeer", OpenPtyPeer},
       {"seccompCompile", SeccompCompile},

@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import type { ReadStream } from 'tty';
 import { TsrunError } from '../errors';
 import { native } from '../native';
+import { callerTerminal } from './caller-terminal';
 import { noteStdioStreams, writeAll } from '../output';
 
 /** runc's checkTerminal: which combinations of terminal, detach and socket make sense. */
@@ -96,11 +97,20 @@ export function proxyConsole(ownFd: number): ConsoleProxy {
       throw e;
     }
   }
+  // Sized by the terminal we were called from, whichever of our stdio it is (not only
+  // stdout: `run -t ... > file` still has a window), and again at each SIGWINCH.
+  const terminal = callerTerminal();
   const resize = (): void => {
-    if (process.stdout.isTTY && !output.destroyed) nat.setWindowSize(master, process.stdout.rows, process.stdout.columns);
+    if (terminal === undefined || output.destroyed) return;
+    try {
+      const { rows, cols } = nat.getWindowSize(terminal);
+      nat.setWindowSize(master, rows, cols);
+    } catch {
+      // the terminal or the pty went away
+    }
   };
   resize();
-  process.stdout.on('resize', resize);
+  process.on('SIGWINCH', resize);
   const onInput = (chunk: Buffer): void => {
     if (output.destroyed) return;
     try {
@@ -126,7 +136,7 @@ export function proxyConsole(ownFd: number): ConsoleProxy {
   const restore = (): void => {
     if (restored) return;
     restored = true;
-    process.stdout.off('resize', resize);
+    process.off('SIGWINCH', resize);
     stdin.off('data', onInput);
     stdin.pause();
     if (stdin.isTTY) stdin.setRawMode(wasRaw);

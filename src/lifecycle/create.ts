@@ -15,7 +15,7 @@ import { NET_DEVICE_SYNC } from '../linux/net-devices';
 import { buildCreatePlan } from '../linux/plan';
 import { encodePlan } from '../linux/plan-encoding';
 import { log } from '../log';
-import { noteStdioStreams, stdoutIsTerminal } from '../output';
+import { callerTerminalSize } from './caller-terminal';
 import { terminalStdio, type TerminalStdio } from './terminal-stdio';
 import { native } from '../native';
 import { validateContainerId } from '../state/ids';
@@ -104,10 +104,10 @@ export function createContainer(opts: CreateOptions): Created {
   const store = new StateStore(opts.root);
   const terminal = spec.process?.terminal === true;
   checkTerminal(terminal, !opts.foreground, opts.consoleSocket);
-  if (terminal && opts.foreground && spec.process && !spec.process.consoleSize && stdoutIsTerminal()) {
+  if (terminal && opts.foreground && spec.process && !spec.process.consoleSize) {
     // Proxied to our terminal: start the pty at its size.
-    noteStdioStreams();
-    spec.process.consoleSize = { height: process.stdout.rows, width: process.stdout.columns };
+    const size = callerTerminalSize();
+    if (size) spec.process.consoleSize = size;
   }
   // The id's dir appears already locked, and the lock is held until create has
   // finished or undone its work: a concurrent delete, start or kill waits instead of

@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawn, spawnSync } from 'child_process';
-import { repoRoot, runtimeUnderTest, waitFor } from '../helpers/runtime';
+import { flavorOf, repoRoot, runtimeUnderTest, waitFor } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 import type { Bundle } from '../helpers/bundle';
 import { reapIfOurs } from '../helpers/reap';
@@ -14,6 +14,7 @@ import { reapIfOurs } from '../helpers/reap';
 jest.setTimeout(60_000);
 
 const BINARY = runtimeUnderTest();
+const FLAVOR = flavorOf(BINARY);
 const RECVTTY = path.join(repoRoot(), 'build', 'Release', 'tsrun-test-recvtty');
 const haveScript = spawnSync('script', ['--version']).status === 0;
 
@@ -119,6 +120,30 @@ describeIf(containerSkipReason())(`terminal (${BINARY})`, () => {
     expect(out).toContain('got:hello\n');
     expect(out).toMatch(/rc=5\n$/);
     expect(s.cli.stateRaw(b.id).code).not.toBe(0);
+  });
+
+  // runc 1.1.5 sizes by stdout only here: its pty stays 0x0.
+  (haveScript && FLAVOR === 'tsrun' ? test : test.skip)('run -t and exec -t with their output redirected still size the pty by the terminal they were called from', () => {
+    const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    fs.symlinkSync('busybox', path.join(b.rootfs, 'bin', 'stty'));
+    expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
+    const out = path.join(b.dir, 'size.out');
+    // stdout a file, stdin the terminal: before, the pty stayed 0x0 ("stty: standard input").
+    const r = underTerminal(`stty rows 21 cols 43; ${BINARY} --root ${s.cli.root} exec -t ${b.id} stty size > ${out}; echo rc=$?`);
+    expect(shown(r.stdout).replace(/\r/g, '')).toMatch(/rc=0\n$/);
+    expect(fs.readFileSync(out, 'utf8').replace(/\r/g, '')).toBe('21 43\n');
+    const run = s.bundle();
+    withTerminal(run, ['stty', 'size']);
+    underTerminal(`stty rows 22 cols 44; ${BINARY} --root ${s.cli.root} run -b ${run.dir} ${run.id} > ${out}`);
+    expect(fs.readFileSync(out, 'utf8').replace(/\r/g, '')).toBe('22 44\n');
+  });
+
+  (haveScript ? test : test.skip)('run -t: a resize of the caller\'s terminal (SIGWINCH) reaches the pty', () => {
+    const b = s.bundle();
+    withTerminal(b, ['sh', '-c', 'stty size; sleep 1.5; stty size']);
+    // The terminal is resized half a second in, while the container sleeps.
+    const r = underTerminal(`stty rows 10 cols 20; (sleep 0.5; stty rows 30 cols 60 < /dev/tty) & ${BINARY} --root ${s.cli.root} run -b ${b.dir} ${b.id}; echo rc=$?`);
+    expect(shown(r.stdout).replace(/\r/g, '')).toMatch(/^10 20\n30 60\nrc=0\n$/);
   });
 
   (haveScript ? test : test.skip)('exec -t in an interactive terminal; exec -d -t --console-socket', async () => {
