@@ -24,6 +24,8 @@ let logFd: number | undefined;
  * a command going on without it could fail where nobody looks.
  */
 export function configureLog(next: Partial<LogSettings>): void {
+  // An empty --log is no file: stderr, as with runc.
+  if (next.file === '') next = { ...next, file: undefined };
   if (next.file !== undefined && next.file !== settings.file) {
     try {
       logFd = fs.openSync(next.file, 'a', 0o644);

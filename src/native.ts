@@ -41,6 +41,8 @@ export interface NativeAddon {
   pipe(): [number, number];
   /** isatty(3), without Node's tty module (which loads net). */
   isatty(fd: number): boolean;
+  /** Whether we are in the foreground process group of terminal fd (tcgetpgrp == getpgrp). */
+  inForeground(fd: number): boolean;
   /** waitpid(pid, 0): blocking. */
   waitPid(pid: number): WaitResult;
   /**

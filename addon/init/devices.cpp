@@ -71,17 +71,18 @@ void OpMknod(const Args& a) {
     // that is not a tmpfs); keeping it, as runc does, would give the container a fake.
     const bool same = (st.st_mode & S_IFMT) == type && (type == S_IFIFO || st.st_rdev == makedev(maj, min));
     if (!same) FailMessage(object + ": " + FileKind(st) + " is already there, not the device asked for");
-    // The node itself: it gets the mode asked for.
-    if (fchmodat(dir, name.c_str(), mode, 0) < 0) Fail(object, "fchmodat", errno);
-  } else {
-    if (errno != ENOENT) Fail(object, "fstatat", errno);
-    // The device mode is the plan's exactly, not filtered by the umask inherited from Node.
-    mode_t old = umask(0);
-    int rc = mknodat(dir, name.c_str(), mode | type, makedev(maj, min));
-    int err = errno;
-    umask(old);
-    if (rc < 0) Fail(object, "mknodat", err);
+    // The node itself is left as it is, as runc leaves it: it may be the host's (a bound
+    // directory), whose mode and owner are not the container's to change.
+    ForceClose(dir);
+    return;
   }
+  if (errno != ENOENT) Fail(object, "fstatat", errno);
+  // The device mode is the plan's exactly, not filtered by the umask inherited from Node.
+  mode_t old = umask(0);
+  int rc = mknodat(dir, name.c_str(), mode | type, makedev(maj, min));
+  int err = errno;
+  umask(old);
+  if (rc < 0) Fail(object, "mknodat", err);
   if (fchownat(dir, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) < 0) Fail(object, "fchownat", errno);
   ForceClose(dir);
 }

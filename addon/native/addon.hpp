@@ -43,6 +43,7 @@ Napi::Value Mkfifo(const Napi::CallbackInfo& info);
 Napi::Value OpenPath(const Napi::CallbackInfo& info);
 Napi::Value Pipe(const Napi::CallbackInfo& info);
 Napi::Value Isatty(const Napi::CallbackInfo& info);
+Napi::Value InForeground(const Napi::CallbackInfo& info);
 Napi::Value ReleaseFifo(const Napi::CallbackInfo& info);
 Napi::Value DrainFifo(const Napi::CallbackInfo& info);
 Napi::Value Flock(const Napi::CallbackInfo& info);

@@ -32,6 +32,15 @@ Napi::Value Isatty(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), isatty(fd) == 1);
 }
 
+// inForeground(fd): whether we are in the foreground process group of terminal fd. A
+// background job that reads its terminal gets SIGTTIN, and with SIGTTIN caught (run
+// forwards it) the read is retried for ever.
+Napi::Value InForeground(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0, "inForeground");
+  pid_t group = tcgetpgrp(fd);
+  return Napi::Boolean::New(info.Env(), group >= 0 && group == getpgrp());
+}
+
 Napi::Value OpenPath(const Napi::CallbackInfo& info) {
   std::string path = ArgString(info, 0, "openPath", "path");
   int fd = open(path.c_str(), O_PATH | O_CLOEXEC);

@@ -12,6 +12,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"spawnInit", SpawnInit},       {"syncRecv", SyncRecv},
       {"syncSend", SyncSend},         {"syncRecvFd", SyncRecvFd},         {"closeFd", CloseFd},
       {"pipe", Pipe},                 {"isatty", Isatty},
+      {"inForeground", InForeground},
       {"waitPid", WaitPid},           {"waitPidAsync", WaitPidAsync},
       {"setChildSubreaper", SetChildSubreaper},
       {"mkfifo", Mkfifo},             {"openPath", OpenPath},

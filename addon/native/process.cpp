@@ -105,7 +105,14 @@ class WaitWorker : public Napi::AsyncWorker {
       const pid_t ended = info.si_pid;
       if (ended == pid_) break;
       const pid_t session = SessionOf(ended);
-      if (session < 0) continue;  // reaped meanwhile by whoever else waits
+      if (session < 0) {
+        // Reaped meanwhile by whoever else waits: look again. Still there but unreadable
+        // (hidepid, no fds left): not known to be the container's, so leave it be.
+        siginfo_t again;
+        memset(&again, 0, sizeof again);
+        if (waitid(P_PID, static_cast<id_t>(ended), &again, WEXITED | WNOHANG | WNOWAIT) == 0 && again.si_pid == ended) break;
+        continue;
+      }
       if (session == ourSession) break;
       int status;
       (void)waitpid(ended, &status, WNOHANG);

@@ -37,9 +37,13 @@ export function startContainer(root: string, id: string): void {
     // Gone before its handshake (a kill or delete -f meanwhile, or before we came).
     throw new ContainerStateError(container.alive() ? 'cannot start an already running container' : 'cannot start a container that has stopped');
   }
-  // unlink, not rmSync: that loads its rimraf module first (a third of a ms).
+  // Unlinked only while it is still the FIFO we opened: without the lock, a delete -f
+  // and a new create of the same id could have made another one meanwhile. unlink, not
+  // rmSync: that loads its rimraf module first (a third of a ms).
   try {
-    fs.unlinkSync(fifo);
+    const ours = fs.fstatSync(released.fd);
+    const there = fs.lstatSync(fifo);
+    if (there.ino === ours.ino && there.dev === ours.dev) fs.unlinkSync(fifo);
   } catch (e) {
     // A FIFO left behind would make the running container look `created`.
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log.warn(`removing ${fifo}: ${(e as Error).message}`);
@@ -68,7 +72,7 @@ function openFifoForStart(fifo: string): number {
   try {
     fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (e) {
-    // Released by an earlier start that died before unlinking it: running, or stopped.
+    // Gone: an earlier start released the init and unlinked it (running, or stopped since).
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ContainerStateError('cannot start an already running container');
     throw e;
   }

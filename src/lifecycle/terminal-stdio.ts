@@ -5,9 +5,12 @@
 // runc gives such a process pipes and copies; so does tsrun, for each of fds 0-2 that
 // is a terminal. Pipes and files are passed on as they are (what the container gets
 // with --detach too): no copy where no terminal is at stake, and nothing loaded.
+//
+// Node's streams on our terminal only read and write it (no mode is changed, and libuv
+// opens a terminal anew for its own non-blocking use): a command may still end with
+// _exit, and a terminal that hangs up costs nothing but the copy.
 import type { Socket } from 'net';
 import { native } from '../native';
-import { noteStdioStreams } from '../output';
 
 export interface TerminalStdio {
   /** What the init gets as fds 0, 1 and 2. */
@@ -70,22 +73,34 @@ class PipedStdio implements TerminalStdio {
     // Streams on our ends, read and written on the event loop: a container that stops
     // reading its stdin must not block us (nor we it), nor may a full terminal.
     const net = require('net') as typeof import('net');
-    noteStdioStreams();
     for (const [fd, target] of this.outputEnds.splice(0)) {
       const socket = new net.Socket({ fd, readable: true, writable: false });
       this.sockets.push(socket);
       const out = target === 1 ? process.stdout : process.stderr;
-      socket.on('data', (chunk: Buffer) => out.write(chunk));
+      // Our terminal gone (hung up: EIO): the copy ends, and the container's next write
+      // gets EPIPE, as with runc; the run goes on to its status and its cleanup.
+      out.on('error', () => socket.destroy());
+      socket.on('data', (chunk: Buffer) => {
+        if (!out.destroyed) out.write(chunk);
+      });
       this.drained.push(new Promise((resolve) => socket.once('close', () => resolve())));
       // A read error ends the copy as EOF does: the container's output is all we lose.
       socket.on('error', () => socket.destroy());
     }
     if (this.stdinEnd !== undefined) {
-      const socket = new net.Socket({ fd: this.stdinEnd, readable: false, writable: true });
+      const fd = this.stdinEnd;
       this.stdinEnd = undefined;
+      // A background job reading its terminal gets SIGTTIN, which run forwards (caught,
+      // the read is retried for ever): in the background, the container's stdin ends.
+      if (!native().inForeground(0)) {
+        native().closeFd(fd);
+        return;
+      }
+      const socket = new net.Socket({ fd, readable: false, writable: true });
       this.stdinSocket = socket;
       // The container closed its stdin (EPIPE): what is typed from then on is not its.
       socket.on('error', () => this.stopStdin());
+      process.stdin.on('error', () => this.stopStdin());
       process.stdin.pipe(socket);
     }
   }

@@ -298,6 +298,8 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
     const r = s.cli.run(['--log', log, 'list', '-q']);
     expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 1, stdout: '' });
     expect(r.stderr).toContain(`open ${log}: no such file or directory`);
+    // An empty one is no file: the command runs, its errors on stderr.
+    expect(s.cli.run(['--log', '', 'list', '-q']).code).toBe(0);
   });
 
   test('every line of a command goes into its --log file, opened once (appended to, not replaced)', () => {

@@ -7,7 +7,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import { runtimeUnderTest, flavorOf, repoRoot, waitFor } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 
@@ -138,6 +138,24 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
     const held = bundle('sleep 1000');
     expectOk(s.cli.runContainer(held.id, held.dir, ['-d']));
     expect(underTerminal(`exec ${held.id} sh -c '${probe}'`)).toEqual(expected);
+  });
+
+  (spawnSync('script', ['--version']).status === 0 ? test : test.skip)('a run whose terminal hangs up while it copies ends cleanly and removes its container', async () => {
+    const b = bundle('i=0; while [ $i -lt 100 ]; do echo line $i; i=$((i+1)); sleep 0.05; done');
+    const err = path.join(s.env.tmp, `hangup-${b.id}.err`);
+    const term = spawn('script', ['-qec', `setsid -w ${BINARY} --root ${s.cli.root} run -b ${b.dir} ${b.id} 2>${err}`, '/dev/null'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    try {
+      await waitFor(() => s.cli.list(['-q']).stdout.includes(b.id), 'the container to run');
+      // The terminal's master closes: writes to it fail (EIO); in a session of its own
+      // (setsid), the runtime gets no SIGHUP to end it another way.
+      process.kill(term.pid!, 'SIGKILL');
+      await waitFor(() => !s.cli.list(['-q']).stdout.includes(b.id), 'the run to remove its container');
+      // Before, the first failed write was an unhandled error: Node aborted, the container stayed.
+      await waitFor(() => fs.existsSync(err), 'the run to end');
+      expect(fs.readFileSync(err, 'utf8')).not.toMatch(/Assertion|Unhandled|node:internal/);
+    } finally {
+      term.kill('SIGKILL');
+    }
   });
 
   test('a process running as another user can reopen its stdio (/dev/stdout), in run and in exec, as with runc', () => {
