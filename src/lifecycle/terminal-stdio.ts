@@ -92,8 +92,8 @@ class PipedStdio implements TerminalStdio {
       this.stdinEnd = undefined;
       // A background job reading its terminal gets SIGTTIN, which run forwards (caught,
       // the read is retried for ever): in the background, the container's stdin ends.
-      if (!native().inForeground(0)) {
-        native().closeFd(fd);
+      if (!nat.inForeground(0)) {
+        nat.closeFd(fd);
         return;
       }
       const socket = new net.Socket({ fd, readable: false, writable: true });
