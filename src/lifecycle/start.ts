@@ -76,7 +76,14 @@ function openFifoForStart(fifo: string): number {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ContainerStateError('cannot start an already running container');
     throw e;
   }
-  if (!native().flock(fd, true, true)) {
+  let locked: boolean;
+  try {
+    locked = native().flock(fd, true, true);
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+  if (!locked) {
     fs.closeSync(fd);
     throw new ContainerStateError('cannot start an already running container');
   }

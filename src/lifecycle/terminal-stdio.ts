@@ -73,8 +73,11 @@ class PipedStdio implements TerminalStdio {
     // Streams on our ends, read and written on the event loop: a container that stops
     // reading its stdin must not block us (nor we it), nor may a full terminal.
     const net = require('net') as typeof import('net');
-    for (const [fd, target] of this.outputEnds.splice(0)) {
+    while (this.outputEnds.length > 0) {
+      const [fd, target] = this.outputEnds[0] as [number, 1 | 2];
+      // Taken off the list once a stream owns it: abandon() closes what is still there.
       const socket = new net.Socket({ fd, readable: true, writable: false });
+      this.outputEnds.shift();
       this.sockets.push(socket);
       const out = target === 1 ? process.stdout : process.stderr;
       // Our terminal gone (hung up: EIO): the copy ends, and the container's next write
@@ -89,14 +92,15 @@ class PipedStdio implements TerminalStdio {
     }
     if (this.stdinEnd !== undefined) {
       const fd = this.stdinEnd;
-      this.stdinEnd = undefined;
       // A background job reading its terminal gets SIGTTIN, which run forwards (caught,
       // the read is retried for ever): in the background, the container's stdin ends.
       if (!nat.inForeground(0)) {
+        this.stdinEnd = undefined;
         nat.closeFd(fd);
         return;
       }
       const socket = new net.Socket({ fd, readable: false, writable: true });
+      this.stdinEnd = undefined;
       this.stdinSocket = socket;
       // The container closed its stdin (EPIPE): what is typed from then on is not its.
       socket.on('error', () => this.stopStdin());
