@@ -37,21 +37,14 @@ export function startContainer(root: string, id: string): void {
     // Gone before its handshake (a kill or delete -f meanwhile, or before we came).
     throw new ContainerStateError(container.alive() ? 'cannot start an already running container' : 'cannot start a container that has stopped');
   }
-  // Unlinked only while it is still the FIFO we opened: without the lock, a delete -f
-  // and a new create of the same id could have made another one meanwhile. unlink, not
-  // rmSync: that loads its rimraf module first (a third of a ms).
-  try {
-    const ours = fs.fstatSync(released.fd);
-    const there = fs.lstatSync(fifo);
-    if (there.ino === ours.ino && there.dev === ours.dev) fs.unlinkSync(fifo);
-  } catch (e) {
-    // A FIFO left behind would make the running container look `created`.
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log.warn(`removing ${fifo}: ${(e as Error).message}`);
-  }
   crashPoint('start:released');
   // Until the container's process was exec'd (or the init failed): the spec wants
   // poststart after the exec. A kill or delete meanwhile ends the init: EOF without `x`.
+  // The FIFO stays until then, as with runc: during the startContainer hooks the
+  // container is still `created` (and a plain delete may still remove it).
+  const ours = fs.fstatSync(released.fd);
   const report = released.head + nat.drainFifo(released.fd);
+  unlinkOurFifo(fifo, ours);
   const { pid, startTime } = container.state;
   const outcome = parseStartReport(report, () => runsOn(pid, startTime));
   if (outcome.kind === 'notReleased') throw new InitError(`unexpected report from the container's init: ${JSON.stringify(report)}`);
@@ -60,6 +53,22 @@ export function startContainer(root: string, id: string): void {
   if (outcome.kind === 'failed') throw new InitError(outcome.message);
   if (outcome.kind === 'died') throw new InitError(CONTAINER_INIT_DIED);
   runPoststartHooks(container.state);
+}
+
+/**
+ * Unlinked only while it is still the FIFO we opened: without the lock, a delete -f
+ * and a new create of the same id could have made another one meanwhile. unlink, not
+ * rmSync: that loads its rimraf module first (a third of a ms).
+ */
+function unlinkOurFifo(fifo: string, ours: fs.Stats): void {
+  try {
+    const there = fs.lstatSync(fifo);
+    if (there.ino === ours.ino && there.dev === ours.dev) fs.unlinkSync(fifo);
+  } catch (e) {
+    // Left behind, it is harmless (status asks whether the init still runs
+    // tsrun-init), but worth a word.
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log.warn(`removing ${fifo}: ${(e as Error).message}`);
+  }
 }
 
 /**
