@@ -42,6 +42,7 @@ import { sessionKeyringName } from '../linux/keyring';
 import { checkNoLimitsWithoutCgroup, isCgroupPermissionError, ownCgroupDirs, rootlessMode } from './rootless';
 import { checkPassedFds, passedFds } from './socket-activation';
 import { hookState, pidInContainer, runHooks, runHooksWarnOnly, withAnnotations } from './hooks';
+import { OCI_VERSION } from '../version';
 
 export interface CreateOptions {
   root: string;
@@ -134,7 +135,9 @@ export function createContainer(opts: CreateOptions): Created {
   try {
     cgroups = createCgroupManager({ cgroupsPath: spec.linux?.cgroupsPath ?? '', id: opts.id });
     const state: ContainerState = {
-      ociVersion: spec.ociVersion,
+      // The spec version the state (and every hook's state) complies with: tsrun's,
+      // not the config's (runc reports its own too).
+      ociVersion: OCI_VERSION,
       id: opts.id,
       pid: 0,
       startTime: '',
@@ -310,7 +313,7 @@ export function createContainer(opts: CreateOptions): Created {
         if (!seccompPlan) throw new TsrunError('the init sent a seccomp notify fd but no seccomp was configured');
         const pid = containerPid ?? child.pid;
         forwardSeccompListener(child.syncFd, seccompPlan, {
-          ociVersion: spec.ociVersion,
+          ociVersion: OCI_VERSION,
           id: opts.id,
           pid,
           status: 'creating',
@@ -379,7 +382,7 @@ export function createContainer(opts: CreateOptions): Created {
     // Like runc's destroy after a failed create (and the spec's lifecycle after a
     // failing prestart/createRuntime/createContainer hook): poststop hooks, warnings only.
     if (stage1 !== undefined && spec.hooks?.poststop?.length) {
-      const stopped = withAnnotations({ ociVersion: spec.ociVersion, id: opts.id, status: 'stopped', bundle: bundle.dir }, spec.annotations);
+      const stopped = withAnnotations({ ociVersion: OCI_VERSION, id: opts.id, status: 'stopped', bundle: bundle.dir }, spec.annotations);
       runHooksWarnOnly('poststop', spec.hooks.poststop, stopped);
     }
     throw e;

@@ -32,6 +32,7 @@ import { compileSeccomp, forwardSeccompListener } from './seccomp';
 import { planSeccomp } from '../linux/seccomp';
 import type { SeccompPlan, SeccompProgram } from '../linux/seccomp';
 import { sessionKeyringName } from '../linux/keyring';
+import { OCI_VERSION } from '../version';
 
 export interface ExecOptions {
   root: string;
@@ -224,7 +225,7 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
       onSeccompListener: () => {
         if (!seccomp) throw new TsrunError('the init sent a seccomp notify fd but the container has no seccomp profile');
         forwardSeccompListener(child.syncFd, seccomp.plan, {
-          ociVersion: spec.ociVersion,
+          ociVersion: OCI_VERSION,
           id: opts.id,
           pid: execPid ?? first,
           status: 'running',

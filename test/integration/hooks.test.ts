@@ -94,7 +94,7 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
     // runc 1.1.5 runs poststart at create (runc 1.2 still does; runc PR #5186 of 2026 moved it to start); the spec says after the exec.
     if (s.cli.flavor === 'runc') expect(logOf(dir)).toEqual(['prestart', 'createRuntime', 'createContainer', 'poststart']);
     else expect(logOf(dir)).toEqual(['prestart', 'createRuntime', 'createContainer']);
-    const pid = s.cli.state(b.id).pid as number;
+    const { pid, ociVersion } = s.cli.state(b.id) as { pid: number; ociVersion: string };
     const containerMnt = fs.readlinkSync(`/proc/${pid}/ns/mnt`);
     const containerPidNs = fs.readlinkSync(`/proc/${pid}/ns/pid`);
     expectOk(s.cli.start(b.id));
@@ -113,7 +113,7 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
       // Strict: a key present as undefined (or missing) counts.
       expect({ kind, state }).toStrictEqual({
         kind,
-        state: { ociVersion: b.config.ociVersion, id: b.id, bundle, annotations: { 'org.example.hooks': 'yes' }, ...expectedState[kind] },
+        state: { ociVersion, id: b.id, bundle, annotations: { 'org.example.hooks': 'yes' }, ...expectedState[kind] },
       });
       expect({ kind, argv: nulList(read(dir, `${kind}.argv`)) }).toEqual({ kind, argv: recorder(kind, dir).args });
       expect({ kind, env: nulList(read(dir, `${kind}.env`)) }).toEqual({ kind, env: [`HOOK=${kind}`, 'SPACED=x y'] });

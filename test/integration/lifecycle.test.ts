@@ -274,6 +274,25 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       expectOk(s.cli.delete(b.id));
     });
 
+    test('state and hooks give the spec version of the runtime (its --version), not the config\'s, as runc does', () => {
+      let out = '';
+      const b = s.bundle({
+        configure: (c) => {
+          c.ociVersion = '1.1.0';
+          c.process.args = ['sleep', '1000'];
+          out = path.join(s.env.tmp, `${c.hostname ?? 'h'}-${Date.now()}.prestart`);
+          c.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', `cat > ${out}`] }] };
+        },
+      });
+      const specLine = s.cli.run(['--version'], { noRoot: true }).stdout.split('\n').find((l) => l.startsWith('spec: '));
+      const runtimeVersion = specLine?.slice('spec: '.length);
+      expect(runtimeVersion).toMatch(/^1\.\d+\.\d+/);
+      expectOk(s.cli.create(b.id, b.dir));
+      expect(s.cli.state(b.id).ociVersion).toBe(runtimeVersion);
+      expect(JSON.parse(fs.readFileSync(out, 'utf8')).ociVersion).toBe(runtimeVersion);
+      expectOk(s.cli.delete(b.id, true));
+    });
+
     test('delete without --force of a created (never started) container removes it (runc)', async () => {
       const b = sleepBundle();
       expectOk(s.cli.create(b.id, b.dir));
