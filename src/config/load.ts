@@ -16,7 +16,7 @@ export interface Bundle {
 }
 
 export function loadBundle(bundleDir: string): Bundle {
-  const dir = path.resolve(bundleDir);
+  const dir = physicalPath(path.resolve(bundleDir));
   const file = path.join(dir, 'config.json');
   let text: string;
   try {
@@ -40,5 +40,22 @@ export function loadBundle(bundleDir: string): Bundle {
     throw new ConfigError('root.path', `rootfs (${rootfs}) does not exist`);
   }
   if (!st.isDirectory()) throw new ConfigError('root.path', `rootfs (${rootfs}) is not a directory`);
+  // As runc: the state names the rootfs by its own path, and a root.path that is, or
+  // lies under, a symlink is refused rather than followed.
+  const real = physicalPath(rootfs);
+  if (real !== rootfs) throw new ConfigError('root.path', `rootfs (${rootfs}) is a symlink or lies under one (it resolves to ${real})`);
   return { dir, spec, rootfs };
+}
+
+/**
+ * The path without symlinks, as runc's bundle is (it chdirs there and takes the
+ * working directory). One that cannot be resolved is kept: reading config.json or
+ * the rootfs from it then fails with the reason.
+ */
+function physicalPath(p: string): string {
+  try {
+    return fs.realpathSync.native(p);
+  } catch {
+    return p;
+  }
 }

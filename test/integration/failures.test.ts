@@ -117,6 +117,18 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
       expectCleanFailure(attempt(cmd, b), s.cli.flavor, { tsrun: /createContainer hook #0/, runc: /hook/ });
     });
 
+    test('a root.path that lies under a symlink is refused (runc: invalid rootfs)', () => {
+      const b = s.bundle();
+      const link = `${b.dir}-link`;
+      fs.symlinkSync(b.dir, link);
+      try {
+        fs.writeFileSync(b.configPath, JSON.stringify({ ...b.config, root: { path: path.join(link, 'rootfs') } }));
+        expectCleanFailure(attempt(cmd, b), s.cli.flavor, { tsrun: /root\.path: rootfs \(\S+-link\/rootfs\) is a symlink or lies under one/, runc: /invalid rootfs: not an absolute path, or a symlink/ });
+      } finally {
+        fs.unlinkSync(link);
+      }
+    });
+
     test('a missing bundle names config.json', () => {
       const b = s.bundle();
       const r = cmd === 'create' ? s.cli.create(b.id, b.dir + '-nope') : s.cli.runContainer(b.id, b.dir + '-nope');

@@ -293,6 +293,20 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       expectOk(s.cli.delete(b.id, true));
     });
 
+    test('a bundle given through a symlink is recorded by its own path, and so is its rootfs (runc)', () => {
+      const b = sleepBundle();
+      const link = `${b.dir}-link`;
+      fs.symlinkSync(b.dir, link);
+      try {
+        expectOk(s.cli.create(b.id, link));
+        const st = s.cli.state(b.id);
+        expect({ bundle: st.bundle, rootfs: st.rootfs }).toEqual({ bundle: fs.realpathSync(b.dir), rootfs: path.join(fs.realpathSync(b.dir), 'rootfs') });
+        expectOk(s.cli.delete(b.id, true));
+      } finally {
+        fs.unlinkSync(link);
+      }
+    });
+
     test('delete without --force of a created (never started) container removes it (runc)', async () => {
       const b = sleepBundle();
       expectOk(s.cli.create(b.id, b.dir));
