@@ -2,7 +2,8 @@
 import { ConfigError } from '../errors';
 
 export function parseSignal(value: string | number | undefined, fallback = 'SIGTERM'): number {
-  const text = String(value ?? fallback).trim();
+  // As runc: an empty signal is the default one, and spaces are not trimmed (" 9" is no signal).
+  const text = value === undefined || value === '' ? fallback : String(value);
   if (/^\d+$/.test(text)) {
     const n = Number(text);
     // 0 signals nothing: a check that the process is there (runc takes it too).

@@ -16,7 +16,14 @@ describe('signals', () => {
   test.each([
     ['KILL', 9], ['SIGKILL', 9], ['kill', 9], ['9', 9], ['TERM', 15], ['SIGUSR1', 10], ['RTMIN+2', 36], ['SIGRTMAX', 64], ['0', 0],
   ])('%s -> %d', (name, n) => expect(parseSignal(name)).toBe(n));
-  test('default is SIGTERM', () => expect(parseSignal(undefined)).toBe(15));
+  test('default is SIGTERM, also when given empty (runc)', () => {
+    expect(parseSignal(undefined)).toBe(15);
+    expect(parseSignal('')).toBe(15);
+  });
+  test('spaces are not trimmed (runc)', () => {
+    expect(() => parseSignal(' 9')).toThrow(/unknown signal " 9"/);
+    expect(() => parseSignal('KILL ')).toThrow(/unknown signal "KILL "/);
+  });
   test('bad names are errors', () => {
     expect(() => parseSignal('NOPE')).toThrow(/unknown signal "NOPE"/);
     expect(() => parseSignal('99')).toThrow(/invalid signal/);
