@@ -84,6 +84,10 @@ function cpuWrites(r: LinuxResources, out: ResourcePlan): void {
   const w = (controller: string, file: string, value: string | number, field: string, verify?: CgroupWrite['verify']): void => {
     out.writes.push({ controller, file, value: String(value), field: `${f}.${field}`, verify });
   };
+  // An idle group takes no shares (the kernel refuses them): leaving idle comes first,
+  // entering it last. 0 is written too: it is how an update leaves it.
+  const idle = c.idle ?? undefined;
+  if (idle === 0) w('cpu', 'cpu.idle', idle, 'idle');
   if (c.shares) w('cpu', 'cpu.shares', c.shares, 'shares', sharesVerify(c.shares));
   // Period before quota: a quota is checked against the period in force. A shorter
   // period can be refused (EINVAL) under the old quota, when old quota / new period
@@ -94,10 +98,11 @@ function cpuWrites(r: LinuxResources, out: ResourcePlan): void {
     if (c.quota) out.writes[out.writes.length - 1].retryAfter = 'cpu.cfs_quota_us';
   }
   if (c.quota) w('cpu', 'cpu.cfs_quota_us', c.quota, 'quota');
-  if (c.burst) w('cpu', 'cpu.cfs_burst_us', c.burst, 'burst');
+  // 0 too: it is how an update turns the burst off.
+  if (c.burst !== undefined && c.burst !== null) w('cpu', 'cpu.cfs_burst_us', c.burst, 'burst');
   if (c.realtimePeriod) w('cpu', 'cpu.rt_period_us', c.realtimePeriod, 'realtimePeriod');
   if (c.realtimeRuntime) w('cpu', 'cpu.rt_runtime_us', c.realtimeRuntime, 'realtimeRuntime');
-  if (c.idle) w('cpu', 'cpu.idle', c.idle, 'idle');
+  if (idle !== undefined && idle !== 0) w('cpu', 'cpu.idle', idle, 'idle');
   if (c.cpus) w('cpuset', 'cpuset.cpus', c.cpus, 'cpus');
   if (c.mems) w('cpuset', 'cpuset.mems', c.mems, 'mems');
 }

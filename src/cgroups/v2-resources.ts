@@ -61,6 +61,10 @@ function cpuWrites(r: LinuxResources, read: CgroupReader, out: ResourcePlan): vo
     out.writes.push({ controller, file, value, field: `${f}.${field}` });
   };
   if (c.realtimeRuntime || c.realtimePeriod) refuse(`${f}.${c.realtimeRuntime ? 'realtimeRuntime' : 'realtimePeriod'}`, 'realtime scheduling limits are not supported on cgroup v2');
+  // An idle group takes no weight (the kernel refuses it): leaving idle comes first,
+  // entering it last. 0 is written too: it is how an update leaves it.
+  const idle = c.idle ?? undefined;
+  if (idle === 0) w('cpu', 'cpu.idle', '0', 'idle');
   if (c.shares) {
     if (c.shares < 2 || c.shares > 262144) refuse(`${f}.shares`, `must be between 2 and 262144, got ${c.shares}`);
     w('cpu', 'cpu.weight', String(cpuSharesToWeight(c.shares)), 'shares');
@@ -76,8 +80,9 @@ function cpuWrites(r: LinuxResources, read: CgroupReader, out: ResourcePlan): vo
     if (c.period) value += ` ${c.period}`;
     w('cpu', 'cpu.max', value, c.quota ? 'quota' : 'period');
   }
-  if (c.burst) w('cpu', 'cpu.max.burst', String(c.burst), 'burst');
-  if (c.idle) w('cpu', 'cpu.idle', String(c.idle), 'idle');
+  // 0 too: it is how an update turns the burst off.
+  if (c.burst !== undefined && c.burst !== null) w('cpu', 'cpu.max.burst', String(c.burst), 'burst');
+  if (idle !== undefined && idle !== 0) w('cpu', 'cpu.idle', String(idle), 'idle');
   if (c.cpus) w('cpuset', 'cpuset.cpus', c.cpus, 'cpus');
   if (c.mems) w('cpuset', 'cpuset.mems', c.mems, 'mems');
 }

@@ -114,6 +114,20 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id, true));
   });
 
+  // runc 1.1.5 ignores cpu.idle and cpu.burst (spec 1.2 fields); runc 1.2 writes them, 0 included.
+  (flavorOf(BINARY) === 'tsrun' ? test : test.skip)('update sets cpu.idle and the CFS burst and puts both back with 0; shares can be set again after idle', () => {
+    const b = bundle(['sleep', '1000'], { cpu: { shares: 1024 } });
+    expectOk(s.cli.create(b.id, b.dir));
+    const update = (doc: Record<string, unknown>) => spawnSync(BINARY, ['--root', s.cli.root, 'update', '-r', '-', b.id], { input: JSON.stringify(doc), encoding: 'utf8' });
+    const cpu = () => ['cpu.idle', 'cpu.cfs_burst_us', 'cpu.shares'].map((f) => file(b, 'cpu', f));
+    expect(update({ cpu: { idle: 1, burst: 1000, quota: 50000, period: 100000 } }).status).toBe(0);
+    // An idle group's shares read 3 and cannot be written.
+    expect(cpu()).toEqual(['1', '1000', '3']);
+    expect(update({ cpu: { idle: 0, burst: 0, shares: 512 } }).status).toBe(0);
+    expect(cpu()).toEqual(['0', '0', '512']);
+    expectOk(s.cli.delete(b.id, true));
+  });
+
   test('update refuses bad values naming the flag or field and keeps the old limits', () => {
     const b = bundle(['sleep', '1000'], { cpu: { shares: 1024 } });
     expectOk(s.cli.create(b.id, b.dir));
