@@ -146,17 +146,25 @@ void OpNoNewPrivs(const Args&) {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) Fail("noNewPrivs", "prctl", errno);
 }
 
+// The planner refuses ids above 2^31-1 (runc's range); checked here again because a
+// uid of (uid_t)-1 would make setresuid keep root's instead of failing.
+static uint32_t ParseId(const std::string& text, const std::string& object) {
+  uint64_t id = ParseU64(text, object);
+  if (id > 0x7fffffff) FailMessage(object + ": uids and gids must be in range 0-2147483647");
+  return static_cast<uint32_t>(id);
+}
+
 void OpCredentials(const Args& a) {
   std::string object = "credentials " + a[0] + ":" + a[1];
-  uid_t uid = static_cast<uid_t>(ParseU64(a[0], object));
-  gid_t gid = static_cast<gid_t>(ParseU64(a[1], object));
+  uid_t uid = ParseId(a[0], object);
+  gid_t gid = ParseId(a[1], object);
   uint64_t bounding = ParseU64(a[2], object);
   uint64_t effective = ParseU64(a[3], object);
   uint64_t permitted = ParseU64(a[4], object);
   uint64_t inheritable = ParseU64(a[5], object);
   uint64_t ambient = ParseU64(a[6], object);
   std::vector<gid_t> groups;
-  for (size_t i = 7; i < a.size(); i++) groups.push_back(static_cast<gid_t>(ParseU64(a[i], object)));
+  for (size_t i = 7; i < a.size(); i++) groups.push_back(ParseId(a[i], object));
 
   // The bounding set is dropped while we still hold CAP_SETPCAP; PR_CAPBSET_READ
   // failing with EINVAL marks the first capability this kernel does not know.

@@ -50,6 +50,7 @@ export function seccompPlacement(seccomp: SeccompProgram | undefined, noNewPrivi
 export function planProcessOps(proc: Process | undefined, input: ProcessOpsInput): PlanOp[] {
   if (!proc) throw new ConfigError('process', 'is required to create a container');
   if (!proc.args || proc.args.length === 0) throw new ConfigError('process.args', 'must name the program to run');
+  checkIds(proc.user);
   const ops: PlanOp[] = [];
   for (const [i, limit] of (proc.rlimits ?? []).entries()) {
     const resource = RLIMITS[limit.type];
@@ -82,6 +83,17 @@ export function planProcessOps(proc: Process | undefined, input: ProcessOpsInput
   // exec will see, so a missing program fails before the process is reported started.
   ops.push(op('resolveExec', proc.args[0] as string));
   return ops;
+}
+
+/** runc's range, and the kernel's: setresuid(-1) would keep the caller's id (root) instead of failing. */
+const MAX_ID = 0x7fffffff;
+
+function checkIds(user: Process['user']): void {
+  const ids: Array<[string, number]> = [['process.user.uid', user.uid], ['process.user.gid', user.gid]];
+  for (const [i, gid] of (user.additionalGids ?? []).entries()) ids.push([`process.user.additionalGids[${i}]`, gid]);
+  for (const [field, id] of ids) {
+    if (id > MAX_ID) throw new ConfigError(field, `${id}: uids and gids must be in range 0-${MAX_ID}`);
+  }
 }
 
 /**

@@ -373,6 +373,17 @@ describeIf(containerSkipReason())(`exec (${BINARY})`, () => {
       expectOk(s.cli.delete(b.id, true));
     });
 
+    test('a uid or gid above 2^31-1 is refused, never run as root (setresuid(-1) changes nothing)', () => {
+      const { b, pid } = running();
+      for (const user of ['4294967295', '1000:4294967295', '3000000000']) {
+        const r = ex(['-u', user, b.id, 'id']);
+        expect({ user, code: r.code, out: r.stdout }).toEqual({ user, code: errorCode(), out: '' });
+        expect(r.stderr).toMatch(/uids and gids must be in range 0-2147483647/);
+      }
+      unharmed(b.id, pid);
+      expectOk(s.cli.delete(b.id, true));
+    });
+
     test('a program that does not exist', () => {
       const { b, pid } = running();
       const r = ex([b.id, 'no-such-program']);

@@ -349,6 +349,14 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     expect(r.output).toMatch(/CapAmb:\s+0000000000000400/);
   });
 
+  test('credentials: the init itself refuses an id above 2^31-1 (uid_t -1 would leave it root)', async () => {
+    for (const ids of [[4294967295, 0], [0, 4294967295], [1000, 1000, 4294967295]]) {
+      const r = await run([...setup(), ...finish(sh('id'), [op('credentials', ids[0]!, ids[1]!, 0n, 0n, 0n, 0n, 0n, ...ids.slice(2))])]);
+      expect({ ids, errors: errors(r).map((e) => e.replace(/^error credentials \S+: /, '')) }).toEqual({ ids, errors: ['uids and gids must be in range 0-2147483647'] });
+      expect(r.output).not.toContain('uid=');
+    }
+  });
+
   test('bind mounts: a read-only directory and a file', async () => {
     const data = path.join(tmp, 'bind-data');
     fs.mkdirSync(data);

@@ -49,6 +49,15 @@ describe('create plan', () => {
     expect(none).not.toContain('loopbackUp');
   });
 
+  test('uids and gids above 2^31-1 are refused, as runc does (setresuid(-1) would keep root)', () => {
+    const cases: Array<[(s: Spec) => void, string]> = [
+      [(s) => (s.process!.user.uid = 4294967295), 'process.user.uid: 4294967295: uids and gids must be in range 0-2147483647'],
+      [(s) => (s.process!.user.gid = 2147483648), 'process.user.gid: 2147483648: uids and gids must be in range 0-2147483647'],
+      [(s) => (s.process!.user.additionalGids = [5, 4294967295]), 'process.user.additionalGids[1]: 4294967295: uids and gids must be in range 0-2147483647'],
+    ];
+    for (const [mutate, message] of cases) expect(() => buildCreatePlan(input(mutate))).toThrow(message);
+    expect(() => buildCreatePlan(input((s) => (s.process!.user = { uid: 2147483647, gid: 2147483647 })))).not.toThrow();
+  });
   test('unshares exactly the configured namespaces', () => {
     const plan = buildCreatePlan(input());
     const unshare = plan.find((o) => o.op === 'unshare');
