@@ -45,12 +45,6 @@ void OpEnv(const Args& a) {
 }
 
 namespace {
-bool HasEnv(const char* key) {
-  std::string prefix = std::string(key) + "=";
-  for (const std::string& kv : ctx.env)
-    if (kv.compare(0, prefix.size(), prefix) == 0) return true;
-  return false;
-}
 
 // The home directory of uid in the container's /etc/passwd, "/" when there is none
 // (what runc sets). Read after pivotRoot, so only the container's file is seen.
@@ -83,8 +77,17 @@ std::string PasswdHome(const std::string& uid) {
 }
 }  // namespace
 
+// An empty HOME counts as none, as with runc; the planner left one entry per name.
 void OpDefaultHome(const Args& a) {
-  if (!HasEnv("HOME")) ctx.env.push_back("HOME=" + PasswdHome(a[0]));
+  if (!EnvValue("HOME").empty()) return;
+  std::string home = "HOME=" + PasswdHome(a[0]);
+  for (std::string& kv : ctx.env) {
+    if (kv.compare(0, 5, "HOME=") == 0) {
+      kv = home;
+      return;
+    }
+  }
+  ctx.env.push_back(home);
 }
 
 void OpResolveExec(const Args& a) {

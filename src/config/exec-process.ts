@@ -4,6 +4,7 @@
 import { ConfigError, TsrunError } from '../errors';
 import type { Process } from './types';
 import { envEntryProblem, validateProcess } from './validate';
+import { oneEntryPerName } from './environment';
 import { parseJsonFile } from './json';
 import { PROCESS_UINT64_FIELDS, takeExactUint64 } from './exact-uint64';
 
@@ -91,14 +92,9 @@ export function processFromFlags(base: Process, flags: ExecFlags): Process {
 }
 
 function mergeEnv(base: string[], extra: string[]): string[] {
-  const out = [...base];
   for (const kv of extra) {
     const problem = envEntryProblem(kv);
     if (problem) throw new TsrunError(problem);
-    const key = kv.slice(0, kv.indexOf('='));
-    const at = out.findIndex((e) => (e.indexOf('=') < 0 ? e : e.slice(0, e.indexOf('='))) === key);
-    if (at >= 0) out[at] = kv;
-    else out.push(kv);
   }
-  return out;
+  return oneEntryPerName([...base, ...extra]);
 }

@@ -4,6 +4,7 @@
 // joining a running container): both must apply a process spec the same way.
 import type { MemoryPolicy, Process } from '../config/types';
 import { ConfigError } from '../errors';
+import { oneEntryPerName } from '../config/environment';
 import { capabilityMasks } from './capabilities';
 import { op, type PlanOp } from './plan-encoding';
 import { planMemoryPolicy } from './memory-policy';
@@ -71,7 +72,7 @@ export function planProcessOps(proc: Process | undefined, input: ProcessOpsInput
   ops.push(op('umask', proc.user.umask ?? 0o022));
   if (proc.noNewPrivileges) ops.push(op('noNewPrivs'));
   const caps = capabilityMasks(proc.capabilities, input.lastCap, input.warn);
-  ops.push(op('env', ...(proc.env ?? [])), op('defaultHome', proc.user.uid));
+  ops.push(op('env', ...oneEntryPerName(proc.env ?? [])), op('defaultHome', proc.user.uid));
   if (seccompPlacement(input.seccomp, proc.noNewPrivileges) === 'beforeCredentials') ops.push(seccompOp(input.seccomp) as PlanOp);
   // runc's rule: the user can reopen its own stdio (/dev/stdout), except /dev/null.
   ops.push(op('stdioOwner', proc.user.uid));

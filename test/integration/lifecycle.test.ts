@@ -406,6 +406,13 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       for (const k of Object.keys(HOST_ENV_CANARIES)) expect(got.join('\n')).not.toContain(k);
     });
 
+    test('a name given twice in process.env reaches the process once, with its last value; the program is found on that PATH (runc)', () => {
+      const env = ['PATH=/nonexistent', 'A=1', 'PATH=/bin', 'A=2', 'HOME='];
+      const got = output(['env'], (c) => (c.process.env = env)).split('\n').filter(Boolean);
+      // An empty HOME is filled in from /etc/passwd, as when there is none.
+      expect(got.sort()).toEqual(['A=2', 'HOME=/root', 'PATH=/bin']);
+    });
+
     test('cwd comes from config', () => {
       expect(output(['pwd'], (c) => (c.process.cwd = '/tmp'))).toBe('/tmp\n');
     });

@@ -130,6 +130,9 @@ describe('buildExecPlan', () => {
 describe('processFromFlags (runc getProcess)', () => {
   test('env: -e appended, a repeated name replaced in place', () => {
     expect(processFromFlags(base(), flags({ env: ['TERM=dumb', 'NEW=1'] })).env).toEqual(['PATH=/bin', 'TERM=dumb', 'NEW=1']);
+    // Every copy in the config's env goes: -e wins (runc's Setenv, one after the other).
+    const twice = { ...base(), env: ['A=1', 'PATH=/bin', 'A=2'] };
+    expect(processFromFlags(twice, flags({ env: ['A=3'] })).env).toEqual(['A=3', 'PATH=/bin']);
   });
   test('user uid:gid and additional gids', () => {
     const p = processFromFlags(base(), flags({ user: '1000:100', additionalGids: [5, 6] }));

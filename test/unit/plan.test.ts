@@ -58,6 +58,10 @@ describe('create plan', () => {
     for (const [mutate, message] of cases) expect(() => buildCreatePlan(input(mutate))).toThrow(message);
     expect(() => buildCreatePlan(input((s) => (s.process!.user = { uid: 2147483647, gid: 2147483647 })))).not.toThrow();
   });
+  test('the env op has one entry per name: where it first appears, with its last value (runc\'s Setenv)', () => {
+    const plan = buildCreatePlan(input((s) => (s.process!.env = ['A=1', 'PATH=/nope', 'B=x', 'A=2', 'PATH=/bin'])));
+    expect(plan.find((o) => o.op === 'env')!.args).toEqual(['A=2', 'PATH=/bin', 'B=x']);
+  });
   test('unshares exactly the configured namespaces', () => {
     const plan = buildCreatePlan(input());
     const unshare = plan.find((o) => o.op === 'unshare');
