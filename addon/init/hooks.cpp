@@ -84,9 +84,9 @@ std::string LastLine(const std::string& output) {
 }
 
 // In the forked child: stdin from the pipe, stdout and stderr into the output pipe,
-// every fd >= 3 closed at exec, then execve. An execve error travels back over
-// errPipe as an int.
-[[noreturn]] void ExecHook(int stdinFd, int outFd, int errFd, const std::string& path, std::vector<char*>& argv,
+// every fd >= 3 closed at exec, then (with cwdFd >= 0) fchdir there and execve. An
+// execve (or fchdir) error travels back over errPipe as an int.
+[[noreturn]] void ExecHook(int stdinFd, int outFd, int errFd, int cwdFd, const std::string& path, std::vector<char*>& argv,
                            std::vector<char*>& envp) {
   sigset_t none;
   sigemptyset(&none);
@@ -98,6 +98,7 @@ std::string LastLine(const std::string& output) {
     for (int fd = 3; fd < 65536; fd++)
       if (fd != errFd) fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
+  if (err == 0 && cwdFd >= 0 && fchdir(cwdFd) < 0) err = errno;
   if (err == 0) {
     execve(path.c_str(), argv.data(), envp.data());
     err = errno;
@@ -210,9 +211,12 @@ void OpHook(const Args& a) {
   Pipe err;
   if (pipe2(err.fds, O_CLOEXEC) < 0) Fail(object, "pipe2", errno);
 
+  // createContainer runs before the pivot in the rootfs, as with runc (whose init has
+  // chdir'd there); startContainer where the process will run (after its chdir op).
+  int cwdFd = kind == "createContainer" ? ctx.rootFd : -1;
   pid_t pid = fork();
   if (pid < 0) Fail(object, "fork", errno);
-  if (pid == 0) ExecHook(in.fds[0], out.fds[1], err.fds[1], path, argv, envp);
+  if (pid == 0) ExecHook(in.fds[0], out.fds[1], err.fds[1], cwdFd, path, argv, envp);
   in.CloseEnd(0);
   out.CloseEnd(1);
   err.CloseEnd(1);

@@ -86,6 +86,18 @@ function hookEnv(hook: Hook): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * The bundle, where runc's hooks run (runc chdirs there for create and run); a
+ * bundle removed since (a poststop at delete) leaves the caller's directory.
+ */
+function hookCwd(bundle: string): string | undefined {
+  try {
+    return fs.statSync(bundle).isDirectory() ? bundle : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs the hooks of one kind in order; the first failure stops and is thrown. */
 export function runHooks(kind: HookKind, hooks: readonly Hook[] | undefined, state: HookState): void {
   (hooks ?? []).forEach((hook, index) => runHook(kind, hook, index, state));
@@ -96,6 +108,7 @@ function runHook(kind: HookKind, hook: Hook, index: number, state: HookState): v
   const [argv0, ...rest] = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
   const result = childProcess().spawnSync(hook.path, rest, {
     argv0,
+    cwd: hookCwd(state.bundle),
     env: hookEnv(hook),
     input: JSON.stringify(state),
     // Captured, like runc: tsrun's stdout belongs to the caller (under containerd

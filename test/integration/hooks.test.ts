@@ -53,7 +53,7 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
       // read the hook's argv and environment (before pivot_root, /proc is the host's,
       // so the hook's $$ in the container's pid namespace would name another process).
       `cat < /proc/self/cmdline > ${d}/${kind}.argv; cat < /proc/self/environ > ${d}/${kind}.env; cat > ${d}/${kind}.stdin; ` +
-      `readlink /proc/self/ns/mnt > ${d}/${kind}.mnt; readlink /proc/self/ns/pid > ${d}/${kind}.pidns; echo ${kind} >> ${d}/log`;
+      `readlink /proc/self/ns/mnt > ${d}/${kind}.mnt; readlink /proc/self/ns/pid > ${d}/${kind}.pidns; pwd -P > ${d}/${kind}.cwd; echo ${kind} >> ${d}/log`;
     // busybox (the container's sh) picks its applet by argv[0]: there it stays "sh".
     const argv0 = kind === 'startContainer' ? 'sh' : `${kind}-argv0`;
     return { path: '/bin/sh', args: [argv0, '-c', script, 'arg0', 'a b'], env: [`HOOK=${kind}`, 'SPACED=x y'] };
@@ -121,6 +121,16 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
       expect({ kind, mnt: read(dir, `${kind}.mnt`).trim() }).toEqual({ kind, mnt: inContainer ? containerMnt : selfNs('mnt') });
       expect({ kind, pidns: read(dir, `${kind}.pidns`).trim() }).toEqual({ kind, pidns: inContainer ? containerPidNs : selfNs('pid') });
     }
+    // Where each ran (runc: the bundle, where it chdirs for create; the rootfs for
+    // createContainer; the process's cwd for startContainer; runc 1.1.5's poststop, at
+    // delete, in the caller's directory, which tsrun's bundle rule does not copy).
+    const cwdOf = (kind: Kind) => read(dir, `${kind}.cwd`).trim();
+    expect(KINDS.filter((k) => k !== 'poststop' || s.cli.flavor === 'tsrun').map((kind) => ({ kind, cwd: cwdOf(kind) }))).toEqual(
+      KINDS.filter((k) => k !== 'poststop' || s.cli.flavor === 'tsrun').map((kind) => ({
+        kind,
+        cwd: kind === 'createContainer' ? path.join(bundle, 'rootfs') : kind === 'startContainer' ? b.config.process.cwd : bundle,
+      })),
+    );
   });
 
   test('a hook without env inherits its runner\'s environment (the runtime\'s, or inside the container the process\'s); env [] is an empty one', async () => {
