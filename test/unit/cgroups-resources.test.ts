@@ -16,7 +16,7 @@ import { parseCpuList } from '../../src/config/cpu-list';
 import { hugetlbFileSize, planV1Resources } from '../../src/cgroups/v1-resources';
 import { planV2Resources } from '../../src/cgroups/v2-resources';
 import { parseDuration } from '../../src/cli/commands/events';
-import { parseRamSize, resourcesFromFlags, resourcesFromJson } from '../../src/cli/commands/update';
+import { parseInteger, parseRamSize, resourcesFromFlags, resourcesFromJson } from '../../src/cli/commands/update';
 import { normalizeArgv } from '../../src/cli/argv';
 import { ConfigError, NotSupportedError } from '../../src/errors';
 import { filterPsOutput } from '../../src/lifecycle/ps';
@@ -459,6 +459,19 @@ describe('update flags and --resources', () => {
     for (const bad of ['5x', '1e3', '10  m', '0x10', '-5m', '.5m', '5.m', '1mbb', ' 5', '1_000', 'm', '+5', 'Inf', '1E', '1,5m']) {
       expect(() => parseRamSize('memory', bad)).toThrow(`invalid value for memory: invalid size: '${bad}'`);
     }
+  });
+  test('integer flags read as runc reads them: Go literals for --pids-limit and --blkio-weight, a sign for the signed base-10 ones', () => {
+    const goInts: Array<[string, number]> = [['0x10', 16], ['010', 8], ['0o17', 15], ['0b101', 5], ['1_000', 1000], ['0x_1F', 31], ['0_17', 15], ['0', 0], ['-0x10', -16], ['+7', 7]];
+    for (const [text, n] of goInts) expect({ text, n: parseInteger('pids-limit', text, true, true) }).toEqual({ text, n });
+    for (const bad of ['08', '1__0', '_1', '1_', '0x', '0xg', '0b2', '1e3', ' 1', '']) {
+      expect(() => parseInteger('pids-limit', bad, true, true)).toThrow(`invalid value for pids-limit: ${JSON.stringify(bad)} is not an integer`);
+    }
+    expect(() => parseInteger('blkio-weight', '-5', false, true)).toThrow('is not an unsigned integer');
+    expect(resourcesFromFlags({ 'pids-limit': '010', 'blkio-weight': '0x64' })).toEqual({ pids: { limit: 8 }, blockIO: { weight: 100 } });
+    // Base 10 (strconv.ParseInt/ParseUint): a sign where signed, no Go prefixes.
+    expect(resourcesFromFlags({ 'cpu-quota': '+20000', 'cpu-period': '010' })).toEqual({ cpu: { quota: 20000, period: 10 } });
+    expect(() => resourcesFromFlags({ 'cpu-quota': '0x10' })).toThrow(/invalid value for cpu-quota/);
+    expect(() => resourcesFromFlags({ 'cpu-period': '+5' })).toThrow(/invalid value for cpu-period/);
   });
   test('flags become a LinuxResources with only the given fields', () => {
     expect(resourcesFromFlags({ memory: '1m', 'memory-swap': '-1', 'cpu-share': '512', 'cpu-quota': '-1', 'cpuset-cpus': '0', 'pids-limit': '-1', 'blkio-weight': '300' })).toEqual({

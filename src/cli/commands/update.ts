@@ -42,13 +42,34 @@ export function parseRamSize(flag: string, text: string): number {
   return Math.floor(value * UNITS[(m[2] ?? '').toLowerCase()]);
 }
 
-function parseInteger(flag: string, text: string, signed: boolean, max = Number.MAX_SAFE_INTEGER): number {
-  if (!(signed ? /^-?\d+$/ : /^\d+$/).test(text)) {
-    throw flagError(flag, `${JSON.stringify(text)} is not ${signed ? 'an' : 'an unsigned'} integer`);
-  }
-  const n = Number(text);
+/**
+ * An integer flag as runc reads it. `goSyntax`: urfave/cli's Int and Uint flags
+ * (strconv base 0: 0x1f, 0o17, 017, 0b101, 1_000); otherwise strconv base 10
+ * (an optional sign, decimal digits). Unsigned ones take no sign at all.
+ */
+export function parseInteger(flag: string, text: string, signed: boolean, goSyntax = false, max = Number.MAX_SAFE_INTEGER): number {
+  const m = (signed ? /^([+-]?)(.*)$/ : /^()(.*)$/).exec(text)!;
+  const digits = goSyntax ? goIntegerDigits(m[2]!) : /^\d+$/.test(m[2]!) ? m[2]! : undefined;
+  if (digits === undefined) throw flagError(flag, `${JSON.stringify(text)} is not ${signed ? 'an' : 'an unsigned'} integer`);
+  const n = (m[1] === '-' ? -1 : 1) * Number(digits);
   if (!Number.isSafeInteger(n) || n > max) throw flagError(flag, `${text} is out of range`);
   return n;
+}
+
+/** Go's integer literal (no sign) as something Number() reads exactly as Go does, or undefined. */
+function goIntegerDigits(text: string): string | undefined {
+  const prefixed = /^0([xXoObB])(_?[0-9a-fA-F]+(?:_[0-9a-fA-F]+)*)$/.exec(text);
+  if (prefixed) {
+    const base = { x: 16, o: 8, b: 2 }[prefixed[1]!.toLowerCase() as 'x' | 'o' | 'b'];
+    const body = prefixed[2]!.replace(/_/g, '');
+    if (![...body].every((c) => parseInt(c, 16) < base)) return undefined;
+    return `0${prefixed[1]!.toLowerCase()}${body}`;
+  }
+  // Underscores only between digits; a leading 0 makes it octal.
+  if (!/^\d+(?:_\d+)*$/.test(text)) return undefined;
+  const body = text.replace(/_/g, '');
+  if (body.length > 1 && body.startsWith('0')) return /^[0-7]+$/.test(body) ? `0o${body.slice(1)}` : undefined;
+  return body;
 }
 
 export type UpdateFlags = Partial<Record<
@@ -83,9 +104,10 @@ export function resourcesFromFlags(f: UpdateFlags): LinuxResources {
   if (f['cpuset-cpus']) cpu.cpus = f['cpuset-cpus'];
   if (f['cpuset-mems']) cpu.mems = f['cpuset-mems'];
   if (Object.keys(cpu).length > 0) r.cpu = cpu;
-  if (f['pids-limit'] !== undefined && f['pids-limit'] !== '') r.pids = { limit: parseInteger('pids-limit', f['pids-limit'], true) };
+  // runc declares these two as urfave/cli Int and Uint flags: Go's integer syntax.
+  if (f['pids-limit'] !== undefined && f['pids-limit'] !== '') r.pids = { limit: parseInteger('pids-limit', f['pids-limit'], true, true) };
   if (f['blkio-weight'] !== undefined && f['blkio-weight'] !== '') {
-    const w = parseInteger('blkio-weight', f['blkio-weight'], false, 65535);
+    const w = parseInteger('blkio-weight', f['blkio-weight'], false, true, 65535);
     if (w !== 0) r.blockIO = { weight: w };
   }
   return loadResources().validateResources(r, 'update');
