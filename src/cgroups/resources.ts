@@ -115,6 +115,9 @@ function checkKeys(o: Obj, allowed: readonly string[], field: string): void {
   }
 }
 
+/** int64's largest value as JSON.parse reads it (2^63). */
+const MAX_BYTES = 2 ** 63;
+
 function int(o: Obj, key: string, field: string, min: number, max = Number.MAX_SAFE_INTEGER): void {
   const v = o[key];
   if (v === undefined || v === null) return;
@@ -155,7 +158,9 @@ export function validateResources(input: unknown, field = 'linux.resources'): Li
   if (memory) {
     const f = `${field}.memory`;
     checkKeys(memory, ['limit', 'reservation', 'swap', 'kernel', 'kernelTCP', 'swappiness', 'disableOOMKiller', 'useHierarchy', 'checkBeforeUpdate'], f);
-    for (const k of ['limit', 'reservation', 'swap', 'kernel', 'kernelTCP']) int(memory, k, f, -1);
+    // Byte counts past 2^53 are taken (runc takes math.MaxInt64, which JSON.parse makes
+    // 2^63): only "unlimited" is meant there, and the kernel clamps what it parses.
+    for (const k of ['limit', 'reservation', 'swap', 'kernel', 'kernelTCP']) int(memory, k, f, -1, MAX_BYTES);
     int(memory, 'swappiness', f, 0, 100);
     for (const k of ['disableOOMKiller', 'useHierarchy', 'checkBeforeUpdate']) bool(memory, k, f);
   }
@@ -266,10 +271,18 @@ export function memorySwapToV2(swap: number | undefined, limit: number | undefin
   if (m < 0) throw new ConfigError(field, `invalid memory limit ${m}`);
   if (s < m) throw new ConfigError(field, `memory+swap limit ${s} must be >= the memory limit ${m}`);
   // runc leaves the file alone when swap == limit; "no swap at all" is what that means, so write 0.
-  return String(s - m);
+  return byteCount(s - m);
 }
 
 /** memory.limit style numbers: -1 -> 'max' (v2). */
 export function v2Max(n: number): string {
-  return n === -1 ? 'max' : String(n);
+  return n === -1 ? 'max' : byteCount(n);
+}
+
+/**
+ * A byte count in decimal digits: past 2^53 the exact value of the double
+ * (9223372036854775808), where String() would write 9223372036854776000.
+ */
+export function byteCount(n: number): string {
+  return Number.isSafeInteger(n) ? String(n) : BigInt(n).toString();
 }

@@ -2,7 +2,7 @@
 // Pure: the current values it needs (memsw limit, memory usage) come from `read`.
 // Zero means "not set" for the numeric fields, as in runc (1.1.5).
 import { ConfigError } from '../errors';
-import type { BlockIODevice, CgroupReader, CgroupWrite, LinuxResources, ThrottleDevice } from './resources';
+import { byteCount, type BlockIODevice, type CgroupReader, type CgroupWrite, type LinuxResources, type ThrottleDevice } from './resources';
 
 export interface ResourcePlan {
   writes: CgroupWrite[];
@@ -33,8 +33,8 @@ function memoryWrites(r: LinuxResources, read: CgroupReader, opts: PlanOptions, 
   const m = r.memory;
   if (!m) return;
   const f = `${F}.memory`;
-  const w = (file: string, value: string | number, field: string): void => {
-    out.writes.push({ controller: 'memory', file, value: String(value), field: `${f}.${field}` });
+  const w = (file: string, value: number, field: string): void => {
+    out.writes.push({ controller: 'memory', file, value: byteCount(value), field: `${f}.${field}` });
   };
   const limit = m.limit ?? 0;
   // Unlimited memory with swap unset means unlimited memory+swap too (runc), but

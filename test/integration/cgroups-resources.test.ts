@@ -128,6 +128,21 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id, true));
   });
 
+  test('a memory limit of math.MaxInt64 (9223372036854775807) is unlimited, at create and at update (runc)', () => {
+    const b = bundle(['sleep', '1000'], { memory: { limit: 64 << 20 } });
+    // JSON.stringify cannot write the literal: put it in the text.
+    fs.writeFileSync(b.configPath, fs.readFileSync(b.configPath, 'utf8').replace(new RegExp(`"limit":\\s*${64 << 20}`), '"limit": 9223372036854775807'));
+    expectOk(s.cli.create(b.id, b.dir));
+    const unlimited = file(b, 'memory', 'memory.limit_in_bytes');
+    expect(BigInt(unlimited)).toBeGreaterThan(1n << 62n);
+    expectOk(s.cli.run(['update', '--memory', '100m', b.id]));
+    expect(file(b, 'memory', 'memory.limit_in_bytes')).toBe(String(100 << 20));
+    const r = spawnSync(BINARY, ['--root', s.cli.root, 'update', '-r', '-', b.id], { input: '{"memory":{"limit":9223372036854775807}}', encoding: 'utf8' });
+    expect({ code: r.status, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(file(b, 'memory', 'memory.limit_in_bytes')).toBe(unlimited);
+    expectOk(s.cli.delete(b.id, true));
+  });
+
   test('update refuses bad values naming the flag or field and keeps the old limits', () => {
     const b = bundle(['sleep', '1000'], { cpu: { shares: 1024 } });
     expectOk(s.cli.create(b.id, b.dir));

@@ -84,6 +84,8 @@ describe('validateResources', () => {
     [{ cpu: { idle: 2 } }, 'linux.resources.cpu.idle'],
     [{ memory: { limit: -2 } }, 'linux.resources.memory.limit'],
     [{ memory: { swappiness: 101 } }, 'linux.resources.memory.swappiness'],
+    [{ memory: { limit: 2 ** 64 } }, 'linux.resources.memory.limit'],
+    [{ pids: { limit: 2 ** 53 } }, 'linux.resources.pids.limit'],
     [{ memory: { limt: 1 } }, 'linux.resources.memory.limt'],
     [{ pids: { limit: 'x' } }, 'linux.resources.pids.limit'],
     [{ blockIO: { weight: 70000 } }, 'linux.resources.blockIO.weight'],
@@ -92,6 +94,20 @@ describe('validateResources', () => {
     [{ unified: { 'memory.max': 5 } }, 'linux.resources.unified.memory.max'],
   ])('%j is refused naming %s', (r, field) => {
     expect(fieldOf(() => validateResources(r))).toBe(field);
+  });
+  test('memory sizes up to int64\'s largest (math.MaxInt64, which JSON.parse reads as 2^63) are taken and written exactly as that double', () => {
+    const max = JSON.parse('9223372036854775807') as number;
+    const r = { memory: { limit: max, swap: max, reservation: max, kernelTCP: max } };
+    expect(validateResources(r)).toBe(r);
+    expect(lines(planV1Resources(r, none))).toEqual([
+      'memory.memsw.limit_in_bytes=9223372036854775808',
+      'memory.limit_in_bytes=9223372036854775808',
+      'memory.soft_limit_in_bytes=9223372036854775808',
+      'memory.kmem.tcp.limit_in_bytes=9223372036854775808',
+    ]);
+    expect(lines(planV2Resources({ memory: { limit: max, swap: max, reservation: max } }, none))).toEqual([
+      'memory.swap.max=0', 'memory.max=9223372036854775808', 'memory.low=9223372036854775808',
+    ]);
   });
   test('a full valid set passes unchanged', () => {
     const r = { memory: { limit: 1 << 20, swap: -1 }, cpu: { shares: 1024, cpus: '0-1' }, pids: { limit: -1 }, unified: { 'memory.high': '1M' } };
