@@ -31,3 +31,15 @@ export function isHostNetns(nsPath: string): boolean {
     return false;
   }
 }
+
+/**
+ * tsrun itself runs in a user namespace, not the initial one (rootless podman runs the
+ * runtime as root of its own): the initial one maps every id onto itself.
+ */
+export function inUserNamespace(): boolean {
+  try {
+    return !/^\s*0\s+0\s+4294967295\s*$/.test(fs.readFileSync('/proc/self/uid_map', 'utf8'));
+  } catch {
+    return false;
+  }
+}

@@ -8,6 +8,7 @@ import type { Spec } from '../config/types';
 import { CgroupError, ConfigError, TsrunError } from '../errors';
 import { detectCgroupLayout, hostCgroupRoot } from '../cgroups/detect';
 import { parseProcCgroup, ownCgroupDir } from '../cgroups/path';
+import { inUserNamespace } from './host-facts';
 
 /**
  * runc's --rootless: 'true', 'false' or 'auto': rootless when not running as root,
@@ -19,15 +20,6 @@ export function rootlessMode(flag: string | undefined): boolean {
   if (flag === 'true') return true;
   if (flag === 'false') return false;
   throw new ConfigError('--rootless', `invalid value ${JSON.stringify(flag)} (want true, false or auto)`);
-}
-
-/** The initial user namespace maps every id onto itself: "0 0 4294967295". */
-function inUserNamespace(): boolean {
-  try {
-    return !/^\s*0\s+0\s+4294967295\s*$/.test(fs.readFileSync('/proc/self/uid_map', 'utf8'));
-  } catch {
-    return false;
-  }
 }
 
 /** The cgroup could not be made for lack of permission (not for any other reason). */

@@ -32,6 +32,11 @@ export interface HostFacts {
   isProcfs?: (hostPath: string) => boolean;
   /** Whether a network namespace path is the runtime's own; absent: none is. */
   isHostNetns?: IsHostNetns;
+  /**
+   * The runtime itself runs in a user namespace (rootless podman's way): the init is
+   * in one even when the config asks for none, and mknod is refused there too.
+   */
+  inUserNs?: boolean;
 }
 
 export interface CreatePlanInput {
@@ -268,7 +273,7 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   // brings it up, and a pod's containers talk over 127.0.0.1.
   if (ns.has('network') && !ns.joins.some((join) => join.type === 'network')) ops.push(op('loopbackUp'));
   ops.push(op('propagation', rootPropagationFlags(linux.rootfsPropagation)), op('rootfs', input.rootfs));
-  ops.push(...mounts.ops, ...planDevices(input, inUserNs));
+  ops.push(...mounts.ops, ...planDevices(input, inUserNs || input.host.inUserNs === true));
   ops.push(...beforePivotHookOps(spec));
   ops.push(input.noPivot ? op('chrootNoPivot') : op('pivotRoot'));
   // Before the read-only remounts (a ro /dev would refuse /dev/console), as runc.

@@ -221,6 +221,26 @@ describeIf(containerSkipReason())(`user namespaces (${BINARY})`, () => {
     expect(isEmpty(s.forceClean())).toBe(true);
   });
 
+  test('the runtime itself in a user namespace (rootless podman\'s way), a config asking for none: the host\'s device nodes are bound (runc)', () => {
+    const b = s.bundle({
+      configure: (c) => {
+        c.process.args = ['sh', '-c', 'ls -ln /dev/null /dev/zero; echo hi > /dev/null && echo written'];
+        // Only root is mapped: devpts cannot be given the unmapped gid 5.
+        const pts = c.mounts.find((m: { destination: string }) => m.destination === '/dev/pts');
+        pts.options = pts.options.filter((o: string) => o !== 'gid=5');
+      },
+    });
+    fs.chmodSync(b.dir, 0o755);
+    const r = spawnSync('unshare', ['--user', '--map-root-user', '--mount', BINARY, '--root', s.cli.root, 'run', '--bundle', b.dir, b.id], { encoding: 'utf8', timeout: 30_000 });
+    expect({ code: r.status, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    const lines = r.stdout.trim().split('\n');
+    // The host's nodes, as the runtime's user namespace sees them (root: 0 0).
+    expect(lines[0]).toMatch(/^crw-rw-rw-\s+1 0\s+0\s+1,\s+3 .* \/dev\/null$/);
+    expect(lines[1]).toMatch(/^crw-rw-rw-\s+1 0\s+0\s+1,\s+5 .* \/dev\/zero$/);
+    expect(lines[2]).toBe('written');
+    expect(isEmpty(s.forceClean())).toBe(true);
+  });
+
   test('sysfs without a network namespace of its own fails as in runc 1.1.5, nothing left behind', () => {
     const b = bundle('true', (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'network')));
     const r = s.cli.runContainer(b.id, b.dir);

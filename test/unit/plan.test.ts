@@ -321,6 +321,14 @@ describe('create plan', () => {
     expect(ops).not.toContain('mknod');
   });
 
+  test('a runtime that itself runs in a user namespace binds the host\'s device nodes, even when the config asks for none', () => {
+    const base = createPlanInput();
+    const ops = names({ ...base, host: { ...base.host, inUserNs: true } });
+    expect(ops).toContain('bindDevice');
+    expect(ops).not.toContain('mknod');
+    expect(ops).not.toContain('becomeRoot');
+  });
+
   test('paths longer than PATH_MAX are refused naming the field', () => {
     const long = '/' + 'a'.repeat(5000);
     expect(() => buildCreatePlan(input((s) => s.mounts!.push({ destination: long, type: 'tmpfs', source: 'tmpfs' })))).toThrow(/mounts\[7\]\.destination: is longer than PATH_MAX/);
