@@ -196,6 +196,7 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
       cgroupJoin,
       memoryPolicy: spec.linux?.memoryPolicy,
       oomScoreAdj: spec.process?.oomScoreAdj,
+      unprivilegedParent: (process.geteuid?.() ?? 0) !== 0,
     });
     const forks = plan.some((o) => o.op === 'fork');
     log.debug(`exec in ${opts.id}: plan of ${plan.length} operations`);

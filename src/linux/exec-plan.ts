@@ -43,6 +43,8 @@ export interface ExecPlanInput {
    * (its nsexec writes the container's value), whatever the exec's own process says.
    */
   oomScoreAdj?: number;
+  /** tsrun runs unprivileged (rootless): see the oomScoreAdj op below. */
+  unprivilegedParent?: boolean;
 }
 
 /**
@@ -77,7 +79,13 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   // First, with the host's /proc and tsrun's privileges: lowering the score needs
   // CAP_SYS_RESOURCE, which a process in a user namespace of its own lacks. Forks
   // inherit it.
-  if (input.oomScoreAdj !== undefined) ops.push(op('oomScoreAdj', input.oomScoreAdj));
+  // An unprivileged user may write the file only while the init is dumpable (else it
+  // belongs to the host's root): for that one write, still outside the container,
+  // as runc's nsexec writes it before it turns non-dumpable.
+  if (input.oomScoreAdj !== undefined) {
+    if (input.unprivilegedParent) ops.push(op('dumpable'), op('oomScoreAdj', input.oomScoreAdj), op('nonDumpable'));
+    else ops.push(op('oomScoreAdj', input.oomScoreAdj));
+  }
   ops.push(...affinity.initial, ...cgroups.initOps);
   if (cgroups.parentDirs.length > 0) ops.push(op('sync', 'start'));
   // User first (it grants the capabilities the other joins need), mount last (after

@@ -245,7 +245,12 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   const inUserNs = ns.has('user');
   if (ns.newUser) {
     ops.push(op('unshare', CLONE_FLAGS.user));
-    if (input.unprivilegedParent) ops.push(op('dumpable'), op('sync', 'usermap'), op('nonDumpable'));
+    // An unprivileged parent can write the maps only of a dumpable process; the init
+    // then stays dumpable (as runc's does when it joins no namespace): the /proc files
+    // of a non-dumpable one belong to the host's root, so neither the user's exec nor
+    // its hooks could open /proc/<pid>/ns/*, nor the init its own oom_score_adj.
+    // Everything the init holds is that user's already.
+    if (input.unprivilegedParent) ops.push(op('dumpable'), op('sync', 'usermap'));
     else ops.push(op('sync', 'usermap'));
   }
   if (inUserNs) ops.push(op('becomeRoot'));

@@ -358,7 +358,8 @@ describeIf(rootlessSkipReason())(`rootless (${BINARY} run by an unprivileged use
 
   test('own ids only: root inside, uid_map shows the caller, state under $XDG_RUNTIME_DIR/tsrun, no cgroup needed', () => {
     const u = user as TestUser;
-    const b = rootlessBundle('sleep 1000');
+    // The init writes its own oom_score_adj (a raise needs no privilege).
+    const b = rootlessBundle('sleep 1000', (c) => (c.process.oomScoreAdj = 500));
     try {
       const created = asUser(['create', '--bundle', b.dir, b.id]);
       expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: '' });
@@ -367,9 +368,12 @@ describeIf(rootlessSkipReason())(`rootless (${BINARY} run by an unprivileged use
       expect(state.status).toBe('created');
       // no cgroup was made for it: the user may not write there
       for (const dir of Object.values(state.cgroup_paths ?? {})) expect(fs.existsSync(dir as string)).toBe(false);
+      // The parked init stays dumpable after its maps are written, so the user may join
+      // it (runc too): /proc/<pid>/ns/* of a non-dumpable one belong to the host's root.
+      const early = asUser(['exec', b.id, 'cat', '/proc/1/oom_score_adj']);
+      expect({ code: early.code, stderr: early.stderr, stdout: early.stdout }).toEqual({ code: 0, stderr: '', stdout: '500\n' });
       const started = asUser(['start', b.id]);
       expect({ code: started.code, stderr: started.stderr }).toEqual({ code: 0, stderr: '' });
-      // The parked init is not dumpable: like runc, exec joins once the user's program runs.
       const exec = asUser(['exec', b.id, 'sh', '-c', 'id; cat /proc/self/uid_map']);
       expect({ code: exec.code, stderr: exec.stderr }).toEqual({ code: 0, stderr: '' });
       expect(exec.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' '))).toEqual(['uid=0(root) gid=0(root) groups=0(root)', `0 ${u.uid} 1`, '']);

@@ -63,6 +63,11 @@ describe('buildExecPlan', () => {
     }).map((o) => [o.op, ...o.args.map(String)]);
     expect(ops.slice(0, 3)).toEqual([['fds', '0', '2'], ['oomScoreAdj', '-500'], ['setns', String(CLONE_FLAGS.user), '/u']]);
     expect(ops.filter((o) => o[0] === 'oomScoreAdj')).toHaveLength(1);
+    // Unprivileged, the init is dumpable for that write only (its /proc file is the user's then).
+    const rootless = buildExecPlan({
+      proc: base(), namespaces: { user: '/u' }, preserveFds: 0, extraFds: 2, lastCap: 40, warn: () => undefined, oomScoreAdj: 5, unprivilegedParent: true,
+    }).map((o) => o.op);
+    expect(rootless.slice(0, 5)).toEqual(['fds', 'dumpable', 'oomScoreAdj', 'nonDumpable', 'setns']);
   });
 
   test('exec --apparmor / --process-label: written after the joins, before the credentials', () => {

@@ -335,12 +335,13 @@ describe('create plan', () => {
     expect(() => buildCreatePlan(input((s) => (s.linux!.maskedPaths = [long])))).toThrow(/linux\.maskedPaths\[0\]/);
   });
 
-  test('an unprivileged parent gets the init dumpable only while it writes the maps', () => {
+  test('an unprivileged parent gets the init dumpable from its unshare of the user namespace on (its maps, its /proc files)', () => {
     const plan = buildCreatePlan({ ...input((s) => s.linux!.namespaces!.push({ type: 'user' })), unprivilegedParent: true });
     const ops = plan.map((o) => `${o.op} ${o.args.join(' ')}`.trim());
     const at = ops.indexOf('sync usermap');
-    expect(ops.slice(at - 2, at + 2)).toEqual([`unshare ${CLONE_FLAGS.user}`, 'dumpable', 'sync usermap', 'nonDumpable']);
+    expect(ops.slice(at - 2, at + 2)).toEqual([`unshare ${CLONE_FLAGS.user}`, 'dumpable', 'sync usermap', 'becomeRoot']);
     expect(ops.filter((o) => o === 'dumpable')).toHaveLength(1);
+    expect(ops).not.toContain('nonDumpable');
     const root = names(input((s) => s.linux!.namespaces!.push({ type: 'user' })));
     expect(root).not.toContain('dumpable');
   });
