@@ -29,6 +29,7 @@ struct Context {
   int forkCgroupFd = -1;      // set by `cgroup v2`: the next `fork` puts its child there
   std::string forkCgroupDir;  // its path, for messages
   std::map<uint64_t, int> idmapTrees;  // detached id-mapped trees by mount index, until `mount` attaches them
+  bool keepGroups = false;             // `keepGroups`: `credentials` leaves the supplementary groups alone
 };
 
 extern Context ctx;
@@ -148,6 +149,7 @@ void OpChdir(const Args&);
 void OpUmask(const Args&);
 void OpNoNewPrivs(const Args&);
 void OpStdioOwner(const Args&);
+void OpKeepGroups(const Args&);
 void OpCredentials(const Args&);
 void OpNewSession(const Args&);
 // process-attrs.cpp

@@ -80,6 +80,7 @@ const OpSpec kOps[] = {
     {"noNewPrivs", 0, 0, OpNoNewPrivs},
     {"stdioOwner", 1, 1, OpStdioOwner},
     {"newSession", 0, 0, OpNewSession},
+    {"keepGroups", 0, 0, OpKeepGroups},
     {"credentials", 7, -1, OpCredentials},
     {"seccomp", 2, 2, OpSeccomp},
     {"personality", 1, 1, OpPersonality},

@@ -154,6 +154,8 @@ static uint32_t ParseId(const std::string& text, const std::string& object) {
   return static_cast<uint32_t>(id);
 }
 
+void OpKeepGroups(const Args&) { ctx.keepGroups = true; }
+
 void OpCredentials(const Args& a) {
   std::string object = "credentials " + a[0] + ":" + a[1];
   uid_t uid = ParseId(a[0], object);
@@ -179,8 +181,11 @@ void OpCredentials(const Args& a) {
   }
   // Keep the permitted set across the uid change, then set the exact sets below.
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) Fail(object, "prctl(PR_SET_KEEPCAPS)", errno);
-  if (setgroups(groups.size(), groups.data()) < 0 && !(errno == EPERM && groups.empty() && SetgroupsDenied()))
+  if (ctx.keepGroups) {
+    if (!groups.empty()) FailMessage(object + ": supplementary groups with keepGroups");
+  } else if (setgroups(groups.size(), groups.data()) < 0 && !(errno == EPERM && groups.empty() && SetgroupsDenied())) {
     Fail(object, "setgroups", errno);
+  }
   if (setresgid(gid, gid, gid) < 0) Fail(object, "setresgid", errno);
   if (setresuid(uid, uid, uid) < 0) Fail(object, "setresuid", errno);
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) Fail(object, "prctl(PR_SET_KEEPCAPS)", errno);

@@ -307,6 +307,7 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
       personality: linux.personality as Personality | undefined,
       seccomp: input.seccomp,
       memoryPolicy: linux.memoryPolicy,
+      unprivilegedParent: input.unprivilegedParent,
     }),
   );
   const seccompAt = seccompPlacement(input.seccomp, spec.process?.noNewPrivileges);

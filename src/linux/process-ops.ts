@@ -29,6 +29,8 @@ export interface ProcessOpsInput {
   seccomp?: SeccompProgram;
   /** linux.memoryPolicy: the container's, for its init and every exec'd process. */
   memoryPolicy?: MemoryPolicy;
+  /** tsrun runs unprivileged (rootless): the process keeps the caller's supplementary groups. */
+  unprivilegedParent?: boolean;
 }
 
 export function seccompOp(seccomp: SeccompProgram | undefined): PlanOp | undefined {
@@ -76,6 +78,13 @@ export function planProcessOps(proc: Process | undefined, input: ProcessOpsInput
   if (seccompPlacement(input.seccomp, proc.noNewPrivileges) === 'beforeCredentials') ops.push(seccompOp(input.seccomp) as PlanOp);
   // runc's rule: the user can reopen its own stdio (/dev/stdout), except /dev/null.
   ops.push(op('stdioOwner', proc.user.uid));
+  // Rootless, as with runc: the caller's supplementary groups stay (setgroups, which
+  // newgidmap may leave allowed, could drop a group that denies access: CVE-2018-7169),
+  // and none can be added.
+  if (input.unprivilegedParent) {
+    if (proc.user.additionalGids?.length) throw new ConfigError('process.user.additionalGids', 'cannot set any additional groups in a rootless container');
+    ops.push(op('keepGroups'));
+  }
   ops.push(
     op('credentials', proc.user.uid, proc.user.gid, caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient,
       ...(proc.user.additionalGids ?? [])),

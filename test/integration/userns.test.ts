@@ -442,11 +442,32 @@ describeIf(rootlessSkipReason())(`rootless (${BINARY} run by an unprivileged use
     const r = asUser(['run', '--bundle', b.dir, b.id]);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
     expect(r.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' '))).toEqual([
-      // setgroups stays allowed with newgidmap, so setgroups([]) clears the groups
-      `0 ${u.uid} 1`, `1 ${u.subStart} 65536`, `0 ${u.gid} 1`, `1 ${u.subStart} 65536`, 'allow', 'uid=0(root) gid=0(root)', '1000:1000', '',
+      // setgroups stays allowed with newgidmap, but, as with runc, a rootless runtime
+      // never calls it: the caller's groups stay (its own, mapped to 0). Dropping one
+      // could get round a file that denies that group (CVE-2018-7169).
+      `0 ${u.uid} 1`, `1 ${u.subStart} 65536`, `0 ${u.gid} 1`, `1 ${u.subStart} 65536`, 'allow', 'uid=0(root) gid=0(root) groups=0(root)', '1000:1000', '',
     ]);
     // container uid 1000 is host subStart + 999
     expect(fs.statSync(path.join(b.rootfs, 'tmp', 'f')).uid).toBe(u.subStart + 999);
+  });
+
+  test('additional gids are refused rootless, as runc does, at create and at exec', () => {
+    const u = user as TestUser;
+    const bad = rootlessBundle('true', (c) => {
+      c.linux.uidMappings = [{ containerID: 0, hostID: u.uid, size: 1 }, { containerID: 1, hostID: u.subStart, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: u.gid, size: 1 }, { containerID: 1, hostID: u.subStart, size: 65536 }];
+      c.process.user.additionalGids = [5];
+    });
+    const r = asUser(['run', '--bundle', bad.dir, bad.id]);
+    expect({ code: r.code, stderr: r.stderr.trim() }).toEqual({ code: 1, stderr: 'level=error msg="process.user.additionalGids: cannot set any additional groups in a rootless container"' });
+    const b = rootlessBundle('sleep 1000');
+    try {
+      expect(asUser(['run', '-d', '--bundle', b.dir, b.id]).code).toBe(0);
+      const e = asUser(['exec', '-g', '5', b.id, 'true']);
+      expect({ code: e.code, stderr: e.stderr.trim() }).toEqual({ code: 255, stderr: 'level=error msg="exec failed: process.user.additionalGids: cannot set any additional groups in a rootless container"' });
+    } finally {
+      asUser(['delete', '--force', b.id]);
+    }
   });
 
   test('a range outside the subordinate ids is refused by newuidmap: exit 1, nothing left behind', () => {
