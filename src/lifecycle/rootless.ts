@@ -35,10 +35,20 @@ export function isCgroupPermissionError(e: unknown): boolean {
  */
 export function checkNoLimitsWithoutCgroup(spec: Spec): void {
   for (const [key, value] of Object.entries(spec.linux?.resources ?? {})) {
-    if (key === 'devices' || value === undefined || value === null) continue;
-    if (typeof value === 'object' && Object.keys(value as object).length === 0) continue;
+    if (key === 'devices' || !asksForSomething(value)) continue;
     throw new TsrunError(`linux.resources.${key}: rootless container without a writable cgroup cannot set limits (delegate a cgroup to this user or remove the limit)`);
   }
+}
+
+/**
+ * Whether a resources value sets anything: zeros, empty strings, false and empty
+ * lists and objects set nothing (runc takes `shares: 0` or `cpus: ""` without a cgroup).
+ */
+function asksForSomething(value: unknown): boolean {
+  if (value === undefined || value === null || value === false || value === 0 || value === '') return false;
+  if (Array.isArray(value)) return value.length > 0;
+  if (typeof value === 'object') return Object.values(value as object).some(asksForSomething);
+  return true;
 }
 
 /**
