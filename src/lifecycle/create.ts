@@ -224,6 +224,12 @@ export function createContainer(opts: CreateOptions): Created {
         // Recorded (with the state's next write): exec, kill --all and delete must
         // not look for the container's processes there, nor try the move again.
         state.cgroupPaths = Object.fromEntries(Object.entries(state.cgroupPaths).filter(([key]) => key !== 'unified'));
+        // The leaf made for it stays empty: removed now, which delete, going by
+        // cgroupPaths, would never do.
+        if (state.cgroupCreated?.includes(dir)) {
+          fs.rmdirSync(dir);
+          state.cgroupCreated = state.cgroupCreated.filter((d) => d !== dir);
+        }
         log.debug(`create ${opts.id}: rootless, left out of the v2 hierarchy (${(e as Error).message})`);
       }
     };

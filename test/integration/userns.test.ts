@@ -431,6 +431,32 @@ describeIf(rootlessSkipReason())(`rootless (${BINARY} run by an unprivileged use
     }
   });
 
+  test('a delegated parent: every leaf tsrun made in it is gone after the run, the v2 one it could not move into too', () => {
+    const u = user as TestUser;
+    const b = rootlessBundle('true');
+    // The bundle's own (absolute, under the suite's parent) is the delegated parent;
+    // written past b.rewrite, which always puts that path back.
+    const sub = b.cgroupsPath;
+    const config = JSON.parse(fs.readFileSync(b.configPath, 'utf8'));
+    config.linux.cgroupsPath = `${sub}/leaf`;
+    fs.writeFileSync(b.configPath, JSON.stringify(config));
+    expect(path.isAbsolute(sub) && sub.length > 1).toBe(true);
+    for (const dir of cgroupHierarchies().map((h) => path.join(h, sub))) {
+      fs.mkdirSync(dir, { recursive: true });
+      if (dir.includes('/cpuset/')) {
+        for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+          const whole = fs.readFileSync(path.join('/sys/fs/cgroup/cpuset', f), 'utf8');
+          fs.writeFileSync(path.join(path.dirname(dir), f), whole);
+          fs.writeFileSync(path.join(dir, f), whole);
+        }
+      }
+      spawnSync('chown', ['-R', `${u.uid}:${u.gid}`, dir]);
+    }
+    const r = asUser(['run', '--bundle', b.dir, b.id]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(cgroupHierarchies().map((h) => path.join(h, sub, 'leaf')).filter((d) => fs.existsSync(d))).toEqual([]);
+  });
+
   test('a subordinate range is mapped with newuidmap/newgidmap', () => {
     const u = user as TestUser;
     const b = rootlessBundle('cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; id; touch /tmp/f && chown 1000:1000 /tmp/f && stat -c %u:%g /tmp/f', (c) => {
