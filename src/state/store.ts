@@ -6,6 +6,7 @@ import * as path from 'path';
 import { ContainerExistsError, ContainerNotFoundError, SyscallError, TsrunError } from '../errors';
 import { validateContainerId } from './ids';
 import type { ContainerState } from './types';
+import { wantsStickyRoot } from './default-root';
 
 const STATE_FILE = 'state.json';
 const LOCK_FILE = 'lock';
@@ -35,6 +36,7 @@ export class StateStore {
   /** mkdir -p the root, mode 0700: state files reveal pids, paths and configs. */
   ensureRoot(): void {
     fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    if (wantsStickyRoot(this.root)) fs.chmodSync(this.root, 0o1700);
   }
 
   /**

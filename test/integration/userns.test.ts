@@ -364,6 +364,8 @@ describeIf(rootlessSkipReason())(`rootless (${BINARY} run by an unprivileged use
       const created = asUser(['create', '--bundle', b.dir, b.id]);
       expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: '' });
       expect(fs.existsSync(path.join(xdg, 'tsrun', b.id, 'state.json'))).toBe(true);
+      // Sticky, so that the XDG runtime dir's periodic clean-up spares it (runc does the same).
+      expect((fs.statSync(path.join(xdg, 'tsrun')).mode & 0o7777).toString(8)).toBe('1700');
       const state = JSON.parse(asUser(['state', b.id]).stdout);
       expect(state.status).toBe('created');
       // no cgroup was made for it: the user may not write there

@@ -70,6 +70,12 @@ describe('rootless defaults', () => {
     expect(defaultStateRoot({ XDG_RUNTIME_DIR: '/run/user/0' }, 0)).toBe('/run/tsrun');
     expect(defaultStateRoot({}, 1000)).toBe('/run/tsrun');
     expect(defaultStateRoot({ XDG_RUNTIME_DIR: 'relative' }, 1000)).toBe('/run/tsrun');
+    // Root of a user namespace (rootless podman): its XDG dir, unless it calls itself USER=root (runc's rule).
+    const inUserNs = () => true;
+    expect(defaultStateRoot({ XDG_RUNTIME_DIR: '/run/user/1000' }, 0, inUserNs)).toBe('/run/user/1000/tsrun');
+    expect(defaultStateRoot({ XDG_RUNTIME_DIR: '/run/user/1000', USER: 'alice' }, 0, inUserNs)).toBe('/run/user/1000/tsrun');
+    expect(defaultStateRoot({ XDG_RUNTIME_DIR: '/run/user/1000', USER: 'root' }, 0, inUserNs)).toBe('/run/tsrun');
+    expect(defaultStateRoot({ XDG_RUNTIME_DIR: '/run/user/0' }, 0, () => false)).toBe('/run/tsrun');
   });
 
   test('--rootless values', () => {
