@@ -120,7 +120,10 @@ pid_t ForkIntoCgroup() {
     int err = errno;
     Fail(object, syscallName, err);
   }
-  if (child > 0) {
+  // The child drops the host's cgroup dir at once unless it must still join through
+  // it: it now shows in the container's pid namespace, where a process with
+  // CAP_SYS_PTRACE could reach the host's tree through /proc/<pid>/fd.
+  if (child > 0 || !childMustJoin) {
     ForceClose(ctx.forkCgroupFd);
     ctx.forkCgroupFd = -1;
   }

@@ -49,8 +49,16 @@ namespace {
 // The home directory of uid in the container's /etc/passwd, "/" when there is none
 // (what runc sets). Read after pivotRoot, so only the container's file is seen.
 std::string PasswdHome(const std::string& uid) {
-  int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+  // Below the container's root, never through a magic link, and never anything but a
+  // regular file: a FIFO there would block the init (and the exec holding the
+  // container's lock) for good.
+  int fd = OpenInOwnRoot("/etc/passwd", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return "/";
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return "/";
+  }
   std::string text;
   char buf[4096];
   ssize_t n;

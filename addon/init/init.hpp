@@ -69,6 +69,9 @@ enum class Create { None, Directory, File };
 // (directories with dirMode, a last component as `create` says). Returns an O_PATH fd,
 // or -1 with errno set and *syscall naming the failed call.
 int ResolveInRoot(const std::string& path, Create create, bool followLast, mode_t dirMode, const char** syscall);
+// Opens `path` below the process's own root ("/") as openat2 with RESOLVE_IN_ROOT and
+// RESOLVE_NO_MAGICLINKS resolves it; -1 with errno set.
+int OpenInOwnRoot(const std::string& path, uint64_t flags);
 // Splits "a/b/c" into "a/b" and "c". Fails (errno EINVAL) on a path with no last name.
 bool SplitParent(const std::string& path, std::string* parent, std::string* name);
 std::string FdPath(int fd);

@@ -9,9 +9,18 @@
 
 namespace init {
 
+// A path /proc/self/fd/<n> (exec's namespaces, opened by the parent) is taken as fd n
+// itself: once the container's mount namespace is joined, /proc is the container's,
+// where this process, not yet in its pid namespace, has no /proc/self.
 void OpSetns(const Args& a) {
   std::string object = "setns " + a[1];
   int nstype = static_cast<int>(ParseU64(a[0], object));
+  const std::string kFdPrefix = "/proc/self/fd/";
+  if (a[1].compare(0, kFdPrefix.size(), kFdPrefix) == 0) {
+    int fd = static_cast<int>(ParseU64(a[1].substr(kFdPrefix.size()), object));
+    if (setns(fd, nstype) < 0) Fail(object, "setns", errno);
+    return;
+  }
   int fd = open(a[1].c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) Fail(object, "open", errno);
   if (setns(fd, nstype) < 0) Fail(object, "setns", errno);

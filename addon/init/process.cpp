@@ -116,8 +116,19 @@ void OpRlimit(const Args& a) {
   if (setrlimit(static_cast<__rlimit_resource>(resource), &lim) < 0) Fail(object, "setrlimit", errno);
 }
 
+// Still with the runtime's privileges: resolved below the container's root only, never
+// through a magic link. A rootfs link to /proc/<pid>/root/... of a process outside
+// (hostPID, or a pid namespace shared with another container) would otherwise take
+// the process out of the container (CVE-2024-21626's class). Then checked as runc
+// checks: getcwd fails (ENOENT) for a directory the root cannot reach.
 void OpChdir(const Args& a) {
-  if (chdir(a[0].c_str()) < 0) Fail("chdir " + a[0], "chdir", errno);
+  const std::string object = "chdir " + a[0];
+  Fd dir(OpenInOwnRoot(a[0], O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() < 0) Fail(object, "openat2", errno);
+  if (fchdir(dir.get()) < 0) Fail(object, "fchdir", errno);
+  char cwd[4096];
+  if (getcwd(cwd, sizeof cwd) == nullptr || cwd[0] != '/')
+    FailMessage(object + ": the directory is outside the container's root: possible container breakout");
 }
 
 void OpUmask(const Args& a) { umask(static_cast<mode_t>(ParseU64(a[0], "umask " + a[0])) & 0777); }

@@ -66,6 +66,12 @@ bool SplitParent(const std::string& path, std::string* parent, std::string* name
   return true;
 }
 
+int OpenInOwnRoot(const std::string& path, uint64_t flags) {
+  Fd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (root.get() < 0) return -1;
+  return Openat2(root.get(), path.c_str(), flags, kInRoot);
+}
+
 int ResolveInRoot(const std::string& path, Create create, bool followLast, mode_t dirMode, const char** syscallName) {
   const uint64_t lastFlags = O_PATH | O_CLOEXEC | (followLast ? 0 : O_NOFOLLOW);
   *syscallName = "openat2";

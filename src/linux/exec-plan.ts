@@ -11,7 +11,7 @@ import { planProcessOps, seccompOp, seccompPlacement, sessionOp } from './proces
 import { NO_LSM, planKeyLabel, type LsmFacts } from './process-attrs';
 import type { SeccompProgram } from './seccomp';
 import { joinSessionKeyringOp } from './keyring';
-import { joinsAfterFork, NO_CGROUP_JOIN, type CgroupJoin } from './cgroup-join';
+import { NO_CGROUP_JOIN, type CgroupJoin } from './cgroup-join';
 
 export interface ExecPlanInput {
   proc: Process;
@@ -88,9 +88,15 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   }
   ops.push(...affinity.initial, ...cgroups.initOps);
   if (cgroups.parentDirs.length > 0) ops.push(op('sync', 'start'));
-  // User first (it grants the capabilities the other joins need), mount last (after
-  // it the host's paths are gone; the root and cwd become the container's).
-  const late = joinsAfterFork(cgroups);
+  // User first (it grants the capabilities the other joins need), mount last (the
+  // root and cwd become the container's), and all of them but a cgroup namespace
+  // before the fork into the pid namespace (and the v2 cgroup): the process must
+  // never show in the container with the host's root, cwd and mounts, which a
+  // container process could reach through /proc/<pid>/root or read in its mountinfo
+  // (runc's exec joins them all before its child appears too). The namespaces are fds
+  // (the init takes /proc/self/fd/N as the fd), so no path depends on the mount
+  // namespace joined. A cgroup namespace waits for the fork (see joinsAfterFork).
+  const late: ReadonlySet<string> = cgroups.forkInto ? new Set(['cgroup']) : new Set();
   const setns = (type: NamespaceType): void => {
     const path = input.namespaces[type];
     if (path !== undefined) ops.push(op('setns', CLONE_FLAGS[type], path));

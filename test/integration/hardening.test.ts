@@ -77,6 +77,42 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
     expect(kept.stdout).toBe(host.stdout);
   });
 
+  // CVE-2024-21626's class: with the host's pid namespace (hostPID) or one shared with
+  // another container, /proc/<pid>/root of a process outside leads to its root.
+  test('a cwd that a rootfs link leads out through /proc/<pid>/root is refused, at run and at exec (runc refuses both)', () => {
+    const target = fs.mkdtempSync(path.join(s.env.tmp, 'host-target-'));
+    const escape = `/proc/${process.pid}/root${target}`;
+    const b = bundle('touch pwned-run; echo ran', (c) => {
+      c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid');
+      c.process.cwd = '/work';
+    });
+    fs.symlinkSync(escape, path.join(b.rootfs, 'work'));
+    const r = s.cli.runContainer(b.id, b.dir);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).not.toContain('ran');
+    if (FLAVOR === 'tsrun') expect(r.stderr).toMatch(/chdir \/work: openat2: (ELOOP|EXDEV|ENOENT)/);
+    s.forceClean();
+    // exec --cwd into a running container, the same link.
+    const held = bundle('sleep 1000', (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid')));
+    fs.symlinkSync(escape, path.join(held.rootfs, 'work'));
+    expectOk(s.cli.runContainer(held.id, held.dir, ['-d']));
+    const e = s.cli.run(['exec', '--cwd', '/work', held.id, 'sh', '-c', 'touch pwned-exec; echo ran']);
+    expect(e.code).not.toBe(0);
+    expect(e.stdout).not.toContain('ran');
+    expect(fs.readdirSync(target)).toEqual([]);
+    expectOk(s.cli.delete(held.id, true));
+  });
+
+  // runc 1.1.5's exec blocks on it for good (and with it nothing else waits).
+  (FLAVOR === 'tsrun' ? test : test.skip)('an /etc/passwd that is a FIFO (or any non-file) neither blocks an exec nor gives a HOME: "/" as with no entry', () => {
+    const b = bundle('rm -f /etc/passwd && mkfifo /etc/passwd && sleep 1000', (c) => (c.root.readonly = false));
+    expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
+    let exec = s.cli.run(['exec', b.id, 'sh', '-c', 'echo HOME=$HOME'], { timeoutMs: 20_000 });
+    for (let i = 0; i < 50 && exec.stdout.trim() === 'HOME=/root'; i++) exec = s.cli.run(['exec', b.id, 'sh', '-c', 'echo HOME=$HOME'], { timeoutMs: 20_000 });
+    expect({ timedOut: exec.timedOut, code: exec.code, out: exec.stdout.trim() }).toEqual({ timedOut: false, code: 0, out: 'HOME=/' });
+    expectOk(s.cli.delete(b.id, true));
+  });
+
   test('masked /proc entries stay masked and cannot be unmounted', () => {
     const b = bundle('cat /proc/kcore | wc -c; cat /proc/keys | wc -c; umount /proc/kcore 2>/dev/null || echo umount-denied; cat /proc/kcore | wc -c');
     const r = s.cli.runContainer(b.id, b.dir);

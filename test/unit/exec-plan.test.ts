@@ -100,6 +100,15 @@ describe('buildExecPlan', () => {
     expect(() => plan({}, { ...base(), execCPUAffinity: { final: '3-1' } })).toThrow(/process\.execCPUAffinity\.final: range 3-1 is backwards/);
   });
 
+  test('with a fork into a v2 cgroup every namespace but the cgroup one is joined before the fork: the process never shows in the container with the host\'s root and mounts', () => {
+    const cgroupJoin = { initOps: [{ op: 'cgroup', args: ['v2', '/sys/fs/cgroup/c'] }], parentDirs: [], forkInto: true };
+    const ops = buildExecPlan({
+      proc: base(), namespaces: { user: '/u', pid: '/p', cgroup: '/c', mount: '/m', network: '/n' }, preserveFds: 0, extraFds: 5, lastCap: 40, warn: () => undefined, cgroupJoin,
+    } as Parameters<typeof buildExecPlan>[0]).map((o) => (o.op === 'setns' ? `setns ${o.args[1]}` : o.op));
+    const fork = ops.indexOf('fork');
+    expect(ops.slice(0, fork + 2).filter((o) => o.startsWith('setns') || o === 'fork')).toEqual(['setns /u', 'setns /n', 'setns /p', 'setns /m', 'fork', 'setns /c']);
+  });
+
   test("the container's memoryPolicy applies to an exec'd process too, before its credentials", () => {
     const ops = buildExecPlan({
       proc: base(), namespaces: { mount: '/m' }, preserveFds: 0, extraFds: 1, lastCap: 40, warn: () => undefined,
