@@ -103,8 +103,9 @@ export interface ExecStarted {
  * cgroups and kill it there (thawing a paused one for SIGKILL), and its
  * namespaces are held by the fds it was given (a pid namespace whose init has
  * died refuses the fork into it). An init that joins by itself is known to be in
- * only once it has exec'd (the lock also keeps a `pause` out meanwhile); where
- * the parent places it, at `sync start`, the lock goes right after. A paused
+ * once it has forked (into the pid namespace, or the v2 cgroup), or, without a fork,
+ * once it has exec'd; where the parent places it, at `sync start`, the lock goes
+ * right after. A paused
  * container is always joined that way: the process freezes the moment it enters,
  * and resume, kill and delete must not wait for a process that cannot go on
  * until one of them acts.
@@ -219,6 +220,10 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
         else throw new TsrunError(`unexpected sync point "${tag}"`);
       },
       onPid: (pid) => {
+        // Born in its v2 cgroup, after joining the v1 ones: in all of them now (see
+        // startExec). The lock goes before the child runs a single op in the
+        // container, where a container process may stop it (SIGSTOP) for good.
+        if (cgroupJoin.parentDirs.length === 0) unlock();
         execPid = pid;
         execStartTime = processStartTime(pid);
       },
