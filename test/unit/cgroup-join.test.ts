@@ -102,7 +102,7 @@ describe('exec plan with cgroups to join', () => {
   const exec = (namespaces: Record<string, string>, userNs: boolean) =>
     flat(buildExecPlan({ proc, namespaces, preserveFds: 0, extraFds: 3, lastCap: 40, warn: () => undefined, cgroupJoin: planCgroupJoin(HYBRID, userNs) }));
 
-  test('joins first, forks into the v2 cgroup, then joins the cgroup and mount namespaces', () => {
+  test('joins first (the mount namespace too: never in the container with the host\'s root), forks into the v2 cgroup, then joins the cgroup namespace', () => {
     const ops = exec({ pid: '/p', cgroup: '/c', mount: '/m' }, false);
     expect(ops.slice(0, 8)).toEqual([
       ['fds', '0', '3'],
@@ -110,9 +110,9 @@ describe('exec plan with cgroups to join', () => {
       ['cgroup', 'v1', HYBRID.memory],
       ['cgroup', 'v2', HYBRID.unified],
       ['setns', String(CLONE_FLAGS.pid), '/p'],
+      ['setns', String(CLONE_FLAGS.mount), '/m'],
       ['fork'],
       ['setns', String(CLONE_FLAGS.cgroup), '/c'],
-      ['setns', String(CLONE_FLAGS.mount), '/m'],
     ]);
     // Without a pid namespace the fork is still there: it is the way into v2.
     expect(exec({ mount: '/m' }, false).filter((o) => o[0] === 'fork')).toHaveLength(1);
