@@ -47,9 +47,8 @@ int OpenCgroupDir(const std::string& object, const std::string& dir, long magic)
   return owned.release();
 }
 
-// "0" names the writer: the kernel moves the calling thread, which in this
-// single-threaded program is the whole process.
-void WriteSelf(const std::string& object, int dirFd, const char* file) {
+// Writes `pid` into `file` of the cgroup dirFd.
+void WritePid(const std::string& object, int dirFd, const char* file, const std::string& pid) {
   Fd fd(openat(dirFd, file, O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
   if (fd.get() < 0) {
     int err = errno;
@@ -57,7 +56,7 @@ void WriteSelf(const std::string& object, int dirFd, const char* file) {
   }
   ssize_t n;
   do {
-    n = write(fd.get(), "0", 1);
+    n = write(fd.get(), pid.data(), pid.size());
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
     int err = errno;
@@ -65,8 +64,10 @@ void WriteSelf(const std::string& object, int dirFd, const char* file) {
   }
 }
 
-// Set by a fork that had to fall back to fork(): the child joins once it may talk.
-bool childMustJoin = false;
+// "0" names the writer: the kernel moves the calling thread, which in this
+// single-threaded program is the whole process.
+void WriteSelf(const std::string& object, int dirFd, const char* file) { WritePid(object, dirFd, file, "0"); }
+
 
 }  // namespace
 
@@ -111,31 +112,27 @@ pid_t ForkIntoCgroup() {
   // ENOSYS or E2BIG: a kernel before 5.7, without CLONE_INTO_CGROUP. EPERM: a seccomp
   // profile of the container tsrun itself runs in that refuses clone3 (older Docker
   // defaults did); a real lack of permission shows again at the child's own write.
+  bool fellBack = false;
   if (child < 0 && (errno == ENOSYS || errno == E2BIG || errno == EPERM)) {
     syscallName = "fork";
     child = fork();
-    if (child == 0) childMustJoin = true;
+    fellBack = true;
   }
   if (child < 0) {
     int err = errno;
     Fail(object, syscallName, err);
   }
-  // The child drops the host's cgroup dir at once unless it must still join through
-  // it: it now shows in the container's pid namespace, where a process with
-  // CAP_SYS_PTRACE could reach the host's tree through /proc/<pid>/fd.
-  if (child > 0 || !childMustJoin) {
-    ForceClose(ctx.forkCgroupFd);
-    ctx.forkCgroupFd = -1;
-  }
-  return static_cast<pid_t>(child);
-}
-
-void JoinForkCgroup() {
-  if (ctx.forkCgroupFd < 0) return;
-  // The fallback's join, paying the lock this op exists to avoid.
-  if (childMustJoin) WriteSelf("cgroup " + ctx.forkCgroupDir, ctx.forkCgroupFd, "cgroup.procs");
+  // After a plain fork the intermediate places the child (paying the lock this op
+  // exists to avoid) before it reports the pid: the parent takes the `pid` message
+  // to mean the process is in all its cgroups (exec releases the container's lock
+  // there). The child waits for that message's go-ahead before it does anything.
+  if (child > 0 && fellBack) WritePid(object, ctx.forkCgroupFd, "cgroup.procs", std::to_string(child));
+  // Both drop the host's cgroup dir at once: the child now shows in the container's
+  // pid namespace, where a process with CAP_SYS_PTRACE could reach the host's tree
+  // through /proc/<pid>/fd.
   ForceClose(ctx.forkCgroupFd);
   ctx.forkCgroupFd = -1;
+  return static_cast<pid_t>(child);
 }
 
 }  // namespace init

@@ -49,10 +49,12 @@ namespace {
 // The home directory of uid in the container's /etc/passwd, "/" when there is none
 // (what runc sets). Read after pivotRoot, so only the container's file is seen.
 std::string PasswdHome(const std::string& uid) {
-  // Below the container's root, never through a magic link, and never anything but a
-  // regular file: a FIFO there would block the init (and the exec holding the
-  // container's lock) for good.
-  int fd = OpenInOwnRoot("/etc/passwd", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  // Never anything but a regular file: a FIFO there would block the init for good,
+  // and a tty would become its controlling terminal (O_NOCTTY). The process's root
+  // is the container's by now; a link out through /proc/<pid>/root (hostPID) can
+  // only be refused by an in-root open, which costs one fd more: where none is left
+  // (RLIMIT_NOFILE), HOME stays as it would with no entry.
+  int fd = OpenInOwnRoot("/etc/passwd", O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (fd < 0) return "/";
   struct stat st;
   if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {

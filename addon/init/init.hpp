@@ -114,10 +114,8 @@ void OpExit(const Args&);
 // cgroups.cpp
 void OpCgroup(const Args&);
 // fork(), or, after `cgroup v2`, a clone3 whose child starts in that cgroup (on an
-// older kernel: fork, and the child joins in JoinForkCgroup()).
+// older kernel: fork, and the parent moves the child there before it returns).
 pid_t ForkIntoCgroup();
-// In the child of ForkIntoCgroup(), once it may send messages: finishes the join.
-void JoinForkCgroup();
 void OpDomainname(const Args&);
 // mounts.cpp
 void OpPropagation(const Args&);

@@ -16,9 +16,9 @@ void OpSetns(const Args& a) {
   std::string object = "setns " + a[1];
   int nstype = static_cast<int>(ParseU64(a[0], object));
   const std::string kFdPrefix = "/proc/self/fd/";
-  if (a[1].compare(0, kFdPrefix.size(), kFdPrefix) == 0) {
-    int fd = static_cast<int>(ParseU64(a[1].substr(kFdPrefix.size()), object));
-    if (setns(fd, nstype) < 0) Fail(object, "setns", errno);
+  const std::string digits = a[1].compare(0, kFdPrefix.size(), kFdPrefix) == 0 ? a[1].substr(kFdPrefix.size()) : "";
+  if (!digits.empty() && digits.size() <= 9 && digits.find_first_not_of("0123456789") == std::string::npos) {
+    if (setns(static_cast<int>(ParseU64(digits, object)), nstype) < 0) Fail(object, "setns", errno);
     return;
   }
   int fd = open(a[1].c_str(), O_RDONLY | O_CLOEXEC);
@@ -57,7 +57,6 @@ void OpFork(const Args&) {
     // our pid, so going on would leave an unmanaged process.
     if (n != 1) _exit(1);
     ForceClose(gate[0]);
-    JoinForkCgroup();
     return;
   }
   ForceClose(gate[0]);

@@ -55,8 +55,9 @@ void OpNonDumpable(const Args&) {
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) Fail("nonDumpable", "prctl", errno);
 }
 
-// Rootless only, around `sync usermap`: a non-dumpable process's /proc files belong
-// to the host's root, so an unprivileged parent could not write its uid_map.
+// Rootless only (PROTOCOL.md): a non-dumpable process's /proc files belong to the
+// host's root, so an unprivileged parent could not write its uid_map, nor the init
+// its own oom_score_adj.
 void OpDumpable(const Args&) {
   if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) Fail("dumpable", "prctl", errno);
 }

@@ -77,7 +77,7 @@ function memoryWrites(r: LinuxResources, read: CgroupReader, opts: PlanOptions, 
   if (m.useHierarchy) w('memory.use_hierarchy', 1, 'useHierarchy');
 }
 
-function cpuWrites(r: LinuxResources, out: ResourcePlan): void {
+function cpuWrites(r: LinuxResources, read: CgroupReader, out: ResourcePlan): void {
   const c = r.cpu;
   if (!c) return;
   const f = `${F}.cpu`;
@@ -85,9 +85,10 @@ function cpuWrites(r: LinuxResources, out: ResourcePlan): void {
     out.writes.push({ controller, file, value: String(value), field: `${f}.${field}`, verify });
   };
   // An idle group takes no shares (the kernel refuses them): leaving idle comes first,
-  // entering it last. 0 is written too: it is how an update leaves it.
+  // entering it last. 0 is written too (how an update leaves it), where the kernel
+  // has the file (5.15 on): there is nothing to leave otherwise.
   const idle = c.idle ?? undefined;
-  if (idle === 0) w('cpu', 'cpu.idle', idle, 'idle');
+  if (idle === 0 && read('cpu', 'cpu.idle') !== null) w('cpu', 'cpu.idle', idle, 'idle');
   if (c.shares) w('cpu', 'cpu.shares', c.shares, 'shares', sharesVerify(c.shares));
   // Period before quota: a quota is checked against the period in force. A shorter
   // period can be refused (EINVAL) under the old quota, when old quota / new period
@@ -98,8 +99,8 @@ function cpuWrites(r: LinuxResources, out: ResourcePlan): void {
     if (c.quota) out.writes[out.writes.length - 1].retryAfter = 'cpu.cfs_quota_us';
   }
   if (c.quota) w('cpu', 'cpu.cfs_quota_us', c.quota, 'quota');
-  // 0 too: it is how an update turns the burst off.
-  if (c.burst !== undefined && c.burst !== null) w('cpu', 'cpu.cfs_burst_us', c.burst, 'burst');
+  // 0 too: it is how an update turns the burst off (where the kernel has it, 5.14 on).
+  if (c.burst || (c.burst === 0 && read('cpu', 'cpu.cfs_burst_us') !== null)) w('cpu', 'cpu.cfs_burst_us', c.burst, 'burst');
   if (c.realtimePeriod) w('cpu', 'cpu.rt_period_us', c.realtimePeriod, 'realtimePeriod');
   if (c.realtimeRuntime) w('cpu', 'cpu.rt_runtime_us', c.realtimeRuntime, 'realtimeRuntime');
   if (idle !== undefined && idle !== 0) w('cpu', 'cpu.idle', idle, 'idle');
@@ -160,7 +161,7 @@ export function planV1Resources(r: LinuxResources, read: CgroupReader, opts: Pla
   }
   const out: ResourcePlan = { writes: [], warnings: [] };
   memoryWrites(r, read, opts, out);
-  cpuWrites(r, out);
+  cpuWrites(r, read, out);
   blkioWrites(r, read, out);
   const pids = r.pids?.limit;
   if (pids) out.writes.push({ controller: 'pids', file: 'pids.max', value: pids > 0 ? String(pids) : 'max', field: `${F}.pids.limit` });

@@ -62,9 +62,10 @@ function cpuWrites(r: LinuxResources, read: CgroupReader, out: ResourcePlan): vo
   };
   if (c.realtimeRuntime || c.realtimePeriod) refuse(`${f}.${c.realtimeRuntime ? 'realtimeRuntime' : 'realtimePeriod'}`, 'realtime scheduling limits are not supported on cgroup v2');
   // An idle group takes no weight (the kernel refuses it): leaving idle comes first,
-  // entering it last. 0 is written too: it is how an update leaves it.
+  // entering it last. 0 is written too (how an update leaves it), where the kernel
+  // has the file (5.15 on): there is nothing to leave otherwise.
   const idle = c.idle ?? undefined;
-  if (idle === 0) w('cpu', 'cpu.idle', '0', 'idle');
+  if (idle === 0 && read('cpu', 'cpu.idle') !== null) w('cpu', 'cpu.idle', '0', 'idle');
   if (c.shares) {
     if (c.shares < 2 || c.shares > 262144) refuse(`${f}.shares`, `must be between 2 and 262144, got ${c.shares}`);
     w('cpu', 'cpu.weight', String(cpuSharesToWeight(c.shares)), 'shares');
@@ -80,8 +81,8 @@ function cpuWrites(r: LinuxResources, read: CgroupReader, out: ResourcePlan): vo
     if (c.period) value += ` ${c.period}`;
     w('cpu', 'cpu.max', value, c.quota ? 'quota' : 'period');
   }
-  // 0 too: it is how an update turns the burst off.
-  if (c.burst !== undefined && c.burst !== null) w('cpu', 'cpu.max.burst', String(c.burst), 'burst');
+  // 0 too: it is how an update turns the burst off (where the kernel has it, 5.14 on).
+  if (c.burst || (c.burst === 0 && read('cpu', 'cpu.max.burst') !== null)) w('cpu', 'cpu.max.burst', String(c.burst), 'burst');
   if (idle !== undefined && idle !== 0) w('cpu', 'cpu.idle', String(idle), 'idle');
   if (c.cpus) w('cpuset', 'cpuset.cpus', c.cpus, 'cpus');
   if (c.mems) w('cpuset', 'cpuset.mems', c.mems, 'mems');

@@ -227,8 +227,12 @@ export function createContainer(opts: CreateOptions): Created {
         // The leaf made for it stays empty: removed now, which delete, going by
         // cgroupPaths, would never do.
         if (state.cgroupCreated?.includes(dir)) {
-          fs.rmdirSync(dir);
-          state.cgroupCreated = state.cgroupCreated.filter((d) => d !== dir);
+          try {
+            fs.rmdirSync(dir);
+            state.cgroupCreated = state.cgroupCreated.filter((d) => d !== dir);
+          } catch (rm) {
+            log.warn(`removing ${dir}, where the container could not go: ${(rm as Error).message}`);
+          }
         }
         log.debug(`create ${opts.id}: rootless, left out of the v2 hierarchy (${(e as Error).message})`);
       }

@@ -220,9 +220,10 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
         else throw new TsrunError(`unexpected sync point "${tag}"`);
       },
       onPid: (pid) => {
-        // Born in its v2 cgroup, after joining the v1 ones: in all of them now (see
-        // startExec). The lock goes before the child runs a single op in the
-        // container, where a container process may stop it (SIGSTOP) for good.
+        // Born in its v2 cgroup (or put there by the intermediate, PROTOCOL.md `fork`),
+        // after joining the v1 ones: in all of them now (see startExec). The lock goes
+        // before the child runs a single op in the container, where a container
+        // process may stop it (SIGSTOP) for good.
         if (cgroupJoin.parentDirs.length === 0) unlock();
         execPid = pid;
         execStartTime = processStartTime(pid);

@@ -16,7 +16,8 @@ export interface CgroupJoin {
   initOps: PlanOp[];
   /**
    * The init forks into the v2 cgroup: the plan must fork, and only after that fork
-   * make namespaces other than pid and time, and join cgroup and mount namespaces.
+   * make namespaces other than pid and time, and join a cgroup namespace (a create
+   * plan also a mount namespace given by path: see joinsAfterFork).
    */
   forkInto: boolean;
   /** Dirs the parent writes the init's pid into, at `sync start`. */
@@ -50,7 +51,10 @@ export function planCgroupJoin(dirs: Readonly<Record<string, string>>, userNs: b
   return { initOps, forkInto, parentDirs };
 }
 
-/** Namespace types that must wait until after a fork into the v2 cgroup. */
+/**
+ * Namespace types a create plan joins only after a fork into the v2 cgroup (an exec
+ * plan, whose namespaces are fds, joins only the cgroup one after it).
+ */
 export function joinsAfterFork(join: CgroupJoin): ReadonlySet<string> {
   // A cgroup namespace is rooted where the process is when it makes or enters it
   // (and, on hosts mounting cgroup2 with nsdelegate, clone3 refuses a target outside

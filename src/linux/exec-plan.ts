@@ -95,7 +95,8 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   // container process could reach through /proc/<pid>/root or read in its mountinfo
   // (runc's exec joins them all before its child appears too). The namespaces are fds
   // (the init takes /proc/self/fd/N as the fd), so no path depends on the mount
-  // namespace joined. A cgroup namespace waits for the fork (see joinsAfterFork).
+  // namespace joined. A cgroup namespace waits for the fork (nsdelegate: clone3
+  // refuses a target outside the caller's cgroup namespace).
   const late: ReadonlySet<string> = cgroups.forkInto ? new Set(['cgroup']) : new Set();
   const setns = (type: NamespaceType): void => {
     const path = input.namespaces[type];

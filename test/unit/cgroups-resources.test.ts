@@ -179,10 +179,15 @@ describe('v1 planner', () => {
     expect(planV1Resources({ cpu: { period: 10000 } }, none).writes[0].retryAfter).toBeUndefined();
   });
   test('cpu idle and burst: 0 is written (how an update leaves idle or ends a burst); leaving idle before shares, entering it after', () => {
-    expect(lines(planV1Resources({ cpu: { idle: 0, burst: 0, shares: 512 } }, none))).toEqual(['cpu.idle=0', 'cpu.shares=512', 'cpu.cfs_burst_us=0']);
-    expect(lines(planV1Resources({ cpu: { idle: 1, shares: 512 } }, none))).toEqual(['cpu.shares=512', 'cpu.idle=1']);
-    expect(lines(planV2Resources({ cpu: { idle: 0, burst: 0, shares: 1024 } }, none))).toEqual(['cpu.idle=0', 'cpu.weight=39', 'cpu.max.burst=0']);
-    expect(lines(planV2Resources({ cpu: { idle: 1, shares: 1024 } }, none))).toEqual(['cpu.weight=39', 'cpu.idle=1']);
+    const v1 = files({ 'cpu.idle': '1', 'cpu.cfs_burst_us': '5' });
+    const v2 = files({ 'cpu.idle': '1', 'cpu.max.burst': '5' });
+    expect(lines(planV1Resources({ cpu: { idle: 0, burst: 0, shares: 512 } }, v1))).toEqual(['cpu.idle=0', 'cpu.shares=512', 'cpu.cfs_burst_us=0']);
+    expect(lines(planV1Resources({ cpu: { idle: 1, shares: 512 } }, v1))).toEqual(['cpu.shares=512', 'cpu.idle=1']);
+    expect(lines(planV2Resources({ cpu: { idle: 0, burst: 0, shares: 1024 } }, v2))).toEqual(['cpu.idle=0', 'cpu.weight=39', 'cpu.max.burst=0']);
+    expect(lines(planV2Resources({ cpu: { idle: 1, shares: 1024 } }, v2))).toEqual(['cpu.weight=39', 'cpu.idle=1']);
+    // A kernel without the files (before 5.14/5.15): a 0 has nothing to undo and is not written.
+    expect(lines(planV1Resources({ cpu: { idle: 0, burst: 0 } }, none))).toEqual([]);
+    expect(lines(planV2Resources({ cpu: { idle: 0, burst: 0 } }, none))).toEqual([]);
   });
   test('blkio uses blkio.weight, or the BFQ files when only those exist', () => {
     const r = {
