@@ -398,24 +398,27 @@ describeIf(rootlessSkipReason())(`rootless (${BINARY} run by an unprivileged use
     expect(fs.existsSync(path.join(xdg, 'tsrun', b.id))).toBe(false);
   });
 
-  test('a delegated cgroup: the container is placed in its v1 cgroups; device rules and the hybrid v2 hierarchy are left out, as with runc', () => {
+  /**
+   * A cgroup made by root and given to the user in every hierarchy (cpuset's lists
+   * copied down so that a task may join it).
+   */
+  const delegate = (cgroupsPath: string): void => {
     const u = user as TestUser;
-    const b = rootlessBundle("grep -E '^[0-9]+:(memory|pids):' /proc/self/cgroup | cut -d: -f2,3");
-    // The leaf, made by root and given to the user in every hierarchy (cpuset's
-    // lists copied down so that a task may join it).
-    const delegate = (cgroupsPath: string): void => {
-      for (const leaf of cgroupHierarchies().map((h) => path.join(h, cgroupsPath))) {
-        fs.mkdirSync(leaf, { recursive: true });
-        if (leaf.includes('/cpuset/')) {
-          for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-            const whole = fs.readFileSync(path.join('/sys/fs/cgroup/cpuset', f), 'utf8');
-            fs.writeFileSync(path.join(path.dirname(leaf), f), whole);
-            fs.writeFileSync(path.join(leaf, f), whole);
-          }
+    for (const dir of cgroupHierarchies().map((h) => path.join(h, cgroupsPath))) {
+      fs.mkdirSync(dir, { recursive: true });
+      if (dir.includes('/cpuset/')) {
+        for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+          const whole = fs.readFileSync(path.join('/sys/fs/cgroup/cpuset', f), 'utf8');
+          fs.writeFileSync(path.join(path.dirname(dir), f), whole);
+          fs.writeFileSync(path.join(dir, f), whole);
         }
-        spawnSync('chown', ['-R', `${u.uid}:${u.gid}`, leaf]);
       }
-    };
+      spawnSync('chown', ['-R', `${u.uid}:${u.gid}`, dir]);
+    }
+  };
+
+  test('a delegated cgroup: the container is placed in its v1 cgroups; device rules and the hybrid v2 hierarchy are left out, as with runc', () => {
+    const b = rootlessBundle("grep -E '^[0-9]+:(memory|pids):' /proc/self/cgroup | cut -d: -f2,3");
     delegate(b.cgroupsPath);
     const r = asUser(['run', '--bundle', b.dir, b.id]);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
@@ -434,7 +437,6 @@ describeIf(rootlessSkipReason())(`rootless (${BINARY} run by an unprivileged use
   });
 
   test('a delegated parent: every leaf tsrun made in it is gone after the run, the v2 one it could not move into too', () => {
-    const u = user as TestUser;
     const b = rootlessBundle('true');
     // The bundle's own (absolute, under the suite's parent) is the delegated parent;
     // written past b.rewrite, which always puts that path back.
@@ -443,17 +445,7 @@ describeIf(rootlessSkipReason())(`rootless (${BINARY} run by an unprivileged use
     config.linux.cgroupsPath = `${sub}/leaf`;
     fs.writeFileSync(b.configPath, JSON.stringify(config));
     expect(path.isAbsolute(sub) && sub.length > 1).toBe(true);
-    for (const dir of cgroupHierarchies().map((h) => path.join(h, sub))) {
-      fs.mkdirSync(dir, { recursive: true });
-      if (dir.includes('/cpuset/')) {
-        for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-          const whole = fs.readFileSync(path.join('/sys/fs/cgroup/cpuset', f), 'utf8');
-          fs.writeFileSync(path.join(path.dirname(dir), f), whole);
-          fs.writeFileSync(path.join(dir, f), whole);
-        }
-      }
-      spawnSync('chown', ['-R', `${u.uid}:${u.gid}`, dir]);
-    }
+    delegate(sub);
     const r = asUser(['run', '--bundle', b.dir, b.id]);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
     expect(cgroupHierarchies().map((h) => path.join(h, sub, 'leaf')).filter((d) => fs.existsSync(d))).toEqual([]);
