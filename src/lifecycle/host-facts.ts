@@ -37,9 +37,16 @@ export function isHostNetns(nsPath: string): boolean {
  * runtime as root of its own): the initial one maps every id onto itself.
  */
 export function inUserNamespace(): boolean {
-  try {
-    return !/^\s*0\s+0\s+4294967295\s*$/.test(fs.readFileSync('/proc/self/uid_map', 'utf8'));
-  } catch {
-    return false;
+  // Asked more than once per command (rootless mode, the planner's facts, the
+  // default root); a process never changes its user namespace here.
+  if (inUserNs === undefined) {
+    try {
+      inUserNs = !/^\s*0\s+0\s+4294967295\s*$/.test(fs.readFileSync('/proc/self/uid_map', 'utf8'));
+    } catch {
+      inUserNs = false;
+    }
   }
+  return inUserNs;
 }
+
+let inUserNs: boolean | undefined;
