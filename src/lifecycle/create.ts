@@ -211,11 +211,14 @@ export function createContainer(opts: CreateOptions): Created {
     }
     // Where an extra fd lands in the init (PROTOCOL.md: after the plan and the sync socket).
     const initFdOf = (fd: number | undefined): number | undefined => (fd === undefined ? undefined : 3 + preserveFds + 2 + extraFds.indexOf(fd));
-    const cgroupJoin = ownCgroup ? planCgroupJoin(cgroups.paths(), namespaces.has('user')) : NO_CGROUP_JOIN;
     // Rootless on a hybrid host, the v2 hierarchy (no controllers there) may refuse
     // the move (its rule wants write access where the caller's cgroup and the
     // container's meet, the root): the container then stays out of it, as with runc.
+    // So the parent places the init there, where that refusal can be forgiven; the
+    // init's own clone3 into it would fail the create.
     const hybridUnified = cgroups.layout === 'unified' ? undefined : cgroups.paths()['unified'];
+    const parentPlacesV2 = namespaces.has('user') || (rootless && hybridUnified !== undefined);
+    const cgroupJoin = ownCgroup ? planCgroupJoin(cgroups.paths(), parentPlacesV2) : NO_CGROUP_JOIN;
     const placeInit = (dir: string, pid: number): void => {
       try {
         writeCgroupFile(dir, 'cgroup.procs', String(pid));

@@ -4,7 +4,8 @@
 // takes the kernel's global threadgroup lock, whose first use after a quiet spell
 // waits for an RCU grace period (5-16 ms here) — the lock a parent writing the init's
 // pid into cgroup.procs takes. The parent still places the init in v2 where the init
-// could not: in a user namespace it lacks the right to, by the time it forks.
+// could not (in a user namespace it lacks the right to, by the time it forks), or
+// where a refusal must not fail the create (rootless on a hybrid host).
 import { CLONE_FLAGS } from './namespaces';
 import { op, type PlanOp } from './plan-encoding';
 
@@ -28,21 +29,22 @@ export const NO_CGROUP_JOIN: CgroupJoin = { initOps: [], forkInto: false, parent
 
 /**
  * dirs: the container's cgroup dir per hierarchy key (CgroupManager.paths(), or the
- * sub-cgroups an exec asked for); userNs: the init enters a user namespace (new or
- * joined) before it forks; byParent: the parent places the init in every hierarchy.
+ * sub-cgroups an exec asked for); v2ByParent: the parent places the init in the v2
+ * hierarchy (the init enters a user namespace, new or joined, before it forks, or the
+ * caller may be refused there); byParent: the parent places the init in every hierarchy.
  * That is how an exec joins a paused container: a process entering a frozen cgroup
  * freezes at once, so an init joining by itself would stop halfway through its
  * joins, unable to say how far it got, while the parent that places it knows the
  * moment it is in all of them (and frozen).
  */
-export function planCgroupJoin(dirs: Readonly<Record<string, string>>, userNs: boolean, byParent = false): CgroupJoin {
+export function planCgroupJoin(dirs: Readonly<Record<string, string>>, v2ByParent: boolean, byParent = false): CgroupJoin {
   if (byParent) return { initOps: [], forkInto: false, parentDirs: Object.values(dirs) };
   const initOps: PlanOp[] = [];
   const parentDirs: string[] = [];
   let forkInto = false;
   for (const [key, dir] of Object.entries(dirs)) {
     if (key !== UNIFIED) initOps.push(op('cgroup', 'v1', dir));
-    else if (userNs) parentDirs.push(dir);
+    else if (v2ByParent) parentDirs.push(dir);
     else {
       initOps.push(op('cgroup', 'v2', dir));
       forkInto = true;

@@ -319,14 +319,14 @@ describeIf(rootlessSkipReason())(`rootless (${BINARY} run by an unprivileged use
    * spawnSync waiting until it exits.
    */
   let calls = 0;
-  const asUser = (args: string[], cwd?: string) => {
+  const asUser = (args: string[], cwd?: string, wrapper: string[] = []) => {
     const u = user as TestUser;
     const io = path.join(s.env.tmp, `as-user-${++calls}`);
     const out = fs.openSync(`${io}.out`, 'w');
     const err = fs.openSync(`${io}.err`, 'w');
     let r;
     try {
-      r = spawnSync('runuser', ['-u', u.name, '--', 'env', `XDG_RUNTIME_DIR=${xdg}`, BINARY, ...args], { stdio: ['ignore', out, err], cwd, timeout: 30_000 });
+      r = spawnSync('runuser', ['-u', u.name, '--', 'env', `XDG_RUNTIME_DIR=${xdg}`, ...wrapper, BINARY, ...args], { stdio: ['ignore', out, err], cwd, timeout: 30_000 });
     } finally {
       fs.closeSync(out);
       fs.closeSync(err);
@@ -448,6 +448,28 @@ describeIf(rootlessSkipReason())(`rootless (${BINARY} run by an unprivileged use
     delegate(sub);
     const r = asUser(['run', '--bundle', b.dir, b.id]);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(cgroupHierarchies().map((h) => path.join(h, sub, 'leaf')).filter((d) => fs.existsSync(d))).toEqual([]);
+  });
+
+  test('the runtime in a user namespace of the user\'s (rootless podman\'s way), a delegated cgroup, a config without a user namespace: placed in its v1 cgroups, left out of the hybrid v2 one, as with runc', () => {
+    const b = rootlessBundle("cat /proc/self/cgroup", (c) => {
+      c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'user');
+      delete c.linux.uidMappings;
+      delete c.linux.gidMappings;
+    });
+    const sub = b.cgroupsPath;
+    const config = JSON.parse(fs.readFileSync(b.configPath, 'utf8'));
+    config.linux.cgroupsPath = `${sub}/leaf`;
+    fs.writeFileSync(b.configPath, JSON.stringify(config));
+    delegate(sub);
+    // The init would fork into the v2 leaf itself (clone3), which the v2 rule refuses
+    // this user: there the caller's cgroup and the leaf meet at the host's root.
+    const r = asUser(['run', '--bundle', b.dir, b.id], undefined, ['unshare', '--user', '--map-root-user', '--mount']);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    const lines = r.stdout.split('\n').filter(Boolean);
+    expect(lines.filter((l) => /^\d+:(memory|pids):/.test(l)).map((l) => l.split(':').slice(1).join(':')).sort()).toEqual([`memory:${sub}/leaf`, `pids:${sub}/leaf`]);
+    const v2 = lines.find((l) => l.startsWith('0::'));
+    expect(v2 && !v2.includes(sub)).toBe(true);
     expect(cgroupHierarchies().map((h) => path.join(h, sub, 'leaf')).filter((d) => fs.existsSync(d))).toEqual([]);
   });
 
