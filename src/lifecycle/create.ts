@@ -25,7 +25,7 @@ import { StateStore } from '../state/store';
 import type { ContainerState } from '../state/types';
 import { planSeccomp } from '../linux/seccomp';
 import { checkTerminal, consoleEnds, type ConsoleEnds } from './console';
-import { inUserNamespace, isHostNetns, isProcfs, lastCapability } from './host-facts';
+import { inUserNamespace, isHostNamespace, isProcfs, lastCapability } from './host-facts';
 import { CONTAINER_INIT_DIED, converse, converseToExec, type SessionHandlers } from './init-session';
 import { NetDeviceMover } from './net-devices';
 import { compileSeccomp, forwardSeccompListener } from './seccomp';
@@ -250,7 +250,7 @@ export function createContainer(opts: CreateOptions): Created {
       extraFds: extraFds.length,
       fifoFd: initFdOf(fifoFd),
       consoleFd: initFdOf(console?.initFd),
-      host: { lastCap: lastCapability(), cgroupDirs: ownCgroup ? cgroups.paths() : ownCgroupDirs(), cgroupV2: cgroups.layout === 'unified', lsm: hostLsm(), isProcfs, isHostNetns, inUserNs: inUserNamespace() },
+      host: { lastCap: lastCapability(), cgroupDirs: ownCgroup ? cgroups.paths() : ownCgroupDirs(), cgroupV2: cgroups.layout === 'unified', lsm: hostLsm(), isProcfs, isHostNamespace, inUserNs: inUserNamespace() },
       warn: (m) => log.warn(m),
       unprivilegedParent: (process.geteuid?.() ?? 0) !== 0,
       ...(seccomp ? { seccomp } : {}),

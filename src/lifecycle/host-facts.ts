@@ -21,10 +21,13 @@ export function isProcfs(hostPath: string): boolean {
   }
 }
 
-/** Whether a network namespace path is tsrun's own: the container would share the host's network stack. */
-export function isHostNetns(nsPath: string): boolean {
+/** The /proc/self/ns entry of each namespace type whose host copy a config may name by path. */
+const OWN_NAMESPACE = { network: 'net', ipc: 'ipc', uts: 'uts' } as const;
+
+/** Whether a namespace path is tsrun's own of that type: the container would share the host's. */
+export function isHostNamespace(type: keyof typeof OWN_NAMESPACE, nsPath: string): boolean {
   try {
-    const own = fs.statSync('/proc/self/ns/net');
+    const own = fs.statSync(`/proc/self/ns/${OWN_NAMESPACE[type]}`);
     const other = fs.statSync(nsPath);
     return own.dev === other.dev && own.ino === other.ino;
   } catch {

@@ -14,7 +14,7 @@ import { op, type PlanOp } from './plan-encoding';
 import { planProcessOps, seccompOp, seccompPlacement, sessionOp } from './process-ops';
 import { checkMountLabel, labelMountData, NO_LSM, planKeyLabel, type LsmFacts, type Personality } from './process-attrs';
 import type { SeccompProgram } from './seccomp';
-import { checkSysctl, type IsHostNetns } from './sysctl';
+import { checkSysctl, type IsHostNamespace } from './sysctl';
 import { sessionKeyringOp } from './keyring';
 import { beforePivotHookOps, startContainerHookOps, startStateSyncOps } from './hooks-plan';
 import { joinsAfterFork, NO_CGROUP_JOIN, unshareAfterFork, type CgroupJoin } from './cgroup-join';
@@ -30,8 +30,8 @@ export interface HostFacts {
   lsm?: LsmFacts;
   /** Whether a host path is on a procfs (statfs); absent: none is. */
   isProcfs?: (hostPath: string) => boolean;
-  /** Whether a network namespace path is the runtime's own; absent: none is. */
-  isHostNetns?: IsHostNetns;
+  /** Whether a namespace path is the runtime's own of its type; absent: none is. */
+  isHostNamespace?: IsHostNamespace;
   /**
    * The runtime itself runs in a user namespace (rootless podman's way): the init is
    * in one even when the config asks for none, and mknod is refused there too.
@@ -292,7 +292,7 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   // runc's order: sysctls before readonlyPaths and maskedPaths, which usually make
   // /proc/sys read-only (podman sets net.ipv4.ping_group_range and ro /proc/sys).
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
-    checkSysctl(key, ns, input.host.isHostNetns ?? (() => false));
+    checkSysctl(key, ns, input.host.isHostNamespace ?? (() => false));
     ops.push(op('sysctl', key, value));
   }
   for (const p of linux.readonlyPaths ?? []) ops.push(op('readonlyPath', p));

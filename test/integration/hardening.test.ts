@@ -219,6 +219,30 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
     expect(r.stderr).toMatch(/net.ipv4.ip_default_ttl\\?"?:? not allowed in host network namespace/);
   });
 
+  test('a key in the path form (net/ipv4/ip_default_ttl) is checked and written as the dotted one, as runc does', () => {
+    const b = bundle('cat /proc/sys/net/ipv4/ip_default_ttl', (c) => (c.linux.sysctl = { 'net/ipv4/ip_default_ttl': '77' }));
+    const r = s.cli.runContainer(b.id, b.dir);
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '77\n', stderr: '' });
+    const host = bundle('true', (c) => (c.linux.sysctl = { 'kernel/panic': '1' }));
+    const refused = s.cli.runContainer(host.id, host.dir);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/kernel[./]panic\\?"?:? is not in a separate kernel namespace/);
+  });
+
+  // runc 1.1.5 checks only that the config lists an IPC namespace, and writes the
+  // host's limits when its path is the runtime's own.
+  (FLAVOR === 'runc' ? test.skip : test)("an IPC sysctl is refused when the IPC namespace joined is the runtime's own (the host's)", () => {
+    // Run in an IPC namespace of the test's own (unshare -i): were the check
+    // missing, the sysctl would land there, not on the machine's.
+    const b = bundle('true', (c) => {
+      c.linux.namespaces = c.linux.namespaces.map((n: { type: string }) => (n.type === 'ipc' ? { type: 'ipc', path: '/proc/self/ns/ipc' } : n));
+      c.linux.sysctl = { 'kernel.shmmni': '1234' };
+    });
+    const r = spawnSync('unshare', ['-i', '--', 'sh', '-c', `${BINARY} --root ${s.cli.root} run -b ${b.dir} ${b.id}; echo "shmmni $(cat /proc/sys/kernel/shmmni)"`], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).toMatch(/linux.sysctl \\?"kernel.shmmni\\?": is not allowed in the hosts ipc namespace/);
+    expect(r.stdout).not.toContain('shmmni 1234');
+  });
+
   test('a bind mount inside /proc, or of a plain directory onto /proc, is refused (runc: CVE-2019-16884); lxcfs files may be covered', () => {
     const dir = fs.mkdtempSync(path.join(s.env.tmp, 'plain-'));
     const refused = (destination: string): string => {

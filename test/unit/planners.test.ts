@@ -104,7 +104,20 @@ describe('sysctl', () => {
     expect(() => checkSysctl('net.core.somaxconn', planNamespaces([]), notHost)).toThrow(/not allowed in host network namespace/);
     // A network namespace joined by the path of the runtime's own is the host's.
     const joined = planNamespaces([{ type: 'network', path: '/proc/1/ns/net' }]);
-    expect(() => checkSysctl('net.core.somaxconn', joined, (p) => p === '/proc/1/ns/net')).toThrow(/not allowed in host network namespace/);
+    expect(() => checkSysctl('net.core.somaxconn', joined, (_t, p) => p === '/proc/1/ns/net')).toThrow(/not allowed in host network namespace/);
+    // The same for IPC and UTS: the host's IPC limits and domain name stay the host's.
+    const hostIpc = planNamespaces([{ type: 'ipc', path: '/proc/1/ns/ipc' }, { type: 'uts', path: '/proc/1/ns/uts' }]);
+    const isHost = (type: string, p: string): boolean => p === `/proc/1/ns/${type}`;
+    expect(() => checkSysctl('kernel.shmmni', hostIpc, isHost)).toThrow(/linux.sysctl "kernel.shmmni": is not allowed in the hosts ipc namespace/);
+    expect(() => checkSysctl('fs.mqueue.msg_max', hostIpc, isHost)).toThrow(/not allowed in the hosts ipc namespace/);
+    expect(() => checkSysctl('kernel.domainname', hostIpc, isHost)).toThrow(/is not in a separate kernel namespace/);
+    expect(() => checkSysctl('kernel.shmmni', hostIpc, notHost)).not.toThrow();
+  });
+  test("the path form of a key is checked as the dotted one (runc's rule)", () => {
+    expect(() => checkSysctl('net/ipv4/ip_forward', ns, notHost)).not.toThrow();
+    expect(() => checkSysctl('kernel/shmmax', ns, notHost)).not.toThrow();
+    expect(() => checkSysctl('kernel/panic', ns, notHost)).toThrow(/linux.sysctl "kernel\/panic": is not in a separate kernel namespace/);
+    expect(() => checkSysctl('net/core/somaxconn', planNamespaces([]), notHost)).toThrow(/not allowed in host network namespace/);
   });
 });
 
