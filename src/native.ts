@@ -131,6 +131,8 @@ export interface NativeAddon {
    * credentials).
    */
   moveNetDevice(netnsFd: number, netlinkFd: number, hostName: string, name: string): void;
+  /** What moveNetDevice checks before the device leaves tsrun's namespace, alone: throws where it would. */
+  checkNetDevice(netnsFd: number, netlinkFd: number, hostName: string, name: string): void;
   /**
    * cgroup v1: an eventfd (O_CLOEXEC) the kernel signals at each OOM in that memory
    * cgroup, and when the cgroup is removed (registered through cgroup.event_control).

@@ -68,6 +68,7 @@ Napi::Value DeviceFilterIds(const Napi::CallbackInfo& info);
 // memory-events.cpp
 Napi::Value OomEventFd(const Napi::CallbackInfo& info);
 // net-devices.cpp
+Napi::Value CheckNetDevice(const Napi::CallbackInfo& info);
 Napi::Value MoveNetDevice(const Napi::CallbackInfo& info);
 // clock.cpp
 Napi::Value Realtime(const Napi::CallbackInfo& info);

@@ -30,7 +30,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"seccompFilterFlagsSupported", SeccompFilterFlagsSupported},
       {"attachDeviceFilter", AttachDeviceFilter},
       {"deviceFilterIds", DeviceFilterIds},
-      {"moveNetDevice", MoveNetDevice},
+      {"checkNetDevice", CheckNetDevice}, {"moveNetDevice", MoveNetDevice},
       {"oomEventFd", OomEventFd},
       {"realtime", Realtime},         {"exitNow", ExitNow},
       {"realtimeSignals", RealtimeSignals},

@@ -7,7 +7,8 @@
 // netlinkFd: a NETLINK_ROUTE socket made there, with tsrun's credentials, by a
 // helper tsrun-init (src/lifecycle/net-devices.ts), so that tsrun itself never enters
 // a container's namespace. Should a step fail once the device has left, it is moved
-// back (best effort) and the error says where the device is.
+// back (best effort) and the error says where the device is. checkNetDevice, with the
+// same arguments, makes only the checks that come before the move.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -204,41 +205,73 @@ std::string TemporaryName(Napi::Env env) {
 const char kRuntimeNs[] = "the runtime's network namespace";
 const char kContainerNs[] = "the container's network namespace";
 
-}  // namespace
+// One call's arguments (netnsFd, netlinkFd, hostName, name) and what both calls
+// talk through: the runtime's own namespace and a netlink socket in it.
+struct DeviceCall {
+  DeviceCall(const Napi::CallbackInfo& info, const char* fn)
+      : env(info.Env()),
+        netnsFd(ArgFd(info, 0, fn)),
+        containerFd(ArgFd(info, 1, fn)),
+        hostName(ArgString(info, 2, fn, "hostName")),
+        name(ArgString(info, 3, fn, "name")),
+        object("network device " + hostName),
+        ownNs(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)),
+        hostFd(ownNs ? socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE) : -1),
+        host(hostFd.get()),
+        container(containerFd) {
+    if (!ownNs) ThrowErrno(env, errno, "open", "/proc/thread-self/ns/net");
+    if (!hostFd) ThrowErrno(env, errno, "socket", "AF_NETLINK");
+  }
 
-Napi::Value MoveNetDevice(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int netnsFd = ArgFd(info, 0, "moveNetDevice");
-  int containerFd = ArgFd(info, 1, "moveNetDevice");
-  std::string hostName = ArgString(info, 2, "moveNetDevice", "hostName");
-  std::string name = ArgString(info, 3, "moveNetDevice", "name");
-  std::string object = "network device " + hostName;
-  NetDeviceMove move(env, object);
+  Napi::Env env;
+  int netnsFd, containerFd;
+  std::string hostName, name, object;
+  UniqueFd ownNs, hostFd;
+  Rtnetlink host, container;
+};
 
+// What must hold before a device leaves the runtime's namespace (the spec asks for the
+// check before the move): the device, found by its name; the container's namespace
+// another one, with no device of the new name in it. Returns the device.
+Link CheckMovable(DeviceCall& c, NetDeviceMove& move) {
   // A container joined to tsrun's own namespace would have the device already: the
   // "move" would only rename it on the host.
-  UniqueFd ownNs(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-  if (!ownNs) ThrowErrno(env, errno, "open", "/proc/thread-self/ns/net");
   struct stat target, own;
-  if (fstat(netnsFd, &target) < 0) ThrowErrno(env, errno, "fstat", "the container's network namespace");
-  if (fstat(ownNs.get(), &own) < 0) ThrowErrno(env, errno, "fstat", "/proc/thread-self/ns/net");
+  if (fstat(c.netnsFd, &target) < 0) ThrowErrno(c.env, errno, "fstat", "the container's network namespace");
+  if (fstat(c.ownNs.get(), &own) < 0) ThrowErrno(c.env, errno, "fstat", "/proc/thread-self/ns/net");
   if (target.st_dev == own.st_dev && target.st_ino == own.st_ino)
-    throw Napi::Error::New(env, object + ": the container's network namespace is the runtime's own; a device can only move into another one");
+    throw Napi::Error::New(c.env, c.object + ": the container's network namespace is the runtime's own; a device can only move into another one");
 
-  UniqueFd hostFd(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-  if (!hostFd) ThrowErrno(env, errno, "socket", "AF_NETLINK");
-  Rtnetlink host(hostFd.get()), container(containerFd);
+  Link device = move.GetLink(c.host, c.hostName, 0, kRuntimeNs);
+  if (device.index == 0) throw Napi::Error::New(c.env, c.object + " does not exist in the runtime's network namespace");
+  if (device.name != c.hostName)
+    throw Napi::Error::New(c.env, c.object + ": that is an alternative name of " + device.name + "; name the device by its name");
+  // The kernel would find the clash only at the rename, after the device has left the
+  // runtime's namespace. (An alternative name counts: the lookup finds those too.)
+  if (c.name.find('%') == std::string::npos && move.GetLink(c.container, c.name, 0, kContainerNs).index != 0)
+    throw Napi::Error::New(c.env, c.object + ": a device named " + c.name + " exists in the container's network namespace already");
+  return device;
+}
 
-  Link device = move.GetLink(host, hostName, 0, kRuntimeNs);
-  if (device.index == 0) throw Napi::Error::New(env, object + " does not exist in the runtime's network namespace");
-  if (device.name != hostName)
-    throw Napi::Error::New(env, object + ": that is an alternative name of " + device.name + "; name the device by its name");
-  // The spec asks for this check before the move; the kernel would find the clash
-  // only at the rename, after the device has left the runtime's namespace. (An
-  // alternative name counts: the lookup finds those too.)
+}  // namespace
+
+Napi::Value CheckNetDevice(const Napi::CallbackInfo& info) {
+  DeviceCall c(info, "checkNetDevice");
+  NetDeviceMove move(c.env, c.object);
+  CheckMovable(c, move);
+  return c.env.Undefined();
+}
+
+Napi::Value MoveNetDevice(const Napi::CallbackInfo& info) {
+  DeviceCall c(info, "moveNetDevice");
+  Napi::Env env = c.env;
+  const std::string &hostName = c.hostName, &name = c.name;
+  Rtnetlink &host = c.host, &container = c.container;
+  NetDeviceMove move(env, c.object);
+  // Again at the move itself: tsrun's checks of the config's other devices came
+  // before, and the host may have changed since.
+  Link device = CheckMovable(c, move);
   bool isTemplate = name.find('%') != std::string::npos;
-  if (!isTemplate && move.GetLink(container, name, 0, kContainerNs).index != 0)
-    throw Napi::Error::New(env, object + ": a device named " + name + " exists in the container's network namespace already");
   std::vector<Address> addresses = move.PermanentGlobalAddresses(host, device.index);
 
   // Moved under a name of its own first: the kernel keeps a device's name across
@@ -246,7 +279,7 @@ Napi::Value MoveNetDevice(const Napi::CallbackInfo& info) {
   // this one; by it the device is found in the container's namespace whatever its
   // ifindex has become.
   std::string temporary = TemporaryName(env);
-  move.Send(host, MoveRequest(device.index, netnsFd, temporary), "RTM_NEWLINK", " (moving it into the container's network namespace)");
+  move.Send(host, MoveRequest(device.index, c.netnsFd, temporary), "RTM_NEWLINK", " (moving it into the container's network namespace)");
 
   // Without its index the device cannot be moved back: the error says where it is.
   Link moved;
@@ -256,7 +289,7 @@ Napi::Value MoveNetDevice(const Napi::CallbackInfo& info) {
     e.Value().Set("message", Napi::String::New(env, e.Message() + "; it is left in the container's network namespace as " + temporary));
     throw;
   }
-  if (moved.index == 0) throw Napi::Error::New(env, object + ": moved as " + temporary + ", but not found in the container's network namespace");
+  if (moved.index == 0) throw Napi::Error::New(env, c.object + ": moved as " + temporary + ", but not found in the container's network namespace");
   std::string nameNow = temporary;
   try {
     ifinfomsg renameMsg = {};
@@ -269,7 +302,7 @@ Napi::Value MoveNetDevice(const Napi::CallbackInfo& info) {
       move.Send(container, AddAddressRequest(a, moved.index, hostName, nameNow), "RTM_NEWADDR", " (adding its address " + AddressText(a) + " in the container's network namespace)");
     move.Send(container, SetUpRequest(moved.index, true), "RTM_NEWLINK", " (setting it up in the container's network namespace)");
   } catch (Napi::Error& e) {
-    std::string fate = MoveBack(container, host, moved.index, nameNow, ownNs.get(), hostName, addresses, (device.flags & IFF_UP) != 0);
+    std::string fate = MoveBack(container, host, moved.index, nameNow, c.ownNs.get(), hostName, addresses, (device.flags & IFF_UP) != 0);
     e.Value().Set("message", Napi::String::New(env, e.Message() + "; " + fate));
     throw;
   }

@@ -58,12 +58,19 @@ export class NetDeviceMover {
   move(hostName: string): void {
     const devices = this.spec.linux?.netDevices ?? {};
     if (!Object.prototype.hasOwnProperty.call(devices, hostName)) throw new TsrunError(`the init asked for network device ${hostName}, which the config does not name`);
-    try {
-      this.socket ??= netlinkSocketIn(this.netnsFd);
-    } catch (e) {
-      throw new TsrunError(`network device ${hostName}: making a netlink socket in the container's network namespace (a helper tsrun-init): ${(e as Error).message}`);
+    const nat = native();
+    if (this.socket === undefined) {
+      try {
+        this.socket = netlinkSocketIn(this.netnsFd);
+      } catch (e) {
+        throw new TsrunError(`network device ${hostName}: making a netlink socket in the container's network namespace (a helper tsrun-init): ${(e as Error).message}`);
+      }
+      // Every device is checked before the first moves: a failed create takes the
+      // container's namespace with it, and a virtual device moved there (a veth
+      // pair) is destroyed with it, so a later entry's typo must fail first.
+      for (const [name, device] of Object.entries(devices)) nat.checkNetDevice(this.netnsFd, this.socket, name, containerDeviceName(name, device));
     }
-    native().moveNetDevice(this.netnsFd, this.socket, hostName, containerDeviceName(hostName, devices[hostName]));
+    nat.moveNetDevice(this.netnsFd, this.socket, hostName, containerDeviceName(hostName, devices[hostName]));
   }
 
   close(): void {

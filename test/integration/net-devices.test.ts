@@ -252,4 +252,14 @@ describeIf(skipReason())(`linux.netDevices (${BINARY})`, () => {
     expect(inSuiteNs('br-nd')).toBe(true);
     expect(isEmpty(s.leftovers())).toBe(true);
   });
+
+  test('every device is checked before the first moves: a missing one listed later leaves the earlier veth on the host (moved, it would die with the namespace)', () => {
+    const { inner, outer } = vethPair();
+    const b = bundle({ [inner]: { name: 'eth0' }, nope1: {} }, 'true');
+    const r = cli.runContainer(b.id, b.dir);
+    expect(r.code).toBe(1);
+    expect(stderrLines(r).join('\n')).toMatch(/network device nope1 does not exist in the runtime's network namespace/);
+    expect([inSuiteNs(inner), inSuiteNs(outer)]).toEqual([true, true]);
+    expect(isEmpty(s.leftovers())).toBe(true);
+  });
 });
