@@ -115,7 +115,7 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
     const setattr = recursive.set || recursive.clear ? [op('mountSetattr', dest, recursive.set, recursive.clear)] : [];
     if (cgroup) {
       // runc 1.1 leaves the tmpfs under the hierarchies writable; only the binds are ro.
-      ops.push(...planCgroupMount(dest, flags, host, label), ...setattr);
+      ops.push(...planCgroupMount(dest, flags, host, label, mount.type === 'cgroup2'), ...setattr);
       return;
     }
     if (isBind(mount, flags)) {
@@ -148,11 +148,14 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
 /**
  * cgroup v1 cannot be mounted as one filesystem: like runc, give the container a
  * tmpfs with one bind mount per hierarchy of its own cgroup directory. On a pure v2
- * host its unified directory is bound directly.
+ * host, or when the config asks for cgroup2 by type, its unified directory is bound
+ * directly: on a hybrid host that is the v2 view runc gives (it mounts cgroup2), kept
+ * to the container's own directory as the v1 binds are, where runc without a cgroup
+ * namespace shows the host's whole v2 tree.
  */
-function planCgroupMount(dest: string, flags: number, host: HostFacts, label: (data: string, fstype: string) => string): PlanOp[] {
+function planCgroupMount(dest: string, flags: number, host: HostFacts, label: (data: string, fstype: string) => string, v2: boolean): PlanOp[] {
   const bindFlags = MS.BIND | MS.REC | (flags & (SETUP_FLAGS | MS.RELATIME | MS.NOATIME | MS.STRICTATIME));
-  if (host.cgroupV2) {
+  if (host.cgroupV2 || (v2 && host.cgroupDirs['unified'])) {
     const dir = host.cgroupDirs['unified'] ?? Object.values(host.cgroupDirs)[0];
     return dir ? [op('mount', dir, dest, '', bindFlags, 0, '')] : [];
   }

@@ -124,6 +124,18 @@ function custom(c: Spec): void {
   c.linux.maskedPaths.push('/proc/cpuinfo');
 }
 
+/**
+ * /sys/fs/cgroup asked for as cgroup2, in a cgroup namespace: on this hybrid host
+ * runc mounts the v2 hierarchy (its namespace root is the container's cgroup), tsrun
+ * binds the container's v2 directory; inside, the two look alike.
+ */
+function cgroup2Mount(c: Spec): void {
+  c.mounts = c.mounts.map((m: { destination: string }) =>
+    m.destination === '/sys/fs/cgroup' ? { destination: '/sys/fs/cgroup', type: 'cgroup2', source: 'cgroup2', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] } : m,
+  );
+  c.linux.namespaces.push({ type: 'cgroup' });
+}
+
 describeIf(differentialSkipReason())(`differential: runc vs ${BINARY}`, () => {
   // Two suites: separate temp dirs, state roots and cgroup parents.
   const t = useSuite('diff-t', BINARY);
@@ -164,6 +176,7 @@ describeIf(differentialSkipReason())(`differential: runc vs ${BINARY}`, () => {
   describe.each([
     ['default runc spec', undefined],
     ['custom config', custom],
+    ['cgroup2 mount, cgroup namespace', cgroup2Mount],
   ] as const)('%s', (_name, configure) => {
     let runc: ReturnType<typeof probe>;
     let tsrun: ReturnType<typeof probe>;
