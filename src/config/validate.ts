@@ -156,6 +156,7 @@ const TYPE_PHRASE: Record<string, string> = {
 // listed here still produces a correct, if terse, "must match" message.
 const PATTERN_PHRASE: Record<string, string> = {
   '^/': 'must be an absolute path',
+  '^(/|$)': 'must be an absolute path (or empty, for none)',
   '^[\\s\\S]': 'must not be empty',
   '^CAP_[A-Z0-9_]+$': 'must be a capability name such as CAP_CHOWN',
   '^[rwm]{0,3}$': 'must be a combination of r, w and m',

@@ -393,6 +393,12 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       expect(output(['sh', '-c', script])).toBe('0x9\nserved\n');
     });
 
+    test('a namespace whose path is empty is made new, as with runc: its own network namespace, loopback up', () => {
+      const script = 'cat /sys/class/net/lo/flags; ls /sys/class/net';
+      const netns = (c: any) => (c.linux.namespaces = c.linux.namespaces.map((n: { type: string }) => (n.type === 'network' ? { type: 'network', path: '' } : n)));
+      expect(output(['sh', '-c', script], netns)).toBe('0x9\nlo\n');
+    });
+
     test('the process is pid 1', () => {
       expect(output(['sh', '-c', 'echo $$'])).toBe('1\n');
     });

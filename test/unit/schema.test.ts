@@ -356,6 +356,12 @@ describe('validateConfig accepts', () => {
     expect(() => validateConfig(c)).not.toThrow();
   });
 
+  test('a namespace path that is empty (runc: none, a new namespace)', () => {
+    const c = runcSpec();
+    c.linux.namespaces[1].path = '';
+    expect(() => validateConfig(c)).not.toThrow();
+  });
+
   test('does not modify the config', () => {
     const c = maximalConfig();
     const before = JSON.stringify(c);
@@ -426,7 +432,7 @@ const violations: Array<[string, (c: Json) => void, string, string]> = [
   ['namespace type unknown', (c) => (c.linux.namespaces[2].type = 'net'), 'linux.namespaces[2].type',
     'must be one of pid, network, mount, ipc, uts, user, cgroup, time'],
   ['namespace without type', (c) => delete c.linux.namespaces[0].type, 'linux.namespaces[0].type', 'is required'],
-  ['namespace path relative', (c) => (c.linux.namespaces[1].path = 'netns/x'), 'linux.namespaces[1].path', 'must be an absolute path'],
+  ['namespace path relative', (c) => (c.linux.namespaces[1].path = 'netns/x'), 'linux.namespaces[1].path', 'must be an absolute path (or empty, for none)'],
   ['duplicate namespace', (c) => c.linux.namespaces.push({ type: 'mount' }), 'linux.namespaces[8].type',
     'duplicates linux.namespaces[2].type ("mount")'],
   ['uidMapping without size', (c) => delete c.linux.uidMappings[0].size, 'linux.uidMappings[0].size', 'is required'],
