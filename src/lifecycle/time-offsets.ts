@@ -1,7 +1,7 @@
 // linux.timeOffsets of a new time namespace, written by the parent into
 // /proc/<init>/timens_offsets while no process is in that namespace yet.
 import * as fs from 'fs';
-import { ConfigError } from '../errors';
+import { ConfigError, SyscallError } from '../errors';
 
 export type TimeOffsets = Record<string, { secs?: number; nanosecs?: number }>;
 
@@ -16,6 +16,14 @@ export function timeOffsetsText(offsets: TimeOffsets): string {
 }
 
 export function writeTimeOffsets(pid: number, offsets: TimeOffsets): void {
-  // One write(2): the kernel takes the whole set at once.
-  fs.writeFileSync(`/proc/${pid}/timens_offsets`, timeOffsetsText(offsets));
+  const file = `/proc/${pid}/timens_offsets`;
+  try {
+    // One write(2): the kernel takes the whole set at once.
+    fs.writeFileSync(file, timeOffsetsText(offsets));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    // ERANGE: an offset would take its clock below zero or past the kernel's limit.
+    const why = code === 'ERANGE' ? ' (an offset takes its clock out of range)' : '';
+    throw new SyscallError('write', code, `linux.timeOffsets: write ${file}: ${code}${why}`);
+  }
 }

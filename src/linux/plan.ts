@@ -262,6 +262,10 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   const newTime = ns.has('time') && !(linux.namespaces ?? []).find((n) => n.type === 'time')?.path;
   if (linux.timeOffsets && Object.keys(linux.timeOffsets).length > 0) {
     if (!newTime) throw new ConfigError('linux.timeOffsets', 'requires a new time namespace');
+    // The kernel takes nanoseconds within a second only (EINVAL, unnamed, otherwise).
+    for (const [clock, offset] of Object.entries(linux.timeOffsets)) {
+      if ((offset.nanosecs ?? 0) >= 1e9) throw new ConfigError(`linux.timeOffsets.${clock}.nanosecs`, 'must be below 1000000000 (a second goes in secs)');
+    }
     // The offsets of a new time namespace can be set only before a process enters
     // it: the parent writes them now, before the fork that puts the init in it.
     ops.push(op('sync', 'timens'));

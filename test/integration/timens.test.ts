@@ -88,4 +88,20 @@ describeIf(containerSkipReason() ?? (timeNsSupported ? undefined : 'no time name
     expect(r.stderr).toMatch(/linux.timeOffsets/);
     expect(s.cli.stateRaw(b.id).code).not.toBe(0);
   });
+
+  test.each([
+    ['nanoseconds of a second or more', { monotonic: { secs: 1, nanosecs: 1_000_000_000 } }, /linux\.timeOffsets\.monotonic\.nanosecs: must be below 1000000000/],
+    ['a boottime before the boot', { boottime: { secs: -99_999_999 } }, /linux\.timeOffsets: write \/proc\/\d+\/timens_offsets: ERANGE \(an offset takes its clock out of range\)/],
+  ])('offsets the kernel refuses (%s): exit 1 naming the field, nothing left', (_name, timeOffsets, message) => {
+    const b = s.bundle({
+      configure: (c) => {
+        c.linux!.namespaces!.push({ type: 'time' });
+        c.linux!.timeOffsets = timeOffsets;
+      },
+    });
+    const r = s.cli.runContainer(b.id, b.dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(message);
+    expect(s.cli.stateRaw(b.id).code).not.toBe(0);
+  });
 });
