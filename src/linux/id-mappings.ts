@@ -42,6 +42,11 @@ function onlySelf(maps: IdMapping[], self: number): boolean {
 export function planIdMappings(uidMappings: IdMapping[] | undefined, gidMappings: IdMapping[] | undefined, euid: number, egid: number): IdMapPlan {
   const uids = checkMappings(uidMappings, 'linux.uidMappings');
   const gids = checkMappings(gidMappings, 'linux.gidMappings');
+  // The init sets the container up as its root (becomeRoot), as runc's does: an
+  // unmapped root fails there with a bare setresgid EINVAL.
+  for (const [maps, field, id] of [[uids, 'linux.uidMappings', 'uid'], [gids, 'linux.gidMappings', 'gid']] as const) {
+    if (hostIdOf(maps, 0) === undefined) throw new ConfigError(field, `maps no host id to the container's root (${id} 0), which the container is set up as`);
+  }
   if (euid === 0) return { uid: { writer: 'direct', mappings: uids }, gid: { writer: 'direct', mappings: gids }, denySetgroups: false };
   const gidDirect = onlySelf(gids, egid);
   return {

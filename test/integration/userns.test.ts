@@ -213,6 +213,7 @@ describeIf(containerSkipReason())(`user namespaces (${BINARY})`, () => {
   test.each([
     ['size 0', (c: Spec) => (c.linux.uidMappings = [{ containerID: 0, hostID: HOST_BASE, size: 0 }]), /linux\.uidMappings\[0\]\.size: must be at least 1/],
     ['no gid mappings', (c: Spec) => delete c.linux.gidMappings, /linux\.gidMappings: is required with a new user namespace/],
+    ['no root', (c: Spec) => (c.linux.gidMappings = [{ containerID: 1000, hostID: HOST_BASE, size: 10 }]), /linux\.gidMappings: maps no host id to the container's root \(gid 0\)/],
   ] as const)('a malformed mapping (%s) is refused naming the field, nothing left behind', (_name, configure, message) => {
     const b = bundle('true', configure as (c: Spec) => void);
     const r = s.cli.runContainer(b.id, b.dir);
