@@ -56,13 +56,17 @@ Napi::Value ReleaseFifo(const Napi::CallbackInfo& info) {
   int pid = ArgInt(info, 1, "releaseFifo", "pid");
   if (pid <= 0) throw Napi::TypeError::New(env, "releaseFifo: pid must be positive");
 
+  std::string report;
   UniqueFd pidfd(PidfdOpen(pid));
   if (!pidfd) {
-    if (errno == ESRCH) return env.Null();
-    ThrowErrno(env, errno, "pidfd_open", std::to_string(pid));
+    if (errno != ESRCH) ThrowErrno(env, errno, "pidfd_open", std::to_string(pid));
+    // Gone and reaped already: the caller's open of the FIFO released it, and a
+    // process that exits at once may be reaped (by a shim or conmon) before this
+    // looks. Its handshake, if it wrote one, waits in the FIFO; no more can come.
+    if (ReadSome(fifo.get(), &report) < 0) ThrowErrno(env, errno, "read", "exec fifo");
+    if (report.empty()) return env.Null();
   }
 
-  std::string report;
   // The FIFO is checked before the pidfd: an init that wrote its byte and then exec'd
   // a process that exited at once was still released.
   while (report.empty()) {

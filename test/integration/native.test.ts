@@ -737,6 +737,28 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     }
   });
 
+  test('releaseFifo: an init released, exec\'d and reaped before it looks (a shim reaps at once) was released all the same', async () => {
+    const fifo = path.join(tmp, 'exec3.fifo');
+    n.mkfifo(fifo, 0o600);
+    const fifoPath = n.openPath(fifo);
+    let started: Started | undefined;
+    try {
+      started = await start([...setup({ extraFds: 1 }), op('closeSync'), op('waitFifo', 5), ...finish(['true'])], { extraFds: [fifoPath] });
+      const pid = started.containerPid!;
+      // Opening the read end releases the init; it exits and is reaped before the
+      // handshake is read, as under a busy machine's shim.
+      const fd = readEnd(fifo);
+      expect(await reap(pid)).toMatchObject({ exitCode: 0, signal: null });
+      const released = n.releaseFifo(fd, pid);
+      expect(released).not.toBeNull();
+      expect(released!.head + n.drainFifo(released!.fd)).toBe('0x');
+    } finally {
+      n.closeFd(fifoPath);
+      started?.pipe.close();
+      fs.rmSync(fifo, { force: true });
+    }
+  });
+
   test('errors carry code, errno, syscall and a precise message', () => {
     const fifo = path.join(tmp, 'dup.fifo');
     n.mkfifo(fifo, 0o600);
