@@ -63,7 +63,7 @@ const OpSpec kOps[] = {
     {"mount", 6, 7, OpMount},
     {"mountSetattr", 3, 3, OpMountSetattr},
     {"idmapTree", 7, 7, OpIdmapTree},
-    {"mkdir", 2, 2, OpMkdir},
+    {"mkdir", 2, 3, OpMkdir},
     {"mknod", 7, 7, OpMknod},
     {"bindDevice", 2, 2, OpBindDevice},
     {"symlink", 2, 2, OpSymlink},

@@ -380,9 +380,16 @@ void OpMkdir(const Args& a) {
   int fd = ResolveInRoot(a[0], Create::Directory, true, mode, &sc);
   int err = errno;
   umask(old);
-  if (fd < 0) Fail(object, sc, err);
+  // The process's cwd (ifPossible): made where it is missing, as runc does; whatever
+  // else is wrong with the path (a link in-root resolution refuses, a read-only
+  // root) is for the chdir to judge, which says so in its own words.
+  bool ifPossible = a.size() > 2 && a[2] == "ifPossible";
+  if (fd < 0) {
+    if (ifPossible) return;
+    Fail(object, sc, err);
+  }
   Fd dir(fd);
-  RequireDirectory(object, dir.get());
+  if (!ifPossible) RequireDirectory(object, dir.get());
 }
 
 void OpSymlink(const Args& a) {

@@ -288,6 +288,11 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   ops.push(...mounts.ops, ...planDevices(input, inUserNs || input.host.inUserNs === true));
   ops.push(...beforePivotHookOps(spec));
   ops.push(input.noPivot ? op('chrootNoPivot') : op('pivotRoot'));
+  // runc makes a missing cwd (0755, the container's root owning it) once every mount
+  // is in place and before anything turns read-only: images whose WORKDIR has no
+  // layer of its own rely on it. The chdir judges what is there.
+  const cwd = spec.process?.cwd;
+  if (cwd !== undefined && path.posix.normalize(`/${cwd}`) !== '/') ops.push(op('mkdir', cwd, 0o755, 'ifPossible'));
   // Before the read-only remounts (a ro /dev would refuse /dev/console), as runc.
   ops.push(sessionOp(input.consoleFd, spec.process, 'container'));
   ops.push(...mounts.afterPivot);

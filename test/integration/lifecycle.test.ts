@@ -399,6 +399,22 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       expect(output(['sh', '-c', script], netns)).toBe('0x9\nlo\n');
     });
 
+    test('a missing cwd is made, 0755 and owned by the container\'s root, for a process of another user (runc; images with a WORKDIR of no layer)', () => {
+      const b = s.bundle({
+        configure: (c) => {
+          c.process.args = ['sh', '-c', 'pwd; id -u'];
+          c.process.cwd = '/made/for/it';
+          c.process.user = { uid: 1000, gid: 1000 };
+        },
+      });
+      const r = s.cli.runContainer(b.id, b.dir);
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '/made/for/it\n1000\n', stderr: '' });
+      for (const dir of ['made', 'made/for', 'made/for/it']) {
+        const st = fs.statSync(path.join(b.rootfs, dir));
+        expect({ dir, mode: (st.mode & 0o7777).toString(8), uid: st.uid }).toEqual({ dir, mode: '755', uid: 0 });
+      }
+    });
+
     test('the process is pid 1', () => {
       expect(output(['sh', '-c', 'echo $$'])).toBe('1\n');
     });
