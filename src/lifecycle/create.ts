@@ -9,6 +9,7 @@ import { loadBundle } from '../config/load';
 import type { Spec } from '../config/types';
 import { createCgroupManager } from '../cgroups';
 import { writeCgroupFile, type CgroupManager } from '../cgroups/manager';
+import { oomKills } from '../cgroups/oom-kills';
 import { validateResources } from '../cgroups/resources';
 import { CgroupError, TsrunError } from '../errors';
 import { NET_DEVICE_SYNC } from '../linux/net-devices';
@@ -383,6 +384,10 @@ export function createContainer(opts: CreateOptions): Created {
       // the failure) goes too: nothing may outlive a failed create.
       if (cgroups && ownCgroup) {
         for (const pid of signalCgroup(cgroups, 9)) nat.waitExit(pid, 5000);
+        // A limit below what the init needs kills it on its way (runc's "unable to
+        // set memory limit"): the bare "exited before it was ready" would not say why.
+        const kills = oomKills(cgroups);
+        if (kills > 0 && e instanceof Error) e.message += ` (the OOM killer ended ${kills} process(es) in the container's memory cgroup: is linux.resources.memory.limit below what it needs?)`;
         cgroups.destroy();
       }
     } catch (cleanupError) {

@@ -231,6 +231,15 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id));
   });
 
+  test('a memory limit below what the init needs fails create saying so (runc: unable to set memory limit), nothing left behind', () => {
+    const b = bundle(['true'], { memory: { limit: 4096 } });
+    const r = s.cli.create(b.id, b.dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(s.cli.flavor === 'tsrun' ? /OOM killer ended \d+ process\(es\) in the container's memory cgroup/ : /unable to set memory limit to 4096/);
+    expect(s.cli.stateRaw(b.id).code).toBe(1);
+    expect(isEmpty(s.leftovers())).toBe(true);
+  });
+
   test('events reports OOM notifications as runc does ({"type":"oom","id":...}); tsrun ends it once the container is deleted', async () => {
     // Each hog runs once the test has seen `events` start and says go.
     const hog = 'head -c 200000000 /dev/zero | sort > /dev/null';
