@@ -28,7 +28,10 @@ int CheckExecutable(const std::string& path) {
   struct stat st;
   if (stat(path.c_str(), &st) < 0) return errno;
   if (!S_ISREG(st.st_mode)) return EACCES;  // what execve says of a directory or device
-  if (faccessat(AT_FDCWD, path.c_str(), X_OK, AT_EACCESS) < 0) return errno;
+  // glibc asks faccessat2 first; a seccomp profile (loaded before this when
+  // noNewPrivileges is false) may refuse it with EPERM, which no access check
+  // answers for X_OK: then the execve judges, as Go's fallback lets runc's do.
+  if (faccessat(AT_FDCWD, path.c_str(), X_OK, AT_EACCESS) < 0 && errno != EPERM && errno != ENOSYS) return errno;
   return 0;
 }
 
@@ -248,6 +251,19 @@ void OpWaitFifo(const Args& a) {
   ForceClose(fd);
 }
 
+void MarkInheritedFdsCloseOnExec() {
+  // Mark instead of close: the sync socket stays usable to report an exec failure and
+  // the kernel closes it (EOF for the parent) exactly when execve succeeds.
+  const unsigned first = static_cast<unsigned>(3 + ctx.preserveFds);
+  if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+    for (int fd = static_cast<int>(first); fd < 65536; fd++)
+      if (fd != ctx.syncFd && fd != ctx.startFd) close(fd);
+    for (int keep : {ctx.syncFd, ctx.startFd})
+      if (keep >= static_cast<int>(first)) fcntl(keep, F_SETFD, FD_CLOEXEC);
+  }
+  ctx.inheritedFdsMarked = true;
+}
+
 void OpExec(const Args& a) {
   std::string path = ctx.execPath.empty() ? a[0] : ctx.execPath;
   // The process would run outside its v2 cgroup: a planner bug, never run with it.
@@ -259,14 +275,8 @@ void OpExec(const Args& a) {
   ReportToStart("x");
   // The same on the sync socket when it is still open (run, exec): EOF after
   // `notify exec` is the execve, EOF before it an init that died (killed during a
-  // startContainer hook, or before its execve). write(), not send(): a late seccomp
-  // filter is loaded by now, and the execve's own report must get through whatever
-  // lets the program run; SIGPIPE (a parent gone) is ignored for it, and put back to
-  // the default below.
-  if (ctx.syncFd >= 0) {
-    signal(SIGPIPE, SIG_IGN);
-    WriteMessage("notify exec");
-  }
+  // startContainer hook, or before its execve).
+  SendMessage("notify exec");
 
   // Ignored dispositions and the mask survive execve; the container starts clean.
   // The raw syscall, because libc's sigaction refuses its reserved signals (32, 33),
@@ -287,15 +297,7 @@ void OpExec(const Args& a) {
 
   for (int fd = 0; fd < 3; fd++) ClearNonBlocking(fd);
 
-  // Mark instead of close: the sync socket stays usable to report an exec failure and
-  // the kernel closes it (EOF for the parent) exactly when execve succeeds.
-  const unsigned first = static_cast<unsigned>(3 + ctx.preserveFds);
-  if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
-    for (int fd = static_cast<int>(first); fd < 65536; fd++)
-      if (fd != ctx.syncFd && fd != ctx.startFd) close(fd);
-    for (int keep : {ctx.syncFd, ctx.startFd})
-      if (keep >= static_cast<int>(first)) fcntl(keep, F_SETFD, FD_CLOEXEC);
-  }
+  if (!ctx.inheritedFdsMarked) MarkInheritedFdsCloseOnExec();
 
   std::vector<char*> argv;
   for (const std::string& s : a) argv.push_back(const_cast<char*>(s.c_str()));
@@ -312,7 +314,7 @@ void OpExec(const Args& a) {
   std::string line = "tsrun-init: exec " + path + ": " + ErrnoText(err) + "\n";
   (void)!write(2, line.data(), line.size());
   std::string message = "exec " + path + ": execve: " + ErrnoText(err);
-  WriteMessage("error " + message);
+  SendMessage("error " + message);
   ReportToStart("e" + message);
   _exit(127);
 }

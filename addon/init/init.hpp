@@ -30,6 +30,7 @@ struct Context {
   std::string forkCgroupDir;  // its path, for messages
   std::map<uint64_t, int> idmapTrees;  // detached id-mapped trees by mount index, until `mount` attaches them
   bool keepGroups = false;             // `keepGroups`: `credentials` leaves the supplementary groups alone
+  bool inheritedFdsMarked = false;     // MarkInheritedFdsCloseOnExec ran (before a seccomp filter)
 };
 
 extern Context ctx;
@@ -42,10 +43,8 @@ extern Context ctx;
 std::string ErrnoText(int err);  // "ENOENT (No such file or directory)"
 
 // ---- sync socket (sync.cpp) ----
-bool SendMessage(const std::string& message);  // false when the socket is closed or broken
-// SendMessage with write(2): for the last steps before execve, under the container's
-// seccomp filter (write is what any program needs); the caller ignores SIGPIPE.
-bool WriteMessage(const std::string& message);
+// One message with write(2) (SIGPIPE is ignored): false when the socket is closed or broken.
+bool SendMessage(const std::string& message);
 // SendMessage, or exit 1 quietly when the parent has gone away (EPIPE, ECONNRESET,
 // ENOTCONN), or fail naming `object` on any other error.
 void SendOrStop(const std::string& message, const std::string& object);
@@ -175,6 +174,10 @@ void OpParkedSignals(const Args&);
 // A forked hook's child: the dispositions `parkedSignals` set back to the defaults.
 void RestoreParkedSignals();
 void OpExec(const Args&);
+// Every fd above stdio and the preserved ones close-on-exec (close_range): done before
+// a seccomp filter loads, which need not allow close_range; the init's own later fds
+// are all O_CLOEXEC.
+void MarkInheritedFdsCloseOnExec();
 // console.cpp
 void OpConsole(const Args&);
 // hooks.cpp

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <utility>
@@ -177,6 +178,10 @@ int main(int argc, char** argv) {
   // Executed from a memfd, the process would be named after its fd ("28") in ps,
   // top and pgrep while it waits to be started. A failure here only costs the name.
   (void)prctl(PR_SET_NAME, "tsrun-init", 0, 0, 0);
+  // Messages to tsrun go out with write(2), which a seccomp profile allows where it
+  // may not allow send(2): a tsrun gone must show as EPIPE, not end this init by a
+  // signal before it could stop on its own terms. OpExec puts the default back.
+  signal(SIGPIPE, SIG_IGN);
 
   if (argc != 3) {
     static const char usage[] = "tsrun-init: started without a plan (it is spawned by tsrun)\n";

@@ -65,7 +65,7 @@ void OpFork(const Args&) {
     int err = ctx.syncFd < 0 ? EBADF : errno;
     ForceClose(gate[1]);  // the child sees EOF and exits
     if (ParentGone(err)) _exit(1);
-    Fail("fork", "send", err);
+    Fail("fork", "write", err);
   }
   ssize_t n;
   do {

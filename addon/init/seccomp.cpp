@@ -1,7 +1,7 @@
 // The `seccomp` op: load a BPF program the addon built with libseccomp, with the
 // seccomp(2) syscall. Everything this file does after the load is itself filtered,
-// so it makes as few syscalls as possible: with a listener, one send, one sendmsg,
-// one recv and one close.
+// so it makes as few syscalls as possible: with a listener, one write, one sendmsg,
+// one read and one close.
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -50,6 +50,7 @@ void OpSeccomp(const Args& a) {
   }
   if (program.size() > BPF_MAXINSNS) FailMessage(object + ": program has more than " + std::to_string(BPF_MAXINSNS) + " instructions");
   struct sock_fprog prog = {static_cast<unsigned short>(program.size()), program.data()};
+  MarkInheritedFdsCloseOnExec();
   long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, static_cast<unsigned int>(flags), &prog);
   if (rc < 0) Fail(object, "seccomp(SECCOMP_SET_MODE_FILTER)", errno);
   if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {

@@ -24,16 +24,12 @@ std::string ErrnoText(int err) {
   return text + " (" + strerror(err) + ")";
 }
 
+// write(2) and read(2), never send(2) or recv(2): once a seccomp profile is loaded
+// (before the credentials, when noNewPrivileges is false, as with runc) these are the
+// calls every program needs, and so every profile allows; a profile recorded from a
+// workload need not list sendto or recvfrom. On the SOCK_SEQPACKET socket each call
+// is still one whole message.
 bool SendMessage(const std::string& message) {
-  if (ctx.syncFd < 0) return false;
-  ssize_t n;
-  do {
-    n = send(ctx.syncFd, message.data(), message.size(), MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  return n == static_cast<ssize_t>(message.size());
-}
-
-bool WriteMessage(const std::string& message) {
   if (ctx.syncFd < 0) return false;
   ssize_t n;
   do {
@@ -44,13 +40,15 @@ bool WriteMessage(const std::string& message) {
 
 bool ReceiveMessage(std::string* message) {
   if (ctx.syncFd < 0) return false;
-  // PROTOCOL.md bounds a message at 64 KiB (an `ack` may carry the state JSON).
-  std::string buf(64 * 1024, '\0');
+  // PROTOCOL.md bounds a message at 64 KiB (an `ack` may carry the state JSON); one
+  // byte more tells a longer one, which read(2) would cut short without a word.
+  const size_t limit = 64 * 1024;
+  std::string buf(limit + 1, '\0');
   ssize_t n;
   do {
-    n = recv(ctx.syncFd, &buf[0], buf.size(), MSG_TRUNC);
+    n = read(ctx.syncFd, &buf[0], buf.size());
   } while (n < 0 && errno == EINTR);
-  if (n <= 0 || static_cast<size_t>(n) > buf.size()) return false;
+  if (n <= 0 || static_cast<size_t>(n) > limit) return false;
   buf.resize(static_cast<size_t>(n));
   *message = std::move(buf);
   return true;
@@ -64,7 +62,7 @@ void SendOrStop(const std::string& message, const std::string& object) {
   if (SendMessage(message)) return;
   int err = ctx.syncFd < 0 ? EBADF : errno;
   if (ParentGone(err)) _exit(1);
-  Fail(object, "send", err);
+  Fail(object, "write", err);
 }
 
 bool ReportToStart(const std::string& text) {

@@ -141,6 +141,43 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
     });
   });
 
+  // A profile recorded from a workload lists what the workload calls, not what a
+  // runtime's init calls between the filter's load and the execve: tsrun's init then
+  // makes no call runc's does not (write and read on its socket, no send, recv or
+  // close_range; faccessat2 refused with EPERM leaves the check to the execve).
+  describe("the init's own calls after the load", () => {
+    test.each([
+      ['sendto', 'SCMP_ACT_KILL_PROCESS'],
+      ['recvfrom', 'SCMP_ACT_KILL_PROCESS'],
+      ['close_range', 'SCMP_ACT_KILL_PROCESS'],
+      ['sendto', 'SCMP_ACT_ERRNO'],
+      ['recvfrom', 'SCMP_ACT_ERRNO'],
+      ['faccessat2', 'SCMP_ACT_ERRNO'],
+    ].flatMap(([name, action]) => [true, false].map((nnp) => [name, action, nnp] as const)))(
+      'a profile refusing %s (%s) runs, starts and execs (noNewPrivileges %s), as with runc',
+      (name, action, nnp) => {
+        const b = s.bundle({
+          configure: (c) => {
+            c.process.args = ['sh', '-c', 'echo ran; sleep 30'];
+            c.process.noNewPrivileges = nnp;
+            c.linux.seccomp = allowBut([{ names: [name], action }]);
+          },
+        });
+        const out = path.join(b.dir, 'out.txt');
+        const created = s.cli.create(b.id, b.dir, [], { stdoutFile: out });
+        expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: '' });
+        const started = s.cli.start(b.id);
+        expect({ code: started.code, stderr: started.stderr }).toEqual({ code: 0, stderr: '' });
+        const e = s.cli.run(['exec', b.id, 'echo', 'exec ran']);
+        expect({ code: e.code, stdout: e.stdout, stderr: e.stderr }).toEqual({ code: 0, stdout: 'exec ran\n', stderr: '' });
+        expect(fs.readFileSync(out, 'utf8')).toBe('ran\n');
+        s.cli.delete(b.id, true);
+        const r = run('echo ran', allowBut([{ names: [name], action }]), (c) => (c.process.noNewPrivileges = nnp));
+        expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: 'ran\n', stderr: '' });
+      },
+    );
+  });
+
   describe('argument comparisons', () => {
     test('a condition selects calls by argument value', () => {
       const r = run('linux64 true && echo linux64-ok; linux32 true 2>/dev/null || echo linux32-denied', allowBut([
