@@ -76,4 +76,15 @@ describeIf(differentialSkipReason())(`differential process security: runc vs ${B
     expect({ code: runc.code, stderr: runc.stderr }).toEqual({ code: 0, stderr: '' });
     expect(tsrun).toEqual(runc);
   });
+
+  test('capability names the kernel does not know (cap_sys_admin, SYS_ADMIN, CAP_BOGUS) are ignored with a warning: the same sets as runc', () => {
+    const odd = (c: Spec): void => {
+      for (const set of ['bounding', 'effective', 'permitted'] as const) c.process.capabilities[set].push('cap_sys_admin', 'SYS_ADMIN', 'CAP_BOGUS');
+    };
+    const runc = probe(r, odd);
+    const tsrun = probe(t, odd);
+    expect({ code: tsrun.code, stdout: tsrun.stdout }).toEqual({ code: runc.code, stdout: runc.stdout });
+    expect(runc.code).toBe(0);
+    for (const name of ['cap_sys_admin', 'SYS_ADMIN', 'CAP_BOGUS']) expect({ runc: runc.stderr.includes(name), tsrun: tsrun.stderr.includes(name) }).toEqual({ runc: true, tsrun: true });
+  });
 });
