@@ -78,8 +78,11 @@ export function processFromFlags(base: Process, flags: ExecFlags): Process {
   // Only when given: `--no-new-privs=false` turns off the config's true (runc's IsSet).
   if (flags.noNewPrivs !== undefined) p.noNewPrivileges = flags.noNewPrivs;
   if (flags.user) {
-    const [uid, gid] = flags.user.split(':', 2) as [string, string | undefined];
-    if (gid !== undefined) p.user.gid = parseId(gid, 'gid');
+    // Go's SplitN(user, ":", 2): the gid part keeps any further colon ("1000:1000:5"
+    // is then refused), where split(':', 2) would drop the rest.
+    const colon = flags.user.indexOf(':');
+    const uid = colon < 0 ? flags.user : flags.user.slice(0, colon);
+    if (colon >= 0) p.user.gid = parseId(flags.user.slice(colon + 1), 'gid');
     p.user.uid = parseId(uid, 'uid');
   }
   for (const gid of flags.additionalGids) {

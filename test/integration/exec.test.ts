@@ -369,6 +369,10 @@ describeIf(containerSkipReason())(`exec (${BINARY})`, () => {
       const r = ex(['-u', 'nosuchuser', b.id, 'true']);
       expect(r.code).toBe(errorCode());
       expect(r.stderr).toMatch(/parsing nosuchuser as int for uid failed/);
+      // A third field belongs to the gid (runc splits at the first colon only).
+      const three = ex(['-u', '1000:1000:5', b.id, 'true']);
+      expect(three.code).toBe(errorCode());
+      expect(three.stderr).toMatch(/parsing 1000:5 as int for gid failed/);
       unharmed(b.id, pid);
       expectOk(s.cli.delete(b.id, true));
     });

@@ -153,6 +153,7 @@ describe('processFromFlags (runc getProcess)', () => {
     expect(p.user).toEqual({ uid: 1000, gid: 100, additionalGids: [5, 6] });
     expect(() => processFromFlags(base(), flags({ user: 'bob' }))).toThrow(/parsing bob as int for uid failed/);
     expect(() => processFromFlags(base(), flags({ user: '0:x' }))).toThrow(/parsing x as int for gid failed/);
+    expect(() => processFromFlags(base(), flags({ user: '1000:1000:5' }))).toThrow(/parsing 1000:5 as int for gid failed/);
     expect(() => processFromFlags(base(), flags({ additionalGids: [-1] }))).toThrow(/additional-gids must be a positive number -1/);
   });
   test('--cap adds to bounding, effective, permitted and ambient, never inheritable', () => {
