@@ -33,6 +33,7 @@ import { planSeccomp } from '../linux/seccomp';
 import type { SeccompPlan, SeccompProgram } from '../linux/seccomp';
 import { sessionKeyringName } from '../linux/keyring';
 import { OCI_VERSION } from '../version';
+import type { Personality } from '../linux/process-attrs';
 
 export interface ExecOptions {
   root: string;
@@ -196,6 +197,7 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
       sessionKeyring: container.state.noNewKeyring ? undefined : sessionKeyringName(opts.id),
       cgroupJoin,
       memoryPolicy: spec.linux?.memoryPolicy,
+      personality: spec.linux?.personality as Personality | undefined,
       oomScoreAdj: spec.process?.oomScoreAdj,
       unprivilegedParent: (process.geteuid?.() ?? 0) !== 0,
     });

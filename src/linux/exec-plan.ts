@@ -8,7 +8,7 @@ import type * as CpuList from '../config/cpu-list';
 import { CLONE_FLAGS, JOIN_ORDER } from './namespaces';
 import { op, type PlanOp } from './plan-encoding';
 import { planProcessOps, seccompOp, seccompPlacement, sessionOp } from './process-ops';
-import { NO_LSM, planKeyLabel, type LsmFacts } from './process-attrs';
+import { NO_LSM, planKeyLabel, type LsmFacts, type Personality } from './process-attrs';
 import type { SeccompProgram } from './seccomp';
 import { joinSessionKeyringOp } from './keyring';
 import { NO_CGROUP_JOIN, type CgroupJoin } from './cgroup-join';
@@ -38,6 +38,8 @@ export interface ExecPlanInput {
   cgroupJoin?: CgroupJoin;
   /** The container's linux.memoryPolicy: an exec'd process allocates as the init does. */
   memoryPolicy?: MemoryPolicy;
+  /** The container's linux.personality: an exec'd process runs in the same execution domain (runc 1.2). */
+  personality?: Personality;
   /**
    * The container's process.oomScoreAdj. runc 1.1.5 gives it to every exec'd process
    * (its nsexec writes the container's value), whatever the exec's own process says.
@@ -115,7 +117,7 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   ops.push(sessionOp(proc.terminal ? input.consoleFd : undefined, proc, 'exec'));
   const seccompAt = seccompPlacement(input.seccomp, proc.noNewPrivileges);
   // The process's own oomScoreAdj is not applied (the container's is, above).
-  ops.push(...planProcessOps(proc, { lastCap: input.lastCap, warn: input.warn, oomScoreAdj: false, lsm: input.lsm, seccomp: input.seccomp, memoryPolicy: input.memoryPolicy, unprivilegedParent: input.unprivilegedParent }));
+  ops.push(...planProcessOps(proc, { lastCap: input.lastCap, warn: input.warn, oomScoreAdj: false, lsm: input.lsm, seccomp: input.seccomp, memoryPolicy: input.memoryPolicy, personality: input.personality, unprivilegedParent: input.unprivilegedParent }));
   // With no_new_privs, right before exec, also with a notify listener: the sync
   // socket its fd travels over stays open until the execve here (create closes its
   // own at `ready`, and must load such a filter before).

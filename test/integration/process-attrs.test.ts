@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { runtimeUnderTest, flavorOf } from '../helpers/runtime';
-import { containerSkipReason, describeIf, useSuite } from '../helpers/suite';
+import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 import { isEmpty } from '../helpers/cleanup';
 
 jest.setTimeout(60_000);
@@ -45,6 +45,19 @@ describeIf(containerSkipReason())(`process attributes (${BINARY})`, () => {
     test('linux.personality LINUX32', () => {
       const r = run('uname -m; cat /proc/self/personality', (c) => (c.linux.personality = { domain: 'LINUX32' }));
       expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: 'i686\n00000008\n', stderr: '' });
+    });
+
+    test('linux.personality LINUX32 applies to an exec\'d process too (runc 1.2)', () => {
+      const b = s.bundle({
+        configure: (c) => {
+          c.process.args = ['sleep', '30'];
+          c.linux.personality = { domain: 'LINUX32' };
+        },
+      });
+      expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
+      const e = s.cli.run(['exec', b.id, 'sh', '-c', 'uname -m; cat /proc/self/personality']);
+      expect({ code: e.code, stdout: e.stdout, stderr: e.stderr }).toEqual({ code: 0, stdout: 'i686\n00000008\n', stderr: '' });
+      expectOk(s.cli.delete(b.id, true));
     });
 
     test('process.ioPriority', () => {
