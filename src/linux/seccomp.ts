@@ -139,8 +139,9 @@ interface SeccompConfig {
 
 // The syscalls the init itself makes after loading a filter to hand the listener fd
 // to tsrun: notifying one of them would wait for a listener that can never get the
-// fd. runc refuses `write` for the same reason (its init writes the fd number).
-const NOTIFY_REFUSED = ['write', 'sendmsg', 'sendto'];
+// fd. runc refuses `write` for the same reason (its init writes the fd number); the
+// fd itself travels by sendmsg.
+const NOTIFY_REFUSED = ['write', 'sendmsg'];
 
 /**
  * The action's value. `errnoField` names where its errnoRet came from: the spec says a

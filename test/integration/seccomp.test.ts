@@ -399,6 +399,17 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
       return { socket, log, exited };
     };
 
+    test('NOTIFY rules on sendto and recvfrom are taken (the init passes its listener fd without them), as with runc', async () => {
+      const { socket, exited } = await startAgent(s.env.tmp, 121); // EREMOTEIO
+      const r = run('mkdir /tmp/n; echo rc=$?', {
+        defaultAction: 'SCMP_ACT_ALLOW',
+        listenerPath: socket,
+        syscalls: [{ names: ['sendto', 'recvfrom', 'mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
+      });
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: 'rc=1\n', stderr: "mkdir: can't create directory '/tmp/n': Remote I/O error\n" });
+      expect(await exited).toBe(0);
+    });
+
     test.each([true, false])('the listener gets the fd and the state, and answers the syscall (noNewPrivileges %s)', async (nnp) => {
       const { socket, log, exited } = await startAgent(s.env.tmp, 121); // EREMOTEIO
       const r = run('mkdir /tmp/n; echo rc=$?', {
