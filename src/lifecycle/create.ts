@@ -180,7 +180,7 @@ export function createContainer(opts: CreateOptions): Created {
     state.cgroupCreated = cgroups.created();
     if (ownCgroup) {
       try {
-        cgroups.setDevices(spec.linux?.resources?.devices ?? [], (spec.linux?.devices ?? []).map((d) => d.path));
+        cgroups.setDevices(spec.linux?.resources?.devices ?? [], (spec.linux?.devices ?? []).map((d) => path.posix.normalize(d.path)));
       } catch (e) {
         // runc's rule: rootless, the device rules are left out (v1's devices files
         // need CAP_SYS_ADMIN in the host's namespace, a v2 device program too); the

@@ -185,7 +185,11 @@ function planDevices(input: CreatePlanInput, inUserNs: boolean): PlanOp[] {
   // directory behind the bind, outside the container.
   if (!setsUpDev(spec)) return [];
   const ops: PlanOp[] = [];
-  const devices = [...DEFAULT_DEVICES, ...(spec.linux?.devices ?? [])];
+  // A config device at a default's path takes its place (runc's rule, as for the
+  // default cgroup rules): its node, mode and owner, not the default's.
+  const own = spec.linux?.devices ?? [];
+  const redefined = new Set(own.map((d) => path.posix.normalize(d.path)));
+  const devices = [...DEFAULT_DEVICES.filter((d) => !redefined.has(d.path)), ...own];
   for (const dev of devices) {
     const dest = inRoot(dev.path);
     // /dev/ptmx is the link to the container's own devpts (below), as with runc: a

@@ -177,6 +177,18 @@ describeIf(containerSkipReason())(`root filesystem (${BINARY})`, () => {
     expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '644\nwrote\n', stderr: '' });
   });
 
+  test('a config device at a default device\'s path takes its place: its node, mode and owner (runc)', () => {
+    const b = s.bundle({ configure: (c) => (c.process!.args = ['stat', '-c', '%n %a %t:%T %u:%g', '/dev/random', '/dev/zero']) });
+    b.rewrite((c) => {
+      c.linux!.devices = [
+        { path: '/dev/random', type: 'c', major: 1, minor: 8, fileMode: 0o444, uid: 1000, gid: 1000 },
+        { path: '/dev/zero', type: 'c', major: 1, minor: 7, fileMode: 0o600 },
+      ];
+    });
+    const r = s.cli.runContainer(b.id, b.dir);
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '/dev/random 444 1:8 1000:1000\n/dev/zero 600 1:7 0:0\n', stderr: '' });
+  });
+
   test('a mount destination that is a symlink out of the rootfs stays inside it', () => {
     const outside = path.join(s.bundle().dir, 'outside');
     fs.mkdirSync(outside);
