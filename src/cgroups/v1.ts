@@ -52,7 +52,7 @@ export class V1Manager extends BaseManager {
 
   setDevices(rules: readonly DeviceCgroupRule[], specDevicePaths: readonly string[] = []): void {
     // Computed (and so validated) in full before the first write.
-    const lines = deviceLines(effectiveDeviceRules(rules, specDevicePaths));
+    const lines = deviceLines(effectiveDeviceRules(rules, specDevicePaths), rules.length);
     const devices = this.find('devices');
     if (!devices) {
       // runc treats a missing devices hierarchy as fatal: the container would get every device.

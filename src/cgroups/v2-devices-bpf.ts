@@ -9,14 +9,14 @@
 // cannot, e.g., punch a hole into a wildcard allow on v2 where v1 would not.
 import type { DeviceCgroupRule } from '../config/types';
 import { ConfigError } from '../errors';
-import { deviceLines, type DeviceLine } from './devices';
+import { deviceLines } from './devices';
+import { BPF_DEVCG_ACC_MKNOD, BPF_DEVCG_ACC_READ, BPF_DEVCG_ACC_WRITE, emulateDeviceCgroup, type DeviceCgroupState, type DeviceException } from './device-cgroup-model';
 
-// linux/bpf.h: struct bpf_cgroup_dev_ctx and its constants.
+// linux/bpf.h: struct bpf_cgroup_dev_ctx and its constants (the access bits are the
+// model's, device-cgroup-model.ts).
 export const BPF_DEVCG_DEV_BLOCK = 1;
 export const BPF_DEVCG_DEV_CHAR = 2;
-export const BPF_DEVCG_ACC_MKNOD = 1;
-export const BPF_DEVCG_ACC_READ = 2;
-export const BPF_DEVCG_ACC_WRITE = 4;
+export { BPF_DEVCG_ACC_MKNOD, BPF_DEVCG_ACC_READ, BPF_DEVCG_ACC_WRITE, emulateDeviceCgroup, type DeviceCgroupState, type DeviceException };
 const ACC_ALL = BPF_DEVCG_ACC_MKNOD | BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE;
 const CTX_ACCESS_TYPE = 0;
 const CTX_MAJOR = 4;
@@ -45,74 +45,6 @@ export interface BpfInsn {
   src: number;
   off: number;
   imm: number;
-}
-
-/** One entry of the kernel's exception list; major/minor null = any ("*"). */
-export interface DeviceException {
-  type: 'c' | 'b';
-  major: number | null;
-  minor: number | null;
-  /** BPF_DEVCG_ACC_* bits */
-  access: number;
-}
-
-/** The state of a v1 devices cgroup after the lines were written. */
-export interface DeviceCgroupState {
-  defaultAllow: boolean;
-  exceptions: DeviceException[];
-}
-
-function accessBits(access: string): number {
-  let bits = 0;
-  for (const c of access) bits |= c === 'm' ? BPF_DEVCG_ACC_MKNOD : c === 'r' ? BPF_DEVCG_ACC_READ : c === 'w' ? BPF_DEVCG_ACC_WRITE : 0;
-  return bits;
-}
-
-function parseId(text: string): number | null {
-  return text === '*' ? null : Number(text);
-}
-
-function parseLine(line: string): DeviceException | 'all' {
-  if (line === 'a') return 'all';
-  const m = /^([cb]) (\*|\d+):(\*|\d+) ([rwm]+)$/.exec(line);
-  if (!m) throw new Error(`internal: unexpected devices line ${JSON.stringify(line)}`);
-  return { type: m[1] as 'c' | 'b', major: parseId(m[2]), minor: parseId(m[3]), access: accessBits(m[4]) };
-}
-
-function sameDevice(a: DeviceException, b: DeviceException): boolean {
-  return a.type === b.type && a.major === b.major && a.minor === b.minor;
-}
-
-/**
- * Replays v1 writes the way security/device_cgroup.c applies them: "a" resets to
- * a default with no exceptions; a rule that agrees with the default removes its
- * access bits from the exception for exactly the same device (never from a wider
- * one); a rule that disagrees adds (or widens) an exception.
- */
-export function emulateDeviceCgroup(lines: readonly DeviceLine[]): DeviceCgroupState {
-  // A new v1 cgroup's default; every rule list here begins with "deny a" anyway.
-  let defaultAllow = true;
-  let exceptions: DeviceException[] = [];
-  for (const l of lines) {
-    const allow = l.file === 'devices.allow';
-    const rule = parseLine(l.line);
-    if (rule === 'all') {
-      defaultAllow = allow;
-      exceptions = [];
-      continue;
-    }
-    const existing = exceptions.find((e) => sameDevice(e, rule));
-    if (allow === defaultAllow) {
-      if (!existing) continue;
-      existing.access &= ~rule.access;
-      if (existing.access === 0) exceptions = exceptions.filter((e) => e !== existing);
-    } else if (existing) {
-      existing.access |= rule.access;
-    } else {
-      exceptions.push({ ...rule });
-    }
-  }
-  return { defaultAllow, exceptions };
 }
 
 // Register use: r1 = ctx (then scratch), r2 = device type, r3 = requested access,
@@ -188,8 +120,8 @@ export function deviceFilterProgram(state: DeviceCgroupState): BpfInsn[] {
  * The full plan for an ordered rule list (already including runc's defaults, see
  * effectiveDeviceRules): validated exactly like the v1 lines, deny-all first.
  */
-export function planDeviceFilter(rules: readonly DeviceCgroupRule[]): BpfInsn[] {
-  return deviceFilterProgram(emulateDeviceCgroup(deviceLines(rules)));
+export function planDeviceFilter(rules: readonly DeviceCgroupRule[], configCount = rules.length): BpfInsn[] {
+  return deviceFilterProgram(emulateDeviceCgroup(deviceLines(rules, configCount)));
 }
 
 /**

@@ -79,7 +79,7 @@ export class V2Manager extends BaseManager {
    * addon loads and attaches it.
    */
   setDevices(rules: readonly DeviceCgroupRule[], specDevicePaths: readonly string[] = []): void {
-    const insns = encodeInsns(planDeviceFilter(effectiveDeviceRules(rules, specDevicePaths)));
+    const insns = encodeInsns(planDeviceFilter(effectiveDeviceRules(rules, specDevicePaths), rules.length));
     const dir = this.leaf;
     try {
       this.attachFn(dir, insns);
