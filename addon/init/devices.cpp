@@ -38,22 +38,26 @@ std::string FileKind(const struct stat& st) {
   }
 }
 
+// The S_IF* type of a config device type (u is an unbuffered character device).
+mode_t NodeType(const std::string& object, const std::string& type) {
+  if (type == "c" || type == "u") return S_IFCHR;
+  if (type == "b") return S_IFBLK;
+  if (type == "p") return S_IFIFO;
+  FailMessage(object + ": unknown device type \"" + type + "\"");
+}
+
+// Whether st is the node asked for: its type, and for a device its major:minor.
+bool SameNode(const struct stat& st, mode_t type, unsigned int maj, unsigned int min) {
+  return (st.st_mode & S_IFMT) == type && (type == S_IFIFO || st.st_rdev == makedev(maj, min));
+}
+
 }  // namespace
 
 void OpMknod(const Args& a) {
   const std::string& dest = a[0];
   std::string object = "mknod " + dest;
   if (ctx.rootFd < 0) FailMessage(object + ": no rootfs op before it");
-  mode_t type;
-  if (a[1] == "c" || a[1] == "u") {
-    type = S_IFCHR;
-  } else if (a[1] == "b") {
-    type = S_IFBLK;
-  } else if (a[1] == "p") {
-    type = S_IFIFO;
-  } else {
-    FailMessage(object + ": unknown device type \"" + a[1] + "\"");
-  }
+  mode_t type = NodeType(object, a[1]);
   unsigned int maj = static_cast<unsigned int>(ParseU64(a[2], object));
   unsigned int min = static_cast<unsigned int>(ParseU64(a[3], object));
   mode_t mode = static_cast<mode_t>(ParseU64(a[4], object)) & 07777;
@@ -69,8 +73,7 @@ void OpMknod(const Args& a) {
     // The spec: a file already at the path that is not the device asked for is an error.
     // Replacing it would destroy a file of the image (a path named by mistake, a /dev
     // that is not a tmpfs); keeping it, as runc does, would give the container a fake.
-    const bool same = (st.st_mode & S_IFMT) == type && (type == S_IFIFO || st.st_rdev == makedev(maj, min));
-    if (!same) FailMessage(object + ": " + FileKind(st) + " is already there, not the device asked for");
+    if (!SameNode(st, type, maj, min)) FailMessage(object + ": " + FileKind(st) + " is already there, not the device asked for");
     // The node itself is left as it is, as runc leaves it: it may be the host's (a bound
     // directory), whose mode and owner are not the container's to change.
     ForceClose(dir);
@@ -91,10 +94,21 @@ void OpBindDevice(const Args& a) {
   const std::string &dest = a[0], &host = a[1];
   std::string object = "bindDevice " + host + " on " + ContainerPath(dest);
   if (ctx.rootFd < 0) FailMessage(object + ": no rootfs op before it");
+  mode_t type = NodeType(object, a[2]);
+  unsigned int maj = static_cast<unsigned int>(ParseU64(a[3], object));
+  unsigned int min = static_cast<unsigned int>(ParseU64(a[4], object));
+  // Only the node the config names is bound: whatever else the host has at that
+  // path (a file, a directory) would reach the container readable. The fd, not the
+  // path, is bound, so the check holds for what is mounted.
+  int source = open(host.c_str(), O_PATH | O_CLOEXEC);
+  if (source < 0) Fail(object, "open", errno);
+  struct stat st;
+  if (fstat(source, &st) < 0) Fail(object, "fstat", errno);
+  if (!SameNode(st, type, maj, min)) FailMessage(object + ": the host's " + host + " is " + FileKind(st) + ", not the device asked for");
   int target = ResolveOrFail(object, dest, Create::File);
-  std::string proc = FdPath(target);
-  if (mount(host.c_str(), proc.c_str(), nullptr, MS_BIND, nullptr) < 0) Fail(object, "mount", errno);
+  if (mount(FdPath(source).c_str(), FdPath(target).c_str(), nullptr, MS_BIND, nullptr) < 0) Fail(object, "mount", errno);
   ForceClose(target);
+  ForceClose(source);
 }
 
 }  // namespace init

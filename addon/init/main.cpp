@@ -66,7 +66,7 @@ const OpSpec kOps[] = {
     {"idmapTree", 7, 7, OpIdmapTree},
     {"mkdir", 2, 3, OpMkdir},
     {"mknod", 7, 7, OpMknod},
-    {"bindDevice", 2, 2, OpBindDevice},
+    {"bindDevice", 5, 5, OpBindDevice},
     {"symlink", 2, 2, OpSymlink},
     {"pivotRoot", 0, 0, OpPivotRoot},
     {"chrootNoPivot", 0, 0, OpChrootNoPivot},

@@ -195,13 +195,14 @@ function planDevices(input: CreatePlanInput, inUserNs: boolean): PlanOp[] {
     // /dev/ptmx is the link to the container's own devpts (below), as with runc: a
     // node (or, in a user namespace, the host's bound) would stand in its way.
     if (path.posix.normalize(`/${dest}`) === '/dev/ptmx') continue;
-    if (inUserNs) {
-      // mknod is not allowed in a user namespace: bind the host's node instead.
-      ops.push(op('bindDevice', dest, dev.path));
-      continue;
-    }
     if ((dev.type === 'c' || dev.type === 'b' || dev.type === 'u') && (dev.major === undefined || dev.minor === undefined)) {
       throw new ConfigError(`linux.devices "${dev.path}"`, 'major and minor are required for a c, b or u device');
+    }
+    if (inUserNs) {
+      // mknod is not allowed in a user namespace: bind the host's node instead, which
+      // must be the device the config names.
+      ops.push(op('bindDevice', dest, dev.path, dev.type, dev.major ?? 0, dev.minor ?? 0));
+      continue;
     }
     ops.push(op('mknod', dest, dev.type, dev.major ?? 0, dev.minor ?? 0, dev.fileMode ?? 0o666, dev.uid ?? 0, dev.gid ?? 0));
   }

@@ -210,6 +210,22 @@ describeIf(containerSkipReason())(`user namespaces (${BINARY})`, () => {
     }
   });
 
+  test('a config device is bound from the host only when the host has that device there: a host file at the path is refused', () => {
+    const secret = path.join(s.env.tmp, `secret-${crypto.randomBytes(4).toString('hex')}`);
+    fs.writeFileSync(secret, 'host secret\n', { mode: 0o644 });
+    const b = bundle(`cat ${secret}`, (c) => (c.linux.devices = [{ path: secret, type: 'c', major: 1, minor: 3 }]));
+    const r = s.cli.runContainer(b.id, b.dir);
+    // runc 1.1.5 binds whatever is there, and the container reads the file.
+    if (FLAVOR === 'tsrun') {
+      expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 1, stdout: '' });
+      expect(r.stderr).toMatch(/bindDevice .*secret-\w+ on .*: the host's .*secret-\w+ is a file, not the device asked for/);
+    }
+    // The device the config names, there on the host: bound.
+    const ok = bundle("stat -c '%F %t:%T' /dev/full", (c) => (c.linux.devices = [{ path: '/dev/full', type: 'c', major: 1, minor: 7 }]));
+    const good = s.cli.runContainer(ok.id, ok.dir);
+    expect({ code: good.code, stdout: good.stdout, stderr: good.stderr }).toEqual({ code: 0, stdout: 'character special file 1:7\n', stderr: '' });
+  });
+
   test.each([
     ['size 0', (c: Spec) => (c.linux.uidMappings = [{ containerID: 0, hostID: HOST_BASE, size: 0 }]), /linux\.uidMappings\[0\]\.size: must be at least 1/],
     ['no gid mappings', (c: Spec) => delete c.linux.gidMappings, /linux\.gidMappings: is required with a new user namespace/],
