@@ -117,6 +117,10 @@ function checkKeys(o: Obj, allowed: readonly string[], field: string): void {
 
 /** int64's largest value as JSON.parse reads it (2^63). */
 const MAX_BYTES = 2 ** 63;
+/** uint64's largest value as JSON.parse reads it (2^64): byteCount writes it back as 2^64-1. */
+const MAX_U64 = 2 ** 64;
+/** int64's smallest value: a negative CPU quota or pids limit means "none", whatever its size (runc, the kernel). */
+const MIN_I64 = -(2 ** 63);
 
 function int(o: Obj, key: string, field: string, min: number, max = Number.MAX_SAFE_INTEGER): void {
   const v = o[key];
@@ -169,7 +173,7 @@ export function validateResources(input: unknown, field = 'linux.resources'): Li
     const f = `${field}.cpu`;
     checkKeys(cpu, ['shares', 'quota', 'burst', 'period', 'realtimeRuntime', 'realtimePeriod', 'cpus', 'mems', 'idle'], f);
     for (const k of ['shares', 'burst', 'period', 'realtimePeriod']) int(cpu, k, f, 0);
-    int(cpu, 'quota', f, -1);
+    int(cpu, 'quota', f, MIN_I64);
     int(cpu, 'realtimeRuntime', f, -1);
     int(cpu, 'idle', f, 0, 1);
     for (const k of ['cpus', 'mems']) {
@@ -199,7 +203,8 @@ export function validateResources(input: unknown, field = 'linux.resources'): Li
         const df = `${f}.${l}[${i}]`;
         int(d, 'major', df, 0);
         int(d, 'minor', df, 0);
-        int(d, 'rate', df, 0);
+        // Past 2^53 only "unlimited" is meant (the kernel's U64_MAX): taken, as runc does.
+        int(d, 'rate', df, 0, MAX_U64);
         if (d.major === undefined || d.minor === undefined || d.rate === undefined) throw new ConfigError(df, 'needs major, minor and rate');
       });
     }
@@ -207,12 +212,12 @@ export function validateResources(input: unknown, field = 'linux.resources'): Li
   const pids = obj(input, 'pids', field);
   if (pids) {
     checkKeys(pids, ['limit'], `${field}.pids`);
-    int(pids, 'limit', `${field}.pids`, -1);
+    int(pids, 'limit', `${field}.pids`, MIN_I64);
   }
   arr(input, 'hugepageLimits', field).forEach((h, i) => {
     const f = `${field}.hugepageLimits[${i}]`;
     if (typeof h.pageSize !== 'string' || !/^[0-9]+[KMGTPE]?B$/.test(h.pageSize)) throw new ConfigError(`${f}.pageSize`, 'must be a size like "2MB"');
-    int(h, 'limit', f, 0);
+    int(h, 'limit', f, 0, MAX_U64);
   });
   const net = obj(input, 'network', field);
   if (net) {
@@ -280,9 +285,11 @@ export function v2Max(n: number): string {
 }
 
 /**
- * A byte count in decimal digits: past 2^53 the exact value of the double
- * (9223372036854775808), where String() would write 9223372036854776000.
+ * A byte count (or rate) in decimal digits: past 2^53 the exact value of the double
+ * (9223372036854775808), where String() would write 9223372036854776000; 2^64,
+ * which is what JSON.parse makes of uint64's largest value, as that value.
  */
 export function byteCount(n: number): string {
-  return Number.isSafeInteger(n) ? String(n) : BigInt(n).toString();
+  if (Number.isSafeInteger(n)) return String(n);
+  return n >= MAX_U64 ? '18446744073709551615' : BigInt(n).toString();
 }

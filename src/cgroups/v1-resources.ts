@@ -98,7 +98,8 @@ function cpuWrites(r: LinuxResources, read: CgroupReader, out: ResourcePlan): vo
     w('cpu', 'cpu.cfs_period_us', c.period, 'period');
     if (c.quota) out.writes[out.writes.length - 1].retryAfter = 'cpu.cfs_quota_us';
   }
-  if (c.quota) w('cpu', 'cpu.cfs_quota_us', c.quota, 'quota');
+  // Any negative quota is "none" to the kernel (and runc); -1 is the one it shows.
+  if (c.quota) w('cpu', 'cpu.cfs_quota_us', c.quota < 0 ? -1 : c.quota, 'quota');
   // 0 too: it is how an update turns the burst off (where the kernel has it, 5.14 on).
   if (c.burst || (c.burst === 0 && read('cpu', 'cpu.cfs_burst_us') !== null)) w('cpu', 'cpu.cfs_burst_us', c.burst, 'burst');
   if (c.realtimePeriod) w('cpu', 'cpu.rt_period_us', c.realtimePeriod, 'realtimePeriod');
@@ -132,7 +133,7 @@ function blkioWrites(r: LinuxResources, read: CgroupReader, out: ResourcePlan): 
     ['throttleWriteIOPSDevice', 'blkio.throttle.write_iops_device'],
   ];
   for (const [key, file] of throttle) {
-    ((b[key] as ThrottleDevice[] | undefined) ?? []).forEach((d, i) => w(file, `${dev(d)} ${d.rate}`, `${key}[${i}]`));
+    ((b[key] as ThrottleDevice[] | undefined) ?? []).forEach((d, i) => w(file, `${dev(d)} ${byteCount(d.rate)}`, `${key}[${i}]`));
   }
 }
 
@@ -166,7 +167,7 @@ export function planV1Resources(r: LinuxResources, read: CgroupReader, opts: Pla
   const pids = r.pids?.limit;
   if (pids) out.writes.push({ controller: 'pids', file: 'pids.max', value: pids > 0 ? String(pids) : 'max', field: `${F}.pids.limit` });
   (r.hugepageLimits ?? []).forEach((h, i) => {
-    out.writes.push({ controller: 'hugetlb', file: `hugetlb.${hugetlbFileSize(h.pageSize, `${F}.hugepageLimits[${i}].pageSize`)}.limit_in_bytes`, value: String(h.limit), field: `${F}.hugepageLimits[${i}]` });
+    out.writes.push({ controller: 'hugetlb', file: `hugetlb.${hugetlbFileSize(h.pageSize, `${F}.hugepageLimits[${i}].pageSize`)}.limit_in_bytes`, value: byteCount(h.limit), field: `${F}.hugepageLimits[${i}]` });
   });
   if (r.network?.classID) out.writes.push({ controller: 'net_cls', file: 'net_cls.classid', value: String(r.network.classID), field: `${F}.network.classID` });
   (r.network?.priorities ?? []).forEach((p, i) => {

@@ -4,6 +4,7 @@
 import { ConfigError } from '../errors';
 import {
   blkioWeightToIOWeight,
+  byteCount,
   cpuSharesToWeight,
   memorySwapToV2,
   v2Max,
@@ -118,7 +119,7 @@ function ioWrites(r: LinuxResources, read: CgroupReader, out: ResourcePlan): voi
   for (const [key, name] of throttle) {
     const list = (b[key] as { major: number; minor: number; rate: number }[] | undefined) ?? [];
     // rate 0 means "no limit" in v1; io.max spells that "max".
-    list.forEach((d, i) => w('io.max', `${d.major}:${d.minor} ${name}=${d.rate === 0 ? 'max' : d.rate}`, `${key}[${i}]`));
+    list.forEach((d, i) => w('io.max', `${d.major}:${d.minor} ${name}=${d.rate === 0 ? 'max' : byteCount(d.rate)}`, `${key}[${i}]`));
   }
 }
 
@@ -142,7 +143,7 @@ export function planV2Resources(r: LinuxResources, read: CgroupReader, opts: Pla
   if (pids) out.writes.push({ controller: 'pids', file: 'pids.max', value: pids > 0 ? String(pids) : 'max', field: `${F}.pids.limit` });
   (r.hugepageLimits ?? []).forEach((h, i) => {
     const field = `${F}.hugepageLimits[${i}]`;
-    out.writes.push({ controller: 'hugetlb', file: `hugetlb.${hugetlbFileSize(h.pageSize, `${field}.pageSize`)}.max`, value: String(h.limit), field });
+    out.writes.push({ controller: 'hugetlb', file: `hugetlb.${hugetlbFileSize(h.pageSize, `${field}.pageSize`)}.max`, value: byteCount(h.limit), field });
   });
   if (r.network?.classID || (r.network?.priorities ?? []).length > 0) {
     refuse(`${F}.network`, 'net_cls and net_prio do not exist on cgroup v2');

@@ -14,7 +14,9 @@
 // CPU quotas, block I/O rates and time offsets are sizes and counts that a double
 // holds exactly below 2^53 (8 PiB); past that only "unlimited" is meant, and the
 // kernel takes a memory limit of 9223372036854775807, written as the double's
-// 9223372036854775808 (src/cgroups/resources.ts, byteCount), as unlimited all the same.
+// 9223372036854775808 (src/cgroups/resources.ts, byteCount), as unlimited all the
+// same; hugepage limits and block I/O rates are written the same way, and uint64's
+// largest value (2^64 as a double) as itself.
 import { ConfigError, TsrunError } from '../errors';
 
 /** A field of a JSON document: object keys, and '*' for every element of an array. */

@@ -231,6 +231,20 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id));
   });
 
+  test('values past the usual ranges, as runc takes them: a negative quota or pids limit is "none", a block I/O rate past 2^53 is written exactly', () => {
+    // A whole disk of this machine: the throttle files take only real block devices.
+    const disk = fs.readFileSync('/proc/partitions', 'utf8').split('\n').map((l) => l.trim().split(/\s+/)).find((f) => /^\d+$/.test(f[0] ?? '') && f[1] === '0');
+    const b = bundle(['sleep', '1000'], {
+      cpu: { quota: -2, period: 100000 },
+      pids: { limit: -5 },
+      ...(disk ? { blockIO: { throttleReadBpsDevice: [{ major: Number(disk[0]), minor: 0, rate: 1e16 }] } } : {}),
+    });
+    expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
+    expect({ quota: file(b, 'cpu', 'cpu.cfs_quota_us'), pids: file(b, 'pids', 'pids.max') }).toEqual({ quota: '-1', pids: 'max' });
+    if (disk) expect(file(b, 'blkio', 'blkio.throttle.read_bps_device')).toBe(`${disk[0]}:0 10000000000000000`);
+    expectOk(s.cli.delete(b.id, true));
+  });
+
   test('a device rule list cgroup v1 cannot express (a deny inside an earlier wildcard allow) is refused, nothing left behind, as runc refuses it', () => {
     // Written as it stands, the kernel would keep "c *:* rwm" and /dev/fuse open.
     const b = bundle(['true'], { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', access: 'rwm' }, { allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' }] });
