@@ -28,11 +28,15 @@ int CheckExecutable(const std::string& path) {
   struct stat st;
   if (stat(path.c_str(), &st) < 0) return errno;
   if (!S_ISREG(st.st_mode)) return EACCES;  // what execve says of a directory or device
+  if (faccessat(AT_FDCWD, path.c_str(), X_OK, AT_EACCESS) == 0) return 0;
   // glibc asks faccessat2 first; a seccomp profile (loaded before this when
-  // noNewPrivileges is false) may refuse it with EPERM, which no access check
-  // answers for X_OK: then the execve judges, as Go's fallback lets runc's do.
-  if (faccessat(AT_FDCWD, path.c_str(), X_OK, AT_EACCESS) < 0 && errno != EPERM && errno != ENOSYS) return errno;
-  return 0;
+  // noNewPrivileges is false) may refuse it with EPERM, which no access check gives
+  // for X_OK. Then the plain faccessat (real and effective ids are one by now), and
+  // where that is refused too, the mode bits, as Go's LookPath does for runc.
+  if (errno != EPERM && errno != ENOSYS) return errno;
+  if (syscall(SYS_faccessat, AT_FDCWD, path.c_str(), X_OK) == 0) return 0;
+  if (errno != EPERM && errno != ENOSYS) return errno;
+  return (st.st_mode & 0111) != 0 ? 0 : EACCES;
 }
 
 void ClearNonBlocking(int fd) {
@@ -253,13 +257,12 @@ void OpWaitFifo(const Args& a) {
 
 void MarkInheritedFdsCloseOnExec() {
   // Mark instead of close: the sync socket stays usable to report an exec failure and
-  // the kernel closes it (EOF for the parent) exactly when execve succeeds.
+  // the kernel closes it (EOF for the parent) exactly when execve succeeds; and this
+  // may run before ops that still use their fds (the exec FIFO's, at `waitFifo`).
+  // Without CLOSE_RANGE_CLOEXEC (before Linux 5.11), one fd at a time.
   const unsigned first = static_cast<unsigned>(3 + ctx.preserveFds);
   if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
-    for (int fd = static_cast<int>(first); fd < 65536; fd++)
-      if (fd != ctx.syncFd && fd != ctx.startFd) close(fd);
-    for (int keep : {ctx.syncFd, ctx.startFd})
-      if (keep >= static_cast<int>(first)) fcntl(keep, F_SETFD, FD_CLOEXEC);
+    for (int fd = static_cast<int>(first); fd < 65536; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
   ctx.inheritedFdsMarked = true;
 }

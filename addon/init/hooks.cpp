@@ -94,7 +94,11 @@ std::string LastLine(const std::string& output) {
   RestoreParkedSignals();
   int err = 0;
   if (dup2(stdinFd, 0) < 0 || dup2(outFd, 1) < 0 || dup2(outFd, 2) < 0) err = errno;
-  if (err == 0 && syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+  if (err == 0 && ctx.inheritedFdsMarked) {
+    // A seccomp filter may be in force, which need not allow close_range: above the
+    // preserved fds everything is close-on-exec already (MarkInheritedFdsCloseOnExec).
+    for (int fd = 3; fd < 3 + ctx.preserveFds; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  } else if (err == 0 && syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
     for (int fd = 3; fd < 65536; fd++)
       if (fd != errFd) fcntl(fd, F_SETFD, FD_CLOEXEC);
   }

@@ -161,6 +161,8 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
             c.process.args = ['sh', '-c', 'echo ran; sleep 30'];
             c.process.noNewPrivileges = nnp;
             c.linux.seccomp = allowBut([{ names: [name], action }]);
+            // Run by the init under the filter, as runc's are.
+            c.hooks = { startContainer: [{ path: '/bin/true' }] };
           },
         });
         const out = path.join(b.dir, 'out.txt');
@@ -176,6 +178,48 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
         expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: 'ran\n', stderr: '' });
       },
     );
+  });
+
+  test('faccessat2 refused (EPERM): the PATH lookup still skips a program that is not executable, as Go\'s LookPath does for runc', () => {
+    const b = s.bundle({
+      configure: (c) => {
+        c.process.args = ['hello'];
+        c.process.env = ['PATH=/x:/y:/bin'];
+        c.process.noNewPrivileges = false;
+        c.linux.seccomp = allowBut([{ names: ['faccessat2'], action: 'SCMP_ACT_ERRNO' }]);
+      },
+    });
+    for (const [dir, mode] of [['x', 0o644], ['y', 0o755]] as const) {
+      fs.mkdirSync(path.join(b.rootfs, dir));
+      fs.writeFileSync(path.join(b.rootfs, dir, 'hello'), `#!/bin/sh\necho from ${dir}\n`, { mode });
+    }
+    const r = s.cli.runContainer(b.id, b.dir);
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: 'from y\n', stderr: '' });
+  });
+
+  test('a profile loaded before the credentials, on a kernel without CLOSE_RANGE_CLOEXEC (before 5.11): create and start still work', () => {
+    const wrapper = path.join(repoRoot(), 'build', 'Release', 'tsrun-test-without-close-range');
+    const b = s.bundle({
+      configure: (c) => {
+        c.process.args = ['echo', 'ran'];
+        c.process.noNewPrivileges = false;
+        c.linux.seccomp = allowBut([{ names: ['mknodat'], action: 'SCMP_ACT_ERRNO' }]);
+        c.hooks = { startContainer: [{ path: '/bin/true' }] };
+      },
+    });
+    // Files, not pipes: the created init keeps them until its process ends.
+    const out = path.join(b.dir, 'out.txt');
+    const err = path.join(b.dir, 'err.txt');
+    const fds = [fs.openSync(out, 'w'), fs.openSync(err, 'w')];
+    try {
+      const created = spawnSync(wrapper, [BINARY, '--root', s.cli.root, 'create', '--bundle', b.dir, b.id], { stdio: ['ignore', fds[0], fds[1]], timeout: 30_000 });
+      expect({ code: created.status, stderr: fs.readFileSync(err, 'utf8') }).toEqual({ code: 0, stderr: '' });
+    } finally {
+      for (const fd of fds) fs.closeSync(fd);
+    }
+    const started = spawnSync(wrapper, [BINARY, '--root', s.cli.root, 'start', b.id], { encoding: 'utf8', timeout: 30_000 });
+    expect({ code: started.status, stderr: started.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(fs.readFileSync(out, 'utf8')).toBe('ran\n');
   });
 
   describe('argument comparisons', () => {
