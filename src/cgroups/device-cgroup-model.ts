@@ -46,43 +46,48 @@ function sameDevice(a: DeviceException, b: DeviceException): boolean {
 }
 
 /**
- * Replays v1 writes the way security/device_cgroup.c applies them: "a" resets to
- * a default with no exceptions; a rule that agrees with the default removes its
+ * One v1 write, applied the way security/device_cgroup.c applies it: "a" resets to a
+ * default with no exceptions; a rule that agrees with the default removes its
  * access bits from the exception for exactly the same device (never from a wider
  * one); a rule that disagrees adds (or widens) an exception.
  */
-export function emulateDeviceCgroup(lines: readonly DeviceLine[]): DeviceCgroupState {
-  // A new v1 cgroup's default; every rule list here begins with "deny a" anyway.
-  let defaultAllow = true;
-  let exceptions: DeviceException[] = [];
-  for (const l of lines) {
-    const allow = l.file === 'devices.allow';
-    const rule = parseLine(l.line);
-    if (rule === 'all') {
-      defaultAllow = allow;
-      exceptions = [];
-      continue;
-    }
-    const existing = exceptions.find((e) => sameDevice(e, rule));
-    if (allow === defaultAllow) {
-      if (!existing) continue;
-      existing.access &= ~rule.access;
-      if (existing.access === 0) exceptions = exceptions.filter((e) => e !== existing);
-    } else if (existing) {
-      existing.access |= rule.access;
-    } else {
-      exceptions.push({ ...rule });
-    }
+export function applyDeviceLine(state: DeviceCgroupState, l: DeviceLine): void {
+  const allow = l.file === 'devices.allow';
+  const rule = parseLine(l.line);
+  if (rule === 'all') {
+    state.defaultAllow = allow;
+    state.exceptions = [];
+    return;
   }
-  return { defaultAllow, exceptions };
+  const existing = state.exceptions.find((e) => sameDevice(e, rule));
+  if (allow === state.defaultAllow) {
+    if (!existing) return;
+    existing.access &= ~rule.access;
+    if (existing.access === 0) state.exceptions = state.exceptions.filter((e) => e !== existing);
+  } else if (existing) {
+    existing.access |= rule.access;
+  } else {
+    state.exceptions.push({ ...rule });
+  }
+}
+
+/** The state after the lines, from a new v1 cgroup's (allow all; every list here begins with "deny a" anyway). */
+export function emulateDeviceCgroup(lines: readonly DeviceLine[]): DeviceCgroupState {
+  const state: DeviceCgroupState = { defaultAllow: true, exceptions: [] };
+  for (const l of lines) applyDeviceLine(state, l);
+  return state;
 }
 
 /**
- * Whether the emulated kernel lets `bit` (BPF_DEVCG_ACC_*) through to that device:
- * default deny, an exception that holds the bit allows (match_exception); default
- * allow, an exception that holds it denies (match_exception_partial).
+ * Whether, after `l` was applied, the kernel does what the line says on every device
+ * it names. A line that disagrees with the default adds or widens the exception of
+ * exactly its pattern, which then decides there. One that agrees only takes its bits
+ * from that exact exception: another one that overlaps its devices (a wider wildcard,
+ * or a narrower rule under a wildcard line) and holds one of those bits still decides.
  */
-export function kernelAllows(state: DeviceCgroupState, type: 'c' | 'b', major: number, minor: number, bit: number): boolean {
-  const hit = state.exceptions.some((e) => e.type === type && (e.major === null || e.major === major) && (e.minor === null || e.minor === minor) && (e.access & bit) !== 0);
-  return state.defaultAllow ? !hit : hit;
+export function lineHonoured(state: DeviceCgroupState, l: DeviceLine): boolean {
+  const rule = parseLine(l.line);
+  if (rule === 'all' || (l.file === 'devices.allow') !== state.defaultAllow) return true;
+  const overlap = (a: number | null, b: number | null): boolean => a === null || b === null || a === b;
+  return !state.exceptions.some((e) => e.type === rule.type && overlap(e.major, rule.major) && overlap(e.minor, rule.minor) && (e.access & rule.access) !== 0);
 }

@@ -2,7 +2,7 @@
 // validated and turned into the lines the v1 devices.allow / devices.deny files take.
 import type { DeviceCgroupRule } from '../config/types';
 import { ConfigError } from '../errors';
-import { BPF_DEVCG_ACC_MKNOD, BPF_DEVCG_ACC_READ, BPF_DEVCG_ACC_WRITE, emulateDeviceCgroup, kernelAllows } from './device-cgroup-model';
+import { applyDeviceLine, emulateDeviceCgroup, lineHonoured } from './device-cgroup-model';
 
 /**
  * The rules runc (1.1.5, checked against its devices.list) appends after the
@@ -86,56 +86,30 @@ export function deviceLines(rules: readonly DeviceCgroupRule[], configCount = ru
   return lines;
 }
 
-/** The spec's meaning of an ordered list: the last rule matching the device and holding the access bit decides; none, denied. */
-function ruleListAllows(rules: readonly DeviceCgroupRule[], type: 'c' | 'b', major: number, minor: number, access: string): boolean {
-  let allowed = false;
-  const fits = (v: number | undefined | null, id: number): boolean => v === undefined || v === null || v === -1 || v === id;
-  for (const r of rules) {
-    if ((r.type ?? 'a') !== 'a' && r.type !== type) continue;
-    if (fits(r.major, major) && fits(r.minor, minor) && (r.access ?? '').includes(access)) allowed = r.allow;
-  }
-  return allowed;
-}
-
 /**
- * The kernel keeps v1 rules as exceptions to one default, so a list such as "allow
- * c *:* rwm, deny c 10:229 rwm" cannot be written there: the deny finds no exception
- * of exactly that device to take from, and /dev/fuse stays open. The list is
- * replayed through the kernel's model and compared with its meaning on every device
- * the rules can tell apart (each type; each major and minor they name, and one they
- * do not); the first rule after which the two differ is refused, as runc refuses
- * ("cannot punch hole in existing wildcard rule").
+ * The kernel keeps device rules as exceptions to one default (v1's model, which the
+ * v2 filter follows), so a list such as "allow c *:* rwm, deny c 10:229 rwm" cannot
+ * be written there: the deny finds no exception of exactly that device to take from,
+ * and /dev/fuse stays open. The lines are replayed through the kernel's model, and a
+ * rule the kernel would not honour on every device it names (the last rule that
+ * matches a device and holds an access decides: the list's meaning) is refused,
+ * the first one (runc refuses the same kind of list, "cannot punch hole in existing
+ * wildcard rule", if not every one). By induction the two then agree everywhere: a
+ * rule changes both only on the devices it names.
  */
 function checkExpressible(rules: readonly DeviceCgroupRule[], perRule: readonly DeviceLine[][], configCount: number): void {
-  const named = (key: 'major' | 'minor'): number[] => {
-    const ids = new Set<number>();
-    for (const r of rules) if (typeof r[key] === 'number' && (r[key] as number) >= 0) ids.add(r[key] as number);
-    let unnamed = 0;
-    while (ids.has(unnamed)) unnamed++;
-    return [...ids, unnamed];
-  };
-  const majors = named('major');
-  const minors = named('minor');
-  const bits: Array<[string, number]> = [['m', BPF_DEVCG_ACC_MKNOD], ['r', BPF_DEVCG_ACC_READ], ['w', BPF_DEVCG_ACC_WRITE]];
-  const agrees = (count: number): boolean => {
-    const state = emulateDeviceCgroup([{ file: 'devices.deny', line: 'a' }, ...perRule.slice(0, count).flat()]);
-    const prefix = rules.slice(0, count);
-    for (const type of ['c', 'b'] as const) {
-      for (const major of majors) {
-        for (const minor of minors) {
-          for (const [access, bit] of bits) {
-            if (kernelAllows(state, type, major, minor, bit) !== ruleListAllows(prefix, type, major, minor, access)) return false;
-          }
-        }
-      }
+  const state = emulateDeviceCgroup([{ file: 'devices.deny', line: 'a' }]);
+  rules.forEach((rule, i) => {
+    for (const line of perRule[i]!) {
+      applyDeviceLine(state, line);
+      if (!lineHonoured(state, line)) refuse(rule, i, configCount);
     }
-    return true;
-  };
-  if (agrees(rules.length)) return;
-  let first = 1;
-  while (first < rules.length && agrees(first)) first++;
-  const rule = deviceRuleLines(rules[first - 1], first - 1).map((l) => `${l.file === 'devices.allow' ? 'allow' : 'deny'} ${l.line}`).join(', ');
-  const why = 'it would punch a hole in, or narrow, an earlier wildcard rule (the kernel keeps the rules as exceptions to one default; runc refuses such a list too)';
-  if (first - 1 < configCount) throw new ConfigError(`linux.resources.devices[${first - 1}]`, `cgroup v1 cannot express "${rule}" after the rules before it: ${why}`);
-  throw new ConfigError('linux.resources.devices', `cgroup v1 cannot express runc's default rule "${rule}" after the config's rules: ${why}`);
+  });
+}
+
+function refuse(rule: DeviceCgroupRule, index: number, configCount: number): never {
+  const text = deviceRuleLines(rule, index).map((l) => `${l.file === 'devices.allow' ? 'allow' : 'deny'} ${l.line}`).join(', ');
+  const why = 'it would punch a hole in, or narrow, an earlier wildcard rule, and the kernel keeps device rules as exceptions to one default';
+  if (index < configCount) throw new ConfigError(`linux.resources.devices[${index}]`, `cannot express "${text}" after the rules before it: ${why}`);
+  throw new ConfigError('linux.resources.devices', `cannot express runc's default rule "${text}" after the config's rules: ${why}`);
 }

@@ -245,12 +245,12 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id, true));
   });
 
-  test('a device rule list cgroup v1 cannot express (a deny inside an earlier wildcard allow) is refused, nothing left behind, as runc refuses it', () => {
+  test('a device rule list the kernel cannot express (a deny inside an earlier wildcard allow) is refused, nothing left behind, as runc refuses it', () => {
     // Written as it stands, the kernel would keep "c *:* rwm" and /dev/fuse open.
     const b = bundle(['true'], { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', access: 'rwm' }, { allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' }] });
     const r = s.cli.create(b.id, b.dir);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(s.cli.flavor === 'tsrun' ? /linux\.resources\.devices\[2\]: cgroup v1 cannot express \\?"deny c 10:229 rwm\\?" after the rules before it/ : /cannot punch hole in existing wildcard rule/);
+    expect(r.stderr).toMatch(s.cli.flavor === 'tsrun' ? /linux\.resources\.devices\[2\]: cannot express \\?"deny c 10:229 rwm\\?" after the rules before it/ : /cannot punch hole in existing wildcard rule/);
     expect(s.cli.stateRaw(b.id).code).toBe(1);
     for (const c of ['memory', 'cpu', 'cpuset', 'pids', 'devices', 'freezer']) expect(leafExists(b, c)).toBe(false);
     expect(isEmpty(s.leftovers())).toBe(true);
