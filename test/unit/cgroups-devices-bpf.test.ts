@@ -2,7 +2,7 @@
 // opcodes the planner emits executes the program for a table of devices and
 // accesses, and the verdicts are compared with the rules' expected meaning.
 import type { DeviceCgroupRule } from '../../src/config/types';
-import { DEFAULT_DEVICE_RULES, deviceLines, effectiveDeviceRules } from '../../src/cgroups/devices';
+import { DEFAULT_DEVICE_RULES, deviceLines, deviceRuleLines, effectiveDeviceRules } from '../../src/cgroups/devices';
 import {
   BPF_DEVCG_ACC_MKNOD, BPF_DEVCG_ACC_READ, BPF_DEVCG_ACC_WRITE, BPF_DEVCG_DEV_BLOCK, BPF_DEVCG_DEV_CHAR,
   type BpfInsn, decodeInsns, emulateDeviceCgroup, encodeInsns, planDeviceFilter,
@@ -207,5 +207,69 @@ describe('struct bpf_insn encoding', () => {
     expect(buf.length).toBe(prog.length * 8);
     expect(decodeInsns(buf)).toEqual(prog);
     expect(prog[prog.length - 1].code).toBe(0x95);
+  });
+});
+
+describe('device rule lists against their meaning (random lists, a fixed seed)', () => {
+  // The list's meaning: the last rule that matches the device and holds the access decides.
+  const meant = (rules: readonly DeviceCgroupRule[], type: 'c' | 'b', major: number, minor: number, access: string): boolean => {
+    let allowed = false;
+    const fits = (v: number | undefined | null, id: number): boolean => v === undefined || v === null || v === -1 || v === id;
+    for (const r of rules) {
+      if ((r.type ?? 'a') !== 'a' && r.type !== type) continue;
+      if (fits(r.major, major) && fits(r.minor, minor) && (r.access ?? '').includes(access)) allowed = r.allow;
+    }
+    return allowed;
+  };
+  // The kernel's exceptions, read the way device_cgroup.c matches a single device.
+  const kernel = (rules: readonly DeviceCgroupRule[], type: 'c' | 'b', major: number, minor: number, bit: number): boolean => {
+    const state = emulateDeviceCgroup([{ file: 'devices.deny', line: 'a' }, ...rules.flatMap((r, i) => deviceRuleLines(r, i))]);
+    const hit = state.exceptions.some((e) => e.type === type && (e.major === null || e.major === major) && (e.minor === null || e.minor === minor) && (e.access & bit) !== 0);
+    return state.defaultAllow ? !hit : hit;
+  };
+  const agree = (rules: readonly DeviceCgroupRule[]): boolean => {
+    for (const type of ['c', 'b'] as const) {
+      for (const major of [1, 2, 9]) {
+        for (const minor of [1, 2, 9]) {
+          for (const [access, bit] of [['m', M], ['r', R], ['w', W]] as const) if (kernel(rules, type, major, minor, bit) !== meant(rules, type, major, minor, access)) return false;
+        }
+      }
+    }
+    return true;
+  };
+  // xorshift32: the same lists on every run.
+  let seed = 12345;
+  const random = (n: number): number => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) % n;
+  };
+  const pick = <T>(values: readonly T[]): T => values[random(values.length)]!;
+
+  test('a list is taken exactly when the kernel can keep its meaning; a refusal names the first rule it cannot', () => {
+    let taken = 0;
+    let refused = 0;
+    for (let n = 0; n < 600; n++) {
+      const rules: DeviceCgroupRule[] = [pick([{ allow: false, access: 'rwm' }, { allow: true, access: 'rwm' }])];
+      for (let k = 2 + random(7); k > 0; k--) {
+        rules.push({ allow: random(2) === 0, type: pick(['a', 'c', 'b'] as const), major: pick([undefined, 1, 2]), minor: pick([undefined, 1, 2]), access: pick(['m', 'r', 'w', 'rw', 'rwm']) });
+      }
+      let refusedAt = -1;
+      try {
+        deviceLines(rules);
+      } catch (e) {
+        refusedAt = Number(/devices\[(\d+)\]/.exec((e as Error).message)?.[1]);
+      }
+      if (refusedAt < 0) {
+        taken++;
+        expect({ rules, agree: agree(rules) }).toEqual({ rules, agree: true });
+      } else {
+        refused++;
+        expect({ rules, before: agree(rules.slice(0, refusedAt)), at: agree(rules.slice(0, refusedAt + 1)) }).toEqual({ rules, before: true, at: false });
+      }
+    }
+    // Both outcomes are exercised.
+    expect({ taken: taken > 50, refused: refused > 50 }).toEqual({ taken: true, refused: true });
   });
 });
