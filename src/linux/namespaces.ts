@@ -27,6 +27,21 @@ export interface NamespacePlan {
 
 export const JOIN_ORDER: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'time', 'cgroup', 'mount'];
 
+/** The namespace types whose host copy a config may name by path and then change (sysctls, hostname). */
+export type HostSharedNamespace = 'network' | 'ipc' | 'uts';
+
+/** Whether a namespace path is the runtime's own of that type (the host's, for a container). */
+export type IsHostNamespace = (type: HostSharedNamespace, path: string) => boolean;
+
+/**
+ * The container has a namespace of that type to itself: a new one, or one joined by
+ * a path that is not the runtime's own (which would be the host's).
+ */
+export function ownsNamespace(plan: NamespacePlan, type: HostSharedNamespace, isHostNamespace: IsHostNamespace): boolean {
+  const joined = plan.joins.find((n) => n.type === type)?.path;
+  return plan.has(type) && (joined === undefined || !isHostNamespace(type, joined));
+}
+
 export function planNamespaces(namespaces: readonly Namespace[] = []): NamespacePlan {
   const byType = new Map(namespaces.map((ns) => [ns.type, ns]));
   const joins = JOIN_ORDER.flatMap((type) => {

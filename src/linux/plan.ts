@@ -7,14 +7,14 @@ import { ConfigError } from '../errors';
 import { DEFAULT_DEVICES, DEFAULT_DEV_LINKS } from './devices';
 import { MOUNT_ATTR, MS, parseMountOptions, rootPropagationFlags } from './mount-options';
 import { planIdmappedMount } from './idmapped-mounts';
-import { CLONE_FLAGS, planNamespaces } from './namespaces';
+import { CLONE_FLAGS, ownsNamespace, planNamespaces, type IsHostNamespace } from './namespaces';
 import { planNetDevices } from './net-devices';
 import { checkProcMount } from './proc-mounts';
 import { op, type PlanOp } from './plan-encoding';
 import { planProcessOps, seccompOp, seccompPlacement, sessionOp } from './process-ops';
 import { checkMountLabel, labelMountData, NO_LSM, planKeyLabel, type LsmFacts, type Personality } from './process-attrs';
 import type { SeccompProgram } from './seccomp';
-import { checkSysctl, type IsHostNamespace } from './sysctl';
+import { checkSysctl } from './sysctl';
 import { sessionKeyringOp } from './keyring';
 import { beforePivotHookOps, startContainerHookOps, startStateSyncOps } from './hooks-plan';
 import { joinsAfterFork, NO_CGROUP_JOIN, unshareAfterFork, type CgroupJoin } from './cgroup-join';
@@ -223,8 +223,11 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
     if (linux.uidMappings?.length) throw new ConfigError('linux.uidMappings', 'user namespace mappings specified, but the user namespace is not enabled');
     if (linux.gidMappings?.length) throw new ConfigError('linux.gidMappings', 'user namespace mappings specified, but the user namespace is not enabled');
   }
-  if (spec.hostname && !ns.has('uts')) throw new ConfigError('hostname', 'unable to set hostname without a private UTS namespace');
-  if (spec.domainname && !ns.has('uts')) throw new ConfigError('domainname', 'unable to set domainname without a private UTS namespace');
+  // runc's words. A UTS namespace joined by the runtime's own path is the host's:
+  // the name would be the machine's (runc 1.1.5 changes it).
+  const ownsUts = ownsNamespace(ns, 'uts', input.host.isHostNamespace ?? (() => false));
+  if (spec.hostname && !ownsUts) throw new ConfigError('hostname', 'unable to set hostname without a private UTS namespace');
+  if (spec.domainname && !ownsUts) throw new ConfigError('domainname', 'unable to set domainname without a private UTS namespace');
   // The kernel's limit (HOST_NAME_MAX): refused here, naming the field, not by sethostname.
   for (const field of ['hostname', 'domainname'] as const) {
     const name = spec[field];

@@ -3,25 +3,16 @@
 // setting. "Owns" excludes a namespace joined by a path that is the runtime's own:
 // a net.* sysctl there would change the host's network stack, an IPC one the host's
 // IPC limits.
-import type { NamespacePlan } from './namespaces';
+import { ownsNamespace, type HostSharedNamespace, type IsHostNamespace, type NamespacePlan } from './namespaces';
 import { ConfigError } from '../errors';
 
 const IPC_SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
-
-/** The namespace types whose sysctls a container may own. */
-export type SysctlNamespace = 'network' | 'ipc' | 'uts';
-
-/** Whether a namespace path of that type is the runtime's own (the host's, for a container). */
-export type IsHostNamespace = (type: SysctlNamespace, path: string) => boolean;
 
 export function checkSysctl(key: string, ns: NamespacePlan, isHostNamespace: IsHostNamespace): void {
   const field = `linux.sysctl "${key}"`;
   // runc takes the path form too (net/ipv4/ip_forward); the init writes either.
   const name = key.replace(/\//g, '.');
-  const owns = (type: SysctlNamespace): boolean => {
-    const joined = ns.joins.find((n) => n.type === type)?.path;
-    return ns.has(type) && (joined === undefined || !isHostNamespace(type, joined));
-  };
+  const owns = (type: HostSharedNamespace): boolean => ownsNamespace(ns, type, isHostNamespace);
   if (IPC_SYSCTLS.has(name) || name.startsWith('fs.mqueue.')) {
     if (!owns('ipc')) throw new ConfigError(field, 'is not allowed in the hosts ipc namespace');
     return;

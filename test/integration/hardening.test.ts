@@ -243,6 +243,22 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
     expect(r.stdout).not.toContain('shmmni 1234');
   });
 
+  // runc 1.1.5 sets the joined namespace's name: the host's, here.
+  (FLAVOR === 'runc' ? test.skip : test)("hostname and domainname are refused in a UTS namespace joined by the runtime's own path (the host's)", () => {
+    for (const field of ['hostname', 'domainname'] as const) {
+      const b = bundle('true', (c) => {
+        c.linux.namespaces = c.linux.namespaces.map((n: { type: string }) => (n.type === 'uts' ? { type: 'uts', path: '/proc/self/ns/uts' } : n));
+        delete c.hostname;
+        c[field] = 'set-by-container';
+      });
+      // In a UTS namespace of the test's own (unshare -u): were the check missing, the
+      // name would land there, not on the machine.
+      const r = spawnSync('unshare', ['-u', '--', 'sh', '-c', `${BINARY} --root ${s.cli.root} run -b ${b.dir} ${b.id}; echo "now $(hostname) $(cat /proc/sys/kernel/domainname)"`], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.stderr).toMatch(new RegExp(`${field}: unable to set ${field} without a private UTS namespace`));
+      expect(r.stdout).not.toContain('set-by-container');
+    }
+  });
+
   test('a bind mount inside /proc, or of a plain directory onto /proc, is refused (runc: CVE-2019-16884); lxcfs files may be covered', () => {
     const dir = fs.mkdtempSync(path.join(s.env.tmp, 'plain-'));
     const refused = (destination: string): string => {
