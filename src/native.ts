@@ -130,7 +130,13 @@ export interface NativeAddon {
    * that namespace through netlinkFd (a NETLINK_ROUTE socket made there with tsrun's
    * credentials).
    */
-  moveNetDevice(netnsFd: number, netlinkFd: number, hostName: string, name: string): void;
+  moveNetDevice(netnsFd: number, netlinkFd: number, hostName: string, name: string): { name: string; wasUp: boolean };
+  /**
+   * Moves a device moveNetDevice moved (now `name` in the container's namespace) back
+   * into tsrun's as hostName, with its addresses and up state (best effort); says
+   * where it ended up.
+   */
+  returnNetDevice(netnsFd: number, netlinkFd: number, hostName: string, name: string, wasUp: boolean): string;
   /** What moveNetDevice checks before the device leaves tsrun's namespace, alone: throws where it would. */
   checkNetDevice(netnsFd: number, netlinkFd: number, hostName: string, name: string): void;
   /**

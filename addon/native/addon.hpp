@@ -70,6 +70,7 @@ Napi::Value OomEventFd(const Napi::CallbackInfo& info);
 // net-devices.cpp
 Napi::Value CheckNetDevice(const Napi::CallbackInfo& info);
 Napi::Value MoveNetDevice(const Napi::CallbackInfo& info);
+Napi::Value ReturnNetDevice(const Napi::CallbackInfo& info);
 // clock.cpp
 Napi::Value Realtime(const Napi::CallbackInfo& info);
 // signals.cpp

@@ -31,6 +31,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"attachDeviceFilter", AttachDeviceFilter},
       {"deviceFilterIds", DeviceFilterIds},
       {"checkNetDevice", CheckNetDevice}, {"moveNetDevice", MoveNetDevice},
+      {"returnNetDevice", ReturnNetDevice},
       {"oomEventFd", OomEventFd},
       {"realtime", Realtime},         {"exitNow", ExitNow},
       {"realtimeSignals", RealtimeSignals},

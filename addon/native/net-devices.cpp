@@ -8,7 +8,9 @@
 // helper tsrun-init (src/lifecycle/net-devices.ts), so that tsrun itself never enters
 // a container's namespace. Should a step fail once the device has left, it is moved
 // back (best effort) and the error says where the device is. checkNetDevice, with the
-// same arguments, makes only the checks that come before the move.
+// same arguments, makes only the checks that come before the move; returnNetDevice
+// (hostName, then the name it has in the container) moves one back, for a create
+// whose later device failed.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -306,7 +308,22 @@ Napi::Value MoveNetDevice(const Napi::CallbackInfo& info) {
     e.Value().Set("message", Napi::String::New(env, e.Message() + "; " + fate));
     throw;
   }
-  return env.Undefined();
+  // What returnNetDevice needs should a later device fail.
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("name", Napi::String::New(env, nameNow));
+  result.Set("wasUp", Napi::Boolean::New(env, (device.flags & IFF_UP) != 0));
+  return result;
+}
+
+Napi::Value ReturnNetDevice(const Napi::CallbackInfo& info) {
+  DeviceCall c(info, "returnNetDevice");
+  bool wasUp = info.Length() > 4 && info[4].IsBoolean() && info[4].As<Napi::Boolean>().Value();
+  NetDeviceMove move(c.env, c.object);
+  Link moved = move.GetLink(c.container, c.name, 0, kContainerNs);
+  if (moved.index == 0) return Napi::String::New(c.env, "it is not in the container's network namespace as " + c.name + " any more");
+  // Its addresses as they are there now: the ones it took along.
+  std::vector<Address> addresses = move.PermanentGlobalAddresses(c.container, moved.index);
+  return Napi::String::New(c.env, MoveBack(c.container, c.host, moved.index, c.name, c.ownNs.get(), c.hostName, addresses, wasUp));
 }
 
 }  // namespace tsrun

@@ -49,6 +49,8 @@ function netlinkSocketIn(netnsFd: number): number {
 /** One create's devices: the container's namespace, and the socket made there on first use. */
 export class NetDeviceMover {
   private socket: number | undefined;
+  /** The devices moved so far: their host names and where they are in the container. */
+  private moved: { hostName: string; name: string; wasUp: boolean }[] = [];
 
   constructor(
     private readonly spec: Spec,
@@ -70,7 +72,25 @@ export class NetDeviceMover {
       // pair) is destroyed with it, so a later entry's typo must fail first.
       for (const [name, device] of Object.entries(devices)) nat.checkNetDevice(this.netnsFd, this.socket, name, containerDeviceName(name, device));
     }
-    nat.moveNetDevice(this.netnsFd, this.socket, hostName, containerDeviceName(hostName, devices[hostName]));
+    try {
+      const moved = nat.moveNetDevice(this.netnsFd, this.socket, hostName, containerDeviceName(hostName, devices[hostName]));
+      this.moved.push({ hostName, ...moved });
+    } catch (e) {
+      // The failed create takes the namespace with it, and the devices moved before
+      // this one (a veth dies there): put them back first (a bridge or vrf, which the
+      // kernel will not move, shows only now).
+      const socket = this.socket;
+      const fates = this.moved.reverse().map((m) => {
+        try {
+          return `${m.hostName}, moved before it: ${nat.returnNetDevice(this.netnsFd, socket, m.hostName, m.name, m.wasUp)}`;
+        } catch (r) {
+          return `${m.hostName}, moved before it: not moved back (${(r as Error).message})`;
+        }
+      });
+      this.moved = [];
+      if (fates.length > 0 && e instanceof Error) e.message += `; ${fates.join('; ')}`;
+      throw e;
+    }
   }
 
   close(): void {

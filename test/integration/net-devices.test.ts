@@ -253,6 +253,18 @@ describeIf(skipReason())(`linux.netDevices (${BINARY})`, () => {
     expect(isEmpty(s.leftovers())).toBe(true);
   });
 
+  test('a later device the kernel will not move (a bridge) fails the create, and the veth moved before it comes back with its address', () => {
+    const { inner, outer } = vethPair();
+    ip('-n', ns, 'link', 'add', 'br-later', 'type', 'bridge');
+    const b = bundle({ [inner]: { name: 'eth0' }, 'br-later': {} }, 'true');
+    const r = cli.runContainer(b.id, b.dir);
+    expect(r.code).toBe(1);
+    expect(stderrLines(r).join('\n')).toMatch(new RegExp(`network device br-later .*: EINVAL.*; ${inner}, moved before it: it was moved back to the runtime's network namespace`));
+    expect([inSuiteNs(inner), inSuiteNs(outer), inSuiteNs('br-later')]).toEqual([true, true, true]);
+    expect(ip('-n', ns, '-o', 'addr', 'show', 'dev', inner)).toContain('10.203.0.2/24');
+    expect(isEmpty(s.leftovers())).toBe(true);
+  });
+
   test('every device is checked before the first moves: a missing one listed later leaves the earlier veth on the host (moved, it would die with the namespace)', () => {
     const { inner, outer } = vethPair();
     const b = bundle({ [inner]: { name: 'eth0' }, nope1: {} }, 'true');
