@@ -87,6 +87,19 @@ function chownToMappedRoot(file: string, spec: Spec): void {
   fs.chownSync(file, uid, gid);
 }
 
+/**
+ * The start time create records for the container's first process, from the one
+ * read for it (null: it was gone), or null when the init died before it was ready.
+ * `run` (startAtOnce) returns from its conversation only once the process exec'd: if
+ * that process was gone by the time its start time was read (it exited at once and
+ * the caller, a shim that is a subreaper, reaped it), the container ran and stopped.
+ * '' records that: the status is then stopped, as runc reports it, never a pid that
+ * could be someone else's by now.
+ */
+export function startTimeToRecord(startAtOnce: boolean, read: string | null): string | null {
+  return read ?? (startAtOnce ? '' : null);
+}
+
 export function createContainer(opts: CreateOptions): Created {
   validateContainerId(opts.id);
   log.debug(`create ${opts.id}: loading ${opts.bundle}`);
@@ -349,9 +362,9 @@ export function createContainer(opts: CreateOptions): Created {
     // A parked init is alive now. Started at once, the user's process may have run
     // and exited already (and been reaped, after `run -d`, and its pid handed on): its
     // start time is the one read when the init announced its pid, while it still
-    // waited for `ready` (none: it was gone already). The first process is our own
-    // child until reaped, safe to read.
-    const startTime = opts.startAtOnce && containerPid !== stage1 ? startTimeAtPid : processStartTime(containerPid);
+    // waited for `ready` (none: it was gone already, and ran: startTimeToRecord). The
+    // first process is our own child until reaped, safe to read.
+    const startTime = startTimeToRecord(opts.startAtOnce === true, opts.startAtOnce && containerPid !== stage1 ? startTimeAtPid : processStartTime(containerPid));
     if (startTime === null) throw new TsrunError('container init exited before it was ready');
     const final: ContainerState = { ...state, pid: containerPid, startTime };
     delete final.status;

@@ -6,6 +6,7 @@ import {
   deriveStatus, formatOciState, isAlive, parseProcStat, probeStatus, processStartTime, runsOn, toOciState,
 } from '../../src/state/status';
 import type { ContainerState, ContainerStatus } from '../../src/state/types';
+import { startTimeToRecord } from '../../src/lifecycle/create';
 
 /** A /proc/<pid>/stat line with the given comm, state and start time (field 22). */
 function statLine(pid: number, comm: string, state: string, start: string): string {
@@ -193,5 +194,19 @@ describe('runsOn: alive and not exiting (the exec FIFO closes inside do_exit, be
 
   test('this process runs on', () => {
     expect(runsOn(process.pid, processStartTime(process.pid)!)).toBe(true);
+  });
+});
+
+describe("create's record of the first process's start time", () => {
+  test('run: a process gone before its start time was read (exited, reaped by a subreaper caller) ran: recorded stopped, not failed', () => {
+    expect(startTimeToRecord(true, null)).toBe('');
+    expect(deriveStatus({ status: undefined }, { alive: isAlive(1, startTimeToRecord(true, null) as string), fifoExists: false, frozen: false })).toBe('stopped');
+  });
+  test('create: an init gone before it was parked failed', () => {
+    expect(startTimeToRecord(false, null)).toBeNull();
+  });
+  test('a start time read is recorded as read', () => {
+    expect(startTimeToRecord(true, '4242')).toBe('4242');
+    expect(startTimeToRecord(false, '4242')).toBe('4242');
   });
 });
