@@ -19,6 +19,23 @@ export class Container {
     return new Container(store, id, store.read(id));
   }
 
+  /**
+   * The container as it is once this command holds its lock: a state read before
+   * would be a create's, or a delete's, still under way (the pid a create recorded
+   * first belongs to a process that has exited by the time it records the init).
+   */
+  static openLocked(root: string, id: string): { container: Container; unlock: () => void } {
+    validateContainerId(id);
+    const store = new StateStore(root);
+    const unlock = store.lock(id);
+    try {
+      return { container: new Container(store, id, store.read(id)), unlock };
+    } catch (e) {
+      unlock();
+      throw e;
+    }
+  }
+
   get cgroups(): CgroupManager {
     // Loaded here: `state` and `start` never need a manager (the drivers are a third of
     // the modules they would load).

@@ -3,20 +3,15 @@ import type { CgroupManager } from '../cgroups/manager';
 import { ContainerStateError } from '../errors';
 import { log } from '../log';
 import { native } from '../native';
-import { validateContainerId } from '../state/ids';
-import { StateStore } from '../state/store';
 import { cgroupProcessesAreItsOwn } from './cgroup-ownership';
 import { Container } from './container';
 import { parseSignal } from './signals';
 
 export function killContainer(root: string, id: string, signal: string | undefined, all = false): void {
-  validateContainerId(id);
-  const store = new StateStore(root);
   // Serialized with create, start and delete: the state read under the lock is the
   // one the signal acts on (not a container a concurrent delete is tearing down).
-  const unlock = store.lock(id);
+  const { container, unlock } = Container.openLocked(root, id);
   try {
-    const container = new Container(store, id, store.read(id));
     const status = container.status();
     const sig = parseSignal(signal);
     if (all && status === 'stopped') {

@@ -6,8 +6,7 @@ import { ContainerStateError } from '../errors';
 import { Container } from './container';
 
 export function pauseContainer(root: string, id: string): void {
-  const container = Container.open(root, id);
-  const unlock = container.store.lock(id);
+  const { container, unlock } = Container.openLocked(root, id);
   try {
     const status = container.status();
     if (status !== 'running' && status !== 'created') throw new ContainerStateError('container not running');
@@ -18,8 +17,7 @@ export function pauseContainer(root: string, id: string): void {
 }
 
 export function resumeContainer(root: string, id: string): void {
-  const container = Container.open(root, id);
-  const unlock = container.store.lock(id);
+  const { container, unlock } = Container.openLocked(root, id);
   try {
     if (container.status() !== 'paused') throw new ContainerStateError('container not paused');
     container.cgroups.thaw();

@@ -12,10 +12,9 @@ import { CONTAINER_INIT_DIED, parseStartReport } from './start-report';
 import { runsOn } from '../state/status';
 
 export function startContainer(root: string, id: string): void {
-  const container = Container.open(root, id);
+  const { container, unlock } = Container.openLocked(root, id);
   const nat = native();
   const fifo = container.store.fifoPath(id);
-  const unlock = container.store.lock(id);
   let fifoFd: number;
   try {
     const status = container.status();

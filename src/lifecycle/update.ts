@@ -58,8 +58,7 @@ export function mergeResources(base: unknown, patch: LinuxResources): Record<str
 }
 
 export function updateContainer(root: string, id: string, resources: LinuxResources): void {
-  const container = Container.open(root, id);
-  const unlock = container.store.lock(id);
+  const { container, unlock } = Container.openLocked(root, id);
   try {
     const status = container.status();
     if (status === 'stopped' || status === 'creating') throw new ContainerStateError('container not running');

@@ -252,6 +252,24 @@ export class StateStore {
     };
   }
 
+  /**
+   * Whether another process holds the container's lock right now (a create under
+   * way): tried without waiting, and given back at once when it was free.
+   */
+  lockedElsewhere(id: string): boolean {
+    let fd: number;
+    try {
+      fd = fs.openSync(path.join(this.dir(id), LOCK_FILE), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    } catch {
+      return false; // no lock file: nobody can hold it
+    }
+    try {
+      return !(this.flockFn ?? defaultFlock)(fd, true, true);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
   lock(id: string): () => void {
     const flock = this.flockFn ?? defaultFlock;
     const lockPath = path.join(this.dir(id), LOCK_FILE);
