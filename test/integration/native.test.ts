@@ -669,15 +669,28 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
   /** The exec FIFO's read end, as start opens it and hands it to releaseFifo. */
   const readEnd = (fifo: string): number => fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
 
-  test('waitFifo parks a small, non-dumpable init until releaseFifo', async () => {
-    const fifo = path.join(tmp, 'exec.fifo');
+  /**
+   * An exec FIFO as create makes it (its O_PATH fd goes to the init as extraFds[0]:
+   * fd 5, after the plan (3) and the sync socket (4)); `body` gets it and a `start`
+   * that remembers the init it started, for the clean-up.
+   */
+  const withFifo = async (name: string, body: (fifo: string, startInit: (ops: PlanOp[]) => Promise<Started>) => Promise<void>): Promise<void> => {
+    const fifo = path.join(tmp, name);
     n.mkfifo(fifo, 0o600);
     const fifoPath = n.openPath(fifo);
     let started: Started | undefined;
     try {
-      // B = 3, sync = 4, the fifo (extraFds[0]) = 5.
-      const ops = [...setup({ extraFds: 1 }), ...finish(['echo', 'released'], [op('closeSync'), op('waitFifo', 5)])];
-      started = await start(ops, { extraFds: [fifoPath] });
+      await body(fifo, async (ops) => (started = await start(ops, { extraFds: [fifoPath] })));
+    } finally {
+      n.closeFd(fifoPath);
+      started?.pipe.close();
+      fs.rmSync(fifo, { force: true });
+    }
+  };
+
+  test('waitFifo parks a small, non-dumpable init until releaseFifo', () =>
+    withFifo('exec.fifo', async (fifo, startInit) => {
+      const started = await startInit([...setup({ extraFds: 1 }), ...finish(['echo', 'released'], [op('closeSync'), op('waitFifo', 5)])]);
       expect(errors(started)).toEqual([]);
       const pid = started.containerPid!;
       expect(pid).toBeGreaterThan(0);
@@ -701,19 +714,10 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
       const container = await reap(pid);
       expect(container).toMatchObject({ exitCode: 0, signal: null });
       expect(started.pipe.drain()).toBe('released\n');
-    } finally {
-      n.closeFd(fifoPath);
-      started?.pipe.close();
-      fs.rmSync(fifo, { force: true });
-    }
-  });
+    }));
 
-  test('releaseFifo returns null when the process dies while we wait, or is gone', async () => {
-    const fifo = path.join(tmp, 'exec2.fifo');
-    n.mkfifo(fifo, 0o600);
-    const fifoPath = n.openPath(fifo);
-    let started: Started | undefined;
-    try {
+  test('releaseFifo returns null when the process dies while we wait, or is gone', () =>
+    withFifo('exec2.fifo', async (fifo, startInit) => {
       // Nobody ever writes this FIFO: only the pidfd can end the wait (no timeout, no polling).
       const shortLived = child_process.spawn('/bin/sh', ['-c', 'sleep 0.3'], { stdio: 'ignore' });
       const exited = new Promise((r) => shortLived.on('exit', r));
@@ -721,30 +725,17 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
       await exited;
 
       // A parked init killed before `start`: its zombie's pidfd is readable at once.
-      started = await start([...setup({ extraFds: 1 }), op('closeSync'), op('waitFifo', 5), ...finish(['true'])], {
-        extraFds: [fifoPath],
-      });
-      const pid = started.containerPid!;
+      const pid = (await startInit([...setup({ extraFds: 1 }), op('closeSync'), op('waitFifo', 5), ...finish(['true'])])).containerPid!;
       n.pidfdKill(pid, SIGKILL);
       expect(n.releaseFifo(readEnd(fifo), pid)).toBeNull();
       expect(await reap(pid)).toMatchObject({ signal: SIGKILL });
       // Reaped: pidfd_open fails with ESRCH, which also means "not released".
       expect(n.releaseFifo(readEnd(fifo), pid)).toBeNull();
-    } finally {
-      n.closeFd(fifoPath);
-      started?.pipe.close();
-      fs.rmSync(fifo, { force: true });
-    }
-  });
+    }));
 
-  test('releaseFifo: an init released, exec\'d and reaped before it looks (a shim reaps at once) was released all the same', async () => {
-    const fifo = path.join(tmp, 'exec3.fifo');
-    n.mkfifo(fifo, 0o600);
-    const fifoPath = n.openPath(fifo);
-    let started: Started | undefined;
-    try {
-      started = await start([...setup({ extraFds: 1 }), op('closeSync'), op('waitFifo', 5), ...finish(['true'])], { extraFds: [fifoPath] });
-      const pid = started.containerPid!;
+  test('releaseFifo: an init released, exec\'d and reaped before it looks (a shim reaps at once) was released all the same', () =>
+    withFifo('exec3.fifo', async (fifo, startInit) => {
+      const pid = (await startInit([...setup({ extraFds: 1 }), op('closeSync'), op('waitFifo', 5), ...finish(['true'])])).containerPid!;
       // Opening the read end releases the init; it exits and is reaped before the
       // handshake is read, as under a busy machine's shim.
       const fd = readEnd(fifo);
@@ -752,12 +743,7 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
       const released = n.releaseFifo(fd, pid);
       expect(released).not.toBeNull();
       expect(released!.head + n.drainFifo(released!.fd)).toBe('0x');
-    } finally {
-      n.closeFd(fifoPath);
-      started?.pipe.close();
-      fs.rmSync(fifo, { force: true });
-    }
-  });
+    }));
 
   test('errors carry code, errno, syscall and a precise message', () => {
     const fifo = path.join(tmp, 'dup.fifo');
