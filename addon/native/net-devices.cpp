@@ -128,7 +128,8 @@ class NetDeviceMove {
     return link;
   }
 
-  std::vector<Address> PermanentGlobalAddresses(Rtnetlink& nl, int index) {
+  // `where`: the namespace nl talks to, for messages.
+  std::vector<Address> PermanentGlobalAddresses(Rtnetlink& nl, int index, const char* where) {
     for (int attempt = 0;; attempt++) {
       ifaddrmsg query = {};
       query.ifa_index = static_cast<uint32_t>(index);
@@ -151,7 +152,7 @@ class NetDeviceMove {
           &failed);
       // The address table changed during the dump: the answer may miss some; ask again.
       if (err == EINTR && failed && attempt < 10) continue;
-      Check(err, failed, "RTM_GETADDR", " (its addresses in the runtime's network namespace)");
+      Check(err, failed, "RTM_GETADDR", std::string(" (its addresses in ") + where + ")");
       return found;
     }
   }
@@ -173,9 +174,11 @@ class NetDeviceMove {
 
 // Best effort, once a step after the move has failed: the device back into the
 // runtime's namespace under its own name, with its addresses and its up state. Never
-// throws; says where the device is, for the error message.
+// throws; says where the device is, for the error message. labelsOf: the device name
+// the addresses' labels begin with (hostName for addresses read on the host, the
+// container's name for ones read there), put back to hostName.
 std::string MoveBack(Rtnetlink& container, Rtnetlink& host, int index, const std::string& nameNow, int ownNsFd, const std::string& hostName,
-                     const std::vector<Address>& addresses, bool wasUp) {
+                     const std::vector<Address>& addresses, const std::string& labelsOf, bool wasUp) {
   const char* failed = nullptr;
   auto ignore = [](const nlmsghdr*) {};
   RtRequest moveBack = MoveRequest(index, ownNsFd, hostName);
@@ -187,7 +190,7 @@ std::string MoveBack(Rtnetlink& container, Rtnetlink& host, int index, const std
   int hostIndex = back.index;
   bool complete = true;
   for (const Address& a : addresses) {
-    RtRequest add = AddAddressRequest(a, hostIndex, hostName, hostName);
+    RtRequest add = AddAddressRequest(a, hostIndex, labelsOf, hostName);
     if (host.Exchange(add, ignore, &failed) != 0) complete = false;
   }
   RtRequest up = SetUpRequest(hostIndex, wasUp);
@@ -274,7 +277,7 @@ Napi::Value MoveNetDevice(const Napi::CallbackInfo& info) {
   // before, and the host may have changed since.
   Link device = CheckMovable(c, move);
   bool isTemplate = name.find('%') != std::string::npos;
-  std::vector<Address> addresses = move.PermanentGlobalAddresses(host, device.index);
+  std::vector<Address> addresses = move.PermanentGlobalAddresses(host, device.index, kRuntimeNs);
 
   // Moved under a name of its own first: the kernel keeps a device's name across
   // namespaces (taking this one only if its own is taken there) and renames it to
@@ -304,7 +307,7 @@ Napi::Value MoveNetDevice(const Napi::CallbackInfo& info) {
       move.Send(container, AddAddressRequest(a, moved.index, hostName, nameNow), "RTM_NEWADDR", " (adding its address " + AddressText(a) + " in the container's network namespace)");
     move.Send(container, SetUpRequest(moved.index, true), "RTM_NEWLINK", " (setting it up in the container's network namespace)");
   } catch (Napi::Error& e) {
-    std::string fate = MoveBack(container, host, moved.index, nameNow, c.ownNs.get(), hostName, addresses, (device.flags & IFF_UP) != 0);
+    std::string fate = MoveBack(container, host, moved.index, nameNow, c.ownNs.get(), hostName, addresses, hostName, (device.flags & IFF_UP) != 0);
     e.Value().Set("message", Napi::String::New(env, e.Message() + "; " + fate));
     throw;
   }
@@ -322,8 +325,8 @@ Napi::Value ReturnNetDevice(const Napi::CallbackInfo& info) {
   Link moved = move.GetLink(c.container, c.name, 0, kContainerNs);
   if (moved.index == 0) return Napi::String::New(c.env, "it is not in the container's network namespace as " + c.name + " any more");
   // Its addresses as they are there now: the ones it took along.
-  std::vector<Address> addresses = move.PermanentGlobalAddresses(c.container, moved.index);
-  return Napi::String::New(c.env, MoveBack(c.container, c.host, moved.index, c.name, c.ownNs.get(), c.hostName, addresses, wasUp));
+  std::vector<Address> addresses = move.PermanentGlobalAddresses(c.container, moved.index, kContainerNs);
+  return Napi::String::New(c.env, MoveBack(c.container, c.host, moved.index, c.name, c.ownNs.get(), c.hostName, addresses, c.name, wasUp));
 }
 
 }  // namespace tsrun

@@ -202,7 +202,10 @@ describeIf(skipReason())(`linux.netDevices (${BINARY})`, () => {
       expect(r.code).toBe(1);
       expect(stderrLines(r).join('\n')).toMatch(new RegExp(`network device ${inner} \\(adding its address 2001:db8::2/64 in the container's network namespace\\): .*; it was moved back to the runtime's network namespace"`));
       expect(ip('-n', ns, '-o', 'link', 'show', inner)).toMatch(/[<,]UP[,>]/);
-      expect(ip('-n', ns, '-o', 'addr', 'show', 'dev', inner)).toContain('10.203.0.2/24');
+      const addresses = ip('-n', ns, '-o', 'addr', 'show', 'dev', inner);
+    expect(addresses).toContain('10.203.0.2/24');
+    // Its label too (eth0:al in the container), back under the host name.
+    expect(addresses).toMatch(new RegExp(`10\\.203\\.0\\.9/24 .*${inner}:al`));
       expect(isEmpty(s.leftovers())).toBe(true);
     } finally {
       holder.kill('SIGKILL');
@@ -261,7 +264,10 @@ describeIf(skipReason())(`linux.netDevices (${BINARY})`, () => {
     expect(r.code).toBe(1);
     expect(stderrLines(r).join('\n')).toMatch(new RegExp(`network device br-later .*: EINVAL.*; ${inner}, moved before it: it was moved back to the runtime's network namespace`));
     expect([inSuiteNs(inner), inSuiteNs(outer), inSuiteNs('br-later')]).toEqual([true, true, true]);
-    expect(ip('-n', ns, '-o', 'addr', 'show', 'dev', inner)).toContain('10.203.0.2/24');
+    const addresses = ip('-n', ns, '-o', 'addr', 'show', 'dev', inner);
+    expect(addresses).toContain('10.203.0.2/24');
+    // Its label too (eth0:al in the container), back under the host name.
+    expect(addresses).toMatch(new RegExp(`10\\.203\\.0\\.9/24 .*${inner}:al`));
     expect(isEmpty(s.leftovers())).toBe(true);
   });
 
