@@ -91,3 +91,13 @@ export function lineHonoured(state: DeviceCgroupState, l: DeviceLine): boolean {
   const overlap = (a: number | null, b: number | null): boolean => a === null || b === null || a === b;
   return !state.exceptions.some((e) => e.type === rule.type && overlap(e.major, rule.major) && overlap(e.minor, rule.minor) && (e.access & rule.access) !== 0);
 }
+
+/**
+ * Whether the state lets `bit` (BPF_DEVCG_ACC_*) through to that one device: default
+ * deny, an exception that holds the bit allows (match_exception); default allow, one
+ * that holds it denies (match_exception_partial).
+ */
+export function kernelAllows(state: DeviceCgroupState, type: 'c' | 'b', major: number, minor: number, bit: number): boolean {
+  const hit = state.exceptions.some((e) => e.type === type && (e.major === null || e.major === major) && (e.minor === null || e.minor === minor) && (e.access & bit) !== 0);
+  return state.defaultAllow ? !hit : hit;
+}

@@ -2,7 +2,7 @@
 // validated and turned into the lines the v1 devices.allow / devices.deny files take.
 import type { DeviceCgroupRule } from '../config/types';
 import { ConfigError } from '../errors';
-import { applyDeviceLine, emulateDeviceCgroup, lineHonoured } from './device-cgroup-model';
+import { applyDeviceLine, BPF_DEVCG_ACC_MKNOD, BPF_DEVCG_ACC_READ, BPF_DEVCG_ACC_WRITE, emulateDeviceCgroup, kernelAllows, lineHonoured, type DeviceCgroupState } from './device-cgroup-model';
 
 /**
  * The rules runc (1.1.5, checked against its devices.list) appends after the
@@ -90,21 +90,60 @@ export function deviceLines(rules: readonly DeviceCgroupRule[], configCount = ru
  * The kernel keeps device rules as exceptions to one default (v1's model, which the
  * v2 filter follows), so a list such as "allow c *:* rwm, deny c 10:229 rwm" cannot
  * be written there: the deny finds no exception of exactly that device to take from,
- * and /dev/fuse stays open. The lines are replayed through the kernel's model, and a
- * rule the kernel would not honour on every device it names (the last rule that
- * matches a device and holds an access decides: the list's meaning) is refused,
- * the first one (runc refuses the same kind of list, "cannot punch hole in existing
- * wildcard rule", if not every one). By induction the two then agree everywhere: a
- * rule changes both only on the devices it names.
+ * and /dev/fuse stays open. The lines are replayed through the kernel's model, each
+ * checked as it goes (lineHonoured: does the kernel now do what it says on every
+ * device it names?). When every line is, the end state means what the list means
+ * (the last rule that matches a device and holds an access decides): a rule changes
+ * both only on the devices it names. When one is not, a later rule may still put it
+ * right (runc's default "allow c *:* m" after a config's "deny c *:* m"), and only the
+ * end state is enforced: it is compared with the list's meaning on every device the
+ * rules can tell apart, and the list refused, naming that line's rule, if they
+ * differ (runc refuses the same kind of list, "cannot punch hole in existing
+ * wildcard rule", if not every one).
  */
 function checkExpressible(rules: readonly DeviceCgroupRule[], perRule: readonly DeviceLine[][], configCount: number): void {
   const state = emulateDeviceCgroup([{ file: 'devices.deny', line: 'a' }]);
+  let first = -1;
   rules.forEach((rule, i) => {
     for (const line of perRule[i]!) {
       applyDeviceLine(state, line);
-      if (!lineHonoured(state, line)) refuse(rule, i, configCount);
+      if (first < 0 && !lineHonoured(state, line)) first = i;
     }
   });
+  if (first >= 0 && !meansWhatItSays(rules, state)) refuse(rules[first]!, first, configCount);
+}
+
+/**
+ * The end state against the list's meaning on every device the rules can tell apart:
+ * each type, each major and minor they name, and one they do not. Paid only when a
+ * line was not honoured on its own.
+ */
+function meansWhatItSays(rules: readonly DeviceCgroupRule[], state: DeviceCgroupState): boolean {
+  const named = (key: 'major' | 'minor'): number[] => {
+    const ids = new Set<number>();
+    for (const r of rules) if (typeof r[key] === 'number' && (r[key] as number) >= 0) ids.add(r[key] as number);
+    let unnamed = 0;
+    while (ids.has(unnamed)) unnamed++;
+    return [...ids, unnamed];
+  };
+  const fits = (v: number | undefined | null, id: number): boolean => v === undefined || v === null || v === -1 || v === id;
+  const meant = (type: 'c' | 'b', major: number, minor: number, access: string): boolean => {
+    for (let i = rules.length - 1; i >= 0; i--) {
+      const r = rules[i]!;
+      if (((r.type ?? 'a') === 'a' || r.type === type) && fits(r.major, major) && fits(r.minor, minor) && (r.access ?? '').includes(access)) return r.allow;
+    }
+    return false;
+  };
+  const bits: ReadonlyArray<[string, number]> = [['m', BPF_DEVCG_ACC_MKNOD], ['r', BPF_DEVCG_ACC_READ], ['w', BPF_DEVCG_ACC_WRITE]];
+  const minors = named('minor');
+  for (const type of ['c', 'b'] as const) {
+    for (const major of named('major')) {
+      for (const minor of minors) {
+        for (const [access, bit] of bits) if (kernelAllows(state, type, major, minor, bit) !== meant(type, major, minor, access)) return false;
+      }
+    }
+  }
+  return true;
 }
 
 function refuse(rule: DeviceCgroupRule, index: number, configCount: number): never {
