@@ -16,8 +16,6 @@ import { callerTerminalSize } from './caller-terminal';
 import { terminalStdio, type TerminalStdio } from './terminal-stdio';
 import { native } from '../native';
 import { Container } from './container';
-import { StateStore } from '../state/store';
-import { validateContainerId } from '../state/ids';
 import { processStartTime } from '../state/status';
 import { writeFileAtomic } from './files';
 import { killQuietly } from './kill';
@@ -113,11 +111,9 @@ export interface ExecStarted {
  */
 export function startExec(opts: ExecOptions): ExecStarted {
   checkPassedFds(opts.preserveFds);
-  validateContainerId(opts.id);
-  const store = new StateStore(opts.root);
-  const unlock = store.lock(opts.id);
+  const { container, unlock } = Container.openLocked(opts.root, opts.id);
   try {
-    return startExecLocked(new Container(store, opts.id, store.read(opts.id)), opts, unlock);
+    return startExecLocked(container, opts, unlock);
   } finally {
     unlock();
   }
