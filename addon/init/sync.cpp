@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <memory>
 #include <utility>
 
 #include <sys/uio.h>
@@ -40,17 +41,17 @@ bool SendMessage(const std::string& message) {
 
 bool ReceiveMessage(std::string* message) {
   if (ctx.syncFd < 0) return false;
-  // PROTOCOL.md bounds a message at 64 KiB (an `ack` may carry the state JSON); one
-  // byte more tells a longer one, which read(2) would cut short without a word.
-  const size_t limit = 64 * 1024;
-  std::string buf(limit + 1, '\0');
+  // PROTOCOL.md bounds the parent's messages at 1 MiB (an `ack` may carry the state
+  // JSON); one byte more tells a longer one, which read(2) would cut short without a
+  // word. Not zero-filled: only what arrives is touched.
+  const size_t limit = 1024 * 1024;
+  std::unique_ptr<char[]> buf(new char[limit + 1]);
   ssize_t n;
   do {
-    n = read(ctx.syncFd, &buf[0], buf.size());
+    n = read(ctx.syncFd, buf.get(), limit + 1);
   } while (n < 0 && errno == EINTR);
   if (n <= 0 || static_cast<size_t>(n) > limit) return false;
-  buf.resize(static_cast<size_t>(n));
-  *message = std::move(buf);
+  message->assign(buf.get(), static_cast<size_t>(n));
   return true;
 }
 

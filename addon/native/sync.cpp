@@ -8,8 +8,11 @@
 
 namespace tsrun {
 
-// PROTOCOL.md bounds a message at 64 KiB; MSG_TRUNC tells us if the peer broke that.
+// PROTOCOL.md bounds the init's messages at 64 KiB (MSG_TRUNC tells us if it broke
+// that) and ours at 1 MiB: an `ack` carries the state JSON, annotations and all
+// (Kubernetes allows 256 KiB of them).
 static constexpr size_t kMaxMessage = 64 * 1024;
+static constexpr size_t kMaxSent = 1024 * 1024;
 
 Napi::Value SyncRecv(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -40,7 +43,15 @@ Napi::Value SyncSend(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = ArgFd(info, 0, "syncSend");
   std::string message = ArgString(info, 1, "syncSend", "message");
-  if (message.empty() || message.size() > kMaxMessage) ThrowErrno(env, EMSGSIZE, "send", "sync socket");
+  if (message.empty() || message.size() > kMaxSent) ThrowErrno(env, EMSGSIZE, "send", "sync socket");
+  // A packet must fit the socket's send buffer whole (about 200 KiB by default): made
+  // room for, as root past net.core.wmem_max too.
+  int buffer = 0;
+  socklen_t len = sizeof buffer;
+  if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buffer, &len) == 0 && static_cast<size_t>(buffer) < 2 * message.size()) {
+    int want = static_cast<int>(2 * message.size() + 4096);
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof want) < 0) (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof want);
+  }
   ssize_t n;
   do {
     // MSG_NOSIGNAL: a dead init must surface as EPIPE, not as SIGPIPE.

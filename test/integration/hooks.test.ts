@@ -202,6 +202,16 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
     ]);
   });
 
+  test('annotations of 300 KiB (Kubernetes allows 256 KiB) reach the hooks the init runs whole, at create and at start', () => {
+    const save = (kind: Kind, dir: string) => ({ path: '/bin/sh', args: ['sh', '-c', `cat > ${dir}/${kind}.stdin`] });
+    const { b, dir } = hookBundle((d) => ({ createContainer: [save('createContainer', d)], startContainer: [save('startContainer', IN_CONTAINER)] }), ['true']);
+    const big = 'x'.repeat(300 * 1024);
+    b.rewrite((c) => (c.annotations = { 'org.example.big': big }));
+    expectOk(s.cli.create(b.id, b.dir));
+    expectOk(s.cli.start(b.id));
+    for (const kind of ['createContainer', 'startContainer'] as const) expect({ kind, big: JSON.parse(read(dir, `${kind}.stdin`)).annotations['org.example.big'] === big }).toEqual({ kind, big: true });
+  });
+
   test('poststop runs after the container is gone: no state dir, no cgroup, no process', () => {
     const { b, dir } = hookBundle((d) => ({
       poststop: [
