@@ -68,20 +68,21 @@ void BindRemount(const std::string& object, const std::string& target, unsigned 
 
 // MS_* per-mount flags as mount_setattr(2) attributes. A bind remount replaces the
 // per-mount flags with exactly those asked for; so does clearing every one of them
-// and setting the requested ones.
+// and setting the requested ones. The access-time setting is the exception: asked
+// for none, the source's stays (noatime, say), as a bind remount keeps it.
 struct mount_attr MountAttrOf(unsigned long flags) {
   struct mount_attr attr = {};
-  attr.attr_clr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR__ATIME |
-                  MOUNT_ATTR_NODIRATIME | MOUNT_ATTR_NOSYMFOLLOW;
+  attr.attr_clr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODIRATIME | MOUNT_ATTR_NOSYMFOLLOW;
   if (flags & MS_RDONLY) attr.attr_set |= MOUNT_ATTR_RDONLY;
   if (flags & MS_NOSUID) attr.attr_set |= MOUNT_ATTR_NOSUID;
   if (flags & MS_NODEV) attr.attr_set |= MOUNT_ATTR_NODEV;
   if (flags & MS_NOEXEC) attr.attr_set |= MOUNT_ATTR_NOEXEC;
   if (flags & MS_NODIRATIME) attr.attr_set |= MOUNT_ATTR_NODIRATIME;
   if (flags & MS_NOSYMFOLLOW) attr.attr_set |= MOUNT_ATTR_NOSYMFOLLOW;
-  if (flags & MS_NOATIME) attr.attr_set |= MOUNT_ATTR_NOATIME;
-  else if (flags & MS_STRICTATIME) attr.attr_set |= MOUNT_ATTR_STRICTATIME;
-  else attr.attr_set |= MOUNT_ATTR_RELATIME;
+  if (flags & (MS_NOATIME | MS_STRICTATIME | MS_RELATIME)) {
+    attr.attr_clr |= MOUNT_ATTR__ATIME;
+    attr.attr_set |= (flags & MS_NOATIME) ? MOUNT_ATTR_NOATIME : (flags & MS_STRICTATIME) ? MOUNT_ATTR_STRICTATIME : MOUNT_ATTR_RELATIME;
+  }
   return attr;
 }
 

@@ -180,7 +180,8 @@ function reasonFor(err: SchemaError): string {
     case 'type':
       return TYPE_PHRASE[String(p.type)] ?? `must be of type ${String(p.type).split(',').join(' or ')}`;
     case 'enum':
-      return `must be one of ${(p.allowedValues as unknown[]).map(String).join(', ')}`;
+      // An empty value allowed (unset, as runc reads it) is left out of the words.
+      return `must be one of ${(p.allowedValues as unknown[]).filter((v) => v !== '').map(String).join(', ')}`;
     case 'const':
       return `must be ${JSON.stringify(p.allowedValue)}`;
     case 'minimum':

@@ -154,6 +154,9 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
  * namespace shows the host's whole v2 tree.
  */
 function planCgroupMount(dest: string, flags: number, host: HostFacts, label: (data: string, fstype: string) => string, v2: boolean): PlanOp[] {
+  // nosuid, nodev and noexec whatever the config says, as runc mounts them: nothing
+  // there is a program or a device.
+  flags |= MS.NOSUID | MS.NODEV | MS.NOEXEC;
   const bindFlags = MS.BIND | MS.REC | (flags & (SETUP_FLAGS | MS.RELATIME | MS.NOATIME | MS.STRICTATIME));
   if (host.cgroupV2 || (v2 && host.cgroupDirs['unified'])) {
     const dir = host.cgroupDirs['unified'] ?? Object.values(host.cgroupDirs)[0];
@@ -186,9 +189,10 @@ function planDevices(input: CreatePlanInput, inUserNs: boolean): PlanOp[] {
   if (!setsUpDev(spec)) return [];
   const ops: PlanOp[] = [];
   // A config device at a default's path takes its place (runc's rule, as for the
-  // default cgroup rules): its node, mode and owner, not the default's.
+  // default cgroup rules): its node, mode and owner, not the default's. So does a
+  // config mount there (docker run -v /dev/urandom:/dev/random), made before.
   const own = spec.linux?.devices ?? [];
-  const redefined = new Set(own.map((d) => path.posix.normalize(d.path)));
+  const redefined = new Set([...own.map((d) => d.path), ...(spec.mounts ?? []).map((m) => m.destination)].map((p) => path.posix.normalize(`/${p}`)));
   const devices = [...DEFAULT_DEVICES.filter((d) => !redefined.has(d.path)), ...own];
   for (const dev of devices) {
     const dest = inRoot(dev.path);

@@ -189,6 +189,30 @@ describeIf(containerSkipReason())(`root filesystem (${BINARY})`, () => {
     expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '/dev/random 444 1:8 1000:1000\n/dev/zero 600 1:7 0:0\n', stderr: '' });
   });
 
+  test('a config mount over a default device\'s path takes its place (docker run -v /dev/urandom:/dev/random), as with runc', () => {
+    const b = s.bundle({ configure: (c) => (c.process!.args = ['stat', '-c', '%t:%T', '/dev/random']) });
+    b.rewrite((c) => c.mounts!.push({ destination: '/dev/random', type: 'bind', source: '/dev/urandom', options: ['bind'] }));
+    const r = s.cli.runContainer(b.id, b.dir);
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '1:9\n', stderr: '' });
+  });
+
+  test('a bind keeps its source\'s noatime when it asks for no access-time option; the /sys/fs/cgroup tmpfs is nosuid, nodev, noexec whatever the config says (runc)', () => {
+    const src = fs.mkdtempSync(path.join(s.env.tmp, 'noatime-'));
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'noatime,size=1m', 'tsrun-test', src]).status).toBe(0);
+    try {
+      const b = s.bundle({ configure: (c) => (c.process!.args = ['sh', '-c', "awk '$5 == \"/a\" || $5 == \"/sys/fs/cgroup\" { print $5, $6 }' /proc/self/mountinfo"]) });
+      b.rewrite((c) => {
+        c.mounts!.push({ destination: '/a', type: 'bind', source: src, options: ['bind', 'ro'] });
+        const cg = c.mounts!.find((m: { destination: string }) => m.destination === '/sys/fs/cgroup')!;
+        cg.options = ['rw'];
+      });
+      const r = s.cli.runContainer(b.id, b.dir);
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '/sys/fs/cgroup rw,nosuid,nodev,noexec,relatime\n/a ro,noatime\n', stderr: '' });
+    } finally {
+      spawnSync('umount', [src]);
+    }
+  });
+
   test('a mount destination that is a symlink out of the rootfs stays inside it', () => {
     const outside = path.join(s.bundle().dir, 'outside');
     fs.mkdirSync(outside);

@@ -356,6 +356,12 @@ describe('validateConfig accepts', () => {
     expect(() => validateConfig(c)).not.toThrow();
   });
 
+  test('rootfsPropagation empty (runc: unset)', () => {
+    const c = runcSpec();
+    c.linux.rootfsPropagation = '';
+    expect(() => validateConfig(c)).not.toThrow();
+  });
+
   test('a namespace path that is empty (runc: none, a new namespace)', () => {
     const c = runcSpec();
     c.linux.namespaces[1].path = '';
