@@ -21,7 +21,6 @@ std::string ArgString(const Napi::CallbackInfo& info, size_t index, const char* 
 // fd passing over unix sockets (fd-passing.cpp). ConnectUnixSocket returns an
 // O_CLOEXEC stream socket; ReceiveOneFd returns -1 at EOF.
 int ConnectUnixSocket(Napi::Env env, const std::string& path);
-ssize_t SendWithFd(Napi::Env env, int sock, const std::string& payload, int fd, const std::string& object);
 int ReceiveOneFd(Napi::Env env, int sock, std::string* payload, const std::string& object);
 
 // pidfd syscalls through syscall(2): no dependency on the libc having wrappers.

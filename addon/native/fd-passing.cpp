@@ -8,7 +8,6 @@
 
 #include <vector>
 
-#include "../common/send-fd.hpp"
 #include "addon.hpp"
 #include "fd.hpp"
 
@@ -27,12 +26,6 @@ int ConnectUnixSocket(Napi::Env env, const std::string& path) {
   } while (rc < 0 && errno == EINTR);
   if (rc < 0) ThrowErrno(env, errno, "connect", path);
   return fd.release();
-}
-
-ssize_t SendWithFd(Napi::Env env, int sock, const std::string& payload, int fd, const std::string& object) {
-  ssize_t n = tsrun_common::SendFd(sock, payload.data(), payload.size(), fd);
-  if (n < 0) ThrowErrno(env, errno, "sendmsg", object);
-  return n;
 }
 
 int ReceiveOneFd(Napi::Env env, int sock, std::string* payload, const std::string& object) {

@@ -11,12 +11,14 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <string>
 #include <vector>
 
 #include "addon.hpp"
+#include "../common/send-fd.hpp"
 #include "fd.hpp"
 #include "libseccomp-abi.hpp"
 
@@ -283,6 +285,8 @@ Napi::Value SeccompFilterFlagsSupported(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, err == EFAULT);
 }
 
+constexpr long kSendTimeoutSecs = 10;
+
 // seccompSendToListener(path, stateJson, fd): connect to the listener's unix socket and
 // send the container process state with the notify fd (runtime spec, "listenerPath").
 Napi::Value SeccompSendToListener(const Napi::CallbackInfo& info) {
@@ -291,14 +295,35 @@ Napi::Value SeccompSendToListener(const Napi::CallbackInfo& info) {
   std::string state = ArgString(info, 1, "seccompSendToListener", "state");
   int notifyFd = ArgFd(info, 2, "seccompSendToListener");
   UniqueFd sock(ConnectUnixSocket(env, path));
-  ssize_t n = SendWithFd(env, sock.get(), state, notifyFd, path);
+  // An agent that stops taking the state (larger than the socket's buffer) would hold
+  // create here for good, where not even a SIGTERM is acted on (this call holds Node's
+  // only thread): the sends share one deadline, kSendTimeoutSecs from now.
+  struct timespec deadline;
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  deadline.tv_sec += kSendTimeoutSecs;
+  auto waitNoLonger = [&]() {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long left = (deadline.tv_sec - now.tv_sec) * 1000000LL + (deadline.tv_nsec - now.tv_nsec) / 1000;
+    struct timeval timeout = {static_cast<time_t>(left > 0 ? left / 1000000 : 0), static_cast<suseconds_t>(left > 0 ? left % 1000000 : 1)};
+    if (setsockopt(sock.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout) < 0) ThrowErrno(env, errno, "setsockopt SO_SNDTIMEO", path);
+  };
+  auto fail = [&](int err, const char* syscall) {
+    if (err == EAGAIN || err == EWOULDBLOCK)
+      throw Napi::Error::New(env, "seccomp listener " + path + ": the agent did not take the container's state within " + std::to_string(kSendTimeoutSecs) + " s");
+    ThrowErrno(env, err, syscall, path);
+  };
+  waitNoLonger();
+  ssize_t n = tsrun_common::SendFd(sock.get(), state.data(), state.size(), notifyFd);
+  if (n < 0) fail(errno, "sendmsg");
   // A stream socket may take the state in parts: the fd went with the first one.
   size_t sent = static_cast<size_t>(n);
   while (sent < state.size()) {
+    waitNoLonger();
     do {
       n = send(sock.get(), state.data() + sent, state.size() - sent, MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);
-    if (n < 0) ThrowErrno(env, errno, "send", path);
+    if (n < 0) fail(errno, "send");
     sent += static_cast<size_t>(n);
   }
   return env.Undefined();

@@ -3,6 +3,7 @@
 // container observes: an errno, a signal, a trap handler, a notify listener's answer.
 
 import * as fs from 'fs';
+import * as net from 'net';
 import * as path from 'path';
 import { spawn, spawnSync, ChildProcessWithoutNullStreams } from 'child_process';
 import { dockerDefaultProfile } from '../helpers/docker-seccomp';
@@ -513,6 +514,30 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
       expect(lines).toContain('syscall 83'); // x86_64 mkdir
       expect(s.cli.delete(b.id, true).code).toBe(0);
     });
+
+    // runc 1.1.5 waits for good (its caller's SIGTERM ends it; tsrun's sync send would
+    // not let Node act on one).
+    (FLAVOR === 'runc' ? test.skip : test)('a listener that accepts and takes nothing fails create after 10 s and leaves nothing behind', async () => {
+      const socket = path.join(s.env.tmp, 'mute.sock');
+      const server = net.createServer({ pauseOnConnect: true }, () => undefined);
+      await new Promise<void>((resolve) => server.listen(socket, resolve));
+      try {
+        const b = s.bundle({
+          configure: (c) => {
+            c.process.args = ['true'];
+            // Larger than the socket's buffer: the send must wait for the agent.
+            c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: socket, listenerMetadata: 'm'.repeat(4 << 20), syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] };
+          },
+        });
+        // The connection waits in the backlog: nobody ever accepts or reads it.
+        const r = s.cli.runContainer(b.id, b.dir);
+        expect(r.code).toBe(1);
+        expect(errorText(r.stderr)).toMatch(/seccomp listener .*mute\.sock: the agent did not take the container's state within 10 s/);
+        expect(isEmpty(s.forceClean())).toBe(true);
+      } finally {
+        server.close();
+      }
+    }, 40_000);
 
     test('an unreachable listener fails create and leaves nothing behind', () => {
       const r = run('true', {
