@@ -5,8 +5,10 @@
 //     climb above '/' for an absolute path, nor above the start for a relative one;
 //   - empty cgroupsPath means the relative path "<id>";
 //   - absolute: <mount point>/<path> in every hierarchy;
-//   - relative, v1 (and the unified hierarchy of a hybrid host, which runc's v1
-//     driver handles like one more hierarchy): <own cgroup of this process>/<path>;
+//   - relative, v1 (and the unified hierarchy of a hybrid host): <own cgroup of this
+//     process>/<path>. runc 1.1.5 agrees on v1 but puts the hybrid unified one at
+//     <mount point>/<path> (seen side by side); tsrun keeps every hierarchy under
+//     the caller's own cgroup, a known difference (callers pass absolute paths);
 //   - relative, unified layout: <parent of own cgroup>/<path>. The own cgroup has
 //     processes (us), and cgroup v2's no-internal-processes rule would keep it from
 //     enabling controllers for a child, so runc goes one level up.
