@@ -83,7 +83,8 @@ describe('reserve', () => {
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.on('error', reject);
-      child.on('exit', () => resolve(out));
+      // 'close', not 'exit': under load 'exit' can come before the pipe's last data.
+      child.on('close', () => resolve(out));
     }));
     await new Promise((r) => setTimeout(r, 300));
     fs.writeFileSync(go, '');
@@ -132,7 +133,7 @@ describe('write / read', () => {
     const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const done = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    const done = new Promise<void>((resolve) => child.on('close', () => resolve())); // after the pipe's last data
     await new Promise((r) => setTimeout(r, 150));
     for (let i = 2; i < 60; i++) store.write('c1', big(i));
     fs.writeFileSync(stop, '');
