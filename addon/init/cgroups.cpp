@@ -47,16 +47,25 @@ int OpenCgroupDir(const std::string& object, const std::string& dir, long magic)
   return owned.release();
 }
 
-// Writes `pid` into `file` of the cgroup dirFd.
-void WritePid(const std::string& object, int dirFd, const char* file, const std::string& pid) {
-  Fd fd(openat(dirFd, file, O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (fd.get() < 0) {
+// Opens `file` of the cgroup dirFd for writing. The kernel judges a later move by
+// the credentials of this open, not of the writer (Linux 5.16, "cgroup: Use open-time
+// credentials for process migraton perm checks"; before it, a v1 move of oneself
+// needed only the open): a child that has entered a user namespace by then still
+// joins with this fd.
+int OpenCgroupFile(const std::string& object, int dirFd, const char* file) {
+  int fd = openat(dirFd, file, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
     int err = errno;
     Fail(object, (std::string("open ") + file).c_str(), err);
   }
+  return fd;
+}
+
+// Writes `pid` into the open cgroup file `fd` (named `file` in messages).
+void WritePidTo(const std::string& object, int fd, const char* file, const std::string& pid) {
   ssize_t n;
   do {
-    n = write(fd.get(), pid.data(), pid.size());
+    n = write(fd, pid.data(), pid.size());
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
     int err = errno;
@@ -64,34 +73,62 @@ void WritePid(const std::string& object, int dirFd, const char* file, const std:
   }
 }
 
+void WritePid(const std::string& object, int dirFd, const char* file, const std::string& pid) {
+  Fd fd(OpenCgroupFile(object, dirFd, file));
+  WritePidTo(object, fd.get(), file, pid);
+}
+
+// The file a process moves itself into a v1 cgroup through: `tasks` (no global lock),
+// or, in a cgroup delegated to an unprivileged user with only cgroup.procs made
+// writable for it, that (lock and all).
+const char* V1JoinFile(int dirFd) {
+  if (faccessat(dirFd, "tasks", W_OK, AT_EACCESS) < 0 && (errno == EACCES || errno == EPERM)) return "cgroup.procs";
+  return "tasks";
+}
+
 // "0" names the writer: the kernel moves the calling thread, which in this
 // single-threaded program is the whole process.
-void WriteSelf(const std::string& object, int dirFd, const char* file) { WritePid(object, dirFd, file, "0"); }
-
+constexpr const char* kSelf = "0";
 
 }  // namespace
 
-// v1: joined at once through `tasks` (cgroup.procs always takes the lock). v2 has no
+// v1: joined at once through `tasks`. v1AtFork: the file is opened now, with the
+// credentials the init has before any namespace, and the next `fork`'s child joins
+// through it (the pids hierarchy: an intermediate in it would count as one more task,
+// so a container at pids.max - 1, or a limit of 1, would refuse the fork). v2 has no
 // such file for a process entering a new cgroup: the dir is kept for the next `fork`,
 // whose child is born in it.
 void OpCgroup(const Args& a) {
   const std::string& kind = a[0];
   const std::string& dir = a[1];
   std::string object = "cgroup " + dir;
-  if (kind == "v1") {
+  if (kind == "v1" || kind == "v1AtFork") {
     Fd dirFd(OpenCgroupDir(object, dir, CGROUP_SUPER_MAGIC));
-    // A cgroup delegated to an unprivileged user may have only cgroup.procs made
-    // writable for it: then that, lock and all.
-    if (faccessat(dirFd.get(), "tasks", W_OK, AT_EACCESS) < 0 && (errno == EACCES || errno == EPERM))
-      WriteSelf(object, dirFd.get(), "cgroup.procs");
-    else
-      WriteSelf(object, dirFd.get(), "tasks");
+    const char* file = V1JoinFile(dirFd.get());
+    if (kind == "v1") {
+      WritePid(object, dirFd.get(), file, kSelf);
+      return;
+    }
+    ctx.atForkCgroups.push_back({OpenCgroupFile(object, dirFd.get(), file), dir, file});
     return;
   }
   if (kind != "v2") FailMessage(object + ": unknown cgroup kind \"" + kind + "\"");
   if (ctx.forkCgroupFd >= 0) FailMessage(object + ": a second v2 cgroup before the fork");
   ctx.forkCgroupFd = OpenCgroupDir(object, dir, CGROUP2_SUPER_MAGIC);
   ctx.forkCgroupDir = dir;
+}
+
+void JoinCgroupsAtFork() {
+  for (const AtForkCgroup& c : ctx.atForkCgroups) {
+    WritePidTo("cgroup " + c.dir, c.fd, c.file.c_str(), kSelf);
+    ForceClose(c.fd);
+  }
+  ctx.atForkCgroups.clear();
+}
+
+void CloseCgroupsAtFork() {
+  for (const AtForkCgroup& c : ctx.atForkCgroups) ForceClose(c.fd);
+  ctx.atForkCgroups.clear();
 }
 
 pid_t ForkIntoCgroup() {

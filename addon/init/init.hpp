@@ -15,6 +15,13 @@ namespace init {
 
 using Args = std::vector<std::string>;  // an op's arguments, field 0 (the name) excluded
 
+// A v1 cgroup the child of the next `fork` joins: its join file, open for writing.
+struct AtForkCgroup {
+  int fd;
+  std::string dir;   // for messages
+  std::string file;  // `tasks` or cgroup.procs
+};
+
 struct Context {
   int planFd = -1;       // B
   int syncFd = -1;       // B+1, -1 once closed
@@ -28,6 +35,7 @@ struct Context {
   std::string hookState;  // state JSON for `hook` ops: the payload of the last `ack <payload>`
   int forkCgroupFd = -1;      // set by `cgroup v2`: the next `fork` puts its child there
   std::string forkCgroupDir;  // its path, for messages
+  std::vector<AtForkCgroup> atForkCgroups;  // set by `cgroup v1AtFork`, for the next `fork`'s child
   std::map<uint64_t, int> idmapTrees;  // detached id-mapped trees by mount index, until `mount` attaches them
   bool keepGroups = false;             // `keepGroups`: `credentials` leaves the supplementary groups alone
   bool inheritedFdsMarked = false;     // MarkInheritedFdsCloseOnExec ran (before a seccomp filter)
@@ -115,6 +123,11 @@ void OpCgroup(const Args&);
 // fork(), or, after `cgroup v2`, a clone3 whose child starts in that cgroup (on an
 // older kernel: fork, and the parent moves the child there before it returns).
 pid_t ForkIntoCgroup();
+// In the child of `fork`, once it goes on: joins the `cgroup v1AtFork` cgroups (each
+// file written, then closed). Fails the op naming the cgroup.
+void JoinCgroupsAtFork();
+// In the intermediate: closes the files JoinCgroupsAtFork writes in the child.
+void CloseCgroupsAtFork();
 void OpDomainname(const Args&);
 // mounts.cpp
 void OpPropagation(const Args&);

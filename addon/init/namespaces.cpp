@@ -41,7 +41,10 @@ void OpBecomeRoot(const Args&) {
 // Joining or creating a PID namespace only affects children, hence the fork (also
 // the way into a v2 cgroup, see cgroups.cpp). The child must not send anything
 // before the parent has read "pid <n>", so it waits for the intermediate's
-// go-ahead on a pipe.
+// go-ahead on a pipe; then it joins its `cgroup v1AtFork` cgroups, first of all.
+// The intermediate does not wait for that join: a container process that sees the
+// child appear in its pid namespace may stop it (SIGSTOP), and the parent, without
+// its pid, could then neither kill it nor let go of the container's lock.
 void OpFork(const Args&) {
   int gate[2];
   if (pipe2(gate, O_CLOEXEC) < 0) Fail("fork", "pipe2", errno);
@@ -57,9 +60,11 @@ void OpFork(const Args&) {
     // our pid, so going on would leave an unmanaged process.
     if (n != 1) _exit(1);
     ForceClose(gate[0]);
+    JoinCgroupsAtFork();
     return;
   }
   ForceClose(gate[0]);
+  CloseCgroupsAtFork();
   // SendOrStop's rule, with the gate closed first.
   if (!SendMessage("pid " + std::to_string(child))) {
     int err = ctx.syncFd < 0 ? EBADF : errno;

@@ -13,8 +13,15 @@ import { op, type PlanOp } from './plan-encoding';
 const UNIFIED = 'unified';
 
 export interface CgroupJoin {
-  /** Ops for the start of the plan, before any namespace is joined or made. */
+  /** Ops for the start of the plan, before any namespace is joined or made (cgroupJoinOps adds pidsV1Dir's). */
   initOps: PlanOp[];
+  /**
+   * The v1 pids hierarchy's dir, joined by the child of the plan's fork if it forks
+   * (cgroupJoinOps): the kernel counts every task in it, and an intermediate there
+   * as well would make a fork at pids.max - 1 tasks fail (create with a limit of 1,
+   * an exec into a container one below its limit).
+   */
+  pidsV1Dir?: string;
   /**
    * The init forks into the v2 cgroup: the plan must fork, and only after that fork
    * make namespaces other than pid and time, and join a cgroup namespace (a create
@@ -26,6 +33,15 @@ export interface CgroupJoin {
 }
 
 export const NO_CGROUP_JOIN: CgroupJoin = { initOps: [], forkInto: false, parentDirs: [] };
+
+/**
+ * The v1 pids hierarchy among the keys (cgroups/detect.ts: the mount dir, which on
+ * the usual hosts names its controllers, as in 'pids'). A host mounting it under
+ * another name gets the join by the intermediate, as the other v1 hierarchies.
+ */
+function isPidsV1Key(key: string): boolean {
+  return key.split(',').includes('pids');
+}
 
 /**
  * dirs: the container's cgroup dir per hierarchy key (CgroupManager.paths(), or the
@@ -42,15 +58,23 @@ export function planCgroupJoin(dirs: Readonly<Record<string, string>>, v2ByParen
   const initOps: PlanOp[] = [];
   const parentDirs: string[] = [];
   let forkInto = false;
+  let pidsV1Dir: string | undefined;
   for (const [key, dir] of Object.entries(dirs)) {
-    if (key !== UNIFIED) initOps.push(op('cgroup', 'v1', dir));
+    if (key !== UNIFIED && isPidsV1Key(key) && pidsV1Dir === undefined) pidsV1Dir = dir;
+    else if (key !== UNIFIED) initOps.push(op('cgroup', 'v1', dir));
     else if (v2ByParent) parentDirs.push(dir);
     else {
       initOps.push(op('cgroup', 'v2', dir));
       forkInto = true;
     }
   }
-  return { initOps, forkInto, parentDirs };
+  return { initOps, forkInto, parentDirs, ...(pidsV1Dir !== undefined ? { pidsV1Dir } : {}) };
+}
+
+/** The cgroup ops at the start of a plan, which forks or not (PROTOCOL.md, `cgroup v1AtFork`). */
+export function cgroupJoinOps(join: CgroupJoin, forks: boolean): PlanOp[] {
+  if (join.pidsV1Dir === undefined) return join.initOps;
+  return [...join.initOps, op('cgroup', forks ? 'v1AtFork' : 'v1', join.pidsV1Dir)];
 }
 
 /**
@@ -66,12 +90,14 @@ export function joinsAfterFork(join: CgroupJoin): ReadonlySet<string> {
 }
 
 /**
- * The part of unshare flags that waits until after a fork into the v2 cgroup: all but
- * pid and time (they apply to children only, and a time namespace's offsets are
- * written before that fork). A namespace made after the fork is charged to the
- * container's cgroup (the kernel memory of a network or mount namespace lands in
- * the cgroup its maker is in), and a cgroup namespace is rooted where the process is.
+ * The part of unshare flags that waits until after the plan's fork (`forks`). After a
+ * fork into the v2 cgroup: all but pid and time (they apply to children only, and a
+ * time namespace's offsets are written before that fork). A namespace made after the
+ * fork is charged to the container's cgroup (the kernel memory of a network or mount
+ * namespace lands in the cgroup its maker is in), and a cgroup namespace is rooted
+ * where the process is: so it also waits for a v1 pids join at the fork.
  */
-export function unshareAfterFork(join: CgroupJoin, flags: number): number {
-  return join.forkInto ? flags & ~(CLONE_FLAGS.pid | CLONE_FLAGS.time) : 0;
+export function unshareAfterFork(join: CgroupJoin, flags: number, forks: boolean): number {
+  if (join.forkInto) return flags & ~(CLONE_FLAGS.pid | CLONE_FLAGS.time);
+  return forks && join.pidsV1Dir !== undefined ? flags & CLONE_FLAGS.cgroup : 0;
 }

@@ -11,7 +11,7 @@ import { planProcessOps, seccompOp, seccompPlacement, sessionOp } from './proces
 import { NO_LSM, planKeyLabel, type LsmFacts, type Personality } from './process-attrs';
 import type { SeccompProgram } from './seccomp';
 import { joinSessionKeyringOp } from './keyring';
-import { NO_CGROUP_JOIN, type CgroupJoin } from './cgroup-join';
+import { cgroupJoinOps, NO_CGROUP_JOIN, type CgroupJoin } from './cgroup-join';
 
 export interface ExecPlanInput {
   proc: Process;
@@ -88,7 +88,8 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
     if (input.unprivilegedParent) ops.push(op('dumpable'), op('oomScoreAdj', input.oomScoreAdj), op('nonDumpable'));
     else ops.push(op('oomScoreAdj', input.oomScoreAdj));
   }
-  ops.push(...affinity.initial, ...cgroups.initOps);
+  const forks = input.namespaces.pid !== undefined || cgroups.forkInto;
+  ops.push(...affinity.initial, ...cgroupJoinOps(cgroups, forks));
   if (cgroups.parentDirs.length > 0) ops.push(op('sync', 'start'));
   // User first (it grants the capabilities the other joins need), mount last (the
   // root and cwd become the container's), and all of them but a cgroup namespace
@@ -106,9 +107,9 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   };
   JOIN_ORDER.filter((type) => !late.has(type)).forEach(setns);
   // setns into a pid namespace only applies to children.
-  if (input.namespaces.pid !== undefined || cgroups.forkInto) ops.push(op('fork'));
+  if (forks) ops.push(op('fork'));
   JOIN_ORDER.filter((type) => late.has(type)).forEach(setns);
-  // In the container's cgroups by now (v1: joined above; v2: born there at the fork).
+  // In the container's cgroups by now (v1: joined above or at the fork; v2: born there at the fork).
   ops.push(...affinity.final);
   if (input.sessionKeyring !== undefined) {
     ops.push(...planKeyLabel(proc.selinuxLabel, input.lsm ?? NO_LSM), joinSessionKeyringOp(input.sessionKeyring));

@@ -17,7 +17,7 @@ import type { SeccompProgram } from './seccomp';
 import { checkSysctl } from './sysctl';
 import { sessionKeyringOp } from './keyring';
 import { beforePivotHookOps, startContainerHookOps, startStateSyncOps } from './hooks-plan';
-import { joinsAfterFork, NO_CGROUP_JOIN, unshareAfterFork, type CgroupJoin } from './cgroup-join';
+import { cgroupJoinOps, joinsAfterFork, NO_CGROUP_JOIN, unshareAfterFork, type CgroupJoin } from './cgroup-join';
 
 export interface HostFacts {
   /** /proc/sys/kernel/cap_last_cap */
@@ -251,7 +251,8 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   const mounts = planMounts(input);
   const netDevices = planNetDevices(spec, ns, input.unprivilegedParent === true);
   const cgroups = input.cgroupJoin ?? NO_CGROUP_JOIN;
-  const ops: PlanOp[] = [op('fds', input.preserveFds, input.extraFds), ...cgroups.initOps];
+  const forks = ns.needsFork || cgroups.forkInto;
+  const ops: PlanOp[] = [op('fds', input.preserveFds, input.extraFds), ...cgroupJoinOps(cgroups, forks)];
   if (cgroups.parentDirs.length > 0) ops.push(op('sync', 'start'));
   // Still in the host's user and mount namespaces (no setns, no unshare yet).
   ops.push(...mounts.idmapTrees);
@@ -269,7 +270,7 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
     else ops.push(op('sync', 'usermap'));
   }
   if (inUserNs) ops.push(op('becomeRoot'));
-  const lateUnshare = unshareAfterFork(cgroups, ns.unshareFlags);
+  const lateUnshare = unshareAfterFork(cgroups, ns.unshareFlags, forks);
   if (ns.unshareFlags & ~lateUnshare) ops.push(op('unshare', ns.unshareFlags & ~lateUnshare));
   const newTime = ns.has('time') && !(linux.namespaces ?? []).find((n) => n.type === 'time')?.path;
   if (linux.timeOffsets && Object.keys(linux.timeOffsets).length > 0) {
@@ -282,7 +283,7 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
     // it: the parent writes them now, before the fork that puts the init in it.
     ops.push(op('sync', 'timens'));
   }
-  if (ns.needsFork || cgroups.forkInto) ops.push(op('fork'));
+  if (forks) ops.push(op('fork'));
   for (const join of ns.joins) if (late.has(join.type)) ops.push(op('setns', CLONE_FLAGS[join.type], join.path as string));
   if (lateUnshare) ops.push(op('unshare', lateUnshare));
   // linux.netDevices: tsrun gets the network namespace, then moves each device in.

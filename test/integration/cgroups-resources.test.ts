@@ -245,6 +245,31 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id, true));
   });
 
+
+  test('a pids limit counts the container\'s processes only: a limit of 1 runs a container (runc), an exec fits in the one task left', () => {
+    // The init forks into its pid namespace; an intermediate counted in the pids
+    // cgroup as well would make that fork fail (EAGAIN) at pids.max - 1 tasks.
+    const one = bundle(['sh', '-c', 'echo ok'], { pids: { limit: 1 } });
+    const r = s.cli.runContainer(one.id, one.dir);
+    expectOk(r);
+    expect(r.stdout).toBe('ok\n');
+    // Created and started as a shim does, with the limit already in place.
+    const created = bundle(['sleep', '1000'], { pids: { limit: 1 } });
+    expectOk(s.cli.create(created.id, created.dir));
+    expect(file(created, 'pids', 'pids.max')).toBe('1');
+    expectOk(s.cli.start(created.id));
+    expectOk(s.cli.delete(created.id, true));
+    // runc's exec fails there: its Go init starts threads, each a task in the cgroup.
+    if (s.cli.flavor !== 'tsrun') return;
+
+    const two = bundle(['sleep', '1000'], { pids: { limit: 2 } });
+    expectOk(s.cli.runContainer(two.id, two.dir, ['-d']));
+    expectOk(s.cli.run(['exec', two.id, 'true']));
+    // The exec'd shell and the container's sleep reach the limit: nothing more.
+    const third = s.cli.run(['exec', two.id, 'sh', '-c', 'true & wait']);
+    expect(third.code).not.toBe(0);
+    expectOk(s.cli.delete(two.id, true));
+  });
   test('a device rule list the kernel cannot express (a deny inside an earlier wildcard allow) is refused, nothing left behind, as runc refuses it', () => {
     // Written as it stands, the kernel would keep "c *:* rwm" and /dev/fuse open.
     const b = bundle(['true'], { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', access: 'rwm' }, { allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' }] });

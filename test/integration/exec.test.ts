@@ -385,8 +385,9 @@ describeIf(containerSkipReason())(`exec (${BINARY})`, () => {
       // exec's among them.
       const loop = 'while :; do read n < /proc/sys/kernel/ns_last_pid; [ $n != $$ ] && kill -STOP $n $((n + 1)) 2>/dev/null; done';
       const { b } = running((c) => (c.process.args = ['sh', '-c', loop]));
-      // The container's processes: its pids cgroup on v1, its own cgroup on v2.
-      const procsFile = ['/sys/fs/cgroup/pids', '/sys/fs/cgroup'].map((r) => path.join(r, b.cgroupsPath, 'cgroup.procs')).find((f) => fs.existsSync(f))!;
+      // The container's processes: its devices cgroup on v1 (where tsrun lists them;
+      // the exec's joins pids only once it goes on), its own cgroup on v2.
+      const procsFile = ['/sys/fs/cgroup/devices', '/sys/fs/cgroup'].map((r) => path.join(r, b.cgroupsPath, 'cgroup.procs')).find((f) => fs.existsSync(f))!;
       const stopped = (): boolean => {
         const procs = fs.readFileSync(procsFile, 'utf8').split('\n').filter(Boolean);
         return procs.some((p) => {

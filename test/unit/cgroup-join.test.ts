@@ -1,5 +1,5 @@
 // Who joins the cgroups (src/linux/cgroup-join.ts), and where the plans put the joins.
-import { planCgroupJoin } from '../../src/linux/cgroup-join';
+import { cgroupJoinOps, planCgroupJoin } from '../../src/linux/cgroup-join';
 import { buildExecPlan } from '../../src/linux/exec-plan';
 import { CLONE_FLAGS } from '../../src/linux/namespaces';
 import { buildCreatePlan, type CreatePlanInput } from '../../src/linux/plan';
@@ -33,6 +33,18 @@ describe('planCgroupJoin', () => {
     for (const userNs of [false, true]) {
       expect(planCgroupJoin(HYBRID, userNs, true)).toEqual({ initOps: [], forkInto: false, parentDirs: Object.values(HYBRID) });
     }
+  });
+
+  test('the v1 pids hierarchy is joined by the child of the fork, when the plan forks: the intermediate would count as a task', () => {
+    const dirs = { ...HYBRID, pids: '/sys/fs/cgroup/pids/t/c1', 'net_cls,net_prio': '/sys/fs/cgroup/net_cls,net_prio/t/c1' };
+    const join = planCgroupJoin(dirs, false);
+    expect(join.pidsV1Dir).toBe(dirs.pids);
+    expect(flat(join.initOps).map((o) => o[2])).not.toContain(dirs.pids);
+    expect(flat(cgroupJoinOps(join, true)).slice(-1)).toEqual([['cgroup', 'v1AtFork', dirs.pids]]);
+    expect(flat(cgroupJoinOps(join, false)).slice(-1)).toEqual([['cgroup', 'v1', dirs.pids]]);
+    // A pids hierarchy mounted together with another controller is found by its key too.
+    expect(planCgroupJoin({ 'cpu,pids': '/sys/fs/cgroup/cpu,pids/c' }, false).pidsV1Dir).toBe('/sys/fs/cgroup/cpu,pids/c');
+    expect(planCgroupJoin(HYBRID, false).pidsV1Dir).toBeUndefined();
   });
 
   test('a pure v1 host needs no fork; no cgroups, nothing to do', () => {
@@ -79,6 +91,31 @@ describe('create plan with cgroups to join', () => {
     expect(at(CLONE_FLAGS.network)).toBeLessThan(fork);
     expect(at(CLONE_FLAGS.cgroup)).toBe(fork + 1);
     expect(at(CLONE_FLAGS.mount)).toBe(fork + 2);
+  });
+
+  test('the v1 pids join is opened with the other joins and made at the fork; without a fork the init joins it itself', () => {
+    const dirs = { ...HYBRID, pids: '/sys/fs/cgroup/pids/t/c1' };
+    const plan = (mutate: (s: Spec) => void, join = planCgroupJoin(dirs, false)): string[][] =>
+      flat(buildCreatePlan(createPlanInput(mutate, { host: { lastCap: 40, cgroupDirs: dirs, cgroupV2: false }, cgroupJoin: join })));
+    const forking = plan(() => undefined);
+    expect(forking.slice(1, 5)).toContainEqual(['cgroup', 'v1AtFork', dirs.pids]);
+    expect(forking.filter((o) => o[0] === 'fork')).toHaveLength(1);
+    // A v1-only host (no v2 fork) and no pid namespace: nothing forks.
+    const { unified: _, ...v1Only } = dirs;
+    const still = plan((s) => void (s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'pid')), planCgroupJoin(v1Only, false));
+    expect(still.filter((o) => o[0] === 'fork')).toHaveLength(0);
+    expect(still).toContainEqual(['cgroup', 'v1', dirs.pids]);
+    // With a user namespace (no fork into v2), a new cgroup namespace still waits for
+    // the fork, where the pids join is: it is rooted where the process is.
+    const userAndCgroupNs = plan((s) => {
+      s.linux!.namespaces!.push({ type: 'user' }, { type: 'cgroup' });
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    }, planCgroupJoin(dirs, true));
+    const fork = userAndCgroupNs.findIndex((o) => o[0] === 'fork');
+    const unshares = userAndCgroupNs.map((o, i) => [i, Number(o[1])] as const).filter(([i]) => userAndCgroupNs[i]![0] === 'unshare');
+    expect(unshares.filter(([, flags]) => flags & CLONE_FLAGS.cgroup)).toEqual([[fork + 1, CLONE_FLAGS.cgroup]]);
+    expect(unshares.some(([i, flags]) => i < fork && flags & CLONE_FLAGS.network)).toBe(true);
   });
 
   test('with a user namespace the parent gets `sync start` right after the v1 joins, before the user namespace', () => {
@@ -129,5 +166,13 @@ describe('exec plan with cgroups to join', () => {
       ['setns', String(CLONE_FLAGS.mount), '/m'],
     ]);
     expect(ops.some((o) => o[0] === 'fork')).toBe(false);
+  });
+
+  test('the v1 pids join waits for the fork into the pid namespace; without one the init joins it', () => {
+    const join = planCgroupJoin({ pids: '/sys/fs/cgroup/pids/c' }, true);
+    const run = (namespaces: Record<string, string>): string[][] =>
+      flat(buildExecPlan({ proc, namespaces, preserveFds: 0, extraFds: 3, lastCap: 40, warn: () => undefined, cgroupJoin: join }));
+    expect(run({ user: '/u', pid: '/p' })).toContainEqual(['cgroup', 'v1AtFork', '/sys/fs/cgroup/pids/c']);
+    expect(run({ user: '/u' })).toContainEqual(['cgroup', 'v1', '/sys/fs/cgroup/pids/c']);
   });
 });
