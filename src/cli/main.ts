@@ -9,6 +9,7 @@ import { versionText } from './commands/version';
 import { assignPositionals, commandNames, commandSpec, parseFlags, recordBuilder, type ParsedArgv } from './fast-parse';
 import { globalOptions } from './global-options';
 import { writeStdout } from '../output';
+import { systemErrorMessage } from './system-error';
 
 /** How bin/tsrun ends the process once main() has answered (src/native.ts). */
 export { exitProcess } from '../native';
@@ -67,6 +68,8 @@ function errorMessage(e: unknown): string {
   if (e instanceof TsrunError) return e.message;
   if (e instanceof Error) {
     const errno = e as NodeJS.ErrnoException;
+    const system = systemErrorMessage(errno);
+    if (system !== undefined) return system;
     return errno.code && !e.message.includes(errno.code) ? `${e.message} (${errno.code})` : e.message;
   }
   return String(e);

@@ -8,7 +8,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { expectedError, flavorOf, pidAlive, runtimeUnderTest, waitFor, waitPidGone, HOST_ENV_CANARIES } from '../helpers/runtime';
+import { errorMessage, expectedError, flavorOf, pidAlive, runtimeUnderTest, waitFor, waitPidGone, HOST_ENV_CANARIES } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 import { isEmpty } from '../helpers/cleanup';
 
@@ -591,6 +591,18 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
         expect(JSON.parse(r.stdout).status).toBe('created');
       }
       expectOk(s.cli.delete(b.id, true));
+    });
+
+    test('an empty container id and a --root that is a file are refused in runc\'s words', () => {
+      for (const args of [['state', ''], ['delete', ''], ['kill', ''], ['start', ''], ['exec', '', 'true'], ['ps', ''], ['events', '']]) {
+        const r = s.cli.run(args);
+        expect({ args, code: r.code, msg: errorMessage(r) }).toEqual({ args, code: args[0] === 'exec' ? 255 : 1, msg: expect.stringMatching(/container id cannot be empty$/) });
+      }
+      // A system call's failure that nothing explains reads as Go's: "<syscall> <path>: <what>".
+      const file = path.join(s.env.tmp, 'root-file');
+      fs.writeFileSync(file, '');
+      const r = s.cli.run(['--root', file, 'list']);
+      expect({ code: r.code, msg: errorMessage(r) }).toEqual({ code: 1, msg: expect.stringMatching(new RegExp(`^[a-z]+ ${file}: not a directory$`)) });
     });
 
     test('--log=FILE --log-format=json writes the error as a JSON line to the log', () => {

@@ -77,3 +77,37 @@ describe('fast argv parser', () => {
     expect(out['log-format']).toBe('json');
   });
 });
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { systemErrorMessage } from '../../src/cli/system-error';
+
+describe('system errors said as runc says them', () => {
+  const thrown = (f: () => unknown): NodeJS.ErrnoException => {
+    try {
+      f();
+    } catch (e) {
+      return e as NodeJS.ErrnoException;
+    }
+    throw new Error('did not throw');
+  };
+
+  test('syscall, path(s), then the description: Go\'s PathError and LinkError', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-syserr-'));
+    try {
+      const file = path.join(dir, 'file');
+      fs.writeFileSync(file, '');
+      expect(systemErrorMessage(thrown(() => fs.mkdirSync(path.join(file, 'x'))))).toBe(`mkdir ${file}/x: not a directory`);
+      expect(systemErrorMessage(thrown(() => fs.readdirSync(file)))).toBe(`scandir ${file}: not a directory`);
+      expect(systemErrorMessage(thrown(() => fs.renameSync(path.join(dir, 'none'), path.join(dir, 'b'))))).toBe(`rename ${dir}/none ${dir}/b: no such file or directory`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('any other error is left to the caller', () => {
+    expect(systemErrorMessage(new Error('plain'))).toBeUndefined();
+    expect(systemErrorMessage(Object.assign(new Error('EBADF: bad file descriptor, close'), { code: 'EBADF', syscall: 'close' }))).toBeUndefined();
+  });
+});

@@ -10,12 +10,16 @@ export interface GlobalOptions {
   rootless: string;
 }
 
-/** runc's wording when the container id is missing or extra words are given. */
+/** runc's wording for an id given as "". */
+export const EMPTY_ID = 'container id cannot be empty';
+
+/** runc's wording when the container id is missing, empty, or extra words are given. */
 export function containerId(argv: Arguments, command: string): string {
   const words = (argv._ as (string | number)[]).slice(1).map(String);
   const id = argv['container-id'];
   const all = id === undefined ? words : [String(id), ...words];
-  if (all.length !== 1 || all[0] === '') throw new TsrunError(`"${command}" requires exactly 1 argument(s)`);
+  if (all.length !== 1) throw new TsrunError(`"${command}" requires exactly 1 argument(s)`);
+  if (all[0] === '') throw new TsrunError(EMPTY_ID);
   return all[0] as string;
 }
 

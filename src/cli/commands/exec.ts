@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { CommandFailure, TsrunError } from '../../errors';
-import type { GlobalOptions } from './common';
+import { EMPTY_ID, type GlobalOptions } from './common';
 
 /** Loaded when the command runs: start-up loads only what the command needs. */
 const loadExec = (): typeof import('../../lifecycle/exec') => require('../../lifecycle/exec');
@@ -88,7 +88,9 @@ export const exec: CommandModule<GlobalOptions, ExecCliFlags> = {
     const idArg = argv['container-id'];
     const all = idArg === undefined ? words : [String(idArg), ...words];
     const id = all[0];
-    if (id === undefined || id === '') throw new TsrunError('"exec" requires a minimum of 1 argument(s)');
+    if (id === undefined) throw new TsrunError('"exec" requires a minimum of 1 argument(s)');
+    // runc's: an empty id is an exec that failed (255), a missing one a usage error.
+    if (id === '') throw new CommandFailure('exec failed', new TsrunError(EMPTY_ID), 255);
     const command = all.slice(1);
     const preserveFds = argv['preserve-fds'];
     if (!Number.isInteger(preserveFds) || preserveFds < 0) throw new TsrunError(`invalid --preserve-fds ${preserveFds}`);

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { TsrunError } from '../../errors';
-import type { GlobalOptions } from './common';
+import { EMPTY_ID, type GlobalOptions } from './common';
 import { writeStdout } from '../../output';
 
 /** Loaded when the command runs: start-up loads only what the command needs. */
@@ -15,7 +15,8 @@ export const ps: CommandModule<GlobalOptions, GlobalOptions & { format: string }
       .option('format', { alias: 'f', type: 'string', default: 'table', describe: 'select one of: table or json' }),
   handler: (argv) => {
     const id = argv['container-id'];
-    if (id === undefined || id === '') throw new TsrunError('"ps" requires a minimum of 1 argument(s)');
+    if (id === undefined) throw new TsrunError('"ps" requires a minimum of 1 argument(s)');
+    if (id === '') throw new TsrunError(EMPTY_ID);
     const psArgs = (argv._ as (string | number)[]).slice(1).map(String);
     if (argv.format === 'json') {
       const pids = loadPs().containerPids(argv.root, String(id));

@@ -2,7 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { formatOciState } from '../../state/status';
 import { TsrunError } from '../../errors';
-import { containerId, type GlobalOptions } from './common';
+import { containerId, EMPTY_ID, type GlobalOptions } from './common';
 import { writeStdout } from '../../output';
 
 /** Loaded when the command runs: start-up loads only what the command needs. */
@@ -48,7 +48,8 @@ export const kill: CommandModule<GlobalOptions, GlobalOptions & { all: boolean }
     const words = (argv._ as (string | number)[]).slice(1).map(String);
     if (words.length > 0) throw new TsrunError('"kill" requires at most 2 arguments');
     const id = argv['container-id'];
-    if (id === undefined || id === '') throw new TsrunError('"kill" requires a container id');
+    if (id === undefined) throw new TsrunError('"kill" requires a container id');
+    if (id === '') throw new TsrunError(EMPTY_ID);
     const signal = argv['signal'];
     loadKill().killContainer(argv.root, String(id), signal === undefined ? undefined : String(signal), argv.all);
   },
