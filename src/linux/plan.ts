@@ -328,6 +328,7 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
       lastCap: input.host.lastCap,
       warn: input.warn,
       oomScoreAdj: true,
+      defaultUmask: 0o022,
       lsm: input.host.lsm,
       personality: linux.personality as Personality | undefined,
       seccomp: input.seccomp,

@@ -21,6 +21,12 @@ export interface ProcessOpsInput {
    * container's value instead, from the exec planner.
    */
   oomScoreAdj: boolean;
+  /**
+   * The umask when process.user.umask is unset: 0022 for the container's init (runc's
+   * init sets it); absent for an exec'd process, which keeps its caller's, as the
+   * spec says of an unset umask and runc's exec does.
+   */
+  defaultUmask?: number;
   /** LSMs enabled on the host; absent: none. */
   lsm?: LsmFacts;
   /** linux.personality (the container's init only). */
@@ -71,7 +77,8 @@ export function planProcessOps(proc: Process | undefined, input: ProcessOpsInput
   // Before a seccomp profile loads (it may not allow set_mempolicy).
   ops.push(...planMemoryPolicy(input.memoryPolicy));
   ops.push(op('chdir', proc.cwd));
-  ops.push(op('umask', proc.user.umask ?? 0o022));
+  const umask = proc.user.umask ?? input.defaultUmask;
+  if (umask !== undefined) ops.push(op('umask', umask));
   if (proc.noNewPrivileges) ops.push(op('noNewPrivs'));
   const caps = capabilityMasks(proc.capabilities, input.lastCap, input.warn);
   ops.push(op('env', ...oneEntryPerName(proc.env ?? [])), op('defaultHome', proc.user.uid));

@@ -61,6 +61,31 @@ describeIf(containerSkipReason())(`exec (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id, true));
   });
 
+  test('an exec\'d process keeps its caller\'s umask unless process.user.umask is set (the spec; runc); the init gets 0022', () => {
+    const { b } = running();
+    const saved = process.umask(0o077);
+    let caller: RunResult;
+    let given: RunResult;
+    let init: RunResult;
+    try {
+      caller = ex([b.id, 'sh', '-c', 'umask']);
+      const file = path.join(b.dir, 'umask-process.json');
+      fs.writeFileSync(file, JSON.stringify({ args: ['sh', '-c', 'umask'], cwd: '/', user: { uid: 0, gid: 0, umask: 0o027 }, env: ['PATH=/bin:/usr/bin'] }));
+      given = ex(['--process', file, b.id]);
+      init = ex([b.id, 'grep', 'Umask', '/proc/1/status']);
+    } finally {
+      process.umask(saved);
+    }
+    expectOk(caller);
+    expect(caller.stdout).toBe('0077\n');
+    expectOk(init);
+    expect(init.stdout).toMatch(/^Umask:\s+0022\n$/);
+    expectOk(given);
+    // runc 1.1 leaves a process.json's umask aside for exec (1.2 applies it).
+    if (FLAVOR === 'tsrun') expect(given.stdout).toBe('0027\n');
+    expectOk(s.cli.delete(b.id, true));
+  });
+
   test('words after the container id belong to the command, as in runc', () => {
     const { b } = running();
     const r = ex([b.id, 'echo', '-e', 'x', '--cwd']);

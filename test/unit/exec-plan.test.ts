@@ -29,7 +29,8 @@ describe('buildExecPlan', () => {
       ['setns', String(CLONE_FLAGS.mount), '/m'],
       ['fork'],
     ]);
-    expect(ops.map((o) => o[0])).toEqual(['fds', 'setns', 'setns', 'setns', 'setns', 'fork', 'newSession', 'chdir', 'umask', 'env', 'defaultHome', 'stdioOwner', 'credentials', 'resolveExec', 'exec']);
+    // No umask: an exec'd process keeps its caller's unless process.user.umask says.
+    expect(ops.map((o) => o[0])).toEqual(['fds', 'setns', 'setns', 'setns', 'setns', 'fork', 'newSession', 'chdir', 'env', 'defaultHome', 'stdioOwner', 'credentials', 'resolveExec', 'exec']);
     expect(ops.at(-1)).toEqual(['exec', 'sh']);
     // No closeSync: EOF on the sync socket is how the parent learns execve succeeded.
     expect(ops.some((o) => o[0] === 'closeSync')).toBe(false);
