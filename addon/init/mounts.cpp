@@ -312,7 +312,15 @@ void OpMount(const Args& a) {
   std::string object = "mount " + (source.empty() ? fstype : source) + " on " + ContainerPath(dest);
   RequireRoot("mount");
   unsigned long flags = ParseU64(a[3], object);
-  unsigned long propagation = ParseU64(a[4], object);
+  // One propagation change or several, in the config's order ("0": none).
+  std::vector<unsigned long> propagation;
+  for (size_t at = 0; at <= a[4].size();) {
+    size_t comma = a[4].find(',', at);
+    if (comma == std::string::npos) comma = a[4].size();
+    unsigned long flags = ParseU64(a[4].substr(at, comma - at), object);
+    if (flags != 0) propagation.push_back(flags);
+    at = comma + 1;
+  }
 
   const MountExtension ext = ParseExtension(object, a);
   if (ext.copyUp && ((flags & MS_BIND) || fstype != "tmpfs")) FailMessage(object + ": copyup is for a tmpfs");
@@ -353,9 +361,11 @@ void OpMount(const Args& a) {
     if (mount(OrNull(source), FdPath(target.get()).c_str(), OrNull(fstype), flags, OrNull(data)) < 0)
       Fail(object, "mount", errno);
   }
-  if (propagation != 0) {
+  if (!propagation.empty()) {
     Fd mounted(Reopen(object, dest));
-    if (mount(nullptr, FdPath(mounted.get()).c_str(), nullptr, propagation, nullptr) < 0) Fail(object, "mount", errno);
+    for (unsigned long flags : propagation) {
+      if (mount(nullptr, FdPath(mounted.get()).c_str(), nullptr, flags, nullptr) < 0) Fail(object, "mount", errno);
+    }
   }
 }
 

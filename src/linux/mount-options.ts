@@ -131,7 +131,12 @@ export function knownMountOptions(): string[] {
 
 export interface ParsedMountOptions {
   flags: number;
-  propagation: number;
+  /**
+   * The propagation words' flags, in the order given: each is applied in turn, as
+   * runc does ("rprivate", "rshared" gives a peer group of the mount's own; the last
+   * word alone would leave it a peer of the host's source).
+   */
+  propagation: number[];
   data: string;
   /** tmpcopyup; like runc, only a tmpfs acts on it. */
   copyUp: boolean;
@@ -143,7 +148,7 @@ export interface ParsedMountOptions {
 
 export function parseMountOptions(options: readonly string[] = []): ParsedMountOptions {
   let flags = 0;
-  let propagation = 0;
+  const propagation: number[] = [];
   let copyUp = false;
   let idmap: 'flat' | 'recursive' | undefined;
   const recursive = { set: 0, clear: 0 };
@@ -179,12 +184,17 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
     }
     const prop = PROPAGATION_OPTIONS[option];
     if (prop !== undefined) {
-      propagation = prop;
+      propagation.push(prop);
       continue;
     }
     data.push(option);
   }
   return { flags, propagation, data: data.join(','), copyUp, recursive, ...(idmap ? { idmap } : {}) };
+}
+
+/** The `mount` op's propagation argument (PROTOCOL.md): 0 for none, else the flags in order, comma-separated. */
+export function propagationArg(propagation: readonly number[]): string | number {
+  return propagation.length === 0 ? 0 : propagation.length === 1 ? (propagation[0] as number) : propagation.join(',');
 }
 
 /** linux.rootfsPropagation -> flags for "/" before the rootfs is prepared (runc's default is rslave). */

@@ -5,7 +5,7 @@ import * as path from 'path';
 import type { Mount, Spec } from '../config/types';
 import { ConfigError } from '../errors';
 import { DEFAULT_DEVICES, DEFAULT_DEV_LINKS } from './devices';
-import { MOUNT_ATTR, MS, parseMountOptions, rootPropagationFlags } from './mount-options';
+import { MOUNT_ATTR, MS, parseMountOptions, propagationArg, rootPropagationFlags } from './mount-options';
 import { planIdmappedMount } from './idmapped-mounts';
 import { CLONE_FLAGS, ownsNamespace, planNamespaces, type IsHostNamespace } from './namespaces';
 import { planNetDevices } from './net-devices';
@@ -101,7 +101,8 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
     const field = `mounts[${i}]`;
     checkPathLength(mount.destination, `${field}.destination`);
     if (mount.source !== undefined) checkPathLength(mount.source, `${field}.source`);
-    const { flags, propagation, data, copyUp, recursive, idmap } = parseMountOptions(mount.options);
+    const { flags, propagation: propagationWords, data, copyUp, recursive, idmap } = parseMountOptions(mount.options);
+    const propagation = propagationArg(propagationWords);
     // A mount over the root itself would be stacked under the pivot and never seen (runc
     // fails on it later, unclearly).
     if (path.posix.normalize(`/${mount.destination}`) === '/') throw new ConfigError(`${field}.destination`, 'cannot be the container\'s root "/"');
@@ -115,7 +116,7 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
     const setattr = recursive.set || recursive.clear ? [op('mountSetattr', dest, recursive.set, recursive.clear)] : [];
     if (cgroup) {
       // runc 1.1 leaves the tmpfs under the hierarchies writable; only the binds are ro.
-      ops.push(...planCgroupMount(dest, flags, host, label, mount.type === 'cgroup2'), ...setattr);
+      ops.push(...planCgroupMount(dest, flags, propagation, host, label, mount.type === 'cgroup2'), ...setattr);
       return;
     }
     if (isBind(mount, flags)) {
@@ -153,20 +154,21 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
  * to the container's own directory as the v1 binds are, where runc without a cgroup
  * namespace shows the host's whole v2 tree.
  */
-function planCgroupMount(dest: string, flags: number, host: HostFacts, label: (data: string, fstype: string) => string, v2: boolean): PlanOp[] {
+function planCgroupMount(dest: string, flags: number, propagation: string | number, host: HostFacts, label: (data: string, fstype: string) => string, v2: boolean): PlanOp[] {
+  // The mount's propagation words apply to the tmpfs and to each bind, as runc applies them.
   // nosuid, nodev and noexec whatever the config says, as runc mounts them: nothing
   // there is a program or a device.
   flags |= MS.NOSUID | MS.NODEV | MS.NOEXEC;
   const bindFlags = MS.BIND | MS.REC | (flags & (SETUP_FLAGS | MS.RELATIME | MS.NOATIME | MS.STRICTATIME));
   if (host.cgroupV2 || (v2 && host.cgroupDirs['unified'])) {
     const dir = host.cgroupDirs['unified'] ?? Object.values(host.cgroupDirs)[0];
-    return dir ? [op('mount', dir, dest, '', bindFlags, 0, '')] : [];
+    return dir ? [op('mount', dir, dest, '', bindFlags, propagation, '')] : [];
   }
-  const ops = [op('mount', 'tmpfs', dest, 'tmpfs', flags & ~MS.RDONLY, 0, label('mode=755', 'tmpfs'))];
+  const ops = [op('mount', 'tmpfs', dest, 'tmpfs', flags & ~MS.RDONLY, propagation, label('mode=755', 'tmpfs'))];
   // Like runc on a hybrid host, the container sees the v1 hierarchies only, in the
   // host's mount order.
   const v1 = Object.entries(host.cgroupDirs).filter(([name]) => name !== 'unified');
-  for (const [name, dir] of v1) ops.push(op('mount', dir, `${dest}/${name}`, '', bindFlags, 0, ''));
+  for (const [name, dir] of v1) ops.push(op('mount', dir, `${dest}/${name}`, '', bindFlags, propagation, ''));
   // Co-mounted controllers (systemd's cpu,cpuacct and net_cls,net_prio) are also found
   // by each controller's own name, as on the host: links, as runc makes them.
   for (const [name] of v1) {
@@ -297,6 +299,12 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   // A network namespace made for the container starts with its loopback down: runc
   // brings it up, and a pod's containers talk over 127.0.0.1.
   if (ns.has('network') && !ns.joins.some((join) => join.type === 'network')) ops.push(op('loopbackUp'));
+  // Without pivot_root the host's mounts stay in the container's namespace, under its
+  // root: a private one would keep a host filesystem the host has since unmounted busy
+  // (runc refuses it too).
+  if (input.noPivot && (linux.rootfsPropagation === 'private' || linux.rootfsPropagation === 'rprivate')) {
+    throw new ConfigError('linux.rootfsPropagation', `${linux.rootfsPropagation} is not safe without pivot_root (--no-pivot): use slave or rslave`);
+  }
   ops.push(op('propagation', rootPropagationFlags(linux.rootfsPropagation)), op('rootfs', input.rootfs));
   ops.push(...mounts.ops, ...planDevices(input, inUserNs || input.host.inUserNs === true));
   ops.push(...beforePivotHookOps(spec));

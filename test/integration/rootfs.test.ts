@@ -155,6 +155,64 @@ describeIf(containerSkipReason())(`root filesystem (${BINARY})`, () => {
     expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '/m1 shared:N\n/m2 shared:N\n', stderr: '' });
   });
 
+  test('a mount\'s propagation words apply in their order: "rprivate", "rshared" on a shared source is a peer group of its own, nothing the container mounts there reaches the host (runc)', () => {
+    const b = s.bundle({
+      configure: (c) => {
+        c.process!.args = ['sh', '-c', 'mount -t tmpfs -o size=64k inner /mnt/b/ci && echo mounted'];
+        for (const set of ['bounding', 'effective', 'permitted'] as const) c.process!.capabilities![set]!.push('CAP_SYS_ADMIN');
+        c.linux!.rootfsPropagation = 'rshared';
+      },
+    });
+    const src = fs.mkdtempSync(path.join(s.env.tmp, 'peer-src-'));
+    fs.mkdirSync(path.join(src, 'ci'));
+    const sh = (cmd: string[]): void => {
+      const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`${cmd.join(' ')}: ${r.stderr}`);
+    };
+    const hostMountsUnder = (): string[] => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+      .map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(`${src}/`));
+    sh(['mount', '--bind', src, src]);
+    try {
+      sh(['mount', '--make-rshared', src]);
+      b.rewrite((c) => c.mounts!.push({ destination: '/mnt/b', type: 'bind', source: src, options: ['rbind', 'rprivate', 'rshared'] }));
+      const r = s.cli.runContainer(b.id, b.dir);
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: 'mounted\n', stderr: '' });
+      // Before, only the last word applied: the bind stayed the host's peer and the
+      // container's tmpfs appeared (and stayed) at <src>/ci on the host.
+      expect(hostMountsUnder()).toEqual([]);
+    } finally {
+      s.forceClean();
+      spawnSync('umount', ['-R', '-l', src]);
+    }
+  });
+
+  test('the cgroup mount\'s propagation words reach its tmpfs and every bind under it (runc)', () => {
+    const b = s.bundle({ configure: (c) => (c.process!.args = ['sh', '-c', 'grep " /sys/fs/cgroup" /proc/self/mountinfo | cut -d" " -f7']) });
+    const run = (word: string): string[] => {
+      b.rewrite((c) => {
+        c.linux!.rootfsPropagation = 'rshared';
+        const cg = c.mounts!.find((m: { type?: string }) => m.type === 'cgroup')!;
+        cg.options = [...(cg.options ?? []).filter((o: string) => !/shared|slave|private/.test(o)), word];
+      });
+      const r = s.cli.runContainer(b.id, b.dir);
+      expectOk(r);
+      return r.stdout.split('\n').filter(Boolean);
+    };
+    const shared = run('rshared');
+    expect(shared.length).toBeGreaterThan(1);
+    expect(shared.every((f) => f.startsWith('shared:'))).toBe(true);
+    // Under a shared root the binds would be shared too, had rslave not applied.
+    expect(run('rslave').filter((f) => f.startsWith('shared:'))).toEqual([]);
+  });
+
+  test('--no-pivot refuses a private rootfsPropagation: the host\'s mounts stay in the container\'s namespace, and a private one would hold what the host unmounts (runc)', () => {
+    const b = s.bundle({ configure: (c) => (c.linux!.rootfsPropagation = 'rprivate') });
+    const r = s.cli.runContainer(b.id, b.dir, ['--no-pivot']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/rprivate is not safe without pivot_root|rootfsPropagation of \[r\]private is not safe without pivot_root/);
+    expect(s.cli.stateRaw(b.id).code).toBe(1);
+  });
+
   test('a device whose path names a file of the image is refused, and the file is left as it was (the spec; runc keeps it silently)', () => {
     const b = s.bundle({ configure: (c) => (c.process!.args = ['cat', '/victim']) });
     fs.writeFileSync(path.join(b.rootfs, 'victim'), 'image content\n');

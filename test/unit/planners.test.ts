@@ -1,5 +1,5 @@
 import { capabilityMasks } from '../../src/linux/capabilities';
-import { MOUNT_ATTR, MS, parseMountOptions, rootPropagationFlags } from '../../src/linux/mount-options';
+import { MOUNT_ATTR, MS, parseMountOptions, propagationArg, rootPropagationFlags } from '../../src/linux/mount-options';
 import { CLONE_FLAGS, planNamespaces } from '../../src/linux/namespaces';
 import { checkSysctl } from '../../src/linux/sysctl';
 import { decodePlan, encodePlan, op } from '../../src/linux/plan-encoding';
@@ -9,8 +9,14 @@ describe('mount options', () => {
   test('flags, clearing flags, propagation and data', () => {
     const p = parseMountOptions(['nosuid', 'noexec', 'ro', 'rw', 'strictatime', 'mode=755', 'size=65536k', 'rslave']);
     expect(p.flags).toBe(MS.NOSUID | MS.NOEXEC | MS.STRICTATIME);
-    expect(p.propagation).toBe(MS.SLAVE | MS.REC);
+    expect(p.propagation).toEqual([MS.SLAVE | MS.REC]);
     expect(p.data).toBe('mode=755,size=65536k');
+  });
+  test('propagation words are kept in their order, each applied in turn (runc)', () => {
+    expect(parseMountOptions(['rbind', 'rprivate', 'rshared']).propagation).toEqual([MS.PRIVATE | MS.REC, MS.SHARED | MS.REC]);
+    expect(propagationArg([])).toBe(0);
+    expect(propagationArg([MS.SLAVE | MS.REC])).toBe(MS.SLAVE | MS.REC);
+    expect(propagationArg([MS.PRIVATE | MS.REC, MS.SHARED | MS.REC])).toBe(`${MS.PRIVATE | MS.REC},${MS.SHARED | MS.REC}`);
   });
   test('rbind is a recursive bind', () => {
     expect(parseMountOptions(['rbind', 'ro']).flags).toBe(MS.BIND | MS.REC | MS.RDONLY);
@@ -35,7 +41,7 @@ describe('mount options', () => {
     expect(parseMountOptions(['nosuid']).recursive).toEqual({ set: 0, clear: 0 });
   });
   test('tmpcopyup is an extension: no flag, no data', () => {
-    expect(parseMountOptions(['nosuid', 'tmpcopyup', 'size=1m'])).toEqual({ flags: MS.NOSUID, propagation: 0, data: 'size=1m', copyUp: true, recursive: { set: 0, clear: 0 } });
+    expect(parseMountOptions(['nosuid', 'tmpcopyup', 'size=1m'])).toEqual({ flags: MS.NOSUID, propagation: [], data: 'size=1m', copyUp: true, recursive: { set: 0, clear: 0 } });
     expect(parseMountOptions(['nosuid']).copyUp).toBe(false);
   });
   test('root propagation defaults to rslave like runc', () => {
