@@ -246,6 +246,23 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
   });
 
 
+  test('a container\'s cgroup frozen before create is refused ("container\'s cgroup unexpectedly frozen", as runc), create and run do not hang', () => {
+    const b = bundle(['true'], {});
+    const freezer = path.join(V1, 'freezer', b.cgroupsPath);
+    fs.mkdirSync(freezer, { recursive: true });
+    try {
+      fs.writeFileSync(path.join(freezer, 'freezer.state'), 'FROZEN');
+      for (const args of [['run', '-d', '--bundle', b.dir, b.id], ['create', '--bundle', b.dir, b.id]]) {
+        const r = s.cli.run(args, { timeoutMs: 20_000 });
+        expect({ args, timedOut: r.timedOut, code: r.code }).toEqual({ args, timedOut: false, code: 1 });
+        expect(r.stderr).toMatch(/container's cgroup unexpectedly frozen/);
+        expect(s.cli.stateRaw(b.id).code).toBe(1);
+      }
+    } finally {
+      fs.writeFileSync(path.join(freezer, 'freezer.state'), 'THAWED');
+    }
+  });
+
   test('a pids limit counts the container\'s processes only: a limit of 1 runs a container (runc), an exec fits in the one task left', () => {
     // The init forks into its pid namespace; an intermediate counted in the pids
     // cgroup as well would make that fork fail (EAGAIN) at pids.max - 1 tasks.
