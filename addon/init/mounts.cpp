@@ -228,15 +228,15 @@ static std::string UnescapeMountinfo(const std::string& field) {
   return out;
 }
 
-// The mount a path lives on, from /proc/self/mountinfo: the mount point that is the
-// longest prefix of the path (the last listed of equals: it is on top), and whether
-// it is shared (an optional field "shared:N").
-struct ParentMount {
-  std::string mountPoint;
-  bool shared = false;
+// One line of /proc/self/mountinfo, the fields tsrun reads.
+struct MountinfoEntry {
+  std::string root;        // field 4: the dir of the filesystem mounted here
+  std::string mountPoint;  // field 5, unescaped
+  bool shared = false;     // an optional field "shared:N"
+  std::string fstype;      // the first field after "-"
 };
 
-static ParentMount FindParentMount(const std::string& object, const std::string& path) {
+static std::vector<MountinfoEntry> ReadMountinfo(const std::string& object) {
   Fd fd(open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) Fail(object + ": /proc/self/mountinfo", "open", errno);
   std::string text;
@@ -248,9 +248,7 @@ static ParentMount FindParentMount(const std::string& object, const std::string&
     if (n == 0) break;
     text.append(buf, static_cast<size_t>(n));
   }
-  ParentMount best;
-  size_t bestLength = 0;
-  bool found = false;
+  std::vector<MountinfoEntry> entries;
   size_t at = 0;
   while (at < text.size()) {
     size_t end = text.find('\n', at);
@@ -265,14 +263,31 @@ static ParentMount FindParentMount(const std::string& object, const std::string&
     }
     at = end + 1;
     if (fields.size() < 7) continue;
-    std::string point = UnescapeMountinfo(fields[4]);
-    bool covers = point == "/" || path == point || (path.size() > point.size() && path.compare(0, point.size(), point) == 0 && path[point.size()] == '/');
-    if (!covers || (found && point.size() < bestLength)) continue;
-    bool shared = false;
-    for (size_t i = 6; i < fields.size() && fields[i] != "-"; i++)
-      if (fields[i].compare(0, 7, "shared:") == 0) shared = true;
-    best = {point, shared};
-    bestLength = point.size();
+    MountinfoEntry entry;
+    entry.root = UnescapeMountinfo(fields[3]);
+    entry.mountPoint = UnescapeMountinfo(fields[4]);
+    size_t i = 6;
+    for (; i < fields.size() && fields[i] != "-"; i++)
+      if (fields[i].compare(0, 7, "shared:") == 0) entry.shared = true;
+    if (i + 1 < fields.size()) entry.fstype = fields[i + 1];
+    entries.push_back(entry);
+  }
+  return entries;
+}
+
+// Whether `path` is `dir` or below it.
+static bool IsAtOrUnder(const std::string& path, const std::string& dir) {
+  return dir == "/" || path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
+}
+
+// The mount a path lives on: the mount point that is the longest prefix of the path
+// (the last listed of equals: it is on top), and whether it is shared.
+static MountinfoEntry FindParentMount(const std::string& object, const std::string& path) {
+  MountinfoEntry best;
+  bool found = false;
+  for (const MountinfoEntry& entry : ReadMountinfo(object)) {
+    if (!IsAtOrUnder(path, entry.mountPoint) || (found && entry.mountPoint.size() < best.mountPoint.size())) continue;
+    best = entry;
     found = true;
   }
   if (!found) FailMessage(object + ": no mount holds " + path + " in /proc/self/mountinfo");
@@ -289,7 +304,7 @@ static ParentMount FindParentMount(const std::string& object, const std::string&
 static void MakeSharedParentPrivate(const std::string& object, const std::string& rootfs) {
   char real[PATH_MAX];
   if (realpath(rootfs.c_str(), real) == nullptr) Fail(object, "realpath", errno);
-  ParentMount parent = FindParentMount(object, real);
+  MountinfoEntry parent = FindParentMount(object, real);
   if (!parent.shared) return;
   if (mount(nullptr, parent.mountPoint.c_str(), nullptr, MS_PRIVATE, nullptr) < 0)
     Fail(object + ": making the mount of " + parent.mountPoint + " private", "mount", errno);
@@ -433,9 +448,38 @@ void OpPivotRoot(const Args&) {
   ReopenRoot();
 }
 
+// Without pivot_root the host's mounts stay in the container's mount namespace, out
+// of sight under the new root but still counted by the kernel: a whole procfs or
+// sysfs of the host there lets a process of the container that makes a user namespace
+// mount a fresh proc or sysfs, without the container's masked paths (the kernel
+// allows that only when one is fully visible already). So every whole proc and sysfs
+// mount outside the rootfs goes first: made a slave (its unmount must not reach the
+// host), then detached; where that is refused, covered with an empty tmpfs. runc does
+// the same.
+static void HideHostProcAndSys(const std::string& object) {
+  std::string rootfs = FdPath(ctx.rootFd);
+  char real[PATH_MAX];
+  ssize_t n = readlink(rootfs.c_str(), real, sizeof real - 1);
+  if (n < 0) Fail(object + ": reading the rootfs's path", "readlink", errno);
+  real[n] = '\0';
+  for (const MountinfoEntry& entry : ReadMountinfo(object)) {
+    if (entry.root != "/" || (entry.fstype != "proc" && entry.fstype != "sysfs") || IsAtOrUnder(entry.mountPoint, real)) continue;
+    const char* point = entry.mountPoint.c_str();
+    // ENOENT: an earlier detach took a parent of it along.
+    if (mount(nullptr, point, nullptr, MS_SLAVE | MS_REC, nullptr) < 0) {
+      if (errno == ENOENT) continue;
+      Fail(object + ": making " + entry.mountPoint + " a slave", "mount", errno);
+    }
+    if (umount2(point, MNT_DETACH) == 0) continue;
+    if (errno != EINVAL && errno != EPERM) Fail(object + ": detaching " + entry.mountPoint, "umount2", errno);
+    if (mount("tmpfs", point, "tmpfs", 0, nullptr) < 0) Fail(object + ": covering " + entry.mountPoint, "mount", errno);
+  }
+}
+
 void OpChrootNoPivot(const Args&) {
   RequireRoot("chrootNoPivot");
   const std::string object = "chroot " + ctx.rootPath;
+  HideHostProcAndSys(object);
   if (fchdir(ctx.rootFd) < 0) Fail(object, "fchdir", errno);
   if (mount(ctx.rootPath.c_str(), "/", nullptr, MS_MOVE, nullptr) < 0) Fail(object, "mount", errno);
   if (chroot(".") < 0) Fail(object, "chroot", errno);

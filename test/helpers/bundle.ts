@@ -66,7 +66,7 @@ export function runcSpec(): Spec {
 export const APPLETS = [
   'sh', 'echo', 'cat', 'ls', 'hostname', 'id', 'sleep', 'true', 'false', 'env', 'pwd',
   'mount', 'grep', 'sed', 'awk', 'head', 'tail', 'sort', 'wc', 'readlink', 'stat', 'ps',
-  'kill', 'test', 'whoami', 'nproc', 'uname', 'mkdir', 'touch', 'rm', 'cut', 'nc',
+  'kill', 'test', 'whoami', 'nproc', 'uname', 'mkdir', 'touch', 'rm', 'cut', 'nc', 'unshare',
 ];
 
 const BUSYBOX_CANDIDATES = ['/usr/bin/busybox', '/bin/busybox'];

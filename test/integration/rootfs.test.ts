@@ -50,6 +50,21 @@ describeIf(containerSkipReason())(`root filesystem (${BINARY})`, () => {
     expect(r.stdout.split('\n')).not.toContain('work');
   });
 
+  test('--no-pivot leaves no whole host proc or sysfs in the container\'s namespace: a user namespace inside cannot mount a fresh, unmasked proc (runc)', () => {
+    const b = s.bundle({
+      configure: (c) => {
+        // unshare -r writes a uid map: CAP_SETFCAP, as in runc's own test of this.
+        c.process!.args = ['unshare', '-mrpf', 'sh', '-c', 'mount -t proc none /proc && echo mounted'];
+        for (const set of ['bounding', 'permitted'] as const) c.process!.capabilities![set]!.push('CAP_SETFCAP');
+      },
+    });
+    const r = s.cli.runContainer(b.id, b.dir, ['--no-pivot']);
+    // The kernel allows a new proc in a user namespace only where one is fully visible
+    // already: the host's, under the moved root, was.
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 1, stdout: '' });
+    expect(r.stderr).toMatch(/permission denied/);
+  });
+
   test('bind mounts keep their flags: ro refuses writes, nosuid/nodev/noexec reach the mount', () => {
     const shared = path.join(s.bundle().dir, 'shared');
     fs.mkdirSync(shared);
