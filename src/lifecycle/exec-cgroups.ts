@@ -72,11 +72,17 @@ function mountedControllers(): (key: string) => readonly string[] {
  * sub-cgroup of it. From the dirs state.json recorded (building a cgroup manager
  * would read mountinfo and load the drivers for nothing: the init checks each dir is
  * on a cgroup filesystem before it joins, and a dir tsrun writes into itself is
- * checked the same way). A hierarchy gone since create is skipped, as runc does.
+ * checked the same way). A hierarchy gone since create (unmounted) is skipped; a dir
+ * of a hierarchy still mounted that is gone is an error, as with runc: the process
+ * would run outside the limits there without a word.
  */
 export function execCgroupDirs(cgroupPaths: Readonly<Record<string, string>>, cgroupArgs: readonly string[]): Record<string, string> {
   const subs = parseSubCgroups(cgroupArgs);
-  const present = Object.entries(cgroupPaths).filter(([, dir]) => fs.existsSync(dir));
+  const present = Object.entries(cgroupPaths).filter(([, dir]) => {
+    if (fs.existsSync(dir)) return true;
+    if (onCgroupFilesystem(nearestExistingAncestor(dir))) throw new CgroupError(dir, `the container's cgroup ${dir} no longer exists`);
+    return false;
+  });
   const named = subs.size > 0 && !subs.has('');
   const subOf = subCgroupsByHierarchy(present.map(([key]) => key), named ? mountedControllers() : () => [], subs);
   const dirs: Record<string, string> = {};
@@ -92,4 +98,20 @@ export function execCgroupDirs(cgroupPaths: Readonly<Record<string, string>>, cg
     dirs[key] = target;
   }
   return dirs;
+}
+
+const CGROUP_MAGICS: ReadonlySet<number> = new Set([0x27e0eb, 0x63677270]); // cgroup, cgroup2
+
+function nearestExistingAncestor(dir: string): string {
+  let d = path.dirname(dir);
+  while (d !== '/' && !fs.existsSync(d)) d = path.dirname(d);
+  return d;
+}
+
+function onCgroupFilesystem(dir: string): boolean {
+  try {
+    return CGROUP_MAGICS.has(Number(fs.statfsSync(dir).type));
+  } catch {
+    return false;
+  }
 }

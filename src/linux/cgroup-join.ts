@@ -51,16 +51,19 @@ function isPidsV1Key(key: string): boolean {
  * That is how an exec joins a paused container: a process entering a frozen cgroup
  * freezes at once, so an init joining by itself would stop halfway through its
  * joins, unable to say how far it got, while the parent that places it knows the
- * moment it is in all of them (and frozen).
+ * moment it is in all of them (and frozen). The v1 pids hierarchy is the process's to
+ * join in every case (pidsV1Dir).
  */
 export function planCgroupJoin(dirs: Readonly<Record<string, string>>, v2ByParent: boolean, byParent = false): CgroupJoin {
-  if (byParent) return { initOps: [], forkInto: false, parentDirs: Object.values(dirs) };
   const initOps: PlanOp[] = [];
   const parentDirs: string[] = [];
   let forkInto = false;
   let pidsV1Dir: string | undefined;
   for (const [key, dir] of Object.entries(dirs)) {
+    // The v1 pids hierarchy freezes nothing: joined by the process itself also in a
+    // paused container, where the parent places it everywhere else.
     if (key !== UNIFIED && isPidsV1Key(key) && pidsV1Dir === undefined) pidsV1Dir = dir;
+    else if (byParent) parentDirs.push(dir);
     else if (key !== UNIFIED) initOps.push(op('cgroup', 'v1', dir));
     else if (v2ByParent) parentDirs.push(dir);
     else {

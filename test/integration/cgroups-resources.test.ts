@@ -246,6 +246,38 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
   });
 
 
+  test('an exec into a paused container one task below its pids limit runs once resumed, and counts as one task (runc)', async () => {
+    const b = bundle(['sleep', '1000'], { pids: { limit: 2 } });
+    expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
+    expectOk(s.cli.run(['pause', b.id]));
+    const pidFile = path.join(b.dir, 'exec.pid');
+    const exec = s.cli.spawn(['exec', '-d', '--ignore-paused', '--pid-file', pidFile, b.id, 'sleep', '1000']);
+    // The exec waits for the thaw: its intermediate placed by the parent is frozen.
+    await waitFor(() => file(b, 'freezer', 'tasks').split('\n').filter(Boolean).length > 1, 'the exec placed in the paused container');
+    expectOk(s.cli.run(['resume', b.id]));
+    const ended = await exec.done;
+    expect({ code: ended.code, stderr: ended.stderr }).toEqual({ code: 0, stderr: '' });
+    const execPid = fs.readFileSync(pidFile, 'utf8').trim();
+    expect(file(b, 'pids', 'cgroup.procs').split('\n').sort()).toEqual([String(s.cli.state(b.id).pid), execPid].sort());
+    expect(file(b, 'pids', 'pids.current')).toBe('2');
+    expectOk(s.cli.delete(b.id, true));
+  });
+
+  test('an exec into a container whose pids cgroup was removed behind its back is refused: it would run outside the limit (runc)', () => {
+    const b = bundle(['sleep', '1000'], { pids: { limit: 10 } });
+    expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
+    const leaf = path.join(V1, 'pids', b.cgroupsPath);
+    // Its processes moved to the parent (the suite's own cgroup), its dir removed.
+    for (const pid of fs.readFileSync(path.join(leaf, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+      fs.writeFileSync(path.join(path.dirname(leaf), 'cgroup.procs'), pid);
+    }
+    fs.rmdirSync(leaf);
+    const r = s.cli.run(['exec', b.id, 'true']);
+    expect(r.code).toBe(255);
+    expect(r.stderr).toMatch(s.cli.flavor === 'tsrun' ? /the container's cgroup \/sys\/fs\/cgroup\/pids\/.* no longer exists/ : /no such file or directory/);
+    expectOk(s.cli.delete(b.id, true));
+  });
+
   test('a container\'s cgroup frozen before create is refused ("container\'s cgroup unexpectedly frozen", as runc), create and run do not hang', () => {
     const b = bundle(['true'], {});
     const freezer = path.join(V1, 'freezer', b.cgroupsPath);

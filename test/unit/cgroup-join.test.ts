@@ -33,6 +33,9 @@ describe('planCgroupJoin', () => {
     for (const userNs of [false, true]) {
       expect(planCgroupJoin(HYBRID, userNs, true)).toEqual({ initOps: [], forkInto: false, parentDirs: Object.values(HYBRID) });
     }
+    // But the v1 pids hierarchy, which freezes nothing: the process joins it, at the fork if there is one.
+    const withPids = planCgroupJoin({ ...HYBRID, pids: '/sys/fs/cgroup/pids/t/c1' }, false, true);
+    expect(withPids).toEqual({ initOps: [], forkInto: false, parentDirs: Object.values(HYBRID), pidsV1Dir: '/sys/fs/cgroup/pids/t/c1' });
   });
 
   test('the v1 pids hierarchy is joined by the child of the fork, when the plan forks: the intermediate would count as a task', () => {
