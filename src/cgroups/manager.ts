@@ -356,7 +356,7 @@ export abstract class BaseManager implements CgroupManager {
             // lives in it or below it: sharing it would make delete, kill --all or
             // pause reach someone else's processes (runc 1.2 refuses it too).
             if (isLeaf && this.procsUnder(cur).length > 0) {
-              throw new CgroupError(cur, `cgroup ${cur} already exists and has processes in it or below it`);
+              throw new CgroupError(cur, `container's cgroup is not empty: ${cur} already exists and has processes in it or below it`);
             }
             this.prepareExisting(p, cur);
             continue;

@@ -158,7 +158,7 @@ export function hugetlbFileSize(pageSize: string, field: string): string {
 export function planV1Resources(r: LinuxResources, read: CgroupReader, opts: PlanOptions = {}): ResourcePlan {
   if (r.unified && Object.keys(r.unified).length > 0) {
     // runc: "invalid configuration: cannot use unified on cgroup v1".
-    throw new ConfigError(`${F}.unified`, 'cannot use unified on cgroup v1');
+    throw new ConfigError(`${F}.unified`, 'invalid configuration: cannot use unified on cgroup v1');
   }
   const out: ResourcePlan = { writes: [], warnings: [] };
   memoryWrites(r, read, opts, out);

@@ -93,7 +93,7 @@ export function execCgroupDirs(cgroupPaths: Readonly<Record<string, string>>, cg
       continue;
     }
     const target = path.resolve(dir, sub.replace(/^\/+/, ''));
-    if (target !== dir && !target.startsWith(dir + '/')) throw new CgroupError(target, `--cgroup ${sub}: outside the container's cgroup`);
+    if (target !== dir && !target.startsWith(dir + '/')) throw new CgroupError(target, `--cgroup ${sub}: ${sub} is not a sub cgroup path (outside the container's cgroup)`);
     if (!fs.existsSync(target)) throw new CgroupError(target, `--cgroup ${sub}: ${target} does not exist`);
     dirs[key] = target;
   }

@@ -128,6 +128,7 @@ describeIf(containerSkipReason())(`cgroup placement (${BINARY})`, () => {
   test.each([
     ['a controller the container has no hierarchy of', ['memroy:sub'], /unknown controller memroy/],
     ['a path with a colon (runc splits at every one)', ['memory:sub:x'], /invalid --cgroup argument: memory:sub:x/],
+    ['a path out of the container\'s cgroup', ['..'], / \.\. is not a sub cgroup path/],
   ])('exec --cgroup with %s is refused', (_, args, error) => {
     const b = sleeper(() => undefined);
     const r = s.cli.run(['exec', ...args.flatMap((a) => ['--cgroup', a]), b.id, 'true']);

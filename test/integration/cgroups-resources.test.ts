@@ -202,7 +202,7 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     ['a cpuset outside the machine', { cpu: { cpus: String(os.cpus().length + 8) } }, 'linux.resources.cpu.cpus'],
     ['negative shares', { cpu: { shares: -2 } }, 'linux.resources.cpu.shares'],
     ['shares below the kernel minimum', { cpu: { shares: 1 } }, 'linux.resources.cpu.shares'],
-    ['a unified key on cgroup v1', { unified: { 'memory.max': '1' } }, 'linux.resources.unified'],
+    ['a unified key on cgroup v1', { unified: { 'memory.max': '1' } }, 'invalid configuration'],
     ['swap below the memory limit', { memory: { limit: 64 << 20, swap: 32 << 20 } }, 'linux.resources.memory.swap'],
     ['a controller this host lacks', { network: { classID: 1 } }, 'linux.resources.network.classID'],
   ])('%s: exit 1 naming the field, nothing left behind', (_what, resources, field) => {

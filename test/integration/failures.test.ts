@@ -167,7 +167,7 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
       expectOk(s.cli.create(a.id, a.dir));
       const pid = s.cli.state(a.id).pid;
       try {
-        expectCleanFailure(attempt(cmd, b), s.cli.flavor, { tsrun: new RegExp(`cgroup \\S+${a.cgroupsPath} already exists and has processes in it or below it`) });
+        expectCleanFailure(attempt(cmd, b), s.cli.flavor, { tsrun: new RegExp(`container's cgroup is not empty: \\S+${a.cgroupsPath} already exists and has processes in it or below it`) });
         // Its cleanup used to kill everything in the cgroup and remove it.
         const st = s.cli.state(a.id);
         expect({ status: st.status, pid: st.pid, alive: pidAlive(pid) }).toEqual({ status: 'created', pid, alive: true });

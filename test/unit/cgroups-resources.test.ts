@@ -230,7 +230,7 @@ describe('v1 planner', () => {
     expect(lines(planV1Resources({ pids: { limit: 20 } }, none))).toEqual(['pids.max=20']);
   });
   test('unified is refused on v1 with runc\'s reason; zero values write nothing', () => {
-    expect(() => planV1Resources({ unified: { 'memory.max': '1' } }, none)).toThrow('linux.resources.unified: cannot use unified on cgroup v1');
+    expect(() => planV1Resources({ unified: { 'memory.max': '1' } }, none)).toThrow('linux.resources.unified: invalid configuration: cannot use unified on cgroup v1');
     expect(lines(planV1Resources({ memory: { limit: 0, swap: 0 }, cpu: { shares: 0, quota: 0 }, pids: { limit: 0 }, blockIO: { weight: 0 } }, none))).toEqual([]);
   });
 });
