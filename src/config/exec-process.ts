@@ -3,6 +3,7 @@
 // overrides applied. Pure: the caller reads the files.
 import { ConfigError, TsrunError } from '../errors';
 import type { Process } from './types';
+import { rootUser } from './process-user';
 import { envEntryProblem, validateProcess } from './validate';
 import { oneEntryPerName } from './environment';
 import { parseJsonFile } from './json';
@@ -27,7 +28,9 @@ export function parseProcessFile(text: string, file: string): Process {
   const raw = parseJsonFile(text, file);
   validateProcess(raw);
   takeExactUint64(raw, text, PROCESS_UINT64_FIELDS, 'process');
-  return raw as Process;
+  const proc = raw as Process;
+  proc.user ??= rootUser();
+  return proc;
 }
 
 /**

@@ -5,6 +5,7 @@ import * as path from 'path';
 import { ConfigError } from '../errors';
 import { checkSupported } from './support';
 import type { Spec } from './types';
+import { rootUser } from './process-user';
 import { validateConfig } from './validate';
 import { parseJsonFile } from './json';
 import { CONFIG_UINT64_FIELDS, takeExactUint64 } from './exact-uint64';
@@ -30,6 +31,7 @@ export function loadBundle(bundleDir: string): Bundle {
   // After the schema, which checks shapes and ranges on the doubles JSON.parse made.
   takeExactUint64(raw, text, CONFIG_UINT64_FIELDS);
   const spec = raw as Spec;
+  if (spec.process) spec.process.user ??= rootUser();
   checkSupported(spec);
   if (!spec.root?.path) throw new ConfigError('root.path', 'is required');
   const rootfs = path.resolve(dir, spec.root.path);

@@ -86,6 +86,17 @@ describeIf(containerSkipReason())(`exec (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id, true));
   });
 
+  test('a process.json without user runs as root, and a config.json without process.user too (runc reads none as uid 0)', () => {
+    const { b } = running((c) => delete c.process.user);
+    const file = path.join(b.dir, 'no-user.json');
+    fs.writeFileSync(file, JSON.stringify({ args: ['id', '-u'], cwd: '/', env: ['PATH=/bin:/usr/bin'] }));
+    const r = ex(['--process', file, b.id]);
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '0\n', stderr: '' });
+    const init = ex([b.id, 'grep', '^Uid:', '/proc/1/status']);
+    expect(init.stdout).toMatch(/^Uid:\s+0\s+0\s+0\s+0\n$/);
+    expectOk(s.cli.delete(b.id, true));
+  });
+
   test('words after the container id belong to the command, as in runc', () => {
     const { b } = running();
     const r = ex([b.id, 'echo', '-e', 'x', '--cwd']);
