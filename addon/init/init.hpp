@@ -37,7 +37,6 @@ struct Context {
   std::string forkCgroupDir;  // its path, for messages
   std::vector<AtForkCgroup> atForkCgroups;  // set by `cgroup v1AtFork`, for the next `fork`'s child
   std::map<uint64_t, int> idmapTrees;  // detached id-mapped trees by mount index, until `mount` attaches them
-  std::map<uint64_t, int> bindTrees;   // detached bind trees cloned in the host's namespaces (`bindTree`), the same way
   bool keepGroups = false;             // `keepGroups`: `credentials` leaves the supplementary groups alone
   bool inheritedFdsMarked = false;     // MarkInheritedFdsCloseOnExec ran (before a seccomp filter)
 };
@@ -135,7 +134,6 @@ void OpPropagation(const Args&);
 void OpRootfs(const Args&);
 void OpMount(const Args&);
 void OpMountSetattr(const Args&);
-void OpBindTree(const Args&);
 // idmap.cpp
 void OpIdmapTree(const Args&);
 // The tree OpIdmapTree prepared for mount `index`, handed over (the caller owns the fd).

@@ -64,7 +64,6 @@ const OpSpec kOps[] = {
     {"mount", 6, 7, OpMount},
     {"mountSetattr", 3, 3, OpMountSetattr},
     {"idmapTree", 7, 7, OpIdmapTree},
-    {"bindTree", 3, 3, OpBindTree},
     {"mkdir", 2, 3, OpMkdir},
     {"mknod", 7, 7, OpMknod},
     {"bindDevice", 5, 5, OpBindDevice},

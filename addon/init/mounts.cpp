@@ -172,15 +172,12 @@ void MountTmpfs(const std::string& object, const std::string& source, const std:
   if (chmod(FdPath(mounted.get()).c_str(), covered.st_mode & 07777) < 0) Fail(object, "chmod", errno);
 }
 
-// The mount op's optional seventh argument: "copyup" (a tmpfs), "idmap=<index>" (a
-// bind mount whose tree idmapTree prepared) or "tree=<index>" (one bindTree may have
-// prepared).
+// The mount op's optional seventh argument: "copyup" (a tmpfs) or "idmap=<index>"
+// (a bind mount whose tree idmapTree prepared).
 struct MountExtension {
   bool copyUp = false;
   bool idmapped = false;
   uint64_t idmapIndex = 0;
-  bool prepared = false;
-  uint64_t treeIndex = 0;
 };
 
 MountExtension ParseExtension(const std::string& object, const Args& a) {
@@ -192,9 +189,6 @@ MountExtension ParseExtension(const std::string& object, const Args& a) {
   } else if (word.rfind("idmap=", 0) == 0) {
     ext.idmapped = true;
     ext.idmapIndex = ParseU64(word.substr(6), object);
-  } else if (word.rfind("tree=", 0) == 0) {
-    ext.prepared = true;
-    ext.treeIndex = ParseU64(word.substr(5), object);
   } else {
     FailMessage(object + ": unknown mount extension \"" + word + "\"");
   }
@@ -345,32 +339,17 @@ void OpMount(const Args& a) {
 
   const MountExtension ext = ParseExtension(object, a);
   if (ext.copyUp && ((flags & MS_BIND) || fstype != "tmpfs")) FailMessage(object + ": copyup is for a tmpfs");
-  if ((ext.idmapped || ext.prepared) && !(flags & MS_BIND)) FailMessage(object + ": an id-mapped or prepared mount is a bind mount");
-  // A tree bindTree prepared, if it could (it leaves none on a kernel without the new
-  // mount API: then the source is bound by path, as without a user namespace).
-  Fd preparedTree;
-  if (ext.prepared) {
-    auto it = ctx.bindTrees.find(ext.treeIndex);
-    if (it != ctx.bindTrees.end()) {
-      preparedTree = Fd(it->second);
-      ctx.bindTrees.erase(it);
-    }
-  }
+  if (ext.idmapped && !(flags & MS_BIND)) FailMessage(object + ": an id-mapped mount is a bind mount");
 
-  if (flags & MS_BIND && (ext.idmapped || preparedTree)) {
+  if (flags & MS_BIND && ext.idmapped) {
     // The tree was made in the host's namespaces: the source path may not even be
     // reachable from here (a 0700 parent owned by host root), so only the tree is asked.
-    Fd tree(ext.idmapped ? Fd(TakeIdmapTree(object, ext.idmapIndex)) : std::move(preparedTree));
+    Fd tree(TakeIdmapTree(object, ext.idmapIndex));
     struct stat st;
     if (fstat(tree.get(), &st) < 0) Fail(object, "fstat", errno);
     Fd target(Resolve(object, dest, S_ISDIR(st.st_mode) ? Create::Directory : Create::File));
     RequireNotLedIntoProc(object, dest, target.get());
-    // Cloned by the host's root, a bindTree tree could shed flags its source has: a
-    // bind made in the container's user namespace could not (the kernel locks them),
-    // so they are kept, as there.
-    unsigned long attach = flags;
-    if (!ext.idmapped && (flags & kBindRemountFlags)) attach |= MountFlagsOf(object, tree.get());
-    if (!AttachTree(object, tree.get(), target.get(), attach)) Fail(object, "mount_setattr", ENOSYS);
+    if (!AttachTree(object, tree.get(), target.get(), flags)) Fail(object, "mount_setattr", ENOSYS);
   } else if (flags & MS_BIND) {
     struct stat st;
     if (stat(source.c_str(), &st) < 0) Fail(object, "stat", errno);
@@ -495,32 +474,6 @@ static void HideHostProcAndSys(const std::string& object) {
     if (errno != EINVAL && errno != EPERM) Fail(object + ": detaching " + entry.mountPoint, "umount2", errno);
     if (mount("tmpfs", point, "tmpfs", 0, nullptr) < 0) Fail(object + ": covering " + entry.mountPoint, "mount", errno);
   }
-}
-
-// A bind mount's source cloned while the init is still in the host's user and mount
-// namespaces, for a container with a user namespace: by the time `mount` binds it, the
-// container's root may not reach the source (a 0700 directory of the host's root), as
-// runc passes such mounts' sources as fds opened before it enters the namespace. A
-// slave, as an id-mapped tree is (idmap.cpp). A kernel without open_tree or
-// mount_setattr leaves the mount to be bound by path.
-void OpBindTree(const Args& a) {
-  const std::string& source = a[1];
-  std::string object = "bind mount of " + source;
-  uint64_t index = ParseU64(a[0], object);
-  const bool recursive = a[2] == "1";
-  if (ctx.bindTrees.count(index) != 0) FailMessage(object + ": mount " + a[0] + " has a tree already");
-  Fd tree(open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0)));
-  if (!tree) {
-    if (errno == ENOSYS) return;
-    Fail(object, "open_tree", errno);
-  }
-  struct mount_attr slave = {};
-  slave.propagation = MS_SLAVE;
-  if (mount_setattr(tree.get(), "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &slave, sizeof slave) < 0) {
-    if (errno == ENOSYS) return;
-    Fail(object, "mount_setattr(MS_SLAVE)", errno);
-  }
-  ctx.bindTrees[index] = tree.release();
 }
 
 void OpChrootNoPivot(const Args&) {

@@ -83,11 +83,7 @@ function isBind(mount: Mount, flags: number): boolean {
   return mount.type === 'bind' || (flags & MS.BIND) !== 0;
 }
 
-/**
- * ops: in config order, in the container's mount namespace; idmapTrees: before the
- * init leaves the host's user namespace (id-mapped trees, and the binds of a container
- * with a user namespace: see bindTree in PROTOCOL.md).
- */
+/** ops: in config order, in the container's mount namespace; idmapTrees: before the init leaves the host's user namespace. */
 function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp[]; idmapTrees: PlanOp[] } {
   const { spec, bundle, host } = input;
   const ops: PlanOp[] = [];
@@ -100,12 +96,6 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
     joinedMountns: namespaces.some((n) => n.type === 'mount' && n.path),
     unprivileged: input.unprivilegedParent === true,
   };
-  // With a user namespace, root of the container may not reach a bind's source (a 0700
-  // directory of the host's root): tsrun clones it while the init is still the host's
-  // root, as runc opens such sources before it enters the namespace. Not for a rootless
-  // caller (the sources are its own) nor with a joined mount namespace (sources are
-  // found there).
-  const bindsFromHost = namespaces.some((n) => n.type === 'user') && !idmapContext.unprivileged && !idmapContext.joinedMountns;
   const label = (data: string, fstype: string): string => labelMountData(data, fstype, spec.linux?.mountLabel, host.lsm ?? NO_LSM);
   (spec.mounts ?? []).forEach((mount, i) => {
     const field = `mounts[${i}]`;
@@ -134,11 +124,7 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
       // A bind mount takes no filesystem data: an option word tsrun does not know
       // (a typo such as "noexecc") would otherwise vanish and leave the mount laxer.
       if (data) throw new ConfigError(`${field}.options`, `unknown option(s) for a bind mount: ${data}`);
-      let extension = idmapped ? [idmapped.extension] : [];
-      if (!idmapped && bindsFromHost) {
-        idmapTrees.push(op('bindTree', i, source, flags & MS.REC ? 1 : 0));
-        extension = [`tree=${i}`];
-      }
+      const extension = idmapped ? [idmapped.extension] : [];
       ops.push(op('mount', source, dest, '', flags | MS.BIND, propagation, '', ...extension), ...setattr);
       return;
     }

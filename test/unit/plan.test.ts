@@ -177,26 +177,6 @@ describe('create plan', () => {
       }));
       expect(plan.find((o) => o.op === 'idmapTree')?.args.slice(1)).toEqual(['/srv', 0, 0, '/proc/42/ns/user', '', '']);
     });
-    test('with a user namespace every other bind is cloned from the host first (its source may be out of the container root\'s reach), not rootless', () => {
-      const mutate = (s: Spec): void => {
-        withUserns(s);
-        s.mounts!.push({ destination: '/w', type: 'bind', source: '/srv', options: ['rbind', 'ro'] });
-        s.mounts!.push({ destination: '/v', type: 'bind', source: '/srv', options: ['bind', 'idmap'] });
-      };
-      const plan = buildCreatePlan(input(mutate));
-      const tree = plan.findIndex((o) => o.op === 'bindTree');
-      expect(plan[tree]!.args.slice(1)).toEqual(['/srv', 1]);
-      expect(tree).toBeLessThan(plan.findIndex((o) => o.op === 'unshare'));
-      expect(plan.find((o) => o.op === 'mount' && o.args[1] === 'w')?.args[6]).toBe(`tree=${plan[tree]!.args[0]}`);
-      // The id-mapped one has its own tree; no user namespace, or a rootless caller: none.
-      expect(plan.filter((o) => o.op === 'bindTree')).toHaveLength(1);
-      expect(buildCreatePlan(input((s) => s.mounts!.push({ destination: '/w', type: 'bind', source: '/srv', options: ['bind'] }))).some((o) => o.op === 'bindTree')).toBe(false);
-      const rootless = input((s) => {
-        withUserns(s);
-        s.mounts!.push({ destination: '/w', type: 'bind', source: '/srv', options: ['bind'] });
-      });
-      expect(buildCreatePlan({ ...rootless, unprivilegedParent: true }).some((o) => o.op === 'bindTree')).toBe(false);
-    });
     test('refused for a rootless container', () => {
       const i = input((s) => {
         withUserns(s);
