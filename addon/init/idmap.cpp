@@ -115,6 +115,18 @@ void OpIdmapTree(const Args& a) {
   ctx.idmapTrees[index] = tree.release();
 }
 
+// The tree for mount `index` over its own source, in the init's private mount
+// namespace (made just before): the container's mount namespace, copied from this one
+// in its user namespace, holds it locked, and the mount op binds the source by path.
+// Symlinks in source are followed, as open_tree followed them.
+void OpStageIdmapTree(const Args& a) {
+  const std::string& source = a[1];
+  std::string object = "id-mapped mount of " + source;
+  Fd tree(TakeIdmapTree(object, ParseU64(a[0], object)));
+  if (move_mount(tree.get(), "", AT_FDCWD, source.c_str(), MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_SYMLINKS) < 0)
+    Fail(object, "move_mount", errno);
+}
+
 int TakeIdmapTree(const std::string& object, uint64_t index) {
   auto it = ctx.idmapTrees.find(index);
   if (it == ctx.idmapTrees.end()) FailMessage(object + ": no id-mapped tree " + std::to_string(index) + " was prepared");

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../common/unique-fd.hpp"
@@ -37,6 +38,12 @@ struct Context {
   std::string forkCgroupDir;  // its path, for messages
   std::vector<AtForkCgroup> atForkCgroups;  // set by `cgroup v1AtFork`, for the next `fork`'s child
   std::map<uint64_t, int> idmapTrees;  // detached id-mapped trees by mount index, until `mount` attaches them
+  // `sourceHelper`/`openSources` (bind-sources.cpp): the sources by mount index, the
+  // helper, and the O_PATH fds it opened, until `mount` binds them
+  std::vector<std::pair<uint64_t, std::string>> bindSources;
+  pid_t sourceHelperPid = -1;
+  int sourceHelperSock = -1;
+  std::map<uint64_t, int> sourceFds;
   bool keepGroups = false;             // `keepGroups`: `credentials` leaves the supplementary groups alone
   bool inheritedFdsMarked = false;     // MarkInheritedFdsCloseOnExec ran (before a seccomp filter)
 };
@@ -134,8 +141,14 @@ void OpPropagation(const Args&);
 void OpRootfs(const Args&);
 void OpMount(const Args&);
 void OpMountSetattr(const Args&);
+// bind-sources.cpp
+void OpSourceHelper(const Args&);
+void OpOpenSources(const Args&);
+// The fd openSources got for mount `index`, handed over (the caller owns it).
+int TakeSourceFd(const std::string& object, uint64_t index);
 // idmap.cpp
 void OpIdmapTree(const Args&);
+void OpStageIdmapTree(const Args&);
 // The tree OpIdmapTree prepared for mount `index`, handed over (the caller owns the fd).
 int TakeIdmapTree(const std::string& object, uint64_t index);
 void OpMkdir(const Args&);

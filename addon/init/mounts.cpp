@@ -178,6 +178,8 @@ struct MountExtension {
   bool copyUp = false;
   bool idmapped = false;
   uint64_t idmapIndex = 0;
+  bool sourceFd = false;  // "src=<index>": bind the fd openSources got, not the path
+  uint64_t sourceIndex = 0;
 };
 
 MountExtension ParseExtension(const std::string& object, const Args& a) {
@@ -189,6 +191,9 @@ MountExtension ParseExtension(const std::string& object, const Args& a) {
   } else if (word.rfind("idmap=", 0) == 0) {
     ext.idmapped = true;
     ext.idmapIndex = ParseU64(word.substr(6), object);
+  } else if (word.rfind("src=", 0) == 0) {
+    ext.sourceFd = true;
+    ext.sourceIndex = ParseU64(word.substr(4), object);
   } else {
     FailMessage(object + ": unknown mount extension \"" + word + "\"");
   }
@@ -323,7 +328,8 @@ void OpRootfs(const Args& a) {
 }
 
 void OpMount(const Args& a) {
-  const std::string &source = a[0], &dest = a[1], &fstype = a[2], &data = a[5];
+  const std::string &dest = a[1], &fstype = a[2], &data = a[5];
+  std::string source = a[0];
   std::string object = "mount " + (source.empty() ? fstype : source) + " on " + ContainerPath(dest);
   RequireRoot("mount");
   unsigned long flags = ParseU64(a[3], object);
@@ -339,7 +345,14 @@ void OpMount(const Args& a) {
 
   const MountExtension ext = ParseExtension(object, a);
   if (ext.copyUp && ((flags & MS_BIND) || fstype != "tmpfs")) FailMessage(object + ": copyup is for a tmpfs");
-  if (ext.idmapped && !(flags & MS_BIND)) FailMessage(object + ": an id-mapped mount is a bind mount");
+  if ((ext.idmapped || ext.sourceFd) && !(flags & MS_BIND)) FailMessage(object + ": an id-mapped or fd-sourced mount is a bind mount");
+  // The source as the fd openSources got names it: /proc/self/fd/<n>, which stat,
+  // open_tree and mount follow to that very mount of this namespace.
+  Fd sourceFd;
+  if (ext.sourceFd) {
+    sourceFd = Fd(TakeSourceFd(object, ext.sourceIndex));
+    source = FdPath(sourceFd.get());
+  }
 
   if (flags & MS_BIND && ext.idmapped) {
     // The tree was made in the host's namespaces: the source path may not even be

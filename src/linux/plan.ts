@@ -10,7 +10,7 @@ import { planIdmappedMount } from './idmapped-mounts';
 import { CLONE_FLAGS, ownsNamespace, planNamespaces, type IsHostNamespace } from './namespaces';
 import { planNetDevices } from './net-devices';
 import { checkProcMount } from './proc-mounts';
-import { op, type PlanOp } from './plan-encoding';
+import { op, type PlanArg, type PlanOp } from './plan-encoding';
 import { planProcessOps, seccompOp, seccompPlacement, sessionOp } from './process-ops';
 import { checkMountLabel, labelMountData, NO_LSM, planKeyLabel, type LsmFacts, type Personality } from './process-attrs';
 import type { SeccompProgram } from './seccomp';
@@ -83,13 +83,32 @@ function isBind(mount: Mount, flags: number): boolean {
   return mount.type === 'bind' || (flags & MS.BIND) !== 0;
 }
 
-/** ops: in config order, in the container's mount namespace; idmapTrees: before the init leaves the host's user namespace. */
-function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp[]; idmapTrees: PlanOp[] } {
+/**
+ * ops: in config order, in the container's mount namespace; idmapTrees: before the
+ * init leaves the host's user namespace; stagedIdmapTrees: after those, in a mount
+ * namespace of the init's own (see below).
+ */
+function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp[]; idmapTrees: PlanOp[]; stagedIdmapTrees: PlanOp[]; bindSources: PlanArg[] } {
   const { spec, bundle, host } = input;
   const ops: PlanOp[] = [];
   const afterPivot: PlanOp[] = [];
   const idmapTrees: PlanOp[] = [];
+  const stagedIdmapTrees: PlanOp[] = [];
+  const bindSources: PlanArg[] = [];
   const namespaces = spec.linux?.namespaces ?? [];
+  // With a user namespace (not rootless: a rootless caller's sources are its own),
+  // every bind's source is opened by a helper that is still the host's root, in the
+  // container's mount namespace (addon/init/bind-sources.cpp): the container's root
+  // may not reach it by path, and a bind from that namespace's own copy keeps the
+  // kernel's locks on it. An id-mapped tree, made by the host's root, would carry
+  // none of those locks (the container's root could make a read-only source
+  // writable, or unmount what the host mounted below it): it is first put over its
+  // own source in a private mount namespace of the init's, from which the container's
+  // is copied, so the helper opens it there, locked, like any other source.
+  const viaHelper = namespaces.some((n) => n.type === 'user') && namespaces.some((n) => n.type === 'mount' && !n.path) && input.unprivilegedParent !== true;
+  const stageIdmap = viaHelper;
+  const stagedSources = new Map<string, number>();
+  const boundSources = new Map<string, number>();
   const idmapContext = {
     linux: spec.linux,
     joinedUserns: namespaces.find((n) => n.type === 'user' && n.path)?.path,
@@ -112,6 +131,13 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
     checkProcMount({ destination: mount.destination, type: mount.type, bind: !cgroup && isBind(mount, flags), source }, field, host.isProcfs ?? (() => false));
     const idmapped = planIdmappedMount(mount, i, source, idmap, { is: !cgroup && isBind(mount, flags), recursive: (flags & MS.REC) !== 0 }, idmapContext);
     if (idmapped) idmapTrees.push(idmapped.prepare);
+    if (stageIdmap && !cgroup && isBind(mount, flags)) {
+      // A staged tree covers its source for every bind of that path.
+      const other = idmapped ? (boundSources.get(source) ?? stagedSources.get(source)) : stagedSources.get(source);
+      if (other !== undefined) throw new ConfigError(`${field}.source`, `${source} is also the source of mounts[${other}]: with a user namespace an id-mapped mount must be the only mount of its source`);
+      (idmapped ? stagedSources : boundSources).set(source, i);
+      if (idmapped) stagedIdmapTrees.push(op('stageIdmapTree', i, source));
+    }
     // runc's recursive options, once the mount (and any mount under it) is in place.
     const setattr = recursive.set || recursive.clear ? [op('mountSetattr', dest, recursive.set, recursive.clear)] : [];
     if (cgroup) {
@@ -124,7 +150,11 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
       // A bind mount takes no filesystem data: an option word tsrun does not know
       // (a typo such as "noexecc") would otherwise vanish and leave the mount laxer.
       if (data) throw new ConfigError(`${field}.options`, `unknown option(s) for a bind mount: ${data}`);
-      const extension = idmapped ? [idmapped.extension] : [];
+      let extension = idmapped ? [idmapped.extension] : [];
+      if (viaHelper) {
+        bindSources.push(i, source);
+        extension = [`src=${i}`];
+      }
       ops.push(op('mount', source, dest, '', flags | MS.BIND, propagation, '', ...extension), ...setattr);
       return;
     }
@@ -143,7 +173,7 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
     }
     ops.push(op('mount', mount.source ?? mount.type ?? 'none', dest, mount.type ?? '', flags, propagation, label(data, mount.type ?? '')), ...setattr);
   });
-  return { ops, afterPivot, idmapTrees };
+  return { ops, afterPivot, idmapTrees, stagedIdmapTrees, bindSources };
 }
 
 /**
@@ -258,6 +288,10 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   if (cgroups.parentDirs.length > 0) ops.push(op('sync', 'start'));
   // Still in the host's user and mount namespaces (no setns, no unshare yet).
   ops.push(...mounts.idmapTrees);
+  // The staging mount namespace (planMounts): a slave of the host's, so nothing put
+  // there reaches it; the container's own is made from it later.
+  if (mounts.stagedIdmapTrees.length > 0) ops.push(op('unshare', CLONE_FLAGS.mount), op('propagation', MS.SLAVE | MS.REC), ...mounts.stagedIdmapTrees);
+  if (mounts.bindSources.length > 0) ops.push(op('sourceHelper', ...mounts.bindSources));
   const late = joinsAfterFork(cgroups);
   for (const join of ns.joins) if (!late.has(join.type)) ops.push(op('setns', CLONE_FLAGS[join.type], join.path as string));
   const inUserNs = ns.has('user');
@@ -274,6 +308,9 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   if (inUserNs) ops.push(op('becomeRoot'));
   const lateUnshare = unshareAfterFork(cgroups, ns.unshareFlags, forks);
   if (ns.unshareFlags & ~lateUnshare) ops.push(op('unshare', ns.unshareFlags & ~lateUnshare));
+  // The container's mount namespace exists now (planMounts asks for the helper only
+  // when the container makes one, in its user namespace, which waits for no fork).
+  if (mounts.bindSources.length > 0) ops.push(op('openSources'));
   const newTime = ns.has('time') && !(linux.namespaces ?? []).find((n) => n.type === 'time')?.path;
   if (linux.timeOffsets && Object.keys(linux.timeOffsets).length > 0) {
     if (!newTime) throw new ConfigError('linux.timeOffsets', 'requires a new time namespace');

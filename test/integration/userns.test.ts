@@ -134,6 +134,69 @@ describeIf(containerSkipReason())(`user namespaces (${BINARY})`, () => {
   }
   const LIST = 'ls -ln /v /v/sub | awk \'NF > 8 {print $3, $4, $9}\'';
 
+  /** A read-only, nosuid, nodev, noexec bind of a writable tmpfs: the host's restrictions on a source. */
+  function readOnlySource(): { dir: string; file: string; unmount: () => void } {
+    const base = fs.mkdtempSync(path.join(s.env.tmp, 'ro-src-'));
+    const rw = path.join(base, 'rw');
+    const ro = path.join(base, 'ro');
+    fs.mkdirSync(rw);
+    fs.mkdirSync(ro);
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=1777', 'tmpfs', rw]).status).toBe(0);
+    fs.writeFileSync(path.join(rw, 'f'), 'host\n', { mode: 0o666 });
+    fs.chmodSync(path.join(rw, 'f'), 0o666);
+    expect(spawnSync('mount', ['--bind', rw, ro]).status).toBe(0);
+    expect(spawnSync('mount', ['-o', 'remount,bind,ro,nosuid,nodev,noexec', ro]).status).toBe(0);
+    return { dir: ro, file: path.join(rw, 'f'), unmount: () => void spawnSync('umount', [ro, rw]) };
+  }
+  const withSysAdmin = (c: Spec): void => {
+    c.process.noNewPrivileges = false;
+    for (const set of ['bounding', 'effective', 'permitted'] as const) c.process.capabilities[set]!.push('CAP_SYS_ADMIN');
+  };
+  const UNDO = 'umount /v/sub && echo UMOUNTED; mount -o remount,bind,rw /w && echo REMOUNTED; echo c > /w/f && echo WROTE; ls /v/sub';
+
+  test('bind sources in a 0700 directory of the host\'s root are mounted (runc opens them as fds), and the kernel\'s locks hold: no rw remount of a read-only source, no unmount below', () => {
+    const vol = volume();
+    const ro = readOnlySource();
+    try {
+      const b = bundle(UNDO, (c) => {
+        withSysAdmin(c);
+        c.mounts.push({ destination: '/v', type: 'bind', source: vol.dir, options: ['rbind'] });
+        c.mounts.push({ destination: '/w', type: 'bind', source: ro.dir, options: ['rbind'] });
+      });
+      for (const d of ['v', 'w']) fs.mkdirSync(path.join(b.rootfs, d));
+      const r = s.cli.runContainer(b.id, b.dir);
+      // Every attempt refused; the host's tmpfs still covers sub.
+      expect(r.stdout).toBe('s\n');
+      expect(r.stderr).toMatch(/Invalid argument/);
+      expect(r.stderr).toMatch(/permission denied/);
+      expect(r.stderr).toMatch(/Read-only file system/);
+      expect(fs.readFileSync(ro.file, 'utf8')).toBe('host\n');
+    } finally {
+      ro.unmount();
+      vol.unmount();
+    }
+  });
+
+  // runc 1.1.5 has no id-mapped mounts (runc 1.2 does).
+  (FLAVOR === 'runc' ? test.skip : test)('an id-mapped bind holds the same locks: no rw remount of a read-only source, no unmount below (a tree made by the host\'s root carried none)', () => {
+    const vol = volume();
+    const ro = readOnlySource();
+    try {
+      const b = bundle(UNDO, (c) => {
+        withSysAdmin(c);
+        c.mounts.push({ destination: '/v', type: 'bind', source: vol.dir, options: ['rbind', 'ridmap'] });
+        c.mounts.push({ destination: '/w', type: 'bind', source: ro.dir, options: ['rbind', 'idmap'] });
+      });
+      for (const d of ['v', 'w']) fs.mkdirSync(path.join(b.rootfs, d));
+      const r = s.cli.runContainer(b.id, b.dir);
+      expect(r.stdout).toBe('s\n');
+      expect(fs.readFileSync(ro.file, 'utf8')).toBe('host\n');
+    } finally {
+      ro.unmount();
+      vol.unmount();
+    }
+  });
+
   // runc 1.1.5 has no id-mapped mounts (runc 1.2 does).
   (FLAVOR === 'runc' ? test.skip : test)('ridmap with the container\'s mappings: host-root files show as its root, below-mounts too, and its writes land as host root', () => {
     const vol = volume();

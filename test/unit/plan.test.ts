@@ -140,16 +140,46 @@ describe('create plan', () => {
     const withUserns = (s: Spec): void => {
       s.linux = { ...s.linux, namespaces: [...(s.linux?.namespaces ?? []), { type: 'user' }], uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 200000, size: 65536 }] };
     };
-    test('the tree is prepared before any namespace is left or entered, and the mount attaches it', () => {
+    test('with a user namespace: the tree is made first, put over its source in a private mount namespace, and bound through the source helper like any bind', () => {
       const plan = buildCreatePlan(input((s) => {
         withUserns(s);
         s.mounts!.push({ destination: '/v', type: 'bind', source: '/srv', options: ['rbind', 'ridmap'] });
+        s.mounts!.push({ destination: '/w', type: 'bind', source: '/data', options: ['bind', 'ro'] });
       }));
-      const prepared = plan.findIndex((o) => o.op === 'idmapTree');
+      const at = (name: string): number => plan.findIndex((o) => o.op === name);
+      const prepared = at('idmapTree');
       expect(plan[prepared]!.args).toEqual([expect.any(Number), '/srv', 1, 1, '', '0 100000 65536\n', '0 200000 65536\n']);
       const index = plan[prepared]!.args[0];
-      expect(prepared).toBeLessThan(plan.findIndex((o) => o.op === 'unshare'));
+      // The staging namespace, a slave of the host's; the tree over /srv there.
+      expect(plan.slice(prepared + 1, prepared + 4)).toEqual([
+        { op: 'unshare', args: [CLONE_FLAGS.mount] },
+        { op: 'propagation', args: [MS.SLAVE | MS.REC] },
+        { op: 'stageIdmapTree', args: [index, '/srv'] },
+      ]);
+      // The helper, still the host's root, before the user namespace; it opens the
+      // sources right after the container's mount namespace is made from the staging one.
+      const w = plan.find((o) => o.op === 'mount' && o.args[1] === 'w')!.args[6];
+      expect(plan[at('sourceHelper')]!.args).toEqual([index, '/srv', Number(String(w).slice(4)), '/data']);
+      const userns = plan.findIndex((o) => o.op === 'unshare' && Number(o.args[0]) === CLONE_FLAGS.user);
+      expect(at('sourceHelper')).toBeLessThan(userns);
+      const containerNs = plan.findIndex((o, i) => i > userns && o.op === 'unshare' && (Number(o.args[0]) & CLONE_FLAGS.mount) !== 0);
+      expect(at('openSources')).toBe(containerNs + 1);
+      expect(plan.find((o) => o.op === 'mount' && o.args[1] === 'v')?.args[6]).toBe(`src=${index}`);
+    });
+    test('without a user namespace the tree is attached as it is; no helper', () => {
+      const plan = buildCreatePlan(input((s) => {
+        s.mounts!.push({ destination: '/v', type: 'bind', source: '/srv', options: ['bind'], uidMappings: [{ containerID: 0, hostID: 5, size: 1 }], gidMappings: [{ containerID: 0, hostID: 6, size: 1 }] });
+      }));
+      const index = plan.find((o) => o.op === 'idmapTree')!.args[0];
       expect(plan.find((o) => o.op === 'mount' && o.args[1] === 'v')?.args[6]).toBe(`idmap=${index}`);
+      expect(plan.some((o) => ['sourceHelper', 'openSources', 'stageIdmapTree'].includes(o.op))).toBe(false);
+    });
+    test('with a user namespace an id-mapped mount must be the only mount of its source (its tree covers the path)', () => {
+      expect(() => buildCreatePlan(input((s) => {
+        withUserns(s);
+        s.mounts!.push({ destination: '/w', type: 'bind', source: '/srv', options: ['bind'] });
+        s.mounts!.push({ destination: '/v', type: 'bind', source: '/srv', options: ['bind', 'idmap'] });
+      }))).toThrow(/mounts\[\d+\]\.source: \/srv is also the source of mounts\[\d+\]/);
     });
     test('a mount\'s own mappings need no option (idmap, not recursive); a plain bind gets no tree', () => {
       const plan = buildCreatePlan(input((s) => {
