@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -115,16 +116,26 @@ void OpIdmapTree(const Args& a) {
   ctx.idmapTrees[index] = tree.release();
 }
 
-// The tree for mount `index` over its own source, in the init's private mount
-// namespace (made just before): the container's mount namespace, copied from this one
-// in its user namespace, holds it locked, and the mount op binds the source by path.
-// Symlinks in source are followed, as open_tree followed them.
+// The tree for mount `index` on a stage point of tsrun's own (in the container's
+// state dir), in the init's private mount namespace made just before: the
+// container's mount namespace, copied from this one in its user namespace, holds it
+// locked, and the source helper opens it there (bind-sources.cpp). The point is made
+// here, a directory or an empty file as the tree's root is; its parent is made 0700.
 void OpStageIdmapTree(const Args& a) {
-  const std::string& source = a[1];
-  std::string object = "id-mapped mount of " + source;
+  const std::string& point = a[1];
+  std::string object = "id-mapped mount staged at " + point;
   Fd tree(TakeIdmapTree(object, ParseU64(a[0], object)));
-  if (move_mount(tree.get(), "", AT_FDCWD, source.c_str(), MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_SYMLINKS) < 0)
-    Fail(object, "move_mount", errno);
+  struct stat st;
+  if (fstat(tree.get(), &st) < 0) Fail(object, "fstat", errno);
+  const std::string parent = point.substr(0, point.rfind('/'));
+  if (mkdir(parent.c_str(), 0700) < 0 && errno != EEXIST) Fail(object, "mkdir", errno);
+  if (S_ISDIR(st.st_mode)) {
+    if (mkdir(point.c_str(), 0700) < 0) Fail(object, "mkdir", errno);
+  } else {
+    Fd file(open(point.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!file) Fail(object, "open", errno);
+  }
+  if (move_mount(tree.get(), "", AT_FDCWD, point.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0) Fail(object, "move_mount", errno);
 }
 
 int TakeIdmapTree(const std::string& object, uint64_t index) {

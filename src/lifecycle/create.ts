@@ -262,6 +262,7 @@ export function createContainer(opts: CreateOptions): Created {
       spec,
       bundle: bundle.dir,
       rootfs: bundle.rootfs,
+      stageDir: path.join(store.dir(opts.id), 'idmap'),
       noPivot: opts.noPivot ?? false,
       sessionKeyring: opts.noNewKeyring ? undefined : sessionKeyringName(opts.id),
       preserveFds,

@@ -64,6 +64,11 @@ export interface CreatePlanInput {
   seccomp?: SeccompProgram;
   /** How the init gets into its cgroups (planCgroupJoin); absent: it has none of its own. */
   cgroupJoin?: CgroupJoin;
+  /**
+   * A directory of tsrun's own (in the container's state dir) where, with a user
+   * namespace, id-mapped trees are staged (planMounts); absent: /run/tsrun-idmap.
+   */
+  stageDir?: string;
 }
 
 const SETUP_FLAGS = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC;
@@ -102,13 +107,12 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
   // may not reach it by path, and a bind from that namespace's own copy keeps the
   // kernel's locks on it. An id-mapped tree, made by the host's root, would carry
   // none of those locks (the container's root could make a read-only source
-  // writable, or unmount what the host mounted below it): it is first put over its
-  // own source in a private mount namespace of the init's, from which the container's
-  // is copied, so the helper opens it there, locked, like any other source.
+  // writable, or unmount what the host mounted below it): it is first attached in a
+  // private mount namespace of the init's, from which the container's is copied, on
+  // a stage point of tsrun's own (never over its source: every other path through
+  // it would see the mapping), and the helper opens it there, locked.
   const viaHelper = namespaces.some((n) => n.type === 'user') && namespaces.some((n) => n.type === 'mount' && !n.path) && input.unprivilegedParent !== true;
-  const stageIdmap = viaHelper;
-  const stagedSources = new Map<string, number>();
-  const boundSources = new Map<string, number>();
+  const stageDir = input.stageDir ?? '/run/tsrun-idmap';
   const idmapContext = {
     linux: spec.linux,
     joinedUserns: namespaces.find((n) => n.type === 'user' && n.path)?.path,
@@ -131,13 +135,8 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
     checkProcMount({ destination: mount.destination, type: mount.type, bind: !cgroup && isBind(mount, flags), source }, field, host.isProcfs ?? (() => false));
     const idmapped = planIdmappedMount(mount, i, source, idmap, { is: !cgroup && isBind(mount, flags), recursive: (flags & MS.REC) !== 0 }, idmapContext);
     if (idmapped) idmapTrees.push(idmapped.prepare);
-    if (stageIdmap && !cgroup && isBind(mount, flags)) {
-      // A staged tree covers its source for every bind of that path.
-      const other = idmapped ? (boundSources.get(source) ?? stagedSources.get(source)) : stagedSources.get(source);
-      if (other !== undefined) throw new ConfigError(`${field}.source`, `${source} is also the source of mounts[${other}]: with a user namespace an id-mapped mount must be the only mount of its source`);
-      (idmapped ? stagedSources : boundSources).set(source, i);
-      if (idmapped) stagedIdmapTrees.push(op('stageIdmapTree', i, source));
-    }
+    const stagePoint = viaHelper && idmapped ? path.join(stageDir, String(i)) : undefined;
+    if (stagePoint) stagedIdmapTrees.push(op('stageIdmapTree', i, stagePoint));
     // runc's recursive options, once the mount (and any mount under it) is in place.
     const setattr = recursive.set || recursive.clear ? [op('mountSetattr', dest, recursive.set, recursive.clear)] : [];
     if (cgroup) {
@@ -152,7 +151,7 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
       if (data) throw new ConfigError(`${field}.options`, `unknown option(s) for a bind mount: ${data}`);
       let extension = idmapped ? [idmapped.extension] : [];
       if (viaHelper) {
-        bindSources.push(i, source);
+        bindSources.push(i, stagePoint ?? source);
         extension = [`src=${i}`];
       }
       ops.push(op('mount', source, dest, '', flags | MS.BIND, propagation, '', ...extension), ...setattr);

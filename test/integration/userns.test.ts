@@ -178,6 +178,25 @@ describeIf(containerSkipReason())(`user namespaces (${BINARY})`, () => {
   });
 
   // runc 1.1.5 has no id-mapped mounts (runc 1.2 does).
+  (FLAVOR === 'runc' ? test.skip : test)('an id-mapped source maps that mount only: a plain bind below it keeps the host\'s ids (the tree is staged apart, never over its source)', () => {
+    const vol = volume();
+    try {
+      fs.mkdirSync(path.join(vol.dir, 'plain'));
+      fs.writeFileSync(path.join(vol.dir, 'plain', 'pf'), 'host\n', { mode: 0o644 });
+      const b = bundle('stat -c %u /v/r /b/pf; echo x 2>/dev/null >> /b/pf && echo WROTE; true', (c) => {
+        c.mounts.push({ destination: '/v', type: 'bind', source: vol.dir, options: ['rbind', 'idmap'] });
+        c.mounts.push({ destination: '/b', type: 'bind', source: path.join(vol.dir, 'plain'), options: ['bind'] });
+      });
+      for (const d of ['v', 'b']) fs.mkdirSync(path.join(b.rootfs, d));
+      const r = s.cli.runContainer(b.id, b.dir);
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '0\n65534\n', stderr: '' });
+      expect(fs.readFileSync(path.join(vol.dir, 'plain', 'pf'), 'utf8')).toBe('host\n');
+    } finally {
+      vol.unmount();
+    }
+  });
+
+  // runc 1.1.5 has no id-mapped mounts (runc 1.2 does).
   (FLAVOR === 'runc' ? test.skip : test)('an id-mapped bind holds the same locks: no rw remount of a read-only source, no unmount below (a tree made by the host\'s root carried none)', () => {
     const vol = volume();
     const ro = readOnlySource();

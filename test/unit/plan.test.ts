@@ -140,7 +140,7 @@ describe('create plan', () => {
     const withUserns = (s: Spec): void => {
       s.linux = { ...s.linux, namespaces: [...(s.linux?.namespaces ?? []), { type: 'user' }], uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 200000, size: 65536 }] };
     };
-    test('with a user namespace: the tree is made first, put over its source in a private mount namespace, and bound through the source helper like any bind', () => {
+    test('with a user namespace: the tree is made first, staged on a point of tsrun\'s own in a private mount namespace, and bound through the source helper like any bind', () => {
       const plan = buildCreatePlan(input((s) => {
         withUserns(s);
         s.mounts!.push({ destination: '/v', type: 'bind', source: '/srv', options: ['rbind', 'ridmap'] });
@@ -154,12 +154,12 @@ describe('create plan', () => {
       expect(plan.slice(prepared + 1, prepared + 4)).toEqual([
         { op: 'unshare', args: [CLONE_FLAGS.mount] },
         { op: 'propagation', args: [MS.SLAVE | MS.REC] },
-        { op: 'stageIdmapTree', args: [index, '/srv'] },
+        { op: 'stageIdmapTree', args: [index, `/run/tsrun-idmap/${index}`] },
       ]);
       // The helper, still the host's root, before the user namespace; it opens the
       // sources right after the container's mount namespace is made from the staging one.
       const w = plan.find((o) => o.op === 'mount' && o.args[1] === 'w')!.args[6];
-      expect(plan[at('sourceHelper')]!.args).toEqual([index, '/srv', Number(String(w).slice(4)), '/data']);
+      expect(plan[at('sourceHelper')]!.args).toEqual([index, `/run/tsrun-idmap/${index}`, Number(String(w).slice(4)), '/data']);
       const userns = plan.findIndex((o) => o.op === 'unshare' && Number(o.args[0]) === CLONE_FLAGS.user);
       expect(at('sourceHelper')).toBeLessThan(userns);
       const containerNs = plan.findIndex((o, i) => i > userns && o.op === 'unshare' && (Number(o.args[0]) & CLONE_FLAGS.mount) !== 0);
@@ -174,12 +174,16 @@ describe('create plan', () => {
       expect(plan.find((o) => o.op === 'mount' && o.args[1] === 'v')?.args[6]).toBe(`idmap=${index}`);
       expect(plan.some((o) => ['sourceHelper', 'openSources', 'stageIdmapTree'].includes(o.op))).toBe(false);
     });
-    test('with a user namespace an id-mapped mount must be the only mount of its source (its tree covers the path)', () => {
-      expect(() => buildCreatePlan(input((s) => {
+    test('with a user namespace the staged tree never covers its source: a plain bind of the same path stays plain', () => {
+      const plan = buildCreatePlan({ ...input((s) => {
         withUserns(s);
         s.mounts!.push({ destination: '/w', type: 'bind', source: '/srv', options: ['bind'] });
         s.mounts!.push({ destination: '/v', type: 'bind', source: '/srv', options: ['bind', 'idmap'] });
-      }))).toThrow(/mounts\[\d+\]\.source: \/srv is also the source of mounts\[\d+\]/);
+      }), stageDir: '/run/tsrun/c1/idmap' });
+      const helper = plan.find((o) => o.op === 'sourceHelper')!.args;
+      const stage = plan.find((o) => o.op === 'stageIdmapTree')!.args;
+      expect(stage[1]).toBe(`/run/tsrun/c1/idmap/${stage[0]}`);
+      expect(helper).toEqual([expect.any(Number), '/srv', stage[0], stage[1]]);
     });
     test('a mount\'s own mappings need no option (idmap, not recursive); a plain bind gets no tree', () => {
       const plan = buildCreatePlan(input((s) => {
