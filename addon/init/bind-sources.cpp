@@ -25,22 +25,8 @@ namespace {
 // One message from `sock`, with the fd it carries (-1: none). False at EOF or error.
 bool ReceiveWithFd(int sock, std::string* text, int* fd) {
   char buf[256];
-  struct iovec iov = {buf, sizeof buf};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
+  ssize_t n = tsrun_common::ReceiveFd(sock, buf, sizeof buf, fd);
   if (n <= 0) return false;
-  *fd = -1;
-  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(fd, CMSG_DATA(c), sizeof(int));
-  }
   text->assign(buf, static_cast<size_t>(n));
   return true;
 }
