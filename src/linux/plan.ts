@@ -66,9 +66,9 @@ export interface CreatePlanInput {
   cgroupJoin?: CgroupJoin;
   /**
    * A directory of tsrun's own (in the container's state dir) where, with a user
-   * namespace, id-mapped trees are staged (planMounts); absent: /run/tsrun-idmap.
+   * namespace, id-mapped trees are staged (planMounts).
    */
-  stageDir?: string;
+  stageDir: string;
 }
 
 const SETUP_FLAGS = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC;
@@ -112,7 +112,6 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
   // a stage point of tsrun's own (never over its source: every other path through
   // it would see the mapping), and the helper opens it there, locked.
   const viaHelper = namespaces.some((n) => n.type === 'user') && namespaces.some((n) => n.type === 'mount' && !n.path) && input.unprivilegedParent !== true;
-  const stageDir = input.stageDir ?? '/run/tsrun-idmap';
   const idmapContext = {
     linux: spec.linux,
     joinedUserns: namespaces.find((n) => n.type === 'user' && n.path)?.path,
@@ -135,7 +134,7 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
     checkProcMount({ destination: mount.destination, type: mount.type, bind: !cgroup && isBind(mount, flags), source }, field, host.isProcfs ?? (() => false));
     const idmapped = planIdmappedMount(mount, i, source, idmap, { is: !cgroup && isBind(mount, flags), recursive: (flags & MS.REC) !== 0 }, idmapContext);
     if (idmapped) idmapTrees.push(idmapped.prepare);
-    const stagePoint = viaHelper && idmapped ? path.join(stageDir, String(i)) : undefined;
+    const stagePoint = viaHelper && idmapped ? path.join(input.stageDir, String(i)) : undefined;
     if (stagePoint) stagedIdmapTrees.push(op('stageIdmapTree', i, stagePoint));
     // runc's recursive options, once the mount (and any mount under it) is in place.
     const setattr = recursive.set || recursive.clear ? [op('mountSetattr', dest, recursive.set, recursive.clear)] : [];

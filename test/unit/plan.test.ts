@@ -154,12 +154,12 @@ describe('create plan', () => {
       expect(plan.slice(prepared + 1, prepared + 4)).toEqual([
         { op: 'unshare', args: [CLONE_FLAGS.mount] },
         { op: 'propagation', args: [MS.SLAVE | MS.REC] },
-        { op: 'stageIdmapTree', args: [index, `/run/tsrun-idmap/${index}`] },
+        { op: 'stageIdmapTree', args: [index, `/run/tsrun/c1/idmap/${index}`] },
       ]);
       // The helper, still the host's root, before the user namespace; it opens the
       // sources right after the container's mount namespace is made from the staging one.
       const w = plan.find((o) => o.op === 'mount' && o.args[1] === 'w')!.args[6];
-      expect(plan[at('sourceHelper')]!.args).toEqual([index, `/run/tsrun-idmap/${index}`, Number(String(w).slice(4)), '/data']);
+      expect(plan[at('sourceHelper')]!.args).toEqual([index, `/run/tsrun/c1/idmap/${index}`, Number(String(w).slice(4)), '/data']);
       const userns = plan.findIndex((o) => o.op === 'unshare' && Number(o.args[0]) === CLONE_FLAGS.user);
       expect(at('sourceHelper')).toBeLessThan(userns);
       const containerNs = plan.findIndex((o, i) => i > userns && o.op === 'unshare' && (Number(o.args[0]) & CLONE_FLAGS.mount) !== 0);
