@@ -135,7 +135,14 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
     const idmapped = planIdmappedMount(mount, i, source, idmap, { is: !cgroup && isBind(mount, flags), recursive: (flags & MS.REC) !== 0 }, idmapContext);
     if (idmapped) idmapTrees.push(idmapped.prepare);
     const stagePoint = viaHelper && idmapped ? path.join(input.stageDir, String(i)) : undefined;
-    if (stagePoint) stagedIdmapTrees.push(op('stageIdmapTree', i, stagePoint));
+    if (idmapped && stagePoint) {
+      // Cloned with what is mounted below it, whatever the bind asks: a bind made from
+      // the locked copy then follows the kernel's rule for a plain bind in a user
+      // namespace (a non-recursive one of a source with mounts below is refused), where
+      // a bare top tree would show the files those mounts hide.
+      idmapped.prepare.args[2] = 1;
+      stagedIdmapTrees.push(op('stageIdmapTree', i, stagePoint));
+    }
     // runc's recursive options, once the mount (and any mount under it) is in place.
     const setattr = recursive.set || recursive.clear ? [op('mountSetattr', dest, recursive.set, recursive.clear)] : [];
     if (cgroup) {
@@ -282,14 +289,17 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   const netDevices = planNetDevices(spec, ns, input.unprivilegedParent === true);
   const cgroups = input.cgroupJoin ?? NO_CGROUP_JOIN;
   const forks = ns.needsFork || cgroups.forkInto;
-  const ops: PlanOp[] = [op('fds', input.preserveFds, input.extraFds), ...cgroupJoinOps(cgroups, forks)];
+  const ops: PlanOp[] = [op('fds', input.preserveFds, input.extraFds)];
+  // The source helper first, out of the container's cgroups: it is the host's, and a
+  // task more there would count against a pids limit of the container's.
+  if (mounts.bindSources.length > 0) ops.push(op('sourceHelper', ...mounts.bindSources));
+  ops.push(...cgroupJoinOps(cgroups, forks));
   if (cgroups.parentDirs.length > 0) ops.push(op('sync', 'start'));
   // Still in the host's user and mount namespaces (no setns, no unshare yet).
   ops.push(...mounts.idmapTrees);
   // The staging mount namespace (planMounts): a slave of the host's, so nothing put
   // there reaches it; the container's own is made from it later.
   if (mounts.stagedIdmapTrees.length > 0) ops.push(op('unshare', CLONE_FLAGS.mount), op('propagation', MS.SLAVE | MS.REC), ...mounts.stagedIdmapTrees);
-  if (mounts.bindSources.length > 0) ops.push(op('sourceHelper', ...mounts.bindSources));
   const late = joinsAfterFork(cgroups);
   for (const join of ns.joins) if (!late.has(join.type)) ops.push(op('setns', CLONE_FLAGS[join.type], join.path as string));
   const inUserNs = ns.has('user');

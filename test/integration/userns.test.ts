@@ -177,6 +177,44 @@ describeIf(containerSkipReason())(`user namespaces (${BINARY})`, () => {
     }
   });
 
+  // runc needs a /proc in the container to start it.
+  (FLAVOR === 'runc' ? test.skip : test)('the bind source helper is not counted against the container\'s pids limit (limit 1, no pid namespace of its own)', () => {
+    const src = fs.mkdtempSync(path.join(s.env.tmp, 'src-'));
+    fs.chmodSync(src, 0o755);
+    const b = bundle('true', (c) => {
+      c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid');
+      // The host's pid namespace: no proc of its own can be mounted in the user namespace.
+      c.mounts = c.mounts.filter((m: { type?: string }) => m.type !== 'proc');
+      // What reads /proc/self/fd in the init: the read-only root, masked and read-only paths.
+      c.root.readonly = false;
+      c.linux.maskedPaths = [];
+      c.linux.readonlyPaths = [];
+      c.linux.resources.pids = { limit: 1 };
+      c.mounts.push({ destination: '/v', type: 'bind', source: src, options: ['bind'] });
+    });
+    fs.mkdirSync(path.join(b.rootfs, 'v'));
+    expectOk(s.cli.runContainer(b.id, b.dir));
+  });
+
+  test('a non-recursive bind of a source with a mount below is refused in a user namespace, id-mapped too: it would show what that mount hides (the kernel\'s rule; runc)', () => {
+    const vol = volume();
+    try {
+      // A file the host's tmpfs on sub/ covers.
+      spawnSync('umount', [path.join(vol.dir, 'sub')]);
+      fs.writeFileSync(path.join(vol.dir, 'sub', 'hidden'), 'under the mount\n');
+      expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', path.join(vol.dir, 'sub')]).status).toBe(0);
+      for (const options of FLAVOR === 'runc' ? [['bind']] : [['bind'], ['bind', 'idmap']]) {
+        const b = bundle('cat /v/sub/hidden', (c) => c.mounts.push({ destination: '/v', type: 'bind', source: vol.dir, options }));
+        fs.mkdirSync(path.join(b.rootfs, 'v'));
+        const r = s.cli.runContainer(b.id, b.dir);
+        expect({ options, code: r.code, stdout: r.stdout }).toEqual({ options, code: 1, stdout: '' });
+        expect(r.stderr).toMatch(/invalid argument/i);
+      }
+    } finally {
+      vol.unmount();
+    }
+  });
+
   // runc 1.1.5 has no id-mapped mounts (runc 1.2 does).
   (FLAVOR === 'runc' ? test.skip : test)('an id-mapped source maps that mount only: a plain bind below it keeps the host\'s ids (the tree is staged apart, never over its source)', () => {
     const vol = volume();
@@ -280,7 +318,7 @@ describeIf(containerSkipReason())(`user namespaces (${BINARY})`, () => {
         c.linux.namespaces = c.linux.namespaces.map((n: { type: string }) => (n.type === 'user' ? { type: 'user', path: userns } : n));
         delete c.linux.uidMappings;
         delete c.linux.gidMappings;
-        c.mounts.push({ destination: '/v', type: 'bind', source: vol.dir, options: ['bind', 'idmap'] });
+        c.mounts.push({ destination: '/v', type: 'bind', source: vol.dir, options: ['rbind', 'idmap'] });
       });
       fs.mkdirSync(path.join(b.rootfs, 'v'));
       const r = s.cli.runContainer(b.id, b.dir);

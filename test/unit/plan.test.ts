@@ -209,7 +209,8 @@ describe('create plan', () => {
         s.linux!.namespaces = [...s.linux!.namespaces!, { type: 'user', path: '/proc/42/ns/user' }];
         s.mounts!.push({ destination: '/v', type: 'bind', source: '/srv', options: ['bind', 'idmap'] });
       }));
-      expect(plan.find((o) => o.op === 'idmapTree')?.args.slice(1)).toEqual(['/srv', 0, 0, '/proc/42/ns/user', '', '']);
+      // Cloned with its submounts (cloneBelow 1): it is staged (see the test above).
+      expect(plan.find((o) => o.op === 'idmapTree')?.args.slice(1)).toEqual(['/srv', 1, 0, '/proc/42/ns/user', '', '']);
     });
     test('refused for a rootless container', () => {
       const i = input((s) => {
