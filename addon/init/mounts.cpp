@@ -338,8 +338,8 @@ void OpMount(const Args& a) {
   for (size_t at = 0; at <= a[4].size();) {
     size_t comma = a[4].find(',', at);
     if (comma == std::string::npos) comma = a[4].size();
-    unsigned long flags = ParseU64(a[4].substr(at, comma - at), object);
-    if (flags != 0) propagation.push_back(flags);
+    unsigned long change = ParseU64(a[4].substr(at, comma - at), object);
+    if (change != 0) propagation.push_back(change);
     at = comma + 1;
   }
 
@@ -391,8 +391,8 @@ void OpMount(const Args& a) {
   }
   if (!propagation.empty()) {
     Fd mounted(Reopen(object, dest));
-    for (unsigned long flags : propagation) {
-      if (mount(nullptr, FdPath(mounted.get()).c_str(), nullptr, flags, nullptr) < 0) Fail(object, "mount", errno);
+    for (unsigned long change : propagation) {
+      if (mount(nullptr, FdPath(mounted.get()).c_str(), nullptr, change, nullptr) < 0) Fail(object, "mount", errno);
     }
   }
 }
