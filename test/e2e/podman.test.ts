@@ -84,6 +84,15 @@ describeIf(podmanSkipReason(runtime))(`podman through ${path.basename(runtime)}`
     expect(r.stdout.split('\n')[1]?.trim().split(/\s+/)).toEqual(['0', '100000', '65536']);
   });
 
+  test('a user namespace and a volume in a directory only the host\'s root may enter: mounted, read-only kept (the runtime opens the source as the host\'s root)', () => {
+    const hidden = fs.mkdtempSync(path.join(pm.tmp, 'hidden-'));
+    fs.chmodSync(hidden, 0o700);
+    fs.mkdirSync(path.join(hidden, 'vol'), { mode: 0o755 });
+    fs.writeFileSync(path.join(hidden, 'vol', 'f'), 'volume\n', { mode: 0o644 });
+    const r = ok(runIn(['--uidmap', '0:100000:65536', '--gidmap', '0:100000:65536', '-v', `${path.join(hidden, 'vol')}:/v:ro`], 'cat /v/f; touch /v/new 2>&1 | grep -c "Read-only"'));
+    expect(r.stdout).toBe('volume\n1\n');
+  });
+
   test('a detached container: exec (user, workdir, env, exit status), pause/unpause, stop with its TERM trap, logs, rm', async () => {
     const name = `pm-${process.pid}`;
     ok(pm.run(['run', '-d', '--name', name, ...pm.containerFlags, pm.image, 'sh', '-c', 'trap "echo got-term; exit 3" TERM; echo started; while true; do sleep 0.1; done']));
