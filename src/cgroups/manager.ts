@@ -104,6 +104,10 @@ export function writeCgroupFile(dir: string, name: string, value: string): void 
 const CGROUP_SUPER_MAGIC = 0x27e0eb;
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 
+function isCgroupFsType(type: number): boolean {
+  return type === CGROUP_SUPER_MAGIC || type === CGROUP2_SUPER_MAGIC;
+}
+
 /** Refuses a dir that is not on a cgroup or cgroup2 filesystem (a recorded path tsrun writes into). */
 export function checkOnCgroupFs(dir: string): void {
   let type: number;
@@ -112,7 +116,16 @@ export function checkOnCgroupFs(dir: string): void {
   } catch (e) {
     throw new CgroupError(dir, `statfs ${dir}: ${errno(e)}`);
   }
-  if (type !== CGROUP_SUPER_MAGIC && type !== CGROUP2_SUPER_MAGIC) throw new CgroupError(dir, `${dir} is not on a cgroup filesystem`);
+  if (!isCgroupFsType(type)) throw new CgroupError(dir, `${dir} is not on a cgroup filesystem`);
+}
+
+/** Whether dir is on a cgroup or cgroup2 filesystem; false when it cannot be asked. */
+export function isOnCgroupFs(dir: string): boolean {
+  try {
+    return isCgroupFsType(fs.statfsSync(dir).type);
+  } catch {
+    return false;
+  }
 }
 
 /**

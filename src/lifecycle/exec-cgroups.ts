@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type * as Detect from '../cgroups/detect';
+import { isOnCgroupFs } from '../cgroups/manager';
 import { CgroupError, ConfigError } from '../errors';
 
 /** Parses runc's --cgroup values: controller -> sub-path ('' for "every hierarchy"). */
@@ -80,7 +81,7 @@ export function execCgroupDirs(cgroupPaths: Readonly<Record<string, string>>, cg
   const subs = parseSubCgroups(cgroupArgs);
   const present = Object.entries(cgroupPaths).filter(([, dir]) => {
     if (fs.existsSync(dir)) return true;
-    if (onCgroupFilesystem(nearestExistingAncestor(dir))) throw new CgroupError(dir, `the container's cgroup ${dir} no longer exists`);
+    if (isOnCgroupFs(nearestExistingAncestor(dir))) throw new CgroupError(dir, `the container's cgroup ${dir} no longer exists`);
     return false;
   });
   const named = subs.size > 0 && !subs.has('');
@@ -100,18 +101,8 @@ export function execCgroupDirs(cgroupPaths: Readonly<Record<string, string>>, cg
   return dirs;
 }
 
-const CGROUP_MAGICS: ReadonlySet<number> = new Set([0x27e0eb, 0x63677270]); // cgroup, cgroup2
-
 function nearestExistingAncestor(dir: string): string {
   let d = path.dirname(dir);
   while (d !== '/' && !fs.existsSync(d)) d = path.dirname(d);
   return d;
-}
-
-function onCgroupFilesystem(dir: string): boolean {
-  try {
-    return CGROUP_MAGICS.has(Number(fs.statfsSync(dir).type));
-  } catch {
-    return false;
-  }
 }
