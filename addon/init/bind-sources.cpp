@@ -111,11 +111,7 @@ void OpOpenSources(const Args&) {
 }
 
 int TakeSourceFd(const std::string& object, uint64_t index) {
-  auto it = ctx.sourceFds.find(index);
-  if (it == ctx.sourceFds.end()) FailMessage(object + ": no source fd " + std::to_string(index) + " was opened");
-  int fd = it->second;
-  ctx.sourceFds.erase(it);
-  return fd;
+  return TakeKeptFd(&ctx.sourceFds, index, object, "no source fd " + std::to_string(index) + " was opened");
 }
 
 }  // namespace init

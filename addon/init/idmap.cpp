@@ -139,11 +139,7 @@ void OpStageIdmapTree(const Args& a) {
 }
 
 int TakeIdmapTree(const std::string& object, uint64_t index) {
-  auto it = ctx.idmapTrees.find(index);
-  if (it == ctx.idmapTrees.end()) FailMessage(object + ": no id-mapped tree " + std::to_string(index) + " was prepared");
-  int fd = it->second;
-  ctx.idmapTrees.erase(it);
-  return fd;
+  return TakeKeptFd(&ctx.idmapTrees, index, object, "no id-mapped tree " + std::to_string(index) + " was prepared");
 }
 
 }  // namespace init

@@ -97,6 +97,9 @@ std::string LexicalContainerPath(const std::string& inRoot);
 // false when its path cannot be read or lies outside the rootfs.
 bool ResolvedContainerPath(int fd, std::string* out);
 int ForceClose(int fd);
+// Takes the fd kept under `index` out of `fds` (the caller owns it), or fails naming
+// `object` and what was missing (" no ... was ...").
+int TakeKeptFd(std::map<uint64_t, int>* fds, uint64_t index, const std::string& object, const std::string& missing);
 
 // ---- tmpcopyup (copy-up.cpp) ----
 // Copies the tree below dir fd `from` into dir fd `to`: directories, files, symlinks

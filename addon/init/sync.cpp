@@ -19,6 +19,14 @@ int ForceClose(int fd) {
   return close(fd);
 }
 
+int TakeKeptFd(std::map<uint64_t, int>* fds, uint64_t index, const std::string& object, const std::string& missing) {
+  auto it = fds->find(index);
+  if (it == fds->end()) FailMessage(object + ": " + missing);
+  int fd = it->second;
+  fds->erase(it);
+  return fd;
+}
+
 std::string ErrnoText(int err) {
   const char* name = strerrorname_np(err);
   std::string text = name ? name : "E" + std::to_string(err);
