@@ -75,6 +75,31 @@ function execProcess(opts: ExecOptions, spec: Spec): Process {
   return processFromFlags(spec.process, opts.flags);
 }
 
+/**
+ * The opened namespaces that the container's user namespace (when exec joins one)
+ * does not own. One whose owner we may not even see (EPERM: outside our own user
+ * namespace) is not the container's either.
+ */
+function namespacesOwnedOutsideUser(opened: ReadonlyArray<[NamespaceType, number]>): Set<NamespaceType> {
+  const outside = new Set<NamespaceType>();
+  const user = opened.find(([type]) => type === 'user');
+  if (user === undefined) return outside;
+  const userNs = fs.fstatSync(user[1]);
+  for (const [type, fd] of opened) {
+    if (type === 'user') continue;
+    let owner;
+    try {
+      owner = native().namespaceOwner(fd);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
+      outside.add(type);
+      continue;
+    }
+    if (owner.dev !== userNs.dev || owner.ino !== userNs.ino) outside.add(type);
+  }
+  return outside;
+}
+
 function sameFile(a: string, b: string): boolean {
   try {
     const sa = fs.statSync(a);
@@ -170,6 +195,7 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
     // The fds name the namespaces of the process we checked only if it is still that process.
     if (!container.alive()) throw new ContainerStateError('cannot exec in a stopped container');
 
+    const ownedOutsideUser = namespacesOwnedOutsideUser(opened);
     const base = 3 + opts.preserveFds;
     const namespaces: Partial<Record<NamespaceType, string>> = {};
     opened.forEach(([type], k) => (namespaces[type] = `/proc/self/fd/${base + 2 + k}`));
@@ -183,6 +209,7 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
     const plan = buildExecPlan({
       proc,
       namespaces,
+      ownedOutsideUser,
       consoleFd: console ? base + 2 + nsFds.length : undefined,
       preserveFds: opts.preserveFds,
       extraFds: extraFds.length,

@@ -21,6 +21,13 @@ export interface ExecPlanInput {
    * every file is opened before the first setns changes what the init may open).
    */
   namespaces: Partial<Record<NamespaceType, string>>;
+  /**
+   * Of those, the ones the container's user namespace does not own (a network
+   * namespace the host's root made for it, say): joined before the user namespace,
+   * with tsrun's privileges, since from inside the container's user namespace the
+   * kernel refuses them (runc 1.2 joins them first too).
+   */
+  ownedOutsideUser?: ReadonlySet<NamespaceType>;
   preserveFds: number;
   /** Number of extra fds handed to the init (see PROTOCOL.md). */
   extraFds: number;
@@ -91,7 +98,8 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   const forks = input.namespaces.pid !== undefined || cgroups.forkInto;
   ops.push(...affinity.initial, ...cgroupJoinOps(cgroups, forks));
   if (cgroups.parentDirs.length > 0) ops.push(op('sync', 'start'));
-  // User first (it grants the capabilities the other joins need), mount last (the
+  // User first (it grants the capabilities the other joins need), but after the
+  // namespaces it does not own (ownedOutsideUser), mount last (the
   // root and cwd become the container's), and all of them but a cgroup namespace
   // before the fork into the pid namespace (and the v2 cgroup): the process must
   // never show in the container with the host's root, cwd and mounts, which a
@@ -105,7 +113,10 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
     const path = input.namespaces[type];
     if (path !== undefined) ops.push(op('setns', CLONE_FLAGS[type], path));
   };
-  JOIN_ORDER.filter((type) => !late.has(type)).forEach(setns);
+  const outside = input.ownedOutsideUser ?? new Set<NamespaceType>();
+  const early = JOIN_ORDER.filter((type) => !late.has(type));
+  early.filter((type) => type !== 'user' && outside.has(type)).forEach(setns);
+  early.filter((type) => type === 'user' || !outside.has(type)).forEach(setns);
   // setns into a pid namespace only applies to children.
   if (forks) ops.push(op('fork'));
   JOIN_ORDER.filter((type) => late.has(type)).forEach(setns);

@@ -378,6 +378,34 @@ describeIf(containerSkipReason())(`user namespaces (${BINARY})`, () => {
     expect(isEmpty(s.forceClean())).toBe(true);
   });
 
+  // Kubernetes' user-namespaced pods: the network namespace is made by the host's
+  // root (CNI), the containers get user namespaces of their own. From inside the
+  // container's user namespace the kernel refuses setns into it (EPERM), so exec
+  // joins it first, as runc 1.2 does (runc 1.1.5 fails such an exec).
+  (FLAVOR === 'runc' ? test.skip : test)('exec into a container whose network namespace the host owns (ip netns add): joined before the user namespace', () => {
+    const name = `tsrun-test-${crypto.randomBytes(4).toString('hex')}`;
+    expect(spawnSync('ip', ['netns', 'add', name]).status).toBe(0);
+    try {
+      const nsPath = `/var/run/netns/${name}`;
+      const b = bundle('sleep 1000', (c) => {
+        c.linux.namespaces = c.linux.namespaces.map((n: { type: string }) => (n.type === 'network' ? { type: 'network', path: nsPath } : n));
+        // sysfs needs a network namespace the user namespace owns: /sys is bound instead.
+        c.mounts = c.mounts.map((m: { destination: string }) =>
+          m.destination === '/sys' ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] } : m,
+        );
+      });
+      expectOk(s.cli.runContainer(b.id, b.dir, ['--detach']));
+      const pid = s.cli.state(b.id).pid;
+      const r = expectOk(s.cli.run(['exec', b.id, 'sh', '-c', 'readlink /proc/self/ns/net; readlink /proc/self/ns/user; id -u']));
+      expect(r.stdout.trim().split('\n')).toEqual([`net:[${fs.statSync(nsPath).ino}]`, fs.readlinkSync(`/proc/${pid}/ns/user`), '0']);
+      // The other namespaces are still joined from inside the user namespace.
+      expect(expectOk(s.cli.run(['exec', b.id, 'readlink', '/proc/self/ns/mnt'])).stdout.trim()).toBe(fs.readlinkSync(`/proc/${pid}/ns/mnt`));
+      expectOk(s.cli.delete(b.id, true));
+    } finally {
+      spawnSync('ip', ['netns', 'delete', name]);
+    }
+  });
+
   test('sysfs without a network namespace of its own fails as in runc 1.1.5, nothing left behind', () => {
     const b = bundle('true', (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'network')));
     const r = s.cli.runContainer(b.id, b.dir);

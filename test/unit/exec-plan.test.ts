@@ -36,6 +36,19 @@ describe('buildExecPlan', () => {
     expect(ops.some((o) => o[0] === 'closeSync')).toBe(false);
   });
 
+  test('namespaces another user namespace owns are joined before the user namespace, the rest after it', () => {
+    const ops = buildExecPlan({
+      proc: base(),
+      namespaces: { mount: '/m', pid: '/p', user: '/u', network: '/n', ipc: '/i' },
+      ownedOutsideUser: new Set(['network', 'ipc']),
+      preserveFds: 0,
+      extraFds: 5,
+      lastCap: 40,
+      warn: () => undefined,
+    });
+    expect(ops.filter((o) => o.op === 'setns' || o.op === 'fork').map((o) => (o.op === 'fork' ? 'fork' : String(o.args[1])))).toEqual(['/i', '/n', '/u', '/p', '/m', 'fork']);
+  });
+
   test("the container's session keyring is joined by name after the fork, unless it was created without one", () => {
     const input = { proc: base(), preserveFds: 0, extraFds: 2, lastCap: 40, warn: () => undefined, sessionKeyring: '_ses.c1' };
     const ops = buildExecPlan({ ...input, namespaces: { mount: '/m', pid: '/p' } });
