@@ -39,6 +39,7 @@ import { writeIdMappings } from './id-mappings';
 import { writeTimeOffsets } from './time-offsets';
 import { planIdMappings, hostIdOf } from '../linux/id-mappings';
 import { planNamespaces } from '../linux/namespaces';
+import { joinedNamespacesOwnedOutsideUser } from './namespace-owners';
 import { NO_CGROUP_JOIN, planCgroupJoin } from '../linux/cgroup-join';
 import { sessionKeyringName } from '../linux/keyring';
 import { checkNoLimitsWithoutCgroup, isCgroupPermissionError, ownCgroupDirs, rootlessMode } from './rootless';
@@ -274,6 +275,7 @@ export function createContainer(opts: CreateOptions): Created {
       unprivilegedParent: (process.geteuid?.() ?? 0) !== 0,
       ...(seccomp ? { seccomp } : {}),
       cgroupJoin,
+      ownedOutsideUser: joinedNamespacesOwnedOutsideUser(namespaces.joins),
     });
     log.debug(`create ${opts.id}: plan of ${plan.length} operations`);
 

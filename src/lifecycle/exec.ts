@@ -31,6 +31,7 @@ import { planSeccomp } from '../linux/seccomp';
 import type { SeccompPlan, SeccompProgram } from '../linux/seccomp';
 import { sessionKeyringName } from '../linux/keyring';
 import { OCI_VERSION } from '../version';
+import { namespacesOwnedOutsideUser } from './namespace-owners';
 import type { Personality } from '../linux/process-attrs';
 
 export interface ExecOptions {
@@ -73,31 +74,6 @@ function execProcess(opts: ExecOptions, spec: Spec): Process {
   }
   if (!spec.process) throw new ConfigError('process', 'the container has no process to base exec on (use --process)');
   return processFromFlags(spec.process, opts.flags);
-}
-
-/**
- * The opened namespaces that the container's user namespace (when exec joins one)
- * does not own. One whose owner we may not even see (EPERM: outside our own user
- * namespace) is not the container's either.
- */
-function namespacesOwnedOutsideUser(opened: ReadonlyArray<[NamespaceType, number]>): Set<NamespaceType> {
-  const outside = new Set<NamespaceType>();
-  const user = opened.find(([type]) => type === 'user');
-  if (user === undefined) return outside;
-  const userNs = fs.fstatSync(user[1]);
-  for (const [type, fd] of opened) {
-    if (type === 'user') continue;
-    let owner;
-    try {
-      owner = native().namespaceOwner(fd);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
-      outside.add(type);
-      continue;
-    }
-    if (owner.dev !== userNs.dev || owner.ino !== userNs.ino) outside.add(type);
-  }
-  return outside;
 }
 
 function sameFile(a: string, b: string): boolean {

@@ -5,7 +5,7 @@
 import type { MemoryPolicy, NamespaceType, Process } from '../config/types';
 import { ConfigError } from '../errors';
 import type * as CpuList from '../config/cpu-list';
-import { CLONE_FLAGS, JOIN_ORDER } from './namespaces';
+import { CLONE_FLAGS, JOIN_ORDER, ownedOutsideUserFirst } from './namespaces';
 import { op, type PlanOp } from './plan-encoding';
 import { planProcessOps, seccompOp, seccompPlacement, sessionOp } from './process-ops';
 import { NO_LSM, planKeyLabel, type LsmFacts, type Personality } from './process-attrs';
@@ -113,10 +113,8 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
     const path = input.namespaces[type];
     if (path !== undefined) ops.push(op('setns', CLONE_FLAGS[type], path));
   };
-  const outside = input.ownedOutsideUser ?? new Set<NamespaceType>();
-  const early = JOIN_ORDER.filter((type) => !late.has(type));
-  early.filter((type) => type !== 'user' && outside.has(type)).forEach(setns);
-  early.filter((type) => type === 'user' || !outside.has(type)).forEach(setns);
+  const early = JOIN_ORDER.filter((type) => !late.has(type)).map((type) => ({ type }));
+  ownedOutsideUserFirst(early, input.ownedOutsideUser).forEach(({ type }) => setns(type));
   // setns into a pid namespace only applies to children.
   if (forks) ops.push(op('fork'));
   JOIN_ORDER.filter((type) => late.has(type)).forEach(setns);

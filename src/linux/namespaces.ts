@@ -27,6 +27,16 @@ export interface NamespacePlan {
 
 export const JOIN_ORDER: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'time', 'cgroup', 'mount'];
 
+/**
+ * Namespaces to join, in JOIN_ORDER, except that those the joined user namespace
+ * does not own (`ownedOutsideUser`) come before it: from inside it the kernel
+ * refuses them, while the init still has tsrun's privileges over them before.
+ */
+export function ownedOutsideUserFirst<T extends { type: NamespaceType }>(joins: readonly T[], ownedOutsideUser: ReadonlySet<NamespaceType> = new Set()): T[] {
+  const first = (n: T): boolean => n.type !== 'user' && ownedOutsideUser.has(n.type);
+  return [...joins.filter(first), ...joins.filter((n) => !first(n))];
+}
+
 /** The namespace types whose host copy a config may name by path and then change (sysctls, hostname). */
 export type HostSharedNamespace = 'network' | 'ipc' | 'uts';
 

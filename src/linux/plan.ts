@@ -2,12 +2,12 @@
 // list of operations the init executes (addon/PROTOCOL.md). Pure: it reads no file
 // and makes no system call, so every decision here is unit-tested without root.
 import * as path from 'path';
-import type { Mount, Spec } from '../config/types';
+import type { Mount, NamespaceType, Spec } from '../config/types';
 import { ConfigError } from '../errors';
 import { DEFAULT_DEVICES, DEFAULT_DEV_LINKS } from './devices';
 import { MOUNT_ATTR, MS, parseMountOptions, propagationArg, rootPropagationFlags } from './mount-options';
 import { planIdmappedMount } from './idmapped-mounts';
-import { CLONE_FLAGS, ownsNamespace, planNamespaces, type IsHostNamespace } from './namespaces';
+import { CLONE_FLAGS, ownedOutsideUserFirst, ownsNamespace, planNamespaces, type IsHostNamespace } from './namespaces';
 import { planNetDevices } from './net-devices';
 import { checkProcMount } from './proc-mounts';
 import { op, type PlanArg, type PlanOp } from './plan-encoding';
@@ -64,6 +64,11 @@ export interface CreatePlanInput {
   seccomp?: SeccompProgram;
   /** How the init gets into its cgroups (planCgroupJoin); absent: it has none of its own. */
   cgroupJoin?: CgroupJoin;
+  /**
+   * Namespaces joined by path that the user namespace joined by path does not own
+   * (src/lifecycle/namespace-owners.ts): joined before it (ownedOutsideUserFirst).
+   */
+  ownedOutsideUser?: ReadonlySet<NamespaceType>;
   /**
    * A directory of tsrun's own (in the container's state dir) where, with a user
    * namespace, id-mapped trees are staged (planMounts).
@@ -301,7 +306,8 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   // there reaches it; the container's own is made from it later.
   if (mounts.stagedIdmapTrees.length > 0) ops.push(op('unshare', CLONE_FLAGS.mount), op('propagation', MS.SLAVE | MS.REC), ...mounts.stagedIdmapTrees);
   const late = joinsAfterFork(cgroups);
-  for (const join of ns.joins) if (!late.has(join.type)) ops.push(op('setns', CLONE_FLAGS[join.type], join.path as string));
+  const early = ownedOutsideUserFirst(ns.joins.filter((join) => !late.has(join.type)), input.ownedOutsideUser);
+  for (const join of early) ops.push(op('setns', CLONE_FLAGS[join.type], join.path as string));
   const inUserNs = ns.has('user');
   if (ns.newUser) {
     ops.push(op('unshare', CLONE_FLAGS.user));

@@ -378,11 +378,11 @@ describeIf(containerSkipReason())(`user namespaces (${BINARY})`, () => {
     expect(isEmpty(s.forceClean())).toBe(true);
   });
 
-  // Kubernetes' user-namespaced pods: the network namespace is made by the host's
-  // root (CNI), the containers get user namespaces of their own. From inside the
-  // container's user namespace the kernel refuses setns into it (EPERM), so exec
-  // joins it first, as runc 1.2 does (runc 1.1.5 fails such an exec).
-  (FLAVOR === 'runc' ? test.skip : test)('exec into a container whose network namespace the host owns (ip netns add): joined before the user namespace', () => {
+  // A pod whose network namespace the host's root made (CNI) and whose containers
+  // are in a user namespace: from inside that user namespace the kernel refuses
+  // setns into the network namespace (EPERM), so exec, and a create that joins the
+  // user namespace by path, join it first, as runc 1.2 does (runc 1.1.5 fails both).
+  (FLAVOR === 'runc' ? test.skip : test)('a network namespace the host owns (ip netns add), with a user namespace: joined before it by exec and by a second container joining both by path', () => {
     const name = `tsrun-test-${crypto.randomBytes(4).toString('hex')}`;
     expect(spawnSync('ip', ['netns', 'add', name]).status).toBe(0);
     try {
@@ -400,6 +400,22 @@ describeIf(containerSkipReason())(`user namespaces (${BINARY})`, () => {
       expect(r.stdout.trim().split('\n')).toEqual([`net:[${fs.statSync(nsPath).ino}]`, fs.readlinkSync(`/proc/${pid}/ns/user`), '0']);
       // The other namespaces are still joined from inside the user namespace.
       expect(expectOk(s.cli.run(['exec', b.id, 'readlink', '/proc/self/ns/mnt'])).stdout.trim()).toBe(fs.readlinkSync(`/proc/${pid}/ns/mnt`));
+      // A second container of the pod: the first one's user namespace and the host's
+      // network namespace, both by path.
+      const second = s.bundle({
+        configure: (c) => {
+          c.process.args = ['sh', '-c', 'readlink /proc/self/ns/net; readlink /proc/self/ns/user; cat /proc/self/uid_map'];
+          c.linux.namespaces = c.linux.namespaces
+            .filter((n: { type: string }) => n.type !== 'network')
+            .concat([{ type: 'user', path: `/proc/${pid}/ns/user` }, { type: 'network', path: nsPath }]);
+          c.mounts = c.mounts.map((m: { destination: string }) =>
+            m.destination === '/sys' ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] } : m,
+          );
+        },
+      });
+      fs.chmodSync(second.dir, 0o755);
+      const out = expectOk(s.cli.runContainer(second.id, second.dir)).stdout.trim().split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
+      expect(out).toEqual([`net:[${fs.statSync(nsPath).ino}]`, fs.readlinkSync(`/proc/${pid}/ns/user`), `0 ${HOST_BASE} 65536`]);
       expectOk(s.cli.delete(b.id, true));
     } finally {
       spawnSync('ip', ['netns', 'delete', name]);

@@ -49,6 +49,21 @@ describe('create plan', () => {
     expect(none).not.toContain('loopbackUp');
   });
 
+  test('a joined user namespace comes before the joined namespaces it owns, after those it does not own', () => {
+    const joins = (outside?: Set<'network' | 'ipc'>) =>
+      buildCreatePlan({
+        ...input((s) => {
+          s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'network' || n.type === 'ipc' ? { type: n.type, path: `/run/${n.type}` } : n));
+          s.linux!.namespaces.push({ type: 'user', path: '/run/user' });
+        }),
+        ...(outside ? { ownedOutsideUser: outside } : {}),
+      })
+        .filter((o) => o.op === 'setns')
+        .map((o) => o.args[1]);
+    expect(joins()).toEqual(['/run/user', '/run/ipc', '/run/network']);
+    expect(joins(new Set(['network']))).toEqual(['/run/network', '/run/user', '/run/ipc']);
+  });
+
   test('uids and gids above 2^31-1 are refused, as runc does (setresuid(-1) would keep root)', () => {
     const cases: Array<[(s: Spec) => void, string]> = [
       [(s) => (s.process!.user.uid = 4294967295), 'process.user.uid: 4294967295: uids and gids must be in range 0-2147483647'],
