@@ -90,8 +90,8 @@ export function createCgroupManager(opts: CreateCgroupManagerOptions): CgroupMan
 
 /**
  * A manager for an existing container, from what its state.json recorded
- * (cgroupPaths and cgroupCreated). Without `created` (a create that crashed before
- * recording it), destroy() removes only the leaves, and only if they are empty.
+ * (cgroupPaths and cgroupCreated). destroy() removes the leaves, and only if they
+ * are empty (rmdir refuses a cgroup with processes).
  */
 export function cgroupManagerFromPaths(
   paths: Record<string, string>,

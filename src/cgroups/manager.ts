@@ -66,9 +66,9 @@ export interface Placement {
 export interface ManagerDeps {
   layout: CgroupLayout;
   placements: Placement[];
-  /** Paths came from state.json rather than from resolving cgroupsPath now. */
+  /** Paths came from state.json: the leaves are the container's (destroy removes them). */
   restored?: boolean;
-  /** With `restored`: what the earlier create() made; undefined when that create crashed before recording it. */
+  /** With `restored`: what the earlier create() made (recorded as cgroupCreated). */
   created?: string[];
   /** Injected by unit tests: a fake tree cannot rmdir a dir holding files, cgroupfs can. */
   rmdir?: (dir: string) => void;
@@ -212,11 +212,12 @@ export abstract class BaseManager implements CgroupManager {
   readonly layout: CgroupLayout;
   protected readonly placements: Placement[];
   private createdDirs: string[];
+  /** The leaves are the container's: restored, or create() succeeded. */
+  private holdsLeaves: boolean;
   private readonly rmdirFn: (dir: string) => void;
-  /** Made for `delete` after a create that never recorded what it made. */
-  private readonly restoredWithoutRecord: boolean;
 
   constructor(deps: ManagerDeps) {
+    this.holdsLeaves = deps.restored === true;
     this.layout = deps.layout;
     this.placements = deps.placements;
     this.rmdirFn = deps.rmdir ?? ((d) => fs.rmdirSync(d));
@@ -225,7 +226,6 @@ export abstract class BaseManager implements CgroupManager {
     this.createdDirs = deps.created
       ? deps.created.filter((d) => this.placements.some((p) => d === p.dir || (p.dir.startsWith(`${d}/`) && d.startsWith(`${p.h.mountPoint}/`))))
       : [];
-    this.restoredWithoutRecord = deps.restored === true && deps.created === undefined;
   }
 
   /** Driver hook: configure a dir this manager just made (before its children are made). */
@@ -389,6 +389,7 @@ export abstract class BaseManager implements CgroupManager {
       throw e;
     }
     this.createdDirs.push(...made);
+    this.holdsLeaves = true;
   }
 
   private mkdirLeaf(dir: string): boolean {
@@ -437,22 +438,23 @@ export abstract class BaseManager implements CgroupManager {
   }
 
   /**
-   * Removes the container's own cgroups (with the sub-cgroups it made), as runc
-   * does. Parents stay, even those this container's create made: they are shared
-   * with the containers beside it, and removing one races with a sibling's create
-   * that found it and is about to make its own leaf in it.
+   * Removes the container's cgroups (with the sub-cgroups it made), as runc removes
+   * its cgroup paths: also a leaf that existed before the create (create refuses one
+   * with processes in it), so that a later container of the same path starts from a
+   * new cgroup, not from the limits the last one left there. Never a hierarchy's
+   * own root (a cgroupsPath of "/"). Parents stay, even those this container's create
+   * made: they are shared with the containers beside it, and removing one races with
+   * a sibling's create that found it and is about to make its own leaf in it.
    */
   destroy(): void {
     const failures: string[] = [];
-    const leaves = new Set(this.placements.map((p) => p.dir));
-    // Without a record (crashed create), remove the leaves all the same; rmdir itself
-    // refuses a cgroup that still has processes, so nothing live is lost.
-    const targets = this.restoredWithoutRecord ? [...leaves] : this.createdDirs.filter((d) => leaves.has(d));
-    for (const dir of targets) {
-      const err = this.removeTree(dir);
+    // After a refused create() nothing is the container's (what it made, it removed).
+    if (!this.holdsLeaves) return;
+    for (const p of this.placements) {
+      if (p.dir === p.h.mountPoint) continue;
+      const err = this.removeTree(p.dir);
       if (err) failures.push(err);
     }
-    this.createdDirs = this.createdDirs.filter((d) => fs.existsSync(d));
     if (failures.length > 0) throw new CgroupError(failures[0], `cannot remove cgroup: ${failures.join('; ')}`);
   }
 

@@ -179,6 +179,16 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
     });
   }
 
+  test('a leaf that existed before the create (empty, a limit written in it) is removed by delete, as runc removes it', () => {
+    const b = s.bundle();
+    const leaf = `/sys/fs/cgroup/pids${b.cgroupsPath}`;
+    fs.mkdirSync(leaf, { recursive: true });
+    fs.writeFileSync(path.join(leaf, 'pids.max'), '64');
+    expectOk(s.cli.runContainer(b.id, b.dir));
+    // A later container of that path must not start with the limit left there.
+    expect(fs.existsSync(leaf)).toBe(false);
+  });
+
   /** Bundles of two sleepers, the second configured with the first one's cgroupsPath. */
   const sharingACgroup = (): [Bundle, Bundle] => {
     const a = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });

@@ -166,6 +166,18 @@ describe('v1 and hybrid drivers on a fake tree', () => {
     expect(fs.existsSync(path.join(root, 'pids', 'tsrun-test', 'c1'))).toBe(true);
   });
 
+  test('an existing empty leaf is used, and destroy removes it (runc removes its cgroup paths); the parents stay', () => {
+    makeTree('hybrid');
+    const leaf = path.join(root, 'pids', 'tsrun-test', 'c1');
+    fs.mkdirSync(leaf, { recursive: true });
+    const m = manager('hybrid');
+    m.create();
+    expect(m.created()).not.toContain(leaf);
+    m.destroy();
+    expect(fs.existsSync(leaf)).toBe(false);
+    expect(fs.existsSync(path.join(root, 'pids', 'tsrun-test'))).toBe(true);
+  });
+
   test('an existing leaf with processes only in a cgroup below it is refused too', () => {
     makeTree('hybrid');
     fs.mkdirSync(path.join(root, 'memory', 'tsrun-test', 'c1', 'sub'), { recursive: true });
@@ -248,7 +260,7 @@ describe('v1 and hybrid drivers on a fake tree', () => {
     expect(m2.paths().memory).toBe(path.join(root, 'memory/process_api/x/up/c2'));
   });
 
-  test('restored manager: recorded paths are checked, pre-existing leaves kept when unrecorded', () => {
+  test('restored manager: recorded paths are checked; destroy removes the leaves, with or without a record', () => {
     makeTree('legacy');
     const mi = () => mountinfo('legacy');
     expect(() => cgroupManagerFromPaths({ cpu: '/etc' }, [], { root, readMountinfo: mi })).toThrow(/not below/);
