@@ -146,6 +146,18 @@ void RequireDirectory(const std::string& object, int fd) {
   if (!S_ISDIR(st.st_mode)) FailMessage(object + ": destination is not a directory (symlink or file)");
 }
 
+// A bind mount of a directory on a non-directory, or of anything else on a directory:
+// the kernel refuses it, with an EINVAL from move_mount that names nothing. runc's
+// error ends in "not a directory" (ENOTDIR from mount(2)), which callers look for
+// (dockerd turns it into its "mounting a directory onto a file?" hint).
+void RequireSameKind(const std::string& object, bool sourceIsDir, int target) {
+  struct stat st;
+  if (fstat(target, &st) < 0) Fail(object, "fstat", errno);
+  if (S_ISDIR(st.st_mode) == sourceIsDir) return;
+  FailMessage(object + (sourceIsDir ? ": the source is a directory, the destination is not" : ": the source is not a directory, the destination is") +
+              ": not a directory");
+}
+
 // A tmpfs over a directory the rootfs has takes that directory's mode (runc), and
 // with `copyUp` a copy of its contents, read through an fd that still reaches the
 // covered directory once the tmpfs is on top.
@@ -361,6 +373,7 @@ void OpMount(const Args& a) {
     struct stat st;
     if (fstat(tree.get(), &st) < 0) Fail(object, "fstat", errno);
     Fd target(Resolve(object, dest, S_ISDIR(st.st_mode) ? Create::Directory : Create::File));
+    RequireSameKind(object, S_ISDIR(st.st_mode), target.get());
     RequireNotLedIntoProc(object, dest, target.get());
     if (!AttachTree(object, tree.get(), target.get(), flags)) Fail(object, "mount_setattr", ENOSYS);
   } else if (flags & MS_BIND) {
@@ -369,6 +382,7 @@ void OpMount(const Args& a) {
     bool attached;
     {
       Fd target(Resolve(object, dest, S_ISDIR(st.st_mode) ? Create::Directory : Create::File));
+      RequireSameKind(object, S_ISDIR(st.st_mode), target.get());
       RequireNotLedIntoProc(object, dest, target.get());
       attached = AttachBind(object, source, target.get(), flags);
       if (!attached && mount(source.c_str(), FdPath(target.get()).c_str(), nullptr, MS_BIND | (flags & MS_REC), nullptr) < 0)

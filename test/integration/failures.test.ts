@@ -95,6 +95,18 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
       expect(errorMessage(r)).toMatch(/no such device|ENODEV/);
     });
 
+    test('a file bound on a directory, or a directory on a file, ends in runc\'s "not a directory" (dockerd looks for it)', () => {
+      const file = path.join(s.env.tmp, 'a-file');
+      fs.writeFileSync(file, 'x');
+      for (const [source, destination] of [[file, '/bin'], [s.env.tmp, '/bin/busybox']] as const) {
+        const b = s.bundle({ configure: (c) => c.mounts.push({ destination, type: 'bind', source, options: ['rbind', 'ro'] }) });
+        // runc: `... error mounting "<src>" to rootfs at "/bin": mount <src>:/bin (via /proc/self/fd/6), flags: 0x5001: not a directory`
+        const r = attempt(cmd, b);
+        expectCleanFailure(r, s.cli.flavor, { tsrun: new RegExp(`${destination}: .*: not a directory$`), runc: /: not a directory$/ });
+        expect(errorMessage(r)).toMatch(/: not a directory$/);
+      }
+    });
+
     test('uid/gid mappings without a user namespace are refused (never run as the host\'s root)', () => {
       const b = s.bundle({
         configure: (c) => {
