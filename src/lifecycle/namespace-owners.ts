@@ -1,7 +1,8 @@
 // Which namespaces a user namespace does not own, asked of the kernel (NS_GET_USERNS).
 // A namespace another user namespace owns (a network namespace the host's root made,
 // as CNI does for a pod) must be joined before the container's user namespace:
-// from inside it, the kernel refuses the setns (EPERM). See joinOrder.
+// from inside it, the kernel refuses the setns (EPERM). See ownedOutsideUserFirst
+// (src/linux/namespaces.ts).
 import * as fs from 'fs';
 import type { Namespace, NamespaceType } from '../config/types';
 import { native } from '../native';
