@@ -86,6 +86,26 @@ const char* V1JoinFile(int dirFd) {
   return "tasks";
 }
 
+// pids.current or pids.max of the cgroup dirFd, open for reading; -1 where the
+// hierarchy has no such file (not the pids one).
+int OpenPidsCount(const std::string& object, int dirFd, const char* file) {
+  int fd = openat(dirFd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno != ENOENT) Fail(object, (std::string("open ") + file).c_str(), errno);
+  return fd;
+}
+
+// The first line of a pids file read through fd, without its newline.
+std::string ReadPidsCount(const std::string& object, int fd, const char* file) {
+  char buf[32];
+  ssize_t n;
+  do {
+    n = pread(fd, buf, sizeof buf - 1, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) Fail(object, (std::string("read ") + file).c_str(), errno);
+  std::string text(buf, static_cast<size_t>(n));
+  return text.substr(0, text.find('\n'));
+}
+
 // "0" names the writer: the kernel moves the calling thread, which in this
 // single-threaded program is the whole process.
 constexpr const char* kSelf = "0";
@@ -109,7 +129,10 @@ void OpCgroup(const Args& a) {
       WritePid(object, dirFd.get(), file, kSelf);
       return;
     }
-    ctx.atForkCgroups.push_back({OpenCgroupFile(object, dirFd.get(), file), dir, file});
+    Fd joinFd(OpenCgroupFile(object, dirFd.get(), file));
+    Fd currentFd(OpenPidsCount(object, dirFd.get(), "pids.current"));
+    Fd maxFd(currentFd.get() < 0 ? -1 : OpenPidsCount(object, dirFd.get(), "pids.max"));
+    ctx.atForkCgroups.push_back({joinFd.release(), dir, file, currentFd.release(), maxFd.release()});
     return;
   }
   if (kind != "v2") FailMessage(object + ": unknown cgroup kind \"" + kind + "\"");
@@ -118,16 +141,44 @@ void OpCgroup(const Args& a) {
   ctx.forkCgroupDir = dir;
 }
 
+namespace {
+
+// Fails when the pids cgroup of `c` holds more than pids.max tasks once `coming` more
+// are in it: the kernel refuses a fork in the cgroup then, but not a move into it.
+void RequirePidsRoom(const AtForkCgroup& c, uint64_t coming) {
+  if (c.pidsMaxFd < 0) return;
+  const std::string object = "cgroup " + c.dir;
+  const std::string max = ReadPidsCount(object, c.pidsMaxFd, "pids.max");
+  if (max == "max") return;
+  const std::string current = ReadPidsCount(object, c.pidsCurrentFd, "pids.current");
+  if (ParseU64(current, object + " pids.current") + coming <= ParseU64(max, object + " pids.max")) return;
+  FailMessage(object + ": the pids limit is reached (pids.max " + max + ", pids.current " + current + (coming == 0 ? " with this process)" : ")"));
+}
+
+}  // namespace
+
+// Before the fork: a full pids cgroup fails the exec here, with no child left behind
+// (one that failed after its move would stay a zombie of the container's init).
+void CheckPidsRoomAtFork() {
+  for (const AtForkCgroup& c : ctx.atForkCgroups) RequirePidsRoom(c, 1);
+}
+
 void JoinCgroupsAtFork() {
   for (const AtForkCgroup& c : ctx.atForkCgroups) {
     WritePidTo("cgroup " + c.dir, c.fd, c.file.c_str(), kSelf);
-    ForceClose(c.fd);
+    // Counted now: another exec that got in since the check above leaves this one
+    // over the limit, and it goes, as a v2 clone3 into a full cgroup fails.
+    RequirePidsRoom(c, 0);
   }
-  ctx.atForkCgroups.clear();
+  CloseCgroupsAtFork();
 }
 
 void CloseCgroupsAtFork() {
-  for (const AtForkCgroup& c : ctx.atForkCgroups) ForceClose(c.fd);
+  for (const AtForkCgroup& c : ctx.atForkCgroups) {
+    ForceClose(c.fd);
+    if (c.pidsCurrentFd >= 0) ForceClose(c.pidsCurrentFd);
+    if (c.pidsMaxFd >= 0) ForceClose(c.pidsMaxFd);
+  }
   ctx.atForkCgroups.clear();
 }
 

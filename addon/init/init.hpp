@@ -16,11 +16,15 @@ namespace init {
 
 using Args = std::vector<std::string>;  // an op's arguments, field 0 (the name) excluded
 
-// A v1 cgroup the child of the next `fork` joins: its join file, open for writing.
+// A v1 cgroup the child of the next `fork` joins: its join file, open for writing,
+// and, in the pids hierarchy, its pids.current and pids.max, open for reading (-1
+// elsewhere): a move is no fork, and the kernel lets it exceed pids.max.
 struct AtForkCgroup {
   int fd;
   std::string dir;   // for messages
   std::string file;  // `tasks` or cgroup.procs
+  int pidsCurrentFd;
+  int pidsMaxFd;
 };
 
 struct Context {
@@ -136,6 +140,8 @@ pid_t ForkIntoCgroup();
 // In the child of `fork`, once it goes on: joins the `cgroup v1AtFork` cgroups (each
 // file written, then closed). Fails the op naming the cgroup.
 void JoinCgroupsAtFork();
+// Before the fork: fails when a pids cgroup the child will join is full.
+void CheckPidsRoomAtFork();
 // In the intermediate: closes the files JoinCgroupsAtFork writes in the child.
 void CloseCgroupsAtFork();
 void OpDomainname(const Args&);

@@ -46,6 +46,7 @@ void OpBecomeRoot(const Args&) {
 // child appear in its pid namespace may stop it (SIGSTOP), and the parent, without
 // its pid, could then neither kill it nor let go of the container's lock.
 void OpFork(const Args&) {
+  CheckPidsRoomAtFork();
   int gate[2];
   if (pipe2(gate, O_CLOEXEC) < 0) Fail("fork", "pipe2", errno);
   pid_t child = ForkIntoCgroup();

@@ -317,6 +317,14 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     // The exec'd shell and the container's sleep reach the limit: nothing more.
     const third = s.cli.run(['exec', two.id, 'sh', '-c', 'true & wait']);
     expect(third.code).not.toBe(0);
+    // At the limit, an exec is refused (v1's move into the pids cgroup is no fork the
+    // kernel would count against pids.max; v2's clone3 into the cgroup fails), and
+    // leaves nothing there, not even a zombie of the container's init.
+    expectOk(s.cli.run(['exec', '-d', two.id, 'sleep', '1000']));
+    const full = s.cli.run(['exec', two.id, 'true']);
+    expect(full.code).toBe(255);
+    expect(full.stderr).toMatch(/pids limit is reached \(pids\.max 2, pids\.current 2\)|clone3: EAGAIN/);
+    expect(file(two, 'pids', 'pids.current')).toBe('2');
     expectOk(s.cli.delete(two.id, true));
   });
   test('a device rule list the kernel cannot express (a deny inside an earlier wildcard allow) is refused, nothing left behind, as runc refuses it', () => {
