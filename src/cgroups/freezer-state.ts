@@ -50,22 +50,3 @@ export function frozenAt(dirs: Readonly<Record<string, string>>): boolean {
   const unified = dirs['unified'];
   return unified !== undefined && v2Frozen(unified);
 }
-
-/**
- * Create's check, over the container's dirs (hierarchy key -> dir): a process put
- * there now would freeze at once, in the middle of its set-up. v1: the freezer
- * hierarchy's state is not THAWED (frozen by itself or through an ancestor); v2: the
- * unified dir is frozen or on its way (cgroup.freeze, cgroup.events).
- */
-export function freezesNewProcesses(dirs: Readonly<Record<string, string>>): boolean {
-  for (const [key, dir] of Object.entries(dirs)) {
-    if (key.split(',').includes('freezer')) {
-      const state = readCgroupFile(dir, 'freezer.state');
-      if (state !== null && state !== 'THAWED') return true;
-    } else if (key === 'unified') {
-      if (readCgroupFile(dir, 'cgroup.freeze') === '1') return true;
-      if (/^frozen 1$/m.test(readCgroupFile(dir, 'cgroup.events') ?? '')) return true;
-    }
-  }
-  return false;
-}

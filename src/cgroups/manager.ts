@@ -96,6 +96,25 @@ export function readCgroupFile(dir: string, name: string): string | null {
   }
 }
 
+/**
+ * Create's check, over the container's dirs (hierarchy key -> dir): a process put
+ * there now would freeze at once, in the middle of its set-up. v1: the freezer
+ * hierarchy's state is not THAWED (frozen by itself or through an ancestor); v2: the
+ * unified dir is frozen or on its way (cgroup.freeze, cgroup.events).
+ */
+function freezesNewProcesses(dirs: Readonly<Record<string, string>>): boolean {
+  for (const [key, dir] of Object.entries(dirs)) {
+    if (key.split(',').includes('freezer')) {
+      const state = readCgroupFile(dir, 'freezer.state');
+      if (state !== null && state !== 'THAWED') return true;
+    } else if (key === 'unified') {
+      if (readCgroupFile(dir, 'cgroup.freeze') === '1') return true;
+      if (/^frozen 1$/m.test(readCgroupFile(dir, 'cgroup.events') ?? '')) return true;
+    }
+  }
+  return false;
+}
+
 /** One write(2) per value: cgroup files take one value per write. */
 export function writeCgroupFile(dir: string, name: string, value: string): void {
   writeCgroupLines(dir, [{ file: name, value }]);
@@ -378,6 +397,10 @@ export abstract class BaseManager implements CgroupManager {
           this.prepareCreated(p, cur, isLeaf);
         }
       }
+      // An init put there would freeze halfway through its set-up, and the create
+      // with it, for good. runc refuses it before its init joins the cgroup, and so
+      // leaves such a leaf where it was: so does this (it is not the container's yet).
+      if (freezesNewProcesses(this.paths())) throw new CgroupError(this.primary().dir, "container's cgroup unexpectedly frozen");
     } catch (e) {
       for (const d of [...made].sort((a, b) => depth(b) - depth(a))) {
         try {

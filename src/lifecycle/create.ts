@@ -9,7 +9,6 @@ import { loadBundle } from '../config/load';
 import type { Spec } from '../config/types';
 import { createCgroupManager } from '../cgroups';
 import { writeCgroupFile, type CgroupManager } from '../cgroups/manager';
-import { freezesNewProcesses } from '../cgroups/freezer-state';
 import { oomKills } from '../cgroups/oom-kills';
 import { validateResources } from '../cgroups/resources';
 import { CgroupError, TsrunError } from '../errors';
@@ -194,9 +193,6 @@ export function createContainer(opts: CreateOptions): Created {
     // for a leaf that existed before (empty, or create refuses it) is the only difference.
     state.cgroupCreated = cgroups.created();
     if (ownCgroup) {
-      // An init put there would freeze halfway through its set-up, and create with
-      // it, for good (runc refuses it too).
-      if (freezesNewProcesses(cgroups.paths())) throw new TsrunError("container's cgroup unexpectedly frozen");
       try {
         cgroups.setDevices(spec.linux?.resources?.devices ?? [], (spec.linux?.devices ?? []).map((d) => path.posix.normalize(d.path)));
       } catch (e) {
