@@ -41,6 +41,16 @@ describeIf(podmanSkipReason(runtime))(`podman through ${path.basename(runtime)}`
     expect(ok(runIn(['-i'], 'cat', { input: 'piped in\n' })).stdout).toBe('piped in\n');
   });
 
+  test('a runtime error reaches podman as a message (JSON log lines), with podman\'s exit status for it: 127 for a missing command', () => {
+    const r = pm.run(['run', '--rm', ...pm.containerFlags, pm.image, '/no/such/command']);
+    expect(r.code).toBe(127);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^Error: .*\/no\/such\/command.*no such file or directory/i);
+    // Read as JSON: not the runtime's raw text line (time="..." level=error msg="...").
+    expect(lines[0]).not.toMatch(/level=error|msg=/);
+  });
+
   test('podman\'s default config: seccomp filter, masked /proc, read-only /proc/sys with its sysctl written, its own cgroup', () => {
     const r = ok(runIn([], [
       'grep Seccomp: /proc/self/status',

@@ -15,6 +15,14 @@ import type { RunResult } from '../helpers/runtime';
 const PODMAN = '/usr/bin/podman';
 const CONMON = '/usr/bin/conmon';
 const BLOB_INFO_CACHE = '/var/lib/containers/cache/blob-info-cache-v1.boltdb';
+const SYSTEM_CONF = '/usr/share/containers/containers.conf';
+
+/** containers.conf text with "tsrun" among the runtimes podman gives --log-format json. */
+export function withTsrunJsonLogs(conf: string): string {
+  const line = 'runtime_supports_json = ["crun", "runc", "kata", "runsc", "youki", "krun", "tsrun"]';
+  if (/^\s*runtime_supports_json\s*=/m.test(conf)) throw new Error(`${SYSTEM_CONF} sets runtime_supports_json already: the suite would override it`);
+  return /^\[engine\]\s*$/m.test(conf) ? conf.replace(/^\[engine\]\s*$/m, `[engine]\n${line}`) : `${conf}\n[engine]\n${line}\n`;
+}
 
 /** Why this host cannot run the suite, or undefined. */
 export function podmanSkipReason(runtime: string): string | undefined {
@@ -71,7 +79,14 @@ export function startPodman(runtime: string): Podman {
     '--events-backend', 'file',
     '--runtime', runtime,
   ];
-  const argv = (args: string[]): string[] => [PODMAN, ...global, ...args];
+  // podman passes --log-format json only to the runtimes containers.conf lists in
+  // runtime_supports_json (runc, crun, ... by default); the README tells podman
+  // users to add "tsrun" there, and so does the suite: podman then reads tsrun's
+  // errors as it reads runc's. podman 4.3 reads only the file CONTAINERS_CONF names:
+  // the system's, with that one line added.
+  const conf = path.join(tmp, 'containers.conf');
+  fs.writeFileSync(conf, withTsrunJsonLogs(fs.existsSync(SYSTEM_CONF) ? fs.readFileSync(SYSTEM_CONF, 'utf8') : ''));
+  const argv = (args: string[]): string[] => ['/usr/bin/env', `CONTAINERS_CONF=${conf}`, PODMAN, ...global, ...args];
   const run = (args: string[], opts: { input?: string; timeoutMs?: number } = {}): RunResult => {
     const [file, ...rest] = argv(args);
     const r = spawnSync(file as string, rest, { encoding: 'utf8', input: opts.input ?? '', timeout: opts.timeoutMs ?? 30_000, killSignal: 'SIGKILL' });
