@@ -475,18 +475,22 @@ export abstract class BaseManager implements CgroupManager {
     if (!this.holdsLeaves) return;
     for (const p of this.placements) {
       if (p.dir === p.h.mountPoint) continue;
-      const err = this.removeTree(p.dir);
+      // A leaf made by someone else that we may not remove (a cgroup delegated to a
+      // rootless user, whose parent is not theirs) stays theirs.
+      const made = this.createdDirs.includes(p.dir);
+      const err = this.removeTree(p.dir, made ? [] : ['EACCES', 'EPERM']);
       if (err) failures.push(err);
+      else if (made) this.createdDirs = this.createdDirs.filter((d) => d !== p.dir);
     }
     if (failures.length > 0) throw new CgroupError(failures[0], `cannot remove cgroup: ${failures.join('; ')}`);
   }
 
   /**
    * rmdir the leaf, after its sub-cgroups (the container may have made some). Returns
-   * an error text or null. The rmdir is tried first: a cgroup without sub-cgroups
+   * an error text or null (also when rmdir fails with a code in `leftAlone`). The rmdir is tried first: a cgroup without sub-cgroups
    * (the usual case) costs one syscall, not a listing of its thirty-odd files.
    */
-  private removeTree(dir: string): string | null {
+  private removeTree(dir: string, leftAlone: readonly string[] = []): string | null {
     let childrenRemoved = false;
     // EBUSY right after the lifecycle killed the last process is expected: the task
     // has been reaped, but the kernel unlinks it from its css_set (v1) / clears
@@ -501,7 +505,7 @@ export abstract class BaseManager implements CgroupManager {
       } catch (e) {
         code = errno(e);
       }
-      if (code === 'ENOENT') return null;
+      if (code === 'ENOENT' || leftAlone.includes(code)) return null;
       // cgroupfs answers EBUSY for a cgroup with sub-cgroups; a plain tree, ENOTEMPTY.
       if (code !== 'EBUSY' && code !== 'ENOTEMPTY') return `rmdir ${dir}: ${code}`;
       if (!childrenRemoved) {
