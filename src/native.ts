@@ -144,8 +144,11 @@ export interface NativeAddon {
    * cgroup, and when the cgroup is removed (registered through cgroup.event_control).
    */
   oomEventFd(memoryCgroupDir: string): number;
-  /** The user namespace owning the namespace open at fd (ioctl NS_GET_USERNS), as its file's dev and inode. */
-  namespaceOwner(fd: number): { dev: number; ino: number };
+  /**
+   * Whether the user namespace open at userFd, or one of its descendants, owns the
+   * namespace open at fd (ioctl NS_GET_USERNS, then NS_GET_PARENT up the chain).
+   */
+  namespaceOwnedWithin(fd: number, userFd: number): boolean;
   /** CLOCK_REALTIME as [seconds, nanoseconds]. */
   realtime(): [number, number];
   /** [SIGRTMIN, SIGRTMAX] as the libc numbers them: the signals Node has no names for. */

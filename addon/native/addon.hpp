@@ -71,7 +71,7 @@ Napi::Value CheckNetDevice(const Napi::CallbackInfo& info);
 Napi::Value MoveNetDevice(const Napi::CallbackInfo& info);
 Napi::Value ReturnNetDevice(const Napi::CallbackInfo& info);
 // namespaces.cpp
-Napi::Value NamespaceOwner(const Napi::CallbackInfo& info);
+Napi::Value NamespaceOwnedWithin(const Napi::CallbackInfo& info);
 // clock.cpp
 Napi::Value Realtime(const Napi::CallbackInfo& info);
 // signals.cpp

@@ -33,7 +33,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"checkNetDevice", CheckNetDevice}, {"moveNetDevice", MoveNetDevice},
       {"returnNetDevice", ReturnNetDevice},
       {"oomEventFd", OomEventFd},
-      {"namespaceOwner", NamespaceOwner},
+      {"namespaceOwnedWithin", NamespaceOwnedWithin},
       {"realtime", Realtime},         {"exitNow", ExitNow},
       {"realtimeSignals", RealtimeSignals},
       {"watchSignals", WatchSignals}, {"unwatchSignals", UnwatchSignals},

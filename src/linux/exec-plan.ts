@@ -111,7 +111,12 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   const late: ReadonlySet<string> = cgroups.forkInto ? new Set(['cgroup']) : new Set();
   const setns = (type: NamespaceType): void => {
     const path = input.namespaces[type];
-    if (path !== undefined) ops.push(op('setns', CLONE_FLAGS[type], path));
+    if (path === undefined) return;
+    ops.push(op('setns', CLONE_FLAGS[type], path));
+    // The container's root at once, as create's init is and runc's exec is: else the
+    // init stays the host's uid 0, unmapped there, until its credentials op, and what
+    // it makes meanwhile (the pty of exec -t) belongs to no one in the container.
+    if (type === 'user') ops.push(op('becomeRoot'));
   };
   const early = JOIN_ORDER.filter((type) => !late.has(type)).map((type) => ({ type }));
   ownedOutsideUserFirst(early, input.ownedOutsideUser).forEach(({ type }) => setns(type));

@@ -30,10 +30,12 @@ export const JOIN_ORDER: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pi
 /**
  * Namespaces to join, in JOIN_ORDER, except that those the joined user namespace
  * does not own (`ownedOutsideUser`) come before it: from inside it the kernel
- * refuses them, while the init still has tsrun's privileges over them before.
+ * refuses them, while the init still has tsrun's privileges over them before. The
+ * mount namespace stays last whoever owns it: create's later paths would be looked
+ * up in its view (a container's /proc) instead of the host's.
  */
 export function ownedOutsideUserFirst<T extends { type: NamespaceType }>(joins: readonly T[], ownedOutsideUser: ReadonlySet<NamespaceType> = new Set()): T[] {
-  const first = (n: T): boolean => n.type !== 'user' && ownedOutsideUser.has(n.type);
+  const first = (n: T): boolean => n.type !== 'user' && n.type !== 'mount' && ownedOutsideUser.has(n.type);
   return [...joins.filter(first), ...joins.filter((n) => !first(n))];
 }
 

@@ -173,6 +173,37 @@ describeIf(containerSkipReason())(`terminal (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id, true));
   });
 
+  test('exec -t into a container with a user namespace: the pty belongs to the exec\'s user, who can reopen it (as with runc)', async () => {
+    const b = s.bundle({
+      configure: (c) => {
+        c.process.args = ['sleep', '1000'];
+        c.linux.namespaces.push({ type: 'user' });
+        c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      },
+    });
+    // The container's root is "other" to the root-owned, 0700 bundle dir.
+    fs.chmodSync(b.dir, 0o755);
+    fs.symlinkSync('busybox', path.join(b.rootfs, 'bin', 'tty'));
+    expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
+    for (const [user, owner] of [[[], '0'], [['--user', '1000:1000'], '1000']] as const) {
+      const rx = await receiver(b.dir);
+      try {
+        const pidFile = path.join(b.dir, 'exec.pid');
+        expectOk(s.cli.run(['exec', '-d', '-t', '--console-socket', rx.sock, '--pid-file', pidFile, ...user, b.id, 'sh', '-c', 'ls -ln $(tty); echo reopened > $(tty)']));
+        const got = await rx.done;
+        reapIfOurs(Number(fs.readFileSync(pidFile, 'utf8')));
+        const lines = got.out.replace(/\r/g, '').trim().split('\n');
+        expect(lines[0]?.trim().split(/\s+/)[2]).toBe(owner);
+        expect(lines[1]).toBe('reopened');
+      } finally {
+        rx.kill();
+        fs.rmSync(path.join(b.dir, 'console.sock'), { force: true });
+      }
+    }
+    expectOk(s.cli.delete(b.id, true));
+  });
+
   /** A running container whose rootfs has busybox's stty and tty (for exec -t). */
   const sleeping = () => {
     const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });

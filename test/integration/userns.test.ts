@@ -414,6 +414,15 @@ describeIf(containerSkipReason())(`user namespaces (${BINARY})`, () => {
         },
       });
       fs.chmodSync(second.dir, 0o755);
+      // A path there that is no namespace fails as it does without the user
+      // namespace: the init's setns says why, naming the path.
+      const notANamespace = path.join(s.env.tmp, 'not-a-namespace');
+      fs.writeFileSync(notANamespace, '');
+      const wrong = { ...second.config, linux: { ...second.config.linux, namespaces: second.config.linux.namespaces.map((n: { type: string }) => (n.type === 'network' ? { type: 'network', path: notANamespace } : n)) } };
+      fs.writeFileSync(second.configPath, JSON.stringify(wrong));
+      const refused = s.cli.runContainer(second.id, second.dir);
+      expect({ code: refused.code, stderr: refused.stderr }).toEqual({ code: 1, stderr: expect.stringContaining(`setns ${notANamespace}: setns: EINVAL`) });
+      fs.writeFileSync(second.configPath, JSON.stringify(second.config));
       const out = expectOk(s.cli.runContainer(second.id, second.dir)).stdout.trim().split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
       expect(out).toEqual([`net:[${fs.statSync(nsPath).ino}]`, fs.readlinkSync(`/proc/${pid}/ns/user`), `0 ${HOST_BASE} 65536`]);
       expectOk(s.cli.delete(b.id, true));

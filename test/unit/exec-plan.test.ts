@@ -19,28 +19,31 @@ describe('buildExecPlan', () => {
   const plan = (namespaces: Record<string, string>, proc = base()) =>
     buildExecPlan({ proc, namespaces, preserveFds: 0, extraFds: Object.keys(namespaces).length, lastCap: 40, warn: () => undefined });
 
-  test('user joined first and mount last, fork for pid, then the process, then exec', () => {
+  test('user joined first (and the container\'s root at once) and mount last, fork for pid, then the process, then exec', () => {
     const ops = plan({ mount: '/m', pid: '/p', user: '/u', network: '/n' }).map((o) => [o.op, ...o.args.map(String)]);
-    expect(ops.slice(0, 6)).toEqual([
+    expect(ops.slice(0, 7)).toEqual([
       ['fds', '0', '4'],
       ['setns', String(CLONE_FLAGS.user), '/u'],
+      ['becomeRoot'],
       ['setns', String(CLONE_FLAGS.network), '/n'],
       ['setns', String(CLONE_FLAGS.pid), '/p'],
       ['setns', String(CLONE_FLAGS.mount), '/m'],
       ['fork'],
     ]);
+    // No user namespace to join: nothing to become.
+    expect(plan({ mount: '/m', pid: '/p' }).some((o) => o.op === 'becomeRoot')).toBe(false);
     // No umask: an exec'd process keeps its caller's unless process.user.umask says.
-    expect(ops.map((o) => o[0])).toEqual(['fds', 'setns', 'setns', 'setns', 'setns', 'fork', 'newSession', 'chdir', 'env', 'defaultHome', 'stdioOwner', 'credentials', 'resolveExec', 'exec']);
+    expect(ops.map((o) => o[0])).toEqual(['fds', 'setns', 'becomeRoot', 'setns', 'setns', 'setns', 'fork', 'newSession', 'chdir', 'env', 'defaultHome', 'stdioOwner', 'credentials', 'resolveExec', 'exec']);
     expect(ops.at(-1)).toEqual(['exec', 'sh']);
     // No closeSync: EOF on the sync socket is how the parent learns execve succeeded.
     expect(ops.some((o) => o[0] === 'closeSync')).toBe(false);
   });
 
-  test('namespaces another user namespace owns are joined before the user namespace, the rest after it', () => {
+  test('namespaces another user namespace owns are joined before the user namespace, the rest after it; mount stays last', () => {
     const ops = buildExecPlan({
       proc: base(),
       namespaces: { mount: '/m', pid: '/p', user: '/u', network: '/n', ipc: '/i' },
-      ownedOutsideUser: new Set(['network', 'ipc']),
+      ownedOutsideUser: new Set(['network', 'ipc', 'mount']),
       preserveFds: 0,
       extraFds: 5,
       lastCap: 40,
