@@ -160,12 +160,13 @@ describe('exec plan with cgroups to join', () => {
 
   test('into a container with a user namespace: the parent places v2 at `sync start`, joins keep their order', () => {
     const ops = exec({ user: '/u', mount: '/m' }, true);
-    expect(ops.slice(0, 6)).toEqual([
+    expect(ops.slice(0, 7)).toEqual([
       ['fds', '0', '3'],
       ['cgroup', 'v1', HYBRID.cpu],
       ['cgroup', 'v1', HYBRID.memory],
       ['sync', 'start'],
       ['setns', String(CLONE_FLAGS.user), '/u'],
+      ['becomeRoot'],
       ['setns', String(CLONE_FLAGS.mount), '/m'],
     ]);
     expect(ops.some((o) => o[0] === 'fork')).toBe(false);
