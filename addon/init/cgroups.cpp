@@ -86,12 +86,37 @@ const char* V1JoinFile(int dirFd) {
   return "tasks";
 }
 
-// pids.current or pids.max of the cgroup dirFd, open for reading; -1 where the
-// hierarchy has no such file (not the pids one).
-int OpenPidsCount(const std::string& object, int dirFd, const char* file) {
-  int fd = openat(dirFd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0 && errno != ENOENT) Fail(object, (std::string("open ") + file).c_str(), errno);
-  return fd;
+// pids.current and pids.max of `dir` and of each ancestor that has them (the root of
+// the hierarchy has none), opened now, before any namespace op; none outside the
+// pids hierarchy.
+std::vector<PidsLimit> OpenPidsLimits(const std::string& object, const std::string& dir) {
+  std::vector<PidsLimit> limits;
+  std::string d = dir;
+  // A cgroup tree is not deep; the bound only guards the walk.
+  for (int depth = 0; depth < 64 && d.size() > 1; depth++) {
+    int maxFd = open((d + "/pids.max").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (maxFd < 0) {
+      if (errno == ENOENT) break;
+      Fail(object, "open pids.max", errno);
+    }
+    Fd max(maxFd);
+    struct statfs sfs;
+    if (fstatfs(maxFd, &sfs) < 0) Fail(object, "fstatfs", errno);
+    if (sfs.f_type != CGROUP_SUPER_MAGIC) break;
+    int currentFd = open((d + "/pids.current").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (currentFd < 0) Fail(object, "open pids.current", errno);
+    limits.push_back({d, currentFd, max.release()});
+    d = d.substr(0, d.rfind('/'));
+  }
+  return limits;
+}
+
+void ClosePidsLimits(std::vector<PidsLimit>* limits) {
+  for (const PidsLimit& l : *limits) {
+    ForceClose(l.currentFd);
+    ForceClose(l.maxFd);
+  }
+  limits->clear();
 }
 
 // The first line of a pids file read through fd, without its newline.
@@ -104,6 +129,20 @@ std::string ReadPidsCount(const std::string& object, int fd, const char* file) {
   if (n < 0) Fail(object, (std::string("read ") + file).c_str(), errno);
   std::string text(buf, static_cast<size_t>(n));
   return text.substr(0, text.find('\n'));
+}
+
+// Fails when a pids cgroup of `limits` (the joined one or an ancestor) holds more than
+// its pids.max tasks once `coming` more are in it: the kernel refuses a fork in the
+// cgroup then, but not a move into it.
+void RequirePidsRoom(const std::vector<PidsLimit>& limits, uint64_t coming) {
+  for (const PidsLimit& l : limits) {
+    const std::string object = "cgroup " + l.dir;
+    const std::string max = ReadPidsCount(object, l.maxFd, "pids.max");
+    if (max == "max") continue;
+    const std::string current = ReadPidsCount(object, l.currentFd, "pids.current");
+    if (ParseU64(current, object + " pids.current") + coming <= ParseU64(max, object + " pids.max")) continue;
+    FailMessage(object + ": the pids limit is reached (pids.max " + max + ", pids.current " + current + (coming == 0 ? " with this process)" : ")"));
+  }
 }
 
 // "0" names the writer: the kernel moves the calling thread, which in this
@@ -125,14 +164,17 @@ void OpCgroup(const Args& a) {
   if (kind == "v1" || kind == "v1AtFork") {
     Fd dirFd(OpenCgroupDir(object, dir, CGROUP_SUPER_MAGIC));
     const char* file = V1JoinFile(dirFd.get());
+    std::vector<PidsLimit> limits = OpenPidsLimits(object, dir);
     if (kind == "v1") {
+      RequirePidsRoom(limits, 1);
       WritePid(object, dirFd.get(), file, kSelf);
+      // Another joiner since the check: this one goes (its plan fails).
+      RequirePidsRoom(limits, 0);
+      ClosePidsLimits(&limits);
       return;
     }
     Fd joinFd(OpenCgroupFile(object, dirFd.get(), file));
-    Fd currentFd(OpenPidsCount(object, dirFd.get(), "pids.current"));
-    Fd maxFd(currentFd.get() < 0 ? -1 : OpenPidsCount(object, dirFd.get(), "pids.max"));
-    ctx.atForkCgroups.push_back({joinFd.release(), dir, file, currentFd.release(), maxFd.release()});
+    ctx.atForkCgroups.push_back({joinFd.release(), dir, file, std::move(limits)});
     return;
   }
   if (kind != "v2") FailMessage(object + ": unknown cgroup kind \"" + kind + "\"");
@@ -141,26 +183,11 @@ void OpCgroup(const Args& a) {
   ctx.forkCgroupDir = dir;
 }
 
-namespace {
-
-// Fails when the pids cgroup of `c` holds more than pids.max tasks once `coming` more
-// are in it: the kernel refuses a fork in the cgroup then, but not a move into it.
-void RequirePidsRoom(const AtForkCgroup& c, uint64_t coming) {
-  if (c.pidsMaxFd < 0) return;
-  const std::string object = "cgroup " + c.dir;
-  const std::string max = ReadPidsCount(object, c.pidsMaxFd, "pids.max");
-  if (max == "max") return;
-  const std::string current = ReadPidsCount(object, c.pidsCurrentFd, "pids.current");
-  if (ParseU64(current, object + " pids.current") + coming <= ParseU64(max, object + " pids.max")) return;
-  FailMessage(object + ": the pids limit is reached (pids.max " + max + ", pids.current " + current + (coming == 0 ? " with this process)" : ")"));
-}
-
-}  // namespace
 
 // Before the fork: a full pids cgroup fails the exec here, with no child left behind
 // (one that failed after its move would stay a zombie of the container's init).
 void CheckPidsRoomAtFork() {
-  for (const AtForkCgroup& c : ctx.atForkCgroups) RequirePidsRoom(c, 1);
+  for (const AtForkCgroup& c : ctx.atForkCgroups) RequirePidsRoom(c.pidsLimits, 1);
 }
 
 void JoinCgroupsAtFork() {
@@ -168,16 +195,15 @@ void JoinCgroupsAtFork() {
     WritePidTo("cgroup " + c.dir, c.fd, c.file.c_str(), kSelf);
     // Counted now: another exec that got in since the check above leaves this one
     // over the limit, and it goes, as a v2 clone3 into a full cgroup fails.
-    RequirePidsRoom(c, 0);
+    RequirePidsRoom(c.pidsLimits, 0);
   }
   CloseCgroupsAtFork();
 }
 
 void CloseCgroupsAtFork() {
-  for (const AtForkCgroup& c : ctx.atForkCgroups) {
+  for (AtForkCgroup& c : ctx.atForkCgroups) {
     ForceClose(c.fd);
-    if (c.pidsCurrentFd >= 0) ForceClose(c.pidsCurrentFd);
-    if (c.pidsMaxFd >= 0) ForceClose(c.pidsMaxFd);
+    ClosePidsLimits(&c.pidsLimits);
   }
   ctx.atForkCgroups.clear();
 }

@@ -16,15 +16,22 @@ namespace init {
 
 using Args = std::vector<std::string>;  // an op's arguments, field 0 (the name) excluded
 
+// A pids cgroup's limit as a joiner sees it: pids.current and pids.max, open for
+// reading. A move into a v1 cgroup is no fork, and the kernel lets it take the cgroup
+// and its ancestors past their pids.max; the init checks them itself.
+struct PidsLimit {
+  std::string dir;  // for messages
+  int currentFd;
+  int maxFd;
+};
+
 // A v1 cgroup the child of the next `fork` joins: its join file, open for writing,
-// and, in the pids hierarchy, its pids.current and pids.max, open for reading (-1
-// elsewhere): a move is no fork, and the kernel lets it exceed pids.max.
+// and, in the pids hierarchy, the limits of that cgroup and its ancestors.
 struct AtForkCgroup {
   int fd;
   std::string dir;   // for messages
   std::string file;  // `tasks` or cgroup.procs
-  int pidsCurrentFd;
-  int pidsMaxFd;
+  std::vector<PidsLimit> pidsLimits;
 };
 
 struct Context {

@@ -289,6 +289,8 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
         expect({ args, timedOut: r.timedOut, code: r.code }).toEqual({ args, timedOut: false, code: 1 });
         expect(r.stderr).toMatch(/container's cgroup unexpectedly frozen/);
         expect(s.cli.stateRaw(b.id).code).toBe(1);
+        // Refused before it was the container's: left as it was, frozen (runc too).
+        expect(fs.readFileSync(path.join(freezer, 'freezer.state'), 'utf8').trim()).toBe('FROZEN');
       }
     } finally {
       fs.writeFileSync(path.join(freezer, 'freezer.state'), 'THAWED');
@@ -327,6 +329,33 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     expect(file(two, 'pids', 'pids.current')).toBe('2');
     expectOk(s.cli.delete(two.id, true));
   });
+  // runc's exec fails at any full pids cgroup: its Go init cannot start its threads.
+  (flavorOf(BINARY) === 'tsrun' ? test : test.skip)('the limits above the joined pids cgroup count too: exec --cgroup into a sub-cgroup of a full container is refused, and a paused exec without a pid namespace', () => {
+    const b = bundle(['sleep', '1000'], { pids: { limit: 1 } });
+    expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
+    fs.mkdirSync(path.join(V1, 'pids', b.cgroupsPath, 'sub'));
+    const r = s.cli.run(['exec', '--cgroup', 'pids:sub', b.id, 'true']);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 255, stderr: expect.stringMatching(/pids limit is reached \(pids\.max 1, pids\.current 1\)/) });
+    expect(file(b, 'pids', 'pids.current')).toBe('1');
+    expectOk(s.cli.delete(b.id, true));
+
+    // Without a pid namespace a paused exec's init joins the pids cgroup itself (no fork).
+    const flat = s.bundle({
+      configure: (c) => {
+        c.process.args = ['sleep', '1000'];
+        c.linux.resources.pids = { limit: 1 };
+        c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid');
+      },
+    });
+    expectOk(s.cli.runContainer(flat.id, flat.dir, ['-d']));
+    expectOk(s.cli.run(['pause', flat.id]));
+    const paused = s.cli.run(['exec', '-d', '--ignore-paused', flat.id, 'sleep', '1000']);
+    expectOk(s.cli.run(['resume', flat.id]));
+    expect({ code: paused.code, stderr: paused.stderr }).toEqual({ code: 255, stderr: expect.stringMatching(/pids limit is reached \(pids\.max 1, pids\.current 1\)/) });
+    expect(file(flat, 'pids', 'pids.current')).toBe('1');
+    expectOk(s.cli.delete(flat.id, true));
+  });
+
   test('a device rule list the kernel cannot express (a deny inside an earlier wildcard allow) is refused, nothing left behind, as runc refuses it', () => {
     // Written as it stands, the kernel would keep "c *:* rwm" and /dev/fuse open.
     const b = bundle(['true'], { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', access: 'rwm' }, { allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' }] });
