@@ -50,11 +50,13 @@ export interface CgroupManager {
   /** Pids in the container's cgroup and its sub-cgroups, ascending. */
   pids(): number[];
   /**
-   * Removes the dirs create() made: the leaf (and any sub-cgroups the container made
-   * in it), then the parents it made, if they are empty. Processes are not killed
-   * here: the lifecycle kills them first.
+   * Removes the container's leaves (and any sub-cgroups the container made in them);
+   * parents stay. Processes are not killed here: the lifecycle kills them first.
+   * Returns a note for each leaf that existed before the create and is left (its
+   * maker still uses it, or keeps the right to remove it); throws if a leaf it made
+   * cannot go.
    */
-  destroy(): void;
+  destroy(): string[];
 }
 
 /** One hierarchy and the container's dir in it. */
@@ -469,20 +471,27 @@ export abstract class BaseManager implements CgroupManager {
    * made: they are shared with the containers beside it, and removing one races with
    * a sibling's create that found it and is about to make its own leaf in it.
    */
-  destroy(): void {
+  destroy(): string[] {
     const failures: string[] = [];
+    const left: string[] = [];
     // After a refused create() nothing is the container's (what it made, it removed).
-    if (!this.holdsLeaves) return;
+    if (!this.holdsLeaves) return left;
     for (const p of this.placements) {
       if (p.dir === p.h.mountPoint) continue;
-      // A leaf made by someone else that we may not remove (a cgroup delegated to a
-      // rootless user, whose parent is not theirs) stays theirs.
-      const made = this.createdDirs.includes(p.dir);
-      const err = this.removeTree(p.dir, made ? [] : ['EACCES', 'EPERM']);
-      if (err) failures.push(err);
-      else if (made) this.createdDirs = this.createdDirs.filter((d) => d !== p.dir);
+      if (this.createdDirs.includes(p.dir)) {
+        const err = this.removeTree(p.dir);
+        if (err) failures.push(err);
+        else this.createdDirs = this.createdDirs.filter((d) => d !== p.dir);
+        continue;
+      }
+      // A leaf someone else made stays theirs when we may not remove it (a cgroup
+      // delegated to a rootless user, whose parent is not theirs), and when something
+      // of theirs still uses it (runc only logs that too).
+      const err = this.removeTree(p.dir, ['EACCES', 'EPERM']);
+      if (err) left.push(`${p.dir} existed before the container and is left: ${err}`);
     }
     if (failures.length > 0) throw new CgroupError(failures[0], `cannot remove cgroup: ${failures.join('; ')}`);
+    return left;
   }
 
   /**

@@ -404,7 +404,7 @@ export function createContainer(opts: CreateOptions): Created {
         // set memory limit"): the bare "exited before it was ready" would not say why.
         const kills = oomKills(cgroups);
         if (kills > 0 && e instanceof Error) e.message += ` (the OOM killer ended ${kills} process(es) in the container's memory cgroup: is linux.resources.memory.limit below what it needs?)`;
-        cgroups.destroy();
+        for (const note of cgroups.destroy()) log.warn(note);
       }
     } catch (cleanupError) {
       leftovers = true;

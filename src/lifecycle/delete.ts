@@ -75,7 +75,7 @@ export function destroy(container: Container): void {
     log.warn(`the init (pid ${container.state.pid}) of ${container.id} has not exited 5 s after SIGKILL; is a zombie of its pid namespace left unreaped by its parent?`);
   }
   crashPoint('delete:killed');
-  container.cgroups.destroy();
+  for (const note of container.cgroups.destroy()) log.warn(note);
   crashPoint('delete:cgroups');
   container.store.remove(container.id);
   // After the container is gone; a failure is a warning (runtime spec).

@@ -83,7 +83,8 @@ export function startPodman(runtime: string): Podman {
   // runtime_supports_json (runc, crun, ... by default); the README tells podman
   // users to add "tsrun" there, and so does the suite: podman then reads tsrun's
   // errors as it reads runc's. podman 4.3 reads only the file CONTAINERS_CONF names:
-  // the system's, with that one line added.
+  // the package's, with that one line added (an administrator's
+  // /etc/containers/containers.conf does not apply to this private podman).
   const conf = path.join(tmp, 'containers.conf');
   fs.writeFileSync(conf, withTsrunJsonLogs(fs.existsSync(SYSTEM_CONF) ? fs.readFileSync(SYSTEM_CONF, 'utf8') : ''));
   const argv = (args: string[]): string[] => ['/usr/bin/env', `CONTAINERS_CONF=${conf}`, PODMAN, ...global, ...args];

@@ -11,7 +11,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Bundle } from '../helpers/bundle';
-import { errorMessage, expectedError, Flavor, flavorOf, RunResult, runtimeUnderTest, stderrLines, pidAlive, waitPidGone } from '../helpers/runtime';
+import { errorMessage, expectedError, Flavor, flavorOf, RunResult, runtimeUnderTest, stderrLines, pidAlive, waitFor, waitPidGone } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 
 jest.setTimeout(60_000);
@@ -199,6 +199,33 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
     expectOk(s.cli.runContainer(b.id, b.dir));
     // A later container of that path must not start with the limit left there.
     expect(fs.existsSync(leaf)).toBe(false);
+  });
+
+  test('a leaf that existed before the create and holds someone else\'s process at delete is left, and the container is deleted (runc only logs it too)', async () => {
+    const b = s.bundle();
+    const leaf = `/sys/fs/cgroup/pids${b.cgroupsPath}`;
+    fs.mkdirSync(leaf, { recursive: true });
+    expectOk(s.cli.runContainer(b.id, b.dir, ['--keep']));
+    const other = spawn('sleep', ['1000'], { stdio: 'ignore' });
+    try {
+      fs.writeFileSync(path.join(leaf, 'cgroup.procs'), String(other.pid));
+      const r = s.cli.delete(b.id);
+      expect(r.code).toBe(0);
+      expect(s.cli.stateRaw(b.id).code).toBe(1);
+      expect(fs.readFileSync(path.join(leaf, 'cgroup.procs'), 'utf8').trim()).toBe(String(other.pid));
+    } finally {
+      other.kill('SIGKILL');
+      await waitPidGone(other.pid as number);
+      // The kernel lets go of the dead task a moment after it is reaped.
+      await waitFor(() => {
+        try {
+          fs.rmdirSync(leaf);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'the left leaf to be removable');
+    }
   });
 
   /** Bundles of two sleepers, the second configured with the first one's cgroupsPath. */
