@@ -496,8 +496,9 @@ export abstract class BaseManager implements CgroupManager {
 
   /**
    * rmdir the leaf, after its sub-cgroups (the container may have made some). Returns
-   * an error text or null (also when rmdir fails with a code in `leftAlone`). The rmdir is tried first: a cgroup without sub-cgroups
-   * (the usual case) costs one syscall, not a listing of its thirty-odd files.
+   * an error text or null (also when rmdir fails with a code in `leftAlone`). The
+   * rmdir is tried first: a cgroup without sub-cgroups (the usual case) costs one
+   * syscall, not a listing of its thirty-odd files.
    */
   private removeTree(dir: string, leftAlone: readonly string[] = []): string | null {
     let childrenRemoved = false;

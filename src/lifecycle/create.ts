@@ -189,8 +189,8 @@ export function createContainer(opts: CreateOptions): Created {
     }
     crashPoint('create:cgroup');
     // Recorded with the next write (the spawned init's pid): a `delete --force` after
-    // a crash before it finds no record of what was made and removes the leaves, which
-    // for a leaf that existed before (empty, or create refuses it) is the only difference.
+    // a crash before it finds no record of what was made, and takes every leaf for one
+    // that existed before (removed all the same, but left with a warning while in use).
     state.cgroupCreated = cgroups.created();
     if (ownCgroup) {
       try {
