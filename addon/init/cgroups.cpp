@@ -183,7 +183,6 @@ void OpCgroup(const Args& a) {
   ctx.forkCgroupDir = dir;
 }
 
-
 // Before the fork: a full pids cgroup fails the exec here, with no child left behind
 // (one that failed after its move would stay a zombie of the container's init).
 void CheckPidsRoomAtFork() {
