@@ -534,7 +534,12 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
       expectOk(r);
       return JSON.parse(r.stdout).data.cpu.throttling;
     };
-    await waitFor(() => (throttling().throttledPeriods ?? 0) > 0, 'the container to be throttled');
+    // The kernel adds a period's throttled time when the throttle ends: right after the
+    // first one, throttled_time can still read 0 (and runc, as tsrun, omits a zero).
+    await waitFor(() => {
+      const t = throttling();
+      return (t.throttledPeriods ?? 0) > 0 && (t.throttledTime ?? 0) > 0;
+    }, 'the container to be throttled');
     expect(Object.keys(throttling()).sort()).toEqual(['periods', 'throttledPeriods', 'throttledTime']);
     expectOk(s.cli.delete(b.id, true));
   });
