@@ -31,8 +31,8 @@ export function namespacesOwnedOutsideUser(opened: ReadonlyArray<readonly [Names
 }
 
 /**
- * create: the namespaces the config joins by path that the user namespace it joins
- * by path does not own. Empty unless it joins a user namespace (a new one is made
+ * create: the namespaces the config joins by path that neither the user namespace it
+ * joins by path nor a descendant of it owns. Empty unless it joins a user namespace (a new one is made
  * after every join, while the init is still tsrun's).
  */
 export function joinedNamespacesOwnedOutsideUser(joins: readonly Namespace[]): Set<NamespaceType> {

@@ -22,10 +22,10 @@ export interface ExecPlanInput {
    */
   namespaces: Partial<Record<NamespaceType, string>>;
   /**
-   * Of those, the ones the container's user namespace does not own (a network
-   * namespace the host's root made for it, say): joined before the user namespace,
-   * with tsrun's privileges, since from inside the container's user namespace the
-   * kernel refuses them (runc 1.2 joins them first too).
+   * Of those, the ones neither the container's user namespace nor a descendant of
+   * it owns (a network namespace the host's root made, say): joined before the user
+   * namespace with tsrun's privileges, since from inside it the kernel refuses them
+   * (runc 1.2 joins them first too); mount stays last (ownedOutsideUserFirst).
    */
   ownedOutsideUser?: ReadonlySet<NamespaceType>;
   preserveFds: number;

@@ -65,8 +65,9 @@ export interface CreatePlanInput {
   /** How the init gets into its cgroups (planCgroupJoin); absent: it has none of its own. */
   cgroupJoin?: CgroupJoin;
   /**
-   * Namespaces joined by path that the user namespace joined by path does not own
-   * (src/lifecycle/namespace-owners.ts): joined before it (ownedOutsideUserFirst).
+   * Namespaces joined by path that neither the user namespace joined by path nor a
+   * descendant of it owns (src/lifecycle/namespace-owners.ts): joined before it
+   * (ownedOutsideUserFirst).
    */
   ownedOutsideUser?: ReadonlySet<NamespaceType>;
   /**
