@@ -29,7 +29,7 @@ export interface WaitResult {
 }
 
 export interface NativeAddon {
-  /** posix_spawn the init program from a sealed memfd copy of the binary. */
+  /** posix_spawn the init program from a binary no container can write (a read-only overlay, else a sealed memfd copy). */
   spawnInit(options: SpawnInitOptions): SpawnedInit;
   /** Blocking receive of one message; null at EOF (every init process has gone). */
   syncRecv(fd: number): string | null;

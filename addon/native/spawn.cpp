@@ -1,4 +1,4 @@
-// spawnInit: posix_spawn the init program from a sealed memfd copy of its binary.
+// spawnInit: posix_spawn the init program from a binary no container can write to.
 //
 // glibc's posix_spawn runs the child on a separate stack with
 // clone(CLONE_VM|CLONE_VFORK) and only performs the file actions and the exec
@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -41,16 +42,15 @@ int MemfdCreate(const char* name, unsigned flags, unsigned execFlag) {
   return fd;
 }
 
-std::string InitProgramPath(Napi::Env env) {
+std::string AddonDirectory(Napi::Env env) {
   // The init is built next to the addon; asking the dynamic loader where this very
   // module came from avoids any hard-coded install path.
   Dl_info dl{};
-  if (dladdr(reinterpret_cast<void*>(&InitProgramPath), &dl) == 0 || dl.dli_fname == nullptr)
+  if (dladdr(reinterpret_cast<void*>(&AddonDirectory), &dl) == 0 || dl.dli_fname == nullptr)
     throw Napi::Error::New(env, "spawnInit: cannot locate the addon file (dladdr)");
   std::string self = dl.dli_fname;
   size_t slash = self.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : self.substr(0, slash);
-  return dir + "/tsrun-init";
+  return slash == std::string::npos ? "." : self.substr(0, slash);
 }
 
 void WriteAll(Napi::Env env, int fd, const uint8_t* data, size_t len, const char* what) {
@@ -65,17 +65,36 @@ void WriteAll(Napi::Env env, int fd, const uint8_t* data, size_t len, const char
   }
 }
 
-// One sealed copy of the init per Node process: the copy costs a few hundred KiB of
-// page cache and is shared by every init spawned from it. Sealing makes the binary
-// that /proc/<init>/exe points at immutable (the CVE-2019-5736 class).
+// What /proc/<pid>/exe shows a container of every init spawned here must never be
+// writable (the CVE-2019-5736 class), so the init is never exec'd from its plain
+// path. One way or the other is chosen once per Node process and kept.
 std::mutex gInitMutex;
-int gInitMemfd = -1;
+int gInitExecFd = -1;
 
-int SealedInitMemfd(Napi::Env env) {
-  std::lock_guard<std::mutex> lock(gInitMutex);
-  if (gInitMemfd >= 0) return gInitMemfd;
+// First choice (runc 1.2's): the init's directory as the top layer of an overlayfs
+// that is never attached to any mount namespace (fsopen/fsmount). Without an upper
+// layer an overlay is read-only and overlayfs refuses to remount it read-write, so
+// no capability in a container makes the exe writable; and nothing is copied: every
+// init maps the one page-cache copy of the file. The second, empty layer is there
+// because overlayfs mounts no fewer than two lower layers without an upper one; it
+// must not contain or lie within the first (the build makes it beside it). Needs
+// CAP_SYS_ADMIN over our mount namespace (not rootless) and Linux 5.2: -1 when any
+// step fails, and the caller copies instead.
+int InitOnDetachedOverlay(const std::string& initDir) {
+  UniqueFd context(fsopen("overlay", FSOPEN_CLOEXEC));
+  if (!context) return -1;
+  std::string layers = initDir + ":" + initDir + "/../tsrun-init-floor";
+  if (fsconfig(context.get(), FSCONFIG_SET_STRING, "lowerdir", layers.c_str(), 0) < 0) return -1;
+  if (fsconfig(context.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) return -1;
+  UniqueFd mount(fsmount(context.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV));
+  if (!mount) return -1;
+  // The open file keeps the detached mount alive; the mount goes with its last user.
+  return openat(mount.get(), "tsrun-init", O_PATH | O_CLOEXEC);
+}
 
-  std::string path = InitProgramPath(env);
+// Else a sealed memfd copy: its pages are a copy per tsrun process, pinned by each
+// init spawned from it for as long as that init runs (a parked one too).
+int InitInSealedMemfd(Napi::Env env, const std::string& path) {
   UniqueFd src(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!src) ThrowErrno(env, errno, "open", path);
   struct stat st {};
@@ -100,8 +119,16 @@ int SealedInitMemfd(Napi::Env env) {
   std::string self = "/proc/self/fd/" + std::to_string(mem.get());
   UniqueFd ro(open(self.c_str(), O_RDONLY | O_CLOEXEC));
   if (!ro) ThrowErrno(env, errno, "open", self);
-  gInitMemfd = ro.release();
-  return gInitMemfd;
+  return ro.release();
+}
+
+int InitExecFd(Napi::Env env) {
+  std::lock_guard<std::mutex> lock(gInitMutex);
+  if (gInitExecFd >= 0) return gInitExecFd;
+  std::string dir = AddonDirectory(env);
+  gInitExecFd = InitOnDetachedOverlay(dir);
+  if (gInitExecFd < 0) gInitExecFd = InitInSealedMemfd(env, dir + "/tsrun-init");
+  return gInitExecFd;
 }
 
 UniqueFd SealedPlanMemfd(Napi::Env env, const uint8_t* data, size_t len) {
@@ -198,7 +225,7 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
   for (int fd = 3; fd < base; fd++)
     if (fcntl(fd, F_GETFD) < 0) ThrowErrno(env, errno, "fcntl", "preserved fd " + std::to_string(fd));
 
-  int initMemfd = SealedInitMemfd(env);
+  int initExec = InitExecFd(env);
   UniqueFd planFd = SealedPlanMemfd(env, plan.Data(), plan.Length());
 
   int sv[2];
@@ -224,7 +251,7 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
     actions.Dup2(temps.back().get(), base + 2 + static_cast<int>(k));
   }
   // The exec path must name an fd that survives the file actions, hence above the limit too.
-  temps.push_back(DupAbove(env, initMemfd, limit, "init memfd"));
+  temps.push_back(DupAbove(env, initExec, limit, "init binary"));
   std::string execPath = "/proc/self/fd/" + std::to_string(temps.back().get());
 
   std::string arg1 = std::to_string(base), arg2 = std::to_string(base + 1);

@@ -79,14 +79,17 @@ export function runsOn(pid: number, startTime: string, procRoot = '/proc'): bool
 }
 
 /**
- * True while `pid` still runs tsrun's init (exec'd from a memfd named tsrun-init),
- * i.e. it has not exec'd the user's program yet. The exec FIFO alone cannot tell:
- * a `start` killed after releasing the init but before unlinking the FIFO leaves
- * the FIFO behind a running container. Unknown (no permission) counts as true.
+ * True while `pid` still runs tsrun's init, i.e. it has not exec'd the user's program
+ * yet. Its exe is the init on a detached overlay, at that overlay's root (/tsrun-init),
+ * or, where the overlay could not be made (rootless), a memfd named tsrun-init
+ * (addon/native/spawn.cpp). The exec FIFO alone cannot tell: a `start` killed after
+ * releasing the init but before unlinking the FIFO leaves the FIFO behind a running
+ * container. Unknown (no permission) counts as true.
  */
 export function runsTsrunInit(pid: number, procRoot = '/proc'): boolean {
   try {
-    return fs.readlinkSync(`${procRoot}/${pid}/exe`).startsWith('/memfd:tsrun-init');
+    const exe = fs.readlinkSync(`${procRoot}/${pid}/exe`);
+    return exe === '/tsrun-init' || exe.startsWith('/memfd:tsrun-init');
   } catch (e) {
     return (e as NodeJS.ErrnoException).code !== 'ENOENT';
   }

@@ -388,6 +388,24 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
         expect(hashes()).toEqual(before);
       });
 
+    (FLAVOR === 'tsrun' ? test : test.skip)('the init runs from a detached read-only overlay: not even host root can open its exe for writing, and no copy of it is made', () => {
+      const b = bundle('true');
+      expect(s.cli.create(b.id, b.dir).code).toBe(0);
+      const exe = `/proc/${s.cli.state(b.id).pid}/exe`;
+      // The overlay's root holds the init's directory: the file is at its top, and its
+      // mount is in no namespace (a path on the host would show here, a memfd copy
+      // would show as /memfd:tsrun-init).
+      expect(fs.readlinkSync(exe)).toBe('/tsrun-init');
+      // Plain root, CAP_DAC_OVERRIDE and all: the overlay has no upper layer, so its
+      // superblock is read-only (the host file itself would give ETXTBSY instead).
+      expect(() => fs.openSync(exe, 'r+')).toThrow(expect.objectContaining({ code: 'EROFS' }));
+      expect(() => fs.openSync(exe, 'a')).toThrow(expect.objectContaining({ code: 'EROFS' }));
+      // It is the build's file, byte for byte.
+      const built = path.join(repoRoot(), 'build', 'Release', 'tsrun-init');
+      expect(crypto.createHash('sha256').update(fs.readFileSync(exe)).digest('hex'))
+        .toBe(crypto.createHash('sha256').update(fs.readFileSync(built)).digest('hex'));
+    });
+
     test.each([['no user namespace', false], ['user namespace mapping host root', true]])(
       'an exe held open while the parked init execs cannot be written afterwards (CVE-2019-5736), %s', async (_name, userns) => {
         const before = hashes();
@@ -410,9 +428,10 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
         const r = await attacker;
         expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
         // Without a user namespace CAP_SYS_PTRACE reaches the non-dumpable init and the
-        // attacker really holds its exe (the sealed memfd copy, never the host file); in
-        // a user namespace the init's memory belongs to the host's namespace: no access.
-        expect(r.stdout.split('\n')[0]).toBe(userns ? 'cannot-open' : '/memfd:tsrun-init (deleted)');
+        // attacker really holds its exe (the init on a detached read-only overlay, whose
+        // root it is in: never the host file); in a user namespace the init's memory
+        // belongs to the host's namespace: no access.
+        expect(r.stdout.split('\n')[0]).toBe(userns ? 'cannot-open' : '/tsrun-init');
         expect(r.stdout).not.toMatch(/WROTE/);
         expect(r.stdout).toMatch(/end\n$/);
         expect(hashes()).toEqual(before);

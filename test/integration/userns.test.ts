@@ -558,6 +558,9 @@ describeIf(rootlessSkipReason())(`rootless (${BINARY} run by an unprivileged use
       expect((fs.statSync(path.join(xdg, 'tsrun')).mode & 0o7777).toString(8)).toBe('1700');
       const state = JSON.parse(asUser(['state', b.id]).stdout);
       expect(state.status).toBe('created');
+      // An unprivileged user cannot make the read-only overlay the init is exec'd from
+      // as root: its init runs from a sealed memfd copy instead.
+      expect(fs.readlinkSync(`/proc/${state.pid}/exe`)).toMatch(/^\/memfd:tsrun-init/);
       // no cgroup was made for it: the user may not write there
       for (const dir of Object.values(state.cgroup_paths ?? {})) expect(fs.existsSync(dir as string)).toBe(false);
       // The parked init stays dumpable after its maps are written, so the user may join

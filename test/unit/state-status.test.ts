@@ -123,6 +123,12 @@ describe('probeStatus', () => {
     execFileSync('mkfifo', [fifo]);
     expect(probeStatus(state(), { fifoPath: fifo, isFrozen: () => false, procRoot: tmp })).toBe('running');
   });
+  test.each([['the overlay', '/tsrun-init'], ['the memfd copy', '/memfd:tsrun-init (deleted)']])('an init exec\'d from %s waiting on its FIFO is created', (_from, exe) => {
+    fakeProc(100, 'tsrun-init', 'S', '1000', exe);
+    const fifo = path.join(tmp, 'exec.fifo');
+    execFileSync('mkfifo', [fifo]);
+    expect(probeStatus(state(), { fifoPath: fifo, isFrozen: () => false, procRoot: tmp })).toBe('created');
+  });
   test('a regular file at the FIFO path does not count', () => {
     fakeProc(100, 'sh', 'S', '1000');
     const fifo = path.join(tmp, 'exec.fifo');
