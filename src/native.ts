@@ -153,14 +153,23 @@ export interface NativeAddon {
   realtime(): [number, number];
   /** [SIGRTMIN, SIGRTMAX] as the libc numbers them: the signals Node has no names for. */
   realtimeSignals(): [number, number];
+  /** The numbers of these standard signals (SIGHUP, ...) on this architecture. */
+  signalNumbers(names: readonly string[]): number[];
   /**
-   * Catches these signals (one watch at a time: dispositions are the process's) and
-   * calls onSignal(signo) on the main thread when the event loop turns, as process.on
-   * does for the signals Node can name; the watch does not keep the loop alive.
+   * Catches these signals (one set at a time: dispositions are the process's) and holds
+   * them, one of each, until forwardSignalsTo names their process.
    */
-  watchSignals(signals: number[], onSignal: (signo: number) => void): void;
-  /** The watched signals get the actions they had before; without a watch, nothing. */
-  unwatchSignals(): void;
+  catchSignals(signals: readonly number[]): void;
+  /**
+   * From now on a sigaction handler passes the caught signals, and these jobControl ones,
+   * straight on to this process (through a pidfd), what was held first. false, and
+   * nothing forwarded, when the process is gone or (with startTime) the pid reused.
+   */
+  forwardSignalsTo(pid: number, startTime: string | undefined, jobControl: readonly number[]): boolean;
+  /** Nothing goes to the process any more; the jobControl signals have their actions back. */
+  stopForwardingSignals(): void;
+  /** Every caught signal has the action it had before; nothing caught: nothing to do. */
+  releaseSignals(): void;
   /** _exit(2): ends the process at once (see exitProcess). */
   exitNow(code: number): never;
 }

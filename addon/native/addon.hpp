@@ -26,6 +26,8 @@ int ReceiveOneFd(Napi::Env env, int sock, std::string* payload, const std::strin
 // pidfd syscalls through syscall(2): no dependency on the libc having wrappers.
 int PidfdOpen(int pid);
 int PidfdSendSignal(int pidfd, int sig);
+// Field 22 of /proc/<pid>/stat (the start time in clock ticks), "" when unreadable.
+std::string StartTimeOf(int pid);
 
 Napi::Value SpawnInit(const Napi::CallbackInfo& info);
 Napi::Value SyncRecv(const Napi::CallbackInfo& info);
@@ -76,7 +78,10 @@ Napi::Value NamespaceOwnedWithin(const Napi::CallbackInfo& info);
 Napi::Value Realtime(const Napi::CallbackInfo& info);
 // signals.cpp
 Napi::Value RealtimeSignals(const Napi::CallbackInfo& info);
-Napi::Value WatchSignals(const Napi::CallbackInfo& info);
-Napi::Value UnwatchSignals(const Napi::CallbackInfo& info);
+Napi::Value SignalNumbers(const Napi::CallbackInfo& info);
+Napi::Value CatchSignals(const Napi::CallbackInfo& info);
+Napi::Value ForwardSignalsTo(const Napi::CallbackInfo& info);
+Napi::Value StopForwardingSignals(const Napi::CallbackInfo& info);
+Napi::Value ReleaseSignals(const Napi::CallbackInfo& info);
 
 }  // namespace tsrun

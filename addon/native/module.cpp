@@ -36,7 +36,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"namespaceOwnedWithin", NamespaceOwnedWithin},
       {"realtime", Realtime},         {"exitNow", ExitNow},
       {"realtimeSignals", RealtimeSignals},
-      {"watchSignals", WatchSignals}, {"unwatchSignals", UnwatchSignals},
+      {"signalNumbers", SignalNumbers},
+      {"catchSignals", CatchSignals},     {"forwardSignalsTo", ForwardSignalsTo},
+      {"stopForwardingSignals", StopForwardingSignals}, {"releaseSignals", ReleaseSignals},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   return exports;

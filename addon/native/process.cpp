@@ -173,7 +173,7 @@ Napi::Value ExitNow(const Napi::CallbackInfo& info) {
 }
 
 // Field 22 of /proc/<pid>/stat (the start time in clock ticks), "" when unreadable.
-static std::string StartTimeOf(int pid) {
+std::string StartTimeOf(int pid) {
   std::string path = "/proc/" + std::to_string(pid) + "/stat";
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return "";

@@ -1,13 +1,11 @@
-// Catches signals that Node has no name for, so that process.on cannot: the
-// real-time ones (SIGRTMIN..SIGRTMAX). A sigaction handler writes the signal's
-// number into a pipe (write(2) is async-signal-safe); a thread of ours reads it and
-// hands it to JavaScript through a thread-safe function, so the callback runs on the
-// main thread when the event loop turns, as process.on's listeners do. Pure N-API
-// and POSIX: no libuv, whose headers and ABI the addon does not build against.
+// Signal forwarding for a foreground run or exec (which signals: the TypeScript of
+// src/lifecycle/signal-forwarding.ts). A sigaction handler passes each signal on
+// itself with pidfd_send_signal(2), which is async-signal-safe: on whatever thread
+// the signal lands, whatever JavaScript runs meanwhile, with no thread or event-loop
+// turn of ours in between. One that comes before the process is known is held (one of
+// each kind, as the kernel holds a standard signal) and sent when it is; one that
+// comes after the forwarding stopped is dropped.
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -18,130 +16,117 @@
 #include <vector>
 
 #include "addon.hpp"
-#include "fd.hpp"
 
 namespace tsrun {
 
 namespace {
 
-// Signal dispositions belong to the process: one watch at a time. Heap-allocated and
-// never destroyed at exit (a process ending without unwatching just ends).
-struct SignalWatch {
-  std::vector<std::pair<int, struct sigaction>> previous;
-  pthread_t reader;
-  napi_threadsafe_function tsfn = nullptr;
-};
+// The process's pidfd, -1 while there is none. A pidfd once handed to the handler is
+// never closed (a handler may have read its number just before the forwarding stopped,
+// and still be about to use it): one fd per run or exec, in a process that ends soon.
+std::atomic<int> target{-1};
+// Held signals: bit n-1 for signal n (Linux numbers them up to 64).
+std::atomic<uint64_t> held{0};
+static_assert(std::atomic<int>::is_always_lock_free && std::atomic<uint64_t>::is_always_lock_free,
+              "the handler uses them: async-signal-safe only when lock-free");
 
-SignalWatch* active = nullptr;
+struct Caught {
+  int signo;
+  struct sigaction previous;
+};
+// Dispositions belong to the process: one set of caught signals at a time. Touched
+// only on the main thread, by the functions below.
+std::vector<Caught> caught;      // catchSignals .. releaseSignals
+std::vector<Caught> jobControl;  // forwardSignalsTo .. stopForwardingSignals
+bool catching = false;
 bool cleanupHookAdded = false;
 
-// One pipe for the life of the process, made by the first watch and never closed:
-// a handler that has already started when a watch stops (the previous actions are
-// back, but it may be preempted anywhere) writes into this pipe and nowhere else.
-// Were the write end closed at unwatch, its number could name an unrelated file by
-// the time that handler's write() runs. Set once, before any handler is installed.
-std::atomic<int> pipeRead{-1};
-std::atomic<int> pipeWrite{-1};
-static_assert(std::atomic<int>::is_always_lock_free, "the handler reads it: async-signal-safe only when lock-free");
-
-// The byte that tells the reader to stop (no signal is 0).
-constexpr unsigned char kStop = 0;
+void SendHeld(int pidfd) {
+  uint64_t bits = held.exchange(0);
+  for (int signo = 1; bits != 0; signo++, bits >>= 1)
+    if (bits & 1) (void)PidfdSendSignal(pidfd, signo);
+}
 
 void OnSignal(int signo) {
   int saved = errno;
-  int fd = pipeWrite.load(std::memory_order_relaxed);
-  unsigned char byte = static_cast<unsigned char>(signo);
-  // A full pipe (64 KiB of unread signals) drops this one, as the kernel merges a
-  // standard signal that is already pending.
-  if (fd >= 0) (void)!write(fd, &byte, 1);
+  int pidfd = target.load();
+  if (pidfd >= 0) {
+    (void)PidfdSendSignal(pidfd, signo);  // a process gone meanwhile: ESRCH, nothing to do
+  } else {
+    held.fetch_or(uint64_t{1} << (signo - 1));
+    // forwardSignalsTo may have set the target and sent what was held in between:
+    // whichever of the two takes this bit out sends it, exactly once.
+    pidfd = target.load();
+    if (pidfd >= 0) SendHeld(pidfd);
+  }
   errno = saved;
 }
 
-// The process's signal pipe, made on first use. Returns 0, or the errno of the call
-// named in *failedCall.
-int EnsurePipe(const char** failedCall) {
-  if (pipeWrite.load() >= 0) return 0;
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) < 0) {
-    *failedCall = "pipe2";
-    return errno;
-  }
-  UniqueFd readEnd(fds[0]);
-  UniqueFd writeEnd(fds[1]);
-  // The handler must never block: a full pipe drops the signal instead.
-  int flags = fcntl(writeEnd.get(), F_GETFL);
-  if (flags < 0 || fcntl(writeEnd.get(), F_SETFL, flags | O_NONBLOCK) < 0) {
-    *failedCall = "fcntl";
-    return errno;  // read before the ends close
-  }
-  pipeRead.store(readEnd.release());
-  pipeWrite.store(writeEnd.release());
-  return 0;
+void Restore(std::vector<Caught>& list) {
+  for (auto it = list.rbegin(); it != list.rend(); ++it) sigaction(it->signo, &it->previous, nullptr);
+  list.clear();
 }
 
-// Drops what an earlier watch left unread (a signal whose handler ran after that
-// watch's stop byte): it was meant for that watch's callback, not this one's.
-void DrainPipe() {
-  int fd = pipeRead.load();
-  for (;;) {
-    struct pollfd p = {fd, POLLIN, 0};
-    int rc = poll(&p, 1, 0);
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc <= 0 || !(p.revents & POLLIN)) return;
-    unsigned char byte;
-    if (read(fd, &byte, 1) != 1) return;
-  }
+void StopForwarding() {
+  target.store(-1);
+  Restore(jobControl);
+  held.store(0);
 }
 
-void* ReadSignals(void* arg) {
-  auto* watch = static_cast<SignalWatch*>(arg);
-  // Signals go to Node's threads, never interrupt this one.
-  sigset_t all;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, nullptr);
-  for (;;) {
-    unsigned char byte;
-    ssize_t n = read(pipeRead.load(), &byte, 1);
-    if (n < 0 && errno == EINTR) continue;
-    if (n != 1 || byte == kStop) break;
-    napi_call_threadsafe_function(watch->tsfn, reinterpret_cast<void*>(static_cast<uintptr_t>(byte)), napi_tsfn_nonblocking);
-  }
-  return nullptr;
+void Release() {
+  StopForwarding();
+  Restore(caught);
+  held.store(0);
+  catching = false;
 }
 
-// On the main thread: onSignal(signo). An exception thrown there is an uncaught one,
-// as from any other callback of the event loop.
-void CallJs(napi_env env, napi_value callback, void*, void* data) {
-  if (env == nullptr || callback == nullptr) return;  // the environment is going away
-  napi_value argv[1];
-  napi_value undefined;
-  napi_value result;
-  napi_create_int32(env, static_cast<int32_t>(reinterpret_cast<uintptr_t>(data)), &argv[0]);
-  napi_get_undefined(env, &undefined);
-  if (napi_call_function(env, undefined, callback, 1, argv, &result) == napi_pending_exception) {
-    napi_value error;
-    napi_get_and_clear_last_exception(env, &error);
-    napi_fatal_exception(env, error);
+void ReleaseAtTeardown(void*) { Release(); }
+
+std::vector<int> SignalList(Napi::Env env, Napi::Value v, const char* fn) {
+  if (!v.IsArray()) throw Napi::TypeError::New(env, std::string(fn) + ": expected an array of signal numbers");
+  Napi::Array list = v.As<Napi::Array>();
+  std::vector<int> out;
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Value item = list.Get(i);
+    int signo = item.IsNumber() ? item.As<Napi::Number>().Int32Value() : 0;
+    if (signo <= 0 || signo > SIGRTMAX || signo > 64) throw Napi::TypeError::New(env, std::string(fn) + ": not a signal number");
+    out.push_back(signo);
+  }
+  return out;
+}
+
+// Installs OnSignal for each signal, recording the action it replaces in `into`. On a
+// failure everything this process has caught is given back before the throw.
+void Install(Napi::Env env, const std::vector<int>& signals, std::vector<Caught>& into) {
+  struct sigaction action = {};
+  action.sa_handler = OnSignal;
+  action.sa_flags = SA_RESTART;
+  sigemptyset(&action.sa_mask);
+  for (int signo : signals) {
+    Caught entry{signo, {}};
+    if (sigaction(signo, &action, &entry.previous) < 0) {
+      int err = errno;
+      Release();
+      ThrowErrno(env, err, "sigaction", "signal " + std::to_string(signo));
+    }
+    into.push_back(entry);
   }
 }
 
-// Puts the previous actions back, then stops the reader and lets the function go.
-void StopWatch() {
-  SignalWatch* watch = active;
-  if (watch == nullptr) return;
-  active = nullptr;
-  for (auto it = watch->previous.rbegin(); it != watch->previous.rend(); ++it) sigaction(it->first, &it->second, nullptr);
-  // The write end stays open (see pipeWrite). It is non-blocking: should 64 KiB of
-  // signals fill the pipe, the reader empties it while we retry.
-  unsigned char stop = kStop;
-  while (write(pipeWrite.load(), &stop, 1) < 0 && (errno == EINTR || errno == EAGAIN)) {
-  }
-  pthread_join(watch->reader, nullptr);
-  napi_release_threadsafe_function(watch->tsfn, napi_tsfn_release);
-  delete watch;
-}
-
-void StopAtTeardown(void*) { StopWatch(); }
+// The standard signals' numbers by name, as this architecture numbers them.
+struct NamedSignal {
+  const char* name;
+  int signo;
+};
+const NamedSignal kSignalNames[] = {
+    {"SIGHUP", SIGHUP},       {"SIGINT", SIGINT},       {"SIGQUIT", SIGQUIT},     {"SIGILL", SIGILL},       {"SIGTRAP", SIGTRAP},
+    {"SIGABRT", SIGABRT},     {"SIGBUS", SIGBUS},       {"SIGFPE", SIGFPE},       {"SIGKILL", SIGKILL},     {"SIGUSR1", SIGUSR1},
+    {"SIGSEGV", SIGSEGV},     {"SIGUSR2", SIGUSR2},     {"SIGPIPE", SIGPIPE},     {"SIGALRM", SIGALRM},     {"SIGTERM", SIGTERM},
+    {"SIGSTKFLT", SIGSTKFLT}, {"SIGCHLD", SIGCHLD},     {"SIGCONT", SIGCONT},     {"SIGSTOP", SIGSTOP},     {"SIGTSTP", SIGTSTP},
+    {"SIGTTIN", SIGTTIN},     {"SIGTTOU", SIGTTOU},     {"SIGURG", SIGURG},       {"SIGXCPU", SIGXCPU},     {"SIGXFSZ", SIGXFSZ},
+    {"SIGVTALRM", SIGVTALRM}, {"SIGPROF", SIGPROF},     {"SIGWINCH", SIGWINCH},   {"SIGIO", SIGIO},         {"SIGPWR", SIGPWR},
+    {"SIGSYS", SIGSYS},
+};
 
 }  // namespace
 
@@ -154,65 +139,80 @@ Napi::Value RealtimeSignals(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// watchSignals(signals: number[], onSignal: (signo) => void): catches these signals
-// until unwatchSignals(). The watch does not keep the event loop alive.
-Napi::Value WatchSignals(const Napi::CallbackInfo& info) {
+// signalNumbers(names) -> numbers, from <signal.h> (Node's os.constants has them too,
+// but loading the os module costs more than a whole signal set-up).
+Napi::Value SignalNumbers(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsFunction()) {
-    throw Napi::TypeError::New(env, "watchSignals: expected (signals: number[], onSignal: function)");
+  if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "signalNumbers: expected an array of signal names");
+  Napi::Array names = info[0].As<Napi::Array>();
+  Napi::Array out = Napi::Array::New(env, names.Length());
+  for (uint32_t i = 0; i < names.Length(); i++) {
+    std::string name = names.Get(i).ToString().Utf8Value();
+    int signo = 0;
+    for (const NamedSignal& s : kSignalNames)
+      if (name == s.name) signo = s.signo;
+    if (signo == 0) throw Napi::TypeError::New(env, "signalNumbers: unknown signal " + name);
+    out.Set(i, Napi::Number::New(env, signo));
   }
-  if (active != nullptr) throw Napi::Error::New(env, "watchSignals: signals are already being watched");
-  Napi::Array list = info[0].As<Napi::Array>();
-  std::vector<int> signals;
-  for (uint32_t i = 0; i < list.Length(); i++) {
-    Napi::Value v = list.Get(i);
-    int signo = v.IsNumber() ? v.As<Napi::Number>().Int32Value() : 0;
-    if (signo <= 0 || signo > SIGRTMAX) throw Napi::TypeError::New(env, "watchSignals: not a signal number");
-    signals.push_back(signo);
-  }
+  return out;
+}
+
+// catchSignals(signals): from now until releaseSignals, these signals are held.
+Napi::Value CatchSignals(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<int> signals = SignalList(env, info.Length() > 0 ? info[0] : env.Undefined(), "catchSignals");
+  if (catching) throw Napi::Error::New(env, "catchSignals: signals are already being caught");
   if (!cleanupHookAdded) {
-    if (napi_add_env_cleanup_hook(env, StopAtTeardown, nullptr) != napi_ok) throw Napi::Error::New(env, "watchSignals: napi_add_env_cleanup_hook failed");
+    if (napi_add_env_cleanup_hook(env, ReleaseAtTeardown, nullptr) != napi_ok) throw Napi::Error::New(env, "catchSignals: napi_add_env_cleanup_hook failed");
     cleanupHookAdded = true;
   }
-
-  const char* failedCall = "";
-  int pipeErr = EnsurePipe(&failedCall);
-  if (pipeErr != 0) ThrowErrno(env, pipeErr, failedCall, "signal pipe");
-  DrainPipe();
-  auto* watch = new SignalWatch();
-  napi_value name = Napi::String::New(env, "tsrun signal watch");
-  if (napi_create_threadsafe_function(env, info[1], nullptr, name, 0, 1, nullptr, nullptr, nullptr, CallJs, &watch->tsfn) != napi_ok) {
-    delete watch;
-    throw Napi::Error::New(env, "watchSignals: napi_create_threadsafe_function failed");
-  }
-  napi_unref_threadsafe_function(env, watch->tsfn);
-  int rc = pthread_create(&watch->reader, nullptr, ReadSignals, watch);
-  if (rc != 0) {
-    napi_release_threadsafe_function(watch->tsfn, napi_tsfn_release);
-    delete watch;
-    ThrowErrno(env, rc, "pthread_create", "signal reader");
-  }
-  active = watch;
-
-  struct sigaction action = {};
-  action.sa_handler = OnSignal;
-  action.sa_flags = SA_RESTART;
-  sigemptyset(&action.sa_mask);
-  for (int signo : signals) {
-    struct sigaction previous;
-    if (sigaction(signo, &action, &previous) < 0) {
-      int err = errno;
-      StopWatch();
-      ThrowErrno(env, err, "sigaction", "signal " + std::to_string(signo));
-    }
-    watch->previous.emplace_back(signo, previous);
-  }
+  held.store(0);
+  catching = true;
+  Install(env, signals, caught);
   return env.Undefined();
 }
 
-// unwatchSignals(): the watched signals get the actions they had before. No watch: a no-op.
-Napi::Value UnwatchSignals(const Napi::CallbackInfo& info) {
-  StopWatch();
+// forwardSignalsTo(pid, startTime, jobControl): the caught signals go to this process
+// from now on, what was held first; the jobControl ones are caught from now on too.
+// With a startTime, the process is checked to be the one recorded once its pidfd is
+// open. Returns false, and forwards nothing, when it is gone (or the pid was reused).
+Napi::Value ForwardSignalsTo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int pid = ArgInt(info, 0, "forwardSignalsTo", "pid");
+  std::string startTime = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+  std::vector<int> extra = SignalList(env, info.Length() > 2 ? info[2] : env.Undefined(), "forwardSignalsTo");
+  if (!catching) throw Napi::Error::New(env, "forwardSignalsTo: no signals are being caught");
+  if (target.load() >= 0) throw Napi::Error::New(env, "forwardSignalsTo: signals already go to a process");
+  int pidfd = pid > 0 ? PidfdOpen(pid) : -1;
+  if (pidfd < 0) {
+    if (pid <= 0 || errno == ESRCH) return Napi::Boolean::New(env, false);
+    ThrowErrno(env, errno, "pidfd_open", std::to_string(pid));
+  }
+  if (!startTime.empty() && StartTimeOf(pid) != startTime) {
+    close(pidfd);
+    return Napi::Boolean::New(env, false);
+  }
+  try {
+    Install(env, extra, jobControl);
+  } catch (...) {
+    close(pidfd);
+    throw;
+  }
+  target.store(pidfd);
+  SendHeld(pidfd);
+  return Napi::Boolean::New(env, true);
+}
+
+// stopForwardingSignals(): nothing goes to the process any more (what comes is held,
+// and dropped at release) and the jobControl signals have their actions back.
+Napi::Value StopForwardingSignals(const Napi::CallbackInfo& info) {
+  StopForwarding();
+  return info.Env().Undefined();
+}
+
+// releaseSignals(): every caught signal has the action it had before; nothing caught: a no-op.
+Napi::Value ReleaseSignals(const Napi::CallbackInfo& info) {
+  Release();
   return info.Env().Undefined();
 }
 

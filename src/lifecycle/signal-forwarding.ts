@@ -1,22 +1,22 @@
 // A foreground `run` or `exec` passes our signals on to its process, as runc does,
 // and catches them from before that process exists: one that came while it was being
-// made would otherwise kill tsrun halfway and leave it all behind. Node hands a
-// caught signal over only when its event loop turns, which is at the wait for the
-// process: by then it runs and gets it. A signal handed over while there is no
-// process to go to (detached, failed, or after the wait) is dropped.
+// made would otherwise kill tsrun halfway and leave it all behind. Such a signal is
+// held (one of each) and sent as soon as the process is known; one that comes when
+// there is no process to go to (detached, failed, or after the wait) is dropped. The
+// addon's signal handler sends them itself (addon/native/signals.cpp): no JavaScript
+// runs for a signal, and none is needed to set the catching up.
 //
-// Like runc, every signal that can be caught is passed on, the real-time ones too
-// (Node has no names for them: the addon catches those), except:
+// Like runc, every signal that can be caught is passed on, the real-time ones too,
+// except:
 // - SIGCHLD (our children's), SIGURG (out-of-band data on a socket of ours) and
 //   SIGWINCH (our terminal's size: a proxied pty gets the new size, which signals
 //   its process itself), which runc does not pass on either.
 // - SIGPIPE. What tsrun gets is nearly always its own write to a pipe whose reader is
 //   gone (a log line): passed on, it would kill the container for tsrun's stderr.
-//   Node starts with it ignored, and it is never given a listener (taking away a
-//   last listener would set its default action, which is to die).
+//   Node starts with it ignored, and it stays so.
 // - SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGSYS and SIGTRAP: the signals of a fault of
-//   tsrun's own (a bad access, a seccomp trap, a breakpoint), after which no
-//   JavaScript may run; caught, the faulting instruction would run again forever.
+//   tsrun's own (a bad access, a seccomp trap, a breakpoint); caught, the faulting
+//   instruction would run again forever.
 //   Sent with kill(2) they kill tsrun, not the process.
 // - SIGPROF in a node profiling tsrun (--cpu-prof, --prof): V8's sampler owns it.
 // - SIGKILL and SIGSTOP, which nothing can catch; and glibc's two reserved signals
@@ -27,14 +27,14 @@
 //   Uncaught, they stop tsrun, as job control expects.
 import { native } from '../native';
 
-const CAUGHT_FROM_THE_START: readonly NodeJS.Signals[] = [
+const CAUGHT_FROM_THE_START = [
   'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGABRT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGTERM', 'SIGSTKFLT', 'SIGCONT',
   'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM', 'SIGIO', 'SIGPWR',
-];
-const JOB_CONTROL: readonly NodeJS.Signals[] = ['SIGTSTP', 'SIGTTIN', 'SIGTTOU'];
+] as const;
+const JOB_CONTROL = ['SIGTSTP', 'SIGTTIN', 'SIGTTOU'] as const;
 
 /** SIGPROF, unless V8's sampler may use it. */
-function profilerSignals(): NodeJS.Signals[] {
+function profilerSignals(): string[] {
   const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
   return flags.some((f) => /^--(cpu-prof|prof)\b/.test(f)) ? [] : ['SIGPROF'];
 }
@@ -55,39 +55,16 @@ export interface SignalForwarding {
 /** Runs `body` with our signals caught; see the top of this file. */
 export async function withSignalsCaught<T>(body: (forwarding: SignalForwarding) => Promise<T>): Promise<T> {
   const nat = native();
-  let target: SignalTarget | undefined;
-  const forward = (signo: number): void => {
-    if (!target) return;
-    try {
-      nat.pidfdKill(target.pid, signo, target.startTime);
-    } catch {
-      // it has exited; the caller's wait returns
-    }
-  };
-  // The os module only when a signal comes: start-up does not need it.
-  const forwardNamed = (signal: NodeJS.Signals): void => forward((require('os') as typeof import('os')).constants.signals[signal]);
-  let jobControl = false;
-  const stop = (): void => {
-    target = undefined;
-    if (jobControl) for (const s of JOB_CONTROL) process.off(s, forwardNamed);
-    jobControl = false;
-  };
-  const named = [...CAUGHT_FROM_THE_START, ...profilerSignals()];
+  const [rtMin, rtMax] = nat.realtimeSignals();
+  const realtime = Array.from({ length: rtMax - rtMin + 1 }, (_, i) => rtMin + i);
+  nat.catchSignals([...nat.signalNumbers([...CAUGHT_FROM_THE_START, ...profilerSignals()]), ...realtime]);
   try {
-    for (const s of named) process.on(s, forwardNamed);
-    const [rtMin, rtMax] = nat.realtimeSignals();
-    nat.watchSignals(Array.from({ length: rtMax - rtMin + 1 }, (_, i) => rtMin + i), forward);
     return await body({
-      forwardTo: (t) => {
-        target = t;
-        if (!jobControl) for (const s of JOB_CONTROL) process.on(s, forwardNamed);
-        jobControl = true;
-      },
-      stop,
+      // A process already gone gets nothing: the caller's wait returns.
+      forwardTo: (t) => void nat.forwardSignalsTo(t.pid, t.startTime, nat.signalNumbers(JOB_CONTROL)),
+      stop: () => nat.stopForwardingSignals(),
     });
   } finally {
-    stop();
-    nat.unwatchSignals();
-    for (const s of named) process.off(s, forwardNamed);
+    nat.releaseSignals();
   }
 }
