@@ -5,8 +5,21 @@
 //   npx tsc -p tsconfig.json; node scripts/compile-schema.js
 //   npx jest --rootDir dist/test dist/test/unit/schema.test.js
 
+import * as fs from 'fs';
+import * as path from 'path';
 import { validateConfig, validateProcess } from '../../src/config/validate';
 import { ConfigError } from '../../src/errors';
+
+// dist/test/unit -> dist/, where scripts/compile-schema.js writes the validators.
+const generated = (file: string): string => fs.readFileSync(path.join(__dirname, '..', '..', file), 'utf8');
+
+test('the generated validators build no schema objects when loaded (enum errors carry their values inline)', () => {
+  for (const file of ['config-validator.js', 'process-validator.js']) {
+    const code = generated(file);
+    expect(code).not.toMatch(/\bschema\d+\b/);
+    expect(code).toMatch(/allowedValues: \(\["/);
+  }
+});
 
 type Json = any;
 
