@@ -81,6 +81,10 @@ int gInitExecFd = -1;
 // CAP_SYS_ADMIN over our mount namespace (not rootless) and Linux 5.2: -1 when any
 // step fails, and the caller copies instead.
 int InitOnDetachedOverlay(const std::string& initDir) {
+  // overlayfs splits lowerdir at a colon and takes a backslash as an escape: a directory
+  // whose path holds either would name other layers, whose own tsrun-init would be
+  // exec'd. Such an install, or a relative path, goes the copying way.
+  if (initDir.empty() || initDir[0] != '/' || initDir.find_first_of(":\\") != std::string::npos) return -1;
   UniqueFd context(fsopen("overlay", FSOPEN_CLOEXEC));
   if (!context) return -1;
   std::string layers = initDir + ":" + initDir + "/../tsrun-init-floor";
