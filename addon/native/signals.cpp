@@ -3,8 +3,9 @@
 // itself with pidfd_send_signal(2), which is async-signal-safe: on whatever thread
 // the signal lands, whatever JavaScript runs meanwhile, with no thread or event-loop
 // turn of ours in between. One that comes before the process is known is held (one of
-// each kind, as the kernel holds a standard signal) and sent when it is; one that
-// comes after the forwarding stopped is dropped.
+// each kind, as the kernel holds a standard signal; real-time ones too) and sent when
+// it is; one that comes after the forwarding stopped is dropped, and one that tsrun
+// sends itself is never passed on.
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
@@ -47,7 +48,11 @@ void SendHeld(int pidfd) {
     if (bits & 1) (void)PidfdSendSignal(pidfd, signo);
 }
 
-void OnSignal(int signo) {
+void OnSignal(int signo, siginfo_t* info, void*) {
+  // A signal tsrun sent itself is its own: abort() (a V8 fatal error, std::terminate)
+  // raises SIGABRT and must end tsrun, not reach the container first. Returning lets
+  // abort() go on to end the process.
+  if (info != nullptr && info->si_pid == getpid()) return;
   int saved = errno;
   int pidfd = target.load();
   if (pidfd >= 0) {
@@ -99,8 +104,8 @@ std::vector<int> SignalList(Napi::Env env, Napi::Value v, const char* fn) {
 // failure everything this process has caught is given back before the throw.
 void Install(Napi::Env env, const std::vector<int>& signals, std::vector<Caught>& into) {
   struct sigaction action = {};
-  action.sa_handler = OnSignal;
-  action.sa_flags = SA_RESTART;
+  action.sa_sigaction = OnSignal;
+  action.sa_flags = SA_RESTART | SA_SIGINFO;
   sigemptyset(&action.sa_mask);
   for (int signo : signals) {
     Caught entry{signo, {}};

@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mman.h>
@@ -14,6 +15,7 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <mutex>
@@ -93,7 +95,15 @@ int InitOnDetachedOverlay(const std::string& initDir) {
   UniqueFd mount(fsmount(context.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV));
   if (!mount) return -1;
   // The open file keeps the detached mount alive; the mount goes with its last user.
-  return openat(mount.get(), "tsrun-init", O_PATH | O_CLOEXEC);
+  // Not through a symlink (an absolute one would lead out of the overlay, to the host
+  // file itself): the init must be a regular file of this very overlay, or it is copied.
+  UniqueFd init(openat(mount.get(), "tsrun-init", O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!init) return -1;
+  struct stat st {};
+  struct statfs fs {};
+  if (fstat(init.get(), &st) < 0 || !S_ISREG(st.st_mode)) return -1;
+  if (fstatfs(init.get(), &fs) < 0 || fs.f_type != OVERLAYFS_SUPER_MAGIC) return -1;
+  return init.release();
 }
 
 // Else a sealed memfd copy: its pages are a copy per tsrun process, pinned by each

@@ -25,6 +25,7 @@
 //   terminal is put back: caught, they would make a terminal change from a background
 //   process group retry forever (the kernel answers it with SIGTTOU and a restart).
 //   Uncaught, they stop tsrun, as job control expects.
+import { log } from '../log';
 import { native } from '../native';
 
 const CAUGHT_FROM_THE_START = [
@@ -46,7 +47,7 @@ export interface SignalTarget {
 }
 
 export interface SignalForwarding {
-  /** From now on, signals go to this process (the job-control ones are caught from here). */
+  /** From now on, signals go to this process (the job-control ones are caught from here). Never throws. */
   forwardTo(target: SignalTarget): void;
   /** The process has been waited for: nothing goes to its pid any more, and job control is Node's again. */
   stop(): void;
@@ -60,8 +61,16 @@ export async function withSignalsCaught<T>(body: (forwarding: SignalForwarding) 
   nat.catchSignals([...nat.signalNumbers([...CAUGHT_FROM_THE_START, ...profilerSignals()]), ...realtime]);
   try {
     return await body({
-      // A process already gone gets nothing: the caller's wait returns.
-      forwardTo: (t) => void nat.forwardSignalsTo(t.pid, t.startTime, nat.signalNumbers(JOB_CONTROL)),
+      forwardTo: (t) => {
+        try {
+          // A process already gone gets nothing: the caller's wait returns.
+          nat.forwardSignalsTo(t.pid, t.startTime, nat.signalNumbers(JOB_CONTROL));
+        } catch (e) {
+          // No pidfd (EMFILE...) or no handler: the process runs and is waited for all
+          // the same, as the callers' clean-up expects; only our signals stay here.
+          log.warn(`signals to tsrun will not reach process ${t.pid}: ${(e as Error).message}`);
+        }
+      },
       stop: () => nat.stopForwardingSignals(),
     });
   } finally {

@@ -388,7 +388,7 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
         expect(hashes()).toEqual(before);
       });
 
-    (FLAVOR === 'tsrun' ? test : test.skip)('the init runs from a detached read-only overlay: not even host root can open its exe for writing, and no copy of it is made', () => {
+    (FLAVOR === 'tsrun' ? test : test.skip)('the init runs from a detached read-only overlay: not even host root can open its exe for writing, and it is no memfd copy', () => {
       const b = bundle('true');
       expect(s.cli.create(b.id, b.dir).code).toBe(0);
       const exe = `/proc/${s.cli.state(b.id).pid}/exe`;

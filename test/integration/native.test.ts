@@ -688,6 +688,39 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     }
   };
 
+  // The overlay the init is exec'd from must hold the init itself: an absolute symlink
+  // there would lead out of it, to the host file (writable through /proc/<pid>/exe
+  // once that init has exec'd). An addon copied with such a symlink copies instead.
+  test.each([
+    ['a regular file', false, /^\/tsrun-init$/],
+    ['an absolute symlink to one', true, /^\/memfd:tsrun-init/],
+  ])('an addon whose tsrun-init is %s execs it from the overlay only when it is one', (_what, symlink, expected) => {
+    const built = path.join(__dirname, '..', '..', '..', 'build', 'Release');
+    const install = fs.mkdtempSync(path.join(tmp, 'install-'));
+    const release = path.join(install, 'Release');
+    fs.mkdirSync(release);
+    fs.mkdirSync(path.join(install, 'tsrun-init-floor'));
+    fs.copyFileSync(path.join(built, 'tsrun_native.node'), path.join(release, 'tsrun_native.node'));
+    const initCopy = path.join(install, 'elsewhere-tsrun-init');
+    fs.copyFileSync(path.join(built, 'tsrun-init'), initCopy);
+    fs.chmodSync(initCopy, 0o755);
+    if (symlink) fs.symlinkSync(initCopy, path.join(release, 'tsrun-init'));
+    else fs.renameSync(initCopy, path.join(release, 'tsrun-init'));
+    // A second copy of the addon: its own statics, and its own directory from dladdr.
+    const module = { exports: {} };
+    process.dlopen(module, path.join(release, 'tsrun_native.node'));
+    const copy = module.exports as NativeAddon;
+    const { pid, syncFd } = copy.spawnInit({ plan: encodePlan([op('fds', 0, 0), op('sync', 'hold')]), stdio: [0, 1, 2], preserveFds: 0, extraFds: [] });
+    try {
+      // It waits for our answer to `sync hold`; closing the socket ends it.
+      expect(copy.syncRecv(syncFd)).toBe('sync hold');
+      expect(fs.readlinkSync(`/proc/${pid}/exe`)).toMatch(expected);
+    } finally {
+      copy.closeFd(syncFd);
+      copy.waitPid(pid);
+    }
+  });
+
   test('waitFifo parks a small, non-dumpable init until releaseFifo', () =>
     withFifo('exec.fifo', async (fifo, startInit) => {
       const started = await startInit([...setup({ extraFds: 1 }), ...finish(['echo', 'released'], [op('closeSync'), op('waitFifo', 5)])]);

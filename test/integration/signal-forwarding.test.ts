@@ -1,8 +1,9 @@
 // The addon's signal forwarding (addon/native/signals.cpp), in this process: signals
 // caught before the target is known are held, one of each, and sent when it is;
 // then each goes straight on; after the stop nothing does, and the release gives
-// every signal its old action back.
-import { spawn, type ChildProcess } from 'child_process';
+// every signal its old action back. A signal this process sends itself (abort) is
+// never passed on.
+import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import { native } from '../../src/native';
 import { waitFor } from '../helpers/runtime';
@@ -16,11 +17,18 @@ function listener(): { child: ChildProcess; output: () => string } {
   return { child, output: () => out };
 }
 
-/** The signals this process catches (SigCgt of /proc/self/status), as a bit mask. */
-function caughtMask(): bigint {
-  return BigInt(`0x${/^SigCgt:\s+([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]}`);
+/** A signal mask of /proc/self/status: SigCgt (caught), ShdPnd (pending for the process). */
+function statusMask(field: 'SigCgt' | 'ShdPnd'): bigint {
+  return BigInt(`0x${new RegExp(`^${field}:\\s+([0-9a-f]+)$`, 'm').exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]}`);
 }
+const caughtMask = (): bigint => statusMask('SigCgt');
 const bit = (signo: number): bigint => 1n << BigInt(signo - 1);
+
+/** Sends this process a signal from another one, as a user or a shim would. */
+function signalFromOutside(signo: number): void {
+  const r = spawnSync('kill', [`-${signo}`, String(process.pid)]);
+  if (r.status !== 0) throw new Error(`kill -${signo}: ${r.stderr}`);
+}
 
 test('held until the process is known, then forwarded as they come; nothing after the stop; old actions back at release', async () => {
   const nat = native();
@@ -33,21 +41,25 @@ test('held until the process is known, then forwarded as they come; nothing afte
     nat.catchSignals([usr2, rt3]);
     expect(caughtMask() & bit(rt3)).toBe(bit(rt3));
     // Two of a kind before the target is known: one is held (as the kernel does).
-    process.kill(process.pid, usr2);
-    process.kill(process.pid, usr2);
-    process.kill(process.pid, rt3);
+    signalFromOutside(usr2);
+    signalFromOutside(usr2);
+    signalFromOutside(rt3);
+    // Handled (held) before the target is named, not still pending in the kernel.
+    await waitFor(() => (statusMask('ShdPnd') & (bit(usr2) | bit(rt3))) === 0n, 'the signals to be handled');
     expect(nat.forwardSignalsTo(child.pid as number, undefined, [tstp])).toBe(true);
     await waitFor(() => /USR2\n/.test(output()) && /RTMIN\+3\n/.test(output()), 'the held signals');
     // From now on each one goes on when it comes, the job-control ones too.
-    process.kill(process.pid, tstp);
+    signalFromOutside(tstp);
     await waitFor(() => /TSTP\n/.test(output()), 'SIGTSTP');
-    process.kill(process.pid, usr2);
+    // One this process sends itself is its own (abort's SIGABRT): not passed on.
+    process.kill(process.pid, rt3);
+    signalFromOutside(usr2);
     await waitFor(() => output().split('USR2\n').length === 3, 'the second SIGUSR2');
     nat.stopForwardingSignals();
     // Stopped: SIGTSTP has its old action back (it would stop this process: not sent),
     // the others are still caught, and what comes now is dropped.
     expect(caughtMask() & bit(tstp)).toBe(0n);
-    process.kill(process.pid, rt3);
+    signalFromOutside(rt3);
     nat.releaseSignals();
     expect(caughtMask() & bit(rt3)).toBe(0n);
     // A last signal sent directly marks the end of what the listener got.
