@@ -42,6 +42,9 @@ function separatePsArgs(args: string[]): string[] {
   return args;
 }
 
+// No RegExp on this path, nor in fast-parse.ts: every command parses its argv, and
+// V8 compiles each regular expression at its first uses (tens of microseconds each).
+
 export function normalizeArgv(argv: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -50,10 +53,13 @@ export function normalizeArgv(argv: readonly string[]): string[] {
       out.push(...argv.slice(i));
       break;
     }
-    const m = /^-([a-z][a-z-]+)(=.*)?$/.exec(arg);
-    if (m && LONG_FLAGS.has(m[1] as string)) {
-      out.push(`--${m[1]}${m[2] ?? ''}`);
-      continue;
+    // `-name` or `-name=value`, name a known long flag: given its `--` spelling.
+    if (arg.startsWith('-') && !arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      if (LONG_FLAGS.has(eq < 0 ? arg.slice(1) : arg.slice(1, eq))) {
+        out.push(`-${arg}`);
+        continue;
+      }
     }
     out.push(arg);
   }

@@ -53,7 +53,7 @@ export function recordBuilder(builder: CommandModule<any, any>['builder'] | unde
 /** A command's name and aliases, without running its builder (finding the command to run). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function commandNames(module: CommandModule<any, any>): string[] {
-  const name = String(module.command).trim().split(/\s+/, 1)[0] ?? '';
+  const name = String(module.command).trim().split(' ', 1)[0] ?? '';
   const aliases = module.aliases === undefined ? [] : Array.isArray(module.aliases) ? module.aliases : [module.aliases];
   return [name, ...aliases];
 }
@@ -61,17 +61,33 @@ export function commandNames(module: CommandModule<any, any>): string[] {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function commandSpec(module: CommandModule<any, any>): CommandSpec {
   const [name = '', ...aliases] = commandNames(module);
+  // `<name>`, `[name]`, `[name..]` after the command word (the modules' own strings).
   const positionals = String(module.command)
-    .trim()
-    .split(/\s+/)
+    .split(' ')
     .slice(1)
-    .map((w) => /^[[<]([\w-]+)(\.\.)?[\]>]$/.exec(w))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ name: m[1] as string, variadic: m[2] !== undefined }));
+    .filter((w) => (w.startsWith('[') || w.startsWith('<')) && (w.endsWith(']') || w.endsWith('>')))
+    .map((w) => w.slice(1, -1))
+    .map((w) => (w.endsWith('..') ? { name: w.slice(0, -2), variadic: true } : { name: w, variadic: false }));
   return { name, aliases, positionals, flags: recordBuilder(module.builder) };
 }
 
-const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+/** `log-format` -> `logFormat`, as yargs names a flag's second key (see argv.ts on RegExps). */
+function camel(s: string): string {
+  const words = s.split('-');
+  return words.map((w, i) => (i > 0 && w !== '' ? w.charAt(0).toUpperCase() + w.slice(1) : w)).join('');
+}
+
+/** `-name`, `--name`, `--name=value`: [name, value]; undefined for a word that is no flag. */
+function splitFlag(arg: string): [string, string | undefined] | undefined {
+  if (!arg.startsWith('-') || arg === '-') return undefined;
+  // `-9`, `-1`: a negative number or a signal, a positional.
+  const second = arg.charCodeAt(1);
+  if (second >= 48 && second <= 57) return undefined;
+  const body = arg.slice(arg.startsWith('--') ? 2 : 1);
+  const eq = body.indexOf('=');
+  const name = eq < 0 ? body : body.slice(0, eq);
+  return name === '' ? undefined : [name, eq < 0 ? undefined : body.slice(eq + 1)];
+}
 
 function setValue(out: ParsedArgv, flag: FlagSpec, value: unknown, given: Set<string>): void {
   // As in runc (Go's flag package): a list flag (exec -e, -g, --cap, --cgroup) collects
@@ -124,23 +140,23 @@ export function parseFlags(
       positionals.push(...args.slice(i + 1));
       return positionals;
     }
-    const m = /^--?([^=]+)(?:=(.*))?$/s.exec(arg);
-    if (!m || arg === '-' || /^-\d/.test(arg)) {
+    const m = splitFlag(arg);
+    if (!m) {
       positionals.push(arg);
       if (opts.stopAtPositional || opts.stopAtUnknownWord) return positionals.concat(args.slice(i + 1));
       continue;
     }
-    const name = m[1] as string;
+    const [name, value] = m;
     const flag = byName.get(name);
     if (!flag) {
       if (opts.stopAtUnknownWord) return positionals.concat(args.slice(i));
       throw new TsrunError(`flag provided but not defined: -${name}`);
     }
     if (flag.type === 'boolean') {
-      setValue(out, flag, m[2] === undefined ? true : convert(flag, m[2], arg), given);
+      setValue(out, flag, value === undefined ? true : convert(flag, value, arg), given);
       continue;
     }
-    let raw = m[2];
+    let raw = value;
     if (raw === undefined) {
       if (i + 1 >= args.length) throw new TsrunError(`flag needs an argument: ${arg}`);
       raw = args[++i] as string;

@@ -36,8 +36,11 @@ const JOB_CONTROL = ['SIGTSTP', 'SIGTTIN', 'SIGTTOU'] as const;
 
 /** SIGPROF, unless V8's sampler may use it. */
 function profilerSignals(): string[] {
-  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-  return flags.some((f) => /^--(cpu-prof|prof)\b/.test(f)) ? [] : ['SIGPROF'];
+  const nodeOptions = process.env.NODE_OPTIONS;
+  const flags = [...process.execArgv, ...(nodeOptions ? nodeOptions.split(/\s+/) : [])];
+  // --prof, --cpu-prof and their --cpu-prof-dir=... kin (no RegExp: see src/cli/argv.ts).
+  const profiling = (f: string): boolean => ['--prof', '--cpu-prof'].some((p) => f === p || f.startsWith(`${p}-`) || f.startsWith(`${p}=`));
+  return flags.some(profiling) ? [] : ['SIGPROF'];
 }
 
 export interface SignalTarget {

@@ -23,7 +23,8 @@ export function parseProcStat(text: string): ProcStat | null {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) return null;
-  const rest = text.slice(close + 1).trim().split(/\s+/);
+  // The kernel separates the fields with single spaces.
+  const rest = text.slice(close + 1).trim().split(' ');
   // rest[0] is field 3; field 22 is rest[19].
   if (rest.length < 20) return null;
   const startTime = rest[19];

@@ -43,7 +43,7 @@ export function separateExecCommand(args: readonly string[]): string[] {
     const a = args[i] as string;
     if (a === '--') return [...args];
     if (a.startsWith('-') && a.length > 1) {
-      const name = a.replace(/^--?/, '');
+      const name = a.slice(a.startsWith('--') ? 2 : 1);
       if (!name.includes('=') && VALUE_FLAGS.has(name)) i++;
       continue;
     }
