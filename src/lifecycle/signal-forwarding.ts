@@ -4,7 +4,7 @@
 // held (one of each) and sent as soon as the process is known; one that comes when
 // there is no process to go to (detached, failed, or after the wait) is dropped. The
 // addon's signal handler sends them itself (addon/native/signals.cpp): no JavaScript
-// runs for a signal, and none is needed to set the catching up.
+// runs for a signal, and Node's own signal listeners are not involved.
 //
 // Like runc, every signal that can be caught is passed on, the real-time ones too,
 // except:
