@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "addon.hpp"
+#include "fd.hpp"
 
 namespace tsrun {
 
@@ -81,7 +82,6 @@ void StopForwarding() {
 void Release() {
   StopForwarding();
   Restore(caught);
-  held.store(0);
   catching = false;
 }
 
@@ -188,23 +188,17 @@ Napi::Value ForwardSignalsTo(const Napi::CallbackInfo& info) {
   std::vector<int> extra = SignalList(env, info.Length() > 2 ? info[2] : env.Undefined(), "forwardSignalsTo");
   if (!catching) throw Napi::Error::New(env, "forwardSignalsTo: no signals are being caught");
   if (target.load() >= 0) throw Napi::Error::New(env, "forwardSignalsTo: signals already go to a process");
-  int pidfd = pid > 0 ? PidfdOpen(pid) : -1;
-  if (pidfd < 0) {
+  UniqueFd pidfd(pid > 0 ? PidfdOpen(pid) : -1);
+  if (!pidfd) {
     if (pid <= 0 || errno == ESRCH) return Napi::Boolean::New(env, false);
     ThrowErrno(env, errno, "pidfd_open", std::to_string(pid));
   }
-  if (!startTime.empty() && StartTimeOf(pid) != startTime) {
-    close(pidfd);
-    return Napi::Boolean::New(env, false);
-  }
-  try {
-    Install(env, extra, jobControl);
-  } catch (...) {
-    close(pidfd);
-    throw;
-  }
-  target.store(pidfd);
-  SendHeld(pidfd);
+  if (!startTime.empty() && StartTimeOf(pid) != startTime) return Napi::Boolean::New(env, false);
+  Install(env, extra, jobControl);
+  // From here on the handler may use it: never closed (see `target`).
+  const int published = pidfd.release();
+  target.store(published);
+  SendHeld(published);
   return Napi::Boolean::New(env, true);
 }
 
