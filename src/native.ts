@@ -196,18 +196,28 @@ export function native(): NativeAddon {
 }
 
 /**
- * Ends the process with `code`. When the addon is loaded anyway, through _exit:
- * Node's own exit first joins its threads and tears the isolate down (0.5-1 ms per
- * command measured), and tsrun writes its output, logs and files synchronously.
- * process.exit instead: without the addon (loading it would cost more than that);
- * after process.stdin/stdout were used (Node restores a terminal's mode and the fds'
- * blocking mode at its exit: a foreground run -t or exec -t); and in a node run with
- * flags or NODE_OPTIONS (--cpu-prof, coverage...), which write their files then.
+ * Ends the process with `code`, through the addon's exitNow when it can be loaded:
+ * _exit, with the kernel's freeing of Node's memory (4-6 ms) left to a helper that
+ * outlives this process (addon/native/exit.cpp), so the caller learns of the exit
+ * without waiting for it. Node's own exit would also join its threads and tear the
+ * isolate down first; tsrun writes its output, logs and files synchronously.
+ * process.exit instead: after process.stdin/stdout were used (Node restores a
+ * terminal's mode and the fds' blocking mode at its exit: a foreground run -t or
+ * exec -t); in a node run with flags or NODE_OPTIONS (--cpu-prof, coverage...), which
+ * write their files then; and without a loadable addon.
  */
 export function exitProcess(code: number): never {
   const plain = process.execArgv.length === 0 && !process.env.NODE_OPTIONS && !process.env.NODE_V8_COVERAGE;
-  if (loaded && plain && !stdioStreamsUsed()) loaded.exitNow(code);
+  if (plain && !stdioStreamsUsed()) addonForExit()?.exitNow(code);
   process.exit(code);
+}
+
+function addonForExit(): NativeAddon | undefined {
+  try {
+    return native();
+  } catch {
+    return undefined; // not built: tsrun ends the ordinary way
+  }
 }
 
 /** Path of the static init program built next to the addon. */

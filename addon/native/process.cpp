@@ -164,14 +164,6 @@ Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// exitNow(code): _exit(2). Node's own exit joins its worker and thread-pool threads and
-// tears the isolate down first, up to a millisecond that no caller of a short-lived
-// CLI needs: every write tsrun makes is synchronous, so nothing is left to flush.
-Napi::Value ExitNow(const Napi::CallbackInfo& info) {
-  int code = ArgInt(info, 0, "exitNow", "code");
-  _exit(code & 0xff);
-}
-
 // Field 22 of /proc/<pid>/stat (the start time in clock ticks), "" when unreadable.
 std::string StartTimeOf(int pid) {
   std::string path = "/proc/" + std::to_string(pid) + "/stat";

@@ -806,14 +806,37 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     expect({ status: r.status, signal: r.signal, length: r.stdout.length }).toEqual({ status: 300 & 0xff, signal: null, length: 1 << 20 });
   });
 
+  // The kernel frees a process's memory before it tells the parent of the exit; exitNow
+  // leaves that to a helper sharing the memory, which must hold none of the process's
+  // files (a pipe the caller reads to EOF, a lock) and go by itself once it has gone.
+  test('exitNow: the helper that frees the memory afterwards holds only a pidfd and exits by itself', () => {
+    const script = `
+      const fs = require('fs');
+      const { native } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'native.js'))});
+      fs.openSync(${JSON.stringify(path.join(tmp, 'held-open'))}, 'w');
+      fs.writeSync(1, 'done');
+      native().exitNow(7);`;
+    const reaper = path.join(__dirname, '..', '..', '..', 'build', 'Release', 'tsrun-test-reaping-parent');
+    for (let round = 0; round < 5; round++) {
+      const r = child_process.spawnSync(reaper, ['--report-orphans', process.execPath, '-e', script], { encoding: 'utf8', timeout: 30_000 });
+      expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 7, stdout: 'done' });
+      const lines = r.stderr.trim().split('\n').map((l) => l.split(' '));
+      const helpers = new Set(lines.map(([, pid]) => pid));
+      expect(helpers.size).toBe(1);
+      expect(lines.filter(([, , what]) => what === 'exit').map(([, , , code]) => code)).toEqual(['0']);
+      // Seen while the helper frees the memory (its files go after that), unless it was quicker.
+      for (const [, , what, target] of lines) if (what === 'fd') expect(target).toBe('anon_inode:[pidfd]');
+    }
+  });
+
   // process.exit (its 'exit' event shows it ran) wherever Node must put something
   // back at exit: after process.stdin/stdout were used (a terminal's mode), or when
-  // node runs with options that write files at exit; _exit otherwise.
+  // node runs with options that write files at exit; the addon's exitNow otherwise.
   test.each([
     ['the addon loaded, nothing else', 'n.native();', {}, ''],
     ['stdio streams used', 'n.native(); o.noteStdioStreams();', {}, 'exit-event'],
     ['NODE_OPTIONS set', 'n.native();', { NODE_OPTIONS: '--no-warnings' }, 'exit-event'],
-    ['the addon never loaded', '', {}, 'exit-event'],
+    ['the addon not loaded before (exitProcess loads it)', '', {}, ''],
   ])('exitProcess with %s', (_, setup, env, expected) => {
     const dist = path.join(__dirname, '..', '..', 'src');
     const script = `
