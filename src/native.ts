@@ -43,13 +43,13 @@ export interface NativeAddon {
   isatty(fd: number): boolean;
   /** Whether we are in the foreground process group of terminal fd (tcgetpgrp == getpgrp). */
   inForeground(fd: number): boolean;
-  /** waitpid(pid, 0): blocking. */
-  waitPid(pid: number): WaitResult;
   /**
-   * waitpid on a worker thread; resolves when the process ends. With reapOthers, every
-   * other child that ends first is reaped too (the orphans a subreaper inherits): only
-   * for a caller with no other child whose end it waits for.
+   * waitpid(pid, 0): blocking. With reapOthers, every other child that ends first is
+   * reaped too (the orphans a subreaper inherits): only for a caller with no other
+   * child whose end it waits for.
    */
+  waitPid(pid: number, reapOthers?: boolean): WaitResult;
+  /** waitPid on a worker thread of libuv's pool; resolves when the process ends. */
   waitPidAsync(pid: number, reapOthers?: boolean): Promise<WaitResult>;
   /** prctl(PR_SET_CHILD_SUBREAPER, on ? 1 : 0); on by default. */
   setChildSubreaper(on?: boolean): void;

@@ -64,10 +64,48 @@ static pid_t WaitRetrying(pid_t pid, int* status) {
   return rc;
 }
 
+// Waits for pid and returns what waitpid does (errno set on -1). With reapOthers,
+// every other child of ours that ends first is reaped on the way: as a subreaper, the
+// orphans of a container without a pid namespace become ours, and each one left a
+// zombie would count against its pids limit until we exit (runc reaps them too). A
+// container's processes are in sessions of their own (its init and every exec'd
+// process call setsid); a child in ours is Node's (child_process), which Node reaps
+// itself: at the first such one, only pid is waited for.
+static pid_t WaitForChild(pid_t pid, bool reapOthers, int* status) {
+  if (!reapOthers) return WaitRetrying(pid, status);
+  const pid_t ourSession = getsid(0);
+  for (;;) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    if (waitid(P_ALL, 0, &info, WEXITED | WNOWAIT) < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    const pid_t ended = info.si_pid;
+    if (ended == pid) break;
+    const pid_t session = SessionOf(ended);
+    if (session < 0) {
+      // Reaped meanwhile by whoever else waits: look again. Still there but unreadable
+      // (hidepid, no fds left): not known to be the container's, so leave it be.
+      siginfo_t again;
+      memset(&again, 0, sizeof again);
+      if (waitid(P_PID, static_cast<id_t>(ended), &again, WEXITED | WNOHANG | WNOWAIT) == 0 && again.si_pid == ended) break;
+      continue;
+    }
+    if (session == ourSession) break;
+    int ignored;
+    (void)waitpid(ended, &ignored, WNOHANG);
+  }
+  return WaitRetrying(pid, status);
+}
+
+// waitPid(pid, reapOthers = false): pid's wait result, blocking this thread; for
+// reapOthers see WaitForChild.
 Napi::Value WaitPid(const Napi::CallbackInfo& info) {
   int pid = ArgInt(info, 0, "waitPid", "pid");
+  bool reapOthers = info.Length() > 1 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
   int status = 0;
-  pid_t rc = WaitRetrying(pid, &status);
+  pid_t rc = WaitForChild(pid, reapOthers, &status);
   if (rc < 0) ThrowErrno(info.Env(), errno, "waitpid", std::to_string(pid));
   return WaitResultObject(info.Env(), rc, status);
 }
@@ -82,42 +120,7 @@ class WaitWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override {
-    if (!reapOthers_) {
-      result_ = WaitRetrying(pid_, &status_);
-      if (result_ < 0) error_ = errno;
-      return;
-    }
-    // Every other child of the container's that ends meanwhile is reaped too: as a
-    // subreaper, the orphans of a container without a pid namespace become ours, and
-    // each one left a zombie would count against its pids limit until we exit (runc
-    // reaps them too). A container's processes are in sessions of their own (its init
-    // and every exec'd process call setsid); a child in ours is Node's (child_process),
-    // which Node reaps itself: at the first such one, only pid_ is waited for.
-    const pid_t ourSession = getsid(0);
-    for (;;) {
-      siginfo_t info;
-      memset(&info, 0, sizeof info);
-      if (waitid(P_ALL, 0, &info, WEXITED | WNOWAIT) < 0) {
-        if (errno == EINTR) continue;
-        error_ = errno;
-        return;
-      }
-      const pid_t ended = info.si_pid;
-      if (ended == pid_) break;
-      const pid_t session = SessionOf(ended);
-      if (session < 0) {
-        // Reaped meanwhile by whoever else waits: look again. Still there but unreadable
-        // (hidepid, no fds left): not known to be the container's, so leave it be.
-        siginfo_t again;
-        memset(&again, 0, sizeof again);
-        if (waitid(P_PID, static_cast<id_t>(ended), &again, WEXITED | WNOHANG | WNOWAIT) == 0 && again.si_pid == ended) break;
-        continue;
-      }
-      if (session == ourSession) break;
-      int status;
-      (void)waitpid(ended, &status, WNOHANG);
-    }
-    result_ = WaitRetrying(pid_, &status_);
+    result_ = WaitForChild(pid_, reapOthers_, &status_);
     if (result_ < 0) error_ = errno;
   }
 
@@ -145,9 +148,9 @@ class WaitWorker : public Napi::AsyncWorker {
 
 }  // namespace
 
-// waitPidAsync(pid, reapOthers = false): resolves with pid's wait result. With
-// reapOthers, every other child that ends first is reaped (and forgotten) on the way:
-// only for a caller with no other child whose end it waits for.
+// waitPidAsync(pid, reapOthers = false): resolves with pid's wait result, waited for
+// on a thread of libuv's pool while the event loop goes on. reapOthers (WaitForChild)
+// is only for a caller with no other child whose end it waits for.
 Napi::Value WaitPidAsync(const Napi::CallbackInfo& info) {
   int pid = ArgInt(info, 0, "waitPidAsync", "pid");
   bool reapOthers = info.Length() > 1 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();

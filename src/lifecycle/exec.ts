@@ -21,6 +21,7 @@ import { writeFileAtomic } from './files';
 import { killQuietly } from './kill';
 import { checkTerminal, consoleEnds, proxyConsole, type ConsoleEnds, type ConsoleProxy } from './console';
 import { withSignalsCaught } from './signal-forwarding';
+import { waitForContainerProcess } from './container-wait';
 import { lastCapability } from './host-facts';
 import { EXEC_INIT_DIED, converseToExec } from './init-session';
 import { execCgroupDirs } from './exec-cgroups';
@@ -316,7 +317,7 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
     forwarding.forwardTo({ pid });
     try {
       // Its orphans (no pid namespace) are ours as its subreaper: reaped too.
-      const result = await nat.waitPidAsync(pid, true);
+      const result = await waitForContainerProcess(pid, proxy !== undefined || piped !== undefined);
       // Reaped: its pid may be another process's by now.
       forwarding.stop();
       proxy?.finish();

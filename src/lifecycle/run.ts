@@ -7,6 +7,7 @@ import { proxyConsole, type ConsoleProxy } from './console';
 import { createContainer, type CreateOptions } from './create';
 import { deleteContainer } from './delete';
 import { runPoststartHooks } from './start';
+import { waitForContainerProcess } from './container-wait';
 import { withSignalsCaught, type SignalForwarding } from './signal-forwarding';
 
 export interface RunOptions extends CreateOptions {
@@ -48,7 +49,7 @@ async function runWithSignalsCaught(opts: RunOptions, forwarding: SignalForwardi
   let result;
   try {
     // The container's orphans (no pid namespace) are ours as its subreaper: reaped too.
-    result = await nat.waitPidAsync(state.pid, true);
+    result = await waitForContainerProcess(state.pid, proxy !== undefined || piped !== undefined);
     forwarding.stop();
   } catch (e) {
     forwarding.stop();
