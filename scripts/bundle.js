@@ -131,7 +131,10 @@ function __loadPart(file) {
       cachedData = undefined;
     }
   }
-  const script = new (require('vm').Script)(fs.readFileSync(filename, 'latin1'), { filename, cachedData });
+  // bin/tsrun's addon reads it outside V8's heap (addon/native/external-source.cpp).
+  const addon = globalThis.__tsrunAddon;
+  const source = addon ? addon.readLatin1(filename) : fs.readFileSync(filename, 'latin1');
+  const script = new (require('vm').Script)(source, { filename, cachedData });
   __partScripts[file] = script;
   script.runInThisContext()(__factories, __deps);
 }

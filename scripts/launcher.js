@@ -10,6 +10,20 @@ const fs = require('fs');
 const path = require('path');
 const vm = require('vm');
 
+// The addon first: every command ends through it (src/native.ts exitProcess), and it
+// reads the bundle and its parts into strings outside V8's heap (see
+// addon/native/external-source.cpp); the bundle takes it from globalThis.__tsrunAddon.
+// Without a built addon, plain reads (scripts/bundle.js writes only ASCII: latin1 is
+// the cheapest exact read).
+let readSource = (name) => fs.readFileSync(name, 'latin1');
+try {
+  const addon = { exports: {} };
+  process.dlopen(addon, path.join(__dirname, '..', 'build', 'Release', 'tsrun_native.node'));
+  globalThis.__tsrunAddon = addon.exports;
+  readSource = addon.exports.readLatin1;
+} catch {
+  // src/native.ts reports what is wrong with the addon when a command needs it
+}
 const file = path.join(__dirname, '..', 'dist', 'tsrun.js');
 let cachedData;
 try {
@@ -20,8 +34,7 @@ try {
 // The file is one function expression (scripts/bundle.js). Its own modules resolve
 // among themselves; what reaches this require is a builtin, an absolute path or a
 // package (yargs, for --help), found from bin/ in the same node_modules.
-// scripts/bundle.js writes only ASCII: latin1 is the cheapest exact read.
-const script = new vm.Script(fs.readFileSync(file, 'latin1'), { filename: file, cachedData });
+const script = new vm.Script(readSource(file), { filename: file, cachedData });
 const mod = { exports: {} };
 script.runInThisContext().call(mod.exports, mod.exports, require, mod, file, path.dirname(file));
 mod.exports.main(process.argv.slice(2)).then((code) => mod.exports.exitProcess(code));

@@ -172,6 +172,8 @@ export interface NativeAddon {
   releaseSignals(): void;
   /** _exit(2): ends the process at once (see exitProcess). */
   exitNow(code: number): never;
+  /** The whole file as a Latin-1 string held outside V8's heap (the CLI's own sources). */
+  readLatin1(path: string): string;
 }
 
 /** SeccompFilter (src/linux/seccomp.ts) with 64-bit values as decimal strings. */
@@ -183,8 +185,10 @@ export interface NativeSeccompFilter {
 
 let loaded: NativeAddon | undefined;
 
-/** Loads the addon on first use: commands that need no syscalls never pay for it. */
+/** The addon, loaded on first use where bin/tsrun has not loaded it already (tests load dist/src directly). */
 export function native(): NativeAddon {
+  // bin/tsrun loads it before the bundle (scripts/launcher.js): the same module.
+  loaded ??= (globalThis as { __tsrunAddon?: NativeAddon }).__tsrunAddon;
   if (!loaded) {
     // process.dlopen is what require() ends with for a .node file; called directly it
     // skips the module resolution (stat calls, package.json lookups) every command paid.

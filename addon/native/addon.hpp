@@ -38,6 +38,7 @@ Napi::Value WaitPid(const Napi::CallbackInfo& info);
 Napi::Value WaitPidAsync(const Napi::CallbackInfo& info);
 Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info);
 Napi::Value ExitNow(const Napi::CallbackInfo& info);
+Napi::Value ReadLatin1(const Napi::CallbackInfo& info);
 Napi::Value PidfdKill(const Napi::CallbackInfo& info);
 Napi::Value WaitExit(const Napi::CallbackInfo& info);
 Napi::Value Mkfifo(const Napi::CallbackInfo& info);

@@ -35,6 +35,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"oomEventFd", OomEventFd},
       {"namespaceOwnedWithin", NamespaceOwnedWithin},
       {"realtime", Realtime},         {"exitNow", ExitNow},
+      {"readLatin1", ReadLatin1},
       {"realtimeSignals", RealtimeSignals},
       {"signalNumbers", SignalNumbers},
       {"catchSignals", CatchSignals},     {"forwardSignalsTo", ForwardSignalsTo},

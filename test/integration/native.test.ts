@@ -7,6 +7,7 @@ import * as child_process from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as v8 from 'v8';
 
 import { native, NativeAddon, WaitResult } from '../../src/native';
 import { encodePlan, op, PlanOp } from '../../src/linux/plan-encoding';
@@ -794,6 +795,25 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     expect(() =>
       n.spawnInit({ plan: encodePlan([op('fds', 0, 0)]), stdio: [devNull, 1 << 20, 2], preserveFds: 0, extraFds: [] }),
     ).toThrow(expect.objectContaining({ code: 'EBADF' }));
+  });
+
+  test('readLatin1: every byte as one Latin-1 character, held outside V8\'s heap; errors name the file', () => {
+    const every = path.join(tmp, 'latin1-every-byte');
+    fs.writeFileSync(every, Buffer.from(Array.from({ length: 512 }, (_, i) => i % 256)));
+    expect(n.readLatin1(every)).toBe(fs.readFileSync(every, 'latin1'));
+    const empty = path.join(tmp, 'latin1-empty');
+    fs.writeFileSync(empty, '');
+    expect(n.readLatin1(empty)).toBe('');
+    // 8 MiB as a string on V8's heap would show in its spaces' sizes.
+    const big = path.join(tmp, 'latin1-big');
+    fs.writeFileSync(big, Buffer.alloc(8 << 20, 'x'));
+    const heapUsed = (): number => v8.getHeapSpaceStatistics().reduce((sum, sp) => sum + sp.space_used_size, 0);
+    const before = heapUsed();
+    const text = n.readLatin1(big);
+    expect(heapUsed() - before).toBeLessThan(1 << 20);
+    expect(text.length).toBe(8 << 20);
+    expect(text.charCodeAt((8 << 20) - 1)).toBe(0x78);
+    expect(() => n.readLatin1(path.join(tmp, 'missing'))).toThrow(expect.objectContaining({ code: 'ENOENT', syscall: 'open', message: expect.stringContaining(path.join(tmp, 'missing')) }));
   });
 
   test('exitNow ends the process with the code, after everything written synchronously', () => {
