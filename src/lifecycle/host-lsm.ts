@@ -3,6 +3,8 @@ import * as fs from 'fs';
 import type { LsmFacts } from '../linux/process-attrs';
 
 function read(file: string): string | undefined {
+  // Most of these files are missing on a given host: no exception made for that.
+  if (!fs.existsSync(file)) return undefined;
   try {
     return fs.readFileSync(file, 'utf8').trim();
   } catch {

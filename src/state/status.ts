@@ -34,9 +34,12 @@ export function parseProcStat(text: string): ProcStat | null {
 
 function readStat(pid: number, procRoot: string): ProcStat | null {
   if (!Number.isInteger(pid) || pid <= 0) return null;
+  const file = `${procRoot}/${pid}/stat`;
+  // A process that is gone is the usual case after it exited: no exception made for it.
+  if (!fs.existsSync(file)) return null;
   let text: string;
   try {
-    text = fs.readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
+    text = fs.readFileSync(file, 'utf8');
   } catch {
     return null; // ENOENT (gone) or ESRCH (exiting while read): either way not there
   }

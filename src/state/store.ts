@@ -47,12 +47,8 @@ export class StateStore {
   dir(id: string): string {
     validateContainerId(id);
     const dir = path.join(this.root, id);
-    let st: fs.Stats | undefined;
-    try {
-      st = fs.lstatSync(dir);
-    } catch (e) {
-      if (errno(e) !== 'ENOENT') throw e;
-    }
+    // No entry is the usual case of create: no exception made for it (tens of µs each).
+    const st = fs.lstatSync(dir, { throwIfNoEntry: false });
     if (st && !st.isDirectory()) {
       throw new TsrunError(`state dir ${dir} is not a directory${st.isSymbolicLink() ? ' (symlink)' : ''}: refusing to use it`);
     }
