@@ -109,6 +109,12 @@ function writeBundle(mainIds, parts) {
   for (const id of mainIds) chunks.push(factory(id));
   chunks.push(`
 const __cache = Object.create(null);
+// A builtin or a package resolves the same from every module here: through Node's
+// require once (tens of microseconds each time, and modules ask for fs and path ~50 times).
+const __externals = Object.create(null);
+function __external(request) {
+  return __externals[request] || (__externals[request] = require(request));
+}
 function __fromAbsolute(request) {
   if (!request.startsWith('/')) return null;
   const rel = __path.relative(__root, request);
@@ -119,7 +125,7 @@ function __fromAbsolute(request) {
 // globalThis.__tsrunCacheFlavor (exec) reads <part>.<flavor>.cache where the build
 // made one: what that command compiles, kept out of the cache every run reads.
 function __loadPart(file) {
-  const fs = require('fs');
+  const fs = __external('fs');
   const filename = __path.join(__root, file);
   const flavor = globalThis.__tsrunCacheFlavor;
   let cachedData;
@@ -134,7 +140,7 @@ function __loadPart(file) {
   // bin/tsrun's addon reads it outside V8's heap (addon/native/external-source.cpp).
   const addon = globalThis.__tsrunAddon;
   const source = addon ? addon.readLatin1(filename) : fs.readFileSync(filename, 'latin1');
-  const script = new (require('vm').Script)(source, { filename, cachedData });
+  const script = new (__external('vm').Script)(source, { filename, cachedData });
   __partScripts[file] = script;
   script.runInThisContext()(__factories, __deps);
 }
@@ -157,7 +163,9 @@ function __load(id) {
     // Not a literal between bundled modules (scripts/bundle.js resolved those): an
     // absolute path into dist (the validators), a builtin or a package.
     const target = __fromAbsolute(request);
-    return target === null ? require(request.startsWith('.') ? __path.resolve(dirname, request) : request) : __load(target);
+    if (target !== null) return __load(target);
+    if (request.startsWith('.')) return require(__path.resolve(dirname, request));
+    return __external(request);
   };
   __factories[id].call(module.exports, module.exports, localRequire, module, filename, dirname);
   return module.exports;
