@@ -156,7 +156,7 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
       ['faccessat2', 'SCMP_ACT_ERRNO'],
     ].flatMap(([name, action]) => [true, false].map((nnp) => [name, action, nnp] as const)))(
       'a profile refusing %s (%s) runs, starts and execs (noNewPrivileges %s), as with runc',
-      (name, action, nnp) => {
+      async (name, action, nnp) => {
         const b = s.bundle({
           configure: (c) => {
             c.process.args = ['sh', '-c', 'echo ran; sleep 30'];
@@ -173,6 +173,8 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
         expect({ code: started.code, stderr: started.stderr }).toEqual({ code: 0, stderr: '' });
         const e = s.cli.run(['exec', b.id, 'echo', 'exec ran']);
         expect({ code: e.code, stdout: e.stdout, stderr: e.stderr }).toEqual({ code: 0, stdout: 'exec ran\n', stderr: '' });
+        // start returns once the process is let go, not once it has written.
+        await waitFor(() => fs.readFileSync(out, 'utf8') !== '', 'the container\'s output');
         expect(fs.readFileSync(out, 'utf8')).toBe('ran\n');
         s.cli.delete(b.id, true);
         const r = run('echo ran', allowBut([{ names: [name], action }]), (c) => (c.process.noNewPrivileges = nnp));
@@ -198,7 +200,7 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
     expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: 'from y\n', stderr: '' });
   });
 
-  test('a profile loaded before the credentials, on a kernel without CLOSE_RANGE_CLOEXEC (before 5.11): create and start still work', () => {
+  test('a profile loaded before the credentials, on a kernel without CLOSE_RANGE_CLOEXEC (before 5.11): create and start still work', async () => {
     const wrapper = path.join(repoRoot(), 'build', 'Release', 'tsrun-test-without-close-range');
     const b = s.bundle({
       configure: (c) => {
@@ -220,6 +222,8 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
     }
     const started = spawnSync(wrapper, [BINARY, '--root', s.cli.root, 'start', b.id], { encoding: 'utf8', timeout: 30_000 });
     expect({ code: started.status, stderr: started.stderr }).toEqual({ code: 0, stderr: '' });
+    // start returns once the process is let go, as runc's does: not once it has written.
+    await s.cli.waitStatus(b.id, 'stopped');
     expect(fs.readFileSync(out, 'utf8')).toBe('ran\n');
   });
 
