@@ -139,7 +139,7 @@ function __loadPart(file) {
   }
   // bin/tsrun's addon reads it outside V8's heap (addon/native/external-source.cpp).
   const addon = globalThis.__tsrunAddon;
-  const source = addon ? addon.readLatin1(filename) : fs.readFileSync(filename, 'latin1');
+  const source = addon && typeof addon.readLatin1 === 'function' ? addon.readLatin1(filename) : fs.readFileSync(filename, 'latin1');
   const script = new (__external('vm').Script)(source, { filename, cachedData });
   __partScripts[file] = script;
   script.runInThisContext()(__factories, __deps);

@@ -20,7 +20,7 @@ try {
   const addon = { exports: {} };
   process.dlopen(addon, path.join(__dirname, '..', 'build', 'Release', 'tsrun_native.node'));
   globalThis.__tsrunAddon = addon.exports;
-  readSource = addon.exports.readLatin1;
+  if (typeof addon.exports.readLatin1 === 'function') readSource = addon.exports.readLatin1;
 } catch {
   // src/native.ts reports what is wrong with the addon when a command needs it
 }

@@ -9,16 +9,24 @@
 // node binary's pages) that takes 4-6 ms on this kind of VM, ~10% of a whole `run`,
 // which every caller (a shim, conmon, a shell) waits for. So the last reference is
 // handed to a helper: a process that shares the address space (CLONE_VM, not a
-// thread), has no signals and no file descriptor but a pidfd of its parent, and
-// exits when that pidfd reports the parent gone. The parent's exit then drops only
-// its own reference and is reported at once; the helper frees the memory after it
-// and is reaped by whoever reaps orphans (init, or the shim as a subreaper).
+// thread), has every signal blocked, "/" as its working directory and no file
+// descriptor but a pidfd of its parent, and exits when that pidfd reports the parent
+// gone. The parent's exit then drops only its own reference and is reported at once;
+// the helper frees the memory after it (a few ms more in the caller's cgroup, with
+// tsrun's command line) and is reaped as an orphan.
+//
+// Only where an orphan is sure to be reaped: in the initial pid namespace, whose
+// init (or a subreaper below it: a shim, conmon) reaps every orphan. Pid 1 of a
+// container's namespace may be a program that never waits for children it did not
+// start: each helper would stay a zombie there. TSRUN_NO_EXIT_HELPER (set, any
+// value) turns it off for a caller that must see tsrun's cgroup empty at once.
 #include <errno.h>
-#include <pthread.h>
-#include <sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -40,13 +48,26 @@ int FreeMemoryAfterParent(void*) {
   return 0;
 }
 
+// Whether this process is in the initial pid namespace, whose nsfs inode number the
+// kernel fixes (PROC_PID_INIT_INO). Not from NSpid in /proc/self/status: a container
+// with a /proc of its own lists only its own level there.
+bool InInitialPidNamespace() {
+  constexpr ino_t kInitialPidNamespaceInode = 0xEFFFFFFCU;
+  struct stat st;
+  return stat("/proc/self/ns/pid", &st) == 0 && st.st_ino == kInitialPidNamespaceInode;
+}
+
 // Starts the helper, or does nothing when one cannot be made safely (the exit is
 // then an ordinary one).
 void HandOverAddressSpace() {
-  // The helper inherits this mask: no handler of ours may ever run on its stack.
+  if (getenv("TSRUN_NO_EXIT_HELPER") != nullptr || !InInitialPidNamespace()) return;
+  // The helper inherits this mask: no handler of ours may ever run on its stack. The
+  // raw syscall: glibc's wrapper keeps its own two real-time signals unblocked.
   sigset_t all;
   sigfillset(&all);
-  if (pthread_sigmask(SIG_SETMASK, &all, nullptr) != 0) return;
+  if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, nullptr, _NSIG / 8) != 0) return;
+  // Nor may it keep the caller's working directory busy (an unmount right after).
+  if (syscall(SYS_chdir, "/") != 0) return;
   // A CLONE_VM child without CLONE_FILES gets a copy of the fd table: it must hold
   // nothing but the pidfd, or a pipe the caller reads to EOF, or a lock, would
   // outlive this process.

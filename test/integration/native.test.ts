@@ -829,24 +829,41 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
   // The kernel frees a process's memory before it tells the parent of the exit; exitNow
   // leaves that to a helper sharing the memory, which must hold none of the process's
   // files (a pipe the caller reads to EOF, a lock) and go by itself once it has gone.
-  test('exitNow: the helper that frees the memory afterwards holds only a pidfd and exits by itself', () => {
-    const script = `
-      const fs = require('fs');
-      const { native } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'native.js'))});
-      fs.openSync(${JSON.stringify(path.join(tmp, 'held-open'))}, 'w');
-      fs.writeSync(1, 'done');
-      native().exitNow(7);`;
+  describe('exitNow and the helper that frees the memory afterwards', () => {
     const reaper = path.join(__dirname, '..', '..', '..', 'build', 'Release', 'tsrun-test-reaping-parent');
-    for (let round = 0; round < 5; round++) {
-      const r = child_process.spawnSync(reaper, ['--report-orphans', process.execPath, '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    /** Runs a script ending in exitNow under a subreaper; its orphans' report lines as [pid, what, detail]. */
+    const runReported = (prefix: string[], env: NodeJS.ProcessEnv = process.env): string[][] => {
+      const script = `
+        const fs = require('fs');
+        const { native } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'native.js'))});
+        fs.openSync(${JSON.stringify(path.join(tmp, 'held-open'))}, 'w');
+        fs.writeSync(1, 'done');
+        native().exitNow(7);`;
+      const r = child_process.spawnSync(prefix[0] ?? reaper, [...prefix.slice(1), ...(prefix.length ? [reaper] : []), '--report-orphans', process.execPath, '-e', script], { encoding: 'utf8', timeout: 30_000, env });
       expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 7, stdout: 'done' });
-      const lines = r.stderr.trim().split('\n').map((l) => l.split(' '));
-      const helpers = new Set(lines.map(([, pid]) => pid));
-      expect(helpers.size).toBe(1);
-      expect(lines.filter(([, , what]) => what === 'exit').map(([, , , code]) => code)).toEqual(['0']);
-      // Seen while the helper frees the memory (its files go after that), unless it was quicker.
-      for (const [, , what, target] of lines) if (what === 'fd') expect(target).toBe('anon_inode:[pidfd]');
-    }
+      return r.stderr.trim() === '' ? [] : r.stderr.trim().split('\n').map((l) => l.split(' ').slice(1));
+    };
+
+    test('holds only a pidfd, outlives the process and exits by itself', () => {
+      let fdsSeen = 0;
+      for (let round = 0; round < 5; round++) {
+        const lines = runReported([]);
+        expect(new Set(lines.map(([pid]) => pid)).size).toBe(1);
+        expect(lines.filter(([, what]) => what === 'exit').map(([, , code]) => code)).toEqual(['0']);
+        // Listed when the process had been reaped: it was still there, freeing the memory.
+        for (const [, what, target] of lines) {
+          if (what !== 'fd') continue;
+          expect(target).toBe('anon_inode:[pidfd]');
+          fdsSeen++;
+        }
+      }
+      expect(fdsSeen).toBeGreaterThan(0);
+    });
+
+    test('none in a pid namespace of its own (its pid 1 may never reap orphans), none with TSRUN_NO_EXIT_HELPER', () => {
+      expect(runReported(['unshare', '--fork', '--pid', '--mount-proc'])).toEqual([]);
+      expect(runReported([], { ...process.env, TSRUN_NO_EXIT_HELPER: '1' })).toEqual([]);
+    });
   });
 
   // process.exit (its 'exit' event shows it ran) wherever Node must put something
