@@ -729,7 +729,11 @@ async function scParallel() {
     }));
     const end = rs.reduce((m, r) => (r.end > m ? r.end : m), t0);
     const bad = rs.filter((r) => r.status !== 0);
-    rs.forEach((r, i) => { if (r.status !== 0) logFailure(`${rt.name} run -d (parallel)`, `${rt.bin} --root ${rt.root} run -d ${ids[i]}`, r.status, r.stderr); });
+    rs.forEach((r, i) => {
+      if (r.status === 0) return;
+      const how = r.error ? `spawn: ${r.error.message}` : r.signal ? `signal ${r.signal}` : r.status;
+      logFailure(`${rt.name} run -d (parallel)`, `${rt.bin} --root ${rt.root} run -d ${ids[i]}`, how, r.stderr);
+    });
     await deleteAllAsync(rt, Math.max(2, NCPU));
     if (bad.length) throw new Error(`${rt.name} run -d x${N}: ${bad.length} failed: ${errSummary(bad[0].stderr)}`);
     return Number(end - t0) / 1e6;

@@ -10,8 +10,8 @@
 // which every caller (a shim, conmon, a shell) waits for. So the last reference is
 // handed to a helper: a process that shares the address space (CLONE_VM, not a
 // thread), has every signal blocked, "/" as its working directory and no file
-// descriptor but a pidfd of its parent, and exits when that pidfd reports the parent
-// gone. The parent's exit then drops only its own reference and is reported at once;
+// descriptor but a pidfd of its parent (settled before the parent exits), and exits
+// when that pidfd reports the parent gone. The parent's exit then drops only its own reference and is reported at once;
 // the helper frees the memory after it (a few ms more in the caller's cgroup, with
 // tsrun's command line) and is reaped as an orphan.
 //
@@ -21,6 +21,7 @@
 // start: each helper would stay a zombie there. TSRUN_NO_EXIT_HELPER (set, any
 // value) turns it off for a caller that must see tsrun's cgroup empty at once.
 #include <errno.h>
+#include <linux/futex.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -30,18 +31,35 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
+
 #include "addon.hpp"
 
 namespace tsrun {
 namespace {
 
 alignas(64) char helperStack[16 * 1024];
+// Set by the helper once it holds nothing of ours but the pidfd (a futex word: the
+// helper shares this memory).
+std::atomic<int> helperSettled{0};
+int helperPidfd = -1;
 
-// Runs on the parent's memory with the parent thread's TLS: raw syscalls only. Its
-// one fd (0) is a pidfd of the parent, readable once the parent's last thread has
-// exited and the parent's own parent has been told: then this exit frees the memory.
+void Settle() {
+  helperSettled.store(1);
+  syscall(SYS_futex, &helperSettled, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
+
+// Runs on the parent's memory with the parent thread's TLS: raw syscalls only. It has
+// a copy of the parent's fd table and working directory (no CLONE_FILES, no CLONE_FS):
+// it drops all of them but the pidfd, which is readable once the parent's last thread
+// has exited and the parent's own parent has been told: then its exit frees the memory.
 int FreeMemoryAfterParent(void*) {
-  struct pollfd parent = {0, POLLIN, 0};
+  const unsigned pidfd = static_cast<unsigned>(helperPidfd);
+  bool dropped = (pidfd == 0 || syscall(SYS_close_range, 0U, pidfd - 1, 0U) == 0) &&
+                 syscall(SYS_close_range, pidfd + 1, ~0U, 0U) == 0 && syscall(SYS_chdir, "/") == 0;
+  Settle();
+  if (!dropped) syscall(SYS_exit, 0);  // the parent frees its memory itself
+  struct pollfd parent = {static_cast<int>(pidfd), POLLIN, 0};
   while (syscall(SYS_ppoll, &parent, 1, nullptr, nullptr, 0) < 0 && errno == EINTR) {
   }
   syscall(SYS_exit, 0);
@@ -58,22 +76,25 @@ bool InInitialPidNamespace() {
 }
 
 // Starts the helper, or does nothing when one cannot be made safely (the exit is
-// then an ordinary one).
+// then an ordinary one). Nothing of the parent's is closed or changed: its other
+// threads still run until the exit_group (closing their fds under them made libuv
+// abort the process).
 void HandOverAddressSpace() {
   if (getenv("TSRUN_NO_EXIT_HELPER") != nullptr || !InInitialPidNamespace()) return;
-  // The helper inherits this mask: no handler of ours may ever run on its stack. The
-  // raw syscall: glibc's wrapper keeps its own two real-time signals unblocked.
+  // The helper inherits this thread's mask: no handler of ours may ever run on its
+  // stack. The raw syscall: glibc's wrapper keeps its own two real-time signals open.
   sigset_t all;
   sigfillset(&all);
   if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, nullptr, _NSIG / 8) != 0) return;
-  // Nor may it keep the caller's working directory busy (an unmount right after).
-  if (syscall(SYS_chdir, "/") != 0) return;
-  // A CLONE_VM child without CLONE_FILES gets a copy of the fd table: it must hold
-  // nothing but the pidfd, or a pipe the caller reads to EOF, or a lock, would
-  // outlive this process.
-  if (syscall(SYS_close_range, 0U, ~0U, 0U) != 0) return;
-  if (syscall(SYS_pidfd_open, getpid(), 0U) != 0) return;
-  clone(FreeMemoryAfterParent, helperStack + sizeof helperStack, CLONE_VM | SIGCHLD, nullptr);
+  helperPidfd = static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0U));
+  if (helperPidfd < 0) return;
+  if (clone(FreeMemoryAfterParent, helperStack + sizeof helperStack, CLONE_VM | SIGCHLD, nullptr) < 0) return;
+  // Until the helper holds nothing but the pidfd: a pipe the caller reads to EOF, or a
+  // lock, must not outlive this process by a moment. Bounded, should it never run.
+  struct timespec limit = {1, 0};
+  while (helperSettled.load() == 0) {
+    if (syscall(SYS_futex, &helperSettled, FUTEX_WAIT_PRIVATE, 0, &limit, nullptr, 0) < 0 && errno == ETIMEDOUT) break;
+  }
 }
 
 }  // namespace
