@@ -11,9 +11,9 @@
 // handed to a helper: a process that shares the address space (CLONE_VM, not a
 // thread), has every signal blocked, "/" as its working directory and no file
 // descriptor but a pidfd of its parent (settled before the parent exits), and exits
-// when that pidfd reports the parent gone. The parent's exit then drops only its own reference and is reported at once;
-// the helper frees the memory after it (a few ms more in the caller's cgroup, with
-// tsrun's command line) and is reaped as an orphan.
+// when that pidfd reports the parent gone. The parent's exit then drops only its own
+// reference and is reported at once; the helper frees the memory after it (a few ms
+// more in the caller's cgroup, with tsrun's command line) and is reaped as an orphan.
 //
 // Only where an orphan is sure to be reaped: in the initial pid namespace, whose
 // init (or a subreaper below it: a shim, conmon) reaps every orphan. Pid 1 of a
