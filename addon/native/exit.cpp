@@ -79,7 +79,7 @@ bool InInitialPidNamespace() {
 // then an ordinary one). Nothing of the parent's is closed or changed: its other
 // threads still run until the exit_group. (A version that closed the parent's fds
 // first saw 1 in ~400 parallel `run -d` die of SIGABRT with nothing on stderr, three
-// times, then not again in 800 runs; none since in ~3,000 with this one.)
+// times, then not again in 800 runs; none since in ~4,000 with this one.)
 void HandOverAddressSpace() {
   if (getenv("TSRUN_NO_EXIT_HELPER") != nullptr || !InInitialPidNamespace()) return;
   // The helper inherits this thread's mask: no handler of ours may ever run on its
