@@ -39,6 +39,25 @@ const CREATE_PART = 'tsrun.create.js';
 /** The cache flavour exec reads (src/cli/commands/exec.ts sets it). */
 const EXEC_FLAVOR = 'exec';
 const CGROUPS_PART = 'tsrun.cgroups.js';
+// Commands that read a cache of the bundle of their own, made by a fresh process that
+// ran only them (bin/tsrun picks it by the command): command -> flavor.
+const MAIN_FLAVORS = { state: 'state', run: 'run', create: 'run' };
+// In tiers: what the first loads is the bundle itself, what the second adds (the
+// cgroup drivers of delete) is a part of its own (see build()). Ids as warmUpCommands
+// records them.
+const STATE_COMMAND_TIERS = [
+  [
+    ['state', 'x'], ['state', 'w'], ['list'], ['list', '--format', 'json'], ['kill', 'x', 'KILL'], ['start', 'x'],
+    ['delete', 'x'], ['delete', '--force', 'x'], ['kill', 'w2', 'CONT'],
+  ],
+  // The commands that only act on a container's cgroups: what they load joins
+  // delete's part, so that none of them reads the create part (1-3 ms).
+  [
+    ['pause', 'w2'], ['resume', 'w2'], ['ps', 'w2'], ['events', '--stats', 'w2'], ['update', '--pids-limit', '10', 'w2'],
+    ['delete', '--force', 'w2'],
+  ],
+];
+
 const bundle = path.join(dist, 'tsrun.js');
 
 /** The bundled module a relative request from module `fromId` names, or null. */
@@ -183,6 +202,7 @@ Object.defineProperty(module.exports, '__bundleLoaded', { value: () => Object.ke
     fs.rmSync(path.join(dist, `${file}.${EXEC_FLAVOR}.cache`), { force: true });
   }
   fs.rmSync(`${bundle}.cache`, { force: true });
+  for (const flavor of new Set(Object.values(MAIN_FLAVORS))) fs.rmSync(`${bundle}.${flavor}.cache`, { force: true });
 }
 
 /** A tsrun started during a rebuild reads an old file or a new one, never half of one. */
@@ -205,6 +225,13 @@ if (process.argv[2] === '--probe') {
   const loaded = [];
   warmUpCommands(cli, cli.__bundleLoad, () => loaded.push(cli.__bundleLoaded())).then(() => {
     fs.writeSync(1, JSON.stringify(loaded));
+  });
+} else if (process.argv[2] === '--flavor-cache') {
+  // Child of the build below, with stdout to /dev/null: one command, then its cache.
+  const { flavor, scope } = JSON.parse(process.argv[3]);
+  writeFlavorCache(flavor, scope).catch((e) => {
+    process.stderr.write(`${e.stack}\n`);
+    process.exitCode = 1;
   });
 } else if (process.argv[2] === '--caches') {
   // Child of the build below, with stdout to /dev/null (the containers write there).
@@ -230,7 +257,7 @@ function build() {
   const parts = { ...validatorParts };
   for (const id of ids) if (!core.has(id)) parts[id] = forDelete.has(id) ? CGROUPS_PART : CREATE_PART;
   writeBundle(ids.filter((id) => core.has(id)), parts);
-  writeLauncher();
+  writeLauncher(MAIN_FLAVORS, globalOptionsWithValue());
 
   // The code caches, made in a child whose stdout the warm-up container writes to.
   // What the container leaves is removed here, whatever became of the child (SIGKILL
@@ -251,6 +278,8 @@ function build() {
   if (child.status !== 0) {
     process.stderr.write(`bundle: the code cache child failed (${child.error?.message ?? child.signal ?? `exit ${child.status}`}); caching without containers\n`);
     done = writeCaches(files, undefined);
+  } else {
+    for (const flavor of new Set(Object.values(MAIN_FLAVORS))) makeFlavorCache(flavor);
   }
   done.then(() => {
     console.log(`bundled ${ids.length} modules into ${path.relative(process.cwd(), bundle)} (${core.size} modules) and ${files.length} lazily loaded parts (+ code caches)`);
@@ -298,6 +327,50 @@ async function writeCaches(files, scope) {
 }
 
 /**
+ * dist/tsrun.js.<flavor>.cache, made in a child that runs only that command (its
+ * container, for `run`, in a scope of its own); none when the child fails (bin/tsrun
+ * then reads the bundle's cache).
+ */
+function makeFlavorCache(flavor) {
+  const { scopeForWarmUp, removeWarmUpScope } = require('./lib/container-warm-up');
+  const scope = scopeForWarmUp();
+  const child = require('child_process').spawnSync(process.execPath, [__filename, '--flavor-cache', JSON.stringify({ flavor, scope })], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+    timeout: 120000,
+    killSignal: 'SIGKILL',
+  });
+  process.stderr.write(child.stderr ?? '');
+  for (const problem of removeWarmUpScope(scope)) process.stderr.write(`bundle: after the ${flavor} warm-up: ${problem}\n`);
+  if (child.status !== 0) process.stderr.write(`bundle: no ${flavor} cache (${child.error?.message ?? child.signal ?? `exit ${child.status}`})\n`);
+}
+
+async function writeFlavorCache(flavor, scope) {
+  const { script, cli } = evaluateBundle();
+  if (flavor === 'state') {
+    await warmUpCommands(cli, cli.__bundleLoad, undefined, [[['state', 'w']]]);
+  } else if (flavor === 'run') {
+    const demo = path.resolve(__dirname, '..', 'build', 'Release', 'tsrun-demo');
+    const { warmUpWithContainer } = require('./lib/container-warm-up');
+    const skipped = await warmUpWithContainer(cli, cli.__bundleLoad('src/output.js'), demo, scope);
+    if (skipped) throw new Error(`the run warm-up was not done: ${skipped}`);
+  } else {
+    throw new Error(`no warm-up for the cache flavor ${flavor}`);
+  }
+  writeAtomic(`${bundle}.${flavor}.cache`, script.createCachedData());
+}
+
+/** The global options that take a value, as bin/tsrun may see them before the command. */
+function globalOptionsWithValue() {
+  const { cli } = evaluateBundle();
+  const { recordBuilder } = cli.__bundleLoad('src/cli/fast-parse.js');
+  const { globalOptions } = cli.__bundleLoad('src/cli/global-options.js');
+  return recordBuilder((y) => globalOptions(y))
+    .filter((flag) => flag.type !== 'boolean')
+    .flatMap((flag) => [flag.name, ...flag.aliases].map((name) => (name.length === 1 ? `-${name}` : `--${name}`)));
+}
+
+/**
  * Commands that only read state, run for real against a temporary root, so that the
  * code of every command's first steps (argument parsing, state lookup, error
  * reporting) is in the cache too: on a container that does not exist; `state` and
@@ -306,7 +379,7 @@ async function writeCaches(files, scope) {
  * nothing else is signalled). Their output is swallowed. (`start` has no such
  * stand-in: a created container's init must be tsrun-init itself.)
  */
-async function warmUpCommands(cli, load, onTier) {
+async function warmUpCommands(cli, load, onTier, tiers = STATE_COMMAND_TIERS) {
   const os = require('os');
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-bundle-warmup-'));
   const write = { out: process.stdout.write, err: process.stderr.write };
@@ -333,20 +406,6 @@ async function warmUpCommands(cli, load, onTier) {
     children.push(sleeper);
     record('w', process.pid);
     if (sleeper.pid) record('w2', sleeper.pid);
-    // In tiers: what the first loads is the bundle itself, what the second adds (the
-    // cgroup drivers of delete) is a part of its own (see build()).
-    const tiers = [
-      [
-        ['state', 'x'], ['state', 'w'], ['list'], ['list', '--format', 'json'], ['kill', 'x', 'KILL'], ['start', 'x'],
-        ['delete', 'x'], ['delete', '--force', 'x'], ['kill', 'w2', 'CONT'],
-      ],
-      // The commands that only act on a container's cgroups: what they load joins
-      // delete's part, so that none of them reads the create part (1-3 ms).
-      [
-        ['pause', 'w2'], ['resume', 'w2'], ['ps', 'w2'], ['events', '--stats', 'w2'], ['update', '--pids-limit', '10', 'w2'],
-        ['delete', '--force', 'w2'],
-      ],
-    ];
     for (const probes of tiers) {
       for (const args of probes) await cli.main(['--root', root, '--log-format', 'json', ...args]);
       onTier?.();
@@ -408,12 +467,19 @@ function warmUp(load) {
  * measured here). The name is the first `node` on PATH that is this very binary (a
  * stable link such as /usr/bin/node survives an upgrade behind it), else this
  * node's own path; env where neither fits a #! line (whitespace, or longer than
- * the kernel takes). A node removed or moved elsewhere needs a rebuild.
+ * the kernel takes). A node removed or moved elsewhere needs a rebuild. The
+ * launcher's two tables (the cache flavors by command, the global options that take
+ * a value) are filled in here.
  */
-function writeLauncher() {
+function writeLauncher(flavors, optionsWithValue) {
   const launcher = path.resolve(__dirname, '..', 'bin', 'tsrun');
   fs.mkdirSync(path.dirname(launcher), { recursive: true });
-  const text = `#!${launcherInterpreter()}\n${fs.readFileSync(path.join(__dirname, 'launcher.js'), 'utf8')}`;
+  let source = fs.readFileSync(path.join(__dirname, 'launcher.js'), 'utf8');
+  for (const [declared, value] of [['const cacheFlavors = {};', flavors], ['const globalOptionsWithValue = [];', optionsWithValue]]) {
+    if (!source.includes(declared)) throw new Error(`bundle: scripts/launcher.js lacks "${declared}"`);
+    source = source.replace(declared, `${declared.slice(0, declared.indexOf('=') + 1)} ${JSON.stringify(value)};`);
+  }
+  const text = `#!${launcherInterpreter()}\n${source}`;
   fs.writeFileSync(`${launcher}.tmp`, text, { mode: 0o755 });
   fs.chmodSync(`${launcher}.tmp`, 0o755);
   fs.renameSync(`${launcher}.tmp`, launcher);

@@ -25,11 +25,30 @@ try {
   // src/native.ts reports what is wrong with the addon when a command needs it
 }
 const file = path.join(__dirname, '..', 'dist', 'tsrun.js');
+// V8 reads a code cache whole, and the bundle's holds what every command compiles: a
+// command the build ran alone in a fresh process reads that smaller cache instead
+// (scripts/bundle.js writes these two tables). The command is the first word after
+// the global options; a wrong guess would only cost time (any cache of the file fits).
+const cacheFlavors = {};
+const globalOptionsWithValue = [];
+function commandOf(args) {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (!arg.startsWith('-')) return arg;
+    if (!arg.includes('=') && globalOptionsWithValue.includes(arg)) i++;
+  }
+  return undefined;
+}
+const command = commandOf(process.argv.slice(2));
+const flavor = command !== undefined && Object.prototype.hasOwnProperty.call(cacheFlavors, command) ? cacheFlavors[command] : undefined;
 let cachedData;
-try {
-  cachedData = fs.readFileSync(file + '.cache');
-} catch {
-  cachedData = undefined; // no cache: compile normally
+for (const name of flavor ? [`${file}.${flavor}.cache`, `${file}.cache`] : [`${file}.cache`]) {
+  try {
+    cachedData = fs.readFileSync(name);
+    break;
+  } catch {
+    cachedData = undefined; // no cache: compile normally
+  }
 }
 // The file is one function expression (scripts/bundle.js). Its own modules resolve
 // among themselves; what reaches this require is a builtin, an absolute path or a

@@ -28,9 +28,10 @@ export function sameNodeAsLauncher(): boolean {
   }
 }
 
-/** A fresh copy of the bundle (its own module table), compiled with its cache. */
-export function loadBundle(): { cli: BundledCli; script: vm.Script } {
-  const script = new vm.Script(fs.readFileSync(bundleFile, 'latin1'), { filename: bundleFile, cachedData: fs.readFileSync(`${bundleFile}.cache`) });
+/** A fresh copy of the bundle (its own module table), compiled with its cache (or the cache of a command's flavor). */
+export function loadBundle(flavor?: string): { cli: BundledCli; script: vm.Script } {
+  const cache = flavor ? `${bundleFile}.${flavor}.cache` : `${bundleFile}.cache`;
+  const script = new vm.Script(fs.readFileSync(bundleFile, 'latin1'), { filename: bundleFile, cachedData: fs.readFileSync(cache) });
   const mod = { exports: {} as BundledCli };
   script.runInThisContext().call(mod.exports, mod.exports, require, mod, bundleFile, distDir);
   return { cli: mod.exports, script };

@@ -15,7 +15,7 @@ import { isEmpty } from '../helpers/cleanup';
 import { reapAdoptedZombies } from '../helpers/reap';
 import { TSRUN_BINARY } from '../helpers/runtime';
 import { native } from '../../src/native';
-import { containerSkipReason, describeIf, useSuite } from '../helpers/suite';
+import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 
 const skip = containerSkipReason() ?? (sameNodeAsLauncher() ? undefined : 'jest runs another node than the one bin/tsrun names: its caches do not apply here');
 
@@ -48,6 +48,53 @@ describeIf(skip)('the code caches of the build', () => {
       expect({ file, rejected: compiled.cachedDataRejected, grewUnder3Percent: after < before * 1.03, before, after }).toEqual({
         file, rejected: false, grewUnder3Percent: true, before, after,
       });
+    }
+    expect(isEmpty(s.leftovers())).toBe(true);
+  });
+
+  // V8 reads a cache whole: state, run and create read a cache of the bundle made by a
+  // process that ran only them (state 0.95, run 0.985 against the shared one).
+  test('bin/tsrun reads the bundle cache made for its command, and each holds what its command compiles', async () => {
+    const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    expectOk(s.cli.create(b.id, b.dir));
+    const recorder = path.join(s.env.tmp, 'caches-read.js');
+    const record = path.join(s.env.tmp, 'caches-read.json');
+    fs.writeFileSync(recorder, `
+      const fs = require('fs'), path = require('path');
+      const read = [];
+      const readFileSync = fs.readFileSync;
+      fs.readFileSync = (name, ...rest) => {
+        if (typeof name === 'string' && name.endsWith('.cache')) read.push(path.basename(name));
+        return readFileSync(name, ...rest);
+      };
+      process.on('exit', () => fs.writeFileSync(${JSON.stringify(record)}, JSON.stringify(read)));`);
+    const cachesRead = (args: string[]): string[] => {
+      const r = spawnSync(process.execPath, ['-r', recorder, path.join(distDir, '..', 'bin', 'tsrun'), ...args], { stdio: 'ignore', timeout: 30_000 });
+      expect({ args, status: r.status }).toEqual({ args, status: 0 });
+      return JSON.parse(fs.readFileSync(record, 'utf8')).filter((name: string) => name.startsWith('tsrun.js.'));
+    };
+    expect(cachesRead(['--root', s.cli.root, 'state', b.id])).toEqual(['tsrun.js.state.cache']);
+    expect(cachesRead(['--log-format', 'json', '--root', s.cli.root, 'state', b.id])).toEqual(['tsrun.js.state.cache']);
+    expect(cachesRead(['--root=' + s.cli.root, 'list'])).toEqual(['tsrun.js.cache']);
+    // A global option's value named like a command is not the command.
+    expect(cachesRead(['--log-format', 'text', '--root', s.cli.root, 'list'])).toEqual(['tsrun.js.cache']);
+
+    const grew = async (flavor: string, args: string[]): Promise<{ flavor: string; rejected: boolean; grewUnder3Percent: boolean }> => {
+      const { cli, script } = loadBundle(flavor);
+      expect(await cli.main(['--root', s.cli.root, ...args])).toBe(0);
+      const before = fs.statSync(path.join(distDir, `tsrun.js.${flavor}.cache`)).size;
+      return { flavor, rejected: script.cachedDataRejected === true, grewUnder3Percent: script.createCachedData().length < before * 1.03 };
+    };
+    const quiet = { out: process.stdout.write, err: process.stderr.write };
+    try {
+      process.stdout.write = process.stderr.write = () => true;
+      expect(await grew('state', ['state', b.id])).toEqual({ flavor: 'state', rejected: false, grewUnder3Percent: true });
+      expectOk(s.cli.delete(b.id, true));
+      const r = s.bundle();
+      expect(await grew('run', ['run', '--bundle', r.dir, r.id])).toEqual({ flavor: 'run', rejected: false, grewUnder3Percent: true });
+    } finally {
+      process.stdout.write = quiet.out;
+      process.stderr.write = quiet.err;
     }
     expect(isEmpty(s.leftovers())).toBe(true);
   });
