@@ -259,24 +259,13 @@ function build() {
   writeBundle(ids.filter((id) => core.has(id)), parts);
   writeLauncher(MAIN_FLAVORS, globalOptionsWithValue());
 
-  // The code caches, made in a child whose stdout the warm-up container writes to.
-  // What the container leaves is removed here, whatever became of the child (SIGKILL
-  // on timeout: during `run` a SIGTERM is caught). Should the child fail, the caches
-  // are made here without a container.
+  // The code caches, made in a child (runCacheChild). Should it fail, the caches are
+  // made here without a container.
   const files = [...new Set(Object.values(parts))];
-  const { scopeForWarmUp, removeWarmUpScope } = require('./lib/container-warm-up');
-  const scope = scopeForWarmUp();
-  const child = require('child_process').spawnSync(process.execPath, [__filename, '--caches', JSON.stringify({ files, scope })], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    encoding: 'utf8',
-    timeout: 120000,
-    killSignal: 'SIGKILL',
-  });
-  process.stderr.write(child.stderr ?? '');
-  for (const problem of removeWarmUpScope(scope)) process.stderr.write(`bundle: after the warm-up container: ${problem}\n`);
+  const failure = runCacheChild('--caches', (scope) => ({ files, scope }), 'the warm-up container');
   let done = Promise.resolve();
-  if (child.status !== 0) {
-    process.stderr.write(`bundle: the code cache child failed (${child.error?.message ?? child.signal ?? `exit ${child.status}`}); caching without containers\n`);
+  if (failure) {
+    process.stderr.write(`bundle: the code cache child failed (${failure}); caching without containers\n`);
     done = writeCaches(files, undefined);
   } else {
     for (const flavor of new Set(Object.values(MAIN_FLAVORS))) makeFlavorCache(flavor);
@@ -332,17 +321,28 @@ async function writeCaches(files, scope) {
  * then reads the bundle's cache).
  */
 function makeFlavorCache(flavor) {
+  const failure = runCacheChild('--flavor-cache', (scope) => ({ flavor, scope }), `the ${flavor} warm-up`);
+  if (failure) process.stderr.write(`bundle: no ${flavor} cache (${failure})\n`);
+}
+
+/**
+ * Runs this script as a child in `mode` with a warm-up scope of its own, its stdout
+ * to /dev/null (the warm-up container writes there); what the child leaves in the
+ * scope is removed here, whatever became of it (SIGKILL on timeout: during `run` a
+ * SIGTERM is caught). Returns why it failed, or undefined.
+ */
+function runCacheChild(mode, argument, what) {
   const { scopeForWarmUp, removeWarmUpScope } = require('./lib/container-warm-up');
   const scope = scopeForWarmUp();
-  const child = require('child_process').spawnSync(process.execPath, [__filename, '--flavor-cache', JSON.stringify({ flavor, scope })], {
+  const child = require('child_process').spawnSync(process.execPath, [__filename, mode, JSON.stringify(argument(scope))], {
     stdio: ['ignore', 'ignore', 'pipe'],
     encoding: 'utf8',
     timeout: 120000,
     killSignal: 'SIGKILL',
   });
   process.stderr.write(child.stderr ?? '');
-  for (const problem of removeWarmUpScope(scope)) process.stderr.write(`bundle: after the ${flavor} warm-up: ${problem}\n`);
-  if (child.status !== 0) process.stderr.write(`bundle: no ${flavor} cache (${child.error?.message ?? child.signal ?? `exit ${child.status}`})\n`);
+  for (const problem of removeWarmUpScope(scope)) process.stderr.write(`bundle: after ${what}: ${problem}\n`);
+  return child.status === 0 ? undefined : (child.error?.message ?? child.signal ?? `exit ${child.status}`);
 }
 
 async function writeFlavorCache(flavor, scope) {
