@@ -39,7 +39,8 @@ function commandOf(args) {
   }
   return undefined;
 }
-const command = commandOf(process.argv.slice(2));
+const args = process.argv.slice(2);
+const command = commandOf(args);
 const flavor = command !== undefined && Object.prototype.hasOwnProperty.call(cacheFlavors, command) ? cacheFlavors[command] : undefined;
 let cachedData;
 for (const name of flavor ? [`${file}.${flavor}.cache`, `${file}.cache`] : [`${file}.cache`]) {
@@ -56,4 +57,4 @@ for (const name of flavor ? [`${file}.${flavor}.cache`, `${file}.cache`] : [`${f
 const script = new vm.Script(readSource(file), { filename: file, cachedData });
 const mod = { exports: {} };
 script.runInThisContext().call(mod.exports, mod.exports, require, mod, file, path.dirname(file));
-mod.exports.main(process.argv.slice(2)).then((code) => mod.exports.exitProcess(code));
+mod.exports.main(args).then((code) => mod.exports.exitProcess(code));
