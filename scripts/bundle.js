@@ -36,12 +36,15 @@ for (const extra of ['config-validator.js', 'process-validator.js']) {
 }
 const knownIds = new Set([...ids, ...Object.keys(validatorParts)]);
 const CREATE_PART = 'tsrun.create.js';
-/** The cache flavour exec reads (src/cli/commands/exec.ts sets it). */
+/** The flavour of the create part's cache that exec reads (made after a run's). */
 const EXEC_FLAVOR = 'exec';
 const CGROUPS_PART = 'tsrun.cgroups.js';
-// Commands that read a cache of the bundle of their own, made by a fresh process that
-// ran only them (bin/tsrun picks it by the command): command -> flavor.
-const MAIN_FLAVORS = { state: 'state', run: 'run', create: 'run' };
+// Commands that read caches of their own, made by a process that ran only them (the
+// bundle's: state, and run, which create shares) or warmed with them (the create
+// part's: exec). bin/tsrun picks them by the command, before the bundle runs:
+// command -> { bundle, parts } flavor, each optional.
+const CACHE_FLAVORS = { state: { bundle: 'state' }, run: { bundle: 'run' }, create: { bundle: 'run' }, exec: { parts: EXEC_FLAVOR } };
+const BUNDLE_FLAVORS = [...new Set(Object.values(CACHE_FLAVORS).map((f) => f.bundle).filter((f) => f !== undefined))];
 // In tiers: what the first loads is the bundle itself, what the second adds (the
 // cgroup drivers of delete) is a part of its own (see build()). Ids as warmUpCommands
 // records them.
@@ -140,9 +143,9 @@ function __fromAbsolute(request) {
   return __factories[rel] || __parts[rel] ? rel : null;
 }
 // A part is compiled with its own code cache, like the bundle in bin/tsrun; a
-// missing or stale cache only costs the compile. A command that set
-// globalThis.__tsrunCacheFlavor (exec) reads <part>.<flavor>.cache where the build
-// made one: what that command compiles, kept out of the cache every run reads.
+// missing or stale cache only costs the compile. Where bin/tsrun set
+// globalThis.__tsrunCacheFlavor for its command (exec), <part>.<flavor>.cache is read
+// if the build made one: what that command compiles, kept out of the cache every run reads.
 function __loadPart(file) {
   const fs = __external('fs');
   const filename = __path.join(__root, file);
@@ -202,7 +205,7 @@ Object.defineProperty(module.exports, '__bundleLoaded', { value: () => Object.ke
     fs.rmSync(path.join(dist, `${file}.${EXEC_FLAVOR}.cache`), { force: true });
   }
   fs.rmSync(`${bundle}.cache`, { force: true });
-  for (const flavor of new Set(Object.values(MAIN_FLAVORS))) fs.rmSync(`${bundle}.${flavor}.cache`, { force: true });
+  for (const flavor of BUNDLE_FLAVORS) fs.rmSync(`${bundle}.${flavor}.cache`, { force: true });
 }
 
 /** A tsrun started during a rebuild reads an old file or a new one, never half of one. */
@@ -257,7 +260,7 @@ function build() {
   const parts = { ...validatorParts };
   for (const id of ids) if (!core.has(id)) parts[id] = forDelete.has(id) ? CGROUPS_PART : CREATE_PART;
   writeBundle(ids.filter((id) => core.has(id)), parts);
-  writeLauncher(MAIN_FLAVORS, globalOptionsWithValue());
+  writeLauncher(CACHE_FLAVORS, globalOptionsWithValue());
 
   // The code caches, made in a child (runCacheChild). Should it fail, the caches are
   // made here without a container.
@@ -268,7 +271,7 @@ function build() {
     process.stderr.write(`bundle: the code cache child failed (${failure}); caching without containers\n`);
     done = writeCaches(files, undefined);
   } else {
-    for (const flavor of new Set(Object.values(MAIN_FLAVORS))) makeFlavorCache(flavor);
+    for (const flavor of BUNDLE_FLAVORS) makeFlavorCache(flavor);
   }
   done.then(() => {
     console.log(`bundled ${ids.length} modules into ${path.relative(process.cwd(), bundle)} (${core.size} modules) and ${files.length} lazily loaded parts (+ code caches)`);

@@ -57,27 +57,16 @@ describeIf(skip)('the code caches of the build', () => {
   test('bin/tsrun reads the bundle cache made for its command, and each holds what its command compiles', async () => {
     const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
     expectOk(s.cli.create(b.id, b.dir));
-    const recorder = path.join(s.env.tmp, 'caches-read.js');
-    const record = path.join(s.env.tmp, 'caches-read.json');
-    fs.writeFileSync(recorder, `
-      const fs = require('fs'), path = require('path');
-      const read = [];
-      const readFileSync = fs.readFileSync;
-      fs.readFileSync = (name, ...rest) => {
-        if (typeof name === 'string' && name.endsWith('.cache')) read.push(path.basename(name));
-        return readFileSync(name, ...rest);
-      };
-      process.on('exit', () => fs.writeFileSync(${JSON.stringify(record)}, JSON.stringify(read)));`);
-    const cachesRead = (args: string[]): string[] => {
-      const r = spawnSync(process.execPath, ['-r', recorder, path.join(distDir, '..', 'bin', 'tsrun'), ...args], { stdio: 'ignore', timeout: 30_000 });
-      expect({ args, status: r.status }).toEqual({ args, status: 0 });
-      return JSON.parse(fs.readFileSync(record, 'utf8')).filter((name: string) => name.startsWith('tsrun.js.'));
+    const bundleCachesRead = (args: string[]): string[] => {
+      const r = probe(args);
+      expect({ args, code: r.code }).toEqual({ args, code: 0 });
+      return r.cachesRead.filter((name) => name.startsWith('tsrun.js.'));
     };
-    expect(cachesRead(['--root', s.cli.root, 'state', b.id])).toEqual(['tsrun.js.state.cache']);
-    expect(cachesRead(['--log-format', 'json', '--root', s.cli.root, 'state', b.id])).toEqual(['tsrun.js.state.cache']);
-    expect(cachesRead(['--root=' + s.cli.root, 'list'])).toEqual(['tsrun.js.cache']);
+    expect(bundleCachesRead(['state', b.id])).toEqual(['tsrun.js.state.cache']);
+    expect(bundleCachesRead(['--log-format', 'json', 'state', b.id])).toEqual(['tsrun.js.state.cache']);
+    expect(bundleCachesRead(['list'])).toEqual(['tsrun.js.cache']);
     // A global option's value named like a command is not the command.
-    expect(cachesRead(['--log-format', 'text', '--root', s.cli.root, 'list'])).toEqual(['tsrun.js.cache']);
+    expect(bundleCachesRead(['--log-format', 'text', 'list'])).toEqual(['tsrun.js.cache']);
 
     const grew = async (flavor: string, args: string[]): Promise<{ flavor: string; rejected: boolean; grewUnder3Percent: boolean }> => {
       const { cli, script } = loadBundle(flavor);
@@ -100,50 +89,59 @@ describeIf(skip)('the code caches of the build', () => {
   });
 
   /**
-   * Runs one command as bin/tsrun does (its SIGUSR1 listener, then fs, path and vm,
-   * the bundle with its cache) in a fresh node, and reports what the command added
-   * to Node's modules and which bundle parts it read. A session of its own: a signal
-   * from this terminal (a resize, ^Z) would be forwarded to a container, and
-   * forwarding loads the os module on purpose.
+   * Runs one command through bin/tsrun (or `launcher`, a copy of it) in a session of
+   * its own, and reports what the command added to Node's modules once the launcher
+   * had loaded its own, which bundle parts it compiled, the caches it read and how
+   * large each part's cache would be now. A session of its own: a signal from this
+   * terminal (a resize, ^Z) would be forwarded to a container, and forwarding loads
+   * the os module on purpose.
    */
-  function probe(args: string[]): { code: number; loaded: string[]; parts: string[]; cachesRead: string[]; cacheSizes: Record<string, number> } {
-    const script = path.join(s.env.tmp, 'modules-probe.js');
+  function probe(args: string[], launcher = TSRUN_BINARY): { code: number; loaded: string[]; parts: string[]; cachesRead: string[]; cacheSizes: Record<string, number>; stdout: string } {
+    const recorder = path.join(s.env.tmp, 'modules-probe.js');
     const report = path.join(s.env.tmp, 'modules-probe.json');
-    fs.writeFileSync(script, `
-      process.on('SIGUSR1', () => undefined);
-      const vm = require('vm'), fs = require('fs'), path = require('path');
-      const before = new Set(process.moduleLoadList);
-      const file = ${JSON.stringify(path.join(distDir, 'tsrun.js'))};
-      const script = new vm.Script(fs.readFileSync(file, 'latin1'), { filename: file, cachedData: fs.readFileSync(file + '.cache') });
-      const mod = { exports: {} };
-      script.runInThisContext().call(mod.exports, mod.exports, require, mod, file, path.dirname(file));
+    fs.rmSync(report, { force: true });
+    fs.writeFileSync(recorder, `
+      const fs = require('fs'), path = require('path'), vm = require('vm');
+      const scripts = {};
+      let before;
+      const Script = vm.Script;
+      // The launcher compiles the bundle, the bundle its parts, each with vm.Script.
+      vm.Script = class extends Script {
+        constructor(source, options) {
+          const name = path.basename(options.filename);
+          if (name === 'tsrun.js') before = new Set(process.moduleLoadList);
+          super(source, options);
+          scripts[name] = this;
+        }
+      };
       const cachesRead = [];
       const readFileSync = fs.readFileSync;
       fs.readFileSync = (name, ...rest) => {
+        const data = readFileSync(name, ...rest);
         if (typeof name === 'string' && name.endsWith('.cache')) cachesRead.push(path.basename(name));
-        return readFileSync(name, ...rest);
+        return data;
       };
-      mod.exports.main(process.argv.slice(2)).then((code) => {
-        // Into a file with fs: process.stdout would load streams itself.
-        const parts = mod.exports.__bundleParts;
-        const cacheSizes = Object.fromEntries(Object.entries(parts).map(([name, part]) => [name, part.createCachedData().length]));
+      // Under a node option (-r) tsrun ends with process.exit (src/native.ts).
+      process.on('exit', (code) => {
+        const parts = Object.keys(scripts).filter((name) => name !== 'tsrun.js').sort();
+        const cacheSizes = Object.fromEntries(parts.map((name) => [name, scripts[name].createCachedData().length]));
         fs.writeFileSync(${JSON.stringify(report)}, JSON.stringify({
-          code, loaded: process.moduleLoadList.filter((m) => !before.has(m)), parts: Object.keys(parts).sort(), cachesRead, cacheSizes,
+          code, loaded: process.moduleLoadList.filter((m) => before && !before.has(m)), parts, cachesRead, cacheSizes,
         }));
-        process.exit(0);
-      });
-    `);
-    // stderr into a file: a created container's init keeps the command's stdio open.
-    const errors = path.join(s.env.tmp, 'modules-probe.err');
-    const errFd = fs.openSync(errors, 'w');
+      });`);
+    // Output into files: a created container's init keeps the command's stdio open.
+    const out = { stdout: path.join(s.env.tmp, 'modules-probe.out'), stderr: path.join(s.env.tmp, 'modules-probe.err') };
+    const outFd = fs.openSync(out.stdout, 'w');
+    const errFd = fs.openSync(out.stderr, 'w');
     let r: ReturnType<typeof spawnSync>;
     try {
-      r = spawnSync('setsid', ['-w', process.execPath, script, '--root', s.cli.root, ...args], { stdio: ['ignore', 'ignore', errFd], timeout: 30_000 });
+      r = spawnSync('setsid', ['-w', process.execPath, '-r', recorder, launcher, '--root', s.cli.root, ...args], { stdio: ['ignore', outFd, errFd], timeout: 30_000 });
     } finally {
+      fs.closeSync(outFd);
       fs.closeSync(errFd);
     }
-    expect({ args, status: r.status, stderr: fs.readFileSync(errors, 'utf8') }).toEqual({ args, status: 0, stderr: '' });
-    return JSON.parse(fs.readFileSync(report, 'utf8'));
+    expect({ args, status: r.status, stderr: fs.readFileSync(out.stderr, 'utf8') }).toEqual({ args, status: 0, stderr: '' });
+    return { ...JSON.parse(fs.readFileSync(report, 'utf8')), stdout: fs.readFileSync(out.stdout, 'utf8') };
   }
 
   test('a container start loads no Node module beyond what the launcher loads (tty alone, with net and streams, cost run 2 ms)', () => {
@@ -159,12 +157,12 @@ describeIf(skip)('the code caches of the build', () => {
     const none = { code: 0, loaded: [], parts: [] };
     expect(probe(['create', '--bundle', b.dir, b.id])).toMatchObject({
       ...none, parts: ['tsrun.cgroups.js', 'tsrun.config-validator.js', 'tsrun.create.js'],
-      cachesRead: ['tsrun.create.js.cache', 'tsrun.cgroups.js.cache', 'tsrun.config-validator.js.cache'],
+      cachesRead: ['tsrun.js.run.cache', 'tsrun.create.js.cache', 'tsrun.cgroups.js.cache', 'tsrun.config-validator.js.cache'],
     });
     expect(probe(['state', b.id])).toMatchObject(none);
     expect(probe(['start', b.id])).toMatchObject(none);
     const exec = probe(['exec', b.id, 'true']);
-    expect(exec).toMatchObject({ ...none, parts: ['tsrun.create.js'], cachesRead: ['tsrun.create.js.exec.cache'] });
+    expect(exec).toMatchObject({ ...none, parts: ['tsrun.create.js'], cachesRead: ['tsrun.js.cache', 'tsrun.create.js.exec.cache'] });
     // The commands that act on the container's cgroups read delete's part, never the
     // create part (pause, ps and events read it until the build probed them: 1-3 ms).
     for (const args of [['pause', b.id], ['resume', b.id], ['ps', b.id], ['events', '--stats', b.id], ['update', '--pids-limit', '100', b.id]]) {
@@ -179,6 +177,70 @@ describeIf(skip)('the code caches of the build', () => {
     const before = fs.statSync(path.join(distDir, 'tsrun.create.js.exec.cache')).size;
     const after = exec.cacheSizes['tsrun.create.js'] as number;
     expect({ grewUnder3Percent: after < before * 1.03, before, after }).toEqual({ grewUnder3Percent: true, before, after });
+    expect(isEmpty(s.leftovers())).toBe(true);
+  });
+
+  /**
+   * bin/tsrun and the build's files in a directory of their own, as an install
+   * would lay them out, to take files away from without touching this build:
+   * dist's bundle, parts and caches, and (with `addon`) build/Release's addon and init.
+   */
+  function install(name: string, addon: boolean): { launcher: string; dist: string } {
+    const dir = path.join(s.env.tmp, name);
+    const dist = path.join(dir, 'dist');
+    fs.mkdirSync(path.join(dir, 'bin'), { recursive: true });
+    fs.mkdirSync(dist);
+    fs.copyFileSync(TSRUN_BINARY, path.join(dir, 'bin', 'tsrun'));
+    for (const file of fs.readdirSync(distDir)) if (file.startsWith('tsrun.')) fs.copyFileSync(path.join(distDir, file), path.join(dist, file));
+    if (addon) {
+      const release = path.join(dir, 'build', 'Release');
+      fs.mkdirSync(release, { recursive: true });
+      for (const file of ['tsrun_native.node', 'tsrun-init']) fs.copyFileSync(path.join(distDir, '..', 'build', 'Release', file), path.join(release, file));
+    }
+    return { launcher: path.join(dir, 'bin', 'tsrun'), dist };
+  }
+
+  test('a cache the build could not make, or a stale one, costs only time: bin/tsrun reads the shared cache, or compiles', () => {
+    const { launcher, dist } = install('without-flavors', true);
+    const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    expectOk(s.cli.create(b.id, b.dir));
+    const stateOf = (r: { stdout: string }): unknown => (JSON.parse(r.stdout) as { status: string }).status;
+    try {
+      fs.rmSync(path.join(dist, 'tsrun.js.state.cache'));
+      const shared = probe(['state', b.id], launcher);
+      expect({ code: shared.code, status: stateOf(shared), cachesRead: shared.cachesRead }).toEqual({ code: 0, status: 'created', cachesRead: ['tsrun.js.cache'] });
+      fs.rmSync(path.join(dist, 'tsrun.create.js.exec.cache'));
+      const exec = probe(['exec', b.id, 'true'], launcher);
+      expect({ code: exec.code, cachesRead: exec.cachesRead }).toEqual({ code: 0, cachesRead: ['tsrun.js.cache', 'tsrun.create.js.cache'] });
+
+      // From another build (or node): V8 rejects it and compiles the source.
+      fs.copyFileSync(path.join(dist, 'tsrun.create.js.cache'), path.join(dist, 'tsrun.js.cache'));
+      const stale = probe(['state', b.id], launcher);
+      expect({ code: stale.code, status: stateOf(stale) }).toEqual({ code: 0, status: 'created' });
+      for (const file of fs.readdirSync(dist)) if (file.endsWith('.cache')) fs.rmSync(path.join(dist, file));
+      const none = probe(['delete', '--force', b.id], launcher);
+      expect({ code: none.code, cachesRead: none.cachesRead }).toEqual({ code: 0, cachesRead: [] });
+    } finally {
+      s.cli.delete(b.id, true);
+    }
+    expect(isEmpty(s.leftovers())).toBe(true);
+  });
+
+  test('without a built addon bin/tsrun reads its files itself: state and list answer, a container start names the missing file', () => {
+    const { launcher } = install('without-addon', false);
+    const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    expectOk(s.cli.create(b.id, b.dir));
+    try {
+      const state = probe(['state', b.id], launcher);
+      expect({ code: state.code, status: (JSON.parse(state.stdout) as { status: string }).status }).toEqual({ code: 0, status: 'created' });
+      const list = probe(['list', '-q'], launcher);
+      expect({ code: list.code, listed: list.stdout.split('\n').includes(b.id) }).toEqual({ code: 0, listed: true });
+      const other = s.bundle();
+      const r = spawnSync(launcher, ['--root', s.cli.root, 'run', '--bundle', other.dir, other.id], { encoding: 'utf8', timeout: 30_000 });
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 1, stderr: expect.stringContaining(path.join(path.dirname(path.dirname(launcher)), 'build', 'Release', 'tsrun_native.node')) });
+    } finally {
+      expectOk(s.cli.delete(b.id, true));
+    }
     expect(isEmpty(s.leftovers())).toBe(true);
   });
 });

@@ -111,9 +111,6 @@ export const exec: CommandModule<GlobalOptions, ExecCliFlags> = {
 
 /** The lifecycle's exec, with what the flags say. */
 function execFromFlags(argv: ExecCliFlags, id: string, command: string[], gids: number[], preserveFds: number): Promise<number> {
-  // The bundle parts loaded from here read the code caches the build warmed with an
-  // exec (scripts/bundle.js, __loadPart), not those warmed with a run.
-  (globalThis as { __tsrunCacheFlavor?: string }).__tsrunCacheFlavor = 'exec';
   return loadExec().execInContainer({
     root: argv.root,
     id,
