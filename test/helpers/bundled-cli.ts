@@ -36,3 +36,24 @@ export function loadBundle(flavor?: string): { cli: BundledCli; script: vm.Scrip
   script.runInThisContext().call(mod.exports, mod.exports, require, mod, bundleFile, distDir);
   return { cli: mod.exports, script };
 }
+
+/**
+ * bin/tsrun and the build's files copied into `dir`, laid out as an install would be,
+ * to run tsrun from another path or take files away without touching this build:
+ * dist's bundle, parts and caches and, with `addon`, the addon, the init and the
+ * init's empty overlay layer (addon/native/spawn.cpp). Returns the copy's bin/tsrun.
+ */
+export function installCopy(dir: string, addon: boolean): string {
+  const dist = path.join(dir, 'dist');
+  fs.mkdirSync(path.join(dir, 'bin'), { recursive: true });
+  fs.mkdirSync(dist);
+  fs.copyFileSync(path.join(repoRoot(), 'bin', 'tsrun'), path.join(dir, 'bin', 'tsrun'));
+  for (const file of fs.readdirSync(distDir)) if (file.startsWith('tsrun.')) fs.copyFileSync(path.join(distDir, file), path.join(dist, file));
+  if (addon) {
+    const release = path.join(dir, 'build', 'Release');
+    fs.mkdirSync(release, { recursive: true });
+    for (const file of ['tsrun_native.node', 'tsrun-init']) fs.copyFileSync(path.join(repoRoot(), 'build', 'Release', file), path.join(release, file));
+    fs.mkdirSync(path.join(dir, 'build', 'tsrun-init-floor'));
+  }
+  return path.join(dir, 'bin', 'tsrun');
+}

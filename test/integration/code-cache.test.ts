@@ -10,7 +10,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { distDir, loadBundle, sameNodeAsLauncher } from '../helpers/bundled-cli';
+import { distDir, installCopy, loadBundle, sameNodeAsLauncher } from '../helpers/bundled-cli';
 import { isEmpty } from '../helpers/cleanup';
 import { reapAdoptedZombies } from '../helpers/reap';
 import { TSRUN_BINARY } from '../helpers/runtime';
@@ -180,28 +180,9 @@ describeIf(skip)('the code caches of the build', () => {
     expect(isEmpty(s.leftovers())).toBe(true);
   });
 
-  /**
-   * bin/tsrun and the build's files in a directory of their own, as an install
-   * would lay them out, to take files away from without touching this build:
-   * dist's bundle, parts and caches, and (with `addon`) build/Release's addon and init.
-   */
-  function install(name: string, addon: boolean): { launcher: string; dist: string } {
-    const dir = path.join(s.env.tmp, name);
-    const dist = path.join(dir, 'dist');
-    fs.mkdirSync(path.join(dir, 'bin'), { recursive: true });
-    fs.mkdirSync(dist);
-    fs.copyFileSync(TSRUN_BINARY, path.join(dir, 'bin', 'tsrun'));
-    for (const file of fs.readdirSync(distDir)) if (file.startsWith('tsrun.')) fs.copyFileSync(path.join(distDir, file), path.join(dist, file));
-    if (addon) {
-      const release = path.join(dir, 'build', 'Release');
-      fs.mkdirSync(release, { recursive: true });
-      for (const file of ['tsrun_native.node', 'tsrun-init']) fs.copyFileSync(path.join(distDir, '..', 'build', 'Release', file), path.join(release, file));
-    }
-    return { launcher: path.join(dir, 'bin', 'tsrun'), dist };
-  }
-
   test('a cache the build could not make, or a stale one, costs only time: bin/tsrun reads the shared cache, or compiles', () => {
-    const { launcher, dist } = install('without-flavors', true);
+    const launcher = installCopy(path.join(s.env.tmp, 'without-flavors'), true);
+    const dist = path.join(s.env.tmp, 'without-flavors', 'dist');
     const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
     expectOk(s.cli.create(b.id, b.dir));
     const stateOf = (r: { stdout: string }): unknown => (JSON.parse(r.stdout) as { status: string }).status;
@@ -227,7 +208,7 @@ describeIf(skip)('the code caches of the build', () => {
   });
 
   test('without a built addon bin/tsrun reads its files itself: state and list answer, a container start names the missing file', () => {
-    const { launcher } = install('without-addon', false);
+    const launcher = installCopy(path.join(s.env.tmp, 'without-addon'), false);
     const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
     expectOk(s.cli.create(b.id, b.dir));
     try {

@@ -10,6 +10,7 @@ import * as path from 'path';
 import { spawn, spawnSync } from 'child_process';
 import { runtimeUnderTest, flavorOf, repoRoot, waitFor } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
+import { installCopy } from '../helpers/bundled-cli';
 
 jest.setTimeout(60_000);
 
@@ -404,6 +405,28 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
       const built = path.join(repoRoot(), 'build', 'Release', 'tsrun-init');
       expect(crypto.createHash('sha256').update(fs.readFileSync(exe)).digest('hex'))
         .toBe(crypto.createHash('sha256').update(fs.readFileSync(built)).digest('hex'));
+    });
+
+    // overlayfs splits its lowerdir at ':' and unescapes '\\': with the build at such a
+    // path, the overlay would be made of other directories, and an init planted in one
+    // of them would run (addon/native/spawn.cpp refuses such a path and copies).
+    (FLAVOR === 'tsrun' ? test : test.skip)('installed at a path with a colon or a backslash, the init runs from a sealed memfd copy of the build\'s, never from an overlay of that path', () => {
+      const built = crypto.createHash('sha256').update(fs.readFileSync(path.join(repoRoot(), 'build', 'Release', 'tsrun-init'))).digest('hex');
+      // Where "at\\slash" would lead overlayfs ("atslash"): a decoy init and floor.
+      const decoy = path.join(s.env.tmp, 'atslash', 'build');
+      fs.mkdirSync(path.join(decoy, 'Release'), { recursive: true });
+      fs.mkdirSync(path.join(decoy, 'tsrun-init-floor'));
+      fs.copyFileSync(path.join(repoRoot(), 'build', 'Release', 'tsrun-demo'), path.join(decoy, 'Release', 'tsrun-init'));
+      for (const [name, dir] of [['colon', 'at:colon'], ['backslash', 'at\\slash']] as const) {
+        const cli = s.addCli(installCopy(path.join(s.env.tmp, dir), true), name);
+        const b = bundle('true');
+        expectOk(cli.create(b.id, b.dir));
+        const exe = `/proc/${cli.state(b.id).pid}/exe`;
+        expect({ name, exe: fs.readlinkSync(exe) }).toEqual({ name, exe: '/memfd:tsrun-init (deleted)' });
+        expect({ name, sha256: crypto.createHash('sha256').update(fs.readFileSync(exe)).digest('hex') }).toEqual({ name, sha256: built });
+        expectOk(cli.start(b.id));
+        expectOk(cli.delete(b.id, true));
+      }
     });
 
     test.each([['no user namespace', false], ['user namespace mapping host root', true]])(

@@ -890,6 +890,57 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 5, stdout: expected });
   });
 
+  // create and exec join a namespace the container's user namespace does not own before
+  // they enter it (src/lifecycle/namespace-owners.ts); ownership by a user namespace
+  // nested in it counts, found by walking up from the owner with NS_GET_PARENT.
+  test('namespaceOwnedWithin: by the user namespace itself or one nested in it, at any depth; not by its parent, nor the host\'s', async () => {
+    // A user namespace with a network namespace of its own, and the same nested in it.
+    const outer = child_process.spawn('unshare', ['--user', '--map-root-user', '--net', '--', 'sh', '-c', 'unshare --user --map-root-user --net -- sleep 1000 & echo $!; wait'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const outerPid = outer.pid as number;
+    live.add(outerPid);
+    const exited = new Promise((resolve) => outer.once('exit', resolve));
+    let innerPid: number | undefined;
+    try {
+      innerPid = await new Promise<number>((resolve, reject) => {
+        outer.stdout?.once('data', (d) => resolve(Number(String(d).trim())));
+        void exited.then((code) => reject(new Error(`unshare exited with ${String(code)}`)));
+      });
+      live.add(innerPid);
+      const inner = innerPid;
+      const ns = (pid: number | 'self', type: string): string => fs.readlinkSync(`/proc/${pid}/ns/${type}`);
+      await waitFor(() => ns(outerPid, 'net') !== ns('self', 'net') && ns(inner, 'net') !== ns(outerPid, 'net') && ns(inner, 'user') !== ns(outerPid, 'user'), 'both unshares');
+      const fds: Record<string, number> = {};
+      try {
+        for (const [name, pid, type] of [['outerUser', outerPid, 'user'], ['outerNet', outerPid, 'net'], ['innerUser', inner, 'user'], ['innerNet', inner, 'net'], ['hostNet', 'self', 'net']] as const) {
+          fds[name] = fs.openSync(`/proc/${pid}/ns/${type}`, 'r');
+        }
+        const owned = (net: string, user: string): boolean => n.namespaceOwnedWithin(fds[net]!, fds[user]!);
+        expect({
+          outerNetByOuter: owned('outerNet', 'outerUser'),
+          innerNetByOuter: owned('innerNet', 'outerUser'),
+          innerNetByInner: owned('innerNet', 'innerUser'),
+          outerNetByInner: owned('outerNet', 'innerUser'),
+          hostNetByOuter: owned('hostNet', 'outerUser'),
+        }).toEqual({ outerNetByOuter: true, innerNetByOuter: true, innerNetByInner: true, outerNetByInner: false, hostNetByOuter: false });
+      } finally {
+        for (const fd of Object.values(fds)) fs.closeSync(fd);
+      }
+    } finally {
+      // The inner sleep first: the shell waiting for it then ends, and so does unshare.
+      for (const pid of [innerPid, outerPid]) {
+        if (pid === undefined) continue;
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
+      await exited;
+      live.delete(outerPid);
+      if (innerPid !== undefined) live.delete(innerPid);
+    }
+  });
+
   test('flock: exclusive locks exclude each other; non-blocking returns false', () => {
     const lockPath = path.join(tmp, 'lock');
     fs.writeFileSync(lockPath, '');
