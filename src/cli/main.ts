@@ -25,8 +25,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const [name, ...commandArgs] = rest;
     configureLog({ file: out['log'] as string | undefined, format: out['log-format'] as LogFormat, debug: Boolean(out['debug']) });
-    // runc's `help [command]` is `[command] --help`.
-    if (name === 'help') {
+    // runc's `help [command]` (or `h`) is `[command] --help`.
+    if (name === 'help' || name === 'h') {
       const topic = commandArgs[0];
       if (topic !== undefined && !findCommand(topic)) return noHelpTopic(topic);
       return await (await import('./help')).showHelp([...commandArgs.slice(0, 1), '--help']);

@@ -645,6 +645,26 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       });
     });
 
+    // containerd's shim and podman call these for a checkpoint: a failure, never
+    // "unknown command" (status 3), and runc's flags parse.
+    test('checkpoint and restore take runc\'s flags and fail with status 1; tsrun says it has no CRIU; `h` is help', () => {
+      const cases = [
+        ['checkpoint', '--image-path', path.join(s.env.tmp, 'img'), '--leave-running', '--empty-ns', 'network', '--manage-cgroups-mode', 'soft', 'no-such-ctr'],
+        ['restore', '-d', '--bundle', s.env.tmp, '--pid-file', path.join(s.env.tmp, 'pid'), '--image-path', path.join(s.env.tmp, 'img'), 'no-such-ctr'],
+      ];
+      for (const args of cases) {
+        const r = s.cli.run(args);
+        expect({ args, code: r.code, stdout: r.stdout }).toEqual({ args, code: 1, stdout: '' });
+        if (s.cli.flavor === 'tsrun') expect(errorMessage(r)).toBe('not supported yet: checkpoint and restore (tsrun has no CRIU support)');
+        else expect(r.stderr).not.toContain('No help topic');
+      }
+      const usage = s.cli.run(['checkpoint']);
+      expect({ code: usage.code, message: errorMessage(usage) }).toEqual({ code: 1, message: expect.stringContaining('"checkpoint" requires exactly 1 argument(s)') });
+      const help = s.cli.run(['h', 'state'], { noRoot: true });
+      expectOk(help);
+      expect(help.stdout).toContain('output the state of a container');
+    });
+
     test('--log-format json without --log: stderr is a JSON line', () => {
       const r = s.cli.run(['--log-format', 'json', 'state', 'no-such-ctr']);
       expect(r.code).toBe(1);

@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { checkpoint, restore } from './checkpoint';
 import { create } from './create';
 import { events } from './events';
 import { exec } from './exec';
@@ -12,4 +13,4 @@ import { spec } from './spec';
 import { update } from './update';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [create, start, state, kill, del, run, exec, list, spec, pause, resume, update, ps, events, featuresCommand];
+export const commands: CommandModule<any, any>[] = [create, start, state, kill, del, run, exec, list, spec, pause, resume, update, ps, events, featuresCommand, checkpoint, restore];
