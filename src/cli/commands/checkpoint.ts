@@ -2,11 +2,17 @@
 // commands exist with runc's flags so that a caller (containerd's shim for
 // `ctr c checkpoint`, podman's `container checkpoint`) gets that answer, exit
 // status 1 as for any failed command, rather than an unknown command (status 3).
-import type { Argv, CommandModule } from 'yargs';
+import type { Arguments, Argv, CommandModule } from 'yargs';
 import { NotSupportedError } from '../../errors';
 import { containerId, type GlobalOptions } from './common';
 
-const WHY = 'checkpoint and restore (tsrun has no CRIU support)';
+/** runc's usage errors first (a missing id), then the answer. */
+function refuse(command: string): (argv: Arguments) => never {
+  return (argv) => {
+    containerId(argv, command);
+    throw new NotSupportedError('checkpoint and restore (tsrun has no CRIU support)');
+  };
+}
 
 /** The flags both commands take, as runc 1.1 names them. */
 function criuFlags<T>(y: Argv<T>): Argv<T> {
@@ -34,10 +40,7 @@ export const checkpoint: CommandModule<GlobalOptions, GlobalOptions> = {
       .option('status-fd', { type: 'string', describe: 'criu writes \\0 to this FD once lazy-pages is ready' })
       .option('page-server', { type: 'string', describe: 'ADDRESS:PORT of the page server' })
       .option('pre-dump', { type: 'boolean', describe: "dump container's memory information only, leave the container running after this" }) as never,
-  handler: (argv) => {
-    containerId(argv, 'checkpoint');
-    throw new NotSupportedError(WHY);
-  },
+  handler: refuse('checkpoint'),
 };
 
 export const restore: CommandModule<GlobalOptions, GlobalOptions> = {
@@ -53,8 +56,5 @@ export const restore: CommandModule<GlobalOptions, GlobalOptions> = {
       .option('no-pivot', { type: 'boolean', describe: 'do not use pivot root to jail process inside rootfs' })
       .option('lsm-profile', { type: 'string', describe: 'an LSM profile to be used during restore, as TYPE:NAME' })
       .option('lsm-mount-context', { type: 'string', describe: 'an LSM mount context to be used during restore' }) as never,
-  handler: (argv) => {
-    containerId(argv, 'restore');
-    throw new NotSupportedError(WHY);
-  },
+  handler: refuse('restore'),
 };
