@@ -860,6 +860,22 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
       expect(fdsSeen).toBeGreaterThan(0);
     });
 
+    // The process waits for its helper to drop its copies of the fds, but not for ever:
+    // a helper that never gets there (held here in its chdir) must not hang tsrun.
+    test('a helper that never settles does not keep the process from exiting: the wait is bounded', () => {
+      const stalled = path.join(__dirname, '..', '..', '..', 'build', 'Release', 'tsrun-test-stalled-chdir');
+      const script = `
+        const fs = require('fs');
+        const { native } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'native.js'))});
+        fs.writeSync(1, 'done');
+        native().exitNow(7);`;
+      const r = child_process.spawnSync(stalled, [process.execPath, '-e', script], { encoding: 'utf8', timeout: 30_000 });
+      expect({ status: r.status, signal: r.signal, stdout: r.stdout }).toEqual({ status: 7, signal: null, stdout: 'done' });
+      // The helper was still held when the process had exited, then went by itself.
+      const lines = r.stderr.trim().split('\n').map((l) => l.split(' '));
+      expect(lines).toEqual([['held', 'chdir', expect.stringMatching(/^\d+$/)], ['orphan', lines[0]?.[2], 'exit', '0']]);
+    });
+
     test('none in a pid namespace of its own (its pid 1 may never reap orphans), none with TSRUN_NO_EXIT_HELPER', () => {
       expect(runReported(['unshare', '--fork', '--pid', '--mount-proc'])).toEqual([]);
       expect(runReported([], { ...process.env, TSRUN_NO_EXIT_HELPER: '1' })).toEqual([]);
