@@ -44,6 +44,16 @@ export interface NativeAddon {
   /** Whether we are in the foreground process group of terminal fd (tcgetpgrp == getpgrp). */
   inForeground(fd: number): boolean;
   /**
+   * Starts copying, on a thread of the addon's, fd 0 into stdinTo and stdoutFrom /
+   * stderrFrom into fds 1 / 2 (each a pipe end of ours, or -1): the ends become the
+   * copier's (addon/native/stdio-copy.cpp). One copier at a time.
+   */
+  startStdioCopy(stdinTo: number, stdoutFrom: number, stderrFrom: number): void;
+  /** Ends stdin's copy, then blocks until both outputs have reached EOF. */
+  finishStdioCopy(): void;
+  /** Ends every copy now. */
+  abandonStdioCopy(): void;
+  /**
    * waitpid(pid, 0): blocking. With reapOthers, every other child that ends first is
    * reaped too (the orphans a subreaper inherits): only for a caller with no other
    * child whose end it waits for.

@@ -45,6 +45,10 @@ Napi::Value Mkfifo(const Napi::CallbackInfo& info);
 Napi::Value OpenPath(const Napi::CallbackInfo& info);
 Napi::Value Pipe(const Napi::CallbackInfo& info);
 Napi::Value Isatty(const Napi::CallbackInfo& info);
+// stdio-copy.cpp
+Napi::Value StartStdioCopy(const Napi::CallbackInfo& info);
+Napi::Value FinishStdioCopy(const Napi::CallbackInfo& info);
+Napi::Value AbandonStdioCopy(const Napi::CallbackInfo& info);
 Napi::Value InForeground(const Napi::CallbackInfo& info);
 Napi::Value ReleaseFifo(const Napi::CallbackInfo& info);
 Napi::Value DrainFifo(const Napi::CallbackInfo& info);

@@ -13,6 +13,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"syncSend", SyncSend},         {"syncRecvFd", SyncRecvFd},         {"closeFd", CloseFd},
       {"pipe", Pipe},                 {"isatty", Isatty},
       {"inForeground", InForeground},
+      {"startStdioCopy", StartStdioCopy}, {"finishStdioCopy", FinishStdioCopy}, {"abandonStdioCopy", AbandonStdioCopy},
       {"waitPid", WaitPid},           {"waitPidAsync", WaitPidAsync},
       {"setChildSubreaper", SetChildSubreaper},
       {"mkfifo", Mkfifo},             {"openPath", OpenPath},

@@ -3,8 +3,8 @@ import { native, type WaitResult } from '../native';
 
 /**
  * Waits for `pid` (our child, or our orphan as a subreaper), reaping every other
- * orphan of ours that ends first. While tsrun copies a terminal's bytes (`copying`:
- * a console or piped terminal stdio), the event loop must go on: the wait runs on a
+ * orphan of ours that ends first. While tsrun copies on its event loop (`copying`: a
+ * console, or a terminal's stdio piped), the loop must go on: the wait runs on a
  * worker thread. Otherwise nothing needs the loop (signals are forwarded by the
  * addon's handler), and the wait blocks this thread: no thread pool started for it.
  */

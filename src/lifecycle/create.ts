@@ -17,7 +17,7 @@ import { buildCreatePlan } from '../linux/plan';
 import { encodePlan } from '../linux/plan-encoding';
 import { log } from '../log';
 import { callerTerminalSize } from './caller-terminal';
-import { terminalStdio, type TerminalStdio } from './terminal-stdio';
+import { foregroundStdio, type PipedStdio } from './foreground-stdio';
 import { native } from '../native';
 import { validateContainerId } from '../state/ids';
 import { processStartTime } from '../state/status';
@@ -56,8 +56,8 @@ export interface CreateOptions {
   preserveFds?: number;
   /**
    * `run` in the foreground: a terminal is proxied by tsrun itself (create always
-   * detaches), and without process.terminal, a terminal of ours reaches the container
-   * through pipes (terminal-stdio.ts).
+   * detaches), and without process.terminal, a terminal or a file of ours reaches the
+   * container through pipes (foreground-stdio.ts).
    */
   foreground?: boolean;
   /** Global --rootless: 'true', 'false' or 'auto' (default). */
@@ -77,7 +77,7 @@ export interface Created {
   /** Foreground run with a terminal: our end of the console socket pair (see console.ts). */
   consoleFd?: number;
   /** Foreground run without one, from a terminal: the pipes its stdio goes through. */
-  piped?: TerminalStdio;
+  piped?: PipedStdio;
 }
 
 function chownToMappedRoot(file: string, spec: Spec): void {
@@ -141,7 +141,7 @@ export function createContainer(opts: CreateOptions): Created {
   let netDevices: NetDeviceMover | undefined;
   let fifoFd: number | undefined;
   let console: ConsoleEnds | undefined;
-  let piped: TerminalStdio | undefined;
+  let piped: PipedStdio | undefined;
   // Set once cgroups.create() has returned. Until then the dirs may be another
   // container's (create refuses a leaf with processes in it: cleaning up here would
   // kill them), and a failing create() has removed what it made itself.
@@ -276,7 +276,7 @@ export function createContainer(opts: CreateOptions): Created {
     log.debug(`create ${opts.id}: plan of ${plan.length} operations`);
 
     log.debug(`create ${opts.id}: spawning init`);
-    if (opts.foreground && !terminal) piped = terminalStdio();
+    if (opts.foreground && !terminal) piped = foregroundStdio();
     const child = nat.spawnInit({ plan: encodePlan(plan), stdio: piped?.stdio ?? [0, 1, 2], preserveFds, extraFds });
     piped?.started();
     stage1 = child.pid;

@@ -13,7 +13,7 @@ import { planCgroupJoin } from '../linux/cgroup-join';
 import { encodePlan } from '../linux/plan-encoding';
 import { log } from '../log';
 import { callerTerminalSize } from './caller-terminal';
-import { terminalStdio, type TerminalStdio } from './terminal-stdio';
+import { foregroundStdio, type PipedStdio } from './foreground-stdio';
 import { native } from '../native';
 import { Container } from './container';
 import { processStartTime } from '../state/status';
@@ -91,8 +91,8 @@ export interface ExecStarted {
   pid: number;
   /** Foreground exec with a terminal: our end of the console socket pair. */
   consoleFd?: number;
-  /** Foreground exec without one, from a terminal: the pipes its stdio goes through (terminal-stdio.ts). */
-  piped?: TerminalStdio;
+  /** Foreground exec without one, from a terminal or into a file: the pipes its stdio goes through (foreground-stdio.ts). */
+  piped?: PipedStdio;
 }
 
 /**
@@ -150,7 +150,7 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
   let stage1Reaped = false;
   let syncFd: number | undefined;
   let console: ConsoleEnds | undefined;
-  let piped: TerminalStdio | undefined;
+  let piped: PipedStdio | undefined;
   try {
     // Every namespace file is opened here, before the init joins the first one:
     // after a setns into the container's user namespace the init may no longer
@@ -203,7 +203,7 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
     });
     const forks = plan.some((o) => o.op === 'fork');
     log.debug(`exec in ${opts.id}: plan of ${plan.length} operations`);
-    if (!opts.detach && !terminal) piped = terminalStdio();
+    if (!opts.detach && !terminal) piped = foregroundStdio();
     const child = nat.spawnInit({ plan: encodePlan(plan), stdio: piped?.stdio ?? [0, 1, 2], preserveFds: opts.preserveFds, extraFds });
     piped?.started();
     stage1 = child.pid;
@@ -317,7 +317,7 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
     forwarding.forwardTo({ pid });
     try {
       // Its orphans (no pid namespace) are ours as its subreaper: reaped too.
-      const result = await waitForContainerProcess(pid, proxy !== undefined || piped !== undefined);
+      const result = await waitForContainerProcess(pid, proxy !== undefined || piped?.needsEventLoop === true);
       // Reaped: its pid may be another process's by now.
       forwarding.stop();
       proxy?.finish();

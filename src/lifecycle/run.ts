@@ -49,7 +49,7 @@ async function runWithSignalsCaught(opts: RunOptions, forwarding: SignalForwardi
   let result;
   try {
     // The container's orphans (no pid namespace) are ours as its subreaper: reaped too.
-    result = await waitForContainerProcess(state.pid, proxy !== undefined || piped !== undefined);
+    result = await waitForContainerProcess(state.pid, proxy !== undefined || piped?.needsEventLoop === true);
     forwarding.stop();
   } catch (e) {
     forwarding.stop();

@@ -208,6 +208,63 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
     expect({ code: e.code, stdout: e.stdout, stderr: e.stderr }).toEqual({ code: 0, stdout: 'out\n', stderr: 'err\n' });
   });
 
+  // runc gives a foreground process pipes: the caller's own files are never the
+  // container's. Handed over, the init's hand-over of its stdio to the user would chown
+  // them, and a reopen of /dev/stdout would truncate the caller's file.
+  test('a foreground run or exec reading and writing the caller\'s files: they keep their owner and their contents, as with runc', () => {
+    const write = 'echo one; echo two > /dev/stdout; echo three; cat; echo err >&2';
+    const files = { in: path.join(s.env.tmp, 'stdio-in'), out: path.join(s.env.tmp, 'stdio-out'), err: path.join(s.env.tmp, 'stdio-err'), device: path.join(s.env.tmp, 'stdio-zero') };
+    const withFiles = (args: string[], stdoutFile: string): { status: number | null; out: string; err: string; owners: number[] } => {
+      fs.writeFileSync(files.in, 'input\n');
+      fs.writeFileSync(files.out, 'before\n');
+      fs.writeFileSync(files.err, 'before\n');
+      const fds = [fs.openSync(files.in, 'r'), fs.openSync(stdoutFile, 'a'), fs.openSync(files.err, 'a')];
+      try {
+        const r = spawnSync(BINARY, ['--root', s.cli.root, ...args], { stdio: fds, timeout: 30_000 });
+        return { status: r.status, out: fs.readFileSync(files.out, 'utf8'), err: fs.readFileSync(files.err, 'utf8'), owners: [files.in, stdoutFile, files.err].map((f) => fs.statSync(f).uid) };
+      } finally {
+        for (const fd of fds) fs.closeSync(fd);
+      }
+    };
+    const b = bundle(write, (c) => (c.process.user = { uid: 1000, gid: 1000 }));
+    expect(withFiles(['run', '-b', b.dir, b.id], files.out)).toEqual({ status: 0, out: 'before\none\ntwo\nthree\ninput\n', err: 'before\nerr\n', owners: [0, 0, 0] });
+    const held = bundle('sleep 1000');
+    expectOk(s.cli.runContainer(held.id, held.dir, ['-d']));
+    expect(withFiles(['exec', '--user', '1000:1000', held.id, 'sh', '-c', write], files.out)).toEqual({ status: 0, out: 'before\none\ntwo\nthree\ninput\n', err: 'before\nerr\n', owners: [0, 0, 0] });
+    // A device node of the host's (not /dev/null) as stdout keeps its owner too.
+    expect(spawnSync('mknod', [files.device, 'c', '1', '5']).status).toBe(0);
+    const zero = bundle(write, (c) => (c.process.user = { uid: 1000, gid: 1000 }));
+    expect(withFiles(['run', '-b', zero.dir, zero.id], files.device)).toMatchObject({ status: 0, owners: [0, 0, 0] });
+  });
+
+  test('the copy between the caller\'s files and a foreground container: a megabyte each way, stdin never read, a process that cannot start', () => {
+    const input = path.join(s.env.tmp, 'copy-in');
+    const output = path.join(s.env.tmp, 'copy-out');
+    const errors = path.join(s.env.tmp, 'copy-err');
+    fs.writeFileSync(input, Buffer.alloc(1 << 20, 'x'));
+    const run = (args: string[]): { status: number | null; out: string; err: string } => {
+      const fds = [fs.openSync(input, 'r'), fs.openSync(output, 'w'), fs.openSync(errors, 'w')];
+      try {
+        const r = spawnSync(BINARY, ['--root', s.cli.root, ...args], { stdio: fds, timeout: 30_000 });
+        return { status: r.status, out: fs.readFileSync(output, 'utf8'), err: fs.readFileSync(errors, 'utf8') };
+      } finally {
+        for (const fd of fds) fs.closeSync(fd);
+      }
+    };
+    // All of stdin reaches the process, all of its output the file.
+    const counted = bundle('wc -c; head -c 1048576 /dev/zero | tr "\\0" y');
+    const r = run(['run', '-b', counted.dir, counted.id]);
+    expect({ status: r.status, first: r.out.slice(0, 8), length: r.out.length, err: r.err }).toEqual({ status: 0, first: '1048576\n', length: 8 + (1 << 20), err: '' });
+    // A process that never reads its stdin ends all the same (the pipe fills, then is dropped).
+    const ignoring = bundle('echo done');
+    expect(run(['run', '-b', ignoring.dir, ignoring.id])).toEqual({ status: 0, out: 'done\n', err: '' });
+    // A process that cannot start: the failure is reported, nothing waits on the copy.
+    const missing = bundle('true', (c) => (c.process.args = ['/no-such-program']));
+    const failed = run(['run', '-b', missing.dir, missing.id]);
+    expect(failed.status).not.toBe(0);
+    expect(failed.err).toMatch(/no-such-program/);
+  });
+
   test("a net.* sysctl is refused when the network namespace joined is the runtime's own (the host's)", () => {
     // Run in a network namespace of the test's own (unshare -n): were the check
     // missing, the sysctl would land there, not on the machine's.

@@ -1,0 +1,166 @@
+// Copying a foreground container's stdio between its pipes and the caller's files, on
+// a thread of its own (src/lifecycle/foreground-stdio.ts): the main thread meanwhile
+// blocks in the container's wait, and nothing of Node's (streams, the net module, the
+// event loop) is needed for it. One copier per process: run and exec have one
+// container process each.
+//
+// startStdioCopy(stdinTo, stdoutFrom, stderrFrom): each a pipe end of ours, or -1 for
+// none. fd 0 is copied into stdinTo (set non-blocking here: a container that does not
+// read its stdin must not hold the copier), stdoutFrom into fd 1, stderrFrom into
+// fd 2. The pipe ends become the copier's, closed when their copy ends; fds 0-2 are
+// the caller's and stay open.
+// finishStdioCopy(): stops feeding stdin (the container gets EOF there), then waits
+// until both outputs have reached EOF (every writer of the pipes gone, as runc waits).
+// abandonStdioCopy(): stops everything now (a failed start).
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "addon.hpp"
+
+namespace tsrun {
+namespace {
+
+constexpr uint64_t kFinish = 1;
+constexpr uint64_t kAbandon = 2;
+
+struct Copier {
+  std::thread thread;
+  int wake = -1;  // eventfd: kFinish, then maybe kAbandon
+};
+Copier* gCopier = nullptr;
+
+// Writes all of buf to fd (a caller's file: blocking). False on an error.
+bool WriteAll(int fd, const char* buf, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, buf, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    buf += n;
+    len -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+void CloseIfOpen(int* fd) {
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+}
+
+// The thread: every signal blocked (they are the main thread's to handle and
+// forward), a poll over what is still open. An output ends at EOF or at a failed
+// write (the caller's file full or gone: the container's next write gets EPIPE, as
+// with runc); stdin at our EOF, at the container's EPIPE, or at finish.
+void Copy(int stdinTo, int stdoutFrom, int stderrFrom, int wake) {
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  int outputs[2] = {stdoutFrom, stderrFrom};
+  const int targets[2] = {1, 2};
+  std::vector<char> out(64 * 1024);
+  // What was read from our stdin and not yet taken by the container's pipe.
+  std::vector<char> in(64 * 1024);
+  size_t inFrom = 0, inTo = 0;
+  bool finishing = false;
+  for (;;) {
+    if (finishing) CloseIfOpen(&stdinTo);
+    if (stdinTo < 0 && outputs[0] < 0 && outputs[1] < 0) break;
+    // [wake, stdout, stderr, stdin]; a closed one is -1, which poll skips.
+    struct pollfd fds[4] = {{wake, POLLIN, 0}, {outputs[0], POLLIN, 0}, {outputs[1], POLLIN, 0}, {-1, 0, 0}};
+    // Stdin: the container's pipe when something waits for room there, else our fd 0
+    // for more (a file is always readable).
+    if (stdinTo >= 0) fds[3] = inFrom < inTo ? pollfd{stdinTo, POLLOUT, 0} : pollfd{0, POLLIN, 0};
+    if (poll(fds, 4, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (fds[0].revents & POLLIN) {
+      uint64_t what = 0;
+      if (read(wake, &what, sizeof what) == static_cast<ssize_t>(sizeof what) && (what & kAbandon)) break;
+      finishing = true;
+      continue;
+    }
+    for (int i = 0; i < 2; i++) {
+      if (outputs[i] < 0 || fds[1 + i].revents == 0) continue;
+      ssize_t got = read(outputs[i], out.data(), out.size());
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0 || !WriteAll(targets[i], out.data(), static_cast<size_t>(got))) CloseIfOpen(&outputs[i]);
+    }
+    if (stdinTo < 0 || fds[3].revents == 0) continue;
+    ssize_t n = inFrom < inTo ? write(stdinTo, in.data() + inFrom, inTo - inFrom) : read(0, in.data(), in.size());
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    // Our EOF (0 read) is the container's; a failed write (EPIPE) means it closed its stdin.
+    if (n <= 0) {
+      CloseIfOpen(&stdinTo);
+    } else if (inFrom < inTo) {
+      inFrom += static_cast<size_t>(n);
+    } else {
+      inFrom = 0;
+      inTo = static_cast<size_t>(n);
+    }
+  }
+  CloseIfOpen(&stdinTo);
+  CloseIfOpen(&outputs[0]);
+  CloseIfOpen(&outputs[1]);
+}
+
+int OptionalFd(const Napi::CallbackInfo& info, size_t index) {
+  if (info[index].IsNumber() && info[index].As<Napi::Number>().Int32Value() == -1) return -1;
+  return ArgFd(info, index, "startStdioCopy");
+}
+
+// Tells the copier what to do, and waits until it has ended.
+void StopCopier(Napi::Env env, uint64_t what, const char* fn) {
+  if (gCopier == nullptr) return;
+  if (write(gCopier->wake, &what, sizeof what) != static_cast<ssize_t>(sizeof what)) ThrowErrno(env, errno, "write", std::string(fn) + " eventfd");
+  gCopier->thread.join();
+  close(gCopier->wake);
+  delete gCopier;
+  gCopier = nullptr;
+}
+
+}  // namespace
+
+Napi::Value StartStdioCopy(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (gCopier != nullptr) ThrowErrno(env, EBUSY, "startStdioCopy", "a copier is running");
+  int stdinTo = OptionalFd(info, 0);
+  int stdoutFrom = OptionalFd(info, 1);
+  int stderrFrom = OptionalFd(info, 2);
+  if (stdinTo >= 0) {
+    int flags = fcntl(stdinTo, F_GETFL);
+    if (flags < 0 || fcntl(stdinTo, F_SETFL, flags | O_NONBLOCK) < 0) ThrowErrno(env, errno, "fcntl", "stdin pipe");
+  }
+  int wake = eventfd(0, EFD_CLOEXEC);
+  if (wake < 0) ThrowErrno(env, errno, "eventfd", "stdio copier");
+  auto* copier = new Copier();
+  copier->wake = wake;
+  try {
+    copier->thread = std::thread(Copy, stdinTo, stdoutFrom, stderrFrom, wake);
+  } catch (const std::system_error& e) {
+    close(wake);
+    delete copier;
+    ThrowErrno(env, e.code().value(), "pthread_create", "stdio copier");
+  }
+  gCopier = copier;
+  return env.Undefined();
+}
+
+Napi::Value FinishStdioCopy(const Napi::CallbackInfo& info) {
+  StopCopier(info.Env(), kFinish, "finishStdioCopy");
+  return info.Env().Undefined();
+}
+
+Napi::Value AbandonStdioCopy(const Napi::CallbackInfo& info) {
+  StopCopier(info.Env(), kAbandon, "abandonStdioCopy");
+  return info.Env().Undefined();
+}
+
+}  // namespace tsrun
