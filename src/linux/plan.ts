@@ -158,9 +158,10 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
     }
     if (isBind(mount, flags)) {
       if (!mount.source) throw new ConfigError(`${field}.source`, 'is required for a bind mount');
-      // A bind mount takes no filesystem data: an option word tsrun does not know
-      // (a typo such as "noexecc") would otherwise vanish and leave the mount laxer.
-      if (data) throw new ConfigError(`${field}.options`, `unknown option(s) for a bind mount: ${data}`);
+      // A bind mount takes no filesystem data, and runc passes the words it does not
+      // know (podman's "z", "U", fstab's "nofail", "x-...") to a kernel that ignores
+      // them: so does tsrun, saying so, as a typo ("noexecc") leaves the mount laxer.
+      if (data) input.warn(`${field}.options: ${data}: not known, ignored on a bind mount (as runc does)`);
       let extension = idmapped ? [idmapped.extension] : [];
       if (viaHelper) {
         bindSources.push(i, stagePoint ?? source);
