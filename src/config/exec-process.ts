@@ -6,7 +6,7 @@ import type { Process } from './types';
 import { rootUser } from './process-user';
 import { envEntryProblem, validateProcess } from './validate';
 import { oneEntryPerName } from './environment';
-import { parseJsonFile } from './json';
+import { parseSpecJson } from './json';
 import { PROCESS_UINT64_FIELDS, takeExactUint64 } from './exact-uint64';
 
 export interface ExecFlags {
@@ -25,7 +25,7 @@ export interface ExecFlags {
 
 /** A process.json's text -> a validated Process; errors name the file and the field. */
 export function parseProcessFile(text: string, file: string): Process {
-  const raw = parseJsonFile(text, file);
+  const raw = parseSpecJson(text, file);
   validateProcess(raw);
   takeExactUint64(raw, text, PROCESS_UINT64_FIELDS, 'process');
   const proc = raw as Process;

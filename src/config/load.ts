@@ -7,7 +7,7 @@ import { checkSupported } from './support';
 import type { Spec } from './types';
 import { rootUser } from './process-user';
 import { validateConfig } from './validate';
-import { parseJsonFile } from './json';
+import { parseSpecJson } from './json';
 import { CONFIG_UINT64_FIELDS, takeExactUint64 } from './exact-uint64';
 
 export interface Bundle {
@@ -26,7 +26,7 @@ export function loadBundle(bundleDir: string): Bundle {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ConfigError('', code === 'ENOENT' ? `${file}: no such file (is ${dir} a bundle?)` : `${file}: ${code}`);
   }
-  const raw = parseJsonFile(text, file);
+  const raw = parseSpecJson(text, file);
   validateConfig(raw);
   // After the schema, which checks shapes and ranges on the doubles JSON.parse made.
   takeExactUint64(raw, text, CONFIG_UINT64_FIELDS);

@@ -7,6 +7,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
+import { parseSpecJson } from '../../src/config/json';
 import { validateConfig, validateProcess } from '../../src/config/validate';
 import { ConfigError } from '../../src/errors';
 
@@ -525,6 +526,30 @@ const violations: Array<[string, (c: Json) => void, string, string]> = [
   ['linux not an object', (c) => (c.linux = []), 'linux', 'must be an object'],
   ['windows section not an object', (c) => (c.windows = 'x'), 'windows', 'must be an object'],
 ];
+
+// runc reads config.json with Go's decoder, for which a null member is no member.
+describe('parseSpecJson: a null member is an absent one, as for runc', () => {
+  test('optional members that are null pass validation as if absent; array elements stay', () => {
+    const text = JSON.stringify({
+      ociVersion: '1.0.2',
+      root: { path: 'rootfs' },
+      process: { cwd: '/', args: ['sh', null], user: null, rlimits: null, capabilities: { ambient: null, bounding: ['CAP_KILL'] } },
+      mounts: [{ destination: '/proc', type: 'proc', source: 'proc', options: null }],
+      linux: { resources: { memory: { swappiness: null } }, seccomp: null },
+    });
+    const doc = parseSpecJson(text, 'config.json') as Json;
+    expect(doc.process).toEqual({ cwd: '/', args: ['sh', null], capabilities: { bounding: ['CAP_KILL'] } });
+    expect(doc.mounts).toEqual([{ destination: '/proc', type: 'proc', source: 'proc' }]);
+    expect(doc.linux).toEqual({ resources: { memory: {} } });
+    doc.process.args = ['sh'];
+    expect(() => validateConfig(doc)).not.toThrow();
+  });
+
+  test('a required member that is null is missing; invalid JSON still names the file', () => {
+    expect(() => validateConfig(parseSpecJson('{"ociVersion": null, "root": {"path": "r"}}', 'config.json'))).toThrow(/ociVersion: is required/);
+    expect(() => parseSpecJson('{"a": nul}', '/b/config.json')).toThrow(/\/b\/config.json: invalid JSON/);
+  });
+});
 
 describe('validateConfig rejects', () => {
   test.each(violations)('%s', (_name, mutate, field, reason) => {
