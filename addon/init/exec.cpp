@@ -315,11 +315,15 @@ void OpExec(const Args& a) {
   // With the default dispositions back, a reader gone (a pipe on fd 2, start on the
   // FIFO) would end this init by SIGPIPE before it could say why.
   signal(SIGPIPE, SIG_IGN);
-  std::string line = "tsrun-init: exec " + path + ": " + ErrnoText(err) + "\n";
-  (void)!write(2, line.data(), line.size());
+  // To run or create on the sync socket, or to start on the FIFO; the container's
+  // stderr only when neither took it (as FailMessage): said once, where it is read.
   std::string message = "exec " + path + ": execve: " + ErrnoText(err);
-  SendMessage("error " + message);
-  ReportToStart("e" + message);
+  bool told = SendMessage("error " + message);
+  told = ReportToStart("e" + message) || told;
+  if (!told) {
+    std::string line = "tsrun-init: exec " + path + ": " + ErrnoText(err) + "\n";
+    (void)!write(2, line.data(), line.size());
+  }
   _exit(127);
 }
 
