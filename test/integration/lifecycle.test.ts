@@ -8,7 +8,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { errorMessage, expectedError, flavorOf, pidAlive, runtimeUnderTest, waitFor, waitPidGone, HOST_ENV_CANARIES } from '../helpers/runtime';
+import { errorMessage, expectedError, flavorOf, pidAlive, runtimeUnderTest, stderrLines, waitFor, waitPidGone, HOST_ENV_CANARIES } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 import { isEmpty } from '../helpers/cleanup';
 
@@ -663,6 +663,22 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       const help = s.cli.run(['h', 'state'], { noRoot: true });
       expectOk(help);
       expect(help.stdout).toContain('output the state of a container');
+    });
+
+    // runc 1.1.5's start succeeds there and the process ends with status 1 (README).
+    (flavorOf(BINARY) === 'tsrun' ? test : test.skip)('an execve the kernel refuses (a script without #!) fails run and start with its reason, said once', () => {
+      const b = s.bundle({ configure: (c) => (c.process.args = ['/notascript']) });
+      fs.writeFileSync(path.join(b.rootfs, 'notascript'), 'echo hi\n', { mode: 0o755 });
+      const r = s.cli.runContainer(b.id, b.dir);
+      expect({ code: r.code, lines: stderrLines(r).length, message: errorMessage(r) }).toEqual({ code: 1, lines: 1, message: 'exec /notascript: execve: ENOEXEC (Exec format error)' });
+      const err = path.join(s.env.tmp, `enoexec-${b.id}.err`);
+      const created = s.cli.create(b.id, b.dir, [], { stderrFile: err });
+      expectOk(created);
+      const started = s.cli.start(b.id);
+      expect({ code: started.code, message: errorMessage(started) }).toEqual({ code: 1, message: 'exec /notascript: execve: ENOEXEC (Exec format error)' });
+      // The container's own stderr (create's): nothing, start said it.
+      expect(fs.readFileSync(err, 'utf8')).toBe('');
+      expectOk(s.cli.delete(b.id, true));
     });
 
     test('--log-format json without --log: stderr is a JSON line', () => {
