@@ -46,7 +46,8 @@ export interface NativeAddon {
   /**
    * Starts copying, on a thread of the addon's, fd 0 into stdinTo and stdoutFrom /
    * stderrFrom into fds 1 / 2 (each a pipe end of ours, or -1): the ends become the
-   * copier's (addon/native/stdio-copy.cpp). One copier at a time.
+   * copier's (addon/native/stdio-copy.cpp), closed by it also when this throws. One
+   * copier at a time.
    */
   startStdioCopy(stdinTo: number, stdoutFrom: number, stderrFrom: number): void;
   /** Ends stdin's copy, then blocks until both outputs have reached EOF. */

@@ -19,23 +19,19 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <memory>
 #include <system_error>
 #include <thread>
 #include <vector>
 
 #include "addon.hpp"
+#include "fd.hpp"
 
 namespace tsrun {
 namespace {
 
 constexpr uint64_t kFinish = 1;
 constexpr uint64_t kAbandon = 2;
-
-struct Copier {
-  std::thread thread;
-  int wake = -1;  // eventfd: kFinish, then maybe kAbandon
-};
-Copier* gCopier = nullptr;
 
 // Writes all of buf to fd (a caller's file: blocking). False on an error.
 bool WriteAll(int fd, const char* buf, size_t len) {
@@ -49,20 +45,16 @@ bool WriteAll(int fd, const char* buf, size_t len) {
   return true;
 }
 
-void CloseIfOpen(int* fd) {
-  if (*fd >= 0) close(*fd);
-  *fd = -1;
-}
-
 // The thread: every signal blocked (they are the main thread's to handle and
 // forward), a poll over what is still open. An output ends at EOF or at a failed
 // write (the caller's file full or gone: the container's next write gets EPIPE, as
-// with runc); stdin at our EOF, at the container's EPIPE, or at finish.
-void Copy(int stdinTo, int stdoutFrom, int stderrFrom, int wake) {
+// with runc); stdin at our EOF, at the container's EPIPE, or at finish. Every pipe
+// end is closed when its copy ends, the last ones when the thread does.
+void Copy(UniqueFd stdinTo, UniqueFd stdoutFrom, UniqueFd stderrFrom, int wake) {
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, nullptr);
-  int outputs[2] = {stdoutFrom, stderrFrom};
+  UniqueFd* outputs[2] = {&stdoutFrom, &stderrFrom};
   const int targets[2] = {1, 2};
   std::vector<char> out(64 * 1024);
   // What was read from our stdin and not yet taken by the container's pipe.
@@ -70,35 +62,35 @@ void Copy(int stdinTo, int stdoutFrom, int stderrFrom, int wake) {
   size_t inFrom = 0, inTo = 0;
   bool finishing = false;
   for (;;) {
-    if (finishing) CloseIfOpen(&stdinTo);
-    if (stdinTo < 0 && outputs[0] < 0 && outputs[1] < 0) break;
+    if (finishing) stdinTo.reset();
+    if (!stdinTo && !stdoutFrom && !stderrFrom) return;
     // [wake, stdout, stderr, stdin]; a closed one is -1, which poll skips.
-    struct pollfd fds[4] = {{wake, POLLIN, 0}, {outputs[0], POLLIN, 0}, {outputs[1], POLLIN, 0}, {-1, 0, 0}};
+    struct pollfd fds[4] = {{wake, POLLIN, 0}, {stdoutFrom.get(), POLLIN, 0}, {stderrFrom.get(), POLLIN, 0}, {-1, 0, 0}};
     // Stdin: the container's pipe when something waits for room there, else our fd 0
     // for more (a file is always readable).
-    if (stdinTo >= 0) fds[3] = inFrom < inTo ? pollfd{stdinTo, POLLOUT, 0} : pollfd{0, POLLIN, 0};
+    if (stdinTo) fds[3] = inFrom < inTo ? pollfd{stdinTo.get(), POLLOUT, 0} : pollfd{0, POLLIN, 0};
     if (poll(fds, 4, -1) < 0) {
       if (errno == EINTR) continue;
-      break;
+      return;
     }
     if (fds[0].revents & POLLIN) {
       uint64_t what = 0;
-      if (read(wake, &what, sizeof what) == static_cast<ssize_t>(sizeof what) && (what & kAbandon)) break;
+      if (read(wake, &what, sizeof what) == static_cast<ssize_t>(sizeof what) && (what & kAbandon)) return;
       finishing = true;
       continue;
     }
     for (int i = 0; i < 2; i++) {
-      if (outputs[i] < 0 || fds[1 + i].revents == 0) continue;
-      ssize_t got = read(outputs[i], out.data(), out.size());
+      if (!*outputs[i] || fds[1 + i].revents == 0) continue;
+      ssize_t got = read(outputs[i]->get(), out.data(), out.size());
       if (got < 0 && errno == EINTR) continue;
-      if (got <= 0 || !WriteAll(targets[i], out.data(), static_cast<size_t>(got))) CloseIfOpen(&outputs[i]);
+      if (got <= 0 || !WriteAll(targets[i], out.data(), static_cast<size_t>(got))) outputs[i]->reset();
     }
-    if (stdinTo < 0 || fds[3].revents == 0) continue;
-    ssize_t n = inFrom < inTo ? write(stdinTo, in.data() + inFrom, inTo - inFrom) : read(0, in.data(), in.size());
+    if (!stdinTo || fds[3].revents == 0) continue;
+    ssize_t n = inFrom < inTo ? write(stdinTo.get(), in.data() + inFrom, inTo - inFrom) : read(0, in.data(), in.size());
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     // Our EOF (0 read) is the container's; a failed write (EPIPE) means it closed its stdin.
     if (n <= 0) {
-      CloseIfOpen(&stdinTo);
+      stdinTo.reset();
     } else if (inFrom < inTo) {
       inFrom += static_cast<size_t>(n);
     } else {
@@ -106,50 +98,49 @@ void Copy(int stdinTo, int stdoutFrom, int stderrFrom, int wake) {
       inTo = static_cast<size_t>(n);
     }
   }
-  CloseIfOpen(&stdinTo);
-  CloseIfOpen(&outputs[0]);
-  CloseIfOpen(&outputs[1]);
 }
 
-int OptionalFd(const Napi::CallbackInfo& info, size_t index) {
-  if (info[index].IsNumber() && info[index].As<Napi::Number>().Int32Value() == -1) return -1;
-  return ArgFd(info, index, "startStdioCopy");
+struct Copier {
+  UniqueFd wake;  // eventfd: kFinish, then maybe kAbandon
+  std::thread thread;
+};
+std::unique_ptr<Copier> gCopier;
+
+UniqueFd OptionalFd(const Napi::CallbackInfo& info, size_t index) {
+  if (info[index].IsNumber() && info[index].As<Napi::Number>().Int32Value() == -1) return UniqueFd();
+  return UniqueFd(ArgFd(info, index, "startStdioCopy"));
 }
 
 // Tells the copier what to do, and waits until it has ended.
 void StopCopier(Napi::Env env, uint64_t what, const char* fn) {
-  if (gCopier == nullptr) return;
-  if (write(gCopier->wake, &what, sizeof what) != static_cast<ssize_t>(sizeof what)) ThrowErrno(env, errno, "write", std::string(fn) + " eventfd");
+  if (!gCopier) return;
+  if (write(gCopier->wake.get(), &what, sizeof what) != static_cast<ssize_t>(sizeof what)) ThrowErrno(env, errno, "write", std::string(fn) + " eventfd");
   gCopier->thread.join();
-  close(gCopier->wake);
-  delete gCopier;
-  gCopier = nullptr;
+  gCopier.reset();
 }
 
 }  // namespace
 
 Napi::Value StartStdioCopy(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (gCopier != nullptr) ThrowErrno(env, EBUSY, "startStdioCopy", "a copier is running");
-  int stdinTo = OptionalFd(info, 0);
-  int stdoutFrom = OptionalFd(info, 1);
-  int stderrFrom = OptionalFd(info, 2);
-  if (stdinTo >= 0) {
-    int flags = fcntl(stdinTo, F_GETFL);
-    if (flags < 0 || fcntl(stdinTo, F_SETFL, flags | O_NONBLOCK) < 0) ThrowErrno(env, errno, "fcntl", "stdin pipe");
+  if (gCopier) ThrowErrno(env, EBUSY, "startStdioCopy", "a copier is running");
+  // Owned from here: closed on any failure below, by the thread once it runs.
+  UniqueFd stdinTo = OptionalFd(info, 0);
+  UniqueFd stdoutFrom = OptionalFd(info, 1);
+  UniqueFd stderrFrom = OptionalFd(info, 2);
+  if (stdinTo) {
+    int flags = fcntl(stdinTo.get(), F_GETFL);
+    if (flags < 0 || fcntl(stdinTo.get(), F_SETFL, flags | O_NONBLOCK) < 0) ThrowErrno(env, errno, "fcntl", "stdin pipe");
   }
-  int wake = eventfd(0, EFD_CLOEXEC);
-  if (wake < 0) ThrowErrno(env, errno, "eventfd", "stdio copier");
-  auto* copier = new Copier();
-  copier->wake = wake;
+  auto copier = std::make_unique<Copier>();
+  copier->wake.reset(eventfd(0, EFD_CLOEXEC));
+  if (!copier->wake) ThrowErrno(env, errno, "eventfd", "stdio copier");
   try {
-    copier->thread = std::thread(Copy, stdinTo, stdoutFrom, stderrFrom, wake);
+    copier->thread = std::thread(Copy, std::move(stdinTo), std::move(stdoutFrom), std::move(stderrFrom), copier->wake.get());
   } catch (const std::system_error& e) {
-    close(wake);
-    delete copier;
     ThrowErrno(env, e.code().value(), "pthread_create", "stdio copier");
   }
-  gCopier = copier;
+  gCopier = std::move(copier);
   return env.Undefined();
 }
 

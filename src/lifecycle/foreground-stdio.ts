@@ -114,10 +114,11 @@ class ThreadCopiedStdio extends StdioPipes implements PipedStdio {
     const nat = native();
     for (const fd of this.childEnds.splice(0)) nat.closeFd(fd);
     const from = (target: 1 | 2): number => this.outputEnds.find(([, t]) => t === target)?.[0] ?? -1;
-    nat.startStdioCopy(this.stdinEnd ?? -1, from(1), from(2));
-    // The copier's now.
+    const ends: [number, number, number] = [this.stdinEnd ?? -1, from(1), from(2)];
+    // The copier's from the call on, which closes them should it fail.
     this.stdinEnd = undefined;
     this.outputEnds.splice(0);
+    nat.startStdioCopy(...ends);
     this.copying = true;
   }
 
