@@ -11,7 +11,9 @@
 // the caller's and stay open.
 // finishStdioCopy(): stops feeding stdin (the container gets EOF there), then waits
 // until both outputs have reached EOF (every writer of the pipes gone, as runc waits).
-// abandonStdioCopy(): stops everything now (a failed start).
+// abandonStdioCopy(): stops every copy at its next wake-up (a failed start); a write
+// to a caller's file that blocks (a FIFO nobody reads) is waited for, as by runc.
+// Both may be called after the copy has ended, and again.
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -33,10 +35,16 @@ namespace {
 constexpr uint64_t kFinish = 1;
 constexpr uint64_t kAbandon = 2;
 
-// Writes all of buf to fd (a caller's file: blocking). False on an error.
+// Writes all of buf to fd, a caller's file: blocking, or waiting for room where the
+// caller made it non-blocking. False on an error.
 bool WriteAll(int fd, const char* buf, size_t len) {
   while (len > 0) {
     ssize_t n = write(fd, buf, len);
+    if (n < 0 && errno == EAGAIN) {
+      struct pollfd room = {fd, POLLOUT, 0};
+      if (poll(&room, 1, -1) < 0 && errno != EINTR) return false;
+      continue;
+    }
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     buf += n;
@@ -45,15 +53,12 @@ bool WriteAll(int fd, const char* buf, size_t len) {
   return true;
 }
 
-// The thread: every signal blocked (they are the main thread's to handle and
-// forward), a poll over what is still open. An output ends at EOF or at a failed
+// The thread: every signal blocked from its first instruction (they are the main
+// thread's to handle and forward), a poll over what is still open. An output ends at EOF or at a failed
 // write (the caller's file full or gone: the container's next write gets EPIPE, as
 // with runc); stdin at our EOF, at the container's EPIPE, or at finish. Every pipe
 // end is closed when its copy ends, the last ones when the thread does.
 void Copy(UniqueFd stdinTo, UniqueFd stdoutFrom, UniqueFd stderrFrom, int wake) {
-  sigset_t all;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, nullptr);
   UniqueFd* outputs[2] = {&stdoutFrom, &stderrFrom};
   const int targets[2] = {1, 2};
   std::vector<char> out(64 * 1024);
@@ -103,6 +108,17 @@ void Copy(UniqueFd stdinTo, UniqueFd stdoutFrom, UniqueFd stderrFrom, int wake) 
 struct Copier {
   UniqueFd wake;  // eventfd: kFinish, then maybe kAbandon
   std::thread thread;
+  // Destroyed while still copying only at the process's exit (a path that neither
+  // finished nor abandoned it): a joinable std::thread's destructor would abort the
+  // process, and a join could wait on a blocked write. Told to stop and left to the
+  // exit, with its eventfd.
+  ~Copier() {
+    if (!thread.joinable()) return;
+    const uint64_t what = kAbandon;
+    (void)!write(wake.get(), &what, sizeof what);
+    (void)wake.release();
+    thread.detach();
+  }
 };
 std::unique_ptr<Copier> gCopier;
 
@@ -135,11 +151,18 @@ Napi::Value StartStdioCopy(const Napi::CallbackInfo& info) {
   auto copier = std::make_unique<Copier>();
   copier->wake.reset(eventfd(0, EFD_CLOEXEC));
   if (!copier->wake) ThrowErrno(env, errno, "eventfd", "stdio copier");
+  // Born with every signal blocked: the forwarding handler must never run on it.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  int err = 0;
   try {
     copier->thread = std::thread(Copy, std::move(stdinTo), std::move(stdoutFrom), std::move(stderrFrom), copier->wake.get());
   } catch (const std::system_error& e) {
-    ThrowErrno(env, e.code().value(), "pthread_create", "stdio copier");
+    err = e.code().value();
   }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (err != 0) ThrowErrno(env, err, "pthread_create", "stdio copier");
   gCopier = std::move(copier);
   return env.Undefined();
 }

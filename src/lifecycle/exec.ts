@@ -315,19 +315,23 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
       throw e;
     }
     forwarding.forwardTo({ pid });
+    let finished = false;
     try {
       // Its orphans (no pid namespace) are ours as its subreaper: reaped too.
       const result = await waitForContainerProcess(pid, proxy !== undefined || piped?.needsEventLoop === true);
       // Reaped: its pid may be another process's by now.
       forwarding.stop();
       proxy?.finish();
-      // All it wrote reaches our terminal first (the pipes end with its processes).
+      // All it wrote reaches our terminal or file first (the pipes end with its processes).
       await piped?.finish();
+      finished = true;
       if (result.signal !== null) return 128 + result.signal;
       return result.exitCode ?? 0;
     } finally {
       forwarding.stop();
       proxy?.restore();
+      // A failed wait: the copy is not waited for (a copier thread must not outlive us).
+      if (!finished) piped?.abandon();
     }
   });
 }

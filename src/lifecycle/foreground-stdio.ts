@@ -11,6 +11,9 @@
 // Anonymous pipes, sockets and /dev/null are passed on as they are (what the container
 // gets with --detach too): no copy, nothing loaded, and the wait stays synchronous.
 // That is what a caller capturing the output (`$(tsrun run ...)`, Node's 'pipe') gives.
+// As with runc, a piped stdin is read ahead of the container (in a `while read` loop,
+// give it </dev/null, as to ssh -n), and the copies end when every writer is gone: a
+// process the container leaves behind holding them is waited for.
 //
 // Node's streams on our terminal only read and write it (no mode is changed, and libuv
 // opens a terminal anew for its own non-blocking use), and a file is written
@@ -58,11 +61,26 @@ function kindOf(fd: number): Kind {
   } catch {
     return 'as is'; // closed: the init finds it so too
   }
-  if (st.isFile() || st.isBlockDevice()) return 'host object';
-  if (st.isCharacterDevice()) return st.rdev === fs.statSync('/dev/null').rdev ? 'as is' : 'host object';
-  // A named FIFO has a path; an anonymous pipe shows as pipe:[inode].
-  if (st.isFIFO()) return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith('pipe:') ? 'as is' : 'host object';
+  if (st.isFile() || st.isDirectory() || st.isBlockDevice()) return 'host object';
+  try {
+    if (st.isCharacterDevice()) return st.rdev === fs.statSync('/dev/null').rdev ? 'as is' : 'host object';
+    // A named FIFO has a path; an anonymous pipe shows as pipe:[inode].
+    if (st.isFIFO()) return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith('pipe:') ? 'as is' : 'host object';
+  } catch {
+    return 'host object'; // cannot tell: the safe side
+  }
+  // Sockets, and anonymous inodes (no owner of their own to change).
   return 'as is';
+}
+
+/** fds 1 and 2 are the same file (`> log 2>&1`): one pipe keeps the order of what is written to both. */
+function sameFile(a: number, b: number): boolean {
+  try {
+    const [x, y] = [fs.fstatSync(a), fs.fstatSync(b)];
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
 }
 
 /** A pipe for each of fds 0-2 that is not passed as it is. */
@@ -85,6 +103,10 @@ abstract class StdioPipes {
       }
       for (const fd of [1, 2] as const) {
         if (kinds[fd] === 'as is') continue;
+        if (fd === 2 && kinds[1] === kinds[2] && sameFile(1, 2)) {
+          this.stdio[2] = this.stdio[1];
+          continue;
+        }
         const [r, w] = nat.pipe();
         this.stdio[fd] = w;
         this.childEnds.push(w);

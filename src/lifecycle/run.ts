@@ -65,12 +65,16 @@ async function runWithSignalsCaught(opts: RunOptions, forwarding: SignalForwardi
     // Everything the container wrote before it exited reaches our terminal first;
     // a process it left holding the pty (--keep, no pid namespace) is not waited for.
     proxy?.finish();
+  } catch (e) {
+    // A failed delete: the copy is not waited for (a copier thread must not outlive us).
+    piped?.abandon();
+    throw e;
   } finally {
     // Also when delete failed: our terminal must not stay raw.
     proxy?.restore();
   }
-  // What the container wrote reaches our terminal (its processes are gone now: the
-  // pipes end). runc waits for its copies too.
+  // What the container wrote reaches our terminal or file (its processes are gone
+  // now: the pipes end). runc waits for its copies too.
   await piped?.finish();
   log.debug(`run ${opts.id}: deleted`);
   if (result.signal !== null) return 128 + result.signal;

@@ -957,6 +957,25 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     }
   });
 
+  // run and exec stop their copier on every path; should one be missed, Node's own
+  // exit (process.exit: under node options, or after stdio streams) must not abort
+  // on a std::thread still running (std::terminate, status 134).
+  test('stdio copier: copies a pipe into fd 1; a process that exits with it still running exits with its own status', () => {
+    const script = `
+      const { native } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'native.js'))});
+      const n = native();
+      const [r, w] = n.pipe();
+      n.startStdioCopy(-1, r, -1);
+      require('fs').writeSync(w, 'through the copier\\n');
+      n.closeFd(w);
+      n.finishStdioCopy();
+      const [r2, w2] = n.pipe();
+      n.startStdioCopy(-1, r2, -1);
+      process.exit(9);`;
+    const r = child_process.spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect({ status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 9, signal: null, stdout: 'through the copier\n', stderr: '' });
+  });
+
   test('flock: exclusive locks exclude each other; non-blocking returns false', () => {
     const lockPath = path.join(tmp, 'lock');
     fs.writeFileSync(lockPath, '');
