@@ -4,13 +4,15 @@
 // - a terminal: a process holding its fd can change its modes (`stty raw -echo`
 //   outlives the container), read what is typed after it, and, with CAP_SYS_ADMIN,
 //   push input into the caller's shell (TIOCSTI);
-// - a file, a device other than /dev/null, a named FIFO: the init hands its stdio to
-//   the container's user (fchown, so that it can reopen /dev/stdout), which would
-//   change the owner of the caller's own file, and a reopen of /dev/stdout (`echo x >
-//   /dev/stdout` truncates) would cut the caller's file short.
-// Anonymous pipes, sockets and /dev/null are passed on as they are (what the container
-// gets with --detach too): no copy, nothing loaded, and the wait stays synchronous.
-// That is what a caller capturing the output (`$(tsrun run ...)`, Node's 'pipe') gives.
+// - a file, a directory, a device other than /dev/null, a named FIFO: the init hands
+//   its stdio to the container's user (fchown, so that it can reopen /dev/stdout),
+//   which would change the owner of the caller's own file, and a reopen of /dev/stdout
+//   (`echo x > /dev/stdout` truncates) would cut the caller's file short;
+// - a socket (systemd's journal, Node's 'pipe'): /dev/stdout cannot be reopened on one
+//   (ENXIO), and programs log there (nginx's access.log is a link to it).
+// Anonymous pipes and /dev/null are passed on as they are (what the container gets with
+// --detach too): no copy, and the wait stays synchronous. That is what a shell capturing
+// the output (`$(tsrun run ...)`) gives.
 // As with runc, a piped stdin is read ahead of the container (in a `while read` loop,
 // give it </dev/null, as to ssh -n), and the copies end when every writer is gone: a
 // process the container leaves behind holding them is waited for.
@@ -39,12 +41,12 @@ export interface PipedStdio {
   abandon(): void;
 }
 
-type Kind = 'terminal' | 'host object' | 'as is';
+type Kind = 'terminal' | 'copied' | 'as is';
 
 /**
  * undefined when each of fds 0-2 may go to the init as it is (above). A terminal's
- * copy runs on the event loop (Node's streams, job control); files and devices alone
- * are copied by a thread of the addon's while the wait blocks: a `run > log` costs
+ * copy runs on the event loop (Node's streams, job control); the others are copied
+ * by a thread of the addon's while the wait blocks: a `run > log` costs
  * 1.5% more than when the file was handed over, against 13% with Node's streams.
  */
 export function foregroundStdio(): PipedStdio | undefined {
@@ -61,15 +63,15 @@ function kindOf(fd: number): Kind {
   } catch {
     return 'as is'; // closed: the init finds it so too
   }
-  if (st.isFile() || st.isDirectory() || st.isBlockDevice()) return 'host object';
+  if (st.isFile() || st.isDirectory() || st.isBlockDevice() || st.isSocket()) return 'copied';
   try {
-    if (st.isCharacterDevice()) return st.rdev === fs.statSync('/dev/null').rdev ? 'as is' : 'host object';
+    if (st.isCharacterDevice()) return st.rdev === fs.statSync('/dev/null').rdev ? 'as is' : 'copied';
     // A named FIFO has a path; an anonymous pipe shows as pipe:[inode].
-    if (st.isFIFO()) return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith('pipe:') ? 'as is' : 'host object';
+    if (st.isFIFO()) return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith('pipe:') ? 'as is' : 'copied';
   } catch {
-    return 'host object'; // cannot tell: the safe side
+    return 'copied'; // cannot tell: the safe side
   }
-  // Sockets, and anonymous inodes (no owner of their own to change).
+  // Anonymous inodes (an eventfd, say): no owner of their own to change, nothing to reopen.
   return 'as is';
 }
 
@@ -127,7 +129,7 @@ abstract class StdioPipes {
   }
 }
 
-/** Files and devices: copied by the addon's thread (addon/native/stdio-copy.cpp). */
+/** Files, devices, sockets: copied by the addon's thread (addon/native/stdio-copy.cpp). */
 class ThreadCopiedStdio extends StdioPipes implements PipedStdio {
   readonly needsEventLoop = false;
   private copying = false;

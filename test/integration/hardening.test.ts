@@ -206,6 +206,15 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
     expectOk(s.cli.runContainer(held.id, held.dir, ['-d']));
     const e = s.cli.run(['exec', '--user', '1000:1000', held.id, 'sh', '-c', write]);
     expect({ code: e.code, stdout: e.stdout, stderr: e.stderr }).toEqual({ code: 0, stdout: 'out\n', stderr: 'err\n' });
+    // With sockets as tsrun's stdio (Node's 'pipe', systemd's journal), which cannot be
+    // reopened (ENXIO): runc's pipes can.
+    const viaSockets = (args: string[]): { status: number | null; stdout: string; stderr: string } => {
+      const r = spawnSync(BINARY, ['--root', s.cli.root, ...args], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 30_000 });
+      return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    const again = bundle(write, (c) => (c.process.user = { uid: 1000, gid: 1000 }));
+    expect(viaSockets(['run', '-b', again.dir, again.id])).toEqual({ status: 0, stdout: 'out\n', stderr: 'err\n' });
+    expect(viaSockets(['exec', '--user', '1000:1000', held.id, 'sh', '-c', write])).toEqual({ status: 0, stdout: 'out\n', stderr: 'err\n' });
   });
 
   // runc gives a foreground process pipes: the caller's own files are never the
