@@ -56,8 +56,8 @@ export interface CreateOptions {
   preserveFds?: number;
   /**
    * `run` in the foreground: a terminal is proxied by tsrun itself (create always
-   * detaches), and without process.terminal, a terminal or a file of ours reaches the
-   * container through pipes (foreground-stdio.ts).
+   * detaches), and without process.terminal, a terminal, file, device or socket of
+   * ours reaches the container through pipes (foreground-stdio.ts).
    */
   foreground?: boolean;
   /** Global --rootless: 'true', 'false' or 'auto' (default). */

@@ -91,7 +91,7 @@ export interface ExecStarted {
   pid: number;
   /** Foreground exec with a terminal: our end of the console socket pair. */
   consoleFd?: number;
-  /** Foreground exec without one, from a terminal or into a file: the pipes its stdio goes through (foreground-stdio.ts). */
+  /** Foreground exec without one: the pipes its stdio goes through where ours is not an anonymous pipe or /dev/null (foreground-stdio.ts). */
   piped?: PipedStdio;
 }
 
