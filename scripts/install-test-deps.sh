@@ -5,6 +5,8 @@
 #   jq              handy in CI logs and manual checks of state JSON
 #   containerd      the end-to-end suite (containerd, ctr, containerd-shim-runc-v2)
 #   podman          the podman end-to-end suite (podman and conmon; run without network)
+#   docker.io       the docker end-to-end suite (dockerd, docker, docker-init; a private
+#                   daemon without network; its service is never started by the install)
 #   libseccomp2     loaded by the addon at run time for linux.seccomp
 #   iproute2        `ip netns` and veth pairs for the namespace-joining and netDevices tests
 #   uidmap          newuidmap/newgidmap for the rootless tests
@@ -14,7 +16,7 @@
 # clear reason) and never fails the test run by itself.
 set -uo pipefail
 
-PKGS=(busybox-static runc jq containerd podman libseccomp2 iproute2 uidmap bsdutils)
+PKGS=(busybox-static runc jq containerd podman docker.io libseccomp2 iproute2 uidmap bsdutils)
 
 installed() {
   local pkg=$1
@@ -44,8 +46,21 @@ fi
 echo "install-test-deps: installing ${missing[*]}" >&2
 log=$(mktemp)
 export DEBIAN_FRONTEND=noninteractive
+# A package's own service (docker.io's dockerd, with a bridge, iptables rules and
+# ip_forward on the host) must not start: Debian's maintainer scripts ask
+# policy-rc.d, and a machine without one gets one for the length of the install.
+policy=/usr/sbin/policy-rc.d
+own_policy=
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\n# install-test-deps.sh: no service starts during the install\nexit 101\n' >"$policy" && chmod 755 "$policy" && own_policy=1
+fi
+installed_ok=
 if apt-get update -qq >"$log" 2>&1 &&
    apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$log" 2>&1; then
+  installed_ok=1
+fi
+[ -n "$own_policy" ] && rm -f "$policy"
+if [ -n "$installed_ok" ]; then
   rm -f "$log"
   exit 0
 fi
