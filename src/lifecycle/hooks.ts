@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import type { Hook, Hooks } from '../config/types';
 import { TsrunError } from '../errors';
 import { log } from '../log';
+import { native } from '../native';
 import type { ContainerState, ContainerStatus } from '../state/types';
 
 export type HookKind = keyof Hooks;
@@ -103,21 +104,60 @@ export function runHooks(kind: HookKind, hooks: readonly Hook[] | undefined, sta
   (hooks ?? []).forEach((hook, index) => runHook(kind, hook, index, state));
 }
 
+/** What a pipe holds whatever the kernel's per-user limits (two pages); more is asked for. */
+const PIPE_FLOOR = 8192;
+
+/**
+ * The read end of a pipe already holding the state and closed for writing, as runc
+ * gives a hook its state (Go's exec copies it into an os.Pipe). Node's own 'pipe' is
+ * a socket pair, which a hook cannot reopen by name: `jq . /dev/stdin` or
+ * open("/dev/stdin") fails with ENXIO. A state the pipe cannot be made to hold (over
+ * /proc/sys/fs/pipe-max-size, 1 MiB, for a caller without CAP_SYS_RESOURCE) gets
+ * undefined, and goes through Node's socket.
+ */
+function statePipe(bytes: Buffer): number | undefined {
+  const nat = native();
+  let ends: [number, number];
+  try {
+    ends = nat.pipe(bytes.length > PIPE_FLOOR ? bytes.length : undefined);
+  } catch {
+    return undefined;
+  }
+  const [readEnd, writeEnd] = ends;
+  try {
+    for (let done = 0; done < bytes.length; ) done += fs.writeSync(writeEnd, bytes, done);
+  } catch (e) {
+    nat.closeFd(readEnd);
+    throw e;
+  } finally {
+    nat.closeFd(writeEnd);
+  }
+  return readEnd;
+}
+
 /** Runs hook #index of its kind; a failure is thrown as a HookError. */
 function runHook(kind: HookKind, hook: Hook, index: number, state: HookState): void {
   const [argv0, ...rest] = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
-  const result = childProcess().spawnSync(hook.path, rest, {
-    argv0,
-    cwd: hookCwd(state.bundle),
-    env: hookEnv(hook),
-    input: JSON.stringify(state),
-    // Captured, like runc: tsrun's stdout belongs to the caller (under containerd
-    // it is the container's log), and a hook must not write into it.
-    stdio: ['pipe', 'pipe', 'pipe'],
-    maxBuffer: 64 << 20,
-    timeout: hook.timeout ? hook.timeout * 1000 : undefined,
-    killSignal: 'SIGKILL',
-  });
+  const input = Buffer.from(JSON.stringify(state));
+  const stdin = statePipe(input);
+  let result;
+  try {
+    result = childProcess().spawnSync(hook.path, rest, {
+      argv0,
+      cwd: hookCwd(state.bundle),
+      env: hookEnv(hook),
+      ...(stdin === undefined ? { input } : {}),
+      // Captured, like runc: tsrun's stdout belongs to the caller (under containerd
+      // it is the container's log), and a hook must not write into it. Kept whole,
+      // as runc keeps it: a hook's output is not limited.
+      stdio: [stdin ?? 'pipe', 'pipe', 'pipe'],
+      maxBuffer: Infinity,
+      timeout: hook.timeout ? hook.timeout * 1000 : undefined,
+      killSignal: 'SIGKILL',
+    });
+  } finally {
+    if (stdin !== undefined) native().closeFd(stdin);
+  }
   const where = `(${hook.path})`;
   // EPIPE: the hook exited (or closed stdin) without reading the state; its exit status decides.
   if (result.error && (result.error as NodeJS.ErrnoException).code !== 'EPIPE') {

@@ -52,7 +52,9 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
       // The redirections are opened by the shell's own fork, before cat is exec'd: they
       // read the hook's argv and environment (before pivot_root, /proc is the host's,
       // so the hook's $$ in the container's pid namespace would name another process).
-      `cat < /proc/self/cmdline > ${d}/${kind}.argv; cat < /proc/self/environ > ${d}/${kind}.env; cat > ${d}/${kind}.stdin; ` +
+      // The state is read by name, as `jq . /dev/stdin` reads it: a pipe (runc's) can be
+      // reopened so, a socket cannot (ENXIO).
+      `cat < /proc/self/cmdline > ${d}/${kind}.argv; cat < /proc/self/environ > ${d}/${kind}.env; cat /dev/stdin > ${d}/${kind}.stdin; ` +
       `readlink /proc/self/ns/mnt > ${d}/${kind}.mnt; readlink /proc/self/ns/pid > ${d}/${kind}.pidns; pwd -P > ${d}/${kind}.cwd; echo ${kind} >> ${d}/log`;
     // busybox (the container's sh) picks its applet by argv[0]: there it stays "sh".
     const argv0 = kind === 'startContainer' ? 'sh' : `${kind}-argv0`;
@@ -202,14 +204,24 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
     ]);
   });
 
-  test('annotations of 300 KiB (Kubernetes allows 256 KiB) reach the hooks the init runs whole, at create and at start', () => {
-    const save = (kind: Kind, dir: string) => ({ path: '/bin/sh', args: ['sh', '-c', `cat > ${dir}/${kind}.stdin`] });
-    const { b, dir } = hookBundle((d) => ({ createContainer: [save('createContainer', d)], startContainer: [save('startContainer', IN_CONTAINER)] }), ['true']);
+  test('annotations of 300 KiB (Kubernetes allows 256 KiB) reach every hook whole, at create and at start, on a stdin readable by name', async () => {
+    const save = (kind: Kind, dir: string) => ({ path: '/bin/sh', args: ['sh', '-c', `cat /dev/stdin > ${dir}/${kind}.stdin`] });
+    const kinds = ['prestart', 'createContainer', 'startContainer', 'poststart'] as const;
+    const { b, dir } = hookBundle((d) => Object.fromEntries(kinds.map((k) => [k, [save(k, k === 'startContainer' ? IN_CONTAINER : d)]])), ['true']);
     const big = 'x'.repeat(300 * 1024);
     b.rewrite((c) => (c.annotations = { 'org.example.big': big }));
     expectOk(s.cli.create(b.id, b.dir));
     expectOk(s.cli.start(b.id));
-    for (const kind of ['createContainer', 'startContainer'] as const) expect({ kind, big: JSON.parse(read(dir, `${kind}.stdin`)).annotations['org.example.big'] === big }).toEqual({ kind, big: true });
+    await waitFor(() => fs.existsSync(path.join(dir, 'poststart.stdin')), 'poststart');
+    for (const kind of kinds) {
+      const text = read(dir, `${kind}.stdin`);
+      expect({ kind, big: text.length > big.length && JSON.parse(text).annotations['org.example.big'] === big }).toEqual({ kind, big: true });
+    }
+  });
+
+  test('what a runtime hook writes is kept whole, as runc keeps it: 70 MB of output does not fail create', () => {
+    const { b } = hookBundle(() => ({ prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'head -c 70000000 /dev/zero; echo done >&2'] }] }), ['true']);
+    expectOk(s.cli.create(b.id, b.dir));
   });
 
   test('poststop runs after the container is gone: no state dir, no cgroup, no process', () => {
