@@ -14,7 +14,11 @@ export interface OomWatch {
 }
 
 export interface OomListener {
-  /** One call per OOM notification. */
+  /**
+   * One call each time the kernel is found to have reported OOMs since the last look,
+   * however many it counted meanwhile: runc sends one event per read of the counter,
+   * and one kill in a cgroup with a swap limit can count dozens of notifications.
+   */
   oom(): void;
   /** The cgroup is gone (v1) or has no process left (v2): no OOM can follow. */
   gone(): void;
@@ -40,7 +44,7 @@ function watchV1(dir: string, listener: OomListener): OomWatch {
       let notifications = Number(counter.readBigUInt64LE(0));
       const gone = !fs.existsSync(path.join(dir, 'cgroup.event_control'));
       if (gone) notifications--;
-      for (let i = 0; i < notifications; i++) listener.oom();
+      if (notifications > 0) listener.oom();
       if (gone) {
         close();
         return listener.gone();
@@ -71,7 +75,7 @@ function watchV2(dir: string, listener: OomListener): OomWatch {
   let seen = read('memory.events', 'oom_kill');
   const checkKills = (): void => {
     const now = read('memory.events', 'oom_kill');
-    for (let i = seen; i < now; i++) listener.oom();
+    if (now > seen) listener.oom();
     seen = Math.max(seen, now);
   };
   const memory = fs.watch(path.join(dir, 'memory.events'), checkKills);

@@ -1,4 +1,5 @@
 // `events`: resource usage and OOM notifications of a live container as runc's event objects.
+import * as fs from 'fs';
 import { ContainerNotFoundError, ContainerStateError } from '../errors';
 import { watchOom, type OomWatch } from '../cgroups/oom-events';
 import { log } from '../log';
@@ -30,10 +31,32 @@ export function statsEvent(root: string, id: string): StatsEvent {
 }
 
 /**
- * Calls `emit` with a stats event every `intervalMs`, and with an OOM event at each
- * OOM notification of the container's cgroup, until the container stops or its
- * cgroup goes (then resolves), `signal` aborts, or `emit` throws (then rejects with
- * that error: a closed stdout ends `events` through the CLI's error path).
+ * A stats event of a container still there, whatever its status (a stopped one keeps
+ * its cgroups until delete); undefined once it is gone: deleted, or its cgroups
+ * removed by a delete under way.
+ */
+function statsWhileThere(root: string, id: string): StatsEvent | undefined {
+  let container: Container;
+  try {
+    container = Container.open(root, id);
+  } catch (e) {
+    if (e instanceof ContainerNotFoundError) return undefined;
+    throw e;
+  }
+  try {
+    return { type: 'stats', id, data: container.cgroups.stats() };
+  } catch (e) {
+    if (Object.values(container.cgroups.paths()).some((dir) => !fs.existsSync(dir))) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Calls `emit` with a stats event every `intervalMs`, and with an OOM event when the
+ * container's cgroup reports OOMs, from a container that is not stopped until it is
+ * deleted (then resolves: as runc's, the stream goes on while the container is
+ * stopped), `signal` aborts, or `emit` throws (then rejects with that error: a closed
+ * stdout ends `events` through the CLI's error path).
  */
 export async function streamEvents(root: string, id: string, intervalMs: number, emit: (e: StatsEvent | OomEvent) => void, signal?: AbortSignal): Promise<void> {
   const container = runningContainer(root, id);
@@ -52,7 +75,8 @@ export async function streamEvents(root: string, id: string, intervalMs: number,
   };
   let oom: OomWatch | null = null;
   try {
-    oom = watchOom(container.cgroups, { oom: () => send({ type: 'oom', id }), gone: () => end.abort() });
+    // The watch ends by itself once no OOM can follow (the cgroup empty or removed); the stats go on.
+    oom = watchOom(container.cgroups, { oom: () => send({ type: 'oom', id }), gone: () => undefined });
   } catch (e) {
     // As runc, which logs NotifyOOM's error and goes on with the stats.
     log.warn(`no OOM notifications for ${id}: ${(e as Error).message}`);
@@ -83,14 +107,8 @@ async function streamStats(root: string, id: string, intervalMs: number, emit: (
       signal?.addEventListener('abort', onAbort, { once: true });
     });
     if (signal?.aborted) return;
-    let event: StatsEvent;
-    try {
-      event = statsEvent(root, id);
-    } catch (e) {
-      // Stopped, or already deleted: the stream ends there.
-      if (e instanceof ContainerStateError || e instanceof ContainerNotFoundError) return;
-      throw e;
-    }
+    const event = statsWhileThere(root, id);
+    if (event === undefined) return;
     emit(event);
   }
 }
