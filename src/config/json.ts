@@ -21,7 +21,8 @@ export function parseSpecJson(text: string, file: string): unknown {
   return doc;
 }
 
-function dropNullMembers(value: unknown): void {
+/** Removes, in place and at every depth, the members whose value is null (Go's decoder leaves those fields as they were). */
+export function dropNullMembers(value: unknown): void {
   if (Array.isArray(value)) {
     for (const element of value) dropNullMembers(element);
     return;

@@ -532,6 +532,9 @@ describe('update flags and --resources', () => {
     expect(() => resourcesFromJson('{"cpu":{"shares":-1}}', 'stdin')).toThrow('resources.cpu.shares');
     expect(() => resourcesFromJson('{"pids":5}', 'stdin')).toThrow('resources.pids: must be an object');
     expect(() => resourcesFromJson('[]', 'stdin')).toThrow('resources: must be an object');
+    // null is as good as absent (runc: Go's decoder), at the top and in a member.
+    expect(resourcesFromJson('null', 'stdin')).toEqual({});
+    expect(resourcesFromJson('{"memory":{"limit":null,"swap":5},"cpu":null,"pids":{"limit":3}}', 'stdin')).toEqual({ memory: { swap: 5 }, pids: { limit: 3 } });
     expect(() => resourcesFromJson('{', 'stdin')).toThrow(/decoding resources from stdin/);
   });
   test('merge over the recorded resources', () => {

@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import type { CommandModule } from 'yargs';
 import type { LinuxResources } from '../../cgroups/resources';
 import type * as Resources from '../../cgroups/resources';
+import { dropNullMembers } from '../../config/json';
 import { ConfigError, NotSupportedError, TsrunError } from '../../errors';
 import { containerId, type GlobalOptions } from './common';
 
@@ -124,6 +125,9 @@ export function resourcesFromJson(text: string, source: string): LinuxResources 
   } catch (e) {
     throw new TsrunError(`decoding resources from ${source}: ${(e as Error).message}`);
   }
+  // As runc's Go decoder: null, the whole document or a member's value, changes nothing.
+  if (input === null) input = {};
+  else dropNullMembers(input);
   return loadUpdate().updatableResources(input, 'resources');
 }
 
