@@ -8,8 +8,10 @@
 // container's busybox sh for startContainer.
 
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
-import { errorMessage, flavorOf, runtimeUnderTest, pidAlive, waitFor } from '../helpers/runtime';
+import { spawnSync } from 'child_process';
+import { errorMessage, flavorOf, repoRoot, runtimeUnderTest, pidAlive, waitFor } from '../helpers/runtime';
 import { isEmpty } from '../helpers/cleanup';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 import type { Bundle } from '../helpers/bundle';
@@ -521,5 +523,36 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
     expect(del.stderr).toContain('poststop hook #1 (/bin/sh) failed: exit status 4: no1');
     expect(read(dir, 'steps').trim().split('\n')).toEqual(['poststart0', 'poststart1', 'poststart2', 'poststart3', 'poststop0', 'poststop1', 'poststop2']);
     expect(isEmpty(s.leftovers())).toBe(true);
+  });
+
+  (FLAVOR === 'runc' ? test.skip : test)('a state of up to pipe-max-size reaches the hook on a pipe, root\'s or not; a larger one on a pipe only with CAP_SYS_RESOURCE, else through a socket, whole either way', () => {
+    // The runtime's hook runner itself (dist/src), run as root and as nobody: no container needed.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-bigstate-'));
+    try {
+      fs.chmodSync(dir, 0o777);
+      const pipeMax = Number(fs.readFileSync('/proc/sys/fs/pipe-max-size', 'utf8'));
+      const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
+      const sysResource = (BigInt(`0x${capEff}`) >> 24n) & 1n ? true : false;
+      const cases = [
+        { size: 300 * 1024, as: 'root', kind: 'pipe' },
+        { size: 300 * 1024, as: 'nobody', kind: 'pipe' },
+        { size: pipeMax + 4096, as: 'root', kind: sysResource ? 'pipe' : 'socket' },
+        { size: pipeMax + 4096, as: 'nobody', kind: 'socket' },
+      ] as const;
+      for (const c of cases) {
+        const label = `${c.as}-${c.size}`;
+        const runner =
+          `require(${JSON.stringify(path.join(repoRoot(), 'dist', 'src', 'lifecycle', 'hooks.js'))}).runHooks('prestart', ` +
+          `[{ path: '/bin/sh', args: ['sh', '-c', 'readlink /proc/self/fd/0 > ${dir}/${label}.kind; cat > ${dir}/${label}.state'] }], ` +
+          `{ ociVersion: '1.3.0', id: 'big', status: 'creating', pid: 1, bundle: '/', annotations: { big: 'x'.repeat(${c.size}) } });`;
+        const ids = c.as === 'nobody' ? { uid: 65534, gid: 65534 } : {};
+        const r = spawnSync(process.execPath, ['-e', runner], { ...ids, encoding: 'utf8', timeout: 20_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+        expect({ label, code: r.status, stderr: r.stderr }).toEqual({ label, code: 0, stderr: '' });
+        expect({ label, kind: read(dir, `${label}.kind`).replace(/:.*/s, '') }).toEqual({ label, kind: c.kind });
+        expect({ label, whole: JSON.parse(read(dir, `${label}.state`)).annotations.big === 'x'.repeat(c.size) }).toEqual({ label, whole: true });
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
