@@ -12,32 +12,12 @@ import { spawnSync } from 'child_process';
 import { describeIf } from '../helpers/suite';
 import { RunResult, sleep } from '../helpers/runtime';
 import { e2eRuntime } from './containerd';
+import { CONTAINER_VIEW, withoutContainerId } from './container-view';
 import { dockerSkipReason, RUNTIME_NAME, startDocker, type Docker } from './docker';
 
 jest.setTimeout(90_000);
 
 const runtime = e2eRuntime();
-
-/**
- * What a process sees of its container, one fact per line, with the container's
- * id (its hostname, its cgroup leaf) written as <id> by the caller.
- */
-const INSPECT = [
-  'id; umask; hostname',
-  'grep -E "^(Cap|Seccomp|NoNewPrivs)" /proc/self/status',
-  'cat /proc/self/oom_score_adj',
-  'env | sort',
-  'ulimit -a',
-  'cat /proc/self/cgroup',
-  // Mount point, its options, fs type and super options, in order.
-  'sed -E "s/^[0-9]+ [0-9]+ [0-9]+:[0-9]+ [^ ]+ ([^ ]+) ([^ ]+).* - ([^ ]+) [^ ]+ (.*)$/\\1 \\2 \\3 \\4/" /proc/self/mountinfo',
-  'stat -c "%n %F %a %u:%g %t:%T" /dev/* /dev/pts/* /dev/shm /dev/mqueue',
-  // Masked: empty files, empty dirs (whichever of them this kernel has).
-  'for f in /proc/keys /proc/timer_list /proc/kcore /proc/latency_stats /proc/sched_debug; do [ -e $f ] && echo "$f $(wc -c < $f)"; done',
-  'for d in /proc/acpi /proc/scsi /sys/firmware; do [ -e $d ] && echo "$d $(ls $d | wc -l)"; done',
-  '(echo 1 > /proc/sys/kernel/ns_last_pid) 2>/dev/null || echo sys-read-only',
-  'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.shares',
-].join('; ');
 
 describeIf(dockerSkipReason(runtime))(`docker through ${path.basename(runtime)}`, () => {
   let dk: Docker;
@@ -55,8 +35,6 @@ describeIf(dockerSkipReason(runtime))(`docker through ${path.basename(runtime)}`
   };
   const runIn = (flags: string[], script: string, opts: { input?: string; runtimeName?: string } = {}): RunResult =>
     dk.run(['run', '--rm', '--runtime', opts.runtimeName ?? RUNTIME_NAME, '--network', 'none', ...flags, dk.image, 'sh', '-c', script], opts);
-  /** The container's id in what it printed: its hostname (12 hex digits) and its cgroup leaf (64). */
-  const withoutId = (s: string): string => s.replace(/[0-9a-f]{64}/g, '<id>').replace(/\b[0-9a-f]{12}\b/g, '<id>');
 
   test('run prints the output and ends with the process\'s exit status; stdin reaches it with -i', () => {
     expect(ok(runIn([], 'echo hello; id -u')).stdout).toBe('hello\n0\n');
@@ -73,9 +51,9 @@ describeIf(dockerSkipReason(runtime))(`docker through ${path.basename(runtime)}`
 
   describe('the container docker configures looks as it does under runc', () => {
     const compare = (flags: string[]): void => {
-      const ours = ok(runIn(flags, INSPECT));
-      const runcs = ok(runIn(flags, INSPECT, { runtimeName: 'runc' }));
-      expect(withoutId(ours.stdout)).toBe(withoutId(runcs.stdout));
+      const ours = ok(runIn(flags, CONTAINER_VIEW));
+      const runcs = ok(runIn(flags, CONTAINER_VIEW, { runtimeName: 'runc' }));
+      expect(withoutContainerId(ours.stdout)).toBe(withoutContainerId(runcs.stdout));
       // Not a comparison of two empty outputs.
       expect(ours.stdout).toMatch(/^uid=\d+\(\w+\) gid=/);
       expect(ours.stdout).toMatch(/^Seccomp:\s+2$/m);

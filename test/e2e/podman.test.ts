@@ -3,14 +3,16 @@
 // paths, sysctls, rlimits, tmpfs mounts with runc's tmpcopyup) and conmon calls
 // the runtime with its own flags. A private podman (./podman) with the runtime
 // under test: TSRUN_E2E_RUNTIME (default <repo>/bin/tsrun); the suite is checked
-// against Debian's runc with TSRUN_E2E_RUNTIME=/usr/sbin/runc.
+// against Debian's runc with TSRUN_E2E_RUNTIME=/usr/sbin/runc. Where the suite
+// compares, the reference is the same podman with `--runtime` runc.
 
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { describeIf } from '../helpers/suite';
-import { RunResult, sleep } from '../helpers/runtime';
+import { RUNC_BINARY as RUNC, RunResult, sleep } from '../helpers/runtime';
 import { e2eRuntime } from './containerd';
+import { CONTAINER_VIEW, withMountsSorted, withoutContainerId } from './container-view';
 import { podmanSkipReason, startPodman, type Podman } from './podman';
 
 jest.setTimeout(60_000);
@@ -31,7 +33,7 @@ describeIf(podmanSkipReason(runtime))(`podman through ${path.basename(runtime)}`
     expect({ args: r.args.slice(-6).join(' '), code: r.code, stderr: r.stderr }).toEqual({ args: r.args.slice(-6).join(' '), code: 0, stderr: '' });
     return r;
   };
-  const runIn = (flags: string[], script: string, opts?: { input?: string }): RunResult =>
+  const runIn = (flags: string[], script: string, opts?: { input?: string; runtime?: string }): RunResult =>
     pm.run(['run', '--rm', ...pm.containerFlags, ...flags, pm.image, 'sh', '-c', script], opts);
 
   test('run prints the output and ends with the process\'s exit status; stdin reaches it with -i', () => {
@@ -66,6 +68,32 @@ describeIf(podmanSkipReason(runtime))(`podman through ${path.basename(runtime)}`
     expect(lines[3]?.trim()).toBe('0');
     // No cgroup namespace on v1 (podman's default): the container's cgroup is the runtime's, below the suite's parent.
     expect(lines[4]?.split(':').slice(1).join(':')).toMatch(new RegExp(`^memory:${pm.cgroupParent}/libpod-[0-9a-f]{64}$`));
+  });
+
+  describe('the container podman configures looks as it does under runc', () => {
+    const compare = (flags: string[]): void => {
+      const ours = ok(runIn(flags, CONTAINER_VIEW));
+      const runcs = ok(runIn(flags, CONTAINER_VIEW, { runtime: RUNC }));
+      expect(withMountsSorted(withoutContainerId(ours.stdout))).toBe(withMountsSorted(withoutContainerId(runcs.stdout)));
+      // Not a comparison of two empty outputs.
+      expect(ours.stdout).toMatch(/^uid=\d+\(\w+\) gid=/);
+      expect(ours.stdout).toMatch(/^Seccomp:\s+2$/m);
+    };
+
+    test('podman\'s defaults: capabilities, seccomp, mounts, devices, masked and read-only paths, cgroups', () => {
+      compare([]);
+    });
+
+    test('with limits, a user, dropped capabilities, no-new-privileges, a read-only rootfs, tmpfs, sysctl, ulimit, device, shm size', () => {
+      compare([
+        '--memory', '64m', '--pids-limit', '50', '--cpus', '0.5', '--cpu-shares', '512',
+        '--user', '1000:1000', '--group-add', '100', '--cap-drop', 'all', '--cap-add', 'NET_RAW', '--cap-add', 'CHOWN',
+        '--security-opt', 'no-new-privileges', '--read-only', '--tmpfs', '/mnt:size=1m',
+        '--sysctl', 'net.ipv4.ip_unprivileged_port_start=100', '--ulimit', 'nofile=512:512',
+        '--device', '/dev/null:/dev/xnull', '--shm-size', '8m',
+        '-e', 'FOO=bar', '-w', '/tmp', '--hostname', 'pm-host', '--oom-score-adj', '300',
+      ]);
+    });
   });
 
   test('--read-only: the rootfs refuses writes; /tmp, /run and /var/tmp are tmpfs holding copies of the image\'s files (tmpcopyup)', () => {

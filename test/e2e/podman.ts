@@ -56,10 +56,10 @@ export interface Podman {
   readonly image: string;
   /** The rootfs the image was made from (its files, as the containers see them). */
   readonly rootfs: string;
-  /** podman with the private dirs and the runtime under test. */
-  run(args: string[], opts?: { input?: string; timeoutMs?: number }): RunResult;
+  /** podman with the private dirs and the runtime under test (or `runtime`: runc, for a comparison). */
+  run(args: string[], opts?: { input?: string; timeoutMs?: number; runtime?: string }): RunResult;
   /** The command line `run` would execute, for wrapping (script(1) for a terminal). */
-  argv(args: string[]): string[];
+  argv(args: string[], runtime?: string): string[];
   /** Flags every container of the suite gets: no network, the cgroup parent, limits it may set. */
   readonly containerFlags: string[];
   /** Removes every container, the image, the dirs and the cgroups; returns what it could not. */
@@ -77,7 +77,6 @@ export function startPodman(runtime: string): Podman {
     '--storage-driver', 'vfs',
     '--cgroup-manager', 'cgroupfs',
     '--events-backend', 'file',
-    '--runtime', runtime,
   ];
   // podman passes --log-format json only to the runtimes containers.conf lists in
   // runtime_supports_json (runc, crun, ... by default); the README tells podman
@@ -87,9 +86,9 @@ export function startPodman(runtime: string): Podman {
   // /etc/containers/containers.conf does not apply to this private podman).
   const conf = path.join(tmp, 'containers.conf');
   fs.writeFileSync(conf, withTsrunJsonLogs(fs.existsSync(SYSTEM_CONF) ? fs.readFileSync(SYSTEM_CONF, 'utf8') : ''));
-  const argv = (args: string[]): string[] => ['/usr/bin/env', `CONTAINERS_CONF=${conf}`, PODMAN, ...global, ...args];
-  const run = (args: string[], opts: { input?: string; timeoutMs?: number } = {}): RunResult => {
-    const [file, ...rest] = argv(args);
+  const argv = (args: string[], other?: string): string[] => ['/usr/bin/env', `CONTAINERS_CONF=${conf}`, PODMAN, ...global, '--runtime', other ?? runtime, ...args];
+  const run = (args: string[], opts: { input?: string; timeoutMs?: number; runtime?: string } = {}): RunResult => {
+    const [file, ...rest] = argv(args, opts.runtime);
     const r = spawnSync(file as string, rest, { encoding: 'utf8', input: opts.input ?? '', timeout: opts.timeoutMs ?? 30_000, killSignal: 'SIGKILL' });
     return { args: [file as string, ...rest], code: r.status ?? -1, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', timedOut: r.error !== undefined && r.signal === 'SIGKILL' };
   };

@@ -1,0 +1,38 @@
+// What a process sees of its container, one fact per line. The end-to-end suites
+// run it in the same container, configured by the same engine (docker, podman),
+// once under the runtime under test and once under runc, and compare the two.
+
+export const CONTAINER_VIEW = [
+  'id; umask; hostname',
+  'grep -E "^(Cap|Seccomp|NoNewPrivs)" /proc/self/status',
+  'cat /proc/self/oom_score_adj',
+  'env | sort',
+  'ulimit -a',
+  'cat /proc/self/cgroup',
+  // Mount point, its options, fs type and super options, in order.
+  'sed -E "s/^[0-9]+ [0-9]+ [0-9]+:[0-9]+ [^ ]+ ([^ ]+) ([^ ]+).* - ([^ ]+) [^ ]+ (.*)$/mount \\1 \\2 \\3 \\4/" /proc/self/mountinfo',
+  'stat -c "%n %F %a %u:%g %t:%T" /dev/* /dev/pts/* /dev/shm /dev/mqueue',
+  // Masked: empty files, empty dirs (whichever of them this kernel has).
+  'for f in /proc/keys /proc/timer_list /proc/kcore /proc/latency_stats /proc/sched_debug; do [ -e $f ] && echo "$f $(wc -c < $f)"; done',
+  'for d in /proc/acpi /proc/scsi /sys/firmware; do [ -e $d ] && echo "$d $(ls $d | wc -l)"; done',
+  '(echo 1 > /proc/sys/kernel/ns_last_pid) 2>/dev/null || echo sys-read-only',
+  'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.shares',
+].join('; ');
+
+/** The container's id where the view shows it, as <id>: its hostname (12 hex digits) and cgroup leaf (64). */
+export function withoutContainerId(view: string): string {
+  return view.replace(/[0-9a-f]{64}/g, '<id>').replace(/\b[0-9a-f]{12}\b/g, '<id>');
+}
+
+/**
+ * The view with its mounts sorted, for an engine whose config lists some mounts in
+ * an order of its own that changes from one container to the next (podman 4.3 puts
+ * /etc/hosts, /etc/hostname, /dev/shm and the like in Go map order): what is mounted
+ * where is still compared, the order only within the rest.
+ */
+export function withMountsSorted(view: string): string {
+  const lines = view.split('\n');
+  const mounts = lines.filter((l) => l.startsWith('mount ')).sort();
+  let next = 0;
+  return lines.map((l) => (l.startsWith('mount ') ? (mounts[next++] as string) : l)).join('\n');
+}
