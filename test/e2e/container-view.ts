@@ -36,3 +36,24 @@ export function withMountsSorted(view: string): string {
   let next = 0;
   return lines.map((l) => (l.startsWith('mount ') ? (mounts[next++] as string) : l)).join('\n');
 }
+
+/**
+ * `run` flags docker and podman both take, for a container with limits, a user, dropped
+ * capabilities, no-new-privileges, a read-only rootfs, a tmpfs, a sysctl, a ulimit, a
+ * device and a shm size.
+ */
+export const RESTRICTED_FLAGS = [
+  '--memory', '64m', '--pids-limit', '50', '--cpus', '0.5', '--cpu-shares', '512',
+  '--user', '1000:1000', '--group-add', '100', '--cap-drop', 'all', '--cap-add', 'NET_RAW', '--cap-add', 'CHOWN',
+  '--security-opt', 'no-new-privileges', '--read-only', '--tmpfs', '/mnt:size=1m',
+  '--sysctl', 'net.ipv4.ip_unprivileged_port_start=100', '--ulimit', 'nofile=512:512',
+  '--device', '/dev/null:/dev/xnull', '--shm-size', '8m',
+  '-e', 'FOO=bar', '-w', '/tmp', '--hostname', 'e2e-host', '--oom-score-adj', '300',
+];
+
+/** Two views of one container, under the runtime under test and under runc, are the same (and not two empty ones). */
+export function expectSameView(ours: string, runcs: string, normalize: (view: string) => string = (v) => v): void {
+  expect(normalize(withoutContainerId(ours))).toBe(normalize(withoutContainerId(runcs)));
+  expect(ours).toMatch(/^uid=\d+\(\w+\) gid=/);
+  expect(ours).toMatch(/^Seccomp:\s+2$/m);
+}
