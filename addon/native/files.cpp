@@ -1,4 +1,5 @@
 // Small file services: close, O_PATH open, pipes, isatty, flock, rename without replacing.
+#include <climits>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -24,8 +25,9 @@ Napi::Value Pipe(const Napi::CallbackInfo& info) {
   if (pipe2(fds, O_CLOEXEC) < 0) ThrowErrno(info.Env(), errno, "pipe2");
   if (info.Length() > 0 && !info[0].IsUndefined()) {
     double capacity = info[0].As<Napi::Number>().DoubleValue();
-    if (capacity > 0 && fcntl(fds[1], F_SETPIPE_SZ, static_cast<int>(capacity)) < 0) {
-      int err = errno;
+    // Past INT_MAX the kernel could not take the size anyway (fcntl's int argument).
+    if (capacity > 0 && (capacity > INT_MAX || fcntl(fds[1], F_SETPIPE_SZ, static_cast<int>(capacity)) < 0)) {
+      int err = capacity > INT_MAX ? EINVAL : errno;
       close(fds[0]);
       close(fds[1]);
       ThrowErrno(info.Env(), err, "fcntl", "F_SETPIPE_SZ");
