@@ -32,9 +32,11 @@ export function deleteContainer(root: string, id: string, force = false): void {
     const state = store.readIfAny(id);
     if (state === null) {
       // A create that died before writing state.json (create holds this lock while
-      // it runs, so it is not running any more): nothing but the dir exists.
+      // it runs, so it is not running any more): nothing but the dir exists. It goes,
+      // and, as with runc, only --force makes that a success: there was no container.
       store.remove(id);
-      return;
+      if (force) return;
+      throw new ContainerNotFoundError(id);
     }
     const container = new Container(store, id, state);
     const status = container.status();

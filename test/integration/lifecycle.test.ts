@@ -307,6 +307,16 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       }
     });
 
+    test('the dir of a create that died before its first state: delete removes it, and says the container does not exist unless --force (runc)', () => {
+      for (const force of [false, true]) {
+        const dir = path.join(s.cli.root, `half-${force}`);
+        fs.mkdirSync(dir, { recursive: true });
+        const r = s.cli.delete(`half-${force}`, force);
+        expect({ force, code: r.code, gone: !fs.existsSync(dir) }).toEqual({ force, code: force ? 0 : 1, gone: true });
+        if (!force) expect(errorMessage(r)).toMatch(/does not exist/);
+      }
+    });
+
     test('delete without --force of a created (never started) container removes it (runc)', async () => {
       const b = sleepBundle();
       expectOk(s.cli.create(b.id, b.dir));
