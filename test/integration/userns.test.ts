@@ -572,9 +572,45 @@ describeIf(rootlessSkipReason())(`rootless (${BINARY} run by an unprivileged use
       const exec = asUser(['exec', b.id, 'sh', '-c', 'id; cat /proc/self/uid_map']);
       expect({ code: exec.code, stderr: exec.stderr }).toEqual({ code: 0, stderr: '' });
       expect(exec.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' '))).toEqual(['uid=0(root) gid=0(root) groups=0(root)', `0 ${u.uid} 1`, '']);
+      if (FLAVOR === 'tsrun') {
+        // No cgroup to list them by: ps lists the container's pid namespace, the init and
+        // an exec'd process (runc 1.1.5 fails: "unable to get all container pids").
+        expect(asUser(['exec', '-d', b.id, 'sleep', '999']).code).toBe(0);
+        const inNamespace = () =>
+          fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number)
+            .filter((p) => { try { return fs.readlinkSync(`/proc/${p}/ns/pid`) === fs.readlinkSync(`/proc/${state.pid}/ns/pid`); } catch { return false; } })
+            .sort((x, y) => x - y);
+        const json = asUser(['ps', '--format', 'json', b.id]);
+        expect({ code: json.code, stderr: json.stderr }).toEqual({ code: 0, stderr: '' });
+        const pids = JSON.parse(json.stdout) as number[];
+        expect(pids).toEqual(inNamespace());
+        expect(pids).toHaveLength(2);
+        expect(pids).toContain(state.pid);
+        const table = asUser(['ps', b.id]);
+        expect(table.stdout).toMatch(/sleep 999/);
+      }
       const deleted = asUser(['delete', '--force', b.id]);
       expect({ code: deleted.code, stderr: deleted.stderr }).toEqual({ code: 0, stderr: '' });
       expect(fs.existsSync(path.join(xdg, 'tsrun', b.id))).toBe(false);
+    } finally {
+      asUser(['delete', '--force', b.id]);
+    }
+  });
+
+  (FLAVOR === 'runc' ? test.skip : test)('no cgroup and no pid namespace of its own: ps says its processes cannot be told from others, and lists none', () => {
+    const b = rootlessBundle('sleep 1000', (c) => {
+      c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid');
+      // A new proc needs a pid namespace the user owns: the host's, bound.
+      c.mounts = c.mounts.map((m: { type?: string }) => (m.type === 'proc' ? { destination: '/proc', type: 'bind', source: '/proc', options: ['rbind', 'nosuid', 'noexec', 'nodev'] } : m));
+    });
+    try {
+      const started = asUser(['run', '-d', '--bundle', b.dir, b.id]);
+      expect({ code: started.code, stderr: started.stderr }).toEqual({ code: 0, stderr: '' });
+      for (const format of ['json', 'table']) {
+        const r = asUser(['ps', '--format', format, b.id]);
+        expect({ format, code: r.code, stdout: r.stdout }).toEqual({ format, code: 1, stdout: '' });
+        expect(r.stderr).toContain('has neither a cgroup nor a pid namespace of its own');
+      }
     } finally {
       asUser(['delete', '--force', b.id]);
     }
