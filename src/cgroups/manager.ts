@@ -232,6 +232,9 @@ function depth(p: string): number {
 export abstract class BaseManager implements CgroupManager {
   readonly layout: CgroupLayout;
   protected readonly placements: Placement[];
+
+  /** What a cgroup command says of a container that has none (rootless, nothing delegated). */
+  protected static readonly NO_OWN_CGROUP = 'the container has no cgroup of its own (rootless without a delegated cgroup)';
   private createdDirs: string[];
   /** The leaves are the container's: restored, or create() succeeded. */
   private holdsLeaves: boolean;

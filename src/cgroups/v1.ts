@@ -71,7 +71,7 @@ export class V1Manager extends BaseManager {
       (w) => this.find(w.controller)?.dir,
       (w) => (this.find(w.controller)
         ? `${w.file} does not exist in the ${w.controller} cgroup (not supported by this kernel)`
-        : `the ${w.controller} cgroup controller is not mounted (cgroup v1)`),
+        : this.placements.length === 0 ? BaseManager.NO_OWN_CGROUP : `the ${w.controller} cgroup controller is not mounted (cgroup v1)`),
       opts.update === true,
     );
     return plan.warnings;
@@ -83,7 +83,7 @@ export class V1Manager extends BaseManager {
 
   private freezer(): Placement {
     const f = this.find('freezer');
-    if (!f) throw new CgroupError('freezer', 'no freezer cgroup hierarchy is mounted: cannot pause or resume');
+    if (!f) throw new CgroupError('freezer', this.placements.length === 0 ? BaseManager.NO_OWN_CGROUP : 'no freezer cgroup hierarchy is mounted: cannot pause or resume');
     return f;
   }
 

@@ -104,7 +104,7 @@ export class V2Manager extends BaseManager {
   private get leaf(): string {
     const p = this.placements[0];
     // A rootless container without a cgroup of its own records none.
-    if (!p) throw new CgroupError('', 'the container has no cgroup of its own (rootless without a delegated cgroup)');
+    if (!p) throw new CgroupError('', BaseManager.NO_OWN_CGROUP);
     return p.dir;
   }
 

@@ -588,6 +588,11 @@ describeIf(rootlessSkipReason())(`rootless (${BINARY} run by an unprivileged use
         expect(pids).toContain(state.pid);
         const table = asUser(['ps', b.id]);
         expect(table.stdout).toMatch(/sleep 999/);
+        // Nothing to freeze or limit: said as such, not as a hierarchy missing on the host.
+        for (const args of [['pause', b.id], ['update', '--memory', '10M', b.id]]) {
+          const r = asUser(args);
+          expect({ args, code: r.code, said: r.stderr.includes('the container has no cgroup of its own (rootless without a delegated cgroup)') }).toEqual({ args, code: 1, said: true });
+        }
       }
       const deleted = asUser(['delete', '--force', b.id]);
       expect({ code: deleted.code, stderr: deleted.stderr }).toEqual({ code: 0, stderr: '' });
