@@ -117,6 +117,10 @@ export interface NativeAddon {
    * when the library cannot be loaded, EARCH for an architecture it does not know.
    */
   seccompCompile(filter: NativeSeccompFilter, soname: string): { bpf: Buffer; unknownSyscalls: string[]; version: string };
+  /** The libseccomp seccompCompile builds with (loaded now): its version and the file the soname resolved to ("" if unknown). Throws ELIBSECCOMP as seccompCompile. */
+  seccompLibrary(soname: string): { version: string; path: string };
+  /** 64-bit FNV-1a of the text's UTF-8 bytes, 16 hex digits: a cache file's name, no proof of anything. */
+  hash64(text: string): string;
   /** Whether this kernel's seccomp(2) takes these SECCOMP_FILTER_FLAG_* bits (probed with no filter: nothing is installed). */
   seccompFilterFlagsSupported(flags: number): boolean;
   /**

@@ -66,6 +66,8 @@ Napi::Value OpenPtyPeer(const Napi::CallbackInfo& info);
 // seccomp.cpp
 Napi::Value SeccompCompile(const Napi::CallbackInfo& info);
 Napi::Value SeccompHighestSyscalls(const Napi::CallbackInfo& info);
+Napi::Value SeccompLibrary(const Napi::CallbackInfo& info);
+Napi::Value Hash64(const Napi::CallbackInfo& info);
 Napi::Value SeccompSendToListener(const Napi::CallbackInfo& info);
 Napi::Value SeccompFilterFlagsSupported(const Napi::CallbackInfo& info);
 // bpf.cpp

@@ -27,6 +27,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"openPtyPeer", OpenPtyPeer},
       {"seccompCompile", SeccompCompile},
       {"seccompHighestSyscalls", SeccompHighestSyscalls},
+      {"seccompLibrary", SeccompLibrary},
+      {"hash64", Hash64},
       {"seccompSendToListener", SeccompSendToListener},
       {"seccompFilterFlagsSupported", SeccompFilterFlagsSupported},
       {"attachDeviceFilter", AttachDeviceFilter},

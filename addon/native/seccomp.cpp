@@ -246,6 +246,22 @@ Napi::Value SeccompCompile(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// seccompLibrary(soname) -> { version, path }: the library seccompCompile builds with,
+// loaded now; `path` is the file the dynamic linker found for the soname ("" when it
+// cannot tell), so that a compiled program kept for later names what made it.
+Napi::Value SeccompLibrary(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string soname = ArgString(info, 0, "seccompLibrary", "soname");
+  const Libseccomp* lib = LoadOrThrow(env, soname);
+  Dl_info where{};
+  std::string path;
+  if (dladdr(reinterpret_cast<void*>(lib->init), &where) != 0 && where.dli_fname != nullptr) path = where.dli_fname;
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("version", Napi::String::New(env, VersionOf(lib)));
+  result.Set("path", Napi::String::New(env, path));
+  return result;
+}
+
 // seccompHighestSyscalls(architectures, names, soname) -> number[]: for each
 // architecture (libseccomp's name), the highest number any of `names` has on it, or
 // -1 when none has one there. Names unknown on an architecture, and libseccomp's

@@ -650,7 +650,7 @@ class Harness {
     }
     const nsRuncRoot = path.join(CONTAINERD_RUN, 'runc', this.namespace);
     if (fs.existsSync(nsRuncRoot)) {
-      const entries = fs.readdirSync(nsRuncRoot);
+      const entries = containerEntries(nsRuncRoot);
       if (entries.length) problems.push(`runtime state left in ${nsRuncRoot}: ${entries.join(' ')}`);
       fs.rmSync(nsRuncRoot, { recursive: true, force: true });
     }
@@ -666,8 +666,8 @@ class Harness {
     // 8. The temp dir, unless something is still mounted there (rm -r through a
     //    bind mount could delete files that are not ours).
     const ctrRoot = path.join(this.runcRoot, this.namespace);
-    if (fs.existsSync(ctrRoot) && fs.readdirSync(ctrRoot).length) {
-      problems.push(`runtime state left in ${ctrRoot}: ${fs.readdirSync(ctrRoot).join(' ')}`);
+    if (fs.existsSync(ctrRoot) && containerEntries(ctrRoot).length) {
+      problems.push(`runtime state left in ${ctrRoot}: ${containerEntries(ctrRoot).join(' ')}`);
     }
     if (!stillMounted.length) {
       try {
@@ -680,6 +680,14 @@ class Harness {
     }
     return problems;
   }
+}
+
+/**
+ * What a runtime root holds for containers: not tsrun's compiled seccomp programs,
+ * kept there for later containers (src/lifecycle/seccomp-cache.ts).
+ */
+function containerEntries(runtimeRoot) {
+  return fs.readdirSync(runtimeRoot).filter((e) => e !== '~seccomp-cache');
 }
 
 /**

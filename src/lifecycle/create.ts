@@ -111,7 +111,7 @@ export function createContainer(opts: CreateOptions): Created {
   checkPassedFds(preserveFds);
   // Planned and compiled before anything exists: a bad profile leaves nothing behind.
   const seccompPlan = planSeccomp(spec.linux?.seccomp, (m) => log.warn(m));
-  const seccomp = seccompPlan ? compileSeccomp(seccompPlan, (m) => log.warn(m)) : undefined;
+  const seccomp = seccompPlan ? compileSeccomp(seccompPlan, (m) => log.warn(m), undefined, opts.root) : undefined;
   const rootless = rootlessMode(opts.rootless);
   const namespaces = planNamespaces(spec.linux?.namespaces);
   const newUserNs = namespaces.newUser;

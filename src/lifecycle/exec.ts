@@ -343,5 +343,5 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
 function containerSeccomp(container: Container): { plan: SeccompPlan; program: SeccompProgram } | undefined {
   const linux = container.state.config['linux'] as { seccomp?: unknown } | undefined;
   const plan = planSeccomp(linux?.seccomp, (m) => log.warn(m));
-  return plan ? { plan, program: compileSeccomp(plan, (m) => log.warn(m)) } : undefined;
+  return plan ? { plan, program: compileSeccomp(plan, (m) => log.warn(m), undefined, container.store.root) } : undefined;
 }

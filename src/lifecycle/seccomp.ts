@@ -5,11 +5,17 @@ import { ConfigError, SyscallError, TsrunError } from '../errors';
 import { SCMP_ACT, SECCOMP_ARCHES, type SeccompPlan, type SeccompProgram } from '../linux/seccomp';
 import { BPF_MAXINSNS, enosysStub } from '../linux/seccomp-enosys';
 import { native } from '../native';
+import { cachedLibseccompOutput, type LibseccompOutput } from './seccomp-cache';
 
 /** Debian's libseccomp2: present on every Debian system, needed only when seccomp is asked for. */
 export const LIBSECCOMP_SONAME = 'libseccomp.so.2';
 
-export function compileSeccomp(plan: SeccompPlan, warn: (message: string) => void, soname = LIBSECCOMP_SONAME): SeccompProgram {
+/**
+ * The plan's BPF program. With `cacheRoot` (the --root of create and exec), what
+ * libseccomp makes of the filter is kept there and taken again for the same filter
+ * (src/lifecycle/seccomp-cache.ts).
+ */
+export function compileSeccomp(plan: SeccompPlan, warn: (message: string) => void, soname = LIBSECCOMP_SONAME, cacheRoot?: string): SeccompProgram {
   const filter = {
     defaultAction: plan.filter.defaultAction,
     architectures: plan.filter.architectures,
@@ -19,11 +25,16 @@ export function compileSeccomp(plan: SeccompPlan, warn: (message: string) => voi
       conditions: r.conditions.map((c) => ({ arg: c.arg, op: c.op, a: c.a.toString(), b: c.b.toString() })),
     })),
   };
-  let result: ReturnType<ReturnType<typeof native>['seccompCompile']>;
-  let highest: number[] = [];
+  const enosys = plan.enosys;
+  const build = (): LibseccompOutput => ({
+    ...native().seccompCompile(filter, soname),
+    highest: enosys ? native().seccompHighestSyscalls(enosys.architectures, enosys.syscalls, soname) : [],
+  });
+  let result: LibseccompOutput;
   try {
-    result = native().seccompCompile(filter, soname);
-    if (plan.enosys) highest = native().seccompHighestSyscalls(plan.enosys.architectures, plan.enosys.syscalls, soname);
+    result = cacheRoot === undefined
+      ? build()
+      : cachedLibseccompOutput(cacheRoot, { filter, enosys: enosys ?? null, soname }, native().seccompLibrary(soname), build);
   } catch (e) {
     const err = e as Error & { code?: string; syscall?: string };
     if (err.code === 'ELIBSECCOMP') throw new TsrunError(err.message);
@@ -36,7 +47,7 @@ export function compileSeccomp(plan: SeccompPlan, warn: (message: string) => voi
   // runc's ENOSYS stub goes first: it answers calls newer than the profile before
   // libseccomp's program would give them the default action.
   const arches = plan.enosys.architectures;
-  const stub = enosysStub(arches.map((arch, i) => ({ arch, nr: highest[i] ?? -1 })), warn);
+  const stub = enosysStub(arches.map((arch, i) => ({ arch, nr: result.highest[i] ?? -1 })), warn);
   const program = stub.length === 0 ? result.bpf : Buffer.concat([stub, result.bpf]);
   if (program.length / 8 > BPF_MAXINSNS) {
     throw new ConfigError('linux.seccomp', `the filter is ${program.length / 8} BPF instructions with its ENOSYS stub; the kernel takes at most ${BPF_MAXINSNS}`);

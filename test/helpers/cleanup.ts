@@ -13,6 +13,7 @@ import * as path from 'path';
 import type { RuntimeCli } from './runtime';
 import type { TestEnv } from './bundle';
 import { reapAdoptedZombies } from './reap';
+import { SECCOMP_CACHE_DIR } from '../../src/lifecycle/seccomp-cache';
 import { cgroupDirsOf, killUntilGone, mountsUnder, procState, processesInScope, removeCgroupDir, thawCgroups, unmountUnder } from '../../scripts/lib/host-scope';
 
 export interface Leftovers {
@@ -66,7 +67,8 @@ export function snapshot(env: TestEnv, stateRoots: string[]): Leftovers {
   const state: string[] = [];
   for (const root of stateRoots) {
     try {
-      for (const e of fs.readdirSync(root)) state.push(path.join(root, e));
+      // The compiled seccomp programs a root keeps for later containers are no container's leftovers.
+      for (const e of fs.readdirSync(root)) if (e !== SECCOMP_CACHE_DIR) state.push(path.join(root, e));
     } catch {
       /* root not created yet */
     }
@@ -98,6 +100,7 @@ export function cleanupEverything(env: TestEnv, clis: RuntimeCli[], partial = fa
       continue;
     }
     for (const id of ids) {
+      if (id === SECCOMP_CACHE_DIR) continue;
       try {
         cli.run(['delete', '--force', id], { timeoutMs: 10_000 });
       } catch {

@@ -4,6 +4,7 @@
 
 import * as fs from 'fs';
 import * as net from 'net';
+import * as os from 'os';
 import * as path from 'path';
 import { spawn, spawnSync, ChildProcessWithoutNullStreams } from 'child_process';
 import { dockerDefaultProfile } from '../helpers/docker-seccomp';
@@ -84,6 +85,20 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
         stdout: "rmdir: '/tmp': Operation not permitted\ndone\n",
         stderr: "mkdir: can't create directory '/tmp/a': Invalid cross-device link\n",
       });
+    });
+
+    test('a second container with the same profile is filtered as the first, by the program kept under --root (tsrun) the first time', () => {
+      // A profile of this test's own: its entry is the only one that names it.
+      const profile = allowBut([{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 71 }]);
+      const cache = path.join(s.cli.root, '~seccomp-cache');
+      // SCMP_ACT_ERRNO(71), as the entry's filter holds it.
+      const entries = () => (fs.existsSync(cache) ? fs.readdirSync(cache) : []).filter((n) => JSON.parse(fs.readFileSync(path.join(cache, n), 'utf8')).material.includes(`"action":${0x00050000 | 71}`));
+      const outputs = [1, 2].map(() => {
+        const r = run('mkdir /tmp/a 2>&1; echo rc=$?', profile);
+        return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+      });
+      for (const o of outputs) expect(o).toEqual({ code: 0, stdout: "mkdir: can't create directory '/tmp/a': Protocol error\nrc=1\n", stderr: '' });
+      if (s.cli.flavor === 'tsrun') expect(entries()).toHaveLength(1);
     });
 
     test('defaultAction ERRNO with defaultErrnoRet applies to every syscall not listed', () => {
@@ -592,6 +607,25 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
 });
 
 describeIf(containerSkipReason())('seccomp: libseccomp loaded at run time', () => {
+  test('the program kept under --root is the one libseccomp builds: Docker\'s default profile, compiled without a cache, then built into one and taken from it', () => {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { compileSeccomp } = require(path.join(repoRoot(), 'dist', 'src', 'lifecycle', 'seccomp.js'));
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { planSeccomp } = require(path.join(repoRoot(), 'dist', 'src', 'linux', 'seccomp.js'));
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-seccomp-root-'));
+    try {
+      const plan = planSeccomp(dockerDefaultProfile(), () => undefined);
+      const fresh = compileSeccomp(plan, () => undefined);
+      const built = compileSeccomp(plan, () => undefined, undefined, root);
+      expect(fs.readdirSync(path.join(root, '~seccomp-cache'))).toHaveLength(1);
+      const taken = compileSeccomp(plan, () => undefined, undefined, root);
+      for (const program of [built, taken]) expect({ same: program.program.equals(fresh.program), flags: program.flags }).toEqual({ same: true, flags: fresh.flags });
+      expect(fresh.program.length).toBeGreaterThan(800);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   test('a missing library is a clear error, not a crash', () => {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const { compileSeccomp } = require(path.join(repoRoot(), 'dist', 'src', 'lifecycle', 'seccomp.js'));

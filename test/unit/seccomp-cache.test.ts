@@ -1,0 +1,110 @@
+// The cache of what libseccomp makes of a filter (src/lifecycle/seccomp-cache.ts):
+// taken again only for exactly the same input and library, rebuilt for anything
+// else or anything unreadable, bounded, and never the reason a compile fails.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { cachedLibseccompOutput, SECCOMP_CACHE_DIR, type LibseccompOutput } from '../../src/lifecycle/seccomp-cache';
+
+describe('seccomp cache', () => {
+  let root: string;
+  let library: { version: string; path: string };
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-seccomp-cache-'));
+    // Any existing file stands for the library: its identity is part of the key.
+    library = { version: '2.5.4', path: path.join(root, 'libseccomp.so.2') };
+    fs.writeFileSync(library.path, 'library');
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  const output = (n: number): LibseccompOutput => ({ bpf: Buffer.alloc(8 * n, n), unknownSyscalls: [`unknown${n}`], version: '2.5.4', highest: [n, -1] });
+  /** A build that counts its calls. */
+  const counting = (n: number) => {
+    const calls = { n: 0 };
+    return { calls, build: () => (calls.n++, output(n)) };
+  };
+  const entries = () => fs.readdirSync(path.join(root, SECCOMP_CACHE_DIR));
+
+  test('the same input and library: built once, then taken from the cache whole', () => {
+    const b = counting(3);
+    const first = cachedLibseccompOutput(root, { filter: 'a' }, library, b.build);
+    const second = cachedLibseccompOutput(root, { filter: 'a' }, library, b.build);
+    expect(b.calls.n).toBe(1);
+    expect(second).toEqual(first);
+    expect(second.bpf.equals(output(3).bpf)).toBe(true);
+    expect(entries()).toHaveLength(1);
+    expect((fs.statSync(path.join(root, SECCOMP_CACHE_DIR)).mode & 0o777).toString(8)).toBe('700');
+  });
+
+  test('another input, another library version or another library file: built again', () => {
+    const b = counting(1);
+    cachedLibseccompOutput(root, { filter: 'a' }, library, b.build);
+    cachedLibseccompOutput(root, { filter: 'b' }, library, b.build);
+    cachedLibseccompOutput(root, { filter: 'a' }, { ...library, version: '2.5.5' }, b.build);
+    // The same path and version, but the file was replaced (a distribution's fix).
+    fs.rmSync(library.path);
+    fs.writeFileSync(library.path, 'library, patched');
+    cachedLibseccompOutput(root, { filter: 'a' }, library, b.build);
+    expect(b.calls.n).toBe(4);
+  });
+
+  test('an entry made from other input under the same file name (a hash collision) is not taken, and is replaced', () => {
+    const b = counting(2);
+    cachedLibseccompOutput(root, { filter: 'a' }, library, b.build);
+    const [name] = entries();
+    const file = path.join(root, SECCOMP_CACHE_DIR, name as string);
+    const entry = JSON.parse(fs.readFileSync(file, 'utf8'));
+    fs.writeFileSync(file, JSON.stringify({ ...entry, material: entry.material.replace('"a"', '"z"'), bpf: Buffer.alloc(8, 9).toString('base64') }));
+    expect(cachedLibseccompOutput(root, { filter: 'a' }, library, b.build).bpf.equals(output(2).bpf)).toBe(true);
+    expect(b.calls.n).toBe(2);
+    expect(cachedLibseccompOutput(root, { filter: 'a' }, library, b.build).bpf.equals(output(2).bpf)).toBe(true);
+    expect(b.calls.n).toBe(2);
+  });
+
+  test.each([
+    ['truncated', (text: string) => text.slice(0, text.length / 2)],
+    ['a program that is not whole instructions', (text: string) => JSON.stringify({ ...JSON.parse(text), bpf: Buffer.alloc(5).toString('base64') })],
+    ['another format', (text: string) => JSON.stringify({ ...JSON.parse(text), format: 99 })],
+    ['a wrong type', (text: string) => JSON.stringify({ ...JSON.parse(text), highest: ['x'] })],
+  ])('an entry that is %s is rebuilt', (_what, spoil) => {
+    const b = counting(4);
+    cachedLibseccompOutput(root, { filter: 'a' }, library, b.build);
+    const file = path.join(root, SECCOMP_CACHE_DIR, entries()[0] as string);
+    fs.writeFileSync(file, spoil(fs.readFileSync(file, 'utf8')));
+    expect(cachedLibseccompOutput(root, { filter: 'a' }, library, b.build)).toEqual(output(4));
+    expect(b.calls.n).toBe(2);
+  });
+
+  test('at most 64 entries: the oldest go', () => {
+    for (let i = 0; i < 70; i++) {
+      const before = new Set(fs.existsSync(path.join(root, SECCOMP_CACHE_DIR)) ? entries() : []);
+      cachedLibseccompOutput(root, { filter: i }, library, () => output(1));
+      // Each entry a second older than the next, so that the order does not hang on the clock's grain.
+      const added = entries().find((n) => !before.has(n)) as string;
+      const when = new Date(Date.now() - (100 - i) * 1000);
+      fs.utimesSync(path.join(root, SECCOMP_CACHE_DIR, added), when, when);
+    }
+    expect(entries()).toHaveLength(64);
+    const b = counting(1);
+    cachedLibseccompOutput(root, { filter: 69 }, library, b.build);
+    cachedLibseccompOutput(root, { filter: 6 }, library, b.build);
+    expect(b.calls.n).toBe(0); // the newest 64 (6 to 69) were kept
+    cachedLibseccompOutput(root, { filter: 5 }, library, b.build);
+    expect(b.calls.n).toBe(1); // 0 to 5 had gone
+  });
+
+  test('no --root yet, or no library file to name: built, nothing kept, no directory made', () => {
+    const b = counting(1);
+    const missing = path.join(root, 'not-yet');
+    expect(cachedLibseccompOutput(missing, { filter: 'a' }, library, b.build)).toEqual(output(1));
+    expect(fs.existsSync(missing)).toBe(false);
+    expect(cachedLibseccompOutput(root, { filter: 'a' }, { version: '2.5.4', path: '' }, b.build)).toEqual(output(1));
+    expect(fs.existsSync(path.join(root, SECCOMP_CACHE_DIR))).toBe(false);
+    expect(b.calls.n).toBe(2);
+  });
+
+  test('a build that fails is not kept: its error reaches the caller', () => {
+    expect(() => cachedLibseccompOutput(root, { filter: 'a' }, library, () => { throw new Error('EARCH'); })).toThrow('EARCH');
+    expect(fs.existsSync(path.join(root, SECCOMP_CACHE_DIR))).toBe(false);
+  });
+});
