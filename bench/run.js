@@ -274,6 +274,10 @@ const tweaks = {
     }
     c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], syscalls };
   },
+  // The profile every Docker container gets (the test suite's copy of it, built with the project).
+  dockerSeccomp(c) {
+    c.linux.seccomp = require(path.join(REPO, 'dist', 'test', 'helpers', 'docker-seccomp.js')).dockerDefaultProfile();
+  },
 };
 
 // ----------------------------------------------------------------- cleanup --
@@ -634,6 +638,7 @@ function scGrowth() {
     ['1,000 env vars', [tweaks.env1000]],
     ['300 seccomp rules', [tweaks.seccomp300]],
     ['all three', [tweaks.mounts500, tweaks.env1000, tweaks.seccomp300]],
+    ["Docker's default seccomp profile", [tweaks.dockerSeccomp]],
   ];
   // Probe seccomp once per runtime.
   const seccompOk = {};
@@ -647,7 +652,7 @@ function scGrowth() {
   }
   for (const [name, tw] of cases) {
     const tweak = (c) => tw.forEach((f) => f(c));
-    const needsSeccomp = tw.includes(tweaks.seccomp300);
+    const needsSeccomp = tw.includes(tweaks.seccomp300) || tw.includes(tweaks.dockerSeccomp);
     const bad = needsSeccomp && runtimes.filter((rt) => seccompOk[rt.name] !== true);
     if (bad && bad.length) {
       addRow({ scenario: `\`run\` + ${name}`, tsrun: null, runc: null, ratio: null, unit: 'ms', target: 'report',
