@@ -4,9 +4,13 @@
 // The init only loads the raw program: it stays small, static and libseccomp-free.
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <linux/seccomp.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -246,19 +250,51 @@ Napi::Value SeccompCompile(const Napi::CallbackInfo& info) {
   return result;
 }
 
-// seccompLibrary(soname) -> { version, path }: the library seccompCompile builds with,
-// loaded now; `path` is the file the dynamic linker found for the soname ("" when it
-// cannot tell), so that a compiled program kept for later names what made it.
+// The device and inode of the file mapped at `address` in this process, from
+// /proc/self/maps; false when no file mapping holds it.
+bool MappedFileAt(uintptr_t address, dev_t* dev, ino_t* ino) {
+  FILE* maps = fopen("/proc/self/maps", "re");
+  if (maps == nullptr) return false;
+  char line[4096];
+  bool found = false;
+  while (!found && fgets(line, sizeof line, maps) != nullptr) {
+    unsigned long start = 0, end = 0, offset = 0, inode = 0;
+    unsigned int major = 0, minor = 0;
+    char perms[8] = {};
+    if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &start, &end, perms, &offset, &major, &minor, &inode) != 7) continue;
+    if (address < start || address >= end || inode == 0) continue;
+    *dev = makedev(major, minor);
+    *ino = static_cast<ino_t>(inode);
+    found = true;
+  }
+  fclose(maps);
+  return found;
+}
+
+// seccompLibrary(soname) -> { version, path, dev, ino, size, mtimeNs }: the library
+// seccompCompile builds with, loaded now, and the file it was loaded from, so that a
+// program kept for later names what made it. The path the linker found is stat'ed and
+// must be the very file mapped (a library replaced since the load is another file):
+// otherwise `path` is "" and nothing is to be kept.
 Napi::Value SeccompLibrary(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string soname = ArgString(info, 0, "seccompLibrary", "soname");
   const Libseccomp* lib = LoadOrThrow(env, soname);
-  Dl_info where{};
-  std::string path;
-  if (dladdr(reinterpret_cast<void*>(lib->init), &where) != 0 && where.dli_fname != nullptr) path = where.dli_fname;
   Napi::Object result = Napi::Object::New(env);
   result.Set("version", Napi::String::New(env, VersionOf(lib)));
-  result.Set("path", Napi::String::New(env, path));
+  result.Set("path", Napi::String::New(env, ""));
+  Dl_info where{};
+  if (dladdr(reinterpret_cast<void*>(lib->init), &where) == 0 || where.dli_fname == nullptr) return result;
+  dev_t dev = 0;
+  ino_t ino = 0;
+  struct stat st {};
+  if (!MappedFileAt(reinterpret_cast<uintptr_t>(lib->init), &dev, &ino)) return result;
+  if (stat(where.dli_fname, &st) != 0 || st.st_dev != dev || st.st_ino != ino) return result;
+  result.Set("path", Napi::String::New(env, where.dli_fname));
+  result.Set("dev", Napi::Number::New(env, static_cast<double>(st.st_dev)));
+  result.Set("ino", Napi::Number::New(env, static_cast<double>(st.st_ino)));
+  result.Set("size", Napi::Number::New(env, static_cast<double>(st.st_size)));
+  result.Set("mtimeNs", Napi::String::New(env, std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec)));
   return result;
 }
 

@@ -4,9 +4,14 @@
 // container the same one. An entry holds everything it was made from (the filter,
 // the library's version and file, the kernel, the architecture) and is used only when
 // all of it is the same, so a program is never taken for another filter's: the file
-// name is a hash, and a hash that collides only misses. --root is the runtime's own
-// directory (0700, or the rootless user's), the same trust as the states beside it;
-// the '~' in the directory's name is one no container id can have.
+// name is a hash, and a hash that collides only misses. The '~' in the directory's
+// name is one no container id can have.
+//
+// A program read from here is loaded into containers, so the cache is used only
+// where nobody but this user could have written it: --root and the directory owned by
+// the effective user and writable by nobody else, the directory and its entries no
+// symlinks (opened with O_NOFOLLOW), entries owned by the user. Anywhere else (a root
+// others may write to) libseccomp builds every time, as before.
 import * as fs from 'fs';
 import * as path from 'path';
 import { log } from '../log';
@@ -22,17 +27,28 @@ export interface LibseccompOutput {
   highest: number[];
 }
 
-/** The library a program is built with (native seccompLibrary). */
+/**
+ * The library a program is built with (native seccompLibrary): the file it was
+ * loaded from, checked to be the one mapped; `path` "" when that cannot be told.
+ */
 export interface LibseccompIdentity {
   version: string;
   path: string;
+  dev?: number;
+  ino?: number;
+  size?: number;
+  mtimeNs?: string;
 }
 
 export const SECCOMP_CACHE_DIR = '~seccomp-cache';
 /** Bumped whenever an entry's layout or meaning changes. */
 const FORMAT = 1;
-/** Entries kept; the oldest go first. A profile's program is a few KB to a few tens of KB. */
+/** Entries kept; the least recently used go first. An entry is a few KB to a few tens of KB. */
 const MAX_ENTRIES = 64;
+/** The names the cache writes: an entry, or one being written. Nothing else there is touched. */
+const ENTRY_NAME = /^[0-9a-f]{16}\.json(\.tmp-\d+)?$/;
+/** Below this much free space in --root nothing is written: the states need it more. */
+const MIN_FREE_BYTES = 4 << 20;
 
 interface Entry {
   format: number;
@@ -51,14 +67,15 @@ interface Entry {
  */
 export function cachedLibseccompOutput(root: string, input: unknown, library: LibseccompIdentity, build: () => LibseccompOutput): LibseccompOutput {
   const material = keyMaterial(input, library);
-  if (material === undefined) return build();
   const dir = path.join(root, SECCOMP_CACHE_DIR);
+  if (material === undefined || !ownDirectory(root, 0o022)) return build();
   const file = path.join(dir, `${native().hash64(material)}.json`);
-  const found = readEntry(file, material);
+  const usable = ownDirectory(dir, 0o077);
+  const found = usable ? readEntry(file, material) : undefined;
   if (found) return found;
   const output = build();
   try {
-    writeEntry(dir, file, material, output);
+    if (usable || makeDirectory(dir)) writeEntry(dir, file, material, output);
   } catch (e) {
     log.debug(`seccomp cache: not kept (${(e as Error).message})`);
   }
@@ -68,25 +85,52 @@ export function cachedLibseccompOutput(root: string, input: unknown, library: Li
 /** Everything the output depends on; undefined when the library's file cannot be told (nothing is cached then). */
 function keyMaterial(input: unknown, library: LibseccompIdentity): string | undefined {
   if (!library.path) return undefined;
-  let lib: fs.Stats;
   let kernel: string;
   try {
-    lib = fs.statSync(library.path);
     kernel = fs.readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
   } catch {
     return undefined;
   }
   // The file's identity, not only its version: a distribution's fix keeps the version.
-  const file = [library.path, lib.dev, lib.ino, lib.size, lib.mtimeMs, lib.ctimeMs];
+  const file = [library.path, library.dev, library.ino, library.size, library.mtimeNs];
   return JSON.stringify([FORMAT, library.version, file, kernel, process.arch, input]);
+}
+
+/** A directory itself (no symlink), the effective user's, and writable by nobody else (no bit of `othersWrite`). */
+function ownDirectory(dir: string, othersWrite: number): boolean {
+  try {
+    const st = fs.lstatSync(dir);
+    return st.isDirectory() && st.uid === process.geteuid?.() && (st.mode & othersWrite) === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Makes the cache's directory in an existing --root (the root is the state store's to make); whether it is now one to use. */
+function makeDirectory(dir: string): boolean {
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return false;
+  }
+  return ownDirectory(dir, 0o077);
 }
 
 function readEntry(file: string, material: string): LibseccompOutput | undefined {
   let entry: Entry;
+  let fd: number | undefined;
   try {
-    entry = JSON.parse(fs.readFileSync(file, 'utf8')) as Entry;
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    const st = fs.fstatSync(fd);
+    if (!st.isFile() || st.uid !== process.geteuid?.()) return undefined;
+    entry = JSON.parse(fs.readFileSync(fd, 'utf8')) as Entry;
+    // Used now: the entries used least recently are the ones that go.
+    const now = new Date();
+    fs.futimesSync(fd, now, now);
   } catch {
     return undefined; // absent, or not whole (a crash before its rename reached the disk)
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
   const numbers = (v: unknown): v is number[] => Array.isArray(v) && v.every((n) => Number.isInteger(n));
   const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
@@ -99,16 +143,13 @@ function readEntry(file: string, material: string): LibseccompOutput | undefined
 }
 
 /**
- * Written under a private name and renamed: a reader sees a whole entry or none. The
- * directory is made only inside an existing --root: the root itself is the state
- * store's to make, with its own mode.
+ * Written under a private name and renamed: a reader sees a whole entry or none. A
+ * write that fails takes its partial file with it: a full --root must not stay full
+ * because of the cache.
  */
 function writeEntry(dir: string, file: string, material: string, output: LibseccompOutput): void {
-  try {
-    fs.mkdirSync(dir, { mode: 0o700 });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-  }
+  const free = fs.statfsSync(dir);
+  if (free.bavail * free.bsize < MIN_FREE_BYTES) return;
   const entry: Entry = {
     format: FORMAT,
     material,
@@ -118,14 +159,24 @@ function writeEntry(dir: string, file: string, material: string, output: Libsecc
     highest: output.highest,
   };
   const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600 });
-  fs.renameSync(tmp, file);
+  const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+  try {
+    try {
+      fs.writeFileSync(fd, JSON.stringify(entry));
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
   evictOldest(dir);
 }
 
-/** Keeps MAX_ENTRIES entries, removing the oldest (and temporary files of writers long gone). */
+/** Keeps MAX_ENTRIES entries, removing those used least recently (and temporary files of writers long gone). */
 function evictOldest(dir: string): void {
-  const names = fs.readdirSync(dir);
+  const names = fs.readdirSync(dir).filter((name) => ENTRY_NAME.test(name));
   if (names.length <= MAX_ENTRIES) return;
   const byAge = names
     .map((name) => {

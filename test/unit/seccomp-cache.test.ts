@@ -8,12 +8,10 @@ import { cachedLibseccompOutput, SECCOMP_CACHE_DIR, type LibseccompOutput } from
 
 describe('seccomp cache', () => {
   let root: string;
-  let library: { version: string; path: string };
+  // What native seccompLibrary tells of the file it loaded: all of it is in the key.
+  const library = { version: '2.5.4', path: '/lib/libseccomp.so.2', dev: 2049, ino: 1234, size: 129312, mtimeNs: '1716662212.0' };
   beforeEach(() => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-seccomp-cache-'));
-    // Any existing file stands for the library: its identity is part of the key.
-    library = { version: '2.5.4', path: path.join(root, 'libseccomp.so.2') };
-    fs.writeFileSync(library.path, 'library');
   });
   afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
@@ -41,11 +39,12 @@ describe('seccomp cache', () => {
     cachedLibseccompOutput(root, { filter: 'a' }, library, b.build);
     cachedLibseccompOutput(root, { filter: 'b' }, library, b.build);
     cachedLibseccompOutput(root, { filter: 'a' }, { ...library, version: '2.5.5' }, b.build);
-    // The same path and version, but the file was replaced (a distribution's fix).
-    fs.rmSync(library.path);
-    fs.writeFileSync(library.path, 'library, patched');
+    // The same path and version, but another file (a distribution's fix).
+    cachedLibseccompOutput(root, { filter: 'a' }, { ...library, ino: 4321 }, b.build);
+    cachedLibseccompOutput(root, { filter: 'a' }, { ...library, mtimeNs: '1716662999.0' }, b.build);
+    expect(b.calls.n).toBe(5);
     cachedLibseccompOutput(root, { filter: 'a' }, library, b.build);
-    expect(b.calls.n).toBe(4);
+    expect(b.calls.n).toBe(5);
   });
 
   test('an entry made from other input under the same file name (a hash collision) is not taken, and is replaced', () => {
@@ -75,7 +74,7 @@ describe('seccomp cache', () => {
     expect(b.calls.n).toBe(2);
   });
 
-  test('at most 64 entries: the oldest go', () => {
+  test('at most 64 entries: those used least recently go; a name the cache does not write is left alone', () => {
     for (let i = 0; i < 70; i++) {
       const before = new Set(fs.existsSync(path.join(root, SECCOMP_CACHE_DIR)) ? entries() : []);
       cachedLibseccompOutput(root, { filter: i }, library, () => output(1));
@@ -91,6 +90,58 @@ describe('seccomp cache', () => {
     expect(b.calls.n).toBe(0); // the newest 64 (6 to 69) were kept
     cachedLibseccompOutput(root, { filter: 5 }, library, b.build);
     expect(b.calls.n).toBe(1); // 0 to 5 had gone
+    // 6 was used just before 5 was written: 7, used least recently, went instead of 6.
+    fs.writeFileSync(path.join(root, SECCOMP_CACHE_DIR, 'notes.txt'), 'not the cache\'s');
+    cachedLibseccompOutput(root, { filter: 100 }, library, () => output(1));
+    cachedLibseccompOutput(root, { filter: 6 }, library, b.build);
+    expect(b.calls.n).toBe(1);
+    cachedLibseccompOutput(root, { filter: 7 }, library, b.build);
+    expect(b.calls.n).toBe(2);
+    expect(fs.existsSync(path.join(root, SECCOMP_CACHE_DIR, 'notes.txt'))).toBe(true);
+  });
+
+  test.each([
+    ['a --root others may write to', () => fs.chmodSync(root, 0o777)],
+    ['a cache directory others may write to', () => {
+      fs.mkdirSync(path.join(root, SECCOMP_CACHE_DIR));
+      fs.chmodSync(path.join(root, SECCOMP_CACHE_DIR), 0o777);
+    }],
+    ['a cache directory that is a symlink', () => {
+      fs.mkdirSync(path.join(root, 'elsewhere'), { mode: 0o700 });
+      fs.symlinkSync('elsewhere', path.join(root, SECCOMP_CACHE_DIR));
+    }],
+  ])('%s: nothing read or written there, built every time', (_what, arrange) => {
+    arrange();
+    const b = counting(1);
+    cachedLibseccompOutput(root, { filter: 'a' }, library, b.build);
+    cachedLibseccompOutput(root, { filter: 'a' }, library, b.build);
+    expect(b.calls.n).toBe(2);
+    for (const dir of [path.join(root, SECCOMP_CACHE_DIR), path.join(root, 'elsewhere')]) {
+      if (fs.existsSync(dir)) expect(fs.readdirSync(dir)).toEqual([]);
+    }
+  });
+
+  test('an entry that is a symlink is not followed: rebuilt, and replaced by an entry of its own', () => {
+    const b = counting(1);
+    cachedLibseccompOutput(root, { filter: 'a' }, library, b.build);
+    const name = entries()[0] as string;
+    const file = path.join(root, SECCOMP_CACHE_DIR, name);
+    fs.renameSync(file, path.join(root, 'planted.json'));
+    fs.symlinkSync(path.join(root, 'planted.json'), file);
+    cachedLibseccompOutput(root, { filter: 'a' }, library, b.build);
+    expect(b.calls.n).toBe(2);
+    expect(fs.lstatSync(file).isFile()).toBe(true);
+  });
+
+  test('a write that fails leaves no partial file', () => {
+    const b = counting(1);
+    cachedLibseccompOutput(root, { filter: 'a' }, library, b.build);
+    // The entry's name taken by a directory that is not empty: the rename fails.
+    const file = path.join(root, SECCOMP_CACHE_DIR, entries()[0] as string);
+    fs.rmSync(file);
+    fs.mkdirSync(path.join(file, 'x'), { recursive: true });
+    expect(cachedLibseccompOutput(root, { filter: 'a' }, library, b.build)).toEqual(output(1));
+    expect(entries().filter((n) => n.includes('.tmp-'))).toEqual([]);
   });
 
   test('no --root yet, or no library file to name: built, nothing kept, no directory made', () => {
