@@ -10,6 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { makeBundle } from '../helpers/bundle';
+import { SECCOMP_CACHE_DIR } from '../../src/lifecycle/seccomp-cache';
 import type { RunResult } from '../helpers/runtime';
 
 const PODMAN = '/usr/bin/podman';
@@ -96,7 +97,8 @@ export function startPodman(runtime: string): Podman {
   // podman 4.3 keeps its blob-info cache here whatever --root says; what the suite
   // makes of it, it removes.
   const hostCache = ['/var/lib/containers', '/var/lib/containers/cache', BLOB_INFO_CACHE].filter((p) => !fs.existsSync(p));
-  const stop = (): string[] => [...stopPodman(run, tmp, cgroupParent), ...removeMade(hostCache)];
+  const programs = seccompProgramsKept();
+  const stop = (): string[] => [...stopPodman(run, tmp, cgroupParent), ...removeMade(hostCache), ...programs.removeNew()];
   try {
     const rootfs = makeBundle({ tmp, cgroupParent }).rootfs;
     fs.mkdirSync(path.join(rootfs, 'seed'));
@@ -146,6 +148,31 @@ function stopPodman(run: Podman['run'], tmp: string, cgroupParent: string): stri
   else fs.rmSync(tmp, { recursive: true, force: true });
   problems.push(...removeCgroupParent(cgroupParent));
   return problems;
+}
+
+/**
+ * podman gives the runtime no --root of the suite's (and `--runtime-flag root=` does
+ * not reach the clean-up podman that conmon starts), so tsrun works in its default
+ * root, /run/tsrun, and keeps compiled seccomp programs there for later containers.
+ * The entries the suite's containers added are removed at the end, with the
+ * directory if the suite made it.
+ */
+function seccompProgramsKept(): { removeNew(): string[] } {
+  const dir = path.join('/run/tsrun', SECCOMP_CACHE_DIR);
+  const existed = fs.existsSync(dir);
+  const before = new Set(existed ? fs.readdirSync(dir) : []);
+  return {
+    removeNew: () => {
+      if (!fs.existsSync(dir)) return [];
+      for (const name of fs.readdirSync(dir)) if (!before.has(name)) fs.rmSync(path.join(dir, name), { force: true });
+      try {
+        if (!existed) fs.rmdirSync(dir);
+      } catch (e) {
+        return [`cannot remove ${dir}: ${(e as Error).message}`];
+      }
+      return [];
+    },
+  };
 }
 
 /** Removes the paths the suite made (deepest first), if they are still there. */
