@@ -4,7 +4,8 @@ import { ConfigError } from '../errors';
 export function parseSignal(value: string | number | undefined, fallback = 'SIGTERM'): number {
   // As runc: an empty signal is the default one, and spaces are not trimmed (" 9" is no signal).
   const text = value === undefined || value === '' ? fallback : String(value);
-  if (/^\d+$/.test(text)) {
+  // A number as Go's strconv.Atoi reads it, a '+' sign included ("+15", runc).
+  if (/^\+?\d+$/.test(text)) {
     const n = Number(text);
     // 0 signals nothing: a check that the process is there (runc takes it too).
     if (n > 64) throw new ConfigError('signal', `invalid signal ${text}`);

@@ -14,7 +14,7 @@ describe('Go-style flags', () => {
 
 describe('signals', () => {
   test.each([
-    ['KILL', 9], ['SIGKILL', 9], ['kill', 9], ['9', 9], ['TERM', 15], ['SIGUSR1', 10], ['RTMIN+2', 36], ['SIGRTMAX', 64], ['0', 0],
+    ['KILL', 9], ['SIGKILL', 9], ['kill', 9], ['9', 9], ['+15', 15], ['015', 15], ['TERM', 15], ['SIGUSR1', 10], ['RTMIN+2', 36], ['SIGRTMAX', 64], ['0', 0],
   ])('%s -> %d', (name, n) => expect(parseSignal(name)).toBe(n));
   test('default is SIGTERM, also when given empty (runc)', () => {
     expect(parseSignal(undefined)).toBe(15);
@@ -27,6 +27,8 @@ describe('signals', () => {
   test('bad names are errors', () => {
     expect(() => parseSignal('NOPE')).toThrow(/unknown signal "NOPE"/);
     expect(() => parseSignal('99')).toThrow(/invalid signal/);
+    expect(() => parseSignal('-9')).toThrow(/unknown signal "-9"/);
+    expect(() => parseSignal('+')).toThrow(/unknown signal "\+"/);
   });
 });
 
