@@ -10,9 +10,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { describeIf } from '../helpers/suite';
-import { RUNC_BINARY as RUNC, RunResult, sleep } from '../helpers/runtime';
+import { RUNC_BINARY as RUNC, RunResult } from '../helpers/runtime';
 import { e2eRuntime } from './containerd';
 import { CONTAINER_VIEW, expectSameView, RESTRICTED_FLAGS, withMountsSorted } from './container-view';
+import { stopsThroughItsTrap, TERM_TRAP_SCRIPT } from './engine-steps';
 import { podmanSkipReason, startPodman, type Podman } from './podman';
 
 jest.setTimeout(60_000);
@@ -114,7 +115,7 @@ describeIf(podmanSkipReason(runtime))(`podman through ${path.basename(runtime)}`
 
   test('a detached container: exec (user, workdir, env, exit status), pause/unpause, stop with its TERM trap, logs, rm', async () => {
     const name = `pm-${process.pid}`;
-    ok(pm.run(['run', '-d', '--name', name, ...pm.containerFlags, pm.image, 'sh', '-c', 'trap "echo got-term; exit 3" TERM; echo started; while true; do sleep 0.1; done']));
+    ok(pm.run(['run', '-d', '--name', name, ...pm.containerFlags, pm.image, 'sh', '-c', TERM_TRAP_SCRIPT]));
     // The container's cgroup is the runtime's, below the suite's parent.
     const leaf = fs.readdirSync(path.join('/sys/fs/cgroup/pids', pm.cgroupParent)).filter((d) => d.startsWith('libpod-'));
     expect(leaf).toHaveLength(1);
@@ -125,13 +126,7 @@ describeIf(podmanSkipReason(runtime))(`podman through ${path.basename(runtime)}`
     expect(ok(pm.run(['ps', '-a', '--filter', `name=${name}`, '--format', '{{.Status}}'])).stdout).toMatch(/^Paused/);
     ok(pm.run(['unpause', name]));
     expect(ok(pm.run(['exec', name, 'echo', 'after-unpause'])).stdout).toBe('after-unpause\n');
-    ok(pm.run(['stop', '--time', '10', name]));
-    expect(ok(pm.run(['inspect', '--format', '{{.State.ExitCode}}', name])).stdout.trim()).toBe('3');
-    // conmon writes the log; it may flush just after the exit is recorded.
-    let logs = '';
-    for (let i = 0; i < 40 && !logs.includes('got-term'); i++, await sleep(25)) logs = ok(pm.run(['logs', name])).stdout;
-    expect(logs).toBe('started\ngot-term\n');
-    ok(pm.run(['rm', name]));
+    await stopsThroughItsTrap((args) => ok(pm.run(args)), name);
     expect(fs.readdirSync(path.join('/sys/fs/cgroup/pids', pm.cgroupParent)).filter((d) => d.startsWith('libpod-'))).toEqual([]);
   });
 
