@@ -90,8 +90,9 @@ export async function streamEvents(root: string, id: string, intervalMs: number,
   if (failure) throw failure.error;
 }
 
+// The first sample comes after one interval, as runc's ticker gives it (`events --stats`
+// is the one-shot form).
 async function streamStats(root: string, id: string, intervalMs: number, emit: (e: StatsEvent) => void, signal?: AbortSignal): Promise<void> {
-  emit(statsEvent(root, id));
   for (;;) {
     if (signal?.aborted) return;
     await new Promise<void>((resolve) => {

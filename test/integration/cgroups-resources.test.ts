@@ -423,13 +423,29 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     expect({ code: r.code, timedOut: r.timedOut, stderr: r.stderr }).toEqual({ code: 0, timedOut: false, stderr: '' });
   });
 
+  test('events gives its first stats line after one interval, not at once (runc\'s ticker)', async () => {
+    const b = bundle(['sleep', '1000'], {});
+    expectOk(s.cli.create(b.id, b.dir));
+    expectOk(s.cli.start(b.id));
+    const out = path.join(b.dir, 'events.txt');
+    const events = s.cli.spawn(['events', '--interval', '4s', b.id], { stdoutFile: out, timeoutMs: 30_000 });
+    const stats = () => (fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '').split('\n').filter((l) => l.includes('"stats"'));
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(stats()).toHaveLength(0);
+    await waitFor(() => stats().length === 1, 'the first stats line', 20_000);
+    expectOk(s.cli.delete(b.id, true));
+    const r = await events.done;
+    expect({ code: r.code, timedOut: r.timedOut }).toEqual({ code: 0, timedOut: false });
+  });
+
   if (flavorOf(BINARY) === 'tsrun') {
     test('events ends at SIGTERM with status 0, its OOM watch released (no read left blocking the exit)', async () => {
       const b = bundle(['sleep', '1000'], { memory: { limit: 64 << 20 } });
       expectOk(s.cli.create(b.id, b.dir));
       expectOk(s.cli.start(b.id));
       const out = path.join(b.dir, 'events.txt');
-      const events = s.cli.spawn(['events', '--interval', '60s', b.id], { stdoutFile: out, timeoutMs: 20_000 });
+      // The first line comes after one interval; the next tick is pending at the SIGTERM.
+      const events = s.cli.spawn(['events', '--interval', '1s', b.id], { stdoutFile: out, timeoutMs: 20_000 });
       await waitFor(() => fs.existsSync(out) && fs.readFileSync(out, 'utf8').includes('"stats"'), 'a first stats line');
       process.kill(events.pid, 'SIGTERM');
       const r = await events.done;
