@@ -138,6 +138,17 @@ void RequireNotLedIntoProc(const std::string& object, const std::string& dest, i
   if (UnderProc(resolved)) FailMessage(object + ": \"" + resolved + "\" cannot be mounted because it is inside /proc");
 }
 
+// A destination that resolves to the container's root itself (a symlink in the rootfs
+// to "/" or ".") would put the mount on top of the root. The init keeps the root below
+// it, but every process that joins the mount namespace later (exec, nsenter) would get
+// the mount as its "/", without the container's /proc, /dev or masked paths. runc
+// refuses such a config too.
+void RequireNotTheRoot(const std::string& object, int target) {
+  std::string resolved;
+  if (!ResolvedContainerPath(target, &resolved)) FailMessage(object + ": cannot tell where the destination resolved to");
+  if (resolved == "/") FailMessage(object + ": the destination resolves to the container's root directory");
+}
+
 // Fails unless fd is a real directory; /proc and /sys must not be mounted through a
 // symlink or onto a file.
 void RequireDirectory(const std::string& object, int fd) {
@@ -164,6 +175,7 @@ void RequireSameKind(const std::string& object, bool sourceIsDir, int target) {
 void MountTmpfs(const std::string& object, const std::string& source, const std::string& dest, unsigned long flags,
                 const std::string& data, bool copyUp) {
   Fd existing(ResolveIfExists(object, dest));
+  if (existing) RequireNotTheRoot(object, existing.get());
   struct stat covered = {};
   if (existing && fstat(existing.get(), &covered) < 0) Fail(object, "fstat", errno);
   const bool coversDir = existing && S_ISDIR(covered.st_mode);
@@ -374,6 +386,7 @@ void OpMount(const Args& a) {
     if (fstat(tree.get(), &st) < 0) Fail(object, "fstat", errno);
     Fd target(Resolve(object, dest, S_ISDIR(st.st_mode) ? Create::Directory : Create::File));
     RequireSameKind(object, S_ISDIR(st.st_mode), target.get());
+    RequireNotTheRoot(object, target.get());
     RequireNotLedIntoProc(object, dest, target.get());
     if (!AttachTree(object, tree.get(), target.get(), flags)) Fail(object, "mount_setattr", ENOSYS);
   } else if (flags & MS_BIND) {
@@ -383,6 +396,7 @@ void OpMount(const Args& a) {
     {
       Fd target(Resolve(object, dest, S_ISDIR(st.st_mode) ? Create::Directory : Create::File));
       RequireSameKind(object, S_ISDIR(st.st_mode), target.get());
+      RequireNotTheRoot(object, target.get());
       RequireNotLedIntoProc(object, dest, target.get());
       attached = AttachBind(object, source, target.get(), flags);
       if (!attached && mount(source.c_str(), FdPath(target.get()).c_str(), nullptr, MS_BIND | (flags & MS_REC), nullptr) < 0)
@@ -398,6 +412,7 @@ void OpMount(const Args& a) {
     const bool special = fstype == "proc" || fstype == "sysfs";
     Fd target(Resolve(object, dest, Create::Directory, !special));
     if (special) RequireDirectory(object, target.get());
+    RequireNotTheRoot(object, target.get());
     // The types runc mounts without its /proc rule (src/linux/proc-mounts.ts).
     if (!special && fstype != "mqueue" && fstype != "cgroup" && fstype != "cgroup2") RequireNotLedIntoProc(object, dest, target.get());
     if (mount(OrNull(source), FdPath(target.get()).c_str(), OrNull(fstype), flags, OrNull(data)) < 0)
@@ -529,6 +544,7 @@ void OpMaskPath(const Args& a) {
   int fd = ResolveIfExists(object, a[0]);
   if (fd < 0) return;
   Fd target(fd);
+  RequireNotTheRoot(object, target.get());
   struct stat st;
   if (fstat(target.get(), &st) < 0) Fail(object, "fstat", errno);
   if (S_ISDIR(st.st_mode)) {
@@ -551,6 +567,7 @@ void OpReadonlyPath(const Args& a) {
   if (fd < 0) return;
   {
     Fd target(fd);
+    RequireNotTheRoot(object, target.get());
     if (mount(FdPath(target.get()).c_str(), FdPath(target.get()).c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
       Fail(object, "mount", errno);
   }

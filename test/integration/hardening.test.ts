@@ -386,6 +386,35 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
     expect(overlay.stderr).toMatch(/proc\/sys\\?" cannot be mounted because it is inside \/proc/);
   });
 
+  test('a mount whose destination a rootfs symlink leads to the container\'s root is refused (exec would get it as its "/"); runc refuses it too', () => {
+    const source = fs.mkdtempSync(path.join(s.env.tmp, 'volume-'));
+    fs.writeFileSync(path.join(source, 'from-the-volume'), '');
+    const cases: Array<[string, Record<string, unknown>]> = [
+      ['/', { type: 'bind', source, options: ['rbind'] }],
+      ['.', { type: 'bind', source, options: ['rbind', 'ro'] }],
+      ['/', { type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] }],
+    ];
+    for (const [link, mount] of cases) {
+      const b = bundle('true', (c) => c.mounts.push({ destination: '/data', ...mount }));
+      fs.symlinkSync(link, path.join(b.rootfs, 'data'));
+      const r = s.cli.runContainer(b.id, b.dir);
+      expect({ link, mount, code: r.code, stdout: r.stdout }).toEqual({ link, mount, code: 1, stdout: '' });
+      if (FLAVOR === 'tsrun') expect(r.stderr).toContain('on /data: the destination resolves to the container\'s root directory');
+    }
+  });
+
+  (FLAVOR === 'runc' ? test.skip : test)('a masked or read-only path that a rootfs symlink leads to the container\'s root is refused', () => {
+    for (const field of ['maskedPaths', 'readonlyPaths']) {
+      const b = bundle('true', (c) => {
+        c.linux[field] = ['/hidden'];
+      });
+      fs.symlinkSync('/', path.join(b.rootfs, 'hidden'));
+      const r = s.cli.runContainer(b.id, b.dir);
+      expect({ field, code: r.code }).toEqual({ field, code: 1 });
+      expect(r.stderr).toContain('Path /hidden: the destination resolves to the container\'s root directory');
+    }
+  });
+
   (FLAVOR === 'runc' ? test.skip : test)('oom_score_adj is written only into a real procfs', () => {
     // An image whose /proc is a symlink to a plain directory a config bind-mounts (a
     // bind onto /proc itself is refused when planning): a runtime that trusted the
