@@ -164,6 +164,21 @@ export interface NativeAddon {
    * namespace open at fd (ioctl NS_GET_USERNS, then NS_GET_PARENT up the chain).
    */
   namespaceOwnedWithin(fd: number, userFd: number): boolean;
+  /**
+   * A datagram socket bound at <dir>/notify.sock (mode 0777), O_CLOEXEC; a socket file
+   * already there is replaced, any other file is an error (sd-notify.ts).
+   */
+  notifyListen(dir: string): number;
+  /**
+   * The first READY= line received on the socket fd, or null once the process `pid`
+   * has ended without sending one (with startTime: or the pid is another process's;
+   * pid 0: ended already, only what is queued counts).
+   */
+  notifyAwaitReady(fd: number, pid: number, startTime?: string): string | null;
+  /** notifyAwaitReady on a thread of libuv's pool. */
+  notifyAwaitReadyAsync(fd: number, pid: number, startTime?: string): Promise<string | null>;
+  /** Each message as one datagram to the AF_UNIX socket `target` ("@name": abstract). */
+  notifySend(target: string, messages: readonly string[]): void;
   /** CLOCK_REALTIME as [seconds, nanoseconds]. */
   realtime(): [number, number];
   /** [SIGRTMIN, SIGRTMAX] as the libc numbers them: the signals Node has no names for. */

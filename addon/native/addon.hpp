@@ -54,6 +54,11 @@ Napi::Value ReleaseFifo(const Napi::CallbackInfo& info);
 Napi::Value DrainFifo(const Napi::CallbackInfo& info);
 Napi::Value Flock(const Napi::CallbackInfo& info);
 Napi::Value RenameNoReplace(const Napi::CallbackInfo& info);
+// sd-notify.cpp
+Napi::Value NotifyListen(const Napi::CallbackInfo& info);
+Napi::Value NotifyAwaitReady(const Napi::CallbackInfo& info);
+Napi::Value NotifyAwaitReadyAsync(const Napi::CallbackInfo& info);
+Napi::Value NotifySend(const Napi::CallbackInfo& info);
 // console.cpp
 Napi::Value ConnectUnix(const Napi::CallbackInfo& info);
 Napi::Value SocketPair(const Napi::CallbackInfo& info);

@@ -37,6 +37,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"returnNetDevice", ReturnNetDevice},
       {"oomEventFd", OomEventFd},
       {"namespaceOwnedWithin", NamespaceOwnedWithin},
+      {"notifyListen", NotifyListen},   {"notifyAwaitReady", NotifyAwaitReady},
+      {"notifyAwaitReadyAsync", NotifyAwaitReadyAsync}, {"notifySend", NotifySend},
       {"realtime", Realtime},         {"exitNow", ExitNow},
       {"readLatin1", ReadLatin1},
       {"realtimeSignals", RealtimeSignals},

@@ -45,6 +45,7 @@ import { checkNoLimitsWithoutCgroup, isCgroupPermissionError, ownCgroupDirs, roo
 import { checkPassedFds, passedFds } from './socket-activation';
 import { hookState, pidInContainer, runHooks, runHooksWarnOnly, withAnnotations } from './hooks';
 import { OCI_VERSION } from '../version';
+import { callerNotifySocket, makeNotifyDir, notifyDir, withNotifySocket } from './sd-notify';
 
 export interface CreateOptions {
   root: string;
@@ -78,6 +79,11 @@ export interface Created {
   consoleFd?: number;
   /** Foreground run without one, from a terminal: the pipes its stdio goes through. */
   piped?: PipedStdio;
+  /**
+   * `run` under a NOTIFY_SOCKET: the socket the container reports READY= on, bound
+   * before its process started (sd-notify.ts); the caller relays and closes it.
+   */
+  notifyFd?: number;
 }
 
 function chownToMappedRoot(file: string, spec: Spec): void {
@@ -142,6 +148,7 @@ export function createContainer(opts: CreateOptions): Created {
   let fifoFd: number | undefined;
   let console: ConsoleEnds | undefined;
   let piped: PipedStdio | undefined;
+  let notifyFd: number | undefined;
   // Set once cgroups.create() has returned. Until then the dirs may be another
   // container's (create refuses a leaf with processes in it: cleaning up here would
   // kill them), and a failing create() has removed what it made itself.
@@ -255,8 +262,18 @@ export function createContainer(opts: CreateOptions): Created {
         log.debug(`create ${opts.id}: rootless, left out of the v2 hierarchy (${(e as Error).message})`);
       }
     };
+    // NOTIFY_SOCKET (sd-notify.ts): the dir the container sees at /run/notify. `run`
+    // binds the socket now, before the init may start the container's process.
+    const notifyTarget = callerNotifySocket();
+    let planned = spec;
+    if (notifyTarget !== undefined) {
+      const dir = notifyDir(store.dir(opts.id));
+      makeNotifyDir(dir);
+      planned = withNotifySocket(spec, dir);
+      if (opts.startAtOnce) notifyFd = nat.notifyListen(dir);
+    }
     const plan = buildCreatePlan({
-      spec,
+      spec: planned,
       bundle: bundle.dir,
       rootfs: bundle.rootfs,
       stageDir: path.join(store.dir(opts.id), 'idmap'),
@@ -377,7 +394,9 @@ export function createContainer(opts: CreateOptions): Created {
     log.debug(`create ${opts.id}: created, init pid ${containerPid}`);
     const ownConsole = console?.ownFd;
     if (console) console.ownFd = undefined;
-    return { state: final, consoleFd: ownConsole, ...(piped ? { piped } : {}) };
+    const ownNotify = notifyFd;
+    notifyFd = undefined;
+    return { state: final, consoleFd: ownConsole, ...(piped ? { piped } : {}), ...(ownNotify !== undefined ? { notifyFd: ownNotify } : {}) };
   } catch (e) {
     piped?.abandon();
     // Each pid only while it is still ours: the pid may have been handed on. The init
@@ -427,5 +446,6 @@ export function createContainer(opts: CreateOptions): Created {
     if (fifoFd !== undefined) nat.closeFd(fifoFd);
     if (console) nat.closeFd(console.initFd);
     if (console?.ownFd !== undefined) nat.closeFd(console.ownFd);
+    if (notifyFd !== undefined) nat.closeFd(notifyFd);
   }
 }

@@ -9,6 +9,7 @@ import { deleteContainer } from './delete';
 import { runPoststartHooks } from './start';
 import { waitForContainerProcess } from './container-wait';
 import { withSignalsCaught, type SignalForwarding } from './signal-forwarding';
+import { callerNotifySocket, relayReady, relayReadyAsync } from './sd-notify';
 
 export interface RunOptions extends CreateOptions {
   detach?: boolean;
@@ -30,20 +31,37 @@ async function runWithSignalsCaught(opts: RunOptions, forwarding: SignalForwardi
   // Started as soon as it is ready: the exec FIFO and a `start` would only make the
   // init wait for this same process (runc's `run` goes through them; nothing outside
   // can tell, except that `state` never catches this container `created`).
-  const { state, consoleFd, piped } = createContainer({ ...opts, foreground: !opts.detach, startAtOnce: true });
+  const { state, consoleFd, piped, notifyFd } = createContainer({ ...opts, foreground: !opts.detach, startAtOnce: true });
   let proxy: ConsoleProxy | undefined;
   try {
     // Whatever the container writes meanwhile waits in the pty.
     if (consoleFd !== undefined) proxy = proxyConsole(consoleFd);
     runPoststartHooks(state);
   } catch (e) {
+    if (notifyFd !== undefined) nat.closeFd(notifyFd);
     proxy?.restore();
     piped?.abandon();
     deleteContainer(opts.root, opts.id, true);
     throw e;
   }
   log.debug(`run ${opts.id}: started`);
-  if (opts.detach) return 0;
+  // NOTIFY_SOCKET (sd-notify.ts). The container runs whatever becomes of the relay:
+  // a failure is a warning, as runc's run ignores it.
+  const notifyTarget = callerNotifySocket();
+  const relayFailed = (e: unknown): void => log.warn(`NOTIFY_SOCKET ${notifyTarget}: ${(e as Error).message}`);
+  if (opts.detach) {
+    if (notifyFd !== undefined && notifyTarget !== undefined) {
+      try {
+        relayReady(notifyFd, notifyTarget, state.pid, state.startTime);
+      } catch (e) {
+        relayFailed(e);
+      }
+    }
+    return 0;
+  }
+  // In the foreground, signals are passed on and the container's exit is waited for
+  // meanwhile; the relay ends by the time the container has.
+  const relay = notifyFd !== undefined && notifyTarget !== undefined ? relayReadyAsync(notifyFd, notifyTarget, state.pid, state.startTime).catch(relayFailed) : undefined;
 
   forwarding.forwardTo(state);
   let result;
@@ -60,6 +78,7 @@ async function runWithSignalsCaught(opts: RunOptions, forwarding: SignalForwardi
     throw e;
   }
   log.debug(`run ${opts.id}: container exited`);
+  await relay;
   try {
     if (!opts.keep) deleteContainer(opts.root, opts.id, true);
     // Everything the container wrote before it exited reaches our terminal first;

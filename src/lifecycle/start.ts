@@ -10,6 +10,7 @@ import type { ContainerState } from '../state/types';
 import { hookState, hooksOf, runHooksWarnOnly } from './hooks';
 import { CONTAINER_INIT_DIED, parseStartReport } from './start-report';
 import { runsOn } from '../state/status';
+import { callerNotifySocket, listenIfPrepared, notifyDir, relayReady } from './sd-notify';
 
 export function startContainer(root: string, id: string): void {
   const { container, unlock } = Container.openLocked(root, id);
@@ -31,6 +32,28 @@ export function startContainer(root: string, id: string): void {
     // timeout); a kill or delete must not wait for either, as with runc.
     unlock();
   }
+  // NOTIFY_SOCKET (sd-notify.ts): bound before the container's process may run, so
+  // that no READY= it sends is lost.
+  const notifyTarget = callerNotifySocket();
+  let notifyFd: number | undefined;
+  try {
+    if (notifyTarget !== undefined) notifyFd = listenIfPrepared(notifyDir(container.store.dir(id)));
+  } catch (e) {
+    nat.closeFd(fifoFd);
+    throw e;
+  }
+  try {
+    startReleased(container, fifoFd);
+  } catch (e) {
+    if (notifyFd !== undefined) nat.closeFd(notifyFd);
+    throw e;
+  }
+  if (notifyFd !== undefined && notifyTarget !== undefined) relayReady(notifyFd, notifyTarget, container.state.pid, container.state.startTime);
+}
+
+function startReleased(container: Container, fifoFd: number): void {
+  const nat = native();
+  const fifo = container.store.fifoPath(container.id);
   const released = nat.releaseFifo(fifoFd, container.state.pid);
   if (released === null) {
     // Gone before its handshake (a kill or delete -f meanwhile, or before we came).
