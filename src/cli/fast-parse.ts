@@ -4,6 +4,7 @@
 // argv is parsed against that record. yargs itself is loaded only for --help.
 import type { Argv, CommandModule, Options, PositionalOptions } from 'yargs';
 import { TsrunError } from '../errors';
+import { parseGoBool } from '../config/go-bool';
 
 export interface FlagSpec {
   name: string;
@@ -107,8 +108,8 @@ function convert(flag: FlagSpec, raw: string, shown: string): unknown {
     return Number(raw);
   }
   if (flag.type === 'boolean') {
-    if (raw === 'true' || raw === '1') return true;
-    if (raw === 'false' || raw === '0') return false;
+    const value = parseGoBool(raw);
+    if (value !== undefined) return value;
     throw new TsrunError(`invalid boolean value "${raw}" for ${shown}: parse error`);
   }
   if (flag.choices && !flag.choices.includes(raw)) {

@@ -9,16 +9,18 @@ import { CgroupError, ConfigError, TsrunError } from '../errors';
 import { detectCgroupLayout, hostCgroupRoot } from '../cgroups/detect';
 import { parseProcCgroup, ownCgroupDir } from '../cgroups/path';
 import { inUserNamespace } from './host-facts';
+import { parseGoBool } from '../config/go-bool';
 
 /**
- * runc's --rootless: 'true', 'false' or 'auto': rootless when not running as root,
- * or as root of a user namespace (rootless podman runs the runtime so), whose root
- * has no privilege over the host's cgroups.
+ * runc's --rootless: a boolean (Go's words for one: 1, t, TRUE, ...) or 'auto' (in
+ * any case, as is ''): rootless when not running as root, or as root of a user
+ * namespace (rootless podman runs the runtime so), whose root has no privilege over
+ * the host's cgroups.
  */
 export function rootlessMode(flag: string | undefined): boolean {
-  if (flag === undefined || flag === 'auto') return (process.geteuid?.() ?? 0) !== 0 || inUserNamespace();
-  if (flag === 'true') return true;
-  if (flag === 'false') return false;
+  if (flag === undefined || flag === '' || flag.toLowerCase() === 'auto') return (process.geteuid?.() ?? 0) !== 0 || inUserNamespace();
+  const value = parseGoBool(flag);
+  if (value !== undefined) return value;
   throw new ConfigError('--rootless', `invalid value ${JSON.stringify(flag)} (want true, false or auto)`);
 }
 

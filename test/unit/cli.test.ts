@@ -52,6 +52,16 @@ describe('fast argv parser', () => {
     expect(out).toMatchObject({ bundle: '/b', b: '/b', 'pid-file': '/p', pidFile: '/p', 'no-pivot': false, 'preserve-fds': 2, 'container-id': 'id1' });
     expect(out['no-new-keyring']).toBe(false);
   });
+  test('a boolean flag takes every word Go\'s strconv.ParseBool takes, as runc\'s flags do', () => {
+    for (const [word, value] of [['1', true], ['t', true], ['T', true], ['TRUE', true], ['True', true], ['0', false], ['f', false], ['F', false], ['FALSE', false], ['False', false]] as const) {
+      const out = fresh();
+      parseFlags([`--no-pivot=${word}`, 'id1'], commandSpec(create).flags, out, { stopAtPositional: false });
+      expect({ word, value: out['no-pivot'] }).toEqual({ word, value });
+    }
+    for (const word of ['yes', 'tRUE', 'on', '']) {
+      expect(() => parseFlags([`--no-pivot=${word}`, 'id1'], commandSpec(create).flags, fresh(), { stopAtPositional: false })).toThrow(`invalid boolean value "${word}"`);
+    }
+  });
   test('a repeated flag collects its values, once each (exec -e, -g)', () => {
     const out = fresh();
     parseFlags(['-e', 'A=b', '--env', 'C=d', '-g', '10', '-g', '20', 'id'], commandSpec(exec).flags, out, { stopAtPositional: false });

@@ -83,5 +83,9 @@ describe('rootless defaults', () => {
     expect(rootlessMode('false')).toBe(false);
     expect(rootlessMode('auto')).toBe((process.geteuid?.() ?? 0) !== 0);
     expect(() => rootlessMode('maybe')).toThrow(/--rootless: invalid value "maybe"/);
+    // runc parses it with strconv.ParseBool, and takes auto in any case.
+    expect([rootlessMode('1'), rootlessMode('T'), rootlessMode('TRUE'), rootlessMode('0'), rootlessMode('False')]).toEqual([true, true, true, false, false]);
+    expect(rootlessMode('AUTO')).toBe(rootlessMode('auto'));
+    expect(() => rootlessMode('yes')).toThrow(/--rootless: invalid value "yes"/);
   });
 });
