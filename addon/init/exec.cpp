@@ -128,6 +128,9 @@ void OpResolveExec(const Args& a) {
     at = colon + 1;
     std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
     if (CheckExecutable(candidate) == 0) {
+      // Found through an empty or relative PATH entry: refused, as Go's LookPath
+      // (ErrDot) refuses it for runc, rather than run whatever the cwd holds.
+      if (candidate[0] != '/') FailMessage(object + ": cannot run executable found relative to current directory");
       ctx.execPath = candidate;
       return;
     }

@@ -85,6 +85,19 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
       });
     });
 
+    test('a program found through an empty or relative PATH entry is refused (Go\'s LookPath, ErrDot)', () => {
+      for (const [env, cwd] of [['PATH=bin', '/'], ['PATH=:/nowhere', '/bin']]) {
+        const b = s.bundle({
+          configure: (c) => {
+            c.process.args = ['sh', '-c', 'true'];
+            c.process.env = [env];
+            c.process.cwd = cwd;
+          },
+        });
+        expectCleanFailure(attempt(cmd, b), s.cli.flavor, { tsrun: /exec: "sh": cannot run executable found relative to current directory/, runc: /cannot run executable found relative to current directory/ });
+      }
+    });
+
     test('a failing mount (bogus fstype) names the mount', () => {
       const b = s.bundle({
         configure: (c) => c.mounts.push({ destination: '/mnt', type: 'bogusfs', source: 'none' }),
