@@ -65,7 +65,8 @@ void OpConsole(const Args& a) {
     if (ioctl(master, TIOCSWINSZ, &ws) < 0) Fail("console", "ioctl(TIOCSWINSZ)", errno);
   }
   if (devConsole) MountDevConsole(slave, slavePath);
-  SendFd(sock, slavePath, master, "console socket");
+  // Named as runc names it (its master's file name); receivers take the fd, not the name.
+  SendFd(sock, "/dev/ptmx", master, "console socket");
   ForceClose(master);
   ForceClose(sock);
   // A new session whose controlling terminal is the slave, and the slave as stdio.
