@@ -31,7 +31,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (topic !== undefined && !findCommand(topic)) return noHelpTopic(topic);
       return await (await import('./help')).showHelp([...commandArgs.slice(0, 1), '--help']);
     }
-    if (out['help'] || name === undefined) return await (await import('./help')).showHelp(args);
+    if (out['help']) return await (await import('./help')).showHelp(args);
+    // Global options and no command: the help, as runc prints it.
+    if (name === undefined) return await (await import('./help')).showHelp([...args, '--help']);
     const module = findCommand(name);
     if (!module) return noHelpTopic(name);
     const spec = commandSpec(module);

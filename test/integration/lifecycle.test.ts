@@ -648,6 +648,14 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       expect(JSON.parse(lines[lines.length - 1] as string).msg).toContain('no\nbundle');
     });
 
+    test('global options and no command print the help with status 0, as runc\'s do', () => {
+      for (const args of [[], ['--debug']]) {
+        const r = s.cli.run(args);
+        expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: '' });
+        for (const command of ['create', 'delete', 'state']) expect(r.stdout).toContain(command);
+      }
+    });
+
     test('an unknown command is runc\'s "No help topic" with exit status 3', () => {
       const r = s.cli.run(['no-such-command', 'x'], { noRoot: true });
       expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
