@@ -112,7 +112,8 @@ int ResolveInRoot(const std::string& path, Create create, bool followLast, mode_
     if (next.get() < 0) {
       if (errno != ENOENT) return *syscallName = "openat2", -1;
       if (last && create == Create::File) {
-        int created = openat(cur.get(), name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+        // A mount point for a file: 0755 (less the umask), the mode runc gives it.
+        int created = openat(cur.get(), name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0755);
         if (created < 0 && errno != EEXIST) return *syscallName = "openat", -1;
         if (created >= 0) ForceClose(created);
       } else if (mkdirat(cur.get(), name.c_str(), dirMode) < 0 && errno != EEXIST) {

@@ -269,6 +269,16 @@ describeIf(containerSkipReason())(`root filesystem (${BINARY})`, () => {
     expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '1:9\n', stderr: '' });
   });
 
+  test('a file bound where the image has nothing gets a mount point file of mode 0755 in the rootfs, as runc makes it', () => {
+    const source = path.join(s.env.tmp, `bound-file-${process.pid}`);
+    fs.writeFileSync(source, 'bound\n');
+    const b = s.bundle({ configure: (c) => (c.process!.args = ['cat', '/etc/bound']) });
+    b.rewrite((c) => c.mounts!.push({ destination: '/etc/bound', type: 'bind', source, options: ['bind', 'ro'] }));
+    const r = s.cli.runContainer(b.id, b.dir);
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: 'bound\n', stderr: '' });
+    expect((fs.statSync(path.join(b.rootfs, 'etc', 'bound')).mode & 0o7777).toString(8)).toBe('755');
+  });
+
   test('a bind keeps its source\'s noatime when it asks for no access-time option; the /sys/fs/cgroup tmpfs is nosuid, nodev, noexec whatever the config says (runc)', () => {
     const src = fs.mkdtempSync(path.join(s.env.tmp, 'noatime-'));
     expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'noatime,size=1m', 'tsrun-test', src]).status).toBe(0);
