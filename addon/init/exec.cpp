@@ -225,6 +225,17 @@ void OpWaitFifo(const Args& a) {
   // Re-open the O_PATH fd for writing: this blocks until `start` opens the FIFO for
   // reading, which is the whole point of parking here.
   std::string path = FdPath(fd);
+  // The path is the container's /proc: where the config mounts no procfs there, it is
+  // the image's own files, and a file (or FIFO) planted at proc/self/fd/<n> would take
+  // the handshake, letting the process run without `start`. Only the FIFO itself may
+  // be opened: checked before the open (a planted FIFO would block it) and after.
+  struct stat fifo;
+  if (fstat(fd, &fifo) < 0) Fail(object, "fstat", errno);
+  const auto sameFifo = [&fifo](const struct stat& st) { return S_ISFIFO(st.st_mode) && st.st_dev == fifo.st_dev && st.st_ino == fifo.st_ino; };
+  const std::string notTheFifo = object + ": " + path + " does not lead to the exec FIFO (no procfs at /proc?)";
+  struct stat seen;
+  if (stat(path.c_str(), &seen) < 0) Fail(object + " " + path + " (no procfs at /proc?)", "stat", errno);
+  if (!sameFifo(seen)) FailMessage(notTheFifo);
   // The container's RLIMIT_NOFILE is already applied and may leave no free fd
   // (a soft limit of 0 is legal): lift the soft limit up to the hard one for this
   // one open, and put it back before the user's process runs.
@@ -241,6 +252,11 @@ void OpWaitFifo(const Args& a) {
     w = open(path.c_str(), O_WRONLY | O_CLOEXEC);
   } while (w < 0 && errno == EINTR);
   if (w < 0) Fail(object, "open", errno);
+  if (fstat(w, &seen) < 0) Fail(object, "fstat", errno);
+  if (!sameFifo(seen)) {
+    ForceClose(w);
+    FailMessage(notTheFifo);
+  }
   if (lifted && setrlimit(RLIMIT_NOFILE, &nofile) < 0) Fail("RLIMIT_NOFILE", "setrlimit", errno);
   ssize_t n;
   do {

@@ -415,6 +415,27 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
     }
   });
 
+  (FLAVOR === 'runc' ? test.skip : test)('without a procfs at /proc, files the image plants at proc/self/fd/<n> cannot take the exec FIFO\'s handshake (the process would run without start)', async () => {
+    const b = bundle('touch /ran', (c) => {
+      c.root.readonly = false;
+      c.linux.maskedPaths = [];
+      c.linux.readonlyPaths = [];
+      c.mounts = c.mounts.filter((m: { destination: string }) => m.destination !== '/proc');
+    });
+    const fds = path.join(b.rootfs, 'proc', 'self', 'fd');
+    fs.mkdirSync(fds, { recursive: true });
+    for (let n = 3; n < 32; n++) fs.writeFileSync(path.join(fds, String(n)), 'planted\n');
+    // The init parks after create has returned: it fails there, saying why on the
+    // stderr it got, and the container is stopped before anything ran.
+    const err = path.join(b.dir, 'create.err');
+    s.cli.create(b.id, b.dir, [], { stderrFile: err });
+    await waitFor(() => /exec fifo: \/proc\/self\/fd\/\d+ does not lead to the exec FIFO/.test(fs.readFileSync(err, 'utf8')), 'the init\'s refusal');
+    const start = s.cli.start(b.id);
+    expect({ code: start.code, stderr: start.stderr }).toEqual({ code: 1, stderr: expect.stringContaining('cannot start a container that has stopped') });
+    for (let n = 3; n < 32; n++) expect(fs.readFileSync(path.join(fds, String(n)), 'utf8')).toBe('planted\n');
+    expect(fs.existsSync(path.join(b.rootfs, 'ran'))).toBe(false);
+  });
+
   (FLAVOR === 'runc' ? test.skip : test)('oom_score_adj is written only into a real procfs', () => {
     // An image whose /proc is a symlink to a plain directory a config bind-mounts (a
     // bind onto /proc itself is refused when planning): a runtime that trusted the
