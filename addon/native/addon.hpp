@@ -23,6 +23,17 @@ std::string ArgString(const Napi::CallbackInfo& info, size_t index, const char* 
 int ConnectUnixSocket(Napi::Env env, const std::string& path);
 int ReceiveOneFd(Napi::Env env, int sock, std::string* payload, const std::string& object);
 
+// memfd_create with MFD_EXEC or MFD_NOEXEC_SEAL (execFlag): a host whose
+// vm.memfd_noexec is 2 refuses a memfd that says neither on kernels 6.3-6.7; kernels
+// before 6.3 reject both flags with EINVAL and get the memfd without them (spawn.cpp).
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#endif
+int MemfdCreate(const char* name, unsigned flags, unsigned execFlag);
+
 // pidfd syscalls through syscall(2): no dependency on the libc having wrappers.
 int PidfdOpen(int pid);
 int PidfdSendSignal(int pidfd, int sig);

@@ -224,7 +224,7 @@ Napi::Value SeccompCompile(const Napi::CallbackInfo& info) {
     if (rc < 0) ThrowScmp(env, rc, "seccomp_rule_add", "syscall " + name);
   }
 
-  UniqueFd mem(memfd_create("tsrun-seccomp-bpf", MFD_CLOEXEC));
+  UniqueFd mem(MemfdCreate("tsrun-seccomp-bpf", MFD_CLOEXEC, MFD_NOEXEC_SEAL));
   if (!mem) ThrowErrno(env, errno, "memfd_create", "seccomp bpf");
   int rc = lib->exportBpf(ctx, mem.get());
   if (rc < 0) ThrowScmp(env, rc, "seccomp_export_bpf", "filter");

@@ -25,24 +25,18 @@
 #include "addon.hpp"
 #include "fd.hpp"
 
-#ifndef MFD_EXEC
-#define MFD_EXEC 0x0010U
-#endif
-#ifndef MFD_NOEXEC_SEAL
-#define MFD_NOEXEC_SEAL 0x0008U
-#endif
-
 namespace tsrun {
-namespace {
 
-constexpr unsigned kSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
-
-// Kernels before 6.3 reject MFD_EXEC/MFD_NOEXEC_SEAL with EINVAL; they behave like "exec allowed".
 int MemfdCreate(const char* name, unsigned flags, unsigned execFlag) {
   int fd = memfd_create(name, flags | execFlag);
   if (fd < 0 && errno == EINVAL) fd = memfd_create(name, flags);
   return fd;
 }
+
+namespace {
+
+constexpr unsigned kSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+
 
 std::string AddonDirectory(Napi::Env env) {
   // The init is built next to the addon; asking the dynamic loader where this very
