@@ -49,13 +49,16 @@ void CopyOwnerAndMode(const std::string& object, int fd, const struct stat& st) 
 }
 
 void CopyFile(const std::string& object, int from, int to, const char* name, const struct stat& seen) {
-  // Opened without blocking and checked to be the regular file fstatat saw: a FIFO
-  // or device swapped in meanwhile is neither waited on nor read.
-  Fd in(OpenBelow(object, from, name, O_RDONLY | O_NONBLOCK | O_NOCTTY));
+  // Held by an O_PATH fd and checked to be the regular file fstatat saw before it is
+  // opened for reading: a FIFO or device swapped in meanwhile is never opened (opening
+  // some devices does something), and the file checked is the file read.
+  Fd held(OpenBelow(object, from, name, O_PATH));
   struct stat st;
-  if (fstat(in.get(), &st) < 0) Fail(object, "fstat", errno);
+  if (fstat(held.get(), &st) < 0) Fail(object, "fstat", errno);
   if (!S_ISREG(st.st_mode) || st.st_dev != seen.st_dev || st.st_ino != seen.st_ino)
     FailMessage(object + ": changed while it was copied");
+  Fd in(open(FdPath(held.get()).c_str(), O_RDONLY | O_NOCTTY | O_CLOEXEC));
+  if (!in) Fail(object, "open", errno);
   Fd out(OpenBelow(object, to, name, O_WRONLY | O_CREAT | O_EXCL, 0600));
   for (off_t left = st.st_size; left > 0;) {
     ssize_t n = sendfile(out.get(), in.get(), nullptr, left > 0x40000000 ? 0x40000000 : static_cast<size_t>(left));
