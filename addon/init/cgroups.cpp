@@ -71,6 +71,8 @@ void WritePidTo(const std::string& object, int fd, const char* file, const std::
     int err = errno;
     Fail(object, (std::string("write ") + file).c_str(), err);
   }
+  // The kernel takes a pid in one write or not at all; anything else is not a move.
+  if (static_cast<size_t>(n) != pid.size()) Fail(object, (std::string("write ") + file).c_str(), EIO);
 }
 
 void WritePid(const std::string& object, int dirFd, const char* file, const std::string& pid) {

@@ -42,8 +42,12 @@ bool SetgroupsDenied() {
 
 void OpFds(const Args& a) {
   std::string object = "fds";
-  int n = static_cast<int>(ParseU64(a[0], object));
-  int k = static_cast<int>(ParseU64(a[1], object));
+  // Bounded before the casts: a count past any fd number would wrap the arithmetic.
+  constexpr uint64_t kMaxFds = 1 << 20;
+  uint64_t preserved = ParseU64(a[0], object), extra = ParseU64(a[1], object);
+  if (preserved > kMaxFds || extra > kMaxFds) FailMessage("fds: more fds than a process can have");
+  int n = static_cast<int>(preserved);
+  int k = static_cast<int>(extra);
   if (3 + n != ctx.planFd || ctx.syncFd != ctx.planFd + 1)
     FailMessage("fds: the plan's fd layout does not match the init's arguments");
   ctx.preserveFds = n;
