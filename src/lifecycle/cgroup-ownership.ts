@@ -4,15 +4,24 @@ import type { Spec } from '../config/types';
 import type { ContainerState } from '../state/types';
 import type { Container } from './container';
 
+/** Whether the container has a pid namespace of its own (not one joined by path). */
+export function hasOwnPidNamespace(container: Container): boolean {
+  const namespaces = (container.state.config as unknown as Spec).linux?.namespaces ?? [];
+  return namespaces.some((n) => n.type === 'pid' && !n.path);
+}
+
 /**
  * Whether whatever is in the container's cgroups now may be taken for the
  * container's and killed. Never touch a process tsrun did not start (DESIGN.md
  * section 5):
- * - While its init lives, they are its own: create refused a cgroup anyone was in,
- *   and no other create accepts it while the init is there.
- * - Once a finished container's init is gone, a pid namespace of its own took
- *   everything with it: whatever is there now was created since into the leaf it
- *   left empty.
+ * - With a pid namespace of its own, every process of the container is in it: the
+ *   init's end takes them all (the kernel kills the rest of the namespace). While the
+ *   init lives, anything else in its cgroups was put there from outside (a host tool,
+ *   a container whose cgroup is nested below) and is left alone, as runc leaves it.
+ *   Once a finished container's init is gone, whatever is there was created since
+ *   into the leaf it left empty.
+ * - Without one, while its init lives, they are its own: create refused a cgroup
+ *   anyone was in, and no other create accepts it while the init is there.
  * - Otherwise (a create that died halfway, whose processes may wait there forever
  *   for it; a shared pid namespace, whose processes may outlive the init, killed
  *   as runc does) they are taken for its own unless another container of this
@@ -23,10 +32,10 @@ import type { Container } from './container';
 export function cgroupProcessesAreItsOwn(container: Container, initAlive: boolean): boolean {
   const dirs = Object.values(container.state.cgroupPaths ?? {});
   if (dirs.length === 0) return false;
-  if (initAlive) return true;
+  const ownPidNamespace = hasOwnPidNamespace(container);
+  if (initAlive) return !ownPidNamespace;
   const finished = container.state.status !== 'creating';
-  const namespaces = (container.state.config as unknown as Spec).linux?.namespaces ?? [];
-  if (finished && namespaces.some((n) => n.type === 'pid' && !n.path)) return false;
+  if (finished && ownPidNamespace) return false;
   // Reading every state of the --root only when there is something to kill.
   return container.cgroups.pids().length > 0 && !recordedByAnother(container, new Set(dirs));
 }

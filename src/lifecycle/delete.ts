@@ -9,7 +9,7 @@ import { StateStore } from '../state/store';
 import { Container } from './container';
 import { crashPoint } from './crash-point';
 import { hookState, hooksOf, runHooksWarnOnly } from './hooks';
-import { cgroupProcessesAreItsOwn } from './cgroup-ownership';
+import { cgroupProcessesAreItsOwn, hasOwnPidNamespace } from './cgroup-ownership';
 import { signalAll } from './kill';
 
 export function deleteContainer(root: string, id: string, force = false): void {
@@ -62,10 +62,16 @@ export function destroy(container: Container): void {
       // already gone
     }
   }
+  // With a pid namespace of its own, processes put into its cgroups from outside are
+  // spared (cgroup-ownership.ts): the cgroups they keep busy are left, as runc leaves them.
+  const sparing = initAlive && hasOwnPidNamespace(container) && Object.keys(container.state.cgroupPaths ?? {}).length > 0;
   try {
     if (cgroupProcessesAreItsOwn(container, initAlive)) {
       // Every other process of the container too (a shared pid namespace, a crash).
       for (const pid of signalAll(container, 9)) nat.waitExit(pid, 5000);
+    } else if (sparing && container.cgroups.isFrozen()) {
+      // Paused: the namespace's processes die of the init's end only once thawed.
+      container.cgroups.thaw();
     }
   } catch (e) {
     log.warn(`killing the processes of ${container.id}: ${(e as Error).message}`);
@@ -73,11 +79,21 @@ export function destroy(container: Container): void {
   // An init killed by SIGKILL that still exits slowly is waiting in the kernel for
   // its pid namespace to empty: a zombie there whose parent (outside, such as a
   // subreaper that adopted an exec'd process) has not reaped it keeps it alive.
-  if (initAlive && !nat.waitExit(container.state.pid, 5000)) {
+  const initExited = !initAlive || nat.waitExit(container.state.pid, 5000);
+  if (!initExited) {
     log.warn(`the init (pid ${container.state.pid}) of ${container.id} has not exited 5 s after SIGKILL; is a zombie of its pid namespace left unreaped by its parent?`);
   }
   crashPoint('delete:killed');
-  for (const note of container.cgroups.destroy()) log.warn(note);
+  let notes: string[];
+  try {
+    notes = container.cgroups.destroy();
+  } catch (e) {
+    // The init has gone, and its pid namespace with it: what keeps a cgroup busy is
+    // not the container's.
+    if (!sparing || !initExited) throw e;
+    notes = [`${(e as Error).message} (processes that are not the container's are left in it)`];
+  }
+  for (const note of notes) log.warn(note);
   crashPoint('delete:cgroups');
   container.store.remove(container.id);
   // After the container is gone; a failure is a warning (runtime spec).

@@ -241,6 +241,46 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
     }
   });
 
+  test.each([['running', false], ['paused', true]] as const)('delete --force of a %s container with its own pid namespace kills its processes only: one put into its cgroup from outside is left (runc)', async (_status, pause) => {
+    const b = s.bundle({ configure: (c) => (c.process.args = ['sh', '-c', 'sleep 1000 & exec sleep 1000']) });
+    expectOk(s.cli.create(b.id, b.dir));
+    expectOk(s.cli.start(b.id));
+    const init = s.cli.state(b.id).pid as number;
+    const leaf = `/sys/fs/cgroup/pids${b.cgroupsPath}`;
+    const inside = fs.readFileSync(path.join(leaf, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+    expect(inside).toHaveLength(2);
+    const other = spawn('sleep', ['1000'], { stdio: 'ignore' });
+    try {
+      fs.writeFileSync(path.join(leaf, 'cgroup.procs'), String(other.pid));
+      if (pause) expectOk(s.cli.run(['pause', b.id]));
+      const r = s.cli.delete(b.id, true);
+      expect(r.code).toBe(0);
+      expect(s.cli.stateRaw(b.id).code).toBe(1);
+      for (const pid of inside) expect(await waitPidGone(pid)).toBe(true);
+      expect(inside).toContain(init);
+      // Alive, and running again (a paused container's cgroup is thawed for its end).
+      expect(pidAlive(other.pid as number)).toBe(true);
+      expect(fs.readFileSync(`/proc/${other.pid}/stat`, 'utf8').split(' ')[2]).not.toBe('D');
+      expect(fs.readFileSync(path.join(leaf, 'cgroup.procs'), 'utf8').trim()).toBe(String(other.pid));
+    } finally {
+      other.kill('SIGKILL');
+      await waitPidGone(other.pid as number);
+      for (const dir of fs.readdirSync('/sys/fs/cgroup').map((h) => `/sys/fs/cgroup/${h}${b.cgroupsPath}`)) {
+        if (!fs.existsSync(dir)) continue;
+        const freezer = path.join(dir, 'freezer.state');
+        if (fs.existsSync(freezer)) fs.writeFileSync(freezer, 'THAWED');
+        await waitFor(() => {
+          try {
+            fs.rmdirSync(dir);
+            return true;
+          } catch {
+            return false;
+          }
+        }, `the left leaf ${dir} to be removable`);
+      }
+    }
+  });
+
   /** Bundles of two sleepers, the second configured with the first one's cgroupsPath. */
   const sharingACgroup = (): [Bundle, Bundle] => {
     const a = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
