@@ -33,8 +33,10 @@ export function cgroupProcessesAreItsOwn(container: Container, initAlive: boolea
   const dirs = Object.values(container.state.cgroupPaths ?? {});
   if (dirs.length === 0) return false;
   const ownPidNamespace = hasOwnPidNamespace(container);
-  if (initAlive) return !ownPidNamespace;
+  // A create that died halfway may have left its own first process (outside the pid
+  // namespace it forked the init into) in the cgroups: not spared.
   const finished = container.state.status !== 'creating';
+  if (initAlive) return !(finished && ownPidNamespace);
   if (finished && ownPidNamespace) return false;
   // Reading every state of the --root only when there is something to kill.
   return container.cgroups.pids().length > 0 && !recordedByAnother(container, new Set(dirs));

@@ -64,7 +64,7 @@ export function destroy(container: Container): void {
   }
   // With a pid namespace of its own, processes put into its cgroups from outside are
   // spared (cgroup-ownership.ts): the cgroups they keep busy are left, as runc leaves them.
-  const sparing = initAlive && hasOwnPidNamespace(container) && Object.keys(container.state.cgroupPaths ?? {}).length > 0;
+  const sparing = initAlive && container.state.status !== 'creating' && hasOwnPidNamespace(container) && Object.keys(container.state.cgroupPaths ?? {}).length > 0;
   try {
     if (cgroupProcessesAreItsOwn(container, initAlive)) {
       // Every other process of the container too (a shared pid namespace, a crash).

@@ -1,7 +1,8 @@
 // NOTIFY_SOCKET: systemd's readiness protocol (sd_notify) through the runtime, as
-// runc relays it. A caller that sets NOTIFY_SOCKET (a systemd unit of Type=notify,
-// podman's --sdnotify=container) learns that the container is ready when the
-// container's process says so, not when its process starts.
+// runc relays it. A caller that sets NOTIFY_SOCKET (a systemd unit of Type=notify
+// that runs the runtime) learns that the container is ready when the container's
+// process says so, not when its process starts. (podman 4.3's --sdnotify=container
+// does not go through the runtime: it gives the runtime no NOTIFY_SOCKET.)
 //
 // create and run give the container a read-only bind of <state dir>/notify at
 // /run/notify and NOTIFY_SOCKET=/run/notify/notify.sock. The command that starts the
