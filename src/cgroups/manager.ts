@@ -286,11 +286,16 @@ export abstract class BaseManager implements CgroupManager {
     restore = false,
   ): void {
     const done: { dir: string; file: string; before: string }[] = [];
+    // The write about to happen: done once the next one starts. The one that failed
+    // changed nothing and is not put back (the kernel may refuse that value too: a
+    // cpu.shares of an idle group reads 3 and takes no write).
+    let pending: { dir: string; file: string; before: string } | undefined;
     try {
       this.writeInOrder(writes, dirFor, missing, (dir, file) => {
         if (!restore) return;
+        if (pending) done.push(pending);
         const before = previousValue(dir, file);
-        if (before !== undefined) done.push({ dir, file, before });
+        pending = before === undefined ? undefined : { dir, file, before };
       });
     } catch (e) {
       if (done.length === 0 || !(e instanceof ConfigError)) throw e;

@@ -175,6 +175,19 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id, true));
   });
 
+  // runc 1.1.5 ignores cpu.idle on v1; tsrun applies it, and the kernel then takes no cpu.shares.
+  (flavorOf(BINARY) === 'tsrun' && fs.existsSync('/sys/fs/cgroup/cpu/cpu.idle') ? test : test.skip)('an update the kernel refuses part-way puts back what it had written, not the value it was refused (an idle group\'s shares)', () => {
+    const b = bundle(['sleep', '1000'], { cpu: { idle: 1 } });
+    expectOk(s.cli.create(b.id, b.dir));
+    const memoryBefore = file(b, 'memory', 'memory.limit_in_bytes');
+    const r = s.cli.run(['update', '--memory', '200m', '--cpu-share', '512', b.id]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cpu\.shares/);
+    expect(r.stderr).not.toMatch(/putting back/);
+    expect(file(b, 'memory', 'memory.limit_in_bytes')).toBe(memoryBefore);
+    expectOk(s.cli.delete(b.id, true));
+  });
+
   test('update shortens the CFS period below a parent\'s quota: the period refused first is written again after the quota, as runc', () => {
     const b = bundle(['sleep', '1000'], { cpu: { quota: 50000, period: 100000 } });
     // The container one level below a cgroup of the test's own that allows half a CPU.
