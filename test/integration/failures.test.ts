@@ -214,6 +214,17 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
     expect(fs.existsSync(leaf)).toBe(false);
   });
 
+  /** rmdir of a cgroup a test left busy, once its process is gone: the kernel lets go of a dead task a moment after it is reaped. */
+  const removeLeftLeaf = (dir: string): Promise<void> =>
+    waitFor(() => {
+      try {
+        fs.rmdirSync(dir);
+        return true;
+      } catch {
+        return false;
+      }
+    }, `the left leaf ${dir} to be removable`);
+
   test('a leaf that existed before the create and holds someone else\'s process at delete is left, and the container is deleted (runc only logs it too)', async () => {
     const b = s.bundle();
     const leaf = `/sys/fs/cgroup/pids${b.cgroupsPath}`;
@@ -229,15 +240,7 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
     } finally {
       other.kill('SIGKILL');
       await waitPidGone(other.pid as number);
-      // The kernel lets go of the dead task a moment after it is reaped.
-      await waitFor(() => {
-        try {
-          fs.rmdirSync(leaf);
-          return true;
-        } catch {
-          return false;
-        }
-      }, 'the left leaf to be removable');
+      await removeLeftLeaf(leaf);
     }
   });
 
@@ -269,14 +272,7 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
         if (!fs.existsSync(dir)) continue;
         const freezer = path.join(dir, 'freezer.state');
         if (fs.existsSync(freezer)) fs.writeFileSync(freezer, 'THAWED');
-        await waitFor(() => {
-          try {
-            fs.rmdirSync(dir);
-            return true;
-          } catch {
-            return false;
-          }
-        }, `the left leaf ${dir} to be removable`);
+        await removeLeftLeaf(dir);
       }
     }
   });
