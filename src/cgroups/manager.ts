@@ -204,6 +204,12 @@ function previousValue(dir: string, file: string): string | undefined {
   }
 }
 
+/** What performWrites learns of each write: the value before it, and that the kernel took it. */
+interface WriteRecorder {
+  before(dir: string, file: string): string | undefined;
+  written(dir: string, file: string, before: string | undefined): void;
+}
+
 /**
  * Writes back what `done` recorded, newest first: the kernel accepted every state on
  * the way forward, so it accepts them on the way back (memory before memsw or after,
@@ -285,18 +291,20 @@ export abstract class BaseManager implements CgroupManager {
     missing: (w: CgroupWrite) => string,
     restore = false,
   ): void {
+    // Each write the kernel took, with the value it replaced. A refused write changed
+    // nothing and is not put back (the kernel may refuse that value too: an idle
+    // group's cpu.shares reads 3 and takes no write).
     const done: { dir: string; file: string; before: string }[] = [];
-    // The write about to happen: done once the next one starts. The one that failed
-    // changed nothing and is not put back (the kernel may refuse that value too: a
-    // cpu.shares of an idle group reads 3 and takes no write).
-    let pending: { dir: string; file: string; before: string } | undefined;
+    const recorder: WriteRecorder | undefined = restore
+      ? {
+          before: (dir, file) => previousValue(dir, file),
+          written: (dir, file, before) => {
+            if (before !== undefined) done.push({ dir, file, before });
+          },
+        }
+      : undefined;
     try {
-      this.writeInOrder(writes, dirFor, missing, (dir, file) => {
-        if (!restore) return;
-        if (pending) done.push(pending);
-        const before = previousValue(dir, file);
-        pending = before === undefined ? undefined : { dir, file, before };
-      });
+      this.writeInOrder(writes, dirFor, missing, recorder);
     } catch (e) {
       if (done.length === 0 || !(e instanceof ConfigError)) throw e;
       const problems = restoreValues(done);
@@ -305,19 +313,20 @@ export abstract class BaseManager implements CgroupManager {
     }
   }
 
-  /** The writes, in order; `before(dir, file)` runs just before each write(2). */
+  /** The writes, in order, each told to `recorder` before its write(2) and once the kernel took it. */
   private writeInOrder(
     writes: readonly CgroupWrite[],
     dirFor: (w: CgroupWrite) => string | undefined,
     missing: (w: CgroupWrite) => string,
-    before: (dir: string, file: string) => void,
+    recorder: WriteRecorder | undefined,
   ): void {
     // Writes the kernel refused with EINVAL, each waiting for the later write it names.
     const waiting: { w: CgroupWrite; dir: string; error: ConfigError }[] = [];
     const failed = (w: CgroupWrite, dir: string, e: unknown): ConfigError => new ConfigError(w.field, memoryLimitInUse(dir, w, e) ?? (e as Error).message);
     const write = (w: CgroupWrite, dir: string): void => {
-      before(dir, w.file);
+      const before = recorder?.before(dir, w.file);
       writeCgroupFile(dir, w.file, w.value);
+      recorder?.written(dir, w.file, before);
     };
     const verify = (w: CgroupWrite, dir: string): void => {
       const reason = w.verify?.(readCgroupFile(dir, w.file) ?? '');

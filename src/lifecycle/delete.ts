@@ -11,6 +11,7 @@ import { crashPoint } from './crash-point';
 import { hookState, hooksOf, runHooksWarnOnly } from './hooks';
 import { cgroupProcessesAreItsOwn, hasOwnPidNamespace } from './cgroup-ownership';
 import { signalAll } from './kill';
+import { readCgroupFile } from '../cgroups/manager';
 
 export function deleteContainer(root: string, id: string, force = false): void {
   validateContainerId(id);
@@ -63,13 +64,14 @@ export function destroy(container: Container): void {
     }
   }
   // With a pid namespace of its own, processes put into its cgroups from outside are
-  // spared (cgroup-ownership.ts): the cgroups they keep busy are left, as runc leaves them.
-  const sparing = initAlive && container.state.status !== 'creating' && hasOwnPidNamespace(container) && Object.keys(container.state.cgroupPaths ?? {}).length > 0;
+  // spared (cgroup-ownership.ts), while it runs and once it has stopped: the cgroups
+  // they keep busy are left, as runc leaves them.
+  const sparing = container.state.status !== 'creating' && hasOwnPidNamespace(container) && Object.keys(container.state.cgroupPaths ?? {}).length > 0;
   try {
     if (cgroupProcessesAreItsOwn(container, initAlive)) {
       // Every other process of the container too (a shared pid namespace, a crash).
       for (const pid of signalAll(container, 9)) nat.waitExit(pid, 5000);
-    } else if (sparing && container.cgroups.isFrozen()) {
+    } else if (sparing && initAlive && container.cgroups.isFrozen()) {
       // Paused: the namespace's processes die of the init's end only once thawed.
       container.cgroups.thaw();
     }
@@ -88,9 +90,9 @@ export function destroy(container: Container): void {
   try {
     notes = container.cgroups.destroy();
   } catch (e) {
-    // The init has gone, and its pid namespace with it: what keeps a cgroup busy is
-    // not the container's.
-    if (!sparing || !initExited) throw e;
+    // The init has gone, and its pid namespace with it: a process still in one of its
+    // cgroups is not the container's. Any other failure stands.
+    if (!sparing || !initExited || !holdsProcesses(Object.values(container.state.cgroupPaths ?? {}))) throw e;
     notes = [`${(e as Error).message} (processes that are not the container's are left in it)`];
   }
   for (const note of notes) log.warn(note);
@@ -99,4 +101,15 @@ export function destroy(container: Container): void {
   // After the container is gone; a failure is a warning (runtime spec).
   const poststop = hooksOf(container.state).poststop;
   if (poststop?.length) runHooksWarnOnly('poststop', poststop, hookState(container.state, 'stopped'));
+}
+
+/** Whether a process is in one of these cgroup dirs (not below them). */
+function holdsProcesses(dirs: readonly string[]): boolean {
+  return dirs.some((dir) => {
+    try {
+      return (readCgroupFile(dir, 'cgroup.procs') ?? '') !== '';
+    } catch {
+      return false;
+    }
+  });
 }

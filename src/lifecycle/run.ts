@@ -67,7 +67,8 @@ async function runWithSignalsCaught(opts: RunOptions, forwarding: SignalForwardi
   let result;
   try {
     // The container's orphans (no pid namespace) are ours as its subreaper: reaped too.
-    result = await waitForContainerProcess(state.pid, proxy !== undefined || piped?.needsEventLoop === true);
+    // The relay's send runs on this thread: the event loop must go on while we wait.
+    result = await waitForContainerProcess(state.pid, proxy !== undefined || piped?.needsEventLoop === true || relay !== undefined);
     forwarding.stop();
   } catch (e) {
     forwarding.stop();

@@ -188,6 +188,16 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id, true));
   });
 
+  test('an update whose value the kernel takes but changes (cpu.shares past its maximum) is refused, and the old value is put back', () => {
+    const b = bundle(['sleep', '1000'], { cpu: { shares: 2048 } });
+    expectOk(s.cli.create(b.id, b.dir));
+    const r = s.cli.run(['update', '--cpu-share', '1000000', b.id]);
+    expect(r.code).toBe(1);
+    // runc 1.1.5 refuses it too, and leaves the kernel's 262144 there.
+    if (flavorOf(BINARY) === 'tsrun') expect(file(b, 'cpu', 'cpu.shares')).toBe('2048');
+    expectOk(s.cli.delete(b.id, true));
+  });
+
   test('update shortens the CFS period below a parent\'s quota: the period refused first is written again after the quota, as runc', () => {
     const b = bundle(['sleep', '1000'], { cpu: { quota: 50000, period: 100000 } });
     // The container one level below a cgroup of the test's own that allows half a CPU.

@@ -74,10 +74,14 @@ describeIf(containerSkipReason())(`NOTIFY_SOCKET (${BINARY})`, () => {
     expect(caller.received()).toEqual(['READY=1\\n', `MAINPID=${pid}\\n`]);
   });
 
-  test('a foreground run relays READY=1 while its container runs, and ends with it', async () => {
+  test('a foreground run relays READY=1 while its container runs (stdio files, no terminal), and ends with it', async () => {
     const caller = await listen();
-    const b = bundle(`${SAYS_READY}; sleep 0.5; exit 7`);
-    const r = s.cli.runContainer(b.id, b.dir, [], { env: caller.env });
+    // The container goes on only once the caller has its READY=1.
+    const b = bundle(`${SAYS_READY}; while [ ! -e /go ]; do sleep 0.05; done; exit 7`);
+    const run = s.cli.spawn(['run', '--bundle', b.dir, b.id], { env: caller.env, timeoutMs: 30_000 });
+    await waitFor(() => caller.received().length >= 2, 'READY=1 and MAINPID while the container runs', 15_000);
+    fs.writeFileSync(path.join(b.rootfs, 'go'), '');
+    const r = await run.done;
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 7, stderr: '' });
     expect(caller.received()).toEqual(['READY=1\\n', expect.stringMatching(/^MAINPID=\d+\\n$/)]);
   });
