@@ -1,6 +1,8 @@
 // `delete`: remove a stopped (or, with --force, any) container and everything tsrun
 // created for it: processes, cgroups, the state dir. Also cleans what a crashed
 // `create` left (a state dir with or without state.json).
+import * as fs from 'fs';
+import * as path from 'path';
 import { ContainerNotFoundError, ContainerStateError } from '../errors';
 import { log } from '../log';
 import { native } from '../native';
@@ -103,11 +105,12 @@ export function destroy(container: Container): void {
   if (poststop?.length) runHooksWarnOnly('poststop', poststop, hookState(container.state, 'stopped'));
 }
 
-/** Whether a process is in one of these cgroup dirs (not below them). */
+/** Whether a process is in one of these cgroup dirs or below them (a nested container's). */
 function holdsProcesses(dirs: readonly string[]): boolean {
   return dirs.some((dir) => {
     try {
-      return (readCgroupFile(dir, 'cgroup.procs') ?? '') !== '';
+      if ((readCgroupFile(dir, 'cgroup.procs') ?? '') !== '') return true;
+      return holdsProcesses(fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name)));
     } catch {
       return false;
     }

@@ -298,6 +298,25 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
     }
   });
 
+  test('delete --force of a container leaves alone a container whose cgroup is nested in its own, and succeeds (runc)', async () => {
+    const outer = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    const inner = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    fs.writeFileSync(inner.configPath, JSON.stringify({ ...inner.config, linux: { ...inner.config.linux, cgroupsPath: `${outer.cgroupsPath}/inner` } }));
+    expectOk(s.cli.run(['run', '-d', '--bundle', outer.dir, outer.id]));
+    expectOk(s.cli.run(['run', '-d', '--bundle', inner.dir, inner.id]));
+    try {
+      const r = s.cli.delete(outer.id, true);
+      expect(r.code).toBe(0);
+      expect(s.cli.stateRaw(outer.id).code).toBe(1);
+      expect(s.cli.state(inner.id).status).toBe('running');
+    } finally {
+      expectOk(s.cli.delete(inner.id, true));
+      for (const dir of fs.readdirSync('/sys/fs/cgroup').map((h) => `/sys/fs/cgroup/${h}${outer.cgroupsPath}`)) {
+        if (fs.existsSync(dir)) await removeLeftLeaf(dir);
+      }
+    }
+  });
+
   /** Bundles of two sleepers, the second configured with the first one's cgroupsPath. */
   const sharingACgroup = (): [Bundle, Bundle] => {
     const a = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
