@@ -17,6 +17,7 @@ import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/
 jest.setTimeout(60_000);
 
 const BINARY = runtimeUnderTest();
+const FLAVOR = flavorOf(BINARY);
 const NOTHING = { mounts: [], cgroups: [], state: [], processes: [] };
 
 /** Exit 1, one stderr line without a stack trace, matching the phrase. */
@@ -120,18 +121,19 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
       }
     });
 
-    test('uid/gid mappings without a user namespace are refused (never run as the host\'s root)', () => {
+    // runc 1.1.5 ignores such mappings and runs the container.
+    (FLAVOR === 'tsrun' ? test : test.skip)('uid/gid mappings without a user namespace are refused (never run as the host\'s root)', () => {
       const b = s.bundle({
         configure: (c) => {
           c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
           c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
         },
       });
-      // runc: `user namespace mappings specified, but USER namespace isn't enabled in the config`
-      expectCleanFailure(attempt(cmd, b), s.cli.flavor, { tsrun: /linux\.uidMappings: user namespace mappings specified/, runc: /user namespace/i });
+      expectCleanFailure(attempt(cmd, b), s.cli.flavor, { tsrun: /linux\.uidMappings: user namespace mappings specified/ });
     });
 
-    test('a process a failing hook left in the cgroup is killed, and nothing is left', () => {
+    // runc 1.1.5 does not end there: it waits on, past the suite's 30 s.
+    (FLAVOR === 'tsrun' ? test : test.skip)('a process a failing hook left in the cgroup is killed, and nothing is left', () => {
       // No pid namespace: the hook's child is not killed by the end of the init's.
       const b = s.bundle({
         configure: (c) => {
@@ -139,7 +141,7 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
           c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 77 </dev/null >/dev/null 2>&1 & exit 1'] }] };
         },
       });
-      expectCleanFailure(attempt(cmd, b), s.cli.flavor, { tsrun: /createContainer hook #0/, runc: /hook/ });
+      expectCleanFailure(attempt(cmd, b), s.cli.flavor, { tsrun: /createContainer hook #0/ });
     });
 
     test('a root.path that lies under a symlink is refused (runc: invalid rootfs)', () => {
