@@ -95,8 +95,11 @@ export interface NativeAddon {
    * reused the pid is never signalled (ESRCH).
    */
   pidfdKill(pid: number, signal: number, startTime?: string): void;
-  /** A SOCK_STREAM connection to an AF_UNIX socket (e.g. --console-socket), O_CLOEXEC. */
-  connectUnix(path: string): number;
+  /**
+   * A SOCK_STREAM connection to an AF_UNIX socket (e.g. --console-socket), O_CLOEXEC.
+   * With timeoutMs, a read or write of it that waits longer fails with EAGAIN.
+   */
+  connectUnix(path: string, timeoutMs?: number): number;
   /** socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC): [a, b]. */
   socketPair(): [number, number];
   /** Blocking receive of one SCM_RIGHTS fd; `name` is the message text; null at EOF. */

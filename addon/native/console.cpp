@@ -16,11 +16,23 @@
 
 namespace tsrun {
 
-// connectUnix(path): a SOCK_STREAM connection to path (O_CLOEXEC), as runc makes
-// to --console-socket.
+// connectUnix(path[, timeoutMs]): a SOCK_STREAM connection to path (O_CLOEXEC), as
+// runc makes to --console-socket. With a timeout, each later read and write of the
+// socket fails with EAGAIN after that long (SO_RCVTIMEO, SO_SNDTIMEO): a peer that
+// stops answering (systemd's bus) cannot hang a synchronous caller.
 Napi::Value ConnectUnix(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return Napi::Number::New(env, ConnectUnixSocket(env, ArgString(info, 0, "connectUnix", "path")));
+  std::string path = ArgString(info, 0, "connectUnix", "path");
+  UniqueFd fd(ConnectUnixSocket(env, path));
+  if (info.Length() > 1 && !info[1].IsUndefined()) {
+    int ms = ArgInt(info, 1, "connectUnix", "timeoutMs");
+    struct timeval tv {};
+    tv.tv_sec = ms / 1000;
+    tv.tv_usec = (ms % 1000) * 1000;
+    if (setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0) ThrowErrno(env, errno, "setsockopt(SO_RCVTIMEO)", path);
+    if (setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0) ThrowErrno(env, errno, "setsockopt(SO_SNDTIMEO)", path);
+  }
+  return Napi::Number::New(env, fd.release());
 }
 
 // socketPair(): [a, b], AF_UNIX SOCK_STREAM, both O_CLOEXEC.
