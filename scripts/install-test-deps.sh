@@ -11,12 +11,14 @@
 #   iproute2        `ip netns` and veth pairs for the namespace-joining and netDevices tests
 #   uidmap          newuidmap/newgidmap for the rootless tests
 #   bsdutils        script(1), a real terminal for the tty tests
+#   systemd, dbus   systemd booted inside a test container, for --systemd-cgroup
+#                   (runc asks it over the system bus, tsrun over its private socket)
 # Idempotent and quiet: does nothing when everything is present. Without root
 # it only reports what is missing (tests needing it will skip or fail with a
 # clear reason) and never fails the test run by itself.
 set -uo pipefail
 
-PKGS=(busybox-static runc jq containerd podman docker.io libseccomp2 iproute2 uidmap bsdutils)
+PKGS=(busybox-static runc jq containerd podman docker.io libseccomp2 iproute2 uidmap bsdutils systemd dbus)
 
 installed() {
   local pkg=$1

@@ -1,10 +1,12 @@
 // Entry point: detect the layout, resolve (or restore) the container's dirs, pick the driver.
 import * as fs from 'fs';
 import * as path from 'path';
-import { CgroupError, NotSupportedError } from '../errors';
+import { CgroupError } from '../errors';
 import { detectLayout, hostCgroupRoot, type CgroupLayoutInfo } from './detect';
 import type { CgroupManager, Placement } from './manager';
 import { innerCgroupPath, parseProcCgroup, resolveCgroupDir } from './path';
+import type { SystemdStart } from './systemd';
+import type { SystemdUnit } from './systemd-unit';
 import { V1Manager } from './v1';
 import { V2Manager } from './v2';
 
@@ -21,14 +23,20 @@ export interface CreateCgroupManagerOptions {
   readMountinfo?: () => string;
   /** Default: read /proc/self/cgroup (needed only for a relative cgroupsPath). */
   readSelfCgroup?: () => string;
-  /** --systemd-cgroup: not implemented. */
-  systemd?: boolean;
+  /**
+   * --systemd-cgroup at create: the container's cgroups are a transient systemd scope
+   * (cgroupsPath "slice:prefix:name"), started with the limits and device rules;
+   * annotations carry org.systemd.property.*.
+   */
+  systemd?: Omit<SystemdStart, 'id' | 'slice'>;
+  /** Default: read /proc/1/cgroup (systemd's own place, for the systemd driver). */
+  readInitCgroup?: () => string;
   /**
    * For commands after create: use the dirs recorded in state.json (cgroupPaths,
    * cgroupCreated) instead of resolving cgroupsPath again, which for a relative path
    * would depend on the cgroup of whoever runs the command.
    */
-  restore?: { paths: Record<string, string>; created?: string[] };
+  restore?: { paths: Record<string, string>; created?: string[]; systemdUnit?: string };
   /** Tests only: a fake tree's rmdir. */
   rmdir?: (dir: string) => void;
   /** Tests only: receives the v2 device program instead of the addon. */
@@ -50,11 +58,11 @@ function hostLayout(root: string): CgroupLayoutInfo {
 }
 
 export function createCgroupManager(opts: CreateCgroupManagerOptions): CgroupManager {
-  if (opts.systemd) throw new NotSupportedError('--systemd-cgroup');
   const root = opts.root ?? hostCgroupRoot();
   const info = opts.readMountinfo ? detectLayout(opts.readMountinfo(), root) : hostLayout(root);
 
   let placements: Placement[];
+  let unit: SystemdUnit | undefined;
   if (opts.restore) {
     const recorded = opts.restore.paths;
     placements = [];
@@ -67,6 +75,9 @@ export function createCgroupManager(opts: CreateCgroupManagerOptions): CgroupMan
       }
       placements.push({ h, dir: clean });
     }
+  } else if (opts.systemd) {
+    unit = (require('./systemd-unit') as typeof import('./systemd-unit')).systemdUnitOf(opts.cgroupsPath, opts.id);
+    placements = systemdDriver().systemdPlacements(info.hierarchies, unit, opts.readInitCgroup ?? (() => fs.readFileSync('/proc/1/cgroup', 'utf8')));
   } else {
     const inner = innerCgroupPath(opts.cgroupsPath, opts.id);
     let own: Map<string, string> | undefined;
@@ -85,7 +96,15 @@ export function createCgroupManager(opts: CreateCgroupManagerOptions): CgroupMan
     rmdir: opts.rmdir,
     attachDeviceFilter: opts.attachDeviceFilter,
   };
-  return info.layout === 'unified' ? new V2Manager(deps) : new V1Manager(deps);
+  const fsDriver = info.layout === 'unified' ? new V2Manager(deps) : new V1Manager(deps);
+  if (unit && opts.systemd) return new (systemdDriver().SystemdCgroupManager)(fsDriver, unit.name, { ...opts.systemd, id: opts.id, slice: unit.slice });
+  const restoredUnit = opts.restore?.systemdUnit;
+  return restoredUnit ? new (systemdDriver().SystemdCgroupManager)(fsDriver, restoredUnit) : fsDriver;
+}
+
+/** Loaded by the containers that use it only: every other command is spared its modules (D-Bus among them). */
+function systemdDriver(): typeof import('./systemd') {
+  return require('./systemd') as typeof import('./systemd');
 }
 
 /**
@@ -96,7 +115,8 @@ export function createCgroupManager(opts: CreateCgroupManagerOptions): CgroupMan
 export function cgroupManagerFromPaths(
   paths: Record<string, string>,
   created?: string[],
-  opts: Omit<CreateCgroupManagerOptions, 'restore' | 'id' | 'cgroupsPath'> = {},
+  opts: Omit<CreateCgroupManagerOptions, 'restore' | 'id' | 'cgroupsPath' | 'systemd'> & { systemdUnit?: string } = {},
 ): CgroupManager {
-  return createCgroupManager({ ...opts, id: '', restore: { paths, created } });
+  const { systemdUnit, ...rest } = opts;
+  return createCgroupManager({ ...rest, id: '', restore: { paths, created, ...(systemdUnit ? { systemdUnit } : {}) } });
 }

@@ -12,6 +12,8 @@ import type { PlanOptions } from './v1-resources';
 
 export interface CgroupManager {
   readonly layout: CgroupLayout;
+  /** The systemd scope holding the cgroups (systemd.ts); undefined for the cgroupfs driver. */
+  readonly systemdUnit?: string;
   /**
    * The container's cgroup dir per hierarchy, keyed by Hierarchy.key ('cpu',
    * 'memory', 'systemd', 'unified', or 'cpu,cpuacct' for co-mounted controllers).
@@ -21,16 +23,21 @@ export interface CgroupManager {
   controllerPath(controller: string): string | undefined;
   /** Dirs create() made, parents before children. Record it in the state for a later destroy(). */
   created(): string[];
-  /** mkdir in every hierarchy (parents as needed). Undoes its own work on failure. */
-  create(): void;
+  /**
+   * mkdir in every hierarchy (parents as needed). Undoes its own work on failure.
+   * A leaf that exists with processes in it is refused, unless `occupiedOk` (the
+   * systemd driver's: systemd made it, with the init in it).
+   */
+  create(opts?: { occupiedOk?: boolean }): void;
   /** Moves `pid` into the container's cgroup in every hierarchy. */
   apply(pid: number): void;
   /**
    * Device access: deny all, then `rules` (linux.resources.devices) in order, then
    * runc's default allow list. `specDevicePaths` (paths of linux.devices) drop the
-   * defaults they redefine, as runc does.
+   * defaults they redefine, as runc does. Returns warnings (what the systemd driver's
+   * unit cannot hold).
    */
-  setDevices(rules: readonly DeviceCgroupRule[], specDevicePaths?: readonly string[]): void;
+  setDevices(rules: readonly DeviceCgroupRule[], specDevicePaths?: readonly string[]): string[];
   /**
    * Applies linux.resources (all but devices). Every value is planned (and so
    * checked) before the first write; a failing write is reported naming the config
@@ -268,7 +275,7 @@ export abstract class BaseManager implements CgroupManager {
   protected preparesParents(_p: Placement): boolean {
     return true;
   }
-  abstract setDevices(rules: readonly DeviceCgroupRule[], specDevicePaths?: readonly string[]): void;
+  abstract setDevices(rules: readonly DeviceCgroupRule[], specDevicePaths?: readonly string[]): string[];
   abstract set(resources: LinuxResources, opts?: PlanOptions): string[];
   abstract stats(): CgroupStats;
   abstract freeze(): void;
@@ -359,6 +366,11 @@ export abstract class BaseManager implements CgroupManager {
     if (waiting.length > 0) throw waiting[0].error;
   }
 
+  /** Each hierarchy and the container's dir in it. */
+  placementList(): readonly Placement[] {
+    return this.placements;
+  }
+
   paths(): Record<string, string> {
     const out: Record<string, string> = {};
     for (const p of this.placements) out[p.h.key] = p.dir;
@@ -374,7 +386,7 @@ export abstract class BaseManager implements CgroupManager {
     return [...this.createdDirs];
   }
 
-  create(): void {
+  create(opts: { occupiedOk?: boolean } = {}): void {
     const made: string[] = [];
     try {
       for (const p of this.placements) {
@@ -406,7 +418,7 @@ export abstract class BaseManager implements CgroupManager {
             // An existing leaf is used (runc does the same), but only while nothing
             // lives in it or below it: sharing it would make delete, kill --all or
             // pause reach someone else's processes (runc 1.2 refuses it too).
-            if (isLeaf && this.procsUnder(cur).length > 0) {
+            if (isLeaf && !opts.occupiedOk && this.procsUnder(cur).length > 0) {
               throw new CgroupError(cur, `container's cgroup is not empty: ${cur} already exists and has processes in it or below it`);
             }
             this.prepareExisting(p, cur);

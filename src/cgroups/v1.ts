@@ -50,7 +50,7 @@ export class V1Manager extends BaseManager {
     }
   }
 
-  setDevices(rules: readonly DeviceCgroupRule[], specDevicePaths: readonly string[] = []): void {
+  setDevices(rules: readonly DeviceCgroupRule[], specDevicePaths: readonly string[] = []): string[] {
     // Computed (and so validated) in full before the first write.
     const lines = deviceLines(effectiveDeviceRules(rules, specDevicePaths), rules.length);
     const devices = this.find('devices');
@@ -59,6 +59,7 @@ export class V1Manager extends BaseManager {
       throw new CgroupError('devices', 'no devices cgroup hierarchy is mounted: refusing to run without device restrictions');
     }
     writeCgroupLines(devices.dir, lines.map((l) => ({ file: l.file, value: l.line })));
+    return [];
   }
 
   set(resources: LinuxResources, opts: PlanOptions = {}): string[] {

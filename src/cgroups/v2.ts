@@ -78,7 +78,7 @@ export class V2Manager extends BaseManager {
    * device eBPF program on the leaf: planned (and validated) in full before the
    * addon loads and attaches it.
    */
-  setDevices(rules: readonly DeviceCgroupRule[], specDevicePaths: readonly string[] = []): void {
+  setDevices(rules: readonly DeviceCgroupRule[], specDevicePaths: readonly string[] = []): string[] {
     const insns = encodeInsns(planDeviceFilter(effectiveDeviceRules(rules, specDevicePaths), rules.length));
     const dir = this.leaf;
     try {
@@ -87,6 +87,7 @@ export class V2Manager extends BaseManager {
       const err = e as NodeJS.ErrnoException;
       throw new CgroupError(dir, `device filter for ${dir}: ${err.message}`);
     }
+    return [];
   }
 
   set(resources: LinuxResources, opts: PlanOptions = {}): string[] {

@@ -39,7 +39,7 @@ export class Container {
   get cgroups(): CgroupManager {
     // Loaded here: `state` and `start` never need a manager (the drivers are a third of
     // the modules they would load).
-    this.cgroupManager ??= (require('../cgroups') as typeof Cgroups).cgroupManagerFromPaths(this.state.cgroupPaths ?? {}, this.state.cgroupCreated);
+    this.cgroupManager ??= (require('../cgroups') as typeof Cgroups).cgroupManagerFromPaths(this.state.cgroupPaths ?? {}, this.state.cgroupCreated, this.state.systemdUnit ? { systemdUnit: this.state.systemdUnit } : {});
     return this.cgroupManager;
   }
 

@@ -11,7 +11,7 @@ import { createCgroupManager } from '../cgroups';
 import { writeCgroupFile, type CgroupManager } from '../cgroups/manager';
 import { oomKills } from '../cgroups/oom-kills';
 import { validateResources } from '../cgroups/resources';
-import { CgroupError, TsrunError } from '../errors';
+import { CgroupError, ConfigError, TsrunError } from '../errors';
 import { NET_DEVICE_SYNC } from '../linux/net-devices';
 import { buildCreatePlan } from '../linux/plan';
 import { encodePlan } from '../linux/plan-encoding';
@@ -65,6 +65,8 @@ export interface CreateOptions {
   rootless?: string;
   /** --no-new-keyring: keep the caller's session keyring instead of one of the container's own. */
   noNewKeyring?: boolean;
+  /** Global --systemd-cgroup: the container's cgroups are a systemd scope (cgroups/systemd.ts). */
+  systemdCgroup?: boolean;
   /**
    * `run`: no exec FIFO, the init goes on to the user's process as soon as it is
    * ready (a separate `start` would only open the FIFO that releases it); create
@@ -155,7 +157,15 @@ export function createContainer(opts: CreateOptions): Created {
   let ownCgroup = false;
   const nat = native();
   try {
-    cgroups = createCgroupManager({ cgroupsPath: spec.linux?.cgroupsPath ?? '', id: opts.id });
+    if (opts.systemdCgroup && rootless) throw new ConfigError('--systemd-cgroup', 'not supported with a rootless container (systemd\'s user instance is not asked)');
+    const deviceRules = spec.linux?.resources?.devices ?? [];
+    const specDevicePaths = (spec.linux?.devices ?? []).map((d) => path.posix.normalize(d.path));
+    const resources = validateResources(spec.linux?.resources ?? {});
+    const systemd = opts.systemdCgroup ? { systemd: { annotations: spec.annotations ?? {}, resources, devices: deviceRules, specDevicePaths } } : {};
+    cgroups = createCgroupManager({ cgroupsPath: spec.linux?.cgroupsPath ?? '', id: opts.id, ...systemd });
+    // systemd writes its own values into the unit's cgroups when it starts it, with
+    // the init in it: the limits are set after that (at the init's `sync start`).
+    const bySystemd = cgroups.systemdUnit !== undefined;
     const state: ContainerState = {
       // The spec version the state (and every hook's state) complies with: tsrun's,
       // not the config's (runc reports its own too).
@@ -169,6 +179,7 @@ export function createContainer(opts: CreateOptions): Created {
       owner: '',
       annotations: spec.annotations ?? {},
       cgroupPaths: cgroups.paths(),
+      ...(bySystemd ? { systemdUnit: cgroups.systemdUnit } : {}),
       // Exact 64-bit values (BigInt) as decimal strings: exec takes them back.
       config: exactUint64ToState(spec as unknown as Record<string, unknown>),
       ...(opts.noNewKeyring ? { noNewKeyring: true } : {}),
@@ -199,9 +210,9 @@ export function createContainer(opts: CreateOptions): Created {
     // a crash before it finds no record of what was made, and takes every leaf for one
     // that existed before (removed all the same, but left with a warning while in use).
     state.cgroupCreated = cgroups.created();
-    if (ownCgroup) {
+    const applyLimits = (m: CgroupManager): void => {
       try {
-        cgroups.setDevices(spec.linux?.resources?.devices ?? [], (spec.linux?.devices ?? []).map((d) => path.posix.normalize(d.path)));
+        for (const warning of m.setDevices(deviceRules, specDevicePaths)) log.warn(warning);
       } catch (e) {
         // runc's rule: rootless, the device rules are left out (v1's devices files
         // need CAP_SYS_ADMIN in the host's namespace, a v2 device program too); the
@@ -209,9 +220,10 @@ export function createContainer(opts: CreateOptions): Created {
         if (!rootless || !(e instanceof CgroupError)) throw e;
         log.debug(`create ${opts.id}: rootless, no device rules (${e.message})`);
       }
-      for (const warning of cgroups.set(validateResources(spec.linux?.resources ?? {}))) log.warn(warning);
+      for (const warning of m.set(resources)) log.warn(warning);
       log.debug(`create ${opts.id}: cgroups ready`);
-    }
+    };
+    if (ownCgroup && !bySystemd) applyLimits(cgroups);
 
     const extraFds: number[] = [];
     if (!opts.startAtOnce) {
@@ -240,7 +252,10 @@ export function createContainer(opts: CreateOptions): Created {
     // init's own clone3 into it would fail the create.
     const hybridUnified = cgroups.layout === 'unified' ? undefined : cgroups.paths()['unified'];
     const parentPlacesV2 = namespaces.has('user') || (rootless && hybridUnified !== undefined);
-    const cgroupJoin = ownCgroup ? planCgroupJoin(cgroups.paths(), parentPlacesV2) : NO_CGROUP_JOIN;
+    // With systemd, the parent places the init everywhere at `sync start`: it has
+    // systemd start the unit with the init in it, then puts it in the hierarchies
+    // systemd leaves alone (whose dirs exist only from then on).
+    const cgroupJoin = ownCgroup ? planCgroupJoin(cgroups.paths(), parentPlacesV2, bySystemd, bySystemd) : NO_CGROUP_JOIN;
     const placeInit = (dir: string, pid: number): void => {
       try {
         writeCgroupFile(dir, 'cgroup.procs', String(pid));
@@ -309,6 +324,15 @@ export function createContainer(opts: CreateOptions): Created {
     converseAll(child.syncFd, {
       onSync: (tag): string | undefined => {
         if (tag === 'start') {
+          if (bySystemd && cgroups) {
+            log.debug(`create ${opts.id}: starting systemd unit ${cgroups.systemdUnit} with the init in it`);
+            cgroups.apply(child.pid);
+            // Recorded with the init's pid (onPid's write): the dirs made for the unit.
+            state.cgroupCreated = cgroups.created();
+            applyLimits(cgroups);
+            crashPoint('create:applied');
+            return undefined;
+          }
           log.debug(`create ${opts.id}: placing the init in ${cgroupJoin.parentDirs.join(', ')}`);
           for (const dir of cgroupJoin.parentDirs) placeInit(dir, child.pid);
           log.debug(`create ${opts.id}: init placed`);

@@ -75,7 +75,7 @@ export function features(library: SeccompLibrary, kernelRelease: string, kernelT
     linux: {
       namespaces,
       capabilities: [...CAPABILITY_NAMES],
-      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: accepts({ linux: { resources: { rdma: { x: { hcaHandles: 1 } } } } }) },
+      cgroup: { v1: true, v2: true, systemd: true, systemdUser: false, rdma: accepts({ linux: { resources: { rdma: { x: { hcaHandles: 1 } } } } }) },
       seccomp: {
         enabled: accepts({ linux: { seccomp: { defaultAction: 'SCMP_ACT_ALLOW' } } }),
         ...seccompFeatures(library.archs, kernelTakesFilterFlags),

@@ -52,9 +52,10 @@ function isPidsV1Key(key: string): boolean {
  * freezes at once, so an init joining by itself would stop halfway through its
  * joins, unable to say how far it got, while the parent that places it knows the
  * moment it is in all of them (and frozen). The v1 pids hierarchy is the process's to
- * join in every case (pidsV1Dir).
+ * join (pidsV1Dir), unless pidsByParent: with the systemd driver its dir exists only
+ * once the parent has had systemd start the unit, at `sync start`.
  */
-export function planCgroupJoin(dirs: Readonly<Record<string, string>>, v2ByParent: boolean, byParent = false): CgroupJoin {
+export function planCgroupJoin(dirs: Readonly<Record<string, string>>, v2ByParent: boolean, byParent = false, pidsByParent = false): CgroupJoin {
   const initOps: PlanOp[] = [];
   const parentDirs: string[] = [];
   let forkInto = false;
@@ -62,7 +63,7 @@ export function planCgroupJoin(dirs: Readonly<Record<string, string>>, v2ByParen
   for (const [key, dir] of Object.entries(dirs)) {
     // The v1 pids hierarchy freezes nothing: joined by the process itself also in a
     // paused container, where the parent places it everywhere else.
-    if (key !== UNIFIED && isPidsV1Key(key) && pidsV1Dir === undefined) pidsV1Dir = dir;
+    if (key !== UNIFIED && isPidsV1Key(key) && pidsV1Dir === undefined && !pidsByParent) pidsV1Dir = dir;
     else if (byParent) parentDirs.push(dir);
     else if (key !== UNIFIED) initOps.push(op('cgroup', 'v1', dir));
     else if (v2ByParent) parentDirs.push(dir);

@@ -36,7 +36,8 @@ export interface ContainerState {
   cgroupCreated?: string[];
   /** The bundle's config.json as loaded. */
   config: Record<string, unknown>;
-  useSystemdCgroup?: boolean;
+  /** --systemd-cgroup: the systemd scope that holds the container's cgroups (later commands stop it and set its properties). */
+  systemdUnit?: string;
   /** create --no-new-keyring: the container kept the caller's session keyring, and so does exec. */
   noNewKeyring?: boolean;
   /** Present only while `create` runs. */

@@ -437,16 +437,6 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
     });
   }
 
-  (flavorOf(BINARY) === 'tsrun' ? test : test.skip)('--systemd-cgroup is refused as not supported, before anything is made (tsrun has no systemd driver)', () => {
-    const b = s.bundle();
-    for (const cmd of ['create', 'run']) {
-      const r = s.cli.run(['--systemd-cgroup', cmd, '--bundle', b.dir, b.id]);
-      expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 1, stdout: '' });
-      expect(r.stderr).toMatch(/not supported yet: --systemd-cgroup/);
-      expect(s.cli.list(['-q']).stdout).toBe('');
-    }
-  });
-
   test('a --log file that cannot be opened fails the command before it does anything, as with runc', () => {
     const log = path.join(s.env.tmp, 'no-such-dir', 'log.json');
     const r = s.cli.run(['--log', log, 'list', '-q']);

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { cgroupManagerFromPaths, createCgroupManager, type CreateCgroupManagerOptions } from '../../src/cgroups';
 import { DEFAULT_DEVICE_RULES, deviceLines, effectiveDeviceRules } from '../../src/cgroups/devices';
 import { decodeInsns, planDeviceFilter } from '../../src/cgroups/v2-devices-bpf';
-import { CgroupError, ConfigError, NotSupportedError } from '../../src/errors';
+import { CgroupError, ConfigError } from '../../src/errors';
 
 // A fake cgroup tree in a temp dir. mountinfo points at it; the fake rmdir behaves
 // like cgroupfs: control files vanish with the dir, a dir with processes is EBUSY.
@@ -465,7 +465,4 @@ describe('v2 driver on a fake tree', () => {
     expect(() => m.setDevices([])).toThrow(/device filter for .*c1: bpf\(BPF_PROG_ATTACH\).*EPERM/);
   });
 
-  test('systemd driver is refused', () => {
-    expect(() => manager('unified', { systemd: true })).toThrow(NotSupportedError);
-  });
 });

@@ -1,5 +1,5 @@
 import type { Arguments } from 'yargs';
-import { NotSupportedError, TsrunError } from '../../errors';
+import { TsrunError } from '../../errors';
 
 export interface GlobalOptions {
   root: string;
@@ -26,9 +26,4 @@ export function containerId(argv: Arguments, command: string): string {
 /** runc's wording for words given to a command that takes none (list, spec, features). */
 export function noArguments(argv: Arguments, command: string): void {
   if ((argv._ as unknown[]).length > 1) throw new TsrunError(`"${command}" requires exactly 0 argument(s)`);
-}
-
-/** tsrun has no systemd cgroup driver, whatever the host runs: said before anything is made. */
-export function refuseSystemdCgroup(argv: GlobalOptions): void {
-  if (argv['systemd-cgroup']) throw new NotSupportedError('--systemd-cgroup');
 }

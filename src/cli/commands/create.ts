@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { containerId, refuseSystemdCgroup, type GlobalOptions } from './common';
+import { containerId, type GlobalOptions } from './common';
 
 /** Loaded when the command runs: start-up loads only what the command needs. */
 const loadCreate = (): typeof import('../../lifecycle/create') => require('../../lifecycle/create');
@@ -25,7 +25,6 @@ export function createFlags<T>(y: Argv<T>): Argv<T & CreateFlags> {
 }
 
 export function createOptions(argv: CreateFlags & { _: (string | number)[] }, id: string) {
-  refuseSystemdCgroup(argv);
   return {
     root: argv.root,
     id,
@@ -36,6 +35,7 @@ export function createOptions(argv: CreateFlags & { _: (string | number)[] }, id
     noNewKeyring: argv['no-new-keyring'],
     preserveFds: argv['preserve-fds'],
     rootless: argv.rootless,
+    systemdCgroup: argv['systemd-cgroup'],
   };
 }
 

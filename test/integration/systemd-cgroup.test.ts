@@ -1,0 +1,262 @@
+// --systemd-cgroup (src/cgroups/systemd.ts): the container's cgroups are a transient
+// systemd scope, "<prefix>-<name>.scope" in the slice cgroupsPath names
+// ("slice:prefix:name"), started with the init in it, carrying the limits systemd
+// has properties for, and stopped by delete. PID 1 here is not systemd, so the
+// runtime under test runs inside a container that boots systemd
+// (helpers/systemd-host.ts). Under runc too (TSRUN_TEST_RUNTIME=/usr/sbin/runc),
+// except where a test says otherwise.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { errorMessage, flavorOf, runtimeUnderTest, TSRUN_BINARY, type RunResult } from '../helpers/runtime';
+import { isEmpty } from '../helpers/cleanup';
+import { uniqueId, type Bundle } from '../helpers/bundle';
+import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
+import { bootSystemdHost, systemdHostSkipReason, type SystemdHost } from '../helpers/systemd-host';
+
+jest.setTimeout(120_000);
+
+const BINARY = runtimeUnderTest();
+const FLAVOR = flavorOf(BINARY);
+
+/** The host's cgroup hierarchies (their dirs below /sys/fs/cgroup): the scope has a dir in each. */
+const HIERARCHIES = fs
+  .readFileSync('/proc/self/mountinfo', 'utf8')
+  .split('\n')
+  .map((l) => l.split(' '))
+  .filter((f) => /^cgroup2?$/.test(f[f.indexOf('-') + 1] ?? '') && f[4]?.startsWith('/sys/fs/cgroup/'))
+  .map((f) => (f[4] as string).slice('/sys/fs/cgroup/'.length));
+
+describeIf(containerSkipReason() ?? systemdHostSkipReason())(`--systemd-cgroup (${BINARY})`, () => {
+  const s = useSuite('systemd-cgroup', BINARY);
+  let host: SystemdHost;
+  let innerRoot: string;
+
+  beforeAll(async () => {
+    // The systemd host is always tsrun's: only the runtime inside is under test.
+    const outer = s.addCli(TSRUN_BINARY, 'outer');
+    host = await bootSystemdHost(s, outer);
+    innerRoot = path.join(s.env.tmp, 'inner-state');
+  });
+
+  afterEach(() => {
+    // The inner containers end with the host (its pid namespace); between tests,
+    // each test deletes its own.
+    const left = host?.run(['sh', '-c', `ls ${innerRoot} 2>/dev/null || true`]).stdout.trim();
+    for (const id of (left ?? '').split('\n').filter(Boolean)) inner(['delete', '--force', id]);
+  });
+
+  const inner = (args: string[]): RunResult => host.run([BINARY, '--systemd-cgroup', '--root', innerRoot, ...args]);
+
+  /** A bundle whose cgroupsPath is systemd's form (the suite's helper writes an absolute path). */
+  const bundle = (slice: string, configure: (c: Bundle['config'], cgroup: string) => void = () => undefined): { b: Bundle; unit: string; cgroup: string } => {
+    const id = uniqueId('sd');
+    const unit = `tsrun-test-${id}.scope`;
+    const cgroup = `${expandSlice(slice)}/${unit}`;
+    const b = s.bundle({ id, configure: (c) => configure(c, cgroup) });
+    b.config.linux.cgroupsPath = `${slice}:tsrun-test:${id}`;
+    fs.writeFileSync(b.configPath, JSON.stringify(b.config, null, 2));
+    return { b, unit, cgroup };
+  };
+
+  /** The host dir of the scope's cgroup in one hierarchy. */
+  const dirOf = (hierarchy: string, cgroup: string): string => host.hostCgroupDir(hierarchy, cgroup);
+  const read = (hierarchy: string, cgroup: string, file: string): string => fs.readFileSync(path.join(dirOf(hierarchy, cgroup), file), 'utf8').trim();
+
+  const expectUnitGone = (unit: string, cgroup: string): void => {
+    expect(host.show(unit, ['ActiveState', 'LoadState'])).toEqual({ ActiveState: 'inactive', LoadState: 'not-found' });
+    expect(HIERARCHIES.filter((h) => fs.existsSync(dirOf(h, cgroup)))).toEqual([]);
+  };
+
+  test('create starts a scope holding the init, with the limits as unit properties and files; exec joins it; update, pause and delete go through it', () => {
+    const { b, unit, cgroup } = bundle('system.slice', (c) => {
+      c.process.args = ['sleep', '1000'];
+      c.linux.resources = { ...c.linux.resources, memory: { limit: 32 << 20 }, pids: { limit: 40 }, cpu: { shares: 512 } };
+    });
+    expectOk(inner(['create', '--bundle', b.dir, b.id]));
+    expect(host.show(unit, ['ActiveState', 'Slice', 'ControlGroup', 'Delegate', 'DefaultDependencies', 'MemoryAccounting', 'CPUAccounting', 'BlockIOAccounting', 'TasksAccounting', 'MemoryLimit', 'TasksMax', 'CPUShares'])).toEqual({
+      ActiveState: 'active',
+      Slice: 'system.slice',
+      ControlGroup: cgroup,
+      Delegate: 'yes',
+      DefaultDependencies: 'no',
+      MemoryAccounting: 'yes',
+      CPUAccounting: 'yes',
+      BlockIOAccounting: 'yes',
+      TasksAccounting: 'yes',
+      MemoryLimit: String(32 << 20),
+      TasksMax: '40',
+      CPUShares: '512',
+    });
+    // The init is in the scope in every hierarchy, systemd's and the others.
+    for (const h of HIERARCHIES) expect({ h, procs: read(h, cgroup, 'cgroup.procs').split('\n').length }).toEqual({ h, procs: 1 });
+    expect(read('memory', cgroup, 'memory.limit_in_bytes')).toBe(String(32 << 20));
+    expect(read('pids', cgroup, 'pids.max')).toBe('40');
+    expect(read(HIERARCHIES.find((h) => h.split(',').includes('cpu')) as string, cgroup, 'cpu.shares')).toBe('512');
+
+    expectOk(inner(['start', b.id]));
+    const exec = inner(['exec', b.id, 'cat', '/proc/self/cgroup']);
+    expectOk(exec);
+    for (const controller of ['memory', 'pids', 'freezer', 'name=systemd']) {
+      expect(exec.stdout.split('\n').find((l) => l.split(':')[1]?.split(',').includes(controller))?.split(':')[2]).toBe(cgroup);
+    }
+
+    expectOk(inner(['update', '--memory', String(64 << 20), '--pids-limit', '60', b.id]));
+    expect(host.show(unit, ['MemoryLimit', 'TasksMax'])).toEqual({ MemoryLimit: String(64 << 20), TasksMax: '60' });
+    expect(read('memory', cgroup, 'memory.limit_in_bytes')).toBe(String(64 << 20));
+    expect(read('pids', cgroup, 'pids.max')).toBe('60');
+
+    expectOk(inner(['pause', b.id]));
+    expect(read('freezer', cgroup, 'freezer.state')).toBe('FROZEN');
+    expectOk(inner(['resume', b.id]));
+    expect(read('freezer', cgroup, 'freezer.state')).toBe('THAWED');
+
+    expectOk(inner(['kill', b.id, 'KILL']));
+    expectOk(inner(['delete', '--force', b.id]));
+    expectUnitGone(unit, cgroup);
+  });
+
+  test('run: the slice may be nested ("a-b.slice" lies in "a.slice"); the exit status is the process\'s, and the scope is gone after', () => {
+    const slice = 'tsrun_test-sub.slice';
+    const { b, unit, cgroup } = bundle(slice, (c, cg) => {
+      c.process.args = ['sh', '-c', 'cat /proc/self/cgroup; exit 3'];
+      void cg;
+    });
+    const r = inner(['run', '--bundle', b.dir, b.id]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 3, stderr: '' });
+    // In every hierarchy. runc 1.1.5 leaves its process in the new slice's devices
+    // cgroup, not the scope's (it joins the dir before systemd is done with the slice
+    // it just made, which then takes the scope's devices dir away): tsrun only.
+    if (FLAVOR === 'runc') return;
+    const elsewhere = r.stdout.split('\n').filter((l) => l !== '' && !l.endsWith(`:${cgroup}`));
+    expect({ elsewhere, lines: r.stdout.split('\n').filter(Boolean).length }).toEqual({ elsewhere: [], lines: HIERARCHIES.length });
+    expect(cgroup).toBe(`/tsrun_test.slice/tsrun_test-sub.slice/${unit}`);
+    expectUnitGone(unit, cgroup);
+  });
+
+  test('the device rules are the unit\'s too: an update (systemd writes the device cgroup again) and a daemon-reload keep them, and the running container keeps its devices', () => {
+    const { b, unit, cgroup } = bundle('system.slice', (c) => {
+      c.process.args = ['sleep', '1000'];
+      c.linux.resources = { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rw' }, { allow: true, type: 'c', major: 136, access: 'rwm' }] };
+    });
+    expectOk(inner(['run', '-d', '--bundle', b.dir, b.id]));
+    const rules = (): string[] => read('devices', cgroup, 'devices.list').split('\n').sort();
+    const before = rules();
+    expect(before).toEqual(expect.arrayContaining(['c 1:3 rwm', 'c 136:* rwm', 'c *:* m', 'b *:* m']));
+    expect(host.show(unit, ['DevicePolicy'])).toEqual({ DevicePolicy: 'strict' });
+    expectOk(inner(['update', '--memory', String(48 << 20), b.id]));
+    expect(rules()).toEqual(before);
+    expectOk(host.run(['systemctl', 'daemon-reload']));
+    expect(rules()).toEqual(before);
+    const exec = inner(['exec', b.id, 'sh', '-c', 'echo ok > /dev/null && echo fine']);
+    expect({ code: exec.code, stdout: exec.stdout }).toEqual({ code: 0, stdout: 'fine\n' });
+    expectOk(inner(['delete', '--force', b.id]));
+    expectUnitGone(unit, cgroup);
+  });
+
+  test('org.systemd.property.* annotations set the unit\'s properties (GVariant text values)', () => {
+    const { b, unit, cgroup } = bundle('system.slice', (c) => {
+      c.process.args = ['sleep', '1000'];
+      c.annotations = { 'org.systemd.property.TimeoutStopUSec': 'uint64 123456789', 'org.systemd.property.CollectMode': "'inactive-or-failed'" };
+    });
+    expectOk(inner(['run', '-d', '--bundle', b.dir, b.id]));
+    expect(host.show(unit, ['TimeoutStopUSec', 'CollectMode'])).toEqual({ TimeoutStopUSec: '2min 3.456789s', CollectMode: 'inactive-or-failed' });
+    expectOk(inner(['delete', '--force', b.id]));
+    expectUnitGone(unit, cgroup);
+  });
+
+  test('a create that fails after the scope started (a failing prestart hook) leaves no unit, no cgroup and no state', () => {
+    const { b, unit, cgroup } = bundle('system.slice', (c) => {
+      c.process.args = ['sleep', '1000'];
+      c.hooks = { prestart: [{ path: '/bin/false' }] };
+    });
+    const r = inner(['create', '--bundle', b.dir, b.id]);
+    expect(r.code).not.toBe(0);
+    expectUnitGone(unit, cgroup);
+    expect(inner(['list', '-q']).stdout.trim()).toBe('');
+  });
+
+  test('a cgroupsPath not of the form "slice:prefix:name", and a slice name systemd does not take, are refused before anything is made', () => {
+    for (const [cgroupsPath, message] of [
+      ['/tsrun-test/abs', /expected cgroupsPath to be of format "slice:prefix:name" for systemd cgroups, got "\/tsrun-test\/abs" instead/],
+      ['bad--name.slice:p:n', /invalid slice name: bad--name.slice/],
+    ] as const) {
+      const b = s.bundle({ configure: (c) => (c.process.args = ['true']) });
+      b.config.linux.cgroupsPath = cgroupsPath;
+      fs.writeFileSync(b.configPath, JSON.stringify(b.config, null, 2));
+      const r = inner(['create', '--bundle', b.dir, b.id]);
+      expect(r.code).not.toBe(0);
+      expect(errorMessage(r)).toMatch(message);
+      expect(inner(['list', '-q']).stdout.trim()).toBe('');
+    }
+  });
+});
+
+describeIf(containerSkipReason() ?? systemdHostSkipReason())(`--systemd-cgroup on a pure cgroup v2 host (${BINARY})`, () => {
+  const s = useSuite('systemd-cgroup-v2', BINARY);
+  let host: SystemdHost;
+  let innerRoot: string;
+
+  beforeAll(async () => {
+    host = await bootSystemdHost(s, s.addCli(TSRUN_BINARY, 'outer'), true);
+    innerRoot = path.join(s.env.tmp, 'inner-state');
+  });
+
+  const inner = (args: string[]): RunResult => host.run([BINARY, '--systemd-cgroup', '--root', innerRoot, ...args]);
+
+  test('the scope holds the init in the v2 hierarchy; the device rules hold in it; delete stops the scope and its cgroup goes', () => {
+    const id = uniqueId('sd');
+    const unit = `tsrun-test-${id}.scope`;
+    const b = s.bundle({
+      id,
+      configure: (c) => {
+        c.process.args = ['sleep', '1000'];
+        // /dev/full is one of the devices every container may use: a config that
+        // defines it drops that default (runc's rule), and this one denies it.
+        c.linux.resources = { devices: [{ allow: false, access: 'rwm' }, { allow: false, type: 'c', major: 1, minor: 7, access: 'rwm' }] };
+      },
+    });
+    b.config.linux.cgroupsPath = `system.slice:tsrun-test:${id}`;
+    b.config.linux.devices = [{ path: '/dev/full', type: 'c', major: 1, minor: 7 }];
+    fs.writeFileSync(b.configPath, JSON.stringify(b.config, null, 2));
+    expectOk(inner(['run', '-d', '--bundle', b.dir, b.id]));
+    expect(host.show(unit, ['ActiveState', 'ControlGroup'])).toEqual({ ActiveState: 'active', ControlGroup: `/system.slice/${unit}` });
+    const exec = inner(['exec', b.id, 'sh', '-c', 'cat /proc/self/cgroup; head -c1 /dev/zero >/dev/null && echo zero-read; head -c1 /dev/full >/dev/null 2>&1 && echo full-read || echo full-refused']);
+    expect(exec.stdout.split('\n')).toEqual(expect.arrayContaining([`0::/system.slice/${unit}`, 'zero-read', 'full-refused']));
+    expect(fs.readFileSync(path.join(host.hostCgroupDir('unified', `system.slice/${unit}`), 'cgroup.procs'), 'utf8').trim().split('\n')).toHaveLength(1);
+    expectOk(inner(['delete', '--force', b.id]));
+    expect(host.show(unit, ['ActiveState', 'LoadState'])).toEqual({ ActiveState: 'inactive', LoadState: 'not-found' });
+    expect(fs.existsSync(host.hostCgroupDir('unified', `system.slice/${unit}`))).toBe(false);
+  });
+});
+
+describeIf(containerSkipReason())(`--systemd-cgroup on a host without systemd (${BINARY})`, () => {
+  const s = useSuite('systemd-cgroup-none', BINARY);
+  afterEach(() => s.forceClean());
+
+  test('create and run fail with runc\'s message and leave nothing', () => {
+    if (fs.existsSync('/run/systemd/system')) return; // this host runs systemd: nothing to show here
+    const b = s.bundle();
+    b.config.linux.cgroupsPath = `system.slice:tsrun-test:${b.id}`;
+    fs.writeFileSync(b.configPath, JSON.stringify(b.config, null, 2));
+    for (const cmd of ['create', 'run']) {
+      const r = s.cli.run(['--systemd-cgroup', cmd, '--bundle', b.dir, b.id]);
+      expect({ cmd, code: r.code, stdout: r.stdout }).toEqual({ cmd, code: 1, stdout: '' });
+      expect(errorMessage(r)).toMatch(/systemd not running on this host, cannot use systemd cgroups manager/);
+      expect(s.cli.run(['list', '-q']).stdout.trim()).toBe('');
+      expect(isEmpty(s.leftovers())).toBe(true);
+    }
+  });
+});
+
+/** systemd's slice naming (as src/cgroups/systemd-unit.ts's expandSlice), for the expected paths. */
+function expandSlice(slice: string): string {
+  const base = slice.slice(0, -'.slice'.length);
+  let out = '';
+  let prefix = '';
+  for (const part of base.split('-')) {
+    out += `/${prefix}${part}.slice`;
+    prefix += `${part}-`;
+  }
+  return out;
+}
