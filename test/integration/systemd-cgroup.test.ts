@@ -154,6 +154,49 @@ describeIf(containerSkipReason() ?? systemdHostSkipReason())(`--systemd-cgroup (
     expectUnitGone(unit, cgroup);
   });
 
+  (fs.existsSync('/usr/bin/containerd') ? test : test.skip)('under containerd (ctr run --runc-systemd-cgroup, as with SystemdCgroup = true): the shim\'s create, start, kill and delete go through the scope', () => {
+    const dir = path.join(s.env.tmp, 'containerd');
+    fs.mkdirSync(dir, { recursive: true });
+    const config = path.join(dir, 'config.toml');
+    fs.writeFileSync(config, [
+      'version = 2',
+      'root = "/var/lib/tsrun-test-containerd"',
+      'state = "/run/tsrun-test-containerd"',
+      'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs"]',
+      '[grpc]',
+      '  address = "/run/tsrun-test-containerd/containerd.sock"',
+      '[ttrpc]',
+      '  address = "/run/tsrun-test-containerd/containerd.sock.ttrpc"',
+      '[debug]',
+      '  address = ""',
+      '[metrics]',
+      '  address = ""',
+      '',
+    ].join('\n'));
+    // A service of the systemd host's: it ends with the host.
+    expect(host.run(['systemd-run', '--quiet', '--unit=tsrun-test-containerd', 'containerd', '--config', config]).code).toBe(0);
+    const ctr = (args: string[]): RunResult => host.run(['ctr', '--address', '/run/tsrun-test-containerd/containerd.sock', '--namespace', 'tsrun-test', ...args]);
+    for (let i = 0; ctr(['version']).code !== 0; i++) if (i > 100) throw new Error('containerd did not come up');
+    const rootfs = s.bundle().rootfs;
+    const id = uniqueId('ctr');
+    const unit = `ctr-${id}.scope`;
+    const run = ctr(['run', '--rootfs', '--runc-binary', BINARY, '--runc-systemd-cgroup', '--cgroup', `system.slice:ctr:${id}`, '--rm', rootfs, id, '/bin/sh', '-c', 'cat /proc/self/cgroup; exit 4']);
+    const memory = run.stdout.split('\n').find((l) => /:memory:/.test(l))?.replace(/^\d+:/, '');
+    expect({ code: run.code, memory }).toEqual({ code: 4, memory: `memory:/system.slice/${unit}` });
+    expect(host.show(unit, ['LoadState'])).toEqual({ LoadState: 'not-found' });
+
+    const id2 = uniqueId('ctr');
+    const unit2 = `ctr-${id2}.scope`;
+    expectOk(ctr(['run', '-d', '--rootfs', '--runc-binary', BINARY, '--runc-systemd-cgroup', '--cgroup', `system.slice:ctr:${id2}`, rootfs, id2, '/bin/sleep', '1000']));
+    expect(host.show(unit2, ['ActiveState'])).toEqual({ ActiveState: 'active' });
+    expectOk(ctr(['task', 'kill', '--signal', 'SIGKILL', id2]));
+    for (let i = 0; !/STOPPED/.test(ctr(['task', 'ls']).stdout); i++) if (i > 100) throw new Error('the task did not stop');
+    // ctr warns that the task ended with 137 (SIGKILL).
+    expect(ctr(['task', 'delete', id2]).code).toBe(0);
+    expectOk(ctr(['container', 'delete', id2]));
+    expect(host.show(unit2, ['LoadState'])).toEqual({ LoadState: 'not-found' });
+  });
+
   test('org.systemd.property.* annotations set the unit\'s properties (GVariant text values)', () => {
     const { b, unit, cgroup } = bundle('system.slice', (c) => {
       c.process.args = ['sleep', '1000'];
