@@ -14,6 +14,8 @@ export interface CgroupManager {
   readonly layout: CgroupLayout;
   /** The systemd scope holding the cgroups (systemd.ts); undefined for the cgroupfs driver. */
   readonly systemdUnit?: string;
+  /** Lets go of what the driver holds open (the systemd driver's connection). */
+  close?(): void;
   /**
    * The container's cgroup dir per hierarchy, keyed by Hierarchy.key ('cpu',
    * 'memory', 'systemd', 'unified', or 'cpu,cpuacct' for co-mounted controllers).
@@ -458,6 +460,11 @@ export abstract class BaseManager implements CgroupManager {
   apply(pid: number): void {
     if (!Number.isInteger(pid) || pid <= 0) throw new CgroupError('', `invalid pid ${pid}`);
     for (const p of this.placements) writeCgroupFile(p.dir, 'cgroup.procs', String(pid));
+  }
+
+  /** The first leaf that exists with processes in it or below it, if any. */
+  occupiedLeaf(): string | undefined {
+    return this.placements.find((p) => p.dir !== p.h.mountPoint && this.procsUnder(p.dir).length > 0)?.dir;
   }
 
   pids(): number[] {

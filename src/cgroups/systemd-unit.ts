@@ -236,20 +236,39 @@ const ANNOTATION_PREFIX = 'org.systemd.property.';
 
 /**
  * The config's `org.systemd.property.<Name>` annotations, whose values are GVariant
- * text ("uint64 123", "'text'", "true", "['a', 'b']"), as unit properties. The forms
- * read: booleans, strings, typed and untyped integers (untyped: int32, GVariant's
- * default), and arrays of one of those.
+ * text ("uint64 123", "'text'", "true", "1.5", "['a', 'b']"), as unit properties. The
+ * forms read: booleans, strings, typed and untyped integers (untyped: int32,
+ * GVariant's default), doubles, and arrays of one of those. As runc: a name is 3 or
+ * more ASCII letters, and one ending in a lowercase letter and "Sec"
+ * (TimeoutStopSec) is the property in microseconds (TimeoutStopUSec), its value
+ * taken as seconds.
  */
 export function annotationProperties(annotations: Readonly<Record<string, string>>): UnitProperty[] {
   const out: UnitProperty[] = [];
   for (const [key, text] of Object.entries(annotations)) {
     if (!key.startsWith(ANNOTATION_PREFIX)) continue;
-    const name = key.slice(ANNOTATION_PREFIX.length);
+    let name = key.slice(ANNOTATION_PREFIX.length);
     const field = `annotations["${key}"]`;
-    if (!/^[A-Z][A-Za-z0-9]*$/.test(name)) throw new ConfigError(field, `${JSON.stringify(name)} is not a systemd property name`);
-    out.push({ name, value: parseGVariantText(text, field) });
+    if (!/^[A-Za-z]{3,}$/.test(name)) throw new ConfigError(field, `${JSON.stringify(name)} is not a systemd property name (3 or more ASCII letters)`);
+    let value = parseGVariantText(text, field);
+    if (/[a-z]Sec$/.test(name)) {
+      name = `${name.slice(0, -'Sec'.length)}USec`;
+      value = secondsToMicroseconds(value, field, text);
+    }
+    out.push({ name, value });
   }
   return out;
+}
+
+function secondsToMicroseconds(v: Variant, field: string, text: string): Variant {
+  if (typeof v.value === 'number' && v.sig === 'd') {
+    if (!(v.value >= 0)) throw new ConfigError(field, `${JSON.stringify(text)}: seconds cannot be negative`);
+    return variant('t', BigInt(Math.floor(v.value * 1e6)));
+  }
+  if ((typeof v.value !== 'number' && typeof v.value !== 'bigint') || !'ynqiuxt'.includes(v.sig)) throw new ConfigError(field, `${JSON.stringify(text)}: a number of seconds is wanted`);
+  const n = BigInt(v.value);
+  if (n < 0n) throw new ConfigError(field, `${JSON.stringify(text)}: seconds cannot be negative`);
+  return variant('t', (n * 1000000n) & UINT64_MAX);
 }
 
 const INTEGER_TYPES: Record<string, { sig: string; min: bigint; max: bigint }> = {
@@ -278,10 +297,12 @@ function parseGVariantText(text: string, field: string): Variant {
     return variant(`a${sig}`, items.map((v) => v.value));
   }
   if (s === 'true' || s === 'false') return variant('b', s === 'true');
+  const double = /^(?:double\s+)?(-?\d+\.\d*(?:[eE][-+]?\d+)?|-?\d+[eE][-+]?\d+)$/.exec(s);
+  if (double) return variant('d', Number(double[1]));
   const quoted = /^'((?:[^'\\]|\\.)*)'$|^"((?:[^"\\]|\\.)*)"$/.exec(s);
   if (quoted) return variant('s', (quoted[1] ?? quoted[2] ?? '').replace(/\\(.)/g, '$1'));
   const typed = /^(?:(byte|int16|uint16|int32|uint32|int64|uint64)\s+|@([ynqiuxt])\s+)?(-?\d+)$/.exec(s);
-  if (!typed) return bad('not a GVariant value tsrun reads (a boolean, a quoted string, an integer, or an array of them)');
+  if (!typed) return bad('not a GVariant value tsrun reads (a boolean, a quoted string, an integer, a double, or an array of them)');
   const typeName = typed[1] ?? (typed[2] ? SIG_TO_TYPE[typed[2]] : 'int32') ?? 'int32';
   const t = INTEGER_TYPES[typeName] as { sig: string; min: bigint; max: bigint };
   const n = BigInt(typed[3] as string);

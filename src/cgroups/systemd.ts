@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CgroupError } from '../errors';
-import { SystemdManager, type UnitProperty } from '../systemd/systemd-manager';
+import { SystemdError, SystemdManager, type UnitProperty } from '../systemd/systemd-manager';
 import type { DeviceCgroupRule } from '../config/types';
 import type { CgroupLayout } from './detect';
 import { writeCgroupFile, type BaseManager, type CgroupManager, type Placement } from './manager';
@@ -50,6 +50,12 @@ export interface SystemdStart {
 
 export class SystemdCgroupManager implements CgroupManager {
   private bus: SystemdManager | undefined;
+  /**
+   * The unit is this container's: a later command's (restored), or started by this
+   * create. Until then its dirs may be another container's unit's, whose processes
+   * pids(), killAll() and destroy() must never reach.
+   */
+  private owned: boolean;
   /** What systemd could not be told of the device rules at the start (setDevices returns them). */
   private startWarnings: string[] = [];
   private version: number | undefined;
@@ -64,7 +70,9 @@ export class SystemdCgroupManager implements CgroupManager {
     readonly systemdUnit: string,
     private readonly start?: SystemdStart,
     private readonly connect: () => SystemdManager = () => SystemdManager.connect(),
-  ) {}
+  ) {
+    this.owned = start === undefined;
+  }
 
   get layout(): CgroupLayout {
     return this.inner.layout;
@@ -99,6 +107,11 @@ export class SystemdCgroupManager implements CgroupManager {
    */
   create(): void {
     this.systemd();
+    // Another container's unit of the same name (the same cgroupsPath): its processes
+    // are in these dirs, and a failing create would kill them and stop its unit. The
+    // cgroupfs driver's rule (runc 1.2's; runc 1.1.5 warns and goes on).
+    const busy = this.inner.occupiedLeaf();
+    if (busy) throw new CgroupError(busy, `container's cgroup is not empty: ${busy} already exists and has processes in it or below it (systemd unit ${this.systemdUnit})`);
   }
 
   /**
@@ -120,6 +133,7 @@ export class SystemdCgroupManager implements CgroupManager {
       ...annotationProperties(annotations),
     ];
     this.systemd().startTransientUnit(this.systemdUnit, properties);
+    this.owned = true;
     this.checkPlacement(pid);
     this.inner.create({ occupiedOk: true });
     for (const p of this.inner.placementList()) {
@@ -207,26 +221,46 @@ export class SystemdCgroupManager implements CgroupManager {
   }
 
   killAll(): boolean {
-    return this.inner.killAll();
+    return this.owned && this.inner.killAll();
   }
 
   pids(): number[] {
-    return this.inner.pids();
+    return this.owned ? this.inner.pids() : [];
   }
 
   /**
    * Stops the unit (systemd removes the dirs it made), then removes what is left.
    * A unit still holding processes (ones delete spared: not the container's) is left
-   * to systemd, which ends it when they are gone.
+   * to systemd, which ends it when they are gone. Nothing is touched for a create
+   * that never started its unit. As runc, a systemd that cannot be asked does not stop
+   * the rest (a warning says so); only a stop job that does not end is an error.
    */
   destroy(): string[] {
+    if (!this.owned) return [];
     const notes: string[] = [];
-    if (this.inner.pids().length > 0) {
-      notes.push(`systemd unit ${this.systemdUnit} still holds processes that are not the container's: left to systemd`);
-      return [...notes, ...this.inner.destroy()];
+    try {
+      if (this.inner.pids().length > 0) {
+        notes.push(`systemd unit ${this.systemdUnit} still holds processes that are not the container's: left to systemd`);
+      } else {
+        const warning = this.systemd().stopUnit(this.systemdUnit);
+        if (warning) notes.push(warning);
+      }
+    } catch (e) {
+      if (e instanceof SystemdError && e.timedOut) throw e;
+      notes.push(`systemd unit ${this.systemdUnit} not stopped: ${(e as Error).message}`);
+    } finally {
+      this.close();
     }
-    const warning = this.systemd().stopUnit(this.systemdUnit);
-    if (warning) notes.push(warning);
     return [...notes, ...this.inner.destroy()];
+  }
+
+  /**
+   * Closes the connection to systemd, if one is open: systemd sends every job's and
+   * unit's signals to each of its private connections, and one nobody reads (a
+   * foreground run's, for its container's whole life) fills up.
+   */
+  close(): void {
+    this.bus?.close();
+    this.bus = undefined;
   }
 }

@@ -464,6 +464,7 @@ export function createContainer(opts: CreateOptions): Created {
     }
     throw e;
   } finally {
+    cgroups?.close?.();
     unlock();
     if (syncFd !== undefined) nat.closeFd(syncFd);
     netDevices?.close();

@@ -9,7 +9,7 @@ export interface Variant {
   value: DBusValue;
 }
 
-/** y, u, i, q, n: number; b: boolean; t, x: bigint (numbers accepted on write); s, o, g: string; a: array; (): array; v: Variant. */
+/** y, u, i, q, n, d: number; b: boolean; t, x: bigint (numbers accepted on write); s, o, g: string; a: array; (): array; v: Variant. */
 export type DBusValue = number | bigint | boolean | string | Variant | DBusValue[];
 
 export class DBusProtocolError extends TsrunError {}
@@ -139,6 +139,13 @@ class Writer {
         if (type === 'i') this.buf.writeInt32LE(value, this.length);
         else this.buf.writeUInt32LE(value, this.length);
         this.length += 4;
+        return;
+      case 'd':
+        if (typeof value !== 'number') return bad();
+        this.align(8);
+        this.room(8);
+        this.buf.writeDoubleLE(value, this.length);
+        this.length += 8;
         return;
       case 'x':
       case 't': {

@@ -23,7 +23,8 @@ export interface UnitProperty {
 }
 
 export class SystemdError extends TsrunError {
-  constructor(readonly unit: string, message: string) {
+  /** timedOut: systemd did not finish a job in time (its state is unknown). */
+  constructor(readonly unit: string, message: string, readonly timedOut = false) {
     super(message);
   }
 }
@@ -65,7 +66,7 @@ export class SystemdManager {
   /** Waits for the job's JobRemoved signal and returns its result ("done", "failed", ...). */
   private waitForJob(job: string, unit: string): string {
     const signal = this.bus.waitForSignal((m) => m.member === 'JobRemoved' && m.interface === MANAGER && m.signature === 'uoss' && m.body.length > 0 && jobOf(m.body) === job, Date.now() + TIMEOUT_MS);
-    if (!signal) throw new SystemdError(unit, `timeout waiting for systemd to finish its job for ${unit}`);
+    if (!signal) throw new SystemdError(unit, `timeout waiting for systemd to finish its job for ${unit}`, true);
     return resultOf(signal.body);
   }
 
@@ -87,7 +88,13 @@ export class SystemdManager {
         throw this.wrap(unit, again);
       }
     }
-    const result = this.waitForJob(job, unit);
+    let result: string;
+    try {
+      result = this.waitForJob(job, unit);
+    } catch (e) {
+      this.resetFailedUnit(unit);
+      throw e;
+    }
     if (result !== 'done') {
       this.resetFailedUnit(unit);
       throw new SystemdError(unit, `error creating systemd unit \`${unit}\`: got \`${result}\``);

@@ -197,13 +197,61 @@ describeIf(containerSkipReason() ?? systemdHostSkipReason())(`--systemd-cgroup (
     expect(host.show(unit2, ['LoadState'])).toEqual({ LoadState: 'not-found' });
   });
 
+  test('a create into the scope of a running container (the same cgroupsPath) fails and leaves that container and its unit alone', () => {
+    const first = bundle('system.slice', (c) => (c.process.args = ['sleep', '1000']));
+    expectOk(inner(['run', '-d', '--bundle', first.b.dir, first.b.id]));
+    // A second container naming the same unit, whose create fails anyway (a hostname
+    // without a UTS namespace), as a clash would also have failed it.
+    const second = s.bundle({ configure: (c) => {
+      c.process.args = ['true'];
+      c.hostname = 'h';
+      c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'uts');
+    } });
+    second.config.linux.cgroupsPath = `system.slice:tsrun-test:${first.b.id}`;
+    fs.writeFileSync(second.configPath, JSON.stringify(second.config, null, 2));
+    expect(inner(['create', '--bundle', second.dir, second.id]).code).not.toBe(0);
+    expect(inner(['state', first.b.id]).stdout).toMatch(/"status": "running"/);
+    expect(host.show(first.unit, ['ActiveState'])).toEqual({ ActiveState: 'active' });
+    expectOk(inner(['delete', '--force', first.b.id]));
+    expectUnitGone(first.unit, first.cgroup);
+  });
+
+  test('delete --force of a container whose systemd cannot be reached still removes it (as runc: the unit ends by itself once empty)', () => {
+    const { b, unit, cgroup } = bundle('system.slice', (c) => (c.process.args = ['sleep', '1000']));
+    expectOk(inner(['run', '-d', '--bundle', b.dir, b.id]));
+    // Both ways in: systemd's private socket (tsrun's) and the system bus (runc's).
+    const sockets = ['/run/systemd/private', '/run/dbus/system_bus_socket'];
+    expectOk(host.run(['sh', '-c', sockets.map((p) => `mv ${p} ${p}.away`).join(' && ')]));
+    let r: RunResult;
+    try {
+      r = inner(['delete', '--force', b.id]);
+    } finally {
+      host.run(['sh', '-c', sockets.map((p) => `mv ${p}.away ${p}`).join('; ')]);
+    }
+    expect(r.code).toBe(0);
+    expect(inner(['list', '-q']).stdout.trim()).toBe('');
+    // Its processes gone, systemd ends the scope itself.
+    expectUnitGone(unit, cgroup);
+  });
+
+  test('a foreground run holds no connection to systemd while its container runs', () => {
+    const { b, unit, cgroup } = bundle('system.slice', (c) => (c.process.args = ['sleep', '3']));
+    const connections = "ss -x state connected src /run/systemd/private | tail -n +2 | wc -l";
+    const r = host.run(['sh', '-c', `before=$(${connections}); ${BINARY} --systemd-cgroup --root ${innerRoot} run --bundle ${b.dir} ${b.id} & sleep 1.5; during=$(${connections}); wait; echo "$before $during"`]);
+    expect(r.code).toBe(0);
+    const [before, during] = r.stdout.trim().split(' ').map(Number);
+    expect(during).toBe(before);
+    expectUnitGone(unit, cgroup);
+  });
+
   test('org.systemd.property.* annotations set the unit\'s properties (GVariant text values)', () => {
     const { b, unit, cgroup } = bundle('system.slice', (c) => {
       c.process.args = ['sleep', '1000'];
-      c.annotations = { 'org.systemd.property.TimeoutStopUSec': 'uint64 123456789', 'org.systemd.property.CollectMode': "'inactive-or-failed'" };
+      // A "...Sec" name is its "...USec" property, in seconds (runc's rule).
+      c.annotations = { 'org.systemd.property.TimeoutStopSec': 'uint64 7', 'org.systemd.property.RuntimeMaxUSec': 'uint64 123456789000', 'org.systemd.property.CollectMode': "'inactive-or-failed'" };
     });
     expectOk(inner(['run', '-d', '--bundle', b.dir, b.id]));
-    expect(host.show(unit, ['TimeoutStopUSec', 'CollectMode'])).toEqual({ TimeoutStopUSec: '2min 3.456789s', CollectMode: 'inactive-or-failed' });
+    expect(host.show(unit, ['TimeoutStopUSec', 'RuntimeMaxUSec', 'CollectMode'])).toEqual({ TimeoutStopUSec: '7s', RuntimeMaxUSec: '1d 10h 17min 36.789000s', CollectMode: 'inactive-or-failed' });
     expectOk(inner(['delete', '--force', b.id]));
     expectUnitGone(unit, cgroup);
   });

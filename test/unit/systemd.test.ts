@@ -137,6 +137,20 @@ describe('unit properties', () => {
     expect(r.warnings).toHaveLength(1);
   });
 
+  test('a property named "...Sec" (after a lowercase letter) is its "...USec" one, the value seconds (runc\'s rule)', () => {
+    expect(byName(annotationProperties({
+      'org.systemd.property.TimeoutStopSec': 'uint64 7',
+      'org.systemd.property.RuntimeMaxSec': '1.5',
+      'org.systemd.property.RestartUSec': 'uint64 9',
+    }))).toEqual({
+      TimeoutStopUSec: { sig: 't', value: 7000000n },
+      RuntimeMaxUSec: { sig: 't', value: 1500000n },
+      RestartUSec: { sig: 't', value: 9n },
+    });
+    expect(() => annotationProperties({ 'org.systemd.property.TimeoutStopSec': "'7s'" })).toThrow(/a number of seconds is wanted/);
+    expect(() => annotationProperties({ 'org.systemd.property.TimeoutStopSec': '-1' })).toThrow(/cannot be negative/);
+  });
+
   test('org.systemd.property.* annotations in GVariant text', () => {
     const props = byName(annotationProperties({
       'org.systemd.property.TimeoutStopUSec': 'uint64 123456789',
@@ -155,9 +169,10 @@ describe('unit properties', () => {
       Nice: { sig: 'i', value: -5 },
       Wants: { sig: 'as', value: ['a.service', 'b.service'] },
     });
-    expect(() => annotationProperties({ 'org.systemd.property.lower': '1' })).toThrow(/is not a systemd property name/);
-    expect(() => annotationProperties({ 'org.systemd.property.X': 'uint32 -1' })).toThrow(/out of range for uint32/);
-    expect(() => annotationProperties({ 'org.systemd.property.X': '<1>' })).toThrow(ConfigError);
-    expect(() => annotationProperties({ 'org.systemd.property.X': '[]' })).toThrow(/empty array/);
+    expect(() => annotationProperties({ 'org.systemd.property.Ab': '1' })).toThrow(/is not a systemd property name/);
+    expect(() => annotationProperties({ 'org.systemd.property.CPU2': '1' })).toThrow(/is not a systemd property name/);
+    expect(() => annotationProperties({ 'org.systemd.property.Nice': 'uint32 -1' })).toThrow(/out of range for uint32/);
+    expect(() => annotationProperties({ 'org.systemd.property.Nice': '<1>' })).toThrow(ConfigError);
+    expect(() => annotationProperties({ 'org.systemd.property.Wants': '[]' })).toThrow(/empty array/);
   });
 });
