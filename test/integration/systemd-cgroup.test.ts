@@ -8,6 +8,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
+import { spawnSync } from 'child_process';
 import { errorMessage, flavorOf, runtimeUnderTest, TSRUN_BINARY, type RunResult } from '../helpers/runtime';
 import { isEmpty } from '../helpers/cleanup';
 import { uniqueId, type Bundle } from '../helpers/bundle';
@@ -195,6 +196,27 @@ describeIf(containerSkipReason() ?? systemdHostSkipReason())(`--systemd-cgroup (
     expect(ctr(['task', 'delete', id2]).code).toBe(0);
     expectOk(ctr(['container', 'delete', id2]));
     expect(host.show(unit2, ['LoadState'])).toEqual({ LoadState: 'not-found' });
+  });
+
+  (fs.existsSync('/usr/bin/podman') ? test : test.skip)('under podman --cgroup-manager systemd: podman\'s "machine.slice:libpod:<id>" scope, beside the one it makes for conmon; rm stops it', () => {
+    const dir = path.join(s.env.tmp, 'podman');
+    fs.mkdirSync(dir, { recursive: true });
+    const tar = path.join(dir, 'rootfs.tar');
+    const packed = spawnSync('tar', ['-C', s.bundle().rootfs, '-cf', tar, '.'], { encoding: 'utf8' });
+    expect(packed.status).toBe(0);
+    const podman = (args: string[]): RunResult => host.run(['podman', '--root', path.join(dir, 'storage'), '--runroot', '/run/tsrun-test-podman', '--storage-driver', 'vfs', '--cgroup-manager', 'systemd', '--events-backend', 'file', ...args]);
+    // podman's temporary files go to /var/tmp, which the systemd host's fresh /var lacks.
+    expectOk(host.run(['mkdir', '-p', '/var/tmp']));
+    expect(podman(['import', tar, 'localhost/tsrun-test:1']).code).toBe(0);
+    const run = podman(['run', '--rm', '--network', 'none', '--runtime', BINARY, 'localhost/tsrun-test:1', '/bin/sh', '-c', 'grep :memory: /proc/self/cgroup; exit 5']);
+    expect(run.code).toBe(5);
+    expect(run.stdout).toMatch(/^\d+:memory:\/machine\.slice\/libpod-[0-9a-f]{64}\.scope\n$/);
+    const started = podman(['run', '-d', '--name', 'tsrun-test-d', '--network', 'none', '--runtime', BINARY, 'localhost/tsrun-test:1', '/bin/sleep', '1000']);
+    expect(started.code).toBe(0);
+    const unit = `libpod-${started.stdout.trim()}.scope`;
+    expect(host.show(unit, ['ActiveState', 'Slice'])).toEqual({ ActiveState: 'active', Slice: 'machine.slice' });
+    expect(podman(['rm', '--force', '--time', '0', 'tsrun-test-d']).code).toBe(0);
+    expect(host.show(unit, ['LoadState'])).toEqual({ LoadState: 'not-found' });
   });
 
   test('a create into the scope of a running container (the same cgroupsPath) fails and leaves that container and its unit alone', () => {
