@@ -5,7 +5,7 @@ import { CgroupError } from '../errors';
 import { detectLayout, hostCgroupRoot, type CgroupLayoutInfo } from './detect';
 import type { CgroupManager, Placement } from './manager';
 import { innerCgroupPath, parseProcCgroup, resolveCgroupDir } from './path';
-import type { SystemdStart } from './systemd';
+import type { SystemdRecorded, SystemdStart } from './systemd';
 import type { SystemdUnit } from './systemd-unit';
 import { V1Manager } from './v1';
 import { V2Manager } from './v2';
@@ -36,7 +36,7 @@ export interface CreateCgroupManagerOptions {
    * cgroupCreated) instead of resolving cgroupsPath again, which for a relative path
    * would depend on the cgroup of whoever runs the command.
    */
-  restore?: { paths: Record<string, string>; created?: string[]; systemdUnit?: string };
+  restore?: { paths: Record<string, string>; created?: string[]; systemdUnit?: string; systemdRecorded?: SystemdRecorded };
   /** Tests only: a fake tree's rmdir. */
   rmdir?: (dir: string) => void;
   /** Tests only: receives the v2 device program instead of the addon. */
@@ -99,7 +99,7 @@ export function createCgroupManager(opts: CreateCgroupManagerOptions): CgroupMan
   const fsDriver = info.layout === 'unified' ? new V2Manager(deps) : new V1Manager(deps);
   if (unit && opts.systemd) return new (systemdDriver().SystemdCgroupManager)(fsDriver, unit.name, { ...opts.systemd, id: opts.id, slice: unit.slice });
   const restoredUnit = opts.restore?.systemdUnit;
-  return restoredUnit ? new (systemdDriver().SystemdCgroupManager)(fsDriver, restoredUnit) : fsDriver;
+  return restoredUnit ? new (systemdDriver().SystemdCgroupManager)(fsDriver, restoredUnit, undefined, opts.restore?.systemdRecorded) : fsDriver;
 }
 
 /** Loaded by the containers that use it only: every other command is spared its modules (D-Bus among them). */
@@ -115,8 +115,8 @@ function systemdDriver(): typeof import('./systemd') {
 export function cgroupManagerFromPaths(
   paths: Record<string, string>,
   created?: string[],
-  opts: Omit<CreateCgroupManagerOptions, 'restore' | 'id' | 'cgroupsPath' | 'systemd'> & { systemdUnit?: string } = {},
+  opts: Omit<CreateCgroupManagerOptions, 'restore' | 'id' | 'cgroupsPath' | 'systemd'> & { systemdUnit?: string; systemdRecorded?: SystemdRecorded } = {},
 ): CgroupManager {
-  const { systemdUnit, ...rest } = opts;
-  return createCgroupManager({ ...rest, id: '', restore: { paths, created, ...(systemdUnit ? { systemdUnit } : {}) } });
+  const { systemdUnit, systemdRecorded, ...rest } = opts;
+  return createCgroupManager({ ...rest, id: '', restore: { paths, created, ...(systemdUnit ? { systemdUnit, systemdRecorded } : {}) } });
 }

@@ -247,6 +247,19 @@ export function validateResources(input: unknown, field = 'linux.resources'): Li
   return input as LinuxResources;
 }
 
+/**
+ * Deep merge of the given settings over the recorded ones (arrays are replaced): the
+ * container's resources after an update, which changes only the fields it gives.
+ */
+export function mergeResources(base: unknown, patch: LinuxResources): Record<string, unknown> {
+  const out: Record<string, unknown> = isObj(base) ? { ...base } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === undefined) continue;
+    out[k] = isObj(v) && isObj(out[k]) ? { ...(out[k] as Record<string, unknown>), ...v } : v;
+  }
+  return out;
+}
+
 // ---- conversions (runc's libcontainer/cgroups/utils.go) ----------------------
 
 /** cpu.shares [2, 262144] -> cpu.weight [1, 10000]; 0 stays 0 (unset). */

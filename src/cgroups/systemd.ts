@@ -11,7 +11,7 @@ import type { DeviceCgroupRule } from '../config/types';
 import type { CgroupLayout } from './detect';
 import { writeCgroupFile, type BaseManager, type CgroupManager, type Placement } from './manager';
 import { ownCgroupDir, parseProcCgroup } from './path';
-import type { LinuxResources } from './resources';
+import { mergeResources, validateResources, type LinuxResources } from './resources';
 import type { CgroupStats } from './stats';
 import { emulateDeviceCgroup } from './device-cgroup-model';
 import { deviceLines, effectiveDeviceRules } from './devices';
@@ -48,6 +48,18 @@ export interface SystemdStart {
   specDevicePaths: readonly string[];
 }
 
+/**
+ * What a later command knows of a container's limits (its recorded config): an
+ * update tells systemd the container's settings after it, not only the fields it
+ * changes, and puts back the device rules systemd rewrites.
+ */
+export interface SystemdRecorded {
+  /** linux.resources as recorded (updates merged in). */
+  resources: unknown;
+  devices: readonly DeviceCgroupRule[];
+  specDevicePaths: readonly string[];
+}
+
 export class SystemdCgroupManager implements CgroupManager {
   private bus: SystemdManager | undefined;
   /**
@@ -69,6 +81,7 @@ export class SystemdCgroupManager implements CgroupManager {
     private readonly inner: BaseManager,
     readonly systemdUnit: string,
     private readonly start?: SystemdStart,
+    private readonly recorded?: SystemdRecorded,
     private readonly connect: () => SystemdManager = () => SystemdManager.connect(),
   ) {
     this.owned = start === undefined;
@@ -187,17 +200,24 @@ export class SystemdCgroupManager implements CgroupManager {
 
   /**
    * The unit's properties first (systemd writes them again when it reloads; at
-   * create they went with the start), then every file. systemd applies a property
-   * change by writing the unit's device rules again, deny-all first: a running
-   * container is frozen meanwhile (as runc freezes it), so that none of its processes
-   * is refused a device it may use.
+   * create they went with the start), then every file. The properties say the
+   * container's settings after the change (an update gives only what it changes: a
+   * period alone must not make systemd drop the quota). systemd applies a property
+   * change by writing the unit's device cgroup again from its own copy of the rules,
+   * deny-all first, and that copy lacks what it cannot hold: the container is frozen
+   * meanwhile (as runc freezes it) and its rules are written again before it thaws,
+   * so that none of its processes is refused a device it may use.
    */
   set(resources: LinuxResources, opts?: PlanOptions): string[] {
-    const props = this.start ? [] : this.resourceProperties(resources);
+    if (this.start) return this.inner.set(resources, opts);
+    const after = this.recorded ? validateResources(mergeResources(this.recorded.resources, resources)) : resources;
+    const props = this.resourceProperties(after);
+    const rewriteDevices = this.recorded !== undefined && this.layout !== 'unified';
     const freeze = props.length > 0 && !this.inner.isFrozen();
     if (freeze) this.inner.freeze();
     try {
       this.systemd().setUnitProperties(this.systemdUnit, props);
+      if (props.length > 0 && rewriteDevices && this.recorded) this.inner.setDevices(this.recorded.devices, this.recorded.specDevicePaths);
     } finally {
       if (freeze) this.inner.thaw();
     }

@@ -1,8 +1,11 @@
 // An existing container as the lifecycle commands see it: its recorded state and
 // its status derived from the live system (DESIGN.md §4: status is derived).
+import * as path from 'path';
 import type * as Cgroups from '../cgroups';
 import { frozenAt } from '../cgroups/freezer-state';
 import type { CgroupManager } from '../cgroups/manager';
+import type { SystemdRecorded } from '../cgroups/systemd';
+import type { DeviceCgroupRule } from '../config/types';
 import { validateContainerId } from '../state/ids';
 import { awaitsStart, deriveStatus, isAlive } from '../state/status';
 import { StateStore } from '../state/store';
@@ -39,8 +42,23 @@ export class Container {
   get cgroups(): CgroupManager {
     // Loaded here: `state` and `start` never need a manager (the drivers are a third of
     // the modules they would load).
-    this.cgroupManager ??= (require('../cgroups') as typeof Cgroups).cgroupManagerFromPaths(this.state.cgroupPaths ?? {}, this.state.cgroupCreated, this.state.systemdUnit ? { systemdUnit: this.state.systemdUnit } : {});
+    this.cgroupManager ??= (require('../cgroups') as typeof Cgroups).cgroupManagerFromPaths(this.state.cgroupPaths ?? {}, this.state.cgroupCreated, this.systemdOptions());
     return this.cgroupManager;
+  }
+
+  /** A systemd-managed container's unit, and what its recorded config says of its limits (cgroups/systemd.ts). */
+  private systemdOptions(): { systemdUnit?: string; systemdRecorded?: SystemdRecorded } {
+    const systemdUnit = this.state.systemdUnit;
+    if (!systemdUnit) return {};
+    const linux = (this.state.config as { linux?: { resources?: { devices?: DeviceCgroupRule[] }; devices?: { path: string }[] } }).linux;
+    return {
+      systemdUnit,
+      systemdRecorded: {
+        resources: linux?.resources ?? {},
+        devices: linux?.resources?.devices ?? [],
+        specDevicePaths: (linux?.devices ?? []).map((d) => path.posix.normalize(d.path)),
+      },
+    };
   }
 
   /** The init is alive and is the process we started (not a reused pid). */

@@ -1,7 +1,7 @@
 // `update`: change the resource limits of a live container, and record them in its
 // state so later commands (and `delete`) see the container as it is now.
 import { ContainerStateError } from '../errors';
-import { validateResources, type LinuxResources } from '../cgroups/resources';
+import { mergeResources, validateResources, type LinuxResources } from '../cgroups/resources';
 import { log } from '../log';
 import { Container } from './container';
 
@@ -45,16 +45,6 @@ export function updatableResources(input: unknown, field = 'resources'): LinuxRe
     picked[key] = sub;
   }
   return validateResources(picked, field);
-}
-
-/** Deep merge of the given settings over the recorded ones (arrays are replaced). */
-export function mergeResources(base: unknown, patch: LinuxResources): Record<string, unknown> {
-  const out: Record<string, unknown> = isObject(base) ? { ...base } : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === undefined) continue;
-    out[k] = isObject(v) && isObject(out[k]) ? { ...(out[k] as Record<string, unknown>), ...v } : v;
-  }
-  return out;
 }
 
 export function updateContainer(root: string, id: string, resources: LinuxResources): void {

@@ -155,6 +155,44 @@ describeIf(containerSkipReason() ?? systemdHostSkipReason())(`--systemd-cgroup (
     expectUnitGone(unit, cgroup);
   });
 
+  // runc 1.1.5 gives systemd only the fields an update names (a period alone drops
+  // the quota): tsrun only.
+  (FLAVOR === 'tsrun' ? test : test.skip)('update tells systemd the settings after it: a period alone keeps the quota, in systemd\'s copy too', () => {
+    const { b, unit, cgroup } = bundle('system.slice', (c) => {
+      c.process.args = ['sleep', '1000'];
+      c.linux.resources = { cpu: { quota: 25000, period: 50000 } };
+    });
+    expectOk(inner(['run', '-d', '--bundle', b.dir, b.id]));
+    const cpu = HIERARCHIES.find((h) => h.split(',').includes('cpu')) as string;
+    expectOk(inner(['update', '--cpu-period', '100000', b.id]));
+    expect({ quota: read(cpu, cgroup, 'cpu.cfs_quota_us'), period: read(cpu, cgroup, 'cpu.cfs_period_us') }).toEqual({ quota: '25000', period: '100000' });
+    expect(host.show(unit, ['CPUQuotaPerSecUSec'])).toEqual({ CPUQuotaPerSecUSec: '250ms' });
+    expectOk(host.run(['systemctl', 'daemon-reload']));
+    expect(read(cpu, cgroup, 'cpu.cfs_quota_us')).toBe('25000');
+    expectOk(inner(['delete', '--force', b.id]));
+    expectUnitGone(unit, cgroup);
+  });
+
+  // runc 1.1.5 leaves the device rules systemd cannot hold to systemd's rewrite at
+  // each update (a default-allow list then denies everything): tsrun only.
+  (FLAVOR === 'tsrun' ? test : test.skip)('update puts back the device rules systemd cannot hold (a default-allow list with an exception)', () => {
+    const { b, unit, cgroup } = bundle('system.slice', (c) => {
+      c.process.args = ['sleep', '1000'];
+      c.linux.resources = { devices: [{ allow: true, access: 'rwm' }, { allow: false, type: 'c', major: 1, minor: 12, access: 'rw' }] };
+    });
+    const started = inner(['run', '-d', '--bundle', b.dir, b.id]);
+    expect({ code: started.code, stderr: errorMessage(started) }).toEqual({ code: 0, stderr: expect.stringMatching(/systemd cannot hold device rules that allow by default/) });
+    const devices = (): string => read('devices', cgroup, 'devices.list');
+    const before = devices();
+    expect(before.split('\n')).toEqual(expect.arrayContaining(['a *:* rwm']));
+    expectOk(inner(['update', '--memory', String(64 << 20), b.id]));
+    expect(devices()).toBe(before);
+    const exec = inner(['exec', b.id, 'sh', '-c', 'head -c1 /dev/zero >/dev/null && echo zero-read']);
+    expect({ code: exec.code, stdout: exec.stdout }).toEqual({ code: 0, stdout: 'zero-read\n' });
+    expectOk(inner(['delete', '--force', b.id]));
+    expectUnitGone(unit, cgroup);
+  });
+
   (fs.existsSync('/usr/bin/containerd') ? test : test.skip)('under containerd (ctr run --runc-systemd-cgroup, as with SystemdCgroup = true): the shim\'s create, start, kill and delete go through the scope', () => {
     const dir = path.join(s.env.tmp, 'containerd');
     fs.mkdirSync(dir, { recursive: true });

@@ -8,6 +8,7 @@ import {
   blkioWeightToIOWeight,
   cpuSharesToWeight,
   memorySwapToV2,
+  mergeResources,
   validateResources,
   type CgroupReader,
 } from '../../src/cgroups/resources';
@@ -20,7 +21,6 @@ import { parseInteger, parseRamSize, resourcesFromFlags, resourcesFromJson } fro
 import { normalizeArgv } from '../../src/cli/argv';
 import { ConfigError, NotSupportedError } from '../../src/errors';
 import { filterPsOutput } from '../../src/lifecycle/ps';
-import { mergeResources } from '../../src/lifecycle/update';
 
 const none: CgroupReader = () => null;
 const files = (map: Record<string, string>): CgroupReader => (_c, f) => map[f] ?? null;
