@@ -29,6 +29,15 @@ function refuse(field: string, why: string): never {
   throw new ConfigError(field, why);
 }
 
+/** memory.max as the config says it (-1: max); undefined when it cannot be read. */
+function currentMemoryMax(read: CgroupReader): number | undefined {
+  const text = read('memory', 'memory.max');
+  if (text === null) return undefined;
+  if (text === 'max') return -1;
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
 function memoryWrites(r: LinuxResources, read: CgroupReader, opts: PlanOptions, out: ResourcePlan): void {
   const m = r.memory;
   if (!m) return;
@@ -36,7 +45,9 @@ function memoryWrites(r: LinuxResources, read: CgroupReader, opts: PlanOptions, 
   const w = (file: string, value: string, field: string): void => {
     out.writes.push({ controller: 'memory', file, value, field: `${f}.${field}` });
   };
-  const swap = memorySwapToV2(m.swap, m.limit, `${f}.swap`);
+  // v2's swap file holds swap alone, the config memory+swap: an update giving only
+  // the latter converts it with the limit the cgroup has (runc takes its recorded one).
+  const swap = memorySwapToV2(m.swap, m.limit ?? (opts.update && m.swap !== undefined ? currentMemoryMax(read) : undefined), `${f}.swap`);
   const limit = m.limit ?? 0;
   if (opts.update && m.checkBeforeUpdate && limit > 0) {
     const usage = Number(read('memory', 'memory.current') ?? '0');

@@ -189,6 +189,13 @@ describe('v1 planner', () => {
     expect(lines(planV1Resources({ cpu: { idle: 0, burst: 0 } }, none))).toEqual([]);
     expect(lines(planV2Resources({ cpu: { idle: 0, burst: 0 } }, none))).toEqual([]);
   });
+  test('v2: an update giving memory+swap alone converts it with the limit the cgroup has (runc uses its recorded limit)', () => {
+    const limited = files({ 'memory.max': String(64 << 20) });
+    expect(lines(planV2Resources({ memory: { swap: 96 << 20 } }, limited, { update: true }))).toEqual([`memory.swap.max=${32 << 20}`]);
+    expect(lines(planV2Resources({ memory: { swap: -1 } }, files({ 'memory.max': 'max' }), { update: true }))).toEqual(['memory.swap.max=max']);
+    // At create there is no earlier limit to take: the config must give one.
+    expect(() => planV2Resources({ memory: { swap: 96 << 20 } }, limited)).toThrow(/a swap limit needs a memory limit/);
+  });
   test('blkio uses blkio.weight, or the BFQ files when only those exist', () => {
     const r = {
       blockIO: {
