@@ -156,7 +156,7 @@ export class SystemdCgroupManager implements CgroupManager {
 
   private deviceProperties(rules: readonly DeviceCgroupRule[], specDevicePaths: readonly string[] | undefined, warnings: string[]): UnitProperty[] {
     // Only v1 has a devices controller; v2's device program is tsrun's own (systemd's
-    // would be a second one, which the kernel runs too: it is left out, as crun does).
+    // would be a second one, which the kernel runs too: it is left out).
     if (this.layout === 'unified') return [];
     const lines = deviceLines(effectiveDeviceRules(rules, specDevicePaths), rules.length);
     const planned = deviceProperties(emulateDeviceCgroup(lines), fs.readFileSync('/proc/devices', 'utf8'));
