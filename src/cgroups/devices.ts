@@ -1,5 +1,6 @@
 // Device access rules for the devices cgroup: the config's linux.resources.devices,
 // validated and turned into the lines the v1 devices.allow / devices.deny files take.
+import * as path from 'path';
 import type { DeviceCgroupRule } from '../config/types';
 import { ConfigError } from '../errors';
 import { applyDeviceLine, BPF_DEVCG_ACC_MKNOD, BPF_DEVCG_ACC_READ, BPF_DEVCG_ACC_WRITE, emulateDeviceCgroup, kernelAllows, lineHonoured, type DeviceCgroupState } from './device-cgroup-model';
@@ -25,6 +26,11 @@ export const DEFAULT_DEVICE_RULES: ReadonlyArray<{ path?: string; rule: DeviceCg
   { rule: { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' } },
   { rule: { allow: true, type: 'c', major: 10, minor: 200, access: 'rwm' } },
 ];
+
+/** The paths linux.devices defines, as effectiveDeviceRules compares them with the defaults'. */
+export function specDevicePaths(devices: readonly { path: string }[] | undefined): string[] {
+  return (devices ?? []).map((d) => path.posix.normalize(d.path));
+}
 
 /**
  * The full ordered rule list a container gets: its own rules, then runc's defaults

@@ -1,6 +1,5 @@
 // An existing container as the lifecycle commands see it: its recorded state and
 // its status derived from the live system (DESIGN.md §4: status is derived).
-import * as path from 'path';
 import type * as Cgroups from '../cgroups';
 import { frozenAt } from '../cgroups/freezer-state';
 import type { CgroupManager } from '../cgroups/manager';
@@ -56,7 +55,8 @@ export class Container {
       systemdRecorded: {
         resources: linux?.resources ?? {},
         devices: linux?.resources?.devices ?? [],
-        specDevicePaths: (linux?.devices ?? []).map((d) => path.posix.normalize(d.path)),
+        // Loaded here, as the drivers are: state, start and kill never read a device rule.
+        specDevicePaths: (require('../cgroups/devices') as typeof import('../cgroups/devices')).specDevicePaths(linux?.devices),
       },
     };
   }

@@ -8,6 +8,7 @@ import { exactUint64ToState } from '../config/exact-uint64';
 import { loadBundle } from '../config/load';
 import type { Spec } from '../config/types';
 import { createCgroupManager } from '../cgroups';
+import { specDevicePaths } from '../cgroups/devices';
 import { writeCgroupFile, type CgroupManager } from '../cgroups/manager';
 import { oomKills } from '../cgroups/oom-kills';
 import { validateResources } from '../cgroups/resources';
@@ -159,9 +160,9 @@ export function createContainer(opts: CreateOptions): Created {
   try {
     if (opts.systemdCgroup && rootless) throw new ConfigError('--systemd-cgroup', 'not supported with a rootless container (systemd\'s user instance is not asked)');
     const deviceRules = spec.linux?.resources?.devices ?? [];
-    const specDevicePaths = (spec.linux?.devices ?? []).map((d) => path.posix.normalize(d.path));
+    const definedDevicePaths = specDevicePaths(spec.linux?.devices);
     const resources = validateResources(spec.linux?.resources ?? {});
-    const systemd = opts.systemdCgroup ? { systemd: { annotations: spec.annotations ?? {}, resources, devices: deviceRules, specDevicePaths } } : {};
+    const systemd = opts.systemdCgroup ? { systemd: { annotations: spec.annotations ?? {}, resources, devices: deviceRules, specDevicePaths: definedDevicePaths } } : {};
     cgroups = createCgroupManager({ cgroupsPath: spec.linux?.cgroupsPath ?? '', id: opts.id, ...systemd });
     // systemd writes its own values into the unit's cgroups when it starts it, with
     // the init in it: the limits are set after that (at the init's `sync start`).
@@ -212,7 +213,7 @@ export function createContainer(opts: CreateOptions): Created {
     state.cgroupCreated = cgroups.created();
     const applyLimits = (m: CgroupManager): void => {
       try {
-        for (const warning of m.setDevices(deviceRules, specDevicePaths)) log.warn(warning);
+        for (const warning of m.setDevices(deviceRules, definedDevicePaths)) log.warn(warning);
       } catch (e) {
         // runc's rule: rootless, the device rules are left out (v1's devices files
         // need CAP_SYS_ADMIN in the host's namespace, a v2 device program too); the
