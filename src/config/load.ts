@@ -38,8 +38,11 @@ export function loadBundle(bundleDir: string): Bundle {
   let st: fs.Stats;
   try {
     st = fs.statSync(rootfs);
-  } catch {
-    throw new ConfigError('root.path', `rootfs (${rootfs}) does not exist`);
+  } catch (e) {
+    // Only a missing rootfs is one that "does not exist": a rootless caller meets
+    // EACCES on a dir it cannot search, and must be told that instead.
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError('root.path', code === 'ENOENT' ? `rootfs (${rootfs}) does not exist` : `rootfs (${rootfs}): stat: ${code}`);
   }
   if (!st.isDirectory()) throw new ConfigError('root.path', `rootfs (${rootfs}) is not a directory`);
   // As runc: the state names the rootfs by its own path, and a root.path that is, or

@@ -124,6 +124,9 @@ export function createContainer(opts: CreateOptions): Created {
   const rootless = rootlessMode(opts.rootless);
   const namespaces = planNamespaces(spec.linux?.namespaces);
   const newUserNs = namespaces.newUser;
+  // An unprivileged caller can make no other namespace, nor mount, outside one of
+  // its own: said up front in runc's words rather than as the init's unshare EPERM.
+  if ((process.geteuid?.() ?? 0) !== 0 && !namespaces.has('user')) throw new ConfigError('linux.namespaces', 'rootless container requires user namespaces');
   // Checked before anything exists: a malformed mapping leaves nothing behind.
   if (newUserNs) planIdMappings(spec.linux?.uidMappings, spec.linux?.gidMappings, process.geteuid?.() ?? 0, process.getegid?.() ?? 0);
   const store = new StateStore(opts.root);
@@ -198,7 +201,7 @@ export function createContainer(opts: CreateOptions): Created {
       // may need one. runc forgives it only without a cgroupsPath; tsrun also with
       // one, as the path is what every caller sets (containerd, podman, the tests).
       if (!rootless || !isCgroupPermissionError(e)) throw e;
-      checkNoLimitsWithoutCgroup(spec);
+      checkNoLimitsWithoutCgroup(spec, (e as Error).message);
       // Nothing of the container is in those dirs: later commands (exec, kill --all,
       // delete) must not look for its processes there, not even a `delete --force`
       // after a crash of this process.

@@ -35,10 +35,12 @@ export function isCgroupPermissionError(e: unknown): boolean {
  * rules are exempt: in a user namespace devices are host nodes bind-mounted, and the
  * kernel already keeps the container from using more than its user may.
  */
-export function checkNoLimitsWithoutCgroup(spec: Spec): void {
+export function checkNoLimitsWithoutCgroup(spec: Spec, why: string): void {
   for (const [key, value] of Object.entries(spec.linux?.resources ?? {})) {
     if (key === 'devices' || !asksForSomething(value)) continue;
-    throw new TsrunError(`linux.resources.${key}: rootless container without a writable cgroup cannot set limits (delegate a cgroup to this user or remove the limit)`);
+    // `why` names the dir refused: with only some v1 hierarchies delegated, the one
+    // of the limit may be writable and another is not.
+    throw new TsrunError(`linux.resources.${key}: rootless container without a writable cgroup cannot set limits (${why}; delegate the cgroup to this user in every hierarchy, or remove the limit)`);
   }
 }
 

@@ -746,6 +746,30 @@ describeIf(rootlessSkipReason())(`rootless (${BINARY} run by an unprivileged use
     }
   });
 
+  test('a config without a user namespace is refused in runc\'s words before anything is made, not by the init\'s unshare', () => {
+    const b = rootlessBundle('true', (c) => {
+      c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'user');
+      delete c.linux.uidMappings;
+      delete c.linux.gidMappings;
+    });
+    const r = asUser(['run', '--bundle', b.dir, b.id]);
+    expect({ code: r.code, stderr: r.stderr.trim() }).toEqual({ code: 1, stderr: 'level=error msg="linux.namespaces: rootless container requires user namespaces"' });
+    expect(fs.existsSync(path.join(xdg, 'tsrun', b.id))).toBe(false);
+  });
+
+  test('a rootfs the user cannot reach is named as such, not as missing; limits without a writable cgroup name the dir refused', () => {
+    const hidden = fs.mkdtempSync(path.join(s.env.tmp, 'hidden-'));
+    fs.chmodSync(hidden, 0o700);
+    const b = rootlessBundle('true', (c) => (c.root.path = path.join(hidden, 'rootfs')));
+    const r = asUser(['run', '--bundle', b.dir, b.id]);
+    expect({ code: r.code, stderr: r.stderr.trim() }).toEqual({ code: 1, stderr: `level=error msg="root.path: rootfs (${path.join(hidden, 'rootfs')}): stat: EACCES"` });
+    const limited = rootlessBundle('true', (c) => (c.linux.resources = { pids: { limit: 20 } }));
+    const l = asUser(['run', '--bundle', limited.dir, limited.id]);
+    expect(l.code).toBe(1);
+    expect(l.stderr).toContain(`linux.resources.pids: rootless container without a writable cgroup cannot set limits (`);
+    expect(l.stderr).toMatch(new RegExp(`\\([^)]*${limited.cgroupsPath}: (EACCES|EPERM);`));
+  });
+
   test('a range outside the subordinate ids is refused by newuidmap: exit 1, nothing left behind', () => {
     const b = rootlessBundle('true', (c) => {
       c.linux.uidMappings = [{ containerID: 0, hostID: 1, size: 1000 }];
