@@ -12,10 +12,16 @@
 namespace init {
 namespace {
 
+// What is missing on the way is made 0755 whatever umask the caller gave tsrun, as
+// runc makes it: under a umask of 077 a made /dev/net would be 0700, and the device
+// in it out of reach of a non-root process the config allows it to.
 int ResolveOrFail(const std::string& object, const std::string& path, Create create) {
   const char* sc = "openat2";
+  mode_t old = umask(0);
   int fd = ResolveInRoot(path, create, true, 0755, &sc);
-  if (fd < 0) Fail(object, sc, errno);
+  int err = errno;
+  umask(old);
+  if (fd < 0) Fail(object, sc, err);
   return fd;
 }
 

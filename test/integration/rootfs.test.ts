@@ -262,6 +262,22 @@ describeIf(containerSkipReason())(`root filesystem (${BINARY})`, () => {
     expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '/dev/random 444 1:8 1000:1000\n/dev/zero 600 1:7 0:0\n', stderr: '' });
   });
 
+  test('the dirs made for a config device are 0755 under a caller\'s umask of 077, and a non-root process reaches the device (runc)', () => {
+    const b = s.bundle({ configure: (c) => (c.process!.args = ['sh', '-c', 'stat -c %a /dev/sub /dev/sub/deeper && echo x > /dev/sub/deeper/null && echo wrote']) });
+    b.rewrite((c) => {
+      c.process!.user = { uid: 1000, gid: 1000 };
+      c.linux!.devices = [{ path: '/dev/sub/deeper/null', type: 'c', major: 1, minor: 3, fileMode: 0o666 }];
+    });
+    const saved = process.umask(0o077);
+    let r;
+    try {
+      r = s.cli.runContainer(b.id, b.dir);
+    } finally {
+      process.umask(saved);
+    }
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '755\n755\nwrote\n', stderr: '' });
+  });
+
   test('a config mount over a default device\'s path takes its place (docker run -v /dev/urandom:/dev/random), as with runc', () => {
     const b = s.bundle({ configure: (c) => (c.process!.args = ['stat', '-c', '%t:%T', '/dev/random']) });
     b.rewrite((c) => c.mounts!.push({ destination: '/dev/random', type: 'bind', source: '/dev/urandom', options: ['bind'] }));
