@@ -130,12 +130,14 @@ bool UnderProc(const std::string& containerPath) {
 // it (/kern -> /proc/sys/kernel). runc resolves the destination and then judges it; here
 // the target is resolved already, so it is judged again where it really is. One that only
 // a symlink took into /proc is refused outright: stricter than runc for the few files
-// that may be covered, which a config names as they are.
+// that may be covered, which a config names as they are. So is one inside /proc that
+// procfs's own links lead elsewhere: /proc/net/dev is /proc/<pid>/net/dev, where a
+// mount covers the file of one process only (runc judges it there, and refuses it).
 void RequireNotLedIntoProc(const std::string& object, const std::string& dest, int target) {
-  if (UnderProc(LexicalContainerPath(dest))) return;
+  const std::string lexical = LexicalContainerPath(dest);
   std::string resolved;
   if (!ResolvedContainerPath(target, &resolved)) FailMessage(object + ": cannot tell where the destination resolved to");
-  if (UnderProc(resolved)) FailMessage(object + ": \"" + resolved + "\" cannot be mounted because it is inside /proc");
+  if (UnderProc(resolved) && resolved != lexical) FailMessage(object + ": \"" + resolved + "\" cannot be mounted because it is inside /proc");
 }
 
 // A destination that resolves to the container's root itself (a symlink in the rootfs

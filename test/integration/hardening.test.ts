@@ -361,6 +361,14 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
     };
     expect(refused('/proc/1/attr')).toMatch(/proc\/1\/attr\\?" cannot be mounted because it is inside \/proc/);
     expect(refused('/proc')).toMatch(/proc\\?" cannot be mounted because it is not of type proc/);
+    // /proc/net/dev may be covered as written, but procfs's own links take it to
+    // /proc/<pid>/net/dev: a mount there covers one process's file, and is judged there.
+    const netDev = path.join(dir, 'net-dev');
+    fs.writeFileSync(netDev, 'fake\n');
+    const viaLink = bundle('true', (c) => c.mounts.push({ destination: '/proc/net/dev', type: 'bind', source: netDev, options: ['bind'] }));
+    const r1 = s.cli.runContainer(viaLink.id, viaLink.dir);
+    expect({ code: r1.code, stdout: r1.stdout }).toEqual({ code: 1, stdout: '' });
+    expect(r1.stderr).toMatch(/proc\/\d+\/net\/dev\\?" cannot be mounted because it is inside \/proc/);
     const meminfo = path.join(dir, 'meminfo');
     fs.writeFileSync(meminfo, 'MemTotal: 1 kB\n');
     const b = bundle('cat /proc/meminfo', (c) => c.mounts.push({ destination: '/proc/meminfo', type: 'bind', source: meminfo, options: ['bind', 'ro'] }));
