@@ -198,8 +198,9 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
  */
 function planCgroupMount(dest: string, flags: number, propagation: string | number, host: HostFacts, label: (data: string, fstype: string) => string, v2: boolean): PlanOp[] {
   // The mount's propagation words apply to the tmpfs and to each bind, as runc applies them.
-  // nosuid, nodev and noexec whatever the config says, as runc mounts them: nothing
-  // there is a program or a device.
+  // nosuid, nodev and noexec whatever the config says: nothing there is a program or
+  // a device. runc 1.1 adds them to its tmpfs and, with a cgroup namespace, to each
+  // hierarchy; without one it binds them with the config's flags alone.
   flags |= MS.NOSUID | MS.NODEV | MS.NOEXEC;
   const bindFlags = MS.BIND | MS.REC | (flags & (SETUP_FLAGS | MS.RELATIME | MS.NOATIME | MS.STRICTATIME));
   if (host.cgroupV2 || (v2 && host.cgroupDirs['unified'])) {
