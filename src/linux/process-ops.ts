@@ -94,7 +94,8 @@ export function planProcessOps(proc: Process | undefined, input: ProcessOpsInput
   }
   ops.push(
     op('credentials', proc.user.uid, proc.user.gid, caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient,
-      ...(proc.user.additionalGids ?? [])),
+      // Each once, as runc sets them (the kernel would list a repeated one twice).
+      ...new Set(proc.user.additionalGids ?? [])),
   );
   // Resolved as the container's user, with its capabilities, inside its root: what
   // exec will see, so a missing program fails before the process is reported started.

@@ -103,7 +103,7 @@ const SECTIONS = [
 /** A configuration far from the default, to compare what the default leaves untouched. */
 function custom(c: Spec): void {
   c.hostname = 'difftest';
-  c.process.user = { uid: 1000, gid: 1000, additionalGids: [100, 5] };
+  c.process.user = { uid: 1000, gid: 1000, additionalGids: [100, 5, 100] };
   c.process.cwd = '/tmp';
   c.process.env = ['PATH=/bin', 'HOME=/home/user', 'A=1'];
   c.process.noNewPrivileges = false;
