@@ -14,8 +14,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
  * container's cgroup config (runc 1.1.5, plus cpu.burst, cpu.idle and
  * memory.checkBeforeUpdate of 1.2). Everything else in a --resources document is
  * ignored without a word, as runc does: containerd sends the container's whole
- * resources on every update, devices and all. memory.kernel stays: it is ignored
- * with a warning when applied.
+ * resources on every update, devices and all. memory.kernel and kernelTCP are kept
+ * here only to be warned about and dropped (withoutKernelMemory).
  */
 const UPDATABLE: Record<string, readonly string[] | 'value'> = {
   memory: ['limit', 'reservation', 'swap', 'kernel', 'kernelTCP', 'checkBeforeUpdate'],
@@ -47,7 +47,23 @@ export function updatableResources(input: unknown, field = 'resources'): LinuxRe
   return validateResources(picked, field);
 }
 
-export function updateContainer(root: string, id: string, resources: LinuxResources): void {
+/**
+ * runc's update never applies kernel memory settings, given by flag or document,
+ * whatever their value (0 too): it says so once and drops them. create still applies
+ * kernelTCP on v1, as runc 1.1.5's create does.
+ */
+export function withoutKernelMemory(resources: LinuxResources, warn: (message: string) => void): LinuxResources {
+  const memory = resources.memory;
+  if (!memory || (memory.kernel === undefined && memory.kernelTCP === undefined)) return resources;
+  warn('Kernel memory settings are ignored and will be removed');
+  const kept = { ...memory };
+  delete kept.kernel;
+  delete kept.kernelTCP;
+  return { ...resources, memory: kept };
+}
+
+export function updateContainer(root: string, id: string, asked: LinuxResources): void {
+  const resources = withoutKernelMemory(asked, (m) => log.warn(m));
   const { container, unlock } = Container.openLocked(root, id);
   try {
     const status = container.status();

@@ -87,6 +87,15 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     expect({ code: viaStdin.status, stderr: viaStdin.stderr }).toEqual({ code: 0, stderr: '' });
     expect(file(b, 'cpu', 'cpu.shares')).toBe('900');
 
+    // Kernel memory settings, by flag or document: runc's update warns and leaves them.
+    const tcp = file(b, 'memory', 'memory.kmem.tcp.limit_in_bytes');
+    const kernelFlag = s.cli.run(['update', '--kernel-memory-tcp', '40M', '--pids-limit', '14', b.id]);
+    const kernelDoc = spawnSync(BINARY, ['--root', s.cli.root, 'update', '-r', '-', b.id], { input: '{"memory":{"kernelTCP":50000000,"kernel":0}}', encoding: 'utf8' });
+    expect([kernelFlag.code, kernelFlag.stderr, kernelDoc.status, kernelDoc.stderr].map((v) => (typeof v === 'string' ? v.replace(/^time="[^"]*" /gm, '') : v))).toEqual([
+      0, 'level=warning msg="Kernel memory settings are ignored and will be removed"\n', 0, 'level=warning msg="Kernel memory settings are ignored and will be removed"\n',
+    ]);
+    expect([file(b, 'memory', 'memory.kmem.tcp.limit_in_bytes'), file(b, 'pids', 'pids.max')]).toEqual([tcp, '14']);
+
     expectOk(s.cli.delete(b.id, true));
     for (const c of ['memory', 'cpu', 'cpuset', 'pids', 'devices', 'freezer']) expect(leafExists(b, c)).toBe(false);
     expect(isEmpty(s.leftovers())).toBe(true);
