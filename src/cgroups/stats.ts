@@ -30,7 +30,7 @@ export interface CgroupStats {
   cpuset: Record<string, number | number[]>;
   memory: { cache?: number; usage: MemoryEntry; swap: MemoryEntry; kernel: MemoryEntry; kernelTCP: MemoryEntry; raw?: Record<string, number> };
   pids: { current?: number; limit?: number };
-  blkio: Partial<Record<'ioServiceBytesRecursive' | 'ioServicedRecursive', BlkioEntry[]>>;
+  blkio: Partial<Record<BlkioKey, BlkioEntry[]>>;
   /** max: the peak usage (v1's max_usage_in_bytes); v2 has none. */
   hugetlb: Record<string, { usage?: number; max?: number; failcnt: number }>;
   intel_rdt: Record<string, never>;
@@ -131,13 +131,60 @@ function throttling(stat: Record<string, number>, timeScale: number): CgroupStat
   return t;
 }
 
-/** "8:0 Read 123" lines (v1 blkio *_recursive files); the "Total" line is a sum and is skipped. */
+/**
+ * "8:0 Read 123" lines (v1 blkio files), or "8:0 123" (sectors, time: no op); the
+ * "Total" line is a sum and is skipped.
+ */
 export function parseBlkio(text: string | null): BlkioEntry[] {
   const out: BlkioEntry[] = [];
   for (const line of (text ?? '').split('\n')) {
-    const m = /^(\d+):(\d+) (\S+) (\d+)$/.exec(line.trim());
-    if (m) out.push(blkioEntry(Number(m[1]), Number(m[2]), m[3], Number(m[4])));
+    const m = /^(\d+):(\d+)(?: (\S+))? (\d+)$/.exec(line.trim());
+    if (m) out.push(blkioEntry(Number(m[1]), Number(m[2]), m[3] ?? '', Number(m[4])));
   }
+  return out;
+}
+
+/** runc's blkio stats, in the order its JSON lists them. */
+const BLKIO_KEYS = [
+  'ioServiceBytesRecursive', 'ioServicedRecursive', 'ioQueueRecursive', 'ioServiceTimeRecursive',
+  'ioWaitTimeRecursive', 'ioMergedRecursive', 'ioTimeRecursive', 'sectorsRecursive',
+] as const;
+type BlkioKey = (typeof BLKIO_KEYS)[number];
+
+/**
+ * Where v1 keeps blkio stats, by I/O scheduler: BFQ's (with its debug files or
+ * without), CFQ's, then the throttle layer's, recursive or not. As runc, the first
+ * group whose first file has an entry is the one read.
+ */
+const SCHEDULER_FILES: Array<Array<[string, BlkioKey]>> = (() => {
+  const all = (prefix: string): Array<[string, BlkioKey]> => [
+    [`${prefix}sectors_recursive`, 'sectorsRecursive'], [`${prefix}io_service_time_recursive`, 'ioServiceTimeRecursive'],
+    [`${prefix}io_wait_time_recursive`, 'ioWaitTimeRecursive'], [`${prefix}io_merged_recursive`, 'ioMergedRecursive'],
+    [`${prefix}io_queued_recursive`, 'ioQueueRecursive'], [`${prefix}time_recursive`, 'ioTimeRecursive'],
+    [`${prefix}io_serviced_recursive`, 'ioServicedRecursive'], [`${prefix}io_service_bytes_recursive`, 'ioServiceBytesRecursive'],
+  ];
+  const counts = (prefix: string, suffix: string): Array<[string, BlkioKey]> => [
+    [`${prefix}io_serviced${suffix}`, 'ioServicedRecursive'], [`${prefix}io_service_bytes${suffix}`, 'ioServiceBytesRecursive'],
+  ];
+  return [all('blkio.bfq.'), counts('blkio.bfq.', '_recursive'), all('blkio.'), counts('blkio.throttle.', '_recursive'), counts('blkio.throttle.', '')];
+})();
+
+function blkioStatsV1(read: (file: string) => string | null): CgroupStats['blkio'] {
+  const found: CgroupStats['blkio'] = {};
+  for (const group of SCHEDULER_FILES) {
+    const first = parseBlkio(read(group[0][0]));
+    if (!first.length) continue;
+    found[group[0][1]] = first;
+    for (const [file, key] of group.slice(1)) {
+      const entries = parseBlkio(read(file));
+      // runc stops at a later file it cannot read, keeping what it has.
+      if (!entries.length) break;
+      found[key] = entries;
+    }
+    break;
+  }
+  const out: CgroupStats['blkio'] = {};
+  for (const key of BLKIO_KEYS) if (found[key]) out[key] = found[key];
   return out;
 }
 
@@ -221,16 +268,7 @@ export function statsV1(dirOf: (controller: string) => string | undefined): Cgro
 
   const pids = pidsStats(read('pids', 'pids.current'), read('pids', 'pids.max'));
 
-  // CFQ's files when present, else the throttle layer's (what current kernels have).
-  const blkio: CgroupStats['blkio'] = {};
-  const pick = (name: string): BlkioEntry[] => {
-    const direct = read('blkio', `blkio.${name}`);
-    return parseBlkio(direct !== null ? direct : read('blkio', `blkio.throttle.${name}`));
-  };
-  const bytes = pick('io_service_bytes_recursive');
-  const serviced = pick('io_serviced_recursive');
-  if (bytes.length) blkio.ioServiceBytesRecursive = bytes;
-  if (serviced.length) blkio.ioServicedRecursive = serviced;
+  const blkio = blkioStatsV1((file) => read('blkio', file));
 
   const hugetlb: CgroupStats['hugetlb'] = {};
   const hdir = dirOf('hugetlb');

@@ -466,6 +466,40 @@ describe('v2 driver on a fake unified tree', () => {
   });
 });
 
+describe('v1 blkio stats, as runc reads them', () => {
+  const stats = (files: Record<string, string>) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-cgfake-blkio-'));
+    try {
+      for (const [f, v] of Object.entries(files)) fs.writeFileSync(path.join(dir, f), v);
+      return statsV1((c) => (c === 'blkio' ? dir : undefined)).blkio;
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const throttle = { 'blkio.throttle.io_serviced_recursive': '8:0 Read 1\nTotal 1\n', 'blkio.throttle.io_service_bytes_recursive': '8:0 Read 512\nTotal 512\n' };
+  test('BFQ\'s files come first when they have entries (a disk BFQ schedules), the throttle layer\'s otherwise', () => {
+    const bfq = { 'blkio.bfq.io_serviced_recursive': '8:16 Write 7\nTotal 7\n', 'blkio.bfq.io_service_bytes_recursive': '8:16 Write 4096\nTotal 4096\n' };
+    expect(stats({ ...throttle, ...bfq })).toEqual({ ioServiceBytesRecursive: [{ major: 8, minor: 16, op: 'Write', value: 4096 }], ioServicedRecursive: [{ major: 8, minor: 16, op: 'Write', value: 7 }] });
+    // BFQ's files exist on every v1 host with the module loaded, empty ("Total 0") without a BFQ disk.
+    expect(stats({ ...throttle, 'blkio.bfq.io_serviced_recursive': 'Total 0\n', 'blkio.bfq.io_service_bytes_recursive': 'Total 0\n' })).toEqual({
+      ioServiceBytesRecursive: [{ major: 8, op: 'Read', value: 512 }], ioServicedRecursive: [{ major: 8, op: 'Read', value: 1 }],
+    });
+    // The non-recursive throttle files last.
+    expect(stats({ 'blkio.throttle.io_serviced': '8:0 Read 3\n', 'blkio.throttle.io_service_bytes': '8:0 Read 9\n' })).toEqual({ ioServiceBytesRecursive: [{ major: 8, op: 'Read', value: 9 }], ioServicedRecursive: [{ major: 8, op: 'Read', value: 3 }] });
+    expect(stats({})).toEqual({});
+  });
+  test('CFQ\'s (or BFQ\'s debug) files: every stat, in runc\'s key order, sectors and time without an op', () => {
+    const cfq = {
+      'blkio.sectors_recursive': '8:0 16\n', 'blkio.io_service_time_recursive': '8:0 Read 100\n', 'blkio.io_wait_time_recursive': '8:0 Read 200\n',
+      'blkio.io_merged_recursive': '8:0 Read 2\n', 'blkio.io_queued_recursive': '8:0 Read 1\n', 'blkio.time_recursive': '8:0 300\n',
+      'blkio.io_serviced_recursive': '8:0 Read 4\nTotal 4\n', 'blkio.io_service_bytes_recursive': '8:0 Read 8192\nTotal 8192\n',
+    };
+    const s = stats({ ...throttle, ...cfq });
+    expect(Object.keys(s)).toEqual(['ioServiceBytesRecursive', 'ioServicedRecursive', 'ioQueueRecursive', 'ioServiceTimeRecursive', 'ioWaitTimeRecursive', 'ioMergedRecursive', 'ioTimeRecursive', 'sectorsRecursive']);
+    expect([s.sectorsRecursive, s.ioTimeRecursive, s.ioServiceBytesRecursive]).toEqual([[{ major: 8, value: 16 }], [{ major: 8, value: 300 }], [{ major: 8, op: 'Read', value: 8192 }]]);
+  });
+});
+
 describe('update flags and --resources', () => {
   test('sizes as runc reads them', () => {
     expect(parseRamSize('memory', '512m')).toBe(512 * 1024 * 1024);
