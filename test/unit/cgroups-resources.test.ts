@@ -605,5 +605,9 @@ describe('ps filtering and events intervals', () => {
     expect(parseDuration('250ms')).toBe(250);
     expect(() => parseDuration('5')).toThrow(/invalid value "5"/);
     expect(() => parseDuration('0s')).toThrow(/greater than 0/);
+    // Go's forms: a fraction without a leading or trailing digit, a sign, a bare 0.
+    expect([parseDuration('.5s'), parseDuration('1.s'), parseDuration('+2ms'), parseDuration('1h1us')]).toEqual([500, 1000, 2, 3600000.001]);
+    for (const notAbove of ['0', '-1s', '-0', '+0s']) expect(() => parseDuration(notAbove)).toThrow('duration interval must be greater than 0');
+    for (const bad of ['', '-', '.s', 's', '1x', '1s ', '--1s', '00']) expect(() => parseDuration(bad)).toThrow(`invalid value "${bad}" for flag -interval: parse error`);
   });
 });

@@ -10,18 +10,24 @@ const loadStats = (): typeof Stats => require('../../cgroups/stats');
 /** Loaded when the command runs: start-up loads only what the command needs. */
 const loadEvents = (): typeof import('../../lifecycle/events') => require('../../lifecycle/events');
 
-/** A Go duration as runc's --interval takes it: "5s", "500ms", "1m30s". */
+/**
+ * A Go duration as runc's --interval takes it (time.ParseDuration): "5s", "500ms",
+ * "1m30s", ".5s", "1.s", a sign, and a bare "0"; runc then refuses one that is not
+ * above 0 in words of its own.
+ */
 export function parseDuration(text: string): number {
-  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };
+  const sign = text.startsWith('-') ? -1 : 1;
+  const body = /^[-+]/.test(text) ? text.slice(1) : text;
+  const re = /(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/gy;
   let total = 0;
   let matched = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
+  for (let m = re.exec(body); m; m = re.exec(body)) {
     total += Number(m[1]) * units[m[2]];
     matched = re.lastIndex;
   }
-  if (text === '' || matched !== text.length) throw new TsrunError(`invalid value "${text}" for flag -interval: parse error`);
-  if (total <= 0) throw new TsrunError('duration interval must be greater than 0');
+  if (body !== '0' && (body === '' || matched !== body.length)) throw new TsrunError(`invalid value "${text}" for flag -interval: parse error`);
+  if (sign * total <= 0) throw new TsrunError('duration interval must be greater than 0');
   return total;
 }
 
