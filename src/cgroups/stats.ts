@@ -198,6 +198,11 @@ function blkioEntry(major: number, minor: number, op: string, value: number): Bl
   return e;
 }
 
+/** memory.stat's counters; none (no memory cgroup) leaves `raw` out, as runc's omitempty map. */
+function rawIfAny(raw: Record<string, number>): { raw?: Record<string, number> } {
+  return Object.keys(raw).length ? { raw } : {};
+}
+
 /** v1: each controller's file in its own hierarchy; `dirOf` gives the container's dir there. */
 export function statsV1(dirOf: (controller: string) => string | undefined): CgroupStats {
   const read = (controller: string, file: string): string | null => {
@@ -241,10 +246,10 @@ export function statsV1(dirOf: (controller: string) => string | undefined): Cgro
     swap: mem('memory.memsw'),
     kernel: mem('memory.kmem'),
     kernelTCP: mem('memory.kmem.tcp'),
-    raw,
+    ...rawIfAny(raw),
   };
   if (raw.cache) memory.cache = raw.cache;
-  const orderedMemory: CgroupStats['memory'] = memory.cache ? { cache: memory.cache, usage: memory.usage, swap: memory.swap, kernel: memory.kernel, kernelTCP: memory.kernelTCP, raw } : memory;
+  const orderedMemory: CgroupStats['memory'] = memory.cache ? { cache: memory.cache, usage: memory.usage, swap: memory.swap, kernel: memory.kernel, kernelTCP: memory.kernelTCP, ...rawIfAny(raw) } : memory;
 
   let cpuset = zeroCpuset();
   if (dirOf('cpuset')) {
@@ -313,7 +318,7 @@ export function statsV2(dir: string): CgroupStats {
     swap: withoutZero({ limit: fromBig(memswLimit), usage: fromBig(bigV2(swapCurrent) + memUsage), failcnt: 0 }),
     kernel: { limit: 0, failcnt: 0 },
     kernelTCP: { limit: 0, failcnt: 0 },
-    raw,
+    ...rawIfAny(raw),
   };
   if (raw.file) memory.cache = raw.file;
   const pids = pidsStats(read('pids.current'), read('pids.max'));

@@ -456,6 +456,8 @@ describe('v2 driver on a fake unified tree', () => {
       expect(s.blkio.ioServicedRecursive).toEqual([{ major: 8, op: 'Read' }, { major: 8, minor: 16, op: 'Write', value: 5 }]);
       // no pids.current, no cpuacct files: runc leaves current, total and percpu out
       expect(s.pids).toEqual({});
+      // no memory.stat: runc's empty map is left out
+      expect('raw' in s.memory).toBe(false);
       expect(s.cpu.usage).toEqual({ kernel: 0, user: 0 });
       expect(Object.keys(s)).toEqual(['cpu', 'cpuset', 'memory', 'pids', 'blkio', 'hugetlb', 'intel_rdt', 'network_interfaces']);
       expect(s.cpuset).toEqual(expect.objectContaining({ cpu_exclusive: 0, sched_relax_domain_level: 0 }));
