@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "../common/errno-text.hpp"
 #include "../common/unique-fd.hpp"
 
 namespace init {
@@ -66,7 +67,7 @@ extern Context ctx;
 [[noreturn]] void Fail(const std::string& object, const char* syscall, int err);
 // Sends "error <message>" and exits 1.
 [[noreturn]] void FailMessage(const std::string& message);
-std::string ErrnoText(int err);  // "ENOENT (No such file or directory)"
+using tsrun_common::ErrnoText;  // "ENOENT (no such file or directory)"
 
 // ---- sync socket (sync.cpp) ----
 // One message with write(2) (SIGPIPE is ignored): false when the socket is closed or broken.

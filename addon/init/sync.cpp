@@ -27,12 +27,6 @@ int TakeKeptFd(std::map<uint64_t, int>* fds, uint64_t index, const std::string& 
   return fd;
 }
 
-std::string ErrnoText(int err) {
-  const char* name = strerrorname_np(err);
-  std::string text = name ? name : "E" + std::to_string(err);
-  return text + " (" + strerror(err) + ")";
-}
-
 // write(2) and read(2), never send(2) or recv(2): once a seccomp profile is loaded
 // (before the credentials, when noNewPrivileges is false, as with runc) these are the
 // calls every program needs, and so every profile allows; a profile recorded from a

@@ -4,15 +4,15 @@
 #include <cmath>
 
 #include "addon.hpp"
+#include "../common/errno-text.hpp"
 
 namespace tsrun {
 
 void ThrowErrno(Napi::Env env, int err, const char* syscall, const std::string& object) {
-  const char* name = strerrorname_np(err);
-  std::string code = name ? name : ("E" + std::to_string(err));
+  std::string code = tsrun_common::ErrnoName(err);
   std::string message = syscall;
   if (!object.empty()) message += " " + object;
-  message += ": " + code + " (" + strerror(err) + ")";
+  message += ": " + tsrun_common::ErrnoText(err);
   Napi::Error error = Napi::Error::New(env, message);
   error.Set("code", Napi::String::New(env, code));
   error.Set("errno", Napi::Number::New(env, -err));

@@ -50,6 +50,11 @@ describeIf(dockerSkipReason(runtime))(`docker through ${path.basename(runtime)}`
     expect(r.stderr).toMatch(/OCI runtime create failed: .*exec: "no-such-command": executable file not found in \$PATH/);
   });
 
+  test('a program that cannot be run: the docker CLI\'s 127 for a missing file, 126 for one it may not execute (it reads the runtime\'s words, case and all)', () => {
+    const status = (program: string, flags: string[] = []): number => dk.run(['run', '--rm', '--runtime', RUNTIME_NAME, '--network', 'none', ...flags, dk.image, program]).code;
+    expect([status('/no/such/program'), status('/etc'), status('/bin/sh', ['--user', '1000', '--workdir', '/', '--entrypoint', '/root/../proc/1/root/root'])]).toEqual([127, 126, 126]);
+  });
+
   describe('the container docker configures looks as it does under runc', () => {
     const compare = (flags: string[]): void =>
       expectSameView(ok(runIn(flags, CONTAINER_VIEW)).stdout, ok(runIn(flags, CONTAINER_VIEW, { runtimeName: 'runc' })).stdout);

@@ -430,7 +430,7 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
 
   test('a failing mount is reported with object, syscall and errno', async () => {
     const r = await run([...setup(), op('mount', 'none', '/mnt', 'tsrun-no-such-fs', 0, 0, ''), ...finish(['true'])]);
-    expect(errors(r)).toEqual(['error mount none on /mnt: mount: ENODEV (No such device)']);
+    expect(errors(r)).toEqual(['error mount none on /mnt: mount: ENODEV (no such device)']);
     expect(r.container).toMatchObject({ exitCode: 1, signal: null });
     expect(r.output).toBe('');
   });
@@ -441,7 +441,7 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     const v2 = await run([op('fds', 0, 0), op('cgroup', 'v2', '/proc'), ...setup().slice(1), ...finish(['true'])]);
     expect(errors(v2)).toEqual(['error cgroup /proc: /proc is not on a cgroup2 filesystem']);
     const missing = await run([op('fds', 0, 0), op('cgroup', 'v1', '/sys/fs/cgroup/tsrun-no-such-dir'), ...setup().slice(1), ...finish(['true'])]);
-    expect(errors(missing)).toEqual(['error cgroup /sys/fs/cgroup/tsrun-no-such-dir: open: ENOENT (No such file or directory)']);
+    expect(errors(missing)).toEqual(['error cgroup /sys/fs/cgroup/tsrun-no-such-dir: open: ENOENT (no such file or directory)']);
   });
 
   // Where clone3 is refused (a kernel before 5.7: ENOSYS; a seccomp profile around
@@ -505,10 +505,10 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     expect(notInPath.container).toMatchObject({ exitCode: 1 });
 
     const absolute = await run([...setup(), ...finish(['/bin/no-such-program'])]);
-    expect(errors(absolute)).toEqual(['error exec: "/bin/no-such-program": ENOENT (No such file or directory)']);
+    expect(errors(absolute)).toEqual(['error exec: "/bin/no-such-program": ENOENT (no such file or directory)']);
 
     const notExecutable = await run([...setup(), ...finish(['/etc'])]);
-    expect(errors(notExecutable)).toEqual(['error exec: "/etc": EACCES (Permission denied)']);
+    expect(errors(notExecutable)).toEqual(['error exec: "/etc": EACCES (permission denied)']);
   });
 
   test('sync: ack continues, abort stops the init quietly', async () => {
@@ -783,7 +783,7 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     const fifo = path.join(tmp, 'dup.fifo');
     n.mkfifo(fifo, 0o600);
     expect(() => n.mkfifo(fifo, 0o600)).toThrow(
-      expect.objectContaining({ message: `mkfifo ${fifo}: EEXIST (File exists)`, code: 'EEXIST', syscall: 'mkfifo', errno: -17 }),
+      expect.objectContaining({ message: `mkfifo ${fifo}: EEXIST (file exists)`, code: 'EEXIST', syscall: 'mkfifo', errno: -17 }),
     );
     fs.rmSync(fifo);
     expect(() => n.openPath(path.join(tmp, 'missing'))).toThrow(expect.objectContaining({ code: 'ENOENT', syscall: 'open' }));
@@ -1010,7 +1010,7 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     try {
       // The marker comes before the execve, its failure after it.
       expect(n.syncRecv(syncFd)).toBe('notify exec');
-      expect(n.syncRecv(syncFd)).toBe('error exec /no/such/binary: execve: ENOENT (No such file or directory)');
+      expect(n.syncRecv(syncFd)).toBe('error exec /no/such/binary: execve: ENOENT (no such file or directory)');
       expect(n.syncRecv(syncFd)).toBeNull();
       expect(await reap(pid)).toMatchObject({ exitCode: 127 });
       // Told to the parent, so not to the container's stderr as well.

@@ -459,7 +459,7 @@ describe('v2 driver on a fake tree', () => {
   });
 
   test('devices: an attach failure names the cgroup dir', () => {
-    const m = manager('unified', { attachDeviceFilter: () => { throw Object.assign(new Error('bpf(BPF_PROG_ATTACH) /x: EPERM (Operation not permitted)'), { code: 'EPERM' }); } });
+    const m = manager('unified', { attachDeviceFilter: () => { throw Object.assign(new Error('bpf(BPF_PROG_ATTACH) /x: EPERM (operation not permitted)'), { code: 'EPERM' }); } });
     m.create();
     expect(() => m.setDevices([])).toThrow(CgroupError);
     expect(() => m.setDevices([])).toThrow(/device filter for .*c1: bpf\(BPF_PROG_ATTACH\).*EPERM/);
