@@ -192,6 +192,7 @@ void OpChdir(const Args&);
 void OpUmask(const Args&);
 void OpNoNewPrivs(const Args&);
 void OpStdioOwner(const Args&);
+void OpReopenDevNull(const Args&);
 void OpKeepGroups(const Args&);
 void OpCredentials(const Args&);
 void OpNewSession(const Args&);

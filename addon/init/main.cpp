@@ -83,6 +83,7 @@ const OpSpec kOps[] = {
     {"umask", 1, 1, OpUmask},
     {"noNewPrivs", 0, 0, OpNoNewPrivs},
     {"stdioOwner", 1, 1, OpStdioOwner},
+    {"reopenDevNull", 0, 0, OpReopenDevNull},
     {"newSession", 0, 0, OpNewSession},
     {"keepGroups", 0, 0, OpKeepGroups},
     {"credentials", 7, -1, OpCredentials},

@@ -157,6 +157,29 @@ void OpStdioOwner(const Args& a) {
   }
 }
 
+// runc's rule for stdio that is the host's /dev/null (a caller with nothing to give,
+// as dockerd without -i): each such fd becomes the container's own /dev/null, opened
+// read-write. The container then holds no open file of the host's mount namespace,
+// and its stdin can be written to as under runc.
+void OpReopenDevNull(const Args&) {
+  const std::string object = "reopenDevNull";
+  Fd null(open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY));
+  if (null.get() < 0) Fail(object + " /dev/null", "open", errno);
+  struct stat own;
+  if (fstat(null.get(), &own) < 0) Fail(object + " /dev/null", "fstat", errno);
+  // A config mount over /dev/null is the config's business: stdio is left alone.
+  if (!S_ISCHR(own.st_mode) || own.st_rdev != makedev(1, 3)) return;
+  for (int fd = 0; fd < 3; fd++) {
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+      if (errno == EBADF) continue;
+      Fail(object + " fd " + std::to_string(fd), "fstat", errno);
+    }
+    if (!S_ISCHR(st.st_mode) || st.st_rdev != own.st_rdev) continue;
+    if (dup3(null.get(), fd, 0) < 0) Fail(object + " fd " + std::to_string(fd), "dup3", errno);
+  }
+}
+
 void OpNoNewPrivs(const Args&) {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) Fail("noNewPrivs", "prctl", errno);
 }

@@ -370,6 +370,9 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   if (cwd !== undefined && path.posix.normalize(`/${cwd}`) !== '/') ops.push(op('mkdir', cwd, 0o755, 'ifPossible'));
   // Before the read-only remounts (a ro /dev would refuse /dev/console), as runc.
   ops.push(sessionOp(input.consoleFd, spec.process, 'container'));
+  // Stdio that is the host's /dev/null becomes the container's (runc: only where it
+  // made /dev itself).
+  if (setsUpDev(spec)) ops.push(op('reopenDevNull'));
   ops.push(...mounts.afterPivot);
   (linux.readonlyPaths ?? []).forEach((p, i) => checkPathLength(p, `linux.readonlyPaths[${i}]`));
   (linux.maskedPaths ?? []).forEach((p, i) => checkPathLength(p, `linux.maskedPaths[${i}]`));

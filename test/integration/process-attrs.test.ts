@@ -9,6 +9,7 @@ import { spawnSync } from 'child_process';
 import { runtimeUnderTest, flavorOf } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 import { isEmpty } from '../helpers/cleanup';
+import type { Spec } from '../helpers/bundle';
 
 jest.setTimeout(60_000);
 
@@ -40,6 +41,26 @@ describeIf(containerSkipReason())(`process attributes (${BINARY})`, () => {
     for (const applet of ['ionice']) fs.symlinkSync('busybox', path.join(b.rootfs, 'bin', applet));
     return s.cli.runContainer(b.id, b.dir);
   };
+
+  test('stdin that is the host\'s /dev/null (what dockerd gives a detached container without -i) is the container\'s own, read-write; not with a /dev bound from the host (runc)', async () => {
+    // Detached, the container gets the runtime's stdin: the test runner gives /dev/null, read-only.
+    const script = '{ grep ^flags /proc/self/fdinfo/0; echo x >&0 && echo wrote; mnt=$(sed -n "s/^mnt_id:\\t*//p" /proc/self/fdinfo/0); grep -c "^$mnt " /proc/self/mountinfo; } > /result 2>&1';
+    const detached = async (configure: (c: Spec) => void): Promise<string> => {
+      const b = s.bundle({
+        configure: (c) => {
+          c.process!.args = ['sh', '-c', script];
+          c.root!.readonly = false;
+          configure(c);
+        },
+      });
+      expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
+      await s.cli.waitStatus(b.id, 'stopped');
+      expectOk(s.cli.delete(b.id));
+      return fs.readFileSync(path.join(b.rootfs, 'result'), 'utf8');
+    };
+    expect(await detached(() => undefined)).toBe('flags:\t0100002\nwrote\n1\n');
+    expect((await detached((c) => c.mounts!.push({ destination: '/dev', type: 'bind', source: '/dev', options: ['rbind'] }))).split('\n')[0]).toBe('flags:\t0100000');
+  });
 
   (FLAVOR === 'runc' ? describe.skip : describe)('applied (runc 1.1.5 ignores these fields)', () => {
     test('linux.personality LINUX32', () => {
