@@ -90,26 +90,33 @@ export async function streamEvents(root: string, id: string, intervalMs: number,
   if (failure) throw failure.error;
 }
 
+/** Node fires a timer of 2^31 ms or more at once (after 1 ms): longer waits go in parts. */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
 // The first sample comes after one interval, as runc's ticker gives it (`events --stats`
 // is the one-shot form).
 async function streamStats(root: string, id: string, intervalMs: number, emit: (e: StatsEvent) => void, signal?: AbortSignal): Promise<void> {
   for (;;) {
     if (signal?.aborted) return;
-    await new Promise<void>((resolve) => {
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      // Removed at each tick: a long stream must not pile up listeners on the signal.
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, intervalMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    for (let left = intervalMs; left > 0 && !signal?.aborted; left -= LONGEST_TIMER_MS) await waitOrAbort(Math.min(left, LONGEST_TIMER_MS), signal);
     if (signal?.aborted) return;
     const event = statsWhileThere(root, id);
     if (event === undefined) return;
     emit(event);
   }
+}
+
+function waitOrAbort(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    // Removed at each tick: a long stream must not pile up listeners on the signal.
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }

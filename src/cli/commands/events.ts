@@ -10,6 +10,9 @@ const loadStats = (): typeof Stats => require('../../cgroups/stats');
 /** Loaded when the command runs: start-up loads only what the command needs. */
 const loadEvents = (): typeof import('../../lifecycle/events') => require('../../lifecycle/events');
 
+/** The longest Go duration (int64 nanoseconds), in ms. */
+const GO_MAX_DURATION_MS = 9223372036854.775807;
+
 /**
  * A Go duration as runc's --interval takes it (time.ParseDuration): "5s", "500ms",
  * "1m30s", ".5s", "1.s", a sign, and a bare "0"; runc then refuses one that is not
@@ -26,7 +29,9 @@ export function parseDuration(text: string): number {
     total += Number(m[1]) * units[m[2]];
     matched = re.lastIndex;
   }
-  if (body !== '0' && (body === '' || matched !== body.length)) throw new TsrunError(`invalid value "${text}" for flag -interval: parse error`);
+  const unparsed = body !== '0' && (body === '' || matched !== body.length);
+  // Go keeps a duration in int64 nanoseconds: past 2562047h47m16.854775807s it refuses it.
+  if (unparsed || total > GO_MAX_DURATION_MS) throw new TsrunError(`invalid value "${text}" for flag -interval: parse error`);
   if (sign * total <= 0) throw new TsrunError('duration interval must be greater than 0');
   return total;
 }
