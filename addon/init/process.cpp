@@ -170,6 +170,9 @@ void OpReopenDevNull(const Args&) {
   // A config mount over /dev/null is the config's business: stdio is left alone.
   if (!S_ISCHR(own.st_mode) || own.st_rdev != makedev(1, 3)) return;
   for (int fd = 0; fd < 3; fd++) {
+    // A closed stdio fd is where open put the container's /dev/null: it stays closed
+    // (the fd is close-on-exec, and closed at the end of this op).
+    if (fd == null.get()) continue;
     struct stat st;
     if (fstat(fd, &st) < 0) {
       if (errno == EBADF) continue;

@@ -48,14 +48,14 @@ export function updatableResources(input: unknown, field = 'resources'): LinuxRe
 }
 
 /**
- * runc's update never applies kernel memory settings, given by flag or document,
- * whatever their value (0 too): it says so once and drops them. create still applies
- * kernelTCP on v1, as runc 1.1.5's create does.
+ * runc's update never applies kernel memory settings, given by flag or document: it
+ * drops them, saying so for a value other than 0 (runc 1.1.5 is quiet about a 0).
+ * create still applies kernelTCP on v1, as runc 1.1.5's create does.
  */
 export function withoutKernelMemory(resources: LinuxResources, warn: (message: string) => void): LinuxResources {
   const memory = resources.memory;
   if (!memory || (memory.kernel === undefined && memory.kernelTCP === undefined)) return resources;
-  warn('Kernel memory settings are ignored and will be removed');
+  if (memory.kernel || memory.kernelTCP) warn('Kernel memory settings are ignored and will be removed');
   const kept = { ...memory };
   delete kept.kernel;
   delete kept.kernelTCP;

@@ -95,6 +95,10 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
       0, 'level=warning msg="Kernel memory settings are ignored and will be removed"\n', 0, 'level=warning msg="Kernel memory settings are ignored and will be removed"\n',
     ]);
     expect([file(b, 'memory', 'memory.kmem.tcp.limit_in_bytes'), file(b, 'pids', 'pids.max')]).toEqual([tcp, '14']);
+    // A 0 is dropped without a word.
+    const zero = s.cli.run(['update', '--kernel-memory-tcp', '0', '--pids-limit', '15', b.id]);
+    expect({ code: zero.code, stderr: zero.stderr }).toEqual({ code: 0, stderr: '' });
+    expect([file(b, 'memory', 'memory.kmem.tcp.limit_in_bytes'), file(b, 'pids', 'pids.max')]).toEqual([tcp, '15']);
 
     expectOk(s.cli.delete(b.id, true));
     for (const c of ['memory', 'cpu', 'cpuset', 'pids', 'devices', 'freezer']) expect(leafExists(b, c)).toBe(false);
@@ -468,6 +472,21 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id, true));
     const r = await events.done;
     expect({ code: r.code, timedOut: r.timedOut }).toEqual({ code: 0, timedOut: false });
+  });
+
+  test('events with an interval longer than a Node timer holds (2^31 ms) waits it, not 1 ms; one past Go\'s longest duration is refused', async () => {
+    const b = bundle(['sleep', '1000'], {});
+    expectOk(s.cli.create(b.id, b.dir));
+    const out = path.join(b.dir, 'events-long.txt');
+    const events = s.cli.spawn(['events', '--interval', '1000h', b.id], { stdoutFile: out, timeoutMs: 20_000 });
+    await new Promise((r) => setTimeout(r, 1500));
+    process.kill(events.pid, 'SIGKILL');
+    const r = await events.done;
+    expect({ stats: fs.readFileSync(out, 'utf8').split('\n').filter((l) => l.includes('"stats"')).length, stderr: r.stderr }).toEqual({ stats: 0, stderr: '' });
+    const tooLong = s.cli.run(['events', '--interval', '3000000h', b.id]);
+    expect(tooLong.code).not.toBe(0);
+    expect(tooLong.stderr).toMatch(/invalid value \\?"3000000h\\?" for flag -interval: parse error/);
+    expectOk(s.cli.delete(b.id, true));
   });
 
   if (flavorOf(BINARY) === 'tsrun') {
