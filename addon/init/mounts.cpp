@@ -156,7 +156,8 @@ void RequireNotTheRoot(const std::string& object, int target) {
 void RequireDirectory(const std::string& object, int fd) {
   struct stat st;
   if (fstat(fd, &st) < 0) Fail(object, "fstat", errno);
-  if (!S_ISDIR(st.st_mode)) FailMessage(object + ": destination is not a directory (symlink or file)");
+  // runc's words, which callers' tests look for.
+  if (!S_ISDIR(st.st_mode)) FailMessage(object + ": must be mounted on ordinary directory, not a symlink or a file");
 }
 
 // A bind mount of a directory on a non-directory, or of anything else on a directory:

@@ -197,10 +197,29 @@ export function propagationArg(propagation: readonly number[]): string | number 
   return propagation.length === 0 ? 0 : propagation.length === 1 ? (propagation[0] as number) : propagation.join(',');
 }
 
-/** linux.rootfsPropagation -> flags for "/" before the rootfs is prepared (runc's default is rslave). */
+/**
+ * linux.rootfsPropagation -> flags for "/" before the rootfs is prepared (runc's
+ * default is rslave). An unbindable "/" would refuse the rootfs's own bind mount
+ * (EINVAL): that one waits for the pivot, behind the default.
+ */
 export function rootPropagationFlags(value: string | undefined): number {
   if (!value) return MS.SLAVE | MS.REC;
   const flags = PROPAGATION_OPTIONS[value];
   if (flags === undefined) throw new Error(`unknown propagation ${value}`);
-  return flags;
+  return flags & MS.UNBINDABLE ? MS.SLAVE | MS.REC : flags;
+}
+
+/**
+ * The propagation the container's root mount gets once it is "/", where the flags
+ * before the pivot cannot reach it: the rootfs is bound from a private parent (or the
+ * pivot refuses it), so a shared root ends up private, and an unbindable one is not
+ * possible before (newer runc does the same; 1.1.5 leaves a shared root private). Only the root mount itself: a
+ * recursive change would override the propagation each mount of the config asked for.
+ */
+export function rootPropagationAfterPivot(value: string | undefined): number | undefined {
+  const flags = value ? PROPAGATION_OPTIONS[value] : undefined;
+  if (flags === undefined) return undefined;
+  if (flags & MS.SHARED) return MS.SHARED;
+  if (flags & MS.UNBINDABLE) return MS.UNBINDABLE;
+  return undefined;
 }

@@ -5,7 +5,7 @@ import * as path from 'path';
 import type { Mount, NamespaceType, Spec } from '../config/types';
 import { ConfigError } from '../errors';
 import { DEFAULT_DEVICES, DEFAULT_DEV_LINKS } from './devices';
-import { MOUNT_ATTR, MS, parseMountOptions, propagationArg, rootPropagationFlags } from './mount-options';
+import { MOUNT_ATTR, MS, parseMountOptions, propagationArg, rootPropagationAfterPivot, rootPropagationFlags } from './mount-options';
 import { planIdmappedMount } from './idmapped-mounts';
 import { CLONE_FLAGS, ownedOutsideUserFirst, ownsNamespace, planNamespaces, type IsHostNamespace } from './namespaces';
 import { planNetDevices } from './net-devices';
@@ -363,6 +363,8 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   ops.push(...mounts.ops, ...planDevices(input, inUserNs || input.host.inUserNs === true));
   ops.push(...beforePivotHookOps(spec));
   ops.push(input.noPivot ? op('chrootNoPivot') : op('pivotRoot'));
+  const rootAfterPivot = rootPropagationAfterPivot(linux.rootfsPropagation);
+  if (rootAfterPivot !== undefined) ops.push(op('propagation', rootAfterPivot));
   // runc makes a missing cwd (0755, the container's root owning it) once every mount
   // is in place and before anything turns read-only: images whose WORKDIR has no
   // layer of its own rely on it. The chdir judges what is there.

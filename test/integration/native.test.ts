@@ -414,7 +414,7 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     fs.symlinkSync('/tmp', path.join(rootfs, 'proc-link'));
     try {
       const r = await run([...setup(), op('mount', 'proc', '/proc-link', 'proc', 0, 0, ''), ...finish(['true'])]);
-      expect(errors(r)).toEqual(['error mount proc on /proc-link: destination is not a directory (symlink or file)']);
+      expect(errors(r)).toEqual(['error mount proc on /proc-link: must be mounted on ordinary directory, not a symlink or a file']);
       expect(r.container).toMatchObject({ exitCode: 1 });
     } finally {
       fs.unlinkSync(path.join(rootfs, 'proc-link'));

@@ -220,6 +220,26 @@ describeIf(containerSkipReason())(`root filesystem (${BINARY})`, () => {
     expect(run('rslave').filter((f) => f.startsWith('shared:'))).toEqual([]);
   });
 
+  // runc 1.1.5 leaves a shared root private and fails an unbindable one with EINVAL
+  // (fixed in newer runc, whose mounts_propagation.bats checks "shared").
+  (FLAVOR === 'tsrun' ? test.each : test.skip.each)([
+    ['shared', [], 'shared:N'],
+    ['rshared', [], 'shared:N'],
+    ['unbindable', [], 'unbindable'],
+    ['runbindable', [], 'unbindable'],
+    ['shared', ['--no-pivot'], 'shared:N'],
+  ])('rootfsPropagation %s %j: the container\'s root mount has it', (propagation, flags, expected) => {
+    const b = s.bundle({
+      configure: (c) => {
+        // The optional fields of the mount at "/": its propagation, "-" for private.
+        c.process!.args = ['sh', '-c', 'grep -E "^[0-9]+ [0-9]+ [^ ]+ [^ ]+ / " /proc/self/mountinfo | cut -d" " -f7 | sed "s/:[0-9]*/:N/"'];
+        c.linux!.rootfsPropagation = propagation;
+      },
+    });
+    const r = s.cli.runContainer(b.id, b.dir, flags as string[]);
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: `${expected}\n`, stderr: '' });
+  });
+
   test('--no-pivot refuses a private rootfsPropagation: the host\'s mounts stay in the container\'s namespace, and a private one would hold what the host unmounts (runc)', () => {
     const b = s.bundle({ configure: (c) => (c.linux!.rootfsPropagation = 'rprivate') });
     const r = s.cli.runContainer(b.id, b.dir, ['--no-pivot']);

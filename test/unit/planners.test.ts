@@ -1,5 +1,5 @@
 import { capabilityMasks } from '../../src/linux/capabilities';
-import { MOUNT_ATTR, MS, parseMountOptions, propagationArg, rootPropagationFlags } from '../../src/linux/mount-options';
+import { MOUNT_ATTR, MS, parseMountOptions, propagationArg, rootPropagationAfterPivot, rootPropagationFlags } from '../../src/linux/mount-options';
 import { CLONE_FLAGS, planNamespaces } from '../../src/linux/namespaces';
 import { checkSysctl } from '../../src/linux/sysctl';
 import { decodePlan, encodePlan, op } from '../../src/linux/plan-encoding';
@@ -47,6 +47,13 @@ describe('mount options', () => {
   test('root propagation defaults to rslave like runc', () => {
     expect(rootPropagationFlags(undefined)).toBe(MS.SLAVE | MS.REC);
     expect(rootPropagationFlags('private')).toBe(MS.PRIVATE);
+    expect(rootPropagationFlags('rshared')).toBe(MS.SHARED | MS.REC);
+  });
+  test('an unbindable root waits for the pivot, and a shared one is given again there, to the root mount alone', () => {
+    expect(rootPropagationFlags('runbindable')).toBe(MS.SLAVE | MS.REC);
+    expect(rootPropagationFlags('unbindable')).toBe(MS.SLAVE | MS.REC);
+    expect(['shared', 'rshared', 'unbindable', 'runbindable', 'slave', 'rslave', 'private', 'rprivate', undefined].map(rootPropagationAfterPivot))
+      .toEqual([MS.SHARED, MS.SHARED, MS.UNBINDABLE, MS.UNBINDABLE, undefined, undefined, undefined, undefined, undefined]);
   });
 });
 
