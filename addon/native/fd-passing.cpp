@@ -1,6 +1,7 @@
 // Unix sockets that carry fds (SCM_RIGHTS): the one implementation behind the
 // console socket and the seccomp listener, in both directions.
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -14,16 +15,23 @@
 
 namespace tsrun {
 
+// A path starting with '@' names a socket in the abstract namespace, as Go's net
+// package (runc's dialer) reads it: the '@' becomes the leading NUL, and the address
+// is exactly as long as the name (an abstract name's trailing NULs would count).
 int ConnectUnixSocket(Napi::Env env, const std::string& path) {
   struct sockaddr_un addr {};
   addr.sun_family = AF_UNIX;
-  if (path.empty() || path.size() >= sizeof addr.sun_path) ThrowErrno(env, ENAMETOOLONG, "connect", path);
+  const bool abstract = !path.empty() && path[0] == '@';
+  // A file path needs room for its terminating NUL; an abstract name does not have one.
+  if (path.empty() || path.size() > sizeof addr.sun_path - (abstract ? 0 : 1)) ThrowErrno(env, ENAMETOOLONG, "connect", path);
   memcpy(addr.sun_path, path.data(), path.size());
+  if (abstract) addr.sun_path[0] = '\0';
+  const socklen_t length = abstract ? static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) + path.size()) : sizeof addr;
   UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) ThrowErrno(env, errno, "socket", path);
   int rc;
   do {
-    rc = connect(fd.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr);
+    rc = connect(fd.get(), reinterpret_cast<struct sockaddr*>(&addr), length);
   } while (rc < 0 && errno == EINTR);
   if (rc < 0) ThrowErrno(env, errno, "connect", path);
   return fd.release();

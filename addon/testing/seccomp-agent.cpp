@@ -1,6 +1,6 @@
 // tsrun-test-seccomp-agent: a minimal seccomp notify listener for the tests (not
 // shipped, not used by tsrun). Usage: tsrun-test-seccomp-agent SOCKET LOG ERRNO
-// Listens on the unix socket SOCKET and prints "listening" once it does; accepts one
+// Listens on the unix socket SOCKET ("@name": an abstract one) and prints "listening" once it does; accepts one
 // runtime connection, writes the container process state it received to LOG, then
 // answers every notification with -ERRNO, logging "syscall <nr>" for each, until the
 // last filtered process is gone.
@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +70,13 @@ int main(int argc, char** argv) {
     Die("socket path");
   }
   strcpy(addr.sun_path, argv[1]);
-  if (bind(srv, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) Die("bind");
+  // "@name": the abstract namespace, the address exactly as long as the name.
+  socklen_t length = sizeof addr;
+  if (argv[1][0] == '@') {
+    addr.sun_path[0] = '\0';
+    length = static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) + strlen(argv[1]));
+  }
+  if (bind(srv, reinterpret_cast<struct sockaddr*>(&addr), length) < 0) Die("bind");
   if (listen(srv, 1) < 0) Die("listen");
   printf("listening\n");
   fflush(stdout);

@@ -4,6 +4,7 @@
 import { ConfigError, SyscallError, TsrunError } from '../errors';
 import { SCMP_ACT, SECCOMP_ARCHES, type SeccompPlan, type SeccompProgram } from '../linux/seccomp';
 import { BPF_MAXINSNS, enosysStub } from '../linux/seccomp-enosys';
+import { log } from '../log';
 import { native } from '../native';
 import { cachedLibseccompOutput, type LibseccompOutput } from './seccomp-cache';
 
@@ -42,7 +43,9 @@ export function compileSeccomp(plan: SeccompPlan, warn: (message: string) => voi
     if (err.syscall) throw new SyscallError(err.syscall, err.code ?? '', `seccomp: ${err.message}`);
     throw e;
   }
-  for (const name of result.unknownSyscalls) warn(`seccomp: syscall "${name}" is unknown to libseccomp ${result.version}: rule ignored`);
+  // Debug, as runc logs it: Docker's and podman's profiles name syscalls newer than
+  // many a libseccomp, and a warning each would fill every foreground run's stderr.
+  for (const name of result.unknownSyscalls) log.debug(`seccomp: syscall "${name}" is unknown to libseccomp ${result.version}: rule ignored`);
   if (!plan.enosys) return { program: result.bpf, flags: plan.flags };
   // runc's ENOSYS stub goes first: it answers calls newer than the profile before
   // libseccomp's program would give them the default action.
@@ -130,7 +133,9 @@ export function forwardSeccompListener(syncFd: number, plan: SeccompPlan, state:
       nat.seccompSendToListener(plan.listenerPath, JSON.stringify(message), fd);
     } catch (e) {
       const err = e as Error & { code?: string; syscall?: string };
-      throw new SyscallError(err.syscall ?? 'connect', err.code ?? '', `seccomp listener ${plan.listenerPath}: ${err.message}`);
+      // runc's words for an agent that is not there, which callers' tests look for.
+      const what = err.syscall === 'connect' || err.syscall === 'socket' ? 'failed to connect with seccomp agent at' : 'seccomp listener';
+      throw new SyscallError(err.syscall ?? 'connect', err.code ?? '', `${what} ${plan.listenerPath}: ${err.message}`);
     }
   } finally {
     nat.closeFd(fd);
