@@ -188,6 +188,8 @@ export interface NativeAddon {
   realtimeSignals(): [number, number];
   /** The numbers of these standard signals (SIGHUP, ...) on this architecture. */
   signalNumbers(names: readonly string[]): number[];
+  /** Go's words for a standard signal named as Node names it ("SIGSYS": "bad system call"). */
+  signalText(name: string): string;
   /**
    * Catches these signals (one set at a time: dispositions are the process's) and holds
    * them, one of each, until forwardSignalsTo names their process.

@@ -1,9 +1,9 @@
 // The `hook` op: OCI hooks that run in the container's namespaces (createContainer
 // before pivot_root, startContainer after `start` released the init). The state JSON
 // the parent sent with an `ack` (ctx.hookState) is the hook's stdin. Its stdout and
-// stderr are captured, as runc does: the init's own are the container's, and a
-// hook must not write into the container's output; the last line a failing hook
-// wrote goes into the error.
+// stderr are captured apart, as runc does: the init's own are the container's, and
+// a hook must not write into the container's output; a failing hook's error carries
+// both, in runc's form.
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -53,18 +53,23 @@ void FillStdin(Pipe* in, const std::string& object) {
   in->CloseEnd(1);
 }
 
-// What a hook wrote, kept to its last kOutputKeep bytes (only the last line is used).
-constexpr size_t kOutputKeep = 4096;
+// What a hook wrote to each stream, kept to its last kOutputKeep bytes for the error:
+// both tails fit in one message to the parent (4 KiB, sync.cpp), whose cut would
+// otherwise fall in the middle, taking the end of stdout and the start of stderr.
+constexpr size_t kOutputKeep = 1536;
 
 // Reads from the non-blocking fd at most what one pipe holds, so that a writer that
 // never stops cannot keep the init here; false once there is nothing more to watch.
-bool DrainOutput(int fd, std::string* out) {
+bool DrainOutput(int fd, std::string* out, bool* dropped) {
   char buf[4096];
   for (size_t total = 0; total < 65536;) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n > 0) {
       out->append(buf, static_cast<size_t>(n));
-      if (out->size() > 2 * kOutputKeep) out->erase(0, out->size() - kOutputKeep);
+      if (out->size() > 2 * kOutputKeep) {
+        out->erase(0, out->size() - kOutputKeep);
+        *dropped = true;
+      }
       total += static_cast<size_t>(n);
       continue;
     }
@@ -74,40 +79,44 @@ bool DrainOutput(int fd, std::string* out) {
   return true;
 }
 
-// ": <last non-empty line>" of the output, or "".
-std::string LastLine(const std::string& output) {
-  size_t end = output.find_last_not_of(" \t\r\n");
-  if (end == std::string::npos) return "";
-  size_t start = output.find_last_of('\n', end);
-  start = start == std::string::npos ? 0 : start + 1;
-  return ": " + output.substr(start, end - start + 1);
+// The output kept of one stream, marked where its start was dropped.
+std::string Kept(const std::string& output, bool dropped) {
+  if (output.size() <= kOutputKeep && !dropped) return output;
+  return "[...]" + output.substr(output.size() > kOutputKeep ? output.size() - kOutputKeep : 0);
 }
 
-// In the forked child: stdin from the pipe, stdout and stderr into the output pipe,
+// What the hook wrote, as runc words it after the reason: ", stdout: ..., stderr: ...".
+struct HookOutput {
+  std::string out, err;
+  bool outDropped = false, errDropped = false;
+  std::string Said() const { return ", stdout: " + Kept(out, outDropped) + ", stderr: " + Kept(err, errDropped); }
+};
+
+// In the forked child: stdin from the pipe, stdout and stderr into their pipes,
 // every fd >= 3 closed at exec, then (with cwdFd >= 0) fchdir there and execve. An
-// execve (or fchdir) error travels back over errPipe as an int.
-[[noreturn]] void ExecHook(int stdinFd, int outFd, int errFd, int cwdFd, const std::string& path, std::vector<char*>& argv,
-                           std::vector<char*>& envp) {
+// execve (or fchdir) error travels back over execErrFd as an int.
+[[noreturn]] void ExecHook(int stdinFd, int outFd, int errOutFd, int execErrFd, int cwdFd, const std::string& path,
+                           std::vector<char*>& argv, std::vector<char*>& envp) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   RestoreParkedSignals();
   int err = 0;
-  if (dup2(stdinFd, 0) < 0 || dup2(outFd, 1) < 0 || dup2(outFd, 2) < 0) err = errno;
+  if (dup2(stdinFd, 0) < 0 || dup2(outFd, 1) < 0 || dup2(errOutFd, 2) < 0) err = errno;
   if (err == 0 && ctx.inheritedFdsMarked) {
     // A seccomp filter may be in force, which need not allow close_range: above the
     // preserved fds everything is close-on-exec already (MarkInheritedFdsCloseOnExec).
     for (int fd = 3; fd < 3 + ctx.preserveFds; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
   } else if (err == 0 && syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
     for (int fd = 3; fd < 65536; fd++)
-      if (fd != errFd) fcntl(fd, F_SETFD, FD_CLOEXEC);
+      if (fd != execErrFd) fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
   if (err == 0 && cwdFd >= 0 && fchdir(cwdFd) < 0) err = errno;
   if (err == 0) {
     execve(path.c_str(), argv.data(), envp.data());
     err = errno;
   }
-  (void)!write(errFd, &err, sizeof err);
+  (void)!write(execErrFd, &err, sizeof err);
   _exit(127);
 }
 
@@ -117,11 +126,11 @@ int64_t NowMs() {
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
-// Waits for the hook while collecting its output (a hook that fills the pipe must
+// Waits for the hook while collecting its output (a hook that fills a pipe must
 // not block); timeoutSecs 0 waits without limit. A process the hook left behind may
-// keep the pipe open: once the hook exits, only what is already there is read.
+// keep the pipes open: once the hook exits, only what is already there is read.
 // Returns the wait status.
-int WaitHook(pid_t pid, int outFd, uint64_t timeoutSecs, const std::string& object, std::string* output) {
+int WaitHook(pid_t pid, int outFd, int errOutFd, uint64_t timeoutSecs, const std::string& object, HookOutput* output) {
   Fd pidfd;
   pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
   if (pidfd.get() < 0) {
@@ -133,12 +142,12 @@ int WaitHook(pid_t pid, int outFd, uint64_t timeoutSecs, const std::string& obje
   // poll's int timeout in ms caps a wait at ~24 days; a longer timeout is that.
   const int64_t limitMs = timeoutSecs == 0 ? -1 : (timeoutSecs > 2000000 ? 2000000000 : static_cast<int64_t>(timeoutSecs) * 1000);
   const int64_t deadline = NowMs() + limitMs;
-  bool outOpen = true;
+  bool outOpen = true, errOpen = true;
   for (;;) {
-    struct pollfd p[2] = {{pidfd.get(), POLLIN, 0}, {outOpen ? outFd : -1, POLLIN, 0}};
+    struct pollfd p[3] = {{pidfd.get(), POLLIN, 0}, {outOpen ? outFd : -1, POLLIN, 0}, {errOpen ? errOutFd : -1, POLLIN, 0}};
     const int64_t left = deadline - NowMs();
     int ms = limitMs < 0 ? -1 : static_cast<int>(left < 0 ? 0 : left);
-    int n = poll(p, 2, ms);
+    int n = poll(p, 3, ms);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       int err = errno;
@@ -151,11 +160,13 @@ int WaitHook(pid_t pid, int outFd, uint64_t timeoutSecs, const std::string& obje
     if (n == 0 || (limitMs >= 0 && left <= 0 && !(p[0].revents & POLLIN))) {
       kill(pid, SIGKILL);
       waitpid(pid, nullptr, 0);
-      FailMessage(object + " timed out after " + std::to_string(timeoutSecs) + "s");
+      FailMessage(object + ": timed out after " + std::to_string(timeoutSecs) + "s" + output->Said());
     }
-    if (outOpen && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) outOpen = DrainOutput(outFd, output);
+    if (outOpen && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) outOpen = DrainOutput(outFd, &output->out, &output->outDropped);
+    if (errOpen && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) errOpen = DrainOutput(errOutFd, &output->err, &output->errDropped);
     if (p[0].revents & POLLIN) {
-      if (outOpen) DrainOutput(outFd, output);
+      if (outOpen) DrainOutput(outFd, &output->out, &output->outDropped);
+      if (errOpen) DrainOutput(errOutFd, &output->err, &output->errDropped);
       break;
     }
   }
@@ -175,7 +186,8 @@ void OpHook(const Args& a) {
   const std::string& kind = a[0];
   const std::string& path = a[3];
   const std::string& envFrom = a[4];
-  const std::string object = kind + " hook #" + a[1] + " (" + path + ")";
+  // runc's words ("error running <kind> hook #<n>:"), which callers' tests look for.
+  const std::string object = "error running " + kind + " hook #" + a[1] + ": " + path;
   uint64_t timeoutSecs = ParseU64(a[2], object + " timeout");
   uint64_t argc = ParseU64(a[5], object + " argc");
   if (argc > a.size() - 6) FailMessage("plan: op hook: argc " + a[5] + " exceeds its arguments");
@@ -207,11 +219,13 @@ void OpHook(const Args& a) {
 
   Pipe in;
   FillStdin(&in, object);
-  Pipe out;
-  if (pipe2(out.fds, O_CLOEXEC | O_NONBLOCK) < 0) Fail(object, "pipe2", errno);
-  // The hook's end blocks as a normal stdout would.
-  int flags = fcntl(out.fds[1], F_GETFL);
-  if (flags < 0 || fcntl(out.fds[1], F_SETFL, flags & ~O_NONBLOCK) < 0) Fail(object, "fcntl", errno);
+  Pipe out, errOut;
+  for (Pipe* p : {&out, &errOut}) {
+    if (pipe2(p->fds, O_CLOEXEC | O_NONBLOCK) < 0) Fail(object, "pipe2", errno);
+    // The hook's end blocks as a normal stdout or stderr would.
+    int flags = fcntl(p->fds[1], F_GETFL);
+    if (flags < 0 || fcntl(p->fds[1], F_SETFL, flags & ~O_NONBLOCK) < 0) Fail(object, "fcntl", errno);
+  }
   Pipe err;
   if (pipe2(err.fds, O_CLOEXEC) < 0) Fail(object, "pipe2", errno);
 
@@ -220,9 +234,10 @@ void OpHook(const Args& a) {
   int cwdFd = kind == "createContainer" ? ctx.rootFd : -1;
   pid_t pid = fork();
   if (pid < 0) Fail(object, "fork", errno);
-  if (pid == 0) ExecHook(in.fds[0], out.fds[1], err.fds[1], cwdFd, path, argv, envp);
+  if (pid == 0) ExecHook(in.fds[0], out.fds[1], errOut.fds[1], err.fds[1], cwdFd, path, argv, envp);
   in.CloseEnd(0);
   out.CloseEnd(1);
+  errOut.CloseEnd(1);
   err.CloseEnd(1);
 
   int execErr = 0;
@@ -230,13 +245,13 @@ void OpHook(const Args& a) {
   do {
     n = read(err.fds[0], &execErr, sizeof execErr);
   } while (n < 0 && errno == EINTR);
-  std::string output;
-  int status = WaitHook(pid, out.fds[0], n == sizeof execErr ? 0 : timeoutSecs, object, &output);
+  HookOutput output;
+  int status = WaitHook(pid, out.fds[0], errOut.fds[0], n == sizeof execErr ? 0 : timeoutSecs, object, &output);
   if (n == sizeof execErr) Fail(object, "execve", execErr);
-  if (WIFSIGNALED(status))
-    FailMessage(object + " failed: killed by signal " + std::to_string(WTERMSIG(status)) + LastLine(output));
+  // Go's words for a wait status, as runc's error has them.
+  if (WIFSIGNALED(status)) FailMessage(object + ": signal: " + tsrun_common::SignalText(WTERMSIG(status)) + output.Said());
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    FailMessage(object + " failed: exit status " + std::to_string(WEXITSTATUS(status)) + LastLine(output));
+    FailMessage(object + ": exit status " + std::to_string(WEXITSTATUS(status)) + output.Said());
 }
 
 }  // namespace init

@@ -102,6 +102,7 @@ Napi::Value Realtime(const Napi::CallbackInfo& info);
 // signals.cpp
 Napi::Value RealtimeSignals(const Napi::CallbackInfo& info);
 Napi::Value SignalNumbers(const Napi::CallbackInfo& info);
+Napi::Value SignalText(const Napi::CallbackInfo& info);
 Napi::Value CatchSignals(const Napi::CallbackInfo& info);
 Napi::Value ForwardSignalsTo(const Napi::CallbackInfo& info);
 Napi::Value StopForwardingSignals(const Napi::CallbackInfo& info);

@@ -42,7 +42,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"realtime", Realtime},         {"exitNow", ExitNow},
       {"readLatin1", ReadLatin1},
       {"realtimeSignals", RealtimeSignals},
-      {"signalNumbers", SignalNumbers},
+      {"signalNumbers", SignalNumbers}, {"signalText", SignalText},
       {"catchSignals", CatchSignals},     {"forwardSignalsTo", ForwardSignalsTo},
       {"stopForwardingSignals", StopForwardingSignals}, {"releaseSignals", ReleaseSignals},
   };

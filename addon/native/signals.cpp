@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/errno-text.hpp"
 #include "addon.hpp"
 #include "fd.hpp"
 
@@ -160,6 +161,17 @@ Napi::Value SignalNumbers(const Napi::CallbackInfo& info) {
     out.Set(i, Napi::Number::New(env, signo));
   }
   return out;
+}
+
+// signalText(name) -> Go's words for the signal ("bad system call" for SIGSYS), as the
+// init gives them in a failing hook's error: both read addon/common/errno-text.hpp.
+Napi::Value SignalText(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "signalText: expected a signal name");
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  for (const NamedSignal& s : kSignalNames)
+    if (name == s.name) return Napi::String::New(env, tsrun_common::SignalText(s.signo));
+  throw Napi::TypeError::New(env, "signalText: unknown signal " + name);
 }
 
 // catchSignals(signals): from now until releaseSignals, these signals are held.

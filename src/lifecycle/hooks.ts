@@ -66,10 +66,26 @@ export function runHooksWarnOnly(kind: 'poststart' | 'poststop', hooks: readonly
   });
 }
 
+/** runc's words ("error running <kind> hook #<n>:"), which callers' tests look for; then the hook's path. */
 export class HookError extends TsrunError {
-  constructor(readonly kind: HookKind, readonly index: number, reason: string) {
-    super(`${kind} hook #${index} ${reason}`);
+  constructor(readonly kind: HookKind, readonly index: number, path: string, reason: string) {
+    super(`error running ${kind} hook #${index}: ${path}: ${reason}`);
   }
+}
+
+/**
+ * What a failing hook's error keeps of each stream: its last 16 KiB (runc keeps all; a
+ * log line is no place for more). The init keeps less: its message travels in 4 KiB.
+ */
+const OUTPUT_KEPT = 16384;
+
+/** runc's tail of a hook's error: ", stdout: ..., stderr: ...", each whole up to OUTPUT_KEPT. */
+function hookSaid(stdout: Buffer | null | undefined, stderr: Buffer | null | undefined): string {
+  const kept = (b: Buffer | null | undefined): string => {
+    if (!b) return '';
+    return b.length > OUTPUT_KEPT ? `[...]${b.subarray(b.length - OUTPUT_KEPT).toString()}` : b.toString();
+  };
+  return `, stdout: ${kept(stdout)}, stderr: ${kept(stderr)}`;
 }
 
 /**
@@ -158,15 +174,14 @@ function runHook(kind: HookKind, hook: Hook, index: number, state: HookState): v
   } finally {
     if (stdin !== undefined) native().closeFd(stdin);
   }
-  const where = `(${hook.path})`;
+  const said = hookSaid(result.stdout, result.stderr);
   // EPIPE: the hook exited (or closed stdin) without reading the state; its exit status decides.
   if (result.error && (result.error as NodeJS.ErrnoException).code !== 'EPIPE') {
     const code = (result.error as NodeJS.ErrnoException).code;
-    if (code === 'ETIMEDOUT') throw new HookError(kind, index, `${where} timed out after ${hook.timeout}s`);
-    throw new HookError(kind, index, `${where} could not run: ${code ?? result.error.message}`);
+    if (code === 'ETIMEDOUT') throw new HookError(kind, index, hook.path, `timed out after ${hook.timeout}s${said}`);
+    throw new HookError(kind, index, hook.path, `could not run: ${code ?? result.error.message}`);
   }
-  const said = result.stderr?.toString().trim() || result.stdout?.toString().trim();
-  const detail = said ? `: ${said.split('\n').at(-1)}` : '';
-  if (result.signal) throw new HookError(kind, index, `${where} failed: killed by ${result.signal}${detail}`);
-  if (result.status !== 0) throw new HookError(kind, index, `${where} failed: exit status ${result.status}${detail}`);
+  // Go's words for a wait status, as runc's error has them.
+  if (result.signal) throw new HookError(kind, index, hook.path, `signal: ${native().signalText(result.signal)}${said}`);
+  if (result.status !== 0) throw new HookError(kind, index, hook.path, `exit status ${result.status}${said}`);
 }

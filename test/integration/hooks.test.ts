@@ -266,7 +266,7 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
       expect(r.code).toBe(s.cli.flavor === 'runc' ? 1 : 1);
       if (s.cli.flavor === 'tsrun') {
         const index = kind === 'prestart' ? 1 : 0;
-        expect(r.stderr).toContain(`${kind} hook #${index} (/bin/sh) failed: exit status 3`);
+        expect(r.stderr).toContain(`error running ${kind} hook #${index}: /bin/sh: exit status 3, stdout: , stderr: boom`);
       }
       expect(read(dir, 'failed')).toBe('ran\n');
       const pid = JSON.parse(read(dir, 'prestart.stdin')).pid as number;
@@ -287,14 +287,14 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
       const r = s.cli.create(b.id, b.dir);
       expect({ kind, code: r.code }).toEqual({ kind, code: 1 });
       const name = kind === 'prestart' ? 'createRuntime' : kind;
-      if (s.cli.flavor === 'tsrun') expect(r.stderr).toContain(`${name} hook #0 (/bin/sh) timed out after 1s`);
+      if (s.cli.flavor === 'tsrun') expect(r.stderr).toContain(`error running ${name} hook #0: /bin/sh: timed out after 1s, stdout: , stderr: `);
       if (kind === 'prestart') expect(pidAlive(Number(read(dir, 'sleeper')))).toBe(false);
       expect(pidAlive(JSON.parse(read(dir, 'prestart.stdin')).pid)).toBe(false);
       expect(isEmpty(s.leftovers())).toBe(true);
     }
   });
 
-  test('what the hooks the init runs write is captured, never in the container\'s output; a failing one\'s last line is in the error', () => {
+  test('what the hooks the init runs write is captured, never in the container\'s output; a failing one\'s stdout and stderr are in the error, apart (runc)', () => {
     const noisy = (what: string) => ({ path: '/bin/sh', args: ['sh', '-c', `echo ${what}-out; echo ${what}-err >&2`] });
     const { b } = hookBundle(() => ({ createContainer: [noisy('create')], startContainer: [noisy('start')] }), ['echo', 'process-output']);
     const r = s.cli.runContainer(b.id, b.dir);
@@ -310,7 +310,8 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
     const f = s.cli.runContainer(failing.id, failing.dir);
     expect(f.code).not.toBe(0);
     expect(f.stdout).toBe('');
-    if (s.cli.flavor === 'tsrun') expect(f.stderr).toContain('createContainer hook #0 (/bin/sh) failed: exit status 3: the reason');
+    // runc 1.1.5: "error running hook #0: error running hook: exit status 3, stdout: ...".
+    expect(errorMessage(f)).toMatch(s.cli.flavor === 'tsrun' ? /^error running createContainer hook #0: \/bin\/sh: exit status 3, stdout: first\n, stderr: the reason\n$/ : /exit status 3, stdout: first\n, stderr: the reason\n$/);
     expect(isEmpty(s.leftovers())).toBe(true);
 
     // A hook that never stops writing still meets its timeout.
@@ -322,15 +323,27 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
     });
     const t = s.cli.runContainer(chatty.id, chatty.dir, [], { timeoutMs: 20_000 });
     expect({ code: t.code, timedOut: t.timedOut, stdout: t.stdout }).toEqual({ code: 1, timedOut: false, stdout: '' });
-    if (s.cli.flavor === 'tsrun') expect(t.stderr).toContain('createContainer hook #0 (/bin/sh) timed out after 1s');
+    if (s.cli.flavor === 'tsrun') expect(errorMessage(t)).toMatch(/^error running createContainer hook #0: \/bin\/sh: timed out after 1s, stdout: \[\.\.\.\][a-z]*\n(flood\n)+, stderr: $/);
     expect(isEmpty(s.leftovers())).toBe(true);
+  });
+
+  test('a hook killed by a signal fails create with Go\'s words for it, run by tsrun or by the init (runc)', () => {
+    for (const kind of ['createRuntime', 'createContainer'] as const) {
+      const { b } = hookBundle(() => ({ [kind]: [{ path: '/bin/sh', args: ['sh', '-c', 'echo said; kill -SYS $$'] }] }));
+      const r = s.cli.create(b.id, b.dir);
+      expect({ kind, code: r.code }).toEqual({ kind, code: 1 });
+      expect(errorMessage(r)).toMatch(s.cli.flavor === 'tsrun'
+        ? new RegExp(`^error running ${kind} hook #0: /bin/sh: signal: bad system call, stdout: said\n, stderr: $`)
+        : /signal: bad system call, stdout: said\n, stderr: $/);
+      expect(isEmpty(s.leftovers())).toBe(true);
+    }
   });
 
   test('a hook that cannot be executed fails create naming the hook', () => {
     const { b } = hookBundle(() => ({ createContainer: [{ path: '/nonexistent/hook' }] }));
     const r = s.cli.create(b.id, b.dir);
     expect(r.code).toBe(1);
-    if (s.cli.flavor === 'tsrun') expect(r.stderr).toContain('createContainer hook #0 (/nonexistent/hook): execve: ENOENT');
+    if (s.cli.flavor === 'tsrun') expect(r.stderr).toContain('error running createContainer hook #0: /nonexistent/hook: execve: ENOENT');
     expect(isEmpty(s.leftovers())).toBe(true);
   });
 
@@ -347,7 +360,7 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
     if (s.cli.flavor === 'tsrun') {
       // The spec: a failing startContainer hook MUST make start generate an error.
       expect({ code: start.code, stdout: start.stdout }).toEqual({ code: 1, stdout: '' });
-      expect(errorMessage(start)).toBe('startContainer hook #0 (/bin/sh) failed: exit status 4: the reason');
+      expect(errorMessage(start)).toBe('error running startContainer hook #0: /bin/sh: exit status 4, stdout: , stderr: the reason\n');
       // Told to start's caller, not written into the container's output.
       expect(fs.readFileSync(stderrFile, 'utf8')).toBe('');
     } else {
@@ -376,7 +389,7 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
         detach,
         code: 1,
         stdout: '',
-        message: 'startContainer hook #0 (/bin/sh) failed: exit status 4: the reason',
+        message: 'error running startContainer hook #0: /bin/sh: exit status 4, stdout: , stderr: the reason\n',
       });
       expect(logOf(dir)).toEqual([]);
       expect(JSON.parse(read(dir, 'poststop.stdin')).status).toBe('stopped');
@@ -488,14 +501,14 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
     expectOk(s.cli.create(b.id, b.dir));
     const start = s.cli.start(b.id);
     expect(start.code).toBe(0);
-    expect(start.stderr).toContain('poststart hook #0 (/bin/sh) failed: exit status 5');
+    expect(start.stderr).toContain('error running poststart hook #0: /bin/sh: exit status 5, stdout: , stderr: boom');
     await waitFor(() => logOf(dir).includes('process'), 'the process');
     expect(s.cli.state(b.id).status).toBe('running');
     expectOk(s.cli.kill(b.id, 'KILL'));
     await s.cli.waitStatus(b.id, 'stopped');
     const del = s.cli.delete(b.id);
     expect(del.code).toBe(0);
-    expect(del.stderr).toContain('poststop hook #0 (/bin/sh) failed: exit status 6');
+    expect(del.stderr).toContain('error running poststop hook #0: /bin/sh: exit status 6, stdout: , stderr: boom');
     expect(read(dir, 'failed')).toBe('ran\nran\n');
     expect(isEmpty(s.leftovers())).toBe(true);
   });
@@ -512,15 +525,15 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
     expectOk(s.cli.create(b.id, b.dir));
     const start = s.cli.start(b.id);
     expect(start.code).toBe(0);
-    expect(start.stderr).toContain('poststart hook #0 (/bin/sh) failed: exit status 1: no0');
-    expect(start.stderr).toContain('poststart hook #2 (/bin/sh) failed: exit status 2: no2');
+    expect(start.stderr).toContain('error running poststart hook #0: /bin/sh: exit status 1, stdout: , stderr: no0');
+    expect(start.stderr).toContain('error running poststart hook #2: /bin/sh: exit status 2, stdout: , stderr: no2');
     expect(s.cli.state(b.id).status).toBe('running');
     expectOk(s.cli.kill(b.id, 'KILL'));
     await s.cli.waitStatus(b.id, 'stopped');
     const del = s.cli.delete(b.id);
     expect(del.code).toBe(0);
-    expect(del.stderr).toContain('poststop hook #0 (/bin/sh) failed: exit status 3: no0');
-    expect(del.stderr).toContain('poststop hook #1 (/bin/sh) failed: exit status 4: no1');
+    expect(del.stderr).toContain('error running poststop hook #0: /bin/sh: exit status 3, stdout: , stderr: no0');
+    expect(del.stderr).toContain('error running poststop hook #1: /bin/sh: exit status 4, stdout: , stderr: no1');
     expect(read(dir, 'steps').trim().split('\n')).toEqual(['poststart0', 'poststart1', 'poststart2', 'poststart3', 'poststop0', 'poststop1', 'poststop2']);
     expect(isEmpty(s.leftovers())).toBe(true);
   });

@@ -3,7 +3,7 @@ import { parseStartReport } from '../../src/lifecycle/start-report';
 describe('what a released init reports on the exec FIFO', () => {
   test.each([
     ['0x', { kind: 'started' }],
-    ['0estartContainer hook #0 (/bin/sh) failed: exit status 4', { kind: 'failed', message: 'startContainer hook #0 (/bin/sh) failed: exit status 4' }],
+    ['0eerror running startContainer hook #0: /bin/sh: exit status 4, stdout: , stderr: ', { kind: 'failed', message: 'error running startContainer hook #0: /bin/sh: exit status 4, stdout: , stderr: ' }],
     ['0xeexec /bin/x: execve: ENOENT (no such file or directory)', { kind: 'failed', message: 'exec /bin/x: execve: ENOENT (no such file or directory)' }],
     ['', { kind: 'notReleased' }],
     ['x', { kind: 'notReleased' }],
