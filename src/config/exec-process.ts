@@ -3,7 +3,7 @@
 // overrides applied. Pure: the caller reads the files.
 import { ConfigError, TsrunError } from '../errors';
 import type { Process } from './types';
-import { rootUser } from './process-user';
+import { completeUser } from './process-user';
 import { envEntryProblem, validateProcess } from './validate';
 import { oneEntryPerName } from './environment';
 import { parseSpecJson } from './json';
@@ -29,7 +29,7 @@ export function parseProcessFile(text: string, file: string): Process {
   validateProcess(raw);
   takeExactUint64(raw, text, PROCESS_UINT64_FIELDS, 'process');
   const proc = raw as Process;
-  proc.user ??= rootUser();
+  proc.user = completeUser(proc.user);
   return proc;
 }
 

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { ConfigError } from '../errors';
 import { checkSupported } from './support';
 import type { Spec } from './types';
-import { rootUser } from './process-user';
+import { completeUser } from './process-user';
 import { validateConfig } from './validate';
 import { parseSpecJson } from './json';
 import { CONFIG_UINT64_FIELDS, takeExactUint64 } from './exact-uint64';
@@ -31,7 +31,7 @@ export function loadBundle(bundleDir: string): Bundle {
   // After the schema, which checks shapes and ranges on the doubles JSON.parse made.
   takeExactUint64(raw, text, CONFIG_UINT64_FIELDS);
   const spec = raw as Spec;
-  if (spec.process) spec.process.user ??= rootUser();
+  if (spec.process) spec.process.user = completeUser(spec.process.user);
   checkSupported(spec);
   if (!spec.root?.path) throw new ConfigError('root.path', 'is required');
   const rootfs = path.resolve(dir, spec.root.path);

@@ -35,18 +35,20 @@ export function planPersonality(personality: Personality | undefined): PlanOp[] 
 
 export interface IoPriority {
   class: string;
-  priority: number;
+  /** Absent: 0, as runc reads it (the spec's schema does not require it). */
+  priority?: number;
 }
 
 export function planIoPriority(io: IoPriority | undefined): PlanOp[] {
   if (!io) return [];
   const cls = IOPRIO_CLASSES[io.class];
   if (cls === undefined) throw new ConfigError('process.ioPriority.class', `unknown I/O priority class "${io.class}"`);
-  if (!Number.isInteger(io.priority) || io.priority < 0 || io.priority > 7) {
-    throw new ConfigError('process.ioPriority.priority', `${io.priority} is not a priority level (0-7)`);
+  const priority = io.priority ?? 0;
+  if (!Number.isInteger(priority) || priority < 0 || priority > 7) {
+    throw new ConfigError('process.ioPriority.priority', `${priority} is not a priority level (0-7)`);
   }
   // IOPRIO_PRIO_VALUE(class, data): the class sits above 13 bits of data.
-  return [op('ioPriority', (cls << 13) | io.priority)];
+  return [op('ioPriority', (cls << 13) | priority)];
 }
 
 export interface Scheduler {

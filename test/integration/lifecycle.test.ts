@@ -454,6 +454,10 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       expect(out.trim()).toBe('uid=1000(user) gid=1000(user) groups=100(users)');
     });
 
+    test('a user with a uid alone gets gid 0, as runc reads it (the spec\'s schema does not require gid)', () => {
+      expect(output(['id'], (c) => (c.process.user = { uid: 1000 })).trim()).toBe('uid=1000(user) gid=0(root)');
+    });
+
     test('root user by default, with no supplementary groups', () => {
       // No additionalGids means setgroups([]): busybox id then prints no groups= part (runc).
       expect(output(['id']).trim()).toBe('uid=0(root) gid=0(root)');

@@ -86,6 +86,11 @@ describeIf(containerSkipReason())(`process attributes (${BINARY})`, () => {
       expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: 'best-effort: prio 3\n', stderr: '' });
     });
 
+    test('process.ioPriority without a priority is 0 of its class, as runc reads it (the spec\'s schema requires only the class)', () => {
+      const r = run('ionice -p $$', (c) => (c.process.ioPriority = { class: 'IOPRIO_CLASS_BE' }));
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: 'best-effort: prio 0\n', stderr: '' });
+    });
+
     test('process.scheduler SCHED_BATCH with a nice value', () => {
       // /proc/<pid>/stat: field 19 is the nice value, 41 the policy (SCHED_BATCH = 3).
       const r = run("cut -d' ' -f19,41 /proc/$$/stat", (c) => (c.process.scheduler = { policy: 'SCHED_BATCH', nice: 5 }));

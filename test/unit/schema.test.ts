@@ -413,7 +413,6 @@ const violations: Array<[string, (c: Json) => void, string, string]> = [
   ['process.terminal a string', (c) => (c.process.terminal = 'true'), 'process.terminal', 'must be a boolean'],
   ['consoleSize without width', (c) => (c.process.consoleSize = { height: 1 }), 'process.consoleSize.width', 'is required'],
   ['consoleSize negative', (c) => (c.process.consoleSize = { height: -1, width: 1 }), 'process.consoleSize.height', 'must be >= 0'],
-  ['user.uid missing', (c) => delete c.process.user.uid, 'process.user.uid', 'is required'],
   ['user.uid negative', (c) => (c.process.user.uid = -1), 'process.user.uid', 'must be >= 0'],
   ['user.gid beyond uint32', (c) => (c.process.user.gid = 4294967296), 'process.user.gid', 'must be <= 4294967295'],
   ['user.uid fractional', (c) => (c.process.user.uid = 1.5), 'process.user.uid', 'must be an integer'],
@@ -585,6 +584,11 @@ describe('validateProcess (exec --process)', () => {
     expect(() => validateProcess({ cwd: '/', args: ['sh'], somethingNew: 1 })).not.toThrow();
   });
 
+  test('takes a user without a uid or a gid and an ioPriority without a priority, as the spec\'s own schema and runc do', () => {
+    expect(() => validateProcess({ cwd: '/', args: ['sh'], user: { uid: 1000 }, ioPriority: { class: 'IOPRIO_CLASS_IDLE' } })).not.toThrow();
+    expect(() => validateProcess({ cwd: '/', args: ['sh'], user: { gid: 5 } })).not.toThrow();
+  });
+
   const cases: Array<[string, Json, string, string]> = [
     ['missing cwd', { args: ['sh'] }, 'process.cwd', 'is required'],
     ['missing args', { cwd: '/' }, 'process.args', 'is required'],
@@ -593,7 +597,6 @@ describe('validateProcess (exec --process)', () => {
     ['duplicate rlimit', { cwd: '/', args: ['sh'], rlimits: [
       { type: 'RLIMIT_CORE', soft: 1, hard: 1 }, { type: 'RLIMIT_CORE', soft: 2, hard: 2 }] },
     'process.rlimits[1].type', 'duplicates process.rlimits[0].type ("RLIMIT_CORE")'],
-    ['user without gid', { cwd: '/', args: ['sh'], user: { uid: 0 } }, 'process.user.gid', 'is required'],
     ['capability not a string', { cwd: '/', args: ['sh'], capabilities: { effective: [null] } },
       'process.capabilities.effective[0]', 'must be a string'],
     ['not an object', 'sh', 'process', 'must be an object'],
