@@ -152,6 +152,13 @@ const U16 = 65535;
 const U32 = 4294967295;
 
 /**
+ * runc's warning for memory.kernel and memory.kernelTCP, which it never applies: at
+ * create for any value given (0 too), at update for one other than 0. Kernels since
+ * 5.16 ignore kmem limits, and runc 1.1.5 already left the TCP one alone.
+ */
+export const KERNEL_MEMORY_IGNORED = 'Kernel memory settings are ignored and will be removed';
+
+/**
  * Checks the shape and ranges of linux.resources (minus devices) and returns it
  * typed. The config schema checks the same for config.json; `update --resources`
  * input gets here without it.

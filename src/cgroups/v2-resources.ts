@@ -6,6 +6,7 @@ import {
   blkioWeightToIOWeight,
   byteCount,
   cpuSharesToWeight,
+  KERNEL_MEMORY_IGNORED,
   memorySwapToV2,
   v2Max,
   type CgroupReader,
@@ -57,8 +58,7 @@ function memoryWrites(r: LinuxResources, read: CgroupReader, opts: PlanOptions, 
   if (swap !== undefined) w('memory.swap.max', swap, 'swap');
   if (limit !== 0) w('memory.max', v2Max(limit), 'limit');
   if (m.reservation) w('memory.low', v2Max(m.reservation), 'reservation');
-  if (m.kernel) out.warnings.push(`${f}.kernel: kernel memory limits are ignored (not supported by current kernels)`);
-  if (m.kernelTCP) refuse(`${f}.kernelTCP`, 'not supported on cgroup v2 (kernel TCP memory is accounted in memory.max)');
+  if (m.kernel !== undefined || m.kernelTCP !== undefined) out.warnings.push(KERNEL_MEMORY_IGNORED);
   if (m.swappiness !== undefined && m.swappiness !== null) refuse(`${f}.swappiness`, 'not supported on cgroup v2');
   if (m.disableOOMKiller) refuse(`${f}.disableOOMKiller`, 'not supported on cgroup v2');
   // useHierarchy: v2 is always hierarchical, so true is already the case; false cannot be.

@@ -1,7 +1,7 @@
 // `update`: change the resource limits of a live container, and record them in its
 // state so later commands (and `delete`) see the container as it is now.
 import { ContainerStateError } from '../errors';
-import { mergeResources, validateResources, type LinuxResources } from '../cgroups/resources';
+import { KERNEL_MEMORY_IGNORED, mergeResources, validateResources, type LinuxResources } from '../cgroups/resources';
 import { log } from '../log';
 import { Container } from './container';
 
@@ -50,12 +50,12 @@ export function updatableResources(input: unknown, field = 'resources'): LinuxRe
 /**
  * runc's update never applies kernel memory settings, given by flag or document: it
  * drops them, saying so for a value other than 0 (runc 1.1.5 is quiet about a 0).
- * create still applies kernelTCP on v1, as runc 1.1.5's create does.
+ * create leaves them too (the resource planners warn there).
  */
 export function withoutKernelMemory(resources: LinuxResources, warn: (message: string) => void): LinuxResources {
   const memory = resources.memory;
   if (!memory || (memory.kernel === undefined && memory.kernelTCP === undefined)) return resources;
-  if (memory.kernel || memory.kernelTCP) warn('Kernel memory settings are ignored and will be removed');
+  if (memory.kernel || memory.kernelTCP) warn(KERNEL_MEMORY_IGNORED);
   const kept = { ...memory };
   delete kept.kernel;
   delete kept.kernelTCP;

@@ -103,7 +103,6 @@ describe('validateResources', () => {
       'memory.memsw.limit_in_bytes=9223372036854775808',
       'memory.limit_in_bytes=9223372036854775808',
       'memory.soft_limit_in_bytes=9223372036854775808',
-      'memory.kmem.tcp.limit_in_bytes=9223372036854775808',
     ]);
     expect(lines(planV2Resources({ memory: { limit: max, swap: max, reservation: max } }, none))).toEqual([
       'memory.swap.max=0', 'memory.max=9223372036854775808', 'memory.low=9223372036854775808',
@@ -148,12 +147,19 @@ describe('v1 planner', () => {
     const plan = planV1Resources({ memory: { reservation: 5, kernel: 7, kernelTCP: 9, swappiness: 0, disableOOMKiller: true, useHierarchy: true } }, none);
     expect(lines(plan)).toEqual([
       'memory.soft_limit_in_bytes=5',
-      'memory.kmem.tcp.limit_in_bytes=9',
       'memory.swappiness=0',
       'memory.oom_control=1',
       'memory.use_hierarchy=1',
     ]);
-    expect(plan.warnings).toEqual([expect.stringContaining('linux.resources.memory.kernel')]);
+    // Left alone with runc's warning, as runc leaves them.
+    expect(plan.warnings).toEqual(['Kernel memory settings are ignored and will be removed']);
+  });
+  test('kernel memory settings are never written, on v1 or v2, and a 0 is warned about too (runc at create)', () => {
+    for (const memory of [{ kernelTCP: 0 }, { kernel: 0 }, { kernelTCP: 10, kernel: 10 }]) {
+      for (const plan of [planV1Resources({ memory }, none), planV2Resources({ memory }, none)]) {
+        expect({ memory, writes: lines(plan), warnings: plan.warnings }).toEqual({ memory, writes: [], warnings: ['Kernel memory settings are ignored and will be removed'] });
+      }
+    }
   });
   test('checkBeforeUpdate refuses a limit below usage, only on update', () => {
     const read = files({ 'memory.usage_in_bytes': '1000' });
@@ -297,7 +303,6 @@ describe('v2 planner', () => {
     [{ cpu: { realtimeRuntime: 5 } }, 'linux.resources.cpu.realtimeRuntime'],
     [{ cpu: { shares: 1 } }, 'linux.resources.cpu.shares'],
     [{ memory: { swappiness: 10 } }, 'linux.resources.memory.swappiness'],
-    [{ memory: { kernelTCP: 10 } }, 'linux.resources.memory.kernelTCP'],
     [{ memory: { disableOOMKiller: true } }, 'linux.resources.memory.disableOOMKiller'],
     [{ blockIO: { leafWeight: 10 } }, 'linux.resources.blockIO.leafWeight'],
     [{ blockIO: { weight: 5 } }, 'linux.resources.blockIO.weight'],
