@@ -75,8 +75,11 @@ export async function streamEvents(root: string, id: string, intervalMs: number,
   };
   let oom: OomWatch | null = null;
   try {
-    // The watch ends by itself once no OOM can follow (the cgroup empty or removed); the stats go on.
-    oom = watchOom(container.cgroups, { oom: () => send({ type: 'oom', id }), gone: () => undefined });
+    // The watch ends by itself once no OOM can follow (the cgroup empty or removed).
+    // Removed is the container deleted: the stream ends then, as runc's does, not at the
+    // next tick (a whole interval later); emptied (v2) is only stopped, and goes on.
+    const deleted = (): boolean => Object.values(container.cgroups.paths()).some((dir) => !fs.existsSync(dir));
+    oom = watchOom(container.cgroups, { oom: () => send({ type: 'oom', id }), gone: () => deleted() && end.abort() });
   } catch (e) {
     // As runc, which logs NotifyOOM's error and goes on with the stats.
     log.warn(`no OOM notifications for ${id}: ${(e as Error).message}`);

@@ -462,6 +462,18 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     expect({ code: r.code, timedOut: r.timedOut, stderr: r.stderr }).toEqual({ code: 0, timedOut: false, stderr: '' });
   });
 
+  test('events ends once the container is deleted, as runc\'s does, not at its next tick', async () => {
+    const b = bundle(['sleep', '1000'], { memory: { limit: 64 << 20 } });
+    expectOk(s.cli.create(b.id, b.dir));
+    expectOk(s.cli.start(b.id));
+    // A tick that never comes within the test: only the deletion can end the stream.
+    const events = s.cli.spawn(['events', '--interval', '1000h', b.id], { stdoutFile: path.join(b.dir, 'events.txt'), timeoutMs: 15_000 });
+    await new Promise((r) => setTimeout(r, 1000));
+    expectOk(s.cli.delete(b.id, true));
+    const r = await events.done;
+    expect({ code: r.code, timedOut: r.timedOut, stderr: r.stderr }).toEqual({ code: 0, timedOut: false, stderr: '' });
+  });
+
   test('events gives its first stats line after one interval, not at once (runc\'s ticker)', async () => {
     const b = bundle(['sleep', '1000'], {});
     expectOk(s.cli.create(b.id, b.dir));
