@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/personality.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -70,17 +71,23 @@ std::vector<uint64_t> ParseNumberList(const std::string& text, const std::string
 
 }  // namespace
 
+// The highest CPU number a list may name, and so the size of the "all" mask.
+constexpr uint64_t kHighestCpu = 65535;
+
 void OpCpuAffinity(const Args& a) {
   std::string object = "cpu affinity " + a[0];
+  // "all": every CPU, which the kernel narrows to those the cpuset allows.
+  const bool all = a[0] == "all";
+  std::vector<uint64_t> cpus = all ? std::vector<uint64_t>{} : ParseNumberList(a[0], object);
   // Sized for the highest CPU named.
-  std::vector<uint64_t> cpus = ParseNumberList(a[0], object);
-  uint64_t highest = 0;
+  uint64_t highest = all ? kHighestCpu : 0;
   for (uint64_t c : cpus) highest = c > highest ? c : highest;
-  if (highest > 65535) FailMessage(object + ": CPU number out of range");
+  if (highest > kHighestCpu) FailMessage(object + ": CPU number out of range");
   cpu_set_t* set = CPU_ALLOC(highest + 1);
   if (set == nullptr) Fail(object, "CPU_ALLOC", ENOMEM);
   const size_t size = CPU_ALLOC_SIZE(highest + 1);
   CPU_ZERO_S(size, set);
+  if (all) memset(set, 0xff, size);
   for (uint64_t c : cpus) CPU_SET_S(c, size, set);
   int rc = sched_setaffinity(0, size, set);
   int err = errno;

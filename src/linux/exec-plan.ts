@@ -8,7 +8,7 @@ import type * as CpuList from '../config/cpu-list';
 import { CLONE_FLAGS, JOIN_ORDER, ownedOutsideUserFirst } from './namespaces';
 import { op, type PlanOp } from './plan-encoding';
 import { planProcessOps, seccompOp, seccompPlacement, sessionOp } from './process-ops';
-import { NO_LSM, planKeyLabel, type LsmFacts, type Personality } from './process-attrs';
+import { NO_LSM, planKeyLabel, RESET_CPU_AFFINITY, type LsmFacts, type Personality } from './process-attrs';
 import type { SeccompProgram } from './seccomp';
 import { joinSessionKeyringOp } from './keyring';
 import { cgroupJoinOps, NO_CGROUP_JOIN, type CgroupJoin } from './cgroup-join';
@@ -58,14 +58,14 @@ export interface ExecPlanInput {
 
 /**
  * process.execCPUAffinity as `cpuAffinity` ops: `initial` before the process enters
- * the container's cgroups, `final` after (config.md; an empty or absent list leaves
- * that step to the kernel, which on a v1 cpuset join sets the cpuset's CPUs).
+ * the container's cgroups, `final` after (config.md). Without a `final`, the process
+ * gets every CPU its cpuset allows (RESET_CPU_AFFINITY), not tsrun's own affinity.
  */
 function affinityOps(proc: Process): { initial: PlanOp[]; final: PlanOp[] } {
   const affinity = proc.execCPUAffinity ?? {};
   const ops = (key: 'initial' | 'final'): PlanOp[] => {
     const text = affinity[key];
-    if (text === undefined || text.trim() === '') return [];
+    if (text === undefined || text.trim() === '') return key === 'final' ? [RESET_CPU_AFFINITY] : [];
     // Required here, not at the top: the parser lives in the bundle part of the cgroup
     // drivers (delete needs it), which an exec without affinity should not load (3 ms).
     const { parseCpuList } = require('../config/cpu-list') as typeof CpuList;
@@ -123,11 +123,11 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   // setns into a pid namespace only applies to children.
   if (forks) ops.push(op('fork'));
   JOIN_ORDER.filter((type) => late.has(type)).forEach(setns);
-  // In the container's cgroups by now (v1: joined above or at the fork; v2: born there at the fork).
-  ops.push(...affinity.final);
   if (input.sessionKeyring !== undefined) {
     ops.push(...planKeyLabel(proc.selinuxLabel, input.lsm ?? NO_LSM), joinSessionKeyringOp(input.sessionKeyring));
   }
+  // In the container's cgroups by now (v1: joined above or at the fork; v2: born there at the fork).
+  ops.push(...affinity.final);
   if (proc.terminal && input.consoleFd === undefined) throw new ConfigError('process.terminal', 'a terminal needs a console socket');
   ops.push(sessionOp(proc.terminal ? input.consoleFd : undefined, proc, 'exec'));
   const seccompAt = seccompPlacement(input.seccomp, proc.noNewPrivileges);

@@ -12,7 +12,7 @@ import { planNetDevices } from './net-devices';
 import { checkProcMount } from './proc-mounts';
 import { op, type PlanArg, type PlanOp } from './plan-encoding';
 import { planProcessOps, seccompOp, seccompPlacement, sessionOp } from './process-ops';
-import { checkMountLabel, labelMountData, NO_LSM, planKeyLabel, type LsmFacts, type Personality } from './process-attrs';
+import { checkMountLabel, labelMountData, NO_LSM, planKeyLabel, RESET_CPU_AFFINITY, type LsmFacts, type Personality } from './process-attrs';
 import type { SeccompProgram } from './seccomp';
 import { checkSysctl } from './sysctl';
 import { sessionKeyringOp } from './keyring';
@@ -349,6 +349,8 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   if (input.sessionKeyring !== undefined) {
     ops.push(...planKeyLabel(spec.process?.selinuxLabel, lsm), sessionKeyringOp(input.sessionKeyring, inUserNs));
   }
+  // In every cgroup of the container by now (v2: born there at the fork).
+  ops.push(RESET_CPU_AFFINITY);
 
   // A network namespace made for the container starts with its loopback down: runc
   // brings it up, and a pod's containers talk over 127.0.0.1.

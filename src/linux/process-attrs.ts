@@ -33,6 +33,15 @@ export function planPersonality(personality: Personality | undefined): PlanOp[] 
   return [op('personality', domain)];
 }
 
+/**
+ * Every CPU the process's cpuset allows, once it is in the container's cgroups: a
+ * container must not inherit the affinity of the tsrun that made it (a containerd or
+ * kubelet pinned to a few housekeeping CPUs would pin every container with it), and a
+ * cpuset join does not undo it (recent kernels keep an affinity a process asked for).
+ * Newer runc resets it the same way; 1.1.5 does not.
+ */
+export const RESET_CPU_AFFINITY: PlanOp = op('cpuAffinity', 'all');
+
 export interface IoPriority {
   class: string;
   /** Absent: 0, as runc reads it (the spec's schema does not require it). */

@@ -197,6 +197,23 @@ describeIf(containerSkipReason())(`exec (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id, true));
   });
 
+  // runc 1.1.5 leaves its caller's affinity to the container; newer runc resets it as tsrun does.
+  (FLAVOR === 'tsrun' ? test : test.skip)('a container and an exec made by a runtime pinned to one CPU get every CPU of their cpuset, not its affinity', () => {
+    const cpus = (text: string): string => /Cpus_allowed_list:\s*(\S+)/.exec(text)?.[1] ?? '?';
+    const mine = cpus(fs.readFileSync('/proc/self/status', 'utf8'));
+    expect(mine).not.toBe('0'); // the test needs a second CPU to tell the two apart
+    const pinned = (args: string[], stdio: 'ignore' | 'pipe') =>
+      spawnSync('taskset', ['-c', '0', BINARY, ...s.cli.fullArgs(args)], { encoding: 'utf8', stdio: ['ignore', stdio, stdio], timeout: 30_000 });
+    const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    // Detached with its output ignored: a pipe would stay open in the container.
+    expect(pinned(['run', '-d', '--bundle', b.dir, b.id], 'ignore').status).toBe(0);
+    const pid = s.cli.state(b.id).pid as number;
+    expect(cpus(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))).toBe(mine);
+    const e = pinned(['exec', b.id, 'cat', '/proc/self/status'], 'pipe');
+    expect({ code: e.status, cpus: cpus(e.stdout) }).toEqual({ code: 0, cpus: mine });
+    expectOk(s.cli.delete(b.id, true));
+  });
+
   test('a process killed by a signal gives 128+signal; signals to exec are forwarded', async () => {
     const { b } = running();
     expect(ex([b.id, 'sh', '-c', 'kill -9 $$']).code).toBe(137);

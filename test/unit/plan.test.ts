@@ -321,6 +321,13 @@ describe('create plan', () => {
     expect(() => buildCreatePlan(input((s) => (s.process!.args = [])))).toThrow(/process.args/);
   });
 
+  test('every create plan gives its init every CPU of its cpuset once it is in the container\'s cgroups, not tsrun\'s own affinity', () => {
+    const ops = buildCreatePlan(input()).map((o) => o.op);
+    expect(ops.filter((o) => o === 'cpuAffinity')).toHaveLength(1);
+    expect(ops.indexOf('cpuAffinity')).toBeGreaterThan(ops.indexOf('fork'));
+    expect(buildCreatePlan(input()).find((o) => o.op === 'cpuAffinity')?.args).toEqual(['all']);
+  });
+
   test('the session keyring is joined right after the fork, searchable by the uid or, in a user namespace, by others', () => {
     const plan = buildCreatePlan({ ...input(), sessionKeyring: '_ses.c1' });
     const ops = plan.map((o) => o.op);
