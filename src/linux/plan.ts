@@ -265,7 +265,9 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   const ns = planNamespaces(linux.namespaces);
   const lsm = input.host.lsm ?? NO_LSM;
   checkMountLabel(linux.mountLabel, lsm);
-  if (!ns.has('mount')) throw new ConfigError('linux.namespaces', 'a mount namespace is required');
+  // The spec lets a container share the runtime's mount namespace; runc then makes the
+  // rootfs bind, /proc, /dev... in the host's and leaves them there. Refused instead.
+  if (!ns.has('mount')) throw new ConfigError('linux.namespaces', "a mount namespace is required (without one, the container's mounts would be made in the host's)");
   // Mappings only mean something in a user namespace: without one the container
   // would run as the host's root, not as the mapped ids the config asks for.
   if (!ns.has('user')) {
