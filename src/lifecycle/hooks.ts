@@ -179,7 +179,12 @@ function runHook(kind: HookKind, hook: Hook, index: number, state: HookState): v
   if (result.error && (result.error as NodeJS.ErrnoException).code !== 'EPIPE') {
     const code = (result.error as NodeJS.ErrnoException).code;
     if (code === 'ETIMEDOUT') throw new HookError(kind, index, hook.path, `timed out after ${hook.timeout}s${said}`);
-    throw new HookError(kind, index, hook.path, `could not run: ${code ?? result.error.message}`);
+    const errno = (result.error as NodeJS.ErrnoException).errno;
+    // libuv's words for it, lower-case as Go's (and the init's errno texts) are; util
+    // only here, on this failure, so that no container start loads it.
+    const util = require('util') as typeof import('util');
+    const text = errno !== undefined ? util.getSystemErrorMap().get(errno)?.[1] : undefined;
+    throw new HookError(kind, index, hook.path, `could not run: ${code ?? result.error.message}${text ? ` (${text})` : ''}`);
   }
   // Go's words for a wait status, as runc's error has them.
   if (result.signal) throw new HookError(kind, index, hook.path, `signal: ${native().signalText(result.signal)}${said}`);

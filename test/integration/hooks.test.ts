@@ -339,11 +339,17 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
     }
   });
 
-  test('a hook that cannot be executed fails create naming the hook', () => {
+  test('a hook that cannot be executed fails create naming the hook, run by the init or by tsrun', () => {
     const { b } = hookBundle(() => ({ createContainer: [{ path: '/nonexistent/hook' }] }));
     const r = s.cli.create(b.id, b.dir);
     expect(r.code).toBe(1);
-    if (s.cli.flavor === 'tsrun') expect(r.stderr).toContain('error running createContainer hook #0: /nonexistent/hook: execve: ENOENT');
+    if (s.cli.flavor === 'tsrun') expect(r.stderr).toContain('error running createContainer hook #0: /nonexistent/hook: execve: ENOENT (no such file or directory)');
+    expect(isEmpty(s.leftovers())).toBe(true);
+    const host = hookBundle(() => ({ createRuntime: [{ path: '/nonexistent/hook' }] })).b;
+    const h = s.cli.create(host.id, host.dir);
+    expect(h.code).toBe(1);
+    // runc: "fork/exec /nonexistent/hook: no such file or directory".
+    expect(errorMessage(h)).toMatch(s.cli.flavor === 'tsrun' ? /^error running createRuntime hook #0: \/nonexistent\/hook: could not run: ENOENT \(no such file or directory\)$/ : /no such file or directory/);
     expect(isEmpty(s.leftovers())).toBe(true);
   });
 
