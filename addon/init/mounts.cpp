@@ -175,6 +175,17 @@ void RequireSameKind(const std::string& object, bool sourceIsDir, int target) {
 // A tmpfs over a directory the rootfs has takes that directory's mode (runc), and
 // with `copyUp` a copy of its contents, read through an fd that still reaches the
 // covered directory once the tmpfs is on top.
+// Whether the comma-separated mount data has an option starting with `prefix`.
+static bool HasOption(const std::string& data, const std::string& prefix) {
+  for (size_t at = 0; at <= data.size();) {
+    size_t comma = data.find(',', at);
+    if (comma == std::string::npos) comma = data.size();
+    if (data.compare(at, prefix.size(), prefix) == 0 && comma - at >= prefix.size()) return true;
+    at = comma + 1;
+  }
+  return false;
+}
+
 void MountTmpfs(const std::string& object, const std::string& source, const std::string& dest, unsigned long flags,
                 const std::string& data, bool copyUp) {
   Fd existing(ResolveIfExists(object, dest));
@@ -196,6 +207,8 @@ void MountTmpfs(const std::string& object, const std::string& source, const std:
     if (!root) Fail(object, "openat", errno);
     CopyDirectoryContents(object, ContainerPath(dest), contents.get(), root.get());
   }
+  // A mode= the config gives wins (newer runc's rule; runc 1.1.5 chmods over it too).
+  if (HasOption(data, "mode=")) return;
   if (chmod(FdPath(mounted.get()).c_str(), covered.st_mode & 07777) < 0) Fail(object, "chmod", errno);
 }
 

@@ -441,6 +441,18 @@ describeIf(containerSkipReason())(`root filesystem (${BINARY})`, () => {
     expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '700 /d\n755 /e\ncontent\ne-read-only\n', stderr: '' });
   });
 
+  // runc 1.1.5 chmods the directory's mode over the option (newer runc's run.bats "tmpfs perms").
+  (FLAVOR === 'tsrun' ? test : test.skip)('a tmpfs\'s own mode= wins over the mode of the directory it covers, where it exists or not', () => {
+    const b = s.bundle({ configure: (c) => (c.process!.args = ['sh', '-c', 'stat -c "%a %n" /d /n']) });
+    imageDir(b.rootfs, 'd', 0o710);
+    b.rewrite((c) => {
+      c.mounts!.push({ destination: '/d', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=0410'] });
+      c.mounts!.push({ destination: '/n', type: 'tmpfs', source: 'tmpfs', options: ['mode=0444', 'size=64k'] });
+    });
+    const r = s.cli.runContainer(b.id, b.dir);
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '410 /d\n444 /n\n', stderr: '' });
+  });
+
   // runc 1.1.5 fails on these (its copy cannot lchown a FIFO); podman --read-only
   // images can hold them.
   (FLAVOR === 'tsrun' ? test : test.skip)('tmpcopyup copies FIFOs and device nodes as nodes', () => {
