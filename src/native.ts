@@ -188,7 +188,7 @@ export interface NativeAddon {
   realtimeSignals(): [number, number];
   /** The numbers of these standard signals (SIGHUP, ...) on this architecture. */
   signalNumbers(names: readonly string[]): number[];
-  /** Go's words for a standard signal named as Node names it ("SIGSYS": "bad system call"). */
+  /** Go's words for a standard signal named as Node names it ("SIGSYS": "bad system call"); another name as it is. */
   signalText(name: string): string;
   /**
    * Catches these signals (one set at a time: dispositions are the process's) and holds

@@ -24,9 +24,10 @@ inline std::string ErrnoText(int err) {
 
 // A signal as Go words it in a wait status ("signal: bad system call"): strsignal's
 // text with a lower-case first letter where the word is not an acronym ("CPU time
-// limit exceeded", "I/O possible" stay), and "signal <n>" for the real-time ones.
+// limit exceeded", "I/O possible" stay), and "signal <n>" past SIGSYS (the real-time
+// ones, and the two glibc keeps below SIGRTMIN, which strsignal calls unknown).
 inline std::string SignalText(int sig) {
-  if (sig < 1 || sig >= SIGRTMIN) return "signal " + std::to_string(sig);
+  if (sig < 1 || sig > SIGSYS) return "signal " + std::to_string(sig);
   std::string description = strsignal(sig);
   if (description.size() > 1 && description[0] >= 'A' && description[0] <= 'Z' && !(description[1] >= 'A' && description[1] <= 'Z') &&
       description[1] != '/')

@@ -172,9 +172,6 @@ void RequireSameKind(const std::string& object, bool sourceIsDir, int target) {
               ": not a directory");
 }
 
-// A tmpfs over a directory the rootfs has takes that directory's mode (runc), and
-// with `copyUp` a copy of its contents, read through an fd that still reaches the
-// covered directory once the tmpfs is on top.
 // Whether the comma-separated mount data has an option starting with `prefix`.
 static bool HasOption(const std::string& data, const std::string& prefix) {
   for (size_t at = 0; at <= data.size();) {
@@ -186,6 +183,9 @@ static bool HasOption(const std::string& data, const std::string& prefix) {
   return false;
 }
 
+// A tmpfs over a directory the rootfs has takes that directory's mode (runc) unless
+// its data gives a mode=, and with `copyUp` a copy of its contents, read through an
+// fd that still reaches the covered directory once the tmpfs is on top.
 void MountTmpfs(const std::string& object, const std::string& source, const std::string& dest, unsigned long flags,
                 const std::string& data, bool copyUp) {
   Fd existing(ResolveIfExists(object, dest));

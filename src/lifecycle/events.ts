@@ -77,7 +77,8 @@ export async function streamEvents(root: string, id: string, intervalMs: number,
   try {
     // The watch ends by itself once no OOM can follow (the cgroup empty or removed).
     // Removed is the container deleted: the stream ends then, as runc's does, not at the
-    // next tick (a whole interval later); emptied (v2) is only stopped, and goes on.
+    // next tick (a whole interval later); emptied (v2) is only stopped, and goes on (a
+    // deletion after that, on v2, is seen at the next tick: the watch has ended).
     const deleted = (): boolean => Object.values(container.cgroups.paths()).some((dir) => !fs.existsSync(dir));
     oom = watchOom(container.cgroups, { oom: () => send({ type: 'oom', id }), gone: () => deleted() && end.abort() });
   } catch (e) {

@@ -186,7 +186,10 @@ function runHook(kind: HookKind, hook: Hook, index: number, state: HookState): v
     const text = errno !== undefined ? util.getSystemErrorMap().get(errno)?.[1] : undefined;
     throw new HookError(kind, index, hook.path, `could not run: ${code ?? result.error.message}${text ? ` (${text})` : ''}`);
   }
-  // Go's words for a wait status, as runc's error has them.
-  if (result.signal) throw new HookError(kind, index, hook.path, `signal: ${native().signalText(result.signal)}${said}`);
+  // Go's words for a wait status, as runc's error has them. Node names no real-time
+  // signal: a death by one comes with neither a signal nor a status.
+  if (result.signal || result.status === null) {
+    throw new HookError(kind, index, hook.path, `signal: ${result.signal ? native().signalText(result.signal) : 'a real-time signal'}${said}`);
+  }
   if (result.status !== 0) throw new HookError(kind, index, hook.path, `exit status ${result.status}${said}`);
 }

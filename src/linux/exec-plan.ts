@@ -58,14 +58,17 @@ export interface ExecPlanInput {
 
 /**
  * process.execCPUAffinity as `cpuAffinity` ops: `initial` before the process enters
- * the container's cgroups, `final` after (config.md). Without a `final`, the process
- * gets every CPU its cpuset allows (RESET_CPU_AFFINITY), not tsrun's own affinity.
+ * the container's cgroups, `final` after (config.md: without a `final` the affinity
+ * after the move is the kernel's). With neither, the process gets every CPU its
+ * cpuset allows (RESET_CPU_AFFINITY), not tsrun's own affinity.
  */
 function affinityOps(proc: Process): { initial: PlanOp[]; final: PlanOp[] } {
   const affinity = proc.execCPUAffinity ?? {};
+  const given = (key: 'initial' | 'final'): boolean => (affinity[key] ?? '').trim() !== '';
+  if (!given('initial') && !given('final')) return { initial: [], final: [RESET_CPU_AFFINITY] };
   const ops = (key: 'initial' | 'final'): PlanOp[] => {
     const text = affinity[key];
-    if (text === undefined || text.trim() === '') return key === 'final' ? [RESET_CPU_AFFINITY] : [];
+    if (text === undefined || !given(key)) return [];
     // Required here, not at the top: the parser lives in the bundle part of the cgroup
     // drivers (delete needs it), which an exec without affinity should not load (3 ms).
     const { parseCpuList } = require('../config/cpu-list') as typeof CpuList;

@@ -367,8 +367,6 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   ops.push(...mounts.ops, ...planDevices(input, inUserNs || input.host.inUserNs === true));
   ops.push(...beforePivotHookOps(spec));
   ops.push(input.noPivot ? op('chrootNoPivot') : op('pivotRoot'));
-  const rootAfterPivot = rootPropagationAfterPivot(linux.rootfsPropagation);
-  if (rootAfterPivot !== undefined) ops.push(op('propagation', rootAfterPivot));
   // runc makes a missing cwd (0755, the container's root owning it) once every mount
   // is in place and before anything turns read-only: images whose WORKDIR has no
   // layer of its own rely on it. The chdir judges what is there.
@@ -393,6 +391,10 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   }
   for (const p of linux.readonlyPaths ?? []) ops.push(op('readonlyPath', p));
   for (const p of linux.maskedPaths ?? []) ops.push(op('maskPath', p));
+  // The root mount's own propagation, after every bind made from it (an unbindable
+  // root would refuse the readonlyPaths' binds of themselves).
+  const rootAfterPivot = rootPropagationAfterPivot(linux.rootfsPropagation);
+  if (rootAfterPivot !== undefined) ops.push(op('propagation', rootAfterPivot));
 
   ops.push(
     ...planProcessOps(spec.process, {

@@ -327,7 +327,7 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
     expect(isEmpty(s.leftovers())).toBe(true);
   });
 
-  test('a hook killed by a signal fails create with Go\'s words for it, run by tsrun or by the init (runc)', () => {
+  test('a hook killed by a signal fails create with Go\'s words for it, run by tsrun or by the init (runc); a real-time one too', () => {
     for (const kind of ['createRuntime', 'createContainer'] as const) {
       const { b } = hookBundle(() => ({ [kind]: [{ path: '/bin/sh', args: ['sh', '-c', 'echo said; kill -SYS $$'] }] }));
       const r = s.cli.create(b.id, b.dir);
@@ -335,6 +335,12 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
       expect(errorMessage(r)).toMatch(s.cli.flavor === 'tsrun'
         ? new RegExp(`^error running ${kind} hook #0: /bin/sh: signal: bad system call, stdout: said\n, stderr: $`)
         : /signal: bad system call, stdout: said\n, stderr: $/);
+      expect(isEmpty(s.leftovers())).toBe(true);
+      // Node names no real-time signal: tsrun says so rather than "exit status null".
+      const rt = hookBundle(() => ({ [kind]: [{ path: '/bin/sh', args: ['sh', '-c', 'echo said; kill -34 $$'] }] })).b;
+      const t = s.cli.create(rt.id, rt.dir);
+      expect({ kind, code: t.code }).toEqual({ kind, code: 1 });
+      expect(errorMessage(t)).toMatch(/signal: (a real-time signal|signal 34), stdout: said\n, stderr: $/);
       expect(isEmpty(s.leftovers())).toBe(true);
     }
   });

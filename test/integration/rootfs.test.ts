@@ -234,6 +234,8 @@ describeIf(containerSkipReason())(`root filesystem (${BINARY})`, () => {
         // The optional fields of the mount at "/": its propagation, "-" for private.
         c.process!.args = ['sh', '-c', 'grep -E "^[0-9]+ [0-9]+ [^ ]+ [^ ]+ / " /proc/self/mountinfo | cut -d" " -f7 | sed "s/:[0-9]*/:N/"'];
         c.linux!.rootfsPropagation = propagation;
+        // Bound from the root mount itself, which an unbindable one must not refuse.
+        c.linux!.readonlyPaths = [...(c.linux!.readonlyPaths ?? []), '/etc'];
       },
     });
     const r = s.cli.runContainer(b.id, b.dir, flags as string[]);

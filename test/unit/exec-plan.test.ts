@@ -112,8 +112,11 @@ describe('buildExecPlan', () => {
     expect(at('cpuAffinity', '0,1,3')).toBeLessThan(at('cgroup'));
     expect(at('cpuAffinity', '2')).toBeGreaterThan(at('fork'));
     expect(at('cpuAffinity', '2')).toBeLessThan(at('exec'));
-    // Empty or absent: no op; a bad list is refused naming its field.
-    expect(plan({}, { ...base(), execCPUAffinity: { initial: '', final: ' ' } }).filter((o) => o.op === 'cpuAffinity').map((o) => o.args)).toEqual([['all']]);
+    // Neither given (empty counts as absent): every CPU of the cpuset; an initial alone
+    // is left to the kernel after the move (config.md); a bad list is refused naming its field.
+    const affinityArgs = (execCPUAffinity: object) => plan({}, { ...base(), execCPUAffinity }).filter((o) => o.op === 'cpuAffinity').map((o) => o.args);
+    expect(affinityArgs({ initial: '', final: ' ' })).toEqual([['all']]);
+    expect(affinityArgs({ initial: '1' })).toEqual([['1']]);
     expect(() => plan({}, { ...base(), execCPUAffinity: { final: '3-1' } })).toThrow(/process\.execCPUAffinity\.final: range 3-1 is backwards/);
   });
 
