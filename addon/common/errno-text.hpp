@@ -16,11 +16,14 @@ inline std::string ErrnoName(int err) {
   return name ? name : "E" + std::to_string(err);
 }
 
-inline std::string ErrnoText(int err) {
+// strerror's words with a lower-case first letter: Go's ("no such file or directory").
+inline std::string ErrnoDescription(int err) {
   std::string description = strerror(err);
   if (!description.empty() && description[0] >= 'A' && description[0] <= 'Z') description[0] = static_cast<char>(description[0] - 'A' + 'a');
-  return ErrnoName(err) + " (" + description + ")";
+  return description;
 }
+
+inline std::string ErrnoText(int err) { return ErrnoName(err) + " (" + ErrnoDescription(err) + ")"; }
 
 // A signal as Go words it in a wait status ("signal: bad system call"): strsignal's
 // text with a lower-case first letter where the word is not an acronym ("CPU time

@@ -336,11 +336,13 @@ void OpExec(const Args& a) {
   signal(SIGPIPE, SIG_IGN);
   // To run or create on the sync socket, or to start on the FIFO; the container's
   // stderr only when neither took it (as FailMessage): said once, where it is read.
-  std::string message = "exec " + path + ": execve: " + ErrnoText(err);
+  // runc's words, word for word ("exec /run.sh: no such file or directory"): the line
+  // people meet for a wrong-architecture image or a script's missing interpreter.
+  std::string message = "exec " + path + ": " + tsrun_common::ErrnoDescription(err);
   bool told = SendMessage("error " + message);
   told = ReportToStart("e" + message) || told;
   if (!told) {
-    std::string line = "tsrun-init: exec " + path + ": " + ErrnoText(err) + "\n";
+    std::string line = "tsrun-init: " + message + "\n";
     (void)!write(2, line.data(), line.size());
   }
   _exit(127);

@@ -1010,7 +1010,7 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     try {
       // The marker comes before the execve, its failure after it.
       expect(n.syncRecv(syncFd)).toBe('notify exec');
-      expect(n.syncRecv(syncFd)).toBe('error exec /no/such/binary: execve: ENOENT (no such file or directory)');
+      expect(n.syncRecv(syncFd)).toBe('error exec /no/such/binary: no such file or directory');
       expect(n.syncRecv(syncFd)).toBeNull();
       expect(await reap(pid)).toMatchObject({ exitCode: 127 });
       // Told to the parent, so not to the container's stderr as well.

@@ -4,7 +4,7 @@ describe('what a released init reports on the exec FIFO', () => {
   test.each([
     ['0x', { kind: 'started' }],
     ['0eerror running startContainer hook #0: /bin/sh: exit status 4, stdout: , stderr: ', { kind: 'failed', message: 'error running startContainer hook #0: /bin/sh: exit status 4, stdout: , stderr: ' }],
-    ['0xeexec /bin/x: execve: ENOENT (no such file or directory)', { kind: 'failed', message: 'exec /bin/x: execve: ENOENT (no such file or directory)' }],
+    ['0xeexec /bin/x: no such file or directory', { kind: 'failed', message: 'exec /bin/x: no such file or directory' }],
     ['', { kind: 'notReleased' }],
     ['x', { kind: 'notReleased' }],
     ['0?', { kind: 'failed', message: 'unexpected report from the container\'s init: "0?"' }],
