@@ -213,8 +213,9 @@ export function rootPropagationFlags(value: string | undefined): number {
  * The propagation the container's root mount gets once it is "/", where the flags
  * before the pivot cannot reach it: the rootfs is bound from a private parent (or the
  * pivot refuses it), so a shared root ends up private, and an unbindable one is not
- * possible before (newer runc does the same; 1.1.5 leaves a shared root private). Only the root mount itself: a
- * recursive change would override the propagation each mount of the config asked for.
+ * possible before (newer runc does the same; 1.1.5 leaves a shared root private).
+ * Only the root mount itself: a recursive change would override the propagation
+ * each mount of the config asked for.
  */
 export function rootPropagationAfterPivot(value: string | undefined): number | undefined {
   const flags = value ? PROPAGATION_OPTIONS[value] : undefined;
