@@ -95,6 +95,8 @@ export interface NativeAddon {
    * reused the pid is never signalled (ESRCH).
    */
   pidfdKill(pid: number, signal: number, startTime?: string): void;
+  /** A copy of fd `fd` of process `pid` (pidfd_getfd(2), close-on-exec). */
+  pidfdGetFd(pid: number, fd: number): number;
   /**
    * A SOCK_STREAM connection to an AF_UNIX socket (e.g. --console-socket), O_CLOEXEC.
    * With timeoutMs, a read or write of it that waits longer fails with EAGAIN.

@@ -87,7 +87,7 @@ const OpSpec kOps[] = {
     {"newSession", 0, 0, OpNewSession},
     {"keepGroups", 0, 0, OpKeepGroups},
     {"credentials", 7, -1, OpCredentials},
-    {"seccomp", 2, 2, OpSeccomp},
+    {"seccomp", 3, 3, OpSeccomp},
     {"personality", 1, 1, OpPersonality},
     {"ioPriority", 1, 1, OpIoPriority},
     {"scheduler", 7, 7, OpScheduler},

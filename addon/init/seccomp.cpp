@@ -1,12 +1,11 @@
 // The `seccomp` op: load a BPF program the addon built with libseccomp, with the
 // seccomp(2) syscall. Everything this file does after the load is itself filtered,
-// so it makes as few syscalls as possible: with a listener, one write, one sendmsg,
-// one read and one close.
+// so it makes as few syscalls as possible: with a listener, one write (and one
+// sendmsg for an unprivileged parent), one read and one close.
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -22,12 +21,18 @@ int HexDigit(char c) {
   return -1;
 }
 
-// The listener fd goes to the parent in a packet of its own, right after the
-// `seccomp listener` message that tells the parent to expect it.
-void SendListenerFd(int listener) {
+// `pidfd`: the parent copies the listener out of this process (pidfd_getfd), told
+// only its number: a write, the one syscall a NOTIFY rule may not name (as with runc).
+// `sendmsg` (an unprivileged parent, which may not reach into this process): the fd
+// goes in a packet of its own, and the planner refused NOTIFY on sendmsg.
+void SendListenerFd(int listener, bool byPidfd) {
   const std::string object = "seccomp listener";
-  SendOrStop("seccomp listener", object);
-  SendFd(ctx.syncFd, "fd", listener, object);
+  if (byPidfd) {
+    SendOrStop("seccomp listener " + std::to_string(listener), object);
+  } else {
+    SendOrStop("seccomp listener", object);
+    SendFd(ctx.syncFd, "fd", listener, object);
+  }
   std::string reply;
   // The parent answers once the listener has the fd; anything else: it already knows why.
   if (!ReceiveMessage(&reply) || reply != "ack") _exit(1);
@@ -39,6 +44,8 @@ void OpSeccomp(const Args& a) {
   const std::string object = "seccomp";
   uint64_t flags = ParseU64(a[0], object + " flags");
   const std::string& hex = a[1];
+  const std::string& handover = a[2];
+  if (handover != "pidfd" && handover != "sendmsg") FailMessage("plan: op seccomp: unknown listener handover \"" + handover + "\"");
   if (hex.size() % (2 * sizeof(struct sock_filter)) != 0 || hex.empty())
     FailMessage(object + ": program is not a whole number of BPF instructions");
   std::vector<struct sock_filter> program(hex.size() / (2 * sizeof(struct sock_filter)));
@@ -55,7 +62,7 @@ void OpSeccomp(const Args& a) {
   if (rc < 0) Fail(object, "seccomp(SECCOMP_SET_MODE_FILTER)", errno);
   if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
     int listener = static_cast<int>(rc);
-    SendListenerFd(listener);
+    SendListenerFd(listener, handover == "pidfd");
     ForceClose(listener);
   }
 }

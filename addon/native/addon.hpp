@@ -51,6 +51,7 @@ Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info);
 Napi::Value ExitNow(const Napi::CallbackInfo& info);
 Napi::Value ReadLatin1(const Napi::CallbackInfo& info);
 Napi::Value PidfdKill(const Napi::CallbackInfo& info);
+Napi::Value PidfdGetFd(const Napi::CallbackInfo& info);
 Napi::Value WaitExit(const Napi::CallbackInfo& info);
 Napi::Value Mkfifo(const Napi::CallbackInfo& info);
 Napi::Value OpenPath(const Napi::CallbackInfo& info);

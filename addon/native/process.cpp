@@ -203,6 +203,21 @@ Napi::Value PidfdKill(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// pidfdGetFd(pid, fd): a copy of fd of process pid (pidfd_getfd(2), close-on-exec), as
+// runc takes the init's seccomp listener: the init only names it (a write), so a filter
+// may NOTIFY sendmsg without the init stopping on its own handover.
+Napi::Value PidfdGetFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int pid = ArgInt(info, 0, "pidfdGetFd", "pid");
+  int target = ArgFd(info, 1, "pidfdGetFd");
+  if (pid <= 0) ThrowErrno(env, ESRCH, "pidfd_open", std::to_string(pid));
+  UniqueFd pidfd(PidfdOpen(pid));
+  if (!pidfd) ThrowErrno(env, errno, "pidfd_open", std::to_string(pid));
+  int fd = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), target, 0U));
+  if (fd < 0) ThrowErrno(env, errno, "pidfd_getfd", "fd " + std::to_string(target) + " of " + std::to_string(pid));
+  return Napi::Number::New(env, fd);
+}
+
 // Waits for a process that need not be our child: a pidfd becomes readable when the
 // process exits, so there is no polling loop and no window for pid reuse.
 Napi::Value WaitExit(const Napi::CallbackInfo& info) {

@@ -119,7 +119,7 @@ export function createContainer(opts: CreateOptions): Created {
   const preserveFds = passedFds(spec, opts.preserveFds ?? 0);
   checkPassedFds(preserveFds);
   // Planned and compiled before anything exists: a bad profile leaves nothing behind.
-  const seccompPlan = planSeccomp(spec.linux?.seccomp, (m) => log.warn(m));
+  const seccompPlan = planSeccomp(spec.linux?.seccomp, (m) => log.warn(m), { unprivileged: (process.geteuid?.() ?? 0) !== 0 });
   const seccomp = seccompPlan ? compileSeccomp(seccompPlan, (m) => log.warn(m), undefined, opts.root) : undefined;
   const rootless = rootlessMode(opts.rootless);
   const namespaces = planNamespaces(spec.linux?.namespaces);
@@ -384,10 +384,11 @@ export function createContainer(opts: CreateOptions): Created {
         if (netDevices) throw new TsrunError('the init sent its network namespace twice');
         netDevices = new NetDeviceMover(spec, nat.syncRecvFd(child.syncFd, 'network namespace'));
       },
-      onSeccompListener: () => {
+      onSeccompListener: (fd) => {
         if (!seccompPlan) throw new TsrunError('the init sent a seccomp notify fd but no seccomp was configured');
+        // The process that loaded the filter: the container's, past any fork into its pid namespace.
         const pid = containerPid ?? child.pid;
-        forwardSeccompListener(child.syncFd, seccompPlan, {
+        forwardSeccompListener({ syncFd: child.syncFd, pid, fd }, seccompPlan, {
           ociVersion: OCI_VERSION,
           id: opts.id,
           pid,

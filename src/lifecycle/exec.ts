@@ -231,9 +231,10 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
         execStartTime = processStartTime(pid);
       },
       // runc's: the process's own pid, and the container's state as it is now.
-      onSeccompListener: () => {
+      onSeccompListener: (fd) => {
         if (!seccomp) throw new TsrunError('the init sent a seccomp notify fd but the container has no seccomp profile');
-        forwardSeccompListener(child.syncFd, seccomp.plan, {
+        // The process that loaded the filter: the exec'd one, past any fork into the pid namespace.
+        forwardSeccompListener({ syncFd: child.syncFd, pid: execPid ?? first, fd }, seccomp.plan, {
           ociVersion: OCI_VERSION,
           id: opts.id,
           pid: execPid ?? first,
@@ -342,6 +343,6 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
  */
 function containerSeccomp(container: Container): { plan: SeccompPlan; program: SeccompProgram } | undefined {
   const linux = container.state.config['linux'] as { seccomp?: unknown } | undefined;
-  const plan = planSeccomp(linux?.seccomp, (m) => log.warn(m));
+  const plan = planSeccomp(linux?.seccomp, (m) => log.warn(m), { unprivileged: (process.geteuid?.() ?? 0) !== 0 });
   return plan ? { plan, program: compileSeccomp(plan, (m) => log.warn(m), undefined, container.store.root) } : undefined;
 }

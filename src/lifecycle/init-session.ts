@@ -12,8 +12,12 @@ export interface SessionHandlers {
   onSync(tag: string): string | void;
   /** The container's pid, once the init has forked into its pid namespace. */
   onPid(pid: number): void;
-  /** `seccomp listener`: the next packet carries the notify fd; the init waits for ack. */
-  onSeccompListener?(): void;
+  /**
+   * `seccomp listener <fd>`: the notify fd's number in the process that loaded the
+   * filter, for the handler to copy (pidfd_getfd); `seccomp listener` alone: the next
+   * packet carries the fd. The init waits for ack.
+   */
+  onSeccompListener?(fd: number | undefined): void;
   /** `netns`: the next packet carries the init's network namespace; the init waits for ack. */
   onNetns?(): void;
   /** `netlink socket`: the next packet carries a netlink socket (a helper init's); it waits for ack. */
@@ -39,7 +43,8 @@ function answer(syncFd: number, act: () => string | void): void {
 
 /** The handler of a message announcing an fd (PROTOCOL.md), if the caller expects it. */
 function fdAnnouncementHandler(handlers: SessionHandlers, message: string): (() => void) | undefined {
-  if (message === 'seccomp listener') return handlers.onSeccompListener;
+  const listener = /^seccomp listener(?: (\d+))?$/.exec(message);
+  if (listener) return handlers.onSeccompListener && (() => handlers.onSeccompListener?.(listener[1] === undefined ? undefined : Number(listener[1])));
   if (message === 'netns') return handlers.onNetns;
   if (message === 'netlink socket') return handlers.onNetlinkSocket;
   return undefined;
@@ -105,7 +110,8 @@ function run(syncFd: number, handlers: SessionHandlers, until: Until): void {
       case 'seccomp':
       case 'netns':
       case 'netlink': {
-        // Each announces a packet with an fd, which its handler receives before the answer.
+        // Each announces an fd (in a packet of its own, or the seccomp listener by its
+        // number), which its handler takes before the answer.
         const receiveFd = fdAnnouncementHandler(handlers, message);
         if (!receiveFd) throw new InitError(`unexpected message from init: ${message}`);
         answer(syncFd, () => receiveFd());

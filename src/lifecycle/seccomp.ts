@@ -46,7 +46,7 @@ export function compileSeccomp(plan: SeccompPlan, warn: (message: string) => voi
   // Debug, as runc logs it: Docker's and podman's profiles name syscalls newer than
   // many a libseccomp, and a warning each would fill every foreground run's stderr.
   for (const name of result.unknownSyscalls) log.debug(`seccomp: syscall "${name}" is unknown to libseccomp ${result.version}: rule ignored`);
-  if (!plan.enosys) return { program: result.bpf, flags: plan.flags };
+  if (!plan.enosys) return { program: result.bpf, flags: plan.flags, listenerHandover: plan.listenerHandover };
   // runc's ENOSYS stub goes first: it answers calls newer than the profile before
   // libseccomp's program would give them the default action.
   const arches = plan.enosys.architectures;
@@ -55,7 +55,7 @@ export function compileSeccomp(plan: SeccompPlan, warn: (message: string) => voi
   if (program.length / 8 > BPF_MAXINSNS) {
     throw new ConfigError('linux.seccomp', `the filter is ${program.length / 8} BPF instructions with its ENOSYS stub; the kernel takes at most ${BPF_MAXINSNS}`);
   }
-  return { program, flags: plan.flags };
+  return { program, flags: plan.flags, listenerHandover: plan.listenerHandover };
 }
 
 /** What the installed libseccomp offers, for `features`. */
@@ -106,13 +106,15 @@ export interface ListenerState {
 }
 
 /**
- * Called when the init says `seccomp listener`: receive its notify fd, send it with the
- * state to the listener, close our copy. Throws (and the init is aborted) when the
- * listener cannot be reached.
+ * Called when the init says `seccomp listener [<fd>]`: copy that fd out of the process
+ * that loaded the filter (pidfd_getfd, as runc takes it), or receive it in the packet
+ * that follows, send it with the state to the listener, close our copy. Throws (and
+ * the init is aborted) when the listener cannot be reached.
  */
-export function forwardSeccompListener(syncFd: number, plan: SeccompPlan, state: ListenerState): void {
+export function forwardSeccompListener(listener: { syncFd: number; pid: number; fd: number | undefined }, plan: SeccompPlan, state: ListenerState): void {
   const nat = native();
-  const fd = nat.syncRecvFd(syncFd, 'seccomp listener fd');
+  // A number: the fd in that process (`pidfd` handover); none: a packet carrying it follows.
+  const fd = listener.fd !== undefined ? nat.pidfdGetFd(listener.pid, listener.fd) : nat.syncRecvFd(listener.syncFd, 'seccomp listener fd');
   try {
     if (!plan.listenerPath) throw new TsrunError('seccomp: the init sent a notify fd but no listenerPath is configured');
     const message = {

@@ -40,7 +40,7 @@ export interface ProcessOpsInput {
 }
 
 export function seccompOp(seccomp: SeccompProgram | undefined): PlanOp | undefined {
-  return seccomp ? op('seccomp', seccomp.flags, seccomp.program.toString('hex')) : undefined;
+  return seccomp ? op('seccomp', seccomp.flags, seccomp.program.toString('hex'), seccomp.listenerHandover ?? 'sendmsg') : undefined;
 }
 
 /**

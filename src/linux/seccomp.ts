@@ -112,13 +112,25 @@ export interface SeccompPlan {
   /** The filter has NOTIFY rules: the init gets a listener fd and the parent sends it here. */
   listenerPath?: string;
   listenerMetadata: string;
+  /** How the init hands the listener fd over (ListenerHandover). */
+  listenerHandover: ListenerHandover;
 }
+
+/**
+ * `pidfd`: the init names the fd and tsrun copies it (pidfd_getfd), as runc does; the
+ * init makes no sendmsg, so a rule may NOTIFY it. `sendmsg`: the init sends the fd,
+ * for an unprivileged tsrun, which may not reach into an init that turned
+ * non-dumpable (an exec'd process whose uid changed); NOTIFY on sendmsg is refused then.
+ */
+export type ListenerHandover = 'pidfd' | 'sendmsg';
 
 /** A compiled filter as the plan carries it to the init's `seccomp` op. */
 export interface SeccompProgram {
   /** Raw BPF (struct sock_filter[]), as seccomp_export_bpf wrote it. */
   program: Buffer;
   flags: number;
+  /** For the `seccomp` op (absent: `sendmsg`). */
+  listenerHandover?: ListenerHandover;
 }
 
 /** linux.seccomp as the spec defines it (the schema has checked the shapes). */
@@ -138,10 +150,10 @@ interface SeccompConfig {
 }
 
 // The syscalls the init itself makes after loading a filter to hand the listener fd
-// to tsrun: notifying one of them would wait for a listener that can never get the
-// fd. runc refuses `write` for the same reason (its init writes the fd number); the
-// fd itself travels by sendmsg.
-const NOTIFY_REFUSED = ['write', 'sendmsg'];
+// to tsrun: notifying one would wait for a listener that can never get the fd. As
+// runc's, the init writes the fd's number and tsrun copies the fd (pidfd_getfd);
+// the fd itself goes by sendmsg only from an unprivileged tsrun (ListenerHandover).
+const NOTIFY_REFUSED: Record<ListenerHandover, readonly string[]> = { pidfd: ['write'], sendmsg: ['write', 'sendmsg'] };
 
 /**
  * The action's value. `errnoField` names where its errnoRet came from: the spec says a
@@ -224,10 +236,11 @@ export function planEnosys(defaultAction: number, architectures: string[], sysca
 }
 
 /** Returns undefined when the config has no seccomp section. */
-export function planSeccomp(config: unknown, warn: (message: string) => void): SeccompPlan | undefined {
+export function planSeccomp(config: unknown, warn: (message: string) => void, caller: { unprivileged?: boolean } = {}): SeccompPlan | undefined {
   if (config === undefined || config === null) return undefined;
   const sc = config as SeccompConfig;
   const field = 'linux.seccomp';
+  const listenerHandover: ListenerHandover = caller.unprivileged ? 'sendmsg' : 'pidfd';
   if (sc.defaultAction === 'SCMP_ACT_NOTIFY') throw new ConfigError(`${field}.defaultAction`, 'SCMP_ACT_NOTIFY cannot be used as default action');
   const defaultAction = action(sc.defaultAction, sc.defaultErrnoRet, `${field}.defaultAction`, `${field}.defaultErrnoRet`);
 
@@ -256,7 +269,7 @@ export function planSeccomp(config: unknown, warn: (message: string) => void): S
     const act = action(call.action, call.errnoRet, `${f}.action`, `${f}.errnoRet`);
     const groups = conditionsOf(call, f);
     if (call.action === 'SCMP_ACT_NOTIFY') {
-      const refused = call.names.find((n) => NOTIFY_REFUSED.includes(n));
+      const refused = call.names.find((n) => NOTIFY_REFUSED[listenerHandover].includes(n));
       if (refused) throw new ConfigError(`${f}.names`, `SCMP_ACT_NOTIFY cannot be used for the ${refused} syscall`);
     }
     // libseccomp refuses a rule whose action is the default one; it would change
@@ -285,5 +298,6 @@ export function planSeccomp(config: unknown, warn: (message: string) => void): S
     flags,
     ...(notify ? { listenerPath: sc.listenerPath } : {}),
     listenerMetadata: sc.listenerMetadata ?? '',
+    listenerHandover,
   };
 }

@@ -475,12 +475,12 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
       return { socket, log, exited };
     };
 
-    test('NOTIFY rules on sendto and recvfrom are taken (the init passes its listener fd without them), as with runc', async () => {
+    test('NOTIFY rules on sendto, recvfrom, sendmsg and recvmsg are taken (the init only writes its listener fd\'s number), as with runc', async () => {
       const { socket, exited } = await startAgent(s.env.tmp, 121); // EREMOTEIO
       const r = run('mkdir /tmp/n; echo rc=$?', {
         defaultAction: 'SCMP_ACT_ALLOW',
         listenerPath: socket,
-        syscalls: [{ names: ['sendto', 'recvfrom', 'mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
+        syscalls: [{ names: ['sendto', 'recvfrom', 'sendmsg', 'recvmsg', 'mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
       });
       expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: 'rc=1\n', stderr: "mkdir: can't create directory '/tmp/n': Remote I/O error\n" });
       expect(await exited).toBe(0);

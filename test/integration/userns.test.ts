@@ -7,7 +7,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import { Spec } from '../helpers/bundle';
 import { flavorOf, repoRoot, runtimeUnderTest, waitPidGone } from '../helpers/runtime';
 import { isEmpty } from '../helpers/cleanup';
@@ -743,6 +743,32 @@ describeIf(rootlessSkipReason())(`rootless (${BINARY} run by an unprivileged use
       expect({ code: e.code, stderr: e.stderr.trim() }).toEqual({ code: 255, stderr: 'level=error msg="exec failed: process.user.additionalGids: cannot set any additional groups in a rootless container"' });
     } finally {
       asUser(['delete', '--force', b.id]);
+    }
+  });
+
+  // runc 1.1.5 takes the fd with pidfd_getfd whoever runs it.
+  (FLAVOR === 'tsrun' ? test : test.skip)('seccomp NOTIFY rootless: the listener fd reaches the agent by sendmsg (tsrun may not reach into the init), so NOTIFY on sendmsg is refused', async () => {
+    const u = user as TestUser;
+    const socket = path.join(xdg, 'agent.sock');
+    const notifying = (names: string[]) => (c: Spec) => {
+      c.root!.readonly = false;
+      c.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: socket, syscalls: [{ names, action: 'SCMP_ACT_NOTIFY' }] };
+    };
+    const refused = rootlessBundle('true', notifying(['sendmsg']));
+    const r = asUser(['run', '--bundle', refused.dir, refused.id]);
+    expect({ code: r.code, said: r.stderr.includes('SCMP_ACT_NOTIFY cannot be used for the sendmsg syscall') }).toEqual({ code: 1, said: true });
+    // An agent of the user's own answers mkdir with EREMOTEIO.
+    const agent = spawn('runuser', ['-u', u.name, '--', path.join(repoRoot(), 'build', 'Release', 'tsrun-test-seccomp-agent'), socket, path.join(xdg, 'agent.log'), '121']);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        agent.stdout.once('data', () => resolve());
+        agent.once('exit', (code) => reject(new Error(`agent exited ${code}`)));
+      });
+      const b = rootlessBundle('mkdir /tmp/n; echo rc=$?', notifying(['mkdir', 'mkdirat']));
+      const ran = asUser(['run', '--bundle', b.dir, b.id]);
+      expect({ code: ran.code, stdout: ran.stdout, stderr: ran.stderr }).toEqual({ code: 0, stdout: 'rc=1\n', stderr: "mkdir: can't create directory '/tmp/n': Remote I/O error\n" });
+    } finally {
+      if (agent.exitCode === null) agent.kill('SIGKILL');
     }
   });
 

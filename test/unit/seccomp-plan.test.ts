@@ -88,14 +88,14 @@ describe('seccomp planner', () => {
 });
 
 describe('where the plan loads the filter', () => {
-  const input = (nnp: boolean, flags: number): CreatePlanInput => {
+  const input = (nnp: boolean, flags: number, listenerHandover?: 'pidfd' | 'sendmsg'): CreatePlanInput => {
     const spec = defaultSpec();
     spec.process!.terminal = false;
     spec.process!.noNewPrivileges = nnp;
     return {
       spec, bundle: '/b', rootfs: '/b/rootfs', stageDir: '/run/tsrun/c1/idmap', noPivot: false, preserveFds: 0, extraFds: 1, fifoFd: 5,
       host: { lastCap: 40, cgroupDirs: {}, cgroupV2: true }, warn: none,
-      seccomp: { program: Buffer.alloc(8, 1), flags },
+      seccomp: { program: Buffer.alloc(8, 1), flags, ...(listenerHandover ? { listenerHandover } : {}) },
     };
   };
   const order = (i: CreatePlanInput) => buildCreatePlan(i).map((o) => o.op).filter((o) => ['seccomp', 'credentials', 'notify', 'waitFifo', 'exec'].includes(o));
@@ -103,12 +103,25 @@ describe('where the plan loads the filter', () => {
   test('with no_new_privs: right before exec', () => {
     expect(order(input(true, 0))).toEqual(['credentials', 'notify', 'waitFifo', 'seccomp', 'exec']);
     const op = buildCreatePlan(input(true, 2)).find((o) => o.op === 'seccomp')!;
-    expect(op.args).toEqual([2, '0101010101010101']);
+    expect(op.args).toEqual([2, '0101010101010101', 'sendmsg']);
+    expect(buildCreatePlan(input(true, 2, 'pidfd')).find((o) => o.op === 'seccomp')?.args).toEqual([2, '0101010101010101', 'pidfd']);
   });
   test('without no_new_privs: before the capabilities are dropped', () => {
     expect(order(input(false, 0))).toEqual(['seccomp', 'credentials', 'notify', 'waitFifo', 'exec']);
   });
   test('with a listener: while the sync socket is still open', () => {
     expect(order(input(true, 8))).toEqual(['credentials', 'seccomp', 'notify', 'waitFifo', 'exec']);
+  });
+});
+
+describe('how the init hands the listener fd over', () => {
+  const notifying = (names: string[]) => ({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/l', syscalls: [{ names, action: 'SCMP_ACT_NOTIFY' }] });
+  test('as root: by pidfd_getfd, so only write is refused to NOTIFY (runc\'s rule)', () => {
+    expect(planSeccomp(notifying(['sendmsg', 'mkdir']), () => undefined)?.listenerHandover).toBe('pidfd');
+    expect(() => planSeccomp(notifying(['write']), () => undefined)).toThrow(/SCMP_ACT_NOTIFY cannot be used for the write syscall/);
+  });
+  test('unprivileged: by sendmsg, which is refused to NOTIFY too', () => {
+    expect(planSeccomp(notifying(['mkdir']), () => undefined, { unprivileged: true })?.listenerHandover).toBe('sendmsg');
+    expect(() => planSeccomp(notifying(['sendmsg']), () => undefined, { unprivileged: true })).toThrow(/SCMP_ACT_NOTIFY cannot be used for the sendmsg syscall/);
   });
 });
