@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError } from '../errors';
+import { log } from '../log';
 import { checkSupported } from './support';
 import type { Spec } from './types';
 import { completeUser } from './process-user';
@@ -32,7 +33,9 @@ export function loadBundle(bundleDir: string): Bundle {
   takeExactUint64(raw, text, CONFIG_UINT64_FIELDS);
   const spec = raw as Spec;
   if (spec.process) spec.process.user = completeUser(spec.process.user);
-  checkSupported(spec);
+  // The spec's extensibility rule: ignored, not refused; said, since a limit of a newer
+  // spec's that this runtime does not know is not applied.
+  for (const field of checkSupported(spec)) log.warn(`${field}: unknown to this runtime, ignored`);
   if (!spec.root?.path) throw new ConfigError('root.path', 'is required');
   const rootfs = path.resolve(dir, spec.root.path);
   let st: fs.Stats;

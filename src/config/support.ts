@@ -4,9 +4,9 @@
 import type { Spec } from './types';
 import { NotSupportedError } from '../errors';
 
-// Every linux.resources field is implemented by the cgroup drivers (src/cgroups);
-// a field one layout cannot honour is refused there, naming the field.
-const SUPPORTED_RESOURCES = new Set(['devices', 'memory', 'cpu', 'blockIO', 'pids', 'hugepageLimits', 'network', 'rdma', 'unified']);
+// Every linux.resources field of the spec is implemented by the cgroup drivers
+// (src/cgroups); a field one layout cannot honour is refused there, naming the field.
+const SPEC_RESOURCES = new Set(['devices', 'memory', 'cpu', 'blockIO', 'pids', 'hugepageLimits', 'network', 'rdma', 'unified']);
 
 function present(value: unknown): boolean {
   if (value === undefined || value === null || value === '') return false;
@@ -15,14 +15,14 @@ function present(value: unknown): boolean {
   return true;
 }
 
-export function checkSupported(spec: Spec): void {
-  const proc = spec.process;
+/**
+ * Throws for a spec field tsrun does not implement; returns the linux.resources
+ * fields the spec does not define, which the caller ignores with a word: the spec's
+ * extensibility rule says a runtime MUST ignore an unknown property, not fail on it
+ * (a config from a newer spec, as runc ignores it).
+ */
+export function checkSupported(spec: Spec): string[] {
   const linux = spec.linux ?? {};
-  const refused: [string, unknown][] = [
-    ['linux.intelRdt', linux.intelRdt],
-  ];
-  for (const [key, value] of Object.entries(linux.resources ?? {})) {
-    if (!SUPPORTED_RESOURCES.has(key)) refused.push([`linux.resources.${key}`, value]);
-  }
-  for (const [field, value] of refused) if (present(value)) throw new NotSupportedError(field);
+  if (present(linux.intelRdt)) throw new NotSupportedError('linux.intelRdt');
+  return Object.keys(linux.resources ?? {}).filter((key) => !SPEC_RESOURCES.has(key)).map((key) => `linux.resources.${key}`);
 }

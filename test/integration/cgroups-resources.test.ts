@@ -144,6 +144,16 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id, true));
   });
 
+  test('a linux.resources field the spec does not define is ignored, as the spec\'s extensibility rule asks and runc does; the known ones still apply', () => {
+    const b = bundle(['true'], { pids: { limit: 33 } });
+    b.rewrite((c) => (c.linux.resources.futureController = { a: 1 }));
+    const created = s.cli.create(b.id, b.dir);
+    expect(created.code).toBe(0);
+    if (flavorOf(BINARY) === 'tsrun') expect(created.stderr).toMatch(/level=warning msg="linux\.resources\.futureController: unknown to this runtime, ignored"/);
+    expect(file(b, 'pids', 'pids.max')).toBe('33');
+    expectOk(s.cli.delete(b.id, true));
+  });
+
   test('a memory limit of math.MaxInt64 (9223372036854775807) is unlimited, at create and at update (runc)', () => {
     const b = bundle(['sleep', '1000'], { memory: { limit: 64 << 20 } });
     // JSON.stringify cannot write the literal: put it in the text.

@@ -26,6 +26,11 @@ describe('features document', () => {
     expect(() => checkSupported({ ociVersion: '1.2.0', linux: { memoryPolicy: { mode: 'MPOL_BIND', nodes: '0' } } } as Spec)).not.toThrow();
   });
 
+  test('a linux.resources field the spec does not define is returned to be ignored, not refused (spec: Extensibility); intelRdt is refused', () => {
+    expect(checkSupported({ ociVersion: '1.2.0', linux: { resources: { memory: {}, futureController: { a: 1 } } } } as unknown as Spec)).toEqual(['linux.resources.futureController']);
+    expect(() => checkSupported({ ociVersion: '1.2.0', linux: { intelRdt: { closID: 'x' } } } as unknown as Spec)).toThrow(/not supported yet: linux\.intelRdt/);
+  });
+
   test('every reported mount option is parsed, none is refused', () => {
     for (const option of doc.mountOptions) expect(() => parseMountOptions([option])).not.toThrow();
     for (const o of ['tmpcopyup', 'rro', 'rnosymfollow', 'nosymfollow', 'acl', 'idmap', 'ridmap']) expect(doc.mountOptions).toContain(o);
