@@ -172,14 +172,22 @@ void RequireSameKind(const std::string& object, bool sourceIsDir, int target) {
               ": not a directory");
 }
 
-// Whether the comma-separated mount data has an option starting with `prefix`.
-static bool HasOption(const std::string& data, const std::string& prefix) {
-  for (size_t at = 0; at <= data.size();) {
-    size_t comma = data.find(',', at);
-    if (comma == std::string::npos) comma = data.size();
-    if (data.compare(at, prefix.size(), prefix) == 0 && comma - at >= prefix.size()) return true;
+// The comma-separated fields of text, in order ("" is one empty field).
+static std::vector<std::string> CommaFields(const std::string& text) {
+  std::vector<std::string> fields;
+  for (size_t at = 0; at <= text.size();) {
+    size_t comma = text.find(',', at);
+    if (comma == std::string::npos) comma = text.size();
+    fields.push_back(text.substr(at, comma - at));
     at = comma + 1;
   }
+  return fields;
+}
+
+// Whether the comma-separated mount data has an option starting with `prefix`.
+static bool HasOption(const std::string& data, const std::string& prefix) {
+  for (const std::string& option : CommaFields(data))
+    if (option.compare(0, prefix.size(), prefix) == 0) return true;
   return false;
 }
 
@@ -375,12 +383,9 @@ void OpMount(const Args& a) {
   unsigned long flags = ParseU64(a[3], object);
   // One propagation change or several, in the config's order ("0": none).
   std::vector<unsigned long> propagation;
-  for (size_t at = 0; at <= a[4].size();) {
-    size_t comma = a[4].find(',', at);
-    if (comma == std::string::npos) comma = a[4].size();
-    unsigned long change = ParseU64(a[4].substr(at, comma - at), object);
+  for (const std::string& field : CommaFields(a[4])) {
+    unsigned long change = ParseU64(field, object);
     if (change != 0) propagation.push_back(change);
-    at = comma + 1;
   }
 
   const MountExtension ext = ParseExtension(object, a);
