@@ -119,14 +119,15 @@ export function createContainer(opts: CreateOptions): Created {
   const preserveFds = passedFds(spec, opts.preserveFds ?? 0);
   checkPassedFds(preserveFds);
   // Planned and compiled before anything exists: a bad profile leaves nothing behind.
-  const seccompPlan = planSeccomp(spec.linux?.seccomp, (m) => log.warn(m), { unprivileged: (process.geteuid?.() ?? 0) !== 0 });
+  const unprivileged = (process.geteuid?.() ?? 0) !== 0;
+  const seccompPlan = planSeccomp(spec.linux?.seccomp, (m) => log.warn(m), { unprivileged });
   const seccomp = seccompPlan ? compileSeccomp(seccompPlan, (m) => log.warn(m), undefined, opts.root) : undefined;
   const rootless = rootlessMode(opts.rootless);
   const namespaces = planNamespaces(spec.linux?.namespaces);
   const newUserNs = namespaces.newUser;
   // An unprivileged caller can make no other namespace, nor mount, outside one of
   // its own: said up front in runc's words rather than as the init's unshare EPERM.
-  if ((process.geteuid?.() ?? 0) !== 0 && !namespaces.has('user')) throw new ConfigError('linux.namespaces', 'rootless container requires user namespaces');
+  if (unprivileged && !namespaces.has('user')) throw new ConfigError('linux.namespaces', 'rootless container requires user namespaces');
   // Checked before anything exists: a malformed mapping leaves nothing behind.
   if (newUserNs) planIdMappings(spec.linux?.uidMappings, spec.linux?.gidMappings, process.geteuid?.() ?? 0, process.getegid?.() ?? 0);
   const store = new StateStore(opts.root);
@@ -304,7 +305,7 @@ export function createContainer(opts: CreateOptions): Created {
       consoleFd: initFdOf(console?.initFd),
       host: { lastCap: lastCapability(), cgroupDirs: ownCgroup ? cgroups.paths() : ownCgroupDirs(), cgroupV2: cgroups.layout === 'unified', lsm: hostLsm(), isProcfs, isHostNamespace, inUserNs: inUserNamespace() },
       warn: (m) => log.warn(m),
-      unprivilegedParent: (process.geteuid?.() ?? 0) !== 0,
+      unprivilegedParent: unprivileged,
       ...(seccomp ? { seccomp } : {}),
       cgroupJoin,
       ownedOutsideUser: joinedNamespacesOwnedOutsideUser(namespaces.joins),
