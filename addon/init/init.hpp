@@ -224,6 +224,8 @@ void OpExec(const Args&);
 void MarkInheritedFdsCloseOnExec();
 // console.cpp
 void OpConsole(const Args&);
+// pidfd-socket.cpp
+void OpPidfdSocket(const Args&);
 // hooks.cpp
 void OpHook(const Args&);
 

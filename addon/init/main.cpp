@@ -104,6 +104,7 @@ const OpSpec kOps[] = {
     {"closeSync", 0, 0, OpCloseSync},
     {"exec", 1, -1, OpExec},
     {"console", 4, 4, OpConsole},
+    {"pidfdSocket", 2, 2, OpPidfdSocket},
     {"hook", 6, -1, OpHook},
 };
 

@@ -5,7 +5,7 @@
 
 const LONG_FLAGS = new Set([
   'root', 'log', 'log-format', 'debug', 'systemd-cgroup', 'criu', 'rootless', 'help', 'version',
-  'bundle', 'console-socket', 'pid-file', 'no-pivot', 'no-new-keyring', 'preserve-fds', 'detach', 'keep',
+  'bundle', 'console-socket', 'pidfd-socket', 'pid-file', 'no-pivot', 'no-new-keyring', 'preserve-fds', 'detach', 'keep',
   'no-subreaper', 'force', 'all', 'format', 'quiet', 'process', 'cwd', 'env', 'tty', 'user',
   'additional-gids', 'process-label', 'apparmor', 'no-new-privs', 'cap', 'cgroup', 'ignore-paused',
   'resources', 'stats', 'interval',

@@ -7,6 +7,7 @@ import type { ReadStream } from 'tty';
 import { TsrunError } from '../errors';
 import { native } from '../native';
 import { callerTerminal } from './caller-terminal';
+import { connectCallerSocket } from './caller-socket';
 import { noteStdioStreams, writeAll } from '../output';
 
 /** runc's checkTerminal: which combinations of terminal, detach and socket make sense. */
@@ -24,15 +25,8 @@ export interface ConsoleEnds {
 
 /** Connects to --console-socket, or makes the socket pair a foreground run proxies through. */
 export function consoleEnds(consoleSocket: string | undefined): ConsoleEnds {
-  const nat = native();
-  if (consoleSocket) {
-    try {
-      return { initFd: nat.connectUnix(consoleSocket) };
-    } catch (e) {
-      throw new TsrunError(`--console-socket ${consoleSocket}: ${(e as Error).message}`);
-    }
-  }
-  const [own, init] = nat.socketPair();
+  if (consoleSocket) return { initFd: connectCallerSocket('--console-socket', consoleSocket) };
+  const [own, init] = native().socketPair();
   return { initFd: init, ownFd: own };
 }
 

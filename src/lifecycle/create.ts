@@ -27,6 +27,7 @@ import { StateStore } from '../state/store';
 import type { ContainerState } from '../state/types';
 import { planSeccomp } from '../linux/seccomp';
 import { checkTerminal, consoleEnds, type ConsoleEnds } from './console';
+import { connectCallerSocket } from './caller-socket';
 import { inUserNamespace, isHostNamespace, isProcfs, lastCapability } from './host-facts';
 import { CONTAINER_INIT_DIED, converse, converseToExec, type SessionHandlers } from './init-session';
 import { NetDeviceMover } from './net-devices';
@@ -54,6 +55,8 @@ export interface CreateOptions {
   bundle: string;
   pidFile?: string;
   consoleSocket?: string;
+  /** --pidfd-socket: where the container's process sends a pidfd of itself. */
+  pidfdSocket?: string;
   noPivot?: boolean;
   preserveFds?: number;
   /**
@@ -154,6 +157,7 @@ export function createContainer(opts: CreateOptions): Created {
   let netDevices: NetDeviceMover | undefined;
   let fifoFd: number | undefined;
   let console: ConsoleEnds | undefined;
+  let pidfdSocketFd: number | undefined;
   let piped: PipedStdio | undefined;
   let notifyFd: number | undefined;
   // Set once cgroups.create() has returned. Until then the dirs may be another
@@ -248,6 +252,10 @@ export function createContainer(opts: CreateOptions): Created {
       console = consoleEnds(opts.consoleSocket);
       extraFds.push(console.initFd);
     }
+    if (opts.pidfdSocket !== undefined) {
+      pidfdSocketFd = connectCallerSocket('--pidfd-socket', opts.pidfdSocket);
+      extraFds.push(pidfdSocketFd);
+    }
     // Where an extra fd lands in the init (PROTOCOL.md: after the plan and the sync socket).
     const initFdOf = (fd: number | undefined): number | undefined => (fd === undefined ? undefined : 3 + preserveFds + 2 + extraFds.indexOf(fd));
     // Rootless on a hybrid host, the v2 hierarchy (no controllers there) may refuse
@@ -303,6 +311,7 @@ export function createContainer(opts: CreateOptions): Created {
       extraFds: extraFds.length,
       fifoFd: initFdOf(fifoFd),
       consoleFd: initFdOf(console?.initFd),
+      pidfdSocketFd: initFdOf(pidfdSocketFd),
       host: { lastCap: lastCapability(), cgroupDirs: ownCgroup ? cgroups.paths() : ownCgroupDirs(), cgroupV2: cgroups.layout === 'unified', lsm: hostLsm(), isProcfs, isHostNamespace, inUserNs: inUserNamespace() },
       warn: (m) => log.warn(m),
       unprivilegedParent: unprivileged,
@@ -477,6 +486,7 @@ export function createContainer(opts: CreateOptions): Created {
     if (fifoFd !== undefined) nat.closeFd(fifoFd);
     if (console) nat.closeFd(console.initFd);
     if (console?.ownFd !== undefined) nat.closeFd(console.ownFd);
+    if (pidfdSocketFd !== undefined) nat.closeFd(pidfdSocketFd);
     if (notifyFd !== undefined) nat.closeFd(notifyFd);
   }
 }

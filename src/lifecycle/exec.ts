@@ -20,6 +20,7 @@ import { processStartTime } from '../state/status';
 import { writeFileAtomic } from './files';
 import { killQuietly } from './kill';
 import { checkTerminal, consoleEnds, proxyConsole, type ConsoleEnds, type ConsoleProxy } from './console';
+import { connectCallerSocket } from './caller-socket';
 import { withSignalsCaught } from './signal-forwarding';
 import { waitForContainerProcess } from './container-wait';
 import { lastCapability } from './host-facts';
@@ -44,6 +45,8 @@ export interface ExecOptions {
   detach: boolean;
   pidFile?: string;
   consoleSocket?: string;
+  /** --pidfd-socket: where the exec'd process sends a pidfd of itself. */
+  pidfdSocket?: string;
   preserveFds: number;
   /** runc's --cgroup: `path` (v2 or every v1 hierarchy) or `controller[,controller]:path`. */
   cgroups: string[];
@@ -150,6 +153,7 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
   let stage1Reaped = false;
   let syncFd: number | undefined;
   let console: ConsoleEnds | undefined;
+  let pidfdSocketFd: number | undefined;
   let piped: PipedStdio | undefined;
   try {
     // Every namespace file is opened here, before the init joins the first one:
@@ -181,13 +185,18 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
       console = consoleEnds(opts.consoleSocket);
       extraFds.push(console.initFd);
     }
+    if (opts.pidfdSocket !== undefined) {
+      pidfdSocketFd = connectCallerSocket('--pidfd-socket', opts.pidfdSocket);
+      extraFds.push(pidfdSocketFd);
+    }
     const seccomp = containerSeccomp(container);
     const cgroupJoin = planCgroupJoin(cgroupDirs, namespaces.user !== undefined, status === 'paused');
     const plan = buildExecPlan({
       proc,
       namespaces,
       ownedOutsideUser,
-      consoleFd: console ? base + 2 + nsFds.length : undefined,
+      consoleFd: console ? base + 2 + extraFds.indexOf(console.initFd) : undefined,
+      pidfdSocketFd: pidfdSocketFd !== undefined ? base + 2 + extraFds.indexOf(pidfdSocketFd) : undefined,
       preserveFds: opts.preserveFds,
       extraFds: extraFds.length,
       lastCap: lastCapability(),
@@ -285,6 +294,7 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
     for (const fd of nsFds) fs.closeSync(fd);
     if (console) nat.closeFd(console.initFd);
     if (console?.ownFd !== undefined) nat.closeFd(console.ownFd);
+    if (pidfdSocketFd !== undefined) nat.closeFd(pidfdSocketFd);
   }
 }
 

@@ -131,3 +131,11 @@ export function consoleOp(socketFd: number, proc: Process | undefined, where: 'c
 export function sessionOp(socketFd: number | undefined, proc: Process | undefined, where: 'container' | 'exec'): PlanOp {
   return socketFd === undefined ? op('newSession') : consoleOp(socketFd, proc, where);
 }
+
+/**
+ * --pidfd-socket: the process sends a pidfd of itself there, where runc's does (after
+ * its terminal, before the credentials change), named as runc names it.
+ */
+export function pidfdSocketOps(socketFd: number | undefined, where: 'container' | 'exec'): PlanOp[] {
+  return socketFd === undefined ? [] : [op('pidfdSocket', socketFd, where === 'container' ? 'standard' : 'setns')];
+}

@@ -238,6 +238,17 @@ describe('separateExecCommand', () => {
   });
 });
 
+describe('pidfdSocket op', () => {
+  test('exec: --pidfd-socket has the exec\'d process send its pidfd ("setns"), in the container, before the credentials', () => {
+    const ops = buildExecPlan({ proc: base(), namespaces: { mount: '/m' }, pidfdSocketFd: 6, preserveFds: 0, extraFds: 2, lastCap: 40, warn: () => undefined });
+    const names = ops.map((o) => o.op);
+    expect(ops.find((o) => o.op === 'pidfdSocket')!.args.map(String)).toEqual(['6', 'setns']);
+    expect(names.indexOf('pidfdSocket')).toBeGreaterThan(names.indexOf('setns'));
+    expect(names.indexOf('pidfdSocket')).toBeLessThan(names.indexOf('credentials'));
+    expect(buildExecPlan({ proc: base(), namespaces: { mount: '/m' }, preserveFds: 0, extraFds: 0, lastCap: 40, warn: () => undefined }).map((o) => o.op)).not.toContain('pidfdSocket');
+  });
+});
+
 describe('console op', () => {
   test('exec: a terminal gets a console op before the credentials, with consoleSize, and leaves /dev/console alone', () => {
     const proc = { ...base(), terminal: true, consoleSize: { height: 24, width: 80 } };

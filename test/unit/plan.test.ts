@@ -305,6 +305,16 @@ describe('create plan', () => {
     expect(at('console')).toBeLessThan(at('remountReadonly'));
   });
 
+  test('--pidfd-socket: the container process sends its pidfd after its session, inside the container, before the credentials change', () => {
+    const plan = buildCreatePlan({ ...input(), pidfdSocketFd: 8 });
+    const at = (name: string): number => plan.findIndex((o) => o.op === name);
+    expect(plan[at('pidfdSocket')].args.map(String)).toEqual(['8', 'standard']);
+    expect(at('pidfdSocket')).toBe(at('newSession') + 1);
+    expect(at('pidfdSocket')).toBeGreaterThan(at('pivotRoot'));
+    expect(at('pidfdSocket')).toBeLessThan(at('credentials'));
+    expect(names(input())).not.toContain('pidfdSocket');
+  });
+
   test('--no-pivot chroots instead', () => {
     expect(names({ ...input(), noPivot: true })).toContain('chrootNoPivot');
   });

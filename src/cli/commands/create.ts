@@ -7,6 +7,7 @@ const loadCreate = (): typeof import('../../lifecycle/create') => require('../..
 export interface CreateFlags extends GlobalOptions {
   bundle: string;
   'console-socket'?: string;
+  'pidfd-socket'?: string;
   'pid-file'?: string;
   'no-pivot': boolean;
   'no-new-keyring': boolean;
@@ -18,6 +19,7 @@ export function createFlags<T>(y: Argv<T>): Argv<T & CreateFlags> {
     .positional('container-id', { type: 'string', describe: 'unique name of the container on this host' })
     .option('bundle', { alias: 'b', type: 'string', default: '.', describe: 'path to the root of the bundle directory' })
     .option('console-socket', { type: 'string', describe: 'path to an AF_UNIX socket which will receive the master end of the console' })
+    .option('pidfd-socket', { type: 'string', describe: "path to an AF_UNIX socket which will receive a file descriptor referencing the container's process (a pidfd)" })
     .option('pid-file', { type: 'string', describe: 'specify the file to write the process id to' })
     .option('no-pivot', { type: 'boolean', default: false, describe: 'do not use pivot_root to jail the process inside the rootfs' })
     .option('no-new-keyring', { type: 'boolean', default: false, describe: 'do not create a new session keyring for the container' })
@@ -31,6 +33,7 @@ export function createOptions(argv: CreateFlags & { _: (string | number)[] }, id
     bundle: argv.bundle,
     pidFile: argv['pid-file'],
     consoleSocket: argv['console-socket'],
+    pidfdSocket: argv['pidfd-socket'],
     noPivot: argv['no-pivot'],
     noNewKeyring: argv['no-new-keyring'],
     preserveFds: argv['preserve-fds'],

@@ -7,6 +7,7 @@ const loadExec = (): typeof import('../../lifecycle/exec') => require('../../lif
 
 interface ExecCliFlags extends GlobalOptions {
   'console-socket'?: string;
+  'pidfd-socket'?: string;
   cwd?: string;
   env?: string | string[];
   tty: boolean;
@@ -27,7 +28,7 @@ interface ExecCliFlags extends GlobalOptions {
 /** Flags of exec (and global flags) that take a value: the word after them is not the id. */
 const VALUE_FLAGS = new Set([
   'root', 'log', 'log-format', 'criu', 'rootless',
-  'console-socket', 'cwd', 'env', 'e', 'user', 'u', 'additional-gids', 'g', 'process', 'p', 'pid-file',
+  'console-socket', 'pidfd-socket', 'cwd', 'env', 'e', 'user', 'u', 'additional-gids', 'g', 'process', 'p', 'pid-file',
   'process-label', 'apparmor', 'cap', 'c', 'preserve-fds', 'cgroup',
 ]);
 
@@ -76,6 +77,7 @@ export const exec: CommandModule<GlobalOptions, ExecCliFlags> = {
       .option('process', { alias: 'p', type: 'string', describe: 'path to the process.json' })
       .option('detach', { alias: 'd', type: 'boolean', default: false, describe: "detach from the container's process" })
       .option('pid-file', { type: 'string', describe: 'specify the file to write the process id to' })
+      .option('pidfd-socket', { type: 'string', describe: 'path to an AF_UNIX socket which will receive a file descriptor referencing the exec process (a pidfd)' })
       .option('process-label', { type: 'string', describe: 'set the asm process label for the process commonly used with selinux' })
       .option('apparmor', { type: 'string', describe: 'set the apparmor profile for the process' })
       .option('no-new-privs', { type: 'boolean', describe: 'set the no new privileges value for the process' })
@@ -130,6 +132,7 @@ function execFromFlags(argv: ExecCliFlags, id: string, command: string[], gids: 
     detach: argv.detach,
     pidFile: argv['pid-file'],
     consoleSocket: argv['console-socket'],
+    pidfdSocket: argv['pidfd-socket'],
     preserveFds,
     cgroups: list(argv.cgroup),
     ignorePaused: argv['ignore-paused'],

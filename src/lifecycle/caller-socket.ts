@@ -1,0 +1,13 @@
+// The AF_UNIX sockets a caller names on the command line (--console-socket,
+// --pidfd-socket): connected by tsrun, handed to the init, which sends an fd there.
+import { TsrunError } from '../errors';
+import { native } from '../native';
+
+/** Connects to the socket given with `flag`; a failure names the flag and the path. */
+export function connectCallerSocket(flag: string, socketPath: string): number {
+  try {
+    return native().connectUnix(socketPath);
+  } catch (e) {
+    throw new TsrunError(`${flag} ${socketPath}: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,147 @@
+// --pidfd-socket (runc 1.2's flag, after its pidfd-socket.bats): create, run and exec
+// send a pidfd of the container's process (or of the exec'd one) to the caller's
+// socket. Received by build/Release/tsrun-test-pidfd-receiver (Node cannot receive
+// SCM_RIGHTS), which reports the pid the kernel says the pidfd names and signals
+// through it on request.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { spawn, spawnSync } from 'child_process';
+import { flavorOf, pidAlive, repoRoot, runtimeUnderTest, waitFor, waitPidGone } from '../helpers/runtime';
+import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
+
+jest.setTimeout(60_000);
+
+const BINARY = runtimeUnderTest();
+const RECEIVER = path.join(repoRoot(), 'build', 'Release', 'tsrun-test-pidfd-receiver');
+
+/** runc before 1.2 has no such flag: nothing to compare with then (tsrun must have it). */
+function skipReason(): string | undefined {
+  const reason = containerSkipReason();
+  if (reason !== undefined || flavorOf(BINARY) === 'tsrun') return reason;
+  const help = spawnSync(BINARY, ['create', '--help'], { encoding: 'utf8' });
+  return `${help.stdout}${help.stderr}`.includes('pidfd-socket') ? undefined : `${BINARY} has no --pidfd-socket`;
+}
+
+interface Receiver {
+  sock: string;
+  /** The message and the pid of the pidfd received. */
+  received: Promise<{ message: string; pid: number }>;
+  /** Sends `signal` through the pidfd; resolves with the receiver's answer line. */
+  signal(signal: number): Promise<string>;
+  stop(): void;
+}
+
+async function receiver(dir: string): Promise<Receiver> {
+  const sock = path.join(dir, 'pidfd.sock');
+  const child = spawn(RECEIVER, [sock], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  await waitFor(() => err.includes('listening'), 'the pidfd receiver to listen');
+  const lines = (): string[] => out.split('\n').filter((l) => l !== '');
+  const received = (async () => {
+    await waitFor(() => lines().length > 0 || child.exitCode !== null, 'a pidfd to arrive', 20_000);
+    const m = /^pidfd (\S+) (-?\d+)$/.exec(lines()[0] ?? '');
+    if (!m) throw new Error(`pidfd receiver: ${out}${err}`);
+    return { message: m[1] as string, pid: Number(m[2]) };
+  })();
+  return {
+    sock,
+    received,
+    signal: async (signal) => {
+      const before = lines().length;
+      child.stdin.write(`${signal}\n`);
+      await waitFor(() => lines().length > before, 'the receiver to signal');
+      return lines()[before] as string;
+    },
+    stop: () => child.kill('SIGKILL'),
+  };
+}
+
+describeIf(skipReason())(`--pidfd-socket (${BINARY})`, () => {
+  const s = useSuite('pidfd', BINARY);
+  afterEach(() => {
+    s.forceClean();
+  });
+
+  test('create: the parked init\'s pidfd reaches the socket, and a signal through it ends the created container', async () => {
+    const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    const rx = await receiver(b.dir);
+    try {
+      expectOk(s.cli.create(b.id, b.dir, ['--pidfd-socket', rx.sock]));
+      const got = await rx.received;
+      expect(got).toEqual({ message: 'standard', pid: s.cli.state(b.id).pid });
+      expect(await rx.signal(15)).toBe('sent 15');
+      await s.cli.waitStatus(b.id, 'stopped');
+    } finally {
+      rx.stop();
+    }
+    expectOk(s.cli.delete(b.id));
+  });
+
+  test('run -d: the container process\'s pidfd; SIGKILL through it stops the container', async () => {
+    const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    const rx = await receiver(b.dir);
+    try {
+      expectOk(s.cli.runContainer(b.id, b.dir, ['-d', '--pidfd-socket', rx.sock]));
+      const got = await rx.received;
+      expect(got).toEqual({ message: 'standard', pid: s.cli.state(b.id).pid });
+      expect(fs.readFileSync(`/proc/${got.pid}/cmdline`, 'utf8')).toBe('sleep\u00001000\u0000');
+      expect(await rx.signal(9)).toBe('sent 9');
+      await s.cli.waitStatus(b.id, 'stopped');
+    } finally {
+      rx.stop();
+    }
+    expectOk(s.cli.delete(b.id));
+  });
+
+  test('run in the foreground: the pidfd names the container process, and its exit status is the signal\'s', async () => {
+    const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    const rx = await receiver(b.dir);
+    try {
+      const run = s.cli.spawn(['run', '--bundle', b.dir, '--pidfd-socket', rx.sock, b.id]);
+      const got = await rx.received;
+      expect(got.message).toBe('standard');
+      expect(fs.readFileSync(`/proc/${got.pid}/cmdline`, 'utf8')).toBe('sleep\u00001000\u0000');
+      expect(await rx.signal(9)).toBe('sent 9');
+      const r = await run.done;
+      expect(r.code).toBe(137);
+    } finally {
+      rx.stop();
+    }
+  });
+
+  test('exec -d: the exec\'d process\'s pidfd ("setns"), the pid of --pid-file; a SIGKILL through it leaves the container running', async () => {
+    const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
+    const rx = await receiver(b.dir);
+    const pidFile = path.join(b.dir, 'exec.pid');
+    try {
+      expectOk(s.cli.run(['exec', '-d', '--pid-file', pidFile, '--pidfd-socket', rx.sock, b.id, 'sleep', '999']));
+      const got = await rx.received;
+      const execPid = Number(fs.readFileSync(pidFile, 'utf8'));
+      expect(got).toEqual({ message: 'setns', pid: execPid });
+      expect(fs.readFileSync(`/proc/${execPid}/cmdline`, 'utf8')).toBe('sleep\u0000999\u0000');
+      expect(await rx.signal(9)).toBe('sent 9');
+      expect(await waitPidGone(execPid)).toBe(true);
+      expect(s.cli.state(b.id).status).toBe('running');
+      expect(pidAlive(s.cli.state(b.id).pid)).toBe(true);
+    } finally {
+      rx.stop();
+    }
+    expectOk(s.cli.kill(b.id, 'KILL'));
+    await s.cli.waitStatus(b.id, 'stopped');
+    expectOk(s.cli.delete(b.id));
+  });
+
+  test('a socket nobody listens on fails create with the flag and the path named, and leaves nothing', () => {
+    const b = s.bundle();
+    const sock = path.join(b.dir, 'nobody.sock');
+    const r = s.cli.create(b.id, b.dir, ['--pidfd-socket', sock]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`--pidfd-socket ${sock}: connect`);
+    expect(s.leftovers()).toEqual({ mounts: [], cgroups: [], state: [], processes: [] });
+  });
+});
