@@ -269,10 +269,19 @@ export function mergeResources(base: unknown, patch: LinuxResources): Record<str
 
 // ---- conversions (runc's libcontainer/cgroups/utils.go) ----------------------
 
-/** cpu.shares [2, 262144] -> cpu.weight [1, 10000]; 0 stays 0 (unset). */
+/**
+ * cpu.shares [2, 262144] -> cpu.weight [1, 10000]; 0 stays 0 (unset). The curve of
+ * runc 1.3.2 and crun (opencontainers/cgroups): 10^e with e quadratic in log2(shares),
+ * through both ends and the defaults (1024 -> 100). The straight line before it
+ * gave the default 1024 shares a weight of 39 against 100 for every process outside
+ * containers, so each Kubernetes pod on cgroup v2 got less CPU than it requested.
+ */
 export function cpuSharesToWeight(shares: number): number {
   if (shares === 0) return 0;
-  return 1 + Math.floor(((shares - 2) * 9999) / 262142);
+  if (shares <= 2) return 1;
+  if (shares >= 262144) return 10000;
+  const l = Math.log2(shares);
+  return Math.ceil(Math.pow(10, (l * l + 125 * l) / 612 - 7 / 34));
 }
 
 /** blkio.weight [10, 1000] -> io.weight [1, 10000]; 0 stays 0 (unset). */

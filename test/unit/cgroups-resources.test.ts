@@ -40,8 +40,13 @@ describe('runc conversions', () => {
   test('cpu shares -> cpu.weight', () => {
     expect(cpuSharesToWeight(0)).toBe(0);
     expect(cpuSharesToWeight(2)).toBe(1);
-    expect(cpuSharesToWeight(1024)).toBe(39);
+    // runc 1.3.2's curve: the default 1024 shares are the default weight 100.
+    expect(cpuSharesToWeight(1024)).toBe(100);
+    expect(cpuSharesToWeight(512)).toBe(59);
+    expect(cpuSharesToWeight(2048)).toBe(174);
+    expect(cpuSharesToWeight(1)).toBe(1);
     expect(cpuSharesToWeight(262144)).toBe(10000);
+    expect(cpuSharesToWeight(1 << 20)).toBe(10000);
   });
   test('blkio weight -> io.weight', () => {
     expect(blkioWeightToIOWeight(10)).toBe(1);
@@ -189,8 +194,8 @@ describe('v1 planner', () => {
     const v2 = files({ 'cpu.idle': '1', 'cpu.max.burst': '5' });
     expect(lines(planV1Resources({ cpu: { idle: 0, burst: 0, shares: 512 } }, v1))).toEqual(['cpu.idle=0', 'cpu.shares=512', 'cpu.cfs_burst_us=0']);
     expect(lines(planV1Resources({ cpu: { idle: 1, shares: 512 } }, v1))).toEqual(['cpu.shares=512', 'cpu.idle=1']);
-    expect(lines(planV2Resources({ cpu: { idle: 0, burst: 0, shares: 1024 } }, v2))).toEqual(['cpu.idle=0', 'cpu.weight=39', 'cpu.max.burst=0']);
-    expect(lines(planV2Resources({ cpu: { idle: 1, shares: 1024 } }, v2))).toEqual(['cpu.weight=39', 'cpu.idle=1']);
+    expect(lines(planV2Resources({ cpu: { idle: 0, burst: 0, shares: 1024 } }, v2))).toEqual(['cpu.idle=0', 'cpu.weight=100', 'cpu.max.burst=0']);
+    expect(lines(planV2Resources({ cpu: { idle: 1, shares: 1024 } }, v2))).toEqual(['cpu.weight=100', 'cpu.idle=1']);
     // A kernel without the files (before 5.14/5.15): a 0 has nothing to undo and is not written.
     expect(lines(planV1Resources({ cpu: { idle: 0, burst: 0 } }, none))).toEqual([]);
     expect(lines(planV2Resources({ cpu: { idle: 0, burst: 0 } }, none))).toEqual([]);
@@ -266,7 +271,7 @@ describe('v2 planner', () => {
       'memory.swap.max=2097152',
       'memory.max=1048576',
       'memory.low=524288',
-      'cpu.weight=39',
+      'cpu.weight=100',
       'cpu.max=50000 100000',
       'cpu.max.burst=1000',
       'cpu.idle=1',
@@ -347,7 +352,7 @@ describe('v2 driver on a fake unified tree', () => {
     expect(m.layout).toBe('unified');
     const warnings = m.set({ memory: { limit: 1 << 20, swap: -1 }, cpu: { shares: 1024, quota: 20000, cpus: '0' }, pids: { limit: 7 }, unified: { 'memory.high': '500000' } });
     expect(warnings).toEqual([]);
-    expect(read(leaf, 'cpu.weight')).toBe('39');
+    expect(read(leaf, 'cpu.weight')).toBe('100');
     expect(read(leaf, 'cpu.max')).toBe('20000');
     expect(read(leaf, 'memory.max')).toBe('1048576');
     expect(read(leaf, 'memory.swap.max')).toBe('max');

@@ -110,7 +110,7 @@ describe('unit properties', () => {
 
   test('v2: MemoryMax, MemoryLow, MemorySwapMax (swap alone), CPUWeight from shares', () => {
     const props = byName(v2ResourceProperties({ memory: { limit: 100, reservation: 50, swap: 300 }, cpu: { shares: 1024 } }, 252));
-    expect(props).toEqual({ MemoryMax: { sig: 't', value: 100n }, MemoryLow: { sig: 't', value: 50n }, MemorySwapMax: { sig: 't', value: 200n }, CPUWeight: { sig: 't', value: 39n } });
+    expect(props).toEqual({ MemoryMax: { sig: 't', value: 100n }, MemoryLow: { sig: 't', value: 50n }, MemorySwapMax: { sig: 't', value: 200n }, CPUWeight: { sig: 't', value: 100n } });
   });
 
   test('a CPU list as a bitmask, CPU 0 the low bit of the first byte', () => {
