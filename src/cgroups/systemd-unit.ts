@@ -232,7 +232,8 @@ function deviceGroups(text: string): Map<string, string> {
   return out;
 }
 
-const ANNOTATION_PREFIX = 'org.systemd.property.';
+/** The prefix of the annotations that become unit properties (tsrun features lists it). */
+export const ANNOTATION_PREFIX = 'org.systemd.property.';
 
 /**
  * The config's `org.systemd.property.<Name>` annotations, whose values are GVariant

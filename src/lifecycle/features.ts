@@ -6,6 +6,7 @@ import * as os from 'os';
 import type { Spec } from '../config/types';
 import { checkSupported } from '../config/support';
 import { ConfigError, NotSupportedError } from '../errors';
+import { ANNOTATION_PREFIX as SYSTEMD_PROPERTY_ANNOTATION_PREFIX } from '../cgroups/systemd-unit';
 import { CAPABILITY_NAMES } from '../linux/capabilities';
 import { MEMORY_POLICY_FLAGS, MEMORY_POLICY_MODES } from '../linux/memory-policy';
 import { knownMountOptions } from '../linux/mount-options';
@@ -45,6 +46,8 @@ export interface Features {
     netDevices: { enabled: boolean };
   };
   annotations: Record<string, string>;
+  /** Spec 1.2: the annotations that change what tsrun does (a trailing "." is a prefix). */
+  potentiallyUnsafeConfigAnnotations: string[];
 }
 
 /** The document for this host: its libseccomp asked what it can build, its kernel's release read. */
@@ -91,6 +94,9 @@ export function features(library: SeccompLibrary, kernelRelease: string, kernelT
       ...(library.version ? { 'io.github.seccomp.libseccomp.version': library.version } : {}),
       'org.opencontainers.tsrun.version': TSRUN_VERSION,
     },
+    // Only those tsrun reads: with --systemd-cgroup, each becomes a property of the
+    // container's unit (runc also lists its CRIU config and "bundle", of no use here).
+    potentiallyUnsafeConfigAnnotations: [SYSTEMD_PROPERTY_ANNOTATION_PREFIX],
   };
 }
 

@@ -8,7 +8,9 @@ describe('features document', () => {
   const doc = features({ archs: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_AARCH64'], version: '2.5.4' }, '6.1.0-18-amd64');
 
   test('has the runtime-spec shape', () => {
-    expect(Object.keys(doc)).toEqual(['ociVersionMin', 'ociVersionMax', 'hooks', 'mountOptions', 'linux', 'annotations']);
+    expect(Object.keys(doc)).toEqual(['ociVersionMin', 'ociVersionMax', 'hooks', 'mountOptions', 'linux', 'annotations', 'potentiallyUnsafeConfigAnnotations']);
+    // Spec 1.2: the annotations tsrun acts on, a prefix ending in "." (the systemd driver's properties).
+    expect(doc.potentiallyUnsafeConfigAnnotations).toEqual(['org.systemd.property.']);
     // netDevices and memoryPolicy below are spec 1.3's additions.
     expect([doc.ociVersionMin, doc.ociVersionMax]).toEqual(['1.0.0', '1.3.0']);
     expect(doc.linux.capabilities).toContain('CAP_SYS_ADMIN');
