@@ -23,5 +23,8 @@ export function checkSysctl(key: string, ns: NamespacePlan, isHostNamespace: IsH
   }
   if (name === 'kernel.hostname') throw new ConfigError(field, 'is not allowed as it conflicts with the OCI "hostname" field');
   if (name === 'kernel.domainname' && owns('uts')) return;
+  // The user.max_*_namespaces limits belong to a user namespace (runc 1.5 allows them
+  // the same way): the container's own, written from inside it.
+  if (name.startsWith('user.') && ns.has('user')) return;
   throw new ConfigError(field, 'is not in a separate kernel namespace');
 }

@@ -65,6 +65,23 @@ describeIf(containerSkipReason())(`user namespaces (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id));
   });
 
+  (FLAVOR === 'tsrun' ? test : test.skip)('user.* sysctls are the user namespace\'s own limits: set inside it (runc 1.5), the host\'s left alone', () => {
+    const hostLimit = fs.readFileSync('/proc/sys/user/max_user_namespaces', 'utf8');
+    const b = bundle('cat /proc/sys/user/max_user_namespaces /proc/sys/user/max_ipc_namespaces', (c) => {
+      c.linux.sysctl = { 'user.max_user_namespaces': '77', 'user/max_ipc_namespaces': '55' };
+    });
+    const out = path.join(s.env.tmp, `${b.id}.out`);
+    expectOk(s.cli.runContainer(b.id, b.dir, [], { stdoutFile: out }));
+    expect(fs.readFileSync(out, 'utf8')).toBe('77\n55\n');
+    expect(fs.readFileSync('/proc/sys/user/max_user_namespaces', 'utf8')).toBe(hostLimit);
+    // Without a user namespace they would be the host's: refused, as before.
+    const host = s.bundle({ configure: (c) => (c.linux.sysctl = { 'user.max_user_namespaces': '77' }) });
+    const r = s.cli.runContainer(host.id, host.dir);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/user\.max_user_namespaces.*is not in a separate kernel namespace/);
+    expect(fs.readFileSync('/proc/sys/user/max_user_namespaces', 'utf8')).toBe(hostLimit);
+  });
+
   test('exec joins the user namespace first: same maps, same namespace, root inside', () => {
     const b = bundle('sleep 1000');
     expectOk(s.cli.runContainer(b.id, b.dir, ['--detach']));

@@ -126,6 +126,11 @@ describe('sysctl', () => {
     expect(() => checkSysctl('kernel.domainname', hostIpc, isHost)).toThrow(/is not in a separate kernel namespace/);
     expect(() => checkSysctl('kernel.shmmni', hostIpc, notHost)).not.toThrow();
   });
+  test('user.* keys are allowed with a user namespace (its own limits; runc 1.5), refused without', () => {
+    expect(() => checkSysctl('user.max_user_namespaces', planNamespaces([{ type: 'user' }]), notHost)).not.toThrow();
+    expect(() => checkSysctl('user/max_ipc_namespaces', planNamespaces([{ type: 'user' }]), notHost)).not.toThrow();
+    expect(() => checkSysctl('user.max_user_namespaces', ns, notHost)).toThrow(/linux.sysctl "user.max_user_namespaces": is not in a separate kernel namespace/);
+  });
   test("the path form of a key is checked as the dotted one (runc's rule)", () => {
     expect(() => checkSysctl('net/ipv4/ip_forward', ns, notHost)).not.toThrow();
     expect(() => checkSysctl('kernel/shmmax', ns, notHost)).not.toThrow();
