@@ -3,17 +3,21 @@ import type { CgroupManager } from '../cgroups/manager';
 import { ContainerStateError } from '../errors';
 import { log } from '../log';
 import { native } from '../native';
-import { cgroupProcessesAreItsOwn } from './cgroup-ownership';
+import { cgroupProcessesAreItsOwn, hasOwnPidNamespace } from './cgroup-ownership';
 import { Container } from './container';
 import { parseSignal } from './signals';
 
-export function killContainer(root: string, id: string, signal: string | undefined, all = false): void {
+export function killContainer(root: string, id: string, signal: string | undefined, allRequested = false): void {
   // Serialized with create, start and delete: the state read under the lock is the
   // one the signal acts on (not a container a concurrent delete is tearing down).
   const { container, unlock } = Container.openLocked(root, id);
   try {
     const status = container.status();
     const sig = parseSignal(signal);
+    // Without a pid namespace of its own, the init's death does not end the others
+    // (it is not their namespace's pid 1): SIGKILL goes to every process, as runc 1.2
+    // does without --all (which it deprecated for this).
+    const all = allRequested || (sig === 9 && !hasOwnPidNamespace(container));
     if (all && status === 'stopped') {
       // runc signals whatever is left in the cgroup and succeeds (containerd's shim
       // sends this while it cleans up): here only what may still be the container's.

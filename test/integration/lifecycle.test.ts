@@ -274,6 +274,26 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       expectOk(s.cli.delete(b.id));
     });
 
+    (flavorOf(BINARY) === 'tsrun' ? test : test.skip)('without a pid namespace, SIGKILL without --all ends every process of the container, not the init alone (runc 1.2)', async () => {
+      const b = s.bundle({
+        configure: (c) => {
+          c.process.args = ['sh', '-c', 'sleep 300 & exec sleep 301'];
+          c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid');
+        },
+      });
+      expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
+      const procs = path.join('/sys/fs/cgroup/pids', b.cgroupsPath, 'cgroup.procs');
+      const listed = (): number[] => fs.readFileSync(procs, 'utf8').split('\n').filter((l) => l !== '').map(Number);
+      await waitFor(() => listed().length === 2, 'the background sleep');
+      const pids = listed();
+      expectOk(s.cli.kill(b.id, 'KILL'));
+      for (const pid of pids) expect(await waitPidGone(pid)).toBe(true);
+      await s.cli.waitStatus(b.id, 'stopped');
+      // Stopped, it succeeds too, as runc's: nothing is left to signal.
+      expectOk(s.cli.kill(b.id, 'KILL'));
+      expectOk(s.cli.delete(b.id));
+    });
+
     test('state and hooks give the spec version of the runtime (its --version), not the config\'s, as runc does', () => {
       let out = '';
       const b = s.bundle({
