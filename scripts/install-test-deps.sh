@@ -11,6 +11,7 @@
 #   iproute2        `ip netns` and veth pairs for the namespace-joining and netDevices tests
 #   uidmap          newuidmap/newgidmap for the rootless tests
 #   bsdutils        script(1), a real terminal for the tty tests
+#   strace          shows the seccomp(2) flags a container's filter is loaded with
 #   systemd, dbus   systemd booted inside a test container, for --systemd-cgroup
 #                   (runc asks it over the system bus, tsrun over its private socket)
 # Idempotent and quiet: does nothing when everything is present. Without root
@@ -18,7 +19,7 @@
 # clear reason) and never fails the test run by itself.
 set -uo pipefail
 
-PKGS=(busybox-static runc jq containerd podman docker.io libseccomp2 iproute2 uidmap bsdutils systemd dbus)
+PKGS=(busybox-static runc jq containerd podman docker.io libseccomp2 iproute2 uidmap bsdutils strace systemd dbus)
 
 installed() {
   local pkg=$1

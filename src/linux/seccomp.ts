@@ -221,18 +221,31 @@ function conditionsOf(call: NonNullable<SeccompConfig['syscalls']>[number], fiel
 /** What an action is, without the data in its low 16 bits. */
 const actionKind = (action: number): number => (action & 0xffff0000) >>> 0;
 
+/** Node's process.arch -> libseccomp's name of the architecture it runs on (the init's too). */
+const NODE_ARCHES: Record<string, string> = { x64: 'x86_64', ia32: 'x86', arm64: 'aarch64', arm: 'arm', s390x: 's390x', riscv64: 'riscv64', mips: 'mips', mipsel: 'mipsel', mips64el: 'mipsel64' };
+
+/** libseccomp's name of this host's architecture; undefined where tsrun does not know it. */
+export function nativeSeccompArch(arch: string = process.arch, littleEndian: boolean = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1): string | undefined {
+  if (arch === 'ppc64') return littleEndian ? 'ppc64le' : 'ppc64';
+  return NODE_ARCHES[arch];
+}
+
 /**
- * runc 1.1's rule for the ENOSYS stub: only when the default action refuses (allow,
+ * runc's rule for the ENOSYS stub: only when the default action refuses (allow,
  * log and trace hand a call to the kernel or a tracer, which answer ENOSYS
- * themselves), only for a profile that lists architectures (the stub is per
- * architecture), and not when the default is ENOSYS already (the stub would change
- * nothing; runc means to skip it then too).
+ * themselves), and not when the default is ENOSYS already (the stub would change
+ * nothing; runc means to skip it then too). The stub is per architecture: those the
+ * profile lists and always the native one, which every filter has (libseccomp's
+ * default), as runc 1.1.15 and 1.2 do: a profile without `architectures` (Docker's
+ * on some hosts) would otherwise give a newer syscall EPERM, and libc would not try
+ * its older one (clone3 -> clone).
  */
-export function planEnosys(defaultAction: number, architectures: string[], syscalls: string[]): EnosysPlan | undefined {
+export function planEnosys(defaultAction: number, architectures: string[], syscalls: string[], native: string | null = nativeSeccompArch() ?? null): EnosysPlan | undefined {
   const permissive: number[] = [SCMP_ACT.ALLOW, SCMP_ACT.LOG, SCMP_ACT.TRACE];
   if (permissive.includes(actionKind(defaultAction))) return undefined;
-  if (defaultAction === RET_ERRNO_ENOSYS || architectures.length === 0) return undefined;
-  return { architectures, syscalls };
+  const stubbed = native === null || architectures.includes(native) ? architectures : [...architectures, native];
+  if (defaultAction === RET_ERRNO_ENOSYS || stubbed.length === 0) return undefined;
+  return { architectures: stubbed, syscalls };
 }
 
 /** Returns undefined when the config has no seccomp section. */
@@ -251,7 +264,11 @@ export function planSeccomp(config: unknown, warn: (message: string) => void, ca
     if (!architectures.includes(name)) architectures.push(name);
   });
 
-  let flags = 0;
+  // Without a `flags` list, SPEC_ALLOW, as runc 1.2 sets it: a kernel that forces the
+  // speculative store bypass mitigation on every seccomp filter (mitigation mode
+  // "seccomp", the default before Linux 5.16) would otherwise slow every container
+  // down; a profile that wants the mitigation says "flags": [].
+  let flags = sc.flags === undefined || sc.flags === null ? SECCOMP_FILTER_FLAG.SECCOMP_FILTER_FLAG_SPEC_ALLOW! : 0;
   (sc.flags ?? []).forEach((flag, i) => {
     const value = SECCOMP_FILTER_FLAG[flag];
     if (value === undefined || flag === 'SECCOMP_FILTER_FLAG_NEW_LISTENER' || flag === 'SECCOMP_FILTER_FLAG_TSYNC_ESRCH') {

@@ -390,8 +390,12 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
       if (i386) expect(calls(['i386:1000', `i386:${I386_SYNC}`], allowlist())).toEqual({ 'i386:1000': 'ENOSYS', 'i386:36': 'EPERM' });
     });
 
-    test('only the listed architectures are bounded: x32 alone leaves native calls to the default', () => {
-      expect(calls([1000, 'x32:1000', `x32:${NR.sync}`], allowlist({ architectures: ['SCMP_ARCH_X32'] }))).toEqual({ 1000: 'EPERM', 'x32:1000': 'ENOSYS', 'x32:162': 'EPERM' });
+    // runc 1.1.15 and 1.2 always bound the native architecture, which every filter has;
+    // runc 1.1.5 (the reference here) only the listed ones.
+    const nativeBounded = FLAVOR === 'tsrun';
+
+    test('the listed architectures are bounded, and the native one, listed or not: x32 alone', () => {
+      expect(calls([1000, 'x32:1000', `x32:${NR.sync}`], allowlist({ architectures: ['SCMP_ARCH_X32'] }))).toEqual({ 1000: nativeBounded ? 'ENOSYS' : 'EPERM', 'x32:1000': 'ENOSYS', 'x32:162': 'EPERM' });
     });
 
     test('every rule counts for the bound, also one whose action is the default', () => {
@@ -406,9 +410,35 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
       expect(s.cli.runContainer(b.id, b.dir).code).toBe(159);
     });
 
-    test('no stub without architectures: every call not allowed gets the default', () => {
-      expect(calls([1000, NR.futexWaitv, NR.sync], allowlist({ architectures: [] }))).toEqual({ 1000: 'EPERM', 449: 'EPERM', 162: 'EPERM' });
+    test('without architectures, the native one is bounded (runc 1.1.15; 1.1.5 gave every call the default)', () => {
+      const newer = nativeBounded ? 'ENOSYS' : 'EPERM';
+      expect(calls([1000, NR.futexWaitv, NR.sync], allowlist({ architectures: [] }))).toEqual({ 1000: newer, 449: newer, 162: 'EPERM' });
+      expect(calls([1000, NR.sync], allowlist({ architectures: undefined }))).toEqual({ 1000: newer, 162: 'EPERM' });
     });
+  });
+
+  // The filter's flags show nowhere in /proc (and SPEC_ALLOW acts only where the host
+  // forces the mitigation on seccomp): strace shows the init's seccomp(2) call.
+  (FLAVOR === 'tsrun' ? test : test.skip)('a profile without flags is loaded with SPEC_ALLOW, as runc 1.2 loads it; "flags": [] with none', () => {
+    const loadedWith = (flags: string[] | undefined): string[] => {
+      const b = s.bundle({
+        configure: (c) => {
+          c.process.args = ['true'];
+          c.linux.seccomp = { ...allowBut([{ names: ['sync'], action: 'SCMP_ACT_ERRNO' }]), ...(flags ? { flags } : {}) };
+        },
+      });
+      const trace = path.join(s.env.tmp, `${b.id}.strace`);
+      const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=seccomp', '-e', 'signal=none', '-o', trace, BINARY, ...s.cli.fullArgs(['run', '--bundle', b.dir, b.id])], { encoding: 'utf8', timeout: 30_000 });
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      // The filter loads (a BPF program, not the NULL of a probe): its flags.
+      return fs.readFileSync(trace, 'utf8').split('\n').flatMap((l) => {
+        const m = /seccomp\(SECCOMP_SET_MODE_FILTER, ([^,]+), \{len=\d+/.exec(l);
+        return m ? [m[1] as string] : [];
+      });
+    };
+    expect(loadedWith(undefined)).toEqual(['SECCOMP_FILTER_FLAG_SPEC_ALLOW']);
+    expect(loadedWith([])).toEqual(['0']);
+    expect(loadedWith(['SECCOMP_FILTER_FLAG_LOG'])).toEqual(['SECCOMP_FILTER_FLAG_LOG']);
   });
 
   describe("Docker's default profile", () => {

@@ -1,4 +1,4 @@
-import { planSeccomp, RET_ERRNO_ENOSYS, SCMP_ACT, SECCOMP_ARCHES } from '../../src/linux/seccomp';
+import { nativeSeccompArch, planEnosys, planSeccomp, RET_ERRNO_ENOSYS, SCMP_ACT, SECCOMP_ARCHES } from '../../src/linux/seccomp';
 import { AUDIT_ARCH, BPF, enosysStub, X32_SYSCALL_BIT, type HighestSyscall } from '../../src/linux/seccomp-enosys';
 
 const none = () => undefined;
@@ -143,7 +143,7 @@ describe('the ENOSYS stub', () => {
   });
 });
 
-describe('which profiles get the stub (runc 1.1)', () => {
+describe('which profiles get the stub (runc 1.1, and 1.1.15 for the native architecture)', () => {
   const profile = (over: Record<string, unknown>) => ({
     defaultAction: 'SCMP_ACT_ERRNO',
     architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X32'],
@@ -169,10 +169,31 @@ describe('which profiles get the stub (runc 1.1)', () => {
     ['trace', { defaultAction: 'SCMP_ACT_TRACE' }],
     ['trace with an errno', { defaultAction: 'SCMP_ACT_TRACE', defaultErrnoRet: 1 }],
     ['ENOSYS already the default', { defaultErrnoRet: 38 }],
-    ['no architectures', { architectures: [] }],
-    ['architectures unset', { architectures: undefined }],
   ])('none: %s', (_what, over) => {
     expect(planSeccomp(profile(over), none)!.enosys).toBeUndefined();
+  });
+
+  test('the native architecture is always stubbed, as every filter has it (runc 1.1.15, 1.2): also without architectures', () => {
+    const here = nativeSeccompArch();
+    expect(here).toBeDefined();
+    for (const architectures of [[], undefined]) {
+      expect(planSeccomp(profile({ architectures }), none)!.enosys).toEqual({ architectures: [here], syscalls: ['read', 'clone3', 'futex_waitv'] });
+    }
+    const errno = SCMP_ACT.ERRNO | 1;
+    expect(planEnosys(errno, [], ['read'], 'aarch64')).toEqual({ architectures: ['aarch64'], syscalls: ['read'] });
+    // Listed or not, once: after those the profile lists.
+    expect(planEnosys(errno, ['x32'], ['read'], 'x86_64')).toEqual({ architectures: ['x32', 'x86_64'], syscalls: ['read'] });
+    expect(planEnosys(errno, ['x86_64', 'x32'], ['read'], 'x86_64')).toEqual({ architectures: ['x86_64', 'x32'], syscalls: ['read'] });
+    // An architecture tsrun cannot name: the profile's alone, none without them.
+    expect(planEnosys(errno, [], ['read'], null)).toBeUndefined();
+  });
+
+  test("Node's architecture names become libseccomp's", () => {
+    expect(nativeSeccompArch('x64')).toBe('x86_64');
+    expect(nativeSeccompArch('arm64')).toBe('aarch64');
+    expect(nativeSeccompArch('ppc64', true)).toBe('ppc64le');
+    expect(nativeSeccompArch('ppc64', false)).toBe('ppc64');
+    expect(nativeSeccompArch('loong64')).toBeUndefined();
   });
 
   test('its answer is SCMP_ACT_ERRNO(ENOSYS)', () => {

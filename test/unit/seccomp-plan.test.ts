@@ -55,6 +55,17 @@ describe('seccomp planner', () => {
     expect(plan.flags).toBe(SECCOMP_FILTER_FLAG.SECCOMP_FILTER_FLAG_LOG! | SECCOMP_FILTER_FLAG.SECCOMP_FILTER_FLAG_SPEC_ALLOW!);
   });
 
+  test('without a flags list, SPEC_ALLOW (runc 1.2); an empty list means none', () => {
+    const spec = SECCOMP_FILTER_FLAG.SECCOMP_FILTER_FLAG_SPEC_ALLOW!;
+    expect(planSeccomp({ defaultAction: 'SCMP_ACT_ALLOW' }, none)!.flags).toBe(spec);
+    expect(planSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', flags: null }, none)!.flags).toBe(spec);
+    expect(planSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', flags: [] }, none)!.flags).toBe(0);
+    expect(planSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_LOG'] }, none)!.flags).toBe(SECCOMP_FILTER_FLAG.SECCOMP_FILTER_FLAG_LOG!);
+    // With a listener too: NEW_LISTENER beside it.
+    const notify = planSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/l.sock', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }, none)!;
+    expect(notify.flags).toBe(spec | SECCOMP_FILTER_FLAG.SECCOMP_FILTER_FLAG_NEW_LISTENER!);
+  });
+
   test('NOTIFY asks for a listener fd; TSYNC then needs TSYNC_ESRCH', () => {
     const plan = planSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/l.sock', flags: ['SECCOMP_FILTER_FLAG_TSYNC'],
       syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }, none)!;
