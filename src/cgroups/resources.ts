@@ -301,6 +301,9 @@ export function memorySwapToV2(swap: number | undefined, limit: number | undefin
   if (m === -1 && s === 0) return 'max';
   if (s === -1) return 'max';
   if (s === 0) return undefined;
+  // Unlimited memory with a swap limit: the swap limit as it is (runc 1.2.1; it has
+  // no memory to subtract, and v2 limits swap apart).
+  if (m === -1) return byteCount(s);
   if (m === 0) throw new ConfigError(field, 'a swap limit needs a memory limit (linux.resources.memory.limit)');
   if (m < 0) throw new ConfigError(field, `invalid memory limit ${m}`);
   if (s < m) throw new ConfigError(field, `memory+swap limit ${s} must be >= the memory limit ${m}`);

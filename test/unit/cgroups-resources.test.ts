@@ -61,6 +61,9 @@ describe('runc conversions', () => {
     expect(memorySwapToV2(100, 100, 'f')).toBe('0');
     expect(() => memorySwapToV2(50, 100, 'f')).toThrow(/must be >= the memory limit/);
     expect(() => memorySwapToV2(50, undefined, 'f')).toThrow(/needs a memory limit/);
+    // Unlimited memory, limited swap: the swap value itself (runc 1.2.1).
+    expect(memorySwapToV2(1073741824, -1, 'f')).toBe('1073741824');
+    expect(() => memorySwapToV2(300, -2, 'f')).toThrow(/invalid memory limit -2/);
   });
   test('cpu lists and huge page names', () => {
     expect(parseCpuList('0-2,5', 'f')).toEqual([0, 1, 2, 5]);
@@ -206,6 +209,9 @@ describe('v1 planner', () => {
     expect(lines(planV2Resources({ memory: { swap: -1 } }, files({ 'memory.max': 'max' }), { update: true }))).toEqual(['memory.swap.max=max']);
     // At create there is no earlier limit to take: the config must give one.
     expect(() => planV2Resources({ memory: { swap: 96 << 20 } }, limited)).toThrow(/a swap limit needs a memory limit/);
+    // Unlimited memory and a swap limit, given or already there (runc 1.2.1): swap alone is limited.
+    expect(lines(planV2Resources({ memory: { limit: -1, swap: 96 << 20 } }, none))).toEqual([`memory.swap.max=${96 << 20}`, 'memory.max=max']);
+    expect(lines(planV2Resources({ memory: { swap: 96 << 20 } }, files({ 'memory.max': 'max' }), { update: true }))).toEqual([`memory.swap.max=${96 << 20}`]);
   });
   test('blkio uses blkio.weight, or the BFQ files when only those exist', () => {
     const r = {
