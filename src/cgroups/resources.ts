@@ -254,15 +254,38 @@ export function validateResources(input: unknown, field = 'linux.resources'): Li
   return input as LinuxResources;
 }
 
+/** The block I/O lists whose entries name a device (major:minor): an update changes those it names. */
+const BLOCK_IO_DEVICE_LISTS = ['weightDevice', 'throttleReadBpsDevice', 'throttleWriteBpsDevice', 'throttleReadIOPSDevice', 'throttleWriteIOPSDevice'];
+
+/** `given` over `recorded`: an entry for a device already there changes it, a new one is added. */
+function upsertDevices(recorded: unknown, given: unknown): unknown {
+  if (!Array.isArray(given)) return given;
+  const out: unknown[] = Array.isArray(recorded) ? [...recorded] : [];
+  for (const entry of given) {
+    const at = isObj(entry) ? out.findIndex((o) => isObj(o) && o['major'] === entry['major'] && o['minor'] === entry['minor']) : -1;
+    if (at < 0) out.push(entry);
+    else out[at] = { ...(out[at] as Record<string, unknown>), ...(entry as Record<string, unknown>) };
+  }
+  return out;
+}
+
 /**
- * Deep merge of the given settings over the recorded ones (arrays are replaced): the
- * container's resources after an update, which changes only the fields it gives.
+ * Deep merge of the given settings over the recorded ones: the container's resources
+ * after an update, which changes only the fields it gives. Arrays are replaced, but
+ * for block I/O's per-device lists, where an entry changes only its device (as
+ * runc's update upserts them; the cgroup files themselves work that way).
  */
 export function mergeResources(base: unknown, patch: LinuxResources): Record<string, unknown> {
   const out: Record<string, unknown> = isObj(base) ? { ...base } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === undefined) continue;
-    out[k] = isObj(v) && isObj(out[k]) ? { ...(out[k] as Record<string, unknown>), ...v } : v;
+    if (!isObj(v) || !isObj(out[k])) {
+      out[k] = v;
+      continue;
+    }
+    const merged: Record<string, unknown> = { ...(out[k] as Record<string, unknown>), ...v };
+    if (k === 'blockIO') for (const list of BLOCK_IO_DEVICE_LISTS) if (list in v) merged[list] = upsertDevices((out[k] as Record<string, unknown>)[list], v[list]);
+    out[k] = merged;
   }
   return out;
 }

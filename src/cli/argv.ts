@@ -10,7 +10,7 @@ const LONG_FLAGS = new Set([
   'additional-gids', 'process-label', 'apparmor', 'no-new-privs', 'cap', 'cgroup', 'ignore-paused',
   'resources', 'stats', 'interval',
   // update
-  'memory', 'memory-swap', 'memory-reservation', 'kernel-memory', 'kernel-memory-tcp', 'cpu-share', 'cpu-shares',
+  'memory', 'memory-swap', 'memory-reservation', 'kernel-memory', 'kernel-memory-tcp', 'cpu-share', 'cpu-shares', 'cpu-burst', 'cpu-idle',
   'cpu-quota', 'cpu-period', 'cpu-rt-runtime', 'cpu-rt-period', 'cpuset-cpus', 'cpuset-mems', 'pids-limit',
   'blkio-weight', 'l3-cache-schema', 'mem-bw-schema',
 ]);

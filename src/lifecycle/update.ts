@@ -12,7 +12,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
 /**
  * The linux.resources fields `update` applies: those runc's update copies into the
  * container's cgroup config (runc 1.1.5, plus cpu.burst, cpu.idle and
- * memory.checkBeforeUpdate of 1.2). Everything else in a --resources document is
+ * memory.checkBeforeUpdate of 1.2, and the block I/O leaf weight and per-device
+ * weights and throttles of 1.3.3 and 1.4). Everything else in a --resources document is
  * ignored without a word, as runc does: containerd sends the container's whole
  * resources on every update, devices and all. memory.kernel and kernelTCP are kept
  * here only to be warned about and dropped (withoutKernelMemory).
@@ -20,7 +21,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 const UPDATABLE: Record<string, readonly string[] | 'value'> = {
   memory: ['limit', 'reservation', 'swap', 'kernel', 'kernelTCP', 'checkBeforeUpdate'],
   cpu: ['shares', 'quota', 'burst', 'period', 'realtimeRuntime', 'realtimePeriod', 'cpus', 'mems', 'idle'],
-  blockIO: ['weight'],
+  blockIO: ['weight', 'leafWeight', 'weightDevice', 'throttleReadBpsDevice', 'throttleWriteBpsDevice', 'throttleReadIOPSDevice', 'throttleWriteIOPSDevice'],
   pids: ['limit'],
   unified: 'value',
 };

@@ -582,7 +582,8 @@ describe('update flags and --resources', () => {
     expect(resourcesFromJson(JSON.stringify(full), 'stdin')).toEqual({
       memory: { limit: 1 << 20, reservation: 1 << 19, swap: 2 << 20, kernel: 5, kernelTCP: 6, checkBeforeUpdate: true },
       cpu: { shares: 1024, quota: 1, burst: 2, period: 3, realtimeRuntime: 4, realtimePeriod: 5, cpus: '0', mems: '0', idle: 1 },
-      blockIO: { weight: 500 },
+      // The per-device lists since runc 1.3.3.
+      blockIO: { weight: 500, leafWeight: 10, weightDevice: [{ major: 8, minor: 0, weight: 10 }], throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1 }] },
       pids: { limit: 10 },
       unified: { 'memory.high': '1M' },
     });
@@ -602,6 +603,25 @@ describe('update flags and --resources', () => {
       memory: { limit: 5, swap: 2 },
       pids: { limit: 3 },
     });
+  });
+  test('merge over the recorded resources: block I/O devices are changed one by one (runc 1.3.3 upserts them)', () => {
+    const recorded = { blockIO: { weight: 10, throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1 }, { major: 8, minor: 16, rate: 2 }], weightDevice: [{ major: 8, minor: 0, weight: 20 }] } };
+    expect(mergeResources(recorded, { blockIO: { throttleReadBpsDevice: [{ major: 8, minor: 16, rate: 5 }, { major: 254, minor: 0, rate: 6 }], weightDevice: [{ major: 8, minor: 0, leafWeight: 30 }] } })).toEqual({
+      blockIO: {
+        weight: 10,
+        throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1 }, { major: 8, minor: 16, rate: 5 }, { major: 254, minor: 0, rate: 6 }],
+        weightDevice: [{ major: 8, minor: 0, weight: 20, leafWeight: 30 }],
+      },
+    });
+    // Other arrays are replaced.
+    expect(mergeResources({ hugepageLimits: [1] }, { hugepageLimits: [] } as never)).toEqual({ hugepageLimits: [] });
+  });
+  test('update takes --cpu-burst and --cpu-idle (runc 1.2), and the per-device block I/O lists of a --resources document', () => {
+    expect(resourcesFromFlags({ 'cpu-burst': '1000', 'cpu-idle': '1' })).toEqual({ cpu: { burst: 1000, idle: 1 } });
+    expect(() => resourcesFromFlags({ 'cpu-burst': '-1' })).toThrow(/invalid value for cpu-burst/);
+    const devices = { weightDevice: [{ major: 8, minor: 0, weight: 100 }], throttleWriteIOPSDevice: [{ major: 8, minor: 0, rate: 10 }] };
+    expect(resourcesFromJson(JSON.stringify({ blockIO: { ...devices, leafWeight: 50 } }), 'stdin')).toEqual({ blockIO: { ...devices, leafWeight: 50 } });
+    expect(normalizeArgv(['update', '-cpu-burst', '5', '-cpu-idle', '1', 'c1'])).toEqual(['update', '--cpu-burst', '5', '--cpu-idle', '1', 'c1']);
   });
   test('single-dash update flags and ps arguments survive argv normalisation', () => {
     expect(normalizeArgv(['update', '-memory', '1m', '-cpu-share', '2', 'c1'])).toEqual(['update', '--memory', '1m', '--cpu-share', '2', 'c1']);

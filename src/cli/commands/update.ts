@@ -75,7 +75,8 @@ function goIntegerDigits(text: string): string | undefined {
 
 export type UpdateFlags = Partial<Record<
   'memory' | 'memory-swap' | 'memory-reservation' | 'kernel-memory' | 'kernel-memory-tcp' | 'cpu-share' | 'cpu-quota' | 'cpu-period' |
-  'cpu-rt-runtime' | 'cpu-rt-period' | 'cpuset-cpus' | 'cpuset-mems' | 'pids-limit' | 'blkio-weight' | 'l3-cache-schema' | 'mem-bw-schema',
+  'cpu-burst' | 'cpu-idle' | 'cpu-rt-runtime' | 'cpu-rt-period' | 'cpuset-cpus' | 'cpuset-mems' | 'pids-limit' | 'blkio-weight' |
+  'l3-cache-schema' | 'mem-bw-schema',
   string
 >>;
 
@@ -95,8 +96,8 @@ export function resourcesFromFlags(f: UpdateFlags): LinuxResources {
   if (Object.keys(memory).length > 0) r.memory = memory;
   const cpu: NonNullable<LinuxResources['cpu']> = {};
   const ints: [keyof UpdateFlags, keyof typeof cpu, boolean][] = [
-    ['cpu-share', 'shares', false], ['cpu-quota', 'quota', true], ['cpu-period', 'period', false],
-    ['cpu-rt-runtime', 'realtimeRuntime', true], ['cpu-rt-period', 'realtimePeriod', false],
+    ['cpu-share', 'shares', false], ['cpu-quota', 'quota', true], ['cpu-period', 'period', false], ['cpu-burst', 'burst', false],
+    ['cpu-idle', 'idle', true], ['cpu-rt-runtime', 'realtimeRuntime', true], ['cpu-rt-period', 'realtimePeriod', false],
   ];
   for (const [flag, key, signed] of ints) {
     const v = f[flag];
@@ -135,7 +136,9 @@ const FLAGS: [keyof UpdateFlags, string][] = [
   ['blkio-weight', 'Specifies per cgroup weight, range is from 10 to 1000'],
   ['cpu-period', 'CPU CFS period to be used for hardcapping (in usecs). 0 to use system default'],
   ['cpu-quota', 'CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period'],
+  ['cpu-burst', 'CPU time (in usecs) a period may use beyond the quota, saved up from earlier periods'],
   ['cpu-share', 'CPU shares (relative weight vs. other containers)'],
+  ['cpu-idle', '1: the cgroup runs as SCHED_IDLE; 0: as normal'],
   ['cpu-rt-period', 'CPU realtime period to be used for hardcapping (in usecs). 0 to use system default'],
   ['cpu-rt-runtime', 'CPU realtime hardcap limit (in usecs). Allowed cpu time in a given period'],
   ['cpuset-cpus', 'CPU(s) to use'],
