@@ -83,6 +83,30 @@ describeIf(containerSkipReason())(`root filesystem (${BINARY})`, () => {
     expect(fs.readFileSync(path.join(shared, 'f'), 'utf8')).toBe('host\n');
   });
 
+  // runc 1.2 remounts such a bind with the flags asked for alone, dropping the source's.
+  (FLAVOR === 'tsrun' ? test : test.skip)('a bind whose options only clear flags (containerd\'s rbind,rprivate,rw) keeps a nosuid,nodev,noexec source\'s flags', () => {
+    const src = path.join(s.bundle().dir, 'nosuid-src');
+    fs.mkdirSync(src);
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'nosuid,nodev,noexec,size=1m', 'tsrun-test', src]).status).toBe(0);
+    try {
+      const b = s.bundle({
+        configure: (c) => {
+          c.process!.args = ['sh', '-c', 'for d in /rw /exec; do grep " $d " /proc/self/mountinfo | cut -d" " -f6; done'];
+          c.mounts!.push({ destination: '/rw', type: 'bind', source: src, options: ['rbind', 'rprivate', 'rw'] });
+          // A set flag remounts with exactly what is asked: exec, suid and dev are taken.
+          c.mounts!.push({ destination: '/exec', type: 'bind', source: src, options: ['rbind', 'rprivate', 'rw', 'exec', 'nosymfollow'] });
+        },
+      });
+      const r = s.cli.runContainer(b.id, b.dir);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+      const [rw, exec] = r.stdout.trim().split('\n').map((line) => line.split(',').filter((o) => !o.endsWith('time')));
+      expect(rw).toEqual(['rw', 'nosuid', 'nodev', 'noexec']);
+      expect(exec).toEqual(['rw', 'nosymfollow']);
+    } finally {
+      spawnSync('umount', [src]);
+    }
+  });
+
   test("a bound /dev is left as it is: neither the default devices nor the config's are made in the directory behind it", () => {
     const hostDev = path.join(s.bundle().dir, 'hostdev');
     fs.mkdirSync(hostDev);
