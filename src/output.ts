@@ -41,5 +41,25 @@ export function divertOutput(to: ((fd: number, text: string) => void) | undefine
   sink = to;
 }
 
-export const writeStdout = (text: string): void => (sink ? sink(1, text) : writeAll(1, text));
+/**
+ * Thrown when the reader of our stdout has gone (EPIPE: `tsrun events | head`). A Go
+ * program such as runc dies of SIGPIPE there without a word; the CLI ends as quietly,
+ * with the status a shell shows for that death (128 + SIGPIPE).
+ */
+export class StdoutClosed extends Error {
+  readonly exitStatus = 128 + 13;
+  constructor() {
+    super('stdout closed by its reader');
+  }
+}
+
+export const writeStdout = (text: string): void => {
+  if (sink) return sink(1, text);
+  try {
+    writeAll(1, text);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE') throw new StdoutClosed();
+    throw e;
+  }
+};
 export const writeStderr = (text: string): void => (sink ? sink(2, text) : writeAll(2, text));

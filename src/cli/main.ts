@@ -8,7 +8,7 @@ import { separateExecCommand } from './commands/exec';
 import { versionText } from './commands/version';
 import { assignPositionals, commandNames, commandSpec, parseFlags, recordBuilder, type ParsedArgv } from './fast-parse';
 import { globalOptions } from './global-options';
-import { writeStdout } from '../output';
+import { StdoutClosed, writeStdout } from '../output';
 import { systemErrorMessage } from './system-error';
 
 /** How bin/tsrun ends the process once main() has answered (src/native.ts). */
@@ -46,6 +46,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     await module.handler(out as never);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
+    if (e instanceof StdoutClosed) return e.exitStatus;
     if (e instanceof CommandFailure) {
       log.fatal(`${e.prefix}: ${errorMessage(e.inner)}`);
       return e.exitStatus;

@@ -521,6 +521,19 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     expect({ code: r.code, timedOut: r.timedOut }).toEqual({ code: 0, timedOut: false });
   });
 
+  test('events whose reader goes away ends without a word, as runc dies of SIGPIPE (nothing in the log a shim reads errors from)', () => {
+    const b = bundle(['sleep', '1000'], {});
+    expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
+    const logFile = path.join(b.dir, 'events-log.json');
+    // go-runc's Stats() reads one object and closes the pipe; head does the same.
+    const cmd = [BINARY, ...s.cli.fullArgs(['--log', logFile, '--log-format', 'json', 'events', '--interval', '100ms', b.id])]
+      .map((w) => `'${w}'`).join(' ');
+    const r = spawnSync('bash', ['-c', `${cmd} | head -c 1 >/dev/null; echo "\${PIPESTATUS[0]}"`], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stdout).toBe('141\n');
+    expect(fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '').toBe('');
+    expectOk(s.cli.delete(b.id, true));
+  });
+
   test('events with an interval longer than a Node timer holds (2^31 ms) waits it, not 1 ms; one past Go\'s longest duration is refused', async () => {
     const b = bundle(['sleep', '1000'], {});
     expectOk(s.cli.create(b.id, b.dir));
