@@ -207,8 +207,8 @@ export interface NativeAddon {
   stopForwardingSignals(): void;
   /** Every caught signal has the action it had before; nothing caught: nothing to do. */
   releaseSignals(): void;
-  /** _exit(2): ends the process at once (see exitProcess). */
-  exitNow(code: number): never;
+  /** _exit(2): ends the process at once (see exitProcess); `helper` false: no exit helper. */
+  exitNow(code: number, helper?: boolean): never;
   /** The whole file as a Latin-1 string held outside V8's heap (the CLI's own sources). */
   readLatin1(path: string): string;
 }
@@ -249,8 +249,18 @@ export function native(): NativeAddon {
  */
 export function exitProcess(code: number): never {
   const plain = process.execArgv.length === 0 && !process.env.NODE_OPTIONS && !process.env.NODE_V8_COVERAGE;
-  if (plain && !stdioStreamsUsed()) addonForExit()?.exitNow(code);
+  if (plain && !stdioStreamsUsed()) addonForExit()?.exitNow(code, exitHelperWanted);
   process.exit(code);
+}
+
+let exitHelperWanted = true;
+
+/**
+ * This command ends without the exit helper: its caller must see no child of tsrun's
+ * but the ones it asked for (see lifecycle/exec.ts).
+ */
+export function endWithoutExitHelper(): void {
+  exitHelperWanted = false;
 }
 
 function addonForExit(): NativeAddon | undefined {

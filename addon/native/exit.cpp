@@ -100,10 +100,12 @@ void HandOverAddressSpace() {
 
 }  // namespace
 
-// exitNow(code): _exit(2) with the memory freed by a helper (above).
+// exitNow(code[, helper = true]): _exit(2), with the memory freed by a helper (above)
+// unless helper is false.
 Napi::Value ExitNow(const Napi::CallbackInfo& info) {
   int code = ArgInt(info, 0, "exitNow", "code");
-  HandOverAddressSpace();
+  const bool helper = info.Length() < 2 || !info[1].IsBoolean() || info[1].As<Napi::Boolean>().Value();
+  if (helper) HandOverAddressSpace();
   _exit(code & 0xff);
 }
 

@@ -14,7 +14,7 @@ import { encodePlan } from '../linux/plan-encoding';
 import { log } from '../log';
 import { callerTerminalSize } from './caller-terminal';
 import { foregroundStdio, type PipedStdio } from './foreground-stdio';
-import { native } from '../native';
+import { endWithoutExitHelper, native } from '../native';
 import { Container } from './container';
 import { processStartTime } from '../state/status';
 import { writeFileAtomic } from './files';
@@ -307,6 +307,10 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
   // The process is our grandchild when the init forks into the pid namespace: as a
   // subreaper we inherit it and can wait for it.
   if (!opts.detach) nat.setChildSubreaper();
+  // conmon (podman exec -t) takes the exit of any child it does not know, reaped
+  // before it has read the pid file, for the exec'd process's (older versions, Debian's
+  // 2.1.6 among them): tsrun's exit helper, an orphan it reaps, must not be one.
+  if (opts.detach && opts.consoleSocket !== undefined) endWithoutExitHelper();
   return withSignalsCaught(async (forwarding) => {
     const { pid, consoleFd, piped } = startExec(opts);
     if (opts.detach) return 0;

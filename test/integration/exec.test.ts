@@ -5,8 +5,8 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { spawnSync } from 'child_process';
-import { flavorOf, pidAlive, runtimeUnderTest, waitFor, waitPidGone, type RunResult } from '../helpers/runtime';
+import { spawn, spawnSync } from 'child_process';
+import { flavorOf, pidAlive, repoRoot, runtimeUnderTest, waitFor, waitPidGone, type RunResult } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 import { reapIfOurs } from '../helpers/reap';
 
@@ -37,6 +37,40 @@ describeIf(containerSkipReason())(`exec (${BINARY})`, () => {
   };
 
   const ex = (args: string[]) => s.cli.run(['exec', ...args]);
+
+  // conmon 2.1 (podman exec -t) takes the exit of any child it does not know, reaped
+  // before it has read the pid file, for the exec'd process's: tsrun's exit helper
+  // (an orphan, which frees Node's memory after tsrun's exit) must not be one there.
+  (FLAVOR === 'tsrun' ? test : test.skip)('exec -d with a console socket leaves its caller no orphan but the exec\'d process; without one, the exit helper too', async () => {
+    const { b } = running();
+    const reaper = path.join(repoRoot(), 'build', 'Release', 'tsrun-test-reaping-parent');
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    delete env.NODE_V8_COVERAGE;
+    // The pids of the orphans the caller reaped (the exec'd process is one: its parent,
+    // the init's intermediate, is gone), and the exec'd process's pid.
+    const orphansOf = (extra: string[]): { orphans: number[]; exec: number } => {
+      const pidFile = path.join(b.dir, `exec-${crypto.randomBytes(3).toString('hex')}.pid`);
+      const r = spawnSync(reaper, ['--report-orphans', BINARY, ...s.cli.fullArgs(['exec', '-d', '--pid-file', pidFile, ...extra, b.id, 'sleep', '1'])], { encoding: 'utf8', env, timeout: 30_000 });
+      expect({ status: r.status, stderr: r.stderr.split('\n').filter((l) => !l.startsWith('orphan ')).join('') }).toEqual({ status: 0, stderr: '' });
+      const orphans = r.stderr.split('\n').flatMap((l) => /^orphan (\d+) exit /.exec(l)?.[1] ?? []).map(Number);
+      return { orphans, exec: Number(fs.readFileSync(pidFile, 'utf8')) };
+    };
+    const tty = spawn(path.join(repoRoot(), 'build', 'Release', 'tsrun-test-recvtty'), [path.join(b.dir, 'console.sock')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let said = '';
+    tty.stderr.on('data', (d) => (said += d));
+    try {
+      await waitFor(() => said.includes('listening'), 'the console receiver to listen');
+      const withTty = orphansOf(['-t', '--console-socket', path.join(b.dir, 'console.sock')]);
+      expect(withTty.orphans).toEqual([withTty.exec]);
+      const plain = orphansOf([]);
+      expect(plain.orphans).toHaveLength(2);
+      expect(plain.orphans).toContain(plain.exec);
+    } finally {
+      tty.kill('SIGKILL');
+    }
+    expectOk(s.cli.delete(b.id, true));
+  });
 
   test('runs a command in every namespace of the init, returns its exit code, env exactly', () => {
     const { b, pid } = running();
