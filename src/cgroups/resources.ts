@@ -257,12 +257,20 @@ export function validateResources(input: unknown, field = 'linux.resources'): Li
 /** The block I/O lists whose entries name a device (major:minor): an update changes those it names. */
 const BLOCK_IO_DEVICE_LISTS = ['weightDevice', 'throttleReadBpsDevice', 'throttleWriteBpsDevice', 'throttleReadIOPSDevice', 'throttleWriteIOPSDevice'];
 
-/** `given` over `recorded`: an entry for a device already there changes it, a new one is added. */
+/**
+ * `given` over `recorded`: an entry for a device already there changes it (the last
+ * one for that device, which is what the kernel kept of a list naming it twice), a
+ * new one is added.
+ */
 function upsertDevices(recorded: unknown, given: unknown): unknown {
   if (!Array.isArray(given)) return given;
   const out: unknown[] = Array.isArray(recorded) ? [...recorded] : [];
   for (const entry of given) {
-    const at = isObj(entry) ? out.findIndex((o) => isObj(o) && o['major'] === entry['major'] && o['minor'] === entry['minor']) : -1;
+    let at = -1;
+    for (let i = out.length - 1; i >= 0 && at < 0 && isObj(entry); i--) {
+      const o = out[i];
+      if (isObj(o) && o['major'] === entry['major'] && o['minor'] === entry['minor']) at = i;
+    }
     if (at < 0) out.push(entry);
     else out[at] = { ...(out[at] as Record<string, unknown>), ...(entry as Record<string, unknown>) };
   }

@@ -11,3 +11,8 @@ export function connectCallerSocket(flag: string, socketPath: string): number {
     throw new TsrunError(`${flag} ${socketPath}: ${(e as Error).message}`);
   }
 }
+
+/** --pidfd-socket connected (its fd then goes to the init), or undefined without one. */
+export function connectPidfdSocket(socketPath: string | undefined): number | undefined {
+  return socketPath === undefined ? undefined : connectCallerSocket('--pidfd-socket', socketPath);
+}

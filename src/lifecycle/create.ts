@@ -27,7 +27,8 @@ import { StateStore } from '../state/store';
 import type { ContainerState } from '../state/types';
 import { planSeccomp } from '../linux/seccomp';
 import { checkTerminal, consoleEnds, type ConsoleEnds } from './console';
-import { connectCallerSocket } from './caller-socket';
+import { connectPidfdSocket } from './caller-socket';
+import { initFdNumber } from './init-fds';
 import { inUserNamespace, isHostNamespace, isProcfs, lastCapability } from './host-facts';
 import { CONTAINER_INIT_DIED, converse, converseToExec, type SessionHandlers } from './init-session';
 import { NetDeviceMover } from './net-devices';
@@ -252,12 +253,9 @@ export function createContainer(opts: CreateOptions): Created {
       console = consoleEnds(opts.consoleSocket);
       extraFds.push(console.initFd);
     }
-    if (opts.pidfdSocket !== undefined) {
-      pidfdSocketFd = connectCallerSocket('--pidfd-socket', opts.pidfdSocket);
-      extraFds.push(pidfdSocketFd);
-    }
-    // Where an extra fd lands in the init (PROTOCOL.md: after the plan and the sync socket).
-    const initFdOf = (fd: number | undefined): number | undefined => (fd === undefined ? undefined : 3 + preserveFds + 2 + extraFds.indexOf(fd));
+    pidfdSocketFd = connectPidfdSocket(opts.pidfdSocket);
+    if (pidfdSocketFd !== undefined) extraFds.push(pidfdSocketFd);
+    const initFdOf = (fd: number | undefined): number | undefined => initFdNumber(preserveFds, extraFds, fd);
     // Rootless on a hybrid host, the v2 hierarchy (no controllers there) may refuse
     // the move (its rule wants write access where the caller's cgroup and the
     // container's meet, the root): the container then stays out of it, as with runc.

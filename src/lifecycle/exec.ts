@@ -20,7 +20,8 @@ import { processStartTime } from '../state/status';
 import { writeFileAtomic } from './files';
 import { killQuietly } from './kill';
 import { checkTerminal, consoleEnds, proxyConsole, type ConsoleEnds, type ConsoleProxy } from './console';
-import { connectCallerSocket } from './caller-socket';
+import { connectPidfdSocket } from './caller-socket';
+import { initFdNumber } from './init-fds';
 import { withSignalsCaught } from './signal-forwarding';
 import { waitForContainerProcess } from './container-wait';
 import { lastCapability } from './host-facts';
@@ -177,26 +178,24 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
     if (!container.alive()) throw new ContainerStateError('cannot exec in a stopped container');
 
     const ownedOutsideUser = namespacesOwnedOutsideUser(opened);
-    const base = 3 + opts.preserveFds;
-    const namespaces: Partial<Record<NamespaceType, string>> = {};
-    opened.forEach(([type], k) => (namespaces[type] = `/proc/self/fd/${base + 2 + k}`));
     const extraFds = [...nsFds];
     if (terminal) {
       console = consoleEnds(opts.consoleSocket);
       extraFds.push(console.initFd);
     }
-    if (opts.pidfdSocket !== undefined) {
-      pidfdSocketFd = connectCallerSocket('--pidfd-socket', opts.pidfdSocket);
-      extraFds.push(pidfdSocketFd);
-    }
+    pidfdSocketFd = connectPidfdSocket(opts.pidfdSocket);
+    if (pidfdSocketFd !== undefined) extraFds.push(pidfdSocketFd);
+    const initFdOf = (fd: number | undefined): number | undefined => initFdNumber(opts.preserveFds, extraFds, fd);
+    const namespaces: Partial<Record<NamespaceType, string>> = {};
+    for (const [type, fd] of opened) namespaces[type] = `/proc/self/fd/${initFdOf(fd)}`;
     const seccomp = containerSeccomp(container);
     const cgroupJoin = planCgroupJoin(cgroupDirs, namespaces.user !== undefined, status === 'paused');
     const plan = buildExecPlan({
       proc,
       namespaces,
       ownedOutsideUser,
-      consoleFd: console ? base + 2 + extraFds.indexOf(console.initFd) : undefined,
-      pidfdSocketFd: pidfdSocketFd !== undefined ? base + 2 + extraFds.indexOf(pidfdSocketFd) : undefined,
+      consoleFd: initFdOf(console?.initFd),
+      pidfdSocketFd: initFdOf(pidfdSocketFd),
       preserveFds: opts.preserveFds,
       extraFds: extraFds.length,
       lastCap: lastCapability(),

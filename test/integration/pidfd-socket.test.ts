@@ -136,6 +136,60 @@ describeIf(skipReason())(`--pidfd-socket (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id));
   });
 
+  // Each extra fd the init gets has its place after the preserved ones: the pidfd
+  // socket must not take the console's or a preserved fd's, nor they its.
+  test('with a terminal and --preserve-fds too: the pidfd, the pty and the preserved fd each reach their place (create and exec)', async () => {
+    const recvtty = path.join(repoRoot(), 'build', 'Release', 'tsrun-test-recvtty');
+    const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    // The bundle helper forces terminal off: turned on in config.json itself.
+    const config = JSON.parse(fs.readFileSync(b.configPath, 'utf8'));
+    config.process.terminal = true;
+    fs.writeFileSync(b.configPath, JSON.stringify(config));
+    const kept = path.join(b.dir, 'kept-file');
+    fs.writeFileSync(kept, 'x');
+    const started: { kill(): void }[] = [];
+    const ttySocket = async (name: string): Promise<string> => {
+      const sock = path.join(b.dir, name);
+      const child = spawn(recvtty, [sock], { stdio: ['ignore', 'ignore', 'pipe'] });
+      started.push({ kill: () => child.kill('SIGKILL') });
+      let said = '';
+      child.stderr.on('data', (d) => (said += d));
+      await waitFor(() => said.includes('listening'), 'the console receiver to listen');
+      return sock;
+    };
+    // The runtime with fd 3 open on `kept` (--preserve-fds 1).
+    const withKeptFd = (args: string[]): void => {
+      const fd = fs.openSync(kept, 'r');
+      try {
+        const r = spawnSync(BINARY, s.cli.fullArgs(args), { stdio: ['ignore', 'pipe', 'pipe', fd], encoding: 'utf8', timeout: 30_000 });
+        expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      } finally {
+        fs.closeSync(fd);
+      }
+    };
+    const placed = (pid: number): string[] => [0, 3].map((fd) => fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+    try {
+      const rxCreate = await receiver(b.dir);
+      started.push({ kill: rxCreate.stop });
+      withKeptFd(['create', '--bundle', b.dir, '--console-socket', await ttySocket('c1.sock'), '--pidfd-socket', rxCreate.sock, '--preserve-fds', '1', b.id]);
+      const created = await rxCreate.received;
+      expect(created).toEqual({ message: 'standard', pid: s.cli.state(b.id).pid });
+      expect(placed(created.pid)).toEqual([expect.stringMatching(/^\/dev\/pts\/\d+$/), kept]);
+      expectOk(s.cli.start(b.id));
+      fs.rmSync(rxCreate.sock);
+      const rxExec = await receiver(b.dir);
+      started.push({ kill: rxExec.stop });
+      const pidFile = path.join(b.dir, 'exec.pid');
+      withKeptFd(['exec', '-d', '-t', '--console-socket', await ttySocket('c2.sock'), '--pidfd-socket', rxExec.sock, '--preserve-fds', '1', '--pid-file', pidFile, b.id, 'sleep', '999']);
+      const execed = await rxExec.received;
+      expect(execed).toEqual({ message: 'setns', pid: Number(fs.readFileSync(pidFile, 'utf8')) });
+      expect(placed(execed.pid)).toEqual([expect.stringMatching(/^\/dev\/pts\/\d+$/), kept]);
+    } finally {
+      for (const p of started) p.kill();
+    }
+    expectOk(s.cli.delete(b.id, true));
+  });
+
   test('a socket nobody listens on fails create with the flag and the path named, and leaves nothing', () => {
     const b = s.bundle();
     const sock = path.join(b.dir, 'nobody.sock');

@@ -613,6 +613,10 @@ describe('update flags and --resources', () => {
         weightDevice: [{ major: 8, minor: 0, weight: 20, leafWeight: 30 }],
       },
     });
+    // A device listed twice: the kernel kept the last entry, which the update changes.
+    expect(mergeResources({ blockIO: { throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1 }, { major: 8, minor: 0, rate: 2 }] } }, { blockIO: { throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 5 }] } })).toEqual({
+      blockIO: { throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1 }, { major: 8, minor: 0, rate: 5 }] },
+    });
     // Other arrays are replaced.
     expect(mergeResources({ hugepageLimits: [1] }, { hugepageLimits: [] } as never)).toEqual({ hugepageLimits: [] });
   });
