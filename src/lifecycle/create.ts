@@ -25,14 +25,13 @@ import { processStartTime } from '../state/status';
 import { formatRfc3339Nano } from '../time/rfc3339';
 import { StateStore } from '../state/store';
 import type { ContainerState } from '../state/types';
-import { planSeccomp } from '../linux/seccomp';
 import { checkTerminal, consoleEnds, type ConsoleEnds } from './console';
 import { connectPidfdSocket } from './caller-socket';
 import { initFdNumber } from './init-fds';
 import { inUserNamespace, isHostNamespace, isProcfs, lastCapability } from './host-facts';
 import { CONTAINER_INIT_DIED, converse, converseToExec, type SessionHandlers } from './init-session';
 import { NetDeviceMover } from './net-devices';
-import { compileSeccomp, forwardSeccompListener } from './seccomp';
+import { compileSeccomp, forwardSeccompListener, planContainerSeccomp } from './seccomp';
 import { hostLsm } from './host-lsm';
 import { crashPoint } from './crash-point';
 import { killQuietly, signalCgroup } from './kill';
@@ -124,7 +123,7 @@ export function createContainer(opts: CreateOptions): Created {
   checkPassedFds(preserveFds);
   // Planned and compiled before anything exists: a bad profile leaves nothing behind.
   const unprivileged = (process.geteuid?.() ?? 0) !== 0;
-  const seccompPlan = planSeccomp(spec.linux?.seccomp, (m) => log.warn(m), { unprivileged });
+  const seccompPlan = planContainerSeccomp(spec.linux?.seccomp, unprivileged);
   const seccomp = seccompPlan ? compileSeccomp(seccompPlan, (m) => log.warn(m), undefined, opts.root) : undefined;
   const rootless = rootlessMode(opts.rootless);
   const namespaces = planNamespaces(spec.linux?.namespaces);

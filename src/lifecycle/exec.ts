@@ -29,8 +29,7 @@ import { EXEC_INIT_DIED, converseToExec } from './init-session';
 import { execCgroupDirs } from './exec-cgroups';
 import { checkPassedFds } from './socket-activation';
 import { hostLsm } from './host-lsm';
-import { compileSeccomp, forwardSeccompListener } from './seccomp';
-import { planSeccomp } from '../linux/seccomp';
+import { compileSeccomp, forwardSeccompListener, planContainerSeccomp } from './seccomp';
 import type { SeccompPlan, SeccompProgram } from '../linux/seccomp';
 import { sessionKeyringName } from '../linux/keyring';
 import { OCI_VERSION } from '../version';
@@ -356,6 +355,6 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
  */
 function containerSeccomp(container: Container): { plan: SeccompPlan; program: SeccompProgram } | undefined {
   const linux = container.state.config['linux'] as { seccomp?: unknown } | undefined;
-  const plan = planSeccomp(linux?.seccomp, (m) => log.warn(m), { unprivileged: (process.geteuid?.() ?? 0) !== 0 });
+  const plan = planContainerSeccomp(linux?.seccomp, (process.geteuid?.() ?? 0) !== 0);
   return plan ? { plan, program: compileSeccomp(plan, (m) => log.warn(m), undefined, container.store.root) } : undefined;
 }

@@ -2,7 +2,7 @@
 // planned filter into BPF through the addon (libseccomp, loaded at run time), and give
 // a notify fd the init hands over to the listener the config names.
 import { ConfigError, SyscallError, TsrunError } from '../errors';
-import { SCMP_ACT, SECCOMP_ARCHES, type SeccompPlan, type SeccompProgram } from '../linux/seccomp';
+import { planSeccomp, SCMP_ACT, SECCOMP_ARCHES, type SeccompPlan, type SeccompProgram } from '../linux/seccomp';
 import { BPF_MAXINSNS, enosysStub } from '../linux/seccomp-enosys';
 import { log } from '../log';
 import { native } from '../native';
@@ -16,6 +16,14 @@ export const LIBSECCOMP_SONAME = 'libseccomp.so.2';
  * libseccomp makes of the filter is kept there and taken again for the same filter
  * (src/lifecycle/seccomp-cache.ts).
  */
+/**
+ * A container's linux.seccomp planned for this caller and kernel (undefined without
+ * one): create plans it, and exec again for every exec'd process, the same way.
+ */
+export function planContainerSeccomp(config: unknown, unprivileged: boolean): SeccompPlan | undefined {
+  return planSeccomp(config, (m) => log.warn(m), { unprivileged, kernelTakes: (flag) => native().seccompFilterFlagsSupported(flag) });
+}
+
 export function compileSeccomp(plan: SeccompPlan, warn: (message: string) => void, soname = LIBSECCOMP_SONAME, cacheRoot?: string): SeccompProgram {
   const filter = {
     defaultAction: plan.filter.defaultAction,

@@ -249,7 +249,17 @@ export function planEnosys(defaultAction: number, architectures: string[], sysca
 }
 
 /** Returns undefined when the config has no seccomp section. */
-export function planSeccomp(config: unknown, warn: (message: string) => void, caller: { unprivileged?: boolean } = {}): SeccompPlan | undefined {
+/**
+ * What the planner is told of its caller: `unprivileged` (tsrun not root: the listener
+ * handover by sendmsg), and `kernelTakes`, whether this kernel takes a filter flag
+ * (asked only for the default SPEC_ALLOW; without it, none is assumed).
+ */
+export interface SeccompCaller {
+  unprivileged?: boolean;
+  kernelTakes?: (flag: number) => boolean;
+}
+
+export function planSeccomp(config: unknown, warn: (message: string) => void, caller: SeccompCaller = {}): SeccompPlan | undefined {
   if (config === undefined || config === null) return undefined;
   const sc = config as SeccompConfig;
   const field = 'linux.seccomp';
@@ -264,11 +274,13 @@ export function planSeccomp(config: unknown, warn: (message: string) => void, ca
     if (!architectures.includes(name)) architectures.push(name);
   });
 
-  // Without a `flags` list, SPEC_ALLOW, as runc 1.2 sets it: a kernel that forces the
-  // speculative store bypass mitigation on every seccomp filter (mitigation mode
-  // "seccomp", the default before Linux 5.16) would otherwise slow every container
-  // down; a profile that wants the mitigation says "flags": [].
-  let flags = sc.flags === undefined || sc.flags === null ? SECCOMP_FILTER_FLAG.SECCOMP_FILTER_FLAG_SPEC_ALLOW! : 0;
+  // Without a `flags` list, SPEC_ALLOW where the kernel takes it, as runc 1.2 sets it
+  // (after the same probe): a kernel that forces the speculative store bypass
+  // mitigation on every seccomp filter (mitigation mode "seccomp", the default before
+  // Linux 5.16) would otherwise slow every container down; a profile that wants the
+  // mitigation says "flags": [].
+  const specAllow = SECCOMP_FILTER_FLAG.SECCOMP_FILTER_FLAG_SPEC_ALLOW!;
+  let flags = (sc.flags === undefined || sc.flags === null) && caller.kernelTakes?.(specAllow) ? specAllow : 0;
   (sc.flags ?? []).forEach((flag, i) => {
     const value = SECCOMP_FILTER_FLAG[flag];
     if (value === undefined || flag === 'SECCOMP_FILTER_FLAG_NEW_LISTENER' || flag === 'SECCOMP_FILTER_FLAG_TSYNC_ESRCH') {

@@ -55,14 +55,22 @@ describe('seccomp planner', () => {
     expect(plan.flags).toBe(SECCOMP_FILTER_FLAG.SECCOMP_FILTER_FLAG_LOG! | SECCOMP_FILTER_FLAG.SECCOMP_FILTER_FLAG_SPEC_ALLOW!);
   });
 
-  test('without a flags list, SPEC_ALLOW (runc 1.2); an empty list means none', () => {
+  test('without a flags list, SPEC_ALLOW where the kernel takes it (runc 1.2, after the same probe); an empty list means none', () => {
     const spec = SECCOMP_FILTER_FLAG.SECCOMP_FILTER_FLAG_SPEC_ALLOW!;
-    expect(planSeccomp({ defaultAction: 'SCMP_ACT_ALLOW' }, none)!.flags).toBe(spec);
-    expect(planSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', flags: null }, none)!.flags).toBe(spec);
-    expect(planSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', flags: [] }, none)!.flags).toBe(0);
-    expect(planSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_LOG'] }, none)!.flags).toBe(SECCOMP_FILTER_FLAG.SECCOMP_FILTER_FLAG_LOG!);
+    const asked: number[] = [];
+    const kernel = { kernelTakes: (flag: number): boolean => (asked.push(flag), true) };
+    expect(planSeccomp({ defaultAction: 'SCMP_ACT_ALLOW' }, none, kernel)!.flags).toBe(spec);
+    expect(asked).toEqual([spec]);
+    expect(planSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', flags: null }, none, kernel)!.flags).toBe(spec);
+    expect(planSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', flags: [] }, none, kernel)!.flags).toBe(0);
+    expect(planSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_LOG'] }, none, kernel)!.flags).toBe(SECCOMP_FILTER_FLAG.SECCOMP_FILTER_FLAG_LOG!);
+    // Given flags are the profile's: the kernel is not asked about the default then.
+    expect(asked).toEqual([spec, spec]);
+    // A kernel (or sandbox) that refuses the flag: none, rather than a filter it refuses.
+    expect(planSeccomp({ defaultAction: 'SCMP_ACT_ALLOW' }, none, { kernelTakes: () => false })!.flags).toBe(0);
+    expect(planSeccomp({ defaultAction: 'SCMP_ACT_ALLOW' }, none)!.flags).toBe(0);
     // With a listener too: NEW_LISTENER beside it.
-    const notify = planSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/l.sock', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }, none)!;
+    const notify = planSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/l.sock', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }, none, kernel)!;
     expect(notify.flags).toBe(spec | SECCOMP_FILTER_FLAG.SECCOMP_FILTER_FLAG_NEW_LISTENER!);
   });
 
