@@ -12,11 +12,6 @@ import { cachedLibseccompOutput, type LibseccompOutput } from './seccomp-cache';
 export const LIBSECCOMP_SONAME = 'libseccomp.so.2';
 
 /**
- * The plan's BPF program. With `cacheRoot` (the --root of create and exec), what
- * libseccomp makes of the filter is kept there and taken again for the same filter
- * (src/lifecycle/seccomp-cache.ts).
- */
-/**
  * A container's linux.seccomp planned for this caller and kernel (undefined without
  * one): create plans it, and exec again for every exec'd process, the same way.
  */
@@ -24,6 +19,11 @@ export function planContainerSeccomp(config: unknown, unprivileged: boolean): Se
   return planSeccomp(config, (m) => log.warn(m), { unprivileged, kernelTakes: (flag) => native().seccompFilterFlagsSupported(flag) });
 }
 
+/**
+ * The plan's BPF program. With `cacheRoot` (the --root of create and exec), what
+ * libseccomp makes of the filter is kept there and taken again for the same filter
+ * (src/lifecycle/seccomp-cache.ts).
+ */
 export function compileSeccomp(plan: SeccompPlan, warn: (message: string) => void, soname = LIBSECCOMP_SONAME, cacheRoot?: string): SeccompProgram {
   const filter = {
     defaultAction: plan.filter.defaultAction,

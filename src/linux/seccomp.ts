@@ -248,7 +248,6 @@ export function planEnosys(defaultAction: number, architectures: string[], sysca
   return { architectures: stubbed, syscalls };
 }
 
-/** Returns undefined when the config has no seccomp section. */
 /**
  * What the planner is told of its caller: `unprivileged` (tsrun not root: the listener
  * handover by sendmsg), and `kernelTakes`, whether this kernel takes a filter flag
@@ -259,6 +258,7 @@ export interface SeccompCaller {
   kernelTakes?: (flag: number) => boolean;
 }
 
+/** Returns undefined when the config has no seccomp section. */
 export function planSeccomp(config: unknown, warn: (message: string) => void, caller: SeccompCaller = {}): SeccompPlan | undefined {
   if (config === undefined || config === null) return undefined;
   const sc = config as SeccompConfig;
