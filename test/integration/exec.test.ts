@@ -5,10 +5,11 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { spawn, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import { flavorOf, pidAlive, repoRoot, runtimeUnderTest, waitFor, waitPidGone, type RunResult } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 import { reapIfOurs } from '../helpers/reap';
+import { startReceiver } from '../helpers/fd-receivers';
 
 jest.setTimeout(60_000);
 
@@ -56,18 +57,15 @@ describeIf(containerSkipReason())(`exec (${BINARY})`, () => {
       const orphans = r.stderr.split('\n').flatMap((l) => /^orphan (\d+) exit /.exec(l)?.[1] ?? []).map(Number);
       return { orphans, exec: Number(fs.readFileSync(pidFile, 'utf8')) };
     };
-    const tty = spawn(path.join(repoRoot(), 'build', 'Release', 'tsrun-test-recvtty'), [path.join(b.dir, 'console.sock')], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let said = '';
-    tty.stderr.on('data', (d) => (said += d));
+    const tty = await startReceiver('tsrun-test-recvtty', path.join(b.dir, 'console.sock'));
     try {
-      await waitFor(() => said.includes('listening'), 'the console receiver to listen');
       const withTty = orphansOf(['-t', '--console-socket', path.join(b.dir, 'console.sock')]);
       expect(withTty.orphans).toEqual([withTty.exec]);
       const plain = orphansOf([]);
       expect(plain.orphans).toHaveLength(2);
       expect(plain.orphans).toContain(plain.exec);
     } finally {
-      tty.kill('SIGKILL');
+      tty.kill();
     }
     expectOk(s.cli.delete(b.id, true));
   });

@@ -6,14 +6,14 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { spawn, spawnSync } from 'child_process';
-import { flavorOf, pidAlive, repoRoot, runtimeUnderTest, waitFor, waitPidGone } from '../helpers/runtime';
+import { spawnSync } from 'child_process';
+import { flavorOf, pidAlive, runtimeUnderTest, waitFor, waitPidGone } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
+import { startReceiver } from '../helpers/fd-receivers';
 
 jest.setTimeout(60_000);
 
 const BINARY = runtimeUnderTest();
-const RECEIVER = path.join(repoRoot(), 'build', 'Release', 'tsrun-test-pidfd-receiver');
 
 /** runc before 1.2 has no such flag: nothing to compare with then (tsrun must have it). */
 function skipReason(): string | undefined {
@@ -34,17 +34,12 @@ interface Receiver {
 
 async function receiver(dir: string): Promise<Receiver> {
   const sock = path.join(dir, 'pidfd.sock');
-  const child = spawn(RECEIVER, [sock], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  await waitFor(() => err.includes('listening'), 'the pidfd receiver to listen');
-  const lines = (): string[] => out.split('\n').filter((l) => l !== '');
+  const rx = await startReceiver('tsrun-test-pidfd-receiver', sock);
+  const lines = (): string[] => rx.out().split('\n').filter((l) => l !== '');
   const received = (async () => {
-    await waitFor(() => lines().length > 0 || child.exitCode !== null, 'a pidfd to arrive', 20_000);
+    await waitFor(() => lines().length > 0 || rx.child.exitCode !== null, 'a pidfd to arrive', 20_000);
     const m = /^pidfd (\S+) (-?\d+)$/.exec(lines()[0] ?? '');
-    if (!m) throw new Error(`pidfd receiver: ${out}${err}`);
+    if (!m) throw new Error(`pidfd receiver: ${rx.out()}${rx.err()}`);
     return { message: m[1] as string, pid: Number(m[2]) };
   })();
   return {
@@ -52,11 +47,11 @@ async function receiver(dir: string): Promise<Receiver> {
     received,
     signal: async (signal) => {
       const before = lines().length;
-      child.stdin.write(`${signal}\n`);
+      rx.child.stdin.write(`${signal}\n`);
       await waitFor(() => lines().length > before, 'the receiver to signal');
       return lines()[before] as string;
     },
-    stop: () => child.kill('SIGKILL'),
+    stop: rx.kill,
   };
 }
 
@@ -66,30 +61,20 @@ describeIf(skipReason())(`--pidfd-socket (${BINARY})`, () => {
     s.forceClean();
   });
 
-  test('create: the parked init\'s pidfd reaches the socket, and a signal through it ends the created container', async () => {
+  test.each([
+    // The parked init is pid 1 of its namespace, with a handler of its own for SIGTERM.
+    ['create: the parked init\'s pidfd reaches the socket, and SIGTERM through it ends the created container', ['create'], 15],
+    ['run -d: the container process\'s pidfd; SIGKILL through it stops the container', ['run', '-d'], 9],
+  ] as const)('%s', async (_what, command, signal) => {
     const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
     const rx = await receiver(b.dir);
     try {
-      expectOk(s.cli.create(b.id, b.dir, ['--pidfd-socket', rx.sock]));
+      expectOk(s.cli.run([...command, '--bundle', b.dir, '--pidfd-socket', rx.sock, b.id]));
       const got = await rx.received;
       expect(got).toEqual({ message: 'standard', pid: s.cli.state(b.id).pid });
-      expect(await rx.signal(15)).toBe('sent 15');
-      await s.cli.waitStatus(b.id, 'stopped');
-    } finally {
-      rx.stop();
-    }
-    expectOk(s.cli.delete(b.id));
-  });
-
-  test('run -d: the container process\'s pidfd; SIGKILL through it stops the container', async () => {
-    const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
-    const rx = await receiver(b.dir);
-    try {
-      expectOk(s.cli.runContainer(b.id, b.dir, ['-d', '--pidfd-socket', rx.sock]));
-      const got = await rx.received;
-      expect(got).toEqual({ message: 'standard', pid: s.cli.state(b.id).pid });
-      expect(fs.readFileSync(`/proc/${got.pid}/cmdline`, 'utf8')).toBe('sleep\u00001000\u0000');
-      expect(await rx.signal(9)).toBe('sent 9');
+      // Running, it is the container's program (created, still the parked init).
+      if (command[0] === 'run') expect(fs.readFileSync(`/proc/${got.pid}/cmdline`, 'utf8')).toBe('sleep\u00001000\u0000');
+      expect(await rx.signal(signal)).toBe(`sent ${signal}`);
       await s.cli.waitStatus(b.id, 'stopped');
     } finally {
       rx.stop();
@@ -139,7 +124,6 @@ describeIf(skipReason())(`--pidfd-socket (${BINARY})`, () => {
   // Each extra fd the init gets has its place after the preserved ones: the pidfd
   // socket must not take the console's or a preserved fd's, nor they its.
   test('with a terminal and --preserve-fds too: the pidfd, the pty and the preserved fd each reach their place (create and exec)', async () => {
-    const recvtty = path.join(repoRoot(), 'build', 'Release', 'tsrun-test-recvtty');
     const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
     // The bundle helper forces terminal off: turned on in config.json itself.
     const config = JSON.parse(fs.readFileSync(b.configPath, 'utf8'));
@@ -150,11 +134,7 @@ describeIf(skipReason())(`--pidfd-socket (${BINARY})`, () => {
     const started: { kill(): void }[] = [];
     const ttySocket = async (name: string): Promise<string> => {
       const sock = path.join(b.dir, name);
-      const child = spawn(recvtty, [sock], { stdio: ['ignore', 'ignore', 'pipe'] });
-      started.push({ kill: () => child.kill('SIGKILL') });
-      let said = '';
-      child.stderr.on('data', (d) => (said += d));
-      await waitFor(() => said.includes('listening'), 'the console receiver to listen');
+      started.push(await startReceiver('tsrun-test-recvtty', sock));
       return sock;
     };
     // The runtime with fd 3 open on `kept` (--preserve-fds 1).

@@ -5,17 +5,17 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { spawn, spawnSync } from 'child_process';
-import { flavorOf, repoRoot, runtimeUnderTest, waitFor } from '../helpers/runtime';
+import { spawnSync } from 'child_process';
+import { flavorOf, runtimeUnderTest } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 import type { Bundle } from '../helpers/bundle';
 import { reapIfOurs } from '../helpers/reap';
+import { startReceiver } from '../helpers/fd-receivers';
 
 jest.setTimeout(60_000);
 
 const BINARY = runtimeUnderTest();
 const FLAVOR = flavorOf(BINARY);
-const RECVTTY = path.join(repoRoot(), 'build', 'Release', 'tsrun-test-recvtty');
 const haveScript = spawnSync('script', ['--version']).status === 0;
 
 /** The bundle helper forces terminal off; these tests turn it on in config.json itself. */
@@ -31,14 +31,10 @@ function withTerminal(b: Bundle, args: string[], consoleSize?: { height: number;
 /** Starts the receiver on a socket in the bundle dir; `done` gives its stdout and stderr. */
 async function receiver(dir: string) {
   const sock = path.join(dir, 'console.sock');
-  const child = spawn(RECVTTY, [sock], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  const done = new Promise<{ out: string; err: string; code: number | null }>((resolve) => child.on('close', (code) => resolve({ out, err, code })));
-  await waitFor(() => err.includes('listening'), 'the console receiver to listen');
-  return { sock, done, kill: () => child.kill('SIGKILL') };
+  // Its stdin ends at once: nothing is typed into the container's terminal.
+  const rx = await startReceiver('tsrun-test-recvtty', sock);
+  rx.child.stdin.end();
+  return { sock, done: rx.done, kill: rx.kill };
 }
 
 /**

@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <unistd.h>
+
+#include "receive-one-fd.hpp"
 
 static int Die(const char* what) {
   fprintf(stderr, "pidfd-receiver: %s: %s\n", what, strerror(errno));
@@ -39,38 +39,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   setvbuf(stdout, nullptr, _IOLBF, 0);
-  int srv = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (srv < 0) return Die("socket");
-  struct sockaddr_un addr {};
-  addr.sun_family = AF_UNIX;
-  if (strlen(argv[1]) >= sizeof addr.sun_path) return Die("path too long");
-  strcpy(addr.sun_path, argv[1]);
-  if (bind(srv, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) return Die("bind");
-  if (listen(srv, 1) < 0) return Die("listen");
-  fprintf(stderr, "listening\n");
-  int conn = accept4(srv, nullptr, nullptr, SOCK_CLOEXEC);
-  if (conn < 0) return Die("accept");
-  char message[256];
-  struct iovec iov = {message, sizeof message - 1};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
-  if (n < 0) return Die("recvmsg");
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  if (!c || c->cmsg_type != SCM_RIGHTS) {
-    fprintf(stderr, "pidfd-receiver: no fd received\n");
-    return 2;
-  }
-  int pidfd;
-  memcpy(&pidfd, CMSG_DATA(c), sizeof pidfd);
-  message[n] = '\0';
-  close(conn);
-  close(srv);
-  printf("pidfd %s %ld\n", message, PidOf(pidfd));
+  std::string message;
+  const char* failed = nullptr;
+  int pidfd = ReceiveOneFd(argv[1], &message, &failed);
+  if (pidfd < 0) return Die(failed);
+  printf("pidfd %s %ld\n", message.c_str(), PidOf(pidfd));
   char line[64];
   while (fgets(line, sizeof line, stdin)) {
     int sig = atoi(line);
