@@ -220,31 +220,37 @@ void MountTmpfs(const std::string& object, const std::string& source, const std:
   if (chmod(FdPath(mounted.get()).c_str(), covered.st_mode & 07777) < 0) Fail(object, "chmod", errno);
 }
 
-// The mount op's optional seventh argument: "copyup" (a tmpfs) or "idmap=<index>"
-// (a bind mount whose tree idmapTree prepared).
+// The mount op's optional seventh argument, comma-separated words: "copyup" (a
+// tmpfs), "idmap=<index>" (a bind mount whose tree idmapTree prepared), "src=<index>"
+// and "keep=<flags>" (a bind mount).
 struct MountExtension {
   bool copyUp = false;
   bool idmapped = false;
   uint64_t idmapIndex = 0;
   bool sourceFd = false;  // "src=<index>": bind the fd openSources got, not the path
   uint64_t sourceIndex = 0;
+  unsigned long keep = 0;  // "keep=<MS_* flags>": of the source's, kept by a remount
 };
 
 MountExtension ParseExtension(const std::string& object, const Args& a) {
   MountExtension ext;
   if (a.size() < 7) return ext;
-  const std::string& word = a[6];
-  if (word == "copyup") {
-    ext.copyUp = true;
-  } else if (word.rfind("idmap=", 0) == 0) {
-    ext.idmapped = true;
-    ext.idmapIndex = ParseU64(word.substr(6), object);
-  } else if (word.rfind("src=", 0) == 0) {
-    ext.sourceFd = true;
-    ext.sourceIndex = ParseU64(word.substr(4), object);
-  } else {
-    FailMessage(object + ": unknown mount extension \"" + word + "\"");
+  for (const std::string& word : CommaFields(a[6])) {
+    if (word == "copyup") {
+      ext.copyUp = true;
+    } else if (word.rfind("idmap=", 0) == 0) {
+      ext.idmapped = true;
+      ext.idmapIndex = ParseU64(word.substr(6), object);
+    } else if (word.rfind("src=", 0) == 0) {
+      ext.sourceFd = true;
+      ext.sourceIndex = ParseU64(word.substr(4), object);
+    } else if (word.rfind("keep=", 0) == 0) {
+      ext.keep = ParseU64(word.substr(5), object);
+    } else {
+      FailMessage(object + ": unknown mount extension \"" + word + "\"");
+    }
   }
+  if (ext.keep & ~(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)) FailMessage(object + ": keep= names flags a bind does not keep");
   return ext;
 }
 
@@ -399,12 +405,18 @@ void OpMount(const Args& a) {
     source = FdPath(sourceFd.get());
   }
 
+  if (ext.keep && !(flags & MS_BIND)) FailMessage(object + ": keep= is for a bind mount");
   if (flags & MS_BIND && ext.idmapped) {
     // The tree was made in the host's namespaces: the source path may not even be
     // reachable from here (a 0700 parent owned by host root), so only the tree is asked.
     Fd tree(TakeIdmapTree(object, ext.idmapIndex));
     struct stat st;
     if (fstat(tree.get(), &st) < 0) Fail(object, "fstat", errno);
+    // A bind that is remounted (it asks for a flag) takes the flags asked for alone: of
+    // the source's, those in keep= (read-only, nosuid, nodev, noexec, unless an option
+    // cleared them by name) are added, so that a remount never drops them unasked. One
+    // that asks for nothing is not remounted and keeps all of the source's anyway.
+    if (ext.keep && (flags & kBindRemountFlags)) flags |= MountFlagsOf(object, tree.get()) & ext.keep;
     Fd target(Resolve(object, dest, S_ISDIR(st.st_mode) ? Create::Directory : Create::File));
     RequireSameKind(object, S_ISDIR(st.st_mode), target.get());
     RequireNotTheRoot(object, target.get());
@@ -413,6 +425,8 @@ void OpMount(const Args& a) {
   } else if (flags & MS_BIND) {
     struct stat st;
     if (stat(source.c_str(), &st) < 0) Fail(object, "stat", errno);
+    // keep=, as above.
+    if (ext.keep && (flags & kBindRemountFlags)) flags |= MountFlagsOf(object, source) & ext.keep;
     bool attached;
     {
       Fd target(Resolve(object, dest, S_ISDIR(st.st_mode) ? Create::Directory : Create::File));

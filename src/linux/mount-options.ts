@@ -144,10 +144,23 @@ export interface ParsedMountOptions {
   recursive: { set: number; clear: number };
   /** idmap / ridmap, if given. */
   idmap?: 'flat' | 'recursive';
+  /** The per-mount flags an option clears by name (`rw`, `suid`, `dev`, `exec`...), the last word for a flag deciding. */
+  cleared: number;
 }
+
+/**
+ * The source's flags a bind mount keeps when it is remounted with others: read-only,
+ * nosuid, nodev and noexec, unless an option clears one by name (`rw`, `suid`, `dev`,
+ * `exec`). runc's remount takes only the flags asked for, so `["rbind","ro"]` of a
+ * nosuid, nodev, noexec directory gave setuid programs and device nodes there; a bind
+ * that asks for nothing keeps them all anyway (it is not remounted), and mount(8)
+ * with the new mount API keeps what it is not told to change.
+ */
+export const BIND_KEPT_SOURCE_FLAGS = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC;
 
 export function parseMountOptions(options: readonly string[] = []): ParsedMountOptions {
   let flags = 0;
+  let cleared = 0;
   const propagation: number[] = [];
   let copyUp = false;
   let idmap: 'flat' | 'recursive' | undefined;
@@ -180,6 +193,7 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
     const flag = FLAG_OPTIONS[option];
     if (flag) {
       flags = flag[1] ? flags | flag[0] : flags & ~flag[0];
+      cleared = flag[1] ? cleared & ~flag[0] : cleared | flag[0];
       continue;
     }
     const prop = PROPAGATION_OPTIONS[option];
@@ -189,7 +203,7 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
     }
     data.push(option);
   }
-  return { flags, propagation, data: data.join(','), copyUp, recursive, ...(idmap ? { idmap } : {}) };
+  return { flags, propagation, data: data.join(','), copyUp, recursive, ...(idmap ? { idmap } : {}), cleared };
 }
 
 /** The `mount` op's propagation argument (PROTOCOL.md): 0 for none, else the flags in order, comma-separated. */

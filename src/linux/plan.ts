@@ -5,7 +5,7 @@ import * as path from 'path';
 import type { Mount, NamespaceType, Spec } from '../config/types';
 import { ConfigError } from '../errors';
 import { DEFAULT_DEVICES, DEFAULT_DEV_LINKS } from './devices';
-import { MOUNT_ATTR, MS, parseMountOptions, propagationArg, rootPropagationAfterPivot, rootPropagationFlags } from './mount-options';
+import { BIND_KEPT_SOURCE_FLAGS, MOUNT_ATTR, MS, parseMountOptions, propagationArg, rootPropagationAfterPivot, rootPropagationFlags } from './mount-options';
 import { planIdmappedMount } from './idmapped-mounts';
 import { CLONE_FLAGS, ownedOutsideUserFirst, ownsNamespace, planNamespaces, type IsHostNamespace } from './namespaces';
 import { planNetDevices } from './net-devices';
@@ -131,7 +131,7 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
     const field = `mounts[${i}]`;
     checkPathLength(mount.destination, `${field}.destination`);
     if (mount.source !== undefined) checkPathLength(mount.source, `${field}.source`);
-    const { flags, propagation: propagationWords, data, copyUp, recursive, idmap } = parseMountOptions(mount.options);
+    const { flags, propagation: propagationWords, data, copyUp, recursive, idmap, cleared } = parseMountOptions(mount.options);
     const propagation = propagationArg(propagationWords);
     // A mount over the root itself would be stacked under the pivot and never seen (runc
     // fails on it later, unclearly).
@@ -164,12 +164,14 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
       // know (podman's "z", "U", fstab's "nofail", "x-...") to a kernel that ignores
       // them: so does tsrun, saying so, as a typo ("noexecc") leaves the mount laxer.
       if (data) input.warn(`${field}.options: ${data}: not known, ignored on a bind mount (as runc does)`);
-      let extension = idmapped ? [idmapped.extension] : [];
+      const extension: string[] = idmapped ? [idmapped.extension] : [];
       if (viaHelper) {
         bindSources.push(i, stagePoint ?? source);
-        extension = [`src=${i}`];
+        extension.splice(0, 1, `src=${i}`);
       }
-      ops.push(op('mount', source, dest, '', flags | MS.BIND, propagation, '', ...extension), ...setattr);
+      const kept = BIND_KEPT_SOURCE_FLAGS & ~cleared;
+      if (kept !== 0) extension.push(`keep=${kept}`);
+      ops.push(op('mount', source, dest, '', flags | MS.BIND, propagation, '', ...(extension.length > 0 ? [extension.join(',')] : [])), ...setattr);
       return;
     }
     if (mount.type === 'tmpfs') {

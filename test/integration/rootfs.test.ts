@@ -84,26 +84,47 @@ describeIf(containerSkipReason())(`root filesystem (${BINARY})`, () => {
   });
 
   // runc 1.2 remounts such a bind with the flags asked for alone, dropping the source's.
-  (FLAVOR === 'tsrun' ? test : test.skip)('a bind whose options only clear flags (containerd\'s rbind,rprivate,rw) keeps a nosuid,nodev,noexec source\'s flags', () => {
+  // runc 1.2 remounts any bind given an option with the flags asked for alone (1.1 only
+  // one that sets a flag), dropping the source's read-only, nosuid, nodev and noexec.
+  (FLAVOR === 'tsrun' ? test : test.skip)('a bind keeps its source\'s ro, nosuid, nodev and noexec unless an option clears one by name (rw, suid, dev, exec)', () => {
     const src = path.join(s.bundle().dir, 'nosuid-src');
+    const roSrc = path.join(s.bundle().dir, 'ro-src');
     fs.mkdirSync(src);
+    fs.mkdirSync(roSrc);
     expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'nosuid,nodev,noexec,size=1m', 'tsrun-test', src]).status).toBe(0);
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tsrun-test', roSrc]).status).toBe(0);
+    const binds: [string, string, string[]][] = [
+      // containerd's writable volume: only a flag cleared, no remount.
+      ['/rw', src, ['rbind', 'rprivate', 'rw']],
+      // containerd's read-only volume: remounted ro, the source's flags kept.
+      ['/ro', src, ['rbind', 'rprivate', 'ro']],
+      ['/exec', src, ['rbind', 'rprivate', 'rw', 'exec', 'nosymfollow']],
+      ['/all', src, ['rbind', 'ro', 'suid', 'dev', 'exec']],
+      // A read-only source stays read-only when the bind asks for another flag, unless it says rw.
+      ['/ro-src', roSrc, ['rbind', 'nosuid']],
+      ['/ro-src-rw', roSrc, ['rbind', 'rw', 'nodev']],
+    ];
     try {
       const b = s.bundle({
         configure: (c) => {
-          c.process!.args = ['sh', '-c', 'for d in /rw /exec; do grep " $d " /proc/self/mountinfo | cut -d" " -f6; done'];
-          c.mounts!.push({ destination: '/rw', type: 'bind', source: src, options: ['rbind', 'rprivate', 'rw'] });
-          // A set flag remounts with exactly what is asked: exec, suid and dev are taken.
-          c.mounts!.push({ destination: '/exec', type: 'bind', source: src, options: ['rbind', 'rprivate', 'rw', 'exec', 'nosymfollow'] });
+          c.process!.args = ['sh', '-c', `for d in ${binds.map(([d]) => d).join(' ')}; do grep " $d " /proc/self/mountinfo | cut -d" " -f6; done`];
+          for (const [destination, source, options] of binds) c.mounts!.push({ destination, type: 'bind', source, options });
         },
       });
       const r = s.cli.runContainer(b.id, b.dir);
       expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
-      const [rw, exec] = r.stdout.trim().split('\n').map((line) => line.split(',').filter((o) => !o.endsWith('time')));
-      expect(rw).toEqual(['rw', 'nosuid', 'nodev', 'noexec']);
-      expect(exec).toEqual(['rw', 'nosymfollow']);
+      const flags = r.stdout.trim().split('\n').map((line) => line.split(',').filter((o) => !o.endsWith('time')).join(','));
+      expect(Object.fromEntries(binds.map(([d], k) => [d, flags[k]]))).toEqual({
+        '/rw': 'rw,nosuid,nodev,noexec',
+        '/ro': 'ro,nosuid,nodev,noexec',
+        '/exec': 'rw,nosuid,nodev,nosymfollow',
+        '/all': 'ro',
+        '/ro-src': 'ro,nosuid',
+        '/ro-src-rw': 'rw,nodev',
+      });
     } finally {
       spawnSync('umount', [src]);
+      spawnSync('umount', [roSrc]);
     }
   });
 

@@ -41,8 +41,13 @@ describe('mount options', () => {
     expect(parseMountOptions(['nosuid']).recursive).toEqual({ set: 0, clear: 0 });
   });
   test('tmpcopyup is an extension: no flag, no data', () => {
-    expect(parseMountOptions(['nosuid', 'tmpcopyup', 'size=1m'])).toEqual({ flags: MS.NOSUID, propagation: [], data: 'size=1m', copyUp: true, recursive: { set: 0, clear: 0 } });
+    expect(parseMountOptions(['nosuid', 'tmpcopyup', 'size=1m'])).toEqual({ flags: MS.NOSUID, propagation: [], data: 'size=1m', copyUp: true, recursive: { set: 0, clear: 0 }, cleared: 0 });
     expect(parseMountOptions(['nosuid']).copyUp).toBe(false);
+  });
+  test('the flags an option clears by name, the last word for a flag deciding', () => {
+    expect(parseMountOptions(['rbind', 'rw', 'exec']).cleared).toBe(MS.RDONLY | MS.NOEXEC);
+    expect(parseMountOptions(['suid', 'nosuid', 'nodev', 'dev']).cleared).toBe(MS.NODEV);
+    expect(parseMountOptions(['ro', 'nosuid']).cleared).toBe(0);
   });
   test('root propagation defaults to rslave like runc', () => {
     expect(rootPropagationFlags(undefined)).toBe(MS.SLAVE | MS.REC);
