@@ -229,7 +229,7 @@ struct MountExtension {
   uint64_t idmapIndex = 0;
   bool sourceFd = false;  // "src=<index>": bind the fd openSources got, not the path
   uint64_t sourceIndex = 0;
-  unsigned long keep = 0;  // "keep=<MS_* flags>": of the source's, kept by a remount
+  unsigned long keep = 0;  // "keep=<MS_NOSUID|MS_NODEV|MS_NOEXEC>": of the source's, kept by a remount
 };
 
 MountExtension ParseExtension(const std::string& object, const Args& a) {
@@ -250,7 +250,7 @@ MountExtension ParseExtension(const std::string& object, const Args& a) {
       FailMessage(object + ": unknown mount extension \"" + word + "\"");
     }
   }
-  if (ext.keep & ~(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)) FailMessage(object + ": keep= names flags a bind does not keep");
+  if (ext.keep & ~(MS_NOSUID | MS_NODEV | MS_NOEXEC)) FailMessage(object + ": keep= names flags a bind does not keep");
   return ext;
 }
 
@@ -413,9 +413,9 @@ void OpMount(const Args& a) {
     struct stat st;
     if (fstat(tree.get(), &st) < 0) Fail(object, "fstat", errno);
     // A bind that is remounted (it asks for a flag) takes the flags asked for alone: of
-    // the source's, those in keep= (read-only, nosuid, nodev, noexec, unless an option
-    // cleared them by name) are added, so that a remount never drops them unasked. One
-    // that asks for nothing is not remounted and keeps all of the source's anyway.
+    // the source's, those in keep= (nosuid, nodev, noexec, unless an option cleared them
+    // by name) are added, so that a remount never drops them unasked. One that asks for
+    // no flag is not remounted and keeps all of the source's anyway.
     if (ext.keep && (flags & kBindRemountFlags)) flags |= MountFlagsOf(object, tree.get()) & ext.keep;
     Fd target(Resolve(object, dest, S_ISDIR(st.st_mode) ? Create::Directory : Create::File));
     RequireSameKind(object, S_ISDIR(st.st_mode), target.get());

@@ -149,14 +149,15 @@ export interface ParsedMountOptions {
 }
 
 /**
- * The source's flags a bind mount keeps when it is remounted with others: read-only,
- * nosuid, nodev and noexec, unless an option clears one by name (`rw`, `suid`, `dev`,
- * `exec`). runc's remount takes only the flags asked for, so `["rbind","ro"]` of a
- * nosuid, nodev, noexec directory gave setuid programs and device nodes there; a bind
- * that asks for nothing keeps them all anyway (it is not remounted), and mount(8)
- * with the new mount API keeps what it is not told to change.
+ * The source's flags a bind mount keeps when it is remounted because an option sets
+ * a flag: nosuid, nodev and noexec, unless an option clears one by name (`suid`,
+ * `dev`, `exec`). runc's remount takes only the flags asked for, so `["rbind","ro"]`
+ * of a nosuid, nodev, noexec directory gave setuid programs and device nodes there;
+ * mount(8) with the new mount API keeps what it is not told to change. (Not read-only:
+ * the kernel reports a read-only superblock as if the mount were, and a bind made
+ * read-only for that would stay so after the host remounts the filesystem rw.)
  */
-export const BIND_KEPT_SOURCE_FLAGS = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC;
+export const BIND_KEPT_SOURCE_FLAGS = MS.NOSUID | MS.NODEV | MS.NOEXEC;
 
 export function parseMountOptions(options: readonly string[] = []): ParsedMountOptions {
   let flags = 0;

@@ -7,10 +7,12 @@
 // clearer error phrases, --version line count), the test says so.
 
 import * as fs from 'fs';
+import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { errorMessage, expectedError, flavorOf, pidAlive, runtimeUnderTest, stderrLines, waitFor, waitPidGone, HOST_ENV_CANARIES } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 import { isEmpty } from '../helpers/cleanup';
+import { native } from '../../src/native';
 
 jest.setTimeout(60_000);
 
@@ -292,6 +294,26 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       // Stopped, it succeeds too, as runc's: nothing is left to signal.
       expectOk(s.cli.kill(b.id, 'KILL'));
       expectOk(s.cli.delete(b.id));
+    });
+
+    test('a reader of stdout that has gone ends state and list without a word: status 141 (tsrun) or death by SIGPIPE (runc)', () => {
+      const b = sleepBundle();
+      expectOk(s.cli.create(b.id, b.dir));
+      for (const args of [['state', b.id], ['list']]) {
+        // A pipe whose read end is closed before the runtime starts: its first write fails.
+        const [readEnd, writeEnd] = native().pipe();
+        native().closeFd(readEnd);
+        const env = { ...process.env };
+        delete env.NODE_EXTRA_CA_CERTS;
+        const r = spawnSync(BINARY, s.cli.fullArgs(args), { stdio: ['ignore', writeEnd, 'pipe'], encoding: 'utf8', env, timeout: 30_000 });
+        native().closeFd(writeEnd);
+        expect({ args, status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({
+          args,
+          ...(flavorOf(BINARY) === 'runc' ? { status: null, signal: 'SIGPIPE' } : { status: 141, signal: null }),
+          stderr: '',
+        });
+      }
+      expectOk(s.cli.delete(b.id, true));
     });
 
     test('state and hooks give the spec version of the runtime (its --version), not the config\'s, as runc does', () => {

@@ -118,14 +118,14 @@ describe('create plan', () => {
     expect(plan.findIndex((o) => o.op === 'remountReadonly' && o.args[0] === '/mnt')).toBeGreaterThan(pivot);
   });
 
-  test('a bind keeps the source\'s ro, nosuid, nodev, noexec but those an option clears by name; the init adds them only when it remounts', () => {
+  test('a bind keeps the source\'s nosuid, nodev, noexec but those an option clears by name; the init adds them only when it remounts', () => {
     const plan = buildCreatePlan(input((s) => {
       s.mounts!.push({ destination: '/k', type: 'bind', source: '/srv', options: ['rbind', 'ro'] });
       s.mounts!.push({ destination: '/c', type: 'bind', source: '/srv', options: ['rbind', 'rw', 'suid', 'exec'] });
       s.mounts!.push({ destination: '/n', type: 'bind', source: '/srv', options: ['rbind', 'rw', 'suid', 'dev', 'exec'] });
     }));
     const extension = (dest: string): unknown => plan.find((o) => o.op === 'mount' && o.args[1] === dest)?.args[6];
-    expect(extension('k')).toBe(`keep=${MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC}`);
+    expect(extension('k')).toBe(`keep=${MS.NOSUID | MS.NODEV | MS.NOEXEC}`);
     expect(extension('c')).toBe(`keep=${MS.NODEV}`);
     expect(extension('n')).toBeUndefined();
   });
@@ -140,8 +140,8 @@ describe('create plan', () => {
     expect(argsAt('run')).toHaveLength(7);
     expect(argsAt('run')?.[6]).toBe('copyup');
     expect(argsAt('tmp')).toHaveLength(6);
-    // A bind's seventh argument names the source's flags it keeps (ro, nosuid, nodev, noexec).
-    expect(argsAt('b')?.[6]).toBe(`keep=${MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC}`);
+    // A bind's seventh argument names the source's flags it keeps (nosuid, nodev, noexec).
+    expect(argsAt('b')?.[6]).toBe(`keep=${MS.NOSUID | MS.NODEV | MS.NOEXEC}`);
   });
 
   test('rro on a tmpfs waits for the pivot (mounts under it come later); its other recursive options do not', () => {
@@ -192,14 +192,14 @@ describe('create plan', () => {
       expect(at('sourceHelper')).toBeLessThan(userns);
       const containerNs = plan.findIndex((o, i) => i > userns && o.op === 'unshare' && (Number(o.args[0]) & CLONE_FLAGS.mount) !== 0);
       expect(at('openSources')).toBe(containerNs + 1);
-      expect(plan.find((o) => o.op === 'mount' && o.args[1] === 'v')?.args[6]).toBe(`src=${index},keep=15`);
+      expect(plan.find((o) => o.op === 'mount' && o.args[1] === 'v')?.args[6]).toBe(`src=${index},keep=14`);
     });
     test('without a user namespace the tree is attached as it is; no helper', () => {
       const plan = buildCreatePlan(input((s) => {
         s.mounts!.push({ destination: '/v', type: 'bind', source: '/srv', options: ['bind'], uidMappings: [{ containerID: 0, hostID: 5, size: 1 }], gidMappings: [{ containerID: 0, hostID: 6, size: 1 }] });
       }));
       const index = plan.find((o) => o.op === 'idmapTree')!.args[0];
-      expect(plan.find((o) => o.op === 'mount' && o.args[1] === 'v')?.args[6]).toBe(`idmap=${index},keep=15`);
+      expect(plan.find((o) => o.op === 'mount' && o.args[1] === 'v')?.args[6]).toBe(`idmap=${index},keep=14`);
       expect(plan.some((o) => ['sourceHelper', 'openSources', 'stageIdmapTree'].includes(o.op))).toBe(false);
     });
     test('with a user namespace the staged tree never covers its source: a plain bind of the same path stays plain', () => {
