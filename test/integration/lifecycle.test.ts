@@ -296,10 +296,10 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       expectOk(s.cli.delete(b.id));
     });
 
-    test('a reader of stdout that has gone ends state and list without a word: status 141 (tsrun) or death by SIGPIPE (runc)', () => {
+    test('a reader of stdout that has gone ends state, list and --help without a word: status 141 (tsrun) or death by SIGPIPE (runc)', () => {
       const b = sleepBundle();
       expectOk(s.cli.create(b.id, b.dir));
-      for (const args of [['state', b.id], ['list']]) {
+      for (const args of [['state', b.id], ['list'], ['--help'], ['list', '--help']]) {
         // A pipe whose read end is closed before the runtime starts: its first write fails.
         const [readEnd, writeEnd] = native().pipe();
         native().closeFd(readEnd);
@@ -785,6 +785,10 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       const r = s.cli.run(['help', 'state'], { noRoot: true });
       expectOk(r);
       expect(r.stdout).toContain('output the state of a container');
+      // The global help lists --version among the global options, as runc's does, and says nothing on stderr.
+      const global = s.cli.run(['--help'], { noRoot: true });
+      expectOk(global);
+      expect(global.stdout).toMatch(/--version\b.*\n/);
       const nosuch = s.cli.run(['help', 'nosuch'], { noRoot: true });
       expect({ code: nosuch.code, stdout: nosuch.stdout, stderr: nosuch.stderr }).toEqual({ code: 3, stdout: '', stderr: expect.stringContaining("No help topic for 'nosuch'") });
     });
