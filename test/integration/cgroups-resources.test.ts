@@ -17,6 +17,14 @@ const BINARY = runtimeUnderTest();
 const V1 = '/sys/fs/cgroup';
 const hybridReason = containerSkipReason() ?? (fs.existsSync(`${V1}/memory/memory.limit_in_bytes`) || fs.existsSync(`${V1}/memory`) ? undefined : 'no v1 memory hierarchy');
 
+/**
+ * The major number of a whole disk of this machine (minor 0), as /proc/partitions
+ * lists it: the block I/O throttle files take only real block devices.
+ */
+function wholeDiskMajor(): string | undefined {
+  return fs.readFileSync('/proc/partitions', 'utf8').split('\n').map((l) => l.trim().split(/\s+/)).find((f) => /^\d+$/.test(f[0] ?? '') && f[1] === '0')?.[0];
+}
+
 describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
   const s = useSuite('res', BINARY);
   afterEach(() => {
@@ -131,19 +139,18 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
 
   // runc 1.1.5 ignores them; runc 1.3.3 and 1.4 apply them, an entry changing only its device.
   (flavorOf(BINARY) === 'tsrun' ? test : test.skip)('update -r applies per-device block I/O throttles, device by device, and records them', () => {
-    // A whole disk of this machine: the throttle files take only real block devices.
-    const disk = fs.readFileSync('/proc/partitions', 'utf8').split('\n').map((l) => l.trim().split(/\s+/)).find((f) => /^\d+$/.test(f[0] ?? '') && f[1] === '0');
+    const disk = wholeDiskMajor();
     expect(disk).toBeDefined();
-    const dev = { major: Number(disk![0]), minor: 0 };
+    const dev = { major: Number(disk), minor: 0 };
     const b = bundle(['sleep', '1000'], { blockIO: { throttleReadBpsDevice: [{ ...dev, rate: 1 << 20 }] } });
     expectOk(s.cli.create(b.id, b.dir));
     const update = (doc: Record<string, unknown>) => spawnSync(BINARY, ['--root', s.cli.root, 'update', '-r', '-', b.id], { input: JSON.stringify(doc), encoding: 'utf8' });
     const throttles = () => ['read_bps_device', 'write_iops_device'].map((f) => file(b, 'blkio', `blkio.throttle.${f}`));
-    expect(throttles()).toEqual([`${disk![0]}:0 ${1 << 20}`, '']);
+    expect(throttles()).toEqual([`${disk}:0 ${1 << 20}`, '']);
     expect(update({ blockIO: { throttleWriteIOPSDevice: [{ ...dev, rate: 300 }] } }).stderr).toBe('');
-    expect(throttles()).toEqual([`${disk![0]}:0 ${1 << 20}`, `${disk![0]}:0 300`]);
+    expect(throttles()).toEqual([`${disk}:0 ${1 << 20}`, `${disk}:0 300`]);
     expect(update({ blockIO: { throttleReadBpsDevice: [{ ...dev, rate: 2 << 20 }] } }).stderr).toBe('');
-    expect(throttles()).toEqual([`${disk![0]}:0 ${2 << 20}`, `${disk![0]}:0 300`]);
+    expect(throttles()).toEqual([`${disk}:0 ${2 << 20}`, `${disk}:0 300`]);
     const recorded = JSON.parse(fs.readFileSync(path.join(s.cli.root, b.id, 'state.json'), 'utf8')).config.linux.resources.blockIO;
     expect(recorded).toEqual({ throttleReadBpsDevice: [{ ...dev, rate: 2 << 20 }], throttleWriteIOPSDevice: [{ ...dev, rate: 300 }] });
     expectOk(s.cli.delete(b.id, true));
@@ -303,16 +310,15 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
   });
 
   test('values past the usual ranges, as runc takes them: a negative quota or pids limit is "none", a block I/O rate past 2^53 is written exactly', () => {
-    // A whole disk of this machine: the throttle files take only real block devices.
-    const disk = fs.readFileSync('/proc/partitions', 'utf8').split('\n').map((l) => l.trim().split(/\s+/)).find((f) => /^\d+$/.test(f[0] ?? '') && f[1] === '0');
+    const disk = wholeDiskMajor();
     const b = bundle(['sleep', '1000'], {
       cpu: { quota: -2, period: 100000 },
       pids: { limit: -5 },
-      ...(disk ? { blockIO: { throttleReadBpsDevice: [{ major: Number(disk[0]), minor: 0, rate: 1e16 }] } } : {}),
+      ...(disk ? { blockIO: { throttleReadBpsDevice: [{ major: Number(disk), minor: 0, rate: 1e16 }] } } : {}),
     });
     expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
     expect({ quota: file(b, 'cpu', 'cpu.cfs_quota_us'), pids: file(b, 'pids', 'pids.max') }).toEqual({ quota: '-1', pids: 'max' });
-    if (disk) expect(file(b, 'blkio', 'blkio.throttle.read_bps_device')).toBe(`${disk[0]}:0 10000000000000000`);
+    if (disk) expect(file(b, 'blkio', 'blkio.throttle.read_bps_device')).toBe(`${disk}:0 10000000000000000`);
     expectOk(s.cli.delete(b.id, true));
   });
 
