@@ -94,8 +94,9 @@ export function execCgroupDirs(cgroupPaths: Readonly<Record<string, string>>, cg
       continue;
     }
     const target = path.resolve(dir, sub.replace(/^\/+/, ''));
-    if (target !== dir && !target.startsWith(dir + '/')) throw new CgroupError(target, `--cgroup ${sub}: ${sub} is not a sub cgroup path (outside the container's cgroup)`);
-    if (!fs.existsSync(target)) throw new CgroupError(target, `--cgroup ${sub}: ${target} does not exist`);
+    // Worded with runc's phrases (1.1's and 1.2's), which scripts and its own tests match.
+    if (target !== dir && !target.startsWith(dir + '/')) throw new CgroupError(target, `--cgroup ${sub}: bad sub cgroup path: ${sub} is not a sub cgroup path (outside the container's cgroup)`);
+    if (!fs.existsSync(target)) throw new CgroupError(target, `--cgroup ${sub}: error adding pid to cgroups: ${target}: no such file or directory`);
     dirs[key] = target;
   }
   return dirs;

@@ -129,6 +129,9 @@ describeIf(containerSkipReason())(`cgroup placement (${BINARY})`, () => {
     ['a controller the container has no hierarchy of', ['memroy:sub'], /unknown controller memroy/],
     ['a path with a colon (runc splits at every one)', ['memory:sub:x'], /invalid --cgroup argument: memory:sub:x/],
     ['a path out of the container\'s cgroup', ['..'], / \.\. is not a sub cgroup path/],
+    // runc's own test matches " adding pid " and the errno's words
+    ['a sub-cgroup that does not exist', ['nonexistent'], / adding pid .*nonexistent.*: no such file or directory/],
+    ['a sub-cgroup of one controller that does not exist', ['cpu:nonexistent'], / adding pid .*cpu.*nonexistent.*: no such file or directory/],
   ])('exec --cgroup with %s is refused', (_, args, error) => {
     const b = sleeper(() => undefined);
     const r = s.cli.run(['exec', ...args.flatMap((a) => ['--cgroup', a]), b.id, 'true']);
