@@ -110,7 +110,7 @@ export interface NativeAddon {
   setWindowSize(fd: number, rows: number, cols: number): void;
   /** A terminal's size (TIOCGWINSZ). */
   getWindowSize(fd: number): { rows: number; cols: number };
-  /** cfmakeraw(3) on a terminal: no input or output processing, no echo, no signal keys (runc's raw mode). */
+  /** cfmakeraw(3) on a terminal but output processing kept: no input processing, no echo, no signal keys (runc's raw mode). */
   makeRaw(fd: number): void;
   /** O_NONBLOCK on the fd's open file description. */
   setNonBlocking(fd: number): void;

@@ -46,6 +46,7 @@ void OpConsole(const Args& a) {
   unsigned rows = static_cast<unsigned>(ParseU64(a[1], object));
   unsigned cols = static_cast<unsigned>(ParseU64(a[2], object));
   bool devConsole = ParseU64(a[3], object) != 0;
+  bool clearOnlcr = ParseU64(a[4], object) != 0;
   // /dev/ptmx of the container (after pivotRoot or the mount-namespace join): a
   // pty of its own devpts instance, never the host's.
   int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -65,6 +66,17 @@ void OpConsole(const Args& a) {
     if (ioctl(master, TIOCSWINSZ, &ws) < 0) Fail("console", "ioctl(TIOCSWINSZ)", errno);
   }
   if (devConsole) MountDevConsole(slave, slavePath);
+  // A pty tsrun relays to its own stdout carries "\n" as written, as runc's relay
+  // does: the caller's terminal (if it is one) adds the "\r" itself, and a pipe or a
+  // file gets the program's bytes. Set here, before the process can write, since the
+  // relay only gets the master once it runs. A caller's console socket gets the pty
+  // untouched.
+  if (clearOnlcr) {
+    struct termios mode;
+    if (tcgetattr(master, &mode) < 0) Fail("console", "tcgetattr", errno);
+    mode.c_oflag &= ~static_cast<tcflag_t>(ONLCR);
+    if (tcsetattr(master, TCSANOW, &mode) < 0) Fail("console", "tcsetattr", errno);
+  }
   // Named as runc names it (its master's file name); receivers take the fd, not the name.
   SendFd(sock, "/dev/ptmx", master, "console socket");
   ForceClose(master);

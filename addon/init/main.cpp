@@ -103,7 +103,7 @@ const OpSpec kOps[] = {
     {"parkedSignals", 0, 0, OpParkedSignals},
     {"closeSync", 0, 0, OpCloseSync},
     {"exec", 1, -1, OpExec},
-    {"console", 4, 4, OpConsole},
+    {"console", 5, 5, OpConsole},
     {"pidfdSocket", 2, 2, OpPidfdSocket},
     {"hook", 6, -1, OpHook},
 };

@@ -81,16 +81,17 @@ Napi::Value GetWindowSize(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// makeRaw(fd): the terminal's mode as cfmakeraw(3) makes it, as runc sets the caller's
-// terminal while it proxies a pty: no input processing, no echo, no signals from
-// keys, and no output processing (libuv's raw mode keeps OPOST and ONLCR, so a
-// container's "\r\n" reached the terminal as "\r\r\n").
+// makeRaw(fd): the terminal's mode as runc sets the caller's while it relays a pty:
+// cfmakeraw(3)'s (no input processing, no echo, no signals from keys) but with output
+// processing kept. The relayed pty has no ONLCR (the init's console op clears it), so
+// this terminal turns the container's "\n" into "\r\n", once.
 Napi::Value MakeRaw(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = ArgFd(info, 0, "makeRaw");
   struct termios mode;
   if (tcgetattr(fd, &mode) < 0) ThrowErrno(env, errno, "tcgetattr", "terminal");
   cfmakeraw(&mode);
+  mode.c_oflag |= OPOST;
   if (tcsetattr(fd, TCSANOW, &mode) < 0) ThrowErrno(env, errno, "tcsetattr", "terminal");
   return env.Undefined();
 }

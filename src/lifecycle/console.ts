@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import type { ReadStream } from 'tty';
 import { TsrunError } from '../errors';
+import type { ConsoleTarget } from '../linux/process-ops';
 import { native } from '../native';
 import { callerTerminal } from './caller-terminal';
 import { connectCallerSocket } from './caller-socket';
@@ -28,6 +29,12 @@ export function consoleEnds(consoleSocket: string | undefined): ConsoleEnds {
   if (consoleSocket) return { initFd: connectCallerSocket('--console-socket', consoleSocket) };
   const [own, init] = native().socketPair();
   return { initFd: init, ownFd: own };
+}
+
+/** The console op's target: the init's number for the socket, and whether tsrun relays the pty (no caller's socket). */
+export function consoleTarget(ends: ConsoleEnds | undefined, initFdOf: (fd: number) => number | undefined): ConsoleTarget | undefined {
+  const fd = ends === undefined ? undefined : initFdOf(ends.initFd);
+  return fd === undefined ? undefined : { fd, relayedByTsrun: ends?.ownFd !== undefined };
 }
 
 /**
@@ -81,7 +88,7 @@ export function proxyConsole(ownFd: number): ConsoleProxy {
   if (stdin.isTTY) {
     try {
       // libuv's raw mode first: it keeps the mode to restore (also at Node's exit);
-      // then runc's (cfmakeraw), which also turns off output processing.
+      // then runc's (cfmakeraw's input side; output processing stays, for the "\r").
       stdin.setRawMode(true);
       nat.makeRaw(0);
     } catch (e) {

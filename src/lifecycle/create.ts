@@ -25,7 +25,7 @@ import { processStartTime } from '../state/status';
 import { formatRfc3339Nano } from '../time/rfc3339';
 import { StateStore } from '../state/store';
 import type { ContainerState } from '../state/types';
-import { checkTerminal, consoleEnds, type ConsoleEnds } from './console';
+import { checkTerminal, consoleEnds, consoleTarget, type ConsoleEnds } from './console';
 import { connectPidfdSocket } from './caller-socket';
 import { initFdNumber } from './init-fds';
 import { inUserNamespace, isHostNamespace, isProcfs, lastCapability } from './host-facts';
@@ -307,7 +307,7 @@ export function createContainer(opts: CreateOptions): Created {
       preserveFds,
       extraFds: extraFds.length,
       fifoFd: initFdOf(fifoFd),
-      consoleFd: initFdOf(console?.initFd),
+      console: consoleTarget(console, initFdOf),
       pidfdSocketFd: initFdOf(pidfdSocketFd),
       host: { lastCap: lastCapability(), cgroupDirs: ownCgroup ? cgroups.paths() : ownCgroupDirs(), cgroupV2: cgroups.layout === 'unified', lsm: hostLsm(), isProcfs, isHostNamespace, inUserNs: inUserNamespace() },
       warn: (m) => log.warn(m),

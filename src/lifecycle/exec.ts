@@ -19,7 +19,7 @@ import { Container } from './container';
 import { processStartTime } from '../state/status';
 import { writeFileAtomic } from './files';
 import { killQuietly } from './kill';
-import { checkTerminal, consoleEnds, proxyConsole, type ConsoleEnds, type ConsoleProxy } from './console';
+import { checkTerminal, consoleEnds, consoleTarget, proxyConsole, type ConsoleEnds, type ConsoleProxy } from './console';
 import { connectPidfdSocket } from './caller-socket';
 import { initFdNumber } from './init-fds';
 import { withSignalsCaught } from './signal-forwarding';
@@ -193,7 +193,7 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
       proc,
       namespaces,
       ownedOutsideUser,
-      consoleFd: initFdOf(console?.initFd),
+      console: consoleTarget(console, initFdOf),
       pidfdSocketFd: initFdOf(pidfdSocketFd),
       preserveFds: opts.preserveFds,
       extraFds: extraFds.length,

@@ -7,7 +7,7 @@ import { ConfigError } from '../errors';
 import type * as CpuList from '../config/cpu-list';
 import { CLONE_FLAGS, JOIN_ORDER, ownedOutsideUserFirst } from './namespaces';
 import { op, type PlanOp } from './plan-encoding';
-import { pidfdSocketOps, planProcessOps, seccompOp, seccompPlacement, sessionOp } from './process-ops';
+import { pidfdSocketOps, planProcessOps, seccompOp, seccompPlacement, sessionOp, type ConsoleTarget } from './process-ops';
 import { NO_LSM, planKeyLabel, RESET_CPU_AFFINITY, type LsmFacts, type Personality } from './process-attrs';
 import type { SeccompProgram } from './seccomp';
 import { joinSessionKeyringOp } from './keyring';
@@ -33,8 +33,8 @@ export interface ExecPlanInput {
   extraFds: number;
   lastCap: number;
   warn: (message: string) => void;
-  /** process.terminal: fd number (in the init) of the console socket. */
-  consoleFd?: number;
+  /** process.terminal: the console socket (its fd number in the init). */
+  console?: ConsoleTarget;
   /** --pidfd-socket: fd number (in the init) of the socket. */
   pidfdSocketFd?: number;
   /** The container's linux.seccomp, compiled: an exec'd process is filtered like the init. */
@@ -133,8 +133,8 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   }
   // In the container's cgroups by now (v1: joined above or at the fork; v2: born there at the fork).
   ops.push(...affinity.final);
-  if (proc.terminal && input.consoleFd === undefined) throw new ConfigError('process.terminal', 'a terminal needs a console socket');
-  ops.push(sessionOp(proc.terminal ? input.consoleFd : undefined, proc, 'exec'), ...pidfdSocketOps(input.pidfdSocketFd, 'exec'));
+  if (proc.terminal && input.console === undefined) throw new ConfigError('process.terminal', 'a terminal needs a console socket');
+  ops.push(sessionOp(proc.terminal ? input.console : undefined, proc, 'exec'), ...pidfdSocketOps(input.pidfdSocketFd, 'exec'));
   const seccompAt = seccompPlacement(input.seccomp, proc.noNewPrivileges);
   // The process's own oomScoreAdj is not applied (the container's is, above).
   ops.push(...planProcessOps(proc, { lastCap: input.lastCap, warn: input.warn, oomScoreAdj: false, lsm: input.lsm, seccomp: input.seccomp, memoryPolicy: input.memoryPolicy, personality: input.personality, unprivilegedParent: input.unprivilegedParent }));

@@ -11,7 +11,7 @@ import { CLONE_FLAGS, ownedOutsideUserFirst, ownsNamespace, planNamespaces, type
 import { planNetDevices } from './net-devices';
 import { checkProcMount } from './proc-mounts';
 import { op, type PlanArg, type PlanOp } from './plan-encoding';
-import { pidfdSocketOps, planProcessOps, seccompOp, seccompPlacement, sessionOp } from './process-ops';
+import { pidfdSocketOps, planProcessOps, seccompOp, seccompPlacement, sessionOp, type ConsoleTarget } from './process-ops';
 import { checkMountLabel, labelMountData, NO_LSM, planKeyLabel, RESET_CPU_AFFINITY, type LsmFacts, type Personality } from './process-attrs';
 import type { SeccompProgram } from './seccomp';
 import { checkSysctl } from './sysctl';
@@ -56,8 +56,8 @@ export interface CreatePlanInput {
   fifoFd?: number;
   host: HostFacts;
   warn: (message: string) => void;
-  /** process.terminal: fd number (in the init) of the console socket; see the `console` op. */
-  consoleFd?: number;
+  /** process.terminal: the console socket (its fd number in the init); see the `console` op. */
+  console?: ConsoleTarget;
   /** --pidfd-socket: fd number (in the init) of the socket; see the `pidfdSocket` op. */
   pidfdSocketFd?: number;
   /** The parent is not root: it needs the init dumpable while it writes the id maps. */
@@ -377,7 +377,7 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   const cwd = spec.process?.cwd;
   if (cwd !== undefined && path.posix.normalize(`/${cwd}`) !== '/') ops.push(op('mkdir', cwd, 0o755, 'ifPossible'));
   // Before the read-only remounts (a ro /dev would refuse /dev/console), as runc.
-  ops.push(sessionOp(input.consoleFd, spec.process, 'container'), ...pidfdSocketOps(input.pidfdSocketFd, 'container'));
+  ops.push(sessionOp(input.console, spec.process, 'container'), ...pidfdSocketOps(input.pidfdSocketFd, 'container'));
   // Stdio that is the host's /dev/null becomes the container's (runc: only where it
   // made /dev itself).
   if (setsUpDev(spec)) ops.push(op('reopenDevNull'));

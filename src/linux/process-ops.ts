@@ -114,22 +114,30 @@ function checkIds(user: Process['user']): void {
   }
 }
 
+/** Where the pty of process.terminal goes: its socket fd in the init, and whether tsrun relays it itself (a foreground run -t or exec -t). */
+export interface ConsoleTarget {
+  fd: number;
+  relayedByTsrun: boolean;
+}
+
 /**
  * The pty of process.terminal, made inside the container (after the pivot or the
  * mount-namespace join, so on its devpts instance) before the credentials change.
  * The container's own process also gets it on /dev/console (runc's rule: what
  * writes to the console reaches the caller's terminal); an exec'd process does not.
+ * A pty tsrun relays has no "\n" to "\r\n" translation (runc clears ONLCR on the
+ * one it relays); a caller's console socket gets it as the kernel makes it.
  */
-export function consoleOp(socketFd: number, proc: Process | undefined, where: 'container' | 'exec'): PlanOp {
-  return op('console', socketFd, proc?.consoleSize?.height ?? 0, proc?.consoleSize?.width ?? 0, where === 'container' ? 1 : 0);
+export function consoleOp(target: ConsoleTarget, proc: Process | undefined, where: 'container' | 'exec'): PlanOp {
+  return op('console', target.fd, proc?.consoleSize?.height ?? 0, proc?.consoleSize?.width ?? 0, where === 'container' ? 1 : 0, target.relayedByTsrun ? 1 : 0);
 }
 
 /**
  * The process's session: with a terminal, the console op makes one whose controlling
  * terminal is the pty; without, a session with none (never the caller's terminal).
  */
-export function sessionOp(socketFd: number | undefined, proc: Process | undefined, where: 'container' | 'exec'): PlanOp {
-  return socketFd === undefined ? op('newSession') : consoleOp(socketFd, proc, where);
+export function sessionOp(target: ConsoleTarget | undefined, proc: Process | undefined, where: 'container' | 'exec'): PlanOp {
+  return target === undefined ? op('newSession') : consoleOp(target, proc, where);
 }
 
 /**

@@ -136,6 +136,38 @@ describeIf(containerSkipReason())(`terminal (${BINARY})`, () => {
     expect(shown(fs.readFileSync(out, 'utf8')).replace(/\r/g, '')).toBe('22 44\n');
   });
 
+  (haveScript ? test : test.skip)('a pty the runtime relays has no ONLCR (as runc\'s): redirected output gets the program\'s "\\n" as written; a console socket gets the kernel\'s pty (onlcr)', async () => {
+    const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    fs.symlinkSync('busybox', path.join(b.rootfs, 'bin', 'stty'));
+    expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
+    const out = path.join(b.dir, 'relayed.out');
+    // The program's "\n" and its pty's output flags, whose onlcr item says which.
+    const program = 'echo hi; stty -a';
+    const onlcr = (text: string): string | undefined => /(?:^|\s)(-?onlcr)(?=\s|$)/.exec(text)?.[1];
+    const r = underTerminal(`${BINARY} --root ${s.cli.root} exec -t ${b.id} sh -c '${program}' > ${out}; echo rc=$?`);
+    expect(shown(r.stdout).replace(/\r/g, '')).toMatch(/rc=0\n$/);
+    const relayed = shown(fs.readFileSync(out, 'utf8'));
+    expect({ start: relayed.slice(0, 3), cr: relayed.includes('\r'), onlcr: onlcr(relayed) }).toEqual({ start: 'hi\n', cr: false, onlcr: '-onlcr' });
+
+    const run = s.bundle();
+    withTerminal(run, ['sh', '-c', program]);
+    underTerminal(`${BINARY} --root ${s.cli.root} run -b ${run.dir} ${run.id} > ${out}`);
+    const ran = shown(fs.readFileSync(out, 'utf8'));
+    expect({ start: ran.slice(0, 3), cr: ran.includes('\r'), onlcr: onlcr(ran) }).toEqual({ start: 'hi\n', cr: false, onlcr: '-onlcr' });
+
+    const rx = await receiver(b.dir);
+    try {
+      const pidFile = path.join(b.dir, 'exec.pid');
+      expectOk(s.cli.run(['exec', '-d', '-t', '--console-socket', rx.sock, '--pid-file', pidFile, b.id, 'sh', '-c', program]));
+      const got = await rx.done;
+      reapIfOurs(Number(fs.readFileSync(pidFile, 'utf8')));
+      expect({ start: got.out.slice(0, 4), onlcr: onlcr(got.out) }).toEqual({ start: 'hi\r\n', onlcr: 'onlcr' });
+    } finally {
+      rx.kill();
+    }
+    expectOk(s.cli.delete(b.id, true));
+  });
+
   (haveScript ? test : test.skip)('run -t: a resize of the caller\'s terminal (SIGWINCH) reaches the pty', () => {
     const b = s.bundle();
     withTerminal(b, ['sh', '-c', 'stty size; sleep 1.5; stty size']);
@@ -218,7 +250,7 @@ describeIf(containerSkipReason())(`terminal (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id, true));
   });
 
-  (haveScript ? test : test.skip)('-t output reaches the terminal whole, each line ending in one \\r\\n (the caller\'s terminal in raw mode, without output processing)', () => {
+  (haveScript ? test : test.skip)('-t output reaches the terminal whole, each line ending in one \\r\\n (the relayed pty without ONLCR, the caller\'s terminal adding the \\r)', () => {
     const b = sleeping();
     // More than a pty holds (4 KiB per read): all of it is copied, also after the exit.
     const r = underTerminal(`${BINARY} --root ${s.cli.root} exec -t ${b.id} busybox seq 1 20000; echo rc=$?`);

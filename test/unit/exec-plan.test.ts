@@ -252,9 +252,9 @@ describe('pidfdSocket op', () => {
 describe('console op', () => {
   test('exec: a terminal gets a console op before the credentials, with consoleSize, and leaves /dev/console alone', () => {
     const proc = { ...base(), terminal: true, consoleSize: { height: 24, width: 80 } };
-    const ops = buildExecPlan({ proc, namespaces: { mount: '/m' }, consoleFd: 9, preserveFds: 0, extraFds: 2, lastCap: 40, warn: () => undefined });
+    const ops = buildExecPlan({ proc, namespaces: { mount: '/m' }, console: { fd: 9, relayedByTsrun: false }, preserveFds: 0, extraFds: 2, lastCap: 40, warn: () => undefined });
     const names = ops.map((o) => o.op);
-    expect(ops.find((o) => o.op === 'console')!.args.map(String)).toEqual(['9', '24', '80', '0']);
+    expect(ops.find((o) => o.op === 'console')!.args.map(String)).toEqual(['9', '24', '80', '0', '0']);
     expect(names.indexOf('console')).toBeGreaterThan(names.indexOf('setns'));
     expect(names.indexOf('console')).toBeLessThan(names.indexOf('credentials'));
     expect(() => buildExecPlan({ proc, namespaces: {}, preserveFds: 0, extraFds: 0, lastCap: 40, warn: () => undefined })).toThrow(/console socket/);

@@ -311,9 +311,9 @@ describe('create plan', () => {
   });
 
   test('a terminal: the console op (with /dev/console) comes right after the pivot, before the read-only remounts', () => {
-    const plan = buildCreatePlan({ ...input((s) => s.mounts!.push({ destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['ro'] })), consoleFd: 7 });
+    const plan = buildCreatePlan({ ...input((s) => s.mounts!.push({ destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['ro'] })), console: { fd: 7, relayedByTsrun: true } });
     const at = (name: string): number => plan.findIndex((o) => o.op === name);
-    expect(plan[at('console')].args.map(String)).toEqual(['7', '0', '0', '1']);
+    expect(plan[at('console')].args.map(String)).toEqual(['7', '0', '0', '1', '1']);
     expect(at('console')).toBe(at('pivotRoot') + 1);
     expect(at('console')).toBeLessThan(at('remountReadonly'));
   });
