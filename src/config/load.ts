@@ -10,6 +10,7 @@ import { completeUser } from './process-user';
 import { validateConfig } from './validate';
 import { parseSpecJson } from './json';
 import { CONFIG_UINT64_FIELDS, takeExactUint64 } from './exact-uint64';
+import { containerMountDestinations } from './mount-destinations';
 
 export interface Bundle {
   dir: string;
@@ -52,6 +53,7 @@ export function loadBundle(bundleDir: string): Bundle {
   // lies under, a symlink is refused rather than followed.
   const real = physicalPath(rootfs);
   if (real !== rootfs) throw new ConfigError('root.path', `rootfs (${rootfs}) is a symlink or lies under one (it resolves to ${real})`);
+  containerMountDestinations(spec, rootfs);
   return { dir, spec, rootfs };
 }
 

@@ -404,6 +404,28 @@ describeIf(containerSkipReason())(`root filesystem (${BINARY})`, () => {
     expect(fs.readdirSync(outside)).toEqual([]);
   });
 
+  test('a destination written as a host path in the rootfs names that place in the container; a bind source in the rootfs sees the mounts made before it (runc)', () => {
+    const b = s.bundle();
+    const volume = path.join(b.dir, 'volume');
+    fs.mkdirSync(volume);
+    fs.writeFileSync(path.join(volume, 'file'), 'from the volume\n');
+    fs.mkdirSync(path.join(b.rootfs, 'mnt', 'a'), { recursive: true });
+    fs.mkdirSync(path.join(b.rootfs, 'final'));
+    const c = JSON.parse(fs.readFileSync(b.configPath, 'utf8'));
+    c.process.args = ['cat', '/final/file'];
+    c.mounts.push(
+      { destination: '/mnt/a', type: 'bind', source: volume, options: ['rbind'] },
+      // Both in the host's words: the rootfs's own path, then the container path.
+      { destination: path.join(b.rootfs, 'final'), type: 'bind', source: path.join(b.rootfs, 'mnt', 'a'), options: ['rbind'] },
+    );
+    fs.writeFileSync(b.configPath, JSON.stringify(c));
+    const r = s.cli.runContainer(b.id, b.dir);
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: 'from the volume\n', stderr: '' });
+    // Nothing was made at the rootfs's path repeated under the rootfs (runc 1.1.5
+    // makes those directories too, empty, besides mounting at the right place).
+    expect(fs.existsSync(path.join(b.rootfs, b.rootfs))).toBe(FLAVOR !== 'tsrun');
+  });
+
   test('recursive options reach the mounts below a bind (rro, rnosuid); nosymfollow refuses symlinks', () => {
     const b = s.bundle({
       configure: (c) => (c.process!.args = ['sh', '-c', [
