@@ -11,6 +11,7 @@ import { validateConfig } from './validate';
 import { parseSpecJson } from './json';
 import { CONFIG_UINT64_FIELDS, takeExactUint64 } from './exact-uint64';
 import { containerMountDestinations } from './mount-destinations';
+import { deviceAccessAsRuncReadsIt } from './device-access';
 
 export interface Bundle {
   dir: string;
@@ -54,6 +55,7 @@ export function loadBundle(bundleDir: string): Bundle {
   const real = physicalPath(rootfs);
   if (real !== rootfs) throw new ConfigError('root.path', `rootfs (${rootfs}) is a symlink or lies under one (it resolves to ${real})`);
   containerMountDestinations(spec, rootfs);
+  deviceAccessAsRuncReadsIt(spec, (m) => log.warn(m));
   return { dir, spec, rootfs };
 }
 

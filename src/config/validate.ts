@@ -158,7 +158,6 @@ const PATTERN_PHRASE: Record<string, string> = {
   '^/': 'must be an absolute path',
   '^(/|$)': 'must be an absolute path (or empty, for none)',
   '^[\\s\\S]': 'must not be empty',
-  '^[rwm]{0,3}$': 'must be a combination of r, w and m',
   '^[0-9]+[KMGTPE]?B$': 'must be a page size such as 64KB, 2MB or 1GB',
   '^MB:[^\\n]*$': 'must start with "MB:" and be a single line',
   '^[^\\n]*$': 'must not contain a newline',

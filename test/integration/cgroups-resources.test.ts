@@ -433,6 +433,17 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     expectOk(s.cli.delete(flat.id, true));
   });
 
+  test('a device access with a letter other than r, w and m is read without it, as runc reads it ("rwa" is "rw"; runc\'s own tests write such a rule)', () => {
+    const b = bundle(['sleep', '1000'], { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 12, access: 'rwa' }, { allow: false, type: 'c', major: 1, minor: 11, access: 'rwa' }] });
+    const created = s.cli.create(b.id, b.dir);
+    expect(created.code).toBe(0);
+    if (s.cli.flavor === 'tsrun') expect(created.stderr).toMatch(/linux\.resources\.devices\[1\]\.access: \\?"rwa\\?" is read as \\?"rw\\?"/);
+    const list = file(b, 'devices', 'devices.list').split('\n');
+    expect(list).toContain('c 1:12 rw');
+    expect(list.some((l) => l.startsWith('c 1:11 '))).toBe(false);
+    expectOk(s.cli.delete(b.id, true));
+  });
+
   test('a device rule list the kernel cannot express (a deny inside an earlier wildcard allow) is refused, nothing left behind, as runc refuses it', () => {
     // Written as it stands, the kernel would keep "c *:* rwm" and /dev/fuse open.
     const b = bundle(['true'], { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', access: 'rwm' }, { allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' }] });
