@@ -1,6 +1,6 @@
 // A device cgroup rule's access: the spec makes it of r, w and m, and runc drops any
-// other letter ("rwa" is "rw" to it; engines and runc's own tests write such rules),
-// so a config runc runs is not refused here. Said, since a letter that was meant to
+// other letter ("rwa" is "rw" to it; its own tests write such a rule), so a config
+// runc runs is not refused here. Said, since a letter that was meant to
 // grant something grants nothing.
 import type { Spec } from './types';
 

@@ -1,8 +1,8 @@
 // A mount destination written as a host path inside the rootfs
 // ("/bundle/rootfs/mnt" for the container's /mnt). The spec calls a destination a
 // path in the container, but runc has always taken one that begins with the
-// rootfs's own path as that place (its test suite and older callers write them so),
-// and joining it under the rootfs would mount it somewhere else without a word.
+// rootfs's own path as that place (its own tests write them so), and joining it
+// under the rootfs would mount it somewhere else without a word.
 import type { Spec } from './types';
 
 /** Rewrites such destinations to the container paths they name (rootfs: absolute, without symlinks). */
