@@ -411,14 +411,14 @@ describeIf(containerSkipReason())(`root filesystem (${BINARY})`, () => {
     fs.writeFileSync(path.join(volume, 'file'), 'from the volume\n');
     fs.mkdirSync(path.join(b.rootfs, 'mnt', 'a'), { recursive: true });
     fs.mkdirSync(path.join(b.rootfs, 'final'));
-    const c = JSON.parse(fs.readFileSync(b.configPath, 'utf8'));
-    c.process.args = ['cat', '/final/file'];
-    c.mounts.push(
-      { destination: '/mnt/a', type: 'bind', source: volume, options: ['rbind'] },
-      // Both in the host's words: the rootfs's own path, then the container path.
-      { destination: path.join(b.rootfs, 'final'), type: 'bind', source: path.join(b.rootfs, 'mnt', 'a'), options: ['rbind'] },
-    );
-    fs.writeFileSync(b.configPath, JSON.stringify(c));
+    b.rewrite((c) => {
+      c.process!.args = ['cat', '/final/file'];
+      c.mounts!.push(
+        { destination: '/mnt/a', type: 'bind', source: volume, options: ['rbind'] },
+        // Both in the host's words: the rootfs's own path, then the container path.
+        { destination: path.join(b.rootfs, 'final'), type: 'bind', source: path.join(b.rootfs, 'mnt', 'a'), options: ['rbind'] },
+      );
+    });
     const r = s.cli.runContainer(b.id, b.dir);
     expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: 'from the volume\n', stderr: '' });
     // Nothing was made at the rootfs's path repeated under the rootfs (runc 1.1.5
