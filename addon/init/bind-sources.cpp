@@ -2,14 +2,18 @@
 // it is root of that namespace only, and a source in a directory the host's root
 // keeps to itself (0700, as volume directories often are) is out of its reach. So a
 // helper forked while the init is still the host's root joins the container's mount
-// namespace once it exists, opens each source there (O_PATH) and passes the fds
-// back, as runc's parent does with its mount source fds. Opened in that namespace,
-// they name its own copies of the host's mounts: a bind from them keeps the locks the
-// kernel put on those copies (read-only, nosuid, ... and the submounts), which a
-// tree cloned in the host's namespace would not carry.
+// namespace once it exists and, asked at each bind in turn, opens that bind's source
+// there (O_PATH) and passes the fd back, as runc's parent does with its mount source
+// fds. Opened in that namespace, they name its own copies of the host's mounts: a
+// bind from them keeps the locks the kernel put on those copies (read-only, nosuid,
+// ... and the submounts), which a tree cloned in the host's namespace would not
+// carry. Opened only when its bind comes, a source inside the rootfs is found with
+// the mounts made before it in place (a bind of the rootfs's /mnt after a volume was
+// bound there shows the volume), as runc opens them.
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -38,8 +42,17 @@ void SendText(int sock, const std::string& text) {
   } while (n < 0 && errno == EINTR);
 }
 
-// The helper's whole life: the namespace's fd, then one answer per source ("ok" with
-// its fd, or "<syscall> <errno>"), then exit.
+// One "<syscall> <errno>" answer read back into a failure of `object`.
+[[noreturn]] void FailAnswer(const std::string& object, const std::string& text) {
+  size_t space = text.find(' ');
+  int err = space == std::string::npos ? 0 : atoi(text.c_str() + space + 1);
+  std::string syscall = space == std::string::npos ? text : text.substr(0, space);
+  Fail(object, syscall.c_str(), err);
+}
+
+// The helper's whole life: the namespace's fd, answered "ok" once joined; then, for
+// each "open <index>", that source's fd ("ok" with it) or "<syscall> <errno>"; it
+// exits at "done", or when every holder of the init's end has gone.
 [[noreturn]] void RunHelper(int sock) {
   std::string text;
   int ns = -1;
@@ -48,8 +61,24 @@ void SendText(int sock, const std::string& text) {
     SendText(sock, "setns " + std::to_string(errno));
     _exit(1);
   }
-  for (const auto& [index, source] : ctx.bindSources) {
-    int fd = open(source.c_str(), O_PATH | O_CLOEXEC);
+  close(ns);
+  SendText(sock, "ok");
+  for (;;) {
+    int unexpected = -1;
+    if (!ReceiveWithFd(sock, &text, &unexpected) || text == "done") _exit(0);
+    if (unexpected >= 0) close(unexpected);
+    const std::string* source = nullptr;
+    if (text.rfind("open ", 0) == 0) {
+      const uint64_t index = strtoull(text.c_str() + 5, nullptr, 10);
+      for (const auto& [i, path] : ctx.bindSources) {
+        if (i == index) source = &path;
+      }
+    }
+    if (source == nullptr) {
+      SendText(sock, "request " + std::to_string(EINVAL));
+      _exit(1);
+    }
+    int fd = open(source->c_str(), O_PATH | O_CLOEXEC);
     if (fd < 0) {
       SendText(sock, "open " + std::to_string(errno));
       _exit(1);
@@ -57,7 +86,6 @@ void SendText(int sock, const std::string& text) {
     if (tsrun_common::SendFd(sock, "ok", 2, fd) < 0) _exit(1);
     close(fd);
   }
-  _exit(0);
 }
 
 }  // namespace
@@ -66,7 +94,7 @@ void SendText(int sock, const std::string& text) {
 // host's root, before any user namespace.
 void OpSourceHelper(const Args& a) {
   if (a.size() % 2 != 0 || a.empty()) FailMessage("sourceHelper: index and source pairs expected");
-  if (ctx.sourceHelperPid > 0) FailMessage("sourceHelper: a second helper");
+  if (ctx.sourceHelperSock >= 0) FailMessage("sourceHelper: a second helper");
   for (size_t i = 0; i < a.size(); i += 2) ctx.bindSources.emplace_back(ParseU64(a[i], "sourceHelper"), a[i + 1]);
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) Fail("sourceHelper", "socketpair", errno);
@@ -82,36 +110,53 @@ void OpSourceHelper(const Args& a) {
 }
 
 // `openSources`, right after the container's mount namespace is made: the helper
-// opens every source there.
+// joins it, and says so.
 void OpOpenSources(const Args&) {
-  if (ctx.sourceHelperPid <= 0) FailMessage("openSources: no sourceHelper before it");
+  if (ctx.sourceHelperSock < 0) FailMessage("openSources: no sourceHelper before it");
   {
     Fd ns(open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC));
     if (!ns) Fail("openSources: /proc/self/ns/mnt", "open", errno);
     if (tsrun_common::SendFd(ctx.sourceHelperSock, "ns", 2, ns.get()) < 0) Fail("openSources", "sendmsg", errno);
   }
-  for (const auto& [index, source] : ctx.bindSources) {
-    const std::string object = "mount " + source;
-    std::string text;
-    int fd = -1;
-    if (!ReceiveWithFd(ctx.sourceHelperSock, &text, &fd)) FailMessage(object + ": the helper opening bind sources ended without an answer");
-    if (fd < 0) {
-      size_t space = text.find(' ');
-      int err = space == std::string::npos ? 0 : atoi(text.c_str() + space + 1);
-      std::string syscall = space == std::string::npos ? text : text.substr(0, space);
-      Fail(object, syscall.c_str(), err);
-    }
-    ctx.sourceFds[index] = fd;
-  }
-  ForceClose(ctx.sourceHelperSock);
-  ctx.sourceHelperSock = -1;
-  while (waitpid(ctx.sourceHelperPid, nullptr, 0) < 0 && errno == EINTR) {
-  }
-  ctx.sourceHelperPid = -1;
+  std::string text;
+  int fd = -1;
+  if (!ReceiveWithFd(ctx.sourceHelperSock, &text, &fd)) FailMessage("openSources: the helper opening bind sources ended without an answer");
+  if (fd >= 0) close(fd);
+  if (text != "ok") FailAnswer("openSources: join the container's mount namespace", text);
 }
 
 int TakeSourceFd(const std::string& object, uint64_t index) {
-  return TakeKeptFd(&ctx.sourceFds, index, object, "no source fd " + std::to_string(index) + " was opened");
+  if (ctx.sourceHelperSock < 0) FailMessage(object + ": no source helper to open source " + std::to_string(index));
+  std::string request = "open " + std::to_string(index);
+  ssize_t n;
+  do {
+    n = send(ctx.sourceHelperSock, request.data(), request.size(), MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) Fail(object + ": ask the helper opening bind sources", "send", errno);
+  std::string text;
+  int fd = -1;
+  if (!ReceiveWithFd(ctx.sourceHelperSock, &text, &fd)) FailMessage(object + ": the helper opening bind sources ended without an answer");
+  if (fd < 0) FailAnswer(object, text);
+  return fd;
+}
+
+// `closeSources`, after the last bind: the helper is let go, and reaped when it is
+// this process's child (without a `fork` since `sourceHelper`; after one, the
+// intermediate reaps it, ReapSourceHelper).
+void OpCloseSources(const Args&) {
+  if (ctx.sourceHelperSock < 0) FailMessage("closeSources: no sourceHelper before it");
+  SendText(ctx.sourceHelperSock, "done");
+  ReapSourceHelper();
+}
+
+void ReapSourceHelper() {
+  if (ctx.sourceHelperSock >= 0) ForceClose(ctx.sourceHelperSock);
+  ctx.sourceHelperSock = -1;
+  if (ctx.sourceHelperPid > 0) {
+    while (waitpid(ctx.sourceHelperPid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+  ctx.sourceHelperPid = -1;
 }
 
 }  // namespace init

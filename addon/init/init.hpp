@@ -50,12 +50,12 @@ struct Context {
   std::string forkCgroupDir;  // its path, for messages
   std::vector<AtForkCgroup> atForkCgroups;  // set by `cgroup v1AtFork`, for the next `fork`'s child
   std::map<uint64_t, int> idmapTrees;  // detached id-mapped trees by mount index, until `mount` attaches them
-  // `sourceHelper`/`openSources` (bind-sources.cpp): the sources by mount index, the
-  // helper, and the O_PATH fds it opened, until `mount` binds them
+  // `sourceHelper`/`openSources`/`closeSources` (bind-sources.cpp): the sources by
+  // mount index, the helper (its pid only in the process that forked it) and the
+  // socket that asks it for each source as its bind comes
   std::vector<std::pair<uint64_t, std::string>> bindSources;
   pid_t sourceHelperPid = -1;
   int sourceHelperSock = -1;
-  std::map<uint64_t, int> sourceFds;
   bool keepGroups = false;             // `keepGroups`: `credentials` leaves the supplementary groups alone
   bool inheritedFdsMarked = false;     // MarkInheritedFdsCloseOnExec ran (before a seccomp filter)
 };
@@ -161,8 +161,11 @@ void OpMountSetattr(const Args&);
 // bind-sources.cpp
 void OpSourceHelper(const Args&);
 void OpOpenSources(const Args&);
-// The fd openSources got for mount `index`, handed over (the caller owns it).
+void OpCloseSources(const Args&);
+// The source of mount `index`, opened now by the helper, handed over (the caller owns it).
 int TakeSourceFd(const std::string& object, uint64_t index);
+// Lets the helper go (closing this process's end) and reaps it if it is this process's child.
+void ReapSourceHelper();
 // idmap.cpp
 void OpIdmapTree(const Args&);
 void OpStageIdmapTree(const Args&);

@@ -67,6 +67,7 @@ const OpSpec kOps[] = {
     {"stageIdmapTree", 2, 2, OpStageIdmapTree},
     {"sourceHelper", 2, -1, OpSourceHelper},
     {"openSources", 0, 0, OpOpenSources},
+    {"closeSources", 0, 0, OpCloseSources},
     {"mkdir", 2, 3, OpMkdir},
     {"mknod", 7, 7, OpMknod},
     {"bindDevice", 5, 5, OpBindDevice},

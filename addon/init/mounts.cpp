@@ -227,7 +227,7 @@ struct MountExtension {
   bool copyUp = false;
   bool idmapped = false;
   uint64_t idmapIndex = 0;
-  bool sourceFd = false;  // "src=<index>": bind the fd openSources got, not the path
+  bool sourceFd = false;  // "src=<index>": bind the fd the source helper opens now, not the path
   uint64_t sourceIndex = 0;
   unsigned long keep = 0;  // "keep=<MS_NOSUID|MS_NODEV|MS_NOEXEC>": of the source's, kept by a remount
 };
@@ -397,7 +397,7 @@ void OpMount(const Args& a) {
   const MountExtension ext = ParseExtension(object, a);
   if (ext.copyUp && ((flags & MS_BIND) || fstype != "tmpfs")) FailMessage(object + ": copyup is for a tmpfs");
   if ((ext.idmapped || ext.sourceFd) && !(flags & MS_BIND)) FailMessage(object + ": an id-mapped or fd-sourced mount is a bind mount");
-  // The source as the fd openSources got names it: /proc/self/fd/<n>, which stat,
+  // The source as the fd the helper opened names it: /proc/self/fd/<n>, which stat,
   // open_tree and mount follow to that very mount of this namespace.
   Fd sourceFd;
   if (ext.sourceFd) {

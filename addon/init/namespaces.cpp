@@ -62,6 +62,7 @@ void OpFork(const Args&) {
     if (n != 1) _exit(1);
     ForceClose(gate[0]);
     JoinCgroupsAtFork();
+    ctx.sourceHelperPid = -1;  // the intermediate's child: it reaps it
     return;
   }
   ForceClose(gate[0]);
@@ -77,6 +78,11 @@ void OpFork(const Args&) {
   do {
     n = write(gate[1], "1", 1);
   } while (n < 0 && errno == EINTR);
+  // A bind source helper lives on until the child's last bind (`closeSources`), or
+  // its end: reaped here, its parent, rather than left to whoever reaps orphans (a
+  // shim or conmon would take its exit for the container's). The parent reaps this
+  // process only once the init is ready, after the binds.
+  ReapSourceHelper();
   _exit(n == 1 ? 0 : 1);
 }
 

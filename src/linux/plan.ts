@@ -368,7 +368,9 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
     throw new ConfigError('linux.rootfsPropagation', `${linux.rootfsPropagation} is not safe without pivot_root (--no-pivot): use slave or rslave`);
   }
   ops.push(op('propagation', rootPropagationFlags(linux.rootfsPropagation)), op('rootfs', input.rootfs));
-  ops.push(...mounts.ops, ...planDevices(input, inUserNs || input.host.inUserNs === true));
+  ops.push(...mounts.ops);
+  if (mounts.bindSources.length > 0) ops.push(op('closeSources'));
+  ops.push(...planDevices(input, inUserNs || input.host.inUserNs === true));
   ops.push(...beforePivotHookOps(spec));
   ops.push(input.noPivot ? op('chrootNoPivot') : op('pivotRoot'));
   // runc makes a missing cwd (0755, the container's root owning it) once every mount

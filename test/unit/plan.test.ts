@@ -193,6 +193,11 @@ describe('create plan', () => {
       const containerNs = plan.findIndex((o, i) => i > userns && o.op === 'unshare' && (Number(o.args[0]) & CLONE_FLAGS.mount) !== 0);
       expect(at('openSources')).toBe(containerNs + 1);
       expect(plan.find((o) => o.op === 'mount' && o.args[1] === 'v')?.args[6]).toBe(`src=${index},keep=14`);
+      // It opens each source as its bind comes, and is let go after the last one,
+      // before anything else runs in the container's namespaces.
+      const lastBind = plan.findIndex((o) => o.op === 'mount' && o.args[1] === 'w');
+      expect(at('closeSources')).toBe(lastBind + 1);
+      expect(at('closeSources')).toBeLessThan(at('pivotRoot'));
     });
     test('without a user namespace the tree is attached as it is; no helper', () => {
       const plan = buildCreatePlan(input((s) => {
@@ -200,7 +205,7 @@ describe('create plan', () => {
       }));
       const index = plan.find((o) => o.op === 'idmapTree')!.args[0];
       expect(plan.find((o) => o.op === 'mount' && o.args[1] === 'v')?.args[6]).toBe(`idmap=${index},keep=14`);
-      expect(plan.some((o) => ['sourceHelper', 'openSources', 'stageIdmapTree'].includes(o.op))).toBe(false);
+      expect(plan.some((o) => ['sourceHelper', 'openSources', 'closeSources', 'stageIdmapTree'].includes(o.op))).toBe(false);
     });
     test('with a user namespace the staged tree never covers its source: a plain bind of the same path stays plain', () => {
       const plan = buildCreatePlan({ ...input((s) => {
