@@ -7,12 +7,14 @@
 // fds. Opened in that namespace, they name its own copies of the host's mounts: a
 // bind from them keeps the locks the kernel put on those copies (read-only, nosuid,
 // ... and the submounts), which a tree cloned in the host's namespace would not
-// carry. Opened only when its bind comes, a source inside the rootfs is found with
+// carry. It makes id-mapped trees there too (idmap.cpp), which the init may no
+// longer do. Asked only when its bind comes, it finds a source inside the rootfs with
 // the mounts made before it in place (a bind of the rootfs's /mnt after a volume was
 // bound there shows the volume), as runc opens them.
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -35,11 +37,12 @@ bool ReceiveWithFd(int sock, std::string* text, int* fd) {
   return true;
 }
 
-void SendText(int sock, const std::string& text) {
+ssize_t SendText(int sock, const std::string& text) {
   ssize_t n;
   do {
     n = send(sock, text.data(), text.size(), MSG_NOSIGNAL);
   } while (n < 0 && errno == EINTR);
+  return n;
 }
 
 // One "<syscall> <errno>" answer read back into a failure of `object`.
@@ -50,8 +53,40 @@ void SendText(int sock, const std::string& text) {
   Fail(object, syscall.c_str(), err);
 }
 
-// The helper's whole life: the namespace's fd, answered "ok" once joined; then, for
-// each "open <index>", that source's fd ("ok" with it) or "<syscall> <errno>"; it
+// The source of mount `index`, or null.
+const std::string* SourceOf(uint64_t index) {
+  for (const auto& [i, path] : ctx.bindSources) {
+    if (i == index) return &path;
+  }
+  return nullptr;
+}
+
+// One request: "open <index>" (the source, O_PATH) or, with the mapping's user
+// namespace attached, "idmap <index> <cloneBelow> <mapBelow>" (an id-mapped detached
+// clone of it). The fd made, or -1 with *failure set to "<syscall> <errno>".
+int Serve(const std::string& request, int userns, std::string* failure) {
+  char verb[8] = {};
+  unsigned long long index = 0;
+  int cloneBelow = 0, mapBelow = 0;
+  const int fields = sscanf(request.c_str(), "%7s %llu %d %d", verb, &index, &cloneBelow, &mapBelow);
+  const std::string* source = fields >= 2 ? SourceOf(index) : nullptr;
+  const std::string what = verb;
+  if (source != nullptr && what == "open" && fields == 2) {
+    int fd = open(source->c_str(), O_PATH | O_CLOEXEC);
+    if (fd < 0) *failure = "open " + std::to_string(errno);
+    return fd;
+  }
+  if (source != nullptr && what == "idmap" && fields == 4 && userns >= 0) {
+    IdmappedTree made = MakeIdmappedTree(*source, cloneBelow == 1, mapBelow == 1, userns);
+    if (made.fd < 0) *failure = std::string(made.syscall) + " " + std::to_string(made.err);
+    return made.fd;
+  }
+  *failure = "request " + std::to_string(EINVAL);
+  return -1;
+}
+
+// The helper's whole life: the namespace's fd, answered "ok" once joined; then one
+// answer per request (Serve): "ok" with the fd, or "<syscall> <errno>" and exit. It
 // exits at "done", or when every holder of the init's end has gone.
 [[noreturn]] void RunHelper(int sock) {
   std::string text;
@@ -64,23 +99,13 @@ void SendText(int sock, const std::string& text) {
   close(ns);
   SendText(sock, "ok");
   for (;;) {
-    int unexpected = -1;
-    if (!ReceiveWithFd(sock, &text, &unexpected) || text == "done") _exit(0);
-    if (unexpected >= 0) close(unexpected);
-    const std::string* source = nullptr;
-    if (text.rfind("open ", 0) == 0) {
-      const uint64_t index = strtoull(text.c_str() + 5, nullptr, 10);
-      for (const auto& [i, path] : ctx.bindSources) {
-        if (i == index) source = &path;
-      }
-    }
-    if (source == nullptr) {
-      SendText(sock, "request " + std::to_string(EINVAL));
-      _exit(1);
-    }
-    int fd = open(source->c_str(), O_PATH | O_CLOEXEC);
+    int userns = -1;
+    if (!ReceiveWithFd(sock, &text, &userns) || text == "done") _exit(0);
+    std::string failure;
+    int fd = Serve(text, userns, &failure);
+    if (userns >= 0) close(userns);
     if (fd < 0) {
-      SendText(sock, "open " + std::to_string(errno));
+      SendText(sock, failure);
       _exit(1);
     }
     if (tsrun_common::SendFd(sock, "ok", 2, fd) < 0) _exit(1);
@@ -125,19 +150,29 @@ void OpOpenSources(const Args&) {
   if (text != "ok") FailAnswer("openSources: join the container's mount namespace", text);
 }
 
-int TakeSourceFd(const std::string& object, uint64_t index) {
-  if (ctx.sourceHelperSock < 0) FailMessage(object + ": no source helper to open source " + std::to_string(index));
-  std::string request = "open " + std::to_string(index);
-  ssize_t n;
-  do {
-    n = send(ctx.sourceHelperSock, request.data(), request.size(), MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) Fail(object + ": ask the helper opening bind sources", "send", errno);
+namespace {
+
+// Asks the helper (a request as Serve reads it, with an fd or -1) and returns the fd
+// it answers with; a refusal fails `object`.
+int AskHelper(const std::string& object, const std::string& request, int fd) {
+  if (ctx.sourceHelperSock < 0) FailMessage(object + ": no source helper to ask for " + request);
+  ssize_t sent = fd >= 0 ? tsrun_common::SendFd(ctx.sourceHelperSock, request.data(), request.size(), fd) : SendText(ctx.sourceHelperSock, request);
+  if (sent < 0) Fail(object + ": ask the helper opening bind sources", "sendmsg", errno);
   std::string text;
-  int fd = -1;
-  if (!ReceiveWithFd(ctx.sourceHelperSock, &text, &fd)) FailMessage(object + ": the helper opening bind sources ended without an answer");
-  if (fd < 0) FailAnswer(object, text);
-  return fd;
+  int answer = -1;
+  if (!ReceiveWithFd(ctx.sourceHelperSock, &text, &answer)) FailMessage(object + ": the helper opening bind sources ended without an answer");
+  if (answer < 0) FailAnswer(object, text);
+  return answer;
+}
+
+}  // namespace
+
+int TakeSourceFd(const std::string& object, uint64_t index) {
+  return AskHelper(object, "open " + std::to_string(index), -1);
+}
+
+int IdmappedTreeFromHelper(const std::string& object, uint64_t index, bool cloneBelow, bool mapBelow, int userns) {
+  return AskHelper(object, "idmap " + std::to_string(index) + (cloneBelow ? " 1" : " 0") + (mapBelow ? " 1" : " 0"), userns);
 }
 
 // `closeSources`, after the last bind: the helper is let go, and reaped when it is

@@ -1,8 +1,7 @@
-// Id-mapped bind mounts (PROTOCOL.md, idmapTree): the source tree is cloned detached
-// and given the mappings of a user namespace made for it, while the init is still in
-// the host's user namespace (the kernel asks for privilege over the source
-// filesystem); the `mount` op attaches it later, inside the container's mount
-// namespace.
+// Id-mapped bind mounts (PROTOCOL.md, idmapUserns and idmapTree): the user namespace
+// of the mappings is made while the init is still the host's root; the source tree is
+// cloned detached, right before its mount, and given those mappings; the `mount` op
+// attaches it.
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -89,53 +88,57 @@ int UsernsWithMaps(const std::string& object, const std::string& uidMap, const s
 
 }  // namespace
 
+// `idmapUserns index source usernsPath uidMap gidMap`, while the init is still the
+// host's root in the host's namespaces: the user namespace whose mappings mount
+// `index` takes, kept until its `idmapTree` (source names it in messages).
+void OpIdmapUserns(const Args& a) {
+  std::string object = "id-mapped mount of " + a[1];
+  uint64_t index = ParseU64(a[0], object);
+  const std::string& usernsPath = a[2];  // a user namespace the container joins, or "": one is made from the maps
+  if (ctx.idmapUserns.count(index) != 0) FailMessage(object + ": mount " + a[0] + " has a user namespace already");
+  Fd userns(usernsPath.empty() ? UsernsWithMaps(object, a[3], a[4]) : open(usernsPath.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!userns) Fail(object + " (user namespace " + usernsPath + ")", "open", errno);
+  ctx.idmapUserns[index] = userns.release();
+}
+
+IdmappedTree MakeIdmappedTree(const std::string& source, bool cloneBelow, bool mapBelow, int userns) {
+  Fd tree(open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (cloneBelow ? AT_RECURSIVE : 0)));
+  if (!tree) return {-1, "open_tree", errno};
+  struct mount_attr attr = {};
+  attr.attr_set = MOUNT_ATTR_IDMAP;
+  attr.userns_fd = static_cast<uint64_t>(userns);
+  if (mount_setattr(tree.get(), "", AT_EMPTY_PATH | (mapBelow ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0)
+    return {-1, "mount_setattr(MOUNT_ATTR_IDMAP)", errno};
+  // A clone of a shared mount is its peer: a mount the container makes below it would
+  // appear at the source. A slave, as every mount under the container's rslave root
+  // is, receives the source's and sends none.
+  struct mount_attr slave = {};
+  slave.propagation = MS_SLAVE;
+  if (mount_setattr(tree.get(), "", AT_EMPTY_PATH | (cloneBelow ? AT_RECURSIVE : 0), &slave, sizeof slave) < 0)
+    return {-1, "mount_setattr(MS_SLAVE)", errno};
+  return {tree.release(), nullptr, 0};
+}
+
+// `idmapTree index source cloneBelow mapBelow viaHelper`, right before the mount op
+// that attaches it, in the container's mount namespace: the source is found with the
+// mounts made before it in place. With a user namespace the init may no longer make
+// it (the kernel asks for privilege over the source filesystem), and the bind source
+// helper, still the host's root, makes it there (bind-sources.cpp).
 void OpIdmapTree(const Args& a) {
   const std::string& source = a[1];
   std::string object = "id-mapped mount of " + source;
   uint64_t index = ParseU64(a[0], object);
   const bool cloneBelow = a[2] == "1";  // rbind
   const bool mapBelow = a[3] == "1";    // ridmap
-  const std::string& usernsPath = a[4];  // a user namespace the container joins, or "": one is made from the maps
   if (ctx.idmapTrees.count(index) != 0) FailMessage(object + ": mount " + a[0] + " has a tree already");
-  Fd userns(usernsPath.empty() ? UsernsWithMaps(object, a[5], a[6]) : open(usernsPath.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!userns) Fail(object + " (user namespace " + usernsPath + ")", "open", errno);
-  Fd tree(open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (cloneBelow ? AT_RECURSIVE : 0)));
-  if (!tree) Fail(object, "open_tree", errno);
-  struct mount_attr attr = {};
-  attr.attr_set = MOUNT_ATTR_IDMAP;
-  attr.userns_fd = static_cast<uint64_t>(userns.get());
-  if (mount_setattr(tree.get(), "", AT_EMPTY_PATH | (mapBelow ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0)
-    Fail(object, "mount_setattr(MOUNT_ATTR_IDMAP)", errno);
-  // Cloned in the host's mount namespace, the tree is a peer of a shared source: a
-  // mount the container makes below it would appear on the host. A slave, as every
-  // mount under the container's rslave root is, receives the host's and sends none.
-  struct mount_attr slave = {};
-  slave.propagation = MS_SLAVE;
-  if (mount_setattr(tree.get(), "", AT_EMPTY_PATH | (cloneBelow ? AT_RECURSIVE : 0), &slave, sizeof slave) < 0)
-    Fail(object, "mount_setattr(MS_SLAVE)", errno);
-  ctx.idmapTrees[index] = tree.release();
-}
-
-// The tree for mount `index` on a stage point of tsrun's own (in the container's
-// state dir), in the init's private mount namespace made just before: the
-// container's mount namespace, copied from this one in its user namespace, holds it
-// locked, and the source helper opens it there (bind-sources.cpp). The point is made
-// here, a directory or an empty file as the tree's root is; its parent is made 0700.
-void OpStageIdmapTree(const Args& a) {
-  const std::string& point = a[1];
-  std::string object = "id-mapped mount staged at " + point;
-  Fd tree(TakeIdmapTree(object, ParseU64(a[0], object)));
-  struct stat st;
-  if (fstat(tree.get(), &st) < 0) Fail(object, "fstat", errno);
-  const std::string parent = point.substr(0, point.rfind('/'));
-  if (mkdir(parent.c_str(), 0700) < 0 && errno != EEXIST) Fail(object, "mkdir", errno);
-  if (S_ISDIR(st.st_mode)) {
-    if (mkdir(point.c_str(), 0700) < 0) Fail(object, "mkdir", errno);
-  } else {
-    Fd file(open(point.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!file) Fail(object, "open", errno);
+  Fd userns(TakeKeptFd(&ctx.idmapUserns, index, object, "no user namespace was made for mount " + a[0]));
+  if (a[4] == "1") {
+    ctx.idmapTrees[index] = IdmappedTreeFromHelper(object, index, cloneBelow, mapBelow, userns.get());
+    return;
   }
-  if (move_mount(tree.get(), "", AT_FDCWD, point.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0) Fail(object, "move_mount", errno);
+  IdmappedTree made = MakeIdmappedTree(source, cloneBelow, mapBelow, userns.get());
+  if (made.fd < 0) Fail(object, made.syscall, made.err);
+  ctx.idmapTrees[index] = made.fd;
 }
 
 int TakeIdmapTree(const std::string& object, uint64_t index) {

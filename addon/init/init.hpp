@@ -49,7 +49,8 @@ struct Context {
   int forkCgroupFd = -1;      // set by `cgroup v2`: the next `fork` puts its child there
   std::string forkCgroupDir;  // its path, for messages
   std::vector<AtForkCgroup> atForkCgroups;  // set by `cgroup v1AtFork`, for the next `fork`'s child
-  std::map<uint64_t, int> idmapTrees;  // detached id-mapped trees by mount index, until `mount` attaches them
+  std::map<uint64_t, int> idmapUserns;  // by mount index: the user namespace `idmapUserns` made, until its `idmapTree`
+  std::map<uint64_t, int> idmapTrees;   // detached id-mapped trees by mount index, until `mount` attaches them
   // `sourceHelper`/`openSources`/`closeSources` (bind-sources.cpp): the sources by
   // mount index, the helper (its pid only in the process that forked it) and the
   // socket that asks it for each source as its bind comes
@@ -166,9 +167,19 @@ void OpCloseSources(const Args&);
 int TakeSourceFd(const std::string& object, uint64_t index);
 // Lets the helper go (closing this process's end) and reaps it if it is this process's child.
 void ReapSourceHelper();
+// The id-mapped tree of mount `index` made by the helper, with the mappings of userns.
+int IdmappedTreeFromHelper(const std::string& object, uint64_t index, bool cloneBelow, bool mapBelow, int userns);
 // idmap.cpp
+void OpIdmapUserns(const Args&);
 void OpIdmapTree(const Args&);
-void OpStageIdmapTree(const Args&);
+// An id-mapped detached clone of source (fd), or the syscall that failed and its
+// errno (fd -1). Reports nothing itself: the bind source helper makes trees too.
+struct IdmappedTree {
+  int fd;
+  const char* syscall;
+  int err;
+};
+IdmappedTree MakeIdmappedTree(const std::string& source, bool cloneBelow, bool mapBelow, int userns);
 // The tree OpIdmapTree prepared for mount `index`, handed over (the caller owns the fd).
 int TakeIdmapTree(const std::string& object, uint64_t index);
 void OpMkdir(const Args&);

@@ -407,8 +407,9 @@ void OpMount(const Args& a) {
 
   if (ext.keep && !(flags & MS_BIND)) FailMessage(object + ": keep= is for a bind mount");
   if (flags & MS_BIND && ext.idmapped) {
-    // The tree was made in the host's namespaces: the source path may not even be
-    // reachable from here (a 0700 parent owned by host root), so only the tree is asked.
+    // The tree may have been made by the bind source helper, as the host's root: the
+    // source path may not even be reachable from here (a 0700 parent owned by host
+    // root), so only the tree is asked.
     Fd tree(TakeIdmapTree(object, ext.idmapIndex));
     struct stat st;
     if (fstat(tree.get(), &st) < 0) Fail(object, "fstat", errno);

@@ -301,7 +301,6 @@ export function createContainer(opts: CreateOptions): Created {
       spec: planned,
       bundle: bundle.dir,
       rootfs: bundle.rootfs,
-      stageDir: path.join(store.dir(opts.id), 'idmap'),
       noPivot: opts.noPivot ?? false,
       sessionKeyring: opts.noNewKeyring ? undefined : sessionKeyringName(opts.id),
       preserveFds,

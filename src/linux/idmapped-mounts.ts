@@ -1,17 +1,21 @@
 // Id-mapped bind mounts (runc 1.2; config.md: mounts[].uidMappings/gidMappings, the
 // `idmap` and `ridmap` options): the files of the source appear with their ids
 // shifted by the mount's mappings, so a volume owned by host root shows as the
-// container's root without a chown. The init builds each such mount while it is
-// still in the host's user namespace (the kernel asks for privilege over the source
-// filesystem), and attaches it in the container's mount namespace later.
+// container's root without a chown. The init makes the user namespace of the
+// mappings while it is still the host's root, and the mapped tree right before the
+// mount, in the container's mount namespace (by the bind source helper when the
+// container has a user namespace: the kernel asks for privilege over the source
+// filesystem).
 import type { Linux, Mount } from '../config/types';
 import { ConfigError } from '../errors';
 import { checkMappings, mapFileText } from './id-mappings';
 import { op, type PlanOp } from './plan-encoding';
 
 export interface IdmappedMount {
-  /** Builds the mapped tree; planned before the init leaves the host's user namespace. */
-  prepare: PlanOp;
+  /** Makes the mappings' user namespace; planned before the init leaves the host's namespaces. */
+  userns: PlanOp;
+  /** Makes the mapped tree; planned right before the mount op (viaHelper: the bind source helper makes it). */
+  tree: (viaHelper: boolean) => PlanOp;
   /** The mount op's extension that attaches that tree. */
   extension: string;
 }
@@ -43,10 +47,11 @@ export function planIdmappedMount(
   if (!own && option === undefined) return undefined;
   if (!bind.is) throw new ConfigError(field, 'id-mapped mounts are only supported for bind mounts');
   if (ctx.unprivileged) throw new ConfigError(field, 'id-mapped mounts are not supported for rootless containers');
-  // The tree is made in the host's mount namespace, before any join.
+  // A joined mount namespace has no source of the host's to map (runc refuses it too).
   if (ctx.joinedMountns) throw new ConfigError(field, 'id-mapped mounts are not supported with a joined mount namespace');
   const prepare = (usernsPath: string, uidMap: string, gidMap: string): IdmappedMount => ({
-    prepare: op('idmapTree', index, source, bind.recursive ? 1 : 0, option === 'recursive' ? 1 : 0, usernsPath, uidMap, gidMap),
+    userns: op('idmapUserns', index, source, usernsPath, uidMap, gidMap),
+    tree: (viaHelper) => op('idmapTree', index, source, bind.recursive ? 1 : 0, option === 'recursive' ? 1 : 0, viaHelper ? 1 : 0),
     extension: `idmap=${index}`,
   });
   if (own) {

@@ -72,11 +72,6 @@ export interface CreatePlanInput {
    * (ownedOutsideUserFirst).
    */
   ownedOutsideUser?: ReadonlySet<NamespaceType>;
-  /**
-   * A directory of tsrun's own (in the container's state dir) where, with a user
-   * namespace, id-mapped trees are staged (planMounts).
-   */
-  stageDir: string;
 }
 
 const SETUP_FLAGS = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC;
@@ -97,28 +92,23 @@ function isBind(mount: Mount, flags: number): boolean {
 }
 
 /**
- * ops: in config order, in the container's mount namespace; idmapTrees: before the
- * init leaves the host's user namespace; stagedIdmapTrees: after those, in a mount
- * namespace of the init's own (see below).
+ * ops: in config order, in the container's mount namespace; idmapUserns: before the
+ * init leaves the host's namespaces.
  */
-function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp[]; idmapTrees: PlanOp[]; stagedIdmapTrees: PlanOp[]; bindSources: PlanArg[] } {
+function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp[]; idmapUserns: PlanOp[]; bindSources: PlanArg[] } {
   const { spec, bundle, host } = input;
   const ops: PlanOp[] = [];
   const afterPivot: PlanOp[] = [];
-  const idmapTrees: PlanOp[] = [];
-  const stagedIdmapTrees: PlanOp[] = [];
+  const idmapUserns: PlanOp[] = [];
   const bindSources: PlanArg[] = [];
   const namespaces = spec.linux?.namespaces ?? [];
   // With a user namespace (not rootless: a rootless caller's sources are its own),
-  // every bind's source is opened by a helper that is still the host's root, in the
-  // container's mount namespace (addon/init/bind-sources.cpp): the container's root
-  // may not reach it by path, and a bind from that namespace's own copy keeps the
-  // kernel's locks on it. An id-mapped tree, made by the host's root, would carry
-  // none of those locks (the container's root could make a read-only source
-  // writable, or unmount what the host mounted below it): it is first attached in a
-  // private mount namespace of the init's, from which the container's is copied, on
-  // a stage point of tsrun's own (never over its source: every other path through
-  // it would see the mapping), and the helper opens it there, locked.
+  // every bind's source is opened, and every id-mapped tree made, by a helper that
+  // is still the host's root, in the container's mount namespace, as its mount comes
+  // (addon/init/bind-sources.cpp): the container's root may not reach a source by
+  // path, nor map one, and a bind or a clone made from that namespace's own copy
+  // keeps the kernel's locks on it (the container's root cannot make a read-only
+  // source writable, or unmount what the host mounted below it).
   const viaHelper = namespaces.some((n) => n.type === 'user') && namespaces.some((n) => n.type === 'mount' && !n.path) && input.unprivilegedParent !== true;
   const idmapContext = {
     linux: spec.linux,
@@ -141,16 +131,7 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
     const cgroup = mount.type === 'cgroup' || mount.type === 'cgroup2';
     checkProcMount({ destination: mount.destination, type: mount.type, bind: !cgroup && isBind(mount, flags), source }, field, host.isProcfs ?? (() => false));
     const idmapped = planIdmappedMount(mount, i, source, idmap, { is: !cgroup && isBind(mount, flags), recursive: (flags & MS.REC) !== 0 }, idmapContext);
-    if (idmapped) idmapTrees.push(idmapped.prepare);
-    const stagePoint = viaHelper && idmapped ? path.join(input.stageDir, String(i)) : undefined;
-    if (idmapped && stagePoint) {
-      // Cloned with what is mounted below it, whatever the bind asks: a bind made from
-      // the locked copy then follows the kernel's rule for a plain bind in a user
-      // namespace (a non-recursive one of a source with mounts below is refused), where
-      // a bare top tree would show the files those mounts hide.
-      idmapped.prepare.args[2] = 1;
-      stagedIdmapTrees.push(op('stageIdmapTree', i, stagePoint));
-    }
+    if (idmapped) idmapUserns.push(idmapped.userns);
     // runc's recursive options, once the mount (and any mount under it) is in place.
     const setattr = recursive.set || recursive.clear ? [op('mountSetattr', dest, recursive.set, recursive.clear)] : [];
     if (cgroup) {
@@ -164,13 +145,11 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
       // know (podman's "z", "U", fstab's "nofail", "x-...") to a kernel that ignores
       // them: so does tsrun, saying so, as a typo ("noexecc") leaves the mount laxer.
       if (data) input.warn(`${field}.options: ${data}: not known, ignored on a bind mount (as runc does)`);
-      const extension: string[] = idmapped ? [idmapped.extension] : [];
-      if (viaHelper) {
-        bindSources.push(i, stagePoint ?? source);
-        extension.splice(0, 1, `src=${i}`);
-      }
+      const extension: string[] = idmapped ? [idmapped.extension] : viaHelper ? [`src=${i}`] : [];
+      if (viaHelper) bindSources.push(i, source);
       const kept = BIND_KEPT_SOURCE_FLAGS & ~cleared;
       if (kept !== 0) extension.push(`keep=${kept}`);
+      if (idmapped) ops.push(idmapped.tree(viaHelper));
       ops.push(op('mount', source, dest, '', flags | MS.BIND, propagation, '', ...(extension.length > 0 ? [extension.join(',')] : [])), ...setattr);
       return;
     }
@@ -189,7 +168,7 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
     }
     ops.push(op('mount', mount.source ?? mount.type ?? 'none', dest, mount.type ?? '', flags, propagation, label(data, mount.type ?? '')), ...setattr);
   });
-  return { ops, afterPivot, idmapTrees, stagedIdmapTrees, bindSources };
+  return { ops, afterPivot, idmapUserns, bindSources };
 }
 
 /**
@@ -310,10 +289,7 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   ops.push(...cgroupJoinOps(cgroups, forks));
   if (cgroups.parentDirs.length > 0) ops.push(op('sync', 'start'));
   // Still in the host's user and mount namespaces (no setns, no unshare yet).
-  ops.push(...mounts.idmapTrees);
-  // The staging mount namespace (planMounts): a slave of the host's, so nothing put
-  // there reaches it; the container's own is made from it later.
-  if (mounts.stagedIdmapTrees.length > 0) ops.push(op('unshare', CLONE_FLAGS.mount), op('propagation', MS.SLAVE | MS.REC), ...mounts.stagedIdmapTrees);
+  ops.push(...mounts.idmapUserns);
   const late = joinsAfterFork(cgroups);
   const early = ownedOutsideUserFirst(ns.joins.filter((join) => !late.has(join.type)), input.ownedOutsideUser);
   for (const join of early) ops.push(op('setns', CLONE_FLAGS[join.type], join.path as string));

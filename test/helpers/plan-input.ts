@@ -13,7 +13,6 @@ export function createPlanInput(mutate: (s: Spec) => void = () => undefined, ove
     bundle: '/b',
     rootfs: '/b/rootfs',
     noPivot: false,
-    stageDir: '/run/tsrun/c1/idmap',
     preserveFds: 0,
     extraFds: 1,
     fifoFd: 5,

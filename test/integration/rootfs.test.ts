@@ -426,6 +426,25 @@ describeIf(containerSkipReason())(`root filesystem (${BINARY})`, () => {
     expect(fs.existsSync(path.join(b.rootfs, b.rootfs))).toBe(FLAVOR !== 'tsrun');
   });
 
+  // runc 1.1.5 has no id-mapped mounts (it ignores idmap).
+  (FLAVOR === 'runc' ? test.skip : test)('an id-mapped source in the rootfs is mapped after the mounts before it: the volume bound there, its ids shifted', () => {
+    const b = s.bundle();
+    const volume = path.join(b.dir, 'volume');
+    fs.mkdirSync(volume);
+    fs.writeFileSync(path.join(volume, 'file'), 'from the volume\n');
+    for (const d of ['mnt/a', 'final']) fs.mkdirSync(path.join(b.rootfs, d), { recursive: true });
+    b.rewrite((c) => {
+      c.process!.args = ['sh', '-c', 'cat /final/file; stat -c %u /final/file /mnt/a/file'];
+      c.mounts!.push(
+        { destination: '/mnt/a', type: 'bind', source: volume, options: ['rbind'] },
+        { destination: '/final', type: 'bind', source: path.join(b.rootfs, 'mnt', 'a'), options: ['rbind'], uidMappings: [{ containerID: 0, hostID: 5, size: 1 }], gidMappings: [{ containerID: 0, hostID: 6, size: 1 }] },
+      );
+    });
+    const r = s.cli.runContainer(b.id, b.dir);
+    // The file is root's on disk: uid 5 through the mapping, 0 through the plain bind.
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: 'from the volume\n5\n0\n', stderr: '' });
+  });
+
   test('recursive options reach the mounts below a bind (rro, rnosuid); nosymfollow refuses symlinks', () => {
     const b = s.bundle({
       configure: (c) => (c.process!.args = ['sh', '-c', [

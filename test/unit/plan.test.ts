@@ -168,62 +168,63 @@ describe('create plan', () => {
     const withUserns = (s: Spec): void => {
       s.linux = { ...s.linux, namespaces: [...(s.linux?.namespaces ?? []), { type: 'user' }], uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 200000, size: 65536 }] };
     };
-    test('with a user namespace: the tree is made first, staged on a point of tsrun\'s own in a private mount namespace, and bound through the source helper like any bind', () => {
+    test('with a user namespace: the mappings\' user namespace is made first, the tree by the source helper right before its mount, which attaches it', () => {
       const plan = buildCreatePlan(input((s) => {
         withUserns(s);
         s.mounts!.push({ destination: '/v', type: 'bind', source: '/srv', options: ['rbind', 'ridmap'] });
         s.mounts!.push({ destination: '/w', type: 'bind', source: '/data', options: ['bind', 'ro'] });
       }));
       const at = (name: string): number => plan.findIndex((o) => o.op === name);
-      const prepared = at('idmapTree');
-      expect(plan[prepared]!.args).toEqual([expect.any(Number), '/srv', 1, 1, '', '0 100000 65536\n', '0 200000 65536\n']);
-      const index = plan[prepared]!.args[0];
-      // The staging namespace, a slave of the host's; the tree over /srv there.
-      expect(plan.slice(prepared + 1, prepared + 4)).toEqual([
-        { op: 'unshare', args: [CLONE_FLAGS.mount] },
-        { op: 'propagation', args: [MS.SLAVE | MS.REC] },
-        { op: 'stageIdmapTree', args: [index, `/run/tsrun/c1/idmap/${index}`] },
-      ]);
-      // The helper, still the host's root, before the user namespace; it opens the
-      // sources right after the container's mount namespace is made from the staging one.
-      const w = plan.find((o) => o.op === 'mount' && o.args[1] === 'w')!.args[6];
-      expect(plan[at('sourceHelper')]!.args).toEqual([index, `/run/tsrun/c1/idmap/${index}`, Number(/^src=(\d+)/.exec(String(w))?.[1]), '/data']);
       const userns = plan.findIndex((o) => o.op === 'unshare' && Number(o.args[0]) === CLONE_FLAGS.user);
+      const made = at('idmapUserns');
+      expect(plan[made]!.args).toEqual([expect.any(Number), '/srv', '', '0 100000 65536\n', '0 200000 65536\n']);
+      expect(made).toBeLessThan(userns);
+      const index = plan[made]!.args[0];
+      const v = plan.findIndex((o) => o.op === 'mount' && o.args[1] === 'v');
+      expect(plan[v - 1]).toEqual({ op: 'idmapTree', args: [index, '/srv', 1, 1, 1] });
+      expect(plan[v]!.args[6]).toBe(`idmap=${index},keep=14`);
+      // The helper, still the host's root, before the user namespace; it joins the
+      // container's mount namespace right after it is made.
+      const w = plan.find((o) => o.op === 'mount' && o.args[1] === 'w')!.args[6];
+      expect(plan[at('sourceHelper')]!.args).toEqual([index, '/srv', Number(/^src=(\d+)/.exec(String(w))?.[1]), '/data']);
       expect(at('sourceHelper')).toBeLessThan(userns);
       const containerNs = plan.findIndex((o, i) => i > userns && o.op === 'unshare' && (Number(o.args[0]) & CLONE_FLAGS.mount) !== 0);
       expect(at('openSources')).toBe(containerNs + 1);
-      expect(plan.find((o) => o.op === 'mount' && o.args[1] === 'v')?.args[6]).toBe(`src=${index},keep=14`);
       // It opens each source as its bind comes, and is let go after the last one,
       // before anything else runs in the container's namespaces.
       const lastBind = plan.findIndex((o) => o.op === 'mount' && o.args[1] === 'w');
       expect(at('closeSources')).toBe(lastBind + 1);
       expect(at('closeSources')).toBeLessThan(at('pivotRoot'));
     });
-    test('without a user namespace the tree is attached as it is; no helper', () => {
+    test('without a user namespace the init makes the tree itself, right before its mount; no helper', () => {
       const plan = buildCreatePlan(input((s) => {
         s.mounts!.push({ destination: '/v', type: 'bind', source: '/srv', options: ['bind'], uidMappings: [{ containerID: 0, hostID: 5, size: 1 }], gidMappings: [{ containerID: 0, hostID: 6, size: 1 }] });
       }));
-      const index = plan.find((o) => o.op === 'idmapTree')!.args[0];
-      expect(plan.find((o) => o.op === 'mount' && o.args[1] === 'v')?.args[6]).toBe(`idmap=${index},keep=14`);
-      expect(plan.some((o) => ['sourceHelper', 'openSources', 'closeSources', 'stageIdmapTree'].includes(o.op))).toBe(false);
+      const index = plan.find((o) => o.op === 'idmapUserns')!.args[0];
+      const v = plan.findIndex((o) => o.op === 'mount' && o.args[1] === 'v');
+      expect(plan[v - 1]).toEqual({ op: 'idmapTree', args: [index, '/srv', 0, 0, 0] });
+      expect(plan[v]!.args[6]).toBe(`idmap=${index},keep=14`);
+      expect(plan.findIndex((o) => o.op === 'rootfs')).toBeLessThan(v);
+      expect(plan.some((o) => ['sourceHelper', 'openSources', 'closeSources'].includes(o.op))).toBe(false);
     });
-    test('with a user namespace the staged tree never covers its source: a plain bind of the same path stays plain', () => {
-      const plan = buildCreatePlan({ ...input((s) => {
+    test('with a user namespace a plain bind of the same source stays a plain bind through the helper', () => {
+      const plan = buildCreatePlan(input((s) => {
         withUserns(s);
         s.mounts!.push({ destination: '/w', type: 'bind', source: '/srv', options: ['bind'] });
         s.mounts!.push({ destination: '/v', type: 'bind', source: '/srv', options: ['bind', 'idmap'] });
-      }), stageDir: '/run/tsrun/c1/idmap' });
-      const helper = plan.find((o) => o.op === 'sourceHelper')!.args;
-      const stage = plan.find((o) => o.op === 'stageIdmapTree')!.args;
-      expect(stage[1]).toBe(`/run/tsrun/c1/idmap/${stage[0]}`);
-      expect(helper).toEqual([expect.any(Number), '/srv', stage[0], stage[1]]);
+      }));
+      const mountOf = (dest: string) => plan.find((o) => o.op === 'mount' && o.args[1] === dest)!.args[6];
+      const [w, v] = [Number(/^src=(\d+)/.exec(String(mountOf('w')))?.[1]), Number(/^idmap=(\d+)/.exec(String(mountOf('v')))?.[1])];
+      expect(plan.find((o) => o.op === 'sourceHelper')!.args).toEqual([w, '/srv', v, '/srv']);
+      expect(plan.filter((o) => o.op === 'idmapTree').map((o) => o.args)).toEqual([[v, '/srv', 0, 0, 1]]);
     });
     test('a mount\'s own mappings need no option (idmap, not recursive); a plain bind gets no tree', () => {
       const plan = buildCreatePlan(input((s) => {
         s.mounts!.push({ destination: '/v', type: 'bind', source: '/srv', options: ['bind'], uidMappings: [{ containerID: 0, hostID: 5, size: 1 }], gidMappings: [{ containerID: 0, hostID: 6, size: 1 }] });
         s.mounts!.push({ destination: '/w', type: 'bind', source: '/srv', options: ['bind'] });
       }));
-      expect(plan.filter((o) => o.op === 'idmapTree').map((o) => o.args.slice(2))).toEqual([[0, 0, '', '0 5 1\n', '0 6 1\n']]);
+      expect(plan.filter((o) => o.op === 'idmapUserns').map((o) => o.args.slice(2))).toEqual([['', '0 5 1\n', '0 6 1\n']]);
+      expect(plan.filter((o) => o.op === 'idmapTree').map((o) => o.args.slice(2))).toEqual([[0, 0, 0]]);
     });
     test.each([
       ['not a bind mount', (s: Spec) => s.mounts!.push({ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['idmap'] }), /mounts\[\d+\]: id-mapped mounts are only supported for bind mounts/],
@@ -242,8 +243,8 @@ describe('create plan', () => {
         s.linux!.namespaces = [...s.linux!.namespaces!, { type: 'user', path: '/proc/42/ns/user' }];
         s.mounts!.push({ destination: '/v', type: 'bind', source: '/srv', options: ['bind', 'idmap'] });
       }));
-      // Cloned with its submounts (cloneBelow 1): it is staged (see the test above).
-      expect(plan.find((o) => o.op === 'idmapTree')?.args.slice(1)).toEqual(['/srv', 1, 0, '/proc/42/ns/user', '', '']);
+      expect(plan.find((o) => o.op === 'idmapUserns')?.args.slice(1)).toEqual(['/srv', '/proc/42/ns/user', '', '']);
+      expect(plan.find((o) => o.op === 'idmapTree')?.args.slice(1)).toEqual(['/srv', 0, 0, 1]);
     });
     test('refused for a rootless container', () => {
       const i = input((s) => {

@@ -112,7 +112,7 @@ describe('where the plan loads the filter', () => {
     spec.process!.terminal = false;
     spec.process!.noNewPrivileges = nnp;
     return {
-      spec, bundle: '/b', rootfs: '/b/rootfs', stageDir: '/run/tsrun/c1/idmap', noPivot: false, preserveFds: 0, extraFds: 1, fifoFd: 5,
+      spec, bundle: '/b', rootfs: '/b/rootfs', noPivot: false, preserveFds: 0, extraFds: 1, fifoFd: 5,
       host: { lastCap: 40, cgroupDirs: {}, cgroupV2: true }, warn: none,
       seccomp: { program: Buffer.alloc(8, 1), flags, ...(listenerHandover ? { listenerHandover } : {}) },
     };
