@@ -37,6 +37,19 @@ bool ReceiveWithFd(int sock, std::string* text, int* fd) {
   return true;
 }
 
+// The helper's answer to the init's last message: its text, and the fd it carries
+// (returned; -1: none). A failed receive fails `object` with its errno; the end of the
+// socket, saying so (the helper has exited, its error message sent before if any).
+int ReadAnswer(const std::string& object, std::string* text) {
+  char buf[256];
+  int fd = -1;
+  ssize_t n = tsrun_common::ReceiveFd(ctx.sourceHelperSock, buf, sizeof buf, &fd);
+  if (n < 0) Fail(object + ": the source helper's answer", "recvmsg", errno);
+  if (n == 0) FailMessage(object + ": the source helper ended without an answer");
+  text->assign(buf, static_cast<size_t>(n));
+  return fd;
+}
+
 ssize_t SendText(int sock, const std::string& text) {
   ssize_t n;
   do {
@@ -119,7 +132,7 @@ int Serve(const std::string& request, int userns, std::string* failure) {
 // host's root, before any user namespace.
 void OpSourceHelper(const Args& a) {
   if (a.size() % 2 != 0 || a.empty()) FailMessage("sourceHelper: index and source pairs expected");
-  if (ctx.sourceHelperSock >= 0) FailMessage("sourceHelper: a second helper");
+  if (ctx.sourceHelperSock >= 0 || !ctx.bindSources.empty()) FailMessage("sourceHelper: a second helper");
   for (size_t i = 0; i < a.size(); i += 2) ctx.bindSources.emplace_back(ParseU64(a[i], "sourceHelper"), a[i + 1]);
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) Fail("sourceHelper", "socketpair", errno);
@@ -144,23 +157,25 @@ void OpOpenSources(const Args&) {
     if (tsrun_common::SendFd(ctx.sourceHelperSock, "ns", 2, ns.get()) < 0) Fail("openSources", "sendmsg", errno);
   }
   std::string text;
-  int fd = -1;
-  if (!ReceiveWithFd(ctx.sourceHelperSock, &text, &fd)) FailMessage("openSources: the helper opening bind sources ended without an answer");
+  int fd = ReadAnswer("openSources", &text);
   if (fd >= 0) close(fd);
   if (text != "ok") FailAnswer("openSources: join the container's mount namespace", text);
 }
 
 namespace {
 
-// Asks the helper (a request as Serve reads it, with an fd or -1) and returns the fd
-// it answers with; a refusal fails `object`.
-int AskHelper(const std::string& object, const std::string& request, int fd) {
+// Asks the helper for something of mount `index` (a request as Serve reads it, with
+// an fd or -1) and returns the fd it answers with; a refusal fails `object`.
+int AskHelper(const std::string& object, uint64_t index, const std::string& request, int fd) {
   if (ctx.sourceHelperSock < 0) FailMessage(object + ": no source helper to ask for " + request);
-  ssize_t sent = fd >= 0 ? tsrun_common::SendFd(ctx.sourceHelperSock, request.data(), request.size(), fd) : SendText(ctx.sourceHelperSock, request);
-  if (sent < 0) Fail(object + ": ask the helper opening bind sources", "sendmsg", errno);
+  if (SourceOf(index) == nullptr) FailMessage(object + ": the source helper was given no source " + std::to_string(index));
+  if (fd >= 0) {
+    if (tsrun_common::SendFd(ctx.sourceHelperSock, request.data(), request.size(), fd) < 0) Fail(object + ": ask the source helper", "sendmsg", errno);
+  } else if (SendText(ctx.sourceHelperSock, request) < 0) {
+    Fail(object + ": ask the source helper", "send", errno);
+  }
   std::string text;
-  int answer = -1;
-  if (!ReceiveWithFd(ctx.sourceHelperSock, &text, &answer)) FailMessage(object + ": the helper opening bind sources ended without an answer");
+  int answer = ReadAnswer(object, &text);
   if (answer < 0) FailAnswer(object, text);
   return answer;
 }
@@ -168,11 +183,11 @@ int AskHelper(const std::string& object, const std::string& request, int fd) {
 }  // namespace
 
 int TakeSourceFd(const std::string& object, uint64_t index) {
-  return AskHelper(object, "open " + std::to_string(index), -1);
+  return AskHelper(object, index, "open " + std::to_string(index), -1);
 }
 
 int IdmappedTreeFromHelper(const std::string& object, uint64_t index, bool cloneBelow, bool mapBelow, int userns) {
-  return AskHelper(object, "idmap " + std::to_string(index) + (cloneBelow ? " 1" : " 0") + (mapBelow ? " 1" : " 0"), userns);
+  return AskHelper(object, index, "idmap " + std::to_string(index) + (cloneBelow ? " 1" : " 0") + (mapBelow ? " 1" : " 0"), userns);
 }
 
 // `closeSources`, after the last bind: the helper is let go, and reaped when it is
