@@ -17,7 +17,7 @@ export async function showHelp(args: readonly string[]): Promise<number> {
   // warns that "version" is a reserved word).
   let parser = globalOptions(yargs([...args]).version(false))
     .scriptName('tsrun')
-    .usage('tsrun [global options] <command> [command options] <container-id>\n\nAn OCI container runtime (runc-compatible).')
+    .usage('Usage: tsrun [global options] <command> [command options] <container-id>\n\nAn OCI container runtime (runc-compatible).')
     .help('help')
     .alias('help', 'h')
     .parserConfiguration({ 'boolean-negation': false, 'parse-positional-numbers': false })

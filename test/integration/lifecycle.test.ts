@@ -789,6 +789,8 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       const global = s.cli.run(['--help'], { noRoot: true });
       expectOk(global);
       expect(global.stdout).toMatch(/--version\b.*\n/);
+      // A usage line, as runc's USAGE: (tools look for the word).
+      expect(global.stdout).toMatch(/^usage:\s+(tsrun|runc) \[global options\]/im);
       const nosuch = s.cli.run(['help', 'nosuch'], { noRoot: true });
       expect({ code: nosuch.code, stdout: nosuch.stdout, stderr: nosuch.stderr }).toEqual({ code: 3, stdout: '', stderr: expect.stringContaining("No help topic for 'nosuch'") });
     });
