@@ -121,6 +121,27 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
       }
     });
 
+    test('with a user namespace, a bind source that is missing fails that mount, after one opened before it; nothing is left', () => {
+      const present = fs.mkdtempSync(path.join(s.env.tmp, 'present-'));
+      fs.chmodSync(present, 0o755);
+      const missing = path.join(s.env.tmp, 'no-such-source');
+      const b = s.bundle({
+        configure: (c) => {
+          c.linux.namespaces.push({ type: 'user' });
+          c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+          c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+          c.mounts.push({ destination: '/mnt', type: 'bind', source: present, options: ['rbind'] });
+          c.mounts.push({ destination: '/srv', type: 'bind', source: missing, options: ['rbind'] });
+        },
+      });
+      // The container's root is "other" to the root-owned, 0700 bundle dir.
+      fs.chmodSync(b.dir, 0o755);
+      const r = attempt(cmd, b);
+      if (FLAVOR === 'tsrun') expectCleanFailure(r, s.cli.flavor, { tsrun: new RegExp(`mount ${missing} on /srv: open: ENOENT`) });
+      // runc 1.1.5 opens the sources in nsexec, which says so in lines of its own.
+      else expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: expect.stringMatching(/failed to open mount source .*no-such-source: No such file or directory/) });
+    });
+
     // runc 1.1.5 ignores such mappings and runs the container.
     (FLAVOR === 'tsrun' ? test : test.skip)('uid/gid mappings without a user namespace are refused (never run as the host\'s root)', () => {
       const b = s.bundle({
