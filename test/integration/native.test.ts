@@ -428,6 +428,33 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     expect(errors(notTmpfs)).toEqual(['error mount proc on /proc: copyup is for a tmpfs']);
   });
 
+  test('sourceHelper: a src= mount binds what the helper opens; closeSources lets it go, so the fork\'s intermediate (its reaper) ends before the container runs; an index it was not given is refused in words', async () => {
+    const src = path.join(tmp, 'helper-src');
+    fs.mkdirSync(src, { recursive: true });
+    fs.writeFileSync(path.join(src, 'f'), 'from the helper\n');
+    const [fdsOp, unshareOp, forkOp, ...rest] = setup();
+    const withHelper = (mount: PlanOp): PlanOp[] => [fdsOp, op('sourceHelper', 0, src), unshareOp, op('openSources'), forkOp, ...rest, mount, op('closeSources')];
+    const ppid = (pid: number): number => Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+    // Held at a sync after closeSources (as a created container is held before start):
+    // the intermediate, which waits for the helper, has exited by then; the container
+    // process has been handed to another parent.
+    let intermediateGone = false;
+    const onSync = (_tag: string, containerPid: number | undefined): string => {
+      const until = Date.now() + 5000;
+      while (!intermediateGone && Date.now() < until) {
+        const parent = ppid(containerPid as number);
+        intermediateGone = parent === 1 || parent === process.pid || ppid(parent) !== process.pid;
+      }
+      return 'ack';
+    };
+    const ok = await run([...withHelper(op('mount', src, '/mnt', '', MS_BIND, 0, '', 'src=0')), op('sync', 'held'), ...finish(sh('cat /mnt/f'))], { onSync });
+    expectSuccess(ok);
+    expect({ output: ok.output, intermediateGone }).toEqual({ output: 'from the helper\n', intermediateGone: true });
+    const unknown = await run([...withHelper(op('mount', src, '/mnt', '', MS_BIND, 0, '', 'src=7')), ...finish(['true'])]);
+    expect(errors(unknown)).toEqual([`error mount ${src} on /mnt: the source helper was given no source 7`]);
+    expect(unknown.container).toMatchObject({ exitCode: 1, signal: null });
+  });
+
   test('a failing mount is reported with object, syscall and errno', async () => {
     const r = await run([...setup(), op('mount', 'none', '/mnt', 'tsrun-no-such-fs', 0, 0, ''), ...finish(['true'])]);
     expect(errors(r)).toEqual(['error mount none on /mnt: mount: ENODEV (no such device)']);
