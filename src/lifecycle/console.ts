@@ -7,7 +7,7 @@ import type { ReadStream } from 'tty';
 import { TsrunError } from '../errors';
 import type { ConsoleTarget } from '../linux/process-ops';
 import { native } from '../native';
-import { callerTerminal } from './caller-terminal';
+import { relayTerminal } from './caller-terminal';
 import { connectCallerSocket } from './caller-socket';
 import { noteStdioStreams, writeAll } from '../output';
 
@@ -99,10 +99,10 @@ export function proxyConsole(ownFd: number): ConsoleProxy {
     }
   }
   // Sized by the terminal we were called from, whichever of our stdio it is (not only
-  // stdout: `run -t ... > file` still has a window), and again at each SIGWINCH.
-  const terminal = callerTerminal();
+  // stdout: `run -t ... > file` still has a window) or /dev/tty, and again at each SIGWINCH.
+  const terminal = relayTerminal();
   const resize = (): void => {
-    if (terminal === undefined || output.destroyed) return;
+    if (output.destroyed) return;
     try {
       const { rows, cols } = nat.getWindowSize(terminal);
       nat.setWindowSize(master, rows, cols);

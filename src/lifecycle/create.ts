@@ -17,7 +17,7 @@ import { NET_DEVICE_SYNC } from '../linux/net-devices';
 import { buildCreatePlan } from '../linux/plan';
 import { encodePlan } from '../linux/plan-encoding';
 import { log } from '../log';
-import { callerTerminalSize } from './caller-terminal';
+import { relayTerminalSize } from './caller-terminal';
 import { foregroundStdio, type PipedStdio } from './foreground-stdio';
 import { native } from '../native';
 import { validateContainerId } from '../state/ids';
@@ -136,10 +136,11 @@ export function createContainer(opts: CreateOptions): Created {
   const store = new StateStore(opts.root);
   const terminal = spec.process?.terminal === true;
   checkTerminal(terminal, !opts.foreground, opts.consoleSocket);
-  if (terminal && opts.foreground && spec.process && !spec.process.consoleSize) {
-    // Proxied to our terminal: start the pty at its size.
-    const size = callerTerminalSize();
-    if (size) spec.process.consoleSize = size;
+  if (terminal && opts.foreground && spec.process) {
+    // Proxied to our terminal (refused without one, before anything exists): start the
+    // pty at its size.
+    const size = relayTerminalSize();
+    if (size && !spec.process.consoleSize) spec.process.consoleSize = size;
   }
   // The id's dir appears already locked, and the lock is held until create has
   // finished or undone its work: a concurrent delete, start or kill waits instead of

@@ -12,7 +12,7 @@ import { buildExecPlan } from '../linux/exec-plan';
 import { planCgroupJoin } from '../linux/cgroup-join';
 import { encodePlan } from '../linux/plan-encoding';
 import { log } from '../log';
-import { callerTerminalSize } from './caller-terminal';
+import { relayTerminalSize } from './caller-terminal';
 import { foregroundStdio, type PipedStdio } from './foreground-stdio';
 import { endWithoutExitHelper, native } from '../native';
 import { Container } from './container';
@@ -138,9 +138,9 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
   checkTerminal(terminal, opts.detach, opts.consoleSocket);
   // A foreground exec proxies to our terminal: the pty starts at its size, so the
   // process never sees a 0x0 window before the first resize.
-  if (terminal && !opts.detach && !proc.consoleSize) {
-    const size = callerTerminalSize();
-    if (size) proc.consoleSize = size;
+  if (terminal && !opts.detach) {
+    const size = relayTerminalSize();
+    if (size && !proc.consoleSize) proc.consoleSize = size;
   }
   const cgroupDirs = execCgroupDirs(container.state.cgroupPaths ?? {}, opts.cgroups);
 

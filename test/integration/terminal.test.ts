@@ -241,6 +241,54 @@ describeIf(containerSkipReason())(`terminal (${BINARY})`, () => {
     return b;
   };
 
+  const haveSetsid = spawnSync('setsid', ['--version']).status === 0;
+  /**
+   * The runtime in a session of its own (no controlling terminal), its stdio no terminal
+   * either. A runtime that hangs is killed by `timeout` (SIGKILL, status 137): setsid
+   * forks, and spawnSync's own timeout would stop only setsid, then wait for the pipes.
+   */
+  const withoutAnyTerminal = (args: string[]) => {
+    const r = spawnSync('setsid', ['-w', 'timeout', '-s', 'KILL', '20', BINARY, '--root', s.cli.root, ...args], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  // runc 1.1.5: "open /dev/tty: no such device or address". Before, tsrun relayed a pty
+  // to nowhere, and a process reading it waited for input forever.
+  (haveSetsid ? test : test.skip)('run -t and exec -t with no terminal at all (stdio redirected, no controlling terminal) are refused, leaving nothing', () => {
+    const run = s.bundle();
+    withTerminal(run, ['sh', '-c', 'read x; echo got:$x']);
+    const r = withoutAnyTerminal(['run', '-b', run.dir, run.id]);
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 1, stdout: '' });
+    expect(r.stderr).toMatch(/open \/dev\/tty: .*no such device or address/);
+    expect(s.leftovers()).toEqual({ mounts: [], cgroups: [], state: [], processes: [] });
+
+    const b = sleeping();
+    const e = withoutAnyTerminal(['exec', '-t', b.id, 'sh', '-c', 'read x; echo got:$x']);
+    // runc's exit status for an exec that failed to start: 255.
+    expect({ code: e.code, stdout: e.stdout }).toEqual({ code: 255, stdout: '' });
+    expect(e.stderr).toMatch(/open \/dev\/tty: .*no such device or address/);
+    // Only the container's own process is left in it.
+    expect(JSON.parse(s.cli.run(['ps', '--format', 'json', b.id]).stdout)).toHaveLength(1);
+    expectOk(s.cli.delete(b.id, true));
+  });
+
+  // runc 1.1.5 finds /dev/tty here but sizes by stdout only, and its exec then spins
+  // after the process has exited: tsrun only.
+  (haveScript && FLAVOR === 'tsrun' ? test : test.skip)('run -t and exec -t with stdio redirected but a controlling terminal relay the pty, sized by /dev/tty', () => {
+    const b = sleeping();
+    const out = path.join(b.dir, 'size.out');
+    const r = underTerminal(`stty rows 23 cols 45; ${BINARY} --root ${s.cli.root} exec -t ${b.id} stty size < /dev/null > ${out} 2>&1; echo rc=$?`);
+    expect(shown(r.stdout).replace(/\r/g, '')).toMatch(/rc=0\n$/);
+    expect(fs.readFileSync(out, 'utf8')).toBe('23 45\n');
+    expectOk(s.cli.delete(b.id, true));
+
+    const run = s.bundle();
+    withTerminal(run, ['stty', 'size']);
+    const ran = underTerminal(`stty rows 24 cols 46; ${BINARY} --root ${s.cli.root} run -b ${run.dir} ${run.id} < /dev/null > ${out} 2>&1; echo rc=$?`);
+    expect(shown(ran.stdout).replace(/\r/g, '')).toMatch(/rc=0\n$/);
+    expect(fs.readFileSync(out, 'utf8')).toBe('24 46\n');
+  });
+
   (haveScript ? test : test.skip)('exec -t returns when its process exits, though a child it left in the background holds the pty', () => {
     const b = sleeping();
     // The child ignores the SIGHUP of the session's end and keeps the pty open; a
