@@ -7,7 +7,7 @@ import { TsrunError } from '../errors';
 import { native } from '../native';
 
 /** The first of fds 0, 1, 2 that is a terminal, if any. */
-export function callerTerminal(): number | undefined {
+function callerTerminal(): number | undefined {
   const nat = native();
   return [0, 1, 2].find((fd) => nat.isatty(fd));
 }
