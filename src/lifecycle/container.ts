@@ -6,14 +6,18 @@ import type { CgroupManager } from '../cgroups/manager';
 import type { SystemdRecorded } from '../cgroups/systemd';
 import type { DeviceCgroupRule } from '../config/types';
 import { validateContainerId } from '../state/ids';
-import { awaitsStart, deriveStatus, isAlive } from '../state/status';
+import { isAlive, probeStatus } from '../state/status';
 import { StateStore } from '../state/store';
 import type { ContainerState, ContainerStatus } from '../state/types';
 
 export class Container {
   private cgroupManager?: CgroupManager;
 
-  constructor(readonly store: StateStore, readonly id: string, readonly state: ContainerState) {}
+  /**
+   * `lockedHere`: this command holds the container's lock (openLocked, delete), so no
+   * create of it can be running; `state` and `list` read without it.
+   */
+  constructor(readonly store: StateStore, readonly id: string, readonly state: ContainerState, private readonly lockedHere = false) {}
 
   static open(root: string, id: string): Container {
     validateContainerId(id);
@@ -31,7 +35,7 @@ export class Container {
     const store = new StateStore(root);
     const unlock = store.lock(id);
     try {
-      return { container: new Container(store, id, store.read(id)), unlock };
+      return { container: new Container(store, id, store.read(id), true), unlock };
     } catch (e) {
       unlock();
       throw e;
@@ -67,17 +71,19 @@ export class Container {
   }
 
   status(): ContainerStatus {
-    const alive = this.alive();
-    let frozen = false;
-    if (alive) {
-      try {
-        // From the recorded dirs: building the manager (layout from mountinfo) costs
-        // more than the answer, on every state, start and kill.
-        frozen = frozenAt(this.state.cgroupPaths ?? {});
-      } catch {
-        frozen = false;
-      }
-    }
-    return deriveStatus(this.state, { alive, fifoExists: alive && awaitsStart(this.state.pid, this.store.fifoPath(this.id)), frozen });
+    return probeStatus(this.state, {
+      fifoPath: () => this.store.fifoPath(this.id),
+      // From the recorded dirs: building the manager (layout from mountinfo) costs
+      // more than the answer, on every state, start and kill.
+      isFrozen: () => {
+        try {
+          return frozenAt(this.state.cgroupPaths ?? {});
+        } catch {
+          return false;
+        }
+      },
+      // Holding the lock ourselves, no create can be under way: its holder is gone.
+      creatorAtWork: () => !this.lockedHere && this.store.lockedElsewhere(this.id),
+    });
   }
 }

@@ -41,7 +41,7 @@ export function deleteContainer(root: string, id: string, force = false): void {
       if (force) return;
       throw new ContainerNotFoundError(id);
     }
-    const container = new Container(store, id, state);
+    const container = new Container(store, id, state, true);
     const status = container.status();
     if (status !== 'stopped' && status !== 'created' && !force) {
       throw new ContainerStateError(`cannot delete container ${id} that is not stopped: ${status}`);

@@ -7,19 +7,7 @@ import { Container } from './container';
 
 export function containerState(root: string, id: string): OciState {
   const container = Container.open(root, id);
-  return toOciState(container.state, statusSeenFromOutside(container));
-}
-
-/**
- * The status for a reader that does not take the lock. A create under way holds it;
- * its record may still name the first process it spawned, which exits once the init
- * has forked, before create records the init: "stopped" would be wrong (a monitor
- * could clean up a container being made). A create that crashed holds no lock.
- */
-function statusSeenFromOutside(container: Container): ContainerStatus {
-  const status = container.status();
-  if (status === 'stopped' && container.state.status === 'creating' && container.store.lockedElsewhere(container.id)) return 'creating';
-  return status;
+  return toOciState(container.state, container.status());
 }
 
 /**
@@ -41,7 +29,7 @@ export function listContainers(root: string, unloadable: (id: string, reason: st
       continue;
     }
     // Past loading, a failure is the command's (runc's list fails on a status error too).
-    out.push(toOciState(container.state, statusSeenFromOutside(container)));
+    out.push(toOciState(container.state, container.status()));
   }
   return out;
 }

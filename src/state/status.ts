@@ -115,21 +115,33 @@ export interface StatusFacts {
   alive: boolean;
   /** The container's cgroup is frozen. */
   frozen: boolean;
+  /** The create that recorded "creating" still runs (it holds the container's lock). */
+  creatorAtWork: boolean;
 }
 
-/** runc's order: stopped, then paused, then created (FIFO present), else running. */
+/**
+ * "creating" while the create that wrote it still runs, whatever its record says of
+ * the processes (the first one it names exits once the init has forked). A create
+ * that died leaves "creating" behind: from then on the live facts decide, as for any
+ * container (runc has no record of its own to go by), so an init it parked is
+ * `created` and can be started, killed or deleted. Otherwise runc's order: stopped,
+ * then paused, then created (FIFO present), else running.
+ */
 export function deriveStatus(state: Pick<ContainerState, 'status'>, facts: StatusFacts): ContainerStatus {
+  if (state.status === 'creating' && facts.creatorAtWork) return 'creating';
   if (!facts.alive) return 'stopped';
-  if (state.status === 'creating') return 'creating';
   if (facts.frozen) return 'paused';
   if (facts.fifoExists) return 'created';
   return 'running';
 }
 
 export interface ProbeOptions {
-  fifoPath: string;
+  /** Asked only when the init is alive: a stopped container of a long `list` never pays for the path. */
+  fifoPath: string | (() => string);
   /** Asked only when the init is alive (it needs the cgroup, which may be gone otherwise). */
   isFrozen: () => boolean;
+  /** Asked only of a record that says "creating". */
+  creatorAtWork?: () => boolean;
   procRoot?: string;
 }
 
@@ -137,8 +149,9 @@ export interface ProbeOptions {
 export function probeStatus(state: ContainerState, opts: ProbeOptions): ContainerStatus {
   // A create that crashed before recording the pid has pid 0 / startTime ''.
   const alive = state.pid > 0 && state.startTime !== '' && isAlive(state.pid, state.startTime, opts.procRoot);
-  const fifoExists = alive && awaitsStart(state.pid, opts.fifoPath, opts.procRoot);
-  return deriveStatus(state, { alive, fifoExists, frozen: alive ? opts.isFrozen() : false });
+  const fifoExists = alive && awaitsStart(state.pid, typeof opts.fifoPath === 'string' ? opts.fifoPath : opts.fifoPath(), opts.procRoot);
+  const creatorAtWork = state.status === 'creating' && (opts.creatorAtWork?.() ?? false);
+  return deriveStatus(state, { alive, fifoExists, frozen: alive ? opts.isFrozen() : false, creatorAtWork });
 }
 
 /** runc's `state` JSON object. runc reports pid 0 for a stopped container. */

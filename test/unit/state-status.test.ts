@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
 import {
-  deriveStatus, formatOciState, isAlive, parseProcStat, probeStatus, processStartTime, runsOn, toOciState,
+  deriveStatus, formatOciState, isAlive, parseProcStat, probeStatus, processStartTime, runsOn, toOciState, type StatusFacts,
 } from '../../src/state/status';
 import type { ContainerState, ContainerStatus } from '../../src/state/types';
 import { startTimeToRecord } from '../../src/lifecycle/create';
@@ -85,14 +85,19 @@ function state(over: Partial<ContainerState> = {}): ContainerState {
 }
 
 describe('deriveStatus', () => {
-  const cases: Array<[Partial<ContainerState>, { fifoExists: boolean; alive: boolean; frozen: boolean }, ContainerStatus]> = [
-    [{}, { alive: false, fifoExists: true, frozen: true }, 'stopped'],
-    [{}, { alive: true, fifoExists: true, frozen: false }, 'created'],
-    [{}, { alive: true, fifoExists: false, frozen: false }, 'running'],
-    [{}, { alive: true, fifoExists: false, frozen: true }, 'paused'],
-    [{}, { alive: true, fifoExists: true, frozen: true }, 'paused'],
-    [{ status: 'creating' }, { alive: true, fifoExists: true, frozen: false }, 'creating'],
-    [{ status: 'creating' }, { alive: false, fifoExists: true, frozen: false }, 'stopped'],
+  const cases: Array<[Partial<ContainerState>, StatusFacts, ContainerStatus]> = [
+    [{}, { alive: false, fifoExists: true, frozen: true, creatorAtWork: false }, 'stopped'],
+    [{}, { alive: true, fifoExists: true, frozen: false, creatorAtWork: false }, 'created'],
+    [{}, { alive: true, fifoExists: false, frozen: false, creatorAtWork: false }, 'running'],
+    [{}, { alive: true, fifoExists: false, frozen: true, creatorAtWork: false }, 'paused'],
+    [{}, { alive: true, fifoExists: true, frozen: true, creatorAtWork: false }, 'paused'],
+    // its create still runs: whatever the processes it named are doing
+    [{ status: 'creating' }, { alive: true, fifoExists: true, frozen: false, creatorAtWork: true }, 'creating'],
+    [{ status: 'creating' }, { alive: false, fifoExists: false, frozen: false, creatorAtWork: true }, 'creating'],
+    // its create died: the live facts decide (an init it parked can be started)
+    [{ status: 'creating' }, { alive: true, fifoExists: true, frozen: false, creatorAtWork: false }, 'created'],
+    [{ status: 'creating' }, { alive: true, fifoExists: false, frozen: false, creatorAtWork: false }, 'running'],
+    [{ status: 'creating' }, { alive: false, fifoExists: true, frozen: false, creatorAtWork: false }, 'stopped'],
   ];
   test.each(cases)('%j %j -> %s', (over, facts, expected) => {
     expect(deriveStatus(state(over), facts)).toBe(expected);
@@ -134,6 +139,20 @@ describe('probeStatus', () => {
     const fifo = path.join(tmp, 'exec.fifo');
     fs.writeFileSync(fifo, '');
     expect(probeStatus(state(), { fifoPath: fifo, isFrozen: () => false, procRoot: tmp })).toBe('running');
+  });
+  test('whether its create still runs is asked of a "creating" record only; a parked init of a create that died is created', () => {
+    fakeProc(100, 'tsrun-init', 'S', '1000', '/tsrun-init');
+    const fifo = path.join(tmp, 'exec.fifo');
+    execFileSync('mkfifo', [fifo]);
+    let atWork = true;
+    const creatorAtWork = jest.fn(() => atWork);
+    const opts = { fifoPath: () => fifo, isFrozen: () => false, creatorAtWork, procRoot: tmp };
+    expect(probeStatus(state(), opts)).toBe('created');
+    expect(creatorAtWork).not.toHaveBeenCalled();
+    expect(probeStatus(state({ status: 'creating' }), opts)).toBe('creating');
+    atWork = false;
+    expect(probeStatus(state({ status: 'creating' }), opts)).toBe('created');
+    expect(creatorAtWork).toHaveBeenCalledTimes(2);
   });
   test('isFrozen is not asked when the init is gone', () => {
     const isFrozen = jest.fn(() => true);
@@ -206,7 +225,7 @@ describe('runsOn: alive and not exiting (the exec FIFO closes inside do_exit, be
 describe("create's record of the first process's start time", () => {
   test('run: a process gone before its start time was read (exited, reaped by a subreaper caller) ran: recorded stopped, not failed', () => {
     expect(startTimeToRecord(true, null)).toBe('');
-    expect(deriveStatus({ status: undefined }, { alive: isAlive(1, startTimeToRecord(true, null) as string), fifoExists: false, frozen: false })).toBe('stopped');
+    expect(deriveStatus({ status: undefined }, { alive: isAlive(1, startTimeToRecord(true, null) as string), fifoExists: false, frozen: false, creatorAtWork: false })).toBe('stopped');
   });
   test('create: an init gone before it was parked failed', () => {
     expect(startTimeToRecord(false, null)).toBeNull();
