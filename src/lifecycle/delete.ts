@@ -28,7 +28,12 @@ export function deleteContainer(root: string, id: string, force = false): void {
     // runc 1.1 answers a forced delete of a container that is already gone with
     // success and no message; the runc shim always sends one after `delete`. A
     // concurrent delete that removed it while we waited ends up here too.
-    if (e instanceof ContainerNotFoundError && force) return;
+    if (e instanceof ContainerNotFoundError) {
+      // A create or delete of it killed midway may have left its dir under a
+      // temporary name (store.ts): this retry is what removes it.
+      store.sweepAbandoned();
+      if (force) return;
+    }
     throw e;
   }
   try {

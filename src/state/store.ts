@@ -7,6 +7,7 @@ import { ContainerExistsError, ContainerNotFoundError, SyscallError, TsrunError 
 import { validateContainerId } from './ids';
 import type { ContainerState } from './types';
 import { wantsStickyRoot } from './default-root';
+import { crashPoint } from '../lifecycle/crash-point';
 
 const STATE_FILE = 'state.json';
 const LOCK_FILE = 'lock';
@@ -148,15 +149,8 @@ export class StateStore {
 
   /** Ids of the containers under root, sorted; entries that are not plain dirs with valid ids are skipped. */
   list(): string[] {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(this.root, { withFileTypes: true });
-    } catch (e) {
-      if (errno(e) === 'ENOENT') return [];
-      throw e;
-    }
     const ids: string[] = [];
-    for (const entry of entries) {
+    for (const entry of this.rootEntries()) {
       // Dirent types come from readdir without following links: a symlink is not a dir here.
       if (!entry.isDirectory()) continue;
       if (entry.name.startsWith('~')) {
@@ -185,12 +179,36 @@ export class StateStore {
       if (errno(e) === 'ENOENT') return;
       throw e;
     }
+    crashPoint('delete:renamed');
     removeFlatDir(grave);
   }
 
   /**
+   * Removes the private dirs of creates and deletes that were killed midway (see
+   * purgeIfAbandoned). `delete` calls it when the id it was given has no dir: what a
+   * caller retries after such a crash (containerd's shim sends `delete --force`),
+   * the only case where those dirs can be the id's. A normal delete never reads the
+   * whole root.
+   */
+  sweepAbandoned(): void {
+    for (const entry of this.rootEntries()) if (entry.isDirectory() && entry.name.startsWith('~')) this.purgeIfAbandoned(entry.name);
+  }
+
+  /** The entries of root; none when it does not exist yet. */
+  private rootEntries(): fs.Dirent[] {
+    try {
+      return fs.readdirSync(this.root, { withFileTypes: true });
+    } catch (e) {
+      if (errno(e) === 'ENOENT') return [];
+      throw e;
+    }
+  }
+
+  /**
    * `~reserve-<pid>-…` and `~removed-<pid>-…` are a create's or a delete's private
-   * dirs; one whose process is gone (killed midway) is removed here, by `list`.
+   * dirs; one whose process is gone (killed midway) is removed by `list` and by
+   * sweepAbandoned. The pid is tsrun's own, which keeps running while the dir is in
+   * use; a pid reused since only makes a dir wait for the next sweep.
    */
   private purgeIfAbandoned(name: string): void {
     const m = /^~(?:reserve|removed)-(\d+)-/.exec(name);
@@ -231,6 +249,7 @@ export class StateStore {
     try {
       fd = fs.openSync(path.join(tmp, LOCK_FILE), fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
       (this.flockFn ?? defaultFlock)(fd, true, false);
+      crashPoint('create:reserving');
       // eslint-disable-next-line @typescript-eslint/no-var-requires
       (require('../native') as typeof import('../native')).native().renameNoReplace(tmp, dir);
     } catch (e) {

@@ -171,6 +171,26 @@ describeIf(containerSkipReason())(`crash injection (${BINARY})`, () => {
     expect(s.leftovers()).toEqual(NOTHING);
   });
 
+  // Between making its dir under a temporary name and renaming it (create), or the
+  // other way round (delete), the dir is named by no id: the retry a caller sends
+  // after the crash, `delete --force ID`, sweeps it (as `list` does).
+  test.each([['create', 'create:reserving', /^~reserve-\d+-/], ['delete', 'delete:renamed', /^~removed-\d+-/]])('%s killed while the dir has its temporary name: delete --force of the id removes it', async (command, point, name) => {
+    const b = sleeper();
+    if (command === 'delete') {
+      expectOk(s.cli.create(b.id, b.dir));
+      expectOk(s.cli.start(b.id));
+    }
+    const pid = command === 'delete' ? s.cli.state(b.id).pid : 0;
+    const r = command === 'create' ? s.cli.create(b.id, b.dir, [], crashEnv(point)) : s.cli.run(['delete', '--force', b.id], crashEnv(point));
+    expect(r.signal).toBe('SIGKILL');
+    expect(await waitPidGone(pid)).toBe(true);
+    const left = fs.readdirSync(s.cli.root).filter((e) => e.startsWith('~'));
+    expect(left).toEqual([expect.stringMatching(name)]);
+    expectFailure(s.cli.stateRaw(b.id), /does not exist/);
+    expectOk(s.cli.delete(b.id, true));
+    expect(s.leftovers()).toEqual(NOTHING);
+  });
+
   test('an init that died on its own shows stopped and a plain delete cleans it', async () => {
     for (const started of [false, true]) {
       const b = sleeper();
