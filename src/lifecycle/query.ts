@@ -2,7 +2,7 @@
 import { ContainerNotFoundError } from '../errors';
 import { StateStore } from '../state/store';
 import { toOciState } from '../state/status';
-import type { ContainerStatus, OciState } from '../state/types';
+import type { OciState } from '../state/types';
 import { Container } from './container';
 
 export function containerState(root: string, id: string): OciState {

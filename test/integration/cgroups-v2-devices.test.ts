@@ -11,7 +11,7 @@ import * as path from 'path';
 import { removeCgroupDir } from '../../scripts/lib/host-scope';
 import { killChild } from '../helpers/children';
 import { createCgroupManager, type CgroupManager } from '../../src/cgroups';
-import { deviceLines, deviceRuleLines, effectiveDeviceRules } from '../../src/cgroups/devices';
+import { deviceRuleLines, effectiveDeviceRules } from '../../src/cgroups/devices';
 import { emulateDeviceCgroup } from '../../src/cgroups/v2-devices-bpf';
 import type { DeviceCgroupRule } from '../../src/config/types';
 import { CgroupError } from '../../src/errors';

@@ -14,7 +14,6 @@ import { spawnSync } from 'child_process';
 import { errorMessage, flavorOf, repoRoot, runtimeUnderTest, pidAlive, waitFor } from '../helpers/runtime';
 import { isEmpty } from '../helpers/cleanup';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
-import type { Bundle } from '../helpers/bundle';
 
 jest.setTimeout(60_000);
 

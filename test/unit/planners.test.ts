@@ -3,7 +3,7 @@ import { MOUNT_ATTR, MS, parseMountOptions, propagationArg, rootPropagationAfter
 import { CLONE_FLAGS, planNamespaces } from '../../src/linux/namespaces';
 import { checkSysctl } from '../../src/linux/sysctl';
 import { decodePlan, encodePlan, op } from '../../src/linux/plan-encoding';
-import { ConfigError, NotSupportedError } from '../../src/errors';
+import { ConfigError } from '../../src/errors';
 
 describe('mount options', () => {
   test('flags, clearing flags, propagation and data', () => {
