@@ -1,5 +1,6 @@
 // Test seam for crash injection (test/reliability/crash.test.ts). A lifecycle step
-// calls crashPoint('<command>:<phase>') between two side effects; when the
+// (or the state store, between its mkdir or rename and the next one) calls
+// crashPoint('<command>:<phase>') between two side effects; when the
 // environment variable TSRUN_TEST_CRASH_AT names that point, tsrun SIGKILLs
 // itself there, exactly as an OOM kill or a node reboot of the caller would.
 // Nothing runs in a normal run but one environment lookup per point. The tests

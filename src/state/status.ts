@@ -137,7 +137,7 @@ export function deriveStatus(state: Pick<ContainerState, 'status'>, facts: Statu
 
 export interface ProbeOptions {
   /** Asked only when the init is alive: a stopped container of a long `list` never pays for the path. */
-  fifoPath: string | (() => string);
+  fifoPath: () => string;
   /** Asked only when the init is alive (it needs the cgroup, which may be gone otherwise). */
   isFrozen: () => boolean;
   /** Asked only of a record that says "creating". */
@@ -149,7 +149,7 @@ export interface ProbeOptions {
 export function probeStatus(state: ContainerState, opts: ProbeOptions): ContainerStatus {
   // A create that crashed before recording the pid has pid 0 / startTime ''.
   const alive = state.pid > 0 && state.startTime !== '' && isAlive(state.pid, state.startTime, opts.procRoot);
-  const fifoExists = alive && awaitsStart(state.pid, typeof opts.fifoPath === 'string' ? opts.fifoPath : opts.fifoPath(), opts.procRoot);
+  const fifoExists = alive && awaitsStart(state.pid, opts.fifoPath(), opts.procRoot);
   const creatorAtWork = state.status === 'creating' && (opts.creatorAtWork?.() ?? false);
   return deriveStatus(state, { alive, fifoExists, frozen: alive ? opts.isFrozen() : false, creatorAtWork });
 }

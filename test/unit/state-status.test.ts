@@ -110,7 +110,7 @@ describe('probeStatus', () => {
     const fifo = path.join(tmp, 'exec.fifo');
     execFileSync('mkfifo', [fifo]);
     let frozen = false;
-    const opts = { fifoPath: fifo, isFrozen: () => frozen, procRoot: tmp };
+    const opts = { fifoPath: () => fifo, isFrozen: () => frozen, procRoot: tmp };
     expect(probeStatus(state(), opts)).toBe('created');
     fs.unlinkSync(fifo);
     expect(probeStatus(state(), opts)).toBe('running');
@@ -126,19 +126,19 @@ describe('probeStatus', () => {
     fakeProc(100, 'sleep', 'S', '1000', '/bin/busybox');
     const fifo = path.join(tmp, 'exec.fifo');
     execFileSync('mkfifo', [fifo]);
-    expect(probeStatus(state(), { fifoPath: fifo, isFrozen: () => false, procRoot: tmp })).toBe('running');
+    expect(probeStatus(state(), { fifoPath: () => fifo, isFrozen: () => false, procRoot: tmp })).toBe('running');
   });
   test.each([['the overlay', '/tsrun-init'], ['the memfd copy', '/memfd:tsrun-init (deleted)']])('an init exec\'d from %s waiting on its FIFO is created', (_from, exe) => {
     fakeProc(100, 'tsrun-init', 'S', '1000', exe);
     const fifo = path.join(tmp, 'exec.fifo');
     execFileSync('mkfifo', [fifo]);
-    expect(probeStatus(state(), { fifoPath: fifo, isFrozen: () => false, procRoot: tmp })).toBe('created');
+    expect(probeStatus(state(), { fifoPath: () => fifo, isFrozen: () => false, procRoot: tmp })).toBe('created');
   });
   test('a regular file at the FIFO path does not count', () => {
     fakeProc(100, 'sh', 'S', '1000');
     const fifo = path.join(tmp, 'exec.fifo');
     fs.writeFileSync(fifo, '');
-    expect(probeStatus(state(), { fifoPath: fifo, isFrozen: () => false, procRoot: tmp })).toBe('running');
+    expect(probeStatus(state(), { fifoPath: () => fifo, isFrozen: () => false, procRoot: tmp })).toBe('running');
   });
   test('whether its create still runs is asked of a "creating" record only; a parked init of a create that died is created', () => {
     fakeProc(100, 'tsrun-init', 'S', '1000', '/tsrun-init');
@@ -156,7 +156,7 @@ describe('probeStatus', () => {
   });
   test('isFrozen is not asked when the init is gone', () => {
     const isFrozen = jest.fn(() => true);
-    expect(probeStatus(state(), { fifoPath: path.join(tmp, 'none'), isFrozen, procRoot: tmp })).toBe('stopped');
+    expect(probeStatus(state(), { fifoPath: () => path.join(tmp, 'none'), isFrozen, procRoot: tmp })).toBe('stopped');
     expect(isFrozen).not.toHaveBeenCalled();
   });
 });
