@@ -489,6 +489,7 @@ function writeLauncher(flavors, optionsWithValue) {
 }
 
 function launcherInterpreter() {
+  const { LAUNCHER_NODE_OPTION } = require(path.join(dist, 'src', 'launcher-options.js'));
   const self = fs.realpathSync(process.execPath);
   const onPath = (process.env.PATH ?? '')
     .split(':')
@@ -503,5 +504,7 @@ function launcherInterpreter() {
     });
   const node = onPath ?? process.execPath;
   // BINPRM_BUF_SIZE is 256 bytes for the whole line on the kernels tsrun supports.
-  return /\s/.test(node) || node.length > 200 ? '/usr/bin/env node' : node;
+  // With the node named, the line also carries the one option scripts/launcher.js
+  // expects (why there); under env, Node resolves the launcher's path itself.
+  return /\s/.test(node) || node.length > 200 ? '/usr/bin/env node' : `${node} ${LAUNCHER_NODE_OPTION}`;
 }

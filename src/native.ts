@@ -2,6 +2,7 @@
 // wrappers, so tests can see at a glance which system services tsrun needs.
 import * as path from 'path';
 import { stdioStreamsUsed } from './output';
+import { LAUNCHER_NODE_OPTION } from './launcher-options';
 
 export interface SpawnInitOptions {
   /** The encoded plan (see addon/PROTOCOL.md). */
@@ -248,7 +249,7 @@ export function native(): NativeAddon {
  * write their files then; and without a loadable addon.
  */
 export function exitProcess(code: number): never {
-  const plain = process.execArgv.length === 0 && !process.env.NODE_OPTIONS && !process.env.NODE_V8_COVERAGE;
+  const plain = process.execArgv.every((flag) => flag === LAUNCHER_NODE_OPTION) && !process.env.NODE_OPTIONS && !process.env.NODE_V8_COVERAGE;
   if (plain && !stdioStreamsUsed()) addonForExit()?.exitNow(code, exitHelperWanted);
   process.exit(code);
 }

@@ -20,7 +20,8 @@ export const bundleFile = path.join(distDir, 'tsrun.js');
  * bin/tsrun names (the one that built it) does "rejected" here mean rejected there.
  */
 export function sameNodeAsLauncher(): boolean {
-  const interpreter = fs.readFileSync(path.join(repoRoot(), 'bin', 'tsrun'), 'utf8').split('\n')[0].slice(2).trim();
+  // The #! line: the node, then the option the launcher takes (scripts/bundle.js).
+  const interpreter = fs.readFileSync(path.join(repoRoot(), 'bin', 'tsrun'), 'utf8').split('\n')[0].slice(2).trim().split(/\s+/)[0];
   try {
     return fs.realpathSync(interpreter) === fs.realpathSync(process.execPath);
   } catch {

@@ -770,6 +770,25 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       expectOk(s.cli.runContainer(b.id, b.dir));
     });
 
+    // bin/tsrun's node does not resolve the launcher's real path itself (scripts/launcher.js).
+    test('reached through a link to it or to its directory (npm\'s bin links), the runtime finds its build: run, state, --help', () => {
+      const links = fs.mkdtempSync(path.join(s.env.tmp, 'links-'));
+      fs.symlinkSync(BINARY, path.join(links, 'runtime'));
+      fs.symlinkSync(path.dirname(BINARY), path.join(links, 'bin'));
+      for (const linked of [path.join(links, 'runtime'), path.join(links, 'bin', path.basename(BINARY))]) {
+        const b = sleepBundle();
+        const through = (args: string[]) => spawnSync(linked, s.cli.fullArgs(args), { encoding: 'utf8', timeout: 30_000 });
+        const run = through(['run', '--detach', '--bundle', b.dir, b.id]);
+        expect({ linked, status: run.status, stderr: run.stderr }).toEqual({ linked, status: 0, stderr: '' });
+        const state = through(['state', b.id]);
+        expect({ linked, status: state.status, running: state.stdout.includes('"running"') }).toEqual({ linked, status: 0, running: true });
+        // --help loads yargs, a package found from the real bin/.
+        const help = through(['state', '--help']);
+        expect({ linked, status: help.status, usage: help.stdout.includes('output the state of a container') }).toEqual({ linked, status: 0, usage: true });
+        expectOk(s.cli.delete(b.id, true));
+      }
+    });
+
     test('--version prints name, commit and spec version', () => {
       const r = s.cli.run(['--version'], { noRoot: true });
       expectOk(r);

@@ -10,6 +10,7 @@ import * as path from 'path';
 import * as v8 from 'v8';
 
 import { native, NativeAddon, WaitResult } from '../../src/native';
+import { LAUNCHER_NODE_OPTION } from '../../src/launcher-options';
 import { encodePlan, op, PlanOp } from '../../src/linux/plan-encoding';
 import { waitFor } from '../helpers/runtime';
 import { detectCgroupLayout } from '../../src/cgroups/detect';
@@ -917,7 +918,10 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     ['stdio streams used', 'n.native(); o.noteStdioStreams();', {}, 'exit-event'],
     ['NODE_OPTIONS set', 'n.native();', { NODE_OPTIONS: '--no-warnings' }, 'exit-event'],
     ['the addon not loaded before (exitProcess loads it)', '', {}, ''],
-  ])('exitProcess with %s', (_, setup, env, expected) => {
+    // bin/tsrun's #! line passes it (scripts/bundle.js): it writes nothing at exit.
+    ['the launcher\'s node option', 'n.native();', {}, '', [LAUNCHER_NODE_OPTION]],
+    ['the launcher\'s node option and another', 'n.native();', {}, 'exit-event', [LAUNCHER_NODE_OPTION, '--no-warnings']],
+  ])('exitProcess with %s', (_, setup, env, expected, nodeOptions: string[] = []) => {
     const dist = path.join(__dirname, '..', '..', 'src');
     const script = `
       const fs = require('fs');
@@ -929,7 +933,7 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     // A script file, as bin/tsrun is: `node -e` would itself be an option.
     const file = path.join(tmp, `exit-${pipeCounter++}.js`);
     fs.writeFileSync(file, script);
-    const r = child_process.spawnSync(process.execPath, [file], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', ...env } });
+    const r = child_process.spawnSync(process.execPath, [...nodeOptions, file], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', ...env } });
     expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 5, stdout: expected });
   });
 
