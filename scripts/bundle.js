@@ -36,15 +36,16 @@ for (const extra of ['config-validator.js', 'process-validator.js']) {
 }
 const knownIds = new Set([...ids, ...Object.keys(validatorParts)]);
 const CREATE_PART = 'tsrun.create.js';
-/** The flavour of the create part's cache that exec reads (made after a run's). */
-const EXEC_FLAVOR = 'exec';
 const CGROUPS_PART = 'tsrun.cgroups.js';
-// Commands that read caches of their own, made by a process that ran only them (the
-// bundle's: state, and run, which create shares) or warmed with them (the create
-// part's: exec). bin/tsrun picks them by the command, before the bundle runs:
-// command -> { bundle, parts } flavor, each optional.
-const CACHE_FLAVORS = { state: { bundle: 'state' }, run: { bundle: 'run' }, create: { bundle: 'run' }, exec: { parts: EXEC_FLAVOR } };
+// Commands that read caches of their own, made by a process that ran only them: of
+// the bundle (state; run, which create shares; exec) and of the parts it loads
+// (exec: the create part, where a run's functions made it nearly twice as large,
+// 232 KB against 121 KB; exec 0.953 with its own, 60 pairs). bin/tsrun picks them by
+// the command, before the bundle runs: command -> { bundle, parts } flavor, each
+// optional.
+const CACHE_FLAVORS = { state: { bundle: 'state' }, run: { bundle: 'run' }, create: { bundle: 'run' }, exec: { bundle: 'exec', parts: 'exec' } };
 const BUNDLE_FLAVORS = [...new Set(Object.values(CACHE_FLAVORS).map((f) => f.bundle).filter((f) => f !== undefined))];
+const PART_FLAVORS = new Set(Object.values(CACHE_FLAVORS).map((f) => f.parts).filter((f) => f !== undefined));
 // In tiers: what the first loads is the bundle itself, what the second adds (the
 // cgroup drivers of delete) is a part of its own (see build()). Ids as warmUpCommands
 // records them.
@@ -202,7 +203,7 @@ Object.defineProperty(module.exports, '__bundleLoaded', { value: () => Object.ke
   writeAtomic(bundle, `(function (exports, require, module, __filename, __dirname) {\n${chunks.join('\n')}\n})`);
   for (const file of byFile.keys()) {
     fs.rmSync(path.join(dist, `${file}.cache`), { force: true });
-    fs.rmSync(path.join(dist, `${file}.${EXEC_FLAVOR}.cache`), { force: true });
+    for (const flavor of PART_FLAVORS) fs.rmSync(path.join(dist, `${file}.${flavor}.cache`), { force: true });
   }
   fs.rmSync(`${bundle}.cache`, { force: true });
   for (const flavor of BUNDLE_FLAVORS) fs.rmSync(`${bundle}.${flavor}.cache`, { force: true });
@@ -262,16 +263,17 @@ function build() {
   writeBundle(ids.filter((id) => core.has(id)), parts);
   writeLauncher(CACHE_FLAVORS, globalOptionsWithValue());
 
-  // The code caches, made in a child (runCacheChild). Should it fail, the caches are
-  // made here without a container.
+  // The code caches, made in children (runCacheChild): the flavours first, as their
+  // children must compile the parts afresh (the caches made next would give them every
+  // function the other commands compile too). Should the child of the shared caches
+  // fail, those are made here without a container.
   const files = [...new Set(Object.values(parts))];
+  for (const flavor of BUNDLE_FLAVORS) makeFlavorCache(flavor);
   const failure = runCacheChild('--caches', (scope) => ({ files, scope }), 'the warm-up container');
   let done = Promise.resolve();
   if (failure) {
     process.stderr.write(`bundle: the code cache child failed (${failure}); caching without containers\n`);
     done = writeCaches(files, undefined);
-  } else {
-    for (const flavor of BUNDLE_FLAVORS) makeFlavorCache(flavor);
   }
   done.then(() => {
     console.log(`bundled ${ids.length} modules into ${path.relative(process.cwd(), bundle)} (${core.size} modules) and ${files.length} lazily loaded parts (+ code caches)`);
@@ -293,7 +295,7 @@ async function writeCaches(files, scope) {
   let skipped = 'the code cache child failed';
   const demo = path.resolve(__dirname, '..', 'build', 'Release', 'tsrun-demo');
   const output = cli.__bundleLoad('src/output.js');
-  const { warmUpWithContainer, warmUpExec } = require('./lib/container-warm-up');
+  const { warmUpWithContainer } = require('./lib/container-warm-up');
   if (scope) {
     skipped = await warmUpWithContainer(cli, output, demo, scope);
     if (skipped) process.stderr.write(`bundle: code caches made without a container run: ${skipped}\n`);
@@ -305,23 +307,15 @@ async function writeCaches(files, scope) {
     if (!part) throw new Error(`bundle: the warm-up never loaded ${file}`);
     writeAtomic(path.join(dist, `${file}.cache`), part.createCachedData());
   }
-  // Then an exec, into a cache of the create part that only exec reads: in the one
-  // every run reads, exec's functions made run 2% slower; without them exec compiled
-  // them again at every start (about 2% of an exec, measured).
-  let execSkipped = skipped;
-  if (!skipped) {
-    execSkipped = await warmUpExec(cli, output, scope);
-    if (execSkipped) process.stderr.write(`bundle: no exec cache: ${execSkipped}\n`);
-    else writeAtomic(path.join(dist, `${CREATE_PART}.${EXEC_FLAVOR}.cache`), cli.__bundleParts[CREATE_PART].createCachedData());
-  }
-  const outcome = skipped ? { containerRun: false, reason: skipped } : { containerRun: true, execRun: !execSkipped, ...(execSkipped ? { execReason: execSkipped } : {}) };
+  const outcome = skipped ? { containerRun: false, reason: skipped } : { containerRun: true };
   writeAtomic(path.join(dist, 'cache-warm-up.json'), `${JSON.stringify(outcome)}\n`);
 }
 
 /**
- * dist/tsrun.js.<flavor>.cache, made in a child that runs only that command (its
- * container, for `run`, in a scope of its own); none when the child fails (bin/tsrun
- * then reads the bundle's cache).
+ * dist/tsrun.js.<flavor>.cache, and for a parts flavour dist/<part>.<flavor>.cache of
+ * each part it loads, made in a child that runs only that command (its container, for
+ * `run` and `exec`, in a scope of its own); none when the child fails (bin/tsrun then
+ * reads the shared caches).
  */
 function makeFlavorCache(flavor) {
   const failure = runCacheChild('--flavor-cache', (scope) => ({ flavor, scope }), `the ${flavor} warm-up`);
@@ -352,15 +346,20 @@ async function writeFlavorCache(flavor, scope) {
   const { script, cli } = evaluateBundle();
   if (flavor === 'state') {
     await warmUpCommands(cli, cli.__bundleLoad, undefined, [[['state', 'w']]]);
-  } else if (flavor === 'run') {
+  } else if (flavor === 'run' || flavor === 'exec') {
     const demo = path.resolve(__dirname, '..', 'build', 'Release', 'tsrun-demo');
-    const { warmUpWithContainer } = require('./lib/container-warm-up');
-    const skipped = await warmUpWithContainer(cli, cli.__bundleLoad('src/output.js'), demo, scope);
-    if (skipped) throw new Error(`the run warm-up was not done: ${skipped}`);
+    const { warmUpWithContainer, warmUpExecAlone } = require('./lib/container-warm-up');
+    const output = cli.__bundleLoad('src/output.js');
+    const launcher = path.resolve(__dirname, '..', 'bin', 'tsrun');
+    const skipped = flavor === 'run' ? await warmUpWithContainer(cli, output, demo, scope) : await warmUpExecAlone(cli, output, demo, scope, launcher);
+    if (skipped) throw new Error(`the ${flavor} warm-up was not done: ${skipped}`);
   } else {
     throw new Error(`no warm-up for the cache flavor ${flavor}`);
   }
   writeAtomic(`${bundle}.${flavor}.cache`, script.createCachedData());
+  if (PART_FLAVORS.has(flavor)) {
+    for (const [file, part] of Object.entries(cli.__bundleParts)) writeAtomic(path.join(dist, `${file}.${flavor}.cache`), part.createCachedData());
+  }
 }
 
 /** The global options that take a value, as bin/tsrun may see them before the command. */

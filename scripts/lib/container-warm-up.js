@@ -8,7 +8,8 @@
 // The caches every command reads hold `run` only: create, start and delete go
 // through the same code and were as fast with it, while warming more commands
 // (exec, pause, events...) into them made `run` about 2% slower again, measured.
-// An exec (warmUpExec) goes into a cache of its own that only exec reads.
+// exec reads caches of its own, made by a process that ran nothing else: its
+// container is created and deleted by other processes (warmUpExecAlone).
 //
 // It needs what a container needs: root, namespaces, cgroups, and the static
 // tsrun-demo program (built with the addon) as the container's process. Where any of that is missing the caches are less complete:
@@ -18,6 +19,7 @@
 // one cgroup parent) and removes it after the child that runs the container,
 // whatever became of that child (scopeForWarmUp / removeWarmUpScope).
 
+const { spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -44,42 +46,66 @@ function scopeForWarmUp() {
  * @returns {Promise<string | undefined>} why it was not done, or undefined
  */
 async function warmUpWithContainer(cli, output, demoBinary, scope) {
-  if (process.getuid?.() !== 0) return 'not root';
-  if (!fs.existsSync(demoBinary)) return `${demoBinary} is not built`;
-  const bundle = path.join(scope.work, 'bundle');
+  const missing = missingForContainer(demoBinary);
+  if (missing) return missing;
   return withTsrun(cli, output, scope, async (tsrun) => {
-    fs.mkdirSync(path.join(bundle, 'rootfs'), { recursive: true });
-    fs.copyFileSync(demoBinary, path.join(bundle, 'rootfs', 'demo'));
-    fs.chmodSync(path.join(bundle, 'rootfs', 'demo'), 0o755);
-    await tsrun('spec', '--bundle', bundle);
-    const file = path.join(bundle, 'config.json');
-    const config = JSON.parse(fs.readFileSync(file, 'utf8'));
-    config.process.terminal = false;
-    config.process.args = ['/demo'];
-    config.linux.cgroupsPath = `/${scope.cgroupParent}/warm-up`;
-    fs.writeFileSync(file, JSON.stringify(config));
-    await tsrun('run', '--bundle', bundle, 'warm-up');
+    await writeDemoBundle(scope, demoBinary, tsrun);
+    await tsrun('run', '--bundle', bundleDir(scope), 'warm-up');
   });
 }
 
 /**
- * After warmUpWithContainer, in the same scope and bundle: `tsrun exec` of the demo
- * into a created container, which is then deleted.
+ * `tsrun exec` of tsrun-demo into a created container, the only command this process
+ * runs: `launcher` (bin/tsrun, in processes of its own) writes the bundle, creates the
+ * container and deletes it.
  * @param {Cli} cli
  * @param {Output} output
+ * @param {string} demoBinary
  * @param {WarmUpScope} scope
+ * @param {string} launcher
  * @returns {Promise<string | undefined>} why it was not done, or undefined
  */
-async function warmUpExec(cli, output, scope) {
-  const bundle = path.join(scope.work, 'bundle');
+async function warmUpExecAlone(cli, output, demoBinary, scope, launcher) {
+  const missing = missingForContainer(demoBinary);
+  if (missing) return missing;
+  const elsewhere = async (...args) => {
+    const r = spawnSync(process.execPath, [launcher, '--root', stateRoot(scope), ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 60000 });
+    if (r.status !== 0) throw new Error(`tsrun ${args.join(' ')} (another process) ended with ${r.error?.message ?? r.signal ?? r.status}: ${(r.stderr ?? '').trim()}`);
+  };
   return withTsrun(cli, output, scope, async (tsrun) => {
-    await tsrun('create', '--bundle', bundle, 'warm-up-exec');
+    await writeDemoBundle(scope, demoBinary, elsewhere);
+    await elsewhere('create', '--bundle', bundleDir(scope), 'warm-up-exec');
     try {
       await tsrun('exec', 'warm-up-exec', '/demo');
     } finally {
-      await tsrun('delete', '--force', 'warm-up-exec');
+      await elsewhere('delete', '--force', 'warm-up-exec');
     }
   });
+}
+
+/** Why this host cannot run the warm-up container, or undefined. */
+function missingForContainer(demoBinary) {
+  if (process.getuid?.() !== 0) return 'not root';
+  if (!fs.existsSync(demoBinary)) return `${demoBinary} is not built`;
+  return undefined;
+}
+
+const bundleDir = (scope) => path.join(scope.work, 'bundle');
+const stateRoot = (scope) => path.join(scope.work, 'state');
+
+/** The bundle of the warm-up container: tsrun-demo as its process, its cgroup under the scope's parent. */
+async function writeDemoBundle(scope, demoBinary, tsrun) {
+  const bundle = bundleDir(scope);
+  fs.mkdirSync(path.join(bundle, 'rootfs'), { recursive: true });
+  fs.copyFileSync(demoBinary, path.join(bundle, 'rootfs', 'demo'));
+  fs.chmodSync(path.join(bundle, 'rootfs', 'demo'), 0o755);
+  await tsrun('spec', '--bundle', bundle);
+  const file = path.join(bundle, 'config.json');
+  const config = JSON.parse(fs.readFileSync(file, 'utf8'));
+  config.process.terminal = false;
+  config.process.args = ['/demo'];
+  config.linux.cgroupsPath = `/${scope.cgroupParent}/warm-up`;
+  fs.writeFileSync(file, JSON.stringify(config));
 }
 
 /**
@@ -92,7 +118,7 @@ async function warmUpExec(cli, output, scope) {
  * @returns {Promise<string | undefined>} why it failed, or undefined
  */
 async function withTsrun(cli, output, scope, steps) {
-  const root = path.join(scope.work, 'state');
+  const root = stateRoot(scope);
   let stderr = '';
   output.divertOutput((fd, text) => {
     if (fd === 2) stderr = (stderr + text).slice(-2000);
@@ -132,4 +158,4 @@ function removeWarmUpScope(scope) {
   return problems;
 }
 
-module.exports = { scopeForWarmUp, warmUpWithContainer, warmUpExec, removeWarmUpScope };
+module.exports = { scopeForWarmUp, warmUpWithContainer, warmUpExecAlone, removeWarmUpScope };
