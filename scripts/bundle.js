@@ -38,12 +38,20 @@ const knownIds = new Set([...ids, ...Object.keys(validatorParts)]);
 const CREATE_PART = 'tsrun.create.js';
 const CGROUPS_PART = 'tsrun.cgroups.js';
 // Commands that read caches of their own, made by a process that ran only them: of
-// the bundle (state; run, which create shares; exec) and of the parts it loads
-// (exec: the create part, where a run's functions made it nearly twice as large,
-// 232 KB against 121 KB; exec 0.953 with its own, 60 pairs). bin/tsrun picks them by
-// the command, before the bundle runs: command -> { bundle, parts } flavor, each
-// optional.
-const CACHE_FLAVORS = { state: { bundle: 'state' }, run: { bundle: 'run' }, create: { bundle: 'run' }, exec: { bundle: 'exec', parts: 'exec' } };
+// the bundle (state; run, which create shares; exec, start, kill, delete) and of the
+// parts they load (exec: the create part, where a run's functions made it nearly
+// twice as large, 232 KB against 121 KB; exec 0.953 with its own, 60 pairs; delete:
+// the cgroup drivers). bin/tsrun picks them by the command, before the bundle runs:
+// command -> { bundle, parts } flavor, each optional.
+const CACHE_FLAVORS = {
+  state: { bundle: 'state' },
+  run: { bundle: 'run' },
+  create: { bundle: 'run' },
+  exec: { bundle: 'exec', parts: 'exec' },
+  start: { bundle: 'start' },
+  kill: { bundle: 'kill' },
+  delete: { bundle: 'delete', parts: 'delete' },
+};
 const BUNDLE_FLAVORS = [...new Set(Object.values(CACHE_FLAVORS).map((f) => f.bundle).filter((f) => f !== undefined))];
 const PART_FLAVORS = new Set(Object.values(CACHE_FLAVORS).map((f) => f.parts).filter((f) => f !== undefined));
 // In tiers: what the first loads is the bundle itself, what the second adds (the
@@ -346,15 +354,13 @@ async function writeFlavorCache(flavor, scope) {
   const { script, cli } = evaluateBundle();
   if (flavor === 'state') {
     await warmUpCommands(cli, cli.__bundleLoad, undefined, [[['state', 'w']]]);
-  } else if (flavor === 'run' || flavor === 'exec') {
+  } else {
     const demo = path.resolve(__dirname, '..', 'build', 'Release', 'tsrun-demo');
-    const { warmUpWithContainer, warmUpExecAlone } = require('./lib/container-warm-up');
+    const { warmUpWithContainer, warmUpAlone } = require('./lib/container-warm-up');
     const output = cli.__bundleLoad('src/output.js');
     const launcher = path.resolve(__dirname, '..', 'bin', 'tsrun');
-    const skipped = flavor === 'run' ? await warmUpWithContainer(cli, output, demo, scope) : await warmUpExecAlone(cli, output, demo, scope, launcher);
+    const skipped = flavor === 'run' ? await warmUpWithContainer(cli, output, demo, scope) : await warmUpAlone(cli, output, demo, scope, launcher, flavor);
     if (skipped) throw new Error(`the ${flavor} warm-up was not done: ${skipped}`);
-  } else {
-    throw new Error(`no warm-up for the cache flavor ${flavor}`);
   }
   writeAtomic(`${bundle}.${flavor}.cache`, script.createCachedData());
   if (PART_FLAVORS.has(flavor)) {

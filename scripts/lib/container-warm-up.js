@@ -8,8 +8,9 @@
 // The caches every command reads hold `run` only: create, start and delete go
 // through the same code and were as fast with it, while warming more commands
 // (exec, pause, events...) into them made `run` about 2% slower again, measured.
-// exec reads caches of its own, made by a process that ran nothing else: its
-// container is created and deleted by other processes (warmUpExecAlone).
+// exec, start, kill and delete read caches of their own, each made by a process
+// that ran nothing else: its container is created and deleted by other processes
+// (warmUpAlone).
 //
 // It needs what a container needs: root, namespaces, cgroups, and the static
 // tsrun-demo program (built with the addon) as the container's process. Where any of that is missing the caches are less complete:
@@ -54,31 +55,52 @@ async function warmUpWithContainer(cli, output, demoBinary, scope) {
   });
 }
 
+/** What each command that warmUpAlone runs does to its created container. */
+const ALONE = {
+  exec: (id) => ['exec', id, '/demo'],
+  start: (id) => ['start', id],
+  kill: (id) => ['kill', id, 'KILL'],
+  delete: (id) => ['delete', '--force', id],
+};
+
 /**
- * `tsrun exec` of tsrun-demo into a created container, the only command this process
- * runs: `launcher` (bin/tsrun, in processes of its own) writes the bundle, creates the
- * container and deletes it.
+ * `command` (exec, start, kill or delete; ALONE) on a created container of tsrun-demo,
+ * the only command this process runs: `launcher` (bin/tsrun, in processes of its own)
+ * writes the bundle, creates the container and deletes it.
  * @param {Cli} cli
  * @param {Output} output
  * @param {string} demoBinary
  * @param {WarmUpScope} scope
  * @param {string} launcher
+ * @param {string} command
  * @returns {Promise<string | undefined>} why it was not done, or undefined
  */
-async function warmUpExecAlone(cli, output, demoBinary, scope, launcher) {
+async function warmUpAlone(cli, output, demoBinary, scope, launcher, command) {
+  if (!Object.prototype.hasOwnProperty.call(ALONE, command)) return `no warm-up for ${command} alone`;
   const missing = missingForContainer(demoBinary);
   if (missing) return missing;
   const elsewhere = async (...args) => {
-    const r = spawnSync(process.execPath, [launcher, '--root', stateRoot(scope), ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 60000 });
-    if (r.status !== 0) throw new Error(`tsrun ${args.join(' ')} (another process) ended with ${r.error?.message ?? r.signal ?? r.status}: ${(r.stderr ?? '').trim()}`);
+    // stderr to a file: a created container keeps what it inherited open, and a pipe
+    // would hold spawnSync until its timeout.
+    const errFile = path.join(scope.work, 'elsewhere.stderr');
+    const errFd = fs.openSync(errFile, 'w');
+    let r;
+    try {
+      r = spawnSync(process.execPath, [launcher, '--root', stateRoot(scope), ...args], { stdio: ['ignore', 'ignore', errFd], timeout: 60000 });
+    } finally {
+      fs.closeSync(errFd);
+    }
+    if (r.status !== 0 || r.error) throw new Error(`tsrun ${args.join(' ')} (another process) ended with ${r.error?.message ?? r.signal ?? r.status}: ${fs.readFileSync(errFile, 'utf8').trim()}`);
   };
   return withTsrun(cli, output, scope, async (tsrun) => {
     await writeDemoBundle(scope, demoBinary, elsewhere);
-    await elsewhere('create', '--bundle', bundleDir(scope), 'warm-up-exec');
+    const id = `warm-up-${command}`;
+    await elsewhere('create', '--bundle', bundleDir(scope), id);
     try {
-      await tsrun('exec', 'warm-up-exec', '/demo');
+      await tsrun(...ALONE[command](id));
     } finally {
-      await elsewhere('delete', '--force', 'warm-up-exec');
+      // Gone already after `delete`: a forced delete of it succeeds.
+      await elsewhere('delete', '--force', id);
     }
   });
 }
@@ -158,4 +180,4 @@ function removeWarmUpScope(scope) {
   return problems;
 }
 
-module.exports = { scopeForWarmUp, warmUpWithContainer, warmUpExecAlone, removeWarmUpScope };
+module.exports = { scopeForWarmUp, warmUpWithContainer, warmUpAlone, removeWarmUpScope };

@@ -52,9 +52,10 @@ describeIf(skip)('the code caches of the build', () => {
     expect(isEmpty(s.leftovers())).toBe(true);
   });
 
-  // V8 reads a cache whole: state, run and create, and exec read a cache of the bundle
-  // made by a process that ran only them (state 0.95, run 0.985 against the shared
-  // one; exec 0.953 with its part's cache made alike).
+  // V8 reads a cache whole: state, run and create, exec, start, kill and delete read a
+  // cache of the bundle made by a process that ran only them (state 0.95, run 0.985,
+  // start 0.97, kill 0.96, delete 0.97 against the shared one; exec 0.953 with its
+  // part's cache made alike).
   test('bin/tsrun reads the bundle cache made for its command, and each holds what its command compiles', async () => {
     const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
     expectOk(s.cli.create(b.id, b.dir));
@@ -81,7 +82,10 @@ describeIf(skip)('the code caches of the build', () => {
       process.stdout.write = process.stderr.write = () => true;
       expect(await grew('state', ['state', b.id])).toEqual({ flavor: 'state', rejected: false, grewUnder3Percent: true });
       expect(await grew('exec', ['exec', b.id, 'true'])).toEqual({ flavor: 'exec', rejected: false, grewUnder3Percent: true });
-      expectOk(s.cli.delete(b.id, true));
+      expect(await grew('start', ['start', b.id])).toEqual({ flavor: 'start', rejected: false, grewUnder3Percent: true });
+      expect(await grew('kill', ['kill', b.id, 'KILL'])).toEqual({ flavor: 'kill', rejected: false, grewUnder3Percent: true });
+      await s.cli.waitStatus(b.id, 'stopped');
+      expect(await grew('delete', ['delete', b.id])).toEqual({ flavor: 'delete', rejected: false, grewUnder3Percent: true });
       const r = s.bundle();
       expect(await grew('run', ['run', '--bundle', r.dir, r.id])).toEqual({ flavor: 'run', rejected: false, grewUnder3Percent: true });
     } finally {
@@ -163,7 +167,7 @@ describeIf(skip)('the code caches of the build', () => {
       cachesRead: ['tsrun.js.run.cache', 'tsrun.create.js.cache', 'tsrun.cgroups.js.cache', 'tsrun.config-validator.js.cache'],
     });
     expect(probe(['state', b.id])).toMatchObject(none);
-    expect(probe(['start', b.id])).toMatchObject(none);
+    expect(probe(['start', b.id])).toMatchObject({ ...none, cachesRead: ['tsrun.js.start.cache'] });
     const exec = probe(['exec', b.id, 'true']);
     expect(exec).toMatchObject({ ...none, parts: ['tsrun.create.js'], cachesRead: ['tsrun.js.exec.cache', 'tsrun.create.js.exec.cache'] });
     // The commands that act on the container's cgroups read delete's part, never the
@@ -173,13 +177,16 @@ describeIf(skip)('the code caches of the build', () => {
       expect({ args, code, parts }).toEqual({ args, code: 0, parts: ['tsrun.cgroups.js'] });
     }
     // Signal names are the os module's.
-    expect(probe(['kill', b.id, 'KILL'])).toMatchObject({ ...none, loaded: ['Internal Binding os', 'NativeModule os'] });
-    expect(probe(['delete', '--force', b.id])).toMatchObject({ ...none, parts: ['tsrun.cgroups.js'] });
-    // exec read the create part's cache the build warmed with an exec, and compiled
-    // (nearly) nothing more.
-    const before = fs.statSync(path.join(distDir, 'tsrun.create.js.exec.cache')).size;
-    const after = exec.cacheSizes['tsrun.create.js'] as number;
-    expect({ grewUnder3Percent: after < before * 1.03, before, after }).toEqual({ grewUnder3Percent: true, before, after });
+    expect(probe(['kill', b.id, 'KILL'])).toMatchObject({ ...none, loaded: ['Internal Binding os', 'NativeModule os'], cachesRead: ['tsrun.js.kill.cache'] });
+    const deleted = probe(['delete', '--force', b.id]);
+    expect(deleted).toMatchObject({ ...none, parts: ['tsrun.cgroups.js'], cachesRead: ['tsrun.js.delete.cache', 'tsrun.cgroups.js.delete.cache'] });
+    // exec and delete read the caches of their parts the build made with them, and
+    // compiled (nearly) nothing more.
+    for (const [part, r] of [['tsrun.create.js.exec.cache', exec], ['tsrun.cgroups.js.delete.cache', deleted]] as const) {
+      const before = fs.statSync(path.join(distDir, part)).size;
+      const after = r.cacheSizes[part.replace(/\.\w+\.cache$/, '')] as number;
+      expect({ part, grewUnder3Percent: after < before * 1.03, before, after }).toEqual({ part, grewUnder3Percent: true, before, after });
+    }
     expect(isEmpty(s.leftovers())).toBe(true);
   });
 
