@@ -46,7 +46,7 @@ const CGROUPS_PART = 'tsrun.cgroups.js';
 const CACHE_FLAVORS = {
   state: { bundle: 'state' },
   run: { bundle: 'run' },
-  create: { bundle: 'run' },
+  create: { bundle: 'create', parts: 'create' },
   exec: { bundle: 'exec', parts: 'exec' },
   start: { bundle: 'start' },
   kill: { bundle: 'kill' },

@@ -5,11 +5,10 @@
 // compiled when the cache was made; everything else is parsed and compiled again by
 // every command that runs it (3-4% of a `run`, measured).
 //
-// The caches every command reads hold `run` only: create, start and delete go
-// through the same code and were as fast with it, while warming more commands
-// (exec, pause, events...) into them made `run` about 2% slower again, measured.
-// exec, start, kill and delete read caches of their own, each made by a process
-// that ran nothing else: its container is created and deleted by other processes
+// The shared caches hold `run` only: warming more commands (exec, pause, events...)
+// into them made `run` about 2% slower again, measured. create, exec, start, kill
+// and delete read caches of their own, each made by a process that ran nothing
+// else: the container it acts on is created and deleted by other processes
 // (warmUpAlone).
 //
 // It needs what a container needs: root, namespaces, cgroups, and the static
@@ -55,8 +54,9 @@ async function warmUpWithContainer(cli, output, demoBinary, scope) {
   });
 }
 
-/** What each command that warmUpAlone runs does to its created container. */
+/** What each command that warmUpAlone runs does to its created container (create: makes it). */
 const ALONE = {
+  create: (id, bundle) => ['create', '--bundle', bundle, id],
   exec: (id) => ['exec', id, '/demo'],
   start: (id) => ['start', id],
   kill: (id) => ['kill', id, 'KILL'],
@@ -95,9 +95,9 @@ async function warmUpAlone(cli, output, demoBinary, scope, launcher, command) {
   return withTsrun(cli, output, scope, async (tsrun) => {
     await writeDemoBundle(scope, demoBinary, elsewhere);
     const id = `warm-up-${command}`;
-    await elsewhere('create', '--bundle', bundleDir(scope), id);
+    if (command !== 'create') await elsewhere('create', '--bundle', bundleDir(scope), id);
     try {
-      await tsrun(...ALONE[command](id));
+      await tsrun(...ALONE[command](id, bundleDir(scope)));
     } finally {
       // Gone already after `delete`: a forced delete of it succeeds.
       await elsewhere('delete', '--force', id);

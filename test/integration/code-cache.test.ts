@@ -52,10 +52,10 @@ describeIf(skip)('the code caches of the build', () => {
     expect(isEmpty(s.leftovers())).toBe(true);
   });
 
-  // V8 reads a cache whole: state, run and create, exec, start, kill and delete read a
+  // V8 reads a cache whole: state, run, create, exec, start, kill and delete read a
   // cache of the bundle made by a process that ran only them (state 0.95, run 0.985,
-  // start 0.97, kill 0.96, delete 0.97 against the shared one; exec 0.953 with its
-  // part's cache made alike).
+  // start 0.97, kill 0.96, delete 0.97 against the shared one; exec 0.953 and create
+  // 0.98 with their parts' caches made alike).
   test('bin/tsrun reads the bundle cache made for its command, and each holds what its command compiles', async () => {
     const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
     expectOk(s.cli.create(b.id, b.dir));
@@ -88,6 +88,9 @@ describeIf(skip)('the code caches of the build', () => {
       expect(await grew('delete', ['delete', b.id])).toEqual({ flavor: 'delete', rejected: false, grewUnder3Percent: true });
       const r = s.bundle();
       expect(await grew('run', ['run', '--bundle', r.dir, r.id])).toEqual({ flavor: 'run', rejected: false, grewUnder3Percent: true });
+      const c = s.bundle({ configure: (config) => (config.process.args = ['sleep', '1000']) });
+      expect(await grew('create', ['create', '--bundle', c.dir, c.id])).toEqual({ flavor: 'create', rejected: false, grewUnder3Percent: true });
+      expectOk(s.cli.delete(c.id, true));
     } finally {
       process.stdout.write = quiet.out;
       process.stderr.write = quiet.err;
@@ -162,9 +165,10 @@ describeIf(skip)('the code caches of the build', () => {
   test('each command of a containerd start and stop, and those acting on cgroups, reads only its bundle parts (an exec once read the cgroup drivers: 3 ms)', () => {
     const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
     const none = { code: 0, loaded: [], parts: [] };
-    expect(probe(['create', '--bundle', b.dir, b.id])).toMatchObject({
+    const created = probe(['create', '--bundle', b.dir, b.id]);
+    expect(created).toMatchObject({
       ...none, parts: ['tsrun.cgroups.js', 'tsrun.config-validator.js', 'tsrun.create.js'],
-      cachesRead: ['tsrun.js.run.cache', 'tsrun.create.js.cache', 'tsrun.cgroups.js.cache', 'tsrun.config-validator.js.cache'],
+      cachesRead: ['tsrun.js.create.cache', 'tsrun.create.js.create.cache', 'tsrun.cgroups.js.create.cache', 'tsrun.config-validator.js.create.cache'],
     });
     expect(probe(['state', b.id])).toMatchObject(none);
     expect(probe(['start', b.id])).toMatchObject({ ...none, cachesRead: ['tsrun.js.start.cache'] });
@@ -180,9 +184,13 @@ describeIf(skip)('the code caches of the build', () => {
     expect(probe(['kill', b.id, 'KILL'])).toMatchObject({ ...none, loaded: ['Internal Binding os', 'NativeModule os'], cachesRead: ['tsrun.js.kill.cache'] });
     const deleted = probe(['delete', '--force', b.id]);
     expect(deleted).toMatchObject({ ...none, parts: ['tsrun.cgroups.js'], cachesRead: ['tsrun.js.delete.cache', 'tsrun.cgroups.js.delete.cache'] });
-    // exec and delete read the caches of their parts the build made with them, and
-    // compiled (nearly) nothing more.
-    for (const [part, r] of [['tsrun.create.js.exec.cache', exec], ['tsrun.cgroups.js.delete.cache', deleted]] as const) {
+    // create, exec and delete read the caches of their parts the build made with them,
+    // and compiled (nearly) nothing more.
+    const partCaches = [
+      ...['tsrun.create.js', 'tsrun.cgroups.js', 'tsrun.config-validator.js'].map((part) => [`${part}.create.cache`, created] as const),
+      ['tsrun.create.js.exec.cache', exec], ['tsrun.cgroups.js.delete.cache', deleted],
+    ] as const;
+    for (const [part, r] of partCaches) {
       const before = fs.statSync(path.join(distDir, part)).size;
       const after = r.cacheSizes[part.replace(/\.\w+\.cache$/, '')] as number;
       expect({ part, grewUnder3Percent: after < before * 1.03, before, after }).toEqual({ part, grewUnder3Percent: true, before, after });
