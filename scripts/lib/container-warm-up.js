@@ -64,9 +64,9 @@ const ALONE = {
 };
 
 /**
- * `command` (exec, start, kill or delete; ALONE) on a created container of tsrun-demo,
- * the only command this process runs: `launcher` (bin/tsrun, in processes of its own)
- * writes the bundle, creates the container and deletes it.
+ * `command` (ALONE) on a created container of tsrun-demo, or the `create` of it, the
+ * only command this process runs: `launcher` (bin/tsrun, in processes of its own)
+ * writes the bundle, creates the container (unless that is the command) and deletes it.
  * @param {Cli} cli
  * @param {Output} output
  * @param {string} demoBinary
