@@ -209,12 +209,12 @@ Object.defineProperty(module.exports, '__bundleLoaded', { value: () => Object.ke
   // Written as the function expression CommonJS would wrap it in, so that bin/tsrun
   // compiles the file as it is: Module.wrap would cost it require('module') (0.25 ms).
   writeAtomic(bundle, `(function (exports, require, module, __filename, __dirname) {\n${chunks.join('\n')}\n})`);
-  for (const file of byFile.keys()) {
-    fs.rmSync(path.join(dist, `${file}.cache`), { force: true });
-    for (const flavor of PART_FLAVORS) fs.rmSync(path.join(dist, `${file}.${flavor}.cache`), { force: true });
+  // Every cache of the files written here goes, also of a flavour an earlier build made
+  // and this one does not.
+  const written = new Set([path.basename(bundle), ...byFile.keys()]);
+  for (const name of fs.readdirSync(dist)) {
+    if (name.endsWith('.cache') && written.has(name.slice(0, name.indexOf('.js.') + 3))) fs.rmSync(path.join(dist, name), { force: true });
   }
-  fs.rmSync(`${bundle}.cache`, { force: true });
-  for (const flavor of BUNDLE_FLAVORS) fs.rmSync(`${bundle}.${flavor}.cache`, { force: true });
 }
 
 /** A tsrun started during a rebuild reads an old file or a new one, never half of one. */
