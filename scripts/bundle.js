@@ -38,11 +38,11 @@ const knownIds = new Set([...ids, ...Object.keys(validatorParts)]);
 const CREATE_PART = 'tsrun.create.js';
 const CGROUPS_PART = 'tsrun.cgroups.js';
 // Commands that read caches of their own, made by a process that ran only them: of
-// the bundle (state; run, which create shares; exec, start, kill, delete) and of the
-// parts they load (exec: the create part, where a run's functions made it nearly
-// twice as large, 232 KB against 121 KB; exec 0.953 with its own, 60 pairs; delete:
-// the cgroup drivers). bin/tsrun picks them by the command, before the bundle runs:
-// command -> { bundle, parts } flavor, each optional.
+// the bundle, and for create, exec and delete of the parts they load too (exec's
+// create part: a run's functions made it nearly twice as large, 232 KB against
+// 121 KB; exec 0.953 with its own, 60 pairs; run gained nothing from its own parts'
+// caches, as the shared ones are warmed by a run). bin/tsrun picks them by the
+// command, before the bundle runs: command -> { bundle, parts } flavor, each optional.
 const CACHE_FLAVORS = {
   state: { bundle: 'state' },
   run: { bundle: 'run' },
@@ -321,9 +321,9 @@ async function writeCaches(files, scope) {
 
 /**
  * dist/tsrun.js.<flavor>.cache, and for a parts flavour dist/<part>.<flavor>.cache of
- * each part it loads, made in a child that runs only that command (its container, for
- * `run` and `exec`, in a scope of its own); none when the child fails (bin/tsrun then
- * reads the shared caches).
+ * each part it loads, made in a child that runs only that command (on a container,
+ * for all but state, in a scope of its own); none when the child fails (bin/tsrun
+ * then reads the shared caches).
  */
 function makeFlavorCache(flavor) {
   const failure = runCacheChild('--flavor-cache', (scope) => ({ flavor, scope }), `the ${flavor} warm-up`);

@@ -245,8 +245,9 @@ export function native(): NativeAddon {
  * isolate down first; tsrun writes its output, logs and files synchronously.
  * process.exit instead: after process.stdin/stdout were used (Node restores a
  * terminal's mode and the fds' blocking mode at its exit: a foreground run -t or
- * exec -t); in a node run with flags or NODE_OPTIONS (--cpu-prof, coverage...), which
- * write their files then; and without a loadable addon.
+ * exec -t); in a node run with flags (but the one of bin/tsrun's #! line) or
+ * NODE_OPTIONS (--cpu-prof, coverage...), which write their files then; and without a
+ * loadable addon.
  */
 export function exitProcess(code: number): never {
   const plain = process.execArgv.every((flag) => flag === LAUNCHER_NODE_OPTION) && !process.env.NODE_OPTIONS && !process.env.NODE_V8_COVERAGE;
