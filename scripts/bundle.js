@@ -37,6 +37,8 @@ for (const extra of ['config-validator.js', 'process-validator.js']) {
 const knownIds = new Set([...ids, ...Object.keys(validatorParts)]);
 const CREATE_PART = 'tsrun.create.js';
 const CGROUPS_PART = 'tsrun.cgroups.js';
+/** The static program the warm-up containers run (built with the addon). */
+const DEMO = path.resolve(__dirname, '..', 'build', 'Release', 'tsrun-demo');
 // Commands that read caches of their own, made by a process that ran only them: of
 // the bundle, and for create, exec and delete of the parts they load too (exec's
 // create part: a run's functions made it nearly twice as large, 232 KB against
@@ -276,7 +278,12 @@ function build() {
   // function the other commands compile too). Should the child of the shared caches
   // fail, those are made here without a container.
   const files = [...new Set(Object.values(parts))];
-  for (const flavor of BUNDLE_FLAVORS) makeFlavorCache(flavor);
+  // All flavours but state's need a container; where this host cannot run one
+  // (container-warm-up.js), their commands read the shared caches. Said once.
+  const noContainer = require('./lib/container-warm-up').missingForContainer(DEMO);
+  const flavors = noContainer ? BUNDLE_FLAVORS.filter((flavor) => flavor === 'state') : BUNDLE_FLAVORS;
+  if (noContainer) process.stderr.write(`bundle: no cache flavours for ${BUNDLE_FLAVORS.filter((f) => !flavors.includes(f)).join(', ')} (${noContainer})\n`);
+  for (const flavor of flavors) makeFlavorCache(flavor);
   const failure = runCacheChild('--caches', (scope) => ({ files, scope }), 'the warm-up container');
   let done = Promise.resolve();
   if (failure) {
@@ -301,11 +308,10 @@ async function writeCaches(files, scope) {
   await warmUpCommands(cli, cli.__bundleLoad);
   // Without a scope this is the build's fallback after its child failed.
   let skipped = 'the code cache child failed';
-  const demo = path.resolve(__dirname, '..', 'build', 'Release', 'tsrun-demo');
   const output = cli.__bundleLoad('src/output.js');
   const { warmUpWithContainer } = require('./lib/container-warm-up');
   if (scope) {
-    skipped = await warmUpWithContainer(cli, output, demo, scope);
+    skipped = await warmUpWithContainer(cli, output, DEMO, scope);
     if (skipped) process.stderr.write(`bundle: code caches made without a container run: ${skipped}\n`);
   }
   writeAtomic(bundle + '.cache', script.createCachedData());
@@ -355,11 +361,10 @@ async function writeFlavorCache(flavor, scope) {
   if (flavor === 'state') {
     await warmUpCommands(cli, cli.__bundleLoad, undefined, [[['state', 'w']]]);
   } else {
-    const demo = path.resolve(__dirname, '..', 'build', 'Release', 'tsrun-demo');
     const { warmUpWithContainer, warmUpAlone } = require('./lib/container-warm-up');
     const output = cli.__bundleLoad('src/output.js');
     const launcher = path.resolve(__dirname, '..', 'bin', 'tsrun');
-    const skipped = flavor === 'run' ? await warmUpWithContainer(cli, output, demo, scope) : await warmUpAlone(cli, output, demo, scope, launcher, flavor);
+    const skipped = flavor === 'run' ? await warmUpWithContainer(cli, output, DEMO, scope) : await warmUpAlone(cli, output, DEMO, scope, launcher, flavor);
     if (skipped) throw new Error(`the ${flavor} warm-up was not done: ${skipped}`);
   }
   writeAtomic(`${bundle}.${flavor}.cache`, script.createCachedData());

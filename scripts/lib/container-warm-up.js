@@ -180,4 +180,4 @@ function removeWarmUpScope(scope) {
   return problems;
 }
 
-module.exports = { scopeForWarmUp, warmUpWithContainer, warmUpAlone, removeWarmUpScope };
+module.exports = { scopeForWarmUp, missingForContainer, warmUpWithContainer, warmUpAlone, removeWarmUpScope };
