@@ -40,10 +40,10 @@ const CGROUPS_PART = 'tsrun.cgroups.js';
 /** The static program the warm-up containers run (built with the addon). */
 const DEMO = path.resolve(__dirname, '..', 'build', 'Release', 'tsrun-demo');
 // Commands that read caches of their own, made by a process that ran only them: of
-// the bundle, and for create, exec and delete of the parts they load too (exec's
+// the bundle, and of the parts they load (state, start and kill load none; exec's
 // create part: a run's functions made it nearly twice as large, 232 KB against
-// 121 KB; exec 0.953 with its own, 60 pairs; run gained nothing from its own parts'
-// caches, as the shared ones are warmed by a run). bin/tsrun picks them by the
+// 121 KB, exec 0.953 with its own, 60 pairs; run gained nothing from parts' caches
+// of its own, as the shared ones are warmed by a run). bin/tsrun picks them by the
 // command, before the bundle runs: command -> { bundle, parts } flavor, each optional.
 const CACHE_FLAVORS = {
   state: { bundle: 'state' },
@@ -53,6 +53,11 @@ const CACHE_FLAVORS = {
   start: { bundle: 'start' },
   kill: { bundle: 'kill' },
   delete: { bundle: 'delete', parts: 'delete' },
+  pause: { bundle: 'pause', parts: 'pause' },
+  resume: { bundle: 'resume', parts: 'resume' },
+  ps: { bundle: 'ps', parts: 'ps' },
+  events: { bundle: 'events', parts: 'events' },
+  update: { bundle: 'update', parts: 'update' },
 };
 const BUNDLE_FLAVORS = [...new Set(Object.values(CACHE_FLAVORS).map((f) => f.bundle).filter((f) => f !== undefined))];
 const PART_FLAVORS = new Set(Object.values(CACHE_FLAVORS).map((f) => f.parts).filter((f) => f !== undefined));

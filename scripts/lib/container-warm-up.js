@@ -6,10 +6,10 @@
 // every command that runs it (3-4% of a `run`, measured).
 //
 // The shared caches hold `run` only: warming more commands (exec, pause, events...)
-// into them made `run` about 2% slower again, measured. create, exec, start, kill
-// and delete read caches of their own, each made by a process that ran nothing
-// else: the container it acts on is created and deleted by other processes
-// (warmUpAlone).
+// into them made `run` about 2% slower again, measured. create, exec, start, kill,
+// delete and the cgroup commands (pause, resume, ps, events, update) read caches of
+// their own, each made by a process that ran nothing else: the container it acts on
+// is created and deleted by other processes (warmUpAlone).
 //
 // It needs what a container needs: root, namespaces, cgroups, and the static
 // tsrun-demo program (built with the addon) as the container's process. Where any of that is missing the caches are less complete:
@@ -54,13 +54,23 @@ async function warmUpWithContainer(cli, output, demoBinary, scope) {
   });
 }
 
-/** What each command that warmUpAlone runs does to its created container (create: makes it). */
+/**
+ * What each command that warmUpAlone runs does to its created container (create:
+ * makes it), and what other processes do to it first.
+ * @type {Record<string, { here: (id: string, work: string) => string[], before?: (id: string) => string[][] }>}
+ */
 const ALONE = {
-  create: (id, bundle) => ['create', '--bundle', bundle, id],
-  exec: (id) => ['exec', id, '/demo'],
-  start: (id) => ['start', id],
-  kill: (id) => ['kill', id, 'KILL'],
-  delete: (id) => ['delete', '--force', id],
+  create: { here: (id, work) => ['create', '--bundle', path.join(work, 'bundle'), id] },
+  exec: { here: (id) => ['exec', id, '/demo'] },
+  start: { here: (id) => ['start', id] },
+  kill: { here: (id) => ['kill', id, 'KILL'] },
+  delete: { here: (id) => ['delete', '--force', id] },
+  pause: { here: (id) => ['pause', id] },
+  resume: { before: (id) => [['pause', id]], here: (id) => ['resume', id] },
+  ps: { here: (id) => ['ps', id] },
+  events: { here: (id) => ['events', '--stats', id] },
+  // As containerd's runc shim sends it (there on stdin): the resources as JSON.
+  update: { here: (id, work) => ['update', '--resources', path.join(work, 'resources.json'), id] },
 };
 
 /**
@@ -94,10 +104,13 @@ async function warmUpAlone(cli, output, demoBinary, scope, launcher, command) {
   };
   return withTsrun(cli, output, scope, async (tsrun) => {
     await writeDemoBundle(scope, demoBinary, elsewhere);
+    fs.writeFileSync(path.join(scope.work, 'resources.json'), JSON.stringify({ pids: { limit: 100 }, cpu: { shares: 512 } }));
     const id = `warm-up-${command}`;
+    const { here, before } = ALONE[command];
     if (command !== 'create') await elsewhere('create', '--bundle', bundleDir(scope), id);
     try {
-      await tsrun(...ALONE[command](id, bundleDir(scope)));
+      for (const args of before?.(id) ?? []) await elsewhere(...args);
+      await tsrun(...here(id, scope.work));
     } finally {
       // Gone already after `delete`: a forced delete of it succeeds.
       await elsewhere('delete', '--force', id);

@@ -52,10 +52,11 @@ describeIf(skip)('the code caches of the build', () => {
     expect(isEmpty(s.leftovers())).toBe(true);
   });
 
-  // V8 reads a cache whole: state, run, create, exec, start, kill and delete read a
-  // cache of the bundle made by a process that ran only them (state 0.95, run 0.985,
-  // start 0.97, kill 0.96, delete 0.97 against the shared one; exec 0.953 and create
-  // 0.98 with their parts' caches made alike).
+  // V8 reads a cache whole: state, run, create, exec, start, kill, delete and the cgroup
+  // commands read a cache of the bundle made by a process that ran only them (state
+  // 0.95, run 0.985, start 0.97, kill 0.96, delete 0.97 against the shared one; exec
+  // 0.953, create 0.98, ps 0.953, events 0.958, update 0.97 with their parts' caches
+  // made alike).
   test('bin/tsrun reads the bundle cache made for its command, and each holds what its command compiles', async () => {
     const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
     expectOk(s.cli.create(b.id, b.dir));
@@ -176,9 +177,17 @@ describeIf(skip)('the code caches of the build', () => {
     expect(exec).toMatchObject({ ...none, parts: ['tsrun.create.js'], cachesRead: ['tsrun.js.exec.cache', 'tsrun.create.js.exec.cache'] });
     // The commands that act on the container's cgroups read delete's part, never the
     // create part (pause, ps and events read it until the build probed them: 1-3 ms).
-    for (const args of [['pause', b.id], ['resume', b.id], ['ps', b.id], ['events', '--stats', b.id], ['update', '--pids-limit', '100', b.id]]) {
-      const { code, parts } = probe(args);
-      expect({ args, code, parts }).toEqual({ args, code: 0, parts: ['tsrun.cgroups.js'] });
+    // Each reads caches of the bundle and of that part made by a build process that
+    // ran only it, and compiles (nearly) nothing more into the part's.
+    const resources = path.join(s.env.tmp, 'resources.json');
+    fs.writeFileSync(resources, JSON.stringify({ pids: { limit: 100 } }));
+    for (const args of [['pause', b.id], ['resume', b.id], ['ps', b.id], ['events', '--stats', b.id], ['update', '--resources', resources, b.id]]) {
+      const { code, parts, cachesRead, cacheSizes } = probe(args);
+      const before = fs.statSync(path.join(distDir, `tsrun.cgroups.js.${args[0]}.cache`)).size;
+      const after = cacheSizes['tsrun.cgroups.js'] as number;
+      expect({ args, code, parts, cachesRead, grewUnder3Percent: after < before * 1.03 }).toEqual({
+        args, code: 0, parts: ['tsrun.cgroups.js'], cachesRead: [`tsrun.js.${args[0]}.cache`, `tsrun.cgroups.js.${args[0]}.cache`], grewUnder3Percent: true,
+      });
     }
     // Signal names are the os module's.
     expect(probe(['kill', b.id, 'KILL'])).toMatchObject({ ...none, loaded: ['Internal Binding os', 'NativeModule os'], cachesRead: ['tsrun.js.kill.cache'] });
