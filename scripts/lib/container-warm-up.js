@@ -57,10 +57,10 @@ async function warmUpWithContainer(cli, output, demoBinary, scope) {
 /**
  * What each command that warmUpAlone runs does to its created container (create:
  * makes it), and what other processes do to it first.
- * @type {Record<string, { here: (id: string, work: string) => string[], before?: (id: string) => string[][] }>}
+ * @type {Record<string, { here: (id: string, scope: WarmUpScope) => string[], before?: (id: string) => string[][] }>}
  */
 const ALONE = {
-  create: { here: (id, work) => ['create', '--bundle', path.join(work, 'bundle'), id] },
+  create: { here: (id, scope) => ['create', '--bundle', bundleDir(scope), id] },
   exec: { here: (id) => ['exec', id, '/demo'] },
   start: { here: (id) => ['start', id] },
   kill: { here: (id) => ['kill', id, 'KILL'] },
@@ -70,7 +70,7 @@ const ALONE = {
   ps: { here: (id) => ['ps', id] },
   events: { here: (id) => ['events', '--stats', id] },
   // As containerd's runc shim sends it (there on stdin): the resources as JSON.
-  update: { here: (id, work) => ['update', '--resources', path.join(work, 'resources.json'), id] },
+  update: { here: (id, scope) => ['update', '--resources', resourcesFile(scope), id] },
 };
 
 /**
@@ -104,13 +104,13 @@ async function warmUpAlone(cli, output, demoBinary, scope, launcher, command) {
   };
   return withTsrun(cli, output, scope, async (tsrun) => {
     await writeDemoBundle(scope, demoBinary, elsewhere);
-    fs.writeFileSync(path.join(scope.work, 'resources.json'), JSON.stringify({ pids: { limit: 100 }, cpu: { shares: 512 } }));
+    fs.writeFileSync(resourcesFile(scope), JSON.stringify({ pids: { limit: 100 }, cpu: { shares: 512 } }));
     const id = `warm-up-${command}`;
     const { here, before } = ALONE[command];
     if (command !== 'create') await elsewhere('create', '--bundle', bundleDir(scope), id);
     try {
       for (const args of before?.(id) ?? []) await elsewhere(...args);
-      await tsrun(...here(id, scope.work));
+      await tsrun(...here(id, scope));
     } finally {
       // Gone already after `delete`: a forced delete of it succeeds.
       await elsewhere('delete', '--force', id);
@@ -127,6 +127,7 @@ function missingForContainer(demoBinary) {
 
 const bundleDir = (scope) => path.join(scope.work, 'bundle');
 const stateRoot = (scope) => path.join(scope.work, 'state');
+const resourcesFile = (scope) => path.join(scope.work, 'resources.json');
 
 /** The bundle of the warm-up container: tsrun-demo as its process, its cgroup under the scope's parent. */
 async function writeDemoBundle(scope, demoBinary, tsrun) {
