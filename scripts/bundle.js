@@ -366,10 +366,9 @@ async function writeFlavorCache(flavor, scope) {
   if (flavor === 'state') {
     await warmUpCommands(cli, cli.__bundleLoad, undefined, [[['state', 'w']]]);
   } else {
-    const { warmUpWithContainer, warmUpAlone } = require('./lib/container-warm-up');
-    const output = cli.__bundleLoad('src/output.js');
+    const { warmUpAlone } = require('./lib/container-warm-up');
     const launcher = path.resolve(__dirname, '..', 'bin', 'tsrun');
-    const skipped = flavor === 'run' ? await warmUpWithContainer(cli, output, DEMO, scope) : await warmUpAlone(cli, output, DEMO, scope, launcher, flavor);
+    const skipped = await warmUpAlone(cli, cli.__bundleLoad('src/output.js'), DEMO, scope, launcher, flavor);
     if (skipped) throw new Error(`the ${flavor} warm-up was not done: ${skipped}`);
   }
   writeAtomic(`${bundle}.${flavor}.cache`, script.createCachedData());

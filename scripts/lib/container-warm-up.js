@@ -55,12 +55,13 @@ async function warmUpWithContainer(cli, output, demoBinary, scope) {
 }
 
 /**
- * What each command that warmUpAlone runs does to its created container (create:
- * makes it), and what other processes do to it first.
- * @type {Record<string, { here: (id: string, scope: WarmUpScope) => string[], before?: (id: string) => string[][] }>}
+ * What each command that warmUpAlone runs does to its created container (create and
+ * run: make it), and what other processes do to it first.
+ * @type {Record<string, { here: (id: string, scope: WarmUpScope) => string[], makes?: true, before?: (id: string) => string[][] }>}
  */
 const ALONE = {
-  create: { here: (id, scope) => ['create', '--bundle', bundleDir(scope), id] },
+  create: { here: (id, scope) => ['create', '--bundle', bundleDir(scope), id], makes: true },
+  run: { here: (id, scope) => ['run', '--bundle', bundleDir(scope), id], makes: true },
   exec: { here: (id) => ['exec', id, '/demo'] },
   start: { here: (id) => ['start', id] },
   kill: { here: (id) => ['kill', id, 'KILL'] },
@@ -106,13 +107,13 @@ async function warmUpAlone(cli, output, demoBinary, scope, launcher, command) {
     await writeDemoBundle(scope, demoBinary, elsewhere);
     fs.writeFileSync(resourcesFile(scope), JSON.stringify({ pids: { limit: 100 }, cpu: { shares: 512 } }));
     const id = `warm-up-${command}`;
-    const { here, before } = ALONE[command];
-    if (command !== 'create') await elsewhere('create', '--bundle', bundleDir(scope), id);
+    const { here, makes, before } = ALONE[command];
+    if (!makes) await elsewhere('create', '--bundle', bundleDir(scope), id);
     try {
       for (const args of before?.(id) ?? []) await elsewhere(...args);
       await tsrun(...here(id, scope));
     } finally {
-      // Gone already after `delete`: a forced delete of it succeeds.
+      // Gone already after `delete` or `run`: a forced delete of it succeeds.
       await elsewhere('delete', '--force', id);
     }
   });
