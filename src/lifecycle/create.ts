@@ -33,7 +33,7 @@ import { CONTAINER_INIT_DIED, converse, converseToExec, type SessionHandlers } f
 import { NetDeviceMover } from './net-devices';
 import { compileSeccomp, forwardSeccompListener, planContainerSeccomp } from './seccomp';
 import { hostLsm } from './host-lsm';
-import { crashPoint } from './crash-point';
+import { crashPoint } from '../crash-point';
 import { killQuietly, signalCgroup } from './kill';
 import { writeFileAtomic } from './files';
 import { writeIdMappings } from './id-mappings';

@@ -9,7 +9,7 @@ import { native } from '../native';
 import { validateContainerId } from '../state/ids';
 import { StateStore } from '../state/store';
 import { Container } from './container';
-import { crashPoint } from './crash-point';
+import { crashPoint } from '../crash-point';
 import { hookState, hooksOf, runHooksWarnOnly } from './hooks';
 import { cgroupProcessesAreItsOwn, hasOwnPidNamespace } from './cgroup-ownership';
 import { signalAll } from './kill';

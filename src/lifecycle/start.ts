@@ -5,7 +5,7 @@ import { ContainerStateError, InitError } from '../errors';
 import { log } from '../log';
 import { native } from '../native';
 import { Container } from './container';
-import { crashPoint } from './crash-point';
+import { crashPoint } from '../crash-point';
 import type { ContainerState } from '../state/types';
 import { hookState, hooksOf, runHooksWarnOnly } from './hooks';
 import { CONTAINER_INIT_DIED, parseStartReport } from './start-report';

@@ -7,7 +7,7 @@ import { ContainerExistsError, ContainerNotFoundError, SyscallError, TsrunError 
 import { validateContainerId } from './ids';
 import type { ContainerState } from './types';
 import { wantsStickyRoot } from './default-root';
-import { crashPoint } from '../lifecycle/crash-point';
+import { crashPoint } from '../crash-point';
 
 const STATE_FILE = 'state.json';
 const LOCK_FILE = 'lock';

@@ -2,7 +2,7 @@
 // delete leaves a state that `state` reports without failing and `delete --force`
 // fully cleans (no state dir, cgroup, mount or process). The points are reached
 // deterministically through the TSRUN_TEST_CRASH_AT test seam
-// (src/lifecycle/crash-point.ts); a SIGKILL from outside after the state dir
+// (src/crash-point.ts); a SIGKILL from outside after the state dir
 // appears covers the points between them. A container whose init died on its own
 // shows `stopped` and a plain `delete` cleans it.
 
