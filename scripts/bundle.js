@@ -39,28 +39,12 @@ const CREATE_PART = 'tsrun.create.js';
 const CGROUPS_PART = 'tsrun.cgroups.js';
 /** The static program the warm-up containers run (built with the addon). */
 const DEMO = path.resolve(__dirname, '..', 'build', 'Release', 'tsrun-demo');
-// Commands that read caches of their own, made by a process that ran only them: of
-// the bundle, and of the parts they load (state, start and kill load none; exec's
-// create part: a run's functions made it nearly twice as large, 232 KB against
-// 121 KB, exec 0.953 with its own, 60 pairs; run gained nothing from parts' caches
-// of its own, as the shared ones are warmed by a run). bin/tsrun picks them by the
-// command, before the bundle runs: command -> { bundle, parts } flavor, each optional.
-const CACHE_FLAVORS = {
-  state: { bundle: 'state' },
-  run: { bundle: 'run' },
-  create: { bundle: 'create', parts: 'create' },
-  exec: { bundle: 'exec', parts: 'exec' },
-  start: { bundle: 'start' },
-  kill: { bundle: 'kill' },
-  delete: { bundle: 'delete', parts: 'delete' },
-  pause: { bundle: 'pause', parts: 'pause' },
-  resume: { bundle: 'resume', parts: 'resume' },
-  ps: { bundle: 'ps', parts: 'ps' },
-  events: { bundle: 'events', parts: 'events' },
-  update: { bundle: 'update', parts: 'update' },
-};
-const BUNDLE_FLAVORS = [...new Set(Object.values(CACHE_FLAVORS).map((f) => f.bundle).filter((f) => f !== undefined))];
-const PART_FLAVORS = new Set(Object.values(CACHE_FLAVORS).map((f) => f.parts).filter((f) => f !== undefined));
+// Commands that read caches of their own, of the bundle and of each part they load,
+// made by a process that ran nothing but that command: state here, the others on a
+// container other processes made (container-warm-up.js, ALONE). The shared caches
+// gave exec's create part a run's functions too (232 KB against 121 KB: exec 0.953
+// with its own, 60 pairs). bin/tsrun picks them by the command (writeLauncher).
+const CACHE_FLAVORS = ['state', ...require('./lib/container-warm-up').aloneCommands];
 // In tiers: what the first loads is the bundle itself, what the second adds (the
 // cgroup drivers of delete) is a part of its own (see build()). Ids as warmUpCommands
 // records them.
@@ -160,8 +144,8 @@ function __fromAbsolute(request) {
 }
 // A part is compiled with its own code cache, like the bundle in bin/tsrun; a
 // missing or stale cache only costs the compile. Where bin/tsrun set
-// globalThis.__tsrunCacheFlavor for its command (exec), <part>.<flavor>.cache is read
-// if the build made one: what that command compiles, kept out of the cache every run reads.
+// globalThis.__tsrunCacheFlavor for its command, <part>.<flavor>.cache is read if the
+// build made one: what that command compiles, and nothing other commands do.
 function __loadPart(file) {
   const fs = __external('fs');
   const filename = __path.join(__root, file);
@@ -286,8 +270,8 @@ function build() {
   // All flavours but state's need a container; where this host cannot run one
   // (container-warm-up.js), their commands read the shared caches. Said once.
   const noContainer = require('./lib/container-warm-up').missingForContainer(DEMO);
-  const flavors = noContainer ? BUNDLE_FLAVORS.filter((flavor) => flavor === 'state') : BUNDLE_FLAVORS;
-  if (noContainer) process.stderr.write(`bundle: no cache flavours for ${BUNDLE_FLAVORS.filter((f) => !flavors.includes(f)).join(', ')} (${noContainer})\n`);
+  const flavors = noContainer ? ['state'] : CACHE_FLAVORS;
+  if (noContainer) process.stderr.write(`bundle: no cache flavours for ${CACHE_FLAVORS.filter((f) => !flavors.includes(f)).join(', ')} (${noContainer})\n`);
   for (const flavor of flavors) makeFlavorCache(flavor);
   const failure = runCacheChild('--caches', (scope) => ({ files, scope }), 'the warm-up container');
   let done = Promise.resolve();
@@ -372,9 +356,7 @@ async function writeFlavorCache(flavor, scope) {
     if (skipped) throw new Error(`the ${flavor} warm-up was not done: ${skipped}`);
   }
   writeAtomic(`${bundle}.${flavor}.cache`, script.createCachedData());
-  if (PART_FLAVORS.has(flavor)) {
-    for (const [file, part] of Object.entries(cli.__bundleParts)) writeAtomic(path.join(dist, `${file}.${flavor}.cache`), part.createCachedData());
-  }
+  for (const [file, part] of Object.entries(cli.__bundleParts)) writeAtomic(path.join(dist, `${file}.${flavor}.cache`), part.createCachedData());
 }
 
 /** The global options that take a value, as bin/tsrun may see them before the command. */
@@ -485,14 +467,14 @@ function warmUp(load) {
  * stable link such as /usr/bin/node survives an upgrade behind it), else this
  * node's own path; env where neither fits a #! line (whitespace, or longer than
  * the kernel takes). A node removed or moved elsewhere needs a rebuild. The
- * launcher's two tables (the cache flavors by command, the global options that take
+ * launcher's two tables (the commands with cache flavours, the global options that take
  * a value) are filled in here.
  */
 function writeLauncher(flavors, optionsWithValue) {
   const launcher = path.resolve(__dirname, '..', 'bin', 'tsrun');
   fs.mkdirSync(path.dirname(launcher), { recursive: true });
   let source = fs.readFileSync(path.join(__dirname, 'launcher.js'), 'utf8');
-  for (const [declared, value] of [['const cacheFlavors = {};', flavors], ['const globalOptionsWithValue = [];', optionsWithValue]]) {
+  for (const [declared, value] of [['const cacheFlavors = [];', flavors], ['const globalOptionsWithValue = [];', optionsWithValue]]) {
     if (!source.includes(declared)) throw new Error(`bundle: scripts/launcher.js lacks "${declared}"`);
     source = source.replace(declared, `${declared.slice(0, declared.indexOf('=') + 1)} ${JSON.stringify(value)};`);
   }

@@ -34,10 +34,11 @@ try {
 const file = path.join(here, '..', 'dist', 'tsrun.js');
 // V8 reads a code cache whole, and the bundle's holds what every command compiles: a
 // command the build ran alone in a fresh process reads that smaller cache instead, of
-// the bundle and of the parts it loads (scripts/bundle.js writes these two tables:
-// command -> { bundle, parts } flavor). The command is the first word after the
-// global options; a wrong guess would only cost time (any cache of the file fits).
-const cacheFlavors = {};
+// the bundle and of the parts it loads (scripts/bundle.js writes these two tables: the
+// commands that have such caches, the options that take a value). The command is the
+// first word after the global options; a wrong guess would only cost time (any cache
+// of the file fits).
+const cacheFlavors = [];
 const globalOptionsWithValue = [];
 function commandOf(args) {
   for (let i = 0; i < args.length; i++) {
@@ -49,11 +50,11 @@ function commandOf(args) {
 }
 const args = process.argv.slice(2);
 const command = commandOf(args);
-const flavors = command !== undefined && Object.prototype.hasOwnProperty.call(cacheFlavors, command) ? cacheFlavors[command] : {};
+const flavor = cacheFlavors.includes(command) ? command : undefined;
 // For the bundle's __loadPart (scripts/bundle.js).
-if (flavors.parts !== undefined) globalThis.__tsrunCacheFlavor = flavors.parts;
+if (flavor !== undefined) globalThis.__tsrunCacheFlavor = flavor;
 let cachedData;
-for (const name of flavors.bundle !== undefined ? [`${file}.${flavors.bundle}.cache`, `${file}.cache`] : [`${file}.cache`]) {
+for (const name of flavor !== undefined ? [`${file}.${flavor}.cache`, `${file}.cache`] : [`${file}.cache`]) {
   try {
     cachedData = fs.readFileSync(name);
     break;

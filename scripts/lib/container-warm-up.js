@@ -195,4 +195,4 @@ function removeWarmUpScope(scope) {
   return problems;
 }
 
-module.exports = { scopeForWarmUp, missingForContainer, warmUpWithContainer, warmUpAlone, removeWarmUpScope };
+module.exports = { scopeForWarmUp, missingForContainer, warmUpWithContainer, warmUpAlone, aloneCommands: Object.keys(ALONE), removeWarmUpScope };

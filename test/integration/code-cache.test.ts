@@ -159,6 +159,7 @@ describeIf(skip)('the code caches of the build', () => {
     const b = s.bundle();
     expect(probe(['run', '--bundle', b.dir, b.id])).toMatchObject({
       code: 0, loaded: [], parts: ['tsrun.cgroups.js', 'tsrun.config-validator.js', 'tsrun.create.js'],
+      cachesRead: ['tsrun.js.run.cache', 'tsrun.create.js.run.cache', 'tsrun.cgroups.js.run.cache', 'tsrun.config-validator.js.run.cache'],
     });
     expect(isEmpty(s.leftovers())).toBe(true);
   });
