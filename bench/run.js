@@ -407,6 +407,24 @@ function pairwise(rounds, warmup, fa, fb) {
   return { a, b, ratios, ma: median(a), mb: median(b), mr: median(ratios) };
 }
 
+// What each side's time depends on: which command ran just before it. With the order
+// flipping every round (A B, B A, A B, ...), in even rounds A follows the previous
+// round's A and B follows A; in odd rounds B follows the previous round's B and A
+// follows B. runc runs faster right after itself (its code still in the CPU's caches)
+// than after anything else (a tsrun, a `node -e 0`, an idle spell); a caller that uses
+// one runtime sees "each after itself".
+function orderNote(name, p) {
+  const even = (_, i) => i % 2 === 0;
+  const odd = (_, i) => i % 2 === 1;
+  const m = (xs) => fmt(median(xs), 'ms');
+  const tsAfterTs = p.a.filter(even), rcAfterTs = p.b.filter(even);
+  const rcAfterRc = p.b.filter(odd), tsAfterRc = p.a.filter(odd);
+  if (!tsAfterTs.length || !rcAfterRc.length) return;
+  notes.push(`${name}, by what ran just before: tsrun ${m(tsAfterTs)} after tsrun, ${m(tsAfterRc)} after runc; ` +
+    `runc ${m(rcAfterRc)} after runc, ${m(rcAfterTs)} after tsrun. Each after itself (one runtime in use): ` +
+    `${fmtRatio(median(tsAfterTs) / median(rcAfterRc))}; each after the other: ${fmtRatio(median(tsAfterRc) / median(rcAfterTs))}.`);
+}
+
 // ----------------------------------------------------------------- results --
 
 const rows = []; // { scenario, tsrun, runc, ratio, unit, target, note }
@@ -443,6 +461,7 @@ function scRun() {
   addRow({ scenario: '`run` /bin/true', tsrun: p.ma, runc: p.mb, ratio: p.mr, unit: 'ms', target: '≤ 1.25x', note: `n=${opt.rounds}` });
   addDetail('run: tsrun', p.a, 'ms');
   addDetail('run: runc', p.b, 'ms');
+  orderNote('`run`', p);
 }
 
 function createContainer(rt, tag, args, extra = []) {
@@ -512,6 +531,7 @@ function scExec() {
   addRow({ scenario: '`exec` /bin/true into a running container', tsrun: p.ma, runc: p.mb, ratio: p.mr, unit: 'ms', target: 'report', note: `n=${opt.rounds}` });
   addDetail('exec: tsrun', p.a, 'ms');
   addDetail('exec: runc', p.b, 'ms');
+  orderNote('`exec`', p);
 }
 
 // Wait (uncounted) until the container's init has exited, then until the
