@@ -161,7 +161,7 @@ describe('plan encoding', () => {
       { op: 'hostname', args: [''] },
     ]);
   });
-  test('ASCII plans (one string, latin1) and others (per field, UTF-8) give the same layout; long fields keep 32-bit lengths', () => {
+  test('ASCII plans (written byte by byte) and others (field by field, UTF-8) give the same layout; long fields keep 32-bit lengths', () => {
     const long = 'x'.repeat(70000);
     const ascii = encodePlan([op('env', `A=${long}`), op('hostname', 'h')]);
     expect(ascii.readUInt32LE(0)).toBe(2);
@@ -175,7 +175,10 @@ describe('plan encoding', () => {
     expect(decodePlan(utf8)[1]).toEqual({ op: 'hostname', args: ['é'] });
   });
   test('a NUL byte cannot reach the init', () => {
-    expect(() => encodePlan([op('env', 'A=\0')])).toThrow(/NUL/);
+    expect(() => encodePlan([op('env', 'A=\0')])).toThrow(/plan op env: argument contains a NUL byte/);
+    // Also where a character beyond ASCII sends the plan the UTF-8 way, before or after it.
+    expect(() => encodePlan([op('hostname', 'é'), op('env', 'A=\0')])).toThrow(/plan op env: argument contains a NUL byte/);
+    expect(() => encodePlan([op('env', 'A=é\0')])).toThrow(/plan op env: argument contains a NUL byte/);
   });
 });
 
