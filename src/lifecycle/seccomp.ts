@@ -3,10 +3,14 @@
 // a notify fd the init hands over to the listener the config names.
 import { ConfigError, SyscallError, TsrunError } from '../errors';
 import { planSeccomp, SCMP_ACT, SECCOMP_ARCHES, type SeccompPlan, type SeccompProgram } from '../linux/seccomp';
-import { BPF_MAXINSNS, enosysStub } from '../linux/seccomp-enosys';
+import type * as Enosys from '../linux/seccomp-enosys';
 import { log } from '../log';
 import { native } from '../native';
 import { cachedLibseccompOutput, type LibseccompOutput } from './seccomp-cache';
+
+// Loaded by a profile that gets the stub: its tables are young garbage to every other
+// create, run and exec (plan-encoding.ts says why that matters).
+const loadEnosys = (): typeof Enosys => require('../linux/seccomp-enosys');
 
 /** Debian's libseccomp2: present on every Debian system, needed only when seccomp is asked for. */
 export const LIBSECCOMP_SONAME = 'libseccomp.so.2';
@@ -58,6 +62,7 @@ export function compileSeccomp(plan: SeccompPlan, warn: (message: string) => voi
   // runc's ENOSYS stub goes first: it answers calls newer than the profile before
   // libseccomp's program would give them the default action.
   const arches = plan.enosys.architectures;
+  const { BPF_MAXINSNS, enosysStub } = loadEnosys();
   const stub = enosysStub(arches.map((arch, i) => ({ arch, nr: result.highest[i] ?? -1 })), warn);
   const program = stub.length === 0 ? result.bpf : Buffer.concat([stub, result.bpf]);
   if (program.length / 8 > BPF_MAXINSNS) {
