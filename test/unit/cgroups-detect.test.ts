@@ -73,6 +73,19 @@ describe('detectLayout', () => {
       { mountPoint: '/x\ty', root: '/a b', fstype: 'cgroup2', controllers: [] },
     ]);
   });
+  test('only cgroup lines count, among thousands of others', () => {
+    // A busy host: each container's rootfs and shm mounts, before and after the cgroup ones.
+    const others = (from: number): string => Array.from({ length: 1500 }, (_, i) => `${from + i} 28 0:${100 + i} / /run/containerd/task/k${i}/rootfs rw,relatime shared:${i} - overlay overlay rw,lowerdir=/l${i},upperdir=/u${i}\n`).join('');
+    const busy = `${others(1000)}${HYBRID}${others(5000)}`;
+    const expected = parseCgroupMounts(HYBRID);
+    expect(expected).toHaveLength(10);
+    expect(parseCgroupMounts(busy)).toEqual(expected);
+    expect(detectLayout(busy)).toEqual(detectLayout(HYBRID));
+    // A type that only begins like cgroup's, the last line without its newline, a
+    // mount point beyond ASCII.
+    const edge = '1 2 0:3 / /sys/fs/cgroup/x rw - cgroupfs none rw\n2 2 0:4 / /sys/fs/cgroup/d\u00e9j\u00e0 rw - cgroup cgroup rw,pids';
+    expect(parseCgroupMounts(edge)).toEqual([{ mountPoint: '/sys/fs/cgroup/d\u00e9j\u00e0', root: '/', fstype: 'cgroup', controllers: ['pids'] }]);
+  });
 });
 
 describe('cgroupsPath resolution (runc cgroupfs rules)', () => {
