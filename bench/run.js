@@ -410,9 +410,9 @@ function pairwise(rounds, warmup, fa, fb) {
 // What each side's time depends on: which command ran just before it. With the order
 // flipping every round (A B, B A, A B, ...), in even rounds A follows the previous
 // round's A and B follows A; in odd rounds B follows the previous round's B and A
-// follows B. runc runs faster right after itself (its code still in the CPU's caches)
-// than after anything else (a tsrun, a `node -e 0`, an idle spell); a caller that uses
-// one runtime sees "each after itself".
+// follows B. runc runs faster right after itself (presumably its code still in the
+// CPU's caches) than after anything else (a tsrun, a `node -e 0`, an idle spell); a
+// caller that uses one runtime sees "each after itself".
 function orderNote(name, p) {
   const even = (_, i) => i % 2 === 0;
   const odd = (_, i) => i % 2 === 1;
