@@ -188,6 +188,20 @@ describe('plan encoding', () => {
     expect(() => encodePlan([op('hostname', 'é'), op('env', 'A=\0')])).toThrow(/plan op env: argument contains a NUL byte/);
     expect(() => encodePlan([op('env', 'A=é\0')])).toThrow(/plan op env: argument contains a NUL byte/);
   });
+  test('a long field (copied natively) is checked as a short one: NUL refused, non-ASCII sent the UTF-8 way', () => {
+    for (const length of [63, 64, 65, 20000]) {
+      const hex = 'ab'.repeat(length).slice(0, length);
+      expect(decodePlan(encodePlan([op('seccomp', 0, hex, 'pidfd')]))).toEqual([{ op: 'seccomp', args: ['0', hex, 'pidfd'] }]);
+      expect(() => encodePlan([op('env', `${hex}\0`)])).toThrow(/plan op env: argument contains a NUL byte/);
+      expect(() => encodePlan([op('env', `\0${hex}`)])).toThrow(/plan op env: argument contains a NUL byte/);
+      for (const other of ['é', '✓', '\ud800']) {
+        const text = `${hex}${other}`;
+        const buf = encodePlan([op('env', text), op('hostname', 'h')]);
+        expect(buf.readUInt32LE(11)).toBe(Buffer.byteLength(text, 'utf8'));
+        expect(decodePlan(buf)).toEqual([{ op: 'env', args: [Buffer.from(text, 'utf8').toString('utf8')] }, { op: 'hostname', args: ['h'] }]);
+      }
+    }
+  });
 });
 
 import { timeOffsetsText } from '../../src/lifecycle/time-offsets';
