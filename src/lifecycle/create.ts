@@ -31,7 +31,7 @@ import { initFdNumber } from './init-fds';
 import { inUserNamespace, isHostNamespace, isProcfs, lastCapability } from './host-facts';
 import { CONTAINER_INIT_DIED, converse, converseToExec, type SessionHandlers } from './init-session';
 import { NetDeviceMover } from './net-devices';
-import { compileSeccomp, forwardSeccompListener, planContainerSeccomp } from './seccomp';
+import { containerSeccomp, forwardSeccompListener } from './seccomp';
 import { hostLsm } from './host-lsm';
 import { crashPoint } from '../crash-point';
 import { killQuietly, signalCgroup } from './kill';
@@ -123,8 +123,7 @@ export function createContainer(opts: CreateOptions): Created {
   checkPassedFds(preserveFds);
   // Planned and compiled before anything exists: a bad profile leaves nothing behind.
   const unprivileged = (process.geteuid?.() ?? 0) !== 0;
-  const seccompPlan = planContainerSeccomp(spec.linux?.seccomp, unprivileged);
-  const seccomp = seccompPlan ? compileSeccomp(seccompPlan, (m) => log.warn(m), undefined, opts.root) : undefined;
+  const seccomp = containerSeccomp(spec.linux?.seccomp, unprivileged, opts.root);
   const rootless = rootlessMode(opts.rootless);
   const namespaces = planNamespaces(spec.linux?.namespaces);
   const newUserNs = namespaces.newUser;
@@ -312,7 +311,7 @@ export function createContainer(opts: CreateOptions): Created {
       host: { lastCap: lastCapability(), cgroupDirs: ownCgroup ? cgroups.paths() : ownCgroupDirs(), cgroupV2: cgroups.layout === 'unified', lsm: hostLsm(), isProcfs, isHostNamespace, inUserNs: inUserNamespace() },
       warn: (m) => log.warn(m),
       unprivilegedParent: unprivileged,
-      ...(seccomp ? { seccomp } : {}),
+      ...(seccomp ? { seccomp: seccomp.program } : {}),
       cgroupJoin,
       ownedOutsideUser: joinedNamespacesOwnedOutsideUser(namespaces.joins),
     });
@@ -392,10 +391,10 @@ export function createContainer(opts: CreateOptions): Created {
         netDevices = new NetDeviceMover(spec, nat.syncRecvFd(child.syncFd, 'network namespace'));
       },
       onSeccompListener: (fd) => {
-        if (!seccompPlan) throw new TsrunError('the init sent a seccomp notify fd but no seccomp was configured');
+        if (!seccomp) throw new TsrunError('the init sent a seccomp notify fd but no seccomp was configured');
         // The process that loaded the filter: the container's, past any fork into its pid namespace.
         const pid = containerPid ?? child.pid;
-        forwardSeccompListener({ syncFd: child.syncFd, pid, fd }, seccompPlan, {
+        forwardSeccompListener({ syncFd: child.syncFd, pid, fd }, seccomp.listener, {
           ociVersion: OCI_VERSION,
           id: opts.id,
           pid,

@@ -29,8 +29,7 @@ import { EXEC_INIT_DIED, converseToExec } from './init-session';
 import { execCgroupDirs } from './exec-cgroups';
 import { checkPassedFds } from './socket-activation';
 import { hostLsm } from './host-lsm';
-import { compileSeccomp, forwardSeccompListener, planContainerSeccomp } from './seccomp';
-import type { SeccompPlan, SeccompProgram } from '../linux/seccomp';
+import { containerSeccomp, forwardSeccompListener, type ContainerSeccomp } from './seccomp';
 import { sessionKeyringName } from '../linux/keyring';
 import { OCI_VERSION } from '../version';
 import { namespacesOwnedOutsideUser } from './namespace-owners';
@@ -187,7 +186,7 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
     const initFdOf = (fd: number | undefined): number | undefined => initFdNumber(opts.preserveFds, extraFds, fd);
     const namespaces: Partial<Record<NamespaceType, string>> = {};
     for (const [type, fd] of opened) namespaces[type] = `/proc/self/fd/${initFdOf(fd)}`;
-    const seccomp = containerSeccomp(container);
+    const seccomp = execSeccomp(container);
     const cgroupJoin = planCgroupJoin(cgroupDirs, namespaces.user !== undefined, status === 'paused');
     const plan = buildExecPlan({
       proc,
@@ -241,7 +240,7 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
       onSeccompListener: (fd) => {
         if (!seccomp) throw new TsrunError('the init sent a seccomp notify fd but the container has no seccomp profile');
         // The process that loaded the filter: the exec'd one, past any fork into the pid namespace.
-        forwardSeccompListener({ syncFd: child.syncFd, pid: execPid ?? first, fd }, seccomp.plan, {
+        forwardSeccompListener({ syncFd: child.syncFd, pid: execPid ?? first, fd }, seccomp.listener, {
           ociVersion: OCI_VERSION,
           id: opts.id,
           pid: execPid ?? first,
@@ -350,11 +349,11 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
 }
 
 /**
- * The container's seccomp profile, planned and compiled again: runc filters exec'd
- * processes the same way, each with a notify fd of its own for the listener.
+ * The container's seccomp profile, planned and compiled again (or taken from the
+ * cache): runc filters exec'd processes the same way, each with a notify fd of its own
+ * for the listener.
  */
-function containerSeccomp(container: Container): { plan: SeccompPlan; program: SeccompProgram } | undefined {
+function execSeccomp(container: Container): ContainerSeccomp | undefined {
   const linux = container.state.config['linux'] as { seccomp?: unknown } | undefined;
-  const plan = planContainerSeccomp(linux?.seccomp, (process.geteuid?.() ?? 0) !== 0);
-  return plan ? { plan, program: compileSeccomp(plan, (m) => log.warn(m), undefined, container.store.root) } : undefined;
+  return containerSeccomp(linux?.seccomp, (process.geteuid?.() ?? 0) !== 0, container.store.root);
 }

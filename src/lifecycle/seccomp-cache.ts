@@ -1,30 +1,41 @@
-// What libseccomp made of a filter, kept under --root for the next create or exec
-// that asks for the same filter. libseccomp takes 10-20 ms to build a profile such as
-// Docker's or podman's default for three architectures, and an engine gives every
-// container the same one. An entry holds everything it was made from (the filter,
+// What a seccomp profile compiles to, kept under --root for the next create or exec
+// that asks for the same profile. Planning a profile such as Docker's or podman's
+// default, libseccomp's build of it for three architectures (10-20 ms) and runc's
+// ENOSYS stub are the same for every container an engine starts with it, and even a
+// hit that planned the profile again spent ~1.5 ms of a `run` doing so. An entry holds
+// everything it was made from (the profile, what the caller and the kernel answered,
 // the library's version and file, the kernel, the architecture) and is used only when
-// all of it is the same, so a program is never taken for another filter's: the file
-// name is a hash, and a hash that collides only misses. The '~' in the directory's
-// name is one no container id can have.
+// all of it is the same, so a program is never taken for another profile's: the file
+// name is a hash, and a hash that collides only misses. An entry exists only for a
+// profile that planned and compiled without error, so its errors are never skipped.
+// The '~' in the directory's name is one no container id can have.
 //
 // A program read from here is loaded into containers, so the cache is used only
 // where nobody but this user could have written it: --root and the directory owned by
 // the effective user and writable by nobody else, the directory and its entries no
 // symlinks (opened with O_NOFOLLOW), entries owned by the user. Anywhere else (a root
-// others may write to) libseccomp builds every time, as before.
+// others may write to) the profile is compiled every time, as before.
 import * as fs from 'fs';
 import * as path from 'path';
+import type { ListenerHandover } from '../linux/seccomp';
 import { log } from '../log';
 import { native } from '../native';
 
-/** What compileSeccomp takes from libseccomp. */
-export interface LibseccompOutput {
-  bpf: Buffer;
-  /** Names the library does not know (their rules were left out). */
+/** A profile compiled: what a process's `seccomp` op loads, and what was said on the way. */
+export interface CompiledProfile {
+  /** The BPF program (runc's ENOSYS stub first, when the profile gets one). */
+  program: Buffer;
+  /** seccomp(2) flags. */
+  flags: number;
+  listenerHandover: ListenerHandover;
+  listenerPath?: string;
+  listenerMetadata: string;
+  /** Names libseccomp does not know (their rules were left out). */
   unknownSyscalls: string[];
+  /** libseccomp's version. */
   version: string;
-  /** The highest syscall numbers the ENOSYS stub is bounded by ([] without a stub). */
-  highest: number[];
+  /** Warnings of the planner and the stub, said again whenever the entry is used. */
+  warnings: string[];
 }
 
 /**
@@ -42,7 +53,7 @@ export interface LibseccompIdentity {
 
 export const SECCOMP_CACHE_DIR = '~seccomp-cache';
 /** Bumped whenever an entry's layout or meaning changes. */
-const FORMAT = 1;
+const FORMAT = 2;
 /** Entries kept; the least recently used go first. An entry is a few KB to a few tens of KB. */
 const MAX_ENTRIES = 64;
 /** The names the cache writes: an entry, or one being written. Nothing else there is touched. */
@@ -50,22 +61,20 @@ const ENTRY_NAME = /^[0-9a-f]{16}\.json(\.tmp-\d+)?$/;
 /** Below this much free space in --root nothing is written: the states need it more. */
 const MIN_FREE_BYTES = 4 << 20;
 
-interface Entry {
+interface Entry extends Omit<CompiledProfile, 'program'> {
   format: number;
   material: string;
+  /** The program, base64. */
   bpf: string;
-  unknownSyscalls: string[];
-  version: string;
-  highest: number[];
 }
 
 /**
- * libseccomp's output for `input` (the filter and the ENOSYS stub's question, as
- * compileSeccomp asks them): from the cache under `root` when an entry was made from
+ * The compiled profile for `input` (the profile and the answers it was planned with,
+ * src/lifecycle/seccomp.ts): from the cache under `root` when an entry was made from
  * exactly the same, else from `build`, kept for next time. A cache that cannot be read
  * or written (a read-only --root, a full disk) only costs the build.
  */
-export function cachedLibseccompOutput(root: string, input: unknown, library: LibseccompIdentity, build: () => LibseccompOutput): LibseccompOutput {
+export function cachedCompiledProfile(root: string, input: unknown, library: LibseccompIdentity, build: () => CompiledProfile): CompiledProfile {
   const material = keyMaterial(input, library);
   const dir = path.join(root, SECCOMP_CACHE_DIR);
   if (material === undefined || !ownDirectory(root, 0o022)) return build();
@@ -93,7 +102,14 @@ function keyMaterial(input: unknown, library: LibseccompIdentity): string | unde
   }
   // The file's identity, not only its version: a distribution's fix keeps the version.
   const file = [library.path, library.dev, library.ino, library.size, library.mtimeNs];
-  return JSON.stringify([FORMAT, library.version, file, kernel, process.arch, input]);
+  const material = [FORMAT, library.version, file, kernel, process.arch, input];
+  try {
+    return JSON.stringify(material);
+  } catch {
+    // A BigInt (an argument value from 2^53 on, src/config/exact-uint64.ts): where the
+    // schema allows only numbers, an object stands for it, which no number can be.
+    return JSON.stringify(material, (_key, value: unknown) => (typeof value === 'bigint' ? { uint64: value.toString() } : value));
+  }
 }
 
 /** A directory itself (no symlink), the effective user's, and writable by nobody else (no bit of `othersWrite`). */
@@ -116,7 +132,7 @@ function makeDirectory(dir: string): boolean {
   return ownDirectory(dir, 0o077);
 }
 
-function readEntry(file: string, material: string): LibseccompOutput | undefined {
+function readEntry(file: string, material: string): CompiledProfile | undefined {
   let entry: Entry;
   let fd: number | undefined;
   try {
@@ -132,14 +148,16 @@ function readEntry(file: string, material: string): LibseccompOutput | undefined
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
-  const numbers = (v: unknown): v is number[] => Array.isArray(v) && v.every((n) => Number.isInteger(n));
   const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
   if (entry.format !== FORMAT || entry.material !== material || typeof entry.bpf !== 'string' || typeof entry.version !== 'string') return undefined;
-  if (!strings(entry.unknownSyscalls) || !numbers(entry.highest)) return undefined;
-  const bpf = Buffer.from(entry.bpf, 'base64');
+  if (!Number.isInteger(entry.flags) || (entry.listenerHandover !== 'pidfd' && entry.listenerHandover !== 'sendmsg')) return undefined;
+  if ((entry.listenerPath !== undefined && typeof entry.listenerPath !== 'string') || typeof entry.listenerMetadata !== 'string') return undefined;
+  if (!strings(entry.unknownSyscalls) || !strings(entry.warnings)) return undefined;
+  const program = Buffer.from(entry.bpf, 'base64');
   // A BPF instruction is 8 bytes; anything else is no program libseccomp wrote.
-  if (bpf.length === 0 || bpf.length % 8 !== 0) return undefined;
-  return { bpf, unknownSyscalls: entry.unknownSyscalls, version: entry.version, highest: entry.highest };
+  if (program.length === 0 || program.length % 8 !== 0) return undefined;
+  const { flags, listenerHandover, listenerPath, listenerMetadata, unknownSyscalls, version, warnings } = entry;
+  return { program, flags, listenerHandover, ...(listenerPath !== undefined ? { listenerPath } : {}), listenerMetadata, unknownSyscalls, version, warnings };
 }
 
 /**
@@ -147,17 +165,11 @@ function readEntry(file: string, material: string): LibseccompOutput | undefined
  * write that fails takes its partial file with it: a full --root must not stay full
  * because of the cache.
  */
-function writeEntry(dir: string, file: string, material: string, output: LibseccompOutput): void {
+function writeEntry(dir: string, file: string, material: string, output: CompiledProfile): void {
   const free = fs.statfsSync(dir);
   if (free.bavail * free.bsize < MIN_FREE_BYTES) return;
-  const entry: Entry = {
-    format: FORMAT,
-    material,
-    bpf: output.bpf.toString('base64'),
-    unknownSyscalls: output.unknownSyscalls,
-    version: output.version,
-    highest: output.highest,
-  };
+  const { program, ...rest } = output;
+  const entry: Entry = { format: FORMAT, material, bpf: program.toString('base64'), ...rest };
   const tmp = `${file}.tmp-${process.pid}`;
   const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
   try {

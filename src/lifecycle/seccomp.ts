@@ -2,11 +2,11 @@
 // planned filter into BPF through the addon (libseccomp, loaded at run time), and give
 // a notify fd the init hands over to the listener the config names.
 import { ConfigError, SyscallError, TsrunError } from '../errors';
-import { planSeccomp, SCMP_ACT, SECCOMP_ARCHES, type SeccompPlan, type SeccompProgram } from '../linux/seccomp';
+import { defaultFlagsAsked, planSeccomp, SCMP_ACT, SECCOMP_ARCHES, SECCOMP_FILTER_FLAG, type SeccompPlan, type SeccompProgram } from '../linux/seccomp';
 import type * as Enosys from '../linux/seccomp-enosys';
 import { log } from '../log';
 import { native } from '../native';
-import { cachedLibseccompOutput, type LibseccompOutput } from './seccomp-cache';
+import { cachedCompiledProfile, type CompiledProfile, type LibseccompIdentity } from './seccomp-cache';
 
 // Loaded by a profile that gets the stub: its tables are young garbage to every other
 // create, run and exec (plan-encoding.ts says why that matters).
@@ -15,20 +15,58 @@ const loadEnosys = (): typeof Enosys => require('../linux/seccomp-enosys');
 /** Debian's libseccomp2: present on every Debian system, needed only when seccomp is asked for. */
 export const LIBSECCOMP_SONAME = 'libseccomp.so.2';
 
-/**
- * A container's linux.seccomp planned for this caller and kernel (undefined without
- * one): create plans it, and exec again for every exec'd process, the same way.
- */
-export function planContainerSeccomp(config: unknown, unprivileged: boolean): SeccompPlan | undefined {
-  return planSeccomp(config, (m) => log.warn(m), { unprivileged, kernelTakes: (flag) => native().seccompFilterFlagsSupported(flag) });
+/** Where the notify fd of a profile with SCMP_ACT_NOTIFY rules goes (forwardSeccompListener). */
+export interface SeccompListener {
+  listenerPath?: string;
+  listenerMetadata: string;
+}
+
+/** A container's linux.seccomp as a process gets it. */
+export interface ContainerSeccomp {
+  program: SeccompProgram;
+  listener: SeccompListener;
 }
 
 /**
- * The plan's BPF program. With `cacheRoot` (the --root of create and exec), what
- * libseccomp makes of the filter is kept there and taken again for the same filter
- * (src/lifecycle/seccomp-cache.ts).
+ * A container's linux.seccomp planned for this caller and kernel and compiled
+ * (undefined without one): create does it, and exec again for every exec'd process,
+ * the same way. With `cacheRoot` (the --root), the compiled profile is kept there and
+ * taken again for the same profile, planner and all (src/lifecycle/seccomp-cache.ts).
  */
-export function compileSeccomp(plan: SeccompPlan, warn: (message: string) => void, soname = LIBSECCOMP_SONAME, cacheRoot?: string): SeccompProgram {
+export function containerSeccomp(profile: unknown, unprivileged: boolean, cacheRoot?: string, soname = LIBSECCOMP_SONAME): ContainerSeccomp | undefined {
+  if (profile === undefined || profile === null) return undefined;
+  const nat = native();
+  // The kernel is asked what the planner would ask it, before planning: the answer is
+  // part of what a kept entry was made from.
+  const specAllow = SECCOMP_FILTER_FLAG.SECCOMP_FILTER_FLAG_SPEC_ALLOW!;
+  const takesSpecAllow = defaultFlagsAsked(profile) && nat.seccompFilterFlagsSupported(specAllow);
+  const build = (): CompiledProfile => {
+    const warnings: string[] = [];
+    const warn = (message: string): void => void warnings.push(message);
+    const kernelTakes = (flag: number): boolean => (flag === specAllow ? takesSpecAllow : nat.seccompFilterFlagsSupported(flag));
+    // Not undefined: there is a profile.
+    const plan = planSeccomp(profile, warn, { unprivileged, kernelTakes })!;
+    return { ...compileSeccomp(plan, warn, soname), warnings };
+  };
+  let library: LibseccompIdentity | undefined;
+  try {
+    if (cacheRoot !== undefined) library = nat.seccompLibrary(soname);
+  } catch {
+    // No library: the build says so, after any error of the profile itself.
+  }
+  const compiled = library === undefined || cacheRoot === undefined
+    ? build()
+    : cachedCompiledProfile(cacheRoot, { profile, unprivileged, takesSpecAllow, soname }, library, build);
+  for (const message of compiled.warnings) log.warn(message);
+  // Debug, as runc logs it: Docker's and podman's profiles name syscalls newer than
+  // many a libseccomp, and a warning each would fill every foreground run's stderr.
+  for (const name of compiled.unknownSyscalls) log.debug(`seccomp: syscall "${name}" is unknown to libseccomp ${compiled.version}: rule ignored`);
+  const { program, flags, listenerHandover, listenerPath, listenerMetadata } = compiled;
+  return { program: { program, flags, listenerHandover }, listener: { ...(listenerPath !== undefined ? { listenerPath } : {}), listenerMetadata } };
+}
+
+/** The plan's BPF program, built by libseccomp, with runc's ENOSYS stub first when the plan asks for one. */
+export function compileSeccomp(plan: SeccompPlan, warn: (message: string) => void, soname = LIBSECCOMP_SONAME): Omit<CompiledProfile, 'warnings'> {
   const filter = {
     defaultAction: plan.filter.defaultAction,
     architectures: plan.filter.architectures,
@@ -39,15 +77,11 @@ export function compileSeccomp(plan: SeccompPlan, warn: (message: string) => voi
     })),
   };
   const enosys = plan.enosys;
-  const build = (): LibseccompOutput => ({
-    ...native().seccompCompile(filter, soname),
-    highest: enosys ? native().seccompHighestSyscalls(enosys.architectures, enosys.syscalls, soname) : [],
-  });
-  let result: LibseccompOutput;
+  let built: { bpf: Buffer; unknownSyscalls: string[]; version: string };
+  let highest: number[] = [];
   try {
-    result = cacheRoot === undefined
-      ? build()
-      : cachedLibseccompOutput(cacheRoot, { filter, enosys: enosys ?? null, soname }, native().seccompLibrary(soname), build);
+    built = native().seccompCompile(filter, soname);
+    if (enosys) highest = native().seccompHighestSyscalls(enosys.architectures, enosys.syscalls, soname);
   } catch (e) {
     const err = e as Error & { code?: string; syscall?: string };
     if (err.code === 'ELIBSECCOMP') throw new TsrunError(err.message);
@@ -55,20 +89,26 @@ export function compileSeccomp(plan: SeccompPlan, warn: (message: string) => voi
     if (err.syscall) throw new SyscallError(err.syscall, err.code ?? '', `seccomp: ${err.message}`);
     throw e;
   }
-  // Debug, as runc logs it: Docker's and podman's profiles name syscalls newer than
-  // many a libseccomp, and a warning each would fill every foreground run's stderr.
-  for (const name of result.unknownSyscalls) log.debug(`seccomp: syscall "${name}" is unknown to libseccomp ${result.version}: rule ignored`);
-  if (!plan.enosys) return { program: result.bpf, flags: plan.flags, listenerHandover: plan.listenerHandover };
+  const compiled = {
+    program: built.bpf,
+    flags: plan.flags,
+    listenerHandover: plan.listenerHandover,
+    ...(plan.listenerPath !== undefined ? { listenerPath: plan.listenerPath } : {}),
+    listenerMetadata: plan.listenerMetadata,
+    unknownSyscalls: built.unknownSyscalls,
+    version: built.version,
+  };
+  if (!enosys) return compiled;
   // runc's ENOSYS stub goes first: it answers calls newer than the profile before
   // libseccomp's program would give them the default action.
-  const arches = plan.enosys.architectures;
+  const arches = enosys.architectures;
   const { BPF_MAXINSNS, enosysStub } = loadEnosys();
-  const stub = enosysStub(arches.map((arch, i) => ({ arch, nr: result.highest[i] ?? -1 })), warn);
-  const program = stub.length === 0 ? result.bpf : Buffer.concat([stub, result.bpf]);
+  const stub = enosysStub(arches.map((arch, i) => ({ arch, nr: highest[i] ?? -1 })), warn);
+  const program = stub.length === 0 ? built.bpf : Buffer.concat([stub, built.bpf]);
   if (program.length / 8 > BPF_MAXINSNS) {
     throw new ConfigError('linux.seccomp', `the filter is ${program.length / 8} BPF instructions with its ENOSYS stub; the kernel takes at most ${BPF_MAXINSNS}`);
   }
-  return { program, flags: plan.flags, listenerHandover: plan.listenerHandover };
+  return { ...compiled, program };
 }
 
 /** What the installed libseccomp offers, for `features`. */
@@ -124,17 +164,17 @@ export interface ListenerState {
  * that follows, send it with the state to the listener, close our copy. Throws (and
  * the init is aborted) when the listener cannot be reached.
  */
-export function forwardSeccompListener(listener: { syncFd: number; pid: number; fd: number | undefined }, plan: SeccompPlan, state: ListenerState): void {
+export function forwardSeccompListener(listener: { syncFd: number; pid: number; fd: number | undefined }, target: SeccompListener, state: ListenerState): void {
   const nat = native();
   // A number: the fd in that process (`pidfd` handover); none: a packet carrying it follows.
   const fd = listener.fd !== undefined ? nat.pidfdGetFd(listener.pid, listener.fd) : nat.syncRecvFd(listener.syncFd, 'seccomp listener fd');
   try {
-    if (!plan.listenerPath) throw new TsrunError('seccomp: the init sent a notify fd but no listenerPath is configured');
+    if (!target.listenerPath) throw new TsrunError('seccomp: the init sent a notify fd but no listenerPath is configured');
     const message = {
       ociVersion: state.ociVersion,
       fds: ['seccompFd'],
       pid: state.pid,
-      metadata: plan.listenerMetadata,
+      metadata: target.listenerMetadata,
       state: {
         ociVersion: state.ociVersion,
         id: state.id,
@@ -145,12 +185,12 @@ export function forwardSeccompListener(listener: { syncFd: number; pid: number; 
       },
     };
     try {
-      nat.seccompSendToListener(plan.listenerPath, JSON.stringify(message), fd);
+      nat.seccompSendToListener(target.listenerPath, JSON.stringify(message), fd);
     } catch (e) {
       const err = e as Error & { code?: string; syscall?: string };
       // runc's words for an agent that is not there, which callers' tests look for.
       const what = err.syscall === 'connect' || err.syscall === 'socket' ? 'failed to connect with seccomp agent at' : 'seccomp listener';
-      throw new SyscallError(err.syscall ?? 'connect', err.code ?? '', `${what} ${plan.listenerPath}: ${err.message}`);
+      throw new SyscallError(err.syscall ?? 'connect', err.code ?? '', `${what} ${target.listenerPath}: ${err.message}`);
     }
   } finally {
     nat.closeFd(fd);

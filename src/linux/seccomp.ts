@@ -258,6 +258,12 @@ export interface SeccompCaller {
   kernelTakes?: (flag: number) => boolean;
 }
 
+/** Whether the planner chooses the flags of this linux.seccomp (it has no `flags` list), asking the kernel whether it takes SPEC_ALLOW. */
+export function defaultFlagsAsked(config: unknown): boolean {
+  const flags = (config as SeccompConfig).flags;
+  return flags === undefined || flags === null;
+}
+
 /** Returns undefined when the config has no seccomp section. */
 export function planSeccomp(config: unknown, warn: (message: string) => void, caller: SeccompCaller = {}): SeccompPlan | undefined {
   if (config === undefined || config === null) return undefined;
@@ -280,7 +286,7 @@ export function planSeccomp(config: unknown, warn: (message: string) => void, ca
   // Linux 5.16) would otherwise slow every container down; a profile that wants the
   // mitigation says "flags": [].
   const specAllow = SECCOMP_FILTER_FLAG.SECCOMP_FILTER_FLAG_SPEC_ALLOW!;
-  let flags = (sc.flags === undefined || sc.flags === null) && caller.kernelTakes?.(specAllow) ? specAllow : 0;
+  let flags = defaultFlagsAsked(sc) && caller.kernelTakes?.(specAllow) ? specAllow : 0;
   (sc.flags ?? []).forEach((flag, i) => {
     const value = SECCOMP_FILTER_FLAG[flag];
     if (value === undefined || flag === 'SECCOMP_FILTER_FLAG_NEW_LISTENER' || flag === 'SECCOMP_FILTER_FLAG_TSYNC_ESRCH') {

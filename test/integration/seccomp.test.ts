@@ -91,14 +91,29 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
       // A profile of this test's own: its entry is the only one that names it.
       const profile = allowBut([{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 71 }]);
       const cache = path.join(s.cli.root, '~seccomp-cache');
-      // SCMP_ACT_ERRNO(71), as the entry's filter holds it.
-      const entries = () => (fs.existsSync(cache) ? fs.readdirSync(cache) : []).filter((n) => JSON.parse(fs.readFileSync(path.join(cache, n), 'utf8')).material.includes(`"action":${0x00050000 | 71}`));
+      // The entry's material holds the profile as written.
+      const entries = () => (fs.existsSync(cache) ? fs.readdirSync(cache) : []).filter((n) => JSON.parse(fs.readFileSync(path.join(cache, n), 'utf8')).material.includes('"errnoRet":71}'));
       const outputs = [1, 2].map(() => {
         const r = run('mkdir /tmp/a 2>&1; echo rc=$?', profile);
         return { code: r.code, stdout: r.stdout, stderr: r.stderr };
       });
       for (const o of outputs) expect(o).toEqual({ code: 0, stdout: "mkdir: can't create directory '/tmp/a': Protocol error\nrc=1\n", stderr: '' });
       if (s.cli.flavor === 'tsrun') expect(entries()).toHaveLength(1);
+    });
+
+    (FLAVOR === 'runc' ? test.skip : test)('a profile taken from the cache warns as it did when it was compiled', () => {
+      // Nothing named above read (0): no ENOSYS stub, with a warning. Nothing else is
+      // allowed either, so the container's exec fails; the profile compiled all the same.
+      const profile = { defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 72, architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] };
+      const cache = path.join(s.cli.root, '~seccomp-cache');
+      const entries = () => (fs.existsSync(cache) ? fs.readdirSync(cache) : []).filter((n) => JSON.parse(fs.readFileSync(path.join(cache, n), 'utf8')).material.includes('"defaultErrnoRet":72'));
+      // Three: the first create of a suite may find no --root yet to keep anything in.
+      for (let i = 0; i < 3; i++) {
+        const r = run('true', profile);
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toContain('seccomp: the profile names no syscall numbered above 0 on SCMP_ARCH_X86_64: no ENOSYS stub for it');
+        if (i > 0) expect(entries()).toHaveLength(1);
+      }
     });
 
     test('defaultAction ERRNO with defaultErrnoRet applies to every syscall not listed', () => {
@@ -663,18 +678,34 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
 describeIf(containerSkipReason())('seccomp: libseccomp loaded at run time', () => {
   test('the program kept under --root is the one libseccomp builds: Docker\'s default profile, compiled without a cache, then built into one and taken from it', () => {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const { compileSeccomp } = require(path.join(repoRoot(), 'dist', 'src', 'lifecycle', 'seccomp.js'));
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const { planSeccomp } = require(path.join(repoRoot(), 'dist', 'src', 'linux', 'seccomp.js'));
+    const { containerSeccomp } = require(path.join(repoRoot(), 'dist', 'src', 'lifecycle', 'seccomp.js'));
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-seccomp-root-'));
     try {
-      const plan = planSeccomp(dockerDefaultProfile(), () => undefined);
-      const fresh = compileSeccomp(plan, () => undefined);
-      const built = compileSeccomp(plan, () => undefined, undefined, root);
+      const fresh = containerSeccomp(dockerDefaultProfile(), false);
+      const built = containerSeccomp(dockerDefaultProfile(), false, root);
       expect(fs.readdirSync(path.join(root, '~seccomp-cache'))).toHaveLength(1);
-      const taken = compileSeccomp(plan, () => undefined, undefined, root);
-      for (const program of [built, taken]) expect({ same: program.program.equals(fresh.program), flags: program.flags }).toEqual({ same: true, flags: fresh.flags });
-      expect(fresh.program.length).toBeGreaterThan(800);
+      const taken = containerSeccomp(dockerDefaultProfile(), false, root);
+      for (const got of [built, taken]) expect({ same: got.program.program.equals(fresh.program.program), flags: got.program.flags, listener: got.listener }).toEqual({ same: true, flags: fresh.program.flags, listener: fresh.listener });
+      expect(fresh.program.program.length).toBeGreaterThan(800);
+      // Planned for another caller (an unprivileged tsrun hands a notify fd over by sendmsg): another entry.
+      const unprivileged = containerSeccomp(dockerDefaultProfile(), true, root);
+      expect(unprivileged.program.listenerHandover).toBe('sendmsg');
+      expect(fs.readdirSync(path.join(root, '~seccomp-cache'))).toHaveLength(2);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('a profile\'s own error comes first, from the cache\'s path too, and nothing is kept for it', () => {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { containerSeccomp } = require(path.join(repoRoot(), 'dist', 'src', 'lifecycle', 'seccomp.js'));
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-seccomp-root-'));
+    try {
+      const bad = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_KILL', errnoRet: 3 }] };
+      for (const soname of [undefined, 'libseccomp-absent.so.9']) {
+        expect(() => containerSeccomp(bad, false, root, soname)).toThrow(/only SCMP_ACT_ERRNO and SCMP_ACT_TRACE return an errno/);
+      }
+      expect(fs.existsSync(path.join(root, '~seccomp-cache'))).toBe(false);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
@@ -682,12 +713,16 @@ describeIf(containerSkipReason())('seccomp: libseccomp loaded at run time', () =
 
   test('a missing library is a clear error, not a crash', () => {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const { compileSeccomp } = require(path.join(repoRoot(), 'dist', 'src', 'lifecycle', 'seccomp.js'));
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const { planSeccomp } = require(path.join(repoRoot(), 'dist', 'src', 'linux', 'seccomp.js'));
-    const plan = planSeccomp({ defaultAction: 'SCMP_ACT_ALLOW' }, () => undefined);
-    expect(() => compileSeccomp(plan, () => undefined, 'libseccomp-absent.so.9')).toThrow(
-      /^seccomp requested but libseccomp-absent\.so\.9 could not be loaded: libseccomp-absent\.so\.9: cannot open shared object file/,
-    );
+    const { containerSeccomp } = require(path.join(repoRoot(), 'dist', 'src', 'lifecycle', 'seccomp.js'));
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-seccomp-root-'));
+    try {
+      for (const cacheRoot of [undefined, root]) {
+        expect(() => containerSeccomp({ defaultAction: 'SCMP_ACT_ALLOW' }, false, cacheRoot, 'libseccomp-absent.so.9')).toThrow(
+          /^seccomp requested but libseccomp-absent\.so\.9 could not be loaded: libseccomp-absent\.so\.9: cannot open shared object file/,
+        );
+      }
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });
