@@ -516,22 +516,39 @@ function scState() {
 }
 
 // 2b. `exec` of /bin/true into a running container (docker exec, kubectl exec):
-//     join its namespaces and cgroup, run, wait for the exit.
+//     join its namespaces and cgroup, run, wait for the exit. Again into containers
+//     with Docker's seccomp profile, which every exec'd process gets too (compiled
+//     again, or taken from the runtime's cache).
 function scExec() {
+  const plain = execInto(undefined);
+  addRow({ scenario: '`exec` /bin/true into a running container', tsrun: plain.ma, runc: plain.mb, ratio: plain.mr, unit: 'ms', target: 'report', note: `n=${opt.rounds}` });
+  addDetail('exec: tsrun', plain.a, 'ms');
+  addDetail('exec: runc', plain.b, 'ms');
+  orderNote('`exec`', plain);
+  const scenario = "`exec` /bin/true, Docker's seccomp profile";
+  const skip = seccompSkipNote();
+  if (skip) {
+    addRow({ scenario, tsrun: null, runc: null, ratio: null, unit: 'ms', target: 'report', note: skip });
+    return;
+  }
+  const docker = execInto(tweaks.dockerSeccomp);
+  addRow({ scenario, tsrun: docker.ma, runc: docker.mb, ratio: docker.mr, unit: 'ms', target: 'report', note: `n=${opt.rounds}` });
+  addDetail('exec + Docker seccomp: tsrun', docker.a, 'ms');
+  addDetail('exec + Docker seccomp: runc', docker.b, 'ms');
+}
+
+/** Pairwise `exec` timings into one running container per runtime, made with `tweak`. */
+function execInto(tweak) {
   const started = {};
   for (const rt of [TS, RC]) {
     const id = newId('exec', rt);
-    const b = makeBundle(id, SLEEP);
+    const b = makeBundle(id, SLEEP, tweak);
     rt.ids.add(id);
     check(rt$(rt, ['run', '-d', '--bundle', b, id]), `${rt.name} run -d`);
     started[rt.name] = id;
   }
   const timed = (rt) => () => check(rt$(rt, ['exec', started[rt.name], '/bin/true']), `${rt.name} exec`).ms;
-  const p = pairwise(opt.rounds, opt.warmup, timed(TS), timed(RC));
-  addRow({ scenario: '`exec` /bin/true into a running container', tsrun: p.ma, runc: p.mb, ratio: p.mr, unit: 'ms', target: 'report', note: `n=${opt.rounds}` });
-  addDetail('exec: tsrun', p.a, 'ms');
-  addDetail('exec: runc', p.b, 'ms');
-  orderNote('`exec`', p);
+  return pairwise(opt.rounds, opt.warmup, timed(TS), timed(RC));
 }
 
 // Wait (uncounted) until the container's init has exited, then until the
@@ -651,6 +668,31 @@ function scMemory() {
   addRow({ scenario: 'created container: private memory', tsrun: p.ma, runc: p.mb, ratio: p.mr, unit: 'MiB', target: '≤ 2 MiB', note: `n=${opt.memRounds}; ${d('tsrun')}; ${d('runc')}` });
 }
 
+// Whether each runtime runs a container with a seccomp profile, probed once: true,
+// or the reason it does not.
+let seccompProbe;
+function seccompOk() {
+  if (!seccompProbe) {
+    seccompProbe = {};
+    for (const rt of runtimes) {
+      const id = newId('probe', rt);
+      const b = makeBundle(id, TRUE, tweaks.seccomp300);
+      rt.ids.add(id);
+      const r = rt$(rt, ['run', '--bundle', b, id]);
+      deleteAllSync(rt);
+      seccompProbe[rt.name] = r.status === 0 ? true : (r.stderr.trim().split('\n').pop() || `exit ${r.status}`);
+    }
+  }
+  return seccompProbe;
+}
+
+/** The note of a seccomp scenario that cannot run here, or undefined when it can. */
+function seccompSkipNote() {
+  const ok = seccompOk();
+  const bad = runtimes.filter((rt) => ok[rt.name] !== true);
+  return bad.length ? `skipped: ${bad.map((rt) => `${rt.name}: ${ok[rt.name]}`).join('; ')}` : undefined;
+}
+
 // 5a. Cost growth of `run` with big configs.
 function scGrowth() {
   const cases = [
@@ -660,23 +702,12 @@ function scGrowth() {
     ['all three', [tweaks.mounts500, tweaks.env1000, tweaks.seccomp300]],
     ["Docker's default seccomp profile", [tweaks.dockerSeccomp]],
   ];
-  // Probe seccomp once per runtime.
-  const seccompOk = {};
-  for (const rt of runtimes) {
-    const id = newId('probe', rt);
-    const b = makeBundle(id, TRUE, tweaks.seccomp300);
-    rt.ids.add(id);
-    const r = rt$(rt, ['run', '--bundle', b, id]);
-    deleteAllSync(rt);
-    seccompOk[rt.name] = r.status === 0 ? true : (r.stderr.trim().split('\n').pop() || `exit ${r.status}`);
-  }
   for (const [name, tw] of cases) {
     const tweak = (c) => tw.forEach((f) => f(c));
     const needsSeccomp = tw.includes(tweaks.seccomp300) || tw.includes(tweaks.dockerSeccomp);
-    const bad = needsSeccomp && runtimes.filter((rt) => seccompOk[rt.name] !== true);
-    if (bad && bad.length) {
-      addRow({ scenario: `\`run\` + ${name}`, tsrun: null, runc: null, ratio: null, unit: 'ms', target: 'report',
-        note: `skipped: ${bad.map((rt) => `${rt.name}: ${seccompOk[rt.name]}`).join('; ')}` });
+    const skip = needsSeccomp && seccompSkipNote();
+    if (skip) {
+      addRow({ scenario: `\`run\` + ${name}`, tsrun: null, runc: null, ratio: null, unit: 'ms', target: 'report', note: skip });
       continue;
     }
     const p = pairwise(opt.growthRounds, 1, () => timedRun(TS, 'grow', tweak), () => timedRun(RC, 'grow', tweak));
