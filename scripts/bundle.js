@@ -208,6 +208,17 @@ Object.defineProperty(module.exports, '__bundleLoaded', { value: () => Object.ke
   }
 }
 
+/**
+ * dist/build-id: a hash of the code in the bundle and its parts. What tsrun keeps
+ * between commands and made with its own code (the seccomp cache: planned profiles)
+ * is taken again only by the same code (src/lifecycle/build-identity.ts).
+ */
+function writeBuildId(files) {
+  const hash = require('crypto').createHash('sha256');
+  for (const file of files) hash.update(`${file}\0`).update(fs.readFileSync(path.join(dist, file)));
+  writeAtomic(path.join(dist, 'build-id'), `${hash.digest('hex')}\n`);
+}
+
 /** A tsrun started during a rebuild reads an old file or a new one, never half of one. */
 function writeAtomic(file, data) {
   fs.writeFileSync(`${file}.tmp`, data);
@@ -260,6 +271,7 @@ function build() {
   const parts = { ...validatorParts };
   for (const id of ids) if (!core.has(id)) parts[id] = forDelete.has(id) ? CGROUPS_PART : CREATE_PART;
   writeBundle(ids.filter((id) => core.has(id)), parts);
+  writeBuildId([path.basename(bundle), ...new Set(Object.values(parts))]);
   writeLauncher(CACHE_FLAVORS, globalOptionsWithValue());
 
   // The code caches, made in children (runCacheChild): the flavours first, as their

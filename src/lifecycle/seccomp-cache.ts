@@ -4,7 +4,8 @@
 // ENOSYS stub are the same for every container an engine starts with it, and even a
 // hit that planned the profile again spent ~1.5 ms of a `run` doing so. An entry holds
 // everything it was made from (the profile, what the caller and the kernel answered,
-// the library's version and file, the kernel, the architecture) and is used only when
+// the library's version and file, the kernel, the architecture, tsrun's own build:
+// src/lifecycle/build-identity.ts) and is used only when
 // all of it is the same, so a program is never taken for another profile's: the file
 // name is a hash, and a hash that collides only misses. An entry exists only for a
 // profile that planned and compiled without error, so its errors are never skipped.
@@ -107,7 +108,8 @@ function keyMaterial(input: unknown, library: LibseccompIdentity): string | unde
     return JSON.stringify(material);
   } catch {
     // A BigInt (an argument value from 2^53 on, src/config/exact-uint64.ts): where the
-    // schema allows only numbers, an object stands for it, which no number can be.
+    // schema allows only numbers, an object stands for it, which no number can be (the
+    // profile was validated against the schema before it got here).
     return JSON.stringify(material, (_key, value: unknown) => (typeof value === 'bigint' ? { uint64: value.toString() } : value));
   }
 }
@@ -149,8 +151,10 @@ function readEntry(file: string, material: string): CompiledProfile | undefined 
     if (fd !== undefined) fs.closeSync(fd);
   }
   const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return undefined;
   if (entry.format !== FORMAT || entry.material !== material || typeof entry.bpf !== 'string' || typeof entry.version !== 'string') return undefined;
-  if (!Number.isInteger(entry.flags) || (entry.listenerHandover !== 'pidfd' && entry.listenerHandover !== 'sendmsg')) return undefined;
+  // seccomp(2) flags: an unsigned 32-bit value.
+  if (!Number.isInteger(entry.flags) || entry.flags < 0 || entry.flags > 0xffffffff || (entry.listenerHandover !== 'pidfd' && entry.listenerHandover !== 'sendmsg')) return undefined;
   if ((entry.listenerPath !== undefined && typeof entry.listenerPath !== 'string') || typeof entry.listenerMetadata !== 'string') return undefined;
   if (!strings(entry.unknownSyscalls) || !strings(entry.warnings)) return undefined;
   const program = Buffer.from(entry.bpf, 'base64');

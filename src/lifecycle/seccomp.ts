@@ -6,6 +6,7 @@ import { defaultFlagsAsked, planSeccomp, SCMP_ACT, SECCOMP_ARCHES, SECCOMP_FILTE
 import type * as Enosys from '../linux/seccomp-enosys';
 import { log } from '../log';
 import { native } from '../native';
+import { buildIdentity } from './build-identity';
 import { cachedCompiledProfile, type CompiledProfile, type LibseccompIdentity } from './seccomp-cache';
 
 // Loaded by a profile that gets the stub: its tables are young garbage to every other
@@ -37,16 +38,32 @@ export function containerSeccomp(profile: unknown, unprivileged: boolean, cacheR
   if (profile === undefined || profile === null) return undefined;
   const nat = native();
   // The kernel is asked what the planner would ask it, before planning: the answer is
-  // part of what a kept entry was made from.
+  // part of what a kept entry was made from. A probe that fails is reported where
+  // the planner asks, after the profile's own errors, and nothing is kept.
   const specAllow = SECCOMP_FILTER_FLAG.SECCOMP_FILTER_FLAG_SPEC_ALLOW!;
-  const takesSpecAllow = defaultFlagsAsked(profile) && nat.seccompFilterFlagsSupported(specAllow);
+  let takesSpecAllow: boolean | Error;
+  try {
+    takesSpecAllow = defaultFlagsAsked(profile) && nat.seccompFilterFlagsSupported(specAllow);
+  } catch (e) {
+    takesSpecAllow = e as Error;
+  }
   const build = (): CompiledProfile => {
     const warnings: string[] = [];
     const warn = (message: string): void => void warnings.push(message);
-    const kernelTakes = (flag: number): boolean => (flag === specAllow ? takesSpecAllow : nat.seccompFilterFlagsSupported(flag));
-    // Not undefined: there is a profile.
-    const plan = planSeccomp(profile, warn, { unprivileged, kernelTakes })!;
-    return { ...compileSeccomp(plan, warn, soname), warnings };
+    const kernelTakes = (flag: number): boolean => {
+      if (flag !== specAllow) return nat.seccompFilterFlagsSupported(flag);
+      if (takesSpecAllow instanceof Error) throw takesSpecAllow;
+      return takesSpecAllow;
+    };
+    try {
+      // Not undefined: there is a profile.
+      const plan = planSeccomp(profile, warn, { unprivileged, kernelTakes })!;
+      return { ...compileSeccomp(plan, warn, soname), warnings };
+    } catch (e) {
+      // What was said before the error (the stub's warnings before its size check).
+      for (const message of warnings) log.warn(message);
+      throw e;
+    }
   };
   let library: LibseccompIdentity | undefined;
   try {
@@ -54,13 +71,18 @@ export function containerSeccomp(profile: unknown, unprivileged: boolean, cacheR
   } catch {
     // No library: the build says so, after any error of the profile itself.
   }
-  const compiled = library === undefined || cacheRoot === undefined
-    ? build()
-    : cachedCompiledProfile(cacheRoot, { profile, unprivileged, takesSpecAllow, soname }, library, build);
-  for (const message of compiled.warnings) log.warn(message);
+  // Kept only where the library's file, the kernel's answer and this build of tsrun
+  // can all be told: an entry is taken again only by the same.
+  let compiled: CompiledProfile | undefined;
+  if (cacheRoot !== undefined && library !== undefined && typeof takesSpecAllow === 'boolean') {
+    const code = buildIdentity();
+    if (code !== undefined) compiled = cachedCompiledProfile(cacheRoot, { profile, unprivileged, takesSpecAllow, soname, code }, library, build);
+  }
+  compiled ??= build();
   // Debug, as runc logs it: Docker's and podman's profiles name syscalls newer than
   // many a libseccomp, and a warning each would fill every foreground run's stderr.
   for (const name of compiled.unknownSyscalls) log.debug(`seccomp: syscall "${name}" is unknown to libseccomp ${compiled.version}: rule ignored`);
+  for (const message of compiled.warnings) log.warn(message);
   const { program, flags, listenerHandover, listenerPath, listenerMetadata } = compiled;
   return { program: { program, flags, listenerHandover }, listener: { ...(listenerPath !== undefined ? { listenerPath } : {}), listenerMetadata } };
 }

@@ -93,12 +93,22 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
       const cache = path.join(s.cli.root, '~seccomp-cache');
       // The entry's material holds the profile as written.
       const entries = () => (fs.existsSync(cache) ? fs.readdirSync(cache) : []).filter((n) => JSON.parse(fs.readFileSync(path.join(cache, n), 'utf8')).material.includes('"errnoRet":71}'));
-      const outputs = [1, 2].map(() => {
+      // Three: the first create of a suite may find no --root yet to keep anything in.
+      // The entry the second kept is the one the third takes: a miss would have
+      // written it anew (another inode).
+      const inodes: number[] = [];
+      const outputs = [1, 2, 3].map(() => {
         const r = run('mkdir /tmp/a 2>&1; echo rc=$?', profile);
+        const [entry] = entries();
+        if (entry) inodes.push(fs.statSync(path.join(cache, entry)).ino);
         return { code: r.code, stdout: r.stdout, stderr: r.stderr };
       });
       for (const o of outputs) expect(o).toEqual({ code: 0, stdout: "mkdir: can't create directory '/tmp/a': Protocol error\nrc=1\n", stderr: '' });
-      if (s.cli.flavor === 'tsrun') expect(entries()).toHaveLength(1);
+      if (s.cli.flavor === 'tsrun') {
+        expect(entries()).toHaveLength(1);
+        expect(inodes.length).toBeGreaterThanOrEqual(2);
+        expect(inodes[inodes.length - 1]).toBe(inodes[inodes.length - 2]);
+      }
     });
 
     (FLAVOR === 'runc' ? test.skip : test)('a profile taken from the cache warns as it did when it was compiled', () => {
@@ -108,12 +118,18 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
       const cache = path.join(s.cli.root, '~seccomp-cache');
       const entries = () => (fs.existsSync(cache) ? fs.readdirSync(cache) : []).filter((n) => JSON.parse(fs.readFileSync(path.join(cache, n), 'utf8')).material.includes('"defaultErrnoRet":72'));
       // Three: the first create of a suite may find no --root yet to keep anything in.
+      // The third takes the entry the second kept (the same inode: a miss writes anew).
+      const inodes: number[] = [];
       for (let i = 0; i < 3; i++) {
         const r = run('true', profile);
         expect(r.code).not.toBe(0);
         expect(r.stderr).toContain('seccomp: the profile names no syscall numbered above 0 on SCMP_ARCH_X86_64: no ENOSYS stub for it');
-        if (i > 0) expect(entries()).toHaveLength(1);
+        if (i > 0) {
+          expect(entries()).toHaveLength(1);
+          inodes.push(fs.statSync(path.join(cache, entries()[0] as string)).ino);
+        }
       }
+      expect(inodes[1]).toBe(inodes[0]);
     });
 
     test('defaultAction ERRNO with defaultErrnoRet applies to every syscall not listed', () => {
@@ -683,8 +699,15 @@ describeIf(containerSkipReason())('seccomp: libseccomp loaded at run time', () =
     try {
       const fresh = containerSeccomp(dockerDefaultProfile(), false);
       const built = containerSeccomp(dockerDefaultProfile(), false, root);
-      expect(fs.readdirSync(path.join(root, '~seccomp-cache'))).toHaveLength(1);
+      const cache = path.join(root, '~seccomp-cache');
+      expect(fs.readdirSync(cache)).toHaveLength(1);
+      const entry = path.join(cache, fs.readdirSync(cache)[0] as string);
+      const inode = fs.statSync(entry).ino;
+      // Made by this build of tsrun, and taken only by it.
+      const buildId = fs.readFileSync(path.join(repoRoot(), 'dist', 'build-id'), 'utf8').trim();
+      expect(JSON.parse(fs.readFileSync(entry, 'utf8')).material).toContain(buildId);
       const taken = containerSeccomp(dockerDefaultProfile(), false, root);
+      expect(fs.statSync(entry).ino).toBe(inode);
       for (const got of [built, taken]) expect({ same: got.program.program.equals(fresh.program.program), flags: got.program.flags, listener: got.listener }).toEqual({ same: true, flags: fresh.program.flags, listener: fresh.listener });
       expect(fresh.program.program.length).toBeGreaterThan(800);
       // Planned for another caller (an unprivileged tsrun hands a notify fd over by sendmsg): another entry.

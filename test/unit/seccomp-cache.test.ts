@@ -96,6 +96,9 @@ describe('seccomp cache', () => {
     ['an unknown handover', (text: string) => JSON.stringify({ ...JSON.parse(text), listenerHandover: 'telepathy' })],
     ['flags that are no number', (text: string) => JSON.stringify({ ...JSON.parse(text), flags: '4' })],
     ['a listener path that is no string', (text: string) => JSON.stringify({ ...JSON.parse(text), listenerPath: 7 })],
+    ['flags beyond 32 bits', (text: string) => JSON.stringify({ ...JSON.parse(text), flags: 2 ** 32 })],
+    ['null', () => 'null'],
+    ['a list', () => '[]'],
   ])('an entry that is %s is rebuilt', (_what, spoil) => {
     const b = counting(4);
     cachedCompiledProfile(root, { filter: 'a' }, library, b.build);
