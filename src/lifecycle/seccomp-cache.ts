@@ -5,11 +5,11 @@
 // hit that planned the profile again spent ~1.5 ms of a `run` doing so. An entry holds
 // everything it was made from (the profile, what the caller and the kernel answered,
 // the library's version and file, the kernel, the architecture, tsrun's own build:
-// src/lifecycle/build-identity.ts) and is used only when
-// all of it is the same, so a program is never taken for another profile's: the file
-// name is a hash, and a hash that collides only misses. An entry exists only for a
-// profile that planned and compiled without error, so its errors are never skipped.
-// The '~' in the directory's name is one no container id can have.
+// src/lifecycle/build-identity.ts) and is used only when all of it is the same, so a
+// program is never taken for another profile's: the file name is a hash, and a hash
+// that collides only misses. An entry exists only for a profile that planned and
+// compiled without error, so its errors are never skipped. The '~' in the
+// directory's name is one no container id can have.
 //
 // A program read from here is loaded into containers, so the cache is used only
 // where nobody but this user could have written it: --root and the directory owned by

@@ -24,6 +24,12 @@ const NR = { getpid: 39, sync: 162, faccessat2: 439, futexWaitv: 449 };
 const I386_SYNC = 36;
 const describeX64 = process.arch === 'x64' ? describe : describe.skip;
 
+/** The entries of a seccomp cache dir made from a profile whose JSON holds `text` (an entry's material holds the profile as written). */
+function cacheEntriesNaming(cache: string, text: string): string[] {
+  const names = fs.existsSync(cache) ? fs.readdirSync(cache) : [];
+  return names.filter((n) => JSON.parse(fs.readFileSync(path.join(cache, n), 'utf8')).material.includes(text));
+}
+
 /** The message of a runtime error line, whatever the log format. */
 function errorText(stderr: string): string {
   return stderr.replace(/\\"/g, '"');
@@ -91,8 +97,7 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
       // A profile of this test's own: its entry is the only one that names it.
       const profile = allowBut([{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 71 }]);
       const cache = path.join(s.cli.root, '~seccomp-cache');
-      // The entry's material holds the profile as written.
-      const entries = () => (fs.existsSync(cache) ? fs.readdirSync(cache) : []).filter((n) => JSON.parse(fs.readFileSync(path.join(cache, n), 'utf8')).material.includes('"errnoRet":71}'));
+      const entries = () => cacheEntriesNaming(cache, '"errnoRet":71}');
       // Three: the first create of a suite may find no --root yet to keep anything in.
       // The entry the second kept is the one the third takes: a miss would have
       // written it anew (another inode).
@@ -116,7 +121,7 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
       // allowed either, so the container's exec fails; the profile compiled all the same.
       const profile = { defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 72, architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] };
       const cache = path.join(s.cli.root, '~seccomp-cache');
-      const entries = () => (fs.existsSync(cache) ? fs.readdirSync(cache) : []).filter((n) => JSON.parse(fs.readFileSync(path.join(cache, n), 'utf8')).material.includes('"defaultErrnoRet":72'));
+      const entries = () => cacheEntriesNaming(cache, '"defaultErrnoRet":72');
       // Three: the first create of a suite may find no --root yet to keep anything in.
       // The third takes the entry the second kept (the same inode: a miss writes anew).
       const inodes: number[] = [];

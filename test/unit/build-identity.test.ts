@@ -38,7 +38,7 @@ describe('build identity', () => {
     fs.rmSync(idFile);
     expect(buildIdentity(idFile, addon)).toBeUndefined();
     fs.writeFileSync(idFile, 'c'.repeat(64));
-    expect(buildIdentity(idFile, addon)).toBeDefined();
+    expect(buildIdentity(idFile, addon)).toMatch(new RegExp(`^${'c'.repeat(64)} addon `));
     fs.rmSync(addon);
     expect(buildIdentity(idFile, addon)).toBeUndefined();
   });
