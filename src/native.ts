@@ -85,6 +85,8 @@ export interface NativeAddon {
   flock(fd: number, exclusive: boolean, nonBlocking: boolean): boolean;
   /** renameat2(RENAME_NOREPLACE): never replaces an existing (even empty) directory; EEXIST. */
   renameNoReplace(from: string, to: string): void;
+  /** renameat2(RENAME_EXCHANGE); false (nothing swapped) on ENOENT or EINVAL. */
+  exchangeFiles(from: string, to: string): boolean;
   /**
    * Wait (pidfd + poll, no polling loop) until `pid` has exited, at most timeoutMs.
    * Works for processes that are not our children. True when it is gone.

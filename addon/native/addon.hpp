@@ -66,6 +66,7 @@ Napi::Value ReleaseFifo(const Napi::CallbackInfo& info);
 Napi::Value DrainFifo(const Napi::CallbackInfo& info);
 Napi::Value Flock(const Napi::CallbackInfo& info);
 Napi::Value RenameNoReplace(const Napi::CallbackInfo& info);
+Napi::Value ExchangeFiles(const Napi::CallbackInfo& info);
 // sd-notify.cpp
 Napi::Value NotifyListen(const Napi::CallbackInfo& info);
 Napi::Value NotifyAwaitReady(const Napi::CallbackInfo& info);

@@ -91,4 +91,18 @@ Napi::Value RenameNoReplace(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// exchangeFiles(from, to): renameat2(RENAME_EXCHANGE), both names swapped at once.
+// False where there is nothing to swap with (ENOENT: `to` does not exist yet) or the
+// filesystem cannot swap (EINVAL): the caller renames instead.
+Napi::Value ExchangeFiles(const Napi::CallbackInfo& info) {
+  std::string from = ArgString(info, 0, "exchangeFiles", "from");
+  std::string to = ArgString(info, 1, "exchangeFiles", "to");
+  const unsigned int kRenameExchange = 2;  // RENAME_EXCHANGE
+  if (syscall(SYS_renameat2, AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), kRenameExchange) < 0) {
+    if (errno == ENOENT || errno == EINVAL) return Napi::Boolean::New(info.Env(), false);
+    ThrowErrno(info.Env(), errno, "renameat2", to);
+  }
+  return Napi::Boolean::New(info.Env(), true);
+}
+
 }  // namespace tsrun

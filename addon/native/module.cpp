@@ -18,6 +18,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"setChildSubreaper", SetChildSubreaper},
       {"mkfifo", Mkfifo},             {"openPath", OpenPath},
       {"releaseFifo", ReleaseFifo},   {"drainFifo", DrainFifo},   {"flock", Flock}, {"renameNoReplace", RenameNoReplace},
+      {"exchangeFiles", ExchangeFiles},
       {"pidfdKill", PidfdKill},     {"pidfdGetFd", PidfdGetFd},
       {"waitExit", WaitExit},
       {"connectUnix", ConnectUnix},  {"socketPair", SocketPair},

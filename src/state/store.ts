@@ -16,9 +16,14 @@ const FIFO_FILE = 'exec.fifo';
 /** flock(2) on an open fd; false when nonBlocking and the lock is held elsewhere. */
 export type FlockFn = (fd: number, exclusive: boolean, nonBlocking: boolean) => boolean;
 
+/** renameat2(RENAME_EXCHANGE); false where `to` does not exist or the filesystem cannot swap. */
+export type ExchangeFn = (from: string, to: string) => boolean;
+
 export interface StateStoreOptions {
   /** Injected in unit tests; defaults to the addon's flock (loaded only when locking). */
   flock?: FlockFn;
+  /** Injected in unit tests; defaults to the addon's exchangeFiles (rename without it). */
+  exchange?: ExchangeFn;
 }
 
 function errno(e: unknown): string | undefined {
@@ -28,10 +33,12 @@ function errno(e: unknown): string | undefined {
 export class StateStore {
   readonly root: string;
   private readonly flockFn?: FlockFn;
+  private readonly exchangeFn?: ExchangeFn;
 
   constructor(root: string, opts: StateStoreOptions = {}) {
     this.root = path.resolve(root);
     this.flockFn = opts.flock;
+    this.exchangeFn = opts.exchange;
   }
 
   /** mkdir -p the root, mode 0700: state files reveal pids, paths and configs. */
@@ -86,10 +93,15 @@ export class StateStore {
 
   /**
    * Atomic replace of state.json: readers see the old or the new file, never a torn
-   * one, also when tsrun is killed midway (write a temp file, rename it). There is no
+   * one, also when tsrun is killed midway (write a temp file, swap it in). There is no
    * fsync: the state describes live processes and lives in tmpfs (/run); after a
    * power loss there is nothing left for it to describe, and create writes it
-   * several times on the path every container start waits for.
+   * several times on the path every container start waits for. For the same reason
+   * an existing state.json is swapped with the new one (RENAME_EXCHANGE), whose old
+   * content is then unlinked, rather than renamed over: ext4, where a --root on disk
+   * may be (/run is on some hosts), starts writing a file renamed over another back
+   * to the disk at once (its auto_da_alloc), 0.1-1 ms in each of create's later
+   * writes, where a short-lived container's state is never written back at all.
    */
   write(id: string, state: ContainerState): void {
     const dir = this.dir(id);
@@ -103,7 +115,9 @@ export class StateStore {
       } finally {
         fs.closeSync(fd);
       }
-      fs.renameSync(tmp, path.join(dir, STATE_FILE));
+      const target = path.join(dir, STATE_FILE);
+      if ((this.exchangeFn ?? defaultExchange)(tmp, target)) unlinkQuietly(tmp);
+      else fs.renameSync(tmp, target);
     } catch (e) {
       try {
         fs.unlinkSync(tmp);
@@ -339,6 +353,21 @@ function defaultFlock(fd: number, exclusive: boolean, nonBlocking: boolean): boo
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const { native } = require('../native') as typeof import('../native');
   return native().flock(fd, exclusive, nonBlocking);
+}
+
+function defaultExchange(from: string, to: string): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { native } = require('../native') as typeof import('../native');
+  return native().exchangeFiles(from, to);
+}
+
+/** After a swap the temp name holds the old state: a file left behind goes with the dir. */
+function unlinkQuietly(file: string): void {
+  try {
+    fs.unlinkSync(file);
+  } catch {
+    // removed with the container's dir
+  }
 }
 
 function checkState(id: string, value: unknown, file: string): ContainerState {

@@ -106,6 +106,52 @@ describe('write / read', () => {
     expect(fs.statSync(path.join(root, 'c1', 'state.json')).mode & 0o777).toBe(0o600);
   });
 
+  test('an existing state.json is swapped with the new one, whose old content is then unlinked', () => {
+    const calls: Array<[string, string, string]> = [];
+    const swap = (from: string, to: string): boolean => {
+      calls.push([from, to, fs.readFileSync(from, 'utf8')]);
+      if (!fs.existsSync(to)) return false; // as renameat2's ENOENT: the caller renames
+      const held = fs.readFileSync(to);
+      fs.copyFileSync(from, to);
+      fs.writeFileSync(from, held);
+      return true;
+    };
+    const store = new StateStore(root, { exchange: swap });
+    store.reserve('c1');
+    store.write('c1', state('c1', { pid: 1 }));
+    store.write('c1', state('c1', { pid: 2 }));
+    const file = path.join(root, 'c1', 'state.json');
+    expect(calls.map(([from, to, text]) => [path.basename(from), to, JSON.parse(text).pid])).toEqual([
+      [`state.json.tmp-${process.pid}`, file, 1],
+      [`state.json.tmp-${process.pid}`, file, 2],
+    ]);
+    expect(store.read('c1').pid).toBe(2);
+    // The swapped-out old state is gone, not left beside the new one.
+    expect(fs.readdirSync(path.join(root, 'c1'))).toEqual(['state.json']);
+  });
+
+  test('the addon\'s exchangeFiles swaps two names, says false with nothing to swap with, and names the syscall otherwise (skipped when the addon is not built)', () => {
+    let nat: { exchangeFiles(from: string, to: string): boolean } | undefined;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      nat = (require('../../src/native') as typeof import('../../src/native')).native();
+    } catch {
+      return;
+    }
+    const a = path.join(tmp, 'a');
+    const b = path.join(tmp, 'b');
+    fs.writeFileSync(a, 'new');
+    fs.writeFileSync(b, 'old');
+    const inodeA = fs.statSync(a).ino;
+    expect(nat.exchangeFiles(a, b)).toBe(true);
+    expect(fs.readFileSync(b, 'utf8')).toBe('new');
+    expect(fs.readFileSync(a, 'utf8')).toBe('old');
+    expect(fs.statSync(b).ino).toBe(inodeA);
+    expect(nat.exchangeFiles(a, path.join(tmp, 'missing'))).toBe(false);
+    expect(fs.readFileSync(a, 'utf8')).toBe('old');
+    expect(() => nat?.exchangeFiles(a, path.join(b, 'below-a-file'))).toThrow(/renameat2.*ENOTDIR/);
+  });
+
   test('a stale temp file from a crashed writer does not matter', () => {
     const store = new StateStore(root);
     store.reserve('c1');
