@@ -150,18 +150,19 @@ function __loadPart(file) {
   const fs = __external('fs');
   const filename = __path.join(__root, file);
   const flavor = globalThis.__tsrunCacheFlavor;
+  // bin/tsrun's addon reads both outside V8's heap (addon/native/external-source.cpp).
+  const addon = globalThis.__tsrunAddon;
+  const native = addon && typeof addon.readLatin1 === 'function' && typeof addon.readBytes === 'function';
   let cachedData;
   for (const name of flavor ? [filename + '.' + flavor + '.cache', filename + '.cache'] : [filename + '.cache']) {
     try {
-      cachedData = fs.readFileSync(name);
+      cachedData = native ? addon.readBytes(name) : fs.readFileSync(name);
       break;
     } catch {
       cachedData = undefined;
     }
   }
-  // bin/tsrun's addon reads it outside V8's heap (addon/native/external-source.cpp).
-  const addon = globalThis.__tsrunAddon;
-  const source = addon && typeof addon.readLatin1 === 'function' ? addon.readLatin1(filename) : fs.readFileSync(filename, 'latin1');
+  const source = native ? addon.readLatin1(filename) : fs.readFileSync(filename, 'latin1');
   const script = new (__external('vm').Script)(source, { filename, cachedData });
   __partScripts[file] = script;
   script.runInThisContext()(__factories, __deps);

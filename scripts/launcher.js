@@ -18,16 +18,19 @@ const self = fs.realpathSync.native(__filename);
 const here = path.dirname(self);
 
 // The addon first: every command ends through it (src/native.ts exitProcess), and it
-// reads the bundle and its parts into strings outside V8's heap (see
-// addon/native/external-source.cpp); the bundle takes it from globalThis.__tsrunAddon.
-// Without a built addon, plain reads (scripts/bundle.js writes only ASCII: latin1 is
-// the cheapest exact read).
+// reads the bundle and its parts into strings outside V8's heap, and their code
+// caches into Buffers over memory of its own, without the first fs.readFileSync's
+// ~0.3 ms (see addon/native/external-source.cpp); the bundle takes it from
+// globalThis.__tsrunAddon. Without a built addon, plain reads (scripts/bundle.js
+// writes only ASCII: latin1 is the cheapest exact read).
 let readSource = (name) => fs.readFileSync(name, 'latin1');
+let readCache = (name) => fs.readFileSync(name);
 try {
   const addon = { exports: {} };
   process.dlopen(addon, path.join(here, '..', 'build', 'Release', 'tsrun_native.node'));
   globalThis.__tsrunAddon = addon.exports;
   if (typeof addon.exports.readLatin1 === 'function') readSource = addon.exports.readLatin1;
+  if (typeof addon.exports.readBytes === 'function') readCache = addon.exports.readBytes;
 } catch {
   // src/native.ts reports what is wrong with the addon when a command needs it
 }
@@ -56,7 +59,7 @@ if (flavor !== undefined) globalThis.__tsrunCacheFlavor = flavor;
 let cachedData;
 for (const name of flavor !== undefined ? [`${file}.${flavor}.cache`, `${file}.cache`] : [`${file}.cache`]) {
   try {
-    cachedData = fs.readFileSync(name);
+    cachedData = readCache(name);
     break;
   } catch {
     cachedData = undefined; // no cache: compile normally

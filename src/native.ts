@@ -214,6 +214,8 @@ export interface NativeAddon {
   exitNow(code: number, helper?: boolean): never;
   /** The whole file as a Latin-1 string held outside V8's heap (the CLI's own sources). */
   readLatin1(path: string): string;
+  /** The whole file as a Buffer over memory outside V8's heap (the CLI's code caches). */
+  readBytes(path: string): Buffer;
 }
 
 /** SeccompFilter (src/linux/seccomp.ts) with 64-bit values as decimal strings. */

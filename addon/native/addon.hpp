@@ -50,6 +50,7 @@ Napi::Value WaitPidAsync(const Napi::CallbackInfo& info);
 Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info);
 Napi::Value ExitNow(const Napi::CallbackInfo& info);
 Napi::Value ReadLatin1(const Napi::CallbackInfo& info);
+Napi::Value ReadBytes(const Napi::CallbackInfo& info);
 Napi::Value PidfdKill(const Napi::CallbackInfo& info);
 Napi::Value PidfdGetFd(const Napi::CallbackInfo& info);
 Napi::Value WaitExit(const Napi::CallbackInfo& info);

@@ -41,7 +41,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"notifyListen", NotifyListen},   {"notifyAwaitReady", NotifyAwaitReady},
       {"notifyAwaitReadyAsync", NotifyAwaitReadyAsync}, {"notifySend", NotifySend},
       {"realtime", Realtime},         {"exitNow", ExitNow},
-      {"readLatin1", ReadLatin1},
+      {"readLatin1", ReadLatin1}, {"readBytes", ReadBytes},
       {"realtimeSignals", RealtimeSignals},
       {"signalNumbers", SignalNumbers}, {"signalText", SignalText},
       {"catchSignals", CatchSignals},     {"forwardSignalsTo", ForwardSignalsTo},

@@ -126,11 +126,17 @@ describeIf(skip)('the code caches of the build', () => {
         }
       };
       const cachesRead = [];
-      const readFileSync = fs.readFileSync;
-      fs.readFileSync = (name, ...rest) => {
-        const data = readFileSync(name, ...rest);
+      const recordRead = (read) => (name, ...rest) => {
+        const data = read(name, ...rest);
         if (typeof name === 'string' && name.endsWith('.cache')) cachesRead.push(path.basename(name));
         return data;
+      };
+      fs.readFileSync = recordRead(fs.readFileSync);
+      // With the addon, the launcher and the bundle read the caches through it.
+      const dlopen = process.dlopen;
+      process.dlopen = (module, ...rest) => {
+        dlopen.call(process, module, ...rest);
+        if (typeof module.exports.readBytes === 'function') module.exports.readBytes = recordRead(module.exports.readBytes);
       };
       // Under a node option (-r) tsrun ends with process.exit (src/native.ts).
       process.on('exit', (code) => {

@@ -844,6 +844,27 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     expect(() => n.readLatin1(path.join(tmp, 'missing'))).toThrow(expect.objectContaining({ code: 'ENOENT', syscall: 'open', message: expect.stringContaining(path.join(tmp, 'missing')) }));
   });
 
+  test('readBytes: the whole file as a Buffer over memory outside V8\'s heap; errors name the file', () => {
+    const every = path.join(tmp, 'bytes-every-byte');
+    fs.writeFileSync(every, Buffer.from(Array.from({ length: 512 }, (_, i) => i % 256)));
+    const bytes = n.readBytes(every);
+    expect(Buffer.isBuffer(bytes)).toBe(true);
+    expect(bytes.equals(fs.readFileSync(every))).toBe(true);
+    const empty = path.join(tmp, 'bytes-empty');
+    fs.writeFileSync(empty, '');
+    expect(n.readBytes(empty).length).toBe(0);
+    const big = path.join(tmp, 'bytes-big');
+    fs.writeFileSync(big, Buffer.alloc(8 << 20, 'y'));
+    const heapUsed = (): number => v8.getHeapSpaceStatistics().reduce((sum, sp) => sum + sp.space_used_size, 0);
+    const before = heapUsed();
+    const data = n.readBytes(big);
+    expect(heapUsed() - before).toBeLessThan(1 << 20);
+    expect(data.length).toBe(8 << 20);
+    expect(data[(8 << 20) - 1]).toBe(0x79);
+    expect(() => n.readBytes(path.join(tmp, 'missing'))).toThrow(expect.objectContaining({ code: 'ENOENT', syscall: 'open', message: expect.stringContaining(path.join(tmp, 'missing')) }));
+    expect(() => n.readBytes(tmp)).toThrow(expect.objectContaining({ code: 'EISDIR', syscall: 'read' }));
+  });
+
   test('exitNow ends the process with the code, after everything written synchronously', () => {
     const script = `
       const fs = require('fs');
