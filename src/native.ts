@@ -216,6 +216,45 @@ export interface NativeAddon {
   readLatin1(path: string): string;
   /** The whole file as a Buffer over memory outside V8's heap (the CLI's code caches). */
   readBytes(path: string): Buffer;
+  // File operations as plain syscalls (addon/native/file-ops.cpp; used through src/host-files.ts).
+  /** The file's text (UTF-8), read to its end. */
+  readText(path: string): string;
+  /** The file's text, or null on ENOENT. */
+  readTextIfExists(path: string): string | null;
+  /** 'file', 'dir', 'symlink', 'fifo', 'socket', 'char', 'block' (lstat, stat with follow); null on ENOENT or ENOTDIR. */
+  fileKind(path: string, follow: boolean): string | null;
+  /** Whether path (lstat) is the file open at fd; false on ENOENT. */
+  sameFile(fd: number, path: string): boolean;
+  /** mkdir(2); false on EEXIST. */
+  makeDir(path: string, mode: number): boolean;
+  removeDir(path: string): void;
+  removeFile(path: string): void;
+  /** open(2) with O_CLOEXEC added. */
+  openFile(path: string, flags: number, mode: number): number;
+  /** open(2) (O_CLOEXEC added), write all of text, close. */
+  writeFile(path: string, text: string, flags: number, mode: number): void;
+  /** One write(2); the count written. */
+  writeOnce(fd: number, text: string): number;
+  renameFile(from: string, to: string): void;
+  /** The names in a directory but . and .. (readdir order). */
+  listDir(path: string): string[];
+  /** A symlink's target; null on ENOENT. */
+  readLink(path: string): string | null;
+  /** fstat: kind (as fileKind), id "dev:ino", rdev; null when fd is not open. */
+  statFd(fd: number): NativeFileFacts | null;
+  /** lstat (stat with follow) as statFd; null on ENOENT or ENOTDIR. */
+  statPath(path: string, follow: boolean): NativeFileFacts | null;
+  /** All of text, waiting for room on a non-blocking pipe. */
+  writeText(fd: number, text: string): void;
+}
+
+/** What statFd and statPath tell of a file. */
+export interface NativeFileFacts {
+  kind: string;
+  /** "dev:ino": equal for the same file. */
+  id: string;
+  /** The device a device node stands for, in decimal. */
+  rdev: string;
 }
 
 /** SeccompFilter (src/linux/seccomp.ts) with 64-bit values as decimal strings. */

@@ -2,11 +2,13 @@
 // process.stderr builds a stream (and loads the net or tty modules) — several ms
 // on every command, for a few bytes of output.
 import * as fs from 'fs';
+import { writeTextIfNative } from './host-files';
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
 /** Writes all of `data` to fd, waiting for room on a non-blocking pipe and looping on short writes. */
 export function writeAll(fd: number, data: string | Buffer): void {
+  if (typeof data === 'string' && writeTextIfNative(fd, data)) return;
   let buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   while (buf.length > 0) {
     try {

@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CgroupError } from '../errors';
+import { readText } from '../host-files';
 import { detectLayout, hostCgroupRoot, type CgroupLayoutInfo } from './detect';
 import type { CgroupManager, Placement } from './manager';
 import { innerCgroupPath, parseProcCgroup, resolveCgroupDir } from './path';
@@ -53,7 +54,7 @@ export interface CreateCgroupManagerOptions {
 let ownLayout: { root: string; info: CgroupLayoutInfo } | undefined;
 
 function hostLayout(root: string): CgroupLayoutInfo {
-  if (ownLayout?.root !== root) ownLayout = { root, info: detectLayout(fs.readFileSync('/proc/self/mountinfo', 'utf8'), root) };
+  if (ownLayout?.root !== root) ownLayout = { root, info: detectLayout(readText('/proc/self/mountinfo'), root) };
   return ownLayout.info;
 }
 
@@ -82,7 +83,7 @@ export function createCgroupManager(opts: CreateCgroupManagerOptions): CgroupMan
     const inner = innerCgroupPath(opts.cgroupsPath, opts.id);
     let own: Map<string, string> | undefined;
     const readOwn = (): Map<string, string> => {
-      own ??= parseProcCgroup(opts.readSelfCgroup ? opts.readSelfCgroup() : fs.readFileSync('/proc/self/cgroup', 'utf8'));
+      own ??= parseProcCgroup(opts.readSelfCgroup ? opts.readSelfCgroup() : readText('/proc/self/cgroup'));
       return own;
     };
     placements = info.hierarchies.map((h) => ({ h, dir: resolveCgroupDir(h, inner, info.layout === 'unified', readOwn) }));

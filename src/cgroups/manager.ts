@@ -3,6 +3,7 @@
 // removing exactly what we made.
 import * as fs from 'fs';
 import * as path from 'path';
+import { closeFile, exists, makeDir, openFile, readTextIfExists, removeDir, writeOnce } from '../host-files';
 import type { DeviceCgroupRule } from '../config/types';
 import { CgroupError, ConfigError } from '../errors';
 import type { CgroupLayout, Hierarchy } from './detect';
@@ -100,9 +101,8 @@ export function sleepMs(ms: number): void {
 /** Reads a cgroup file, trimmed; null when it does not exist. */
 export function readCgroupFile(dir: string, name: string): string | null {
   try {
-    return fs.readFileSync(path.join(dir, name), 'utf8').trim();
+    return readTextIfExists(path.join(dir, name))?.trim() ?? null;
   } catch (e) {
-    if (errno(e) === 'ENOENT') return null;
     throw new CgroupError(path.join(dir, name), `read ${path.join(dir, name)}: ${errno(e)}`);
   }
 }
@@ -170,11 +170,11 @@ export function writeCgroupLines(dir: string, lines: readonly { file: string; va
       try {
         let fd = fds.get(file);
         if (fd === undefined) {
-          fd = fs.openSync(full, 'w');
+          fd = openFile(full, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC, 0o666);
           fds.set(file, fd);
         }
         // cgroupfs takes a value whole or not at all: a short count is an error.
-        if (fs.writeSync(fd, value) !== Buffer.byteLength(value)) throw Object.assign(new Error('short write'), { code: 'EIO' });
+        if (writeOnce(fd, value) !== Buffer.byteLength(value)) throw Object.assign(new Error('short write'), { code: 'EIO' });
       } catch (e) {
         throw new CgroupError(full, `write ${JSON.stringify(value)} to ${full}: ${errno(e)}`, errno(e));
       }
@@ -182,7 +182,7 @@ export function writeCgroupLines(dir: string, lines: readonly { file: string; va
   } finally {
     for (const fd of fds.values()) {
       try {
-        fs.closeSync(fd);
+        closeFile(fd);
       } catch {
         // the write's error, if any, is the one to report
       }
@@ -259,7 +259,7 @@ export abstract class BaseManager implements CgroupManager {
     this.holdsLeaves = deps.restored === true;
     this.layout = deps.layout;
     this.placements = deps.placements;
-    this.rmdirFn = deps.rmdir ?? ((d) => fs.rmdirSync(d));
+    this.rmdirFn = deps.rmdir ?? removeDir;
     // Restored lists are trusted only for dirs that are the leaf or one of its
     // ancestors below a mount point: never a path outside the cgroup filesystems.
     this.createdDirs = deps.created
@@ -343,7 +343,7 @@ export abstract class BaseManager implements CgroupManager {
     };
     for (const w of writes) {
       const dir = dirFor(w);
-      if (dir === undefined || !fs.existsSync(path.join(dir, w.file))) throw new ConfigError(w.field, missing(w));
+      if (dir === undefined || !exists(path.join(dir, w.file))) throw new ConfigError(w.field, missing(w));
       try {
         write(w, dir);
       } catch (e) {
@@ -408,15 +408,18 @@ export abstract class BaseManager implements CgroupManager {
         for (let i = 0; i < parts.length; i++) {
           cur = path.join(cur, parts[i]);
           const isLeaf = i === parts.length - 1;
+          let madeHere: boolean;
           try {
-            fs.mkdirSync(cur, 0o755);
+            madeHere = makeDir(cur, 0o755);
           } catch (e) {
             if (errno(e) === 'ENOENT' && i > 0 && restarts++ < 3) {
               cur = p.h.mountPoint;
               i = -1;
               continue;
             }
-            if (errno(e) !== 'EEXIST') throw new CgroupError(cur, `mkdir ${cur}: ${errno(e)}`);
+            throw new CgroupError(cur, `mkdir ${cur}: ${errno(e)}`);
+          }
+          if (!madeHere) {
             // An existing leaf is used (runc does the same), but only while nothing
             // lives in it or below it: sharing it would make delete, kill --all or
             // pause reach someone else's processes (runc 1.2 refuses it too).
@@ -450,8 +453,7 @@ export abstract class BaseManager implements CgroupManager {
 
   private mkdirLeaf(dir: string): boolean {
     try {
-      fs.mkdirSync(dir, 0o755);
-      return true;
+      return makeDir(dir, 0o755);
     } catch {
       return false;
     }

@@ -1,6 +1,7 @@
 // Reads a bundle: config.json parsed, validated against spec/, checked for fields
 // tsrun does not implement, and the rootfs located. Nothing is created here.
 import * as fs from 'fs';
+import { fileKind, readText, type FileKind } from '../host-files';
 import * as path from 'path';
 import { ConfigError } from '../errors';
 import { log } from '../log';
@@ -24,7 +25,7 @@ export function loadBundle(bundleDir: string): Bundle {
   const file = path.join(dir, 'config.json');
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readText(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ConfigError('', code === 'ENOENT' ? `${file}: no such file (is ${dir} a bundle?)` : `${file}: ${code}`);
@@ -40,16 +41,16 @@ export function loadBundle(bundleDir: string): Bundle {
   for (const field of checkSupported(spec)) log.warn(`${field}: unknown to this runtime, ignored`);
   if (!spec.root?.path) throw new ConfigError('root.path', 'is required');
   const rootfs = path.resolve(dir, spec.root.path);
-  let st: fs.Stats;
+  let kind: FileKind | null;
   try {
-    st = fs.statSync(rootfs);
+    kind = fileKind(rootfs, true);
   } catch (e) {
     // Only a missing rootfs is one that "does not exist": a rootless caller meets
     // EACCES on a dir it cannot search, and must be told that instead.
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError('root.path', code === 'ENOENT' ? `rootfs (${rootfs}) does not exist` : `rootfs (${rootfs}): stat: ${code}`);
+    throw new ConfigError('root.path', `rootfs (${rootfs}): stat: ${(e as NodeJS.ErrnoException).code}`);
   }
-  if (!st.isDirectory()) throw new ConfigError('root.path', `rootfs (${rootfs}) is not a directory`);
+  if (kind === null) throw new ConfigError('root.path', `rootfs (${rootfs}) does not exist`);
+  if (kind !== 'dir') throw new ConfigError('root.path', `rootfs (${rootfs}) is not a directory`);
   // As runc: the state names the rootfs by its own path, and a root.path that is, or
   // lies under, a symlink is refused rather than followed.
   const real = physicalPath(rootfs);

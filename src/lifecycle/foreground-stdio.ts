@@ -21,7 +21,7 @@
 // opens a terminal anew for its own non-blocking use), and a file is written
 // synchronously: a command may still end with _exit, and a terminal that hangs up
 // costs nothing but the copy.
-import * as fs from 'fs';
+import { readLink, statFd, statPath, type FileFacts } from '../host-files';
 import type { Socket } from 'net';
 import { native } from '../native';
 
@@ -57,17 +57,18 @@ export function foregroundStdio(): PipedStdio | undefined {
 
 function kindOf(fd: number): Kind {
   if (native().isatty(fd)) return 'terminal';
-  let st: fs.Stats;
+  let st: FileFacts | null;
   try {
-    st = fs.fstatSync(fd);
+    st = statFd(fd);
   } catch {
-    return 'as is'; // closed: the init finds it so too
+    st = null;
   }
-  if (st.isFile() || st.isDirectory() || st.isBlockDevice() || st.isSocket()) return 'copied';
+  if (st === null) return 'as is'; // closed: the init finds it so too
+  if (st.kind === 'file' || st.kind === 'dir' || st.kind === 'block' || st.kind === 'socket') return 'copied';
   try {
-    if (st.isCharacterDevice()) return st.rdev === fs.statSync('/dev/null').rdev ? 'as is' : 'copied';
+    if (st.kind === 'char') return st.rdev === statPath('/dev/null', true)?.rdev ? 'as is' : 'copied';
     // A named FIFO has a path; an anonymous pipe shows as pipe:[inode].
-    if (st.isFIFO()) return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith('pipe:') ? 'as is' : 'copied';
+    if (st.kind === 'fifo') return readLink(`/proc/self/fd/${fd}`)?.startsWith('pipe:') ? 'as is' : 'copied';
   } catch {
     return 'copied'; // cannot tell: the safe side
   }
@@ -78,8 +79,8 @@ function kindOf(fd: number): Kind {
 /** fds 1 and 2 are the same file (`> log 2>&1`): one pipe keeps the order of what is written to both. */
 function sameFile(a: number, b: number): boolean {
   try {
-    const [x, y] = [fs.fstatSync(a), fs.fstatSync(b)];
-    return x.dev === y.dev && x.ino === y.ino;
+    const [x, y] = [statFd(a), statFd(b)];
+    return x !== null && y !== null && x.id === y.id;
   } catch {
     return false;
   }

@@ -1,10 +1,11 @@
 // Facts about the host that the planners take as input (they read nothing themselves).
 import * as fs from 'fs';
+import { readText } from '../host-files';
 
 /** /proc/sys/kernel/cap_last_cap: capabilities above it do not exist on this kernel. */
 export function lastCapability(): number {
   try {
-    return Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+    return Number(readText('/proc/sys/kernel/cap_last_cap').trim());
   } catch {
     return 40;
   }
@@ -44,7 +45,7 @@ export function inUserNamespace(): boolean {
   // default root); a process never changes its user namespace here.
   if (inUserNs === undefined) {
     try {
-      inUserNs = !/^\s*0\s+0\s+4294967295\s*$/.test(fs.readFileSync('/proc/self/uid_map', 'utf8'));
+      inUserNs = !/^\s*0\s+0\s+4294967295\s*$/.test(readText('/proc/self/uid_map'));
     } catch {
       inUserNs = false;
     }

@@ -1,12 +1,11 @@
 // Which Linux security modules the host has enabled, for the LSM fields of the config.
-import * as fs from 'fs';
+import { readTextIfExists } from '../host-files';
 import type { LsmFacts } from '../linux/process-attrs';
 
 function read(file: string): string | undefined {
   // Most of these files are missing on a given host: no exception made for that.
-  if (!fs.existsSync(file)) return undefined;
   try {
-    return fs.readFileSync(file, 'utf8').trim();
+    return readTextIfExists(file)?.trim();
   } catch {
     return undefined;
   }

@@ -1,6 +1,6 @@
 // Status is derived from the live system, never trusted from the file: the init may
 // have died, or its pid may now belong to an unrelated process.
-import * as fs from 'fs';
+import { fileKind, readLink, readTextIfExists } from '../host-files';
 import type { ContainerState, ContainerStatus, OciState } from './types';
 
 export interface ProcStat {
@@ -36,14 +36,13 @@ function readStat(pid: number, procRoot: string): ProcStat | null {
   if (!Number.isInteger(pid) || pid <= 0) return null;
   const file = `${procRoot}/${pid}/stat`;
   // A process that is gone is the usual case after it exited: no exception made for it.
-  if (!fs.existsSync(file)) return null;
-  let text: string;
+  let text: string | null;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readTextIfExists(file);
   } catch {
-    return null; // ENOENT (gone) or ESRCH (exiting while read): either way not there
+    return null; // ESRCH (exiting while read): not there either
   }
-  return parseProcStat(text);
+  return text === null ? null : parseProcStat(text);
 }
 
 /** Start time of `pid` (field 22 of /proc/<pid>/stat), or null when there is no such process. */
@@ -91,18 +90,19 @@ export function runsOn(pid: number, startTime: string, procRoot = '/proc'): bool
  * container. Unknown (no permission) counts as true.
  */
 export function runsTsrunInit(pid: number, procRoot = '/proc'): boolean {
+  let exe: string | null;
   try {
-    const exe = fs.readlinkSync(`${procRoot}/${pid}/exe`);
-    return exe === '/tsrun-init' || exe.startsWith('/memfd:tsrun-init');
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ENOENT';
+    exe = readLink(`${procRoot}/${pid}/exe`);
+  } catch {
+    return true;
   }
+  return exe !== null && (exe === '/tsrun-init' || exe.startsWith('/memfd:tsrun-init'));
 }
 
 /** The exec FIFO is present (lstat: never what a planted symlink points to) and the init still waits on it. */
 export function awaitsStart(pid: number, fifoPath: string, procRoot = '/proc'): boolean {
   try {
-    if (!fs.lstatSync(fifoPath).isFIFO()) return false;
+    if (fileKind(fifoPath) !== 'fifo') return false;
   } catch {
     return false;
   }

@@ -8,6 +8,7 @@ import { validateContainerId } from './ids';
 import type { ContainerState } from './types';
 import { wantsStickyRoot } from './default-root';
 import { crashPoint } from '../crash-point';
+import { closeFile, fileKind, listDir, makeDir, openFile, readText, removeDir, removeFile, renameFile, sameFile, writeFile } from '../host-files';
 
 const STATE_FILE = 'state.json';
 const LOCK_FILE = 'lock';
@@ -43,7 +44,13 @@ export class StateStore {
 
   /** mkdir -p the root, mode 0700: state files reveal pids, paths and configs. */
   ensureRoot(): void {
-    fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    // One mkdir(2) tells, but before a host's first container: then its parents too.
+    try {
+      makeDir(this.root, 0o700);
+    } catch (e) {
+      if (errno(e) !== 'ENOENT') throw e;
+      fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    }
     if (wantsStickyRoot(this.root)) fs.chmodSync(this.root, 0o1700);
   }
 
@@ -56,9 +63,9 @@ export class StateStore {
     validateContainerId(id);
     const dir = path.join(this.root, id);
     // No entry is the usual case of create: no exception made for it (tens of µs each).
-    const st = fs.lstatSync(dir, { throwIfNoEntry: false });
-    if (st && !st.isDirectory()) {
-      throw new TsrunError(`state dir ${dir} is not a directory${st.isSymbolicLink() ? ' (symlink)' : ''}: refusing to use it`);
+    const kind = fileKind(dir);
+    if (kind !== null && kind !== 'dir') {
+      throw new TsrunError(`state dir ${dir} is not a directory${kind === 'symlink' ? ' (symlink)' : ''}: refusing to use it`);
     }
     return dir;
   }
@@ -82,13 +89,7 @@ export class StateStore {
 
   /** True when the container dir exists (with or without state.json). */
   exists(id: string): boolean {
-    const dir = this.dir(id);
-    try {
-      return fs.lstatSync(dir).isDirectory();
-    } catch (e) {
-      if (errno(e) === 'ENOENT') return false;
-      throw e;
-    }
+    return fileKind(this.dir(id)) === 'dir';
   }
 
   /**
@@ -109,18 +110,13 @@ export class StateStore {
     const data = JSON.stringify(state);
     const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW;
     try {
-      const fd = fs.openSync(tmp, flags, 0o600);
-      try {
-        fs.writeFileSync(fd, data);
-      } finally {
-        fs.closeSync(fd);
-      }
+      writeFile(tmp, data, flags, 0o600);
       const target = path.join(dir, STATE_FILE);
       if ((this.exchangeFn ?? defaultExchange)(tmp, target)) unlinkQuietly(tmp);
-      else fs.renameSync(tmp, target);
+      else renameFile(tmp, target);
     } catch (e) {
       try {
-        fs.unlinkSync(tmp);
+        removeFile(tmp);
       } catch {
         // nothing was created, or already renamed
       }
@@ -145,10 +141,10 @@ export class StateStore {
     const dir = this.dir(id);
     let text: string;
     try {
-      text = fs.readFileSync(path.join(dir, STATE_FILE), 'utf8');
+      text = readText(path.join(dir, STATE_FILE));
     } catch (e) {
-      // Node's message does not name the file (EISDIR: a directory in its place).
-      if (errno(e) !== 'ENOENT' && errno(e) !== 'ENOTDIR') throw new SyscallError('read', errno(e) ?? '', `read ${path.join(dir, STATE_FILE)}: ${(e as Error).message}`);
+      // Named here with the code alone (EISDIR: a directory in its place).
+      if (errno(e) !== 'ENOENT' && errno(e) !== 'ENOTDIR') throw new SyscallError('read', errno(e) ?? '', `read ${path.join(dir, STATE_FILE)}: ${errno(e) ?? (e as Error).message}`);
       if (this.exists(id)) return null;
       throw new ContainerNotFoundError(id);
     }
@@ -188,7 +184,7 @@ export class StateStore {
     const dir = this.dir(id);
     const grave = path.join(this.root, `~removed-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
     try {
-      fs.renameSync(dir, grave);
+      renameFile(dir, grave);
     } catch (e) {
       if (errno(e) === 'ENOENT') return;
       throw e;
@@ -255,19 +251,19 @@ export class StateStore {
   reserveLocked(id: string): () => void {
     const dir = this.dir(id);
     this.ensureRoot();
-    if (fs.existsSync(dir)) throw new ContainerExistsError(id);
+    if (fileKind(dir) !== null) throw new ContainerExistsError(id);
     // '~' cannot be in an id: list() never shows the temporary name.
     const tmp = path.join(this.root, `~reserve-${process.pid}-${Math.random().toString(36).slice(2)}`);
-    fs.mkdirSync(tmp, { mode: 0o711 });
+    if (!makeDir(tmp, 0o711)) throw new TsrunError(`${tmp} exists already`);
     let fd: number | undefined;
     try {
-      fd = fs.openSync(path.join(tmp, LOCK_FILE), fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
+      fd = openFile(path.join(tmp, LOCK_FILE), fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
       (this.flockFn ?? defaultFlock)(fd, true, false);
       crashPoint('create:reserving');
       // eslint-disable-next-line @typescript-eslint/no-var-requires
       (require('../native') as typeof import('../native')).native().renameNoReplace(tmp, dir);
     } catch (e) {
-      if (fd !== undefined) fs.closeSync(fd);
+      if (fd !== undefined) closeFile(fd);
       fs.rmSync(tmp, { recursive: true, force: true });
       if (errno(e) === 'EEXIST' || errno(e) === 'ENOTEMPTY') throw new ContainerExistsError(id);
       throw e;
@@ -277,7 +273,7 @@ export class StateStore {
     return () => {
       if (released) return;
       released = true;
-      fs.closeSync(held);
+      closeFile(held);
     };
   }
 
@@ -288,14 +284,14 @@ export class StateStore {
   lockedElsewhere(id: string): boolean {
     let fd: number;
     try {
-      fd = fs.openSync(path.join(this.dir(id), LOCK_FILE), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+      fd = openFile(path.join(this.dir(id), LOCK_FILE), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
     } catch {
       return false; // no lock file: nobody can hold it
     }
     try {
       return !(this.flockFn ?? defaultFlock)(fd, true, true);
     } finally {
-      fs.closeSync(fd);
+      closeFile(fd);
     }
   }
 
@@ -305,7 +301,7 @@ export class StateStore {
     for (;;) {
       let fd: number;
       try {
-        fd = fs.openSync(lockPath, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
+        fd = openFile(lockPath, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
       } catch (e) {
         if (errno(e) === 'ENOENT') throw new ContainerNotFoundError(id);
         if (errno(e) === 'ELOOP') throw new TsrunError(`lock file ${lockPath} is a symlink: refusing to use it`);
@@ -313,26 +309,19 @@ export class StateStore {
       }
       try {
         flock(fd, true, false);
-        const held = fs.fstatSync(fd);
-        let current: fs.Stats | undefined;
-        try {
-          current = fs.lstatSync(lockPath);
-        } catch (e) {
-          if (errno(e) !== 'ENOENT') throw e;
-        }
-        if (current && current.ino === held.ino && current.dev === held.dev) {
+        if (sameFile(fd, lockPath)) {
           let released = false;
           return () => {
             if (released) return;
             released = true;
-            fs.closeSync(fd);
+            closeFile(fd);
           };
         }
       } catch (e) {
-        fs.closeSync(fd);
+        closeFile(fd);
         throw e;
       }
-      fs.closeSync(fd);
+      closeFile(fd);
       // The file we locked was replaced or removed: loop; ENOENT above ends it when the dir is gone.
     }
   }
@@ -364,7 +353,7 @@ function defaultExchange(from: string, to: string): boolean {
 /** After a swap the temp name holds the old state: a file left behind goes with the dir. */
 function unlinkQuietly(file: string): void {
   try {
-    fs.unlinkSync(file);
+    removeFile(file);
   } catch {
     // removed with the container's dir
   }
@@ -395,8 +384,8 @@ function checkState(id: string, value: unknown, file: string): ContainerState {
  */
 function removeFlatDir(dir: string): void {
   try {
-    for (const name of fs.readdirSync(dir)) fs.unlinkSync(path.join(dir, name));
-    fs.rmdirSync(dir);
+    for (const name of listDir(dir)) removeFile(path.join(dir, name));
+    removeDir(dir);
   } catch {
     fs.rmSync(dir, { recursive: true, force: true });
   }

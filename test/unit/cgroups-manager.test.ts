@@ -34,9 +34,9 @@ function fakeRmdir(dir: string): void {
   fs.rmdirSync(dir);
 }
 
-// Spied on directly: the `import * as fs` namespace has read-only getters.
+// Spied on directly: an `import * as` namespace has read-only getters.
 // eslint-disable-next-line @typescript-eslint/no-var-requires
-const realFs = require('fs') as typeof fs;
+const hostFiles = require('../../src/host-files') as typeof import('../../src/host-files');
 
 const SELF = '9:name=systemd:/\n8:pids:/\n7:blkio:/\n6:freezer:/\n5:devices:/\n4:memory:/process_api/x\n3:cpuset:/\n2:cpuacct:/\n1:cpu:/\n0::/\n';
 
@@ -304,18 +304,18 @@ describe('v1 and hybrid drivers on a fake tree', () => {
     // One write(2) per rule, in order (the kernel takes one rule per write).
     const writes: string[] = [];
     const opened = new Map<number, string>();
-    const realOpen = fs.openSync;
-    const realWrite = fs.writeSync;
-    jest.spyOn(realFs, 'openSync').mockImplementation(((file: fs.PathLike, flags: fs.OpenMode, mode?: fs.Mode | null) => {
+    const realOpen = hostFiles.openFile;
+    const realWrite = hostFiles.writeOnce;
+    jest.spyOn(hostFiles, 'openFile').mockImplementation((file: string, flags: number, mode?: number) => {
       const fd = realOpen(file, flags, mode);
-      if (typeof file === 'string' && /devices\.(allow|deny)$/.test(file)) opened.set(fd, file);
+      if (/devices\.(allow|deny)$/.test(file)) opened.set(fd, file);
       return fd;
-    }) as typeof fs.openSync);
-    jest.spyOn(realFs, 'writeSync').mockImplementation(((fd: number, data: string, ...rest: never[]) => {
+    });
+    jest.spyOn(hostFiles, 'writeOnce').mockImplementation((fd: number, data: string) => {
       const file = opened.get(fd);
-      if (file) writes.push(`${path.relative(root, file)} ${String(data)}`);
-      return (realWrite as (fd: number, data: string, ...r: never[]) => number)(fd, data, ...rest);
-    }) as typeof fs.writeSync);
+      if (file) writes.push(`${path.relative(root, file)} ${data}`);
+      return realWrite(fd, data);
+    });
     m.setDevices([
       { allow: false, access: 'rwm' },
       { allow: true, type: 'c', major: 4, minor: 1, access: 'rw' },
@@ -366,16 +366,16 @@ describe('device rule helpers', () => {
 test('create survives a shared parent removed under it (a sibling create rolling back)', () => {
   makeTree('unified');
   fs.mkdirSync(path.join(root, 'tsrun-test'));
-  const real = fs.mkdirSync;
+  const real = hostFiles.makeDir;
   let raced = false;
-  jest.spyOn(realFs, 'mkdirSync').mockImplementation(((p: fs.PathLike, mode?: fs.Mode | fs.MakeDirectoryOptions | null) => {
+  jest.spyOn(hostFiles, 'makeDir').mockImplementation((p: string, mode: number) => {
     // Between finding the parent and making the leaf, its maker removes it.
-    if (String(p) === path.join(root, 'tsrun-test/c1') && !raced) {
+    if (p === path.join(root, 'tsrun-test/c1') && !raced) {
       raced = true;
       fs.rmdirSync(path.join(root, 'tsrun-test'));
     }
-    return real(p, mode as fs.Mode);
-  }) as typeof fs.mkdirSync);
+    return real(p, mode);
+  });
   const m = manager('unified');
   m.create();
   expect(raced).toBe(true);
@@ -386,13 +386,13 @@ test('create survives a shared parent removed under it (a sibling create rolling
 
 describe('v2 driver on a fake tree', () => {
   test('paths, create enables controllers only in intermediate dirs we made, apply, pids, destroy', () => {
-    const real = fs.mkdirSync;
+    const real = hostFiles.makeDir;
     // A new cgroup v2 dir shows the controllers its parent enabled.
-    jest.spyOn(realFs, 'mkdirSync').mockImplementation(((p: fs.PathLike, mode?: fs.Mode | fs.MakeDirectoryOptions | null) => {
-      const r = real(p, mode as fs.Mode);
-      if (String(p).startsWith(root)) fs.writeFileSync(path.join(String(p), 'cgroup.controllers'), 'cpu memory pids\n');
+    jest.spyOn(hostFiles, 'makeDir').mockImplementation((p: string, mode: number) => {
+      const r = real(p, mode);
+      if (r && p.startsWith(root)) fs.writeFileSync(path.join(p, 'cgroup.controllers'), 'cpu memory pids\n');
       return r;
-    }) as typeof fs.mkdirSync);
+    });
     const m = manager('unified', { cgroupsPath: '/a/b/c1' });
     expect(m.layout).toBe('unified');
     expect(m.paths()).toEqual({ unified: path.join(root, 'a/b/c1') });
