@@ -98,6 +98,13 @@ export function makeDir(dir: string, mode: number): boolean {
   }
 }
 
+/** chmod(2): the mode as given, no umask. */
+export function changeMode(file: string, mode: number): void {
+  const nat = loadedAddon();
+  if (nat) nat.changeMode(file, mode);
+  else fs.chmodSync(file, mode);
+}
+
 export function removeDir(dir: string): void {
   const nat = loadedAddon();
   if (nat) nat.removeDir(dir);

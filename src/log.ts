@@ -3,7 +3,8 @@
 // well as to stderr (when the log is a file).
 import * as fs from 'fs';
 import { SyscallError } from './errors';
-import { writeStderr } from './output';
+import { writeAll, writeStderr } from './output';
+import { openFile } from './host-files';
 import { logLine, terminalLine, type LogFormat, type LogLevel } from './logrus';
 
 export type { LogFormat, LogLevel } from './logrus';
@@ -28,7 +29,7 @@ export function configureLog(next: Partial<LogSettings>): void {
   if (next.file === '') next = { ...next, file: undefined };
   if (next.file !== undefined && next.file !== settings.file) {
     try {
-      logFd = fs.openSync(next.file, 'a', 0o644);
+      logFd = openFile(next.file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o644);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       Object.assign(settings, { ...next, file: undefined });
@@ -45,7 +46,7 @@ function write(level: LogLevel, msg: string): void {
   if (level === 'debug') msg = `[+${performance.now().toFixed(1)}ms] ${msg}`;
   if (logFd !== undefined) {
     try {
-      fs.writeSync(logFd, logLine(settings.format, level, msg));
+      writeAll(logFd, logLine(settings.format, level, msg));
       return;
     } catch {
       // An unwritable log must not hide the message: fall through to stderr.

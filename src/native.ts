@@ -246,6 +246,8 @@ export interface NativeAddon {
   statPath(path: string, follow: boolean): NativeFileFacts | null;
   /** All of text, waiting for room on a non-blocking pipe. */
   writeText(fd: number, text: string): void;
+  /** chmod(2). */
+  changeMode(path: string, mode: number): void;
 }
 
 /** What statFd and statPath tell of a file. */

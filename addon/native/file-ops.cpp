@@ -3,8 +3,9 @@
 // JavaScript that is compiled the first time each function is called, in every
 // process: ~0.05-0.2 ms per fs function a command uses once, and 10-30 us per call
 // after that on top of the syscall, where tsrun makes ~130 such calls to start a
-// container. Errors carry code, errno and syscall as Node's do (ThrowErrno), and the
-// path in the message.
+// container. Errors have the shape of Node's fs errors (code, errno, syscall, path,
+// "ENOENT: no such file or directory, open '/x'"): what callers were written against,
+// and what the CLI turns into runc's words (src/cli/system-error.ts).
 #include <errno.h>
 #include <fcntl.h>
 #include <dirent.h>
@@ -17,9 +18,26 @@
 
 #include "addon.hpp"
 #include "fd.hpp"
+#include "../common/errno-text.hpp"
 
 namespace tsrun {
 namespace {
+
+// As Node's fs throws it; without a path for a call on an fd, with a dest for rename.
+[[noreturn]] void ThrowFsError(Napi::Env env, int err, const char* syscall, const std::string& path = "",
+                               const std::string& dest = "") {
+  std::string code = tsrun_common::ErrnoName(err);
+  std::string message = code + ": " + tsrun_common::ErrnoDescription(err) + ", " + syscall;
+  if (!path.empty()) message += " '" + path + "'";
+  if (!dest.empty()) message += " -> '" + dest + "'";
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("code", Napi::String::New(env, code));
+  error.Set("errno", Napi::Number::New(env, -err));
+  error.Set("syscall", Napi::String::New(env, syscall));
+  if (!path.empty()) error.Set("path", Napi::String::New(env, path));
+  if (!dest.empty()) error.Set("dest", Napi::String::New(env, dest));
+  throw error;
+}
 
 // Until EOF: /proc and cgroup files report a size of 0.
 bool ReadToEnd(int fd, std::string* out, int* err) {
@@ -92,7 +110,7 @@ Napi::Value ReadText(const Napi::CallbackInfo& info) {
   std::string text;
   int err = 0;
   const char* syscall = "open";
-  if (!ReadTextFile(path, &text, &err, &syscall)) ThrowErrno(info.Env(), err, syscall, path);
+  if (!ReadTextFile(path, &text, &err, &syscall)) ThrowFsError(info.Env(), err, syscall, path);
   return Napi::String::New(info.Env(), text);
 }
 
@@ -104,7 +122,7 @@ Napi::Value ReadTextIfExists(const Napi::CallbackInfo& info) {
   const char* syscall = "open";
   if (!ReadTextFile(path, &text, &err, &syscall)) {
     if (err == ENOENT) return info.Env().Null();
-    ThrowErrno(info.Env(), err, syscall, path);
+    ThrowFsError(info.Env(), err, syscall, path);
   }
   return Napi::String::New(info.Env(), text);
 }
@@ -117,7 +135,7 @@ Napi::Value FileKind(const Napi::CallbackInfo& info) {
   struct stat st;
   if ((follow ? stat(path.c_str(), &st) : lstat(path.c_str(), &st)) < 0) {
     if (errno == ENOENT || errno == ENOTDIR) return info.Env().Null();
-    ThrowErrno(info.Env(), errno, follow ? "stat" : "lstat", path);
+    ThrowFsError(info.Env(), errno, follow ? "stat" : "lstat", path);
   }
   return Napi::String::New(info.Env(), KindOf(st.st_mode));
 }
@@ -128,11 +146,11 @@ Napi::Value SameFile(const Napi::CallbackInfo& info) {
   int fd = ArgFd(info, 0, "sameFile");
   std::string path = ArgString(info, 1, "sameFile", "path");
   struct stat held;
-  if (fstat(fd, &held) < 0) ThrowErrno(info.Env(), errno, "fstat", std::to_string(fd));
+  if (fstat(fd, &held) < 0) ThrowFsError(info.Env(), errno, "fstat");
   struct stat now;
   if (lstat(path.c_str(), &now) < 0) {
     if (errno == ENOENT) return Napi::Boolean::New(info.Env(), false);
-    ThrowErrno(info.Env(), errno, "lstat", path);
+    ThrowFsError(info.Env(), errno, "lstat", path);
   }
   return Napi::Boolean::New(info.Env(), held.st_dev == now.st_dev && held.st_ino == now.st_ino);
 }
@@ -143,7 +161,7 @@ Napi::Value MakeDir(const Napi::CallbackInfo& info) {
   int mode = ArgInt(info, 1, "makeDir", "mode");
   if (mkdir(path.c_str(), static_cast<mode_t>(mode)) < 0) {
     if (errno == EEXIST) return Napi::Boolean::New(info.Env(), false);
-    ThrowErrno(info.Env(), errno, "mkdir", path);
+    ThrowFsError(info.Env(), errno, "mkdir", path);
   }
   return Napi::Boolean::New(info.Env(), true);
 }
@@ -151,14 +169,14 @@ Napi::Value MakeDir(const Napi::CallbackInfo& info) {
 // removeDir(path): rmdir(2).
 Napi::Value RemoveDir(const Napi::CallbackInfo& info) {
   std::string path = ArgString(info, 0, "removeDir", "path");
-  if (rmdir(path.c_str()) < 0) ThrowErrno(info.Env(), errno, "rmdir", path);
+  if (rmdir(path.c_str()) < 0) ThrowFsError(info.Env(), errno, "rmdir", path);
   return info.Env().Undefined();
 }
 
 // removeFile(path): unlink(2).
 Napi::Value RemoveFile(const Napi::CallbackInfo& info) {
   std::string path = ArgString(info, 0, "removeFile", "path");
-  if (unlink(path.c_str()) < 0) ThrowErrno(info.Env(), errno, "unlink", path);
+  if (unlink(path.c_str()) < 0) ThrowFsError(info.Env(), errno, "unlink", path);
   return info.Env().Undefined();
 }
 
@@ -168,7 +186,7 @@ Napi::Value OpenFile(const Napi::CallbackInfo& info) {
   int flags = ArgInt(info, 1, "openFile", "flags");
   int mode = ArgInt(info, 2, "openFile", "mode");
   int fd = open(path.c_str(), flags | O_CLOEXEC, static_cast<mode_t>(mode));
-  if (fd < 0) ThrowErrno(info.Env(), errno, "open", path);
+  if (fd < 0) ThrowFsError(info.Env(), errno, "open", path);
   return Napi::Number::New(info.Env(), fd);
 }
 
@@ -181,10 +199,10 @@ Napi::Value WriteFile(const Napi::CallbackInfo& info) {
   int flags = ArgInt(info, 2, "writeFile", "flags");
   int mode = ArgInt(info, 3, "writeFile", "mode");
   UniqueFd fd(open(path.c_str(), flags | O_CLOEXEC, static_cast<mode_t>(mode)));
-  if (!fd) ThrowErrno(info.Env(), errno, "open", path);
+  if (!fd) ThrowFsError(info.Env(), errno, "open", path);
   int err = 0;
-  if (!WriteAll(fd.get(), text.data(), text.size(), &err)) ThrowErrno(info.Env(), err, "write", path);
-  if (close(fd.release()) < 0 && errno != EINTR) ThrowErrno(info.Env(), errno, "close", path);
+  if (!WriteAll(fd.get(), text.data(), text.size(), &err)) ThrowFsError(info.Env(), err, "write", path);
+  if (close(fd.release()) < 0 && errno != EINTR) ThrowFsError(info.Env(), errno, "close", path);
   return info.Env().Undefined();
 }
 
@@ -198,7 +216,7 @@ Napi::Value WriteOnce(const Napi::CallbackInfo& info) {
   do {
     n = write(fd, text.data(), text.size());
   } while (n < 0 && errno == EINTR);
-  if (n < 0) ThrowErrno(info.Env(), errno, "write", std::to_string(fd));
+  if (n < 0) ThrowFsError(info.Env(), errno, "write");
   return Napi::Number::New(info.Env(), static_cast<double>(n));
 }
 
@@ -206,7 +224,7 @@ Napi::Value WriteOnce(const Napi::CallbackInfo& info) {
 Napi::Value RenameFile(const Napi::CallbackInfo& info) {
   std::string from = ArgString(info, 0, "renameFile", "from");
   std::string to = ArgString(info, 1, "renameFile", "to");
-  if (rename(from.c_str(), to.c_str()) < 0) ThrowErrno(info.Env(), errno, "rename", from);
+  if (rename(from.c_str(), to.c_str()) < 0) ThrowFsError(info.Env(), errno, "rename", from, to);
   return info.Env().Undefined();
 }
 
@@ -215,7 +233,7 @@ Napi::Value ListDir(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = ArgString(info, 0, "listDir", "path");
   DIR* dir = opendir(path.c_str());
-  if (dir == nullptr) ThrowErrno(env, errno, "opendir", path);
+  if (dir == nullptr) ThrowFsError(env, errno, "scandir", path);  // Node's name for it
   Napi::Array names = Napi::Array::New(env);
   uint32_t count = 0;
   for (;;) {
@@ -228,7 +246,7 @@ Napi::Value ListDir(const Napi::CallbackInfo& info) {
   }
   int err = errno;
   closedir(dir);
-  if (err != 0) ThrowErrno(env, err, "readdir", path);
+  if (err != 0) ThrowFsError(env, err, "scandir", path);
   return names;
 }
 
@@ -240,7 +258,7 @@ Napi::Value ReadLink(const Napi::CallbackInfo& info) {
     ssize_t n = readlink(path.c_str(), &target[0], target.size());
     if (n < 0) {
       if (errno == ENOENT) return info.Env().Null();
-      ThrowErrno(info.Env(), errno, "readlink", path);
+      ThrowFsError(info.Env(), errno, "readlink", path);
     }
     if (static_cast<size_t>(n) < target.size()) {
       target.resize(static_cast<size_t>(n));
@@ -269,7 +287,7 @@ Napi::Value StatFd(const Napi::CallbackInfo& info) {
   struct stat st;
   if (fstat(fd, &st) < 0) {
     if (errno == EBADF) return info.Env().Null();
-    ThrowErrno(info.Env(), errno, "fstat", std::to_string(fd));
+    ThrowFsError(info.Env(), errno, "fstat");
   }
   return Described(info.Env(), st);
 }
@@ -282,7 +300,7 @@ Napi::Value StatPath(const Napi::CallbackInfo& info) {
   struct stat st;
   if ((follow ? stat(path.c_str(), &st) : lstat(path.c_str(), &st)) < 0) {
     if (errno == ENOENT || errno == ENOTDIR) return info.Env().Null();
-    ThrowErrno(info.Env(), errno, follow ? "stat" : "lstat", path);
+    ThrowFsError(info.Env(), errno, follow ? "stat" : "lstat", path);
   }
   return Described(info.Env(), st);
 }
@@ -300,13 +318,21 @@ Napi::Value WriteText(const Napi::CallbackInfo& info) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       struct pollfd p = {fd, POLLOUT, 0};
-      if (poll(&p, 1, -1) < 0 && errno != EINTR) ThrowErrno(info.Env(), errno, "poll", std::to_string(fd));
+      if (poll(&p, 1, -1) < 0 && errno != EINTR) ThrowFsError(info.Env(), errno, "poll");
       continue;
     }
-    if (n < 0) ThrowErrno(info.Env(), errno, "write", std::to_string(fd));
+    if (n < 0) ThrowFsError(info.Env(), errno, "write");
     data += n;
     left -= static_cast<size_t>(n);
   }
+  return info.Env().Undefined();
+}
+
+// changeMode(path, mode): chmod(2), the mode as given (no umask).
+Napi::Value ChangeMode(const Napi::CallbackInfo& info) {
+  std::string path = ArgString(info, 0, "changeMode", "path");
+  int mode = ArgInt(info, 1, "changeMode", "mode");
+  if (chmod(path.c_str(), static_cast<mode_t>(mode)) < 0) ThrowFsError(info.Env(), errno, "chmod", path);
   return info.Env().Undefined();
 }
 

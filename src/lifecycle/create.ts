@@ -17,6 +17,7 @@ import { NET_DEVICE_SYNC } from '../linux/net-devices';
 import { buildCreatePlan } from '../linux/plan';
 import { encodePlan } from '../linux/plan-encoding';
 import { log } from '../log';
+import { changeMode } from '../host-files';
 import { relayTerminalSize } from './caller-terminal';
 import { foregroundStdio, type PipedStdio } from './foreground-stdio';
 import { native } from '../native';
@@ -240,7 +241,7 @@ export function createContainer(opts: CreateOptions): Created {
       nat.mkfifo(fifo, 0o622);
       // mkfifo applies our umask; the init may run as any uid by the time it opens the
       // FIFO for writing (through the O_PATH fd, so the 0711 state dir still hides it).
-      fs.chmodSync(fifo, 0o622);
+      changeMode(fifo, 0o622);
       // Owned by the container's root, as runc does: in a user namespace the init's
       // root is a host uid that a root-owned FIFO would treat as "other".
       if (newUserNs) chownToMappedRoot(fifo, spec);

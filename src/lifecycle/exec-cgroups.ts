@@ -3,11 +3,11 @@
 // `--cgroup ctrl[,ctrl...]:sub` one in the hierarchies of those controllers, by the
 // names runc gives them (a v1 controller, or `name=systemd` for a named hierarchy;
 // the unified hierarchy has none), and an unknown name is an error, as in runc.
-import * as fs from 'fs';
 import * as path from 'path';
 import type * as Detect from '../cgroups/detect';
 import { isOnCgroupFs } from '../cgroups/manager';
 import { CgroupError, ConfigError } from '../errors';
+import { exists } from '../host-files';
 
 /** Parses runc's --cgroup values: controller -> sub-path ('' for "every hierarchy"). */
 export function parseSubCgroups(values: readonly string[]): Map<string, string> {
@@ -80,7 +80,7 @@ function mountedControllers(): (key: string) => readonly string[] {
 export function execCgroupDirs(cgroupPaths: Readonly<Record<string, string>>, cgroupArgs: readonly string[]): Record<string, string> {
   const subs = parseSubCgroups(cgroupArgs);
   const present = Object.entries(cgroupPaths).filter(([, dir]) => {
-    if (fs.existsSync(dir)) return true;
+    if (exists(dir)) return true;
     if (isOnCgroupFs(nearestExistingAncestor(dir))) throw new CgroupError(dir, `the container's cgroup ${dir} no longer exists`);
     return false;
   });
@@ -96,7 +96,7 @@ export function execCgroupDirs(cgroupPaths: Readonly<Record<string, string>>, cg
     const target = path.resolve(dir, sub.replace(/^\/+/, ''));
     // Worded with runc's phrases (1.1's and 1.2's), which scripts and its own tests match.
     if (target !== dir && !target.startsWith(dir + '/')) throw new CgroupError(target, `--cgroup ${sub}: bad sub cgroup path: ${sub} is not a sub cgroup path (outside the container's cgroup)`);
-    if (!fs.existsSync(target)) throw new CgroupError(target, `--cgroup ${sub}: error adding pid to cgroups: ${target}: no such file or directory`);
+    if (!exists(target)) throw new CgroupError(target, `--cgroup ${sub}: error adding pid to cgroups: ${target}: no such file or directory`);
     dirs[key] = target;
   }
   return dirs;
@@ -104,6 +104,6 @@ export function execCgroupDirs(cgroupPaths: Readonly<Record<string, string>>, cg
 
 function nearestExistingAncestor(dir: string): string {
   let d = path.dirname(dir);
-  while (d !== '/' && !fs.existsSync(d)) d = path.dirname(d);
+  while (d !== '/' && !exists(d)) d = path.dirname(d);
   return d;
 }

@@ -12,6 +12,7 @@ import { buildExecPlan } from '../linux/exec-plan';
 import { planCgroupJoin } from '../linux/cgroup-join';
 import { encodePlan } from '../linux/plan-encoding';
 import { log } from '../log';
+import { closeFile, openFile, readText, statPath } from '../host-files';
 import { relayTerminalSize } from './caller-terminal';
 import { foregroundStdio, type PipedStdio } from './foreground-stdio';
 import { endWithoutExitHelper, native } from '../native';
@@ -69,7 +70,7 @@ function execProcess(opts: ExecOptions, spec: Spec): Process {
     const file = path.resolve(opts.processFile);
     let text: string;
     try {
-      text = fs.readFileSync(file, 'utf8');
+      text = readText(file);
     } catch (e) {
       throw new ConfigError('--process', `${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
@@ -81,9 +82,8 @@ function execProcess(opts: ExecOptions, spec: Spec): Process {
 
 function sameFile(a: string, b: string): boolean {
   try {
-    const sa = fs.statSync(a);
-    const sb = fs.statSync(b);
-    return sa.dev === sb.dev && sa.ino === sb.ino;
+    const sa = statPath(a, true);
+    return sa !== null && sa.id === statPath(b, true)?.id;
   } catch {
     return false;
   }
@@ -166,7 +166,7 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
       // "joins" the host's user namespace by path).
       if (type === 'user' && sameFile(file, '/proc/self/ns/user')) continue;
       try {
-        opened.push([type, fs.openSync(file, 'r')]);
+        opened.push([type, openFile(file, fs.constants.O_RDONLY)]);
       } catch (e) {
         throw new TsrunError(`open ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
@@ -288,7 +288,7 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
     throw e;
   } finally {
     if (syncFd !== undefined) nat.closeFd(syncFd);
-    for (const fd of nsFds) fs.closeSync(fd);
+    for (const fd of nsFds) closeFile(fd);
     if (console) nat.closeFd(console.initFd);
     if (console?.ownFd !== undefined) nat.closeFd(console.ownFd);
     if (pidfdSocketFd !== undefined) nat.closeFd(pidfdSocketFd);

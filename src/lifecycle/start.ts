@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import { ContainerStateError, InitError } from '../errors';
 import { log } from '../log';
+import { closeFile, openFile, removeFile, statFd, statPath, type FileFacts } from '../host-files';
 import { native } from '../native';
 import { Container } from './container';
 import { crashPoint } from '../crash-point';
@@ -64,7 +65,7 @@ function startReleased(container: Container, fifoFd: number): void {
   // poststart after the exec. A kill or delete meanwhile ends the init: EOF without `x`.
   // The FIFO stays until then, as with runc: during the startContainer hooks the
   // container is still `created` (and a plain delete may still remove it).
-  const ours = fs.fstatSync(released.fd);
+  const ours = statFd(released.fd);
   const report = released.head + nat.drainFifo(released.fd);
   unlinkOurFifo(fifo, ours);
   const { pid, startTime } = container.state;
@@ -82,10 +83,9 @@ function startReleased(container: Container, fifoFd: number): void {
  * and a new create of the same id could have made another one meanwhile. unlink, not
  * rmSync: that loads its rimraf module first (a third of a ms).
  */
-function unlinkOurFifo(fifo: string, ours: fs.Stats): void {
+function unlinkOurFifo(fifo: string, ours: FileFacts | null): void {
   try {
-    const there = fs.lstatSync(fifo);
-    if (there.ino === ours.ino && there.dev === ours.dev) fs.unlinkSync(fifo);
+    if (ours !== null && statPath(fifo)?.id === ours.id) removeFile(fifo);
   } catch (e) {
     // Left behind, it is harmless (status asks whether the init still runs
     // tsrun-init), but worth a word.
@@ -101,7 +101,7 @@ function unlinkOurFifo(fifo: string, ours: fs.Stats): void {
 function openFifoForStart(fifo: string): number {
   let fd: number;
   try {
-    fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    fd = openFile(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK, 0);
   } catch (e) {
     // Gone: an earlier start released the init and unlinked it (running, or stopped since).
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ContainerStateError('cannot start an already running container');
@@ -111,11 +111,11 @@ function openFifoForStart(fifo: string): number {
   try {
     locked = native().flock(fd, true, true);
   } catch (e) {
-    fs.closeSync(fd);
+    closeFile(fd);
     throw e;
   }
   if (!locked) {
-    fs.closeSync(fd);
+    closeFile(fd);
     throw new ContainerStateError('cannot start an already running container');
   }
   return fd;

@@ -7,6 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as files from '../../src/host-files';
 import { native } from '../../src/native';
+import { systemErrorMessage } from '../../src/cli/system-error';
 
 let tmp: string;
 beforeEach(() => {
@@ -18,6 +19,19 @@ afterEach(() => {
 
 const errnoOf = (code: string, syscall: string, file: string): unknown =>
   expect.objectContaining({ code, syscall, message: expect.stringContaining(file) });
+
+test('errors as Node\'s fs makes them: what the CLI turns into runc\'s words', () => {
+  const missing = path.join(tmp, 'missing');
+  expect(() => files.readText(missing)).toThrow(expect.objectContaining({ message: `ENOENT: no such file or directory, open '${missing}'`, code: 'ENOENT', errno: -2, syscall: 'open', path: missing }) as Error);
+  expect(() => files.renameFile(missing, path.join(tmp, 'to'))).toThrow(expect.objectContaining({ path: missing, dest: path.join(tmp, 'to'), syscall: 'rename' }) as Error);
+  let caught: unknown;
+  try {
+    files.makeDir(path.join(missing, 'x'), 0o700);
+  } catch (e) {
+    caught = e;
+  }
+  expect(systemErrorMessage(caught as NodeJS.ErrnoException)).toBe(`mkdir ${path.join(missing, 'x')}: no such file or directory`);
+});
 
 test('readText: the whole text as UTF-8, /proc files (size 0) to their end; errors name the syscall and the file', () => {
   const text = path.join(tmp, 'text');
@@ -86,7 +100,7 @@ test('makeDir, removeDir, removeFile, renameFile, listDir', () => {
   fs.writeFileSync(path.join(dir, 'a'), '');
   fs.writeFileSync(path.join(dir, 'b'), '');
   expect(files.listDir(dir).sort()).toEqual(['a', 'b']);
-  expect(() => files.listDir(path.join(tmp, 'missing'))).toThrow(errnoOf('ENOENT', 'opendir', path.join(tmp, 'missing')) as Error);
+  expect(() => files.listDir(path.join(tmp, 'missing'))).toThrow(errnoOf('ENOENT', 'scandir', path.join(tmp, 'missing')) as Error);
   expect(() => files.removeDir(dir)).toThrow(errnoOf('ENOTEMPTY', 'rmdir', dir) as Error);
   files.renameFile(path.join(dir, 'a'), path.join(dir, 'c'));
   expect(files.listDir(dir).sort()).toEqual(['b', 'c']);
