@@ -64,16 +64,22 @@ function kindOfStats(st: fs.Stats): FileKind {
   return 'unknown';
 }
 
-/** What is at `file` (lstat; stat with `follow`), or null when nothing is there. */
-export function fileKind(file: string, follow = false): FileKind | null {
-  const nat = loadedAddon();
-  if (nat) return nat.fileKind(file, follow) as FileKind | null;
+/** Node's stat (with `follow`) or lstat, null when nothing is there. */
+function statsOrNull(file: string, follow: boolean): fs.Stats | null {
   try {
-    return kindOfStats(follow ? fs.statSync(file) : fs.lstatSync(file));
+    return follow ? fs.statSync(file) : fs.lstatSync(file);
   } catch (e) {
     if (code(e) === 'ENOENT' || code(e) === 'ENOTDIR') return null;
     throw e;
   }
+}
+
+/** What is at `file` (lstat; stat with `follow`), or null when nothing is there. */
+export function fileKind(file: string, follow = false): FileKind | null {
+  const nat = loadedAddon();
+  if (nat) return nat.fileKind(file, follow) as FileKind | null;
+  const st = statsOrNull(file, follow);
+  return st && kindOfStats(st);
 }
 
 /** Whether something is at `file` (followed), as fs.existsSync: any error is a no. */
@@ -191,12 +197,8 @@ export function statFd(fd: number): FileFacts | null {
 export function statPath(file: string, follow = false): FileFacts | null {
   const nat = loadedAddon();
   if (nat) return nat.statPath(file, follow) as FileFacts | null;
-  try {
-    return factsOfStats(follow ? fs.statSync(file) : fs.lstatSync(file));
-  } catch (e) {
-    if (code(e) === 'ENOENT' || code(e) === 'ENOTDIR') return null;
-    throw e;
-  }
+  const st = statsOrNull(file, follow);
+  return st && factsOfStats(st);
 }
 
 /** A symlink's target; null when there is no such link. */

@@ -127,16 +127,25 @@ Napi::Value ReadTextIfExists(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), text);
 }
 
+namespace {
+
+// stat (with follow) or lstat of the path argument at 0; false when nothing is there
+// (ENOENT, ENOTDIR), any other error thrown.
+bool StatArg(const Napi::CallbackInfo& info, const char* fn, struct stat* st) {
+  std::string path = ArgString(info, 0, fn, "path");
+  bool follow = info.Length() > 1 && info[1].ToBoolean().Value();
+  if ((follow ? stat(path.c_str(), st) : lstat(path.c_str(), st)) == 0) return true;
+  if (errno == ENOENT || errno == ENOTDIR) return false;
+  ThrowFsError(info.Env(), errno, follow ? "stat" : "lstat", path);
+}
+
+}  // namespace
+
 // fileKind(path, follow): 'file', 'dir', 'symlink', 'fifo', 'socket', 'char', 'block'
 // (stat with follow, else lstat), or null when nothing is there (ENOENT, ENOTDIR).
 Napi::Value FileKind(const Napi::CallbackInfo& info) {
-  std::string path = ArgString(info, 0, "fileKind", "path");
-  bool follow = info.Length() > 1 && info[1].ToBoolean().Value();
   struct stat st;
-  if ((follow ? stat(path.c_str(), &st) : lstat(path.c_str(), &st)) < 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return info.Env().Null();
-    ThrowFsError(info.Env(), errno, follow ? "stat" : "lstat", path);
-  }
+  if (!StatArg(info, "fileKind", &st)) return info.Env().Null();
   return Napi::String::New(info.Env(), KindOf(st.st_mode));
 }
 
@@ -295,13 +304,8 @@ Napi::Value StatFd(const Napi::CallbackInfo& info) {
 // statPath(path, follow): {kind, id, rdev} (lstat; stat with follow), or null when
 // nothing is there (ENOENT, ENOTDIR).
 Napi::Value StatPath(const Napi::CallbackInfo& info) {
-  std::string path = ArgString(info, 0, "statPath", "path");
-  bool follow = info.Length() > 1 && info[1].ToBoolean().Value();
   struct stat st;
-  if ((follow ? stat(path.c_str(), &st) : lstat(path.c_str(), &st)) < 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return info.Env().Null();
-    ThrowFsError(info.Env(), errno, follow ? "stat" : "lstat", path);
-  }
+  if (!StatArg(info, "statPath", &st)) return info.Env().Null();
   return Described(info.Env(), st);
 }
 

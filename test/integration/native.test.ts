@@ -825,43 +825,49 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     ).toThrow(expect.objectContaining({ code: 'EBADF' }));
   });
 
-  test('readLatin1: every byte as one Latin-1 character, held outside V8\'s heap; errors name the file', () => {
-    const every = path.join(tmp, 'latin1-every-byte');
-    fs.writeFileSync(every, Buffer.from(Array.from({ length: 512 }, (_, i) => i % 256)));
-    expect(n.readLatin1(every)).toBe(fs.readFileSync(every, 'latin1'));
-    const empty = path.join(tmp, 'latin1-empty');
-    fs.writeFileSync(empty, '');
-    expect(n.readLatin1(empty)).toBe('');
-    // 8 MiB as a string on V8's heap would show in its spaces' sizes.
-    const big = path.join(tmp, 'latin1-big');
-    fs.writeFileSync(big, Buffer.alloc(8 << 20, 'x'));
+  /** 8 MiB of `fill` read by `read`, and how much V8's heap grew meanwhile (a copy on it would show). */
+  function readBig<T>(name: string, fill: string, read: (file: string) => T): { data: T; heapGrowth: number } {
+    const big = path.join(tmp, name);
+    fs.writeFileSync(big, Buffer.alloc(8 << 20, fill));
     const heapUsed = (): number => v8.getHeapSpaceStatistics().reduce((sum, sp) => sum + sp.space_used_size, 0);
     const before = heapUsed();
-    const text = n.readLatin1(big);
-    expect(heapUsed() - before).toBeLessThan(1 << 20);
+    const data = read(big);
+    return { data, heapGrowth: heapUsed() - before };
+  }
+
+  /** A file of every byte value, and an empty one. */
+  function everyByteAndEmpty(prefix: string): { every: string; empty: string } {
+    const every = path.join(tmp, `${prefix}-every-byte`);
+    fs.writeFileSync(every, Buffer.from(Array.from({ length: 512 }, (_, i) => i % 256)));
+    const empty = path.join(tmp, `${prefix}-empty`);
+    fs.writeFileSync(empty, '');
+    return { every, empty };
+  }
+
+  const missingFileError = (): unknown => expect.objectContaining({ code: 'ENOENT', syscall: 'open', message: expect.stringContaining(path.join(tmp, 'missing')) });
+
+  test('readLatin1: every byte as one Latin-1 character, held outside V8\'s heap; errors name the file', () => {
+    const { every, empty } = everyByteAndEmpty('latin1');
+    expect(n.readLatin1(every)).toBe(fs.readFileSync(every, 'latin1'));
+    expect(n.readLatin1(empty)).toBe('');
+    const { data: text, heapGrowth } = readBig('latin1-big', 'x', (f) => n.readLatin1(f));
+    expect(heapGrowth).toBeLessThan(1 << 20);
     expect(text.length).toBe(8 << 20);
     expect(text.charCodeAt((8 << 20) - 1)).toBe(0x78);
-    expect(() => n.readLatin1(path.join(tmp, 'missing'))).toThrow(expect.objectContaining({ code: 'ENOENT', syscall: 'open', message: expect.stringContaining(path.join(tmp, 'missing')) }));
+    expect(() => n.readLatin1(path.join(tmp, 'missing'))).toThrow(missingFileError() as Error);
   });
 
   test('readBytes: the whole file as a Buffer over memory outside V8\'s heap; errors name the file', () => {
-    const every = path.join(tmp, 'bytes-every-byte');
-    fs.writeFileSync(every, Buffer.from(Array.from({ length: 512 }, (_, i) => i % 256)));
+    const { every, empty } = everyByteAndEmpty('bytes');
     const bytes = n.readBytes(every);
     expect(Buffer.isBuffer(bytes)).toBe(true);
     expect(bytes.equals(fs.readFileSync(every))).toBe(true);
-    const empty = path.join(tmp, 'bytes-empty');
-    fs.writeFileSync(empty, '');
     expect(n.readBytes(empty).length).toBe(0);
-    const big = path.join(tmp, 'bytes-big');
-    fs.writeFileSync(big, Buffer.alloc(8 << 20, 'y'));
-    const heapUsed = (): number => v8.getHeapSpaceStatistics().reduce((sum, sp) => sum + sp.space_used_size, 0);
-    const before = heapUsed();
-    const data = n.readBytes(big);
-    expect(heapUsed() - before).toBeLessThan(1 << 20);
+    const { data, heapGrowth } = readBig('bytes-big', 'y', (f) => n.readBytes(f));
+    expect(heapGrowth).toBeLessThan(1 << 20);
     expect(data.length).toBe(8 << 20);
     expect(data[(8 << 20) - 1]).toBe(0x79);
-    expect(() => n.readBytes(path.join(tmp, 'missing'))).toThrow(expect.objectContaining({ code: 'ENOENT', syscall: 'open', message: expect.stringContaining(path.join(tmp, 'missing')) }));
+    expect(() => n.readBytes(path.join(tmp, 'missing'))).toThrow(missingFileError() as Error);
     expect(() => n.readBytes(tmp)).toThrow(expect.objectContaining({ code: 'EISDIR', syscall: 'read' }));
   });
 
