@@ -3,6 +3,7 @@
 import * as path from 'path';
 import { stdioStreamsUsed } from './output';
 import { LAUNCHER_NODE_OPTION } from './launcher-options';
+import type { PlanOp } from './linux/plan-encoding';
 
 export interface SpawnInitOptions {
   /** The encoded plan (see addon/PROTOCOL.md). */
@@ -248,6 +249,8 @@ export interface NativeAddon {
   writeText(fd: number, text: string): void;
   /** chmod(2). */
   changeMode(path: string, mode: number): void;
+  /** The plan's bytes (addon/PROTOCOL.md), as src/linux/plan-encoding.ts writes them, in C++. */
+  encodePlan(ops: readonly PlanOp[]): Buffer;
 }
 
 /** What statFd and statPath tell of a file. */

@@ -48,7 +48,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"openFile", OpenFile},       {"writeFile", WriteFile},     {"writeOnce", WriteOnce},
       {"renameFile", RenameFile},   {"listDir", ListDir},       {"readLink", ReadLink},
       {"statFd", StatFd},           {"statPath", StatPath},     {"writeText", WriteText},
-      {"changeMode", ChangeMode},
+      {"changeMode", ChangeMode},   {"encodePlan", EncodePlan},
       {"realtimeSignals", RealtimeSignals},
       {"signalNumbers", SignalNumbers}, {"signalText", SignalText},
       {"catchSignals", CatchSignals},     {"forwardSignalsTo", ForwardSignalsTo},

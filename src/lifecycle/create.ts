@@ -15,7 +15,6 @@ import { validateResources } from '../cgroups/resources';
 import { CgroupError, ConfigError, TsrunError } from '../errors';
 import { NET_DEVICE_SYNC } from '../linux/net-devices';
 import { buildCreatePlan } from '../linux/plan';
-import { encodePlan } from '../linux/plan-encoding';
 import { log } from '../log';
 import { changeMode } from '../host-files';
 import { relayTerminalSize } from './caller-terminal';
@@ -320,7 +319,7 @@ export function createContainer(opts: CreateOptions): Created {
 
     log.debug(`create ${opts.id}: spawning init`);
     if (opts.foreground && !terminal) piped = foregroundStdio();
-    const child = nat.spawnInit({ plan: encodePlan(plan), stdio: piped?.stdio ?? [0, 1, 2], preserveFds, extraFds });
+    const child = nat.spawnInit({ plan: nat.encodePlan(plan), stdio: piped?.stdio ?? [0, 1, 2], preserveFds, extraFds });
     piped?.started();
     stage1 = child.pid;
     syncFd = child.syncFd;

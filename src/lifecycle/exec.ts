@@ -10,7 +10,6 @@ import type { NamespaceType, Process, Spec } from '../config/types';
 import { ConfigError, ContainerStateError, InitError, TsrunError } from '../errors';
 import { buildExecPlan } from '../linux/exec-plan';
 import { planCgroupJoin } from '../linux/cgroup-join';
-import { encodePlan } from '../linux/plan-encoding';
 import { log } from '../log';
 import { closeFile, openFile, readText, statPath } from '../host-files';
 import { relayTerminalSize } from './caller-terminal';
@@ -210,7 +209,7 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
     const forks = plan.some((o) => o.op === 'fork');
     log.debug(`exec in ${opts.id}: plan of ${plan.length} operations`);
     if (!opts.detach && !terminal) piped = foregroundStdio();
-    const child = nat.spawnInit({ plan: encodePlan(plan), stdio: piped?.stdio ?? [0, 1, 2], preserveFds: opts.preserveFds, extraFds });
+    const child = nat.spawnInit({ plan: nat.encodePlan(plan), stdio: piped?.stdio ?? [0, 1, 2], preserveFds: opts.preserveFds, extraFds });
     piped?.started();
     stage1 = child.pid;
     syncFd = child.syncFd;

@@ -9,7 +9,7 @@ import type { Spec } from '../config/types';
 import { TsrunError } from '../errors';
 import { CLONE_FLAGS } from '../linux/namespaces';
 import { containerDeviceName } from '../linux/net-devices';
-import { encodePlan, op } from '../linux/plan-encoding';
+import { op } from '../linux/plan-encoding';
 import { native } from '../native';
 import { converseToExit } from './init-session';
 
@@ -19,7 +19,7 @@ function netlinkSocketIn(netnsFd: number): number {
   // PROTOCOL.md layout: no preserved fds, so the plan is fd 3, the sync socket 4 and
   // the one extra fd (the namespace) 5.
   const plan = [op('fds', 0, 1), op('setns', CLONE_FLAGS.network, '/proc/self/fd/5'), op('netlinkSocket'), op('exit', 0)];
-  const child = nat.spawnInit({ plan: encodePlan(plan), stdio: [0, 1, 2], preserveFds: 0, extraFds: [netnsFd] });
+  const child = nat.spawnInit({ plan: nat.encodePlan(plan), stdio: [0, 1, 2], preserveFds: 0, extraFds: [netnsFd] });
   let socket: number | undefined;
   try {
     converseToExit(child.syncFd, {

@@ -14,8 +14,10 @@ export function op(name: string, ...args: PlanArg[]): PlanOp {
 }
 
 /**
- * The plan as the init reads it. Every create, run and exec encodes one, once, in
- * code that V8 only interprets: what it allocates is what counts. Built from arrays
+ * The plan as the init reads it. The lifecycle has the addon encode it
+ * (native().encodePlan, ~20 times faster than this interpreted loop); this is the
+ * format's reference, which the tests build plans with and hold the addon's to. In
+ * code that V8 only interprets, what it allocates is what counts. Built from arrays
  * of strings and joins, a `run`'s plan (~80 ops) left ~100 KB in the young
  * generation, the last straw for a scavenge (~0.9 ms) the command did not otherwise
  * need. So the usual, ASCII plan is written byte by byte into one buffer sized

@@ -2,7 +2,8 @@ import { capabilityMasks } from '../../src/linux/capabilities';
 import { MOUNT_ATTR, MS, parseMountOptions, propagationArg, rootPropagationAfterPivot, rootPropagationFlags } from '../../src/linux/mount-options';
 import { CLONE_FLAGS, planNamespaces } from '../../src/linux/namespaces';
 import { checkSysctl } from '../../src/linux/sysctl';
-import { decodePlan, encodePlan, op } from '../../src/linux/plan-encoding';
+import { decodePlan, encodePlan, op, type PlanOp } from '../../src/linux/plan-encoding';
+import { native, type NativeAddon } from '../../src/native';
 import { ConfigError } from '../../src/errors';
 import { youngGrowthOf } from '../helpers/young-generation';
 
@@ -187,6 +188,34 @@ describe('plan encoding', () => {
     // Also where a character beyond ASCII sends the plan the UTF-8 way, before or after it.
     expect(() => encodePlan([op('hostname', 'é'), op('env', 'A=\0')])).toThrow(/plan op env: argument contains a NUL byte/);
     expect(() => encodePlan([op('env', 'A=é\0')])).toThrow(/plan op env: argument contains a NUL byte/);
+  });
+  test('the addon\'s encoder (what the lifecycle uses) writes the very bytes of this one, and refuses what it refuses (skipped without the addon)', () => {
+    let nat: NativeAddon;
+    try {
+      nat = native();
+    } catch {
+      return;
+    }
+    const long = 'ab'.repeat(10000);
+    const plans: PlanOp[][] = [
+      [],
+      [op('fds', 0, 1), op('mount', 'proc', 'proc', 'proc', 14, 0, ''), op('credentials', 0, 0, (1n << 40n) - 1n, -1, 1.5, 1e21)],
+      [op('env', 'GREETING=héllo ✓'), op('hostname', ''), op('env', 'X=\ud800'), op('env', `A=${long}`), op('env', `B=${long}é`)],
+      Array.from({ length: 80 }, (_, i) => op(i % 2 ? 'mount' : 'cgroup', `/sys/fs/cgroup/memory/tsrun-test/c${i}`, 'tmpfs', 'nosuid,nodev', i, 0n)),
+      [op('nameless')],
+    ];
+    for (const plan of plans) expect(nat.encodePlan(plan).equals(encodePlan(plan))).toBe(true);
+    for (const bad of [[op('env', 'A=\0')], [op('hostname', 'é'), op('env', `${long}\0`)], [op('a\0b')]]) {
+      expect(() => encodePlan(bad)).toThrow(/argument contains a NUL byte/);
+      expect(() => nat.encodePlan(bad)).toThrow((() => {
+        try {
+          encodePlan(bad);
+        } catch (e) {
+          return (e as Error).message;
+        }
+        return 'unreachable';
+      })());
+    }
   });
   test('a long field (copied natively) is checked as a short one: NUL refused, non-ASCII sent the UTF-8 way', () => {
     for (const length of [63, 64, 65, 20000]) {
