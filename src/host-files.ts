@@ -18,6 +18,15 @@ export interface FileFacts {
   rdev: string;
 }
 
+/**
+ * path.join(dir, name) for a dir that is absolute and normalized and a name that is
+ * one component (no '/', not '.' or '..'), as the paths of state and cgroup files
+ * are: without path.join's normalizing walk over every character, ~130 times a `run`.
+ */
+export function childPath(dir: string, name: string): string {
+  return dir === '/' ? `/${name}` : `${dir}/${name}`;
+}
+
 let addon: NativeAddon | null | undefined;
 
 function loadedAddon(): NativeAddon | null {

@@ -3,7 +3,7 @@
 // removing exactly what we made.
 import * as fs from 'fs';
 import * as path from 'path';
-import { closeFile, exists, makeDir, openFile, readTextIfExists, removeDir, writeOnce } from '../host-files';
+import { childPath, closeFile, exists, makeDir, openFile, readTextIfExists, removeDir, writeOnce } from '../host-files';
 import type { DeviceCgroupRule } from '../config/types';
 import { CgroupError, ConfigError } from '../errors';
 import type { CgroupLayout, Hierarchy } from './detect';
@@ -101,9 +101,9 @@ export function sleepMs(ms: number): void {
 /** Reads a cgroup file, trimmed; null when it does not exist. */
 export function readCgroupFile(dir: string, name: string): string | null {
   try {
-    return readTextIfExists(path.join(dir, name))?.trim() ?? null;
+    return readTextIfExists(childPath(dir, name))?.trim() ?? null;
   } catch (e) {
-    throw new CgroupError(path.join(dir, name), `read ${path.join(dir, name)}: ${errno(e)}`);
+    throw new CgroupError(childPath(dir, name), `read ${childPath(dir, name)}: ${errno(e)}`);
   }
 }
 
@@ -166,7 +166,7 @@ export function writeCgroupLines(dir: string, lines: readonly { file: string; va
   const fds = new Map<string, number>();
   try {
     for (const { file, value } of lines) {
-      const full = path.join(dir, file);
+      const full = childPath(dir, file);
       try {
         let fd = fds.get(file);
         if (fd === undefined) {

@@ -8,7 +8,7 @@ import { validateContainerId } from './ids';
 import type { ContainerState } from './types';
 import { wantsStickyRoot } from './default-root';
 import { crashPoint } from '../crash-point';
-import { closeFile, fileKind, listDir, makeDir, openFile, readText, removeDir, removeFile, renameFile, sameFile, writeFile } from '../host-files';
+import { childPath, closeFile, fileKind, listDir, makeDir, openFile, readText, removeDir, removeFile, renameFile, sameFile, writeFile } from '../host-files';
 
 const STATE_FILE = 'state.json';
 const LOCK_FILE = 'lock';
@@ -61,7 +61,7 @@ export class StateStore {
    */
   dir(id: string): string {
     validateContainerId(id);
-    const dir = path.join(this.root, id);
+    const dir = childPath(this.root, id);
     // No entry is the usual case of create: no exception made for it (tens of µs each).
     const kind = fileKind(dir);
     if (kind !== null && kind !== 'dir') {
@@ -106,12 +106,12 @@ export class StateStore {
    */
   write(id: string, state: ContainerState): void {
     const dir = this.dir(id);
-    const tmp = path.join(dir, `${STATE_FILE}.tmp-${process.pid}`);
+    const tmp = childPath(dir, `${STATE_FILE}.tmp-${process.pid}`);
     const data = JSON.stringify(state);
     const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW;
     try {
       writeFile(tmp, data, flags, 0o600);
-      const target = path.join(dir, STATE_FILE);
+      const target = childPath(dir, STATE_FILE);
       if ((this.exchangeFn ?? defaultExchange)(tmp, target)) unlinkQuietly(tmp);
       else renameFile(tmp, target);
     } catch (e) {
@@ -141,10 +141,10 @@ export class StateStore {
     const dir = this.dir(id);
     let text: string;
     try {
-      text = readText(path.join(dir, STATE_FILE));
+      text = readText(childPath(dir, STATE_FILE));
     } catch (e) {
       // Named here with the code alone (EISDIR: a directory in its place).
-      if (errno(e) !== 'ENOENT' && errno(e) !== 'ENOTDIR') throw new SyscallError('read', errno(e) ?? '', `read ${path.join(dir, STATE_FILE)}: ${errno(e) ?? (e as Error).message}`);
+      if (errno(e) !== 'ENOENT' && errno(e) !== 'ENOTDIR') throw new SyscallError('read', errno(e) ?? '', `read ${childPath(dir, STATE_FILE)}: ${errno(e) ?? (e as Error).message}`);
       if (this.exists(id)) return null;
       throw new ContainerNotFoundError(id);
     }
@@ -152,9 +152,9 @@ export class StateStore {
     try {
       parsed = JSON.parse(text);
     } catch {
-      throw new TsrunError(`state of container ${id} is corrupt: ${path.join(dir, STATE_FILE)} is not valid JSON`);
+      throw new TsrunError(`state of container ${id} is corrupt: ${childPath(dir, STATE_FILE)} is not valid JSON`);
     }
-    return checkState(id, parsed, path.join(dir, STATE_FILE));
+    return checkState(id, parsed, childPath(dir, STATE_FILE));
   }
 
   /** Ids of the containers under root, sorted; entries that are not plain dirs with valid ids are skipped. */
@@ -230,7 +230,7 @@ export class StateStore {
 
   /** Path of the exec FIFO the init parks on until `start`. */
   fifoPath(id: string): string {
-    return path.join(this.dir(id), FIFO_FILE);
+    return childPath(this.dir(id), FIFO_FILE);
   }
 
   /**
@@ -257,7 +257,7 @@ export class StateStore {
     if (!makeDir(tmp, 0o711)) throw new TsrunError(`${tmp} exists already`);
     let fd: number | undefined;
     try {
-      fd = openFile(path.join(tmp, LOCK_FILE), fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
+      fd = openFile(childPath(tmp, LOCK_FILE), fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
       (this.flockFn ?? defaultFlock)(fd, true, false);
       crashPoint('create:reserving');
       // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -284,7 +284,7 @@ export class StateStore {
   lockedElsewhere(id: string): boolean {
     let fd: number;
     try {
-      fd = openFile(path.join(this.dir(id), LOCK_FILE), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+      fd = openFile(childPath(this.dir(id), LOCK_FILE), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
     } catch {
       return false; // no lock file: nobody can hold it
     }
@@ -297,7 +297,7 @@ export class StateStore {
 
   lock(id: string): () => void {
     const flock = this.flockFn ?? defaultFlock;
-    const lockPath = path.join(this.dir(id), LOCK_FILE);
+    const lockPath = childPath(this.dir(id), LOCK_FILE);
     for (;;) {
       let fd: number;
       try {
@@ -384,7 +384,7 @@ function checkState(id: string, value: unknown, file: string): ContainerState {
  */
 function removeFlatDir(dir: string): void {
   try {
-    for (const name of listDir(dir)) removeFile(path.join(dir, name));
+    for (const name of listDir(dir)) removeFile(childPath(dir, name));
     removeDir(dir);
   } catch {
     fs.rmSync(dir, { recursive: true, force: true });
