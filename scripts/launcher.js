@@ -28,9 +28,13 @@ let readCache = (name) => fs.readFileSync(name);
 try {
   const addon = { exports: {} };
   process.dlopen(addon, path.join(here, '..', 'build', 'Release', 'tsrun_native.node'));
-  globalThis.__tsrunAddon = addon.exports;
-  if (typeof addon.exports.readLatin1 === 'function') readSource = addon.exports.readLatin1;
-  if (typeof addon.exports.readBytes === 'function') readCache = addon.exports.readBytes;
+  // Each function made when first asked for, as src/native.ts's addonFunctions does.
+  const made = Object.create(null);
+  const named = addon.exports.functionNamed;
+  const functions = new Proxy(made, { get: (t, name) => (typeof name !== 'string' ? undefined : name in t ? t[name] : (t[name] = named(name))) });
+  globalThis.__tsrunAddon = functions;
+  if (typeof functions.readLatin1 === 'function') readSource = functions.readLatin1;
+  if (typeof functions.readBytes === 'function') readCache = functions.readBytes;
 } catch {
   // src/native.ts reports what is wrong with the addon when a command needs it
 }

@@ -269,6 +269,27 @@ export interface NativeSeccompFilter {
   rules: { syscall: string; action: number; conditions: { arg: number; op: number; a: string; b: string }[] }[];
 }
 
+/** What process.dlopen makes of the addon (addon/native/module.cpp). */
+export interface AddonModule {
+  /** The function of that name, made now; undefined for a name the addon has none of. */
+  functionNamed(name: string): unknown;
+  /** Every name functionNamed knows. */
+  functionNames(): string[];
+}
+
+/**
+ * The addon's functions as one object, each made the first time it is asked for: V8
+ * takes ~3.5 us to make one, and a command uses a few of the ~80. A spread or
+ * Object.keys sees only those made so far. scripts/launcher.js makes the same object
+ * for bin/tsrun.
+ */
+export function addonFunctions(module: AddonModule): NativeAddon {
+  const made: Record<string, unknown> = Object.create(null);
+  const get = (target: Record<string, unknown>, name: string | symbol): unknown =>
+    typeof name !== 'string' ? undefined : name in target ? target[name] : (target[name] = module.functionNamed(name));
+  return new Proxy(made, { get }) as unknown as NativeAddon;
+}
+
 let loaded: NativeAddon | undefined;
 
 /** The addon, loaded on first use where bin/tsrun has not loaded it already (tests load dist/src directly). */
@@ -280,7 +301,7 @@ export function native(): NativeAddon {
     // skips the module resolution (stat calls, package.json lookups) every command paid.
     const addon = { exports: {} };
     process.dlopen(addon, path.join(__dirname, '..', '..', 'build', 'Release', 'tsrun_native.node'));
-    loaded = addon.exports as NativeAddon;
+    loaded = addonFunctions(addon.exports as AddonModule);
   }
   return loaded;
 }

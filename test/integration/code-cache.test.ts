@@ -136,7 +136,8 @@ describeIf(skip)('the code caches of the build', () => {
       const dlopen = process.dlopen;
       process.dlopen = (module, ...rest) => {
         dlopen.call(process, module, ...rest);
-        if (typeof module.exports.readBytes === 'function') module.exports.readBytes = recordRead(module.exports.readBytes);
+        const named = module.exports.functionNamed;
+        if (typeof named === 'function') module.exports.functionNamed = (name) => (name === 'readBytes' ? recordRead(named(name)) : named(name));
       };
       // Under a node option (-r) tsrun ends with process.exit (src/native.ts).
       process.on('exit', (code) => {

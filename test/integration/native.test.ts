@@ -9,7 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as v8 from 'v8';
 
-import { native, NativeAddon, WaitResult } from '../../src/native';
+import { addonFunctions, native, type AddonModule, type NativeAddon, type WaitResult } from '../../src/native';
 import { LAUNCHER_NODE_OPTION } from '../../src/launcher-options';
 import { encodePlan, op, PlanOp } from '../../src/linux/plan-encoding';
 import { waitFor } from '../helpers/runtime';
@@ -738,7 +738,7 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     // A second copy of the addon: its own statics, and its own directory from dladdr.
     const module = { exports: {} };
     process.dlopen(module, path.join(release, 'tsrun_native.node'));
-    const copy = module.exports as NativeAddon;
+    const copy = addonFunctions(module.exports as AddonModule);
     const { pid, syncFd } = copy.spawnInit({ plan: encodePlan([op('fds', 0, 0), op('sync', 'hold')]), stdio: [0, 1, 2], preserveFds: 0, extraFds: [] });
     try {
       // It waits for our answer to `sync hold`; closing the socket ends it.

@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type * as SeccompModule from '../../src/lifecycle/seccomp';
+import type { AddonModule } from '../../src/native';
 
 const SPEC_ALLOW = 4;
 
@@ -16,11 +17,11 @@ describe('a container\'s seccomp profile and the kernel\'s SPEC_ALLOW probe', ()
   let containerSeccomp: typeof SeccompModule.containerSeccomp;
 
   beforeAll(() => {
-    const real = { exports: {} as Record<string, unknown> };
+    const real = { exports: {} as AddonModule };
     process.dlopen(real, path.join(__dirname, '..', '..', '..', 'build', 'Release', 'tsrun_native.node'));
     // src/native.ts takes the addon bin/tsrun hands over; loaded after this is set.
     (globalThis as { __tsrunAddon?: unknown }).__tsrunAddon = {
-      ...real.exports,
+      ...Object.fromEntries(real.exports.functionNames().map((name) => [name, real.exports.functionNamed(name)])),
       seccompFilterFlagsSupported: (flags: number): boolean => {
         expect(flags).toBe(SPEC_ALLOW);
         probes++;
