@@ -97,6 +97,21 @@ function isUnder(p: string, root: string): boolean {
   return p === root || p.startsWith(root.endsWith('/') ? root : `${root}/`);
 }
 
+/** Absolute without a "//", "." or ".." segment or a trailing "/": what path.resolve leaves as it is. */
+function isNormalizedAbsolute(p: string): boolean {
+  if (!p.startsWith('/') || p.includes('//') || p.includes('/./') || p.includes('/../')) return false;
+  return p === '/' || !(p.endsWith('/') || p.endsWith('/.') || p.endsWith('/..'));
+}
+
+/**
+ * The kernel writes mount points absolute and normalized: taken as they are, where
+ * path.resolve would walk every character of each (a mountinfo of any other shape
+ * is resolved).
+ */
+function normalizedMountPoint(p: string): string {
+  return isNormalizedAbsolute(p) ? p : path.resolve(p);
+}
+
 /**
  * The layout under `root`: cgroup2 at root itself = unified; v1 hierarchies plus a
  * cgroup2 below root (systemd puts it at root/unified) = hybrid; v1 only = legacy.
@@ -109,7 +124,7 @@ export function detectLayout(mountinfo: string, root: string = DEFAULT_CGROUP_RO
   let unified: Hierarchy | undefined;
   const seen = new Set<string>();
   for (const m of parseCgroupMounts(mountinfo)) {
-    const mp = path.resolve(m.mountPoint);
+    const mp = normalizedMountPoint(m.mountPoint);
     if (!isUnder(mp, normRoot)) continue;
     if (m.fstype === 'cgroup2') {
       // The unified hierarchy mounted at the root wins over one mounted below it.
@@ -122,7 +137,9 @@ export function detectLayout(mountinfo: string, root: string = DEFAULT_CGROUP_RO
     const id = [...m.controllers].sort().join(',');
     if (seen.has(id)) continue;
     seen.add(id);
-    v1.push({ kind: 'v1', key: path.relative(normRoot, mp), mountPoint: mp, mountRoot: m.root, controllers: m.controllers });
+    // Below normRoot (isUnder), and not it: the rest of the path, as path.relative gives it.
+    const key = mp.slice(normRoot === '/' ? 1 : normRoot.length + 1);
+    v1.push({ kind: 'v1', key, mountPoint: mp, mountRoot: m.root, controllers: m.controllers });
   }
   if (unified && unified.mountPoint === normRoot) {
     return { layout: 'unified', root: normRoot, hierarchies: [unified] };

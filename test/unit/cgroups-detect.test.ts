@@ -65,6 +65,16 @@ describe('detectLayout', () => {
     expect(info.layout).toBe('hybrid');
     expect(info.hierarchies[0].mountPoint).toBe('/tmp/fake root/cpu');
   });
+  test('mount points taken as written when normalized, resolved otherwise; keys relative to the root, also /', () => {
+    const odd = HYBRID.replace('/sys/fs/cgroup/cpu ', '/sys/fs/cgroup//cpu ').replace('/sys/fs/cgroup/memory ', '/sys/fs/cgroup/./memory/ ').replace('/sys/fs/cgroup/pids ', '/sys/fs/cgroup/x/../pids ');
+    expect(detectLayout(odd)).toEqual(detectLayout(HYBRID));
+    const fromSlash = detectLayout(HYBRID, '/');
+    expect(fromSlash.hierarchies.map((h) => [h.key, h.mountPoint]).slice(0, 2)).toEqual([
+      ['sys/fs/cgroup/cpu', '/sys/fs/cgroup/cpu'],
+      ['sys/fs/cgroup/cpuacct', '/sys/fs/cgroup/cpuacct'],
+    ]);
+    expect(detectLayout(HYBRID, '/sys/fs/cgroup/').hierarchies[0].key).toBe('cpu');
+  });
   test('no cgroup mounted', () => {
     expect(() => detectLayout('22 1 0:21 / /proc rw - proc proc rw\n')).toThrow(CgroupError);
     expect(() => detectLayout(HYBRID, '/elsewhere')).toThrow(/no cgroup filesystem/);
