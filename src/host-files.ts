@@ -16,6 +16,12 @@ export interface FileFacts {
   id: string;
   /** The device a device node stands for, in decimal. */
   rdev: string;
+  uid: number;
+  /** The permission bits (st_mode & 07777). */
+  mode: number;
+  size: number;
+  /** The modification time in nanoseconds, in decimal: exact. */
+  mtimeNs: string;
 }
 
 /**
@@ -62,7 +68,7 @@ export function readTextIfExists(file: string): string | null {
   }
 }
 
-function kindOfStats(st: fs.Stats): FileKind {
+function kindOfStats(st: fs.Stats | fs.BigIntStats): FileKind {
   if (st.isFile()) return 'file';
   if (st.isDirectory()) return 'dir';
   if (st.isSymbolicLink()) return 'symlink';
@@ -74,9 +80,9 @@ function kindOfStats(st: fs.Stats): FileKind {
 }
 
 /** Node's stat (with `follow`) or lstat, null when nothing is there. */
-function statsOrNull(file: string, follow: boolean): fs.Stats | null {
+function statsOrNull(file: string, follow: boolean): fs.BigIntStats | null {
   try {
-    return follow ? fs.statSync(file) : fs.lstatSync(file);
+    return follow ? fs.statSync(file, { bigint: true }) : fs.lstatSync(file, { bigint: true });
   } catch (e) {
     if (code(e) === 'ENOENT' || code(e) === 'ENOTDIR') return null;
     throw e;
@@ -186,8 +192,8 @@ export function sameFile(fd: number, file: string): boolean {
   return now !== undefined && now.ino === held.ino && now.dev === held.dev;
 }
 
-function factsOfStats(st: fs.Stats): FileFacts {
-  return { kind: kindOfStats(st), id: `${st.dev}:${st.ino}`, rdev: String(st.rdev) };
+function factsOfStats(st: fs.BigIntStats): FileFacts {
+  return { kind: kindOfStats(st), id: `${st.dev}:${st.ino}`, rdev: String(st.rdev), uid: Number(st.uid), mode: Number(st.mode & 0o7777n), size: Number(st.size), mtimeNs: String(st.mtimeNs) };
 }
 
 /** fstat: null when fd is not open. */
@@ -195,7 +201,7 @@ export function statFd(fd: number): FileFacts | null {
   const nat = loadedAddon();
   if (nat) return nat.statFd(fd) as FileFacts | null;
   try {
-    return factsOfStats(fs.fstatSync(fd));
+    return factsOfStats(fs.fstatSync(fd, { bigint: true }));
   } catch (e) {
     if (code(e) === 'EBADF') return null;
     throw e;
@@ -208,6 +214,19 @@ export function statPath(file: string, follow = false): FileFacts | null {
   if (nat) return nat.statPath(file, follow) as FileFacts | null;
   const st = statsOrNull(file, follow);
   return st && factsOfStats(st);
+}
+
+/** The text from the fd's offset to its end. */
+export function readTextFd(fd: number): string {
+  const nat = loadedAddon();
+  return nat ? nat.readFd(fd) : fs.readFileSync(fd, 'utf8');
+}
+
+/** The file's access and modification times set to now. */
+export function touchFd(fd: number): void {
+  const nat = loadedAddon();
+  if (nat) nat.touchFd(fd);
+  else fs.futimesSync(fd, new Date(), new Date());
 }
 
 /** A symlink's target; null when there is no such link. */

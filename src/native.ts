@@ -249,6 +249,10 @@ export interface NativeAddon {
   writeText(fd: number, text: string): void;
   /** chmod(2). */
   changeMode(path: string, mode: number): void;
+  /** The text (UTF-8) from the fd's offset to its end. */
+  readFd(fd: number): string;
+  /** futimens(fd, now). */
+  touchFd(fd: number): void;
   /** The plan's bytes (addon/PROTOCOL.md), as src/linux/plan-encoding.ts writes them, in C++. */
   encodePlan(ops: readonly PlanOp[]): Buffer;
 }
@@ -260,6 +264,12 @@ export interface NativeFileFacts {
   id: string;
   /** The device a device node stands for, in decimal. */
   rdev: string;
+  uid: number;
+  /** The permission bits (st_mode & 07777). */
+  mode: number;
+  size: number;
+  /** st_mtim in nanoseconds, in decimal. */
+  mtimeNs: string;
 }
 
 /** SeccompFilter (src/linux/seccomp.ts) with 64-bit values as decimal strings. */

@@ -68,6 +68,8 @@ Napi::Value StatFd(const Napi::CallbackInfo& info);
 Napi::Value StatPath(const Napi::CallbackInfo& info);
 Napi::Value WriteText(const Napi::CallbackInfo& info);
 Napi::Value ChangeMode(const Napi::CallbackInfo& info);
+Napi::Value ReadFd(const Napi::CallbackInfo& info);
+Napi::Value TouchFd(const Napi::CallbackInfo& info);
 Napi::Value EncodePlan(const Napi::CallbackInfo& info);
 Napi::Value PidfdKill(const Napi::CallbackInfo& info);
 Napi::Value PidfdGetFd(const Napi::CallbackInfo& info);

@@ -279,12 +279,17 @@ Napi::Value ReadLink(const Napi::CallbackInfo& info) {
 
 namespace {
 
-// {kind, id: "dev:ino", rdev}: what callers compare files by.
+// {kind, id: "dev:ino", rdev, uid, mode, size, mtimeNs}: what callers tell files by.
 Napi::Value Described(Napi::Env env, const struct stat& st) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("kind", KindOf(st.st_mode));
   out.Set("id", std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino));
   out.Set("rdev", std::to_string(st.st_rdev));
+  out.Set("uid", Napi::Number::New(env, st.st_uid));
+  out.Set("mode", Napi::Number::New(env, st.st_mode & 07777));
+  out.Set("size", Napi::Number::New(env, static_cast<double>(st.st_size)));
+  // Exact, as a decimal string (a double holds nanoseconds since 1970 only to ~0.25 us).
+  out.Set("mtimeNs", std::to_string(static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec));
   return out;
 }
 
@@ -337,6 +342,22 @@ Napi::Value ChangeMode(const Napi::CallbackInfo& info) {
   std::string path = ArgString(info, 0, "changeMode", "path");
   int mode = ArgInt(info, 1, "changeMode", "mode");
   if (chmod(path.c_str(), static_cast<mode_t>(mode)) < 0) ThrowFsError(info.Env(), errno, "chmod", path);
+  return info.Env().Undefined();
+}
+
+// readFd(fd): the text (UTF-8) from the fd's offset to the end.
+Napi::Value ReadFd(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0, "readFd");
+  std::string text;
+  int err = 0;
+  if (!ReadToEnd(fd, &text, &err)) ThrowFsError(info.Env(), err, "read");
+  return Napi::String::New(info.Env(), text);
+}
+
+// touchFd(fd): its access and modification times set to now (futimens).
+Napi::Value TouchFd(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0, "touchFd");
+  if (futimens(fd, nullptr) < 0) ThrowFsError(info.Env(), errno, "futime");
   return info.Env().Undefined();
 }
 

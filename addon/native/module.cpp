@@ -52,6 +52,7 @@ const Entry kEntries[] = {
       {"renameFile", RenameFile},   {"listDir", ListDir},       {"readLink", ReadLink},
       {"statFd", StatFd},           {"statPath", StatPath},     {"writeText", WriteText},
       {"changeMode", ChangeMode},   {"encodePlan", EncodePlan},
+      {"readFd", ReadFd},           {"touchFd", TouchFd},
       {"realtimeSignals", RealtimeSignals},
       {"signalNumbers", SignalNumbers}, {"signalText", SignalText},
       {"catchSignals", CatchSignals},     {"forwardSignalsTo", ForwardSignalsTo},

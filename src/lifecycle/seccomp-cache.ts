@@ -19,6 +19,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ListenerHandover } from '../linux/seccomp';
+import { closeFile, openFile, readText, readTextFd, statFd, statPath, touchFd } from '../host-files';
 import { log } from '../log';
 import { native } from '../native';
 
@@ -97,7 +98,7 @@ function keyMaterial(input: unknown, library: LibseccompIdentity): string | unde
   if (!library.path) return undefined;
   let kernel: string;
   try {
-    kernel = fs.readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
+    kernel = readText('/proc/sys/kernel/osrelease').trim();
   } catch {
     return undefined;
   }
@@ -117,8 +118,8 @@ function keyMaterial(input: unknown, library: LibseccompIdentity): string | unde
 /** A directory itself (no symlink), the effective user's, and writable by nobody else (no bit of `othersWrite`). */
 function ownDirectory(dir: string, othersWrite: number): boolean {
   try {
-    const st = fs.lstatSync(dir);
-    return st.isDirectory() && st.uid === process.geteuid?.() && (st.mode & othersWrite) === 0;
+    const st = statPath(dir);
+    return st !== null && st.kind === 'dir' && st.uid === process.geteuid?.() && (st.mode & othersWrite) === 0;
   } catch {
     return false;
   }
@@ -138,17 +139,16 @@ function readEntry(file: string, material: string): CompiledProfile | undefined 
   let entry: Entry;
   let fd: number | undefined;
   try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-    const st = fs.fstatSync(fd);
-    if (!st.isFile() || st.uid !== process.geteuid?.()) return undefined;
-    entry = JSON.parse(fs.readFileSync(fd, 'utf8')) as Entry;
+    fd = openFile(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW, 0);
+    const st = statFd(fd);
+    if (st === null || st.kind !== 'file' || st.uid !== process.geteuid?.()) return undefined;
+    entry = JSON.parse(readTextFd(fd)) as Entry;
     // Used now: the entries used least recently are the ones that go.
-    const now = new Date();
-    fs.futimesSync(fd, now, now);
+    touchFd(fd);
   } catch {
     return undefined; // absent, or not whole (a crash before its rename reached the disk)
   } finally {
-    if (fd !== undefined) fs.closeSync(fd);
+    if (fd !== undefined) closeFile(fd);
   }
   const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return undefined;

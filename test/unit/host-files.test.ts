@@ -74,8 +74,12 @@ test('fileKind and statPath: every kind, symlinks followed only when asked, null
   expect(files.exists(path.join(tmp, 'link'))).toBe(true);
 
   fs.linkSync(file, path.join(tmp, 'hard'));
-  const st = fs.statSync(file);
-  expect(files.statPath(path.join(tmp, 'hard'))).toEqual({ kind: 'file', id: `${st.dev}:${st.ino}`, rdev: '0' });
+  fs.writeFileSync(file, 'seven b');
+  fs.chmodSync(file, 0o4751);
+  const st = fs.statSync(file, { bigint: true });
+  expect(files.statPath(path.join(tmp, 'hard'))).toEqual({
+    kind: 'file', id: `${st.dev}:${st.ino}`, rdev: '0', uid: Number(st.uid), mode: 0o4751, size: 7, mtimeNs: String(st.mtimeNs),
+  });
   expect(files.statPath(path.join(tmp, 'link'), true)?.id).toBe(`${st.dev}:${st.ino}`);
   expect(files.statPath('/dev/null')?.rdev).toBe(String(fs.statSync('/dev/null').rdev));
   expect(files.statPath(path.join(tmp, 'missing'))).toBeNull();
@@ -84,7 +88,8 @@ test('fileKind and statPath: every kind, symlinks followed only when asked, null
 test('statFd: the open file, or null when the fd is not open', () => {
   const fd = fs.openSync('/dev/null', 'r');
   try {
-    expect(files.statFd(fd)).toEqual({ kind: 'char', id: files.statPath('/dev/null')?.id, rdev: String(fs.statSync('/dev/null').rdev) });
+    expect(files.statFd(fd)).toEqual(files.statPath('/dev/null'));
+    expect(files.statFd(fd)).toMatchObject({ kind: 'char', rdev: String(fs.statSync('/dev/null').rdev) });
   } finally {
     fs.closeSync(fd);
   }
@@ -131,6 +136,24 @@ test('openFile is close-on-exec; writeOnce writes once; writeFile takes the flag
   expect(() => files.writeFile(state, 'x', fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600)).toThrow(errnoOf('EEXIST', 'open', state) as Error);
   fs.symlinkSync(state, path.join(tmp, 'state-link'));
   expect(() => files.writeFile(path.join(tmp, 'state-link'), 'x', fs.constants.O_WRONLY | fs.constants.O_NOFOLLOW, 0o600)).toThrow(errnoOf('ELOOP', 'open', 'state-link') as Error);
+});
+
+test('readTextFd reads on from the fd\'s offset; touchFd sets the times to now', () => {
+  const file = path.join(tmp, 'entry');
+  fs.writeFileSync(file, 'héllo entry');
+  fs.utimesSync(file, new Date(1_000_000_000_000), new Date(1_000_000_000_000));
+  const fd = files.openFile(file, fs.constants.O_RDONLY, 0);
+  try {
+    expect(files.readTextFd(fd)).toBe('héllo entry');
+    expect(files.readTextFd(fd)).toBe('');
+    const before = Date.now();
+    files.touchFd(fd);
+    expect(fs.statSync(file).mtimeMs).toBeGreaterThanOrEqual(before - 1000);
+    expect(fs.statSync(file).atimeMs).toBeGreaterThanOrEqual(before - 1000);
+  } finally {
+    files.closeFile(fd);
+  }
+  expect(() => files.readTextFd(fd)).toThrow(expect.objectContaining({ code: 'EBADF', syscall: 'read' }) as Error);
 });
 
 test('sameFile: the path is still the file the fd has open', () => {
