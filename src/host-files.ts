@@ -183,6 +183,16 @@ export function listDir(dir: string): string[] {
   return nat ? nat.listDir(dir) : fs.readdirSync(dir);
 }
 
+/** The names of the directories in a directory (a symlink to one is not one). */
+export function listSubdirectories(dir: string): string[] {
+  const nat = loadedAddon();
+  if (nat) return nat.listSubdirectories(dir);
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name);
+}
+
 /** Whether `file` (not followed) is the file open at `fd`; false when nothing is there. */
 export function sameFile(fd: number, file: string): boolean {
   const nat = loadedAddon();

@@ -239,6 +239,8 @@ export interface NativeAddon {
   renameFile(from: string, to: string): void;
   /** The names in a directory but . and .. (readdir order). */
   listDir(path: string): string[];
+  /** The names of the directories in a directory (no symlinks), readdir order. */
+  listSubdirectories(path: string): string[];
   /** A symlink's target; null on ENOENT. */
   readLink(path: string): string | null;
   /** fstat: kind (as fileKind), id "dev:ino", rdev; null when fd is not open. */

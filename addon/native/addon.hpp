@@ -63,6 +63,7 @@ Napi::Value WriteFile(const Napi::CallbackInfo& info);
 Napi::Value WriteOnce(const Napi::CallbackInfo& info);
 Napi::Value RenameFile(const Napi::CallbackInfo& info);
 Napi::Value ListDir(const Napi::CallbackInfo& info);
+Napi::Value ListSubdirectories(const Napi::CallbackInfo& info);
 Napi::Value ReadLink(const Napi::CallbackInfo& info);
 Napi::Value StatFd(const Napi::CallbackInfo& info);
 Napi::Value StatPath(const Napi::CallbackInfo& info);

@@ -259,6 +259,38 @@ Napi::Value ListDir(const Napi::CallbackInfo& info) {
   return names;
 }
 
+// listSubdirectories(path): the names of the directories in a directory (symlinks
+// to one not among them), in the order readdir gives: d_type, or lstat where the
+// filesystem does not fill it in.
+Napi::Value ListSubdirectories(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = ArgString(info, 0, "listSubdirectories", "path");
+  DIR* dir = opendir(path.c_str());
+  if (dir == nullptr) ThrowFsError(env, errno, "scandir", path);
+  Napi::Array names = Napi::Array::New(env);
+  uint32_t count = 0;
+  int err = 0;
+  for (;;) {
+    errno = 0;
+    struct dirent* entry = readdir(dir);
+    if (entry == nullptr) {
+      err = errno;
+      break;
+    }
+    std::string name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    bool isDir = entry->d_type == DT_DIR;
+    if (entry->d_type == DT_UNKNOWN) {
+      struct stat st;
+      isDir = fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+    }
+    if (isDir) names.Set(count++, Napi::String::New(env, name));
+  }
+  closedir(dir);
+  if (err != 0) ThrowFsError(env, err, "scandir", path);
+  return names;
+}
+
 // readLink(path): the target of a symlink, or null when there is none (ENOENT).
 Napi::Value ReadLink(const Napi::CallbackInfo& info) {
   std::string path = ArgString(info, 0, "readLink", "path");

@@ -49,7 +49,7 @@ const Entry kEntries[] = {
       {"fileKind", FileKind},       {"sameFile", SameFile},
       {"makeDir", MakeDir},         {"removeDir", RemoveDir},     {"removeFile", RemoveFile},
       {"openFile", OpenFile},       {"writeFile", WriteFile},     {"writeOnce", WriteOnce},
-      {"renameFile", RenameFile},   {"listDir", ListDir},       {"readLink", ReadLink},
+      {"renameFile", RenameFile},   {"listDir", ListDir},       {"listSubdirectories", ListSubdirectories},       {"readLink", ReadLink},
       {"statFd", StatFd},           {"statPath", StatPath},     {"writeText", WriteText},
       {"changeMode", ChangeMode},   {"encodePlan", EncodePlan},
       {"readFd", ReadFd},           {"touchFd", TouchFd},

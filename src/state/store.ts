@@ -8,7 +8,7 @@ import { validateContainerId } from './ids';
 import type { ContainerState } from './types';
 import { wantsStickyRoot } from './default-root';
 import { crashPoint } from '../crash-point';
-import { childPath, closeFile, fileKind, listDir, makeDir, openFile, readText, removeDir, removeFile, renameFile, sameFile, writeFile } from '../host-files';
+import { childPath, closeFile, fileKind, listDir, listSubdirectories, makeDir, openFile, readText, removeDir, removeFile, renameFile, sameFile, writeFile } from '../host-files';
 
 const STATE_FILE = 'state.json';
 const LOCK_FILE = 'lock';
@@ -160,15 +160,14 @@ export class StateStore {
   /** Ids of the containers under root, sorted; entries that are not plain dirs with valid ids are skipped. */
   list(): string[] {
     const ids: string[] = [];
-    for (const entry of this.rootEntries()) {
-      // Dirent types come from readdir without following links: a symlink is not a dir here.
-      if (!entry.isDirectory()) continue;
-      if (entry.name.startsWith('~')) {
-        this.purgeIfAbandoned(entry.name);
+    // readdir's types, links not followed: a symlink is no container dir here.
+    for (const name of this.rootDirs()) {
+      if (name.startsWith('~')) {
+        this.purgeIfAbandoned(name);
         continue;
       }
-      if (!isListableId(entry.name)) continue;
-      ids.push(entry.name);
+      if (!isListableId(name)) continue;
+      ids.push(name);
     }
     return ids.sort();
   }
@@ -201,13 +200,13 @@ export class StateStore {
    * whole root.
    */
   sweepAbandoned(): void {
-    for (const entry of this.rootEntries()) if (entry.isDirectory() && entry.name.startsWith('~')) this.purgeIfAbandoned(entry.name);
+    for (const name of this.rootDirs()) if (name.startsWith('~')) this.purgeIfAbandoned(name);
   }
 
-  /** The entries of root; none when it does not exist yet. */
-  private rootEntries(): fs.Dirent[] {
+  /** The directories in root (no symlinks); none when it does not exist yet. */
+  private rootDirs(): string[] {
     try {
-      return fs.readdirSync(this.root, { withFileTypes: true });
+      return listSubdirectories(this.root);
     } catch (e) {
       if (errno(e) === 'ENOENT') return [];
       throw e;

@@ -116,6 +116,15 @@ test('makeDir, removeDir, removeFile, renameFile, listDir', () => {
   expect(fs.existsSync(dir)).toBe(false);
 });
 
+test('listSubdirectories: directories only, a symlink to one not among them', () => {
+  for (const d of ['a', 'b.c', '~reserve-1-x']) fs.mkdirSync(path.join(tmp, d));
+  fs.writeFileSync(path.join(tmp, 'file'), '');
+  fs.symlinkSync(path.join(tmp, 'a'), path.join(tmp, 'link-to-dir'));
+  expect(files.listSubdirectories(tmp).sort()).toEqual(['a', 'b.c', '~reserve-1-x']);
+  expect(() => files.listSubdirectories(path.join(tmp, 'missing'))).toThrow(errnoOf('ENOENT', 'scandir', path.join(tmp, 'missing')) as Error);
+  expect(() => files.listSubdirectories(path.join(tmp, 'file'))).toThrow(expect.objectContaining({ code: 'ENOTDIR' }) as Error);
+});
+
 test('openFile is close-on-exec; writeOnce writes once; writeFile takes the flags and mode it is given', () => {
   const file = path.join(tmp, 'w');
   const fd = files.openFile(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC, 0o640);
