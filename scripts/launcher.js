@@ -31,6 +31,7 @@ try {
   // Each function made when first asked for, as src/native.ts's addonFunctions does.
   const made = Object.create(null);
   const named = addon.exports.functionNamed;
+  if (typeof named !== 'function') throw new Error('an addon of another build');
   const functions = new Proxy(made, { get: (t, name) => (typeof name !== 'string' ? undefined : name in t ? t[name] : (t[name] = named(name))) });
   globalThis.__tsrunAddon = functions;
   if (typeof functions.readLatin1 === 'function') readSource = functions.readLatin1;

@@ -243,7 +243,7 @@ export interface NativeAddon {
   listSubdirectories(path: string): string[];
   /** A symlink's target; null on ENOENT. */
   readLink(path: string): string | null;
-  /** fstat: kind (as fileKind), id "dev:ino", rdev; null when fd is not open. */
+  /** fstat (what NativeFileFacts holds); null when fd is not open. */
   statFd(fd: number): NativeFileFacts | null;
   /** lstat (stat with follow) as statFd; null on ENOENT or ENOTDIR. */
   statPath(path: string, follow: boolean): NativeFileFacts | null;

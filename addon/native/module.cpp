@@ -10,7 +10,6 @@ struct Entry {
   Napi::Value (*fn)(const Napi::CallbackInfo&);
 };
 
-// clang-format off
 const Entry kEntries[] = {
       {"spawnInit", SpawnInit},       {"syncRecv", SyncRecv},
       {"syncSend", SyncSend},         {"syncRecvFd", SyncRecvFd},         {"closeFd", CloseFd},
@@ -49,7 +48,8 @@ const Entry kEntries[] = {
       {"fileKind", FileKind},       {"sameFile", SameFile},
       {"makeDir", MakeDir},         {"removeDir", RemoveDir},     {"removeFile", RemoveFile},
       {"openFile", OpenFile},       {"writeFile", WriteFile},     {"writeOnce", WriteOnce},
-      {"renameFile", RenameFile},   {"listDir", ListDir},       {"listSubdirectories", ListSubdirectories},       {"readLink", ReadLink},
+      {"renameFile", RenameFile},   {"listDir", ListDir},       {"readLink", ReadLink},
+      {"listSubdirectories", ListSubdirectories},
       {"statFd", StatFd},           {"statPath", StatPath},     {"writeText", WriteText},
       {"changeMode", ChangeMode},   {"encodePlan", EncodePlan},
       {"readFd", ReadFd},           {"touchFd", TouchFd},
@@ -58,7 +58,6 @@ const Entry kEntries[] = {
       {"catchSignals", CatchSignals},     {"forwardSignalsTo", ForwardSignalsTo},
       {"stopForwardingSignals", StopForwardingSignals}, {"releaseSignals", ReleaseSignals},
 };
-// clang-format on
 
 // functionNamed(name): the addon's function of that name, made now; undefined for a
 // name it has none of. Made on demand rather than all at load: V8 takes ~3.5 us to
