@@ -5,23 +5,13 @@
 // `run` makes ~130 of them. Errors have Node's shape where callers look (code, errno,
 // syscall). Without a built addon (state and list still answer then), Node's fs.
 import * as fs from 'fs';
-import { native, type NativeAddon } from './native';
+import { native, type NativeAddon, type NativeFileFacts } from './native';
 
 export type FileKind = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char' | 'block' | 'unknown';
 
-/** What files are told apart and compared by. */
-export interface FileFacts {
+/** What files are told apart and compared by (the addon's facts, the kind typed). */
+export interface FileFacts extends Omit<NativeFileFacts, 'kind'> {
   kind: FileKind;
-  /** "dev:ino": equal for the same file. */
-  id: string;
-  /** The device a device node stands for, in decimal. */
-  rdev: string;
-  uid: number;
-  /** The permission bits (st_mode & 07777). */
-  mode: number;
-  size: number;
-  /** The modification time in nanoseconds, in decimal: exact. */
-  mtimeNs: string;
 }
 
 /**
