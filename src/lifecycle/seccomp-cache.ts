@@ -60,6 +60,8 @@ const FORMAT = 2;
 const MAX_ENTRIES = 64;
 /** The names the cache writes: an entry, or one being written. Nothing else there is touched. */
 const ENTRY_NAME = /^[0-9a-f]{16}\.json(\.tmp-\d+)?$/;
+/** The most instructions a classic BPF program the kernel loads may have. */
+const BPF_MAXINSNS = 4096;
 /** Below this much free space in --root nothing is written: the states need it more. */
 const MIN_FREE_BYTES = 4 << 20;
 
@@ -158,8 +160,9 @@ function readEntry(file: string, material: string): CompiledProfile | undefined 
   if ((entry.listenerPath !== undefined && typeof entry.listenerPath !== 'string') || typeof entry.listenerMetadata !== 'string') return undefined;
   if (!strings(entry.unknownSyscalls) || !strings(entry.warnings)) return undefined;
   const program = Buffer.from(entry.bpf, 'base64');
-  // A BPF instruction is 8 bytes; anything else is no program libseccomp wrote.
-  if (program.length === 0 || program.length % 8 !== 0) return undefined;
+  // A BPF instruction is 8 bytes; anything else is no program libseccomp wrote, nor
+  // one longer than the kernel loads (BPF_MAXINSNS).
+  if (program.length === 0 || program.length % 8 !== 0 || program.length > BPF_MAXINSNS * 8) return undefined;
   const { flags, listenerHandover, listenerPath, listenerMetadata, unknownSyscalls, version, warnings } = entry;
   return { program, flags, listenerHandover, ...(listenerPath !== undefined ? { listenerPath } : {}), listenerMetadata, unknownSyscalls, version, warnings };
 }

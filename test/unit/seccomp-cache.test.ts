@@ -91,6 +91,7 @@ describe('seccomp cache', () => {
   test.each([
     ['truncated', (text: string) => text.slice(0, text.length / 2)],
     ['a program that is not whole instructions', (text: string) => JSON.stringify({ ...JSON.parse(text), bpf: Buffer.alloc(5).toString('base64') })],
+    ['a program longer than the kernel loads (4,097 instructions)', (text: string) => JSON.stringify({ ...JSON.parse(text), bpf: Buffer.alloc(8 * 4097).toString('base64') })],
     ['another format', (text: string) => JSON.stringify({ ...JSON.parse(text), format: 99 })],
     ['a wrong type', (text: string) => JSON.stringify({ ...JSON.parse(text), warnings: [1] })],
     ['an unknown handover', (text: string) => JSON.stringify({ ...JSON.parse(text), listenerHandover: 'telepathy' })],
