@@ -98,11 +98,16 @@ export function sleepMs(ms: number): void {
   Atomics.wait(sleepCell, 0, 0, ms);
 }
 
-/** Reads a cgroup file, trimmed; null when it does not exist. */
+/**
+ * Reads a cgroup file, trimmed; null when it does not exist. A cgroup removed while
+ * its file is opened or read (systemd ending an emptied scope, a sibling's delete)
+ * answers ENODEV, not ENOENT: that file is gone too.
+ */
 export function readCgroupFile(dir: string, name: string): string | null {
   try {
     return readTextIfExists(childPath(dir, name))?.trim() ?? null;
   } catch (e) {
+    if (errno(e) === 'ENODEV') return null;
     throw new CgroupError(childPath(dir, name), `read ${childPath(dir, name)}: ${errno(e)}`);
   }
 }

@@ -384,6 +384,18 @@ test('create survives a shared parent removed under it (a sibling create rolling
   expect(m.created()).toEqual([path.join(root, 'tsrun-test'), path.join(root, 'tsrun-test/c1')]);
 });
 
+test('a cgroup removed while its processes are read (ENODEV, as systemd ending an emptied scope) holds none', () => {
+  makeTree('unified');
+  const m = manager('unified');
+  m.create();
+  const real = hostFiles.readTextIfExists;
+  jest.spyOn(hostFiles, 'readTextIfExists').mockImplementation((file: string) => {
+    if (file.endsWith('/cgroup.procs')) throw Object.assign(new Error(`ENODEV: no such device, read`), { code: 'ENODEV' });
+    return real(file);
+  });
+  expect(m.pids()).toEqual([]);
+});
+
 describe('v2 driver on a fake tree', () => {
   test('paths, create enables controllers only in intermediate dirs we made, apply, pids, destroy', () => {
     const real = hostFiles.makeDir;
