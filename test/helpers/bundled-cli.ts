@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vm from 'vm';
+import { spawnSync } from 'child_process';
 import { repoRoot } from './runtime';
 
 export interface BundledCli {
@@ -36,6 +37,57 @@ export function loadBundle(flavor?: string): { cli: BundledCli; script: vm.Scrip
   const mod = { exports: {} as BundledCli };
   script.runInThisContext().call(mod.exports, mod.exports, require, mod, bundleFile, distDir);
   return { cli: mod.exports, script };
+}
+
+/** What runBundleFresh reports: the command's exit code and, per script (bundle and parts), its cache's fate and size now. */
+export interface FreshRun {
+  code: number;
+  rejected: Record<string, boolean>;
+  cacheSizes: Record<string, number>;
+}
+
+// The child of runBundleFresh: loadBundle's steps with the real require, then the
+// command, then a report. argv: bundle file, cache file, report file, JSON argv.
+const FRESH_RUNNER = `
+  const fs = require('fs'), path = require('path'), vm = require('vm');
+  const [bundle, cache, report, argv] = process.argv.slice(1);
+  const script = new vm.Script(fs.readFileSync(bundle, 'latin1'), { filename: bundle, cachedData: fs.readFileSync(cache) });
+  const mod = { exports: {} };
+  script.runInThisContext().call(mod.exports, mod.exports, require, mod, bundle, path.dirname(bundle));
+  mod.exports.main(JSON.parse(argv)).then((code) => {
+    const scripts = { 'tsrun.js': script, ...mod.exports.__bundleParts };
+    const out = { code, rejected: {}, cacheSizes: {} };
+    for (const [file, s] of Object.entries(scripts)) {
+      out.rejected[file] = s.cachedDataRejected === true;
+      out.cacheSizes[file] = s.createCachedData().length;
+    }
+    fs.writeFileSync(report, JSON.stringify(out));
+    process.exit(0);
+  });`;
+
+/**
+ * loadBundle's load in a node process of its own, running one command: what the
+ * caches would hold after it. Measured in the test's own process this is not to be
+ * trusted: V8's compilation cache (one per process, keyed by source and file name)
+ * hands a second load of a script the functions an earlier load compiled while that
+ * one is still alive, so its cache grows by them or not as the GC has decided.
+ * Output goes to `tmp` (a created container's init keeps the command's stdio open).
+ */
+export function runBundleFresh(argv: string[], flavor: string | undefined, tmp: string): FreshRun {
+  const cache = flavor ? `${bundleFile}.${flavor}.cache` : `${bundleFile}.cache`;
+  const report = path.join(tmp, 'fresh-run.json');
+  fs.rmSync(report, { force: true });
+  const outFd = fs.openSync(path.join(tmp, 'fresh-run.out'), 'w');
+  let r: ReturnType<typeof spawnSync>;
+  try {
+    r = spawnSync(process.execPath, ['-e', FRESH_RUNNER, bundleFile, cache, report, JSON.stringify(argv)], { stdio: ['ignore', outFd, outFd], timeout: 30_000 });
+  } finally {
+    fs.closeSync(outFd);
+  }
+  if (r.status !== 0 || !fs.existsSync(report)) {
+    throw new Error(`bundle run ${argv.join(' ')}: status ${r.status} ${r.signal ?? ''}: ${fs.readFileSync(path.join(tmp, 'fresh-run.out'), 'utf8')}`);
+  }
+  return JSON.parse(fs.readFileSync(report, 'utf8')) as FreshRun;
 }
 
 /**
