@@ -98,6 +98,10 @@ export function sleepMs(ms: number): void {
   Atomics.wait(sleepCell, 0, 0, ms);
 }
 
+/** How long removing a busy cgroup retries at first, and at most while it lists no process (ms). */
+const BUSY_SHORT_MS = 31;
+const BUSY_LONGEST_MS = 2000;
+
 /**
  * Reads a cgroup file, trimmed; null when it does not exist. A cgroup removed while
  * its file is opened or read (systemd ending an emptied scope, a sibling's delete)
@@ -547,10 +551,13 @@ export abstract class BaseManager implements CgroupManager {
     let childrenRemoved = false;
     // EBUSY right after the lifecycle killed the last process is expected: the task
     // has been reaped, but the kernel unlinks it from its css_set (v1) / clears
-    // "populated" (v2) slightly later. A few short retries (~30 ms in all) cover
-    // that; a cgroup that is still busy after them really has live processes.
+    // "populated" (v2) slightly later, on a loaded host later than the ~30 ms of short
+    // retries that usually cover it. Past those, a cgroup that lists processes really
+    // has live ones (an error at once); one that lists none is waited for, up to 2 s
+    // (runc gives up after ~150 ms).
     let wait = 1;
-    for (let attempt = 0; ; attempt++) {
+    let waited = 0;
+    for (;;) {
       let code: string;
       try {
         this.rmdirFn(dir);
@@ -567,9 +574,19 @@ export abstract class BaseManager implements CgroupManager {
         if (err) return err;
         continue;
       }
-      if (attempt > 5) return `rmdir ${dir}: ${code}`;
+      if (waited >= BUSY_SHORT_MS && (waited >= BUSY_LONGEST_MS || this.listsProcesses(dir))) return `rmdir ${dir}: ${code}`;
       sleepMs(wait);
-      wait *= 2;
+      waited += wait;
+      wait = Math.min(wait * 2, 50);
+    }
+  }
+
+  /** Whether `dir` or a cgroup below it lists a process (one that cannot be read: as if it did). */
+  private listsProcesses(dir: string): boolean {
+    try {
+      return this.procsUnder(dir).length > 0;
+    } catch {
+      return true;
     }
   }
 

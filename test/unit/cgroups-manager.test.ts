@@ -252,6 +252,24 @@ describe('v1 and hybrid drivers on a fake tree', () => {
     expect(fs.existsSync(path.join(root, 'freezer', 'tsrun-test', 'c1'))).toBe(true);
   });
 
+  test('destroy waits longer for a busy leaf that lists no process (a loaded host releasing it late)', () => {
+    const m = manager('legacy');
+    m.create();
+    // Busy for more attempts than the first ~30 ms of retries make, with no process listed.
+    let busy = 9;
+    const flaky = createCgroupManager({
+      root, id: 'c1', readMountinfo: () => mountinfo('legacy'),
+      restore: { paths: m.paths(), created: m.created() },
+      rmdir: (d) => {
+        if (d.endsWith(path.join('cpu', 'tsrun-test', 'c1')) && busy-- > 0) throw errnoError('EBUSY', d);
+        fakeRmdir(d);
+      },
+    });
+    expect(flaky.destroy()).toEqual([]);
+    expect(busy).toBe(-1);
+    expect(fs.existsSync(path.join(root, 'cpu', 'tsrun-test', 'c1'))).toBe(false);
+  });
+
   test('relative and default cgroupsPath land below the own cgroup (never written here: fake tree)', () => {
     const m = manager('hybrid', { cgroupsPath: '' });
     expect(m.paths().memory).toBe(path.join(root, 'memory/process_api/x/c1'));
