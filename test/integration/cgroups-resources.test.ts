@@ -17,6 +17,40 @@ const BINARY = runtimeUnderTest();
 const V1 = '/sys/fs/cgroup';
 const hybridReason = containerSkipReason() ?? (fs.existsSync(`${V1}/memory/memory.limit_in_bytes`) || fs.existsSync(`${V1}/memory`) ? undefined : 'no v1 memory hierarchy');
 
+/** Waits until `value` has stayed the same for `quietMs`. */
+async function settled(value: () => number, quietMs: number): Promise<void> {
+  let last = value();
+  let since = Date.now();
+  while (Date.now() - since < quietMs) {
+    await new Promise((r) => setTimeout(r, 50));
+    const now = value();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    }
+  }
+}
+
+/**
+ * Whether process `pid` has slept for `quietMs` on end (state S in /proc/<pid>/stat,
+ * read every 20 ms): a runtime's `events` that has set up its watches and waits. Its
+ * start never sleeps that long; a process that is gone counts as not waiting.
+ */
+async function waitsQuietly(pid: number, quietMs: number): Promise<boolean> {
+  const since = Date.now();
+  while (Date.now() - since < quietMs) {
+    let state: string | undefined;
+    try {
+      state = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
+    } catch {
+      return false;
+    }
+    if (state !== 'S') return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
 /**
  * The major number of a whole disk of this machine (minor 0), as /proc/partitions
  * lists it: the block I/O throttle files take only real block devices.
@@ -490,6 +524,8 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     const first = ooms().length;
     fs.writeFileSync(path.join(b.rootfs, 'go2'), '');
     await waitFor(() => ooms().length > first, 'an OOM event for the second OOM', 30_000);
+    // One OOM is a few reads of the counter: the last of them may come a while after the first.
+    await settled(() => ooms().length, 1500);
     for (const line of ooms()) expect(line).toBe(`{"type":"oom","id":"${b.id}"}`);
     // One kill under a swap limit makes the kernel count dozens of notifications; runc
     // reports each read of the counter once, and so a few events per OOM, not dozens.
@@ -503,12 +539,15 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
   });
 
   test('events goes on while the container is stopped (its cgroup stays until delete), as runc\'s does, and ends with status 0 once it is deleted', async () => {
-    const b = bundle(['sleep', '1'], {});
+    // The container ends once `events` has begun (it refuses a container already stopped).
+    const b = bundle(['sh', '-c', 'while [ ! -e /go ]; do sleep 0.05; done'], {});
     expectOk(s.cli.create(b.id, b.dir));
     expectOk(s.cli.start(b.id));
     const out = path.join(b.dir, 'events.txt');
     const events = s.cli.spawn(['events', '--interval', '200ms', b.id], { stdoutFile: out, timeoutMs: 30_000 });
     const stats = () => (fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '').split('\n').filter((l) => l.includes('"stats"'));
+    await waitFor(() => stats().length >= 1, 'a first stats line');
+    fs.writeFileSync(path.join(b.rootfs, 'go'), '');
     await s.cli.waitStatus(b.id, 'stopped');
     const atStop = stats().length;
     await waitFor(() => stats().length >= atStop + 3, 'stats lines while the container is stopped');
@@ -524,7 +563,8 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     expectOk(s.cli.start(b.id));
     // A tick that never comes within the test: only the deletion can end the stream.
     const events = s.cli.spawn(['events', '--interval', '1000h', b.id], { stdoutFile: path.join(b.dir, 'events.txt'), timeoutMs: 15_000 });
-    await new Promise((r) => setTimeout(r, 1000));
+    // Deleted once `events` has found the container and waits, not before.
+    for (let tries = 0; tries < 50 && !(await waitsQuietly(events.pid, 300)); tries++) await new Promise((r) => setTimeout(r, 100));
     expectOk(s.cli.delete(b.id, true));
     const r = await events.done;
     expect({ code: r.code, timedOut: r.timedOut, stderr: r.stderr }).toEqual({ code: 0, timedOut: false, stderr: '' });

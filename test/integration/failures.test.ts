@@ -273,7 +273,10 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
     expectOk(s.cli.start(b.id));
     const init = s.cli.state(b.id).pid as number;
     const leaf = `/sys/fs/cgroup/pids${b.cgroupsPath}`;
-    const inside = fs.readFileSync(path.join(leaf, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+    const procsInside = (): number[] => fs.readFileSync(path.join(leaf, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+    // The shell forks its background sleep after start returns, some time later.
+    await waitFor(() => procsInside().length === 2, 'the shell to fork its background sleep');
+    const inside = procsInside();
     expect(inside).toHaveLength(2);
     const other = spawn('sleep', ['1000'], { stdio: 'ignore' });
     try {

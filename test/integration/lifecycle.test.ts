@@ -101,12 +101,14 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
     });
 
     test('SIGUSR1 to a foreground run reaches the container and never opens a debugger', async () => {
-      const b = s.bundle({ configure: (c) => (c.process.args = ['sh', '-c', 'trap "echo got-usr1; exit 7" USR1; while :; do sleep 0.1; done']) });
-      const fg = s.cli.spawn(['run', '--bundle', b.dir, b.id]);
-      await s.cli.waitStatus(b.id, 'running');
+      const out = path.join(s.env.tmp, `run-usr1-${process.pid}.out`);
+      const b = s.bundle({ configure: (c) => (c.process.args = ['sh', '-c', 'trap "echo got-usr1; exit 7" USR1; echo ready; while :; do sleep 0.1; done']) });
+      const fg = s.cli.spawn(['run', '--bundle', b.dir, b.id], { stdoutFile: out });
+      // Until its trap is set, the shell (pid 1 of its namespace) would ignore the signal.
+      await waitFor(() => fs.existsSync(out) && fs.readFileSync(out, 'utf8').split('\n').includes('ready'), 'the trap to be installed');
       process.kill(fg.pid, 'SIGUSR1');
       const r = await fg.done;
-      expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 7, stdout: 'got-usr1\n' });
+      expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 7, stdout: 'ready\ngot-usr1\n' });
       // Node's default SIGUSR1 handler would have started its inspector (a root debugger).
       expect(r.stderr).not.toMatch(/Debugger listening/);
     });
@@ -441,7 +443,8 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
 
     test('a network namespace made for the container has its loopback up (127.0.0.1 answers), as with runc', () => {
       // IFF_UP|IFF_LOOPBACK, then a TCP round trip over 127.0.0.1 inside the container.
-      const script = 'cat /sys/class/net/lo/flags; nc -l -p 8080 -e echo served & sleep 0.3; nc 127.0.0.1 8080';
+      // The client tries until the listener is up (up to 5 s: a loaded host starts it late).
+      const script = 'cat /sys/class/net/lo/flags; nc -l -p 8080 -e echo served & i=0; until nc 127.0.0.1 8080 2>/dev/null || [ $i -ge 100 ]; do sleep 0.05; i=$((i+1)); done';
       expect(output(['sh', '-c', script])).toBe('0x9\nserved\n');
     });
 

@@ -169,10 +169,12 @@ describe('write / read', () => {
     store.write('c1', big(1));
     const file = path.join(root, 'c1', 'state.json');
     const stop = path.join(tmp, 'stop');
+    const ready = path.join(tmp, 'ready');
     const script = `
       const fs = require('fs'); let bad = 0, reads = 0;
       while (!fs.existsSync(${JSON.stringify(stop)})) {
         try { JSON.parse(fs.readFileSync(${JSON.stringify(file)}, 'utf8')); reads++; } catch (e) { bad++; }
+        if (reads === 1) fs.writeFileSync(${JSON.stringify(ready)}, '');
       }
       process.stdout.write(JSON.stringify({ bad, reads }));
     `;
@@ -180,7 +182,8 @@ describe('write / read', () => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const done = new Promise<void>((resolve) => child.on('close', () => resolve())); // after the pipe's last data
-    await new Promise((r) => setTimeout(r, 150));
+    // The writes begin once the reader reads (node's start may take longer than the writes).
+    for (let waited = 0; !fs.existsSync(ready) && waited < 15000; waited += 20) await new Promise((r) => setTimeout(r, 20));
     for (let i = 2; i < 60; i++) store.write('c1', big(i));
     fs.writeFileSync(stop, '');
     await done;
