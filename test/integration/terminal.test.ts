@@ -170,9 +170,12 @@ describeIf(containerSkipReason())(`terminal (${BINARY})`, () => {
 
   (haveScript ? test : test.skip)('run -t: a resize of the caller\'s terminal (SIGWINCH) reaches the pty', () => {
     const b = s.bundle();
-    withTerminal(b, ['sh', '-c', 'stty size; sleep 1.5; stty size']);
-    // The terminal is resized half a second in, while the container sleeps.
-    const r = underTerminal(`stty rows 10 cols 20; (sleep 0.5; stty rows 30 cols 60 < /dev/tty) & ${BINARY} --root ${s.cli.root} run -b ${b.dir} ${b.id}; echo rc=$?`);
+    // The terminal is resized a while after the container runs (its first `stty size`
+    // comes at once); the container then waits (5 s at most) for the change.
+    withTerminal(b, ['sh', '-c', 'stty size; i=0; while [ "$(stty size)" = "10 20" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; stty size']);
+    const running = `${BINARY} --root ${s.cli.root} state ${b.id} 2>/dev/null | grep -q '"running"'`;
+    const resizeOnceRunning = `i=0; until ${running} || [ $i -ge 200 ]; do sleep 0.05; i=$((i+1)); done; sleep 0.3; stty rows 30 cols 60 < /dev/tty`;
+    const r = underTerminal(`stty rows 10 cols 20; (${resizeOnceRunning}) & ${BINARY} --root ${s.cli.root} run -b ${b.dir} ${b.id}; echo rc=$?`);
     expect(shown(r.stdout).replace(/\r/g, '')).toMatch(/^10 20\n30 60\nrc=0\n$/);
   });
 
