@@ -9,7 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { errorMessage, flavorOf, runtimeUnderTest, TSRUN_BINARY, type RunResult } from '../helpers/runtime';
+import { errorMessage, flavorOf, runtimeUnderTest, TSRUN_BINARY, waitFor, type RunResult } from '../helpers/runtime';
 import { isEmpty } from '../helpers/cleanup';
 import { uniqueId, type Bundle } from '../helpers/bundle';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
@@ -276,7 +276,7 @@ describeIf(containerSkipReason() ?? systemdHostSkipReason())(`--systemd-cgroup (
     expectUnitGone(first.unit, first.cgroup);
   });
 
-  test('delete --force of a container whose systemd cannot be reached still removes it (as runc: the unit ends by itself once empty)', () => {
+  test('delete --force of a container whose systemd cannot be reached still removes it (as runc: the unit ends by itself once empty)', async () => {
     const { b, unit, cgroup } = bundle('system.slice', (c) => (c.process.args = ['sleep', '1000']));
     expectOk(inner(['run', '-d', '--bundle', b.dir, b.id]));
     // Both ways in: systemd's private socket (tsrun's) and the system bus (runc's).
@@ -290,7 +290,8 @@ describeIf(containerSkipReason() ?? systemdHostSkipReason())(`--systemd-cgroup (
     }
     expect(r.code).toBe(0);
     expect(inner(['list', '-q']).stdout.trim()).toBe('');
-    // Its processes gone, systemd ends the scope itself.
+    // Its processes gone, systemd ends the scope itself, when it notices (10 s at most).
+    await waitFor(() => host.show(unit, ['LoadState']).LoadState === 'not-found', `systemd to end ${unit}`);
     expectUnitGone(unit, cgroup);
   });
 
