@@ -6,7 +6,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { flavorOf, pidAlive, runtimeUnderTest, waitFor } from '../helpers/runtime';
+import { flavorOf, pidAlive, runtimeUnderTest, sleep, waitFor } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 import { isEmpty } from '../helpers/cleanup';
 import type { Bundle } from '../helpers/bundle';
@@ -22,7 +22,7 @@ async function settled(value: () => number, quietMs: number): Promise<void> {
   let last = value();
   let since = Date.now();
   while (Date.now() - since < quietMs) {
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     const now = value();
     if (now !== last) {
       last = now;
@@ -46,7 +46,7 @@ async function waitsQuietly(pid: number, quietMs: number): Promise<boolean> {
       return false;
     }
     if (state !== 'S') return false;
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
   return true;
 }
@@ -564,7 +564,7 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     // A tick that never comes within the test: only the deletion can end the stream.
     const events = s.cli.spawn(['events', '--interval', '1000h', b.id], { stdoutFile: path.join(b.dir, 'events.txt'), timeoutMs: 15_000 });
     // Deleted once `events` has found the container and waits, not before.
-    for (let tries = 0; tries < 50 && !(await waitsQuietly(events.pid, 300)); tries++) await new Promise((r) => setTimeout(r, 100));
+    for (let tries = 0; tries < 50 && !(await waitsQuietly(events.pid, 300)); tries++) await sleep(100);
     expectOk(s.cli.delete(b.id, true));
     const r = await events.done;
     expect({ code: r.code, timedOut: r.timedOut, stderr: r.stderr }).toEqual({ code: 0, timedOut: false, stderr: '' });
@@ -643,7 +643,7 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     // A frozen task makes no progress: its cpu time stays put while frozen.
     const usage = () => Number(file(b, 'cpuacct', 'cpuacct.usage'));
     const before = usage();
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     expect(usage()).toBe(before);
     expectOk(s.cli.run(['resume', b.id]));
     expect(s.cli.state(b.id).status).toBe('running');

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { spawn } from 'child_process';
+import { waitFor } from '../helpers/runtime';
 import { StateStore } from '../../src/state/store';
 import type { ContainerState } from '../../src/state/types';
 import { ContainerExistsError, ContainerNotFoundError, InvalidContainerIdError, TsrunError } from '../../src/errors';
@@ -183,7 +184,7 @@ describe('write / read', () => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const done = new Promise<void>((resolve) => child.on('close', () => resolve())); // after the pipe's last data
     // The writes begin once the reader reads (node's start may take longer than the writes).
-    for (let waited = 0; !fs.existsSync(ready) && waited < 15000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => fs.existsSync(ready), 'the reader\'s first read', 15_000);
     for (let i = 2; i < 60; i++) store.write('c1', big(i));
     fs.writeFileSync(stop, '');
     await done;
