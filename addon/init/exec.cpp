@@ -53,8 +53,11 @@ void OpEnv(const Args& a) {
 
 namespace {
 
-// The home directory of uid in the container's /etc/passwd, "/" when there is none
-// (what runc sets). Read after pivotRoot, so only the container's file is seen.
+// The home directory of uid in the container's /etc/passwd, "/" when it has no entry
+// (what runc sets). As with runc, the first entry of the uid decides, and one whose
+// home field is empty or missing gives an empty HOME; unlike runc, a line without a
+// uid field is no entry at all (runc reads it as one of uid 0). Read after
+// pivotRoot, so only the container's file is seen.
 std::string PasswdHome(const std::string& uid) {
   // Never anything but a regular file: a FIFO there would block the init for good,
   // and a tty would become its controlling terminal (O_NOCTTY). The process's root
@@ -88,7 +91,7 @@ std::string PasswdHome(const std::string& uid) {
       if (colon == std::string::npos) break;
       from = colon + 1;
     }
-    if (f >= 5 && fields[2] == uid && !fields[5].empty()) return fields[5];
+    if (f >= 2 && fields[2] == uid) return fields[5];
   }
   return "/";
 }

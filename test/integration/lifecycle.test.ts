@@ -490,6 +490,48 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       expect(got.sort()).toEqual(['A=2', 'HOME=/root', 'PATH=/bin']);
     });
 
+    test('HOME comes from the first /etc/passwd entry of the uid, empty when that entry has no home (runc); a line with no uid field is no entry', () => {
+      const b = s.bundle({
+        configure: (c) => {
+          c.process.args = ['sh', '-c', 'env | grep ^HOME= || echo no HOME'];
+          c.process.env = ['PATH=/bin'];
+          c.process.user = { uid: 1000, gid: 1000 };
+        },
+      });
+      const passwd = path.join(b.rootfs, 'etc', 'passwd');
+      const entries = (...lines: string[]): void => {
+        fs.rmSync(passwd);
+        fs.writeFileSync(passwd, lines.map((l) => `${l}\n`).join(''));
+      };
+      const home = (): string => {
+        const r = s.cli.runContainer(b.id, b.dir);
+        expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+        return r.stdout;
+      };
+      entries('root:x:0:0:root:/root:/bin/sh', 'nohome:x:1000:1000:no home::/bin/sh', 'later:x:1000:1000::/home/later:/bin/sh');
+      expect(home()).toBe('HOME=\n');
+      entries('nohome:x:1000', 'later:x:1000:1000::/home/later:/bin/sh');
+      expect(home()).toBe('HOME=\n');
+      entries('a line of no fields', 'user:x:1000:1000::/home/user:/bin/sh');
+      expect(home()).toBe('HOME=/home/user\n');
+      entries('root:x:0:0:root:/root:/bin/sh');
+      expect(home()).toBe('HOME=/\n');
+    });
+
+    (flavorOf(BINARY) === 'tsrun' ? test : test.skip)('a /etc/passwd line with no uid field is not an entry of uid 0 (runc 1.1 reads it as one, with an empty home)', () => {
+      const b = s.bundle({
+        configure: (c) => {
+          c.process.args = ['sh', '-c', 'env | grep ^HOME='];
+          c.process.env = ['PATH=/bin'];
+        },
+      });
+      const passwd = path.join(b.rootfs, 'etc', 'passwd');
+      fs.rmSync(passwd);
+      fs.writeFileSync(passwd, '# written by hand\nroot:x:0:0:root:/root:/bin/sh\n');
+      const r = s.cli.runContainer(b.id, b.dir);
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: 'HOME=/root\n', stderr: '' });
+    });
+
     test('cwd comes from config', () => {
       expect(output(['pwd'], (c) => (c.process.cwd = '/tmp'))).toBe('/tmp\n');
     });
