@@ -122,11 +122,23 @@ const MAX_U64 = 2 ** 64;
 /** int64's smallest value: a negative CPU quota or pids limit means "none", whatever its size (runc, the kernel). */
 const MIN_I64 = -(2 ** 63);
 
+/**
+ * An integral double as a decimal, all its digits: JavaScript's own form of one past
+ * 2^53 rounds its digits (2^63 is "9223372036854776000"), which reads as a value the
+ * config did not give and no bound is.
+ */
+function integerText(n: number): string {
+  return Number.isSafeInteger(n) ? String(n) : BigInt(n).toString();
+}
+
 function int(o: Obj, key: string, field: string, min: number, max = Number.MAX_SAFE_INTEGER): void {
   const v = o[key];
   if (v === undefined || v === null) return;
   if (typeof v !== 'number' || !Number.isInteger(v)) throw new ConfigError(`${field}.${key}`, `must be an integer, got ${JSON.stringify(v)}`);
-  if (v < min || v > max) throw new ConfigError(`${field}.${key}`, `must be between ${min} and ${max}, got ${v}`);
+  if (v < min || v > max) {
+    const read = Number.isSafeInteger(v) ? '' : ' (as read: a JSON number past 2^53 is rounded)';
+    throw new ConfigError(`${field}.${key}`, `must be between ${integerText(min)} and ${integerText(max)}, got ${integerText(v)}${read}`);
+  }
 }
 
 function bool(o: Obj, key: string, field: string): void {

@@ -103,6 +103,24 @@ describe('validateResources', () => {
   ])('%j is refused naming %s', (r, field) => {
     expect(fieldOf(() => validateResources(r))).toBe(field);
   });
+  test('a refused value and its bounds are said with all their digits, not JavaScript\'s rounded form of a large number', () => {
+    const messageOf = (r: unknown): string => {
+      try {
+        validateResources(r);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'taken';
+    };
+    const int64Max = JSON.parse('9223372036854775807') as number;
+    expect(messageOf({ pids: { limit: int64Max } })).toBe(
+      'linux.resources.pids.limit: must be between -9223372036854775808 and 9007199254740991, got 9223372036854775808 (as read: a JSON number past 2^53 is rounded)',
+    );
+    expect(messageOf({ memory: { limit: 2 ** 64 } })).toBe(
+      'linux.resources.memory.limit: must be between -1 and 9223372036854775808, got 18446744073709551616 (as read: a JSON number past 2^53 is rounded)',
+    );
+    expect(messageOf({ memory: { swappiness: 101 } })).toBe('linux.resources.memory.swappiness: must be between 0 and 100, got 101');
+  });
   test('memory sizes up to int64\'s largest (math.MaxInt64, which JSON.parse reads as 2^63) are taken and written exactly as that double', () => {
     const max = JSON.parse('9223372036854775807') as number;
     const r = { memory: { limit: max, swap: max, reservation: max, kernelTCP: max } };
