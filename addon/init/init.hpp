@@ -59,6 +59,11 @@ struct Context {
   int sourceHelperSock = -1;
   bool keepGroups = false;             // `keepGroups`: `credentials` leaves the supplementary groups alone
   bool inheritedFdsMarked = false;     // MarkInheritedFdsCloseOnExec ran (before a seccomp filter)
+  // `mount` (mounts.cpp): where each destination resolved when it was mounted, by its
+  // lexical container path, for the ops that reach that mount again by its path
+  std::map<std::string, std::string> mountedAt;
+  bool pivoted = false;                // `pivotRoot` or `chrootNoPivot` ran: /proc is the container's
+  bool procFdsChecked = false;         // since then, /proc/self/fd checked to be procfs's
 };
 
 extern Context ctx;

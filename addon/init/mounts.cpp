@@ -1,5 +1,8 @@
 // Mount operations. Every target is an O_PATH fd resolved in-root and reached through
 // /proc/self/fd/<fd>, so a symlink swapped in by the rootfs cannot redirect a mount.
+// A mount reached again by its path afterwards (to fill, chmod, remount or set
+// propagation on it) must resolve where it was made, to the root of a mount
+// (ReopenMounted): a shared volume's directories can be swapped meanwhile.
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mount.h>
@@ -40,9 +43,45 @@ int ResolveIfExists(const std::string& object, const std::string& path) {
   return fd;
 }
 
+// Where a resolved destination is, as a container path (what ReopenMounted compares).
+std::string WhereResolved(const std::string& object, int fd) {
+  std::string resolved;
+  if (!ResolvedContainerPath(fd, &resolved)) FailMessage(object + ": cannot tell where the destination resolved to");
+  return resolved;
+}
+
+// Whether fd is the root of a mount (statx's STATX_ATTR_MOUNT_ROOT, Linux 5.8); true
+// where the kernel cannot tell, the path check alone deciding there.
+bool IsMountRoot(const std::string& object, int fd) {
+  struct statx stx = {};
+  if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, 0, &stx) < 0) Fail(object, "statx", errno);
+  return !(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) || (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
 // The fd resolved before a mount still names the covered directory; the new mount on
-// top is only reached by resolving the path again.
-int Reopen(const std::string& object, const std::string& path) { return Resolve(object, path, Create::None); }
+// top is only reached by resolving the path again. Between the two, a process of
+// another container sharing a volume on the way can rename a directory of the path
+// and put a symlink in its place (the kernel lets another mount namespace rename a
+// mount point of this one): the path would then lead to some other directory, which
+// the chmod, copy-up, propagation or read-only remount that follows would change
+// instead (a host directory bound elsewhere in the container, or its root). So the
+// path must resolve where it did when it was mounted (`at`), to the root of a mount.
+int ReopenMounted(const std::string& object, const std::string& path, const std::string& at) {
+  int fd = Resolve(object, path, Create::None);
+  Fd held(fd);
+  const std::string now = WhereResolved(object, fd);
+  if (now != at) FailMessage(object + ": the destination moved while it was mounted (from \"" + at + "\" to \"" + now + "\")");
+  if (!IsMountRoot(object, fd)) FailMessage(object + ": \"" + at + "\" is no longer the mount made there");
+  return held.release();
+}
+
+// A later op's way back to a mount an earlier `mount` made: checked as above against
+// where it was made, when it was (a path no `mount` op made is resolved as it is).
+int ReopenMountedEarlier(const std::string& object, const std::string& path) {
+  auto made = ctx.mountedAt.find(LexicalContainerPath(path));
+  if (made == ctx.mountedAt.end()) return Resolve(object, path, Create::None);
+  return ReopenMounted(object, path, made->second);
+}
 
 // statvfs reports ST_* values, which are the MS_* values of the same flags.
 unsigned long MountFlagsOf(const std::string& object, const std::string& path) {
@@ -194,8 +233,8 @@ static bool HasOption(const std::string& data, const std::string& prefix) {
 // A tmpfs over a directory the rootfs has takes that directory's mode (runc) unless
 // its data gives a mode=, and with `copyUp` a copy of its contents, read through an
 // fd that still reaches the covered directory once the tmpfs is on top.
-void MountTmpfs(const std::string& object, const std::string& source, const std::string& dest, unsigned long flags,
-                const std::string& data, bool copyUp) {
+std::string MountTmpfs(const std::string& object, const std::string& source, const std::string& dest, unsigned long flags,
+                       const std::string& data, bool copyUp) {
   Fd existing(ResolveIfExists(object, dest));
   if (existing) RequireNotTheRoot(object, existing.get());
   struct stat covered = {};
@@ -204,20 +243,23 @@ void MountTmpfs(const std::string& object, const std::string& source, const std:
   Fd contents;
   if (copyUp && coversDir) contents = Fd(openat(existing.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (copyUp && coversDir && !contents) Fail(object, "openat", errno);
+  std::string at;
   {
     Fd target(existing ? std::move(existing) : Fd(Resolve(object, dest, Create::Directory)));
+    at = WhereResolved(object, target.get());
     if (mount(OrNull(source), FdPath(target.get()).c_str(), "tmpfs", flags, OrNull(data)) < 0) Fail(object, "mount", errno);
   }
-  if (!coversDir) return;
-  Fd mounted(Reopen(object, dest));
+  if (!coversDir) return at;
+  Fd mounted(ReopenMounted(object, dest, at));
   if (contents) {
     Fd root(openat(mounted.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!root) Fail(object, "openat", errno);
     CopyDirectoryContents(object, ContainerPath(dest), contents.get(), root.get());
   }
   // A mode= the config gives wins (newer runc's rule; runc 1.1.5 chmods over it too).
-  if (HasOption(data, "mode=")) return;
+  if (HasOption(data, "mode=")) return at;
   if (chmod(FdPath(mounted.get()).c_str(), covered.st_mode & 07777) < 0) Fail(object, "chmod", errno);
+  return at;
 }
 
 // The mount op's optional seventh argument, comma-separated words: "copyup" (a
@@ -406,6 +448,7 @@ void OpMount(const Args& a) {
   }
 
   if (ext.keep && !(flags & MS_BIND)) FailMessage(object + ": keep= is for a bind mount");
+  std::string at;  // where dest resolved before the mount went on it
   if (flags & MS_BIND && ext.idmapped) {
     // The tree may have been made by the bind source helper, as the host's root: the
     // source path may not even be reachable from here (a 0700 parent owned by host
@@ -422,6 +465,7 @@ void OpMount(const Args& a) {
     RequireSameKind(object, S_ISDIR(st.st_mode), target.get());
     RequireNotTheRoot(object, target.get());
     RequireNotLedIntoProc(object, dest, target.get());
+    at = WhereResolved(object, target.get());
     if (!AttachTree(object, tree.get(), target.get(), flags)) Fail(object, "mount_setattr", ENOSYS);
   } else if (flags & MS_BIND) {
     struct stat st;
@@ -434,16 +478,17 @@ void OpMount(const Args& a) {
       RequireSameKind(object, S_ISDIR(st.st_mode), target.get());
       RequireNotTheRoot(object, target.get());
       RequireNotLedIntoProc(object, dest, target.get());
+      at = WhereResolved(object, target.get());
       attached = AttachBind(object, source, target.get(), flags);
       if (!attached && mount(source.c_str(), FdPath(target.get()).c_str(), nullptr, MS_BIND | (flags & MS_REC), nullptr) < 0)
         Fail(object, "mount", errno);
     }
     if (!attached && (flags & kBindRemountFlags)) {
-      Fd mounted(Reopen(object, dest));
+      Fd mounted(ReopenMounted(object, dest, at));
       BindRemount(object, FdPath(mounted.get()), flags & kBindRemountFlags, source);
     }
   } else if (fstype == "tmpfs") {
-    MountTmpfs(object, source, dest, flags, data, ext.copyUp);
+    at = MountTmpfs(object, source, dest, flags, data, ext.copyUp);
   } else {
     const bool special = fstype == "proc" || fstype == "sysfs";
     Fd target(Resolve(object, dest, Create::Directory, !special));
@@ -451,11 +496,13 @@ void OpMount(const Args& a) {
     RequireNotTheRoot(object, target.get());
     // The types runc mounts without its /proc rule (src/linux/proc-mounts.ts).
     if (!special && fstype != "mqueue" && fstype != "cgroup" && fstype != "cgroup2") RequireNotLedIntoProc(object, dest, target.get());
+    at = WhereResolved(object, target.get());
     if (mount(OrNull(source), FdPath(target.get()).c_str(), OrNull(fstype), flags, OrNull(data)) < 0)
       Fail(object, "mount", errno);
   }
+  ctx.mountedAt[LexicalContainerPath(dest)] = at;
   if (!propagation.empty()) {
-    Fd mounted(Reopen(object, dest));
+    Fd mounted(ReopenMounted(object, dest, at));
     for (unsigned long change : propagation) {
       if (mount(nullptr, FdPath(mounted.get()).c_str(), nullptr, change, nullptr) < 0) Fail(object, "mount", errno);
     }
@@ -469,7 +516,7 @@ void OpMountSetattr(const Args& a) {
   struct mount_attr attr = {};
   attr.attr_set = ParseU64(a[1], object);
   attr.attr_clr = ParseU64(a[2], object);
-  Fd mounted(Reopen(object, dest));
+  Fd mounted(ReopenMountedEarlier(object, dest));
   if (mount_setattr(mounted.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
     Fail(object, "mount_setattr", errno);
 }
@@ -524,6 +571,7 @@ void OpPivotRoot(const Args&) {
   if (umount2(".", MNT_DETACH) < 0) Fail(object, "umount2", errno);
   if (chdir("/") < 0) Fail(object, "chdir", errno);
   ReopenRoot();
+  ctx.pivoted = true;
 }
 
 // Without pivot_root the host's mounts stay in the container's mount namespace, out
@@ -563,13 +611,14 @@ void OpChrootNoPivot(const Args&) {
   if (chroot(".") < 0) Fail(object, "chroot", errno);
   if (chdir("/") < 0) Fail(object, "chdir", errno);
   ReopenRoot();
+  ctx.pivoted = true;
 }
 
 void OpRemountReadonly(const Args& a) {
   std::string object = "remountReadonly " + a[0];
   RequireRoot("remountReadonly");
-  Fd target(Resolve(object, a[0], Create::None));
-  unsigned long keep = MountFlagsOf(object, FdPath(target.get()));
+  Fd target(ReopenMountedEarlier(object, a[0]));
+  unsigned long keep = MountFlagsOf(object, target.get());
   if (mount(nullptr, FdPath(target.get()).c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | keep, nullptr) < 0)
     Fail(object, "mount", errno);
 }
@@ -601,14 +650,16 @@ void OpReadonlyPath(const Args& a) {
   RequireRoot("readonlyPath");
   int fd = ResolveIfExists(object, a[0]);
   if (fd < 0) return;
+  std::string at;
   {
     Fd target(fd);
     RequireNotTheRoot(object, target.get());
+    at = WhereResolved(object, target.get());
     if (mount(FdPath(target.get()).c_str(), FdPath(target.get()).c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
       Fail(object, "mount", errno);
   }
-  Fd mounted(Reopen(object, a[0]));
-  unsigned long keep = MountFlagsOf(object, FdPath(mounted.get()));
+  Fd mounted(ReopenMounted(object, a[0], at));
+  unsigned long keep = MountFlagsOf(object, mounted.get());
   if (mount(nullptr, FdPath(mounted.get()).c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | keep, nullptr) < 0)
     Fail(object, "mount", errno);
 }

@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
+#include <sys/statfs.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -51,7 +53,20 @@ constexpr uint64_t kInRoot = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 
 }  // namespace
 
-std::string FdPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+std::string FdPath(int fd) {
+  // After the pivot /proc is whatever the container has there: an fd's link is only
+  // taken from a real procfs, never from a path the image planted (a symlink
+  // proc/self/fd/3 -> /tmp would turn a read-only remount of "fd 3" onto /tmp) or a
+  // mount the config put over it. Once: the mounts after the pivot never cover it.
+  if (ctx.pivoted && !ctx.procFdsChecked) {
+    struct statfs sfs;
+    if (statfs("/proc/self/fd", &sfs) < 0) Fail("/proc/self/fd of the container", "statfs", errno);
+    if (sfs.f_type != PROC_SUPER_MAGIC)
+      FailMessage("/proc/self/fd of the container is not procfs's: its mounts cannot be reached by fd there");
+    ctx.procFdsChecked = true;
+  }
+  return "/proc/self/fd/" + std::to_string(fd);
+}
 
 bool SplitParent(const std::string& path, std::string* parent, std::string* name) {
   std::vector<std::string> parts;

@@ -444,6 +444,78 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
     expect(fs.existsSync(path.join(b.rootfs, 'ran'))).toBe(false);
   });
 
+  (FLAVOR === 'runc' ? test.skip : test)('a tmpfs destination swapped for a symlink while it is mounted (by another container sharing the volume) leaves the directory the symlink names alone', async () => {
+    // The volume holds a/cache (0777, with a setuid file for tmpcopyup to copy); a host
+    // directory is bound at /config. The init's mounts are each held 1 s by strace:
+    // once the tmpfs is on /data/a/cache, a/cache becomes a symlink to /config, as a
+    // process of another container could make it. The copy-up and the chmod after the
+    // mount must not reach /config.
+    const volume = fs.mkdtempSync(path.join(s.env.tmp, 'volume-'));
+    const config = fs.mkdtempSync(path.join(s.env.tmp, 'config-'));
+    fs.chmodSync(config, 0o755);
+    const cache = path.join(volume, 'a', 'cache');
+    fs.mkdirSync(cache, { recursive: true });
+    fs.chmodSync(cache, 0o777);
+    fs.writeFileSync(path.join(cache, 'evil'), '');
+    fs.chmodSync(path.join(cache, 'evil'), 0o4755);
+    // Few mount(2) calls (binds go through open_tree and move_mount), each held 1 s.
+    const b = bundle('true', (c) => {
+      c.root.readonly = false;
+      c.linux.maskedPaths = [];
+      c.linux.readonlyPaths = [];
+      c.mounts = [
+        { destination: '/config', type: 'bind', source: config, options: ['rbind'] },
+        { destination: '/data', type: 'bind', source: volume, options: ['rbind'] },
+        { destination: '/data/a/cache', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] },
+      ];
+    });
+    const run = spawn('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=mount', '-e', 'inject=mount:delay_exit=1000000',
+      BINARY, '--root', s.cli.root, 'run', '--bundle', b.dir, b.id], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    run.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const ended = new Promise<number | null>((resolve) => run.on('exit', (code) => resolve(code)));
+    // The tmpfs shows in the init's mountinfo (its mount namespace, before the pivot).
+    const mountedThere = `${b.rootfs}/data/a/cache `;
+    const tmpfsIsOn = (): boolean => fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).some((pid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').some((l) => l.includes(mountedThere) && l.includes(' - tmpfs '));
+      } catch {
+        return false;
+      }
+    });
+    try {
+      await waitFor(tmpfsIsOn, 'the tmpfs on /data/a/cache', 30_000);
+      fs.renameSync(path.join(volume, 'a'), path.join(volume, 'a2'));
+      fs.mkdirSync(path.join(volume, 'a'));
+      fs.symlinkSync('/config', cache);
+      const code = await ended;
+      expect({ code, stderr }).toEqual({ code: 1, stderr: expect.stringContaining('mount tmpfs on /data/a/cache: the destination moved while it was mounted (from \\"/data/a/cache\\" to \\"/config\\")') });
+    } finally {
+      if (run.exitCode === null && run.signalCode === null) run.kill('SIGKILL');
+      await ended;
+    }
+    expect((fs.statSync(config).mode & 0o7777).toString(8)).toBe('755');
+    expect(fs.readdirSync(config)).toEqual([]);
+  }, 60_000);
+
+  test('without a procfs at /proc, links the image plants at proc/self/fd/<n> cannot turn the read-only remount of the root onto another mount', () => {
+    const b = bundle('touch /rootfile', (c) => {
+      c.root.readonly = true;
+      c.linux.maskedPaths = [];
+      c.linux.readonlyPaths = [];
+      c.mounts = c.mounts.filter((m: { destination: string }) => m.destination !== '/proc');
+      c.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] });
+    });
+    const fds = path.join(b.rootfs, 'proc', 'self', 'fd');
+    fs.mkdirSync(fds, { recursive: true });
+    for (let n = 3; n < 64; n++) fs.symlinkSync('/tmp', path.join(fds, String(n)));
+    const r = s.cli.runContainer(b.id, b.dir);
+    expect(r.code).not.toBe(0);
+    // The root stayed read-only: nothing made /tmp read-only in its place.
+    expect(fs.existsSync(path.join(b.rootfs, 'rootfile'))).toBe(false);
+    if (FLAVOR === 'tsrun') expect(r.stderr).toContain('/proc/self/fd of the container is not procfs\'s');
+  });
+
   (FLAVOR === 'runc' ? test.skip : test)('oom_score_adj is written only into a real procfs', () => {
     // An image whose /proc is a symlink to a plain directory a config bind-mounts (a
     // bind onto /proc itself is refused when planning): a runtime that trusted the
