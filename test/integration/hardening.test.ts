@@ -444,12 +444,43 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
     expect(fs.existsSync(path.join(b.rootfs, 'ran'))).toBe(false);
   });
 
-  (FLAVOR === 'runc' ? test.skip : test)('a tmpfs destination swapped for a symlink while it is mounted (by another container sharing the volume) leaves the directory the symlink names alone', async () => {
+  /**
+   * Runs the bundle with each of the init's `syscall` calls held 1 s by strace; once a
+   * mount (of type `fstype`, if given) is on `dest` in the init's mount namespace, the volume's
+   * directory `dir` (the first component of `dest` below /data) is renamed away and
+   * `dest` becomes a symlink to /config, as a process of another container sharing
+   * the volume could make it. Returns the run's status and stderr.
+   */
+  async function swappedWhileMounted(b: { id: string; dir: string; rootfs: string }, volume: string, syscall: string, dest: string, fstype?: string): Promise<{ code: number | null; stderr: string }> {
+    const run = spawn('strace', ['-f', '-qq', '-o', '/dev/null', '-e', `trace=${syscall}`, '-e', `inject=${syscall}:delay_exit=1000000`,
+      BINARY, '--root', s.cli.root, 'run', '--bundle', b.dir, b.id], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    run.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const ended = new Promise<number | null>((resolve) => run.on('exit', (code) => resolve(code)));
+    const mountedThere = `${b.rootfs}${dest} `;
+    const isOn = (): boolean => fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).some((pid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').some((l) => l.includes(mountedThere) && (fstype === undefined || l.includes(` - ${fstype} `)));
+      } catch {
+        return false;
+      }
+    });
+    try {
+      await waitFor(isOn, `the mount on ${dest}`, 30_000);
+      const [top, ...rest] = path.relative('/data', dest).split('/');
+      fs.renameSync(path.join(volume, top!), path.join(volume, `${top}2`));
+      fs.mkdirSync(path.join(volume, top!, ...rest.slice(0, -1)), { recursive: true });
+      fs.symlinkSync('/config', path.join(volume, top!, ...rest));
+      return { code: await ended, stderr };
+    } finally {
+      if (run.exitCode === null && run.signalCode === null) run.kill('SIGKILL');
+      await ended;
+    }
+  }
+
+  (FLAVOR === 'runc' ? test.skip : test)('a tmpfs destination swapped for a symlink while it is mounted (by another container sharing the volume): the copy-up and chmod leave the directory the symlink names alone', async () => {
     // The volume holds a/cache (0777, with a setuid file for tmpcopyup to copy); a host
-    // directory is bound at /config. The init's mounts are each held 1 s by strace:
-    // once the tmpfs is on /data/a/cache, a/cache becomes a symlink to /config, as a
-    // process of another container could make it. The copy-up and the chmod after the
-    // mount must not reach /config.
+    // directory is bound at /config.
     const volume = fs.mkdtempSync(path.join(s.env.tmp, 'volume-'));
     const config = fs.mkdtempSync(path.join(s.env.tmp, 'config-'));
     fs.chmodSync(config, 0o755);
@@ -458,7 +489,7 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
     fs.chmodSync(cache, 0o777);
     fs.writeFileSync(path.join(cache, 'evil'), '');
     fs.chmodSync(path.join(cache, 'evil'), 0o4755);
-    // Few mount(2) calls (binds go through open_tree and move_mount), each held 1 s.
+    // Few mount(2) calls: binds go through open_tree and move_mount.
     const b = bundle('true', (c) => {
       c.root.readonly = false;
       c.linux.maskedPaths = [];
@@ -469,33 +500,29 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
         { destination: '/data/a/cache', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] },
       ];
     });
-    const run = spawn('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=mount', '-e', 'inject=mount:delay_exit=1000000',
-      BINARY, '--root', s.cli.root, 'run', '--bundle', b.dir, b.id], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    run.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const ended = new Promise<number | null>((resolve) => run.on('exit', (code) => resolve(code)));
-    // The tmpfs shows in the init's mountinfo (its mount namespace, before the pivot).
-    const mountedThere = `${b.rootfs}/data/a/cache `;
-    const tmpfsIsOn = (): boolean => fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).some((pid) => {
-      try {
-        return fs.readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').some((l) => l.includes(mountedThere) && l.includes(' - tmpfs '));
-      } catch {
-        return false;
-      }
-    });
-    try {
-      await waitFor(tmpfsIsOn, 'the tmpfs on /data/a/cache', 30_000);
-      fs.renameSync(path.join(volume, 'a'), path.join(volume, 'a2'));
-      fs.mkdirSync(path.join(volume, 'a'));
-      fs.symlinkSync('/config', cache);
-      const code = await ended;
-      expect({ code, stderr }).toEqual({ code: 1, stderr: expect.stringContaining('mount tmpfs on /data/a/cache: the destination moved while it was mounted (from \\"/data/a/cache\\" to \\"/config\\")') });
-    } finally {
-      if (run.exitCode === null && run.signalCode === null) run.kill('SIGKILL');
-      await ended;
-    }
+    const r = await swappedWhileMounted(b, volume, 'mount', '/data/a/cache', 'tmpfs');
+    expect(r).toEqual({ code: 1, stderr: expect.stringContaining('mount tmpfs on /data/a/cache: the destination moved while it was mounted (from \\"/data/a/cache\\" to \\"/config\\")') });
     expect((fs.statSync(config).mode & 0o7777).toString(8)).toBe('755');
     expect(fs.readdirSync(config)).toEqual([]);
+  }, 60_000);
+
+  (FLAVOR === 'runc' ? test.skip : test)('a bind destination swapped for a symlink while it is mounted: its recursive read-only option (rro) is not set on the directory the symlink names', async () => {
+    const volume = fs.mkdtempSync(path.join(s.env.tmp, 'volume-'));
+    const config = fs.mkdtempSync(path.join(s.env.tmp, 'config-'));
+    const secret = fs.mkdtempSync(path.join(s.env.tmp, 'secret-'));
+    fs.mkdirSync(path.join(volume, 'b', 'ro'), { recursive: true });
+    const b = bundle('true', (c) => {
+      c.root.readonly = false;
+      c.linux.maskedPaths = [];
+      c.linux.readonlyPaths = [];
+      c.mounts = [
+        { destination: '/config', type: 'bind', source: config, options: ['rbind'] },
+        { destination: '/data', type: 'bind', source: volume, options: ['rbind'] },
+        { destination: '/data/b/ro', type: 'bind', source: secret, options: ['rbind', 'rro'] },
+      ];
+    });
+    const r = await swappedWhileMounted(b, volume, 'move_mount', '/data/b/ro');
+    expect(r).toEqual({ code: 1, stderr: expect.stringContaining('recursive mount options on /data/b/ro: the destination moved while it was mounted (from \\"/data/b/ro\\" to \\"/config\\")') });
   }, 60_000);
 
   test('without a procfs at /proc, links the image plants at proc/self/fd/<n> cannot turn the read-only remount of the root onto another mount', () => {
