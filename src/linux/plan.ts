@@ -75,6 +75,8 @@ export interface CreatePlanInput {
 }
 
 const SETUP_FLAGS = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC;
+/** The largest 32-bit value: the init's device numbers, uids and gids are 32 bits. */
+const U32_MAX = 0xffffffff;
 
 /** The kernel refuses longer paths (ENAMETOOLONG); say so naming the field, before anything runs. */
 const PATH_MAX = 4096;
@@ -229,6 +231,12 @@ function planDevices(input: CreatePlanInput, inUserNs: boolean): PlanOp[] {
     if (path.posix.normalize(`/${dest}`) === '/dev/ptmx') continue;
     if ((dev.type === 'c' || dev.type === 'b' || dev.type === 'u') && (dev.major === undefined || dev.minor === undefined)) {
       throw new ConfigError(`linux.devices "${dev.path}"`, 'major and minor are required for a c, b or u device');
+    }
+    // The init takes each as 32 bits (a device number's halves, uid_t, gid_t): a larger
+    // one would name another device or owner, and (uid_t)-1 leaves the owner as it is.
+    for (const [key, max] of [['major', U32_MAX], ['minor', U32_MAX], ['uid', U32_MAX - 1], ['gid', U32_MAX - 1]] as const) {
+      const v = dev[key];
+      if (v !== undefined && (v < 0 || v > max)) throw new ConfigError(`linux.devices "${dev.path}"`, `${key} must be between 0 and ${max}, got ${v}`);
     }
     if (inUserNs) {
       // mknod is not allowed in a user namespace: bind the host's node instead, which

@@ -278,6 +278,15 @@ describe('create plan', () => {
     expect(plan.some((o) => o.op === 'symlink' && o.args[0] === 'pts/ptmx' && o.args[1] === 'dev/ptmx')).toBe(true);
   });
 
+  test('a device number, uid or gid past 32 bits is refused naming it, not cut to another device or owner', () => {
+    const plan = (extra: Record<string, number>) => () => buildCreatePlan(input((s) => (s.linux!.devices = [{ path: '/dev/x', type: 'c', major: 1, minor: 3, ...extra }])));
+    expect(plan({ major: 2 ** 32 + 1 })).toThrow('linux.devices "/dev/x": major must be between 0 and 4294967295, got 4294967297');
+    expect(plan({ minor: -1 })).toThrow('linux.devices "/dev/x": minor must be between 0 and 4294967295, got -1');
+    expect(plan({ uid: 2 ** 32 - 1 })).toThrow('linux.devices "/dev/x": uid must be between 0 and 4294967294, got 4294967295');
+    expect(plan({ gid: 2 ** 33 })).toThrow('linux.devices "/dev/x": gid must be between 0 and 4294967294, got 8589934592');
+    expect(plan({ major: 2 ** 32 - 1, minor: 2 ** 32 - 1, uid: 2 ** 32 - 2, gid: 0 })).not.toThrow();
+  });
+
   test("a bound /dev gets none of the config's devices either (runc): they would land in the directory behind the bind", () => {
     const device = { path: '/dev/fuse', type: 'c' as const, major: 10, minor: 229, fileMode: 0o666 };
     const bound = input((s) => {
