@@ -296,6 +296,7 @@ void OpExec(const Args& a) {
   // The process would run outside its v2 cgroup: a planner bug, never run with it.
   if (ctx.forkCgroupFd >= 0) FailMessage("plan: a v2 cgroup without the fork that enters it");
   if (!ctx.atForkCgroups.empty()) FailMessage("plan: a v1AtFork cgroup without the fork whose child joins it");
+  RequireCwdSet();
 
   // `x`: tells start that what follows is the execve. EOF then means it succeeded (the
   // kernel closed the FIFO), EOF without it that this init died before. Written while

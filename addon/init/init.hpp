@@ -64,6 +64,7 @@ struct Context {
   std::map<std::string, std::string> mountedAt;
   bool pivoted = false;                // `pivotRoot` or `chrootNoPivot` ran: /proc is the container's
   bool procFdsChecked = false;         // since then, /proc/self/fd checked to be procfs's
+  std::string cwdAfterCredentials;     // `chdir` as root was refused: `credentials` tries it as the user
 };
 
 extern Context ctx;
@@ -208,6 +209,8 @@ void OpSysctl(const Args&);
 void OpOomScoreAdj(const Args&);
 void OpRlimit(const Args&);
 void OpChdir(const Args&);
+// Fails if a cwd `chdir` left for `credentials` is still not set (process.cpp).
+void RequireCwdSet();
 void OpUmask(const Args&);
 void OpNoNewPrivs(const Args&);
 void OpStdioOwner(const Args&);

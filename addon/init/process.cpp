@@ -126,13 +126,28 @@ void OpRlimit(const Args& a) {
 // container (CVE-2024-21626's class): checked as runc checks, getcwd fails (ENOENT,
 // the kernel's "(unreachable)") for a directory the root cannot reach. No fd is
 // needed, so an RLIMIT_NOFILE of 0, set before, cannot stop it.
-void OpChdir(const Args& a) {
-  const std::string object = "chdir " + a[0];
-  if (chdir(a[0].c_str()) < 0) Fail(object, "chdir", errno);
+static void ChdirChecked(const std::string& path) {
+  const std::string object = "chdir " + path;
+  if (chdir(path.c_str()) < 0) Fail(object, "chdir", errno);
   char cwd[4096];
   if (getcwd(cwd, sizeof cwd) != nullptr && cwd[0] == '/') return;
   if (errno == ENOENT || errno == 0) FailMessage(object + ": the directory is outside the container's root: possible container breakout");
   Fail(object, "getcwd", errno);
+}
+
+// As root first; one that root may not enter (a root-squashed NFS volume) is tried
+// again as the process's own user, once `credentials` has set it (runc's rule).
+void OpChdir(const Args& a) {
+  if (chdir(a[0].c_str()) < 0 && (errno == EACCES || errno == EPERM)) {
+    ctx.cwdAfterCredentials = a[0];
+    return;
+  }
+  ChdirChecked(a[0]);
+}
+
+// The final exec, in exec.cpp: a cwd left for `credentials` that none came to set.
+void RequireCwdSet() {
+  if (!ctx.cwdAfterCredentials.empty()) Fail("chdir " + ctx.cwdAfterCredentials, "chdir", EACCES);
 }
 
 void OpUmask(const Args& a) { umask(static_cast<mode_t>(ParseU64(a[0], "umask " + a[0])) & 0777); }
@@ -230,6 +245,10 @@ void OpCredentials(const Args& a) {
   if (setresgid(gid, gid, gid) < 0) Fail(object, "setresgid", errno);
   if (setresuid(uid, uid, uid) < 0) Fail(object, "setresuid", errno);
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) Fail(object, "prctl(PR_SET_KEEPCAPS)", errno);
+  if (!ctx.cwdAfterCredentials.empty()) {
+    ChdirChecked(ctx.cwdAfterCredentials);
+    ctx.cwdAfterCredentials.clear();
+  }
 
   struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[2] = {};

@@ -82,6 +82,21 @@ describeIf(containerSkipReason())(`user namespaces (${BINARY})`, () => {
     expect(fs.readFileSync('/proc/sys/user/max_user_namespaces', 'utf8')).toBe(hostLimit);
   });
 
+  test('a cwd the container\'s root may not enter but its user may is entered as the user (runc\'s second chdir, for root-squashed volumes)', () => {
+    const b = bundle('pwd; id -u', (c) => {
+      c.process.user = { uid: 1000, gid: 1000 };
+      c.process.cwd = '/work';
+    });
+    // Owned by the host's root, unmapped in the container: its root gets no DAC
+    // override there and is "other"; the user's group (host gid 101010) may enter.
+    const work = path.join(b.rootfs, 'work');
+    fs.mkdirSync(work);
+    fs.chownSync(work, 0, HOST_BASE + 10 + 1000);
+    fs.chmodSync(work, 0o750);
+    const r = s.cli.runContainer(b.id, b.dir);
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '/work\n1000\n', stderr: '' });
+  });
+
   test('exec joins the user namespace first: same maps, same namespace, root inside', () => {
     const b = bundle('sleep 1000');
     expectOk(s.cli.runContainer(b.id, b.dir, ['--detach']));
