@@ -459,6 +459,23 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
    * `dest` becomes a symlink to /config, as a process of another container sharing
    * the volume could make it. Returns the run's status and stderr.
    */
+  /**
+   * A container with a host directory bound at /config, a volume at /data and `mount`
+   * below it, and few mount(2) calls (binds go through open_tree and move_mount).
+   */
+  function volumeBundle(config: string, volume: string, mount: Record<string, unknown>): ReturnType<typeof bundle> {
+    return bundle('true', (c) => {
+      c.root.readonly = false;
+      c.linux.maskedPaths = [];
+      c.linux.readonlyPaths = [];
+      c.mounts = [
+        { destination: '/config', type: 'bind', source: config, options: ['rbind'] },
+        { destination: '/data', type: 'bind', source: volume, options: ['rbind'] },
+        mount,
+      ];
+    });
+  }
+
   async function swappedWhileMounted(b: { id: string; dir: string; rootfs: string }, volume: string, syscall: string, dest: string, fstype?: string): Promise<{ code: number | null; stderr: string }> {
     const run = spawn('strace', ['-f', '-qq', '-o', '/dev/null', '-e', `trace=${syscall}`, '-e', `inject=${syscall}:delay_exit=1000000`,
       BINARY, '--root', s.cli.root, 'run', '--bundle', b.dir, b.id], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -497,17 +514,7 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
     fs.chmodSync(cache, 0o777);
     fs.writeFileSync(path.join(cache, 'evil'), '');
     fs.chmodSync(path.join(cache, 'evil'), 0o4755);
-    // Few mount(2) calls: binds go through open_tree and move_mount.
-    const b = bundle('true', (c) => {
-      c.root.readonly = false;
-      c.linux.maskedPaths = [];
-      c.linux.readonlyPaths = [];
-      c.mounts = [
-        { destination: '/config', type: 'bind', source: config, options: ['rbind'] },
-        { destination: '/data', type: 'bind', source: volume, options: ['rbind'] },
-        { destination: '/data/a/cache', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] },
-      ];
-    });
+    const b = volumeBundle(config, volume, { destination: '/data/a/cache', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] });
     const r = await swappedWhileMounted(b, volume, 'mount', '/data/a/cache', 'tmpfs');
     expect(r).toEqual({ code: 1, stderr: expect.stringContaining('mount tmpfs on /data/a/cache: the destination moved while it was mounted (from \\"/data/a/cache\\" to \\"/config\\")') });
     expect((fs.statSync(config).mode & 0o7777).toString(8)).toBe('755');
@@ -519,16 +526,7 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
     const config = fs.mkdtempSync(path.join(s.env.tmp, 'config-'));
     const secret = fs.mkdtempSync(path.join(s.env.tmp, 'secret-'));
     fs.mkdirSync(path.join(volume, 'b', 'ro'), { recursive: true });
-    const b = bundle('true', (c) => {
-      c.root.readonly = false;
-      c.linux.maskedPaths = [];
-      c.linux.readonlyPaths = [];
-      c.mounts = [
-        { destination: '/config', type: 'bind', source: config, options: ['rbind'] },
-        { destination: '/data', type: 'bind', source: volume, options: ['rbind'] },
-        { destination: '/data/b/ro', type: 'bind', source: secret, options: ['rbind', 'rro'] },
-      ];
-    });
+    const b = volumeBundle(config, volume, { destination: '/data/b/ro', type: 'bind', source: secret, options: ['rbind', 'rro'] });
     const r = await swappedWhileMounted(b, volume, 'move_mount', '/data/b/ro');
     expect(r).toEqual({ code: 1, stderr: expect.stringContaining('recursive mount options on /data/b/ro: the destination moved while it was mounted (from \\"/data/b/ro\\" to \\"/config\\")') });
   }, 60_000);
