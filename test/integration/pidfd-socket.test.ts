@@ -89,7 +89,10 @@ describeIf(skipReason())(`--pidfd-socket (${BINARY})`, () => {
       const run = s.cli.spawn(['run', '--bundle', b.dir, '--pidfd-socket', rx.sock, b.id]);
       const got = await rx.received;
       expect(got.message).toBe('standard');
-      expect(fs.readFileSync(`/proc/${got.pid}/cmdline`, 'utf8')).toBe('sleep\u00001000\u0000');
+      // The pidfd is sent before the execve, and a foreground run has nothing to
+      // return first: the process becomes the container's program a moment later.
+      const cmdline = (): string => fs.readFileSync(`/proc/${got.pid}/cmdline`, 'utf8');
+      await waitFor(() => cmdline() === 'sleep\u00001000\u0000', `pid ${got.pid} to exec sleep`);
       expect(await rx.signal(9)).toBe('sent 9');
       const r = await run.done;
       expect(r.code).toBe(137);
