@@ -172,10 +172,9 @@ bool UnderProc(const std::string& containerPath) {
 // that may be covered, which a config names as they are. So is one inside /proc that
 // procfs's own links lead elsewhere: /proc/net/dev is /proc/<pid>/net/dev, where a
 // mount covers the file of one process only (runc judges it there, and refuses it).
-void RequireNotLedIntoProc(const std::string& object, const std::string& dest, int target) {
+// `resolved`: where the target is (WhereResolved).
+void RequireNotLedIntoProc(const std::string& object, const std::string& dest, const std::string& resolved) {
   const std::string lexical = LexicalContainerPath(dest);
-  std::string resolved;
-  if (!ResolvedContainerPath(target, &resolved)) FailMessage(object + ": cannot tell where the destination resolved to");
   if (UnderProc(resolved) && resolved != lexical) FailMessage(object + ": \"" + resolved + "\" cannot be mounted because it is inside /proc");
 }
 
@@ -183,10 +182,8 @@ void RequireNotLedIntoProc(const std::string& object, const std::string& dest, i
 // to "/" or ".") would put the mount on top of the root. The init keeps the root below
 // it, but every process that joins the mount namespace later (exec, nsenter) would get
 // the mount as its "/", without the container's /proc, /dev or masked paths. runc
-// refuses such a config too.
-void RequireNotTheRoot(const std::string& object, int target) {
-  std::string resolved;
-  if (!ResolvedContainerPath(target, &resolved)) FailMessage(object + ": cannot tell where the destination resolved to");
+// refuses such a config too. `resolved`: where the target is (WhereResolved).
+void RequireNotTheRoot(const std::string& object, const std::string& resolved) {
   if (resolved == "/") FailMessage(object + ": the destination resolves to the container's root directory");
 }
 
@@ -236,7 +233,6 @@ static bool HasOption(const std::string& data, const std::string& prefix) {
 std::string MountTmpfs(const std::string& object, const std::string& source, const std::string& dest, unsigned long flags,
                        const std::string& data, bool copyUp) {
   Fd existing(ResolveIfExists(object, dest));
-  if (existing) RequireNotTheRoot(object, existing.get());
   struct stat covered = {};
   if (existing && fstat(existing.get(), &covered) < 0) Fail(object, "fstat", errno);
   const bool coversDir = existing && S_ISDIR(covered.st_mode);
@@ -246,8 +242,9 @@ std::string MountTmpfs(const std::string& object, const std::string& source, con
   std::string at;
   {
     Fd target(existing ? std::move(existing) : Fd(Resolve(object, dest, Create::Directory)));
-    RequireNotLedIntoProc(object, dest, target.get());
     at = WhereResolved(object, target.get());
+    RequireNotTheRoot(object, at);
+    RequireNotLedIntoProc(object, dest, at);
     if (mount(OrNull(source), FdPath(target.get()).c_str(), "tmpfs", flags, OrNull(data)) < 0) Fail(object, "mount", errno);
   }
   if (!coversDir) return at;
@@ -464,9 +461,9 @@ void OpMount(const Args& a) {
     if (ext.keep && (flags & kBindRemountFlags)) flags |= MountFlagsOf(object, tree.get()) & ext.keep;
     Fd target(Resolve(object, dest, S_ISDIR(st.st_mode) ? Create::Directory : Create::File));
     RequireSameKind(object, S_ISDIR(st.st_mode), target.get());
-    RequireNotTheRoot(object, target.get());
-    RequireNotLedIntoProc(object, dest, target.get());
     at = WhereResolved(object, target.get());
+    RequireNotTheRoot(object, at);
+    RequireNotLedIntoProc(object, dest, at);
     if (!AttachTree(object, tree.get(), target.get(), flags)) Fail(object, "mount_setattr", ENOSYS);
   } else if (flags & MS_BIND) {
     struct stat st;
@@ -477,9 +474,9 @@ void OpMount(const Args& a) {
     {
       Fd target(Resolve(object, dest, S_ISDIR(st.st_mode) ? Create::Directory : Create::File));
       RequireSameKind(object, S_ISDIR(st.st_mode), target.get());
-      RequireNotTheRoot(object, target.get());
-      RequireNotLedIntoProc(object, dest, target.get());
       at = WhereResolved(object, target.get());
+      RequireNotTheRoot(object, at);
+      RequireNotLedIntoProc(object, dest, at);
       attached = AttachBind(object, source, target.get(), flags);
       if (!attached && mount(source.c_str(), FdPath(target.get()).c_str(), nullptr, MS_BIND | (flags & MS_REC), nullptr) < 0)
         Fail(object, "mount", errno);
@@ -494,12 +491,12 @@ void OpMount(const Args& a) {
     const bool special = fstype == "proc" || fstype == "sysfs";
     Fd target(Resolve(object, dest, Create::Directory, !special));
     if (special) RequireDirectory(object, target.get());
-    RequireNotTheRoot(object, target.get());
+    at = WhereResolved(object, target.get());
+    RequireNotTheRoot(object, at);
     // mqueue and cgroup too (and tmpfs, above): runc 1.1 mounts them without its /proc
     // rule (src/linux/proc-mounts.ts) as a config writes them, which tsrun keeps; one
     // that a symlink in the rootfs leads into /proc is refused, as runc 1.2 refuses it.
-    if (!special) RequireNotLedIntoProc(object, dest, target.get());
-    at = WhereResolved(object, target.get());
+    if (!special) RequireNotLedIntoProc(object, dest, at);
     if (mount(OrNull(source), FdPath(target.get()).c_str(), OrNull(fstype), flags, OrNull(data)) < 0)
       Fail(object, "mount", errno);
   }
@@ -632,7 +629,7 @@ void OpMaskPath(const Args& a) {
   int fd = ResolveIfExists(object, a[0]);
   if (fd < 0) return;
   Fd target(fd);
-  RequireNotTheRoot(object, target.get());
+  RequireNotTheRoot(object, WhereResolved(object, target.get()));
   struct stat st;
   if (fstat(target.get(), &st) < 0) Fail(object, "fstat", errno);
   if (S_ISDIR(st.st_mode)) {
@@ -656,8 +653,8 @@ void OpReadonlyPath(const Args& a) {
   std::string at;
   {
     Fd target(fd);
-    RequireNotTheRoot(object, target.get());
     at = WhereResolved(object, target.get());
+    RequireNotTheRoot(object, at);
     if (mount(FdPath(target.get()).c_str(), FdPath(target.get()).c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
       Fail(object, "mount", errno);
   }
