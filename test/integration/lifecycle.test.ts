@@ -113,6 +113,24 @@ describeIf(containerSkipReason())(`lifecycle (${BINARY})`, () => {
       expect(r.stderr).not.toMatch(/Debugger listening/);
     });
 
+    test('SIGUSR1 to a command that forwards nothing (events) neither ends it nor opens a debugger', async () => {
+      const b = sleepBundle();
+      expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
+      const out = path.join(s.env.tmp, `events-usr1-${process.pid}.out`);
+      const events = s.cli.spawn(['events', '--interval', '100ms', b.id], { stdoutFile: out });
+      const stats = () => (fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '').split('\n').filter((l) => l.includes('"stats"')).length;
+      // A stats line: well past bin/tsrun's first lines, where SIGUSR1 is dealt with.
+      await waitFor(() => stats() >= 1, 'a first stats line');
+      process.kill(events.pid, 'SIGUSR1');
+      const atSignal = stats();
+      await waitFor(() => stats() >= atSignal + 3, 'stats lines after SIGUSR1');
+      expectOk(s.cli.delete(b.id, true));
+      const r = await events.done;
+      // Node's own handler would have opened its inspector and said so on stderr
+      // ("Debugger listening on ws://127.0.0.1:9229/..."); with none, SIGUSR1 ends a process.
+      expect({ code: r.code, signal: r.signal, stderr: r.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+    });
+
     test('SIGPWR and a real-time signal (SIGRTMIN+3, 37) to a foreground run reach the container', async () => {
       const out = path.join(s.env.tmp, `run-signals-${process.pid}.out`);
       const b = s.bundle({ configure: (c) => (c.process.args = ['sh', '-c', 'trap "echo got-pwr" PWR; trap "echo got-37; exit 9" 37; echo ready; while :; do sleep 0.05; done']) });
