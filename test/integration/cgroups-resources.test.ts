@@ -131,6 +131,9 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     const viaStdin = spawnSync(BINARY, ['--root', s.cli.root, 'update', '-r', '-', b.id], { input: '{"cpu":{"shares":900}}', encoding: 'utf8' });
     expect({ code: viaStdin.status, stderr: viaStdin.stderr }).toEqual({ code: 0, stderr: '' });
     expect(file(b, 'cpu', 'cpu.shares')).toBe('900');
+    // An empty --resources names no file: the flags are applied, as runc takes it.
+    expectOk(s.cli.run(['update', '--resources', '', '--pids-limit', '13', b.id]));
+    expect(file(b, 'pids', 'pids.max')).toBe('13');
 
     // Kernel memory settings, by flag or document: runc's update warns and leaves them.
     const tcp = file(b, 'memory', 'memory.kmem.tcp.limit_in_bytes');

@@ -166,7 +166,8 @@ export const update: CommandModule<GlobalOptions, GlobalOptions & UpdateFlags & 
   handler: (argv) => {
     const id = containerId(argv, 'update');
     let resources: LinuxResources;
-    if (argv.resources !== undefined) {
+    // An empty value names no file, as runc reads it: the flags are used.
+    if (argv.resources !== undefined && argv.resources !== '') {
       const source = argv.resources === '-' ? 'standard input' : argv.resources;
       let text: string;
       try {
