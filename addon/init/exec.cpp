@@ -123,6 +123,11 @@ void OpResolveExec(const Args& a) {
   // Search the container's PATH (from the env op), as execvp would, in the container's
   // view: this runs after pivotRoot, chdir and credentials.
   std::string path = EnvValue("PATH");
+  // The first file the process's user may not execute although its mode has an x bit
+  // (another user's, or on a noexec mount): Go's LookPath takes such a file, and
+  // runc's own access check then fails "permission denied" (Docker's 126, not 127).
+  // The search goes on past it, as execvp's does, and reports it only at the end.
+  std::string denied;
   size_t at = 0;
   while (!path.empty() && at <= path.size()) {
     size_t colon = path.find(':', at);
@@ -130,14 +135,18 @@ void OpResolveExec(const Args& a) {
     std::string dir = path.substr(at, colon - at);
     at = colon + 1;
     std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
-    if (CheckExecutable(candidate) == 0) {
+    int err = CheckExecutable(candidate);
+    if (err == 0) {
       // Found through an empty or relative PATH entry: refused, as Go's LookPath
       // (ErrDot) refuses it for runc, rather than run whatever the cwd holds.
       if (candidate[0] != '/') FailMessage(object + ": cannot run executable found relative to current directory");
       ctx.execPath = candidate;
       return;
     }
+    struct stat st;
+    if (err == EACCES && denied.empty() && stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0) denied = candidate;
   }
+  if (!denied.empty()) FailMessage(object + ": " + denied + ": " + ErrnoText(EACCES));
   FailMessage(object + ": executable file not found in $PATH");
 }
 

@@ -539,6 +539,28 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     expect(errors(notExecutable)).toEqual(['error exec: "/etc": EACCES (permission denied)']);
   });
 
+  test('PATH search as another user: a file only its owner may run is said to be denied (runc), unless a later PATH entry has one to run (execvp)', async () => {
+    const dir = path.join(rootfs, 'owner-only');
+    fs.mkdirSync(dir, { recursive: true });
+    try {
+      for (const [name, mode] of [['ownerprog', 0o744], ['sh', 0o744], ['readonly', 0o644]] as const) {
+        fs.writeFileSync(path.join(dir, name), '#!/bin/sh\necho must not run\n');
+        fs.chmodSync(path.join(dir, name), mode);
+      }
+      const asUser = op('credentials', 1000, 1000, 0n, 0n, 0n, 0n, 0n);
+      const denied = await run([...setup(), ...finish(['ownerprog'], [asUser], ['PATH=/owner-only:/bin'])]);
+      expect(errors(denied)).toEqual(['error exec: "ownerprog": /owner-only/ownerprog: EACCES (permission denied)']);
+      // No x bit at all: Go's LookPath passes it by, and nothing else is found.
+      const noBit = await run([...setup(), ...finish(['readonly'], [asUser], ['PATH=/owner-only:/bin'])]);
+      expect(errors(noBit)).toEqual(['error exec: "readonly": executable file not found in $PATH']);
+      const later = await run([...setup(), ...finish(['sh', '-c', 'echo from /bin'], [asUser], ['PATH=/owner-only:/bin'])]);
+      expectSuccess(later);
+      expect(later.output).toBe('from /bin\n');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('sync: ack continues, abort stops the init quietly', async () => {
     const acked = await run([...setup(), op('sync', 'before-pivot'), op('notify', 'hello'), ...finish(['echo', 'went on'])]);
     expectSuccess(acked);
