@@ -30,9 +30,40 @@ export interface WaitResult {
   signal: number | null;
 }
 
+/** One of the hooks tsrun runs itself, as runHookProcess starts it. */
+export interface HookProcessOptions {
+  /** Executed as it is (an absolute path): no PATH search, no /bin/sh for a file without #!. */
+  path: string;
+  /** argv[0] included. */
+  argv: string[];
+  /** The whole environment, "NAME=value" each. */
+  env: string[];
+  /** Where it starts; undefined: tsrun's own directory. */
+  cwd?: string;
+  /** What its stdin pipe carries (the container's state). */
+  input: Buffer;
+  /** Killed (SIGKILL) and reaped once this has passed. */
+  timeoutMs?: number;
+}
+
+export interface HookProcessResult {
+  /** Exit status when it exited, else null. */
+  status: number | null;
+  /** The signal that ended it, with Go's words for it ("killed"), else null. */
+  signal: { number: number; text: string } | null;
+  stdout: Buffer;
+  stderr: Buffer;
+  timedOut: boolean;
+}
+
 export interface NativeAddon {
   /** posix_spawn the init program from a binary no container can write (a read-only overlay, else a sealed memfd copy). */
   spawnInit(options: SpawnInitOptions): SpawnedInit;
+  /**
+   * Runs a hook with pipes for its stdio and fds 0-2 only, and waits for it and its
+   * output (addon/native/hook-process.cpp). Throws (code, errno) when it cannot start.
+   */
+  runHookProcess(options: HookProcessOptions): HookProcessResult;
   /** Blocking receive of one message; null at EOF (every init process has gone). */
   syncRecv(fd: number): string | null;
   syncSend(fd: number, message: string): void;
@@ -194,8 +225,6 @@ export interface NativeAddon {
   realtimeSignals(): [number, number];
   /** The numbers of these standard signals (SIGHUP, ...) on this architecture. */
   signalNumbers(names: readonly string[]): number[];
-  /** Go's words for a standard signal named as Node names it ("SIGSYS": "bad system call"); another name as it is. */
-  signalText(name: string): string;
   /**
    * Catches these signals (one set at a time: dispositions are the process's) and holds
    * them, one of each, until forwardSignalsTo names their process.

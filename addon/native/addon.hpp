@@ -41,6 +41,7 @@ int PidfdSendSignal(int pidfd, int sig);
 std::string StartTimeOf(int pid);
 
 Napi::Value SpawnInit(const Napi::CallbackInfo& info);
+Napi::Value RunHookProcess(const Napi::CallbackInfo& info);
 Napi::Value SyncRecv(const Napi::CallbackInfo& info);
 Napi::Value SyncSend(const Napi::CallbackInfo& info);
 Napi::Value SyncRecvFd(const Napi::CallbackInfo& info);
@@ -126,7 +127,6 @@ Napi::Value Realtime(const Napi::CallbackInfo& info);
 // signals.cpp
 Napi::Value RealtimeSignals(const Napi::CallbackInfo& info);
 Napi::Value SignalNumbers(const Napi::CallbackInfo& info);
-Napi::Value SignalText(const Napi::CallbackInfo& info);
 Napi::Value CatchSignals(const Napi::CallbackInfo& info);
 Napi::Value ForwardSignalsTo(const Napi::CallbackInfo& info);
 Napi::Value StopForwardingSignals(const Napi::CallbackInfo& info);

@@ -16,7 +16,6 @@
 #include <string>
 #include <vector>
 
-#include "../common/errno-text.hpp"
 #include "addon.hpp"
 #include "fd.hpp"
 
@@ -161,18 +160,6 @@ Napi::Value SignalNumbers(const Napi::CallbackInfo& info) {
     out.Set(i, Napi::Number::New(env, signo));
   }
   return out;
-}
-
-// signalText(name) -> Go's words for the signal ("bad system call" for SIGSYS), as the
-// init gives them in a failing hook's error: both read addon/common/errno-text.hpp. A
-// name it does not know comes back as it is: an error message must not fail.
-Napi::Value SignalText(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "signalText: expected a signal name");
-  std::string name = info[0].As<Napi::String>().Utf8Value();
-  for (const NamedSignal& s : kSignalNames)
-    if (name == s.name) return Napi::String::New(env, tsrun_common::SignalText(s.signo));
-  return Napi::String::New(env, name);
 }
 
 // catchSignals(signals): from now until releaseSignals, these signals are held.

@@ -2,7 +2,6 @@
 // poststop), in the runtime's namespaces, each with the container's state JSON
 // on stdin. createContainer and startContainer hooks run inside the container's
 // namespaces and are executed by the init (see the planner).
-import { childProcess } from '../child-process';
 import * as fs from 'fs';
 import type { Hook, Hooks } from '../config/types';
 import { TsrunError } from '../errors';
@@ -93,14 +92,19 @@ function hookSaid(stdout: Buffer | null | undefined, stderr: Buffer | null | und
  * absent the hook inherits tsrun's, as runc's hooks inherit runc's (Go's exec.Cmd with
  * a nil Env): hooks such as podman's, CDI's or nvidia's count on PATH and the like.
  */
-function hookEnv(hook: Hook): NodeJS.ProcessEnv {
-  if (hook.env === undefined) return process.env;
-  const env: NodeJS.ProcessEnv = {};
-  for (const entry of hook.env) {
-    const eq = entry.indexOf('=');
-    if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+function hookEnv(hook: Hook): string[] {
+  // A name given twice keeps its first place and its last value; an entry without a
+  // name is dropped (what Node's child_process made of them before).
+  const env = new Map<string, string>();
+  if (hook.env === undefined) {
+    for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env.set(name, value);
+  } else {
+    for (const entry of hook.env) {
+      const eq = entry.indexOf('=');
+      if (eq > 0) env.set(entry.slice(0, eq), entry.slice(eq + 1));
+    }
   }
-  return env;
+  return [...env].map(([name, value]) => `${name}=${value}`);
 }
 
 /**
@@ -120,76 +124,31 @@ export function runHooks(kind: HookKind, hooks: readonly Hook[] | undefined, sta
   (hooks ?? []).forEach((hook, index) => runHook(kind, hook, index, state));
 }
 
-/** What a pipe holds whatever the kernel's per-user limits (two pages); more is asked for. */
-const PIPE_FLOOR = 8192;
-
-/**
- * The read end of a pipe already holding the state and closed for writing, as runc
- * gives a hook its state (Go's exec copies it into an os.Pipe). Node's own 'pipe' is
- * a socket pair, which a hook cannot reopen by name: `jq . /dev/stdin` or
- * open("/dev/stdin") fails with ENXIO. A state the pipe cannot be made to hold (over
- * /proc/sys/fs/pipe-max-size, 1 MiB, for a caller without CAP_SYS_RESOURCE) gets
- * undefined, and goes through Node's socket.
- */
-function statePipe(bytes: Buffer): number | undefined {
-  const nat = native();
-  let ends: [number, number];
-  try {
-    ends = nat.pipe(bytes.length > PIPE_FLOOR ? bytes.length : undefined);
-  } catch {
-    return undefined;
-  }
-  const [readEnd, writeEnd] = ends;
-  try {
-    for (let done = 0; done < bytes.length; ) done += fs.writeSync(writeEnd, bytes, done);
-  } catch (e) {
-    nat.closeFd(readEnd);
-    throw e;
-  } finally {
-    nat.closeFd(writeEnd);
-  }
-  return readEnd;
-}
-
 /** Runs hook #index of its kind; a failure is thrown as a HookError. */
 function runHook(kind: HookKind, hook: Hook, index: number, state: HookState): void {
   const [argv0, ...rest] = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
-  const input = Buffer.from(JSON.stringify(state));
-  const stdin = statePipe(input);
   let result;
   try {
-    result = childProcess().spawnSync(hook.path, rest, {
-      argv0,
-      cwd: hookCwd(state.bundle),
+    // Its output captured, like runc's: tsrun's stdout belongs to the caller (under
+    // containerd it is the container's log), and a hook must not write into it. Kept
+    // whole, as runc keeps it: a hook's output is not limited.
+    result = native().runHookProcess({
+      path: hook.path,
+      argv: [argv0 ?? hook.path, ...rest],
       env: hookEnv(hook),
-      ...(stdin === undefined ? { input } : {}),
-      // Captured, like runc: tsrun's stdout belongs to the caller (under containerd
-      // it is the container's log), and a hook must not write into it. Kept whole,
-      // as runc keeps it: a hook's output is not limited.
-      stdio: [stdin ?? 'pipe', 'pipe', 'pipe'],
-      maxBuffer: Infinity,
-      timeout: hook.timeout ? hook.timeout * 1000 : undefined,
-      killSignal: 'SIGKILL',
+      cwd: hookCwd(state.bundle),
+      input: Buffer.from(JSON.stringify(state)),
+      ...(hook.timeout ? { timeoutMs: hook.timeout * 1000 } : {}),
     });
-  } finally {
-    if (stdin !== undefined) native().closeFd(stdin);
+  } catch (e) {
+    // "posix_spawn <path>: ENOENT (no such file or directory)": the errno's part.
+    const errno = /[A-Z][A-Z0-9]* \([^()]*\)$/.exec((e as Error).message)?.[0];
+    if ((e as NodeJS.ErrnoException).code === undefined || errno === undefined) throw e;
+    throw new HookError(kind, index, hook.path, `could not run: ${errno}`);
   }
   const said = hookSaid(result.stdout, result.stderr);
-  // EPIPE: the hook exited (or closed stdin) without reading the state; its exit status decides.
-  if (result.error && (result.error as NodeJS.ErrnoException).code !== 'EPIPE') {
-    const code = (result.error as NodeJS.ErrnoException).code;
-    if (code === 'ETIMEDOUT') throw new HookError(kind, index, hook.path, `timed out after ${hook.timeout}s${said}`);
-    const errno = (result.error as NodeJS.ErrnoException).errno;
-    // libuv's words for it, lower-case as Go's (and the init's errno texts) are; util
-    // only here, on this failure, so that no container start loads it.
-    const util = require('util') as typeof import('util');
-    const text = errno !== undefined ? util.getSystemErrorMap().get(errno)?.[1] : undefined;
-    throw new HookError(kind, index, hook.path, `could not run: ${code ?? result.error.message}${text ? ` (${text})` : ''}`);
-  }
-  // Go's words for a wait status, as runc's error has them. Node names no real-time
-  // signal: a death by one comes with neither a signal nor a status.
-  if (result.signal || result.status === null) {
-    throw new HookError(kind, index, hook.path, `signal: ${result.signal ? native().signalText(result.signal) : 'a real-time signal'}${said}`);
-  }
+  if (result.timedOut) throw new HookError(kind, index, hook.path, `timed out after ${hook.timeout}s${said}`);
+  // Go's words for a wait status, as runc's error has them.
+  if (result.signal) throw new HookError(kind, index, hook.path, `signal: ${result.signal.text}${said}`);
   if (result.status !== 0) throw new HookError(kind, index, hook.path, `exit status ${result.status}${said}`);
 }

@@ -1,0 +1,74 @@
+// posix_spawn's attributes and file actions as owned objects, and the fd duplication
+// its dup2 actions need (spawn.cpp's init, hook-process.cpp's hooks).
+#pragma once
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+
+#include <string>
+
+#include "addon.hpp"
+#include "fd.hpp"
+
+namespace tsrun {
+
+// Duplicates a source fd above every target number of the child, so that no dup2
+// in the file actions can overwrite a source that a later action still needs.
+inline UniqueFd DupAbove(Napi::Env env, int fd, int floor, const std::string& what) {
+  UniqueFd dup(fcntl(fd, F_DUPFD_CLOEXEC, floor));
+  if (!dup) ThrowErrno(env, errno, "dup", what + " (fd " + std::to_string(fd) + ")");
+  return dup;
+}
+
+// Every signal at its default action and none blocked in the child.
+class SpawnAttributes {
+ public:
+  explicit SpawnAttributes(Napi::Env env) {
+    int rc = posix_spawnattr_init(&attr_);
+    if (rc != 0) ThrowErrno(env, rc, "posix_spawnattr_init");
+    sigset_t all, none;
+    sigfillset(&all);
+    sigemptyset(&none);
+    // Node ignores SIGPIPE, and ignored dispositions survive exec.
+    posix_spawnattr_setsigdefault(&attr_, &all);
+    posix_spawnattr_setsigmask(&attr_, &none);
+    posix_spawnattr_setflags(&attr_, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  }
+  ~SpawnAttributes() { posix_spawnattr_destroy(&attr_); }
+  posix_spawnattr_t* get() { return &attr_; }
+
+ private:
+  posix_spawnattr_t attr_;
+};
+
+class FileActions {
+ public:
+  explicit FileActions(Napi::Env env) : env_(env) {
+    int rc = posix_spawn_file_actions_init(&actions_);
+    if (rc != 0) ThrowErrno(env, rc, "posix_spawn_file_actions_init");
+  }
+  ~FileActions() { posix_spawn_file_actions_destroy(&actions_); }
+  void Dup2(int from, int to) {
+    int rc = posix_spawn_file_actions_adddup2(&actions_, from, to);
+    if (rc != 0) ThrowErrno(env_, rc, "posix_spawn_file_actions_adddup2");
+  }
+  // Every fd from `lowest` up closed in the child, whether close-on-exec or not: what
+  // tsrun's caller left open for it (glibc 2.34's closefrom action).
+  void CloseFrom(int lowest) {
+    int rc = posix_spawn_file_actions_addclosefrom_np(&actions_, lowest);
+    if (rc != 0) ThrowErrno(env_, rc, "posix_spawn_file_actions_addclosefrom_np");
+  }
+  void Chdir(const std::string& dir) {
+    int rc = posix_spawn_file_actions_addchdir_np(&actions_, dir.c_str());
+    if (rc != 0) ThrowErrno(env_, rc, "posix_spawn_file_actions_addchdir_np", dir);
+  }
+  posix_spawn_file_actions_t* get() { return &actions_; }
+
+ private:
+  Napi::Env env_;
+  posix_spawn_file_actions_t actions_;
+};
+
+}  // namespace tsrun
