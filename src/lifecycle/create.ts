@@ -44,7 +44,7 @@ import { joinedNamespacesOwnedOutsideUser } from './namespace-owners';
 import { NO_CGROUP_JOIN, planCgroupJoin } from '../linux/cgroup-join';
 import { sessionKeyringName } from '../linux/keyring';
 import { checkNoLimitsWithoutCgroup, isCgroupPermissionError, ownCgroupDirs, rootlessMode } from './rootless';
-import { checkPassedFds, passedFds } from './socket-activation';
+import { checkPassedFds, passedFds, withListenFds } from './socket-activation';
 import { hookState, pidInContainer, runHooks, runHooksWarnOnly, withAnnotations } from './hooks';
 import { OCI_VERSION } from '../version';
 import { callerNotifySocket, makeNotifyDir, notifyDir, withNotifySocket } from './sd-notify';
@@ -119,7 +119,7 @@ export function createContainer(opts: CreateOptions): Created {
   const bundle = loadBundle(opts.bundle);
   log.debug(`create ${opts.id}: config valid`);
   const spec = bundle.spec;
-  const preserveFds = passedFds(spec, opts.preserveFds ?? 0);
+  const preserveFds = passedFds(opts.preserveFds ?? 0);
   checkPassedFds(preserveFds);
   // Planned and compiled before anything exists: a bad profile leaves nothing behind.
   const unprivileged = (process.geteuid?.() ?? 0) !== 0;
@@ -290,11 +290,11 @@ export function createContainer(opts: CreateOptions): Created {
     // NOTIFY_SOCKET (sd-notify.ts): the dir the container sees at /run/notify. `run`
     // binds the socket now, before the init may start the container's process.
     const notifyTarget = callerNotifySocket();
-    let planned = spec;
+    let planned = withListenFds(spec);
     if (notifyTarget !== undefined) {
       const dir = notifyDir(store.dir(opts.id));
       makeNotifyDir(dir);
-      planned = withNotifySocket(spec, dir);
+      planned = withNotifySocket(planned, dir);
       if (opts.startAtOnce) notifyFd = nat.notifyListen(dir);
     }
     const plan = buildCreatePlan({

@@ -13,16 +13,20 @@ export function listenFds(env: NodeJS.ProcessEnv = process.env, pid = process.pi
   return Number.isInteger(n) && n > 0 ? n : 0;
 }
 
-/**
- * The total count of fds passed at 3.. (LISTEN_FDS first, then --preserve-fds), and
- * the container's environment extended for socket activation.
- */
-export function passedFds(spec: Spec, preserveFds: number, listen = listenFds()): number {
+/** The total count of fds passed at 3.. (LISTEN_FDS first, then --preserve-fds). */
+export function passedFds(preserveFds: number, listen = listenFds()): number {
   if (!Number.isInteger(preserveFds) || preserveFds < 0) throw new TsrunError(`invalid --preserve-fds ${preserveFds}`);
-  if (listen > 0 && spec.process) {
-    spec.process.env = [...(spec.process.env ?? []), `LISTEN_FDS=${listen}`, 'LISTEN_PID=1'];
-  }
   return listen + preserveFds;
+}
+
+/**
+ * The spec the init is planned from, its process's environment extended for socket
+ * activation; the spec itself, which create records and exec takes its defaults
+ * from, stays the bundle's (runc's exec gets no LISTEN_FDS either).
+ */
+export function withListenFds(spec: Spec, listen = listenFds()): Spec {
+  if (listen === 0 || !spec.process) return spec;
+  return { ...spec, process: { ...spec.process, env: [...(spec.process.env ?? []), `LISTEN_FDS=${listen}`, 'LISTEN_PID=1'] } };
 }
 
 /**

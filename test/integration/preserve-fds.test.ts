@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { flavorOf, runtimeUnderTest } from '../helpers/runtime';
+import { flavorOf, runtimeUnderTest, waitFor } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 
 jest.setTimeout(60_000);
@@ -102,6 +102,19 @@ describeIf(containerSkipReason())(`preserve-fds and LISTEN_FDS (${BINARY})`, () 
       expectOk(s.cli.delete(bundle.id, true));
     });
   }
+
+  test('a socket-activated container\'s LISTEN_FDS and LISTEN_PID are its first process\'s: an exec\'d one gets neither (as runc)', async () => {
+    const { a } = files();
+    const bundle = s.bundle({ configure: (c) => (c.process.args = ['sh', '-c', 'echo "env:${LISTEN_FDS-unset}:${LISTEN_PID-unset}"; exec sleep 1000']) });
+    const out = path.join(s.env.tmp, `${bundle.id}.out`);
+    const r = wrapped(`exec 3<${a} >${out} 2>${out}.err`, ['run', '-d', '-b', bundle.dir, bundle.id], 'LISTEN_PID=$$ LISTEN_FDS=1');
+    expect(r.code).toBe(0);
+    await waitFor(() => fs.readFileSync(out, 'utf8').includes('\n'), 'the container\'s first line');
+    expect(fs.readFileSync(out, 'utf8')).toBe('env:1:1\n');
+    const e = s.cli.run(['exec', bundle.id, 'sh', '-c', 'echo "env:${LISTEN_FDS-unset}:${LISTEN_PID-unset}"']);
+    expect({ code: e.code, stdout: e.stdout }).toEqual({ code: 0, stdout: 'env:unset:unset\n' });
+    expectOk(s.cli.delete(bundle.id, true));
+  });
 
   test('exec --preserve-fds 1 passes fd 3; LISTEN_FDS is not used by exec (as runc)', () => {
     const { a, b } = files();
