@@ -22,6 +22,7 @@ export function hasOwnPidNamespace(container: Container): boolean {
  *   into the leaf it left empty.
  * - Without one, while its init lives, they are its own: create refused a cgroup
  *   anyone was in, and no other create accepts it while the init is there.
+ * - A create that died before it spawned its init: none of them.
  * - Otherwise (a create that died halfway, whose processes may wait there forever
  *   for it; a shared pid namespace, whose processes may outlive the init, killed
  *   as runc does) they are taken for its own unless another container of this
@@ -36,6 +37,9 @@ export function cgroupProcessesAreItsOwn(container: Container, initAlive: boolea
   // A create that died halfway may have left its own first process (outside the pid
   // namespace it forked the init into) in the cgroups: not spared.
   const finished = container.state.status !== 'creating';
+  // A create that died before it spawned anything (no pid recorded) has had no process
+  // there: the dirs may be another's, with processes create was yet to refuse.
+  if (!finished && !container.state.pid) return false;
   if (initAlive) return !(finished && ownPidNamespace);
   if (finished && ownPidNamespace) return false;
   // Reading every state of the --root only when there is something to kill.

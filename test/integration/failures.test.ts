@@ -405,6 +405,28 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
       }
     });
 
+    test('delete --force of what a create killed before it spawned anything leaves alone the processes of a cgroup it named that no container of its --root records', async () => {
+      const e = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+      // Someone else's cgroup at the path e names, with a process in it.
+      const leaves = ['memory', 'pids', 'freezer', 'cpu', 'devices'].map((c) => `/sys/fs/cgroup/${c}${e.cgroupsPath}`);
+      for (const leaf of leaves) fs.mkdirSync(leaf, { recursive: true });
+      const foreign = spawn('sleep', ['1000'], { stdio: 'ignore' });
+      try {
+        for (const leaf of leaves) fs.writeFileSync(`${leaf}/cgroup.procs`, String(foreign.pid));
+        // Killed right after its first state write: it never got to refuse the occupied leaf.
+        expect(s.cli.create(e.id, e.dir, [], { env: { TSRUN_TEST_CRASH_AT: 'create:state' } }).signal).toBe('SIGKILL');
+        const r = s.cli.delete(e.id, true);
+        expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.stringMatching(/existed before the container and is left: rmdir \S+: EBUSY/) });
+        expect(pidAlive(foreign.pid!)).toBe(true);
+        for (const leaf of leaves) expect(fs.readFileSync(`${leaf}/cgroup.procs`, 'utf8')).toBe(`${foreign.pid}\n`);
+        expect(s.cli.stateRaw(e.id).code).toBe(1);
+      } finally {
+        foreign.kill('SIGKILL');
+        await waitPidGone(foreign.pid!);
+        for (const leaf of leaves) fs.rmdirSync(leaf);
+      }
+    });
+
     test('delete of what a create killed halfway left leaves alone a container created since into the emptied leaf', async () => {
       const [e, d] = sharingACgroup();
       // Killed once the init has joined the leaf, before its pid is recorded. Whether the
