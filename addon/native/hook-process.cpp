@@ -130,6 +130,11 @@ Napi::Value RunHookProcess(const Napi::CallbackInfo& info) {
   PipeEnds in = MakePipe(env, "hook stdin");
   PipeEnds out = MakePipe(env, "hook stdout");
   PipeEnds err = MakePipe(env, "hook stderr");
+  // Our ends only (each end of a pipe is an open file of its own): nothing can fail
+  // between the spawn and the loop that reaps the hook.
+  SetNonBlocking(env, in.write.get(), "hook stdin");
+  SetNonBlocking(env, out.read.get(), "hook stdout");
+  SetNonBlocking(env, err.read.get(), "hook stderr");
   FileActions actions(env);
   // Above 2: a pipe end the kernel numbered 0-2 (tsrun started with one of them closed)
   // is not overwritten by another's dup2 before its own.
@@ -162,10 +167,6 @@ Napi::Value RunHookProcess(const Napi::CallbackInfo& info) {
     waitpid(pid, nullptr, 0);
     ThrowErrno(env, e, "pidfd_open", path);
   }
-  SetNonBlocking(env, in.write.get(), "hook stdin");
-  SetNonBlocking(env, out.read.get(), "hook stdout");
-  SetNonBlocking(env, err.read.get(), "hook stderr");
-
   std::string stdoutText, stderrText;
   size_t written = 0;
   if (input.empty()) in.write.reset();
