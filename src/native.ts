@@ -44,6 +44,14 @@ export interface HookProcessOptions {
   input: Buffer;
   /** Killed (SIGKILL) and reaped once this has passed. */
   timeoutMs?: number;
+  /** How many of the last bytes of each output stream are kept. */
+  keep: number;
+}
+
+/** One output stream of a hook: its last bytes (HookProcessOptions.keep) and its length. */
+export interface HookOutput {
+  tail: Buffer;
+  bytes: number;
 }
 
 export interface HookProcessResult {
@@ -51,8 +59,8 @@ export interface HookProcessResult {
   status: number | null;
   /** The signal that ended it, with Go's words for it ("killed"), else null. */
   signal: { number: number; text: string } | null;
-  stdout: Buffer;
-  stderr: Buffer;
+  stdout: HookOutput;
+  stderr: HookOutput;
   timedOut: boolean;
 }
 

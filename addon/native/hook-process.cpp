@@ -12,7 +12,9 @@
 // The call blocks until the hook has exited and both its output pipes are closed (a
 // child it leaves behind holding them is waited for, as runc waits), or until the
 // timeout: then the hook is killed (SIGKILL) and reaped, and what it wrote so far is
-// what there is.
+// what there is. Of each stream the last `keep` bytes are kept, and its length.
+// Left as glibc makes them: signals 32 and 33 (its own) start ignored in the hook, as
+// posix_spawn ignores them in every child; glibc programs take them back at start.
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -22,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <climits>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -86,13 +90,22 @@ int64_t NowMs() {
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
+// What a hook wrote on one stream: how much, and its last `keep` bytes (all a failing
+// hook's error shows); a hook's output is not limited, tsrun's memory is.
+struct Stream {
+  std::string tail;
+  uint64_t total = 0;
+};
+
 // Reads what is there; false at EOF or on an error (the stream is over either way).
-bool Drain(int fd, std::string* into) {
+bool Drain(int fd, Stream* into, size_t keep) {
   char buf[65536];
   for (;;) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n > 0) {
-      into->append(buf, static_cast<size_t>(n));
+      into->total += static_cast<uint64_t>(n);
+      into->tail.append(buf, static_cast<size_t>(n));
+      if (into->tail.size() > 2 * keep + sizeof buf) into->tail.erase(0, into->tail.size() - keep);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -100,10 +113,105 @@ bool Drain(int fd, std::string* into) {
   }
 }
 
+// The longest a timeout can be (~31 years): past it, the deadline arithmetic below
+// would overflow.
+constexpr double kMaxTimeoutMs = 1e12;
+
+struct Outcome {
+  Stream out, err;
+  bool known = false;  // `status` is the hook's wait status
+  int status = 0;
+  bool timedOut = false;
+};
+
+// Writes `input` to the hook's stdin, collects its output and reaps it (see the top of
+// this file). Throws only after killing and reaping the hook.
+Outcome WaitForHook(Napi::Env env, const std::string& path, pid_t pid, int pidfd, UniqueFd in, UniqueFd out, UniqueFd err,
+                    const std::string& input, int64_t timeoutMs, size_t keep) {
+  Outcome o;
+  size_t written = 0;
+  if (input.empty()) in.reset();
+  bool reaped = false;
+  const int64_t deadline = timeoutMs >= 0 ? NowMs() + timeoutMs : -1;
+  auto killAndReap = [&]() {
+    if (reaped) return;
+    PidfdSendSignal(pidfd, SIGKILL);
+    o.known = waitpid(pid, &o.status, 0) == pid;
+    reaped = true;
+  };
+  try {
+    for (;;) {
+      struct pollfd fds[4];
+      int n = 0;
+      int inAt = -1, outAt = -1, errAt = -1, pidAt = -1;
+      auto watch = [&](int fd, short events) {
+        fds[n] = pollfd{fd, events, 0};
+        return n++;
+      };
+      if (in) inAt = watch(in.get(), POLLOUT);
+      if (out) outAt = watch(out.get(), POLLIN);
+      if (err) errAt = watch(err.get(), POLLIN);
+      if (!reaped) pidAt = watch(pidfd, POLLIN);
+      // Done once the hook is reaped and has closed its output: stdin it never read is dropped.
+      if (reaped && outAt < 0 && errAt < 0) break;
+      int wait = -1;
+      if (deadline >= 0) {
+        int64_t left = deadline - NowMs();
+        // Checked on every turn: a hook whose pipes are never quiet still meets it.
+        if (left <= 0) {
+          o.timedOut = true;
+          killAndReap();
+          // A child the hook left holding its output is not waited for past the timeout.
+          break;
+        }
+        wait = left > INT_MAX ? INT_MAX : static_cast<int>(left);
+      }
+      int ready = poll(fds, static_cast<nfds_t>(n), wait);
+      if (ready < 0) {
+        if (errno == EINTR) continue;
+        ThrowErrno(env, errno, "poll", path);
+      }
+      if (inAt >= 0 && fds[inAt].revents != 0) {
+        ssize_t w = write(in.get(), input.data() + written, input.size() - written);
+        if (w > 0) written += static_cast<size_t>(w);
+        // EPIPE: the hook closed stdin or exited without reading it; its status decides.
+        if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == input.size()) in.reset();
+      }
+      if (outAt >= 0 && fds[outAt].revents != 0 && !Drain(out.get(), &o.out, keep)) out.reset();
+      if (errAt >= 0 && fds[errAt].revents != 0 && !Drain(err.get(), &o.err, keep)) err.reset();
+      if (pidAt >= 0 && fds[pidAt].revents != 0) {
+        pid_t w = waitpid(pid, &o.status, 0);
+        if (w == pid) o.known = true;
+        // Reaped by someone else (ECHILD): over, with no status to give.
+        if (w == pid || (w < 0 && errno == ECHILD)) reaped = true;
+        in.reset();
+      }
+    }
+  } catch (const Napi::Error&) {
+    killAndReap();
+    throw;
+  } catch (const std::exception& e) {
+    // std::bad_alloc and the like: never out of a N-API call (that would end tsrun
+    // and leave the hook running).
+    killAndReap();
+    throw Napi::Error::New(env, std::string(kFn) + ": " + e.what());
+  }
+  for (Stream* s : {&o.out, &o.err})
+    if (s->tail.size() > keep) s->tail.erase(0, s->tail.size() - keep);
+  return o;
+}
+
+Napi::Value StreamObject(Napi::Env env, const Stream& s) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("tail", Napi::Buffer<char>::Copy(env, s.tail.data(), s.tail.size()));
+  o.Set("bytes", Napi::Number::New(env, static_cast<double>(s.total)));
+  return o;
+}
+
 }  // namespace
 
-// runHookProcess({path, argv, env, cwd?, input, timeoutMs?}) ->
-//   {status: number|null, signal: {number, text}|null, stdout: Buffer, stderr: Buffer, timedOut: boolean}
+// runHookProcess({path, argv, env, cwd?, input, timeoutMs?, keep}) ->
+//   {status: number|null, signal: {number, text}|null, stdout: {tail, bytes}, stderr: {tail, bytes}, timedOut}
 // argv[0] is the hook's argv[0]; env entries are "NAME=value". Throws (code, errno)
 // when the hook cannot be started: its path missing, not executable, ENOEXEC...
 Napi::Value RunHookProcess(const Napi::CallbackInfo& info) {
@@ -124,8 +232,13 @@ Napi::Value RunHookProcess(const Napi::CallbackInfo& info) {
   if (!timeoutValue.IsUndefined()) {
     if (!timeoutValue.IsNumber() || !(timeoutValue.As<Napi::Number>().DoubleValue() > 0))
       throw Napi::TypeError::New(env, std::string(kFn) + ": timeoutMs must be a positive number");
-    timeoutMs = static_cast<int64_t>(timeoutValue.As<Napi::Number>().DoubleValue());
+    double ms = timeoutValue.As<Napi::Number>().DoubleValue();
+    timeoutMs = static_cast<int64_t>(ms > kMaxTimeoutMs ? kMaxTimeoutMs : ms);
   }
+  Napi::Value keepValue = options.Get("keep");
+  if (!keepValue.IsNumber() || !(keepValue.As<Napi::Number>().DoubleValue() >= 0) || keepValue.As<Napi::Number>().DoubleValue() > (1 << 30))
+    throw Napi::TypeError::New(env, std::string(kFn) + ": keep must be a number of bytes");
+  const size_t keep = static_cast<size_t>(keepValue.As<Napi::Number>().DoubleValue());
 
   PipeEnds in = MakePipe(env, "hook stdin");
   PipeEnds out = MakePipe(env, "hook stdout");
@@ -167,82 +280,24 @@ Napi::Value RunHookProcess(const Napi::CallbackInfo& info) {
     waitpid(pid, nullptr, 0);
     ThrowErrno(env, e, "pidfd_open", path);
   }
-  std::string stdoutText, stderrText;
-  size_t written = 0;
-  if (input.empty()) in.write.reset();
-  bool reaped = false, known = false, timedOut = false;
-  int status = 0;
-  const int64_t deadline = timeoutMs >= 0 ? NowMs() + timeoutMs : -1;
-  for (;;) {
-    struct pollfd fds[4];
-    int n = 0;
-    int inAt = -1, outAt = -1, errAt = -1, pidAt = -1;
-    auto watch = [&](int fd, short events) {
-      fds[n] = pollfd{fd, events, 0};
-      return n++;
-    };
-    if (in.write) inAt = watch(in.write.get(), POLLOUT);
-    if (out.read) outAt = watch(out.read.get(), POLLIN);
-    if (err.read) errAt = watch(err.read.get(), POLLIN);
-    if (!reaped) pidAt = watch(pidfd.get(), POLLIN);
-    // Done once the hook is reaped and has closed its output: stdin it never read is dropped.
-    if (reaped && outAt < 0 && errAt < 0) break;
-    int wait = -1;
-    if (deadline >= 0) {
-      int64_t left = deadline - NowMs();
-      wait = left > 0 ? static_cast<int>(left) : 0;
-    }
-    int ready = poll(fds, static_cast<nfds_t>(n), wait);
-    if (ready < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      PidfdSendSignal(pidfd.get(), SIGKILL);
-      waitpid(pid, nullptr, 0);
-      ThrowErrno(env, e, "poll", path);
-    }
-    if (ready == 0) {
-      timedOut = true;
-      if (!reaped) {
-        PidfdSendSignal(pidfd.get(), SIGKILL);
-        known = waitpid(pid, &status, 0) == pid;
-        reaped = true;
-      }
-      // A child the hook left holding its output is not waited for past the timeout.
-      break;
-    }
-    if (inAt >= 0 && fds[inAt].revents != 0) {
-      ssize_t w = write(in.write.get(), input.data() + written, input.size() - written);
-      if (w > 0) written += static_cast<size_t>(w);
-      // EPIPE: the hook closed stdin or exited without reading it; its status decides.
-      if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == input.size()) in.write.reset();
-    }
-    if (outAt >= 0 && fds[outAt].revents != 0 && !Drain(out.read.get(), &stdoutText)) out.read.reset();
-    if (errAt >= 0 && fds[errAt].revents != 0 && !Drain(err.read.get(), &stderrText)) err.read.reset();
-    if (pidAt >= 0 && fds[pidAt].revents != 0) {
-      pid_t w = waitpid(pid, &status, 0);
-      if (w == pid) known = true;
-      // Reaped by someone else (ECHILD): over, with no status to give.
-      if (w == pid || (w < 0 && errno == ECHILD)) reaped = true;
-      in.write.reset();
-    }
-  }
+  Outcome o = WaitForHook(env, path, pid, pidfd.get(), std::move(in.write), std::move(out.read), std::move(err.read), input, timeoutMs, keep);
 
   Napi::Object result = Napi::Object::New(env);
-  bool exited = known && WIFEXITED(status);
-  bool signalled = known && WIFSIGNALED(status);
-  result.Set("status", exited ? Napi::Value(Napi::Number::New(env, WEXITSTATUS(status))) : env.Null());
+  bool exited = o.known && WIFEXITED(o.status);
+  bool signalled = o.known && WIFSIGNALED(o.status);
+  result.Set("status", exited ? Napi::Value(Napi::Number::New(env, WEXITSTATUS(o.status))) : env.Null());
   if (signalled) {
     Napi::Object signal = Napi::Object::New(env);
-    signal.Set("number", Napi::Number::New(env, WTERMSIG(status)));
+    signal.Set("number", Napi::Number::New(env, WTERMSIG(o.status)));
     // Go's words for it, as runc's error has them (the init's hooks say the same).
-    signal.Set("text", Napi::String::New(env, tsrun_common::SignalText(WTERMSIG(status))));
+    signal.Set("text", Napi::String::New(env, tsrun_common::SignalText(WTERMSIG(o.status))));
     result.Set("signal", signal);
   } else {
     result.Set("signal", env.Null());
   }
-  result.Set("stdout", Napi::Buffer<char>::Copy(env, stdoutText.data(), stdoutText.size()));
-  result.Set("stderr", Napi::Buffer<char>::Copy(env, stderrText.data(), stderrText.size()));
-  result.Set("timedOut", Napi::Boolean::New(env, timedOut));
+  result.Set("stdout", StreamObject(env, o.out));
+  result.Set("stderr", StreamObject(env, o.err));
+  result.Set("timedOut", Napi::Boolean::New(env, o.timedOut));
   return result;
 }
 

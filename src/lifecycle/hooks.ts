@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import type { Hook, Hooks } from '../config/types';
 import { TsrunError } from '../errors';
 import { log } from '../log';
-import { native } from '../native';
+import { native, type HookOutput } from '../native';
 import type { ContainerState, ContainerStatus } from '../state/types';
 
 export type HookKind = keyof Hooks;
@@ -74,16 +74,14 @@ export class HookError extends TsrunError {
 
 /**
  * What a failing hook's error keeps of each stream: its last 16 KiB (runc keeps all; a
- * log line is no place for more). The init keeps less: its message travels in 4 KiB.
+ * log line is no place for more, and tsrun keeps no more in memory either). The init
+ * keeps less: its message travels in 4 KiB.
  */
 const OUTPUT_KEPT = 16384;
 
 /** runc's tail of a hook's error: ", stdout: ..., stderr: ...", each whole up to OUTPUT_KEPT. */
-function hookSaid(stdout: Buffer | null | undefined, stderr: Buffer | null | undefined): string {
-  const kept = (b: Buffer | null | undefined): string => {
-    if (!b) return '';
-    return b.length > OUTPUT_KEPT ? `[...]${b.subarray(b.length - OUTPUT_KEPT).toString()}` : b.toString();
-  };
+function hookSaid(stdout: HookOutput, stderr: HookOutput): string {
+  const kept = (o: HookOutput): string => (o.bytes > o.tail.length ? `[...]${o.tail.toString()}` : o.tail.toString());
   return `, stdout: ${kept(stdout)}, stderr: ${kept(stderr)}`;
 }
 
@@ -91,20 +89,27 @@ function hookSaid(stdout: Buffer | null | undefined, stderr: Buffer | null | und
  * A hook's `env`, when present, is its whole environment (`[]`: an empty one); when
  * absent the hook inherits tsrun's, as runc's hooks inherit runc's (Go's exec.Cmd with
  * a nil Env): hooks such as podman's, CDI's or nvidia's count on PATH and the like.
+ * As Go's exec.Cmd passes it: a name given twice is there once, where it came last;
+ * an entry without "=" is kept as it is (an empty one dropped).
  */
 function hookEnv(hook: Hook): string[] {
-  // A name given twice keeps its first place and its last value; an entry without a
-  // name is dropped (what Node's child_process made of them before).
-  const env = new Map<string, string>();
-  if (hook.env === undefined) {
-    for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env.set(name, value);
-  } else {
-    for (const entry of hook.env) {
-      const eq = entry.indexOf('=');
-      if (eq > 0) env.set(entry.slice(0, eq), entry.slice(eq + 1));
+  const given = hook.env ?? Object.entries(process.env).flatMap(([name, value]) => (value === undefined ? [] : [`${name}=${value}`]));
+  const seen = new Set<string>();
+  const kept: string[] = [];
+  for (let i = given.length - 1; i >= 0; i--) {
+    const entry = given[i] as string;
+    // A leading "=" belongs to the name (Go's rule, for Windows' "=C:" variables).
+    const eq = entry.indexOf('=', 1);
+    if (eq < 0 && !entry.startsWith('=')) {
+      if (entry !== '') kept.push(entry);
+      continue;
     }
+    const name = entry.slice(0, eq < 0 ? 0 : eq);
+    if (seen.has(name)) continue;
+    seen.add(name);
+    kept.push(entry);
   }
-  return [...env].map(([name, value]) => `${name}=${value}`);
+  return kept.reverse();
 }
 
 /**
@@ -139,12 +144,15 @@ function runHook(kind: HookKind, hook: Hook, index: number, state: HookState): v
       cwd: hookCwd(state.bundle),
       input: Buffer.from(JSON.stringify(state)),
       ...(hook.timeout ? { timeoutMs: hook.timeout * 1000 } : {}),
+      keep: OUTPUT_KEPT,
     });
   } catch (e) {
-    // "posix_spawn <path>: ENOENT (no such file or directory)": the errno's part.
-    const errno = /[A-Z][A-Z0-9]* \([^()]*\)$/.exec((e as Error).message)?.[0];
-    if ((e as NodeJS.ErrnoException).code === undefined || errno === undefined) throw e;
-    throw new HookError(kind, index, hook.path, `could not run: ${errno}`);
+    // "posix_spawn <path>: ENOENT (no such file or directory)": the errno's part; any
+    // other refusal (a NUL byte in an argument) as it is: a hook's failure either way,
+    // which poststart and poststop only warn of.
+    const message = (e as Error).message;
+    const errno = (e as NodeJS.ErrnoException).code !== undefined ? /[A-Z][A-Z0-9]* \([^()]*\)$/.exec(message)?.[0] : undefined;
+    throw new HookError(kind, index, hook.path, `could not run: ${errno ?? message}`);
   }
   const said = hookSaid(result.stdout, result.stderr);
   if (result.timedOut) throw new HookError(kind, index, hook.path, `timed out after ${hook.timeout}s${said}`);

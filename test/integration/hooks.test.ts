@@ -400,6 +400,45 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
     expect(isEmpty(s.leftovers())).toBe(true);
   });
 
+  test('a runtime hook\'s env is passed as Go\'s exec passes runc\'s: a name given twice once, where it came last; an entry without "=" kept', () => {
+    const env = ['FOO', 'A=1', 'B=2', 'A=3', '=x', 'C=', '=', 'D==e'];
+    const { b, dir } = hookBundle((d) => ({ prestart: [{ path: '/bin/sh', args: ['sh', '-c', `cat < /proc/self/environ > ${d}/env`], env }] }));
+    expectOk(s.cli.create(b.id, b.dir));
+    expect(nulList(read(dir, 'env'))).toEqual(['FOO', 'B=2', 'A=3', 'C=', '=', 'D==e']);
+    expectOk(s.cli.delete(b.id, true));
+  });
+
+  test('a runtime hook with a timeout of days is not cut short (a wait of 2^32 ms wrapped), and what a failing one wrote is cut to its last 16 KiB', () => {
+    // 4294968 s: over 2^32 ms; the wait once wrapped to ~0.7 s.
+    const { b } = hookBundle(() => ({ prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 1.2'], timeout: 4294968 }] }));
+    expectOk(s.cli.create(b.id, b.dir));
+    expectOk(s.cli.delete(b.id, true));
+    const loud = hookBundle(() => ({ prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'i=0; while [ $i -lt 3000 ]; do echo "line $i of many"; i=$((i+1)); done; echo last; exit 4'] }] })).b;
+    const r = s.cli.create(loud.id, loud.dir);
+    expect(r.code).toBe(1);
+    const message = errorMessage(r);
+    if (s.cli.flavor === 'tsrun') {
+      expect(message).toMatch(/^error running prestart hook #0: \/bin\/sh: exit status 4, stdout: \[\.\.\.\].*\nlast\n, stderr: $/s);
+      expect(message.length).toBeLessThan(16384 + 200);
+    } else {
+      expect(message).toMatch(/\nlast\n, stderr: $/);
+    }
+    expect(isEmpty(s.leftovers())).toBe(true);
+  });
+
+  // runc 1.1.5 skips the poststop hooks after a failing one.
+  (FLAVOR === 'runc' ? test.skip : test)('a poststop hook that cannot even be started (a NUL byte in an argument) is warned of, and the next one runs (the spec\'s rule)', () => {
+    const { b, dir } = hookBundle((d) => ({
+      poststop: [{ path: '/bin/sh', args: ['sh', '-c', 'echo a\u0000b'] }, { path: '/bin/sh', args: ['sh', '-c', `echo ran > ${d}/second`] }],
+    }));
+    expectOk(s.cli.create(b.id, b.dir));
+    const r = s.cli.delete(b.id, true);
+    expect(r.code).toBe(0);
+    expect(read(dir, 'second')).toBe('ran\n');
+    expect(r.stderr).toMatch(/level=warning msg="error running poststop hook #0: \/bin\/sh: could not run: .*NUL byte/);
+    expect(isEmpty(s.leftovers())).toBe(true);
+  });
+
   test('a failing startContainer hook stops the container before the user process runs, and start fails with its reason (runc 1.1.5: start succeeds)', async () => {
     const { b, dir } = hookBundle((d) => ({
       startContainer: [{ path: '/bin/sh', args: ['sh', '-c', `echo ran > ${IN_CONTAINER}/failed; echo the reason >&2; exit 4`] }],
