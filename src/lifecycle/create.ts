@@ -365,6 +365,9 @@ export function createContainer(opts: CreateOptions): Created {
           runHooks('prestart', spec.hooks?.prestart, hs);
           runHooks('createRuntime', spec.hooks?.createRuntime, hs);
           crashPoint('create:hooks');
+          // Only for createContainer hooks: the answer is one packet, and a state of
+          // several MB (annotations) does not fit (EMSGSIZE) where the init needs none.
+          if (!spec.hooks?.createContainer?.length) return undefined;
           // In the container's namespaces the pid is the one the container sees.
           return JSON.stringify({ ...hs, pid: pidInContainer(pid) });
         }

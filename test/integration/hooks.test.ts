@@ -220,6 +220,19 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
     }
   });
 
+  test('annotations of 6 MB with prestart and poststart hooks only: create and start succeed and the hooks get them whole (the init, which runs no hook, is not sent them)', async () => {
+    const save = (kind: Kind, dir: string) => ({ path: '/bin/sh', args: ['sh', '-c', `cat /dev/stdin > ${dir}/${kind}.stdin`] });
+    const { b, dir } = hookBundle((d) => ({ prestart: [save('prestart', d)], poststart: [save('poststart', d)] }), ['true']);
+    const big = 'x'.repeat(6 << 20);
+    b.rewrite((c) => (c.annotations = { 'org.example.big': big }));
+    expectOk(s.cli.create(b.id, b.dir));
+    expectOk(s.cli.start(b.id));
+    await waitFor(() => fs.existsSync(path.join(dir, 'poststart.stdin')) && read(dir, 'poststart.stdin').length > big.length, 'poststart');
+    for (const kind of ['prestart', 'poststart'] as const) {
+      expect({ kind, big: JSON.parse(read(dir, `${kind}.stdin`)).annotations['org.example.big'] === big }).toEqual({ kind, big: true });
+    }
+  });
+
   test('what a runtime hook writes is kept whole, as runc keeps it: 70 MB of output does not fail create', () => {
     const { b } = hookBundle(() => ({ prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'head -c 70000000 /dev/zero; echo done >&2'] }] }), ['true']);
     expectOk(s.cli.create(b.id, b.dir));
