@@ -78,8 +78,8 @@ export interface NativeAddon {
   /** The fd in the packet the init sends after announcing one (`seccomp listener`, `netns`, `netlink socket`). */
   syncRecvFd(syncFd: number, what: string): number;
   closeFd(fd: number): void;
-  /** pipe2(O_CLOEXEC): [read end, write end]; with a capacity, sized to hold at least that many bytes (F_SETPIPE_SZ). */
-  pipe(capacity?: number): [number, number];
+  /** pipe2(O_CLOEXEC): [read end, write end]. */
+  pipe(): [number, number];
   /** isatty(3), without Node's tty module (which loads net). */
   isatty(fd: number): boolean;
   /** Whether we are in the foreground process group of terminal fd (tcgetpgrp == getpgrp). */

@@ -1,5 +1,4 @@
 // Small file services: close, O_PATH open, pipes, isatty, flock, rename without replacing.
-#include <climits>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -17,22 +16,10 @@ Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// pipe(capacity?): [readFd, writeFd], both close-on-exec (spawnInit dups what a child
-// gets). With a capacity, the pipe holds at least that many bytes (F_SETPIPE_SZ): the
-// caller can then write them all before anyone reads.
+// pipe(): [readFd, writeFd], both close-on-exec (spawnInit dups what a child gets).
 Napi::Value Pipe(const Napi::CallbackInfo& info) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) < 0) ThrowErrno(info.Env(), errno, "pipe2");
-  if (info.Length() > 0 && !info[0].IsUndefined()) {
-    double capacity = info[0].As<Napi::Number>().DoubleValue();
-    // Past INT_MAX the kernel could not take the size anyway (fcntl's int argument).
-    if (capacity > 0 && (capacity > INT_MAX || fcntl(fds[1], F_SETPIPE_SZ, static_cast<int>(capacity)) < 0)) {
-      int err = capacity > INT_MAX ? EINVAL : errno;
-      close(fds[0]);
-      close(fds[1]);
-      ThrowErrno(info.Env(), err, "fcntl", "F_SETPIPE_SZ");
-    }
-  }
   Napi::Array out = Napi::Array::New(info.Env(), 2);
   out.Set(0u, Napi::Number::New(info.Env(), fds[0]));
   out.Set(1u, Napi::Number::New(info.Env(), fds[1]));

@@ -212,7 +212,7 @@ Napi::Value StreamObject(Napi::Env env, const Stream& s) {
 
 // runHookProcess({path, argv, env, cwd?, input, timeoutMs?, keep}) ->
 //   {status: number|null, signal: {number, text}|null, stdout: {tail, bytes}, stderr: {tail, bytes}, timedOut}
-// argv[0] is the hook's argv[0]; env entries are "NAME=value". Throws (code, errno)
+// argv[0] is the hook's argv[0]; env entries go to execve as they are. Throws (code, errno)
 // when the hook cannot be started: its path missing, not executable, ENOEXEC...
 Napi::Value RunHookProcess(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

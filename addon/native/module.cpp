@@ -11,7 +11,7 @@ struct Entry {
 };
 
 const Entry kEntries[] = {
-      {"spawnInit", SpawnInit}, {"runHookProcess", RunHookProcess},       {"syncRecv", SyncRecv},
+      {"spawnInit", SpawnInit},       {"runHookProcess", RunHookProcess}, {"syncRecv", SyncRecv},
       {"syncSend", SyncSend},         {"syncRecvFd", SyncRecvFd},         {"closeFd", CloseFd},
       {"pipe", Pipe},                 {"isatty", Isatty},
       {"inForeground", InForeground},
@@ -54,7 +54,7 @@ const Entry kEntries[] = {
       {"changeMode", ChangeMode},   {"encodePlan", EncodePlan},
       {"readFd", ReadFd},           {"touchFd", TouchFd},
       {"realtimeSignals", RealtimeSignals},
-      {"signalNumbers", SignalNumbers}, 
+      {"signalNumbers", SignalNumbers},
       {"catchSignals", CatchSignals},     {"forwardSignalsTo", ForwardSignalsTo},
       {"stopForwardingSignals", StopForwardingSignals}, {"releaseSignals", ReleaseSignals},
 };

@@ -135,8 +135,9 @@ function runHook(kind: HookKind, hook: Hook, index: number, state: HookState): v
   let result;
   try {
     // Its output captured, like runc's: tsrun's stdout belongs to the caller (under
-    // containerd it is the container's log), and a hook must not write into it. Kept
-    // whole, as runc keeps it: a hook's output is not limited.
+    // containerd it is the container's log), and a hook must not write into it. Read
+    // to its end, as runc reads it (a hook's output is not limited); its last 16 KiB
+    // are kept for the error.
     result = native().runHookProcess({
       path: hook.path,
       argv: [argv0 ?? hook.path, ...rest],
