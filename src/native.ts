@@ -157,6 +157,8 @@ export interface NativeAddon {
   makeRaw(fd: number): void;
   /** O_NONBLOCK on the fd's open file description. */
   setNonBlocking(fd: number): void;
+  /** What of `data` the fd takes now without blocking (0: nothing, EAGAIN); the fd's blocking mode is left as it was. */
+  writeAvailable(fd: number, data: Buffer): number;
   /** A read-only fd (O_NOCTTY, O_CLOEXEC) of a pty's slave side, opened through its master (TIOCGPTPEER). */
   openPtyPeer(master: number): number;
   /**

@@ -41,6 +41,7 @@ int PidfdSendSignal(int pidfd, int sig);
 std::string StartTimeOf(int pid);
 
 Napi::Value SpawnInit(const Napi::CallbackInfo& info);
+Napi::Value WriteAvailable(const Napi::CallbackInfo& info);
 Napi::Value RunHookProcess(const Napi::CallbackInfo& info);
 Napi::Value SyncRecv(const Napi::CallbackInfo& info);
 Napi::Value SyncSend(const Napi::CallbackInfo& info);

@@ -120,4 +120,27 @@ Napi::Value SetNonBlocking(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// writeAvailable(fd, buffer) -> bytes written: what the pty takes now, 0 when it takes
+// nothing (EAGAIN). The fd's file is non-blocking for the write only: a foreground
+// run -t reads the same pty master on the event loop, and a blocking write of input the
+// container is not reading would stop that loop, and with it the copy of the output
+// the container may be blocked on (a deadlock).
+Napi::Value WriteAvailable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgFd(info, 0, "writeAvailable");
+  if (info.Length() < 2 || !info[1].IsBuffer()) throw Napi::TypeError::New(env, "writeAvailable: data must be a Buffer");
+  Napi::Buffer<uint8_t> data = info[1].As<Napi::Buffer<uint8_t>>();
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0) ThrowErrno(env, errno, "fcntl(F_GETFL)", "fd " + std::to_string(fd));
+  if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) ThrowErrno(env, errno, "fcntl(F_SETFL)", "fd " + std::to_string(fd));
+  ssize_t n;
+  do {
+    n = write(fd, data.Data(), data.Length());
+  } while (n < 0 && errno == EINTR);
+  int err = errno;
+  if (!(flags & O_NONBLOCK)) (void)fcntl(fd, F_SETFL, flags);
+  if (n < 0 && err != EAGAIN) ThrowErrno(env, err, "write", "fd " + std::to_string(fd));
+  return Napi::Number::New(env, n < 0 ? 0 : static_cast<double>(n));
+}
+
 }  // namespace tsrun

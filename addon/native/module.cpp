@@ -13,7 +13,7 @@ struct Entry {
 const Entry kEntries[] = {
       {"spawnInit", SpawnInit},       {"runHookProcess", RunHookProcess}, {"syncRecv", SyncRecv},
       {"syncSend", SyncSend},         {"syncRecvFd", SyncRecvFd},         {"closeFd", CloseFd},
-      {"pipe", Pipe},                 {"isatty", Isatty},
+      {"pipe", Pipe},                 {"writeAvailable", WriteAvailable},                 {"isatty", Isatty},
       {"inForeground", InForeground},
       {"startStdioCopy", StartStdioCopy}, {"finishStdioCopy", FinishStdioCopy}, {"abandonStdioCopy", AbandonStdioCopy},
       {"waitPid", WaitPid},           {"waitPidAsync", WaitPidAsync},

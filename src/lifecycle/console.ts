@@ -11,6 +11,9 @@ import { relayTerminal } from './caller-terminal';
 import { connectCallerSocket } from './caller-socket';
 import { noteStdioStreams, writeAll } from '../output';
 
+/** How soon input the container's pty did not take is offered again. */
+const INPUT_RETRY_MS = 10;
+
 /** runc's checkTerminal: which combinations of terminal, detach and socket make sense. */
 export function checkTerminal(terminal: boolean, detach: boolean, consoleSocket: string | undefined): void {
   if (detach && terminal && !consoleSocket) throw new TsrunError('cannot allocate tty if runc will detach without setting console socket');
@@ -112,13 +115,39 @@ export function proxyConsole(ownFd: number): ConsoleProxy {
   };
   resize();
   process.on('SIGWINCH', resize);
+  // Our input goes to the pty as fast as the container reads it, never with a blocking
+  // write: that would stop the event loop, and with it the copy of the output the
+  // container may itself be blocked on (runc copies each way on a goroutine of its
+  // own). What the pty does not take yet waits here, with our stdin paused, and is
+  // tried again shortly.
+  const pending: Buffer[] = [];
+  let retry: NodeJS.Timeout | undefined;
+  let restored = false;
+  const flush = (): void => {
+    retry = undefined;
+    while (pending.length > 0 && !output.destroyed) {
+      const chunk = pending[0] as Buffer;
+      let n: number;
+      try {
+        n = nat.writeAvailable(master, chunk);
+      } catch {
+        pending.length = 0; // the container's side is gone
+        break;
+      }
+      if (n < chunk.length) {
+        pending[0] = chunk.subarray(n);
+        stdin.pause();
+        retry = setTimeout(flush, INPUT_RETRY_MS);
+        return;
+      }
+      pending.shift();
+    }
+    if (!output.destroyed && !restored) stdin.resume();
+  };
   const onInput = (chunk: Buffer): void => {
     if (output.destroyed) return;
-    try {
-      fs.writeSync(master, chunk);
-    } catch {
-      // the container's side is gone
-    }
+    pending.push(chunk);
+    if (retry === undefined) flush();
   };
   stdin.on('data', onInput);
   stdin.resume();
@@ -133,11 +162,12 @@ export function proxyConsole(ownFd: number): ConsoleProxy {
   output.on('data', copyOut);
   // A read error (none is expected while we hold the slave) ends the copy.
   output.on('error', () => undefined);
-  let restored = false;
   const restore = (): void => {
     if (restored) return;
     restored = true;
     process.off('SIGWINCH', resize);
+    if (retry !== undefined) clearTimeout(retry);
+    pending.length = 0;
     stdin.off('data', onInput);
     stdin.pause();
     if (stdin.isTTY) stdin.setRawMode(wasRaw);
