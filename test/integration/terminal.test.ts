@@ -139,16 +139,18 @@ describeIf(containerSkipReason())(`terminal (${BINARY})`, () => {
   (haveScript ? test : test.skip)('run -t: input pasted while the container reads none, and output it writes meanwhile, both get through (no deadlock; runc copies each way apart)', () => {
     const b = s.bundle();
     // Raw input, not read for 2 s, while ~170 KB of output goes out; then all of the input is read.
-    withTerminal(b, ['sh', '-c', 'stty -icanon -echo; sleep 2; i=0; while [ $i -lt 20000 ]; do echo "line $i"; i=$((i+1)); done; head -c 100000 > /dev/null; echo DONE; exit 3']);
+    withTerminal(b, ['sh', '-c', 'stty -icanon -echo; echo ready; sleep 2; i=0; while [ $i -lt 20000 ]; do echo "line $i"; i=$((i+1)); done; head -c 100000 > /dev/null; echo DONE; exit 3']);
     const out = path.join(b.dir, 'paste.out');
-    // The paste comes 1 s in, once the runtime has put its terminal in raw mode. A
-    // runtime that deadlocks is killed after 20 s (afterEach deletes its container).
-    const paste = `(sleep 1; head -c 100000 /dev/zero | tr '\\\\0' x) | script -qec 'timeout --foreground -s KILL 20 ${BINARY} --root ${s.cli.root} run -b ${b.dir} ${b.id} > ${out}; echo rc=$?' /dev/null`;
-    const r = spawnSync('bash', ['-c', paste], { encoding: 'utf8', timeout: 40_000 });
+    // The paste comes once the container is ready: the runtime has put its terminal in
+    // raw mode by then, and the container its pty (canonical mode would cut a line at
+    // 4 KiB). A runtime that deadlocks is killed after 60 s (afterEach deletes its container).
+    const paste = `(until grep -q ready ${out} 2>/dev/null; do sleep 0.1; done; head -c 100000 /dev/zero | tr '\\0' x) | ` +
+      `script -qec 'timeout --foreground -s KILL 60 ${BINARY} --root ${s.cli.root} run -b ${b.dir} ${b.id} > ${out}; echo rc=$?' /dev/null`;
+    const r = spawnSync('bash', ['-c', paste], { encoding: 'utf8', timeout: 90_000 });
     expect({ code: r.status, tail: shown(r.stdout).replace(/\r/g, '').slice(-5) }).toEqual({ code: 0, tail: 'rc=3\n' });
     const lines = shown(fs.readFileSync(out, 'utf8')).replace(/\r/g, '').split('\n');
     expect({ count: lines.filter((l) => l.startsWith('line ')).length, last: lines.filter(Boolean).at(-1) }).toEqual({ count: 20000, last: 'DONE' });
-  });
+  }, 120_000);
 
   (haveScript ? test : test.skip)('a pty the runtime relays has no ONLCR (as runc\'s): redirected output gets the program\'s "\\n" as written; a console socket gets the kernel\'s pty (onlcr)', async () => {
     const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
