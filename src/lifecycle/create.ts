@@ -44,7 +44,7 @@ import { joinedNamespacesOwnedOutsideUser } from './namespace-owners';
 import { NO_CGROUP_JOIN, planCgroupJoin } from '../linux/cgroup-join';
 import { sessionKeyringName } from '../linux/keyring';
 import { checkNoLimitsWithoutCgroup, isCgroupPermissionError, ownCgroupDirs, rootlessMode } from './rootless';
-import { checkPassedFds, passedFds, withListenFds } from './socket-activation';
+import { checkPassedFds, listenFds, passedFds, withListenFds } from './socket-activation';
 import { hookState, pidInContainer, runHooks, runHooksWarnOnly, withAnnotations } from './hooks';
 import { OCI_VERSION } from '../version';
 import { callerNotifySocket, makeNotifyDir, notifyDir, withNotifySocket } from './sd-notify';
@@ -119,7 +119,9 @@ export function createContainer(opts: CreateOptions): Created {
   const bundle = loadBundle(opts.bundle);
   log.debug(`create ${opts.id}: config valid`);
   const spec = bundle.spec;
-  const preserveFds = passedFds(opts.preserveFds ?? 0);
+  // Socket activation's fds, read once: they are counted here and named in the plan's env.
+  const listen = listenFds();
+  const preserveFds = passedFds(opts.preserveFds ?? 0, listen);
   checkPassedFds(preserveFds);
   // Planned and compiled before anything exists: a bad profile leaves nothing behind.
   const unprivileged = (process.geteuid?.() ?? 0) !== 0;
@@ -290,7 +292,7 @@ export function createContainer(opts: CreateOptions): Created {
     // NOTIFY_SOCKET (sd-notify.ts): the dir the container sees at /run/notify. `run`
     // binds the socket now, before the init may start the container's process.
     const notifyTarget = callerNotifySocket();
-    let planned = withListenFds(spec);
+    let planned = withListenFds(spec, listen);
     if (notifyTarget !== undefined) {
       const dir = notifyDir(store.dir(opts.id));
       makeNotifyDir(dir);
