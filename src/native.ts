@@ -252,6 +252,8 @@ export interface NativeAddon {
   releaseSignals(): void;
   /** _exit(2): ends the process at once (see exitProcess); `helper` false: no exit helper. */
   exitNow(code: number, helper?: boolean): never;
+  /** Puts /dev/null in place of each of fds 0-2 that is a hung-up terminal; returns those fds. */
+  releaseHungUpStdio(): number[];
   /** The whole file as a Latin-1 string held outside V8's heap (the CLI's own sources). */
   readLatin1(path: string): string;
   /** The whole file as a Buffer over memory outside V8's heap (the CLI's code caches). */
@@ -367,11 +369,14 @@ export function native(): NativeAddon {
  * terminal's mode and the fds' blocking mode at its exit: a foreground run -t or
  * exec -t); in a node run with flags (but the one of bin/tsrun's #! line) or
  * NODE_OPTIONS (--cpu-prof, coverage...), which write their files then; and without a
- * loadable addon.
+ * loadable addon. A stdio terminal that hung up is put aside first: Node's exit
+ * would abort on it.
  */
 export function exitProcess(code: number): never {
   const plain = process.execArgv.every((flag) => flag === LAUNCHER_NODE_OPTION) && !process.env.NODE_OPTIONS && !process.env.NODE_V8_COVERAGE;
   if (plain && !stdioStreamsUsed()) addonForExit()?.exitNow(code, exitHelperWanted);
+  // Node's exit would abort on a stdio terminal that hung up (its ssh gone during run -t).
+  if (stdioStreamsUsed()) addonForExit()?.releaseHungUpStdio();
   process.exit(code);
 }
 

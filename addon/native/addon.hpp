@@ -51,6 +51,7 @@ Napi::Value WaitPid(const Napi::CallbackInfo& info);
 Napi::Value WaitPidAsync(const Napi::CallbackInfo& info);
 Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info);
 Napi::Value ExitNow(const Napi::CallbackInfo& info);
+Napi::Value ReleaseHungUpStdio(const Napi::CallbackInfo& info);
 Napi::Value ReadLatin1(const Napi::CallbackInfo& info);
 Napi::Value ReadBytes(const Napi::CallbackInfo& info);
 Napi::Value ReadText(const Napi::CallbackInfo& info);

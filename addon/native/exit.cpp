@@ -21,6 +21,7 @@
 // start: each helper would stay a zombie there. TSRUN_NO_EXIT_HELPER (set, any
 // value) turns it off for a caller that must see tsrun's cgroup empty at once.
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <poll.h>
 #include <sched.h>
@@ -29,6 +30,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -107,6 +109,29 @@ Napi::Value ExitNow(const Napi::CallbackInfo& info) {
   const bool helper = info.Length() < 2 || !info[1].IsBoolean() || info[1].As<Napi::Boolean>().Value();
   if (helper) HandOverAddressSpace();
   _exit(code & 0xff);
+}
+
+// releaseHungUpStdio() -> the fds put aside: each of fds 0-2 that is a terminal hung
+// up (tcgetattr fails with EIO: the caller's ssh went away during run -t) gets
+// /dev/null in its place. Node's exit puts each stdio terminal back in the mode it
+// had at start and aborts the process when tcsetattr fails (nodejs/node#51519, in
+// Node 20): a file that is no longer the one it saw at start is skipped there. Output
+// to a hung-up terminal is lost either way.
+Napi::Value ReleaseHungUpStdio(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array released = Napi::Array::New(env);
+  for (int fd = 0; fd <= 2; fd++) {
+    struct termios mode;
+    if (tcgetattr(fd, &mode) == 0 || errno != EIO) continue;
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0) ThrowErrno(env, errno, "open", "/dev/null");
+    int rc = dup2(null, fd);
+    int err = errno;
+    close(null);
+    if (rc < 0) ThrowErrno(env, err, "dup2", "fd " + std::to_string(fd));
+    released.Set(released.Length(), Napi::Number::New(env, fd));
+  }
+  return released;
 }
 
 }  // namespace tsrun

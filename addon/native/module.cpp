@@ -43,6 +43,7 @@ const Entry kEntries[] = {
       {"notifyListen", NotifyListen},   {"notifyAwaitReady", NotifyAwaitReady},
       {"notifyAwaitReadyAsync", NotifyAwaitReadyAsync}, {"notifySend", NotifySend},
       {"realtime", Realtime},         {"exitNow", ExitNow},
+      {"releaseHungUpStdio", ReleaseHungUpStdio},
       {"readLatin1", ReadLatin1}, {"readBytes", ReadBytes},
       {"readText", ReadText},       {"readTextIfExists", ReadTextIfExists},
       {"fileKind", FileKind},       {"sameFile", SameFile},

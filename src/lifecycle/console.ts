@@ -170,7 +170,11 @@ export function proxyConsole(ownFd: number): ConsoleProxy {
     pending.length = 0;
     stdin.off('data', onInput);
     stdin.pause();
-    if (stdin.isTTY) stdin.setRawMode(wasRaw);
+    try {
+      if (stdin.isTTY) stdin.setRawMode(wasRaw);
+    } catch {
+      // the terminal hung up (EIO): it has no mode left to give back
+    }
     // Closes the master.
     output.destroy();
     nat.closeFd(slave);

@@ -5,7 +5,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import { flavorOf, runtimeUnderTest } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 import type { Bundle } from '../helpers/bundle';
@@ -335,4 +335,32 @@ describeIf(containerSkipReason())(`terminal (${BINARY})`, () => {
     expect(shown(run.stdout).length).toBe(expected.length);
     expect(shown(run.stdout) === expected).toBe(true);
   });
+
+  (haveScript ? test : test.skip)('run -t whose terminal hangs up (the caller\'s ssh gone) still returns the container\'s status when it exits, as runc does', async () => {
+    const b = s.bundle();
+    withTerminal(b, ['sh', '-c', 'echo ready; sleep 2; echo after; exit 4']);
+    const rcFile = path.join(b.dir, 'rc');
+    // The shell script starts is the session leader: the hangup's SIGHUP goes to it,
+    // whose trap lets it wait for the runtime and record its status. Before, tsrun
+    // died of SIGABRT in Node's exit, which asserts that the terminal's mode can be
+    // put back (nodejs/node#51519): status 134.
+    const line = `trap true HUP; ${BINARY} --root ${s.cli.root} run -b ${b.dir} ${b.id}; echo rc=$? > ${rcFile}`;
+    const terminal = spawn('script', ['-qec', line, '/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let seen = '';
+        terminal.stdout.on('data', (chunk: Buffer) => {
+          seen += chunk.toString();
+          if (seen.includes('ready')) resolve();
+        });
+        terminal.on('exit', () => reject(new Error(`script ended first: ${JSON.stringify(seen)}`)));
+      });
+      // script's end closes the pty's master: the terminal hangs up.
+      terminal.kill('SIGKILL');
+      for (let i = 0; i < 200 && !fs.existsSync(rcFile); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(fs.existsSync(rcFile) ? fs.readFileSync(rcFile, 'utf8') : 'no status after 20 s').toBe('rc=4\n');
+    } finally {
+      terminal.kill('SIGKILL');
+    }
+  }, 40_000);
 });
