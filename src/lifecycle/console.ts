@@ -27,9 +27,9 @@ export interface ConsoleEnds {
   ownFd?: number;
 }
 
-/** Connects to --console-socket, or makes the socket pair a foreground run proxies through. */
-export function consoleEnds(consoleSocket: string | undefined): ConsoleEnds {
-  if (consoleSocket) return { initFd: connectCallerSocket('--console-socket', consoleSocket) };
+/** Connects to --console-socket (a relative path is the bundle's), or makes the socket pair a foreground run proxies through. */
+export function consoleEnds(consoleSocket: string | undefined, bundleDir: string): ConsoleEnds {
+  if (consoleSocket) return { initFd: connectCallerSocket('--console-socket', consoleSocket, bundleDir) };
   const [own, init] = native().socketPair();
   return { initFd: init, ownFd: own };
 }

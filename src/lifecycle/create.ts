@@ -251,10 +251,10 @@ export function createContainer(opts: CreateOptions): Created {
       extraFds.push(fifoFd);
     }
     if (terminal) {
-      console = consoleEnds(opts.consoleSocket);
+      console = consoleEnds(opts.consoleSocket, bundle.dir);
       extraFds.push(console.initFd);
     }
-    pidfdSocketFd = connectPidfdSocket(opts.pidfdSocket);
+    pidfdSocketFd = connectPidfdSocket(opts.pidfdSocket, bundle.dir);
     if (pidfdSocketFd !== undefined) extraFds.push(pidfdSocketFd);
     const initFdOf = (fd: number | undefined): number | undefined => initFdNumber(preserveFds, extraFds, fd);
     // Rootless on a hybrid host, the v2 hierarchy (no controllers there) may refuse

@@ -177,10 +177,10 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
     const ownedOutsideUser = namespacesOwnedOutsideUser(opened);
     const extraFds = [...nsFds];
     if (terminal) {
-      console = consoleEnds(opts.consoleSocket);
+      console = consoleEnds(opts.consoleSocket, container.state.bundle);
       extraFds.push(console.initFd);
     }
-    pidfdSocketFd = connectPidfdSocket(opts.pidfdSocket);
+    pidfdSocketFd = connectPidfdSocket(opts.pidfdSocket, container.state.bundle);
     if (pidfdSocketFd !== undefined) extraFds.push(pidfdSocketFd);
     const initFdOf = (fd: number | undefined): number | undefined => initFdNumber(opts.preserveFds, extraFds, fd);
     const namespaces: Partial<Record<NamespaceType, string>> = {};

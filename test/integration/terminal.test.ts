@@ -79,6 +79,27 @@ describeIf(containerSkipReason())(`terminal (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id));
   });
 
+  test('a relative --console-socket is the bundle\'s, for create and for exec (the container\'s bundle), as runc dials it; not the caller\'s cwd', async () => {
+    const b = s.bundle();
+    withTerminal(b, ['sh', '-c', 'echo from-init; sleep 1000']);
+    expect(path.resolve('console.sock')).not.toBe(path.join(b.dir, 'console.sock')); // the runtime runs in our cwd
+    const rx = await receiver(b.dir);
+    try {
+      expectOk(s.cli.create(b.id, b.dir, ['--console-socket', 'console.sock']));
+      expectOk(s.cli.start(b.id));
+    } finally {
+      rx.kill();
+    }
+    fs.rmSync(path.join(b.dir, 'console.sock'));
+    const rx2 = await receiver(b.dir);
+    try {
+      expectOk(s.cli.run(['exec', '-d', '-t', '--console-socket', 'console.sock', b.id, 'echo', 'from-exec']));
+      expect((await rx2.done).out.replace(/\r/g, '')).toBe('from-exec\n');
+    } finally {
+      rx2.kill();
+    }
+  });
+
   (haveScript ? test : test.skip)('an error on a terminal is logrus\'s short coloured line, as runc prints it', () => {
     const r = underTerminal(`${BINARY} --root ${s.cli.root} state no-such-container`);
     expect(r.stdout).toMatch(/^\x1b\[31mERRO\x1b\[0m\[\d{4}\] container (no-such-container )?does not exist +\r?\n$/);
