@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
@@ -20,12 +21,15 @@ namespace init {
 namespace {
 
 // The slave bound onto the container's /dev/console (made as an empty file if
-// missing). The mount is cloned from the slave fd itself, so no path names the pty;
-// a kernel without open_tree (before 5.2) binds it by its /dev/pts path, as runc does.
+// missing: 0666 whatever the umask, as runc makes it). The mount is cloned from the
+// slave fd itself, so no path names the pty; a kernel without open_tree (before 5.2)
+// binds it by its /dev/pts path, as runc does.
 void MountDevConsole(int slave, const std::string& slavePath) {
   const std::string object = "console on /dev/console";
   const char* syscallName = nullptr;
-  Fd target(ResolveInRoot("dev/console", Create::File, true, 0755, &syscallName));
+  mode_t oldMask = umask(0);
+  Fd target(ResolveInRoot("dev/console", Create::File, true, 0755, &syscallName, 0666));
+  umask(oldMask);
   if (target.get() < 0) Fail(object, syscallName, errno);
   int tree = open_tree(slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
   if (tree >= 0) {

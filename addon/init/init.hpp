@@ -99,9 +99,9 @@ int64_t ParseI64(const std::string& text, const std::string& object);
 // ---- in-root paths (resolve.cpp) ----
 enum class Create { None, Directory, File };
 // Resolves `path` below ctx.rootFd without ever leaving it; creates missing components
-// (directories with dirMode, a last component as `create` says). Returns an O_PATH fd,
-// or -1 with errno set and *syscall naming the failed call.
-int ResolveInRoot(const std::string& path, Create create, bool followLast, mode_t dirMode, const char** syscall);
+// (directories with dirMode, a last component as `create` says: a file with fileMode).
+// Returns an O_PATH fd, or -1 with errno set and *syscall naming the failed call.
+int ResolveInRoot(const std::string& path, Create create, bool followLast, mode_t dirMode, const char** syscall, mode_t fileMode = 0755);
 // Opens `path` below the process's own root ("/") as openat2 with RESOLVE_IN_ROOT and
 // RESOLVE_NO_MAGICLINKS resolves it; -1 with errno set.
 int OpenInOwnRoot(const std::string& path, uint64_t flags);

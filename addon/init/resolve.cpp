@@ -87,7 +87,7 @@ int OpenInOwnRoot(const std::string& path, uint64_t flags) {
   return Openat2(root.get(), path.c_str(), flags, kInRoot);
 }
 
-int ResolveInRoot(const std::string& path, Create create, bool followLast, mode_t dirMode, const char** syscallName) {
+int ResolveInRoot(const std::string& path, Create create, bool followLast, mode_t dirMode, const char** syscallName, mode_t fileMode) {
   const uint64_t lastFlags = O_PATH | O_CLOEXEC | (followLast ? 0 : O_NOFOLLOW);
   *syscallName = "openat2";
   int fd = Openat2(ctx.rootFd, path.c_str(), lastFlags, kInRoot);
@@ -127,8 +127,8 @@ int ResolveInRoot(const std::string& path, Create create, bool followLast, mode_
     if (next.get() < 0) {
       if (errno != ENOENT) return *syscallName = "openat2", -1;
       if (last && create == Create::File) {
-        // A mount point for a file: 0755 (less the umask), the mode runc gives it.
-        int created = openat(cur.get(), name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0755);
+        // A mount point for a file: 0755 (less the umask) by default, the mode runc gives it.
+        int created = openat(cur.get(), name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, fileMode);
         if (created < 0 && errno != EEXIST) return *syscallName = "openat", -1;
         if (created >= 0) ForceClose(created);
       } else if (mkdirat(cur.get(), name.c_str(), dirMode) < 0 && errno != EEXIST) {

@@ -100,6 +100,30 @@ describeIf(containerSkipReason())(`terminal (${BINARY})`, () => {
     }
   });
 
+  test('without a /dev tmpfs, the /dev/console made in the rootfs for the pty is 0666 whatever the umask, as runc makes it', async () => {
+    const b = s.bundle();
+    withTerminal(b, ['true']);
+    const c = JSON.parse(fs.readFileSync(b.configPath, 'utf8'));
+    c.mounts = c.mounts.filter((m: { destination: string }) => m.destination !== '/dev');
+    fs.writeFileSync(b.configPath, JSON.stringify(c));
+    fs.mkdirSync(path.join(b.rootfs, 'dev'), { recursive: true });
+    const console = path.join(b.rootfs, 'dev', 'console');
+    fs.rmSync(console, { force: true });
+    const rx = await receiver(b.dir);
+    const saved = process.umask(0o077); // the runtime's, inherited
+    try {
+      expectOk(s.cli.create(b.id, b.dir, ['--console-socket', rx.sock]));
+      expectOk(s.cli.start(b.id));
+      await rx.done;
+    } finally {
+      process.umask(saved);
+      rx.kill();
+    }
+    await s.cli.waitStatus(b.id, 'stopped');
+    expectOk(s.cli.delete(b.id));
+    expect((fs.statSync(console).mode & 0o7777).toString(8)).toBe('666');
+  });
+
   (haveScript ? test : test.skip)('an error on a terminal is logrus\'s short coloured line, as runc prints it', () => {
     const r = underTerminal(`${BINARY} --root ${s.cli.root} state no-such-container`);
     expect(r.stdout).toMatch(/^\x1b\[31mERRO\x1b\[0m\[\d{4}\] container (no-such-container )?does not exist +\r?\n$/);
