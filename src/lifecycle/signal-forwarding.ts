@@ -26,7 +26,7 @@
 //   process group retry forever (the kernel answers it with SIGTTOU and a restart).
 //   Uncaught, they stop tsrun, as job control expects.
 import { log } from '../log';
-import { native } from '../native';
+import { native, type NativeAddon } from '../native';
 
 const CAUGHT_FROM_THE_START = [
   'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGABRT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGTERM', 'SIGSTKFLT', 'SIGCONT',
@@ -56,12 +56,33 @@ export interface SignalForwarding {
   stop(): void;
 }
 
-/** Runs `body` with our signals caught; see the top of this file. */
-export async function withSignalsCaught<T>(body: (forwarding: SignalForwarding) => Promise<T>): Promise<T> {
-  const nat = native();
+/** Catches the signals of the top of this file: held until forwarded, dropped at release. */
+function catchOurSignals(nat: NativeAddon): void {
   const [rtMin, rtMax] = nat.realtimeSignals();
   const realtime = Array.from({ length: rtMax - rtMin + 1 }, (_, i) => rtMin + i);
   nat.catchSignals([...nat.signalNumbers([...CAUGHT_FROM_THE_START, ...profilerSignals()]), ...realtime]);
+}
+
+/**
+ * Runs `body` (a `create`) with the same signals caught and dropped, as runc's create
+ * catches every signal and forwards none: a SIGTERM or ^C while a hook runs would
+ * otherwise end tsrun there and leave the hook running, orphaned, and the container
+ * half made. SIGKILL still ends it (and delete --force cleans up after it).
+ */
+export function withSignalsIgnored<T>(body: () => T): T {
+  const nat = native();
+  catchOurSignals(nat);
+  try {
+    return body();
+  } finally {
+    nat.releaseSignals();
+  }
+}
+
+/** Runs `body` with our signals caught; see the top of this file. */
+export async function withSignalsCaught<T>(body: (forwarding: SignalForwarding) => Promise<T>): Promise<T> {
+  const nat = native();
+  catchOurSignals(nat);
   try {
     return await body({
       forwardTo: (t) => {

@@ -671,4 +671,17 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('create ignores SIGTERM, SIGINT and SIGHUP while a hook runs (runc catches every signal in create): the hook ends, the container is created, nothing is orphaned', async () => {
+    const { b, dir } = hookBundle((d) => ({
+      createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `echo $$ > ${d}/hook.pid; sleep 2; echo createRuntime >> ${d}/log`] }],
+    }), ['sleep', '1000']);
+    const create = s.cli.spawn(['create', '--bundle', b.dir, b.id], { timeoutMs: 60_000 });
+    await waitFor(() => fs.existsSync(path.join(dir, 'hook.pid')), 'the createRuntime hook');
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.kill(create.pid, signal);
+    const created = await create.done;
+    expect({ code: created.code, signal: created.signal, log: logOf(dir) }).toEqual({ code: 0, signal: null, log: ['createRuntime'] });
+    expect(s.cli.state(b.id).status).toBe('created');
+    expectOk(s.cli.delete(b.id, true));
+  });
 });

@@ -3,6 +3,7 @@ import { containerId, type GlobalOptions } from './common';
 
 /** Loaded when the command runs: start-up loads only what the command needs. */
 const loadCreate = (): typeof import('../../lifecycle/create') => require('../../lifecycle/create');
+const loadSignals = (): typeof import('../../lifecycle/signal-forwarding') => require('../../lifecycle/signal-forwarding');
 
 export interface CreateFlags extends GlobalOptions {
   bundle: string;
@@ -47,6 +48,7 @@ export const create: CommandModule<GlobalOptions, CreateFlags> = {
   describe: 'create a container',
   builder: (y) => createFlags(y),
   handler: (argv) => {
-    loadCreate().createContainer(createOptions(argv, containerId(argv, 'create')));
+    const opts = createOptions(argv, containerId(argv, 'create'));
+    loadSignals().withSignalsIgnored(() => loadCreate().createContainer(opts));
   },
 };
