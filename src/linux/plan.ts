@@ -128,6 +128,8 @@ function planMounts(input: CreatePlanInput): { ops: PlanOp[]; afterPivot: PlanOp
     // A mount over the root itself would be stacked under the pivot and never seen (runc
     // fails on it later, unclearly).
     if (path.posix.normalize(`/${mount.destination}`) === '/') throw new ConfigError(`${field}.destination`, 'cannot be the container\'s root "/"');
+    // The spec wants it absolute; runc 1.1 takes it below the root with a warning.
+    if (!mount.destination.startsWith('/')) input.warn(`${field}.destination ${mount.destination} is not absolute: taken below the container's root (as runc does; the spec requires an absolute path)`);
     const dest = inRoot(mount.destination);
     const source = mount.source === undefined ? '' : path.resolve(bundle, mount.source);
     const cgroup = mount.type === 'cgroup' || mount.type === 'cgroup2';

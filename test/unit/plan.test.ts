@@ -576,6 +576,13 @@ describe('create plan', () => {
     expect(bind?.args[5]).toBe('');
   });
 
+  test('a relative mount destination is taken below the root with a warning, as runc 1.1 takes it', () => {
+    const warnings: string[] = [];
+    const ops = buildCreatePlan({ ...input((s) => s.mounts!.push({ destination: 'x/y', type: 'tmpfs', source: 'tmpfs' })), warn: (m) => warnings.push(m) });
+    expect(warnings).toEqual(["mounts[7].destination x/y is not absolute: taken below the container's root (as runc does; the spec requires an absolute path)"]);
+    expect(ops.some((o) => o.op === 'mount' && o.args[1] === 'x/y')).toBe(true);
+  });
+
   test('startContainer hooks run after the late seccomp filter is loaded (runc\'s order)', () => {
     const ops = names({
       ...input((s) => (s.hooks = { startContainer: [{ path: '/bin/true' }] })),
