@@ -227,6 +227,12 @@ static bool HasOption(const std::string& data, const std::string& prefix) {
   return false;
 }
 
+// A failed mount's object with the filesystem data it was given, as runc's message
+// shows it: the kernel's EINVAL names no option.
+static std::string WithData(const std::string& object, const std::string& data) {
+  return data.empty() ? object : object + " (data \"" + data + "\")";
+}
+
 // A tmpfs over a directory the rootfs has takes that directory's mode (runc) unless
 // its data gives a mode=, and with `copyUp` a copy of its contents, read through an
 // fd that still reaches the covered directory once the tmpfs is on top.
@@ -245,7 +251,7 @@ std::string MountTmpfs(const std::string& object, const std::string& source, con
     at = WhereResolved(object, target.get());
     RequireNotTheRoot(object, at);
     RequireNotLedIntoProc(object, dest, at);
-    if (mount(OrNull(source), FdPath(target.get()).c_str(), "tmpfs", flags, OrNull(data)) < 0) Fail(object, "mount", errno);
+    if (mount(OrNull(source), FdPath(target.get()).c_str(), "tmpfs", flags, OrNull(data)) < 0) Fail(WithData(object, data), "mount", errno);
   }
   if (!coversDir) return at;
   Fd mounted(ReopenMounted(object, dest, at));
@@ -498,7 +504,7 @@ void OpMount(const Args& a) {
     // that a symlink in the rootfs leads into /proc is refused, as runc 1.2 refuses it.
     if (!special) RequireNotLedIntoProc(object, dest, at);
     if (mount(OrNull(source), FdPath(target.get()).c_str(), OrNull(fstype), flags, OrNull(data)) < 0)
-      Fail(object, "mount", errno);
+      Fail(WithData(object, data), "mount", errno);
   }
   ctx.mountedAt[LexicalContainerPath(dest)] = at;
   if (!propagation.empty()) {

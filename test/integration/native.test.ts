@@ -461,6 +461,11 @@ describeIfRoot('native addon and tsrun-init (root, real containers)', () => {
     expect(errors(r)).toEqual(['error mount none on /mnt: mount: ENODEV (no such device)']);
     expect(r.container).toMatchObject({ exitCode: 1, signal: null });
     expect(r.output).toBe('');
+    // The data it was given too, as runc shows it: the kernel's EINVAL names no option.
+    const bad = await run([...setup(), op('mount', 'tmpfs', '/mnt', 'tmpfs', 0, 0, 'size=lots'), ...finish(['true'])]);
+    expect(errors(bad)).toEqual(['error mount tmpfs on /mnt (data "size=lots"): mount: EINVAL (invalid argument)']);
+    const proc = await run([...setup(), op('mount', 'proc', '/proc', 'proc', 0, 0, 'hidepid=nonsense'), ...finish(['true'])]);
+    expect(errors(proc)).toEqual(['error mount proc on /proc (data "hidepid=nonsense"): mount: EINVAL (invalid argument)']);
   });
 
   test('cgroup: a dir that is not on cgroupfs is refused, naming the dir, before anything joins it', async () => {
