@@ -317,8 +317,7 @@ void OpExec(const Args& a) {
   SendMessage("notify exec");
 
   // Ignored dispositions and the mask survive execve; the container starts clean.
-  // The raw syscall, because libc's sigaction refuses its reserved signals (32, 33),
-  // which glibc's posix_spawn leaves ignored in the child.
+  // The raw syscall, because libc's sigaction refuses its reserved signals (32, 33).
   struct {
     void (*handler)(int);
     unsigned long flags;

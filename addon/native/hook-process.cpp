@@ -8,13 +8,11 @@
 //   #! line fails with ENOEXEC, where libuv's execvp ran it with /bin/sh;
 // - the hook gets fds 0-2 only: an fd tsrun's caller left open without close-on-exec
 //   no longer reaches it (a background child of a hook would hold a caller's pipe);
-// - every signal at its default action, none blocked.
+// - every signal at its default action (glibc's reserved 32 and 33 too), none blocked.
 // The call blocks until the hook has exited and both its output pipes are closed (a
 // child it leaves behind holding them is waited for, as runc waits), or until the
 // timeout: then the hook is killed (SIGKILL) and reaped, and what it wrote so far is
 // what there is. Of each stream the last `keep` bytes are kept, and its length.
-// Left as glibc makes them: signals 32 and 33 (its own) start ignored in the hook, as
-// posix_spawn ignores them in every child; glibc programs take them back at start.
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>

@@ -30,6 +30,12 @@ class SpawnAttributes {
     if (rc != 0) ThrowErrno(env, rc, "posix_spawnattr_init");
     sigset_t all, none;
     sigfillset(&all);
+    // sigfillset leaves out glibc's two reserved signals (32, 33), and its posix_spawn
+    // ignores those in the child unless the default set names them (sigaddset refuses
+    // them): their bits are set directly, so that they too start at SIG_DFL, as in a
+    // child of runc's.
+    constexpr size_t kBits = 8 * sizeof all.__val[0];
+    for (int sig = 32; sig <= 33; sig++) all.__val[(sig - 1) / kBits] |= 1UL << ((sig - 1) % kBits);
     sigemptyset(&none);
     // Node ignores SIGPIPE, and ignored dispositions survive exec.
     posix_spawnattr_setsigdefault(&attr_, &all);

@@ -90,6 +90,19 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
     return log;
   };
 
+  test('every kind of hook starts with no signal ignored or blocked, glibc\'s reserved 32 and 33 included (as runc\'s)', async () => {
+    const { b, dir } = hookBundle((d) => Object.fromEntries(KINDS.map((k) => {
+      const [out, grep] = k === 'startContainer' ? [IN_CONTAINER, 'busybox grep'] : [d, 'grep'];
+      return [k, [{ path: '/bin/sh', args: ['sh', '-c', `${grep} -E "^Sig(Ign|Blk)" /proc/self/status > ${out}/${k}.sig; echo ${k} >> ${out}/log`] }]];
+    })));
+    expectOk(s.cli.create(b.id, b.dir));
+    expectOk(s.cli.start(b.id));
+    await waitFor(() => logOf(dir).includes('process') && logOf(dir).includes('poststart'), 'the process and poststart');
+    await stopAndCheckOrder(b, dir);
+    const seen = Object.fromEntries(KINDS.map((k) => [k, read(dir, `${k}.sig`).replace(/\s+/g, ' ').trim()]));
+    expect(seen).toEqual(Object.fromEntries(KINDS.map((k) => [k, 'SigBlk: 0000000000000000 SigIgn: 0000000000000000'])));
+  });
+
   test('all six kinds run at their points, in their namespaces, with the state, argv and env exactly', async () => {
     const { b, dir } = hookBundle((d) => Object.fromEntries(KINDS.map((k) => [k, [recorder(k, d)]])));
     const stderrFile = path.join(s.env.tmp, `${b.id}.stderr`);
