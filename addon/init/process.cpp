@@ -203,7 +203,7 @@ void OpNoNewPrivs(const Args&) {
 }
 
 // The planner refuses ids above 2^31-1 (runc's range); checked here again because a
-// uid of (uid_t)-1 would make setresuid keep root's instead of failing.
+// uid of (uid_t)-1 would make setuid fail with a less clear EINVAL.
 static uint32_t ParseId(const std::string& text, const std::string& object) {
   uint64_t id = ParseU64(text, object);
   if (id > 0x7fffffff) FailMessage(object + ": uids and gids must be in range 0-2147483647");
@@ -242,8 +242,11 @@ void OpCredentials(const Args& a) {
   } else if (setgroups(groups.size(), groups.data()) < 0 && !(errno == EPERM && groups.empty() && SetgroupsDenied())) {
     Fail(object, "setgroups", errno);
   }
-  if (setresgid(gid, gid, gid) < 0) Fail(object, "setresgid", errno);
-  if (setresuid(uid, uid, uid) < 0) Fail(object, "setresuid", errno);
+  // setgid and setuid, not setres*id: as root they set the real, effective and saved
+  // ids alike, and they are the calls runc makes, so that a seccomp profile loaded
+  // before this (noNewPrivileges false) allows or denies the same switch for both.
+  if (setgid(gid) < 0) Fail(object, "setgid", errno);
+  if (setuid(uid) < 0) Fail(object, "setuid", errno);
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) Fail(object, "prctl(PR_SET_KEEPCAPS)", errno);
   if (!ctx.cwdAfterCredentials.empty()) {
     ChdirChecked(ctx.cwdAfterCredentials);

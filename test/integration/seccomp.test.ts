@@ -234,6 +234,18 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
     );
   });
 
+  test('the user is switched with setgid and setuid, as runc switches it: a profile loaded before (noNewPrivileges false) refusing setres*id lets it through, one refusing setuid stops it', () => {
+    const asUser = (c: { process: { user: { uid: number; gid: number }; noNewPrivileges: boolean } }) => {
+      c.process.user = { uid: 1000, gid: 1000 };
+      c.process.noNewPrivileges = false;
+    };
+    const through = run('id -u; id -g', allowBut([{ names: ['setresuid', 'setresgid'], action: 'SCMP_ACT_ERRNO' }]), asUser);
+    expect({ code: through.code, stdout: through.stdout }).toEqual({ code: 0, stdout: '1000\n1000\n' });
+    const stopped = run('id -u', allowBut([{ names: ['setuid'], action: 'SCMP_ACT_ERRNO' }]), asUser);
+    expect({ code: stopped.code, stdout: stopped.stdout }).toEqual({ code: 1, stdout: '' });
+    if (FLAVOR === 'tsrun') expect(stopped.stderr).toMatch(/credentials 1000:1000: setuid: EPERM/);
+  });
+
   test('faccessat2 refused (EPERM): the PATH lookup still skips a program that is not executable, as Go\'s LookPath does for runc', () => {
     const b = s.bundle({
       configure: (c) => {
