@@ -103,7 +103,7 @@ export function planProcessOps(proc: Process | undefined, input: ProcessOpsInput
   return ops;
 }
 
-/** runc's range, and the kernel's: setresuid(-1) would keep the caller's id (root) instead of failing. */
+/** runc's range, and the kernel's: an id of -1 means "unchanged" to setresuid and setresgid (becomeRoot's). */
 const MAX_ID = 0x7fffffff;
 
 function checkIds(user: Process['user']): void {
