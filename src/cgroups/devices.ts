@@ -103,9 +103,12 @@ export function deviceLines(rules: readonly DeviceCgroupRule[], configCount = ru
  * both only on the devices it names. When one is not, a later rule may still put it
  * right (runc's default "allow c *:* m" after a config's "deny c *:* m"), and only the
  * end state is enforced: it is compared with the list's meaning on every device the
- * rules can tell apart, and the list refused, naming that line's rule, if they
- * differ (runc refuses the same kind of list, "cannot punch hole in existing
- * wildcard rule", if not every one).
+ * rules can tell apart, and the list refused, naming that line's rule, if they differ
+ * (runc refuses the same kind of list, "cannot punch hole in existing wildcard
+ * rule"), except where the kernel only refuses a mknod the list allows, which is taken
+ * as runc takes it: "allow a *:* rwm, deny c 10:229 rwm" is a legal list whose
+ * /dev/fuse then also refuses mknod (runc's default "allow c *:* m" after it cannot
+ * reach that device), and a node nobody may read or write is of no use anyway.
  */
 function checkExpressible(rules: readonly DeviceCgroupRule[], perRule: readonly DeviceLine[][], configCount: number): void {
   const state = emulateDeviceCgroup([{ file: 'devices.deny', line: 'a' }]);
@@ -116,15 +119,16 @@ function checkExpressible(rules: readonly DeviceCgroupRule[], perRule: readonly 
       if (first < 0 && !lineHonoured(state, line)) first = i;
     }
   });
-  if (first >= 0 && !meansWhatItSays(rules, state)) refuse(rules[first]!, first, configCount);
+  if (first >= 0 && differsBeyondMknod(rules, state)) refuse(rules[first]!, first, configCount);
 }
 
 /**
- * The end state against the list's meaning on every device the rules can tell apart:
- * each type, each major and minor they name, and one they do not. Paid only when a
- * line was not honoured on its own.
+ * Whether the end state differs from the list's meaning, on any device the rules can
+ * tell apart (each type, each major and minor they name, and one they do not), other
+ * than by refusing a mknod the list allows. Paid only when a line was not honoured on
+ * its own.
  */
-function meansWhatItSays(rules: readonly DeviceCgroupRule[], state: DeviceCgroupState): boolean {
+function differsBeyondMknod(rules: readonly DeviceCgroupRule[], state: DeviceCgroupState): boolean {
   const named = (key: 'major' | 'minor'): number[] => {
     const ids = new Set<number>();
     for (const r of rules) if (typeof r[key] === 'number' && (r[key] as number) >= 0) ids.add(r[key] as number);
@@ -145,11 +149,14 @@ function meansWhatItSays(rules: readonly DeviceCgroupRule[], state: DeviceCgroup
   for (const type of ['c', 'b'] as const) {
     for (const major of named('major')) {
       for (const minor of minors) {
-        for (const [access, bit] of bits) if (kernelAllows(state, type, major, minor, bit) !== meant(type, major, minor, access)) return false;
+        for (const [access, bit] of bits) {
+          const allowed = kernelAllows(state, type, major, minor, bit);
+          if (allowed !== meant(type, major, minor, access) && (allowed || access !== 'm')) return true;
+        }
       }
     }
   }
-  return true;
+  return false;
 }
 
 function refuse(rule: DeviceCgroupRule, index: number, configCount: number): never {

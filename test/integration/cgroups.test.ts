@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { removeCgroupDir } from '../../scripts/lib/host-scope';
 import { killChild } from '../helpers/children';
@@ -94,6 +95,30 @@ suite('cgroups on the real machine', () => {
     probe.stdin?.end('go\n');
     await exited;
     expect(out.split('\n').filter(Boolean)).toEqual(['kmsg-denied', 'zero-open']);
+  });
+
+  test('devices: allow all but one device, as runc takes it (v1 only): that device refuses open and mknod, others stay open', async () => {
+    const devices = m.controllerPath('devices');
+    if (!devices) return;
+    // /dev/kmsg (c 1:11): runc's default "allow c *:* m" after the deny cannot reach it.
+    m.setDevices([{ allow: true, access: 'rwm' }, { allow: false, type: 'c', major: 1, minor: 11, access: 'rwm' }]);
+    expect(fs.readFileSync(path.join(devices, 'devices.list'), 'utf8')).toBe('a *:* rwm\n');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-devices-'));
+    try {
+      const script = `read x; if (exec 3</dev/kmsg) 2>/dev/null; then echo kmsg-open; else echo kmsg-denied; fi; ` +
+        `mknod ${dir}/kmsg c 1 11 2>/dev/null && echo kmsg-made || echo kmsg-mknod-denied; mknod ${dir}/null c 1 3 && echo null-made; if (exec 3</dev/zero); then echo zero-open; fi`;
+      const probe = spawn('sh', ['-c', script], { stdio: ['pipe', 'pipe', 'ignore'] });
+      children.push(probe);
+      let out = '';
+      probe.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<void>((resolve) => probe.once('exit', () => resolve()));
+      m.apply(probe.pid as number);
+      probe.stdin?.end('go\n');
+      await exited;
+      expect(out.split('\n').filter(Boolean)).toEqual(['kmsg-denied', 'kmsg-mknod-denied', 'null-made', 'zero-open']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('freeze and thaw a sleeping process', () => {
