@@ -39,6 +39,7 @@ const {
   pidAlive, allPids, hostMounts, cgroupHierarchies, cgroupDirsOf, processesInScope, thawCgroups, killUntilGone,
   mountsUnder, unmountUnder, removeCgroupDir,
 } = require('../lib/host-scope');
+const { spawnWithStdioOnly } = require('../lib/daemon-spawn');
 
 const CONTAINERD = process.env.TSRUN_E2E_CONTAINERD || 'containerd';
 const CTR = process.env.TSRUN_E2E_CTR || 'ctr';
@@ -333,16 +334,7 @@ class Harness {
     }));
     const logFd = fs.openSync(this.logFile, 'a');
     try {
-      // Through bash, closing every fd above 2 first: the test runner may hold
-      // fds without close-on-exec (here 251, from whatever started it), and
-      // containerd would pass them on to shims and runtimes. A service manager
-      // starts containerd with stdio only; so do we.
-      const closeFds =
-        'for f in /proc/$$/fd/*; do n=${f##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done 2>/dev/null; exec "$0" "$@"';
-      this.child = spawn('/bin/bash', ['-c', closeFds, which(CONTAINERD), '--config', this.configPath], {
-        stdio: ['ignore', logFd, logFd],
-        env: this._env(),
-      });
+      this.child = spawnWithStdioOnly(which(CONTAINERD), ['--config', this.configPath], logFd, this._env());
     } finally {
       fs.closeSync(logFd);
     }

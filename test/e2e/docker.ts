@@ -15,7 +15,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { spawn, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import { makeBundle } from '../helpers/bundle';
 import { repoRoot, type RunResult } from '../helpers/runtime';
 
@@ -41,6 +41,7 @@ interface HostScope {
 }
 /** Loaded by absolute path: this file runs from dist/test/e2e, the script is not compiled. */
 const scope: HostScope = require(path.join(repoRoot(), 'scripts', 'lib', 'host-scope.js'));
+const { spawnWithStdioOnly } = require(path.join(repoRoot(), 'scripts', 'lib', 'daemon-spawn.js')) as typeof import('../../scripts/lib/daemon-spawn');
 
 /** Why this host cannot run the suite, or undefined. */
 export function dockerSkipReason(runtime: string): string | undefined {
@@ -104,10 +105,7 @@ export async function startDocker(runtime: string): Promise<Docker> {
   let daemonPid: number | undefined;
   let exited = false;
   try {
-    // Through bash, closing every fd above 2 first: the test runner may hold fds
-    // without close-on-exec, which dockerd would pass on to containerd and the shims.
-    const closeFds = 'for f in /proc/$$/fd/*; do n=${f##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done 2>/dev/null; exec "$0" "$@"';
-    const child = spawn('/bin/bash', ['-c', closeFds, DOCKERD, ...daemonArgs], { stdio: ['ignore', logFd, logFd], env });
+    const child = spawnWithStdioOnly(DOCKERD, daemonArgs, logFd, env);
     daemonPid = child.pid;
     child.on('exit', () => (exited = true));
     child.on('error', () => (exited = true));
