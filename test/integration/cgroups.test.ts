@@ -78,6 +78,19 @@ suite('cgroups on the real machine', () => {
     expect(m.pids()).toEqual([child.pid]);
   });
 
+  /** Runs `script` in sh once it is in the cgroup; the lines it printed. */
+  const linesInCgroup = async (script: string): Promise<string[]> => {
+    const probe = spawn('sh', ['-c', `read x; ${script}`], { stdio: ['pipe', 'pipe', 'ignore'] });
+    children.push(probe);
+    let out = '';
+    probe.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<void>((resolve) => probe.once('exit', () => resolve()));
+    m.apply(probe.pid as number);
+    probe.stdin?.end('go\n');
+    await exited;
+    return out.split('\n').filter(Boolean);
+  };
+
   test('devices: runc\'s default list, and it is enforced (v1 only)', async () => {
     const devices = m.controllerPath('devices');
     if (!devices) return;
@@ -86,15 +99,7 @@ suite('cgroups on the real machine', () => {
     // devices.list of a runc 1.1.5 container with `runc spec`'s rules
     expect(list).toEqual(['b *:* m', 'c *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 10:200 rwm', 'c 136:* rwm', 'c 5:0 rwm', 'c 5:2 rwm'].sort());
 
-    const probe = spawn('sh', ['-c', 'read x; if (exec 3</dev/kmsg) 2>/dev/null; then echo kmsg-open; else echo kmsg-denied; fi; if (exec 3</dev/zero); then echo zero-open; fi'], { stdio: ['pipe', 'pipe', 'ignore'] });
-    children.push(probe);
-    let out = '';
-    probe.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<void>((resolve) => probe.once('exit', () => resolve()));
-    m.apply(probe.pid as number);
-    probe.stdin?.end('go\n');
-    await exited;
-    expect(out.split('\n').filter(Boolean)).toEqual(['kmsg-denied', 'zero-open']);
+    expect(await linesInCgroup('if (exec 3</dev/kmsg) 2>/dev/null; then echo kmsg-open; else echo kmsg-denied; fi; if (exec 3</dev/zero); then echo zero-open; fi')).toEqual(['kmsg-denied', 'zero-open']);
   });
 
   test('devices: allow all but one device, as runc takes it (v1 only): that device refuses open and mknod, others stay open', async () => {
@@ -105,17 +110,9 @@ suite('cgroups on the real machine', () => {
     expect(fs.readFileSync(path.join(devices, 'devices.list'), 'utf8')).toBe('a *:* rwm\n');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-devices-'));
     try {
-      const script = `read x; if (exec 3</dev/kmsg) 2>/dev/null; then echo kmsg-open; else echo kmsg-denied; fi; ` +
+      const script = `if (exec 3</dev/kmsg) 2>/dev/null; then echo kmsg-open; else echo kmsg-denied; fi; ` +
         `mknod ${dir}/kmsg c 1 11 2>/dev/null && echo kmsg-made || echo kmsg-mknod-denied; mknod ${dir}/null c 1 3 && echo null-made; if (exec 3</dev/zero); then echo zero-open; fi`;
-      const probe = spawn('sh', ['-c', script], { stdio: ['pipe', 'pipe', 'ignore'] });
-      children.push(probe);
-      let out = '';
-      probe.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-      const exited = new Promise<void>((resolve) => probe.once('exit', () => resolve()));
-      m.apply(probe.pid as number);
-      probe.stdin?.end('go\n');
-      await exited;
-      expect(out.split('\n').filter(Boolean)).toEqual(['kmsg-denied', 'kmsg-mknod-denied', 'null-made', 'zero-open']);
+      expect(await linesInCgroup(script)).toEqual(['kmsg-denied', 'kmsg-mknod-denied', 'null-made', 'zero-open']);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
