@@ -170,6 +170,9 @@ const U32 = 4294967295;
  */
 export const KERNEL_MEMORY_IGNORED = 'Kernel memory settings are ignored and will be removed';
 
+/** Said when cpu.shares comes with cpu.idle 1: the kernel then gives the group the lowest weight of its own. */
+export const SHARES_WHILE_IDLE = 'linux.resources.cpu.shares: not in force while cpu.idle is 1 (the kernel gives an idle group the lowest weight)';
+
 /**
  * Checks the shape and ranges of linux.resources (minus devices) and returns it
  * typed. The config schema checks the same for config.json; `update --resources`

@@ -2,7 +2,7 @@
 // Pure: the current values it needs (memsw limit, memory usage) come from `read`.
 // Zero means "not set" for the numeric fields, as in runc (1.1.5).
 import { ConfigError } from '../errors';
-import { byteCount, KERNEL_MEMORY_IGNORED, type BlockIODevice, type CgroupReader, type CgroupWrite, type LinuxResources, type ThrottleDevice } from './resources';
+import { byteCount, KERNEL_MEMORY_IGNORED, SHARES_WHILE_IDLE, type BlockIODevice, type CgroupReader, type CgroupWrite, type LinuxResources, type ThrottleDevice } from './resources';
 
 export interface ResourcePlan {
   writes: CgroupWrite[];
@@ -100,6 +100,7 @@ function cpuWrites(r: LinuxResources, read: CgroupReader, out: ResourcePlan): vo
   if (c.realtimePeriod) w('cpu', 'cpu.rt_period_us', c.realtimePeriod, 'realtimePeriod');
   if (c.realtimeRuntime) w('cpu', 'cpu.rt_runtime_us', c.realtimeRuntime, 'realtimeRuntime');
   if (idle !== undefined && idle !== 0) w('cpu', 'cpu.idle', idle, 'idle');
+  if (idle === 1 && c.shares) out.warnings.push(SHARES_WHILE_IDLE);
   if (c.cpus) w('cpuset', 'cpuset.cpus', c.cpus, 'cpus');
   if (c.mems) w('cpuset', 'cpuset.mems', c.mems, 'mems');
 }

@@ -7,6 +7,7 @@ import {
   byteCount,
   cpuSharesToWeight,
   KERNEL_MEMORY_IGNORED,
+  SHARES_WHILE_IDLE,
   memorySwapToV2,
   v2Max,
   type CgroupReader,
@@ -96,6 +97,7 @@ function cpuWrites(r: LinuxResources, read: CgroupReader, out: ResourcePlan): vo
   // 0 too: it is how an update turns the burst off (where the kernel has it, 5.14 on).
   if (c.burst || (c.burst === 0 && read('cpu', 'cpu.max.burst') !== null)) w('cpu', 'cpu.max.burst', String(c.burst), 'burst');
   if (idle !== undefined && idle !== 0) w('cpu', 'cpu.idle', String(idle), 'idle');
+  if (idle === 1 && c.shares) out.warnings.push(SHARES_WHILE_IDLE);
   if (c.cpus) w('cpuset', 'cpuset.cpus', c.cpus, 'cpus');
   if (c.mems) w('cpuset', 'cpuset.mems', c.mems, 'mems');
 }

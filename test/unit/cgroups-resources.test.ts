@@ -217,6 +217,11 @@ describe('v1 planner', () => {
     expect(lines(planV1Resources({ cpu: { idle: 1, shares: 512 } }, v1))).toEqual(['cpu.shares=512', 'cpu.idle=1']);
     expect(lines(planV2Resources({ cpu: { idle: 0, burst: 0, shares: 1024 } }, v2))).toEqual(['cpu.idle=0', 'cpu.weight=100', 'cpu.max.burst=0']);
     expect(lines(planV2Resources({ cpu: { idle: 1, shares: 1024 } }, v2))).toEqual(['cpu.weight=100', 'cpu.idle=1']);
+    // Shares with idle 1 are written but not in force (the kernel's lowest weight): said.
+    const idleShares = 'linux.resources.cpu.shares: not in force while cpu.idle is 1 (the kernel gives an idle group the lowest weight)';
+    expect(planV1Resources({ cpu: { idle: 1, shares: 512 } }, v1).warnings).toEqual([idleShares]);
+    expect(planV2Resources({ cpu: { idle: 1, shares: 1024 } }, v2).warnings).toEqual([idleShares]);
+    expect(planV1Resources({ cpu: { idle: 0, shares: 512 } }, v1).warnings).toEqual([]);
     // A kernel without the files (before 5.14/5.15): a 0 has nothing to undo and is not written.
     expect(lines(planV1Resources({ cpu: { idle: 0, burst: 0 } }, none))).toEqual([]);
     expect(lines(planV2Resources({ cpu: { idle: 0, burst: 0 } }, none))).toEqual([]);
