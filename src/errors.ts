@@ -41,9 +41,10 @@ export class SyscallError extends TsrunError {
   }
 }
 
+/** runc's words exactly (callers match them in stderr); the id is kept on the error. */
 export class ContainerNotFoundError extends TsrunError {
   constructor(readonly id: string) {
-    super(`container ${id} does not exist`);
+    super('container does not exist');
   }
 }
 

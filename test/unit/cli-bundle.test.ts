@@ -52,7 +52,7 @@ describe('the bundled CLI', () => {
       output.divertOutput(undefined);
       await killChild(child);
     }
-    expect(said.join('')).toContain('container x does not exist');
+    expect(said.join('')).toContain('container does not exist');
     expect(said.join('')).toContain('"id": "live"');
     expect(Object.keys(cli.__bundleParts)).toEqual([]);
 

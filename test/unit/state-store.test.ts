@@ -196,7 +196,7 @@ describe('write / read', () => {
   test('not found cases', () => {
     const store = new StateStore(root);
     expect(() => store.read('nope')).toThrow(ContainerNotFoundError);
-    expect(() => store.read('nope')).toThrow('container nope does not exist');
+    expect(() => store.read('nope')).toThrow('container does not exist');
     expect(() => store.readIfAny('nope')).toThrow(ContainerNotFoundError);
     expect(store.exists('nope')).toBe(false);
     expect(() => store.write('nope', state('nope'))).toThrow(ContainerNotFoundError);
