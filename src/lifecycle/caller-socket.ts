@@ -6,12 +6,22 @@ import { native } from '../native';
 
 /**
  * Connects to the socket given with `flag`; a failure names the flag and the path.
- * A relative path is the bundle's, as runc's (it dials from the bundle it has made
- * its working directory; exec from the container's bundle).
+ * "@name" is in the abstract namespace (as Go's dialer reads it for runc). A relative
+ * path is the bundle's, as runc's (it dials from the bundle it has made its working
+ * directory; exec from the container's bundle), and is reached through an fd of the
+ * bundle: a name a caller gives relative because the whole path would not fit in
+ * sun_path (108 bytes) still fits, as it does for runc.
  */
 export function connectCallerSocket(flag: string, socketPath: string, bundleDir: string): number {
+  const nat = native();
   try {
-    return native().connectUnix(path.resolve(bundleDir, socketPath));
+    if (socketPath.startsWith('@') || path.isAbsolute(socketPath)) return nat.connectUnix(socketPath);
+    const bundleFd = nat.openPath(bundleDir);
+    try {
+      return nat.connectUnix(`/proc/self/fd/${bundleFd}/${socketPath}`);
+    } finally {
+      nat.closeFd(bundleFd);
+    }
   } catch (e) {
     throw new TsrunError(`${flag} ${socketPath}: ${(e as Error).message}`);
   }

@@ -16,9 +16,9 @@ export interface StartedReceiver {
   kill(): void;
 }
 
-/** Starts build/Release/`program` on `socket` and waits until it listens. */
-export async function startReceiver(program: 'tsrun-test-recvtty' | 'tsrun-test-pidfd-receiver', socket: string): Promise<StartedReceiver> {
-  const child = spawn(path.join(repoRoot(), 'build', 'Release', program), [socket], { stdio: ['pipe', 'pipe', 'pipe'] });
+/** Starts build/Release/`program` on `socket` (relative: to `cwd`) and waits until it listens. */
+export async function startReceiver(program: 'tsrun-test-recvtty' | 'tsrun-test-pidfd-receiver', socket: string, cwd?: string): Promise<StartedReceiver> {
+  const child = spawn(path.join(repoRoot(), 'build', 'Release', program), [socket], { stdio: ['pipe', 'pipe', 'pipe'], cwd });
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d));

@@ -100,6 +100,44 @@ describeIf(containerSkipReason())(`terminal (${BINARY})`, () => {
     }
   });
 
+  test('a relative --console-socket that fits sun_path only relative to the bundle, and an abstract "@name", are dialled as runc dials them', async () => {
+    const b = s.bundle();
+    withTerminal(b, ['echo', 'deep']);
+    // A bundle whose <bundle>/console.sock is past sun_path's 108 bytes: a caller names
+    // the socket relative to it for that reason.
+    const deep = path.join(b.dir, 'd'.repeat(110));
+    fs.mkdirSync(deep);
+    const config = JSON.parse(fs.readFileSync(b.configPath, 'utf8'));
+    config.root.path = b.rootfs;
+    fs.writeFileSync(path.join(deep, 'config.json'), JSON.stringify(config));
+    const rx = await startReceiver('tsrun-test-recvtty', 'console.sock', deep);
+    try {
+      rx.child.stdin.end();
+      expectOk(s.cli.create(b.id, deep, ['--console-socket', 'console.sock']));
+      expectOk(s.cli.start(b.id));
+      expect((await rx.done).out.replace(/\r/g, '')).toBe('deep\n');
+    } finally {
+      rx.kill();
+    }
+    await s.cli.waitStatus(b.id, 'stopped');
+    expectOk(s.cli.delete(b.id));
+
+    // "@name": the abstract namespace, not a file of the bundle.
+    const c = s.bundle();
+    withTerminal(c, ['echo', 'abstract']);
+    const abstract = await startReceiver('tsrun-test-recvtty', `@tsrun-test-console-${process.pid}-${c.id}`);
+    try {
+      abstract.child.stdin.end();
+      expectOk(s.cli.create(c.id, c.dir, ['--console-socket', `@tsrun-test-console-${process.pid}-${c.id}`]));
+      expectOk(s.cli.start(c.id));
+      expect((await abstract.done).out.replace(/\r/g, '')).toBe('abstract\n');
+    } finally {
+      abstract.kill();
+    }
+    await s.cli.waitStatus(c.id, 'stopped');
+    expectOk(s.cli.delete(c.id));
+  });
+
   test('without a /dev tmpfs, the /dev/console made in the rootfs for the pty is 0666 whatever the umask, as runc makes it', async () => {
     const b = s.bundle();
     withTerminal(b, ['true']);

@@ -1,9 +1,11 @@
 // The receiving end the test suites give --console-socket and --pidfd-socket (Node
-// cannot receive SCM_RIGHTS): listen on a path, accept one connection, take one
-// message and the fd it carries.
+// cannot receive SCM_RIGHTS): listen on a path ("@name": in the abstract namespace,
+// as Go's dialer reads it for runc), accept one connection, take one message and the
+// fd it carries.
 #pragma once
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -23,7 +25,11 @@ inline int ReceiveOneFd(const char* path, std::string* message, const char** fai
   addr.sun_family = AF_UNIX;
   if (strlen(path) >= sizeof addr.sun_path) return errno = ENAMETOOLONG, *failed = "bind", -1;
   strcpy(addr.sun_path, path);
-  if (bind(srv, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) return *failed = "bind", -1;
+  const bool abstract = path[0] == '@';
+  if (abstract) addr.sun_path[0] = '\0';
+  // An abstract name is as long as it is, no NUL after it (what a dialer connects to).
+  const socklen_t length = abstract ? static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + strlen(path)) : sizeof addr;
+  if (bind(srv, reinterpret_cast<sockaddr*>(&addr), length) < 0) return *failed = "bind", -1;
   if (listen(srv, 1) < 0) return *failed = "listen", -1;
   fprintf(stderr, "listening\n");
   int conn = accept4(srv, nullptr, nullptr, SOCK_CLOEXEC);
