@@ -375,8 +375,13 @@ export function native(): NativeAddon {
 export function exitProcess(code: number): never {
   const plain = process.execArgv.every((flag) => flag === LAUNCHER_NODE_OPTION) && !process.env.NODE_OPTIONS && !process.env.NODE_V8_COVERAGE;
   if (plain && !stdioStreamsUsed()) addonForExit()?.exitNow(code, exitHelperWanted);
-  // Node's exit would abort on a stdio terminal that hung up (its ssh gone during run -t).
-  if (stdioStreamsUsed()) addonForExit()?.releaseHungUpStdio();
+  // Node's exit would abort on a stdio terminal that hung up (its ssh gone during run
+  // -t), whether JavaScript used it or not. Best effort: the exit comes in any case.
+  try {
+    addonForExit()?.releaseHungUpStdio();
+  } catch {
+    // no /dev/null or no fd left: Node's exit as it is
+  }
   process.exit(code);
 }
 

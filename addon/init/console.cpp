@@ -21,7 +21,7 @@ namespace init {
 namespace {
 
 // The slave bound onto the container's /dev/console (made as an empty file if
-// missing: 0666 whatever the umask, as runc makes it). The mount is cloned from the
+// missing: 0666 whatever the umask, as runc makes it; a missing /dev 0755). The mount is cloned from the
 // slave fd itself, so no path names the pty; a kernel without open_tree (before 5.2)
 // binds it by its /dev/pts path, as runc does.
 void MountDevConsole(int slave, const std::string& slavePath) {

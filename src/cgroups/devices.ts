@@ -106,9 +106,10 @@ export function deviceLines(rules: readonly DeviceCgroupRule[], configCount = ru
  * rules can tell apart, and the list refused, naming that line's rule, if they differ
  * (runc refuses the same kind of list, "cannot punch hole in existing wildcard
  * rule"), except where the kernel only refuses a mknod the list allows, which is taken
- * as runc takes it: "allow a *:* rwm, deny c 10:229 rwm" is a legal list whose
- * /dev/fuse then also refuses mknod (runc's default "allow c *:* m" after it cannot
- * reach that device), and a node nobody may read or write is of no use anyway.
+ * as runc takes it (its emulator ends the same way): "allow a *:* rwm, deny c
+ * 10:229 rwm" is a legal list whose /dev/fuse then also refuses mknod, as runc's
+ * default "allow c *:* m" after it cannot reach that one device. The end state never
+ * lets through more than the list, nor refuses a read or write it allows.
  */
 function checkExpressible(rules: readonly DeviceCgroupRule[], perRule: readonly DeviceLine[][], configCount: number): void {
   const state = emulateDeviceCgroup([{ file: 'devices.deny', line: 'a' }]);

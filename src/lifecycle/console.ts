@@ -172,8 +172,9 @@ export function proxyConsole(ownFd: number): ConsoleProxy {
     stdin.pause();
     try {
       if (stdin.isTTY) stdin.setRawMode(wasRaw);
-    } catch {
-      // the terminal hung up (EIO): it has no mode left to give back
+    } catch (e) {
+      // A terminal that hung up (EIO) has no mode left to give back.
+      if ((e as NodeJS.ErrnoException).code !== 'EIO') throw e;
     }
     // Closes the master.
     output.destroy();

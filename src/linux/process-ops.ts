@@ -103,7 +103,7 @@ export function planProcessOps(proc: Process | undefined, input: ProcessOpsInput
   return ops;
 }
 
-/** runc's range, and the kernel's: an id of -1 means "unchanged" to setresuid and setresgid (becomeRoot's). */
+/** runc's range, and the kernel's: uid_t -1 is no id (the set*id calls read it as "unchanged" or refuse it). */
 const MAX_ID = 0x7fffffff;
 
 function checkIds(user: Process['user']): void {

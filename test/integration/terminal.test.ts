@@ -230,7 +230,7 @@ describeIf(containerSkipReason())(`terminal (${BINARY})`, () => {
     // the container is ready, its pty out of canonical mode, which would cut a line at
     // 4 KiB. A runtime that deadlocks is killed after 60 s (afterEach deletes its
     // container), and the wait for "ready" ends by itself.
-    const paste = `(for i in $(seq 900); do grep -q ready ${out} && break; sleep 0.1; done; head -c 100000 /dev/zero | tr '\\0' x) | ` +
+    const paste = `(for i in $(seq 600); do grep -q ready ${out} && break; sleep 0.1; done; head -c 100000 /dev/zero | tr '\\0' x) | ` +
       `timeout --foreground -s KILL 60 ${BINARY} --root ${s.cli.root} run -b ${b.dir} ${b.id} > ${out}; echo rc=$?`;
     const r = spawnSync('script', ['-qec', paste, '/dev/null'], { encoding: 'utf8', timeout: 90_000 });
     expect({ code: r.status, tail: shown(r.stdout).replace(/\r/g, '').slice(-5) }).toEqual({ code: 0, tail: 'rc=3\n' });
@@ -421,7 +421,8 @@ describeIf(containerSkipReason())(`terminal (${BINARY})`, () => {
 
   (haveScript ? test : test.skip)('run -t whose terminal hangs up (the caller\'s ssh gone) still returns the container\'s status when it exits, as runc does', async () => {
     const b = s.bundle();
-    withTerminal(b, ['sh', '-c', 'echo ready; sleep 2; echo after; exit 4']);
+    // Long enough that the hang-up surely comes while it runs, even under load.
+    withTerminal(b, ['sh', '-c', 'echo ready; sleep 5; echo after; exit 4']);
     const rcFile = path.join(b.dir, 'rc');
     // The shell script starts is the session leader: the hangup's SIGHUP goes to it,
     // whose trap lets it wait for the runtime and record its status. Before, tsrun
