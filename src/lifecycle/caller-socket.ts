@@ -17,8 +17,12 @@ export function connectCallerSocket(flag: string, socketPath: string, bundleDir:
   try {
     if (socketPath.startsWith('@') || path.isAbsolute(socketPath)) return nat.connectUnix(socketPath);
     const bundleFd = nat.openPath(bundleDir);
+    const viaFd = `/proc/self/fd/${bundleFd}/`;
     try {
-      return nat.connectUnix(`/proc/self/fd/${bundleFd}/${socketPath}`);
+      return nat.connectUnix(viaFd + socketPath);
+    } catch (e) {
+      // The message names the socket by the bundle's path, not the fd's.
+      throw new Error((e as Error).message.split(viaFd).join(`${bundleDir}/`));
     } finally {
       nat.closeFd(bundleFd);
     }

@@ -57,6 +57,24 @@ describeIf(containerSkipReason())(`terminal (${BINARY})`, () => {
     s.forceClean();
   });
 
+  /**
+   * create with --console-socket `socket` (served by `rx`, its stdin ended), start, and
+   * what rx received once the container is done; then it is deleted.
+   */
+  const throughConsoleSocket = async (id: string, bundleDir: string, socket: string, rx: { done: Promise<{ out: string; err: string }>; kill(): void }) => {
+    let got: { out: string; err: string };
+    try {
+      expectOk(s.cli.create(id, bundleDir, ['--console-socket', socket]));
+      expectOk(s.cli.start(id));
+      got = await rx.done;
+    } finally {
+      rx.kill();
+    }
+    await s.cli.waitStatus(id, 'stopped');
+    expectOk(s.cli.delete(id));
+    return got;
+  };
+
   test('create --console-socket: the master reaches the socket; pty of the container devpts, consoleSize applied; the pty is /dev/console too', async () => {
     const b = s.bundle();
     // /dev/console is the pty (136 = 0x88, the first of devpts), as with runc: what
@@ -64,19 +82,11 @@ describeIf(containerSkipReason())(`terminal (${BINARY})`, () => {
     const script = 'tty; stty size; readlink /proc/self/fd/0; busybox stat -c %t:%T /dev/console; echo via-console > /dev/console; echo done';
     withTerminal(b, ['sh', '-c', script], { height: 33, width: 77 });
     const rx = await receiver(b.dir);
-    try {
-      expectOk(s.cli.create(b.id, b.dir, ['--console-socket', rx.sock]));
-      expectOk(s.cli.start(b.id));
-      const got = await rx.done;
-      // The name that comes with the fd is runc's: the master's, /dev/ptmx.
-      expect(got.err).toMatch(/pty \/dev\/ptmx\n/);
-      // /dev/pts/0: the first pty of the container's own devpts instance.
-      expect(got.out.replace(/\r/g, '')).toBe('/dev/pts/0\n33 77\n/dev/pts/0\n88:0\nvia-console\ndone\n');
-    } finally {
-      rx.kill();
-    }
-    await s.cli.waitStatus(b.id, 'stopped');
-    expectOk(s.cli.delete(b.id));
+    const got = await throughConsoleSocket(b.id, b.dir, rx.sock, rx);
+    // The name that comes with the fd is runc's: the master's, /dev/ptmx.
+    expect(got.err).toMatch(/pty \/dev\/ptmx\n/);
+    // /dev/pts/0: the first pty of the container's own devpts instance.
+    expect(got.out.replace(/\r/g, '')).toBe('/dev/pts/0\n33 77\n/dev/pts/0\n88:0\nvia-console\ndone\n');
   });
 
   test('a relative --console-socket is the bundle\'s, for create and for exec (the container\'s bundle), as runc dials it; not the caller\'s cwd', async () => {
@@ -111,31 +121,16 @@ describeIf(containerSkipReason())(`terminal (${BINARY})`, () => {
     config.root.path = b.rootfs;
     fs.writeFileSync(path.join(deep, 'config.json'), JSON.stringify(config));
     const rx = await startReceiver('tsrun-test-recvtty', 'console.sock', deep);
-    try {
-      rx.child.stdin.end();
-      expectOk(s.cli.create(b.id, deep, ['--console-socket', 'console.sock']));
-      expectOk(s.cli.start(b.id));
-      expect((await rx.done).out.replace(/\r/g, '')).toBe('deep\n');
-    } finally {
-      rx.kill();
-    }
-    await s.cli.waitStatus(b.id, 'stopped');
-    expectOk(s.cli.delete(b.id));
+    rx.child.stdin.end();
+    expect((await throughConsoleSocket(b.id, deep, 'console.sock', rx)).out.replace(/\r/g, '')).toBe('deep\n');
 
     // "@name": the abstract namespace, not a file of the bundle.
     const c = s.bundle();
     withTerminal(c, ['echo', 'abstract']);
-    const abstract = await startReceiver('tsrun-test-recvtty', `@tsrun-test-console-${process.pid}-${c.id}`);
-    try {
-      abstract.child.stdin.end();
-      expectOk(s.cli.create(c.id, c.dir, ['--console-socket', `@tsrun-test-console-${process.pid}-${c.id}`]));
-      expectOk(s.cli.start(c.id));
-      expect((await abstract.done).out.replace(/\r/g, '')).toBe('abstract\n');
-    } finally {
-      abstract.kill();
-    }
-    await s.cli.waitStatus(c.id, 'stopped');
-    expectOk(s.cli.delete(c.id));
+    const name = `@tsrun-test-console-${process.pid}-${c.id}`;
+    const abstract = await startReceiver('tsrun-test-recvtty', name);
+    abstract.child.stdin.end();
+    expect((await throughConsoleSocket(c.id, c.dir, name, abstract)).out.replace(/\r/g, '')).toBe('abstract\n');
   });
 
   test('without a /dev tmpfs, the /dev/console made in the rootfs for the pty is 0666 whatever the umask, as runc makes it', async () => {
