@@ -273,7 +273,7 @@ function build() {
   for (const id of ids) if (!core.has(id)) parts[id] = forDelete.has(id) ? CGROUPS_PART : CREATE_PART;
   writeBundle(ids.filter((id) => core.has(id)), parts);
   writeBuildId([path.basename(bundle), ...new Set(Object.values(parts))]);
-  writeLauncher(CACHE_FLAVORS, globalOptionsWithValue());
+  writeLauncher(CACHE_FLAVORS, globalOptionsWithValue(), require(path.join(dist, 'src', 'launcher-options.js')).INIT_AHEAD_COMMANDS);
 
   // The code caches, made in children (runCacheChild): the flavours first, as their
   // children must compile the parts afresh (the caches made next would give them every
@@ -480,14 +480,19 @@ function warmUp(load) {
  * stable link such as /usr/bin/node survives an upgrade behind it), else this
  * node's own path; env where neither fits a #! line (whitespace, or longer than
  * the kernel takes). A node removed or moved elsewhere needs a rebuild. The
- * launcher's two tables (the commands with cache flavours, the global options that take
- * a value) are filled in here.
+ * launcher's three tables (the commands with cache flavours, the global options that
+ * take a value, the commands that spawn their init ahead) are filled in here.
  */
-function writeLauncher(flavors, optionsWithValue) {
+function writeLauncher(flavors, optionsWithValue, initAheadCommands) {
   const launcher = path.resolve(__dirname, '..', 'bin', 'tsrun');
   fs.mkdirSync(path.dirname(launcher), { recursive: true });
   let source = fs.readFileSync(path.join(__dirname, 'launcher.js'), 'utf8');
-  for (const [declared, value] of [['const cacheFlavors = [];', flavors], ['const globalOptionsWithValue = [];', optionsWithValue]]) {
+  const tables = [
+    ['const cacheFlavors = [];', flavors],
+    ['const globalOptionsWithValue = [];', optionsWithValue],
+    ['const initAheadCommands = [];', initAheadCommands],
+  ];
+  for (const [declared, value] of tables) {
     if (!source.includes(declared)) throw new Error(`bundle: scripts/launcher.js lacks "${declared}"`);
     source = source.replace(declared, `${declared.slice(0, declared.indexOf('=') + 1)} ${JSON.stringify(value)};`);
   }

@@ -58,6 +58,18 @@ function commandOf(args) {
 }
 const args = process.argv.slice(2);
 const command = commandOf(args);
+// A command that spawns an init has the addon start it now, on a thread of its own,
+// while this thread loads and plans (addon/native/init-spawned-ahead.cpp); it waits
+// for its fds, and src/native.ts's exitProcess ends it if it was never used.
+const initAheadCommands = [];
+if (initAheadCommands.includes(command) && globalThis.__tsrunAddon !== undefined) {
+  try {
+    globalThis.__tsrunAddon.spawnInitAhead();
+    globalThis.__tsrunInitAhead = true;
+  } catch {
+    // an addon without it: the init is spawned when its plan is ready
+  }
+}
 const flavor = cacheFlavors.includes(command) ? command : undefined;
 // For the bundle's __loadPart (scripts/bundle.js).
 if (flavor !== undefined) globalThis.__tsrunCacheFlavor = flavor;

@@ -20,6 +20,8 @@ export interface SpawnedInit {
   pid: number;
   /** Our end of the SOCK_SEQPACKET sync socket. */
   syncFd: number;
+  /** It is the init bin/tsrun had spawned ahead (spawnInitAhead), now handed its fds. */
+  spawnedAhead?: boolean;
 }
 
 export interface WaitResult {
@@ -67,6 +69,13 @@ export interface HookProcessResult {
 export interface NativeAddon {
   /** posix_spawn the init program from a binary no container can write (a read-only overlay, else a sealed memfd copy). */
   spawnInit(options: SpawnInitOptions): SpawnedInit;
+  /**
+   * Spawns tsrun-init on a thread of the addon's, waiting for the fds of its layout,
+   * which the next spawnInit sends it instead of spawning one (bin/tsrun calls this).
+   */
+  spawnInitAhead(): void;
+  /** Ends and reaps an init spawned ahead that no spawnInit has taken; nothing without one. */
+  releaseInitAhead(): void;
   /**
    * Runs a hook with pipes for its stdio and fds 0-2 only, and waits for it and its
    * output (addon/native/hook-process.cpp). Throws (code, errno) when it cannot start.
@@ -373,6 +382,15 @@ export function native(): NativeAddon {
  * would abort on it.
  */
 export function exitProcess(code: number): never {
+  // Never left to the caller as an orphan: its exit would reach a shim or conmon that
+  // reaps orphans and has never heard of it.
+  if ((globalThis as { __tsrunInitAhead?: boolean }).__tsrunInitAhead) {
+    try {
+      addonForExit()?.releaseInitAhead();
+    } catch {
+      // an addon without it: closing our end at the exit ends it all the same
+    }
+  }
   const plain = process.execArgv.every((flag) => flag === LAUNCHER_NODE_OPTION) && !process.env.NODE_OPTIONS && !process.env.NODE_V8_COVERAGE;
   if (plain && !stdioStreamsUsed()) addonForExit()?.exitNow(code, exitHelperWanted);
   // Node's exit would abort on a stdio terminal that hung up (its ssh gone during run

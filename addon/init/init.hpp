@@ -92,6 +92,12 @@ bool ReportToStart(const std::string& text);
 // Sends `payload` with `fd` attached (SCM_RIGHTS); a failure is reported for `object`.
 void SendFd(int sock, const std::string& payload, int fd, const std::string& object);
 
+// ---- spawned ahead (awaited-layout.cpp) ----
+// Receives the fds of the usual layout on `sock` and moves them to their numbers
+// (PROTOCOL.md); sets ctx.planFd and ctx.syncFd. false when tsrun closed the socket
+// without sending them.
+bool AwaitLayout(int sock);
+
 // ---- argument parsing (main.cpp) ----
 uint64_t ParseU64(const std::string& text, const std::string& object);
 int64_t ParseI64(const std::string& text, const std::string& object);

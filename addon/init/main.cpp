@@ -194,13 +194,25 @@ int main(int argc, char** argv) {
     (void)!write(2, usage, sizeof usage - 1);
     return 1;
   }
-  ctx.planFd = ParseFdArg(argv[1]);
-  ctx.syncFd = ParseFdArg(argv[2]);
-  if (ctx.planFd < 0 || ctx.syncFd < 0) {
-    ctx.syncFd = -1;
-    FailMessage("invalid fd arguments");
+  if (strcmp(argv[1], "--await") == 0) {
+    // Spawned ahead of its plan: `--await <sock>` (awaited-layout.cpp).
+    int sock = ParseFdArg(argv[2]);
+    if (sock < 0) FailMessage("invalid fd argument");
+    if (dumpableErr != 0) {
+      ctx.syncFd = sock;
+      Fail("nonDumpable", "prctl(PR_SET_DUMPABLE)", dumpableErr);
+    }
+    // tsrun ended without sending the fds: it did not need this init.
+    if (!AwaitLayout(sock)) _exit(0);
+  } else {
+    ctx.planFd = ParseFdArg(argv[1]);
+    ctx.syncFd = ParseFdArg(argv[2]);
+    if (ctx.planFd < 0 || ctx.syncFd < 0) {
+      ctx.syncFd = -1;
+      FailMessage("invalid fd arguments");
+    }
+    if (dumpableErr != 0) Fail("nonDumpable", "prctl(PR_SET_DUMPABLE)", dumpableErr);
   }
-  if (dumpableErr != 0) Fail("nonDumpable", "prctl(PR_SET_DUMPABLE)", dumpableErr);
 
   std::vector<PlannedOp> plan = ReadPlan(ctx.planFd);
   ForceClose(ctx.planFd);

@@ -5,13 +5,31 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
+#include <vector>
+
+#include "fd.hpp"
 
 namespace tsrun {
 
 // Throws a JS Error whose message is "<syscall> <object>: <ENAME> (<strerror>)" and which
 // carries `code` (errno name), `errno` (negative, like Node's own errors) and `syscall`.
 [[noreturn]] void ThrowErrno(Napi::Env env, int err, const char* syscall, const std::string& object = "");
+
+// A system call that failed off the JavaScript thread, where nothing can be thrown:
+// kept to be thrown later with ThrowErrno. Set returns -1 for the caller to return.
+struct SyscallFailure {
+  int err = 0;
+  const char* call = "";
+  std::string object;
+  int Set(int e, const char* c, const std::string& o) {
+    err = e;
+    call = c;
+    object = o;
+    return -1;
+  }
+};
 
 // Argument helpers: throw a TypeError naming the function and argument on misuse.
 int ArgFd(const Napi::CallbackInfo& info, size_t index, const char* fn);
@@ -34,6 +52,24 @@ int ReceiveOneFd(Napi::Env env, int sock, std::string* payload, const std::strin
 #endif
 int MemfdCreate(const char* name, unsigned flags, unsigned execFlag);
 
+// The fd tsrun-init is exec'd from (spawn.cpp), made once per process; -1 with the
+// failing call in `failure`. Thread-safe.
+int InitExecFd(SyscallFailure* failure);
+
+// An init spawned ahead of its plan (init-prespawn.cpp), waiting on `sock` for the
+// fds of its layout (PROTOCOL.md). Taken once; std::nullopt when none was started or
+// its spawn failed (the ordinary spawn then reports the failure).
+struct InitSpawnedAhead {
+  pid_t pid;
+  UniqueFd sock;
+};
+std::optional<InitSpawnedAhead> TakeInitSpawnedAhead();
+// Hands it the fds of its layout: plan, stdio[3], the preserved fds, the extra fds.
+// false when it cannot take them (gone, or more fds than one message carries).
+bool SendLayoutToInitAhead(const InitSpawnedAhead& init, int preserve, int extra, const std::vector<int>& fds);
+// Ends one that is not used (SIGKILL) and reaps it.
+void DiscardInitSpawnedAhead(InitSpawnedAhead* init);
+
 // pidfd syscalls through syscall(2): no dependency on the libc having wrappers.
 int PidfdOpen(int pid);
 int PidfdSendSignal(int pidfd, int sig);
@@ -41,6 +77,8 @@ int PidfdSendSignal(int pidfd, int sig);
 std::string StartTimeOf(int pid);
 
 Napi::Value SpawnInit(const Napi::CallbackInfo& info);
+Napi::Value SpawnInitAhead(const Napi::CallbackInfo& info);
+Napi::Value ReleaseInitAhead(const Napi::CallbackInfo& info);
 Napi::Value WriteAvailable(const Napi::CallbackInfo& info);
 Napi::Value RunHookProcess(const Napi::CallbackInfo& info);
 Napi::Value SyncRecv(const Napi::CallbackInfo& info);

@@ -11,7 +11,8 @@ struct Entry {
 };
 
 const Entry kEntries[] = {
-      {"spawnInit", SpawnInit},       {"runHookProcess", RunHookProcess}, {"syncRecv", SyncRecv},
+      {"spawnInit", SpawnInit},       {"spawnInitAhead", SpawnInitAhead}, {"releaseInitAhead", ReleaseInitAhead},
+      {"runHookProcess", RunHookProcess}, {"syncRecv", SyncRecv},
       {"syncSend", SyncSend},         {"syncRecvFd", SyncRecvFd},         {"closeFd", CloseFd},
       {"pipe", Pipe},                 {"writeAvailable", WriteAvailable},                 {"isatty", Isatty},
       {"inForeground", InForeground},

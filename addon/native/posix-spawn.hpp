@@ -22,25 +22,32 @@ inline UniqueFd DupAbove(Napi::Env env, int fd, int floor, const std::string& wh
   return dup;
 }
 
-// Every signal at its default action and none blocked in the child.
+// Every signal at its default action and none blocked in the child. Without a Napi
+// env, for a spawn off the JavaScript thread (init-prespawn.cpp): 0 or an errno.
+inline int InitDefaultSignalAttributes(posix_spawnattr_t* attr) {
+  int rc = posix_spawnattr_init(attr);
+  if (rc != 0) return rc;
+  sigset_t all, none;
+  sigfillset(&all);
+  // sigfillset leaves out glibc's two reserved signals (32, 33), and its posix_spawn
+  // ignores those in the child unless the default set names them (sigaddset refuses
+  // them): their bits are set directly, so that they too start at SIG_DFL, as in a
+  // child of runc's.
+  constexpr size_t kBits = 8 * sizeof all.__val[0];
+  for (int sig = 32; sig <= 33; sig++) all.__val[(sig - 1) / kBits] |= 1UL << ((sig - 1) % kBits);
+  sigemptyset(&none);
+  // Node ignores SIGPIPE, and ignored dispositions survive exec.
+  posix_spawnattr_setsigdefault(attr, &all);
+  posix_spawnattr_setsigmask(attr, &none);
+  posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  return 0;
+}
+
 class SpawnAttributes {
  public:
   explicit SpawnAttributes(Napi::Env env) {
-    int rc = posix_spawnattr_init(&attr_);
+    int rc = InitDefaultSignalAttributes(&attr_);
     if (rc != 0) ThrowErrno(env, rc, "posix_spawnattr_init");
-    sigset_t all, none;
-    sigfillset(&all);
-    // sigfillset leaves out glibc's two reserved signals (32, 33), and its posix_spawn
-    // ignores those in the child unless the default set names them (sigaddset refuses
-    // them): their bits are set directly, so that they too start at SIG_DFL, as in a
-    // child of runc's.
-    constexpr size_t kBits = 8 * sizeof all.__val[0];
-    for (int sig = 32; sig <= 33; sig++) all.__val[(sig - 1) / kBits] |= 1UL << ((sig - 1) % kBits);
-    sigemptyset(&none);
-    // Node ignores SIGPIPE, and ignored dispositions survive exec.
-    posix_spawnattr_setsigdefault(&attr_, &all);
-    posix_spawnattr_setsigmask(&attr_, &none);
-    posix_spawnattr_setflags(&attr_, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
   }
   ~SpawnAttributes() { posix_spawnattr_destroy(&attr_); }
   posix_spawnattr_t* get() { return &attr_; }

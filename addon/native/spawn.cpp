@@ -3,7 +3,9 @@
 // glibc's posix_spawn runs the child on a separate stack with
 // clone(CLONE_VM|CLONE_VFORK) and only performs the file actions and the exec
 // there, which is what DESIGN.md section 3 requires of a child of a multi-threaded
-// Node process. Everything beyond the exec happens in the init program.
+// Node process. Everything beyond the exec happens in the init program. An init the
+// launcher had spawned ahead (init-spawned-ahead.cpp) gets the same fds over its
+// socket instead.
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -38,17 +40,6 @@ namespace {
 
 constexpr unsigned kSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
 
-
-std::string AddonDirectory(Napi::Env env) {
-  // The init is built next to the addon; asking the dynamic loader where this very
-  // module came from avoids any hard-coded install path.
-  Dl_info dl{};
-  if (dladdr(reinterpret_cast<void*>(&AddonDirectory), &dl) == 0 || dl.dli_fname == nullptr)
-    throw Napi::Error::New(env, "spawnInit: cannot locate the addon file (dladdr)");
-  std::string self = dl.dli_fname;
-  size_t slash = self.rfind('/');
-  return slash == std::string::npos ? "." : self.substr(0, slash);
-}
 
 void WriteAll(Napi::Env env, int fd, const uint8_t* data, size_t len, const char* what) {
   while (len > 0) {
@@ -102,43 +93,60 @@ int InitOnDetachedOverlay(const std::string& initDir) {
 }
 
 // Else a sealed memfd copy: its pages are a copy per tsrun process, pinned by each
-// init spawned from it for as long as that init runs (a parked one too).
-int InitInSealedMemfd(Napi::Env env, const std::string& path) {
+// init spawned from it for as long as that init runs (a parked one too). -1 with the
+// failing call in `failure`: this may run off the JavaScript thread
+// (init-spawned-ahead.cpp).
+int InitInSealedMemfd(const std::string& path, SyscallFailure* failure) {
   UniqueFd src(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!src) ThrowErrno(env, errno, "open", path);
+  if (!src) return failure->Set(errno, "open", path);
   struct stat st {};
-  if (fstat(src.get(), &st) < 0) ThrowErrno(env, errno, "fstat", path);
+  if (fstat(src.get(), &st) < 0) return failure->Set(errno, "fstat", path);
 
   UniqueFd mem(MemfdCreate("tsrun-init", MFD_CLOEXEC | MFD_ALLOW_SEALING, MFD_EXEC));
-  if (!mem) ThrowErrno(env, errno, "memfd_create", "tsrun-init");
+  if (!mem) return failure->Set(errno, "memfd_create", "tsrun-init");
   off_t left = st.st_size;
   while (left > 0) {
     ssize_t n = sendfile(mem.get(), src.get(), nullptr, static_cast<size_t>(left));
     if (n < 0) {
       if (errno == EINTR) continue;
-      ThrowErrno(env, errno, "sendfile", path);
+      return failure->Set(errno, "sendfile", path);
     }
-    if (n == 0) ThrowErrno(env, EIO, "sendfile", path + " (file shrank while copying)");
+    if (n == 0) return failure->Set(EIO, "sendfile", path + " (file shrank while copying)");
     left -= n;
   }
-  if (fcntl(mem.get(), F_ADD_SEALS, kSeals) < 0) ThrowErrno(env, errno, "fcntl(F_ADD_SEALS)", "tsrun-init memfd");
+  if (fcntl(mem.get(), F_ADD_SEALS, kSeals) < 0) return failure->Set(errno, "fcntl(F_ADD_SEALS)", "tsrun-init memfd");
 
   // exec refuses a file that has a writable open file description (ETXTBSY), and the
   // memfd_create() fd is O_RDWR: keep only a read-only reopening of it.
   std::string self = "/proc/self/fd/" + std::to_string(mem.get());
   UniqueFd ro(open(self.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!ro) ThrowErrno(env, errno, "open", self);
+  if (!ro) return failure->Set(errno, "open", self);
   return ro.release();
 }
 
-int InitExecFd(Napi::Env env) {
+std::string AddonDirectory() {
+  // The init is built next to the addon; asking the dynamic loader where this very
+  // module came from avoids any hard-coded install path.
+  Dl_info dl{};
+  if (dladdr(reinterpret_cast<void*>(&AddonDirectory), &dl) == 0 || dl.dli_fname == nullptr) return "";
+  std::string self = dl.dli_fname;
+  size_t slash = self.rfind('/');
+  return slash == std::string::npos ? "." : self.substr(0, slash);
+}
+
+}  // namespace
+
+int InitExecFd(SyscallFailure* failure) {
   std::lock_guard<std::mutex> lock(gInitMutex);
   if (gInitExecFd >= 0) return gInitExecFd;
-  std::string dir = AddonDirectory(env);
+  std::string dir = AddonDirectory();
+  if (dir.empty()) return failure->Set(ENOENT, "dladdr", "the addon file (to find tsrun-init beside it)");
   gInitExecFd = InitOnDetachedOverlay(dir);
-  if (gInitExecFd < 0) gInitExecFd = InitInSealedMemfd(env, dir + "/tsrun-init");
+  if (gInitExecFd < 0) gInitExecFd = InitInSealedMemfd(dir + "/tsrun-init", failure);
   return gInitExecFd;
 }
+
+namespace {
 
 UniqueFd SealedPlanMemfd(Napi::Env env, const uint8_t* data, size_t len) {
   UniqueFd mem(MemfdCreate("tsrun-plan", MFD_CLOEXEC | MFD_ALLOW_SEALING, MFD_NOEXEC_SEAL));
@@ -188,8 +196,27 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
   for (int fd = 3; fd < base; fd++)
     if (fcntl(fd, F_GETFD) < 0) ThrowErrno(env, errno, "fcntl", "preserved fd " + std::to_string(fd));
 
-  int initExec = InitExecFd(env);
   UniqueFd planFd = SealedPlanMemfd(env, plan.Data(), plan.Length());
+  // Spawned ahead by the launcher: the same fds reach it in one message instead.
+  std::optional<InitSpawnedAhead> ahead = TakeInitSpawnedAhead();
+  if (ahead) {
+    std::vector<int> fds = {planFd.get(), stdio[0], stdio[1], stdio[2]};
+    for (int fd = 3; fd < base; fd++) fds.push_back(fd);
+    fds.insert(fds.end(), extra.begin(), extra.end());
+    if (SendLayoutToInitAhead(*ahead, preserve, static_cast<int>(extra.size()), fds)) {
+      Napi::Object result = Napi::Object::New(env);
+      result.Set("pid", Napi::Number::New(env, ahead->pid));
+      result.Set("syncFd", Napi::Number::New(env, ahead->sock.release()));
+      result.Set("spawnedAhead", Napi::Boolean::New(env, true));
+      return result;
+    }
+    // More fds than one message carries, or the init is gone: spawned anew below.
+    DiscardInitSpawnedAhead(&*ahead);
+  }
+
+  SyscallFailure failure;
+  int initExec = InitExecFd(&failure);
+  if (initExec < 0) ThrowErrno(env, failure.err, failure.call, failure.object);
 
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) ThrowErrno(env, errno, "socketpair", "sync socket");

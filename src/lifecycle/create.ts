@@ -323,6 +323,7 @@ export function createContainer(opts: CreateOptions): Created {
     if (opts.foreground && !terminal) piped = foregroundStdio();
     const child = nat.spawnInit({ plan: nat.encodePlan(plan), stdio: piped?.stdio ?? [0, 1, 2], preserveFds, extraFds });
     piped?.started();
+    if (child.spawnedAhead) log.debug(`create ${opts.id}: init ${child.pid} was spawned ahead`);
     stage1 = child.pid;
     syncFd = child.syncFd;
     // With its start time, so that `delete --force` after a crash here can tell this

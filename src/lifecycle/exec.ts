@@ -211,6 +211,7 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
     if (!opts.detach && !terminal) piped = foregroundStdio();
     const child = nat.spawnInit({ plan: nat.encodePlan(plan), stdio: piped?.stdio ?? [0, 1, 2], preserveFds: opts.preserveFds, extraFds });
     piped?.started();
+    if (child.spawnedAhead) log.debug(`exec in ${opts.id}: init ${child.pid} was spawned ahead`);
     stage1 = child.pid;
     syncFd = child.syncFd;
     const first = child.pid;

@@ -1,0 +1,87 @@
+// bin/tsrun has the addon spawn tsrun-init for create, run and exec while their
+// JavaScript loads (addon/native/init-spawned-ahead.cpp); spawnInit then hands it the
+// fds of its layout over a socket instead of spawning one. These tests hold that the
+// init spawned ahead is the one used, that its fds arrive where posix_spawn would
+// have put them, that more fds than one message carries still work (an init spawned
+// anew), and that a command which never spawns leaves no init behind for its caller
+// to reap: tsrun reaps it itself.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { spawnSync } from 'child_process';
+import { flavorOf, repoRoot, runtimeUnderTest } from '../helpers/runtime';
+import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
+
+jest.setTimeout(60_000);
+
+const BINARY = runtimeUnderTest();
+const AHEAD = /init \d+ was spawned ahead/;
+
+describeIf(containerSkipReason() ?? (flavorOf(BINARY) === 'tsrun' ? undefined : 'tsrun only: how tsrun spawns its init'))(`init spawned ahead (${BINARY})`, () => {
+  const s = useSuite('init-ahead', BINARY);
+  afterEach(() => {
+    s.forceClean();
+  });
+
+  /** The runtime through bash, which first opens the fds `opens` names (then execs it). */
+  const throughBash = (opens: string, runtimeArgs: string[], env: NodeJS.ProcessEnv = process.env) => {
+    const quoted = [BINARY, '--root', s.cli.root, ...runtimeArgs].map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
+    const r = spawnSync('bash', ['-c', `${opens}; exec ${quoted}`], { encoding: 'utf8', timeout: 30_000, env });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  test('run, create and exec use the init spawned ahead; stdio, preserved and extra fds reach it at their numbers', () => {
+    const file = path.join(s.env.tmp, 'preserved');
+    fs.writeFileSync(file, 'kept\n');
+    // ls lists its own fds: 0-3, and 4, the directory it reads.
+    const probe = ['sh', '-c', 'cat <&3; echo out; echo err >&2; ls /proc/self/fd | sort -n | tr "\\n" " "'];
+    const b = s.bundle({ configure: (c) => (c.process.args = probe) });
+    const run = throughBash(`exec 3<${file}`, ['--debug', 'run', '--preserve-fds', '1', '-b', b.dir, b.id]);
+    expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 0, stdout: 'kept\nout\n0 1 2 3 4 ' });
+    expect(run.stderr).toContain('err\n');
+    expect(run.stderr).toMatch(AHEAD);
+
+    // create: the exec FIFO is an extra fd; the container goes on only once started.
+    const c = s.bundle({ configure: (cfg) => (cfg.process.args = ['sleep', '1000']) });
+    const created = s.cli.run(['--debug', 'create', '--bundle', c.dir, c.id]);
+    expect(created.code).toBe(0);
+    expect(created.stderr).toMatch(AHEAD);
+    expect(s.cli.state(c.id).status).toBe('created');
+    expectOk(s.cli.start(c.id));
+    expect(s.cli.state(c.id).status).toBe('running');
+    const exec = throughBash(`exec 3<${file}`, ['--debug', 'exec', '--preserve-fds', '1', c.id, ...probe]);
+    expect({ code: exec.code, stdout: exec.stdout }).toEqual({ code: 0, stdout: 'kept\nout\n0 1 2 3 4 ' });
+    expect(exec.stderr).toMatch(AHEAD);
+    expectOk(s.cli.delete(c.id, true));
+  });
+
+  test('more fds than one message carries: the init is spawned anew, and gets them all', () => {
+    // 250 preserved fds + plan + stdio: 254, one more than SCM_RIGHTS takes at once.
+    const b = s.bundle({ configure: (c) => (c.process.args = ['sh', '-c', 'ls /proc/self/fd | wc -l; readlink /proc/self/fd/252']) });
+    const r = throughBash('for n in $(seq 3 252); do eval "exec $n</dev/null"; done', ['--debug', 'run', '--preserve-fds', '250', '-b', b.dir, b.id]);
+    // 0-2, 3-252, and the fd ls reads /proc/self/fd through.
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 0, stdout: '254\n/dev/null\n' });
+    expect(r.stderr).not.toMatch(AHEAD);
+  });
+
+  test('a command that fails before its spawn leaves its caller no orphan: tsrun reaps the init it spawned ahead', () => {
+    const reaper = path.join(repoRoot(), 'build', 'Release', 'tsrun-test-reaping-parent');
+    // Without the exit helper, the only orphan such a command could leave is that init.
+    const env: NodeJS.ProcessEnv = { ...process.env, TSRUN_NO_EXIT_HELPER: '1' };
+    delete env.NODE_OPTIONS;
+    delete env.NODE_V8_COVERAGE;
+    const orphansOf = (args: string[]): string[] => {
+      const r = spawnSync(reaper, ['--report-orphans', BINARY, ...s.cli.fullArgs(args)], { encoding: 'utf8', env, timeout: 30_000 });
+      expect(r.status).not.toBe(0);
+      return r.stderr.split('\n').filter((l) => l.startsWith('orphan '));
+    };
+    const bad = s.bundle({ configure: (c) => ((c.process as unknown as Record<string, unknown>).args = 'not a list') });
+    expect(orphansOf(['create', '--bundle', bad.dir, bad.id])).toEqual([]);
+    expect(orphansOf(['exec', 'no-such-container', 'true'])).toEqual([]);
+    const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
+    // The id is taken: run fails after loading and checking everything.
+    expect(orphansOf(['run', '--bundle', b.dir, b.id])).toEqual([]);
+    expectOk(s.cli.delete(b.id, true));
+  });
+});
