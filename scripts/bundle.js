@@ -273,7 +273,8 @@ function build() {
   for (const id of ids) if (!core.has(id)) parts[id] = forDelete.has(id) ? CGROUPS_PART : CREATE_PART;
   writeBundle(ids.filter((id) => core.has(id)), parts);
   writeBuildId([path.basename(bundle), ...new Set(Object.values(parts))]);
-  writeLauncher(CACHE_FLAVORS, globalOptionsWithValue(), require(path.join(dist, 'src', 'launcher-options.js')).INIT_AHEAD_COMMANDS);
+  const { INIT_AHEAD_COMMANDS } = require(path.join(dist, 'src', 'launcher-options.js'));
+  writeLauncher(CACHE_FLAVORS, globalOptionsWithValue(), INIT_AHEAD_COMMANDS);
 
   // The code caches, made in children (runCacheChild): the flavours first, as their
   // children must compile the parts afresh (the caches made next would give them every
@@ -286,6 +287,9 @@ function build() {
   const flavors = noContainer ? ['state'] : CACHE_FLAVORS;
   if (noContainer) process.stderr.write(`bundle: no cache flavours for ${CACHE_FLAVORS.filter((f) => !flavors.includes(f)).join(', ')} (${noContainer})\n`);
   for (const flavor of flavors) makeFlavorCache(flavor);
+  // Now that the flavours' part caches exist: the launcher has its thread read them
+  // ahead, with their parts, for the commands that spawn an init.
+  writeLauncher(CACHE_FLAVORS, globalOptionsWithValue(), INIT_AHEAD_COMMANDS, partsReadBy(INIT_AHEAD_COMMANDS, files));
   const failure = runCacheChild('--caches', (scope) => ({ files, scope }), 'the warm-up container');
   let done = Promise.resolve();
   if (failure) {
@@ -336,6 +340,23 @@ async function writeCaches(files, scope) {
 function makeFlavorCache(flavor) {
   const failure = runCacheChild('--flavor-cache', (scope) => ({ flavor, scope }), `the ${flavor} warm-up`);
   if (failure) process.stderr.write(`bundle: no ${flavor} cache (${failure})\n`);
+}
+
+/**
+ * For each command, the parts its flavour's warm-up loaded (those it made a cache of)
+ * and those caches: what __loadPart reads for it, the create part first and then the
+ * cgroup drivers, as a run loads them (the validators come last). Caches of parts
+ * this build does not have (an older build's) are left out.
+ */
+function partsReadBy(commands, parts) {
+  const first = [CREATE_PART, CGROUPS_PART];
+  const rank = (part) => (first.includes(part) ? first.indexOf(part) : first.length);
+  const table = {};
+  for (const command of commands) {
+    const read = [...parts].sort((a, b) => rank(a) - rank(b)).filter((part) => fs.existsSync(path.join(dist, `${part}.${command}.cache`)));
+    table[command] = read.flatMap((part) => [`${part}.${command}.cache`, part]);
+  }
+  return table;
 }
 
 /**
@@ -480,10 +501,11 @@ function warmUp(load) {
  * stable link such as /usr/bin/node survives an upgrade behind it), else this
  * node's own path; env where neither fits a #! line (whitespace, or longer than
  * the kernel takes). A node removed or moved elsewhere needs a rebuild. The
- * launcher's three tables (the commands with cache flavours, the global options that
- * take a value, the commands that spawn their init ahead) are filled in here.
+ * launcher's tables (the commands with cache flavours, the global options that take a
+ * value, the commands that spawn their init ahead and the files they read ahead) are
+ * filled in here.
  */
-function writeLauncher(flavors, optionsWithValue, initAheadCommands) {
+function writeLauncher(flavors, optionsWithValue, initAheadCommands, partsAhead = {}) {
   const launcher = path.resolve(__dirname, '..', 'bin', 'tsrun');
   fs.mkdirSync(path.dirname(launcher), { recursive: true });
   let source = fs.readFileSync(path.join(__dirname, 'launcher.js'), 'utf8');
@@ -491,6 +513,7 @@ function writeLauncher(flavors, optionsWithValue, initAheadCommands) {
     ['const cacheFlavors = [];', flavors],
     ['const globalOptionsWithValue = [];', optionsWithValue],
     ['const initAheadCommands = [];', initAheadCommands],
+    ['const partsAhead = {};', partsAhead],
   ];
   for (const [declared, value] of tables) {
     if (!source.includes(declared)) throw new Error(`bundle: scripts/launcher.js lacks "${declared}"`);

@@ -60,11 +60,14 @@ const args = process.argv.slice(2);
 const command = commandOf(args);
 // A command that spawns an init has the addon start it now, on a thread of its own,
 // while this thread loads and plans (addon/native/init-spawned-ahead.cpp); it waits
-// for its fds, and src/native.ts's exitProcess ends it if it was never used.
+// for its fds, and src/native.ts's exitProcess ends it if it was never used. That
+// thread first reads the bundle parts the command loads, with the caches its build
+// made for them (scripts/bundle.js fills in this table).
 const initAheadCommands = [];
+const partsAhead = {};
 if (initAheadCommands.includes(command) && globalThis.__tsrunAddon !== undefined) {
   try {
-    globalThis.__tsrunAddon.spawnInitAhead();
+    globalThis.__tsrunAddon.spawnInitAhead((partsAhead[command] ?? []).map((name) => path.join(here, '..', 'dist', name)));
     globalThis.__tsrunInitAhead = true;
   } catch {
     // an addon without it: the init is spawned when its plan is ready

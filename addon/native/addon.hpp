@@ -69,6 +69,9 @@ std::optional<InitSpawnedAhead> TakeInitSpawnedAhead();
 bool SendLayoutToInitAhead(const InitSpawnedAhead& init, int preserve, int extra, const std::vector<int>& fds);
 // Ends one that is not used (SIGKILL) and reaps it.
 void DiscardInitSpawnedAhead(InitSpawnedAhead* init);
+// Reads these files into memory (external-source.cpp), for readLatin1 and readBytes to
+// take instead of reading them; on the thread that spawns the init ahead.
+void ReadFilesAhead(const std::vector<std::string>& paths);
 
 // pidfd syscalls through syscall(2): no dependency on the libc having wrappers.
 int PidfdOpen(int pid);

@@ -15,7 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <condition_variable>
+#include <map>
 #include <memory>
+#include <mutex>
 
 #include "addon.hpp"
 #include "fd.hpp"
@@ -37,20 +40,25 @@ CreateExternalLatin1 LookUpCreateExternalLatin1() {
 // Memory from malloc, freed with free() unless released to V8.
 using MallocBytes = std::unique_ptr<char, decltype(&free)>;
 
-// The whole file, read into memory of ours.
-MallocBytes ReadWholeFile(Napi::Env env, const std::string& path, size_t* length) {
+// The whole file, read into memory of ours; null with the failing call in `failure`
+// (this runs on the thread that reads ahead too).
+MallocBytes ReadWholeFile(const std::string& path, size_t* length, SyscallFailure* failure) {
+  auto fail = [&](int err, const char* call) {
+    failure->Set(err, call, path);
+    return MallocBytes(nullptr, &free);
+  };
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) ThrowErrno(env, errno, "open", path);
+  if (!fd) return fail(errno, "open");
   struct stat st;
-  if (fstat(fd.get(), &st) < 0) ThrowErrno(env, errno, "fstat", path);
+  if (fstat(fd.get(), &st) < 0) return fail(errno, "fstat");
   size_t capacity = static_cast<size_t>(st.st_size);
   MallocBytes data(static_cast<char*>(malloc(capacity > 0 ? capacity : 1)), &free);
-  if (!data) ThrowErrno(env, ENOMEM, "malloc", path);
+  if (!data) return fail(ENOMEM, "malloc");
   size_t done = 0;
   while (done < capacity) {
     ssize_t n = read(fd.get(), data.get() + done, capacity - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) ThrowErrno(env, errno, "read", path);
+    if (n < 0) return fail(errno, "read");
     if (n == 0) break;  // shorter than fstat said: what is there
     done += static_cast<size_t>(n);
   }
@@ -58,9 +66,63 @@ MallocBytes ReadWholeFile(Napi::Env env, const std::string& path, size_t* length
   return data;
 }
 
+// Files the thread of init-spawned-ahead.cpp reads while the JavaScript thread loads
+// the bundle (ReadFilesAhead): the parts a create, run or exec loads next, and their
+// code caches. Each is taken once, by the first read of its path.
+struct FileReadAhead {
+  MallocBytes data{nullptr, &free};
+  size_t length = 0;
+  bool done = false;
+};
+std::mutex gAheadMutex;
+std::condition_variable gAheadDone;
+std::map<std::string, FileReadAhead> gAhead;
+
+// The file as read ahead (waiting for that read if it is under way), or null: not
+// read ahead, or its read failed (then read here again, which reports the failure).
+MallocBytes TakeFileReadAhead(const std::string& path, size_t* length) {
+  std::unique_lock<std::mutex> lock(gAheadMutex);
+  auto it = gAhead.find(path);
+  if (it == gAhead.end()) return MallocBytes(nullptr, &free);
+  gAheadDone.wait(lock, [&] { return it->second.done; });
+  MallocBytes data = std::move(it->second.data);
+  *length = it->second.length;
+  gAhead.erase(it);
+  return data;
+}
+
+MallocBytes ReadWholeFile(Napi::Env env, const std::string& path, size_t* length) {
+  MallocBytes ahead = TakeFileReadAhead(path, length);
+  if (ahead) return ahead;
+  SyscallFailure failure;
+  MallocBytes data = ReadWholeFile(path, length, &failure);
+  if (!data) ThrowErrno(env, failure.err, failure.call, failure.object);
+  return data;
+}
+
 void FreeBytes(napi_env, void* data, void*) { free(data); }
 
 }  // namespace
+
+void ReadFilesAhead(const std::vector<std::string>& paths) {
+  {
+    // All named first: a read of one of them waits for it rather than reading it too.
+    std::lock_guard<std::mutex> lock(gAheadMutex);
+    for (const std::string& path : paths) gAhead.emplace(path, FileReadAhead{});
+  }
+  for (const std::string& path : paths) {
+    size_t length = 0;
+    SyscallFailure failure;
+    MallocBytes data = ReadWholeFile(path, &length, &failure);
+    std::lock_guard<std::mutex> lock(gAheadMutex);
+    auto it = gAhead.find(path);
+    if (it == gAhead.end()) continue;
+    it->second.data = std::move(data);
+    it->second.length = length;
+    it->second.done = true;
+    gAheadDone.notify_all();
+  }
+}
 
 // readLatin1(path): the whole file as a Latin-1 string, held outside V8's heap.
 Napi::Value ReadLatin1(const Napi::CallbackInfo& info) {

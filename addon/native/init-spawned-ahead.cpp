@@ -4,8 +4,9 @@
 // planning, on one core; spawning the init (making its overlay, the vfork and the
 // exec: 0.5-1 ms here) is work of the kernel that needs nothing of the plan. The
 // launcher (scripts/launcher.js) asks for it as soon as the addon is loaded; the
-// thread spawns the init with nothing but a socket, while the JavaScript thread goes
-// on; spawnInit (spawn.cpp) then sends the init the fds of its usual layout over that
+// thread first reads the bundle parts the command loads next (external-source.cpp
+// hands them to readLatin1 and readBytes), then spawns the init with nothing but a
+// socket, while the JavaScript thread goes on; spawnInit (spawn.cpp) then sends the init the fds of its usual layout over that
 // socket (PROTOCOL.md, "Spawned ahead"). An init that is never used (the command
 // failed before its spawn, or was not what the launcher took it for) is ended by
 // releaseInitAhead, which every exit of tsrun calls: killed and reaped here, never
@@ -87,7 +88,10 @@ pid_t SpawnWaitingInit(int* parentSock) {
   return pid;
 }
 
-void SpawnOnThisThread() {
+void SpawnOnThisThread(const std::vector<std::string>& readFirst) {
+  // The files come first: the JavaScript thread needs them within 1-2 ms, the init
+  // only once its plan is ready.
+  ReadFilesAhead(readFirst);
   int sock = -1;
   pid_t pid = SpawnWaitingInit(&sock);
   std::lock_guard<std::mutex> lock(gMutex);
@@ -99,7 +103,17 @@ void SpawnOnThisThread() {
 
 }  // namespace
 
+// spawnInitAhead(readFirst?: string[]): the files are read first, on the same thread
+// (external-source.cpp's readLatin1 and readBytes take them from there).
 Napi::Value SpawnInitAhead(const Napi::CallbackInfo& info) {
+  std::vector<std::string> readFirst;
+  if (info.Length() > 0 && info[0].IsArray()) {
+    Napi::Array paths = info[0].As<Napi::Array>();
+    for (uint32_t i = 0; i < paths.Length(); i++) {
+      Napi::Value path = paths.Get(i);
+      if (path.IsString()) readFirst.push_back(path.As<Napi::String>().Utf8Value());
+    }
+  }
   std::lock_guard<std::mutex> lock(gMutex);
   if (gStage != Stage::kNone) return info.Env().Undefined();
   // The thread starts with every signal blocked: they stay the JavaScript thread's.
@@ -107,7 +121,7 @@ Napi::Value SpawnInitAhead(const Napi::CallbackInfo& info) {
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
   try {
-    std::thread(SpawnOnThisThread).detach();
+    std::thread(SpawnOnThisThread, std::move(readFirst)).detach();
     gStage = Stage::kSpawning;
   } catch (const std::system_error&) {
     // No thread: the init is spawned the ordinary way, when its plan is ready.

@@ -4,7 +4,8 @@
 // init spawned ahead is the one used, that its fds arrive where posix_spawn would
 // have put them, that more fds than one message carries still work (an init spawned
 // anew), and that a command which never spawns leaves no init behind for its caller
-// to reap: tsrun reaps it itself.
+// to reap: tsrun reaps it itself. The same thread first reads the bundle parts the
+// command loads: read there, once, and not again by the JavaScript thread.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -53,6 +54,27 @@ describeIf(containerSkipReason() ?? (flavorOf(BINARY) === 'tsrun' ? undefined : 
     expect({ code: exec.code, stdout: exec.stdout }).toEqual({ code: 0, stdout: 'kept\nout\n0 1 2 3 4 ' });
     expect(exec.stderr).toMatch(AHEAD);
     expectOk(s.cli.delete(c.id, true));
+  });
+
+  test('the bundle parts a run loads, and their caches, are read once, by the thread that spawns the init', () => {
+    const b = s.bundle();
+    const trace = path.join(s.env.tmp, 'run.strace');
+    const r = spawnSync('strace', ['-f', '-e', 'trace=openat', '-o', trace, BINARY, ...s.cli.fullArgs(['run', '--bundle', b.dir, b.id])], { encoding: 'utf8', timeout: 30_000 });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    const lines = fs.readFileSync(trace, 'utf8').split('\n');
+    const mainPid = lines[0].split(' ')[0];
+    const dist = path.join(repoRoot(), 'dist') + '/';
+    // pid (thread id) and file name of each successful open in dist/
+    const opens = lines.flatMap((l) => {
+      const m = /^(\d+) +openat\(AT_FDCWD, "([^"]+)".*\) = \d+$/.exec(l);
+      return m && m[2].startsWith(dist) ? [{ tid: m[1], file: m[2].slice(dist.length) }] : [];
+    });
+    const byMain = opens.filter((o) => o.tid === mainPid).map((o) => o.file).sort();
+    const ahead = opens.filter((o) => o.tid !== mainPid).map((o) => o.file).sort();
+    expect(byMain).toEqual(['tsrun.js', 'tsrun.js.run.cache']);
+    expect(ahead).toEqual([
+      'tsrun.cgroups.js', 'tsrun.cgroups.js.run.cache', 'tsrun.config-validator.js', 'tsrun.config-validator.js.run.cache', 'tsrun.create.js', 'tsrun.create.js.run.cache',
+    ]);
   });
 
   test('more fds than one message carries: the init is spawned anew, and gets them all', () => {
