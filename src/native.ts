@@ -388,7 +388,7 @@ export function exitProcess(code: number): never {
     try {
       addonForExit()?.releaseInitAhead();
     } catch {
-      // an addon without it: closing our end at the exit ends it all the same
+      // an addon without it: at our exit the init reads EOF and exits, an orphan then
     }
   }
   const plain = process.execArgv.every((flag) => flag === LAUNCHER_NODE_OPTION) && !process.env.NODE_OPTIONS && !process.env.NODE_V8_COVERAGE;

@@ -56,7 +56,7 @@ int MemfdCreate(const char* name, unsigned flags, unsigned execFlag);
 // failing call in `failure`. Thread-safe.
 int InitExecFd(SyscallFailure* failure);
 
-// An init spawned ahead of its plan (init-prespawn.cpp), waiting on `sock` for the
+// An init spawned ahead of its plan (init-spawned-ahead.cpp), waiting on `sock` for the
 // fds of its layout (PROTOCOL.md). Taken once; std::nullopt when none was started or
 // its spawn failed (the ordinary spawn then reports the failure).
 struct InitSpawnedAhead {

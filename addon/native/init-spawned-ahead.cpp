@@ -123,7 +123,7 @@ Napi::Value SpawnInitAhead(const Napi::CallbackInfo& info) {
   try {
     std::thread(SpawnOnThisThread, std::move(readFirst)).detach();
     gStage = Stage::kSpawning;
-  } catch (const std::system_error&) {
+  } catch (...) {
     // No thread: the init is spawned the ordinary way, when its plan is ready.
   }
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);

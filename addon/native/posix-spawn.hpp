@@ -23,7 +23,7 @@ inline UniqueFd DupAbove(Napi::Env env, int fd, int floor, const std::string& wh
 }
 
 // Every signal at its default action and none blocked in the child. Without a Napi
-// env, for a spawn off the JavaScript thread (init-prespawn.cpp): 0 or an errno.
+// env, for a spawn off the JavaScript thread (init-spawned-ahead.cpp): 0 or an errno.
 inline int InitDefaultSignalAttributes(posix_spawnattr_t* attr) {
   int rc = posix_spawnattr_init(attr);
   if (rc != 0) return rc;

@@ -136,6 +136,11 @@ std::string AddonDirectory() {
 
 }  // namespace
 
+int InitExecFdIfMade() {
+  std::lock_guard<std::mutex> lock(gInitMutex);
+  return gInitExecFd;
+}
+
 int InitExecFd(SyscallFailure* failure) {
   std::lock_guard<std::mutex> lock(gInitMutex);
   if (gInitExecFd >= 0) return gInitExecFd;
@@ -199,6 +204,17 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
   UniqueFd planFd = SealedPlanMemfd(env, plan.Data(), plan.Length());
   // Spawned ahead by the launcher: the same fds reach it in one message instead.
   std::optional<InitSpawnedAhead> ahead = TakeInitSpawnedAhead();
+  // The thread that spawned it made two fds of tsrun's own before the command
+  // checked the caller's (socket-activation.ts): never passed on as preserved ones.
+  // Node's event-loop fds take the lowest free numbers first, so that check stops a
+  // short range before it reaches these; this makes sure of it.
+  const int ownExec = InitExecFdIfMade();
+  for (int fd = 3; fd < base; fd++) {
+    if (fd != ownExec && !(ahead && fd == ahead->sock.get())) continue;
+    if (ahead) DiscardInitSpawnedAhead(&*ahead);
+    throw Napi::Error::New(env, "preserved fd " + std::to_string(fd) + " is tsrun's own (its init's " + (fd == ownExec ? "binary" : "socket") +
+                                    "): the caller passed fewer fds than --preserve-fds (and LISTEN_FDS) ask for");
+  }
   if (ahead) {
     std::vector<int> fds = {planFd.get(), stdio[0], stdio[1], stdio[2]};
     for (int fd = 3; fd < base; fd++) fds.push_back(fd);

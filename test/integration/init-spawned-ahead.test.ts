@@ -86,6 +86,49 @@ describeIf(containerSkipReason() ?? (flavorOf(BINARY) === 'tsrun' ? undefined : 
     expect(r.stderr).not.toMatch(AHEAD);
   });
 
+  // Node's event-loop fds come first and socket-activation.ts refuses them, so no
+  // command reaches this; the addon holds to it all the same, in a process of its own.
+  test('spawnInit never passes on the fds of the init spawned ahead as preserved ones, and reaps that init', () => {
+    const script = `
+      const fs = require('fs');
+      const addon = { exports: {} };
+      process.dlopen(addon, ${JSON.stringify(path.join(repoRoot(), 'build', 'Release', 'tsrun_native.node'))});
+      const fn = (name) => addon.exports.functionNamed(name);
+      // Each open fd with what it is (not the one readdir reads /proc/self/fd through).
+      const fds = () => new Map(fs.readdirSync('/proc/self/fd').flatMap((fd) => {
+        try {
+          return [[Number(fd), fs.readlinkSync('/proc/self/fd/' + fd)]];
+        } catch {
+          return [];
+        }
+      }));
+      const before = fds();
+      fn('spawnInitAhead')([]);
+      // The thread's two: the socket to the init, the init's binary on its overlay.
+      let own = [];
+      for (let i = 0; i < 1000 && own.length < 2; i++) {
+        own = [...fds()].filter(([fd, what]) => before.get(fd) !== what && (what.startsWith('socket:') || what === '/tsrun-init')).map(([fd]) => fd);
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+      }
+      const highest = Math.max(...own);
+      // Every number below it open, as a caller's preserved fds would be.
+      for (let fd = fs.openSync('/dev/null', 'r'); fd < highest; fd = fs.openSync('/dev/null', 'r'));
+      let message = 'no error';
+      try {
+        fn('spawnInit')({ plan: Buffer.alloc(0), stdio: [0, 1, 2], preserveFds: highest - 2, extraFds: [] });
+      } catch (e) {
+        message = e.message;
+      }
+      const children = fs.readFileSync('/proc/self/task/' + process.pid + '/children', 'utf8').trim();
+      process.stdout.write(JSON.stringify({ own: own.length, message, children }));`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout);
+    expect(out.own).toBe(2);
+    expect(out.message).toMatch(/^preserved fd \d+ is tsrun's own \(its init's (socket|binary)\): the caller passed fewer fds than --preserve-fds/);
+    expect(out.children).toBe('');
+  });
+
   test('a command that fails before its spawn leaves its caller no orphan: tsrun reaps the init it spawned ahead', () => {
     const reaper = path.join(repoRoot(), 'build', 'Release', 'tsrun-test-reaping-parent');
     // Without the exit helper, the only orphan such a command could leave is that init.
