@@ -64,10 +64,11 @@ describeIf(containerSkipReason() ?? (flavorOf(BINARY) === 'tsrun' ? undefined : 
     const lines = fs.readFileSync(trace, 'utf8').split('\n');
     const mainPid = lines[0].split(' ')[0];
     const dist = path.join(repoRoot(), 'dist') + '/';
-    // pid (thread id) and file name of each successful open in dist/
+    // Thread id and file of each open in dist/ that did not fail (an open that strace
+    // saw interrupted by the other thread's ends its line "<unfinished ...>").
     const opens = lines.flatMap((l) => {
-      const m = /^(\d+) +openat\(AT_FDCWD, "([^"]+)".*\) = \d+$/.exec(l);
-      return m && m[2].startsWith(dist) ? [{ tid: m[1], file: m[2].slice(dist.length) }] : [];
+      const m = /^(\d+) +openat\(AT_FDCWD, "([^"]+)"/.exec(l);
+      return m && m[2].startsWith(dist) && !/ = -1 /.test(l) ? [{ tid: m[1], file: m[2].slice(dist.length) }] : [];
     });
     const byMain = opens.filter((o) => o.tid === mainPid).map((o) => o.file).sort();
     const ahead = opens.filter((o) => o.tid !== mainPid).map((o) => o.file).sort();
@@ -127,6 +128,28 @@ describeIf(containerSkipReason() ?? (flavorOf(BINARY) === 'tsrun' ? undefined : 
     expect(out.own).toBe(2);
     expect(out.message).toMatch(/^preserved fd \d+ is tsrun's own \(its init's (socket|binary)\): the caller passed fewer fds than --preserve-fds/);
     expect(out.children).toBe('');
+  });
+
+  test('an init spawned ahead that died before its fds came is replaced: the spawn goes the ordinary way', () => {
+    const script = `
+      const fs = require('fs');
+      const { encodePlan, op } = require(${JSON.stringify(path.join(repoRoot(), 'dist', 'src', 'linux', 'plan-encoding.js'))});
+      const addon = { exports: {} };
+      process.dlopen(addon, ${JSON.stringify(path.join(repoRoot(), 'build', 'Release', 'tsrun_native.node'))});
+      const fn = (name) => addon.exports.functionNamed(name);
+      const children = () => fs.readFileSync('/proc/self/task/' + process.pid + '/children', 'utf8').trim().split(' ').filter(Boolean).map(Number);
+      fn('spawnInitAhead')([]);
+      for (let i = 0; i < 1000 && children().length === 0; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+      const [ahead] = children();
+      process.kill(ahead, 'SIGKILL');
+      const spawned = fn('spawnInit')({ plan: encodePlan([op('fds', 0, 0), op('exit', 7)]), stdio: [0, 1, 2], preserveFds: 0, extraFds: [] });
+      const waited = fn('waitPid')(spawned.pid);
+      process.stdout.write(JSON.stringify({ ahead, pid: spawned.pid, spawnedAhead: spawned.spawnedAhead ?? false, exitCode: waited.exitCode, left: children() }));`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout);
+    expect(out.pid).not.toBe(out.ahead);
+    expect({ spawnedAhead: out.spawnedAhead, exitCode: out.exitCode, left: out.left }).toEqual({ spawnedAhead: false, exitCode: 7, left: [] });
   });
 
   test('a command that fails before its spawn leaves its caller no orphan: tsrun reaps the init it spawned ahead', () => {
