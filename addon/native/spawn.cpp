@@ -136,6 +136,14 @@ std::string AddonDirectory() {
 
 }  // namespace
 
+int MoveAboveCallerFds(int fd) {
+  // The lowest free number from 256 up (EINVAL where the fd limit is lower: kept).
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, 256);
+  if (high < 0) return fd;
+  close(fd);
+  return high;
+}
+
 int InitExecFdIfMade() {
   std::lock_guard<std::mutex> lock(gInitMutex);
   return gInitExecFd;
@@ -146,8 +154,9 @@ int InitExecFd(SyscallFailure* failure) {
   if (gInitExecFd >= 0) return gInitExecFd;
   std::string dir = AddonDirectory();
   if (dir.empty()) return failure->Set(ENOENT, "dladdr", "the addon file (to find tsrun-init beside it)");
-  gInitExecFd = InitOnDetachedOverlay(dir);
-  if (gInitExecFd < 0) gInitExecFd = InitInSealedMemfd(dir + "/tsrun-init", failure);
+  int fd = InitOnDetachedOverlay(dir);
+  if (fd < 0) fd = InitInSealedMemfd(dir + "/tsrun-init", failure);
+  if (fd >= 0) gInitExecFd = MoveAboveCallerFds(fd);
   return gInitExecFd;
 }
 

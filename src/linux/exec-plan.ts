@@ -137,7 +137,7 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   ops.push(sessionOp(proc.terminal ? input.console : undefined, proc, 'exec'), ...pidfdSocketOps(input.pidfdSocketFd, 'exec'));
   const seccompAt = seccompPlacement(input.seccomp, proc.noNewPrivileges);
   // The process's own oomScoreAdj is not applied (the container's is, above).
-  ops.push(...planProcessOps(proc, { lastCap: input.lastCap, warn: input.warn, oomScoreAdj: false, lsm: input.lsm, seccomp: input.seccomp, memoryPolicy: input.memoryPolicy, personality: input.personality, unprivilegedParent: input.unprivilegedParent }));
+  ops.push(...planProcessOps(proc, { lastCap: input.lastCap, warn: input.warn, lsm: input.lsm, seccomp: input.seccomp, memoryPolicy: input.memoryPolicy, personality: input.personality, unprivilegedParent: input.unprivilegedParent }));
   // With no_new_privs, right before exec, also with a notify listener: the sync
   // socket its fd travels over stays open until the execve here (create closes its
   // own at `ready`, and must load such a filter before).

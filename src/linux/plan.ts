@@ -298,6 +298,15 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   if (mounts.bindSources.length > 0) ops.push(op('sourceHelper', ...mounts.bindSources));
   ops.push(...cgroupJoinOps(cgroups, forks));
   if (cgroups.parentDirs.length > 0) ops.push(op('sync', 'start'));
+  // Still in the host's namespaces, with the host's /proc: every process the init
+  // starts inherits the score, the createContainer hooks too (as runc's). Inside a
+  // user namespace of the container's, the non-dumpable init could not open its own
+  // /proc/self/oom_score_adj (the host root's file then). An unprivileged parent's init
+  // is made dumpable for the write: its file is the host root's while it is not.
+  const oomScoreAdj = spec.process?.oomScoreAdj;
+  if (oomScoreAdj !== undefined) {
+    ops.push(...(input.unprivilegedParent ? [op('dumpable'), op('oomScoreAdj', oomScoreAdj), op('nonDumpable')] : [op('oomScoreAdj', oomScoreAdj)]));
+  }
   // Still in the host's user and mount namespaces (no setns, no unshare yet).
   ops.push(...mounts.idmapUserns);
   const late = joinsAfterFork(cgroups);
@@ -392,7 +401,6 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
     ...planProcessOps(spec.process, {
       lastCap: input.host.lastCap,
       warn: input.warn,
-      oomScoreAdj: true,
       defaultUmask: 0o022,
       lsm: input.host.lsm,
       personality: linux.personality as Personality | undefined,

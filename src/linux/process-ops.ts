@@ -17,11 +17,6 @@ export interface ProcessOpsInput {
   lastCap: number;
   warn: (message: string) => void;
   /**
-   * Apply process.oomScoreAdj: the container's init. An exec'd process gets the
-   * container's value instead, from the exec planner.
-   */
-  oomScoreAdj: boolean;
-  /**
    * The umask when process.user.umask is unset: 0022 for the container's init (runc's
    * init sets it); absent for an exec'd process, which keeps its caller's, as the
    * spec says of an unset umask and runc's exec does.
@@ -67,7 +62,6 @@ export function planProcessOps(proc: Process | undefined, input: ProcessOpsInput
     if (limit.soft > limit.hard) throw new ConfigError(`process.rlimits[${i}]`, `soft limit ${limit.soft} is above hard limit ${limit.hard}`);
     ops.push(op('rlimit', resource, BigInt(limit.soft), BigInt(limit.hard)));
   }
-  if (input.oomScoreAdj && proc.oomScoreAdj !== undefined) ops.push(op('oomScoreAdj', proc.oomScoreAdj));
   // Written now, applied by the kernel at the execve.
   ops.push(...planExecLabels(proc, input.lsm ?? NO_LSM));
   // Before the credentials: a real-time policy or a lower nice needs CAP_SYS_NICE.

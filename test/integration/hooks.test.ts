@@ -31,13 +31,14 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
   });
 
   /** A bundle with a host dir bound at /hookout (rw) for the hooks' and the process's output. */
-  const hookBundle = (hooks: (dir: string) => Record<string, unknown[]>, args = ['sh', '-c', `echo process >> ${IN_CONTAINER}/log; sleep 1000`]) => {
+  const hookBundle = (hooks: (dir: string) => Record<string, unknown[]>, args = ['sh', '-c', `echo process >> ${IN_CONTAINER}/log; sleep 1000`], oomScoreAdj?: number) => {
     let dir = '';
     const b = s.bundle({
       configure: (c) => {
         dir = fs.mkdtempSync(path.join(s.env.tmp, 'hookout-'));
         fs.chmodSync(dir, 0o777);
         c.process.args = args;
+        if (oomScoreAdj !== undefined) c.process.oomScoreAdj = oomScoreAdj;
         c.mounts.push({ destination: IN_CONTAINER, type: 'bind', source: dir, options: ['rbind', 'rw'] });
         c.annotations = { 'org.example.hooks': 'yes' };
         c.hooks = hooks(dir);
@@ -101,6 +102,22 @@ describeIf(containerSkipReason())(`hooks (${BINARY})`, () => {
     await stopAndCheckOrder(b, dir);
     const seen = Object.fromEntries(KINDS.map((k) => [k, read(dir, `${k}.sig`).replace(/\s+/g, ' ').trim()]));
     expect(seen).toEqual(Object.fromEntries(KINDS.map((k) => [k, 'SigBlk: 0000000000000000 SigIgn: 0000000000000000'])));
+  });
+
+  // runc applies process.oomScoreAdj to its init before the container's mounts: the
+  // hooks the init runs have it; those the runtime runs have the runtime's own.
+  test('the hooks the init runs (createContainer, startContainer) have the config\'s oom_score_adj, the others the runtime\'s', async () => {
+    const { b, dir } = hookBundle((d) => Object.fromEntries(KINDS.map((k) => {
+      const out = k === 'startContainer' ? IN_CONTAINER : d;
+      return [k, [{ path: '/bin/sh', args: ['sh', '-c', `cat /proc/self/oom_score_adj > ${out}/${k}.oom; echo ${k} >> ${out}/log`] }]];
+    })), undefined, 123);
+    expectOk(s.cli.create(b.id, b.dir));
+    expectOk(s.cli.start(b.id));
+    await waitFor(() => logOf(dir).includes('process') && logOf(dir).includes('poststart'), 'the process and poststart');
+    await stopAndCheckOrder(b, dir);
+    const own = fs.readFileSync('/proc/self/oom_score_adj', 'utf8').trim();
+    const seen = Object.fromEntries(KINDS.map((k) => [k, read(dir, `${k}.oom`).trim()]));
+    expect(seen).toEqual({ prestart: own, createRuntime: own, createContainer: '123', startContainer: '123', poststart: own, poststop: own });
   });
 
   test('all six kinds run at their points, in their namespaces, with the state, argv and env exactly', async () => {

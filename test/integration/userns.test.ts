@@ -82,6 +82,25 @@ describeIf(containerSkipReason())(`user namespaces (${BINARY})`, () => {
     expect(fs.readFileSync('/proc/sys/user/max_user_namespaces', 'utf8')).toBe(hostLimit);
   });
 
+  // Kubernetes sets every container's oomScoreAdj, its pods with user namespaces too.
+  // The init of a user namespace is non-dumpable: from inside it, its /proc/self files
+  // are the host root's (tsrun's init could not open its own oom_score_adj there).
+  test('process.oomScoreAdj in a user namespace: the container process and a createContainer hook have it (as runc)', () => {
+    // The hook runs as the container's root: a dir it may write to, in the bundle's.
+    const b = bundle('cat /proc/self/oom_score_adj', (c) => {
+      c.process.oomScoreAdj = 500;
+      c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat /proc/self/oom_score_adj > "$0"', 'HOOK_OUT'] }] };
+    });
+    const hookDir = path.join(b.dir, 'hook-out');
+    fs.mkdirSync(hookDir, { mode: 0o777 });
+    fs.chmodSync(hookDir, 0o777);
+    const hookOut = path.join(hookDir, 'oom');
+    b.rewrite((c) => (c.hooks.createContainer[0].args[3] = hookOut));
+    const out = path.join(s.env.tmp, `${b.id}.out`);
+    expectOk(s.cli.runContainer(b.id, b.dir, [], { stdoutFile: out }));
+    expect({ container: fs.readFileSync(out, 'utf8'), hook: fs.readFileSync(hookOut, 'utf8') }).toEqual({ container: '500\n', hook: '500\n' });
+  });
+
   test('a cwd the container\'s root may not enter but its user may is entered as the user (runc\'s second chdir, for root-squashed volumes)', () => {
     const b = bundle('pwd; id -u', (c) => {
       c.process.user = { uid: 1000, gid: 1000 };

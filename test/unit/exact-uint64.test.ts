@@ -136,7 +136,7 @@ describe('seccomp argument values keep all 64 bits', () => {
 describe('rlimits keep all 64 bits (RLIM_INFINITY is 2^64-1)', () => {
   const INFINITY = '#18446744073709551615';
   const proc = (soft: string | number | bigint, hard: string | number | bigint) => ({ cwd: '/', args: ['true'], user: { uid: 0, gid: 0 }, rlimits: [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 1024 }, { type: 'RLIMIT_CORE', soft, hard }] });
-  const rlimitOps = (p: Process) => planProcessOps(p, { lastCap: 40, warn: () => undefined, oomScoreAdj: false }).filter((o) => o.op === 'rlimit').map((o) => o.args.map(String));
+  const rlimitOps = (p: Process) => planProcessOps(p, { lastCap: 40, warn: () => undefined }).filter((o) => o.op === 'rlimit').map((o) => o.args.map(String));
 
   test('config.json: unlimited reaches the plan as 2^64-1, not 2^64', () => {
     const doc = load(withLiterals({ process: proc(INFINITY, INFINITY) })) as { process: Process };
