@@ -7,7 +7,7 @@ import { ConfigError } from '../errors';
 import type * as CpuList from '../config/cpu-list';
 import { CLONE_FLAGS, JOIN_ORDER, ownedOutsideUserFirst } from './namespaces';
 import { op, type PlanOp } from './plan-encoding';
-import { pidfdSocketOps, planProcessOps, seccompOp, seccompPlacement, sessionOp, type ConsoleTarget } from './process-ops';
+import { oomScoreAdjOps, pidfdSocketOps, planProcessOps, seccompOp, seccompPlacement, sessionOp, type ConsoleTarget } from './process-ops';
 import { NO_LSM, planKeyLabel, RESET_CPU_AFFINITY, type LsmFacts, type Personality } from './process-attrs';
 import type { SeccompProgram } from './seccomp';
 import { joinSessionKeyringOp } from './keyring';
@@ -90,16 +90,8 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   // instruction of the user's program (the parent's part at `sync start`).
   const cgroups = input.cgroupJoin ?? NO_CGROUP_JOIN;
   const ops: PlanOp[] = [op('fds', input.preserveFds, input.extraFds)];
-  // First, with the host's /proc and tsrun's privileges: lowering the score needs
-  // CAP_SYS_RESOURCE, which a process in a user namespace of its own lacks. Forks
-  // inherit it.
-  // An unprivileged user may write the file only while the init is dumpable (else it
-  // belongs to the host's root): for that one write, still outside the container,
-  // as runc's nsexec writes it before it turns non-dumpable.
-  if (input.oomScoreAdj !== undefined) {
-    if (input.unprivilegedParent) ops.push(op('dumpable'), op('oomScoreAdj', input.oomScoreAdj), op('nonDumpable'));
-    else ops.push(op('oomScoreAdj', input.oomScoreAdj));
-  }
+  // The container's score, first (process-ops.ts).
+  ops.push(...oomScoreAdjOps(input.oomScoreAdj, input.unprivilegedParent));
   const forks = input.namespaces.pid !== undefined || cgroups.forkInto;
   ops.push(...affinity.initial, ...cgroupJoinOps(cgroups, forks));
   if (cgroups.parentDirs.length > 0) ops.push(op('sync', 'start'));

@@ -11,7 +11,7 @@ import { CLONE_FLAGS, ownedOutsideUserFirst, ownsNamespace, planNamespaces, type
 import { planNetDevices } from './net-devices';
 import { checkProcMount } from './proc-mounts';
 import { op, type PlanArg, type PlanOp } from './plan-encoding';
-import { pidfdSocketOps, planProcessOps, seccompOp, seccompPlacement, sessionOp, type ConsoleTarget } from './process-ops';
+import { oomScoreAdjOps, pidfdSocketOps, planProcessOps, seccompOp, seccompPlacement, sessionOp, type ConsoleTarget } from './process-ops';
 import { checkMountLabel, labelMountData, NO_LSM, planKeyLabel, RESET_CPU_AFFINITY, type LsmFacts, type Personality } from './process-attrs';
 import type { SeccompProgram } from './seccomp';
 import { checkSysctl } from './sysctl';
@@ -298,15 +298,9 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   if (mounts.bindSources.length > 0) ops.push(op('sourceHelper', ...mounts.bindSources));
   ops.push(...cgroupJoinOps(cgroups, forks));
   if (cgroups.parentDirs.length > 0) ops.push(op('sync', 'start'));
-  // Still in the host's namespaces, with the host's /proc: every process the init
-  // starts inherits the score, the createContainer hooks too (as runc's). Inside a
-  // user namespace of the container's, the non-dumpable init could not open its own
-  // /proc/self/oom_score_adj (the host root's file then). An unprivileged parent's init
-  // is made dumpable for the write: its file is the host root's while it is not.
-  const oomScoreAdj = spec.process?.oomScoreAdj;
-  if (oomScoreAdj !== undefined) {
-    ops.push(...(input.unprivilegedParent ? [op('dumpable'), op('oomScoreAdj', oomScoreAdj), op('nonDumpable')] : [op('oomScoreAdj', oomScoreAdj)]));
-  }
+  // Still in the host's namespaces (process-ops.ts): every process the init starts
+  // inherits the score, the createContainer hooks too, as runc's do.
+  ops.push(...oomScoreAdjOps(spec.process?.oomScoreAdj, input.unprivilegedParent));
   // Still in the host's user and mount namespaces (no setns, no unshare yet).
   ops.push(...mounts.idmapUserns);
   const late = joinsAfterFork(cgroups);

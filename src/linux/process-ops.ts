@@ -39,6 +39,20 @@ export function seccompOp(seccomp: SeccompProgram | undefined): PlanOp | undefin
 }
 
 /**
+ * process.oomScoreAdj, for an init to write first, with the host's /proc and tsrun's
+ * privileges, before it enters any namespace of the container: lowering the score
+ * needs CAP_SYS_RESOURCE, which a process in a user namespace of its own lacks, and
+ * inside one the non-dumpable init could not open its own file (the host root's then).
+ * Forks inherit it. An unprivileged user may write the file only while the init is
+ * dumpable: for that one write, still outside the container, as runc's nsexec writes
+ * it before it turns non-dumpable.
+ */
+export function oomScoreAdjOps(score: number | undefined, unprivilegedParent: boolean | undefined): PlanOp[] {
+  if (score === undefined) return [];
+  return unprivilegedParent ? [op('dumpable'), op('oomScoreAdj', score), op('nonDumpable')] : [op('oomScoreAdj', score)];
+}
+
+/**
  * Where the filter loads. Without no_new_privs loading needs CAP_SYS_ADMIN: before
  * the credentials drop it (runc's order; the init's later syscalls must then pass
  * the filter, as in runc). With no_new_privs as late as possible: right before exec,
