@@ -76,6 +76,8 @@ export interface NativeAddon {
   spawnInitAhead(): void;
   /** Ends and reaps an init spawned ahead that no spawnInit has taken; nothing without one. */
   releaseInitAhead(): void;
+  /** The pid of the init spawned ahead the next spawnInit will use, or undefined. */
+  initSpawnedAheadPid(): number | undefined;
   /**
    * Runs a hook with pipes for its stdio and fds 0-2 only, and waits for it and its
    * output (addon/native/hook-process.cpp). Throws (code, errno) when it cannot start.

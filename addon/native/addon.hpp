@@ -87,6 +87,7 @@ std::string StartTimeOf(int pid);
 Napi::Value SpawnInit(const Napi::CallbackInfo& info);
 Napi::Value SpawnInitAhead(const Napi::CallbackInfo& info);
 Napi::Value ReleaseInitAhead(const Napi::CallbackInfo& info);
+Napi::Value InitSpawnedAheadPid(const Napi::CallbackInfo& info);
 Napi::Value WriteAvailable(const Napi::CallbackInfo& info);
 Napi::Value RunHookProcess(const Napi::CallbackInfo& info);
 Napi::Value SyncRecv(const Napi::CallbackInfo& info);

@@ -139,6 +139,17 @@ std::optional<InitSpawnedAhead> TakeInitSpawnedAhead() {
   return InitSpawnedAhead{gPid, UniqueFd(gSock)};
 }
 
+// initSpawnedAheadPid(): the pid of the init spawned ahead that the next spawnInit
+// will hand its fds (waiting for its spawn if under way), or undefined: none. create
+// records it before that spawnInit, as the init goes on by itself from then on.
+Napi::Value InitSpawnedAheadPid(const Napi::CallbackInfo& info) {
+  std::unique_lock<std::mutex> lock(gMutex);
+  if (gStage != Stage::kSpawning && gStage != Stage::kSpawned) return info.Env().Undefined();
+  gSpawned.wait(lock, [] { return gStage == Stage::kSpawned; });
+  if (gPid < 0) return info.Env().Undefined();
+  return Napi::Number::New(info.Env(), gPid);
+}
+
 bool SendLayoutToInitAhead(const InitSpawnedAhead& init, int preserve, int extra, const std::vector<int>& fds) {
   if (fds.empty() || fds.size() > kMaxFdsInMessage) return false;
   LayoutHeader header{kLayoutMagic, static_cast<uint32_t>(preserve), static_cast<uint32_t>(extra)};

@@ -12,6 +12,7 @@ struct Entry {
 
 const Entry kEntries[] = {
       {"spawnInit", SpawnInit},       {"spawnInitAhead", SpawnInitAhead}, {"releaseInitAhead", ReleaseInitAhead},
+      {"initSpawnedAheadPid", InitSpawnedAheadPid},
       {"runHookProcess", RunHookProcess}, {"syncRecv", SyncRecv},
       {"syncSend", SyncSend},         {"syncRecvFd", SyncRecvFd},         {"closeFd", CloseFd},
       {"pipe", Pipe},                 {"writeAvailable", WriteAvailable},                 {"isatty", Isatty},

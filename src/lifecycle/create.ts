@@ -321,14 +321,20 @@ export function createContainer(opts: CreateOptions): Created {
 
     log.debug(`create ${opts.id}: spawning init`);
     if (opts.foreground && !terminal) piped = foregroundStdio();
+    // The init's pid, with its start time, so that `delete --force` after a crash here
+    // can tell it from a later process that reused the pid (it may not be in its
+    // cgroups yet). An init spawned ahead (bin/tsrun) is recorded before it is given
+    // its fds: from then on it goes on by itself, also while a killed tsrun's exit
+    // still holds the sync socket open (the kernel frees the memory first).
+    const record = (pid: number): void => store.write(opts.id, { ...state, pid, startTime: processStartTime(pid) ?? '' });
+    const ahead = nat.initSpawnedAheadPid();
+    if (ahead !== undefined) record(ahead);
     const child = nat.spawnInit({ plan: nat.encodePlan(plan), stdio: piped?.stdio ?? [0, 1, 2], preserveFds, extraFds });
     piped?.started();
     if (child.spawnedAhead) log.debug(`create ${opts.id}: init ${child.pid} was spawned ahead`);
     stage1 = child.pid;
     syncFd = child.syncFd;
-    // With its start time, so that `delete --force` after a crash here can tell this
-    // process from a later one that reused the pid (it may not be in its cgroups yet).
-    store.write(opts.id, { ...state, pid: stage1, startTime: processStartTime(stage1) ?? '' });
+    if (child.pid !== ahead) record(stage1);
     crashPoint('create:spawned');
     // run: on to the execve (PROTOCOL.md); create: until the init is parked.
     const converseAll = opts.startAtOnce
