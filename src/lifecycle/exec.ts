@@ -9,6 +9,7 @@ import { parseProcessFile, processFromFlags, withContainerDefaults, type ExecFla
 import type { NamespaceType, Process, Spec } from '../config/types';
 import { ConfigError, ContainerStateError, InitError, TsrunError } from '../errors';
 import { buildExecPlan } from '../linux/exec-plan';
+import { hostIdOf } from '../linux/id-mappings';
 import { planCgroupJoin } from '../linux/cgroup-join';
 import { log } from '../log';
 import { closeFile, openFile, readText, statPath } from '../host-files';
@@ -205,6 +206,7 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
       personality: spec.linux?.personality as Personality | undefined,
       oomScoreAdj: spec.process?.oomScoreAdj,
       unprivilegedParent: (process.geteuid?.() ?? 0) !== 0,
+      ...(namespaces.user !== undefined ? { hostUid: hostIdOf(spec.linux?.uidMappings, proc.user.uid) } : {}),
     });
     const forks = plan.some((o) => o.op === 'fork');
     log.debug(`exec in ${opts.id}: plan of ${plan.length} operations`);

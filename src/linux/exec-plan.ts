@@ -7,7 +7,7 @@ import { ConfigError } from '../errors';
 import type * as CpuList from '../config/cpu-list';
 import { CLONE_FLAGS, JOIN_ORDER, ownedOutsideUserFirst } from './namespaces';
 import { op, type PlanOp } from './plan-encoding';
-import { oomScoreAdjOps, pidfdSocketOps, planProcessOps, seccompOp, seccompPlacement, sessionOp, type ConsoleTarget } from './process-ops';
+import { oomScoreAdjOps, pidfdSocketOps, planProcessOps, seccompOp, seccompPlacement, sessionOp, stdioOwnerOnHostOps, type ConsoleTarget } from './process-ops';
 import { NO_LSM, planKeyLabel, RESET_CPU_AFFINITY, type LsmFacts, type Personality } from './process-attrs';
 import type { SeccompProgram } from './seccomp';
 import { joinSessionKeyringOp } from './keyring';
@@ -56,6 +56,11 @@ export interface ExecPlanInput {
   oomScoreAdj?: number;
   /** tsrun runs unprivileged (rootless): see the oomScoreAdj op below. */
   unprivilegedParent?: boolean;
+  /**
+   * With a user namespace of the container's: the exec'd process's uid as the host
+   * sees it (stdioOwnerOnHostOps); absent otherwise or when unmapped.
+   */
+  hostUid?: number;
 }
 
 /**
@@ -91,7 +96,7 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   const cgroups = input.cgroupJoin ?? NO_CGROUP_JOIN;
   const ops: PlanOp[] = [op('fds', input.preserveFds, input.extraFds)];
   // The container's score, first (process-ops.ts).
-  ops.push(...oomScoreAdjOps(input.oomScoreAdj, input.unprivilegedParent));
+  ops.push(...oomScoreAdjOps(input.oomScoreAdj, input.unprivilegedParent), ...stdioOwnerOnHostOps(input.hostUid));
   const forks = input.namespaces.pid !== undefined || cgroups.forkInto;
   ops.push(...affinity.initial, ...cgroupJoinOps(cgroups, forks));
   if (cgroups.parentDirs.length > 0) ops.push(op('sync', 'start'));

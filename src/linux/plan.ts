@@ -7,11 +7,12 @@ import { ConfigError } from '../errors';
 import { DEFAULT_DEVICES, DEFAULT_DEV_LINKS } from './devices';
 import { BIND_KEPT_SOURCE_FLAGS, MOUNT_ATTR, MS, parseMountOptions, propagationArg, rootPropagationAfterPivot, rootPropagationFlags } from './mount-options';
 import { planIdmappedMount } from './idmapped-mounts';
+import { hostIdOf } from './id-mappings';
 import { CLONE_FLAGS, ownedOutsideUserFirst, ownsNamespace, planNamespaces, type IsHostNamespace } from './namespaces';
 import { planNetDevices } from './net-devices';
 import { checkProcMount } from './proc-mounts';
 import { op, type PlanArg, type PlanOp } from './plan-encoding';
-import { oomScoreAdjOps, pidfdSocketOps, planProcessOps, seccompOp, seccompPlacement, sessionOp, type ConsoleTarget } from './process-ops';
+import { oomScoreAdjOps, pidfdSocketOps, planProcessOps, seccompOp, seccompPlacement, sessionOp, stdioOwnerOnHostOps, type ConsoleTarget } from './process-ops';
 import { checkMountLabel, labelMountData, NO_LSM, planKeyLabel, RESET_CPU_AFFINITY, type LsmFacts, type Personality } from './process-attrs';
 import type { SeccompProgram } from './seccomp';
 import { checkSysctl } from './sysctl';
@@ -301,6 +302,7 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   // Still in the host's namespaces (process-ops.ts): every process the init starts
   // inherits the score, the createContainer hooks too, as runc's do.
   ops.push(...oomScoreAdjOps(spec.process?.oomScoreAdj, input.unprivilegedParent));
+  if (ns.has('user') && spec.process) ops.push(...stdioOwnerOnHostOps(hostIdOf(linux.uidMappings, spec.process.user.uid)));
   // Still in the host's user and mount namespaces (no setns, no unshare yet).
   ops.push(...mounts.idmapUserns);
   const late = joinsAfterFork(cgroups);

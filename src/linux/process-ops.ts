@@ -47,6 +47,17 @@ export function seccompOp(seccomp: SeccompProgram | undefined): PlanOp | undefin
  * dumpable: for that one write, still outside the container, as runc's nsexec writes
  * it before it turns non-dumpable.
  */
+/**
+ * In a user namespace of the container's, the init could not hand its stdio to the
+ * process's user from inside (fchown: a pipe of the host's root is owned by no uid of
+ * the namespace, EPERM), and the process could not reopen /dev/stdout (runc's pipes
+ * are chowned to the user's host uid): done first, with the host's ids, like the
+ * score. The user's uid as the host sees it (its uidMappings); nothing when unmapped.
+ */
+export function stdioOwnerOnHostOps(hostUid: number | undefined): PlanOp[] {
+  return hostUid === undefined ? [] : [op('stdioOwner', hostUid)];
+}
+
 export function oomScoreAdjOps(score: number | undefined, unprivilegedParent: boolean | undefined): PlanOp[] {
   if (score === undefined) return [];
   return unprivilegedParent ? [op('dumpable'), op('oomScoreAdj', score), op('nonDumpable')] : [op('oomScoreAdj', score)];

@@ -101,6 +101,34 @@ describeIf(containerSkipReason())(`user namespaces (${BINARY})`, () => {
     expect({ container: fs.readFileSync(out, 'utf8'), hook: fs.readFileSync(hookOut, 'utf8') }).toEqual({ container: '500\n', hook: '500\n' });
   });
 
+  // nginx and many images log to /dev/stdout: a foreground run or exec gives the process
+  // stdio its user may reopen (runc chowns its pipes to the user's host uid). From
+  // inside the namespace the init cannot chown a pipe of the host's root.
+  test('foreground run and exec: the process reopens /dev/stdout and /dev/stderr, as root and as another user, through a pipe or into a file (as runc)', async () => {
+    const reopen = 'echo out > /dev/stdout; echo err > /dev/stderr';
+    // The caller's stdout an anonymous pipe (handed on as it is): through cat.
+    const quoted = (args: string[]) => [BINARY, ...s.cli.fullArgs(args)].map((w) => `'${w}'`).join(' ');
+    const piped = (args: string[]) => spawnSync('bash', ['-c', `${quoted(args)} 2>&1 </dev/null | cat`], { encoding: 'utf8', timeout: 30_000 });
+    const lines = (text: string) => text.split('\n').filter(Boolean).sort();
+    for (const user of [{ uid: 0, gid: 0 }, { uid: 1000, gid: 1000 }]) {
+      // Into files (copied through tsrun's own pipes).
+      const b = bundle(`${reopen}; exec sleep 1000`, (c) => (c.process.user = user));
+      const bg = s.cli.spawn(['run', '--bundle', b.dir, b.id]);
+      await s.cli.waitStatus(b.id, 'running');
+      const ex = piped(['exec', b.id, 'sh', '-c', reopen]);
+      expect({ user: user.uid, status: ex.status, out: lines(ex.stdout) }).toEqual({ user: user.uid, status: 0, out: ['err', 'out'] });
+      const intoFile = path.join(s.env.tmp, `${b.id}.exec.out`);
+      expectOk(s.cli.run(['exec', b.id, 'sh', '-c', 'echo file > /dev/stdout'], { stdoutFile: intoFile }));
+      expect(fs.readFileSync(intoFile, 'utf8')).toBe('file\n');
+      expectOk(s.cli.kill(b.id, 'KILL'));
+      const r = await bg.done;
+      expect({ user: user.uid, out: r.stdout, err: r.stderr }).toEqual({ user: user.uid, out: 'out\n', err: 'err\n' });
+      const once = bundle(reopen, (c) => (c.process.user = user));
+      const run = piped(['run', '--bundle', once.dir, once.id]);
+      expect({ user: user.uid, status: run.status, out: lines(run.stdout) }).toEqual({ user: user.uid, status: 0, out: ['err', 'out'] });
+    }
+  });
+
   test('a cwd the container\'s root may not enter but its user may is entered as the user (runc\'s second chdir, for root-squashed volumes)', () => {
     const b = bundle('pwd; id -u', (c) => {
       c.process.user = { uid: 1000, gid: 1000 };

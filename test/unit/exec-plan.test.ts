@@ -87,6 +87,15 @@ describe('buildExecPlan', () => {
     expect(rootless.slice(0, 5)).toEqual(['fds', 'dumpable', 'oomScoreAdj', 'nonDumpable', 'setns']);
   });
 
+  test('in a user namespace of the container\'s, stdio goes to the process\'s host uid first, before any join; inside, to its own uid', () => {
+    const ops = buildExecPlan({
+      proc: { ...base(), user: { uid: 1000, gid: 1000 } }, namespaces: { user: '/u', mount: '/m' }, preserveFds: 0, extraFds: 2, lastCap: 40,
+      warn: () => undefined, hostUid: 101000,
+    }).map((o) => [o.op, ...o.args.map(String)]);
+    expect(ops.slice(0, 3)).toEqual([['fds', '0', '2'], ['stdioOwner', '101000'], ['setns', String(CLONE_FLAGS.user), '/u']]);
+    expect(ops.filter((o) => o[0] === 'stdioOwner')).toEqual([['stdioOwner', '101000'], ['stdioOwner', '1000']]);
+  });
+
   test('exec --apparmor / --process-label: written after the joins, before the credentials', () => {
     const ops = buildExecPlan({
       proc: { ...base(), apparmorProfile: 'docker-default', selinuxLabel: 'system_u:system_r:container_t:s0' },
