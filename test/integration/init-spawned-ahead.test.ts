@@ -142,6 +142,12 @@ describeIf(containerSkipReason() ?? (flavorOf(BINARY) === 'tsrun' ? undefined : 
       for (let i = 0; i < 1000 && children().length === 0; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
       const [ahead] = children();
       process.kill(ahead, 'SIGKILL');
+      // Gone once a zombie: its end of the socket is closed by then.
+      const state = () => {
+        const stat = fs.readFileSync('/proc/' + ahead + '/stat', 'utf8');
+        return stat[stat.lastIndexOf(')') + 2];
+      };
+      for (let i = 0; i < 1000 && state() !== 'Z'; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
       const spawned = fn('spawnInit')({ plan: encodePlan([op('fds', 0, 0), op('exit', 7)]), stdio: [0, 1, 2], preserveFds: 0, extraFds: [] });
       const waited = fn('waitPid')(spawned.pid);
       process.stdout.write(JSON.stringify({ ahead, pid: spawned.pid, spawnedAhead: spawned.spawnedAhead ?? false, exitCode: waited.exitCode, left: children() }));`;
