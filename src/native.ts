@@ -72,8 +72,9 @@ export interface NativeAddon {
   /**
    * Spawns tsrun-init on a thread of the addon's, waiting for the fds of its layout,
    * which the next spawnInit sends it instead of spawning one (bin/tsrun calls this).
+   * The thread first reads `readFirst` for readLatin1 and readBytes to take.
    */
-  spawnInitAhead(): void;
+  spawnInitAhead(readFirst?: readonly string[]): void;
   /** Ends and reaps an init spawned ahead that no spawnInit has taken; nothing without one. */
   releaseInitAhead(): void;
   /** The pid of the init spawned ahead the next spawnInit will use, or undefined. */

@@ -6,12 +6,12 @@
 // launcher (scripts/launcher.js) asks for it as soon as the addon is loaded; the
 // thread first reads the bundle parts the command loads next (external-source.cpp
 // hands them to readLatin1 and readBytes), then spawns the init with nothing but a
-// socket, while the JavaScript thread goes on; spawnInit (spawn.cpp) then sends the init the fds of its usual layout over that
-// socket (PROTOCOL.md, "Spawned ahead"). An init that is never used (the command
-// failed before its spawn, or was not what the launcher took it for) is ended by
-// releaseInitAhead, which every exit of tsrun calls: killed and reaped here, never
-// left to the caller as an orphan. (A tsrun killed outright closes the socket all the
-// same, and the init exits at its EOF.)
+// socket, while the JavaScript thread goes on. spawnInit (spawn.cpp) then sends the
+// init the fds of its usual layout over that socket (PROTOCOL.md, "Spawned ahead").
+// An init that is never used (the command failed before its spawn, or was not what
+// the launcher took it for) is ended by releaseInitAhead, which every exit of tsrun
+// calls: killed and reaped here, never left to the caller as an orphan. (A tsrun
+// killed outright closes the socket all the same, and the init exits at its EOF.)
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
