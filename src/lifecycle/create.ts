@@ -316,6 +316,7 @@ export function createContainer(opts: CreateOptions): Created {
       ...(seccomp ? { seccomp: seccomp.program } : {}),
       cgroupJoin,
       ownedOutsideUser: joinedNamespacesOwnedOutsideUser(namespaces.joins),
+      foregroundPipes: opts.foreground === true && !terminal,
     });
     log.debug(`create ${opts.id}: plan of ${plan.length} operations`);
 

@@ -206,7 +206,7 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
       personality: spec.linux?.personality as Personality | undefined,
       oomScoreAdj: spec.process?.oomScoreAdj,
       unprivilegedParent: (process.geteuid?.() ?? 0) !== 0,
-      ...(namespaces.user !== undefined ? { hostUid: hostIdOf(spec.linux?.uidMappings, proc.user.uid) } : {}),
+      ...(namespaces.user !== undefined && !opts.detach && !terminal ? { hostUid: hostIdOf(spec.linux?.uidMappings, proc.user.uid) } : {}),
     });
     const forks = plan.some((o) => o.op === 'fork');
     log.debug(`exec in ${opts.id}: plan of ${plan.length} operations`);

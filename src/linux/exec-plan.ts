@@ -57,8 +57,9 @@ export interface ExecPlanInput {
   /** tsrun runs unprivileged (rootless): see the oomScoreAdj op below. */
   unprivilegedParent?: boolean;
   /**
-   * With a user namespace of the container's: the exec'd process's uid as the host
-   * sees it (stdioOwnerOnHostOps); absent otherwise or when unmapped.
+   * A foreground exec without a terminal into a user namespace of the container's: the
+   * exec'd process's uid as the host sees it (stdioOwnerOnHostOps); absent otherwise
+   * or when unmapped.
    */
   hostUid?: number;
 }

@@ -73,6 +73,13 @@ export interface CreatePlanInput {
    * (ownedOutsideUserFirst).
    */
   ownedOutsideUser?: ReadonlySet<NamespaceType>;
+  /**
+   * A foreground `run` without a terminal: the init's stdio are pipes (tsrun's, or the
+   * caller's anonymous ones) and /dev/null, which a user namespace's process gets as
+   * runc gives it its pipes (stdioOwnerOnHostOps). Detached, the caller's own fds are
+   * left as runc leaves them there.
+   */
+  foregroundPipes?: boolean;
 }
 
 const SETUP_FLAGS = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC;
@@ -302,7 +309,7 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   // Still in the host's namespaces (process-ops.ts): every process the init starts
   // inherits the score, the createContainer hooks too, as runc's do.
   ops.push(...oomScoreAdjOps(spec.process?.oomScoreAdj, input.unprivilegedParent));
-  if (ns.has('user') && spec.process) ops.push(...stdioOwnerOnHostOps(hostIdOf(linux.uidMappings, spec.process.user.uid)));
+  if (input.foregroundPipes && ns.has('user') && spec.process) ops.push(...stdioOwnerOnHostOps(hostIdOf(linux.uidMappings, spec.process.user.uid)));
   // Still in the host's user and mount namespaces (no setns, no unshare yet).
   ops.push(...mounts.idmapUserns);
   const late = joinsAfterFork(cgroups);

@@ -48,11 +48,12 @@ export function seccompOp(seccomp: SeccompProgram | undefined): PlanOp | undefin
  * it before it turns non-dumpable.
  */
 /**
- * In a user namespace of the container's, the init could not hand its stdio to the
- * process's user from inside (fchown: a pipe of the host's root is owned by no uid of
- * the namespace, EPERM), and the process could not reopen /dev/stdout (runc's pipes
- * are chowned to the user's host uid): done first, with the host's ids, like the
- * score. The user's uid as the host sees it (its uidMappings); nothing when unmapped.
+ * A foreground run or exec in a user namespace of the container's: the init could not
+ * hand its stdio pipes to the process's user from inside (fchown: a pipe of the host's
+ * root is owned by no uid of the namespace, EPERM), and the process could not reopen
+ * /dev/stdout (runc's pipes are chowned to the user's host uid): done first, with the
+ * host's ids, like the score. The user's uid as the host sees it (its uidMappings);
+ * nothing when unmapped.
  */
 export function stdioOwnerOnHostOps(hostUid: number | undefined): PlanOp[] {
   return hostUid === undefined ? [] : [op('stdioOwner', hostUid)];

@@ -39,6 +39,25 @@ describe('create plan', () => {
     expect(withFifo.slice(withFifo.indexOf('notify'))).toEqual(['notify', 'closeSync', 'waitFifo', 'exec']);
   });
 
+  test('process.oomScoreAdj first, before any namespace; a foreground run\'s stdio pipes go to the user\'s host uid there too, in a user namespace only', () => {
+    const userns = (s: Spec): void => {
+      s.linux!.namespaces!.push({ type: 'user' });
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.process!.user = { uid: 1000, gid: 1000 };
+      s.process!.oomScoreAdj = 300;
+    };
+    const flat = (i: CreatePlanInput): string[][] => buildCreatePlan(i).map((o) => [o.op, ...o.args.map(String)]);
+    const foreground = flat({ ...input(userns), foregroundPipes: true });
+    expect(foreground.slice(0, 4)).toEqual([['fds', '0', '1'], ['oomScoreAdj', '300'], ['stdioOwner', '101000'], ['unshare', String(CLONE_FLAGS.user)]]);
+    // Detached, the caller's own fds: inside the namespace only (where runc tries too).
+    const detached = flat(input(userns));
+    expect(detached.slice(0, 3)).toEqual([['fds', '0', '1'], ['oomScoreAdj', '300'], ['unshare', String(CLONE_FLAGS.user)]]);
+    expect(detached.filter((o) => o[0] === 'stdioOwner')).toEqual([['stdioOwner', '1000']]);
+    // Without a user namespace the init hands them over from inside, as before.
+    expect(flat({ ...input((s) => (s.process!.oomScoreAdj = 300)), foregroundPipes: true }).filter((o) => o[0] === 'stdioOwner')).toHaveLength(1);
+  });
+
   test('a network namespace of its own gets its loopback up; a joined one is left as it is', () => {
     expect(names(input())).toContain('loopbackUp');
     const joined = names(input((s) => {
