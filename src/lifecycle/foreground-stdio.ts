@@ -12,7 +12,9 @@
 //   (ENXIO), and programs log there (nginx's access.log is a link to it).
 // Anonymous pipes and /dev/null are passed on as they are (what the container gets with
 // --detach too): no copy, and the wait stays synchronous. That is what a shell capturing
-// the output (`$(tsrun run ...)`) gives.
+// the output (`$(tsrun run ...)`) gives. Not a non-blocking pipe (a Node parent's
+// inherited stdout, which libuv made so): the init clears O_NONBLOCK on the container's
+// stdio, and on a pipe shared with the caller that would stay after tsrun is gone.
 // As with runc, a piped stdin is read ahead of the container (in a `while read` loop,
 // give it </dev/null, as to ssh -n), and the copies end when every writer is gone: a
 // process the container leaves behind holding them is waited for.
@@ -21,7 +23,7 @@
 // opens a terminal anew for its own non-blocking use), and a file is written
 // synchronously: a command may still end with _exit, and a terminal that hangs up
 // costs nothing but the copy.
-import { readLink, statFd, statPath, type FileFacts } from '../host-files';
+import { readLink, readText, statFd, statPath, type FileFacts } from '../host-files';
 import type { Socket } from 'net';
 import { native } from '../native';
 
@@ -68,13 +70,21 @@ function kindOf(fd: number): Kind {
   try {
     if (st.kind === 'char') return st.rdev === statPath('/dev/null', true)?.rdev ? 'as is' : 'copied';
     // A named FIFO has a path; an anonymous pipe shows as pipe:[inode].
-    if (st.kind === 'fifo') return readLink(`/proc/self/fd/${fd}`)?.startsWith('pipe:') ? 'as is' : 'copied';
+    if (st.kind === 'fifo') return readLink(`/proc/self/fd/${fd}`)?.startsWith('pipe:') && !nonBlocking(fd) ? 'as is' : 'copied';
   } catch {
     return 'copied'; // cannot tell: the safe side
   }
   // Anonymous inodes (an eventfd, say): no owner of their own to change, nothing to reopen.
   return 'as is';
 }
+
+/** O_NONBLOCK on the fd's open file description (its fdinfo's octal flags). */
+function nonBlocking(fd: number): boolean {
+  const flags = /^flags:\s*([0-7]+)$/m.exec(readText(`/proc/self/fdinfo/${fd}`))?.[1];
+  return flags === undefined || (parseInt(flags, 8) & O_NONBLOCK) !== 0;
+}
+
+const O_NONBLOCK = 0o4000;
 
 /** fds 1 and 2 are the same file (`> log 2>&1`): one pipe keeps the order of what is written to both. */
 function sameFile(a: number, b: number): boolean {

@@ -11,6 +11,7 @@ import { spawn, spawnSync } from 'child_process';
 import { runtimeUnderTest, flavorOf, repoRoot, waitFor } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 import { installCopy } from '../helpers/bundled-cli';
+import { native } from '../../src/native';
 
 jest.setTimeout(60_000);
 
@@ -254,6 +255,34 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
       expect({ status: r.status, stdout: r.stdout, owner: fs.statSync(dir).uid }).toEqual({ status: 0, stdout: 'read\n', owner: 0 });
     } finally {
       fs.closeSync(dirFd);
+    }
+  });
+
+  // A Node parent's inherited stdout is a pipe libuv made non-blocking. The init clears
+  // O_NONBLOCK on the container's stdio: handed on as it is, the caller's pipe would
+  // stay blocking after tsrun is gone (runc pipes everything).
+  test('a non-blocking pipe of the caller\'s stays non-blocking after a foreground run or exec', () => {
+    const nat = native();
+    // libuv makes a child's stdio blocking as it spawns it: perl (perl-base, essential in
+    // Debian) sets O_NONBLOCK on its fds 0 and 1 and then execs the runtime.
+    const nonBlockingThenExec = 'use Fcntl; for my $h (*STDIN, *STDOUT) { fcntl($h, F_SETFL, fcntl($h, F_GETFL, 0) | O_NONBLOCK) or die "fcntl: $!" } exec @ARGV or die "exec: $!"';
+    const nonBlocking = (fd: number): boolean => (parseInt(/^flags:\s*([0-7]+)$/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8) & 0o4000) !== 0;
+    const held = bundle('sleep 1000');
+    expectOk(s.cli.runContainer(held.id, held.dir, ['-d']));
+    const reader = bundle('wc -c');
+    for (const args of [['run', '-b', reader.dir, reader.id], ['exec', held.id, 'wc', '-c']]) {
+      const [inRead, inWrite] = nat.pipe();
+      const [outRead, outWrite] = nat.pipe();
+      try {
+        fs.writeSync(inWrite, 'x'.repeat(1000));
+        fs.closeSync(inWrite);
+        const r = spawnSync('perl', ['-e', nonBlockingThenExec, BINARY, '--root', s.cli.root, ...args], { stdio: [inRead, outWrite, 'pipe'], encoding: 'utf8', timeout: 30_000 });
+        const out = Buffer.alloc(100);
+        const got = out.subarray(0, fs.readSync(outRead, out)).toString().trim();
+        expect({ args: args[0], status: r.status, stderr: r.stderr, got, stdin: nonBlocking(inRead), stdout: nonBlocking(outWrite) }).toEqual({ args: args[0], status: 0, stderr: '', got: '1000', stdin: true, stdout: true });
+      } finally {
+        for (const fd of [inRead, outRead, outWrite]) fs.closeSync(fd);
+      }
     }
   });
 
