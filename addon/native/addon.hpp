@@ -55,11 +55,6 @@ int MemfdCreate(const char* name, unsigned flags, unsigned execFlag);
 // The fd tsrun-init is exec'd from (spawn.cpp), made once per process; -1 with the
 // failing call in `failure`. Thread-safe.
 int InitExecFd(SyscallFailure* failure);
-// tsrun's own long-lived fds, which the thread of init-spawned-ahead.cpp makes before
-// the command has checked the caller's preserved ones: moved to the lowest free number
-// from 256 up, above any range a caller passes in practice (spawnInit refuses one that
-// is still inside). Returns the fd's new number (the same one where that fails).
-int MoveAboveCallerFds(int fd);
 
 // An init spawned ahead of its plan (init-spawned-ahead.cpp), waiting on `sock` for the
 // fds of its layout (PROTOCOL.md). Taken once; std::nullopt when none was started or

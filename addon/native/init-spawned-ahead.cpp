@@ -84,7 +84,7 @@ pid_t SpawnWaitingInit(int* parentSock) {
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) return -1;
-  *parentSock = MoveAboveCallerFds(parent.release());
+  *parentSock = parent.release();
   return pid;
 }
 

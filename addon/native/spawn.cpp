@@ -136,19 +136,6 @@ std::string AddonDirectory() {
 
 }  // namespace
 
-int MoveAboveCallerFds(int fd) {
-  // The lowest free number from 256 up (EINVAL where the fd limit is lower: kept).
-  int high = fcntl(fd, F_DUPFD_CLOEXEC, 256);
-  if (high < 0) return fd;
-  close(fd);
-  return high;
-}
-
-int InitExecFdIfMade() {
-  std::lock_guard<std::mutex> lock(gInitMutex);
-  return gInitExecFd;
-}
-
 int InitExecFd(SyscallFailure* failure) {
   std::lock_guard<std::mutex> lock(gInitMutex);
   if (gInitExecFd >= 0) return gInitExecFd;
@@ -156,7 +143,7 @@ int InitExecFd(SyscallFailure* failure) {
   if (dir.empty()) return failure->Set(ENOENT, "dladdr", "the addon file (to find tsrun-init beside it)");
   int fd = InitOnDetachedOverlay(dir);
   if (fd < 0) fd = InitInSealedMemfd(dir + "/tsrun-init", failure);
-  if (fd >= 0) gInitExecFd = MoveAboveCallerFds(fd);
+  if (fd >= 0) gInitExecFd = fd;
   return gInitExecFd;
 }
 
@@ -213,16 +200,15 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
   UniqueFd planFd = SealedPlanMemfd(env, plan.Data(), plan.Length());
   // Spawned ahead by the launcher: the same fds reach it in one message instead.
   std::optional<InitSpawnedAhead> ahead = TakeInitSpawnedAhead();
-  // The thread that spawned it made two fds of tsrun's own before the command
-  // checked the caller's (socket-activation.ts): never passed on as preserved ones.
-  // Node's event-loop fds take the lowest free numbers first, so that check stops a
-  // short range before it reaches these; this makes sure of it.
-  const int ownExec = InitExecFdIfMade();
-  for (int fd = 3; fd < base; fd++) {
-    if (fd != ownExec && !(ahead && fd == ahead->sock.get())) continue;
-    if (ahead) DiscardInitSpawnedAhead(&*ahead);
-    throw Napi::Error::New(env, "preserved fd " + std::to_string(fd) + " is tsrun's own (its init's " + (fd == ownExec ? "binary" : "socket") +
-                                    "): the caller passed fewer fds than --preserve-fds (and LISTEN_FDS) ask for");
+  // The thread that spawned it made its socket before the command checked the
+  // caller's fds (socket-activation.ts): never passed on as a preserved one. Node's
+  // event-loop fds take the lowest free numbers first, so that check stops a short
+  // range before it reaches this one; this makes sure of it.
+  for (int fd = 3; ahead && fd < base; fd++) {
+    if (fd != ahead->sock.get()) continue;
+    DiscardInitSpawnedAhead(&*ahead);
+    throw Napi::Error::New(env, "preserved fd " + std::to_string(fd) +
+                                    " is tsrun's own (its init's socket): the caller passed fewer fds than --preserve-fds (and LISTEN_FDS) ask for");
   }
   if (ahead) {
     std::vector<int> fds = {planFd.get(), stdio[0], stdio[1], stdio[2]};

@@ -89,7 +89,7 @@ describeIf(containerSkipReason() ?? (flavorOf(BINARY) === 'tsrun' ? undefined : 
 
   // Node's event-loop fds come first and socket-activation.ts refuses them, so no
   // command reaches this; the addon holds to it all the same, in a process of its own.
-  test('spawnInit never passes on the fds of the init spawned ahead as preserved ones, and reaps that init', () => {
+  test('spawnInit never passes on the socket of the init spawned ahead as a preserved fd, and reaps that init', () => {
     const script = `
       const fs = require('fs');
       const addon = { exports: {} };
@@ -126,7 +126,7 @@ describeIf(containerSkipReason() ?? (flavorOf(BINARY) === 'tsrun' ? undefined : 
     expect(r.stderr).toBe('');
     const out = JSON.parse(r.stdout);
     expect(out.own).toBe(2);
-    expect(out.message).toMatch(/^preserved fd \d+ is tsrun's own \(its init's (socket|binary)\): the caller passed fewer fds than --preserve-fds/);
+    expect(out.message).toMatch(/^preserved fd \d+ is tsrun's own \(its init's socket\): the caller passed fewer fds than --preserve-fds/);
     expect(out.children).toBe('');
   });
 
