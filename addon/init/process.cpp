@@ -167,6 +167,10 @@ void OpStdioOwner(const Args& a) {
       Fail(object + " fd " + std::to_string(fd), "fstat", errno);
     }
     if (st.st_uid == uid || (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))) continue;
+    // A device node other than a terminal (the host's /dev/zero given as stdin to a
+    // detached container) stays the host's: runc's fixStdioPermissions chowns it, and
+    // every process on the host would then see that device owned by the container's user.
+    if ((S_ISCHR(st.st_mode) && !isatty(fd)) || S_ISBLK(st.st_mode)) continue;
     if (fchown(fd, uid, st.st_gid) < 0 && errno != EINVAL && errno != EPERM && errno != EROFS)
       Fail(object + " fd " + std::to_string(fd), "fchown", errno);
   }

@@ -258,6 +258,27 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
     }
   });
 
+  // runc's init hands a detached container's stdio to its user, a device node of the
+  // host's too (its fixStdioPermissions skips only /dev/null): every process on the host
+  // then sees, say, /dev/zero owned by that user. tsrun leaves device nodes alone.
+  (FLAVOR === 'tsrun' ? test : test.skip)('a detached container\'s user is not given a device node of the host\'s that is its stdio', () => {
+    const device = path.join(s.env.tmp, 'detached-zero');
+    expect(spawnSync('mknod', [device, 'c', '1', '5']).status).toBe(0);
+    const out = path.join(s.env.tmp, 'detached-zero.out');
+    const b = bundle('head -c 3 | wc -c; sleep 1000', (c) => (c.process.user = { uid: 1000, gid: 1000 }));
+    const fds = [fs.openSync(device, 'r'), fs.openSync(out, 'w')];
+    try {
+      const r = spawnSync(BINARY, ['--root', s.cli.root, 'run', '-d', '-b', b.dir, b.id], { stdio: [fds[0]!, fds[1]!, fds[1]!], timeout: 30_000 });
+      expect(r.status).toBe(0);
+    } finally {
+      for (const fd of fds) fs.closeSync(fd);
+    }
+    return waitFor(() => fs.readFileSync(out, 'utf8') === '3\n', 'the container to read its stdin').then(() => {
+      expect(fs.statSync(device).uid).toBe(0);
+      expectOk(s.cli.delete(b.id, true));
+    });
+  });
+
   // A Node parent's inherited stdout is a pipe libuv made non-blocking. The init clears
   // O_NONBLOCK on the container's stdio: handed on as it is, the caller's pipe would
   // stay blocking after tsrun is gone (runc pipes everything).
