@@ -149,6 +149,14 @@ int InitExecFd(SyscallFailure* failure) {
 
 namespace {
 
+// What spawnInit returns (src/native.ts SpawnedInit).
+Napi::Object SpawnedInit(Napi::Env env, pid_t pid, int syncFd) {
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("pid", Napi::Number::New(env, pid));
+  result.Set("syncFd", Napi::Number::New(env, syncFd));
+  return result;
+}
+
 UniqueFd SealedPlanMemfd(Napi::Env env, const uint8_t* data, size_t len) {
   UniqueFd mem(MemfdCreate("tsrun-plan", MFD_CLOEXEC | MFD_ALLOW_SEALING, MFD_NOEXEC_SEAL));
   if (!mem) ThrowErrno(env, errno, "memfd_create", "tsrun-plan");
@@ -204,10 +212,10 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
   // caller's fds (socket-activation.ts): never passed on as a preserved one. Node's
   // event-loop fds take the lowest free numbers first, so that check stops a short
   // range before it reaches this one; this makes sure of it.
-  for (int fd = 3; ahead && fd < base; fd++) {
-    if (fd != ahead->sock.get()) continue;
+  if (ahead && ahead->sock.get() >= 3 && ahead->sock.get() < base) {
+    int own = ahead->sock.get();
     DiscardInitSpawnedAhead(&*ahead);
-    throw Napi::Error::New(env, "preserved fd " + std::to_string(fd) +
+    throw Napi::Error::New(env, "preserved fd " + std::to_string(own) +
                                     " is tsrun's own (its init's socket): the caller passed fewer fds than --preserve-fds (and LISTEN_FDS) ask for");
   }
   if (ahead) {
@@ -215,9 +223,7 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
     for (int fd = 3; fd < base; fd++) fds.push_back(fd);
     fds.insert(fds.end(), extra.begin(), extra.end());
     if (SendLayoutToInitAhead(*ahead, preserve, static_cast<int>(extra.size()), fds)) {
-      Napi::Object result = Napi::Object::New(env);
-      result.Set("pid", Napi::Number::New(env, ahead->pid));
-      result.Set("syncFd", Napi::Number::New(env, ahead->sock.release()));
+      Napi::Object result = SpawnedInit(env, ahead->pid, ahead->sock.release());
       result.Set("spawnedAhead", Napi::Boolean::New(env, true));
       return result;
     }
@@ -265,10 +271,7 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
   int rc = posix_spawn(&pid, execPath.c_str(), actions.get(), attr.get(), argv, envp);
   if (rc != 0) ThrowErrno(env, rc, "posix_spawn", "tsrun-init");
 
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("pid", Napi::Number::New(env, pid));
-  result.Set("syncFd", Napi::Number::New(env, parentSock.release()));
-  return result;
+  return SpawnedInit(env, pid, parentSock.release());
 }
 
 }  // namespace tsrun

@@ -35,8 +35,8 @@ export function withListenFds(spec: Spec, listen = listenFds()): Spec {
  * over to the container (runc 1.1 hands over its own the same way). Node marks the
  * inherited fds close-on-exec too (libuv), so flags cannot tell them apart; these
  * kinds, which no caller passes to a container, can. Called before the command opens
- * any fd of its own; the two that the addon's thread may have opened by then for the
- * init spawned ahead come after Node's, and spawnInit refuses them itself.
+ * any fd of its own; the two the addon's thread may have opened by then for the init
+ * spawned ahead come after Node's (spawnInit also refuses that init's socket itself).
  */
 export function checkPassedFds(count: number): void {
   for (let fd = 3; fd < 3 + count; fd++) {

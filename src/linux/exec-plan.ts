@@ -96,7 +96,8 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   // instruction of the user's program (the parent's part at `sync start`).
   const cgroups = input.cgroupJoin ?? NO_CGROUP_JOIN;
   const ops: PlanOp[] = [op('fds', input.preserveFds, input.extraFds)];
-  // The container's score, first (process-ops.ts).
+  // First, outside the container (process-ops.ts): the container's score, and a
+  // foreground exec's stdio pipes in a user namespace.
   ops.push(...oomScoreAdjOps(input.oomScoreAdj, input.unprivilegedParent), ...stdioOwnerOnHostOps(input.hostUid));
   const forks = input.namespaces.pid !== undefined || cgroups.forkInto;
   ops.push(...affinity.initial, ...cgroupJoinOps(cgroups, forks));
