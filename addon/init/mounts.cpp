@@ -97,10 +97,19 @@ unsigned long MountFlagsOf(const std::string& object, int fd) {
   return sv.f_flag & kLockedFlags;
 }
 
+// Of the flags a user namespace locks on a bind's source, those a failed remount is
+// retried with: read-only (runc's retry: no rw remount of a read-only source) and
+// nodiratime. Not nosuid, nodev and noexec: those of the source a config does not clear
+// by name are asked for already (keep=), and one it clears by name (suid, dev, exec)
+// must not come back unasked; nor the source's noatime, which a remount asking for no
+// access-time setting keeps anyway, and which would silently replace a relatime or
+// strictatime the config asks for (the kernel refuses the change: so does tsrun, as runc).
+constexpr unsigned long kRetryLockedFlags = MS_RDONLY | MS_NODIRATIME;
+
 void BindRemount(const std::string& object, const std::string& target, unsigned long flags, const std::string& flagSource) {
   if (mount(nullptr, target.c_str(), nullptr, MS_REMOUNT | MS_BIND | flags, nullptr) == 0) return;
   if (errno != EPERM) Fail(object, "mount", errno);
-  unsigned long locked = MountFlagsOf(object, flagSource);
+  unsigned long locked = MountFlagsOf(object, flagSource) & kRetryLockedFlags;
   if (mount(nullptr, target.c_str(), nullptr, MS_REMOUNT | MS_BIND | flags | locked, nullptr) < 0)
     Fail(object, "mount", errno);
 }
@@ -133,8 +142,9 @@ bool AttachTree(const std::string& object, int tree, int target, unsigned long f
     if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
       if (errno == ENOSYS) return false;
       if (errno != EPERM) Fail(object, "mount_setattr", errno);
-      // In a user namespace the flags the source mount has are locked: keep them.
-      attr = MountAttrOf(flags | MountFlagsOf(object, tree));
+      // In a user namespace the flags the source mount has are locked: keep the ones
+      // kRetryLockedFlags names.
+      attr = MountAttrOf(flags | (MountFlagsOf(object, tree) & kRetryLockedFlags));
       if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) Fail(object, "mount_setattr", errno);
     }
   }
