@@ -34,10 +34,15 @@ export function consoleEnds(consoleSocket: string | undefined, bundleDir: string
   return { initFd: init, ownFd: own };
 }
 
-/** The console op's target: the init's number for the socket, and whether tsrun relays the pty (no caller's socket). */
-export function consoleTarget(ends: ConsoleEnds | undefined, initFdOf: (fd: number) => number | undefined): ConsoleTarget | undefined {
+/**
+ * The console op's target: the init's number for the socket, whether tsrun relays
+ * the pty (no caller's socket), and then the size of the terminal it relays to.
+ */
+export function consoleTarget(ends: ConsoleEnds | undefined, initFdOf: (fd: number) => number | undefined, relaySize?: { height: number; width: number }): ConsoleTarget | undefined {
   const fd = ends === undefined ? undefined : initFdOf(ends.initFd);
-  return fd === undefined ? undefined : { fd, relayedByTsrun: ends?.ownFd !== undefined };
+  if (fd === undefined) return undefined;
+  const relayed = ends?.ownFd !== undefined;
+  return { fd, relayedByTsrun: relayed, ...(relayed && relaySize ? { relaySize } : {}) };
 }
 
 /**

@@ -137,12 +137,11 @@ export function createContainer(opts: CreateOptions): Created {
   const store = new StateStore(opts.root);
   const terminal = spec.process?.terminal === true;
   checkTerminal(terminal, !opts.foreground, opts.consoleSocket);
-  if (terminal && opts.foreground && spec.process) {
-    // Proxied to our terminal (refused without one, before anything exists): start the
-    // pty at its size.
-    const size = relayTerminalSize();
-    if (size && !spec.process.consoleSize) spec.process.consoleSize = size;
-  }
+  // Proxied to our terminal (refused without one, before anything exists): the pty
+  // starts at its size, whatever process.consoleSize says (runc resizes it to our
+  // terminal once the process runs). Not written into the config kept in the state:
+  // a later exec would take it for the config's consoleSize.
+  const relaySize = terminal && opts.foreground && spec.process ? relayTerminalSize() : undefined;
   // The id's dir appears already locked, and the lock is held until create has
   // finished or undone its work: a concurrent delete, start or kill waits instead of
   // acting on a half-made container, and a second create of the id fails.
@@ -308,7 +307,7 @@ export function createContainer(opts: CreateOptions): Created {
       preserveFds,
       extraFds: extraFds.length,
       fifoFd: initFdOf(fifoFd),
-      console: consoleTarget(console, initFdOf),
+      console: consoleTarget(console, initFdOf, relaySize),
       pidfdSocketFd: initFdOf(pidfdSocketFd),
       host: { lastCap: lastCapability(), cgroupDirs: ownCgroup ? cgroups.paths() : ownCgroupDirs(), cgroupV2: cgroups.layout === 'unified', lsm: hostLsm(), isProcfs, isHostNamespace, inUserNs: inUserNamespace() },
       warn: (m) => log.warn(m),

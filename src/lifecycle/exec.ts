@@ -137,10 +137,8 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
   checkTerminal(terminal, opts.detach, opts.consoleSocket);
   // A foreground exec proxies to our terminal: the pty starts at its size, so the
   // process never sees a 0x0 window before the first resize.
-  if (terminal && !opts.detach) {
-    const size = relayTerminalSize();
-    if (size && !proc.consoleSize) proc.consoleSize = size;
-  }
+  // process.json's consoleSize gives way to it, as runc resizes the pty to our terminal.
+  const relaySize = terminal && !opts.detach ? relayTerminalSize() : undefined;
   const cgroupDirs = execCgroupDirs(container.state.cgroupPaths ?? {}, opts.cgroups);
 
   const nat = native();
@@ -192,7 +190,7 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
       proc,
       namespaces,
       ownedOutsideUser,
-      console: consoleTarget(console, initFdOf),
+      console: consoleTarget(console, initFdOf, relaySize),
       pidfdSocketFd: initFdOf(pidfdSocketFd),
       preserveFds: opts.preserveFds,
       extraFds: extraFds.length,

@@ -138,6 +138,12 @@ function checkIds(user: Process['user']): void {
 export interface ConsoleTarget {
   fd: number;
   relayedByTsrun: boolean;
+  /**
+   * The size of the caller's terminal that tsrun relays the pty to: it wins over
+   * process.consoleSize, as runc resizes a relayed pty to the caller's terminal once
+   * the process runs (so the process never sees another size first).
+   */
+  relaySize?: { height: number; width: number };
 }
 
 /**
@@ -149,7 +155,10 @@ export interface ConsoleTarget {
  * one it relays); a caller's console socket gets it as the kernel makes it.
  */
 export function consoleOp(target: ConsoleTarget, proc: Process | undefined, where: 'container' | 'exec'): PlanOp {
-  return op('console', target.fd, proc?.consoleSize?.height ?? 0, proc?.consoleSize?.width ?? 0, where === 'container' ? 1 : 0, target.relayedByTsrun ? 1 : 0);
+  // runc resizes only to a size with both sides set: {height: 30, width: 0} leaves 0x0.
+  const size = target.relaySize ?? proc?.consoleSize;
+  const sized = size !== undefined && size.height > 0 && size.width > 0;
+  return op('console', target.fd, sized ? size.height : 0, sized ? size.width : 0, where === 'container' ? 1 : 0, target.relayedByTsrun ? 1 : 0);
 }
 
 /**

@@ -214,6 +214,37 @@ describeIf(containerSkipReason())(`terminal (${BINARY})`, () => {
     expect(shown(fs.readFileSync(out, 'utf8')).replace(/\r/g, '')).toBe('22 44\n');
   });
 
+  // runc resizes the pty it relays to the caller's terminal once the process runs,
+  // racing it (the process may see consoleSize first); runc's exec takes consoleSize
+  // from config.json, never from the terminal of the run that made the container.
+  (haveScript && FLAVOR === 'tsrun' ? test : test.skip)('run -t: the terminal\'s size wins over process.consoleSize from the start, and is not kept for a later exec', async () => {
+    const b = s.bundle();
+    withTerminal(b, ['stty', 'size'], { height: 33, width: 111 });
+    const r = underTerminal(`stty rows 40 cols 120; ${BINARY} --root ${s.cli.root} run -b ${b.dir} ${b.id}; echo rc=$?`);
+    expect(shown(r.stdout).replace(/\r/g, '')).toBe('40 120\nrc=0\n');
+
+    // A container run -t under a 44x144 terminal, its config without consoleSize: an
+    // exec -d -t through a console socket gets a pty of 0x0, as with runc.
+    const run = s.bundle();
+    withTerminal(run, ['sleep', '1000']);
+    const terminal = spawn('script', ['-qec', `stty rows 44 cols 144; ${BINARY} --root ${s.cli.root} run -b ${run.dir} ${run.id}`, '/dev/null'], { stdio: ['pipe', 'ignore', 'inherit'] });
+    try {
+      await s.cli.waitStatus(run.id, 'running');
+      const rx = await receiver(run.dir);
+      try {
+        expectOk(s.cli.run(['exec', '-d', '-t', '--console-socket', rx.sock, run.id, 'sh', '-c', 'stty size 2>&1; echo done']));
+        const got = await rx.done;
+        expect(got.out.replace(/\r/g, '')).not.toMatch(/^\d+ \d+$/m);
+        expect(got.out).toContain('done');
+      } finally {
+        rx.kill();
+      }
+    } finally {
+      s.cli.kill(run.id, 'KILL');
+      await new Promise((resolve) => (terminal.exitCode !== null ? resolve(null) : terminal.on('exit', resolve)));
+    }
+  });
+
   (haveScript ? test : test.skip)('run -t: input pasted while the container reads none, and output it writes meanwhile, both get through (no deadlock; runc copies each way apart)', () => {
     const b = s.bundle();
     // Raw input, not read for 2 s, while ~170 KB of output goes out; then all of the input is read.

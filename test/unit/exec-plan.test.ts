@@ -268,4 +268,15 @@ describe('console op', () => {
     expect(names.indexOf('console')).toBeLessThan(names.indexOf('credentials'));
     expect(() => buildExecPlan({ proc, namespaces: {}, preserveFds: 0, extraFds: 0, lastCap: 40, warn: () => undefined })).toThrow(/console socket/);
   });
+
+  test('exec: the size of the terminal tsrun relays to wins over consoleSize; a size with a side of 0 is none (runc resizes only with both)', () => {
+    const proc = { ...base(), terminal: true, consoleSize: { height: 24, width: 80 } };
+    const consoleArgs = (p: typeof proc, console: { fd: number; relayedByTsrun: boolean; relaySize?: { height: number; width: number } }) =>
+      buildExecPlan({ proc: p, namespaces: { mount: '/m' }, console, preserveFds: 0, extraFds: 2, lastCap: 40, warn: () => undefined })
+        .find((o) => o.op === 'console')!
+        .args.map(String);
+    expect(consoleArgs(proc, { fd: 9, relayedByTsrun: true, relaySize: { height: 40, width: 120 } })).toEqual(['9', '40', '120', '0', '1']);
+    expect(consoleArgs(proc, { fd: 9, relayedByTsrun: true })).toEqual(['9', '24', '80', '0', '1']);
+    expect(consoleArgs({ ...proc, consoleSize: { height: 30, width: 0 } }, { fd: 9, relayedByTsrun: false })).toEqual(['9', '0', '0', '0', '0']);
+  });
 });
