@@ -23,6 +23,69 @@ std::string EnvValue(const char* key) {
   return std::string();
 }
 
+// The length of the well-formed UTF-8 sequence starting at s[i] (a lead byte of 0x80
+// or more), or 0 where Go's decoder would take the byte alone as invalid.
+size_t Utf8SequenceLength(const std::string& s, size_t i) {
+  const auto byte = [&](size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0U; };
+  const unsigned lead = byte(0);
+  size_t len = lead >= 0xC2 && lead <= 0xDF ? 2 : lead >= 0xE0 && lead <= 0xEF ? 3 : lead >= 0xF0 && lead <= 0xF4 ? 4 : 0;
+  if (len == 0) return 0;
+  // The second byte's range excludes overlong forms, surrogates and values past U+10FFFF.
+  const unsigned low = lead == 0xE0 ? 0xA0 : lead == 0xF0 ? 0x90 : 0x80;
+  const unsigned high = lead == 0xED ? 0x9F : lead == 0xF4 ? 0x8F : 0xBF;
+  if (byte(1) < low || byte(1) > high) return 0;
+  for (size_t k = 2; k < len; k++)
+    if (byte(k) < 0x80 || byte(k) > 0xBF) return 0;
+  return len;
+}
+
+// A name in double quotes as Go's strconv.Quote writes it, which runc's exec errors
+// use (exec: "name": ...): quote and backslash escaped, control bytes and bytes that
+// are not UTF-8 written as escapes, so that the message stays one line whatever the
+// config's args[0] holds. Of Unicode's non-printing characters only the C1 controls
+// are escaped (Go escapes a few more, such as U+00AD).
+std::string GoQuoted(const std::string& s) {
+  static const char kHex[] = "0123456789abcdef";
+  const auto hex = [&](const char* prefix, unsigned value, int digits) {
+    std::string out = prefix;
+    for (int d = digits - 1; d >= 0; d--) out += kHex[(value >> (4 * d)) & 15];
+    return out;
+  };
+  std::string out = "\"";
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      const size_t len = Utf8SequenceLength(s, i);
+      if (len == 0) {
+        out += hex("\\x", c, 2);
+        i++;
+        continue;
+      }
+      const unsigned second = static_cast<unsigned char>(s[i + 1]);
+      if (c == 0xC2 && second < 0xA0) {
+        out += hex("\\u", second, 4);  // U+0080..U+009F
+      } else {
+        out.append(s, i, len);
+      }
+      i += len;
+      continue;
+    }
+    static const char kNamed[] = {'\a', 'a', '\b', 'b', '\f', 'f', '\n', 'n', '\r', 'r', '\t', 't', '\v', 'v', '"', '"', '\\', '\\'};
+    bool named = false;
+    for (size_t k = 0; k < sizeof kNamed; k += 2) {
+      if (c == static_cast<unsigned char>(kNamed[k])) {
+        out += '\\';
+        out += kNamed[k + 1];
+        named = true;
+        break;
+      }
+    }
+    if (!named) out += c < 0x20 || c == 0x7F ? hex("\\x", c, 2) : std::string(1, static_cast<char>(c));
+    i++;
+  }
+  return out + "\"";
+}
+
 // 0 when path is an executable regular file, else the errno explaining why not.
 int CheckExecutable(const std::string& path) {
   struct stat st;
@@ -112,7 +175,7 @@ void OpDefaultHome(const Args& a) {
 
 void OpResolveExec(const Args& a) {
   const std::string& name = a[0];
-  std::string object = "exec: \"" + name + "\"";
+  std::string object = "exec: " + GoQuoted(name);
   if (name.empty()) FailMessage(object + ": executable file not found in $PATH");
   if (name.find('/') != std::string::npos) {
     int err = CheckExecutable(name);

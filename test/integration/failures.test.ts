@@ -86,6 +86,13 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
       });
     });
 
+    test('a missing executable\'s name is quoted as Go quotes it (runc\'s %q): quote, backslash, tab, control characters, é kept', () => {
+      const b = s.bundle({ configure: (c) => (c.process.args = ['no"such\\cmd\t\x01\u00e9\u0085']) });
+      expectCleanFailure(attempt(cmd, b), s.cli.flavor, {
+        tsrun: /exec: "no\\"such\\\\cmd\\t\\x01\u00e9\\u0085": executable file not found in \$PATH/,
+      });
+    });
+
     test('a program found through an empty or relative PATH entry is refused (Go\'s LookPath, ErrDot)', () => {
       for (const [env, cwd] of [['PATH=bin', '/'], ['PATH=:/nowhere', '/bin']]) {
         const b = s.bundle({
