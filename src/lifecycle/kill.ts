@@ -5,6 +5,7 @@ import { log } from '../log';
 import { native } from '../native';
 import { cgroupProcessesAreItsOwn, hasOwnPidNamespace } from './cgroup-ownership';
 import { Container } from './container';
+import { pidNamespaceMembers } from './pid-namespace';
 import { parseSignal } from './signals';
 
 export function killContainer(root: string, id: string, signal: string | undefined, allRequested = false): void {
@@ -26,15 +27,18 @@ export function killContainer(root: string, id: string, signal: string | undefin
     }
     if (status === 'stopped' || status === 'creating') throw new ContainerStateError('container not running');
     if (all) {
-      // The init too, by its pidfd: a container without a cgroup of its own
-      // (rootless without delegation) lists no processes there.
-      if (!signalAll(container, sig).includes(container.state.pid)) {
-        try {
-          native().pidfdKill(container.state.pid, sig, container.state.startTime);
-        } catch {
-          // exited meanwhile
+      if (Object.keys(container.state.cgroupPaths ?? {}).length === 0) {
+        // No cgroup of its own (rootless without delegation): its processes are
+        // those of its pid namespace, as `ps` lists them; without one of those
+        // either, only the init can be told for the container's.
+        if (hasOwnPidNamespace(container)) {
+          signalPidNamespace(container, sig);
+          return;
         }
+        if (allRequested) log.warn(`container ${id} has neither a cgroup nor a pid namespace of its own: only its init is signalled`);
       }
+      // The init too, by its pidfd, should the cgroup not list it.
+      if (!signalAll(container, sig).includes(container.state.pid)) signalQuietly(container.state.pid, sig, container.state.startTime);
       return;
     }
     try {
@@ -58,17 +62,41 @@ export function killContainer(root: string, id: string, signal: string | undefin
 }
 
 /**
+ * Signals every process of the container's pid namespace, each once, by a pidfd
+ * checked against the start time read before its namespace (a pid reused meanwhile
+ * is left alone), passes repeated until one finds no process not yet signalled (one
+ * forked meanwhile), and the init last: its end takes the namespace with it.
+ */
+function signalPidNamespace(container: Container, sig: number): void {
+  const { pid: initPid, startTime: initStartTime } = container.state;
+  const signalled = new Set<number>([initPid]);
+  for (let pass = 0; pass < 100; pass++) {
+    const fresh = pidNamespaceMembers(initPid).filter((m) => !signalled.has(m.pid));
+    if (fresh.length === 0) break;
+    for (const m of fresh) {
+      signalled.add(m.pid);
+      signalQuietly(m.pid, sig, m.startTime);
+    }
+  }
+  signalQuietly(initPid, sig, initStartTime);
+}
+
+/** `sig` to `pid` while it is still the process started at `startTime` (or our unreaped child); nothing once it is gone. */
+function signalQuietly(pid: number, sig: number, startTime: string | undefined): void {
+  try {
+    native().pidfdKill(pid, sig, startTime);
+  } catch {
+    // exited meanwhile
+  }
+}
+
+/**
  * SIGKILL for a process a failed create or exec started, whatever became of it:
  * only while `pid` is still that process (its start time, or our own child that we
  * have not reaped), else nothing.
  */
 export function killQuietly(pid: number | undefined, startTime?: string): void {
-  if (!pid) return;
-  try {
-    native().pidfdKill(pid, 9, startTime);
-  } catch {
-    // already gone
-  }
+  if (pid) signalQuietly(pid, 9, startTime);
 }
 
 /**

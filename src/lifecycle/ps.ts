@@ -1,10 +1,10 @@
 // `ps`: the processes of a container, i.e. of its cgroup (and sub-cgroups), or, for a
 // rootless container without a cgroup of its own, of its pid namespace.
-import * as fs from 'fs';
 import { childProcess } from '../child-process';
-import type { Spec } from '../config/types';
 import { TsrunError } from '../errors';
+import { hasOwnPidNamespace } from './cgroup-ownership';
 import { Container } from './container';
+import { pidNamespaceMembers } from './pid-namespace';
 
 export function containerPids(root: string, id: string): number[] {
   const container = Container.open(root, id);
@@ -14,35 +14,16 @@ export function containerPids(root: string, id: string): number[] {
 
 /**
  * A container without a cgroup of its own (rootless, no cgroup delegated): its
- * processes are those of its pid namespace, which every process of it, exec'd ones
- * too, is in (runc fails here: it lists through cgroups only). The caller owns the
- * container's user namespace, so it may read their namespace links. A container in a
- * pid namespace it does not own has no way to be told apart: an error, not a list
- * that would leave processes out.
+ * processes are those of its pid namespace (runc fails here: it lists through cgroups
+ * only). A container in a pid namespace it does not own has no way to be told apart:
+ * an error, not a list that would leave processes out.
  */
 function pidNamespacePids(container: Container): number[] {
-  const namespaces = (container.state.config as unknown as Spec).linux?.namespaces ?? [];
-  if (!namespaces.some((n) => n.type === 'pid' && !n.path)) {
+  if (!hasOwnPidNamespace(container)) {
     throw new TsrunError(`container ${container.id} has neither a cgroup nor a pid namespace of its own: its processes cannot be told from others`);
   }
   if (!container.alive()) return [];
-  const own = pidNamespaceOf(container.state.pid);
-  if (own === undefined) return [];
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (Number.isInteger(pid) && pid > 0 && pidNamespaceOf(pid) === own) pids.push(pid);
-  }
-  return pids.sort((a, b) => a - b);
-}
-
-/** The pid namespace of a process (its link's text), undefined once it is gone. */
-function pidNamespaceOf(pid: number): string | undefined {
-  try {
-    return fs.readlinkSync(`/proc/${pid}/ns/pid`);
-  } catch {
-    return undefined;
-  }
+  return pidNamespaceMembers(container.state.pid).map((m) => m.pid);
 }
 
 /**
