@@ -205,6 +205,7 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
       oomScoreAdj: spec.process?.oomScoreAdj,
       unprivilegedParent: (process.geteuid?.() ?? 0) !== 0,
       ...(namespaces.user !== undefined && !opts.detach && !terminal ? { hostUid: hostIdOf(spec.linux?.uidMappings, proc.user.uid) } : {}),
+      ...(namespaces.user !== undefined ? { idMappings: { uid: spec.linux?.uidMappings ?? [], gid: spec.linux?.gidMappings ?? [] } } : {}),
     });
     const forks = plan.some((o) => o.op === 'fork');
     log.debug(`exec in ${opts.id}: plan of ${plan.length} operations`);

@@ -7,7 +7,7 @@ import { ConfigError } from '../errors';
 import type * as CpuList from '../config/cpu-list';
 import { CLONE_FLAGS, JOIN_ORDER, ownedOutsideUserFirst } from './namespaces';
 import { op, type PlanOp } from './plan-encoding';
-import { oomScoreAdjOps, pidfdSocketOps, planProcessOps, seccompOp, seccompPlacement, sessionOp, stdioOwnerOnHostOps, type ConsoleTarget } from './process-ops';
+import { oomScoreAdjOps, pidfdSocketOps, planProcessOps, seccompOp, seccompPlacement, sessionOp, stdioOwnerOnHostOps, type ConsoleTarget, type ProcessOpsInput } from './process-ops';
 import { NO_LSM, planKeyLabel, RESET_CPU_AFFINITY, type LsmFacts, type Personality } from './process-attrs';
 import type { SeccompProgram } from './seccomp';
 import { joinSessionKeyringOp } from './keyring';
@@ -47,6 +47,8 @@ export interface ExecPlanInput {
   cgroupJoin?: CgroupJoin;
   /** The container's linux.memoryPolicy: an exec'd process allocates as the init does. */
   memoryPolicy?: MemoryPolicy;
+  /** The mappings of the container's own user namespace (see ProcessOpsInput); absent: none given. */
+  idMappings?: ProcessOpsInput['idMappings'];
   /** The container's linux.personality: an exec'd process runs in the same execution domain (runc 1.2). */
   personality?: Personality;
   /**
@@ -136,7 +138,7 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   ops.push(sessionOp(proc.terminal ? input.console : undefined, proc, 'exec'), ...pidfdSocketOps(input.pidfdSocketFd, 'exec'));
   const seccompAt = seccompPlacement(input.seccomp, proc.noNewPrivileges);
   // The process's own oomScoreAdj is not applied (the container's is, above).
-  ops.push(...planProcessOps(proc, { lastCap: input.lastCap, warn: input.warn, lsm: input.lsm, seccomp: input.seccomp, memoryPolicy: input.memoryPolicy, personality: input.personality, unprivilegedParent: input.unprivilegedParent }));
+  ops.push(...planProcessOps(proc, { lastCap: input.lastCap, warn: input.warn, lsm: input.lsm, seccomp: input.seccomp, memoryPolicy: input.memoryPolicy, personality: input.personality, unprivilegedParent: input.unprivilegedParent, idMappings: input.idMappings }));
   // With no_new_privs, right before exec, also with a notify listener: the sync
   // socket its fd travels over stays open until the execve here (create closes its
   // own at `ready`, and must load such a filter before).

@@ -410,6 +410,7 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
       seccomp: input.seccomp,
       memoryPolicy: linux.memoryPolicy,
       unprivilegedParent: input.unprivilegedParent,
+      ...(ns.newUser ? { idMappings: { uid: linux.uidMappings ?? [], gid: linux.gidMappings ?? [] } } : {}),
     }),
   );
   const seccompAt = seccompPlacement(input.seccomp, spec.process?.noNewPrivileges);

@@ -2,10 +2,11 @@
 // no_new_privs, environment, credentials and the executable lookup. Shared by the
 // create planner (the container's init process) and the exec planner (a process
 // joining a running container): both must apply a process spec the same way.
-import type { MemoryPolicy, Process } from '../config/types';
+import type { IdMapping, MemoryPolicy, Process } from '../config/types';
 import { ConfigError } from '../errors';
 import { oneEntryPerName } from '../config/environment';
 import { capabilityMasks } from './capabilities';
+import { hostIdOf } from './id-mappings';
 import { op, type PlanOp } from './plan-encoding';
 import { planMemoryPolicy } from './memory-policy';
 import { RLIMITS } from './rlimits';
@@ -32,6 +33,12 @@ export interface ProcessOpsInput {
   memoryPolicy?: MemoryPolicy;
   /** tsrun runs unprivileged (rootless): the process keeps the caller's supplementary groups. */
   unprivilegedParent?: boolean;
+  /**
+   * The mappings of the container's own user namespace, where its config gives them:
+   * process.user must be mapped there (checked here, in runc's words, rather than by
+   * the init's setgid failing with a bare EINVAL).
+   */
+  idMappings?: { uid: readonly IdMapping[]; gid: readonly IdMapping[] };
 }
 
 export function seccompOp(seccomp: SeccompProgram | undefined): PlanOp | undefined {
@@ -80,7 +87,7 @@ export function seccompPlacement(seccomp: SeccompProgram | undefined, noNewPrivi
 export function planProcessOps(proc: Process | undefined, input: ProcessOpsInput): PlanOp[] {
   if (!proc) throw new ConfigError('process', 'is required to create a container');
   if (!proc.args || proc.args.length === 0) throw new ConfigError('process.args', 'must name the program to run');
-  checkIds(proc.user);
+  checkIds(proc.user, input.idMappings);
   const ops: PlanOp[] = [];
   for (const [i, limit] of (proc.rlimits ?? []).entries()) {
     const resource = RLIMITS[limit.type];
@@ -126,12 +133,15 @@ export function planProcessOps(proc: Process | undefined, input: ProcessOpsInput
 /** runc's range, and the kernel's: uid_t -1 is no id (the set*id calls read it as "unchanged" or refuse it). */
 const MAX_ID = 0x7fffffff;
 
-function checkIds(user: Process['user']): void {
+function checkIds(user: Process['user'], idMappings: ProcessOpsInput['idMappings']): void {
   const ids: Array<[string, number]> = [['process.user.uid', user.uid], ['process.user.gid', user.gid]];
   for (const [i, gid] of (user.additionalGids ?? []).entries()) ids.push([`process.user.additionalGids[${i}]`, gid]);
   for (const [field, id] of ids) {
     if (id > MAX_ID) throw new ConfigError(field, `${id}: uids and gids must be in range 0-${MAX_ID}`);
   }
+  // Where the config gives no mappings, the lifecycle has refused it already.
+  if (idMappings?.uid.length && hostIdOf(idMappings.uid, user.uid) === undefined) throw new ConfigError('process.user.uid', `${user.uid}: cannot set uid to unmapped user in user namespace`);
+  if (idMappings?.gid.length && hostIdOf(idMappings.gid, user.gid) === undefined) throw new ConfigError('process.user.gid', `${user.gid}: cannot set gid to unmapped user in user namespace`);
 }
 
 /** Where the pty of process.terminal goes: its socket fd in the init, and whether tsrun relays it itself (a foreground run -t or exec -t). */

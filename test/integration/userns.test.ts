@@ -144,6 +144,29 @@ describeIf(containerSkipReason())(`user namespaces (${BINARY})`, () => {
     expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: '/work\n1000\n', stderr: '' });
   });
 
+  test('a process.user the namespace does not map is refused in runc\'s words, at create and at exec, before any process starts', () => {
+    const mapFirst1000 = (c: Spec) => {
+      c.linux.uidMappings = [{ containerID: 0, hostID: HOST_BASE, size: 1000 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: HOST_BASE, size: 1000 }];
+    };
+    const b = bundle('sleep 1000', mapFirst1000);
+    const unmapped = bundle('true', (c) => {
+      mapFirst1000(c);
+      c.process.user = { uid: 1000, gid: 0 };
+    });
+    const refused = s.cli.runContainer(unmapped.id, unmapped.dir);
+    expect({ code: refused.code, said: refused.stderr.includes('cannot set uid to unmapped user in user namespace') }).toEqual({ code: 1, said: true });
+    expect(expectOk(s.cli.list(['-q'])).stdout).not.toContain(unmapped.id);
+
+    expectOk(s.cli.runContainer(b.id, b.dir, ['--detach']));
+    for (const [user, phrase] of [['1000:0', 'cannot set uid to unmapped user in user namespace'], ['0:1000', 'cannot set gid to unmapped user in user namespace']]) {
+      const r = s.cli.run(['exec', '--user', user, b.id, 'true']);
+      expect({ user, code: r.code, said: r.stderr.includes(phrase) }).toEqual({ user, code: 255, said: true });
+    }
+    expect(expectOk(s.cli.run(['exec', '--user', '999:999', b.id, 'id', '-u'])).stdout).toBe('999\n');
+    expectOk(s.cli.delete(b.id, true));
+  });
+
   test('exec joins the user namespace first: same maps, same namespace, root inside', () => {
     const b = bundle('sleep 1000');
     expectOk(s.cli.runContainer(b.id, b.dir, ['--detach']));

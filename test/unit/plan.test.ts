@@ -427,6 +427,24 @@ describe('create plan', () => {
     expect(refused((s) => (s.linux!.mountLabel = mountLabel))).toThrow(/linux\.mountLabel: selinux label is specified/);
   });
 
+  test('process.user must be mapped in a new user namespace the config maps (runc\'s words); one joined by path is not checked', () => {
+    const mapped = (user: { uid: number; gid: number }, path?: string) => () =>
+      buildCreatePlan(
+        input((s) => {
+          s.linux!.namespaces!.push(path ? { type: 'user', path } : { type: 'user' });
+          if (!path) {
+            s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 1000 }];
+            s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 500 }];
+          }
+          s.process!.user = user;
+        }),
+      );
+    expect(mapped({ uid: 999, gid: 499 })).not.toThrow();
+    expect(mapped({ uid: 1000, gid: 0 })).toThrow('process.user.uid: 1000: cannot set uid to unmapped user in user namespace');
+    expect(mapped({ uid: 0, gid: 500 })).toThrow('process.user.gid: 500: cannot set gid to unmapped user in user namespace');
+    expect(mapped({ uid: 1000, gid: 500 }, '/proc/1/ns/user')).not.toThrow();
+  });
+
   test('a new user namespace asks the parent for maps before becoming root', () => {
     const ops = names(input((s) => s.linux!.namespaces!.push({ type: 'user' })));
     expect(ops.indexOf('sync', 2)).toBeGreaterThan(ops.indexOf('unshare'));
