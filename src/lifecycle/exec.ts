@@ -80,6 +80,11 @@ function execProcess(opts: ExecOptions, spec: Spec): Process {
   return processFromFlags(spec.process, opts.flags);
 }
 
+/** The container made a user namespace of its own (the mappings of its config are that namespace's), not one it joined by path. */
+function ownUserNamespace(spec: Spec): boolean {
+  return (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
+}
+
 function sameFile(a: string, b: string): boolean {
   try {
     const sa = statPath(a, true);
@@ -205,7 +210,7 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
       oomScoreAdj: spec.process?.oomScoreAdj,
       unprivilegedParent: (process.geteuid?.() ?? 0) !== 0,
       ...(namespaces.user !== undefined && !opts.detach && !terminal ? { hostUid: hostIdOf(spec.linux?.uidMappings, proc.user.uid) } : {}),
-      ...(namespaces.user !== undefined ? { idMappings: { uid: spec.linux?.uidMappings ?? [], gid: spec.linux?.gidMappings ?? [] } } : {}),
+      ...(ownUserNamespace(spec) ? { idMappings: { uid: spec.linux?.uidMappings ?? [], gid: spec.linux?.gidMappings ?? [] } } : {}),
     });
     const forks = plan.some((o) => o.op === 'fork');
     log.debug(`exec in ${opts.id}: plan of ${plan.length} operations`);
