@@ -187,7 +187,10 @@ export function validateResources(input: unknown, field = 'linux.resources'): Li
     // Byte counts past 2^53 are taken (runc takes math.MaxInt64, which JSON.parse makes
     // 2^63): only "unlimited" is meant there, and the kernel clamps what it parses.
     for (const k of ['limit', 'reservation', 'swap', 'kernel', 'kernelTCP']) int(memory, k, f, -1, MAX_BYTES);
-    int(memory, 'swappiness', f, 0, 100);
+    // runc reads a swappiness of uint64's largest value (int64's -1) as "not set":
+    // Docker sends it for `--memory-swappiness -1`, its API's default. JSON.parse
+    // reads 18446744073709551615 as 2^64 (swappinessGiven: the planners skip it).
+    if (memory['swappiness'] !== MAX_U64) int(memory, 'swappiness', f, 0, 100);
     for (const k of ['disableOOMKiller', 'useHierarchy', 'checkBeforeUpdate']) bool(memory, k, f);
   }
   const cpu = obj(input, 'cpu', field);
@@ -267,6 +270,15 @@ export function validateResources(input: unknown, field = 'linux.resources'): Li
     }
   }
   return input as LinuxResources;
+}
+
+/**
+ * A swappiness to write: one given, and not uint64's largest value (2^64 as
+ * JSON.parse reads it), which runc takes for int64's -1, "not set", as Docker sends
+ * it for `--memory-swappiness -1` (libcontainer/cgroups/fs/memory.go).
+ */
+export function swappinessGiven(swappiness: number | undefined | null): swappiness is number {
+  return swappiness !== undefined && swappiness !== null && swappiness !== MAX_U64;
 }
 
 /** The block I/O lists whose entries name a device (major:minor): an update changes those it names. */

@@ -2,7 +2,7 @@
 // Pure: the current values it needs (memsw limit, memory usage) come from `read`.
 // Zero means "not set" for the numeric fields, as in runc (1.1.5).
 import { ConfigError } from '../errors';
-import { byteCount, KERNEL_MEMORY_IGNORED, SHARES_WHILE_IDLE, type BlockIODevice, type CgroupReader, type CgroupWrite, type LinuxResources, type ThrottleDevice } from './resources';
+import { byteCount, KERNEL_MEMORY_IGNORED, swappinessGiven, SHARES_WHILE_IDLE, type BlockIODevice, type CgroupReader, type CgroupWrite, type LinuxResources, type ThrottleDevice } from './resources';
 
 export interface ResourcePlan {
   writes: CgroupWrite[];
@@ -67,7 +67,7 @@ function memoryWrites(r: LinuxResources, read: CgroupReader, opts: PlanOptions, 
   }
   if (m.reservation) w('memory.soft_limit_in_bytes', m.reservation, 'reservation');
   if (m.kernel !== undefined || m.kernelTCP !== undefined) out.warnings.push(KERNEL_MEMORY_IGNORED);
-  if (m.swappiness !== undefined && m.swappiness !== null) w('memory.swappiness', m.swappiness, 'swappiness');
+  if (swappinessGiven(m.swappiness)) w('memory.swappiness', m.swappiness, 'swappiness');
   if (m.disableOOMKiller) w('memory.oom_control', 1, 'disableOOMKiller');
   if (m.useHierarchy) w('memory.use_hierarchy', 1, 'useHierarchy');
 }

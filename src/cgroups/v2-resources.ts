@@ -9,6 +9,7 @@ import {
   KERNEL_MEMORY_IGNORED,
   SHARES_WHILE_IDLE,
   memorySwapToV2,
+  swappinessGiven,
   v2Max,
   type CgroupReader,
   type CgroupWrite,
@@ -60,7 +61,7 @@ function memoryWrites(r: LinuxResources, read: CgroupReader, opts: PlanOptions, 
   if (limit !== 0) w('memory.max', v2Max(limit), 'limit');
   if (m.reservation) w('memory.low', v2Max(m.reservation), 'reservation');
   if (m.kernel !== undefined || m.kernelTCP !== undefined) out.warnings.push(KERNEL_MEMORY_IGNORED);
-  if (m.swappiness !== undefined && m.swappiness !== null) refuse(`${f}.swappiness`, 'not supported on cgroup v2');
+  if (swappinessGiven(m.swappiness)) refuse(`${f}.swappiness`, 'not supported on cgroup v2');
   if (m.disableOOMKiller) refuse(`${f}.disableOOMKiller`, 'not supported on cgroup v2');
   // useHierarchy: v2 is always hierarchical, so true is already the case; false cannot be.
   if (m.useHierarchy === false) refuse(`${f}.useHierarchy`, 'cgroup v2 is always hierarchical');

@@ -63,14 +63,31 @@ export function withoutKernelMemory(resources: LinuxResources, warn: (message: s
   return { ...resources, memory: kept };
 }
 
+/**
+ * memory.checkBeforeUpdate holds for every later update until one changes it: runc
+ * 1.2 keeps it in the container's cgroup config (its update copies the field only
+ * when the document gives it), so `update --memory` alone checks too. Taken from the
+ * recorded resources when a new memory limit comes without it.
+ */
+export function withRecordedCheckBeforeUpdate(resources: LinuxResources, recorded: unknown): LinuxResources {
+  const memory = resources.memory;
+  if (!memory || memory.limit === undefined || memory.limit === null || memory.checkBeforeUpdate !== undefined) return resources;
+  const recordedMemory = isObject(recorded) ? recorded['memory'] : undefined;
+  const check = isObject(recordedMemory) ? recordedMemory['checkBeforeUpdate'] : undefined;
+  if (check !== true) return resources;
+  return { ...resources, memory: { ...memory, checkBeforeUpdate: true } };
+}
+
 export function updateContainer(root: string, id: string, asked: LinuxResources): void {
-  const resources = withoutKernelMemory(asked, (m) => log.warn(m));
+  const given = withoutKernelMemory(asked, (m) => log.warn(m));
   const { container, unlock } = Container.openLocked(root, id);
   try {
     const status = container.status();
     if (status === 'stopped' || status === 'creating') throw new ContainerStateError('container not running');
-    for (const warning of container.cgroups.set(resources, { update: true })) log.warn(warning);
     const current = container.store.read(id);
+    const recordedLinux = current.config['linux'];
+    const resources = withRecordedCheckBeforeUpdate(given, isObject(recordedLinux) ? recordedLinux['resources'] : undefined);
+    for (const warning of container.cgroups.set(resources, { update: true })) log.warn(warning);
     const config = { ...current.config };
     const linux = isObject(config['linux']) ? { ...config['linux'] } : {};
     linux['resources'] = mergeResources(linux['resources'], resources);

@@ -153,6 +153,29 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     expect(isEmpty(s.leftovers())).toBe(true);
   });
 
+  test('a swappiness of 18446744073709551615 (int64\'s -1 to runc: Docker\'s --memory-swappiness -1) is not set: create succeeds and leaves memory.swappiness alone (runc)', () => {
+    const b = bundle(['sleep', '1000'], { memory: { limit: 64 << 20, swappiness: 4242 } });
+    // Written as text: JSON.stringify would give the double's 18446744073709552000, which Go refuses.
+    const configPath = path.join(b.dir, 'config.json');
+    fs.writeFileSync(configPath, fs.readFileSync(configPath, 'utf8').replace(/"swappiness":\s*4242/, '"swappiness": 18446744073709551615'));
+    expectOk(s.cli.create(b.id, b.dir));
+    const parent = fs.readFileSync(path.join(V1, 'memory', path.dirname(b.cgroupsPath), 'memory.swappiness'), 'utf8').trim();
+    expect([file(b, 'memory', 'memory.limit_in_bytes'), file(b, 'memory', 'memory.swappiness')]).toEqual([String(64 << 20), parent]);
+    expectOk(s.cli.delete(b.id, true));
+  });
+
+  // runc 1.1.5 has no checkBeforeUpdate (the v1 kernel refuses such a limit all the same);
+  // runc 1.2 keeps it in the container's cgroup config for every later update.
+  (flavorOf(BINARY) === 'tsrun' ? test : test.skip)('memory.checkBeforeUpdate of config.json holds for a later update --memory alone', () => {
+    const b = bundle(['sleep', '1000'], { memory: { limit: 64 << 20, checkBeforeUpdate: true } });
+    expectOk(s.cli.create(b.id, b.dir));
+    const r = spawnSync(BINARY, ['--root', s.cli.root, 'update', '--memory', '4096', b.id], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/rejecting memory limit 4096 below current usage \d+/);
+    expect(file(b, 'memory', 'memory.limit_in_bytes')).toBe(String(64 << 20));
+    expectOk(s.cli.delete(b.id, true));
+  });
+
   test('update -r applies what runc\'s update applies and ignores the rest without a word (containerd sends it all)', () => {
     const b = bundle(['sleep', '1000'], { cpu: { shares: 1024 }, pids: { limit: 30 } });
     expectOk(s.cli.create(b.id, b.dir));

@@ -21,6 +21,7 @@ import { parseInteger, parseRamSize, resourcesFromFlags, resourcesFromJson } fro
 import { normalizeArgv } from '../../src/cli/argv';
 import { ConfigError, NotSupportedError } from '../../src/errors';
 import { filterPsOutput } from '../../src/lifecycle/ps';
+import { withRecordedCheckBeforeUpdate } from '../../src/lifecycle/update';
 
 const none: CgroupReader = () => null;
 const files = (map: Record<string, string>): CgroupReader => (_c, f) => map[f] ?? null;
@@ -133,6 +134,15 @@ describe('validateResources', () => {
     expect(lines(planV2Resources({ memory: { limit: max, swap: max, reservation: max } }, none))).toEqual([
       'memory.swap.max=0', 'memory.max=9223372036854775808', 'memory.low=9223372036854775808',
     ]);
+  });
+  test('a swappiness of uint64\'s largest value (int64\'s -1 to runc, Docker\'s --memory-swappiness -1) is taken as not set: nothing written, v1 or v2', () => {
+    const unset = JSON.parse('18446744073709551615') as number;
+    const r = { memory: { limit: 1 << 20, swappiness: unset } };
+    expect(validateResources(r)).toBe(r);
+    expect(lines(planV1Resources(r, none))).toEqual(['memory.limit_in_bytes=1048576']);
+    expect(lines(planV2Resources(r, none))).toEqual(['memory.max=1048576']);
+    expect(fieldOf(() => validateResources({ memory: { swappiness: 101 } }))).toBe('linux.resources.memory.swappiness');
+    expect(lines(planV1Resources({ memory: { swappiness: 0 } }, none))).toEqual(['memory.swappiness=0']);
   });
   test('a full valid set passes unchanged', () => {
     const r = { memory: { limit: 1 << 20, swap: -1 }, cpu: { shares: 1024, cpus: '0-1' }, pids: { limit: -1 }, unified: { 'memory.high': '1M' } };
@@ -654,6 +664,21 @@ describe('update flags and --resources', () => {
     expect(normalizeArgv(['update', '-memory', '1m', '-cpu-share', '2', 'c1'])).toEqual(['update', '--memory', '1m', '--cpu-share', '2', 'c1']);
     expect(normalizeArgv(['--root', '/r', 'ps', 'c1', '-o', 'pid,comm'])).toEqual(['--root', '/r', 'ps', 'c1', '--', '-o', 'pid,comm']);
     expect(normalizeArgv(['ps', '--format', 'json', 'c1'])).toEqual(['ps', '--format', 'json', 'c1']);
+  });
+});
+
+describe('update keeps memory.checkBeforeUpdate', () => {
+  test('a new memory limit without checkBeforeUpdate takes the recorded one (runc 1.2 keeps it in its cgroup config)', () => {
+    const recorded = { memory: { limit: 1 << 27, checkBeforeUpdate: true } };
+    expect(withRecordedCheckBeforeUpdate({ memory: { limit: 4096 } }, recorded)).toEqual({ memory: { limit: 4096, checkBeforeUpdate: true } });
+    // The document's own value wins; no limit, or none recorded: unchanged.
+    const off = { memory: { limit: 4096, checkBeforeUpdate: false } };
+    expect(withRecordedCheckBeforeUpdate(off, recorded)).toBe(off);
+    const pids = { pids: { limit: 5 } };
+    expect(withRecordedCheckBeforeUpdate(pids, recorded)).toBe(pids);
+    const limit = { memory: { limit: 4096 } };
+    expect(withRecordedCheckBeforeUpdate(limit, { memory: { limit: 1 } })).toBe(limit);
+    expect(withRecordedCheckBeforeUpdate(limit, undefined)).toBe(limit);
   });
 });
 

@@ -468,7 +468,9 @@ const violations: Array<[string, (c: Json) => void, string, string]> = [
   ['cgroup device type p', (c) => (c.linux.resources.devices[1].type = 'p'), 'linux.resources.devices[1].type', 'must be one of a, c, b'],
   ['memory limit fractional', (c) => (c.linux.resources.memory.limit = 1.5), 'linux.resources.memory.limit', 'must be an integer'],
   ['memory limit a string', (c) => (c.linux.resources.memory.limit = '512m'), 'linux.resources.memory.limit', 'must be an integer'],
-  ['swappiness above 100', (c) => (c.linux.resources.memory.swappiness = 101), 'linux.resources.memory.swappiness', 'must be <= 100'],
+  // 0-100 is checked with the other resources (validateResources): the schema also
+  // takes uint64's largest value, runc's "not set" (Docker's --memory-swappiness -1).
+  ['swappiness negative', (c) => (c.linux.resources.memory.swappiness = -1), 'linux.resources.memory.swappiness', 'must be >= 0'],
   ['cpu shares negative', (c) => (c.linux.resources.cpu.shares = -2), 'linux.resources.cpu.shares', 'must be >= 0'],
   ['cpu quota beyond int64', (c) => (c.linux.resources.cpu.quota = 1e19), 'linux.resources.cpu.quota', 'must be <= 9223372036854775807'],
   ['cpu period beyond uint64', (c) => (c.linux.resources.cpu.period = 1e20), 'linux.resources.cpu.period', 'must be <= 18446744073709551615'],
