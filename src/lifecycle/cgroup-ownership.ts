@@ -4,6 +4,11 @@ import type { Spec } from '../config/types';
 import type { ContainerState } from '../state/types';
 import type { Container } from './container';
 
+/** The container has cgroups of its own recorded (a rootless one without a delegated cgroup has none). */
+export function hasOwnCgroup(container: Container): boolean {
+  return Object.keys(container.state.cgroupPaths ?? {}).length > 0;
+}
+
 /** Whether the container has a pid namespace of its own (not one joined by path). */
 export function hasOwnPidNamespace(container: Container): boolean {
   const namespaces = (container.state.config as unknown as Spec).linux?.namespaces ?? [];

@@ -11,7 +11,7 @@ import { StateStore } from '../state/store';
 import { Container } from './container';
 import { crashPoint } from '../crash-point';
 import { hookState, hooksOf, runHooksWarnOnly } from './hooks';
-import { cgroupProcessesAreItsOwn, hasOwnPidNamespace } from './cgroup-ownership';
+import { cgroupProcessesAreItsOwn, hasOwnCgroup, hasOwnPidNamespace } from './cgroup-ownership';
 import { signalAll } from './kill';
 import { readCgroupFile } from '../cgroups/manager';
 
@@ -73,7 +73,7 @@ export function destroy(container: Container): void {
   // With a pid namespace of its own, processes put into its cgroups from outside are
   // spared (cgroup-ownership.ts), while it runs and once it has stopped: the cgroups
   // they keep busy are left, as runc leaves them.
-  const sparing = container.state.status !== 'creating' && hasOwnPidNamespace(container) && Object.keys(container.state.cgroupPaths ?? {}).length > 0;
+  const sparing = container.state.status !== 'creating' && hasOwnPidNamespace(container) && hasOwnCgroup(container);
   try {
     if (cgroupProcessesAreItsOwn(container, initAlive)) {
       // Every other process of the container too (a shared pid namespace, a crash).

@@ -10,6 +10,7 @@ import type { NamespaceType, Process, Spec } from '../config/types';
 import { ConfigError, ContainerStateError, InitError, TsrunError } from '../errors';
 import { buildExecPlan } from '../linux/exec-plan';
 import { hostIdOf } from '../linux/id-mappings';
+import { planNamespaces } from '../linux/namespaces';
 import { planCgroupJoin } from '../linux/cgroup-join';
 import { log } from '../log';
 import { closeFile, openFile, readText, statPath } from '../host-files';
@@ -78,11 +79,6 @@ function execProcess(opts: ExecOptions, spec: Spec): Process {
   }
   if (!spec.process) throw new ConfigError('process', 'the container has no process to base exec on (use --process)');
   return processFromFlags(spec.process, opts.flags);
-}
-
-/** The container made a user namespace of its own (the mappings of its config are that namespace's), not one it joined by path. */
-function ownUserNamespace(spec: Spec): boolean {
-  return (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
 }
 
 function sameFile(a: string, b: string): boolean {
@@ -210,7 +206,8 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
       oomScoreAdj: spec.process?.oomScoreAdj,
       unprivilegedParent: (process.geteuid?.() ?? 0) !== 0,
       ...(namespaces.user !== undefined && !opts.detach && !terminal ? { hostUid: hostIdOf(spec.linux?.uidMappings, proc.user.uid) } : {}),
-      ...(ownUserNamespace(spec) ? { idMappings: { uid: spec.linux?.uidMappings ?? [], gid: spec.linux?.gidMappings ?? [] } } : {}),
+      // The mappings of the config are its user namespace's only where it made that namespace, not joined one.
+      ...(planNamespaces(spec.linux?.namespaces).newUser ? { idMappings: { uid: spec.linux?.uidMappings ?? [], gid: spec.linux?.gidMappings ?? [] } } : {}),
     });
     const forks = plan.some((o) => o.op === 'fork');
     log.debug(`exec in ${opts.id}: plan of ${plan.length} operations`);

@@ -3,7 +3,7 @@ import type { CgroupManager } from '../cgroups/manager';
 import { ContainerStateError } from '../errors';
 import { log } from '../log';
 import { native } from '../native';
-import { cgroupProcessesAreItsOwn, hasOwnPidNamespace } from './cgroup-ownership';
+import { cgroupProcessesAreItsOwn, hasOwnCgroup, hasOwnPidNamespace } from './cgroup-ownership';
 import { Container } from './container';
 import { pidNamespaceMembers } from './pid-namespace';
 import { parseSignal } from './signals';
@@ -27,7 +27,7 @@ export function killContainer(root: string, id: string, signal: string | undefin
     }
     if (status === 'stopped' || status === 'creating') throw new ContainerStateError('container not running');
     if (all) {
-      if (Object.keys(container.state.cgroupPaths ?? {}).length === 0) {
+      if (!hasOwnCgroup(container)) {
         // No cgroup of its own (rootless without delegation): its processes are
         // those of its pid namespace, as `ps` lists them; without one of those
         // either, only the init can be told for the container's.
@@ -69,12 +69,15 @@ export function killContainer(root: string, id: string, signal: string | undefin
  */
 function signalPidNamespace(container: Container, sig: number): void {
   const { pid: initPid, startTime: initStartTime } = container.state;
-  const signalled = new Set<number>([initPid]);
+  // By pid and start time: a pid that a process of the namespace gets back after
+  // another of it ended is a process not yet signalled.
+  const key = (m: { pid: number; startTime: string }) => `${m.pid}@${m.startTime}`;
+  const signalled = new Set<string>([key({ pid: initPid, startTime: initStartTime })]);
   for (let pass = 0; pass < 100; pass++) {
-    const fresh = pidNamespaceMembers(initPid).filter((m) => !signalled.has(m.pid));
+    const fresh = pidNamespaceMembers(initPid, initStartTime).filter((m) => !signalled.has(key(m)));
     if (fresh.length === 0) break;
     for (const m of fresh) {
-      signalled.add(m.pid);
+      signalled.add(key(m));
       signalQuietly(m.pid, sig, m.startTime);
     }
   }

@@ -11,10 +11,15 @@ export interface NamespaceMember {
   startTime: string;
 }
 
-/** The processes in the pid namespace `pid` is in, by pid; [] once that process is gone. */
-export function pidNamespaceMembers(pid: number): NamespaceMember[] {
+/**
+ * The processes in the pid namespace of `pid`, the process started at `startTime`, by
+ * pid; [] once that process is gone. Its start time is read after its namespace link:
+ * a pid reused in between (the init gone, another process in the host's namespace)
+ * would otherwise make every process of that namespace a member.
+ */
+export function pidNamespaceMembers(pid: number, startTime: string): NamespaceMember[] {
   const own = pidNamespaceOf(pid);
-  if (own === undefined) return [];
+  if (own === undefined || processStartTime(pid) !== startTime) return [];
   const members: NamespaceMember[] = [];
   for (const entry of fs.readdirSync('/proc')) {
     const candidate = Number(entry);

@@ -2,13 +2,13 @@
 // rootless container without a cgroup of its own, of its pid namespace.
 import { childProcess } from '../child-process';
 import { TsrunError } from '../errors';
-import { hasOwnPidNamespace } from './cgroup-ownership';
+import { hasOwnCgroup, hasOwnPidNamespace } from './cgroup-ownership';
 import { Container } from './container';
 import { pidNamespaceMembers } from './pid-namespace';
 
 export function containerPids(root: string, id: string): number[] {
   const container = Container.open(root, id);
-  if (Object.keys(container.state.cgroupPaths ?? {}).length > 0) return container.cgroups.pids();
+  if (hasOwnCgroup(container)) return container.cgroups.pids();
   return pidNamespacePids(container);
 }
 
@@ -23,7 +23,7 @@ function pidNamespacePids(container: Container): number[] {
     throw new TsrunError(`container ${container.id} has neither a cgroup nor a pid namespace of its own: its processes cannot be told from others`);
   }
   if (!container.alive()) return [];
-  return pidNamespaceMembers(container.state.pid).map((m) => m.pid);
+  return pidNamespaceMembers(container.state.pid, container.state.startTime).map((m) => m.pid);
 }
 
 /**

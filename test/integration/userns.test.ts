@@ -167,6 +167,26 @@ describeIf(containerSkipReason())(`user namespaces (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id, true));
   });
 
+  // runc 1.1.5 checks an exec's user against the config's mappings even there.
+  (FLAVOR === 'runc' ? test.skip : test)('a container that joined a user namespace by path: its config\'s mappings are not that namespace\'s, so an exec\'s user is not checked against them', () => {
+    const holder = bundle('sleep 1000');
+    expectOk(s.cli.runContainer(holder.id, holder.dir, ['--detach']));
+    const joined = s.bundle({
+      configure: (c) => {
+        c.process.args = ['sleep', '1000'];
+        c.linux.namespaces.push({ type: 'user', path: `/proc/${s.cli.state(holder.id).pid}/ns/user` });
+        // Mappings of no use here (the namespace has its own): 100 is not in them.
+        c.linux.uidMappings = [{ containerID: 0, hostID: 200000, size: 10 }];
+        c.linux.gidMappings = [{ containerID: 0, hostID: 200000, size: 10 }];
+      },
+    });
+    fs.chmodSync(joined.dir, 0o755);
+    expectOk(s.cli.runContainer(joined.id, joined.dir, ['--detach']));
+    expect(expectOk(s.cli.run(['exec', '--user', '100:100', joined.id, 'id', '-u'])).stdout).toBe('100\n');
+    expectOk(s.cli.delete(joined.id, true));
+    expectOk(s.cli.delete(holder.id, true));
+  });
+
   test('exec joins the user namespace first: same maps, same namespace, root inside', () => {
     const b = bundle('sleep 1000');
     expectOk(s.cli.runContainer(b.id, b.dir, ['--detach']));
