@@ -39,11 +39,36 @@ size_t Utf8SequenceLength(const std::string& s, size_t i) {
   return len;
 }
 
+// Code points Go's unicode.IsPrint rejects beyond the C0 and C1 controls, as ranges:
+// the spaces other than U+0020, the line and paragraph separators, the format
+// characters (soft hyphen, zero-width ones, the bidirectional overrides that would
+// reorder the rest of the log line as shown), private use and the noncharacters.
+// Code points Unicode leaves unassigned, which Go escapes too, are not listed.
+struct CodePointRange {
+  unsigned first, last;
+};
+constexpr CodePointRange kGoNonPrinting[] = {
+    {0x00A0, 0x00A0}, {0x00AD, 0x00AD}, {0x0600, 0x0605}, {0x061C, 0x061C}, {0x06DD, 0x06DD},
+    {0x070F, 0x070F}, {0x0890, 0x0891}, {0x08E2, 0x08E2}, {0x1680, 0x1680}, {0x180E, 0x180E}, {0x2000, 0x200F},
+    {0x2028, 0x202F}, {0x205F, 0x206F}, {0x3000, 0x3000}, {0xD800, 0xF8FF},
+    {0xFDD0, 0xFDEF}, {0xFEFF, 0xFEFF}, {0xFFF9, 0xFFFB}, {0xFFFE, 0xFFFF}, {0x110BD, 0x110BD},
+    {0x110CD, 0x110CD}, {0x13430, 0x1343F}, {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A}, {0xE0001, 0xE0001},
+    {0xE0020, 0xE007F}, {0xF0000, 0x10FFFF},
+};
+
+bool GoNonPrinting(unsigned cp) {
+  if (cp >= 0x80 && cp <= 0x9F) return true;  // C1 controls
+  if ((cp & 0xFFFE) == 0xFFFE) return true;   // U+nFFFE, U+nFFFF: noncharacters
+  for (const CodePointRange& r : kGoNonPrinting)
+    if (cp >= r.first && cp <= r.last) return true;
+  return false;
+}
+
 // A name in double quotes as Go's strconv.Quote writes it, which runc's exec errors
 // use (exec: "name": ...): quote and backslash escaped, control bytes and bytes that
 // are not UTF-8 written as escapes, so that the message stays one line whatever the
-// config's args[0] holds. Of Unicode's non-printing characters only the C1 controls
-// are escaped (Go escapes a few more, such as U+00AD).
+// config's args[0] holds, and shows as it is. Of Unicode's non-printing characters
+// those of kGoNonPrinting are escaped (\uXXXX or \UXXXXXXXX, as Go), not unassigned ones.
 std::string GoQuoted(const std::string& s) {
   static const char kHex[] = "0123456789abcdef";
   const auto hex = [&](const char* prefix, unsigned value, int digits) {
@@ -61,11 +86,12 @@ std::string GoQuoted(const std::string& s) {
         i++;
         continue;
       }
-      const unsigned second = static_cast<unsigned char>(s[i + 1]);
-      if (c == 0xC2 && second < 0xA0) {
-        out += hex("\\u", second, 4);  // U+0080..U+009F
-      } else {
+      unsigned cp = c & (0x7F >> len);
+      for (size_t k = 1; k < len; k++) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+      if (!GoNonPrinting(cp)) {
         out.append(s, i, len);
+      } else {
+        out += cp < 0x10000 ? hex("\\u", cp, 4) : hex("\\U", cp, 8);
       }
       i += len;
       continue;

@@ -86,10 +86,10 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
       });
     });
 
-    test('a missing executable\'s name is quoted as Go quotes it (runc\'s %q): quote, backslash, tab, control characters, é kept', () => {
-      const b = s.bundle({ configure: (c) => (c.process.args = ['no"such\\cmd\t\x01\u00e9\u0085']) });
+    test('a missing executable\'s name is quoted as Go quotes it (runc\'s %q): quote, backslash, tab, control characters, non-printing ones (no-break space, a bidi override, beyond the BMP), é and 😀 kept', () => {
+      const b = s.bundle({ configure: (c) => (c.process.args = ['no"such\\cmd\t\x01\u00e9\u0085\u00a0\u202e\u{e0001}\u{1f600}']) });
       expectCleanFailure(attempt(cmd, b), s.cli.flavor, {
-        tsrun: /exec: "no\\"such\\\\cmd\\t\\x01\u00e9\\u0085": executable file not found in \$PATH/,
+        tsrun: /exec: "no\\"such\\\\cmd\\t\\x01\u00e9\\u0085\\u00a0\\u202e\\U000e0001\u{1f600}": executable file not found in \$PATH/u,
       });
     });
 
