@@ -12,10 +12,15 @@ export function rootlessSpec(euid: number, egid: number): Spec {
   const linux = spec.linux ?? {};
   linux.namespaces = (linux.namespaces ?? []).filter((ns) => ns.type !== 'network' && ns.type !== 'user');
   linux.namespaces.push({ type: 'user' });
-  linux.uidMappings = [{ containerID: 0, hostID: euid, size: 1 }];
-  linux.gidMappings = [{ containerID: 0, hostID: egid, size: 1 }];
   delete linux.resources;
-  spec.linux = linux;
+  // The mappings first, as runc writes them (its Linux struct declares them first):
+  // `runc spec --rootless` and `tsrun spec --rootless` then differ only in ociVersion
+  // and hostname, as the default specs do.
+  spec.linux = {
+    uidMappings: [{ containerID: 0, hostID: euid, size: 1 }],
+    gidMappings: [{ containerID: 0, hostID: egid, size: 1 }],
+    ...linux,
+  };
   spec.mounts = (spec.mounts ?? []).map((m): Mount => {
     if (m.type === 'sysfs') return { destination: m.destination, type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] };
     if (m.type === 'devpts') return { ...m, options: (m.options ?? []).filter((o) => !o.startsWith('gid=')) };

@@ -35,6 +35,8 @@ describe('signals', () => {
 import { assignPositionals, commandSpec, parseFlags, recordBuilder, type ParsedArgv } from '../../src/cli/fast-parse';
 import { exec } from '../../src/cli/commands/exec';
 import { create } from '../../src/cli/commands/create';
+import { list } from '../../src/cli/commands/list';
+import { rootlessSpec } from '../../src/config/rootless-spec';
 
 describe('fast argv parser', () => {
   const fresh = (): ParsedArgv => ({ _: [], $0: 'tsrun' });
@@ -122,5 +124,22 @@ describe('system errors said as runc says them', () => {
   test('any other error is left to the caller', () => {
     expect(systemErrorMessage(new Error('plain'))).toBeUndefined();
     expect(systemErrorMessage(Object.assign(new Error('EBADF: bad file descriptor, close'), { code: 'EBADF', syscall: 'close' }))).toBeUndefined();
+  });
+});
+
+describe('list and spec as runc prints and writes them', () => {
+  test('list --quiet prints the ids whatever --format says; without it a bad format is refused', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-list-'));
+    try {
+      const argv = (quiet: boolean) => ({ _: ['list'], $0: 'tsrun', root, 'log-format': 'text', debug: false, 'systemd-cgroup': false, rootless: 'auto', format: 'yaml', quiet }) as never;
+      expect(() => list.handler(argv(true))).not.toThrow();
+      expect(() => list.handler(argv(false))).toThrow(/invalid format option "yaml"/);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('spec --rootless: the id mappings come first in linux, as runc writes them', () => {
+    expect(Object.keys(rootlessSpec(1000, 1000).linux ?? {})).toEqual(['uidMappings', 'gidMappings', 'namespaces', 'maskedPaths', 'readonlyPaths']);
   });
 });
