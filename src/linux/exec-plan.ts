@@ -72,7 +72,7 @@ export interface ExecPlanInput {
  * after the move is the kernel's). With neither, the process gets every CPU its
  * cpuset allows (RESET_CPU_AFFINITY), not tsrun's own affinity.
  */
-function affinityOps(proc: Process): { initial: PlanOp[]; final: PlanOp[] } {
+export function execCpuAffinityOps(proc: Process): { initial: PlanOp[]; final: PlanOp[] } {
   const affinity = proc.execCPUAffinity ?? {};
   const given = (key: 'initial' | 'final'): boolean => (affinity[key] ?? '').trim() !== '';
   if (!given('initial') && !given('final')) return { initial: [], final: [RESET_CPU_AFFINITY] };
@@ -92,7 +92,7 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   const { proc } = input;
   if (!proc.args || proc.args.length === 0) throw new ConfigError('process.args', 'process args cannot be empty');
   if (!proc.cwd || !proc.cwd.startsWith('/')) throw new ConfigError('process.cwd', 'must be an absolute path');
-  const affinity = affinityOps(proc);
+  const affinity = execCpuAffinityOps(proc);
 
   // Into the container's cgroups before it joins anything or runs a single
   // instruction of the user's program (the parent's part at `sync start`).

@@ -5,6 +5,7 @@ import * as path from 'path';
 import type { Mount, NamespaceType, Spec } from '../config/types';
 import { ConfigError } from '../errors';
 import { DEFAULT_DEVICES, DEFAULT_DEV_LINKS } from './devices';
+import { execCpuAffinityOps } from './exec-plan';
 import { BIND_KEPT_SOURCE_FLAGS, MOUNT_ATTR, MS, parseMountOptions, propagationArg, rootPropagationAfterPivot, rootPropagationFlags } from './mount-options';
 import { planIdmappedMount } from './idmapped-mounts';
 import { hostIdOf } from './id-mappings';
@@ -286,6 +287,10 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
     if (name && Buffer.byteLength(name) > 64) throw new ConfigError(field, 'is longer than 64 bytes');
   }
   if (spec.process?.args?.[0] !== undefined) checkPathLength(spec.process.args[0], 'process.args[0]');
+  // Read at create, as runc 1.2's specconv reads it: a list that cannot be read would
+  // otherwise let the container be made and then fail every exec without --process.
+  // (A CPU this host lacks is the kernel's to refuse, at the exec.)
+  if (spec.process?.execCPUAffinity) execCpuAffinityOps(spec.process);
   (spec.process?.rlimits ?? []).forEach((limit, i) => {
     // The init still opens the exec FIFO after the limits apply (lifting the soft
     // limit up to the hard one): it needs one fd number above stdio and the

@@ -297,6 +297,13 @@ describe('create plan', () => {
     expect(plan.some((o) => o.op === 'symlink' && o.args[0] === 'pts/ptmx' && o.args[1] === 'dev/ptmx')).toBe(true);
   });
 
+  test('a process.execCPUAffinity that cannot be read is refused at create (runc 1.2), not at every exec', () => {
+    expect(() => buildCreatePlan(input((s) => (s.process!.execCPUAffinity = { initial: 'bogus' })))).toThrow(/process\.execCPUAffinity\.initial: "bogus" is not a list like "0-3,7"/);
+    expect(() => buildCreatePlan(input((s) => (s.process!.execCPUAffinity = { final: '3-1' })))).toThrow(/process\.execCPUAffinity\.final: range 3-1 is backwards/);
+    // Only the lists' form: a CPU the host lacks is the kernel's to refuse, at the exec.
+    expect(() => buildCreatePlan(input((s) => (s.process!.execCPUAffinity = { initial: '4000', final: ' ' })))).not.toThrow();
+  });
+
   test('a device number, uid or gid past 32 bits is refused naming it, not cut to another device or owner', () => {
     const plan = (extra: Record<string, number>) => () => buildCreatePlan(input((s) => (s.linux!.devices = [{ path: '/dev/x', type: 'c', major: 1, minor: 3, ...extra }])));
     expect(plan({ major: 2 ** 32 + 1 })).toThrow('linux.devices "/dev/x": major must be between 0 and 4294967295, got 4294967297');
