@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { exactUint64ToState } from '../config/exact-uint64';
-import { loadBundle } from '../config/load';
+import { loadBundle, type Bundle } from '../config/load';
 import type { Spec } from '../config/types';
 import { createCgroupManager } from '../cgroups';
 import { specDevicePaths } from '../cgroups/devices';
@@ -113,11 +113,21 @@ export function startTimeToRecord(startAtOnce: boolean, read: string | null): st
   return read ?? (startAtOnce ? '' : null);
 }
 
-export function createContainer(opts: CreateOptions): Created {
+/**
+ * The bundle a create makes its container from. Read before any signal is caught
+ * (create ignores them, run forwards them): a config.json that blocks the read (a
+ * FIFO no one writes, a hung mount) must leave tsrun to SIGTERM and ^C, as runc,
+ * which reads it before it catches any.
+ */
+export function loadCreateBundle(opts: CreateOptions): Bundle {
   validateContainerId(opts.id);
   log.debug(`create ${opts.id}: loading ${opts.bundle}`);
   const bundle = loadBundle(opts.bundle);
   log.debug(`create ${opts.id}: config valid`);
+  return bundle;
+}
+
+export function createContainer(opts: CreateOptions, bundle: Bundle = loadCreateBundle(opts)): Created {
   const spec = bundle.spec;
   // Socket activation's fds, read once: they are counted here and named in the plan's env.
   const listen = listenFds();

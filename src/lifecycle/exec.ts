@@ -42,6 +42,8 @@ export interface ExecOptions {
   id: string;
   /** Path of a process.json; when set, the flags that describe the process are not used. */
   processFile?: string;
+  /** Its text, when read already (execInContainer reads it before catching signals). */
+  processText?: string;
   flags: ExecFlags;
   detach: boolean;
   pidFile?: string;
@@ -66,17 +68,20 @@ const NS_FILES: Record<NamespaceType, string> = {
   mount: 'mnt',
 };
 
-function execProcess(opts: ExecOptions, spec: Spec): Process {
-  if (opts.processFile) {
-    const file = path.resolve(opts.processFile);
-    let text: string;
-    try {
-      text = readText(file);
-    } catch (e) {
-      throw new ConfigError('--process', `${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-    return withContainerDefaults(parseProcessFile(text, file), spec.process);
+/** The text of --process's file, or undefined without one. */
+function readProcessText(opts: ExecOptions): string | undefined {
+  if (!opts.processFile || opts.processText !== undefined) return opts.processText;
+  const file = path.resolve(opts.processFile);
+  try {
+    return readText(file);
+  } catch (e) {
+    throw new ConfigError('--process', `${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+}
+
+function execProcess(opts: ExecOptions, spec: Spec): Process {
+  const text = readProcessText(opts);
+  if (opts.processFile && text !== undefined) return withContainerDefaults(parseProcessFile(text, path.resolve(opts.processFile)), spec.process);
   if (!spec.process) throw new ConfigError('process', 'the container has no process to base exec on (use --process)');
   return processFromFlags(spec.process, opts.flags);
 }
@@ -311,8 +316,11 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
   // before it has read the pid file, for the exec'd process's (older versions, Debian's
   // 2.1.6 among them): tsrun's exit helper, an orphan it reaps, must not be one.
   if (opts.detach && opts.consoleSocket !== undefined) endWithoutExitHelper();
+  // Read before any signal is caught: a file that blocks the read (a FIFO no one
+  // writes) must leave tsrun to SIGTERM and ^C, as runc.
+  const withText: ExecOptions = { ...opts, processText: readProcessText(opts) };
   return withSignalsCaught(async (forwarding) => {
-    const { pid, consoleFd, piped } = startExec(opts);
+    const { pid, consoleFd, piped } = startExec(withText);
     if (opts.detach) return 0;
     let proxy: ConsoleProxy | undefined;
     try {

@@ -4,7 +4,8 @@
 import { log } from '../log';
 import { native } from '../native';
 import { proxyConsole, type ConsoleProxy } from './console';
-import { createContainer, type CreateOptions } from './create';
+import type { Bundle } from '../config/load';
+import { createContainer, loadCreateBundle, type CreateOptions } from './create';
 import { deleteContainer } from './delete';
 import { runPoststartHooks } from './start';
 import { waitForContainerProcess } from './container-wait';
@@ -23,15 +24,16 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   // foreground run is always one; --no-subreaper is accepted for compatibility.
   if (!opts.detach) native().setChildSubreaper();
   if (opts.noSubreaper) log.debug('--no-subreaper: a foreground run still reaps its container (the init is a grandchild)');
-  return withSignalsCaught((forwarding) => runWithSignalsCaught(opts, forwarding));
+  const bundle = loadCreateBundle(opts);
+  return withSignalsCaught((forwarding) => runWithSignalsCaught(opts, bundle, forwarding));
 }
 
-async function runWithSignalsCaught(opts: RunOptions, forwarding: SignalForwarding): Promise<number> {
+async function runWithSignalsCaught(opts: RunOptions, bundle: Bundle, forwarding: SignalForwarding): Promise<number> {
   const nat = native();
   // Started as soon as it is ready: the exec FIFO and a `start` would only make the
   // init wait for this same process (runc's `run` goes through them; nothing outside
   // can tell, except that `state` never catches this container `created`).
-  const { state, consoleFd, piped, notifyFd } = createContainer({ ...opts, foreground: !opts.detach, startAtOnce: true });
+  const { state, consoleFd, piped, notifyFd } = createContainer({ ...opts, foreground: !opts.detach, startAtOnce: true }, bundle);
   let proxy: ConsoleProxy | undefined;
   try {
     // Whatever the container writes meanwhile waits in the pty.

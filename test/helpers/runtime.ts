@@ -258,6 +258,16 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/** The process sleeps in the kernel opening a FIFO that has no other end yet. */
+export function blockedOpeningFifo(pid: number): boolean {
+  try {
+    // The kernel function it sleeps in: wait_for_partner (fifo_open on older kernels).
+    return ['wait_for_partner', 'fifo_open'].includes(fs.readFileSync(`/proc/${pid}/wchan`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 /** Poll a condition (no fixed sleeps: runtimes differ in speed). */
 export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

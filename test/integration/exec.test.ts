@@ -6,7 +6,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { flavorOf, pidAlive, repoRoot, runtimeUnderTest, waitFor, waitPidGone, type RunResult } from '../helpers/runtime';
+import { blockedOpeningFifo, flavorOf, pidAlive, repoRoot, runtimeUnderTest, waitFor, waitPidGone, type RunResult } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 import { reapIfOurs } from '../helpers/reap';
 import { startReceiver } from '../helpers/fd-receivers';
@@ -116,6 +116,17 @@ describeIf(containerSkipReason())(`exec (${BINARY})`, () => {
     // runc 1.1 leaves a process.json's umask aside for exec (1.2 applies it).
     if (FLAVOR === 'tsrun') expect(given.stdout).toBe('0027\n');
     expectOk(s.cli.delete(b.id, true));
+  });
+
+  test('a --process file that blocks the read (a FIFO no one writes): SIGTERM ends the runtime, as runc, and the container runs on', async () => {
+    const { b, pid } = running();
+    const fifo = path.join(b.dir, 'process-fifo.json');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const started = s.cli.spawn(['exec', '--process', fifo, b.id], { timeoutMs: 10_000 });
+    await waitFor(() => blockedOpeningFifo(started.pid), 'the runtime to block opening the FIFO');
+    process.kill(started.pid, 'SIGTERM');
+    const r = await started.done;
+    expect({ signal: r.signal, timedOut: r.timedOut, running: pidAlive(pid) }).toEqual({ signal: 'SIGTERM', timedOut: false, running: true });
   });
 
   test('a process.json without user runs as root, and a config.json without process.user too (runc reads none as uid 0)', () => {

@@ -7,11 +7,11 @@
 // differently (it often does not name the id), runc's phrase is accepted for
 // runc only, and each such place says so.
 
-import { spawn } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Bundle } from '../helpers/bundle';
-import { errorMessage, expectedError, Flavor, flavorOf, RunResult, runtimeUnderTest, stderrLines, pidAlive, waitFor, waitPidGone } from '../helpers/runtime';
+import { blockedOpeningFifo, errorMessage, expectedError, Flavor, flavorOf, RunResult, runtimeUnderTest, stderrLines, pidAlive, waitFor, waitPidGone } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 
 jest.setTimeout(60_000);
@@ -77,6 +77,17 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
       const b = s.bundle();
       // runc: `invalid container ID format` (does not repeat the id)
       expectCleanFailure(attempt(cmd, b, '../x'), s.cli.flavor, { tsrun: /invalid container id/i });
+    });
+
+    test('a config.json that blocks the read (a FIFO no one writes): SIGTERM ends the runtime, as runc, and leaves nothing', async () => {
+      const b = s.bundle();
+      fs.rmSync(b.configPath);
+      expect(spawnSync('mkfifo', [b.configPath]).status).toBe(0);
+      const started = s.cli.spawn(cmd === 'create' ? ['create', '--bundle', b.dir, b.id] : ['run', '--bundle', b.dir, b.id], { timeoutMs: 10_000 });
+      await waitFor(() => blockedOpeningFifo(started.pid), 'the runtime to block opening the FIFO');
+      process.kill(started.pid, 'SIGTERM');
+      const r = await started.done;
+      expect({ signal: r.signal, timedOut: r.timedOut }).toEqual({ signal: 'SIGTERM', timedOut: false });
     });
 
     test('a missing executable uses runc\'s phrase', () => {

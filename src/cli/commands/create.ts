@@ -49,6 +49,8 @@ export const create: CommandModule<GlobalOptions, CreateFlags> = {
   builder: (y) => createFlags(y),
   handler: (argv) => {
     const opts = createOptions(argv, containerId(argv, 'create'));
-    loadSignals().withSignalsIgnored(() => loadCreate().createContainer(opts));
+    const lifecycle = loadCreate();
+    const bundle = lifecycle.loadCreateBundle(opts);
+    loadSignals().withSignalsIgnored(() => lifecycle.createContainer(opts, bundle));
   },
 };
