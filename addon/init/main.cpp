@@ -71,7 +71,7 @@ const OpSpec kOps[] = {
     {"mkdir", 2, 3, OpMkdir},
     {"mknod", 7, 7, OpMknod},
     {"bindDevice", 5, 5, OpBindDevice},
-    {"symlink", 2, 2, OpSymlink},
+    {"symlink", 2, 3, OpSymlink},
     {"pivotRoot", 0, 0, OpPivotRoot},
     {"chrootNoPivot", 0, 0, OpChrootNoPivot},
     {"remountReadonly", 1, 1, OpRemountReadonly},

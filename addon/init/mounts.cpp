@@ -566,6 +566,10 @@ void OpSymlink(const Args& a) {
   std::string parent, name;
   if (!SplitParent(dest, &parent, &name)) Fail(object, "symlink", errno);
   Fd dir(Resolve(object, parent, Create::Directory));
+  // "replace": what the image has there goes first (runc's /dev/ptmx: the pty must be
+  // the container's devpts instance's, whatever the image put in /dev). A directory
+  // there is an error, from unlinkat, not removed with its contents.
+  if (a.size() > 2 && a[2] == "1" && unlinkat(dir.get(), name.c_str(), 0) < 0 && errno != ENOENT) Fail(object, "unlinkat", errno);
   if (symlinkat(target.c_str(), dir.get(), name.c_str()) < 0 && errno != EEXIST) Fail(object, "symlinkat", errno);
 }
 

@@ -12,11 +12,15 @@ export const DEFAULT_DEVICES: readonly Required<Device>[] = [
   { path: '/dev/urandom', type: 'c', major: 1, minor: 9, fileMode: 0o666, uid: 0, gid: 0 },
 ];
 
-/** [target, link] pairs created in /dev when tsrun sets /dev up itself. */
-export const DEFAULT_DEV_LINKS: readonly [string, string][] = [
-  ['/proc/self/fd', '/dev/fd'],
-  ['/proc/self/fd/0', '/dev/stdin'],
-  ['/proc/self/fd/1', '/dev/stdout'],
-  ['/proc/self/fd/2', '/dev/stderr'],
-  ['pts/ptmx', '/dev/ptmx'],
+/**
+ * [target, link, replace] created in /dev when tsrun sets /dev up itself. An entry
+ * already at a link is left as it is, but for /dev/ptmx, which replaces whatever the
+ * image has there (runc's setupPtmx): a pty must come from the container's devpts.
+ */
+export const DEFAULT_DEV_LINKS: readonly (readonly [string, string, boolean])[] = [
+  ['/proc/self/fd', '/dev/fd', false],
+  ['/proc/self/fd/0', '/dev/stdin', false],
+  ['/proc/self/fd/1', '/dev/stdout', false],
+  ['/proc/self/fd/2', '/dev/stderr', false],
+  ['pts/ptmx', '/dev/ptmx', true],
 ];

@@ -257,7 +257,9 @@ function planDevices(input: CreatePlanInput, inUserNs: boolean): PlanOp[] {
     }
     ops.push(op('mknod', dest, dev.type, dev.major ?? 0, dev.minor ?? 0, dev.fileMode ?? 0o666, dev.uid ?? 0, dev.gid ?? 0));
   }
-  for (const [target, link] of DEFAULT_DEV_LINKS) ops.push(op('symlink', target, inRoot(link)));
+  // Not where the config puts a device or a mount of its own (made before: a mount
+  // point cannot be unlinked).
+  for (const [target, link, replace] of DEFAULT_DEV_LINKS) ops.push(op('symlink', target, inRoot(link), ...(replace && !redefined.has(link) ? [1] : [])));
   return ops;
 }
 

@@ -19,6 +19,22 @@ describeIf(containerSkipReason())(`root filesystem (${BINARY})`, () => {
     s.forceClean();
   });
 
+  test('without a /dev tmpfs, an image\'s own /dev/ptmx gives way to the link to the container\'s devpts (runc\'s setupPtmx); its other /dev links are kept', () => {
+    const b = s.bundle({
+      configure: (c) => {
+        c.process!.args = ['sh', '-c', 'readlink /dev/ptmx; readlink /dev/fd'];
+        c.mounts = c.mounts!.filter((m: { destination: string }) => !['/dev', '/dev/shm', '/dev/mqueue'].includes(m.destination));
+      },
+    });
+    const dev = path.join(b.rootfs, 'dev');
+    fs.mkdirSync(dev, { recursive: true });
+    fs.rmSync(path.join(dev, 'ptmx'), { force: true });
+    fs.rmSync(path.join(dev, 'fd'), { force: true });
+    fs.symlinkSync('/nowhere/ptmx', path.join(dev, 'ptmx'));
+    fs.symlinkSync('/image/fd', path.join(dev, 'fd'));
+    expect(expectOk(s.cli.runContainer(b.id, b.dir)).stdout).toBe('pts/ptmx\n/image/fd\n');
+  });
+
   test('overlay: lower layers read, writes land in the upper dir, the lower layer is untouched', () => {
     const b = s.bundle({ configure: (c) => (c.process!.args = ['sh', '-c', 'cat /merged/base /merged/top; echo new > /merged/added; rm /merged/base; ls /merged']) });
     const layers = path.join(b.dir, 'layers');
