@@ -15,7 +15,13 @@ import { cgroupProcessesAreItsOwn, hasOwnCgroup, hasOwnPidNamespace } from './cg
 import { signalAll } from './kill';
 import { readCgroupFile } from '../cgroups/manager';
 
-export function deleteContainer(root: string, id: string, force = false): void {
+/**
+ * `only`: delete the container only while it is still the one this command made (its
+ * init's pid and start time): `run` deletes its container once it has exited, and by
+ * then a `delete --force` from elsewhere may have removed it and a `create` made a
+ * new one of the same id, which is not ours to kill.
+ */
+export function deleteContainer(root: string, id: string, force = false, only?: { pid: number; startTime: string }): void {
   validateContainerId(id);
   const store = new StateStore(root);
   // The lock first, then the state: a delete that read the state before waiting for
@@ -45,6 +51,10 @@ export function deleteContainer(root: string, id: string, force = false): void {
       store.remove(id);
       if (force) return;
       throw new ContainerNotFoundError(id);
+    }
+    if (only && (state.pid !== only.pid || state.startTime !== only.startTime)) {
+      log.debug(`delete ${id}: the container of that id is not the one this command made: left alone`);
+      return;
     }
     const container = new Container(store, id, state, true);
     const status = container.status();

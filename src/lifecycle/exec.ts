@@ -18,7 +18,7 @@ import { relayTerminalSize } from './caller-terminal';
 import { foregroundStdio, type PipedStdio } from './foreground-stdio';
 import { endWithoutExitHelper, native } from '../native';
 import { Container } from './container';
-import { processStartTime } from '../state/status';
+import { processStartTime, runsOn } from '../state/status';
 import { writeFileAtomic } from './files';
 import { killQuietly } from './kill';
 import { checkTerminal, consoleEnds, consoleTarget, proxyConsole, type ConsoleEnds, type ConsoleProxy } from './console';
@@ -293,6 +293,12 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
         // reparented elsewhere (no subreaper): gone with the kill
       }
     }
+    // The container stopped while we joined it (killed, deleted): the kernel then says
+    // so in its own words (a fork into a pid namespace whose init has exited is ENOMEM,
+    // its /proc/<pid>/ns files are gone). Said as for a container already stopped. An
+    // init on its way out (PF_EXITING: it waits there for its pid namespace to empty)
+    // has already refused the fork.
+    if (!(e instanceof ContainerStateError) && !runsOn(container.state.pid, container.state.startTime)) throw new ContainerStateError('cannot exec in a stopped container');
     throw e;
   } finally {
     if (syncFd !== undefined) nat.closeFd(syncFd);

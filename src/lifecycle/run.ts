@@ -34,6 +34,8 @@ async function runWithSignalsCaught(opts: RunOptions, bundle: Bundle, forwarding
   // init wait for this same process (runc's `run` goes through them; nothing outside
   // can tell, except that `state` never catches this container `created`).
   const { state, consoleFd, piped, notifyFd } = createContainer({ ...opts, foreground: !opts.detach, startAtOnce: true }, bundle);
+  // Once it has exited, another command may delete it and create another of the id: never ours to delete.
+  const ours = { pid: state.pid, startTime: state.startTime };
   let proxy: ConsoleProxy | undefined;
   try {
     // Whatever the container writes meanwhile waits in the pty.
@@ -43,7 +45,7 @@ async function runWithSignalsCaught(opts: RunOptions, bundle: Bundle, forwarding
     if (notifyFd !== undefined) nat.closeFd(notifyFd);
     proxy?.restore();
     piped?.abandon();
-    deleteContainer(opts.root, opts.id, true);
+    deleteContainer(opts.root, opts.id, true, ours);
     throw e;
   }
   log.debug(`run ${opts.id}: started`);
@@ -77,13 +79,13 @@ async function runWithSignalsCaught(opts: RunOptions, bundle: Bundle, forwarding
     // Never leave the container behind because the wait failed.
     proxy?.restore();
     piped?.abandon();
-    deleteContainer(opts.root, opts.id, true);
+    deleteContainer(opts.root, opts.id, true, ours);
     throw e;
   }
   log.debug(`run ${opts.id}: container exited`);
   await relay;
   try {
-    if (!opts.keep) deleteContainer(opts.root, opts.id, true);
+    if (!opts.keep) deleteContainer(opts.root, opts.id, true, ours);
     // Everything the container wrote before it exited reaches our terminal first;
     // a process it left holding the pty (--keep, no pid namespace) is not waited for.
     proxy?.finish();

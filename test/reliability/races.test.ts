@@ -3,9 +3,10 @@
 // with one clean line; concurrent commands are serialized (each one either does
 // its work or fails cleanly), and nothing is left after delete.
 
+import * as fs from 'fs';
 import * as path from 'path';
 import { spawn, spawnSync } from 'child_process';
-import { pidAlive, repoRoot, runtimeUnderTest, waitPidGone } from '../helpers/runtime';
+import { pidAlive, repoRoot, runtimeUnderTest, waitFor, waitPidGone } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 import { expectFailure, expectWellBehaved, NOTHING, runAsync, size } from './common';
 
@@ -140,6 +141,53 @@ describeIf(containerSkipReason())(`races (${BINARY})`, () => {
     for (const r of plain) expectFailure(r, /is not stopped: running/);
     const forced = await Promise.all(Array.from({ length: PARALLEL }, () => runAsync(s.cli, ['delete', '--force', b.id])));
     for (const r of forced) expectOk(r);
+    expect(s.leftovers()).toEqual(NOTHING);
+  });
+
+  // A foreground run deletes its container once it has exited. Meanwhile (here: while
+  // it is stopped, as a loaded machine may keep it) a `delete --force` from elsewhere
+  // removed it and a `create` made a new container of the same id: that one is not
+  // the run's to kill. (runc 1.1.5's run removes the new one's state and leaves its
+  // process running.)
+  test('a foreground run whose container was deleted and made again meanwhile leaves the new one alone', async () => {
+    const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    const run = s.cli.spawn(['run', '--bundle', b.dir, b.id]);
+    await waitFor(() => s.cli.stateRaw(b.id).code === 0 && JSON.parse(s.cli.stateRaw(b.id).stdout).status === 'running', 'the run to start');
+    process.kill(run.pid, 'SIGSTOP');
+    try {
+      expectOk(s.cli.delete(b.id, true));
+      expectOk(s.cli.create(b.id, b.dir));
+    } finally {
+      process.kill(run.pid, 'SIGCONT');
+    }
+    const r = await run.done;
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 137, stderr: '' });
+    const st = s.cli.state(b.id);
+    expect(st.status).toBe('created');
+    expect(pidAlive(st.pid)).toBe(true);
+    expectOk(s.cli.delete(b.id, true));
+    expect(s.leftovers()).toEqual(NOTHING);
+  });
+
+  // An exec into a paused container (--ignore-paused) waits, frozen, for the thaw; a
+  // delete --force meanwhile kills the container, and the exec's fork into the pid
+  // namespace whose init has gone fails with the kernel's ENOMEM. It is said as for a
+  // container already stopped, not as "fork: fork: ENOMEM (cannot allocate memory)"
+  // (runc 1.1.5: "read init-p: connection reset by peer").
+  test('an exec waiting in a paused container that is deleted meanwhile fails as an exec into a stopped container', async () => {
+    const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    expectOk(s.cli.create(b.id, b.dir));
+    expectOk(s.cli.start(b.id));
+    expectOk(s.cli.run(['pause', b.id]));
+    const tasks = path.join('/sys/fs/cgroup/freezer', b.cgroupsPath, 'tasks');
+    const execs = [['exec', '-d', '--ignore-paused', b.id, 'sleep', '1000'], ['exec', '--ignore-paused', b.id, 'true']].map((args) => s.cli.spawn(args));
+    await waitFor(() => fs.readFileSync(tasks, 'utf8').split('\n').filter(Boolean).length > 2, 'the execs placed in the paused container');
+    expectOk(s.cli.delete(b.id, true));
+    for (const r of await Promise.all(execs.map((e) => e.done))) {
+      expectWellBehaved(r);
+      expect(r.code).not.toBe(0);
+      if (s.cli.flavor === 'tsrun') expect(r.stderr).toMatch(/exec failed: cannot exec in a stopped container/);
+    }
     expect(s.leftovers()).toEqual(NOTHING);
   });
 });
