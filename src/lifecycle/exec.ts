@@ -323,8 +323,15 @@ export async function execInContainer(opts: ExecOptions): Promise<number> {
   // 2.1.6 among them): tsrun's exit helper, an orphan it reaps, must not be one.
   if (opts.detach && opts.consoleSocket !== undefined) endWithoutExitHelper();
   // Read before any signal is caught: a file that blocks the read (a FIFO no one
-  // writes) must leave tsrun to SIGTERM and ^C, as runc.
-  const withText: ExecOptions = { ...opts, processText: readProcessText(opts) };
+  // writes) must leave tsrun to SIGTERM and ^C, as runc. One that cannot be read is
+  // read again, and reported, where it was: after a missing container, as runc.
+  let processText: string | undefined;
+  try {
+    processText = readProcessText(opts);
+  } catch {
+    processText = undefined;
+  }
+  const withText: ExecOptions = { ...opts, processText };
   return withSignalsCaught(async (forwarding) => {
     const { pid, consoleFd, piped } = startExec(withText);
     if (opts.detach) return 0;
