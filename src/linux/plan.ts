@@ -257,9 +257,10 @@ function planDevices(input: CreatePlanInput, inUserNs: boolean): PlanOp[] {
     }
     ops.push(op('mknod', dest, dev.type, dev.major ?? 0, dev.minor ?? 0, dev.fileMode ?? 0o666, dev.uid ?? 0, dev.gid ?? 0));
   }
-  // Not where the config puts a device or a mount of its own (made before: a mount
-  // point cannot be unlinked).
-  for (const [target, link, replace] of DEFAULT_DEV_LINKS) ops.push(op('symlink', target, inRoot(link), ...(replace && !redefined.has(link) ? [1] : [])));
+  // Not over a mount the config puts there (made before: a mount point cannot be
+  // unlinked); a config device at /dev/ptmx is not made (above), so it is replaced.
+  const mounted = new Set((spec.mounts ?? []).map((m) => path.posix.normalize(`/${m.destination}`)));
+  for (const [target, link, replace] of DEFAULT_DEV_LINKS) ops.push(op('symlink', target, inRoot(link), ...(replace && !mounted.has(link) ? [1] : [])));
   return ops;
 }
 

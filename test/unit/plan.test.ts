@@ -297,6 +297,14 @@ describe('create plan', () => {
     expect(plan.some((o) => o.op === 'symlink' && o.args[0] === 'pts/ptmx' && o.args[1] === 'dev/ptmx')).toBe(true);
   });
 
+  test('the /dev/ptmx link replaces what the image has there (runc\'s setupPtmx), unless the config mounts something there; the other links keep it', () => {
+    const links = (mutate?: (s: Spec) => void) =>
+      Object.fromEntries(buildCreatePlan(input(mutate)).filter((o) => o.op === 'symlink').map((o) => [String(o.args[1]), o.args.slice(2).map(String)]));
+    expect(links()).toEqual({ 'dev/fd': [], 'dev/stdin': [], 'dev/stdout': [], 'dev/stderr': [], 'dev/ptmx': ['1'] });
+    expect(links((s) => (s.linux!.devices = [{ path: '/dev/ptmx', type: 'c', major: 5, minor: 2 }]))['dev/ptmx']).toEqual(['1']);
+    expect(links((s) => s.mounts!.push({ destination: '/dev/ptmx', type: 'bind', source: '/dev/null', options: ['bind'] }))['dev/ptmx']).toEqual([]);
+  });
+
   test('a process.execCPUAffinity that cannot be read is refused at create (runc 1.2), not at every exec', () => {
     expect(() => buildCreatePlan(input((s) => (s.process!.execCPUAffinity = { initial: 'bogus' })))).toThrow(/process\.execCPUAffinity\.initial: "bogus" is not a list like "0-3,7"/);
     expect(() => buildCreatePlan(input((s) => (s.process!.execCPUAffinity = { final: '3-1' })))).toThrow(/process\.execCPUAffinity\.final: range 3-1 is backwards/);
