@@ -389,6 +389,31 @@ void MarkInheritedFdsCloseOnExec() {
   ctx.inheritedFdsMarked = true;
 }
 
+void PrepareProcessForExec() {
+  // Ignored dispositions and the mask survive execve; the container starts clean. A
+  // caught signal (the parked handlers, SIGPIPE's) execve resets itself: only an
+  // ignored one is put back to the default. The raw syscall, because libc's
+  // sigaction refuses its reserved signals (32, 33).
+  struct KernelSigaction {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)();
+    uint64_t mask;
+  };
+  const KernelSigaction dfl = {SIG_DFL, 0, nullptr, 0};
+  for (int sig = 1; sig <= 64; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    KernelSigaction old = {};
+    if (syscall(SYS_rt_sigaction, sig, nullptr, &old, sizeof old.mask) == 0 && old.handler == SIG_IGN)
+      syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof dfl.mask);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int fd = 0; fd < 3; fd++) ClearNonBlocking(fd);
+  ctx.execPrepared = true;
+}
+
 void OpExec(const Args& a) {
   std::string path = ctx.execPath.empty() ? a[0] : ctx.execPath;
   // The process would run outside its v2 cgroup: a planner bug, never run with it.
@@ -405,24 +430,8 @@ void OpExec(const Args& a) {
   // startContainer hook, or before its execve).
   SendMessage("notify exec");
 
-  // Ignored dispositions and the mask survive execve; the container starts clean.
-  // The raw syscall, because libc's sigaction refuses its reserved signals (32, 33).
-  struct {
-    void (*handler)(int);
-    unsigned long flags;
-    void (*restorer)();
-    uint64_t mask;
-  } dfl = {SIG_DFL, 0, nullptr, 0};
-  for (int sig = 1; sig <= 64; sig++) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
-    syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof dfl.mask);
-  }
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-
-  for (int fd = 0; fd < 3; fd++) ClearNonBlocking(fd);
-
+  // Done before a seccomp filter when there is one: nothing but the execve after it.
+  if (!ctx.execPrepared) PrepareProcessForExec();
   if (!ctx.inheritedFdsMarked) MarkInheritedFdsCloseOnExec();
 
   std::vector<char*> argv;

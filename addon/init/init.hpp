@@ -59,6 +59,7 @@ struct Context {
   int sourceHelperSock = -1;
   bool keepGroups = false;             // `keepGroups`: `credentials` leaves the supplementary groups alone
   bool inheritedFdsMarked = false;     // MarkInheritedFdsCloseOnExec ran (before a seccomp filter)
+  bool execPrepared = false;           // PrepareProcessForExec ran (before a seccomp filter)
   // `mount` (mounts.cpp): where each destination resolved when it was mounted, by its
   // lexical container path, for the ops that reach that mount again by its path
   std::map<std::string, std::string> mountedAt;
@@ -250,6 +251,9 @@ void OpExec(const Args&);
 // a seccomp filter loads, which need not allow close_range; the init's own later fds
 // are all O_CLOEXEC.
 void MarkInheritedFdsCloseOnExec();
+// No ignored disposition, an empty signal mask and blocking stdio, what execve keeps;
+// before a seccomp filter loads, so that after it only the execve remains to be allowed.
+void PrepareProcessForExec();
 // console.cpp
 void OpConsole(const Args&);
 // pidfd-socket.cpp

@@ -186,8 +186,13 @@ int main(int argc, char** argv) {
   (void)prctl(PR_SET_NAME, "tsrun-init", 0, 0, 0);
   // Messages to tsrun go out with write(2), which a seccomp profile allows where it
   // may not allow send(2): a tsrun gone must show as EPIPE, not end this init by a
-  // signal before it could stop on its own terms. OpExec puts the default back.
-  signal(SIGPIPE, SIG_IGN);
+  // signal before it could stop on its own terms. A handler, not SIG_IGN: execve puts
+  // the default back itself, so no rt_sigaction is left for after a seccomp filter.
+  struct sigaction pipe = {};
+  pipe.sa_handler = [](int) {};
+  pipe.sa_flags = SA_RESTART;
+  sigemptyset(&pipe.sa_mask);
+  sigaction(SIGPIPE, &pipe, nullptr);
 
   if (argc != 3) {
     static const char usage[] = "tsrun-init: started without a plan (it is spawned by tsrun)\n";

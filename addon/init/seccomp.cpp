@@ -58,6 +58,7 @@ void OpSeccomp(const Args& a) {
   if (program.size() > BPF_MAXINSNS) FailMessage(object + ": program has more than " + std::to_string(BPF_MAXINSNS) + " instructions");
   struct sock_fprog prog = {static_cast<unsigned short>(program.size()), program.data()};
   MarkInheritedFdsCloseOnExec();
+  PrepareProcessForExec();
   long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, static_cast<unsigned int>(flags), &prog);
   if (rc < 0) Fail(object, "seccomp(SECCOMP_SET_MODE_FILTER)", errno);
   if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {

@@ -693,6 +693,23 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
     });
   });
 
+  describe('after the filter, the init makes no syscall but the execve and its handshake writes (as runc, a profile need not allow its signal or fd set-up)', () => {
+    // tsrun-test-syscall makes none of these itself (static, no signal handlers). Without
+    // no_new_privs runc 1.1.5's own Go init needs them after its filter and dies.
+    test.each(FLAVOR === 'runc' ? [true] : [true, false])('rt_sigaction, rt_sigprocmask and fcntl killed: the process runs (noNewPrivileges %s)', (nnp) => {
+      const b = syscallBundle([String(NR.getpid)], allowBut([{ names: ['rt_sigaction', 'rt_sigprocmask', 'fcntl'], action: 'SCMP_ACT_KILL_PROCESS' }]), (c) => (c.process.noNewPrivileges = nnp));
+      const r = s.cli.runContainer(b.id, b.dir);
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: `${NR.getpid} ok\n`, stderr: '' });
+    });
+
+    test('rt_sigaction refused: the process still starts with no signal ignored (the init\'s SIGPIPE does not leak)', () => {
+      const r = run('exec cat /proc/self/status', allowBut([{ names: ['rt_sigaction'], action: 'SCMP_ACT_ERRNO' }]));
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(r.stdout).toMatch(/^SigIgn:\s+0000000000000000$/m);
+      expect(r.stdout).toMatch(/^SigBlk:\s+0000000000000000$/m);
+    });
+  });
+
   describe('flags', () => {
     // runc 1.1.5 refuses every flag ("seccomp flags are not yet supported by runc").
     (FLAVOR === 'runc' ? test.skip : test)('SECCOMP_FILTER_FLAG_LOG and SPEC_ALLOW load', () => {
