@@ -109,12 +109,6 @@ function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function checkKeys(o: Obj, allowed: readonly string[], field: string): void {
-  for (const k of Object.keys(o)) {
-    if (!allowed.includes(k)) throw new ConfigError(`${field}.${k}`, 'unknown field');
-  }
-}
-
 /** int64's largest value as JSON.parse reads it (2^63). */
 const MAX_BYTES = 2 ** 63;
 /** uint64's largest value as JSON.parse reads it (2^64): byteCount writes it back as 2^64-1. */
@@ -176,14 +170,15 @@ export const SHARES_WHILE_IDLE = 'linux.resources.cpu.shares: not in force while
 /**
  * Checks the shape and ranges of linux.resources (minus devices) and returns it
  * typed. The config schema checks the same for config.json; `update --resources`
- * input gets here without it.
+ * input gets here without it. A member the spec does not define is not refused
+ * (the spec's extensibility rule; runc's decoder skips it): load warns about it
+ * (src/config/support.ts) and nothing here reads it.
  */
 export function validateResources(input: unknown, field = 'linux.resources'): LinuxResources {
   if (!isObj(input)) throw new ConfigError(field, 'must be an object');
   const memory = obj(input, 'memory', field);
   if (memory) {
     const f = `${field}.memory`;
-    checkKeys(memory, ['limit', 'reservation', 'swap', 'kernel', 'kernelTCP', 'swappiness', 'disableOOMKiller', 'useHierarchy', 'checkBeforeUpdate'], f);
     // Byte counts past 2^53 are taken (runc takes math.MaxInt64, which JSON.parse makes
     // 2^63): only "unlimited" is meant there, and the kernel clamps what it parses.
     for (const k of ['limit', 'reservation', 'swap', 'kernel', 'kernelTCP']) int(memory, k, f, -1, MAX_BYTES);
@@ -196,7 +191,6 @@ export function validateResources(input: unknown, field = 'linux.resources'): Li
   const cpu = obj(input, 'cpu', field);
   if (cpu) {
     const f = `${field}.cpu`;
-    checkKeys(cpu, ['shares', 'quota', 'burst', 'period', 'realtimeRuntime', 'realtimePeriod', 'cpus', 'mems', 'idle'], f);
     for (const k of ['shares', 'burst', 'period', 'realtimePeriod']) int(cpu, k, f, 0);
     int(cpu, 'quota', f, MIN_I64);
     int(cpu, 'realtimeRuntime', f, -1);
@@ -212,7 +206,6 @@ export function validateResources(input: unknown, field = 'linux.resources'): Li
   if (blkio) {
     const f = `${field}.blockIO`;
     const lists = ['throttleReadBpsDevice', 'throttleWriteBpsDevice', 'throttleReadIOPSDevice', 'throttleWriteIOPSDevice'];
-    checkKeys(blkio, ['weight', 'leafWeight', 'weightDevice', ...lists], f);
     int(blkio, 'weight', f, 0, U16);
     int(blkio, 'leafWeight', f, 0, U16);
     arr(blkio, 'weightDevice', f).forEach((d, i) => {
@@ -236,7 +229,6 @@ export function validateResources(input: unknown, field = 'linux.resources'): Li
   }
   const pids = obj(input, 'pids', field);
   if (pids) {
-    checkKeys(pids, ['limit'], `${field}.pids`);
     int(pids, 'limit', `${field}.pids`, MIN_I64);
   }
   arr(input, 'hugepageLimits', field).forEach((h, i) => {

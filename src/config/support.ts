@@ -2,11 +2,23 @@
 // never run with more privilege or fewer limits than its config asks, so each of
 // these is refused with "not supported yet: <field>" instead of being ignored.
 import type { Spec } from './types';
-import { NotSupportedError } from '../errors';
+import { ConfigError, NotSupportedError } from '../errors';
 
 // Every linux.resources field of the spec is implemented by the cgroup drivers
 // (src/cgroups); a field one layout cannot honour is refused there, naming the field.
 const SPEC_RESOURCES = new Set(['devices', 'memory', 'cpu', 'blockIO', 'pids', 'hugepageLimits', 'network', 'rdma', 'unified']);
+
+/**
+ * The members the spec defines in each linux.resources object whose members are
+ * fields (the others are lists, or maps keyed by device or file). Any other member
+ * is a newer spec's: ignored with a word, as runc's Go decoder skips it.
+ */
+export const SPEC_RESOURCE_FIELDS: Readonly<Record<'memory' | 'cpu' | 'blockIO' | 'pids', readonly string[]>> = {
+  memory: ['limit', 'reservation', 'swap', 'kernel', 'kernelTCP', 'swappiness', 'disableOOMKiller', 'useHierarchy', 'checkBeforeUpdate'],
+  cpu: ['shares', 'quota', 'burst', 'period', 'realtimeRuntime', 'realtimePeriod', 'cpus', 'mems', 'idle'],
+  blockIO: ['weight', 'leafWeight', 'weightDevice', 'throttleReadBpsDevice', 'throttleWriteBpsDevice', 'throttleReadIOPSDevice', 'throttleWriteIOPSDevice'],
+  pids: ['limit'],
+};
 
 function present(value: unknown): boolean {
   if (value === undefined || value === null || value === '') return false;
@@ -24,5 +36,20 @@ function present(value: unknown): boolean {
 export function checkSupported(spec: Spec): string[] {
   const linux = spec.linux ?? {};
   if (present(linux.intelRdt)) throw new NotSupportedError('linux.intelRdt');
-  return Object.keys(linux.resources ?? {}).filter((key) => !SPEC_RESOURCES.has(key)).map((key) => `linux.resources.${key}`);
+  const resources = (linux.resources ?? {}) as Record<string, unknown>;
+  const unknown = Object.keys(resources).filter((key) => !SPEC_RESOURCES.has(key)).map((key) => `linux.resources.${key}`);
+  for (const [group, known] of Object.entries(SPEC_RESOURCE_FIELDS)) {
+    const members = resources[group];
+    if (typeof members !== 'object' || members === null || Array.isArray(members)) continue;
+    for (const key of Object.keys(members)) {
+      if (known.includes(key)) continue;
+      // Go's decoder matches member names without regard to case: runc applies
+      // "Limit" as limit. Ignoring it would run the container with less limited than
+      // runc does, so it is refused instead.
+      const meant = known.find((k) => k.toLowerCase() === key.toLowerCase());
+      if (meant) throw new ConfigError(`linux.resources.${group}.${key}`, `is not a field of the spec (runc reads it as ${meant}, Go matching names without regard to case): write it as ${meant}`);
+      unknown.push(`linux.resources.${group}.${key}`);
+    }
+  }
+  return unknown;
 }

@@ -235,10 +235,15 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
 
   test('a linux.resources field the spec does not define is ignored, as the spec\'s extensibility rule asks and runc does; the known ones still apply', () => {
     const b = bundle(['true'], { pids: { limit: 33 } });
-    b.rewrite((c) => (c.linux.resources.futureController = { a: 1 }));
+    b.rewrite((c) => {
+      c.linux.resources.futureController = { a: 1 };
+      // A newer spec's member of a known controller too (Go's decoder skips it for runc).
+      c.linux.resources.pids.futureKnob = 1;
+    });
     const created = s.cli.create(b.id, b.dir);
     expect(created.code).toBe(0);
     if (flavorOf(BINARY) === 'tsrun') expect(created.stderr).toMatch(/level=warning msg="linux\.resources\.futureController: unknown to this runtime, ignored"/);
+    if (flavorOf(BINARY) === 'tsrun') expect(created.stderr).toMatch(/level=warning msg="linux\.resources\.pids\.futureKnob: unknown to this runtime, ignored"/);
     expect(file(b, 'pids', 'pids.max')).toBe('33');
     expectOk(s.cli.delete(b.id, true));
   });

@@ -95,7 +95,6 @@ describe('validateResources', () => {
     [{ memory: { swappiness: 101 } }, 'linux.resources.memory.swappiness'],
     [{ memory: { limit: 2 ** 64 } }, 'linux.resources.memory.limit'],
     [{ pids: { limit: 2 ** 53 } }, 'linux.resources.pids.limit'],
-    [{ memory: { limt: 1 } }, 'linux.resources.memory.limt'],
     [{ pids: { limit: 'x' } }, 'linux.resources.pids.limit'],
     [{ blockIO: { weight: 70000 } }, 'linux.resources.blockIO.weight'],
     [{ blockIO: { throttleReadBpsDevice: [{ major: 8 }] } }, 'linux.resources.blockIO.throttleReadBpsDevice[0]'],

@@ -2,6 +2,7 @@ import { checkSupported } from '../../src/config/support';
 import type { Spec } from '../../src/config/types';
 import { features } from '../../src/lifecycle/features';
 import { parseMountOptions } from '../../src/linux/mount-options';
+import { validateResources } from '../../src/cgroups/resources';
 
 describe('features document', () => {
   // A library that builds for two architectures (and refuses the rest).
@@ -31,6 +32,20 @@ describe('features document', () => {
   test('a linux.resources field the spec does not define is returned to be ignored, not refused (spec: Extensibility); intelRdt is refused', () => {
     expect(checkSupported({ ociVersion: '1.2.0', linux: { resources: { memory: {}, futureController: { a: 1 } } } } as unknown as Spec)).toEqual(['linux.resources.futureController']);
     expect(() => checkSupported({ ociVersion: '1.2.0', linux: { intelRdt: { closID: 'x' } } } as unknown as Spec)).toThrow(/not supported yet: linux\.intelRdt/);
+  });
+
+  test('a member of linux.resources.memory, cpu, blockIO or pids the spec does not define is returned to be ignored, and the limits validate without it (runc skips it)', () => {
+    const resources = { memory: { limit: 1 << 26, futureKnob: true }, cpu: { shares: 1024, futureKnob: 1 }, blockIO: { weight: 100, futureKnob: 1 }, pids: { limit: 33, futureKnob: 1 } };
+    expect(checkSupported({ ociVersion: '1.2.0', linux: { resources } } as unknown as Spec)).toEqual([
+      'linux.resources.memory.futureKnob', 'linux.resources.cpu.futureKnob', 'linux.resources.blockIO.futureKnob', 'linux.resources.pids.futureKnob',
+    ]);
+    expect(validateResources(resources).pids?.limit).toBe(33);
+    // A misspelt member is one the spec does not define either: said, as a misspelt resource is.
+    expect(checkSupported({ ociVersion: '1.2.0', linux: { resources: { memory: { limt: 1 } } } } as unknown as Spec)).toEqual(['linux.resources.memory.limt']);
+    // One that differs from a known member only in case is refused: runc applies it (Go's decoder ignores case).
+    expect(() => checkSupported({ ociVersion: '1.2.0', linux: { resources: { memory: { Limit: 1 << 26 } } } } as unknown as Spec)).toThrow(/linux\.resources\.memory\.Limit: .*runc reads it as limit/);
+    // The known members are still checked.
+    expect(() => validateResources({ pids: { limit: 1.5, futureKnob: 1 } })).toThrow(/linux\.resources\.pids\.limit/);
   });
 
   test('every reported mount option is parsed, none is refused', () => {
