@@ -44,6 +44,7 @@ export function validateConfig(config: unknown): void {
   checkUniqueTypes(c.linux?.namespaces, 'linux.namespaces');
   checkUniqueTypes(c.process?.rlimits, 'process.rlimits');
   checkEnv(c.process?.env);
+  checkNoNul(config, CONFIG_C_STRINGS, '');
 }
 
 /**
@@ -58,6 +59,59 @@ export function validateProcess(proc: unknown): void {
   }
   checkUniqueTypes((proc as { rlimits?: unknown[] }).rlimits, 'process.rlimits');
   checkEnv((proc as { env?: string[] }).env);
+  checkNoNul(proc, PROCESS_C_STRINGS, 'process');
+}
+
+// Strings that reach the kernel or the init as C strings, where a NUL byte would cut
+// them short: refused naming the field (the plan encoder would refuse them later,
+// naming only its op). '*' is every element of an array, '**' every member of an
+// object and '@' every member's name. Annotations and the fields of other platforms
+// are left alone: they are never handed on so. So are hooks: as with runc, one that
+// cannot be started fails when its turn comes (a poststop one with a warning, and
+// the next one runs).
+type Pattern = readonly string[];
+const PROCESS_FIELDS: readonly Pattern[] = [
+  ['args', '*'], ['cwd'], ['apparmorProfile'], ['selinuxLabel'],
+];
+const CONFIG_C_STRINGS: readonly Pattern[] = [
+  ['root', 'path'],
+  ['hostname'], ['domainname'],
+  ...PROCESS_FIELDS.map((p) => ['process', ...p]),
+  ['mounts', '*', 'destination'], ['mounts', '*', 'source'], ['mounts', '*', 'type'], ['mounts', '*', 'options', '*'],
+  ['linux', 'namespaces', '*', 'path'],
+  ['linux', 'devices', '*', 'path'],
+  ['linux', 'cgroupsPath'],
+  ['linux', 'sysctl', '@'], ['linux', 'sysctl', '**'],
+  ['linux', 'maskedPaths', '*'], ['linux', 'readonlyPaths', '*'],
+  ['linux', 'mountLabel'],
+];
+const PROCESS_C_STRINGS: readonly Pattern[] = PROCESS_FIELDS;
+
+function checkNoNul(doc: unknown, patterns: readonly Pattern[], root: string): void {
+  const walk = (node: unknown, pattern: Pattern, depth: number, label: string): void => {
+    if (depth === pattern.length) {
+      if (typeof node === 'string' && node.includes('\0')) throw new ConfigError(label, `${JSON.stringify(node)} holds a NUL byte`);
+      return;
+    }
+    if (typeof node !== 'object' || node === null) return;
+    const step = pattern[depth]!;
+    if (step === '*') {
+      if (Array.isArray(node)) node.forEach((e, i) => walk(e, pattern, depth + 1, `${label}[${i}]`));
+      return;
+    }
+    if (Array.isArray(node)) return;
+    const members = node as Record<string, unknown>;
+    if (step === '@' || step === '**') {
+      for (const key of Object.keys(members)) {
+        const child = `${label}[${JSON.stringify(key)}]`;
+        if (step === '@') walk(key, pattern, depth + 1, child);
+        else walk(members[key], pattern, depth + 1, child);
+      }
+      return;
+    }
+    if (Object.prototype.hasOwnProperty.call(members, step)) walk(members[step], pattern, depth + 1, label ? `${label}.${step}` : step);
+  };
+  for (const pattern of patterns) walk(doc, pattern, 0, root);
 }
 
 /**

@@ -444,6 +444,8 @@ const violations: Array<[string, (c: Json) => void, string, string]> = [
   ['hook path missing', (c) => delete c.hooks.createRuntime[0].path, 'hooks.createRuntime[0].path', 'is required'],
   ['hook timeout zero', (c) => (c.hooks.startContainer[0].timeout = 0), 'hooks.startContainer[0].timeout', 'must be > 0'],
   ['hook timeout fractional', (c) => (c.hooks.prestart[0].timeout = 0.5), 'hooks.prestart[0].timeout', 'must be an integer'],
+  // Beyond a Go int (runc refuses it; the init could not read 1e+21 as a number).
+  ['hook timeout beyond int64', (c) => (c.hooks.createContainer[0].timeout = 1e21), 'hooks.createContainer[0].timeout', 'must be <= 9223372036854775807'],
   ['hook list not an array', (c) => (c.hooks.poststop = { path: '/x' }), 'hooks.poststop', 'must be an array'],
   ['annotation value not a string', (c) => (c.annotations['com.example.n'] = 2), 'annotations["com.example.n"]', 'must be a string'],
   ['annotation key empty', (c) => (c.annotations[''] = 'x'), 'annotations', 'key "" must not be empty'],
@@ -497,6 +499,11 @@ const violations: Array<[string, (c: Json) => void, string, string]> = [
   ['memoryPolicy bad flag', (c) => (c.linux.memoryPolicy.flags = ['MPOL_F_X']), 'linux.memoryPolicy.flags[0]',
     'must be one of MPOL_F_NUMA_BALANCING, MPOL_F_RELATIVE_NODES, MPOL_F_STATIC_NODES'],
   ['sysctl value not a string', (c) => (c.linux.sysctl['net.ipv4.ip_forward'] = 1), 'linux.sysctl["net.ipv4.ip_forward"]', 'must be a string'],
+  // A NUL byte would cut a C string short: named here rather than by the plan encoder's op.
+  ['NUL in an argument', (c) => (c.process.args[0] = 'sh\0x'), 'process.args[0]', '"sh\\u0000x" holds a NUL byte'],
+  ['NUL in a mount destination', (c) => (c.mounts[0].destination = '/proc\0/x'), 'mounts[0].destination', '"/proc\\u0000/x" holds a NUL byte'],
+  ['NUL in a sysctl value', (c) => (c.linux.sysctl['net.ipv4.ip_forward'] = '1\0'), 'linux.sysctl["net.ipv4.ip_forward"]', '"1\\u0000" holds a NUL byte'],
+  ['NUL in a masked path', (c) => (c.linux.maskedPaths[0] = '/proc/kcore\0'), 'linux.maskedPaths[0]', '"/proc/kcore\\u0000" holds a NUL byte'],
   ['seccomp without defaultAction', (c) => delete c.linux.seccomp.defaultAction, 'linux.seccomp.defaultAction', 'is required'],
   ['seccomp unknown action', (c) => (c.linux.seccomp.syscalls[1].action = 'SCMP_ACT_DENY'), 'linux.seccomp.syscalls[1].action',
     'must be one of SCMP_ACT_KILL, SCMP_ACT_KILL_PROCESS, SCMP_ACT_KILL_THREAD, SCMP_ACT_TRAP, SCMP_ACT_ERRNO, ' +
