@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CgroupError } from '../errors';
+import { statPath, type FileFacts } from '../host-files';
 
 export type CgroupLayout = 'unified' | 'hybrid' | 'legacy';
 
@@ -25,6 +26,8 @@ export interface CgroupMount {
   mountPoint: string;
   /** Field 4: the dir of the hierarchy shown at mountPoint ('/' unless bind-mounted or namespaced). */
   root: string;
+  /** Field 3, "major:minor": the device of its superblock, as stat(2) gives it at mountPoint while it is the one seen there. */
+  dev: string;
   fstype: 'cgroup' | 'cgroup2';
   /** v1: controllers and `name=` entries from the super options, e.g. ['cpu', 'cpuacct'] or ['name=systemd']; v2: []. */
   controllers: string[];
@@ -88,7 +91,7 @@ export function parseCgroupMounts(mountinfo: string): CgroupMount[] {
     const controllers = fstype === 'cgroup'
       ? (post[2] ?? '').split(',').filter((o) => V1_CONTROLLERS.has(o) || o.startsWith('name='))
       : [];
-    mounts.push({ mountPoint: unescapeMountField(pre[4]), root: unescapeMountField(pre[3]), fstype, controllers });
+    mounts.push({ mountPoint: unescapeMountField(pre[4]), root: unescapeMountField(pre[3]), dev: pre[2], fstype, controllers });
   }
   return mounts;
 }
@@ -113,19 +116,50 @@ function normalizedMountPoint(p: string): string {
 }
 
 /**
+ * Whether the mount is the one seen at its mount point, asked of the filesystem:
+ * mountinfo also lists mounts that a later one covers. A container whose /sys is a
+ * recursive bind of the host's (a user namespace cannot mount sysfs: rootless podman,
+ * a runtime nested in a user-namespaced container) and which mounts its own cgroup
+ * hierarchies over /sys/fs/cgroup lists the host's hierarchies too, /sys/fs/cgroup/unified
+ * among them, under a tmpfs where no such dir exists. A stat that fails otherwise than
+ * with ENOENT or ENOTDIR keeps the mount. Through the addon
+ * (host-files): no Node fs on a create's path.
+ */
+export function mountIsSeen(m: CgroupMount): boolean {
+  let facts: FileFacts | null;
+  try {
+    facts = statPath(m.mountPoint, true);
+  } catch {
+    return true; // not known to be covered
+  }
+  if (!facts) return false; // nothing there (ENOENT, ENOTDIR)
+  // id is "dev:ino", dev as glibc's dev_t: major in bits 8-19 and 32-63, minor in bits 0-7 and 20-31.
+  const dev = BigInt(facts.id.slice(0, facts.id.indexOf(':')));
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  return `${major}:${minor}` === m.dev;
+}
+
+/**
  * The layout under `root`: cgroup2 at root itself = unified; v1 hierarchies plus a
  * cgroup2 below root (systemd puts it at root/unified) = hybrid; v1 only = legacy.
  * Only mounts at or below `root` count (a hierarchy bind-mounted elsewhere as well
- * is ignored there), and only the first mount of each hierarchy.
+ * is ignored there), and only the first mount of each hierarchy. Of mounts stacked at
+ * one mount point only the last, the one on top, counts; `seen` (the host's:
+ * mountIsSeen) drops the mounts that something mounted over a dir above them hides.
  */
-export function detectLayout(mountinfo: string, root: string = DEFAULT_CGROUP_ROOT): CgroupLayoutInfo {
+export function detectLayout(mountinfo: string, root: string = DEFAULT_CGROUP_ROOT, seen?: (m: CgroupMount) => boolean): CgroupLayoutInfo {
   const normRoot = path.resolve(root);
   const v1: Hierarchy[] = [];
   let unified: Hierarchy | undefined;
-  const seen = new Set<string>();
-  for (const m of parseCgroupMounts(mountinfo)) {
-    const mp = normalizedMountPoint(m.mountPoint);
+  const seenIds = new Set<string>();
+  const mounts = parseCgroupMounts(mountinfo);
+  const points = mounts.map((m) => normalizedMountPoint(m.mountPoint));
+  for (const [i, m] of mounts.entries()) {
+    const mp = points[i];
     if (!isUnder(mp, normRoot)) continue;
+    if (points.indexOf(mp, i + 1) !== -1) continue; // covered by a later mount at the same point
+    if (seen && !seen(m)) continue;
     if (m.fstype === 'cgroup2') {
       // The unified hierarchy mounted at the root wins over one mounted below it.
       if (!unified || (mp === normRoot && unified.mountPoint !== normRoot)) {
@@ -135,8 +169,8 @@ export function detectLayout(mountinfo: string, root: string = DEFAULT_CGROUP_RO
     }
     if (mp === normRoot || m.controllers.length === 0) continue;
     const id = [...m.controllers].sort().join(',');
-    if (seen.has(id)) continue;
-    seen.add(id);
+    if (seenIds.has(id)) continue;
+    seenIds.add(id);
     // Below normRoot (isUnder), and not it: the rest of the path, as path.relative gives it.
     const key = mp.slice(normRoot === '/' ? 1 : normRoot.length + 1);
     v1.push({ kind: 'v1', key, mountPoint: mp, mountRoot: m.root, controllers: m.controllers });
@@ -153,5 +187,5 @@ export function detectLayout(mountinfo: string, root: string = DEFAULT_CGROUP_RO
 
 /** Reads /proc/self/mountinfo (or the given file) and detects the layout. */
 export function detectCgroupLayout(root: string = DEFAULT_CGROUP_ROOT, mountinfoPath = '/proc/self/mountinfo'): CgroupLayoutInfo {
-  return detectLayout(fs.readFileSync(mountinfoPath, 'utf8'), root);
+  return detectLayout(fs.readFileSync(mountinfoPath, 'utf8'), root, mountinfoPath === '/proc/self/mountinfo' ? mountIsSeen : undefined);
 }

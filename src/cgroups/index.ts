@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CgroupError } from '../errors';
 import { readText } from '../host-files';
-import { detectLayout, hostCgroupRoot, type CgroupLayoutInfo } from './detect';
+import { detectLayout, hostCgroupRoot, mountIsSeen, type CgroupLayoutInfo } from './detect';
 import type { CgroupManager, Placement } from './manager';
 import { innerCgroupPath, parseProcCgroup, resolveCgroupDir } from './path';
 import type { SystemdRecorded, SystemdStart } from './systemd';
@@ -54,7 +54,7 @@ export interface CreateCgroupManagerOptions {
 let ownLayout: { root: string; info: CgroupLayoutInfo } | undefined;
 
 function hostLayout(root: string): CgroupLayoutInfo {
-  if (ownLayout?.root !== root) ownLayout = { root, info: detectLayout(readText('/proc/self/mountinfo'), root) };
+  if (ownLayout?.root !== root) ownLayout = { root, info: detectLayout(readText('/proc/self/mountinfo'), root, mountIsSeen) };
   return ownLayout.info;
 }
 

@@ -55,15 +55,18 @@ function isPidsV1Key(key: string): boolean {
  * join (pidsV1Dir), unless pidsByParent: with the systemd driver its dir exists only
  * once the parent has had systemd start the unit, at `sync start`.
  */
-export function planCgroupJoin(dirs: Readonly<Record<string, string>>, v2ByParent: boolean, byParent = false, pidsByParent = false): CgroupJoin {
+export function planCgroupJoin(dirs: Readonly<Record<string, string>>, v2ByParent: boolean, byParent = false, pidsByParent = false, pidsAtOnce = false): CgroupJoin {
   const initOps: PlanOp[] = [];
   const parentDirs: string[] = [];
   let forkInto = false;
   let pidsV1Dir: string | undefined;
   for (const [key, dir] of Object.entries(dirs)) {
     // The v1 pids hierarchy freezes nothing: joined by the process itself also in a
-    // paused container, where the parent places it everywhere else.
-    if (key !== UNIFIED && isPidsV1Key(key) && pidsV1Dir === undefined && !pidsByParent) pidsV1Dir = dir;
+    // paused container, where the parent places it everywhere else. pidsAtOnce: by the
+    // init at once, with the credentials it starts with, as every other v1 hierarchy
+    // (pidsAtOnceFor): its intermediate then counts against pids.max too.
+    if (key !== UNIFIED && isPidsV1Key(key) && pidsAtOnce && !pidsByParent) initOps.push(op('cgroup', 'v1', dir));
+    else if (key !== UNIFIED && isPidsV1Key(key) && pidsV1Dir === undefined && !pidsByParent) pidsV1Dir = dir;
     else if (byParent) parentDirs.push(dir);
     else if (key !== UNIFIED) initOps.push(op('cgroup', 'v1', dir));
     else if (v2ByParent) parentDirs.push(dir);
@@ -73,6 +76,21 @@ export function planCgroupJoin(dirs: Readonly<Record<string, string>>, v2ByParen
     }
   }
   return { initOps, forkInto, parentDirs, ...(pidsV1Dir !== undefined ? { pidsV1Dir } : {}) };
+}
+
+/**
+ * Whether the v1 pids hierarchy must be joined at once rather than by the child of the
+ * plan's fork (`v1AtFork`). The kernel lets a v1 move through only when the file's
+ * opener is the initial user namespace's root, or has the uid of the process moved:
+ * the child moves itself once it is the container's root, in the container's user
+ * namespace (new, or joined), and so its move is refused (EACCES) to a tsrun that is
+ * root of a user namespace (nested in a user-namespaced container, rootless podman)
+ * or an unprivileged user, unless that user is who the container's root maps to.
+ * callerIsHostRoot: euid 0 in the initial user namespace; containerRootHostUid: the
+ * uid a new user namespace maps its root to (undefined: a joined one, not known).
+ */
+export function pidsAtOnceFor(hasUserNs: boolean, callerIsHostRoot: boolean, callerEuid: number, containerRootHostUid: number | undefined): boolean {
+  return hasUserNs && !callerIsHostRoot && containerRootHostUid !== callerEuid;
 }
 
 /** The cgroup ops at the start of a plan, which forks or not (PROTOCOL.md, `cgroup v1AtFork`). */

@@ -7,8 +7,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { detectCgroupLayout } from '../../src/cgroups/detect';
 import type { Spec } from '../helpers/bundle';
-import { spawnSync } from 'child_process';
-import { errorMessage, repoRoot, runtimeUnderTest, TSRUN_BINARY, waitPidGone } from '../helpers/runtime';
+import { spawn, spawnSync } from 'child_process';
+import { errorMessage, repoRoot, runtimeUnderTest, TSRUN_BINARY, waitFor, waitPidGone } from '../helpers/runtime';
 import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 
 jest.setTimeout(60_000);
@@ -167,6 +167,86 @@ describeIf(containerSkipReason())(`cgroup placement (${BINARY})`, () => {
     editState(u.id, (st) => (st.cgroupPaths['unified'] = recorded));
     editState(b.id, (st) => delete st.cgroupPaths['gone']);
     for (const id of [b.id, u.id]) expect(s.cli.delete(id, true).code).toBe(0);
+  });
+
+  // A runtime nested in a container whose /sys is the host's, bound recursively (a user
+  // namespace cannot mount sysfs), and whose own cgroup mount covers /sys/fs/cgroup:
+  // mountinfo still lists the host's hierarchies below, the unified one among them,
+  // where the tmpfs on top has no such dir. Made here in a mount namespace of the
+  // test's own: a tmpfs over /sys/fs/cgroup with the v1 hierarchies alone mounted again.
+  const v1Only = layout.hierarchies.filter((h) => h.kind === 'v1');
+  (layout.layout === 'hybrid' && v1Only.length > 0 ? test : test.skip)('hierarchies covered by a later mount are not used: a create where only the v1 hierarchies are seen', () => {
+    const b = s.bundle({ configure: (c) => (c.process.args = ['cat', '/proc/self/cgroup']) });
+    const remount = v1Only.map((h) => `mkdir -p ${h.mountPoint} && mount -t cgroup -o ${h.controllers.join(',')} cgroup ${h.mountPoint}`).join(' && ');
+    const script = `mount -t tmpfs -o mode=755 tmpfs /sys/fs/cgroup && ${remount} && exec "$@"`;
+    const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', BINARY, '--root', s.cli.root, 'run', '--bundle', b.dir, b.id],
+      { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    const seen = cgroupsOf('self', r.stdout);
+    // In every v1 hierarchy, and (the unified one not being seen) not in the host's v2 one.
+    for (const h of v1Only) expect(seen.get(h.controllers.join(','))).toBe(b.cgroupsPath);
+    expect(seen.get('')).not.toBe(b.cgroupsPath);
+    for (const h of layout.hierarchies) expect(fs.existsSync(path.join(h.mountPoint, b.cgroupsPath))).toBe(false);
+  });
+
+  // A runtime that is root of a user namespace whose root is not the host's (nested in
+  // a user-namespaced container, rootless podman), given a v1 cgroup parent of its own:
+  // a container with a user and a pid namespace of its own joins the v1 pids hierarchy
+  // too. Joined by the child of the init's fork, the kernel would judge that move by
+  // the runtime's uid, not the container root's the child has by then (EACCES).
+  const v1PidsH = layout.hierarchies.find((h) => h.kind === 'v1' && h.controllers.includes('pids'));
+  (v1PidsH && fs.existsSync('/usr/bin/python3') ? test : test.skip)('run by the root of a user namespace, into a cgroup parent of its own: a container with a user and a pid namespace is in every v1 hierarchy', async () => {
+    const OUTER = 100000;
+    const b = s.bundle({
+      configure: (c) => {
+        c.process.args = ['cat', '/proc/self/cgroup'];
+        c.linux.namespaces.push({ type: 'user' });
+        // Ids of the runtime's user namespace (0-65535 there, 100000-165535 on the host).
+        c.linux.uidMappings = [{ containerID: 0, hostID: 10000, size: 1000 }];
+        c.linux.gidMappings = [{ containerID: 0, hostID: 10000, size: 1000 }];
+        // sysfs cannot be mounted without the host's network namespace's owner: the host's, bound.
+        c.mounts = c.mounts.filter((m: { destination: string }) => m.destination !== '/sys/fs/cgroup').map((m: { destination: string }) => (m.destination === '/sys' ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'ro', 'nosuid', 'noexec', 'nodev'] } : m));
+        c.mounts.forEach((m: { type: string; options?: string[] }) => { if (m.type === 'devpts') m.options = m.options?.filter((o) => o !== 'gid=5'); });
+      },
+    });
+    fs.chmodSync(b.dir, 0o755);
+    // The parent of the container's cgroup, the runtime's own in every hierarchy (with
+    // one refused, a rootless create goes without a cgroup at all).
+    for (const h of layout.hierarchies) {
+      const parent = path.join(h.mountPoint, s.env.cgroupParent);
+      fs.mkdirSync(parent, { recursive: true });
+      if (h.controllers.includes('cpuset')) for (const f of ['cpuset.cpus', 'cpuset.mems']) fs.writeFileSync(path.join(parent, f), fs.readFileSync(path.join(parent, '..', f)));
+      for (const f of ['', ...fs.readdirSync(parent)]) fs.chownSync(path.join(parent, f), OUTER, OUTER);
+    }
+    const root = path.join(s.env.tmp, 'state-userns-root');
+    fs.mkdirSync(root, { mode: 0o700 });
+    fs.chownSync(root, OUTER, OUTER);
+    // unshare(1)'s --map-users asks newuidmap, which wants /etc/subuid: the maps are written here.
+    // No exec between the unshare and the setresuid: an exec before the maps exist would
+    // drop the capabilities the new namespace gave (its root was not mapped yet).
+    const inUserNs = [
+      'import ctypes, os, sys',
+      'assert ctypes.CDLL(None, use_errno=True).unshare(0x10000000 | 0x20000) == 0',
+      'sys.stdin.readline()',
+      'os.setgroups([]); os.setresgid(0, 0, 0); os.setresuid(0, 0, 0)',
+      'fd = os.open("/dev/null", os.O_RDONLY); os.dup2(fd, 0)',
+      'os.execv(sys.argv[1], sys.argv[1:])',
+    ].join('\n');
+    const child = spawn('/usr/bin/python3', ['-c', inUserNs, BINARY, '--root', root, 'run', '--bundle', b.dir, b.id], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await waitFor(() => fs.readlinkSync(`/proc/${child.pid}/ns/user`) !== fs.readlinkSync('/proc/self/ns/user'), 'the user namespace');
+    fs.writeFileSync(`/proc/${child.pid}/uid_map`, `0 ${OUTER} 65536\n`);
+    fs.writeFileSync(`/proc/${child.pid}/gid_map`, `0 ${OUTER} 65536\n`);
+    child.stdin.end('go\n');
+    const status = await closed;
+    expect({ status, stderr }).toEqual({ status: 0, stderr: '' });
+    const r = { stdout };
+    const seen = cgroupsOf('self', r.stdout);
+    for (const h of v1Only) expect(seen.get(h.controllers.join(','))).toBe(b.cgroupsPath);
   });
 
   // The init itself, run by an unprivileged user: a v1 cgroup delegated to it with

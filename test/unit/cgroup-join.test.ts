@@ -1,9 +1,9 @@
 // Who joins the cgroups (src/linux/cgroup-join.ts), and where the plans put the joins.
-import { cgroupJoinOps, planCgroupJoin } from '../../src/linux/cgroup-join';
+import { cgroupJoinOps, pidsAtOnceFor, planCgroupJoin } from '../../src/linux/cgroup-join';
 import { buildExecPlan } from '../../src/linux/exec-plan';
 import { CLONE_FLAGS } from '../../src/linux/namespaces';
 import { buildCreatePlan, type CreatePlanInput } from '../../src/linux/plan';
-import type { PlanOp } from '../../src/linux/plan-encoding';
+import { op, type PlanOp } from '../../src/linux/plan-encoding';
 import type { Spec } from '../../src/config/types';
 import { createPlanInput } from '../helpers/plan-input';
 
@@ -48,6 +48,29 @@ describe('planCgroupJoin', () => {
     // A pids hierarchy mounted together with another controller is found by its key too.
     expect(planCgroupJoin({ 'cpu,pids': '/sys/fs/cgroup/cpu,pids/c' }, false).pidsV1Dir).toBe('/sys/fs/cgroup/cpu,pids/c');
     expect(planCgroupJoin(HYBRID, false).pidsV1Dir).toBeUndefined();
+  });
+
+  test('pidsAtOnce: the v1 pids hierarchy is joined at once, with the other v1 ones (a paused container\'s too), never at the fork', () => {
+    const dirs = { ...HYBRID, pids: '/sys/fs/cgroup/pids/t/c1' };
+    const join = planCgroupJoin(dirs, true, false, false, true);
+    expect(join.pidsV1Dir).toBeUndefined();
+    expect(flat(cgroupJoinOps(join, true))).toEqual([['cgroup', 'v1', HYBRID.cpu], ['cgroup', 'v1', HYBRID.memory], ['cgroup', 'v1', dirs.pids]]);
+    expect(planCgroupJoin(dirs, true, true, false, true)).toEqual({ initOps: [op('cgroup', 'v1', dirs.pids)], forkInto: false, parentDirs: Object.values(HYBRID) });
+    // With systemd the parent places it (its dir exists only once the unit started).
+    expect(planCgroupJoin(dirs, true, true, true, true)).toEqual({ initOps: [], forkInto: false, parentDirs: Object.values(dirs) });
+  });
+
+  test('pidsAtOnceFor: only where the kernel would refuse the move at the fork (the opener neither the host\'s root nor the container root\'s uid)', () => {
+    // The host's root, or no user namespace: the join at the fork goes through.
+    expect(pidsAtOnceFor(true, true, 0, 100000)).toBe(false);
+    expect(pidsAtOnceFor(false, false, 0, undefined)).toBe(false);
+    // Root of a user namespace (tsrun nested in a user-namespaced container): the
+    // container's root is another uid, or (a joined user namespace) not known.
+    expect(pidsAtOnceFor(true, false, 0, 10000)).toBe(true);
+    expect(pidsAtOnceFor(true, false, 0, undefined)).toBe(true);
+    // An unprivileged user whose own uid is the container's root: the same uid.
+    expect(pidsAtOnceFor(true, false, 1000, 1000)).toBe(false);
+    expect(pidsAtOnceFor(true, false, 1000, 100000)).toBe(true);
   });
 
   test('a pure v1 host needs no fork; no cgroups, nothing to do', () => {

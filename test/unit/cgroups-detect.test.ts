@@ -1,4 +1,5 @@
-import { detectLayout, parseCgroupMounts } from '../../src/cgroups/detect';
+import * as fs from 'fs';
+import { detectLayout, mountIsSeen, parseCgroupMounts } from '../../src/cgroups/detect';
 import { cleanCgroupPath, innerCgroupPath, parseProcCgroup, resolveCgroupDir } from '../../src/cgroups/path';
 import { CgroupError, ConfigError } from '../../src/errors';
 import { youngGrowthOf } from '../helpers/young-generation';
@@ -81,7 +82,7 @@ describe('detectLayout', () => {
   });
   test('parseCgroupMounts decodes octal escapes', () => {
     expect(parseCgroupMounts('1 2 0:3 /a\\040b /x\\011y rw - cgroup2 none rw\n')).toEqual([
-      { mountPoint: '/x\ty', root: '/a b', fstype: 'cgroup2', controllers: [] },
+      { mountPoint: '/x\ty', root: '/a b', dev: '0:3', fstype: 'cgroup2', controllers: [] },
     ]);
   });
   test('only cgroup lines count, among thousands of others', () => {
@@ -97,7 +98,41 @@ describe('detectLayout', () => {
     // A type that only begins like cgroup's, the last line without its newline, a
     // mount point beyond ASCII.
     const edge = '1 2 0:3 / /sys/fs/cgroup/x rw - cgroupfs none rw\n2 2 0:4 / /sys/fs/cgroup/d\u00e9j\u00e0 rw - cgroup cgroup rw,pids';
-    expect(parseCgroupMounts(edge)).toEqual([{ mountPoint: '/sys/fs/cgroup/d\u00e9j\u00e0', root: '/', fstype: 'cgroup', controllers: ['pids'] }]);
+    expect(parseCgroupMounts(edge)).toEqual([{ mountPoint: '/sys/fs/cgroup/d\u00e9j\u00e0', root: '/', dev: '0:4', fstype: 'cgroup', controllers: ['pids'] }]);
+  });
+  // A container with a cgroup namespace whose /sys is a recursive bind of the host's
+  // (a user namespace cannot mount sysfs: rootless podman, a runtime nested in a
+  // user-namespaced container) and which mounts its own hierarchies over
+  // /sys/fs/cgroup: the host's mounts stay listed under the new tmpfs (roots /../..),
+  // /sys/fs/cgroup/unified among them, where the tmpfs on top has no such dir.
+  const COVERED = `288 282 0:22 / /sys rw,nosuid,nodev,noexec,relatime - sysfs sysfs rw
+289 288 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+290 289 0:29 /../.. /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+293 289 0:32 /../.. /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+298 289 0:37 /../.. /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
+299 289 0:38 /../.. /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+301 289 0:119 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - tmpfs tmpfs rw,mode=755,uid=100000,gid=100000
+302 301 0:29 / /sys/fs/cgroup/cpu rw,nosuid,nodev,noexec,relatime - cgroup cgroup rw,cpu
+305 301 0:32 / /sys/fs/cgroup/memory rw,nosuid,nodev,noexec,relatime - cgroup cgroup rw,memory
+310 301 0:37 / /sys/fs/cgroup/systemd rw,nosuid,nodev,noexec,relatime - cgroup cgroup rw,name=systemd
+`;
+  test('mounts covered by a later one are not hierarchies: the last at a mount point wins, and those the host sees nothing of are dropped', () => {
+    // At one mount point, the one on top (listed last): its root, not the covered one's.
+    const listed = detectLayout(COVERED);
+    expect(listed.hierarchies.find((h) => h.key === 'memory')).toMatchObject({ mountPoint: '/sys/fs/cgroup/memory', mountRoot: '/' });
+    // The covered unified mount has no mount on top at its own point: only the
+    // filesystem can tell (mountIsSeen: stat of the mount point, its device).
+    const seenDevs = new Set(['0:29', '0:32', '0:37']);
+    const info = detectLayout(COVERED, '/sys/fs/cgroup', (m) => seenDevs.has(m.dev));
+    expect(info.layout).toBe('legacy');
+    expect(info.hierarchies.map((h) => [h.key, h.mountRoot])).toEqual([['cpu', '/'], ['memory', '/'], ['systemd', '/']]);
+  });
+  test('mountIsSeen: the mount at a path, by its device; a path that is not there is not seen', () => {
+    const st = fs.statSync('/proc', { bigint: true });
+    const dev = `${Number((st.dev >> 8n) & 0xfffn)}:${Number((st.dev & 0xffn) | ((st.dev >> 12n) & ~0xffn))}`;
+    expect(mountIsSeen({ mountPoint: '/proc', root: '/', dev, fstype: 'cgroup2', controllers: [] })).toBe(true);
+    expect(mountIsSeen({ mountPoint: '/proc', root: '/', dev: '0:999999', fstype: 'cgroup2', controllers: [] })).toBe(false);
+    expect(mountIsSeen({ mountPoint: '/nonexistent/tsrun-test', root: '/', dev, fstype: 'cgroup2', controllers: [] })).toBe(false);
   });
 });
 
