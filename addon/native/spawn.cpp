@@ -103,6 +103,9 @@ int InitInSealedMemfd(const std::string& path, SyscallFailure* failure) {
   if (fstat(src.get(), &st) < 0) return failure->Set(errno, "fstat", path);
 
   UniqueFd mem(MemfdCreate("tsrun-init", MFD_CLOEXEC | MFD_ALLOW_SEALING, MFD_EXEC));
+  // EACCES: vm.memfd_noexec 2 refuses an executable memfd (runc would copy into an
+  // O_TMPFILE instead): said, with why this is the way taken at all.
+  if (!mem && errno == EACCES) return failure->Set(errno, "memfd_create", "tsrun-init (vm.memfd_noexec forbids an executable memfd, and the init's read-only overlay could not be made: it needs CAP_SYS_ADMIN over tsrun's mount namespace and fsopen(2))");
   if (!mem) return failure->Set(errno, "memfd_create", "tsrun-init");
   off_t left = st.st_size;
   while (left > 0) {

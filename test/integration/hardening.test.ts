@@ -733,6 +733,21 @@ describeIf(containerSkipReason())(`hardening (${BINARY})`, () => {
       }
     });
 
+    // vm.memfd_noexec 2 (a pid namespace's own setting) refuses an executable memfd:
+    // with no overlay either (here: the colon path), the create fails saying why.
+    (FLAVOR === 'tsrun' && fs.existsSync('/proc/sys/vm/memfd_noexec') ? test : test.skip)('with neither the overlay nor an executable memfd (vm.memfd_noexec 2), create fails naming the setting and leaves nothing', () => {
+      const binary = installCopy(path.join(s.env.tmp, 'noexec:memfd'), true);
+      const b = bundle('true');
+      const root = path.join(s.env.tmp, 'state-memfd-noexec');
+      const r = spawnSync('unshare', ['-p', '-f', '--mount-proc', 'sh', '-c', 'echo 2 > /proc/sys/vm/memfd_noexec && exec "$@"', 'sh', binary, '--root', root, 'create', '--bundle', b.dir, b.id],
+        { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/memfd_create tsrun-init \(vm\.memfd_noexec forbids an executable memfd, and the init's read-only overlay could not be made.*\): EACCES/);
+      expect(fs.existsSync(path.join(root, b.id))).toBe(false);
+      // The setting was the pid namespace's own.
+      expect(fs.readFileSync('/proc/sys/vm/memfd_noexec', 'utf8').trim()).not.toBe('2');
+    });
+
     test.each([['no user namespace', false], ['user namespace mapping host root', true]])(
       'an exe held open while the parked init execs cannot be written afterwards (CVE-2019-5736), %s', async (_name, userns) => {
         const before = hashes();
