@@ -88,30 +88,43 @@ const CONFIG_C_STRINGS: readonly Pattern[] = [
 const PROCESS_C_STRINGS: readonly Pattern[] = PROCESS_FIELDS;
 
 function checkNoNul(doc: unknown, patterns: readonly Pattern[], root: string): void {
-  const walk = (node: unknown, pattern: Pattern, depth: number, label: string): void => {
+  // The way down, named only once a NUL is found: a config with hundreds of mounts
+  // makes no label strings (what a create leaves in the young generation costs).
+  const way: Array<string | number | { key: string }> = [];
+  const label = (): string => way.reduce<string>((text, step) =>
+    typeof step === 'number' ? `${text}[${step}]` : typeof step === 'string' ? (text ? `${text}.${step}` : step) : `${text}[${JSON.stringify(step.key)}]`, root);
+  const walk = (node: unknown, pattern: Pattern, depth: number): void => {
     if (depth === pattern.length) {
-      if (typeof node === 'string' && node.includes('\0')) throw new ConfigError(label, `${JSON.stringify(node)} holds a NUL byte`);
+      if (typeof node === 'string' && node.includes('\0')) throw new ConfigError(label(), `${JSON.stringify(node)} holds a NUL byte`);
       return;
     }
     if (typeof node !== 'object' || node === null) return;
     const step = pattern[depth]!;
     if (step === '*') {
-      if (Array.isArray(node)) node.forEach((e, i) => walk(e, pattern, depth + 1, `${label}[${i}]`));
+      if (!Array.isArray(node)) return;
+      for (let i = 0; i < node.length; i++) {
+        way.push(i);
+        walk(node[i], pattern, depth + 1);
+        way.pop();
+      }
       return;
     }
     if (Array.isArray(node)) return;
     const members = node as Record<string, unknown>;
     if (step === '@' || step === '**') {
       for (const key of Object.keys(members)) {
-        const child = `${label}[${JSON.stringify(key)}]`;
-        if (step === '@') walk(key, pattern, depth + 1, child);
-        else walk(members[key], pattern, depth + 1, child);
+        way.push({ key });
+        walk(step === '@' ? key : members[key], pattern, depth + 1);
+        way.pop();
       }
       return;
     }
-    if (Object.prototype.hasOwnProperty.call(members, step)) walk(members[step], pattern, depth + 1, label ? `${label}.${step}` : step);
+    if (!Object.prototype.hasOwnProperty.call(members, step)) return;
+    way.push(step);
+    walk(members[step], pattern, depth + 1);
+    way.pop();
   };
-  for (const pattern of patterns) walk(doc, pattern, 0, root);
+  for (const pattern of patterns) walk(doc, pattern, 0);
 }
 
 /**
