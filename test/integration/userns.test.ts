@@ -643,7 +643,9 @@ describeIf(rootlessSkipReason())(`rootless (${BINARY} run by an unprivileged use
   beforeAll(() => {
     const name = `tsrun-test-${crypto.randomBytes(4).toString('hex')}`;
     const subStart = 400000 + crypto.randomInt(0, 1000) * 65536;
-    const add = spawnSync('useradd', ['-M', '-s', '/bin/sh', name], { encoding: 'utf8' });
+    // No subordinate ranges of useradd's choosing (from 100000 up, where a rootless
+    // podman's or a test's processes run: userdel would find the user busy with them).
+    const add = spawnSync('useradd', ['-M', '-s', '/bin/sh', '-K', 'SUB_UID_COUNT=0', '-K', 'SUB_GID_COUNT=0', name], { encoding: 'utf8' });
     if (add.status !== 0) throw new Error(`useradd ${name}: ${add.stderr}`);
     const ids = (flag: string) => Number(spawnSync('id', [flag, name], { encoding: 'utf8' }).stdout.trim());
     user = { name, uid: ids('-u'), gid: ids('-g'), subStart };
@@ -666,7 +668,8 @@ describeIf(rootlessSkipReason())(`rootless (${BINARY} run by an unprivileged use
         // gone
       }
     }
-    const del = spawnSync('userdel', [user.name], { encoding: 'utf8' });
+    // -f: a process of the host's in the user's subordinate range counts as the user's.
+    const del = spawnSync('userdel', ['-f', user.name], { encoding: 'utf8' });
     // userdel removes the subordinate ranges too; make sure of it.
     for (const f of ['/etc/subuid', '/etc/subgid']) {
       const text = fs.readFileSync(f, 'utf8');
