@@ -24,6 +24,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     const [name, ...commandArgs] = rest;
+    await refuseUndecodablePaths(argv, out);
     configureLog({ file: out['log'] as string | undefined, format: out['log-format'] as LogFormat, debug: Boolean(out['debug']) });
     // runc's `help [command]` (or `h`) is `[command] --help`.
     if (name === 'help' || name === 'h') {
@@ -42,6 +43,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const variadic = spec.positionals.some((p) => p.variadic);
     const words = parseFlags(commandArgs, [...spec.flags, helpFlag], out, { stopAtPositional: variadic });
     if (out['help']) return await (await import('./help')).showHelp(args);
+    await refuseUndecodablePaths(argv, out);
     assignPositionals(spec, words, out);
     await module.handler(out as never);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
@@ -54,6 +56,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     log.fatal(errorMessage(e));
     return 1;
   }
+}
+
+/**
+ * A path flag (--root, --log, --pid-file, ...) whose bytes are not UTF-8 is refused
+ * (src/cli/raw-paths.ts). Looked at only when a word was decoded with a replacement
+ * character: /proc/self/cmdline tells a name that holds U+FFFD from one Node could not
+ * decode.
+ */
+async function refuseUndecodablePaths(argv: readonly string[], out: ParsedArgv): Promise<void> {
+  if (!argv.some((a) => a.includes('\uFFFD'))) return;
+  const { pathFlagNotUtf8, rawArguments } = await import('./raw-paths');
+  const flag = pathFlagNotUtf8(out, rawArguments(argv.length));
+  if (flag !== undefined) throw new TsrunError(`--${flag} ${JSON.stringify(out[flag])}: not valid UTF-8 as given (a byte of it was read as U+FFFD), so tsrun cannot name that path`);
 }
 
 function findCommand(name: string): (typeof commands)[number] | undefined {

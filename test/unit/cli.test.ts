@@ -35,7 +35,7 @@ describe('signals', () => {
 import { assignPositionals, commandSpec, parseFlags, recordBuilder, type ParsedArgv } from '../../src/cli/fast-parse';
 import { exec } from '../../src/cli/commands/exec';
 import { create } from '../../src/cli/commands/create';
-import { list } from '../../src/cli/commands/list';
+import { list, table } from '../../src/cli/commands/list';
 import { rootlessSpec } from '../../src/config/rootless-spec';
 
 describe('fast argv parser', () => {
@@ -128,6 +128,12 @@ describe('system errors said as runc says them', () => {
 });
 
 describe('list and spec as runc prints and writes them', () => {
+  test('list\'s table counts a cell\'s width in code points, as Go\'s tabwriter does (an emoji is one, not two)', () => {
+    // As runc 1.1.5 pads a bundle /bundles/é中😀: 12 code points, a column of 15.
+    expect(table([['ID', 'BUNDLE', 'OWNER'], ['c1', '/bundles/é中😀', 'root']])).toBe(
+      'ID          BUNDLE         OWNER\n' + 'c1          /bundles/é中😀   root\n',
+    );
+  });
   test('list --quiet prints the ids whatever --format says; without it a bad format is refused', () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-list-'));
     try {

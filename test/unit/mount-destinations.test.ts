@@ -9,4 +9,11 @@ describe('containerMountDestinations', () => {
     containerMountDestinations(spec, '/b/rootfs');
     expect(spec.mounts!.map((m) => m.destination)).toEqual(['/mnt/x', '/', '/b/rootfsx/mnt', '/mnt', 'relative/b/rootfs/y', '/']);
   });
+
+  test('a destination is compared cleaned, as runc cleans it: ".." can lead out of the rootfs\'s path, "//" and "." do not', () => {
+    const destinations = ['/b/rootfs/../rootfsx/mnt', '/b//rootfs/./mnt', '/b/rootfs/a/../mnt', '/b/rootfs/..', '/b/./rootfs'];
+    const spec = { ociVersion: '1.0.0', mounts: destinations.map((destination) => ({ destination })) } as Spec;
+    containerMountDestinations(spec, '/b/rootfs');
+    expect(spec.mounts!.map((m) => m.destination)).toEqual(['/b/rootfs/../rootfsx/mnt', '/mnt', '/mnt', '/b/rootfs/..', '/']);
+  });
 });

@@ -9,10 +9,16 @@ import { writeStderr, writeStdout } from '../../output';
 /** Loaded when the command runs: start-up loads only what the command needs. */
 const loadQuery = (): typeof import('../../lifecycle/query') => require('../../lifecycle/query');
 
-/** Pads like Go's tabwriter(minwidth 12, padding 3), which is what runc prints. */
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, col) => Math.max(12, ...rows.map((r) => (r[col] ?? '').length + 3)));
-  return rows.map((r) => r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col]!))).join('') + '\n').join('');
+/**
+ * Pads like Go's tabwriter(minwidth 12, padding 3), which is what runc prints. The
+ * tabwriter counts a cell's width in code points (utf8.RuneCount), not in UTF-16
+ * units: a bundle path with an emoji is as wide as its characters.
+ */
+export function table(rows: string[][]): string {
+  // Spread only where a surrogate pair may be (a `list` of thousands pays nothing).
+  const width = (cell: string): number => (/[\ud800-\udfff]/.test(cell) ? [...cell].length : cell.length);
+  const widths = rows[0]!.map((_, col) => Math.max(12, ...rows.map((r) => width(r[col] ?? '') + 3)));
+  return rows.map((r) => r.map((cell, col) => (col === r.length - 1 ? cell : cell + ' '.repeat(widths[col]! - width(cell)))).join('') + '\n').join('');
 }
 
 /** Names uids from /etc/passwd as runc does (read once); `#<uid>` for one not there. */
