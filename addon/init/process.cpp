@@ -27,8 +27,10 @@ void WriteFile(const std::string& object, int fd, const std::string& value) {
   if (static_cast<size_t>(n) != value.size()) Fail(object, "write", EIO);
 }
 
-// In a user namespace whose /proc/<pid>/setgroups is "deny" (rootless), setgroups
-// always fails; with no groups asked for there is nothing to apply.
+// In a user namespace whose /proc/<pid>/setgroups is "deny" (rootless, or a runtime
+// that is root of a user namespace made with "deny", as rootless podman without
+// subgids), setgroups always fails: the groups stay as they are, as runc (which then
+// ignores additionalGids: podman passes the image user's groups) and crun do.
 bool SetgroupsDenied() {
   int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
@@ -243,7 +245,7 @@ void OpCredentials(const Args& a) {
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) Fail(object, "prctl(PR_SET_KEEPCAPS)", errno);
   if (ctx.keepGroups) {
     if (!groups.empty()) FailMessage(object + ": supplementary groups with keepGroups");
-  } else if (setgroups(groups.size(), groups.data()) < 0 && !(errno == EPERM && groups.empty() && SetgroupsDenied())) {
+  } else if (setgroups(groups.size(), groups.data()) < 0 && !(errno == EPERM && SetgroupsDenied())) {
     Fail(object, "setgroups", errno);
   }
   // setgid and setuid, not setres*id: as root they set the real, effective and saved

@@ -551,6 +551,25 @@ describeIf(containerSkipReason())(`user namespaces (${BINARY})`, () => {
     expect(isEmpty(s.forceClean())).toBe(true);
   });
 
+  // unshare --map-root-user writes "deny" to setgroups, as a user namespace made
+  // without newgidmap (rootless podman without subgids): no setgroups is possible
+  // there, and runc (like crun) leaves the groups as they are, ignoring the
+  // additionalGids podman passes (the image user's groups from its /etc/group).
+  test('the runtime in a user namespace whose setgroups is "deny": process.user.additionalGids are ignored, not a failed create (runc)', () => {
+    const b = s.bundle({
+      configure: (c) => {
+        c.process.args = ['sh', '-c', 'cat /proc/self/setgroups; id'];
+        c.process.user = { uid: 0, gid: 0, additionalGids: [1, 2, 10] };
+        const pts = c.mounts.find((m: { destination: string }) => m.destination === '/dev/pts');
+        pts.options = pts.options.filter((o: string) => o !== 'gid=5');
+      },
+    });
+    fs.chmodSync(b.dir, 0o755);
+    const r = spawnSync('unshare', ['--user', '--map-root-user', '--mount', BINARY, '--root', s.cli.root, 'run', '--bundle', b.dir, b.id], { encoding: 'utf8', timeout: 30_000 });
+    expect({ code: r.status, stderr: r.stderr, stdout: r.stdout.trim().split('\n') }).toEqual({ code: 0, stderr: '', stdout: ['deny', 'uid=0(root) gid=0(root)'] });
+    expect(isEmpty(s.forceClean())).toBe(true);
+  });
+
   // A pod whose network namespace the host's root made (CNI) and whose containers
   // are in a user namespace: from inside that user namespace the kernel refuses
   // setns into the network namespace (EPERM), so exec, and a create that joins the
