@@ -352,7 +352,11 @@ export abstract class BaseManager implements CgroupManager {
     };
     for (const w of writes) {
       const dir = dirFor(w);
-      if (dir === undefined || !exists(path.join(dir, w.file))) throw new ConfigError(w.field, missing(w));
+      if (dir === undefined || !exists(path.join(dir, w.file))) {
+        // A dir removed (or renamed) by someone else since create is not a file this kernel lacks.
+        if (dir !== undefined && !exists(dir)) throw new ConfigError(w.field, `the container's cgroup ${dir} no longer exists`);
+        throw new ConfigError(w.field, missing(w));
+      }
       try {
         write(w, dir);
       } catch (e) {

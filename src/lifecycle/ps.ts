@@ -2,13 +2,23 @@
 // rootless container without a cgroup of its own, of its pid namespace.
 import { childProcess } from '../child-process';
 import { TsrunError } from '../errors';
+import { exists } from '../host-files';
 import { hasOwnCgroup, hasOwnPidNamespace } from './cgroup-ownership';
 import { Container } from './container';
 import { pidNamespaceMembers } from './pid-namespace';
 
 export function containerPids(root: string, id: string): number[] {
   const container = Container.open(root, id);
-  if (hasOwnCgroup(container)) return container.cgroups.pids();
+  if (hasOwnCgroup(container)) {
+    const pids = container.cgroups.pids();
+    // A live container whose cgroup someone removed or renamed: its processes are
+    // somewhere else, and an empty list would say it has none (runc fails here too).
+    if (pids.length === 0 && container.alive()) {
+      const gone = Object.values(container.cgroups.paths()).find((dir) => !exists(dir));
+      if (gone !== undefined) throw new TsrunError(`the container's cgroup ${gone} no longer exists: its processes cannot be listed`);
+    }
+    return pids;
+  }
   return pidNamespacePids(container);
 }
 

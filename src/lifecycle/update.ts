@@ -87,12 +87,28 @@ export function updateContainer(root: string, id: string, asked: LinuxResources)
     const current = container.store.read(id);
     const recordedLinux = current.config['linux'];
     const resources = withRecordedCheckBeforeUpdate(given, isObject(recordedLinux) ? recordedLinux['resources'] : undefined);
-    for (const warning of container.cgroups.set(resources, { update: true })) log.warn(warning);
     const config = { ...current.config };
     const linux = isObject(config['linux']) ? { ...config['linux'] } : {};
     linux['resources'] = mergeResources(linux['resources'], resources);
     config['linux'] = linux;
+    // The new limits are recorded first: a state that cannot be written (a --root
+    // on a full disk) then refuses the update before the cgroup changes, where a
+    // write after it would leave the cgroup changed and the state as it was. A
+    // refused cgroup write (which puts back what it had written) puts the recorded
+    // state back too.
     container.store.write(id, { ...current, config });
+    let warnings: string[];
+    try {
+      warnings = container.cgroups.set(resources, { update: true });
+    } catch (e) {
+      try {
+        container.store.write(id, current);
+      } catch (restoreError) {
+        log.warn(`putting back the recorded limits of ${id} failed (${(restoreError as Error).message}): its state and cgroup may disagree`);
+      }
+      throw e;
+    }
+    for (const warning of warnings) log.warn(warning);
   } finally {
     unlock();
   }

@@ -420,6 +420,58 @@ describeIf(hybridReason)(`cgroup resources on v1/hybrid (${BINARY})`, () => {
     expectOk(s.cli.delete(b.id, true));
   });
 
+  test('ps and update of a running container whose memory cgroup was removed behind its back fail naming the dir (runc fails too), not an empty list or "not supported by this kernel"', () => {
+    const b = bundle(['sleep', '1000'], {});
+    expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
+    // ps reads the first hierarchy tsrun records; move the container out of every v1 one it can.
+    const moved: string[] = [];
+    for (const controller of ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'systemd']) {
+      const leaf = path.join(V1, controller, b.cgroupsPath);
+      if (!fs.existsSync(leaf)) continue;
+      for (const pid of fs.readFileSync(path.join(leaf, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+        fs.writeFileSync(path.join(path.dirname(leaf), 'cgroup.procs'), pid);
+      }
+      fs.rmdirSync(leaf);
+      moved.push(controller);
+    }
+    expect(moved).toContain('memory');
+    const ps = s.cli.run(['ps', b.id]);
+    expect({ code: ps.code, out: ps.stdout.split('\n').length > 2 }).toEqual({ code: 1, out: false });
+    expect(ps.stderr).toMatch(s.cli.flavor === 'tsrun' ? /the container's cgroup \/sys\/fs\/cgroup\/.* no longer exists/ : /no such file or directory/);
+    const up = s.cli.run(['update', '--memory', '100000000', b.id]);
+    expect(up.code).toBe(1);
+    expect(up.stderr).toMatch(s.cli.flavor === 'tsrun' ? /the container's cgroup \/sys\/fs\/cgroup\/memory\/.* no longer exists/ : /no such file or directory/);
+    expect(up.stderr).not.toMatch(/not supported by this kernel/);
+    expectOk(s.cli.delete(b.id, true));
+  });
+
+  // runc 1.1.5 leaves the new limit in the cgroup and the old one in its state.
+  (flavorOf(BINARY) === 'tsrun' ? test : test.skip)('an update whose state cannot be written (a --root on a full tmpfs) is refused before the cgroup changes', () => {
+    const small = path.join(s.env.tmp, 'small-root');
+    fs.mkdirSync(small, { recursive: true });
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tsrun-test-small', small]);
+    expect(mounted.status).toBe(0);
+    const cli = s.addCli(BINARY, 'small', path.join(small, 'state'));
+    const b = bundle(['sleep', '1000'], {});
+    try {
+      expectOk(cli.runContainer(b.id, b.dir, ['-d']));
+      const limit = (): string => file(b, 'memory', 'memory.limit_in_bytes');
+      const before = limit();
+      // Fill the tmpfs: the state's next write has no room.
+      spawnSync('dd', ['if=/dev/zero', `of=${path.join(small, 'fill')}`, 'bs=1k', 'count=256']);
+      const r = cli.run(['update', '--memory', '100000000', b.id]);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: expect.stringMatching(/no space left on device|ENOSPC/) });
+      expect(limit()).toBe(before);
+      fs.unlinkSync(path.join(small, 'fill'));
+      expectOk(cli.run(['update', '--memory', '100000000', b.id]));
+      expect(limit()).toBe('99999744');
+      expectOk(cli.delete(b.id, true));
+    } finally {
+      s.forceClean();
+      spawnSync('umount', [small]);
+    }
+  });
+
   test('a container\'s cgroup frozen before create is refused ("container\'s cgroup unexpectedly frozen", as runc), create and run do not hang', () => {
     const b = bundle(['true'], {});
     const freezer = path.join(V1, 'freezer', b.cgroupsPath);
