@@ -133,8 +133,13 @@ static void ChdirChecked(const std::string& path) {
   if (chdir(path.c_str()) < 0) Fail(object, "chdir", errno);
   char cwd[4096];
   if (getcwd(cwd, sizeof cwd) != nullptr && cwd[0] == '/') return;
-  if (errno == ENOENT || errno == 0) FailMessage(object + ": the directory is outside the container's root: possible container breakout");
-  Fail(object, "getcwd", errno);
+  int err = errno;
+  // getcwd says ENOENT for a directory removed too (a rootfs deleted under a running
+  // container): no link left to it is no way out of the root.
+  struct stat st {};
+  if (err == ENOENT && stat(".", &st) == 0 && st.st_nlink == 0) FailMessage(object + ": the directory has been removed (was the container's root filesystem removed?)");
+  if (err == ENOENT || err == 0) FailMessage(object + ": the directory is outside the container's root: possible container breakout");
+  Fail(object, "getcwd", err);
 }
 
 // As root first; one that root may not enter (a root-squashed NFS volume) is tried

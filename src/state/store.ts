@@ -300,7 +300,7 @@ export class StateStore {
     for (;;) {
       let fd: number;
       try {
-        fd = openFile(lockPath, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
+        fd = openLockFile(lockPath);
       } catch (e) {
         if (errno(e) === 'ENOENT') throw new ContainerNotFoundError(id);
         if (errno(e) === 'ELOOP') throw new TsrunError(`lock file ${lockPath} is a symlink: refusing to use it`);
@@ -323,6 +323,20 @@ export class StateStore {
       closeFile(fd);
       // The file we locked was replaced or removed: loop; ENOENT above ends it when the dir is gone.
     }
+  }
+}
+
+/**
+ * The lock file, made when missing. On a read-only --root (a read-only bind of it)
+ * the one create made is opened read-only, which flock takes all the same: kill,
+ * exec, pause and resume, which write no state, still work there, as with runc.
+ */
+function openLockFile(lockPath: string): number {
+  try {
+    return openFile(lockPath, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
+  } catch (e) {
+    if (errno(e) !== 'EROFS') throw e;
+    return openFile(lockPath, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
   }
 }
 

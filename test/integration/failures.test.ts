@@ -599,4 +599,32 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
       expectCleanFailure(s.cli.kill(b.id, 'KILL'), s.cli.flavor, { tsrun: /container not running/ });
     });
   });
+
+  // A --root bound read-only (an engine's state dir on a filesystem gone read-only):
+  // the commands that write no state still take the lock, through a read-only fd.
+  test('a read-only --root: exec, pause, resume and kill work, update and delete say read-only', () => {
+    const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
+    const root = s.cli.root;
+    const steps = [
+      ['exec', b.id, 'sh', '-c', 'echo exec-ok'], ['pause', b.id], ['resume', b.id], ['update', '--pids-limit', '50', b.id], ['kill', b.id, 'KILL'],
+    ].map((args) => `${[BINARY, '--root', root, ...args].map((w) => `'${w}'`).join(' ')}; echo "rc $?"`);
+    const script = `mount --bind ${root} ${root} && mount -o remount,bind,ro ${root} && { ${steps.join('; ')}; }`;
+    const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(r.stdout.split('\n').filter(Boolean)).toEqual(['exec-ok', 'rc 0', 'rc 0', 'rc 0', 'rc 1', 'rc 0']);
+    expect(r.stderr).toMatch(/read-only file system/);
+    expectOk(s.cli.delete(b.id, true));
+  });
+
+  // An engine that removed the rootfs under a running container (an overlay unmounted
+  // and its dirs deleted early): the exec's init finds its "/" unlinked.
+  test('exec into a container whose rootfs was removed says so, not a breakout', () => {
+    const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
+    expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
+    fs.rmSync(b.rootfs, { recursive: true, force: true });
+    const r = s.cli.run(['exec', b.id, 'true']);
+    expect(r.code).not.toBe(0);
+    if (s.cli.flavor === 'tsrun') expect(errorMessage(r)).toBe('exec failed: chdir /: the directory has been removed (was the container\'s root filesystem removed?)');
+    expectOk(s.cli.delete(b.id, true));
+  });
 });
