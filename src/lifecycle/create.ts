@@ -203,6 +203,8 @@ export function createContainer(opts: CreateOptions, bundle: Bundle = loadCreate
       // Exact 64-bit values (BigInt) as decimal strings: exec takes them back.
       config: exactUint64ToState(spec as unknown as Record<string, unknown>),
       ...(opts.noNewKeyring ? { noNewKeyring: true } : {}),
+      // Tells a later start (of this or a newer tsrun) that the init reports x or e.
+      fifoProtocol: 2,
       status: 'creating',
     };
     // Recorded before anything exists on the host, so that `delete --force` after a

@@ -21,8 +21,16 @@ export type StartReport =
  * a start, as that tsrun's start took it; an init of today never closes its end
  * without `x` or `e` while it runs, so there it is one killed meanwhile (PROTOCOL.md,
  * *The exec FIFO*).
+ *
+ * `olderInit`: the state does not say which protocol the init speaks (no
+ * `fifoProtocol`: written by a tsrun before it was recorded). An init gone by the time
+ * EOF is read may then be one of the first protocol whose process was exec'd and has
+ * already exited (`true`, a one-shot job: the EOF comes at once, the process's end
+ * soon after): a start, as the tsrun that created it took it, not a death. (An init of
+ * today killed during a startContainer hook is then taken as a start too, as runc
+ * 1.1.5 takes any byte; the container is stopped all the same.)
  */
-export function parseStartReport(report: string, initRuns: () => boolean): StartReport {
+export function parseStartReport(report: string, initRuns: () => boolean, olderInit = false): StartReport {
   if (!report.startsWith('0')) return { kind: 'notReleased' };
   let rest = report.slice(1);
   const execed = rest.startsWith('x');
@@ -30,7 +38,7 @@ export function parseStartReport(report: string, initRuns: () => boolean): Start
   if (rest.startsWith('e')) return { kind: 'failed', message: rest.slice(1) };
   if (rest !== '') return { kind: 'failed', message: `unexpected report from the container's init: ${JSON.stringify(report)}` };
   if (execed) return { kind: 'started' };
-  return initRuns() ? { kind: 'started' } : { kind: 'died' };
+  return initRuns() || olderInit ? { kind: 'started' } : { kind: 'died' };
 }
 
 /**

@@ -69,7 +69,7 @@ function startReleased(container: Container, fifoFd: number): void {
   const report = released.head + nat.drainFifo(released.fd);
   unlinkOurFifo(fifo, ours);
   const { pid, startTime } = container.state;
-  const outcome = parseStartReport(report, () => runsOn(pid, startTime));
+  const outcome = parseStartReport(report, () => runsOn(pid, startTime), container.state.fifoProtocol === undefined);
   if (outcome.kind === 'notReleased') throw new InitError(`unexpected report from the container's init: ${JSON.stringify(report)}`);
   // The init exits after either: the container is stopped (spec: a failing
   // startContainer hook fails start and stops the container).

@@ -40,6 +40,14 @@ export interface ContainerState {
   systemdUnit?: string;
   /** create --no-new-keyring: the container kept the caller's session keyring, and so does exec. */
   noNewKeyring?: boolean;
+  /**
+   * The exec FIFO protocol of the container's init (addon/PROTOCOL.md, *The exec FIFO*):
+   * 2, its init writes `x` before its execve or `e<message>` when it fails, and keeps
+   * its end open until then. Absent from a state written by an older tsrun, whose init
+   * may be one that wrote `0` and closed its end at once (before 6b8513c): then a `0`
+   * alone followed by an init that is gone is a start that already ended, not a death.
+   */
+  fifoProtocol?: 2;
   /** Present only while `create` runs. */
   status?: 'creating';
 }

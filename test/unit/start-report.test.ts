@@ -27,4 +27,20 @@ describe('what a released init reports on the exec FIFO', () => {
     parseStartReport('0ehook failed', runs(true));
     expect(asked).toBe(2);
   });
+
+  test('0 then EOF from the init of a state that records no fifoProtocol (an older tsrun\'s): a start even when the init is gone (its process may have run and ended already)', () => {
+    let asked = 0;
+    const runs = (answer: boolean) => () => {
+      asked++;
+      return answer;
+    };
+    expect(parseStartReport('0', runs(false), true)).toEqual({ kind: 'started' });
+    expect(parseStartReport('0', runs(true), true)).toEqual({ kind: 'started' });
+    expect(asked).toBe(2);
+    // What such an init reports in words still counts.
+    expect(parseStartReport('0ehook failed', runs(false), true)).toEqual({ kind: 'failed', message: 'hook failed' });
+    expect(parseStartReport('', runs(false), true)).toEqual({ kind: 'notReleased' });
+    // A state of today's (fifoProtocol 2): the init gone without x is one that died.
+    expect(parseStartReport('0', runs(false), false)).toEqual({ kind: 'died' });
+  });
 });
