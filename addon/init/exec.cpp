@@ -301,8 +301,8 @@ void Catch(int sig, void (*handler)(int)) {
 // outside (the kernel drops what an init has no handler for): `kill` (SIGTERM) of a
 // created container did nothing and a shim waited out its whole grace period; and one
 // that is not would die of SIGUSR1 where runc's stays. Planned before `notify ready`,
-// so that no `kill` after create returned is lost. OpExec (and a hook's child,
-// RestoreParkedSignals) put the dispositions back before any other program runs.
+// so that no `kill` after create returned is lost. The container's execve puts these
+// caught dispositions back to the default itself (a hook's child: RestoreParkedSignals).
 void OpParkedSignals(const Args&) {
   // Not pid 1 (no pid namespace of its own): Go's quiet exits die of the signal itself,
   // which the default does.
@@ -443,9 +443,10 @@ void OpExec(const Args& a) {
 
   execve(path.c_str(), argv.data(), envp.data());
   int err = errno;
-  // With the default dispositions back, a reader gone (a pipe on fd 2, start on the
-  // FIFO) would end this init by SIGPIPE before it could say why.
-  signal(SIGPIPE, SIG_IGN);
+  // SIGPIPE is still caught (main's handler, or parkedSignals'): a failed execve resets
+  // no handler, so a reader gone (a pipe on fd 2, start on the FIFO) fails the write
+  // with EPIPE. No rt_sigaction here: a seccomp filter may be loaded by now and kill
+  // it, which would lose the message.
   // To run or create on the sync socket, or to start on the FIFO; the container's
   // stderr only when neither took it (as FailMessage): said once, where it is read.
   // runc's words, word for word ("exec /run.sh: no such file or directory"): the line

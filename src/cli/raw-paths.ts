@@ -1,12 +1,12 @@
 // Node decodes its argv as UTF-8 and turns every byte that is not UTF-8 into
-// U+FFFD: a --pid-file, --log, --root, --bundle, --console-socket or --process
-// whose name holds such a byte (a Linux name may) would be written, read or
-// created under another name (".../pid\xff" as ".../pid\xef\xbf\xbd", and
+// U+FFFD: a --pid-file, --log, --root, --bundle, --console-socket, --pidfd-socket,
+// --process or --resources whose name holds such a byte (a Linux name may) would be
+// written, read or created under another name (".../pid\xff" as ".../pid\xef\xbf\xbd", and
 // "\xfe" as the same), where runc uses the very bytes it was given. Such a path
 // is refused, naming the flag, rather than taken for another file.
 
 /** The flags whose value names a host file or directory. */
-const PATH_FLAGS = ['root', 'log', 'bundle', 'pid-file', 'console-socket', 'process'];
+const PATH_FLAGS = ['root', 'log', 'bundle', 'pid-file', 'console-socket', 'pidfd-socket', 'process', 'resources'];
 
 /**
  * The first path flag whose value came from an argument that is not valid UTF-8

@@ -37,19 +37,31 @@ export function checkSupported(spec: Spec): string[] {
   const linux = spec.linux ?? {};
   if (present(linux.intelRdt)) throw new NotSupportedError('linux.intelRdt');
   const resources = (linux.resources ?? {}) as Record<string, unknown>;
-  const unknown = Object.keys(resources).filter((key) => !SPEC_RESOURCES.has(key)).map((key) => `linux.resources.${key}`);
+  const unknown: string[] = [];
+  for (const key of Object.keys(resources)) {
+    if (!SPEC_RESOURCES.has(key)) unknownMember(`linux.resources`, key, SPEC_RESOURCES, unknown);
+  }
   for (const [group, known] of Object.entries(SPEC_RESOURCE_FIELDS)) {
     const members = resources[group];
     if (typeof members !== 'object' || members === null || Array.isArray(members)) continue;
     for (const key of Object.keys(members)) {
-      if (known.includes(key)) continue;
-      // Go's decoder matches member names without regard to case: runc applies
-      // "Limit" as limit. Ignoring it would run the container with less limited than
-      // runc does, so it is refused instead.
-      const meant = known.find((k) => k.toLowerCase() === key.toLowerCase());
-      if (meant) throw new ConfigError(`linux.resources.${group}.${key}`, `is not a field of the spec (runc reads it as ${meant}, Go matching names without regard to case): write it as ${meant}`);
-      unknown.push(`linux.resources.${group}.${key}`);
+      if (!known.includes(key)) unknownMember(`linux.resources.${group}`, key, known, unknown);
     }
   }
   return unknown;
+}
+
+/**
+ * A member the spec does not define: added to `unknown`, to be ignored with a word,
+ * unless it differs from a known one only in case. Go's decoder matches member names
+ * without regard to case: runc applies "Limit" as limit, and "Pids" as pids. Ignoring
+ * it would run the container less limited than runc does, so it is refused instead.
+ */
+function unknownMember(parent: string, key: string, known: Iterable<string>, unknown: string[]): void {
+  for (const k of known) {
+    if (k.toLowerCase() === key.toLowerCase()) {
+      throw new ConfigError(`${parent}.${key}`, `is not a field of the spec (runc reads it as ${k}, Go matching names without regard to case): write it as ${k}`);
+    }
+  }
+  unknown.push(`${parent}.${key}`);
 }

@@ -408,6 +408,11 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
   const rootAfterPivot = rootPropagationAfterPivot(linux.rootfsPropagation);
   if (rootAfterPivot !== undefined) ops.push(op('propagation', rootAfterPivot));
 
+  // Parked at the FIFO, the init must end on a `kill` (SIGTERM...), or ignore it, as
+  // runc's does: from before create returns (PROTOCOL.md, parkedSignals). Before the
+  // process ops, where a seccomp filter without no_new_privs loads: the handlers'
+  // rt_sigaction need not be allowed by the profile.
+  if (input.fifoFd !== undefined) ops.push(op('parkedSignals'));
   ops.push(
     ...planProcessOps(spec.process, {
       lastCap: input.host.lastCap,
@@ -422,9 +427,6 @@ export function buildCreatePlan(input: CreatePlanInput): PlanOp[] {
     }),
   );
   const seccompAt = seccompPlacement(input.seccomp, spec.process?.noNewPrivileges);
-  // Parked at the FIFO, the init must end on a `kill` (SIGTERM...), or ignore it, as
-  // runc's does: from before create returns (PROTOCOL.md, parkedSignals).
-  if (input.fifoFd !== undefined) ops.push(op('parkedSignals'));
   ops.push(...startStateSyncOps(spec.hooks));
   if (seccompAt === 'beforeReady') ops.push(seccompOp(input.seccomp) as PlanOp);
   ops.push(op('notify', 'ready'));

@@ -8,8 +8,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { spawn, spawnSync, ChildProcessWithoutNullStreams } from 'child_process';
 import { dockerDefaultProfile } from '../helpers/docker-seccomp';
-import { repoRoot, runtimeUnderTest, flavorOf, waitFor } from '../helpers/runtime';
-import { containerSkipReason, describeIf, useSuite } from '../helpers/suite';
+import { errorMessage, repoRoot, runtimeUnderTest, flavorOf, waitFor } from '../helpers/runtime';
+import { containerSkipReason, describeIf, expectOk, useSuite } from '../helpers/suite';
 import { isEmpty } from '../helpers/cleanup';
 
 jest.setTimeout(60_000);
@@ -700,6 +700,26 @@ describeIf(containerSkipReason())(`seccomp (${BINARY})`, () => {
       const b = syscallBundle([String(NR.getpid)], allowBut([{ names: ['rt_sigaction', 'rt_sigprocmask', 'fcntl'], action: 'SCMP_ACT_KILL_PROCESS' }]), (c) => (c.process.noNewPrivileges = nnp));
       const r = s.cli.runContainer(b.id, b.dir);
       expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: `${NR.getpid} ok\n`, stderr: '' });
+    });
+
+    // create + start: the parked init's handlers (parkedSignals) are set before a filter
+    // that loads ahead of the credentials (no no_new_privs).
+    (FLAVOR === 'runc' ? test.skip : test)('rt_sigaction, rt_sigprocmask and fcntl killed: create and start work (noNewPrivileges false)', () => {
+      const b = syscallBundle([String(NR.getpid)], allowBut([{ names: ['rt_sigaction', 'rt_sigprocmask', 'fcntl'], action: 'SCMP_ACT_KILL_PROCESS' }]), (c) => (c.process.noNewPrivileges = false));
+      try {
+        expectOk(s.cli.create(b.id, b.dir));
+        expectOk(s.cli.start(b.id));
+      } finally {
+        s.cli.delete(b.id, true);
+      }
+    });
+
+    // A failed execve reports its error without a further rt_sigaction (the filter would kill the init and lose the message).
+    test('rt_sigaction killed and the execve fails: the error is runc\'s message, not a dead init', () => {
+      const b = s.bundle({ configure: (c) => { c.process.args = ['/bad.sh']; c.process.noNewPrivileges = true; c.linux.seccomp = allowBut([{ names: ['rt_sigaction'], action: 'SCMP_ACT_KILL_PROCESS' }]); } });
+      fs.writeFileSync(path.join(b.rootfs, 'bad.sh'), '#!/nonexistent/interpreter\n', { mode: 0o755 });
+      const r = s.cli.runContainer(b.id, b.dir);
+      expect({ code: r.code, error: errorMessage(r) }).toEqual({ code: 1, error: 'exec /bad.sh: no such file or directory' });
     });
 
     test('rt_sigaction refused: the process still starts with no signal ignored (the init\'s SIGPIPE does not leak)', () => {

@@ -44,6 +44,8 @@ describe('features document', () => {
     expect(checkSupported({ ociVersion: '1.2.0', linux: { resources: { memory: { limt: 1 } } } } as unknown as Spec)).toEqual(['linux.resources.memory.limt']);
     // One that differs from a known member only in case is refused: runc applies it (Go's decoder ignores case).
     expect(() => checkSupported({ ociVersion: '1.2.0', linux: { resources: { memory: { Limit: 1 << 26 } } } } as unknown as Spec)).toThrow(/linux\.resources\.memory\.Limit: .*runc reads it as limit/);
+    // A resource itself too ("Pids": runc applies it as pids).
+    expect(() => checkSupported({ ociVersion: '1.2.0', linux: { resources: { Pids: { limit: 7 } } } } as unknown as Spec)).toThrow(/linux\.resources\.Pids: .*runc reads it as pids/);
     // The known members are still checked.
     expect(() => validateResources({ pids: { limit: 1.5, futureKnob: 1 } })).toThrow(/linux\.resources\.pids\.limit/);
   });

@@ -14,7 +14,7 @@ describe('create plan', () => {
     expect(ops[0]).toBe('fds');
     // No cgroups of its own to join (cgroupJoin absent): nothing for the parent to do first.
     expect(ops).not.toContain('sync');
-    const order = ['unshare', 'fork', 'propagation', 'rootfs', 'pivotRoot', 'hostname', 'readonlyPath', 'maskPath', 'rlimit', 'chdir', 'credentials', 'resolveExec', 'parkedSignals', 'notify', 'closeSync', 'waitFifo', 'exec'];
+    const order = ['unshare', 'fork', 'propagation', 'rootfs', 'pivotRoot', 'hostname', 'readonlyPath', 'maskPath', 'parkedSignals', 'rlimit', 'chdir', 'credentials', 'resolveExec', 'notify', 'closeSync', 'waitFifo', 'exec'];
     const positions = order.map((o) => ops.indexOf(o));
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
