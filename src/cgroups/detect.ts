@@ -141,6 +141,27 @@ export function mountIsSeen(m: CgroupMount): boolean {
 }
 
 /**
+ * Whether mountinfo lists, after its first cgroup mount, a mount at `root` or at a
+ * dir above it ('/' aside): only such a mount, made later, can cover hierarchies
+ * listed before it (mountinfo lists mounts in the order they were made). A false
+ * alarm (the path as some bind's root field) only costs the stats.
+ */
+function mountedOverLater(mountinfo: string, root: string): boolean {
+  const first = mountinfo.search(/ - cgroup2? /);
+  if (first < 0) return false;
+  const later = mountinfo.slice(first);
+  for (let dir = root; dir !== '/' && dir !== '.'; dir = path.dirname(dir)) {
+    if (later.includes(` ${escapeMountField(dir)} `)) return true;
+  }
+  return false;
+}
+
+/** The kernel's escaping of a mountinfo field (show_path: space, tab, newline, backslash). */
+function escapeMountField(p: string): string {
+  return p.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+}
+
+/**
  * The layout under `root`: cgroup2 at root itself = unified; v1 hierarchies plus a
  * cgroup2 below root (systemd puts it at root/unified) = hybrid; v1 only = legacy.
  * Only mounts at or below `root` count (a hierarchy bind-mounted elsewhere as well
@@ -155,11 +176,14 @@ export function detectLayout(mountinfo: string, root: string = DEFAULT_CGROUP_RO
   const seenIds = new Set<string>();
   const mounts = parseCgroupMounts(mountinfo);
   const points = mounts.map((m) => normalizedMountPoint(m.mountPoint));
+  // Asked of the filesystem only where something could cover them (a stat per mount
+  // is ~7 us, paid by every create otherwise).
+  const covering = seen !== undefined && mountedOverLater(mountinfo, normRoot) ? seen : undefined;
   for (const [i, m] of mounts.entries()) {
     const mp = points[i];
     if (!isUnder(mp, normRoot)) continue;
     if (points.indexOf(mp, i + 1) !== -1) continue; // covered by a later mount at the same point
-    if (seen && !seen(m)) continue;
+    if (covering && !covering(m)) continue;
     if (m.fstype === 'cgroup2') {
       // The unified hierarchy mounted at the root wins over one mounted below it.
       if (!unified || (mp === normRoot && unified.mountPoint !== normRoot)) {

@@ -238,11 +238,17 @@ describeIf(containerSkipReason())(`cgroup placement (${BINARY})`, () => {
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
-    await waitFor(() => fs.readlinkSync(`/proc/${child.pid}/ns/user`) !== fs.readlinkSync('/proc/self/ns/user'), 'the user namespace');
-    fs.writeFileSync(`/proc/${child.pid}/uid_map`, `0 ${OUTER} 65536\n`);
-    fs.writeFileSync(`/proc/${child.pid}/gid_map`, `0 ${OUTER} 65536\n`);
-    child.stdin.end('go\n');
-    const status = await closed;
+    let status: number | null;
+    try {
+      await waitFor(() => fs.readlinkSync(`/proc/${child.pid}/ns/user`) !== fs.readlinkSync('/proc/self/ns/user'), 'the user namespace');
+      fs.writeFileSync(`/proc/${child.pid}/uid_map`, `0 ${OUTER} 65536\n`);
+      fs.writeFileSync(`/proc/${child.pid}/gid_map`, `0 ${OUTER} 65536\n`);
+      child.stdin.end('go\n');
+      status = await closed;
+    } finally {
+      // A failure before its end: the runtime (by its pid) goes too, not on to the next test.
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
     expect({ status, stderr }).toEqual({ status: 0, stderr: '' });
     const r = { stdout };
     const seen = cgroupsOf('self', r.stdout);

@@ -602,7 +602,7 @@ describeIf(containerSkipReason())(`failures (${BINARY})`, () => {
 
   // A --root bound read-only (an engine's state dir on a filesystem gone read-only):
   // the commands that write no state still take the lock, through a read-only fd.
-  test('a read-only --root: exec, pause, resume and kill work, update and delete say read-only', () => {
+  test('a read-only --root: exec, pause, resume and kill work, update says read-only', () => {
     const b = s.bundle({ configure: (c) => (c.process.args = ['sleep', '1000']) });
     expectOk(s.cli.runContainer(b.id, b.dir, ['-d']));
     const root = s.cli.root;
