@@ -134,6 +134,9 @@ export class SystemdCgroupManager implements CgroupManager {
    * The limits and device rules go with the start: set later, systemd would apply
    * them by realizing the unit's slices again, and on v1 it then moves the process out
    * of a devices dir below a slice it made a moment ago (runc's process ends up there).
+   * They come after the annotations, as runc sets them after the start: a property both
+   * name (org.systemd.property.TasksMax and linux.resources.pids) is the config's
+   * limit, which the files written after say too, not a unit property saying another.
    */
   apply(pid: number): void {
     if (!this.start) throw new CgroupError(this.systemdUnit, `systemd unit ${this.systemdUnit} exists already: a process joins it through its dirs`);
@@ -141,9 +144,9 @@ export class SystemdCgroupManager implements CgroupManager {
     this.startWarnings = [];
     const properties = [
       ...scopeProperties(slice, id, pid, this.layout === 'unified' ? 'v2' : 'v1'),
+      ...annotationProperties(annotations),
       ...this.deviceProperties(this.start.devices, this.start.specDevicePaths, this.startWarnings),
       ...this.resourceProperties(this.start.resources),
-      ...annotationProperties(annotations),
     ];
     this.systemd().startTransientUnit(this.systemdUnit, properties);
     this.owned = true;

@@ -327,6 +327,21 @@ describeIf(containerSkipReason() ?? systemdHostSkipReason())(`--systemd-cgroup (
     expectUnitGone(unit, cgroup);
   });
 
+  test('a limit both an annotation and linux.resources give is the config\'s, in the unit as in the files, a daemon-reload after too (runc sets the limits after the annotations)', () => {
+    const { b, unit, cgroup } = bundle('system.slice', (c) => {
+      c.process.args = ['sleep', '1000'];
+      c.linux.resources = { ...c.linux.resources, pids: { limit: 40 } };
+      c.annotations = { 'org.systemd.property.TasksMax': 'uint64 33', 'org.systemd.property.TimeoutStopSec': 'uint64 7' };
+    });
+    expectOk(inner(['run', '-d', '--bundle', b.dir, b.id]));
+    expect(host.show(unit, ['TasksMax', 'TimeoutStopUSec'])).toEqual({ TasksMax: '40', TimeoutStopUSec: '7s' });
+    expect(read('pids', cgroup, 'pids.max')).toBe('40');
+    expectOk(host.run(['systemctl', 'daemon-reload']));
+    expect(read('pids', cgroup, 'pids.max')).toBe('40');
+    expectOk(inner(['delete', '--force', b.id]));
+    expectUnitGone(unit, cgroup);
+  });
+
   test('a create that fails after the scope started (a failing prestart hook) leaves no unit, no cgroup and no state', () => {
     const { b, unit, cgroup } = bundle('system.slice', (c) => {
       c.process.args = ['sleep', '1000'];
