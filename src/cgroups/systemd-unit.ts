@@ -251,6 +251,9 @@ export function annotationProperties(annotations: Readonly<Record<string, string
     let name = key.slice(ANNOTATION_PREFIX.length);
     const field = `annotations["${key}"]`;
     if (!/^[A-Za-z]{3,}$/.test(name)) throw new ConfigError(field, `${JSON.stringify(name)} is not a systemd property name (3 or more ASCII letters)`);
+    // The unit's slice is where tsrun finds its cgroups: said before any unit starts
+    // (runc goes along and then looks for them in the cgroupsPath's slice).
+    if (name === 'Slice') throw new ConfigError(field, 'the slice is the one linux.cgroupsPath names ("slice:prefix:name"): give it there');
     let value = parseGVariantText(text, field);
     if (/[a-z]Sec$/.test(name)) {
       name = `${name.slice(0, -'Sec'.length)}USec`;

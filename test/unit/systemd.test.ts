@@ -151,6 +151,10 @@ describe('unit properties', () => {
     expect(() => annotationProperties({ 'org.systemd.property.TimeoutStopSec': '-1' })).toThrow(/cannot be negative/);
   });
 
+  test('a Slice annotation is refused by name before any unit starts: the slice is the cgroupsPath\'s', () => {
+    expect(() => annotationProperties({ 'org.systemd.property.Slice': "'machine.slice'" })).toThrow(/org\.systemd\.property\.Slice.*linux\.cgroupsPath/);
+  });
+
   test('org.systemd.property.* annotations in GVariant text', () => {
     const props = byName(annotationProperties({
       'org.systemd.property.TimeoutStopUSec': 'uint64 123456789',
