@@ -13,7 +13,7 @@ const SPEC_RESOURCES = new Set(['devices', 'memory', 'cpu', 'blockIO', 'pids', '
  * fields (the others are lists, or maps keyed by device or file). Any other member
  * is a newer spec's: ignored with a word, as runc's Go decoder skips it.
  */
-export const SPEC_RESOURCE_FIELDS: Readonly<Record<'memory' | 'cpu' | 'blockIO' | 'pids', readonly string[]>> = {
+const SPEC_RESOURCE_FIELDS: Readonly<Record<'memory' | 'cpu' | 'blockIO' | 'pids', readonly string[]>> = {
   memory: ['limit', 'reservation', 'swap', 'kernel', 'kernelTCP', 'swappiness', 'disableOOMKiller', 'useHierarchy', 'checkBeforeUpdate'],
   cpu: ['shares', 'quota', 'burst', 'period', 'realtimeRuntime', 'realtimePeriod', 'cpus', 'mems', 'idle'],
   blockIO: ['weight', 'leafWeight', 'weightDevice', 'throttleReadBpsDevice', 'throttleWriteBpsDevice', 'throttleReadIOPSDevice', 'throttleWriteIOPSDevice'],
