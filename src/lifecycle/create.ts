@@ -28,7 +28,7 @@ import type { ContainerState } from '../state/types';
 import { checkTerminal, consoleEnds, consoleTarget, type ConsoleEnds } from './console';
 import { connectPidfdSocket } from './caller-socket';
 import { initFdNumber } from './init-fds';
-import { inUserNamespace, isHostNamespace, isProcfs, lastCapability } from './host-facts';
+import { inUserNamespace, isHostNamespace, isProcfs, joinsPidsAtOnce, lastCapability } from './host-facts';
 import { CONTAINER_INIT_DIED, converse, converseToExec, type SessionHandlers } from './init-session';
 import { NetDeviceMover } from './net-devices';
 import { containerSeccomp, forwardSeccompListener } from './seccomp';
@@ -41,7 +41,7 @@ import { writeTimeOffsets } from './time-offsets';
 import { planIdMappings, hostIdOf } from '../linux/id-mappings';
 import { planNamespaces } from '../linux/namespaces';
 import { joinedNamespacesOwnedOutsideUser } from './namespace-owners';
-import { NO_CGROUP_JOIN, pidsAtOnceFor, planCgroupJoin } from '../linux/cgroup-join';
+import { NO_CGROUP_JOIN, planCgroupJoin } from '../linux/cgroup-join';
 import { sessionKeyringName } from '../linux/keyring';
 import { checkNoLimitsWithoutCgroup, isCgroupPermissionError, ownCgroupDirs, rootlessMode } from './rootless';
 import { checkPassedFds, listenFds, passedFds, withListenFds } from './socket-activation';
@@ -278,8 +278,7 @@ export function createContainer(opts: CreateOptions, bundle: Bundle = loadCreate
     // With systemd, the parent places the init everywhere at `sync start`: it has
     // systemd start the unit with the init in it, then puts it in the hierarchies
     // systemd leaves alone (whose dirs exist only from then on).
-    const euid = process.geteuid?.() ?? 0;
-    const pidsAtOnce = pidsAtOnceFor(namespaces.has('user'), euid === 0 && !inUserNamespace(), euid, newUserNs ? hostIdOf(spec.linux?.uidMappings, 0) : undefined);
+    const pidsAtOnce = joinsPidsAtOnce(namespaces.has('user'), spec.linux?.uidMappings);
     const cgroupJoin = ownCgroup ? planCgroupJoin(cgroups.paths(), parentPlacesV2, bySystemd, bySystemd, pidsAtOnce) : NO_CGROUP_JOIN;
     const placeInit = (dir: string, pid: number): void => {
       try {

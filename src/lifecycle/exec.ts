@@ -11,7 +11,7 @@ import { ConfigError, ContainerStateError, InitError, TsrunError } from '../erro
 import { buildExecPlan } from '../linux/exec-plan';
 import { hostIdOf } from '../linux/id-mappings';
 import { planNamespaces } from '../linux/namespaces';
-import { pidsAtOnceFor, planCgroupJoin } from '../linux/cgroup-join';
+import { planCgroupJoin } from '../linux/cgroup-join';
 import { log } from '../log';
 import { closeFile, openFile, readText, statPath } from '../host-files';
 import { relayTerminalSize } from './caller-terminal';
@@ -26,7 +26,7 @@ import { connectPidfdSocket } from './caller-socket';
 import { initFdNumber } from './init-fds';
 import { withSignalsCaught } from './signal-forwarding';
 import { waitForContainerProcess } from './container-wait';
-import { inUserNamespace, lastCapability } from './host-facts';
+import { joinsPidsAtOnce, lastCapability } from './host-facts';
 import { EXEC_INIT_DIED, converseToExec } from './init-session';
 import { execCgroupDirs } from './exec-cgroups';
 import { checkPassedFds } from './socket-activation';
@@ -191,8 +191,7 @@ function startExecLocked(container: Container, opts: ExecOptions, unlock: () => 
     const namespaces: Partial<Record<NamespaceType, string>> = {};
     for (const [type, fd] of opened) namespaces[type] = `/proc/self/fd/${initFdOf(fd)}`;
     const seccomp = execSeccomp(container);
-    const euid = process.geteuid?.() ?? 0;
-    const pidsAtOnce = pidsAtOnceFor(namespaces.user !== undefined, euid === 0 && !inUserNamespace(), euid, spec.linux?.uidMappings?.length ? hostIdOf(spec.linux.uidMappings, 0) : undefined);
+    const pidsAtOnce = joinsPidsAtOnce(namespaces.user !== undefined, spec.linux?.uidMappings);
     const cgroupJoin = planCgroupJoin(cgroupDirs, namespaces.user !== undefined, status === 'paused', false, pidsAtOnce);
     const plan = buildExecPlan({
       proc,

@@ -1,6 +1,9 @@
 // Facts about the host that the planners take as input (they read nothing themselves).
 import * as fs from 'fs';
 import { readText } from '../host-files';
+import { pidsAtOnceFor } from '../linux/cgroup-join';
+import { hostIdOf } from '../linux/id-mappings';
+import type { IdMapping } from '../config/types';
 
 /** /proc/sys/kernel/cap_last_cap: capabilities above it do not exist on this kernel. */
 export function lastCapability(): number {
@@ -54,3 +57,13 @@ export function inUserNamespace(): boolean {
 }
 
 let inUserNs: boolean | undefined;
+
+/**
+ * Whether the init joins the v1 pids hierarchy before its fork (pidsAtOnceFor in
+ * src/linux/cgroup-join.ts), by this caller's credentials: create and exec alike.
+ * uidMappings: the container's user namespace's, where the config gives them.
+ */
+export function joinsPidsAtOnce(hasUserNs: boolean, uidMappings: readonly IdMapping[] | undefined): boolean {
+  const euid = process.geteuid?.() ?? 0;
+  return pidsAtOnceFor(hasUserNs, euid === 0 && !inUserNamespace(), euid, hostIdOf(uidMappings, 0));
+}
